@@ -1,0 +1,58 @@
+"""Alembic environment: async engine, our metadata, one migrator at a time."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy import pool, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+import models
+from app.db import async_url
+
+# Two processes starting at once must not both migrate: hold an advisory lock.
+MIGRATION_LOCK_ID = 7_042_311
+
+config = context.config
+target_metadata = models.metadata
+
+
+def _database_url() -> str:
+    url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        from app.settings import load_settings
+
+        url = load_settings().database_url
+    if not url:
+        raise RuntimeError("no database URL: set DATABASE_URL or use `insight-crm migrate`")
+    return async_url(url)
+
+
+def _run(connection: Connection) -> None:
+    connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+    try:
+        context.configure(
+            connection=connection, target_metadata=target_metadata, compare_server_default=True
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
+        connection.commit()
+
+
+async def _run_online() -> None:
+    engine = create_async_engine(_database_url(), poolclass=pool.NullPool)
+    async with engine.connect() as connection:
+        await connection.run_sync(_run)
+    await engine.dispose()
+
+
+if context.is_offline_mode():
+    context.configure(url=_database_url(), target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    asyncio.run(_run_online())

@@ -1,0 +1,170 @@
+"""Authentication: verify the auth service's RS256 JWT, check revocation, resolve the principal.
+
+Every failure is `Unauthenticated`; the GraphQL layer runs no resolver for such a request.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from joserfc import jwt
+from joserfc.errors import ExpiredTokenError, JoseError, MissingClaimError
+from joserfc.jwt import JWTClaimsRegistry
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from app.errors import BadUserInput, ServiceUnavailable, Unauthenticated
+from app.keys import ALGORITHM, VerificationKey
+from app.services.members import MemberDirectory, MemberIdentity
+from app.settings import Settings
+
+ROLES = ("admin", "member", "viewer")
+MAX_TOKEN_BYTES = 8192
+_TENANT_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_REVOKED_PREFIX = b"crm:revoked:"
+
+
+@dataclass(frozen=True)
+class VerifiedToken:
+    issuer: str | None
+    jti: str | None
+    expires_at: int
+    subject: str
+    tenant_slug: str
+    roles: frozenset[str]
+    email: str | None
+    name: str | None
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: uuid.UUID
+    tenant_id: uuid.UUID
+    tenant_slug: str
+    roles: frozenset[str]
+    token: VerifiedToken
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+    @property
+    def can_write(self) -> bool:
+        return bool(self.roles & {"admin", "member"})
+
+    @property
+    def can_read(self) -> bool:
+        return bool(self.roles)
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise Unauthenticated("Missing Authorization header (expected 'Bearer <token>').")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Authorization header must be 'Bearer <token>'.")
+    return token.strip()
+
+
+def _revocation_key(issuer: str | None, jti: str) -> bytes:
+    # Keyed on (iss, jti), never on the token text: one token has several valid encodings.
+    return _REVOKED_PREFIX + orjson.dumps([issuer or "", jti])
+
+
+class Authenticator:
+    def __init__(
+        self, settings: Settings, key: VerificationKey, redis: Redis, members: MemberDirectory
+    ) -> None:
+        self._settings = settings
+        self._key = key
+        self._redis = redis
+        self._members = members
+        self._registry = self._claims_registry(settings)
+
+    @staticmethod
+    def _claims_registry(settings: Settings) -> JWTClaimsRegistry:
+        options: dict[str, Any] = {
+            "exp": {"essential": True},
+            "iat": {"essential": True},
+            "sub": {"essential": True},
+            settings.jwt_tenant_claim: {"essential": True},
+            settings.jwt_roles_claim: {"essential": True},
+        }
+        if settings.jwt_issuer:
+            options["iss"] = {"essential": True, "value": settings.jwt_issuer}
+        if settings.jwt_audience:
+            options["aud"] = {"essential": True, "value": settings.jwt_audience}
+        return JWTClaimsRegistry(leeway=settings.jwt_leeway_seconds, **options)
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        token = self.verify(bearer_token(authorization))
+        if await self.is_revoked(token):
+            raise Unauthenticated("Token has been revoked.")
+        ids = await self._members.resolve(
+            MemberIdentity(token.tenant_slug, token.subject, token.email, token.name)
+        )
+        return Principal(ids.user_id, ids.tenant_id, token.tenant_slug, token.roles, token)
+
+    def verify(self, raw: str) -> VerifiedToken:
+        """Signature (RS256 only) and claims; raises Unauthenticated with the reason."""
+        if len(raw) > MAX_TOKEN_BYTES:
+            raise Unauthenticated("Token is too large.")
+        try:
+            decoded = jwt.decode(raw, self._key, algorithms=[ALGORITHM])
+            self._registry.validate(decoded.claims)
+        except ExpiredTokenError:
+            raise Unauthenticated("Token has expired.") from None
+        except MissingClaimError as error:
+            raise Unauthenticated(f"Token is missing a required claim: {error.claim}.") from None
+        except JoseError as error:
+            raise Unauthenticated(f"Invalid token: {error.error}.") from None
+        except (ValueError, TypeError):
+            raise Unauthenticated("Invalid token.") from None
+        return self._claims_of(decoded.claims)
+
+    def _claims_of(self, claims: dict[str, Any]) -> VerifiedToken:
+        s = self._settings
+        tenant = claims[s.jwt_tenant_claim]
+        if not isinstance(tenant, str) or not _TENANT_SLUG.match(tenant):
+            raise Unauthenticated("Token tenant claim is not a valid tenant slug.")
+        roles = claims[s.jwt_roles_claim]
+        if isinstance(roles, str):
+            roles = roles.split()
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise Unauthenticated("Token roles claim must be a list of strings.")
+        jti = claims.get("jti")
+        return VerifiedToken(
+            issuer=claims.get("iss"),
+            jti=jti if isinstance(jti, str) else None,
+            expires_at=int(claims["exp"]),
+            subject=str(claims["sub"])[:255],
+            tenant_slug=tenant,
+            roles=frozenset(r for r in roles if r in ROLES),
+            email=_short_text(claims.get(s.jwt_email_claim), 320),
+            name=_short_text(claims.get(s.jwt_name_claim), 200),
+        )
+
+    async def is_revoked(self, token: VerifiedToken) -> bool:
+        if token.jti is None:
+            return False
+        try:
+            return bool(await self._redis.exists(_revocation_key(token.issuer, token.jti)))
+        except RedisError:
+            # Fail closed: without the blocklist we cannot tell a revoked token from a good one.
+            raise ServiceUnavailable("Authentication is temporarily unavailable.") from None
+
+    async def revoke(self, token: VerifiedToken) -> None:
+        """Put the token on the blocklist until it would have expired anyway."""
+        if token.jti is None:
+            raise BadUserInput.single("token", "this token has no jti and cannot be revoked")
+        ttl = max(1, token.expires_at - int(time.time()) + self._settings.jwt_leeway_seconds)
+        await self._redis.set(_revocation_key(token.issuer, token.jti), b"1", ex=ttl)
+
+
+def _short_text(value: object, limit: int) -> str | None:
+    return value[:limit] if isinstance(value, str) and value else None

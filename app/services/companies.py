@@ -1,0 +1,214 @@
+"""Companies: validation, listing with filters and keyset pages, create/update/delete."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from app.errors import AppError, BadUserInput, Conflict, NotFound
+from app.services import db_errors
+from app.services.pagination import (
+    Page,
+    PageRequest,
+    SortKey,
+    fetch_page,
+    like_pattern,
+    timestamp_key,
+)
+from app.services.validation import (
+    Address,
+    Input,
+    LongText,
+    Name200,
+    Tags,
+    Text30,
+    Text50,
+    Text100,
+    VatId,
+    Website,
+    patch_model,
+    validate,
+    validate_patch,
+)
+from app.tenancy import TenantScope
+from models import Company, CompanySize, EntityStatus
+
+ENTITY = "Company"
+MAX_SEARCH_LENGTH = 200
+COLUMNS = tuple(col(getattr(Company, name)) for name in Company.model_fields if name != "tenant_id")
+
+
+class CompanyInput(Input):
+    name: Name200
+    website: Website | None = None
+    industry_id: uuid.UUID | None = None
+    account_type_id: uuid.UUID | None = None
+    status: EntityStatus = EntityStatus.ACTIVE
+    vat_id: VatId | None = None
+    tax_id: Text30 = None
+    trade_register_number: Text50 = None
+    register_court: Text100 = None
+    company_size: CompanySize | None = None
+    billing_address: Address | None = None
+    delivery_address: Address | None = None
+    data_enriched_at: datetime | None = None
+    data_enrichment_source: Text100 = None
+    tags: Tags = []
+    notes: LongText = None
+
+
+CompanyPatch, NOT_NULLABLE = patch_model(CompanyInput)
+
+_REFERENCE_ERRORS: Mapping[str, Callable[[], AppError]] = {
+    "fk_company_industry_id_industry": lambda: NotFound("Industry"),
+    "fk_company_account_type_id_account_type": lambda: NotFound("Account type"),
+}
+
+
+class CompanyOrderField(Enum):
+    NAME = "NAME"
+    CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
+
+
+_SORT_KEYS = {
+    CompanyOrderField.NAME: SortKey("name", sa.func.lower(col(Company.name))),
+    CompanyOrderField.CREATED_AT: timestamp_key("createdAt", col(Company.created_at)),
+    CompanyOrderField.UPDATED_AT: timestamp_key("updatedAt", col(Company.updated_at)),
+}
+
+
+@dataclass(frozen=True)
+class CompanyFilter:
+    statuses: tuple[EntityStatus, ...] = ()
+    search: str | None = None
+
+
+@dataclass(frozen=True)
+class CompanyQuery:
+    page: PageRequest
+    filter: CompanyFilter = field(default_factory=CompanyFilter)
+    order: CompanyOrderField = CompanyOrderField.NAME
+
+
+def _storable(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Nested inputs become the JSON the columns hold."""
+    stored = dict(values)
+    for key in ("billing_address", "delivery_address"):
+        if isinstance(stored.get(key), Address):
+            stored[key] = stored[key].model_dump()
+    return stored
+
+
+def _where(query_filter: CompanyFilter) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if query_filter.statuses:
+        conditions.append(col(Company.status).in_(query_filter.statuses))
+    if query_filter.search and len(query_filter.search) > MAX_SEARCH_LENGTH:
+        raise BadUserInput.single(
+            "filter.search", f"must be at most {MAX_SEARCH_LENGTH} characters"
+        )
+    if query_filter.search:
+        pattern = like_pattern(query_filter.search.strip())
+        conditions.append(
+            sa.or_(col(Company.name).ilike(pattern), col(Company.vat_id).ilike(pattern))
+        )
+    return conditions
+
+
+async def list_companies(scope: TenantScope, query: CompanyQuery) -> Page[Row[Any]]:
+    statement = sa.select(*COLUMNS).where(*_where(query.filter))
+    async with scope.reading() as session:
+        return await fetch_page(
+            session,
+            statement,
+            _SORT_KEYS[query.order],
+            col(Company.id),
+            query.page,
+        )
+
+
+async def count_companies(scope: TenantScope, query_filter: CompanyFilter) -> int:
+    statement = sa.select(sa.func.count()).select_from(Company).where(*_where(query_filter))
+    async with scope.reading() as session:
+        return int((await session.execute(statement)).scalar_one())
+
+
+async def get_company(scope: TenantScope, company_id: uuid.UUID) -> Row[Any]:
+    async with scope.reading() as session:
+        row = (
+            await session.execute(sa.select(*COLUMNS).where(col(Company.id) == company_id))
+        ).first()
+    if row is None:
+        raise NotFound(ENTITY)
+    return row
+
+
+async def create_company(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
+    values = _storable(validate(CompanyInput, data).model_dump())
+    statement = sa.insert(Company).values(scope.owned(**values)).returning(*COLUMNS)
+    return await _write_one(scope, statement)
+
+
+async def update_company(
+    scope: TenantScope,
+    company_id: uuid.UUID,
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> Row[Any]:
+    """Change only the fields sent; with `expected_version`, refuse a stale edit."""
+    values = _storable(validate_patch(CompanyPatch, NOT_NULLABLE, data))
+    statement = (
+        sa.update(Company)
+        .where(col(Company.id) == company_id)
+        .values(**values, version=Company.version + 1)
+        .returning(*COLUMNS)
+        .execution_options(synchronize_session=False)
+    )
+    if expected_version is not None:
+        statement = statement.where(col(Company.version) == expected_version)
+    try:
+        return await _write_one(scope, statement)
+    except NotFound:
+        if expected_version is None:
+            raise
+        current = await get_company(scope, company_id)
+        raise Conflict(
+            f"Company was changed by someone else (version {current.version}, "
+            f"expected {expected_version}). Reload and try again.",
+            currentVersion=current.version,
+        ) from None
+
+
+async def delete_company(scope: TenantScope, company_id: uuid.UUID) -> uuid.UUID:
+    statement = (
+        sa.delete(Company)
+        .where(col(Company.id) == company_id)
+        .returning(col(Company.id))
+        .execution_options(synchronize_session=False)
+    )
+    row = await _write_one(scope, statement)
+    return uuid.UUID(str(row.id))
+
+
+async def _write_one(scope: TenantScope, statement: Any) -> Row[Any]:
+    try:
+        async with scope.writing() as session:
+            row = (await session.execute(statement)).first()
+            if row is None:
+                raise NotFound(ENTITY)
+            return row
+    except IntegrityError as error:
+        translated = db_errors.translate(error, _REFERENCE_ERRORS)
+        if translated is None:
+            raise
+        raise translated from None

@@ -1,0 +1,107 @@
+"""Keyset pagination: opaque cursors over (sort value, id), stable under inserts and deletes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import BadUserInput
+
+RowT = TypeVar("RowT")
+SORT_LABEL = "sort_key"
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One orderable field: its public name, the SQL expression and how cursors carry it."""
+
+    name: str
+    expression: Any  # a column or SQL expression
+    parse: Callable[[Any], Any] = lambda value: value
+
+
+def timestamp_key(name: str, column: Any) -> SortKey:
+    return SortKey(name, column, parse=datetime.fromisoformat)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    first: int
+    after: str | None = None
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Page(Generic[RowT]):
+    rows: Sequence[RowT]
+    cursors: Sequence[str]
+    has_next_page: bool
+
+
+def clamp_first(first: int | None, *, default: int, maximum: int) -> int:
+    if first is None:
+        return default
+    if first < 0 or first > maximum:
+        raise BadUserInput.single("first", f"must be between 0 and {maximum}")
+    return first
+
+
+def encode_cursor(key: SortKey, value: Any, row_id: uuid.UUID) -> str:
+    raw = orjson.dumps([key.name, value, str(row_id)])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(key: SortKey, cursor: str) -> tuple[Any, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        name, value, row_id = orjson.loads(base64.urlsafe_b64decode(padded))
+        if name != key.name:
+            raise ValueError("cursor of another order")
+        return key.parse(value), uuid.UUID(row_id)
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        raise BadUserInput.single("after", "is not a cursor of this list and order") from None
+
+
+async def fetch_page(
+    session: AsyncSession,
+    statement: sa.Select[Any],
+    key: SortKey,
+    id_column: Any,
+    request: PageRequest,
+) -> Page[Any]:
+    """Rows after the cursor in (sort value, id) order, one more fetched to know if more exist."""
+    ordered = statement.add_columns(key.expression.label(SORT_LABEL))
+    if request.after is not None:
+        value, row_id = decode_cursor(key, request.after)
+        position = sa.tuple_(key.expression, id_column)
+        bound = sa.tuple_(
+            sa.literal(value, key.expression.type), sa.literal(row_id, id_column.type)
+        )
+        ordered = ordered.where(position < bound if request.descending else position > bound)
+    if request.descending:
+        ordered = ordered.order_by(key.expression.desc(), id_column.desc())
+    else:
+        ordered = ordered.order_by(key.expression.asc(), id_column.asc())
+    rows = (await session.execute(ordered.limit(request.first + 1))).all()
+    visible = rows[: request.first]
+    cursors = [encode_cursor(key, _jsonable(row.sort_key), row.id) for row in visible]
+    return Page(rows=visible, cursors=cursors, has_next_page=len(rows) > request.first)
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def like_pattern(text: str) -> str:
+    """A substring ILIKE pattern with the user's % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

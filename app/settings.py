@@ -1,0 +1,122 @@
+"""The one settings object, read from the environment (and an optional `.env`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class SettingsError(ValueError):
+    """A configuration problem, reported at start with a message that says what to fix."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", validate_default=True)
+
+    # Servers. Unset means "start an embedded one in data_dir".
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path(".insight-crm")
+
+    # JWT verification: exactly one key source, or none in embedded mode (development keys).
+    jwt_public_key: SecretStr | None = None
+    jwt_public_key_file: Path | None = None
+    jwt_jwks_file: Path | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    jwt_tenant_claim: str = "tenant"
+    jwt_roles_claim: str = "roles"
+    jwt_email_claim: str = "email"
+    jwt_name_claim: str = "name"
+
+    # HTTP surface.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    graphiql: bool = True
+    introspection: bool = True
+
+    # Lexware Office (the integration arrives with its own issue).
+    lexware_api_key: SecretStr | None = None
+    lexware_base_url: str = "https://api.lexware.io"
+
+    # Abuse limits.
+    max_query_depth: int = Field(default=10, ge=2, le=50)
+    max_aliases: int = Field(default=30, ge=1, le=1000)
+    max_tokens: int = Field(default=2000, ge=100, le=100_000)
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    max_page_size: int = Field(default=200, ge=1, le=1000)
+    default_page_size: int = Field(default=50, ge=1)
+    document_cache_size: int = Field(default=512, ge=1, le=100_000)
+
+    log_level: str = "info"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(
+            ("postgresql://", "postgresql+asyncpg://", "postgres://")
+        ):
+            raise ValueError("DATABASE_URL must be a postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Settings:
+        sources = [self.jwt_public_key, self.jwt_public_key_file, self.jwt_jwks_file]
+        if sum(source is not None for source in sources) > 1:
+            raise ValueError(
+                "set only one of JWT_PUBLIC_KEY, JWT_PUBLIC_KEY_FILE and JWT_JWKS_FILE"
+            )
+        for path in (self.jwt_public_key_file, self.jwt_jwks_file):
+            if path is not None and not path.is_file():
+                raise ValueError(f"JWT key file {path} does not exist")
+        if self.default_page_size > self.max_page_size:
+            raise ValueError("DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        """The embedded default: no external servers configured."""
+        return self.database_url is None and self.redis_url is None
+
+    @property
+    def has_configured_key(self) -> bool:
+        return any(
+            source is not None
+            for source in (self.jwt_public_key, self.jwt_public_key_file, self.jwt_jwks_file)
+        )
+
+    def require_servers(self) -> tuple[str, str]:
+        if self.database_url is None or self.redis_url is None:
+            raise SettingsError("DATABASE_URL and REDIS_URL must be set (or use `serve`)")
+        return self.database_url, self.redis_url
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning pydantic's report into one readable start-up error."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        lines = [
+            f"  {'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+            for e in error.errors()
+        ]
+        raise SettingsError("invalid configuration:\n" + "\n".join(lines)) from None

@@ -1,0 +1,105 @@
+"""The one scoping helper: every session of a tenant sees and writes only that tenant's rows.
+
+`TenantScope` opens sessions that carry the tenant; a session listener adds
+`tenant_id = :tenant` to every ORM select, update and delete of a tenant-owned table (through
+`with_loader_criteria`, so joins and aliases are covered too) and sets `app.tenant_id` at the
+start of each transaction for PostgreSQL row-level security. A session without a tenant that
+touches a tenant-owned table fails instead of reading across tenants.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
+
+from models import TenantOwned
+
+TENANT_KEY = "tenant_id"
+SYSTEM_KEY = "system"
+
+
+class CrmSession(Session):
+    """The sync session behind every AsyncSession of the application."""
+
+
+class TenantScopeError(RuntimeError):
+    """A tenant-owned table was queried by a session that carries no tenant."""
+
+
+@event.listens_for(CrmSession, "after_begin")
+def _set_tenant_setting(session: Session, _tx: SessionTransaction, connection: Connection) -> None:
+    tenant_id = session.info.get(TENANT_KEY)
+    if tenant_id is not None:
+        connection.execute(
+            sa.text("SELECT set_config('app.tenant_id', :tenant, true)"),
+            {"tenant": str(tenant_id)},
+        )
+
+
+@event.listens_for(CrmSession, "do_orm_execute")
+def _scope_to_tenant(state: ORMExecuteState) -> None:
+    if state.is_column_load or state.is_relationship_load:
+        return
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    tenant_id = state.session.info.get(TENANT_KEY)
+    if tenant_id is None:
+        if state.session.info.get(SYSTEM_KEY):
+            return
+        if any(issubclass(m.class_, TenantOwned) for m in state.all_mappers):
+            raise TenantScopeError("tenant-owned table queried without a tenant scope")
+        return
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
+        )
+    )
+
+
+@dataclass(frozen=True)
+class TenantScope:
+    """A tenant (and the acting user) bound to the session factory."""
+
+    tenant_id: uuid.UUID
+    actor_id: uuid.UUID | None
+    sessions: async_sessionmaker[AsyncSession]
+
+    def session(self) -> AsyncSession:
+        session = self.sessions()
+        session.info[TENANT_KEY] = self.tenant_id
+        return session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A short session for one read (a root query or one loader batch)."""
+        async with self.session() as session:
+            yield session
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commits once at the end, rolls back on any error."""
+        async with self.session() as session, session.begin():
+            yield session
+
+    def owned(self, **values: Any) -> dict[str, Any]:
+        """Column values for a new row of this tenant."""
+        return {**values, TENANT_KEY: self.tenant_id}
+
+
+@asynccontextmanager
+async def system_session(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A session outside any tenant, for provisioning tenants and members only."""
+    async with sessions() as session, session.begin():
+        session.info[SYSTEM_KEY] = True
+        yield session

@@ -1,0 +1,64 @@
+"""SQLModel tables and enums of insight-crm. Importing this package registers every table."""
+
+from sqlmodel import SQLModel
+
+from models.activities import Activity
+from models.base import TenantOwned
+from models.companies import Company, CompanyOwner, CompanyRelationship, Contract
+from models.contact_info import ContactEmail, ContactPhone
+from models.contacts import Contact, ContactOwner
+from models.deals import Deal, DealOwner, Pipeline, PipelineStage
+from models.enums import (
+    ActivityType,
+    CompanySize,
+    ContactSource,
+    ContractStatus,
+    DealStatus,
+    EmailType,
+    EntityStatus,
+    LostReason,
+    OwnerRole,
+    PhoneType,
+    StageKind,
+)
+from models.lexware import DealVoucher, LexwareVoucher
+from models.lookups import AccountType, Industry, RelationshipType
+from models.tenancy import Tenant, User
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "AccountType",
+    "Activity",
+    "ActivityType",
+    "Company",
+    "CompanyOwner",
+    "CompanyRelationship",
+    "CompanySize",
+    "Contact",
+    "ContactEmail",
+    "ContactOwner",
+    "ContactPhone",
+    "ContactSource",
+    "Contract",
+    "ContractStatus",
+    "Deal",
+    "DealOwner",
+    "DealStatus",
+    "DealVoucher",
+    "EmailType",
+    "EntityStatus",
+    "Industry",
+    "LexwareVoucher",
+    "LostReason",
+    "OwnerRole",
+    "PhoneType",
+    "Pipeline",
+    "PipelineStage",
+    "RelationshipType",
+    "StageKind",
+    "Tenant",
+    "TenantOwned",
+    "User",
+    "metadata",
+]

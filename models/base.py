@@ -1,0 +1,121 @@
+"""Shared building blocks of every table: ids, tenancy, timestamps, constraint names.
+
+Every tenant-owned table carries `tenant_id` and a unique `(id, tenant_id)` so that foreign
+keys between tenant tables can be composite: a row can never point into another tenant.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import ForeignKeyConstraint
+from sqlmodel import Field, SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+TENANT_COLUMN = "tenant_id"
+
+
+def _uuid_pk() -> Any:
+    return Field(
+        default_factory=uuid.uuid4,
+        primary_key=True,
+        sa_column_kwargs={"server_default": sa.text("gen_random_uuid()")},
+    )
+
+
+def _timestamp(*, on_update: bool = False) -> Any:
+    kwargs: dict[str, Any] = {"server_default": sa.func.now()}
+    if on_update:
+        kwargs["onupdate"] = sa.func.now()
+    return Field(
+        default=None, sa_type=sa.DateTime(timezone=True), nullable=False, sa_column_kwargs=kwargs
+    )
+
+
+class Timestamped(SQLModel):
+    created_at: datetime | None = _timestamp()
+    updated_at: datetime | None = _timestamp(on_update=True)
+
+
+class TenantOwned(Timestamped):
+    """Mixin of every tenant-owned table; the tenancy helper filters on this class."""
+
+    id: uuid.UUID = _uuid_pk()
+    tenant_id: uuid.UUID = Field(foreign_key="tenant.id", ondelete="CASCADE", nullable=False)
+
+
+class Versioned(SQLModel):
+    """Optimistic-locking counter: updates may name the version they were based on."""
+
+    version: int = Field(default=1, nullable=False, sa_column_kwargs={"server_default": "1"})
+
+
+def tenant_unique() -> sa.UniqueConstraint:
+    """The `(id, tenant_id)` key that composite foreign keys point at."""
+    return sa.UniqueConstraint("id", TENANT_COLUMN)
+
+
+def tenant_fk(column: str, target: str, *, ondelete: str | None = None) -> ForeignKeyConstraint:
+    """Composite `(column, tenant_id) -> target(id, tenant_id)` foreign key."""
+    return ForeignKeyConstraint(
+        [column, TENANT_COLUMN], [f"{target}.id", f"{target}.{TENANT_COLUMN}"], ondelete=ondelete
+    )
+
+
+def enum_type(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
+    return sa.Enum(enum_cls, name=name)
+
+
+def string_list() -> Any:
+    return Field(
+        default_factory=list,
+        sa_type=postgresql.ARRAY(sa.String(50)),
+        nullable=False,
+        sa_column_kwargs={"server_default": sa.text("'{}'::varchar[]")},
+    )
+
+
+def money() -> sa.Numeric[Any]:
+    return sa.Numeric(14, 2, asdecimal=True)
+
+
+@compiles(ForeignKeyConstraint, "postgresql")
+def _set_null_keeps_tenant(constraint: ForeignKeyConstraint, compiler: Any, **kw: Any) -> str:
+    """`ON DELETE SET NULL` on a composite tenant key must not null `tenant_id`.
+
+    PostgreSQL 15+ accepts a column list (`SET NULL (company_id)`); SQLAlchemy's phrase check
+    does not, so the list is added here for every composite key that includes the tenant.
+    """
+    sql: str = compiler.visit_foreign_key_constraint(constraint, **kw)
+    columns = [c.name for c in constraint.columns]
+    if (constraint.ondelete or "").upper() == "SET NULL" and TENANT_COLUMN in columns:
+        kept = ", ".join(compiler.preparer.quote(c) for c in columns if c != TENANT_COLUMN)
+        sql = sql.replace("ON DELETE SET NULL", f"ON DELETE SET NULL ({kept})")
+    return sql
+
+
+__all__ = [
+    "Field",
+    "SQLModel",
+    "TenantOwned",
+    "Timestamped",
+    "Versioned",
+    "enum_type",
+    "money",
+    "string_list",
+    "tenant_fk",
+    "tenant_unique",
+]

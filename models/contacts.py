@@ -1,0 +1,75 @@
+"""Contact persons and their owners."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field
+
+from models.base import TenantOwned, Versioned, enum_type, string_list, tenant_fk, tenant_unique
+from models.companies import entity_status_type, lexware_link_indexes, owner_role_type
+from models.enums import ContactSource, EntityStatus, OwnerRole
+
+
+class Contact(TenantOwned, Versioned, table=True):
+    __tablename__ = "contact"
+    __table_args__ = (
+        tenant_unique(),
+        tenant_fk("company_id", "company", ondelete="SET NULL"),
+        sa.Index(
+            "ix_contact_tenant_id_name",
+            "tenant_id",
+            sa.text("lower(last_name)"),
+            sa.text("lower(first_name)"),
+            "id",
+        ),
+        sa.Index("ix_contact_tenant_id_created_at", "tenant_id", "created_at", "id"),
+        sa.Index("ix_contact_tenant_id_company_id", "tenant_id", "company_id"),
+        sa.Index("ix_contact_tenant_id_status", "tenant_id", "status"),
+        sa.Index("ix_contact_tags", "tags", postgresql_using="gin"),
+        *lexware_link_indexes("contact"),
+    )
+
+    salutation: str | None = Field(default=None, max_length=50)
+    title: str | None = Field(default=None, max_length=50)
+    first_name: str | None = Field(default=None, max_length=100)
+    last_name: str = Field(max_length=100)
+    position: str | None = Field(default=None, max_length=100)
+    department: str | None = Field(default=None, max_length=100)
+    company_id: uuid.UUID | None = None
+    status: EntityStatus = Field(
+        default=EntityStatus.ACTIVE,
+        sa_type=entity_status_type,
+        sa_column_kwargs={"server_default": "ACTIVE"},
+    )
+    linkedin_url: str | None = Field(default=None, max_length=500)
+    birthday: date | None = None
+    source: ContactSource | None = Field(
+        default=None, sa_type=enum_type(ContactSource, "contact_source")
+    )
+    tags: list[str] = string_list()
+    notes: str | None = Field(default=None, sa_type=sa.Text)
+    lexware_contact_id: uuid.UUID | None = None
+    lexware_contact_version: int | None = None
+    lexware_synced_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class ContactOwner(TenantOwned, table=True):
+    __tablename__ = "contact_owner"
+    __table_args__ = (
+        tenant_unique(),
+        tenant_fk("contact_id", "contact", ondelete="CASCADE"),
+        tenant_fk("user_id", "user", ondelete="CASCADE"),
+        sa.UniqueConstraint("tenant_id", "contact_id", "user_id"),
+        sa.Index("ix_contact_owner_tenant_id_user_id", "tenant_id", "user_id"),
+    )
+
+    contact_id: uuid.UUID
+    user_id: uuid.UUID
+    role: OwnerRole = Field(
+        default=OwnerRole.OWNER,
+        sa_type=owner_role_type,
+        sa_column_kwargs={"server_default": "OWNER"},
+    )

@@ -1,0 +1,131 @@
+"""Sales pipelines with ordered stages, deals moving through them, and deal owners."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Field
+
+from models.base import TenantOwned, Versioned, enum_type, money, tenant_fk, tenant_unique
+from models.companies import owner_role_type
+from models.enums import DealStatus, LostReason, OwnerRole, StageKind
+
+
+class Pipeline(TenantOwned, Versioned, table=True):
+    __tablename__ = "pipeline"
+    __table_args__ = (
+        tenant_unique(),
+        sa.Index("uq_pipeline_tenant_id_name", "tenant_id", sa.text("lower(name)"), unique=True),
+        # One default pipeline per tenant.
+        sa.Index(
+            "uq_pipeline_tenant_id_default",
+            "tenant_id",
+            unique=True,
+            postgresql_where=sa.text("is_default"),
+        ),
+    )
+
+    name: str = Field(max_length=100)
+    description: str | None = Field(default=None, max_length=500)
+    is_default: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+
+
+class PipelineStage(TenantOwned, table=True):
+    __tablename__ = "pipeline_stage"
+    __table_args__ = (
+        tenant_unique(),
+        # The key deals use, so a deal's stage always belongs to the deal's pipeline.
+        sa.UniqueConstraint("id", "pipeline_id", "tenant_id"),
+        tenant_fk("pipeline_id", "pipeline", ondelete="CASCADE"),
+        sa.CheckConstraint("probability BETWEEN 0 AND 100", name="probability"),
+        sa.Index("ix_pipeline_stage_tenant_id_pipeline_id", "tenant_id", "pipeline_id", "position"),
+        sa.Index(
+            "uq_pipeline_stage_pipeline_id_name",
+            "tenant_id",
+            "pipeline_id",
+            sa.text("lower(name)"),
+            unique=True,
+        ),
+    )
+
+    pipeline_id: uuid.UUID
+    name: str = Field(max_length=100)
+    position: int = 0
+    probability: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    kind: StageKind = Field(
+        default=StageKind.OPEN,
+        sa_type=enum_type(StageKind, "stage_kind"),
+        sa_column_kwargs={"server_default": "OPEN"},
+    )
+
+
+class Deal(TenantOwned, Versioned, table=True):
+    __tablename__ = "deal"
+    __table_args__ = (
+        tenant_unique(),
+        tenant_fk("pipeline_id", "pipeline", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["stage_id", "pipeline_id", "tenant_id"],
+            ["pipeline_stage.id", "pipeline_stage.pipeline_id", "pipeline_stage.tenant_id"],
+        ),
+        tenant_fk("contact_id", "contact", ondelete="SET NULL"),
+        tenant_fk("company_id", "company", ondelete="SET NULL"),
+        sa.CheckConstraint("status <> 'LOST' OR lost_reason IS NOT NULL", name="lost_reason"),
+        sa.CheckConstraint(
+            "lost_reason IS DISTINCT FROM 'OTHER' OR lost_reason_text IS NOT NULL",
+            name="lost_reason_text",
+        ),
+        sa.CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency"),
+        sa.CheckConstraint("value >= 0", name="value"),
+        sa.Index("ix_deal_tenant_id_pipeline_id", "tenant_id", "pipeline_id", "stage_id"),
+        sa.Index("ix_deal_tenant_id_stage_id", "tenant_id", "stage_id"),
+        sa.Index("ix_deal_tenant_id_contact_id", "tenant_id", "contact_id"),
+        sa.Index("ix_deal_tenant_id_company_id", "tenant_id", "company_id"),
+        sa.Index("ix_deal_tenant_id_created_at", "tenant_id", "created_at", "id"),
+        sa.Index("ix_deal_tenant_id_value", "tenant_id", "value", "id"),
+        sa.Index("ix_deal_tenant_id_expected_close", "tenant_id", "expected_close_date", "id"),
+        sa.Index("ix_deal_tenant_id_status", "tenant_id", "status"),
+    )
+
+    title: str = Field(max_length=200)
+    value: Decimal = Field(
+        default=Decimal(0), sa_type=money(), sa_column_kwargs={"server_default": "0"}
+    )
+    currency: str = Field(default="EUR", max_length=3, sa_column_kwargs={"server_default": "EUR"})
+    pipeline_id: uuid.UUID
+    stage_id: uuid.UUID
+    contact_id: uuid.UUID | None = None
+    company_id: uuid.UUID | None = None
+    expected_close_date: date | None = None
+    status: DealStatus = Field(
+        default=DealStatus.OPEN,
+        sa_type=enum_type(DealStatus, "deal_status"),
+        sa_column_kwargs={"server_default": "OPEN"},
+    )
+    lost_reason: LostReason | None = Field(
+        default=None, sa_type=enum_type(LostReason, "lost_reason")
+    )
+    lost_reason_text: str | None = Field(default=None, max_length=500)
+    closed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class DealOwner(TenantOwned, table=True):
+    __tablename__ = "deal_owner"
+    __table_args__ = (
+        tenant_unique(),
+        tenant_fk("deal_id", "deal", ondelete="CASCADE"),
+        tenant_fk("user_id", "user", ondelete="CASCADE"),
+        sa.UniqueConstraint("tenant_id", "deal_id", "user_id"),
+        sa.Index("ix_deal_owner_tenant_id_user_id", "tenant_id", "user_id"),
+    )
+
+    deal_id: uuid.UUID
+    user_id: uuid.UUID
+    role: OwnerRole = Field(
+        default=OwnerRole.OWNER,
+        sa_type=owner_role_type,
+        sa_column_kwargs={"server_default": "OWNER"},
+    )

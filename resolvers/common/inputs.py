@@ -1,0 +1,31 @@
+"""Turning GraphQL inputs into plain data for the services."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from typing import Any
+
+import strawberry
+
+from app.errors import BadUserInput
+
+
+def parse_id(value: strawberry.ID | str, field: str = "id") -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise BadUserInput.single(field, "is not a valid id") from None
+
+
+def sent_fields(value: Any) -> Any:
+    """Input object -> dict of the fields the client sent (UNSET ones left out), recursively."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: sent_fields(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if getattr(value, f.name) is not strawberry.UNSET
+        }
+    if isinstance(value, list):
+        return [sent_fields(item) for item in value]
+    return value

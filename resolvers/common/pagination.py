@@ -1,0 +1,50 @@
+"""Relay-style connections built from a service `Page`; totalCount runs only when asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+import strawberry
+
+from app.services.pagination import Page
+
+NodeT = TypeVar("NodeT")
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: PageInfo
+    count_items: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="Number of items matching the filter, across all pages.")
+    async def total_count(self) -> int:
+        return await self.count_items()
+
+
+def connection_from_page(
+    page: Page[Any], count_items: Callable[[], Awaitable[int]], *, after: str | None
+) -> Connection[Any]:
+    edges = [Edge(cursor=c, node=row) for c, row in zip(page.cursors, page.rows, strict=True)]
+    info = PageInfo(
+        has_next_page=page.has_next_page,
+        has_previous_page=after is not None,
+        start_cursor=page.cursors[0] if page.cursors else None,
+        end_cursor=page.cursors[-1] if page.cursors else None,
+    )
+    return Connection(edges=edges, page_info=info, count_items=count_items)

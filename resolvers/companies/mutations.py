@@ -1,0 +1,47 @@
+"""createCompany, updateCompany, deleteCompany."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import strawberry
+from strawberry.types import Info
+
+from app.services import companies as service
+from resolvers.common.inputs import parse_id, sent_fields
+from resolvers.companies.inputs import CreateCompanyInput, UpdateCompanyInput
+from resolvers.companies.types import Company
+from resolvers.context import context_of
+from resolvers.permissions import CanWrite
+
+
+@strawberry.type
+class CompanyMutations:
+    @strawberry.mutation(permission_classes=[CanWrite])
+    async def create_company(self, info: Info[Any, Any], input: CreateCompanyInput) -> Company:
+        row = await service.create_company(context_of(info).scope, sent_fields(input))
+        return cast(Company, row)
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Change the fields sent. With expectedVersion, a stale edit is a CONFLICT.",
+    )
+    async def update_company(
+        self,
+        info: Info[Any, Any],
+        id: strawberry.ID,
+        input: UpdateCompanyInput,
+        expected_version: int | None = None,
+    ) -> Company:
+        row = await service.update_company(
+            context_of(info).scope, parse_id(id), sent_fields(input), expected_version
+        )
+        return cast(Company, row)
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Delete a company; its contacts, deals and activities stay, unlinked.",
+    )
+    async def delete_company(self, info: Info[Any, Any], id: strawberry.ID) -> strawberry.ID:
+        deleted = await service.delete_company(context_of(info).scope, parse_id(id))
+        return strawberry.ID(str(deleted))

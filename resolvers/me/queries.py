@@ -1,0 +1,25 @@
+"""me."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from app.services.members import member_profile
+from resolvers.context import context_of
+from resolvers.me.types import Me, Tenant, User
+
+
+@strawberry.type
+class MeQueries:
+    @strawberry.field(description="The current user, tenant and roles.")
+    async def me(self, info: Info[Any, Any]) -> Me:
+        context = context_of(info)
+        profile = await member_profile(context.scope)
+        return Me(
+            user=User(**profile.user),
+            tenant=Tenant(**profile.tenant),
+            roles=sorted(context.principal.roles),
+        )

@@ -1,0 +1,51 @@
+"""Schema assembly: root types merged from the domain modules, plus the abuse limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
+
+from app.settings import Settings
+from resolvers.companies.mutations import CompanyMutations
+from resolvers.companies.queries import CompanyQueries
+from resolvers.errors import ErrorPolicy
+from resolvers.me.mutations import MeMutations
+from resolvers.me.queries import MeQueries
+
+Query = merge_types("Query", (MeQueries, CompanyQueries))
+Mutation = merge_types("Mutation", (MeMutations, CompanyMutations))
+
+
+def _extensions(settings: Settings) -> list[Any]:
+    extensions: list[Any] = [
+        ErrorPolicy,
+        MaxTokensLimiter(max_token_count=settings.max_tokens),
+        ParserCache(maxsize=settings.document_cache_size),
+        ValidationCache(maxsize=settings.document_cache_size),
+        QueryDepthLimiter(max_depth=settings.max_query_depth),
+        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+    ]
+    if not settings.introspection:
+        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return extensions
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The executable schema; without settings, the bare schema (for exporting the SDL)."""
+    extensions = _extensions(settings) if settings is not None else []
+    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+
+
+def schema_sdl() -> str:
+    return build_schema().as_str() + "\n"
