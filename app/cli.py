@@ -52,11 +52,9 @@ def _servers(settings: Settings) -> Iterator[Settings]:
         start_redis=settings.redis_url is None,
     )
     with embedded:
-        yield settings.model_copy(
-            update={
-                "database_url": settings.database_url or embedded.database_url,
-                "redis_url": settings.redis_url or embedded.redis_url,
-            }
+        yield settings.with_servers(
+            str(settings.database_url or embedded.database_url),
+            str(settings.redis_url or embedded.redis_url),
         )
 
 

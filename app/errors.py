@@ -52,8 +52,11 @@ class BadUserInput(AppError):
     code = "BAD_USER_INPUT"
     http_status = 400
 
-    def __init__(self, problems: Iterable[FieldProblem], message: str = "Invalid input.") -> None:
+    def __init__(self, problems: Iterable[FieldProblem], message: str | None = None) -> None:
         self.problems = list(problems)
+        if message is None:
+            fields = ", ".join(dict.fromkeys(p.field for p in self.problems))
+            message = f"Invalid input: {fields}."
         super().__init__(
             message, fields=[{"field": p.field, "message": p.message} for p in self.problems]
         )

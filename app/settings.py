@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -90,10 +90,19 @@ class Settings(BaseSettings):
             raise ValueError("DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE")
         return self
 
+    # Set only in code (never from the environment): both servers were started embedded.
+    _embedded_started: bool = PrivateAttr(default=False)
+
     @property
     def embedded(self) -> bool:
-        """The embedded default: no external servers configured."""
-        return self.database_url is None and self.redis_url is None
+        """The embedded default: no external servers configured (development keys allowed)."""
+        return self._embedded_started or (self.database_url is None and self.redis_url is None)
+
+    def with_servers(self, database_url: str, redis_url: str) -> Settings:
+        """These settings pointed at running servers, remembering an embedded start."""
+        ready = self.model_copy(update={"database_url": database_url, "redis_url": redis_url})
+        ready._embedded_started = self.embedded
+        return ready
 
     @property
     def has_configured_key(self) -> bool:

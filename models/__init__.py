@@ -1,5 +1,6 @@
 """SQLModel tables and enums of insight-crm. Importing this package registers every table."""
 
+import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from models.activities import Activity
@@ -26,6 +27,12 @@ from models.lookups import AccountType, Industry, RelationshipType
 from models.tenancy import Tenant, User
 
 metadata = SQLModel.metadata
+
+# SQLAlchemy's `with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == ...)` calls the
+# lambda once with the mixin itself to analyse it, and pydantic keeps no class attribute for a
+# field: give the mixin a stand-in column. This runs after every table class is built (so no
+# table takes it as a default); mapped classes shadow it with their own column attribute.
+type.__setattr__(TenantOwned, "tenant_id", sa.column("tenant_id"))
 
 __all__ = [
     "AccountType",

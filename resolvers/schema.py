@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -41,10 +42,15 @@ def _extensions(settings: Settings) -> list[Any]:
     return extensions
 
 
+class CrmSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Strawberry would log every error with a trace; ErrorPolicy logs the unexpected ones."""
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The executable schema; without settings, the bare schema (for exporting the SDL)."""
     extensions = _extensions(settings) if settings is not None else []
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return CrmSchema(query=Query, mutation=Mutation, extensions=extensions)
 
 
 def schema_sdl() -> str:

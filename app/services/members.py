@@ -91,7 +91,7 @@ class MemberProfile:
 
 async def member_profile(scope: TenantScope) -> MemberProfile:
     """The caller's tenant and user rows, in one statement."""
-    statement = (
+    statement: Any = (
         sa.select(
             col(Tenant.id),
             col(Tenant.slug),

@@ -96,12 +96,12 @@ def _bounded(max_length: int) -> StringConstraints:
 
 # Optional free text: trimmed, empty becomes None, bounded.
 _Blank = BeforeValidator(_empty_to_none)
-Text20 = Annotated[str | None, _Blank, _bounded(20)]
-Text30 = Annotated[str | None, _Blank, _bounded(30)]
-Text50 = Annotated[str | None, _Blank, _bounded(50)]
-Text100 = Annotated[str | None, _Blank, _bounded(100)]
-Text200 = Annotated[str | None, _Blank, _bounded(200)]
-LongText = Annotated[str | None, _Blank, _bounded(20_000)]
+Text20 = Annotated[Annotated[str, _bounded(20)] | None, _Blank]
+Text30 = Annotated[Annotated[str, _bounded(30)] | None, _Blank]
+Text50 = Annotated[Annotated[str, _bounded(50)] | None, _Blank]
+Text100 = Annotated[Annotated[str, _bounded(100)] | None, _Blank]
+Text200 = Annotated[Annotated[str, _bounded(200)] | None, _Blank]
+LongText = Annotated[Annotated[str, _bounded(20_000)] | None, _Blank]
 
 # Required names: trimmed, not empty, bounded.
 Name100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
