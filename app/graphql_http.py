@@ -18,12 +18,14 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
 
 from app.errors import AppError
 from app.http import app_error_response, error_response
 from app.runtime import Runtime
 from app.tenancy import TenantScope
 from resolvers.context import Context
+from resolvers.errors import apply_error_policy
 from resolvers.schema import build_schema
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,14 @@ class CrmGraphQL(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+        # Errors raised before the operation starts (syntax, token limit) bypass the schema
+        # extensions; the policy is idempotent, so it is applied here once more for all.
+        if result.errors:
+            request_id = getattr(request.state, "request_id", "-")
+            result.errors = apply_error_policy(result.errors, request_id)
+        return await super().process_result(request, result)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -119,7 +129,8 @@ class CrmGraphQL(GraphQL[Context, None]):
         runtime = self.runtime
         principal = await runtime.authenticator.authenticate(request.headers.get("authorization"))
         scope = TenantScope(principal.tenant_id, principal.user_id, runtime.sessions)
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = (request.headers.get("x-request-id") or uuid.uuid4().hex)[:64]
+        request.state.request_id = request_id
         return Context(
             request=request,
             response=None,
@@ -127,5 +138,5 @@ class CrmGraphQL(GraphQL[Context, None]):
             scope=scope,
             settings=runtime.settings,
             authenticator=runtime.authenticator,
-            request_id=request_id[:64],
+            request_id=request_id,
         )

@@ -33,9 +33,9 @@ def apply_error_policy(errors: list[GraphQLError], request_id: str) -> list[Grap
     processed: list[GraphQLError] = []
     for error in errors:
         original = error.original_error
-        if error.path is None and not isinstance(original, AppError | None | GraphQLError):
-            original = None  # variable coercion: the message already says what is wrong
-        if error.path is None and original is None:
+        if error.path is None:
+            # Raised before execution (syntax, validation, limits, variable coercion): the
+            # message already says what the client should fix.
             processed.append(_coded(error, "BAD_USER_INPUT"))
         elif isinstance(original, AppError | GraphQLError) or original is None:
             processed.append(_coded(error, "INTERNAL_SERVER_ERROR"))

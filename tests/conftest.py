@@ -63,7 +63,9 @@ def signing_key() -> RSAKey:
 
 
 @pytest.fixture(scope="session")
-def settings(servers: Servers, signing_key: RSAKey, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(
+    servers: Servers, signing_key: RSAKey, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     return Settings(
         database_url=servers.database_url,
         redis_url=servers.redis_url,

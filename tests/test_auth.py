@@ -63,7 +63,9 @@ async def test_hs256_signed_with_the_public_key_is_refused(
     claims = {"iss": "https://auth.test.local", "aud": "insight-crm", "sub": "x", "iat": now}
     claims |= {"exp": now + 60, "tenant": tenant, "roles": ["admin"]}
     # joserfc refuses to build such a key, so forge the token by hand, as an attacker would.
-    signing_input = f"{_b64(orjson.dumps({'alg': 'HS256', 'typ': 'JWT'}))}.{_b64(orjson.dumps(claims))}"
+    signing_input = (
+        f"{_b64(orjson.dumps({'alg': 'HS256', 'typ': 'JWT'}))}.{_b64(orjson.dumps(claims))}"
+    )
     signature = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
     await _refused(api, f"{signing_input}.{_b64(signature)}")
 
@@ -135,9 +137,7 @@ async def test_logout_revokes_the_token(api: Api, tokens: Tokens, tenant: str) -
     assert "errors" not in await api(ME, token=tokens.make(tenant, "viewer"))
 
 
-async def test_revocation_is_keyed_on_issuer_and_jti(
-    api: Api, tokens: Tokens, tenant: str
-) -> None:
+async def test_revocation_is_keyed_on_issuer_and_jti(api: Api, tokens: Tokens, tenant: str) -> None:
     token = tokens.make(tenant, jti="shared-jti")
     await api.data("mutation { logout }", token=token)
     # Same jti re-encoded with other claims: still revoked, whatever the token text.
@@ -156,7 +156,9 @@ async def test_first_request_provisions_tenant_and_user(
     assert other["me"]["user"]["id"] != first["me"]["user"]["id"]
 
 
-async def test_changed_profile_claims_update_the_user(api: Api, tokens: Tokens, tenant: str) -> None:
+async def test_changed_profile_claims_update_the_user(
+    api: Api, tokens: Tokens, tenant: str
+) -> None:
     await api.data(ME, token=tokens.make(tenant, subject="renamed", name="Old Name"))
     data = await api.data(ME, token=tokens.make(tenant, subject="renamed", name="New Name"))
     assert data["me"]["user"]["name"] == "New Name"

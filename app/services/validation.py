@@ -128,20 +128,31 @@ def _check_website(value: str) -> str:
 Website = Annotated[str, AfterValidator(_check_website)]
 
 _VAT_RULES = {
-    "DE": re.compile(r"^DE\d{9}$"),
-    "AT": re.compile(r"^ATU\d{8}$"),
-    "CH": re.compile(r"^CHE\d{9}(MWST|TVA|IVA)?$"),
+    "DE": r"DE\d{9}",
+    "AT": r"ATU\d{8}",
+    "CH": r"CHE\d{9}(MWST|TVA|IVA)?",
+    "NL": r"NL\d{9}B\d{2}",
+    "BE": r"BE[01]\d{9}",
+    "FR": r"FR[0-9A-Z]{2}\d{9}",
+    "IT": r"IT\d{11}",
+    "ES": r"ES[0-9A-Z]\d{7}[0-9A-Z]",
+    "PL": r"PL\d{10}",
+    "NO": r"NO\d{9}(MVA)?",
+    "GB": r"GB(\d{9}|\d{12}|GD\d{3}|HA\d{3})",
+    "DK": r"DK\d{8}",
+    "LU": r"LU\d{8}",
+    "CZ": r"CZ\d{8,10}",
 }
+# Other EU states: the country prefix and 2-13 characters, mostly digits.
 _VAT_GENERIC = re.compile(
-    r"^(BE|BG|CY|CZ|DK|EE|EL|ES|FI|FR|GB|HR|HU|IE|IT|LT|LU|LV|MT|NL|NO|PL|PT|RO|SE|SI|SK|XI)"
-    r"[0-9A-Z]{2,13}$"
+    r"^(BG|CY|EE|EL|FI|HR|HU|IE|LT|LV|MT|PT|RO|SE|SI|SK|XI)(?=(?:\D*\d){2})[0-9A-Z+*]{2,13}$"
 )
 
 
 def _check_vat_id(value: str) -> str:
     normalized = re.sub(r"[\s.\-]", "", value).upper()
     rule = _VAT_RULES.get(normalized[:2])
-    if not (rule.match(normalized) if rule else _VAT_GENERIC.match(normalized)):
+    if not (re.fullmatch(rule, normalized) if rule else _VAT_GENERIC.match(normalized)):
         raise ValueError(
             "must be a VAT identification number with country prefix, e.g. DE123456789"
         )
