@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -58,6 +60,29 @@ def _servers(settings: Settings) -> Iterator[Settings]:
         )
 
 
+class _StopRequested(Exception):
+    """Ctrl-C or SIGTERM: unwind so that embedded servers are stopped on the way out."""
+
+
+def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
+    raise _StopRequested
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """uvicorn shuts down gracefully on a signal and then re-raises it with the previous
+    handler; with Python's defaults that would end the process before `finally` blocks run.
+    Our handler turns the signal into an exception, so cleanup runs and the exit code is 0."""
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    except _StopRequested:
+        log.info("stopped by signal")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -84,7 +109,7 @@ def serve(
     except SettingsError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
-    with _servers(settings) as ready:
+    with _stop_on_signals(), _servers(settings) as ready:
         upgrade_to_head(str(ready.database_url))
         app = create_app(ready)
         typer.echo(f"insight-crm: GraphiQL at http://{host}:{port}/graphql")

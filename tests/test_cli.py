@@ -1,0 +1,196 @@
+"""The `insight-crm` command line, including the embedded default's whole lifecycle."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from resolvers.schema import schema_sdl
+from tests.conftest import Api, Servers
+
+CLI = str(Path(sys.executable).parent / "insight-crm")
+COMMANDS = ("serve", "migrate", "worker", "token", "export-schema", "seed-demo")
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DATABASE_URL", "REDIS_URL", "JWT_", "TEST_"))
+    }
+    return {**env, **extra}
+
+
+def _run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CLI, *args], cwd=cwd, env=env or _clean_env(), capture_output=True, text=True, timeout=120
+    )
+
+
+def test_help_lists_every_command_with_its_help(tmp_path: Path) -> None:
+    result = _run("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in COMMANDS:
+        assert command in result.stdout
+        sub = _run(command, "--help", cwd=tmp_path)
+        assert sub.returncode == 0 and "Usage" in sub.stdout
+
+
+def test_token_refuses_bad_arguments(tmp_path: Path) -> None:
+    result = _run(
+        "token", "--tenant", "Bad Slug", "--user", "nobody", "--role", "root", cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert "role must be" in result.stderr and "tenant must be" in result.stderr
+
+
+def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:
+    target = tmp_path / "schema.graphql"
+    assert _run("export-schema", "--path", str(target), cwd=tmp_path).returncode == 0
+    assert target.read_text() == schema_sdl()
+
+
+def test_migrate_and_worker_run_against_configured_servers(
+    tmp_path: Path, servers: Servers
+) -> None:
+    env = _clean_env(DATABASE_URL=servers.database_url, REDIS_URL=servers.redis_url)
+    migrate = _run("migrate", cwd=tmp_path, env=env)
+    assert migrate.returncode == 0, migrate.stderr
+    client = redis.Redis.from_url(servers.redis_url)
+    client.delete("crm:worker:heartbeat")
+    worker = _run("worker", "--burst", cwd=tmp_path, env=env)
+    assert worker.returncode == 0, worker.stderr
+    assert client.get("crm:worker:heartbeat") is not None
+
+
+async def test_seed_demo_fills_a_tenant_once(tmp_path: Path, servers: Servers, api: Api) -> None:
+    slug = f"demo-{uuid.uuid4().hex[:6]}"
+    env = _clean_env(DATABASE_URL=servers.database_url, REDIS_URL=servers.redis_url)
+    first = _run("seed-demo", "--tenant", slug, cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "seeded" in first.stdout
+    second = _run("seed-demo", "--tenant", slug, cwd=tmp_path, env=env)
+    assert "left unchanged" in second.stdout
+    query = "{ companies(first: 50) { totalCount edges { node { name vatId } } } }"
+    data = await api.data(query, tenant=slug)
+    assert data["companies"]["totalCount"] == 6
+    assert all(e["node"]["vatId"].startswith("DE") for e in data["companies"]["edges"])
+
+
+# ---- the embedded default: serve, stop, restart, crash -----------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Server:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        log = (data_dir.parent / f"serve-{self.port}.log").open("w")
+        self.process = subprocess.Popen(
+            [CLI, "serve", "--data-dir", str(data_dir), "--port", str(self.port)],
+            cwd=data_dir.parent,
+            env=_clean_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_until_live()
+
+    def _wait_until_live(self) -> None:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, "serve exited during start"
+            try:
+                if httpx.get(f"{self.url}/livez", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        raise AssertionError("serve did not come up")
+
+    def token(self) -> str:
+        result = _run(
+            "token",
+            "--data-dir",
+            str(self.data_dir),
+            "--tenant",
+            "acme",
+            "--user",
+            "a@acme.de",
+            cwd=self.data_dir.parent,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    def graphql(self, query: str) -> dict:
+        response = httpx.post(
+            f"{self.url}/graphql",
+            json={"query": query},
+            headers={"authorization": f"Bearer {self.token()}"},
+            timeout=10,
+        )
+        return response.json()
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        self.process.send_signal(sig)
+        return self.process.wait(timeout=60)
+
+
+def _postgres_running(data_dir: Path) -> bool:
+    pid_file = data_dir / "postgres" / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    pid = int(pid_file.read_text().split()[0])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    directory = tmp_path / "crm-data"
+    yield directory
+    pid_file = directory / "postgres" / "postmaster.pid"
+    if pid_file.exists():  # leave no server behind, whatever the test did
+        subprocess.run(["pkill", "-f", str(directory)], check=False)
+
+
+def test_embedded_serve_keeps_data_across_restart_and_crash(data_dir: Path) -> None:
+    server = Server(data_dir)
+    assert httpx.get(f"{server.url}/health").json()["checks"]["database"] == "up"
+    created = server.graphql('mutation { createCompany(input: {name: "Bleibt GmbH"}) { id } }')
+    company_id = created["data"]["createCompany"]["id"]
+    assert server.stop() == 0
+    assert not _postgres_running(data_dir), "SIGTERM must stop embedded PostgreSQL"
+
+    server = Server(data_dir)
+    found = server.graphql(f'{{ company(id: "{company_id}") {{ name }} }}')
+    assert found["data"]["company"]["name"] == "Bleibt GmbH"
+    server.stop(signal.SIGKILL)  # a crash: no cleanup at all
+
+    server = Server(data_dir)
+    found = server.graphql(f'{{ company(id: "{company_id}") {{ name }} }}')
+    assert found["data"]["company"]["name"] == "Bleibt GmbH"
+    graphiql = httpx.get(f"{server.url}/graphql", headers={"accept": "text/html"})
+    assert graphiql.status_code == 200
+    assert server.stop() == 0
+    assert not _postgres_running(data_dir), "a clean stop after a crash still stops PostgreSQL"
