@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -25,7 +27,7 @@ from app.http import app_error_response, error_response
 from app.runtime import Runtime
 from app.tenancy import TenantScope
 from resolvers.context import Context
-from resolvers.errors import apply_error_policy
+from resolvers.errors import MASKED_MESSAGE, apply_error_policy
 from resolvers.schema import build_schema
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,18 @@ class CrmGraphQL(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     async def _handle_http(self, request: Request) -> Any:
+        try:
+            return await self._dispatch(request)
+        except (OSError, SQLAlchemyError, RedisError):
+            # A backing service is down (e.g. while provisioning the caller): nothing changed.
+            log.exception("backing service unavailable")
+            return error_response("Service temporarily unavailable.", "INTERNAL_SERVER_ERROR", 503)
+        except Exception:
+            request_id = getattr(request.state, "request_id", "-")
+            log.exception("unexpected error [request %s]", request_id)
+            return error_response(MASKED_MESSAGE, "INTERNAL_SERVER_ERROR", 500)
+
+    async def _dispatch(self, request: Request) -> Any:
         if _wants_graphiql(request):
             if self.graphql_ide:
                 return await self.render_graphql_ide(request)

@@ -7,6 +7,8 @@ point at others. Each test works in its own tenant, so tests never see each othe
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -37,14 +39,21 @@ class Servers:
     embedded: EmbeddedServers | None
 
 
+def server_dir(prefix: str) -> Path:
+    """A directory for embedded servers outside pytest's private (mode 0700) tmp root: the
+    embedded PostgreSQL runs as its own system user when we are root and must reach it."""
+    return Path(tempfile.mkdtemp(prefix=f"insight-crm-{prefix}-"))
+
+
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+def servers() -> Iterator[Servers]:
     database_url = os.environ.get("TEST_DATABASE_URL")
     redis_url = os.environ.get("TEST_REDIS_URL")
     embedded = None
     if not (database_url and redis_url):
+        directory = server_dir("tests")
         embedded = EmbeddedServers(
-            tmp_path_factory.mktemp("servers"),
+            directory,
             start_postgres=not database_url,
             start_redis=not redis_url,
         ).start()
@@ -55,6 +64,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     yield Servers(database_url, redis_url, embedded)
     if embedded is not None:
         embedded.stop()
+        shutil.rmtree(embedded.data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,7 +18,7 @@ import pytest
 import redis
 
 from resolvers.schema import schema_sdl
-from tests.conftest import Api, Servers
+from tests.conftest import Api, Servers, server_dir
 
 CLI = str(Path(sys.executable).parent / "insight-crm")
 COMMANDS = ("serve", "migrate", "worker", "token", "export-schema", "seed-demo")
@@ -166,12 +167,13 @@ def _postgres_running(data_dir: Path) -> bool:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    directory = tmp_path / "crm-data"
+def data_dir() -> Iterator[Path]:
+    directory = server_dir("serve") / "crm-data"
     yield directory
     pid_file = directory / "postgres" / "postmaster.pid"
     if pid_file.exists():  # leave no server behind, whatever the test did
         subprocess.run(["pkill", "-f", str(directory)], check=False)
+    shutil.rmtree(directory.parent, ignore_errors=True)
 
 
 def test_embedded_serve_keeps_data_across_restart_and_crash(data_dir: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,6 +10,7 @@ import httpx
 
 from app.asgi import create_app
 from app.settings import Settings
+from tests.conftest import Tokens, error_codes
 
 DEAD_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:1/nothing"
 DEAD_REDIS = "redis://127.0.0.1:1/0"
@@ -53,3 +55,31 @@ async def test_health_is_503_when_the_database_is_down(settings: Settings) -> No
     assert response.status_code == 503
     assert response.json()["checks"]["database"] == "down"
     assert response.json()["checks"]["redis"] == "up"
+
+
+async def test_graphql_with_the_database_down_is_a_clear_503(
+    settings: Settings, tokens: Tokens
+) -> None:
+    async with _client(settings.model_copy(update={"database_url": DEAD_POSTGRES})) as http:
+        token = tokens.make(f"t-{uuid.uuid4().hex[:8]}")
+        response = await http.post(
+            "/graphql",
+            json={"query": "{ me { roles } }"},
+            headers={"authorization": f"Bearer {token}"},
+        )
+    assert response.status_code == 503
+    assert error_codes(response.json()) == ["INTERNAL_SERVER_ERROR"]
+    assert "Traceback" not in response.text
+
+
+async def test_graphql_with_redis_down_refuses_rather_than_skip_revocation(
+    settings: Settings, tokens: Tokens
+) -> None:
+    async with _client(settings.model_copy(update={"redis_url": DEAD_REDIS})) as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": "{ me { roles } }"},
+            headers={"authorization": f"Bearer {tokens.make('t-redis-down')}"},
+        )
+    assert response.status_code == 503
+    assert "data" not in response.json()

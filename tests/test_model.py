@@ -376,3 +376,29 @@ async def test_each_transaction_carries_the_tenant_for_row_level_security(sessio
     async with sessions() as session:
         unset = await session.execute(sa.text("SELECT current_setting('app.tenant_id', true)"))
         assert unset.scalar_one() in (None, "")
+
+
+def _leading_columns(item: Any) -> list[str]:
+    names = []
+    for expression in getattr(item, "expressions", None) or item.columns:
+        name = getattr(expression, "name", None)
+        if not isinstance(name, str):
+            break  # an expression such as lower(name) ends the usable prefix
+        names.append(name)
+    return names
+
+
+def test_every_foreign_key_has_an_index_that_starts_with_its_columns() -> None:
+    missing = []
+    for table in models.metadata.sorted_tables:
+        keyed = [
+            *table.indexes,
+            *(c for c in table.constraints if isinstance(c, sa.UniqueConstraint)),
+        ]
+        keyed.append(table.primary_key)
+        prefixes = [_leading_columns(item) for item in keyed]
+        for fk in table.foreign_key_constraints:
+            wanted = {c.name for c in fk.columns}
+            if not any(set(prefix[: len(wanted)]) == wanted for prefix in prefixes):
+                missing.append(f"{table.name}({', '.join(sorted(wanted))})")
+    assert missing == []

@@ -1,0 +1,105 @@
+"""Transport rules beyond the limits: introspection switch, CORS, WebSocket, error masking."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from graphql import GraphQLError
+from starlette.applications import Starlette
+
+from app.asgi import create_app
+from app.settings import Settings
+from resolvers.errors import MASKED_MESSAGE, apply_error_policy
+from tests.conftest import Api, Tokens, error_codes
+
+INTROSPECTION = "{ __schema { queryType { name } } }"
+
+
+@pytest.fixture
+async def locked_down(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    production = settings.model_copy(
+        update={
+            "introspection": False,
+            "graphiql": False,
+            "cors_origins": ["https://crm.example.de"],
+        }
+    )
+    app = create_app(production)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+
+
+async def test_introspection_is_on_by_default(api: Api) -> None:
+    assert (await api.data(INTROSPECTION))["__schema"]["queryType"]["name"] == "Query"
+
+
+async def test_introspection_and_graphiql_can_be_switched_off(
+    locked_down: httpx.AsyncClient, tokens: Tokens, tenant: str
+) -> None:
+    headers = {"authorization": f"Bearer {tokens.make(tenant)}"}
+    result = (
+        await locked_down.post("/graphql", json={"query": INTROSPECTION}, headers=headers)
+    ).json()
+    assert set(error_codes(result)) == {"BAD_USER_INPUT"}
+    assert "introspection" in result["errors"][0]["message"].lower()
+    ok = await locked_down.post("/graphql", json={"query": "{ me { roles } }"}, headers=headers)
+    assert "errors" not in ok.json()
+    page = await locked_down.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 404
+
+
+async def test_cors_allows_only_configured_origins(locked_down: httpx.AsyncClient) -> None:
+    preflight = {
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization",
+    }
+    allowed = await locked_down.options(
+        "/graphql", headers={"origin": "https://crm.example.de", **preflight}
+    )
+    assert allowed.headers["access-control-allow-origin"] == "https://crm.example.de"
+    refused = await locked_down.options(
+        "/graphql", headers={"origin": "https://evil.example", **preflight}
+    )
+    assert "access-control-allow-origin" not in refused.headers
+
+
+async def test_websocket_runs_no_operation_yet(app: Starlette) -> None:
+    # Subscriptions arrive with their own issue; until then a socket is closed unaccepted.
+    scope = {
+        "type": "websocket",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "scheme": "ws",
+        "query_string": b"",
+        "headers": [(b"sec-websocket-protocol", b"graphql-transport-ws")],
+        "subprotocols": ["graphql-transport-ws"],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 2),
+    }
+    inbox = [{"type": "websocket.connect"}]
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return inbox.pop(0) if inbox else {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    assert [m["type"] for m in sent] == ["websocket.close"]
+
+
+def test_unexpected_resolver_errors_are_masked_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    bug = GraphQLError("boom", path=["companies"], original_error=KeyError("secret detail"))
+    with caplog.at_level(logging.ERROR):
+        [masked] = apply_error_policy([bug], "req-42")
+    assert masked.message == MASKED_MESSAGE
+    assert masked.extensions == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-42"}
+    assert "secret detail" not in masked.message
+    assert "req-42" in caplog.text and "secret detail" in caplog.text
