@@ -123,22 +123,18 @@ async def _exists(scope: TenantScope, model: Any, row_id: uuid.UUID) -> bool:
         return found.first() is not None
 
 
-async def _board(scope: TenantScope) -> tuple[uuid.UUID, uuid.UUID]:
-    pipeline = await _add(scope, models.Pipeline, name="Vertrieb")
+async def _board(scope: TenantScope, name: str = "Vertrieb") -> tuple[uuid.UUID, uuid.UUID]:
+    pipeline = await _add(scope, models.Pipeline, name=name)
     stage = await _add(scope, models.PipelineStage, pipeline_id=pipeline, name="Neu", position=0)
     return pipeline, stage
 
 
-async def test_deleting_a_company_unlinks_its_records_and_removes_its_own(sessions: Any) -> None:
-    scope = await _scope(sessions)
-    company = await _add(scope, models.Company, name="Weg GmbH")
-    contact = await _add(scope, models.Contact, last_name="Bleibt", company_id=company)
+async def _linked_records(scope: TenantScope, **link: uuid.UUID) -> dict[Any, uuid.UUID]:
+    """A deal, an activity and a cached voucher pointing at the given company or contact."""
     pipeline, stage = await _board(scope)
-    deal = await _add(
-        scope, models.Deal, title="D", pipeline_id=pipeline, stage_id=stage, company_id=company
-    )
+    deal = await _add(scope, models.Deal, title="D", pipeline_id=pipeline, stage_id=stage, **link)
     activity = await _add(
-        scope, models.Activity, type=models.ActivityType.NOTE, subject="A", company_id=company
+        scope, models.Activity, type=models.ActivityType.NOTE, subject="A", **link
     )
     voucher = await _add(
         scope,
@@ -146,8 +142,16 @@ async def test_deleting_a_company_unlinks_its_records_and_removes_its_own(sessio
         lexware_voucher_id=uuid.uuid4(),
         voucher_type="invoice",
         voucher_status="open",
-        company_id=company,
+        **link,
     )
+    return {models.Deal: deal, models.Activity: activity, models.LexwareVoucher: voucher}
+
+
+async def test_deleting_a_company_unlinks_its_records_and_removes_its_own(sessions: Any) -> None:
+    scope = await _scope(sessions)
+    company = await _add(scope, models.Company, name="Weg GmbH")
+    contact = await _add(scope, models.Contact, last_name="Bleibt", company_id=company)
+    linked = await _linked_records(scope, company_id=company)
     email = await _add(scope, models.ContactEmail, company_id=company, email="info@weg.de")
     owner = await _add(scope, models.CompanyOwner, company_id=company, user_id=scope.actor_id)
     contract = await _add(scope, models.Contract, company_id=company, title="Wartung")
@@ -156,11 +160,10 @@ async def test_deleting_a_company_unlinks_its_records_and_removes_its_own(sessio
         await session.execute(sa.delete(models.Company).where(col(models.Company.id) == company))
 
     assert await _value(scope, models.Contact.company_id, contact) is None
-    assert await _value(scope, models.Deal.company_id, deal) is None
-    assert await _value(scope, models.Activity.company_id, activity) is None
-    assert await _value(scope, models.LexwareVoucher.company_id, voucher) is None
-    # The tenant stays on the unlinked rows (SET NULL names only the reference column).
-    assert await _value(scope, models.Deal.tenant_id, deal) == scope.tenant_id
+    for model, row in linked.items():
+        assert await _value(scope, model.company_id, row) is None
+        # The tenant stays on the unlinked row (SET NULL names only the reference column).
+        assert await _value(scope, model.tenant_id, row) == scope.tenant_id
     for model, row in (
         (models.ContactEmail, email),
         (models.CompanyOwner, owner),
@@ -172,26 +175,11 @@ async def test_deleting_a_company_unlinks_its_records_and_removes_its_own(sessio
 async def test_deleting_a_contact_unlinks_deals_activities_and_vouchers(sessions: Any) -> None:
     scope = await _scope(sessions)
     contact = await _add(scope, models.Contact, last_name="Weg")
-    pipeline, stage = await _board(scope)
-    deal = await _add(
-        scope, models.Deal, title="D", pipeline_id=pipeline, stage_id=stage, contact_id=contact
-    )
-    activity = await _add(
-        scope, models.Activity, type=models.ActivityType.CALL, subject="A", contact_id=contact
-    )
-    voucher = await _add(
-        scope,
-        models.LexwareVoucher,
-        lexware_voucher_id=uuid.uuid4(),
-        voucher_type="invoice",
-        voucher_status="open",
-        contact_id=contact,
-    )
+    linked = await _linked_records(scope, contact_id=contact)
     async with scope.writing() as session:
         await session.execute(sa.delete(models.Contact).where(col(models.Contact.id) == contact))
-    assert await _value(scope, models.Deal.contact_id, deal) is None
-    assert await _value(scope, models.Activity.contact_id, activity) is None
-    assert await _value(scope, models.LexwareVoucher.contact_id, voucher) is None
+    for model, row in linked.items():
+        assert await _value(scope, model.contact_id, row) is None
 
 
 async def test_pipeline_delete_removes_stages_and_deal_delete_removes_voucher_links(
@@ -243,15 +231,9 @@ async def test_a_row_cannot_point_into_another_tenant(sessions: Any) -> None:
 async def test_a_deal_stage_must_belong_to_the_deal_pipeline(sessions: Any) -> None:
     scope = await _scope(sessions)
     pipeline, _ = await _board(scope)
-    _, other_stage = await _board_named(scope, "Service")
+    _, other_stage = await _board(scope, "Service")
     with pytest.raises(IntegrityError, match="fk_deal_stage_id_pipeline_stage"):
         await _add(scope, models.Deal, title="D", pipeline_id=pipeline, stage_id=other_stage)
-
-
-async def _board_named(scope: TenantScope, name: str) -> tuple[uuid.UUID, uuid.UUID]:
-    pipeline = await _add(scope, models.Pipeline, name=name)
-    stage = await _add(scope, models.PipelineStage, pipeline_id=pipeline, name="S", position=0)
-    return pipeline, stage
 
 
 @pytest.mark.parametrize(
