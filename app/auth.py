@@ -95,6 +95,9 @@ class Authenticator:
             settings.jwt_tenant_claim: {"essential": True},
             settings.jwt_roles_claim: {"essential": True},
         }
+        if settings.jwt_require_jti:
+            # Without a jti a token cannot be revoked, so by default it is not accepted.
+            options["jti"] = {"essential": True}
         if settings.jwt_issuer:
             options["iss"] = {"essential": True, "value": settings.jwt_issuer}
         if settings.jwt_audience:
@@ -138,15 +141,18 @@ class Authenticator:
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise Unauthenticated("Token roles claim must be a list of strings.")
         jti = claims.get("jti")
+        subject = claims["sub"]
+        if not isinstance(subject, str) or not 0 < len(subject) <= 255:
+            raise Unauthenticated("Token subject must be a string of at most 255 characters.")
         return VerifiedToken(
             issuer=claims.get("iss"),
             jti=jti if isinstance(jti, str) else None,
             expires_at=int(claims["exp"]),
-            subject=str(claims["sub"])[:255],
+            subject=subject,
             tenant_slug=tenant,
             roles=frozenset(r for r in roles if r in ROLES),
-            email=_short_text(claims.get(s.jwt_email_claim), 320),
-            name=_short_text(claims.get(s.jwt_name_claim), 200),
+            email=_fitting_text(claims.get(s.jwt_email_claim), 320),
+            name=_fitting_text(claims.get(s.jwt_name_claim), 200),
         )
 
     async def is_revoked(self, token: VerifiedToken) -> bool:
@@ -166,5 +172,6 @@ class Authenticator:
         await self._redis.set(_revocation_key(token.issuer, token.jti), b"1", ex=ttl)
 
 
-def _short_text(value: object, limit: int) -> str | None:
-    return value[:limit] if isinstance(value, str) and value else None
+def _fitting_text(value: object, limit: int) -> str | None:
+    """A profile claim as given, or nothing: a cut e-mail address would be a wrong one."""
+    return value if isinstance(value, str) and 0 < len(value) <= limit else None

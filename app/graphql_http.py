@@ -8,7 +8,9 @@ that fails one of these checks.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -32,6 +34,7 @@ from resolvers.schema import build_schema
 
 log = logging.getLogger(__name__)
 JSON_TYPES = ("application/json", "application/graphql-response+json")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class BodyTooLarge(Exception):
@@ -55,6 +58,13 @@ async def read_limited_body(request: Request, limit: int) -> bytes:
     return body
 
 
+def _request_id(sent: str | None) -> str:
+    """The client's correlation id if it is a plain token (it reaches our logs), else ours."""
+    if sent and _REQUEST_ID.fullmatch(sent):
+        return sent
+    return uuid.uuid4().hex
+
+
 def _wants_graphiql(request: Request) -> bool:
     accept = request.headers.get("accept", "")
     return request.method == "GET" and "text/html" in accept and "query" not in request.query_params
@@ -65,7 +75,7 @@ class CrmGraphQL(GraphQL[Context, None]):
         settings = runtime.settings
         super().__init__(
             build_schema(settings),
-            graphql_ide="graphiql" if settings.graphiql else None,
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
             allow_queries_via_get=True,
             multipart_uploads_enabled=False,
             allowed_origins=settings.cors_origins,
@@ -142,8 +152,9 @@ class CrmGraphQL(GraphQL[Context, None]):
     async def _context(self, request: Request) -> Context:
         runtime = self.runtime
         principal = await runtime.authenticator.authenticate(request.headers.get("authorization"))
-        scope = TenantScope(principal.tenant_id, principal.user_id, runtime.sessions)
-        request_id = (request.headers.get("x-request-id") or uuid.uuid4().hex)[:64]
+        gate = asyncio.Semaphore(runtime.settings.max_sessions_per_request)
+        scope = TenantScope(principal.tenant_id, principal.user_id, runtime.sessions, gate)
+        request_id = _request_id(request.headers.get("x-request-id"))
         request.state.request_id = request_id
         return Context(
             request=request,

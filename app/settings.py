@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
 
 
 class SettingsError(ValueError):
@@ -28,15 +31,17 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    jwt_require_jti: bool = True
     jwt_tenant_claim: str = "tenant"
     jwt_roles_claim: str = "roles"
     jwt_email_claim: str = "email"
     jwt_name_claim: str = "name"
 
-    # HTTP surface.
+    # HTTP surface. GraphiQL and introspection: unset means on in the embedded default
+    # (people explore there) and off against external servers (production).
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    graphiql: bool = True
-    introspection: bool = True
+    graphiql: bool | None = None
+    introspection: bool | None = None
 
     # Lexware Office (the integration arrives with its own issue).
     lexware_api_key: SecretStr | None = None
@@ -50,8 +55,9 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=200, ge=1, le=1000)
     default_page_size: int = Field(default=50, ge=1)
     document_cache_size: int = Field(default=512, ge=1, le=100_000)
+    max_sessions_per_request: int = Field(default=4, ge=1, le=50)
 
-    log_level: str = "info"
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -59,6 +65,25 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        cleaned = [origin.rstrip("/") for origin in origins]
+        for origin in cleaned:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"{origin!r} is not an origin such as https://crm.example.de")
+        return cleaned
+
+    @field_validator("jwt_issuer", "jwt_audience", "database_url", "redis_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod
@@ -103,6 +128,14 @@ class Settings(BaseSettings):
         ready = self.model_copy(update={"database_url": database_url, "redis_url": redis_url})
         ready._embedded_started = self.embedded
         return ready
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.embedded if self.graphiql is None else self.graphiql
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.embedded if self.introspection is None else self.introspection
 
     @property
     def has_configured_key(self) -> bool:

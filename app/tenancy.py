@@ -9,6 +9,7 @@ touches a tenant-owned table fails instead of reading across tenants.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
+from sqlalchemy.sql.util import find_tables
 
 from models import TenantOwned
 
@@ -32,7 +34,11 @@ class CrmSession(Session):
 
 
 class TenantScopeError(RuntimeError):
-    """A tenant-owned table was queried by a session that carries no tenant."""
+    """A tenant-owned table was queried by a session that carries no tenant, or around the
+    tenant filter (Core statements on tenant tables)."""
+
+
+TENANT_TABLES: frozenset[str] = frozenset()  # filled below, once the models are mapped
 
 
 @event.listens_for(CrmSession, "after_begin")
@@ -45,16 +51,49 @@ def _set_tenant_setting(session: Session, _tx: SessionTransaction, connection: C
         )
 
 
+def _tenant_tables() -> frozenset[str]:
+    return frozenset(
+        mapper.local_table.name  # type: ignore[attr-defined]
+        for mapper in TenantOwned._sa_registry.mappers
+        if issubclass(mapper.class_, TenantOwned)
+    )
+
+
+def _from_tables(statement: Any) -> list[Any]:
+    froms: list[Any]
+    if isinstance(statement, sa.Select):
+        froms = list(statement.get_final_froms())
+    else:  # INSERT, UPDATE, DELETE name their table
+        froms = [getattr(statement, "table", None)]
+    tables: list[Any] = []
+    for item in froms:
+        if item is not None:
+            tables += find_tables(item, include_joins=True, include_aliases=True)
+    return tables
+
+
+def _refuse_core_access(state: ORMExecuteState) -> None:
+    """Core statements on tenant tables (`Company.__table__`) would bypass the filter below;
+    an ORM entity in the FROM list carries a `parententity` annotation and is filtered."""
+    if state.all_mappers or not isinstance(state.statement, sa.Executable):
+        return
+    for table in _from_tables(state.statement):
+        plain = "parententity" not in getattr(table, "_annotations", {})
+        if plain and getattr(table, "name", None) in TENANT_TABLES:
+            raise TenantScopeError("tenant-owned tables are queried through their models only")
+
+
 @event.listens_for(CrmSession, "do_orm_execute")
 def _scope_to_tenant(state: ORMExecuteState) -> None:
     if state.is_column_load or state.is_relationship_load:
         return
+    if state.session.info.get(SYSTEM_KEY):
+        return
+    _refuse_core_access(state)
     if not (state.is_select or state.is_update or state.is_delete):
         return
     tenant_id = state.session.info.get(TENANT_KEY)
     if tenant_id is None:
-        if state.session.info.get(SYSTEM_KEY):
-            return
         if any(issubclass(m.class_, TenantOwned) for m in state.all_mappers):
             raise TenantScopeError("tenant-owned table queried without a tenant scope")
         return
@@ -65,13 +104,21 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
     )
 
 
+TENANT_TABLES = _tenant_tables()
+
+
 @dataclass(frozen=True)
 class TenantScope:
-    """A tenant (and the acting user) bound to the session factory."""
+    """A tenant (and the acting user) bound to the session factory.
+
+    `gate` bounds how many sessions one request holds at once: sibling fields resolve
+    concurrently, and thirty aliased lists must not take the whole connection pool.
+    """
 
     tenant_id: uuid.UUID
     actor_id: uuid.UUID | None
     sessions: async_sessionmaker[AsyncSession]
+    gate: asyncio.Semaphore | None = None
 
     def session(self) -> AsyncSession:
         session = self.sessions()
@@ -79,15 +126,23 @@ class TenantScope:
         return session
 
     @asynccontextmanager
+    async def _gated(self) -> AsyncIterator[None]:
+        if self.gate is None:
+            yield
+            return
+        async with self.gate:
+            yield
+
+    @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
         """A short session for one read (a root query or one loader batch)."""
-        async with self.session() as session:
+        async with self._gated(), self.session() as session:
             yield session
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: commits once at the end, rolls back on any error."""
-        async with self.session() as session, session.begin():
+        async with self._gated(), self.session() as session, session.begin():
             yield session
 
     def owned(self, **values: Any) -> dict[str, Any]:

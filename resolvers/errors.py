@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,33 +23,53 @@ log = logging.getLogger("insight_crm.graphql")
 MASKED_MESSAGE = "Unexpected error."
 
 
+# Errors the client caused and can read: ours, GraphQL's own, and scalar parsing (a variable
+# value that is not a valid date, id, ...). Anything else is a bug and gets masked.
+_CLIENT_FACING = (AppError, GraphQLError, ValueError, TypeError)
+_VARIABLE_AT = re.compile(r"^Variable '\$(\w+)' got invalid value .*? at '([\w.\[\]]+)';")
+_VARIABLE = re.compile(r"^Variable '\$(\w+)'")
+
+
 def _coded(error: GraphQLError, code: str) -> GraphQLError:
     extensions = dict(error.extensions or {})
     extensions.setdefault("code", code)
+    if extensions["code"] == "BAD_USER_INPUT" and "fields" not in extensions:
+        extensions["fields"] = _fields_of(error.message)
     error.extensions = extensions
     return error
+
+
+def _fields_of(message: str) -> list[dict[str, str]]:
+    """For a bad variable, name the input path; other request errors concern the document."""
+    match = _VARIABLE_AT.match(message) or _VARIABLE.match(message)
+    if match is None:
+        return []
+    field = match.group(match.lastindex or 1)
+    return [{"field": field, "message": message}]
+
+
+def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
+    log.error("unexpected error [request %s]", request_id, exc_info=error.original_error)
+    return GraphQLError(
+        MASKED_MESSAGE,
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+    )
 
 
 def apply_error_policy(errors: list[GraphQLError], request_id: str) -> list[GraphQLError]:
     processed: list[GraphQLError] = []
     for error in errors:
         original = error.original_error
-        if error.path is None:
-            # Raised before execution (syntax, validation, limits, variable coercion): the
-            # message already says what the client should fix.
+        if original is not None and not isinstance(original, _CLIENT_FACING):
+            processed.append(_masked(error, request_id))
+        elif error.path is None:
+            # Before execution (syntax, validation, limits, variable coercion): the message
+            # already says what the client should fix.
             processed.append(_coded(error, "BAD_USER_INPUT"))
-        elif isinstance(original, AppError | GraphQLError) or original is None:
-            processed.append(_coded(error, "INTERNAL_SERVER_ERROR"))
         else:
-            log.error("unexpected error [request %s]", request_id, exc_info=original)
-            processed.append(
-                GraphQLError(
-                    MASKED_MESSAGE,
-                    nodes=error.nodes,
-                    path=error.path,
-                    extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-                )
-            )
+            processed.append(_coded(error, "INTERNAL_SERVER_ERROR"))
     return processed
 
 

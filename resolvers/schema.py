@@ -40,7 +40,7 @@ def _extensions(settings: Settings) -> list[Any]:
         partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
         partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
     ]
-    if not settings.introspection:
+    if not settings.introspection_enabled:
         extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
     return extensions
 

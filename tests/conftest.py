@@ -83,6 +83,8 @@ def settings(
         jwt_public_key=signing_key.as_pem(private=False).decode(),
         jwt_issuer=ISSUER,
         jwt_audience=AUDIENCE,
+        graphiql=True,
+        introspection=True,
         _env_file=None,
     )
 

@@ -167,6 +167,11 @@ async def update_company(
 ) -> Row[Any]:
     """Change only the fields sent; with `expected_version`, refuse a stale edit."""
     values = _storable(validate_patch(CompanyPatch, NOT_NULLABLE, data))
+    if not values:  # nothing to change: no new version, no conflict for anyone else
+        current = await get_company(scope, company_id)
+        if expected_version is not None and current.version != expected_version:
+            raise _stale(current.version, expected_version)
+        return current
     statement = (
         sa.update(Company)
         .where(col(Company.id) == company_id)
@@ -182,11 +187,15 @@ async def update_company(
         if expected_version is None:
             raise
         current = await get_company(scope, company_id)
-        raise Conflict(
-            f"Company was changed by someone else (version {current.version}, "
-            f"expected {expected_version}). Reload and try again.",
-            currentVersion=current.version,
-        ) from None
+        raise _stale(current.version, expected_version) from None
+
+
+def _stale(current: int, expected: int) -> Conflict:
+    return Conflict(
+        f"Company was changed by someone else (version {current}, expected {expected}). "
+        "Reload and try again.",
+        currentVersion=current,
+    )
 
 
 async def delete_company(scope: TenantScope, company_id: uuid.UUID) -> uuid.UUID:

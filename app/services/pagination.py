@@ -20,17 +20,31 @@ RowT = TypeVar("RowT")
 SORT_LABEL = "sort_key"
 
 
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("not text")
+    return value
+
+
+def _timestamp(value: Any) -> datetime:
+    parsed = datetime.fromisoformat(_text(value))
+    if parsed.tzinfo is None:
+        raise ValueError("timestamp without offset")
+    return parsed
+
+
 @dataclass(frozen=True)
 class SortKey:
-    """One orderable field: its public name, the SQL expression and how cursors carry it."""
+    """One orderable field: its public name, the SQL expression and how cursors carry it
+    (`parse` checks the type of a value decoded from a client's cursor)."""
 
     name: str
     expression: Any  # a column or SQL expression
-    parse: Callable[[Any], Any] = lambda value: value
+    parse: Callable[[Any], Any] = _text
 
 
 def timestamp_key(name: str, column: Any) -> SortKey:
-    return SortKey(name, column, parse=datetime.fromisoformat)
+    return SortKey(name, column, parse=_timestamp)
 
 
 @dataclass(frozen=True)
@@ -66,7 +80,7 @@ def decode_cursor(key: SortKey, cursor: str) -> tuple[Any, uuid.UUID]:
         name, value, row_id = orjson.loads(base64.urlsafe_b64decode(padded))
         if name != key.name:
             raise ValueError("cursor of another order")
-        return key.parse(value), uuid.UUID(row_id)
+        return key.parse(value), uuid.UUID(_text(row_id))
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
         raise BadUserInput.single("after", "is not a cursor of this list and order") from None
 
