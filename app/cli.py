@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.settings import Settings, SettingsError, load_settings
 
@@ -38,6 +39,21 @@ def _settings(data_dir: Path | None) -> Settings:
     except SettingsError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _migrate(database_url: str) -> None:
+    """Upgrade to head with a readable message when the database cannot be reached."""
+    from app.migrations import upgrade_to_head
+
+    try:
+        upgrade_to_head(database_url)
+    except (OSError, SQLAlchemyError) as error:
+        _fail(f"cannot migrate the database ({type(error).__name__}: {error})")
 
 
 @contextmanager
@@ -100,7 +116,6 @@ def serve(
 
     from app.asgi import create_app
     from app.keys import verification_keys
-    from app.migrations import upgrade_to_head
 
     settings = _settings(data_dir)
     _configure_logging(settings.log_level)
@@ -110,7 +125,7 @@ def serve(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
     with _stop_on_signals(), _servers(settings) as ready:
-        upgrade_to_head(str(ready.database_url))
+        _migrate(str(ready.database_url))
         app = create_app(ready)
         typer.echo(f"insight-crm: GraphiQL at http://{host}:{port}/graphql")
         uvicorn.run(app, host=host, port=port, log_level=settings.log_level, access_log=False)
@@ -119,11 +134,9 @@ def serve(
 @cli.command()
 def migrate(data_dir: DataDirOption = None) -> None:
     """Upgrade the database schema to the newest migration."""
-    from app.migrations import upgrade_to_head
-
     settings = _settings(data_dir)
     with _servers(settings) as ready:
-        upgrade_to_head(str(ready.database_url))
+        _migrate(str(ready.database_url))
     typer.echo("database is at the newest migration")
 
 
@@ -193,12 +206,13 @@ def seed_demo(
 ) -> None:
     """Fill a demo tenant with German B2B sample data (idempotent)."""
     from app.db import create_engine, create_session_factory
-    from app.migrations import upgrade_to_head
     from app.services.demo import seed_demo_tenant
 
+    if not _SLUG.match(tenant):
+        _fail("tenant must be a slug (a-z, 0-9, -), as tokens carry it")
     settings = _settings(data_dir)
     with _servers(settings) as ready:
-        upgrade_to_head(str(ready.database_url))
+        _migrate(str(ready.database_url))
 
         async def run() -> str:
             engine = create_engine(str(ready.database_url), pool_size=2)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import psutil
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "insight_crm"
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @dataclass
@@ -43,13 +45,22 @@ class EmbeddedServers:
         return self
 
     def stop(self) -> None:
-        """Stop what we started: Redis saves its data first, PostgreSQL shuts down cleanly."""
-        if self._redis is not None:
-            self._redis._cleanup()
-            self._redis = None
-        if self._pg is not None:
-            self._pg.cleanup()
-            self._pg = None
+        """Stop what we started: Redis saves its data first, PostgreSQL shuts down cleanly.
+
+        Signals are ignored meanwhile: a second Ctrl-C must not cut a shutdown in half."""
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in _STOP_SIGNALS}
+        try:
+            if self._redis is not None:
+                redis, self._redis = self._redis, None
+                redis._cleanup()
+        finally:
+            try:
+                if self._pg is not None:
+                    pg, self._pg = self._pg, None
+                    pg.cleanup()
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
 
     def __enter__(self) -> EmbeddedServers:
         return self.start()
@@ -61,7 +72,10 @@ class EmbeddedServers:
         import pgserver
 
         pgdata = (self.data_dir / "postgres").resolve()
-        _prune_dead_handles(pgdata / ".handle_pids.json")
+        # pgserver's own inter-process lock guards its handle list against a concurrent
+        # `migrate` or `worker` on the same data dir.
+        with pgserver.postgres_server.PostgresServer._lock:
+            _prune_dead_handles(pgdata / ".handle_pids.json")
         self._pg = pgserver.get_server(pgdata, cleanup_mode="stop")
         uri = self._pg.get_uri()
         _ensure_database(self._pg, DATABASE_NAME)

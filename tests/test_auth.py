@@ -6,12 +6,15 @@ import base64
 import hashlib
 import hmac
 import time
+from pathlib import Path
 
 import orjson
 import pytest
-from joserfc.jwk import RSAKey
+from joserfc import jwt
+from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from tests.conftest import DROP, Api, Tokens, error_codes
+from app.settings import Settings
+from tests.conftest import AUDIENCE, DROP, ISSUER, Api, Tokens, error_codes, serving
 
 ME = "{ me { user { id email name } tenant { id slug } roles } }"
 CREATE = 'mutation { createCompany(input: {name: "Probe GmbH"}) { id } }'
@@ -181,3 +184,56 @@ async def test_token_without_a_crm_role_can_only_ask_who_it_is(
     token = tokens.make(tenant, role=None, roles=["billing"])
     assert (await api.data(ME, token=token))["me"]["roles"] == []
     assert error_codes(await api("{ companies { totalCount } }", token=token)) == ["FORBIDDEN"]
+
+
+async def test_token_without_jti_is_refused_because_it_could_not_be_revoked(
+    api: Api, tokens: Tokens, tenant: str
+) -> None:
+    body = await _refused(api, tokens.make(tenant, jti=DROP))
+    assert "jti" in body["errors"][0]["message"]
+
+
+async def test_overlong_subject_is_refused_not_cut(api: Api, tokens: Tokens, tenant: str) -> None:
+    await _refused(api, tokens.make(tenant, subject="s" * 256))
+
+
+async def test_only_rs256_is_accepted_even_when_the_key_set_holds_other_keys(
+    settings: Settings, tokens: Tokens, tenant: str, tmp_path: Path
+) -> None:
+    rsa_public = RSAKey.import_key(tokens.key.as_pem(private=False), {"kid": "rsa"})
+    ec_key = ECKey.generate_key("P-256", {"kid": "ec"}, private=True)
+    jwks = tmp_path / "jwks.json"
+    keys = KeySet([rsa_public, ECKey.import_key(ec_key.as_dict(private=False))])
+    jwks.write_bytes(orjson.dumps(keys.as_dict(private=False)))
+    with_jwks = settings.model_copy(update={"jwt_public_key": None, "jwt_jwks_file": jwks})
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "iat": now, "exp": now + 60}
+    claims |= {"jti": "j", "tenant": tenant, "roles": ["admin"]}
+    es256 = jwt.encode({"alg": "ES256", "kid": "ec"}, claims, ec_key)
+    rs256 = tokens.make(tenant, header={"alg": "RS256", "kid": "rsa"})
+    async with serving(with_jwks) as http:
+        refused = await http.post("/graphql", json={"query": ME}, headers=_bearer(es256))
+        accepted = await http.post("/graphql", json={"query": ME}, headers=_bearer(rs256))
+    assert refused.status_code == 401
+    assert accepted.status_code == 200 and "errors" not in accepted.json()
+
+
+async def test_revocation_of_one_issuer_does_not_revoke_the_same_jti_of_another(
+    settings: Settings, tokens: Tokens, tenant: str
+) -> None:
+    any_issuer = settings.model_copy(update={"jwt_issuer": None})
+    revoked = tokens.make(tenant, jti="same-jti", iss="https://idp-a.example")
+    other_issuer = tokens.make(tenant, jti="same-jti", iss="https://idp-b.example")
+    async with serving(any_issuer) as http:
+        logout = await http.post(
+            "/graphql", json={"query": "mutation { logout }"}, headers=_bearer(revoked)
+        )
+        assert logout.json() == {"data": {"logout": True}}
+        again = await http.post("/graphql", json={"query": ME}, headers=_bearer(revoked))
+        other = await http.post("/graphql", json={"query": ME}, headers=_bearer(other_issuer))
+    assert again.status_code == 401
+    assert other.status_code == 200 and "errors" not in other.json()
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}

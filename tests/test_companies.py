@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Any
 
+import orjson
 import pytest
 
 from tests.conftest import Api, error_codes, error_fields
@@ -124,7 +126,15 @@ async def test_update_changes_only_the_fields_sent(api: Api) -> None:
         ["A"],
     )
     assert updated["version"] == 2
-    assert updated["updatedAt"] >= created["updatedAt"]
+    assert updated["updatedAt"] > created["updatedAt"]
+
+
+async def test_empty_update_changes_nothing_not_even_the_version(api: Api) -> None:
+    created = await create(api)
+    same = (await api.data(UPDATE, {"id": created["id"], "input": {}, "v": 1}))["updateCompany"]
+    assert same == created
+    stale = await api(UPDATE, {"id": created["id"], "input": {}, "v": 7})
+    assert error_codes(stale) == ["CONFLICT"]
 
 
 async def test_update_with_null_clears_a_nullable_field(api: Api) -> None:
@@ -209,6 +219,14 @@ async def test_order_by_creation_time(api: Api) -> None:
         LIST, {"order": {"field": "CREATED_AT", "direction": "DESC"}, "after": after}
     )
     assert [e["node"]["name"] for e in more["companies"]["edges"]] == ["first"]
+
+
+@pytest.mark.parametrize("value", [5, ["x"], None])
+async def test_forged_cursor_with_a_wrong_value_type_is_bad_input(api: Api, value: Any) -> None:
+    raw = orjson.dumps(["name", value, str(uuid.uuid4())])
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    result = await api(LIST, {"after": cursor})
+    assert error_codes(result) == ["BAD_USER_INPUT"]
 
 
 async def test_cursor_of_another_order_is_refused(api: Api) -> None:

@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import httpx
 
-from app.asgi import create_app
 from app.settings import Settings
-from tests.conftest import Tokens, error_codes
+from tests.conftest import Tokens, error_codes, serving
 
 DEAD_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:1/nothing"
 DEAD_REDIS = "redis://127.0.0.1:1/0"
-
-
-@asynccontextmanager
-async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
 
 
 async def test_health_is_200_when_database_and_redis_answer(client: httpx.AsyncClient) -> None:
@@ -39,7 +27,7 @@ async def test_health_needs_no_token_and_livez_answers(client: httpx.AsyncClient
 
 
 async def test_health_is_503_when_redis_is_down(settings: Settings) -> None:
-    async with _client(settings.model_copy(update={"redis_url": DEAD_REDIS})) as http:
+    async with serving(settings.model_copy(update={"redis_url": DEAD_REDIS})) as http:
         response = await http.get("/health")
     assert response.status_code == 503
     assert response.json()["checks"] | {} == {
@@ -50,7 +38,7 @@ async def test_health_is_503_when_redis_is_down(settings: Settings) -> None:
 
 
 async def test_health_is_503_when_the_database_is_down(settings: Settings) -> None:
-    async with _client(settings.model_copy(update={"database_url": DEAD_POSTGRES})) as http:
+    async with serving(settings.model_copy(update={"database_url": DEAD_POSTGRES})) as http:
         response = await http.get("/health")
     assert response.status_code == 503
     assert response.json()["checks"]["database"] == "down"
@@ -60,7 +48,7 @@ async def test_health_is_503_when_the_database_is_down(settings: Settings) -> No
 async def test_graphql_with_the_database_down_is_a_clear_503(
     settings: Settings, tokens: Tokens
 ) -> None:
-    async with _client(settings.model_copy(update={"database_url": DEAD_POSTGRES})) as http:
+    async with serving(settings.model_copy(update={"database_url": DEAD_POSTGRES})) as http:
         token = tokens.make(f"t-{uuid.uuid4().hex[:8]}")
         response = await http.post(
             "/graphql",
@@ -75,7 +63,7 @@ async def test_graphql_with_the_database_down_is_a_clear_503(
 async def test_graphql_with_redis_down_refuses_rather_than_skip_revocation(
     settings: Settings, tokens: Tokens
 ) -> None:
-    async with _client(settings.model_copy(update={"redis_url": DEAD_REDIS})) as http:
+    async with serving(settings.model_copy(update={"redis_url": DEAD_REDIS})) as http:
         response = await http.post(
             "/graphql",
             json={"query": "{ me { roles } }"},

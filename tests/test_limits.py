@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import event
+from starlette.applications import Starlette
+
+from app.services import companies as companies_service
 from app.settings import Settings
-from resolvers.schema import build_schema
-from tests.conftest import Api, error_codes
+from tests.conftest import Api, Tokens, error_codes, serving
 
 COUNT = "{ companies { totalCount } }"
 
 
-async def test_query_deeper_than_the_limit_is_refused(settings: Settings) -> None:
-    # Today's schema is shallower than the default limit of 10, so use a schema built with a
-    # limit of 3 from the same code path; validation refuses before anything executes.
-    schema = build_schema(settings.model_copy(update={"max_query_depth": 3}))
-    deep = "{ companies { edges { node { billingAddress { city } } } } }"
-    result = await schema.execute(deep)
-    assert result.errors
-    assert "exceeds maximum operation depth" in result.errors[0].message
-    assert result.data is None
-    shallow = await schema.execute("{ companies { edges { cursor } } }")
-    assert not any("depth" in e.message for e in shallow.errors or [])
+async def test_query_deeper_than_the_limit_is_refused(
+    settings: Settings, tokens: Tokens, tenant: str
+) -> None:
+    # Today's schema is shallower than the default limit of 10, so serve it with a limit of 3.
+    headers = {"authorization": f"Bearer {tokens.make(tenant)}"}
+    async with serving(settings.model_copy(update={"max_query_depth": 3})) as http:
+        deep = "{ companies { edges { node { billingAddress { city } } } } }"
+        refused = (await http.post("/graphql", json={"query": deep}, headers=headers)).json()
+        shallow = "{ companies { edges { cursor } } }"
+        allowed = (await http.post("/graphql", json={"query": shallow}, headers=headers)).json()
+    assert error_codes(refused) == ["BAD_USER_INPUT"]
+    assert "exceeds maximum operation depth" in refused["errors"][0]["message"]
+    assert "data" not in refused or refused["data"] is None
+    assert "errors" not in allowed
 
 
 async def test_too_many_aliases_are_refused(api: Api) -> None:
@@ -79,6 +89,47 @@ async def test_oversized_body_is_refused(api: Api) -> None:
     assert response.status_code == 413
 
 
+async def test_oversized_streamed_body_without_length_is_refused(api: Api) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"query": "{ companies { totalCount } }", "variables": {"pad": "'
+        for _ in range(20):
+            yield b"x" * 100_000
+        yield b'"}}'
+
+    response = await api.client.post(
+        "/graphql",
+        content=chunks(),
+        headers={"authorization": f"Bearer {api.token()}", "content-type": "application/json"},
+    )
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+
+
+async def test_aliased_lists_cannot_take_the_connection_pool(app: Starlette, api: Api) -> None:
+    engine = app.state.runtime.engine.sync_engine
+    checked_out = peak = 0
+
+    def on_checkout(*_: object) -> None:
+        nonlocal checked_out, peak
+        checked_out += 1
+        peak = max(peak, checked_out)
+
+    def on_checkin(*_: object) -> None:
+        nonlocal checked_out
+        checked_out -= 1
+
+    await api.data("{ me { roles } }")  # provision the caller first
+    event.listen(engine, "checkout", on_checkout)
+    event.listen(engine, "checkin", on_checkin)
+    try:
+        aliases = " ".join(f"a{i}: companies(first: 200) {{ totalCount }}" for i in range(30))
+        assert "errors" not in await api(f"{{ {aliases} }}")
+    finally:
+        event.remove(engine, "checkout", on_checkout)
+        event.remove(engine, "checkin", on_checkin)
+    assert 1 <= peak <= app.state.runtime.settings.max_sessions_per_request
+
+
 async def test_malformed_json_is_a_clear_error(api: Api) -> None:
     response = await api.client.post(
         "/graphql",
@@ -106,10 +157,21 @@ async def test_graphiql_page_is_served_to_browsers(api: Api) -> None:
     assert "graphiql" in response.text.lower()
 
 
-async def test_unexpected_errors_are_masked(api: Api) -> None:
-    # A cursor that decodes to the right shape but an impossible timestamp reaches the
-    # database layer's parser; whatever fails, the client must never see a trace.
-    result = await api('{ companies(after: "%%%") { totalCount } }')
-    assert error_codes(result) == ["BAD_USER_INPUT"]
-    for error in result["errors"]:
-        assert "Traceback" not in error["message"]
+async def test_unexpected_errors_are_masked_with_a_request_id(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*_: object, **__: object) -> None:
+        raise KeyError("internal detail")
+
+    monkeypatch.setattr(companies_service, "list_companies", broken)
+    token = api.token()
+    with caplog.at_level(logging.ERROR):
+        sent = await api.post({"query": COUNT}, token=token, headers={"x-request-id": "req-7"})
+        forged = await api.post({"query": COUNT}, token=token, headers={"x-request-id": "a b;c"})
+    [error] = sent.json()["errors"]
+    assert error["message"] == "Unexpected error."
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-7"}
+    assert "internal detail" not in sent.text
+    assert "req-7" in caplog.text and "internal detail" in caplog.text
+    # A request id that is not a plain token is replaced, so it cannot forge log lines.
+    assert forged.json()["errors"][0]["extensions"]["requestId"] != "a b;c"

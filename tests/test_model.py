@@ -384,3 +384,14 @@ def test_every_foreign_key_has_an_index_that_starts_with_its_columns() -> None:
             if not any(set(prefix[: len(wanted)]) == wanted for prefix in prefixes):
                 missing.append(f"{table.name}({', '.join(sorted(wanted))})")
     assert missing == []
+
+
+async def test_core_statements_on_tenant_tables_are_refused(sessions: Any) -> None:
+    scope = await _scope(sessions)
+    table = models.Company.__table__  # type: ignore[attr-defined]
+    async with scope.reading() as session:
+        with pytest.raises(TenantScopeError, match="through their models"):
+            await session.execute(sa.select(table.c.name))
+    async with scope.writing() as session:
+        with pytest.raises(TenantScopeError):
+            await session.execute(sa.update(table).values(name="x"))

@@ -10,10 +10,9 @@ import pytest
 from graphql import GraphQLError
 from starlette.applications import Starlette
 
-from app.asgi import create_app
 from app.settings import Settings
 from resolvers.errors import MASKED_MESSAGE, apply_error_policy
-from tests.conftest import Api, Tokens, error_codes
+from tests.conftest import Api, Tokens, error_codes, serving
 
 INTROSPECTION = "{ __schema { queryType { name } } }"
 
@@ -27,11 +26,8 @@ async def locked_down(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             "cors_origins": ["https://crm.example.de"],
         }
     )
-    app = create_app(production)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with serving(production) as http:
+        yield http
 
 
 async def test_introspection_is_on_by_default(api: Api) -> None:
