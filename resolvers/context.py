@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
@@ -13,6 +13,7 @@ from strawberry.types import Info
 from app.auth import Authenticator, Principal
 from app.settings import Settings
 from app.tenancy import TenantScope
+from resolvers.loaders import Loaders
 
 
 @dataclass
@@ -24,6 +25,10 @@ class Context:
     settings: Settings
     authenticator: Authenticator
     request_id: str
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.scope)
 
 
 def context_of(info: Info[Any, Any]) -> Context:

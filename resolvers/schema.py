@@ -22,11 +22,13 @@ from app.settings import Settings
 from resolvers.companies.mutations import CompanyMutations
 from resolvers.companies.queries import CompanyQueries
 from resolvers.errors import ErrorPolicy
+from resolvers.lookups.mutations import LookupMutations
+from resolvers.lookups.queries import LookupQueries
 from resolvers.me.mutations import MeMutations
 from resolvers.me.queries import MeQueries
 
-Query = merge_types("Query", (MeQueries, CompanyQueries))
-Mutation = merge_types("Mutation", (MeMutations, CompanyMutations))
+Query = merge_types("Query", (MeQueries, CompanyQueries, LookupQueries))
+Mutation = merge_types("Mutation", (MeMutations, CompanyMutations, LookupMutations))
 
 
 def _extensions(settings: Settings) -> list[Any]:

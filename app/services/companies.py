@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -11,11 +11,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from app.errors import AppError, BadUserInput, Conflict, NotFound
-from app.services import db_errors
+from app.errors import BadUserInput, NotFound
+from app.services import records
 from app.services.pagination import (
     Page,
     PageRequest,
@@ -24,6 +23,7 @@ from app.services.pagination import (
     like_pattern,
     timestamp_key,
 )
+from app.services.records import Entity
 from app.services.validation import (
     Address,
     Input,
@@ -42,9 +42,7 @@ from app.services.validation import (
 from app.tenancy import TenantScope
 from models import Company, CompanySize, EntityStatus
 
-ENTITY = "Company"
 MAX_SEARCH_LENGTH = 200
-COLUMNS = tuple(col(getattr(Company, name)) for name in Company.model_fields if name != "tenant_id")
 
 
 class CompanyInput(Input):
@@ -68,10 +66,15 @@ class CompanyInput(Input):
 
 CompanyPatch, NOT_NULLABLE = patch_model(CompanyInput)
 
-_REFERENCE_ERRORS: Mapping[str, Callable[[], AppError]] = {
-    "fk_company_industry_id_industry": lambda: NotFound("Industry"),
-    "fk_company_account_type_id_account_type": lambda: NotFound("Account type"),
-}
+COMPANY = Entity(
+    Company,
+    "Company",
+    {
+        "fk_company_industry_id_industry": lambda: NotFound("Industry"),
+        "fk_company_account_type_id_account_type": lambda: NotFound("Account type"),
+    },
+)
+COLUMNS = COMPANY.columns
 
 
 class CompanyOrderField(Enum):
@@ -144,19 +147,12 @@ async def count_companies(scope: TenantScope, query_filter: CompanyFilter) -> in
 
 
 async def get_company(scope: TenantScope, company_id: uuid.UUID) -> Row[Any]:
-    async with scope.reading() as session:
-        row = (
-            await session.execute(sa.select(*COLUMNS).where(col(Company.id) == company_id))
-        ).first()
-    if row is None:
-        raise NotFound(ENTITY)
-    return row
+    return await records.get_row(scope, COMPANY, company_id)
 
 
 async def create_company(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
     values = _storable(validate(CompanyInput, data).model_dump())
-    statement = sa.insert(Company).values(scope.owned(**values)).returning(*COLUMNS)
-    return await _write_one(scope, statement)
+    return await records.insert_row(scope, COMPANY, values)
 
 
 async def update_company(
@@ -167,57 +163,8 @@ async def update_company(
 ) -> Row[Any]:
     """Change only the fields sent; with `expected_version`, refuse a stale edit."""
     values = _storable(validate_patch(CompanyPatch, NOT_NULLABLE, data))
-    if not values:  # nothing to change: no new version, no conflict for anyone else
-        current = await get_company(scope, company_id)
-        if expected_version is not None and current.version != expected_version:
-            raise _stale(current.version, expected_version)
-        return current
-    statement = (
-        sa.update(Company)
-        .where(col(Company.id) == company_id)
-        .values(**values, version=Company.version + 1)
-        .returning(*COLUMNS)
-        .execution_options(synchronize_session=False)
-    )
-    if expected_version is not None:
-        statement = statement.where(col(Company.version) == expected_version)
-    try:
-        return await _write_one(scope, statement)
-    except NotFound:
-        if expected_version is None:
-            raise
-        current = await get_company(scope, company_id)
-        raise _stale(current.version, expected_version) from None
-
-
-def _stale(current: int, expected: int) -> Conflict:
-    return Conflict(
-        f"Company was changed by someone else (version {current}, expected {expected}). "
-        "Reload and try again.",
-        currentVersion=current,
-    )
+    return await records.update_row(scope, COMPANY, company_id, values, expected_version)
 
 
 async def delete_company(scope: TenantScope, company_id: uuid.UUID) -> uuid.UUID:
-    statement = (
-        sa.delete(Company)
-        .where(col(Company.id) == company_id)
-        .returning(col(Company.id))
-        .execution_options(synchronize_session=False)
-    )
-    row = await _write_one(scope, statement)
-    return uuid.UUID(str(row.id))
-
-
-async def _write_one(scope: TenantScope, statement: Any) -> Row[Any]:
-    try:
-        async with scope.writing() as session:
-            row = (await session.execute(statement)).first()
-            if row is None:
-                raise NotFound(ENTITY)
-            return row
-    except IntegrityError as error:
-        translated = db_errors.translate(error, _REFERENCE_ERRORS)
-        if translated is None:
-            raise
-        raise translated from None
+    return await records.delete_row(scope, COMPANY, company_id)

@@ -101,6 +101,7 @@ Text30 = Annotated[Annotated[str, _bounded(30)] | None, _Blank]
 Text50 = Annotated[Annotated[str, _bounded(50)] | None, _Blank]
 Text100 = Annotated[Annotated[str, _bounded(100)] | None, _Blank]
 Text200 = Annotated[Annotated[str, _bounded(200)] | None, _Blank]
+Text500 = Annotated[Annotated[str, _bounded(500)] | None, _Blank]
 LongText = Annotated[Annotated[str, _bounded(20_000)] | None, _Blank]
 
 # Required names: trimmed, not empty, bounded.

@@ -1,0 +1,182 @@
+"""The row operations every entity shares: get, insert, partial update with a version check,
+delete, and the batched reads behind the GraphQL loaders.
+
+Reads select plain rows (no ORM objects); every statement goes through the tenant scope.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from app.errors import AppError, Conflict, NotFound
+from app.services import db_errors
+from app.tenancy import TenantScope
+
+ErrorFactory = Callable[[], AppError]
+
+
+@dataclass(frozen=True)
+class Entity:
+    """How the services treat one table: its name in messages and its constraint errors."""
+
+    model: Any
+    label: str
+    constraint_errors: Mapping[str, ErrorFactory] = field(default_factory=dict)
+
+    @cached_property
+    def columns(self) -> tuple[Any, ...]:
+        return tuple(
+            col(getattr(self.model, name))
+            for name in self.model.model_fields
+            if name != "tenant_id"
+        )
+
+    @property
+    def id(self) -> Any:
+        return col(self.model.id)
+
+    @property
+    def versioned(self) -> bool:
+        return "version" in self.model.model_fields
+
+    def column(self, name: str) -> Any:
+        return col(getattr(self.model, name))
+
+
+async def get_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> Row[Any]:
+    async with scope.reading() as session:
+        statement = sa.select(*entity.columns).where(entity.id == row_id)
+        row = (await session.execute(statement)).first()
+    if row is None:
+        raise NotFound(entity.label)
+    return row
+
+
+async def rows_by_ids(
+    scope: TenantScope, entity: Entity, ids: Sequence[uuid.UUID]
+) -> list[Row[Any] | None]:
+    """Rows in the order of `ids` (None where missing): a by-id loader's batch."""
+    async with scope.reading() as session:
+        statement = sa.select(*entity.columns).where(entity.id.in_(set(ids)))
+        found = {row.id: row for row in await session.execute(statement)}
+    return [found.get(row_id) for row_id in ids]
+
+
+async def rows_by_parent(
+    scope: TenantScope,
+    entity: Entity,
+    parent_column: str,
+    parent_ids: Sequence[uuid.UUID],
+    *,
+    order_by: Iterable[Any],
+    limit: int | None = None,
+) -> list[list[Row[Any]]]:
+    """Children grouped by parent, in the order of `parent_ids`, at most `limit` per parent,
+    in one statement (a window function applies the limit per parent)."""
+    parent = entity.column(parent_column)
+    ordering = list(order_by)
+    statement = sa.select(*entity.columns).where(parent.in_(set(parent_ids)))
+    if limit is not None:
+        rank = sa.func.row_number().over(partition_by=parent, order_by=ordering).label("rank")
+        ranked = statement.add_columns(rank).subquery()
+        statement = (
+            sa.select(*[ranked.c[c.key] for c in entity.columns])
+            .where(ranked.c.rank <= limit)
+            .order_by(*[ranked.c[c.key] for c in _plain(ordering)])
+        )
+    else:
+        statement = statement.order_by(*ordering)
+    grouped: dict[uuid.UUID, list[Row[Any]]] = defaultdict(list)
+    async with scope.reading() as session:
+        for row in await session.execute(statement):
+            grouped[getattr(row, parent_column)].append(row)
+    return [grouped.get(parent_id, []) for parent_id in parent_ids]
+
+
+def _plain(ordering: list[Any]) -> list[Any]:
+    """The columns behind an ORDER BY list (desc()/asc() unwrapped)."""
+    return [getattr(item, "element", item) for item in ordering]
+
+
+async def insert_row(scope: TenantScope, entity: Entity, values: Mapping[str, Any]) -> Row[Any]:
+    statement = sa.insert(entity.model).values(scope.owned(**values)).returning(*entity.columns)
+    return await write_one(scope, entity, statement)
+
+
+async def update_row(
+    scope: TenantScope,
+    entity: Entity,
+    row_id: uuid.UUID,
+    values: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> Row[Any]:
+    """Change the given columns; with `expected_version`, refuse a stale edit (CONFLICT).
+    Nothing to change means no write at all: no new version, no conflict for anyone else."""
+    if not values:
+        current = await get_row(scope, entity, row_id)
+        _check_version(entity, current, expected_version)
+        return current
+    changes = dict(values)
+    if entity.versioned:
+        changes["version"] = entity.column("version") + 1
+    statement = (
+        sa.update(entity.model)
+        .where(entity.id == row_id)
+        .values(**changes)
+        .returning(*entity.columns)
+        .execution_options(synchronize_session=False)
+    )
+    if expected_version is not None:
+        statement = statement.where(entity.column("version") == expected_version)
+    try:
+        return await write_one(scope, entity, statement)
+    except NotFound:
+        if expected_version is None:
+            raise
+        _check_version(entity, await get_row(scope, entity, row_id), expected_version)
+        raise
+
+
+def _check_version(entity: Entity, current: Row[Any], expected: int | None) -> None:
+    if expected is not None and current.version != expected:
+        raise Conflict(
+            f"{entity.label} was changed by someone else (version {current.version}, "
+            f"expected {expected}). Reload and try again.",
+            currentVersion=current.version,
+        )
+
+
+async def delete_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> uuid.UUID:
+    statement = (
+        sa.delete(entity.model)
+        .where(entity.id == row_id)
+        .returning(entity.id)
+        .execution_options(synchronize_session=False)
+    )
+    row = await write_one(scope, entity, statement)
+    return uuid.UUID(str(row.id))
+
+
+async def write_one(scope: TenantScope, entity: Entity, statement: Any) -> Row[Any]:
+    """Run one write in its own unit of work; constraint violations become user errors."""
+    try:
+        async with scope.writing() as session:
+            row = (await session.execute(statement)).first()
+            if row is None:
+                raise NotFound(entity.label)
+            return row
+    except IntegrityError as error:
+        translated = db_errors.translate(error, entity.constraint_errors)
+        if translated is None:
+            raise
+        raise translated from None

@@ -1,0 +1,57 @@
+"""Per-request DataLoaders: every relation resolves through one of these, so a list query costs
+one SQL statement per relation level whatever the page size. Each batch uses its own short
+session (sibling fields resolve concurrently). Domain modules name them (`IndustryByIdLoader`
+is `loaders.by_id(INDUSTRY)`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Hashable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Row
+from strawberry.dataloader import DataLoader
+
+from app.services import records
+from app.services.records import Entity
+from app.tenancy import TenantScope
+
+RowLoader = DataLoader[uuid.UUID, Row[Any] | None]
+RowsLoader = DataLoader[uuid.UUID, list[Row[Any]]]
+
+
+class Loaders:
+    def __init__(self, scope: TenantScope) -> None:
+        self._scope = scope
+        self._made: dict[Hashable, DataLoader[Any, Any]] = {}
+
+    def by_id(self, entity: Entity) -> RowLoader:
+        key = ("by_id", entity.label)
+        if key not in self._made:
+
+            async def load(ids: list[uuid.UUID]) -> Sequence[Row[Any] | None]:
+                return await records.rows_by_ids(self._scope, entity, ids)
+
+            self._made[key] = DataLoader(load_fn=load)
+        loader: RowLoader = self._made[key]
+        return loader
+
+    def by_parent(
+        self,
+        entity: Entity,
+        parent_column: str,
+        order_by: Iterable[Any],
+        limit: int | None = None,
+    ) -> RowsLoader:
+        ordering = list(order_by)
+        key = ("by_parent", entity.label, parent_column, limit, tuple(map(str, ordering)))
+        if key not in self._made:
+
+            async def load(parent_ids: list[uuid.UUID]) -> Sequence[list[Row[Any]]]:
+                return await records.rows_by_parent(
+                    self._scope, entity, parent_column, parent_ids, order_by=ordering, limit=limit
+                )
+
+            self._made[key] = DataLoader(load_fn=load)
+        loader: RowsLoader = self._made[key]
+        return loader

@@ -1,0 +1,31 @@
+"""industries, accountTypes, relationshipTypes: plain lists, sorted by name."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import strawberry
+from strawberry.types import Info
+
+from app.services import lookups as service
+from resolvers.context import context_of
+from resolvers.lookups.types import AccountType, Industry, RelationshipType
+from resolvers.permissions import CanRead
+
+
+@strawberry.type
+class LookupQueries:
+    @strawberry.field(permission_classes=[CanRead])
+    async def industries(self, info: Info[Any, Any]) -> list[Industry]:
+        rows = await service.list_lookup(context_of(info).scope, service.INDUSTRY)
+        return cast(list[Industry], rows)
+
+    @strawberry.field(permission_classes=[CanRead])
+    async def account_types(self, info: Info[Any, Any]) -> list[AccountType]:
+        rows = await service.list_lookup(context_of(info).scope, service.ACCOUNT_TYPE)
+        return cast(list[AccountType], rows)
+
+    @strawberry.field(permission_classes=[CanRead])
+    async def relationship_types(self, info: Info[Any, Any]) -> list[RelationshipType]:
+        rows = await service.list_lookup(context_of(info).scope, service.RELATIONSHIP_TYPE)
+        return cast(list[RelationshipType], rows)
