@@ -21,14 +21,20 @@ from strawberry.tools import merge_types
 from app.settings import Settings
 from resolvers.companies.mutations import CompanyMutations
 from resolvers.companies.queries import CompanyQueries
+from resolvers.contact_info.mutations import ContactInfoMutations
+from resolvers.contacts.mutations import ContactMutations
+from resolvers.contacts.queries import ContactQueries
 from resolvers.errors import ErrorPolicy
 from resolvers.lookups.mutations import LookupMutations
 from resolvers.lookups.queries import LookupQueries
 from resolvers.me.mutations import MeMutations
 from resolvers.me.queries import MeQueries
 
-Query = merge_types("Query", (MeQueries, CompanyQueries, LookupQueries))
-Mutation = merge_types("Mutation", (MeMutations, CompanyMutations, LookupMutations))
+Query = merge_types("Query", (MeQueries, CompanyQueries, ContactQueries, LookupQueries))
+Mutation = merge_types(
+    "Mutation",
+    (MeMutations, CompanyMutations, ContactMutations, ContactInfoMutations, LookupMutations),
+)
 
 
 def _extensions(settings: Settings) -> list[Any]:

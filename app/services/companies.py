@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from sqlmodel import col
 
 from app.errors import BadUserInput, NotFound
 from app.services import records
+from app.services.contact_info import split_values, write_with_values
 from app.services.pagination import (
     Page,
     PageRequest,
@@ -151,8 +153,10 @@ async def get_company(scope: TenantScope, company_id: uuid.UUID) -> Row[Any]:
 
 
 async def create_company(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
-    values = _storable(validate(CompanyInput, data).model_dump())
-    return await records.insert_row(scope, COMPANY, values)
+    own, lists = split_values(data)
+    values = _storable(validate(CompanyInput, own).model_dump())
+    statement = sa.insert(Company).values(scope.owned(**values)).returning(*COLUMNS)
+    return await write_with_values(scope, COMPANY, statement, "company_id", lists)
 
 
 async def update_company(
@@ -161,9 +165,14 @@ async def update_company(
     data: Mapping[str, Any],
     expected_version: int | None = None,
 ) -> Row[Any]:
-    """Change only the fields sent; with `expected_version`, refuse a stale edit."""
-    values = _storable(validate_patch(CompanyPatch, NOT_NULLABLE, data))
-    return await records.update_row(scope, COMPANY, company_id, values, expected_version)
+    """Change only the fields sent (`emails`/`phones` replace the whole lists); with
+    `expected_version`, refuse a stale edit."""
+    own, lists = split_values(data)
+    values = _storable(validate_patch(CompanyPatch, NOT_NULLABLE, own))
+    write = partial(write_with_values, scope, COMPANY, owner_column="company_id", lists=lists)
+    return await records.update_row(
+        scope, COMPANY, company_id, values, expected_version, write=write if lists else None
+    )
 
 
 async def delete_company(scope: TenantScope, company_id: uuid.UUID) -> uuid.UUID:

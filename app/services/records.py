@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -23,6 +24,7 @@ from app.services import db_errors
 from app.tenancy import TenantScope
 
 ErrorFactory = Callable[[], AppError]
+Writer = Callable[[Any], Awaitable[Row[Any]]]
 
 
 @dataclass(frozen=True)
@@ -119,10 +121,13 @@ async def update_row(
     row_id: uuid.UUID,
     values: Mapping[str, Any],
     expected_version: int | None = None,
+    *,
+    write: Writer | None = None,
 ) -> Row[Any]:
     """Change the given columns; with `expected_version`, refuse a stale edit (CONFLICT).
-    Nothing to change means no write at all: no new version, no conflict for anyone else."""
-    if not values:
+    Nothing to change means no write at all: no new version, no conflict for anyone else.
+    `write` runs the UPDATE when more belongs in its unit of work (and then always runs)."""
+    if not values and write is None:
         current = await get_row(scope, entity, row_id)
         _check_version(entity, current, expected_version)
         return current
@@ -139,6 +144,8 @@ async def update_row(
     if expected_version is not None:
         statement = statement.where(entity.column("version") == expected_version)
     try:
+        if write is not None:
+            return await write(statement)
         return await write_one(scope, entity, statement)
     except NotFound:
         if expected_version is None:
@@ -167,16 +174,24 @@ async def delete_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> u
     return uuid.UUID(str(row.id))
 
 
-async def write_one(scope: TenantScope, entity: Entity, statement: Any) -> Row[Any]:
-    """Run one write in its own unit of work; constraint violations become user errors."""
+@contextmanager
+def constraint_errors(*errors: Mapping[str, ErrorFactory]) -> Iterator[None]:
+    """Turn a violated constraint that the entities know into its user-facing error."""
     try:
-        async with scope.writing() as session:
-            row = (await session.execute(statement)).first()
-            if row is None:
-                raise NotFound(entity.label)
-            return row
+        yield
     except IntegrityError as error:
-        translated = db_errors.translate(error, entity.constraint_errors)
+        known = {name: factory for mapping in errors for name, factory in mapping.items()}
+        translated = db_errors.translate(error, known)
         if translated is None:
             raise
         raise translated from None
+
+
+async def write_one(scope: TenantScope, entity: Entity, statement: Any) -> Row[Any]:
+    """Run one write in its own unit of work; constraint violations become user errors."""
+    with constraint_errors(entity.constraint_errors):
+        async with scope.writing() as session:
+            row = (await session.execute(statement)).first()
+    if row is None:
+        raise NotFound(entity.label)
+    return row

@@ -7,7 +7,8 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from app.services.pagination import Page
+from app.services.pagination import Page, PageRequest, clamp_first
+from app.settings import Settings
 
 NodeT = TypeVar("NodeT")
 
@@ -35,6 +36,14 @@ class Connection(Generic[NodeT]):
     @strawberry.field(description="Number of items matching the filter, across all pages.")
     async def total_count(self) -> int:
         return await self.count_items()
+
+
+def page_request(
+    settings: Settings, first: int | None, after: str | None, descending: bool
+) -> PageRequest:
+    """The page a list field asks for, within the configured page-size limits."""
+    size = clamp_first(first, default=settings.default_page_size, maximum=settings.max_page_size)
+    return PageRequest(first=size, after=after, descending=descending)
 
 
 def connection_from_page(

@@ -9,6 +9,7 @@ import strawberry
 from app.services.companies import CompanyOrderField
 from resolvers.common.enums import CompanySize, EntityStatus, OrderDirection
 from resolvers.common.types import AddressInput
+from resolvers.contact_info.types import EmailInput, PhoneInput
 
 strawberry.enum(CompanyOrderField, description="What companies are sorted by.")
 
@@ -31,6 +32,8 @@ class CreateCompanyInput:
     data_enrichment_source: str | None = None
     tags: list[str] | None = strawberry.UNSET
     notes: str | None = None
+    emails: list[EmailInput] | None = strawberry.UNSET
+    phones: list[PhoneInput] | None = strawberry.UNSET
 
 
 @strawberry.input(description="Only the fields sent change; null clears a field that may be empty.")
@@ -51,6 +54,8 @@ class UpdateCompanyInput:
     data_enrichment_source: str | None = strawberry.UNSET
     tags: list[str] | None = strawberry.UNSET
     notes: str | None = strawberry.UNSET
+    emails: list[EmailInput] | None = strawberry.UNSET
+    phones: list[PhoneInput] | None = strawberry.UNSET
 
 
 @strawberry.input

@@ -8,10 +8,9 @@ import strawberry
 from strawberry.types import Info
 
 from app.services import companies as service
-from app.services.pagination import PageRequest, clamp_first
 from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import parse_id
-from resolvers.common.pagination import Connection, connection_from_page
+from resolvers.common.pagination import Connection, connection_from_page, page_request
 from resolvers.companies.inputs import CompanyFilter, CompanyOrder
 from resolvers.companies.types import Company
 from resolvers.context import context_of
@@ -42,14 +41,8 @@ class CompanyQueries:
     ) -> Connection[Company]:
         context = context_of(info)
         order = order_by or CompanyOrder()
-        limits = context.settings
-        request = PageRequest(
-            first=clamp_first(
-                first, default=limits.default_page_size, maximum=limits.max_page_size
-            ),
-            after=after,
-            descending=order.direction is OrderDirection.DESC,
-        )
+        descending = order.direction is OrderDirection.DESC
+        request = page_request(context.settings, first, after, descending)
         query_filter = _service_filter(filter)
         page = await service.list_companies(
             context.scope, service.CompanyQuery(request, query_filter, order.field)

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
+import sqlalchemy as sa
 import strawberry
+from sqlmodel import col
 from strawberry.types import Info
 
+import models
+from app.services.contacts import CONTACT
+from app.services.pagination import clamp_first
 from resolvers.common.enums import CompanySize, EntityStatus
 from resolvers.common.types import Address, address_from_json
+from resolvers.contact_info.loaders import emails_of, phones_of
+from resolvers.contact_info.types import Email, Phone
+from resolvers.context import context_of
 from resolvers.lookups.loaders import account_type_by_id, industry_by_id
 from resolvers.lookups.types import AccountType, Industry
+
+if TYPE_CHECKING:
+    from resolvers.contacts.types import Contact
+
+ContactRef = Annotated["Contact", strawberry.lazy("resolvers.contacts.types")]
 
 
 def _billing_address(root: strawberry.Parent[Any]) -> Address | None:
@@ -34,6 +47,27 @@ async def _account_type(root: strawberry.Parent[Any], info: Info[Any, Any]) -> A
     return cast(AccountType | None, await account_type_by_id(info).load(root.account_type_id))
 
 
+async def _emails(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Email]:
+    return await emails_of(info, "company_id", root.id)
+
+
+async def _phones(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Phone]:
+    return await phones_of(info, "company_id", root.id)
+
+
+async def _contacts(
+    root: strawberry.Parent[Any],
+    info: Info[Any, Any],
+    first: Annotated[int, strawberry.argument(description="At most this many (max 200).")] = 50,
+) -> list[ContactRef]:
+    """ContactsByCompanyLoader: the company's contacts by name, at most `first`."""
+    context = context_of(info)
+    limit = clamp_first(first, default=50, maximum=context.settings.max_page_size)
+    ordering = (sa.func.lower(col(models.Contact.last_name)), col(models.Contact.id))
+    loader = context.loaders.by_parent(CONTACT, "company_id", ordering, limit)
+    return cast(list["Contact"], await loader.load(root.id))
+
+
 @strawberry.type(description="A customer, prospect, supplier or partner organisation.")
 class Company:
     id: strawberry.ID
@@ -43,6 +77,9 @@ class Company:
     industry: Industry | None = strawberry.field(resolver=_industry)
     account_type_id: strawberry.ID | None
     account_type: AccountType | None = strawberry.field(resolver=_account_type)
+    emails: list[Email] = strawberry.field(resolver=_emails)
+    phones: list[Phone] = strawberry.field(resolver=_phones)
+    contacts: list[ContactRef] = strawberry.field(resolver=_contacts)
     status: EntityStatus
     vat_id: str | None = strawberry.field(description="USt-IdNr., e.g. DE123456789.")
     tax_id: str | None = strawberry.field(description="Steuernummer.")

@@ -1,0 +1,275 @@
+"""Multi-value e-mail addresses and phone numbers of companies and contacts.
+
+Rules: typed values; exactly one primary per owner when it has any (the first becomes primary,
+setting a new primary clears the old one, removing the primary promotes the oldest other);
+the same value twice for one owner is refused (e-mails ignoring case).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from pydantic import AfterValidator
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import BadUserInput, Conflict, FieldProblem, NotFound
+from app.services import records
+from app.services.records import Entity
+from app.services.validation import Input, validate
+from app.tenancy import TenantScope
+from models import ContactEmail, ContactPhone, EmailType, PhoneType
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
+)
+_PHONE = re.compile(r"^\+?[0-9 ()/.-]{3,50}$")
+
+
+def _check_email(value: str) -> str:
+    value = value.strip()
+    if len(value) > 320 or not _EMAIL.match(value):
+        raise ValueError("must be an e-mail address such as anna.schmidt@example.de")
+    return value
+
+
+def _check_phone(value: str) -> str:
+    value = " ".join(value.split())
+    if not _PHONE.match(value) or sum(ch.isdigit() for ch in value) < 3:
+        raise ValueError("must be a phone number such as +49 711 123456-0")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_check_email)]
+Phone = Annotated[str, AfterValidator(_check_phone)]
+
+
+class EmailInput(Input):
+    email: Email
+    type: EmailType = EmailType.WORK
+    is_primary: bool = False
+
+
+class PhoneInput(Input):
+    phone: Phone
+    type: PhoneType = PhoneType.OFFICE
+    is_primary: bool = False
+
+
+@dataclass(frozen=True)
+class ValueKind:
+    """E-mails or phones: the table, the value column and how duplicates compare."""
+
+    entity: Entity
+    value: str
+    input: type[Input]
+    field: str  # the GraphQL list name, for error paths
+
+    def same(self, text: str) -> str:
+        return text.lower() if self.value == "email" else "".join(c for c in text if c.isdigit())
+
+
+def _duplicate(kind: str) -> records.ErrorFactory:
+    return lambda: Conflict(f"This {kind} is already stored for this record.")
+
+
+EMAILS = ValueKind(
+    Entity(
+        ContactEmail,
+        "E-mail address",
+        {
+            "uq_contact_email_contact_id_value": _duplicate("e-mail address"),
+            "uq_contact_email_company_id_value": _duplicate("e-mail address"),
+            "fk_contact_email_contact_id_contact": lambda: NotFound("Contact"),
+            "fk_contact_email_company_id_company": lambda: NotFound("Company"),
+        },
+    ),
+    "email",
+    EmailInput,
+    "emails",
+)
+PHONES = ValueKind(
+    Entity(
+        ContactPhone,
+        "Phone number",
+        {
+            "uq_contact_phone_contact_id_value": _duplicate("phone number"),
+            "uq_contact_phone_company_id_value": _duplicate("phone number"),
+            "fk_contact_phone_contact_id_contact": lambda: NotFound("Contact"),
+            "fk_contact_phone_company_id_company": lambda: NotFound("Company"),
+        },
+    ),
+    "phone",
+    PhoneInput,
+    "phones",
+)
+MAX_VALUES = 20
+
+
+def validate_list(kind: ValueKind, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A whole list as sent in create/update: valid, no duplicates, one primary."""
+    if len(items) > MAX_VALUES:
+        raise BadUserInput.single(kind.field, f"at most {MAX_VALUES} entries")
+    parsed: list[dict[str, Any]] = []
+    problems: list[FieldProblem] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        try:
+            value = validate(kind.input, item).model_dump()
+        except BadUserInput as error:
+            problems += [
+                FieldProblem(f"{kind.field}[{index}].{p.field}", p.message) for p in error.problems
+            ]
+            continue
+        if kind.same(value[kind.value]) in seen:
+            problems.append(FieldProblem(f"{kind.field}[{index}].{kind.value}", "is listed twice"))
+        seen.add(kind.same(value[kind.value]))
+        parsed.append(value)
+    if sum(v["is_primary"] for v in parsed) > 1:
+        problems.append(FieldProblem(kind.field, "only one entry can be primary"))
+    if problems:
+        raise BadUserInput(problems)
+    if parsed and not any(v["is_primary"] for v in parsed):
+        parsed[0]["is_primary"] = True
+    return parsed
+
+
+def split_values(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[ValueKind, Any]]:
+    """Separate the `emails`/`phones` lists (when sent) from the record's own fields."""
+    own = dict(data)
+    lists = {kind: own.pop(kind.field) for kind in (EMAILS, PHONES) if kind.field in own}
+    for kind, items in lists.items():
+        lists[kind] = validate_list(kind, items or [])
+    return own, lists
+
+
+async def write_with_values(
+    scope: TenantScope,
+    entity: Entity,
+    statement: Any,
+    owner_column: str,
+    lists: Mapping[ValueKind, list[dict[str, Any]]],
+) -> Row[Any]:
+    """The record's write and its new e-mail/phone lists in one unit of work."""
+    errors = [
+        entity.constraint_errors,
+        EMAILS.entity.constraint_errors,
+        PHONES.entity.constraint_errors,
+    ]
+    with records.constraint_errors(*errors):
+        async with scope.writing() as session:
+            row = (await session.execute(statement)).first()
+            if row is None:
+                raise NotFound(entity.label)
+            for kind, values in lists.items():
+                await replace_all(session, scope, kind, {owner_column: row.id}, values)
+    return row
+
+
+async def replace_all(
+    session: AsyncSession,
+    scope: TenantScope,
+    kind: ValueKind,
+    owner: Mapping[str, uuid.UUID],
+    values: list[dict[str, Any]],
+) -> None:
+    """Inside the owner's unit of work: the stored list becomes exactly `values`."""
+    model = kind.entity.model
+    [(owner_column, owner_id)] = owner.items()
+    await session.execute(
+        sa.delete(model)
+        .where(kind.entity.column(owner_column) == owner_id)
+        .execution_options(synchronize_session=False)
+    )
+    if values:
+        await session.execute(sa.insert(model), [scope.owned(**owner, **value) for value in values])
+
+
+async def add_value(
+    scope: TenantScope, kind: ValueKind, owner: Mapping[str, uuid.UUID], data: Mapping[str, Any]
+) -> Row[Any]:
+    """Add one value; the first of an owner, or one sent as primary, becomes the primary."""
+    value = validate(kind.input, data).model_dump()
+    [(owner_column, owner_id)] = owner.items()
+    owner_filter = kind.entity.column(owner_column) == owner_id
+    statement = sa.insert(kind.entity.model).returning(*kind.entity.columns)
+    with records.constraint_errors(kind.entity.constraint_errors):
+        async with scope.writing() as session:
+            has_primary = (
+                await session.execute(
+                    sa.select(kind.entity.id).where(owner_filter, kind.entity.column("is_primary"))
+                )
+            ).first() is not None
+            if value["is_primary"] and has_primary:
+                await _clear_primary(session, kind, owner_filter)
+            value["is_primary"] = value["is_primary"] or not has_primary
+            row = (await session.execute(statement, [scope.owned(**owner, **value)])).one()
+    return row
+
+
+async def set_primary(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID) -> Row[Any]:
+    async with scope.writing() as session:
+        row = await _row(session, kind, value_id)
+        owner_filter = _owner_filter(kind, row)
+        await _clear_primary(session, kind, owner_filter)
+        await session.execute(
+            sa.update(kind.entity.model)
+            .where(kind.entity.id == value_id)
+            .values(is_primary=True)
+            .execution_options(synchronize_session=False)
+        )
+    return await records.get_row(scope, kind.entity, value_id)
+
+
+async def remove_value(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID) -> uuid.UUID:
+    """Remove one value; if it was the primary, the oldest remaining one takes its place."""
+    async with scope.writing() as session:
+        row = await _row(session, kind, value_id)
+        await session.execute(
+            sa.delete(kind.entity.model)
+            .where(kind.entity.id == value_id)
+            .execution_options(synchronize_session=False)
+        )
+        if row.is_primary:
+            oldest = (
+                sa.select(kind.entity.id)
+                .where(_owner_filter(kind, row))
+                .order_by(kind.entity.column("created_at"), kind.entity.id)
+                .limit(1)
+                .scalar_subquery()
+            )
+            await session.execute(
+                sa.update(kind.entity.model)
+                .where(kind.entity.id == oldest)
+                .values(is_primary=True)
+                .execution_options(synchronize_session=False)
+            )
+    return value_id
+
+
+async def _row(session: AsyncSession, kind: ValueKind, value_id: uuid.UUID) -> Row[Any]:
+    statement = sa.select(*kind.entity.columns).where(kind.entity.id == value_id).with_for_update()
+    row = (await session.execute(statement)).first()
+    if row is None:
+        raise NotFound(kind.entity.label)
+    return row
+
+
+def _owner_filter(kind: ValueKind, row: Row[Any]) -> Any:
+    if row.contact_id is not None:
+        return kind.entity.column("contact_id") == row.contact_id
+    return kind.entity.column("company_id") == row.company_id
+
+
+async def _clear_primary(session: AsyncSession, kind: ValueKind, owner_filter: Any) -> None:
+    await session.execute(
+        sa.update(kind.entity.model)
+        .where(owner_filter, kind.entity.column("is_primary"))
+        .values(is_primary=False)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,202 @@
+"""Contacts: validation, listing with filters and keyset pages, create/update/delete with
+their e-mail and phone lists in the same unit of work."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from functools import partial
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from pydantic import AfterValidator
+from sqlalchemy.engine import Row
+from sqlmodel import col
+
+from app.errors import BadUserInput, NotFound
+from app.services import records
+from app.services.contact_info import EMAILS, PHONES, split_values, write_with_values
+from app.services.pagination import (
+    Page,
+    PageRequest,
+    SortKey,
+    fetch_page,
+    like_pattern,
+    timestamp_key,
+)
+from app.services.records import Entity
+from app.services.validation import (
+    Input,
+    LongText,
+    Name100,
+    Tags,
+    Text50,
+    Text100,
+    patch_model,
+    validate,
+    validate_patch,
+)
+from app.tenancy import TenantScope
+from models import Contact, ContactEmail, ContactPhone, ContactSource, EntityStatus
+
+MAX_SEARCH_LENGTH = 200
+CONTACT = Entity(Contact, "Contact", {"fk_contact_company_id_company": lambda: NotFound("Company")})
+_LINKEDIN = re.compile(r"^https://([a-z]{2,3}\.)?linkedin\.com/in/[A-Za-z0-9\-_%.]{2,100}/?$")
+
+
+def _check_linkedin(value: str) -> str:
+    candidate = value.strip()
+    if candidate.startswith(("linkedin.com", "www.linkedin.com")):
+        candidate = f"https://{candidate}"
+    candidate = candidate.replace("http://", "https://", 1)
+    if not _LINKEDIN.match(candidate):
+        raise ValueError(
+            "must be a LinkedIn profile URL such as https://www.linkedin.com/in/anna-schmidt"
+        )
+    return candidate
+
+
+def _check_birthday(value: date) -> date:
+    if value > date.today():
+        raise ValueError("cannot be in the future")
+    if value.year < 1900:
+        raise ValueError("must be after 1900")
+    return value
+
+
+LinkedInUrl = Annotated[str, AfterValidator(_check_linkedin)]
+Birthday = Annotated[date, AfterValidator(_check_birthday)]
+
+
+class ContactInput(Input):
+    salutation: Text50 = None
+    title: Text50 = None
+    first_name: Text100 = None
+    last_name: Name100
+    position: Text100 = None
+    department: Text100 = None
+    company_id: uuid.UUID | None = None
+    status: EntityStatus = EntityStatus.ACTIVE
+    linkedin_url: LinkedInUrl | None = None
+    birthday: Birthday | None = None
+    source: ContactSource | None = None
+    tags: Tags = []
+    notes: LongText = None
+
+
+ContactPatch, NOT_NULLABLE = patch_model(ContactInput)
+
+
+class ContactOrderField(Enum):
+    NAME = "NAME"
+    CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
+
+
+_FULL_NAME = sa.func.lower(
+    col(Contact.last_name) + " " + sa.func.coalesce(col(Contact.first_name), "")
+)
+_SORT_KEYS = {
+    ContactOrderField.NAME: SortKey("name", _FULL_NAME),
+    ContactOrderField.CREATED_AT: timestamp_key("createdAt", col(Contact.created_at)),
+    ContactOrderField.UPDATED_AT: timestamp_key("updatedAt", col(Contact.updated_at)),
+}
+
+
+@dataclass(frozen=True)
+class ContactFilter:
+    search: str | None = None
+    company_id: uuid.UUID | None = None
+    statuses: tuple[EntityStatus, ...] = ()
+    sources: tuple[ContactSource, ...] = ()
+    tag: str | None = None
+    department: str | None = None
+
+
+@dataclass(frozen=True)
+class ContactQuery:
+    page: PageRequest
+    filter: ContactFilter = field(default_factory=ContactFilter)
+    order: ContactOrderField = ContactOrderField.NAME
+
+
+def _search(text: str) -> sa.ColumnElement[bool]:
+    if len(text) > MAX_SEARCH_LENGTH:
+        raise BadUserInput.single(
+            "filter.search", f"must be at most {MAX_SEARCH_LENGTH} characters"
+        )
+    pattern = like_pattern(text.strip())
+    email = sa.select(col(ContactEmail.id)).where(
+        col(ContactEmail.contact_id) == col(Contact.id), col(ContactEmail.email).ilike(pattern)
+    )
+    phone = sa.select(col(ContactPhone.id)).where(
+        col(ContactPhone.contact_id) == col(Contact.id), col(ContactPhone.phone).ilike(pattern)
+    )
+    full_name = sa.func.coalesce(col(Contact.first_name), "") + " " + col(Contact.last_name)
+    return sa.or_(full_name.ilike(pattern), email.exists(), phone.exists())
+
+
+def _where(query_filter: ContactFilter) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if query_filter.search:
+        conditions.append(_search(query_filter.search))
+    if query_filter.company_id is not None:
+        conditions.append(col(Contact.company_id) == query_filter.company_id)
+    if query_filter.statuses:
+        conditions.append(col(Contact.status).in_(query_filter.statuses))
+    if query_filter.sources:
+        conditions.append(col(Contact.source).in_(query_filter.sources))
+    if query_filter.tag:
+        conditions.append(col(Contact.tags).contains([query_filter.tag]))
+    if query_filter.department:
+        conditions.append(sa.func.lower(col(Contact.department)) == query_filter.department.lower())
+    return conditions
+
+
+async def list_contacts(scope: TenantScope, query: ContactQuery) -> Page[Row[Any]]:
+    statement = sa.select(*CONTACT.columns).where(*_where(query.filter))
+    async with scope.reading() as session:
+        return await fetch_page(session, statement, _SORT_KEYS[query.order], CONTACT.id, query.page)
+
+
+async def count_contacts(scope: TenantScope, query_filter: ContactFilter) -> int:
+    statement = sa.select(sa.func.count()).select_from(Contact).where(*_where(query_filter))
+    async with scope.reading() as session:
+        return int((await session.execute(statement)).scalar_one())
+
+
+async def get_contact(scope: TenantScope, contact_id: uuid.UUID) -> Row[Any]:
+    return await records.get_row(scope, CONTACT, contact_id)
+
+
+async def create_contact(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
+    own, lists = split_values(data)
+    values = validate(ContactInput, own).model_dump()
+    statement = sa.insert(Contact).values(scope.owned(**values)).returning(*CONTACT.columns)
+    return await write_with_values(scope, CONTACT, statement, "contact_id", lists)
+
+
+async def update_contact(
+    scope: TenantScope,
+    contact_id: uuid.UUID,
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> Row[Any]:
+    """Change the fields sent; `emails`/`phones`, when sent, replace the whole lists."""
+    own, lists = split_values(data)
+    values = validate_patch(ContactPatch, NOT_NULLABLE, own)
+    write = partial(write_with_values, scope, CONTACT, owner_column="contact_id", lists=lists)
+    return await records.update_row(
+        scope, CONTACT, contact_id, values, expected_version, write=write if lists else None
+    )
+
+
+async def delete_contact(scope: TenantScope, contact_id: uuid.UUID) -> uuid.UUID:
+    return await records.delete_row(scope, CONTACT, contact_id)
+
+
+__all__ = ["CONTACT", "EMAILS", "PHONES"]

@@ -1,0 +1,70 @@
+"""Contact inputs, filter and order."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from app.services.contacts import ContactOrderField
+from models.enums import ContactSource, EntityStatus
+from resolvers.common.enums import OrderDirection
+from resolvers.contact_info.types import EmailInput, PhoneInput
+
+strawberry.enum(ContactOrderField, description="What contacts are sorted by.")
+
+
+@strawberry.input
+class CreateContactInput:
+    last_name: str
+    first_name: str | None = None
+    salutation: str | None = None
+    title: str | None = None
+    position: str | None = None
+    department: str | None = None
+    company_id: strawberry.ID | None = None
+    status: EntityStatus | None = strawberry.UNSET
+    linkedin_url: str | None = None
+    birthday: date | None = None
+    source: ContactSource | None = None
+    tags: list[str] | None = strawberry.UNSET
+    notes: str | None = None
+    emails: list[EmailInput] | None = strawberry.UNSET
+    phones: list[PhoneInput] | None = strawberry.UNSET
+
+
+@strawberry.input(description="Only the fields sent change; emails/phones replace whole lists.")
+class UpdateContactInput:
+    last_name: str | None = strawberry.UNSET
+    first_name: str | None = strawberry.UNSET
+    salutation: str | None = strawberry.UNSET
+    title: str | None = strawberry.UNSET
+    position: str | None = strawberry.UNSET
+    department: str | None = strawberry.UNSET
+    company_id: strawberry.ID | None = strawberry.UNSET
+    status: EntityStatus | None = strawberry.UNSET
+    linkedin_url: str | None = strawberry.UNSET
+    birthday: date | None = strawberry.UNSET
+    source: ContactSource | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
+    notes: str | None = strawberry.UNSET
+    emails: list[EmailInput] | None = strawberry.UNSET
+    phones: list[PhoneInput] | None = strawberry.UNSET
+
+
+@strawberry.input
+class ContactFilter:
+    search: str | None = strawberry.field(
+        default=None, description="Substring of the name, an e-mail address or a phone number."
+    )
+    company_id: strawberry.ID | None = None
+    status: list[EntityStatus] | None = None
+    source: list[ContactSource] | None = None
+    tag: str | None = None
+    department: str | None = None
+
+
+@strawberry.input
+class ContactOrder:
+    field: ContactOrderField = ContactOrderField.NAME
+    direction: OrderDirection = OrderDirection.ASC

@@ -1,0 +1,47 @@
+"""createContact, updateContact, deleteContact."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import strawberry
+from strawberry.types import Info
+
+from app.services import contacts as service
+from resolvers.common.inputs import parse_id, sent_fields
+from resolvers.contacts.inputs import CreateContactInput, UpdateContactInput
+from resolvers.contacts.types import Contact
+from resolvers.context import context_of
+from resolvers.permissions import CanWrite
+
+
+@strawberry.type
+class ContactMutations:
+    @strawberry.mutation(permission_classes=[CanWrite])
+    async def create_contact(self, info: Info[Any, Any], input: CreateContactInput) -> Contact:
+        row = await service.create_contact(context_of(info).scope, sent_fields(input))
+        return cast(Contact, row)
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Change the fields sent. With expectedVersion, a stale edit is a CONFLICT.",
+    )
+    async def update_contact(
+        self,
+        info: Info[Any, Any],
+        id: strawberry.ID,
+        input: UpdateContactInput,
+        expected_version: int | None = None,
+    ) -> Contact:
+        row = await service.update_contact(
+            context_of(info).scope, parse_id(id), sent_fields(input), expected_version
+        )
+        return cast(Contact, row)
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Delete a contact; its deals and activities stay, unlinked.",
+    )
+    async def delete_contact(self, info: Info[Any, Any], id: strawberry.ID) -> strawberry.ID:
+        deleted = await service.delete_contact(context_of(info).scope, parse_id(id))
+        return strawberry.ID(str(deleted))

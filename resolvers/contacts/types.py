@@ -1,0 +1,61 @@
+"""The Contact type: plain attributes from the row, relations through loaders."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any, cast
+
+import strawberry
+from strawberry.types import Info
+
+from app.services.companies import COMPANY
+from models.enums import ContactSource, EntityStatus
+from resolvers.contact_info.loaders import emails_of, phones_of
+from resolvers.contact_info.types import Email, Phone
+from resolvers.context import context_of
+
+if TYPE_CHECKING:
+    from resolvers.companies.types import Company
+
+CompanyRef = Annotated["Company", strawberry.lazy("resolvers.companies.types")]
+
+
+async def _company(root: strawberry.Parent[Any], info: Info[Any, Any]) -> CompanyRef | None:
+    if root.company_id is None:
+        return None
+    row = await context_of(info).loaders.by_id(COMPANY).load(root.company_id)
+    return cast("Company | None", row)
+
+
+async def _emails(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Email]:
+    return await emails_of(info, "contact_id", root.id)
+
+
+async def _phones(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Phone]:
+    return await phones_of(info, "contact_id", root.id)
+
+
+@strawberry.type(description="A person at a company (or on their own).")
+class Contact:
+    id: strawberry.ID
+    salutation: str | None = strawberry.field(description="Herr, Frau, ...")
+    title: str | None = strawberry.field(description="Academic title, e.g. Dr.")
+    first_name: str | None
+    last_name: str
+    position: str | None
+    department: str | None
+    company_id: strawberry.ID | None
+    company: CompanyRef | None = strawberry.field(resolver=_company)
+    emails: list[Email] = strawberry.field(resolver=_emails)
+    phones: list[Phone] = strawberry.field(resolver=_phones)
+    status: EntityStatus
+    linkedin_url: str | None
+    birthday: date | None
+    source: ContactSource | None
+    tags: list[str]
+    notes: str | None
+    lexware_contact_id: strawberry.ID | None
+    lexware_synced_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
