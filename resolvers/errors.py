@@ -23,9 +23,11 @@ log = logging.getLogger("insight_crm.graphql")
 MASKED_MESSAGE = "Unexpected error."
 
 
-# Errors the client caused and can read: ours, GraphQL's own, and scalar parsing (a variable
-# value that is not a valid date, id, ...). Anything else is a bug and gets masked.
-_CLIENT_FACING = (AppError, GraphQLError, ValueError, TypeError)
+# Errors the client caused and can read: ours and GraphQL's own, plus (before execution only)
+# scalar parsing of variables: a value that is not a valid date, id, ... Anything else,
+# including a ValueError or TypeError raised while resolving, is a bug and gets masked.
+_CLIENT_FACING = (AppError, GraphQLError)
+_CLIENT_FACING_BEFORE_EXECUTION = (*_CLIENT_FACING, ValueError, TypeError)
 _VARIABLE_AT = re.compile(r"^Variable '\$(\w+)' got invalid value .*? at '([\w.\[\]]+)';")
 _VARIABLE = re.compile(r"^Variable '\$(\w+)'")
 
@@ -62,7 +64,8 @@ def apply_error_policy(errors: list[GraphQLError], request_id: str) -> list[Grap
     processed: list[GraphQLError] = []
     for error in errors:
         original = error.original_error
-        if original is not None and not isinstance(original, _CLIENT_FACING):
+        readable = _CLIENT_FACING if error.path else _CLIENT_FACING_BEFORE_EXECUTION
+        if original is not None and not isinstance(original, readable):
             processed.append(_masked(error, request_id))
         elif error.path is None:
             # Before execution (syntax, validation, limits, variable coercion): the message

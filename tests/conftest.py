@@ -21,6 +21,7 @@ import httpx
 import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+from sqlalchemy import event
 from starlette.applications import Starlette
 
 from app.asgi import create_app
@@ -206,6 +207,31 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+class StatementCounter:
+    """Counts the SQL statements the app sends; transaction setup (set_config) is not data
+    access and is left out, like BEGIN and COMMIT."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "set_config('app.tenant_id'" not in statement:
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def sql(app: Starlette) -> Iterator[StatementCounter]:
+    engine = app.state.runtime.engine.sync_engine
+    counter = StatementCounter()
+    event.listen(engine, "before_cursor_execute", counter)
+    yield counter
+    event.remove(engine, "before_cursor_execute", counter)
 
 
 @pytest.fixture

@@ -139,12 +139,17 @@ def validate_list(kind: ValueKind, items: Sequence[Mapping[str, Any]]) -> list[d
     return parsed
 
 
-def split_values(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[ValueKind, Any]]:
+ValueLists = list[tuple[ValueKind, list[dict[str, Any]]]]
+
+
+def split_values(data: Mapping[str, Any]) -> tuple[dict[str, Any], ValueLists]:
     """Separate the `emails`/`phones` lists (when sent) from the record's own fields."""
     own = dict(data)
-    lists = {kind: own.pop(kind.field) for kind in (EMAILS, PHONES) if kind.field in own}
-    for kind, items in lists.items():
-        lists[kind] = validate_list(kind, items or [])
+    lists = [
+        (kind, validate_list(kind, own.pop(kind.field) or []))
+        for kind in (EMAILS, PHONES)
+        if kind.field in own
+    ]
     return own, lists
 
 
@@ -153,7 +158,7 @@ async def write_with_values(
     entity: Entity,
     statement: Any,
     owner_column: str,
-    lists: Mapping[ValueKind, list[dict[str, Any]]],
+    lists: ValueLists,
 ) -> Row[Any]:
     """The record's write and its new e-mail/phone lists in one unit of work."""
     errors = [
@@ -166,7 +171,7 @@ async def write_with_values(
             row = (await session.execute(statement)).first()
             if row is None:
                 raise NotFound(entity.label)
-            for kind, values in lists.items():
+            for kind, values in lists:
                 await replace_all(session, scope, kind, {owner_column: row.id}, values)
     return row
 

@@ -87,27 +87,28 @@ async def rows_by_parent(
     in one statement (a window function applies the limit per parent)."""
     parent = entity.column(parent_column)
     ordering = list(order_by)
-    statement = sa.select(*entity.columns).where(parent.in_(set(parent_ids)))
-    if limit is not None:
-        rank = sa.func.row_number().over(partition_by=parent, order_by=ordering).label("rank")
-        ranked = statement.add_columns(rank).subquery()
-        statement = (
-            sa.select(*[ranked.c[c.key] for c in entity.columns])
-            .where(ranked.c.rank <= limit)
-            .order_by(*[ranked.c[c.key] for c in _plain(ordering)])
-        )
+    statement = sa.select(*entity.columns)
+    if limit is None:
+        statement = statement.where(parent.in_(set(parent_ids))).order_by(*ordering)
     else:
-        statement = statement.order_by(*ordering)
+        # The entity stays at the top level (so the tenant filter applies to it and, through
+        # with_loader_criteria, to the ranking subquery as well).
+        rank = sa.func.row_number().over(partition_by=parent, order_by=ordering)
+        ranked = (
+            sa.select(entity.id.label("id"), rank.label("rank"))
+            .where(parent.in_(set(parent_ids)))
+            .subquery()
+        )
+        statement = (
+            statement.join(ranked, ranked.c.id == entity.id)
+            .where(ranked.c.rank <= limit)
+            .order_by(ranked.c.rank)
+        )
     grouped: dict[uuid.UUID, list[Row[Any]]] = defaultdict(list)
     async with scope.reading() as session:
         for row in await session.execute(statement):
             grouped[getattr(row, parent_column)].append(row)
     return [grouped.get(parent_id, []) for parent_id in parent_ids]
-
-
-def _plain(ordering: list[Any]) -> list[Any]:
-    """The columns behind an ORDER BY list (desc()/asc() unwrapped)."""
-    return [getattr(item, "element", item) for item in ordering]
 
 
 async def insert_row(scope: TenantScope, entity: Entity, values: Mapping[str, Any]) -> Row[Any]:

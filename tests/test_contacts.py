@@ -1,0 +1,280 @@
+"""Contacts, and e-mail addresses and phone numbers of contacts and companies."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from tests.conftest import Api, StatementCounter, error_codes, error_fields
+
+FIELDS = """id salutation title firstName lastName position department companyId status
+linkedinUrl birthday source tags version
+emails { id email type isPrimary } phones { id phone type isPrimary } company { id name }"""
+CREATE = f"mutation($i: CreateContactInput!) {{ createContact(input: $i) {{ {FIELDS} }} }}"
+UPDATE = f"""mutation($id: ID!, $i: UpdateContactInput!, $v: Int) {{
+  updateContact(id: $id, input: $i, expectedVersion: $v) {{ {FIELDS} }} }}"""
+GET = f"query($id: ID!) {{ contact(id: $id) {{ {FIELDS} }} }}"
+LIST = """query($filter: ContactFilter, $order: ContactOrder, $first: Int, $after: String) {
+  contacts(filter: $filter, orderBy: $order, first: $first, after: $after) {
+    totalCount edges { node { lastName } } pageInfo { hasNextPage endCursor } } }"""
+COMPANY = "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { id } }"
+
+
+async def contact(api: Api, **fields: Any) -> dict[str, Any]:
+    data = await api.data(CREATE, {"i": {"lastName": "Schmidt", **fields}})
+    created: dict[str, Any] = data["createContact"]
+    return created
+
+
+async def company(api: Api, name: str = "Muster GmbH", **fields: Any) -> str:
+    data = await api.data(COMPANY, {"i": {"name": name, **fields}})
+    company_id: str = data["createCompany"]["id"]
+    return company_id
+
+
+async def test_create_a_contact_with_everything(api: Api) -> None:
+    company_id = await company(api)
+    created = await contact(
+        api,
+        salutation="Frau",
+        title="Dr.",
+        firstName="Anna",
+        position="Leiterin Einkauf",
+        department="Einkauf",
+        companyId=company_id,
+        linkedinUrl="linkedin.com/in/anna-schmidt",
+        birthday="1985-04-12",
+        source="TRADE_FAIR",
+        tags=["Entscheider"],
+        emails=[{"email": "anna@muster.de"}, {"email": "a.schmidt@gmx.de", "type": "PERSONAL"}],
+        phones=[
+            {"phone": "+49 711 123456-0", "isPrimary": True},
+            {"phone": "0171 5551234", "type": "MOBILE"},
+        ],
+    )
+    assert created["linkedinUrl"] == "https://linkedin.com/in/anna-schmidt"
+    assert created["company"] == {"id": company_id, "name": "Muster GmbH"}
+    assert [(e["email"], e["isPrimary"]) for e in created["emails"]] == [
+        ("anna@muster.de", True),
+        ("a.schmidt@gmx.de", False),
+    ]
+    assert [p["isPrimary"] for p in created["phones"]] == [True, False]
+    assert (await api.data(GET, {"id": created["id"]}))["contact"] == created
+
+
+@pytest.mark.parametrize(
+    ("fields", "bad"),
+    [
+        ({"lastName": ""}, "lastName"),
+        ({"linkedinUrl": "https://www.xing.com/profile/anna"}, "linkedinUrl"),
+        ({"linkedinUrl": "https://linkedin.com/company/muster"}, "linkedinUrl"),
+        ({"birthday": (date.today() + timedelta(days=1)).isoformat()}, "birthday"),
+        ({"firstName": "x" * 101}, "firstName"),
+        ({"emails": [{"email": "anna@"}]}, "emails[0].email"),
+        ({"emails": [{"email": "a@x.de"}, {"email": "A@X.DE"}]}, "emails[1].email"),
+        (
+            {
+                "emails": [
+                    {"email": "a@x.de", "isPrimary": True},
+                    {"email": "b@x.de", "isPrimary": True},
+                ]
+            },
+            "emails",
+        ),
+        ({"phones": [{"phone": "call me"}]}, "phones[0].phone"),
+    ],
+)
+async def test_invalid_contact_is_refused_and_nothing_written(
+    api: Api, fields: dict[str, Any], bad: str
+) -> None:
+    result = await api(CREATE, {"i": {"lastName": "Schmidt", **fields}})
+    assert error_codes(result) == ["BAD_USER_INPUT"]
+    assert bad in error_fields(result)
+    assert (await api.data("{ contacts { totalCount } }"))["contacts"]["totalCount"] == 0
+
+
+async def test_another_tenants_company_cannot_be_linked(api: Api, tenant: str) -> None:
+    foreign = await company(api)
+    result = await api(CREATE, {"i": {"lastName": "X", "companyId": foreign}}, tenant=f"{tenant}-b")
+    assert error_codes(result) == ["NOT_FOUND"]
+
+
+async def test_update_replaces_lists_only_when_sent(api: Api) -> None:
+    created = await contact(api, emails=[{"email": "old@x.de"}], phones=[{"phone": "+49 30 1"}])
+    renamed = (await api.data(UPDATE, {"id": created["id"], "i": {"position": "CEO"}}))[
+        "updateContact"
+    ]
+    assert renamed["emails"] == created["emails"] and renamed["phones"] == created["phones"]
+    replaced = (
+        await api.data(UPDATE, {"id": created["id"], "i": {"emails": [{"email": "new@x.de"}]}})
+    )["updateContact"]
+    assert [e["email"] for e in replaced["emails"]] == ["new@x.de"]
+    assert replaced["phones"] == created["phones"]
+    assert replaced["version"] == renamed["version"] + 1
+    cleared = (await api.data(UPDATE, {"id": created["id"], "i": {"emails": []}}))["updateContact"]
+    assert cleared["emails"] == []
+
+
+async def test_bad_list_in_update_changes_nothing(api: Api) -> None:
+    created = await contact(api, emails=[{"email": "keep@x.de"}])
+    result = await api(
+        UPDATE, {"id": created["id"], "i": {"position": "X", "emails": [{"email": "no"}]}}
+    )
+    assert error_codes(result) == ["BAD_USER_INPUT"]
+    assert (await api.data(GET, {"id": created["id"]}))["contact"] == created
+
+
+async def test_primary_email_switches_and_follows_removal(api: Api) -> None:
+    created = await contact(api)
+    add = """mutation($id: ID!, $e: EmailInput!) {
+      addContactEmail(contactId: $id, input: $e) { id isPrimary } }"""
+    first = (await api.data(add, {"id": created["id"], "e": {"email": "eins@x.de"}}))[
+        "addContactEmail"
+    ]
+    second = (await api.data(add, {"id": created["id"], "e": {"email": "zwei@x.de"}}))[
+        "addContactEmail"
+    ]
+    assert (first["isPrimary"], second["isPrimary"]) == (True, False)
+    third = (
+        await api.data(add, {"id": created["id"], "e": {"email": "drei@x.de", "isPrimary": True}})
+    )["addContactEmail"]
+    emails = (await api.data(GET, {"id": created["id"]}))["contact"]["emails"]
+    assert [(e["email"], e["isPrimary"]) for e in emails] == [
+        ("drei@x.de", True),
+        ("eins@x.de", False),
+        ("zwei@x.de", False),
+    ]
+    await api.data("mutation($id: ID!) { setPrimaryEmail(id: $id) { id } }", {"id": second["id"]})
+    await api.data("mutation($id: ID!) { removeEmail(id: $id) }", {"id": second["id"]})
+    emails = (await api.data(GET, {"id": created["id"]}))["contact"]["emails"]
+    assert [(e["email"], e["isPrimary"]) for e in emails] == [
+        ("eins@x.de", True),
+        ("drei@x.de", False),
+    ]
+    assert third["id"] in {e["id"] for e in emails}
+
+
+async def test_duplicate_value_for_one_owner_is_refused(api: Api) -> None:
+    created = await contact(api, phones=[{"phone": "+49 30 123"}])
+    add = (
+        "mutation($id: ID!, $p: PhoneInput!) { addContactPhone(contactId: $id, input: $p) { id } }"
+    )
+    result = await api(add, {"id": created["id"], "p": {"phone": "+49 30 123"}})
+    assert error_codes(result) == ["CONFLICT"]
+    other = await contact(api, lastName="Andere")
+    assert "errors" not in await api(add, {"id": other["id"], "p": {"phone": "+49 30 123"}})
+
+
+async def test_company_emails_and_phones(api: Api) -> None:
+    company_id = await company(api, emails=[{"email": "info@muster.de"}])
+    add = """mutation($id: ID!, $e: EmailInput!) {
+      addCompanyEmail(companyId: $id, input: $e) { isPrimary } }"""
+    assert (await api.data(add, {"id": company_id, "e": {"email": "vertrieb@muster.de"}}))[
+        "addCompanyEmail"
+    ] == {"isPrimary": False}
+    data = await api.data(
+        "query($id: ID!) { company(id: $id) { emails { email isPrimary } } }", {"id": company_id}
+    )
+    assert data["company"]["emails"] == [
+        {"email": "info@muster.de", "isPrimary": True},
+        {"email": "vertrieb@muster.de", "isPrimary": False},
+    ]
+
+
+async def test_email_of_another_tenant_cannot_be_touched(api: Api, tenant: str) -> None:
+    created = await contact(api, emails=[{"email": "a@x.de"}])
+    email_id = created["emails"][0]["id"]
+    for mutation in ("removeEmail(id: $id)", "setPrimaryEmail(id: $id) { id }"):
+        result = await api(
+            f"mutation($id: ID!) {{ {mutation} }}", {"id": email_id}, tenant=f"{tenant}-z"
+        )
+        assert error_codes(result) == ["NOT_FOUND"]
+    add = 'mutation($id: ID!) { addContactEmail(contactId: $id, input: {email: "b@x.de"}) { id } }'
+    assert error_codes(await api(add, {"id": created["id"]}, tenant=f"{tenant}-z")) == ["NOT_FOUND"]
+    assert (await api.data(GET, {"id": created["id"]}))["contact"]["emails"] == created["emails"]
+
+
+async def test_filters_search_names_emails_and_phones(api: Api) -> None:
+    company_id = await company(api)
+    await contact(
+        api, firstName="Anna", lastName="Schmidt", companyId=company_id, department="Einkauf"
+    )
+    await contact(
+        api, firstName="Bernd", lastName="Weber", emails=[{"email": "bw@schmidt-partner.de"}]
+    )
+    await contact(
+        api,
+        firstName="Clara",
+        lastName="Meyer",
+        phones=[{"phone": "+49 89 4711"}],
+        tags=["VIP"],
+        source="REFERRAL",
+    )
+
+    async def names(filter_: dict[str, Any]) -> list[str]:
+        data = await api.data(LIST, {"filter": filter_})
+        return [e["node"]["lastName"] for e in data["contacts"]["edges"]]
+
+    assert await names({"search": "schmidt"}) == ["Schmidt", "Weber"]
+    assert await names({"search": "4711"}) == ["Meyer"]
+    assert await names({"companyId": company_id}) == ["Schmidt"]
+    assert await names({"tag": "VIP", "source": ["REFERRAL"]}) == ["Meyer"]
+    assert await names({"department": "einkauf"}) == ["Schmidt"]
+
+
+async def test_contacts_page_by_name(api: Api) -> None:
+    for name in ("Zander", "Adler", "Meier", "becker"):
+        await contact(api, lastName=name)
+    first = await api.data(LIST, {"first": 2})
+    rest = await api.data(LIST, {"after": first["contacts"]["pageInfo"]["endCursor"]})
+    listed = [e["node"]["lastName"] for e in first["contacts"]["edges"] + rest["contacts"]["edges"]]
+    assert listed == ["Adler", "becker", "Meier", "Zander"]
+
+
+async def test_deleting_a_company_keeps_its_contacts(api: Api) -> None:
+    company_id = await company(api)
+    created = await contact(api, companyId=company_id)
+    await api.data("mutation($id: ID!) { deleteCompany(id: $id) }", {"id": company_id})
+    fetched = (await api.data(GET, {"id": created["id"]}))["contact"]
+    assert (fetched["companyId"], fetched["company"]) == (None, None)
+
+
+async def test_company_contacts_are_limited_per_company(api: Api) -> None:
+    companies = [await company(api, f"Firma {i}") for i in range(2)]
+    for index in range(3):
+        for company_id in companies:
+            await contact(api, lastName=f"Person {index}", companyId=company_id)
+    data = await api.data("{ companies { edges { node { contacts(first: 2) { lastName } } } } }")
+    for edge in data["companies"]["edges"]:
+        assert [c["lastName"] for c in edge["node"]["contacts"]] == ["Person 0", "Person 1"]
+    result = await api("{ companies { edges { node { contacts(first: 500) { id } } } } }")
+    assert error_codes(result) == ["BAD_USER_INPUT"]
+
+
+DEEP = """query($first: Int) { companies(first: $first) { totalCount edges { node {
+  name industry { name } emails { email } phones { phone }
+  contacts { lastName emails { email } phones { phone } company { name } } } } } }"""
+
+
+async def test_nested_page_costs_the_same_statements_at_any_size(
+    api: Api, sql: StatementCounter
+) -> None:
+    branch = await api.data('mutation { createIndustry(input: {name: "Handel"}) { id } }')
+    industry_id = branch["createIndustry"]["id"]
+    for index in range(20):
+        company_id = await company(
+            api, f"Firma {index:02}", industryId=industry_id, emails=[{"email": f"i@f{index}.de"}]
+        )
+        await contact(api, lastName=f"K{index}", companyId=company_id, emails=[{"email": "k@x.de"}])
+    counts = {}
+    for first in (2, 20):
+        sql.statements.clear()
+        data = await api.data(DEEP, {"first": first})
+        assert len(data["companies"]["edges"]) == first
+        assert all(e["node"]["contacts"][0]["company"] for e in data["companies"]["edges"])
+        counts[first] = sql.count
+    # Root page, count, then one per relation: industry, company emails, company phones,
+    # contacts, contact emails, contact phones, contact company.
+    assert counts == {2: 9, 20: 9}, sql.statements
