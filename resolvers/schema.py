@@ -29,11 +29,22 @@ from resolvers.lookups.mutations import LookupMutations
 from resolvers.lookups.queries import LookupQueries
 from resolvers.me.mutations import MeMutations
 from resolvers.me.queries import MeQueries
+from resolvers.owners.mutations import OwnerMutations
+from resolvers.owners.queries import OwnerQueries
 
-Query = merge_types("Query", (MeQueries, CompanyQueries, ContactQueries, LookupQueries))
+Query = merge_types(
+    "Query", (MeQueries, CompanyQueries, ContactQueries, LookupQueries, OwnerQueries)
+)
 Mutation = merge_types(
     "Mutation",
-    (MeMutations, CompanyMutations, ContactMutations, ContactInfoMutations, LookupMutations),
+    (
+        MeMutations,
+        CompanyMutations,
+        ContactMutations,
+        ContactInfoMutations,
+        OwnerMutations,
+        LookupMutations,
+    ),
 )
 
 

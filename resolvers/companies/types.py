@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 import models
 from app.services.contacts import CONTACT
+from app.services.owners import COMPANY_OWNERS
 from app.services.pagination import clamp_first
 from resolvers.common.enums import CompanySize, EntityStatus
 from resolvers.common.types import Address, address_from_json
@@ -20,6 +21,7 @@ from resolvers.contact_info.types import Email, Phone
 from resolvers.context import context_of
 from resolvers.lookups.loaders import account_type_by_id, industry_by_id
 from resolvers.lookups.types import AccountType, Industry
+from resolvers.owners.types import Owner, owners_of
 
 if TYPE_CHECKING:
     from resolvers.contacts.types import Contact
@@ -68,6 +70,10 @@ async def _contacts(
     return cast(list["Contact"], await loader.load(root.id))
 
 
+async def _owners(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Owner]:
+    return await owners_of(info, COMPANY_OWNERS, root.id)
+
+
 @strawberry.type(description="A customer, prospect, supplier or partner organisation.")
 class Company:
     id: strawberry.ID
@@ -80,6 +86,7 @@ class Company:
     emails: list[Email] = strawberry.field(resolver=_emails)
     phones: list[Phone] = strawberry.field(resolver=_phones)
     contacts: list[ContactRef] = strawberry.field(resolver=_contacts)
+    owners: list[Owner] = strawberry.field(resolver=_owners)
     status: EntityStatus
     vat_id: str | None = strawberry.field(description="USt-IdNr., e.g. DE123456789.")
     tax_id: str | None = strawberry.field(description="Steuernummer.")

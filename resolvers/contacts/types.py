@@ -9,10 +9,12 @@ import strawberry
 from strawberry.types import Info
 
 from app.services.companies import COMPANY
+from app.services.owners import CONTACT_OWNERS
 from models.enums import ContactSource, EntityStatus
 from resolvers.contact_info.loaders import emails_of, phones_of
 from resolvers.contact_info.types import Email, Phone
 from resolvers.context import context_of
+from resolvers.owners.types import Owner, owners_of
 
 if TYPE_CHECKING:
     from resolvers.companies.types import Company
@@ -35,6 +37,10 @@ async def _phones(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Ph
     return await phones_of(info, "contact_id", root.id)
 
 
+async def _owners(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Owner]:
+    return await owners_of(info, CONTACT_OWNERS, root.id)
+
+
 @strawberry.type(description="A person at a company (or on their own).")
 class Contact:
     id: strawberry.ID
@@ -48,6 +54,7 @@ class Contact:
     company: CompanyRef | None = strawberry.field(resolver=_company)
     emails: list[Email] = strawberry.field(resolver=_emails)
     phones: list[Phone] = strawberry.field(resolver=_phones)
+    owners: list[Owner] = strawberry.field(resolver=_owners)
     status: EntityStatus
     linkedin_url: str | None
     birthday: date | None

@@ -1,0 +1,99 @@
+"""Owners of companies, contacts and deals (m:n with a role), and the tenant's user list.
+
+Adding an existing owner changes their role (upsert). The user must belong to the caller's
+tenant: the composite foreign keys make any other user id NOT_FOUND.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Row
+from sqlmodel import col
+
+from app.errors import BadUserInput, NotFound
+from app.services import records
+from app.services.pagination import like_pattern
+from app.services.records import Entity
+from app.tenancy import TenantScope
+from models import CompanyOwner, ContactOwner, DealOwner, OwnerRole, User
+
+MAX_USERS = 200
+
+
+@dataclass(frozen=True)
+class OwnerKind:
+    entity: Entity
+    parent_column: str
+
+
+def _owner_kind(model: Any, table: str, parent: str, parent_label: str) -> OwnerKind:
+    errors = {
+        f"fk_{table}_{parent}_id_{parent}": lambda: NotFound(parent_label),
+        f"fk_{table}_user_id_user": lambda: NotFound("User"),
+    }
+    return OwnerKind(Entity(model, "Owner", errors), f"{parent}_id")
+
+
+COMPANY_OWNERS = _owner_kind(CompanyOwner, "company_owner", "company", "Company")
+CONTACT_OWNERS = _owner_kind(ContactOwner, "contact_owner", "contact", "Contact")
+DEAL_OWNERS = _owner_kind(DealOwner, "deal_owner", "deal", "Deal")
+USER = Entity(User, "User")
+
+
+async def add_owner(
+    scope: TenantScope,
+    kind: OwnerKind,
+    parent_id: uuid.UUID,
+    user_id: uuid.UUID,
+    role: OwnerRole = OwnerRole.OWNER,
+) -> Row[Any]:
+    """Make the user an owner with this role, or change their role if they are one."""
+    entity = kind.entity
+    statement = (
+        pg_insert(entity.model)
+        .values(scope.owned(**{kind.parent_column: parent_id, "user_id": user_id, "role": role}))
+        .on_conflict_do_update(
+            index_elements=["tenant_id", kind.parent_column, "user_id"],
+            set_={"role": role, "updated_at": sa.func.now()},
+        )
+        .returning(*entity.columns)
+    )
+    return await records.write_one(scope, entity, statement)
+
+
+async def remove_owner(
+    scope: TenantScope, kind: OwnerKind, parent_id: uuid.UUID, user_id: uuid.UUID
+) -> uuid.UUID:
+    entity = kind.entity
+    statement = (
+        sa.delete(entity.model)
+        .where(entity.column(kind.parent_column) == parent_id, entity.column("user_id") == user_id)
+        .returning(entity.id)
+        .execution_options(synchronize_session=False)
+    )
+    row = await records.write_one(scope, entity, statement)
+    return uuid.UUID(str(row.id))
+
+
+async def list_users(scope: TenantScope, search: str | None, first: int) -> list[Row[Any]]:
+    """The tenant's users for an owner picker, by name then e-mail."""
+    if not 0 < first <= MAX_USERS:
+        raise BadUserInput.single("first", f"must be between 1 and {MAX_USERS}")
+    statement = sa.select(*USER.columns)
+    if search:
+        if len(search) > 200:
+            raise BadUserInput.single("search", "must be at most 200 characters")
+        pattern = like_pattern(search.strip())
+        statement = statement.where(
+            sa.or_(col(User.name).ilike(pattern), col(User.email).ilike(pattern))
+        )
+    statement = statement.order_by(
+        sa.func.lower(sa.func.coalesce(col(User.name), col(User.email))), USER.id
+    ).limit(first)
+    async with scope.reading() as session:
+        return list(await session.execute(statement))
