@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.errors import AppError, Conflict, NotFound
@@ -57,8 +58,17 @@ class Entity:
 
 async def get_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> Row[Any]:
     async with scope.reading() as session:
-        statement = sa.select(*entity.columns).where(entity.id == row_id)
-        row = (await session.execute(statement)).first()
+        return await get_row_in(session, entity, row_id, lock=False)
+
+
+async def get_row_in(
+    session: AsyncSession, entity: Entity, row_id: uuid.UUID, *, lock: bool = True
+) -> Row[Any]:
+    """A row read inside an open unit of work, locked against concurrent change by default."""
+    statement = sa.select(*entity.columns).where(entity.id == row_id)
+    if lock:
+        statement = statement.with_for_update()
+    row = (await session.execute(statement)).first()
     if row is None:
         raise NotFound(entity.label)
     return row

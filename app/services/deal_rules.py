@@ -1,0 +1,127 @@
+"""The rules that tie a deal's stage, status and lost reason together (pure, no I/O).
+
+- A deal's stage belongs to its pipeline.
+- Moving to a WON/LOST stage sets the status; setting the status moves the deal to the
+  pipeline's first stage of that kind (when the pipeline has one).
+- LOST needs a lost reason, OTHER also a text; both are cleared when the deal is won or
+  reopened. `closed_at` is set when a deal is won or lost and cleared when reopened.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from app.errors import BadUserInput, FieldProblem
+from models import DealStatus, LostReason, StageKind
+
+_STATUS_OF_KIND = {
+    StageKind.OPEN: DealStatus.OPEN,
+    StageKind.WON: DealStatus.WON,
+    StageKind.LOST: DealStatus.LOST,
+}
+_KIND_OF_STATUS = {status: kind for kind, status in _STATUS_OF_KIND.items()}
+
+
+@dataclass(frozen=True)
+class DealState:
+    stage_id: uuid.UUID | None
+    status: DealStatus
+    lost_reason: LostReason | None = None
+    lost_reason_text: str | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Requested:
+    """What the client asked for; `...` means "not sent"."""
+
+    stage_id: Any = ...
+    status: Any = ...
+    lost_reason: Any = ...
+    lost_reason_text: Any = ...
+
+
+def _stage(stages: Sequence[Any], stage_id: uuid.UUID) -> Any:
+    stage = next((s for s in stages if s.id == stage_id), None)
+    if stage is None:
+        raise BadUserInput.single("stageId", "is not a stage of the deal's pipeline")
+    return stage
+
+
+def _first_of_kind(stages: Sequence[Any], kind: StageKind) -> Any | None:
+    return next((s for s in stages if s.kind is kind), None)
+
+
+def _place(
+    stages: Sequence[Any], current: DealState | None, requested: Requested
+) -> tuple[Any, DealStatus]:
+    if requested.stage_id is not ...:
+        stage = _stage(stages, requested.stage_id)
+        status = _STATUS_OF_KIND[stage.kind]
+        if requested.status not in (..., None, status):
+            raise BadUserInput.single("status", f"the chosen stage means {status.value}")
+        return stage, status
+    current_stage = next((s for s in stages if current and s.id == current.stage_id), None)
+    if requested.status not in (..., None):
+        status = requested.status
+        if current_stage is not None and current_stage.kind is _KIND_OF_STATUS[status]:
+            return current_stage, status
+        stage = _first_of_kind(stages, _KIND_OF_STATUS[status]) or current_stage or stages[0]
+        return stage, status
+    if current_stage is not None and current is not None:
+        return current_stage, current.status
+    stage = _first_of_kind(stages, StageKind.OPEN) or stages[0]
+    return stage, _STATUS_OF_KIND[stage.kind]
+
+
+def _lost(current: DealState | None, requested: Requested, was_lost: bool) -> tuple[Any, Any]:
+    reason = requested.lost_reason
+    text = requested.lost_reason_text
+    if reason is ...:
+        reason = current.lost_reason if current and was_lost else None
+    if text is ...:
+        text = current.lost_reason_text if current and was_lost else None
+    problems = []
+    if reason is None:
+        problems.append(FieldProblem("lostReason", "is required when the deal is lost"))
+    elif reason is LostReason.OTHER and not text:
+        problems.append(FieldProblem("lostReasonText", "is required when the reason is OTHER"))
+    if problems:
+        raise BadUserInput(problems)
+    return reason, text
+
+
+def resolve(
+    stages: Sequence[Any], current: DealState | None, requested: Requested
+) -> dict[str, Any]:
+    """The stage, status, lost reason and close time a write must store."""
+    if not stages:
+        raise BadUserInput.single("pipelineId", "the pipeline has no stages")
+    stage, status = _place(stages, current, requested)
+    was_lost = current is not None and current.status is DealStatus.LOST
+    if status is DealStatus.LOST:
+        reason, text = _lost(current, requested, was_lost)
+    else:
+        sent = [
+            f
+            for f in ("lost_reason", "lost_reason_text")
+            if getattr(requested, f) not in (..., None)
+        ]
+        if sent:
+            raise BadUserInput.single("lostReason", "only a lost deal has a lost reason")
+        reason, text = None, None
+    closed_at = None
+    if status is not DealStatus.OPEN:
+        stays_closed = current is not None and current.status is status and current.closed_at
+        closed_at = current.closed_at if current is not None and stays_closed else datetime.now(UTC)
+    return {
+        "stage_id": stage.id,
+        "status": status,
+        "lost_reason": reason,
+        "lost_reason_text": text,
+        "closed_at": closed_at,
+    }

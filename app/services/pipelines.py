@@ -1,0 +1,293 @@
+"""Sales pipelines and their ordered stages.
+
+One default pipeline per tenant (the first one created is it; making another the default
+moves the flag). A stage with deals in it is only removed when a target stage for those
+deals is given.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from pydantic import Field
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.errors import BadUserInput, Conflict, FieldProblem, NotFound
+from app.services import records
+from app.services.records import Entity
+from app.services.validation import Input, Name100, Text500, patch_model, validate, validate_patch
+from app.tenancy import TenantScope
+from models import Deal, DealStatus, Pipeline, PipelineStage, StageKind
+
+PIPELINE = Entity(
+    Pipeline,
+    "Pipeline",
+    {"uq_pipeline_tenant_id_name": lambda: Conflict("A pipeline with this name already exists.")},
+)
+STAGE = Entity(
+    PipelineStage,
+    "Stage",
+    {
+        "uq_pipeline_stage_pipeline_id_name": lambda: Conflict(
+            "This pipeline already has a stage with this name."
+        ),
+        "fk_pipeline_stage_pipeline_id_pipeline": lambda: NotFound("Pipeline"),
+    },
+)
+MAX_STAGES = 30
+Probability = Annotated[int, Field(ge=0, le=100)]
+
+
+class StageInput(Input):
+    name: Name100
+    probability: Probability = 0
+    kind: StageKind = StageKind.OPEN
+
+
+StagePatch, STAGE_NOT_NULLABLE = patch_model(StageInput)
+
+
+class PipelineInput(Input):
+    name: Name100
+    description: Text500 = None
+    is_default: bool = False
+    stages: Annotated[list[StageInput], Field(min_length=1, max_length=MAX_STAGES)]
+
+
+class PipelineFields(Input):
+    name: Name100
+    description: Text500 = None
+    is_default: bool = False
+
+
+PipelinePatch, PIPELINE_NOT_NULLABLE = patch_model(PipelineFields)
+
+
+def _unique_stage_names(stages: Sequence[StageInput]) -> None:
+    seen: set[str] = set()
+    problems = []
+    for index, stage in enumerate(stages):
+        if stage.name.lower() in seen:
+            problems.append(FieldProblem(f"stages[{index}].name", "is used twice"))
+        seen.add(stage.name.lower())
+    if problems:
+        raise BadUserInput(problems)
+
+
+async def list_pipelines(scope: TenantScope) -> list[Row[Any]]:
+    statement = sa.select(*PIPELINE.columns).order_by(
+        col(Pipeline.is_default).desc(), sa.func.lower(col(Pipeline.name)), PIPELINE.id
+    )
+    async with scope.reading() as session:
+        return list(await session.execute(statement))
+
+
+async def get_pipeline(scope: TenantScope, pipeline_id: uuid.UUID) -> Row[Any]:
+    return await records.get_row(scope, PIPELINE, pipeline_id)
+
+
+async def create_pipeline(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
+    """The pipeline and its stages (in the order given) in one unit of work."""
+    parsed = validate(PipelineInput, data)
+    _unique_stage_names(parsed.stages)
+    fields = parsed.model_dump(exclude={"stages"})
+    with records.constraint_errors(PIPELINE.constraint_errors, STAGE.constraint_errors):
+        async with scope.writing() as session:
+            has_any = (await session.execute(sa.select(PIPELINE.id).limit(1))).first()
+            fields["is_default"] = fields["is_default"] or has_any is None
+            if fields["is_default"]:
+                await _clear_default(session)
+            insert = sa.insert(Pipeline).values(scope.owned(**fields)).returning(*PIPELINE.columns)
+            row = (await session.execute(insert)).one()
+            stages = [
+                scope.owned(pipeline_id=row.id, position=position, **stage.model_dump())
+                for position, stage in enumerate(parsed.stages)
+            ]
+            await session.execute(sa.insert(PipelineStage), stages)
+    return row
+
+
+async def update_pipeline(
+    scope: TenantScope, pipeline_id: uuid.UUID, data: Mapping[str, Any]
+) -> Row[Any]:
+    values = validate_patch(PipelinePatch, PIPELINE_NOT_NULLABLE, data)
+    if values.get("is_default") is False:
+        raise BadUserInput.single("isDefault", "make another pipeline the default instead")
+
+    async def write(statement: Any) -> Row[Any]:
+        with records.constraint_errors(PIPELINE.constraint_errors):
+            async with scope.writing() as session:
+                if values.get("is_default"):
+                    await _clear_default(session)
+                row = (await session.execute(statement)).first()
+        if row is None:
+            raise NotFound(PIPELINE.label)
+        return row
+
+    return await records.update_row(scope, PIPELINE, pipeline_id, values, write=write)
+
+
+async def delete_pipeline(scope: TenantScope, pipeline_id: uuid.UUID) -> uuid.UUID:
+    """Deletes its stages and deals too (as the original service did); if it was the default,
+    the oldest remaining pipeline becomes the default."""
+    async with scope.writing() as session:
+        deleted = (
+            await session.execute(
+                sa.delete(Pipeline)
+                .where(PIPELINE.id == pipeline_id)
+                .returning(PIPELINE.id, col(Pipeline.is_default))
+                .execution_options(synchronize_session=False)
+            )
+        ).first()
+        if deleted is None:
+            raise NotFound(PIPELINE.label)
+        if deleted.is_default:
+            oldest = sa.select(PIPELINE.id).order_by(col(Pipeline.created_at)).limit(1)
+            await session.execute(
+                sa.update(Pipeline)
+                .where(PIPELINE.id == oldest.scalar_subquery())
+                .values(is_default=True)
+                .execution_options(synchronize_session=False)
+            )
+    return pipeline_id
+
+
+async def _clear_default(session: AsyncSession) -> None:
+    await session.execute(
+        sa.update(Pipeline)
+        .where(col(Pipeline.is_default))
+        .values(is_default=False)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# ---- stages ---------------------------------------------------------------------------------
+
+
+async def stages_of(session: AsyncSession, pipeline_id: uuid.UUID) -> list[Row[Any]]:
+    statement = (
+        sa.select(*STAGE.columns)
+        .where(col(PipelineStage.pipeline_id) == pipeline_id)
+        .order_by(col(PipelineStage.position), STAGE.id)
+        .with_for_update()
+    )
+    return list(await session.execute(statement))
+
+
+async def _renumber(session: AsyncSession, stage_ids: Sequence[uuid.UUID]) -> None:
+    positions = sa.case(
+        {stage_id: index for index, stage_id in enumerate(stage_ids)}, value=STAGE.id
+    )
+    await session.execute(
+        sa.update(PipelineStage)
+        .where(STAGE.id.in_(stage_ids))
+        .values(position=positions)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def add_stage(
+    scope: TenantScope, pipeline_id: uuid.UUID, data: Mapping[str, Any], position: int | None
+) -> Row[Any]:
+    """Insert a stage at `position` (0 = first; default: last)."""
+    stage = validate(StageInput, data).model_dump()
+    with records.constraint_errors(STAGE.constraint_errors):
+        async with scope.writing() as session:
+            await records.get_row_in(session, PIPELINE, pipeline_id)
+            existing = [row.id for row in await stages_of(session, pipeline_id)]
+            if len(existing) >= MAX_STAGES:
+                raise BadUserInput.single(
+                    "pipelineId", f"a pipeline has at most {MAX_STAGES} stages"
+                )
+            index = len(existing) if position is None else max(0, min(position, len(existing)))
+            insert = sa.insert(PipelineStage).values(
+                scope.owned(pipeline_id=pipeline_id, position=index, **stage)
+            )
+            row = (await session.execute(insert.returning(*STAGE.columns))).one()
+            await _renumber(session, [*existing[:index], row.id, *existing[index:]])
+    return await records.get_row(scope, STAGE, row.id)
+
+
+async def update_stage(
+    scope: TenantScope, stage_id: uuid.UUID, data: Mapping[str, Any]
+) -> Row[Any]:
+    values = validate_patch(StagePatch, STAGE_NOT_NULLABLE, data)
+    return await records.update_row(scope, STAGE, stage_id, values)
+
+
+async def remove_stage(
+    scope: TenantScope, stage_id: uuid.UUID, move_deals_to: uuid.UUID | None
+) -> uuid.UUID:
+    """Remove a stage; its deals move to `move_deals_to` (same pipeline), else it is refused."""
+    async with scope.writing() as session:
+        stage = await records.get_row_in(session, STAGE, stage_id)
+        stages = await stages_of(session, stage.pipeline_id)
+        if len(stages) == 1:
+            raise BadUserInput.single("id", "a pipeline keeps at least one stage")
+        deals = await _deal_count(session, stage_id)
+        if deals and move_deals_to is None:
+            raise Conflict(
+                f"{deals} deal(s) are in this stage; give moveDealsTo to move them first.",
+                dealCount=deals,
+            )
+        if deals:
+            target = _target_stage(stages, stage_id, move_deals_to)
+            await _move_all_deals(session, stage_id, target)
+        await session.execute(
+            sa.delete(PipelineStage)
+            .where(STAGE.id == stage_id)
+            .execution_options(synchronize_session=False)
+        )
+        await _renumber(session, [s.id for s in stages if s.id != stage_id])
+    return stage_id
+
+
+def _target_stage(stages: Sequence[Row[Any]], removed: uuid.UUID, target_id: Any) -> Row[Any]:
+    target = next((s for s in stages if s.id == target_id and s.id != removed), None)
+    if target is None:
+        raise BadUserInput.single("moveDealsTo", "must be another stage of the same pipeline")
+    if target.kind is StageKind.LOST:
+        raise BadUserInput.single(
+            "moveDealsTo", "deals need a lost reason; choose an open or won stage"
+        )
+    return target
+
+
+async def _deal_count(session: AsyncSession, stage_id: uuid.UUID) -> int:
+    count = sa.select(sa.func.count()).select_from(Deal).where(col(Deal.stage_id) == stage_id)
+    return int((await session.execute(count)).scalar_one())
+
+
+async def _move_all_deals(session: AsyncSession, stage_id: uuid.UUID, target: Row[Any]) -> None:
+    status = DealStatus.WON if target.kind is StageKind.WON else DealStatus.OPEN
+    await session.execute(
+        sa.update(Deal)
+        .where(col(Deal.stage_id) == stage_id)
+        .values(
+            stage_id=target.id,
+            status=status,
+            lost_reason=None,
+            lost_reason_text=None,
+            closed_at=sa.func.now() if status is DealStatus.WON else None,
+            version=col(Deal.version) + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def reorder_stages(
+    scope: TenantScope, pipeline_id: uuid.UUID, stage_ids: Sequence[uuid.UUID]
+) -> list[Row[Any]]:
+    """Give the stages the order of `stage_ids`, which must list each stage exactly once."""
+    async with scope.writing() as session:
+        await records.get_row_in(session, PIPELINE, pipeline_id)
+        current = {row.id for row in await stages_of(session, pipeline_id)}
+        if len(stage_ids) != len(set(stage_ids)) or set(stage_ids) != current:
+            raise BadUserInput.single("stageIds", "must list every stage of the pipeline once")
+        await _renumber(session, stage_ids)
+        return await stages_of(session, pipeline_id)
