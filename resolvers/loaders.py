@@ -6,7 +6,7 @@ is `loaders.by_id(INDUSTRY)`)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Row
@@ -35,6 +35,15 @@ class Loaders:
             self._made[key] = DataLoader(load_fn=load)
         loader: RowLoader = self._made[key]
         return loader
+
+    def custom(
+        self, name: str, load: Callable[[list[Any]], Awaitable[Sequence[Any]]]
+    ) -> DataLoader[Any, Any]:
+        """A loader with its own batch function (aggregates and other non-row reads)."""
+        key = ("custom", name)
+        if key not in self._made:
+            self._made[key] = DataLoader(load_fn=load)
+        return self._made[key]
 
     def by_parent(
         self,

@@ -24,6 +24,8 @@ from resolvers.companies.queries import CompanyQueries
 from resolvers.contact_info.mutations import ContactInfoMutations
 from resolvers.contacts.mutations import ContactMutations
 from resolvers.contacts.queries import ContactQueries
+from resolvers.deals.mutations import DealMutations
+from resolvers.deals.queries import DealQueries
 from resolvers.errors import ErrorPolicy
 from resolvers.lookups.mutations import LookupMutations
 from resolvers.lookups.queries import LookupQueries
@@ -31,9 +33,20 @@ from resolvers.me.mutations import MeMutations
 from resolvers.me.queries import MeQueries
 from resolvers.owners.mutations import OwnerMutations
 from resolvers.owners.queries import OwnerQueries
+from resolvers.pipelines.mutations import PipelineMutations
+from resolvers.pipelines.queries import PipelineQueries
 
 Query = merge_types(
-    "Query", (MeQueries, CompanyQueries, ContactQueries, LookupQueries, OwnerQueries)
+    "Query",
+    (
+        MeQueries,
+        CompanyQueries,
+        ContactQueries,
+        DealQueries,
+        PipelineQueries,
+        LookupQueries,
+        OwnerQueries,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -42,6 +55,8 @@ Mutation = merge_types(
         CompanyMutations,
         ContactMutations,
         ContactInfoMutations,
+        DealMutations,
+        PipelineMutations,
         OwnerMutations,
         LookupMutations,
     ),

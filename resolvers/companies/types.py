@@ -19,14 +19,17 @@ from resolvers.common.types import Address, address_from_json
 from resolvers.contact_info.loaders import emails_of, phones_of
 from resolvers.contact_info.types import Email, Phone
 from resolvers.context import context_of
+from resolvers.deals.types import deals_of
 from resolvers.lookups.loaders import account_type_by_id, industry_by_id
 from resolvers.lookups.types import AccountType, Industry
 from resolvers.owners.types import Owner, owners_of
 
 if TYPE_CHECKING:
     from resolvers.contacts.types import Contact
+    from resolvers.deals.types import Deal
 
 ContactRef = Annotated["Contact", strawberry.lazy("resolvers.contacts.types")]
+DealRef = Annotated["Deal", strawberry.lazy("resolvers.deals.types")]
 
 
 def _billing_address(root: strawberry.Parent[Any]) -> Address | None:
@@ -74,6 +77,14 @@ async def _owners(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Ow
     return await owners_of(info, COMPANY_OWNERS, root.id)
 
 
+async def _deals(
+    root: strawberry.Parent[Any],
+    info: Info[Any, Any],
+    first: Annotated[int, strawberry.argument(description="At most this many (max 200).")] = 50,
+) -> list[DealRef]:
+    return await deals_of(info, "company_id", root.id, first)
+
+
 @strawberry.type(description="A customer, prospect, supplier or partner organisation.")
 class Company:
     id: strawberry.ID
@@ -87,6 +98,7 @@ class Company:
     phones: list[Phone] = strawberry.field(resolver=_phones)
     contacts: list[ContactRef] = strawberry.field(resolver=_contacts)
     owners: list[Owner] = strawberry.field(resolver=_owners)
+    deals: list[DealRef] = strawberry.field(resolver=_deals, description="Newest first.")
     status: EntityStatus
     vat_id: str | None = strawberry.field(description="USt-IdNr., e.g. DE123456789.")
     tax_id: str | None = strawberry.field(description="Steuernummer.")

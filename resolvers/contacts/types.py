@@ -14,12 +14,15 @@ from models.enums import ContactSource, EntityStatus
 from resolvers.contact_info.loaders import emails_of, phones_of
 from resolvers.contact_info.types import Email, Phone
 from resolvers.context import context_of
+from resolvers.deals.types import deals_of
 from resolvers.owners.types import Owner, owners_of
 
 if TYPE_CHECKING:
     from resolvers.companies.types import Company
+    from resolvers.deals.types import Deal
 
 CompanyRef = Annotated["Company", strawberry.lazy("resolvers.companies.types")]
+DealRef = Annotated["Deal", strawberry.lazy("resolvers.deals.types")]
 
 
 async def _company(root: strawberry.Parent[Any], info: Info[Any, Any]) -> CompanyRef | None:
@@ -41,6 +44,14 @@ async def _owners(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Ow
     return await owners_of(info, CONTACT_OWNERS, root.id)
 
 
+async def _deals(
+    root: strawberry.Parent[Any],
+    info: Info[Any, Any],
+    first: Annotated[int, strawberry.argument(description="At most this many (max 200).")] = 50,
+) -> list[DealRef]:
+    return await deals_of(info, "contact_id", root.id, first)
+
+
 @strawberry.type(description="A person at a company (or on their own).")
 class Contact:
     id: strawberry.ID
@@ -55,6 +66,7 @@ class Contact:
     emails: list[Email] = strawberry.field(resolver=_emails)
     phones: list[Phone] = strawberry.field(resolver=_phones)
     owners: list[Owner] = strawberry.field(resolver=_owners)
+    deals: list[DealRef] = strawberry.field(resolver=_deals, description="Newest first.")
     status: EntityStatus
     linkedin_url: str | None
     birthday: date | None

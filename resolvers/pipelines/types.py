@@ -1,0 +1,83 @@
+"""Pipeline, Stage and the per-stage summary of a board."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, cast
+
+import strawberry
+from sqlmodel import col
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from app.services.deal_queries import StageSummary as StageSummaryRow
+from app.services.deal_queries import stage_summaries
+from app.services.pipelines import STAGE
+from models import PipelineStage
+from models.enums import StageKind
+from resolvers.context import context_of
+
+
+@strawberry.type(description="A column of a deal board.")
+class Stage:
+    id: strawberry.ID
+    pipeline_id: strawberry.ID
+    name: str
+    position: int
+    probability: int = strawberry.field(description="Win probability in percent (0-100).")
+    kind: StageKind
+
+
+@strawberry.type(description="An amount in one currency.")
+class Money:
+    amount: Decimal
+    currency: str
+
+
+async def _summary_stage(root: strawberry.Parent[Any], info: Info[Any, Any]) -> Stage:
+    return cast(Stage, await context_of(info).loaders.by_id(STAGE).load(root.stage_id))
+
+
+@strawberry.type(description="What sits in one stage: deals, their value, weighted value.")
+class StageSummary:
+    stage_id: strawberry.ID
+    stage: Stage = strawberry.field(resolver=_summary_stage)
+    deal_count: int
+    total: list[Money] = strawberry.field(description="Sum of deal values, per currency.")
+    weighted: list[Money] = strawberry.field(
+        description="Sum of deal value x stage probability, per currency."
+    )
+
+
+async def _stages(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Stage]:
+    """StagesByPipelineLoader, in board order."""
+    ordering = (col(PipelineStage.position), col(PipelineStage.id))
+    loader = context_of(info).loaders.by_parent(STAGE, "pipeline_id", ordering)
+    return cast(list[Stage], await loader.load(root.id))
+
+
+async def _summary(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[StageSummary]:
+    """SummaryByPipelineLoader: one aggregate statement for all pipelines asked for."""
+    context = context_of(info)
+
+    async def load(ids: list[Any]) -> list[list[StageSummaryRow]]:
+        return await stage_summaries(context.scope, ids)
+
+    loader: DataLoader[Any, list[StageSummaryRow]] = context.loaders.custom("summary", load)
+    return cast(list[StageSummary], await loader.load(root.id))
+
+
+@strawberry.type(description="A sales pipeline with its ordered stages.")
+class Pipeline:
+    id: strawberry.ID
+    name: str
+    description: str | None
+    is_default: bool
+    stages: list[Stage] = strawberry.field(resolver=_stages)
+    summary: list[StageSummary] = strawberry.field(
+        resolver=_summary, description="Per stage: number of deals, total and weighted value."
+    )
+    version: int
+    created_at: datetime
+    updated_at: datetime
