@@ -19,6 +19,8 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 
 from app.settings import Settings
+from resolvers.activities.mutations import ActivityMutations
+from resolvers.activities.queries import ActivityQueries
 from resolvers.companies.mutations import CompanyMutations
 from resolvers.companies.queries import CompanyQueries
 from resolvers.contact_info.mutations import ContactInfoMutations
@@ -40,6 +42,7 @@ Query = merge_types(
     "Query",
     (
         MeQueries,
+        ActivityQueries,
         CompanyQueries,
         ContactQueries,
         DealQueries,
@@ -52,6 +55,7 @@ Mutation = merge_types(
     "Mutation",
     (
         MeMutations,
+        ActivityMutations,
         CompanyMutations,
         ContactMutations,
         ContactInfoMutations,

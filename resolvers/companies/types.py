@@ -14,6 +14,7 @@ import models
 from app.services.contacts import CONTACT
 from app.services.owners import COMPANY_OWNERS
 from app.services.pagination import clamp_first
+from resolvers.activities.types import activities_of
 from resolvers.common.enums import CompanySize, EntityStatus
 from resolvers.common.types import Address, address_from_json
 from resolvers.contact_info.loaders import emails_of, phones_of
@@ -25,6 +26,7 @@ from resolvers.lookups.types import AccountType, Industry
 from resolvers.owners.types import Owner, owners_of
 
 if TYPE_CHECKING:
+    from resolvers.activities.types import Activity
     from resolvers.contacts.types import Contact
     from resolvers.deals.types import Deal
 
@@ -38,6 +40,9 @@ def _billing_address(root: strawberry.Parent[Any]) -> Address | None:
 
 def _delivery_address(root: strawberry.Parent[Any]) -> Address | None:
     return address_from_json(root.delivery_address)
+
+
+ActivityRef = Annotated["Activity", strawberry.lazy("resolvers.activities.types")]
 
 
 async def _industry(root: strawberry.Parent[Any], info: Info[Any, Any]) -> Industry | None:
@@ -85,6 +90,14 @@ async def _deals(
     return await deals_of(info, "company_id", root.id, first)
 
 
+async def _activities(
+    root: strawberry.Parent[Any],
+    info: Info[Any, Any],
+    first: Annotated[int, strawberry.argument(description="At most this many (max 200).")] = 50,
+) -> list[ActivityRef]:
+    return await activities_of(info, "company_id", root.id, first)
+
+
 @strawberry.type(description="A customer, prospect, supplier or partner organisation.")
 class Company:
     id: strawberry.ID
@@ -98,6 +111,9 @@ class Company:
     phones: list[Phone] = strawberry.field(resolver=_phones)
     contacts: list[ContactRef] = strawberry.field(resolver=_contacts)
     owners: list[Owner] = strawberry.field(resolver=_owners)
+    activities: list[ActivityRef] = strawberry.field(
+        resolver=_activities, description="Newest first (the full feed: activities(filter:))."
+    )
     deals: list[DealRef] = strawberry.field(resolver=_deals, description="Newest first.")
     status: EntityStatus
     vat_id: str | None = strawberry.field(description="USt-IdNr., e.g. DE123456789.")

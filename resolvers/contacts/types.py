@@ -11,6 +11,7 @@ from strawberry.types import Info
 from app.services.companies import COMPANY
 from app.services.owners import CONTACT_OWNERS
 from models.enums import ContactSource, EntityStatus
+from resolvers.activities.types import activities_of
 from resolvers.contact_info.loaders import emails_of, phones_of
 from resolvers.contact_info.types import Email, Phone
 from resolvers.context import context_of
@@ -18,11 +19,15 @@ from resolvers.deals.types import deals_of
 from resolvers.owners.types import Owner, owners_of
 
 if TYPE_CHECKING:
+    from resolvers.activities.types import Activity
     from resolvers.companies.types import Company
     from resolvers.deals.types import Deal
 
 CompanyRef = Annotated["Company", strawberry.lazy("resolvers.companies.types")]
 DealRef = Annotated["Deal", strawberry.lazy("resolvers.deals.types")]
+
+
+ActivityRef = Annotated["Activity", strawberry.lazy("resolvers.activities.types")]
 
 
 async def _company(root: strawberry.Parent[Any], info: Info[Any, Any]) -> CompanyRef | None:
@@ -52,6 +57,14 @@ async def _deals(
     return await deals_of(info, "contact_id", root.id, first)
 
 
+async def _activities(
+    root: strawberry.Parent[Any],
+    info: Info[Any, Any],
+    first: Annotated[int, strawberry.argument(description="At most this many (max 200).")] = 50,
+) -> list[ActivityRef]:
+    return await activities_of(info, "contact_id", root.id, first)
+
+
 @strawberry.type(description="A person at a company (or on their own).")
 class Contact:
     id: strawberry.ID
@@ -66,6 +79,9 @@ class Contact:
     emails: list[Email] = strawberry.field(resolver=_emails)
     phones: list[Phone] = strawberry.field(resolver=_phones)
     owners: list[Owner] = strawberry.field(resolver=_owners)
+    activities: list[ActivityRef] = strawberry.field(
+        resolver=_activities, description="Newest first (the full feed: activities(filter:))."
+    )
     deals: list[DealRef] = strawberry.field(resolver=_deals, description="Newest first.")
     status: EntityStatus
     linkedin_url: str | None

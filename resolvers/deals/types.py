@@ -18,16 +18,21 @@ from app.services.pagination import clamp_first
 from app.services.pipelines import PIPELINE, STAGE
 from models import Deal as DealRow
 from models.enums import DealStatus, LostReason
+from resolvers.activities.types import activities_of
 from resolvers.context import context_of
 from resolvers.owners.types import Owner, owners_of
 from resolvers.pipelines.types import Pipeline, Stage
 
 if TYPE_CHECKING:
+    from resolvers.activities.types import Activity
     from resolvers.companies.types import Company
     from resolvers.contacts.types import Contact
 
 CompanyRef = Annotated["Company", strawberry.lazy("resolvers.companies.types")]
 ContactRef = Annotated["Contact", strawberry.lazy("resolvers.contacts.types")]
+
+
+ActivityRef = Annotated["Activity", strawberry.lazy("resolvers.activities.types")]
 
 
 async def _load(info: Info[Any, Any], entity: Any, row_id: Any) -> Any:
@@ -54,6 +59,14 @@ async def _owners(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Ow
     return await owners_of(info, DEAL_OWNERS, root.id)
 
 
+async def _activities(
+    root: strawberry.Parent[Any],
+    info: Info[Any, Any],
+    first: Annotated[int, strawberry.argument(description="At most this many (max 200).")] = 50,
+) -> list[ActivityRef]:
+    return await activities_of(info, "deal_id", root.id, first)
+
+
 @strawberry.type(description="A sales opportunity moving through a pipeline.")
 class Deal:
     id: strawberry.ID
@@ -69,6 +82,9 @@ class Deal:
     contact_id: strawberry.ID | None
     contact: ContactRef | None = strawberry.field(resolver=_contact)
     owners: list[Owner] = strawberry.field(resolver=_owners)
+    activities: list[ActivityRef] = strawberry.field(
+        resolver=_activities, description="Newest first (the full feed: activities(filter:))."
+    )
     expected_close_date: date | None
     status: DealStatus
     lost_reason: LostReason | None

@@ -1,0 +1,60 @@
+"""Activity inputs, filter and order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from app.services.activities import ActivityOrderField
+from models.enums import ActivityType
+from resolvers.common.enums import OrderDirection
+
+strawberry.enum(ActivityOrderField, description="What activities are sorted by.")
+
+
+@strawberry.input(description="Needs a contact or a company (or both).")
+class CreateActivityInput:
+    type: ActivityType
+    subject: str
+    body: str | None = None
+    due_at: datetime | None = None
+    assignee_id: strawberry.ID | None = None
+    contact_id: strawberry.ID | None = None
+    company_id: strawberry.ID | None = None
+    deal_id: strawberry.ID | None = None
+
+
+@strawberry.input(description="Only the fields sent change.")
+class UpdateActivityInput:
+    type: ActivityType | None = strawberry.UNSET
+    subject: str | None = strawberry.UNSET
+    body: str | None = strawberry.UNSET
+    due_at: datetime | None = strawberry.UNSET
+    assignee_id: strawberry.ID | None = strawberry.UNSET
+    contact_id: strawberry.ID | None = strawberry.UNSET
+    company_id: strawberry.ID | None = strawberry.UNSET
+    deal_id: strawberry.ID | None = strawberry.UNSET
+
+
+@strawberry.input
+class ActivityFilter:
+    type: list[ActivityType] | None = None
+    contact_id: strawberry.ID | None = None
+    company_id: strawberry.ID | None = None
+    include_contacts: bool = strawberry.field(
+        default=False,
+        description="With companyId: also the activities of the company's contacts (the feed).",
+    )
+    deal_id: strawberry.ID | None = None
+    assignee_id: strawberry.ID | None = None
+    due_from: datetime | None = None
+    due_to: datetime | None = None
+    overdue: bool | None = None
+    completed: bool | None = None
+
+
+@strawberry.input
+class ActivityOrder:
+    field: ActivityOrderField = ActivityOrderField.CREATED_AT
+    direction: OrderDirection = OrderDirection.DESC
