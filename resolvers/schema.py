@@ -26,6 +26,7 @@ from resolvers.companies.queries import CompanyQueries
 from resolvers.contact_info.mutations import ContactInfoMutations
 from resolvers.contacts.mutations import ContactMutations
 from resolvers.contacts.queries import ContactQueries
+from resolvers.contracts.operations import ContractMutations, ContractQueries
 from resolvers.deals.mutations import DealMutations
 from resolvers.deals.queries import DealQueries
 from resolvers.errors import ErrorPolicy
@@ -37,6 +38,7 @@ from resolvers.owners.mutations import OwnerMutations
 from resolvers.owners.queries import OwnerQueries
 from resolvers.pipelines.mutations import PipelineMutations
 from resolvers.pipelines.queries import PipelineQueries
+from resolvers.relationships.mutations import RelationshipMutations
 
 Query = merge_types(
     "Query",
@@ -45,6 +47,7 @@ Query = merge_types(
         ActivityQueries,
         CompanyQueries,
         ContactQueries,
+        ContractQueries,
         DealQueries,
         PipelineQueries,
         LookupQueries,
@@ -59,6 +62,8 @@ Mutation = merge_types(
         CompanyMutations,
         ContactMutations,
         ContactInfoMutations,
+        ContractMutations,
+        RelationshipMutations,
         DealMutations,
         PipelineMutations,
         OwnerMutations,

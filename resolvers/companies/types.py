@@ -20,10 +20,12 @@ from resolvers.common.types import Address, address_from_json
 from resolvers.contact_info.loaders import emails_of, phones_of
 from resolvers.contact_info.types import Email, Phone
 from resolvers.context import context_of
+from resolvers.contracts.types import Contract, contracts_of
 from resolvers.deals.types import deals_of
 from resolvers.lookups.loaders import account_type_by_id, industry_by_id
 from resolvers.lookups.types import AccountType, Industry
 from resolvers.owners.types import Owner, owners_of
+from resolvers.relationships.types import CompanyRelationship, relationships_for
 
 if TYPE_CHECKING:
     from resolvers.activities.types import Activity
@@ -98,6 +100,16 @@ async def _activities(
     return await activities_of(info, "company_id", root.id, first)
 
 
+async def _relationships(
+    root: strawberry.Parent[Any], info: Info[Any, Any]
+) -> list[CompanyRelationship]:
+    return await relationships_for(info, root.id)
+
+
+async def _contracts(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Contract]:
+    return await contracts_of(info, root.id)
+
+
 @strawberry.type(description="A customer, prospect, supplier or partner organisation.")
 class Company:
     id: strawberry.ID
@@ -111,6 +123,10 @@ class Company:
     phones: list[Phone] = strawberry.field(resolver=_phones)
     contacts: list[ContactRef] = strawberry.field(resolver=_contacts)
     owners: list[Owner] = strawberry.field(resolver=_owners)
+    relationships: list[CompanyRelationship] = strawberry.field(
+        resolver=_relationships, description="Both directions, oldest first."
+    )
+    contracts: list[Contract] = strawberry.field(resolver=_contracts)
     activities: list[ActivityRef] = strawberry.field(
         resolver=_activities, description="Newest first (the full feed: activities(filter:))."
     )

@@ -1,0 +1,45 @@
+"""createCompanyRelationship, deleteCompanyRelationship."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import strawberry
+from strawberry.types import Info
+
+from app.services import relationships as service
+from resolvers.common.inputs import parse_id
+from resolvers.context import context_of
+from resolvers.permissions import CanWrite
+from resolvers.relationships.types import CompanyRelationship, RelationshipView
+
+
+@strawberry.type
+class RelationshipMutations:
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Relate two companies; no self-relationship, no duplicate pair and type.",
+    )
+    async def create_company_relationship(
+        self,
+        info: Info[Any, Any],
+        from_company_id: strawberry.ID,
+        to_company_id: strawberry.ID,
+        type_id: strawberry.ID,
+        notes: str | None = None,
+    ) -> CompanyRelationship:
+        data = {
+            "from_company_id": from_company_id,
+            "to_company_id": to_company_id,
+            "relationship_type_id": type_id,
+            "notes": notes,
+        }
+        row = await service.create_relationship(context_of(info).scope, data)
+        return cast(CompanyRelationship, RelationshipView(row, row.from_company_id))
+
+    @strawberry.mutation(permission_classes=[CanWrite])
+    async def delete_company_relationship(
+        self, info: Info[Any, Any], id: strawberry.ID
+    ) -> strawberry.ID:
+        deleted = await service.delete_relationship(context_of(info).scope, parse_id(id))
+        return strawberry.ID(str(deleted))

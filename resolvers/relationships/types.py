@@ -1,0 +1,68 @@
+"""A company's relationship, seen from that company."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, cast
+
+import strawberry
+from strawberry.types import Info
+
+from app.services.companies import COMPANY
+from app.services.lookups import RELATIONSHIP_TYPE
+from app.services.relationships import relationships_of
+from resolvers.context import context_of
+from resolvers.lookups.types import RelationshipType
+
+if TYPE_CHECKING:
+    from resolvers.companies.types import Company
+
+CompanyRef = Annotated["Company", strawberry.lazy("resolvers.companies.types")]
+
+
+async def _other(root: strawberry.Parent[Any], info: Info[Any, Any]) -> CompanyRef:
+    row = await context_of(info).loaders.by_id(COMPANY).load(root.other_company_id)
+    return cast("Company", row)
+
+
+async def _type(root: strawberry.Parent[Any], info: Info[Any, Any]) -> RelationshipType:
+    row = await context_of(info).loaders.by_id(RELATIONSHIP_TYPE).load(root.relationship_type_id)
+    return cast(RelationshipType, row)
+
+
+@strawberry.type(description="A relationship between this company and another one.")
+class CompanyRelationship:
+    id: strawberry.ID
+    direction: str = strawberry.field(
+        description="OUTGOING when this company is the source, INCOMING when it is the target."
+    )
+    other_company_id: strawberry.ID
+    other_company: CompanyRef = strawberry.field(resolver=_other)
+    relationship_type_id: strawberry.ID
+    type: RelationshipType = strawberry.field(resolver=_type)
+    notes: str | None
+    created_at: datetime
+
+
+class RelationshipView:
+    """A stored relationship as one of its two companies sees it."""
+
+    def __init__(self, row: Any, company_id: Any) -> None:
+        outgoing = row.from_company_id == company_id
+        self.id = row.id
+        self.direction = "OUTGOING" if outgoing else "INCOMING"
+        self.other_company_id = row.to_company_id if outgoing else row.from_company_id
+        self.relationship_type_id = row.relationship_type_id
+        self.notes = row.notes
+        self.created_at = row.created_at
+
+
+async def relationships_for(info: Info[Any, Any], company_id: Any) -> list[CompanyRelationship]:
+    """RelationshipsByCompanyLoader: both directions, oldest first."""
+    context = context_of(info)
+
+    async def load(ids: list[Any]) -> list[list[Any]]:
+        return await relationships_of(context.scope, ids)
+
+    rows = await context.loaders.custom("relationships", load).load(company_id)
+    return cast(list[CompanyRelationship], [RelationshipView(row, company_id) for row in rows])

@@ -1,0 +1,120 @@
+"""Company-to-company relationships and contracts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import Api, error_codes, error_fields
+
+RELATE = """mutation($a: ID!, $b: ID!, $t: ID!) {
+  createCompanyRelationship(fromCompanyId: $a, toCompanyId: $b, typeId: $t, notes: "seit 2019") {
+    id direction otherCompany { name } type { name inverseName } } }"""
+REL_OF = """query($id: ID!) { company(id: $id) { relationships {
+  direction otherCompany { name } type { name } notes } } }"""
+CONTRACT = """mutation($i: CreateContractInput!) { createContract(input: $i) {
+  id title startDate endDate value currency status } }"""
+
+
+async def company(api: Api, name: str) -> str:
+    data = await api.data(
+        "mutation($n: String!) { createCompany(input: {name: $n}) { id } }", {"n": name}
+    )
+    company_id: str = data["createCompany"]["id"]
+    return company_id
+
+
+async def kind(api: Api, name: str = "Mutter", inverse: str = "Tochter") -> str:
+    data = await api.data(
+        """mutation($n: String!, $i: String) {
+          createRelationshipType(input: {name: $n, inverseName: $i}) { id } }""",
+        {"n": name, "i": inverse},
+    )
+    type_id: str = data["createRelationshipType"]["id"]
+    return type_id
+
+
+async def test_relationship_shows_from_both_sides(api: Api) -> None:
+    holding, daughter, type_id = (
+        await company(api, "Holding AG"),
+        await company(api, "Tochter GmbH"),
+        await kind(api),
+    )
+    created = (await api.data(RELATE, {"a": holding, "b": daughter, "t": type_id}))[
+        "createCompanyRelationship"
+    ]
+    assert created["direction"] == "OUTGOING" and created["otherCompany"] == {
+        "name": "Tochter GmbH"
+    }
+    seen_from_daughter = (await api.data(REL_OF, {"id": daughter}))["company"]["relationships"]
+    assert seen_from_daughter == [
+        {
+            "direction": "INCOMING",
+            "otherCompany": {"name": "Holding AG"},
+            "type": {"name": "Mutter"},
+            "notes": "seit 2019",
+        }
+    ]
+
+
+async def test_no_self_relationship_and_no_duplicate_in_either_direction(api: Api) -> None:
+    a, b, type_id = await company(api, "A"), await company(api, "B"), await kind(api)
+    self_relation = await api(RELATE, {"a": a, "b": a, "t": type_id})
+    assert error_codes(self_relation) == ["BAD_USER_INPUT"]
+    await api.data(RELATE, {"a": a, "b": b, "t": type_id})
+    duplicate = await api(RELATE, {"a": b, "b": a, "t": type_id})
+    assert error_codes(duplicate) == ["CONFLICT"]
+    other_type = await kind(api, "Partner", None)
+    assert "errors" not in await api(RELATE, {"a": b, "b": a, "t": other_type})
+
+
+async def test_relationship_needs_both_companies_in_the_callers_tenant(
+    api: Api, tenant: str
+) -> None:
+    mine, type_id = await company(api, "Meine"), await kind(api)
+    other = f"{tenant}-r"
+    created = await api.data(
+        'mutation { createCompany(input: {name: "Deren"}) { id } }', tenant=other
+    )
+    theirs = created["createCompany"]["id"]
+    result = await api(RELATE, {"a": mine, "b": theirs, "t": type_id})
+    assert error_codes(result) == ["NOT_FOUND"]
+
+
+async def test_relationship_type_in_use_cannot_be_deleted(api: Api) -> None:
+    a, b, type_id = await company(api, "A"), await company(api, "B"), await kind(api)
+    created = (await api.data(RELATE, {"a": a, "b": b, "t": type_id}))["createCompanyRelationship"]
+    delete_type = "mutation($id: ID!) { deleteRelationshipType(id: $id) }"
+    assert error_codes(await api(delete_type, {"id": type_id})) == ["CONFLICT"]
+    await api.data(
+        "mutation($id: ID!) { deleteCompanyRelationship(id: $id) }", {"id": created["id"]}
+    )
+    assert (await api.data(delete_type, {"id": type_id}))["deleteRelationshipType"] == type_id
+
+
+async def test_contracts_crud_and_date_rule(api: Api) -> None:
+    company_id = await company(api, "Vertragspartner GmbH")
+    base: dict[str, Any] = {
+        "companyId": company_id,
+        "title": "Wartungsvertrag",
+        "startDate": "2027-01-01",
+    }
+    created = (
+        await api.data(CONTRACT, {"i": {**base, "endDate": "2027-12-31", "value": "4800.00"}})
+    )["createContract"]
+    assert (created["currency"], created["status"], created["value"]) == ("EUR", "DRAFT", "4800.00")
+    backwards = await api(CONTRACT, {"i": {**base, "endDate": "2026-12-31"}})
+    assert error_codes(backwards) == ["BAD_USER_INPUT"] and "endDate" in error_fields(backwards)
+    update = """mutation($id: ID!, $i: UpdateContractInput!) {
+      updateContract(id: $id, input: $i) { status endDate } }"""
+    bad_update = await api(update, {"id": created["id"], "i": {"endDate": "2026-06-30"}})
+    assert error_codes(bad_update) == ["BAD_USER_INPUT"]
+    active = await api.data(update, {"id": created["id"], "i": {"status": "ACTIVE"}})
+    assert active["updateContract"] == {"status": "ACTIVE", "endDate": "2027-12-31"}
+    nested = await api.data(
+        "query($id: ID!) { company(id: $id) { contracts { title } } }", {"id": company_id}
+    )
+    assert nested["company"]["contracts"] == [{"title": "Wartungsvertrag"}]
+    listed = await api.data("{ contracts(status: [ACTIVE]) { id } }")
+    assert listed["contracts"] == [{"id": created["id"]}]
+    await api.data("mutation($id: ID!) { deleteCompany(id: $id) }", {"id": company_id})
+    assert (await api.data("{ contracts { id } }"))["contracts"] == []
