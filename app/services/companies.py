@@ -42,7 +42,7 @@ from app.services.validation import (
     validate_patch,
 )
 from app.tenancy import TenantScope
-from models import Company, CompanySize, EntityStatus
+from models import Company, CompanyOwner, CompanySize, ContactEmail, EntityStatus
 
 MAX_SEARCH_LENGTH = 200
 
@@ -96,6 +96,15 @@ _SORT_KEYS = {
 class CompanyFilter:
     statuses: tuple[EntityStatus, ...] = ()
     search: str | None = None
+    industry_id: uuid.UUID | None = None
+    account_type_id: uuid.UUID | None = None
+    owner_id: uuid.UUID | None = None
+    tag: str | None = None
+    sizes: tuple[CompanySize, ...] = ()
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -123,10 +132,46 @@ def _where(query_filter: CompanyFilter) -> list[sa.ColumnElement[bool]]:
             "filter.search", f"must be at most {MAX_SEARCH_LENGTH} characters"
         )
     if query_filter.search:
-        pattern = like_pattern(query_filter.search.strip())
-        conditions.append(
-            sa.or_(col(Company.name).ilike(pattern), col(Company.vat_id).ilike(pattern))
+        conditions.append(_search(query_filter.search))
+    return conditions + _refinements(query_filter)
+
+
+def _search(text: str) -> Any:
+    """Name, VAT id or one of the company's e-mail addresses."""
+    pattern = like_pattern(text.strip())
+    email = sa.select(col(ContactEmail.id)).where(
+        col(ContactEmail.company_id) == col(Company.id), col(ContactEmail.email).ilike(pattern)
+    )
+    return sa.or_(
+        col(Company.name).ilike(pattern), col(Company.vat_id).ilike(pattern), email.exists()
+    )
+
+
+def _refinements(f: CompanyFilter) -> list[Any]:
+    conditions: list[Any] = []
+    equal: tuple[tuple[Any, Any], ...] = (
+        (col(Company.industry_id), f.industry_id),
+        (col(Company.account_type_id), f.account_type_id),
+    )
+    conditions += [column == value for column, value in equal if value is not None]
+    if f.owner_id is not None:
+        owned = sa.select(col(CompanyOwner.id)).where(
+            col(CompanyOwner.company_id) == col(Company.id), col(CompanyOwner.user_id) == f.owner_id
         )
+        conditions.append(owned.exists())
+    if f.tag:
+        conditions.append(col(Company.tags).contains([f.tag]))
+    if f.sizes:
+        conditions.append(col(Company.company_size).in_(f.sizes))
+    ranges: tuple[tuple[Any, Any, Any], ...] = (
+        (col(Company.created_at), f.created_from, f.created_to),
+        (col(Company.updated_at), f.updated_from, f.updated_to),
+    )
+    for column, low, high in ranges:
+        if low is not None:
+            conditions.append(column >= low)
+        if high is not None:
+            conditions.append(column <= high)
     return conditions
 
 

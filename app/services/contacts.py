@@ -41,7 +41,14 @@ from app.services.validation import (
     validate_patch,
 )
 from app.tenancy import TenantScope
-from models import Contact, ContactEmail, ContactPhone, ContactSource, EntityStatus
+from models import (
+    Contact,
+    ContactEmail,
+    ContactOwner,
+    ContactPhone,
+    ContactSource,
+    EntityStatus,
+)
 
 MAX_SEARCH_LENGTH = 200
 CONTACT = Entity(Contact, "Contact", {"fk_contact_company_id_company": lambda: NotFound("Company")})
@@ -115,6 +122,7 @@ class ContactFilter:
     sources: tuple[ContactSource, ...] = ()
     tag: str | None = None
     department: str | None = None
+    owner_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +160,12 @@ def _where(query_filter: ContactFilter) -> list[sa.ColumnElement[bool]]:
         conditions.append(col(Contact.source).in_(query_filter.sources))
     if query_filter.tag:
         conditions.append(col(Contact.tags).contains([query_filter.tag]))
+    if query_filter.owner_id is not None:
+        owned = sa.select(col(ContactOwner.id)).where(
+            col(ContactOwner.contact_id) == col(Contact.id),
+            col(ContactOwner.user_id) == query_filter.owner_id,
+        )
+        conditions.append(owned.exists())
     if query_filter.department:
         conditions.append(sa.func.lower(col(Contact.department)) == query_filter.department.lower())
     return conditions

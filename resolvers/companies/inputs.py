@@ -62,8 +62,17 @@ class UpdateCompanyInput:
 class CompanyFilter:
     status: list[EntityStatus] | None = None
     search: str | None = strawberry.field(
-        default=None, description="Case-insensitive substring of the name or VAT id."
+        default=None, description="Substring of the name, the VAT id or an e-mail address."
     )
+    industry_id: strawberry.ID | None = None
+    account_type_id: strawberry.ID | None = None
+    owner_id: strawberry.ID | None = strawberry.field(default=None, description="A user id.")
+    tag: str | None = None
+    size: list[CompanySize] | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
 
 
 @strawberry.input

@@ -20,7 +20,23 @@ from resolvers.permissions import CanRead
 def _service_filter(value: CompanyFilter | None) -> service.CompanyFilter:
     if value is None:
         return service.CompanyFilter()
-    return service.CompanyFilter(statuses=tuple(value.status or ()), search=value.search)
+    return service.CompanyFilter(
+        statuses=tuple(value.status or ()),
+        search=value.search,
+        industry_id=_optional_id(value.industry_id, "industryId"),
+        account_type_id=_optional_id(value.account_type_id, "accountTypeId"),
+        owner_id=_optional_id(value.owner_id, "ownerId"),
+        tag=value.tag,
+        sizes=tuple(value.size or ()),
+        created_from=value.created_from,
+        created_to=value.created_to,
+        updated_from=value.updated_from,
+        updated_to=value.updated_to,
+    )
+
+
+def _optional_id(value: strawberry.ID | None, field: str) -> Any:
+    return parse_id(value, f"filter.{field}") if value else None
 
 
 @strawberry.type

@@ -62,6 +62,7 @@ class ContactFilter:
     source: list[ContactSource] | None = None
     tag: str | None = None
     department: str | None = None
+    owner_id: strawberry.ID | None = strawberry.field(default=None, description="A user id.")
 
 
 @strawberry.input

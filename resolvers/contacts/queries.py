@@ -27,6 +27,7 @@ def _service_filter(value: ContactFilter | None) -> service.ContactFilter:
         sources=tuple(value.source or ()),
         tag=value.tag,
         department=value.department,
+        owner_id=parse_id(value.owner_id, "filter.ownerId") if value.owner_id else None,
     )
 
 

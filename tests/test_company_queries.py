@@ -1,0 +1,99 @@
+"""Company filters, and the constant number of SQL statements for the deepest list query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import Api, StatementCounter
+
+LIST = (
+    """query($f: CompanyFilter) { companies(filter: $f) { totalCount edges { node { name } } } }"""
+)
+CREATE = "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { id } }"
+
+
+async def create(api: Api, name: str, **fields: Any) -> str:
+    company_id: str = (await api.data(CREATE, {"i": {"name": name, **fields}}))["createCompany"][
+        "id"
+    ]
+    return company_id
+
+
+async def names(api: Api, filter_: dict[str, Any]) -> list[str]:
+    data = await api.data(LIST, {"f": filter_})
+    assert data["companies"]["totalCount"] == len(data["companies"]["edges"])
+    return [e["node"]["name"] for e in data["companies"]["edges"]]
+
+
+async def test_filter_by_industry_type_owner_tag_size_email(api: Api) -> None:
+    industry = (await api.data('mutation { createIndustry(input: {name: "Bau"}) { id } }'))[
+        "createIndustry"
+    ]["id"]
+    kind = (await api.data('mutation { createAccountType(input: {name: "Kunde"}) { id } }'))[
+        "createAccountType"
+    ]["id"]
+    me = (await api.data("{ me { user { id } } }"))["me"]["user"]["id"]
+    owned = await create(api, "Alpha", industryId=industry, tags=["ERP"], companySize="SMALL")
+    await create(api, "Beta", accountTypeId=kind, emails=[{"email": "einkauf@beta-bau.de"}])
+    await create(api, "Gamma", companySize="LARGE")
+    await api.data(
+        "mutation($c: ID!, $u: ID!) { addCompanyOwner(companyId: $c, userId: $u) { role } }",
+        {"c": owned, "u": me},
+    )
+    assert await names(api, {"industryId": industry}) == ["Alpha"]
+    assert await names(api, {"accountTypeId": kind}) == ["Beta"]
+    assert await names(api, {"ownerId": me}) == ["Alpha"]
+    assert await names(api, {"tag": "ERP"}) == ["Alpha"]
+    assert await names(api, {"size": ["SMALL", "LARGE"]}) == ["Alpha", "Gamma"]
+    assert await names(api, {"search": "beta-bau"}) == ["Beta"]  # via its e-mail address
+
+
+async def test_filter_by_creation_range(api: Api) -> None:
+    await create(api, "Früh")
+    created = await api.data('mutation { createCompany(input: {name: "Spät"}) { createdAt } }')
+    since = created["createCompany"]["createdAt"]
+    assert await names(api, {"createdFrom": since}) == ["Spät"]
+    assert await names(api, {"createdTo": since}) == ["Früh", "Spät"]
+
+
+DEEP = """query($first: Int) { companies(first: $first) { totalCount edges { node {
+  name
+  contacts { lastName emails { email } phones { phone } owners { role user { email } } }
+  deals { title stage { name } owners { role user { email } } } } } } }"""
+
+
+async def test_deepest_list_query_costs_one_statement_per_level_at_any_page_size(
+    api: Api, sql: StatementCounter
+) -> None:
+    me = (await api.data("{ me { user { id } } }"))["me"]["user"]["id"]
+    await api.data(
+        'mutation { createPipeline(input: {name: "V", stages: [{name: "Neu"}]}) { id } }'
+    )
+    for index in range(12):
+        company_id = await create(api, f"Firma {index:02}")
+        contact = await api.data(
+            """mutation($c: ID!) { createContact(input: {lastName: "K", companyId: $c,
+              emails: [{email: "k@x.de"}], phones: [{phone: "+49 30 1"}]}) { id } }""",
+            {"c": company_id},
+        )
+        await api.data(
+            "mutation($c: ID!, $u: ID!) { addContactOwner(contactId: $c, userId: $u) { role } }",
+            {"c": contact["createContact"]["id"], "u": me},
+        )
+        await api.data(
+            """mutation($c: ID!, $u: ID!) { createDeal(input: {title: "D", companyId: $c,
+              owners: [{userId: $u}]}) { id } }""",
+            {"c": company_id, "u": me},
+        )
+    counts = {}
+    for first in (10, 200):
+        sql.statements.clear()
+        data = await api.data(DEEP, {"first": first})
+        edges = data["companies"]["edges"]
+        assert len(edges) == min(first, 12)
+        assert all(e["node"]["deals"][0]["owners"][0]["user"]["email"] for e in edges)
+        counts[first] = sql.count
+    # root + count + contacts, contact emails, phones, owners, owner users, deals, stages,
+    # deal owners (their users come from the same user loader batch as the contact owners').
+    levels = 8
+    assert counts[10] == counts[200] <= 2 + levels, (counts, sql.statements)
