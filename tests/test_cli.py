@@ -94,10 +94,26 @@ async def test_seed_demo_fills_a_tenant_once(tmp_path: Path, servers: Servers, a
     second = _run("seed-demo", "--tenant", slug, cwd=tmp_path, env=env)
     assert second.returncode == 0, second.stderr
     assert "left unchanged" in second.stdout
-    query = "{ companies(first: 50) { totalCount edges { node { name vatId } } } }"
+    query = """{ companies(first: 50) { totalCount edges { node { name vatId
+      industry { name } accountType { name } emails { email } phones { phone } owners { role }
+      contacts { lastName emails { email } owners { role } activities { subject } }
+      deals { title stage { name } owners { role } } relationships { direction } contracts { title }
+    } } }
+      pipelines { name isDefault stages { name } summary { dealCount } }
+      activities { totalCount } industries { name } relationshipTypes { name } }"""
     data = await api.data(query, tenant=slug)
     assert data["companies"]["totalCount"] == 6
-    assert all(e["node"]["vatId"].startswith("DE") for e in data["companies"]["edges"])
+    companies = [edge["node"] for edge in data["companies"]["edges"]]
+    assert all(c["vatId"].startswith("DE") for c in companies)
+    for nested in ("industry", "accountType", "emails", "phones", "owners", "contacts", "deals"):
+        assert all(c[nested] for c in companies), nested
+    assert all(c["contacts"][0]["owners"] and c["contacts"][0]["activities"] for c in companies)
+    assert sum(len(c["relationships"]) for c in companies) == 4  # two, seen from both sides
+    assert sum(len(c["contracts"]) for c in companies) == 3
+    assert data["pipelines"][0]["isDefault"] and len(data["pipelines"][0]["stages"]) == 6
+    assert sum(s["dealCount"] for s in data["pipelines"][0]["summary"]) == 6
+    assert data["activities"]["totalCount"] == 12
+    assert len(data["relationshipTypes"]) == 2
 
 
 # ---- the embedded default: serve, stop, restart, crash -----------------------------------

@@ -18,15 +18,20 @@ from sqlmodel import col
 from app.services.members import MemberDirectory, MemberIdentity
 from app.tenancy import TenantScope
 from models import (
+    AccountType,
     Activity,
     ActivityType,
     Company,
     CompanyOwner,
+    CompanyRelationship,
     CompanySize,
     Contact,
     ContactEmail,
+    ContactOwner,
     ContactPhone,
     ContactSource,
+    Contract,
+    ContractStatus,
     Deal,
     DealOwner,
     DealStatus,
@@ -36,6 +41,7 @@ from models import (
     PhoneType,
     Pipeline,
     PipelineStage,
+    RelationshipType,
     StageKind,
 )
 
@@ -121,9 +127,53 @@ async def seed_demo_tenant(sessions: async_sessionmaker[AsyncSession], slug: str
         if existing.scalar_one():
             return f"tenant {slug!r} already has data; left unchanged"
         board = await _pipeline(session, scope)
-        for index, spec in enumerate(COMPANIES):
-            await _company(session, scope, index, spec, board)
-    return f"seeded tenant {slug!r}: {len(COMPANIES)} companies with contacts, deals, activities"
+        account_types = [
+            await _insert(session, AccountType, scope, name=name) for name in ACCOUNT_TYPES
+        ]
+        company_ids = [
+            await _company(session, scope, index, spec, board, account_types[index % 4])
+            for index, spec in enumerate(COMPANIES)
+        ]
+        await _network(session, scope, company_ids)
+    return (
+        f"seeded tenant {slug!r}: {len(COMPANIES)} companies with contacts, deals, activities, "
+        "relationships and contracts"
+    )
+
+
+ACCOUNT_TYPES = ("Kunde", "Interessent", "Partner", "Lieferant")
+
+
+async def _network(session: AsyncSession, scope: TenantScope, companies: list[uuid.UUID]) -> None:
+    """Relationships between the demo companies, and their service contracts."""
+    parent = await _insert(session, RelationshipType, scope, name="Mutter", inverse_name="Tochter")
+    partner = await _insert(
+        session, RelationshipType, scope, name="Partner", inverse_name="Partner"
+    )
+    links = ((0, 5, parent, "100 % Beteiligung"), (1, 2, partner, "Logistikpartner seit 2019"))
+    for source, target, kind, notes in links:
+        await _insert(
+            session,
+            CompanyRelationship,
+            scope,
+            from_company_id=companies[source],
+            to_company_id=companies[target],
+            relationship_type_id=kind,
+            notes=notes,
+        )
+    for index in (0, 1, 3):
+        await _insert(
+            session,
+            Contract,
+            scope,
+            company_id=companies[index],
+            title="Wartungsvertrag",
+            number=f"WV-2027-{index + 1:03}",
+            start_date=date(2027, 1, 1),
+            end_date=date(2027, 12, 31),
+            value=Decimal(4800 * (index + 1)),
+            status=ContractStatus.ACTIVE,
+        )
 
 
 async def _insert(
@@ -160,8 +210,13 @@ async def _pipeline(session: AsyncSession, scope: TenantScope) -> _Board:
 
 
 async def _company(
-    session: AsyncSession, scope: TenantScope, index: int, spec: tuple[Any, ...], board: _Board
-) -> None:
+    session: AsyncSession,
+    scope: TenantScope,
+    index: int,
+    spec: tuple[Any, ...],
+    board: _Board,
+    account_type_id: uuid.UUID,
+) -> uuid.UUID:
     name, vat_id, city, zip_code, street, size, industry = spec
     industry_id = await _industry(session, scope, industry)
     domain = name.split()[0].lower().replace("ü", "ue").replace("ö", "oe").replace("&", "")
@@ -174,6 +229,7 @@ async def _company(
         company_size=size,
         website=f"https://www.{domain}.de",
         industry_id=industry_id,
+        account_type_id=account_type_id,
         billing_address={
             "street": street,
             "supplement": None,
@@ -235,7 +291,9 @@ async def _company(
         type=PhoneType.MOBILE,
         is_primary=True,
     )
+    await _insert(session, ContactOwner, scope, contact_id=contact_id, user_id=scope.actor_id)
     await _deal(session, scope, index, company_id, contact_id, board)
+    return company_id
 
 
 async def _industry(session: AsyncSession, scope: TenantScope, name: str) -> uuid.UUID:
