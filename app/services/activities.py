@@ -21,7 +21,13 @@ from sqlmodel import col
 
 from app.errors import BadUserInput, FieldProblem, NotFound
 from app.services import records
-from app.services.pagination import Page, PageRequest, fetch_page, timestamp_key
+from app.services.pagination import (
+    Page,
+    PageRequest,
+    fetch_page,
+    range_conditions,
+    timestamp_key,
+)
 from app.services.records import Entity
 from app.services.validation import Input, LongText, Name200, patch_model, validate, validate_patch
 from app.tenancy import TenantScope
@@ -123,10 +129,7 @@ def _where(f: ActivityFilter) -> list[Any]:
         (col(Activity.assignee_id), f.assignee_id),
     )
     conditions += [column == value for column, value in ids if value is not None]
-    if f.due_from is not None:
-        conditions.append(col(Activity.due_at) >= f.due_from)
-    if f.due_to is not None:
-        conditions.append(col(Activity.due_at) <= f.due_to)
+    conditions += range_conditions(((col(Activity.due_at), f.due_from, f.due_to),))
     open_ = col(Activity.completed_at).is_(None)
     if f.completed is not None:
         conditions.append(sa.not_(open_) if f.completed else open_)
@@ -145,9 +148,7 @@ async def list_activities(scope: TenantScope, query: ActivityQuery) -> Page[Row[
 
 
 async def count_activities(scope: TenantScope, query_filter: ActivityFilter) -> int:
-    statement = sa.select(sa.func.count()).select_from(Activity).where(*_where(query_filter))
-    async with scope.reading() as session:
-        return int((await session.execute(statement)).scalar_one())
+    return await records.count_rows(scope, Activity, _where(query_filter))
 
 
 async def get_activity(scope: TenantScope, activity_id: uuid.UUID) -> Row[Any]:

@@ -23,6 +23,7 @@ from app.services.pagination import (
     SortKey,
     fetch_page,
     like_pattern,
+    range_conditions,
     timestamp_key,
 )
 from app.services.records import Entity
@@ -163,16 +164,12 @@ def _refinements(f: CompanyFilter) -> list[Any]:
         conditions.append(col(Company.tags).contains([f.tag]))
     if f.sizes:
         conditions.append(col(Company.company_size).in_(f.sizes))
-    ranges: tuple[tuple[Any, Any, Any], ...] = (
-        (col(Company.created_at), f.created_from, f.created_to),
-        (col(Company.updated_at), f.updated_from, f.updated_to),
+    return conditions + range_conditions(
+        (
+            (col(Company.created_at), f.created_from, f.created_to),
+            (col(Company.updated_at), f.updated_from, f.updated_to),
+        )
     )
-    for column, low, high in ranges:
-        if low is not None:
-            conditions.append(column >= low)
-        if high is not None:
-            conditions.append(column <= high)
-    return conditions
 
 
 async def list_companies(scope: TenantScope, query: CompanyQuery) -> Page[Row[Any]]:
@@ -188,9 +185,7 @@ async def list_companies(scope: TenantScope, query: CompanyQuery) -> Page[Row[An
 
 
 async def count_companies(scope: TenantScope, query_filter: CompanyFilter) -> int:
-    statement = sa.select(sa.func.count()).select_from(Company).where(*_where(query_filter))
-    async with scope.reading() as session:
-        return int((await session.execute(statement)).scalar_one())
+    return await records.count_rows(scope, Company, _where(query_filter))
 
 
 async def get_company(scope: TenantScope, company_id: uuid.UUID) -> Row[Any]:

@@ -178,9 +178,7 @@ async def list_contacts(scope: TenantScope, query: ContactQuery) -> Page[Row[Any
 
 
 async def count_contacts(scope: TenantScope, query_filter: ContactFilter) -> int:
-    statement = sa.select(sa.func.count()).select_from(Contact).where(*_where(query_filter))
-    async with scope.reading() as session:
-        return int((await session.execute(statement)).scalar_one())
+    return await records.count_rows(scope, Contact, _where(query_filter))
 
 
 async def get_contact(scope: TenantScope, contact_id: uuid.UUID) -> Row[Any]:

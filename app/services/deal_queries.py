@@ -16,6 +16,7 @@ from sqlalchemy.engine import Row
 from sqlmodel import col
 
 from app.errors import BadUserInput
+from app.services import records
 from app.services.deals import DEAL
 from app.services.pagination import (
     Page,
@@ -23,6 +24,7 @@ from app.services.pagination import (
     SortKey,
     fetch_page,
     like_pattern,
+    range_conditions,
     timestamp_key,
 )
 from app.tenancy import TenantScope
@@ -97,16 +99,12 @@ def _where(f: DealFilter) -> list[Any]:
             col(DealOwner.deal_id) == col(Deal.id), col(DealOwner.user_id) == f.owner_id
         )
         conditions.append(owned.exists())
-    ranges: tuple[tuple[Any, Any, Any], ...] = (
-        (col(Deal.value), f.value_min, f.value_max),
-        (col(Deal.expected_close_date), f.close_from, f.close_to),
+    return conditions + range_conditions(
+        (
+            (col(Deal.value), f.value_min, f.value_max),
+            (col(Deal.expected_close_date), f.close_from, f.close_to),
+        )
     )
-    for column, low, high in ranges:
-        if low is not None:
-            conditions.append(column >= low)
-        if high is not None:
-            conditions.append(column <= high)
-    return conditions
 
 
 async def list_deals(scope: TenantScope, query: DealQuery) -> Page[Row[Any]]:
@@ -116,9 +114,7 @@ async def list_deals(scope: TenantScope, query: DealQuery) -> Page[Row[Any]]:
 
 
 async def count_deals(scope: TenantScope, query_filter: DealFilter) -> int:
-    statement = sa.select(sa.func.count()).select_from(Deal).where(*_where(query_filter))
-    async with scope.reading() as session:
-        return int((await session.execute(statement)).scalar_one())
+    return await records.count_rows(scope, Deal, _where(query_filter))
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,17 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def range_conditions(ranges: Sequence[tuple[Any, Any, Any]]) -> list[Any]:
+    """`column >= low` and `column <= high` for each (column, low, high) bound that is set."""
+    conditions: list[Any] = []
+    for column, low, high in ranges:
+        if low is not None:
+            conditions.append(column >= low)
+        if high is not None:
+            conditions.append(column <= high)
+    return conditions
+
+
 def like_pattern(text: str) -> str:
     """A substring ILIKE pattern with the user's % and _ taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -74,6 +74,13 @@ async def get_row_in(
     return row
 
 
+async def count_rows(scope: TenantScope, model: Any, conditions: Sequence[Any]) -> int:
+    """How many rows of `model` match: the totalCount of a list."""
+    statement = sa.select(sa.func.count()).select_from(model).where(*conditions)
+    async with scope.reading() as session:
+        return int((await session.execute(statement)).scalar_one())
+
+
 async def rows_by_ids(
     scope: TenantScope, entity: Entity, ids: Sequence[uuid.UUID]
 ) -> list[Row[Any] | None]:

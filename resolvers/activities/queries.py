@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from functools import partial
 from typing import Any, cast
 
 import strawberry
 from strawberry.types import Info
 
 from app.services import activities as service
+from app.services.pagination import Page, PageRequest
+from app.tenancy import TenantScope
 from resolvers.activities.inputs import ActivityFilter, ActivityOrder
 from resolvers.activities.types import Activity
-from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import parse_id
-from resolvers.common.pagination import Connection, connection_from_page, page_request
+from resolvers.common.pagination import Connection, paged
 from resolvers.context import context_of
 from resolvers.permissions import CanRead
 
@@ -53,16 +56,19 @@ class ActivityQueries:
         filter: ActivityFilter | None = None,
         order_by: ActivityOrder | None = None,
     ) -> Connection[Activity]:
-        context = context_of(info)
         order = order_by or ActivityOrder()
-        descending = order.direction is OrderDirection.DESC
-        request = page_request(context.settings, first, after, descending)
         query_filter = _service_filter(filter)
-        page = await service.list_activities(
-            context.scope, service.ActivityQuery(request, query_filter, order.field)
+
+        def list_page(scope: TenantScope, request: PageRequest) -> Awaitable[Page[Any]]:
+            return service.list_activities(
+                scope, service.ActivityQuery(request, query_filter, order.field)
+            )
+
+        return await paged(
+            info,
+            first,
+            after,
+            order.direction,
+            list_page,
+            partial(service.count_activities, query_filter=query_filter),
         )
-
-        async def count() -> int:
-            return await service.count_activities(context.scope, query_filter)
-
-        return connection_from_page(page, count, after=after)

@@ -14,9 +14,9 @@ from app.services.companies import COMPANY
 from app.services.contacts import CONTACT
 from app.services.deals import DEAL
 from app.services.owners import USER
-from app.services.pagination import clamp_first
 from models import Activity as ActivityRow
 from models.enums import ActivityType
+from resolvers.common.children import children_of
 from resolvers.context import context_of
 from resolvers.me.types import User
 
@@ -75,8 +75,6 @@ async def activities_of(
     info: Info[Any, Any], parent_column: str, parent_id: Any, first: int
 ) -> list[Activity]:
     """ActivitiesByCompanyLoader / ...ByContact / ...ByDeal: newest first, `first` each."""
-    context = context_of(info)
-    limit = clamp_first(first, default=50, maximum=context.settings.max_page_size)
     ordering = (col(ActivityRow.created_at).desc(), col(ActivityRow.id))
-    loader = context.loaders.by_parent(ACTIVITY, parent_column, ordering, limit)
-    return cast(list[Activity], await loader.load(parent_id))
+    rows = await children_of(info, ACTIVITY, parent_column, parent_id, first, ordering)
+    return cast(list[Activity], rows)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from strawberry.types import Info
 
 from app.services.pagination import Page, PageRequest, clamp_first
 from app.settings import Settings
+from app.tenancy import TenantScope
+from resolvers.common.enums import OrderDirection
+from resolvers.context import context_of
 
 NodeT = TypeVar("NodeT")
 
@@ -44,6 +49,21 @@ def page_request(
     """The page a list field asks for, within the configured page-size limits."""
     size = clamp_first(first, default=settings.default_page_size, maximum=settings.max_page_size)
     return PageRequest(first=size, after=after, descending=descending)
+
+
+async def paged(
+    info: Info[Any, Any],
+    first: int | None,
+    after: str | None,
+    direction: OrderDirection,
+    list_page: Callable[[TenantScope, PageRequest], Awaitable[Page[Any]]],
+    count: Callable[[TenantScope], Awaitable[int]],
+) -> Connection[Any]:
+    """A list field: the page the client asked for, with a totalCount run only on demand."""
+    context = context_of(info)
+    descending = direction is OrderDirection.DESC
+    page = await list_page(context.scope, page_request(context.settings, first, after, descending))
+    return connection_from_page(page, partial(count, context.scope), after=after)
 
 
 def connection_from_page(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from functools import partial
 from typing import Any, cast
 
 import strawberry
 from strawberry.types import Info
 
 from app.services import companies as service
-from resolvers.common.enums import OrderDirection
+from app.services.pagination import Page, PageRequest
+from app.tenancy import TenantScope
 from resolvers.common.inputs import parse_id
-from resolvers.common.pagination import Connection, connection_from_page, page_request
+from resolvers.common.pagination import Connection, paged
 from resolvers.companies.inputs import CompanyFilter, CompanyOrder
 from resolvers.companies.types import Company
 from resolvers.context import context_of
@@ -55,16 +58,19 @@ class CompanyQueries:
         filter: CompanyFilter | None = None,
         order_by: CompanyOrder | None = None,
     ) -> Connection[Company]:
-        context = context_of(info)
         order = order_by or CompanyOrder()
-        descending = order.direction is OrderDirection.DESC
-        request = page_request(context.settings, first, after, descending)
         query_filter = _service_filter(filter)
-        page = await service.list_companies(
-            context.scope, service.CompanyQuery(request, query_filter, order.field)
+
+        def list_page(scope: TenantScope, request: PageRequest) -> Awaitable[Page[Any]]:
+            return service.list_companies(
+                scope, service.CompanyQuery(request, query_filter, order.field)
+            )
+
+        return await paged(
+            info,
+            first,
+            after,
+            order.direction,
+            list_page,
+            partial(service.count_companies, query_filter=query_filter),
         )
-
-        async def count() -> int:
-            return await service.count_companies(context.scope, query_filter)
-
-        return connection_from_page(page, count, after=after)

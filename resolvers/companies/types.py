@@ -13,13 +13,12 @@ from strawberry.types import Info
 import models
 from app.services.contacts import CONTACT
 from app.services.owners import COMPANY_OWNERS
-from app.services.pagination import clamp_first
 from resolvers.activities.types import activities_of
+from resolvers.common.children import children_of
 from resolvers.common.enums import CompanySize, EntityStatus
 from resolvers.common.types import Address, address_from_json
 from resolvers.contact_info.loaders import emails_of, phones_of
 from resolvers.contact_info.types import Email, Phone
-from resolvers.context import context_of
 from resolvers.contracts.types import Contract, contracts_of
 from resolvers.deals.types import deals_of
 from resolvers.lookups.loaders import account_type_by_id, industry_by_id
@@ -73,11 +72,9 @@ async def _contacts(
     first: Annotated[int, strawberry.argument(description="At most this many (max 200).")] = 50,
 ) -> list[ContactRef]:
     """ContactsByCompanyLoader: the company's contacts by name, at most `first`."""
-    context = context_of(info)
-    limit = clamp_first(first, default=50, maximum=context.settings.max_page_size)
     ordering = (sa.func.lower(col(models.Contact.last_name)), col(models.Contact.id))
-    loader = context.loaders.by_parent(CONTACT, "company_id", ordering, limit)
-    return cast(list["Contact"], await loader.load(root.id))
+    rows = await children_of(info, CONTACT, "company_id", root.id, first, ordering)
+    return cast(list["Contact"], rows)
 
 
 async def _owners(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Owner]:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from functools import partial
 from typing import Any, cast
 
 import strawberry
 from strawberry.types import Info
 
 from app.services import contacts as service
-from resolvers.common.enums import OrderDirection
+from app.services.pagination import Page, PageRequest
+from app.tenancy import TenantScope
 from resolvers.common.inputs import parse_id
-from resolvers.common.pagination import Connection, connection_from_page, page_request
+from resolvers.common.pagination import Connection, paged
 from resolvers.contacts.inputs import ContactFilter, ContactOrder
 from resolvers.contacts.types import Contact
 from resolvers.context import context_of
@@ -46,17 +49,19 @@ class ContactQueries:
         filter: ContactFilter | None = None,
         order_by: ContactOrder | None = None,
     ) -> Connection[Contact]:
-        context = context_of(info)
         order = order_by or ContactOrder()
-        request = page_request(
-            context.settings, first, after, order.direction is OrderDirection.DESC
-        )
         query_filter = _service_filter(filter)
-        page = await service.list_contacts(
-            context.scope, service.ContactQuery(request, query_filter, order.field)
+
+        def list_page(scope: TenantScope, request: PageRequest) -> Awaitable[Page[Any]]:
+            return service.list_contacts(
+                scope, service.ContactQuery(request, query_filter, order.field)
+            )
+
+        return await paged(
+            info,
+            first,
+            after,
+            order.direction,
+            list_page,
+            partial(service.count_contacts, query_filter=query_filter),
         )
-
-        async def count() -> int:
-            return await service.count_contacts(context.scope, query_filter)
-
-        return connection_from_page(page, count, after=after)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from functools import partial
 from typing import Any, cast
 
 import strawberry
@@ -9,9 +11,10 @@ from strawberry.types import Info
 
 from app.services import deal_queries as queries
 from app.services.deals import get_deal
-from resolvers.common.enums import OrderDirection
+from app.services.pagination import Page, PageRequest
+from app.tenancy import TenantScope
 from resolvers.common.inputs import parse_id
-from resolvers.common.pagination import Connection, connection_from_page, page_request
+from resolvers.common.pagination import Connection, paged
 from resolvers.context import context_of
 from resolvers.deals.inputs import DealFilter, DealOrder
 from resolvers.deals.types import Deal
@@ -55,16 +58,17 @@ class DealQueries:
         filter: DealFilter | None = None,
         order_by: DealOrder | None = None,
     ) -> Connection[Deal]:
-        context = context_of(info)
         order = order_by or DealOrder()
-        descending = order.direction is OrderDirection.DESC
-        request = page_request(context.settings, first, after, descending)
         query_filter = _service_filter(filter)
-        page = await queries.list_deals(
-            context.scope, queries.DealQuery(request, query_filter, order.field)
+
+        def list_page(scope: TenantScope, request: PageRequest) -> Awaitable[Page[Any]]:
+            return queries.list_deals(scope, queries.DealQuery(request, query_filter, order.field))
+
+        return await paged(
+            info,
+            first,
+            after,
+            order.direction,
+            list_page,
+            partial(queries.count_deals, query_filter=query_filter),
         )
-
-        async def count() -> int:
-            return await queries.count_deals(context.scope, query_filter)
-
-        return connection_from_page(page, count, after=after)

@@ -14,11 +14,11 @@ from app.services.companies import COMPANY
 from app.services.contacts import CONTACT
 from app.services.deals import DEAL
 from app.services.owners import DEAL_OWNERS
-from app.services.pagination import clamp_first
 from app.services.pipelines import PIPELINE, STAGE
 from models import Deal as DealRow
 from models.enums import DealStatus, LostReason
 from resolvers.activities.types import activities_of
+from resolvers.common.children import children_of
 from resolvers.context import context_of
 from resolvers.owners.types import Owner, owners_of
 from resolvers.pipelines.types import Pipeline, Stage
@@ -99,8 +99,6 @@ async def deals_of(
     info: Info[Any, Any], parent_column: str, parent_id: Any, first: int
 ) -> list[Deal]:
     """DealsByCompanyLoader / DealsByContactLoader: newest first, at most `first` each."""
-    context = context_of(info)
-    limit = clamp_first(first, default=50, maximum=context.settings.max_page_size)
     ordering = (col(DealRow.created_at).desc(), col(DealRow.id))
-    loader = context.loaders.by_parent(DEAL, parent_column, ordering, limit)
-    return cast(list[Deal], await loader.load(parent_id))
+    rows = await children_of(info, DEAL, parent_column, parent_id, first, ordering)
+    return cast(list[Deal], rows)
