@@ -134,7 +134,8 @@ def _where(f: ActivityFilter) -> list[Any]:
     if f.completed is not None:
         conditions.append(sa.not_(open_) if f.completed else open_)
     if f.overdue is not None:
-        late = sa.and_(open_, col(Activity.due_at) < sa.func.now())
+        due = col(Activity.due_at)
+        late = sa.and_(open_, due.is_not(None), due < sa.func.now())
         conditions.append(late if f.overdue else sa.not_(late))
     return conditions
 

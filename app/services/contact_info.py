@@ -17,13 +17,14 @@ import sqlalchemy as sa
 from pydantic import AfterValidator
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.errors import BadUserInput, Conflict, FieldProblem, NotFound
 from app.services import records
 from app.services.records import Entity
 from app.services.validation import Input, validate
 from app.tenancy import TenantScope
-from models import ContactEmail, ContactPhone, EmailType, PhoneType
+from models import Company, Contact, ContactEmail, ContactPhone, EmailType, PhoneType
 
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
@@ -74,6 +75,10 @@ class ValueKind:
         return text.lower() if self.value == "email" else "".join(c for c in text if c.isdigit())
 
 
+def _busy() -> Conflict:
+    return Conflict("The record was changed at the same time; try again.")
+
+
 def _duplicate(kind: str) -> records.ErrorFactory:
     return lambda: Conflict(f"This {kind} is already stored for this record.")
 
@@ -84,6 +89,8 @@ EMAILS = ValueKind(
         "E-mail address",
         {
             "uq_contact_email_contact_id_value": _duplicate("e-mail address"),
+            "uq_contact_email_contact_id_primary": _busy,
+            "uq_contact_email_company_id_primary": _busy,
             "uq_contact_email_company_id_value": _duplicate("e-mail address"),
             "fk_contact_email_contact_id_contact": lambda: NotFound("Contact"),
             "fk_contact_email_company_id_company": lambda: NotFound("Company"),
@@ -99,6 +106,8 @@ PHONES = ValueKind(
         "Phone number",
         {
             "uq_contact_phone_contact_id_value": _duplicate("phone number"),
+            "uq_contact_phone_contact_id_primary": _busy,
+            "uq_contact_phone_company_id_primary": _busy,
             "uq_contact_phone_company_id_value": _duplicate("phone number"),
             "fk_contact_phone_contact_id_contact": lambda: NotFound("Contact"),
             "fk_contact_phone_company_id_company": lambda: NotFound("Company"),
@@ -201,40 +210,44 @@ async def add_value(
     """Add one value; the first of an owner, or one sent as primary, becomes the primary."""
     value = validate(kind.input, data).model_dump()
     [(owner_column, owner_id)] = owner.items()
-    owner_filter = kind.entity.column(owner_column) == owner_id
-    statement = sa.insert(kind.entity.model).returning(*kind.entity.columns)
     with records.constraint_errors(kind.entity.constraint_errors):
         async with scope.writing() as session:
-            has_primary = (
-                await session.execute(
-                    sa.select(kind.entity.id).where(owner_filter, kind.entity.column("is_primary"))
-                )
-            ).first() is not None
-            if value["is_primary"] and has_primary:
-                await _clear_primary(session, kind, owner_filter)
-            value["is_primary"] = value["is_primary"] or not has_primary
-            row = (await session.execute(statement, [scope.owned(**owner, **value)])).one()
-    return row
+            await _lock_owner(session, owner_column, owner_id)
+            stored = await _values_of(session, kind, owner_column, owner_id)
+            _check_addable(kind, stored, value)
+            if value["is_primary"] and stored:
+                await _clear_primary(session, kind, kind.entity.column(owner_column) == owner_id)
+            value["is_primary"] = value["is_primary"] or not any(v.is_primary for v in stored)
+            insert = sa.insert(kind.entity.model).returning(*kind.entity.columns)
+            return (await session.execute(insert, [scope.owned(**owner, **value)])).one()
+
+
+def _check_addable(kind: ValueKind, stored: Sequence[Row[Any]], value: Mapping[str, Any]) -> None:
+    if len(stored) >= MAX_VALUES:
+        raise BadUserInput.single(kind.field, f"at most {MAX_VALUES} entries")
+    new = kind.same(value[kind.value])
+    if any(kind.same(getattr(row, kind.value)) == new for row in stored):
+        raise Conflict(f"This {kind.entity.label.lower()} is already stored for this record.")
 
 
 async def set_primary(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID) -> Row[Any]:
-    async with scope.writing() as session:
-        row = await _row(session, kind, value_id)
-        owner_filter = _owner_filter(kind, row)
-        await _clear_primary(session, kind, owner_filter)
-        await session.execute(
-            sa.update(kind.entity.model)
-            .where(kind.entity.id == value_id)
-            .values(is_primary=True)
-            .execution_options(synchronize_session=False)
-        )
+    with records.constraint_errors(kind.entity.constraint_errors):
+        async with scope.writing() as session:
+            row = await _owned_row(session, kind, value_id)
+            await _clear_primary(session, kind, _owner_filter(kind, row))
+            await session.execute(
+                sa.update(kind.entity.model)
+                .where(kind.entity.id == value_id)
+                .values(is_primary=True)
+                .execution_options(synchronize_session=False)
+            )
     return await records.get_row(scope, kind.entity, value_id)
 
 
 async def remove_value(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID) -> uuid.UUID:
     """Remove one value; if it was the primary, the oldest remaining one takes its place."""
     async with scope.writing() as session:
-        row = await _row(session, kind, value_id)
+        row = await _owned_row(session, kind, value_id)
         await session.execute(
             sa.delete(kind.entity.model)
             .where(kind.entity.id == value_id)
@@ -257,8 +270,41 @@ async def remove_value(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID)
     return value_id
 
 
-async def _row(session: AsyncSession, kind: ValueKind, value_id: uuid.UUID) -> Row[Any]:
-    statement = sa.select(*kind.entity.columns).where(kind.entity.id == value_id).with_for_update()
+_OWNERS: dict[str, tuple[Any, str]] = {
+    "contact_id": (Contact, "Contact"),
+    "company_id": (Company, "Company"),
+}
+
+
+async def _lock_owner(session: AsyncSession, owner_column: str, owner_id: uuid.UUID) -> None:
+    """Serialize every change to one owner's values (one primary, no duplicates) on its row."""
+    model, label = _OWNERS[owner_column]
+    statement = sa.select(col(model.id)).where(col(model.id) == owner_id).with_for_update()
+    if (await session.execute(statement)).first() is None:
+        raise NotFound(label)
+
+
+async def _values_of(
+    session: AsyncSession, kind: ValueKind, owner_column: str, owner_id: uuid.UUID
+) -> list[Row[Any]]:
+    statement = sa.select(*kind.entity.columns).where(kind.entity.column(owner_column) == owner_id)
+    return list(await session.execute(statement))
+
+
+async def _owned_row(session: AsyncSession, kind: ValueKind, value_id: uuid.UUID) -> Row[Any]:
+    """The value, read after its owner is locked (owner first, always: no lock-order cycles)."""
+    found = await _row(session, kind, value_id, lock=False)
+    owner_column = "contact_id" if found.contact_id is not None else "company_id"
+    await _lock_owner(session, owner_column, getattr(found, owner_column))
+    return await _row(session, kind, value_id, lock=True)
+
+
+async def _row(
+    session: AsyncSession, kind: ValueKind, value_id: uuid.UUID, *, lock: bool
+) -> Row[Any]:
+    statement = sa.select(*kind.entity.columns).where(kind.entity.id == value_id)
+    if lock:
+        statement = statement.with_for_update()
     row = (await session.execute(statement)).first()
     if row is None:
         raise NotFound(kind.entity.label)

@@ -22,6 +22,7 @@ from app.services.pagination import (
     Page,
     PageRequest,
     SortKey,
+    bounded_decimal,
     fetch_page,
     like_pattern,
     range_conditions,
@@ -41,7 +42,7 @@ class DealOrderField(Enum):
 
 _SORT_KEYS = {
     DealOrderField.CREATED_AT: timestamp_key("createdAt", col(Deal.created_at)),
-    DealOrderField.VALUE: SortKey("value", col(Deal.value), parse=lambda v: Decimal(str(v))),
+    DealOrderField.VALUE: SortKey("value", col(Deal.value), parse=bounded_decimal),
     # Deals without a date sort last (ascending).
     DealOrderField.EXPECTED_CLOSE_DATE: SortKey(
         "expectedCloseDate",
@@ -78,7 +79,18 @@ def _equal(conditions: list[Any], column: Any, value: Any) -> None:
         conditions.append(column == value)
 
 
+def _check_amounts(f: DealFilter) -> None:
+    for name, value in (("valueMin", f.value_min), ("valueMax", f.value_max)):
+        if value is None:
+            continue
+        try:
+            bounded_decimal(value)
+        except (ValueError, ArithmeticError):
+            raise BadUserInput.single(f"filter.{name}", "must be an amount below 10^12") from None
+
+
 def _where(f: DealFilter) -> list[Any]:
+    _check_amounts(f)
     conditions: list[Any] = []
     if f.search:
         if len(f.search) > 200:

@@ -61,21 +61,25 @@ def _place(
 ) -> tuple[Any, DealStatus]:
     if requested.stage_id is not ...:
         stage = _stage(stages, requested.stage_id)
-        status = _STATUS_OF_KIND[stage.kind]
-        if requested.status not in (..., None, status):
-            raise BadUserInput.single("status", f"the chosen stage means {status.value}")
-        return stage, status
+        of_stage = _STATUS_OF_KIND[stage.kind]
+        if requested.status not in (..., None, of_stage):
+            raise BadUserInput.single("status", f"the chosen stage means {of_stage.value}")
+        return stage, of_stage
+    # None when the deal is new, or moves to another pipeline without a stage.
     current_stage = next((s for s in stages if current and s.id == current.stage_id), None)
-    if requested.status not in (..., None):
-        status = requested.status
-        if current_stage is not None and current_stage.kind is _KIND_OF_STATUS[status]:
-            return current_stage, status
-        stage = _first_of_kind(stages, _KIND_OF_STATUS[status]) or current_stage or stages[0]
-        return stage, status
-    if current_stage is not None and current is not None:
-        return current_stage, current.status
-    stage = _first_of_kind(stages, StageKind.OPEN) or stages[0]
-    return stage, _STATUS_OF_KIND[stage.kind]
+    status: DealStatus | None = requested.status if requested.status not in (..., None) else None
+    if status is None and current is not None:
+        status = current.status  # a deal keeps its status, also across pipelines
+    if status is None:
+        stage = _first_of_kind(stages, StageKind.OPEN) or stages[0]
+        return stage, _STATUS_OF_KIND[stage.kind]
+    kind = _KIND_OF_STATUS[status]
+    if current_stage is not None and current_stage.kind is kind:
+        return current_stage, status
+    stage = _first_of_kind(stages, kind)
+    if stage is None:
+        raise BadUserInput.single("status", f"the pipeline has no {kind.value} stage for this deal")
+    return stage, status
 
 
 def _lost(current: DealState | None, requested: Requested, was_lost: bool) -> tuple[Any, Any]:

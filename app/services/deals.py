@@ -221,13 +221,22 @@ class DealFields(Input):
     expected_close_date: date | None = None
 
 
+def _distinct_owners(owners: list[DealOwnerInput]) -> list[DealOwnerInput]:
+    users = [owner.user_id for owner in owners]
+    if len(users) != len(set(users)):
+        raise ValueError("lists a user twice")
+    return owners
+
+
 class DealInput(DealFields):
     pipeline_id: uuid.UUID | None = None
     stage_id: uuid.UUID | None = None
     status: DealStatus | None = None
     lost_reason: LostReason | None = None
     lost_reason_text: Text500 = None
-    owners: Annotated[list[DealOwnerInput], Field(max_length=20)] = []
+    owners: Annotated[
+        list[DealOwnerInput], Field(max_length=20), AfterValidator(_distinct_owners)
+    ] = []
 
 
 class DealChanges(DealFields):
@@ -299,8 +308,8 @@ async def update_deal(
                 current = await records.get_row_in(session, DEAL, deal_id)
                 pipeline_id = values.get("pipeline_id", current.pipeline_id)
                 await records.get_row_in(session, PIPELINE, pipeline_id, lock=False)
-                state = _state(current) if pipeline_id == current.pipeline_id else None
-                placed = resolve(await stages_of(session, pipeline_id), state, _requested(values))
+                stages = await stages_of(session, pipeline_id)
+                placed = resolve(stages, _state(current), _requested(values))
                 row = (await session.execute(statement.values(**placed))).first()
         if row is None:
             raise NotFound(DEAL.label)

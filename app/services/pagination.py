@@ -7,7 +7,7 @@ import binascii
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import BadUserInput
 
 RowT = TypeVar("RowT")
+MONEY_LIMIT = Decimal("1e12")  # NUMERIC(14, 2)
 SORT_LABEL = "sort_key"
 
 
@@ -31,7 +32,16 @@ def _timestamp(value: Any) -> datetime:
     parsed = datetime.fromisoformat(_text(value))
     if parsed.tzinfo is None:
         raise ValueError("timestamp without offset")
+    parsed.astimezone(UTC)  # an instant outside the representable range fails here
     return parsed
+
+
+def bounded_decimal(value: Any) -> Decimal:
+    """A decimal from a cursor or filter: finite and within what a money column holds."""
+    number = Decimal(str(value))
+    if not number.is_finite() or abs(number) >= MONEY_LIMIT:
+        raise ValueError("number out of range")
+    return number
 
 
 @dataclass(frozen=True)
@@ -82,7 +92,7 @@ def decode_cursor(key: SortKey, cursor: str) -> tuple[Any, uuid.UUID]:
         if name != key.name:
             raise ValueError("cursor of another order")
         return key.parse(value), uuid.UUID(_text(row_id))
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+    except (ValueError, TypeError, ArithmeticError, binascii.Error, orjson.JSONDecodeError):
         raise BadUserInput.single("after", "is not a cursor of this list and order") from None
 
 
@@ -133,5 +143,7 @@ def range_conditions(ranges: Sequence[tuple[Any, Any, Any]]) -> list[Any]:
 
 def like_pattern(text: str) -> str:
     """A substring ILIKE pattern with the user's % and _ taken literally."""
+    if "\x00" in text:
+        raise BadUserInput.single("search", "must not contain NUL characters")
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"

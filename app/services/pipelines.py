@@ -22,12 +22,17 @@ from app.services import records
 from app.services.records import Entity
 from app.services.validation import Input, Name100, Text500, patch_model, validate, validate_patch
 from app.tenancy import TenantScope
-from models import Deal, DealStatus, Pipeline, PipelineStage, StageKind
+from models import Deal, Pipeline, PipelineStage, StageKind
 
 PIPELINE = Entity(
     Pipeline,
     "Pipeline",
-    {"uq_pipeline_tenant_id_name": lambda: Conflict("A pipeline with this name already exists.")},
+    {
+        "uq_pipeline_tenant_id_name": lambda: Conflict("A pipeline with this name already exists."),
+        "uq_pipeline_tenant_id_default": lambda: Conflict(
+            "The default pipeline was changed at the same time; try again."
+        ),
+    },
 )
 STAGE = Entity(
     PipelineStage,
@@ -98,6 +103,7 @@ async def create_pipeline(scope: TenantScope, data: Mapping[str, Any]) -> Row[An
     fields = parsed.model_dump(exclude={"stages"})
     with records.constraint_errors(PIPELINE.constraint_errors, STAGE.constraint_errors):
         async with scope.writing() as session:
+            await _lock_defaults(session, scope)
             has_any = (await session.execute(sa.select(PIPELINE.id).limit(1))).first()
             fields["is_default"] = fields["is_default"] or has_any is None
             if fields["is_default"]:
@@ -123,6 +129,7 @@ async def update_pipeline(
         with records.constraint_errors(PIPELINE.constraint_errors):
             async with scope.writing() as session:
                 if values.get("is_default"):
+                    await _lock_defaults(session, scope)
                     await _clear_default(session)
                 row = (await session.execute(statement)).first()
         if row is None:
@@ -136,6 +143,7 @@ async def delete_pipeline(scope: TenantScope, pipeline_id: uuid.UUID) -> uuid.UU
     """Deletes its stages and deals too (as the original service did); if it was the default,
     the oldest remaining pipeline becomes the default."""
     async with scope.writing() as session:
+        await _lock_defaults(session, scope)
         deleted = (
             await session.execute(
                 sa.delete(Pipeline)
@@ -155,6 +163,14 @@ async def delete_pipeline(scope: TenantScope, pipeline_id: uuid.UUID) -> uuid.UU
                 .execution_options(synchronize_session=False)
             )
     return pipeline_id
+
+
+async def _lock_defaults(session: AsyncSession, scope: TenantScope) -> None:
+    """One writer at a time per tenant for what decides the default pipeline."""
+    await session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtext('crm:pipelines:' || :tenant))"),
+        {"tenant": str(scope.tenant_id)},
+    )
 
 
 async def _clear_default(session: AsyncSession) -> None:
@@ -216,8 +232,26 @@ async def add_stage(
 async def update_stage(
     scope: TenantScope, stage_id: uuid.UUID, data: Mapping[str, Any]
 ) -> Row[Any]:
+    """Rename, re-weight or re-kind a stage; its kind stays while deals sit in it (their status
+    follows the kind, and a LOST status needs a reason only a person can give)."""
     values = validate_patch(StagePatch, STAGE_NOT_NULLABLE, data)
-    return await records.update_row(scope, STAGE, stage_id, values)
+    if "kind" not in values:
+        return await records.update_row(scope, STAGE, stage_id, values)
+
+    async def write(statement: Any) -> Row[Any]:
+        with records.constraint_errors(STAGE.constraint_errors):
+            async with scope.writing() as session:
+                stage = await records.get_row_in(session, STAGE, stage_id)
+                deals = await _deal_count(session, stage_id)
+                if deals and stage.kind is not values["kind"]:
+                    raise Conflict(
+                        f"{deals} deal(s) are in this stage; move them before changing its kind.",
+                        dealCount=deals,
+                    )
+                row: Row[Any] = (await session.execute(statement)).one()
+                return row
+
+    return await records.update_row(scope, STAGE, stage_id, values, write=write)
 
 
 async def remove_stage(
@@ -236,7 +270,7 @@ async def remove_stage(
                 dealCount=deals,
             )
         if deals:
-            target = _target_stage(stages, stage_id, move_deals_to)
+            target = _target_stage(stages, stage, move_deals_to)
             await _move_all_deals(session, stage_id, target)
         await session.execute(
             sa.delete(PipelineStage)
@@ -247,13 +281,14 @@ async def remove_stage(
     return stage_id
 
 
-def _target_stage(stages: Sequence[Row[Any]], removed: uuid.UUID, target_id: Any) -> Row[Any]:
-    target = next((s for s in stages if s.id == target_id and s.id != removed), None)
+def _target_stage(stages: Sequence[Row[Any]], removed: Row[Any], target_id: Any) -> Row[Any]:
+    """Deals keep their status, lost reason and close time: the target has the same kind."""
+    target = next((s for s in stages if s.id == target_id and s.id != removed.id), None)
     if target is None:
         raise BadUserInput.single("moveDealsTo", "must be another stage of the same pipeline")
-    if target.kind is StageKind.LOST:
+    if target.kind is not removed.kind:
         raise BadUserInput.single(
-            "moveDealsTo", "deals need a lost reason; choose an open or won stage"
+            "moveDealsTo", f"must be a {removed.kind.value} stage like the one removed"
         )
     return target
 
@@ -264,18 +299,10 @@ async def _deal_count(session: AsyncSession, stage_id: uuid.UUID) -> int:
 
 
 async def _move_all_deals(session: AsyncSession, stage_id: uuid.UUID, target: Row[Any]) -> None:
-    status = DealStatus.WON if target.kind is StageKind.WON else DealStatus.OPEN
     await session.execute(
         sa.update(Deal)
         .where(col(Deal.stage_id) == stage_id)
-        .values(
-            stage_id=target.id,
-            status=status,
-            lost_reason=None,
-            lost_reason_text=None,
-            closed_at=sa.func.now() if status is DealStatus.WON else None,
-            version=col(Deal.version) + 1,
-        )
+        .values(stage_id=target.id, version=col(Deal.version) + 1)
         .execution_options(synchronize_session=False)
     )
 

@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     StringConstraints,
     ValidationError,
+    model_validator,
 )
 from pydantic import create_model as _create_model
 from pydantic.alias_generators import to_camel
@@ -28,9 +29,27 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class Input(BaseModel):
-    """Base of every service input: unknown fields refused, strings trimmed."""
+    """Base of every service input: unknown fields refused, strings trimmed, and no NUL
+    characters (PostgreSQL text cannot hold them)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            for name, value in data.items():
+                if _has_nul(value):
+                    raise ValueError(f"{to_camel(str(name))} must not contain NUL characters")
+        return data
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def _path(loc: tuple[int | str, ...]) -> str:
