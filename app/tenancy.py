@@ -21,6 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.util import find_tables
 
 from models import TenantOwned
@@ -73,13 +74,23 @@ def _from_tables(statement: Any) -> list[Any]:
 
 
 def _refuse_core_access(state: ORMExecuteState) -> None:
-    """Core statements on tenant tables (`Company.__table__`) would bypass the filter below;
-    an ORM entity in the FROM list carries a `parententity` annotation and is filtered."""
-    if state.all_mappers or not isinstance(state.statement, sa.Executable):
+    """Core tables or columns of tenant tables (`Company.__table__`) would bypass the filter
+    below, even inside an otherwise ORM statement; ORM entities and attributes carry a
+    `parententity` annotation and are filtered."""
+    statement = state.statement
+    if not isinstance(statement, sa.ClauseElement):
         return
-    for table in _from_tables(state.statement):
-        plain = "parententity" not in getattr(table, "_annotations", {})
-        if plain and getattr(table, "name", None) in TENANT_TABLES:
+    if not state.all_mappers:
+        for table in _from_tables(statement):
+            plain = "parententity" not in getattr(table, "_annotations", {})
+            if plain and getattr(table, "name", None) in TENANT_TABLES:
+                raise TenantScopeError("tenant-owned tables are queried through their models only")
+    for element in visitors.iterate(statement):
+        if (
+            isinstance(element, sa.Column)
+            and not element._annotations
+            and getattr(element.table, "name", None) in TENANT_TABLES
+        ):
             raise TenantScopeError("tenant-owned tables are queried through their models only")
 
 

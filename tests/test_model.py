@@ -395,3 +395,14 @@ async def test_core_statements_on_tenant_tables_are_refused(sessions: Any) -> No
     async with scope.writing() as session:
         with pytest.raises(TenantScopeError):
             await session.execute(sa.update(table).values(name="x"))
+
+
+async def test_core_columns_inside_an_orm_statement_are_refused(sessions: Any) -> None:
+    scope = await _scope(sessions)
+    contact_table = models.Contact.__table__  # type: ignore[attr-defined]
+    mixed = sa.select(col(models.Company.id)).where(
+        col(models.Company.id).in_(sa.select(contact_table.c.company_id))
+    )
+    async with scope.reading() as session:
+        with pytest.raises(TenantScopeError):
+            await session.execute(mixed)
