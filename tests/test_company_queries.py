@@ -69,28 +69,31 @@ async def test_deepest_list_query_costs_one_statement_per_level_at_any_page_size
     await api.data(
         'mutation { createPipeline(input: {name: "V", stages: [{name: "Neu"}]}) { id } }'
     )
-    for index in range(12):
+    for index in range(25):
         company_id = await create(api, f"Firma {index:02}")
-        contact = await api.data(
-            """mutation($c: ID!) { createContact(input: {lastName: "K", companyId: $c,
-              emails: [{email: "k@x.de"}], phones: [{phone: "+49 30 1"}]}) { id } }""",
-            {"c": company_id},
-        )
-        await api.data(
-            "mutation($c: ID!, $u: ID!) { addContactOwner(contactId: $c, userId: $u) { role } }",
-            {"c": contact["createContact"]["id"], "u": me},
-        )
-        await api.data(
-            """mutation($c: ID!, $u: ID!) { createDeal(input: {title: "D", companyId: $c,
-              owners: [{userId: $u}]}) { id } }""",
-            {"c": company_id, "u": me},
-        )
+        for person in range(2):
+            contact = await api.data(
+                """mutation($c: ID!, $n: String!) { createContact(input: {lastName: $n,
+                  companyId: $c, emails: [{email: "k@x.de"}, {email: "l@x.de"}],
+                  phones: [{phone: "+49 30 1"}]}) { id } }""",
+                {"c": company_id, "n": f"K{person}"},
+            )
+            await api.data(
+                "mutation($c: ID!, $u: ID!) { addContactOwner(contactId: $c, userId: $u) { role } }",
+                {"c": contact["createContact"]["id"], "u": me},
+            )
+            await api.data(
+                """mutation($c: ID!, $u: ID!) { createDeal(input: {title: "D", companyId: $c,
+                  owners: [{userId: $u}]}) { id } }""",
+                {"c": company_id, "u": me},
+            )
     counts = {}
     for first in (10, 200):
         sql.statements.clear()
         data = await api.data(DEEP, {"first": first})
         edges = data["companies"]["edges"]
-        assert len(edges) == min(first, 12)
+        assert len(edges) == min(first, 25)
+        assert all(len(e["node"]["contacts"]) == 2 and len(e["node"]["deals"]) == 2 for e in edges)
         assert all(e["node"]["deals"][0]["owners"][0]["user"]["email"] for e in edges)
         counts[first] = sql.count
     # root + count + contacts, contact emails, phones, owners, owner users, deals, stages,
