@@ -39,6 +39,7 @@ from resolvers.owners.queries import OwnerQueries
 from resolvers.pipelines.mutations import PipelineMutations
 from resolvers.pipelines.queries import PipelineQueries
 from resolvers.relationships.mutations import RelationshipMutations
+from resolvers.relationships.queries import RelationshipQueries
 
 Query = merge_types(
     "Query",
@@ -48,6 +49,7 @@ Query = merge_types(
         CompanyQueries,
         ContactQueries,
         ContractQueries,
+        RelationshipQueries,
         DealQueries,
         PipelineQueries,
         LookupQueries,

@@ -114,7 +114,79 @@ async def test_contracts_crud_and_date_rule(api: Api) -> None:
         "query($id: ID!) { company(id: $id) { contracts { title } } }", {"id": company_id}
     )
     assert nested["company"]["contracts"] == [{"title": "Wartungsvertrag"}]
-    listed = await api.data("{ contracts(status: [ACTIVE]) { id } }")
-    assert listed["contracts"] == [{"id": created["id"]}]
+    listed = await api.data(
+        "{ contracts(filter: {status: [ACTIVE]}) { totalCount edges { node { id } } } }"
+    )
+    assert listed["contracts"]["totalCount"] == 1
+    assert listed["contracts"]["edges"] == [{"node": {"id": created["id"]}}]
     await api.data("mutation($id: ID!) { deleteCompany(id: $id) }", {"id": company_id})
-    assert (await api.data("{ contracts { id } }"))["contracts"] == []
+    assert (await api.data("{ contracts { totalCount } }"))["contracts"]["totalCount"] == 0
+
+
+async def test_contracts_page_by_end_date_with_open_ended_last(api: Api) -> None:
+    company_id = await company(api, "Laufzeit GmbH")
+    for title, end in (("Offen", None), ("Spät", "2029-06-30"), ("Früh", "2027-03-31")):
+        await api.data(CONTRACT, {"i": {"companyId": company_id, "title": title, "endDate": end}})
+    query = """query($a: String) { contracts(first: 2, after: $a) {
+      edges { node { title } } pageInfo { hasNextPage endCursor } } }"""
+    first = (await api.data(query))["contracts"]
+    rest = (await api.data(query, {"a": first["pageInfo"]["endCursor"]}))["contracts"]
+    titles = [e["node"]["title"] for e in first["edges"] + rest["edges"]]
+    assert titles == ["Früh", "Spät", "Offen"]
+    ending = await api.data(
+        '{ contracts(filter: {endsTo: "2028-01-01", search: "fr"}) { totalCount } }'
+    )
+    assert ending["contracts"]["totalCount"] == 1
+
+
+async def test_relationship_query_list_and_update(api: Api) -> None:
+    a, b, c = await company(api, "A"), await company(api, "B"), await company(api, "C")
+    parent, partner = await kind(api), await kind(api, "Partner", None)
+    ab = (await api.data(RELATE, {"a": a, "b": b, "t": parent}))["createCompanyRelationship"]
+    await api.data(RELATE, {"a": c, "b": a, "t": partner})
+    single = await api.data(
+        "query($id: ID!) { companyRelationship(id: $id) { fromCompanyId toCompanyId direction } }",
+        {"id": ab["id"]},
+    )
+    assert single["companyRelationship"] == {
+        "fromCompanyId": a,
+        "toCompanyId": b,
+        "direction": "OUTGOING",
+    }
+    listed = await api.data(
+        "query($c: ID!) { companyRelationships(filter: {companyId: $c}) { totalCount edges { node { direction otherCompany { name } } } } }",
+        {"c": a},
+    )
+    assert listed["companyRelationships"]["totalCount"] == 2
+    assert [e["node"]["direction"] for e in listed["companyRelationships"]["edges"]] == [
+        "OUTGOING",
+        "INCOMING",
+    ]
+    updated = await api.data(
+        'mutation($id: ID!, $t: ID!) { updateCompanyRelationship(id: $id, typeId: $t, notes: "neu") { type { name } } }',
+        {"id": ab["id"], "t": partner},
+    )
+    assert updated["updateCompanyRelationship"]["type"] == {"name": "Partner"}
+    # B -> A as "Mutter" is free again; changing A -> B back to "Mutter" would duplicate it.
+    await api.data(RELATE, {"a": b, "b": a, "t": parent})
+    clash = await api(
+        "mutation($id: ID!, $t: ID!) { updateCompanyRelationship(id: $id, typeId: $t) { id } }",
+        {"id": ab["id"], "t": parent},
+    )
+    assert error_codes(clash) == ["CONFLICT"]
+
+
+async def test_nested_lists_take_a_per_parent_limit(api: Api) -> None:
+    hub, type_id = await company(api, "Hub"), await kind(api)
+    for index in range(3):
+        await api.data(RELATE, {"a": hub, "b": await company(api, f"S{index}"), "t": type_id})
+        await api.data(CONTRACT, {"i": {"companyId": hub, "title": f"V{index}"}})
+    data = await api.data(
+        "query($id: ID!) { company(id: $id) { relationships(first: 2) { id } contracts(first: 1) { id } owners(first: 1) { role } } }",
+        {"id": hub},
+    )
+    assert (len(data["company"]["relationships"]), len(data["company"]["contracts"])) == (2, 1)
+    too_many = await api(
+        "query($id: ID!) { company(id: $id) { owners(first: 201) { role } } }", {"id": hub}
+    )
+    assert error_codes(too_many) == ["BAD_USER_INPUT"]

@@ -1,10 +1,10 @@
-"""Company-to-company relationships and contracts."""
+"""Company-to-company relationships."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import date
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -12,13 +12,13 @@ from pydantic import Field
 from sqlalchemy.engine import Row
 from sqlmodel import col
 
-from app.errors import BadUserInput, Conflict, FieldProblem, NotFound
+from app.errors import BadUserInput, Conflict, NotFound
 from app.services import records
-from app.services.deals import Currency, Money
+from app.services.pagination import Page, PageRequest, fetch_page, timestamp_key
 from app.services.records import Entity
-from app.services.validation import Input, Name200, Text50, patch_model, validate, validate_patch
+from app.services.validation import Input, patch_model, validate, validate_patch
 from app.tenancy import TenantScope
-from models import CompanyRelationship, Contract, ContractStatus
+from models import CompanyRelationship
 
 RELATIONSHIP = Entity(
     CompanyRelationship,
@@ -35,14 +35,6 @@ RELATIONSHIP = Entity(
         "uq_company_relationship_pair_type": lambda: Conflict(
             "These companies already have a relationship of this type (in either direction)."
         ),
-    },
-)
-CONTRACT = Entity(
-    Contract,
-    "Contract",
-    {
-        "fk_contract_company_id_company": lambda: NotFound("Company"),
-        "ck_contract_dates": lambda: BadUserInput.single("endDate", "must not be before startDate"),
     },
 )
 
@@ -85,68 +77,55 @@ async def relationships_of(
     return [grouped[company_id] for company_id in company_ids]
 
 
-# ---- contracts ------------------------------------------------------------------------------
+class RelationshipChanges(Input):
+    relationship_type_id: uuid.UUID
+    notes: Annotated[str | None, Field(max_length=2000)] = None
 
 
-class ContractInput(Input):
-    company_id: uuid.UUID
-    title: Name200
-    number: Text50 = None
-    start_date: date | None = None
-    end_date: date | None = None
-    value: Money | None = None
-    currency: Currency = "EUR"
-    status: ContractStatus = ContractStatus.DRAFT
-    notes: Annotated[str | None, Field(max_length=20_000)] = None
+RelationshipPatch, NOT_NULLABLE = patch_model(RelationshipChanges)
 
 
-ContractPatch, CONTRACT_NOT_NULLABLE = patch_model(ContractInput)
+async def get_relationship(scope: TenantScope, relationship_id: uuid.UUID) -> Row[Any]:
+    return await records.get_row(scope, RELATIONSHIP, relationship_id)
 
 
-def _check_dates(start: Any, end: Any) -> None:
-    if start is not None and end is not None and end < start:
-        raise BadUserInput([FieldProblem("endDate", "must not be before startDate")])
-
-
-async def create_contract(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
-    values = validate(ContractInput, data).model_dump()
-    _check_dates(values["start_date"], values["end_date"])
-    return await records.insert_row(scope, CONTRACT, values)
-
-
-async def update_contract(
-    scope: TenantScope,
-    contract_id: uuid.UUID,
-    data: Mapping[str, Any],
-    expected_version: int | None = None,
+async def update_relationship(
+    scope: TenantScope, relationship_id: uuid.UUID, data: Mapping[str, Any]
 ) -> Row[Any]:
-    values = validate_patch(ContractPatch, CONTRACT_NOT_NULLABLE, data)
-    if not {"start_date", "end_date"} & set(values):
-        return await records.update_row(scope, CONTRACT, contract_id, values, expected_version)
-    current = await records.get_row(scope, CONTRACT, contract_id)
-    _check_dates(
-        values.get("start_date", current.start_date), values.get("end_date", current.end_date)
-    )
-    # The database check (end >= start) still guards a concurrent change of the other date.
-    return await records.update_row(scope, CONTRACT, contract_id, values, expected_version)
+    values = validate_patch(RelationshipPatch, NOT_NULLABLE, data)
+    return await records.update_row(scope, RELATIONSHIP, relationship_id, values)
 
 
-async def get_contract(scope: TenantScope, contract_id: uuid.UUID) -> Row[Any]:
-    return await records.get_row(scope, CONTRACT, contract_id)
+@dataclass(frozen=True)
+class RelationshipFilter:
+    company_id: uuid.UUID | None = None
+    type_id: uuid.UUID | None = None
 
 
-async def list_contracts(
-    scope: TenantScope, company_id: uuid.UUID | None, statuses: Sequence[ContractStatus]
-) -> list[Row[Any]]:
-    statement = sa.select(*CONTRACT.columns)
-    if company_id is not None:
-        statement = statement.where(col(Contract.company_id) == company_id)
-    if statuses:
-        statement = statement.where(col(Contract.status).in_(statuses))
-    statement = statement.order_by(col(Contract.end_date).nulls_last(), CONTRACT.id).limit(500)
+def _where(f: RelationshipFilter) -> list[Any]:
+    conditions: list[Any] = []
+    if f.company_id is not None:
+        conditions.append(
+            sa.or_(
+                col(CompanyRelationship.from_company_id) == f.company_id,
+                col(CompanyRelationship.to_company_id) == f.company_id,
+            )
+        )
+    if f.type_id is not None:
+        conditions.append(col(CompanyRelationship.relationship_type_id) == f.type_id)
+    return conditions
+
+
+_OLDEST_FIRST = timestamp_key("createdAt", col(CompanyRelationship.created_at))
+
+
+async def list_relationships(
+    scope: TenantScope, f: RelationshipFilter, page: PageRequest
+) -> Page[Row[Any]]:
+    statement = sa.select(*RELATIONSHIP.columns).where(*_where(f))
     async with scope.reading() as session:
-        return list(await session.execute(statement))
+        return await fetch_page(session, statement, _OLDEST_FIRST, RELATIONSHIP.id, page)
 
 
-async def delete_contract(scope: TenantScope, contract_id: uuid.UUID) -> uuid.UUID:
-    return await records.delete_row(scope, CONTRACT, contract_id)
+async def count_relationships(scope: TenantScope, f: RelationshipFilter) -> int:
+    return await records.count_rows(scope, CompanyRelationship, _where(f))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any
 
+import strawberry
 from strawberry.types import Info
 
 from app.services.pagination import clamp_first
@@ -12,6 +13,7 @@ from app.services.records import Entity
 from resolvers.context import context_of
 
 NESTED_DEFAULT = 50
+First = Annotated[int, strawberry.argument(description="At most this many (max 200).")]
 
 
 async def children_of(

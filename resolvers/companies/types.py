@@ -14,7 +14,7 @@ import models
 from app.services.contacts import CONTACT
 from app.services.owners import COMPANY_OWNERS
 from resolvers.activities.types import activities_of
-from resolvers.common.children import children_of
+from resolvers.common.children import NESTED_DEFAULT, First, children_of
 from resolvers.common.enums import CompanySize, EntityStatus
 from resolvers.common.types import Address, address_from_json
 from resolvers.contact_info.loaders import emails_of, phones_of
@@ -69,7 +69,7 @@ async def _phones(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Ph
 async def _contacts(
     root: strawberry.Parent[Any],
     info: Info[Any, Any],
-    first: Annotated[int, strawberry.argument(description="At most this many (max 200).")] = 50,
+    first: First = NESTED_DEFAULT,
 ) -> list[ContactRef]:
     """ContactsByCompanyLoader: the company's contacts by name, at most `first`."""
     ordering = (sa.func.lower(col(models.Contact.last_name)), col(models.Contact.id))
@@ -77,14 +77,16 @@ async def _contacts(
     return cast(list["Contact"], rows)
 
 
-async def _owners(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Owner]:
-    return await owners_of(info, COMPANY_OWNERS, root.id)
+async def _owners(
+    root: strawberry.Parent[Any], info: Info[Any, Any], first: First = NESTED_DEFAULT
+) -> list[Owner]:
+    return await owners_of(info, COMPANY_OWNERS, root.id, first)
 
 
 async def _deals(
     root: strawberry.Parent[Any],
     info: Info[Any, Any],
-    first: Annotated[int, strawberry.argument(description="At most this many (max 200).")] = 50,
+    first: First = NESTED_DEFAULT,
 ) -> list[DealRef]:
     return await deals_of(info, "company_id", root.id, first)
 
@@ -92,19 +94,21 @@ async def _deals(
 async def _activities(
     root: strawberry.Parent[Any],
     info: Info[Any, Any],
-    first: Annotated[int, strawberry.argument(description="At most this many (max 200).")] = 50,
+    first: First = NESTED_DEFAULT,
 ) -> list[ActivityRef]:
     return await activities_of(info, "company_id", root.id, first)
 
 
 async def _relationships(
-    root: strawberry.Parent[Any], info: Info[Any, Any]
+    root: strawberry.Parent[Any], info: Info[Any, Any], first: First = NESTED_DEFAULT
 ) -> list[CompanyRelationship]:
-    return await relationships_for(info, root.id)
+    return await relationships_for(info, root.id, first)
 
 
-async def _contracts(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Contract]:
-    return await contracts_of(info, root.id)
+async def _contracts(
+    root: strawberry.Parent[Any], info: Info[Any, Any], first: First = NESTED_DEFAULT
+) -> list[Contract]:
+    return await contracts_of(info, root.id, first)
 
 
 @strawberry.type(description="A customer, prospect, supplier or partner organisation.")

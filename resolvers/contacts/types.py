@@ -12,6 +12,7 @@ from app.services.companies import COMPANY
 from app.services.owners import CONTACT_OWNERS
 from models.enums import ContactSource, EntityStatus
 from resolvers.activities.types import activities_of
+from resolvers.common.children import NESTED_DEFAULT, First
 from resolvers.contact_info.loaders import emails_of, phones_of
 from resolvers.contact_info.types import Email, Phone
 from resolvers.context import context_of
@@ -45,14 +46,16 @@ async def _phones(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Ph
     return await phones_of(info, "contact_id", root.id)
 
 
-async def _owners(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Owner]:
-    return await owners_of(info, CONTACT_OWNERS, root.id)
+async def _owners(
+    root: strawberry.Parent[Any], info: Info[Any, Any], first: First = NESTED_DEFAULT
+) -> list[Owner]:
+    return await owners_of(info, CONTACT_OWNERS, root.id, first)
 
 
 async def _deals(
     root: strawberry.Parent[Any],
     info: Info[Any, Any],
-    first: Annotated[int, strawberry.argument(description="At most this many (max 200).")] = 50,
+    first: First = NESTED_DEFAULT,
 ) -> list[DealRef]:
     return await deals_of(info, "contact_id", root.id, first)
 
@@ -60,7 +63,7 @@ async def _deals(
 async def _activities(
     root: strawberry.Parent[Any],
     info: Info[Any, Any],
-    first: Annotated[int, strawberry.argument(description="At most this many (max 200).")] = 50,
+    first: First = NESTED_DEFAULT,
 ) -> list[ActivityRef]:
     return await activities_of(info, "contact_id", root.id, first)
 

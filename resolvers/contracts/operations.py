@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from functools import partial
 from typing import Any, cast
 
 import strawberry
 from strawberry.types import Info
 
-from app.services import relationships as service
-from models.enums import ContractStatus
+from app.services import contracts as service
+from app.services.pagination import Page, PageRequest
+from app.tenancy import TenantScope
 from resolvers.common.inputs import parse_id, sent_fields
+from resolvers.common.pagination import Connection, paged
 from resolvers.context import context_of
-from resolvers.contracts.types import Contract, CreateContractInput, UpdateContractInput
+from resolvers.contracts.types import (
+    Contract,
+    ContractFilter,
+    ContractOrder,
+    CreateContractInput,
+    UpdateContractInput,
+)
 from resolvers.permissions import CanRead, CanWrite
+
+
+def _service_filter(f: ContractFilter | None) -> service.ContractFilter:
+    if f is None:
+        return service.ContractFilter()
+    return service.ContractFilter(
+        company_id=parse_id(f.company_id, "filter.companyId") if f.company_id else None,
+        statuses=tuple(f.status or ()),
+        search=f.search,
+        ends_from=f.ends_from,
+        ends_to=f.ends_to,
+    )
 
 
 @strawberry.type
@@ -21,16 +43,25 @@ class ContractQueries:
     async def contract(self, info: Info[Any, Any], id: strawberry.ID) -> Contract | None:
         return cast(Contract, await service.get_contract(context_of(info).scope, parse_id(id)))
 
-    @strawberry.field(permission_classes=[CanRead], description="By end date (max 500).")
+    @strawberry.field(permission_classes=[CanRead], description="Contracts, a page at a time.")
     async def contracts(
         self,
         info: Info[Any, Any],
-        company_id: strawberry.ID | None = None,
-        status: list[ContractStatus] | None = None,
-    ) -> list[Contract]:
-        company = parse_id(company_id, "companyId") if company_id else None
-        rows = await service.list_contracts(context_of(info).scope, company, status or [])
-        return cast(list[Contract], rows)
+        first: int | None = None,
+        after: str | None = None,
+        filter: ContractFilter | None = None,
+        order_by: ContractOrder | None = None,
+    ) -> Connection[Contract]:
+        order = order_by or ContractOrder()
+        query_filter = _service_filter(filter)
+
+        def list_page(scope: TenantScope, request: PageRequest) -> Awaitable[Page[Any]]:
+            return service.list_contracts(
+                scope, service.ContractQuery(request, query_filter, order.field)
+            )
+
+        count = partial(service.count_contracts, query_filter=query_filter)
+        return await paged(info, first, after, order.direction, list_page, count)
 
 
 @strawberry.type

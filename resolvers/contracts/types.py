@@ -10,10 +10,13 @@ import strawberry
 from sqlmodel import col
 from strawberry.types import Info
 
-from app.services.relationships import CONTRACT
+from app.services.contracts import CONTRACT, ContractOrderField
 from models import Contract as ContractRow
 from models.enums import ContractStatus
-from resolvers.context import context_of
+from resolvers.common.children import children_of
+from resolvers.common.enums import OrderDirection
+
+strawberry.enum(ContractOrderField, description="What contracts are sorted by.")
 
 
 @strawberry.type(description="A contract with a company.")
@@ -58,8 +61,23 @@ class UpdateContractInput:
     notes: str | None = strawberry.UNSET
 
 
-async def contracts_of(info: Info[Any, Any], company_id: Any) -> list[Contract]:
-    """ContractsByCompanyLoader: by end date, open-ended last."""
+@strawberry.input
+class ContractFilter:
+    company_id: strawberry.ID | None = None
+    status: list[ContractStatus] | None = None
+    search: str | None = strawberry.field(default=None, description="In title or number.")
+    ends_from: date | None = None
+    ends_to: date | None = None
+
+
+@strawberry.input
+class ContractOrder:
+    field: ContractOrderField = ContractOrderField.END_DATE
+    direction: OrderDirection = OrderDirection.ASC
+
+
+async def contracts_of(info: Info[Any, Any], company_id: Any, first: int) -> list[Contract]:
+    """ContractsByCompanyLoader: by end date, open-ended last, at most `first`."""
     ordering = (col(ContractRow.end_date).nulls_last(), col(ContractRow.id))
-    loader = context_of(info).loaders.by_parent(CONTRACT, "company_id", ordering)
-    return cast(list[Contract], await loader.load(company_id))
+    rows = await children_of(info, CONTRACT, "company_id", company_id, first, ordering)
+    return cast(list[Contract], rows)

@@ -18,7 +18,7 @@ from app.services.pipelines import PIPELINE, STAGE
 from models import Deal as DealRow
 from models.enums import DealStatus, LostReason
 from resolvers.activities.types import activities_of
-from resolvers.common.children import children_of
+from resolvers.common.children import NESTED_DEFAULT, First, children_of
 from resolvers.context import context_of
 from resolvers.owners.types import Owner, owners_of
 from resolvers.pipelines.types import Pipeline, Stage
@@ -55,14 +55,16 @@ async def _contact(root: strawberry.Parent[Any], info: Info[Any, Any]) -> Contac
     return cast("Contact | None", await _load(info, CONTACT, root.contact_id))
 
 
-async def _owners(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Owner]:
-    return await owners_of(info, DEAL_OWNERS, root.id)
+async def _owners(
+    root: strawberry.Parent[Any], info: Info[Any, Any], first: First = NESTED_DEFAULT
+) -> list[Owner]:
+    return await owners_of(info, DEAL_OWNERS, root.id, first)
 
 
 async def _activities(
     root: strawberry.Parent[Any],
     info: Info[Any, Any],
-    first: Annotated[int, strawberry.argument(description="At most this many (max 200).")] = 50,
+    first: First = NESTED_DEFAULT,
 ) -> list[ActivityRef]:
     return await activities_of(info, "deal_id", root.id, first)
 

@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from app.services.owners import USER, OwnerKind
 from models.enums import OwnerRole
+from resolvers.common.children import NESTED_DEFAULT, children_of
 from resolvers.context import context_of
 from resolvers.me.types import User
 
@@ -30,9 +31,11 @@ class Owner:
     created_at: datetime = strawberry.field(description="When the user became an owner.")
 
 
-async def owners_of(info: Info[Any, Any], kind: OwnerKind, parent_id: Any) -> list[Owner]:
+async def owners_of(
+    info: Info[Any, Any], kind: OwnerKind, parent_id: Any, first: int = NESTED_DEFAULT
+) -> list[Owner]:
     """CompanyOwnersByCompanyLoader and friends: OWNER first, then by when they were added."""
     model = kind.entity.model
     ordering = (col(model.role), col(model.created_at), col(model.id))
-    loader = context_of(info).loaders.by_parent(kind.entity, kind.parent_column, ordering)
-    return cast(list[Owner], await loader.load(parent_id))
+    rows = await children_of(info, kind.entity, kind.parent_column, parent_id, first, ordering)
+    return cast(list[Owner], rows)

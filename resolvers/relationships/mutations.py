@@ -37,6 +37,22 @@ class RelationshipMutations:
         row = await service.create_relationship(context_of(info).scope, data)
         return cast(CompanyRelationship, RelationshipView(row, row.from_company_id))
 
+    @strawberry.mutation(permission_classes=[CanWrite], description="Change the type or notes.")
+    async def update_company_relationship(
+        self,
+        info: Info[Any, Any],
+        id: strawberry.ID,
+        type_id: strawberry.ID | None = strawberry.UNSET,
+        notes: str | None = strawberry.UNSET,
+    ) -> CompanyRelationship:
+        data = {
+            key: value
+            for key, value in (("relationship_type_id", type_id), ("notes", notes))
+            if value is not strawberry.UNSET
+        }
+        row = await service.update_relationship(context_of(info).scope, parse_id(id), data)
+        return cast(CompanyRelationship, RelationshipView(row))
+
     @strawberry.mutation(permission_classes=[CanWrite])
     async def delete_company_relationship(
         self, info: Info[Any, Any], id: strawberry.ID

@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from app.services.companies import COMPANY
 from app.services.lookups import RELATIONSHIP_TYPE
+from app.services.pagination import clamp_first
 from app.services.relationships import relationships_of
 from resolvers.context import context_of
 from resolvers.lookups.types import RelationshipType
@@ -36,6 +37,8 @@ class CompanyRelationship:
     direction: str = strawberry.field(
         description="OUTGOING when this company is the source, INCOMING when it is the target."
     )
+    from_company_id: strawberry.ID
+    to_company_id: strawberry.ID
     other_company_id: strawberry.ID
     other_company: CompanyRef = strawberry.field(resolver=_other)
     relationship_type_id: strawberry.ID
@@ -45,11 +48,13 @@ class CompanyRelationship:
 
 
 class RelationshipView:
-    """A stored relationship as one of its two companies sees it."""
+    """A stored relationship as one of its two companies sees it (the source by default)."""
 
-    def __init__(self, row: Any, company_id: Any) -> None:
-        outgoing = row.from_company_id == company_id
+    def __init__(self, row: Any, company_id: Any = None) -> None:
+        outgoing = company_id is None or row.from_company_id == company_id
         self.id = row.id
+        self.from_company_id = row.from_company_id
+        self.to_company_id = row.to_company_id
         self.direction = "OUTGOING" if outgoing else "INCOMING"
         self.other_company_id = row.to_company_id if outgoing else row.from_company_id
         self.relationship_type_id = row.relationship_type_id
@@ -57,12 +62,18 @@ class RelationshipView:
         self.created_at = row.created_at
 
 
-async def relationships_for(info: Info[Any, Any], company_id: Any) -> list[CompanyRelationship]:
-    """RelationshipsByCompanyLoader: both directions, oldest first."""
+async def relationships_for(
+    info: Info[Any, Any], company_id: Any, first: int
+) -> list[CompanyRelationship]:
+    """RelationshipsByCompanyLoader: both directions, oldest first, at most `first`."""
     context = context_of(info)
+    limit = clamp_first(first, default=50, maximum=context.settings.max_page_size)
 
     async def load(ids: list[Any]) -> list[list[Any]]:
         return await relationships_of(context.scope, ids)
 
     rows = await context.loaders.custom("relationships", load).load(company_id)
-    return cast(list[CompanyRelationship], [RelationshipView(row, company_id) for row in rows])
+    # Relationships per company are few; the limit bounds the answer, cut here.
+    return cast(
+        list[CompanyRelationship], [RelationshipView(row, company_id) for row in rows[:limit]]
+    )

@@ -1,0 +1,62 @@
+"""companyRelationship(id) and companyRelationships(...)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import strawberry
+from strawberry.types import Info
+
+from app.services import relationships as service
+from app.services.pagination import Page, PageRequest
+from app.tenancy import TenantScope
+from resolvers.common.enums import OrderDirection
+from resolvers.common.inputs import parse_id
+from resolvers.common.pagination import Connection, paged
+from resolvers.context import context_of
+from resolvers.permissions import CanRead
+from resolvers.relationships.types import CompanyRelationship, RelationshipView
+
+
+@strawberry.input
+class CompanyRelationshipFilter:
+    company_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Either side; the list is then seen from this company."
+    )
+    type_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class RelationshipQueries:
+    @strawberry.field(permission_classes=[CanRead], description="Seen from its source company.")
+    async def company_relationship(
+        self, info: Info[Any, Any], id: strawberry.ID
+    ) -> CompanyRelationship | None:
+        row = await service.get_relationship(context_of(info).scope, parse_id(id))
+        return cast(CompanyRelationship, RelationshipView(row))
+
+    @strawberry.field(permission_classes=[CanRead], description="Oldest first.")
+    async def company_relationships(
+        self,
+        info: Info[Any, Any],
+        first: int | None = None,
+        after: str | None = None,
+        filter: CompanyRelationshipFilter | None = None,
+    ) -> Connection[CompanyRelationship]:
+        company = (
+            parse_id(filter.company_id, "filter.companyId")
+            if filter and filter.company_id
+            else None
+        )
+        kind = parse_id(filter.type_id, "filter.typeId") if filter and filter.type_id else None
+        query_filter = service.RelationshipFilter(company, kind)
+
+        async def list_page(scope: TenantScope, request: PageRequest) -> Page[Any]:
+            page = await service.list_relationships(scope, query_filter, request)
+            rows = [RelationshipView(row, company) for row in page.rows]
+            return Page(rows=rows, cursors=page.cursors, has_next_page=page.has_next_page)
+
+        async def count(scope: TenantScope) -> int:
+            return await service.count_relationships(scope, query_filter)
+
+        return await paged(info, first, after, OrderDirection.ASC, list_page, count)
