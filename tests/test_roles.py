@@ -38,7 +38,8 @@ READS = [
     "{ deals { totalCount } }",
     "{ activities { totalCount } }",
     "{ pipelines { id } }",
-    "{ contracts { id } }",
+    "{ contracts { totalCount } }",
+    "{ companyRelationships { totalCount } }",
     "{ users { id } }",
 ]
 
