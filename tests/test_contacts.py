@@ -278,3 +278,11 @@ async def test_nested_page_costs_the_same_statements_at_any_size(
     # Root page, count, then one per relation: industry, company emails, company phones,
     # contacts, contact emails, contact phones, contact company.
     assert counts == {2: 9, 20: 9}, sql.statements
+
+
+async def test_stale_contact_version_is_a_conflict_and_changes_nothing(api: Api) -> None:
+    created = await contact(api)
+    await api.data(UPDATE, {"id": created["id"], "i": {"position": "Einkauf"}, "v": 1})
+    stale = await api(UPDATE, {"id": created["id"], "i": {"position": "Vertrieb"}, "v": 1})
+    assert error_codes(stale) == ["CONFLICT"]
+    assert (await api.data(GET, {"id": created["id"]}))["contact"]["version"] == 2

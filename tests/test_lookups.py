@@ -108,3 +108,15 @@ async def test_nested_industries_of_a_page_load_in_one_batch(api: Api) -> None:
     data = await api.data("{ companies { edges { node { name industry { name } } } } }")
     names = {e["node"]["name"]: e["node"]["industry"]["name"] for e in data["companies"]["edges"]}
     assert names == {f"C{i}": f"Branche {i % 3}" for i in range(6)}
+
+
+async def test_single_lookup_queries(api: Api, tenant: str) -> None:
+    created = await industry(api)
+    found = await api.data("query($id: ID!) { industry(id: $id) { name } }", {"id": created["id"]})
+    assert found["industry"] == {"name": "Maschinenbau"}
+    foreign = await api(
+        "query($id: ID!) { industry(id: $id) { name } }",
+        {"id": created["id"]},
+        tenant=f"{tenant}-l",
+    )
+    assert error_codes(foreign) == ["NOT_FOUND"]

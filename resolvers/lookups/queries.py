@@ -8,6 +8,8 @@ import strawberry
 from strawberry.types import Info
 
 from app.services import lookups as service
+from app.services import records
+from resolvers.common.inputs import parse_id
 from resolvers.context import context_of
 from resolvers.lookups.types import AccountType, Industry, RelationshipType
 from resolvers.permissions import CanRead
@@ -15,6 +17,24 @@ from resolvers.permissions import CanRead
 
 @strawberry.type
 class LookupQueries:
+    @strawberry.field(permission_classes=[CanRead])
+    async def industry(self, info: Info[Any, Any], id: strawberry.ID) -> Industry | None:
+        row = await records.get_row(context_of(info).scope, service.INDUSTRY, parse_id(id))
+        return cast(Industry, row)
+
+    @strawberry.field(permission_classes=[CanRead])
+    async def account_type(self, info: Info[Any, Any], id: strawberry.ID) -> AccountType | None:
+        row = await records.get_row(context_of(info).scope, service.ACCOUNT_TYPE, parse_id(id))
+        return cast(AccountType, row)
+
+    @strawberry.field(permission_classes=[CanRead])
+    async def relationship_type(
+        self, info: Info[Any, Any], id: strawberry.ID
+    ) -> RelationshipType | None:
+        scope = context_of(info).scope
+        row = await records.get_row(scope, service.RELATIONSHIP_TYPE, parse_id(id))
+        return cast(RelationshipType, row)
+
     @strawberry.field(permission_classes=[CanRead])
     async def industries(self, info: Info[Any, Any]) -> list[Industry]:
         rows = await service.list_lookup(context_of(info).scope, service.INDUSTRY)
