@@ -22,9 +22,11 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from app.asgi import create_app
+from app.db import create_engine, create_session_factory
 from app.embedded import EmbeddedServers
 from app.migrations import upgrade_to_head
 from app.settings import Settings
@@ -67,6 +69,14 @@ def servers() -> Iterator[Servers]:
     if embedded is not None:
         embedded.stop()
         shutil.rmtree(embedded.data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+async def sessions(servers: Servers) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A session factory of its own, for tests below the GraphQL layer."""
+    engine = create_engine(servers.database_url, pool_size=2)
+    yield create_session_factory(engine)
+    await engine.dispose()
 
 
 @pytest.fixture(scope="session")
