@@ -99,7 +99,7 @@ async def test_seed_demo_fills_a_tenant_once(tmp_path: Path, servers: Servers, a
       contacts { lastName emails { email } owners { role } activities { subject } }
       deals { title stage { name } owners { role } } relationships { direction } contracts { title }
     } } }
-      pipelines { name isDefault stages { name } summary { dealCount } }
+      defaultPipeline { name isDefault stages { name } summary { dealCount } }
       activities { totalCount } industries { name } relationshipTypes { name } }"""
     data = await api.data(query, tenant=slug)
     assert data["companies"]["totalCount"] == 6
@@ -110,8 +110,9 @@ async def test_seed_demo_fills_a_tenant_once(tmp_path: Path, servers: Servers, a
     assert all(c["contacts"][0]["owners"] and c["contacts"][0]["activities"] for c in companies)
     assert sum(len(c["relationships"]) for c in companies) == 4  # two, seen from both sides
     assert sum(len(c["contracts"]) for c in companies) == 3
-    assert data["pipelines"][0]["isDefault"] and len(data["pipelines"][0]["stages"]) == 6
-    assert sum(s["dealCount"] for s in data["pipelines"][0]["summary"]) == 6
+    board = data["defaultPipeline"]
+    assert board["isDefault"] and len(board["stages"]) == 6
+    assert sum(s["dealCount"] for s in board["summary"]) == 6
     assert data["activities"]["totalCount"] == 12
     assert len(data["relationshipTypes"]) == 2
 

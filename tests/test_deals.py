@@ -53,11 +53,13 @@ async def test_first_pipeline_is_the_default_and_the_default_can_move(api: Api) 
         ("Verloren", 3),
     ]
     second = await pipeline(api, "Service", isDefault=True)
-    listed = await api.data("{ pipelines { name isDefault } }")
-    assert listed["pipelines"] == [
+    listed = await api.data("{ pipelines { totalCount edges { node { name isDefault } } } }")
+    assert [e["node"] for e in listed["pipelines"]["edges"]] == [
         {"name": "Service", "isDefault": True},
         {"name": "Vertrieb", "isDefault": False},
     ]
+    default = await api.data("{ defaultPipeline { name } }")
+    assert default["defaultPipeline"] == {"name": "Service"}
     assert second["isDefault"]
 
 
@@ -78,7 +80,7 @@ async def test_invalid_pipeline_is_refused(api: Api, stages: list[Any], bad: str
     result = await api(PIPELINE, {"i": {"name": "X", "stages": stages}})
     assert error_codes(result) == ["BAD_USER_INPUT"]
     assert bad in error_fields(result)
-    assert (await api.data("{ pipelines { id } }"))["pipelines"] == []
+    assert (await api.data("{ pipelines { totalCount } }"))["pipelines"]["totalCount"] == 0
 
 
 async def test_stages_are_added_reordered_and_renamed(api: Api) -> None:
@@ -302,3 +304,18 @@ async def test_another_tenants_deal_is_not_found(api: Api, tenant: str) -> None:
         ("mutation($id: ID!) { deleteDeal(id: $id) }", {"id": created["id"]}),
     ):
         assert error_codes(await api(operation, variables, tenant=other)) == ["NOT_FOUND"]
+
+
+async def test_pipelines_filter_and_order(api: Api) -> None:
+    for name in ("Service", "Vertrieb", "Projekte"):
+        await pipeline(api, name)
+    query = """query($f: PipelineFilter, $o: PipelineOrder) { pipelines(filter: $f, orderBy: $o) {
+      totalCount edges { node { name } } } }"""
+    newest = await api.data(query, {"o": {"field": "CREATED_AT", "direction": "DESC"}})
+    assert [e["node"]["name"] for e in newest["pipelines"]["edges"]] == [
+        "Projekte",
+        "Vertrieb",
+        "Service",
+    ]
+    found = await api.data(query, {"f": {"search": "trieb"}})
+    assert found["pipelines"]["totalCount"] == 1

@@ -106,7 +106,8 @@ async def test_concurrent_pipelines_all_created_with_one_default(api: Api) -> No
         *(api(PIPELINE, {"i": {"name": f"P{i}", "stages": STAGES}}) for i in range(4))
     )
     assert all("errors" not in r for r in results)
-    pipelines = (await api.data("{ pipelines { isDefault } }"))["pipelines"]
+    edges = (await api.data("{ pipelines { edges { node { isDefault } } } }"))["pipelines"]["edges"]
+    pipelines = [edge["node"] for edge in edges]
     assert len(pipelines) == 4 and sum(p["isDefault"] for p in pipelines) == 1
 
 

@@ -190,3 +190,16 @@ async def test_nested_lists_take_a_per_parent_limit(api: Api) -> None:
         "query($id: ID!) { company(id: $id) { owners(first: 201) { role } } }", {"id": hub}
     )
     assert error_codes(too_many) == ["BAD_USER_INPUT"]
+
+
+async def test_relationships_list_newest_first(api: Api) -> None:
+    a, type_id = await company(api, "Zentrale"), await kind(api)
+    for name in ("Erste", "Zweite"):
+        await api.data(RELATE, {"a": a, "b": await company(api, name), "t": type_id})
+    query = """{ companyRelationships(orderBy: {direction: DESC}) {
+      edges { node { otherCompany { name } } } } }"""
+    data = await api.data(query)
+    assert [e["node"]["otherCompany"]["name"] for e in data["companyRelationships"]["edges"]] == [
+        "Zweite",
+        "Erste",
+    ]

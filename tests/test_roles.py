@@ -37,7 +37,7 @@ READS = [
     "{ contacts { totalCount } }",
     "{ deals { totalCount } }",
     "{ activities { totalCount } }",
-    "{ pipelines { id } }",
+    "{ pipelines { totalCount } }",
     "{ contracts { totalCount } }",
     "{ companyRelationships { totalCount } }",
     "{ users { id } }",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from enum import Enum
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -19,6 +20,14 @@ from sqlmodel import col
 
 from app.errors import BadUserInput, Conflict, FieldProblem, NotFound
 from app.services import records
+from app.services.pagination import (
+    Page,
+    PageRequest,
+    SortKey,
+    fetch_page,
+    like_pattern,
+    timestamp_key,
+)
 from app.services.records import Entity
 from app.services.validation import Input, Name100, Text500, patch_model, validate, validate_patch
 from app.tenancy import TenantScope
@@ -84,12 +93,37 @@ def _unique_stage_names(stages: Sequence[StageInput]) -> None:
         raise BadUserInput(problems)
 
 
-async def list_pipelines(scope: TenantScope) -> list[Row[Any]]:
-    statement = sa.select(*PIPELINE.columns).order_by(
-        col(Pipeline.is_default).desc(), sa.func.lower(col(Pipeline.name)), PIPELINE.id
-    )
+class PipelineOrderField(Enum):
+    NAME = "NAME"
+    CREATED_AT = "CREATED_AT"
+
+
+_SORT_KEYS = {
+    PipelineOrderField.NAME: SortKey("name", sa.func.lower(col(Pipeline.name))),
+    PipelineOrderField.CREATED_AT: timestamp_key("createdAt", col(Pipeline.created_at)),
+}
+
+
+def _where(search: str | None) -> list[Any]:
+    return [col(Pipeline.name).ilike(like_pattern(search.strip()))] if search else []
+
+
+async def list_pipelines(
+    scope: TenantScope, page: PageRequest, search: str | None, order: PipelineOrderField
+) -> Page[Row[Any]]:
+    statement = sa.select(*PIPELINE.columns).where(*_where(search))
     async with scope.reading() as session:
-        return list(await session.execute(statement))
+        return await fetch_page(session, statement, _SORT_KEYS[order], PIPELINE.id, page)
+
+
+async def count_pipelines(scope: TenantScope, search: str | None) -> int:
+    return await records.count_rows(scope, Pipeline, _where(search))
+
+
+async def default_pipeline(scope: TenantScope) -> Row[Any] | None:
+    statement = sa.select(*PIPELINE.columns).where(col(Pipeline.is_default))
+    async with scope.reading() as session:
+        return (await session.execute(statement)).first()
 
 
 async def get_pipeline(scope: TenantScope, pipeline_id: uuid.UUID) -> Row[Any]:

@@ -116,15 +116,16 @@ def _where(f: RelationshipFilter) -> list[Any]:
     return conditions
 
 
-_OLDEST_FIRST = timestamp_key("createdAt", col(CompanyRelationship.created_at))
+_BY_CREATION = timestamp_key("createdAt", col(CompanyRelationship.created_at))
 
 
 async def list_relationships(
     scope: TenantScope, f: RelationshipFilter, page: PageRequest
 ) -> Page[Row[Any]]:
+    """By creation time (`page.descending` for newest first)."""
     statement = sa.select(*RELATIONSHIP.columns).where(*_where(f))
     async with scope.reading() as session:
-        return await fetch_page(session, statement, _OLDEST_FIRST, RELATIONSHIP.id, page)
+        return await fetch_page(session, statement, _BY_CREATION, RELATIONSHIP.id, page)
 
 
 async def count_relationships(scope: TenantScope, f: RelationshipFilter) -> int:

@@ -1,17 +1,36 @@
-"""pipeline(id) and pipelines."""
+"""pipeline(id), defaultPipeline and pipelines(...)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, cast
 
 import strawberry
 from strawberry.types import Info
 
 from app.services import pipelines as service
+from app.services.pagination import Page, PageRequest
+from app.services.pipelines import PipelineOrderField
+from app.tenancy import TenantScope
+from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import parse_id
+from resolvers.common.pagination import Connection, paged
 from resolvers.context import context_of
 from resolvers.permissions import CanRead
 from resolvers.pipelines.types import Pipeline
+
+strawberry.enum(PipelineOrderField, description="What pipelines are sorted by.")
+
+
+@strawberry.input
+class PipelineFilter:
+    search: str | None = strawberry.field(default=None, description="Substring of the name.")
+
+
+@strawberry.input
+class PipelineOrder:
+    field: PipelineOrderField = PipelineOrderField.NAME
+    direction: OrderDirection = OrderDirection.ASC
 
 
 @strawberry.type
@@ -20,6 +39,24 @@ class PipelineQueries:
     async def pipeline(self, info: Info[Any, Any], id: strawberry.ID) -> Pipeline | None:
         return cast(Pipeline, await service.get_pipeline(context_of(info).scope, parse_id(id)))
 
-    @strawberry.field(permission_classes=[CanRead], description="All pipelines, default first.")
-    async def pipelines(self, info: Info[Any, Any]) -> list[Pipeline]:
-        return cast(list[Pipeline], await service.list_pipelines(context_of(info).scope))
+    @strawberry.field(permission_classes=[CanRead], description="The tenant's default board.")
+    async def default_pipeline(self, info: Info[Any, Any]) -> Pipeline | None:
+        return cast(Pipeline | None, await service.default_pipeline(context_of(info).scope))
+
+    @strawberry.field(permission_classes=[CanRead], description="Pipelines, a page at a time.")
+    async def pipelines(
+        self,
+        info: Info[Any, Any],
+        first: int | None = None,
+        after: str | None = None,
+        filter: PipelineFilter | None = None,
+        order_by: PipelineOrder | None = None,
+    ) -> Connection[Pipeline]:
+        order = order_by or PipelineOrder()
+        search = filter.search if filter else None
+
+        async def list_page(scope: TenantScope, request: PageRequest) -> Page[Any]:
+            return await service.list_pipelines(scope, request, search, order.field)
+
+        count = partial(service.count_pipelines, search=search)
+        return await paged(info, first, after, order.direction, list_page, count)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any, cast
 
 import strawberry
@@ -26,6 +27,17 @@ class CompanyRelationshipFilter:
     type_id: strawberry.ID | None = None
 
 
+@strawberry.enum(description="What relationships are sorted by.")
+class RelationshipOrderField(enum.Enum):
+    CREATED_AT = "CREATED_AT"
+
+
+@strawberry.input
+class CompanyRelationshipOrder:
+    field: RelationshipOrderField = RelationshipOrderField.CREATED_AT
+    direction: OrderDirection = OrderDirection.ASC
+
+
 @strawberry.type
 class RelationshipQueries:
     @strawberry.field(permission_classes=[CanRead], description="Seen from its source company.")
@@ -35,13 +47,14 @@ class RelationshipQueries:
         row = await service.get_relationship(context_of(info).scope, parse_id(id))
         return cast(CompanyRelationship, RelationshipView(row))
 
-    @strawberry.field(permission_classes=[CanRead], description="Oldest first.")
+    @strawberry.field(permission_classes=[CanRead], description="Oldest first by default.")
     async def company_relationships(
         self,
         info: Info[Any, Any],
         first: int | None = None,
         after: str | None = None,
         filter: CompanyRelationshipFilter | None = None,
+        order_by: CompanyRelationshipOrder | None = None,
     ) -> Connection[CompanyRelationship]:
         company = (
             parse_id(filter.company_id, "filter.companyId")
@@ -59,4 +72,5 @@ class RelationshipQueries:
         async def count(scope: TenantScope) -> int:
             return await service.count_relationships(scope, query_filter)
 
-        return await paged(info, first, after, OrderDirection.ASC, list_page, count)
+        direction = (order_by or CompanyRelationshipOrder()).direction
+        return await paged(info, first, after, direction, list_page, count)
