@@ -240,6 +240,16 @@ async def _company(
         tags=["ERP"] if index % 2 == 0 else ["Newsletter"],
         trade_register_number=f"HRB {10000 + index * 137}",
     )
+    await _company_reach(session, scope, index, company_id, domain)
+    contact_id = await _contact(session, scope, index, company_id, domain)
+    await _deal(session, scope, index, company_id, contact_id, board)
+    return company_id
+
+
+async def _company_reach(
+    session: AsyncSession, scope: TenantScope, index: int, company_id: uuid.UUID, domain: str
+) -> None:
+    """The company's switchboard e-mail and phone, and the demo admin as its owner."""
     await _insert(
         session,
         ContactEmail,
@@ -257,6 +267,12 @@ async def _company(
         is_primary=True,
     )
     await _insert(session, CompanyOwner, scope, company_id=company_id, user_id=scope.actor_id)
+
+
+async def _contact(
+    session: AsyncSession, scope: TenantScope, index: int, company_id: uuid.UUID, domain: str
+) -> uuid.UUID:
+    """The company's contact person, with e-mail, mobile number and the demo admin as owner."""
     salutation, title, first, last, position, department = CONTACTS[index % len(CONTACTS)]
     contact_id = await _insert(
         session,
@@ -292,8 +308,7 @@ async def _company(
         is_primary=True,
     )
     await _insert(session, ContactOwner, scope, contact_id=contact_id, user_id=scope.actor_id)
-    await _deal(session, scope, index, company_id, contact_id, board)
-    return company_id
+    return contact_id
 
 
 async def _industry(session: AsyncSession, scope: TenantScope, name: str) -> uuid.UUID:
@@ -332,6 +347,14 @@ async def _deal(
         expected_close_date=date.today() + timedelta(days=30 * (index + 1)),
     )
     await _insert(session, DealOwner, scope, deal_id=deal_id, user_id=scope.actor_id)
+    links = {"company_id": company_id, "contact_id": contact_id, "deal_id": deal_id}
+    await _activities(session, scope, index, links)
+
+
+async def _activities(
+    session: AsyncSession, scope: TenantScope, index: int, links: dict[str, uuid.UUID]
+) -> None:
+    """A call that happened and a follow-up that is due soon."""
     now = datetime.now(UTC)
     await _insert(
         session,
@@ -340,9 +363,7 @@ async def _deal(
         type=ActivityType.CALL,
         subject="Erstgespräch",
         body="Bedarf und Budget geklärt.",
-        company_id=company_id,
-        contact_id=contact_id,
-        deal_id=deal_id,
+        **links,
         completed_at=now - timedelta(days=7),
         assignee_id=scope.actor_id,
     )
@@ -352,9 +373,7 @@ async def _deal(
         scope,
         type=ActivityType.FOLLOWUP,
         subject="Angebot nachfassen",
-        company_id=company_id,
-        contact_id=contact_id,
-        deal_id=deal_id,
+        **links,
         due_at=now + timedelta(hours=6 + index * 12),
         assignee_id=scope.actor_id,
     )
