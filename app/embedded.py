@@ -38,10 +38,14 @@ class EmbeddedServers:
 
     def start(self) -> EmbeddedServers:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        if self.start_postgres:
-            self.database_url = self._start_postgres()
-        if self.start_redis:
-            self.redis_url = self._start_redis()
+        try:
+            if self.start_postgres:
+                self.database_url = self._start_postgres()
+            if self.start_redis:
+                self.redis_url = self._start_redis()
+        except BaseException:
+            self.stop()  # never leave one server running when the other failed to start
+            raise
         return self
 
     def stop(self) -> None:
