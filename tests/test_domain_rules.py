@@ -287,3 +287,43 @@ async def test_relationship_with_another_tenants_type_is_not_found(api: Api, ten
         {"a": a, "b": b, "t": foreign},
     )
     assert error_codes(result) == ["NOT_FOUND"]
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+async def test_timestamps_beyond_the_storable_range_are_bad_input(api: Api, moment: str) -> None:
+    company = await api(
+        'mutation($m: DateTime) { createCompany(input: {name: "X", dataEnrichedAt: $m}) { id } }',
+        {"m": moment},
+    )
+    assert error_codes(company) == ["BAD_USER_INPUT"] and "dataEnrichedAt" in error_fields(company)
+    contact = (await api.data('mutation { createContact(input: {lastName: "K"}) { id } }'))[
+        "createContact"
+    ]["id"]
+    activity = await api(
+        'mutation($m: DateTime, $c: ID!) { createActivity(input: {type: TASK, subject: "X", contactId: $c, dueAt: $m}) { id } }',
+        {"m": moment, "c": contact},
+    )
+    assert error_codes(activity) == ["BAD_USER_INPUT"] and "dueAt" in error_fields(activity)
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ('{ companies(filter: {tag: "a\\u0000b"}) { totalCount } }', "filter.tag"),
+        ('{ contacts(filter: {department: "\\u0000"}) { totalCount } }', "filter.department"),
+        (
+            '{ companies(filter: {createdFrom: "9999-12-31T23:59:59-14:00"}) { totalCount } }',
+            "filter.createdFrom",
+        ),
+        (
+            '{ activities(filter: {dueTo: "0001-01-01T00:00:00+14:00"}) { totalCount } }',
+            "filter.dueTo",
+        ),
+    ],
+)
+async def test_filter_values_sql_cannot_take_are_bad_input(
+    api: Api, query: str, field: str
+) -> None:
+    result = await api(query)
+    assert error_codes(result) == ["BAD_USER_INPUT"]
+    assert field in error_fields(result)

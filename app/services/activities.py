@@ -12,10 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Annotated, Any
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import AfterValidator
 from sqlalchemy.engine import Row
 from sqlmodel import col
 
@@ -29,7 +28,16 @@ from app.services.pagination import (
     timestamp_key,
 )
 from app.services.records import Entity
-from app.services.validation import Input, LongText, Name200, patch_model, validate, validate_patch
+from app.services.validation import (
+    Input,
+    LongText,
+    Moment,
+    Name200,
+    check_filter,
+    patch_model,
+    validate,
+    validate_patch,
+)
 from app.tenancy import TenantScope
 from models import Activity, ActivityType, Contact
 
@@ -44,15 +52,6 @@ ACTIVITY = Entity(
     },
 )
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("must include a time zone offset, e.g. 2027-01-15T09:00:00+01:00")
-    return value
-
-
-Moment = Annotated[datetime, AfterValidator(_aware)]
 
 
 class ActivityInput(Input):
@@ -118,6 +117,7 @@ def _company_condition(f: ActivityFilter) -> Any:
 
 
 def _where(f: ActivityFilter) -> list[Any]:
+    check_filter(f)
     conditions: list[Any] = []
     if f.types:
         conditions.append(col(Activity.type).in_(f.types))

@@ -31,6 +31,7 @@ from app.services.validation import (
     Address,
     Input,
     LongText,
+    Moment,
     Name200,
     Tags,
     Text30,
@@ -38,6 +39,7 @@ from app.services.validation import (
     Text100,
     VatId,
     Website,
+    check_filter,
     patch_model,
     validate,
     validate_patch,
@@ -61,7 +63,7 @@ class CompanyInput(Input):
     company_size: CompanySize | None = None
     billing_address: Address | None = None
     delivery_address: Address | None = None
-    data_enriched_at: datetime | None = None
+    data_enriched_at: Moment | None = None
     data_enrichment_source: Text100 = None
     tags: Tags = []
     notes: LongText = None
@@ -125,6 +127,7 @@ def _storable(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _where(query_filter: CompanyFilter) -> list[sa.ColumnElement[bool]]:
+    check_filter(query_filter)
     conditions: list[sa.ColumnElement[bool]] = []
     if query_filter.statuses:
         conditions.append(col(Company.status).in_(query_filter.statuses))

@@ -36,6 +36,7 @@ from app.services.validation import (
     Tags,
     Text50,
     Text100,
+    check_filter,
     patch_model,
     validate,
     validate_patch,
@@ -149,6 +150,7 @@ def _search(text: str) -> sa.ColumnElement[bool]:
 
 
 def _where(query_filter: ContactFilter) -> list[sa.ColumnElement[bool]]:
+    check_filter(query_filter)
     conditions: list[sa.ColumnElement[bool]] = []
     if query_filter.search:
         conditions.append(_search(query_filter.search))

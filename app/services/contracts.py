@@ -27,7 +27,15 @@ from app.services.pagination import (
     timestamp_key,
 )
 from app.services.records import Entity
-from app.services.validation import Input, Name200, Text50, patch_model, validate, validate_patch
+from app.services.validation import (
+    Input,
+    Name200,
+    Text50,
+    check_filter,
+    patch_model,
+    validate,
+    validate_patch,
+)
 from app.tenancy import TenantScope
 from models import Contract, ContractStatus
 
@@ -90,6 +98,7 @@ class ContractQuery:
 
 
 def _where(f: ContractFilter) -> list[Any]:
+    check_filter(f)
     conditions: list[Any] = []
     if f.company_id is not None:
         conditions.append(col(Contract.company_id) == f.company_id)

@@ -28,6 +28,7 @@ from app.services.pagination import (
     range_conditions,
     timestamp_key,
 )
+from app.services.validation import check_filter
 from app.tenancy import TenantScope
 from models import Deal, DealOwner, DealStatus, PipelineStage
 
@@ -90,6 +91,7 @@ def _check_amounts(f: DealFilter) -> None:
 
 
 def _where(f: DealFilter) -> list[Any]:
+    check_filter(f)
     _check_amounts(f)
     conditions: list[Any] = []
     if f.search:

@@ -6,8 +6,10 @@ next to its form field.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -196,6 +198,38 @@ def _check_tags(values: list[str]) -> list[str]:
 
 
 Tags = Annotated[list[str], AfterValidator(_check_tags)]
+
+
+def _check_moment(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("must include a time zone offset, e.g. 2027-01-15T09:00:00+01:00")
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the years 1 to 9999") from None
+    return value
+
+
+# A point in time: with an offset, and storable (in UTC) as timestamptz.
+Moment = Annotated[datetime, AfterValidator(_check_moment)]
+
+
+def check_filter(values: Any) -> None:
+    """Filter values reach SQL as parameters: refuse what PostgreSQL cannot take (NUL
+    characters, instants outside its range) with the field named, before any query runs."""
+    problems: list[FieldProblem] = []
+    for item in dataclasses.fields(values):
+        value = getattr(values, item.name)
+        field = f"filter.{to_camel(item.name)}"
+        if _has_nul(value):
+            problems.append(FieldProblem(field, "must not contain NUL characters"))
+        elif isinstance(value, datetime):
+            try:
+                _check_moment(value)
+            except ValueError as error:
+                problems.append(FieldProblem(field, str(error)))
+    if problems:
+        raise BadUserInput(problems)
 
 
 def _check_country(value: str) -> str:
