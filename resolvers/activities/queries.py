@@ -14,14 +14,10 @@ from app.services.pagination import Page, PageRequest
 from app.tenancy import TenantScope
 from resolvers.activities.inputs import ActivityFilter, ActivityOrder
 from resolvers.activities.types import Activity
-from resolvers.common.inputs import parse_id
+from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged
 from resolvers.context import context_of
 from resolvers.permissions import CanRead
-
-
-def _optional_id(value: strawberry.ID | None, field: str) -> Any:
-    return parse_id(value, f"filter.{field}") if value else None
 
 
 def _service_filter(f: ActivityFilter | None) -> service.ActivityFilter:
@@ -29,11 +25,11 @@ def _service_filter(f: ActivityFilter | None) -> service.ActivityFilter:
         return service.ActivityFilter()
     return service.ActivityFilter(
         types=tuple(f.type or ()),
-        contact_id=_optional_id(f.contact_id, "contactId"),
-        company_id=_optional_id(f.company_id, "companyId"),
+        contact_id=filter_id(f.contact_id, "contactId"),
+        company_id=filter_id(f.company_id, "companyId"),
         include_contacts=f.include_contacts,
-        deal_id=_optional_id(f.deal_id, "dealId"),
-        assignee_id=_optional_id(f.assignee_id, "assigneeId"),
+        deal_id=filter_id(f.deal_id, "dealId"),
+        assignee_id=filter_id(f.assignee_id, "assigneeId"),
         due_from=f.due_from,
         due_to=f.due_to,
         overdue=f.overdue,

@@ -18,6 +18,11 @@ def parse_id(value: strawberry.ID | str, field: str = "id") -> uuid.UUID:
         raise BadUserInput.single(field, "is not a valid id") from None
 
 
+def filter_id(value: strawberry.ID | None, field: str) -> uuid.UUID | None:
+    """An optional id inside a list filter; a malformed one names `filter.<field>`."""
+    return parse_id(value, f"filter.{field}") if value else None
+
+
 def sent_fields(value: Any) -> Any:
     """Input object -> dict of the fields the client sent (UNSET ones left out), recursively."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

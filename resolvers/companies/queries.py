@@ -12,7 +12,7 @@ from strawberry.types import Info
 from app.services import companies as service
 from app.services.pagination import Page, PageRequest
 from app.tenancy import TenantScope
-from resolvers.common.inputs import parse_id
+from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged
 from resolvers.companies.inputs import CompanyFilter, CompanyOrder
 from resolvers.companies.types import Company
@@ -26,9 +26,9 @@ def _service_filter(value: CompanyFilter | None) -> service.CompanyFilter:
     return service.CompanyFilter(
         statuses=tuple(value.status or ()),
         search=value.search,
-        industry_id=_optional_id(value.industry_id, "industryId"),
-        account_type_id=_optional_id(value.account_type_id, "accountTypeId"),
-        owner_id=_optional_id(value.owner_id, "ownerId"),
+        industry_id=filter_id(value.industry_id, "industryId"),
+        account_type_id=filter_id(value.account_type_id, "accountTypeId"),
+        owner_id=filter_id(value.owner_id, "ownerId"),
         tag=value.tag,
         sizes=tuple(value.size or ()),
         created_from=value.created_from,
@@ -36,10 +36,6 @@ def _service_filter(value: CompanyFilter | None) -> service.CompanyFilter:
         updated_from=value.updated_from,
         updated_to=value.updated_to,
     )
-
-
-def _optional_id(value: strawberry.ID | None, field: str) -> Any:
-    return parse_id(value, f"filter.{field}") if value else None
 
 
 @strawberry.type

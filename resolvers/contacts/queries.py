@@ -12,7 +12,7 @@ from strawberry.types import Info
 from app.services import contacts as service
 from app.services.pagination import Page, PageRequest
 from app.tenancy import TenantScope
-from resolvers.common.inputs import parse_id
+from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged
 from resolvers.contacts.inputs import ContactFilter, ContactOrder
 from resolvers.contacts.types import Contact
@@ -25,12 +25,12 @@ def _service_filter(value: ContactFilter | None) -> service.ContactFilter:
         return service.ContactFilter()
     return service.ContactFilter(
         search=value.search,
-        company_id=parse_id(value.company_id, "filter.companyId") if value.company_id else None,
+        company_id=filter_id(value.company_id, "companyId"),
         statuses=tuple(value.status or ()),
         sources=tuple(value.source or ()),
         tag=value.tag,
         department=value.department,
-        owner_id=parse_id(value.owner_id, "filter.ownerId") if value.owner_id else None,
+        owner_id=filter_id(value.owner_id, "ownerId"),
     )
 
 

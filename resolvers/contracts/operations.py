@@ -12,7 +12,7 @@ from strawberry.types import Info
 from app.services import contracts as service
 from app.services.pagination import Page, PageRequest
 from app.tenancy import TenantScope
-from resolvers.common.inputs import parse_id, sent_fields
+from resolvers.common.inputs import filter_id, parse_id, sent_fields
 from resolvers.common.pagination import Connection, paged
 from resolvers.context import context_of
 from resolvers.contracts.types import (
@@ -29,7 +29,7 @@ def _service_filter(f: ContractFilter | None) -> service.ContractFilter:
     if f is None:
         return service.ContractFilter()
     return service.ContractFilter(
-        company_id=parse_id(f.company_id, "filter.companyId") if f.company_id else None,
+        company_id=filter_id(f.company_id, "companyId"),
         statuses=tuple(f.status or ()),
         search=f.search,
         ends_from=f.ends_from,

@@ -13,7 +13,7 @@ from app.services import deal_queries as queries
 from app.services.deals import get_deal
 from app.services.pagination import Page, PageRequest
 from app.tenancy import TenantScope
-from resolvers.common.inputs import parse_id
+from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged
 from resolvers.context import context_of
 from resolvers.deals.inputs import DealFilter, DealOrder
@@ -21,21 +21,17 @@ from resolvers.deals.types import Deal
 from resolvers.permissions import CanRead
 
 
-def _optional_id(value: strawberry.ID | None, field: str) -> Any:
-    return parse_id(value, f"filter.{field}") if value else None
-
-
 def _service_filter(f: DealFilter | None) -> queries.DealFilter:
     if f is None:
         return queries.DealFilter()
     return queries.DealFilter(
         search=f.search,
-        pipeline_id=_optional_id(f.pipeline_id, "pipelineId"),
-        stage_id=_optional_id(f.stage_id, "stageId"),
+        pipeline_id=filter_id(f.pipeline_id, "pipelineId"),
+        stage_id=filter_id(f.stage_id, "stageId"),
         statuses=tuple(f.status or ()),
-        company_id=_optional_id(f.company_id, "companyId"),
-        contact_id=_optional_id(f.contact_id, "contactId"),
-        owner_id=_optional_id(f.owner_id, "ownerId"),
+        company_id=filter_id(f.company_id, "companyId"),
+        contact_id=filter_id(f.contact_id, "contactId"),
+        owner_id=filter_id(f.owner_id, "ownerId"),
         value_min=f.value_min,
         value_max=f.value_max,
         close_from=f.expected_close_from,

@@ -12,7 +12,7 @@ from app.services import relationships as service
 from app.services.pagination import Page, PageRequest
 from app.tenancy import TenantScope
 from resolvers.common.enums import OrderDirection
-from resolvers.common.inputs import parse_id
+from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged
 from resolvers.context import context_of
 from resolvers.permissions import CanRead
@@ -56,12 +56,8 @@ class RelationshipQueries:
         filter: CompanyRelationshipFilter | None = None,
         order_by: CompanyRelationshipOrder | None = None,
     ) -> Connection[CompanyRelationship]:
-        company = (
-            parse_id(filter.company_id, "filter.companyId")
-            if filter and filter.company_id
-            else None
-        )
-        kind = parse_id(filter.type_id, "filter.typeId") if filter and filter.type_id else None
+        company = filter_id(filter.company_id, "companyId") if filter else None
+        kind = filter_id(filter.type_id, "typeId") if filter else None
         query_filter = service.RelationshipFilter(company, kind)
 
         async def list_page(scope: TenantScope, request: PageRequest) -> Page[Any]:
