@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.events import outbox  # noqa: F401  (registers the outbox's session hooks)
 from app.tenancy import CrmSession
 
 

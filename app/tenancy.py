@@ -24,9 +24,10 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_lo
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.util import find_tables
 
-from models import TenantOwned
+from models import TenantScoped
 
 TENANT_KEY = "tenant_id"
+ACTOR_KEY = "actor_id"
 SYSTEM_KEY = "system"
 
 
@@ -55,8 +56,8 @@ def _set_tenant_setting(session: Session, _tx: SessionTransaction, connection: C
 def _tenant_tables() -> frozenset[str]:
     return frozenset(
         mapper.local_table.name  # type: ignore[attr-defined]
-        for mapper in TenantOwned._sa_registry.mappers
-        if issubclass(mapper.class_, TenantOwned)
+        for mapper in TenantScoped._sa_registry.mappers
+        if issubclass(mapper.class_, TenantScoped)
     )
 
 
@@ -105,12 +106,12 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
         return
     tenant_id = state.session.info.get(TENANT_KEY)
     if tenant_id is None:
-        if any(issubclass(m.class_, TenantOwned) for m in state.all_mappers):
+        if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
             raise TenantScopeError("tenant-owned table queried without a tenant scope")
         return
     state.statement = state.statement.options(
         with_loader_criteria(
-            TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
+            TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
         )
     )
 
@@ -134,6 +135,7 @@ class TenantScope:
     def session(self) -> AsyncSession:
         session = self.sessions()
         session.info[TENANT_KEY] = self.tenant_id
+        session.info[ACTOR_KEY] = self.actor_id
         return session
 
     @asynccontextmanager

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from models.activities import Activity
-from models.base import TenantOwned
+from models.base import TenantOwned, TenantScoped
 from models.companies import Company, CompanyOwner, CompanyRelationship, Contract
 from models.contact_info import ContactEmail, ContactPhone
 from models.contacts import Contact, ContactOwner
@@ -22,6 +22,7 @@ from models.enums import (
     PhoneType,
     StageKind,
 )
+from models.events import CrmEvent, EventCounter, EventRelay
 from models.lexware import DealVoucher, LexwareVoucher
 from models.lookups import AccountType, Industry, RelationshipType
 from models.tenancy import Tenant, User
@@ -32,6 +33,7 @@ metadata = SQLModel.metadata
 # lambda once with the mixin itself to analyse it, and pydantic keeps no class attribute for a
 # field: give the mixin a stand-in column. This runs after every table class is built (so no
 # table takes it as a default); mapped classes shadow it with their own column attribute.
+type.__setattr__(TenantScoped, "tenant_id", sa.column("tenant_id"))
 type.__setattr__(TenantOwned, "tenant_id", sa.column("tenant_id"))
 
 __all__ = [
@@ -49,12 +51,15 @@ __all__ = [
     "ContactSource",
     "Contract",
     "ContractStatus",
+    "CrmEvent",
     "Deal",
     "DealOwner",
     "DealStatus",
     "DealVoucher",
     "EmailType",
     "EntityStatus",
+    "EventCounter",
+    "EventRelay",
     "Industry",
     "LexwareVoucher",
     "LostReason",
@@ -66,6 +71,7 @@ __all__ = [
     "StageKind",
     "Tenant",
     "TenantOwned",
+    "TenantScoped",
     "User",
     "metadata",
 ]

@@ -44,3 +44,5 @@ class Activity(TenantOwned, Versioned, table=True):
     contact_id: uuid.UUID | None = None
     company_id: uuid.UUID | None = None
     deal_id: uuid.UUID | None = None
+    # The due date a due-soon reminder went out for: moving `due_at` re-arms the reminder.
+    reminded_due_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))

@@ -50,8 +50,14 @@ class Timestamped(SQLModel):
     updated_at: datetime | None = _timestamp(on_update=True)
 
 
-class TenantOwned(Timestamped):
-    """Mixin of every tenant-owned table; the tenancy helper filters on this class."""
+class TenantScoped(SQLModel):
+    """Mixin of every table whose rows belong to one tenant; the tenancy helper filters on it."""
+
+    tenant_id: uuid.UUID = Field(foreign_key="tenant.id", ondelete="CASCADE", nullable=False)
+
+
+class TenantOwned(Timestamped, TenantScoped):
+    """A tenant's entity: a uuid id, the tenant and timestamps."""
 
     id: uuid.UUID = _uuid_pk()
     tenant_id: uuid.UUID = Field(foreign_key="tenant.id", ondelete="CASCADE", nullable=False)
@@ -111,6 +117,7 @@ __all__ = [
     "Field",
     "SQLModel",
     "TenantOwned",
+    "TenantScoped",
     "Timestamped",
     "Versioned",
     "enum_type",

@@ -16,10 +16,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.errors import BadUserInput, FieldProblem, NotFound
 from app.services import records
+from app.services.changes import Tracked
 from app.services.pagination import (
     Page,
     PageRequest,
@@ -50,6 +52,7 @@ ACTIVITY = Entity(
         "fk_activity_deal_id_deal": lambda: NotFound("Deal"),
         "fk_activity_assignee_id_user": lambda: NotFound("User"),
     },
+    Tracked("activity"),
 )
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -172,22 +175,21 @@ async def update_activity(
     if not {"contact_id", "company_id"} & set(values):
         return await records.update_row(scope, ACTIVITY, activity_id, values, expected_version)
 
-    async def write(statement: Any) -> Row[Any]:
-        # Check the links against the row as it will be, inside the same unit of work.
-        with records.constraint_errors(ACTIVITY.constraint_errors):
-            async with scope.writing() as session:
-                current = await records.get_row_in(session, ACTIVITY, activity_id)
-                _check_linked(
-                    values.get("contact_id", current.contact_id),
-                    values.get("company_id", current.company_id),
-                )
-                row = (await session.execute(statement)).first()
-        if row is None:
-            raise NotFound(ACTIVITY.label)
-        return row
+    async def check_links(_session: AsyncSession, current: Row[Any]) -> dict[str, Any]:
+        # Checked against the row as it will be, inside the same unit of work.
+        _check_linked(
+            values.get("contact_id", current.contact_id),
+            values.get("company_id", current.company_id),
+        )
+        return {}
 
     return await records.update_row(
-        scope, ACTIVITY, activity_id, values, expected_version, write=write
+        scope,
+        ACTIVITY,
+        activity_id,
+        values,
+        expected_version,
+        steps=records.UpdateSteps(place=check_links),
     )
 
 

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +15,8 @@ from sqlmodel import col
 
 from app.errors import BadUserInput, NotFound
 from app.services import records
-from app.services.contact_info import split_values, write_with_values
+from app.services.changes import Tracked
+from app.services.contact_info import create_with_values, list_steps, split_values
 from app.services.pagination import (
     Page,
     PageRequest,
@@ -78,6 +78,7 @@ COMPANY = Entity(
         "fk_company_industry_id_industry": lambda: NotFound("Industry"),
         "fk_company_account_type_id_account_type": lambda: NotFound("Account type"),
     },
+    Tracked("company"),
 )
 COLUMNS = COMPANY.columns
 
@@ -199,7 +200,7 @@ async def create_company(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any
     own, lists = split_values(data)
     values = _storable(validate(CompanyInput, own).model_dump())
     statement = sa.insert(Company).values(scope.owned(**values)).returning(*COLUMNS)
-    return await write_with_values(scope, COMPANY, statement, "company_id", lists)
+    return await create_with_values(scope, COMPANY, statement, "company_id", lists)
 
 
 async def update_company(
@@ -212,9 +213,13 @@ async def update_company(
     `expected_version`, refuse a stale edit."""
     own, lists = split_values(data)
     values = _storable(validate_patch(CompanyPatch, NOT_NULLABLE, own))
-    write = partial(write_with_values, scope, COMPANY, owner_column="company_id", lists=lists)
     return await records.update_row(
-        scope, COMPANY, company_id, values, expected_version, write=write if lists else None
+        scope,
+        COMPANY,
+        company_id,
+        values,
+        expected_version,
+        steps=list_steps(scope, "company_id", lists),
     )
 
 

@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.errors import BadUserInput, Conflict, FieldProblem, NotFound
+from app.events.outbox import record
 from app.services import records
+from app.services.changes import jsonable
 from app.services.records import Entity
 from app.services.validation import Input, validate
 from app.tenancy import TenantScope
@@ -162,27 +164,55 @@ def split_values(data: Mapping[str, Any]) -> tuple[dict[str, Any], ValueLists]:
     return own, lists
 
 
-async def write_with_values(
-    scope: TenantScope,
-    entity: Entity,
-    statement: Any,
-    owner_column: str,
-    lists: ValueLists,
+_VALUE_ERRORS = (EMAILS.entity.constraint_errors, PHONES.entity.constraint_errors)
+
+
+async def create_with_values(
+    scope: TenantScope, entity: Entity, statement: Any, owner_column: str, lists: ValueLists
 ) -> Row[Any]:
-    """The record's write and its new e-mail/phone lists in one unit of work."""
-    errors = [
-        entity.constraint_errors,
-        EMAILS.entity.constraint_errors,
-        PHONES.entity.constraint_errors,
-    ]
-    with records.constraint_errors(*errors):
+    """Insert the record and its e-mail/phone lists in one unit of work."""
+    with records.constraint_errors(entity.constraint_errors, *_VALUE_ERRORS):
         async with scope.writing() as session:
-            row = (await session.execute(statement)).first()
-            if row is None:
-                raise NotFound(entity.label)
-            for kind, values in lists:
-                await replace_all(session, scope, kind, {owner_column: row.id}, values)
+            row = (await session.execute(statement)).one()
+            changed = await _replace_lists(session, scope, {owner_column: row.id}, lists)
+            listed = {name: [None, after] for name, (_before, after) in changed.items()}
+            records.record_created(session, entity, row, listed)
     return row
+
+
+def list_steps(
+    scope: TenantScope, owner_column: str, lists: ValueLists
+) -> records.UpdateSteps | None:
+    """An update's extra step that replaces the lists sent (and reports them as changes)."""
+    if not lists:
+        return None
+
+    async def replace(session: AsyncSession, row: Row[Any]) -> dict[str, Any]:
+        return await _replace_lists(session, scope, {owner_column: row.id}, lists)
+
+    return records.UpdateSteps(then=replace, errors=_VALUE_ERRORS)
+
+
+async def _replace_lists(
+    session: AsyncSession, scope: TenantScope, owner: Mapping[str, uuid.UUID], lists: ValueLists
+) -> dict[str, Any]:
+    changed: dict[str, Any] = {}
+    for kind, values in lists:
+        before = _listed(kind, await replace_all(session, scope, kind, owner, values))
+        after = _listed(kind, values)
+        if before != after:
+            changed[kind.field] = [before, after]
+    return changed
+
+
+def _listed(kind: ValueKind, values: Sequence[Any]) -> list[dict[str, Any]]:
+    """A value list as events show it: value, type and primary flag, primary first."""
+    items = [v if isinstance(v, Mapping) else v._mapping for v in values]
+    listed = [
+        {kind.value: v[kind.value], "type": jsonable(v["type"]), "isPrimary": v["is_primary"]}
+        for v in items
+    ]
+    return sorted(listed, key=lambda item: (not item["isPrimary"], item[kind.value]))
 
 
 async def replace_all(
@@ -191,17 +221,21 @@ async def replace_all(
     kind: ValueKind,
     owner: Mapping[str, uuid.UUID],
     values: list[dict[str, Any]],
-) -> None:
-    """Inside the owner's unit of work: the stored list becomes exactly `values`."""
+) -> list[Row[Any]]:
+    """Inside the owner's unit of work: the stored list becomes exactly `values`; returns the
+    values it replaced."""
     model = kind.entity.model
     [(owner_column, owner_id)] = owner.items()
-    await session.execute(
+    removed = await session.execute(
         sa.delete(model)
         .where(kind.entity.column(owner_column) == owner_id)
+        .returning(*kind.entity.columns)
         .execution_options(synchronize_session=False)
     )
+    old = list(removed)
     if values:
         await session.execute(sa.insert(model), [scope.owned(**owner, **value) for value in values])
+    return old
 
 
 async def add_value(
@@ -219,7 +253,9 @@ async def add_value(
                 await _clear_primary(session, kind, kind.entity.column(owner_column) == owner_id)
             value["is_primary"] = value["is_primary"] or not any(v.is_primary for v in stored)
             insert = sa.insert(kind.entity.model).returning(*kind.entity.columns)
-            return (await session.execute(insert, [scope.owned(**owner, **value)])).one()
+            row = (await session.execute(insert, [scope.owned(**owner, **value)])).one()
+            await _record_list_change(session, kind, row, stored)
+            return row
 
 
 def _check_addable(kind: ValueKind, stored: Sequence[Row[Any]], value: Mapping[str, Any]) -> None:
@@ -234,6 +270,7 @@ async def set_primary(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID) 
     with records.constraint_errors(kind.entity.constraint_errors):
         async with scope.writing() as session:
             row = await _owned_row(session, kind, value_id)
+            before = await _values_of(session, kind, *_owner_of(row))
             await _clear_primary(session, kind, _owner_filter(kind, row))
             await session.execute(
                 sa.update(kind.entity.model)
@@ -241,6 +278,7 @@ async def set_primary(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID) 
                 .values(is_primary=True)
                 .execution_options(synchronize_session=False)
             )
+            await _record_list_change(session, kind, row, before)
     return await records.get_row(scope, kind.entity, value_id)
 
 
@@ -248,6 +286,7 @@ async def remove_value(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID)
     """Remove one value; if it was the primary, the oldest remaining one takes its place."""
     async with scope.writing() as session:
         row = await _owned_row(session, kind, value_id)
+        before = await _values_of(session, kind, *_owner_of(row))
         await session.execute(
             sa.delete(kind.entity.model)
             .where(kind.entity.id == value_id)
@@ -267,7 +306,26 @@ async def remove_value(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID)
                 .values(is_primary=True)
                 .execution_options(synchronize_session=False)
             )
+        await _record_list_change(session, kind, row, before)
     return value_id
+
+
+async def _record_list_change(
+    session: AsyncSession, kind: ValueKind, value: Row[Any], before: Sequence[Row[Any]]
+) -> None:
+    """The owner's update event for a change of one of its values: the list before and after."""
+    owner_column, owner_id = _owner_of(value)
+    old = _listed(kind, before)
+    new = _listed(kind, await _values_of(session, kind, owner_column, owner_id))
+    if old != new:
+        entity = owner_column.removesuffix("_id")
+        record(session, f"crm.{entity}.updated", entity, owner_id, {kind.field: [old, new]})
+
+
+def _owner_of(value: Row[Any]) -> tuple[str, uuid.UUID]:
+    if value.contact_id is not None:
+        return "contact_id", value.contact_id
+    return "company_id", value.company_id
 
 
 _OWNERS: dict[str, tuple[Any, str]] = {
@@ -294,8 +352,7 @@ async def _values_of(
 async def _owned_row(session: AsyncSession, kind: ValueKind, value_id: uuid.UUID) -> Row[Any]:
     """The value, read after its owner is locked (owner first, always: no lock-order cycles)."""
     found = await _row(session, kind, value_id, lock=False)
-    owner_column = "contact_id" if found.contact_id is not None else "company_id"
-    await _lock_owner(session, owner_column, getattr(found, owner_column))
+    await _lock_owner(session, *_owner_of(found))
     return await _row(session, kind, value_id, lock=True)
 
 

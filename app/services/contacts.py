@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from functools import partial
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -19,7 +18,8 @@ from sqlmodel import col
 
 from app.errors import BadUserInput, NotFound
 from app.services import records
-from app.services.contact_info import EMAILS, PHONES, split_values, write_with_values
+from app.services.changes import Tracked
+from app.services.contact_info import EMAILS, PHONES, create_with_values, list_steps, split_values
 from app.services.pagination import (
     Page,
     PageRequest,
@@ -52,7 +52,12 @@ from models import (
 )
 
 MAX_SEARCH_LENGTH = 200
-CONTACT = Entity(Contact, "Contact", {"fk_contact_company_id_company": lambda: NotFound("Company")})
+CONTACT = Entity(
+    Contact,
+    "Contact",
+    {"fk_contact_company_id_company": lambda: NotFound("Company")},
+    Tracked("contact"),
+)
 _LINKEDIN = re.compile(r"^https://([a-z]{2,3}\.)?linkedin\.com/in/[A-Za-z0-9\-_%.]{2,100}/?$")
 
 
@@ -191,7 +196,7 @@ async def create_contact(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any
     own, lists = split_values(data)
     values = validate(ContactInput, own).model_dump()
     statement = sa.insert(Contact).values(scope.owned(**values)).returning(*CONTACT.columns)
-    return await write_with_values(scope, CONTACT, statement, "contact_id", lists)
+    return await create_with_values(scope, CONTACT, statement, "contact_id", lists)
 
 
 async def update_contact(
@@ -203,9 +208,13 @@ async def update_contact(
     """Change the fields sent; `emails`/`phones`, when sent, replace the whole lists."""
     own, lists = split_values(data)
     values = validate_patch(ContactPatch, NOT_NULLABLE, own)
-    write = partial(write_with_values, scope, CONTACT, owner_column="contact_id", lists=lists)
     return await records.update_row(
-        scope, CONTACT, contact_id, values, expected_version, write=write if lists else None
+        scope,
+        CONTACT,
+        contact_id,
+        values,
+        expected_version,
+        steps=list_steps(scope, "contact_id", lists),
     )
 
 

@@ -16,6 +16,7 @@ from sqlmodel import col
 
 from app.errors import BadUserInput, FieldProblem, NotFound
 from app.services import records
+from app.services.changes import Tracked
 from app.services.deals import Currency, Money
 from app.services.pagination import (
     Page,
@@ -46,6 +47,7 @@ CONTRACT = Entity(
         "fk_contract_company_id_company": lambda: NotFound("Company"),
         "ck_contract_dates": lambda: BadUserInput.single("endDate", "must not be before startDate"),
     },
+    Tracked("contract"),
 )
 FAR_FUTURE = date(9999, 12, 31)
 

@@ -16,9 +16,10 @@ from sqlmodel import col
 
 from app.errors import BadUserInput, NotFound
 from app.services import records
+from app.services.changes import camel_keys, jsonable
 from app.services.deal_rules import DealState, Requested, resolve
 from app.services.owners import DEAL_OWNERS
-from app.services.pipelines import PIPELINE, stages_of
+from app.services.pipelines import DEAL_EVENTS, PIPELINE, stages_of
 from app.services.records import Entity
 from app.services.validation import Input, Name200, Text500, patch_model, validate, validate_patch
 from app.tenancy import TenantScope
@@ -33,6 +34,7 @@ DEAL = Entity(
         "fk_deal_pipeline_id_pipeline": lambda: NotFound("Pipeline"),
         **DEAL_OWNERS.entity.constraint_errors,
     },
+    DEAL_EVENTS,
 )
 # Active ISO 4217 codes (2024), so a typo such as EUO is caught.
 CURRENCIES = frozenset(
@@ -283,11 +285,13 @@ async def create_deal(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
                 scope.owned(pipeline_id=pipeline_id, **fields, **placed)
             )
             row = (await session.execute(insert.returning(*DEAL.columns))).one()
-            if owners:
+            owner_rows = [owner.model_dump() for owner in owners]
+            if owner_rows:
                 await session.execute(
-                    sa.insert(DealOwner),
-                    [scope.owned(deal_id=row.id, **owner.model_dump()) for owner in owners],
+                    sa.insert(DealOwner), [scope.owned(deal_id=row.id, **o) for o in owner_rows]
                 )
+            listed = {"owners": [None, jsonable(owner_rows)]} if owner_rows else {}
+            records.record_created(session, DEAL, row, camel_keys(listed))
     return row
 
 
@@ -302,20 +306,14 @@ async def update_deal(
     if not set(values) & {*_RULE_FIELDS, "pipeline_id"}:
         return await records.update_row(scope, DEAL, deal_id, values, expected_version)
 
-    async def write(statement: Any) -> Row[Any]:
-        with records.constraint_errors(DEAL.constraint_errors):
-            async with scope.writing() as session:
-                current = await records.get_row_in(session, DEAL, deal_id)
-                pipeline_id = values.get("pipeline_id", current.pipeline_id)
-                await records.get_row_in(session, PIPELINE, pipeline_id, lock=False)
-                stages = await stages_of(session, pipeline_id)
-                placed = resolve(stages, _state(current), _requested(values))
-                row = (await session.execute(statement.values(**placed))).first()
-        if row is None:
-            raise NotFound(DEAL.label)
-        return row
+    async def place(session: AsyncSession, current: Row[Any]) -> dict[str, Any]:
+        pipeline_id = values.get("pipeline_id", current.pipeline_id)
+        await records.get_row_in(session, PIPELINE, pipeline_id, lock=False)
+        stages = await stages_of(session, pipeline_id)
+        return resolve(stages, _state(current), _requested(values))
 
-    return await records.update_row(scope, DEAL, deal_id, values, expected_version, write=write)
+    steps = records.UpdateSteps(place=place)
+    return await records.update_row(scope, DEAL, deal_id, values, expected_version, steps=steps)
 
 
 def _state(row: Row[Any]) -> DealState:

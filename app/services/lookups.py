@@ -17,6 +17,7 @@ from sqlalchemy.engine import Row
 
 from app.errors import Conflict
 from app.services import records
+from app.services.changes import Tracked
 from app.services.records import Entity
 from app.services.validation import (
     Input,
@@ -44,9 +45,17 @@ def _name_taken(kind: str) -> records.ErrorFactory:
     return lambda: Conflict(f"An {kind} with this name already exists (names ignore case).")
 
 
-INDUSTRY = Entity(Industry, "Industry", {"uq_industry_tenant_id_name": _name_taken("industry")})
+INDUSTRY = Entity(
+    Industry,
+    "Industry",
+    {"uq_industry_tenant_id_name": _name_taken("industry")},
+    Tracked("industry"),
+)
 ACCOUNT_TYPE = Entity(
-    AccountType, "Account type", {"uq_account_type_tenant_id_name": _name_taken("account type")}
+    AccountType,
+    "Account type",
+    {"uq_account_type_tenant_id_name": _name_taken("account type")},
+    Tracked("account_type"),
 )
 RELATIONSHIP_TYPE = Entity(
     RelationshipType,
@@ -59,6 +68,7 @@ RELATIONSHIP_TYPE = Entity(
             "This relationship type is in use by company relationships; remove those first."
         ),
     },
+    Tracked("relationship_type"),
 )
 
 

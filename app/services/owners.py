@@ -17,6 +17,7 @@ from sqlmodel import col
 
 from app.errors import BadUserInput, NotFound
 from app.services import records
+from app.services.changes import Tracked
 from app.services.pagination import like_pattern
 from app.services.records import Entity
 from app.tenancy import TenantScope
@@ -36,7 +37,14 @@ def _owner_kind(model: Any, table: str, parent: str, parent_label: str) -> Owner
         f"fk_{table}_{parent}_id_{parent}": lambda: NotFound(parent_label),
         f"fk_{table}_user_id_user": lambda: NotFound("User"),
     }
-    return OwnerKind(Entity(model, "Owner", errors), f"{parent}_id")
+    events = Tracked(
+        parent,
+        subject=f"{parent}_id",
+        created="owner_added",
+        updated="owner_updated",
+        deleted="owner_removed",
+    )
+    return OwnerKind(Entity(model, "Owner", errors, events), f"{parent}_id")
 
 
 COMPANY_OWNERS = _owner_kind(CompanyOwner, "company_owner", "company", "Company")
@@ -54,6 +62,7 @@ async def add_owner(
 ) -> Row[Any]:
     """Make the user an owner with this role, or change their role if they are one."""
     entity = kind.entity
+    match = (entity.column(kind.parent_column) == parent_id, entity.column("user_id") == user_id)
     statement = (
         pg_insert(entity.model)
         .values(scope.owned(**{kind.parent_column: parent_id, "user_id": user_id, "role": role}))
@@ -63,7 +72,16 @@ async def add_owner(
         )
         .returning(*entity.columns)
     )
-    return await records.write_one(scope, entity, statement)
+    with records.constraint_errors(entity.constraint_errors):
+        async with scope.writing() as session:
+            current = sa.select(*entity.columns).where(*match).with_for_update()
+            before = (await session.execute(current)).first()
+            row = (await session.execute(statement)).one()
+            if before is None:
+                records.record_created(session, entity, row)
+            else:
+                records.record_updated(session, entity, before, row)
+    return row
 
 
 async def remove_owner(
@@ -73,10 +91,12 @@ async def remove_owner(
     statement = (
         sa.delete(entity.model)
         .where(entity.column(kind.parent_column) == parent_id, entity.column("user_id") == user_id)
-        .returning(entity.id)
+        .returning(*entity.columns)
         .execution_options(synchronize_session=False)
     )
-    row = await records.write_one(scope, entity, statement)
+    row = await records.write_one(
+        scope, entity, statement, lambda s, row: records.record_deleted(s, entity, row)
+    )
     return uuid.UUID(str(row.id))
 
 

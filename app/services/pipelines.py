@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.errors import BadUserInput, Conflict, FieldProblem, NotFound
+from app.events.outbox import record
 from app.services import records
+from app.services.changes import Tracked, jsonable
 from app.services.pagination import (
     Page,
     PageRequest,
@@ -33,6 +35,17 @@ from app.services.validation import Input, Name100, Text500, patch_model, valida
 from app.tenancy import TenantScope
 from models import Deal, Pipeline, PipelineStage, StageKind
 
+# Deals as pipeline operations touch them: moved with their stage, deleted with their pipeline.
+DEAL_EVENTS = Tracked("deal")
+DEAL_ROWS = Entity(Deal, "Deal", tracked=DEAL_EVENTS)
+# A stage's changes are changes of its pipeline: `crm.pipeline.stage_added` and so on.
+_STAGE_EVENTS = Tracked(
+    "pipeline",
+    subject="pipeline_id",
+    created="stage_added",
+    updated="stage_updated",
+    deleted="stage_removed",
+)
 PIPELINE = Entity(
     Pipeline,
     "Pipeline",
@@ -42,6 +55,7 @@ PIPELINE = Entity(
             "The default pipeline was changed at the same time; try again."
         ),
     },
+    Tracked("pipeline"),
 )
 STAGE = Entity(
     PipelineStage,
@@ -52,6 +66,7 @@ STAGE = Entity(
         ),
         "fk_pipeline_stage_pipeline_id_pipeline": lambda: NotFound("Pipeline"),
     },
+    _STAGE_EVENTS,
 )
 MAX_STAGES = 30
 Probability = Annotated[int, Field(ge=0, le=100)]
@@ -148,7 +163,11 @@ async def create_pipeline(scope: TenantScope, data: Mapping[str, Any]) -> Row[An
                 scope.owned(pipeline_id=row.id, position=position, **stage.model_dump())
                 for position, stage in enumerate(parsed.stages)
             ]
-            await session.execute(sa.insert(PipelineStage), stages)
+            stage_rows = (
+                await session.execute(sa.insert(PipelineStage).returning(*STAGE.columns), stages)
+            ).all()
+            listed = [{"id": str(s.id), "name": s.name, "kind": s.kind.value} for s in stage_rows]
+            records.record_created(session, PIPELINE, row, {"stages": [None, listed]})
     return row
 
 
@@ -159,18 +178,13 @@ async def update_pipeline(
     if values.get("is_default") is False:
         raise BadUserInput.single("isDefault", "make another pipeline the default instead")
 
-    async def write(statement: Any) -> Row[Any]:
-        with records.constraint_errors(PIPELINE.constraint_errors):
-            async with scope.writing() as session:
-                if values.get("is_default"):
-                    await _lock_defaults(session, scope)
-                    await _clear_default(session)
-                row = (await session.execute(statement)).first()
-        if row is None:
-            raise NotFound(PIPELINE.label)
-        return row
+    async def move_default(session: AsyncSession) -> None:
+        if values.get("is_default"):
+            await _lock_defaults(session, scope)
+            await _clear_default(session)
 
-    return await records.update_row(scope, PIPELINE, pipeline_id, values, write=write)
+    steps = records.UpdateSteps(lock=move_default)
+    return await records.update_row(scope, PIPELINE, pipeline_id, values, steps=steps)
 
 
 async def delete_pipeline(scope: TenantScope, pipeline_id: uuid.UUID) -> uuid.UUID:
@@ -178,25 +192,30 @@ async def delete_pipeline(scope: TenantScope, pipeline_id: uuid.UUID) -> uuid.UU
     the oldest remaining pipeline becomes the default."""
     async with scope.writing() as session:
         await _lock_defaults(session, scope)
+        deals = await _lock_deals(session, col(Deal.pipeline_id) == pipeline_id)
         deleted = (
             await session.execute(
                 sa.delete(Pipeline)
                 .where(PIPELINE.id == pipeline_id)
-                .returning(PIPELINE.id, col(Pipeline.is_default))
+                .returning(*PIPELINE.columns)
                 .execution_options(synchronize_session=False)
             )
         ).first()
         if deleted is None:
             raise NotFound(PIPELINE.label)
+        for deal in deals:
+            records.record_deleted(session, DEAL_ROWS, deal)
+        records.record_deleted(session, PIPELINE, deleted)
         if deleted.is_default:
             oldest = sa.select(PIPELINE.id).order_by(col(Pipeline.created_at)).limit(1)
-            await session.execute(
-                sa.update(Pipeline)
-                .where(PIPELINE.id == oldest.scalar_subquery())
-                .values(is_default=True)
-                .execution_options(synchronize_session=False)
-            )
+            await _set_default(session, PIPELINE.id == oldest.scalar_subquery(), True)
     return pipeline_id
+
+
+async def _lock_deals(session: AsyncSession, where: Any) -> list[Row[Any]]:
+    """The deals a pipeline or stage change will touch, locked: their events need them."""
+    statement = sa.select(*DEAL_ROWS.columns).where(where).order_by(DEAL_ROWS.id).with_for_update()
+    return list(await session.execute(statement))
 
 
 async def _lock_defaults(session: AsyncSession, scope: TenantScope) -> None:
@@ -208,12 +227,20 @@ async def _lock_defaults(session: AsyncSession, scope: TenantScope) -> None:
 
 
 async def _clear_default(session: AsyncSession) -> None:
-    await session.execute(
+    await _set_default(session, col(Pipeline.is_default), False)
+
+
+async def _set_default(session: AsyncSession, where: Any, is_default: bool) -> None:
+    changed = await session.execute(
         sa.update(Pipeline)
-        .where(col(Pipeline.is_default))
-        .values(is_default=False)
+        .where(where)
+        .values(is_default=is_default, version=col(Pipeline.version) + 1)
+        .returning(PIPELINE.id)
         .execution_options(synchronize_session=False)
     )
+    for pipeline_id in changed.scalars():
+        changes = {"isDefault": [not is_default, is_default]}
+        record(session, "crm.pipeline.updated", "pipeline", pipeline_id, changes)
 
 
 # ---- stages ---------------------------------------------------------------------------------
@@ -260,6 +287,7 @@ async def add_stage(
             )
             row = (await session.execute(insert.returning(*STAGE.columns))).one()
             await _renumber(session, [*existing[:index], row.id, *existing[index:]])
+            records.record_created(session, STAGE, row)
     return await records.get_row(scope, STAGE, row.id)
 
 
@@ -272,20 +300,17 @@ async def update_stage(
     if "kind" not in values:
         return await records.update_row(scope, STAGE, stage_id, values)
 
-    async def write(statement: Any) -> Row[Any]:
-        with records.constraint_errors(STAGE.constraint_errors):
-            async with scope.writing() as session:
-                stage = await records.get_row_in(session, STAGE, stage_id)
-                deals = await _deal_count(session, stage_id)
-                if deals and stage.kind is not values["kind"]:
-                    raise Conflict(
-                        f"{deals} deal(s) are in this stage; move them before changing its kind.",
-                        dealCount=deals,
-                    )
-                row: Row[Any] = (await session.execute(statement)).one()
-                return row
+    async def keep_kind_of_used_stage(session: AsyncSession, stage: Row[Any]) -> dict[str, Any]:
+        deals = await _deal_count(session, stage_id)
+        if deals and stage.kind is not values["kind"]:
+            raise Conflict(
+                f"{deals} deal(s) are in this stage; move them before changing its kind.",
+                dealCount=deals,
+            )
+        return {}
 
-    return await records.update_row(scope, STAGE, stage_id, values, write=write)
+    steps = records.UpdateSteps(place=keep_kind_of_used_stage)
+    return await records.update_row(scope, STAGE, stage_id, values, steps=steps)
 
 
 async def remove_stage(
@@ -312,6 +337,7 @@ async def remove_stage(
             .execution_options(synchronize_session=False)
         )
         await _renumber(session, [s.id for s in stages if s.id != stage_id])
+        records.record_deleted(session, STAGE, stage)
     return stage_id
 
 
@@ -333,12 +359,17 @@ async def _deal_count(session: AsyncSession, stage_id: uuid.UUID) -> int:
 
 
 async def _move_all_deals(session: AsyncSession, stage_id: uuid.UUID, target: Row[Any]) -> None:
-    await session.execute(
+    before = await _lock_deals(session, col(Deal.stage_id) == stage_id)
+    moved = await session.execute(
         sa.update(Deal)
         .where(col(Deal.stage_id) == stage_id)
         .values(stage_id=target.id, version=col(Deal.version) + 1)
+        .returning(*DEAL_ROWS.columns)
         .execution_options(synchronize_session=False)
     )
+    after = {row.id: row for row in moved}
+    for old in before:
+        records.record_updated(session, DEAL_ROWS, old, after[old.id])
 
 
 async def reorder_stages(
@@ -347,8 +378,11 @@ async def reorder_stages(
     """Give the stages the order of `stage_ids`, which must list each stage exactly once."""
     async with scope.writing() as session:
         await records.get_row_in(session, PIPELINE, pipeline_id)
-        current = {row.id for row in await stages_of(session, pipeline_id)}
-        if len(stage_ids) != len(set(stage_ids)) or set(stage_ids) != current:
+        order = [row.id for row in await stages_of(session, pipeline_id)]
+        if len(stage_ids) != len(set(stage_ids)) or set(stage_ids) != set(order):
             raise BadUserInput.single("stageIds", "must list every stage of the pipeline once")
         await _renumber(session, stage_ids)
+        if order != list(stage_ids):
+            changes = {"stageOrder": [jsonable(order), jsonable(list(stage_ids))]}
+            record(session, "crm.pipeline.updated", "pipeline", pipeline_id, changes)
         return await stages_of(session, pipeline_id)

@@ -21,11 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.errors import AppError, Conflict, NotFound
-from app.services import db_errors
+from app.services import changes, db_errors
+from app.services.changes import Tracked
 from app.tenancy import TenantScope
 
 ErrorFactory = Callable[[], AppError]
-Writer = Callable[[Any], Awaitable[Row[Any]]]
+AfterWrite = Callable[[AsyncSession, Row[Any]], None]
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Entity:
     model: Any
     label: str
     constraint_errors: Mapping[str, ErrorFactory] = field(default_factory=dict)
+    tracked: Tracked | None = None  # how its changes appear as events (None: they don't)
 
     @cached_property
     def columns(self) -> tuple[Any, ...]:
@@ -130,7 +132,20 @@ async def rows_by_parent(
 
 async def insert_row(scope: TenantScope, entity: Entity, values: Mapping[str, Any]) -> Row[Any]:
     statement = sa.insert(entity.model).values(scope.owned(**values)).returning(*entity.columns)
-    return await write_one(scope, entity, statement)
+    return await write_one(scope, entity, statement, lambda s, row: record_created(s, entity, row))
+
+
+@dataclass(frozen=True)
+class UpdateSteps:
+    """What else an update's unit of work does, in this order around the row's UPDATE:
+    `lock` takes locks that rank before the row's; `place` checks the current row and returns
+    more values to set; `then` writes more (e.g. value lists) and returns the changes it made
+    for the event. `errors` are the constraint errors those steps may meet."""
+
+    lock: Callable[[AsyncSession], Awaitable[None]] | None = None
+    place: Callable[[AsyncSession, Row[Any]], Awaitable[Mapping[str, Any]]] | None = None
+    then: Callable[[AsyncSession, Row[Any]], Awaitable[Mapping[str, Any]]] | None = None
+    errors: tuple[Mapping[str, ErrorFactory], ...] = ()
 
 
 async def update_row(
@@ -140,36 +155,42 @@ async def update_row(
     values: Mapping[str, Any],
     expected_version: int | None = None,
     *,
-    write: Writer | None = None,
+    steps: UpdateSteps | None = None,
 ) -> Row[Any]:
     """Change the given columns; with `expected_version`, refuse a stale edit (CONFLICT).
-    Nothing to change means no write at all: no new version, no conflict for anyone else.
-    `write` runs the UPDATE when more belongs in its unit of work (and then always runs)."""
-    if not values and write is None:
+    Nothing to change means no write at all: no new version, no conflict for anyone else."""
+    if not values and steps is None:
         current = await get_row(scope, entity, row_id)
         _check_version(entity, current, expected_version)
         return current
-    changes = dict(values)
+    steps = steps or UpdateSteps()
+    with constraint_errors(entity.constraint_errors, *steps.errors):
+        async with scope.writing() as session:
+            if steps.lock is not None:
+                await steps.lock(session)
+            current = await get_row_in(session, entity, row_id)
+            _check_version(entity, current, expected_version)
+            placed = await steps.place(session, current) if steps.place is not None else {}
+            row = await _update(session, entity, row_id, {**values, **placed})
+            more = await steps.then(session, row) if steps.then is not None else {}
+            record_updated(session, entity, current, row, more)
+    return row
+
+
+async def _update(
+    session: AsyncSession, entity: Entity, row_id: uuid.UUID, values: Mapping[str, Any]
+) -> Row[Any]:
+    changed = dict(values)
     if entity.versioned:
-        changes["version"] = entity.column("version") + 1
+        changed["version"] = entity.column("version") + 1
     statement = (
         sa.update(entity.model)
         .where(entity.id == row_id)
-        .values(**changes)
+        .values(**changed)
         .returning(*entity.columns)
         .execution_options(synchronize_session=False)
     )
-    if expected_version is not None:
-        statement = statement.where(entity.column("version") == expected_version)
-    try:
-        if write is not None:
-            return await write(statement)
-        return await write_one(scope, entity, statement)
-    except NotFound:
-        if expected_version is None:
-            raise
-        _check_version(entity, await get_row(scope, entity, row_id), expected_version)
-        raise
+    return (await session.execute(statement)).one()
 
 
 def _check_version(entity: Entity, current: Row[Any], expected: int | None) -> None:
@@ -185,11 +206,34 @@ async def delete_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> u
     statement = (
         sa.delete(entity.model)
         .where(entity.id == row_id)
-        .returning(entity.id)
+        .returning(*entity.columns)
         .execution_options(synchronize_session=False)
     )
-    row = await write_one(scope, entity, statement)
+    row = await write_one(scope, entity, statement, lambda s, row: record_deleted(s, entity, row))
     return uuid.UUID(str(row.id))
+
+
+def record_created(
+    session: AsyncSession, entity: Entity, row: Row[Any], extra: Mapping[str, Any] | None = None
+) -> None:
+    if entity.tracked is not None:
+        changes.created(session, entity.tracked, row, extra)
+
+
+def record_updated(
+    session: AsyncSession,
+    entity: Entity,
+    old: Row[Any],
+    new: Row[Any],
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    if entity.tracked is not None:
+        changes.updated(session, entity.tracked, old, new, extra)
+
+
+def record_deleted(session: AsyncSession, entity: Entity, row: Row[Any]) -> None:
+    if entity.tracked is not None:
+        changes.deleted(session, entity.tracked, row)
 
 
 @contextmanager
@@ -205,11 +249,16 @@ def constraint_errors(*errors: Mapping[str, ErrorFactory]) -> Iterator[None]:
         raise translated from None
 
 
-async def write_one(scope: TenantScope, entity: Entity, statement: Any) -> Row[Any]:
-    """Run one write in its own unit of work; constraint violations become user errors."""
+async def write_one(
+    scope: TenantScope, entity: Entity, statement: Any, after: AfterWrite | None = None
+) -> Row[Any]:
+    """Run one write in its own unit of work (`after` records its events there); constraint
+    violations become user errors."""
     with constraint_errors(entity.constraint_errors):
         async with scope.writing() as session:
             row = (await session.execute(statement)).first()
-    if row is None:
-        raise NotFound(entity.label)
+            if row is None:
+                raise NotFound(entity.label)
+            if after is not None:
+                after(session, row)
     return row
