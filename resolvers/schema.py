@@ -30,6 +30,7 @@ from resolvers.contracts.operations import ContractMutations, ContractQueries
 from resolvers.deals.mutations import DealMutations
 from resolvers.deals.queries import DealQueries
 from resolvers.errors import ErrorPolicy
+from resolvers.events.queries import EventQueries
 from resolvers.lookups.mutations import LookupMutations
 from resolvers.lookups.queries import LookupQueries
 from resolvers.me.mutations import MeMutations
@@ -54,6 +55,7 @@ Query = merge_types(
         PipelineQueries,
         LookupQueries,
         OwnerQueries,
+        EventQueries,
     ),
 )
 Mutation = merge_types(

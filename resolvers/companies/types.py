@@ -15,12 +15,14 @@ from app.services.contacts import CONTACT
 from app.services.owners import COMPANY_OWNERS
 from resolvers.activities.types import activities_of
 from resolvers.common.children import NESTED_DEFAULT, First, children_of
-from resolvers.common.enums import CompanySize, EntityStatus
+from resolvers.common.enums import CompanySize, EntityStatus, OrderDirection
+from resolvers.common.pagination import Connection
 from resolvers.common.types import Address, address_from_json
 from resolvers.contact_info.loaders import emails_of, phones_of
 from resolvers.contact_info.types import Email, Phone
 from resolvers.contracts.types import Contract, contracts_of
 from resolvers.deals.types import deals_of
+from resolvers.events.types import CrmEventType, history_of
 from resolvers.lookups.loaders import account_type_by_id, industry_by_id
 from resolvers.lookups.types import AccountType, Industry
 from resolvers.owners.types import Owner, owners_of
@@ -111,6 +113,16 @@ async def _contracts(
     return await contracts_of(info, root.id, first)
 
 
+async def _history(
+    root: strawberry.Parent[Any],
+    info: Info[Any, Any],
+    first: int | None = None,
+    after: str | None = None,
+    direction: OrderDirection = OrderDirection.DESC,
+) -> Connection[CrmEventType]:
+    return await history_of(info, "company", root.id, first, after, direction)
+
+
 @strawberry.type(description="A customer, prospect, supplier or partner organisation.")
 class Company:
     id: strawberry.ID
@@ -132,6 +144,9 @@ class Company:
         resolver=_activities, description="Newest first (the full feed: activities(filter:))."
     )
     deals: list[DealRef] = strawberry.field(resolver=_deals, description="Newest first.")
+    history: Connection[CrmEventType] = strawberry.field(
+        resolver=_history, description="Every change of this company (events), newest first."
+    )
     status: EntityStatus
     vat_id: str | None = strawberry.field(description="USt-IdNr., e.g. DE123456789.")
     tax_id: str | None = strawberry.field(description="Steuernummer.")

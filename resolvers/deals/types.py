@@ -19,7 +19,10 @@ from models import Deal as DealRow
 from models.enums import DealStatus, LostReason
 from resolvers.activities.types import activities_of
 from resolvers.common.children import NESTED_DEFAULT, First, children_of
+from resolvers.common.enums import OrderDirection
+from resolvers.common.pagination import Connection
 from resolvers.context import context_of
+from resolvers.events.types import CrmEventType, history_of
 from resolvers.owners.types import Owner, owners_of
 from resolvers.pipelines.types import Pipeline, Stage
 
@@ -69,6 +72,16 @@ async def _activities(
     return await activities_of(info, "deal_id", root.id, first)
 
 
+async def _history(
+    root: strawberry.Parent[Any],
+    info: Info[Any, Any],
+    first: int | None = None,
+    after: str | None = None,
+    direction: OrderDirection = OrderDirection.DESC,
+) -> Connection[CrmEventType]:
+    return await history_of(info, "deal", root.id, first, after, direction)
+
+
 @strawberry.type(description="A sales opportunity moving through a pipeline.")
 class Deal:
     id: strawberry.ID
@@ -86,6 +99,9 @@ class Deal:
     owners: list[Owner] = strawberry.field(resolver=_owners)
     activities: list[ActivityRef] = strawberry.field(
         resolver=_activities, description="Newest first (the full feed: activities(filter:))."
+    )
+    history: Connection[CrmEventType] = strawberry.field(
+        resolver=_history, description="Every change of this deal (events), newest first."
     )
     expected_close_date: date | None
     status: DealStatus

@@ -1,0 +1,78 @@
+"""One domain event as stored, published and delivered: the same shape in PostgreSQL, in the
+Redis message (JSON, camelCase) and in the GraphQL `CrmEvent` type."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+
+class BadMessage(ValueError):
+    """A Redis message that is not one of our events (ignored by the hub)."""
+
+
+@dataclass(frozen=True)
+class CrmEventMessage:
+    tenant_id: uuid.UUID
+    seq: int
+    type: str
+    entity: str
+    entity_id: uuid.UUID
+    actor_id: uuid.UUID | None
+    occurred_at: datetime
+    changes: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """The event id clients see: its number within the tenant (a resume cursor)."""
+        return str(self.seq)
+
+    @classmethod
+    def from_row(cls, row: Any) -> CrmEventMessage:
+        return cls(
+            tenant_id=uuid.UUID(str(row.tenant_id)),
+            seq=int(row.seq),
+            type=row.type,
+            entity=row.entity,
+            entity_id=uuid.UUID(str(row.entity_id)),
+            actor_id=uuid.UUID(str(row.actor_id)) if row.actor_id else None,
+            occurred_at=row.occurred_at,
+            changes=row.changes,
+        )
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(
+            {
+                "id": self.id,
+                "type": self.type,
+                "tenantId": str(self.tenant_id),
+                "entity": self.entity,
+                "entityId": str(self.entity_id),
+                "actorId": str(self.actor_id) if self.actor_id else None,
+                "occurredAt": self.occurred_at.isoformat(),
+                "changes": self.changes,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes) -> CrmEventMessage:
+        try:
+            payload = orjson.loads(data)
+            actor = payload["actorId"]
+            return cls(
+                tenant_id=uuid.UUID(payload["tenantId"]),
+                seq=int(payload["id"]),
+                type=str(payload["type"]),
+                entity=str(payload["entity"]),
+                entity_id=uuid.UUID(payload["entityId"]),
+                actor_id=uuid.UUID(actor) if actor else None,
+                occurred_at=datetime.fromisoformat(payload["occurredAt"]),
+                changes=dict(payload["changes"]),
+            )
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+            raise BadMessage(str(error)) from None

@@ -1,0 +1,94 @@
+"""CrmEvent: one committed change, as the events query, entity histories and live
+subscriptions show it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from typing import Any, cast
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from app.events.message import CrmEventMessage
+from app.services import events as service
+from app.services.owners import USER
+from resolvers.common.enums import OrderDirection
+from resolvers.common.pagination import (
+    Connection,
+    Edge,
+    PageInfo,
+    page_request,
+)
+from resolvers.context import context_of
+from resolvers.me.types import User
+
+
+async def _actor(root: strawberry.Parent[CrmEventMessage], info: Info[Any, Any]) -> User | None:
+    if root.actor_id is None:
+        return None
+    return cast("User | None", await context_of(info).loaders.by_id(USER).load(root.actor_id))
+
+
+@strawberry.type(
+    name="CrmEvent",
+    description="A committed change. `id` grows with every event of the tenant (no gaps): "
+    "pass the last one seen as `after` to resume.",
+)
+class CrmEventType:
+    id: strawberry.ID
+    type: str = strawberry.field(description="e.g. crm.deal.won, crm.company.owner_added.")
+    entity: str = strawberry.field(description="company, contact, deal, activity, pipeline, ...")
+    entity_id: strawberry.ID
+    actor_id: strawberry.ID | None = strawberry.field(
+        description="The user who made the change; null for the system (crons)."
+    )
+    actor: User | None = strawberry.field(resolver=_actor)
+    occurred_at: datetime
+    changes: JSON = strawberry.field(
+        description="Field -> [old, new], in API field names; a create lists [null, value], "
+        "a delete [value, null]."
+    )
+
+
+async def event_page(
+    info: Info[Any, Any],
+    query_filter: service.EventFilter,
+    first: int | None,
+    after: str | None,
+    direction: OrderDirection,
+) -> Connection[CrmEventType]:
+    """A page of events; cursors are the event ids themselves."""
+    context = context_of(info)
+    descending = direction is OrderDirection.DESC
+    request = page_request(context.settings, first, after, descending)
+    rows = await service.list_events(
+        context.scope,
+        query_filter,
+        after=service.parse_event_id(after),
+        first=request.first + 1,
+        descending=descending,
+    )
+    shown = rows[: request.first]
+    edges = [Edge(cursor=event.id, node=cast(CrmEventType, event)) for event in shown]
+    page_info = PageInfo(
+        has_next_page=len(rows) > request.first,
+        has_previous_page=after is not None,
+        start_cursor=shown[0].id if shown else None,
+        end_cursor=shown[-1].id if shown else None,
+    )
+    count = partial(service.count_events, context.scope, query_filter)
+    return Connection(edges=edges, page_info=page_info, count_items=count)
+
+
+async def history_of(
+    info: Info[Any, Any],
+    entity: str,
+    entity_id: Any,
+    first: int | None,
+    after: str | None,
+    direction: OrderDirection,
+) -> Connection[CrmEventType]:
+    query_filter = service.EventFilter(entity=entity, entity_id=entity_id)
+    return await event_page(info, query_filter, first, after, direction)
