@@ -27,6 +27,7 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.runtime = runtime
+        runtime.start()
         try:
             yield
         finally:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import re
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -25,6 +26,7 @@ from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
 from app.errors import AppError
+from app.graphql_ws import WebSocketAuth
 from app.http import app_error_response, error_response
 from app.runtime import Runtime
 from app.tenancy import TenantScope
@@ -70,7 +72,7 @@ def _wants_graphiql(request: Request) -> bool:
     return request.method == "GET" and "text/html" in accept and "query" not in request.query_params
 
 
-class CrmGraphQL(GraphQL[Context, None]):
+class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
     def __init__(self, runtime: Runtime) -> None:
         settings = runtime.settings
         super().__init__(
@@ -79,6 +81,10 @@ class CrmGraphQL(GraphQL[Context, None]):
             allow_queries_via_get=True,
             multipart_uploads_enabled=False,
             allowed_origins=settings.cors_origins,
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+            # A backstop for every operation in flight on a socket; subscriptions meet their
+            # own limit (with an error code) first.
+            max_subscriptions_per_connection=settings.ws_max_subscriptions + 10,
         )
         self.runtime = runtime
 
@@ -95,13 +101,32 @@ class CrmGraphQL(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            # Subscriptions (with auth in connection_init) arrive with the live-events issue;
-            # until then no operation may run over an unauthenticated socket.
-            await WebSocket(scope, receive, send).close(code=1008)
+            await self._handle_websocket(WebSocket(scope, receive, send))
             return
         request = Request(scope, receive)
         response = await self._handle_http(request)
         await response(scope, receive, send)
+
+    async def _handle_websocket(self, websocket: WebSocket) -> None:
+        """Signed in later, by connection_init (see WebSocketAuth)."""
+        context = self._new_context(websocket, websocket)
+        try:
+            await self.run(websocket, context=context)
+        finally:
+            context.close()
+
+    def _new_context(self, request: Request | WebSocket, response: WebSocket | None) -> Context:
+        request_id = _request_id(request.headers.get("x-request-id"))
+        request.state.request_id = request_id
+        runtime = self.runtime
+        return Context(
+            request=request,
+            response=response,
+            settings=runtime.settings,
+            authenticator=runtime.authenticator,
+            hub=runtime.hub,
+            request_id=request_id,
+        )
 
     async def _handle_http(self, request: Request) -> Any:
         try:
@@ -151,17 +176,10 @@ class CrmGraphQL(GraphQL[Context, None]):
 
     async def _context(self, request: Request) -> Context:
         runtime = self.runtime
+        context = self._new_context(request, None)
         principal = await runtime.authenticator.authenticate(request.headers.get("authorization"))
         gate = asyncio.Semaphore(runtime.settings.max_sessions_per_request)
-        scope = TenantScope(principal.tenant_id, principal.user_id, runtime.sessions, gate)
-        request_id = _request_id(request.headers.get("x-request-id"))
-        request.state.request_id = request_id
-        return Context(
-            request=request,
-            response=None,
-            principal=principal,
-            scope=scope,
-            settings=runtime.settings,
-            authenticator=runtime.authenticator,
-            request_id=request_id,
+        context.sign_in(
+            principal, TenantScope(principal.tenant_id, principal.user_id, runtime.sessions, gate)
         )
+        return context

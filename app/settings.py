@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     document_cache_size: int = Field(default=512, ge=1, le=100_000)
     max_sessions_per_request: int = Field(default=4, ge=1, le=50)
 
+    # Live events: WebSocket subscriptions, the relay to Redis, the worker's crons.
+    ws_max_subscriptions: int = Field(default=20, ge=1, le=1000)  # per connection
+    ws_init_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    ws_auth_recheck_seconds: float = Field(default=60, gt=0, le=3600)  # revocation check
+    subscription_buffer: int = Field(default=1000, ge=10)  # events queued per subscriber
+    event_relay_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    due_soon_window_minutes: int = Field(default=24 * 60, ge=1, le=60 * 24 * 60)
+
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
     @field_validator("cors_origins", mode="before")

@@ -1,7 +1,12 @@
-"""What every resolver gets: the caller, their tenant scope, and the process's services."""
+"""What every resolver gets: the caller, their tenant scope, and the process's services.
+
+An HTTP request is signed in before its context exists; a WebSocket connection gets its context
+at the handshake and is signed in by `connection_init` (no operation runs before that).
+"""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +16,8 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info
 
 from app.auth import Authenticator, Principal
+from app.errors import Unauthenticated
+from app.events.hub import EventHub
 from app.settings import Settings
 from app.tenancy import TenantScope
 from resolvers.loaders import Loaders
@@ -20,15 +27,50 @@ from resolvers.loaders import Loaders
 class Context:
     request: Request | WebSocket
     response: Response | WebSocket | None
-    principal: Principal
-    scope: TenantScope
     settings: Settings
     authenticator: Authenticator
+    hub: EventHub
     request_id: str
-    loaders: Loaders = field(init=False)
+    connection_params: dict[str, Any] | None = None  # set by strawberry from connection_init
+    live_subscriptions: int = 0  # on this WebSocket connection
+    _principal: Principal | None = None
+    _scope: TenantScope | None = None
+    _loaders: Loaders | None = None
+    _watchers: list[asyncio.Task[None]] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        self.loaders = Loaders(self.scope)
+    def sign_in(self, principal: Principal, scope: TenantScope) -> None:
+        self._principal, self._scope = principal, scope
+        self._loaders = Loaders(scope)
+
+    @property
+    def principal(self) -> Principal:
+        if self._principal is None:
+            raise Unauthenticated("Send a token first (connection_init).")
+        return self._principal
+
+    @property
+    def scope(self) -> TenantScope:
+        if self._scope is None:
+            raise Unauthenticated("Send a token first (connection_init).")
+        return self._scope
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            raise Unauthenticated("Send a token first (connection_init).")
+        return self._loaders
+
+    def refresh_loaders(self) -> None:
+        """A subscription's next result must not see what the last one cached."""
+        self._loaders = Loaders(self.scope)
+
+    def watch(self, task: asyncio.Task[None]) -> None:
+        """A task that lives as long as the connection (e.g. the token watcher)."""
+        self._watchers.append(task)
+
+    def close(self) -> None:
+        for task in self._watchers:
+            task.cancel()
 
 
 def context_of(info: Info[Any, Any]) -> Context:

@@ -31,6 +31,7 @@ from resolvers.deals.mutations import DealMutations
 from resolvers.deals.queries import DealQueries
 from resolvers.errors import ErrorPolicy
 from resolvers.events.queries import EventQueries
+from resolvers.events.subscriptions import EventSubscriptions
 from resolvers.lookups.mutations import LookupMutations
 from resolvers.lookups.queries import LookupQueries
 from resolvers.me.mutations import MeMutations
@@ -75,6 +76,8 @@ Mutation = merge_types(
     ),
 )
 
+Subscription = merge_types("Subscription", (EventSubscriptions,))
+
 
 def _extensions(settings: Settings) -> list[Any]:
     # Factories, so each request gets fresh extension state; the parser and validation caches
@@ -100,7 +103,9 @@ class CrmSchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The executable schema; without settings, the bare schema (for exporting the SDL)."""
     extensions = _extensions(settings) if settings is not None else []
-    return CrmSchema(query=Query, mutation=Mutation, extensions=extensions)
+    return CrmSchema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )
 
 
 def schema_sdl() -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from joserfc import jwt
@@ -33,6 +34,7 @@ from app.settings import Settings
 
 ISSUER = "https://auth.test.local"
 AUDIENCE = "insight-crm"
+FRONTEND_ORIGIN = "https://crm.example.de"
 DROP = object()  # a claim value that removes the claim from the token
 
 
@@ -97,6 +99,7 @@ def settings(
         jwt_audience=AUDIENCE,
         graphiql=True,
         introspection=True,
+        cors_origins=[FRONTEND_ORIGIN],
         _env_file=None,
     )
 
@@ -255,3 +258,29 @@ def api(client: httpx.AsyncClient, tokens: Tokens, tenant: str) -> Api:
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+async def live(app: Starlette) -> AsyncIterator[str]:
+    """The session's app served by uvicorn on 127.0.0.1: its host:port."""
+    from tests.live import uvicorn_serving
+
+    async with uvicorn_serving(app) as host:
+        yield host
+
+
+@pytest.fixture
+async def scratch_database_url(servers: Servers) -> AsyncIterator[str]:
+    """A fresh, empty database on the same server (for migration tests and isolated stacks)."""
+    name = f"crm_scratch_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(_asyncpg_dsn(servers.database_url))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    base, _, query = servers.database_url.partition("?")
+    url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+    yield url
+    await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")

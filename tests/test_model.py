@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -22,25 +21,11 @@ from sqlmodel import col
 import models
 from app.migrations import alembic_config, upgrade_to_head
 from app.tenancy import TenantScope
-from tests.conftest import Servers
 from tests.factories import add_row, new_scope, row_exists, row_value
 
 
 def _asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://")
-
-
-@pytest.fixture(scope="module")
-async def scratch_database_url(servers: Servers) -> AsyncIterator[str]:
-    """A fresh, empty database on the same server, for migration tests."""
-    name = f"crm_migrations_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(_asyncpg_dsn(servers.database_url))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    base, _, query = servers.database_url.partition("?")
-    url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
-    yield url
-    await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    await admin.close()
 
 
 def _drift(connection: Any) -> list[Any]:

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from graphql import GraphQLError
-from starlette.applications import Starlette
 
 from app.settings import Settings
 from resolvers.errors import MASKED_MESSAGE, apply_error_policy
@@ -62,33 +61,6 @@ async def test_cors_allows_only_configured_origins(locked_down: httpx.AsyncClien
         "/graphql", headers={"origin": "https://evil.example", **preflight}
     )
     assert "access-control-allow-origin" not in refused.headers
-
-
-async def test_websocket_runs_no_operation_yet(app: Starlette) -> None:
-    # Subscriptions arrive with their own issue; until then a socket is closed unaccepted.
-    scope = {
-        "type": "websocket",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "root_path": "",
-        "scheme": "ws",
-        "query_string": b"",
-        "headers": [(b"sec-websocket-protocol", b"graphql-transport-ws")],
-        "subprotocols": ["graphql-transport-ws"],
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 2),
-    }
-    inbox = [{"type": "websocket.connect"}]
-    sent: list[dict[str, object]] = []
-
-    async def receive() -> dict[str, object]:
-        return inbox.pop(0) if inbox else {"type": "websocket.disconnect", "code": 1000}
-
-    async def send(message: dict[str, object]) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    assert [m["type"] for m in sent] == ["websocket.close"]
 
 
 def test_unexpected_resolver_errors_are_masked_and_logged(caplog: pytest.LogCaptureFixture) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlmodel import col
 
 from app.errors import BadUserInput
+from app.events.hub import EventHub
 from app.events.message import CrmEventMessage
 from app.tenancy import TenantScope
 from models import CrmEvent
@@ -91,12 +92,16 @@ async def list_events(
     after: int | None,
     first: int,
     descending: bool = False,
+    until: int | None = None,
 ) -> list[CrmEventMessage]:
-    """Events in id order (newest first when descending), after the cursor, at most `first`."""
+    """Events in id order (newest first when descending), after the cursor (and up to `until`),
+    at most `first`."""
     seq = col(CrmEvent.seq)
     statement = sa.select(CrmEvent).where(*_where(query_filter))
     if after is not None:
         statement = statement.where(seq < after if descending else seq > after)
+    if until is not None:
+        statement = statement.where(seq <= until)
     statement = statement.order_by(seq.desc() if descending else seq).limit(first)
     async with scope.reading() as session:
         rows = (await session.execute(statement)).scalars().all()
@@ -114,3 +119,78 @@ async def latest_event_id(scope: TenantScope) -> int:
     statement = sa.select(sa.func.coalesce(sa.func.max(col(CrmEvent.seq)), 0))
     async with scope.reading() as session:
         return int((await session.execute(statement)).scalar_one())
+
+
+async def follow_events(
+    scope: TenantScope,
+    hub: EventHub,
+    query_filter: EventFilter,
+    after: int | None,
+    *,
+    start: Callable[[], Awaitable[int]] | None = None,
+) -> AsyncIterator[CrmEventMessage]:
+    """The tenant's events as they commit, from `after` on (replayed from the outbox first) or
+    from now: in id order, none missed and none twice across replay, live delivery, Redis
+    outages and slow-client overflow (each of which sends the reader back to the outbox).
+    `start` reads where "now" is (the latest event id), with whatever must be consistent
+    with it."""
+    async with hub.subscribe(scope.tenant_id) as inbox:
+        # Listening first, then reading where to start: nothing falls between the two.
+        if after is not None:
+            cursor = after
+            inbox.request_resync()
+        else:
+            cursor = await start() if start is not None else await latest_event_id(scope)
+        follower = _Follower(scope, query_filter, cursor)
+        while True:
+            resync, arrived = await inbox.next()
+            if resync:
+                async for event in follower.catch_up():
+                    yield event
+            async for event in follower.take(arrived):
+                yield event
+
+
+class _Follower:
+    """A reader's position in the tenant's events and how it moves forward."""
+
+    def __init__(self, scope: TenantScope, query_filter: EventFilter, cursor: int) -> None:
+        self.scope, self.query_filter, self.cursor = scope, query_filter, cursor
+
+    async def catch_up(self) -> AsyncIterator[CrmEventMessage]:
+        """Everything committed since the cursor, from the outbox."""
+        top = await latest_event_id(self.scope)
+        async for event in _stored(self.scope, self.query_filter, self.cursor, top):
+            yield event
+        self.cursor = max(self.cursor, top)
+
+    async def take(self, arrived: Sequence[CrmEventMessage]) -> AsyncIterator[CrmEventMessage]:
+        """Live events: old ones skipped, a gap filled from the outbox first."""
+        for event in arrived:
+            if event.seq <= self.cursor:
+                continue
+            if event.seq > self.cursor + 1:  # missed some (e.g. while the hub reconnected)
+                missed = _stored(self.scope, self.query_filter, self.cursor, event.seq - 1)
+                async for stored in missed:
+                    yield stored
+            self.cursor = event.seq
+            if self.query_filter.matches(event):
+                yield event
+
+
+async def check_resume_point(scope: TenantScope, after: int | None) -> None:
+    """A resume cursor must be an event the tenant has had (else events would be skipped)."""
+    if after is not None and after > await latest_event_id(scope):
+        raise BadUserInput.single("after", "is newer than the latest event")
+
+
+async def _stored(
+    scope: TenantScope, query_filter: EventFilter, after: int, until: int | None
+) -> AsyncIterator[CrmEventMessage]:
+    while True:
+        page = await list_events(scope, query_filter, after=after, first=200, until=until)
+        for event in page:
+            yield event
+        if len(page) < 200:
+            return
+        after = page[-1].seq

@@ -1,0 +1,126 @@
+"""The process's event hub: one Redis subscription, fanned out to every live GraphQL
+subscription of the process, by tenant.
+
+Redis pub/sub delivers only while connected, so the hub never is the source of truth: each
+inbox tells its reader to re-read the outbox (`resync`) whenever the hub (re)connects or the
+inbox overflowed because its client is slow. Readers also notice gaps in a tenant's event ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from app.events.message import BadMessage, CrmEventMessage
+
+log = logging.getLogger(__name__)
+CHANNELS = "crm.*"
+
+
+class Inbox:
+    """One subscriber's queue: its tenant's events in order, bounded."""
+
+    def __init__(self, tenant_id: uuid.UUID, limit: int) -> None:
+        self.tenant_id = tenant_id
+        self._limit = limit
+        self._items: deque[CrmEventMessage] = deque()
+        self._ready = asyncio.Event()
+        self._resync = False
+
+    def push(self, event: CrmEventMessage) -> None:
+        if len(self._items) >= self._limit:
+            self._items.clear()  # the reader re-reads them from the outbox
+            self._resync = True
+        else:
+            self._items.append(event)
+        self._ready.set()
+
+    def request_resync(self) -> None:
+        self._resync = True
+        self._ready.set()
+
+    async def next(self) -> tuple[bool, list[CrmEventMessage]]:
+        """Wait for news: (re-read the outbox first?, the events that arrived)."""
+        await self._ready.wait()
+        self._ready.clear()
+        items, self._items = list(self._items), deque()
+        resync, self._resync = self._resync, False
+        return resync, items
+
+
+class EventHub:
+    def __init__(self, redis: Redis, *, inbox_limit: int = 1000) -> None:
+        self._redis = redis
+        self._inbox_limit = inbox_limit
+        self._inboxes: dict[uuid.UUID, set[Inbox]] = defaultdict(set)
+        self._task: asyncio.Task[None] | None = None
+        self.connected = asyncio.Event()
+        self._failures = 0
+
+    @property
+    def subscriber_count(self) -> int:
+        return sum(len(inboxes) for inboxes in self._inboxes.values())
+
+    @asynccontextmanager
+    async def subscribe(self, tenant_id: uuid.UUID) -> AsyncIterator[Inbox]:
+        inbox = Inbox(tenant_id, self._inbox_limit)
+        self._inboxes[tenant_id].add(inbox)
+        if self._task is None:
+            self._task = asyncio.create_task(self._listen(), name="event-hub")
+        try:
+            yield inbox
+        finally:
+            self._inboxes[tenant_id].discard(inbox)
+            if not self._inboxes[tenant_id]:
+                del self._inboxes[tenant_id]
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                await self._listen_once()
+            except (RedisError, OSError) as error:
+                self._failures += 1
+                log.warning("event hub: %s; reconnecting (attempt %d)", error, self._failures)
+            finally:
+                self.connected.clear()
+            await asyncio.sleep(min(0.1 * 2**self._failures, 5.0))
+
+    async def _listen_once(self) -> None:
+        async with self._redis.pubsub() as pubsub:
+            await pubsub.psubscribe(CHANNELS)
+            async for message in pubsub.listen():
+                if message["type"] == "psubscribe":
+                    self._on_connected()
+                elif message["type"] == "pmessage":
+                    self._dispatch(message["data"])
+
+    def _on_connected(self) -> None:
+        """Anything published while we were away is in the outbox: readers catch up there."""
+        self.connected.set()
+        self._failures = 0
+        for inboxes in self._inboxes.values():
+            for inbox in inboxes:
+                inbox.request_resync()
+
+    def _dispatch(self, data: bytes) -> None:
+        try:
+            event = CrmEventMessage.from_json(data)
+        except BadMessage as error:
+            log.warning("event hub: ignoring a message that is not a CRM event (%s)", error)
+            return
+        for inbox in self._inboxes.get(event.tenant_id, ()):
+            inbox.push(event)

@@ -1,0 +1,121 @@
+"""The relay: publishes committed events from the outbox to Redis, in order, at least once.
+
+One channel per event type, named as the type (`crm.deal.won`), JSON payload. One relay at a
+time does the publishing (a PostgreSQL advisory lock per batch), whichever process it runs in;
+every server and worker process runs one, woken by its own commits and polling now and then
+for the others'. If Redis is down, the batch's transaction rolls back and is retried with
+backoff: nothing is marked published that did not go out, and order is kept per tenant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.events import outbox
+from app.events.message import CrmEventMessage
+
+log = logging.getLogger(__name__)
+RELAY_LOCK = 0x6372_6D72_656C  # "crmrel": one publishing relay at a time, cluster-wide
+BATCH = 500
+
+_PENDING = sa.text(
+    """
+    SELECT e.tenant_id, e.seq, e.type, e.entity, e.entity_id, e.actor_id, e.occurred_at,
+           e.changes
+    FROM event_counter c
+    LEFT JOIN event_relay r ON r.tenant_id = c.tenant_id
+    CROSS JOIN LATERAL (
+        SELECT * FROM crm_event e
+        WHERE e.tenant_id = c.tenant_id AND e.seq > COALESCE(r.published_seq, 0)
+        ORDER BY e.seq LIMIT :batch
+    ) e
+    WHERE c.last_seq > COALESCE(r.published_seq, 0)
+    ORDER BY e.tenant_id, e.seq
+    LIMIT :batch
+    """
+)
+_MARK_PUBLISHED = sa.text(
+    """
+    INSERT INTO event_relay (tenant_id, published_seq)
+    SELECT * FROM unnest(CAST(:tenants AS uuid[]), CAST(:seqs AS bigint[]))
+    ON CONFLICT (tenant_id) DO UPDATE SET published_seq = EXCLUDED.published_seq
+    """
+)
+
+
+async def publish_pending(engine: AsyncEngine, redis: Redis, batch: int = BATCH) -> int | None:
+    """Publish one batch of unpublished events: how many, or None if another relay is busy."""
+    async with engine.begin() as connection:
+        locked = await connection.scalar(
+            sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": RELAY_LOCK}
+        )
+        if not locked:
+            return None
+        rows = (await connection.execute(_PENDING, {"batch": batch})).all()
+        if not rows:
+            return 0
+        messages = [CrmEventMessage.from_row(row) for row in rows]
+        await _publish(redis, messages)
+        newest = {m.tenant_id: m.seq for m in messages}
+        await connection.execute(
+            _MARK_PUBLISHED,
+            {"tenants": [str(t) for t in newest], "seqs": list(newest.values())},
+        )
+    return len(messages)
+
+
+async def _publish(redis: Redis, messages: Sequence[CrmEventMessage]) -> None:
+    async with redis.pipeline(transaction=False) as pipe:
+        for message in messages:
+            pipe.publish(message.type, message.to_json())
+        await pipe.execute()
+
+
+class Relay:
+    """The process's relay loop (started by the server's lifespan and by the worker)."""
+
+    def __init__(self, engine: AsyncEngine, redis: Redis, *, poll_seconds: float = 1.0) -> None:
+        self._engine = engine
+        self._redis = redis
+        self._poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        stop_listening = outbox.on_committed(self.wake)
+        failures = 0
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    published = await publish_pending(self._engine, self._redis)
+                except (RedisError, OSError, SQLAlchemyError) as error:
+                    failures += 1
+                    log.warning("event relay: %s; retrying (attempt %d)", error, failures)
+                    await asyncio.sleep(min(0.1 * 2**failures, 5.0))
+                    continue
+                failures = 0
+                if published is None:  # another relay holds the lock: look again shortly
+                    await asyncio.sleep(0.05)
+                elif published == 0:
+                    await self._idle()
+        finally:
+            stop_listening()
+
+    async def _idle(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)

@@ -1,0 +1,89 @@
+"""crmEvents and dealChanged: live events over WebSocket, scoped to the caller's tenant."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+import strawberry
+from strawberry.types import Info
+
+from app.errors import RateLimited
+from app.services import deal_board
+from app.services import events as service
+from resolvers.common.inputs import parse_id
+from resolvers.context import Context, context_of
+from resolvers.deals.types import Deal
+from resolvers.events.types import CrmEventType
+from resolvers.permissions import CanRead
+
+
+@strawberry.type(description="A change of a deal on a pipeline's board.")
+class DealChange:
+    event: CrmEventType
+    deal_id: strawberry.ID
+    deal: Deal | None = strawberry.field(
+        description="The deal as it is now; null once it left the board (deleted or moved "
+        "to another pipeline)."
+    )
+    on_board: bool
+
+
+@asynccontextmanager
+async def _slot(context: Context) -> AsyncIterator[None]:
+    """One of the connection's limited subscription slots."""
+    limit = context.settings.ws_max_subscriptions
+    if context.live_subscriptions >= limit:
+        raise RateLimited(f"Too many subscriptions on this connection (at most {limit}).")
+    context.live_subscriptions += 1
+    try:
+        yield
+    finally:
+        context.live_subscriptions -= 1
+
+
+@strawberry.type
+class EventSubscriptions:
+    @strawberry.subscription(
+        permission_classes=[CanRead],
+        description="The tenant's events as they commit. With `after` (an event id), the "
+        "stored events after it first, then live: no gap, no duplicate.",
+    )
+    async def crm_events(
+        self,
+        info: Info[Any, Any],
+        types: list[str] | None = None,
+        entity_id: strawberry.ID | None = None,
+        after: strawberry.ID | None = None,
+    ) -> AsyncGenerator[CrmEventType, None]:
+        context = context_of(info)
+        entity = parse_id(entity_id, "entityId") if entity_id else None
+        query_filter = service.event_filter(types, entity)
+        resume = service.parse_event_id(after)
+        async with _slot(context):
+            await service.check_resume_point(context.scope, resume)
+            stream = service.follow_events(context.scope, context.hub, query_filter, resume)
+            async for event in stream:
+                context.refresh_loaders()
+                yield cast(CrmEventType, event)
+
+    @strawberry.subscription(
+        permission_classes=[CanRead],
+        description="The live deal board: each deal of the pipeline as it is created, "
+        "updated, moved (also onto or off the board), re-owned or deleted.",
+    )
+    async def deal_changed(
+        self, info: Info[Any, Any], pipeline_id: strawberry.ID
+    ) -> AsyncGenerator[DealChange, None]:
+        context = context_of(info)
+        pipeline = parse_id(pipeline_id, "pipelineId")
+        async with _slot(context):
+            async for change in deal_board.follow_board(context.scope, context.hub, pipeline):
+                context.refresh_loaders()
+                yield DealChange(
+                    event=cast(CrmEventType, change.event),
+                    deal_id=strawberry.ID(str(change.deal_id)),
+                    deal=cast(Deal | None, change.deal),
+                    on_board=change.on_board,
+                )

@@ -1,0 +1,170 @@
+"""The relay to Redis and the per-process hub: channels per type, Redis outages, connections."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+import pytest
+import sqlalchemy as sa
+from redis.asyncio import Redis
+
+from app.asgi import create_app
+from app.migrations import upgrade_to_head
+from app.services.companies import create_company
+from app.settings import Settings
+from app.tenancy import TenantScope, system_session
+from models import Tenant
+from tests.conftest import Api, Servers, Tokens, server_dir
+from tests.factories import new_scope
+from tests.live import RedisProcess, graphql_socket, uvicorn_serving
+from tests.test_subscriptions import CRM_EVENTS, new_company
+
+
+async def messages(pubsub: Any, count: int, wait: float = 15) -> list[dict[str, Any]]:
+    received: list[dict[str, Any]] = []
+    async with asyncio.timeout(wait):
+        while len(received) < count:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+            if message is not None:
+                received.append({"channel": message["channel"], **orjson.loads(message["data"])})
+    return received
+
+
+async def test_each_event_goes_to_the_channel_named_as_its_type(api: Api, servers: Servers) -> None:
+    redis = Redis.from_url(servers.redis_url)
+    async with redis.pubsub() as pubsub:
+        await pubsub.subscribe("crm.company.created", "crm.company.updated")
+        company_id = await new_company(api, "Kanal GmbH")
+        await api.data(
+            'mutation($id: ID!) { updateCompany(id: $id, input: {name: "Kanal AG"}) { id } }',
+            {"id": company_id},
+        )
+        ours = [m for m in await messages(pubsub, 2) if m["entityId"] == company_id]
+    await redis.aclose()
+    assert [(m["channel"], m["type"]) for m in ours] == [
+        (b"crm.company.created", "crm.company.created"),
+        (b"crm.company.updated", "crm.company.updated"),
+    ]
+    created = ours[0]
+    assert set(created) == {
+        "channel",
+        "id",
+        "type",
+        "tenantId",
+        "entity",
+        "entityId",
+        "actorId",
+        "occurredAt",
+        "changes",
+    }
+    assert created["changes"]["name"] == [None, "Kanal GmbH"]
+    assert int(ours[1]["id"]) == int(created["id"]) + 1
+
+
+@pytest.fixture
+async def isolated(
+    settings: Settings, scratch_database_url: str
+) -> AsyncIterator[tuple[Settings, RedisProcess]]:
+    """Settings for a stack of its own: a fresh database and a Redis that can be restarted
+    (the session's servers stay untouched, and no other relay publishes its events)."""
+    await asyncio.to_thread(upgrade_to_head, scratch_database_url)
+    redis = RedisProcess(server_dir("redis"))
+    redis.start()
+    yield (
+        settings.model_copy(update={"database_url": scratch_database_url, "redis_url": redis.url}),
+        redis,
+    )
+    redis.stop()
+
+
+async def test_redis_outage_loses_nothing_for_websocket_subscribers(
+    isolated: tuple[Settings, RedisProcess], tokens: Tokens
+) -> None:
+    own, redis = isolated
+    application = create_app(own)
+    runtime = application.state.runtime
+    scope = await new_scope(runtime.sessions)
+    async with (
+        application.router.lifespan_context(application),
+        uvicorn_serving(application) as host,
+        graphql_socket(host) as socket,
+    ):
+        await socket.init(tokens.make(await _slug_of(scope), subject="u"))
+        await socket.subscribe(CRM_EVENTS, {})
+        await asyncio.sleep(0.3)
+        await create_company(scope, {"name": "before"})
+        assert (await socket.next_data())["crmEvents"]["id"] == "1"
+
+        redis.stop()
+        for n in range(5):  # commits do not need Redis
+            await create_company(scope, {"name": f"during {n}"})
+        await asyncio.sleep(0.5)
+        redis.start()
+
+        delivered = [(await socket.next_data(wait=20))["crmEvents"] for _ in range(5)]
+        assert [e["id"] for e in delivered] == ["2", "3", "4", "5", "6"]
+        assert [e["changes"]["name"][1] for e in delivered] == [f"during {n}" for n in range(5)]
+        assert await socket.nothing_within(1.0)
+
+
+async def _slug_of(scope: TenantScope) -> str:
+    async with system_session(scope.sessions) as session:
+        found = await session.execute(sa.select(Tenant.slug).where(Tenant.id == scope.tenant_id))
+        return str(found.scalar_one())
+
+
+async def test_redis_subscribers_get_the_backlog_in_order_after_an_outage(
+    isolated: tuple[Settings, RedisProcess],
+) -> None:
+    own, redis = isolated
+    application = create_app(own)
+    scope = await new_scope(application.state.runtime.sessions)
+    async with application.router.lifespan_context(application):
+        redis.stop()
+        for n in range(4):
+            await create_company(scope, {"name": f"queued {n}"})
+        redis.start()
+        listener = Redis.from_url(redis.url)
+        async with listener.pubsub() as pubsub:
+            await pubsub.psubscribe("crm.*")
+            received = await messages(pubsub, 4, wait=20)
+        await listener.aclose()
+    assert [m["tenantId"] for m in received] == [str(scope.tenant_id)] * 4
+    assert [m["id"] for m in received] == ["1", "2", "3", "4"]
+    assert [m["changes"]["name"][1] for m in received] == [f"queued {n}" for n in range(4)]
+
+
+async def test_one_redis_connection_serves_every_subscriber_of_a_process(
+    api: Api, live: str, servers: Servers
+) -> None:
+    redis = Redis.from_url(servers.redis_url)
+
+    async def pattern_subscribers() -> int:
+        return sum(1 for c in await redis.client_list() if int(c.get("psub", 0)) > 0)
+
+    async with graphql_socket(live) as first:
+        await first.init(api.token())
+        await first.subscribe(CRM_EVENTS)
+        await asyncio.sleep(0.3)
+        assert await pattern_subscribers() == 1
+        sockets = [graphql_socket(live) for _ in range(5)]
+        opened = [await s.__aenter__() for s in sockets]
+        for socket in opened:
+            await socket.init(api.token())
+        before = len(await redis.client_list())
+        for socket in opened:
+            for _ in range(10):
+                await socket.subscribe(CRM_EVENTS)
+        await asyncio.sleep(0.5)
+        assert await pattern_subscribers() == 1
+        assert len(await redis.client_list()) == before
+        await new_company(api, "fan-out")
+        for socket in opened:
+            for _ in range(10):
+                assert (await socket.next_data())["crmEvents"]["type"] == "crm.company.created"
+        for context in sockets:
+            await context.__aexit__(None, None, None)
+    await redis.aclose()

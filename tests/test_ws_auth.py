@@ -1,0 +1,121 @@
+"""Who may hold a GraphQL WebSocket open: every refusal, over a real socket."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from app.asgi import create_app
+from app.settings import Settings
+from tests.conftest import FRONTEND_ORIGIN, Api, Tokens
+from tests.live import LEGACY_WS, graphql_socket, uvicorn_serving
+from tests.test_subscriptions import CRM_EVENTS, new_company
+
+
+@asynccontextmanager
+async def server_with(settings: Settings) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
+    """Another app (own settings) served on loopback: its host and an HTTP client."""
+    application = create_app(settings)
+    async with (
+        application.router.lifespan_context(application),
+        uvicorn_serving(application) as host,
+        httpx.AsyncClient(base_url=f"http://{host}") as http,
+    ):
+        yield host, http
+
+
+async def test_no_operation_runs_before_connection_init(live: str) -> None:
+    async with graphql_socket(live) as socket:
+        await socket.subscribe(CRM_EVENTS)
+        assert await socket.closed_with() == 4401
+
+
+async def test_legacy_protocol_runs_no_operation_before_init(live: str) -> None:
+    async with graphql_socket(live, LEGACY_WS) as socket:
+        await socket.subscribe(CRM_EVENTS)
+        assert await socket.closed_with() == 4401
+
+
+@pytest.mark.parametrize("token", [None, "not-a-jwt"])
+async def test_init_without_a_valid_token_is_refused(live: str, token: str | None) -> None:
+    async with graphql_socket(live) as socket:
+        payload = {"authorization": f"Bearer {token}"} if token else {}
+        await socket.send({"type": "connection_init", "payload": payload})
+        assert await socket.closed_with() == 4403
+
+
+async def test_legacy_init_refusal_says_why(live: str, api: Api, tokens: Tokens) -> None:
+    expired = tokens.make(api.tenant, exp=int(time.time()) - 3600)
+    async with graphql_socket(live, LEGACY_WS) as socket:
+        refused = await socket.init(expired)
+        assert refused["type"] == "connection_error"
+        assert refused["payload"]["code"] == "UNAUTHENTICATED"
+        assert "expired" in refused["payload"]["message"]
+
+
+async def test_token_in_the_upgrade_request_header(live: str, api: Api) -> None:
+    headers = {"Authorization": f"Bearer {api.token()}"}
+    async with graphql_socket(live, additional_headers=headers) as socket:
+        assert (await socket.init(None))["type"] == "connection_ack"
+
+
+async def test_the_socket_closes_when_the_token_expires(
+    live: str, api: Api, tokens: Tokens
+) -> None:
+    short = tokens.make(api.tenant, exp=int(time.time()) + 2)
+    async with graphql_socket(live) as socket:
+        assert (await socket.init(short))["type"] == "connection_ack"
+        await socket.subscribe(CRM_EVENTS)
+        assert await socket.closed_with(wait=8) == 4401
+
+
+async def test_the_socket_closes_when_the_token_is_revoked(settings: Settings, api: Api) -> None:
+    quick = settings.model_copy(update={"ws_auth_recheck_seconds": 0.2})
+    token = api.token("member")
+    async with server_with(quick) as (host, http), graphql_socket(host) as socket:
+        assert (await socket.init(token))["type"] == "connection_ack"
+        await socket.subscribe(CRM_EVENTS)
+        await asyncio.sleep(0.5)
+        assert await socket.nothing_within(0.1)  # still open
+        logout = await http.post(
+            "/graphql",
+            json={"query": "mutation { logout }"},
+            headers={"authorization": f"Bearer {token}"},
+        )
+        assert logout.json() == {"data": {"logout": True}}
+        assert await socket.closed_with(wait=5) == 4401
+
+
+async def test_a_browser_page_of_another_origin_cannot_connect(live: str) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        async with graphql_socket(live, origin="https://evil.example"):  # type: ignore[arg-type]
+            pass
+    assert refused.value.response.status_code == 403
+    async with graphql_socket(live, origin=FRONTEND_ORIGIN) as socket:  # type: ignore[arg-type]
+        assert (await socket.send({"type": "connection_init"})) is None
+
+
+async def test_subscriptions_per_connection_are_capped(
+    live: str, api: Api, settings: Settings
+) -> None:
+    limit = settings.ws_max_subscriptions
+    async with graphql_socket(live) as socket:
+        await socket.init(api.token())
+        for _ in range(limit):
+            await socket.subscribe(CRM_EVENTS)
+        await asyncio.sleep(0.3)
+        await socket.subscribe(CRM_EVENTS)
+        answers = [await socket.receive()]
+        while answers[-1]["type"] != "complete":
+            answers.append(await socket.receive())
+        assert {a["id"] for a in answers} == {str(limit + 1)}
+        assert answers[0]["payload"]["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        # The others stay live.
+        await new_company(api, "still live")
+        assert (await socket.next_data())["crmEvents"]["type"] == "crm.company.created"
