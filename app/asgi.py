@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,8 +21,31 @@ from app.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the app; database and Redis are reached lazily, so a down backend shows in /health."""
+@asynccontextmanager
+async def embedded_worker(settings: Settings) -> AsyncIterator[None]:
+    """The ARQ worker inside the server process (signals stay uvicorn's)."""
+    from arq.worker import Worker
+
+    from app.redis import arq_redis_settings
+    from jobs.worker import worker_settings
+
+    options = worker_settings(
+        settings, arq_redis_settings(str(settings.redis_url)), with_relay=False
+    )
+    worker = Worker(**options, handle_signals=False)
+    task = asyncio.create_task(worker.main(), name="arq-worker")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await worker.close()
+
+
+def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:
+    """Build the app; database and Redis are reached lazily, so a down backend shows in /health.
+    `with_worker` also runs the ARQ worker (the crons) in this process."""
     runtime = Runtime.open(settings)
     graphql = CrmGraphQL(runtime)
 
@@ -29,7 +54,11 @@ def create_app(settings: Settings) -> Starlette:
         app.state.runtime = runtime
         runtime.start()
         try:
-            yield
+            if with_worker:
+                async with embedded_worker(settings):
+                    yield
+            else:
+                yield
         finally:
             await runtime.close()
 

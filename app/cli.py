@@ -110,6 +110,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     data_dir: DataDirOption = None,
+    worker: Annotated[
+        bool | None,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Also run the cron worker in this process [default: on with embedded servers]",
+        ),
+    ] = None,
 ) -> None:
     """Run the GraphQL server (embedded PostgreSQL + Redis unless DATABASE_URL/REDIS_URL set)."""
     import uvicorn
@@ -126,7 +133,8 @@ def serve(
         raise typer.Exit(2) from None
     with _stop_on_signals(), _servers(settings) as ready:
         _migrate(str(ready.database_url))
-        app = create_app(ready)
+        with_worker = ready.embedded if worker is None else worker
+        app = create_app(ready, with_worker=with_worker)
         typer.echo(f"insight-crm: GraphiQL at http://{host}:{port}/graphql")
         uvicorn.run(app, host=host, port=port, log_level=settings.log_level, access_log=False)
 
@@ -154,8 +162,28 @@ def worker(
     settings = _settings(data_dir)
     _configure_logging(settings.log_level)
     with _servers(settings) as ready:
-        options = worker_settings(arq_redis_settings(str(ready.redis_url)))
+        _migrate(str(ready.database_url))
+        options = worker_settings(ready, arq_redis_settings(str(ready.redis_url)))
         Worker(**options, burst=burst).run()
+
+
+@cli.command("run-job")
+def run_job(
+    name: Annotated[str, typer.Argument(help="due-soon or heartbeat")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Run one job now, by hand (jobs are idempotent: running one twice does no harm)."""
+    from jobs.run import run_once
+
+    settings = _settings(data_dir)
+    _configure_logging(settings.log_level)
+    with _servers(settings) as ready:
+        _migrate(str(ready.database_url))
+        try:
+            result = asyncio.run(run_once(ready, name))
+        except KeyError:
+            _fail(f"unknown job {name!r}")
+        typer.echo(f"{name}: {result}")
 
 
 @cli.command()

@@ -1,13 +1,24 @@
-"""ARQ worker settings. Cron jobs (due-soon reminders, Lexware syncs) arrive with their issues."""
+"""ARQ worker settings: the cron jobs and what they share (database, relay). Thin: the work is
+in app/services."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from datetime import timedelta
 from typing import Any
 
 from arq import cron
 from arq.connections import RedisSettings
 
+from app.db import create_engine, create_session_factory
+from app.events.relay import Relay
 from app.services.heartbeat import record_heartbeat
+from app.services.reminders import send_due_soon_reminders
+from app.settings import Settings
+
+QUEUE = "insight-crm:jobs"
+EVERY_QUARTER_HOUR = {0, 15, 30, 45}
 
 
 async def heartbeat(ctx: dict[str, Any]) -> None:
@@ -15,11 +26,48 @@ async def heartbeat(ctx: dict[str, Any]) -> None:
     await record_heartbeat(ctx["redis"])
 
 
-def worker_settings(redis_settings: RedisSettings) -> dict[str, Any]:
+async def due_soon(ctx: dict[str, Any]) -> int:
+    """crm.activity.due_soon for activities due within the window (once per due date)."""
+    settings: Settings = ctx["settings"]
+    window = timedelta(minutes=settings.due_soon_window_minutes)
+    return await send_due_soon_reminders(ctx["sessions"], window)
+
+
+JOBS = {"due-soon": due_soon, "heartbeat": heartbeat}
+
+
+def worker_settings(
+    settings: Settings, redis_settings: RedisSettings, *, with_relay: bool = True
+) -> dict[str, Any]:
+    """ARQ's settings; `with_relay` runs an event relay in the worker (not needed when the
+    worker lives inside a server process, which has one)."""
+    database_url = str(settings.database_url)
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        engine = create_engine(database_url, pool_size=2)
+        ctx.update(settings=settings, engine=engine, sessions=create_session_factory(engine))
+        if with_relay:  # the crons' events go out even when no server process runs
+            relay = Relay(create_engine(database_url, pool_size=1), ctx["redis"])
+            ctx.update(relay=relay, relay_task=asyncio.create_task(relay.run()))
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        if "relay_task" in ctx:
+            ctx["relay_task"].cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ctx["relay_task"]
+            await ctx["relay"].close()
+        await ctx["engine"].dispose()
+
     return {
-        "functions": [heartbeat],
-        "cron_jobs": [cron(heartbeat, second=0, run_at_startup=True, unique=True)],
+        "functions": [heartbeat, due_soon],
+        "cron_jobs": [
+            cron(heartbeat, second=0, run_at_startup=True, unique=True),
+            # unique: one run per tick across workers; the claim makes each reminder once.
+            cron(due_soon, minute=EVERY_QUARTER_HOUR, second=0, run_at_startup=True, unique=True),
+        ],
+        "on_startup": startup,
+        "on_shutdown": shutdown,
         "redis_settings": redis_settings,
-        "queue_name": "insight-crm:jobs",
+        "queue_name": QUEUE,
         "health_check_key": "insight-crm:worker:health",
     }
