@@ -9,8 +9,10 @@ import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app.events.relay import unpublished_count
 from app.http import json_response
 from app.runtime import Runtime
+from app.services.heartbeat import last_heartbeat
 
 CHECK_TIMEOUT_SECONDS = 2.0
 
@@ -32,9 +34,32 @@ async def _redis_ok(runtime: Runtime) -> bool:
         return False
 
 
+async def _unpublished_events(runtime: Runtime) -> int | None:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            return await unpublished_count(runtime.engine)
+    except Exception:
+        return None
+
+
+async def _worker_state(runtime: Runtime) -> str:
+    """ "up" while some worker beat within the last three minutes (crons need one)."""
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            beat = await last_heartbeat(runtime.redis)
+    except Exception:
+        return "unknown"
+    return "up" if beat is not None else "down"
+
+
 async def health(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
-    database, redis = await asyncio.gather(_database_ok(runtime), _redis_ok(runtime))
+    database, redis, backlog, worker = await asyncio.gather(
+        _database_ok(runtime),
+        _redis_ok(runtime),
+        _unpublished_events(runtime),
+        _worker_state(runtime),
+    )
     lexware = "configured" if runtime.settings.lexware_api_key else "unconfigured"
     healthy = database and redis
     body: dict[str, Any] = {
@@ -43,7 +68,9 @@ async def health(request: Request) -> Response:
             "database": "up" if database else "down",
             "redis": "up" if redis else "down",
             "lexware": lexware,
+            "worker": worker,
         },
+        "unpublishedEvents": backlog,
     }
     return json_response(body, status_code=200 if healthy else 503)
 

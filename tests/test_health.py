@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 
+from app.services.heartbeat import HEARTBEAT_KEY, record_heartbeat
 from app.settings import Settings
 from tests.conftest import Tokens, error_codes, serving
 
@@ -16,10 +18,23 @@ DEAD_REDIS = "redis://127.0.0.1:1/0"
 async def test_health_is_200_when_database_and_redis_answer(client: httpx.AsyncClient) -> None:
     response = await client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {
-        "status": "ok",
-        "checks": {"database": "up", "redis": "up", "lexware": "unconfigured"},
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"] | {"worker": "-"} == {
+        "database": "up",
+        "redis": "up",
+        "lexware": "unconfigured",
+        "worker": "-",
     }
+    assert isinstance(body["unpublishedEvents"], int)
+
+
+async def test_health_tells_whether_a_worker_beats(client: httpx.AsyncClient, app: Any) -> None:
+    redis = app.state.runtime.redis
+    await redis.delete(HEARTBEAT_KEY)
+    assert (await client.get("/health")).json()["checks"]["worker"] == "down"
+    await record_heartbeat(redis)
+    assert (await client.get("/health")).json()["checks"]["worker"] == "up"
 
 
 async def test_health_needs_no_token_and_livez_answers(client: httpx.AsyncClient) -> None:
@@ -30,10 +45,11 @@ async def test_health_is_503_when_redis_is_down(settings: Settings) -> None:
     async with serving(settings.model_copy(update={"redis_url": DEAD_REDIS})) as http:
         response = await http.get("/health")
     assert response.status_code == 503
-    assert response.json()["checks"] | {} == {
+    assert response.json()["checks"] == {
         "database": "up",
         "redis": "down",
         "lexware": "unconfigured",
+        "worker": "unknown",
     }
 
 

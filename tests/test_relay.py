@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 import sqlalchemy as sa
@@ -126,6 +127,11 @@ async def test_redis_subscribers_get_the_backlog_in_order_after_an_outage(
         redis.stop()
         for n in range(4):
             await create_company(scope, {"name": f"queued {n}"})
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            health = (await http.get("/health")).json()
+        assert health["checks"]["redis"] == "down"
+        assert health["unpublishedEvents"] == 4
         redis.start()
         listener = Redis.from_url(redis.url)
         async with listener.pubsub() as pubsub:

@@ -52,6 +52,20 @@ _MARK_PUBLISHED = sa.text(
 )
 
 
+_BACKLOG = sa.text(
+    """
+    SELECT COALESCE(SUM(c.last_seq - COALESCE(r.published_seq, 0)), 0)
+    FROM event_counter c LEFT JOIN event_relay r ON r.tenant_id = c.tenant_id
+    """
+)
+
+
+async def unpublished_count(engine: AsyncEngine) -> int:
+    """Committed events not yet out on Redis (grows while Redis is down)."""
+    async with engine.connect() as connection:
+        return int(await connection.scalar(_BACKLOG) or 0)
+
+
 async def publish_pending(engine: AsyncEngine, redis: Redis, batch: int = BATCH) -> int | None:
     """Publish one batch of unpublished events: how many, or None if another relay is busy."""
     async with engine.begin() as connection:
