@@ -7,12 +7,14 @@ at the handshake and is signed in by `connection_init` (no operation runs before
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
+from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
 from app.auth import Authenticator, Principal
@@ -71,6 +73,17 @@ class Context:
     def close(self) -> None:
         for task in self._watchers:
             task.cancel()
+
+
+class FreshLoaders(SchemaExtension):
+    """Each operation starts with empty loaders: several operations can share one WebSocket
+    connection's context, and none may answer from what another one cached."""
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context) and context._scope is not None:
+            context.refresh_loaders()
+        yield
 
 
 def context_of(info: Info[Any, Any]) -> Context:

@@ -26,6 +26,7 @@ from resolvers.companies.queries import CompanyQueries
 from resolvers.contact_info.mutations import ContactInfoMutations
 from resolvers.contacts.mutations import ContactMutations
 from resolvers.contacts.queries import ContactQueries
+from resolvers.context import FreshLoaders
 from resolvers.contracts.operations import ContractMutations, ContractQueries
 from resolvers.deals.mutations import DealMutations
 from resolvers.deals.queries import DealQueries
@@ -84,6 +85,7 @@ def _extensions(settings: Settings) -> list[Any]:
     # live at module level in strawberry, keyed by their size, and are shared across requests.
     extensions: list[Any] = [
         ErrorPolicy,
+        FreshLoaders,
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
         partial(ParserCache, maxsize=settings.document_cache_size),
         partial(ValidationCache, maxsize=settings.document_cache_size),

@@ -160,3 +160,24 @@ async def test_legacy_graphql_ws_protocol(api: Api, live: str) -> None:
         await asyncio.sleep(0.3)
         company_id = await new_company(api, "legacy")
         assert (await socket.next_data())["crmEvents"]["entityId"] == company_id
+
+
+async def test_queries_over_one_socket_do_not_share_cached_rows(api: Api, live: str) -> None:
+    company_id = await new_company(api, "Vorher")
+    contact = await api.data(
+        'mutation($c: ID!) { createContact(input: {firstName: "Eva", lastName: "Roth", companyId: $c}) { id } }',
+        {"c": company_id},
+    )
+    query = "query($id: ID!) { contact(id: $id) { company { name } } }"
+    variables = {"id": contact["createContact"]["id"]}
+    async with graphql_socket(live) as socket:
+        await socket.init(api.token())
+        await socket.subscribe(query, variables)
+        assert (await socket.next_data())["contact"]["company"]["name"] == "Vorher"
+        assert (await socket.receive())["type"] == "complete"
+        await api.data(
+            'mutation($id: ID!) { updateCompany(id: $id, input: {name: "Nachher"}) { id } }',
+            {"id": company_id},
+        )
+        await socket.subscribe(query, variables)
+        assert (await socket.next_data())["contact"]["company"]["name"] == "Nachher"
