@@ -24,6 +24,18 @@ log = logging.getLogger(__name__)
 @asynccontextmanager
 async def embedded_worker(settings: Settings) -> AsyncIterator[None]:
     """The ARQ worker inside the server process (signals stay uvicorn's)."""
+    task = asyncio.create_task(_supervised_worker(settings), name="arq-worker")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _supervised_worker(settings: Settings) -> None:
+    """ARQ's worker ends on a Redis error; in a server process nobody would notice, so it is
+    started again (with backoff) until the server stops."""
     from arq.worker import Worker
 
     from app.redis import arq_redis_settings
@@ -32,15 +44,18 @@ async def embedded_worker(settings: Settings) -> AsyncIterator[None]:
     options = worker_settings(
         settings, arq_redis_settings(str(settings.redis_url)), with_relay=False
     )
-    worker = Worker(**options, handle_signals=False)
-    task = asyncio.create_task(worker.main(), name="arq-worker")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await worker.close()
+    failures = 0
+    while True:
+        worker = Worker(**options, handle_signals=False)
+        try:
+            await worker.main()
+        except Exception:
+            failures += 1
+            log.exception("cron worker stopped; restarting (attempt %d)", failures)
+        finally:
+            with contextlib.suppress(Exception):
+                await worker.close()
+        await asyncio.sleep(min(0.5 * 2**failures, 30.0))
 
 
 def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:

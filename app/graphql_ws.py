@@ -44,6 +44,10 @@ class WebSocketAuth:
     runtime: Runtime
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        if context.signed_in:  # the legacy protocol does not refuse a second init itself
+            raise ConnectionRejectionError(
+                {"message": "The connection is already initialised.", "code": "BAD_USER_INPUT"}
+            )
         authorization = _sent_authorization(context)
         if not isinstance(authorization, str):
             raise ConnectionRejectionError(

@@ -45,6 +45,10 @@ class Context:
         self._loaders = Loaders(scope)
 
     @property
+    def signed_in(self) -> bool:
+        return self._principal is not None
+
+    @property
     def principal(self) -> Principal:
         if self._principal is None:
             raise Unauthenticated("Send a token first (connection_init).")
@@ -81,7 +85,7 @@ class FreshLoaders(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context.context
-        if isinstance(context, Context) and context._scope is not None:
+        if isinstance(context, Context) and context.signed_in:
             context.refresh_loaders()
         yield
 

@@ -30,7 +30,7 @@ from resolvers.context import FreshLoaders
 from resolvers.contracts.operations import ContractMutations, ContractQueries
 from resolvers.deals.mutations import DealMutations
 from resolvers.deals.queries import DealQueries
-from resolvers.errors import ErrorPolicy
+from resolvers.errors import ErrorPolicy, apply_error_policy
 from resolvers.events.queries import EventQueries
 from resolvers.events.subscriptions import EventSubscriptions
 from resolvers.lookups.mutations import LookupMutations
@@ -99,7 +99,11 @@ def _extensions(settings: Settings) -> list[Any]:
 
 class CrmSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        """Strawberry would log every error with a trace; ErrorPolicy logs the unexpected ones."""
+        """Strawberry would log every error with a trace; instead the error policy codes and
+        masks them, in place. This is the one hook every subscription result passes through
+        (ErrorPolicy.on_operation covers queries and mutations)."""
+        context = getattr(execution_context, "context", None)
+        errors[:] = apply_error_policy(errors, getattr(context, "request_id", "-"))
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

@@ -208,3 +208,56 @@ async def test_event_filters_and_paging(api: Api) -> None:
     assert error_codes(bad) == ["BAD_USER_INPUT"]
     assert error_fields(bad) & {"types[0]", "after"}
     assert error_codes(await api(EVENTS, {"after": "-1"})) == ["BAD_USER_INPUT"]
+
+
+async def test_deleting_a_record_emits_the_changes_it_makes_to_others(api: Api) -> None:
+    industry = await api.data('mutation { createIndustry(input: {name: "Maschinenbau"}) { id } }')
+    industry_id = industry["createIndustry"]["id"]
+    gone = await api.data(
+        'mutation($i: ID!) { createCompany(input: {name: "Geht", industryId: $i}) { id } }',
+        {"i": industry_id},
+    )
+    gone_id = gone["createCompany"]["id"]
+    partner = (await api.data('mutation { createCompany(input: {name: "Bleibt"}) { id } }'))[
+        "createCompany"
+    ]["id"]
+    contact = await api.data(
+        'mutation($c: ID!) { createContact(input: {firstName: "Eva", lastName: "Roth", companyId: $c}) { id version } }',
+        {"c": gone_id},
+    )
+    rel_type = await api.data(
+        'mutation { createRelationshipType(input: {name: "Lieferant"}) { id } }'
+    )
+    await api.data(
+        "mutation($a: ID!, $b: ID!, $t: ID!) { createCompanyRelationship(fromCompanyId: $a, toCompanyId: $b, typeId: $t) { id } }",
+        {"a": partner, "b": gone_id, "t": rel_type["createRelationshipType"]["id"]},
+    )
+    after = await last_id(api)
+    await api.data("mutation($id: ID!) { deleteCompany(id: $id) }", {"id": gone_id})
+    stored = await events(api, after=after)
+    assert [(e["type"], e["entityId"], e["changes"]) for e in stored[:2]] == [
+        ("crm.contact.updated", contact["createContact"]["id"], {"companyId": [gone_id, None]}),
+        ("crm.company.relationship_removed", partner, stored[1]["changes"]),
+    ]
+    assert stored[1]["changes"]["toCompanyId"] == [gone_id, None]
+    assert stored[2]["type"] == "crm.company.deleted"
+    reloaded = await api.data(
+        "query($id: ID!) { contact(id: $id) { company { id } version } }",
+        {"id": contact["createContact"]["id"]},
+    )
+    assert reloaded["contact"] == {
+        "company": None,
+        "version": contact["createContact"]["version"] + 1,
+    }
+
+    after = await last_id(api)
+    survivor = await api.data(
+        'mutation($i: ID!) { createCompany(input: {name: "Mit Branche", industryId: $i}) { id } }',
+        {"i": industry_id},
+    )
+    await api.data("mutation($id: ID!) { deleteIndustry(id: $id) }", {"id": industry_id})
+    stored = await events(api, after=after)
+    assert [(e["type"], e["entityId"]) for e in stored[1:]] == [
+        ("crm.company.updated", survivor["createCompany"]["id"]),
+        ("crm.industry.deleted", industry_id),
+    ]

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from redis.asyncio import Redis
 
 from app.asgi import create_app
+from app.events.relay import _PENDING, PER_TENANT, RELAY_LOCK
 from app.migrations import upgrade_to_head
 from app.services.companies import create_company
 from app.settings import Settings
@@ -174,3 +175,38 @@ async def test_one_redis_connection_serves_every_subscriber_of_a_process(
         for context in sockets:
             await context.__aexit__(None, None, None)
     await redis.aclose()
+
+
+async def test_a_foreign_message_on_a_crm_channel_does_not_stop_live_delivery(
+    api: Api, live: str, servers: Servers
+) -> None:
+    redis = Redis.from_url(servers.redis_url)
+    async with graphql_socket(live) as socket:
+        await socket.init(api.token())
+        await socket.subscribe(CRM_EVENTS)
+        await asyncio.sleep(0.3)
+        for junk in (b"not json", b'{"tenantId": 1}', b'{"id": "1"}', orjson.dumps([1])):
+            await redis.publish("crm.something.else", junk)
+        company_id = await new_company(api, "still delivered")
+        assert (await socket.next_data())["crmEvents"]["entityId"] == company_id
+    await redis.aclose()
+
+
+async def test_a_busy_tenant_does_not_hold_back_another(sessions: Any, app: Any) -> None:
+    """One batch takes each tenant's oldest events round-robin, up to a share per tenant."""
+    busy, quiet = await new_scope(sessions), await new_scope(sessions)
+    lock = {"k": RELAY_LOCK}
+    async with app.state.runtime.engine.connect() as holder:
+        await holder.execute(sa.text("SELECT pg_advisory_lock(:k)"), lock)  # relays wait
+        try:
+            for n in range(PER_TENANT + 20):
+                await create_company(busy, {"name": f"busy {n}"})
+            await create_company(quiet, {"name": "quiet"})
+            batch = {"batch": PER_TENANT + 1, "per_tenant": PER_TENANT}
+            rows = (await holder.execute(_PENDING, batch)).all()
+        finally:
+            await holder.execute(sa.text("SELECT pg_advisory_unlock(:k)"), lock)
+    assert quiet.tenant_id in [row.tenant_id for row in rows]
+    busy_seqs = [row.seq for row in rows if row.tenant_id == busy.tenant_id]
+    assert busy_seqs == list(range(1, len(busy_seqs) + 1))
+    assert 0 < len(busy_seqs) <= PER_TENANT

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
+from starlette.requests import Request
+
+from app.auth import Principal, VerifiedToken
+from app.db import create_engine, create_session_factory
+from app.tenancy import TenantScope
+from resolvers.context import Context
+from resolvers.schema import build_schema
 from tests.conftest import Api, Tokens
 from tests.live import LEGACY_WS, graphql_socket
 from tests.test_deals import deal, pipeline, stage
@@ -181,3 +189,31 @@ async def test_queries_over_one_socket_do_not_share_cached_rows(api: Api, live: 
         )
         await socket.subscribe(query, variables)
         assert (await socket.next_data())["contact"]["company"]["name"] == "Nachher"
+
+
+async def test_errors_inside_a_subscription_are_coded_and_masked(app: Any) -> None:
+    """A real failure in the stream (its database is unreachable) reaches the client as a
+    masked INTERNAL_SERVER_ERROR, never with SQL in it."""
+    runtime = app.state.runtime
+    dead = create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/nothing")
+    scope = TenantScope(uuid.uuid4(), uuid.uuid4(), create_session_factory(dead))
+    token = VerifiedToken(None, "j", 2**40, "u", "t", frozenset({"admin"}), None, None)
+    principal = Principal(scope.actor_id or uuid.uuid4(), scope.tenant_id, "t", token.roles, token)
+    context = Context(
+        request=Request({"type": "http", "headers": []}),
+        response=None,
+        settings=runtime.settings,
+        authenticator=runtime.authenticator,
+        hub=runtime.hub,
+        request_id="req-1",
+    )
+    context.sign_in(principal, scope)
+    stream = await build_schema(runtime.settings).subscribe(
+        'subscription { crmEvents(after: "0") { id } }', context_value=context
+    )
+    first = await anext(stream)  # type: ignore[arg-type]
+    await stream.aclose()  # type: ignore[union-attr]
+    await dead.dispose()
+    [error] = first.errors
+    assert error.extensions == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-1"}
+    assert "SELECT" not in error.message and "nothing" not in error.message

@@ -119,3 +119,12 @@ async def test_subscriptions_per_connection_are_capped(
         # The others stay live.
         await new_company(api, "still live")
         assert (await socket.next_data())["crmEvents"]["type"] == "crm.company.created"
+
+
+async def test_legacy_protocol_refuses_a_second_init(live: str, api: Api) -> None:
+    async with graphql_socket(live, LEGACY_WS) as socket:
+        assert (await socket.init(api.token()))["type"] == "connection_ack"
+        again = await socket.init(api.token(tenant="other-" + api.tenant))
+        assert again["type"] == "connection_error"
+        assert again["payload"]["code"] == "BAD_USER_INPUT"
+        assert await socket.closed_with() == 1011

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ from app.events.message import BadMessage, CrmEventMessage
 
 log = logging.getLogger(__name__)
 CHANNELS = "crm.*"
+PING_SECONDS = 10.0
 
 
 class Inbox:
@@ -73,7 +75,7 @@ class EventHub:
     async def subscribe(self, tenant_id: uuid.UUID) -> AsyncIterator[Inbox]:
         inbox = Inbox(tenant_id, self._inbox_limit)
         self._inboxes[tenant_id].add(inbox)
-        if self._task is None:
+        if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._listen(), name="event-hub")
         try:
             yield inbox
@@ -85,24 +87,37 @@ class EventHub:
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(BaseException):
                 await self._task
 
     async def _listen(self) -> None:
         while True:
             try:
                 await self._listen_once()
-            except (RedisError, OSError) as error:
+            except (RedisError, OSError, TimeoutError) as error:
                 self._failures += 1
                 log.warning("event hub: %s; reconnecting (attempt %d)", error, self._failures)
+            except Exception:  # a bug must not end live delivery for the whole process
+                self._failures += 1
+                log.exception("event hub failed; reconnecting (attempt %d)", self._failures)
             finally:
                 self.connected.clear()
             await asyncio.sleep(min(0.1 * 2**self._failures, 5.0))
 
     async def _listen_once(self) -> None:
+        """Listen until the connection fails. A quiet connection is pinged; no answer within
+        a few intervals means it is half-open, and we reconnect (and readers resync)."""
         async with self._redis.pubsub() as pubsub:
             await pubsub.psubscribe(CHANNELS)
-            async for message in pubsub.listen():
+            last_heard = time.monotonic()
+            while True:
+                message = await pubsub.get_message(timeout=PING_SECONDS)
+                if message is None:
+                    if time.monotonic() - last_heard > 3 * PING_SECONDS:
+                        raise TimeoutError("no answer from Redis")
+                    await pubsub.ping()
+                    continue
+                last_heard = time.monotonic()
                 if message["type"] == "psubscribe":
                     self._on_connected()
                 elif message["type"] == "pmessage":

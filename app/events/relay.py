@@ -26,7 +26,11 @@ from app.events.message import CrmEventMessage
 log = logging.getLogger(__name__)
 RELAY_LOCK = 0x6372_6D72_656C  # "crmrel": one publishing relay at a time, cluster-wide
 BATCH = 500
+PER_TENANT = 100  # per batch: one busy tenant cannot hold back everyone else's events
+PUBLISH_TIMEOUT_SECONDS = 10.0
 
+# Each tenant's oldest unpublished events, round-robin across tenants (rank first), so every
+# tenant's share of a batch is a prefix of its backlog.
 _PENDING = sa.text(
     """
     SELECT e.tenant_id, e.seq, e.type, e.entity, e.entity_id, e.actor_id, e.occurred_at,
@@ -34,12 +38,12 @@ _PENDING = sa.text(
     FROM event_counter c
     LEFT JOIN event_relay r ON r.tenant_id = c.tenant_id
     CROSS JOIN LATERAL (
-        SELECT * FROM crm_event e
+        SELECT *, row_number() OVER (ORDER BY seq) AS rank FROM crm_event e
         WHERE e.tenant_id = c.tenant_id AND e.seq > COALESCE(r.published_seq, 0)
-        ORDER BY e.seq LIMIT :batch
+        ORDER BY e.seq LIMIT :per_tenant
     ) e
     WHERE c.last_seq > COALESCE(r.published_seq, 0)
-    ORDER BY e.tenant_id, e.seq
+    ORDER BY e.rank, e.tenant_id
     LIMIT :batch
     """
 )
@@ -74,7 +78,9 @@ async def publish_pending(engine: AsyncEngine, redis: Redis, batch: int = BATCH)
         )
         if not locked:
             return None
-        rows = (await connection.execute(_PENDING, {"batch": batch})).all()
+        rows = (
+            await connection.execute(_PENDING, {"batch": batch, "per_tenant": PER_TENANT})
+        ).all()
         if not rows:
             return 0
         messages = [CrmEventMessage.from_row(row) for row in rows]
@@ -88,7 +94,8 @@ async def publish_pending(engine: AsyncEngine, redis: Redis, batch: int = BATCH)
 
 
 async def _publish(redis: Redis, messages: Sequence[CrmEventMessage]) -> None:
-    async with redis.pipeline(transaction=False) as pipe:
+    # Bounded: the batch holds the relay lock, and a hung Redis must not hold it forever.
+    async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS), redis.pipeline(transaction=False) as pipe:
         for message in messages:
             pipe.publish(message.type, message.to_json())
         await pipe.execute()
@@ -117,9 +124,14 @@ class Relay:
                 self._wake.clear()
                 try:
                     published = await publish_pending(self._engine, self._redis)
-                except (RedisError, OSError, SQLAlchemyError) as error:
+                except (RedisError, OSError, SQLAlchemyError, TimeoutError) as error:
                     failures += 1
                     log.warning("event relay: %s; retrying (attempt %d)", error, failures)
+                    await asyncio.sleep(min(0.1 * 2**failures, 5.0))
+                    continue
+                except Exception:  # a bug must not stop publishing for good
+                    failures += 1
+                    log.exception("event relay failed; retrying (attempt %d)", failures)
                     await asyncio.sleep(min(0.1 * 2**failures, 5.0))
                     continue
                 failures = 0

@@ -39,6 +39,16 @@ class Tracked:
         return f"crm.{self.entity}.{verb}"
 
 
+# Events of a company relationship are about the company it starts from.
+RELATIONSHIP_EVENTS = Tracked(
+    "company",
+    subject="from_company_id",
+    created="relationship_added",
+    updated="relationship_updated",
+    deleted="relationship_removed",
+)
+
+
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.capitalize() for part in rest)
@@ -104,6 +114,13 @@ def updated(
     record(session, tracked.type(tracked.updated), tracked.entity, subject, diff)
     for verb in DERIVED.get(tracked.type(tracked.updated), _none)(diff):
         record(session, tracked.type(verb), tracked.entity, subject, diff)
+
+
+def record_update(
+    session: AsyncSession, tracked: Tracked, row: Row[Any], diff: Mapping[str, Any]
+) -> None:
+    """An update event whose changes the caller knows already."""
+    record(session, tracked.type(tracked.updated), tracked.entity, _subject(tracked, row), diff)
 
 
 def _subject(tracked: Tracked, row: Row[Any]) -> uuid.UUID:

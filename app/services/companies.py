@@ -15,7 +15,7 @@ from sqlmodel import col
 
 from app.errors import BadUserInput, NotFound
 from app.services import records
-from app.services.changes import Tracked
+from app.services.changes import RELATIONSHIP_EVENTS, Tracked
 from app.services.contact_info import create_with_values, list_steps, split_values
 from app.services.pagination import (
     Page,
@@ -26,7 +26,7 @@ from app.services.pagination import (
     range_conditions,
     timestamp_key,
 )
-from app.services.records import Entity
+from app.services.records import Dependent, Entity
 from app.services.validation import (
     Address,
     Input,
@@ -45,7 +45,17 @@ from app.services.validation import (
     validate_patch,
 )
 from app.tenancy import TenantScope
-from models import Company, CompanyOwner, CompanySize, ContactEmail, EntityStatus
+from models import (
+    Activity,
+    Company,
+    CompanyOwner,
+    CompanyRelationship,
+    CompanySize,
+    Contact,
+    ContactEmail,
+    Deal,
+    EntityStatus,
+)
 
 MAX_SEARCH_LENGTH = 200
 
@@ -79,6 +89,12 @@ COMPANY = Entity(
         "fk_company_account_type_id_account_type": lambda: NotFound("Account type"),
     },
     Tracked("company"),
+    (
+        Dependent(Contact, "company_id", Tracked("contact")),
+        Dependent(Deal, "company_id", Tracked("deal")),
+        Dependent(Activity, "company_id", Tracked("activity")),
+        Dependent(CompanyRelationship, "to_company_id", RELATIONSHIP_EVENTS, removes=True),
+    ),
 )
 COLUMNS = COMPANY.columns
 

@@ -28,7 +28,7 @@ from app.services.pagination import (
     like_pattern,
     timestamp_key,
 )
-from app.services.records import Entity
+from app.services.records import Dependent, Entity
 from app.services.validation import (
     Input,
     LongText,
@@ -43,11 +43,13 @@ from app.services.validation import (
 )
 from app.tenancy import TenantScope
 from models import (
+    Activity,
     Contact,
     ContactEmail,
     ContactOwner,
     ContactPhone,
     ContactSource,
+    Deal,
     EntityStatus,
 )
 
@@ -57,6 +59,10 @@ CONTACT = Entity(
     "Contact",
     {"fk_contact_company_id_company": lambda: NotFound("Company")},
     Tracked("contact"),
+    (
+        Dependent(Deal, "contact_id", Tracked("deal")),
+        Dependent(Activity, "contact_id", Tracked("activity")),
+    ),
 )
 _LINKEDIN = re.compile(r"^https://([a-z]{2,3}\.)?linkedin\.com/in/[A-Za-z0-9\-_%.]{2,100}/?$")
 

@@ -16,14 +16,14 @@ from sqlmodel import col
 
 from app.errors import BadUserInput, NotFound
 from app.services import records
-from app.services.changes import camel_keys, jsonable
+from app.services.changes import Tracked, camel_keys, jsonable
 from app.services.deal_rules import DealState, Requested, resolve
 from app.services.owners import DEAL_OWNERS
 from app.services.pipelines import DEAL_EVENTS, PIPELINE, stages_of
-from app.services.records import Entity
+from app.services.records import Dependent, Entity
 from app.services.validation import Input, Name200, Text500, patch_model, validate, validate_patch
 from app.tenancy import TenantScope
-from models import Deal, DealOwner, DealStatus, LostReason, OwnerRole, Pipeline
+from models import Activity, Deal, DealOwner, DealStatus, LostReason, OwnerRole, Pipeline
 
 DEAL = Entity(
     Deal,
@@ -35,6 +35,7 @@ DEAL = Entity(
         **DEAL_OWNERS.entity.constraint_errors,
     },
     DEAL_EVENTS,
+    (Dependent(Activity, "deal_id", Tracked("activity")),),
 )
 # Active ISO 4217 codes (2024), so a typo such as EUO is caught.
 CURRENCIES = frozenset(

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Row
 from app.errors import Conflict
 from app.services import records
 from app.services.changes import Tracked
-from app.services.records import Entity
+from app.services.records import Dependent, Entity
 from app.services.validation import (
     Input,
     Name100,
@@ -29,7 +29,7 @@ from app.services.validation import (
     validate_patch,
 )
 from app.tenancy import TenantScope
-from models import AccountType, Industry, RelationshipType
+from models import AccountType, Company, Industry, RelationshipType
 
 
 def _check_color(value: str) -> str:
@@ -50,12 +50,14 @@ INDUSTRY = Entity(
     "Industry",
     {"uq_industry_tenant_id_name": _name_taken("industry")},
     Tracked("industry"),
+    (Dependent(Company, "industry_id", Tracked("company")),),
 )
 ACCOUNT_TYPE = Entity(
     AccountType,
     "Account type",
     {"uq_account_type_tenant_id_name": _name_taken("account type")},
     Tracked("account_type"),
+    (Dependent(Company, "account_type_id", Tracked("company")),),
 )
 RELATIONSHIP_TYPE = Entity(
     RelationshipType,

@@ -30,6 +30,18 @@ AfterWrite = Callable[[AsyncSession, Row[Any]], None]
 
 
 @dataclass(frozen=True)
+class Dependent:
+    """Rows of another table that point at an entity through `column` and lose that link when
+    it is deleted (the foreign key's SET NULL, or CASCADE with `removes`). The delete makes
+    that change itself, first, so that each one is an event of its own."""
+
+    model: Any
+    column: str
+    tracked: Tracked
+    removes: bool = False
+
+
+@dataclass(frozen=True)
 class Entity:
     """How the services treat one table: its name in messages and its constraint errors."""
 
@@ -37,6 +49,7 @@ class Entity:
     label: str
     constraint_errors: Mapping[str, ErrorFactory] = field(default_factory=dict)
     tracked: Tracked | None = None  # how its changes appear as events (None: they don't)
+    dependents: tuple[Dependent, ...] = ()
 
     @cached_property
     def columns(self) -> tuple[Any, ...]:
@@ -209,8 +222,37 @@ async def delete_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> u
         .returning(*entity.columns)
         .execution_options(synchronize_session=False)
     )
-    row = await write_one(scope, entity, statement, lambda s, row: record_deleted(s, entity, row))
+    with constraint_errors(entity.constraint_errors):
+        async with scope.writing() as session:
+            for dependent in entity.dependents:
+                await _detach(session, dependent, row_id)
+            row = (await session.execute(statement)).first()
+            if row is None:
+                raise NotFound(entity.label)
+            record_deleted(session, entity, row)
     return uuid.UUID(str(row.id))
+
+
+async def _detach(session: AsyncSession, dependent: Dependent, target_id: uuid.UUID) -> None:
+    """Unlink (or remove) the rows pointing at a row about to be deleted, with their events."""
+    model, column = dependent.model, col(getattr(dependent.model, dependent.column))
+    columns = [col(getattr(model, name)) for name in model.model_fields if name != "tenant_id"]
+    statement: Any
+    if dependent.removes:
+        statement = sa.delete(model).where(column == target_id)
+    else:
+        values: dict[str, Any] = {dependent.column: None}
+        if "version" in model.model_fields:
+            values["version"] = col(model.version) + 1
+        statement = sa.update(model).where(column == target_id).values(**values)
+    statement = statement.returning(*columns).execution_options(synchronize_session=False)
+    tracked = dependent.tracked
+    for row in await session.execute(statement):
+        if dependent.removes:
+            changes.deleted(session, tracked, row)
+        else:
+            unlinked = {changes.camel(dependent.column): [str(target_id), None]}
+            changes.record_update(session, tracked, row, unlinked)
 
 
 def record_created(

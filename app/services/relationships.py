@@ -14,21 +14,13 @@ from sqlmodel import col
 
 from app.errors import BadUserInput, Conflict, NotFound
 from app.services import records
-from app.services.changes import Tracked
+from app.services.changes import RELATIONSHIP_EVENTS
 from app.services.pagination import Page, PageRequest, fetch_page, timestamp_key
 from app.services.records import Entity
 from app.services.validation import Input, patch_model, validate, validate_patch
 from app.tenancy import TenantScope
 from models import CompanyRelationship
 
-# Events about the company the relationship starts from (`crm.company.relationship_added`).
-_RELATIONSHIP_EVENTS = Tracked(
-    "company",
-    subject="from_company_id",
-    created="relationship_added",
-    updated="relationship_updated",
-    deleted="relationship_removed",
-)
 RELATIONSHIP = Entity(
     CompanyRelationship,
     "Relationship",
@@ -45,7 +37,7 @@ RELATIONSHIP = Entity(
             "These companies already have a relationship of this type (in either direction)."
         ),
     },
-    _RELATIONSHIP_EVENTS,
+    RELATIONSHIP_EVENTS,
 )
 
 
