@@ -43,9 +43,15 @@ class Settings(BaseSettings):
     graphiql: bool | None = None
     introspection: bool | None = None
 
-    # Lexware Office (the integration arrives with its own issue).
+    # Lexware Office. The environment key serves every tenant that has not set its own
+    # (a single-tenant deployment); tenant keys are encrypted with LEXWARE_KEY_SECRET.
     lexware_api_key: SecretStr | None = None
     lexware_base_url: str = "https://api.lexware.io"
+    lexware_app_url: str = "https://app.lexware.de"
+    lexware_key_secret: SecretStr | None = None
+    lexware_timeout_seconds: float = Field(default=15, gt=0, le=120)
+    lexware_max_attempts: int = Field(default=4, ge=1, le=10)
+    lexware_max_wait_seconds: float = Field(default=10, gt=0, le=600)  # queued for the limit
 
     # Abuse limits.
     max_query_depth: int = Field(default=10, ge=2, le=50)

@@ -23,7 +23,7 @@ from models.enums import (
     StageKind,
 )
 from models.events import CrmEvent, EventCounter, EventRelay
-from models.lexware import DealVoucher, LexwareVoucher
+from models.lexware import DealVoucher, LexwareAccount, LexwareVoucher
 from models.lookups import AccountType, Industry, RelationshipType
 from models.tenancy import Tenant, User
 
@@ -61,6 +61,7 @@ __all__ = [
     "EventCounter",
     "EventRelay",
     "Industry",
+    "LexwareAccount",
     "LexwareVoucher",
     "LostReason",
     "OwnerRole",

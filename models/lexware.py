@@ -9,7 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from models.base import TenantOwned, money, tenant_fk, tenant_unique
+from models.base import TenantOwned, TenantScoped, money, tenant_fk, tenant_unique
 
 
 class LexwareVoucher(TenantOwned, table=True):
@@ -61,3 +61,17 @@ class DealVoucher(TenantOwned, table=True):
         nullable=False,
         sa_column_kwargs={"server_default": sa.func.now()},
     )
+
+
+class LexwareAccount(TenantScoped, table=True):
+    """A tenant's own Lexware connection: its API key (encrypted at rest, never returned) and
+    how far the voucher sync has come."""
+
+    __tablename__ = "lexware_account"
+
+    tenant_id: uuid.UUID = Field(foreign_key="tenant.id", ondelete="CASCADE", primary_key=True)
+    encrypted_api_key: str | None = Field(default=None, sa_type=sa.Text)
+    key_hint: str | None = Field(default=None, max_length=8)  # last characters, for admins
+    key_set_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    key_set_by_id: uuid.UUID | None = None
+    vouchers_synced_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))

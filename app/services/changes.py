@@ -39,6 +39,9 @@ class Tracked:
         return f"crm.{self.entity}.{verb}"
 
 
+# Bookkeeping of the Lexware link: its own events (lexware_pushed, _synced) say when it moves.
+LEXWARE_BOOKKEEPING = frozenset({"lexware_contact_version", "lexware_synced_at"})
+
 # Events of a company relationship are about the company it starts from.
 RELATIONSHIP_EVENTS = Tracked(
     "company",
@@ -114,6 +117,13 @@ def updated(
     record(session, tracked.type(tracked.updated), tracked.entity, subject, diff)
     for verb in DERIVED.get(tracked.type(tracked.updated), _none)(diff):
         record(session, tracked.type(verb), tracked.entity, subject, diff)
+
+
+def record_verb(
+    session: AsyncSession, tracked: Tracked, row: Row[Any], verb: str, diff: Mapping[str, Any]
+) -> None:
+    """An event of its own kind about the row (`crm.company.lexware_linked`)."""
+    record(session, tracked.type(verb), tracked.entity, _subject(tracked, row), diff)
 
 
 def record_update(

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlmodel import col
 
-from app.errors import BadUserInput, NotFound
+from app.errors import BadUserInput, Conflict, NotFound
 from app.services import records
-from app.services.changes import RELATIONSHIP_EVENTS, Tracked
-from app.services.contact_info import create_with_values, list_steps, split_values
+from app.services.changes import LEXWARE_BOOKKEEPING, RELATIONSHIP_EVENTS, Tracked
+from app.services.contact_info import ValueLists, create_with_values, list_steps, split_values
 from app.services.pagination import (
     Page,
     PageRequest,
@@ -87,8 +87,11 @@ COMPANY = Entity(
     {
         "fk_company_industry_id_industry": lambda: NotFound("Industry"),
         "fk_company_account_type_id_account_type": lambda: NotFound("Account type"),
+        "uq_company_tenant_id_lexware_contact_id": lambda: Conflict(
+            "This Lexware contact is already linked to another company."
+        ),
     },
-    Tracked("company"),
+    Tracked("company", hidden=LEXWARE_BOOKKEEPING),
     (
         Dependent(Contact, "company_id", Tracked("contact")),
         Dependent(Deal, "company_id", Tracked("deal")),
@@ -212,11 +215,15 @@ async def get_company(scope: TenantScope, company_id: uuid.UUID) -> Row[Any]:
     return await records.get_row(scope, COMPANY, company_id)
 
 
-async def create_company(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
+async def create_company(
+    scope: TenantScope, data: Mapping[str, Any], system: records.SystemChange | None = None
+) -> Row[Any]:
+    """`system`: values the system adds (a Lexware link), with their events."""
     own, lists = split_values(data)
     values = _storable(validate(CompanyInput, own).model_dump())
+    values.update(system.values if system else {})
     statement = sa.insert(Company).values(scope.owned(**values)).returning(*COLUMNS)
-    return await create_with_values(scope, COMPANY, statement, "company_id", lists)
+    return await create_with_values(scope, COMPANY, statement, "company_id", lists, system)
 
 
 async def update_company(
@@ -224,6 +231,7 @@ async def update_company(
     company_id: uuid.UUID,
     data: Mapping[str, Any],
     expected_version: int | None = None,
+    system: records.SystemChange | None = None,
 ) -> Row[Any]:
     """Change only the fields sent (`emails`/`phones` replace the whole lists); with
     `expected_version`, refuse a stale edit."""
@@ -233,10 +241,17 @@ async def update_company(
         scope,
         COMPANY,
         company_id,
-        values,
+        {**values, **(system.values if system else {})},
         expected_version,
-        steps=list_steps(scope, "company_id", lists),
+        steps=_steps(scope, lists, system),
     )
+
+
+def _steps(
+    scope: TenantScope, lists: ValueLists, system: records.SystemChange | None
+) -> records.UpdateSteps | None:
+    steps = list_steps(scope, "company_id", lists)
+    return system.steps(COMPANY, steps) if system is not None else steps
 
 
 async def delete_company(scope: TenantScope, company_id: uuid.UUID) -> uuid.UUID:

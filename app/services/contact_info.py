@@ -168,7 +168,12 @@ _VALUE_ERRORS = (EMAILS.entity.constraint_errors, PHONES.entity.constraint_error
 
 
 async def create_with_values(
-    scope: TenantScope, entity: Entity, statement: Any, owner_column: str, lists: ValueLists
+    scope: TenantScope,
+    entity: Entity,
+    statement: Any,
+    owner_column: str,
+    lists: ValueLists,
+    system: records.SystemChange | None = None,
 ) -> Row[Any]:
     """Insert the record and its e-mail/phone lists in one unit of work."""
     with records.constraint_errors(entity.constraint_errors, *_VALUE_ERRORS):
@@ -177,6 +182,8 @@ async def create_with_values(
             changed = await _replace_lists(session, scope, {owner_column: row.id}, lists)
             listed = {name: [None, after] for name, (_before, after) in changed.items()}
             records.record_created(session, entity, row, listed)
+            if system is not None:
+                system.record(session, entity, row)
     return row
 
 

@@ -16,10 +16,17 @@ from pydantic import AfterValidator
 from sqlalchemy.engine import Row
 from sqlmodel import col
 
-from app.errors import BadUserInput, NotFound
+from app.errors import BadUserInput, Conflict, NotFound
 from app.services import records
-from app.services.changes import Tracked
-from app.services.contact_info import EMAILS, PHONES, create_with_values, list_steps, split_values
+from app.services.changes import LEXWARE_BOOKKEEPING, Tracked
+from app.services.contact_info import (
+    EMAILS,
+    PHONES,
+    ValueLists,
+    create_with_values,
+    list_steps,
+    split_values,
+)
 from app.services.pagination import (
     Page,
     PageRequest,
@@ -57,8 +64,13 @@ MAX_SEARCH_LENGTH = 200
 CONTACT = Entity(
     Contact,
     "Contact",
-    {"fk_contact_company_id_company": lambda: NotFound("Company")},
-    Tracked("contact"),
+    {
+        "fk_contact_company_id_company": lambda: NotFound("Company"),
+        "uq_contact_tenant_id_lexware_contact_id": lambda: Conflict(
+            "This Lexware contact is already linked to another contact."
+        ),
+    },
+    Tracked("contact", hidden=LEXWARE_BOOKKEEPING),
     (
         Dependent(Deal, "contact_id", Tracked("deal")),
         Dependent(Activity, "contact_id", Tracked("activity")),
@@ -198,11 +210,15 @@ async def get_contact(scope: TenantScope, contact_id: uuid.UUID) -> Row[Any]:
     return await records.get_row(scope, CONTACT, contact_id)
 
 
-async def create_contact(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
+async def create_contact(
+    scope: TenantScope, data: Mapping[str, Any], system: records.SystemChange | None = None
+) -> Row[Any]:
+    """`system`: values the system adds (a Lexware link), with their events."""
     own, lists = split_values(data)
     values = validate(ContactInput, own).model_dump()
+    values.update(system.values if system else {})
     statement = sa.insert(Contact).values(scope.owned(**values)).returning(*CONTACT.columns)
-    return await create_with_values(scope, CONTACT, statement, "contact_id", lists)
+    return await create_with_values(scope, CONTACT, statement, "contact_id", lists, system)
 
 
 async def update_contact(
@@ -210,6 +226,7 @@ async def update_contact(
     contact_id: uuid.UUID,
     data: Mapping[str, Any],
     expected_version: int | None = None,
+    system: records.SystemChange | None = None,
 ) -> Row[Any]:
     """Change the fields sent; `emails`/`phones`, when sent, replace the whole lists."""
     own, lists = split_values(data)
@@ -218,10 +235,17 @@ async def update_contact(
         scope,
         CONTACT,
         contact_id,
-        values,
+        {**values, **(system.values if system else {})},
         expected_version,
-        steps=list_steps(scope, "contact_id", lists),
+        steps=_steps(scope, lists, system),
     )
+
+
+def _steps(
+    scope: TenantScope, lists: ValueLists, system: records.SystemChange | None
+) -> records.UpdateSteps | None:
+    steps = list_steps(scope, "contact_id", lists)
+    return system.steps(CONTACT, steps) if system is not None else steps
 
 
 async def delete_contact(scope: TenantScope, contact_id: uuid.UUID) -> uuid.UUID:

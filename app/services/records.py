@@ -161,6 +161,34 @@ class UpdateSteps:
     errors: tuple[Mapping[str, ErrorFactory], ...] = ()
 
 
+@dataclass(frozen=True)
+class SystemChange:
+    """Values the system sets on a record next to (or instead of) the user's, never taken from
+    client input, and the extra events that say what happened (`lexware_linked`)."""
+
+    values: Mapping[str, Any]
+    verbs: tuple[str, ...] = ()
+
+    def record(self, session: AsyncSession, entity: Entity, row: Row[Any]) -> None:
+        tracked = entity.tracked
+        if tracked is None:
+            return
+        shown = {changes.camel(k): [None, changes.jsonable(getattr(row, k))] for k in self.values}
+        for verb in self.verbs:
+            changes.record_verb(session, tracked, row, verb, shown)
+
+    def steps(self, entity: Entity, steps: UpdateSteps | None) -> UpdateSteps:
+        """`steps`, plus recording these events after the UPDATE."""
+        base = steps or UpdateSteps()
+
+        async def then(session: AsyncSession, row: Row[Any]) -> Mapping[str, Any]:
+            more = await base.then(session, row) if base.then is not None else {}
+            self.record(session, entity, row)
+            return more
+
+        return UpdateSteps(lock=base.lock, place=base.place, then=then, errors=base.errors)
+
+
 async def update_row(
     scope: TenantScope,
     entity: Entity,

@@ -1,0 +1,191 @@
+"""The Lexware Office HTTP client: JSON over aiohttp, the shared rate limit, bounded retries,
+and Lexware's errors turned into ours.
+
+- 429: wait for Retry-After (or 1, 2, 4 s with jitter) and try again.
+- 5xx, timeouts, refused connections: retried a bounded number of times, then
+  LEXWARE_UNAVAILABLE. A POST is not repeated after a 500, 504 or timeout (it may have been
+  carried out): `LexwareMaybeDone` tells the caller to look before trying again.
+- Other 4xx are not retried: 406 -> BAD_USER_INPUT with Lexware's field paths, 409 ->
+  CONFLICT, 404 -> NOT_FOUND, 401/402/403 -> LEXWARE_UNAVAILABLE (the key is refused).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import orjson
+
+from app.errors import BadUserInput, Conflict, FieldProblem, LexwareUnavailable, NotFound
+from app.lexware.limiter import RateLimiter
+
+log = logging.getLogger(__name__)
+RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
+NOT_REPEATED_POST = frozenset({500, 504})
+
+
+class LexwareMaybeDone(LexwareUnavailable):
+    """A write's answer was lost (timeout, 500, 504): it may or may not have happened."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4  # in all, the first included
+    base_delay: float = 0.5
+    max_wait_for_slot: float = 10.0  # seconds a call may queue for the rate limit
+
+
+class LexwareClient:
+    """One tenant's (one API key's) view of the Lexware API."""
+
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        base_url: str,
+        api_key: str,
+        limiter: RateLimiter,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self._http = http
+        self._base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self._limiter = limiter
+        self._policy = policy or RetryPolicy()
+
+    async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return await self.request("GET", path, params=params)
+
+    async def post(self, path: str, body: Any) -> Any:
+        return await self.request("POST", path, body=body)
+
+    async def put(self, path: str, body: Any) -> Any:
+        return await self.request("PUT", path, body=body)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = await self._attempt(method, path, params, body)
+            if not isinstance(outcome, _Retry):
+                return outcome
+            if attempt >= self._policy.attempts:
+                raise outcome.final
+            await asyncio.sleep(outcome.delay(attempt, self._policy.base_delay))
+
+    async def _attempt(
+        self, method: str, path: str, params: dict[str, Any] | None, body: Any
+    ) -> Any:
+        await self._limiter.acquire(self._api_key, self._policy.max_wait_for_slot)
+        headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = orjson.dumps(body)
+        url = self._base_url + path
+        try:
+            async with self._http.request(
+                method, url, params=_query(params), data=data, headers=headers
+            ) as response:
+                status, raw = response.status, await response.read()
+                retry_after = response.headers.get("Retry-After")
+        except (aiohttp.ClientError, TimeoutError) as error:
+            return self._unreachable(method, path, error)
+        if status < 300:
+            return orjson.loads(raw) if raw else None
+        return self._failed(method, path, status, raw, retry_after)
+
+    def _unreachable(self, method: str, path: str, error: BaseException) -> _Retry:
+        log.warning("lexware %s %s: %s", method, path, type(error).__name__)
+        if method == "POST" and not isinstance(error, aiohttp.ClientConnectorError):
+            raise LexwareMaybeDone("Lexware did not answer in time; the change may have been made.")
+        return _Retry(LexwareUnavailable("Lexware Office cannot be reached right now."))
+
+    def _failed(
+        self, method: str, path: str, status: int, raw: bytes, retry_after: str | None
+    ) -> _Retry:
+        log.warning("lexware %s %s answered %d", method, path, status)
+        if status in RETRIED_STATUSES:
+            if method == "POST" and status in NOT_REPEATED_POST:
+                raise LexwareMaybeDone(f"Lexware answered {status}; the change may have been made.")
+            message = "Lexware Office is not available right now; try again later."
+            return _Retry(LexwareUnavailable(message, status=status), _seconds(retry_after))
+        raise _error_for(status, _json_or_none(raw))
+
+
+@dataclass
+class _Retry:
+    final: Exception
+    after: float | None = None  # Retry-After, when Lexware said
+
+    def delay(self, attempt: int, base: float) -> float:
+        if self.after is not None:
+            return self.after
+        return base * 2 ** (attempt - 1) * (0.5 + random.random())  # noqa: S311 (jitter)
+
+
+def _query(params: dict[str, Any] | None) -> dict[str, str] | None:
+    if params is None:
+        return None
+    return {k: _text(v) for k, v in params.items() if v is not None}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _seconds(header: str | None) -> float | None:
+    try:
+        return min(float(header), 30.0) if header else None
+    except ValueError:
+        return None
+
+
+def _json_or_none(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _error_for(status: int, body: Any) -> Exception:
+    if status == 406:
+        return BadUserInput(_problems(body), "Lexware Office refused the data.")
+    if status == 409:
+        return Conflict("The Lexware contact was changed by someone else.")
+    if status == 404:
+        return NotFound("Lexware contact")
+    if status in (401, 402, 403):
+        return LexwareUnavailable(
+            "Lexware Office refused the API key (expired, revoked or without rights); "
+            "an admin must set a valid key.",
+            status=status,
+        )
+    return LexwareUnavailable(f"Lexware Office answered {status}.", status=status)
+
+
+def _problems(body: Any) -> list[FieldProblem]:
+    """Both of Lexware's error formats: the legacy IssueList and the regular details list."""
+    problems: list[FieldProblem] = []
+    if isinstance(body, dict):
+        for issue in body.get("IssueList") or []:
+            if isinstance(issue, dict):
+                field = issue.get("source") or "lexware"
+                problems.append(FieldProblem(f"lexware.{field}", str(issue.get("i18nKey"))))
+        for detail in body.get("details") or []:
+            if isinstance(detail, dict):
+                field = detail.get("field") or "lexware"
+                problems.append(FieldProblem(f"lexware.{field}", str(detail.get("message"))))
+    return problems or [FieldProblem("lexware", "invalid data")]

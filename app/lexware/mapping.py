@@ -1,0 +1,213 @@
+"""CRM <-> Lexware contact data, both ways, in one place (pure functions, no I/O).
+
+- company <-> company contact: name, VAT id <-> vatRegistrationId, tax id <-> taxNumber,
+  billing/delivery address <-> addresses.billing/shipping, e-mails and phones by type, the
+  primary contact person.
+- contact <-> person contact: salutation, names, e-mails and phones.
+
+Lexware takes at most one entry per list on write: the CRM's primary value of each kind goes,
+the others stay in the CRM. Lexware stores names HTML-escaped; reads unescape them.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+# CRM type -> Lexware list, and back (Lexware has more lists than the CRM has types).
+EMAIL_TO_LEXWARE = {"WORK": "business", "PERSONAL": "private", "OTHER": "other"}
+EMAIL_FROM_LEXWARE = {"business": "WORK", "office": "WORK", "private": "PERSONAL", "other": "OTHER"}
+PHONE_TO_LEXWARE = {"OFFICE": "business", "MOBILE": "mobile", "FAX": "fax"}
+PHONE_FROM_LEXWARE = {
+    "business": "OFFICE",
+    "office": "OFFICE",
+    "mobile": "MOBILE",
+    "fax": "FAX",
+    "private": "OFFICE",
+    "other": "OFFICE",
+}
+READ_ONLY = ("id", "organizationId", "archived", "createdDate", "updatedDate")
+SALUTATION_MAX = 25
+
+
+@dataclass(frozen=True)
+class Value:
+    """An e-mail address or phone number with its CRM type."""
+
+    value: str
+    type: str
+    is_primary: bool = False
+
+
+@dataclass(frozen=True)
+class PersonData:
+    salutation: str | None
+    first_name: str | None
+    last_name: str
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class CrmData:
+    """What the CRM holds of one record, in mapping terms."""
+
+    fields: dict[str, Any]
+    emails: list[Value] = field(default_factory=list)
+    phones: list[Value] = field(default_factory=list)
+
+
+def _one_per_list(values: Sequence[Value], to_lexware: Mapping[str, str]) -> dict[str, list[str]]:
+    lists: dict[str, list[str]] = {}
+    for value in sorted(values, key=lambda v: not v.is_primary):
+        name = to_lexware[value.type]
+        lists.setdefault(name, [value.value])
+    return lists
+
+
+def _values(lists: Any, from_lexware: Mapping[str, str]) -> list[Value]:
+    found: list[Value] = []
+    for name, items in (lists or {}).items():
+        for item in items or []:
+            if isinstance(item, str) and item and all(v.value != item for v in found):
+                found.append(Value(item, from_lexware.get(name, next(iter(from_lexware.values())))))
+    return [Value(v.value, v.type, index == 0) for index, v in enumerate(found)]
+
+
+def _address_to_lexware(address: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    if not address:
+        return []
+    keys = (("supplement", "supplement"), ("street", "street"), ("zip", "zip"), ("city", "city"))
+    entry = {lx: address[crm] for crm, lx in keys if address.get(crm)}
+    entry["countryCode"] = address.get("country_code") or "DE"
+    return [entry]
+
+
+def _address_from_lexware(entries: Any) -> dict[str, Any] | None:
+    if not entries:
+        return None
+    first = entries[0]
+    return {
+        "street": first.get("street"),
+        "supplement": first.get("supplement"),
+        "zip": first.get("zip"),
+        "city": first.get("city"),
+        "country_code": first.get("countryCode") or "DE",
+    }
+
+
+def _base(existing: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A PUT sends the whole contact: start from Lexware's copy (keeping what the CRM does not
+    manage: roles, note, xRechnung), a create from an empty customer."""
+    if existing is None:
+        return {"version": 0, "roles": {"customer": {}}}
+    body = copy.deepcopy(dict(existing))
+    for key in READ_ONLY:
+        body.pop(key, None)
+    return body
+
+
+def _contact_lists(body: dict[str, Any], crm: CrmData) -> None:
+    body["emailAddresses"] = _one_per_list(crm.emails, EMAIL_TO_LEXWARE)
+    body["phoneNumbers"] = _one_per_list(crm.phones, PHONE_TO_LEXWARE)
+
+
+def company_to_lexware(
+    crm: CrmData, person: PersonData | None, existing: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    body = _base(existing)
+    body.pop("person", None)
+    fields = crm.fields
+    company = dict(body.get("company") or {})
+    company["name"] = fields["name"]
+    for crm_name, lx_name in (("vat_id", "vatRegistrationId"), ("tax_id", "taxNumber")):
+        if fields.get(crm_name):
+            company[lx_name] = fields[crm_name]
+        else:
+            company.pop(lx_name, None)
+    company["contactPersons"] = [_person_to_lexware(person)] if person else []
+    body["company"] = company
+    body["addresses"] = {
+        "billing": _address_to_lexware(fields.get("billing_address")),
+        "shipping": _address_to_lexware(fields.get("delivery_address")),
+    }
+    _contact_lists(body, crm)
+    return body
+
+
+def _person_to_lexware(person: PersonData) -> dict[str, Any]:
+    entry: dict[str, Any] = {"lastName": person.last_name, "primary": True}
+    for key, value in (
+        ("salutation", person.salutation),
+        ("firstName", person.first_name),
+        ("emailAddress", person.email),
+        ("phoneNumber", person.phone),
+    ):
+        if value:
+            entry[key] = value
+    return entry
+
+
+def contact_to_lexware(crm: CrmData, existing: Mapping[str, Any] | None) -> dict[str, Any]:
+    body = _base(existing)
+    body.pop("company", None)
+    fields = crm.fields
+    person: dict[str, Any] = {"lastName": fields["last_name"]}
+    if fields.get("first_name"):
+        person["firstName"] = fields["first_name"]
+    if fields.get("salutation"):
+        person["salutation"] = fields["salutation"][:SALUTATION_MAX]
+    body["person"] = person
+    _contact_lists(body, crm)
+    return body
+
+
+def _text(value: Any) -> str | None:
+    return html.unescape(value) if isinstance(value, str) and value else None
+
+
+def company_from_lexware(contact: Mapping[str, Any]) -> CrmData:
+    company = contact.get("company") or {}
+    addresses = contact.get("addresses") or {}
+    fields = {
+        "name": _text(company.get("name")) or "(ohne Namen)",
+        "vat_id": company.get("vatRegistrationId") or None,
+        "tax_id": company.get("taxNumber") or None,
+        "billing_address": _address_from_lexware(addresses.get("billing")),
+        "delivery_address": _address_from_lexware(addresses.get("shipping")),
+    }
+    return CrmData(
+        fields,
+        _values(contact.get("emailAddresses"), EMAIL_FROM_LEXWARE),
+        _values(contact.get("phoneNumbers"), PHONE_FROM_LEXWARE),
+    )
+
+
+def contact_from_lexware(contact: Mapping[str, Any]) -> CrmData:
+    person = contact.get("person") or {}
+    fields = {
+        "salutation": _text(person.get("salutation")),
+        "first_name": _text(person.get("firstName")),
+        "last_name": _text(person.get("lastName")) or "(ohne Namen)",
+    }
+    return CrmData(
+        fields,
+        _values(contact.get("emailAddresses"), EMAIL_FROM_LEXWARE),
+        _values(contact.get("phoneNumbers"), PHONE_FROM_LEXWARE),
+    )
+
+
+def display_name(contact: Mapping[str, Any]) -> str:
+    company = contact.get("company")
+    if company:
+        return _text(company.get("name")) or ""
+    person = contact.get("person") or {}
+    names = [_text(person.get("firstName")), _text(person.get("lastName"))]
+    return " ".join(n for n in names if n)
+
+
+def is_company(contact: Mapping[str, Any]) -> bool:
+    return bool(contact.get("company"))
