@@ -125,6 +125,7 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             settings=runtime.settings,
             authenticator=runtime.authenticator,
             hub=runtime.hub,
+            lexware=runtime.lexware,
             request_id=request_id,
         )
 

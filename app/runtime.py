@@ -14,6 +14,7 @@ from app.db import create_engine, create_session_factory
 from app.events.hub import EventHub
 from app.events.relay import Relay
 from app.keys import verification_keys
+from app.lexware.connector import LexwareConnector
 from app.redis import create_redis
 from app.services.members import MemberDirectory
 from app.settings import Settings
@@ -28,6 +29,7 @@ class Runtime:
     authenticator: Authenticator
     hub: EventHub
     relay: Relay
+    lexware: LexwareConnector
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -43,7 +45,8 @@ class Runtime:
         # The relay has its own connection: it never waits for (or counts as) request work.
         relay_engine = create_engine(database_url, pool_size=1)
         relay = Relay(relay_engine, redis, poll_seconds=settings.event_relay_poll_seconds)
-        return cls(settings, engine, sessions, redis, authenticator, hub, relay)
+        lexware = LexwareConnector(settings, redis)
+        return cls(settings, engine, sessions, redis, authenticator, hub, relay, lexware)
 
     def start(self) -> None:
         """Background work of the process: the relay that publishes committed events."""
@@ -57,5 +60,6 @@ class Runtime:
                 await task
         await self.hub.close()
         await self.relay.close()
+        await self.lexware.close()
         await self.redis.aclose()
         await self.engine.dispose()

@@ -20,6 +20,7 @@ from strawberry.types import Info
 from app.auth import Authenticator, Principal
 from app.errors import Unauthenticated
 from app.events.hub import EventHub
+from app.lexware.connector import LexwareConnector
 from app.settings import Settings
 from app.tenancy import TenantScope
 from resolvers.loaders import Loaders
@@ -32,6 +33,7 @@ class Context:
     settings: Settings
     authenticator: Authenticator
     hub: EventHub
+    lexware: LexwareConnector
     request_id: str
     connection_params: dict[str, Any] | None = None  # set by strawberry from connection_init
     live_subscriptions: int = 0  # on this WebSocket connection

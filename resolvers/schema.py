@@ -33,6 +33,8 @@ from resolvers.deals.queries import DealQueries
 from resolvers.errors import ErrorPolicy, apply_error_policy
 from resolvers.events.queries import EventQueries
 from resolvers.events.subscriptions import EventSubscriptions
+from resolvers.lexware.mutations import LexwareContactMutations
+from resolvers.lexware.queries import LexwareQueries
 from resolvers.lookups.mutations import LookupMutations
 from resolvers.lookups.queries import LookupQueries
 from resolvers.me.mutations import MeMutations
@@ -58,6 +60,7 @@ Query = merge_types(
         LookupQueries,
         OwnerQueries,
         EventQueries,
+        LexwareQueries,
     ),
 )
 Mutation = merge_types(
@@ -74,6 +77,7 @@ Mutation = merge_types(
         PipelineMutations,
         OwnerMutations,
         LookupMutations,
+        LexwareContactMutations,
     ),
 )
 

@@ -205,6 +205,7 @@ async def test_errors_inside_a_subscription_are_coded_and_masked(app: Any) -> No
         settings=runtime.settings,
         authenticator=runtime.authenticator,
         hub=runtime.hub,
+        lexware=runtime.lexware,
         request_id="req-1",
     )
     context.sign_in(principal, scope)

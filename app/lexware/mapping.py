@@ -211,3 +211,30 @@ def display_name(contact: Mapping[str, Any]) -> str:
 
 def is_company(contact: Mapping[str, Any]) -> bool:
     return bool(contact.get("company"))
+
+
+def same_value(text: str) -> str:
+    """How values compare across the two systems: e-mails ignoring case, phones by digits."""
+    if "@" in text:
+        return text.strip().lower()
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _all_values(contact: Mapping[str, Any]) -> set[str]:
+    found: set[str] = set()
+    for lists in (contact.get("emailAddresses"), contact.get("phoneNumbers")):
+        for items in (lists or {}).values():
+            found |= {same_value(item) for item in items or [] if isinstance(item, str)}
+    return found
+
+
+def same_lists(stored: Mapping[str, Any], sent: Mapping[str, Any]) -> bool:
+    """Whether a contact found in Lexware carries the e-mails and phones we sent."""
+    return _all_values(sent) <= _all_values(stored)
+
+
+def search_text(text: str) -> str:
+    """A name or e-mail filter as Lexware wants it: `&<>` HTML-encoded, LIKE wildcards escaped
+    (the query string is URL-encoded by the HTTP client)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return html.escape(escaped, quote=False)

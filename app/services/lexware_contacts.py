@@ -1,0 +1,333 @@
+"""Companies and contacts linked to Lexware contacts: search, link, unlink, import, push, sync.
+
+One Lexware contact links to at most one CRM record per tenant (companies and contacts
+together): the link is claimed under a per-tenant advisory lock on the Lexware id, and unique
+indexes back it up.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.errors import BadUserInput, Conflict
+from app.lexware import mapping
+from app.lexware.client import LexwareClient, LexwareMaybeDone
+from app.lexware.mapping import CrmData
+from app.services import companies, contacts, records
+from app.services.records import Entity, SystemChange
+from app.tenancy import TenantScope
+from models import Company, Contact, ContactEmail, ContactPhone
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """A CRM record type that links to Lexware: companies to company contacts, contacts to
+    person contacts."""
+
+    name: str
+    entity: Entity
+    owner_column: str
+    lexware_company: bool
+    create: Callable[..., Awaitable[Row[Any]]]
+    update: Callable[..., Awaitable[Row[Any]]]
+
+    def from_lexware(self, contact: Mapping[str, Any]) -> CrmData:
+        if self.lexware_company:
+            return mapping.company_from_lexware(contact)
+        return mapping.contact_from_lexware(contact)
+
+
+COMPANY_KIND = RecordKind(
+    "company", companies.COMPANY, "company_id", True, companies.create_company,
+    companies.update_company,
+)  # fmt: skip
+CONTACT_KIND = RecordKind(
+    "contact", contacts.CONTACT, "contact_id", False, contacts.create_contact,
+    contacts.update_contact,
+)  # fmt: skip
+
+
+def _path(lexware_id: uuid.UUID) -> str:
+    return f"/v1/contacts/{lexware_id}"
+
+
+async def fetch(client: LexwareClient, kind: RecordKind, lexware_id: uuid.UUID) -> dict[str, Any]:
+    """The Lexware contact, which must be of the kind that links to this record type."""
+    contact: dict[str, Any] = await client.get(_path(lexware_id))
+    if mapping.is_company(contact) != kind.lexware_company:
+        other = "a company contact" if mapping.is_company(contact) else "a person contact"
+        raise BadUserInput.single(
+            "lexwareContactId",
+            f"is {other}; link it to a {'company' if kind.lexware_company else 'contact'}",
+        )
+    return contact
+
+
+async def _claim(
+    session: AsyncSession,
+    scope: TenantScope,
+    lexware_id: uuid.UUID,
+    kind: RecordKind,
+    record_id: uuid.UUID | None,
+) -> None:
+    """Serialize links of one Lexware id in the tenant; refuse one that is taken elsewhere."""
+    await session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+        {"key": f"crm:lexware-link:{scope.tenant_id}:{lexware_id}"},
+    )
+    for model, label in ((Company, "company"), (Contact, "contact")):
+        taken = sa.select(col(model.id)).where(col(model.lexware_contact_id) == lexware_id)
+        holder = (await session.execute(taken)).scalar_one_or_none()
+        if holder is not None and not (label == kind.name and holder == record_id):
+            raise Conflict(
+                f"This Lexware contact is already linked to a {label}.",
+                linkedTo={"type": label.upper(), "id": str(holder)},
+            )
+
+
+def _link_values(lexware_id: uuid.UUID | None, version: int | None) -> dict[str, Any]:
+    synced = sa.func.now() if lexware_id is not None else None
+    return {
+        "lexware_contact_id": lexware_id,
+        "lexware_contact_version": version,
+        "lexware_synced_at": synced,
+    }
+
+
+async def store_link(
+    scope: TenantScope,
+    kind: RecordKind,
+    record_id: uuid.UUID,
+    lexware_id: uuid.UUID,
+    version: int | None,
+    verbs: tuple[str, ...],
+) -> Row[Any]:
+    """Point the record at the Lexware contact (and remember its version)."""
+
+    async def claim(session: AsyncSession) -> None:
+        await _claim(session, scope, lexware_id, kind, record_id)
+
+    system = SystemChange(_link_values(lexware_id, version), verbs)
+    steps = system.steps(kind.entity, records.UpdateSteps(lock=claim))
+    return await records.update_row(scope, kind.entity, record_id, system.values, steps=steps)
+
+
+async def link(
+    client: LexwareClient, scope: TenantScope, kind: RecordKind, record_id: uuid.UUID,
+    lexware_id: uuid.UUID,
+) -> Row[Any]:  # fmt: skip
+    await records.get_row(scope, kind.entity, record_id)  # NOT_FOUND before calling Lexware
+    contact = await fetch(client, kind, lexware_id)
+    return await store_link(
+        scope, kind, record_id, lexware_id, contact.get("version"), ("lexware_linked",)
+    )
+
+
+async def unlink(scope: TenantScope, kind: RecordKind, record_id: uuid.UUID) -> Row[Any]:
+    row = await records.get_row(scope, kind.entity, record_id)
+    if row.lexware_contact_id is None:
+        raise BadUserInput.single("id", "is not linked to Lexware")
+    system = SystemChange(_link_values(None, None), ("lexware_unlinked",))
+    steps = system.steps(kind.entity, None)
+    return await records.update_row(scope, kind.entity, record_id, system.values, steps=steps)
+
+
+async def linked_record(
+    scope: TenantScope, kind: RecordKind, lexware_id: uuid.UUID
+) -> Row[Any] | None:
+    entity = kind.entity
+    statement = sa.select(*entity.columns).where(entity.column("lexware_contact_id") == lexware_id)
+    async with scope.reading() as session:
+        return (await session.execute(statement)).first()
+
+
+def _input(kind: RecordKind, crm: CrmData) -> dict[str, Any]:
+    email_key, phone_key = "email", "phone"
+    data: dict[str, Any] = {k: v for k, v in crm.fields.items() if v is not None}
+    data["emails"] = [
+        {email_key: v.value, "type": v.type, "is_primary": v.is_primary} for v in crm.emails
+    ]
+    data["phones"] = [
+        {phone_key: v.value, "type": v.type, "is_primary": v.is_primary} for v in crm.phones
+    ]
+    if kind.name == "contact":
+        data["source"] = "LEXWARE_IMPORT"
+    return data
+
+
+async def import_record(
+    client: LexwareClient, scope: TenantScope, kind: RecordKind, lexware_id: uuid.UUID
+) -> Row[Any]:
+    """Create the record from the Lexware contact, linked; an already linked one is returned."""
+    existing = await linked_record(scope, kind, lexware_id)
+    if existing is not None:
+        return existing
+    contact = await fetch(client, kind, lexware_id)
+    system = SystemChange(_link_values(lexware_id, contact.get("version")), ("lexware_linked",))
+    try:
+        return await kind.create(scope, _input(kind, kind.from_lexware(contact)), system)
+    except Conflict:
+        found = await linked_record(scope, kind, lexware_id)  # imported at the same time
+        if found is None:
+            raise
+        return found
+
+
+# ---- push (CRM -> Lexware) and sync (Lexware -> CRM) -----------------------------------
+
+
+async def _values(
+    scope: TenantScope, model: Any, column: str, owner_id: uuid.UUID, value: str
+) -> list[mapping.Value]:
+    owner = col(getattr(model, column))
+    statement = (
+        sa.select(col(getattr(model, value)), col(model.type), col(model.is_primary))
+        .where(owner == owner_id)
+        .order_by(col(model.created_at), col(model.id))
+    )
+    async with scope.reading() as session:
+        rows = (await session.execute(statement)).all()
+    return [mapping.Value(row[0], row[1].value, row[2]) for row in rows]
+
+
+async def crm_data(scope: TenantScope, kind: RecordKind, row: Row[Any]) -> CrmData:
+    fields = dict(row._mapping)
+    emails = await _values(scope, ContactEmail, kind.owner_column, row.id, "email")
+    phones = await _values(scope, ContactPhone, kind.owner_column, row.id, "phone")
+    return CrmData(fields, emails, phones)
+
+
+async def _primary_person(scope: TenantScope, company_id: uuid.UUID) -> mapping.PersonData | None:
+    """The company's first contact (the oldest) is its primary contact person in Lexware."""
+    statement = (
+        sa.select(*contacts.CONTACT.columns)
+        .where(col(Contact.company_id) == company_id)
+        .order_by(col(Contact.created_at), col(Contact.id))
+        .limit(1)
+    )
+    async with scope.reading() as session:
+        person = (await session.execute(statement)).first()
+    if person is None:
+        return None
+    data = await crm_data(scope, CONTACT_KIND, person)
+    email = next((v.value for v in data.emails if v.is_primary), None)
+    phone = next((v.value for v in data.phones if v.is_primary), None)
+    return mapping.PersonData(person.salutation, person.first_name, person.last_name, email, phone)
+
+
+async def _body(
+    scope: TenantScope, kind: RecordKind, row: Row[Any], existing: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    data = await crm_data(scope, kind, row)
+    if kind.lexware_company:
+        person = await _primary_person(scope, row.id)
+        return mapping.company_to_lexware(data, person, existing)
+    return mapping.contact_to_lexware(data, existing)
+
+
+async def push(
+    client: LexwareClient, scope: TenantScope, kind: RecordKind, record_id: uuid.UUID
+) -> Row[Any]:
+    """Create the Lexware contact (as a customer) for an unlinked record, else update it."""
+    row = await records.get_row(scope, kind.entity, record_id)
+    if row.lexware_contact_id is None:
+        lexware_id, version = await _create(client, scope, kind, row)
+        verbs: tuple[str, ...] = ("lexware_linked", "lexware_pushed")
+    else:
+        lexware_id = row.lexware_contact_id
+        version = await _update(client, scope, kind, row)
+        verbs = ("lexware_pushed",)
+    return await store_link(scope, kind, record_id, lexware_id, version, verbs)
+
+
+async def _create(
+    client: LexwareClient, scope: TenantScope, kind: RecordKind, row: Row[Any]
+) -> tuple[uuid.UUID, int]:
+    body = await _body(scope, kind, row, None)
+    try:
+        result = await client.post("/v1/contacts", body)
+    except LexwareMaybeDone:
+        # The create may have happened: look for it before sending it again.
+        found = await _find_created(client, body)
+        if found is not None:
+            return found
+        result = await client.post("/v1/contacts", body)
+    return uuid.UUID(result["id"]), int(result["version"])
+
+
+async def _find_created(
+    client: LexwareClient, body: Mapping[str, Any]
+) -> tuple[uuid.UUID, int] | None:
+    name = mapping.display_name(body)
+    if len(name) < 3:
+        return None
+    page = await client.get("/v1/contacts", {"name": mapping.search_text(name), "size": 250})
+    for contact in page.get("content") or []:
+        if mapping.display_name(contact) == name and mapping.same_lists(contact, body):
+            return uuid.UUID(contact["id"]), int(contact["version"])
+    return None
+
+
+async def _update(
+    client: LexwareClient, scope: TenantScope, kind: RecordKind, row: Row[Any]
+) -> int:
+    """PUT with the stored version; on 409 read again, apply again, retry once."""
+    path = _path(row.lexware_contact_id)
+    current = await client.get(path)
+    body = await _body(scope, kind, row, current)
+    body["version"] = (
+        row.lexware_contact_version
+        if row.lexware_contact_version is not None
+        else current["version"]
+    )
+    try:
+        return int((await client.put(path, body))["version"])
+    except Conflict:
+        current = await client.get(path)
+        body = await _body(scope, kind, row, current)
+        try:
+            return int((await client.put(path, body))["version"])
+        except Conflict:
+            raise Conflict(
+                "The Lexware contact changes faster than it can be pushed; try again.",
+                crmVersion=row.version,
+                lexwareVersion=current.get("version"),
+            ) from None
+
+
+async def sync(
+    client: LexwareClient, scope: TenantScope, kind: RecordKind, record_id: uuid.UUID
+) -> Row[Any]:
+    """Take Lexware's data into the record. E-mails and phones Lexware lacks stay in the CRM
+    (it keeps one per kind); new ones are added."""
+    row = await records.get_row(scope, kind.entity, record_id)
+    if row.lexware_contact_id is None:
+        raise BadUserInput.single("id", "is not linked to Lexware; link or push it first")
+    contact = await fetch(client, kind, row.lexware_contact_id)
+    incoming = kind.from_lexware(contact)
+    current = await crm_data(scope, kind, row)
+    data: dict[str, Any] = dict(incoming.fields)
+    data["emails"] = _merged(current.emails, incoming.emails, "email")
+    data["phones"] = _merged(current.phones, incoming.phones, "phone")
+    system = SystemChange(
+        _link_values(row.lexware_contact_id, contact.get("version")), ("lexware_synced",)
+    )
+    return await kind.update(scope, record_id, data, None, system)
+
+
+def _merged(
+    mine: list[mapping.Value], theirs: list[mapping.Value], key: str
+) -> list[dict[str, Any]]:
+    known = {mapping.same_value(v.value) for v in mine}
+    merged = list(mine) + [v for v in theirs if mapping.same_value(v.value) not in known]
+    if merged and not any(v.is_primary for v in merged):
+        merged[0] = mapping.Value(merged[0].value, merged[0].type, True)
+    return [{key: v.value, "type": v.type, "is_primary": v.is_primary} for v in merged]

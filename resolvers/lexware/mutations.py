@@ -1,0 +1,147 @@
+"""Link, unlink, import, push and sync companies and contacts with Lexware Office."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import strawberry
+from strawberry.types import Info
+
+from app.services import lexware_accounts
+from app.services import lexware_contacts as service
+from app.services.lexware_contacts import COMPANY_KIND, CONTACT_KIND
+from resolvers.common.inputs import parse_id
+from resolvers.companies.types import Company
+from resolvers.contacts.types import Contact
+from resolvers.context import context_of
+from resolvers.lexware.types import LexwareStatus
+from resolvers.permissions import CanWrite, IsAdmin
+
+
+async def _client(info: Info[Any, Any]) -> Any:
+    context = context_of(info)
+    return await context.lexware.client(context.scope)
+
+
+@strawberry.type
+class LexwareContactMutations:
+    @strawberry.mutation(
+        permission_classes=[CanWrite], description="Link to a Lexware company contact."
+    )
+    async def link_company_to_lexware(
+        self, info: Info[Any, Any], company_id: strawberry.ID, lexware_contact_id: strawberry.ID
+    ) -> Company:
+        company, lexware = (
+            parse_id(company_id, "companyId"),
+            parse_id(lexware_contact_id, "lexwareContactId"),
+        )
+        row = await service.link(
+            await _client(info), context_of(info).scope, COMPANY_KIND, company, lexware
+        )
+        return cast(Company, row)
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite], description="Link to a Lexware person contact."
+    )
+    async def link_contact_to_lexware(
+        self, info: Info[Any, Any], contact_id: strawberry.ID, lexware_contact_id: strawberry.ID
+    ) -> Contact:
+        contact, lexware = (
+            parse_id(contact_id, "contactId"),
+            parse_id(lexware_contact_id, "lexwareContactId"),
+        )
+        row = await service.link(
+            await _client(info), context_of(info).scope, CONTACT_KIND, contact, lexware
+        )
+        return cast(Contact, row)
+
+    @strawberry.mutation(permission_classes=[CanWrite])
+    async def unlink_company_from_lexware(
+        self, info: Info[Any, Any], company_id: strawberry.ID
+    ) -> Company:
+        row = await service.unlink(
+            context_of(info).scope, COMPANY_KIND, parse_id(company_id, "companyId")
+        )
+        return cast(Company, row)
+
+    @strawberry.mutation(permission_classes=[CanWrite])
+    async def unlink_contact_from_lexware(
+        self, info: Info[Any, Any], contact_id: strawberry.ID
+    ) -> Contact:
+        row = await service.unlink(
+            context_of(info).scope, CONTACT_KIND, parse_id(contact_id, "contactId")
+        )
+        return cast(Contact, row)
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Create a company from a Lexware company contact, linked (an already "
+        "linked one is returned, not duplicated).",
+    )
+    async def import_company_from_lexware(
+        self, info: Info[Any, Any], lexware_contact_id: strawberry.ID
+    ) -> Company:
+        lexware = parse_id(lexware_contact_id, "lexwareContactId")
+        row = await service.import_record(
+            await _client(info), context_of(info).scope, COMPANY_KIND, lexware
+        )
+        return cast(Company, row)
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Create a contact from a Lexware person contact, linked.",
+    )
+    async def import_contact_from_lexware(
+        self, info: Info[Any, Any], lexware_contact_id: strawberry.ID
+    ) -> Contact:
+        lexware = parse_id(lexware_contact_id, "lexwareContactId")
+        row = await service.import_record(
+            await _client(info), context_of(info).scope, CONTACT_KIND, lexware
+        )
+        return cast(Contact, row)
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Send the company to Lexware: created as a customer when unlinked, else "
+        "updated (a concurrent change in Lexware is re-read and re-applied once).",
+    )
+    async def push_company_to_lexware(self, info: Info[Any, Any], id: strawberry.ID) -> Company:
+        row = await service.push(
+            await _client(info), context_of(info).scope, COMPANY_KIND, parse_id(id)
+        )
+        return cast(Company, row)
+
+    @strawberry.mutation(permission_classes=[CanWrite], description="Send the contact to Lexware.")
+    async def push_contact_to_lexware(self, info: Info[Any, Any], id: strawberry.ID) -> Contact:
+        row = await service.push(
+            await _client(info), context_of(info).scope, CONTACT_KIND, parse_id(id)
+        )
+        return cast(Contact, row)
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite], description="Take Lexware's data into the company."
+    )
+    async def sync_company_from_lexware(self, info: Info[Any, Any], id: strawberry.ID) -> Company:
+        row = await service.sync(
+            await _client(info), context_of(info).scope, COMPANY_KIND, parse_id(id)
+        )
+        return cast(Company, row)
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite], description="Take Lexware's data into the contact."
+    )
+    async def sync_contact_from_lexware(self, info: Info[Any, Any], id: strawberry.ID) -> Contact:
+        row = await service.sync(
+            await _client(info), context_of(info).scope, CONTACT_KIND, parse_id(id)
+        )
+        return cast(Contact, row)
+
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Connect the tenant's own Lexware account: the key is checked with Lexware, "
+        "then stored encrypted and never shown again. null removes it.",
+    )
+    async def set_lexware_api_key(self, info: Info[Any, Any], api_key: str | None) -> LexwareStatus:
+        context = context_of(info)
+        status = await lexware_accounts.set_api_key(context.lexware, context.scope, api_key)
+        return LexwareStatus.of(status)
