@@ -252,5 +252,21 @@ def seed_demo(
         typer.echo(asyncio.run(run()))
 
 
+@cli.command("fake-lexware")
+def fake_lexware(
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1.")] = 8099,
+    api_key: Annotated[
+        list[str] | None, typer.Option("--api-key", help="A key it accepts (repeatable).")
+    ] = None,
+) -> None:
+    """A local fake of the Lexware Office API (demo data, 2 req/s) to try the integration:
+    point LEXWARE_BASE_URL at it and use one of its keys."""
+    from app.lexware.fake import run_fake
+
+    keys = api_key or ["demo-lexware-key-0000"]
+    typer.echo(f"fake Lexware at http://127.0.0.1:{port} (keys: {', '.join(keys)})")
+    run_fake("127.0.0.1", port, keys)
+
+
 def main() -> None:
     cli()
