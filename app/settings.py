@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     lexware_timeout_seconds: float = Field(default=15, gt=0, le=120)
     lexware_max_attempts: int = Field(default=4, ge=1, le=10)
     lexware_max_wait_seconds: float = Field(default=10, gt=0, le=600)  # queued for the limit
+    # Spacing of requests per key (2 req/s with a margin); lower only against a fake server.
+    lexware_request_interval_ms: int = Field(default=550, ge=1, le=10_000)
 
     # Abuse limits.
     max_query_depth: int = Field(default=10, ge=2, le=50)

@@ -35,6 +35,7 @@ from app.settings import Settings
 ISSUER = "https://auth.test.local"
 AUDIENCE = "insight-crm"
 FRONTEND_ORIGIN = "https://crm.example.de"
+pytest_plugins = ["tests.lexware_fixtures"]
 DROP = object()  # a claim value that removes the claim from the token
 
 

@@ -26,6 +26,7 @@ from app.lexware.limiter import RateLimiter
 log = logging.getLogger(__name__)
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 NOT_REPEATED_POST = frozenset({500, 504})
+THROTTLED_ATTEMPTS = 6  # 429s in a row before giving up (1, 2, 4, 8, 16 s apart)
 
 
 class LexwareMaybeDone(LexwareUnavailable):
@@ -73,15 +74,21 @@ class LexwareClient:
         params: dict[str, Any] | None = None,
         body: Any = None,
     ) -> Any:
-        attempt = 0
+        failures = throttled = 0
         while True:
-            attempt += 1
             outcome = await self._attempt(method, path, params, body)
             if not isinstance(outcome, _Retry):
                 return outcome
-            if attempt >= self._policy.attempts:
+            if outcome.throttled:  # 429: Lexware is fine, we are early; wait longer, not give up
+                throttled += 1
+                if throttled >= THROTTLED_ATTEMPTS:
+                    raise outcome.final
+                await asyncio.sleep(outcome.delay(throttled, 1.0))
+                continue
+            failures += 1
+            if failures >= self._policy.attempts:
                 raise outcome.final
-            await asyncio.sleep(outcome.delay(attempt, self._policy.base_delay))
+            await asyncio.sleep(outcome.delay(failures, self._policy.base_delay))
 
     async def _attempt(
         self, method: str, path: str, params: dict[str, Any] | None, body: Any
@@ -119,7 +126,8 @@ class LexwareClient:
             if method == "POST" and status in NOT_REPEATED_POST:
                 raise LexwareMaybeDone(f"Lexware answered {status}; the change may have been made.")
             message = "Lexware Office is not available right now; try again later."
-            return _Retry(LexwareUnavailable(message, status=status), _seconds(retry_after))
+            final = LexwareUnavailable(message, status=status)
+            return _Retry(final, _seconds(retry_after), throttled=status == 429)
         raise _error_for(status, _json_or_none(raw))
 
 
@@ -127,6 +135,7 @@ class LexwareClient:
 class _Retry:
     final: Exception
     after: float | None = None  # Retry-After, when Lexware said
+    throttled: bool = False
 
     def delay(self, attempt: int, base: float) -> float:
         if self.after is not None:

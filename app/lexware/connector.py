@@ -29,7 +29,7 @@ NOT_CONFIGURED = (
 class LexwareConnector:
     def __init__(self, settings: Settings, redis: Redis) -> None:
         self.settings = settings
-        self.limiter = RateLimiter(redis)
+        self.limiter = RateLimiter(redis, interval_ms=settings.lexware_request_interval_ms)
         self.cipher = KeyCipher.from_settings(settings)
         self._http: aiohttp.ClientSession | None = None
 

@@ -224,6 +224,10 @@ class FakeLexware:
         HTTPStatus(status)  # ValueError for codes without a reason phrase
         self._failures.extend(PendingFailure(status, after_write) for _ in range(count))
 
+    def clear_failures(self) -> None:
+        """Drop the failures still queued by fail_next."""
+        self._failures.clear()
+
     def reset(self) -> None:
         """Forget all data, recorded requests, buckets and pending failures. API keys (with their
         organization ids) and the rate-limit switches stay, so a running fake stays usable."""

@@ -107,6 +107,8 @@ def _base(existing: Mapping[str, Any] | None) -> dict[str, Any]:
     body = copy.deepcopy(dict(existing))
     for key in READ_ONLY:
         body.pop(key, None)
+    if isinstance(body.get("note"), str):
+        body["note"] = html.unescape(body["note"])  # read escaped, written as text
     return body
 
 

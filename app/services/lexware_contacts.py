@@ -327,7 +327,12 @@ def _merged(
     mine: list[mapping.Value], theirs: list[mapping.Value], key: str
 ) -> list[dict[str, Any]]:
     known = {mapping.same_value(v.value) for v in mine}
-    merged = list(mine) + [v for v in theirs if mapping.same_value(v.value) not in known]
+    added = [
+        mapping.Value(v.value, v.type, False)
+        for v in theirs
+        if mapping.same_value(v.value) not in known
+    ]
+    merged = list(mine) + added
     if merged and not any(v.is_primary for v in merged):
         merged[0] = mapping.Value(merged[0].value, merged[0].type, True)
     return [{key: v.value, "type": v.type, "is_primary": v.is_primary} for v in merged]

@@ -6,6 +6,7 @@ Reads select plain rows (no ORM objects); every statement goes through the tenan
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
@@ -159,6 +160,7 @@ class UpdateSteps:
     place: Callable[[AsyncSession, Row[Any]], Awaitable[Mapping[str, Any]]] | None = None
     then: Callable[[AsyncSession, Row[Any]], Awaitable[Mapping[str, Any]]] | None = None
     errors: tuple[Mapping[str, ErrorFactory], ...] = ()
+    after: AfterWrite | None = None  # more events, after the update's own
 
 
 @dataclass(frozen=True)
@@ -178,15 +180,13 @@ class SystemChange:
             changes.record_verb(session, tracked, row, verb, shown)
 
     def steps(self, entity: Entity, steps: UpdateSteps | None) -> UpdateSteps:
-        """`steps`, plus recording these events after the UPDATE."""
+        """`steps`, plus recording these events after the update's own."""
         base = steps or UpdateSteps()
 
-        async def then(session: AsyncSession, row: Row[Any]) -> Mapping[str, Any]:
-            more = await base.then(session, row) if base.then is not None else {}
+        def after(session: AsyncSession, row: Row[Any]) -> None:
             self.record(session, entity, row)
-            return more
 
-        return UpdateSteps(lock=base.lock, place=base.place, then=then, errors=base.errors)
+        return dataclasses.replace(base, after=after)
 
 
 async def update_row(
@@ -215,6 +215,8 @@ async def update_row(
             row = await _update(session, entity, row_id, {**values, **placed})
             more = await steps.then(session, row) if steps.then is not None else {}
             record_updated(session, entity, current, row, more)
+            if steps.after is not None:
+                steps.after(session, row)
     return row
 
 
