@@ -35,6 +35,7 @@ from resolvers.events.queries import EventQueries
 from resolvers.events.subscriptions import EventSubscriptions
 from resolvers.lexware.mutations import LexwareContactMutations
 from resolvers.lexware.queries import LexwareQueries
+from resolvers.lexware.vouchers import LexwareVoucherMutations
 from resolvers.lookups.mutations import LookupMutations
 from resolvers.lookups.queries import LookupQueries
 from resolvers.me.mutations import MeMutations
@@ -78,6 +79,7 @@ Mutation = merge_types(
         OwnerMutations,
         LookupMutations,
         LexwareContactMutations,
+        LexwareVoucherMutations,
     ),
 )
 

@@ -126,7 +126,7 @@ async def refresh_for(
     return await fetch_all(client, scope, {"contactId": str(row.lexware_contact_id)})
 
 
-def _newest_first() -> tuple[Any, ...]:
+def newest_first() -> tuple[Any, ...]:
     return (col(LexwareVoucher.voucher_date).desc().nulls_last(), col(LexwareVoucher.id))
 
 
@@ -136,7 +136,7 @@ async def vouchers_of_lexware_contacts(
     """For each Lexware contact id (None: unlinked), its cached vouchers, newest first."""
     linked = [i for i in lexware_ids if i is not None]
     grouped = await records.rows_by_parent(
-        scope, VOUCHER, "lexware_contact_id", linked, order_by=_newest_first(), limit=limit
+        scope, VOUCHER, "lexware_contact_id", linked, order_by=newest_first(), limit=limit
     )
     by_id = dict(zip(linked, grouped, strict=True))
     return [by_id.get(i, []) if i is not None else [] for i in lexware_ids]
@@ -153,7 +153,7 @@ async def deal_links(scope: TenantScope, deal_ids: list[uuid.UUID]) -> list[list
         )
         .join(DealVoucher, col(DealVoucher.voucher_id) == col(LexwareVoucher.id))
         .where(col(DealVoucher.deal_id).in_(set(deal_ids)))
-        .order_by(*_newest_first())
+        .order_by(*newest_first())
     )
     grouped: dict[uuid.UUID, list[Any]] = {}
     async with scope.reading() as session:

@@ -23,6 +23,7 @@ from resolvers.contact_info.types import Email, Phone
 from resolvers.contracts.types import Contract, contracts_of
 from resolvers.deals.types import deals_of
 from resolvers.events.types import CrmEventType, history_of
+from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.lookups.loaders import account_type_by_id, industry_by_id
 from resolvers.lookups.types import AccountType, Industry
 from resolvers.owners.types import Owner, owners_of
@@ -146,6 +147,10 @@ class Company:
     deals: list[DealRef] = strawberry.field(resolver=_deals, description="Newest first.")
     history: Connection[CrmEventType] = strawberry.field(
         resolver=_history, description="Every change of this company (events), newest first."
+    )
+    lexware_vouchers: list[LexwareVoucher] = strawberry.field(
+        resolver=vouchers_of_record,
+        description="Vouchers of the linked Lexware contact (cached), newest first.",
     )
     status: EntityStatus
     vat_id: str | None = strawberry.field(description="USt-IdNr., e.g. DE123456789.")

@@ -17,6 +17,7 @@ from resolvers.contact_info.loaders import emails_of, phones_of
 from resolvers.contact_info.types import Email, Phone
 from resolvers.context import context_of
 from resolvers.deals.types import deals_of
+from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.owners.types import Owner, owners_of
 
 if TYPE_CHECKING:
@@ -94,6 +95,10 @@ class Contact:
     notes: str | None
     lexware_contact_id: strawberry.ID | None
     lexware_synced_at: datetime | None
+    lexware_vouchers: list[LexwareVoucher] = strawberry.field(
+        resolver=vouchers_of_record,
+        description="Vouchers of the linked Lexware contact (cached), newest first.",
+    )
     version: int
     created_at: datetime
     updated_at: datetime

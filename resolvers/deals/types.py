@@ -23,6 +23,7 @@ from resolvers.common.enums import OrderDirection
 from resolvers.common.pagination import Connection
 from resolvers.context import context_of
 from resolvers.events.types import CrmEventType, history_of
+from resolvers.lexware.vouchers import DealVoucherLink, vouchers_of_deal
 from resolvers.owners.types import Owner, owners_of
 from resolvers.pipelines.types import Pipeline, Stage
 
@@ -102,6 +103,9 @@ class Deal:
     )
     history: Connection[CrmEventType] = strawberry.field(
         resolver=_history, description="Every change of this deal (events), newest first."
+    )
+    lexware_vouchers: list[DealVoucherLink] = strawberry.field(
+        resolver=vouchers_of_deal, description="Vouchers linked to the deal, newest first."
     )
     expected_close_date: date | None
     status: DealStatus

@@ -1,0 +1,145 @@
+"""Lexware vouchers on companies, contacts and deals; refreshing them and linking to deals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any, cast
+
+import strawberry
+from strawberry.types import Info
+
+from app.services import lexware_vouchers as service
+from app.services.lexware_contacts import COMPANY_KIND, CONTACT_KIND
+from app.services.owners import USER
+from resolvers.common.children import NESTED_DEFAULT, First
+from resolvers.common.inputs import parse_id
+from resolvers.context import context_of
+from resolvers.me.types import User
+from resolvers.permissions import CanWrite
+
+if TYPE_CHECKING:
+    from resolvers.companies.types import Company
+    from resolvers.contacts.types import Contact
+    from resolvers.deals.types import Deal
+
+CompanyRef = Annotated["Company", strawberry.lazy("resolvers.companies.types")]
+ContactRef = Annotated["Contact", strawberry.lazy("resolvers.contacts.types")]
+DealRef = Annotated["Deal", strawberry.lazy("resolvers.deals.types")]
+
+
+def _web_app_url(root: strawberry.Parent[Any], info: Info[Any, Any]) -> str:
+    path = service.web_app_path(root.voucher_type)
+    return context_of(info).lexware.deep_link(path, root.lexware_voucher_id)
+
+
+@strawberry.type(description="An invoice, quotation, credit note, ... from Lexware Office.")
+class LexwareVoucher:
+    id: strawberry.ID
+    lexware_voucher_id: strawberry.ID
+    voucher_type: str = strawberry.field(description="invoice, quotation, creditnote, ...")
+    voucher_status: str = strawberry.field(description="draft, open, paid, overdue, voided, ...")
+    voucher_number: str | None
+    voucher_date: datetime | None
+    due_date: datetime | None
+    total_amount: Decimal | None
+    open_amount: Decimal | None
+    currency: str
+    contact_name: str | None
+    lexware_updated_at: datetime | None
+    web_app_url: str = strawberry.field(
+        resolver=_web_app_url, description="Opens the voucher in the Lexware web app."
+    )
+
+
+async def _linked_by(root: strawberry.Parent[Any], info: Info[Any, Any]) -> User | None:
+    if root.linked_by_id is None:
+        return None
+    return cast("User | None", await context_of(info).loaders.by_id(USER).load(root.linked_by_id))
+
+
+@strawberry.type(description="A voucher linked to a deal, with who linked it and when.")
+class DealVoucherLink:
+    linked_at: datetime
+    linked_by: User | None = strawberry.field(resolver=_linked_by)
+
+    @strawberry.field
+    def voucher(self, root: strawberry.Parent[Any]) -> LexwareVoucher:
+        return cast(LexwareVoucher, root)
+
+
+async def vouchers_of_record(
+    root: strawberry.Parent[Any], info: Info[Any, Any], first: First = NESTED_DEFAULT
+) -> list[LexwareVoucher]:
+    """The vouchers of the Lexware contact the record is linked to (from the cache)."""
+    if root.lexware_contact_id is None:
+        return []
+    loaders = context_of(info).loaders
+    order = service.newest_first()
+    loader = loaders.by_parent(service.VOUCHER, "lexware_contact_id", order, limit=first)
+    return cast(list[LexwareVoucher], await loader.load(root.lexware_contact_id))
+
+
+async def vouchers_of_deal(
+    root: strawberry.Parent[Any], info: Info[Any, Any]
+) -> list[DealVoucherLink]:
+    context = context_of(info)
+
+    async def load(deal_ids: list[Any]) -> list[list[Any]]:
+        return await service.deal_links(context.scope, deal_ids)
+
+    rows = await context.loaders.custom("deal_vouchers", load).load(root.id)
+    return cast(list[DealVoucherLink], rows)
+
+
+@strawberry.type
+class LexwareVoucherMutations:
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Fetch the company's vouchers from Lexware again (every page).",
+    )
+    async def refresh_company_vouchers(self, info: Info[Any, Any], id: strawberry.ID) -> CompanyRef:
+        context = context_of(info)
+        client = await context.lexware.client(context.scope)
+        company_id = parse_id(id)
+        await service.refresh_for(client, context.scope, COMPANY_KIND, company_id)
+        row = await context.loaders.by_id(COMPANY_KIND.entity).load(company_id)
+        return cast("Company", row)
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Fetch the contact's vouchers from Lexware again (every page).",
+    )
+    async def refresh_contact_vouchers(self, info: Info[Any, Any], id: strawberry.ID) -> ContactRef:
+        context = context_of(info)
+        client = await context.lexware.client(context.scope)
+        contact_id = parse_id(id)
+        await service.refresh_for(client, context.scope, CONTACT_KIND, contact_id)
+        row = await context.loaders.by_id(CONTACT_KIND.entity).load(contact_id)
+        return cast("Contact", row)
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite], description="Link a cached voucher to a deal."
+    )
+    async def link_voucher_to_deal(
+        self, info: Info[Any, Any], deal_id: strawberry.ID, voucher_id: strawberry.ID
+    ) -> DealRef:
+        context = context_of(info)
+        deal = parse_id(deal_id, "dealId")
+        await service.link_to_deal(context.scope, deal, parse_id(voucher_id, "voucherId"))
+        return cast("Deal", await _deal(info, deal))
+
+    @strawberry.mutation(permission_classes=[CanWrite])
+    async def unlink_voucher_from_deal(
+        self, info: Info[Any, Any], deal_id: strawberry.ID, voucher_id: strawberry.ID
+    ) -> DealRef:
+        context = context_of(info)
+        deal = parse_id(deal_id, "dealId")
+        await service.unlink_from_deal(context.scope, deal, parse_id(voucher_id, "voucherId"))
+        return cast("Deal", await _deal(info, deal))
+
+
+async def _deal(info: Info[Any, Any], deal_id: Any) -> Any:
+    from app.services.deals import get_deal
+
+    return await get_deal(context_of(info).scope, deal_id)
