@@ -169,20 +169,20 @@ def worker(
 
 @cli.command("run-job")
 def run_job(
-    name: Annotated[str, typer.Argument(help="due-soon or heartbeat")],
+    name: Annotated[str, typer.Argument(help="due-soon, voucher-sync, erp-push or heartbeat")],
     data_dir: DataDirOption = None,
 ) -> None:
     """Run one job now, by hand (jobs are idempotent: running one twice does no harm)."""
     from jobs.run import run_once
+    from jobs.worker import JOBS
 
+    if name not in JOBS:
+        _fail(f"unknown job {name!r} (jobs: {', '.join(sorted(JOBS))})")
     settings = _settings(data_dir)
     _configure_logging(settings.log_level)
     with _servers(settings) as ready:
         _migrate(str(ready.database_url))
-        try:
-            result = asyncio.run(run_once(ready, name))
-        except KeyError:
-            _fail(f"unknown job {name!r}")
+        result = asyncio.run(run_once(ready, name))
         typer.echo(f"{name}: {result}")
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from app.db import create_engine, create_session_factory
 from app.events.relay import publish_pending
+from app.lexware.connector import LexwareConnector
 from app.redis import create_redis
 from app.settings import Settings
 from jobs.worker import JOBS
@@ -17,8 +18,17 @@ async def run_once(settings: Settings, name: str) -> Any:
     engine = create_engine(str(settings.database_url), pool_size=2)
     redis = create_redis(str(settings.redis_url))
     try:
-        ctx = {"settings": settings, "sessions": create_session_factory(engine), "redis": redis}
-        result = await job(ctx)
+        lexware = LexwareConnector(settings, redis)
+        ctx = {
+            "settings": settings,
+            "sessions": create_session_factory(engine),
+            "redis": redis,
+            "lexware": lexware,
+        }
+        try:
+            result = await job(ctx)
+        finally:
+            await lexware.close()
         while await publish_pending(engine, redis):  # None: a running relay publishes them
             pass
         return result

@@ -8,17 +8,20 @@ import contextlib
 from datetime import timedelta
 from typing import Any
 
-from arq import cron
+from arq import cron, func
 from arq.connections import RedisSettings
 
 from app.db import create_engine, create_session_factory
 from app.events.relay import Relay
+from app.lexware.connector import LexwareConnector
 from app.services.heartbeat import record_heartbeat
 from app.services.reminders import send_due_soon_reminders
 from app.settings import Settings
+from jobs.lexware import enqueue_erp_pushes, erp_push, erp_push_record, voucher_sync
 
 QUEUE = "insight-crm:jobs"
 EVERY_QUARTER_HOUR = {0, 15, 30, 45}
+EVERY_FOURTH_HOUR = {0, 4, 8, 12, 16, 20}
 
 
 async def heartbeat(ctx: dict[str, Any]) -> None:
@@ -33,7 +36,12 @@ async def due_soon(ctx: dict[str, Any]) -> int:
     return await send_due_soon_reminders(ctx["sessions"], window)
 
 
-JOBS = {"due-soon": due_soon, "heartbeat": heartbeat}
+JOBS = {
+    "due-soon": due_soon,
+    "heartbeat": heartbeat,
+    "voucher-sync": voucher_sync,
+    "erp-push": erp_push,
+}
 
 
 def worker_settings(
@@ -46,11 +54,17 @@ def worker_settings(
     async def startup(ctx: dict[str, Any]) -> None:
         engine = create_engine(database_url, pool_size=2)
         ctx.update(settings=settings, engine=engine, sessions=create_session_factory(engine))
+        ctx["lexware"] = LexwareConnector(settings, ctx["redis"])
+        ctx["listener"] = asyncio.create_task(enqueue_erp_pushes(ctx["redis"]))
         if with_relay:  # the crons' events go out even when no server process runs
             relay = Relay(create_engine(database_url, pool_size=1), ctx["redis"])
             ctx.update(relay=relay, relay_task=asyncio.create_task(relay.run()))
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        ctx["listener"].cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ctx["listener"]
+        await ctx["lexware"].close()
         if "relay_task" in ctx:
             ctx["relay_task"].cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -59,11 +73,19 @@ def worker_settings(
         await ctx["engine"].dispose()
 
     return {
-        "functions": [heartbeat, due_soon],
+        "functions": [
+            heartbeat,
+            due_soon,
+            voucher_sync,
+            erp_push,
+            func(erp_push_record, keep_result=0),  # its job id frees up when it is done
+        ],
         "cron_jobs": [
             cron(heartbeat, second=0, run_at_startup=True, unique=True),
             # unique: one run per tick across workers; the claim makes each reminder once.
             cron(due_soon, minute=EVERY_QUARTER_HOUR, second=0, run_at_startup=True, unique=True),
+            cron(voucher_sync, hour=EVERY_FOURTH_HOUR, minute=5, second=0, unique=True),
+            cron(erp_push, minute={10, 40}, second=0, unique=True),
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -1,0 +1,198 @@
+"""The Lexware crons: the voucher sync (every 4 hours) and the ERP push (every 30 minutes).
+
+Both go tenant by tenant, each with the tenant's own key (or the server's). A Lexware outage
+ends the run at once (the next run continues: the voucher cursor only moves when a tenant's
+sync completed, and unpushed records stay unpushed); a refused key skips that tenant.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from app.errors import LexwareNotConfigured, LexwareUnavailable
+from app.lexware.connector import LexwareConnector
+from app.services.lexware_contacts import COMPANY_KIND, CONTACT_KIND, RecordKind, push
+from app.services.lexware_vouchers import fetch_all
+from app.tenancy import TenantScope, system_session
+from models import Company, Contact, LexwareAccount
+
+log = logging.getLogger(__name__)
+BERLIN = ZoneInfo("Europe/Berlin")
+CRON_WAIT_SECONDS = 300.0  # a cron may queue this long for the shared rate limit
+ERP_TAG = "ERP"
+
+
+@dataclass
+class RunReport:
+    tenants: int = 0
+    done: int = 0  # vouchers stored / records pushed
+    skipped: list[uuid.UUID] = field(default_factory=list)  # key refused or missing
+    stopped_early: bool = False  # Lexware unavailable: the rest waits for the next run
+
+
+def _refused(error: LexwareUnavailable) -> bool:
+    return error.details.get("status") in (401, 402, 403)
+
+
+async def tenants_to_sync(
+    sessions: async_sessionmaker[AsyncSession], server_key: bool
+) -> list[uuid.UUID]:
+    """Tenants with their own key, and (with a server key) every tenant with a linked record."""
+    own = sa.select(col(LexwareAccount.tenant_id)).where(
+        col(LexwareAccount.encrypted_api_key).is_not(None)
+    )
+    statements = [own]
+    if server_key:
+        for model in (Company, Contact):
+            statements.append(
+                sa.select(col(model.tenant_id)).where(col(model.lexware_contact_id).is_not(None))
+            )
+    async with system_session(sessions) as session:
+        found = await session.execute(sa.union(*statements))
+        return sorted({row[0] for row in found})
+
+
+async def _cursor(scope: TenantScope) -> datetime | None:
+    statement = sa.select(col(LexwareAccount.vouchers_synced_at))
+    async with scope.reading() as session:
+        return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def _advance(scope: TenantScope, started: datetime) -> None:
+    statement = (
+        pg_insert(LexwareAccount)
+        .values(scope.owned(vouchers_synced_at=started))
+        .on_conflict_do_update(index_elements=["tenant_id"], set_={"vouchers_synced_at": started})
+    )
+    async with scope.writing() as session:
+        await session.execute(statement)
+
+
+async def sync_tenant_vouchers(connector: LexwareConnector, scope: TenantScope) -> int:
+    """The tenant's vouchers changed since the last completed sync (all of them the first time).
+    The filter works in whole Berlin days, so a day of overlap is read again (upserts)."""
+    started = datetime.now(BERLIN)
+    since = await _cursor(scope)
+    filters = {}
+    if since is not None:
+        filters["updatedDateFrom"] = (
+            (since.astimezone(BERLIN) - timedelta(days=1)).date().isoformat()
+        )
+    client = await connector.client(scope, max_wait=CRON_WAIT_SECONDS)
+    stored = await fetch_all(client, scope, filters)
+    await _advance(scope, started)
+    return stored
+
+
+async def sync_vouchers(
+    connector: LexwareConnector, sessions: async_sessionmaker[AsyncSession]
+) -> RunReport:
+    report = RunReport()
+    server_key = connector.settings.lexware_api_key is not None
+    for tenant_id in await tenants_to_sync(sessions, server_key):
+        scope = TenantScope(tenant_id, None, sessions)
+        report.tenants += 1
+        try:
+            report.done += await sync_tenant_vouchers(connector, scope)
+        except LexwareNotConfigured:
+            report.skipped.append(tenant_id)
+        except LexwareUnavailable as error:
+            if not _refused(error):
+                report.stopped_early = True
+                log.warning("voucher sync stopped: %s", error.message)
+                return report
+            report.skipped.append(tenant_id)
+    return report
+
+
+async def _stale_erp_records(
+    scope: TenantScope, kind: RecordKind, only: uuid.UUID | None = None
+) -> list[uuid.UUID]:
+    """Records tagged ERP that changed since they were last pushed (or were never pushed)."""
+    model = kind.entity.model
+    statement = (
+        sa.select(col(model.id))
+        .where(
+            col(model.tags).contains([ERP_TAG]),
+            sa.or_(
+                col(model.lexware_synced_at).is_(None),
+                col(model.updated_at) > col(model.lexware_synced_at),
+            ),
+        )
+        .order_by(col(model.updated_at), col(model.id))
+    )
+    if only is not None:
+        statement = statement.where(col(model.id) == only)
+    async with scope.reading() as session:
+        return list((await session.execute(statement)).scalars())
+
+
+async def push_tenant_erp_records(connector: LexwareConnector, scope: TenantScope) -> int:
+    client = await connector.client(scope, max_wait=CRON_WAIT_SECONDS)
+    pushed = 0
+    for kind in (COMPANY_KIND, CONTACT_KIND):
+        for record_id in await _stale_erp_records(scope, kind):
+            await push(client, scope, kind, record_id)
+            pushed += 1
+    return pushed
+
+
+async def push_erp_records(
+    connector: LexwareConnector, sessions: async_sessionmaker[AsyncSession]
+) -> RunReport:
+    report = RunReport()
+    server_key = connector.settings.lexware_api_key is not None
+    for tenant_id in await _erp_tenants(sessions, server_key):
+        scope = TenantScope(tenant_id, None, sessions)
+        report.tenants += 1
+        try:
+            report.done += await push_tenant_erp_records(connector, scope)
+        except LexwareNotConfigured:
+            report.skipped.append(tenant_id)
+        except LexwareUnavailable as error:
+            if not _refused(error):
+                report.stopped_early = True
+                log.warning("ERP push stopped: %s", error.message)
+                return report
+            report.skipped.append(tenant_id)
+    return report
+
+
+async def _erp_tenants(
+    sessions: async_sessionmaker[AsyncSession], server_key: bool
+) -> list[uuid.UUID]:
+    tagged = [
+        sa.select(col(model.tenant_id)).where(col(model.tags).contains([ERP_TAG]))
+        for model in (Company, Contact)
+    ]
+    async with system_session(sessions) as session:
+        found = {row[0] for row in await session.execute(sa.union(*tagged))}
+        if not server_key:
+            own = sa.select(col(LexwareAccount.tenant_id)).where(
+                col(LexwareAccount.encrypted_api_key).is_not(None)
+            )
+            found &= {row[0] for row in await session.execute(own)}
+    return sorted(found)
+
+
+async def push_if_stale(
+    connector: LexwareConnector, scope: TenantScope, kind: RecordKind, record_id: uuid.UUID
+) -> bool:
+    """Push one record if it is tagged ERP and changed since its last push."""
+    if not await _stale_erp_records(scope, kind, record_id):
+        return False
+    try:
+        client = await connector.client(scope, max_wait=CRON_WAIT_SECONDS)
+    except LexwareNotConfigured:
+        return False
+    await push(client, scope, kind, record_id)
+    return True

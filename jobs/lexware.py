@@ -1,0 +1,82 @@
+"""The Lexware cron jobs, once at a time across workers, and the push soon after an update."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from app.events.message import BadMessage, CrmEventMessage
+from app.locks import exclusive
+from app.services import lexware_sync
+from app.services.lexware_contacts import COMPANY_KIND, CONTACT_KIND
+from app.tenancy import TenantScope
+
+log = logging.getLogger(__name__)
+KINDS = {"company": COMPANY_KIND, "contact": CONTACT_KIND}
+PUSH_DELAY_SECONDS = 5  # several quick edits of a record make one push
+
+
+async def voucher_sync(ctx: dict[str, Any]) -> str:
+    """Every tenant's Lexware vouchers, incrementally (every 4 hours)."""
+    async with exclusive(ctx["redis"], "lexware-voucher-sync") as held:
+        if not held:
+            return "already running elsewhere"
+        report = await lexware_sync.sync_vouchers(ctx["lexware"], ctx["sessions"])
+        return repr(report)
+
+
+async def erp_push(ctx: dict[str, Any]) -> str:
+    """Companies and contacts tagged ERP that changed since their last push (every 30 min)."""
+    async with exclusive(ctx["redis"], "lexware-erp-push") as held:
+        if not held:
+            return "already running elsewhere"
+        report = await lexware_sync.push_erp_records(ctx["lexware"], ctx["sessions"])
+        return repr(report)
+
+
+async def erp_push_record(ctx: dict[str, Any], tenant_id: str, kind: str, record_id: str) -> bool:
+    """One record, soon after it changed (when it is tagged ERP and not pushed since)."""
+    scope = TenantScope(uuid.UUID(tenant_id), None, ctx["sessions"])
+    async with exclusive(ctx["redis"], f"lexware-push:{record_id}") as held:
+        if not held:
+            return False
+        return await lexware_sync.push_if_stale(
+            ctx["lexware"], scope, KINDS[kind], uuid.UUID(record_id)
+        )
+
+
+async def enqueue_erp_pushes(redis: Redis) -> None:
+    """Follows company and contact changes on Redis and queues their push (one job per record
+    at a time: the job id is the record). Missed events are the 30-minute cron's work."""
+    while True:
+        try:
+            async with redis.pubsub() as pubsub:
+                await pubsub.psubscribe("crm.company.*", "crm.contact.*")
+                async for message in pubsub.listen():
+                    if message["type"] == "pmessage":
+                        await _enqueue(redis, message["data"])
+        except (RedisError, OSError) as error:
+            log.warning("ERP push listener: %s; reconnecting", error)
+        except Exception:
+            log.exception("ERP push listener failed; reconnecting")
+        await asyncio.sleep(1)
+
+
+async def _enqueue(redis: Any, data: bytes) -> None:
+    with contextlib.suppress(BadMessage):
+        event = CrmEventMessage.from_json(data)
+        if event.type.rsplit(".", 1)[-1] in ("created", "updated"):
+            await redis.enqueue_job(
+                "erp_push_record",
+                str(event.tenant_id),
+                event.entity,
+                str(event.entity_id),
+                _job_id=f"erp-push:{event.entity_id}",
+                _defer_by=PUSH_DELAY_SECONDS,
+            )
