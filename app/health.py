@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,15 +53,42 @@ async def _worker_state(runtime: Runtime) -> str:
     return "up" if beat is not None else "down"
 
 
+_lexware_checked: dict[str, tuple[float, str]] = {}  # health is polled often: one check a minute
+LEXWARE_CHECK_SECONDS = 60.0
+
+
+def forget_lexware_check() -> None:
+    _lexware_checked.clear()
+
+
+async def _lexware_state(runtime: Runtime) -> str:
+    """The server key's state: unconfigured, up (Lexware accepts it) or down."""
+    settings = runtime.settings
+    if settings.lexware_api_key is None:
+        return "unconfigured"
+    cached = _lexware_checked.get(settings.lexware_base_url)
+    if cached is not None and time.monotonic() - cached[0] < LEXWARE_CHECK_SECONDS:
+        return cached[1]
+    key = settings.lexware_api_key.get_secret_value()
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS * 2):
+            await runtime.lexware.client_with_key(key, max_wait=1).get("/v1/profile")
+        state = "up"
+    except Exception:
+        state = "down"
+    _lexware_checked[settings.lexware_base_url] = (time.monotonic(), state)
+    return state
+
+
 async def health(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
-    database, redis, backlog, worker = await asyncio.gather(
+    database, redis, backlog, worker, lexware = await asyncio.gather(
         _database_ok(runtime),
         _redis_ok(runtime),
         _unpublished_events(runtime),
         _worker_state(runtime),
+        _lexware_state(runtime),
     )
-    lexware = "configured" if runtime.settings.lexware_api_key else "unconfigured"
     healthy = database and redis
     body: dict[str, Any] = {
         "status": "ok" if healthy else "degraded",

@@ -8,9 +8,12 @@ import textwrap
 import uuid
 
 import httpx
+from pydantic import SecretStr
 
+from app import health
 from app.lexware.fake import FakeLexware
-from tests.conftest import Api, Servers, Tokens, error_codes, error_fields
+from app.settings import Settings
+from tests.conftest import Api, Servers, Tokens, error_codes, error_fields, serving
 from tests.lexware_fixtures import ACME, SET_KEY, Lexware
 from tests.test_lexware_contacts import IMPORT, PUSH, SEARCH, company
 
@@ -153,3 +156,24 @@ async def test_two_processes_together_stay_under_two_requests_per_second(
     received = [r for r in fake.requests if r.api_key == key]
     assert len(received) == 8 and {r.status for r in received} == {200}
     assert _most_in_one_second([r.at for r in received]) <= 2
+
+
+async def test_health_reports_whether_lexware_takes_the_server_key(
+    settings: Settings, fake_lexware: tuple[str, FakeLexware]
+) -> None:
+    url, fake = fake_lexware
+    key = f"key-{uuid.uuid4().hex}"
+    fake.add_api_key(key)
+    for api_key, expected in ((key, "up"), ("not-a-known-key-000000", "down")):
+        own = settings.model_copy(
+            update={
+                "lexware_base_url": url,
+                "lexware_api_key": SecretStr(api_key),
+                "lexware_request_interval_ms": 5,
+            }
+        )
+        health.forget_lexware_check()  # the check is cached for a minute
+        async with serving(own) as http:
+            body = (await http.get("/health")).json()
+        assert body["checks"]["lexware"] == expected
+        assert body["status"] == "ok"  # Lexware does not make the CRM unhealthy
