@@ -223,11 +223,20 @@ async def test_a_contact_pushes_as_a_person_and_syncs_back(lexware: Lexware) -> 
     fields = "id salutation firstName lastName emails { email type isPrimary } phones { phone type isPrimary }"
     created = await lexware.api.data(
         f"mutation($i: CreateContactInput!) {{ createContact(input: $i) {{ {fields} }} }}",
-        {"i": {"salutation": "Herr", "firstName": "Jörg", "lastName": "Müller", "emails": [{"email": "j@m.de", "type": "PERSONAL"}], "phones": [{"phone": "+49 171 555", "type": "MOBILE"}]}},
+        {
+            "i": {
+                "salutation": "Herr",
+                "firstName": "Jörg",
+                "lastName": "Müller",
+                "emails": [{"email": "j@m.de", "type": "PERSONAL"}],
+                "phones": [{"phone": "+49 171 555", "type": "MOBILE"}],
+            }
+        },
     )
     contact = created["createContact"]
     pushed = await lexware.api.data(
-        "mutation($id: ID!) { pushContactToLexware(id: $id) { lexwareContactId } }", {"id": contact["id"]}
+        "mutation($id: ID!) { pushContactToLexware(id: $id) { lexwareContactId } }",
+        {"id": contact["id"]},
     )
     stored = lexware.fake.contact(lexware.key, pushed["pushContactToLexware"]["lexwareContactId"])
     assert stored is not None
@@ -235,6 +244,7 @@ async def test_a_contact_pushes_as_a_person_and_syncs_back(lexware: Lexware) -> 
     assert stored["emailAddresses"] == {"private": ["j@m.de"]}
     assert stored["phoneNumbers"] == {"mobile": ["+49 171 555"]}
     synced = await lexware.api.data(
-        f"mutation($id: ID!) {{ syncContactFromLexware(id: $id) {{ {fields} }} }}", {"id": contact["id"]}
+        f"mutation($id: ID!) {{ syncContactFromLexware(id: $id) {{ {fields} }} }}",
+        {"id": contact["id"]},
     )
     assert synced["syncContactFromLexware"] == contact
