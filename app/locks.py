@@ -24,7 +24,8 @@ async def exclusive(redis: Redis, name: str, *, ttl: float = 60.0) -> AsyncItera
     if not await lock.acquire(blocking=False):
         yield False
         return
-    renewal = asyncio.create_task(_renew(lock, ttl))
+    owner = asyncio.current_task()
+    renewal = asyncio.create_task(_renew(lock, ttl, owner))
     try:
         yield True
     finally:
@@ -35,10 +36,17 @@ async def exclusive(redis: Redis, name: str, *, ttl: float = 60.0) -> AsyncItera
             await lock.release()
 
 
-async def _renew(lock: Lock, ttl: float) -> None:
+async def _renew(lock: Lock, ttl: float, owner: asyncio.Task[object] | None) -> None:
+    """Keep the lock while its holder runs; once it is lost (expired, taken), stop the holder:
+    another process may already be doing the same work."""
     while True:
         await asyncio.sleep(ttl / 3)
         try:
             await lock.reacquire()
-        except (LockError, RedisError) as error:
-            log.warning("could not renew a cron lock: %s", error)
+        except LockError as error:
+            log.error("lost the lock %s (%s): stopping its holder", lock.name, error)
+            if owner is not None:
+                owner.cancel()
+            return
+        except RedisError as error:  # a blip: the lock holds until its expiry, try again
+            log.warning("could not renew the lock %s: %s", lock.name, error)

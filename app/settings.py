@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # Lexware Office. The environment key serves every tenant that has not set its own
     # (a single-tenant deployment); tenant keys are encrypted with LEXWARE_KEY_SECRET.
     lexware_api_key: SecretStr | None = None
+    # The one tenant (slug) the server's key belongs to; unset: every tenant without a key of
+    # its own uses it (a single-tenant deployment). Set it when there are several tenants.
+    lexware_api_key_tenant: str | None = None
     lexware_base_url: str = "https://api.lexware.io"
     lexware_app_url: str = "https://app.lexware.de"
     lexware_key_secret: SecretStr | None = None

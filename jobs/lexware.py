@@ -43,12 +43,9 @@ async def erp_push(ctx: dict[str, Any]) -> str:
 async def erp_push_record(ctx: dict[str, Any], tenant_id: str, kind: str, record_id: str) -> bool:
     """One record, soon after it changed (when it is tagged ERP and not pushed since)."""
     scope = TenantScope(uuid.UUID(tenant_id), None, ctx["sessions"])
-    async with exclusive(ctx["redis"], f"lexware-push:{record_id}") as held:
-        if not held:
-            return False
-        return await lexware_sync.push_if_stale(
-            ctx["lexware"], scope, KINDS[kind], uuid.UUID(record_id)
-        )
+    return await lexware_sync.push_if_stale(
+        ctx["lexware"], scope, KINDS[kind], uuid.UUID(record_id)
+    )
 
 
 async def enqueue_erp_pushes(redis: Redis) -> None:

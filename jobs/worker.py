@@ -76,16 +76,26 @@ def worker_settings(
         "functions": [
             heartbeat,
             due_soon,
-            voucher_sync,
-            erp_push,
-            func(erp_push_record, keep_result=0),  # its job id frees up when it is done
+            func(voucher_sync, timeout=3 * 3600),
+            func(erp_push, timeout=25 * 60),
+            func(
+                erp_push_record, keep_result=0, timeout=600
+            ),  # its job id frees up when it is done
         ],
         "cron_jobs": [
             cron(heartbeat, second=0, run_at_startup=True, unique=True),
             # unique: one run per tick across workers; the claim makes each reminder once.
             cron(due_soon, minute=EVERY_QUARTER_HOUR, second=0, run_at_startup=True, unique=True),
-            cron(voucher_sync, hour=EVERY_FOURTH_HOUR, minute=5, second=0, unique=True),
-            cron(erp_push, minute={10, 40}, second=0, unique=True),
+            # ARQ would cancel a job after 5 minutes; a first voucher sync can take longer.
+            cron(
+                voucher_sync,
+                hour=EVERY_FOURTH_HOUR,
+                minute=5,
+                second=0,
+                unique=True,
+                timeout=3 * 3600,
+            ),
+            cron(erp_push, minute={10, 40}, second=0, unique=True, timeout=25 * 60),
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

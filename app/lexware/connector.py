@@ -7,6 +7,8 @@ LEXWARE_NOT_CONFIGURED, and everything else works.
 
 from __future__ import annotations
 
+import uuid
+
 import aiohttp
 import sqlalchemy as sa
 from redis.asyncio import Redis
@@ -18,7 +20,7 @@ from app.lexware.limiter import RateLimiter
 from app.lexware.secrets import KeyCipher
 from app.settings import Settings
 from app.tenancy import TenantScope
-from models import LexwareAccount
+from models import LexwareAccount, Tenant
 
 NOT_CONFIGURED = (
     "Lexware Office is not connected: an admin sets the tenant's API key (setLexwareApiKey), "
@@ -29,9 +31,11 @@ NOT_CONFIGURED = (
 class LexwareConnector:
     def __init__(self, settings: Settings, redis: Redis) -> None:
         self.settings = settings
+        self.redis = redis
         self.limiter = RateLimiter(redis, interval_ms=settings.lexware_request_interval_ms)
         self.cipher = KeyCipher.from_settings(settings)
         self._http: aiohttp.ClientSession | None = None
+        self._slugs: dict[uuid.UUID, str] = {}
 
     def http(self) -> aiohttp.ClientSession:
         """Created on first use, inside the running event loop."""
@@ -52,9 +56,21 @@ class LexwareConnector:
             if self.cipher is None:
                 raise LexwareNotConfigured("LEXWARE_KEY_SECRET is needed to read tenant keys.")
             return self.cipher.decrypt(stored)
-        if self.settings.lexware_api_key is not None:
+        if self.settings.lexware_api_key is not None and await self._server_key_serves(scope):
             return self.settings.lexware_api_key.get_secret_value()
         raise LexwareNotConfigured(NOT_CONFIGURED)
+
+    async def _server_key_serves(self, scope: TenantScope) -> bool:
+        """The server's key belongs to LEXWARE_API_KEY_TENANT when that is set: another
+        tenant must never see that organization's customers."""
+        owner = self.settings.lexware_api_key_tenant
+        if owner is None:
+            return True
+        if scope.tenant_id not in self._slugs:
+            statement = sa.select(col(Tenant.slug)).where(col(Tenant.id) == scope.tenant_id)
+            async with scope.reading() as session:
+                self._slugs[scope.tenant_id] = (await session.execute(statement)).scalar_one()
+        return self._slugs[scope.tenant_id] == owner
 
     async def client(self, scope: TenantScope, *, max_wait: float | None = None) -> LexwareClient:
         """The tenant's client; `max_wait`: how long a call may queue for the rate limit

@@ -109,12 +109,25 @@ def _base(existing: Mapping[str, Any] | None) -> dict[str, Any]:
         body.pop(key, None)
     if isinstance(body.get("note"), str):
         body["note"] = html.unescape(body["note"])  # read escaped, written as text
+    # Lists edited in the web app may hold several entries; a write takes one per list.
+    for group in ("addresses", "emailAddresses", "phoneNumbers"):
+        if isinstance(body.get(group), dict):
+            body[group] = {name: items[:1] for name, items in body[group].items() if items}
+    if isinstance(body.get("company"), dict) and body["company"].get("contactPersons"):
+        body["company"]["contactPersons"] = body["company"]["contactPersons"][:1]
     return body
 
 
+def _merge_lists(body: dict[str, Any], group: str, ours: dict[str, list[Any]]) -> None:
+    """The CRM's value per list where it has one; Lexware's own where the CRM has none."""
+    lists = dict(body.get(group) or {})
+    lists.update(ours)
+    body[group] = {name: items for name, items in lists.items() if items}
+
+
 def _contact_lists(body: dict[str, Any], crm: CrmData) -> None:
-    body["emailAddresses"] = _one_per_list(crm.emails, EMAIL_TO_LEXWARE)
-    body["phoneNumbers"] = _one_per_list(crm.phones, PHONE_TO_LEXWARE)
+    _merge_lists(body, "emailAddresses", _one_per_list(crm.emails, EMAIL_TO_LEXWARE))
+    _merge_lists(body, "phoneNumbers", _one_per_list(crm.phones, PHONE_TO_LEXWARE))
 
 
 def company_to_lexware(
@@ -130,12 +143,14 @@ def company_to_lexware(
             company[lx_name] = fields[crm_name]
         else:
             company.pop(lx_name, None)
-    company["contactPersons"] = [_person_to_lexware(person)] if person else []
+    if person is not None:
+        company["contactPersons"] = [_person_to_lexware(person)]
     body["company"] = company
-    body["addresses"] = {
+    addresses = {
         "billing": _address_to_lexware(fields.get("billing_address")),
         "shipping": _address_to_lexware(fields.get("delivery_address")),
     }
+    _merge_lists(body, "addresses", {k: v for k, v in addresses.items() if v})
     _contact_lists(body, crm)
     return body
 
@@ -143,7 +158,7 @@ def company_to_lexware(
 def _person_to_lexware(person: PersonData) -> dict[str, Any]:
     entry: dict[str, Any] = {"lastName": person.last_name, "primary": True}
     for key, value in (
-        ("salutation", person.salutation),
+        ("salutation", (person.salutation or "")[:SALUTATION_MAX]),
         ("firstName", person.first_name),
         ("emailAddress", person.email),
         ("phoneNumber", person.phone),
@@ -172,6 +187,7 @@ def _text(value: Any) -> str | None:
 
 
 def company_from_lexware(contact: Mapping[str, Any]) -> CrmData:
+    """Only what Lexware has: a value Lexware lacks leaves the CRM's as it is."""
     company = contact.get("company") or {}
     addresses = contact.get("addresses") or {}
     fields = {
@@ -181,6 +197,7 @@ def company_from_lexware(contact: Mapping[str, Any]) -> CrmData:
         "billing_address": _address_from_lexware(addresses.get("billing")),
         "delivery_address": _address_from_lexware(addresses.get("shipping")),
     }
+    fields = {k: v for k, v in fields.items() if v is not None}
     return CrmData(
         fields,
         _values(contact.get("emailAddresses"), EMAIL_FROM_LEXWARE),
@@ -195,6 +212,7 @@ def contact_from_lexware(contact: Mapping[str, Any]) -> CrmData:
         "first_name": _text(person.get("firstName")),
         "last_name": _text(person.get("lastName")) or "(ohne Namen)",
     }
+    fields = {k: v for k, v in fields.items() if v is not None}
     return CrmData(
         fields,
         _values(contact.get("emailAddresses"), EMAIL_FROM_LEXWARE),

@@ -40,9 +40,11 @@ async def _stored_hint(scope: TenantScope) -> str | None:
 async def status(connector: LexwareConnector, scope: TenantScope) -> LexwareStatus:
     """Which key the tenant's calls use and whether Lexware accepts it (GET /v1/profile)."""
     hint = await _stored_hint(scope)
-    source = "TENANT" if hint else "SERVER" if connector.settings.lexware_api_key else "NONE"
-    if source == "NONE":
-        return LexwareStatus(source, None, None, None, "Lexware Office is not connected.")
+    source = "TENANT" if hint else "SERVER"
+    try:
+        await connector.api_key(scope)
+    except LexwareNotConfigured as error:
+        return LexwareStatus("NONE", None, None, None, error.message)
     try:
         client = await connector.client(scope, max_wait=5)
         profile = await client.get("/v1/profile")

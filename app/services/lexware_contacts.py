@@ -17,14 +17,18 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.errors import BadUserInput, Conflict
+from app.errors import BadUserInput, Conflict, LexwareUnavailable
 from app.lexware import mapping
 from app.lexware.client import LexwareClient, LexwareMaybeDone
+from app.lexware.connector import LexwareConnector
 from app.lexware.mapping import CrmData
+from app.locks import exclusive
 from app.services import companies, contacts, records
 from app.services.records import Entity, SystemChange
 from app.tenancy import TenantScope
 from models import Company, Contact, ContactEmail, ContactPhone
+
+PENDING_CREATE_SECONDS = 24 * 3600  # how long an unconfirmed create is looked for first
 
 
 @dataclass(frozen=True)
@@ -93,8 +97,11 @@ async def _claim(
             )
 
 
-def _link_values(lexware_id: uuid.UUID | None, version: int | None) -> dict[str, Any]:
-    synced = sa.func.now() if lexware_id is not None else None
+def _link_values(
+    lexware_id: uuid.UUID | None, version: int | None, synced: Any = None
+) -> dict[str, Any]:
+    if synced is None and lexware_id is not None:
+        synced = sa.func.now()
     return {
         "lexware_contact_id": lexware_id,
         "lexware_contact_version": version,
@@ -109,15 +116,25 @@ async def store_link(
     lexware_id: uuid.UUID,
     version: int | None,
     verbs: tuple[str, ...],
+    pushed_state: Row[Any] | None = None,
 ) -> Row[Any]:
-    """Point the record at the Lexware contact (and remember its version)."""
+    """Point the record at the Lexware contact (and remember its version). After a push,
+    `pushed_state` is the row as it was sent: the record counts as synced up to that state,
+    so an edit made while the push ran is still to be pushed."""
 
     async def claim(session: AsyncSession) -> None:
         await _claim(session, scope, lexware_id, kind, record_id)
 
-    system = SystemChange(_link_values(lexware_id, version), verbs)
+    values = _link_values(lexware_id, version)
+    if pushed_state is not None:
+        values["lexware_synced_at"] = pushed_state.updated_at
+        values["updated_at"] = kind.entity.column("updated_at")  # bookkeeping is no edit
+    system = SystemChange(values, verbs)
     steps = system.steps(kind.entity, records.UpdateSteps(lock=claim))
-    return await records.update_row(scope, kind.entity, record_id, system.values, steps=steps)
+    relinked = pushed_state is None or pushed_state.lexware_contact_id != lexware_id
+    return await records.update_row(
+        scope, kind.entity, record_id, values, steps=steps, bump_version=relinked
+    )
 
 
 async def link(
@@ -234,45 +251,79 @@ async def _body(
 
 
 async def push(
-    client: LexwareClient, scope: TenantScope, kind: RecordKind, record_id: uuid.UUID
+    connector: LexwareConnector,
+    scope: TenantScope,
+    kind: RecordKind,
+    record_id: uuid.UUID,
+    *,
+    max_wait: float | None = None,
 ) -> Row[Any]:
-    """Create the Lexware contact (as a customer) for an unlinked record, else update it."""
-    row = await records.get_row(scope, kind.entity, record_id)
-    if row.lexware_contact_id is None:
-        lexware_id, version = await _create(client, scope, kind, row)
-        verbs: tuple[str, ...] = ("lexware_linked", "lexware_pushed")
-    else:
-        lexware_id = row.lexware_contact_id
-        version = await _update(client, scope, kind, row)
-        verbs = ("lexware_pushed",)
-    return await store_link(scope, kind, record_id, lexware_id, version, verbs)
+    """Create the Lexware contact (as a customer) for an unlinked record, else update it.
+    One push of a record at a time, whichever process asks."""
+    async with exclusive(connector.redis, f"lexware-push:{record_id}", ttl=120) as held:
+        if not held:
+            raise Conflict("This record is being pushed to Lexware right now; try again shortly.")
+        client = await connector.client(scope, max_wait=max_wait)
+        row = await records.get_row(scope, kind.entity, record_id)
+        if row.lexware_contact_id is None:
+            lexware_id, version = await _create(connector, client, scope, kind, row)
+            verbs: tuple[str, ...] = ("lexware_linked", "lexware_pushed")
+        else:
+            lexware_id = row.lexware_contact_id
+            version = await _update(client, scope, kind, row)
+            verbs = ("lexware_pushed",)
+        linked = await store_link(scope, kind, record_id, lexware_id, version, verbs, row)
+        await connector.redis.delete(_pending_key(scope, record_id))
+        return linked
+
+
+def _pending_key(scope: TenantScope, record_id: uuid.UUID) -> str:
+    return f"lexware:create-pending:{scope.tenant_id}:{record_id}"
 
 
 async def _create(
-    client: LexwareClient, scope: TenantScope, kind: RecordKind, row: Row[Any]
+    connector: LexwareConnector,
+    client: LexwareClient,
+    scope: TenantScope,
+    kind: RecordKind,
+    row: Row[Any],
 ) -> tuple[uuid.UUID, int]:
+    """POST the new contact. A create whose answer was lost (or that crashed before the link
+    was stored) is looked up, never simply sent again."""
     body = await _body(scope, kind, row, None)
+    pending = _pending_key(scope, row.id)
+    if await connector.redis.exists(pending):
+        found = await _find_created(client, scope, body)
+        if found is not None:
+            return found
+    await connector.redis.set(pending, b"1", ex=PENDING_CREATE_SECONDS)
     try:
         result = await client.post("/v1/contacts", body)
     except LexwareMaybeDone:
-        # The create may have happened: look for it before sending it again.
-        found = await _find_created(client, body)
+        found = await _find_created(client, scope, body)
         if found is not None:
             return found
-        result = await client.post("/v1/contacts", body)
+        raise LexwareUnavailable(
+            "Lexware did not confirm the new contact; the next push looks for it first."
+        ) from None
     return uuid.UUID(result["id"]), int(result["version"])
 
 
 async def _find_created(
-    client: LexwareClient, body: Mapping[str, Any]
+    client: LexwareClient, scope: TenantScope, body: Mapping[str, Any]
 ) -> tuple[uuid.UUID, int] | None:
+    """Our contact in Lexware: same kind and name, carrying what we sent, linked to nothing."""
     name = mapping.display_name(body)
     if len(name) < 3:
         return None
     page = await client.get("/v1/contacts", {"name": mapping.search_text(name), "size": 250})
     for contact in page.get("content") or []:
-        if mapping.display_name(contact) == name and mapping.same_lists(contact, body):
-            return uuid.UUID(contact["id"]), int(contact["version"])
+        same = mapping.is_company(contact) == mapping.is_company(body)
+        if same and mapping.display_name(contact) == name and mapping.same_lists(contact, body):
+            found = uuid.UUID(contact["id"])
+            taken = [await linked_record(scope, k, found) for k in (COMPANY_KIND, CONTACT_KIND)]
+            if not any(taken):
+                return found, int(contact["version"])
     return None
 
 

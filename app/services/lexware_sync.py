@@ -18,7 +18,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from app.errors import LexwareNotConfigured, LexwareUnavailable
+from app.errors import (
+    AppError,
+    BadUserInput,
+    Conflict,
+    LexwareNotConfigured,
+    LexwareUnavailable,
+    NotFound,
+)
 from app.lexware.connector import LexwareConnector
 from app.services.lexware_contacts import COMPANY_KIND, CONTACT_KIND, RecordKind, push
 from app.services.lexware_vouchers import fetch_all
@@ -105,6 +112,10 @@ async def sync_vouchers(
             report.done += await sync_tenant_vouchers(connector, scope)
         except LexwareNotConfigured:
             report.skipped.append(tenant_id)
+        except (BadUserInput, NotFound, Conflict, KeyError, ValueError, TypeError) as error:
+            # Lexware answered something we cannot use: this tenant waits, the others go on.
+            log.warning("voucher sync of tenant %s failed: %r", tenant_id, error)
+            report.skipped.append(tenant_id)
         except LexwareUnavailable as error:
             if not _refused(error):
                 report.stopped_early = True
@@ -137,11 +148,19 @@ async def _stale_erp_records(
 
 
 async def push_tenant_erp_records(connector: LexwareConnector, scope: TenantScope) -> int:
-    client = await connector.client(scope, max_wait=CRON_WAIT_SECONDS)
+    """Push each stale ERP record; one that Lexware refuses (bad data, a conflict) is logged
+    and stays stale, the others go on. An outage ends the run."""
+    await connector.api_key(scope)  # LEXWARE_NOT_CONFIGURED before reading anything
     pushed = 0
     for kind in (COMPANY_KIND, CONTACT_KIND):
         for record_id in await _stale_erp_records(scope, kind):
-            await push(client, scope, kind, record_id)
+            try:
+                await push(connector, scope, kind, record_id, max_wait=CRON_WAIT_SECONDS)
+            except (LexwareUnavailable, LexwareNotConfigured):
+                raise
+            except AppError as error:
+                log.warning("ERP push of %s %s refused: %s", kind.name, record_id, error.message)
+                continue
             pushed += 1
     return pushed
 
@@ -191,8 +210,7 @@ async def push_if_stale(
     if not await _stale_erp_records(scope, kind, record_id):
         return False
     try:
-        client = await connector.client(scope, max_wait=CRON_WAIT_SECONDS)
-    except LexwareNotConfigured:
+        await push(connector, scope, kind, record_id, max_wait=CRON_WAIT_SECONDS)
+    except (LexwareNotConfigured, Conflict):  # no key, or a push of it is running already
         return False
-    await push(client, scope, kind, record_id)
     return True

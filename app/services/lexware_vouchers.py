@@ -7,6 +7,7 @@ the Lexware contact it is linked to. A refresh pages through /v1/voucherlist (ev
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -27,6 +28,7 @@ from app.services.records import Entity
 from app.tenancy import TenantScope
 from models import Deal, DealVoucher, LexwareVoucher
 
+log = logging.getLogger(__name__)
 VOUCHER = Entity(LexwareVoucher, "Voucher")
 DEAL_VOUCHER = Entity(
     DealVoucher,
@@ -83,9 +85,19 @@ def _cached(item: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def store_vouchers(scope: TenantScope, items: list[Mapping[str, Any]]) -> int:
+def _readable(items: list[Any]) -> list[dict[str, Any]]:
+    readable = []
+    for item in items:
+        try:
+            readable.append(_cached(item))
+        except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+            log.warning("skipping a voucher Lexware sent that cannot be read: %r", error)
+    return readable
+
+
+async def store_vouchers(scope: TenantScope, items: list[Any]) -> int:
     """Upsert a page of voucherlist items into the cache."""
-    rows = [scope.owned(**_cached(item)) for item in items]
+    rows = [scope.owned(**item) for item in _readable(items)]
     if not rows:
         return 0
     statement = pg_insert(LexwareVoucher).values(rows)

@@ -197,9 +197,11 @@ async def update_row(
     expected_version: int | None = None,
     *,
     steps: UpdateSteps | None = None,
+    bump_version: bool = True,
 ) -> Row[Any]:
     """Change the given columns; with `expected_version`, refuse a stale edit (CONFLICT).
-    Nothing to change means no write at all: no new version, no conflict for anyone else."""
+    Nothing to change means no write at all: no new version, no conflict for anyone else.
+    `bump_version=False` for bookkeeping that must not invalidate a version a user holds."""
     if not values and steps is None:
         current = await get_row(scope, entity, row_id)
         _check_version(entity, current, expected_version)
@@ -212,7 +214,7 @@ async def update_row(
             current = await get_row_in(session, entity, row_id)
             _check_version(entity, current, expected_version)
             placed = await steps.place(session, current) if steps.place is not None else {}
-            row = await _update(session, entity, row_id, {**values, **placed})
+            row = await _update(session, entity, row_id, {**values, **placed}, bump_version)
             more = await steps.then(session, row) if steps.then is not None else {}
             record_updated(session, entity, current, row, more)
             if steps.after is not None:
@@ -221,10 +223,14 @@ async def update_row(
 
 
 async def _update(
-    session: AsyncSession, entity: Entity, row_id: uuid.UUID, values: Mapping[str, Any]
+    session: AsyncSession,
+    entity: Entity,
+    row_id: uuid.UUID,
+    values: Mapping[str, Any],
+    bump_version: bool = True,
 ) -> Row[Any]:
     changed = dict(values)
-    if entity.versioned:
+    if entity.versioned and bump_version:
         changed["version"] = entity.column("version") + 1
     statement = (
         sa.update(entity.model)

@@ -7,6 +7,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
+from app.lexware.client import LexwareClient
 from app.services import lexware_accounts
 from app.services import lexware_contacts as service
 from app.services.lexware_contacts import COMPANY_KIND, CONTACT_KIND
@@ -18,7 +19,7 @@ from resolvers.lexware.types import LexwareStatus
 from resolvers.permissions import CanWrite, IsAdmin
 
 
-async def _client(info: Info[Any, Any]) -> Any:
+async def _client(info: Info[Any, Any]) -> LexwareClient:
     context = context_of(info)
     return await context.lexware.client(context.scope)
 
@@ -106,16 +107,14 @@ class LexwareContactMutations:
         "updated (a concurrent change in Lexware is re-read and re-applied once).",
     )
     async def push_company_to_lexware(self, info: Info[Any, Any], id: strawberry.ID) -> Company:
-        row = await service.push(
-            await _client(info), context_of(info).scope, COMPANY_KIND, parse_id(id)
-        )
+        context = context_of(info)
+        row = await service.push(context.lexware, context.scope, COMPANY_KIND, parse_id(id))
         return cast(Company, row)
 
     @strawberry.mutation(permission_classes=[CanWrite], description="Send the contact to Lexware.")
     async def push_contact_to_lexware(self, info: Info[Any, Any], id: strawberry.ID) -> Contact:
-        row = await service.push(
-            await _client(info), context_of(info).scope, CONTACT_KIND, parse_id(id)
-        )
+        context = context_of(info)
+        row = await service.push(context.lexware, context.scope, CONTACT_KIND, parse_id(id))
         return cast(Contact, row)
 
     @strawberry.mutation(
