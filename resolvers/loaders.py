@@ -53,7 +53,9 @@ class Loaders:
         limit: int | None = None,
     ) -> RowsLoader:
         ordering = list(order_by)
-        key = ("by_parent", entity.label, parent_column, limit, tuple(map(str, ordering)))
+        # One ordering per (entity, parent column): the key must be cheap, it is computed for
+        # every parent row (str() of an expression would compile SQL each time).
+        key = ("by_parent", entity.label, parent_column, limit)
         if key not in self._made:
 
             async def load(parent_ids: list[uuid.UUID]) -> Sequence[list[Row[Any]]]:

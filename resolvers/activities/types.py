@@ -30,6 +30,9 @@ ContactRef = Annotated["Contact", strawberry.lazy("resolvers.contacts.types")]
 DealRef = Annotated["Deal", strawberry.lazy("resolvers.deals.types")]
 
 
+_ACTIVITY_ORDER = (col(ActivityRow.created_at).desc(), col(ActivityRow.id))
+
+
 async def _load(info: Info[Any, Any], entity: Any, row_id: Any) -> Any:
     return None if row_id is None else await context_of(info).loaders.by_id(entity).load(row_id)
 
@@ -75,6 +78,5 @@ async def activities_of(
     info: Info[Any, Any], parent_column: str, parent_id: Any, first: int
 ) -> list[Activity]:
     """ActivitiesByCompanyLoader / ...ByContact / ...ByDeal: newest first, `first` each."""
-    ordering = (col(ActivityRow.created_at).desc(), col(ActivityRow.id))
-    rows = await children_of(info, ACTIVITY, parent_column, parent_id, first, ordering)
+    rows = await children_of(info, ACTIVITY, parent_column, parent_id, first, _ACTIVITY_ORDER)
     return cast(list[Activity], rows)

@@ -49,6 +49,9 @@ def _delivery_address(root: strawberry.Parent[Any]) -> Address | None:
 ActivityRef = Annotated["Activity", strawberry.lazy("resolvers.activities.types")]
 
 
+_CONTACT_ORDER = (sa.func.lower(col(models.Contact.last_name)), col(models.Contact.id))
+
+
 async def _industry(root: strawberry.Parent[Any], info: Info[Any, Any]) -> Industry | None:
     if root.industry_id is None:
         return None
@@ -75,8 +78,7 @@ async def _contacts(
     first: First = NESTED_DEFAULT,
 ) -> list[ContactRef]:
     """ContactsByCompanyLoader: the company's contacts by name, at most `first`."""
-    ordering = (sa.func.lower(col(models.Contact.last_name)), col(models.Contact.id))
-    rows = await children_of(info, CONTACT, "company_id", root.id, first, ordering)
+    rows = await children_of(info, CONTACT, "company_id", root.id, first, _CONTACT_ORDER)
     return cast(list["Contact"], rows)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, cast
 
 from sqlmodel import col
@@ -12,9 +13,13 @@ from resolvers.contact_info.types import Email, Phone
 from resolvers.context import context_of
 
 
+@functools.cache
+def _ordering(model: Any) -> tuple[Any, ...]:
+    return (col(model.is_primary).desc(), col(model.created_at), col(model.id))
+
+
 def _values_loader(info: Info[Any, Any], kind: ValueKind, owner_column: str) -> Any:
-    model = kind.entity.model
-    ordering = (col(model.is_primary).desc(), col(model.created_at), col(model.id))
+    ordering = _ordering(kind.entity.model)
     return context_of(info).loaders.by_parent(kind.entity, owner_column, ordering)
 
 

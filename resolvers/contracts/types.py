@@ -76,8 +76,10 @@ class ContractOrder:
     direction: OrderDirection = OrderDirection.ASC
 
 
+_CONTRACT_ORDER = (col(ContractRow.end_date).nulls_last(), col(ContractRow.id))
+
+
 async def contracts_of(info: Info[Any, Any], company_id: Any, first: int) -> list[Contract]:
     """ContractsByCompanyLoader: by end date, open-ended last, at most `first`."""
-    ordering = (col(ContractRow.end_date).nulls_last(), col(ContractRow.id))
-    rows = await children_of(info, CONTRACT, "company_id", company_id, first, ordering)
+    rows = await children_of(info, CONTRACT, "company_id", company_id, first, _CONTRACT_ORDER)
     return cast(list[Contract], rows)

@@ -39,6 +39,9 @@ ContactRef = Annotated["Contact", strawberry.lazy("resolvers.contacts.types")]
 ActivityRef = Annotated["Activity", strawberry.lazy("resolvers.activities.types")]
 
 
+_DEAL_ORDER = (col(DealRow.created_at).desc(), col(DealRow.id))
+
+
 async def _load(info: Info[Any, Any], entity: Any, row_id: Any) -> Any:
     return None if row_id is None else await context_of(info).loaders.by_id(entity).load(row_id)
 
@@ -121,6 +124,5 @@ async def deals_of(
     info: Info[Any, Any], parent_column: str, parent_id: Any, first: int
 ) -> list[Deal]:
     """DealsByCompanyLoader / DealsByContactLoader: newest first, at most `first` each."""
-    ordering = (col(DealRow.created_at).desc(), col(DealRow.id))
-    rows = await children_of(info, DEAL, parent_column, parent_id, first, ordering)
+    rows = await children_of(info, DEAL, parent_column, parent_id, first, _DEAL_ORDER)
     return cast(list[Deal], rows)

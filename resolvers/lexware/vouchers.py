@@ -68,6 +68,9 @@ class DealVoucherLink:
         return cast(LexwareVoucher, root)
 
 
+_NEWEST = service.newest_first()
+
+
 async def vouchers_of_record(
     root: strawberry.Parent[Any], info: Info[Any, Any], first: First = NESTED_DEFAULT
 ) -> list[LexwareVoucher]:
@@ -75,8 +78,7 @@ async def vouchers_of_record(
     if root.lexware_contact_id is None:
         return []
     loaders = context_of(info).loaders
-    order = service.newest_first()
-    loader = loaders.by_parent(service.VOUCHER, "lexware_contact_id", order, limit=first)
+    loader = loaders.by_parent(service.VOUCHER, "lexware_contact_id", _NEWEST, limit=first)
     return cast(list[LexwareVoucher], await loader.load(root.lexware_contact_id))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any, cast
 
@@ -31,11 +32,16 @@ class Owner:
     created_at: datetime = strawberry.field(description="When the user became an owner.")
 
 
+@functools.cache
+def _ordering(model: Any) -> tuple[Any, ...]:
+    return (col(model.role), col(model.created_at), col(model.id))
+
+
 async def owners_of(
     info: Info[Any, Any], kind: OwnerKind, parent_id: Any, first: int = NESTED_DEFAULT
 ) -> list[Owner]:
     """CompanyOwnersByCompanyLoader and friends: OWNER first, then by when they were added."""
-    model = kind.entity.model
-    ordering = (col(model.role), col(model.created_at), col(model.id))
-    rows = await children_of(info, kind.entity, kind.parent_column, parent_id, first, ordering)
+    rows = await children_of(
+        info, kind.entity, kind.parent_column, parent_id, first, _ordering(kind.entity.model)
+    )
     return cast(list[Owner], rows)

@@ -35,6 +35,9 @@ class Money:
     currency: str
 
 
+_STAGE_ORDER = (col(PipelineStage.position), col(PipelineStage.id))
+
+
 async def _summary_stage(root: strawberry.Parent[Any], info: Info[Any, Any]) -> Stage:
     return cast(Stage, await context_of(info).loaders.by_id(STAGE).load(root.stage_id))
 
@@ -52,8 +55,7 @@ class StageSummary:
 
 async def _stages(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Stage]:
     """StagesByPipelineLoader, in board order."""
-    ordering = (col(PipelineStage.position), col(PipelineStage.id))
-    loader = context_of(info).loaders.by_parent(STAGE, "pipeline_id", ordering)
+    loader = context_of(info).loaders.by_parent(STAGE, "pipeline_id", _STAGE_ORDER)
     return cast(list[Stage], await loader.load(root.id))
 
 
