@@ -86,21 +86,30 @@ Mutation = merge_types(
 Subscription = merge_types("Subscription", (EventSubscriptions,))
 
 
+def validation_rules(settings: Settings) -> list[Any]:
+    """The abuse limits as validation rules, built once per schema. The depth and alias
+    limiters make a new rule class per instance, and the validation cache is keyed by the rule
+    classes: built per request, no document would ever be validated from the cache."""
+    rules: list[Any] = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
+    if not settings.introspection_enabled:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return rules
+
+
 def _extensions(settings: Settings) -> list[Any]:
     # Factories, so each request gets fresh extension state; the parser and validation caches
     # live at module level in strawberry, keyed by their size, and are shared across requests.
-    extensions: list[Any] = [
+    return [
         ErrorPolicy,
         FreshLoaders,
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
         partial(ParserCache, maxsize=settings.document_cache_size),
+        partial(AddValidationRules, validation_rules(settings)),
         partial(ValidationCache, maxsize=settings.document_cache_size),
-        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
-        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
     ]
-    if not settings.introspection_enabled:
-        extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
-    return extensions
 
 
 class CrmSchema(strawberry.Schema):

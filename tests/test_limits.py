@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -175,3 +176,24 @@ async def test_unexpected_errors_are_masked_with_a_request_id(
     assert "req-7" in caplog.text and "internal detail" in caplog.text
     # A request id that is not a plain token is replaced, so it cannot forge log lines.
     assert forged.json()["errors"][0]["extensions"]["requestId"] != "a b;c"
+
+
+async def test_a_document_is_validated_once_however_often_it_is_sent(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The depth, alias and token limits must not defeat the validation cache (they did when
+    each request built its own rule classes)."""
+    import strawberry.schema.schema as strawberry_schema
+
+    calls: list[object] = []
+    real = strawberry_schema.validate
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(strawberry_schema, "validate", counting)
+    query = f"{{ me {{ roles }} probe_{uuid.uuid4().hex[:8]}: me {{ roles }} }}"
+    for _ in range(3):
+        await api.data(query)
+    assert len(calls) == 1
