@@ -95,6 +95,10 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:
         Route("/health", health, methods=["GET"]),
         Route("/livez", livez, methods=["GET"]),
     ]
+    if settings.bench_routes:  # the benchmark's raw baseline (bench/ is not in the wheel)
+        from bench.raw import ROUTES
+
+        routes += ROUTES
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.runtime = runtime
     return app

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     event_relay_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     due_soon_window_minutes: int = Field(default=24 * 60, ge=1, le=60 * 24 * 60)
 
+    # Benchmarks only: mount bench/raw.py's hand-written baseline routes (never in production).
+    bench_routes: bool = False
+
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
     @field_validator("cors_origins", mode="before")

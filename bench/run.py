@@ -70,6 +70,7 @@ def server(database_url: str, redis_url: str, port: int) -> Iterator[psutil.Proc
         "JWT_PUBLIC_KEY": key.as_pem(private=False).decode(),
         "DATA_DIR": str(DATA),
         "LOG_LEVEL": "warning",
+        "BENCH_ROUTES": "true",
     }
     command = [*pinned(0), str(Path(sys.executable).parent / "insight-crm"), "serve",
                "--no-worker", "--port", str(port)]  # fmt: skip
@@ -111,13 +112,13 @@ def postgres_backends() -> list[psutil.Process]:
 
 
 def measure(server_process: psutil.Process, port: int, bodies: list[dict[str, Any]],
-            token: str, seconds: float, concurrency: int) -> dict[str, Any]:  # fmt: skip
+            token: str, seconds: float, concurrency: int, path: str = "/graphql") -> dict[str, Any]:  # fmt: skip
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
         handle.write("\n".join(json.dumps(b) for b in bodies))
     watched = [server_process, *postgres_backends()]
     before = cpu_seconds(watched)
     command = [*pinned(1), sys.executable, str(ROOT / "bench" / "load.py"),
-               f"http://127.0.0.1:{port}/graphql", handle.name, token, str(seconds), str(concurrency)]  # fmt: skip
+               f"http://127.0.0.1:{port}{path}", handle.name, token, str(seconds), str(concurrency)]  # fmt: skip
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result: dict[str, Any] = json.loads(output)
     result["cpu_ms_per_request"] = (
@@ -172,13 +173,33 @@ async def company_ids(database_url: str, limit: int = 500) -> list[str]:
     return [str(row["id"]) for row in rows]
 
 
-def scenarios(ids: list[str]) -> list[tuple[str, list[dict[str, Any]]]]:
-    pages = [
-        (f"S1 companies(first: {n})", [{"query": COMPANY_PAGE, "variables": {"first": n}}])
-        for n in (10, 50, 200)
-    ]
+def scenarios(ids: list[str]) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """(name, path, bodies): each GraphQL scenario next to its raw baseline."""
+    found: list[tuple[str, str, list[dict[str, Any]]]] = []
+    for n in (10, 50, 200):
+        bodies = [{"query": COMPANY_PAGE, "variables": {"first": n}}]
+        found.append((f"S1 companies(first: {n})", "/graphql", bodies))
+        found.append((f"raw companies(first: {n})", "/bench/raw/companies", bodies))
     lookups = [{"query": COMPANY_BY_ID, "variables": {"id": i}} for i in ids]
-    return [*pages, ("S4 company(id), rotating ids", lookups)]
+    found.append(("S4 company(id), rotating ids", "/graphql", lookups))
+    found.append(("raw company(id)", "/bench/raw/company", lookups))
+    return found
+
+
+def check_identical(port: int, token: str, ids: list[str]) -> None:
+    """The raw baseline must answer byte for byte what GraphQL answers, before anything is timed."""
+    import urllib.request
+
+    def post(path: str, body: dict[str, Any]) -> bytes:
+        headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+        url = f"http://127.0.0.1:{port}{path}"
+        request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return bytes(response.read())
+
+    for name, path, bodies in scenarios(ids[:3]):
+        for body in bodies if path != "/graphql" else []:
+            assert post(path, body) == post("/graphql", body), f"{name}: answers differ"
 
 
 def report(
@@ -192,8 +213,8 @@ def report(
         f"server pinned to core 0, load generator to core 1: {'yes' if pinned(0) else 'no (no taskset)'}; "
         f"{args.rounds} round(s) of {args.seconds:g} s, {args.concurrency} connections, after a warm-up.",
         "",
-        "Our server alone. The raw asyncpg baseline (S2, and the ratios of S4/S5) and the PostGraphile",
-        "peer (S1 ratio) are not built yet; S5 and S6 are not measured yet. Median of the rounds, min-max in brackets.",
+        "Our server and the raw asyncpg baseline (bench/raw.py, same process, same auth, byte-identical",
+        "answers). Not yet: the PostGraphile peer (S1 ratio), S5, S6. Median of the rounds, min-max in brackets.",
         "",
         "| scenario | rps | p50 ms | p99 ms | server+PG CPU ms/request | RSS MB | non-2xx |",
         "|---|---|---|---|---|---|---|",
@@ -207,6 +228,16 @@ def report(
             f"{mid['p99_ms']:.1f} | {cpu[len(cpu) // 2]:.2f} [{cpu[0]:.2f}-{cpu[-1]:.2f}] | "
             f"{mid['rss_mb']:.0f} | {sum(r['failures'] for r in rounds)} |"
         )
+    lines += ["", "Ratios (GraphQL against the raw baseline in the same process, medians):", ""]
+    for n in (10, 50, 200):
+        ours = _median(results, f"S1 companies(first: {n})", "cpu_ms_per_request")
+        raw = _median(results, f"raw companies(first: {n})", "cpu_ms_per_request")
+        lines.append(
+            f"- S2 first {n}: CPU per request {ours / raw:.1f}x the raw baseline (target <= 1.3x)"
+        )
+    ours = _median(results, "S4 company(id), rotating ids", "rps")
+    raw = _median(results, "raw company(id)", "rps")
+    lines.append(f"- S4: {ours / raw:.2f}x the raw single-row route's rps (target >= 0.8x)")
     lines += [
         "",
         "S3, SQL statements per request (BEGIN/COMMIT and the tenant set_config not counted):",
@@ -217,6 +248,11 @@ def report(
         for n, c in statements.items()
     ]
     return "\n".join(lines) + "\n"
+
+
+def _median(results: dict[str, list[dict[str, Any]]], name: str, key: str) -> float:
+    values = sorted(r[key] for r in results[name])
+    return float(values[len(values) // 2])
 
 
 def main() -> None:
@@ -250,17 +286,18 @@ def main() -> None:
         ids = asyncio.run(company_ids(database_url))
         results: dict[str, list[dict[str, Any]]] = {}
         with server(database_url, redis_url, args.port) as process:
-            for name, bodies in scenarios(ids):
-                measure(
-                    process, args.port, bodies, token, min(2.0, args.seconds), args.concurrency
-                )  # warm-up
+            check_identical(args.port, token, ids)
+            for name, path, bodies in scenarios(ids):
+                warm = min(2.0, args.seconds)
+                measure(process, args.port, bodies, token, warm, args.concurrency, path)
                 results[name] = []
             for _round in range(args.rounds):  # interleaved rounds
-                for name, bodies in scenarios(ids):
-                    results[name].append(
-                        measure(process, args.port, bodies, token, args.seconds, args.concurrency)
+                for name, path, bodies in scenarios(ids):
+                    result = measure(
+                        process, args.port, bodies, token, args.seconds, args.concurrency, path
                     )
-                    print(name, json.dumps(results[name][-1]))
+                    results[name].append(result)
+                    print(name, json.dumps(result))
     text = report(results, statements, args)
     if not args.quick:
         (ROOT / "bench" / "RESULTS.md").write_text(text)
