@@ -42,12 +42,11 @@ async def status(connector: LexwareConnector, scope: TenantScope) -> LexwareStat
     hint = await _stored_hint(scope)
     source = "TENANT" if hint else "SERVER"
     try:
-        await connector.api_key(scope)
+        key = await connector.api_key(scope)
     except LexwareNotConfigured as error:
         return LexwareStatus("NONE", None, None, None, error.message)
     try:
-        client = await connector.client(scope, max_wait=5)
-        profile = await client.get("/v1/profile")
+        profile = await connector.client_with_key(key, max_wait=5).get("/v1/profile")
     except (LexwareUnavailable, LexwareNotConfigured) as error:
         return LexwareStatus(source, hint, False, None, error.message)
     return LexwareStatus(source, hint, True, profile.get("companyName"), None)

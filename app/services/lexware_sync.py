@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -100,29 +101,47 @@ async def sync_tenant_vouchers(connector: LexwareConnector, scope: TenantScope) 
     return stored
 
 
-async def sync_vouchers(
-    connector: LexwareConnector, sessions: async_sessionmaker[AsyncSession]
+# A Lexware answer we cannot use (bad data, a malformed voucher): that tenant waits.
+UNUSABLE = (BadUserInput, NotFound, Conflict, KeyError, ValueError, TypeError)
+
+
+async def _each_tenant(
+    sessions: async_sessionmaker[AsyncSession],
+    tenants: list[uuid.UUID],
+    work: Callable[[TenantScope], Awaitable[int]],
+    what: str,
+    tolerated: tuple[type[Exception], ...] = (),
 ) -> RunReport:
+    """Run `work` tenant by tenant: a missing or refused key skips the tenant, an outage ends
+    the run (the rest waits for the next one)."""
     report = RunReport()
-    server_key = connector.settings.lexware_api_key is not None
-    for tenant_id in await tenants_to_sync(sessions, server_key):
-        scope = TenantScope(tenant_id, None, sessions)
+    for tenant_id in tenants:
         report.tenants += 1
         try:
-            report.done += await sync_tenant_vouchers(connector, scope)
+            report.done += await work(TenantScope(tenant_id, None, sessions))
         except LexwareNotConfigured:
-            report.skipped.append(tenant_id)
-        except (BadUserInput, NotFound, Conflict, KeyError, ValueError, TypeError) as error:
-            # Lexware answered something we cannot use: this tenant waits, the others go on.
-            log.warning("voucher sync of tenant %s failed: %r", tenant_id, error)
             report.skipped.append(tenant_id)
         except LexwareUnavailable as error:
             if not _refused(error):
                 report.stopped_early = True
-                log.warning("voucher sync stopped: %s", error.message)
+                log.warning("%s stopped: %s", what, error.message)
                 return report
             report.skipped.append(tenant_id)
+        except tolerated as error:
+            log.warning("%s of tenant %s failed: %r", what, tenant_id, error)
+            report.skipped.append(tenant_id)
     return report
+
+
+async def sync_vouchers(
+    connector: LexwareConnector, sessions: async_sessionmaker[AsyncSession]
+) -> RunReport:
+    tenants = await tenants_to_sync(sessions, connector.settings.lexware_api_key is not None)
+
+    async def work(scope: TenantScope) -> int:
+        return await sync_tenant_vouchers(connector, scope)
+
+    return await _each_tenant(sessions, tenants, work, "voucher sync", UNUSABLE)
 
 
 async def _stale_erp_records(
@@ -168,22 +187,12 @@ async def push_tenant_erp_records(connector: LexwareConnector, scope: TenantScop
 async def push_erp_records(
     connector: LexwareConnector, sessions: async_sessionmaker[AsyncSession]
 ) -> RunReport:
-    report = RunReport()
-    server_key = connector.settings.lexware_api_key is not None
-    for tenant_id in await _erp_tenants(sessions, server_key):
-        scope = TenantScope(tenant_id, None, sessions)
-        report.tenants += 1
-        try:
-            report.done += await push_tenant_erp_records(connector, scope)
-        except LexwareNotConfigured:
-            report.skipped.append(tenant_id)
-        except LexwareUnavailable as error:
-            if not _refused(error):
-                report.stopped_early = True
-                log.warning("ERP push stopped: %s", error.message)
-                return report
-            report.skipped.append(tenant_id)
-    return report
+    tenants = await _erp_tenants(sessions, connector.settings.lexware_api_key is not None)
+
+    async def work(scope: TenantScope) -> int:
+        return await push_tenant_erp_records(connector, scope)
+
+    return await _each_tenant(sessions, tenants, work, "ERP push")
 
 
 async def _erp_tenants(
