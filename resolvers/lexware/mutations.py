@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import strawberry
+from sqlalchemy.engine import Row
 from strawberry.types import Info
 
-from app.lexware.client import LexwareClient
 from app.services import lexware_accounts
 from app.services import lexware_contacts as service
-from app.services.lexware_contacts import COMPANY_KIND, CONTACT_KIND
+from app.services.lexware_contacts import COMPANY_KIND, CONTACT_KIND, RecordKind
 from resolvers.common.inputs import parse_id
 from resolvers.companies.types import Company
 from resolvers.contacts.types import Contact
@@ -19,9 +21,19 @@ from resolvers.lexware.types import LexwareStatus
 from resolvers.permissions import CanWrite, IsAdmin
 
 
-async def _client(info: Info[Any, Any]) -> LexwareClient:
+async def _remote(
+    info: Info[Any, Any],
+    operation: Callable[..., Awaitable[Row[Any]]],
+    kind: RecordKind,
+    *ids: uuid.UUID,
+) -> Row[Any]:
+    """A service operation that talks to Lexware, with the tenant's client."""
     context = context_of(info)
-    return await context.lexware.client(context.scope)
+    client = await context.lexware.client(context.scope)
+    return await operation(client, context.scope, kind, *ids)
+
+
+LEXWARE_ID = "lexwareContactId"
 
 
 @strawberry.type
@@ -34,11 +46,9 @@ class LexwareContactMutations:
     ) -> Company:
         company, lexware = (
             parse_id(company_id, "companyId"),
-            parse_id(lexware_contact_id, "lexwareContactId"),
+            parse_id(lexware_contact_id, LEXWARE_ID),
         )
-        row = await service.link(
-            await _client(info), context_of(info).scope, COMPANY_KIND, company, lexware
-        )
+        row = await _remote(info, service.link, COMPANY_KIND, company, lexware)
         return cast(Company, row)
 
     @strawberry.mutation(
@@ -49,11 +59,9 @@ class LexwareContactMutations:
     ) -> Contact:
         contact, lexware = (
             parse_id(contact_id, "contactId"),
-            parse_id(lexware_contact_id, "lexwareContactId"),
+            parse_id(lexware_contact_id, LEXWARE_ID),
         )
-        row = await service.link(
-            await _client(info), context_of(info).scope, CONTACT_KIND, contact, lexware
-        )
+        row = await _remote(info, service.link, CONTACT_KIND, contact, lexware)
         return cast(Contact, row)
 
     @strawberry.mutation(permission_classes=[CanWrite])
@@ -82,10 +90,8 @@ class LexwareContactMutations:
     async def import_company_from_lexware(
         self, info: Info[Any, Any], lexware_contact_id: strawberry.ID
     ) -> Company:
-        lexware = parse_id(lexware_contact_id, "lexwareContactId")
-        row = await service.import_record(
-            await _client(info), context_of(info).scope, COMPANY_KIND, lexware
-        )
+        lexware = parse_id(lexware_contact_id, LEXWARE_ID)
+        row = await _remote(info, service.import_record, COMPANY_KIND, lexware)
         return cast(Company, row)
 
     @strawberry.mutation(
@@ -95,10 +101,8 @@ class LexwareContactMutations:
     async def import_contact_from_lexware(
         self, info: Info[Any, Any], lexware_contact_id: strawberry.ID
     ) -> Contact:
-        lexware = parse_id(lexware_contact_id, "lexwareContactId")
-        row = await service.import_record(
-            await _client(info), context_of(info).scope, CONTACT_KIND, lexware
-        )
+        lexware = parse_id(lexware_contact_id, LEXWARE_ID)
+        row = await _remote(info, service.import_record, CONTACT_KIND, lexware)
         return cast(Contact, row)
 
     @strawberry.mutation(
@@ -121,18 +125,14 @@ class LexwareContactMutations:
         permission_classes=[CanWrite], description="Take Lexware's data into the company."
     )
     async def sync_company_from_lexware(self, info: Info[Any, Any], id: strawberry.ID) -> Company:
-        row = await service.sync(
-            await _client(info), context_of(info).scope, COMPANY_KIND, parse_id(id)
-        )
+        row = await _remote(info, service.sync, COMPANY_KIND, parse_id(id))
         return cast(Company, row)
 
     @strawberry.mutation(
         permission_classes=[CanWrite], description="Take Lexware's data into the contact."
     )
     async def sync_contact_from_lexware(self, info: Info[Any, Any], id: strawberry.ID) -> Contact:
-        row = await service.sync(
-            await _client(info), context_of(info).scope, CONTACT_KIND, parse_id(id)
-        )
+        row = await _remote(info, service.sync, CONTACT_KIND, parse_id(id))
         return cast(Contact, row)
 
     @strawberry.mutation(
