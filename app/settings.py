@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=50, ge=1)
     document_cache_size: int = Field(default=512, ge=1, le=100_000)
     max_sessions_per_request: int = Field(default=4, ge=1, le=50)
+    # Queries the compiler covers skip the per-field executor (resolvers/compiled); "verify"
+    # runs both and logs any difference (the test suite runs this way).
+    compiled_execution: Literal["on", "off", "verify"] = "on"
 
     # Live events: WebSocket subscriptions, the relay to Redis, the worker's crons.
     ws_max_subscriptions: int = Field(default=20, ge=1, le=1000)  # per connection

@@ -109,10 +109,21 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
         if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
             raise TenantScopeError("tenant-owned table queried without a tenant scope")
         return
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
+    state.statement = state.statement.options(tenant_criteria(tenant_id))
+
+
+def tenant_criteria(tenant: Any) -> Any:
+    """The tenant filter on every tenant-owned table of a statement, aliases and subqueries
+    included. `tenant` is the tenant's id, or a bind parameter for statements compiled once and
+    run for any tenant (the compiled execution path)."""
+    # Two lambdas: SQLAlchemy analyses a criteria lambda once per code object, and a bind
+    # parameter must not be taken for a tenant id (or the other way round).
+    if isinstance(tenant, sa.BindParameter):
+        return with_loader_criteria(
+            TenantScoped, lambda cls: cls.tenant_id == tenant, include_aliases=True
         )
+    return with_loader_criteria(
+        TenantScoped, lambda cls: cls.tenant_id == tenant, include_aliases=True
     )
 
 

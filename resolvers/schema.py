@@ -23,10 +23,11 @@ from resolvers.activities.mutations import ActivityMutations
 from resolvers.activities.queries import ActivityQueries
 from resolvers.companies.mutations import CompanyMutations
 from resolvers.companies.queries import CompanyQueries
+from resolvers.compiled.extension import CompiledExecution, CompiledQueries
 from resolvers.contact_info.mutations import ContactInfoMutations
 from resolvers.contacts.mutations import ContactMutations
 from resolvers.contacts.queries import ContactQueries
-from resolvers.context import FreshLoaders
+from resolvers.context import Context, FreshLoaders
 from resolvers.contracts.operations import ContractMutations, ContractQueries
 from resolvers.deals.mutations import DealMutations
 from resolvers.deals.queries import DealQueries
@@ -46,6 +47,7 @@ from resolvers.pipelines.mutations import PipelineMutations
 from resolvers.pipelines.queries import PipelineQueries
 from resolvers.relationships.mutations import RelationshipMutations
 from resolvers.relationships.queries import RelationshipQueries
+from resolvers.shared_streams import SharedStreams, shareable
 
 Query = merge_types(
     "Query",
@@ -102,6 +104,7 @@ def validation_rules(settings: Settings) -> list[Any]:
 def _extensions(settings: Settings) -> list[Any]:
     # Factories, so each request gets fresh extension state; the parser and validation caches
     # live at module level in strawberry, keyed by their size, and are shared across requests.
+    compiled = CompiledQueries(settings.compiled_execution, settings.document_cache_size)
     return [
         ErrorPolicy,
         FreshLoaders,
@@ -109,10 +112,43 @@ def _extensions(settings: Settings) -> list[Any]:
         partial(ParserCache, maxsize=settings.document_cache_size),
         partial(AddValidationRules, validation_rules(settings)),
         partial(ValidationCache, maxsize=settings.document_cache_size),
+        partial(CompiledExecution, queries=compiled),
     ]
 
 
 class CrmSchema(strawberry.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.shared_streams = SharedStreams()
+
+    async def stream(  # type: ignore[override]
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        **options: Any,
+    ) -> Any:
+        """Subscriptions that may be shared attach to the one running stream of their
+        (document, variables, tenant); everything else streams as strawberry does."""
+
+        def begin(context: Any) -> Any:
+            return super(CrmSchema, self).stream(
+                query, variable_values, context, root_value, operation_name, **options
+            )
+
+        shared = self.shared_streams
+        if (
+            query is not None
+            and isinstance(context_value, Context)
+            and shareable(query, operation_name)
+            and shared.may_join(context_value)
+        ):
+            key = shared.key(context_value, query, variable_values, operation_name)
+            return shared.join(key, context_value, begin)
+        return await begin(context_value)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Strawberry would log every error with a trace; instead the error policy codes and
         masks them, in place. This is the one hook every subscription result passes through

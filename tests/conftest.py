@@ -31,6 +31,7 @@ from app.db import create_engine, create_session_factory
 from app.embedded import EmbeddedServers
 from app.migrations import upgrade_to_head
 from app.settings import Settings
+from resolvers.compiled.extension import COMPILED_RUN, MISMATCHES
 
 ISSUER = "https://auth.test.local"
 AUDIENCE = "insight-crm"
@@ -101,8 +102,20 @@ def settings(
         graphiql=True,
         introspection=True,
         cors_origins=[FRONTEND_ORIGIN],
+        # Every query of the suite runs through both execution paths, compared (the
+        # differential test of resolvers/compiled); `compiled_agrees` fails a test on a mismatch.
+        compiled_execution="verify",
         _env_file=None,
     )
+
+
+@pytest.fixture(autouse=True)
+def compiled_agrees() -> Iterator[None]:
+    MISMATCHES.clear()
+    yield
+    found = list(MISMATCHES)
+    MISMATCHES.clear()
+    assert not found, f"compiled execution differs from the executor: {found[:3]}"
 
 
 @pytest.fixture(scope="session")
@@ -227,11 +240,14 @@ class StatementCounter:
     """Counts the SQL statements the app sends; transaction setup (set_config) is not data
     access and is left out, like BEGIN and COMMIT."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, compiled: bool = False) -> None:
         self.statements: list[str] = []
+        self.compiled = compiled  # count the compiled path's statements (else the executor's)
 
     def __call__(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "set_config('app.tenant_id'" not in statement:
+        if "set_config('app.tenant_id'" in statement:
+            return
+        if COMPILED_RUN.get() == self.compiled:
             self.statements.append(statement)
 
     @property
@@ -239,13 +255,23 @@ class StatementCounter:
         return len(self.statements)
 
 
-@pytest.fixture
-def sql(app: Starlette) -> Iterator[StatementCounter]:
+def _counting(app: Starlette, counter: StatementCounter) -> Iterator[StatementCounter]:
     engine = app.state.runtime.engine.sync_engine
-    counter = StatementCounter()
     event.listen(engine, "before_cursor_execute", counter)
     yield counter
     event.remove(engine, "before_cursor_execute", counter)
+
+
+@pytest.fixture
+def sql(app: Starlette) -> Iterator[StatementCounter]:
+    """The statements of the normal executor."""
+    yield from _counting(app, StatementCounter())
+
+
+@pytest.fixture
+def compiled_sql(app: Starlette) -> Iterator[StatementCounter]:
+    """The statements of the compiled path (it runs next to the executor in verify mode)."""
+    yield from _counting(app, StatementCounter(compiled=True))
 
 
 @pytest.fixture

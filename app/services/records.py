@@ -42,7 +42,7 @@ class Dependent:
     removes: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one instance per table: equal means the same object
 class Entity:
     """How the services treat one table: its name in messages and its constraint errors."""
 
@@ -97,14 +97,47 @@ async def count_rows(scope: TenantScope, model: Any, conditions: Sequence[Any]) 
         return int((await session.execute(statement)).scalar_one())
 
 
+def rows_by_ids_statement(entity: Entity, columns: Sequence[Any], ids: Any) -> sa.Select[Any]:
+    """The rows whose id is in `ids` (an expression: a set, or an array parameter)."""
+    return sa.select(*columns).where(
+        entity.id.in_(ids) if isinstance(ids, set) else entity.id == sa.any_(ids)
+    )
+
+
 async def rows_by_ids(
     scope: TenantScope, entity: Entity, ids: Sequence[uuid.UUID]
 ) -> list[Row[Any] | None]:
     """Rows in the order of `ids` (None where missing): a by-id loader's batch."""
     async with scope.reading() as session:
-        statement = sa.select(*entity.columns).where(entity.id.in_(set(ids)))
+        statement = rows_by_ids_statement(entity, entity.columns, set(ids))
         found = {row.id: row for row in await session.execute(statement)}
     return [found.get(row_id) for row_id in ids]
+
+
+def children_statement(
+    entity: Entity,
+    parent_column: str,
+    columns: Sequence[Any],
+    parent_ids: Any,
+    order_by: Sequence[Any],
+    limit: Any = None,
+) -> sa.Select[Any]:
+    """Children of the parents in `parent_ids` (a set, or an array parameter), ordered, at
+    most `limit` per parent (a window function applies it per parent)."""
+    parent = entity.column(parent_column)
+    among = parent.in_(parent_ids) if isinstance(parent_ids, set) else parent == sa.any_(parent_ids)
+    statement = sa.select(*columns)
+    if limit is None:
+        return statement.where(among).order_by(*order_by)
+    # The entity stays at the top level (so the tenant filter applies to it and, through
+    # with_loader_criteria, to the ranking subquery as well).
+    rank = sa.func.row_number().over(partition_by=parent, order_by=list(order_by))
+    ranked = sa.select(entity.id.label("id"), rank.label("rank")).where(among).subquery()
+    return (
+        statement.join(ranked, ranked.c.id == entity.id)
+        .where(ranked.c.rank <= limit)
+        .order_by(ranked.c.rank)
+    )
 
 
 async def rows_by_parent(
@@ -117,26 +150,10 @@ async def rows_by_parent(
     limit: int | None = None,
 ) -> list[list[Row[Any]]]:
     """Children grouped by parent, in the order of `parent_ids`, at most `limit` per parent,
-    in one statement (a window function applies the limit per parent)."""
-    parent = entity.column(parent_column)
-    ordering = list(order_by)
-    statement = sa.select(*entity.columns)
-    if limit is None:
-        statement = statement.where(parent.in_(set(parent_ids))).order_by(*ordering)
-    else:
-        # The entity stays at the top level (so the tenant filter applies to it and, through
-        # with_loader_criteria, to the ranking subquery as well).
-        rank = sa.func.row_number().over(partition_by=parent, order_by=ordering)
-        ranked = (
-            sa.select(entity.id.label("id"), rank.label("rank"))
-            .where(parent.in_(set(parent_ids)))
-            .subquery()
-        )
-        statement = (
-            statement.join(ranked, ranked.c.id == entity.id)
-            .where(ranked.c.rank <= limit)
-            .order_by(ranked.c.rank)
-        )
+    in one statement."""
+    statement = children_statement(
+        entity, parent_column, entity.columns, set(parent_ids), list(order_by), limit
+    )
     grouped: dict[uuid.UUID, list[Row[Any]]] = defaultdict(list)
     async with scope.reading() as session:
         for row in await session.execute(statement):

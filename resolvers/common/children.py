@@ -1,4 +1,4 @@
-"""Nested lists with a per-parent limit (company.contacts, .deals, .activities, ...)."""
+"""Relations of a row, resolved through the request's loaders (one statement per level)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,16 @@ from strawberry.types import Info
 
 from app.services.pagination import clamp_first
 from app.services.records import Entity
+from resolvers.common.relations import Relation, ToMany
 from resolvers.context import context_of
 
 NESTED_DEFAULT = 50
 First = Annotated[int, strawberry.argument(description="At most this many (max 200).")]
+
+
+def nested_limit(first: int, max_page_size: int) -> int:
+    """The per-parent limit of a nested list (the compiled path applies the same)."""
+    return clamp_first(first, default=NESTED_DEFAULT, maximum=max_page_size)
 
 
 async def children_of(
@@ -26,6 +32,20 @@ async def children_of(
 ) -> list[Any]:
     """At most `first` children of each parent, in one statement for the whole level."""
     context = context_of(info)
-    limit = clamp_first(first, default=NESTED_DEFAULT, maximum=context.settings.max_page_size)
+    limit = nested_limit(first, context.settings.max_page_size)
     loader = context.loaders.by_parent(entity, parent_column, ordering, limit)
     return await loader.load(parent_id)
+
+
+async def related(info: Info[Any, Any], spec: Relation, root: Any, first: int | None = None) -> Any:
+    """What a declared relation (resolvers.common.relations) holds for one parent row."""
+    loaders = context_of(info).loaders
+    if isinstance(spec, ToMany):
+        if spec.limited:
+            assert first is not None
+            return await children_of(
+                info, spec.entity, spec.parent_column, root.id, first, spec.order_by
+            )
+        return await loaders.by_parent(spec.entity, spec.parent_column, spec.order_by).load(root.id)
+    key = getattr(root, spec.key_column)
+    return None if key is None else await loaders.by_id(spec.entity).load(key)

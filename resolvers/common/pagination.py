@@ -13,6 +13,7 @@ from app.services.pagination import Page, PageRequest, clamp_first
 from app.settings import Settings
 from app.tenancy import TenantScope
 from resolvers.common.enums import OrderDirection
+from resolvers.common.relations import COUNT
 from resolvers.context import context_of
 
 NodeT = TypeVar("NodeT")
@@ -38,7 +39,10 @@ class Connection(Generic[NodeT]):
     page_info: PageInfo
     count_items: strawberry.Private[Callable[[], Awaitable[int]]]
 
-    @strawberry.field(description="Number of items matching the filter, across all pages.")
+    @strawberry.field(
+        description="Number of items matching the filter, across all pages.",
+        metadata={COUNT: True},
+    )
     async def total_count(self) -> int:
         return await self.count_items()
 

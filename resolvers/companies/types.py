@@ -12,21 +12,22 @@ from strawberry.types import Info
 
 import models
 from app.services.contacts import CONTACT
+from app.services.lookups import ACCOUNT_TYPE, INDUSTRY
 from app.services.owners import COMPANY_OWNERS
 from resolvers.activities.types import activities_of
-from resolvers.common.children import NESTED_DEFAULT, First, children_of
+from resolvers.common.children import NESTED_DEFAULT, First, related
 from resolvers.common.enums import CompanySize, EntityStatus, OrderDirection
 from resolvers.common.pagination import Connection
+from resolvers.common.relations import ToMany, ToOne, relation_field
 from resolvers.common.types import Address, address_from_json
-from resolvers.contact_info.loaders import emails_of, phones_of
+from resolvers.contact_info.loaders import emails_of, emails_relation, phones_of, phones_relation
 from resolvers.contact_info.types import Email, Phone
 from resolvers.contracts.types import Contract, contracts_of
-from resolvers.deals.types import deals_of
+from resolvers.deals.types import deals_of, deals_relation
 from resolvers.events.types import CrmEventType, history_of
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
-from resolvers.lookups.loaders import account_type_by_id, industry_by_id
 from resolvers.lookups.types import AccountType, Industry
-from resolvers.owners.types import Owner, owners_of
+from resolvers.owners.types import Owner, owners_of, owners_relation
 from resolvers.relationships.types import CompanyRelationship, relationships_for
 
 if TYPE_CHECKING:
@@ -49,27 +50,27 @@ def _delivery_address(root: strawberry.Parent[Any]) -> Address | None:
 ActivityRef = Annotated["Activity", strawberry.lazy("resolvers.activities.types")]
 
 
-_CONTACT_ORDER = (sa.func.lower(col(models.Contact.last_name)), col(models.Contact.id))
+CONTACTS = ToMany(
+    CONTACT, "company_id", (sa.func.lower(col(models.Contact.last_name)), col(models.Contact.id))
+)
+INDUSTRY_OF = ToOne(INDUSTRY, "industry_id")
+ACCOUNT_TYPE_OF = ToOne(ACCOUNT_TYPE, "account_type_id")
 
 
 async def _industry(root: strawberry.Parent[Any], info: Info[Any, Any]) -> Industry | None:
-    if root.industry_id is None:
-        return None
-    return cast(Industry | None, await industry_by_id(info).load(root.industry_id))
+    return cast(Industry | None, await related(info, INDUSTRY_OF, root))
 
 
 async def _account_type(root: strawberry.Parent[Any], info: Info[Any, Any]) -> AccountType | None:
-    if root.account_type_id is None:
-        return None
-    return cast(AccountType | None, await account_type_by_id(info).load(root.account_type_id))
+    return cast(AccountType | None, await related(info, ACCOUNT_TYPE_OF, root))
 
 
 async def _emails(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Email]:
-    return await emails_of(info, "company_id", root.id)
+    return await emails_of(info, "company_id", root)
 
 
 async def _phones(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Phone]:
-    return await phones_of(info, "company_id", root.id)
+    return await phones_of(info, "company_id", root)
 
 
 async def _contacts(
@@ -78,14 +79,13 @@ async def _contacts(
     first: First = NESTED_DEFAULT,
 ) -> list[ContactRef]:
     """ContactsByCompanyLoader: the company's contacts by name, at most `first`."""
-    rows = await children_of(info, CONTACT, "company_id", root.id, first, _CONTACT_ORDER)
-    return cast(list["Contact"], rows)
+    return cast(list["Contact"], await related(info, CONTACTS, root, first))
 
 
 async def _owners(
     root: strawberry.Parent[Any], info: Info[Any, Any], first: First = NESTED_DEFAULT
 ) -> list[Owner]:
-    return await owners_of(info, COMPANY_OWNERS, root.id, first)
+    return await owners_of(info, COMPANY_OWNERS, root, first)
 
 
 async def _deals(
@@ -93,7 +93,7 @@ async def _deals(
     info: Info[Any, Any],
     first: First = NESTED_DEFAULT,
 ) -> list[DealRef]:
-    return await deals_of(info, "company_id", root.id, first)
+    return await deals_of(info, "company_id", root, first)
 
 
 async def _activities(
@@ -132,13 +132,13 @@ class Company:
     name: str
     website: str | None
     industry_id: strawberry.ID | None
-    industry: Industry | None = strawberry.field(resolver=_industry)
+    industry: Industry | None = relation_field(INDUSTRY_OF, _industry)
     account_type_id: strawberry.ID | None
-    account_type: AccountType | None = strawberry.field(resolver=_account_type)
-    emails: list[Email] = strawberry.field(resolver=_emails)
-    phones: list[Phone] = strawberry.field(resolver=_phones)
-    contacts: list[ContactRef] = strawberry.field(resolver=_contacts)
-    owners: list[Owner] = strawberry.field(resolver=_owners)
+    account_type: AccountType | None = relation_field(ACCOUNT_TYPE_OF, _account_type)
+    emails: list[Email] = relation_field(emails_relation("company_id"), _emails)
+    phones: list[Phone] = relation_field(phones_relation("company_id"), _phones)
+    contacts: list[ContactRef] = relation_field(CONTACTS, _contacts)
+    owners: list[Owner] = relation_field(owners_relation(COMPANY_OWNERS), _owners)
     relationships: list[CompanyRelationship] = strawberry.field(
         resolver=_relationships, description="Both directions, oldest first."
     )
@@ -146,7 +146,7 @@ class Company:
     activities: list[ActivityRef] = strawberry.field(
         resolver=_activities, description="Newest first (the full feed: activities(filter:))."
     )
-    deals: list[DealRef] = strawberry.field(resolver=_deals, description="Newest first.")
+    deals: list[DealRef] = relation_field(deals_relation("company_id"), _deals, "Newest first.")
     history: Connection[CrmEventType] = strawberry.field(
         resolver=_history, description="Every change of this company (events), newest first."
     )

@@ -9,23 +9,30 @@ from sqlmodel import col
 from strawberry.types import Info
 
 from app.services.contact_info import EMAILS, PHONES, ValueKind
+from resolvers.common.children import related
+from resolvers.common.relations import ToMany
 from resolvers.contact_info.types import Email, Phone
-from resolvers.context import context_of
 
 
 @functools.cache
-def _ordering(model: Any) -> tuple[Any, ...]:
-    return (col(model.is_primary).desc(), col(model.created_at), col(model.id))
+def values_relation(kind: ValueKind, owner_column: str) -> ToMany:
+    """All values of a company or contact (no limit: a handful each)."""
+    model = kind.entity.model
+    ordering = (col(model.is_primary).desc(), col(model.created_at), col(model.id))
+    return ToMany(kind.entity, owner_column, ordering, limited=False)
 
 
-def _values_loader(info: Info[Any, Any], kind: ValueKind, owner_column: str) -> Any:
-    ordering = _ordering(kind.entity.model)
-    return context_of(info).loaders.by_parent(kind.entity, owner_column, ordering)
+def emails_relation(owner_column: str) -> ToMany:
+    return values_relation(EMAILS, owner_column)
 
 
-async def emails_of(info: Info[Any, Any], owner_column: str, owner_id: Any) -> list[Email]:
-    return cast(list[Email], await _values_loader(info, EMAILS, owner_column).load(owner_id))
+def phones_relation(owner_column: str) -> ToMany:
+    return values_relation(PHONES, owner_column)
 
 
-async def phones_of(info: Info[Any, Any], owner_column: str, owner_id: Any) -> list[Phone]:
-    return cast(list[Phone], await _values_loader(info, PHONES, owner_column).load(owner_id))
+async def emails_of(info: Info[Any, Any], owner_column: str, root: Any) -> list[Email]:
+    return cast(list[Email], await related(info, emails_relation(owner_column), root))
+
+
+async def phones_of(info: Info[Any, Any], owner_column: str, root: Any) -> list[Phone]:
+    return cast(list[Phone], await related(info, phones_relation(owner_column), root))

@@ -12,13 +12,13 @@ from app.services.companies import COMPANY
 from app.services.owners import CONTACT_OWNERS
 from models.enums import ContactSource, EntityStatus
 from resolvers.activities.types import activities_of
-from resolvers.common.children import NESTED_DEFAULT, First
-from resolvers.contact_info.loaders import emails_of, phones_of
+from resolvers.common.children import NESTED_DEFAULT, First, related
+from resolvers.common.relations import ToOne, relation_field
+from resolvers.contact_info.loaders import emails_of, emails_relation, phones_of, phones_relation
 from resolvers.contact_info.types import Email, Phone
-from resolvers.context import context_of
-from resolvers.deals.types import deals_of
+from resolvers.deals.types import deals_of, deals_relation
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
-from resolvers.owners.types import Owner, owners_of
+from resolvers.owners.types import Owner, owners_of, owners_relation
 
 if TYPE_CHECKING:
     from resolvers.activities.types import Activity
@@ -32,25 +32,25 @@ DealRef = Annotated["Deal", strawberry.lazy("resolvers.deals.types")]
 ActivityRef = Annotated["Activity", strawberry.lazy("resolvers.activities.types")]
 
 
+COMPANY_OF = ToOne(COMPANY, "company_id")
+
+
 async def _company(root: strawberry.Parent[Any], info: Info[Any, Any]) -> CompanyRef | None:
-    if root.company_id is None:
-        return None
-    row = await context_of(info).loaders.by_id(COMPANY).load(root.company_id)
-    return cast("Company | None", row)
+    return cast("Company | None", await related(info, COMPANY_OF, root))
 
 
 async def _emails(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Email]:
-    return await emails_of(info, "contact_id", root.id)
+    return await emails_of(info, "contact_id", root)
 
 
 async def _phones(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Phone]:
-    return await phones_of(info, "contact_id", root.id)
+    return await phones_of(info, "contact_id", root)
 
 
 async def _owners(
     root: strawberry.Parent[Any], info: Info[Any, Any], first: First = NESTED_DEFAULT
 ) -> list[Owner]:
-    return await owners_of(info, CONTACT_OWNERS, root.id, first)
+    return await owners_of(info, CONTACT_OWNERS, root, first)
 
 
 async def _deals(
@@ -58,7 +58,7 @@ async def _deals(
     info: Info[Any, Any],
     first: First = NESTED_DEFAULT,
 ) -> list[DealRef]:
-    return await deals_of(info, "contact_id", root.id, first)
+    return await deals_of(info, "contact_id", root, first)
 
 
 async def _activities(
@@ -79,14 +79,14 @@ class Contact:
     position: str | None
     department: str | None
     company_id: strawberry.ID | None
-    company: CompanyRef | None = strawberry.field(resolver=_company)
-    emails: list[Email] = strawberry.field(resolver=_emails)
-    phones: list[Phone] = strawberry.field(resolver=_phones)
-    owners: list[Owner] = strawberry.field(resolver=_owners)
+    company: CompanyRef | None = relation_field(COMPANY_OF, _company)
+    emails: list[Email] = relation_field(emails_relation("contact_id"), _emails)
+    phones: list[Phone] = relation_field(phones_relation("contact_id"), _phones)
+    owners: list[Owner] = relation_field(owners_relation(CONTACT_OWNERS), _owners)
     activities: list[ActivityRef] = strawberry.field(
         resolver=_activities, description="Newest first (the full feed: activities(filter:))."
     )
-    deals: list[DealRef] = strawberry.field(resolver=_deals, description="Newest first.")
+    deals: list[DealRef] = relation_field(deals_relation("contact_id"), _deals, "Newest first.")
     status: EntityStatus
     linkedin_url: str | None
     birthday: date | None

@@ -15,6 +15,7 @@ from app.services.pagination import Page, PageRequest
 from app.tenancy import TenantScope
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged
+from resolvers.common.relations import ROWS
 from resolvers.context import context_of
 from resolvers.deals.inputs import DealFilter, DealOrder
 from resolvers.deals.types import Deal
@@ -41,11 +42,13 @@ def _service_filter(f: DealFilter | None) -> queries.DealFilter:
 
 @strawberry.type
 class DealQueries:
-    @strawberry.field(permission_classes=[CanRead])
+    @strawberry.field(permission_classes=[CanRead], metadata=ROWS)
     async def deal(self, info: Info[Any, Any], id: strawberry.ID) -> Deal | None:
         return cast(Deal, await get_deal(context_of(info).scope, parse_id(id)))
 
-    @strawberry.field(permission_classes=[CanRead], description="Deals, a page at a time.")
+    @strawberry.field(
+        permission_classes=[CanRead], metadata=ROWS, description="Deals, a page at a time."
+    )
     async def deals(
         self,
         info: Info[Any, Any],

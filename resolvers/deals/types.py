@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -18,13 +19,13 @@ from app.services.pipelines import PIPELINE, STAGE
 from models import Deal as DealRow
 from models.enums import DealStatus, LostReason
 from resolvers.activities.types import activities_of
-from resolvers.common.children import NESTED_DEFAULT, First, children_of
+from resolvers.common.children import NESTED_DEFAULT, First, related
 from resolvers.common.enums import OrderDirection
 from resolvers.common.pagination import Connection
-from resolvers.context import context_of
+from resolvers.common.relations import ToMany, ToOne, relation_field
 from resolvers.events.types import CrmEventType, history_of
 from resolvers.lexware.vouchers import DealVoucherLink, vouchers_of_deal
-from resolvers.owners.types import Owner, owners_of
+from resolvers.owners.types import Owner, owners_of, owners_relation
 from resolvers.pipelines.types import Pipeline, Stage
 
 if TYPE_CHECKING:
@@ -40,32 +41,32 @@ ActivityRef = Annotated["Activity", strawberry.lazy("resolvers.activities.types"
 
 
 _DEAL_ORDER = (col(DealRow.created_at).desc(), col(DealRow.id))
-
-
-async def _load(info: Info[Any, Any], entity: Any, row_id: Any) -> Any:
-    return None if row_id is None else await context_of(info).loaders.by_id(entity).load(row_id)
+PIPELINE_OF = ToOne(PIPELINE, "pipeline_id")
+STAGE_OF = ToOne(STAGE, "stage_id")
+COMPANY_OF = ToOne(COMPANY, "company_id")
+CONTACT_OF = ToOne(CONTACT, "contact_id")
 
 
 async def _pipeline(root: strawberry.Parent[Any], info: Info[Any, Any]) -> Pipeline:
-    return cast(Pipeline, await _load(info, PIPELINE, root.pipeline_id))
+    return cast(Pipeline, await related(info, PIPELINE_OF, root))
 
 
 async def _stage(root: strawberry.Parent[Any], info: Info[Any, Any]) -> Stage:
-    return cast(Stage, await _load(info, STAGE, root.stage_id))
+    return cast(Stage, await related(info, STAGE_OF, root))
 
 
 async def _company(root: strawberry.Parent[Any], info: Info[Any, Any]) -> CompanyRef | None:
-    return cast("Company | None", await _load(info, COMPANY, root.company_id))
+    return cast("Company | None", await related(info, COMPANY_OF, root))
 
 
 async def _contact(root: strawberry.Parent[Any], info: Info[Any, Any]) -> ContactRef | None:
-    return cast("Contact | None", await _load(info, CONTACT, root.contact_id))
+    return cast("Contact | None", await related(info, CONTACT_OF, root))
 
 
 async def _owners(
     root: strawberry.Parent[Any], info: Info[Any, Any], first: First = NESTED_DEFAULT
 ) -> list[Owner]:
-    return await owners_of(info, DEAL_OWNERS, root.id, first)
+    return await owners_of(info, DEAL_OWNERS, root, first)
 
 
 async def _activities(
@@ -93,14 +94,14 @@ class Deal:
     value: Decimal
     currency: str = strawberry.field(description="ISO 4217, e.g. EUR.")
     pipeline_id: strawberry.ID
-    pipeline: Pipeline = strawberry.field(resolver=_pipeline)
+    pipeline: Pipeline = relation_field(PIPELINE_OF, _pipeline)
     stage_id: strawberry.ID
-    stage: Stage = strawberry.field(resolver=_stage)
+    stage: Stage = relation_field(STAGE_OF, _stage)
     company_id: strawberry.ID | None
-    company: CompanyRef | None = strawberry.field(resolver=_company)
+    company: CompanyRef | None = relation_field(COMPANY_OF, _company)
     contact_id: strawberry.ID | None
-    contact: ContactRef | None = strawberry.field(resolver=_contact)
-    owners: list[Owner] = strawberry.field(resolver=_owners)
+    contact: ContactRef | None = relation_field(CONTACT_OF, _contact)
+    owners: list[Owner] = relation_field(owners_relation(DEAL_OWNERS), _owners)
     activities: list[ActivityRef] = strawberry.field(
         resolver=_activities, description="Newest first (the full feed: activities(filter:))."
     )
@@ -120,9 +121,11 @@ class Deal:
     updated_at: datetime
 
 
-async def deals_of(
-    info: Info[Any, Any], parent_column: str, parent_id: Any, first: int
-) -> list[Deal]:
+@functools.cache
+def deals_relation(parent_column: str) -> ToMany:
     """DealsByCompanyLoader / DealsByContactLoader: newest first, at most `first` each."""
-    rows = await children_of(info, DEAL, parent_column, parent_id, first, _DEAL_ORDER)
-    return cast(list[Deal], rows)
+    return ToMany(DEAL, parent_column, _DEAL_ORDER)
+
+
+async def deals_of(info: Info[Any, Any], parent_column: str, root: Any, first: int) -> list[Deal]:
+    return cast(list[Deal], await related(info, deals_relation(parent_column), root, first))

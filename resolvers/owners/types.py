@@ -12,13 +12,15 @@ from strawberry.types import Info
 
 from app.services.owners import USER, OwnerKind
 from models.enums import OwnerRole
-from resolvers.common.children import NESTED_DEFAULT, children_of
-from resolvers.context import context_of
+from resolvers.common.children import NESTED_DEFAULT, related
+from resolvers.common.relations import ToMany, ToOne, relation_field
 from resolvers.me.types import User
+
+OWNER_USER = ToOne(USER, "user_id")
 
 
 async def _user(root: strawberry.Parent[Any], info: Info[Any, Any]) -> User:
-    return cast(User, await context_of(info).loaders.by_id(USER).load(root.user_id))
+    return cast(User, await related(info, OWNER_USER, root))
 
 
 @strawberry.type(
@@ -27,21 +29,20 @@ async def _user(root: strawberry.Parent[Any], info: Info[Any, Any]) -> User:
 )
 class Owner:
     user_id: strawberry.ID
-    user: User = strawberry.field(resolver=_user)
+    user: User = relation_field(OWNER_USER, _user)
     role: OwnerRole
     created_at: datetime = strawberry.field(description="When the user became an owner.")
 
 
 @functools.cache
-def _ordering(model: Any) -> tuple[Any, ...]:
-    return (col(model.role), col(model.created_at), col(model.id))
+def owners_relation(kind: OwnerKind) -> ToMany:
+    """CompanyOwnersByCompanyLoader and friends: OWNER first, then by when they were added."""
+    model = kind.entity.model
+    ordering = (col(model.role), col(model.created_at), col(model.id))
+    return ToMany(kind.entity, kind.parent_column, ordering)
 
 
 async def owners_of(
-    info: Info[Any, Any], kind: OwnerKind, parent_id: Any, first: int = NESTED_DEFAULT
+    info: Info[Any, Any], kind: OwnerKind, root: Any, first: int = NESTED_DEFAULT
 ) -> list[Owner]:
-    """CompanyOwnersByCompanyLoader and friends: OWNER first, then by when they were added."""
-    rows = await children_of(
-        info, kind.entity, kind.parent_column, parent_id, first, _ordering(kind.entity.model)
-    )
-    return cast(list[Owner], rows)
+    return cast(list[Owner], await related(info, owners_relation(kind), root, first))

@@ -15,6 +15,7 @@ from app.tenancy import TenantScope
 from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import parse_id
 from resolvers.common.pagination import Connection, paged
+from resolvers.common.relations import ROWS
 from resolvers.context import context_of
 from resolvers.permissions import CanRead
 from resolvers.pipelines.types import Pipeline
@@ -35,15 +36,19 @@ class PipelineOrder:
 
 @strawberry.type
 class PipelineQueries:
-    @strawberry.field(permission_classes=[CanRead])
+    @strawberry.field(permission_classes=[CanRead], metadata=ROWS)
     async def pipeline(self, info: Info[Any, Any], id: strawberry.ID) -> Pipeline | None:
         return cast(Pipeline, await service.get_pipeline(context_of(info).scope, parse_id(id)))
 
-    @strawberry.field(permission_classes=[CanRead], description="The tenant's default board.")
+    @strawberry.field(
+        permission_classes=[CanRead], metadata=ROWS, description="The tenant's default board."
+    )
     async def default_pipeline(self, info: Info[Any, Any]) -> Pipeline | None:
         return cast(Pipeline | None, await service.default_pipeline(context_of(info).scope))
 
-    @strawberry.field(permission_classes=[CanRead], description="Pipelines, a page at a time.")
+    @strawberry.field(
+        permission_classes=[CanRead], metadata=ROWS, description="Pipelines, a page at a time."
+    )
     async def pipelines(
         self,
         info: Info[Any, Any],

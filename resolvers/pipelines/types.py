@@ -16,6 +16,8 @@ from app.services.deal_queries import stage_summaries
 from app.services.pipelines import STAGE
 from models import PipelineStage
 from models.enums import StageKind
+from resolvers.common.children import related
+from resolvers.common.relations import ToMany, relation_field
 from resolvers.context import context_of
 
 
@@ -35,7 +37,9 @@ class Money:
     currency: str
 
 
-_STAGE_ORDER = (col(PipelineStage.position), col(PipelineStage.id))
+STAGES = ToMany(
+    STAGE, "pipeline_id", (col(PipelineStage.position), col(PipelineStage.id)), limited=False
+)
 
 
 async def _summary_stage(root: strawberry.Parent[Any], info: Info[Any, Any]) -> Stage:
@@ -55,8 +59,7 @@ class StageSummary:
 
 async def _stages(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Stage]:
     """StagesByPipelineLoader, in board order."""
-    loader = context_of(info).loaders.by_parent(STAGE, "pipeline_id", _STAGE_ORDER)
-    return cast(list[Stage], await loader.load(root.id))
+    return cast(list[Stage], await related(info, STAGES, root))
 
 
 async def _summary(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[StageSummary]:
@@ -76,7 +79,7 @@ class Pipeline:
     name: str
     description: str | None
     is_default: bool
-    stages: list[Stage] = strawberry.field(resolver=_stages)
+    stages: list[Stage] = relation_field(STAGES, _stages)
     summary: list[StageSummary] = strawberry.field(
         resolver=_summary, description="Per stage: number of deals, total and weighted value."
     )

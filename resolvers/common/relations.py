@@ -1,0 +1,52 @@
+"""Relations declared on GraphQL fields as data, so the compiled execution path can read them.
+
+A field declared with `relation_field(spec, resolver)` resolves through its loader as usual; the
+compiler (resolvers/compiled) reads the same spec from the field's metadata and fetches the whole
+level in one statement of its own. One spec serves both, so they cannot disagree on the table,
+the parent column or the order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+
+from app.services.records import Entity
+
+RELATION = "insight-crm.relation"
+COUNT = "insight-crm.count"  # Connection.totalCount: the compiler calls the connection's count
+ROOT = "insight-crm.root"
+# Metadata of a root field whose resolver returns rows, or a Connection of rows, of the types
+# declared here: the compiler calls that resolver and walks its result itself.
+ROWS = {ROOT: True}
+
+
+@dataclass(frozen=True)
+class ToMany:
+    """Children whose `parent_column` holds the parent's id, in `order_by`; `limited` lists
+    take a `first` argument (at most that many per parent)."""
+
+    entity: Entity
+    parent_column: str
+    order_by: tuple[Any, ...]
+    limited: bool = True
+
+
+@dataclass(frozen=True)
+class ToOne:
+    """The row whose id the parent holds in `key_column` (None when the key is null)."""
+
+    entity: Entity
+    key_column: str
+
+
+Relation = ToMany | ToOne
+
+
+def relation_field(
+    spec: Relation, resolver: Callable[..., Any], description: str | None = None
+) -> Any:
+    return strawberry.field(resolver=resolver, description=description, metadata={RELATION: spec})

@@ -1,0 +1,120 @@
+"""The compiled execution path, hooked into strawberry: after parsing, validation and the
+limits, a query the compiler covers is answered from its plan; anything else (and any run that
+meets an error to report) goes through the normal executor.
+
+COMPILED_EXECUTION=verify runs both and compares them (the test suite does this for every
+query it sends): a difference is logged and recorded in `MISMATCHES`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+from graphql import ExecutionResult, FragmentDefinitionNode, OperationDefinitionNode, parse
+from strawberry.extensions import SchemaExtension
+
+from app.errors import AppError
+from resolvers.compiled.plan import NotCompilable, Plan, compile_plan
+from resolvers.compiled.run import run_plan
+from resolvers.context import Context
+
+log = logging.getLogger(__name__)
+Mode = Literal["on", "off", "verify"]
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    query: str
+    variables: dict[str, Any] | None
+    compiled: Any
+    executed: Any
+
+
+MISMATCHES: list[Mismatch] = []  # verify mode only: what the compiled path got wrong
+# True while a compiled plan runs (SQLAlchemy carries it into its statement events), so a
+# statement counter can tell the two paths apart in verify mode.
+COMPILED_RUN: ContextVar[bool] = ContextVar("compiled_run", default=False)
+
+
+class CompiledQueries:
+    """The plans of one schema, cached by document (a failed compile is cached as None)."""
+
+    def __init__(self, mode: Mode, cache_size: int) -> None:
+        self.mode = mode
+        self.plan_for = functools.lru_cache(maxsize=cache_size)(self._compile)
+
+    def _compile(self, schema: Any, query: str, operation_name: str | None) -> Plan | None:
+        document = parse(query)
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        chosen = [
+            o
+            for o in operations
+            if operation_name is None or (o.name is not None and o.name.value == operation_name)
+        ]
+        if len(chosen) != 1:
+            return None
+        try:
+            return compile_plan(schema, chosen[0], fragments)
+        except NotCompilable as reason:
+            log.debug("not compiled: %s", reason)
+        except Exception:  # a compiler bug must not fail the request: the executor answers
+            log.warning("compiling failed for %s", query, exc_info=True)
+        return None
+
+
+class CompiledExecution(SchemaExtension):
+    def __init__(self, *, queries: CompiledQueries) -> None:
+        self.queries = queries
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        data = await self._compiled_data() if self.queries.mode != "off" else None
+        if data is not None and self.queries.mode == "on":
+            self.execution_context.result = ExecutionResult(data=data, errors=None)
+        yield
+        if data is not None and self.queries.mode == "verify":
+            self._compare(data)
+
+    async def _compiled_data(self) -> dict[str, Any] | None:
+        context = self.execution_context.context
+        query = self.execution_context.query
+        if not isinstance(context, Context) or query is None:
+            return None
+        strawberry_schema: Any = self.execution_context.schema
+        schema = strawberry_schema._schema
+        plan = self.queries.plan_for(schema, query, self.execution_context.operation_name)
+        if plan is None:
+            return None
+        variables = self.execution_context.variables
+        marker = COMPILED_RUN.set(True)
+        try:
+            return await run_plan(
+                plan, schema, strawberry_schema.schema_converter, context, variables
+            )
+        except (NotCompilable, AppError):
+            return None  # the normal executor answers, with its errors
+        except Exception:
+            log.warning("compiled execution failed; the executor answers", exc_info=True)
+            return None
+        finally:
+            COMPILED_RUN.reset(marker)
+
+    def _compare(self, compiled: dict[str, Any]) -> None:
+        result = self.execution_context.result
+        executed = getattr(result, "data", None)
+        errors = getattr(result, "errors", None)
+        if not errors and orjson.dumps(compiled) == orjson.dumps(executed):
+            return
+        query = self.execution_context.query or ""
+        log.error("compiled execution differs from the executor for %s", query)
+        MISMATCHES.append(
+            Mismatch(query, self.execution_context.variables, compiled, errors or executed)
+        )

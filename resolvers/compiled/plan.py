@@ -1,0 +1,352 @@
+"""Compiling a validated query into a plan: what to read, and where each value goes.
+
+The plan mirrors the response shape. Plain attributes become `Leaf`s (a getter and the
+scalar's own serializer), declared relations (resolvers.common.relations) become `Link`s with
+one SQL statement each, compiled here once per document, and everything the compiler does not
+know raises `NotCompilable`: such an operation runs through the normal executor, unchanged.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    NamedTypeNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    is_specified_scalar_type,
+)
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from strawberry.permission import PermissionExtension
+from strawberry.types.field import StrawberryField
+
+from app.services.records import Entity, children_statement, rows_by_ids_statement
+from app.tenancy import tenant_criteria
+from resolvers.common.relations import COUNT, RELATION, ROOT, Relation, ToMany
+
+DIALECT = asyncpg_dialect()
+
+
+class NotCompilable(Exception):
+    """This operation (or this run of it) needs the normal executor."""
+
+
+@dataclass(frozen=True)
+class Leaf:
+    key: str
+    read: Callable[[Any], Any]  # attribute of an object, or position in a fetched row
+    serialize: Callable[[Any], Any]
+    many: bool  # a list of scalars
+    nullable: bool
+
+
+@dataclass(frozen=True)
+class Typename:
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Child:
+    """An object-valued attribute of a Python object (Connection.edges, Edge.node, ...)."""
+
+    key: str
+    read: Callable[[Any], Any]
+    selection: Selection
+    many: bool
+    nullable: bool
+
+
+@dataclass(frozen=True)
+class Count:
+    key: str
+    read: Callable[[Any], Any]  # the connection's count_items
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    parameters: tuple[str, ...]  # bind parameter names in positional order
+
+
+@dataclass(eq=False)
+class Link:
+    """A declared relation: fetched for all parents of a level in one statement."""
+
+    key: str
+    spec: Relation
+    definition: GraphQLField
+    node: FieldNode
+    parent_key: Callable[[Any], Any]  # the parent's id (ToMany) or foreign key (ToOne)
+    selection: Selection
+    statement: Statement
+    group_key: Callable[[Any], Any]  # a fetched row's parent id (ToMany) or id (ToOne)
+    many: bool
+    nullable: bool
+
+
+@dataclass
+class Selection:
+    fields: list[Leaf | Typename | Child | Count | Link] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)  # fetched rows only: what to select
+    # Filled by `seal`: the response keys in order (an object starts as a copy of this), and
+    # the fields by kind, so assembling an object is a few tight loops.
+    template: dict[str, Any] = field(default_factory=dict)
+    leaves: list[Leaf] = field(default_factory=list)
+    others: list[Typename | Child | Count | Link] = field(default_factory=list)
+
+    def column(self, name: str) -> int:
+        if name not in self.columns:
+            self.columns.append(name)
+        return self.columns.index(name)
+
+    def seal(self) -> Selection:
+        self.template = dict.fromkeys(f.key for f in self.fields)
+        self.leaves = [f for f in self.fields if isinstance(f, Leaf)]
+        self.others = [f for f in self.fields if not isinstance(f, Leaf)]
+        return self
+
+
+@dataclass(frozen=True)
+class Root:
+    key: str
+    definition: GraphQLField
+    strawberry_field: StrawberryField
+    node: FieldNode
+    selection: Selection
+    many: bool
+    nullable: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    operation: OperationDefinitionNode
+    roots: tuple[Root, ...]
+
+
+def strawberry_field_of(definition: GraphQLField) -> StrawberryField:
+    found = (definition.extensions or {}).get("strawberry-definition")
+    if not isinstance(found, StrawberryField):
+        raise NotCompilable("not a strawberry field")
+    return found
+
+
+def unwrap(type_: GraphQLOutputType) -> tuple[Any, bool, bool]:
+    """The named type, whether the field is a list, and whether it may be null."""
+    nullable = not isinstance(type_, GraphQLNonNull)
+    inner: Any = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+    many = isinstance(inner, GraphQLList)
+    if many:
+        inner = inner.of_type
+        inner = inner.of_type if isinstance(inner, GraphQLNonNull) else inner
+        if isinstance(inner, GraphQLList):
+            raise NotCompilable("nested lists")
+    return inner, many, nullable
+
+
+def compile_plan(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: dict[str, Any]
+) -> Plan:
+    if operation.operation is not OperationType.QUERY or schema.query_type is None:
+        raise NotCompilable("not a query")
+    compiler = _Compiler(schema, fragments)
+    roots = []
+    for key, nodes in compiler.collect(schema.query_type, [operation.selection_set]).items():
+        roots.append(compiler.root(key, nodes))
+    return Plan(operation, tuple(roots))
+
+
+class _Compiler:
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode]):
+        self.schema = schema
+        self.fragments = fragments
+
+    def collect(
+        self, type_: GraphQLObjectType, sets: list[SelectionSetNode | None]
+    ) -> dict[str, list[FieldNode]]:
+        """Fields by response key, in the order the executor would answer them."""
+        found: dict[str, list[FieldNode]] = {}
+        for selection_set in sets:
+            if selection_set is not None:
+                self._collect_into(type_, selection_set, found)
+        return found
+
+    def _collect_into(
+        self, type_: GraphQLObjectType, selections: SelectionSetNode, found: dict[str, Any]
+    ) -> None:
+        for selection in selections.selections:
+            if selection.directives:
+                raise NotCompilable("directives")  # @skip/@include depend on variables
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                found.setdefault(key, []).append(selection)
+                continue
+            condition: NamedTypeNode | None
+            if isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments[selection.name.value]
+                condition, inner = fragment.type_condition, fragment.selection_set
+            elif isinstance(selection, InlineFragmentNode):
+                condition, inner = selection.type_condition, selection.selection_set
+            else:  # pragma: no cover - graphql-core has no other selection kinds
+                raise NotCompilable("selection kind")
+            if condition is not None and condition.name.value != type_.name:
+                raise NotCompilable("fragment on another type")
+            self._collect_into(type_, inner, found)
+
+    def root(self, key: str, nodes: list[FieldNode]) -> Root:
+        assert self.schema.query_type is not None
+        name = nodes[0].name.value
+        definition = self.schema.query_type.fields.get(name)
+        if definition is None:
+            raise NotCompilable(name)  # introspection (__schema, __type) and __typename
+        strawberry_field = strawberry_field_of(definition)
+        if not strawberry_field.metadata.get(ROOT):
+            raise NotCompilable(name)
+        if any(not isinstance(e, PermissionExtension) for e in strawberry_field.extensions):
+            raise NotCompilable(name)
+        named, many, nullable = unwrap(definition.type)
+        selection = self.selection(named, nodes, fetched=None)
+        return Root(key, definition, strawberry_field, nodes[0], selection, many, nullable)
+
+    def selection(self, type_: Any, nodes: list[FieldNode], fetched: Entity | None) -> Selection:
+        """The fields asked of `type_`; `fetched` is the entity when values are rows this
+        plan fetches itself (read by position, typed by the column), None for objects."""
+        if not isinstance(type_, GraphQLObjectType):
+            raise NotCompilable("abstract or leaf type with a selection")
+        selection = Selection()
+        subfields = self.collect(type_, [n.selection_set for n in nodes])
+        for key, field_nodes in subfields.items():
+            selection.fields.append(self.field(type_, key, field_nodes, selection, fetched))
+        return selection.seal()
+
+    def field(
+        self,
+        type_: GraphQLObjectType,
+        key: str,
+        nodes: list[FieldNode],
+        parent: Selection,
+        fetched: Entity | None,
+    ) -> Leaf | Typename | Child | Count | Link:
+        name = nodes[0].name.value
+        if name == "__typename":
+            return Typename(key, type_.name)
+        definition = type_.fields[name]
+        strawberry_field = strawberry_field_of(definition)
+        if strawberry_field.extensions:
+            raise NotCompilable(f"{type_.name}.{name} has extensions")
+        named, many, nullable = unwrap(definition.type)
+        python_name = strawberry_field.python_name
+        spec = strawberry_field.metadata.get(RELATION)
+        if spec is not None:
+            return self.link(key, spec, definition, nodes, parent, fetched)
+        if strawberry_field.metadata.get(COUNT) and fetched is None:
+            return Count(key, operator.attrgetter("count_items"))
+        if strawberry_field.base_resolver is not None:
+            raise NotCompilable(f"{type_.name}.{name} has a resolver")
+        if hasattr(named, "serialize"):
+            read = _reader(parent, fetched, python_name)
+            return Leaf(key, read, output_serializer(named), many, nullable)
+        if fetched is not None:
+            raise NotCompilable(f"{type_.name}.{name}: an object inside a fetched row")
+        child = self.selection(named, nodes, fetched=None)
+        return Child(key, operator.attrgetter(python_name), child, many, nullable)
+
+    def link(
+        self,
+        key: str,
+        spec: Relation,
+        definition: GraphQLField,
+        nodes: list[FieldNode],
+        parent: Selection,
+        fetched: Entity | None,
+    ) -> Link:
+        named, many, nullable = unwrap(definition.type)
+        own_key = "id" if isinstance(spec, ToMany) else spec.key_column
+        parent_key = _reader(parent, fetched, own_key, processed=False)
+        selection = self.selection(named, nodes, fetched=spec.entity)
+        group_column = spec.parent_column if isinstance(spec, ToMany) else "id"
+        group_key = operator.itemgetter(selection.column(group_column))
+        statement = _statement(spec, selection.columns)
+        return Link(
+            key, spec, definition, nodes[0], parent_key, selection, statement, group_key, many,
+            nullable,
+        )  # fmt: skip
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def output_serializer(named: Any) -> Callable[[Any], Any]:
+    """The scalar's serializer, or a cheaper one that gives the same result for the values
+    the columns hold (the differential tests hold the two to that)."""
+    if is_specified_scalar_type(named):
+        if named.name in ("String", "Boolean", "Int"):
+            return _same  # text, bool and int columns: the serializer returns them unchanged
+        if named.name == "ID":
+            return str
+    wrapped = getattr(named, "wrapped_cls", None)
+    if isinstance(named, GraphQLEnumType) and wrapped is not None:
+        names = {m: n for n, v in named.values.items() for m in wrapped if m.value == v.value}
+        return names.__getitem__
+    serialize: Callable[[Any], Any] = named.serialize
+    return serialize
+
+
+def _reader(
+    parent: Selection, fetched: Entity | None, name: str, processed: bool = True
+) -> Callable[[Any], Any]:
+    """How to read `name` from a value: an attribute of an object, or a column of a row this
+    plan fetched, converted as SQLAlchemy converts it (enums, for instance)."""
+    if fetched is None:
+        return operator.attrgetter(name)
+    if name not in fetched.model.model_fields or name == "tenant_id":
+        raise NotCompilable(f"{fetched.label} has no column {name}")
+    at = operator.itemgetter(parent.column(name))
+    column_type = fetched.column(name).type
+    # asyncpg itself returns what SQLAlchemy would (Decimal, datetime, UUID, decoded JSON),
+    # except for enums, which SQLAlchemy turns from their names into members.
+    if not processed or not isinstance(column_type, sa.Enum):
+        return at
+    process = column_type.dialect_impl(DIALECT).result_processor(DIALECT, None)
+    assert process is not None
+
+    def read(row: Any) -> Any:
+        value = at(row)
+        return None if value is None else process(value)
+
+    return read
+
+
+def _statement(spec: Relation, columns: list[str]) -> Statement:
+    """The relation's SQL for any tenant and any set of parents, with the one tenant filter."""
+    entity = spec.entity
+    selected = [entity.column(name) for name in columns]
+    if isinstance(spec, ToMany):
+        limit: Any = sa.bindparam("limit") if spec.limited else None
+        parents: Any = sa.bindparam("parents")
+        built = children_statement(
+            entity, spec.parent_column, selected, parents, spec.order_by, limit
+        )
+    else:
+        built = rows_by_ids_statement(entity, selected, sa.bindparam("parents"))
+    built = built.options(tenant_criteria(sa.bindparam("tenant")))
+    compiled = built.compile(dialect=DIALECT)
+    names = tuple(compiled.positiontup or ())
+    return Statement(compiled.string, names)

@@ -1,0 +1,178 @@
+"""Running a plan: the root resolvers as usual, then one statement per relation level, rows
+assembled straight into the response (no per-field resolvers, no DataLoader futures)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLSchema
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from sqlalchemy.ext.asyncio import AsyncConnection
+from strawberry.permission import PermissionExtension
+from strawberry.schema.schema_converter import get_arguments
+
+from resolvers.common.children import nested_limit
+from resolvers.common.relations import ToMany
+from resolvers.compiled.plan import (
+    Child,
+    Count,
+    Link,
+    NotCompilable,
+    Plan,
+    Root,
+    Selection,
+    Typename,
+)
+from resolvers.context import Context
+
+Waiting = list[tuple[dict[str, Any], Any]]  # (output object, parent key) per parent
+
+
+@dataclass(frozen=True)
+class RootInfo:
+    """What a root resolver and its permissions read from `info` (the context only); any
+    other attribute is missing, and the operation falls back to the normal executor."""
+
+    context: Context
+
+
+class _Run:
+    def __init__(self, context: Context, variables: VariableValues) -> None:
+        self.context = context
+        self.variables = variables
+        self.links: dict[Link, Waiting] = {}
+        self.counts: list[tuple[dict[str, Any], str, Callable[[], Awaitable[int]]]] = []
+
+    def build(self, value: Any, selection: Selection) -> dict[str, Any]:
+        out = selection.template.copy()
+        for leaf in selection.leaves:
+            found = leaf.read(value)
+            if found is None:
+                if not leaf.nullable:
+                    raise NotCompilable("null in a non-null field")
+            elif leaf.many:
+                out[leaf.key] = [leaf.serialize(v) for v in found]
+            else:
+                out[leaf.key] = leaf.serialize(found)
+        for item in selection.others:
+            self.place(out, item, value)
+        return out
+
+    def place(self, out: dict[str, Any], item: Typename | Child | Count | Link, value: Any) -> None:
+        if isinstance(item, Link):  # filled when its level is fetched
+            self.links.setdefault(item, []).append((out, item.parent_key(value)))
+        elif isinstance(item, Child):
+            out[item.key] = self.child(item, item.read(value))
+        elif isinstance(item, Count):
+            self.counts.append((out, item.key, item.read(value)))
+        else:
+            out[item.key] = item.name
+
+    def child(self, item: Child, value: Any) -> Any:
+        if value is None:
+            if not item.nullable:
+                raise NotCompilable("null in a non-null field")
+            return None
+        if item.many:
+            return [self.build(v, item.selection) for v in value]
+        return self.build(value, item.selection)
+
+    async def fetch_levels(self, connection: AsyncConnection) -> None:
+        while self.links:
+            level, self.links = self.links, {}
+            for link, waiting in level.items():
+                await self.fetch(connection, link, waiting)
+
+    async def fetch(self, connection: AsyncConnection, link: Link, waiting: Waiting) -> None:
+        keys = list(dict.fromkeys(key for _, key in waiting if key is not None))
+        values = {
+            "tenant": self.context.scope.tenant_id,
+            "parents": keys,
+            "limit": self._limit(link),
+        }
+        statement = link.statement
+        parameters = tuple(values[name] for name in statement.parameters)
+        rows = await _fetch(connection, statement.sql, parameters)
+        if link.many:
+            grouped: dict[Any, list[Any]] = defaultdict(list)
+            for row in rows:
+                grouped[link.group_key(row)].append(row)
+            for out, key in waiting:
+                out[link.key] = [self.build(row, link.selection) for row in grouped.get(key, ())]
+            return
+        found = {link.group_key(row): row for row in rows}
+        for out, key in waiting:
+            match = found.get(key) if key is not None else None
+            if match is None and not link.nullable:
+                raise NotCompilable("a required row is missing")
+            out[link.key] = None if match is None else self.build(match, link.selection)
+
+    def _limit(self, link: Link) -> int | None:
+        if not (isinstance(link.spec, ToMany) and link.spec.limited):
+            return None
+        first = get_argument_values(link.definition, link.node, self.variables)["first"]
+        return nested_limit(first, self.context.settings.max_page_size)
+
+
+async def _fetch(connection: AsyncConnection, sql: str, parameters: tuple[Any, ...]) -> Any:
+    """asyncpg records straight from the driver, inside the session's transaction (SQLAlchemy's
+    result rows would cost more than the rest of the plan); statement listeners (counters,
+    tracing) still see the statement."""
+    sync = connection.sync_connection
+    assert sync is not None
+    if sync.dispatch.before_cursor_execute:
+        sync.dispatch.before_cursor_execute(sync, None, sql, parameters, None, False)
+    raw = await connection.get_raw_connection()
+    return await raw.driver_connection.fetch(sql, *parameters)  # type: ignore[union-attr]
+
+
+async def _root_value(
+    root: Root, context: Context, variables: VariableValues, converter: Any
+) -> Any:
+    """The root resolver's own result, after its permission checks, with its arguments
+    converted exactly as strawberry converts them."""
+    info = RootInfo(context)
+    field = root.strawberry_field
+    for extension in field.extensions:
+        assert isinstance(extension, PermissionExtension)
+        for permission in extension.permissions:
+            if not permission.has_permission(None, info):  # type: ignore[arg-type]
+                raise NotCompilable("permission denied: the executor reports it")
+    raw = get_argument_values(root.definition, root.node, variables)
+    args, kwargs = get_arguments(
+        field=field, source=None, info=info, kwargs=raw,  # type: ignore[arg-type]
+        config=converter.config, scalar_registry=converter.scalar_registry,
+    )  # fmt: skip
+    assert field.base_resolver is not None
+    return await field.base_resolver(*args, **kwargs)
+
+
+async def run_plan(
+    plan: Plan,
+    schema: GraphQLSchema,
+    converter: Any,
+    context: Context,
+    inputs: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The operation's `data`, or NotCompilable when the normal executor must answer (an
+    error to report, a value the plan cannot shape)."""
+    definitions = plan.operation.variable_definitions or ()
+    variables = get_variable_values(schema, definitions, inputs or {})
+    if isinstance(variables, list):
+        raise NotCompilable("variables do not coerce")
+    run = _Run(context, variables)
+    data: dict[str, Any] = {}
+    for root in plan.roots:
+        value = await _root_value(root, context, variables, converter)
+        data[root.key] = run.child(
+            Child(root.key, lambda v: v, root.selection, root.many, root.nullable), value
+        )
+    for out, key, count in run.counts:
+        out[key] = await count()
+    if run.links:
+        async with context.scope.reading() as session:
+            await run.fetch_levels(await session.connection())
+    return data
