@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.util import find_tables
@@ -27,6 +27,7 @@ from sqlalchemy.sql.util import find_tables
 from models import TenantScoped
 
 TENANT_KEY = "tenant_id"
+TENANT_SETTING = "SELECT set_config('app.tenant_id', %s, true)"  # the transaction's tenant
 ACTOR_KEY = "actor_id"
 SYSTEM_KEY = "system"
 
@@ -47,10 +48,7 @@ TENANT_TABLES: frozenset[str] = frozenset()  # filled below, once the models are
 def _set_tenant_setting(session: Session, _tx: SessionTransaction, connection: Connection) -> None:
     tenant_id = session.info.get(TENANT_KEY)
     if tenant_id is not None:
-        connection.execute(
-            sa.text("SELECT set_config('app.tenant_id', :tenant, true)"),
-            {"tenant": str(tenant_id)},
-        )
+        connection.execute(sa.text(TENANT_SETTING % ":tenant"), {"tenant": str(tenant_id)})
 
 
 def _tenant_tables() -> frozenset[str]:
@@ -168,6 +166,25 @@ class TenantScope:
         """One unit of work: commits once at the end, rolls back on any error."""
         async with self._gated(), self.session() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def driver_reading(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction with the tenant set, for statements sent to the driver
+        directly (the compiled execution path): one round trip to begin, one to end."""
+        engine = self.sessions.kw["bind"]
+        async with self._gated(), engine.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            # A UUID's text is hex and dashes: safe inline, and it saves a round trip.
+            tenant = uuid.UUID(str(self.tenant_id))
+            await driver.execute(f"BEGIN READ ONLY; {TENANT_SETTING % repr(str(tenant))}")
+            try:
+                yield connection
+            finally:
+                try:
+                    await driver.execute("ROLLBACK")
+                except Exception:
+                    await connection.invalidate()
+                    raise
 
     def owned(self, **values: Any) -> dict[str, Any]:
         """Column values for a new row of this tenant."""

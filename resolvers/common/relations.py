@@ -22,6 +22,13 @@ ROOT = "insight-crm.root"
 # Metadata of a root field whose resolver returns rows, or a Connection of rows, of the types
 # declared here: the compiler calls that resolver and walks its result itself.
 ROWS = {ROOT: True}
+ROW_BY_ID = "insight-crm.row-by-id"
+
+
+def row_by_id(entity: Entity) -> dict[str, Any]:
+    """Metadata of a root field `x(id: ID!)` that returns the entity's row with that id (an
+    error when there is none): the compiler reads the row itself, the resolver reports errors."""
+    return {ROOT: True, ROW_BY_ID: entity}
 
 
 @dataclass(frozen=True)

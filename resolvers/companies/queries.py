@@ -10,11 +10,12 @@ import strawberry
 from strawberry.types import Info
 
 from app.services import companies as service
+from app.services.companies import COMPANY
 from app.services.pagination import Page, PageRequest
 from app.tenancy import TenantScope
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged
-from resolvers.common.relations import ROWS
+from resolvers.common.relations import ROWS, row_by_id
 from resolvers.companies.inputs import CompanyFilter, CompanyOrder
 from resolvers.companies.types import Company
 from resolvers.context import context_of
@@ -41,7 +42,9 @@ def _service_filter(value: CompanyFilter | None) -> service.CompanyFilter:
 
 @strawberry.type
 class CompanyQueries:
-    @strawberry.field(permission_classes=[CanRead], metadata=ROWS, description="One company by id.")
+    @strawberry.field(
+        permission_classes=[CanRead], metadata=row_by_id(COMPANY), description="One company by id."
+    )
     async def company(self, info: Info[Any, Any], id: strawberry.ID) -> Company | None:
         row = await service.get_company(context_of(info).scope, parse_id(id))
         return cast(Company, row)

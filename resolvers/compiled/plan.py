@@ -38,7 +38,7 @@ from strawberry.types.field import StrawberryField
 
 from app.services.records import Entity, children_statement, rows_by_ids_statement
 from app.tenancy import tenant_criteria
-from resolvers.common.relations import COUNT, RELATION, ROOT, Relation, ToMany
+from resolvers.common.relations import COUNT, RELATION, ROOT, ROW_BY_ID, Relation, ToMany, ToOne
 
 DIALECT = asyncpg_dialect()
 
@@ -132,12 +132,14 @@ class Root:
     selection: Selection
     many: bool
     nullable: bool
+    lookup: Statement | None = None  # a row by its id, read by the plan (else: the resolver)
 
 
 @dataclass(frozen=True)
 class Plan:
     operation: OperationDefinitionNode
     roots: tuple[Root, ...]
+    reads_rows: bool  # runs statements of its own (lookups, relations)
 
 
 def strawberry_field_of(definition: GraphQLField) -> StrawberryField:
@@ -169,13 +171,14 @@ def compile_plan(
     roots = []
     for key, nodes in compiler.collect(schema.query_type, [operation.selection_set]).items():
         roots.append(compiler.root(key, nodes))
-    return Plan(operation, tuple(roots))
+    return Plan(operation, tuple(roots), compiler.statements > 0)
 
 
 class _Compiler:
     def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode]):
         self.schema = schema
         self.fragments = fragments
+        self.statements = 0
 
     def collect(
         self, type_: GraphQLObjectType, sets: list[SelectionSetNode | None]
@@ -221,8 +224,15 @@ class _Compiler:
         if any(not isinstance(e, PermissionExtension) for e in strawberry_field.extensions):
             raise NotCompilable(name)
         named, many, nullable = unwrap(definition.type)
-        selection = self.selection(named, nodes, fetched=None)
-        return Root(key, definition, strawberry_field, nodes[0], selection, many, nullable)
+        entity = strawberry_field.metadata.get(ROW_BY_ID)
+        if entity is None:
+            selection = self.selection(named, nodes, fetched=None)
+            return Root(key, definition, strawberry_field, nodes[0], selection, many, nullable)
+        selection = self.selection(named, nodes, fetched=entity)
+        selection.column("id")
+        self.statements += 1
+        lookup = _statement(ToOne(entity, "id"), selection.columns)
+        return Root(key, definition, strawberry_field, nodes[0], selection, many, nullable, lookup)
 
     def selection(self, type_: Any, nodes: list[FieldNode], fetched: Entity | None) -> Selection:
         """The fields asked of `type_`; `fetched` is the entity when values are rows this
@@ -283,6 +293,7 @@ class _Compiler:
         group_column = spec.parent_column if isinstance(spec, ToMany) else "id"
         group_key = operator.itemgetter(selection.column(group_column))
         statement = _statement(spec, selection.columns)
+        self.statements += 1
         return Link(
             key, spec, definition, nodes[0], parent_key, selection, statement, group_key, many,
             nullable,

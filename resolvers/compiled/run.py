@@ -13,8 +13,10 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.permission import PermissionExtension
 from strawberry.schema.schema_converter import get_arguments
+from strawberry.utils.await_maybe import await_maybe
 
 from resolvers.common.children import nested_limit
+from resolvers.common.inputs import parse_id
 from resolvers.common.relations import ToMany
 from resolvers.compiled.plan import (
     Child,
@@ -24,6 +26,7 @@ from resolvers.compiled.plan import (
     Plan,
     Root,
     Selection,
+    Statement,
     Typename,
 )
 from resolvers.context import Context
@@ -80,6 +83,32 @@ class _Run:
             return [self.build(v, item.selection) for v in value]
         return self.build(value, item.selection)
 
+    async def answer(
+        self, plan: Plan, converter: Any, connection: AsyncConnection | None
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for root in plan.roots:
+            data[root.key] = await self.root(root, converter, connection)
+        for out, key, count in self.counts:
+            out[key] = await count()
+        if connection is not None:
+            await self.fetch_levels(connection)
+        return data
+
+    async def root(self, root: Root, converter: Any, connection: AsyncConnection | None) -> Any:
+        if root.lookup is None or connection is None:
+            value = await _root_value(root, self.context, self.variables, converter)
+            return self.child(
+                Child(root.key, _same, root.selection, root.many, root.nullable), value
+            )
+        await _check_permissions(root, self.context)
+        row_id = parse_id(get_argument_values(root.definition, root.node, self.variables)["id"])
+        parameters = _parameters(root.lookup, self.context.scope.tenant_id, [row_id], None)
+        rows = await _fetch(connection, root.lookup.sql, parameters)
+        if not rows:
+            raise NotCompilable("the resolver reports a missing row")
+        return self.build(rows[0], root.selection)
+
     async def fetch_levels(self, connection: AsyncConnection) -> None:
         while self.links:
             level, self.links = self.links, {}
@@ -88,14 +117,9 @@ class _Run:
 
     async def fetch(self, connection: AsyncConnection, link: Link, waiting: Waiting) -> None:
         keys = list(dict.fromkeys(key for _, key in waiting if key is not None))
-        values = {
-            "tenant": self.context.scope.tenant_id,
-            "parents": keys,
-            "limit": self._limit(link),
-        }
-        statement = link.statement
-        parameters = tuple(values[name] for name in statement.parameters)
-        rows = await _fetch(connection, statement.sql, parameters)
+        tenant = self.context.scope.tenant_id
+        parameters = _parameters(link.statement, tenant, keys, self._limit(link))
+        rows = await _fetch(connection, link.statement.sql, parameters)
         if link.many:
             grouped: dict[Any, list[Any]] = defaultdict(list)
             for row in rows:
@@ -129,6 +153,26 @@ async def _fetch(connection: AsyncConnection, sql: str, parameters: tuple[Any, .
     return await raw.driver_connection.fetch(sql, *parameters)  # type: ignore[union-attr]
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+def _parameters(
+    statement: Statement, tenant: Any, parents: list[Any], limit: Any
+) -> tuple[Any, ...]:
+    values = {"tenant": tenant, "parents": parents, "limit": limit}
+    return tuple(values[name] for name in statement.parameters)
+
+
+async def _check_permissions(root: Root, context: Context) -> None:
+    info = RootInfo(context)
+    for extension in root.strawberry_field.extensions:
+        assert isinstance(extension, PermissionExtension)
+        for permission in extension.permissions:
+            if not await await_maybe(permission.has_permission(None, info)):  # type: ignore[arg-type]
+                raise NotCompilable("permission denied: the executor reports it")
+
+
 async def _root_value(
     root: Root, context: Context, variables: VariableValues, converter: Any
 ) -> Any:
@@ -136,11 +180,7 @@ async def _root_value(
     converted exactly as strawberry converts them."""
     info = RootInfo(context)
     field = root.strawberry_field
-    for extension in field.extensions:
-        assert isinstance(extension, PermissionExtension)
-        for permission in extension.permissions:
-            if not permission.has_permission(None, info):  # type: ignore[arg-type]
-                raise NotCompilable("permission denied: the executor reports it")
+    await _check_permissions(root, context)
     raw = get_argument_values(root.definition, root.node, variables)
     args, kwargs = get_arguments(
         field=field, source=None, info=info, kwargs=raw,  # type: ignore[arg-type]
@@ -164,15 +204,7 @@ async def run_plan(
     if isinstance(variables, list):
         raise NotCompilable("variables do not coerce")
     run = _Run(context, variables)
-    data: dict[str, Any] = {}
-    for root in plan.roots:
-        value = await _root_value(root, context, variables, converter)
-        data[root.key] = run.child(
-            Child(root.key, lambda v: v, root.selection, root.many, root.nullable), value
-        )
-    for out, key, count in run.counts:
-        out[key] = await count()
-    if run.links:
-        async with context.scope.reading() as session:
-            await run.fetch_levels(await session.connection())
-    return data
+    if not plan.reads_rows:
+        return await run.answer(plan, converter, None)
+    async with context.scope.driver_reading() as connection:
+        return await run.answer(plan, converter, connection)

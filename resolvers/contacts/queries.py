@@ -10,11 +10,12 @@ import strawberry
 from strawberry.types import Info
 
 from app.services import contacts as service
+from app.services.contacts import CONTACT
 from app.services.pagination import Page, PageRequest
 from app.tenancy import TenantScope
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged
-from resolvers.common.relations import ROWS
+from resolvers.common.relations import ROWS, row_by_id
 from resolvers.contacts.inputs import ContactFilter, ContactOrder
 from resolvers.contacts.types import Contact
 from resolvers.context import context_of
@@ -37,7 +38,9 @@ def _service_filter(value: ContactFilter | None) -> service.ContactFilter:
 
 @strawberry.type
 class ContactQueries:
-    @strawberry.field(permission_classes=[CanRead], metadata=ROWS, description="One contact by id.")
+    @strawberry.field(
+        permission_classes=[CanRead], metadata=row_by_id(CONTACT), description="One contact by id."
+    )
     async def contact(self, info: Info[Any, Any], id: strawberry.ID) -> Contact | None:
         return cast(Contact, await service.get_contact(context_of(info).scope, parse_id(id)))
 

@@ -10,12 +10,12 @@ import strawberry
 from strawberry.types import Info
 
 from app.services import deal_queries as queries
-from app.services.deals import get_deal
+from app.services.deals import DEAL, get_deal
 from app.services.pagination import Page, PageRequest
 from app.tenancy import TenantScope
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged
-from resolvers.common.relations import ROWS
+from resolvers.common.relations import ROWS, row_by_id
 from resolvers.context import context_of
 from resolvers.deals.inputs import DealFilter, DealOrder
 from resolvers.deals.types import Deal
@@ -42,7 +42,7 @@ def _service_filter(f: DealFilter | None) -> queries.DealFilter:
 
 @strawberry.type
 class DealQueries:
-    @strawberry.field(permission_classes=[CanRead], metadata=ROWS)
+    @strawberry.field(permission_classes=[CanRead], metadata=row_by_id(DEAL))
     async def deal(self, info: Info[Any, Any], id: strawberry.ID) -> Deal | None:
         return cast(Deal, await get_deal(context_of(info).scope, parse_id(id)))
 

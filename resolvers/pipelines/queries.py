@@ -10,12 +10,12 @@ from strawberry.types import Info
 
 from app.services import pipelines as service
 from app.services.pagination import Page, PageRequest
-from app.services.pipelines import PipelineOrderField
+from app.services.pipelines import PIPELINE, PipelineOrderField
 from app.tenancy import TenantScope
 from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import parse_id
 from resolvers.common.pagination import Connection, paged
-from resolvers.common.relations import ROWS
+from resolvers.common.relations import ROWS, row_by_id
 from resolvers.context import context_of
 from resolvers.permissions import CanRead
 from resolvers.pipelines.types import Pipeline
@@ -36,7 +36,7 @@ class PipelineOrder:
 
 @strawberry.type
 class PipelineQueries:
-    @strawberry.field(permission_classes=[CanRead], metadata=ROWS)
+    @strawberry.field(permission_classes=[CanRead], metadata=row_by_id(PIPELINE))
     async def pipeline(self, info: Info[Any, Any], id: strawberry.ID) -> Pipeline | None:
         return cast(Pipeline, await service.get_pipeline(context_of(info).scope, parse_id(id)))
 
