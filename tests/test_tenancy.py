@@ -75,3 +75,21 @@ async def test_core_columns_inside_an_orm_statement_are_refused(sessions: Any) -
     async with scope.reading() as session:
         with pytest.raises(TenantScopeError):
             await session.execute(mixed)
+
+
+async def test_driver_transactions_carry_the_tenant_and_cannot_write(sessions: Any) -> None:
+    scope = await new_scope(sessions)
+    async with scope.driver_reading() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert await driver.fetchval("SELECT current_setting('app.tenant_id')") == str(
+            scope.tenant_id
+        )
+        with pytest.raises(Exception, match="read-only transaction"):
+            await driver.execute("DELETE FROM company")
+    # The connection went back to the pool clean: no open transaction, no tenant left over.
+    async with sessions() as session:
+        connection = await session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert not driver.is_in_transaction() or await driver.fetchval(
+            "SELECT coalesce(current_setting('app.tenant_id', true), '')"
+        ) in ("", None)
