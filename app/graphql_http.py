@@ -88,8 +88,10 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         )
         self.runtime = runtime
 
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+    def encode_json(self, data: object) -> str:
+        # Text, not bytes: strawberry sends bytes as binary WebSocket frames, which browser
+        # clients (graphql-ws) cannot parse.
+        return orjson.dumps(data).decode()
 
     async def process_result(self, request: Request, result: ExecutionResult) -> Any:
         # Errors raised before the operation starts (syntax, token limit) bypass the schema

@@ -54,7 +54,9 @@ class GraphQLSocket:
 
     async def receive(self, wait: float = 10) -> dict[str, Any]:
         while True:
-            message: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), wait))
+            frame = await asyncio.wait_for(self.ws.recv(), wait)
+            assert isinstance(frame, str), "messages must be text frames (browsers need them)"
+            message: dict[str, Any] = json.loads(frame)
             if message.get("type") not in ("ka", "ping", "pong"):
                 return message
 
