@@ -190,9 +190,13 @@ async def load(database_url: str, tables: Tables) -> dict[str, int]:
         database_url.replace("postgresql+asyncpg://", "postgresql://")
     )
     try:
-        if await connection.fetchval("SELECT count(*) FROM tenant WHERE slug = 'bench'"):
-            return {}  # already loaded (same seed, same rows)
+        companies = await connection.fetchval("SELECT count(*) FROM company")
+        if companies == len(tables.rows["company"]):
+            return {}  # already loaded at this scale (same seed, same rows)
         async with connection.transaction():
+            # Another scale (or none): start from empty tables (the cascade reaches every
+            # tenant-owned table, including rows earlier benchmark runs wrote).
+            await connection.execute("TRUNCATE tenant CASCADE")
             for table in LOAD_ORDER:
                 columns = list(tables.columns[table])
                 await connection.copy_records_to_table(

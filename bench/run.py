@@ -2,10 +2,13 @@
 
     .venv/bin/python bench/run.py [--quick] [--seconds 20] [--rounds 3]
 
-What it measures so far (issue 6, first part): our server alone, pinned to core 0 with the load
-generator on core 1 (when taskset exists): S1 at first 10/50/200 (rps, p50/p99, server CPU per
-request including PostgreSQL backends), S3 (SQL statements per request, counted in process) and
-S4 (company by rotating id). The raw asyncpg baseline and the PostGraphile peer are still to come.
+What it measures (issue 6): our server, the raw asyncpg baseline mounted in it (bench/raw.py)
+and the peer, PostGraphile 5 (bench/peer.py), each pinned to core 0 with the load generator on
+core 1 (when taskset exists): S1 at first 10/50/200 against the raw baseline and the peer (rps,
+p50/p99, server CPU per request including PostgreSQL backends, peak RSS), S3 (SQL statements per
+request, counted in process) and S4 (company by rotating id). Load: wrk with bench/post.lua, or
+the asyncio client bench/load.py where wrk can't be had. Outside tools (Node 22, PostGraphile,
+wrk) are installed into bench/.tools/ by bench/tools.py; without them the peer is left out.
 """
 
 from __future__ import annotations
@@ -20,11 +23,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import psutil
 
@@ -35,6 +38,7 @@ from app.embedded import EmbeddedServers  # noqa: E402
 from app.keys import DevTokenRequest, ensure_dev_key, sign_dev_token  # noqa: E402
 from app.migrations import upgrade_to_head  # noqa: E402
 from app.settings import Settings  # noqa: E402
+from bench import fanout, mutations, peer, tools  # noqa: E402
 from bench.generate import generate, load  # noqa: E402
 
 DATA = ROOT / "bench" / ".tools" / "data"
@@ -42,6 +46,16 @@ COMPANY_PAGE = """query($first: Int!) { companies(first: $first) { edges { node 
   contacts { id firstName lastName emails { email } phones { phone } owners { role user { id name } } }
   deals { id title value currency stage { name } owners { role user { id } } } } } } }"""
 COMPANY_BY_ID = "query($id: ID!) { company(id: $id) { id name website vatId status } }"
+POST_LUA = ROOT / "bench" / "post.lua"
+WRK: tools.Wrk | None = None  # set by main(): wrk when it could be installed, else bench/load.py
+PEER = "PostGraphile 5"
+
+
+class Scenario(NamedTuple):
+    name: str
+    path: str
+    bodies: list[dict[str, Any]]
+    target: str = "ours"  # "ours": our server (raw routes included); "peer": PostGraphile
 
 
 def pinned(core: int) -> list[str]:
@@ -108,25 +122,107 @@ def cpu_seconds(processes: list[psutil.Process]) -> float:
 
 
 def postgres_backends() -> list[psutil.Process]:
-    return [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
+    """The bench cluster's postgres processes; other clusters on this shared machine (test
+    runs) must not count. All postgres processes when the cluster is not ours (DATABASE_URL)."""
+    everything = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
+    try:
+        postmaster = int((DATA / "postgres" / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return everything
+    ours = [p for p in everything if postmaster in (p.pid, _parent(p))]
+    return ours or everything
+
+
+def _parent(process: psutil.Process) -> int | None:
+    try:
+        return process.ppid()
+    except psutil.Error:
+        return None
+
+
+def peak_rss_mb(process: psutil.Process) -> float:
+    """The process's peak resident set so far (VmHWM), its current one where that can't be read."""
+    try:
+        for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return process.memory_info().rss / 2**20
 
 
 def measure(server_process: psutil.Process, port: int, bodies: list[dict[str, Any]],
-            token: str, seconds: float, concurrency: int, path: str = "/graphql") -> dict[str, Any]:  # fmt: skip
+            token: str | None, seconds: float, concurrency: int, path: str = "/graphql") -> dict[str, Any]:  # fmt: skip
+    """One timed run; the server's CPU (with PostgreSQL's) per request. Asserts that every
+    answer was a 2xx without GraphQL errors and, for a single body, that all had one size.
+    token None: no authorization header (the peer has no authentication)."""
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
         handle.write("\n".join(json.dumps(b) for b in bodies))
-    watched = [server_process, *postgres_backends()]
-    before = cpu_seconds(watched)
-    command = [*pinned(1), sys.executable, str(ROOT / "bench" / "load.py"),
-               f"http://127.0.0.1:{port}{path}", handle.name, token, str(seconds), str(concurrency)]  # fmt: skip
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    result: dict[str, Any] = json.loads(output)
-    result["cpu_ms_per_request"] = (
-        1000 * (cpu_seconds(watched) - before) / max(1, result["requests"])
-    )
-    result["rss_mb"] = server_process.memory_info().rss / 2**20
-    os.unlink(handle.name)
+    url = f"http://127.0.0.1:{port}{path}"
+    try:
+        result = None
+        if WRK is not None:
+            result = _timed(
+                server_process, lambda: _wrk(url, handle.name, token, seconds, concurrency)
+            )
+        # wrk drops the requests still in flight at its deadline, so a very slow scenario
+        # completes too few to count on: the asyncio client waits for them instead.
+        if result is None or result["requests"] < 2 * concurrency:
+            result = _timed(
+                server_process, lambda: _load_py(url, handle.name, token, seconds, concurrency)
+            )
+    finally:
+        os.unlink(handle.name)
+    assert result["failures"] == 0, f"{url}: {result['failures']} failed answers {result}"
+    if len(bodies) == 1:
+        assert len(result["sizes"]) == 1, f"{url}: answers of different sizes {result['sizes']}"
+    result["rss_mb"] = peak_rss_mb(server_process)
     return result
+
+
+def _timed(server_process: psutil.Process, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def backends() -> dict[int, float]:
+        return {p.pid: cpu_seconds([p]) for p in postgres_backends()}
+
+    server_before, pg_before = cpu_seconds([server_process]), backends()
+    result = run()
+    # A backend born during the run (a pool growing) counts whole; one that ended is lost.
+    spent = cpu_seconds([server_process]) - server_before
+    spent += sum(t - pg_before.get(pid, 0.0) for pid, t in backends().items())
+    result["cpu_ms_per_request"] = 1000 * spent / max(1, result["requests"])
+    return result
+
+
+def _wrk(
+    url: str, body_file: str, token: str | None, seconds: float, concurrency: int
+) -> dict[str, Any]:
+    assert WRK is not None
+    headers = ["-H", "content-type: application/json"]
+    if token:
+        headers += ["-H", f"authorization: Bearer {token}"]
+    command = [*pinned(1), str(WRK.binary), "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s",
+               "--timeout", "120s", "-s", str(POST_LUA), *headers, url, "--", body_file]  # fmt: skip
+    output = subprocess.run(command, env=WRK.env, check=True, capture_output=True, text=True).stdout
+    line = next(x for x in output.splitlines() if x.startswith("BENCH_JSON "))
+    raw = json.loads(line.removeprefix("BENCH_JSON "))
+    return {
+        "client": "wrk",
+        "requests": raw["requests"],
+        "rps": raw["requests"] / (raw["duration_us"] / 1e6),
+        "p50_ms": raw["p50_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "failures": raw["non2xx"] + raw["errors"] + raw["socket_errors"],
+        "sizes": sorted({raw["min_size"], raw["max_size"]}),
+    }
+
+
+def _load_py(
+    url: str, body_file: str, token: str | None, seconds: float, concurrency: int
+) -> dict[str, Any]:
+    command = [*pinned(1), sys.executable, str(ROOT / "bench" / "load.py"),
+               url, body_file, token or "", str(seconds), str(concurrency)]  # fmt: skip
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return {"client": "load.py", **json.loads(output)}
 
 
 async def statements_per_request(settings: Settings, token: str, first: int) -> int:
@@ -173,16 +269,20 @@ async def company_ids(database_url: str, limit: int = 500) -> list[str]:
     return [str(row["id"]) for row in rows]
 
 
-def scenarios(ids: list[str]) -> list[tuple[str, str, list[dict[str, Any]]]]:
-    """(name, path, bodies): each GraphQL scenario next to its raw baseline."""
-    found: list[tuple[str, str, list[dict[str, Any]]]] = []
+def scenarios(ids: list[str], tenant: str | None = None) -> list[Scenario]:
+    """Each GraphQL scenario next to its raw baseline and, given the bench tenant's id (the
+    peer has no authentication to find it), the peer's equivalent."""
+    found: list[Scenario] = []
     for n in (10, 50, 200):
         bodies = [{"query": COMPANY_PAGE, "variables": {"first": n}}]
-        found.append((f"S1 companies(first: {n})", "/graphql", bodies))
-        found.append((f"raw companies(first: {n})", "/bench/raw/companies", bodies))
+        found.append(Scenario(f"S1 companies(first: {n})", "/graphql", bodies))
+        found.append(Scenario(f"raw companies(first: {n})", "/bench/raw/companies", bodies))
+        if tenant is not None:
+            found.append(Scenario(f"{PEER} companies(first: {n})", "/graphql",
+                                  peer.bodies(tenant, n), "peer"))  # fmt: skip
     lookups = [{"query": COMPANY_BY_ID, "variables": {"id": i}} for i in ids]
-    found.append(("S4 company(id), rotating ids", "/graphql", lookups))
-    found.append(("raw company(id)", "/bench/raw/company", lookups))
+    found.append(Scenario("S4 company(id), rotating ids", "/graphql", lookups))
+    found.append(Scenario("raw company(id)", "/bench/raw/company", lookups))
     return found
 
 
@@ -197,14 +297,28 @@ def check_identical(port: int, token: str, ids: list[str]) -> None:
         with urllib.request.urlopen(request, timeout=120) as response:
             return bytes(response.read())
 
-    for name, path, bodies in scenarios(ids[:3]):
-        for body in bodies if path != "/graphql" else []:
-            assert post(path, body) == post("/graphql", body), f"{name}: answers differ"
+    for scenario in scenarios(ids[:3]):
+        for body in scenario.bodies if scenario.path != "/graphql" else []:
+            answer = post(scenario.path, body)
+            assert answer == post("/graphql", body), f"{scenario.name}: answers differ"
+
+
+def check_peer(port: int, peer_port: int, token: str, tenant: str) -> str:
+    """The peer must answer the same rows as we do (first 10), before anything is timed."""
+    ours = peer.post(f"http://127.0.0.1:{port}/graphql",
+                     {"query": COMPANY_PAGE, "variables": {"first": 10}}, token)  # fmt: skip
+    theirs = peer.post(f"http://127.0.0.1:{peer_port}/graphql", peer.bodies(tenant, 10)[0])
+    return peer.check_equivalent(ours, theirs)
 
 
 def report(
-    results: dict[str, list[dict[str, Any]]], statements: dict[int, int], args: argparse.Namespace
+    results: dict[str, list[dict[str, Any]]],
+    statements: dict[int, int],
+    args: argparse.Namespace,
+    kit: tools.Tools | None = None,
+    peer_check: str = "",
 ) -> str:
+    kit = kit or tools.Tools()
     lines = [
         "# Benchmark results",
         "",
@@ -213,31 +327,43 @@ def report(
         f"server pinned to core 0, load generator to core 1: {'yes' if pinned(0) else 'no (no taskset)'}; "
         f"{args.rounds} round(s) of {args.seconds:g} s, {args.concurrency} connections, after a warm-up.",
         "",
-        "Our server and the raw asyncpg baseline (bench/raw.py, same process, same auth, byte-identical",
-        "answers). Not yet: the PostGraphile peer (S1 ratio), S5, S6. Median of the rounds, min-max in brackets.",
+        _tools_line(kit),
         "",
-        "| scenario | rps | p50 ms | p99 ms | server+PG CPU ms/request | RSS MB | non-2xx |",
+        "Our server, the raw asyncpg baseline (bench/raw.py, same process, same auth, byte-identical",
+        f"answers) and the peer, {PEER} (bench/peer.py; below), interleaved in each round.",
+        "S5 and S6 follow below. Median of the rounds, min-max in brackets.",
+        "",
+        "| scenario | rps | p50 ms | p99 ms | server+PG CPU ms/request | peak RSS MB | non-2xx |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, rounds in results.items():
         rps = sorted(r["rps"] for r in rounds)
         cpu = sorted(r["cpu_ms_per_request"] for r in rounds)
         mid = rounds[len(rounds) // 2]
+        # marked: some round measured by bench/load.py though wrk was there (too few requests)
+        fallback = WRK is not None and any(r.get("client") == "load.py" for r in rounds)
+        mark = " (a)" if fallback else ""
         lines.append(
-            f"| {name} | {rps[len(rps) // 2]:.1f} [{rps[0]:.1f}-{rps[-1]:.1f}] | {mid['p50_ms']:.1f} | "
+            f"| {name}{mark} | {rps[len(rps) // 2]:.1f} [{rps[0]:.1f}-{rps[-1]:.1f}] | {mid['p50_ms']:.1f} | "
             f"{mid['p99_ms']:.1f} | {cpu[len(cpu) // 2]:.2f} [{cpu[0]:.2f}-{cpu[-1]:.2f}] | "
             f"{mid['rss_mb']:.0f} | {sum(r['failures'] for r in rounds)} |"
         )
-    lines += ["", "Ratios (GraphQL against the raw baseline in the same process, medians):", ""]
+    if WRK is not None:
+        lines += ["", "(a) some round measured by bench/load.py: wrk completed too few requests."]
+    lines += ["", "Ratios, per round (median [min-max]):", ""]
     for n in (10, 50, 200):
-        ours = _median(results, f"S1 companies(first: {n})", "cpu_ms_per_request")
-        raw = _median(results, f"raw companies(first: {n})", "cpu_ms_per_request")
-        lines.append(
-            f"- S2 first {n}: CPU per request {ours / raw:.1f}x the raw baseline (target <= 1.3x)"
-        )
-    ours = _median(results, "S4 company(id), rotating ids", "rps")
-    raw = _median(results, "raw company(id)", "rps")
-    lines.append(f"- S4: {ours / raw:.2f}x the raw single-row route's rps (target >= 0.8x)")
+        ours, raw = f"S1 companies(first: {n})", f"raw companies(first: {n})"
+        ratio = _ratio(results, ours, raw, "cpu_ms_per_request")
+        lines.append(f"- S2 first {n}: CPU per request {ratio} the raw baseline (target <= 1.3x)")
+    for n in (10, 50, 200):
+        ours, theirs = f"S1 companies(first: {n})", f"{PEER} companies(first: {n})"
+        if theirs in results:
+            lines.append(
+                f"- S1 first {n}: rps {_ratio(results, ours, theirs, 'rps', 2)} {PEER} (target >= 2.0x); "
+                f"CPU per request {_ratio(results, ours, theirs, 'cpu_ms_per_request')} the peer's"
+            )
+    ratio = _ratio(results, "S4 company(id), rotating ids", "raw company(id)", "rps", 2)
+    lines.append(f"- S4: {ratio} the raw single-row route's rps (target >= 0.8x)")
     lines += [
         "",
         "S3, SQL statements per request (BEGIN/COMMIT and the tenant set_config not counted):",
@@ -247,7 +373,59 @@ def report(
         f"- companies(first: {n}) with contacts, e-mails, phones, owners, deals, stages: {c}"
         for n, c in statements.items()
     ]
+    lines += _peer_section(kit, peer_check)
     return "\n".join(lines) + "\n"
+
+
+def _tools_line(kit: tools.Tools) -> str:
+    versions = ", ".join(f"{k} {v}" for k, v in kit.versions.items()) or "none"
+    client = ("wrk -t1 with bench/post.lua (one Lua POST script, bodies rotated)" if WRK is not None
+              else "bench/load.py (asyncio + aiohttp)")  # fmt: skip
+    notes = "".join(f" {note}." for note in kit.notes)
+    return f"Tools in bench/.tools: {versions}. Load generator: {client}.{notes}"
+
+
+def _peer_section(kit: tools.Tools, peer_check: str) -> list[str]:
+    if not peer_check:
+        return ["", f"The peer, {PEER}, was not measured: {' '.join(kit.notes) or 'not installed'}"]
+    return [
+        "",
+        f"The peer: PostGraphile {kit.versions.get('postgraphile', '?')} (amber preset) on Node "
+        f"{kit.versions.get('node', '?')}, one process pinned to core 0,",
+        "NODE_ENV=production, a pool of 10 connections, no watch mode, GraphiQL or explain. It does no",
+        "authentication: ours verifies an RS256 JWT and checks its revocation in Redis on every request,",
+        "the peer is told the tenant in a `condition` argument. Orders it lacks were added in its config",
+        "(lower(name), lower(last_name), owner role) so that every list is ordered as ours is; it answers",
+        "each page with one SQL statement. Its CPU: the node process plus PostgreSQL's backends.",
+        f"Checked before timing, companies(first: 10): {peer_check}.",
+        "",
+        "Its query (companies(first: N) with the same nested lists as ours):",
+        "",
+        "```graphql",
+        peer.PEER_PAGE,
+        "```",
+    ]
+
+
+def _ratio(
+    results: dict[str, list[dict[str, Any]]], a: str, b: str, key: str, digits: int = 1
+) -> str:
+    """a's value over b's, round by round (they ran interleaved): median [min-max]."""
+    ratios = sorted(x[key] / y[key] for x, y in zip(results[a], results[b], strict=True))
+    low, mid, high = ratios[0], ratios[len(ratios) // 2], ratios[-1]
+    return f"{mid:.{digits}f}x [{low:.{digits}f}-{high:.{digits}f}]"
+
+
+class Target(NamedTuple):
+    process: psutil.Process  # whose CPU and peak RSS count, with PostgreSQL's backends
+    port: int
+    token: str | None
+
+
+def _measure(targets: dict[str, Target], scenario: Scenario, seconds: float,
+             concurrency: int) -> dict[str, Any]:  # fmt: skip
+    process, port, token = targets[scenario.target]
+    return measure(process, port, scenario.bodies, token, seconds, concurrency, scenario.path)
 
 
 def _median(results: dict[str, list[dict[str, Any]]], name: str, key: str) -> float:
@@ -264,9 +442,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--port", type=int, default=8777)
+    parser.add_argument("--peer-port", type=int, default=8778)
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.rounds = 3, 1
+    global WRK
+    kit = tools.ensure()  # quick when bench/run.sh installed them already
+    WRK = kit.wrk
+    for note in kit.notes:
+        print("bench:", note, file=sys.stderr)
     with database() as (database_url, redis_url):
         upgrade_to_head(database_url)
         print("data:", asyncio.run(load(database_url, generate(0.1 if args.quick else 1.0))))
@@ -283,22 +467,36 @@ def main() -> None:
         statements = {
             n: asyncio.run(statements_per_request(settings, token, n)) for n in (10, 50, 200)
         }
+        mutation_statements = mutations.count_statements(settings, token)  # S5, in process
         ids = asyncio.run(company_ids(database_url))
+        tenant = asyncio.run(peer.bench_tenant(database_url)) if kit.postgraphile else None
         results: dict[str, list[dict[str, Any]]] = {}
-        with server(database_url, redis_url, args.port) as process:
+        peer_check = ""
+        peer_server = (peer.peer(kit, database_url, args.peer_port, pinned(0)) if tenant
+                       else nullcontext(None))  # fmt: skip
+        with server(database_url, redis_url, args.port) as process, peer_server as node:
+            targets = {"ours": Target(process, args.port, token),
+                       "peer": Target(node, args.peer_port, None)}  # fmt: skip
             check_identical(args.port, token, ids)
-            for name, path, bodies in scenarios(ids):
-                warm = min(2.0, args.seconds)
-                measure(process, args.port, bodies, token, warm, args.concurrency, path)
-                results[name] = []
+            if tenant:
+                peer_check = check_peer(args.port, args.peer_port, token, tenant)
+                print("peer:", peer_check)
+            for scenario in scenarios(ids, tenant):
+                _measure(targets, scenario, min(2.0, args.seconds), args.concurrency)  # warm-up
+                results[scenario.name] = []
             for _round in range(args.rounds):  # interleaved rounds
-                for name, path, bodies in scenarios(ids):
-                    result = measure(
-                        process, args.port, bodies, token, args.seconds, args.concurrency, path
-                    )
-                    results[name].append(result)
-                    print(name, json.dumps(result))
-    text = report(results, statements, args)
+                for scenario in scenarios(ids, tenant):
+                    result = _measure(targets, scenario, args.seconds, args.concurrency)
+                    results[scenario.name].append(result)
+                    print(scenario.name, json.dumps(result))
+            s5 = mutations.run_s5(process, args.port, token, database_url, seconds=args.seconds,
+                                  concurrency=args.concurrency, rounds=args.rounds)  # fmt: skip
+        # S6 starts a fresh server per path (idle RSS of 1,000 sockets on an unused heap).
+        s6 = fanout.run_s6(lambda: server(database_url, redis_url, args.port), args.port, token,
+                           database_url, **fanout.sizes(args.quick))  # fmt: skip
+    text = report(results, statements, args, kit, peer_check)
+    text += "\n".join(["", *mutations.report_lines(s5, mutation_statements), "",
+                       *fanout.report_lines(s6)]) + "\n"  # fmt: skip
     if not args.quick:
         (ROOT / "bench" / "RESULTS.md").write_text(text)
     print(text)
