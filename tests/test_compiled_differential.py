@@ -1,0 +1,596 @@
+"""Differential test of the compiled execution path (resolvers/compiled) with generated queries.
+
+hypothesis-graphql writes queries over the root fields the compiler covers, with generated
+arguments (literal, or lifted into variables), against one tenant seeded with varied data
+(nulls, several owners and roles, primary flags, tags, dates, decimals, won and lost deals).
+Each query runs as one caller through the suite's app in verify mode (so `compiled_agrees`
+and `MISMATCHES` see it) and through two more apps, one with the compiled path on and one
+with it off: their `data` and `errors` must be identical. A difference is a compiler bug,
+never a reason to loosen the comparison.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import graphql
+import httpx
+import pytest
+from graphql.utilities import TypeInfo, TypeInfoVisitor, value_from_ast_untyped
+from hypothesis import HealthCheck, given, note, settings, target
+from hypothesis import strategies as st
+from hypothesis_graphql import nodes, queries
+from strawberry.types.field import StrawberryField
+
+import resolvers.compiled.extension as compiled_extension
+from app.settings import Settings
+from resolvers.common.relations import COUNT, RELATION
+from resolvers.compiled.extension import MISMATCHES
+from resolvers.schema import build_schema, schema_sdl
+from tests.conftest import DROP, Api, Tokens, serving
+
+# The root fields whose resolvers return rows the compiler walks (metadata=ROWS).
+COMPILABLE_ROOTS = (
+    "company",
+    "companies",
+    "contact",
+    "contacts",
+    "deal",
+    "deals",
+    "pipeline",
+    "pipelines",
+    "defaultPipeline",
+)
+EXAMPLES = 300
+MIN_COMPILED_SHARE = 0.3
+SCHEMA = build_schema()._schema  # graphql-core's view, for the types of lifted arguments
+
+
+# --- the data -------------------------------------------------------------------------------
+
+
+@dataclass
+class Seeded:
+    ids: dict[str, list[str]] = field(default_factory=dict)  # by kind: "company", "stage", ...
+    cursors: dict[str, list[str]] = field(default_factory=dict)  # by "<root field> <order>"
+
+    def add(self, kind: str, value: str) -> str:
+        self.ids.setdefault(kind, []).append(value)
+        return value
+
+    def all_ids(self) -> list[str]:
+        return [value for values in self.ids.values() for value in values]
+
+
+async def _user(api: Api, seeded: Seeded, token: str) -> str:
+    result = await api("{ me { user { id } } }", token=token)
+    assert "errors" not in result, result
+    return seeded.add("user", result["data"]["me"]["user"]["id"])
+
+
+async def _created(api: Api, mutation: str, variables: dict[str, Any]) -> str:
+    data = await api.data(mutation, variables)
+    (created,) = data.values()
+    created_id: str = created["id"]
+    return created_id
+
+
+CREATE_COMPANY = """mutation($input: CreateCompanyInput!) { createCompany(input: $input) { id
+  emails { id } phones { id } } }"""
+CREATE_CONTACT = """mutation($input: CreateContactInput!) { createContact(input: $input) { id
+  emails { id } phones { id } } }"""
+CREATE_DEAL = "mutation($input: CreateDealInput!) { createDeal(input: $input) { id } }"
+OWNER = {
+    "company": "mutation($p: ID!, $u: ID!, $r: OwnerRole!) { addCompanyOwner(companyId: $p, userId: $u, role: $r) { role } }",
+    "contact": "mutation($p: ID!, $u: ID!, $r: OwnerRole!) { addContactOwner(contactId: $p, userId: $u, role: $r) { role } }",
+    "deal": "mutation($p: ID!, $u: ID!, $r: OwnerRole!) { addDealOwner(dealId: $p, userId: $u, role: $r) { role } }",
+}
+ROLES = ("OWNER", "MEMBER", "WATCHER")
+
+
+async def _owners(api: Api, kind: str, parent: str, users: list[str], index: int) -> None:
+    """None, one or several owners, with rotating roles."""
+    for offset in range(index % 4):
+        user = users[(index + offset) % len(users)]
+        role = ROLES[(index + offset) % len(ROLES)]
+        await api.data(OWNER[kind], {"p": parent, "u": user, "r": role})
+
+
+def _orders() -> dict[str, tuple[str, list[str]]]:
+    """The list root fields: their default order field, and all of them."""
+    schema = graphql.build_schema(schema_sdl())
+    found = {}
+    for root in COMPILABLE_ROOTS:
+        argument = schema.query_type.fields[root].args.get("orderBy") if schema.query_type else None
+        if argument is not None:
+            order = graphql.get_named_type(argument.type)
+            assert isinstance(order, graphql.GraphQLInputObjectType)
+            field_type = graphql.get_named_type(order.fields["field"].type)
+            assert isinstance(field_type, graphql.GraphQLEnumType)
+            default = order.fields["field"].ast_node
+            assert default is not None and isinstance(default.default_value, graphql.EnumValueNode)
+            found[root] = (default.default_value.value, list(field_type.values))
+    return found
+
+
+ORDERS = _orders()
+
+
+def _add_contact_info(seeded: Seeded, created: dict[str, Any]) -> None:
+    for email in created["emails"]:
+        seeded.add("email", email["id"])
+    for phone in created["phones"]:
+        seeded.add("phone", phone["id"])
+
+
+async def seed_tenant(api: Api) -> Seeded:
+    seeded = Seeded()
+    users = [await _user(api, seeded, api.token(role)) for role in ("admin", "member", "viewer")]
+    # a user without name and e-mail
+    anonymous = api.tokens.make(api.tenant, "member", subject="anon", email=DROP, name=DROP)
+    users.append(await _user(api, seeded, anonymous))
+
+    industries = [
+        seeded.add("industry", await _created(api, q, {}))
+        for q in (
+            'mutation { createIndustry(input: {name: "Handel"}) { id } }',
+            'mutation { createIndustry(input: {name: "IT", color: "#00ff00"}) { id } }',
+        )
+    ]
+    account_type = seeded.add(
+        "accountType",
+        await _created(
+            api,
+            'mutation { createAccountType(input: {name: "Kunde", description: "A"}) { id } }',
+            {},
+        ),
+    )
+    pipelines = await api.data(
+        """mutation { a: createPipeline(input: {name: "Vertrieb", description: "Neu",
+          stages: [{name: "Lead", probability: 10}, {name: "Angebot", probability: 60},
+                   {name: "Gewonnen", probability: 100, kind: WON},
+                   {name: "Verloren", kind: LOST}]}) { id stages { id } }
+        b: createPipeline(input: {name: "Service", stages: [{name: "Offen"}]}) { id stages { id } } }"""
+    )
+    stages = []
+    for pipeline in pipelines.values():
+        seeded.add("pipeline", pipeline["id"])
+        stages += [seeded.add("stage", stage["id"]) for stage in pipeline["stages"]]
+    default = await api.data("{ defaultPipeline { id stages { id } } }")
+    if default["defaultPipeline"] is not None:
+        seeded.add("pipeline", default["defaultPipeline"]["id"])
+        stages += [seeded.add("stage", s["id"]) for s in default["defaultPipeline"]["stages"]]
+
+    companies = []
+    for index in range(8):
+        company: dict[str, Any] = {
+            "name": f"Firma {index:02} {'ÄÖÜ' if index % 3 == 0 else ''}".strip(),
+            "industryId": industries[index % 2] if index % 3 else None,  # some without
+            "accountTypeId": account_type if index % 2 else None,
+            "status": ("ACTIVE", "INACTIVE", "BLOCKED")[index % 3],
+            "companySize": (None, "MICRO", "SMALL", "LARGE")[index % 4],
+            "tags": [["a", "b"], [], ["vip"], ["a"]][index % 4],
+            "website": f"https://f{index}.de" if index % 2 else None,
+            "vatId": f"DE{100000000 + index}" if index % 3 == 1 else None,
+            "notes": "Notiz\nzwei Zeilen" if index == 2 else None,
+            "billingAddress": {"street": "Weg 1", "zip": "10115", "city": "Berlin"}
+            if index % 2
+            else None,
+            "dataEnrichedAt": "2024-05-06T07:08:09+00:00" if index == 1 else None,
+            "emails": [
+                {"email": f"info{index}@f.de", "isPrimary": index % 2 == 0},
+                {"email": f"buch{index}@f.de", "type": "OTHER"},
+            ][: index % 3],
+            "phones": [{"phone": f"+49 30 {index}", "type": "OFFICE", "isPrimary": True}][
+                : index % 2
+            ],
+        }
+        created = (await api.data(CREATE_COMPANY, {"input": company}))["createCompany"]
+        companies.append(seeded.add("company", created["id"]))
+        _add_contact_info(seeded, created)
+        if len(created["emails"]) == 2:  # move the primary flag
+            await api.data(
+                "mutation($i: ID!) { setPrimaryEmail(id: $i) { id } }",
+                {"i": created["emails"][1]["id"]},
+            )
+        await _owners(api, "company", created["id"], users, index)
+
+    contacts = []
+    for index in range(12):
+        contact: dict[str, Any] = {
+            "lastName": f"Kontakt {index:02}",
+            "firstName": None if index % 4 == 0 else f"Vor{index}",
+            "companyId": None if index % 5 == 0 else companies[index % len(companies)],
+            "salutation": ("Frau", "Herr", None)[index % 3],
+            "department": "Einkauf" if index % 3 == 0 else None,
+            "status": ("ACTIVE", "INACTIVE")[index % 2],
+            "birthday": (date(1970, 1, 1) + timedelta(days=997 * index)).isoformat()
+            if index % 2
+            else None,
+            "source": (None, "WEBSITE", "REFERRAL", "TRADE_FAIR")[index % 4],
+            "tags": [[], ["x"], ["x", "y"]][index % 3],
+            "emails": [
+                {"email": f"k{index}@x.de", "isPrimary": True, "type": "PERSONAL"},
+                {"email": f"k{index}@y.de"},
+            ][: index % 3],
+            "phones": [
+                {"phone": f"+49 170 {index}", "type": "MOBILE"},
+                {"phone": f"+49 30 9{index}", "isPrimary": True},
+            ][: (index + 1) % 3],
+        }
+        created = (await api.data(CREATE_CONTACT, {"input": contact}))["createContact"]
+        contacts.append(seeded.add("contact", created["id"]))
+        _add_contact_info(seeded, created)
+        await _owners(api, "contact", created["id"], users, index + 1)
+
+    pipeline_ids = [p["id"] for p in pipelines.values()]
+    for index in range(14):
+        deal: dict[str, Any] = {
+            "title": f"Deal {index:02}",
+            "value": ("1200.50", "0", "99999.99", "0.01", None)[index % 5],
+            "currency": ("EUR", "USD", None)[index % 3],
+            "companyId": None if index % 4 == 3 else companies[index % len(companies)],
+            "contactId": None if index % 3 == 0 else contacts[index % len(contacts)],
+            "expectedCloseDate": (date(2025, 1, 31) + timedelta(days=29 * index)).isoformat()
+            if index % 2
+            else None,
+            "owners": [{"userId": users[index % len(users)], "role": ROLES[index % 3]}][
+                : index % 2
+            ],
+        }
+        if index % 7 == 5:
+            deal.update(status="LOST", lostReason=("PRICE", "OTHER")[index % 2])
+            deal["lostReasonText"] = "zu teuer" if deal["lostReason"] == "OTHER" else None
+        elif index % 7 == 6:
+            deal["status"] = "WON"
+        elif index % 3 == 1:
+            deal["pipelineId"] = pipeline_ids[index % 2]
+        deal = {k: v for k, v in deal.items() if v is not None}
+        deal_id = seeded.add("deal", await _created(api, CREATE_DEAL, {"input": deal}))
+        await _owners(api, "deal", deal_id, users, index + 2)
+
+    for root, (_, orders) in ORDERS.items():
+        for order in orders:
+            page = await api.data(
+                f"{{ {root}(orderBy: {{field: {order}}}) {{ edges {{ cursor }} }} }}"
+            )
+            seeded.cursors[f"{root} {order}"] = [edge["cursor"] for edge in page[root]["edges"]]
+    assert stages
+    return seeded
+
+
+# --- the queries ----------------------------------------------------------------------------
+
+
+def _string(value: Any) -> graphql.StringValueNode:
+    return graphql.StringValueNode(value=str(value))
+
+
+# IDs and strings are generated as placeholders, "@@<n>", that `resolve_placeholders` replaces
+# by the n-th value that fits where they stand: `company(id:)` gets a company's id, `stageId`
+# a stage's, `after` a cursor of that list; so most arguments hit the data.
+PLACEHOLDER = st.integers(0, 1000).map(lambda n: f"@@{n}")
+ID_KINDS = {
+    "company": "company",
+    "companyId": "company",
+    "contact": "contact",
+    "contactId": "contact",
+    "deal": "deal",
+    "pipeline": "pipeline",
+    "pipelineId": "pipeline",
+    "stageId": "stage",
+    "ownerId": "user",
+    "industryId": "industry",
+    "accountTypeId": "accountType",
+}
+WORDS = ["Firma", "firma 0", "0", "a", "vip", "x", "Kontakt 0", "Deal", "ÄÖÜ", "Einkauf", "f.de"]
+
+
+SOME_DATE = st.dates(date(1965, 1, 1), date(2030, 12, 31)).map(date.isoformat)
+SOME_DATETIME = st.datetimes(datetime(2020, 1, 1), datetime(2031, 1, 1), timezones=st.just(UTC))
+SOME_DECIMAL = st.decimals("-10", "100000", places=2).map(str)
+# Values that hit the data: every query of these is answered without an error, mostly.
+CLEAN: dict[str, st.SearchStrategy[graphql.ValueNode]] = {
+    "ID": PLACEHOLDER.map(_string),
+    "Int": st.integers(0, 12).map(nodes.Int),
+    "String": PLACEHOLDER.map(_string),
+    "Date": SOME_DATE.map(_string),
+    "DateTime": SOME_DATETIME.map(datetime.isoformat).map(_string),
+    "Decimal": SOME_DECIMAL.map(_string),
+}
+# ... and now and then values the API refuses, so the executor answers, with its errors.
+MESSY: dict[str, st.SearchStrategy[graphql.ValueNode]] = {
+    "ID": st.one_of(
+        *[PLACEHOLDER.map(_string)] * 8,
+        st.uuids().map(_string),  # well formed, found nowhere
+        st.text(max_size=8).map(_string),  # not an id
+        st.integers(0, 10**6).map(nodes.Int),
+    ),
+    "Int": st.one_of(
+        *[st.integers(0, 12)] * 5,
+        st.integers(-3, 260),  # around the limits: 0..200 for a page
+        st.integers(-(2**31), 2**31 - 1),
+    ).map(nodes.Int),
+    "String": st.one_of(*[PLACEHOLDER] * 3, st.text(max_size=10)).map(_string),
+    "Date": st.one_of(SOME_DATE, st.just("31.12.2024")).map(_string),
+    "DateTime": st.one_of(SOME_DATETIME.map(datetime.isoformat), st.just("gestern")).map(_string),
+    "Decimal": st.one_of(SOME_DECIMAL, st.sampled_from(["1e3", "abc", "NaN"])).map(_string),
+}
+
+
+@functools.cache
+def generated(roots: tuple[str, ...], clean: bool) -> st.SearchStrategy[str]:
+    """Queries of these root fields: with clean values over the fields that are plain or
+    declared relations (any other field sends the operation to the executor), with messy
+    values over the whole schema."""
+    sdl = sdl_with_roots(roots, plain_only=clean)
+    return queries(sdl, custom_scalars=CLEAN if clean else MESSY)
+
+
+def _family(clean: bool) -> st.SearchStrategy[str]:
+    return st.one_of(
+        generated(COMPILABLE_ROOTS, clean),
+        st.sampled_from(COMPILABLE_ROOTS).flatmap(lambda root: generated((root,), clean)),
+    )
+
+
+def query_strategy() -> st.SearchStrategy[str]:
+    """Queries over all the compilable root fields, and of one of them (a failing root field
+    sends the whole operation to the executor), clean or messy."""
+    return st.one_of(_family(clean=True), _family(clean=False))
+
+
+def _plain(field: graphql.GraphQLField) -> bool:
+    """Whether a field is a plain attribute or a declared relation (resolvers.common.relations)."""
+    found = (field.extensions or {}).get("strawberry-definition")
+    if not isinstance(found, StrawberryField):
+        return False
+    declared = found.metadata.get(RELATION) or found.metadata.get(COUNT)
+    return bool(declared) or (found.base_resolver is None and not found.extensions)
+
+
+def sdl_with_roots(roots: tuple[str, ...], plain_only: bool) -> str:
+    """The schema with only these root query fields, and maybe only the plain fields below them.
+    (hypothesis-graphql sizes its queries for the whole Query type: with `fields=` alone, one
+    root field would get small queries.)"""
+    document = graphql.parse(schema_sdl())
+    definitions = []
+    for definition in document.definitions:
+        if isinstance(definition, graphql.ObjectTypeDefinitionNode):
+            name = definition.name.value
+            fields = tuple(definition.fields or ())
+            if name == "Query":
+                fields = tuple(f for f in fields if f.name.value in roots)
+            elif plain_only and isinstance(
+                found := SCHEMA.type_map[name], graphql.GraphQLObjectType
+            ):
+                fields = tuple(f for f in fields if _plain(found.fields[f.name.value])) or fields
+            definition = dataclasses.replace(definition, fields=fields)
+        definitions.append(definition)
+    return graphql.print_ast(dataclasses.replace(document, definitions=tuple(definitions)))
+
+
+def _order_of(ancestors: list[Any]) -> str | None:
+    """The order field a list field asks for (its literal `orderBy`), or its default one."""
+    list_field = next(a for a in reversed(ancestors) if isinstance(a, graphql.FieldNode))
+    if list_field.name.value not in ORDERS:
+        return None
+    order = ORDERS[list_field.name.value][0]
+    for argument in list_field.arguments or ():
+        if argument.name.value == "orderBy" and isinstance(argument.value, graphql.ObjectValueNode):
+            for item in argument.value.fields:
+                if item.name.value == "field" and isinstance(item.value, graphql.EnumValueNode):
+                    order = item.value.value
+    return order
+
+
+def resolve_placeholders(query: str, seeded: Seeded) -> str:
+    """The query with each placeholder replaced by a value of the seeded tenant."""
+    all_ids = seeded.all_ids()
+    all_cursors = [c for cursors in seeded.cursors.values() for c in cursors]
+
+    def _named(ancestors: list[Any], kind: type[Any] | tuple[type[Any], ...]) -> str | None:
+        for ancestor in reversed(ancestors):
+            if isinstance(ancestor, kind):
+                name: str = ancestor.name.value
+                return name
+        return None
+
+    class Resolve(graphql.Visitor):
+        def enter_string_value(
+            self, node: graphql.StringValueNode, _key: Any, parent: Any, _path: Any, ancestors: Any
+        ) -> Any:
+            placeholder = re.fullmatch(r"@@(\d+)", node.value)
+            if placeholder is None:
+                return None
+            index = int(placeholder[1])
+            ancestors = [*ancestors, parent]
+            argument = _named(ancestors, (graphql.ArgumentNode, graphql.ObjectFieldNode))
+            root = _named(ancestors, graphql.FieldNode) or ""
+            pool = WORDS
+            if argument == "after":
+                pool = seeded.cursors.get(f"{root} {_order_of(ancestors)}") or all_cursors
+            elif argument == "id" and root in ID_KINDS:
+                pool = seeded.ids[ID_KINDS[root]]
+            elif argument in ID_KINDS:
+                pool = seeded.ids[ID_KINDS[argument]]
+            elif argument == "id" or (argument or "").endswith("Id"):
+                pool = all_ids
+            return _string(pool[index % len(pool)])
+
+    return graphql.print_ast(graphql.visit(graphql.parse(query), Resolve()))
+
+
+def lift_arguments(query: str) -> tuple[str, dict[str, Any]]:
+    """The same operation with every argument value passed as a variable of the argument's
+    type (the compiled path coerces variables itself)."""
+    document = graphql.parse(query)
+    type_info = TypeInfo(SCHEMA)
+    variables: dict[str, Any] = {}
+    definitions: list[graphql.VariableDefinitionNode] = []
+
+    class Lift(graphql.Visitor):
+        def enter_argument(self, node: graphql.ArgumentNode, *_: Any) -> Any:
+            argument = type_info.get_argument()
+            if argument is None or isinstance(node.value, graphql.VariableNode):
+                return None
+            name = f"v{len(definitions)}"
+            variables[name] = value_from_ast_untyped(node.value)
+            definitions.append(
+                graphql.VariableDefinitionNode(
+                    variable=graphql.VariableNode(name=graphql.NameNode(value=name)),
+                    type=graphql.parse_type(str(argument.type)),
+                    directives=(),
+                )
+            )
+            return graphql.ArgumentNode(
+                name=node.name, value=graphql.VariableNode(name=graphql.NameNode(value=name))
+            )
+
+    lifted = graphql.visit(document, TypeInfoVisitor(type_info, Lift()))
+    (operation,) = lifted.definitions
+    assert isinstance(operation, graphql.OperationDefinitionNode)
+    operation = dataclasses.replace(operation, variable_definitions=tuple(definitions))
+    return graphql.print_ast(operation), variables
+
+
+def root_fields(query: str) -> set[str]:
+    (operation,) = graphql.parse(query).definitions
+    assert isinstance(operation, graphql.OperationDefinitionNode)
+    selections = operation.selection_set.selections
+    return {s.name.value for s in selections if isinstance(s, graphql.FieldNode)}
+
+
+# --- running both ways ----------------------------------------------------------------------
+
+
+def normalized(response: httpx.Response) -> Any:
+    """The response as compared: status, data and errors, without the per-request id."""
+    body = response.json()
+    errors = body.get("errors") or ()
+    for error in errors:
+        error.get("extensions", {}).pop("requestId", None)
+    if errors:  # in the order the resolvers failed: root fields resolve concurrently
+        body["errors"] = sorted(errors, key=lambda error: json.dumps(error, sort_keys=True))
+    return {"status": response.status_code, **body}
+
+
+@dataclass
+class Differential:
+    api: Api
+    seeded: Seeded
+    on: httpx.AsyncClient
+    off: httpx.AsyncClient
+    callers: dict[str, str]
+    strategy: st.SearchStrategy[str]
+    compiled: list[bool] = field(default_factory=list)  # run_plan answered, per "on" run
+    examples: int = 0
+    compiled_examples: int = 0  # answered from a compiled plan ("on")
+    refused_examples: int = 0  # answered with errors
+
+
+@pytest.fixture
+async def differential(
+    api: Api, tokens: Tokens, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Differential]:
+    seeded = await seed_tenant(api)
+    stranger = tokens.make(f"t-{uuid.uuid4().hex[:12]}", "admin", subject="stranger")
+    callers = {
+        "admin": api.token("admin"),
+        "member": api.token("member"),
+        "viewer": api.token("viewer"),
+        "another tenant's admin": stranger,
+    }
+    async with (
+        serving(settings.model_copy(update={"compiled_execution": "on"})) as on,
+        serving(settings.model_copy(update={"compiled_execution": "off"})) as off,
+    ):
+        found = Differential(api, seeded, on, off, callers, query_strategy())
+        run_plan: Callable[..., Awaitable[dict[str, Any]]] = compiled_extension.run_plan
+
+        async def recording(*args: Any, **kwargs: Any) -> dict[str, Any]:
+            data = await run_plan(*args, **kwargs)  # raises when the executor must answer
+            found.compiled.append(True)
+            return data
+
+        monkeypatch.setattr(compiled_extension, "run_plan", recording)
+        yield found
+
+
+async def _responses(
+    differential: Differential, body: dict[str, Any], headers: dict[str, str]
+) -> tuple[httpx.Response, httpx.Response, httpx.Response, bool]:
+    """The query through the verify app, the compiled path ("on") and the executor ("off"),
+    and whether "on" answered from a compiled plan."""
+    known = len(MISMATCHES)
+    verified = await differential.api.client.post("/graphql", json=body, headers=headers)
+    assert len(MISMATCHES) == known, f"verify mode found a mismatch: {MISMATCHES[known:]}"
+    differential.compiled.clear()
+    on = await differential.on.post("/graphql", json=body, headers=headers)
+    answered_compiled = bool(differential.compiled)
+    off = await differential.off.post("/graphql", json=body, headers=headers)
+    return verified, on, off, answered_compiled
+
+
+async def test_generated_queries_agree_on_both_paths(differential: Differential) -> None:
+    loop = asyncio.get_running_loop()
+    seeded = differential.seeded
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,  # the same queries on every run: CI stays deterministic
+        database=None,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.large_base_example,
+        ],
+    )
+    @given(data=st.data())
+    def example(data: st.DataObject) -> None:
+        query = resolve_placeholders(data.draw(differential.strategy, label="query"), seeded)
+        note(f"query: {query}")
+        variables: dict[str, Any] = {}
+        if data.draw(st.booleans(), label="arguments as variables"):
+            query, variables = lift_arguments(query)
+            note(f"lifted: {query}\nvariables: {variables}")
+        caller = data.draw(st.sampled_from(sorted(differential.callers)), label="caller")
+        body = {"query": query, "variables": variables}
+        headers = {"authorization": f"Bearer {differential.callers[caller]}"}
+        # hypothesis drives from a thread; the requests run on the app's loop
+        running = asyncio.run_coroutine_threadsafe(_responses(differential, body, headers), loop)
+        verified, on, off, answered_compiled = running.result(timeout=120)
+        differential.examples += 1
+        differential.compiled_examples += answered_compiled
+        differential.refused_examples += "errors" in off.json()
+        note(f"on ({'compiled' if answered_compiled else 'executor'}): {on.text}")
+        note(f"off: {off.text}")
+        assert normalized(on) == normalized(off)
+        assert normalized(verified) == normalized(off)
+        # steer the search towards larger queries that the compiled path answers, per root
+        size = float(query.count("{")) if answered_compiled else 0.0
+        for root in root_fields(query):
+            target(size, label=f"compiled size with {root}")
+
+    await asyncio.to_thread(example)
+    # worth its time only if a fair share of what it generates is answered by the compiled path
+    # (and errors were compared too)
+    examples = differential.examples
+    share = differential.compiled_examples / max(examples, 1)
+    print(
+        f"{examples} generated queries: {differential.compiled_examples} answered from a compiled"
+        f" plan, {differential.refused_examples} with errors"
+    )
+    assert examples >= EXAMPLES // 2
+    assert share >= MIN_COMPILED_SHARE
+    assert differential.refused_examples >= examples // 20
