@@ -98,10 +98,14 @@ async def count_rows(scope: TenantScope, model: Any, conditions: Sequence[Any]) 
 
 
 def rows_by_ids_statement(entity: Entity, columns: Sequence[Any], ids: Any) -> sa.Select[Any]:
-    """The rows whose id is in `ids` (an expression: a set, or an array parameter)."""
-    return sa.select(*columns).where(
-        entity.id.in_(ids) if isinstance(ids, set) else entity.id == sa.any_(ids)
-    )
+    """The rows whose id is in `ids` (a set, or an array parameter)."""
+    return sa.select(*columns).where(_among(entity.id, ids))
+
+
+def _among(column: Any, values: Any) -> Any:
+    """`column` in a set of values (loaders), or in an array bind parameter (compiled plans,
+    where one statement serves any number of values)."""
+    return column.in_(values) if isinstance(values, set) else column == sa.any_(values)
 
 
 async def rows_by_ids(
@@ -125,7 +129,7 @@ def children_statement(
     """Children of the parents in `parent_ids` (a set, or an array parameter), ordered, at
     most `limit` per parent (a window function applies it per parent)."""
     parent = entity.column(parent_column)
-    among = parent.in_(parent_ids) if isinstance(parent_ids, set) else parent == sa.any_(parent_ids)
+    among = _among(parent, parent_ids)
     statement = sa.select(*columns)
     if limit is None:
         return statement.where(among).order_by(*order_by)

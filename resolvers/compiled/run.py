@@ -101,7 +101,7 @@ class _Run:
             return self.child(
                 Child(root.key, _same, root.selection, root.many, root.nullable), value
             )
-        await _check_permissions(root, self.context)
+        await _check_permissions(root, RootInfo(self.context))
         row_id = parse_id(get_argument_values(root.definition, root.node, self.variables)["id"])
         parameters = _parameters(root.lookup, self.context.scope.tenant_id, [row_id], None)
         rows = await _fetch(connection, root.lookup.sql, parameters)
@@ -164,8 +164,7 @@ def _parameters(
     return tuple(values[name] for name in statement.parameters)
 
 
-async def _check_permissions(root: Root, context: Context) -> None:
-    info = RootInfo(context)
+async def _check_permissions(root: Root, info: RootInfo) -> None:
     for extension in root.strawberry_field.extensions:
         assert isinstance(extension, PermissionExtension)
         for permission in extension.permissions:
@@ -180,7 +179,7 @@ async def _root_value(
     converted exactly as strawberry converts them."""
     info = RootInfo(context)
     field = root.strawberry_field
-    await _check_permissions(root, context)
+    await _check_permissions(root, info)
     raw = get_argument_values(root.definition, root.node, variables)
     args, kwargs = get_arguments(
         field=field, source=None, info=info, kwargs=raw,  # type: ignore[arg-type]
