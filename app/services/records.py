@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.errors import AppError, Conflict, NotFound
@@ -118,6 +119,9 @@ async def rows_by_ids(
     return [found.get(row_id) for row_id in ids]
 
 
+_RANK = "rank_in_parent"  # not a column name of any table
+
+
 def children_statement(
     entity: Entity,
     parent_column: str,
@@ -133,14 +137,18 @@ def children_statement(
     statement = sa.select(*columns)
     if limit is None:
         return statement.where(among).order_by(*order_by)
-    # The entity stays at the top level (so the tenant filter applies to it and, through
-    # with_loader_criteria, to the ranking subquery as well).
+    # One scan: the window ranks the selected columns themselves (a self-join on the ranked
+    # ids costs PostgreSQL a second lookup per row). The outer select reads the subquery as
+    # the entity (an alias), so the tenant filter applies at both levels.
     rank = sa.func.row_number().over(partition_by=parent, order_by=list(order_by))
-    ranked = sa.select(entity.id.label("id"), rank.label("rank")).where(among).subquery()
+    ranked = (
+        statement.add_columns(entity.column("tenant_id"), rank.label(_RANK)).where(among).subquery()
+    )
+    alias = aliased(entity.model, ranked)
     return (
-        statement.join(ranked, ranked.c.id == entity.id)
-        .where(ranked.c.rank <= limit)
-        .order_by(ranked.c.rank)
+        sa.select(*[getattr(alias, c.key) for c in columns])
+        .where(ranked.c[_RANK] <= limit)
+        .order_by(ranked.c[_RANK])
     )
 
 
