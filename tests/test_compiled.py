@@ -69,3 +69,45 @@ async def test_deep_page_is_compiled_with_one_statement_per_level_at_any_size(
     # emails, phones, owners, owner users, contacts, their company, emails, phones, owners,
     # owner users, deals, stages, pipelines, deal owners, their users.
     assert counts == {3: 2 + 16, 12: 2 + 16}, compiled_sql.statements
+
+
+PAGE = """query($after: String, $search: String, $status: [EntityStatus!]) {
+  companies(first: 2, after: $after, filter: {search: $search, status: $status},
+            orderBy: {field: NAME, direction: DESC}) {
+    edges { cursor node { id name } } pageInfo { hasNextPage endCursor } } }"""
+
+
+def page_statements(counter: StatementCounter) -> list[str]:
+    return [s for s in counter.statements if "AS sort_key" in s and "FROM company" in s]
+
+
+async def test_list_roots_run_in_the_plan_reading_only_the_columns_asked_for(
+    api: Api, compiled_sql: StatementCounter
+) -> None:
+    await seed(api, 5)
+    names, after, variables = [], None, {"search": "Firma", "status": ["ACTIVE"]}
+    for _ in range(3):
+        data = (await api.data(PAGE, {**variables, "after": after}))["companies"]
+        names += [edge["node"]["name"] for edge in data["edges"]]
+        after = data["pageInfo"]["endCursor"]
+    assert names == ["Firma 04", "Firma 03", "Firma 02", "Firma 01", "Firma 00"]
+    assert data["pageInfo"]["hasNextPage"] is False
+    pages = page_statements(compiled_sql)
+    assert len(pages) == 3, compiled_sql.statements  # cursor, search and IN list included
+    for statement in pages:
+        assert "SELECT company.id, company.name, lower(company.name) AS sort_key" in statement
+        assert "company.notes" not in statement
+
+
+async def test_list_roots_of_two_tenants_share_the_sql_and_see_their_own_rows(
+    api: Api, compiled_sql: StatementCounter
+) -> None:
+    other = Api(api.client, api.tokens, f"{api.tenant}-b")
+    await seed(api, 2)
+    await other.data('mutation { createCompany(input: {name: "Firma B"}) { id } }')
+    ours = await api.data(PAGE, {"search": "Firma"})
+    theirs = await other.data(PAGE, {"search": "Firma"})
+    assert [e["node"]["name"] for e in ours["companies"]["edges"]] == ["Firma 01", "Firma 00"]
+    assert [e["node"]["name"] for e in theirs["companies"]["edges"]] == ["Firma B"]
+    first, second = page_statements(compiled_sql)
+    assert first == second  # one statement shape, the tenant a bound value

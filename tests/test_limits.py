@@ -161,10 +161,10 @@ async def test_graphiql_page_is_served_to_browsers(api: Api) -> None:
 async def test_unexpected_errors_are_masked_with_a_request_id(
     api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def broken(*_: object, **__: object) -> None:
+    def broken(*_: object, **__: object) -> None:
         raise KeyError("internal detail")
 
-    monkeypatch.setattr(companies_service, "list_companies", broken)
+    monkeypatch.setattr(companies_service, "companies_page", broken)
     token = api.token()
     with caplog.at_level(logging.ERROR):
         sent = await api.post({"query": COUNT}, token=token, headers={"x-request-id": "req-7"})

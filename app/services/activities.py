@@ -23,9 +23,8 @@ from app.errors import BadUserInput, FieldProblem, NotFound
 from app.services import records
 from app.services.changes import Tracked
 from app.services.pagination import (
-    Page,
+    PageQuery,
     PageRequest,
-    fetch_page,
     range_conditions,
     timestamp_key,
 )
@@ -143,12 +142,8 @@ def _where(f: ActivityFilter) -> list[Any]:
     return conditions
 
 
-async def list_activities(scope: TenantScope, query: ActivityQuery) -> Page[Row[Any]]:
-    statement = sa.select(*ACTIVITY.columns).where(*_where(query.filter))
-    async with scope.reading() as session:
-        return await fetch_page(
-            session, statement, _SORT_KEYS[query.order], ACTIVITY.id, query.page
-        )
+def activities_page(query: ActivityQuery) -> PageQuery:
+    return PageQuery(ACTIVITY, _where(query.filter), _SORT_KEYS[query.order], query.page)
 
 
 async def count_activities(scope: TenantScope, query_filter: ActivityFilter) -> int:

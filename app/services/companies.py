@@ -18,10 +18,9 @@ from app.services import records
 from app.services.changes import LEXWARE_BOOKKEEPING, RELATIONSHIP_EVENTS, Tracked
 from app.services.contact_info import ValueLists, create_with_values, list_steps, split_values
 from app.services.pagination import (
-    Page,
+    PageQuery,
     PageRequest,
     SortKey,
-    fetch_page,
     like_pattern,
     range_conditions,
     timestamp_key,
@@ -195,16 +194,8 @@ def _refinements(f: CompanyFilter) -> list[Any]:
     )
 
 
-async def list_companies(scope: TenantScope, query: CompanyQuery) -> Page[Row[Any]]:
-    statement = sa.select(*COLUMNS).where(*_where(query.filter))
-    async with scope.reading() as session:
-        return await fetch_page(
-            session,
-            statement,
-            _SORT_KEYS[query.order],
-            col(Company.id),
-            query.page,
-        )
+def companies_page(query: CompanyQuery) -> PageQuery:
+    return PageQuery(COMPANY, _where(query.filter), _SORT_KEYS[query.order], query.page)
 
 
 async def count_companies(scope: TenantScope, query_filter: CompanyFilter) -> int:

@@ -28,10 +28,9 @@ from app.services.contact_info import (
     split_values,
 )
 from app.services.pagination import (
-    Page,
+    PageQuery,
     PageRequest,
     SortKey,
-    fetch_page,
     like_pattern,
     timestamp_key,
 )
@@ -196,10 +195,8 @@ def _where(query_filter: ContactFilter) -> list[sa.ColumnElement[bool]]:
     return conditions
 
 
-async def list_contacts(scope: TenantScope, query: ContactQuery) -> Page[Row[Any]]:
-    statement = sa.select(*CONTACT.columns).where(*_where(query.filter))
-    async with scope.reading() as session:
-        return await fetch_page(session, statement, _SORT_KEYS[query.order], CONTACT.id, query.page)
+def contacts_page(query: ContactQuery) -> PageQuery:
+    return PageQuery(CONTACT, _where(query.filter), _SORT_KEYS[query.order], query.page)
 
 
 async def count_contacts(scope: TenantScope, query_filter: ContactFilter) -> int:

@@ -19,10 +19,9 @@ from app.services import records
 from app.services.changes import Tracked
 from app.services.deals import Currency, Money
 from app.services.pagination import (
-    Page,
+    PageQuery,
     PageRequest,
     SortKey,
-    fetch_page,
     like_pattern,
     range_conditions,
     timestamp_key,
@@ -116,12 +115,8 @@ def _where(f: ContractFilter) -> list[Any]:
     return conditions + range_conditions(((col(Contract.end_date), f.ends_from, f.ends_to),))
 
 
-async def list_contracts(scope: TenantScope, query: ContractQuery) -> Page[Row[Any]]:
-    statement = sa.select(*CONTRACT.columns).where(*_where(query.filter))
-    async with scope.reading() as session:
-        return await fetch_page(
-            session, statement, _SORT_KEYS[query.order], CONTRACT.id, query.page
-        )
+def contracts_page(query: ContractQuery) -> PageQuery:
+    return PageQuery(CONTRACT, _where(query.filter), _SORT_KEYS[query.order], query.page)
 
 
 async def count_contracts(scope: TenantScope, query_filter: ContractFilter) -> int:

@@ -12,18 +12,16 @@ from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 from sqlmodel import col
 
 from app.errors import BadUserInput
 from app.services import records
 from app.services.deals import DEAL
 from app.services.pagination import (
-    Page,
+    PageQuery,
     PageRequest,
     SortKey,
     bounded_decimal,
-    fetch_page,
     like_pattern,
     range_conditions,
     timestamp_key,
@@ -121,10 +119,8 @@ def _where(f: DealFilter) -> list[Any]:
     )
 
 
-async def list_deals(scope: TenantScope, query: DealQuery) -> Page[Row[Any]]:
-    statement = sa.select(*DEAL.columns).where(*_where(query.filter))
-    async with scope.reading() as session:
-        return await fetch_page(session, statement, _SORT_KEYS[query.order], DEAL.id, query.page)
+def deals_page(query: DealQuery) -> PageQuery:
+    return PageQuery(DEAL, _where(query.filter), _SORT_KEYS[query.order], query.page)
 
 
 async def count_deals(scope: TenantScope, query_filter: DealFilter) -> int:

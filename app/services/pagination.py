@@ -13,9 +13,11 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Row
 
 from app.errors import BadUserInput
+from app.services.records import Entity
+from app.tenancy import TenantScope
 
 RowT = TypeVar("RowT")
 MONEY_LIMIT = Decimal("1e12")  # NUMERIC(14, 2)
@@ -96,30 +98,53 @@ def decode_cursor(key: SortKey, cursor: str) -> tuple[Any, uuid.UUID]:
         raise BadUserInput.single("after", "is not a cursor of this list and order") from None
 
 
-async def fetch_page(
-    session: AsyncSession,
-    statement: sa.Select[Any],
-    key: SortKey,
-    id_column: Any,
-    request: PageRequest,
-) -> Page[Any]:
-    """Rows after the cursor in (sort value, id) order, one more fetched to know if more exist."""
-    ordered = statement.add_columns(key.expression.label(SORT_LABEL))
-    if request.after is not None:
-        value, row_id = decode_cursor(key, request.after)
-        position = sa.tuple_(key.expression, id_column)
-        bound = sa.tuple_(
-            sa.literal(value, key.expression.type), sa.literal(row_id, id_column.type)
-        )
-        ordered = ordered.where(position < bound if request.descending else position > bound)
-    if request.descending:
-        ordered = ordered.order_by(key.expression.desc(), id_column.desc())
-    else:
-        ordered = ordered.order_by(key.expression.asc(), id_column.asc())
-    rows = (await session.execute(ordered.limit(request.first + 1))).all()
-    visible = rows[: request.first]
-    cursors = [encode_cursor(key, _jsonable(row.sort_key), row.id) for row in visible]
-    return Page(rows=visible, cursors=cursors, has_next_page=len(rows) > request.first)
+@dataclass(frozen=True)
+class PageQuery:
+    """One page of a list, built but not run: the rows of `entity` matching `conditions`
+    after the request's cursor, in (sort value, id) order, one more than asked for to know
+    whether more exist. `read_page` runs it in a session with every column; the compiled
+    execution path runs it with the columns a query reads."""
+
+    entity: Entity
+    conditions: Sequence[Any]
+    key: SortKey
+    request: PageRequest
+
+    def statement(self, columns: Sequence[Any]) -> sa.Select[Any]:
+        key, request, id_column = self.key, self.request, self.entity.id
+        ordered = sa.select(*columns).where(*self.conditions)
+        ordered = ordered.add_columns(key.expression.label(SORT_LABEL))
+        if request.after is not None:
+            value, row_id = decode_cursor(key, request.after)
+            position = sa.tuple_(key.expression, id_column)
+            bound = sa.tuple_(
+                sa.literal(value, key.expression.type), sa.literal(row_id, id_column.type)
+            )
+            ordered = ordered.where(position < bound if request.descending else position > bound)
+        if request.descending:
+            ordered = ordered.order_by(key.expression.desc(), id_column.desc())
+        else:
+            ordered = ordered.order_by(key.expression.asc(), id_column.asc())
+        return ordered.limit(request.first + 1)
+
+    def page(self, rows: Sequence[RowT], sort_value_and_id: Callable[[RowT], Any]) -> Page[RowT]:
+        """The page of fetched `rows`, with a cursor for each visible row."""
+        visible = rows[: self.request.first]
+        cursors = []
+        for row in visible:
+            value, row_id = sort_value_and_id(row)
+            cursors.append(encode_cursor(self.key, _jsonable(value), row_id))
+        return Page(rows=visible, cursors=cursors, has_next_page=len(rows) > self.request.first)
+
+
+async def read_page(scope: TenantScope, query: PageQuery) -> Page[Row[Any]]:
+    async with scope.reading() as session:
+        rows = (await session.execute(query.statement(query.entity.columns))).all()
+    return query.page(rows, _sort_value_and_id)
+
+
+def _sort_value_and_id(row: Row[Any]) -> tuple[Any, Any]:
+    return row.sort_key, row.id
 
 
 def _jsonable(value: Any) -> Any:

@@ -23,10 +23,9 @@ from app.events.outbox import record
 from app.services import records
 from app.services.changes import Tracked, jsonable
 from app.services.pagination import (
-    Page,
+    PageQuery,
     PageRequest,
     SortKey,
-    fetch_page,
     like_pattern,
     timestamp_key,
 )
@@ -123,12 +122,8 @@ def _where(search: str | None) -> list[Any]:
     return [col(Pipeline.name).ilike(like_pattern(search.strip()))] if search else []
 
 
-async def list_pipelines(
-    scope: TenantScope, page: PageRequest, search: str | None, order: PipelineOrderField
-) -> Page[Row[Any]]:
-    statement = sa.select(*PIPELINE.columns).where(*_where(search))
-    async with scope.reading() as session:
-        return await fetch_page(session, statement, _SORT_KEYS[order], PIPELINE.id, page)
+def pipelines_page(page: PageRequest, search: str | None, order: PipelineOrderField) -> PageQuery:
+    return PageQuery(PIPELINE, _where(search), _SORT_KEYS[order], page)
 
 
 async def count_pipelines(scope: TenantScope, search: str | None) -> int:

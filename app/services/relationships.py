@@ -15,7 +15,7 @@ from sqlmodel import col
 from app.errors import BadUserInput, Conflict, NotFound
 from app.services import records
 from app.services.changes import RELATIONSHIP_EVENTS
-from app.services.pagination import Page, PageRequest, fetch_page, timestamp_key
+from app.services.pagination import Page, PageQuery, PageRequest, read_page, timestamp_key
 from app.services.records import Entity
 from app.services.validation import Input, patch_model, validate, validate_patch
 from app.tenancy import TenantScope
@@ -125,9 +125,7 @@ async def list_relationships(
     scope: TenantScope, f: RelationshipFilter, page: PageRequest
 ) -> Page[Row[Any]]:
     """By creation time (`page.descending` for newest first)."""
-    statement = sa.select(*RELATIONSHIP.columns).where(*_where(f))
-    async with scope.reading() as session:
-        return await fetch_page(session, statement, _BY_CREATION, RELATIONSHIP.id, page)
+    return await read_page(scope, PageQuery(RELATIONSHIP, _where(f), _BY_CREATION, page))
 
 
 async def count_relationships(scope: TenantScope, f: RelationshipFilter) -> int:

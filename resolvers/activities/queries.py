@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from functools import partial
 from typing import Any, cast
 
@@ -10,12 +9,11 @@ import strawberry
 from strawberry.types import Info
 
 from app.services import activities as service
-from app.services.pagination import Page, PageRequest
-from app.tenancy import TenantScope
+from app.services.pagination import PageQuery, PageRequest
 from resolvers.activities.inputs import ActivityFilter, ActivityOrder
 from resolvers.activities.types import Activity
 from resolvers.common.inputs import filter_id, parse_id
-from resolvers.common.pagination import Connection, paged
+from resolvers.common.pagination import Connection, paged_rows
 from resolvers.context import context_of
 from resolvers.permissions import CanRead
 
@@ -55,16 +53,10 @@ class ActivityQueries:
         order = order_by or ActivityOrder()
         query_filter = _service_filter(filter)
 
-        def list_page(scope: TenantScope, request: PageRequest) -> Awaitable[Page[Any]]:
-            return service.list_activities(
-                scope, service.ActivityQuery(request, query_filter, order.field)
+        def page_query(request: PageRequest) -> PageQuery:
+            return service.activities_page(
+                service.ActivityQuery(request, query_filter, order.field)
             )
 
-        return await paged(
-            info,
-            first,
-            after,
-            order.direction,
-            list_page,
-            partial(service.count_activities, query_filter=query_filter),
-        )
+        count = partial(service.count_activities, query_filter=query_filter)
+        return await paged_rows(info, first, after, order.direction, page_query, count)

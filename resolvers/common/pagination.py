@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import strawberry
 from strawberry.types import Info
 
-from app.services.pagination import Page, PageRequest, clamp_first
+from app.services.pagination import Page, PageQuery, PageRequest, clamp_first, read_page
 from app.settings import Settings
 from app.tenancy import TenantScope
 from resolvers.common.enums import OrderDirection
 from resolvers.common.relations import COUNT
-from resolvers.context import context_of
+from resolvers.context import Context, context_of
 
 NodeT = TypeVar("NodeT")
 
@@ -68,6 +69,42 @@ async def paged(
     descending = direction is OrderDirection.DESC
     page = await list_page(context.scope, page_request(context.settings, first, after, descending))
     return connection_from_page(page, partial(count, context.scope), after=after)
+
+
+@dataclass(frozen=True)
+class PlannedInfo:
+    """The `info` the compiled execution path gives a root resolver: the context only (any
+    other attribute is missing, and the operation falls back to the normal executor). A list
+    field answers it with its page query, unrun, for the plan to run (`PlannedPage`)."""
+
+    context: Context
+
+
+@dataclass(frozen=True)
+class PlannedPage:
+    query: PageQuery
+    after: str | None
+    count_items: Callable[[], Awaitable[int]]
+
+
+async def paged_rows(
+    info: Info[Any, Any] | PlannedInfo,
+    first: int | None,
+    after: str | None,
+    direction: OrderDirection,
+    page_query: Callable[[PageRequest], PageQuery],
+    count: Callable[[TenantScope], Awaitable[int]],
+) -> Connection[Any]:
+    """A list field over one table's rows: the page the client asked for, with a totalCount
+    run only on demand. Given a `PlannedInfo`, the page query itself (see there)."""
+    context = info.context if isinstance(info, PlannedInfo) else context_of(info)
+    descending = direction is OrderDirection.DESC
+    query = page_query(page_request(context.settings, first, after, descending))
+    count_items = partial(count, context.scope)
+    if isinstance(info, PlannedInfo):
+        return cast(Connection[Any], PlannedPage(query, after, count_items))
+    page = await read_page(context.scope, query)
+    return connection_from_page(page, count_items, after=after)
 
 
 def connection_from_page(

@@ -23,12 +23,19 @@ ROOT = "insight-crm.root"
 # declared here: the compiler calls that resolver and walks its result itself.
 ROWS = {ROOT: True}
 ROW_BY_ID = "insight-crm.row-by-id"
+PAGE_OF = "insight-crm.page-of"
 
 
 def row_by_id(entity: Entity) -> dict[str, Any]:
     """Metadata of a root field `x(id: ID!)` that returns the entity's row with that id (an
     error when there is none): the compiler reads the row itself, the resolver reports errors."""
     return {ROOT: True, ROW_BY_ID: entity}
+
+
+def page_of(entity: Entity) -> dict[str, Any]:
+    """Metadata of a root list field whose resolver pages the entity's rows with `paged_rows`:
+    the compiler runs the page query itself, with the columns the operation reads."""
+    return {ROOT: True, PAGE_OF: entity}
 
 
 @dataclass(frozen=True)

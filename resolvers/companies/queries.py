@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from functools import partial
 from typing import Any, cast
 
@@ -11,11 +10,10 @@ from strawberry.types import Info
 
 from app.services import companies as service
 from app.services.companies import COMPANY
-from app.services.pagination import Page, PageRequest
-from app.tenancy import TenantScope
+from app.services.pagination import PageQuery, PageRequest
 from resolvers.common.inputs import filter_id, parse_id
-from resolvers.common.pagination import Connection, paged
-from resolvers.common.relations import ROWS, row_by_id
+from resolvers.common.pagination import Connection, paged_rows
+from resolvers.common.relations import page_of, row_by_id
 from resolvers.companies.inputs import CompanyFilter, CompanyOrder
 from resolvers.companies.types import Company
 from resolvers.context import context_of
@@ -50,7 +48,9 @@ class CompanyQueries:
         return cast(Company, row)
 
     @strawberry.field(
-        permission_classes=[CanRead], metadata=ROWS, description="Companies, a page at a time."
+        permission_classes=[CanRead],
+        metadata=page_of(COMPANY),
+        description="Companies, a page at a time.",
     )
     async def companies(
         self,
@@ -63,16 +63,8 @@ class CompanyQueries:
         order = order_by or CompanyOrder()
         query_filter = _service_filter(filter)
 
-        def list_page(scope: TenantScope, request: PageRequest) -> Awaitable[Page[Any]]:
-            return service.list_companies(
-                scope, service.CompanyQuery(request, query_filter, order.field)
-            )
+        def page_query(request: PageRequest) -> PageQuery:
+            return service.companies_page(service.CompanyQuery(request, query_filter, order.field))
 
-        return await paged(
-            info,
-            first,
-            after,
-            order.direction,
-            list_page,
-            partial(service.count_companies, query_filter=query_filter),
-        )
+        count = partial(service.count_companies, query_filter=query_filter)
+        return await paged_rows(info, first, after, order.direction, page_query, count)

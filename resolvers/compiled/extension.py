@@ -20,8 +20,9 @@ from graphql import ExecutionResult, FragmentDefinitionNode, OperationDefinition
 from strawberry.extensions import SchemaExtension
 
 from app.errors import AppError
-from resolvers.compiled.plan import NotCompilable, Plan, compile_plan
+from resolvers.compiled.plan import Plan, compile_plan
 from resolvers.compiled.run import run_plan
+from resolvers.compiled.sql import NotCompilable
 from resolvers.context import Context
 
 log = logging.getLogger(__name__)

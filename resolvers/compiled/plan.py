@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,19 +32,28 @@ from graphql import (
     SelectionSetNode,
     is_specified_scalar_type,
 )
-from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from strawberry.permission import PermissionExtension
 from strawberry.types.field import StrawberryField
 
 from app.services.records import Entity, children_statement, rows_by_ids_statement
 from app.tenancy import tenant_criteria
-from resolvers.common.relations import COUNT, RELATION, ROOT, ROW_BY_ID, Relation, ToMany, ToOne
-
-DIALECT = asyncpg_dialect()
-
-
-class NotCompilable(Exception):
-    """This operation (or this run of it) needs the normal executor."""
+from resolvers.common.relations import (
+    COUNT,
+    PAGE_OF,
+    RELATION,
+    ROOT,
+    ROW_BY_ID,
+    Relation,
+    ToMany,
+    ToOne,
+)
+from resolvers.compiled.sql import (
+    DIALECT,
+    NotCompilable,
+    RequestStatements,
+    Statement,
+    compile_once,
+)
 
 
 @dataclass(frozen=True)
@@ -77,12 +86,6 @@ class Child:
 class Count:
     key: str
     read: Callable[[Any], Any]  # the connection's count_items
-
-
-@dataclass(frozen=True)
-class Statement:
-    sql: str
-    parameters: tuple[str, ...]  # bind parameter names in positional order
 
 
 @dataclass(eq=False)
@@ -133,6 +136,18 @@ class Root:
     many: bool
     nullable: bool
     lookup: Statement | None = None  # a row by its id, read by the plan (else: the resolver)
+    page: PageRoot | None = None  # a page of rows: the resolver builds it, the plan runs it
+
+
+@dataclass(frozen=True)
+class PageRoot:
+    """A list root's rows: the columns its nodes read (by position), the id's position, and
+    the SQL of each shape of page query it has met."""
+
+    entity: Entity
+    columns: tuple[str, ...]
+    id_at: int
+    statements: RequestStatements = field(default_factory=RequestStatements)
 
 
 @dataclass(frozen=True)
@@ -179,6 +194,9 @@ class _Compiler:
         self.schema = schema
         self.fragments = fragments
         self.statements = 0
+        # While a list root compiles: its entity, and the Edge.node selections met
+        self.page_entity: Entity | None = None
+        self.page_nodes: list[Selection] = []
 
     def collect(
         self, type_: GraphQLObjectType, sets: list[SelectionSetNode | None]
@@ -224,15 +242,34 @@ class _Compiler:
         if any(not isinstance(e, PermissionExtension) for e in strawberry_field.extensions):
             raise NotCompilable(name)
         named, many, nullable = unwrap(definition.type)
+        root = Root(key, definition, strawberry_field, nodes[0], Selection(), many, nullable)
+        page_entity = strawberry_field.metadata.get(PAGE_OF)
+        if page_entity is not None:
+            return self.page_root(root, named, nodes, page_entity)
         entity = strawberry_field.metadata.get(ROW_BY_ID)
         if entity is None:
-            selection = self.selection(named, nodes, fetched=None)
-            return Root(key, definition, strawberry_field, nodes[0], selection, many, nullable)
+            return replace(root, selection=self.selection(named, nodes, fetched=None))
         selection = self.selection(named, nodes, fetched=entity)
         selection.column("id")
         self.statements += 1
         lookup = _statement(ToOne(entity, "id"), selection.columns)
-        return Root(key, definition, strawberry_field, nodes[0], selection, many, nullable, lookup)
+        return replace(root, selection=selection, lookup=lookup)
+
+    def page_root(self, root: Root, named: Any, nodes: list[FieldNode], entity: Entity) -> Root:
+        """A Connection whose `edges.node` objects are rows the plan fetches itself."""
+        self.page_entity, self.page_nodes = entity, []
+        try:
+            selection = self.selection(named, nodes, fetched=None)
+            found = self.page_nodes
+        finally:
+            self.page_entity = None
+        if len(found) > 1:
+            raise NotCompilable("several node selections")
+        node = found[0] if found else Selection()
+        id_at = node.column("id")
+        self.statements += 1
+        page = PageRoot(entity, tuple(node.columns), id_at)
+        return replace(root, selection=selection, page=page)
 
     def selection(self, type_: Any, nodes: list[FieldNode], fetched: Entity | None) -> Selection:
         """The fields asked of `type_`; `fetched` is the entity when values are rows this
@@ -274,7 +311,11 @@ class _Compiler:
             return Leaf(key, read, output_serializer(named), many, nullable)
         if fetched is not None:
             raise NotCompilable(f"{type_.name}.{name}: an object inside a fetched row")
-        child = self.selection(named, nodes, fetched=None)
+        if self.page_entity is not None and name == "node":  # Edge.node of a list root
+            child = self.selection(named, nodes, fetched=self.page_entity)
+            self.page_nodes.append(child)
+        else:
+            child = self.selection(named, nodes, fetched=None)
         return Child(key, operator.attrgetter(python_name), child, many, nullable)
 
     def link(
@@ -358,6 +399,4 @@ def _statement(spec: Relation, columns: list[str]) -> Statement:
     else:
         built = rows_by_ids_statement(entity, selected, sa.bindparam("parents"))
     built = built.options(tenant_criteria(sa.bindparam("tenant")))
-    compiled = built.compile(dialect=DIALECT)
-    names = tuple(compiled.positiontup or ())
-    return Statement(compiled.string, names)
+    return compile_once(built)

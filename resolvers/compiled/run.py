@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLSchema
@@ -15,31 +14,17 @@ from strawberry.permission import PermissionExtension
 from strawberry.schema.schema_converter import get_arguments
 from strawberry.utils.await_maybe import await_maybe
 
+from app.services.pagination import SORT_LABEL
+from app.tenancy import tenant_criteria
 from resolvers.common.children import nested_limit
 from resolvers.common.inputs import parse_id
+from resolvers.common.pagination import Connection, PlannedInfo, PlannedPage, connection_from_page
 from resolvers.common.relations import ToMany
-from resolvers.compiled.plan import (
-    Child,
-    Count,
-    Link,
-    NotCompilable,
-    Plan,
-    Root,
-    Selection,
-    Statement,
-    Typename,
-)
+from resolvers.compiled.plan import Child, Count, Link, PageRoot, Plan, Root, Selection, Typename
+from resolvers.compiled.sql import NotCompilable, Statement
 from resolvers.context import Context
 
 Waiting = list[tuple[dict[str, Any], Any]]  # (output object, parent key) per parent
-
-
-@dataclass(frozen=True)
-class RootInfo:
-    """What a root resolver and its permissions read from `info` (the context only); any
-    other attribute is missing, and the operation falls back to the normal executor."""
-
-    context: Context
 
 
 class _Run:
@@ -98,16 +83,37 @@ class _Run:
     async def root(self, root: Root, converter: Any, connection: AsyncConnection | None) -> Any:
         if root.lookup is None or connection is None:
             value = await _root_value(root, self.context, self.variables, converter)
+            if root.page is not None:
+                assert connection is not None and isinstance(value, PlannedPage)
+                value = await self.page(root.page, value, connection)
             return self.child(
                 Child(root.key, _same, root.selection, root.many, root.nullable), value
             )
-        await _check_permissions(root, RootInfo(self.context))
+        await _check_permissions(root, PlannedInfo(self.context))
         row_id = parse_id(get_argument_values(root.definition, root.node, self.variables)["id"])
         parameters = _parameters(root.lookup, self.context.scope.tenant_id, [row_id], None)
         rows = await _fetch(connection, root.lookup.sql, parameters)
         if not rows:
             raise NotCompilable("the resolver reports a missing row")
         return self.build(rows[0], root.selection)
+
+    async def page(
+        self, root: PageRoot, planned: PlannedPage, connection: AsyncConnection
+    ) -> Connection[Any]:
+        """The page the resolver built, with the columns the nodes read, in the plan's
+        transaction, as the Connection the executor would have had."""
+        entity, query = root.entity, planned.query
+        statement = query.statement([entity.column(name) for name in root.columns])
+        statement = statement.options(tenant_criteria(self.context.scope.tenant_id))
+        sql, parameters = root.statements.render(statement)
+        rows = await _fetch(connection, sql, parameters)
+        id_at = root.id_at
+
+        def sort_value_and_id(row: Any) -> tuple[Any, Any]:
+            return row[SORT_LABEL], row[id_at]
+
+        page = query.page(rows, sort_value_and_id)
+        return connection_from_page(page, planned.count_items, after=planned.after)
 
     async def fetch_levels(self, connection: AsyncConnection) -> None:
         while self.links:
@@ -164,7 +170,7 @@ def _parameters(
     return tuple(values[name] for name in statement.parameters)
 
 
-async def _check_permissions(root: Root, info: RootInfo) -> None:
+async def _check_permissions(root: Root, info: PlannedInfo) -> None:
     for extension in root.strawberry_field.extensions:
         assert isinstance(extension, PermissionExtension)
         for permission in extension.permissions:
@@ -177,7 +183,7 @@ async def _root_value(
 ) -> Any:
     """The root resolver's own result, after its permission checks, with its arguments
     converted exactly as strawberry converts them."""
-    info = RootInfo(context)
+    info = PlannedInfo(context)
     field = root.strawberry_field
     await _check_permissions(root, info)
     raw = get_argument_values(root.definition, root.node, variables)

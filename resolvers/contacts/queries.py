@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from functools import partial
 from typing import Any, cast
 
@@ -11,11 +10,10 @@ from strawberry.types import Info
 
 from app.services import contacts as service
 from app.services.contacts import CONTACT
-from app.services.pagination import Page, PageRequest
-from app.tenancy import TenantScope
+from app.services.pagination import PageQuery, PageRequest
 from resolvers.common.inputs import filter_id, parse_id
-from resolvers.common.pagination import Connection, paged
-from resolvers.common.relations import ROWS, row_by_id
+from resolvers.common.pagination import Connection, paged_rows
+from resolvers.common.relations import page_of, row_by_id
 from resolvers.contacts.inputs import ContactFilter, ContactOrder
 from resolvers.contacts.types import Contact
 from resolvers.context import context_of
@@ -45,7 +43,9 @@ class ContactQueries:
         return cast(Contact, await service.get_contact(context_of(info).scope, parse_id(id)))
 
     @strawberry.field(
-        permission_classes=[CanRead], metadata=ROWS, description="Contacts, a page at a time."
+        permission_classes=[CanRead],
+        metadata=page_of(CONTACT),
+        description="Contacts, a page at a time.",
     )
     async def contacts(
         self,
@@ -58,16 +58,8 @@ class ContactQueries:
         order = order_by or ContactOrder()
         query_filter = _service_filter(filter)
 
-        def list_page(scope: TenantScope, request: PageRequest) -> Awaitable[Page[Any]]:
-            return service.list_contacts(
-                scope, service.ContactQuery(request, query_filter, order.field)
-            )
+        def page_query(request: PageRequest) -> PageQuery:
+            return service.contacts_page(service.ContactQuery(request, query_filter, order.field))
 
-        return await paged(
-            info,
-            first,
-            after,
-            order.direction,
-            list_page,
-            partial(service.count_contacts, query_filter=query_filter),
-        )
+        count = partial(service.count_contacts, query_filter=query_filter)
+        return await paged_rows(info, first, after, order.direction, page_query, count)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from functools import partial
 from typing import Any, cast
 
@@ -10,10 +9,9 @@ import strawberry
 from strawberry.types import Info
 
 from app.services import contracts as service
-from app.services.pagination import Page, PageRequest
-from app.tenancy import TenantScope
+from app.services.pagination import PageQuery, PageRequest
 from resolvers.common.inputs import filter_id, parse_id, sent_fields
-from resolvers.common.pagination import Connection, paged
+from resolvers.common.pagination import Connection, paged_rows
 from resolvers.context import context_of
 from resolvers.contracts.types import (
     Contract,
@@ -55,13 +53,11 @@ class ContractQueries:
         order = order_by or ContractOrder()
         query_filter = _service_filter(filter)
 
-        def list_page(scope: TenantScope, request: PageRequest) -> Awaitable[Page[Any]]:
-            return service.list_contracts(
-                scope, service.ContractQuery(request, query_filter, order.field)
-            )
+        def page_query(request: PageRequest) -> PageQuery:
+            return service.contracts_page(service.ContractQuery(request, query_filter, order.field))
 
         count = partial(service.count_contracts, query_filter=query_filter)
-        return await paged(info, first, after, order.direction, list_page, count)
+        return await paged_rows(info, first, after, order.direction, page_query, count)
 
 
 @strawberry.type

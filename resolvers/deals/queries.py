@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from functools import partial
 from typing import Any, cast
 
@@ -11,11 +10,10 @@ from strawberry.types import Info
 
 from app.services import deal_queries as queries
 from app.services.deals import DEAL, get_deal
-from app.services.pagination import Page, PageRequest
-from app.tenancy import TenantScope
+from app.services.pagination import PageQuery, PageRequest
 from resolvers.common.inputs import filter_id, parse_id
-from resolvers.common.pagination import Connection, paged
-from resolvers.common.relations import ROWS, row_by_id
+from resolvers.common.pagination import Connection, paged_rows
+from resolvers.common.relations import page_of, row_by_id
 from resolvers.context import context_of
 from resolvers.deals.inputs import DealFilter, DealOrder
 from resolvers.deals.types import Deal
@@ -47,7 +45,7 @@ class DealQueries:
         return cast(Deal, await get_deal(context_of(info).scope, parse_id(id)))
 
     @strawberry.field(
-        permission_classes=[CanRead], metadata=ROWS, description="Deals, a page at a time."
+        permission_classes=[CanRead], metadata=page_of(DEAL), description="Deals, a page at a time."
     )
     async def deals(
         self,
@@ -60,14 +58,8 @@ class DealQueries:
         order = order_by or DealOrder()
         query_filter = _service_filter(filter)
 
-        def list_page(scope: TenantScope, request: PageRequest) -> Awaitable[Page[Any]]:
-            return queries.list_deals(scope, queries.DealQuery(request, query_filter, order.field))
+        def page_query(request: PageRequest) -> PageQuery:
+            return queries.deals_page(queries.DealQuery(request, query_filter, order.field))
 
-        return await paged(
-            info,
-            first,
-            after,
-            order.direction,
-            list_page,
-            partial(queries.count_deals, query_filter=query_filter),
-        )
+        count = partial(queries.count_deals, query_filter=query_filter)
+        return await paged_rows(info, first, after, order.direction, page_query, count)

@@ -9,13 +9,12 @@ import strawberry
 from strawberry.types import Info
 
 from app.services import pipelines as service
-from app.services.pagination import Page, PageRequest
+from app.services.pagination import PageQuery, PageRequest
 from app.services.pipelines import PIPELINE, PipelineOrderField
-from app.tenancy import TenantScope
 from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import parse_id
-from resolvers.common.pagination import Connection, paged
-from resolvers.common.relations import ROWS, row_by_id
+from resolvers.common.pagination import Connection, paged_rows
+from resolvers.common.relations import ROWS, page_of, row_by_id
 from resolvers.context import context_of
 from resolvers.permissions import CanRead
 from resolvers.pipelines.types import Pipeline
@@ -47,7 +46,9 @@ class PipelineQueries:
         return cast(Pipeline | None, await service.default_pipeline(context_of(info).scope))
 
     @strawberry.field(
-        permission_classes=[CanRead], metadata=ROWS, description="Pipelines, a page at a time."
+        permission_classes=[CanRead],
+        metadata=page_of(PIPELINE),
+        description="Pipelines, a page at a time.",
     )
     async def pipelines(
         self,
@@ -60,8 +61,8 @@ class PipelineQueries:
         order = order_by or PipelineOrder()
         search = filter.search if filter else None
 
-        async def list_page(scope: TenantScope, request: PageRequest) -> Page[Any]:
-            return await service.list_pipelines(scope, request, search, order.field)
+        def page_query(request: PageRequest) -> PageQuery:
+            return service.pipelines_page(request, search, order.field)
 
         count = partial(service.count_pipelines, search=search)
-        return await paged(info, first, after, order.direction, list_page, count)
+        return await paged_rows(info, first, after, order.direction, page_query, count)

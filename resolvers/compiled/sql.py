@@ -1,0 +1,63 @@
+"""SQL text for the plan: statements compiled once per plan (relation levels, lookups) and
+statements built per request (a list root's filter, order and cursor) whose text is cached by
+SQLAlchemy's own cache key, so a request pays for building the statement, not compiling it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util import LRUCache
+
+DIALECT = asyncpg_dialect()
+
+
+class NotCompilable(Exception):
+    """This operation (or this run of it) needs the normal executor."""
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    parameters: tuple[str, ...]  # bind parameter names in positional order
+
+
+def compile_once(statement: sa.Select[Any]) -> Statement:
+    """A statement whose values are all named bind parameters, filled in per run."""
+    compiled = statement.compile(dialect=DIALECT)
+    return Statement(compiled.string, tuple(compiled.positiontup or ()))
+
+
+class RequestStatements:
+    """Statements with their values inline, rendered as the engine renders them: one
+    compilation per statement shape (SQLAlchemy's cache key), the values bound per request and
+    converted by the column types' bind processors, IN lists expanded. This is what
+    `Connection.execute` does internally (`_compile_w_cache` and the execution context, with
+    SQLAlchemy 2.1's private API, hence the narrow pin); the plan sends the result to asyncpg
+    itself. A change there fails the compiled tests, never a request (the executor answers)."""
+
+    def __init__(self, capacity: int = 32) -> None:
+        self._compiled: LRUCache[Any, Any] = LRUCache(capacity)
+
+    def render(self, statement: sa.Select[Any]) -> tuple[str, tuple[Any, ...]]:
+        found, extracted, collected, _ = statement._compile_w_cache(
+            DIALECT, compiled_cache=self._compiled, column_keys=[]
+        )
+        compiled = cast(SQLCompiler, found)
+        values = compiled.construct_params(
+            extracted_parameters=extracted, escape_names=False, _collected_params=collected
+        )
+        sql, names = compiled.string, list(compiled.positiontup or ())
+        processors: dict[str, Any] = dict(compiled._bind_processors)
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            expanded = compiled._process_parameters_for_postcompile(values)  # IN lists
+            sql, names = expanded.statement, list(expanded.positiontup or ())
+            processors.update(expanded.processors)
+        positional = tuple(
+            processors[name](values[name]) if name in processors else values[name] for name in names
+        )
+        return sql, positional
