@@ -47,6 +47,7 @@ from resolvers.common.relations import (
     ToMany,
     ToOne,
 )
+from resolvers.compiled.assemble import Builder, builder, unchanged
 from resolvers.compiled.sql import (
     DIALECT,
     NotCompilable,
@@ -108,11 +109,7 @@ class Link:
 class Selection:
     fields: list[Leaf | Typename | Child | Count | Link] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)  # fetched rows only: what to select
-    # Filled by `seal`: the response keys in order (an object starts as a copy of this), and
-    # the fields by kind, so assembling an object is a few tight loops.
-    template: dict[str, Any] = field(default_factory=dict)
-    leaves: list[Leaf] = field(default_factory=list)
-    others: list[Typename | Child | Count | Link] = field(default_factory=list)
+    build: Builder | None = None  # set by `seal`: value -> response object
 
     def column(self, name: str) -> int:
         if name not in self.columns:
@@ -120,9 +117,7 @@ class Selection:
         return self.columns.index(name)
 
     def seal(self) -> Selection:
-        self.template = dict.fromkeys(f.key for f in self.fields)
-        self.leaves = [f for f in self.fields if isinstance(f, Leaf)]
-        self.others = [f for f in self.fields if not isinstance(f, Leaf)]
+        self.build = builder(self)
         return self
 
 
@@ -341,16 +336,12 @@ class _Compiler:
         )  # fmt: skip
 
 
-def _same(value: Any) -> Any:
-    return value
-
-
 def output_serializer(named: Any) -> Callable[[Any], Any]:
     """The scalar's serializer, or a cheaper one that gives the same result for the values
     the columns hold (the differential tests hold the two to that)."""
     if is_specified_scalar_type(named):
         if named.name in ("String", "Boolean", "Int"):
-            return _same  # text, bool and int columns: the serializer returns them unchanged
+            return unchanged  # text, bool and int columns: the serializer returns them unchanged
         if named.name == "ID":
             return str
     wrapped = getattr(named, "wrapped_cls", None)

@@ -20,7 +20,8 @@ from resolvers.common.children import nested_limit
 from resolvers.common.inputs import parse_id
 from resolvers.common.pagination import Connection, PlannedInfo, PlannedPage, connection_from_page
 from resolvers.common.relations import ToMany
-from resolvers.compiled.plan import Child, Count, Link, PageRoot, Plan, Root, Selection, Typename
+from resolvers.compiled.assemble import unchanged
+from resolvers.compiled.plan import Child, Link, PageRoot, Plan, Root, Selection
 from resolvers.compiled.sql import NotCompilable, Statement
 from resolvers.context import Context
 
@@ -35,29 +36,8 @@ class _Run:
         self.counts: list[tuple[dict[str, Any], str, Callable[[], Awaitable[int]]]] = []
 
     def build(self, value: Any, selection: Selection) -> dict[str, Any]:
-        out = selection.template.copy()
-        for leaf in selection.leaves:
-            found = leaf.read(value)
-            if found is None:
-                if not leaf.nullable:
-                    raise NotCompilable("null in a non-null field")
-            elif leaf.many:
-                out[leaf.key] = [leaf.serialize(v) for v in found]
-            else:
-                out[leaf.key] = leaf.serialize(found)
-        for item in selection.others:
-            self.place(out, item, value)
-        return out
-
-    def place(self, out: dict[str, Any], item: Typename | Child | Count | Link, value: Any) -> None:
-        if isinstance(item, Link):  # filled when its level is fetched
-            self.links.setdefault(item, []).append((out, item.parent_key(value)))
-        elif isinstance(item, Child):
-            out[item.key] = self.child(item, item.read(value))
-        elif isinstance(item, Count):
-            self.counts.append((out, item.key, item.read(value)))
-        else:
-            out[item.key] = item.name
+        assert selection.build is not None
+        return selection.build(value, self)
 
     def child(self, item: Child, value: Any) -> Any:
         if value is None:
@@ -87,7 +67,7 @@ class _Run:
                 assert connection is not None and isinstance(value, PlannedPage)
                 value = await self.page(root.page, value, connection)
             return self.child(
-                Child(root.key, _same, root.selection, root.many, root.nullable), value
+                Child(root.key, unchanged, root.selection, root.many, root.nullable), value
             )
         await _check_permissions(root, PlannedInfo(self.context))
         row_id = parse_id(get_argument_values(root.definition, root.node, self.variables)["id"])
@@ -130,8 +110,10 @@ class _Run:
             grouped: dict[Any, list[Any]] = defaultdict(list)
             for row in rows:
                 grouped[link.group_key(row)].append(row)
+            build = link.selection.build
+            assert build is not None
             for out, key in waiting:
-                out[link.key] = [self.build(row, link.selection) for row in grouped.get(key, ())]
+                out[link.key] = [build(row, self) for row in grouped.get(key, ())]
             return
         found = {link.group_key(row): row for row in rows}
         for out, key in waiting:
@@ -157,10 +139,6 @@ async def _fetch(connection: AsyncConnection, sql: str, parameters: tuple[Any, .
         sync.dispatch.before_cursor_execute(sync, None, sql, parameters, None, False)
     raw = await connection.get_raw_connection()
     return await raw.driver_connection.fetch(sql, *parameters)  # type: ignore[union-attr]
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 def _parameters(
