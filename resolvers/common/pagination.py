@@ -97,14 +97,16 @@ async def paged_rows(
 ) -> Connection[Any]:
     """A list field over one table's rows: the page the client asked for, with a totalCount
     run only on demand. Given a `PlannedInfo`, the page query itself (see there)."""
-    context = info.context if isinstance(info, PlannedInfo) else context_of(info)
-    descending = direction is OrderDirection.DESC
-    query = page_query(page_request(context.settings, first, after, descending))
-    count_items = partial(count, context.scope)
-    if isinstance(info, PlannedInfo):
-        return cast(Connection[Any], PlannedPage(query, after, count_items))
-    page = await read_page(context.scope, query)
-    return connection_from_page(page, count_items, after=after)
+    if not isinstance(info, PlannedInfo):
+
+        def list_page(scope: TenantScope, request: PageRequest) -> Awaitable[Page[Any]]:
+            return read_page(scope, page_query(request))
+
+        return await paged(info, first, after, direction, list_page, count)
+    context = info.context
+    request = page_request(context.settings, first, after, direction is OrderDirection.DESC)
+    planned = PlannedPage(page_query(request), after, partial(count, context.scope))
+    return cast(Connection[Any], planned)
 
 
 def connection_from_page(

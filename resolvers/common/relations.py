@@ -19,8 +19,8 @@ from app.services.records import Entity
 RELATION = "insight-crm.relation"
 COUNT = "insight-crm.count"  # Connection.totalCount: the compiler calls the connection's count
 ROOT = "insight-crm.root"
-# Metadata of a root field whose resolver returns rows, or a Connection of rows, of the types
-# declared here: the compiler calls that resolver and walks its result itself.
+# Metadata of a root field whose resolver returns rows of the types declared here: the
+# compiler calls that resolver and walks its result itself.
 ROWS = {ROOT: True}
 ROW_BY_ID = "insight-crm.row-by-id"
 PAGE_OF = "insight-crm.page-of"

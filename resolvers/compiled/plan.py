@@ -139,8 +139,7 @@ class PageRoot:
     """A list root's rows: the columns its nodes read (by position), the id's position, and
     the SQL of each shape of page query it has met."""
 
-    entity: Entity
-    columns: tuple[str, ...]
+    columns: tuple[Any, ...]  # SQLAlchemy columns of the entity
     id_at: int
     statements: RequestStatements = field(default_factory=RequestStatements)
 
@@ -263,7 +262,7 @@ class _Compiler:
         node = found[0] if found else Selection()
         id_at = node.column("id")
         self.statements += 1
-        page = PageRoot(entity, tuple(node.columns), id_at)
+        page = PageRoot(tuple(entity.column(name) for name in node.columns), id_at)
         return replace(root, selection=selection, page=page)
 
     def selection(self, type_: Any, nodes: list[FieldNode], fetched: Entity | None) -> Selection:

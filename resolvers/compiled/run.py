@@ -82,8 +82,8 @@ class _Run:
     ) -> Connection[Any]:
         """The page the resolver built, with the columns the nodes read, in the plan's
         transaction, as the Connection the executor would have had."""
-        entity, query = root.entity, planned.query
-        statement = query.statement([entity.column(name) for name in root.columns])
+        query = planned.query
+        statement = query.statement(root.columns)
         statement = statement.options(tenant_criteria(self.context.scope.tenant_id))
         sql, parameters = root.statements.render(statement)
         rows = await _fetch(connection, sql, parameters)
