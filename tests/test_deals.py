@@ -141,6 +141,37 @@ async def test_new_deal_goes_to_the_default_pipelines_first_open_stage(api: Api)
     assert created["owners"] == [{"role": "OWNER", "user": {"id": me}}]
 
 
+async def test_new_deal_with_two_owners_is_three_statements(
+    api: Api, sql: StatementCounter
+) -> None:
+    await pipeline(api)
+    me = (await api.data("{ me { user { id } } }"))["me"]["user"]["id"]
+    colleague = (await api.data("{ me { user { id } } }", role="member"))["me"]["user"]["id"]
+    owners = [{"userId": me, "role": "OWNER"}, {"userId": colleague, "role": "MEMBER"}]
+    create = "mutation($i: CreateDealInput!) { createDeal(input: $i) { id title value } }"
+    sql.statements.clear()
+    created = await api.data(create, {"i": {"title": "Zwei", "owners": owners}})
+    assert sql.count == 3, sql.statements  # the stages, the deal with its owners, the event
+    deal_id = created["createDeal"]["id"]
+    read = await api.data("query($id: ID!) { deal(id: $id) { owners { role user { id } } } }",
+                          {"id": deal_id})  # fmt: skip
+    assert sorted((o["user"]["id"], o["role"]) for o in read["deal"]["owners"]) == sorted(
+        (o["userId"], o["role"]) for o in owners
+    )
+
+
+async def test_new_deal_with_a_stranger_as_owner_writes_nothing(api: Api, tenant: str) -> None:
+    await pipeline(api)
+    me = (await api.data("{ me { user { id } } }"))["me"]["user"]["id"]
+    stranger = (await api.data("{ me { user { id } } }", tenant=f"{tenant}-x"))["me"]["user"]["id"]
+    result = await api(
+        CREATE_DEAL, {"i": {"title": "X", "owners": [{"userId": me}, {"userId": stranger}]}}
+    )
+    assert error_codes(result) == ["NOT_FOUND"]
+    assert result["errors"][0]["message"] == "User not found."
+    assert (await api.data("{ deals { totalCount } }"))["deals"]["totalCount"] == 0
+
+
 async def test_deal_without_any_pipeline_is_a_clear_error(api: Api) -> None:
     result = await api(CREATE_DEAL, {"i": {"title": "X"}})
     assert error_codes(result) == ["BAD_USER_INPUT"]

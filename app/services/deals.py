@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from pydantic import AfterValidator, Field
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.errors import BadUserInput, NotFound
@@ -258,14 +259,34 @@ async def get_deal(scope: TenantScope, deal_id: uuid.UUID) -> Row[Any]:
     return await records.get_row(scope, DEAL, deal_id)
 
 
-async def _pipeline_id(session: AsyncSession, requested: uuid.UUID | None) -> uuid.UUID:
+async def _stages(session: AsyncSession, requested: uuid.UUID | None) -> list[Row[Any]]:
+    """The stages of the requested pipeline, or of the tenant's default one, in one statement
+    (locked: see stages_of). A pipeline keeps at least one stage, so none means no pipeline."""
     if requested is not None:
-        return (await records.get_row_in(session, PIPELINE, requested, lock=False)).id
-    default = sa.select(PIPELINE.id).where(col(Pipeline.is_default))
-    found = (await session.execute(default)).scalar_one_or_none()
-    if found is None:
+        stages = await stages_of(session, requested)
+        if not stages:
+            raise NotFound("Pipeline")
+        return stages
+    default = sa.select(PIPELINE.id).where(col(Pipeline.is_default)).scalar_subquery()
+    stages = await stages_of(session, default)
+    if not stages:
         raise BadUserInput.single("pipelineId", "there is no pipeline yet; create one first")
-    return uuid.UUID(str(found))
+    return stages
+
+
+def _insert_with_owners(values: Mapping[str, Any], owners: list[dict[str, Any]]) -> Any:
+    """The deal and its owners written by one statement (the owners' insert is a CTE that
+    reads the new deal's id), answering the deal's row. Ids are given: SQLAlchemy cannot run a
+    column's Python default inside a CTE."""
+    new = sa.insert(Deal).values(id=uuid.uuid4(), **values)
+    deal = new.returning(*DEAL.columns, col(Deal.tenant_id)).cte("new_deal")
+    written = aliased(Deal, deal)  # an entity: the tenant filter applies to what it answers
+    statement = sa.select(*(getattr(written, column.key) for column in DEAL.columns))
+    if not owners:
+        return statement
+    deal_id = sa.select(deal.c.id).scalar_subquery()
+    rows = [{**owner, "id": uuid.uuid4(), "deal_id": deal_id} for owner in owners]
+    return statement.add_cte(sa.insert(DealOwner).values(rows).cte("new_owners"))
 
 
 def _requested(values: Mapping[str, Any]) -> Requested:
@@ -280,17 +301,14 @@ async def create_deal(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
     fields = parsed.model_dump(include=set(DealFields.model_fields))
     with records.constraint_errors(DEAL.constraint_errors):
         async with scope.writing() as session:
-            pipeline_id = await _pipeline_id(session, parsed.pipeline_id)
-            placed = resolve(await stages_of(session, pipeline_id), None, _requested(sent))
-            insert = sa.insert(Deal).values(
-                scope.owned(pipeline_id=pipeline_id, **fields, **placed)
-            )
-            row = (await session.execute(insert.returning(*DEAL.columns))).one()
+            stages = await _stages(session, parsed.pipeline_id)
+            placed = resolve(stages, None, _requested(sent))
+            values = {"pipeline_id": stages[0].pipeline_id, **fields, **placed}
             owner_rows = [owner.model_dump() for owner in owners]
-            if owner_rows:
-                await session.execute(
-                    sa.insert(DealOwner), [scope.owned(deal_id=row.id, **o) for o in owner_rows]
-                )
+            statement = _insert_with_owners(
+                scope.owned(**values), [scope.owned(**o) for o in owner_rows]
+            )
+            row = (await session.execute(statement)).one()
             listed = {"owners": [None, jsonable(owner_rows)]} if owner_rows else {}
             records.record_created(session, DEAL, row, camel_keys(listed))
     return row
