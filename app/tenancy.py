@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.util import find_tables
+from sqlalchemy.util import await_
 
 from models import TenantScoped
 
@@ -47,8 +48,50 @@ TENANT_TABLES: frozenset[str] = frozenset()  # filled below, once the models are
 @event.listens_for(CrmSession, "after_begin")
 def _set_tenant_setting(session: Session, _tx: SessionTransaction, connection: Connection) -> None:
     tenant_id = session.info.get(TENANT_KEY)
-    if tenant_id is not None:
+    if tenant_id is not None and not _begin_with_tenant(connection, tenant_id):
         connection.execute(sa.text(TENANT_SETTING % ":tenant"), {"tenant": str(tenant_id)})
+
+
+def begin_with_tenant_sql(tenant_id: Any, *, read_only: bool = False) -> str:
+    """BEGIN and the tenant setting as one message (the simple query protocol takes both). A
+    UUID's text is hex and dashes: safe inline, and it saves a round trip."""
+    tenant = repr(str(uuid.UUID(str(tenant_id))))
+    return f"BEGIN{' READ ONLY' if read_only else ''}; {TENANT_SETTING % tenant}"
+
+
+class _BegunTransaction:
+    """Stands in for the asyncpg transaction that SQLAlchemy's asyncpg adapter keeps; the
+    adapter only commits or rolls it back (and translates the driver's errors)."""
+
+    def __init__(self, driver: Any) -> None:
+        self._driver = driver
+
+    async def commit(self) -> None:
+        await self._driver.execute("COMMIT")
+
+    async def rollback(self) -> None:
+        await self._driver.execute("ROLLBACK")
+
+
+def _begin_with_tenant(connection: Connection, tenant_id: Any) -> bool:
+    """Begin the transaction with the tenant set in one round trip; SQLAlchemy's asyncpg
+    adapter would send BEGIN (lazily, before the first statement) and the setting as two. Only
+    a plain transaction not yet begun on that adapter; anything else goes the usual way."""
+    adapter: Any = connection.connection.dbapi_connection
+    plain = (
+        getattr(adapter, "isolation_level", "unknown") is None
+        and getattr(adapter, "_transaction", "unknown") is None
+        and not adapter.readonly
+        and not adapter.deferrable
+    )
+    if not plain:
+        return False
+    try:
+        await_(adapter._connection.execute(begin_with_tenant_sql(tenant_id)))
+    except Exception:  # the usual way meets it again, reports it and drops a dead connection
+        return False
+    adapter._transaction = _BegunTransaction(adapter._connection)
+    return True
 
 
 def _tenant_tables() -> frozenset[str]:
@@ -174,9 +217,7 @@ class TenantScope:
         engine = self.sessions.kw["bind"]
         async with self._gated(), engine.connect() as connection:
             driver = (await connection.get_raw_connection()).driver_connection
-            # A UUID's text is hex and dashes: safe inline, and it saves a round trip.
-            tenant = uuid.UUID(str(self.tenant_id))
-            await driver.execute(f"BEGIN READ ONLY; {TENANT_SETTING % repr(str(tenant))}")
+            await driver.execute(begin_with_tenant_sql(self.tenant_id, read_only=True))
             try:
                 yield connection
             finally:

@@ -3,14 +3,17 @@ and the per-transaction tenant setting for row-level security."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
 from sqlmodel import col
 
 import models
-from app.tenancy import TenantScopeError
+from app.tenancy import TenantScope, TenantScopeError, begin_with_tenant_sql
 from tests.factories import add_row, new_scope, row_value
 
 
@@ -53,6 +56,73 @@ async def test_each_transaction_carries_the_tenant_for_row_level_security(sessio
     async with sessions() as session:
         unset = await session.execute(sa.text("SELECT current_setting('app.tenant_id', true)"))
         assert unset.scalar_one() in (None, "")
+
+
+@contextmanager
+def sent_to_postgres(scope: TenantScope) -> Iterator[tuple[list[str], list[str]]]:
+    """What reaches PostgreSQL meanwhile: the driver's own messages (its query logger sees
+    those, not prepared statements), and SQLAlchemy's statements."""
+    messages: list[str] = []
+    statements: list[str] = []
+    engine = scope.sessions.kw["bind"].sync_engine
+
+    def log(record: Any) -> None:
+        messages.append(record.query)
+
+    def on_checkout(dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(log)
+
+    def on_checkin(dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.driver_connection.remove_query_logger(log)
+
+    def statement(_c: Any, _cursor: Any, text: str, *_: Any) -> None:
+        statements.append(text.split()[0])
+
+    listeners = [(engine.pool, "checkout", on_checkout), (engine.pool, "checkin", on_checkin),
+                 (engine, "before_cursor_execute", statement)]  # fmt: skip
+    for target, name, listener in listeners:
+        sa.event.listen(target, name, listener)
+    try:
+        yield messages, statements
+    finally:
+        for target, name, listener in listeners:
+            sa.event.remove(target, name, listener)
+
+
+async def test_a_transaction_begins_with_its_tenant_in_one_round_trip(sessions: Any) -> None:
+    scope = await new_scope(sessions)
+    with sent_to_postgres(scope) as (messages, statements):
+        async with scope.writing() as session:
+            await session.execute(sa.update(models.Company).values(name="x"))
+        with pytest.raises(RuntimeError):
+            async with scope.writing() as session:
+                await session.execute(sa.select(col(models.Company.id)))
+                raise RuntimeError("rolls back")
+    begin = begin_with_tenant_sql(scope.tenant_id)
+    assert messages == [begin, "COMMIT", begin, "ROLLBACK"]
+    assert statements == ["UPDATE", "SELECT"]  # and no set_config of its own
+
+
+async def test_connections_that_died_in_the_pool_cost_one_failed_transaction(
+    sessions: Any,
+) -> None:
+    scope = await new_scope(sessions)
+    backends = []
+    for _ in range(2):  # the pool's two connections
+        async with scope.reading() as session:
+            backends.append((await session.execute(sa.text("SELECT pg_backend_pid()"))).scalar())
+    url = sessions.kw["bind"].url.set(drivername="postgresql")
+    admin = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        await admin.execute("SELECT pg_terminate_backend(p) FROM unnest($1::int[]) p", backends)
+    finally:
+        await admin.close()
+    with pytest.raises(sa.exc.DBAPIError):
+        async with scope.reading() as session:
+            await session.execute(sa.select(col(models.Company.id)))
+    for _ in range(3):  # the pool dropped them and connects anew
+        async with scope.reading() as session:
+            await session.execute(sa.select(col(models.Company.id)))
 
 
 async def test_core_statements_on_tenant_tables_are_refused(sessions: Any) -> None:
