@@ -316,8 +316,9 @@ async def remove_created_deals(database_url: str, tenant_id: str) -> int:
 
 async def statements_per_mutation(settings: Any, token: str, fx: Fixture) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Per mutation: the statements one request sent (first line of each, in order), how many
-    of them set the tenant (set_config), and how many transactions (BEGIN/COMMIT pairs,
-    which asyncpg sends outside the cursor and so are counted from the engine's events)."""
+    of them set the tenant (set_config), how many transactions (from the engine's events), and
+    the messages the driver sent outside the cursor (BEGIN, with the tenant, and COMMIT; its
+    query logger sees these, not the prepared statements)."""
     import httpx
     from sqlalchemy import event
 
@@ -348,14 +349,27 @@ async def statements_per_mutation(settings: Any, token: str, fx: Fixture) -> dic
                 def commit(_c: Any, seen: dict[str, Any] = seen) -> None:
                     seen["commit"] += 1
 
-                listeners = (("before_cursor_execute", cursor), ("begin", begin), ("commit", commit))  # fmt: skip
-                for name, listener in listeners:
-                    event.listen(engine, name, listener)
+                def driver(record: Any, seen: dict[str, Any] = seen) -> None:
+                    seen["driver"].append(" ".join(record.query.split())[:120])
+
+                def checkout(connection: Any, *_: Any, log: Any = driver) -> None:
+                    connection.driver_connection.add_query_logger(log)
+
+                def checkin(connection: Any, *_: Any, log: Any = driver) -> None:
+                    connection.driver_connection.remove_query_logger(log)
+
+                seen["driver"] = []
+                listeners = ((engine, "before_cursor_execute", cursor), (engine, "begin", begin),
+                             (engine, "commit", commit), (engine.pool, "checkout", checkout),
+                             (engine.pool, "checkin", checkin))  # fmt: skip
+                for target, name, listener in listeners:
+                    event.listen(target, name, listener)
                 try:
                     response = await http.post("/graphql", json=body, headers=headers)
+                    await asyncio.sleep(0.05)  # the driver's query logger reports soon after
                 finally:
-                    for name, listener in listeners:
-                        event.remove(engine, name, listener)
+                    for target, name, listener in listeners:
+                        event.remove(target, name, listener)
                 assert "errors" not in response.json(), response.text[:500]
                 set_config = sum("set_config(" in s for s in seen["statements"])
                 seen["set_config"] = set_config
@@ -447,11 +461,13 @@ def _statement_lines(statements: dict[str, dict[str, Any]]) -> list[str]:
     lines = ["", "Statements per mutation (target <= 3 + BEGIN/COMMIT), counted in process:", ""]
     for mutation, seen in statements.items():
         lines.append(
-            f"- {mutation}: {seen['counted']} statements + {seen['set_config']} tenant set_config, "
-            f"{seen['begin']} transaction(s) (BEGIN/COMMIT); raw route: "
+            f"- {mutation}: {seen['counted']} statements"
+            + (f" + {seen['set_config']} tenant set_config" if seen["set_config"] else "")
+            + f", {seen['begin']} transaction(s) (BEGIN/COMMIT); raw route: "
             f"{len(RAW_STATEMENTS[mutation])} statements + BEGIN/COMMIT"
         )
         lines += [f"  {n}. `{s}`" for n, s in enumerate(seen["statements"], start=1)]
+        lines += [f"  - sent by the driver itself: `{m}`" for m in seen.get("driver", [])]
     return lines
 
 

@@ -99,6 +99,10 @@ def _lost(current: DealState | None, requested: Requested, was_lost: bool) -> tu
     return reason, text
 
 
+# What resolve() decides, in its order.
+PLACED_FIELDS = ("stage_id", "status", "lost_reason", "lost_reason_text", "closed_at")
+
+
 def resolve(
     stages: Sequence[Any], current: DealState | None, requested: Requested
 ) -> dict[str, Any]:
@@ -122,10 +126,5 @@ def resolve(
     if status is not DealStatus.OPEN:
         stays_closed = current is not None and current.status is status and current.closed_at
         closed_at = current.closed_at if current is not None and stays_closed else datetime.now(UTC)
-    return {
-        "stage_id": stage.id,
-        "status": status,
-        "lost_reason": reason,
-        "lost_reason_text": text,
-        "closed_at": closed_at,
-    }
+    placed = (stage.id, status, reason, text, closed_at)
+    return dict(zip(PLACED_FIELDS, placed, strict=True))

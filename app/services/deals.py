@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping
 from datetime import date
@@ -10,6 +11,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import AfterValidator, Field
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -18,13 +20,15 @@ from sqlmodel import col
 from app.errors import BadUserInput, NotFound
 from app.services import records
 from app.services.changes import Tracked, camel_keys, jsonable
-from app.services.deal_rules import DealState, Requested, resolve
+from app.services.currencies import CURRENCIES
+from app.services.deal_rules import PLACED_FIELDS, DealState, Requested, resolve
 from app.services.owners import DEAL_OWNERS
 from app.services.pipelines import DEAL_EVENTS, PIPELINE, stages_of
 from app.services.records import Dependent, Entity
 from app.services.validation import Input, Name200, Text500, patch_model, validate, validate_patch
 from app.tenancy import TenantScope
 from models import Activity, Deal, DealOwner, DealStatus, LostReason, OwnerRole, Pipeline
+from models.companies import owner_role_type
 
 DEAL = Entity(
     Deal,
@@ -37,166 +41,6 @@ DEAL = Entity(
     },
     DEAL_EVENTS,
     (Dependent(Activity, "deal_id", Tracked("activity")),),
-)
-# Active ISO 4217 codes (2024), so a typo such as EUO is caught.
-CURRENCIES = frozenset(
-    [
-        "AED",
-        "AFN",
-        "ALL",
-        "AMD",
-        "ANG",
-        "AOA",
-        "ARS",
-        "AUD",
-        "AWG",
-        "AZN",
-        "BAM",
-        "BBD",
-        "BDT",
-        "BGN",
-        "BHD",
-        "BIF",
-        "BMD",
-        "BND",
-        "BOB",
-        "BRL",
-        "BSD",
-        "BTN",
-        "BWP",
-        "BYN",
-        "BZD",
-        "CAD",
-        "CDF",
-        "CHF",
-        "CLP",
-        "CNY",
-        "COP",
-        "CRC",
-        "CUP",
-        "CVE",
-        "CZK",
-        "DJF",
-        "DKK",
-        "DOP",
-        "DZD",
-        "EGP",
-        "ERN",
-        "ETB",
-        "EUR",
-        "FJD",
-        "FKP",
-        "GBP",
-        "GEL",
-        "GHS",
-        "GIP",
-        "GMD",
-        "GNF",
-        "GTQ",
-        "GYD",
-        "HKD",
-        "HNL",
-        "HTG",
-        "HUF",
-        "IDR",
-        "ILS",
-        "INR",
-        "IQD",
-        "IRR",
-        "ISK",
-        "JMD",
-        "JOD",
-        "JPY",
-        "KES",
-        "KGS",
-        "KHR",
-        "KMF",
-        "KPW",
-        "KRW",
-        "KWD",
-        "KYD",
-        "KZT",
-        "LAK",
-        "LBP",
-        "LKR",
-        "LRD",
-        "LSL",
-        "LYD",
-        "MAD",
-        "MDL",
-        "MGA",
-        "MKD",
-        "MMK",
-        "MNT",
-        "MOP",
-        "MRU",
-        "MUR",
-        "MVR",
-        "MWK",
-        "MXN",
-        "MYR",
-        "MZN",
-        "NAD",
-        "NGN",
-        "NIO",
-        "NOK",
-        "NPR",
-        "NZD",
-        "OMR",
-        "PAB",
-        "PEN",
-        "PGK",
-        "PHP",
-        "PKR",
-        "PLN",
-        "PYG",
-        "QAR",
-        "RON",
-        "RSD",
-        "RUB",
-        "RWF",
-        "SAR",
-        "SBD",
-        "SCR",
-        "SDG",
-        "SEK",
-        "SGD",
-        "SHP",
-        "SLE",
-        "SOS",
-        "SRD",
-        "SSP",
-        "STN",
-        "SVC",
-        "SYP",
-        "SZL",
-        "THB",
-        "TJS",
-        "TMT",
-        "TND",
-        "TOP",
-        "TRY",
-        "TTD",
-        "TWD",
-        "TZS",
-        "UAH",
-        "UGX",
-        "USD",
-        "UYU",
-        "UZS",
-        "VES",
-        "VND",
-        "VUV",
-        "WST",
-        "XAF",
-        "XCD",
-        "XOF",
-        "XPF",
-        "YER",
-        "ZAR",
-        "ZMW",
-        "ZWL",
-    ]
 )
 
 
@@ -274,19 +118,45 @@ async def _stages(session: AsyncSession, requested: uuid.UUID | None) -> list[Ro
     return stages
 
 
-def _insert_with_owners(values: Mapping[str, Any], owners: list[dict[str, Any]]) -> Any:
-    """The deal and its owners written by one statement (the owners' insert is a CTE that
-    reads the new deal's id), answering the deal's row. Ids are given: SQLAlchemy cannot run a
-    column's Python default inside a CTE."""
-    new = sa.insert(Deal).values(id=uuid.uuid4(), **values)
-    deal = new.returning(*DEAL.columns, col(Deal.tenant_id)).cte("new_deal")
+# What a new deal's INSERT is given: the same keys for every deal, so one statement serves all.
+_CREATED = ("id", "tenant_id", "pipeline_id", *DealFields.model_fields, *PLACED_FIELDS)
+
+
+@functools.cache
+def _create_statement() -> Any:
+    """The deal and its owners in one statement, the owners' insert a CTE that reads the new
+    deal: built once with bind parameters, so SQLAlchemy compiles it once."""
+    table: Any = Deal.__table__  # type: ignore[attr-defined]
+    values = {k: sa.bindparam(f"deal_{k}", type_=table.c[k].type) for k in _CREATED}
+    new = sa.insert(Deal).values(values).returning(*DEAL.columns, col(Deal.tenant_id))
+    deal = new.cte("new_deal")
+    owners = (
+        sa.func.unnest(
+            sa.bindparam("owner_users", type_=ARRAY(sa.Uuid())),
+            sa.bindparam("owner_roles", type_=ARRAY(sa.Text())),
+        )
+        .table_valued("user_id", "role")
+        .render_derived(name="listed_owner")
+    )
+    rows = sa.select(
+        deal.c.tenant_id,
+        sa.func.gen_random_uuid(),
+        deal.c.id,
+        owners.c.user_id,
+        sa.cast(owners.c.role, owner_role_type),
+    ).join_from(deal, owners, sa.true())
+    add = sa.insert(DealOwner).from_select(["tenant_id", "id", "deal_id", "user_id", "role"], rows)
     written = aliased(Deal, deal)  # an entity: the tenant filter applies to what it answers
-    statement = sa.select(*(getattr(written, column.key) for column in DEAL.columns))
-    if not owners:
-        return statement
-    deal_id = sa.select(deal.c.id).scalar_subquery()
-    rows = [{**owner, "id": uuid.uuid4(), "deal_id": deal_id} for owner in owners]
-    return statement.add_cte(sa.insert(DealOwner).values(rows).cte("new_owners"))
+    answer = sa.select(*(getattr(written, column.key) for column in DEAL.columns))
+    return answer.add_cte(add.cte("new_owners"))
+
+
+def _create_parameters(values: Mapping[str, Any], owners: list[DealOwnerInput]) -> dict[str, Any]:
+    return {
+        **{f"deal_{k}": values[k] for k in _CREATED},
+        "owner_users": [owner.user_id for owner in owners],
+        "owner_roles": [owner.role.value for owner in owners],
+    }
 
 
 def _requested(values: Mapping[str, Any]) -> Requested:
@@ -304,11 +174,9 @@ async def create_deal(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
             stages = await _stages(session, parsed.pipeline_id)
             placed = resolve(stages, None, _requested(sent))
             values = {"pipeline_id": stages[0].pipeline_id, **fields, **placed}
+            parameters = _create_parameters(scope.owned(id=uuid.uuid4(), **values), owners)
+            row = (await session.execute(_create_statement(), parameters)).one()
             owner_rows = [owner.model_dump() for owner in owners]
-            statement = _insert_with_owners(
-                scope.owned(**values), [scope.owned(**o) for o in owner_rows]
-            )
-            row = (await session.execute(statement)).one()
             listed = {"owners": [None, jsonable(owner_rows)]} if owner_rows else {}
             records.record_created(session, DEAL, row, camel_keys(listed))
     return row
