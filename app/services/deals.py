@@ -106,16 +106,13 @@ async def get_deal(scope: TenantScope, deal_id: uuid.UUID) -> Row[Any]:
 async def _stages(session: AsyncSession, requested: uuid.UUID | None) -> list[Row[Any]]:
     """The stages of the requested pipeline, or of the tenant's default one, in one statement
     (locked: see stages_of). A pipeline keeps at least one stage, so none means no pipeline."""
-    if requested is not None:
-        stages = await stages_of(session, requested)
-        if not stages:
-            raise NotFound("Pipeline")
-        return stages
     default = sa.select(PIPELINE.id).where(col(Pipeline.is_default)).scalar_subquery()
-    stages = await stages_of(session, default)
-    if not stages:
-        raise BadUserInput.single("pipelineId", "there is no pipeline yet; create one first")
-    return stages
+    stages = await stages_of(session, default if requested is None else requested)
+    if stages:
+        return stages
+    if requested is not None:
+        raise NotFound("Pipeline")
+    raise BadUserInput.single("pipelineId", "there is no pipeline yet; create one first")
 
 
 # What a new deal's INSERT is given: the same keys for every deal, so one statement serves all.
@@ -194,9 +191,7 @@ async def update_deal(
         return await records.update_row(scope, DEAL, deal_id, values, expected_version)
 
     async def place(session: AsyncSession, current: Row[Any]) -> dict[str, Any]:
-        pipeline_id = values.get("pipeline_id", current.pipeline_id)
-        await records.get_row_in(session, PIPELINE, pipeline_id, lock=False)
-        stages = await stages_of(session, pipeline_id)
+        stages = await _stages(session, values.get("pipeline_id", current.pipeline_id))
         return resolve(stages, _state(current), _requested(values))
 
     steps = records.UpdateSteps(place=place)

@@ -241,7 +241,9 @@ async def _set_default(session: AsyncSession, where: Any, is_default: bool) -> N
 # ---- stages ---------------------------------------------------------------------------------
 
 
-async def stages_of(session: AsyncSession, pipeline_id: uuid.UUID | Any) -> list[Row[Any]]:
+async def stages_of(
+    session: AsyncSession, pipeline_id: uuid.UUID | sa.ScalarSelect[Any]
+) -> list[Row[Any]]:
     statement = (
         sa.select(*STAGE.columns)
         .where(col(PipelineStage.pipeline_id) == pipeline_id)
