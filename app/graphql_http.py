@@ -32,7 +32,7 @@ from app.runtime import Runtime
 from app.tenancy import TenantScope
 from resolvers.context import Context
 from resolvers.errors import MASKED_MESSAGE, apply_error_policy
-from resolvers.schema import build_schema
+from resolvers.schema import CrmSchema, build_schema
 
 log = logging.getLogger(__name__)
 JSON_TYPES = ("application/json", "application/graphql-response+json")
@@ -100,6 +100,29 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             request_id = getattr(request.state, "request_id", "-")
             result.errors = apply_error_policy(result.errors, request_id)
         return await super().process_result(request, result)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: None,
+        request_data: Any,
+    ) -> ExecutionResult:
+        """A query whose document the compiled path has answered before skips strawberry's
+        per-request machinery; everything else, and any run with something to report, goes
+        the full way."""
+        schema = self.schema
+        assert isinstance(schema, CrmSchema)
+        admitted = await schema.execute_admitted(
+            request_data.query, request_data.variables, context, request_data.operation_name
+        )
+        if admitted is not None:
+            return admitted
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":

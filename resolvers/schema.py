@@ -17,6 +17,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionResult
 
 from app.settings import Settings
 from resolvers.activities.mutations import ActivityMutations
@@ -101,10 +102,9 @@ def validation_rules(settings: Settings) -> list[Any]:
     return rules
 
 
-def _extensions(settings: Settings) -> list[Any]:
+def _extensions(settings: Settings, compiled: CompiledQueries) -> list[Any]:
     # Factories, so each request gets fresh extension state; the parser and validation caches
     # live at module level in strawberry, keyed by their size, and are shared across requests.
-    compiled = CompiledQueries(settings.compiled_execution, settings.document_cache_size)
     return [
         ErrorPolicy,
         FreshLoaders,
@@ -117,9 +117,23 @@ def _extensions(settings: Settings) -> list[Any]:
 
 
 class CrmSchema(strawberry.Schema):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, compiled: CompiledQueries | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.shared_streams = SharedStreams()
+        self.compiled = compiled
+
+    async def execute_admitted(
+        self,
+        query: str | None,
+        variables: dict[str, Any] | None,
+        context: Any,
+        operation_name: str | None,
+    ) -> ExecutionResult | None:
+        """An admitted compiled query's result (see resolvers/compiled/extension.py), or None
+        when `execute` must answer."""
+        if self.compiled is None:
+            return None
+        return await self.compiled.answer_admitted(self, context, query, variables, operation_name)
 
     async def stream(  # type: ignore[override]
         self,
@@ -159,9 +173,15 @@ class CrmSchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The executable schema; without settings, the bare schema (for exporting the SDL)."""
-    extensions = _extensions(settings) if settings is not None else []
+    if settings is None:
+        return CrmSchema(query=Query, mutation=Mutation, subscription=Subscription)
+    compiled = CompiledQueries(settings.compiled_execution, settings.document_cache_size)
     return CrmSchema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=_extensions(settings, compiled),
+        compiled=compiled,
     )
 
 

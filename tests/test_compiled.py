@@ -4,7 +4,14 @@ any test sends is compared as well (conftest.compiled_agrees)."""
 
 from __future__ import annotations
 
-from tests.conftest import Api, StatementCounter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import strawberry
+
+from app.settings import Settings
+from tests.conftest import Api, StatementCounter, serving
 
 DEEP = """query($first: Int) { companies(first: $first) { totalCount edges { cursor node {
   id name status tags createdAt industry { name } emails { email isPrimary type } phones { phone }
@@ -111,3 +118,69 @@ async def test_list_roots_of_two_tenants_share_the_sql_and_see_their_own_rows(
     assert [e["node"]["name"] for e in theirs["companies"]["edges"]] == ["Firma B"]
     first, second = page_statements(compiled_sql)
     assert first == second  # one statement shape, the tenant a bound value
+
+
+@pytest.fixture
+async def compiled_api(api: Api, settings: Settings) -> AsyncIterator[Api]:
+    """The same tenant through an app in the production mode ("on"): the suite's own app runs
+    in verify mode, which compares every query with the executor instead."""
+    async with serving(settings.model_copy(update={"compiled_execution": "on"})) as client:
+        yield Api(client, api.tokens, api.tenant)
+
+
+@pytest.fixture
+def full_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The queries that went strawberry's full way (Schema.execute)."""
+    seen: list[str] = []
+    execute = strawberry.Schema.execute
+
+    async def counted(self: Any, query: str | None, *args: Any, **kwargs: Any) -> Any:
+        seen.append(query or "")
+        return await execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(strawberry.Schema, "execute", counted)
+    return seen
+
+
+async def test_a_query_answered_from_its_plan_once_skips_the_full_way_after(
+    compiled_api: Api, full_runs: list[str]
+) -> None:
+    await seed(compiled_api, 3)
+    other = Api(compiled_api.client, compiled_api.tokens, f"{compiled_api.tenant}-b")
+    await other.data('mutation { createCompany(input: {name: "Firma B"}) { id } }')
+    full_runs.clear()
+    first = await compiled_api.data(PAGE, {"search": "Firma"})
+    again = await compiled_api.data(PAGE, {"search": "Firma"})
+    theirs = await other.data(PAGE, {"search": "Firma"})
+    assert full_runs == [PAGE]  # only the first run parsed, validated and checked the limits
+    assert again == first
+    assert [e["node"]["name"] for e in first["companies"]["edges"]] == ["Firma 02", "Firma 01"]
+    assert [e["node"]["name"] for e in theirs["companies"]["edges"]] == ["Firma B"]
+
+
+async def test_an_admitted_query_with_something_to_report_goes_the_full_way(
+    compiled_api: Api, full_runs: list[str]
+) -> None:
+    await seed(compiled_api, 1)
+    query = "query($first: Int) { companies(first: $first) { edges { node { name } } } }"
+    await compiled_api.data(query, {"first": 1})
+    full_runs.clear()
+    too_many = await compiled_api(query, {"first": 5000})
+    assert too_many["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert full_runs == [query]
+    signed_out = await compiled_api.post({"query": query, "variables": {"first": 1}})
+    assert signed_out.status_code == 401
+    assert "data" not in signed_out.json() or not signed_out.json()["data"]
+
+
+async def test_a_refused_document_is_never_admitted(
+    compiled_api: Api, full_runs: list[str]
+) -> None:
+    await seed(compiled_api, 1)
+    deep = "{ companies { edges { node { contacts { company { contacts { company { contacts {"
+    deep += " company { contacts { company { name } } } } } } } } } } } }"
+    full_runs.clear()
+    for _ in range(2):
+        refused = await compiled_api(deep)
+        assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", refused
+    assert full_runs == [deep, deep]

@@ -2,6 +2,12 @@
 limits, a query the compiler covers is answered from its plan; anything else (and any run that
 meets an error to report) goes through the normal executor.
 
+A document the plan has answered once this way is *admitted*: it parsed, passed validation and
+every limit (all of them depend on the document's text and the schema only), so the HTTP view
+answers it again from the plan straight away (`CompiledQueries.answer_admitted`), without
+strawberry's per-request parse and validation cache lookups and extension hooks. A run that
+meets anything to report still falls back to the full path, which reports it.
+
 COMPILED_EXECUTION=verify runs both and compares them (the test suite does this for every
 query it sends): a difference is logged and recorded in `MISMATCHES`.
 """
@@ -10,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -18,6 +25,7 @@ from typing import Any, Literal
 import orjson
 from graphql import ExecutionResult, FragmentDefinitionNode, OperationDefinitionNode, parse
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult as StrawberryResult
 
 from app.errors import AppError
 from resolvers.compiled.plan import Plan, compile_plan
@@ -49,6 +57,35 @@ class CompiledQueries:
     def __init__(self, mode: Mode, cache_size: int) -> None:
         self.mode = mode
         self.plan_for = functools.lru_cache(maxsize=cache_size)(self._compile)
+        self.cache_size = cache_size
+        self._admitted: OrderedDict[tuple[str, str | None], Plan] = OrderedDict()
+
+    def admit(self, query: str, operation_name: str | None, plan: Plan) -> None:
+        """Record a document the full path answered from `plan` (mode "on" only: verify mode
+        compares every request with the executor)."""
+        if self.mode != "on":
+            return
+        self._admitted[(query, operation_name)] = plan
+        self._admitted.move_to_end((query, operation_name))
+        while len(self._admitted) > self.cache_size:
+            self._admitted.popitem(last=False)
+
+    async def answer_admitted(
+        self,
+        strawberry_schema: Any,
+        context: Any,
+        query: str | None,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+    ) -> StrawberryResult | None:
+        """The result of an admitted document from its plan, or None: the full path answers."""
+        if query is None or not isinstance(context, Context):
+            return None
+        plan = self._admitted.get((query, operation_name))
+        if plan is None:
+            return None
+        data = await run_compiled(plan, strawberry_schema, context, variables)
+        return None if data is None else StrawberryResult(data=data, errors=None)
 
     def _compile(self, schema: Any, query: str, operation_name: str | None) -> Plan | None:
         document = parse(query)
@@ -90,23 +127,16 @@ class CompiledExecution(SchemaExtension):
         if not isinstance(context, Context) or query is None:
             return None
         strawberry_schema: Any = self.execution_context.schema
-        schema = strawberry_schema._schema
-        plan = self.queries.plan_for(schema, query, self.execution_context.operation_name)
+        name = self.execution_context.operation_name
+        plan = self.queries.plan_for(strawberry_schema._schema, query, name)
         if plan is None:
             return None
-        variables = self.execution_context.variables
-        marker = COMPILED_RUN.set(True)
-        try:
-            return await run_plan(
-                plan, schema, strawberry_schema.schema_converter, context, variables
-            )
-        except (NotCompilable, AppError):
-            return None  # the normal executor answers, with its errors
-        except Exception:
-            log.warning("compiled execution failed; the executor answers", exc_info=True)
-            return None
-        finally:
-            COMPILED_RUN.reset(marker)
+        data = await run_compiled(
+            plan, strawberry_schema, context, self.execution_context.variables
+        )
+        if data is not None:
+            self.queries.admit(query, name, plan)
+        return data
 
     def _compare(self, compiled: dict[str, Any]) -> None:
         result = self.execution_context.result
@@ -119,3 +149,21 @@ class CompiledExecution(SchemaExtension):
         MISMATCHES.append(
             Mismatch(query, self.execution_context.variables, compiled, errors or executed)
         )
+
+
+async def run_compiled(
+    plan: Plan, strawberry_schema: Any, context: Context, variables: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The plan's `data`, or None when the normal executor must answer (with its errors)."""
+    marker = COMPILED_RUN.set(True)
+    try:
+        return await run_plan(
+            plan, strawberry_schema._schema, strawberry_schema.schema_converter, context, variables
+        )
+    except (NotCompilable, AppError):
+        return None  # the normal executor answers, with its errors
+    except Exception:
+        log.warning("compiled execution failed; the executor answers", exc_info=True)
+        return None
+    finally:
+        COMPILED_RUN.reset(marker)
