@@ -26,8 +26,11 @@ MOVE = f"""mutation($id: ID!, $s: ID!, $r: LostReason, $t: String) {{
     {DEAL_FIELDS} }} }}"""
 
 
-async def pipeline(api: Api, name: str = "Vertrieb", **extra: Any) -> dict[str, Any]:
-    data = await api.data(PIPELINE, {"i": {"name": name, "stages": STAGES, **extra}})
+async def pipeline(
+    api: Api, name: str = "Vertrieb", tenant: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    variables = {"i": {"name": name, "stages": STAGES, **extra}}
+    data = await api.data(PIPELINE, variables, tenant=tenant)
     created: dict[str, Any] = data["createPipeline"]
     return created
 
@@ -335,6 +338,24 @@ async def test_another_tenants_deal_is_not_found(api: Api, tenant: str) -> None:
         ("mutation($id: ID!) { deleteDeal(id: $id) }", {"id": created["id"]}),
     ):
         assert error_codes(await api(operation, variables, tenant=other)) == ["NOT_FOUND"]
+
+
+async def test_a_deal_cannot_move_into_another_tenants_pipeline(api: Api, tenant: str) -> None:
+    board = await pipeline(api)
+    created = await deal(api)
+    theirs = await pipeline(api, "Fremd", tenant=f"{tenant}-p")
+    missing = "00000000-0000-4000-8000-000000000000"
+    answers = [
+        await api(UPDATE_DEAL, {"id": created["id"], "i": {"pipelineId": pipeline_id}})
+        for pipeline_id in (theirs["id"], missing)
+    ]
+    assert [error_codes(answer) for answer in answers] == [["NOT_FOUND"], ["NOT_FOUND"]]
+    foreign, absent = (answer["errors"][0]["message"] for answer in answers)
+    assert foreign == absent  # another tenant's pipeline is indistinguishable from none
+    after = (await api.data("query($id: ID!) { deal(id: $id) { " + DEAL_FIELDS + " } }",
+                            {"id": created["id"]}))["deal"]  # fmt: skip
+    assert after == created
+    assert after["pipeline"]["id"] == board["id"]
 
 
 async def test_pipelines_filter_and_order(api: Api) -> None:
