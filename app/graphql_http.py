@@ -2,8 +2,10 @@
 
 Order of checks for HTTP: GraphiQL page (no token needed, it holds no data) -> method ->
 JSON content type -> body size -> token. Only then does strawberry parse and validate
-(with its depth, alias and token limits) and execute. No resolver ever runs for a request
-that fails one of these checks.
+(with its depth, alias and token limits) and execute; or, for a query document that has
+passed all of that before and was answered from its compiled plan, the plan answers it again
+straight away (resolvers/compiled/extension.py). No resolver ever runs for a request that
+fails one of these checks.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from app.graphql_ws import WebSocketAuth
 from app.http import app_error_response, error_response
 from app.runtime import Runtime
 from app.tenancy import TenantScope
+from resolvers.compiled.extension import ATTEMPT, attempt_for
 from resolvers.context import Context
 from resolvers.errors import MASKED_MESSAGE, apply_error_policy
 from resolvers.schema import CrmSchema, build_schema
@@ -113,16 +116,24 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         """A query whose document the compiled path has answered before skips strawberry's
         per-request machinery; everything else, and any run with something to report, goes
         the full way."""
+        full_way = super().execute_single
+        attempt = attempt_for(request_data.query, request_data.operation_name)
+        if attempt is None:
+            return await full_way(
+                request, request_adapter, sub_response, context, None, request_data
+            )
         schema = self.schema
         assert isinstance(schema, CrmSchema)
-        admitted = await schema.execute_admitted(
-            request_data.query, request_data.variables, context, request_data.operation_name
-        )
-        if admitted is not None:
-            return admitted
-        return await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
-        )
+        started = ATTEMPT.set(attempt)
+        try:
+            admitted = await schema.execute_admitted(request_data.variables, context)
+            if admitted is not None:
+                return admitted
+            return await full_way(
+                request, request_adapter, sub_response, context, None, request_data
+            )
+        finally:
+            ATTEMPT.reset(started)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":

@@ -24,7 +24,7 @@ from resolvers.activities.mutations import ActivityMutations
 from resolvers.activities.queries import ActivityQueries
 from resolvers.companies.mutations import CompanyMutations
 from resolvers.companies.queries import CompanyQueries
-from resolvers.compiled.extension import CompiledExecution, CompiledQueries
+from resolvers.compiled.extension import ATTEMPT, CompiledExecution, CompiledQueries
 from resolvers.contact_info.mutations import ContactInfoMutations
 from resolvers.contacts.mutations import ContactMutations
 from resolvers.contacts.queries import ContactQueries
@@ -122,18 +122,14 @@ class CrmSchema(strawberry.Schema):
         self.shared_streams = SharedStreams()
         self.compiled = compiled
 
-    async def execute_admitted(
-        self,
-        query: str | None,
-        variables: dict[str, Any] | None,
-        context: Any,
-        operation_name: str | None,
-    ) -> ExecutionResult | None:
+    async def execute_admitted(self, variables: Any, context: Any) -> ExecutionResult | None:
         """An admitted compiled query's result (see resolvers/compiled/extension.py), or None
-        when `execute` must answer."""
-        if self.compiled is None:
+        when `execute` must answer. Either way, the request's attempt is in ATTEMPT while it
+        runs (see `CrmGraphQL.execute_single`)."""
+        attempt = ATTEMPT.get()
+        if self.compiled is None or attempt is None or not isinstance(context, Context):
             return None
-        return await self.compiled.answer_admitted(self, context, query, variables, operation_name)
+        return await self.compiled.answer_admitted(self, attempt, variables, context)
 
     async def stream(  # type: ignore[override]
         self,

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import strawberry
 
+import resolvers.compiled.extension as compiled_extension
 from app.settings import Settings
 from tests.conftest import Api, StatementCounter, serving
 
@@ -159,18 +160,53 @@ async def test_a_query_answered_from_its_plan_once_skips_the_full_way_after(
 
 
 async def test_an_admitted_query_with_something_to_report_goes_the_full_way(
-    compiled_api: Api, full_runs: list[str]
+    compiled_api: Api, full_runs: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await seed(compiled_api, 1)
     query = "query($first: Int) { companies(first: $first) { edges { node { name } } } }"
     await compiled_api.data(query, {"first": 1})
     full_runs.clear()
+    assert (await compiled_api.data(query, {"first": 1}))["companies"]["edges"]
+    assert full_runs == []  # admitted
+    plan_runs: list[bool] = []
+    run_plan = compiled_extension.run_plan
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        plan_runs.append(True)
+        return await run_plan(*args, **kwargs)
+
+    monkeypatch.setattr(compiled_extension, "run_plan", counted)
     too_many = await compiled_api(query, {"first": 5000})
     assert too_many["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert full_runs == [query]
+    assert plan_runs == [True]  # the full way did not try the same plan again
     signed_out = await compiled_api.post({"query": query, "variables": {"first": 1}})
     assert signed_out.status_code == 401
-    assert "data" not in signed_out.json() or not signed_out.json()["data"]
+    assert signed_out.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_named_documents_are_admitted_under_the_name_the_client_sent(
+    compiled_api: Api, full_runs: list[str]
+) -> None:
+    await seed(compiled_api, 1)
+    named = "query Firmen { companies { edges { node { name } } } }"
+    token = compiled_api.token()
+    full_runs.clear()
+    for name in (None, None, None, "Firmen", "Firmen"):
+        answer = await compiled_api.post({"query": named, "operationName": name}, token)
+        assert answer.json()["data"]["companies"]["edges"], answer.text
+    assert full_runs == [named, named]  # once without a name, once with it
+
+
+async def test_a_malformed_operation_name_is_a_clear_error(compiled_api: Api) -> None:
+    await seed(compiled_api, 1)
+    query = "{ companies { edges { node { name } } } }"
+    await compiled_api.data(query)
+    for name in ([], {}, 7):
+        answer = await compiled_api.post(
+            {"query": query, "operationName": name}, compiled_api.token()
+        )
+        assert answer.status_code == 400, answer.text
 
 
 async def test_a_refused_document_is_never_admitted(

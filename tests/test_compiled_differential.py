@@ -25,6 +25,7 @@ from typing import Any
 import graphql
 import httpx
 import pytest
+import strawberry
 from graphql.utilities import TypeInfo, TypeInfoVisitor, value_from_ast_untyped
 from hypothesis import HealthCheck, given, note, settings, target
 from hypothesis import strategies as st
@@ -493,6 +494,7 @@ class Differential:
     callers: dict[str, str]
     strategy: st.SearchStrategy[str]
     compiled: list[bool] = field(default_factory=list)  # run_plan answered, per "on" run
+    full_runs: list[bool] = field(default_factory=list)  # strawberry's Schema.execute ran
     examples: int = 0
     compiled_examples: int = 0  # answered from a compiled plan ("on")
     refused_examples: int = 0  # answered with errors
@@ -523,6 +525,13 @@ async def differential(
             return data
 
         monkeypatch.setattr(compiled_extension, "run_plan", recording)
+        execute = strawberry.Schema.execute
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            found.full_runs.append(True)
+            return await execute(*args, **kwargs)
+
+        monkeypatch.setattr(strawberry.Schema, "execute", counted)
         yield found
 
 
@@ -538,7 +547,10 @@ async def _responses(
     differential.compiled.clear()
     on = await differential.on.post("/graphql", json=body, headers=headers)
     answered_compiled = bool(differential.compiled)
+    differential.full_runs.clear()
     admitted = await differential.on.post("/graphql", json=body, headers=headers)
+    if answered_compiled and "errors" not in on.json():  # then admitted: no full way again
+        assert not differential.full_runs, "an admitted document went the full way"
     off = await differential.off.post("/graphql", json=body, headers=headers)
     return [verified, on, admitted], off, answered_compiled
 

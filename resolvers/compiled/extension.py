@@ -51,8 +51,30 @@ MISMATCHES: list[Mismatch] = []  # verify mode only: what the compiled path got 
 COMPILED_RUN: ContextVar[bool] = ContextVar("compiled_run", default=False)
 
 
+@dataclass
+class Attempt:
+    """One HTTP request's document, keyed as the client sent it (the name it gave, or None)."""
+
+    key: tuple[str, str | None]
+    tried: bool = False  # its admitted plan ran and met something to report
+
+
+# The HTTP view's attempt while the request runs, so the full path it falls back to neither
+# runs the same plan again nor admits the document under another key.
+ATTEMPT: ContextVar[Attempt | None] = ContextVar("compiled_attempt", default=None)
+
+
+def attempt_for(query: Any, operation_name: Any) -> Attempt | None:
+    """An attempt for a well-formed request; anything else goes the full way, which reports it."""
+    if not isinstance(query, str) or not isinstance(operation_name, str | None):
+        return None
+    return Attempt((query, operation_name))
+
+
 class CompiledQueries:
-    """The plans of one schema, cached by document (a failed compile is cached as None)."""
+    """The plans of one schema, cached by document (a failed compile is cached as None), and
+    the documents admitted to be answered from their plans straight away (mode "on" only:
+    verify mode compares every request with the executor)."""
 
     def __init__(self, mode: Mode, cache_size: int) -> None:
         self.mode = mode
@@ -60,31 +82,25 @@ class CompiledQueries:
         self.cache_size = cache_size
         self._admitted: OrderedDict[tuple[str, str | None], Plan] = OrderedDict()
 
-    def admit(self, query: str, operation_name: str | None, plan: Plan) -> None:
-        """Record a document the full path answered from `plan` (mode "on" only: verify mode
-        compares every request with the executor)."""
-        if self.mode != "on":
+    def admit(self, plan: Plan) -> None:
+        """Admit the HTTP request's document, which the full path just answered from `plan`."""
+        attempt = ATTEMPT.get()
+        if self.mode != "on" or attempt is None:
             return
-        self._admitted[(query, operation_name)] = plan
-        self._admitted.move_to_end((query, operation_name))
+        self._admitted[attempt.key] = plan
         while len(self._admitted) > self.cache_size:
-            self._admitted.popitem(last=False)
+            self._admitted.popitem(last=False)  # the least recently used
 
     async def answer_admitted(
-        self,
-        strawberry_schema: Any,
-        context: Any,
-        query: str | None,
-        variables: dict[str, Any] | None,
-        operation_name: str | None,
+        self, strawberry_schema: Any, attempt: Attempt, variables: Any, context: Context
     ) -> StrawberryResult | None:
         """The result of an admitted document from its plan, or None: the full path answers."""
-        if query is None or not isinstance(context, Context):
-            return None
-        plan = self._admitted.get((query, operation_name))
+        plan = self._admitted.get(attempt.key)
         if plan is None:
             return None
+        self._admitted.move_to_end(attempt.key)
         data = await run_compiled(plan, strawberry_schema, context, variables)
+        attempt.tried = data is None
         return None if data is None else StrawberryResult(data=data, errors=None)
 
     def _compile(self, schema: Any, query: str, operation_name: str | None) -> Plan | None:
@@ -126,6 +142,9 @@ class CompiledExecution(SchemaExtension):
         query = self.execution_context.query
         if not isinstance(context, Context) or query is None:
             return None
+        attempt = ATTEMPT.get()
+        if attempt is not None and attempt.tried:
+            return None  # its plan has just met something to report: the executor reports it
         strawberry_schema: Any = self.execution_context.schema
         name = self.execution_context.operation_name
         plan = self.queries.plan_for(strawberry_schema._schema, query, name)
@@ -135,7 +154,7 @@ class CompiledExecution(SchemaExtension):
             plan, strawberry_schema, context, self.execution_context.variables
         )
         if data is not None:
-            self.queries.admit(query, name, plan)
+            self.queries.admit(plan)
         return data
 
     def _compare(self, compiled: dict[str, Any]) -> None:
