@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -171,6 +171,14 @@ def tenant_criteria(tenant: Any) -> Any:
 TENANT_TABLES = _tenant_tables()
 
 
+class DriverReading(NamedTuple):
+    """A connection in a driver-level read-only transaction: SQLAlchemy's connection (its
+    statement events) and the asyncpg connection under it."""
+
+    connection: AsyncConnection
+    driver: Any
+
+
 @dataclass(frozen=True)
 class TenantScope:
     """A tenant (and the acting user) bound to the session factory.
@@ -211,7 +219,7 @@ class TenantScope:
             yield session
 
     @asynccontextmanager
-    async def driver_reading(self) -> AsyncIterator[AsyncConnection]:
+    async def driver_reading(self) -> AsyncIterator[DriverReading]:
         """A read-only transaction with the tenant set, for statements sent to the driver
         directly (the compiled execution path): one round trip to begin, one to end."""
         engine = self.sessions.kw["bind"]
@@ -219,7 +227,7 @@ class TenantScope:
             driver = (await connection.get_raw_connection()).driver_connection
             await driver.execute(begin_with_tenant_sql(self.tenant_id, read_only=True))
             try:
-                yield connection
+                yield DriverReading(connection, driver)
             finally:
                 try:
                     await driver.execute("ROLLBACK")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 import resolvers.compiled.extension as compiled_extension
 from app.settings import Settings
@@ -220,3 +221,22 @@ async def test_a_refused_document_is_never_admitted(
         refused = await compiled_api(deep)
         assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", refused
     assert full_runs == [deep, deep]
+
+
+async def test_a_plan_asks_sqlalchemy_for_its_driver_connection_once(
+    compiled_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each lookup through SQLAlchemy's async connection is a greenlet switch: once per
+    request, not once per statement."""
+    await seed(compiled_api, 2)
+    lookups: list[bool] = []
+    lookup = AsyncConnection.get_raw_connection
+
+    async def counted(self: AsyncConnection) -> Any:
+        lookups.append(True)
+        return await lookup(self)
+
+    monkeypatch.setattr(AsyncConnection, "get_raw_connection", counted)
+    data = await compiled_api.data(DEEP, {"first": 2})
+    assert len(data["companies"]["edges"]) == 2
+    assert lookups == [True]

@@ -149,8 +149,7 @@ async def test_core_columns_inside_an_orm_statement_are_refused(sessions: Any) -
 
 async def test_driver_transactions_carry_the_tenant_and_cannot_write(sessions: Any) -> None:
     scope = await new_scope(sessions)
-    async with scope.driver_reading() as connection:
-        driver = (await connection.get_raw_connection()).driver_connection
+    async with scope.driver_reading() as (_connection, driver):
         assert await driver.fetchval("SELECT current_setting('app.tenant_id')") == str(
             scope.tenant_id
         )

@@ -9,13 +9,12 @@ from typing import Any
 
 from graphql import GraphQLSchema
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
-from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.permission import PermissionExtension
 from strawberry.schema.schema_converter import get_arguments
 from strawberry.utils.await_maybe import await_maybe
 
 from app.services.pagination import SORT_LABEL
-from app.tenancy import tenant_criteria
+from app.tenancy import DriverReading, tenant_criteria
 from resolvers.common.children import nested_limit
 from resolvers.common.inputs import parse_id
 from resolvers.common.pagination import Connection, PlannedInfo, PlannedPage, connection_from_page
@@ -49,36 +48,36 @@ class _Run:
         return self.build(value, item.selection)
 
     async def answer(
-        self, plan: Plan, converter: Any, connection: AsyncConnection | None
+        self, plan: Plan, converter: Any, reading: DriverReading | None
     ) -> dict[str, Any]:
         data: dict[str, Any] = {}
         for root in plan.roots:
-            data[root.key] = await self.root(root, converter, connection)
+            data[root.key] = await self.root(root, converter, reading)
         for out, key, count in self.counts:
             out[key] = await count()
-        if connection is not None:
-            await self.fetch_levels(connection)
+        if reading is not None:
+            await self.fetch_levels(reading)
         return data
 
-    async def root(self, root: Root, converter: Any, connection: AsyncConnection | None) -> Any:
-        if root.lookup is None or connection is None:
+    async def root(self, root: Root, converter: Any, reading: DriverReading | None) -> Any:
+        if root.lookup is None or reading is None:
             value = await _root_value(root, self.context, self.variables, converter)
             if root.page is not None:
-                assert connection is not None and isinstance(value, PlannedPage)
-                value = await self.page(root.page, value, connection)
+                assert reading is not None and isinstance(value, PlannedPage)
+                value = await self.page(root.page, value, reading)
             return self.child(
                 Child(root.key, unchanged, root.selection, root.many, root.nullable), value
             )
         await _check_permissions(root, PlannedInfo(self.context))
         row_id = parse_id(get_argument_values(root.definition, root.node, self.variables)["id"])
         parameters = _parameters(root.lookup, self.context.scope.tenant_id, [row_id], None)
-        rows = await _fetch(connection, root.lookup.sql, parameters)
+        rows = await _fetch(reading, root.lookup.sql, parameters)
         if not rows:
             raise NotCompilable("the resolver reports a missing row")
         return self.build(rows[0], root.selection)
 
     async def page(
-        self, root: PageRoot, planned: PlannedPage, connection: AsyncConnection
+        self, root: PageRoot, planned: PlannedPage, reading: DriverReading
     ) -> Connection[Any]:
         """The page the resolver built, with the columns the nodes read, in the plan's
         transaction, as the Connection the executor would have had."""
@@ -86,7 +85,7 @@ class _Run:
         statement = query.statement(root.columns)
         statement = statement.options(tenant_criteria(self.context.scope.tenant_id))
         sql, parameters = root.statements.render(statement)
-        rows = await _fetch(connection, sql, parameters)
+        rows = await _fetch(reading, sql, parameters)
         id_at = root.id_at
 
         def sort_value_and_id(row: Any) -> tuple[Any, Any]:
@@ -95,17 +94,17 @@ class _Run:
         page = query.page(rows, sort_value_and_id)
         return connection_from_page(page, planned.count_items, after=planned.after)
 
-    async def fetch_levels(self, connection: AsyncConnection) -> None:
+    async def fetch_levels(self, reading: DriverReading) -> None:
         while self.links:
             level, self.links = self.links, {}
             for link, waiting in level.items():
-                await self.fetch(connection, link, waiting)
+                await self.fetch(reading, link, waiting)
 
-    async def fetch(self, connection: AsyncConnection, link: Link, waiting: Waiting) -> None:
+    async def fetch(self, reading: DriverReading, link: Link, waiting: Waiting) -> None:
         keys = list(dict.fromkeys(key for _, key in waiting if key is not None))
         tenant = self.context.scope.tenant_id
         parameters = _parameters(link.statement, tenant, keys, self._limit(link))
-        rows = await _fetch(connection, link.statement.sql, parameters)
+        rows = await _fetch(reading, link.statement.sql, parameters)
         if link.many:
             grouped: dict[Any, list[Any]] = defaultdict(list)
             for row in rows:
@@ -129,16 +128,15 @@ class _Run:
         return nested_limit(first, self.context.settings.max_page_size)
 
 
-async def _fetch(connection: AsyncConnection, sql: str, parameters: tuple[Any, ...]) -> Any:
-    """asyncpg records straight from the driver, inside the session's transaction (SQLAlchemy's
+async def _fetch(reading: DriverReading, sql: str, parameters: tuple[Any, ...]) -> Any:
+    """asyncpg records straight from the driver, inside the plan's transaction (SQLAlchemy's
     result rows would cost more than the rest of the plan); statement listeners (counters,
     tracing) still see the statement."""
-    sync = connection.sync_connection
+    sync = reading.connection.sync_connection
     assert sync is not None
     if sync.dispatch.before_cursor_execute:
         sync.dispatch.before_cursor_execute(sync, None, sql, parameters, None, False)
-    raw = await connection.get_raw_connection()
-    return await raw.driver_connection.fetch(sql, *parameters)  # type: ignore[union-attr]
+    return await reading.driver.fetch(sql, *parameters)
 
 
 def _parameters(
@@ -189,5 +187,5 @@ async def run_plan(
     run = _Run(context, variables)
     if not plan.reads_rows:
         return await run.answer(plan, converter, None)
-    async with context.scope.driver_reading() as connection:
-        return await run.answer(plan, converter, connection)
+    async with context.scope.driver_reading() as reading:
+        return await run.answer(plan, converter, reading)
