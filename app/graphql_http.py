@@ -128,16 +128,19 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         per-request machinery; everything else, and any run with something to report, goes
         the full way."""
         full_way = super().execute_single
+        schema = self.schema
+        assert isinstance(schema, CrmSchema)
         attempt = attempt_for(request_data.query, request_data.operation_name)
-        if attempt is None:
+        if attempt is None or schema.compiled is None:
             return await full_way(
                 request, request_adapter, sub_response, context, None, request_data
             )
-        schema = self.schema
-        assert isinstance(schema, CrmSchema)
+        # In ATTEMPT while the request runs: the full way reads it if it must answer.
         started = ATTEMPT.set(attempt)
         try:
-            admitted = await schema.execute_admitted(request_data.variables, context)
+            admitted = await schema.compiled.answer_admitted(
+                schema, attempt, request_data.variables, context
+            )
             if admitted is not None:
                 return admitted
             return await full_way(

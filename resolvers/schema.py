@@ -17,14 +17,13 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionResult
 
 from app.settings import Settings
 from resolvers.activities.mutations import ActivityMutations
 from resolvers.activities.queries import ActivityQueries
 from resolvers.companies.mutations import CompanyMutations
 from resolvers.companies.queries import CompanyQueries
-from resolvers.compiled.extension import ATTEMPT, CompiledExecution, CompiledQueries
+from resolvers.compiled.extension import CompiledExecution, CompiledQueries
 from resolvers.contact_info.mutations import ContactInfoMutations
 from resolvers.contacts.mutations import ContactMutations
 from resolvers.contacts.queries import ContactQueries
@@ -121,15 +120,6 @@ class CrmSchema(strawberry.Schema):
         super().__init__(*args, **kwargs)
         self.shared_streams = SharedStreams()
         self.compiled = compiled
-
-    async def execute_admitted(self, variables: Any, context: Any) -> ExecutionResult | None:
-        """An admitted compiled query's result (see resolvers/compiled/extension.py), or None
-        when `execute` must answer. Either way, the request's attempt is in ATTEMPT while it
-        runs (see `CrmGraphQL.execute_single`)."""
-        attempt = ATTEMPT.get()
-        if self.compiled is None or attempt is None or not isinstance(context, Context):
-            return None
-        return await self.compiled.answer_admitted(self, attempt, variables, context)
 
     async def stream(  # type: ignore[override]
         self,
