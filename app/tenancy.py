@@ -122,7 +122,16 @@ def _refuse_core_access(state: ORMExecuteState) -> None:
     statement = state.statement
     if not isinstance(statement, sa.ClauseElement):
         return
-    if not state.all_mappers:
+    shape = _shape_of(statement)
+    if shape is not None and shape in _SCOPED_SHAPES:
+        return
+    _walk_for_core_access(statement, has_mappers=bool(state.all_mappers))
+    if shape is not None:
+        _remember_scoped(shape)
+
+
+def _walk_for_core_access(statement: sa.ClauseElement, *, has_mappers: bool) -> None:
+    if not has_mappers:
         for table in _from_tables(statement):
             plain = "parententity" not in getattr(table, "_annotations", {})
             if plain and getattr(table, "name", None) in TENANT_TABLES:
@@ -134,6 +143,26 @@ def _refuse_core_access(state: ORMExecuteState) -> None:
             and getattr(element.table, "name", None) in TENANT_TABLES
         ):
             raise TenantScopeError("tenant-owned tables are queried through their models only")
+
+
+# Statement shapes (SQLAlchemy cache keys, without bound values) that passed the walk above.
+# The walk visits every element of a statement, on every execution: a tenth of a small
+# mutation's CPU. Its verdict depends on the elements alone, and a cache key tells an ORM
+# column from a Core one (its annotations are part of the key; a test pins this), so a shape
+# that passed once passes again. Bounded like SQLAlchemy's own compiled cache.
+_SCOPED_SHAPES: dict[Any, None] = {}
+MAX_SCOPED_SHAPES = 1000
+
+
+def _shape_of(statement: Any) -> Any:
+    key = statement._generate_cache_key()
+    return None if key is None else key.key
+
+
+def _remember_scoped(shape: Any) -> None:
+    if len(_SCOPED_SHAPES) >= MAX_SCOPED_SHAPES:
+        _SCOPED_SHAPES.pop(next(iter(_SCOPED_SHAPES)))  # the oldest
+    _SCOPED_SHAPES[shape] = None
 
 
 @event.listens_for(CrmSession, "do_orm_execute")

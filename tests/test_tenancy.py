@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 import models
+from app import tenancy
 from app.tenancy import TenantScope, TenantScopeError, begin_with_tenant_sql
 from tests.factories import add_row, new_scope, row_value
 
@@ -145,6 +146,51 @@ async def test_core_columns_inside_an_orm_statement_are_refused(sessions: Any) -
     async with scope.reading() as session:
         with pytest.raises(TenantScopeError):
             await session.execute(mixed)
+
+
+async def test_the_core_twin_of_an_orm_statement_that_passed_is_still_refused(
+    sessions: Any,
+) -> None:
+    """The guard remembers statement shapes it has passed (by SQLAlchemy cache key); a Core
+    column of the same table and name must not share the shape of an ORM attribute."""
+    scope = await new_scope(sessions)
+    table = models.Company.__table__  # type: ignore[attr-defined]
+    orm = sa.select(col(models.Company.id)).where(col(models.Company.name) == "x")
+    twin = sa.select(col(models.Company.id)).where(table.c.name == "x")
+    async with scope.reading() as session:
+        await session.execute(orm)
+        await session.execute(orm)
+        with pytest.raises(TenantScopeError):
+            await session.execute(twin)
+    async with scope.writing() as session:
+        await session.execute(sa.update(models.Company).values(name="y"))
+        with pytest.raises(TenantScopeError):
+            await session.execute(sa.update(table).values(name="y"))
+
+
+async def test_the_guard_walks_each_statement_shape_once_and_remembers_a_bounded_number(
+    sessions: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walked: list[Any] = []
+    walk = tenancy._walk_for_core_access
+
+    def counting_walk(statement: Any, *, has_mappers: bool) -> None:
+        walked.append(statement)
+        walk(statement, has_mappers=has_mappers)
+
+    monkeypatch.setattr(tenancy, "_walk_for_core_access", counting_walk)
+    monkeypatch.setattr(tenancy, "_SCOPED_SHAPES", {})
+    monkeypatch.setattr(tenancy, "MAX_SCOPED_SHAPES", 2)
+    scope = await new_scope(sessions)
+    by_name = [sa.select(col(models.Company.id)).where(col(models.Company.name) == n) for n in "ab"]
+    async with scope.reading() as session:
+        for statement in by_name:  # one shape, two values
+            await session.execute(statement)
+        assert len(walked) == 1
+        for column in (models.Company.website, models.Company.vat_id, models.Company.status):
+            await session.execute(sa.select(col(models.Company.id)).where(col(column).is_(None)))
+    assert len(walked) == 4
+    assert len(tenancy._SCOPED_SHAPES) == 2
 
 
 async def test_driver_transactions_carry_the_tenant_and_cannot_write(sessions: Any) -> None:
