@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 from resolvers.compiled.sql import NotCompilable
 
 if TYPE_CHECKING:
-    from resolvers.compiled.plan import Selection
+    from resolvers.compiled.nodes import Selection
 
 Builder = Callable[[Any, Any], dict[str, Any]]  # (value, run) -> the response object
 
@@ -86,7 +86,7 @@ def _child(source: _Source, at: int, child: Any) -> str:
 def builder(selection: Selection) -> Builder:
     """The function that turns one value (an object or a fetched row) into the selection's
     response object, registering its links (filled level by level) and counts with the run."""
-    from resolvers.compiled.plan import Child, Count, Leaf, Link
+    from resolvers.compiled.nodes import Child, Count, Leaf, Link
 
     source = _Source()
     after: list[str] = []  # statements that need `out`

@@ -28,7 +28,8 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult as StrawberryResult
 
 from app.errors import AppError
-from resolvers.compiled.plan import Plan, compile_plan
+from resolvers.compiled.nodes import Plan
+from resolvers.compiled.plan import compile_plan
 from resolvers.compiled.run import run_plan
 from resolvers.compiled.sql import NotCompilable
 from resolvers.context import Context

@@ -9,16 +9,13 @@ know raises `NotCompilable`: such an operation runs through the normal executor,
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
-import sqlalchemy as sa
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLEnumType,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
@@ -30,13 +27,11 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
-    is_specified_scalar_type,
 )
 from strawberry.permission import PermissionExtension
 from strawberry.types.field import StrawberryField
 
-from app.services.records import Entity, children_statement, rows_by_ids_statement
-from app.tenancy import tenant_criteria
+from app.services.records import Entity
 from resolvers.common.relations import (
     COUNT,
     PAGE_OF,
@@ -47,108 +42,19 @@ from resolvers.common.relations import (
     ToMany,
     ToOne,
 )
-from resolvers.compiled.assemble import Builder, builder, unchanged
-from resolvers.compiled.sql import (
-    DIALECT,
-    NotCompilable,
-    RequestStatements,
-    Statement,
-    compile_once,
+from resolvers.compiled.nodes import (
+    Child,
+    Count,
+    Leaf,
+    Link,
+    PageRoot,
+    Plan,
+    Root,
+    Selection,
+    Typename,
 )
-
-
-@dataclass(frozen=True)
-class Leaf:
-    key: str
-    read: Callable[[Any], Any]  # attribute of an object, or position in a fetched row
-    serialize: Callable[[Any], Any]
-    many: bool  # a list of scalars
-    nullable: bool
-
-
-@dataclass(frozen=True)
-class Typename:
-    key: str
-    name: str
-
-
-@dataclass(frozen=True)
-class Child:
-    """An object-valued attribute of a Python object (Connection.edges, Edge.node, ...)."""
-
-    key: str
-    read: Callable[[Any], Any]
-    selection: Selection
-    many: bool
-    nullable: bool
-
-
-@dataclass(frozen=True)
-class Count:
-    key: str
-    read: Callable[[Any], Any]  # the connection's count_items
-
-
-@dataclass(eq=False)
-class Link:
-    """A declared relation: fetched for all parents of a level in one statement."""
-
-    key: str
-    spec: Relation
-    definition: GraphQLField
-    node: FieldNode
-    parent_key: Callable[[Any], Any]  # the parent's id (ToMany) or foreign key (ToOne)
-    selection: Selection
-    statement: Statement
-    group_key: Callable[[Any], Any]  # a fetched row's parent id (ToMany) or id (ToOne)
-    many: bool
-    nullable: bool
-
-
-@dataclass
-class Selection:
-    fields: list[Leaf | Typename | Child | Count | Link] = field(default_factory=list)
-    columns: list[str] = field(default_factory=list)  # fetched rows only: what to select
-    build: Builder | None = None  # set by `seal`: value -> response object
-
-    def column(self, name: str) -> int:
-        if name not in self.columns:
-            self.columns.append(name)
-        return self.columns.index(name)
-
-    def seal(self) -> Selection:
-        self.build = builder(self)
-        return self
-
-
-@dataclass(frozen=True)
-class Root:
-    key: str
-    definition: GraphQLField
-    strawberry_field: StrawberryField
-    node: FieldNode
-    selection: Selection
-    many: bool
-    nullable: bool
-    lookup: Statement | None = None  # a row by its id, read by the plan (else: the resolver)
-    page: PageRoot | None = None  # a page of rows: the resolver builds it, the plan runs it
-
-
-@dataclass(frozen=True)
-class PageRoot:
-    """A list root's rows: the columns its nodes read (by position), the id's position, and
-    the SQL of each shape of page query it has met."""
-
-    columns: tuple[Any, ...]  # SQLAlchemy columns of the entity
-    id_at: int
-    statements: RequestStatements = field(default_factory=RequestStatements)
-
-
-@dataclass(frozen=True)
-class Plan:
-    operation: OperationDefinitionNode
-    roots: tuple[Root, ...]
-    reads_rows: bool  # runs statements of its own (lookups, relations)
+from resolvers.compiled.reading import output_serializer, reader, relation_statement
+from resolvers.compiled.sql import NotCompilable
 
 
 def strawberry_field_of(definition: GraphQLField) -> StrawberryField:
@@ -246,7 +152,7 @@ class _Compiler:
         selection = self.selection(named, nodes, fetched=entity)
         selection.column("id")
         self.statements += 1
-        lookup = _statement(ToOne(entity, "id"), selection.columns)
+        lookup = relation_statement(ToOne(entity, "id"), selection.columns)
         return replace(root, selection=selection, lookup=lookup)
 
     def page_root(self, root: Root, named: Any, nodes: list[FieldNode], entity: Entity) -> Root:
@@ -301,7 +207,7 @@ class _Compiler:
         if strawberry_field.base_resolver is not None:
             raise NotCompilable(f"{type_.name}.{name} has a resolver")
         if hasattr(named, "serialize"):
-            read = _reader(parent, fetched, python_name)
+            read = reader(parent, fetched, python_name)
             return Leaf(key, read, output_serializer(named), many, nullable)
         if fetched is not None:
             raise NotCompilable(f"{type_.name}.{name}: an object inside a fetched row")
@@ -323,70 +229,13 @@ class _Compiler:
     ) -> Link:
         named, many, nullable = unwrap(definition.type)
         own_key = "id" if isinstance(spec, ToMany) else spec.key_column
-        parent_key = _reader(parent, fetched, own_key, processed=False)
+        parent_key = reader(parent, fetched, own_key, processed=False)
         selection = self.selection(named, nodes, fetched=spec.entity)
         group_column = spec.parent_column if isinstance(spec, ToMany) else "id"
         group_key = operator.itemgetter(selection.column(group_column))
-        statement = _statement(spec, selection.columns)
+        statement = relation_statement(spec, selection.columns)
         self.statements += 1
         return Link(
             key, spec, definition, nodes[0], parent_key, selection, statement, group_key, many,
             nullable,
         )  # fmt: skip
-
-
-def output_serializer(named: Any) -> Callable[[Any], Any]:
-    """The scalar's serializer, or a cheaper one that gives the same result for the values
-    the columns hold (the differential tests hold the two to that)."""
-    if is_specified_scalar_type(named):
-        if named.name in ("String", "Boolean", "Int"):
-            return unchanged  # text, bool and int columns: the serializer returns them unchanged
-        if named.name == "ID":
-            return str
-    wrapped = getattr(named, "wrapped_cls", None)
-    if isinstance(named, GraphQLEnumType) and wrapped is not None:
-        names = {m: n for n, v in named.values.items() for m in wrapped if m.value == v.value}
-        return names.__getitem__
-    serialize: Callable[[Any], Any] = named.serialize
-    return serialize
-
-
-def _reader(
-    parent: Selection, fetched: Entity | None, name: str, processed: bool = True
-) -> Callable[[Any], Any]:
-    """How to read `name` from a value: an attribute of an object, or a column of a row this
-    plan fetched, converted as SQLAlchemy converts it (enums, for instance)."""
-    if fetched is None:
-        return operator.attrgetter(name)
-    if name not in fetched.model.model_fields or name == "tenant_id":
-        raise NotCompilable(f"{fetched.label} has no column {name}")
-    at = operator.itemgetter(parent.column(name))
-    column_type = fetched.column(name).type
-    # asyncpg itself returns what SQLAlchemy would (Decimal, datetime, UUID, decoded JSON),
-    # except for enums, which SQLAlchemy turns from their names into members.
-    if not processed or not isinstance(column_type, sa.Enum):
-        return at
-    process = column_type.dialect_impl(DIALECT).result_processor(DIALECT, None)
-    assert process is not None
-
-    def read(row: Any) -> Any:
-        value = at(row)
-        return None if value is None else process(value)
-
-    return read
-
-
-def _statement(spec: Relation, columns: list[str]) -> Statement:
-    """The relation's SQL for any tenant and any set of parents, with the one tenant filter."""
-    entity = spec.entity
-    selected = [entity.column(name) for name in columns]
-    if isinstance(spec, ToMany):
-        limit: Any = sa.bindparam("limit") if spec.limited else None
-        parents: Any = sa.bindparam("parents")
-        built = children_statement(
-            entity, spec.parent_column, selected, parents, spec.order_by, limit
-        )
-    else:
-        built = rows_by_ids_statement(entity, selected, sa.bindparam("parents"))
-    built = built.options(tenant_criteria(sa.bindparam("tenant")))
-    return compile_once(built)

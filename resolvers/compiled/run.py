@@ -20,7 +20,7 @@ from resolvers.common.inputs import parse_id
 from resolvers.common.pagination import Connection, PlannedInfo, PlannedPage, connection_from_page
 from resolvers.common.relations import ToMany
 from resolvers.compiled.assemble import unchanged
-from resolvers.compiled.plan import Child, Link, PageRoot, Plan, Root, Selection
+from resolvers.compiled.nodes import Child, Link, PageRoot, Plan, Root, Selection
 from resolvers.compiled.sql import NotCompilable, Statement
 from resolvers.context import Context
 
