@@ -4,6 +4,7 @@ any test sends is compared as well (conftest.compiled_agrees)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -75,9 +76,40 @@ async def test_deep_page_is_compiled_with_one_statement_per_level_at_any_size(
         assert len(data["companies"]["edges"]) == first
         counts[first] = compiled_sql.count
     # root page and count (the resolvers' own), then one per relation level: industry,
-    # emails, phones, owners, owner users, contacts, their company, emails, phones, owners,
-    # owner users, deals, stages, pipelines, deal owners, their users.
-    assert counts == {3: 2 + 16, 12: 2 + 16}, compiled_sql.statements
+    # emails, phones, owners (their users joined in), contacts (their company joined in),
+    # their emails, phones, owners (users joined in), deals (stage and pipeline joined in),
+    # deal owners (users joined in). The page's own rows (the resolver's statement) take
+    # their to-one industry in a statement of its own.
+    assert counts == {3: 2 + 10, 12: 2 + 10}, compiled_sql.statements
+    deals = next(
+        s for s in compiled_sql.statements if s.startswith("SELECT anon_1.id, anon_1.title")
+    )
+    for joined in ("pipeline_stage", "pipeline"):  # another tenant's row would read as null
+        on_clause = rf"LEFT OUTER JOIN {joined} AS (\w+) ON ((?!JOIN|WHERE).)*"
+        assert re.search(on_clause + r"\1\.tenant_id = \$", deals), deals
+
+
+JOINED = """query($id: ID!) { company(id: $id) { name industry { name } deals { title
+  contact { lastName } company { name industry { name } } stage { name } } } }"""
+
+
+async def test_to_one_rows_are_joined_into_their_parents_statement_and_missing_ones_are_null(
+    api: Api, compiled_sql: StatementCounter
+) -> None:
+    await seed(api, 2)  # the first company has no industry; no deal has a contact
+    page = await api.data("{ companies(first: 2) { edges { node { id } } } }")
+    industries = []
+    for edge in page["companies"]["edges"]:
+        compiled_sql.statements.clear()
+        company = (await api.data(JOINED, {"id": edge["node"]["id"]}))["company"]
+        assert compiled_sql.count == 2, compiled_sql.statements  # the company; its deals
+        industries.append(company["industry"])
+        assert len(company["deals"]) == 2
+        for deal in company["deals"]:
+            assert deal["contact"] is None
+            assert deal["company"] == {"name": company["name"], "industry": company["industry"]}
+            assert deal["stage"]["name"]
+    assert industries == [None, {"name": "Handel"}]
 
 
 PAGE = """query($after: String, $search: String, $status: [EntityStatus!]) {

@@ -98,9 +98,23 @@ async def count_rows(scope: TenantScope, model: Any, conditions: Sequence[Any]) 
         return int((await session.execute(statement)).scalar_one())
 
 
-def rows_by_ids_statement(entity: Entity, columns: Sequence[Any], ids: Any) -> sa.Select[Any]:
+# What a statement selects from its entity's rows, given how it reaches them (the entity's
+# model, or the alias a per-parent limit reads them through). By default the columns it is
+# given; the compiled plans join to-one rows into them too.
+RowsSelect = Callable[[Any], sa.Select[Any]]
+
+
+def rows_by_ids_statement(
+    entity: Entity, columns: Sequence[Any], ids: Any, *, select: RowsSelect | None = None
+) -> sa.Select[Any]:
     """The rows whose id is in `ids` (a set, or an array parameter)."""
-    return sa.select(*columns).where(_among(entity.id, ids))
+    rows = _plain(columns) if select is None else select
+    return rows(entity.model).where(_among(entity.id, ids))
+
+
+def _plain(columns: Sequence[Any]) -> RowsSelect:
+    keys = [column.key for column in columns]
+    return lambda base: sa.select(*[getattr(base, key) for key in keys])
 
 
 def _among(column: Any, values: Any) -> Any:
@@ -129,27 +143,25 @@ def children_statement(
     parent_ids: Any,
     order_by: Sequence[Any],
     limit: Any = None,
+    *,
+    select: RowsSelect | None = None,
 ) -> sa.Select[Any]:
     """Children of the parents in `parent_ids` (a set, or an array parameter), ordered, at
-    most `limit` per parent (a window function applies it per parent)."""
+    most `limit` per parent (a window function applies it per parent). With `select`,
+    `columns` are those of the entity that it reads."""
     parent = entity.column(parent_column)
     among = _among(parent, parent_ids)
-    statement = sa.select(*columns)
+    rows = _plain(columns) if select is None else select
     if limit is None:
-        return statement.where(among).order_by(*order_by)
+        return rows(entity.model).where(among).order_by(*order_by)
     # One scan: the window ranks the selected columns themselves (a self-join on the ranked
     # ids costs PostgreSQL a second lookup per row). The outer select reads the subquery as
     # the entity (an alias), so the tenant filter applies at both levels.
     rank = sa.func.row_number().over(partition_by=parent, order_by=list(order_by))
-    ranked = (
-        statement.add_columns(entity.column("tenant_id"), rank.label(_RANK)).where(among).subquery()
-    )
+    own = sa.select(*columns, entity.column("tenant_id"), rank.label(_RANK))
+    ranked = own.where(among).subquery()
     alias = aliased(entity.model, ranked)
-    return (
-        sa.select(*[getattr(alias, c.key) for c in columns])
-        .where(ranked.c[_RANK] <= limit)
-        .order_by(ranked.c[_RANK])
-    )
+    return rows(alias).where(ranked.c[_RANK] <= limit).order_by(ranked.c[_RANK])
 
 
 async def rows_by_parent(

@@ -83,10 +83,17 @@ def _child(source: _Source, at: int, child: Any) -> str:
     return shaped if not child.nullable else f"(None if {local} is None else {shaped})"
 
 
+def _joined(source: _Source, at: int, joined: Any) -> str:
+    """The joined row's object, built from the same fetched row; a missing row is null."""
+    local = source.checked(at, joined.present, joined.nullable)
+    shaped = f"{source.constant(joined.selection.build)}(value, run)"
+    return shaped if not joined.nullable else f"(None if {local} is None else {shaped})"
+
+
 def builder(selection: Selection) -> Builder:
     """The function that turns one value (an object or a fetched row) into the selection's
     response object, registering its links (filled level by level) and counts with the run."""
-    from resolvers.compiled.nodes import Child, Count, Leaf, Link
+    from resolvers.compiled.nodes import Child, Count, Joined, Leaf, Link
 
     source = _Source()
     after: list[str] = []  # statements that need `out`
@@ -96,6 +103,8 @@ def builder(selection: Selection) -> Builder:
             source.entries.append(f"{key}: {_leaf(source, at, item)}")
         elif isinstance(item, Child):
             source.entries.append(f"{key}: {_child(source, at, item)}")
+        elif isinstance(item, Joined):
+            source.entries.append(f"{key}: {_joined(source, at, item)}")
         elif isinstance(item, Link):
             source.entries.append(f"{key}: None")
             link, parent_key = source.constant(item), source.constant(item.parent_key)

@@ -11,7 +11,7 @@ from typing import Any
 from graphql import FieldNode, GraphQLField, OperationDefinitionNode
 from strawberry.types.field import StrawberryField
 
-from resolvers.common.relations import Relation
+from resolvers.common.relations import Relation, ToOne
 from resolvers.compiled.assemble import Builder, builder
 from resolvers.compiled.sql import RequestStatements, Statement
 
@@ -64,16 +64,50 @@ class Link:
     nullable: bool
 
 
+@dataclass(frozen=True, eq=False)
+class Join:
+    """A to-one relation's row joined into a statement of the plan (a LEFT JOIN, so a missing
+    row reads as nulls), by the key that the statement's own rows hold (`on` None) or that
+    another joined row holds. Saves the relation a statement of its own."""
+
+    spec: ToOne
+    on: Join | None
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A to-one relation whose row comes joined into its parent's rows (see `Join`)."""
+
+    key: str
+    present: Callable[[Any], Any]  # the joined row's id: None when there is no row
+    selection: Selection  # reads the parent's rows too
+    nullable: bool
+
+
+@dataclass
+class Columns:
+    """What one statement of the plan selects, by position: its own entity's columns (source
+    None) and those of the rows joined into it, shared by every selection that reads them."""
+
+    names: list[tuple[Join | None, str]] = field(default_factory=list)
+    joins: list[Join] = field(default_factory=list)  # each after the join it hangs from
+    joinable: bool = True  # False: the resolver builds the statement (a list root's page)
+
+    def at(self, source: Join | None, name: str) -> int:
+        if (source, name) not in self.names:
+            self.names.append((source, name))
+        return self.names.index((source, name))
+
+
 @dataclass
 class Selection:
-    fields: list[Leaf | Typename | Child | Count | Link] = field(default_factory=list)
-    columns: list[str] = field(default_factory=list)  # fetched rows only: what to select
+    fields: list[Leaf | Typename | Child | Count | Link | Joined] = field(default_factory=list)
+    columns: Columns = field(default_factory=Columns)  # fetched rows only: what to select
+    source: Join | None = None  # fetched rows only: which of the rows' entities it reads
     build: Builder | None = None  # set by `seal`: value -> response object
 
     def column(self, name: str) -> int:
-        if name not in self.columns:
-            self.columns.append(name)
-        return self.columns.index(name)
+        return self.columns.at(self.source, name)
 
     def seal(self) -> Selection:
         self.build = builder(self)

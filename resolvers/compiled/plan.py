@@ -44,7 +44,10 @@ from resolvers.common.relations import (
 )
 from resolvers.compiled.nodes import (
     Child,
+    Columns,
     Count,
+    Join,
+    Joined,
     Leaf,
     Link,
     PageRoot,
@@ -168,15 +171,22 @@ class _Compiler:
         node = found[0] if found else Selection()
         id_at = node.column("id")
         self.statements += 1
-        page = PageRoot(tuple(entity.column(name) for name in node.columns), id_at)
+        page = PageRoot(tuple(entity.column(name) for _, name in node.columns.names), id_at)
         return replace(root, selection=selection, page=page)
 
-    def selection(self, type_: Any, nodes: list[FieldNode], fetched: Entity | None) -> Selection:
+    def selection(
+        self,
+        type_: Any,
+        nodes: list[FieldNode],
+        fetched: Entity | None,
+        into: Selection | None = None,
+    ) -> Selection:
         """The fields asked of `type_`; `fetched` is the entity when values are rows this
-        plan fetches itself (read by position, typed by the column), None for objects."""
+        plan fetches itself (read by position, typed by the column), None for objects.
+        `into`: where the rows come from, if not from a statement of their own."""
         if not isinstance(type_, GraphQLObjectType):
             raise NotCompilable("abstract or leaf type with a selection")
-        selection = Selection()
+        selection = Selection() if into is None else into
         subfields = self.collect(type_, [n.selection_set for n in nodes])
         for key, field_nodes in subfields.items():
             selection.fields.append(self.field(type_, key, field_nodes, selection, fetched))
@@ -189,7 +199,7 @@ class _Compiler:
         nodes: list[FieldNode],
         parent: Selection,
         fetched: Entity | None,
-    ) -> Leaf | Typename | Child | Count | Link:
+    ) -> Leaf | Typename | Child | Count | Link | Joined:
         name = nodes[0].name.value
         if name == "__typename":
             return Typename(key, type_.name)
@@ -212,7 +222,8 @@ class _Compiler:
         if fetched is not None:
             raise NotCompilable(f"{type_.name}.{name}: an object inside a fetched row")
         if self.page_entity is not None and name == "node":  # Edge.node of a list root
-            child = self.selection(named, nodes, fetched=self.page_entity)
+            page_rows = Selection(columns=Columns(joinable=False))  # the resolver's statement
+            child = self.selection(named, nodes, self.page_entity, into=page_rows)
             self.page_nodes.append(child)
         else:
             child = self.selection(named, nodes, fetched=None)
@@ -226,7 +237,9 @@ class _Compiler:
         nodes: list[FieldNode],
         parent: Selection,
         fetched: Entity | None,
-    ) -> Link:
+    ) -> Link | Joined:
+        if isinstance(spec, ToOne) and fetched is not None and parent.columns.joinable:
+            return self.joined(key, spec, definition, nodes, parent, fetched)
         named, many, nullable = unwrap(definition.type)
         own_key = "id" if isinstance(spec, ToMany) else spec.key_column
         parent_key = reader(parent, fetched, own_key, processed=False)
@@ -239,3 +252,22 @@ class _Compiler:
             key, spec, definition, nodes[0], parent_key, selection, statement, group_key, many,
             nullable,
         )  # fmt: skip
+
+    def joined(
+        self,
+        key: str,
+        spec: ToOne,
+        definition: GraphQLField,
+        nodes: list[FieldNode],
+        parent: Selection,
+        fetched: Entity,
+    ) -> Joined:
+        """A to-one relation of fetched rows, joined into the statement that fetches them."""
+        if spec.key_column not in fetched.model.model_fields:
+            raise NotCompilable(f"{fetched.label} has no column {spec.key_column}")
+        named, _, nullable = unwrap(definition.type)
+        join = Join(spec, parent.source)
+        parent.columns.joins.append(join)
+        rows = Selection(columns=parent.columns, source=join)
+        selection = self.selection(named, nodes, spec.entity, into=rows)
+        return Joined(key, operator.itemgetter(selection.column("id")), selection, nullable)

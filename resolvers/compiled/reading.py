@@ -9,12 +9,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from graphql import GraphQLEnumType, is_specified_scalar_type
+from sqlalchemy.orm import aliased
 
 from app.services.records import Entity, children_statement, rows_by_ids_statement
 from app.tenancy import tenant_criteria
 from resolvers.common.relations import Relation, ToMany
 from resolvers.compiled.assemble import unchanged
-from resolvers.compiled.nodes import Selection
+from resolvers.compiled.nodes import Columns, Join, Selection
 from resolvers.compiled.sql import DIALECT, NotCompilable, Statement, compile_once
 
 
@@ -59,17 +60,48 @@ def reader(
     return read
 
 
-def relation_statement(spec: Relation, columns: list[str]) -> Statement:
-    """The relation's SQL for any tenant and any set of parents, with the one tenant filter."""
+def relation_statement(spec: Relation, columns: Columns) -> Statement:
+    """The relation's SQL for any tenant and any set of parents, with the one tenant filter
+    (on its own rows, and in the ON clause of every row joined into them)."""
     entity = spec.entity
-    selected = [entity.column(name) for name in columns]
+    own = _own_columns(entity, columns)
+    select = _joined_select(columns)
     if isinstance(spec, ToMany):
         limit: Any = sa.bindparam("limit") if spec.limited else None
         parents: Any = sa.bindparam("parents")
         built = children_statement(
-            entity, spec.parent_column, selected, parents, spec.order_by, limit
+            entity, spec.parent_column, own, parents, spec.order_by, limit, select=select
         )
     else:
-        built = rows_by_ids_statement(entity, selected, sa.bindparam("parents"))
+        built = rows_by_ids_statement(entity, own, sa.bindparam("parents"), select=select)
     built = built.options(tenant_criteria(sa.bindparam("tenant")))
     return compile_once(built)
+
+
+def _own_columns(entity: Entity, columns: Columns) -> list[Any]:
+    """The statement's own columns that its select reads: those selected, and join keys."""
+    names = [name for source, name in columns.names if source is None]
+    names += [join.spec.key_column for join in columns.joins if join.on is None]
+    return [entity.column(name) for name in dict.fromkeys(names)]
+
+
+def _joined_select(columns: Columns) -> Callable[[Any], sa.Select[Any]]:
+    """The select of `columns` from a statement's rows (`base`: its entity, or the alias that
+    a per-parent limit reads them through), with a LEFT JOIN for each joined row."""
+
+    def select(base: Any) -> sa.Select[Any]:
+        aliases = {join: aliased(join.spec.entity.model) for join in columns.joins}
+
+        def column(source: Join | None, name: str) -> Any:
+            return getattr(base if source is None else aliases[source], name)
+
+        statement = sa.select(*(column(s, n) for s, n in columns.names)).select_from(base)
+        for join in columns.joins:
+            target = aliases[join]
+            on = target.id == column(join.on, join.spec.key_column)
+            # The ORM's join (not sa.outerjoin): the tenant criteria go into its ON clause;
+            # in the WHERE clause they would drop the parents of a missing row.
+            statement = statement.outerjoin(target, on)
+        return statement
+
+    return select
