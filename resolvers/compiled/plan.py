@@ -56,7 +56,7 @@ from resolvers.compiled.nodes import (
     Selection,
     Typename,
 )
-from resolvers.compiled.reading import output_serializer, reader, relation_statement
+from resolvers.compiled.reading import reader, relation_statement, scalar_reading
 from resolvers.compiled.sql import NotCompilable
 
 
@@ -217,8 +217,8 @@ class _Compiler:
         if strawberry_field.base_resolver is not None:
             raise NotCompilable(f"{type_.name}.{name} has a resolver")
         if hasattr(named, "serialize"):
-            read = reader(parent, fetched, python_name)
-            return Leaf(key, read, output_serializer(named), many, nullable)
+            read, serialize = scalar_reading(parent, fetched, python_name, named)
+            return Leaf(key, read, serialize, many, nullable)
         if fetched is not None:
             raise NotCompilable(f"{type_.name}.{name}: an object inside a fetched row")
         if self.page_entity is not None and name == "node":  # Edge.node of a list root

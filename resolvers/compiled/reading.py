@@ -35,6 +35,28 @@ def output_serializer(named: Any) -> Callable[[Any], Any]:
     return serialize
 
 
+def scalar_reading(
+    parent: Selection, fetched: Entity | None, name: str, named: Any
+) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """How a scalar field is read from a value, and serialized. An enum column's text goes
+    straight to its output: the serializer of the member SQLAlchemy would make of it, worked
+    out once per text here (not a member and a hash of it per row)."""
+    serialize = output_serializer(named)
+    read = reader(parent, fetched, name)
+    if fetched is None:
+        return read, serialize
+    column_type = fetched.column(name).type
+    if not isinstance(column_type, sa.Enum):
+        return read, serialize
+    process = column_type.dialect_impl(DIALECT).result_processor(DIALECT, None)
+    assert process is not None
+    try:
+        outputs = {text: serialize(process(text)) for text in column_type.enums}
+    except (KeyError, LookupError, ValueError, TypeError):  # a member GraphQL does not know
+        return read, serialize  # per row, as the executor would meet it
+    return reader(parent, fetched, name, processed=False), outputs.__getitem__
+
+
 def reader(
     parent: Selection, fetched: Entity | None, name: str, processed: bool = True
 ) -> Callable[[Any], Any]:
