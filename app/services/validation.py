@@ -220,16 +220,19 @@ def check_filter(values: Any) -> None:
     problems: list[FieldProblem] = []
     for item in dataclasses.fields(values):
         value = getattr(values, item.name)
-        field = f"filter.{to_camel(item.name)}"
         if _has_nul(value):
-            problems.append(FieldProblem(field, "must not contain NUL characters"))
+            problems.append(FieldProblem(_filter_field(item), "must not contain NUL characters"))
         elif isinstance(value, datetime):
             try:
                 _check_moment(value)
             except ValueError as error:
-                problems.append(FieldProblem(field, str(error)))
+                problems.append(FieldProblem(_filter_field(item), str(error)))
     if problems:
         raise BadUserInput(problems)
+
+
+def _filter_field(item: dataclasses.Field[Any]) -> str:
+    return f"filter.{to_camel(item.name)}"  # named only for a problem: a regex per field
 
 
 def _check_country(value: str) -> str:
