@@ -16,7 +16,7 @@ from app.services.lexware_sync import sync_tenant_vouchers
 from app.tenancy import TenantScope
 from jobs.lexware import enqueue_erp_pushes, erp_push, erp_push_record, voucher_sync
 from tests.conftest import Servers
-from tests.lexware_fixtures import ACME, Lexware
+from tests.lexware_fixtures import ACME, SET_KEY, Lexware
 from tests.test_lexware_contacts import IMPORT, company
 
 VOUCHERS = (
@@ -64,6 +64,27 @@ async def test_voucher_sync_fills_the_cache_then_reads_only_changes(lexware: Lex
     runtime = lexware.app.state.runtime
     scope = TenantScope(uuid.UUID(me["me"]["tenant"]["id"]), None, runtime.sessions)
     assert await sync_tenant_vouchers(runtime.lexware, scope) == 1
+
+
+async def test_after_a_key_change_the_next_sync_reads_every_voucher_again(
+    lexware: Lexware,
+) -> None:
+    """A new key may reach another organization, whose vouchers the old cursor would skip."""
+    company_id, lexware_id = await imported(lexware)
+    ctx = worker_context(lexware)
+    await voucher_sync(ctx)  # the cursor is now today
+    long_ago = (datetime.now(UTC) - timedelta(days=40)).isoformat()
+    unseen = lexware.fake.seed_voucher(
+        lexware.key, {"contactId": lexware_id, "voucherDate": long_ago, "updatedDate": long_ago}
+    )
+    await voucher_sync(ctx)
+    assert await shown(lexware, company_id) == set()  # older than the cursor: skipped
+    second_key = f"key-{uuid.uuid4().hex}"
+    lexware.fake.add_api_key(second_key, lexware.fake.add_api_key(lexware.key))
+    status = await lexware.api.data(SET_KEY, {"k": second_key})
+    assert status["setLexwareApiKey"]["working"] is True
+    await voucher_sync(ctx)
+    assert await shown(lexware, company_id) == {unseen["id"]}
 
 
 async def test_a_cron_runs_once_at_a_time(lexware: Lexware) -> None:

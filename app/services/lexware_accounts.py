@@ -80,7 +80,14 @@ async def _check_key(connector: LexwareConnector, api_key: str) -> None:
 
 
 async def _store(scope: TenantScope, values: dict[str, Any]) -> None:
-    changed = {**values, "key_set_at": sa.func.now(), "key_set_by_id": scope.actor_id}
+    # Another key (or none: the server's) may reach another organization, whose vouchers the
+    # old cursor would skip: the next sync reads them all again (upserts).
+    changed = {
+        **values,
+        "key_set_at": sa.func.now(),
+        "key_set_by_id": scope.actor_id,
+        "vouchers_synced_at": None,
+    }
     statement = (
         pg_insert(LexwareAccount)
         .values(scope.owned(**changed))
