@@ -2,8 +2,10 @@
 
 The plan mirrors the response shape. Plain attributes become `Leaf`s (a getter and the
 scalar's own serializer), declared relations (resolvers.common.relations) become `Link`s with
-one SQL statement each, compiled here once per document, and everything the compiler does not
-know raises `NotCompilable`: such an operation runs through the normal executor, unchanged.
+one SQL statement each, compiled here once per document (a to-one relation of rows the plan
+fetches itself is `Joined` into the statement that fetches them instead), and everything the
+compiler does not know raises `NotCompilable`: such an operation runs through the normal
+executor, unchanged.
 """
 
 from __future__ import annotations
