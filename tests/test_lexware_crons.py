@@ -7,11 +7,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from arq import create_pool
 from arq.jobs import Job, JobStatus
 
 from app.locks import exclusive
 from app.redis import arq_redis_settings
+from app.services import lexware_sync
 from app.services.lexware_sync import sync_tenant_vouchers
 from app.tenancy import TenantScope
 from jobs.lexware import enqueue_erp_pushes, erp_push, erp_push_record, voucher_sync
@@ -83,6 +85,35 @@ async def test_after_a_key_change_the_next_sync_reads_every_voucher_again(
     lexware.fake.add_api_key(second_key, lexware.fake.add_api_key(lexware.key))
     status = await lexware.api.data(SET_KEY, {"k": second_key})
     assert status["setLexwareApiKey"]["working"] is True
+    await voucher_sync(ctx)
+    assert await shown(lexware, company_id) == {unseen["id"]}
+
+
+async def test_a_key_changed_while_a_sync_runs_still_makes_the_next_sync_read_everything(
+    lexware: Lexware, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    company_id, lexware_id = await imported(lexware)
+    ctx = worker_context(lexware)
+    await voucher_sync(ctx)
+    long_ago = (datetime.now(UTC) - timedelta(days=40)).isoformat()
+    unseen = lexware.fake.seed_voucher(
+        lexware.key, {"contactId": lexware_id, "voucherDate": long_ago, "updatedDate": long_ago}
+    )
+    me = uuid.UUID((await lexware.api.data("{ me { tenant { id } } }"))["me"]["tenant"]["id"])
+    second_key = f"key-{uuid.uuid4().hex}"
+    lexware.fake.add_api_key(second_key, lexware.fake.add_api_key(lexware.key))
+    fetch_all = lexware_sync.fetch_all
+
+    async def key_changes_meanwhile(client: Any, scope: TenantScope, filters: Any) -> int:
+        stored = await fetch_all(client, scope, filters)
+        if scope.tenant_id == me:  # after the old key's (incremental) read
+            await lexware.api.data(SET_KEY, {"k": second_key})
+        return stored
+
+    monkeypatch.setattr(lexware_sync, "fetch_all", key_changes_meanwhile)
+    await voucher_sync(ctx)
+    assert await shown(lexware, company_id) == set()
+    monkeypatch.undo()
     await voucher_sync(ctx)
     assert await shown(lexware, company_id) == {unseen["id"]}
 

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -69,17 +70,28 @@ async def tenants_to_sync(
         return sorted({row[0] for row in found})
 
 
-async def _cursor(scope: TenantScope) -> datetime | None:
-    statement = sa.select(col(LexwareAccount.vouchers_synced_at))
+class _Cursor(NamedTuple):
+    synced_at: datetime | None  # the last completed sync's start
+    key_set_at: datetime | None  # when the key it used was set
+
+
+async def _cursor(scope: TenantScope) -> _Cursor:
+    statement = sa.select(col(LexwareAccount.vouchers_synced_at), col(LexwareAccount.key_set_at))
     async with scope.reading() as session:
-        return (await session.execute(statement)).scalar_one_or_none()
+        row = (await session.execute(statement)).one_or_none()
+    return _Cursor(None, None) if row is None else _Cursor(*row)
 
 
-async def _advance(scope: TenantScope, started: datetime) -> None:
+async def _advance(scope: TenantScope, started: datetime, cursor: _Cursor) -> None:
+    """Move the cursor, unless the key changed while the sync ran: a new key (maybe another
+    organization) has cleared the cursor, and its next sync must read everything."""
+    unchanged = col(LexwareAccount.key_set_at).is_not_distinct_from(cursor.key_set_at)
     statement = (
         pg_insert(LexwareAccount)
         .values(scope.owned(vouchers_synced_at=started))
-        .on_conflict_do_update(index_elements=["tenant_id"], set_={"vouchers_synced_at": started})
+        .on_conflict_do_update(
+            index_elements=["tenant_id"], set_={"vouchers_synced_at": started}, where=unchanged
+        )
     )
     async with scope.writing() as session:
         await session.execute(statement)
@@ -89,15 +101,14 @@ async def sync_tenant_vouchers(connector: LexwareConnector, scope: TenantScope) 
     """The tenant's vouchers changed since the last completed sync (all of them the first time).
     The filter works in whole Berlin days, so a day of overlap is read again (upserts)."""
     started = datetime.now(BERLIN)
-    since = await _cursor(scope)
+    cursor = await _cursor(scope)
     filters = {}
-    if since is not None:
-        filters["updatedDateFrom"] = (
-            (since.astimezone(BERLIN) - timedelta(days=1)).date().isoformat()
-        )
+    if cursor.synced_at is not None:
+        since = cursor.synced_at.astimezone(BERLIN) - timedelta(days=1)
+        filters["updatedDateFrom"] = since.date().isoformat()
     client = await connector.client(scope, max_wait=CRON_WAIT_SECONDS)
     stored = await fetch_all(client, scope, filters)
-    await _advance(scope, started)
+    await _advance(scope, started, cursor)
     return stored
 
 
