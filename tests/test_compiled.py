@@ -90,7 +90,8 @@ async def test_deep_page_is_compiled_with_one_statement_per_level_at_any_size(
 
 
 JOINED = """query($id: ID!) { company(id: $id) { name industry { name } deals { title
-  contact { lastName } company { name industry { name } } stage { name } } } }"""
+  contact { lastName } company { name industry { name } } stage { name } again: stage { kind }
+  } } }"""
 
 
 async def test_to_one_rows_are_joined_into_their_parents_statement_and_missing_ones_are_null(
@@ -103,12 +104,14 @@ async def test_to_one_rows_are_joined_into_their_parents_statement_and_missing_o
         compiled_sql.statements.clear()
         company = (await api.data(JOINED, {"id": edge["node"]["id"]}))["company"]
         assert compiled_sql.count == 2, compiled_sql.statements  # the company; its deals
+        deals = compiled_sql.statements[1]
+        assert deals.count("JOIN pipeline_stage") == 1, deals  # one join for both aliases
         industries.append(company["industry"])
         assert len(company["deals"]) == 2
         for deal in company["deals"]:
             assert deal["contact"] is None
             assert deal["company"] == {"name": company["name"], "industry": company["industry"]}
-            assert deal["stage"]["name"]
+            assert deal["stage"]["name"] and deal["again"]["kind"]
     assert industries == [None, {"name": "Handel"}]
 
 

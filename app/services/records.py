@@ -108,11 +108,11 @@ def rows_by_ids_statement(
     entity: Entity, columns: Sequence[Any], ids: Any, *, select: RowsSelect | None = None
 ) -> sa.Select[Any]:
     """The rows whose id is in `ids` (a set, or an array parameter)."""
-    rows = _plain(columns) if select is None else select
-    return rows(entity.model).where(_among(entity.id, ids))
+    select_rows = _select_of(columns) if select is None else select
+    return select_rows(entity.model).where(_among(entity.id, ids))
 
 
-def _plain(columns: Sequence[Any]) -> RowsSelect:
+def _select_of(columns: Sequence[Any]) -> RowsSelect:
     keys = [column.key for column in columns]
     return lambda base: sa.select(*[getattr(base, key) for key in keys])
 
@@ -151,9 +151,9 @@ def children_statement(
     `columns` are those of the entity that it reads."""
     parent = entity.column(parent_column)
     among = _among(parent, parent_ids)
-    rows = _plain(columns) if select is None else select
+    select_rows = _select_of(columns) if select is None else select
     if limit is None:
-        return rows(entity.model).where(among).order_by(*order_by)
+        return select_rows(entity.model).where(among).order_by(*order_by)
     # One scan: the window ranks the selected columns themselves (a self-join on the ranked
     # ids costs PostgreSQL a second lookup per row). The outer select reads the subquery as
     # the entity (an alias), so the tenant filter applies at both levels.
@@ -161,7 +161,7 @@ def children_statement(
     own = sa.select(*columns, entity.column("tenant_id"), rank.label(_RANK))
     ranked = own.where(among).subquery()
     alias = aliased(entity.model, ranked)
-    return rows(alias).where(ranked.c[_RANK] <= limit).order_by(ranked.c[_RANK])
+    return select_rows(alias).where(ranked.c[_RANK] <= limit).order_by(ranked.c[_RANK])
 
 
 async def rows_by_parent(

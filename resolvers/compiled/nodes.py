@@ -93,6 +93,14 @@ class Columns:
     joins: list[Join] = field(default_factory=list)  # each after the join it hangs from
     joinable: bool = True  # False: the resolver builds the statement (a list root's page)
 
+    def join(self, spec: ToOne, on: Join | None) -> Join:
+        """The join of `spec` on `on`'s rows: one per relation, however many aliases ask."""
+        for join in self.joins:
+            if join.spec == spec and join.on is on:
+                return join
+        self.joins.append(Join(spec, on))
+        return self.joins[-1]
+
     def at(self, source: Join | None, name: str) -> int:
         if (source, name) not in self.names:
             self.names.append((source, name))

@@ -48,7 +48,6 @@ from resolvers.compiled.nodes import (
     Child,
     Columns,
     Count,
-    Join,
     Joined,
     Leaf,
     Link,
@@ -268,8 +267,6 @@ class _Compiler:
         if spec.key_column not in fetched.model.model_fields:
             raise NotCompilable(f"{fetched.label} has no column {spec.key_column}")
         named, _, nullable = unwrap(definition.type)
-        join = Join(spec, parent.source)
-        parent.columns.joins.append(join)
-        rows = Selection(columns=parent.columns, source=join)
+        rows = Selection(columns=parent.columns, source=parent.columns.join(spec, parent.source))
         selection = self.selection(named, nodes, spec.entity, into=rows)
         return Joined(key, operator.itemgetter(selection.column("id")), selection, nullable)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from graphql import GraphQLEnumType, is_specified_scalar_type
+from graphql import GraphQLEnumType, GraphQLError, is_specified_scalar_type
 from sqlalchemy.orm import aliased
 
 from app.services.records import Entity, children_statement, rows_by_ids_statement
@@ -42,19 +42,16 @@ def scalar_reading(
     straight to its output: the serializer of the member SQLAlchemy would make of it, worked
     out once per text here (not a member and a hash of it per row)."""
     serialize = output_serializer(named)
-    read = reader(parent, fetched, name)
-    if fetched is None:
-        return read, serialize
-    column_type = fetched.column(name).type
-    if not isinstance(column_type, sa.Enum):
+    read = reader(parent, fetched, name, processed=False)
+    if fetched is None or not isinstance(column_type := fetched.column(name).type, sa.Enum):
         return read, serialize
     process = column_type.dialect_impl(DIALECT).result_processor(DIALECT, None)
     assert process is not None
     try:
         outputs = {text: serialize(process(text)) for text in column_type.enums}
-    except (KeyError, LookupError, ValueError, TypeError):  # a member GraphQL does not know
-        return read, serialize  # per row, as the executor would meet it
-    return reader(parent, fetched, name, processed=False), outputs.__getitem__
+    except (LookupError, ValueError, TypeError, GraphQLError):  # a member GraphQL lacks
+        return reader(parent, fetched, name), serialize  # per row, as the executor meets it
+    return read, outputs.__getitem__
 
 
 def reader(
