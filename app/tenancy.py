@@ -21,6 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
+from sqlalchemy.orm.context import FromStatement
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.util import find_tables
 from sqlalchemy.util import await_
@@ -122,6 +123,9 @@ def _refuse_core_access(state: ORMExecuteState) -> None:
     statement = state.statement
     if not isinstance(statement, sa.ClauseElement):
         return
+    if isinstance(statement, FromStatement) and _reads_tenant_models(state):
+        # Rows from a statement of its own (text, a Core select): no filter can reach it.
+        raise TenantScopeError("tenant-owned models are not loaded through from_statement()")
     shape = _shape_of(statement)
     if shape is not None and shape in _SCOPED_SHAPES:
         return
@@ -165,6 +169,10 @@ def _remember_scoped(shape: Any) -> None:
     _SCOPED_SHAPES[shape] = None
 
 
+def _reads_tenant_models(state: ORMExecuteState) -> bool:
+    return any(issubclass(m.class_, TenantScoped) for m in state.all_mappers)
+
+
 @event.listens_for(CrmSession, "do_orm_execute")
 def _scope_to_tenant(state: ORMExecuteState) -> None:
     if state.is_column_load or state.is_relationship_load:
@@ -176,7 +184,7 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
         return
     tenant_id = state.session.info.get(TENANT_KEY)
     if tenant_id is None:
-        if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
+        if _reads_tenant_models(state):
             raise TenantScopeError("tenant-owned table queried without a tenant scope")
         return
     state.statement = state.statement.options(tenant_criteria(tenant_id))

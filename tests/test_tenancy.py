@@ -135,6 +135,14 @@ async def test_core_statements_on_tenant_tables_are_refused(sessions: Any) -> No
     async with scope.writing() as session:
         with pytest.raises(TenantScopeError):
             await session.execute(sa.update(table).values(name="x"))
+    loaded_past_the_filter = [
+        sa.select(models.Company).from_statement(sa.select(table)),
+        sa.select(models.Company).from_statement(sa.text("SELECT * FROM company")),
+    ]
+    async with scope.reading() as session:
+        for statement in loaded_past_the_filter:
+            with pytest.raises(TenantScopeError, match="from_statement"):
+                await session.execute(statement)
 
 
 async def test_core_columns_inside_an_orm_statement_are_refused(sessions: Any) -> None:
