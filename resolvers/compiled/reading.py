@@ -45,8 +45,7 @@ def scalar_reading(
     read = reader(parent, fetched, name, processed=False)
     if fetched is None or not isinstance(column_type := fetched.column(name).type, sa.Enum):
         return read, serialize
-    process = column_type.dialect_impl(DIALECT).result_processor(DIALECT, None)
-    assert process is not None
+    process = _enum_members(column_type)
     try:
         outputs = {text: serialize(process(text)) for text in column_type.enums}
     except (LookupError, ValueError, TypeError, GraphQLError):  # a member GraphQL lacks
@@ -69,14 +68,20 @@ def reader(
     # except for enums, which SQLAlchemy turns from their names into members.
     if not processed or not isinstance(column_type, sa.Enum):
         return at
-    process = column_type.dialect_impl(DIALECT).result_processor(DIALECT, None)
-    assert process is not None
+    process = _enum_members(column_type)
 
     def read(row: Any) -> Any:
         value = at(row)
         return None if value is None else process(value)
 
     return read
+
+
+def _enum_members(column_type: sa.Enum) -> Callable[[Any], Any]:
+    """What SQLAlchemy makes of an enum column's text: its member."""
+    process = column_type.dialect_impl(DIALECT).result_processor(DIALECT, None)
+    assert process is not None
+    return process
 
 
 def relation_statement(spec: Relation, columns: Columns) -> Statement:
