@@ -28,6 +28,9 @@ def _owned_by_one(table: str, value_sql: str) -> tuple[SchemaItem, ...]:
     for owner in OWNER_COLUMNS:
         present = sa.text(f"{owner} IS NOT NULL")
         items += [
+            # The owner's values by owner id (the lists of a page of contacts): the partial
+            # unique indexes below are wider, and PostgreSQL chose a sequential scan over them.
+            sa.Index(f"ix_{table}_tenant_id_{owner}", "tenant_id", owner),
             sa.Index(
                 f"uq_{table}_{owner}_value",
                 "tenant_id",
