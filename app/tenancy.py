@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -179,30 +180,60 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
         return
     if state.session.info.get(SYSTEM_KEY):
         return
-    _refuse_core_access(state)
-    if not (state.is_select or state.is_update or state.is_delete):
-        return
+    filtered = state.is_select or state.is_update or state.is_delete
     tenant_id = state.session.info.get(TENANT_KEY)
-    if tenant_id is None:
-        if _reads_tenant_models(state):
-            raise TenantScopeError("tenant-owned table queried without a tenant scope")
-        return
-    state.statement = state.statement.options(tenant_criteria(tenant_id))
+    if filtered and tenant_id is not None:
+        state.statement = _filtered(state.statement)
+        state.parameters = _with_tenant(state.parameters, tenant_id)
+    # After the filter: SQLAlchemy keys its compiled cache by this same statement object, so
+    # its cache key is computed once per execution, not once here and again there.
+    _refuse_core_access(state)
+    if filtered and tenant_id is None and _reads_tenant_models(state):
+        raise TenantScopeError("tenant-owned table queried without a tenant scope")
 
 
 def tenant_criteria(tenant: Any) -> Any:
     """The tenant filter on every tenant-owned table of a statement, aliases and subqueries
     included. `tenant` is the tenant's id, or a bind parameter for statements compiled once and
-    run for any tenant (the compiled execution path)."""
+    run for any tenant (the compiled execution path, and every session statement)."""
     # Two lambdas: SQLAlchemy analyses a criteria lambda once per code object, and a bind
     # parameter must not be taken for a tenant id (or the other way round).
     if isinstance(tenant, sa.BindParameter):
+        # Not carried to the rows' later loads (expired attributes): those would meet the
+        # parameter without its value. Such loads go by primary key, of rows read filtered.
         return with_loader_criteria(
-            TenantScoped, lambda cls: cls.tenant_id == tenant, include_aliases=True
+            TenantScoped,
+            lambda cls: cls.tenant_id == tenant,
+            include_aliases=True,
+            propagate_to_loaders=False,
         )
     return with_loader_criteria(
         TenantScoped, lambda cls: cls.tenant_id == tenant, include_aliases=True
     )
+
+
+# Every session statement gets this one filter and the tenant as a parameter: the option is
+# built once, and a statement's shape is the same for every tenant.
+SESSION_TENANT_PARAMETER = "crm_session_tenant_id"
+_SESSION_CRITERIA = tenant_criteria(sa.bindparam(SESSION_TENANT_PARAMETER, type_=sa.Uuid()))
+
+
+# The filtered twin of each statement, while the statement lives: a statement built once
+# (`functools.cache`) is then filtered, and its cache key computed, once.
+_FILTERED: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _filtered(statement: Any) -> Any:
+    filtered = _FILTERED.get(statement)
+    if filtered is None:
+        filtered = _FILTERED[statement] = statement.options(_SESSION_CRITERIA)
+    return filtered
+
+
+def _with_tenant(parameters: Any, tenant_id: Any) -> Any:
+    if isinstance(parameters, list | tuple):  # executemany: every parameter set
+        return [{**p, SESSION_TENANT_PARAMETER: tenant_id} for p in parameters]
+    return {**(parameters or {}), SESSION_TENANT_PARAMETER: tenant_id}
 
 
 TENANT_TABLES = _tenant_tables()

@@ -3,6 +3,7 @@ and the per-transaction tenant setting for row-level security."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -41,6 +42,37 @@ async def test_scoped_update_and_delete_cannot_touch_another_tenant(sessions: An
         await session.execute(sa.update(models.Company).values(name="Gekapert"))
         await session.execute(sa.delete(models.Company))
     assert await row_value(theirs, models.Company.name, theirs_id) == "Deins"
+
+
+async def test_one_statement_object_run_by_two_tenants_reads_and_writes_each_its_own(
+    sessions: Any,
+) -> None:
+    """Statements built once (cached by the services) get the tenant as a parameter on each
+    run: no run may keep the tenant of the one before."""
+    mine, theirs = await new_scope(sessions), await new_scope(sessions)
+    my_id = await add_row(mine, models.Company, name="Meins")
+    their_id = await add_row(theirs, models.Company, name="Deins")
+    names = sa.select(col(models.Company.name))
+    rename = sa.update(models.Company).values(name=sa.bindparam("new_name"))
+    for scope, expected in ((mine, ["Meins"]), (theirs, ["Deins"]), (mine, ["Meins"])):
+        async with scope.reading() as session:
+            assert (await session.execute(names)).scalars().all() == expected
+    async with mine.writing() as session:
+        await session.execute(rename, {"new_name": "Meins neu"})
+    async with theirs.writing() as session:
+        await session.execute(rename, {"new_name": "Deins neu"})
+    assert await row_value(mine, models.Company.name, my_id) == "Meins neu"
+    assert await row_value(theirs, models.Company.name, their_id) == "Deins neu"
+
+
+def test_a_statement_is_filtered_once_and_its_filtered_twin_goes_with_it() -> None:
+    statement = sa.select(col(models.Company.id))
+    filtered = tenancy._filtered(statement)
+    assert tenancy._filtered(statement) is filtered
+    assert filtered is not statement and statement in tenancy._FILTERED
+    del statement
+    gc.collect()
+    assert all(kept is not filtered for kept in tenancy._FILTERED.values())
 
 
 async def test_session_without_tenant_refuses_tenant_tables(sessions: Any) -> None:

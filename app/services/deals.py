@@ -23,11 +23,11 @@ from app.services.changes import Tracked, camel_keys, jsonable
 from app.services.currencies import CURRENCIES
 from app.services.deal_rules import PLACED_FIELDS, DealState, Requested, resolve
 from app.services.owners import DEAL_OWNERS
-from app.services.pipelines import DEAL_EVENTS, PIPELINE, stages_of
+from app.services.pipelines import DEAL_EVENTS, stages_of
 from app.services.records import Dependent, Entity
 from app.services.validation import Input, Name200, Text500, patch_model, validate, validate_patch
 from app.tenancy import TenantScope
-from models import Activity, Deal, DealOwner, DealStatus, LostReason, OwnerRole, Pipeline
+from models import Activity, Deal, DealOwner, DealStatus, LostReason, OwnerRole
 from models.companies import owner_role_type
 
 DEAL = Entity(
@@ -106,8 +106,7 @@ async def get_deal(scope: TenantScope, deal_id: uuid.UUID) -> Row[Any]:
 async def _stages(session: AsyncSession, requested: uuid.UUID | None) -> list[Row[Any]]:
     """The stages of the requested pipeline, or of the tenant's default one, in one statement
     (locked: see stages_of). A pipeline keeps at least one stage, so none means no pipeline."""
-    default = sa.select(PIPELINE.id).where(col(Pipeline.is_default)).scalar_subquery()
-    stages = await stages_of(session, default if requested is None else requested)
+    stages = await stages_of(session, requested)
     if stages:
         return stages
     if requested is not None:

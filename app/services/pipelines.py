@@ -7,6 +7,7 @@ deals is given.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from enum import Enum
@@ -241,16 +242,27 @@ async def _set_default(session: AsyncSession, where: Any, is_default: bool) -> N
 # ---- stages ---------------------------------------------------------------------------------
 
 
-async def stages_of(
-    session: AsyncSession, pipeline_id: uuid.UUID | sa.ScalarSelect[Any]
-) -> list[Row[Any]]:
-    statement = (
+@functools.cache
+def _stages_statement(of_default: bool) -> Any:
+    """Built once per form (a deal is placed on every create): compiled and keyed once."""
+    pipeline: Any = (
+        sa.select(PIPELINE.id).where(col(Pipeline.is_default)).scalar_subquery()
+        if of_default
+        else sa.bindparam("pipeline_id", type_=sa.Uuid())
+    )
+    return (
         sa.select(*STAGE.columns)
-        .where(col(PipelineStage.pipeline_id) == pipeline_id)
+        .where(col(PipelineStage.pipeline_id) == pipeline)
         .order_by(col(PipelineStage.position), STAGE.id)
         .with_for_update()
     )
-    return list(await session.execute(statement))
+
+
+async def stages_of(session: AsyncSession, pipeline_id: uuid.UUID | None) -> list[Row[Any]]:
+    """The stages of a pipeline (None: of the tenant's default one) in order, locked."""
+    if pipeline_id is None:
+        return list(await session.execute(_stages_statement(True)))
+    return list(await session.execute(_stages_statement(False), {"pipeline_id": pipeline_id}))
 
 
 async def _renumber(session: AsyncSession, stage_ids: Sequence[uuid.UUID]) -> None:
