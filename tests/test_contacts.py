@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from app.services import records
 from tests.conftest import Api, StatementCounter, error_codes, error_fields
 
 FIELDS = """id salutation title firstName lastName position department companyId status
@@ -286,3 +287,24 @@ async def test_stale_contact_version_is_a_conflict_and_changes_nothing(api: Api)
     stale = await api(UPDATE, {"id": created["id"], "i": {"position": "Vertrieb"}, "v": 1})
     assert error_codes(stale) == ["CONFLICT"]
     assert (await api.data(GET, {"id": created["id"]}))["contact"]["version"] == 2
+
+
+async def test_updates_of_the_same_fields_share_one_statement_and_stay_in_their_tenant(
+    api: Api, tenant: str
+) -> None:
+    """The row UPDATE is built once per set of changed columns and run for any tenant: each
+    run changes its own tenant's contact only, and another tenant's id is NOT_FOUND."""
+    other = f"{tenant}-b"
+    mine = await contact(api, position="A")
+    theirs = (await api.data(CREATE, {"i": {"lastName": "Weber"}}, tenant=other))["createContact"]
+    before = records._update_statement_for.cache_info()
+    for target, who in ((mine, tenant), (theirs, other), (mine, tenant)):
+        changes = {"position": f"P-{who}", "department": f"D-{who}"}
+        await api.data(UPDATE, {"id": target["id"], "i": changes}, tenant=who)
+    after = records._update_statement_for.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) in ((0, 3), (1, 2))
+    foreign = await api(UPDATE, {"id": theirs["id"], "i": {"position": "X"}}, tenant=tenant)
+    assert error_codes(foreign) == ["NOT_FOUND"]
+    assert (await api.data(GET, {"id": mine["id"]}))["contact"]["position"] == f"P-{tenant}"
+    their_row = (await api.data(GET, {"id": theirs["id"]}, tenant=other))["contact"]
+    assert (their_row["position"], their_row["version"]) == (f"P-{other}", 2)

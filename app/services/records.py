@@ -7,6 +7,7 @@ Reads select plain rows (no ORM objects); every statement goes through the tenan
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
@@ -82,10 +83,8 @@ async def get_row_in(
     session: AsyncSession, entity: Entity, row_id: uuid.UUID, *, lock: bool = True
 ) -> Row[Any]:
     """A row read inside an open unit of work, locked against concurrent change by default."""
-    statement = sa.select(*entity.columns).where(entity.id == row_id)
-    if lock:
-        statement = statement.with_for_update()
-    row = (await session.execute(statement)).first()
+    statement = _row_statement(entity, lock)
+    row = (await session.execute(statement, {"row_id": row_id})).first()
     if row is None:
         raise NotFound(entity.label)
     return row
@@ -270,17 +269,49 @@ async def _update(
     values: Mapping[str, Any],
     bump_version: bool = True,
 ) -> Row[Any]:
-    changed = dict(values)
-    if entity.versioned and bump_version:
-        changed["version"] = entity.column("version") + 1
-    statement = (
+    bump = entity.versioned and bump_version
+    parameters = {"row_id": row_id}
+    if any(_is_sql(value) for value in values.values()):
+        statement = _update_statement(entity, {**values}, bump)  # SQL values: built each time
+    else:
+        statement = _update_statement_for(entity, tuple(sorted(values)), bump)
+        parameters.update({f"new_{k}": v for k, v in values.items()})
+    return (await session.execute(statement, parameters)).one()
+
+
+# Statements built once per entity (and per set of changed columns) with bind parameters:
+# SQLAlchemy then builds, keys and compiles each once, not on every write. The tenant filter
+# is added by the session, also once per statement (see app.tenancy).
+_ROW_ID = sa.bindparam("row_id", type_=sa.Uuid())
+
+
+def _is_sql(value: Any) -> bool:
+    """An expression or a column (`updated_at` kept as it is), not a value to bind."""
+    return isinstance(value, sa.ClauseElement) or hasattr(value, "__clause_element__")
+
+
+@functools.lru_cache(maxsize=256)
+def _row_statement(entity: Entity, lock: bool) -> sa.Select[Any]:
+    statement = sa.select(*entity.columns).where(entity.id == _ROW_ID)
+    return statement.with_for_update() if lock else statement
+
+
+@functools.lru_cache(maxsize=1024)
+def _update_statement_for(entity: Entity, keys: tuple[str, ...], bump: bool) -> Any:
+    values = {k: sa.bindparam(f"new_{k}", type_=entity.column(k).type) for k in keys}
+    return _update_statement(entity, values, bump)
+
+
+def _update_statement(entity: Entity, values: dict[str, Any], bump: bool) -> Any:
+    if bump:
+        values["version"] = entity.column("version") + 1
+    return (
         sa.update(entity.model)
-        .where(entity.id == row_id)
-        .values(**changed)
+        .where(entity.id == _ROW_ID)
+        .values(**values)
         .returning(*entity.columns)
         .execution_options(synchronize_session=False)
     )
-    return (await session.execute(statement)).one()
 
 
 def _check_version(entity: Entity, current: Row[Any], expected: int | None) -> None:
