@@ -192,30 +192,24 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
         raise TenantScopeError("tenant-owned table queried without a tenant scope")
 
 
-def tenant_criteria(tenant: Any) -> Any:
+def _tenant_filter(tenant: sa.BindParameter[Any]) -> Any:
     """The tenant filter on every tenant-owned table of a statement, aliases and subqueries
-    included. `tenant` is the tenant's id, or a bind parameter for statements compiled once and
-    run for any tenant (the compiled execution path, and every session statement)."""
-    # Two lambdas: SQLAlchemy analyses a criteria lambda once per code object, and a bind
-    # parameter must not be taken for a tenant id (or the other way round).
-    if isinstance(tenant, sa.BindParameter):
-        # Not carried to the rows' later loads (expired attributes): those would meet the
-        # parameter without its value. Such loads go by primary key, of rows read filtered.
-        return with_loader_criteria(
-            TenantScoped,
-            lambda cls: cls.tenant_id == tenant,
-            include_aliases=True,
-            propagate_to_loaders=False,
-        )
+    included, comparing with a bind parameter: one option, built once, serves every tenant,
+    and a statement's shape (its cache key, its compiled SQL) is the same for all of them."""
+    # Not carried to the rows' later loads (expired attributes): those would meet the parameter
+    # without its value. Such loads go by primary key, of rows that were read filtered.
     return with_loader_criteria(
-        TenantScoped, lambda cls: cls.tenant_id == tenant, include_aliases=True
+        TenantScoped,
+        lambda cls: cls.tenant_id == tenant,
+        include_aliases=True,
+        propagate_to_loaders=False,
     )
 
 
-# Every session statement gets this one filter and the tenant as a parameter: the option is
-# built once, and a statement's shape is the same for every tenant.
-SESSION_TENANT_PARAMETER = "crm_session_tenant_id"
-_SESSION_CRITERIA = tenant_criteria(sa.bindparam(SESSION_TENANT_PARAMETER, type_=sa.Uuid()))
+# Every session statement, and every statement of the compiled execution path, gets this one
+# filter; the tenant's id is the value of TENANT_PARAMETER in each execution.
+TENANT_PARAMETER = "crm_tenant_id"
+TENANT_FILTER = _tenant_filter(sa.bindparam(TENANT_PARAMETER, type_=sa.Uuid()))
 
 
 # The filtered twin of each statement, while the statement lives: a statement built once
@@ -226,14 +220,14 @@ _FILTERED: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 def _filtered(statement: Any) -> Any:
     filtered = _FILTERED.get(statement)
     if filtered is None:
-        filtered = _FILTERED[statement] = statement.options(_SESSION_CRITERIA)
+        filtered = _FILTERED[statement] = statement.options(TENANT_FILTER)
     return filtered
 
 
 def _with_tenant(parameters: Any, tenant_id: Any) -> Any:
     if isinstance(parameters, list | tuple):  # executemany: every parameter set
-        return [{**p, SESSION_TENANT_PARAMETER: tenant_id} for p in parameters]
-    return {**(parameters or {}), SESSION_TENANT_PARAMETER: tenant_id}
+        return [{**p, TENANT_PARAMETER: tenant_id} for p in parameters]
+    return {**(parameters or {}), TENANT_PARAMETER: tenant_id}
 
 
 TENANT_TABLES = _tenant_tables()

@@ -12,7 +12,7 @@ from graphql import GraphQLEnumType, GraphQLError, is_specified_scalar_type
 from sqlalchemy.orm import aliased
 
 from app.services.records import Entity, children_statement, rows_by_ids_statement
-from app.tenancy import tenant_criteria
+from app.tenancy import TENANT_FILTER
 from resolvers.common.relations import Relation, ToMany
 from resolvers.compiled.assemble import unchanged
 from resolvers.compiled.nodes import Columns, Join, Selection
@@ -98,7 +98,7 @@ def relation_statement(spec: Relation, columns: Columns) -> Statement:
         )
     else:
         built = rows_by_ids_statement(entity, own, sa.bindparam("parents"), select=select)
-    built = built.options(tenant_criteria(sa.bindparam("tenant")))
+    built = built.options(TENANT_FILTER)
     return compile_once(built)
 
 

@@ -14,7 +14,7 @@ from strawberry.schema.schema_converter import get_arguments
 from strawberry.utils.await_maybe import await_maybe
 
 from app.services.pagination import SORT_LABEL
-from app.tenancy import DriverReading, tenant_criteria
+from app.tenancy import TENANT_FILTER, TENANT_PARAMETER, DriverReading
 from resolvers.common.children import nested_limit
 from resolvers.common.inputs import parse_id
 from resolvers.common.pagination import Connection, PlannedInfo, PlannedPage, connection_from_page
@@ -83,8 +83,9 @@ class _Run:
         transaction, as the Connection the executor would have had."""
         query = planned.query
         statement = query.statement(root.columns)
-        statement = statement.options(tenant_criteria(self.context.scope.tenant_id))
-        sql, parameters = root.statements.render(statement)
+        statement = statement.options(TENANT_FILTER)
+        tenant = {TENANT_PARAMETER: self.context.scope.tenant_id}
+        sql, parameters = root.statements.render(statement, tenant)
         rows = await _fetch(reading, sql, parameters)
         id_at = root.id_at
 
@@ -146,7 +147,7 @@ async def _fetch(reading: DriverReading, sql: str, parameters: tuple[Any, ...]) 
 def _parameters(
     statement: Statement, tenant: Any, parents: list[Any], limit: Any
 ) -> tuple[Any, ...]:
-    values = {"tenant": tenant, "parents": parents, "limit": limit}
+    values = {TENANT_PARAMETER: tenant, "parents": parents, "limit": limit}
     return tuple(values[name] for name in statement.parameters)
 
 

@@ -5,6 +5,7 @@ SQLAlchemy's own cache key, so a request pays for building the statement, not co
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -43,13 +44,20 @@ class RequestStatements:
     def __init__(self, capacity: int = 32) -> None:
         self._compiled: LRUCache[Any, Any] = LRUCache(capacity)
 
-    def render(self, statement: sa.Select[Any]) -> tuple[str, tuple[Any, ...]]:
+    def render(
+        self, statement: sa.Select[Any], parameters: Mapping[str, Any] | None = None
+    ) -> tuple[str, tuple[Any, ...]]:
+        """The SQL and positional values; `parameters` fills bind parameters left without a
+        value (the tenant filter's)."""
         found, extracted, collected, _ = statement._compile_w_cache(
             DIALECT, compiled_cache=self._compiled, column_keys=[]
         )
         compiled = cast(SQLCompiler, found)
         values = compiled.construct_params(
-            extracted_parameters=extracted, escape_names=False, _collected_params=collected
+            params=parameters,
+            extracted_parameters=extracted,
+            escape_names=False,
+            _collected_params=collected,
         )
         sql, names = compiled.string, list(compiled.positiontup or ())
         processors: dict[str, Any] = dict(compiled._bind_processors)
