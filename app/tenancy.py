@@ -144,7 +144,7 @@ def _walk_for_core_access(statement: sa.ClauseElement, *, has_mappers: bool) -> 
     for element in visitors.iterate(statement):
         if (
             isinstance(element, sa.Column)
-            and not element._annotations
+            and "parententity" not in element._annotations  # other annotations: still Core
             and getattr(element.table, "name", None) in TENANT_TABLES
         ):
             raise TenantScopeError("tenant-owned tables are queried through their models only")

@@ -177,6 +177,17 @@ async def test_core_statements_on_tenant_tables_are_refused(sessions: Any) -> No
                 await session.execute(statement)
 
 
+async def test_core_columns_that_carry_other_annotations_are_refused(sessions: Any) -> None:
+    """Only the ORM's `parententity` marks a column the filter reaches; any other annotation
+    (SQLAlchemy adds some of its own) leaves it a Core column."""
+    scope = await new_scope(sessions)
+    name = models.Company.__table__.c.name._annotate({"note": "not an entity"})  # type: ignore[attr-defined]
+    mixed = sa.select(col(models.Company.id)).where(name == "x")
+    async with scope.reading() as session:
+        with pytest.raises(TenantScopeError, match="through their models"):
+            await session.execute(mixed)
+
+
 async def test_core_columns_inside_an_orm_statement_are_refused(sessions: Any) -> None:
     scope = await new_scope(sessions)
     contact_table = models.Contact.__table__  # type: ignore[attr-defined]
