@@ -32,6 +32,9 @@ def _database_url() -> str:
 
 def _run(connection: Connection) -> None:
     connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+    # The lock is the session's: end the transaction that took it, so that alembic owns the
+    # migrations' transaction (an index built CONCURRENTLY steps out of it, autocommit_block).
+    connection.commit()
     try:
         context.configure(
             connection=connection, target_metadata=target_metadata, compare_server_default=True

@@ -176,13 +176,18 @@ def _reads_tenant_models(state: ORMExecuteState) -> bool:
 
 @event.listens_for(CrmSession, "do_orm_execute")
 def _scope_to_tenant(state: ORMExecuteState) -> None:
-    if state.is_column_load or state.is_relationship_load:
-        return
     if state.session.info.get(SYSTEM_KEY):
         return
-    filtered = state.is_select or state.is_update or state.is_delete
     tenant_id = state.session.info.get(TENANT_KEY)
+    if state.is_column_load or state.is_relationship_load:
+        # They carry the filter their objects were loaded with: give it its value.
+        if tenant_id is not None:
+            state.parameters = _with_tenant(state.parameters, tenant_id)
+        return
+    filtered = state.is_select or state.is_update or state.is_delete
     if filtered and tenant_id is not None:
+        if state.is_executemany:  # SQLAlchemy's bulk UPDATE by primary key ignores the filter
+            raise TenantScopeError("bulk UPDATE or DELETE by primary key is not tenant-scoped")
         state.statement = _filtered(state.statement)
         state.parameters = _with_tenant(state.parameters, tenant_id)
     # After the filter: SQLAlchemy keys its compiled cache by this same statement object, so
@@ -195,14 +200,11 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
 def _tenant_filter(tenant: sa.BindParameter[Any]) -> Any:
     """The tenant filter on every tenant-owned table of a statement, aliases and subqueries
     included, comparing with a bind parameter: one option, built once, serves every tenant,
-    and a statement's shape (its cache key, its compiled SQL) is the same for all of them."""
-    # Not carried to the rows' later loads (expired attributes): those would meet the parameter
-    # without its value. Such loads go by primary key, of rows that were read filtered.
+    and a statement's shape (its cache key, its compiled SQL) is the same for all of them.
+    It travels with the objects it loads to their later loads (SQLAlchemy applies it to
+    relationship loads, which no model has yet); the session listener gives those the tenant."""
     return with_loader_criteria(
-        TenantScoped,
-        lambda cls: cls.tenant_id == tenant,
-        include_aliases=True,
-        propagate_to_loaders=False,
+        TenantScoped, lambda cls: cls.tenant_id == tenant, include_aliases=True
     )
 
 
@@ -224,9 +226,7 @@ def _filtered(statement: Any) -> Any:
     return filtered
 
 
-def _with_tenant(parameters: Any, tenant_id: Any) -> Any:
-    if isinstance(parameters, list | tuple):  # executemany: every parameter set
-        return [{**p, TENANT_PARAMETER: tenant_id} for p in parameters]
+def _with_tenant(parameters: Any, tenant_id: Any) -> dict[str, Any]:
     return {**(parameters or {}), TENANT_PARAMETER: tenant_id}
 
 

@@ -75,6 +75,17 @@ def test_a_statement_is_filtered_once_and_its_filtered_twin_goes_with_it() -> No
     assert all(kept is not filtered for kept in tenancy._FILTERED.values())
 
 
+async def test_bulk_update_by_primary_key_is_refused(sessions: Any) -> None:
+    """SQLAlchemy's UPDATE with a list of rows by primary key takes no loader criteria."""
+    mine, theirs = await new_scope(sessions), await new_scope(sessions)
+    their_id = await add_row(theirs, models.Company, name="Deins")
+    with pytest.raises(TenantScopeError, match="bulk"):
+        async with mine.writing() as session:
+            rows = [{"id": their_id, "name": "Gekapert"}]
+            await session.execute(sa.update(models.Company), rows)
+    assert await row_value(theirs, models.Company.name, their_id) == "Deins"
+
+
 async def test_session_without_tenant_refuses_tenant_tables(sessions: Any) -> None:
     async with sessions() as session:
         with pytest.raises(TenantScopeError):

@@ -26,11 +26,22 @@ _INDEXES = [
 ]
 
 
+# CONCURRENTLY: the tables stay writable while an index builds (it needs its own transaction).
+
+
 def upgrade() -> None:
-    for table, owner in _INDEXES:
-        op.create_index(op.f(f'ix_{table}_tenant_id_{owner}'), table, ['tenant_id', owner])
+    with op.get_context().autocommit_block():
+        for table, owner in _INDEXES:
+            op.create_index(
+                op.f(f'ix_{table}_tenant_id_{owner}'), table, ['tenant_id', owner],
+                postgresql_concurrently=True,
+            )
 
 
 def downgrade() -> None:
-    for table, owner in _INDEXES:
-        op.drop_index(op.f(f'ix_{table}_tenant_id_{owner}'), table_name=table)
+    with op.get_context().autocommit_block():
+        for table, owner in _INDEXES:
+            op.drop_index(
+                op.f(f'ix_{table}_tenant_id_{owner}'), table_name=table,
+                postgresql_concurrently=True,
+            )

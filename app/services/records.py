@@ -84,7 +84,7 @@ async def get_row_in(
 ) -> Row[Any]:
     """A row read inside an open unit of work, locked against concurrent change by default."""
     statement = _row_statement(entity, lock)
-    row = (await session.execute(statement, {"row_id": row_id})).first()
+    row = (await session.execute(statement, {"crm_row_id": row_id})).first()
     if row is None:
         raise NotFound(entity.label)
     return row
@@ -270,19 +270,20 @@ async def _update(
     bump_version: bool = True,
 ) -> Row[Any]:
     bump = entity.versioned and bump_version
-    parameters = {"row_id": row_id}
+    parameters = {"crm_row_id": row_id}
     if any(_is_sql(value) for value in values.values()):
         statement = _update_statement(entity, {**values}, bump)  # SQL values: built each time
     else:
         statement = _update_statement_for(entity, tuple(sorted(values)), bump)
-        parameters.update({f"new_{k}": v for k, v in values.items()})
+        parameters.update({f"crm_new_{k}": v for k, v in values.items()})
     return (await session.execute(statement, parameters)).one()
 
 
 # Statements built once per entity (and per set of changed columns) with bind parameters:
 # SQLAlchemy then builds, keys and compiles each once, not on every write. The tenant filter
 # is added by the session, also once per statement (see app.tenancy).
-_ROW_ID = sa.bindparam("row_id", type_=sa.Uuid())
+# Parameter names no column has: an UPDATE sets any column a parameter is named after.
+_ROW_ID = sa.bindparam("crm_row_id", type_=sa.Uuid())
 
 
 def _is_sql(value: Any) -> bool:
@@ -298,7 +299,7 @@ def _row_statement(entity: Entity, lock: bool) -> sa.Select[Any]:
 
 @functools.lru_cache(maxsize=1024)
 def _update_statement_for(entity: Entity, keys: tuple[str, ...], bump: bool) -> Any:
-    values = {k: sa.bindparam(f"new_{k}", type_=entity.column(k).type) for k in keys}
+    values = {k: sa.bindparam(f"crm_new_{k}", type_=entity.column(k).type) for k in keys}
     return _update_statement(entity, values, bump)
 
 
