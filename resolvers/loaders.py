@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Row
 from strawberry.dataloader import DataLoader
 
-from app.services import records
+from app.services import batch_reads
 from app.services.records import Entity
 from app.tenancy import TenantScope
 
@@ -30,7 +30,7 @@ class Loaders:
         if key not in self._made:
 
             async def load(ids: list[uuid.UUID]) -> Sequence[Row[Any] | None]:
-                return await records.rows_by_ids(self._scope, entity, ids)
+                return await batch_reads.rows_by_ids(self._scope, entity, ids)
 
             self._made[key] = DataLoader(load_fn=load)
         loader: RowLoader = self._made[key]
@@ -59,7 +59,7 @@ class Loaders:
         if key not in self._made:
 
             async def load(parent_ids: list[uuid.UUID]) -> Sequence[list[Row[Any]]]:
-                return await records.rows_by_parent(
+                return await batch_reads.rows_by_parent(
                     self._scope, entity, parent_column, parent_ids, order_by=ordering, limit=limit
                 )
 

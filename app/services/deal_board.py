@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from app.events.hub import EventHub
 from app.events.message import CrmEventMessage
-from app.services import records
+from app.services import batch_reads, records
 from app.services.deals import DEAL
 from app.services.events import EventFilter, follow_events
 from app.services.pipelines import PIPELINE
@@ -65,7 +65,7 @@ async def follow_board(
             continue
         deal = None
         if event.entity_id in members:
-            [deal] = await records.rows_by_ids(scope, DEAL, [event.entity_id])
+            [deal] = await batch_reads.rows_by_ids(scope, DEAL, [event.entity_id])
             if deal is None:  # deleted since: its own event follows
                 continue
         yield BoardChange(event, deal, event.entity_id)

@@ -22,7 +22,7 @@ from sqlmodel import col
 from app.errors import BadUserInput, Conflict, NotFound
 from app.events.outbox import record
 from app.lexware.client import LexwareClient
-from app.services import records
+from app.services import batch_reads, records
 from app.services.lexware_contacts import RecordKind
 from app.services.records import Entity
 from app.tenancy import TenantScope
@@ -147,7 +147,7 @@ async def vouchers_of_lexware_contacts(
 ) -> list[list[Row[Any]]]:
     """For each Lexware contact id (None: unlinked), its cached vouchers, newest first."""
     linked = [i for i in lexware_ids if i is not None]
-    grouped = await records.rows_by_parent(
+    grouped = await batch_reads.rows_by_parent(
         scope, VOUCHER, "lexware_contact_id", linked, order_by=newest_first(), limit=limit
     )
     by_id = dict(zip(linked, grouped, strict=True))

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from graphql import GraphQLEnumType, GraphQLError, is_specified_scalar_type
 from sqlalchemy.orm import aliased
 
-from app.services.records import Entity, children_statement, rows_by_ids_statement
+from app.services.batch_reads import children_statement, rows_by_ids_statement
+from app.services.records import Entity
 from app.tenancy import TENANT_FILTER
 from resolvers.common.relations import Relation, ToMany
 from resolvers.compiled.assemble import unchanged
