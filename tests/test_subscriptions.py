@@ -31,10 +31,18 @@ async def new_company(api: Api, name: str, **kw: Any) -> str:
 
 
 async def ready(api: Api, socket: Any) -> None:
-    """A subscription is live once it has delivered something: make an event and take it."""
-    marker = await new_company(api, "marker")
-    while (await socket.next_data())["crmEvents"]["entityId"] != marker:
-        pass
+    """A subscription is live once it has delivered something: make events until one comes
+    back. One made before the subscription registered never does; events keep their order,
+    so an earlier marker never arrives after a later one."""
+    for _ in range(10):
+        marker = await new_company(api, "marker")
+        try:
+            while (await socket.next_data(wait=1))["crmEvents"]["entityId"] != marker:
+                pass
+            return
+        except TimeoutError:
+            continue
+    raise AssertionError("the subscription delivered none of ten markers")
 
 
 async def test_mutations_reach_a_subscriber_live(api: Api, live: str) -> None:
