@@ -7,6 +7,8 @@ import asyncio
 from contextlib import AsyncExitStack
 from typing import Any
 
+from sqlalchemy import event
+
 from tests.conftest import Api, StatementCounter
 from tests.live import graphql_socket
 from tests.test_deals import deal, pipeline
@@ -39,6 +41,37 @@ async def test_one_evaluation_per_event_whatever_the_number_of_subscribers(
     # The mutation reads no deal row back by id; the board reads it (and its stage) once.
     reads = [s for s in deal_reads(sql) if "deal.id IN" in s]
     assert len(reads) == 1, reads
+
+
+async def test_a_card_and_its_stage_are_read_in_one_transaction(
+    api: Api, live: str, app: Any
+) -> None:
+    """Every event waits for its card before the first delivery: the stage comes in the
+    card's transaction, not in one of its own from the executor's loader."""
+    board = await pipeline(api)
+    reads: list[tuple[str, Any]] = []  # statement and its transaction, kept alive
+
+    def record(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "deal.id IN" in statement or "pipeline_stage.id IN" in statement:
+            reads.append((statement, conn.get_transaction()))
+
+    engine = app.state.runtime.engine.sync_engine
+    async with graphql_socket(live) as socket:
+        await socket.init(api.token())
+        await socket.subscribe(DEAL_CHANGED, {"p": board["id"]})
+        await asyncio.sleep(0.3)
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            await deal(api, pipelineId=board["id"])
+            change = (await socket.next_data())["dealChanged"]
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    assert change["deal"]["stage"]["name"] == "Qualifizierung"
+    [card_at] = [i for i, (s, _) in enumerate(reads) if "deal.id IN" in s]
+    card_transaction = reads[card_at][1]
+    stage_reads = [t for s, t in reads[card_at:] if "pipeline_stage.id IN" in s]
+    assert stage_reads, reads
+    assert all(t is card_transaction for t in stage_reads), reads
 
 
 async def test_the_stream_outlives_the_socket_that_started_it(api: Api, live: str) -> None:

@@ -16,7 +16,7 @@ from app.events.message import CrmEventMessage
 from app.services import batch_reads, records
 from app.services.deals import DEAL
 from app.services.events import EventFilter, follow_events
-from app.services.pipelines import PIPELINE
+from app.services.pipelines import PIPELINE, STAGE
 from app.tenancy import TenantScope
 from models import CrmEvent, Deal
 
@@ -36,6 +36,7 @@ class BoardChange:
     event: CrmEventMessage
     deal: Row[Any] | None  # as it is now; None once it left the board
     deal_id: uuid.UUID
+    stage: Row[Any] | None = None  # the deal's stage, read with it (every card shows one)
 
     @property
     def on_board(self) -> bool:
@@ -63,12 +64,28 @@ async def follow_board(
     async for event in follow_events(scope, hub, board_filter, None, start=start):
         if not _concerns_board(members, str(pipeline_id), event):
             continue
-        deal = None
+        deal = stage = None
         if event.entity_id in members:
-            [deal] = await batch_reads.rows_by_ids(scope, DEAL, [event.entity_id])
+            deal, stage = await _card(scope, event.entity_id)
             if deal is None:  # deleted since: its own event follows
                 continue
-        yield BoardChange(event, deal, event.entity_id)
+        yield BoardChange(event, deal, event.entity_id, stage)
+
+
+async def _card(scope: TenantScope, deal_id: uuid.UUID) -> tuple[Row[Any] | None, Row[Any] | None]:
+    """The deal and its stage in one transaction. Every event waits for this read before its
+    first delivery, and a second transaction for the stage (its loader's) would add two
+    round trips to that wait."""
+    async with scope.reading() as session:
+        deal = (await session.execute(_row_by_id(DEAL, deal_id))).first()
+        if deal is None:
+            return None, None
+        stage = (await session.execute(_row_by_id(STAGE, deal.stage_id))).first()
+    return deal, stage
+
+
+def _row_by_id(entity: records.Entity, row_id: uuid.UUID) -> sa.Select[Any]:
+    return batch_reads.rows_by_ids_statement(entity, entity.columns, {row_id})
 
 
 async def _snapshot(scope: TenantScope, pipeline_id: uuid.UUID) -> tuple[int, set[uuid.UUID]]:

@@ -12,6 +12,7 @@ from strawberry.types import Info
 from app.errors import RateLimited
 from app.services import deal_board
 from app.services import events as service
+from app.services.pipelines import STAGE
 from resolvers.common.inputs import parse_id
 from resolvers.context import Context, context_of
 from resolvers.deals.types import Deal
@@ -81,6 +82,8 @@ class EventSubscriptions:
         async with _slot(context):
             async for change in deal_board.follow_board(context.scope, context.hub, pipeline):
                 context.refresh_loaders()
+                if change.stage is not None:  # read with the card: its loader need not
+                    context.loaders.by_id(STAGE).prime(change.stage.id, change.stage)
                 yield DealChange(
                     event=cast(CrmEventType, change.event),
                     deal_id=strawberry.ID(str(change.deal_id)),
