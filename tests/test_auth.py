@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -90,6 +92,23 @@ async def test_expiry_within_leeway_is_accepted(api: Api, tokens: Tokens, tenant
     now = int(time.time())
     result = await api(ME, token=tokens.make(tenant, iat=now - 600, exp=now - 10))
     assert "errors" not in result
+
+
+async def test_a_token_verified_before_still_expires(
+    api: Api, app: Any, tokens: Tokens, tenant: str
+) -> None:
+    """The signature of a token is checked once per process; its expiry on every request."""
+    authenticator = app.state.runtime.authenticator
+    leeway = app.state.runtime.settings.jwt_leeway_seconds
+    now = int(time.time())
+    token = tokens.make(tenant, iat=now - 600, exp=now - leeway + 2)
+    assert "errors" not in await api(ME, token=token)
+    hits = authenticator._signed_claims.cache_info().hits
+    assert "errors" not in await api(ME, token=token)
+    assert authenticator._signed_claims.cache_info().hits == hits + 1
+    await asyncio.sleep(3.2)
+    body = await _refused(api, token)
+    assert "expired" in body["errors"][0]["message"]
 
 
 @pytest.mark.parametrize("claim", ["nbf", "iat"])
