@@ -8,11 +8,13 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 import pytest
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import resolvers.compiled.extension as compiled_extension
+from app.graphql_http import CrmGraphQL
 from app.settings import Settings
 from tests.conftest import Api, StatementCounter, serving
 
@@ -193,6 +195,34 @@ async def test_a_query_answered_from_its_plan_once_skips_the_full_way_after(
     assert again == first
     assert [e["node"]["name"] for e in first["companies"]["edges"]] == ["Firma 02", "Firma 01"]
     assert [e["node"]["name"] for e in theirs["companies"]["edges"]] == ["Firma B"]
+
+
+async def test_an_admitted_query_is_answered_without_strawberrys_view(
+    compiled_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """POSTed again, an admitted document skips the view, with the same answer; over GET a
+    document is never admitted (the full way still answers it from its plan)."""
+    await seed(compiled_api, 2)
+    views: list[str] = []
+    run = CrmGraphQL.run
+
+    async def counted(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        views.append(request.method)
+        return await run(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(CrmGraphQL, "run", counted)
+    body = {"query": PAGE, "variables": {"search": "Firma"}}
+    token = compiled_api.token()
+    first, again = [await compiled_api.post(body, token) for _ in range(2)]
+    assert views == ["POST"]
+    assert again.content == first.content
+    assert again.headers["content-type"] == first.headers["content-type"] == "application/json"
+    params = {"query": PAGE, "variables": orjson.dumps(body["variables"]).decode()}
+    headers = {"authorization": f"Bearer {token}"}
+    for _ in range(2):
+        by_get = await compiled_api.client.get("/graphql", params=params, headers=headers)
+        assert by_get.content == first.content
+    assert views == ["POST", "GET", "GET"]
 
 
 async def test_an_admitted_query_with_something_to_report_goes_the_full_way(

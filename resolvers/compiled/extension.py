@@ -2,11 +2,11 @@
 limits, a query the compiler covers is answered from its plan; anything else (and any run that
 meets an error to report) goes through the normal executor.
 
-A document the plan has answered once this way is *admitted*: it parsed, passed validation and
+A document POSTed and answered once this way is *admitted*: it parsed, passed validation and
 every limit (all of them depend on the document's text and the schema only), so the HTTP view
 answers it again from the plan straight away (`CompiledQueries.answer_admitted`), without
-strawberry's per-request parse and validation cache lookups and extension hooks. A run that
-meets anything to report still falls back to the full path, which reports it.
+strawberry's view, parse and validation cache lookups and extension hooks. A run that meets
+anything to report still falls back to the full path, which reports it.
 
 COMPILED_EXECUTION=verify runs both and compares them (the test suite does this for every
 query it sends): a difference is logged and recorded in `MISMATCHES`.
@@ -25,7 +25,6 @@ from typing import Any, Literal
 import orjson
 from graphql import ExecutionResult, FragmentDefinitionNode, OperationDefinitionNode, parse
 from strawberry.extensions import SchemaExtension
-from strawberry.types import ExecutionResult as StrawberryResult
 
 from app.errors import AppError
 from resolvers.compiled.nodes import Plan
@@ -54,9 +53,11 @@ COMPILED_RUN: ContextVar[bool] = ContextVar("compiled_run", default=False)
 
 @dataclass
 class Attempt:
-    """One HTTP request's document, keyed as the client sent it (the name it gave, or None)."""
+    """One HTTP request's document, keyed as the client sent it (the name it gave, or None),
+    and its variables."""
 
     key: tuple[str, str | None]
+    variables: dict[str, Any] | None
     tried: bool = False  # its admitted plan ran and met something to report
 
 
@@ -65,11 +66,13 @@ class Attempt:
 ATTEMPT: ContextVar[Attempt | None] = ContextVar("compiled_attempt", default=None)
 
 
-def attempt_for(query: Any, operation_name: Any) -> Attempt | None:
+def attempt_for(query: Any, operation_name: Any, variables: Any) -> Attempt | None:
     """An attempt for a well-formed request; anything else goes the full way, which reports it."""
     if not isinstance(query, str) or not isinstance(operation_name, str | None):
         return None
-    return Attempt((query, operation_name))
+    if not isinstance(variables, dict | None):
+        return None
+    return Attempt((query, operation_name), variables)
 
 
 class CompiledQueries:
@@ -93,16 +96,16 @@ class CompiledQueries:
             self._admitted.popitem(last=False)  # the least recently used
 
     async def answer_admitted(
-        self, strawberry_schema: Any, attempt: Attempt, variables: Any, context: Context
-    ) -> StrawberryResult | None:
-        """The result of an admitted document from its plan, or None: the full path answers."""
+        self, strawberry_schema: Any, attempt: Attempt, context: Context
+    ) -> dict[str, Any] | None:
+        """The `data` of an admitted document from its plan, or None: the full path answers."""
         plan = self._admitted.get(attempt.key)
         if plan is None:
             return None
         self._admitted.move_to_end(attempt.key)
-        data = await run_compiled(plan, strawberry_schema, context, variables)
+        data = await run_compiled(plan, strawberry_schema, context, attempt.variables)
         attempt.tried = data is None
-        return None if data is None else StrawberryResult(data=data, errors=None)
+        return data
 
     def _compile(self, schema: Any, query: str, operation_name: str | None) -> Plan | None:
         document = parse(query)
