@@ -29,7 +29,8 @@ async def run_once(settings: Settings, name: str) -> Any:
             result = await job(ctx)
         finally:
             await lexware.close()
-        while await publish_pending(engine, redis):  # None: a running relay publishes them
+        # None: a running relay publishes them.
+        while (published := await publish_pending(engine, redis)) and published.more:
             pass
         return result
     finally:

@@ -112,6 +112,35 @@ async def test_redis_outage_loses_nothing_for_websocket_subscribers(
         assert await socket.nothing_within(1.0)
 
 
+async def test_a_commit_costs_the_relay_one_batch(
+    isolated: tuple[Settings, RedisProcess],
+) -> None:
+    """A batch that was not full was all there was: the relay waits for the next commit (or
+    poll) instead of looking again at once."""
+    own, redis = isolated
+    application = create_app(own.model_copy(update={"event_relay_poll_seconds": 60}))
+    runtime = application.state.runtime
+    scope = await new_scope(runtime.sessions)
+    batches: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "pg_try_advisory_xact_lock" in statement:
+            batches.append(statement)
+
+    listener = Redis.from_url(redis.url)
+    async with application.router.lifespan_context(application), listener.pubsub() as pubsub:
+        await pubsub.subscribe("crm.company.created")
+        await asyncio.sleep(0.5)  # the relay's first look, at start
+        sa.event.listen(runtime.relay._engine.sync_engine, "before_cursor_execute", record)
+        for n in range(3):
+            await create_company(scope, {"name": f"one batch {n}"})
+            [published] = await messages(pubsub, 1)
+            assert published["changes"]["name"][1] == f"one batch {n}"
+            await asyncio.sleep(0.3)
+        assert len(batches) == 3, batches
+    await listener.aclose()
+
+
 async def _slug_of(scope: TenantScope) -> str:
     async with system_session(scope.sessions) as session:
         found = await session.execute(sa.select(Tenant.slug).where(Tenant.id == scope.tenant_id))
@@ -142,6 +171,27 @@ async def test_redis_subscribers_get_the_backlog_in_order_after_an_outage(
     assert [m["tenantId"] for m in received] == [str(scope.tenant_id)] * 4
     assert [m["id"] for m in received] == ["1", "2", "3", "4"]
     assert [m["changes"]["name"][1] for m in received] == [f"queued {n}" for n in range(4)]
+
+
+async def test_a_backlog_larger_than_a_tenants_share_of_a_batch_goes_out_at_once(
+    isolated: tuple[Settings, RedisProcess],
+) -> None:
+    """A full share means more may wait: the relay looks again at once, not at its next
+    poll (a minute here)."""
+    own, redis = isolated
+    application = create_app(own.model_copy(update={"event_relay_poll_seconds": 60}))
+    scope = await new_scope(application.state.runtime.sessions)
+    async with application.router.lifespan_context(application):
+        redis.stop()
+        for n in range(PER_TENANT + 5):
+            await create_company(scope, {"name": f"queued {n}"})
+        redis.start()
+        listener = Redis.from_url(redis.url)
+        async with listener.pubsub() as pubsub:
+            await pubsub.psubscribe("crm.*")
+            received = await messages(pubsub, PER_TENANT + 5, wait=20)
+        await listener.aclose()
+    assert [int(m["id"]) for m in received] == list(range(1, PER_TENANT + 6))
 
 
 async def test_one_redis_connection_serves_every_subscriber_of_a_process(

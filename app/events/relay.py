@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from redis.asyncio import Redis
@@ -70,8 +72,16 @@ async def unpublished_count(engine: AsyncEngine) -> int:
         return int(await connection.scalar(_BACKLOG) or 0)
 
 
-async def publish_pending(engine: AsyncEngine, redis: Redis, batch: int = BATCH) -> int | None:
-    """Publish one batch of unpublished events: how many, or None if another relay is busy."""
+@dataclass(frozen=True)
+class Published:
+    count: int
+    more: bool  # the batch, or a tenant's share of it, was full: more may be waiting
+
+
+async def publish_pending(
+    engine: AsyncEngine, redis: Redis, batch: int = BATCH
+) -> Published | None:
+    """Publish one batch of unpublished events, or None if another relay is busy."""
     async with engine.begin() as connection:
         locked = await connection.scalar(
             sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": RELAY_LOCK}
@@ -82,15 +92,17 @@ async def publish_pending(engine: AsyncEngine, redis: Redis, batch: int = BATCH)
             await connection.execute(_PENDING, {"batch": batch, "per_tenant": PER_TENANT})
         ).all()
         if not rows:
-            return 0
+            return Published(0, more=False)
         messages = [CrmEventMessage.from_row(row) for row in rows]
         await _publish(redis, messages)
+        per_tenant = Counter(m.tenant_id for m in messages)
         newest = {m.tenant_id: m.seq for m in messages}
         await connection.execute(
             _MARK_PUBLISHED,
             {"tenants": [str(t) for t in newest], "seqs": list(newest.values())},
         )
-    return len(messages)
+    more = len(messages) == batch or max(per_tenant.values()) == PER_TENANT
+    return Published(len(messages), more)
 
 
 async def _publish(redis: Redis, messages: Sequence[CrmEventMessage]) -> None:
@@ -137,7 +149,9 @@ class Relay:
                 failures = 0
                 if published is None:  # another relay holds the lock: look again shortly
                     await asyncio.sleep(0.05)
-                elif published == 0:
+                elif not published.more:
+                    # All there was: a commit since the batch began has set the wake event
+                    # again (it was cleared first), so nothing waits for the next poll.
                     await self._idle()
         finally:
             stop_listening()
