@@ -9,6 +9,7 @@ import pytest
 
 from app.services import records
 from tests.conftest import Api, StatementCounter, error_codes, error_fields
+from tests.test_events import events
 
 FIELDS = """id salutation title firstName lastName position department companyId status
 linkedinUrl birthday source tags version
@@ -287,6 +288,25 @@ async def test_stale_contact_version_is_a_conflict_and_changes_nothing(api: Api)
     stale = await api(UPDATE, {"id": created["id"], "i": {"position": "Vertrieb"}, "v": 1})
     assert error_codes(stale) == ["CONFLICT"]
     assert (await api.data(GET, {"id": created["id"]}))["contact"]["version"] == 2
+
+
+async def test_an_update_reads_and_writes_its_row_in_one_statement(
+    api: Api, sql: StatementCounter
+) -> None:
+    """The old values (for the event) come back from the UPDATE itself, which reads them from
+    the row it locks first: the row and the event are two statements."""
+    created = await contact(api, position="Einkauf", department="Nord")
+    lean = """mutation($id: ID!, $i: UpdateContactInput!) {
+      updateContact(id: $id, input: $i) { position department version } }"""
+    sql.statements.clear()
+    changes = {"position": "Vertrieb", "department": "Süd"}
+    updated = await api.data(lean, {"id": created["id"], "i": changes})
+    assert updated["updateContact"] == {**changes, "version": 2}
+    assert sql.count == 2, sql.statements
+    stored = await events(api, entityId=created["id"], types=["crm.contact.updated"])
+    assert [e["changes"] for e in stored] == [
+        {"position": ["Einkauf", "Vertrieb"], "department": ["Nord", "Süd"]}
+    ]
 
 
 async def test_updates_of_the_same_fields_share_one_statement_and_stay_in_their_tenant(

@@ -16,9 +16,10 @@ from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Row, result_tuple
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.errors import AppError, Conflict, NotFound
@@ -70,6 +71,11 @@ class Entity:
 
     def column(self, name: str) -> Any:
         return col(getattr(self.model, name))
+
+    @cached_property
+    def row_of(self) -> Callable[[Sequence[Any]], Row[Any]]:
+        """A row of this entity's columns from their values, as its reads return it."""
+        return result_tuple([column.key for column in self.columns])
 
 
 async def get_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> Row[Any]:
@@ -162,10 +168,16 @@ async def update_row(
         async with scope.writing() as session:
             if steps.lock is not None:
                 await steps.lock(session)
-            current = await get_row_in(session, entity, row_id)
-            _check_version(entity, current, expected_version)
-            placed = await steps.place(session, current) if steps.place is not None else {}
-            row = await _update(session, entity, row_id, {**values, **placed}, bump_version)
+            if steps.place is None:  # nothing to decide from the current row: one statement
+                current, row = await _update_reading_old(
+                    session, entity, row_id, values, bump_version
+                )
+                _check_version(entity, current, expected_version)  # raises: all rolls back
+            else:
+                current = await get_row_in(session, entity, row_id)
+                _check_version(entity, current, expected_version)
+                placed = await steps.place(session, current)
+                row = await _update(session, entity, row_id, {**values, **placed}, bump_version)
             more = await steps.then(session, row) if steps.then is not None else {}
             record_updated(session, entity, current, row, more)
             if steps.after is not None:
@@ -180,14 +192,36 @@ async def _update(
     values: Mapping[str, Any],
     bump_version: bool = True,
 ) -> Row[Any]:
-    bump = entity.versioned and bump_version
-    parameters = {"crm_row_id": row_id}
-    if any(_is_sql(value) for value in values.values()):
-        statement = _update_statement(entity, {**values}, bump)  # SQL values: built each time
-    else:
-        statement = _update_statement_for(entity, tuple(sorted(values)), bump)
-        parameters.update({f"crm_new_{k}": v for k, v in values.items()})
+    statement, parameters = _update_for(entity, row_id, values, bump_version, with_old=False)
     return (await session.execute(statement, parameters)).one()
+
+
+async def _update_reading_old(
+    session: AsyncSession,
+    entity: Entity,
+    row_id: uuid.UUID,
+    values: Mapping[str, Any],
+    bump_version: bool,
+) -> tuple[Row[Any], Row[Any]]:
+    """The row as it was (locked first) and as it is now, from one UPDATE: a round trip and
+    a statement less than reading it first. NotFound if there is no such row."""
+    statement, parameters = _update_for(entity, row_id, values, bump_version, with_old=True)
+    both = (await session.execute(statement, parameters)).first()
+    if both is None:
+        raise NotFound(entity.label)
+    width = len(entity.columns)
+    return entity.row_of(both[width:]), entity.row_of(both[:width])
+
+
+def _update_for(
+    entity: Entity, row_id: uuid.UUID, values: Mapping[str, Any], bump_version: bool, with_old: bool
+) -> tuple[Any, dict[str, Any]]:
+    bump = entity.versioned and bump_version
+    parameters: dict[str, Any] = {"crm_row_id": row_id}
+    if any(_is_sql(value) for value in values.values()):  # SQL values: built each time
+        return _update_statement(entity, {**values}, bump, with_old), parameters
+    parameters.update({f"crm_new_{k}": v for k, v in values.items()})
+    return _update_statement_for(entity, tuple(sorted(values)), bump, with_old), parameters
 
 
 # Statements built once per entity (and per set of changed columns) with bind parameters:
@@ -209,21 +243,24 @@ def _row_statement(entity: Entity, lock: bool) -> sa.Select[Any]:
 
 
 @functools.lru_cache(maxsize=1024)
-def _update_statement_for(entity: Entity, keys: tuple[str, ...], bump: bool) -> Any:
+def _update_statement_for(entity: Entity, keys: tuple[str, ...], bump: bool, with_old: bool) -> Any:
     values = {k: sa.bindparam(f"crm_new_{k}", type_=entity.column(k).type) for k in keys}
-    return _update_statement(entity, values, bump)
+    return _update_statement(entity, values, bump, with_old)
 
 
-def _update_statement(entity: Entity, values: dict[str, Any], bump: bool) -> Any:
+def _update_statement(entity: Entity, values: dict[str, Any], bump: bool, with_old: bool) -> Any:
+    """UPDATE ... RETURNING the new row; `with_old`, the old one after it, read by the UPDATE
+    from the row locked FOR UPDATE in a subquery (so it is the version the UPDATE replaced)."""
     if bump:
         values["version"] = entity.column("version") + 1
-    return (
-        sa.update(entity.model)
-        .where(entity.id == _ROW_ID)
-        .values(**values)
-        .returning(*entity.columns)
-        .execution_options(synchronize_session=False)
-    )
+    statement = sa.update(entity.model).values(**values)
+    statement = statement.execution_options(synchronize_session=False)
+    if not with_old:
+        return statement.where(entity.id == _ROW_ID).returning(*entity.columns)
+    locked = _row_statement(entity, lock=True).subquery("crm_old")
+    old = aliased(entity.model, locked)
+    old_columns = [getattr(old, c.key).label(f"crm_old_{c.key}") for c in entity.columns]
+    return statement.where(entity.id == old.id).returning(*entity.columns, *old_columns)
 
 
 def _check_version(entity: Entity, current: Row[Any], expected: int | None) -> None:
