@@ -204,13 +204,16 @@ async def _update_reading_old(
     bump_version: bool,
 ) -> tuple[Row[Any], Row[Any]]:
     """The row as it was (locked first) and as it is now, from one UPDATE: a round trip and
-    a statement less than reading it first. NotFound if there is no such row."""
+    a statement less than reading it first. NotFound if there is no such row. Only what the
+    UPDATE may change is read back old; the rest is as the new row has it."""
     statement, parameters = _update_for(entity, row_id, values, bump_version, with_old=True)
     both = (await session.execute(statement, parameters)).first()
     if both is None:
         raise NotFound(entity.label)
     width = len(entity.columns)
-    return entity.row_of(both[width:]), entity.row_of(both[:width])
+    row = entity.row_of(both[:width])
+    old = dict(zip(_changeable(entity, tuple(sorted(values))), both[width:], strict=True))
+    return entity.row_of([old.get(key, value) for key, value in row._mapping.items()]), row
 
 
 def _update_for(
@@ -222,6 +225,12 @@ def _update_for(
         return _update_statement(entity, {**values}, bump, with_old), parameters
     parameters.update({f"crm_new_{k}": v for k, v in values.items()})
     return _update_statement_for(entity, tuple(sorted(values)), bump, with_old), parameters
+
+
+def _changeable(entity: Entity, keys: tuple[str, ...]) -> list[str]:
+    """The columns an UPDATE of `keys` may change: those, the version and the timestamp."""
+    kept = (k for k in ("version", "updated_at") if k in entity.model.model_fields)
+    return list(dict.fromkeys([*keys, *kept]))
 
 
 # Statements built once per entity (and per set of changed columns) with bind parameters:
@@ -251,15 +260,16 @@ def _update_statement_for(entity: Entity, keys: tuple[str, ...], bump: bool, wit
 def _update_statement(entity: Entity, values: dict[str, Any], bump: bool, with_old: bool) -> Any:
     """UPDATE ... RETURNING the new row; `with_old`, the old one after it, read by the UPDATE
     from the row locked FOR UPDATE in a subquery (so it is the version the UPDATE replaced)."""
+    changeable = _changeable(entity, tuple(sorted(values)))
     if bump:
         values["version"] = entity.column("version") + 1
     statement = sa.update(entity.model).values(**values)
     statement = statement.execution_options(synchronize_session=False)
     if not with_old:
         return statement.where(entity.id == _ROW_ID).returning(*entity.columns)
-    locked = _row_statement(entity, lock=True).subquery("crm_old")
-    old = aliased(entity.model, locked)
-    old_columns = [getattr(old, c.key).label(f"crm_old_{c.key}") for c in entity.columns]
+    locked = sa.select(entity.id, *(entity.column(k) for k in changeable))
+    old = aliased(entity.model, locked.where(entity.id == _ROW_ID).with_for_update().subquery())
+    old_columns = [getattr(old, k).label(f"crm_old_{k}") for k in changeable]
     return statement.where(entity.id == old.id).returning(*entity.columns, *old_columns)
 
 
