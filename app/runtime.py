@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
@@ -18,6 +19,9 @@ from app.lexware.connector import LexwareConnector
 from app.redis import create_redis
 from app.services.members import MemberDirectory
 from app.settings import Settings
+
+log = logging.getLogger(__name__)
+CLOSE_SECONDS = 10.0
 
 
 @dataclass
@@ -53,13 +57,22 @@ class Runtime:
         self._tasks.append(asyncio.create_task(self.relay.run(), name="event-relay"))
 
     async def close(self) -> None:
+        """Each step bounded: a connection stuck in the middle of a statement must not hold
+        the process's shutdown (or a test's teardown) forever."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.hub.close()
-        await self.relay.close()
-        await self.lexware.close()
-        await self.redis.aclose()
-        await self.engine.dispose()
+        tasks = asyncio.gather(*self._tasks, return_exceptions=True)
+        await _bounded("background tasks", tasks)
+        await _bounded("event hub", self.hub.close())
+        await _bounded("event relay", self.relay.close())
+        await _bounded("Lexware client", self.lexware.close())
+        await _bounded("Redis", self.redis.aclose())
+        await _bounded("database", self.engine.dispose())
+
+
+async def _bounded(what: str, closing: Awaitable[object]) -> None:
+    try:
+        async with asyncio.timeout(CLOSE_SECONDS):
+            await closing
+    except TimeoutError:
+        log.warning("shutdown: %s did not close within %s s; going on", what, CLOSE_SECONDS)

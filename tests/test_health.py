@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import uuid
 from typing import Any
 
 import httpx
+import pytest
 
+import app.runtime as runtime_module
 from app.asgi import GC_THRESHOLDS
 from app.services.heartbeat import HEARTBEAT_KEY, record_heartbeat
 from app.settings import Settings
@@ -100,3 +103,13 @@ async def test_graphql_with_redis_down_refuses_rather_than_skip_revocation(
         )
     assert response.status_code == 503
     assert "data" not in response.json()
+
+
+async def test_a_stuck_shutdown_step_is_given_up_after_its_bound(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A connection stuck mid-statement must not hold the process's shutdown forever."""
+    monkeypatch.setattr(runtime_module, "CLOSE_SECONDS", 0.1)
+    never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    await runtime_module._bounded("database", never)
+    assert "database did not close" in caplog.text
