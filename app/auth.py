@@ -126,7 +126,7 @@ class Authenticator:
         if len(raw) > MAX_TOKEN_BYTES:
             raise Unauthenticated("Token is too large.")
         try:
-            claims = self._signed_claims(raw)
+            claims = dict(self._signed_claims(raw))  # a copy: the cached one stays as signed
             self._registry.validate(claims)
         except ExpiredTokenError:
             raise Unauthenticated("Token has expired.") from None

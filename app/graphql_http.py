@@ -184,6 +184,8 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         (the full way parses and reports it), GET, and clients asking for a stream."""
         if request.method != "POST" or self._get_stream_transport_from_headers(request.headers):
             return None
+        if "application/json" not in request.headers.get("content-type", ""):
+            return None  # strawberry parses only that as JSON: the full way answers the rest
         try:
             body = orjson.loads(request._body)
         except orjson.JSONDecodeError:

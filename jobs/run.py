@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db import create_engine, create_session_factory
 from app.events.relay import publish_pending
@@ -10,6 +14,17 @@ from app.lexware.connector import LexwareConnector
 from app.redis import create_redis
 from app.settings import Settings
 from jobs.worker import JOBS
+
+
+async def _publish_all(engine: AsyncEngine, redis: Redis) -> None:
+    """Publish what the job recorded. While another relay holds the lock, wait for it: its
+    batch may have begun before the job's commit, and it waits for its own commits."""
+    for _ in range(100):  # five seconds at most; after that, the running relay's poll
+        published = await publish_pending(engine, redis)
+        if published is None:
+            await asyncio.sleep(0.05)
+        elif not published.more:
+            return
 
 
 async def run_once(settings: Settings, name: str) -> Any:
@@ -29,9 +44,7 @@ async def run_once(settings: Settings, name: str) -> Any:
             result = await job(ctx)
         finally:
             await lexware.close()
-        # None: a running relay publishes them.
-        while (published := await publish_pending(engine, redis)) and published.more:
-            pass
+        await _publish_all(engine, redis)
         return result
     finally:
         await redis.aclose()

@@ -223,6 +223,12 @@ async def test_an_admitted_query_is_answered_without_strawberrys_view(
         by_get = await compiled_api.client.get("/graphql", params=params, headers=headers)
         assert by_get.content == first.content
     assert views == ["POST", "GET", "GET"]
+    # A type strawberry does not parse as JSON gets the same answer, admitted or not.
+    other_type = {**headers, "content-type": "application/graphql-response+json"}
+    refused = await compiled_api.client.post(
+        "/graphql", content=orjson.dumps(body), headers=other_type
+    )
+    assert refused.status_code == 400, refused.text
 
 
 async def test_an_admitted_query_with_something_to_report_goes_the_full_way(

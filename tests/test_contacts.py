@@ -290,6 +290,19 @@ async def test_stale_contact_version_is_a_conflict_and_changes_nothing(api: Api)
     assert (await api.data(GET, {"id": created["id"]}))["contact"]["version"] == 2
 
 
+async def test_a_stale_edit_is_a_conflict_before_anything_else_it_gets_wrong(api: Api) -> None:
+    """The version is compared before the write: a stale edit that would also break a
+    constraint (an unknown company) is a CONFLICT, with the current version."""
+    created = await contact(api)
+    await api.data(UPDATE, {"id": created["id"], "i": {"position": "Einkauf"}, "v": 1})
+    unknown = "00000000-0000-4000-8000-000000000000"
+    stale = await api(UPDATE, {"id": created["id"], "i": {"companyId": unknown}, "v": 1})
+    assert error_codes(stale) == ["CONFLICT"]
+    assert stale["errors"][0]["extensions"]["currentVersion"] == 2
+    missing = await api(UPDATE, {"id": unknown, "i": {"position": "X"}, "v": 1})
+    assert error_codes(missing) == ["NOT_FOUND"]
+
+
 async def test_an_update_reads_and_writes_its_row_in_one_statement(
     api: Api, sql: StatementCounter
 ) -> None:

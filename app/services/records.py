@@ -168,16 +168,18 @@ async def update_row(
         async with scope.writing() as session:
             if steps.lock is not None:
                 await steps.lock(session)
+            both = None
             if steps.place is None:  # nothing to decide from the current row: one statement
-                current, row = await _update_reading_old(
-                    session, entity, row_id, values, bump_version
+                both = await _update_reading_old(
+                    session, entity, row_id, values, bump_version, expected_version
                 )
-                _check_version(entity, current, expected_version)  # raises: all rolls back
-            else:
+            if both is None:  # a step needs the row first, or no row matched: say why
                 current = await get_row_in(session, entity, row_id)
                 _check_version(entity, current, expected_version)
-                placed = await steps.place(session, current)
+                placed = await steps.place(session, current) if steps.place else {}
                 row = await _update(session, entity, row_id, {**values, **placed}, bump_version)
+            else:
+                current, row = both
             more = await steps.then(session, row) if steps.then is not None else {}
             record_updated(session, entity, current, row, more)
             if steps.after is not None:
@@ -202,14 +204,18 @@ async def _update_reading_old(
     row_id: uuid.UUID,
     values: Mapping[str, Any],
     bump_version: bool,
-) -> tuple[Row[Any], Row[Any]]:
+    expected_version: int | None,
+) -> tuple[Row[Any], Row[Any]] | None:
     """The row as it was (locked first) and as it is now, from one UPDATE: a round trip and
-    a statement less than reading it first. NotFound if there is no such row. Only what the
-    UPDATE may change is read back old; the rest is as the new row has it."""
+    a statement less than reading it first. None if no row matched (missing, or not at the
+    expected version: the caller finds out which, before anything is written). Only what
+    the UPDATE may change is read back old; the rest is as the new row has it."""
     statement, parameters = _update_for(entity, row_id, values, bump_version, with_old=True)
+    if entity.versioned:
+        parameters["crm_expected_version"] = expected_version
     both = (await session.execute(statement, parameters)).first()
     if both is None:
-        raise NotFound(entity.label)
+        return None
     width = len(entity.columns)
     row = entity.row_of(both[:width])
     old = dict(zip(_changeable(entity, tuple(sorted(values))), both[width:], strict=True))
@@ -228,9 +234,12 @@ def _update_for(
 
 
 def _changeable(entity: Entity, keys: tuple[str, ...]) -> list[str]:
-    """The columns an UPDATE of `keys` may change: those, the version and the timestamp."""
-    kept = (k for k in ("version", "updated_at") if k in entity.model.model_fields)
-    return list(dict.fromkeys([*keys, *kept]))
+    """The columns an UPDATE of `keys` may change: those, the version and what the table
+    updates by itself (`updated_at`)."""
+    table = entity.model.__table__
+    automatic = [c.name for c in table.columns if c.onupdate is not None or c.server_onupdate]
+    versioned = ["version"] if entity.versioned else []
+    return list(dict.fromkeys([*keys, *versioned, *automatic]))
 
 
 # Statements built once per entity (and per set of changed columns) with bind parameters:
@@ -238,6 +247,7 @@ def _changeable(entity: Entity, keys: tuple[str, ...]) -> list[str]:
 # is added by the session, also once per statement (see app.tenancy).
 # Parameter names no column has: an UPDATE sets any column a parameter is named after.
 _ROW_ID = sa.bindparam("crm_row_id", type_=sa.Uuid())
+_EXPECTED = sa.bindparam("crm_expected_version", type_=sa.Integer())
 
 
 def _is_sql(value: Any) -> bool:
@@ -270,7 +280,10 @@ def _update_statement(entity: Entity, values: dict[str, Any], bump: bool, with_o
     locked = sa.select(entity.id, *(entity.column(k) for k in changeable))
     old = aliased(entity.model, locked.where(entity.id == _ROW_ID).with_for_update().subquery())
     old_columns = [getattr(old, k).label(f"crm_old_{k}") for k in changeable]
-    return statement.where(entity.id == old.id).returning(*entity.columns, *old_columns)
+    matched = [entity.id == old.id]
+    if entity.versioned:  # a stale edit writes nothing, not even a constraint check
+        matched.append(sa.or_(_EXPECTED.is_(None), old.version == _EXPECTED))
+    return statement.where(*matched).returning(*entity.columns, *old_columns)
 
 
 def _check_version(entity: Entity, current: Row[Any], expected: int | None) -> None:
