@@ -233,13 +233,14 @@ def _update_for(
     return _update_statement_for(entity, tuple(sorted(values)), bump, with_old), parameters
 
 
-def _changeable(entity: Entity, keys: tuple[str, ...]) -> list[str]:
+@functools.lru_cache(maxsize=1024)
+def _changeable(entity: Entity, keys: tuple[str, ...]) -> tuple[str, ...]:
     """The columns an UPDATE of `keys` may change: those, the version and what the table
-    updates by itself (`updated_at`)."""
+    updates by itself (`updated_at`). Once per entity and set of keys, like the statement."""
     table = entity.model.__table__
     automatic = [c.name for c in table.columns if c.onupdate is not None or c.server_onupdate]
     versioned = ["version"] if entity.versioned else []
-    return list(dict.fromkeys([*keys, *versioned, *automatic]))
+    return tuple(dict.fromkeys([*keys, *versioned, *automatic]))
 
 
 # Statements built once per entity (and per set of changed columns) with bind parameters:
