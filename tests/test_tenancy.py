@@ -15,7 +15,7 @@ from sqlmodel import col
 
 import models
 from app import tenancy
-from app.tenancy import TenantScope, TenantScopeError, begin_with_tenant_sql
+from app.tenancy import TenantScope, TenantScopeError, begin_with_tenant_sql, execute_rows
 from tests.factories import add_row, new_scope, row_value
 
 
@@ -270,3 +270,52 @@ async def test_driver_transactions_carry_the_tenant_and_cannot_write(sessions: A
         assert not driver.is_in_transaction() or await driver.fetchval(
             "SELECT coalesce(current_setting('app.tenant_id', true), '')"
         ) in ("", None)
+
+
+async def test_rows_run_on_the_connection_are_scoped_to_the_sessions_tenant(
+    sessions: Any,
+) -> None:
+    mine, theirs = await new_scope(sessions), await new_scope(sessions)
+    my_id = await add_row(mine, models.Company, name="Meins")
+    their_id = await add_row(theirs, models.Company, name="Deins")
+    name, company_id = col(models.Company.name), col(models.Company.id)
+    async with mine.writing() as session:
+        names = await execute_rows(session, sa.select(name))
+        assert names.scalars().all() == ["Meins"]
+        renamed = await execute_rows(
+            session, sa.update(models.Company).values(name="Neu").returning(company_id)
+        )
+        assert renamed.scalars().all() == [my_id]
+        deleted = await execute_rows(session, sa.delete(models.Company).returning(company_id))
+        assert deleted.scalars().all() == [my_id]
+    assert await row_value(theirs, models.Company.name, their_id) == "Deins"
+
+
+async def test_rows_run_on_the_connection_skip_the_orm_execution_layer(sessions: Any) -> None:
+    """The point of `execute_rows`: the ORM's per-execution work (its listeners are the sign
+    of it) is skipped, while the same statement through the session goes through it."""
+    scope = await new_scope(sessions)
+    orm_executions: list[Any] = []
+    listener = orm_executions.append
+    sa.event.listen(tenancy.CrmSession, "do_orm_execute", listener)
+    try:
+        rename = sa.update(models.Company).values(name="x").returning(col(models.Company.id))
+        async with scope.writing() as session:
+            await execute_rows(session, rename)
+            assert orm_executions == []
+            await session.execute(rename)
+            assert len(orm_executions) == 1
+    finally:
+        sa.event.remove(tenancy.CrmSession, "do_orm_execute", listener)
+
+
+async def test_rows_run_on_the_connection_refuse_core_tables_and_entities(sessions: Any) -> None:
+    scope = await new_scope(sessions)
+    table: Any = models.Company.__table__  # type: ignore[attr-defined]
+    async with scope.reading() as session:
+        with pytest.raises(TenantScopeError, match="through their models"):
+            await execute_rows(session, sa.select(table.c.name))
+        with pytest.raises(TenantScopeError, match="through their models"):
+            await execute_rows(session, sa.select(col(models.Company.id), table.c.name))
+        with pytest.raises(TenantScopeError, match="not entities"):
+            await execute_rows(session, sa.select(models.Company))

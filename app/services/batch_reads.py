@@ -16,7 +16,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
 
 from app.services.records import Entity
-from app.tenancy import TenantScope
+from app.tenancy import TenantScope, execute_rows
 
 # What a statement selects from its entity's rows, given how it reaches them (the entity's
 # model, or the alias a per-parent limit reads them through). By default the columns it is
@@ -49,7 +49,7 @@ async def rows_by_ids(
     """Rows in the order of `ids` (None where missing): a by-id loader's batch."""
     async with scope.reading() as session:
         statement = rows_by_ids_statement(entity, entity.columns, set(ids))
-        found = {row.id: row for row in await session.execute(statement)}
+        found = {row.id: row for row in await execute_rows(session, statement)}
     return [found.get(row_id) for row_id in ids]
 
 
@@ -100,6 +100,6 @@ async def rows_by_parent(
     )
     grouped: dict[uuid.UUID, list[Row[Any]]] = defaultdict(list)
     async with scope.reading() as session:
-        for row in await session.execute(statement):
+        for row in await execute_rows(session, statement):
             grouped[getattr(row, parent_column)].append(row)
     return [grouped.get(parent_id, []) for parent_id in parent_ids]

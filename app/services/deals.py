@@ -26,7 +26,7 @@ from app.services.owners import DEAL_OWNERS
 from app.services.pipelines import DEAL_EVENTS, stages_of
 from app.services.records import Dependent, Entity
 from app.services.validation import Input, Name200, Text500, patch_model, validate, validate_patch
-from app.tenancy import TenantScope
+from app.tenancy import TenantScope, execute_rows
 from models import Activity, Deal, DealOwner, DealStatus, LostReason, OwnerRole
 from models.companies import owner_role_type
 
@@ -171,7 +171,7 @@ async def create_deal(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
             placed = resolve(stages, None, _requested(sent))
             values = {"pipeline_id": stages[0].pipeline_id, **fields, **placed}
             parameters = _create_parameters(scope.owned(id=uuid.uuid4(), **values), owners)
-            row = (await session.execute(_create_statement(), parameters)).one()
+            row = (await execute_rows(session, _create_statement(), parameters)).one()
             owner_rows = [owner.model_dump() for owner in owners]
             listed = {"owners": [None, jsonable(owner_rows)]} if owner_rows else {}
             records.record_created(session, DEAL, row, camel_keys(listed))

@@ -32,7 +32,7 @@ from app.services.pagination import (
 )
 from app.services.records import Entity
 from app.services.validation import Input, Name100, Text500, patch_model, validate, validate_patch
-from app.tenancy import TenantScope
+from app.tenancy import TenantScope, execute_rows
 from models import Deal, Pipeline, PipelineStage, StageKind
 
 # Deals as pipeline operations touch them: moved with their stage, deleted with their pipeline.
@@ -261,8 +261,8 @@ def _stages_statement(of_default: bool) -> Any:
 async def stages_of(session: AsyncSession, pipeline_id: uuid.UUID | None) -> list[Row[Any]]:
     """The stages of a pipeline (None: of the tenant's default one) in order, locked."""
     if pipeline_id is None:
-        return list(await session.execute(_stages_statement(True)))
-    return list(await session.execute(_stages_statement(False), {"pipeline_id": pipeline_id}))
+        return list(await execute_rows(session, _stages_statement(True)))
+    return list(await execute_rows(session, _stages_statement(False), {"pipeline_id": pipeline_id}))
 
 
 async def _renumber(session: AsyncSession, stage_ids: Sequence[uuid.UUID]) -> None:

@@ -25,7 +25,7 @@ from sqlmodel import col
 from app.errors import AppError, Conflict, NotFound
 from app.services import changes, db_errors
 from app.services.changes import Tracked
-from app.tenancy import TenantScope
+from app.tenancy import TenantScope, execute_rows
 
 ErrorFactory = Callable[[], AppError]
 AfterWrite = Callable[[AsyncSession, Row[Any]], None]
@@ -88,7 +88,7 @@ async def get_row_in(
 ) -> Row[Any]:
     """A row read inside an open unit of work, locked against concurrent change by default."""
     statement = _row_statement(entity, lock)
-    row = (await session.execute(statement, {"crm_row_id": row_id})).first()
+    row = (await execute_rows(session, statement, {"crm_row_id": row_id})).first()
     if row is None:
         raise NotFound(entity.label)
     return row
@@ -98,7 +98,7 @@ async def count_rows(scope: TenantScope, model: Any, conditions: Sequence[Any]) 
     """How many rows of `model` match: the totalCount of a list."""
     statement = sa.select(sa.func.count()).select_from(model).where(*conditions)
     async with scope.reading() as session:
-        return int((await session.execute(statement)).scalar_one())
+        return int((await execute_rows(session, statement)).scalar_one())
 
 
 async def insert_row(scope: TenantScope, entity: Entity, values: Mapping[str, Any]) -> Row[Any]:
@@ -195,7 +195,7 @@ async def _update(
     bump_version: bool = True,
 ) -> Row[Any]:
     statement, parameters = _update_for(entity, row_id, values, bump_version, with_old=False)
-    return (await session.execute(statement, parameters)).one()
+    return (await execute_rows(session, statement, parameters)).one()
 
 
 async def _update_reading_old(
@@ -213,7 +213,7 @@ async def _update_reading_old(
     statement, parameters = _update_for(entity, row_id, values, bump_version, with_old=True)
     if entity.versioned:
         parameters["crm_expected_version"] = expected_version
-    both = (await session.execute(statement, parameters)).first()
+    both = (await execute_rows(session, statement, parameters)).first()
     if both is None:
         return None
     width = len(entity.columns)
@@ -307,7 +307,7 @@ async def delete_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> u
         async with scope.writing() as session:
             for dependent in entity.dependents:
                 await _detach(session, dependent, row_id)
-            row = (await session.execute(statement)).first()
+            row = (await execute_rows(session, statement)).first()
             if row is None:
                 raise NotFound(entity.label)
             record_deleted(session, entity, row)
@@ -328,7 +328,7 @@ async def _detach(session: AsyncSession, dependent: Dependent, target_id: uuid.U
         statement = sa.update(model).where(column == target_id).values(**values)
     statement = statement.returning(*columns).execution_options(synchronize_session=False)
     tracked = dependent.tracked
-    for row in await session.execute(statement):
+    for row in await execute_rows(session, statement):
         if dependent.removes:
             changes.deleted(session, tracked, row)
         else:
@@ -379,7 +379,7 @@ async def write_one(
     violations become user errors."""
     with constraint_errors(entity.constraint_errors):
         async with scope.writing() as session:
-            row = (await session.execute(statement)).first()
+            row = (await execute_rows(session, statement)).first()
             if row is None:
                 raise NotFound(entity.label)
             if after is not None:
