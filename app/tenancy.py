@@ -5,6 +5,10 @@
 `with_loader_criteria`, so joins and aliases are covered too) and sets `app.tenant_id` at the
 start of each transaction for PostgreSQL row-level security. A session without a tenant that
 touches a tenant-owned table fails instead of reading across tenants.
+
+The services run their statements of rows through `execute_rows`: the same filter and
+refusals, applied here, then run on the session's connection, past the ORM's per-execution
+work. Text statements and parameter lists (executemany) go through `session.execute`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from sqlalchemy.orm.context import FromStatement
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.util import find_tables
 from sqlalchemy.util import await_
+from sqlalchemy.util.typing import TupleAny
 
 from models import TenantScoped
 
@@ -199,7 +204,7 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
 
 async def execute_rows(
     session: AsyncSession, statement: Any, parameters: Mapping[str, Any] | None = None
-) -> Result[Any]:
+) -> Result[*TupleAny]:
     """Rows of a column statement (a SELECT of columns, an INSERT, UPDATE or DELETE with
     RETURNING columns) in the session's transaction, run on its connection: the same SQL as
     `session.execute` gives it (the tenant filter, no Core tables), without the ORM's

@@ -25,7 +25,7 @@ from app.services import records
 from app.services.changes import jsonable
 from app.services.records import Entity
 from app.services.validation import Input, validate
-from app.tenancy import TenantScope
+from app.tenancy import TenantScope, execute_rows
 from models import Company, Contact, ContactEmail, ContactPhone, EmailType, PhoneType
 
 _EMAIL = re.compile(
@@ -178,7 +178,7 @@ async def create_with_values(
     """Insert the record and its e-mail/phone lists in one unit of work."""
     with records.constraint_errors(entity.constraint_errors, *_VALUE_ERRORS):
         async with scope.writing() as session:
-            row = (await session.execute(statement)).one()
+            row = (await execute_rows(session, statement)).one()
             changed = await _replace_lists(session, scope, {owner_column: row.id}, lists)
             listed = {name: [None, after] for name, (_before, after) in changed.items()}
             records.record_created(session, entity, row, listed)
@@ -233,11 +233,12 @@ async def replace_all(
     values it replaced."""
     model = kind.entity.model
     [(owner_column, owner_id)] = owner.items()
-    removed = await session.execute(
+    removed = await execute_rows(
+        session,
         sa.delete(model)
         .where(kind.entity.column(owner_column) == owner_id)
         .returning(*kind.entity.columns)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     old = list(removed)
     if values:
@@ -279,11 +280,12 @@ async def set_primary(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID) 
             row = await _owned_row(session, kind, value_id)
             before = await _values_of(session, kind, *_owner_of(row))
             await _clear_primary(session, kind, _owner_filter(kind, row))
-            await session.execute(
+            await execute_rows(
+                session,
                 sa.update(kind.entity.model)
                 .where(kind.entity.id == value_id)
                 .values(is_primary=True)
-                .execution_options(synchronize_session=False)
+                .execution_options(synchronize_session=False),
             )
             await _record_list_change(session, kind, row, before)
     return await records.get_row(scope, kind.entity, value_id)
@@ -294,10 +296,11 @@ async def remove_value(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID)
     async with scope.writing() as session:
         row = await _owned_row(session, kind, value_id)
         before = await _values_of(session, kind, *_owner_of(row))
-        await session.execute(
+        await execute_rows(
+            session,
             sa.delete(kind.entity.model)
             .where(kind.entity.id == value_id)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         )
         if row.is_primary:
             oldest = (
@@ -307,11 +310,12 @@ async def remove_value(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID)
                 .limit(1)
                 .scalar_subquery()
             )
-            await session.execute(
+            await execute_rows(
+                session,
                 sa.update(kind.entity.model)
                 .where(kind.entity.id == oldest)
                 .values(is_primary=True)
-                .execution_options(synchronize_session=False)
+                .execution_options(synchronize_session=False),
             )
         await _record_list_change(session, kind, row, before)
     return value_id
@@ -345,7 +349,7 @@ async def _lock_owner(session: AsyncSession, owner_column: str, owner_id: uuid.U
     """Serialize every change to one owner's values (one primary, no duplicates) on its row."""
     model, label = _OWNERS[owner_column]
     statement = sa.select(col(model.id)).where(col(model.id) == owner_id).with_for_update()
-    if (await session.execute(statement)).first() is None:
+    if (await execute_rows(session, statement)).first() is None:
         raise NotFound(label)
 
 
@@ -353,7 +357,7 @@ async def _values_of(
     session: AsyncSession, kind: ValueKind, owner_column: str, owner_id: uuid.UUID
 ) -> list[Row[Any]]:
     statement = sa.select(*kind.entity.columns).where(kind.entity.column(owner_column) == owner_id)
-    return list(await session.execute(statement))
+    return list(await execute_rows(session, statement))
 
 
 async def _owned_row(session: AsyncSession, kind: ValueKind, value_id: uuid.UUID) -> Row[Any]:
@@ -369,7 +373,7 @@ async def _row(
     statement = sa.select(*kind.entity.columns).where(kind.entity.id == value_id)
     if lock:
         statement = statement.with_for_update()
-    row = (await session.execute(statement)).first()
+    row = (await execute_rows(session, statement)).first()
     if row is None:
         raise NotFound(kind.entity.label)
     return row
@@ -382,9 +386,10 @@ def _owner_filter(kind: ValueKind, row: Row[Any]) -> Any:
 
 
 async def _clear_primary(session: AsyncSession, kind: ValueKind, owner_filter: Any) -> None:
-    await session.execute(
+    await execute_rows(
+        session,
         sa.update(kind.entity.model)
         .where(owner_filter, kind.entity.column("is_primary"))
         .values(is_primary=False)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )

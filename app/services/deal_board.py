@@ -17,7 +17,7 @@ from app.services import batch_reads, records
 from app.services.deals import DEAL
 from app.services.events import EventFilter, follow_events
 from app.services.pipelines import PIPELINE, STAGE
-from app.tenancy import TenantScope
+from app.tenancy import TenantScope, execute_rows
 from models import CrmEvent, Deal
 
 # One event per change of a card: `stage_changed`, `won`, ... accompany an `updated`.
@@ -77,10 +77,10 @@ async def _card(scope: TenantScope, deal_id: uuid.UUID) -> tuple[Row[Any] | None
     first delivery, and a second transaction for the stage (its loader's) would add two
     round trips to that wait."""
     async with scope.reading() as session:
-        deal = (await session.execute(_row_by_id(DEAL, deal_id))).first()
+        deal = (await execute_rows(session, _row_by_id(DEAL, deal_id))).first()
         if deal is None:
             return None, None
-        stage = (await session.execute(_row_by_id(STAGE, deal.stage_id))).first()
+        stage = (await execute_rows(session, _row_by_id(STAGE, deal.stage_id))).first()
     return deal, stage
 
 
@@ -97,7 +97,7 @@ async def _snapshot(scope: TenantScope, pipeline_id: uuid.UUID) -> tuple[int, se
     )
     statement = sa.select(sa.func.coalesce(sa.func.max(col(CrmEvent.seq)), 0), deals)
     async with scope.reading() as session:
-        latest, ids = (await session.execute(statement)).one()
+        latest, ids = (await execute_rows(session, statement)).one()
     return int(latest), set(ids or ())
 
 

@@ -27,7 +27,7 @@ from app.services.pagination import (
     timestamp_key,
 )
 from app.services.validation import check_filter
-from app.tenancy import TenantScope
+from app.tenancy import TenantScope, execute_rows
 from models import Deal, DealOwner, DealStatus, PipelineStage
 
 FAR_FUTURE = date(9999, 12, 31)
@@ -164,7 +164,7 @@ async def stage_summaries(
     )
     by_pipeline: dict[uuid.UUID, dict[uuid.UUID, StageSummary]] = defaultdict(dict)
     async with scope.reading() as session:
-        for row in await session.execute(statement):
+        for row in await execute_rows(session, statement):
             summary = by_pipeline[row.pipeline_id].setdefault(
                 row.stage_id, StageSummary(row.stage_id)
             )

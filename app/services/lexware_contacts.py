@@ -25,7 +25,7 @@ from app.lexware.mapping import CrmData
 from app.locks import exclusive
 from app.services import companies, contacts, records
 from app.services.records import Entity, SystemChange
-from app.tenancy import TenantScope
+from app.tenancy import TenantScope, execute_rows
 from models import Company, Contact, ContactEmail, ContactPhone
 
 PENDING_CREATE_SECONDS = 24 * 3600  # how long an unconfirmed create is looked for first
@@ -89,7 +89,7 @@ async def _claim(
     )
     for model, label in ((Company, "company"), (Contact, "contact")):
         taken = sa.select(col(model.id)).where(col(model.lexware_contact_id) == lexware_id)
-        holder = (await session.execute(taken)).scalar_one_or_none()
+        holder = (await execute_rows(session, taken)).scalar_one_or_none()
         if holder is not None and not (label == kind.name and holder == record_id):
             raise Conflict(
                 f"This Lexware contact is already linked to a {label}.",
@@ -163,7 +163,7 @@ async def linked_record(
     entity = kind.entity
     statement = sa.select(*entity.columns).where(entity.column("lexware_contact_id") == lexware_id)
     async with scope.reading() as session:
-        return (await session.execute(statement)).first()
+        return (await execute_rows(session, statement)).first()
 
 
 def _input(kind: RecordKind, crm: CrmData) -> dict[str, Any]:
@@ -211,7 +211,7 @@ async def _values(
         .order_by(col(model.created_at), col(model.id))
     )
     async with scope.reading() as session:
-        rows = (await session.execute(statement)).all()
+        rows = (await execute_rows(session, statement)).all()
     return [mapping.Value(row[0], row[1].value, row[2]) for row in rows]
 
 
@@ -231,7 +231,7 @@ async def _primary_person(scope: TenantScope, company_id: uuid.UUID) -> mapping.
         .limit(1)
     )
     async with scope.reading() as session:
-        person = (await session.execute(statement)).first()
+        person = (await execute_rows(session, statement)).first()
     if person is None:
         return None
     data = await crm_data(scope, CONTACT_KIND, person)

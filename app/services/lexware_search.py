@@ -12,7 +12,7 @@ from sqlmodel import col
 from app.errors import BadUserInput
 from app.lexware import mapping
 from app.lexware.client import LexwareClient
-from app.tenancy import TenantScope
+from app.tenancy import TenantScope, execute_rows
 from models import Company, Contact
 
 
@@ -85,4 +85,4 @@ async def _linked(
         col(model.lexware_contact_id).in_(ids)
     )
     async with scope.reading() as session:
-        return {row[0]: row[1] for row in await session.execute(statement)}
+        return {row[0]: row[1] for row in await execute_rows(session, statement)}

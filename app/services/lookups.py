@@ -28,7 +28,7 @@ from app.services.validation import (
     validate,
     validate_patch,
 )
-from app.tenancy import TenantScope
+from app.tenancy import TenantScope, execute_rows
 from models import AccountType, Company, Industry, RelationshipType
 
 
@@ -100,7 +100,7 @@ _PATCHES = {label: patch_model(model) for label, model in _INPUTS.items()}
 async def list_lookup(scope: TenantScope, entity: Entity) -> list[Row[Any]]:
     statement = sa.select(*entity.columns).order_by(sa.func.lower(entity.column("name")), entity.id)
     async with scope.reading() as session:
-        return list(await session.execute(statement))
+        return list(await execute_rows(session, statement))
 
 
 async def create_lookup(scope: TenantScope, entity: Entity, data: Mapping[str, Any]) -> Row[Any]:

@@ -20,7 +20,7 @@ from app.services import records
 from app.services.changes import Tracked
 from app.services.pagination import like_pattern
 from app.services.records import Entity
-from app.tenancy import TenantScope
+from app.tenancy import TenantScope, execute_rows
 from models import CompanyOwner, ContactOwner, DealOwner, OwnerRole, User
 
 MAX_USERS = 200
@@ -75,8 +75,8 @@ async def add_owner(
     with records.constraint_errors(entity.constraint_errors):
         async with scope.writing() as session:
             current = sa.select(*entity.columns).where(*match).with_for_update()
-            before = (await session.execute(current)).first()
-            row = (await session.execute(statement)).one()
+            before = (await execute_rows(session, current)).first()
+            row = (await execute_rows(session, statement)).one()
             if before is None:
                 records.record_created(session, entity, row)
             else:
@@ -116,4 +116,4 @@ async def list_users(scope: TenantScope, search: str | None, first: int) -> list
         sa.func.lower(sa.func.coalesce(col(User.name), col(User.email))), USER.id
     ).limit(first)
     async with scope.reading() as session:
-        return list(await session.execute(statement))
+        return list(await execute_rows(session, statement))

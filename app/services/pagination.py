@@ -17,7 +17,7 @@ from sqlalchemy.engine import Row
 
 from app.errors import BadUserInput
 from app.services.records import Entity
-from app.tenancy import TenantScope
+from app.tenancy import TenantScope, execute_rows
 
 RowT = TypeVar("RowT")
 MONEY_LIMIT = Decimal("1e12")  # NUMERIC(14, 2)
@@ -139,7 +139,7 @@ class PageQuery:
 
 async def read_page(scope: TenantScope, query: PageQuery) -> Page[Row[Any]]:
     async with scope.reading() as session:
-        rows = (await session.execute(query.statement(query.entity.columns))).all()
+        rows = (await execute_rows(session, query.statement(query.entity.columns))).all()
     return query.page(rows, _sort_value_and_id)
 
 

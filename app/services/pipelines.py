@@ -134,7 +134,7 @@ async def count_pipelines(scope: TenantScope, search: str | None) -> int:
 async def default_pipeline(scope: TenantScope) -> Row[Any] | None:
     statement = sa.select(*PIPELINE.columns).where(col(Pipeline.is_default))
     async with scope.reading() as session:
-        return (await session.execute(statement)).first()
+        return (await execute_rows(session, statement)).first()
 
 
 async def get_pipeline(scope: TenantScope, pipeline_id: uuid.UUID) -> Row[Any]:
@@ -149,12 +149,12 @@ async def create_pipeline(scope: TenantScope, data: Mapping[str, Any]) -> Row[An
     with records.constraint_errors(PIPELINE.constraint_errors, STAGE.constraint_errors):
         async with scope.writing() as session:
             await _lock_defaults(session, scope)
-            has_any = (await session.execute(sa.select(PIPELINE.id).limit(1))).first()
+            has_any = (await execute_rows(session, sa.select(PIPELINE.id).limit(1))).first()
             fields["is_default"] = fields["is_default"] or has_any is None
             if fields["is_default"]:
                 await _clear_default(session)
             insert = sa.insert(Pipeline).values(scope.owned(**fields)).returning(*PIPELINE.columns)
-            row = (await session.execute(insert)).one()
+            row = (await execute_rows(session, insert)).one()
             stages = [
                 scope.owned(pipeline_id=row.id, position=position, **stage.model_dump())
                 for position, stage in enumerate(parsed.stages)
@@ -190,11 +190,12 @@ async def delete_pipeline(scope: TenantScope, pipeline_id: uuid.UUID) -> uuid.UU
         await _lock_defaults(session, scope)
         deals = await _lock_deals(session, col(Deal.pipeline_id) == pipeline_id)
         deleted = (
-            await session.execute(
+            await execute_rows(
+                session,
                 sa.delete(Pipeline)
                 .where(PIPELINE.id == pipeline_id)
                 .returning(*PIPELINE.columns)
-                .execution_options(synchronize_session=False)
+                .execution_options(synchronize_session=False),
             )
         ).first()
         if deleted is None:
@@ -211,7 +212,7 @@ async def delete_pipeline(scope: TenantScope, pipeline_id: uuid.UUID) -> uuid.UU
 async def _lock_deals(session: AsyncSession, where: Any) -> list[Row[Any]]:
     """The deals a pipeline or stage change will touch, locked: their events need them."""
     statement = sa.select(*DEAL_ROWS.columns).where(where).order_by(DEAL_ROWS.id).with_for_update()
-    return list(await session.execute(statement))
+    return list(await execute_rows(session, statement))
 
 
 async def _lock_defaults(session: AsyncSession, scope: TenantScope) -> None:
@@ -227,12 +228,13 @@ async def _clear_default(session: AsyncSession) -> None:
 
 
 async def _set_default(session: AsyncSession, where: Any, is_default: bool) -> None:
-    changed = await session.execute(
+    changed = await execute_rows(
+        session,
         sa.update(Pipeline)
         .where(where)
         .values(is_default=is_default, version=col(Pipeline.version) + 1)
         .returning(PIPELINE.id)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     for pipeline_id in changed.scalars():
         changes = {"isDefault": [not is_default, is_default]}
@@ -269,11 +271,12 @@ async def _renumber(session: AsyncSession, stage_ids: Sequence[uuid.UUID]) -> No
     positions = sa.case(
         {stage_id: index for index, stage_id in enumerate(stage_ids)}, value=STAGE.id
     )
-    await session.execute(
+    await execute_rows(
+        session,
         sa.update(PipelineStage)
         .where(STAGE.id.in_(stage_ids))
         .values(position=positions)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
 
 
@@ -294,7 +297,7 @@ async def add_stage(
             insert = sa.insert(PipelineStage).values(
                 scope.owned(pipeline_id=pipeline_id, position=index, **stage)
             )
-            row = (await session.execute(insert.returning(*STAGE.columns))).one()
+            row = (await execute_rows(session, insert.returning(*STAGE.columns))).one()
             await _renumber(session, [*existing[:index], row.id, *existing[index:]])
             records.record_created(session, STAGE, row)
     return await records.get_row(scope, STAGE, row.id)
@@ -340,10 +343,11 @@ async def remove_stage(
         if deals:
             target = _target_stage(stages, stage, move_deals_to)
             await _move_all_deals(session, stage_id, target)
-        await session.execute(
+        await execute_rows(
+            session,
             sa.delete(PipelineStage)
             .where(STAGE.id == stage_id)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         )
         await _renumber(session, [s.id for s in stages if s.id != stage_id])
         records.record_deleted(session, STAGE, stage)
@@ -364,17 +368,18 @@ def _target_stage(stages: Sequence[Row[Any]], removed: Row[Any], target_id: Any)
 
 async def _deal_count(session: AsyncSession, stage_id: uuid.UUID) -> int:
     count = sa.select(sa.func.count()).select_from(Deal).where(col(Deal.stage_id) == stage_id)
-    return int((await session.execute(count)).scalar_one())
+    return int((await execute_rows(session, count)).scalar_one())
 
 
 async def _move_all_deals(session: AsyncSession, stage_id: uuid.UUID, target: Row[Any]) -> None:
     before = await _lock_deals(session, col(Deal.stage_id) == stage_id)
-    moved = await session.execute(
+    moved = await execute_rows(
+        session,
         sa.update(Deal)
         .where(col(Deal.stage_id) == stage_id)
         .values(stage_id=target.id, version=col(Deal.version) + 1)
         .returning(*DEAL_ROWS.columns)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     after = {row.id: row for row in moved}
     for old in before:
