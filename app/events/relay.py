@@ -66,6 +66,9 @@ _BACKLOG = sa.text(
 )
 
 
+_TRY_LOCK = sa.text("SELECT pg_try_advisory_xact_lock(:key)")  # parsed once, not per batch
+
+
 async def unpublished_count(engine: AsyncEngine) -> int:
     """Committed events not yet out on Redis (grows while Redis is down)."""
     async with engine.connect() as connection:
@@ -83,9 +86,7 @@ async def publish_pending(
 ) -> Published | None:
     """Publish one batch of unpublished events, or None if another relay is busy."""
     async with engine.begin() as connection:
-        locked = await connection.scalar(
-            sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": RELAY_LOCK}
-        )
+        locked = await connection.scalar(_TRY_LOCK, {"key": RELAY_LOCK})
         if not locked:
             return None
         rows = (
