@@ -18,6 +18,7 @@ from app.graphql_http import CrmGraphQL
 from app.health import health, livez
 from app.runtime import Runtime
 from app.settings import Settings
+from app.supervision import Backoff
 
 log = logging.getLogger(__name__)
 # CPython collects its youngest generation every 700 new container objects: in the middle of
@@ -59,18 +60,17 @@ async def _supervised_worker(settings: Settings) -> None:
     options = worker_settings(
         settings, arq_redis_settings(str(settings.redis_url)), with_relay=False
     )
-    failures = 0
+    backoff = Backoff(log, "cron worker", first=0.5, cap=30.0, expected=())
     while True:
         worker = Worker(**options, handle_signals=False)
         try:
             await worker.main()
-        except Exception:
-            failures += 1
-            log.exception("cron worker stopped; restarting (attempt %d)", failures)
+        except Exception as error:
+            backoff.note(error)
         finally:
             with contextlib.suppress(Exception):
                 await worker.close()
-        await asyncio.sleep(min(0.5 * 2**failures, 30.0))
+        await backoff.wait()
 
 
 def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import uuid
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from app.events.message import BadMessage, CrmEventMessage
 from app.locks import exclusive
 from app.services import lexware_sync
 from app.services.lexware_contacts import COMPANY_KIND, CONTACT_KIND
+from app.supervision import Backoff
 from app.tenancy import TenantScope
 
 log = logging.getLogger(__name__)
@@ -51,18 +50,17 @@ async def erp_push_record(ctx: dict[str, Any], tenant_id: str, kind: str, record
 async def enqueue_erp_pushes(redis: Redis) -> None:
     """Follows company and contact changes on Redis and queues their push (one job per record
     at a time: the job id is the record). Missed events are the 30-minute cron's work."""
+    backoff = Backoff(log, "ERP push listener", first=0.5)
     while True:
         try:
             async with redis.pubsub() as pubsub:
                 await pubsub.psubscribe("crm.company.*", "crm.contact.*")
+                backoff.succeeded()
                 async for message in pubsub.listen():
                     if message["type"] == "pmessage":
                         await _enqueue(redis, message["data"])
-        except (RedisError, OSError) as error:
-            log.warning("ERP push listener: %s; reconnecting", error)
-        except Exception:
-            log.exception("ERP push listener failed; reconnecting")
-        await asyncio.sleep(1)
+        except Exception as error:  # Redis away, or a bug: the listener must go on
+            await backoff.failed(error)
 
 
 async def _enqueue(redis: Any, data: bytes) -> None:

@@ -18,9 +18,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from app.events.message import BadMessage, CrmEventMessage
+from app.supervision import Backoff
 
 log = logging.getLogger(__name__)
 CHANNELS = "crm.*"
@@ -65,7 +65,7 @@ class EventHub:
         self._inboxes: dict[uuid.UUID, set[Inbox]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
-        self._failures = 0
+        self._backoff = Backoff(log, "event hub")
 
     @property
     def subscriber_count(self) -> int:
@@ -94,15 +94,9 @@ class EventHub:
         while True:
             try:
                 await self._listen_once()
-            except (RedisError, OSError, TimeoutError) as error:
-                self._failures += 1
-                log.warning("event hub: %s; reconnecting (attempt %d)", error, self._failures)
-            except Exception:  # a bug must not end live delivery for the whole process
-                self._failures += 1
-                log.exception("event hub failed; reconnecting (attempt %d)", self._failures)
-            finally:
+            except Exception as error:  # Redis away, or a bug: live delivery must go on
                 self.connected.clear()
-            await asyncio.sleep(min(0.1 * 2**self._failures, 5.0))
+                await self._backoff.failed(error)
 
     async def _listen_once(self) -> None:
         """Listen until the connection fails. A quiet connection is pinged; no answer within
@@ -126,7 +120,7 @@ class EventHub:
     def _on_connected(self) -> None:
         """Anything published while we were away is in the outbox: readers catch up there."""
         self.connected.set()
-        self._failures = 0
+        self._backoff.succeeded()
         for inboxes in self._inboxes.values():
             for inbox in inboxes:
                 inbox.request_resync()

@@ -18,12 +18,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.events import outbox
 from app.events.message import CrmEventMessage
+from app.supervision import Backoff
 
 log = logging.getLogger(__name__)
 RELAY_LOCK = 0x6372_6D72_656C  # "crmrel": one publishing relay at a time, cluster-wide
@@ -131,23 +130,16 @@ class Relay:
 
     async def run(self) -> None:
         stop_listening = outbox.on_committed(self.wake)
-        failures = 0
+        backoff = Backoff(log, "event relay")
         try:
             while True:
                 self._wake.clear()
                 try:
                     published = await publish_pending(self._engine, self._redis)
-                except (RedisError, OSError, SQLAlchemyError, TimeoutError) as error:
-                    failures += 1
-                    log.warning("event relay: %s; retrying (attempt %d)", error, failures)
-                    await asyncio.sleep(min(0.1 * 2**failures, 5.0))
+                except Exception as error:  # Redis or the database away, or a bug
+                    await backoff.failed(error)
                     continue
-                except Exception:  # a bug must not stop publishing for good
-                    failures += 1
-                    log.exception("event relay failed; retrying (attempt %d)", failures)
-                    await asyncio.sleep(min(0.1 * 2**failures, 5.0))
-                    continue
-                failures = 0
+                backoff.succeeded()
                 if published is None:  # another relay holds the lock: look again shortly
                     await asyncio.sleep(0.05)
                 elif not published.more:

@@ -1,0 +1,61 @@
+"""Loops that must keep running for the life of the process (the event relay, the event hub,
+the ERP push listener, the cron worker inside a server): how they pause and report after a
+failure, in one place."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+# A backend away or slow: expected, worth a warning. Anything else is a bug, logged with its
+# traceback; the loop still goes on, since a bug must not stop it for good.
+BACKEND_ERRORS: tuple[type[BaseException], ...] = (
+    RedisError,
+    OSError,
+    SQLAlchemyError,
+    TimeoutError,
+)
+
+
+class Backoff:
+    """Pauses that double with each failure in a row, up to `cap`; a success starts over."""
+
+    def __init__(
+        self,
+        log: logging.Logger,
+        what: str,
+        *,
+        first: float = 0.1,
+        cap: float = 5.0,
+        expected: tuple[type[BaseException], ...] = BACKEND_ERRORS,
+    ) -> None:
+        self.log, self.what = log, what
+        self.first, self.cap, self.expected = first, cap, expected
+        self.failures = 0
+
+    def succeeded(self) -> None:
+        self.failures = 0
+
+    def note(self, error: BaseException) -> None:
+        """Count and report a failure (without pausing: see `wait`)."""
+        self.failures += 1
+        if isinstance(error, self.expected):
+            self.log.warning("%s: %s; retrying (attempt %d)", self.what, error, self.failures)
+        else:
+            self.log.error(
+                "%s failed; retrying (attempt %d)", self.what, self.failures, exc_info=error
+            )
+
+    def pause_seconds(self) -> float:
+        return min(self.first * 2**self.failures, self.cap)
+
+    async def wait(self) -> None:
+        await asyncio.sleep(self.pause_seconds())
+
+    async def failed(self, error: BaseException) -> None:
+        """Report the failure, then pause before the next attempt."""
+        self.note(error)
+        await self.wait()

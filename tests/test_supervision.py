@@ -1,0 +1,48 @@
+"""The pause and report of loops that must keep running (relay, hub, listeners, worker)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from app.supervision import Backoff
+
+log = logging.getLogger("tests.supervision")
+
+
+def test_pauses_double_with_each_failure_in_a_row_up_to_the_cap() -> None:
+    backoff = Backoff(log, "loop", first=0.1, cap=1.0)
+    pauses = []
+    for _ in range(6):
+        backoff.note(RedisConnectionError("away"))
+        pauses.append(backoff.pause_seconds())
+    assert pauses == [0.2, 0.4, 0.8, 1.0, 1.0, 1.0]
+    backoff.succeeded()
+    backoff.note(RedisConnectionError("away again"))
+    assert backoff.pause_seconds() == 0.2
+
+
+def test_a_backend_away_is_a_warning_and_a_bug_is_an_error_with_its_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    backoff = Backoff(log, "event relay")
+    with caplog.at_level(logging.WARNING, logger=log.name):
+        backoff.note(RedisConnectionError("connection refused"))
+        try:
+            raise KeyError("bug")
+        except KeyError as bug:
+            backoff.note(bug)
+    away, bug_record = caplog.records
+    assert away.levelno == logging.WARNING and away.exc_info is None
+    assert away.getMessage() == "event relay: connection refused; retrying (attempt 1)"
+    assert bug_record.levelno == logging.ERROR
+    assert bug_record.getMessage() == "event relay failed; retrying (attempt 2)"
+    assert bug_record.exc_info is not None and bug_record.exc_info[0] is KeyError
+
+
+async def test_failed_reports_then_pauses() -> None:
+    backoff = Backoff(log, "loop", first=0.0005, cap=0.001)
+    await backoff.failed(OSError("gone"))
+    assert backoff.failures == 1
