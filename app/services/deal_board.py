@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,12 +14,12 @@ from sqlmodel import col
 
 from app.events.hub import EventHub
 from app.events.message import CrmEventMessage
-from app.services import batch_reads, records
+from app.services import records
 from app.services.deals import DEAL
 from app.services.events import EventFilter, follow_events
 from app.services.pipelines import PIPELINE, STAGE
 from app.tenancy import TenantScope, execute_rows
-from models import CrmEvent, Deal
+from models import CrmEvent, Deal, PipelineStage
 
 # One event per change of a card: `stage_changed`, `won`, ... accompany an `updated`.
 BOARD_EVENTS = (
@@ -73,19 +74,27 @@ async def follow_board(
 
 
 async def _card(scope: TenantScope, deal_id: uuid.UUID) -> tuple[Row[Any] | None, Row[Any] | None]:
-    """The deal and its stage in one transaction. Every event waits for this read before its
-    first delivery, and a second transaction for the stage (its loader's) would add two
-    round trips to that wait."""
+    """The deal and its stage, in one statement: every event waits for this read before its
+    first delivery, and each statement more (or the stage loader's own transaction) would
+    add round trips to that wait."""
     async with scope.reading() as session:
-        deal = (await execute_rows(session, _row_by_id(DEAL, deal_id))).first()
-        if deal is None:
-            return None, None
-        stage = (await execute_rows(session, _row_by_id(STAGE, deal.stage_id))).first()
-    return deal, stage
+        found = (await execute_rows(session, _card_statement(), {"crm_deal_id": deal_id})).first()
+    if found is None:
+        return None, None
+    width = len(DEAL.columns)
+    deal, stage = DEAL.row_of(found[:width]), STAGE.row_of(found[width:])
+    return deal, (stage if stage.id is not None else None)
 
 
-def _row_by_id(entity: records.Entity, row_id: uuid.UUID) -> sa.Select[Any]:
-    return batch_reads.rows_by_ids_statement(entity, entity.columns, {row_id})
+@functools.cache
+def _card_statement() -> sa.Select[Any]:
+    """Built once: SQLAlchemy keys and compiles it once, not on every event."""
+    on_stage = DEAL.column("stage_id") == STAGE.id
+    return (
+        sa.select(*DEAL.columns, *STAGE.columns)
+        .join_from(Deal, PipelineStage, on_stage, isouter=True)
+        .where(DEAL.id == sa.bindparam("crm_deal_id", type_=sa.Uuid()))
+    )
 
 
 async def _snapshot(scope: TenantScope, pipeline_id: uuid.UUID) -> tuple[int, set[uuid.UUID]]:
