@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from redis.asyncio import Redis
 
 from app.asgi import create_app
-from app.events.relay import _PENDING, PER_TENANT, RELAY_LOCK
+from app.events.relay import _PENDING, PER_TENANT, RELAY_LOCK, publish_pending
 from app.migrations import upgrade_to_head
 from app.services.companies import create_company
 from app.settings import Settings
@@ -121,11 +121,10 @@ async def test_a_commit_costs_the_relay_one_batch(
     application = create_app(own.model_copy(update={"event_relay_poll_seconds": 60}))
     runtime = application.state.runtime
     scope = await new_scope(runtime.sessions)
-    batches: list[str] = []
+    statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "pg_try_advisory_xact_lock" in statement:
-            batches.append(statement)
+        statements.append(statement)
 
     listener = Redis.from_url(redis.url)
     async with application.router.lifespan_context(application), listener.pubsub() as pubsub:
@@ -137,7 +136,10 @@ async def test_a_commit_costs_the_relay_one_batch(
             [published] = await messages(pubsub, 1)
             assert published["changes"]["name"][1] == f"one batch {n}"
             await asyncio.sleep(0.3)
-        assert len(batches) == 3, batches
+        batches = [s for s in statements if "pg_try_advisory_xact_lock" in s]
+        assert len(batches) == 3, statements
+        # Each batch is two statements: the lock with the events it reads, and the mark.
+        assert len(statements) == 6, statements
     await listener.aclose()
 
 
@@ -252,7 +254,7 @@ async def test_a_busy_tenant_does_not_hold_back_another(sessions: Any, app: Any)
             for n in range(PER_TENANT + 20):
                 await create_company(busy, {"name": f"busy {n}"})
             await create_company(quiet, {"name": "quiet"})
-            batch = {"batch": PER_TENANT + 1, "per_tenant": PER_TENANT}
+            batch = {"key": RELAY_LOCK, "batch": PER_TENANT + 1, "per_tenant": PER_TENANT}
             rows = (await holder.execute(_PENDING, batch)).all()
         finally:
             await holder.execute(sa.text("SELECT pg_advisory_unlock(:k)"), lock)
@@ -260,3 +262,35 @@ async def test_a_busy_tenant_does_not_hold_back_another(sessions: Any, app: Any)
     busy_seqs = [row.seq for row in rows if row.tenant_id == busy.tenant_id]
     assert busy_seqs == list(range(1, len(busy_seqs) + 1))
     assert 0 < len(busy_seqs) <= PER_TENANT
+
+
+async def test_a_relay_that_finds_the_lock_taken_publishes_nothing(sessions: Any, app: Any) -> None:
+    """The lock and the read are one statement: while another relay holds the lock, a batch
+    reads no events and marks nothing; once it is free, the events go out."""
+    runtime = app.state.runtime
+    scope = await new_scope(sessions)
+    lock = {"k": RELAY_LOCK}
+    async with runtime.engine.connect() as holder:
+        await holder.execute(sa.text("SELECT pg_advisory_lock(:k)"), lock)
+        try:
+            await create_company(scope, {"name": "waits for the lock"})
+            assert await publish_pending(runtime.engine, runtime.redis) is None
+            assert await _published_seq(runtime.engine, scope) is None
+        finally:
+            await holder.execute(sa.text("SELECT pg_advisory_unlock(:k)"), lock)
+            await holder.commit()
+    for _ in range(100):  # this relay, or the app's own, publishes it now
+        if await _published_seq(runtime.engine, scope) == 1:
+            break
+        await publish_pending(runtime.engine, runtime.redis)
+        await asyncio.sleep(0.05)
+    assert await _published_seq(runtime.engine, scope) == 1
+
+
+async def _published_seq(engine: Any, scope: TenantScope) -> int | None:
+    async with engine.connect() as connection:
+        seq = await connection.scalar(
+            sa.text("SELECT published_seq FROM event_relay WHERE tenant_id = :t"),
+            {"t": scope.tenant_id},
+        )
+    return None if seq is None else int(seq)

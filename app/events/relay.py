@@ -30,22 +30,30 @@ BATCH = 500
 PER_TENANT = 100  # per batch: one busy tenant cannot hold back everyone else's events
 PUBLISH_TIMEOUT_SECONDS = 10.0
 
-# Each tenant's oldest unpublished events, round-robin across tenants (rank first), so every
-# tenant's share of a batch is a prefix of its backlog.
+# The relay lock, then each tenant's oldest unpublished events, round-robin across tenants
+# (rank first), so every tenant's share of a batch is a prefix of its backlog. One statement:
+# the lock is taken (the materialized CTE, scanned first) before the events are read, and
+# only if it was taken are they read. Always at least one row, saying whether it was.
 _PENDING = sa.text(
     """
-    SELECT e.tenant_id, e.seq, e.type, e.entity, e.entity_id, e.actor_id, e.occurred_at,
-           e.changes
-    FROM event_counter c
-    LEFT JOIN event_relay r ON r.tenant_id = c.tenant_id
-    CROSS JOIN LATERAL (
-        SELECT *, row_number() OVER (ORDER BY seq) AS rank FROM crm_event e
-        WHERE e.tenant_id = c.tenant_id AND e.seq > COALESCE(r.published_seq, 0)
-        ORDER BY e.seq LIMIT :per_tenant
-    ) e
-    WHERE c.last_seq > COALESCE(r.published_seq, 0)
-    ORDER BY e.rank, e.tenant_id
-    LIMIT :batch
+    WITH relay_lock AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(:key) AS held)
+    SELECT l.held, p.tenant_id, p.seq, p.type, p.entity, p.entity_id, p.actor_id,
+           p.occurred_at, p.changes
+    FROM relay_lock l
+    LEFT JOIN LATERAL (
+        SELECT e.*
+        FROM event_counter c
+        LEFT JOIN event_relay r ON r.tenant_id = c.tenant_id
+        CROSS JOIN LATERAL (
+            SELECT *, row_number() OVER (ORDER BY seq) AS rank FROM crm_event e
+            WHERE e.tenant_id = c.tenant_id AND e.seq > COALESCE(r.published_seq, 0)
+            ORDER BY e.seq LIMIT :per_tenant
+        ) e
+        WHERE l.held AND c.last_seq > COALESCE(r.published_seq, 0)
+        ORDER BY e.rank, e.tenant_id
+        LIMIT :batch
+    ) p ON true
+    ORDER BY p.rank, p.tenant_id
     """
 )
 _MARK_PUBLISHED = sa.text(
@@ -65,9 +73,6 @@ _BACKLOG = sa.text(
 )
 
 
-_TRY_LOCK = sa.text("SELECT pg_try_advisory_xact_lock(:key)")  # parsed once, not per batch
-
-
 async def unpublished_count(engine: AsyncEngine) -> int:
     """Committed events not yet out on Redis (grows while Redis is down)."""
     async with engine.connect() as connection:
@@ -85,13 +90,11 @@ async def publish_pending(
 ) -> Published | None:
     """Publish one batch of unpublished events, or None if another relay is busy."""
     async with engine.begin() as connection:
-        locked = await connection.scalar(_TRY_LOCK, {"key": RELAY_LOCK})
-        if not locked:
+        parameters = {"key": RELAY_LOCK, "batch": batch, "per_tenant": PER_TENANT}
+        rows = (await connection.execute(_PENDING, parameters)).all()
+        if not rows[0].held:
             return None
-        rows = (
-            await connection.execute(_PENDING, {"batch": batch, "per_tenant": PER_TENANT})
-        ).all()
-        if not rows:
+        if rows[0].seq is None:
             return Published(0, more=False)
         messages = [CrmEventMessage.from_row(row) for row in rows]
         await _publish(redis, messages)
