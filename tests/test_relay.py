@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from redis.asyncio import Redis
 
 from app.asgi import create_app
-from app.events.relay import _PENDING, PER_TENANT, RELAY_LOCK, publish_pending
+from app.events.relay import _MARK_PUBLISHED, _PENDING, PER_TENANT, RELAY_LOCK, publish_pending
 from app.migrations import upgrade_to_head
 from app.services.companies import create_company
 from app.settings import Settings
@@ -138,8 +138,8 @@ async def test_a_commit_costs_the_relay_one_batch(
             await asyncio.sleep(0.3)
         batches = [s for s in statements if "pg_try_advisory_xact_lock" in s]
         assert len(batches) == 3, statements
-        # Each batch is two statements: the lock with the events it reads, and the mark.
-        assert len(statements) == 6, statements
+        # Each batch: the lock, then (a fresh snapshot) its events, then the mark.
+        assert len(statements) == 9, statements
     await listener.aclose()
 
 
@@ -254,7 +254,7 @@ async def test_a_busy_tenant_does_not_hold_back_another(sessions: Any, app: Any)
             for n in range(PER_TENANT + 20):
                 await create_company(busy, {"name": f"busy {n}"})
             await create_company(quiet, {"name": "quiet"})
-            batch = {"key": RELAY_LOCK, "batch": PER_TENANT + 1, "per_tenant": PER_TENANT}
+            batch = {"batch": PER_TENANT + 1, "per_tenant": PER_TENANT}
             rows = (await holder.execute(_PENDING, batch)).all()
         finally:
             await holder.execute(sa.text("SELECT pg_advisory_unlock(:k)"), lock)
@@ -265,8 +265,8 @@ async def test_a_busy_tenant_does_not_hold_back_another(sessions: Any, app: Any)
 
 
 async def test_a_relay_that_finds_the_lock_taken_publishes_nothing(sessions: Any, app: Any) -> None:
-    """The lock and the read are one statement: while another relay holds the lock, a batch
-    reads no events and marks nothing; once it is free, the events go out."""
+    """While another relay holds the lock, a batch reads no events and marks nothing; once
+    the lock is free, the events go out."""
     runtime = app.state.runtime
     scope = await new_scope(sessions)
     lock = {"k": RELAY_LOCK}
@@ -285,6 +285,22 @@ async def test_a_relay_that_finds_the_lock_taken_publishes_nothing(sessions: Any
         await publish_pending(runtime.engine, runtime.redis)
         await asyncio.sleep(0.05)
     assert await _published_seq(runtime.engine, scope) == 1
+
+
+async def test_the_published_mark_never_moves_back(sessions: Any, app: Any) -> None:
+    """A late relay marking an older position (a batch that began before another's commit)
+    must not send the marker back: the events after it would go out twice."""
+    runtime = app.state.runtime
+    scope = await new_scope(sessions)
+    for n in range(3):
+        await create_company(scope, {"name": f"marked {n}"})
+    for _ in range(100):
+        if await _published_seq(runtime.engine, scope) == 3:
+            break
+        await asyncio.sleep(0.05)
+    async with runtime.engine.begin() as connection:
+        await connection.execute(_MARK_PUBLISHED, {"tenants": [str(scope.tenant_id)], "seqs": [1]})
+    assert await _published_seq(runtime.engine, scope) == 3
 
 
 async def _published_seq(engine: Any, scope: TenantScope) -> int | None:

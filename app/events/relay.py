@@ -30,37 +30,31 @@ BATCH = 500
 PER_TENANT = 100  # per batch: one busy tenant cannot hold back everyone else's events
 PUBLISH_TIMEOUT_SECONDS = 10.0
 
-# The relay lock, then each tenant's oldest unpublished events, round-robin across tenants
-# (rank first), so every tenant's share of a batch is a prefix of its backlog. One statement:
-# the lock is taken (the materialized CTE, scanned first) before the events are read, and
-# only if it was taken are they read. Always at least one row, saying whether it was.
+# Each tenant's oldest unpublished events, round-robin across tenants (rank first), so every
+# tenant's share of a batch is a prefix of its backlog.
 _PENDING = sa.text(
     """
-    WITH relay_lock AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(:key) AS held)
-    SELECT l.held, p.tenant_id, p.seq, p.type, p.entity, p.entity_id, p.actor_id,
-           p.occurred_at, p.changes
-    FROM relay_lock l
-    LEFT JOIN LATERAL (
-        SELECT e.*
-        FROM event_counter c
-        LEFT JOIN event_relay r ON r.tenant_id = c.tenant_id
-        CROSS JOIN LATERAL (
-            SELECT *, row_number() OVER (ORDER BY seq) AS rank FROM crm_event e
-            WHERE e.tenant_id = c.tenant_id AND e.seq > COALESCE(r.published_seq, 0)
-            ORDER BY e.seq LIMIT :per_tenant
-        ) e
-        WHERE l.held AND c.last_seq > COALESCE(r.published_seq, 0)
-        ORDER BY e.rank, e.tenant_id
-        LIMIT :batch
-    ) p ON true
-    ORDER BY p.rank, p.tenant_id
+    SELECT e.tenant_id, e.seq, e.type, e.entity, e.entity_id, e.actor_id, e.occurred_at,
+           e.changes
+    FROM event_counter c
+    LEFT JOIN event_relay r ON r.tenant_id = c.tenant_id
+    CROSS JOIN LATERAL (
+        SELECT *, row_number() OVER (ORDER BY seq) AS rank FROM crm_event e
+        WHERE e.tenant_id = c.tenant_id AND e.seq > COALESCE(r.published_seq, 0)
+        ORDER BY e.seq LIMIT :per_tenant
+    ) e
+    WHERE c.last_seq > COALESCE(r.published_seq, 0)
+    ORDER BY e.rank, e.tenant_id
+    LIMIT :batch
     """
 )
+# Never backwards: a mark older than the stored one (a late batch) leaves it as it is.
 _MARK_PUBLISHED = sa.text(
     """
     INSERT INTO event_relay (tenant_id, published_seq)
     SELECT * FROM unnest(CAST(:tenants AS uuid[]), CAST(:seqs AS bigint[]))
-    ON CONFLICT (tenant_id) DO UPDATE SET published_seq = EXCLUDED.published_seq
+    ON CONFLICT (tenant_id) DO UPDATE
+    SET published_seq = GREATEST(event_relay.published_seq, EXCLUDED.published_seq)
     """
 )
 
@@ -71,6 +65,9 @@ _BACKLOG = sa.text(
     FROM event_counter c LEFT JOIN event_relay r ON r.tenant_id = c.tenant_id
     """
 )
+
+
+_TRY_LOCK = sa.text("SELECT pg_try_advisory_xact_lock(:key)")  # parsed once, not per batch
 
 
 async def unpublished_count(engine: AsyncEngine) -> int:
@@ -90,11 +87,16 @@ async def publish_pending(
 ) -> Published | None:
     """Publish one batch of unpublished events, or None if another relay is busy."""
     async with engine.begin() as connection:
-        parameters = {"key": RELAY_LOCK, "batch": batch, "per_tenant": PER_TENANT}
-        rows = (await connection.execute(_PENDING, parameters)).all()
-        if not rows[0].held:
+        # The events are read by a statement of their own, after the lock: a statement sees
+        # the database as of its start, so one read with the lock could miss the previous
+        # holder's mark and publish its batch again.
+        locked = await connection.scalar(_TRY_LOCK, {"key": RELAY_LOCK})
+        if not locked:
             return None
-        if rows[0].seq is None:
+        rows = (
+            await connection.execute(_PENDING, {"batch": batch, "per_tenant": PER_TENANT})
+        ).all()
+        if not rows:
             return Published(0, more=False)
         messages = [CrmEventMessage.from_row(row) for row in rows]
         await _publish(redis, messages)
