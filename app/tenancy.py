@@ -235,15 +235,35 @@ def _refuse_unscoped_rows(statement: Any) -> None:
         return
     if statement._propagate_attrs.get("compile_state_plugin") != "orm":
         raise TenantScopeError("tenant-owned tables are queried through their models only")
+    if isinstance(statement, FromStatement):  # its rows come from text no filter reaches
+        raise TenantScopeError("tenant-owned models are not loaded through from_statement()")
     if isinstance(statement, sa.Select) and any(
         _is_entity(description["expr"]) for description in statement.column_descriptions
     ):
         raise TenantScopeError("execute_rows returns rows: select columns, not entities")
+    _refuse_core_sources(statement)
     _walk_for_core_access(statement, has_mappers=True)
     if shape is not None:
         if len(_ROW_SHAPES) >= MAX_SCOPED_SHAPES:
             _ROW_SHAPES.pop(next(iter(_ROW_SHAPES)))
         _ROW_SHAPES[shape] = None
+
+
+def _refuse_core_sources(statement: Any) -> None:
+    """What the statement names as its sources (the UPDATE's or DELETE's table, a select's
+    select_from and join targets) must be models: a Core table there is read or written
+    without the filter, even when the statement's columns are the model's."""
+    if isinstance(statement, sa.Select):
+        named: list[Any] = [*statement._from_obj]
+        for target, _onclause, left, _flags in statement._setup_joins:
+            named += [target] if left is None else [target, left]
+    else:
+        named = [statement.table]
+    for source in named:
+        for table in find_tables(source, include_joins=True, include_aliases=True):
+            plain = "parententity" not in getattr(table, "_annotations", {})
+            if plain and getattr(table, "name", None) in TENANT_TABLES:
+                raise TenantScopeError("tenant-owned tables are queried through their models only")
 
 
 def _is_entity(expression: Any) -> bool:

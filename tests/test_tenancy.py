@@ -319,3 +319,19 @@ async def test_rows_run_on_the_connection_refuse_core_tables_and_entities(sessio
             await execute_rows(session, sa.select(col(models.Company.id), table.c.name))
         with pytest.raises(TenantScopeError, match="not entities"):
             await execute_rows(session, sa.select(models.Company))
+        unfiltered_text = sa.select(col(models.Company.id)).from_statement(
+            sa.text("SELECT id FROM company")
+        )
+        with pytest.raises(TenantScopeError, match="from_statement"):
+            await execute_rows(session, unfiltered_text)
+        # A Core table whose statement is ORM only through a column elsewhere:
+        any_company = col(models.Company.id).is_not(None)
+        counted = sa.select(sa.func.count()).select_from(table).where(any_company)
+        renamed = sa.update(table).where(any_company).values(name="Gekapert")
+        deal_table: Any = models.Deal.__table__  # type: ignore[attr-defined]
+        joined = sa.select(col(models.Company.id)).join(
+            deal_table, col(models.Deal.company_id) == col(models.Company.id)
+        )
+        for statement in (counted, renamed, joined):
+            with pytest.raises(TenantScopeError, match="through their models"):
+                await execute_rows(session, statement)
