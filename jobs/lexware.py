@@ -60,7 +60,8 @@ async def enqueue_erp_pushes(redis: Redis) -> None:
                     if message["type"] == "pmessage":
                         await _enqueue(redis, message["data"])
         except Exception as error:  # Redis away, or a bug: the listener must go on
-            await backoff.failed(error)
+            backoff.note(error)
+        await backoff.wait()  # also after a subscription that ended by itself
 
 
 async def _enqueue(redis: Any, data: bytes) -> None:

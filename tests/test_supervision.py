@@ -42,7 +42,19 @@ def test_a_backend_away_is_a_warning_and_a_bug_is_an_error_with_its_traceback(
     assert bug_record.exc_info is not None and bug_record.exc_info[0] is KeyError
 
 
+class _RecordedPauses(Backoff):
+    """Records its pauses instead of sleeping."""
+
+    paused: list[float]
+
+    async def wait(self) -> None:
+        self.paused.append(self.pause_seconds())
+
+
 async def test_failed_reports_then_pauses() -> None:
-    backoff = Backoff(log, "loop", first=0.0005, cap=0.001)
+    backoff = _RecordedPauses(log, "loop", first=0.1, cap=5.0)
+    backoff.paused = []
     await backoff.failed(OSError("gone"))
-    assert backoff.failures == 1
+    await backoff.failed(OSError("still gone"))
+    assert backoff.failures == 2
+    assert backoff.paused == [0.2, 0.4]

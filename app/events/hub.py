@@ -89,6 +89,7 @@ class EventHub:
             self._task.cancel()
             with contextlib.suppress(BaseException):
                 await self._task
+        self.connected.clear()
 
     async def _listen(self) -> None:
         while True:
