@@ -135,6 +135,8 @@ def _refuse_core_access(state: ORMExecuteState) -> None:
     shape = _shape_of(statement)
     if shape is not None and shape in _SCOPED_SHAPES:
         return
+    if isinstance(statement, sa.Select | sa.Update | sa.Delete):
+        _refuse_core_sources(statement)
     _walk_for_core_access(statement, has_mappers=bool(state.all_mappers))
     if shape is not None:
         _remember_scoped(shape)

@@ -309,6 +309,24 @@ async def test_rows_run_on_the_connection_skip_the_orm_execution_layer(sessions:
         sa.event.remove(tenancy.CrmSession, "do_orm_execute", listener)
 
 
+async def test_a_core_table_named_as_a_source_next_to_orm_columns_is_refused(
+    sessions: Any,
+) -> None:
+    """The statement's columns are the model's, so it looks like an ORM statement; the
+    table it joins or updates is not, and would be read or written unfiltered."""
+    scope = await new_scope(sessions)
+    deal_table: Any = models.Deal.__table__  # type: ignore[attr-defined]
+    company_table: Any = models.Company.__table__  # type: ignore[attr-defined]
+    joined = sa.select(col(models.Company.id)).join(
+        deal_table, col(models.Deal.company_id) == col(models.Company.id)
+    )
+    renamed = sa.update(company_table).where(col(models.Company.id).is_not(None))
+    async with scope.writing() as session:
+        for statement in (joined, renamed.values(name="Gekapert")):
+            with pytest.raises(TenantScopeError, match="through their models"):
+                await session.execute(statement)
+
+
 async def test_rows_run_on_the_connection_refuse_core_tables_and_entities(sessions: Any) -> None:
     scope = await new_scope(sessions)
     table: Any = models.Company.__table__  # type: ignore[attr-defined]
