@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+import strawberry
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from sqlalchemy import event
@@ -311,3 +312,17 @@ async def scratch_database_url(servers: Servers) -> AsyncIterator[str]:
 
 def _asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+def record_full_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The queries that go strawberry's full way (`Schema.execute`) from now on: the compiled
+    path's admitted documents skip it."""
+    seen: list[str] = []
+    execute = strawberry.Schema.execute
+
+    async def counted(self: Any, query: str | None, *args: Any, **kwargs: Any) -> Any:
+        seen.append(query or "")
+        return await execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(strawberry.Schema, "execute", counted)
+    return seen

@@ -10,13 +10,12 @@ from typing import Any
 
 import orjson
 import pytest
-import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import resolvers.compiled.extension as compiled_extension
 from app.graphql_http import CrmGraphQL
 from app.settings import Settings
-from tests.conftest import Api, StatementCounter, serving
+from tests.conftest import Api, StatementCounter, record_full_runs, serving
 
 DEEP = """query($first: Int) { companies(first: $first) { totalCount edges { cursor node {
   id name status tags createdAt industry { name } emails { email isPrimary type } phones { phone }
@@ -169,16 +168,7 @@ async def compiled_api(api: Api, settings: Settings) -> AsyncIterator[Api]:
 
 @pytest.fixture
 def full_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The queries that went strawberry's full way (Schema.execute)."""
-    seen: list[str] = []
-    execute = strawberry.Schema.execute
-
-    async def counted(self: Any, query: str | None, *args: Any, **kwargs: Any) -> Any:
-        seen.append(query or "")
-        return await execute(self, query, *args, **kwargs)
-
-    monkeypatch.setattr(strawberry.Schema, "execute", counted)
-    return seen
+    return record_full_runs(monkeypatch)
 
 
 async def test_a_query_answered_from_its_plan_once_skips_the_full_way_after(

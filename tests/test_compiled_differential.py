@@ -25,7 +25,6 @@ from typing import Any
 import graphql
 import httpx
 import pytest
-import strawberry
 from graphql.utilities import TypeInfo, TypeInfoVisitor, value_from_ast_untyped
 from hypothesis import HealthCheck, given, note, settings, target
 from hypothesis import strategies as st
@@ -37,7 +36,7 @@ from app.settings import Settings
 from resolvers.common.relations import COUNT, RELATION
 from resolvers.compiled.extension import MISMATCHES
 from resolvers.schema import build_schema, schema_sdl
-from tests.conftest import DROP, Api, Tokens, serving
+from tests.conftest import DROP, Api, Tokens, record_full_runs, serving
 
 # The root fields whose resolvers return rows the compiler walks (metadata=ROWS).
 COMPILABLE_ROOTS = (
@@ -494,7 +493,7 @@ class Differential:
     callers: dict[str, str]
     strategy: st.SearchStrategy[str]
     compiled: list[bool] = field(default_factory=list)  # run_plan answered, per "on" run
-    full_runs: list[bool] = field(default_factory=list)  # strawberry's Schema.execute ran
+    full_runs: list[str] = field(default_factory=list)  # went strawberry's full way
     examples: int = 0
     compiled_examples: int = 0  # answered from a compiled plan ("on")
     refused_examples: int = 0  # answered with errors
@@ -525,13 +524,7 @@ async def differential(
             return data
 
         monkeypatch.setattr(compiled_extension, "run_plan", recording)
-        execute = strawberry.Schema.execute
-
-        async def counted(*args: Any, **kwargs: Any) -> Any:
-            found.full_runs.append(True)
-            return await execute(*args, **kwargs)
-
-        monkeypatch.setattr(strawberry.Schema, "execute", counted)
+        found.full_runs = record_full_runs(monkeypatch)
         yield found
 
 
