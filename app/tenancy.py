@@ -8,7 +8,9 @@ touches a tenant-owned table fails instead of reading across tenants.
 
 The services run their statements of rows through `execute_rows`: the same filter and
 refusals, applied here, then run on the session's connection, past the ORM's per-execution
-work. Text statements and parameter lists (executemany) go through `session.execute`.
+work. Text statements and parameter lists (executemany) go through `session.execute`. An
+INSERT's own values carry the tenant (`TenantScope.owned`); an INSERT that reads rows
+(INSERT ... SELECT) gets the filter on what it reads, through `execute_rows` only.
 """
 
 from __future__ import annotations
@@ -197,6 +199,9 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
             raise TenantScopeError("bulk UPDATE or DELETE by primary key is not tenant-scoped")
         state.statement = _filtered(state.statement)
         state.parameters = _with_tenant(state.parameters, tenant_id)
+    elif state.is_insert and tenant_id is not None and _insert_reads(state.statement):
+        # The ORM takes every parameter of an INSERT for a column: the tenant's cannot go in.
+        raise TenantScopeError("an INSERT that reads rows runs through execute_rows")
     # After the filter: SQLAlchemy keys its compiled cache by this same statement object, so
     # its cache key is computed once per execution, not once here and again there.
     _refuse_core_access(state)
@@ -216,7 +221,9 @@ async def execute_rows(
     tenant_id = session.info.get(TENANT_KEY)
     if tenant_id is None or session.info.get(SYSTEM_KEY) or isinstance(parameters, list):
         return await session.execute(statement, parameters)
-    if isinstance(statement, sa.Insert):  # the values carry the tenant (`TenantScope.owned`)
+    if isinstance(statement, sa.Insert) and not _insert_reads(statement):
+        # A plain INSERT binds no tenant (a parameter it does not bind would be taken for a
+        # column); its values carry the tenant (`TenantScope.owned`).
         prepared, values = statement, dict(parameters or {})
     else:
         prepared, values = _filtered(statement), _with_tenant(parameters, tenant_id)
@@ -306,6 +313,25 @@ def _filtered(statement: Any) -> Any:
 
 def _with_tenant(parameters: Any, tenant_id: Any) -> dict[str, Any]:
     return {**(parameters or {}), TENANT_PARAMETER: tenant_id}
+
+
+# Per INSERT shape: whether it reads rows (see _insert_reads). Bounded like _SCOPED_SHAPES.
+_INSERT_READS: dict[Any, bool] = {}
+
+
+def _insert_reads(statement: Any) -> bool:
+    """Whether an INSERT reads rows (INSERT ... SELECT, a subquery among its values): then
+    the filter must reach what it reads. Its own values carry the tenant
+    (`TenantScope.owned`)."""
+    shape = _shape_of(statement)
+    reads = _INSERT_READS.get(shape) if shape is not None else None
+    if reads is None:
+        reads = any(isinstance(e, sa.Select) for e in visitors.iterate(statement))
+        if shape is not None:
+            if len(_INSERT_READS) >= MAX_SCOPED_SHAPES:
+                _INSERT_READS.pop(next(iter(_INSERT_READS)))
+            _INSERT_READS[shape] = reads
+    return reads
 
 
 TENANT_TABLES = _tenant_tables()

@@ -353,3 +353,28 @@ async def test_rows_run_on_the_connection_refuse_core_tables_and_entities(sessio
         for statement in (counted, renamed, joined):
             with pytest.raises(TenantScopeError, match="through their models"):
                 await execute_rows(session, statement)
+
+
+async def test_an_insert_reads_only_the_tenants_rows(sessions: Any) -> None:
+    """INSERT ... SELECT: the rows it copies are the tenant's own (another tenant's copied
+    with their tenant_id would be a write into that tenant). The session's path cannot give
+    such an INSERT the tenant parameter, so it refuses it."""
+    mine, theirs = await new_scope(sessions), await new_scope(sessions)
+    await add_row(mine, models.Company, name="Meins")
+    await add_row(theirs, models.Company, name="Deins")
+    company = models.Company
+    copies = sa.select(
+        col(company.tenant_id), sa.func.gen_random_uuid(), col(company.name) + " (Kopie)"
+    ).where(col(company.name).not_like("%Kopie%"))
+    copy = sa.insert(company).from_select(["tenant_id", "id", "name"], copies)
+    async with mine.writing() as session:
+        await execute_rows(session, copy.returning(col(company.name)))
+        with pytest.raises(TenantScopeError, match="runs through execute_rows"):
+            await session.execute(copy)
+    for scope, expected in (
+        (mine, ["Meins", "Meins (Kopie)"]),
+        (theirs, ["Deins"]),
+    ):
+        async with scope.reading() as session:
+            names = await execute_rows(session, sa.select(col(company.name)).order_by("name"))
+            assert names.scalars().all() == expected
