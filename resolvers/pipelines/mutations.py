@@ -7,6 +7,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
+from app.services import pipeline_stages
 from app.services import pipelines as service
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.context import context_of
@@ -51,7 +52,7 @@ class PipelineMutations:
         position: int | None = None,
     ) -> Stage:
         scope = context_of(info).scope
-        row = await service.add_stage(
+        row = await pipeline_stages.add_stage(
             scope, parse_id(pipeline_id, "pipelineId"), sent_fields(input), position
         )
         return cast(Stage, row)
@@ -61,7 +62,9 @@ class PipelineMutations:
         self, info: Info[Any, Any], id: strawberry.ID, input: inputs.UpdateStageInput
     ) -> Stage:
         scope = context_of(info).scope
-        return cast(Stage, await service.update_stage(scope, parse_id(id), sent_fields(input)))
+        return cast(
+            Stage, await pipeline_stages.update_stage(scope, parse_id(id), sent_fields(input))
+        )
 
     @strawberry.mutation(
         permission_classes=ADMIN,
@@ -72,7 +75,7 @@ class PipelineMutations:
         self, info: Info[Any, Any], id: strawberry.ID, move_deals_to: strawberry.ID | None = None
     ) -> strawberry.ID:
         target = parse_id(move_deals_to, "moveDealsTo") if move_deals_to else None
-        removed = await service.remove_stage(context_of(info).scope, parse_id(id), target)
+        removed = await pipeline_stages.remove_stage(context_of(info).scope, parse_id(id), target)
         return strawberry.ID(str(removed))
 
     @strawberry.mutation(permission_classes=ADMIN, description="stageIds in the new order.")
@@ -81,5 +84,5 @@ class PipelineMutations:
     ) -> list[Stage]:
         ids = [parse_id(stage_id, "stageIds") for stage_id in stage_ids]
         scope = context_of(info).scope
-        rows = await service.reorder_stages(scope, parse_id(pipeline_id, "pipelineId"), ids)
+        rows = await pipeline_stages.reorder_stages(scope, parse_id(pipeline_id, "pipelineId"), ids)
         return cast(list[Stage], rows)
