@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 import models
-from app import tenancy
+from app import tenancy, tenant_filter
 from app.tenancy import TenantScope, TenantScopeError, begin_with_tenant_sql, execute_rows
 from tests.factories import add_row, new_scope, row_value
 
@@ -67,12 +67,12 @@ async def test_one_statement_object_run_by_two_tenants_reads_and_writes_each_its
 
 def test_a_statement_is_filtered_once_and_its_filtered_twin_goes_with_it() -> None:
     statement = sa.select(col(models.Company.id))
-    filtered = tenancy._filtered(statement)
-    assert tenancy._filtered(statement) is filtered
-    assert filtered is not statement and statement in tenancy._FILTERED
+    filtered = tenant_filter.filtered(statement)
+    assert tenant_filter.filtered(statement) is filtered
+    assert filtered is not statement and statement in tenant_filter._FILTERED
     del statement
     gc.collect()
-    assert all(kept is not filtered for kept in tenancy._FILTERED.values())
+    assert all(kept is not filtered for kept in tenant_filter._FILTERED.values())
 
 
 async def test_bulk_update_by_primary_key_is_refused(sessions: Any) -> None:
@@ -234,15 +234,14 @@ async def test_the_guard_walks_each_statement_shape_once_and_remembers_a_bounded
     sessions: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     walked: list[Any] = []
-    walk = tenancy._walk_for_core_access
+    walk = tenant_filter.walk_for_core_access
 
     def counting_walk(statement: Any, *, has_mappers: bool) -> None:
         walked.append(statement)
         walk(statement, has_mappers=has_mappers)
 
-    monkeypatch.setattr(tenancy, "_walk_for_core_access", counting_walk)
-    monkeypatch.setattr(tenancy, "_SCOPED_SHAPES", {})
-    monkeypatch.setattr(tenancy, "MAX_SCOPED_SHAPES", 2)
+    monkeypatch.setattr(tenancy, "walk_for_core_access", counting_walk)
+    monkeypatch.setattr(tenancy, "SCOPED_SHAPES", tenant_filter.ShapeVerdicts(limit=2))
     scope = await new_scope(sessions)
     by_name = [sa.select(col(models.Company.id)).where(col(models.Company.name) == n) for n in "ab"]
     async with scope.reading() as session:
@@ -252,7 +251,7 @@ async def test_the_guard_walks_each_statement_shape_once_and_remembers_a_bounded
         for column in (models.Company.website, models.Company.vat_id, models.Company.status):
             await session.execute(sa.select(col(models.Company.id)).where(col(column).is_(None)))
     assert len(walked) == 4
-    assert len(tenancy._SCOPED_SHAPES) == 2
+    assert len(tenancy.SCOPED_SHAPES) == 2
 
 
 async def test_driver_transactions_carry_the_tenant_and_cannot_write(sessions: Any) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 
 from app.services.batch_reads import children_statement, rows_by_ids_statement
 from app.services.records import Entity
-from app.tenancy import TENANT_FILTER
+from app.tenant_filter import TENANT_FILTER
 from resolvers.common.relations import Relation, ToMany
 from resolvers.compiled.assemble import unchanged
 from resolvers.compiled.nodes import Columns, Join, Selection

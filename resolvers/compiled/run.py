@@ -14,7 +14,8 @@ from strawberry.schema.schema_converter import get_arguments
 from strawberry.utils.await_maybe import await_maybe
 
 from app.services.pagination import SORT_LABEL
-from app.tenancy import TENANT_FILTER, TENANT_PARAMETER, DriverReading
+from app.tenancy import DriverReading
+from app.tenant_filter import TENANT_FILTER, TENANT_PARAMETER
 from resolvers.common.children import nested_limit
 from resolvers.common.inputs import parse_id
 from resolvers.common.pagination import Connection, PlannedInfo, PlannedPage, connection_from_page
