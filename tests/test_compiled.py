@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import resolvers.compiled.extension as compiled_extension
 from app.graphql_http import CrmGraphQL
+from app.services.pagination import PageQuery
 from app.settings import Settings
 from tests.conftest import Api, StatementCounter, record_full_runs, serving
 
@@ -158,6 +159,41 @@ async def test_list_roots_of_two_tenants_share_the_sql_and_see_their_own_rows(
     assert first == second  # one statement shape, the tenant a bound value
 
 
+UNFILTERED = """query($after: String, $direction: OrderDirection!) {
+  companies(first: 2, after: $after, orderBy: {field: NAME, direction: $direction}) {
+    edges { node { name } } pageInfo { hasNextPage endCursor } } }"""
+
+
+async def names_page_by_page(api: Api, direction: str) -> list[str]:
+    names, after, more = [], None, True
+    while more:
+        data = (await api.data(UNFILTERED, {"after": after, "direction": direction}))["companies"]
+        names += [edge["node"]["name"] for edge in data["edges"]]
+        after, more = data["pageInfo"]["endCursor"], data["pageInfo"]["hasNextPage"]
+    return names
+
+
+async def test_unfiltered_pages_reuse_their_sql_with_each_requests_cursor_and_tenant(
+    api: Api, compiled_sql: StatementCounter
+) -> None:
+    """A page without conditions is compiled once per shape (order, cursor or not); the
+    cursor, the limit and the tenant are what changes between requests."""
+    other = Api(api.client, api.tokens, f"{api.tenant}-b")
+    for name in ("Firma A", "Firma C", "Firma B", "Firma E", "Firma D"):
+        await api.data(
+            "mutation($n: String!) { createCompany(input: {name: $n}) { id } }", {"n": name}
+        )
+    await other.data('mutation { createCompany(input: {name: "Firma X"}) { id } }')
+    assert await names_page_by_page(api, "ASC") == [f"Firma {c}" for c in "ABCDE"]
+    assert await names_page_by_page(api, "DESC") == [f"Firma {c}" for c in "EDCBA"]
+    assert await names_page_by_page(other, "ASC") == ["Firma X"]
+    pages = page_statements(compiled_sql)
+    assert len(pages) == 3 + 3 + 1
+    assert len(set(pages)) == 4  # ascending or descending, first page or after a cursor
+    for statement in pages:
+        assert re.search(r"company\.tenant_id = \$\d", statement), statement
+
+
 @pytest.fixture
 async def compiled_api(api: Api, settings: Settings) -> AsyncIterator[Api]:
     """The same tenant through an app in the production mode ("on"): the suite's own app runs
@@ -169,6 +205,29 @@ async def compiled_api(api: Api, settings: Settings) -> AsyncIterator[Api]:
 @pytest.fixture
 def full_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return record_full_runs(monkeypatch)
+
+
+async def test_an_unfiltered_page_is_built_once_per_shape(
+    compiled_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[bool] = []  # after a cursor, for each page statement built
+    build = PageQuery.statement
+
+    def counted(query: PageQuery, *args: Any, **kwargs: Any) -> Any:
+        built.append(query.request.after is not None)
+        return build(query, *args, **kwargs)
+
+    monkeypatch.setattr(PageQuery, "statement", counted)
+    for name in ("Firma A", "Firma B", "Firma C"):
+        await compiled_api.data(
+            "mutation($n: String!) { createCompany(input: {name: $n}) { id } }", {"n": name}
+        )
+    assert await names_page_by_page(compiled_api, "ASC") == ["Firma A", "Firma B", "Firma C"]
+    assert True in built and False in built
+    once = len(built)
+    for _ in range(3):
+        assert await names_page_by_page(compiled_api, "ASC") == ["Firma A", "Firma B", "Firma C"]
+    assert len(built) == once
 
 
 async def test_a_query_answered_from_its_plan_once_skips_the_full_way_after(

@@ -22,6 +22,8 @@ from app.tenancy import TenantScope, execute_rows
 RowT = TypeVar("RowT")
 MONEY_LIMIT = Decimal("1e12")  # NUMERIC(14, 2)
 SORT_LABEL = "sort_key"
+# The page statement's own parameters (named, so a page's SQL text does not depend on them)
+AFTER_VALUE, AFTER_ID, PAGE_LIMIT = "crm_after_value", "crm_after_id", "crm_page_limit"
 
 
 def _text(value: Any) -> str:
@@ -110,22 +112,34 @@ class PageQuery:
     key: SortKey
     request: PageRequest
 
-    def statement(self, columns: Sequence[Any]) -> sa.Select[Any]:
+    def bounds(self) -> dict[str, Any]:
+        """The values of the statement's own parameters: the limit (one row more than asked
+        for) and, after a cursor, its position, decoded and checked."""
+        values: dict[str, Any] = {PAGE_LIMIT: self.request.first + 1}
+        if self.request.after is not None:
+            values[AFTER_VALUE], values[AFTER_ID] = decode_cursor(self.key, self.request.after)
+        return values
+
+    def statement(
+        self, columns: Sequence[Any], bounds: dict[str, Any] | None = None
+    ) -> sa.Select[Any]:
+        """The page's SELECT of `columns`, with `bounds` (from `bounds()`) as its parameters."""
         key, request, id_column = self.key, self.request, self.entity.id
+        values = self.bounds() if bounds is None else bounds
         ordered = sa.select(*columns).where(*self.conditions)
         ordered = ordered.add_columns(key.expression.label(SORT_LABEL))
-        if request.after is not None:
-            value, row_id = decode_cursor(key, request.after)
+        if AFTER_ID in values:
             position = sa.tuple_(key.expression, id_column)
             bound = sa.tuple_(
-                sa.literal(value, key.expression.type), sa.literal(row_id, id_column.type)
+                sa.bindparam(AFTER_VALUE, values[AFTER_VALUE], type_=key.expression.type),
+                sa.bindparam(AFTER_ID, values[AFTER_ID], type_=id_column.type),
             )
             ordered = ordered.where(position < bound if request.descending else position > bound)
         if request.descending:
             ordered = ordered.order_by(key.expression.desc(), id_column.desc())
         else:
             ordered = ordered.order_by(key.expression.asc(), id_column.asc())
-        return ordered.limit(request.first + 1)
+        return ordered.limit(sa.bindparam(PAGE_LIMIT, values[PAGE_LIMIT]))
 
     def page(self, rows: Sequence[RowT], sort_value_and_id: Callable[[RowT], Any]) -> Page[RowT]:
         """The page of fetched `rows`, with a cursor for each visible row."""

@@ -15,7 +15,7 @@ from strawberry.utils.await_maybe import await_maybe
 
 from app.services.pagination import SORT_LABEL
 from app.tenancy import DriverReading
-from app.tenant_filter import TENANT_FILTER, TENANT_PARAMETER
+from app.tenant_filter import TENANT_PARAMETER
 from resolvers.common.children import nested_limit
 from resolvers.common.inputs import parse_id
 from resolvers.common.pagination import Connection, PlannedInfo, PlannedPage, connection_from_page
@@ -83,10 +83,8 @@ class _Run:
         """The page the resolver built, with the columns the nodes read, in the plan's
         transaction, as the Connection the executor would have had."""
         query = planned.query
-        statement = query.statement(root.columns)
-        statement = statement.options(TENANT_FILTER)
-        tenant = {TENANT_PARAMETER: self.context.scope.tenant_id}
-        sql, parameters = root.statements.render(statement, tenant)
+        tenant = self.context.scope.tenant_id
+        sql, parameters = root.statements.render_page(query, root.columns, tenant)
         rows = await _fetch(reading, sql, parameters)
         id_at = root.id_at
 

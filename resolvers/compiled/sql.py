@@ -1,11 +1,12 @@
 """SQL text for the plan: statements compiled once per plan (relation levels, lookups) and
 statements built per request (a list root's filter, order and cursor) whose text is cached by
-SQLAlchemy's own cache key, so a request pays for building the statement, not compiling it.
+SQLAlchemy's own cache key, so a request pays for building the statement, not compiling it;
+a page without conditions is not even built again: its text depends on its shape alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -13,6 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import LRUCache
+
+from app.services.pagination import AFTER_ID, PageQuery
+from app.tenant_filter import TENANT_FILTER, TENANT_PARAMETER
 
 DIALECT = asyncpg_dialect()
 
@@ -43,6 +47,8 @@ class RequestStatements:
 
     def __init__(self, capacity: int = 32) -> None:
         self._compiled: LRUCache[Any, Any] = LRUCache(capacity)
+        # One compiled page per (sort key, direction, cursor or not): a handful per list root.
+        self._unfiltered_pages: dict[tuple[Any, bool, bool], SQLCompiler] = {}
 
     def render(
         self, statement: sa.Select[Any], parameters: Mapping[str, Any] | None = None
@@ -59,13 +65,42 @@ class RequestStatements:
             escape_names=False,
             _collected_params=collected,
         )
-        sql, names = compiled.string, list(compiled.positiontup or ())
-        processors: dict[str, Any] = dict(compiled._bind_processors)
-        if compiled.literal_execute_params or compiled.post_compile_params:
-            expanded = compiled._process_parameters_for_postcompile(values)  # IN lists
-            sql, names = expanded.statement, list(expanded.positiontup or ())
-            processors.update(expanded.processors)
-        positional = tuple(
-            processors[name](values[name]) if name in processors else values[name] for name in names
-        )
-        return sql, positional
+        return _positional(compiled, values)
+
+    def render_page(
+        self, query: PageQuery, columns: tuple[Any, ...], tenant: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        """A page of `columns` (fixed for this object's list root) in the tenant. Without
+        conditions, the statement's only values are its named parameters (cursor, limit,
+        tenant), so the compiled page of its shape takes this request's values: building and
+        rendering the statement was the larger part of a small page's own cost."""
+        bounds = query.bounds()
+        tenant_value = {TENANT_PARAMETER: tenant}
+        if query.conditions:
+            statement = query.statement(columns, bounds).options(TENANT_FILTER)
+            return self.render(statement, tenant_value)
+        shape = (query.key, query.request.descending, AFTER_ID in bounds)
+        compiled = self._unfiltered_pages.get(shape)
+        if compiled is None:
+            statement = query.statement(columns, bounds).options(TENANT_FILTER)
+            compiled = statement.compile(dialect=DIALECT)
+            self._unfiltered_pages[shape] = compiled
+        values = compiled.construct_params(params={**bounds, **tenant_value}, escape_names=False)
+        return _positional(compiled, values)
+
+
+def _positional(
+    compiled: SQLCompiler, values: MutableMapping[str, Any]
+) -> tuple[str, tuple[Any, ...]]:
+    """The SQL text and its values in order, converted by the column types' bind processors,
+    IN lists expanded."""
+    sql, names = compiled.string, list(compiled.positiontup or ())
+    processors: dict[str, Any] = dict(compiled._bind_processors)
+    if compiled.literal_execute_params or compiled.post_compile_params:
+        expanded = compiled._process_parameters_for_postcompile(values)  # IN lists
+        sql, names = expanded.statement, list(expanded.positiontup or ())
+        processors.update(expanded.processors)
+    positional = tuple(
+        processors[name](values[name]) if name in processors else values[name] for name in names
+    )
+    return sql, positional
