@@ -58,6 +58,10 @@ def cursor(*parts: Any) -> str:
             "query($a: String) { deals(after: $a, orderBy: {field: VALUE}) { totalCount } }",
             {"a": cursor("value", "1e99999", str(uuid.uuid4()))},
         ),
+        (  # a text cursor value PostgreSQL cannot hold
+            "query($a: String) { companies(after: $a) { edges { node { id } } } }",
+            {"a": cursor("name", "a\x00", str(uuid.uuid4()))},
+        ),
         (
             "query($a: String) { companies(after: $a, orderBy: {field: CREATED_AT}) { totalCount } }",
             {"a": cursor("createdAt", "0001-01-01T00:00:00+14:00", str(uuid.uuid4()))},

@@ -27,7 +27,7 @@ AFTER_VALUE, AFTER_ID, PAGE_LIMIT = "crm_after_value", "crm_after_id", "crm_page
 
 
 def _text(value: Any) -> str:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or "\x00" in value:  # PostgreSQL text cannot hold NUL
         raise ValueError("not text")
     return value
 
