@@ -47,8 +47,9 @@ class RequestStatements:
 
     def __init__(self, capacity: int = 32) -> None:
         self._compiled: LRUCache[Any, Any] = LRUCache(capacity)
-        # One compiled page per (sort key, direction, cursor or not): a handful per list root.
-        self._unfiltered_pages: dict[tuple[Any, bool, bool], SQLCompiler] = {}
+        # One compiled page per (entity, sort key, direction, cursor or not): a handful per
+        # list root, whose columns are fixed.
+        self._unfiltered_pages: LRUCache[tuple[Any, ...], SQLCompiler] = LRUCache(capacity)
 
     def render(
         self, statement: sa.Select[Any], parameters: Mapping[str, Any] | None = None
@@ -79,7 +80,7 @@ class RequestStatements:
         if query.conditions:
             statement = query.statement(columns, bounds).options(TENANT_FILTER)
             return self.render(statement, tenant_value)
-        shape = (query.key, query.request.descending, AFTER_ID in bounds)
+        shape = (query.entity, query.key, query.request.descending, AFTER_ID in bounds)
         compiled = self._unfiltered_pages.get(shape)
         if compiled is None:
             statement = query.statement(columns, bounds).options(TENANT_FILTER)
