@@ -2,8 +2,9 @@
 
 `TenantScope` opens sessions that carry the tenant; a session listener adds
 `tenant_id = :tenant` to every ORM select, update and delete of a tenant-owned table (through
-`with_loader_criteria`, so joins and aliases are covered too) and sets `app.tenant_id` at the
-start of each transaction for PostgreSQL row-level security. A session without a tenant that
+`with_loader_criteria`, so joins and aliases are covered too) and, at the start of each
+transaction, sets `app.tenant_id` and switches to the role `crm_tenant`, whose row-level
+security policies (alembic 0005) back the filter in PostgreSQL. A session without a tenant that
 touches a tenant-owned table fails instead of reading across tenants. What a statement may
 be, and the filter itself, are in `app.tenant_filter`.
 
@@ -56,7 +57,12 @@ __all__ = [
 ]
 
 TENANT_KEY = "tenant_id"
-TENANT_SETTING = "SELECT set_config('app.tenant_id', %s, true)"  # the transaction's tenant
+# The transaction's tenant, and the role whose row-level security policies check it
+# (alembic 0005): a tenant's statements see and write its rows only, even around the filter.
+TENANT_ROLE = "crm_tenant"
+TENANT_SETTING = (
+    f"SELECT set_config('app.tenant_id', %s, true), set_config('role', '{TENANT_ROLE}', true)"
+)
 ACTOR_KEY = "actor_id"
 SYSTEM_KEY = "system"
 
