@@ -18,6 +18,7 @@ INSERT's own values carry the tenant (`TenantScope.owned`); an INSERT that reads
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -112,11 +113,18 @@ def _beginwith_tenant(connection: Connection, tenant_id: Any) -> bool:
     )
     if not plain:
         return False
+    driver = adapter._connection
+    # Recorded first: if this task is cancelled after BEGIN reached the server, the pool's
+    # reset of the connection still rolls it back (and the tenant's role with it).
+    adapter._transaction = _BegunTransaction(driver)
     try:
-        await_(adapter._connection.execute(begin_with_tenant_sql(tenant_id)))
+        await_(driver.execute(begin_with_tenant_sql(tenant_id)))
     except Exception:  # the usual way meets it again, reports it and drops a dead connection
+        adapter._transaction = None
+        if not driver.is_closed():  # BEGIN may have run before the setting failed
+            with contextlib.suppress(Exception):
+                await_(driver.execute("ROLLBACK"))
         return False
-    adapter._transaction = _BegunTransaction(adapter._connection)
     return True
 
 
@@ -244,13 +252,13 @@ class TenantScope:
         engine = self.sessions.kw["bind"]
         async with self._gated(), engine.connect() as connection:
             driver = (await connection.get_raw_connection()).driver_connection
-            await driver.execute(begin_with_tenant_sql(self.tenant_id, read_only=True))
-            try:
+            try:  # BEGIN may run and the setting fail (or the task be cancelled): roll back
+                await driver.execute(begin_with_tenant_sql(self.tenant_id, read_only=True))
                 yield DriverReading(connection, driver)
             finally:
                 try:
                     await driver.execute("ROLLBACK")
-                except Exception:
+                except BaseException:  # cancelled too: the connection's state is unknown
                     await connection.invalidate()
                     raise
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 import models
+from app import tenancy
 from app.db import create_engine, create_session_factory
 from app.migrations import upgrade_to_head
 from app.tenancy import TENANT_ROLE, system_session
@@ -69,6 +70,32 @@ async def test_sessions_without_a_tenant_keep_the_owners_view(sessions: Any) -> 
         assert count.scalar_one() == 2
 
 
+async def test_a_failed_tenant_setting_leaves_no_transaction_in_the_pool(
+    sessions: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BEGIN and the setting go as one message: when the setting fails, the BEGIN has run."""
+    scope = await new_scope(sessions)
+    failing = (
+        "SELECT set_config('app.tenant_id', %s, true), set_config('role', 'no_such_role', true)"
+    )
+    monkeypatch.setattr(tenancy, "TENANT_SETTING", failing)
+    with pytest.raises(DBAPIError, match="no_such_role"):
+        async with scope.reading() as session:
+            await session.execute(COMPANY_NAMES)
+    with pytest.raises(asyncpg.PostgresError, match="no_such_role"):
+        async with scope.driver_reading():
+            pass
+    monkeypatch.undo()
+    engine = sessions.kw["bind"]
+    async with engine.connect() as first, engine.connect() as second:  # the whole pool
+        for connection in (first, second):
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert not driver.is_in_transaction()
+            assert await driver.fetchval("SELECT current_user") != TENANT_ROLE
+    async with scope.reading() as session:
+        assert (await session.execute(COMPANY_NAMES)).all() == []
+
+
 async def test_every_table_of_a_tenant_has_a_policy_the_role_cannot_bypass(sessions: Any) -> None:
     """A table added later with a tenant_id and no policy fails here."""
     tables = sa.text("""
@@ -100,11 +127,14 @@ async def test_a_table_owner_that_is_no_superuser_migrates_and_is_held_by_the_po
     url = make_url(servers.database_url)
     admin = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(False))
     try:
-        await admin.execute(f'CREATE ROLE "{owner}" LOGIN; GRANT {TENANT_ROLE} TO "{owner}"')
+        password = uuid.uuid4().hex  # for servers that ask for one (the compose file's)
+        await admin.execute(f"CREATE ROLE \"{owner}\" LOGIN PASSWORD '{password}'")
+        await admin.execute(f'GRANT {TENANT_ROLE} TO "{owner}"')  # as a DBA would
         await admin.execute(f'CREATE DATABASE "{database}" OWNER "{owner}"')
-        owned = url.set(username=owner, database=database).render_as_string(False)
-        await asyncio.to_thread(upgrade_to_head, owned)
-        await _two_tenants_apart(owned)
+        owned = url.set(username=owner, password=password, database=database)
+        owned_url = owned.render_as_string(hide_password=False)
+        await asyncio.to_thread(upgrade_to_head, owned_url)
+        await _two_tenants_apart(owned_url)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         await admin.execute(f'DROP ROLE IF EXISTS "{owner}"')
