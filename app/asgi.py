@@ -61,12 +61,14 @@ async def _supervised_worker(settings: Settings) -> None:
         settings, arq_redis_settings(str(settings.redis_url)), with_relay=False
     )
     backoff = Backoff(log, "cron worker", first=0.5, cap=30.0, expected=())
+    clock = asyncio.get_running_loop().time
     while True:
         worker = Worker(**options, handle_signals=False)
+        started = clock()
         try:
             await worker.main()
         except Exception as error:
-            backoff.note(error)
+            backoff.note_run(clock() - started, error)
         finally:
             with contextlib.suppress(Exception):
                 await worker.close()

@@ -49,6 +49,14 @@ class Backoff:
                 "%s failed; retrying (attempt %d)", self.what, self.failures, exc_info=error
             )
 
+    def note_run(self, ran_seconds: float, error: BaseException) -> None:
+        """The failure of a run that lasted `ran_seconds`, for loops with no success to
+        report: one that ran longer than the longest pause was healthy, so the pauses start
+        over rather than go on from failures long past."""
+        if ran_seconds > self.cap:
+            self.succeeded()
+        self.note(error)
+
     def pause_seconds(self) -> float:
         return min(self.first * 2**self.failures, self.cap)
 

@@ -24,6 +24,18 @@ def test_pauses_double_with_each_failure_in_a_row_up_to_the_cap() -> None:
     assert backoff.pause_seconds() == 0.2
 
 
+def test_a_run_that_lasted_longer_than_the_longest_pause_starts_the_pauses_over() -> None:
+    """For loops that only learn of a failure (the cron worker): a long healthy run counts."""
+    backoff = Backoff(log, "worker", first=0.5, cap=30.0)
+    for _ in range(4):
+        backoff.note_run(0.1, RedisConnectionError("away"))
+    assert backoff.pause_seconds() == 8.0
+    backoff.note_run(29.0, RedisConnectionError("away again"))
+    assert backoff.pause_seconds() == 16.0  # a short run: still the same series
+    backoff.note_run(3600.0, RedisConnectionError("away after an hour"))
+    assert backoff.pause_seconds() == 1.0
+
+
 def test_a_backend_away_is_a_warning_and_a_bug_is_an_error_with_its_traceback(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
