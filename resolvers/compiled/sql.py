@@ -78,16 +78,20 @@ class RequestStatements:
         bounds = query.bounds()
         tenant_value = {TENANT_PARAMETER: tenant}
         if query.conditions:
-            statement = query.statement(columns, bounds).options(TENANT_FILTER)
-            return self.render(statement, tenant_value)
+            return self.render(_scoped_page(query, columns, bounds), tenant_value)
         shape = (query.entity, query.key, query.request.descending, AFTER_ID in bounds)
         compiled = self._unfiltered_pages.get(shape)
         if compiled is None:
-            statement = query.statement(columns, bounds).options(TENANT_FILTER)
-            compiled = statement.compile(dialect=DIALECT)
+            compiled = _scoped_page(query, columns, bounds).compile(dialect=DIALECT)
             self._unfiltered_pages[shape] = compiled
         values = compiled.construct_params(params={**bounds, **tenant_value}, escape_names=False)
         return _positional(compiled, values)
+
+
+def _scoped_page(
+    query: PageQuery, columns: tuple[Any, ...], bounds: dict[str, Any]
+) -> sa.Select[Any]:
+    return query.statement(columns, bounds).options(TENANT_FILTER)
 
 
 def _positional(
