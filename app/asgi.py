@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
+from app.graphiql import graphiql_routes
 from app.graphql_http import CrmGraphQL
 from app.health import health, livez
 from app.runtime import Runtime
@@ -112,6 +113,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:
         WebSocketRoute("/graphql", graphql),
         Route("/health", health, methods=["GET"]),
         Route("/livez", livez, methods=["GET"]),
+        *graphiql_routes(settings),  # GraphiQL's assets, when it is enabled
     ]
     if settings.bench_routes:  # the benchmark's raw baseline (bench/ is not in the wheel)
         from bench.raw import ROUTES

@@ -29,6 +29,7 @@ from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
 from app.errors import AppError
+from app.graphiql import page_response
 from app.graphql_ws import WebSocketAuth
 from app.http import app_error_response, error_response
 from app.runtime import Runtime
@@ -106,6 +107,9 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         if sub_response.status_code:
             response.status_code = sub_response.status_code
         return response
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return page_response()  # ours: its assets come from this server, not a CDN
 
     async def process_result(self, request: Request, result: ExecutionResult) -> Any:
         # Errors raised before the operation starts (syntax, token limit) bypass the schema
