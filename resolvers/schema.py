@@ -45,6 +45,7 @@ from resolvers.owners.mutations import OwnerMutations
 from resolvers.owners.queries import OwnerQueries
 from resolvers.pipelines.mutations import PipelineMutations
 from resolvers.pipelines.queries import PipelineQueries
+from resolvers.query_cost import QueryCostLimit, QueryCosts
 from resolvers.relationships.mutations import RelationshipMutations
 from resolvers.relationships.queries import RelationshipQueries
 from resolvers.shared_streams import SharedStreams, shareable
@@ -101,7 +102,7 @@ def validation_rules(settings: Settings) -> list[Any]:
     return rules
 
 
-def _extensions(settings: Settings, compiled: CompiledQueries) -> list[Any]:
+def _extensions(settings: Settings, compiled: CompiledQueries, costs: QueryCosts) -> list[Any]:
     # Factories, so each request gets fresh extension state; the parser and validation caches
     # live at module level in strawberry, keyed by their size, and are shared across requests.
     return [
@@ -111,15 +112,23 @@ def _extensions(settings: Settings, compiled: CompiledQueries) -> list[Any]:
         partial(ParserCache, maxsize=settings.document_cache_size),
         partial(AddValidationRules, validation_rules(settings)),
         partial(ValidationCache, maxsize=settings.document_cache_size),
+        partial(QueryCostLimit, costs=costs),  # after the validation cache: it reads its errors
         partial(CompiledExecution, queries=compiled),
     ]
 
 
 class CrmSchema(strawberry.Schema):
-    def __init__(self, *args: Any, compiled: CompiledQueries | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        compiled: CompiledQueries | None = None,
+        costs: QueryCosts | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.shared_streams = SharedStreams()
         self.compiled = compiled
+        self.costs = costs
 
     async def stream(  # type: ignore[override]
         self,
@@ -162,12 +171,14 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     if settings is None:
         return CrmSchema(query=Query, mutation=Mutation, subscription=Subscription)
     compiled = CompiledQueries(settings.compiled_execution, settings.document_cache_size)
+    costs = QueryCosts(settings)
     return CrmSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=_extensions(settings, compiled),
+        extensions=_extensions(settings, compiled, costs),
         compiled=compiled,
+        costs=costs,
     )
 
 
