@@ -24,6 +24,7 @@ from resolvers.activities.queries import ActivityQueries
 from resolvers.companies.mutations import CompanyMutations
 from resolvers.companies.queries import CompanyQueries
 from resolvers.compiled.extension import CompiledExecution, CompiledQueries
+from resolvers.concealment import Concealer, HidingExecutor, HidingValidationCache
 from resolvers.contact_info.mutations import ContactInfoMutations
 from resolvers.contacts.mutations import ContactMutations
 from resolvers.contacts.queries import ContactQueries
@@ -111,7 +112,11 @@ def _extensions(settings: Settings, compiled: CompiledQueries, costs: QueryCosts
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
         partial(ParserCache, maxsize=settings.document_cache_size),
         partial(AddValidationRules, validation_rules(settings)),
-        partial(ValidationCache, maxsize=settings.document_cache_size),
+        # Without introspection, validation leaves out its suggestions (resolvers/concealment.py)
+        partial(
+            ValidationCache if settings.introspection_enabled else HidingValidationCache,
+            maxsize=settings.document_cache_size,
+        ),
         partial(QueryCostLimit, costs=costs),  # after the validation cache: it reads its errors
         partial(CompiledExecution, queries=compiled),
     ]
@@ -123,12 +128,16 @@ class CrmSchema(strawberry.Schema):
         *args: Any,
         compiled: CompiledQueries | None = None,
         costs: QueryCosts | None = None,
+        conceal: bool = False,
         **kwargs: Any,
     ) -> None:
+        if conceal:  # variables and arguments are coerced without suggestions
+            kwargs["execution_context_class"] = HidingExecutor
         super().__init__(*args, **kwargs)
         self.shared_streams = SharedStreams()
         self.compiled = compiled
         self.costs = costs
+        self.concealer = Concealer(self._schema) if conceal else None
 
     async def stream(  # type: ignore[override]
         self,
@@ -161,8 +170,11 @@ class CrmSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Strawberry would log every error with a trace; instead the error policy codes and
         masks them, in place. This is the one hook every subscription result passes through
-        (ErrorPolicy.on_operation covers queries and mutations)."""
+        (ErrorPolicy.on_operation covers queries and mutations). Without introspection, the
+        messages are first rewritten to name only what the client sent."""
         context = getattr(execution_context, "context", None)
+        if self.concealer is not None:
+            self.concealer.conceal(errors, execution_context)
         errors[:] = apply_error_policy(errors, getattr(context, "request_id", "-"))
 
 
@@ -179,6 +191,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions=_extensions(settings, compiled, costs),
         compiled=compiled,
         costs=costs,
+        conceal=not settings.introspection_enabled,
     )
 
 
