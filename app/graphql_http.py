@@ -4,7 +4,8 @@ Order of checks for HTTP: GraphiQL page (no token needed, it holds no data) -> m
 JSON content type -> body size -> token. Only then does strawberry parse and validate
 (with its depth, alias and token limits) and execute; or, for a POSTed query document that
 has passed all of that before and was answered from its compiled plan, the plan answers it
-again straight away, without strawberry's view (resolvers/compiled/extension.py). No
+again straight away, without strawberry's view (resolvers/compiled/extension.py), once its
+cost with these variables is within the limit (resolvers/query_cost.py). No
 resolver ever runs for a request that fails one of these checks.
 """
 
@@ -206,12 +207,17 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         of such a request's time); None when the full way must answer."""
         schema = self.schema
         assert isinstance(schema, CrmSchema)
-        if attempt is None or schema.compiled is None:
+        if attempt is None or schema.compiled is None or schema.costs is None:
+            return None
+        # The cost depends on the variables: over the limit (or unknown), the full way refuses.
+        cost = schema.costs.admitted_cost(*attempt.key, attempt.variables)
+        if cost is None:
             return None
         data = await schema.compiled.answer_admitted(schema, attempt, context)
         if data is None:
             return None
-        return Response(orjson.dumps({"data": data}), media_type="application/json")
+        answer = {"data": data, "extensions": {"cost": cost}}
+        return Response(orjson.dumps(answer), media_type="application/json")
 
     async def _refuse_request(self, request: Request) -> Any:
         if request.method not in ("GET", "POST"):

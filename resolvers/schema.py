@@ -24,6 +24,7 @@ from resolvers.activities.queries import ActivityQueries
 from resolvers.companies.mutations import CompanyMutations
 from resolvers.companies.queries import CompanyQueries
 from resolvers.compiled.extension import CompiledExecution, CompiledQueries
+from resolvers.concealment import Concealer, HidingExecutor, HidingValidationCache
 from resolvers.contact_info.mutations import ContactInfoMutations
 from resolvers.contacts.mutations import ContactMutations
 from resolvers.contacts.queries import ContactQueries
@@ -45,6 +46,7 @@ from resolvers.owners.mutations import OwnerMutations
 from resolvers.owners.queries import OwnerQueries
 from resolvers.pipelines.mutations import PipelineMutations
 from resolvers.pipelines.queries import PipelineQueries
+from resolvers.query_cost import QueryCostLimit, QueryCosts
 from resolvers.relationships.mutations import RelationshipMutations
 from resolvers.relationships.queries import RelationshipQueries
 from resolvers.shared_streams import SharedStreams, shareable
@@ -101,7 +103,7 @@ def validation_rules(settings: Settings) -> list[Any]:
     return rules
 
 
-def _extensions(settings: Settings, compiled: CompiledQueries) -> list[Any]:
+def _extensions(settings: Settings, compiled: CompiledQueries, costs: QueryCosts) -> list[Any]:
     # Factories, so each request gets fresh extension state; the parser and validation caches
     # live at module level in strawberry, keyed by their size, and are shared across requests.
     return [
@@ -110,16 +112,32 @@ def _extensions(settings: Settings, compiled: CompiledQueries) -> list[Any]:
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
         partial(ParserCache, maxsize=settings.document_cache_size),
         partial(AddValidationRules, validation_rules(settings)),
-        partial(ValidationCache, maxsize=settings.document_cache_size),
+        # Without introspection, validation leaves out its suggestions (resolvers/concealment.py)
+        partial(
+            ValidationCache if settings.introspection_enabled else HidingValidationCache,
+            maxsize=settings.document_cache_size,
+        ),
+        partial(QueryCostLimit, costs=costs),  # after the validation cache: it reads its errors
         partial(CompiledExecution, queries=compiled),
     ]
 
 
 class CrmSchema(strawberry.Schema):
-    def __init__(self, *args: Any, compiled: CompiledQueries | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        compiled: CompiledQueries | None = None,
+        costs: QueryCosts | None = None,
+        conceal: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        if conceal:  # variables and arguments are coerced without suggestions
+            kwargs["execution_context_class"] = HidingExecutor
         super().__init__(*args, **kwargs)
         self.shared_streams = SharedStreams()
         self.compiled = compiled
+        self.costs = costs
+        self.concealer = Concealer(self._schema) if conceal else None
 
     async def stream(  # type: ignore[override]
         self,
@@ -152,8 +170,11 @@ class CrmSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Strawberry would log every error with a trace; instead the error policy codes and
         masks them, in place. This is the one hook every subscription result passes through
-        (ErrorPolicy.on_operation covers queries and mutations)."""
+        (ErrorPolicy.on_operation covers queries and mutations). Without introspection, the
+        messages are first rewritten to name only what the client sent."""
         context = getattr(execution_context, "context", None)
+        if self.concealer is not None:
+            self.concealer.conceal(errors, execution_context)
         errors[:] = apply_error_policy(errors, getattr(context, "request_id", "-"))
 
 
@@ -162,12 +183,15 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     if settings is None:
         return CrmSchema(query=Query, mutation=Mutation, subscription=Subscription)
     compiled = CompiledQueries(settings.compiled_execution, settings.document_cache_size)
+    costs = QueryCosts(settings)
     return CrmSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=_extensions(settings, compiled),
+        extensions=_extensions(settings, compiled, costs),
         compiled=compiled,
+        costs=costs,
+        conceal=not settings.introspection_enabled,
     )
 
 

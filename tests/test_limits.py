@@ -70,7 +70,7 @@ async def test_query_over_get_is_allowed(api: Api) -> None:
         "/graphql", params={"query": COUNT}, headers={"authorization": f"Bearer {api.token()}"}
     )
     assert response.status_code == 200
-    assert response.json() == {"data": {"companies": {"totalCount": 0}}}
+    assert response.json() == {"data": {"companies": {"totalCount": 0}}, "extensions": {"cost": 1}}
 
 
 async def test_non_json_content_type_is_refused(api: Api) -> None:

@@ -56,6 +56,7 @@ def test_unreadable_key_is_a_clear_error(tmp_path: Path) -> None:
         ({"database_url": "mysql://db/crm"}, "DATABASE_URL must be a postgresql"),
         ({"redis_url": "http://cache"}, "REDIS_URL must be"),
         ({"max_page_size": 0}, "max_page_size"),
+        ({"max_query_cost": 0}, "max_query_cost"),
         ({"jwt_public_key": "a", "jwt_jwks_file": "/etc/hosts"}, "only one of"),
     ],
 )

@@ -88,7 +88,7 @@ async def test_the_socket_closes_when_the_token_is_revoked(settings: Settings, a
             json={"query": "mutation { logout }"},
             headers={"authorization": f"Bearer {token}"},
         )
-        assert logout.json() == {"data": {"logout": True}}
+        assert logout.json()["data"] == {"logout": True}
         assert await socket.closed_with(wait=5) == 4401
 
 

@@ -24,6 +24,9 @@ ROOT = "insight-crm.root"
 ROWS = {ROOT: True}
 ROW_BY_ID = "insight-crm.row-by-id"
 PAGE_OF = "insight-crm.page-of"
+# Metadata of a list field without a `first` argument whose length the services bound: the
+# query cost (resolvers/query_cost.py) counts it at this size instead of MAX_PAGE_SIZE.
+LIST_SIZE = "insight-crm.list-size"
 
 
 def row_by_id(entity: Entity) -> dict[str, Any]:
@@ -41,12 +44,14 @@ def page_of(entity: Entity) -> dict[str, Any]:
 @dataclass(frozen=True)
 class ToMany:
     """Children whose `parent_column` holds the parent's id, in `order_by`; `limited` lists
-    take a `first` argument (at most that many per parent)."""
+    take a `first` argument (at most that many per parent); an unlimited list may name the
+    most children a parent can have (`at_most`, for the query cost)."""
 
     entity: Entity
     parent_column: str
     order_by: tuple[Any, ...]
     limited: bool = True
+    at_most: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,4 +68,7 @@ Relation = ToMany | ToOne
 def relation_field(
     spec: Relation, resolver: Callable[..., Any], description: str | None = None
 ) -> Any:
-    return strawberry.field(resolver=resolver, description=description, metadata={RELATION: spec})
+    metadata: dict[str, Any] = {RELATION: spec}
+    if isinstance(spec, ToMany) and spec.at_most is not None:
+        metadata[LIST_SIZE] = spec.at_most
+    return strawberry.field(resolver=resolver, description=description, metadata=metadata)

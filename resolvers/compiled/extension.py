@@ -3,7 +3,8 @@ limits, a query the compiler covers is answered from its plan; anything else (an
 meets an error to report) goes through the normal executor.
 
 A document POSTed and answered once this way is *admitted*: it parsed, passed validation and
-every limit (all of them depend on the document's text and the schema only), so the HTTP view
+every limit (all of them depend on the document's text and the schema only, but the query cost,
+which the HTTP view evaluates with each request's variables first), so the HTTP view
 answers it again from the plan straight away (`CompiledQueries.answer_admitted`), without
 strawberry's view, parse and validation cache lookups and extension hooks. A run that meets
 anything to report still falls back to the full path, which reports it.

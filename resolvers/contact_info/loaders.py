@@ -8,7 +8,7 @@ from typing import Any, cast
 from sqlmodel import col
 from strawberry.types import Info
 
-from app.services.contact_info import EMAILS, PHONES, ValueKind
+from app.services.contact_info import EMAILS, MAX_VALUES, PHONES, ValueKind
 from resolvers.common.children import related
 from resolvers.common.relations import ToMany
 from resolvers.contact_info.types import Email, Phone
@@ -16,10 +16,10 @@ from resolvers.contact_info.types import Email, Phone
 
 @functools.cache
 def values_relation(kind: ValueKind, owner_column: str) -> ToMany:
-    """All values of a company or contact (no limit: a handful each)."""
+    """All values of a company or contact (no limit: at most MAX_VALUES each)."""
     model = kind.entity.model
     ordering = (col(model.is_primary).desc(), col(model.created_at), col(model.id))
-    return ToMany(kind.entity, owner_column, ordering, limited=False)
+    return ToMany(kind.entity, owner_column, ordering, limited=False, at_most=MAX_VALUES)
 
 
 def emails_relation(owner_column: str) -> ToMany:

@@ -13,11 +13,11 @@ from strawberry.types import Info
 
 from app.services.deal_queries import StageSummary as StageSummaryRow
 from app.services.deal_queries import stage_summaries
-from app.services.pipelines import STAGE
+from app.services.pipelines import MAX_STAGES, STAGE
 from models import PipelineStage
 from models.enums import StageKind
 from resolvers.common.children import related
-from resolvers.common.relations import ToMany, relation_field
+from resolvers.common.relations import LIST_SIZE, ToMany, relation_field
 from resolvers.context import context_of
 
 
@@ -38,7 +38,11 @@ class Money:
 
 
 STAGES = ToMany(
-    STAGE, "pipeline_id", (col(PipelineStage.position), col(PipelineStage.id)), limited=False
+    STAGE,
+    "pipeline_id",
+    (col(PipelineStage.position), col(PipelineStage.id)),
+    limited=False,
+    at_most=MAX_STAGES,
 )
 
 
@@ -81,7 +85,9 @@ class Pipeline:
     is_default: bool
     stages: list[Stage] = relation_field(STAGES, _stages)
     summary: list[StageSummary] = strawberry.field(
-        resolver=_summary, description="Per stage: number of deals, total and weighted value."
+        resolver=_summary,
+        description="Per stage: number of deals, total and weighted value.",
+        metadata={LIST_SIZE: MAX_STAGES},
     )
     version: int
     created_at: datetime

@@ -1,0 +1,364 @@
+"""The query cost limit: how many objects an operation's answer can hold, refused over
+MAX_QUERY_COST before anything runs, and reported in every response (`extensions.cost`).
+
+The cost of a selection is the sum over its fields of object type (scalars and enums cost 0):
+
+    cost(field) = size(field) * (1 + cost(the field's selection))
+
+size is 1 for a single object and the page size for a list: its `first` argument, else that
+argument's default (a connection's `first: null` is DEFAULT_PAGE_SIZE); a connection's page
+size sizes its `edges`; a list without `first` counts the most items it can hold (e-mails and
+phones 20, pipeline stages 30: `LIST_SIZE`), else MAX_PAGE_SIZE. The operation's cost is the
+cost of its selection, with fragments (named and inline) expanded wherever they are spread and
+every field counted as often as the document names it; @skip and @include are ignored, and
+introspection fields cost 0. So the cost is the most objects (JSON objects below `data`) the
+answer can contain.
+
+`first: $n` is costed with the request's value of $n: the work that depends on the document
+only (walking it, fragments expanded) is done once per document and kept as a formula over its
+page-size variables (`DocumentCosts`), which each request evaluates with its variables (a few
+multiplications). Costing variables at the cap instead would refuse or misreport every client
+that pages with variables.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeGuard
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    NullValueNode,
+    OperationDefinitionNode,
+    SelectionNode,
+    ValueNode,
+    VariableNode,
+    get_named_type,
+    get_nullable_type,
+    is_leaf_type,
+)
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+from strawberry.types.field import StrawberryField
+
+from app.settings import Settings
+from resolvers.common.relations import LIST_SIZE
+
+
+@dataclass(frozen=True)
+class PageSizes:
+    """The page-size settings the resolvers apply, which the cost follows."""
+
+    default: int  # a connection's `first: null`
+    cap: int  # MAX_PAGE_SIZE: a list of unknown length, or a `first` that is no integer
+
+
+@dataclass(frozen=True)
+class VariableSize:
+    """A page size given as `first: $name`: that variable's value in the request."""
+
+    name: str
+    absent: int  # the size when the request does not send it (its default, else the field's)
+    null: int  # the size when it is sent as null (the field's default)
+    cap: int  # a value that is not an integer (coercion refuses it; the cost stays meaningful)
+
+    def of(self, variables: Mapping[str, Any] | None) -> int:
+        if variables is None or self.name not in variables:
+            return self.absent
+        value = variables[self.name]
+        if value is None:
+            return self.null
+        if isinstance(value, int) and not isinstance(value, bool):
+            return max(value, 0)
+        if isinstance(value, float) and value.is_integer():
+            return max(int(value), 0)
+        return self.cap
+
+
+Size = int | VariableSize
+
+
+@dataclass(frozen=True, eq=False)
+class Scaled:
+    """size * (1 + inner): a field of object type resolved `size` times, with its selection."""
+
+    size: Size
+    inner: Expression
+
+
+@dataclass(frozen=True, eq=False)
+class Total:
+    constant: int
+    parts: tuple[Scaled, ...]
+
+
+Expression = int | Scaled | Total
+
+
+def scaled(size: Size, inner: Expression) -> Expression:
+    if isinstance(size, int) and isinstance(inner, int):
+        return size * (1 + inner)
+    if size == 1:
+        return total((1, inner))
+    return Scaled(size, inner)
+
+
+def total(expressions: Iterable[Expression]) -> Expression:
+    constant = 0
+    parts: list[Scaled] = []
+    for expression in expressions:
+        if isinstance(expression, int):
+            constant += expression
+        elif isinstance(expression, Total):
+            constant += expression.constant
+            parts.extend(expression.parts)
+        else:
+            parts.append(expression)
+    if not parts:
+        return constant
+    return parts[0] if constant == 0 and len(parts) == 1 else Total(constant, tuple(parts))
+
+
+def evaluate(expression: Expression, variables: Mapping[str, Any] | None) -> int:
+    """The cost with these variables. Fragments spread in several places share their
+    expression, so each shared part is evaluated once."""
+    if isinstance(expression, int):
+        return expression
+    values: dict[int, int] = {}
+
+    def value(node: Expression) -> int:
+        if isinstance(node, int):
+            return node
+        known = values.get(id(node))
+        if known is None:
+            if isinstance(node, Scaled):
+                size = node.size if isinstance(node.size, int) else node.size.of(variables)
+                known = size * (1 + value(node.inner))
+            else:
+                known = node.constant + sum(value(part) for part in node.parts)
+            values[id(node)] = known
+        return known
+
+    variables = variables if isinstance(variables, Mapping) else None
+    return value(expression)
+
+
+class _Walk:
+    """One operation's cost expression. Fields the schema does not have cost 0 (validation
+    reports them); a fragment is walked once per page size it is spread with."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        operation: OperationDefinitionNode,
+        sizes: PageSizes,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.sizes = sizes
+        self.variable_defaults = {
+            definition.variable.name.value: definition.default_value
+            for definition in operation.variable_definitions or ()
+        }
+        self.walked: dict[tuple[str, Size | None], Expression] = {}
+
+    def selections(
+        self, selections: Iterable[SelectionNode], parent: GraphQLNamedType, page: Size | None
+    ) -> Expression:
+        return total(self._costs(selections, parent, page))
+
+    def _costs(
+        self, selections: Iterable[SelectionNode], parent: GraphQLNamedType, page: Size | None
+    ) -> Iterator[Expression]:
+        for selection in selections:
+            if isinstance(selection, FieldNode):
+                yield self.field(selection, parent, page)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                inner = self.schema.get_type(condition.name.value) if condition else parent
+                if inner is not None:
+                    yield self.selections(selection.selection_set.selections, inner, page)
+            elif isinstance(selection, FragmentSpreadNode):
+                yield self.fragment(selection.name.value, page)
+
+    def fragment(self, name: str, page: Size | None) -> Expression:
+        key = (name, page)
+        if key not in self.walked:
+            self.walked[key] = 0  # a cycle (refused by validation) counts nothing
+            definition = self.fragments.get(name)
+            condition = (
+                None
+                if definition is None
+                else self.schema.get_type(definition.type_condition.name.value)
+            )
+            if definition is not None and condition is not None:
+                selections = definition.selection_set.selections
+                self.walked[key] = self.selections(selections, condition, page)
+        return self.walked[key]
+
+    def field(self, node: FieldNode, parent: GraphQLNamedType, page: Size | None) -> Expression:
+        if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+            return 0
+        field = parent.fields.get(node.name.value)  # introspection fields are not among them
+        if field is None or is_leaf_type(get_named_type(field.type)):
+            return 0
+        first = self.first(node, field)
+        if isinstance(get_nullable_type(field.type), GraphQLList):
+            size = first if first is not None else page if page is not None else self.length(field)
+            inner_page = None
+        else:
+            size, inner_page = 1, first  # a connection: its page size sizes its `edges`
+        selections = node.selection_set.selections if node.selection_set else ()
+        return scaled(size, self.selections(selections, get_named_type(field.type), inner_page))
+
+    def first(self, node: FieldNode, field: GraphQLField) -> Size | None:
+        """The page size the field's `first` argument asks for; None if it has none."""
+        argument = field.args.get("first")
+        if argument is None:
+            return None
+        default = argument.default_value
+        fallback = default if _is_int(default) else self.sizes.default
+        sent = next((a.value for a in node.arguments or () if a.name.value == "first"), None)
+        if sent is None or isinstance(sent, NullValueNode):
+            return fallback
+        if isinstance(sent, VariableNode):
+            name = sent.name.value
+            absent = self._literal(self.variable_defaults.get(name), fallback)
+            return VariableSize(name, absent, fallback, self.sizes.cap)
+        return self._literal(sent, fallback)
+
+    def _literal(self, value: ValueNode | None, fallback: int) -> int:
+        if value is None or isinstance(value, NullValueNode):
+            return fallback
+        if isinstance(value, IntValueNode):
+            return max(int(value.value), 0)
+        return self.sizes.cap  # not an integer: validation refuses it
+
+    def length(self, field: GraphQLField) -> int:
+        """The most items of a list without `first`: its declared bound, else the cap."""
+        definition = (field.extensions or {}).get("strawberry-definition")
+        if isinstance(definition, StrawberryField):
+            declared = definition.metadata.get(LIST_SIZE)
+            if _is_int(declared):
+                return declared
+        return self.sizes.cap
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class DocumentCosts:
+    """The cost expressions of a document's operations, by operation name."""
+
+    named: Mapping[str, Expression]
+    single: Expression | None  # the document's only operation
+
+    def of(self, operation_name: str | None) -> Expression | None:
+        return self.single if operation_name is None else self.named.get(operation_name)
+
+
+def document_costs(
+    schema: GraphQLSchema, document: DocumentNode, sizes: PageSizes
+) -> DocumentCosts:
+    definitions = document.definitions
+    fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
+    costs: list[tuple[str | None, Expression]] = []
+    for operation in definitions:
+        if not isinstance(operation, OperationDefinitionNode):
+            continue
+        root = schema.get_root_type(operation.operation)
+        walk = _Walk(schema, fragments, operation, sizes)
+        selections = operation.selection_set.selections
+        expression = 0 if root is None else walk.selections(selections, root, None)
+        costs.append((operation.name.value if operation.name else None, expression))
+    named = {name: expression for name, expression in costs if name is not None}
+    return DocumentCosts(named, costs[0][1] if len(costs) == 1 else None)
+
+
+class QueryCosts:
+    """The cost limit of one schema and its documents' cost expressions (an LRU by query text,
+    so a document is walked once while it is in use)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.limit = settings.max_query_cost
+        self.sizes = PageSizes(settings.default_page_size, settings.max_page_size)
+        self.cache_size = settings.document_cache_size
+        self._documents: OrderedDict[str, DocumentCosts] = OrderedDict()
+
+    def of(self, schema: GraphQLSchema, document: DocumentNode, query: str) -> DocumentCosts:
+        found = self.cached(query)
+        if found is None:
+            found = self._documents[query] = document_costs(schema, document, self.sizes)
+            while len(self._documents) > self.cache_size:
+                self._documents.popitem(last=False)  # the least recently used
+        return found
+
+    def cached(self, query: str) -> DocumentCosts | None:
+        found = self._documents.get(query)
+        if found is not None:
+            self._documents.move_to_end(query)
+        return found
+
+    def admitted_cost(
+        self, query: str, operation_name: str | None, variables: Mapping[str, Any] | None
+    ) -> int | None:
+        """The cost of a document the compiled path answers without strawberry's view, if it
+        is known and within the limit; None: the full way answers (and refuses) it."""
+        document = self.cached(query)
+        expression = None if document is None else document.of(operation_name)
+        if expression is None:
+            return None
+        cost = evaluate(expression, variables)
+        return cost if cost <= self.limit else None
+
+    def refusal(self, cost: int) -> GraphQLError:
+        return GraphQLError(
+            f"The operation's cost is {cost}, over the limit of {self.limit}: ask for fewer "
+            "items per list (`first`) or fewer nested lists.",
+            extensions={"code": "BAD_USER_INPUT", "cost": cost, "maxCost": self.limit},
+        )
+
+
+class QueryCostLimit(SchemaExtension):
+    """Costs each operation during validation (after the validation cache, whose errors come
+    first) and refuses it over the limit, so nothing runs; every result reports the cost."""
+
+    def __init__(self, *, costs: QueryCosts) -> None:
+        self.costs = costs
+        self.cost: int | None = None
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document, query = context.graphql_document, context.query
+        if document is not None and query is not None:
+            schema = context.schema._schema
+            expression = self.costs.of(schema, document, query).of(context.operation_name)
+            if expression is not None:
+                self.cost = evaluate(expression, context.variables)
+                if context.pre_execution_errors is None:  # no validation cache ran before
+                    context.pre_execution_errors = validate_document(
+                        schema, document, context.validation_rules
+                    )
+                if not context.pre_execution_errors and self.cost > self.costs.limit:
+                    context.pre_execution_errors = [self.costs.refusal(self.cost)]
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        return {} if self.cost is None else {"cost": self.cost}

@@ -1,0 +1,189 @@
+"""The query cost limit (resolvers/query_cost.py): how operations are costed, refused over
+MAX_QUERY_COST before any SQL, and how every response reports its cost."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from app.settings import Settings
+from bench.run import COMPANY_PAGE
+from tests.conftest import Api, StatementCounter, error_codes, record_full_runs, serving
+from tests.live import graphql_socket
+
+LIMIT = Settings.model_fields["max_query_cost"].default
+# The issue's example: 200 companies x 200 contacts x 200 activities (8 million rows).
+THREE_DEEP = """{ companies(first: 200) { edges { node {
+  contacts(first: 200) { activities(first: 200) { id subject } } } } } }"""
+THREE_DEEP_COST = 1 + 200 * (1 + 1 * (1 + 200 * (1 + 200 * 1)))  # 8,040,401
+NESTED = """query($n: Int) { companies(first: $n) { edges { node {
+  contacts(first: $n) { owners(first: $n) { role } } } } } }"""
+
+
+def nested_cost(n: int) -> int:
+    """companies (1) > edges (n) > node (1) > contacts (n) > owners (n): each object counts 1."""
+    return 1 + n * (1 + 1 * (1 + n * (1 + n)))
+
+
+def cost_of(response: dict[str, Any]) -> int:
+    cost: int = response["extensions"]["cost"]
+    return cost
+
+
+async def test_three_nested_lists_at_the_cap_are_refused_before_any_sql(
+    api: Api, sql: StatementCounter, compiled_sql: StatementCounter
+) -> None:
+    await api.data("{ me { roles } }")  # the caller is provisioned (that writes) beforehand
+    sql.statements.clear()
+    compiled_sql.statements.clear()
+    refused = await api(THREE_DEEP)
+    assert sql.count == 0 and compiled_sql.count == 0
+    [error] = refused["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert f"{THREE_DEEP_COST}" in error["message"] and f"{LIMIT}" in error["message"]
+    assert error["extensions"]["cost"] == THREE_DEEP_COST
+    assert error["extensions"]["maxCost"] == LIMIT
+    assert refused.get("data") is None
+    assert cost_of(refused) == THREE_DEEP_COST
+
+
+async def test_the_bench_company_pages_pass_with_room_to_spare(api: Api) -> None:
+    """S1-S3: companies with contacts (their e-mails, phones, owners with users) and deals
+    (stage, owners with users); nested lists at their default of 50, e-mails and phones at
+    the most a record holds (20)."""
+    contact = 1 + 20 + 20 + 50 * (1 + 1)
+    deal = 1 + 1 + 50 * (1 + 1)
+    company = 1 + 50 * contact + 50 * deal
+    for first in (10, 50, 200):
+        response = await api(COMPANY_PAGE, {"first": first})
+        assert "errors" not in response, response["errors"]
+        assert cost_of(response) == 1 + first * (1 + company)
+        assert 2 * cost_of(response) <= LIMIT
+
+
+async def test_page_size_variables_are_costed_with_the_requests_values(api: Api) -> None:
+    """The same document, validated once, is cheap with one value and refused with another."""
+    small = await api(NESTED, {"n": 10})
+    assert "errors" not in small and cost_of(small) == nested_cost(10)
+    refused = await api(NESTED, {"n": 200})
+    assert error_codes(refused) == ["BAD_USER_INPUT"]
+    assert cost_of(refused) == nested_cost(200) > LIMIT
+    # Not sent: the variable's default, else the argument's (a connection's: 50)
+    with_default = NESTED.replace("$n: Int", "$n: Int = 3")
+    assert cost_of(await api(with_default)) == nested_cost(3)
+    assert cost_of(await api(NESTED)) == nested_cost(50)
+
+
+async def test_fragments_are_costed_where_they_are_spread(api: Api) -> None:
+    fragments = """{ companies(first: 200) { ...Page } }
+      fragment Page on CompanyConnection { edges { node { ... on Company { ...People } } } }
+      fragment People on Company { contacts(first: 200) { activities(first: 200) { id } } }"""
+    refused = await api(fragments)
+    assert error_codes(refused) == ["BAD_USER_INPUT"]
+    assert cost_of(refused) == THREE_DEEP_COST
+    twice = (
+        "{ companies(first: 2) { ...E ...E } } fragment E on CompanyConnection { edges { cursor } }"
+    )
+    assert cost_of(await api(twice)) == 1 + 2 * 2  # each spread counts
+
+
+async def test_lists_without_first_count_their_bound_and_scalars_count_nothing(api: Api) -> None:
+    query = """{ pipelines(first: 3) { totalCount pageInfo { hasNextPage } edges { node {
+      name stages { name } summary { total { amount } } } } } }"""
+    stage_bound, cap = 30, Settings.model_fields["max_page_size"].default
+    node = 1 + stage_bound + stage_bound * (1 + cap)  # summary: one per stage
+    assert cost_of(await api(query)) == 1 + 1 + 3 * (1 + node)
+    assert cost_of(await api("{ me { roles } industries { id } }")) == 1 + cap
+    introspection = "{ __schema { types { name fields { name args { name } } } } }"
+    answer = await api(introspection)  # GraphiQL's introspection costs nothing
+    assert "errors" not in answer and cost_of(answer) == 0
+
+
+async def test_mutations_are_costed_and_refused_over_the_limit_without_writing(api: Api) -> None:
+    created = await api('mutation { createCompany(input: {name: "A"}) { id owners { role } } }')
+    assert "errors" not in created and cost_of(created) == 1 + 50
+    costly = """mutation { createCompany(input: {name: "B"}) { contacts(first: 200) {
+      deals(first: 200) { owners(first: 200) { role } } } } }"""
+    refused = await api(costly)
+    assert error_codes(refused) == ["BAD_USER_INPUT"]
+    assert cost_of(refused) == 1 + 200 * (1 + 200 * (1 + 200))
+    count = await api("{ companies { totalCount } }")
+    assert count["data"]["companies"]["totalCount"] == 1
+
+
+async def test_every_response_reports_its_cost(api: Api) -> None:
+    query = "{ companies(first: 5) { edges { node { name } } } }"
+    assert cost_of(await api(query)) == 1 + 5 * 2
+    by_get = await api.client.get(
+        "/graphql", params={"query": query}, headers={"authorization": f"Bearer {api.token()}"}
+    )
+    assert cost_of(by_get.json()) == 1 + 5 * 2
+    failed = await api("{ companies(first: 500) { edges { node { name } } } }")
+    assert error_codes(failed) == ["BAD_USER_INPUT"]  # the resolver's page-size limit
+    assert cost_of(failed) == 1 + 500 * 2
+    invalid = await api("{ companies(first: 5) { edges { node { nmae } } } }")
+    assert error_codes(invalid) == ["BAD_USER_INPUT"]
+    assert cost_of(invalid) == 1 + 5 * 2
+
+
+async def test_the_limit_is_a_setting_and_a_cost_at_the_limit_runs(
+    settings: Settings, api: Api
+) -> None:
+    query = "{ companies(first: 7) { edges { node { id } } } }"  # 15
+    async with serving(settings.model_copy(update={"max_query_cost": 15})) as http:
+        limited = Api(http, api.tokens, api.tenant)
+        at_the_limit = await limited(query)
+        refused = await limited(query.replace("7", "8"))
+    assert "errors" not in at_the_limit and cost_of(at_the_limit) == 15
+    assert error_codes(refused) == ["BAD_USER_INPUT"]
+    assert refused["errors"][0]["extensions"]["maxCost"] == 15
+
+
+@pytest.fixture
+async def compiled_api(api: Api, settings: Settings) -> AsyncIterator[Api]:
+    async with serving(settings.model_copy(update={"compiled_execution": "on"})) as client:
+        yield Api(client, api.tokens, api.tenant)
+
+
+async def test_compiled_answers_report_their_cost_and_keep_the_limit(
+    compiled_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await compiled_api.data('mutation { createCompany(input: {name: "Firma"}) { id } }')
+    full_runs = record_full_runs(monkeypatch)
+    answers = [await compiled_api(NESTED, {"n": 2}) for _ in range(3)]
+    assert full_runs == [NESTED]  # the later two were answered from the admitted plan
+    assert all("errors" not in a and cost_of(a) == nested_cost(2) for a in answers)
+    assert answers[1] == answers[0]
+    # Admitted with one value, the document is still refused with a costlier one.
+    refused = await compiled_api(NESTED, {"n": 200})
+    assert error_codes(refused) == ["BAD_USER_INPUT"]
+    assert cost_of(refused) == nested_cost(200)
+    assert full_runs == [NESTED, NESTED]
+    assert cost_of(await compiled_api(NESTED, {"n": 3})) == nested_cost(3)
+    assert full_runs == [NESTED, NESTED]
+
+
+async def test_subscriptions_are_costed_over_the_websocket(api: Api, live: str) -> None:
+    costly = """subscription { dealChanged(pipelineId: "1") { deal {
+      activities(first: 200) { deal { activities(first: 200) { deal {
+        activities(first: 200) { id } } } } } } } }"""
+    events = "subscription { crmEvents { id type actor { name } } }"
+    async with graphql_socket(live) as socket:
+        await socket.init(api.token())
+        await socket.subscribe(costly)
+        refusal = await socket.receive()
+        assert refusal["type"] == "error", refusal
+        assert refusal["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert refusal["payload"][0]["extensions"]["cost"] > LIMIT
+        await socket.subscribe(events)
+        for attempt in range(10):  # live once it delivers: make events until one arrives
+            await api.data(f'mutation {{ createCompany(input: {{name: "E{attempt}"}}) {{ id }} }}')
+            try:
+                message = await socket.receive(wait=1)
+                break
+            except TimeoutError:
+                continue
+        assert message["type"] == "next", message
+        assert message["payload"]["extensions"] == {"cost": 2}
