@@ -748,3 +748,14 @@ async def test_control_endpoints_steer_failures_rate_limit_log_and_reset(lex: Le
     assert (await lex.post("/_fake/reset", key=None)).status == 200
     assert lex.fake.requests == []
     assert await names(lex) == []  # the key still works, the data is gone
+
+
+async def test_delay_next_answers_late_and_is_steered_over_http(lex: Lexware) -> None:
+    delayed = await lex.post("/_fake/delay", {"seconds": 0.2, "count": 2}, key=None)
+    assert delayed.body == {"seconds": 0.2, "count": 2}
+    assert [(await lex.get("/v1/profile")).status for _ in range(3)] == [200, 200, 200]
+    assert (await lex.post("/_fake/delay", {"seconds": 31}, key=None)).status == 400
+    assert (await lex.post("/_fake/delay", {"seconds": "1"}, key=None)).status == 400
+    lex.fake.delay_next(5)
+    assert (await lex.post("/_fake/reset", key=None)).status == 200
+    assert lex.fake.take_delay() == 0.0  # a reset drops pending delays

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from pydantic import SecretStr
 
-from app.locks import exclusive
+from app.locks import LockLost, exclusive
 from app.services import records
 from app.services.lexware_contacts import COMPANY_KIND, store_link
 from app.services.lexware_sync import push_erp_records
@@ -145,5 +145,5 @@ async def test_a_lost_lock_stops_its_holder(lexware: Lexware) -> None:
             await redis.delete("crm:lock:lost-probe")  # as if it had expired and moved on
             await asyncio.sleep(5)
 
-    with pytest.raises(asyncio.CancelledError):
+    with pytest.raises(LockLost):
         await asyncio.wait_for(holder(), timeout=4)

@@ -58,6 +58,16 @@ def fail(_request: web.Request, fake: FakeLexware, body: Json) -> Json:
 
 
 @control
+def delay(_request: web.Request, fake: FakeLexware, body: Json) -> Json:
+    """{"seconds": 2.5, "count": 1}"""
+    seconds, count = body.get("seconds"), body.get("count", 1)
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or type(count) is not int:
+        raise ValueError("seconds must be a number and count an integer")
+    fake.delay_next(float(seconds), count)
+    return {"seconds": seconds, "count": count}
+
+
+@control
 def rate_limit(_request: web.Request, fake: FakeLexware, body: Json) -> Json:
     """{"enabled": true, "retryAfter": true}; a missing field keeps its current value."""
     fake.rate_limit_enabled = _flag(body, "enabled", fake.rate_limit_enabled)
@@ -113,6 +123,7 @@ def seed_voucher(request: web.Request, fake: FakeLexware, body: Json) -> Json:
 def add_routes(app: web.Application) -> None:
     router = app.router
     router.add_post("/_fake/fail", fail)
+    router.add_post("/_fake/delay", delay)
     router.add_post("/_fake/rate-limit", rate_limit)
     router.add_get("/_fake/requests", requests)
     router.add_post("/_fake/reset", reset)

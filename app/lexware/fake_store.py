@@ -142,6 +142,7 @@ class FakeLexware:
         self._orgs: dict[uuid.UUID, Organization] = {}
         self._buckets: dict[str, TokenBucket] = {}
         self._failures: deque[PendingFailure] = deque()
+        self._delays: deque[float] = deque()
 
     # --- keys and organizations -------------------------------------------------------------------
 
@@ -228,12 +229,20 @@ class FakeLexware:
         """Drop the failures still queued by fail_next."""
         self._failures.clear()
 
+    def delay_next(self, seconds: float, count: int = 1) -> None:
+        """The next `count` requests that pass the gateway are answered `seconds` late: a slow
+        Lexware (the gateway itself times out after 30 s, §1.5)."""
+        if not 0 < seconds <= 30 or count < 1:
+            raise ValueError("seconds must be in (0, 30] and count at least 1")
+        self._delays.extend(float(seconds) for _ in range(count))
+
     def reset(self) -> None:
         """Forget all data, recorded requests, buckets and pending failures. API keys (with their
         organization ids) and the rate-limit switches stay, so a running fake stays usable."""
         self.requests.clear()
         self._buckets.clear()
         self._failures.clear()
+        self._delays.clear()
         for org in self._orgs.values():
             org.clear()
 
@@ -249,6 +258,9 @@ class FakeLexware:
 
     def take_failure(self) -> PendingFailure | None:
         return self._failures.popleft() if self._failures else None
+
+    def take_delay(self) -> float:
+        return self._delays.popleft() if self._delays else 0.0
 
     def create_contact(self, org: Organization, payload: Json) -> StoredContact:
         """POST /v1/contacts after validation: server fields assigned, version 1 (§6.5)."""

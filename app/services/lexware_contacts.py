@@ -29,6 +29,9 @@ from app.tenancy import TenantScope, execute_rows
 from models import Company, Contact, ContactEmail, ContactPhone
 
 PENDING_CREATE_SECONDS = 24 * 3600  # how long an unconfirmed create is looked for first
+# A push holds its record as a lease renewed every third of this while it works (however long
+# Lexware or the rate limit make it wait); a process that died mid-push frees it this soon.
+PUSH_LEASE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -260,7 +263,8 @@ async def push(
 ) -> Row[Any]:
     """Create the Lexware contact (as a customer) for an unlinked record, else update it.
     One push of a record at a time, whichever process asks."""
-    async with exclusive(connector.redis, f"lexware-push:{record_id}", ttl=120) as held:
+    lease = exclusive(connector.redis, f"lexware-push:{record_id}", ttl=PUSH_LEASE_SECONDS)
+    async with lease as held:
         if not held:
             raise Conflict("This record is being pushed to Lexware right now; try again shortly.")
         client = await connector.client(scope, max_wait=max_wait)
