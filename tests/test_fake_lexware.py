@@ -307,6 +307,44 @@ async def test_create_validation_is_406_with_the_source_path(
     assert lex.fake.organization(KEY).contacts == {}
 
 
+def bad_request(source: str) -> dict[str, Any]:
+    return {
+        "i18nKey": "bad_request_error",
+        "source": source,
+        "type": "bad_request_error",
+        "additionalData": None,
+        "args": None,
+    }
+
+
+async def test_an_invalid_email_address_is_400_with_its_path_on_create_and_update(
+    lex: Lexware,
+) -> None:
+    persons = [{"lastName": "X", "emailAddress": "x@beispiel"}]
+    payload = company(
+        company={"name": "A", "contactPersons": persons},
+        emailAddresses={"business": ["anna..schmidt@example.de"], "other": ["ok@example.de"]},
+    )
+    reply = await lex.post("/v1/contacts", payload)
+    assert reply.status == 400
+    assert reply.body == {
+        "IssueList": [
+            bad_request("emailAddresses.business[0]"),
+            bad_request("company.contactPersons[0].emailAddress"),
+        ]
+    }
+    assert lex.fake.organization(KEY).contacts == {}
+    valid = company(emailAddresses={"business": ["o'brien+crm@bü-ro.example.de"]})
+    created = await lex.post("/v1/contacts", valid)
+    assert created.status == 200
+    path = f"/v1/contacts/{created.body['id']}"
+    stored = (await lex.get(path)).body
+    refused = await lex.put(path, {**stored, "emailAddresses": {"private": [".a@example.de"]}})
+    assert refused.status == 400
+    assert refused.body == {"IssueList": [bad_request("emailAddresses.private[0]")]}
+    assert (await lex.get(path)).body == stored
+
+
 async def test_a_salutation_of_25_and_xrechnung_with_both_fields_are_valid(lex: Lexware) -> None:
     payload = person(
         person={"lastName": "X", "salutation": "x" * 25},

@@ -310,6 +310,9 @@ async def _create(
         raise LexwareUnavailable(
             "Lexware did not confirm the new contact; the next push looks for it first."
         ) from None
+    except BadUserInput:
+        await connector.redis.delete(pending)  # refused: nothing was created
+        raise
     return uuid.UUID(result["id"]), int(result["version"])
 
 
