@@ -88,6 +88,37 @@ async def test_a_person_imports_as_a_contact_not_as_a_company(lexware: Lexware) 
     }
 
 
+LINK_COMPANY = "mutation($c: ID!, $l: ID!) { linkCompanyToLexware(companyId: $c, lexwareContactId: $l) { id } }"
+LINK_CONTACT = "mutation($c: ID!, $l: ID!) { linkContactToLexware(contactId: $c, lexwareContactId: $l) { id } }"
+IMPORT_CONTACT = "mutation($l: ID!) { importContactFromLexware(lexwareContactId: $l) { id } }"
+
+
+def message_of(result: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
+    [error] = result["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    return error["message"], error["extensions"]["fields"]
+
+
+async def test_the_wrong_kind_of_lexware_contact_says_what_it_is_and_where_it_goes(
+    lexware: Lexware,
+) -> None:
+    acme, inge = lexware.seed(ACME), lexware.seed(PERSON)
+    crm = await company(lexware)
+    person = await lexware.api.data(
+        'mutation { createContact(input: {lastName: "Muster"}) { id } }'
+    )
+    said = f"Lexware contact {inge['id']} is a person; link it to a contact, not to a company."
+    refused = await lexware.api(LINK_COMPANY, {"c": crm["id"], "l": inge["id"]})
+    assert message_of(refused) == (said, [{"field": "lexwareContactId", "message": said}])
+    said = f"Lexware contact {acme['id']} is a company; link it to a company, not to a contact."
+    refused = await lexware.api(LINK_CONTACT, {"c": person["createContact"]["id"], "l": acme["id"]})
+    assert message_of(refused)[0] == said
+    said = f"Lexware contact {inge['id']} is a person; import it as a contact, not as a company."
+    assert message_of(await lexware.api(IMPORT, {"l": inge["id"]}))[0] == said
+    said = f"Lexware contact {acme['id']} is a company; import it as a company, not as a contact."
+    assert message_of(await lexware.api(IMPORT_CONTACT, {"l": acme["id"]}))[0] == said
+
+
 async def test_one_lexware_contact_links_to_one_record(lexware: Lexware) -> None:
     acme = lexware.seed(ACME)
     a, b = await company(lexware, name="A"), await company(lexware, name="B")

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.errors import BadUserInput, Conflict, LexwareUnavailable
+from app.errors import BadUserInput, Conflict, FieldProblem, LexwareUnavailable
 from app.lexware import mapping
 from app.lexware.client import LexwareClient, LexwareMaybeDone
 from app.lexware.connector import LexwareConnector
@@ -28,6 +28,7 @@ from app.services.records import Entity, SystemChange
 from app.tenancy import TenantScope, execute_rows
 from models import Company, Contact, ContactEmail, ContactPhone
 
+LEXWARE_ID = "lexwareContactId"
 PENDING_CREATE_SECONDS = 24 * 3600  # how long an unconfirmed create is looked for first
 # A push holds its record as a lease renewed every third of this while it works (however long
 # Lexware or the rate limit make it wait); a process that died mid-push frees it this soon.
@@ -66,16 +67,29 @@ def _path(lexware_id: uuid.UUID) -> str:
     return f"/v1/contacts/{lexware_id}"
 
 
-async def fetch(client: LexwareClient, kind: RecordKind, lexware_id: uuid.UUID) -> dict[str, Any]:
-    """The Lexware contact, which must be of the kind that links to this record type."""
+async def fetch(
+    client: LexwareClient, kind: RecordKind, lexware_id: uuid.UUID, action: str = "link"
+) -> dict[str, Any]:
+    """The Lexware contact, which must be of the kind that links to this record type (`action`:
+    link, import or sync, for the message)."""
     contact: dict[str, Any] = await client.get(_path(lexware_id))
     if mapping.is_company(contact) != kind.lexware_company:
-        other = "a company contact" if mapping.is_company(contact) else "a person contact"
-        raise BadUserInput.single(
-            "lexwareContactId",
-            f"is {other}; link it to a {'company' if kind.lexware_company else 'contact'}",
-        )
+        raise _wrong_kind(kind, lexware_id, action)
     return contact
+
+
+def _wrong_kind(kind: RecordKind, lexware_id: uuid.UUID, action: str) -> BadUserInput:
+    """Say what the Lexware contact is and what it goes with: companies link to company
+    contacts, contacts to persons."""
+    actual, record = ("a person", "contact") if kind.lexware_company else ("a company", "company")
+    said = f"Lexware contact {lexware_id} is {actual}"
+    if action == "sync":
+        field, message = "id", f"{said}; a {kind.name} takes data only from a {record} contact."
+    elif action == "import":
+        field, message = LEXWARE_ID, f"{said}; import it as a {record}, not as a {kind.name}."
+    else:
+        field, message = LEXWARE_ID, f"{said}; link it to a {record}, not to a {kind.name}."
+    return BadUserInput([FieldProblem(field, message)], message)
 
 
 async def _claim(
@@ -190,7 +204,7 @@ async def import_record(
     existing = await linked_record(scope, kind, lexware_id)
     if existing is not None:
         return existing
-    contact = await fetch(client, kind, lexware_id)
+    contact = await fetch(client, kind, lexware_id, "import")
     system = SystemChange(_link_values(lexware_id, contact.get("version")), ("lexware_linked",))
     try:
         return await kind.create(scope, _input(kind, kind.from_lexware(contact)), system)
@@ -369,7 +383,7 @@ async def sync(
     row = await records.get_row(scope, kind.entity, record_id)
     if row.lexware_contact_id is None:
         raise BadUserInput.single("id", "is not linked to Lexware; link or push it first")
-    contact = await fetch(client, kind, row.lexware_contact_id)
+    contact = await fetch(client, kind, row.lexware_contact_id, "sync")
     incoming = kind.from_lexware(contact)
     current = await crm_data(scope, kind, row)
     data: dict[str, Any] = dict(incoming.fields)
