@@ -750,6 +750,10 @@ async def test_control_endpoints_seed_and_edit(lex: Lexware) -> None:
         f"/_fake/vouchers/{KEY}", {"contactId": contact_id, "voucherDate": "2024-05-01"}, key=None
     )
     assert voucher.status == 200 and voucher.body["contactName"] == "Per HTTP"
+    named = await lex.post(
+        f"/_fake/vouchers/{KEY}", {"contactName": "A & B", "voucherNumber": "R&1"}, key=None
+    )
+    assert (named.body["contactName"], named.body["voucherNumber"]) == ("A &amp; B", "R&amp;1")
     listed = await lex.get(
         "/v1/voucherlist",
         params={"voucherType": "any", "voucherStatus": "any", "contactId": contact_id},

@@ -13,6 +13,8 @@ VOUCHERS = """query($id: ID!) { company(id: $id) { lexwareVouchers(first: 5) {
 REFRESH = "mutation($id: ID!) { refreshCompanyVouchers(id: $id) { id } }"
 DEAL_VOUCHERS = "query($id: ID!) { deal(id: $id) { lexwareVouchers { linkedAt linkedBy { id } voucher { id voucherNumber } } } }"
 LINK = "mutation($d: ID!, $v: ID!) { linkVoucherToDeal(dealId: $d, voucherId: $v) { id } }"
+TEXTS = "query($id: ID!) { company(id: $id) { lexwareVouchers { voucherNumber contactName } } }"
+LEXWARE_ID = "query($id: ID!) { company(id: $id) { lexwareContactId } }"
 UNLINK = "mutation($d: ID!, $v: ID!) { unlinkVoucherFromDeal(dealId: $d, voucherId: $v) { id } }"
 
 
@@ -97,3 +99,16 @@ async def test_vouchers_link_to_deals_with_who_and_when(lexware: Lexware) -> Non
         LINK, {"d": created["id"], "v": voucher["id"]}, tenant="x-" + lexware.api.tenant
     )
     assert error_codes(other) == ["NOT_FOUND"]
+
+
+async def test_voucher_texts_arrive_unescaped(lexware: Lexware) -> None:
+    """Lexware sends names and numbers HTML-escaped ("Acme &amp; Söhne GmbH"): shown as text."""
+    company_id, _ = await imported_with_vouchers(lexware, 0)
+    acme_id = (await lexware.api.data(LEXWARE_ID, {"id": company_id}))["company"]
+    for extra in ({"voucherNumber": "RE-2026&1"}, {"contactName": "Kunde <Filiale> & Co"}):
+        lexware.fake.seed_voucher(lexware.key, {"contactId": acme_id["lexwareContactId"], **extra})
+    await lexware.api.data(REFRESH, {"id": company_id})
+    shown = await lexware.api.data(TEXTS, {"id": company_id})
+    texts = {(v["voucherNumber"], v["contactName"]) for v in shown["company"]["lexwareVouchers"]}
+    assert ("RE-2026&1", "Acme & Söhne GmbH") in texts  # before: "Acme &amp; Söhne GmbH"
+    assert "Kunde <Filiale> & Co" in {name for _, name in texts}

@@ -6,7 +6,8 @@
 - contact <-> person contact: salutation, names, e-mails and phones.
 
 Lexware takes at most one entry per list on write: the CRM's primary value of each kind goes,
-the others stay in the CRM. Lexware stores names HTML-escaped; reads unescape them.
+the others stay in the CRM. Lexware stores names HTML-escaped (contact names, and in the
+voucherlist contactName and voucherNumber); reads unescape them, once, here (`text`).
 """
 
 from __future__ import annotations
@@ -182,7 +183,8 @@ def contact_to_lexware(crm: CrmData, existing: Mapping[str, Any] | None) -> dict
     return body
 
 
-def _text(value: Any) -> str | None:
+def text(value: Any) -> str | None:
+    """A text Lexware stores HTML-escaped, as it reads (None when empty)."""
     return html.unescape(value) if isinstance(value, str) and value else None
 
 
@@ -191,7 +193,7 @@ def company_from_lexware(contact: Mapping[str, Any]) -> CrmData:
     company = contact.get("company") or {}
     addresses = contact.get("addresses") or {}
     fields = {
-        "name": _text(company.get("name")) or "(ohne Namen)",
+        "name": text(company.get("name")) or "(ohne Namen)",
         "vat_id": company.get("vatRegistrationId") or None,
         "tax_id": company.get("taxNumber") or None,
         "billing_address": _address_from_lexware(addresses.get("billing")),
@@ -208,9 +210,9 @@ def company_from_lexware(contact: Mapping[str, Any]) -> CrmData:
 def contact_from_lexware(contact: Mapping[str, Any]) -> CrmData:
     person = contact.get("person") or {}
     fields = {
-        "salutation": _text(person.get("salutation")),
-        "first_name": _text(person.get("firstName")),
-        "last_name": _text(person.get("lastName")) or "(ohne Namen)",
+        "salutation": text(person.get("salutation")),
+        "first_name": text(person.get("firstName")),
+        "last_name": text(person.get("lastName")) or "(ohne Namen)",
     }
     fields = {k: v for k, v in fields.items() if v is not None}
     return CrmData(
@@ -223,9 +225,9 @@ def contact_from_lexware(contact: Mapping[str, Any]) -> CrmData:
 def display_name(contact: Mapping[str, Any]) -> str:
     company = contact.get("company")
     if company:
-        return _text(company.get("name")) or ""
+        return text(company.get("name")) or ""
     person = contact.get("person") or {}
-    names = [_text(person.get("firstName")), _text(person.get("lastName"))]
+    names = [text(person.get("firstName")), text(person.get("lastName"))]
     return " ".join(n for n in names if n)
 
 

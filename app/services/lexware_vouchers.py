@@ -21,6 +21,7 @@ from sqlmodel import col
 
 from app.errors import BadUserInput, Conflict, NotFound
 from app.events.outbox import record
+from app.lexware import mapping
 from app.lexware.client import LexwareClient
 from app.services import batch_reads, records
 from app.services.lexware_contacts import RecordKind
@@ -67,16 +68,21 @@ def _money(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
+def _clipped(value: str | None, length: int) -> str | None:
+    return None if value is None else value[:length]
+
+
 def _cached(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A voucherlist item as the cache holds it; its texts arrive HTML-escaped (`&amp;`)."""
     contact = item.get("contactId")
     return {
         "lexware_voucher_id": uuid.UUID(item["id"]),
         "voucher_type": str(item.get("voucherType"))[:30],
         "voucher_status": str(item.get("voucherStatus"))[:30],
-        "voucher_number": (item.get("voucherNumber") or None),
+        "voucher_number": _clipped(mapping.text(item.get("voucherNumber")), 50),
         "voucher_date": _when(item.get("voucherDate")),
         "due_date": _when(item.get("dueDate")),
-        "contact_name": (item.get("contactName") or None),
+        "contact_name": _clipped(mapping.text(item.get("contactName")), 255),
         "total_amount": _money(item.get("totalAmount")),
         "open_amount": _money(item.get("openAmount")),
         "currency": str(item.get("currency") or "EUR")[:3],
