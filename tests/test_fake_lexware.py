@@ -801,3 +801,18 @@ async def test_delay_next_answers_late_and_is_steered_over_http(lex: Lexware) ->
     lex.fake.delay_next(5)
     assert (await lex.post("/_fake/reset", key=None)).status == 200
     assert lex.fake.take_delay() == 0.0  # a reset drops pending delays
+
+
+async def test_edit_after_read_changes_the_contact_right_after_the_next_get(lex: Lexware) -> None:
+    seeded = lex.fake.seed_contact(KEY, company("Vorher"))
+    path = f"/_fake/contacts/{KEY}/{seeded['id']}/edit-after-read"
+    pending = await lex.post(path, {"company": {"name": "Nachher & Co"}}, key=None)
+    assert pending.status == 200
+    read = (await lex.get(f"/v1/contacts/{seeded['id']}")).body
+    assert (read["company"]["name"], read["version"]) == ("Vorher", 1)  # answered first
+    stale = await lex.put(f"/v1/contacts/{seeded['id']}", {**read, "note": "zu spät"})
+    assert stale.status == 409
+    again = (await lex.get(f"/v1/contacts/{seeded['id']}")).body
+    assert (again["company"]["name"], again["version"]) == ("Nachher &amp; Co", 2)
+    unknown = f"/_fake/contacts/{KEY}/{uuid.uuid4()}/edit-after-read"
+    assert (await lex.post(unknown, {}, key=None)).status == 404

@@ -99,6 +99,10 @@ async def test_lexware_validation_errors_name_lexwares_fields(lexware: Lexware) 
     lexware.fake.edit_in_web_app(
         lexware.key, acme["id"], {"xRechnung": {"buyerReference": "04011000-1234512345-35"}}
     )
+    await lexware.api.data(
+        'mutation($id: ID!) { updateCompany(id: $id, input: {taxId: "11/111/11111"}) { id } }',
+        {"id": crm["id"]},
+    )
     refused = await lexware.api(PUSH, {"id": crm["id"]})
     assert error_codes(refused) == ["BAD_USER_INPUT"]
     assert "lexware.xRechnung.vendorNumberAtCustomer" in error_fields(refused)

@@ -169,12 +169,13 @@ async def test_push_creates_a_customer_then_updates_it(lexware: Lexware) -> None
     assert types.count("crm.company.lexware_pushed") == 2
 
 
-async def test_push_after_an_edit_in_the_web_app_rereads_and_applies_again(
+async def test_push_racing_an_edit_in_the_web_app_rereads_and_applies_again(
     lexware: Lexware,
 ) -> None:
     acme = lexware.seed(ACME)
     crm = (await lexware.api.data(IMPORT, {"l": acme["id"]}))["importCompanyFromLexware"]
-    lexware.fake.edit_in_web_app(lexware.key, acme["id"], {"note": "im Web geändert"})
+    # Someone saves the contact in the web app between the push's read and its write.
+    lexware.fake.edit_after_read(lexware.key, acme["id"], {"note": "im Web geändert"})
     await lexware.api.data(
         'mutation($id: ID!) { updateCompany(id: $id, input: {name: "Acme AG"}) { id } }',
         {"id": crm["id"]},
@@ -195,9 +196,16 @@ async def test_a_web_app_contact_with_two_emails_is_reduced_to_one_on_push(
     lexware.fake.edit_in_web_app(
         lexware.key, acme["id"], {"emailAddresses": {"business": ["info@acme.de", "x@acme.de"]}}
     )
+    await lexware.api.data(PUSH, {"id": crm["id"]})  # nothing changed in the CRM: no write
+    assert not lexware.calls("PUT")
+    await lexware.api.data(
+        'mutation($id: ID!) { updateCompany(id: $id, input: {name: "Acme AG"}) { id } }',
+        {"id": crm["id"]},
+    )
     await lexware.api.data(PUSH, {"id": crm["id"]})
     stored = lexware.fake.contact(lexware.key, acme["id"])
     assert stored is not None and stored["emailAddresses"]["business"] == ["info@acme.de"]
+    assert stored["company"]["name"] == "Acme AG"
 
 
 async def test_push_then_sync_gives_back_the_same_crm_data(lexware: Lexware) -> None:

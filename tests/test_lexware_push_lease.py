@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.services.lexware_contacts import PUSH_LEASE_SECONDS
+from app.services.lexware_push import PUSH_LEASE_SECONDS
 from app.settings import Settings
 from tests.conftest import AUDIENCE, ISSUER, error_codes, server_dir
 from tests.lexware_fixtures import Lexware

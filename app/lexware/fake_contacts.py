@@ -296,8 +296,13 @@ async def list_contacts(request: web.Request) -> web.Response:
 
 
 async def get_contact(request: web.Request) -> web.Response:
-    stored = org_of(request).contacts.get(request.match_info["id"])
-    return not_found() if stored is None else web.json_response(render_contact(stored.data))
+    org, contact_id = org_of(request), request.match_info["id"]
+    stored = org.contacts.get(contact_id)
+    if stored is None:
+        return not_found()
+    response = web.json_response(render_contact(stored.data))
+    request.app[FAKE_KEY].contact_read(org, contact_id)
+    return response
 
 
 async def create_contact(request: web.Request) -> web.Response:

@@ -109,6 +109,13 @@ def edit_contact(request: web.Request, fake: FakeLexware, body: Json) -> Json:
 
 
 @control
+def edit_contact_after_read(request: web.Request, fake: FakeLexware, body: Json) -> Json:
+    key, contact_id = request.match_info["key"], request.match_info["id"]
+    fake.edit_after_read(key, contact_id, body)
+    return {"pending": True}
+
+
+@control
 def archive_contact(request: web.Request, fake: FakeLexware, _body: Json) -> Json | None:
     key, contact_id = request.match_info["key"], request.match_info["id"]
     fake.archive(key, contact_id)
@@ -130,5 +137,6 @@ def add_routes(app: web.Application) -> None:
     router.add_post("/_fake/api-keys", add_api_key)
     router.add_post("/_fake/contacts/{key}", seed_contact)
     router.add_post("/_fake/contacts/{key}/{id}/edit", edit_contact)
+    router.add_post("/_fake/contacts/{key}/{id}/edit-after-read", edit_contact_after_read)
     router.add_post("/_fake/contacts/{key}/{id}/archive", archive_contact)
     router.add_post("/_fake/vouchers/{key}", seed_voucher)

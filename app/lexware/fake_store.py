@@ -143,6 +143,7 @@ class FakeLexware:
         self._buckets: dict[str, TokenBucket] = {}
         self._failures: deque[PendingFailure] = deque()
         self._delays: deque[float] = deque()
+        self._after_read: dict[tuple[uuid.UUID, str], list[Json]] = {}
 
     # --- keys and organizations -------------------------------------------------------------------
 
@@ -205,7 +206,23 @@ class FakeLexware:
         """Change a contact behind the client's back: deep-merge `changes` (lists replace, so
         `{"emailAddresses": {"business": ["a@x.de", "b@x.de"]}}` adds the extra entry a later PUT
         fails on; null removes a key) and bump the version, so a stale PUT gets 409."""
-        stored = self._stored_contact(key, contact_id)
+        return self._edit(self._stored_contact(key, contact_id), changes)
+
+    def edit_after_read(self, key: str, contact_id: str, changes: Json) -> None:
+        """Edit the contact in the web app right after the next GET of it has been answered (that
+        GET still shows the old data): someone racing the client's read-then-PUT, which gets 409."""
+        self._stored_contact(key, contact_id)  # KeyError for an unknown contact
+        at = (self.organization(key).id, contact_id)
+        self._after_read.setdefault(at, []).append(changes)
+
+    def contact_read(self, org: Organization, contact_id: str) -> None:
+        """A GET of the contact was answered: apply the edits waiting for it."""
+        stored = org.contacts.get(contact_id)
+        for changes in self._after_read.pop((org.id, contact_id), []):
+            if stored is not None:
+                self._edit(stored, changes)
+
+    def _edit(self, stored: StoredContact, changes: Json) -> Json:
         fixed = {k: stored.data[k] for k in ("id", "organizationId", "version")}
         merged = deep_merge(stored.data, escape_names(changes))
         merged.update(fixed, version=stored.version + 1)
@@ -243,6 +260,7 @@ class FakeLexware:
         self._buckets.clear()
         self._failures.clear()
         self._delays.clear()
+        self._after_read.clear()
         for org in self._orgs.values():
             org.clear()
 
