@@ -39,8 +39,9 @@ async def exclusive(redis: Redis, name: str, *, ttl: float = 60.0) -> AsyncItera
     try:
         yield True
     except asyncio.CancelledError:
-        # Our own stop (and no other cancellation): say what happened instead of vanishing.
-        if lost.is_set() and owner is not None and owner.uncancel() == 0:
+        # Our own stop and no other cancellation: say what happened instead of vanishing.
+        if lost.is_set() and owner is not None and owner.cancelling() == 1:
+            owner.uncancel()
             raise LockLost("The work stopped: it lost its lock; try again.") from None
         raise
     finally:
