@@ -81,6 +81,8 @@ class Company(TenantOwned, Versioned, table=True):
     lexware_contact_id: uuid.UUID | None = None
     lexware_contact_version: int | None = None
     lexware_synced_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # The mapped Lexware fields as last synced: the base of a push's three-way merge.
+    lexware_synced_values: dict[str, Any] | None = Field(default=None, sa_type=postgresql.JSONB)
 
 
 class CompanyOwner(TenantOwned, table=True):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Field
 
 from models.base import TenantOwned, Versioned, enum_type, string_list, tenant_fk, tenant_unique
@@ -54,6 +56,8 @@ class Contact(TenantOwned, Versioned, table=True):
     lexware_contact_id: uuid.UUID | None = None
     lexware_contact_version: int | None = None
     lexware_synced_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # The mapped Lexware fields as last synced: the base of a push's three-way merge.
+    lexware_synced_values: dict[str, Any] | None = Field(default=None, sa_type=postgresql.JSONB)
 
 
 class ContactOwner(TenantOwned, table=True):

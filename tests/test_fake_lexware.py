@@ -307,6 +307,44 @@ async def test_create_validation_is_406_with_the_source_path(
     assert lex.fake.organization(KEY).contacts == {}
 
 
+def bad_request(source: str) -> dict[str, Any]:
+    return {
+        "i18nKey": "bad_request_error",
+        "source": source,
+        "type": "bad_request_error",
+        "additionalData": None,
+        "args": None,
+    }
+
+
+async def test_an_invalid_email_address_is_400_with_its_path_on_create_and_update(
+    lex: Lexware,
+) -> None:
+    persons = [{"lastName": "X", "emailAddress": "x@beispiel"}]
+    payload = company(
+        company={"name": "A", "contactPersons": persons},
+        emailAddresses={"business": ["anna..schmidt@example.de"], "other": ["ok@example.de"]},
+    )
+    reply = await lex.post("/v1/contacts", payload)
+    assert reply.status == 400
+    assert reply.body == {
+        "IssueList": [
+            bad_request("emailAddresses.business[0]"),
+            bad_request("company.contactPersons[0].emailAddress"),
+        ]
+    }
+    assert lex.fake.organization(KEY).contacts == {}
+    valid = company(emailAddresses={"business": ["o'brien+crm@bü-ro.example.de"]})
+    created = await lex.post("/v1/contacts", valid)
+    assert created.status == 200
+    path = f"/v1/contacts/{created.body['id']}"
+    stored = (await lex.get(path)).body
+    refused = await lex.put(path, {**stored, "emailAddresses": {"private": [".a@example.de"]}})
+    assert refused.status == 400
+    assert refused.body == {"IssueList": [bad_request("emailAddresses.private[0]")]}
+    assert (await lex.get(path)).body == stored
+
+
 async def test_a_salutation_of_25_and_xrechnung_with_both_fields_are_valid(lex: Lexware) -> None:
     payload = person(
         person={"lastName": "X", "salutation": "x" * 25},
@@ -712,6 +750,10 @@ async def test_control_endpoints_seed_and_edit(lex: Lexware) -> None:
         f"/_fake/vouchers/{KEY}", {"contactId": contact_id, "voucherDate": "2024-05-01"}, key=None
     )
     assert voucher.status == 200 and voucher.body["contactName"] == "Per HTTP"
+    named = await lex.post(
+        f"/_fake/vouchers/{KEY}", {"contactName": "A & B", "voucherNumber": "R&1"}, key=None
+    )
+    assert (named.body["contactName"], named.body["voucherNumber"]) == ("A &amp; B", "R&amp;1")
     listed = await lex.get(
         "/v1/voucherlist",
         params={"voucherType": "any", "voucherStatus": "any", "contactId": contact_id},
@@ -748,3 +790,29 @@ async def test_control_endpoints_steer_failures_rate_limit_log_and_reset(lex: Le
     assert (await lex.post("/_fake/reset", key=None)).status == 200
     assert lex.fake.requests == []
     assert await names(lex) == []  # the key still works, the data is gone
+
+
+async def test_delay_next_answers_late_and_is_steered_over_http(lex: Lexware) -> None:
+    delayed = await lex.post("/_fake/delay", {"seconds": 0.2, "count": 2}, key=None)
+    assert delayed.body == {"seconds": 0.2, "count": 2}
+    assert [(await lex.get("/v1/profile")).status for _ in range(3)] == [200, 200, 200]
+    assert (await lex.post("/_fake/delay", {"seconds": 31}, key=None)).status == 400
+    assert (await lex.post("/_fake/delay", {"seconds": "1"}, key=None)).status == 400
+    lex.fake.delay_next(5)
+    assert (await lex.post("/_fake/reset", key=None)).status == 200
+    assert lex.fake.take_delay() == 0.0  # a reset drops pending delays
+
+
+async def test_edit_after_read_changes_the_contact_right_after_the_next_get(lex: Lexware) -> None:
+    seeded = lex.fake.seed_contact(KEY, company("Vorher"))
+    path = f"/_fake/contacts/{KEY}/{seeded['id']}/edit-after-read"
+    pending = await lex.post(path, {"company": {"name": "Nachher & Co"}}, key=None)
+    assert pending.status == 200
+    read = (await lex.get(f"/v1/contacts/{seeded['id']}")).body
+    assert (read["company"]["name"], read["version"]) == ("Vorher", 1)  # answered first
+    stale = await lex.put(f"/v1/contacts/{seeded['id']}", {**read, "note": "zu spät"})
+    assert stale.status == 409
+    again = (await lex.get(f"/v1/contacts/{seeded['id']}")).body
+    assert (again["company"]["name"], again["version"]) == ("Nachher &amp; Co", 2)
+    unknown = f"/_fake/contacts/{KEY}/{uuid.uuid4()}/edit-after-read"
+    assert (await lex.post(unknown, {}, key=None)).status == 404

@@ -11,10 +11,12 @@ import httpx
 from pydantic import SecretStr
 
 from app import health
+from app.lexware.client import _error_for
 from app.lexware.fake import FakeLexware
 from app.settings import Settings
 from tests.conftest import Api, Servers, Tokens, error_codes, error_fields, serving
 from tests.lexware_fixtures import ACME, SET_KEY, Lexware
+from tests.test_events import events
 from tests.test_lexware_contacts import IMPORT, PUSH, SEARCH, company
 
 STATUS = "{ lexwareStatus { source keyHint working organization message } }"
@@ -97,9 +99,70 @@ async def test_lexware_validation_errors_name_lexwares_fields(lexware: Lexware) 
     lexware.fake.edit_in_web_app(
         lexware.key, acme["id"], {"xRechnung": {"buyerReference": "04011000-1234512345-35"}}
     )
+    await lexware.api.data(
+        'mutation($id: ID!) { updateCompany(id: $id, input: {taxId: "11/111/11111"}) { id } }',
+        {"id": crm["id"]},
+    )
     refused = await lexware.api(PUSH, {"id": crm["id"]})
     assert error_codes(refused) == ["BAD_USER_INPUT"]
     assert "lexware.xRechnung.vendorNumberAtCustomer" in error_fields(refused)
+
+
+LINK_STATE = "query($id: ID!) { company(id: $id) { version lexwareContactId lexwareSyncedAt } }"
+
+
+async def test_data_lexware_refuses_with_400_is_bad_user_input_and_changes_nothing(
+    lexware: Lexware,
+) -> None:
+    crm = await company(lexware, name="Tippfehler GmbH", emails=[{"email": "anna..s@tipp.de"}])
+    before = await lexware.api.data(LINK_STATE, {"id": crm["id"]})
+    refused = await lexware.api(PUSH, {"id": crm["id"]})
+    assert error_codes(refused) == ["BAD_USER_INPUT"]  # before: LEXWARE_UNAVAILABLE
+    assert error_fields(refused) == {"lexware.emailAddresses.business[0]"}
+    message = refused["errors"][0]["message"]
+    assert message.startswith("Lexware Office refused the data (400)") and "business[0]" in message
+    assert [r.status for r in lexware.calls("POST")] == [400]  # not retried
+    assert lexware.fake.organization(lexware.key).contacts == {}
+    assert await lexware.api.data(LINK_STATE, {"id": crm["id"]}) == before
+    assert [e["type"] for e in await events(lexware.api, entityId=crm["id"])] == [
+        "crm.company.created"
+    ]
+    acme = lexware.seed(ACME)  # a linked record: the update is refused the same way
+    linked = (await lexware.api.data(IMPORT, {"l": acme["id"]}))["importCompanyFromLexware"]
+    await lexware.api.data(
+        'mutation($id: ID!) { updateCompany(id: $id, input: {emails: [{email: "x.@acme.de"}]}) { id } }',
+        {"id": linked["id"]},
+    )
+    before = await lexware.api.data(LINK_STATE, {"id": linked["id"]})
+    refused = await lexware.api(PUSH, {"id": linked["id"]})
+    assert error_codes(refused) == ["BAD_USER_INPUT"]
+    assert error_fields(refused) == {"lexware.emailAddresses.business[0]"}
+    assert await lexware.api.data(LINK_STATE, {"id": linked["id"]}) == before
+    assert lexware.fake.contact(lexware.key, acme["id"]) == acme  # untouched, same version
+
+
+def test_what_lexware_said_in_a_400_reaches_the_client() -> None:
+    legacy = {
+        "IssueList": [
+            {"i18nKey": "bad_request_error", "source": "size must be between 3 and 2147483647"},
+        ]
+    }
+    error = _error_for(400, legacy)
+    assert error.extensions["code"] == "BAD_USER_INPUT"
+    assert error.extensions["fields"] == [
+        {"field": "lexware", "message": "bad_request_error: size must be between 3 and 2147483647"}
+    ]
+    regular = {
+        "status": 400,
+        "message": "Validation failed",
+        "details": [{"violation": "NOTNULL", "field": "voucherType", "message": "is required"}],
+    }
+    assert _error_for(400, regular).extensions["fields"] == [
+        {"field": "lexware.voucherType", "message": "is required"}
+    ]
+    only_message = _error_for(400, {"status": 400, "message": "Bad Request", "details": []})
+    assert only_message.extensions["fields"] == [{"field": "lexware", "message": "Bad Request"}]
+    assert "Bad Request" in str(only_message)
 
 
 async def test_a_create_that_timed_out_is_looked_up_not_repeated(lexware: Lexware) -> None:

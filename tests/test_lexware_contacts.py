@@ -88,6 +88,37 @@ async def test_a_person_imports_as_a_contact_not_as_a_company(lexware: Lexware) 
     }
 
 
+LINK_COMPANY = "mutation($c: ID!, $l: ID!) { linkCompanyToLexware(companyId: $c, lexwareContactId: $l) { id } }"
+LINK_CONTACT = "mutation($c: ID!, $l: ID!) { linkContactToLexware(contactId: $c, lexwareContactId: $l) { id } }"
+IMPORT_CONTACT = "mutation($l: ID!) { importContactFromLexware(lexwareContactId: $l) { id } }"
+
+
+def message_of(result: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
+    [error] = result["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    return error["message"], error["extensions"]["fields"]
+
+
+async def test_the_wrong_kind_of_lexware_contact_says_what_it_is_and_where_it_goes(
+    lexware: Lexware,
+) -> None:
+    acme, inge = lexware.seed(ACME), lexware.seed(PERSON)
+    crm = await company(lexware)
+    person = await lexware.api.data(
+        'mutation { createContact(input: {lastName: "Muster"}) { id } }'
+    )
+    said = f"Lexware contact {inge['id']} is a person; link it to a contact, not to a company."
+    refused = await lexware.api(LINK_COMPANY, {"c": crm["id"], "l": inge["id"]})
+    assert message_of(refused) == (said, [{"field": "lexwareContactId", "message": said}])
+    said = f"Lexware contact {acme['id']} is a company; link it to a company, not to a contact."
+    refused = await lexware.api(LINK_CONTACT, {"c": person["createContact"]["id"], "l": acme["id"]})
+    assert message_of(refused)[0] == said
+    said = f"Lexware contact {inge['id']} is a person; import it as a contact, not as a company."
+    assert message_of(await lexware.api(IMPORT, {"l": inge["id"]}))[0] == said
+    said = f"Lexware contact {acme['id']} is a company; import it as a company, not as a contact."
+    assert message_of(await lexware.api(IMPORT_CONTACT, {"l": acme["id"]}))[0] == said
+
+
 async def test_one_lexware_contact_links_to_one_record(lexware: Lexware) -> None:
     acme = lexware.seed(ACME)
     a, b = await company(lexware, name="A"), await company(lexware, name="B")
@@ -138,12 +169,13 @@ async def test_push_creates_a_customer_then_updates_it(lexware: Lexware) -> None
     assert types.count("crm.company.lexware_pushed") == 2
 
 
-async def test_push_after_an_edit_in_the_web_app_rereads_and_applies_again(
+async def test_push_racing_an_edit_in_the_web_app_rereads_and_applies_again(
     lexware: Lexware,
 ) -> None:
     acme = lexware.seed(ACME)
     crm = (await lexware.api.data(IMPORT, {"l": acme["id"]}))["importCompanyFromLexware"]
-    lexware.fake.edit_in_web_app(lexware.key, acme["id"], {"note": "im Web geändert"})
+    # Someone saves the contact in the web app between the push's read and its write.
+    lexware.fake.edit_after_read(lexware.key, acme["id"], {"note": "im Web geändert"})
     await lexware.api.data(
         'mutation($id: ID!) { updateCompany(id: $id, input: {name: "Acme AG"}) { id } }',
         {"id": crm["id"]},
@@ -164,9 +196,16 @@ async def test_a_web_app_contact_with_two_emails_is_reduced_to_one_on_push(
     lexware.fake.edit_in_web_app(
         lexware.key, acme["id"], {"emailAddresses": {"business": ["info@acme.de", "x@acme.de"]}}
     )
+    await lexware.api.data(PUSH, {"id": crm["id"]})  # nothing changed in the CRM: no write
+    assert not lexware.calls("PUT")
+    await lexware.api.data(
+        'mutation($id: ID!) { updateCompany(id: $id, input: {name: "Acme AG"}) { id } }',
+        {"id": crm["id"]},
+    )
     await lexware.api.data(PUSH, {"id": crm["id"]})
     stored = lexware.fake.contact(lexware.key, acme["id"])
     assert stored is not None and stored["emailAddresses"]["business"] == ["info@acme.de"]
+    assert stored["company"]["name"] == "Acme AG"
 
 
 async def test_push_then_sync_gives_back_the_same_crm_data(lexware: Lexware) -> None:

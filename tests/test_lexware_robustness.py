@@ -8,7 +8,7 @@ import uuid
 import pytest
 from pydantic import SecretStr
 
-from app.locks import exclusive
+from app.locks import LockLost, exclusive
 from app.services import records
 from app.services.lexware_contacts import COMPANY_KIND, store_link
 from app.services.lexware_sync import push_erp_records
@@ -31,7 +31,7 @@ async def test_one_refused_record_does_not_stop_the_erp_push(lexware: Lexware) -
     acme = lexware.seed(ACME)
     bad = (await lexware.api.data(IMPORT, {"l": acme["id"]}))["importCompanyFromLexware"]
     await lexware.api.data(
-        'mutation($id: ID!) { updateCompany(id: $id, input: {tags: ["ERP"]}) { id } }',
+        'mutation($id: ID!) { updateCompany(id: $id, input: {tags: ["ERP"], taxId: "1/2/3"}) { id } }',
         {"id": bad["id"]},
     )
     lexware.fake.edit_in_web_app(
@@ -45,6 +45,7 @@ async def test_one_refused_record_does_not_stop_the_erp_push(lexware: Lexware) -
         c.data["company"]["name"] for c in lexware.fake.organization(lexware.key).contacts.values()
     }
     assert "Gesund GmbH" in names
+    assert [r.status for r in lexware.calls("PUT")] == [406]  # the bad one was refused
 
 
 async def test_pushes_of_one_record_at_the_same_time_create_one_contact(lexware: Lexware) -> None:
@@ -85,6 +86,7 @@ async def test_an_edit_made_while_a_push_ran_is_still_to_be_pushed(lexware: Lexw
         pushed_state.lexware_contact_id,
         2,
         ("lexware_pushed",),
+        pushed_state.lexware_synced_values,
         pushed_state,
     )
     assert row.updated_at > row.lexware_synced_at  # still stale: the cron pushes it again
@@ -145,5 +147,5 @@ async def test_a_lost_lock_stops_its_holder(lexware: Lexware) -> None:
             await redis.delete("crm:lock:lost-probe")  # as if it had expired and moved on
             await asyncio.sleep(5)
 
-    with pytest.raises(asyncio.CancelledError):
+    with pytest.raises(LockLost):
         await asyncio.wait_for(holder(), timeout=4)

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col
+
+from app.services.lexware_sync import sync_tenant_vouchers
+from models import LexwareVoucher
 from tests.conftest import error_codes
-from tests.lexware_fixtures import ACME, Lexware
+from tests.lexware_fixtures import ACME, PERSON, Lexware
 from tests.test_deals import deal, pipeline
 from tests.test_events import events
-from tests.test_lexware_contacts import IMPORT
+from tests.test_lexware_contacts import IMPORT, company
+from tests.test_lexware_robustness import scope_of
 
 VOUCHERS = """query($id: ID!) { company(id: $id) { lexwareVouchers(first: 5) {
   id lexwareVoucherId voucherType voucherStatus voucherNumber voucherDate dueDate totalAmount openAmount currency webAppUrl } } }"""
 REFRESH = "mutation($id: ID!) { refreshCompanyVouchers(id: $id) { id } }"
 DEAL_VOUCHERS = "query($id: ID!) { deal(id: $id) { lexwareVouchers { linkedAt linkedBy { id } voucher { id voucherNumber } } } }"
 LINK = "mutation($d: ID!, $v: ID!) { linkVoucherToDeal(dealId: $d, voucherId: $v) { id } }"
+TEXTS = "query($id: ID!) { company(id: $id) { lexwareVouchers { voucherNumber contactName } } }"
+LEXWARE_ID = "query($id: ID!) { company(id: $id) { lexwareContactId } }"
 UNLINK = "mutation($d: ID!, $v: ID!) { unlinkVoucherFromDeal(dealId: $d, voucherId: $v) { id } }"
 
 
@@ -71,7 +82,7 @@ async def test_vouchers_link_to_deals_with_who_and_when(lexware: Lexware) -> Non
         0
     ]
     await pipeline(lexware.api)
-    created = await deal(lexware.api)
+    created = await deal(lexware.api, companyId=company_id)
     await lexware.api.data(LINK, {"d": created["id"], "v": voucher["id"]})
     linked = (await lexware.api.data(DEAL_VOUCHERS, {"id": created["id"]}))["deal"][
         "lexwareVouchers"
@@ -97,3 +108,84 @@ async def test_vouchers_link_to_deals_with_who_and_when(lexware: Lexware) -> Non
         LINK, {"d": created["id"], "v": voucher["id"]}, tenant="x-" + lexware.api.tenant
     )
     assert error_codes(other) == ["NOT_FOUND"]
+
+
+async def test_voucher_texts_arrive_unescaped(lexware: Lexware) -> None:
+    """Lexware sends names and numbers HTML-escaped ("Acme &amp; Söhne GmbH"): shown as text."""
+    company_id, _ = await imported_with_vouchers(lexware, 0)
+    acme_id = (await lexware.api.data(LEXWARE_ID, {"id": company_id}))["company"]
+    for extra in ({"voucherNumber": "RE-2026&1"}, {"contactName": "Kunde <Filiale> & Co"}):
+        lexware.fake.seed_voucher(lexware.key, {"contactId": acme_id["lexwareContactId"], **extra})
+    await lexware.api.data(REFRESH, {"id": company_id})
+    shown = await lexware.api.data(TEXTS, {"id": company_id})
+    texts = {(v["voucherNumber"], v["contactName"]) for v in shown["company"]["lexwareVouchers"]}
+    assert ("RE-2026&1", "Acme & Söhne GmbH") in texts  # before: "Acme &amp; Söhne GmbH"
+    assert "Kunde <Filiale> & Co" in {name for _, name in texts}
+
+
+async def cached_voucher_id(lexware: Lexware, lexware_voucher_id: str) -> str:
+    scope = await scope_of(lexware)
+    wanted = col(LexwareVoucher.lexware_voucher_id) == uuid.UUID(lexware_voucher_id)
+    async with scope.reading() as session:
+        found = await session.execute(sa.select(col(LexwareVoucher.id)).where(wanted))
+        return str(found.scalar_one())
+
+
+def refusal(result: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    [error] = result["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert [f["field"] for f in error["extensions"]["fields"]] == ["voucherId"]
+    return error["message"], error["extensions"]
+
+
+async def test_a_voucher_links_only_to_a_deal_of_its_customer(lexware: Lexware) -> None:
+    acme, inge = lexware.seed(ACME), lexware.seed(PERSON)
+    beta = lexware.seed({**ACME, "company": {"name": "Beta GmbH"}})
+    for number, owner in (("RE-1", acme), ("RE-2", inge)):
+        lexware.fake.seed_voucher(lexware.key, {"contactId": owner["id"], "voucherNumber": number})
+    collective = {"voucherType": "salesinvoice", "voucherNumber": "RE-0"}  # no contactId
+    lexware.fake.seed_voucher(lexware.key, collective)
+    import_contact = "mutation($l: ID!) { importContactFromLexware(lexwareContactId: $l) { id } }"
+    ids = {
+        "acme": (await lexware.api.data(IMPORT, {"l": acme["id"]}))["importCompanyFromLexware"],
+        "beta": (await lexware.api.data(IMPORT, {"l": beta["id"]}))["importCompanyFromLexware"],
+        "inge": (await lexware.api.data(import_contact, {"l": inge["id"]}))[
+            "importContactFromLexware"
+        ],
+    }
+    ids = {name: record["id"] for name, record in ids.items()}
+    await sync_tenant_vouchers(lexware.app.state.runtime.lexware, await scope_of(lexware))
+    org_vouchers = lexware.fake.organization(lexware.key).vouchers.values()
+    of = {v.contact_id: await cached_voucher_id(lexware, v.id) for v in org_vouchers}
+    await pipeline(lexware.api)
+
+    async def link(voucher: str, **parties: str) -> dict[str, Any]:
+        created = await deal(lexware.api, **parties)
+        return await lexware.api(LINK, {"d": created["id"], "v": voucher})
+
+    message, extensions = refusal(await link(of[acme["id"]], companyId=ids["beta"]))
+    assert (
+        message
+        == 'Voucher RE-1 belongs to Lexware contact "Acme & Söhne GmbH", not to the deal\'s company "Beta GmbH".'
+    )
+    assert extensions["voucher"]["lexwareContactId"] == acme["id"]
+    assert extensions["deal"]["company"] == {
+        "id": ids["beta"],
+        "name": "Beta GmbH",
+        "lexwareContactId": beta["id"],
+    }
+    both = await link(of[acme["id"]], companyId=ids["beta"], contactId=ids["inge"])
+    assert refusal(both)[0].endswith(
+        'not to the deal\'s company "Beta GmbH" nor its contact "Inge Musterfrau".'
+    )
+    assert "errors" not in await link(of[acme["id"]], companyId=ids["acme"])
+    assert "errors" not in await link(of[inge["id"]], companyId=ids["beta"], contactId=ids["inge"])
+    message, _ = refusal(await link(of[None], companyId=ids["acme"]))
+    assert message.startswith("Voucher RE-0 belongs to Lexware's collective contact")
+    message, _ = refusal(await link(of[acme["id"]]))
+    assert message.startswith("The deal has neither a company nor a contact")
+    unlinked = await company(lexware, name="Ohne Link GmbH")
+    message, _ = refusal(await link(of[acme["id"]], companyId=unlinked["id"]))
+    assert message.startswith('The deal\'s company "Ohne Link GmbH" is not linked to Lexware')
+    linked = await events(lexware.api, types=["crm.deal.voucher_linked"])
+    assert len(linked) == 2  # the refused ones linked nothing

@@ -5,8 +5,9 @@ and Lexware's errors turned into ours.
 - 5xx, timeouts, refused connections: retried a bounded number of times, then
   LEXWARE_UNAVAILABLE. A POST is not repeated after a 500, 504 or timeout (it may have been
   carried out): `LexwareMaybeDone` tells the caller to look before trying again.
-- Other 4xx are not retried: 406 -> BAD_USER_INPUT with Lexware's field paths, 409 ->
-  CONFLICT, 404 -> NOT_FOUND, 401/402/403 -> LEXWARE_UNAVAILABLE (the key is refused).
+- Other 4xx are not retried: 400 and 406 -> BAD_USER_INPUT (Lexware refused what the CRM sent:
+  what it said, with its field paths where it names them), 409 -> CONFLICT, 404 -> NOT_FOUND,
+  401/402/403 -> LEXWARE_UNAVAILABLE (the key is refused).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +29,10 @@ log = logging.getLogger(__name__)
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 NOT_REPEATED_POST = frozenset({500, 504})
 THROTTLED_ATTEMPTS = 6  # 429s in a row before giving up (1, 2, 4, 8, 16 s apart)
+# An attribute path such as `addresses.billing[0].countryCode`; a `source` that is not one is
+# Lexware's text ("size must be between 3 and 2147483647").
+_PATH = re.compile(r"^[A-Za-z_]\w*(\[\d+\])?(\.[A-Za-z_]\w*(\[\d+\])?)*$")
+MAX_PROBLEMS, MAX_TEXT = 20, 200  # of Lexware's error text passed on to the client
 
 
 class LexwareMaybeDone(LexwareUnavailable):
@@ -170,8 +176,8 @@ def _json_or_none(raw: bytes) -> Any:
 
 
 def _error_for(status: int, body: Any) -> Exception:
-    if status == 406:
-        return BadUserInput(_problems(body), "Lexware Office refused the data.")
+    if status in (400, 406):
+        return _refused(status, body)
     if status == 409:
         return Conflict("The Lexware contact was changed by someone else.")
     if status == 404:
@@ -185,16 +191,40 @@ def _error_for(status: int, body: Any) -> Exception:
     return LexwareUnavailable(f"Lexware Office answered {status}.", status=status)
 
 
+def _refused(status: int, body: Any) -> BadUserInput:
+    """Lexware refused what the CRM sent (400 malformed, 406 invalid): the CRM's data to fix."""
+    problems = _problems(body)
+    said = "; ".join(
+        p.message if p.field == "lexware" else f"{p.field.removeprefix('lexware.')}: {p.message}"
+        for p in problems
+    )
+    return BadUserInput(problems, f"Lexware Office refused the data ({status}): {said}.")
+
+
+def _clip(value: Any) -> str:
+    return str(value)[:MAX_TEXT]
+
+
+def _problem(field: Any, message: Any) -> FieldProblem:
+    """A field where Lexware names one (an attribute path), else its text as the message."""
+    if isinstance(field, str) and _PATH.match(field):
+        return FieldProblem(f"lexware.{field}", _clip(message))
+    if isinstance(field, str) and field:
+        return FieldProblem("lexware", _clip(field if message is None else f"{message}: {field}"))
+    return FieldProblem("lexware", _clip(message))
+
+
 def _problems(body: Any) -> list[FieldProblem]:
-    """Both of Lexware's error formats: the legacy IssueList and the regular details list."""
+    """Both of Lexware's error formats: the legacy IssueList (`source`: a path, a text or null)
+    and the regular body (`details` with fields, or only its `message`)."""
     problems: list[FieldProblem] = []
     if isinstance(body, dict):
         for issue in body.get("IssueList") or []:
             if isinstance(issue, dict):
-                field = issue.get("source") or "lexware"
-                problems.append(FieldProblem(f"lexware.{field}", str(issue.get("i18nKey"))))
+                problems.append(_problem(issue.get("source"), issue.get("i18nKey")))
         for detail in body.get("details") or []:
             if isinstance(detail, dict):
-                field = detail.get("field") or "lexware"
-                problems.append(FieldProblem(f"lexware.{field}", str(detail.get("message"))))
-    return problems or [FieldProblem("lexware", "invalid data")]
+                problems.append(_problem(detail.get("field"), detail.get("message")))
+        if not problems and isinstance(body.get("message"), str):
+            problems.append(FieldProblem("lexware", _clip(body["message"])))
+    return problems[:MAX_PROBLEMS] or [FieldProblem("lexware", "invalid data")]

@@ -9,12 +9,13 @@ Gateway order for every `/v1` request, mirroring AWS API Gateway in front of Lex
 1. rate limit (only for known keys: an unknown key is answered 401 and never throttled),
 2. unknown route or method -> 403 (whatever the key),
 3. missing/malformed/unknown Bearer key -> 401,
-4. an injected failure (`fail_next`), else the handler.
+4. an injected delay (`delay_next`), then an injected failure (`fail_next`), else the handler.
 Every such request is recorded with the status it got.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -89,6 +90,9 @@ async def _through_gateway(
         return unknown_route(request)
     if org is None:
         return gateway_error(401, "Unauthorized")
+    delay = fake.take_delay()
+    if delay:
+        await asyncio.sleep(delay)
     failure = fake.take_failure()
     if failure is None:
         return await _call(handler, request)

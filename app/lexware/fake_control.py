@@ -58,6 +58,16 @@ def fail(_request: web.Request, fake: FakeLexware, body: Json) -> Json:
 
 
 @control
+def delay(_request: web.Request, fake: FakeLexware, body: Json) -> Json:
+    """{"seconds": 2.5, "count": 1}"""
+    seconds, count = body.get("seconds"), body.get("count", 1)
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or type(count) is not int:
+        raise ValueError("seconds must be a number and count an integer")
+    fake.delay_next(float(seconds), count)
+    return {"seconds": seconds, "count": count}
+
+
+@control
 def rate_limit(_request: web.Request, fake: FakeLexware, body: Json) -> Json:
     """{"enabled": true, "retryAfter": true}; a missing field keeps its current value."""
     fake.rate_limit_enabled = _flag(body, "enabled", fake.rate_limit_enabled)
@@ -99,6 +109,13 @@ def edit_contact(request: web.Request, fake: FakeLexware, body: Json) -> Json:
 
 
 @control
+def edit_contact_after_read(request: web.Request, fake: FakeLexware, body: Json) -> Json:
+    key, contact_id = request.match_info["key"], request.match_info["id"]
+    fake.edit_after_read(key, contact_id, body)
+    return {"pending": True}
+
+
+@control
 def archive_contact(request: web.Request, fake: FakeLexware, _body: Json) -> Json | None:
     key, contact_id = request.match_info["key"], request.match_info["id"]
     fake.archive(key, contact_id)
@@ -113,11 +130,13 @@ def seed_voucher(request: web.Request, fake: FakeLexware, body: Json) -> Json:
 def add_routes(app: web.Application) -> None:
     router = app.router
     router.add_post("/_fake/fail", fail)
+    router.add_post("/_fake/delay", delay)
     router.add_post("/_fake/rate-limit", rate_limit)
     router.add_get("/_fake/requests", requests)
     router.add_post("/_fake/reset", reset)
     router.add_post("/_fake/api-keys", add_api_key)
     router.add_post("/_fake/contacts/{key}", seed_contact)
     router.add_post("/_fake/contacts/{key}/{id}/edit", edit_contact)
+    router.add_post("/_fake/contacts/{key}/{id}/edit-after-read", edit_contact_after_read)
     router.add_post("/_fake/contacts/{key}/{id}/archive", archive_contact)
     router.add_post("/_fake/vouchers/{key}", seed_voucher)

@@ -273,8 +273,9 @@ def build_voucher(
         updated=parse_datetime(raw.get("updatedDate") or created),
         due=None if due is None else parse_datetime(due),
         contact_id=None if contact_id is None else str(contact_id),
-        contact_name=raw.get("contactName")
-        or _default_contact_name(
+        contact_name=html_escape(raw["contactName"])  # stored escaped, like a contact's name
+        if raw.get("contactName")
+        else _default_contact_name(
             voucher_type, find_contact(str(contact_id)) if contact_id else None
         ),
         total=total,

@@ -142,6 +142,8 @@ class FakeLexware:
         self._orgs: dict[uuid.UUID, Organization] = {}
         self._buckets: dict[str, TokenBucket] = {}
         self._failures: deque[PendingFailure] = deque()
+        self._delays: deque[float] = deque()
+        self._after_read: dict[tuple[uuid.UUID, str], list[Json]] = {}
 
     # --- keys and organizations -------------------------------------------------------------------
 
@@ -204,7 +206,23 @@ class FakeLexware:
         """Change a contact behind the client's back: deep-merge `changes` (lists replace, so
         `{"emailAddresses": {"business": ["a@x.de", "b@x.de"]}}` adds the extra entry a later PUT
         fails on; null removes a key) and bump the version, so a stale PUT gets 409."""
-        stored = self._stored_contact(key, contact_id)
+        return self._edit(self._stored_contact(key, contact_id), changes)
+
+    def edit_after_read(self, key: str, contact_id: str, changes: Json) -> None:
+        """Edit the contact in the web app right after the next GET of it has been answered (that
+        GET still shows the old data): someone racing the client's read-then-PUT, which gets 409."""
+        self._stored_contact(key, contact_id)  # KeyError for an unknown contact
+        at = (self.organization(key).id, contact_id)
+        self._after_read.setdefault(at, []).append(changes)
+
+    def contact_read(self, org: Organization, contact_id: str) -> None:
+        """A GET of the contact was answered: apply the edits waiting for it."""
+        stored = org.contacts.get(contact_id)
+        for changes in self._after_read.pop((org.id, contact_id), []):
+            if stored is not None:
+                self._edit(stored, changes)
+
+    def _edit(self, stored: StoredContact, changes: Json) -> Json:
         fixed = {k: stored.data[k] for k in ("id", "organizationId", "version")}
         merged = deep_merge(stored.data, escape_names(changes))
         merged.update(fixed, version=stored.version + 1)
@@ -228,12 +246,21 @@ class FakeLexware:
         """Drop the failures still queued by fail_next."""
         self._failures.clear()
 
+    def delay_next(self, seconds: float, count: int = 1) -> None:
+        """The next `count` requests that pass the gateway are answered `seconds` late: a slow
+        Lexware (the gateway itself times out after 30 s, §1.5)."""
+        if not 0 < seconds <= 30 or count < 1:
+            raise ValueError("seconds must be in (0, 30] and count at least 1")
+        self._delays.extend(float(seconds) for _ in range(count))
+
     def reset(self) -> None:
         """Forget all data, recorded requests, buckets and pending failures. API keys (with their
         organization ids) and the rate-limit switches stay, so a running fake stays usable."""
         self.requests.clear()
         self._buckets.clear()
         self._failures.clear()
+        self._delays.clear()
+        self._after_read.clear()
         for org in self._orgs.values():
             org.clear()
 
@@ -249,6 +276,9 @@ class FakeLexware:
 
     def take_failure(self) -> PendingFailure | None:
         return self._failures.popleft() if self._failures else None
+
+    def take_delay(self) -> float:
+        return self._delays.popleft() if self._delays else 0.0
 
     def create_contact(self, org: Organization, payload: Json) -> StoredContact:
         """POST /v1/contacts after validation: server fields assigned, version 1 (§6.5)."""

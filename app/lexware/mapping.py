@@ -1,4 +1,5 @@
-"""CRM <-> Lexware contact data, both ways, in one place (pure functions, no I/O).
+"""CRM <-> Lexware contact data (pure functions, no I/O): Lexware -> CRM here, CRM -> Lexware
+field by field in `app.lexware.fields`.
 
 - company <-> company contact: name, VAT id <-> vatRegistrationId, tax id <-> taxNumber,
   billing/delivery address <-> addresses.billing/shipping, e-mails and phones by type, the
@@ -6,14 +7,15 @@
 - contact <-> person contact: salutation, names, e-mails and phones.
 
 Lexware takes at most one entry per list on write: the CRM's primary value of each kind goes,
-the others stay in the CRM. Lexware stores names HTML-escaped; reads unescape them.
+the others stay in the CRM. Lexware stores names HTML-escaped (contact names, and in the
+voucherlist contactName and voucherNumber); reads unescape them, once, here (`text`).
 """
 
 from __future__ import annotations
 
 import copy
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +32,8 @@ PHONE_FROM_LEXWARE = {
     "other": "OFFICE",
 }
 READ_ONLY = ("id", "organizationId", "archived", "createdDate", "updatedDate")
+# Stored HTML-escaped by Lexware (§2.3 of the API notes): read through `text`.
+NAME_FIELDS = (("company", "name"), ("person", "firstName"), ("person", "lastName"))
 SALUTATION_MAX = 25
 
 
@@ -60,14 +64,6 @@ class CrmData:
     phones: list[Value] = field(default_factory=list)
 
 
-def _one_per_list(values: Sequence[Value], to_lexware: Mapping[str, str]) -> dict[str, list[str]]:
-    lists: dict[str, list[str]] = {}
-    for value in sorted(values, key=lambda v: not v.is_primary):
-        name = to_lexware[value.type]
-        lists.setdefault(name, [value.value])
-    return lists
-
-
 def _values(lists: Any, from_lexware: Mapping[str, str]) -> list[Value]:
     found: list[Value] = []
     for name, items in (lists or {}).items():
@@ -75,15 +71,6 @@ def _values(lists: Any, from_lexware: Mapping[str, str]) -> list[Value]:
             if isinstance(item, str) and item and all(v.value != item for v in found):
                 found.append(Value(item, from_lexware.get(name, next(iter(from_lexware.values())))))
     return [Value(v.value, v.type, index == 0) for index, v in enumerate(found)]
-
-
-def _address_to_lexware(address: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    if not address:
-        return []
-    keys = (("supplement", "supplement"), ("street", "street"), ("zip", "zip"), ("city", "city"))
-    entry = {lx: address[crm] for crm, lx in keys if address.get(crm)}
-    entry["countryCode"] = address.get("country_code") or "DE"
-    return [entry]
 
 
 def _address_from_lexware(entries: Any) -> dict[str, Any] | None:
@@ -99,9 +86,9 @@ def _address_from_lexware(entries: Any) -> dict[str, Any] | None:
     }
 
 
-def _base(existing: Mapping[str, Any] | None) -> dict[str, Any]:
+def writable(existing: Mapping[str, Any] | None) -> dict[str, Any]:
     """A PUT sends the whole contact: start from Lexware's copy (keeping what the CRM does not
-    manage: roles, note, xRechnung), a create from an empty customer."""
+    manage: roles, note, xRechnung) as text to write, a create from an empty customer."""
     if existing is None:
         return {"version": 0, "roles": {"customer": {}}}
     body = copy.deepcopy(dict(existing))
@@ -109,6 +96,10 @@ def _base(existing: Mapping[str, Any] | None) -> dict[str, Any]:
         body.pop(key, None)
     if isinstance(body.get("note"), str):
         body["note"] = html.unescape(body["note"])  # read escaped, written as text
+    for group, name in NAME_FIELDS:  # sent back unchanged, they must not be escaped twice
+        holder = body.get(group)
+        if isinstance(holder, dict) and isinstance(holder.get(name), str):
+            holder[name] = html.unescape(holder[name])
     # Lists edited in the web app may hold several entries; a write takes one per list.
     for group in ("addresses", "emailAddresses", "phoneNumbers"):
         if isinstance(body.get(group), dict):
@@ -118,71 +109,8 @@ def _base(existing: Mapping[str, Any] | None) -> dict[str, Any]:
     return body
 
 
-def _merge_lists(body: dict[str, Any], group: str, ours: dict[str, list[Any]]) -> None:
-    """The CRM's value per list where it has one; Lexware's own where the CRM has none."""
-    lists = dict(body.get(group) or {})
-    lists.update(ours)
-    body[group] = {name: items for name, items in lists.items() if items}
-
-
-def _contact_lists(body: dict[str, Any], crm: CrmData) -> None:
-    _merge_lists(body, "emailAddresses", _one_per_list(crm.emails, EMAIL_TO_LEXWARE))
-    _merge_lists(body, "phoneNumbers", _one_per_list(crm.phones, PHONE_TO_LEXWARE))
-
-
-def company_to_lexware(
-    crm: CrmData, person: PersonData | None, existing: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    body = _base(existing)
-    body.pop("person", None)
-    fields = crm.fields
-    company = dict(body.get("company") or {})
-    company["name"] = fields["name"]
-    for crm_name, lx_name in (("vat_id", "vatRegistrationId"), ("tax_id", "taxNumber")):
-        if fields.get(crm_name):
-            company[lx_name] = fields[crm_name]
-        else:
-            company.pop(lx_name, None)
-    if person is not None:
-        company["contactPersons"] = [_person_to_lexware(person)]
-    body["company"] = company
-    addresses = {
-        "billing": _address_to_lexware(fields.get("billing_address")),
-        "shipping": _address_to_lexware(fields.get("delivery_address")),
-    }
-    _merge_lists(body, "addresses", {k: v for k, v in addresses.items() if v})
-    _contact_lists(body, crm)
-    return body
-
-
-def _person_to_lexware(person: PersonData) -> dict[str, Any]:
-    entry: dict[str, Any] = {"lastName": person.last_name, "primary": True}
-    for key, value in (
-        ("salutation", (person.salutation or "")[:SALUTATION_MAX]),
-        ("firstName", person.first_name),
-        ("emailAddress", person.email),
-        ("phoneNumber", person.phone),
-    ):
-        if value:
-            entry[key] = value
-    return entry
-
-
-def contact_to_lexware(crm: CrmData, existing: Mapping[str, Any] | None) -> dict[str, Any]:
-    body = _base(existing)
-    body.pop("company", None)
-    fields = crm.fields
-    person: dict[str, Any] = {"lastName": fields["last_name"]}
-    if fields.get("first_name"):
-        person["firstName"] = fields["first_name"]
-    if fields.get("salutation"):
-        person["salutation"] = fields["salutation"][:SALUTATION_MAX]
-    body["person"] = person
-    _contact_lists(body, crm)
-    return body
-
-
-def _text(value: Any) -> str | None:
+def text(value: Any) -> str | None:
+    """A text Lexware stores HTML-escaped, as it reads (None when empty)."""
     return html.unescape(value) if isinstance(value, str) and value else None
 
 
@@ -191,7 +119,7 @@ def company_from_lexware(contact: Mapping[str, Any]) -> CrmData:
     company = contact.get("company") or {}
     addresses = contact.get("addresses") or {}
     fields = {
-        "name": _text(company.get("name")) or "(ohne Namen)",
+        "name": text(company.get("name")) or "(ohne Namen)",
         "vat_id": company.get("vatRegistrationId") or None,
         "tax_id": company.get("taxNumber") or None,
         "billing_address": _address_from_lexware(addresses.get("billing")),
@@ -208,9 +136,9 @@ def company_from_lexware(contact: Mapping[str, Any]) -> CrmData:
 def contact_from_lexware(contact: Mapping[str, Any]) -> CrmData:
     person = contact.get("person") or {}
     fields = {
-        "salutation": _text(person.get("salutation")),
-        "first_name": _text(person.get("firstName")),
-        "last_name": _text(person.get("lastName")) or "(ohne Namen)",
+        "salutation": text(person.get("salutation")),
+        "first_name": text(person.get("firstName")),
+        "last_name": text(person.get("lastName")) or "(ohne Namen)",
     }
     fields = {k: v for k, v in fields.items() if v is not None}
     return CrmData(
@@ -223,9 +151,9 @@ def contact_from_lexware(contact: Mapping[str, Any]) -> CrmData:
 def display_name(contact: Mapping[str, Any]) -> str:
     company = contact.get("company")
     if company:
-        return _text(company.get("name")) or ""
+        return text(company.get("name")) or ""
     person = contact.get("person") or {}
-    names = [_text(person.get("firstName")), _text(person.get("lastName"))]
+    names = [text(person.get("firstName")), text(person.get("lastName"))]
     return " ".join(n for n in names if n)
 
 

@@ -40,7 +40,9 @@ class Tracked:
 
 
 # Bookkeeping of the Lexware link: its own events (lexware_pushed, _synced) say when it moves.
-LEXWARE_BOOKKEEPING = frozenset({"lexware_contact_version", "lexware_synced_at"})
+LEXWARE_BOOKKEEPING = frozenset(
+    {"lexware_contact_version", "lexware_synced_at", "lexware_synced_values"}
+)
 
 # Events of a company relationship are about the company it starts from.
 RELATIONSHIP_EVENTS = Tracked(

@@ -1,8 +1,10 @@
-"""Companies and contacts linked to Lexware contacts: search, link, unlink, import, push, sync.
+"""Companies and contacts linked to Lexware contacts: link, unlink, import, sync (the push is
+in lexware_push).
 
 One Lexware contact links to at most one CRM record per tenant (companies and contacts
 together): the link is claimed under a per-tenant advisory lock on the Lexware id, and unique
-indexes back it up.
+indexes back it up. Each link keeps the mapped Lexware fields as last synced (link, import,
+push, sync): the base of the next push's three-way merge (app.lexware.fields).
 """
 
 from __future__ import annotations
@@ -17,18 +19,18 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.errors import BadUserInput, Conflict, LexwareUnavailable
-from app.lexware import mapping
-from app.lexware.client import LexwareClient, LexwareMaybeDone
-from app.lexware.connector import LexwareConnector
+from app.errors import BadUserInput, Conflict, FieldProblem
+from app.lexware import fields, mapping
+from app.lexware.client import LexwareClient
+from app.lexware.fields import Fields
 from app.lexware.mapping import CrmData
-from app.locks import exclusive
 from app.services import companies, contacts, records
 from app.services.records import Entity, SystemChange
 from app.tenancy import TenantScope, execute_rows
 from models import Company, Contact, ContactEmail, ContactPhone
 
-PENDING_CREATE_SECONDS = 24 * 3600  # how long an unconfirmed create is looked for first
+LEXWARE_ID = "lexwareContactId"
+SYNCED_VALUES = "lexware_synced_values"
 
 
 @dataclass(frozen=True)
@@ -59,20 +61,41 @@ CONTACT_KIND = RecordKind(
 )  # fmt: skip
 
 
-def _path(lexware_id: uuid.UUID) -> str:
+class LinkChange(SystemChange):
+    """The link's values with its events; the synced values are bookkeeping no event shows."""
+
+    def record(self, session: AsyncSession, entity: Entity, row: Row[Any]) -> None:
+        shown = {k: v for k, v in self.values.items() if k != SYNCED_VALUES}
+        SystemChange(shown, self.verbs).record(session, entity, row)
+
+
+def path(lexware_id: uuid.UUID) -> str:
     return f"/v1/contacts/{lexware_id}"
 
 
-async def fetch(client: LexwareClient, kind: RecordKind, lexware_id: uuid.UUID) -> dict[str, Any]:
-    """The Lexware contact, which must be of the kind that links to this record type."""
-    contact: dict[str, Any] = await client.get(_path(lexware_id))
+async def fetch(
+    client: LexwareClient, kind: RecordKind, lexware_id: uuid.UUID, action: str = "link"
+) -> dict[str, Any]:
+    """The Lexware contact, which must be of the kind that links to this record type (`action`:
+    link, import or sync, for the message)."""
+    contact: dict[str, Any] = await client.get(path(lexware_id))
     if mapping.is_company(contact) != kind.lexware_company:
-        other = "a company contact" if mapping.is_company(contact) else "a person contact"
-        raise BadUserInput.single(
-            "lexwareContactId",
-            f"is {other}; link it to a {'company' if kind.lexware_company else 'contact'}",
-        )
+        raise _wrong_kind(kind, lexware_id, action)
     return contact
+
+
+def _wrong_kind(kind: RecordKind, lexware_id: uuid.UUID, action: str) -> BadUserInput:
+    """Say what the Lexware contact is and what it goes with: companies link to company
+    contacts, contacts to persons."""
+    actual, record = ("a person", "contact") if kind.lexware_company else ("a company", "company")
+    said = f"Lexware contact {lexware_id} is {actual}"
+    if action == "sync":
+        field, message = "id", f"{said}; a {kind.name} takes data only from a {record} contact."
+    elif action == "import":
+        field, message = LEXWARE_ID, f"{said}; import it as a {record}, not as a {kind.name}."
+    else:
+        field, message = LEXWARE_ID, f"{said}; link it to a {record}, not to a {kind.name}."
+    return BadUserInput([FieldProblem(field, message)], message)
 
 
 async def _claim(
@@ -98,14 +121,13 @@ async def _claim(
 
 
 def _link_values(
-    lexware_id: uuid.UUID | None, version: int | None, synced: Any = None
+    lexware_id: uuid.UUID | None, version: int | None, synced: Fields | None
 ) -> dict[str, Any]:
-    if synced is None and lexware_id is not None:
-        synced = sa.func.now()
     return {
         "lexware_contact_id": lexware_id,
         "lexware_contact_version": version,
-        "lexware_synced_at": synced,
+        "lexware_synced_at": None if lexware_id is None else sa.func.now(),
+        SYNCED_VALUES: synced,
     }
 
 
@@ -116,20 +138,21 @@ async def store_link(
     lexware_id: uuid.UUID,
     version: int | None,
     verbs: tuple[str, ...],
+    synced: Fields,
     pushed_state: Row[Any] | None = None,
 ) -> Row[Any]:
-    """Point the record at the Lexware contact (and remember its version). After a push,
-    `pushed_state` is the row as it was sent: the record counts as synced up to that state,
-    so an edit made while the push ran is still to be pushed."""
+    """Point the record at the Lexware contact (and remember its version and its `synced`
+    fields). After a push, `pushed_state` is the row as it was sent: the record counts as
+    synced up to that state, so an edit made while the push ran is still to be pushed."""
 
     async def claim(session: AsyncSession) -> None:
         await _claim(session, scope, lexware_id, kind, record_id)
 
-    values = _link_values(lexware_id, version)
+    values = _link_values(lexware_id, version, synced)
     if pushed_state is not None:
         values["lexware_synced_at"] = pushed_state.updated_at
         values["updated_at"] = kind.entity.column("updated_at")  # bookkeeping is no edit
-    system = SystemChange(values, verbs)
+    system = LinkChange(values, verbs)
     steps = system.steps(kind.entity, records.UpdateSteps(lock=claim))
     relinked = pushed_state is None or pushed_state.lexware_contact_id != lexware_id
     return await records.update_row(
@@ -143,8 +166,10 @@ async def link(
 ) -> Row[Any]:  # fmt: skip
     await records.get_row(scope, kind.entity, record_id)  # NOT_FOUND before calling Lexware
     contact = await fetch(client, kind, lexware_id)
+    synced = fields.of_lexware(contact)
+    version = contact.get("version")
     return await store_link(
-        scope, kind, record_id, lexware_id, contact.get("version"), ("lexware_linked",)
+        scope, kind, record_id, lexware_id, version, ("lexware_linked",), synced
     )
 
 
@@ -152,7 +177,7 @@ async def unlink(scope: TenantScope, kind: RecordKind, record_id: uuid.UUID) -> 
     row = await records.get_row(scope, kind.entity, record_id)
     if row.lexware_contact_id is None:
         raise BadUserInput.single("id", "is not linked to Lexware")
-    system = SystemChange(_link_values(None, None), ("lexware_unlinked",))
+    system = LinkChange(_link_values(None, None, None), ("lexware_unlinked",))
     steps = system.steps(kind.entity, None)
     return await records.update_row(scope, kind.entity, record_id, system.values, steps=steps)
 
@@ -187,8 +212,9 @@ async def import_record(
     existing = await linked_record(scope, kind, lexware_id)
     if existing is not None:
         return existing
-    contact = await fetch(client, kind, lexware_id)
-    system = SystemChange(_link_values(lexware_id, contact.get("version")), ("lexware_linked",))
+    contact = await fetch(client, kind, lexware_id, "import")
+    values = _link_values(lexware_id, contact.get("version"), fields.of_lexware(contact))
+    system = LinkChange(values, ("lexware_linked",))
     try:
         return await kind.create(scope, _input(kind, kind.from_lexware(contact)), system)
     except Conflict:
@@ -198,7 +224,7 @@ async def import_record(
         return found
 
 
-# ---- push (CRM -> Lexware) and sync (Lexware -> CRM) -----------------------------------
+# ---- the CRM's data (for a push) and sync (Lexware -> CRM) ------------------------------
 
 
 async def _values(
@@ -216,13 +242,13 @@ async def _values(
 
 
 async def crm_data(scope: TenantScope, kind: RecordKind, row: Row[Any]) -> CrmData:
-    fields = dict(row._mapping)
+    values = dict(row._mapping)
     emails = await _values(scope, ContactEmail, kind.owner_column, row.id, "email")
     phones = await _values(scope, ContactPhone, kind.owner_column, row.id, "phone")
-    return CrmData(fields, emails, phones)
+    return CrmData(values, emails, phones)
 
 
-async def _primary_person(scope: TenantScope, company_id: uuid.UUID) -> mapping.PersonData | None:
+async def primary_person(scope: TenantScope, company_id: uuid.UUID) -> mapping.PersonData | None:
     """The company's first contact (the oldest) is its primary contact person in Lexware."""
     statement = (
         sa.select(*contacts.CONTACT.columns)
@@ -240,118 +266,17 @@ async def _primary_person(scope: TenantScope, company_id: uuid.UUID) -> mapping.
     return mapping.PersonData(person.salutation, person.first_name, person.last_name, email, phone)
 
 
-async def _body(
-    scope: TenantScope, kind: RecordKind, row: Row[Any], existing: Mapping[str, Any] | None
-) -> dict[str, Any]:
+async def crm_fields(scope: TenantScope, kind: RecordKind, row: Row[Any]) -> Fields:
+    """The record's mapped Lexware fields (app.lexware.fields)."""
     data = await crm_data(scope, kind, row)
-    if kind.lexware_company:
-        person = await _primary_person(scope, row.id)
-        return mapping.company_to_lexware(data, person, existing)
-    return mapping.contact_to_lexware(data, existing)
+    return await _fields_of(scope, kind, row.id, data)
 
 
-async def push(
-    connector: LexwareConnector,
-    scope: TenantScope,
-    kind: RecordKind,
-    record_id: uuid.UUID,
-    *,
-    max_wait: float | None = None,
-) -> Row[Any]:
-    """Create the Lexware contact (as a customer) for an unlinked record, else update it.
-    One push of a record at a time, whichever process asks."""
-    async with exclusive(connector.redis, f"lexware-push:{record_id}", ttl=120) as held:
-        if not held:
-            raise Conflict("This record is being pushed to Lexware right now; try again shortly.")
-        client = await connector.client(scope, max_wait=max_wait)
-        row = await records.get_row(scope, kind.entity, record_id)
-        if row.lexware_contact_id is None:
-            lexware_id, version = await _create(connector, client, scope, kind, row)
-            verbs: tuple[str, ...] = ("lexware_linked", "lexware_pushed")
-        else:
-            lexware_id = row.lexware_contact_id
-            version = await _update(client, scope, kind, row)
-            verbs = ("lexware_pushed",)
-        linked = await store_link(scope, kind, record_id, lexware_id, version, verbs, row)
-        await connector.redis.delete(_pending_key(scope, record_id))
-        return linked
-
-
-def _pending_key(scope: TenantScope, record_id: uuid.UUID) -> str:
-    return f"lexware:create-pending:{scope.tenant_id}:{record_id}"
-
-
-async def _create(
-    connector: LexwareConnector,
-    client: LexwareClient,
-    scope: TenantScope,
-    kind: RecordKind,
-    row: Row[Any],
-) -> tuple[uuid.UUID, int]:
-    """POST the new contact. A create whose answer was lost (or that crashed before the link
-    was stored) is looked up, never simply sent again."""
-    body = await _body(scope, kind, row, None)
-    pending = _pending_key(scope, row.id)
-    if await connector.redis.exists(pending):
-        found = await _find_created(client, scope, body)
-        if found is not None:
-            return found
-    await connector.redis.set(pending, b"1", ex=PENDING_CREATE_SECONDS)
-    try:
-        result = await client.post("/v1/contacts", body)
-    except LexwareMaybeDone:
-        found = await _find_created(client, scope, body)
-        if found is not None:
-            return found
-        raise LexwareUnavailable(
-            "Lexware did not confirm the new contact; the next push looks for it first."
-        ) from None
-    return uuid.UUID(result["id"]), int(result["version"])
-
-
-async def _find_created(
-    client: LexwareClient, scope: TenantScope, body: Mapping[str, Any]
-) -> tuple[uuid.UUID, int] | None:
-    """Our contact in Lexware: same kind and name, carrying what we sent, linked to nothing."""
-    name = mapping.display_name(body)
-    if len(name) < 3:
-        return None
-    page = await client.get("/v1/contacts", {"name": mapping.search_text(name), "size": 250})
-    for contact in page.get("content") or []:
-        same = mapping.is_company(contact) == mapping.is_company(body)
-        if same and mapping.display_name(contact) == name and mapping.same_lists(contact, body):
-            found = uuid.UUID(contact["id"])
-            taken = [await linked_record(scope, k, found) for k in (COMPANY_KIND, CONTACT_KIND)]
-            if not any(taken):
-                return found, int(contact["version"])
-    return None
-
-
-async def _update(
-    client: LexwareClient, scope: TenantScope, kind: RecordKind, row: Row[Any]
-) -> int:
-    """PUT with the stored version; on 409 read again, apply again, retry once."""
-    path = _path(row.lexware_contact_id)
-    current = await client.get(path)
-    body = await _body(scope, kind, row, current)
-    body["version"] = (
-        row.lexware_contact_version
-        if row.lexware_contact_version is not None
-        else current["version"]
-    )
-    try:
-        return int((await client.put(path, body))["version"])
-    except Conflict:
-        current = await client.get(path)
-        body = await _body(scope, kind, row, current)
-        try:
-            return int((await client.put(path, body))["version"])
-        except Conflict:
-            raise Conflict(
-                "The Lexware contact changes faster than it can be pushed; try again.",
-                crmVersion=row.version,
-                lexwareVersion=current.get("version"),
-            ) from None
+async def _fields_of(
+    scope: TenantScope, kind: RecordKind, record_id: uuid.UUID, data: CrmData
+) -> Fields:
+    person = await primary_person(scope, record_id) if kind.lexware_company else None
+    return fields.of_crm(data, person, company=kind.lexware_company)
 
 
 async def sync(
@@ -362,21 +287,27 @@ async def sync(
     row = await records.get_row(scope, kind.entity, record_id)
     if row.lexware_contact_id is None:
         raise BadUserInput.single("id", "is not linked to Lexware; link or push it first")
-    contact = await fetch(client, kind, row.lexware_contact_id)
+    contact = await fetch(client, kind, row.lexware_contact_id, "sync")
     incoming = kind.from_lexware(contact)
     current = await crm_data(scope, kind, row)
+    emails = _merged(current.emails, incoming.emails)
+    phones = _merged(current.phones, incoming.phones)
     data: dict[str, Any] = dict(incoming.fields)
-    data["emails"] = _merged(current.emails, incoming.emails, "email")
-    data["phones"] = _merged(current.phones, incoming.phones, "phone")
-    system = SystemChange(
-        _link_values(row.lexware_contact_id, contact.get("version")), ("lexware_synced",)
-    )
+    data["emails"] = [
+        {"email": v.value, "type": v.type, "is_primary": v.is_primary} for v in emails
+    ]
+    data["phones"] = [
+        {"phone": v.value, "type": v.type, "is_primary": v.is_primary} for v in phones
+    ]
+    after = CrmData({**current.fields, **incoming.fields}, emails, phones)
+    ours = await _fields_of(scope, kind, record_id, after)
+    synced = fields.agreed(fields.of_lexware(contact), ours, row.lexware_synced_values)
+    values = _link_values(row.lexware_contact_id, contact.get("version"), synced)
+    system = LinkChange(values, ("lexware_synced",))
     return await kind.update(scope, record_id, data, None, system)
 
 
-def _merged(
-    mine: list[mapping.Value], theirs: list[mapping.Value], key: str
-) -> list[dict[str, Any]]:
+def _merged(mine: list[mapping.Value], theirs: list[mapping.Value]) -> list[mapping.Value]:
     known = {mapping.same_value(v.value) for v in mine}
     added = [
         mapping.Value(v.value, v.type, False)
@@ -386,4 +317,4 @@ def _merged(
     merged = list(mine) + added
     if merged and not any(v.is_primary for v in merged):
         merged[0] = mapping.Value(merged[0].value, merged[0].type, True)
-    return [{key: v.value, "type": v.type, "is_primary": v.is_primary} for v in merged]
+    return merged

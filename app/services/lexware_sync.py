@@ -29,7 +29,8 @@ from app.errors import (
     NotFound,
 )
 from app.lexware.connector import LexwareConnector
-from app.services.lexware_contacts import COMPANY_KIND, CONTACT_KIND, RecordKind, push
+from app.services.lexware_contacts import COMPANY_KIND, CONTACT_KIND, RecordKind
+from app.services.lexware_push import push
 from app.services.lexware_vouchers import fetch_all
 from app.tenancy import TenantScope, system_session
 from models import Company, Contact, LexwareAccount

@@ -21,12 +21,13 @@ from sqlmodel import col
 
 from app.errors import BadUserInput, Conflict, NotFound
 from app.events.outbox import record
+from app.lexware import mapping
 from app.lexware.client import LexwareClient
-from app.services import batch_reads, records
+from app.services import batch_reads, lexware_deal_parties, records
 from app.services.lexware_contacts import RecordKind
 from app.services.records import Entity
 from app.tenancy import TenantScope
-from models import Deal, DealVoucher, LexwareVoucher
+from models import DealVoucher, LexwareVoucher
 
 log = logging.getLogger(__name__)
 VOUCHER = Entity(LexwareVoucher, "Voucher")
@@ -67,16 +68,21 @@ def _money(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
+def _clipped(value: str | None, length: int) -> str | None:
+    return None if value is None else value[:length]
+
+
 def _cached(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A voucherlist item as the cache holds it; its texts arrive HTML-escaped (`&amp;`)."""
     contact = item.get("contactId")
     return {
         "lexware_voucher_id": uuid.UUID(item["id"]),
         "voucher_type": str(item.get("voucherType"))[:30],
         "voucher_status": str(item.get("voucherStatus"))[:30],
-        "voucher_number": (item.get("voucherNumber") or None),
+        "voucher_number": _clipped(mapping.text(item.get("voucherNumber")), 50),
         "voucher_date": _when(item.get("voucherDate")),
         "due_date": _when(item.get("dueDate")),
-        "contact_name": (item.get("contactName") or None),
+        "contact_name": _clipped(mapping.text(item.get("contactName")), 255),
         "total_amount": _money(item.get("totalAmount")),
         "open_amount": _money(item.get("openAmount")),
         "currency": str(item.get("currency") or "EUR")[:3],
@@ -175,12 +181,14 @@ async def deal_links(scope: TenantScope, deal_ids: list[uuid.UUID]) -> list[list
 
 
 async def link_to_deal(scope: TenantScope, deal_id: uuid.UUID, voucher_id: uuid.UUID) -> None:
+    """Only a voucher of the deal's customer: the Lexware contact of the deal's company or of
+    its contact. One that cannot be checked (a deal without either linked to Lexware, a
+    voucher of the collective contact) is refused too."""
     with records.constraint_errors(DEAL_VOUCHER.constraint_errors):
         async with scope.writing() as session:
-            deal = await session.execute(sa.select(col(Deal.id)).where(col(Deal.id) == deal_id))
-            if deal.first() is None:
-                raise NotFound("Deal")
+            deal = await lexware_deal_parties.deal_parties(session, deal_id)
             voucher = await records.get_row_in(session, VOUCHER, voucher_id, lock=False)
+            lexware_deal_parties.check(voucher, deal)
             values = scope.owned(
                 deal_id=deal_id, voucher_id=voucher_id, linked_by_id=scope.actor_id
             )

@@ -10,7 +10,7 @@ import strawberry
 from sqlalchemy.engine import Row
 from strawberry.types import Info
 
-from app.services import lexware_accounts
+from app.services import lexware_accounts, lexware_push
 from app.services import lexware_contacts as service
 from app.services.lexware_contacts import COMPANY_KIND, CONTACT_KIND, RecordKind
 from resolvers.common.inputs import parse_id
@@ -108,17 +108,18 @@ class LexwareContactMutations:
     @strawberry.mutation(
         permission_classes=[CanWrite],
         description="Send the company to Lexware: created as a customer when unlinked, else "
-        "updated (a concurrent change in Lexware is re-read and re-applied once).",
+        "the fields the CRM changed since the last sync (a field Lexware changed too is a "
+        "CONFLICT naming it).",
     )
     async def push_company_to_lexware(self, info: Info[Any, Any], id: strawberry.ID) -> Company:
         context = context_of(info)
-        row = await service.push(context.lexware, context.scope, COMPANY_KIND, parse_id(id))
+        row = await lexware_push.push(context.lexware, context.scope, COMPANY_KIND, parse_id(id))
         return cast(Company, row)
 
     @strawberry.mutation(permission_classes=[CanWrite], description="Send the contact to Lexware.")
     async def push_contact_to_lexware(self, info: Info[Any, Any], id: strawberry.ID) -> Contact:
         context = context_of(info)
-        row = await service.push(context.lexware, context.scope, CONTACT_KIND, parse_id(id))
+        row = await lexware_push.push(context.lexware, context.scope, CONTACT_KIND, parse_id(id))
         return cast(Contact, row)
 
     @strawberry.mutation(

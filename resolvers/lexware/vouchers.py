@@ -121,7 +121,9 @@ class LexwareVoucherMutations:
         return cast("Contact", row)
 
     @strawberry.mutation(
-        permission_classes=[CanWrite], description="Link a cached voucher to a deal."
+        permission_classes=[CanWrite],
+        description="Link a cached voucher to a deal: a voucher of the Lexware contact that the "
+        "deal's company or contact is linked to.",
     )
     async def link_voucher_to_deal(
         self, info: Info[Any, Any], deal_id: strawberry.ID, voucher_id: strawberry.ID

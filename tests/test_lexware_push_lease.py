@@ -1,0 +1,133 @@
+"""A push holds its record as a short lease renewed while it works: a server that died in the
+middle of a push frees the record within seconds, and a slow push keeps it as long as it runs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from app.services.lexware_push import PUSH_LEASE_SECONDS
+from app.settings import Settings
+from tests.conftest import AUDIENCE, ISSUER, error_codes, server_dir
+from tests.lexware_fixtures import Lexware
+from tests.live import free_port
+from tests.test_lexware_contacts import PUSH, company
+from tests.test_scale_out import CLI, until_live
+
+
+def lock_key(record_id: str) -> str:
+    return f"crm:lock:lexware-push:{record_id}"
+
+
+async def until(check: Any, seconds: float = 30) -> None:
+    async with asyncio.timeout(seconds):
+        while True:
+            if await check():
+                return
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def black_hole() -> AsyncIterator[str]:
+    """A Lexware that accepts connections and never answers."""
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # until the client goes away
+        writer.close()
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.close()
+
+
+def server_environment(settings: Settings, lexware_url: str) -> dict[str, str]:
+    assert settings.jwt_public_key is not None
+    return {
+        **os.environ,
+        "DATABASE_URL": str(settings.database_url),
+        "REDIS_URL": str(settings.redis_url),
+        "JWT_PUBLIC_KEY": settings.jwt_public_key.get_secret_value(),
+        "JWT_ISSUER": ISSUER,
+        "JWT_AUDIENCE": AUDIENCE,
+        "DATA_DIR": str(server_dir("push-lease")),
+        "LOG_LEVEL": "warning",
+        "LEXWARE_BASE_URL": lexware_url,
+        "LEXWARE_KEY_SECRET": "test-secret",  # the lexware fixture's: it reads the tenant's key
+        "LEXWARE_TIMEOUT_SECONDS": "120",  # the push hangs until the process is killed
+        "LEXWARE_REQUEST_INTERVAL_MS": "5",
+    }
+
+
+async def test_a_push_whose_server_died_frees_the_record_within_seconds(
+    lexware: Lexware, settings: Settings, black_hole: str
+) -> None:
+    crm = await company(lexware, name="Abgestürzt GmbH")
+    redis = lexware.app.state.runtime.redis
+    host = f"127.0.0.1:{free_port()}"
+    serve = [CLI, "serve", "--no-worker", "--host", "127.0.0.1", "--port", host.split(":")[1]]
+    server = await asyncio.create_subprocess_exec(
+        *serve, env=server_environment(settings, black_hole)
+    )
+    try:
+        await until_live(host)
+        async with httpx.AsyncClient(base_url=f"http://{host}", timeout=120) as http:
+            body = {"query": PUSH, "variables": {"id": crm["id"]}}
+            headers = {"authorization": f"Bearer {lexware.api.token()}"}
+            stuck = asyncio.create_task(http.post("/graphql", json=body, headers=headers))
+
+            async def pushing() -> bool:
+                return bool(await redis.exists(lock_key(crm["id"])))
+
+            await until(pushing)  # the other server holds the record, waiting for Lexware
+            server.kill()  # ... and dies there
+            await server.wait()
+            with pytest.raises(httpx.TransportError):
+                await stuck
+    finally:
+        if server.returncode is None:
+            server.kill()
+            await server.wait()
+    answers: list[dict[str, Any]] = []
+
+    async def pushed() -> bool:
+        answers.append(await lexware.api(PUSH, {"id": crm["id"]}))
+        return "errors" not in answers[-1]
+
+    await until(pushed, 4 * PUSH_LEASE_SECONDS)  # before: CONFLICT for 120 s
+    assert all(error_codes(answer) == ["CONFLICT"] for answer in answers[:-1])
+    contacts = lexware.fake.organization(lexware.key).contacts
+    assert list(contacts) == [answers[-1]["data"]["pushCompanyToLexware"]["lexwareContactId"]]
+
+
+async def test_a_push_slower_than_its_lease_keeps_the_record(lexware: Lexware) -> None:
+    crm = await company(lexware, name="Langsam GmbH")
+    lexware.fake.delay_next(PUSH_LEASE_SECONDS * 1.6)  # Lexware answers the create this late
+    slow = asyncio.create_task(lexware.api(PUSH, {"id": crm["id"]}))
+    await asyncio.sleep(PUSH_LEASE_SECONDS + 1)  # longer than one lease, while it still waits
+    meanwhile = await lexware.api(PUSH, {"id": crm["id"]})
+    assert error_codes(meanwhile) == ["CONFLICT"]
+    done = await slow
+    assert "errors" not in done, done
+    assert len(lexware.fake.organization(lexware.key).contacts) == 1
+
+
+async def test_a_push_that_lost_its_lease_says_so(lexware: Lexware) -> None:
+    crm = await company(lexware, name="Verloren GmbH")
+    redis = lexware.app.state.runtime.redis
+    lexware.fake.delay_next(PUSH_LEASE_SECONDS)
+    push = asyncio.create_task(lexware.api(PUSH, {"id": crm["id"]}))
+
+    async def pushing() -> bool:
+        return bool(await redis.exists(lock_key(crm["id"])))
+
+    await until(pushing)
+    await redis.delete(lock_key(crm["id"]))  # as if Redis had been away longer than the lease
+    lost = await push
+    assert error_codes(lost) == ["CONFLICT"]
+    assert "lost its lock" in lost["errors"][0]["message"]
