@@ -1,6 +1,7 @@
 """Authentication: verify the auth service's RS256 JWT, check revocation, resolve the principal.
 
 Every failure is `Unauthenticated`; the GraphQL layer runs no resolver for such a request.
+A database or Redis outage while authenticating is `ServiceUnavailable` (or `Timeout`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from joserfc.jwt import JWTClaimsRegistry
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from app.db_failures import naming_database_failures
 from app.errors import BadUserInput, ServiceUnavailable, Unauthenticated
 from app.keys import ALGORITHM, VerificationKey
 from app.services.members import MemberDirectory, MemberIdentity
@@ -119,9 +121,10 @@ class Authenticator:
         token = self.verify(bearer_token(authorization))
         if await self.is_revoked(token):
             raise Unauthenticated("Token has been revoked.")
-        ids = await self._members.resolve(
-            MemberIdentity(token.tenant_slug, token.subject, token.email, token.name)
-        )
+        async with naming_database_failures():
+            ids = await self._members.resolve(
+                MemberIdentity(token.tenant_slug, token.subject, token.email, token.name)
+            )
         return Principal(ids.user_id, ids.tenant_id, token.tenant_slug, token.roles, token)
 
     def verify(self, raw: str) -> VerifiedToken:

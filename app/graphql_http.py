@@ -28,9 +28,10 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
-from app.errors import AppError
+from app.db_failures import database_failure
+from app.errors import AppError, ServiceUnavailable
 from app.graphql_ws import WebSocketAuth
-from app.http import app_error_response, error_response
+from app.http import app_error_response, error_response, retry_after, unanswered_for_a_while
 from app.runtime import Runtime
 from app.tenancy import TenantScope
 from resolvers.compiled.extension import ATTEMPT, Attempt, attempt_for
@@ -105,6 +106,10 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         response.background = sub_response.background
         if sub_response.status_code:
             response.status_code = sub_response.status_code
+        wait = unanswered_for_a_while(response_data) if isinstance(response_data, dict) else None
+        if wait is not None:  # the database failed it: nothing of it could be answered
+            response.status_code = 503
+            response.headers.update(retry_after(wait))
         return response
 
     async def process_result(self, request: Request, result: ExecutionResult) -> Any:
@@ -148,10 +153,13 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
     async def _handle_http(self, request: Request) -> Any:
         try:
             return await self._dispatch(request)
-        except (OSError, SQLAlchemyError, RedisError):
+        except (OSError, SQLAlchemyError, RedisError) as error:
             # A backing service is down (e.g. while provisioning the caller): nothing changed.
             log.exception("backing service unavailable")
-            return error_response("Service temporarily unavailable.", "INTERNAL_SERVER_ERROR", 503)
+            failure = database_failure(error) or ServiceUnavailable(
+                "Service temporarily unavailable."
+            )
+            return app_error_response(failure)
         except Exception:
             request_id = getattr(request.state, "request_id", "-")
             log.exception("unexpected error [request %s]", request_id)
@@ -204,7 +212,13 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         assert isinstance(schema, CrmSchema)
         if attempt is None or schema.compiled is None:
             return None
-        data = await schema.compiled.answer_admitted(schema, attempt, context)
+        try:
+            data = await schema.compiled.answer_admitted(schema, attempt, context)
+        except ServiceUnavailable as failure:  # as the full way answers it (process_result)
+            error = {"message": failure.message, "extensions": failure.extensions}
+            body = {"data": None, "errors": [error]}
+            headers = retry_after(failure.retry_after_seconds)
+            return Response(orjson.dumps(body), 503, headers, media_type="application/json")
         if data is None:
             return None
         return Response(orjson.dumps({"data": data}), media_type="application/json")
