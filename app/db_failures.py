@@ -9,6 +9,7 @@ is looked at.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +18,7 @@ from sqlalchemy import exc as sa_exc
 
 from app.errors import AppError, ServiceUnavailable, Timeout
 
+log = logging.getLogger(__name__)
 UNAVAILABLE_MESSAGE = "The database is not available at the moment; try again shortly."
 # A socket error names no server (it may come from Redis in a subscription, say).
 UNREACHABLE_MESSAGE = (
@@ -27,8 +29,7 @@ STATEMENT_TIMEOUT_MESSAGE = (
     "or ask for less (a smaller page, fewer nested lists)."
 )
 LOCK_TIMEOUT_MESSAGE = (
-    "A record this operation needs is being changed by another one; it gave up waiting. "
-    "Try again shortly."
+    "Another operation holds a lock on data this one needs; it gave up waiting. Try again shortly."
 )
 _TIMEOUT_STATES = {
     "57014": STATEMENT_TIMEOUT_MESSAGE,  # query_canceled: statement_timeout (or a cancel)
@@ -80,6 +81,13 @@ def database_failure(error: BaseException) -> ServiceUnavailable | None:
     return None
 
 
+def summary(error: BaseException) -> str:
+    """One log line for a named failure: its type and first line (SQLAlchemy's next lines
+    hold the statement and its parameters)."""
+    lines = str(error).splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
+
+
 @asynccontextmanager
 async def naming_database_failures() -> AsyncIterator[None]:
     """Re-raise a database outage or timeout as its coded error (outside GraphQL execution,
@@ -92,4 +100,5 @@ async def naming_database_failures() -> AsyncIterator[None]:
         failure = database_failure(error)
         if failure is None:
             raise
+        log.warning("%s: %s", failure.code, summary(error))
         raise failure from error

@@ -18,7 +18,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from app.db_failures import database_failure
+from app.db_failures import database_failure, summary
 from app.errors import AppError, ServiceUnavailable
 
 log = logging.getLogger("insight_crm.graphql")
@@ -66,7 +66,9 @@ def _named_failure(
     error: GraphQLError, failure: ServiceUnavailable, request_id: str
 ) -> GraphQLError:
     # One line, no trace: an outage would otherwise fill the log with identical ones.
-    log.warning("%s [request %s]: %r", failure.code, request_id, error.original_error)
+    log.warning(
+        "%s [request %s]: %s", failure.code, request_id, summary(error.original_error or error)
+    )
     return GraphQLError(
         failure.message,
         nodes=error.nodes,

@@ -6,7 +6,7 @@ goes away."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -24,7 +24,7 @@ from jobs.run import run_once
 from jobs.worker import due_soon, worker_settings
 from resolvers.compiled.extension import COMPILED_RUN
 from tests.conftest import Api, Servers, Tokens, _asyncpg_dsn, error_codes
-from tests.live import LEGACY_WS, graphql_socket
+from tests.live import LEGACY_WS, graphql_socket, uvicorn_serving
 from tests.pg_proxy import PostgresProxy
 from tests.test_health import DEAD_POSTGRES
 from tests.test_ws_auth import server_with
@@ -99,6 +99,14 @@ def statements_on(app: Starlette, table: str) -> Iterator[list[tuple[bool, str]]
         event.remove(engine, "before_cursor_execute", record)
 
 
+async def until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(BOUND):
+        while True:
+            if condition():
+                return
+            await asyncio.sleep(0.02)
+
+
 def assert_unavailable(response: httpx.Response, code: str) -> None:
     assert response.status_code == 503, response.text
     assert int(response.headers["retry-after"]) > 0
@@ -128,6 +136,26 @@ async def test_a_query_on_a_locked_table_times_out_and_is_not_sent_again(
     # Sent once, by the path under test; the executor did not wait on the lock a second time.
     assert [compiled for compiled, _ in sent] == [mode != "off"]
     assert after.status_code == 200 and "errors" not in after.json()
+
+
+async def test_a_client_that_gives_up_leaves_no_connection_waiting(
+    settings: Settings, servers: Servers, tokens: Tokens, tenant: str
+) -> None:
+    """The server does not stop a request whose client went away; the statement timeout
+    bounds it, and its connection goes back to the pool while the lock is still held."""
+    token = tokens.make(tenant)
+    limited = settings.model_copy(update={"compiled_execution": "on", **STATEMENT_LIMIT})
+    async with app_serving(limited) as (app, _), uvicorn_serving(app) as host:
+        async with httpx.AsyncClient(base_url=f"http://{host}", timeout=BOUND) as http:
+            assert (await post(http, token, COMPANIES)).status_code == 200
+        pool = app.state.runtime.engine.pool
+        with statements_on(app, "company") as sent:
+            async with holding(servers.database_url, "LOCK TABLE company IN ACCESS EXCLUSIVE MODE"):
+                async with httpx.AsyncClient(base_url=f"http://{host}", timeout=0.05) as http:
+                    with pytest.raises(httpx.ReadTimeout):
+                        await post(http, token, OTHER_QUERY)
+                await until(lambda: bool(sent) and pool.checkedout() == 0)
+    assert len(sent) == 1
 
 
 @pytest.mark.parametrize("limit", sorted(LIMITS))
