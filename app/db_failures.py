@@ -25,7 +25,7 @@ UNREACHABLE_MESSAGE = (
     "A service the server needs is not available at the moment; try again shortly."
 )
 STATEMENT_TIMEOUT_MESSAGE = (
-    "The database did not finish in time and cancelled the operation; try again, "
+    "The database did not finish the operation in time and cancelled it; try again shortly, "
     "or ask for less (a smaller page, fewer nested lists)."
 )
 LOCK_TIMEOUT_MESSAGE = (
