@@ -31,7 +31,7 @@ from strawberry.types import ExecutionResult
 from app.db_failures import database_failure
 from app.errors import AppError, ServiceUnavailable
 from app.graphql_ws import WebSocketAuth
-from app.http import app_error_response, error_response, retry_after, unanswered_for_a_while
+from app.http import app_error_response, error_response, retry_after, retry_later_seconds
 from app.runtime import Runtime
 from app.tenancy import TenantScope
 from resolvers.compiled.extension import ATTEMPT, Attempt, attempt_for
@@ -106,7 +106,7 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         response.background = sub_response.background
         if sub_response.status_code:
             response.status_code = sub_response.status_code
-        wait = unanswered_for_a_while(response_data) if isinstance(response_data, dict) else None
+        wait = retry_later_seconds(response_data) if isinstance(response_data, dict) else None
         if wait is not None:  # the database failed it: nothing of it could be answered
             response.status_code = 503
             response.headers.update(retry_after(wait))

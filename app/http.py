@@ -37,7 +37,7 @@ def retry_after(seconds: int) -> dict[str, str]:
     return {"Retry-After": str(seconds)}
 
 
-def unanswered_for_a_while(body: Mapping[str, Any]) -> int | None:
+def retry_later_seconds(body: Mapping[str, Any]) -> int | None:
     """Seconds to retry after, when an outage or a timeout left a GraphQL response without any
     data (HTTP 503); None otherwise. A partial answer, where some root field has its value,
     stays a 200 that carries the errors of the rest."""
