@@ -1,6 +1,7 @@
 """Authentication: verify the auth service's RS256 JWT, check revocation, resolve the principal.
 
 Every failure is `Unauthenticated`; the GraphQL layer runs no resolver for such a request.
+A database or Redis outage while authenticating is `ServiceUnavailable` (or `Timeout`).
 """
 
 from __future__ import annotations
@@ -14,17 +15,21 @@ from typing import Any
 
 import orjson
 from joserfc import jwt
-from joserfc.errors import ExpiredTokenError, JoseError, MissingClaimError
+from joserfc.errors import ExpiredTokenError, InvalidClaimError, JoseError, MissingClaimError
 from joserfc.jwt import JWTClaimsRegistry
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from app.db_failures import naming_database_failures
 from app.errors import BadUserInput, ServiceUnavailable, Unauthenticated
 from app.keys import ALGORITHM, VerificationKey
 from app.services.members import MemberDirectory, MemberIdentity
 from app.settings import Settings
 
+# Matched exactly, as the auth service spells them: "Admin" is not "admin". A token needs at
+# least one of them; roles unknown here are ignored.
 ROLES = ("admin", "member", "viewer")
+NO_KNOWN_ROLE = f"Token carries none of the roles {', '.join(ROLES)}."
 MAX_TOKEN_BYTES = 8192
 _TENANT_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _REVOKED_PREFIX = b"crm:revoked:"
@@ -116,9 +121,10 @@ class Authenticator:
         token = self.verify(bearer_token(authorization))
         if await self.is_revoked(token):
             raise Unauthenticated("Token has been revoked.")
-        ids = await self._members.resolve(
-            MemberIdentity(token.tenant_slug, token.subject, token.email, token.name)
-        )
+        async with naming_database_failures():
+            ids = await self._members.resolve(
+                MemberIdentity(token.tenant_slug, token.subject, token.email, token.name)
+            )
         return Principal(ids.user_id, ids.tenant_id, token.tenant_slug, token.roles, token)
 
     def verify(self, raw: str) -> VerifiedToken:
@@ -132,6 +138,10 @@ class Authenticator:
             raise Unauthenticated("Token has expired.") from None
         except MissingClaimError as error:
             raise Unauthenticated(f"Token is missing a required claim: {error.claim}.") from None
+        except InvalidClaimError as error:  # an essential claim that is empty: "roles": []
+            if error.claim == self._settings.jwt_roles_claim:
+                raise Unauthenticated(NO_KNOWN_ROLE) from None
+            raise Unauthenticated(f"Invalid token: {error.error}.") from None
         except JoseError as error:
             raise Unauthenticated(f"Invalid token: {error.error}.") from None
         except (ValueError, TypeError):
@@ -153,6 +163,10 @@ class Authenticator:
             roles = roles.split()
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise Unauthenticated("Token roles claim must be a list of strings.")
+        known = frozenset(r for r in roles if r in ROLES)
+        if not known:
+            # Checked before anything is written: such a token provisions no tenant or user.
+            raise Unauthenticated(NO_KNOWN_ROLE)
         jti = claims.get("jti")
         subject = claims["sub"]
         if not isinstance(subject, str) or not 0 < len(subject) <= 255:
@@ -163,7 +177,7 @@ class Authenticator:
             expires_at=int(claims["exp"]),
             subject=subject,
             tenant_slug=tenant,
-            roles=frozenset(r for r in roles if r in ROLES),
+            roles=known,
             email=_fitting_text(claims.get(s.jwt_email_claim), 320),
             name=_fitting_text(claims.get(s.jwt_name_claim), 200),
         )

@@ -233,7 +233,7 @@ def seed_demo(
     data_dir: DataDirOption = None,
 ) -> None:
     """Fill a demo tenant with German B2B sample data (idempotent)."""
-    from app.db import create_engine, create_session_factory
+    from app.db import DatabaseLimits, create_engine, create_session_factory
     from app.services.demo import seed_demo_tenant
 
     if not _SLUG.match(tenant):
@@ -243,7 +243,8 @@ def seed_demo(
         _migrate(str(ready.database_url))
 
         async def run() -> str:
-            engine = create_engine(str(ready.database_url), pool_size=2)
+            limits = DatabaseLimits.for_jobs(ready)
+            engine = create_engine(str(ready.database_url), pool_size=2, limits=limits)
             try:
                 return await seed_demo_tenant(create_session_factory(engine), tenant)
             finally:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -10,7 +13,51 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.events import outbox  # noqa: F401  (registers the outbox's session hooks)
+from app.settings import Settings
 from app.tenancy import CrmSession
+
+
+@dataclass(frozen=True)
+class DatabaseLimits:
+    """Time limits of an engine's connections, in seconds; 0 means none. PostgreSQL enforces
+    the statement and lock timeouts itself (they go with the connection's startup message: no
+    round trip), so a cancelled statement leaves a usable connection and an aborted transaction
+    that rolls back. Connecting and waiting for a pooled connection are bounded on our side."""
+
+    statement_timeout: float = 0
+    lock_timeout: float = 0
+    connect_timeout: float = 60  # asyncpg's default
+    pool_timeout: float = 30  # SQLAlchemy's default
+
+    @classmethod
+    def for_requests(cls, settings: Settings) -> DatabaseLimits:
+        return cls(
+            statement_timeout=settings.db_statement_timeout_seconds,
+            lock_timeout=settings.db_lock_timeout_seconds,
+            connect_timeout=settings.db_connect_timeout_seconds,
+            pool_timeout=settings.db_pool_timeout_seconds,
+        )
+
+    @classmethod
+    def for_jobs(cls, settings: Settings) -> DatabaseLimits:
+        """The cron worker, run-job, seed-demo and the event relay: background work that may
+        take longer per statement, and may queue for one of its few pooled connections."""
+        return cls(
+            statement_timeout=settings.db_job_statement_timeout_seconds,
+            lock_timeout=settings.db_job_lock_timeout_seconds,
+            connect_timeout=settings.db_connect_timeout_seconds,
+        )
+
+    def server_settings(self) -> dict[str, str]:
+        return {
+            "statement_timeout": _milliseconds(self.statement_timeout),
+            "lock_timeout": _milliseconds(self.lock_timeout),
+        }
+
+
+def _milliseconds(seconds: float) -> str:
+    # PostgreSQL's unit for both settings; a positive limit never rounds down to 0 (= none).
+    return str(max(1, round(seconds * 1000)) if seconds > 0 else 0)
 
 
 def async_url(url: str) -> str:
@@ -21,13 +68,23 @@ def async_url(url: str) -> str:
     return url
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, limits: DatabaseLimits | None = None
+) -> AsyncEngine:
+    """An engine whose connections carry `limits` (none given: PostgreSQL's own defaults, for
+    tests and tools; the server and the jobs always pass theirs)."""
+    limits = limits or DatabaseLimits()
+    connect_args: dict[str, Any] = {
+        "server_settings": {"application_name": "insight-crm", **limits.server_settings()},
+        "timeout": limits.connect_timeout,
+    }
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_recycle=1800,
-        connect_args={"server_settings": {"application_name": "insight-crm"}},
+        pool_timeout=limits.pool_timeout,
+        connect_args=connect_args,
     )
 
 

@@ -85,7 +85,17 @@ class LexwareUnavailable(AppError):
 
 
 class ServiceUnavailable(AppError):
-    """A backing service (database, Redis) does not answer; the request changed nothing."""
+    """A backing service (database, Redis) cannot be reached: try again later. Over HTTP a 503
+    with `Retry-After` when nothing of the operation could be answered."""
 
-    code = "INTERNAL_SERVER_ERROR"
+    code = "SERVICE_UNAVAILABLE"
     http_status = 503
+    retry_after_seconds: ClassVar[int] = 5
+
+
+class Timeout(ServiceUnavailable):
+    """The database cancelled a statement that ran (or waited for a lock) longer than its
+    limit; its transaction rolled back."""
+
+    code = "TIMEOUT"
+    retry_after_seconds = 2

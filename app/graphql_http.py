@@ -29,10 +29,11 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
-from app.errors import AppError
+from app.db_failures import database_failure
+from app.errors import AppError, ServiceUnavailable
 from app.graphiql import page_response
 from app.graphql_ws import WebSocketAuth
-from app.http import app_error_response, error_response
+from app.http import app_error_response, error_response, retry_after, retry_later_seconds
 from app.runtime import Runtime
 from app.tenancy import TenantScope
 from resolvers.compiled.extension import ATTEMPT, Attempt, attempt_for
@@ -107,6 +108,10 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         response.background = sub_response.background
         if sub_response.status_code:
             response.status_code = sub_response.status_code
+        wait = retry_later_seconds(response_data) if isinstance(response_data, dict) else None
+        if wait is not None:  # the database failed it: nothing of it could be answered
+            response.status_code = 503
+            response.headers.update(retry_after(wait))
         return response
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -153,10 +158,13 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
     async def _handle_http(self, request: Request) -> Any:
         try:
             return await self._dispatch(request)
-        except (OSError, SQLAlchemyError, RedisError):
+        except (OSError, SQLAlchemyError, RedisError) as error:
             # A backing service is down (e.g. while provisioning the caller): nothing changed.
             log.exception("backing service unavailable")
-            return error_response("Service temporarily unavailable.", "INTERNAL_SERVER_ERROR", 503)
+            failure = database_failure(error) or ServiceUnavailable(
+                "Service temporarily unavailable."
+            )
+            return app_error_response(failure)
         except Exception:
             request_id = getattr(request.state, "request_id", "-")
             log.exception("unexpected error [request %s]", request_id)
@@ -213,7 +221,13 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         cost = schema.costs.admitted_cost(*attempt.key, attempt.variables)
         if cost is None:
             return None
-        data = await schema.compiled.answer_admitted(schema, attempt, context)
+        try:
+            data = await schema.compiled.answer_admitted(schema, attempt, context)
+        except ServiceUnavailable as failure:  # as the full way answers it (process_result)
+            error = {"message": failure.message, "extensions": failure.extensions}
+            body = {"data": None, "errors": [error], "extensions": {"cost": cost}}
+            headers = retry_after(failure.retry_after_seconds)
+            return Response(orjson.dumps(body), 503, headers, media_type="application/json")
         if data is None:
             return None
         answer = {"data": data, "extensions": {"cost": cost}}

@@ -60,7 +60,7 @@ class WebSocketAuth:
         except (OSError, RedisError, SQLAlchemyError):
             log.exception("backing service unavailable during connection_init")
             raise ConnectionRejectionError(
-                {"message": "Service temporarily unavailable.", "code": "INTERNAL_SERVER_ERROR"}
+                {"message": "Service temporarily unavailable.", "code": "SERVICE_UNAVAILABLE"}
             ) from None
         gate = asyncio.Semaphore(self.runtime.settings.max_sessions_per_request)
         scope = TenantScope(principal.tenant_id, principal.user_id, self.runtime.sessions, gate)

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth import Authenticator
-from app.db import create_engine, create_session_factory
+from app.db import DatabaseLimits, create_engine, create_session_factory
 from app.events.hub import EventHub
 from app.events.relay import Relay
 from app.keys import verification_keys
@@ -39,15 +39,18 @@ class Runtime:
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
         database_url, redis_url = settings.require_servers()
-        engine = create_engine(database_url)
+        engine = create_engine(database_url, limits=DatabaseLimits.for_requests(settings))
         sessions = create_session_factory(engine)
         redis = create_redis(redis_url)
         authenticator = Authenticator(
             settings, verification_keys(settings), redis, MemberDirectory(sessions)
         )
         hub = EventHub(redis, inbox_limit=settings.subscription_buffer)
-        # The relay has its own connection: it never waits for (or counts as) request work.
-        relay_engine = create_engine(database_url, pool_size=1)
+        # The relay has its own connection: it never waits for (or counts as) request work,
+        # and it is background work, with the jobs' time limits.
+        relay_engine = create_engine(
+            database_url, pool_size=1, limits=DatabaseLimits.for_jobs(settings)
+        )
         relay = Relay(relay_engine, redis, poll_seconds=settings.event_relay_poll_seconds)
         lexware = LexwareConnector(settings, redis)
         return cls(settings, engine, sessions, redis, authenticator, hub, relay, lexware)

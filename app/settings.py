@@ -24,6 +24,17 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     data_dir: Path = Path(".insight-crm")
 
+    # Database time limits (0 = none). Requests: a statement that runs longer, or waits longer
+    # for a lock, is cancelled and answers TIMEOUT. The cron worker, run-job and the relay get
+    # their own (larger) limits; migrations get none. Connecting and waiting for a pooled
+    # connection are bounded so that an outage answers SERVICE_UNAVAILABLE at once.
+    db_statement_timeout_seconds: float = Field(default=5, ge=0, le=3600)
+    db_lock_timeout_seconds: float = Field(default=2, ge=0, le=3600)
+    db_job_statement_timeout_seconds: float = Field(default=300, ge=0, le=24 * 3600)
+    db_job_lock_timeout_seconds: float = Field(default=30, ge=0, le=3600)
+    db_connect_timeout_seconds: float = Field(default=1, gt=0, le=60)
+    db_pool_timeout_seconds: float = Field(default=1, gt=0, le=60)
+
     # JWT verification: exactly one key source, or none in embedded mode (development keys).
     jwt_public_key: SecretStr | None = None
     jwt_public_key_file: Path | None = None

@@ -8,7 +8,7 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db import create_engine, create_session_factory
+from app.db import DatabaseLimits, create_engine, create_session_factory
 from app.events.relay import publish_pending
 from app.lexware.connector import LexwareConnector
 from app.redis import create_redis
@@ -30,7 +30,8 @@ async def _publish_all(engine: AsyncEngine, redis: Redis) -> None:
 async def run_once(settings: Settings, name: str) -> Any:
     """Run the job, then publish the events it recorded (KeyError for an unknown job)."""
     job = JOBS[name]
-    engine = create_engine(str(settings.database_url), pool_size=2)
+    limits = DatabaseLimits.for_jobs(settings)
+    engine = create_engine(str(settings.database_url), pool_size=2, limits=limits)
     redis = create_redis(str(settings.redis_url))
     try:
         lexware = LexwareConnector(settings, redis)

@@ -11,7 +11,7 @@ from typing import Any
 from arq import cron, func
 from arq.connections import RedisSettings
 
-from app.db import create_engine, create_session_factory
+from app.db import DatabaseLimits, create_engine, create_session_factory
 from app.events.relay import Relay
 from app.lexware.connector import LexwareConnector
 from app.services.heartbeat import record_heartbeat
@@ -50,14 +50,15 @@ def worker_settings(
     """ARQ's settings; `with_relay` runs an event relay in the worker (not needed when the
     worker lives inside a server process, which has one)."""
     database_url = str(settings.database_url)
+    limits = DatabaseLimits.for_jobs(settings)
 
     async def startup(ctx: dict[str, Any]) -> None:
-        engine = create_engine(database_url, pool_size=2)
+        engine = create_engine(database_url, pool_size=2, limits=limits)
         ctx.update(settings=settings, engine=engine, sessions=create_session_factory(engine))
         ctx["lexware"] = LexwareConnector(settings, ctx["redis"])
         ctx["listener"] = asyncio.create_task(enqueue_erp_pushes(ctx["redis"]))
         if with_relay:  # the crons' events go out even when no server process runs
-            relay = Relay(create_engine(database_url, pool_size=1), ctx["redis"])
+            relay = Relay(create_engine(database_url, pool_size=1, limits=limits), ctx["redis"])
             ctx.update(relay=relay, relay_task=asyncio.create_task(relay.run()))
 
     async def shutdown(ctx: dict[str, Any]) -> None:

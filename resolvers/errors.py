@@ -3,6 +3,7 @@
 - errors without a path come from the request itself (syntax, validation, limits, variables):
   the client can fix them, so they keep their message and get BAD_USER_INPUT;
 - AppErrors and deliberate GraphQL errors keep their message and code;
+- a database outage or timeout gets SERVICE_UNAVAILABLE or TIMEOUT (app/db_failures.py);
 - anything else is a bug: the client sees "Unexpected error." and the request id, the log gets
   the full trace with the same request id.
 """
@@ -17,7 +18,8 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from app.errors import AppError
+from app.db_failures import database_failure, summary
+from app.errors import AppError, ServiceUnavailable
 
 log = logging.getLogger("insight_crm.graphql")
 MASKED_MESSAGE = "Unexpected error."
@@ -60,12 +62,31 @@ def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
     )
 
 
+def _named_failure(
+    error: GraphQLError, failure: ServiceUnavailable, request_id: str
+) -> GraphQLError:
+    # One line, no trace: an outage would otherwise fill the log with identical ones.
+    log.warning(
+        "%s [request %s]: %s", failure.code, request_id, summary(error.original_error or error)
+    )
+    return GraphQLError(
+        failure.message,
+        nodes=error.nodes,
+        path=error.path,
+        original_error=failure,
+        extensions=failure.extensions,
+    )
+
+
 def apply_error_policy(errors: list[GraphQLError], request_id: str) -> list[GraphQLError]:
     processed: list[GraphQLError] = []
     for error in errors:
         original = error.original_error
         readable = _CLIENT_FACING if error.path else _CLIENT_FACING_BEFORE_EXECUTION
-        if original is not None and not isinstance(original, readable):
+        failure = None if original is None else database_failure(original)
+        if failure is not None and failure is not original:
+            processed.append(_named_failure(error, failure, request_id))
+        elif original is not None and not isinstance(original, readable):
             processed.append(_masked(error, request_id))
         elif error.path is None:
             # Before execution (syntax, validation, limits, variable coercion): the message

@@ -10,13 +10,24 @@ import time
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import orjson
 import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from app.settings import Settings
-from tests.conftest import AUDIENCE, DROP, ISSUER, Api, Tokens, error_codes, serving
+from tests.conftest import (
+    AUDIENCE,
+    DROP,
+    ISSUER,
+    Api,
+    Servers,
+    Tokens,
+    _asyncpg_dsn,
+    error_codes,
+    serving,
+)
 
 ME = "{ me { user { id email name } tenant { id slug } roles } }"
 CREATE = 'mutation { createCompany(input: {name: "Probe GmbH"}) { id } }'
@@ -197,12 +208,40 @@ async def test_member_writes_crm_data(api: Api) -> None:
     assert "errors" not in await api(CREATE, role="member")
 
 
-async def test_token_without_a_crm_role_can_only_ask_who_it_is(
+@pytest.mark.parametrize(
+    "roles", [["superuser"], ["Admin"], ["VIEWER", "billing"], [], "superuser billing"]
+)
+async def test_a_token_without_a_known_role_is_refused_and_writes_nothing(
+    api: Api, tokens: Tokens, tenant: str, servers: Servers, roles: list[str] | str
+) -> None:
+    """Role names match exactly ("Admin" is not "admin"); nothing is provisioned for such a
+    token: no user in a tenant that exists, no tenant for a slug never seen."""
+    await api.data(ME)  # the tenant exists, with its admin
+    new_tenant = f"{tenant}-new"
+    for slug in (tenant, new_tenant):
+        body = await _refused(api, tokens.make(slug, role=None, subject="intruder", roles=roles))
+        assert "none of the roles" in body["errors"][0]["message"]
+    users = await api.data("{ users { name } }")
+    assert users["users"] == [{"name": "Admin"}]
+    connection = await asyncpg.connect(_asyncpg_dsn(servers.database_url))
+    try:
+        tenants = await connection.fetchval(
+            "SELECT count(*) FROM tenant WHERE slug = $1", new_tenant
+        )
+        intruders = await connection.fetchval(
+            'SELECT count(*) FROM "user" WHERE subject = $1', "intruder"
+        )
+    finally:
+        await connection.close()
+    assert (tenants, intruders) == (0, 0)
+
+
+async def test_unknown_roles_next_to_a_known_one_are_ignored(
     api: Api, tokens: Tokens, tenant: str
 ) -> None:
-    token = tokens.make(tenant, role=None, roles=["billing"])
-    assert (await api.data(ME, token=token))["me"]["roles"] == []
-    assert error_codes(await api("{ companies { totalCount } }", token=token)) == ["FORBIDDEN"]
+    token = tokens.make(tenant, role=None, roles=["superuser", "viewer", "Admin"])
+    assert (await api.data(ME, token=token))["me"]["roles"] == ["viewer"]
+    assert error_codes(await api(CREATE, token=token)) == ["FORBIDDEN"]
 
 
 async def test_token_without_jti_is_refused_because_it_could_not_be_revoked(

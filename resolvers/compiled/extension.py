@@ -1,6 +1,7 @@
 """The compiled execution path, hooked into strawberry: after parsing, validation and the
 limits, a query the compiler covers is answered from its plan; anything else (and any run that
-meets an error to report) goes through the normal executor.
+meets an error to report) goes through the normal executor. A database outage or timeout is
+the exception: the executor would only wait (or fail) again, so it is the answer.
 
 A document POSTed and answered once this way is *admitted*: it parsed, passed validation and
 every limit (all of them depend on the document's text and the schema only, but the query cost,
@@ -24,10 +25,17 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
-from graphql import ExecutionResult, FragmentDefinitionNode, OperationDefinitionNode, parse
+from graphql import (
+    ExecutionResult,
+    FragmentDefinitionNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    parse,
+)
 from strawberry.extensions import SchemaExtension
 
-from app.errors import AppError
+from app.db_failures import database_failure, summary
+from app.errors import AppError, ServiceUnavailable
 from resolvers.compiled.nodes import Plan
 from resolvers.compiled.plan import compile_plan
 from resolvers.compiled.run import run_plan
@@ -135,7 +143,13 @@ class CompiledExecution(SchemaExtension):
         self.queries = queries
 
     async def on_execute(self) -> AsyncIterator[None]:
-        data = await self._compiled_data() if self.queries.mode != "off" else None
+        try:
+            data = await self._compiled_data() if self.queries.mode != "off" else None
+        except ServiceUnavailable as failure:  # the answer: the executor does not run
+            error = GraphQLError(failure.message, original_error=failure)
+            self.execution_context.result = ExecutionResult(data=None, errors=[error])
+            yield
+            return
         if data is not None and self.queries.mode == "on":
             self.execution_context.result = ExecutionResult(data=data, errors=None)
         yield
@@ -178,15 +192,23 @@ class CompiledExecution(SchemaExtension):
 async def run_compiled(
     plan: Plan, strawberry_schema: Any, context: Context, variables: dict[str, Any] | None
 ) -> dict[str, Any] | None:
-    """The plan's `data`, or None when the normal executor must answer (with its errors)."""
+    """The plan's `data`, or None when the normal executor must answer (with its errors).
+    ServiceUnavailable (or Timeout) when the database failed it: a statement cancelled at its
+    time limit is never sent again."""
     marker = COMPILED_RUN.set(True)
     try:
         return await run_plan(
             plan, strawberry_schema._schema, strawberry_schema.schema_converter, context, variables
         )
+    except ServiceUnavailable:
+        raise
     except (NotCompilable, AppError):
         return None  # the normal executor answers, with its errors
-    except Exception:
+    except Exception as error:
+        failure = database_failure(error)
+        if failure is not None:
+            log.warning("%s [request %s]: %s", failure.code, context.request_id, summary(error))
+            raise failure from error
         log.warning("compiled execution failed; the executor answers", exc_info=True)
         return None
     finally:

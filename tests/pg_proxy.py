@@ -1,0 +1,72 @@
+"""A TCP front for the test PostgreSQL that a test can take away: `cut()` closes every
+connection through it and refuses new ones, which is what a client of a stopped (or
+unreachable) server sees."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from types import TracebackType
+
+from sqlalchemy.engine import make_url
+
+
+class PostgresProxy:
+    def __init__(self, database_url: str) -> None:
+        self._upstream = make_url(database_url)
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+        self._pipes: set[asyncio.Task[None]] = set()
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        """The upstream's URL, through the proxy (127.0.0.1 over TCP)."""
+        query = {k: v for k, v in self._upstream.query.items() if k != "host"}
+        proxied = self._upstream.set(host="127.0.0.1", port=self.port, query=query)
+        return proxied.render_as_string(hide_password=False)
+
+    async def __aenter__(self) -> PostgresProxy:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(
+        self, _t: type[BaseException] | None, _e: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        await self.cut()
+
+    async def cut(self) -> None:
+        """Refuse new connections and drop the open ones."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for writer in self._writers:
+            writer.transport.abort()
+        self._writers.clear()
+        for pipe in list(self._pipes):
+            pipe.cancel()
+        await asyncio.gather(*self._pipes, return_exceptions=True)
+
+    async def _open_upstream(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        socket_dir = self._upstream.query.get("host")
+        port = self._upstream.port or 5432
+        if isinstance(socket_dir, str) and socket_dir.startswith("/"):
+            return await asyncio.open_unix_connection(f"{socket_dir}/.s.PGSQL.{port}")
+        return await asyncio.open_connection(self._upstream.host or "127.0.0.1", port)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await self._open_upstream()
+        self._writers += [writer, upstream_writer]
+        for source, target in ((reader, upstream_writer), (upstream_reader, writer)):
+            pipe = asyncio.create_task(_copy(source, target))
+            self._pipes.add(pipe)
+            pipe.add_done_callback(self._pipes.discard)
+
+
+async def _copy(source: asyncio.StreamReader, target: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(ConnectionError, OSError):
+        while chunk := await source.read(65536):
+            target.write(chunk)
+            await target.drain()
+    target.transport.abort()
