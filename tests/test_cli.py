@@ -85,23 +85,28 @@ def test_migrate_and_worker_run_against_configured_servers(
     assert client.get("crm:worker:heartbeat") is not None
 
 
-async def test_seed_demo_fills_a_tenant_once(tmp_path: Path, servers: Servers, api: Api) -> None:
-    slug = f"demo-{uuid.uuid4().hex[:6]}"
-    env = _clean_env(DATABASE_URL=servers.database_url, REDIS_URL=servers.redis_url)
-    first = _run("seed-demo", "--tenant", slug, cwd=tmp_path, env=env)
-    assert first.returncode == 0, first.stderr
-    assert "seeded" in first.stdout
-    second = _run("seed-demo", "--tenant", slug, cwd=tmp_path, env=env)
-    assert second.returncode == 0, second.stderr
-    assert "left unchanged" in second.stdout
-    query = """{ companies(first: 50) { totalCount edges { node { name vatId
-      industry { name } accountType { name } emails { email } phones { phone } owners { role }
+DEMO_QUERY = """{ companies(first: 50, orderBy: {field: NAME}) { totalCount edges { node {
+      id name vatId notes industry { name } accountType { name } emails { email isPrimary }
+      phones { phone isPrimary } owners { role }
       contacts { lastName emails { email } owners { role } activities { subject } }
       deals { title stage { name } owners { role } } relationships { direction } contracts { title }
     } } }
       defaultPipeline { name isDefault stages { name } summary { dealCount } }
+      pipelines { edges { node { name } } }
       activities { totalCount } industries { name } relationshipTypes { name } }"""
-    data = await api.data(query, tenant=slug)
+
+
+def _seed(tenant: str, servers: Servers, cwd: Path) -> str:
+    env = _clean_env(DATABASE_URL=servers.database_url, REDIS_URL=servers.redis_url)
+    result = _run("seed-demo", "--tenant", tenant, cwd=cwd, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+async def test_seed_demo_fills_a_tenant_once(tmp_path: Path, servers: Servers, api: Api) -> None:
+    slug = f"demo-{uuid.uuid4().hex[:6]}"
+    assert _seed(slug, servers, tmp_path).startswith(f"seeded tenant {slug!r}: added ")
+    data = await api.data(DEMO_QUERY, tenant=slug)
     assert data["companies"]["totalCount"] == 6
     companies = [edge["node"] for edge in data["companies"]["edges"]]
     assert all(c["vatId"].startswith("DE") for c in companies)
@@ -115,6 +120,51 @@ async def test_seed_demo_fills_a_tenant_once(tmp_path: Path, servers: Servers, a
     assert sum(s["dealCount"] for s in board["summary"]) == 6
     assert data["activities"]["totalCount"] == 12
     assert len(data["relationshipTypes"]) == 2
+
+    again = _seed(slug, servers, tmp_path)
+    assert again.strip() == f"tenant {slug!r} already holds all demo data; nothing added"
+    assert await api.data(DEMO_QUERY, tenant=slug) == data
+
+
+async def test_seed_demo_completes_a_tenant_with_data_of_its_own(
+    tmp_path: Path, servers: Servers, api: Api
+) -> None:
+    """README's order: a company made by hand (with a demo company's name and VAT id), then
+    seed-demo. The tenant's own records stay as they are and are not duplicated."""
+    slug = f"own-{uuid.uuid4().hex[:6]}"
+    own = await api.data(
+        """mutation { createCompany(input: {name: "Müller Maschinenbau GmbH", vatId: "DE811907980",
+             notes: "unser Kunde"}) { id } }""",
+        tenant=slug,
+    )
+    await api.data('mutation { createCompany(input: {name: "Eigene GmbH"}) { id } }', tenant=slug)
+    await api.data('mutation { createIndustry(input: {name: "logistik"}) { id } }', tenant=slug)
+    await api.data(
+        """mutation { createPipeline(input: {name: "Service", isDefault: true,
+             stages: [{name: "Neu"}, {name: "Verhandlung", probability: 50}]}) { id } }""",
+        tenant=slug,
+    )
+
+    assert _seed(slug, servers, tmp_path).startswith(f"seeded tenant {slug!r}: added ")
+    data = await api.data(DEMO_QUERY, tenant=slug)
+    companies = {edge["node"]["name"]: edge["node"] for edge in data["companies"]["edges"]}
+    assert data["companies"]["totalCount"] == len(companies) == 7  # six demo, one own
+    mine = companies["Müller Maschinenbau GmbH"]
+    assert mine["id"] == own["createCompany"]["id"] and mine["notes"] == "unser Kunde"
+    assert mine["industry"] is None  # its own fields are left as they were
+    assert [c["lastName"] for c in mine["contacts"]] == ["Müller"]
+    assert [e["email"] for e in mine["emails"]] == ["info@mueller.de"]
+    assert len(mine["deals"]) == 1 and len(mine["relationships"]) == 1
+    assert companies["Eigene GmbH"]["contacts"] == []
+    assert data["defaultPipeline"]["name"] == "Service"  # the tenant's own default stays
+    assert {e["node"]["name"] for e in data["pipelines"]["edges"]} == {"Service", "Vertrieb"}
+    industries = [i["name"].lower() for i in data["industries"]]
+    assert sorted(industries) == sorted(set(industries)) and "logistik" in industries
+    assert data["activities"]["totalCount"] == 12
+
+    again = _seed(slug, servers, tmp_path)
+    assert "nothing added" in again
+    assert await api.data(DEMO_QUERY, tenant=slug) == data
 
 
 # ---- the embedded default: serve, stop, restart, crash -----------------------------------
