@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
@@ -27,15 +28,19 @@ COMMANDS = {
     "worker": "Run the ARQ worker",
     "token": "Print a development JWT",
     "export-schema": "Write the GraphQL schema",
-    "seed-demo": "Fill a demo tenant",
+    "seed-demo": "Fill a tenant with German B2B sample data",
+    "urls": "Where the embedded PostgreSQL, Redis and GraphiQL listen",
+    "fake-lexware": "A local fake of the Lexware Office API",
 }
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
+    """The environment of a new user's shell: no servers or keys configured, and (as in
+    containers, cron and many ssh sessions) no XDG_RUNTIME_DIR."""
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DATABASE_URL", "REDIS_URL", "JWT_", "TEST_"))
+        if not k.startswith(("DATABASE_URL", "REDIS_URL", "JWT_", "TEST_", "XDG_RUNTIME_DIR"))
     }
     return {**env, **extra}
 
@@ -64,6 +69,81 @@ def test_token_refuses_bad_arguments(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "role must be" in result.stderr and "tenant must be" in result.stderr
+
+
+def test_version_comes_from_the_package_metadata(tmp_path: Path) -> None:
+    result = _run("--version", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"insight-crm {version('insight-crm')}"
+
+
+def test_serve_help_shows_the_defaults_it_describes(tmp_path: Path) -> None:
+    """Rich took "[default: ...]" written into a help text for markup and dropped it."""
+    result = _run("serve", "--help", cwd=tmp_path, env=_clean_env(COLUMNS="200"))
+    assert result.returncode == 0
+    assert "on with embedded servers" in result.stdout
+    assert "./.insight-crm" in result.stdout
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
+
+
+BAD_OPTIONS = {  # the command line, and what the error must name
+    "port out of range": (["fake-lexware", "--port", "99999"], "--port"),
+    "port zero": (["serve", "--port", "0"], "--port"),
+    "empty API key": (["fake-lexware", "--api-key", ""], "--api-key"),
+    "TTL over a year": (["token", "--tenant", "demo", "--user", "a@b.de", "--ttl", "400d"], "TTL"),
+    "TTL overflowing": (
+        ["token", "--tenant", "d", "--user", "a@b.de", "--ttl", "9" * 30 + "d"],
+        "TTL",
+    ),
+    "tenant not a slug": (["seed-demo", "--tenant", "Bad Slug"], "tenant must be a slug"),
+    "unknown job": (["run-job", "nightly"], "unknown job"),
+    "schema path in no directory": (
+        ["export-schema", "--path", "/nonexistent/dir/s.graphql"],
+        "cannot write",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_OPTIONS, ids=list(BAD_OPTIONS))
+def test_a_bad_option_is_a_usage_error_without_traceback(tmp_path: Path, case: str) -> None:
+    args, names = BAD_OPTIONS[case]
+    result = _run(*args, cwd=tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr and names in result.stderr
+    assert not (tmp_path / ".insight-crm").exists(), "nothing starts before options are checked"
+
+
+@pytest.mark.parametrize("command", ["token", "seed-demo", "migrate", "worker", "urls"])
+def test_a_data_dir_that_is_a_file_is_a_usage_error(tmp_path: Path, command: str) -> None:
+    not_a_dir = tmp_path / "crm-data"
+    not_a_dir.write_text("a file")
+    extra = ["--tenant", "demo", "--user", "a@b.de"] if command == "token" else []
+    result = _run(command, *extra, "--data-dir", str(not_a_dir / "inside"), cwd=tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert f"{not_a_dir} is not a directory" in result.stderr
+    from_env = _run(command, *extra, cwd=tmp_path, env=_clean_env(DATA_DIR=str(not_a_dir)))
+    assert from_env.returncode == 2 and "is not a directory" in from_env.stderr
+
+
+@pytest.mark.parametrize("command", ["serve", "fake-lexware"])
+def test_a_port_in_use_is_refused_before_anything_starts(
+    tmp_path: Path, busy_port: int, command: str
+) -> None:
+    data = tmp_path / "data"
+    extra = ["--data-dir", str(data)] if command == "serve" else []
+    result = _run(command, "--port", str(busy_port), *extra, cwd=tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert f"cannot listen on 127.0.0.1:{busy_port}" in result.stderr
+    assert not data.exists(), "the embedded servers must not start for a port we cannot use"
 
 
 def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:
@@ -181,7 +261,8 @@ class Server:
         self.data_dir = data_dir
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        log = (data_dir.parent / f"serve-{self.port}.log").open("w")
+        self.log_path = data_dir.parent / f"serve-{self.port}.log"
+        log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [CLI, "serve", "--data-dir", str(data_dir), "--port", str(self.port)],
             cwd=data_dir.parent,
@@ -272,3 +353,77 @@ def test_embedded_serve_keeps_data_across_restart_and_crash(data_dir: Path) -> N
     assert graphiql.status_code == 200
     assert server.stop(signal.SIGINT) == 0  # Ctrl-C
     assert not _postgres_running(data_dir), "a clean stop after a crash still stops PostgreSQL"
+
+
+def test_commands_start_quietly_and_say_more_when_verbose(data_dir: Path) -> None:
+    quiet = _run("migrate", "--data-dir", str(data_dir), cwd=data_dir.parent)
+    assert quiet.returncode == 0, quiet.stderr
+    lines = quiet.stderr.splitlines()
+    assert len(lines) == 2, lines  # one line per phase, no pgserver or alembic narration
+    assert lines[0].startswith(f"embedded PostgreSQL and Redis running in {data_dir}")
+    assert lines[1].startswith("database: applied ") and "now at 0" in lines[1]
+    assert "XDG_RUNTIME_DIR" not in quiet.stderr + quiet.stdout
+
+    verbose = _run("migrate", "-v", "--data-dir", str(data_dir), cwd=data_dir.parent)
+    assert verbose.returncode == 0, verbose.stderr
+    assert " INFO pgserver " in verbose.stderr and " INFO alembic." in verbose.stderr
+    assert "database: schema up to date" in verbose.stderr
+
+    # Only the warning about an unset XDG_RUNTIME_DIR is gone: a bad one still warns.
+    shared = data_dir.parent / "runtime"
+    shared.mkdir(mode=0o755)
+    warned = _run(
+        "migrate",
+        "--data-dir",
+        str(data_dir),
+        cwd=data_dir.parent,
+        env=_clean_env(XDG_RUNTIME_DIR=str(shared)),
+    )
+    assert warned.returncode == 0, warned.stderr
+    assert f"XDG_RUNTIME_DIR {shared} has mode 0755" in warned.stderr
+
+
+def _urls(data_dir: Path) -> dict[str, list[str]]:
+    """`insight-crm urls` as {label: [values]} ("url" and "client" once per server)."""
+    result = _run("urls", "--data-dir", str(data_dir), cwd=data_dir.parent)
+    assert result.returncode == 0, result.stderr
+    found: dict[str, list[str]] = {}
+    for line in result.stdout.splitlines():
+        label, _, value = line.strip().partition(":")
+        found.setdefault(label, []).append(value.strip())
+    return found
+
+
+def test_urls_tell_where_the_embedded_servers_listen(data_dir: Path) -> None:
+    server = Server(data_dir)
+    log = server.log_path.read_text()
+    assert f"GraphiQL at {server.url}/graphql" in log
+    assert "XDG_RUNTIME_DIR" not in log and "pgserver" not in log and "Uvicorn" not in log
+
+    running = _urls(data_dir)
+    assert running["data dir"] == [str(data_dir)]
+    assert running["PostgreSQL"][0].startswith("running") and running["Redis"][0].startswith(
+        "running"
+    )
+    assert running["GraphiQL"] == [f"{server.url}/graphql"]
+    database_url, redis_url = running["url"]
+    psql, _redis_cli = running["client"]
+    # The printed psql command line works as printed, and so does the URL in DATABASE_URL.
+    selected = subprocess.run(
+        f"{psql} -tAc 'SELECT count(*) FROM alembic_version'",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert selected.stdout.strip() == "1", selected.stderr
+    assert redis.Redis.from_url(redis_url).ping()
+    env = _clean_env(DATABASE_URL=database_url, REDIS_URL=redis_url)
+    migrate = _run("migrate", cwd=data_dir.parent, env=env)
+    assert migrate.returncode == 0 and "schema up to date" in migrate.stderr
+
+    assert server.stop() == 0
+    stopped = _urls(data_dir)
+    assert all(
+        stopped[name][0].startswith("not running") for name in ("PostgreSQL", "Redis", "GraphiQL")
+    )
