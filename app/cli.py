@@ -265,8 +265,11 @@ def urls(data_dir: DataDirOption = None) -> None:
         typer.echo(f"{name + ':':<12} running (pid {found.pid}), on a Unix socket only")
         typer.echo(f"  url:       {found.url}")
         typer.echo(f"  client:    {found.client}")
-    graphql = serve_url(directory)
-    typer.echo(f"GraphiQL:    {graphql or 'not running (insight-crm serve)'}")
+    if settings.embedded:
+        graphql = serve_url(directory) or "not running (insight-crm serve)"
+    else:
+        graphql = "not recorded (serve notes its address only with embedded servers)"
+    typer.echo(f"GraphiQL:    {graphql}")
 
 
 def _without_password(url: str) -> str:

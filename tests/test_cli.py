@@ -166,6 +166,19 @@ def test_migrate_and_worker_run_against_configured_servers(
     assert client.get("crm:worker:heartbeat") is not None
 
 
+@pytest.mark.parametrize("command", [["run-job", "heartbeat"], ["worker", "--burst"]])
+def test_an_unreachable_redis_is_one_line_not_a_traceback(
+    tmp_path: Path, servers: Servers, command: list[str]
+) -> None:
+    closed = f"redis://127.0.0.1:{_free_port()}"  # nothing listens there
+    env = _clean_env(DATABASE_URL=servers.database_url, REDIS_URL=closed)
+    result = _run(*command, cwd=tmp_path, env=env)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("error: ")
+    assert "cannot reach Redis" in result.stderr
+
+
 DEMO_QUERY = """{ companies(first: 50, orderBy: {field: NAME}) { totalCount edges { node {
       id name vatId notes industry { name } accountType { name } emails { email isPrimary }
       phones { phone isPrimary } owners { role }
