@@ -37,7 +37,11 @@ def _run(connection: Connection) -> None:
     connection.commit()
     try:
         context.configure(
-            connection=connection, target_metadata=target_metadata, compare_server_default=True
+            connection=connection,
+            target_metadata=target_metadata,
+            compare_server_default=True,
+            # `upgrade_to_head` passes a callback to learn which revisions ran.
+            on_version_apply=config.attributes.get("on_version_apply"),
         )
         with context.begin_transaction():
             context.run_migrations()

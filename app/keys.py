@@ -25,6 +25,7 @@ DEV_ISSUER = "insight-crm-dev"
 ALGORITHM = "RS256"
 _TTL = re.compile(r"^(\d+)([smhd])$")
 _TTL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_TTL_SECONDS = 365 * 86400  # a development token; an `exp` past year 9999 breaks verifiers
 
 
 def _dev_key_path(data_dir: Path) -> Path:
@@ -81,11 +82,14 @@ def _public_rsa_key(pem: bytes) -> RSAKey:
 
 
 def parse_ttl(text: str) -> int:
-    """'90s', '30m', '8h', '7d' -> seconds."""
+    """'90s', '30m', '8h', '7d' -> seconds (up to 365 days)."""
     match = _TTL.match(text.strip())
-    if not match or int(match.group(1)) == 0:
-        raise ValueError(f"invalid TTL {text!r}: use a number with s, m, h or d, e.g. 8h")
-    return int(match.group(1)) * _TTL_UNITS[match.group(2)]
+    seconds = int(match.group(1)) * _TTL_UNITS[match.group(2)] if match else 0
+    if not 0 < seconds <= MAX_TTL_SECONDS:
+        raise ValueError(
+            f"invalid TTL {text!r}: use a number with s, m, h or d up to 365d, e.g. 8h"
+        )
+    return seconds
 
 
 @dataclass(frozen=True)

@@ -147,9 +147,9 @@ async def running_fake(
         await runner.cleanup()
 
 
-def run_fake(host: str, port: int, api_keys: list[str]) -> None:
+def run_fake(host: str, port: int, api_keys: list[str], *, quiet: bool = False) -> None:
     """Serve the fake until interrupted, with demo contacts and vouchers for every key. The rate
-    limit is on, as in production."""
+    limit is on, as in production. `quiet`: no "Running on" banner (the caller says it)."""
     if not api_keys:
         raise ValueError("the fake Lexware needs at least one API key")
     fake = FakeLexware()
@@ -157,4 +157,10 @@ def run_fake(host: str, port: int, api_keys: list[str]) -> None:
         organization_id = fake.add_api_key(key)
         seed_demo(fake, key)
         log.info("fake Lexware: API key %s... -> organization %s", key[:4], organization_id)
-    web.run_app(create_fake_app(fake), host=host, port=port, access_log=None)
+    web.run_app(
+        create_fake_app(fake),
+        host=host,
+        port=port,
+        access_log=None,
+        print=None if quiet else print,
+    )
