@@ -4,6 +4,7 @@ and for how long.
 - The browser's Origin must be on the CORS allow-list (strawberry refuses the handshake).
 - The token comes in `connection_init` (`{"authorization": "Bearer ..."}`) or in the upgrade
   request's Authorization header; strawberry runs no operation before a valid init.
+- Operations are admitted, and frames sent, by the protocol handlers in app/ws_protocols.py.
 - While the socket is open its token is watched: the socket closes (4401) when the token
   expires and when it is found revoked (checked every `WS_AUTH_RECHECK_SECONDS`).
 """
@@ -26,6 +27,7 @@ from app.auth import Principal
 from app.errors import AppError
 from app.runtime import Runtime
 from app.tenancy import TenantScope
+from app.ws_protocols import connection_error
 from resolvers.context import Context
 
 log = logging.getLogger(__name__)
@@ -46,21 +48,21 @@ class WebSocketAuth:
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         if context.signed_in:  # the legacy protocol does not refuse a second init itself
             raise ConnectionRejectionError(
-                {"message": "The connection is already initialised.", "code": "BAD_USER_INPUT"}
+                connection_error("The connection is already initialised.", "BAD_USER_INPUT")
             )
         authorization = _sent_authorization(context)
         if not isinstance(authorization, str):
             raise ConnectionRejectionError(
-                {"message": "Send authorization: 'Bearer <token>'.", "code": "UNAUTHENTICATED"}
+                connection_error("Send authorization: 'Bearer <token>'.", "UNAUTHENTICATED")
             )
         try:
             principal = await self.runtime.authenticator.authenticate(authorization)
         except AppError as error:
-            raise ConnectionRejectionError({"message": error.message, "code": error.code}) from None
+            raise ConnectionRejectionError(connection_error(error.message, error.code)) from None
         except (OSError, RedisError, SQLAlchemyError):
             log.exception("backing service unavailable during connection_init")
             raise ConnectionRejectionError(
-                {"message": "Service temporarily unavailable.", "code": "INTERNAL_SERVER_ERROR"}
+                connection_error("Service temporarily unavailable.", "INTERNAL_SERVER_ERROR")
             ) from None
         gate = asyncio.Semaphore(self.runtime.settings.max_sessions_per_request)
         scope = TenantScope(principal.tenant_id, principal.user_id, self.runtime.sessions, gate)

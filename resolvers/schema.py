@@ -12,7 +12,6 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     ValidationCache,
 )
@@ -43,6 +42,7 @@ from resolvers.me.mutations import MeMutations
 from resolvers.me.queries import MeQueries
 from resolvers.owners.mutations import OwnerMutations
 from resolvers.owners.queries import OwnerQueries
+from resolvers.parser_cache import ReportingParserCache
 from resolvers.pipelines.mutations import PipelineMutations
 from resolvers.pipelines.queries import PipelineQueries
 from resolvers.relationships.mutations import RelationshipMutations
@@ -108,7 +108,7 @@ def _extensions(settings: Settings, compiled: CompiledQueries) -> list[Any]:
         ErrorPolicy,
         FreshLoaders,
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-        partial(ParserCache, maxsize=settings.document_cache_size),
+        partial(ReportingParserCache, maxsize=settings.document_cache_size),
         partial(AddValidationRules, validation_rules(settings)),
         partial(ValidationCache, maxsize=settings.document_cache_size),
         partial(CompiledExecution, queries=compiled),
