@@ -6,7 +6,8 @@ loop handles one message at a time, so the check and the count cannot interleave
 fast the messages come and whatever the document (shared or not). It is given back when the
 operation ends: completed, failed, stopped by the client, or with the socket. Queries and
 mutations take no slot; every operation in flight counts against a backstop a little above
-the subscription limit, so a flood of them cannot pile up tasks either.
+the subscription limit, so a flood of them cannot pile up tasks either. A document may be as
+large as an HTTP request's body (MAX_BODY_BYTES), no larger.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
+
+from app.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -42,16 +45,20 @@ class OperationRequest:
         return cls(query, variables, name)
 
 
-@functools.lru_cache(maxsize=256)
 def is_subscription(query: str, operation_name: str | None, max_tokens: int) -> bool:
     """Whether the document's chosen operation is a subscription. A document that does not
     parse (or names no operation) is not: the schema reports it when the operation runs."""
     try:
-        document = parse(query, max_tokens=max_tokens)
+        return _operation_type(query, operation_name, max_tokens) is OperationType.SUBSCRIPTION
     except GraphQLError:
         return False
-    operation = get_operation_ast(document, operation_name)
-    return operation is not None and operation.operation is OperationType.SUBSCRIPTION
+
+
+@functools.lru_cache(maxsize=256)
+def _operation_type(query: str, name: str | None, max_tokens: int) -> OperationType | None:
+    # A failed parse raises and is not cached: no junk document stays in memory.
+    operation = get_operation_ast(parse(query, max_tokens=max_tokens), name)
+    return None if operation is None else operation.operation
 
 
 class Slot:
@@ -69,14 +76,20 @@ class Slot:
 class Admission:
     """One connection's admission: its subscription slots and its in-flight backstop."""
 
-    def __init__(self, max_subscriptions: int, max_in_flight: int | None, max_tokens: int) -> None:
-        self.slots = SubscriptionSlots(max_subscriptions)
+    def __init__(self, settings: Settings, max_in_flight: int | None) -> None:
+        self.slots = SubscriptionSlots(settings.ws_max_subscriptions)
         self.max_in_flight = max_in_flight
-        self.max_tokens = max_tokens
+        self.max_tokens = settings.max_tokens
+        self.max_document = settings.max_body_bytes
 
     def admit(self, request: OperationRequest, in_flight: int) -> Slot | None:
-        """The slot the operation holds (None for a query or mutation); raises RATE_LIMITED
-        as a GraphQLError when the connection is full."""
+        """The slot the operation holds (None for a query or mutation); raises a coded
+        GraphQLError for a document larger than an HTTP body may be (RATE_LIMITED when the
+        connection is full)."""
+        if len(request.query) > self.max_document:
+            raise bad_request(
+                f"The document is too large (at most {self.max_document} characters)."
+            )
         if self.max_in_flight is not None and in_flight >= self.max_in_flight:
             raise rate_limited(
                 f"Too many operations in flight on this connection (at most {self.max_in_flight})."

@@ -47,10 +47,7 @@ def connection_error(message: str, code: str) -> dict[str, object]:
 
 def _admission(handler: Any) -> Admission:
     context: Context = handler.context
-    settings = context.settings
-    return Admission(
-        settings.ws_max_subscriptions, handler.max_subscriptions_per_connection, settings.max_tokens
-    )
+    return Admission(context.settings, handler.max_subscriptions_per_connection)
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):

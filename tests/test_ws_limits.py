@@ -184,3 +184,17 @@ async def test_an_unknown_operation_name_is_a_coded_request_error(
         frame = await socket.receive()
     assert frame["type"] == "error" and codes(frame) == ["BAD_USER_INPUT"], frame
     assert "B" in frame["payload"]["message"]
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_document_larger_than_an_http_body_is_refused(
+    live: str, api: Api, settings: Settings, protocol: str
+) -> None:
+    padding = " " * settings.max_body_bytes  # few tokens: only its size is wrong
+    async with graphql_socket(live, protocol) as socket:
+        await socket.init(api.token())
+        await socket.subscribe("{ me { roles } }" + padding)
+        refused = await refusals(socket, 1)
+        assert refused == {"1": ["BAD_USER_INPUT"]}
+        await socket.subscribe("{ me { roles } }")
+        assert await socket.next_data() == {"me": {"roles": ["admin"]}}
