@@ -19,6 +19,7 @@ from typing import Any, cast
 from graphql import GraphQLError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     Message,
@@ -32,6 +33,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 )
 from strawberry.types.execution import PreExecutionError
 
+from app.graphql_ws import UNAUTHORIZED, WebSocketAuth, with_extensions
 from app.ws_admission import Admission, OperationRequest, Slot, bad_request
 from resolvers.context import Context
 
@@ -39,15 +41,21 @@ INIT_TIMEOUT = 4408
 _LEGACY_TYPES = frozenset({"connection_init", "connection_terminate", "start", "stop"})
 
 
-def connection_error(message: str, code: str) -> dict[str, object]:
-    """A legacy `connection_error` payload: `code` as it always was, `extensions.code` as
-    on every other error frame."""
-    return {"message": message, "code": code, "extensions": {"code": code}}
-
-
 def _admission(handler: Any) -> Admission:
     context: Context = handler.context
     return Admission(context.settings, handler.max_subscriptions_per_connection)
+
+
+async def _refused(handler: Any, operation_id: str) -> bool:
+    """Whether the socket's token refuses the operation (its error frame sent by then)."""
+    auth = cast(WebSocketAuth, handler.view)
+    refusal = await auth.operation_refusal(handler.context)
+    if refusal is None:
+        return False
+    await handler.send_error(operation_id, refusal.error)
+    if refusal.closes:
+        await handler.websocket.close(UNAUTHORIZED, refusal.error.message)
+    return True
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -89,6 +97,15 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_subscribe(message)
         if slot is not None:
             self._hold(operation_id, slot)
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        if not await _refused(self, operation.id):
+            await super().run_operation(operation)
+
+    async def send_error(self, operation_id: str, error: GraphQLError) -> None:
+        operation = self.operations.get(operation_id)
+        if operation is not None:  # it ends with this frame (and frees its slot)
+            await operation.send_initial_errors([error])
 
     def _hold(self, operation_id: str, slot: Slot) -> None:
         self.slots_held[operation_id] = slot
@@ -153,9 +170,9 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
 
     async def _refuse(self, sent: object, message: str) -> None:
         operation_id = sent.get("id") if isinstance(sent, dict) else None
-        await self._send_error(operation_id, bad_request(message))
+        await self.send_error(operation_id, bad_request(message))
 
-    async def _send_error(self, operation_id: object, error: GraphQLError) -> None:
+    async def send_error(self, operation_id: object, error: GraphQLError) -> None:
         frame: dict[str, object] = {"type": "error", "payload": error.formatted}
         if isinstance(operation_id, str):
             frame["id"] = operation_id
@@ -166,8 +183,11 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             self.init_timer.cancel()
         payload = message.get("payload")
         if payload is not None and not isinstance(payload, dict):
-            refusal = connection_error(
-                "The connection_init payload must be an object.", "BAD_USER_INPUT"
+            refusal = with_extensions(
+                {
+                    "message": "The connection_init payload must be an object.",
+                    "code": "BAD_USER_INPUT",
+                }
             )
             await self.send_message(
                 cast(OperationMessage, {"type": "connection_error", "payload": refusal})
@@ -185,12 +205,12 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             await self.cleanup_operation(operation_id)
         request = OperationRequest.of(message.get("payload"))
         if isinstance(request, str):
-            await self._send_error(operation_id, bad_request(request))
+            await self.send_error(operation_id, bad_request(request))
             return
         try:
             slot = self.admission.admit(request, len(self.tasks))
         except GraphQLError as refused:
-            await self._send_error(operation_id, refused)
+            await self.send_error(operation_id, refused)
             return
         if slot is not None:
             self.slots_held[operation_id] = slot
@@ -209,6 +229,8 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         """As strawberry's handle_async_results, but any operation type: `stream` runs a
         query or mutation as one `data` message, then `complete`."""
         try:
+            if await _refused(self, operation_id):
+                return
             source = await self.schema.stream(
                 request.query,
                 variable_values=request.variables,
@@ -221,7 +243,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             async for result in source:
                 if first and isinstance(result, PreExecutionError):
                     assert result.errors
-                    await self._send_error(operation_id, result.errors[0])
+                    await self.send_error(operation_id, result.errors[0])
                     return
                 first = False
                 await self.send_data_message(result, operation_id)  # type: ignore[arg-type]
