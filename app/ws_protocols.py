@@ -3,6 +3,7 @@
 - operations are admitted when their message arrives (app/ws_admission.py): the 21st live
   subscription is refused with RATE_LIMITED at once, and a finished one frees its slot;
 - every error frame carries `extensions.code` (strawberry's own limit answered without one);
+- each operation looks its token up on the blocklist as it starts (app/graphql_ws.py);
 - the legacy `graphql-ws` protocol closes a socket that sends no `connection_init` within
   `WS_INIT_TIMEOUT_SECONDS` (4408, as graphql-transport-ws does; strawberry times out only
   that one), runs queries and mutations as graphql-transport-ws does (strawberry's legacy
