@@ -7,7 +7,7 @@ and for how long.
 - Operations are admitted, and frames sent, by the protocol handlers in app/ws_protocols.py.
 - While the socket is open its token is watched: the socket closes (4401) when the token
   expires and when it is found revoked (checked every `WS_AUTH_RECHECK_SECONDS`, and as each
-  operation starts: HTTP checks every request).
+  mutation starts: HTTP checks every request).
 """
 
 from __future__ import annotations
@@ -98,9 +98,9 @@ class WebSocketAuth:
 
     async def operation_refusal(self, context: Context) -> Refusal | None:
         """HTTP looks the token up on the blocklist with every request; a socket, with every
-        operation as it starts, so a logged-out token runs nothing more (the watcher only
+        mutation as it starts, so a logged-out token changes nothing more (the watcher only
         looks every WS_AUTH_RECHECK_SECONDS). A blocklist that does not answer refuses the
-        operation as it refuses an HTTP request."""
+        mutation as it refuses an HTTP request."""
         try:
             revoked = await self.runtime.authenticator.is_revoked(context.principal.token)
         except AppError as error:

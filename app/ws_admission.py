@@ -45,13 +45,13 @@ class OperationRequest:
         return cls(query, variables, name)
 
 
-def is_subscription(query: str, operation_name: str | None, max_tokens: int) -> bool:
-    """Whether the document's chosen operation is a subscription. A document that does not
-    parse (or names no operation) is not: the schema reports it when the operation runs."""
+def operation_type(query: str, operation_name: str | None, max_tokens: int) -> OperationType | None:
+    """The type of the document's chosen operation; None for a document that does not parse
+    or names no operation (the schema reports it when the operation runs)."""
     try:
-        return _operation_type(query, operation_name, max_tokens) is OperationType.SUBSCRIPTION
+        return _operation_type(query, operation_name, max_tokens)
     except GraphQLError:
-        return False
+        return None
 
 
 @functools.lru_cache(maxsize=256)
@@ -94,7 +94,7 @@ class Admission:
             raise rate_limited(
                 f"Too many operations in flight on this connection (at most {self.max_in_flight})."
             )
-        if not is_subscription(request.query, request.operation_name, self.max_tokens):
+        if self.type_of(request.query, request.operation_name) is not OperationType.SUBSCRIPTION:
             return None
         slot = self.slots.take()
         if slot is None:
@@ -102,6 +102,9 @@ class Admission:
                 f"Too many subscriptions on this connection (at most {self.slots.limit})."
             )
         return slot
+
+    def type_of(self, query: str, operation_name: str | None) -> OperationType | None:
+        return operation_type(query, operation_name, self.max_tokens)
 
 
 class SubscriptionSlots:

@@ -3,7 +3,7 @@
 - operations are admitted when their message arrives (app/ws_admission.py): the 21st live
   subscription is refused with RATE_LIMITED at once, and a finished one frees its slot;
 - every error frame carries `extensions.code` (strawberry's own limit answered without one);
-- each operation looks its token up on the blocklist as it starts (app/graphql_ws.py);
+- each mutation looks its token up on the blocklist as it starts (app/graphql_ws.py);
 - the legacy `graphql-ws` protocol closes a socket that sends no `connection_init` within
   `WS_INIT_TIMEOUT_SECONDS` (4408, as graphql-transport-ws does; strawberry times out only
   that one), runs queries and mutations as graphql-transport-ws does (strawberry's legacy
@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 from typing import Any, cast
 
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationType
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -47,8 +47,14 @@ def _admission(handler: Any) -> Admission:
     return Admission(context.settings, handler.max_subscriptions_per_connection)
 
 
-async def _refused(handler: Any, operation_id: str) -> bool:
-    """Whether the socket's token refuses the operation (its error frame sent by then)."""
+async def _refused(handler: Any, operation_id: str, query: str, name: str | None) -> bool:
+    """Whether the socket's token refuses a mutation (its error frame sent by then). Only
+    writes look the token up as they start, as HTTP does with every request: reads, like
+    the subscriptions' stream, go on until the watcher's next look (app/graphql_ws.py), so
+    a burst of them costs no blocklist look-ups."""
+    admission: Admission = handler.admission
+    if admission.type_of(query, name) is not OperationType.MUTATION:
+        return False
     auth = cast(WebSocketAuth, handler.view)
     refusal = await auth.operation_refusal(handler.context)
     if refusal is None:
@@ -100,7 +106,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self._hold(operation_id, slot)
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
-        if not await _refused(self, operation.id):
+        if not await _refused(self, operation.id, operation.query, operation.operation_name):
             await super().run_operation(operation)
 
     async def send_error(self, operation_id: str, error: GraphQLError) -> None:
@@ -230,7 +236,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         """As strawberry's handle_async_results, but any operation type: `stream` runs a
         query or mutation as one `data` message, then `complete`."""
         try:
-            if await _refused(self, operation_id):
+            if await _refused(self, operation_id, request.query, request.operation_name):
                 return
             source = await self.schema.stream(
                 request.query,

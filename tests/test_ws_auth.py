@@ -115,10 +115,10 @@ async def test_legacy_protocol_refuses_a_second_init(live: str, api: Api) -> Non
 
 
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
-async def test_after_logout_an_open_socket_runs_nothing(
+async def test_after_logout_an_open_socket_changes_nothing(
     live: str, api: Api, tokens: Tokens, protocol: str
 ) -> None:
-    """HTTP checks the blocklist with every request; a socket, with every operation (its
+    """HTTP checks the blocklist with every request; a socket, with every mutation (its
     watcher looks only every WS_AUTH_RECHECK_SECONDS, a minute here)."""
     token = tokens.make(api.tenant, "admin")
     async with graphql_socket(live, protocol) as socket:
@@ -136,7 +136,7 @@ async def test_after_logout_an_open_socket_runs_nothing(
 COUNT = "{ companies { totalCount } }"
 
 
-async def test_while_the_blocklist_is_down_operations_are_refused_with_a_code(
+async def test_while_the_blocklist_is_down_mutations_are_refused_with_a_code(
     isolated: tuple[Settings, RedisProcess],  # noqa: F811  (the fixture imported above)
     tokens: Tokens,
 ) -> None:
@@ -154,13 +154,19 @@ async def test_while_the_blocklist_is_down_operations_are_refused_with_a_code(
             assert (await socket.init(token))["type"] == "connection_ack"
         redis.stop()
         for socket in (transport, legacy):
-            await socket.subscribe("{ me { roles } }")
+            await socket.subscribe(CREATE)
             refused = await socket.receive()
             assert refused["type"] == "error", refused
             [error] = refused["payload"] if socket is transport else [refused["payload"]]
             assert error["extensions"]["code"] == ServiceUnavailable.code
             assert error["message"] != MASKED_MESSAGE
+            await socket.subscribe("{ me { roles } }")  # reads go on
+            assert await socket.next_data() == {"me": {"roles": ["admin"]}}
+            assert (await socket.receive())["type"] == "complete"
         redis.start()
         for socket in (transport, legacy):
-            await socket.subscribe("{ me { roles } }")
-            assert await socket.next_data() == {"me": {"roles": ["admin"]}}
+            await socket.subscribe(CREATE)
+            assert (await socket.next_data())["createCompany"]["id"]
+
+
+CREATE = 'mutation { createCompany(input: {name: "x"}) { id } }'
