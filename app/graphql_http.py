@@ -36,6 +36,7 @@ from app.graphql_ws import WebSocketAuth
 from app.http import app_error_response, error_response, retry_after, retry_later_seconds
 from app.runtime import Runtime
 from app.tenancy import TenantScope
+from app.ws_protocols import LegacyWSHandler, TransportWSHandler
 from resolvers.compiled.extension import ATTEMPT, Attempt, attempt_for
 from resolvers.context import Context
 from resolvers.errors import MASKED_MESSAGE, apply_error_policy
@@ -80,6 +81,9 @@ def _wants_graphiql(request: Request) -> bool:
 
 
 class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
     def __init__(self, runtime: Runtime) -> None:
         settings = runtime.settings
         super().__init__(
@@ -89,8 +93,8 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             multipart_uploads_enabled=False,
             allowed_origins=settings.cors_origins,
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
-            # A backstop for every operation in flight on a socket; subscriptions meet their
-            # own limit (with an error code) first.
+            # A backstop for every operation in flight on a socket (queries and mutations
+            # too); subscriptions meet their own limit first (app/ws_admission.py).
             max_subscriptions_per_connection=settings.ws_max_subscriptions + 10,
         )
         self.runtime = runtime

@@ -4,8 +4,10 @@ and for how long.
 - The browser's Origin must be on the CORS allow-list (strawberry refuses the handshake).
 - The token comes in `connection_init` (`{"authorization": "Bearer ..."}`) or in the upgrade
   request's Authorization header; strawberry runs no operation before a valid init.
+- Operations are admitted, and frames sent, by the protocol handlers in app/ws_protocols.py.
 - While the socket is open its token is watched: the socket closes (4401) when the token
-  expires and when it is found revoked (checked every `WS_AUTH_RECHECK_SECONDS`).
+  expires and when it is found revoked (checked every `WS_AUTH_RECHECK_SECONDS`, and as each
+  mutation starts: HTTP checks every request).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
+from graphql import GraphQLError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.websockets import WebSocket
@@ -32,6 +36,20 @@ log = logging.getLogger(__name__)
 UNAUTHORIZED = 4401
 
 
+def with_extensions(refusal: dict[str, object]) -> dict[str, object]:
+    """A legacy `connection_error` payload: `code` as it always was, `extensions.code` as
+    on every other error frame."""
+    return {**refusal, "extensions": {"code": refusal["code"]}}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an operation on a signed-in socket may not start."""
+
+    error: GraphQLError
+    closes: bool  # after the error frame, the socket closes (4401)
+
+
 def _sent_authorization(context: Context) -> Any:
     params = context.connection_params or {}
     sent = params.get("authorization", params.get("Authorization"))
@@ -44,6 +62,14 @@ class WebSocketAuth:
     runtime: Runtime
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        try:
+            return await self._sign_in(context)
+        except ConnectionRejectionError as refused:
+            # The legacy protocol sends the payload as its connection_error: the code also
+            # goes where every other error frame has it.
+            raise ConnectionRejectionError(with_extensions(refused.payload)) from None
+
+    async def _sign_in(self, context: Context) -> UnsetType | dict[str, object] | None:
         if context.signed_in:  # the legacy protocol does not refuse a second init itself
             raise ConnectionRejectionError(
                 {"message": "The connection is already initialised.", "code": "BAD_USER_INPUT"}
@@ -69,6 +95,20 @@ class WebSocketAuth:
         assert isinstance(websocket, WebSocket)
         context.watch(asyncio.create_task(self._watch_token(websocket, principal)))
         return UNSET
+
+    async def operation_refusal(self, context: Context) -> Refusal | None:
+        """HTTP looks the token up on the blocklist with every request; a socket, with every
+        mutation as it starts, so a logged-out token changes nothing more (the watcher only
+        looks every WS_AUTH_RECHECK_SECONDS). A blocklist that does not answer refuses the
+        mutation as it refuses an HTTP request."""
+        try:
+            revoked = await self.runtime.authenticator.is_revoked(context.principal.token)
+        except AppError as error:
+            return Refusal(GraphQLError(error.message, extensions=error.extensions), False)
+        if not revoked:
+            return None
+        revocation = GraphQLError("Token has been revoked.", extensions={"code": "UNAUTHENTICATED"})
+        return Refusal(revocation, True)
 
     async def _watch_token(self, websocket: WebSocket, principal: Principal) -> None:
         """Close the socket when the token expires or is revoked."""

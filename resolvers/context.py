@@ -36,7 +36,6 @@ class Context:
     lexware: LexwareConnector
     request_id: str
     connection_params: dict[str, Any] | None = None  # set by strawberry from connection_init
-    live_subscriptions: int = 0  # on this WebSocket connection
     _principal: Principal | None = None
     _scope: TenantScope | None = None
     _loaders: Loaders | None = None

@@ -17,6 +17,7 @@ from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from app.db_failures import database_failure, summary
 from app.errors import AppError, ServiceUnavailable
@@ -29,7 +30,14 @@ MASKED_MESSAGE = "Unexpected error."
 # scalar parsing of variables: a value that is not a valid date, id, ... Anything else,
 # including a ValueError or TypeError raised while resolving, is a bug and gets masked.
 _CLIENT_FACING = (AppError, GraphQLError)
-_CLIENT_FACING_BEFORE_EXECUTION = (*_CLIENT_FACING, ValueError, TypeError)
+# CannotGetOperationTypeError: an operationName the document does not define, or none named
+# in a document of several (HTTP answers it in the view; a WebSocket operation, here).
+_CLIENT_FACING_BEFORE_EXECUTION = (
+    *_CLIENT_FACING,
+    ValueError,
+    TypeError,
+    CannotGetOperationTypeError,
+)
 _VARIABLE_AT = re.compile(r"^Variable '\$(\w+)' got invalid value .*? at '([\w.\[\]]+)';")
 _VARIABLE = re.compile(r"^Variable '\$(\w+)'")
 

@@ -12,7 +12,6 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     ValidationCache,
 )
@@ -44,6 +43,7 @@ from resolvers.me.mutations import MeMutations
 from resolvers.me.queries import MeQueries
 from resolvers.owners.mutations import OwnerMutations
 from resolvers.owners.queries import OwnerQueries
+from resolvers.parser_cache import ReportingParserCache
 from resolvers.pipelines.mutations import PipelineMutations
 from resolvers.pipelines.queries import PipelineQueries
 from resolvers.query_cost import QueryCostLimit, QueryCosts
@@ -110,7 +110,7 @@ def _extensions(settings: Settings, compiled: CompiledQueries, costs: QueryCosts
         ErrorPolicy,
         FreshLoaders,
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-        partial(ParserCache, maxsize=settings.document_cache_size),
+        partial(ReportingParserCache, maxsize=settings.document_cache_size),
         partial(AddValidationRules, validation_rules(settings)),
         # Without introspection, validation leaves out its suggestions (resolvers/concealment.py)
         partial(

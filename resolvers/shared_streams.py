@@ -3,7 +3,8 @@ event, however many sockets subscribed to it.
 
 The first subscriber starts the stream under a context of its own (so it outlives that
 socket); later ones attach to it. Every subscriber still passes its own checks first (signed
-in, the field's read permission, its connection's subscription limit); when one does not, or
+in, the field's read permission; its connection admitted it under its subscription limit
+before the operation started: app/ws_admission.py); when one does not, or
 the operation is not one that may be shared, it runs unshared, and the normal path reports
 the error. Each subscriber reads from a bounded queue: one that falls that far behind ends
 with RATE_LIMITED instead of holding the others up.
@@ -125,9 +126,7 @@ class SharedStreams:
 
     def may_join(self, context: Context) -> bool:
         """The checks every subscriber passes itself (the shared stream checked its starter's)."""
-        if not context.signed_in or not context.principal.can_read:
-            return False
-        return context.live_subscriptions < context.settings.ws_max_subscriptions
+        return context.signed_in and context.principal.can_read
 
     async def join(
         self, key: tuple[Any, ...], context: Context, begin: StartStream
@@ -139,12 +138,10 @@ class SharedStreams:
             shared.start(begin, _owner_context(context))
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=shared.buffer + 1)
         shared.queues.add(queue)
-        context.live_subscriptions += 1
         try:
             while (item := await queue.get()) is not _END:
                 yield item
         finally:
-            context.live_subscriptions -= 1
             shared.leave(queue)
 
     def _ended(self, shared: _Shared) -> None:

@@ -12,10 +12,13 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from app.asgi import create_app
+from app.errors import ServiceUnavailable
 from app.settings import Settings
+from resolvers.errors import MASKED_MESSAGE
 from tests.conftest import FRONTEND_ORIGIN, Api, Tokens
-from tests.live import LEGACY_WS, graphql_socket, uvicorn_serving
-from tests.test_subscriptions import CRM_EVENTS, new_company
+from tests.live import LEGACY_WS, TRANSPORT_WS, RedisProcess, graphql_socket, uvicorn_serving
+from tests.test_relay import isolated  # noqa: F401  (a stack whose Redis can be stopped)
+from tests.test_subscriptions import CRM_EVENTS
 
 
 @asynccontextmanager
@@ -56,6 +59,7 @@ async def test_legacy_init_refusal_says_why(live: str, api: Api, tokens: Tokens)
         refused = await socket.init(expired)
         assert refused["type"] == "connection_error"
         assert refused["payload"]["code"] == "UNAUTHENTICATED"
+        assert refused["payload"]["extensions"]["code"] == "UNAUTHENTICATED"
         assert "expired" in refused["payload"]["message"]
 
 
@@ -101,26 +105,6 @@ async def test_a_browser_page_of_another_origin_cannot_connect(live: str) -> Non
         assert (await socket.send({"type": "connection_init"})) is None
 
 
-async def test_subscriptions_per_connection_are_capped(
-    live: str, api: Api, settings: Settings
-) -> None:
-    limit = settings.ws_max_subscriptions
-    async with graphql_socket(live) as socket:
-        await socket.init(api.token())
-        for _ in range(limit):
-            await socket.subscribe(CRM_EVENTS)
-        await asyncio.sleep(0.3)
-        await socket.subscribe(CRM_EVENTS)
-        answers = [await socket.receive()]
-        while answers[-1]["type"] != "complete":
-            answers.append(await socket.receive())
-        assert {a["id"] for a in answers} == {str(limit + 1)}
-        assert answers[0]["payload"]["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
-        # The others stay live.
-        await new_company(api, "still live")
-        assert (await socket.next_data())["crmEvents"]["type"] == "crm.company.created"
-
-
 async def test_legacy_protocol_refuses_a_second_init(live: str, api: Api) -> None:
     async with graphql_socket(live, LEGACY_WS) as socket:
         assert (await socket.init(api.token()))["type"] == "connection_ack"
@@ -128,3 +112,61 @@ async def test_legacy_protocol_refuses_a_second_init(live: str, api: Api) -> Non
         assert again["type"] == "connection_error"
         assert again["payload"]["code"] == "BAD_USER_INPUT"
         assert await socket.closed_with() == 1011
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_after_logout_an_open_socket_changes_nothing(
+    live: str, api: Api, tokens: Tokens, protocol: str
+) -> None:
+    """HTTP checks the blocklist with every request; a socket, with every mutation (its
+    watcher looks only every WS_AUTH_RECHECK_SECONDS, a minute here)."""
+    token = tokens.make(api.tenant, "admin")
+    async with graphql_socket(live, protocol) as socket:
+        assert (await socket.init(token))["type"] == "connection_ack"
+        logout = await api.post({"query": "mutation { logout }"}, token=token)
+        assert logout.json() == {"data": {"logout": True}}
+        await socket.subscribe('mutation { createCompany(input: {name: "after logout"}) { id } }')
+        refused = await socket.receive()
+        assert refused["type"] == "error", refused
+        assert "UNAUTHENTICATED" in str(refused["payload"])
+        assert await socket.closed_with() == 4401
+    assert (await api.data(COUNT))["companies"]["totalCount"] == 0
+
+
+COUNT = "{ companies { totalCount } }"
+
+
+async def test_while_the_blocklist_is_down_mutations_are_refused_with_a_code(
+    isolated: tuple[Settings, RedisProcess],  # noqa: F811  (the fixture imported above)
+    tokens: Tokens,
+) -> None:
+    """As an HTTP request is: without the blocklist a revoked token looks like a good one."""
+    own, redis = isolated
+    application = create_app(own)
+    token = tokens.make("blocklist-down")
+    async with (
+        application.router.lifespan_context(application),
+        uvicorn_serving(application) as host,
+        graphql_socket(host, TRANSPORT_WS) as transport,
+        graphql_socket(host, LEGACY_WS) as legacy,
+    ):
+        for socket in (transport, legacy):
+            assert (await socket.init(token))["type"] == "connection_ack"
+        redis.stop()
+        for socket in (transport, legacy):
+            await socket.subscribe(CREATE)
+            refused = await socket.receive()
+            assert refused["type"] == "error", refused
+            [error] = refused["payload"] if socket is transport else [refused["payload"]]
+            assert error["extensions"]["code"] == ServiceUnavailable.code
+            assert error["message"] != MASKED_MESSAGE
+            await socket.subscribe("{ me { roles } }")  # reads go on
+            assert await socket.next_data() == {"me": {"roles": ["admin"]}}
+            assert (await socket.receive())["type"] == "complete"
+        redis.start()
+        for socket in (transport, legacy):
+            await socket.subscribe(CREATE)
+            assert (await socket.next_data())["createCompany"]["id"]
+
+
+CREATE = 'mutation { createCompany(input: {name: "x"}) { id } }'

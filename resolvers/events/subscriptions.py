@@ -1,20 +1,21 @@
-"""crmEvents and dealChanged: live events over WebSocket, scoped to the caller's tenant."""
+"""crmEvents and dealChanged: live events over WebSocket, scoped to the caller's tenant.
+
+A connection's subscription limit is taken when the operation is admitted (app/ws_admission.py),
+not here: a generator's body runs only once the operation is under way."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator
 from typing import Any, cast
 
 import strawberry
 from strawberry.types import Info
 
-from app.errors import RateLimited
 from app.services import deal_board
 from app.services import events as service
 from app.services.pipelines import STAGE
 from resolvers.common.inputs import parse_id
-from resolvers.context import Context, context_of
+from resolvers.context import context_of
 from resolvers.deals.types import Deal
 from resolvers.events.types import CrmEventType
 from resolvers.permissions import CanRead
@@ -29,19 +30,6 @@ class DealChange:
         "to another pipeline)."
     )
     on_board: bool
-
-
-@asynccontextmanager
-async def _slot(context: Context) -> AsyncIterator[None]:
-    """One of the connection's limited subscription slots."""
-    limit = context.settings.ws_max_subscriptions
-    if context.live_subscriptions >= limit:
-        raise RateLimited(f"Too many subscriptions on this connection (at most {limit}).")
-    context.live_subscriptions += 1
-    try:
-        yield
-    finally:
-        context.live_subscriptions -= 1
 
 
 @strawberry.type
@@ -62,12 +50,11 @@ class EventSubscriptions:
         entity = parse_id(entity_id, "entityId") if entity_id else None
         query_filter = service.event_filter(types, entity)
         resume = service.parse_event_id(after)
-        async with _slot(context):
-            await service.check_resume_point(context.scope, resume)
-            stream = service.follow_events(context.scope, context.hub, query_filter, resume)
-            async for event in stream:
-                context.refresh_loaders()
-                yield cast(CrmEventType, event)
+        await service.check_resume_point(context.scope, resume)
+        stream = service.follow_events(context.scope, context.hub, query_filter, resume)
+        async for event in stream:
+            context.refresh_loaders()
+            yield cast(CrmEventType, event)
 
     @strawberry.subscription(
         permission_classes=[CanRead],
@@ -79,14 +66,13 @@ class EventSubscriptions:
     ) -> AsyncGenerator[DealChange, None]:
         context = context_of(info)
         pipeline = parse_id(pipeline_id, "pipelineId")
-        async with _slot(context):
-            async for change in deal_board.follow_board(context.scope, context.hub, pipeline):
-                context.refresh_loaders()
-                if change.stage is not None:  # read with the card: its loader need not
-                    context.loaders.by_id(STAGE).prime(change.stage.id, change.stage)
-                yield DealChange(
-                    event=cast(CrmEventType, change.event),
-                    deal_id=strawberry.ID(str(change.deal_id)),
-                    deal=cast(Deal | None, change.deal),
-                    on_board=change.on_board,
-                )
+        async for change in deal_board.follow_board(context.scope, context.hub, pipeline):
+            context.refresh_loaders()
+            if change.stage is not None:  # read with the card: its loader need not
+                context.loaders.by_id(STAGE).prime(change.stage.id, change.stage)
+            yield DealChange(
+                event=cast(CrmEventType, change.event),
+                deal_id=strawberry.ID(str(change.deal_id)),
+                deal=cast(Deal | None, change.deal),
+                on_board=change.on_board,
+            )
