@@ -124,7 +124,7 @@ async def test_after_logout_an_open_socket_changes_nothing(
     async with graphql_socket(live, protocol) as socket:
         assert (await socket.init(token))["type"] == "connection_ack"
         logout = await api.post({"query": "mutation { logout }"}, token=token)
-        assert logout.json() == {"data": {"logout": True}}
+        assert logout.json()["data"] == {"logout": True}
         await socket.subscribe('mutation { createCompany(input: {name: "after logout"}) { id } }')
         refused = await socket.receive()
         assert refused["type"] == "error", refused
