@@ -94,7 +94,7 @@ COMPANY = Entity(
     (
         Dependent(Contact, "company_id", Tracked("contact")),
         Dependent(Deal, "company_id", Tracked("deal")),
-        Dependent(Activity, "company_id", Tracked("activity")),
+        Dependent(Activity, "company_id", Tracked("activity"), kept_by=("contact_id", "deal_id")),
         Dependent(CompanyRelationship, "to_company_id", RELATIONSHIP_EVENTS, removes=True),
     ),
 )

@@ -72,7 +72,7 @@ CONTACT = Entity(
     Tracked("contact", hidden=LEXWARE_BOOKKEEPING),
     (
         Dependent(Deal, "contact_id", Tracked("deal")),
-        Dependent(Activity, "contact_id", Tracked("activity")),
+        Dependent(Activity, "contact_id", Tracked("activity"), kept_by=("company_id", "deal_id")),
     ),
 )
 _LINKEDIN = re.compile(r"^https://([a-z]{2,3}\.)?linkedin\.com/in/[A-Za-z0-9\-_%.]{2,100}/?$")

@@ -40,7 +40,7 @@ DEAL = Entity(
         **DEAL_OWNERS.entity.constraint_errors,
     },
     DEAL_EVENTS,
-    (Dependent(Activity, "deal_id", Tracked("activity")),),
+    (Dependent(Activity, "deal_id", Tracked("activity"), kept_by=("company_id", "contact_id")),),
 )
 
 
