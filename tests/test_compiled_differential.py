@@ -178,7 +178,7 @@ async def seed_tenant(api: Api) -> Seeded:
             "accountTypeId": account_type if index % 2 else None,
             "status": ("ACTIVE", "INACTIVE", "BLOCKED")[index % 3],
             "companySize": (None, "MICRO", "SMALL", "LARGE")[index % 4],
-            "tags": [["a", "b"], [], ["vip"], ["a"]][index % 4],
+            "tags": [["a", "b"], [], ["VIP"], ["A"]][index % 4],  # filters say "a", "vip"
             "website": f"https://f{index}.de" if index % 2 else None,
             "vatId": f"DE{100000000 + index}" if index % 3 == 1 else None,
             "notes": "Notiz\nzwei Zeilen" if index == 2 else None,
@@ -217,7 +217,7 @@ async def seed_tenant(api: Api) -> Seeded:
             if index % 2
             else None,
             "source": (None, "WEBSITE", "REFERRAL", "TRADE_FAIR")[index % 4],
-            "tags": [[], ["x"], ["x", "y"]][index % 3],
+            "tags": [[], ["x"], ["X", "y"]][index % 3],
             "emails": [
                 {"email": f"k{index}@x.de", "isPrimary": True, "type": "PERSONAL"},
                 {"email": f"k{index}@y.de"},

@@ -26,6 +26,7 @@ from app.services.pagination import (
     timestamp_key,
 )
 from app.services.records import Dependent, Entity
+from app.services.tags import has_tag
 from app.services.validation import (
     Address,
     Input,
@@ -183,7 +184,7 @@ def _refinements(f: CompanyFilter) -> list[Any]:
         )
         conditions.append(owned.exists())
     if f.tag:
-        conditions.append(col(Company.tags).contains([f.tag]))
+        conditions.append(has_tag(col(Company.tag_keys), f.tag))
     if f.sizes:
         conditions.append(col(Company.company_size).in_(f.sizes))
     return conditions + range_conditions(

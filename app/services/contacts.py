@@ -35,6 +35,7 @@ from app.services.pagination import (
     timestamp_key,
 )
 from app.services.records import Dependent, Entity
+from app.services.tags import has_tag
 from app.services.validation import (
     Input,
     LongText,
@@ -183,7 +184,7 @@ def _where(query_filter: ContactFilter) -> list[sa.ColumnElement[bool]]:
     if query_filter.sources:
         conditions.append(col(Contact.source).in_(query_filter.sources))
     if query_filter.tag:
-        conditions.append(col(Contact.tags).contains([query_filter.tag]))
+        conditions.append(has_tag(col(Contact.tag_keys), query_filter.tag))
     if query_filter.owner_id is not None:
         owned = sa.select(col(ContactOwner.id)).where(
             col(ContactOwner.contact_id) == col(Contact.id),

@@ -58,11 +58,7 @@ class Entity:
 
     @cached_property
     def columns(self) -> tuple[Any, ...]:
-        return tuple(
-            col(getattr(self.model, name))
-            for name in self.model.model_fields
-            if name != "tenant_id"
-        )
+        return record_columns(self.model)
 
     @property
     def id(self) -> Any:
@@ -79,6 +75,17 @@ class Entity:
     def row_of(self) -> Callable[[Sequence[Any]], Row[Any]]:
         """A row of this entity's columns from their values, as its reads return it."""
         return result_tuple([column.key for column in self.columns])
+
+
+def record_columns(model: Any) -> tuple[Any, ...]:
+    """The columns a row of `model` is read with: not the tenant (the scope's), not what
+    PostgreSQL generates for its own use (`tag_keys`)."""
+    table = model.__table__
+    return tuple(
+        col(getattr(model, name))
+        for name in model.model_fields
+        if name != "tenant_id" and table.c[name].computed is None
+    )
 
 
 async def get_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> Row[Any]:
@@ -241,7 +248,11 @@ def _changeable(entity: Entity, keys: tuple[str, ...]) -> tuple[str, ...]:
     """The columns an UPDATE of `keys` may change: those, the version and what the table
     updates by itself (`updated_at`). Once per entity and set of keys, like the statement."""
     table = entity.model.__table__
-    automatic = [c.name for c in table.columns if c.onupdate is not None or c.server_onupdate]
+    automatic = [
+        c.name
+        for c in table.columns
+        if (c.onupdate is not None or c.server_onupdate) and c.computed is None
+    ]
     versioned = ["version"] if entity.versioned else []
     return tuple(dict.fromkeys([*keys, *versioned, *automatic]))
 
@@ -320,7 +331,7 @@ async def delete_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> u
 async def _detach(session: AsyncSession, dependent: Dependent, target_id: uuid.UUID) -> None:
     """Unlink (or remove) the rows pointing at a row about to be deleted, with their events."""
     model, column = dependent.model, col(getattr(dependent.model, dependent.column))
-    columns = [col(getattr(model, name)) for name in model.model_fields if name != "tenant_id"]
+    columns = record_columns(model)
     tracked = dependent.tracked
     if dependent.removes or dependent.kept_by:
         orphaned = [col(getattr(model, name)).is_(None) for name in dependent.kept_by]

@@ -1,0 +1,78 @@
+"""Tags compare case-insensitively: a generated column of lowercased tags, indexed
+
+- `tag_keys`: a company's or contact's tags lowercased, a stored column PostgreSQL generates
+  with `crm_tag_keys(tags)` (IMMUTABLE, as generated columns need); tag filters and the ERP
+  rule match `tag_keys @> ARRAY[lower(:tag)]`, with a GIN index on it. The GIN indexes on the
+  raw `tags` served only the case-sensitive `tags @>` and go. Adding the column rewrites both
+  tables once (under an exclusive lock). Tags that differ only in case on one record are
+  merged (the first spelling stays), as every write does now; that is no edit (version and
+  updated_at stay, nothing is pushed to Lexware again).
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-26 09:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TAGGED = ("company", "contact")
+# The body is parsed at creation (SQL-standard RETURN): no search_path applies later.
+_TAG_KEYS = """
+CREATE FUNCTION crm_tag_keys(tags varchar[]) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN ARRAY(SELECT lower(tag) FROM unnest(tags) AS tag)"""
+# The first spelling of each tag, in the order given; only rows with such duplicates change.
+_MERGE_TAGS = """
+UPDATE "{table}" AS t SET tags = ARRAY(
+    SELECT first.tag FROM (
+        SELECT DISTINCT ON (lower(u.tag)) u.tag, u.n
+        FROM unnest(t.tags) WITH ORDINALITY AS u(tag, n)
+        ORDER BY lower(u.tag), u.n
+    ) AS first ORDER BY first.n)
+WHERE cardinality(t.tags) > (SELECT count(DISTINCT lower(tag)) FROM unnest(t.tags) AS tag)"""
+
+
+def upgrade() -> None:
+    op.execute(_TAG_KEYS)
+    for table in TAGGED:
+        op.execute(_MERGE_TAGS.format(table=table))
+        op.add_column(table, sa.Column(
+            "tag_keys", postgresql.ARRAY(sa.Text()),
+            sa.Computed("crm_tag_keys(tags)", persisted=True), nullable=False,
+        ))  # fmt: skip
+    # CONCURRENTLY: the tables stay writable while an index builds (as in 0004).
+    with op.get_context().autocommit_block():
+        for table in TAGGED:
+            op.create_index(
+                f"ix_{table}_tag_keys", table, ["tag_keys"], postgresql_using="gin",
+                postgresql_concurrently=True,
+            )  # fmt: skip
+            op.drop_index(
+                f"ix_{table}_tags", table_name=table, postgresql_concurrently=True
+            )
+
+
+def downgrade() -> None:
+    with op.get_context().autocommit_block():
+        for table in TAGGED:
+            op.create_index(
+                f"ix_{table}_tags", table, ["tags"], postgresql_using="gin",
+                postgresql_concurrently=True,
+            )  # fmt: skip
+            op.drop_index(
+                f"ix_{table}_tag_keys", table_name=table, postgresql_concurrently=True
+            )
+    for table in TAGGED:
+        op.drop_column(table, "tag_keys")
+    op.execute("DROP FUNCTION crm_tag_keys(varchar[])")
