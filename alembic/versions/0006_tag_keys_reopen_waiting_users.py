@@ -1,4 +1,4 @@
-"""Tags compare case-insensitively: a generated column of lowercased tags, indexed
+"""Tags compare case-insensitively, deals remember the open stage they closed in
 
 - `tag_keys`: a company's or contact's tags lowercased, a stored column PostgreSQL generates
   with `crm_tag_keys(tags)` (IMMUTABLE, as generated columns need); tag filters and the ERP
@@ -7,6 +7,8 @@
   tables once (under an exclusive lock). Tags that differ only in case on one record are
   merged (the first spelling stays), as every write does now; that is no edit (version and
   updated_at stay, nothing is pushed to Lexware again).
+- `deal.last_open_stage_id`: the open stage a WON/LOST deal was in when it closed, where
+  reopening returns it. Deals closed before this revision have none (first open stage).
 
 Revision ID: 0006
 Revises: 0005
@@ -51,6 +53,7 @@ def upgrade() -> None:
             "tag_keys", postgresql.ARRAY(sa.Text()),
             sa.Computed("crm_tag_keys(tags)", persisted=True), nullable=False,
         ))  # fmt: skip
+    op.add_column("deal", sa.Column("last_open_stage_id", sa.Uuid(), nullable=True))
     # CONCURRENTLY: the tables stay writable while an index builds (as in 0004).
     with op.get_context().autocommit_block():
         for table in TAGGED:
@@ -73,6 +76,7 @@ def downgrade() -> None:
             op.drop_index(
                 f"ix_{table}_tag_keys", table_name=table, postgresql_concurrently=True
             )
+    op.drop_column("deal", "last_open_stage_id")
     for table in TAGGED:
         op.drop_column(table, "tag_keys")
     op.execute("DROP FUNCTION crm_tag_keys(varchar[])")

@@ -204,6 +204,7 @@ def _state(row: Row[Any]) -> DealState:
         lost_reason=row.lost_reason,
         lost_reason_text=row.lost_reason_text,
         closed_at=row.closed_at,
+        last_open_stage_id=row.last_open_stage_id,
     )
 
 

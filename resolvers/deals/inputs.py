@@ -49,7 +49,12 @@ class UpdateDealInput:
     contact_id: strawberry.ID | None = strawberry.UNSET
     company_id: strawberry.ID | None = strawberry.UNSET
     expected_close_date: date | None = strawberry.UNSET
-    status: DealStatus | None = strawberry.UNSET
+    status: DealStatus | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="WON/LOST moves the deal to a stage of that kind. OPEN (no stageId) "
+        "reopens it in the open stage it was in when it closed, if that is still an open "
+        "stage of its pipeline; else in the first open stage.",
+    )
     lost_reason: LostReason | None = strawberry.UNSET
     lost_reason_text: str | None = strawberry.UNSET
 
