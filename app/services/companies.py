@@ -17,6 +17,7 @@ from app.errors import BadUserInput, Conflict, NotFound
 from app.services import records
 from app.services.changes import LEXWARE_BOOKKEEPING, RELATIONSHIP_EVENTS, Tracked
 from app.services.contact_info import ValueLists, create_with_values, list_steps, split_values
+from app.services.owners import COMPANY_OWNERS, new_record_owners, split_owners
 from app.services.pagination import (
     PageQuery,
     PageRequest,
@@ -90,6 +91,7 @@ COMPANY = Entity(
         "uq_company_tenant_id_lexware_contact_id": lambda: Conflict(
             "This Lexware contact is already linked to another company."
         ),
+        **COMPANY_OWNERS.entity.constraint_errors,  # owners named when it is created
     },
     Tracked("company", hidden=LEXWARE_BOOKKEEPING),
     (
@@ -210,12 +212,17 @@ async def get_company(scope: TenantScope, company_id: uuid.UUID) -> Row[Any]:
 async def create_company(
     scope: TenantScope, data: Mapping[str, Any], system: records.SystemChange | None = None
 ) -> Row[Any]:
-    """`system`: values the system adds (a Lexware link), with their events."""
-    own, lists = split_values(data)
+    """`system`: values the system adds (a Lexware link), with their events. Its owners:
+    those named in `owners`, else its creator (owners.initial_owners)."""
+    given, named = split_owners(data)
+    own, lists = split_values(given)
     values = _storable(validate(CompanyInput, own).model_dump())
     values.update(system.values if system else {})
     statement = sa.insert(Company).values(scope.owned(**values)).returning(*COLUMNS)
-    return await create_with_values(scope, COMPANY, statement, "company_id", lists, system)
+    owners = new_record_owners(scope, COMPANY_OWNERS, named)
+    return await create_with_values(
+        scope, COMPANY, statement, "company_id", lists, system, then=owners
+    )
 
 
 async def update_company(

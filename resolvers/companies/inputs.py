@@ -10,6 +10,7 @@ from app.services.companies import CompanyOrderField
 from resolvers.common.enums import CompanySize, EntityStatus, OrderDirection
 from resolvers.common.types import AddressInput
 from resolvers.contact_info.types import EmailInput, PhoneInput
+from resolvers.owners.types import CREATE_OWNERS, OwnerInput
 
 TAGS = (
     "Kept as spelled; compared ignoring case, so `ERP` and `erp` are one tag (the first "
@@ -40,6 +41,9 @@ class CreateCompanyInput:
     notes: str | None = None
     emails: list[EmailInput] | None = strawberry.UNSET
     phones: list[PhoneInput] | None = strawberry.UNSET
+    owners: list[OwnerInput] | None = strawberry.field(
+        default=strawberry.UNSET, description=CREATE_OWNERS
+    )
 
 
 @strawberry.input(description="Only the fields sent change; null clears a field that may be empty.")

@@ -10,6 +10,7 @@ from app.services.contacts import ContactOrderField
 from models.enums import ContactSource, EntityStatus
 from resolvers.common.enums import OrderDirection
 from resolvers.contact_info.types import EmailInput, PhoneInput
+from resolvers.owners.types import CREATE_OWNERS, OwnerInput
 
 TAGS = (
     "Kept as spelled; compared ignoring case, so `ERP` and `erp` are one tag (the first "
@@ -37,6 +38,9 @@ class CreateContactInput:
     notes: str | None = None
     emails: list[EmailInput] | None = strawberry.UNSET
     phones: list[PhoneInput] | None = strawberry.UNSET
+    owners: list[OwnerInput] | None = strawberry.field(
+        default=strawberry.UNSET, description=CREATE_OWNERS
+    )
 
 
 @strawberry.input(description="Only the fields sent change; emails/phones replace whole lists.")

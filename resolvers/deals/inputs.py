@@ -10,6 +10,7 @@ import strawberry
 from app.services.deal_queries import DealOrderField
 from models.enums import DealStatus, LostReason, OwnerRole
 from resolvers.common.enums import OrderDirection
+from resolvers.owners.types import CREATE_OWNERS
 
 strawberry.enum(DealOrderField, description="What deals are sorted by.")
 
@@ -36,7 +37,9 @@ class CreateDealInput:
     status: DealStatus | None = strawberry.UNSET
     lost_reason: LostReason | None = strawberry.UNSET
     lost_reason_text: str | None = strawberry.UNSET
-    owners: list[DealOwnerInput] | None = strawberry.UNSET
+    owners: list[DealOwnerInput] | None = strawberry.field(
+        default=strawberry.UNSET, description=CREATE_OWNERS
+    )
 
 
 @strawberry.input(description="Only the fields sent change.")
