@@ -1,4 +1,4 @@
-"""Tags compare case-insensitively, deals remember the open stage they closed in
+"""Tags compare case-insensitively, deals remember their open stage, users can wait for sign-in
 
 - `tag_keys`: a company's or contact's tags lowercased, a stored column PostgreSQL generates
   with `crm_tag_keys(tags)` (IMMUTABLE, as generated columns need); tag filters and the ERP
@@ -9,6 +9,9 @@
   updated_at stay, nothing is pushed to Lexware again).
 - `deal.last_open_stage_id`: the open stage a WON/LOST deal was in when it closed, where
   reopening returns it. Deals closed before this revision have none (first open stage).
+- `user.subject` may be NULL: a user an admin added by e-mail who has not signed in yet;
+  `signed_in_at` is the first sign-in (existing users: when they were created). At most one
+  such waiting user per e-mail in a tenant.
 
 Revision ID: 0006
 Revises: 0005
@@ -54,6 +57,22 @@ def upgrade() -> None:
             sa.Computed("crm_tag_keys(tags)", persisted=True), nullable=False,
         ))  # fmt: skip
     op.add_column("deal", sa.Column("last_open_stage_id", sa.Uuid(), nullable=True))
+    op.add_column(
+        "user", sa.Column("signed_in_at", sa.DateTime(timezone=True), nullable=True)
+    )
+    op.execute('UPDATE "user" SET signed_in_at = created_at')
+    op.alter_column("user", "subject", existing_type=sa.String(length=255), nullable=True)
+    op.create_check_constraint(
+        op.f("ck_user_signed_in"), "user", "(subject IS NULL) = (signed_in_at IS NULL)"
+    )
+    op.create_check_constraint(
+        op.f("ck_user_reachable"), "user", "subject IS NOT NULL OR email IS NOT NULL"
+    )
+    op.create_index(
+        "uq_user_tenant_id_waiting_email", "user",
+        ["tenant_id", sa.literal_column("lower(email)")], unique=True,
+        postgresql_where=sa.text("subject IS NULL"),
+    )  # fmt: skip
     # CONCURRENTLY: the tables stay writable while an index builds (as in 0004).
     with op.get_context().autocommit_block():
         for table in TAGGED:
@@ -76,6 +95,14 @@ def downgrade() -> None:
             op.drop_index(
                 f"ix_{table}_tag_keys", table_name=table, postgresql_concurrently=True
             )
+    op.drop_index("uq_user_tenant_id_waiting_email", table_name="user")
+    op.drop_constraint(op.f("ck_user_reachable"), "user", type_="check")
+    op.drop_constraint(op.f("ck_user_signed_in"), "user", type_="check")
+    # Users who never signed in cannot exist without a subject: they go, with their owner
+    # rows (cascade); activities assigned to them lose the assignee (SET NULL).
+    op.execute('DELETE FROM "user" WHERE subject IS NULL')
+    op.alter_column("user", "subject", existing_type=sa.String(length=255), nullable=False)
+    op.drop_column("user", "signed_in_at")
     op.drop_column("deal", "last_open_stage_id")
     for table in TAGGED:
         op.drop_column(table, "tag_keys")
