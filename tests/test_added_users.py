@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Api, error_codes, error_fields
+from tests.test_events import events, last_id
 
 ADD = "mutation($i: AddUserInput!) { addUser(input: $i) { id email name signedInAt } }"
 USERS = "query($s: String) { users(search: $s) { id email name signedInAt } }"
@@ -31,8 +32,15 @@ async def me_with(api: Api, subject: str, email: str, **claims: Any) -> dict[str
 
 
 async def test_an_added_user_is_listed_and_can_own_records_before_signing_in(api: Api) -> None:
+    before = await last_id(api)
     added = await add(api, "jana.neumann@example.de")
     assert added["signedInAt"] is None and added["name"] == "Jana Neumann"
+    (event,) = await events(api, after=before, first=10)
+    assert (event["type"], event["entityId"]) == ("crm.user.created", added["id"])
+    assert event["changes"] == {
+        "email": [None, "jana.neumann@example.de"],
+        "name": [None, "Jana Neumann"],
+    }
     listed = (await api.data(USERS, {"s": "neumann"}))["users"]
     assert listed == [added]
     company = await api.data('mutation { createCompany(input: {name: "Für Jana"}) { id } }')
