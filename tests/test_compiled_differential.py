@@ -193,6 +193,7 @@ async def seed_tenant(api: Api) -> Seeded:
             "phones": [{"phone": f"+49 30 {index}", "type": "OFFICE", "isPrimary": True}][
                 : index % 2
             ],
+            "owners": [],  # _owners decides (none for some), not the creator default
         }
         created = (await api.data(CREATE_COMPANY, {"input": company}))["createCompany"]
         companies.append(seeded.add("company", created["id"]))
@@ -226,6 +227,7 @@ async def seed_tenant(api: Api) -> Seeded:
                 {"phone": f"+49 170 {index}", "type": "MOBILE"},
                 {"phone": f"+49 30 9{index}", "isPrimary": True},
             ][: (index + 1) % 3],
+            "owners": [],
         }
         created = (await api.data(CREATE_CONTACT, {"input": contact}))["createContact"]
         contacts.append(seeded.add("contact", created["id"]))
