@@ -46,6 +46,7 @@ class VerifiedToken:
     roles: frozenset[str]
     email: str | None
     name: str | None
+    email_verified: bool = True  # False only when the token says so (`email_verified`)
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,9 @@ class Authenticator:
             raise Unauthenticated("Token has been revoked.")
         async with naming_database_failures():
             ids = await self._members.resolve(
-                MemberIdentity(token.tenant_slug, token.subject, token.email, token.name)
+                MemberIdentity(
+                    token.tenant_slug, token.subject, token.email, token.name, token.email_verified
+                )
             )
         return Principal(ids.user_id, ids.tenant_id, token.tenant_slug, token.roles, token)
 
@@ -180,6 +183,8 @@ class Authenticator:
             roles=known,
             email=_fitting_text(claims.get(s.jwt_email_claim), 320),
             name=_fitting_text(claims.get(s.jwt_name_claim), 200),
+            # OpenID Connect's claim: an unverified e-mail never takes over an added user.
+            email_verified=claims.get("email_verified") is not False,
         )
 
     async def is_revoked(self, token: VerifiedToken) -> bool:

@@ -259,7 +259,12 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         context = self._new_context(request, None)
         principal = await runtime.authenticator.authenticate(request.headers.get("authorization"))
         gate = asyncio.Semaphore(runtime.settings.max_sessions_per_request)
-        context.sign_in(
-            principal, TenantScope(principal.tenant_id, principal.user_id, runtime.sessions, gate)
+        scope = TenantScope(
+            principal.tenant_id,
+            principal.user_id,
+            runtime.sessions,
+            gate,
+            creator_owns=runtime.settings.creator_is_owner,
         )
+        context.sign_in(principal, scope)
         return context

@@ -89,7 +89,13 @@ class WebSocketAuth:
                 {"message": "Service temporarily unavailable.", "code": "SERVICE_UNAVAILABLE"}
             ) from None
         gate = asyncio.Semaphore(self.runtime.settings.max_sessions_per_request)
-        scope = TenantScope(principal.tenant_id, principal.user_id, self.runtime.sessions, gate)
+        scope = TenantScope(
+            principal.tenant_id,
+            principal.user_id,
+            self.runtime.sessions,
+            gate,
+            creator_owns=self.runtime.settings.creator_is_owner,
+        )
         context.sign_in(principal, scope)
         websocket = context.request
         assert isinstance(websocket, WebSocket)

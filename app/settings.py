@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     event_relay_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     due_soon_window_minutes: int = Field(default=24 * 60, ge=1, le=60 * 24 * 60)
 
+    # A company, contact or deal created without owners gets its creator as OWNER.
+    creator_is_owner: bool = True
+
     # Benchmarks only: mount bench/raw.py's hand-written baseline routes (never in production).
     bench_routes: bool = False
 

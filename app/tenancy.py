@@ -212,12 +212,15 @@ class TenantScope:
 
     `gate` bounds how many sessions one request holds at once: sibling fields resolve
     concurrently, and thirty aliased lists must not take the whole connection pool.
+    `creator_owns`: a company, contact or deal the actor creates without naming owners gets
+    the actor as OWNER (CREATOR_IS_OWNER, for a user's requests; jobs act for nobody).
     """
 
     tenant_id: uuid.UUID
     actor_id: uuid.UUID | None
     sessions: async_sessionmaker[AsyncSession]
     gate: asyncio.Semaphore | None = None
+    creator_owns: bool = False
 
     def session(self) -> AsyncSession:
         session = self.sessions()

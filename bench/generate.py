@@ -70,7 +70,7 @@ class Generator:
         user_id = self.id()
         name = f"{FIRST[n % len(FIRST)]} {LAST[n % len(LAST)]}"
         self.tables.add("user", id=user_id, tenant_id=tenant_id, subject=f"user-{n}",
-                        email=f"user{n}@example.de", name=name)  # fmt: skip
+                        email=f"user{n}@example.de", name=name, signed_in_at=EPOCH)  # fmt: skip
         return user_id
 
     def pipeline(self, tenant_id: uuid.UUID) -> tuple[uuid.UUID, list[tuple[uuid.UUID, str]]]:

@@ -94,6 +94,30 @@ def string_list() -> Any:
     )
 
 
+# Tags keep the spelling they were given and compare case-insensitively: filters and rules
+# match `tag_keys @> ARRAY[lower(:tag)]`. `tag_keys` is the tags lowercased, a column
+# PostgreSQL generates on every write (`crm_tag_keys`, alembic 0006): a condition on it costs
+# what one on `tags` did, where a call per row would not (under row-level security a
+# tenant's filter is applied row by row), and a GIN index on it answers the crons' lookups.
+TAG_KEYS_FUNCTION = "crm_tag_keys"
+
+
+def tag_keys_column() -> Any:
+    """The generated `tag_keys` of a table with `tags` (never written, never read back as a
+    record's value: services.records leaves generated columns out)."""
+    column: sa.Column[list[str]] = sa.Column(
+        "tag_keys",
+        postgresql.ARRAY(sa.Text()),
+        sa.Computed(f"{TAG_KEYS_FUNCTION}(tags)", persisted=True),
+        nullable=False,
+    )
+    return Field(default=None, sa_column=column)
+
+
+def tag_keys_index(table: str) -> sa.Index:
+    return sa.Index(f"ix_{table}_tag_keys", "tag_keys", postgresql_using="gin")
+
+
 def money() -> sa.Numeric[Any]:
     return sa.Numeric(14, 2, asdecimal=True)
 
@@ -123,6 +147,8 @@ __all__ = [
     "enum_type",
     "money",
     "string_list",
+    "tag_keys_column",
+    "tag_keys_index",
     "tenant_fk",
     "tenant_unique",
 ]

@@ -17,6 +17,8 @@ from models.base import (
     enum_type,
     money,
     string_list,
+    tag_keys_column,
+    tag_keys_index,
     tenant_fk,
     tenant_unique,
 )
@@ -52,7 +54,7 @@ class Company(TenantOwned, Versioned, table=True):
         sa.Index("ix_company_tenant_id_industry_id", "tenant_id", "industry_id"),
         sa.Index("ix_company_tenant_id_account_type_id", "tenant_id", "account_type_id"),
         sa.Index("ix_company_tenant_id_vat_id", "tenant_id", "vat_id"),
-        sa.Index("ix_company_tags", "tags", postgresql_using="gin"),
+        tag_keys_index("company"),
         *lexware_link_indexes("company"),
     )
 
@@ -77,6 +79,7 @@ class Company(TenantOwned, Versioned, table=True):
     data_enriched_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     data_enrichment_source: str | None = Field(default=None, max_length=100)
     tags: list[str] = string_list()
+    tag_keys: list[str] | None = tag_keys_column()
     notes: str | None = Field(default=None, sa_type=sa.Text)
     lexware_contact_id: uuid.UUID | None = None
     lexware_contact_version: int | None = None

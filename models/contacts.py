@@ -10,7 +10,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field
 
-from models.base import TenantOwned, Versioned, enum_type, string_list, tenant_fk, tenant_unique
+from models.base import (
+    TenantOwned,
+    Versioned,
+    enum_type,
+    string_list,
+    tag_keys_column,
+    tag_keys_index,
+    tenant_fk,
+    tenant_unique,
+)
 from models.companies import entity_status_type, lexware_link_indexes, owner_role_type
 from models.enums import ContactSource, EntityStatus, OwnerRole
 
@@ -30,7 +39,7 @@ class Contact(TenantOwned, Versioned, table=True):
         sa.Index("ix_contact_tenant_id_created_at", "tenant_id", "created_at", "id"),
         sa.Index("ix_contact_tenant_id_company_id", "tenant_id", "company_id"),
         sa.Index("ix_contact_tenant_id_status", "tenant_id", "status"),
-        sa.Index("ix_contact_tags", "tags", postgresql_using="gin"),
+        tag_keys_index("contact"),
         *lexware_link_indexes("contact"),
     )
 
@@ -52,6 +61,7 @@ class Contact(TenantOwned, Versioned, table=True):
         default=None, sa_type=enum_type(ContactSource, "contact_source")
     )
     tags: list[str] = string_list()
+    tag_keys: list[str] | None = tag_keys_column()
     notes: str | None = Field(default=None, sa_type=sa.Text)
     lexware_contact_id: uuid.UUID | None = None
     lexware_contact_version: int | None = None

@@ -110,6 +110,10 @@ class Deal(TenantOwned, Versioned, table=True):
     )
     lost_reason_text: str | None = Field(default=None, max_length=500)
     closed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # The open stage a WON/LOST deal was in when it closed: reopening returns it there (if
+    # that stage is still an open stage of its pipeline). No foreign key: a stage removed or
+    # re-kinded since is simply not found, and the deal goes to the first open stage.
+    last_open_stage_id: uuid.UUID | None = None
 
 
 class DealOwner(TenantOwned, table=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field
@@ -23,15 +24,29 @@ class Tenant(Timestamped, table=True):
 
 
 class User(TenantOwned, table=True):
-    """A member of a tenant as the auth service knows them (`sub` of the token)."""
+    """A member of a tenant as the auth service knows them (`sub` of the token), or one an
+    admin added by e-mail who has not signed in yet: no subject until the first token of the
+    tenant with that e-mail (app.services.members) binds its subject to this row."""
 
     __tablename__ = "user"
     __table_args__ = (
         tenant_unique(),
         sa.UniqueConstraint("tenant_id", "subject"),
         sa.Index("ix_user_tenant_id_email", "tenant_id", sa.text("lower(email)")),
+        # One waiting user per e-mail: the first sign-in with it must know whom it becomes.
+        sa.Index(
+            "uq_user_tenant_id_waiting_email",
+            "tenant_id",
+            sa.text("lower(email)"),
+            unique=True,
+            postgresql_where=sa.text("subject IS NULL"),
+        ),
+        sa.CheckConstraint("(subject IS NULL) = (signed_in_at IS NULL)", name="signed_in"),
+        sa.CheckConstraint("subject IS NOT NULL OR email IS NOT NULL", name="reachable"),
     )
 
-    subject: str = Field(max_length=255)
+    subject: str | None = Field(default=None, max_length=255)
     email: str | None = Field(default=None, max_length=320)
     name: str | None = Field(default=None, max_length=200)
+    # The first sign-in; None: added by an admin, not signed in yet.
+    signed_in_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))

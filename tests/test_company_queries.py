@@ -34,8 +34,10 @@ async def test_filter_by_industry_type_owner_tag_size_email(api: Api) -> None:
     ]["id"]
     me = (await api.data("{ me { user { id } } }"))["me"]["user"]["id"]
     owned = await create(api, "Alpha", industryId=industry, tags=["ERP"], companySize="SMALL")
-    await create(api, "Beta", accountTypeId=kind, emails=[{"email": "einkauf@beta-bau.de"}])
-    await create(api, "Gamma", companySize="LARGE")
+    # Owned by nobody (not even their creator), so that the owner filter has to choose.
+    beta_email = [{"email": "einkauf@beta-bau.de"}]
+    await create(api, "Beta", accountTypeId=kind, emails=beta_email, owners=[])
+    await create(api, "Gamma", companySize="LARGE", owners=[])
     await api.data(
         "mutation($c: ID!, $u: ID!) { addCompanyOwner(companyId: $c, userId: $u) { role } }",
         {"c": owned, "u": me},

@@ -178,7 +178,7 @@ async def seed_tenant(api: Api) -> Seeded:
             "accountTypeId": account_type if index % 2 else None,
             "status": ("ACTIVE", "INACTIVE", "BLOCKED")[index % 3],
             "companySize": (None, "MICRO", "SMALL", "LARGE")[index % 4],
-            "tags": [["a", "b"], [], ["vip"], ["a"]][index % 4],
+            "tags": [["a", "b"], [], ["VIP"], ["A"]][index % 4],  # filters say "a", "vip"
             "website": f"https://f{index}.de" if index % 2 else None,
             "vatId": f"DE{100000000 + index}" if index % 3 == 1 else None,
             "notes": "Notiz\nzwei Zeilen" if index == 2 else None,
@@ -193,6 +193,7 @@ async def seed_tenant(api: Api) -> Seeded:
             "phones": [{"phone": f"+49 30 {index}", "type": "OFFICE", "isPrimary": True}][
                 : index % 2
             ],
+            "owners": [],  # _owners decides (none for some), not the creator default
         }
         created = (await api.data(CREATE_COMPANY, {"input": company}))["createCompany"]
         companies.append(seeded.add("company", created["id"]))
@@ -217,7 +218,7 @@ async def seed_tenant(api: Api) -> Seeded:
             if index % 2
             else None,
             "source": (None, "WEBSITE", "REFERRAL", "TRADE_FAIR")[index % 4],
-            "tags": [[], ["x"], ["x", "y"]][index % 3],
+            "tags": [[], ["x"], ["X", "y"]][index % 3],
             "emails": [
                 {"email": f"k{index}@x.de", "isPrimary": True, "type": "PERSONAL"},
                 {"email": f"k{index}@y.de"},
@@ -226,6 +227,7 @@ async def seed_tenant(api: Api) -> Seeded:
                 {"phone": f"+49 170 {index}", "type": "MOBILE"},
                 {"phone": f"+49 30 9{index}", "isPrimary": True},
             ][: (index + 1) % 3],
+            "owners": [],
         }
         created = (await api.data(CREATE_CONTACT, {"input": contact}))["createContact"]
         contacts.append(seeded.add("contact", created["id"]))

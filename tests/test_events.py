@@ -104,9 +104,9 @@ async def test_deal_moves_emit_stage_won_lost_and_reopened(api: Api) -> None:
 
 async def test_owner_relationship_and_activity_events(api: Api) -> None:
     me = (await api.data("{ me { user { id } } }"))["me"]["user"]["id"]
-    a = (await api.data('mutation { createCompany(input: {name: "A"}) { id } }'))["createCompany"][
-        "id"
-    ]
+    a = (await api.data('mutation { createCompany(input: {name: "A", owners: []}) { id } }'))[
+        "createCompany"
+    ]["id"]
     b = (await api.data('mutation { createCompany(input: {name: "B"}) { id } }'))["createCompany"][
         "id"
     ]

@@ -19,7 +19,10 @@ async def user_id(api: Api, role: str = "admin", tenant: str | None = None) -> s
 
 
 async def new_company(api: Api) -> str:
-    data = await api.data('mutation { createCompany(input: {name: "Eigner GmbH"}) { id } }')
+    """A company nobody owns yet (not even its creator): each test sees only what it adds."""
+    data = await api.data(
+        'mutation { createCompany(input: {name: "Eigner GmbH", owners: []}) { id } }'
+    )
     company_id: str = data["createCompany"]["id"]
     return company_id
 

@@ -126,7 +126,8 @@ async def test_deal_board_follows_moves_owners_and_deals_leaving(api: Api, live:
         await socket.init(api.token())
         await socket.subscribe(DEAL_CHANGED, {"p": board["id"]})
         await asyncio.sleep(0.3)
-        created = await deal(api, pipelineId=board["id"], value="5000")
+        # Without owners (not even its creator), so that adding one below is an event.
+        created = await deal(api, pipelineId=board["id"], value="5000", owners=[])
         await deal(api, pipelineId=other_board["id"])  # not on this board
         await api.data(
             "mutation($id: ID!, $s: ID!) { moveDealToStage(id: $id, stageId: $s) { id } }",

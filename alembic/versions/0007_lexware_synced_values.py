@@ -10,8 +10,8 @@ the voucher cursor is cleared, so every tenant's next voucher sync reads all its
 again and stores them unescaped.
 
 Revision ID: 0007
-Revises: 0005
-Create Date: 2026-11-26 10:00:00
+Revises: 0006
+Create Date: 2026-12-07 10:00:00
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,10 @@
 """Activities: notes, calls, e-mails, meetings, tasks and follow-ups.
 
 An activity belongs to a contact and/or a company (at least one, checked on every write: the
-database cannot, since deleting the contact or company sets the link to NULL). The company
-feed can include the activities of the company's contacts, in one ordered, paged list.
+database cannot, since deleting the contact or company sets the link to NULL). Deleting a
+company, contact or deal deletes its activities that nothing else links (records.Dependent's
+`kept_by`): no feed would show them. The company feed can include the activities of the
+company's contacts, in one ordered, paged list.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from app.errors import BadUserInput, Conflict, NotFound
 from app.services import records
 from app.services.changes import LEXWARE_BOOKKEEPING, RELATIONSHIP_EVENTS, Tracked
 from app.services.contact_info import ValueLists, create_with_values, list_steps, split_values
+from app.services.owners import COMPANY_OWNERS, new_record_owners, split_owners
 from app.services.pagination import (
     PageQuery,
     PageRequest,
@@ -26,6 +27,7 @@ from app.services.pagination import (
     timestamp_key,
 )
 from app.services.records import Dependent, Entity
+from app.services.tags import has_tag
 from app.services.validation import (
     Address,
     Input,
@@ -89,12 +91,13 @@ COMPANY = Entity(
         "uq_company_tenant_id_lexware_contact_id": lambda: Conflict(
             "This Lexware contact is already linked to another company."
         ),
+        **COMPANY_OWNERS.entity.constraint_errors,  # owners named when it is created
     },
     Tracked("company", hidden=LEXWARE_BOOKKEEPING),
     (
         Dependent(Contact, "company_id", Tracked("contact")),
         Dependent(Deal, "company_id", Tracked("deal")),
-        Dependent(Activity, "company_id", Tracked("activity")),
+        Dependent(Activity, "company_id", Tracked("activity"), kept_by=("contact_id", "deal_id")),
         Dependent(CompanyRelationship, "to_company_id", RELATIONSHIP_EVENTS, removes=True),
     ),
 )
@@ -183,7 +186,7 @@ def _refinements(f: CompanyFilter) -> list[Any]:
         )
         conditions.append(owned.exists())
     if f.tag:
-        conditions.append(col(Company.tags).contains([f.tag]))
+        conditions.append(has_tag(col(Company.tag_keys), f.tag))
     if f.sizes:
         conditions.append(col(Company.company_size).in_(f.sizes))
     return conditions + range_conditions(
@@ -209,12 +212,17 @@ async def get_company(scope: TenantScope, company_id: uuid.UUID) -> Row[Any]:
 async def create_company(
     scope: TenantScope, data: Mapping[str, Any], system: records.SystemChange | None = None
 ) -> Row[Any]:
-    """`system`: values the system adds (a Lexware link), with their events."""
-    own, lists = split_values(data)
+    """`system`: values the system adds (a Lexware link), with their events. Its owners:
+    those named in `owners`, else its creator (owners.initial_owners)."""
+    given, named = split_owners(data)
+    own, lists = split_values(given)
     values = _storable(validate(CompanyInput, own).model_dump())
     values.update(system.values if system else {})
     statement = sa.insert(Company).values(scope.owned(**values)).returning(*COLUMNS)
-    return await create_with_values(scope, COMPANY, statement, "company_id", lists, system)
+    owners = new_record_owners(scope, COMPANY_OWNERS, named)
+    return await create_with_values(
+        scope, COMPANY, statement, "company_id", lists, system, then=owners
+    )
 
 
 async def update_company(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -174,13 +174,17 @@ async def create_with_values(
     owner_column: str,
     lists: ValueLists,
     system: records.SystemChange | None = None,
+    then: Callable[[AsyncSession, Row[Any]], Awaitable[Mapping[str, Any]]] | None = None,
 ) -> Row[Any]:
-    """Insert the record and its e-mail/phone lists in one unit of work."""
+    """Insert the record and its e-mail/phone lists in one unit of work; `then` writes more
+    of the new record there (its owners) and returns what the created event adds."""
     with records.constraint_errors(entity.constraint_errors, *_VALUE_ERRORS):
         async with scope.writing() as session:
             row = (await execute_rows(session, statement)).one()
             changed = await _replace_lists(session, scope, {owner_column: row.id}, lists)
             listed = {name: [None, after] for name, (_before, after) in changed.items()}
+            if then is not None:
+                listed.update(await then(session, row))
             records.record_created(session, entity, row, listed)
             if system is not None:
                 system.record(session, entity, row)

@@ -27,6 +27,7 @@ from app.services.contact_info import (
     list_steps,
     split_values,
 )
+from app.services.owners import CONTACT_OWNERS, new_record_owners, split_owners
 from app.services.pagination import (
     PageQuery,
     PageRequest,
@@ -35,6 +36,7 @@ from app.services.pagination import (
     timestamp_key,
 )
 from app.services.records import Dependent, Entity
+from app.services.tags import has_tag
 from app.services.validation import (
     Input,
     LongText,
@@ -68,11 +70,12 @@ CONTACT = Entity(
         "uq_contact_tenant_id_lexware_contact_id": lambda: Conflict(
             "This Lexware contact is already linked to another contact."
         ),
+        **CONTACT_OWNERS.entity.constraint_errors,  # owners named when it is created
     },
     Tracked("contact", hidden=LEXWARE_BOOKKEEPING),
     (
         Dependent(Deal, "contact_id", Tracked("deal")),
-        Dependent(Activity, "contact_id", Tracked("activity")),
+        Dependent(Activity, "contact_id", Tracked("activity"), kept_by=("company_id", "deal_id")),
     ),
 )
 _LINKEDIN = re.compile(r"^https://([a-z]{2,3}\.)?linkedin\.com/in/[A-Za-z0-9\-_%.]{2,100}/?$")
@@ -183,7 +186,7 @@ def _where(query_filter: ContactFilter) -> list[sa.ColumnElement[bool]]:
     if query_filter.sources:
         conditions.append(col(Contact.source).in_(query_filter.sources))
     if query_filter.tag:
-        conditions.append(col(Contact.tags).contains([query_filter.tag]))
+        conditions.append(has_tag(col(Contact.tag_keys), query_filter.tag))
     if query_filter.owner_id is not None:
         owned = sa.select(col(ContactOwner.id)).where(
             col(ContactOwner.contact_id) == col(Contact.id),
@@ -210,12 +213,17 @@ async def get_contact(scope: TenantScope, contact_id: uuid.UUID) -> Row[Any]:
 async def create_contact(
     scope: TenantScope, data: Mapping[str, Any], system: records.SystemChange | None = None
 ) -> Row[Any]:
-    """`system`: values the system adds (a Lexware link), with their events."""
-    own, lists = split_values(data)
+    """`system`: values the system adds (a Lexware link), with their events. Its owners:
+    those named in `owners`, else its creator (owners.initial_owners)."""
+    given, named = split_owners(data)
+    own, lists = split_values(given)
     values = validate(ContactInput, own).model_dump()
     values.update(system.values if system else {})
     statement = sa.insert(Contact).values(scope.owned(**values)).returning(*CONTACT.columns)
-    return await create_with_values(scope, CONTACT, statement, "contact_id", lists, system)
+    owners = new_record_owners(scope, CONTACT_OWNERS, named)
+    return await create_with_values(
+        scope, CONTACT, statement, "contact_id", lists, system, then=owners
+    )
 
 
 async def update_contact(

@@ -5,6 +5,9 @@
   pipeline's first stage of that kind (when the pipeline has one).
 - LOST needs a lost reason, OTHER also a text; both are cleared when the deal is won or
   reopened. `closed_at` is set when a deal is won or lost and cleared when reopened.
+- A deal that closes (WON/LOST) remembers the open stage it was in (`last_open_stage_id`);
+  reopening it without a stage returns it there if that is still an open stage of its
+  pipeline, else to the first open stage.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class DealState:
     lost_reason: LostReason | None = None
     lost_reason_text: str | None = None
     closed_at: datetime | None = None
+    last_open_stage_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -76,10 +80,29 @@ def _place(
     kind = _KIND_OF_STATUS[status]
     if current_stage is not None and current_stage.kind is kind:
         return current_stage, status
-    stage = _first_of_kind(stages, kind)
+    stage = _remembered_open_stage(stages, current) if kind is StageKind.OPEN else None
+    stage = stage or _first_of_kind(stages, kind)
     if stage is None:
         raise BadUserInput.single("status", f"the pipeline has no {kind.value} stage for this deal")
     return stage, status
+
+
+def _remembered_open_stage(stages: Sequence[Any], current: DealState | None) -> Any | None:
+    """The open stage a closed deal left, if its pipeline still has it as an open stage."""
+    if current is None or current.last_open_stage_id is None:
+        return None
+    remembered = next((s for s in stages if s.id == current.last_open_stage_id), None)
+    return remembered if remembered is not None and remembered.kind is StageKind.OPEN else None
+
+
+def _last_open_stage(current: DealState | None, status: DealStatus) -> uuid.UUID | None:
+    """What a deal remembers for a reopen: nothing while open; the stage it is leaving when
+    it closes; the same as before while it stays closed (WON -> LOST keeps it)."""
+    if status is DealStatus.OPEN or current is None:
+        return None
+    if current.status is DealStatus.OPEN:
+        return current.stage_id
+    return current.last_open_stage_id
 
 
 def _lost(current: DealState | None, requested: Requested, was_lost: bool) -> tuple[Any, Any]:
@@ -100,7 +123,14 @@ def _lost(current: DealState | None, requested: Requested, was_lost: bool) -> tu
 
 
 # What resolve() decides, in its order.
-PLACED_FIELDS = ("stage_id", "status", "lost_reason", "lost_reason_text", "closed_at")
+PLACED_FIELDS = (
+    "stage_id",
+    "status",
+    "lost_reason",
+    "lost_reason_text",
+    "closed_at",
+    "last_open_stage_id",
+)
 
 
 def resolve(
@@ -126,5 +156,5 @@ def resolve(
     if status is not DealStatus.OPEN:
         stays_closed = current is not None and current.status is status and current.closed_at
         closed_at = current.closed_at if current is not None and stays_closed else datetime.now(UTC)
-    placed = (stage.id, status, reason, text, closed_at)
+    placed = (stage.id, status, reason, text, closed_at, _last_open_stage(current, status))
     return dict(zip(PLACED_FIELDS, placed, strict=True))

@@ -19,15 +19,21 @@ from sqlmodel import col
 
 from app.errors import BadUserInput, NotFound
 from app.services import records
-from app.services.changes import Tracked, camel_keys, jsonable
+from app.services.changes import Tracked
 from app.services.currencies import CURRENCIES
 from app.services.deal_rules import PLACED_FIELDS, DealState, Requested, resolve
-from app.services.owners import DEAL_OWNERS
+from app.services.owners import (
+    DEAL_OWNERS,
+    NamedOwners,
+    OwnerInput,
+    initial_owners,
+    listed_owners,
+)
 from app.services.pipelines import DEAL_EVENTS, stages_of
 from app.services.records import Dependent, Entity
 from app.services.validation import Input, Name200, Text500, patch_model, validate, validate_patch
 from app.tenancy import TenantScope, execute_rows
-from models import Activity, Deal, DealOwner, DealStatus, LostReason, OwnerRole
+from models import Activity, Deal, DealOwner, DealStatus, LostReason
 from models.companies import owner_role_type
 
 DEAL = Entity(
@@ -40,7 +46,7 @@ DEAL = Entity(
         **DEAL_OWNERS.entity.constraint_errors,
     },
     DEAL_EVENTS,
-    (Dependent(Activity, "deal_id", Tracked("activity")),),
+    (Dependent(Activity, "deal_id", Tracked("activity"), kept_by=("company_id", "contact_id")),),
 )
 
 
@@ -55,11 +61,6 @@ Currency = Annotated[str, AfterValidator(_check_currency)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
 
-class DealOwnerInput(Input):
-    user_id: uuid.UUID
-    role: OwnerRole = OwnerRole.OWNER
-
-
 class DealFields(Input):
     title: Name200
     value: Money = Decimal(0)
@@ -69,22 +70,13 @@ class DealFields(Input):
     expected_close_date: date | None = None
 
 
-def _distinct_owners(owners: list[DealOwnerInput]) -> list[DealOwnerInput]:
-    users = [owner.user_id for owner in owners]
-    if len(users) != len(set(users)):
-        raise ValueError("lists a user twice")
-    return owners
-
-
 class DealInput(DealFields):
     pipeline_id: uuid.UUID | None = None
     stage_id: uuid.UUID | None = None
     status: DealStatus | None = None
     lost_reason: LostReason | None = None
     lost_reason_text: Text500 = None
-    owners: Annotated[
-        list[DealOwnerInput], Field(max_length=20), AfterValidator(_distinct_owners)
-    ] = []
+    owners: NamedOwners = None
 
 
 class DealChanges(DealFields):
@@ -147,7 +139,7 @@ def _create_statement() -> Any:
     return answer.add_cte(add.cte("new_owners"))
 
 
-def _create_parameters(values: Mapping[str, Any], owners: list[DealOwnerInput]) -> dict[str, Any]:
+def _create_parameters(values: Mapping[str, Any], owners: list[OwnerInput]) -> dict[str, Any]:
     return {
         **{f"deal_{k}": values[k] for k in _CREATED},
         "owner_users": [owner.user_id for owner in owners],
@@ -160,10 +152,11 @@ def _requested(values: Mapping[str, Any]) -> Requested:
 
 
 async def create_deal(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
-    """The deal (placed by the stage rules) and its owners in one unit of work."""
+    """The deal (placed by the stage rules) and its owners (those named, else its creator:
+    owners.initial_owners) in one unit of work."""
     parsed = validate(DealInput, data)
     sent = parsed.model_dump(exclude_unset=True)
-    owners = parsed.owners
+    owners = initial_owners(scope, parsed.owners)
     fields = parsed.model_dump(include=set(DealFields.model_fields))
     with records.constraint_errors(DEAL.constraint_errors):
         async with scope.writing() as session:
@@ -172,9 +165,7 @@ async def create_deal(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
             values = {"pipeline_id": stages[0].pipeline_id, **fields, **placed}
             parameters = _create_parameters(scope.owned(id=uuid.uuid4(), **values), owners)
             row = (await execute_rows(session, _create_statement(), parameters)).one()
-            owner_rows = [owner.model_dump() for owner in owners]
-            listed = {"owners": [None, jsonable(owner_rows)]} if owner_rows else {}
-            records.record_created(session, DEAL, row, camel_keys(listed))
+            records.record_created(session, DEAL, row, listed_owners(owners))
     return row
 
 
@@ -204,6 +195,7 @@ def _state(row: Row[Any]) -> DealState:
         lost_reason=row.lost_reason,
         lost_reason_text=row.lost_reason_text,
         closed_at=row.closed_at,
+        last_open_stage_id=row.last_open_stage_id,
     )
 
 

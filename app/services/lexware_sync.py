@@ -32,13 +32,14 @@ from app.lexware.connector import LexwareConnector
 from app.services.lexware_contacts import COMPANY_KIND, CONTACT_KIND, RecordKind
 from app.services.lexware_push import push
 from app.services.lexware_vouchers import fetch_all
+from app.services.tags import has_tag
 from app.tenancy import TenantScope, system_session
 from models import Company, Contact, LexwareAccount
 
 log = logging.getLogger(__name__)
 BERLIN = ZoneInfo("Europe/Berlin")
 CRON_WAIT_SECONDS = 300.0  # a cron may queue this long for the shared rate limit
-ERP_TAG = "ERP"
+ERP_TAG = "ERP"  # in any case: `erp` and `Erp` are pushed too
 
 
 @dataclass
@@ -159,12 +160,13 @@ async def sync_vouchers(
 async def _stale_erp_records(
     scope: TenantScope, kind: RecordKind, only: uuid.UUID | None = None
 ) -> list[uuid.UUID]:
-    """Records tagged ERP that changed since they were last pushed (or were never pushed)."""
+    """Records tagged ERP (in any case) that changed since they were last pushed (or were
+    never pushed)."""
     model = kind.entity.model
     statement = (
         sa.select(col(model.id))
         .where(
-            col(model.tags).contains([ERP_TAG]),
+            has_tag(col(model.tag_keys), ERP_TAG),
             sa.or_(
                 col(model.lexware_synced_at).is_(None),
                 col(model.updated_at) > col(model.lexware_synced_at),
@@ -211,7 +213,7 @@ async def _erp_tenants(
     sessions: async_sessionmaker[AsyncSession], server_key: bool
 ) -> list[uuid.UUID]:
     tagged = [
-        sa.select(col(model.tenant_id)).where(col(model.tags).contains([ERP_TAG]))
+        sa.select(col(model.tenant_id)).where(has_tag(col(model.tag_keys), ERP_TAG))
         for model in (Company, Contact)
     ]
     async with system_session(sessions) as session:

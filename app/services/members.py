@@ -1,8 +1,12 @@
 """Tenants and members, provisioned just in time from verified tokens.
 
 The auth service is the source of truth: an unknown tenant slug in a valid token creates the
-tenant, an unknown subject of a known tenant becomes a member. Ids never change once created,
-so each process remembers them (bounded) and asks the database only on a miss.
+tenant, an unknown subject of a known tenant becomes a member. A user an admin added ahead of
+their first sign-in (`add_user`: e-mail and name, no subject yet) becomes the member of the
+first token of that tenant whose e-mail claim matches (ignoring case) and whose subject the
+tenant does not know: that token's subject is bound to the row, once; a user that has a
+subject is never bound again. Ids never change once created, so each process remembers them
+(bounded) and asks the database only on a miss.
 """
 
 from __future__ import annotations
@@ -13,26 +17,52 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from app.tenancy import TenantScope, system_session
+from app.errors import Conflict
+from app.services import records
+from app.services.changes import Tracked
+from app.services.contact_info import Email
+from app.services.records import Entity
+from app.services.validation import Input, Name200, validate
+from app.tenancy import TenantScope, execute_rows, system_session
 from models import Tenant, User
 
+# One statement, in the order it decides: the tenant (created on first sight); the user an
+# admin added with this e-mail, bound to this subject if the tenant does not know the subject
+# yet (a concurrent binding of the same row waits for the first and then finds it bound: the
+# UPDATE checks `subject IS NULL` again on the row it waited for); else the member of this
+# subject, created or refreshed. A token without an e-mail or name keeps the stored one.
 _UPSERT_MEMBER = sa.text(
     """
     WITH t AS (
         INSERT INTO tenant (slug, name) VALUES (:slug, :slug)
         ON CONFLICT (slug) DO UPDATE SET slug = EXCLUDED.slug
         RETURNING id
+    ),
+    waiting AS (
+        UPDATE "user" AS u
+        SET subject = :subject, email = coalesce(:email, u.email),
+            name = coalesce(:name, u.name), signed_in_at = now(), updated_at = now()
+        FROM t
+        WHERE u.tenant_id = t.id AND u.subject IS NULL AND :may_bind
+          AND lower(u.email) = lower(:email)
+          AND NOT EXISTS (SELECT FROM "user" k WHERE k.tenant_id = t.id AND k.subject = :subject)
+        RETURNING u.tenant_id, u.id
+    ),
+    member AS (
+        INSERT INTO "user" (tenant_id, subject, email, name, signed_in_at)
+        SELECT id, :subject, :email, :name, now() FROM t WHERE NOT EXISTS (SELECT FROM waiting)
+        ON CONFLICT (tenant_id, subject) DO UPDATE
+            SET email = coalesce(EXCLUDED.email, "user".email),
+                name = coalesce(EXCLUDED.name, "user".name), updated_at = now()
+        RETURNING tenant_id, id
     )
-    INSERT INTO "user" (tenant_id, subject, email, name)
-    SELECT id, :subject, :email, :name FROM t
-    ON CONFLICT (tenant_id, subject)
-        DO UPDATE SET email = EXCLUDED.email, name = EXCLUDED.name, updated_at = now()
-    RETURNING tenant_id, id
+    SELECT tenant_id, id FROM waiting UNION ALL SELECT tenant_id, id FROM member
     """
-)
+).bindparams(sa.bindparam("may_bind", type_=sa.Boolean()))
 
 
 @dataclass(frozen=True)
@@ -41,6 +71,9 @@ class MemberIdentity:
     subject: str
     email: str | None
     name: str | None
+    # False when the token says the e-mail is not verified: such a token signs in as a user
+    # of its own and never takes over one an admin added for that e-mail.
+    email_verified: bool = True
 
 
 @dataclass(frozen=True)
@@ -70,6 +103,7 @@ class MemberDirectory:
                         "subject": identity.subject,
                         "email": identity.email,
                         "name": identity.name,
+                        "may_bind": identity.email is not None and identity.email_verified,
                     },
                 )
             ).one()
@@ -99,6 +133,7 @@ async def member_profile(scope: TenantScope) -> MemberProfile:
             col(User.id).label("user_id"),
             col(User.email),
             col(User.name).label("user_name"),
+            col(User.signed_in_at),
         )
         .join(User, col(User.tenant_id) == col(Tenant.id))
         .where(col(User.id) == scope.actor_id)
@@ -107,5 +142,51 @@ async def member_profile(scope: TenantScope) -> MemberProfile:
         row = (await session.execute(statement)).one()
     return MemberProfile(
         tenant={"id": row.id, "slug": row.slug, "name": row.name},
-        user={"id": row.user_id, "email": row.email, "name": row.user_name},
+        user={
+            "id": row.user_id,
+            "email": row.email,
+            "name": row.user_name,
+            "signed_in_at": row.signed_in_at,
+        },
     )
+
+
+# ---- users added by an admin before their first sign-in -----------------------------------
+
+NEW_USER = Entity(
+    User,
+    "User",
+    {
+        "uq_user_tenant_id_waiting_email": lambda: Conflict(
+            "A user with this e-mail address is already waiting for their first sign-in."
+        ),
+    },
+    Tracked("user", hidden=frozenset({"subject", "signed_in_at"})),
+)
+
+
+class NewUserInput(Input):
+    email: Email
+    name: Name200
+
+
+async def add_user(scope: TenantScope, data: dict[str, Any]) -> Row[Any]:
+    """A user of the tenant who has not signed in yet (assignable as owner at once); their
+    first token with this e-mail becomes them. An e-mail any user of the tenant has is a
+    CONFLICT (naming that user)."""
+    values = validate(NewUserInput, data).model_dump()
+    taken = sa.select(col(User.id)).where(
+        sa.func.lower(col(User.email)) == sa.func.lower(values["email"])
+    )
+    insert = sa.insert(User).values(scope.owned(**values)).returning(*NEW_USER.columns)
+    with records.constraint_errors(NEW_USER.constraint_errors):
+        async with scope.writing() as session:
+            holder = (await execute_rows(session, taken.limit(1))).scalar_one_or_none()
+            if holder is not None:
+                raise Conflict(
+                    "A user of this tenant has this e-mail address already.",
+                    userId=str(holder),
+                )
+            row = (await execute_rows(session, insert)).one()
+            records.record_created(session, NEW_USER, row)
+    return row

@@ -1,29 +1,84 @@
 """Owners of companies, contacts and deals (m:n with a role), and the tenant's user list.
 
 Adding an existing owner changes their role (upsert). The user must belong to the caller's
-tenant: the composite foreign keys make any other user id NOT_FOUND.
+tenant: the composite foreign keys make any other user id NOT_FOUND. A new record's first
+owners are those its create input names, else its creator (CREATOR_IS_OWNER), written in
+its own unit of work and listed in its created event.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from pydantic import AfterValidator, Field
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.errors import BadUserInput, NotFound
 from app.services import records
-from app.services.changes import Tracked
+from app.services.changes import Tracked, camel_keys, jsonable
 from app.services.pagination import like_pattern
 from app.services.records import Entity
+from app.services.validation import Input, validate
 from app.tenancy import TenantScope, execute_rows
 from models import CompanyOwner, ContactOwner, DealOwner, OwnerRole, User
 
 MAX_USERS = 200
+MAX_OWNERS = 20  # named in one create
+
+
+class OwnerInput(Input):
+    user_id: uuid.UUID
+    role: OwnerRole = OwnerRole.OWNER
+
+
+def _distinct_owners(owners: list[OwnerInput]) -> list[OwnerInput]:
+    users = [owner.user_id for owner in owners]
+    if len(users) != len(set(users)):
+        raise ValueError("lists a user twice")
+    return owners
+
+
+OwnerList = Annotated[
+    list[OwnerInput], Field(max_length=MAX_OWNERS), AfterValidator(_distinct_owners)
+]
+# The owners a create input names: None (not sent) means "the creator" (initial_owners).
+NamedOwners = OwnerList | None
+
+
+class _Named(Input):
+    owners: NamedOwners = None
+
+
+def split_owners(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[OwnerInput] | None]:
+    """A create input without its `owners`, and the owners it names (validated; None: none
+    named)."""
+    rest = dict(data)
+    named = validate(_Named, {"owners": rest.pop("owners", None)})
+    return rest, named.owners
+
+
+def initial_owners(scope: TenantScope, named: list[OwnerInput] | None) -> list[OwnerInput]:
+    """Who owns a new record: exactly the owners the input names (an empty list: nobody);
+    none named, its creator as OWNER when the scope says so (CREATOR_IS_OWNER; a job
+    creates for nobody)."""
+    if named is not None:
+        return named
+    if scope.creator_owns and scope.actor_id is not None:
+        return [OwnerInput(user_id=scope.actor_id)]
+    return []
+
+
+def listed_owners(owners: list[OwnerInput]) -> dict[str, Any]:
+    """The owners as the created event lists them (`owners: [null, [{userId, role}]]`)."""
+    rows = [owner.model_dump() for owner in owners]
+    return {"owners": [None, camel_keys(jsonable(rows))]} if rows else {}
 
 
 @dataclass(frozen=True)
@@ -51,6 +106,36 @@ COMPANY_OWNERS = _owner_kind(CompanyOwner, "company_owner", "company", "Company"
 CONTACT_OWNERS = _owner_kind(ContactOwner, "contact_owner", "contact", "Contact")
 DEAL_OWNERS = _owner_kind(DealOwner, "deal_owner", "deal", "Deal")
 USER = Entity(User, "User")
+
+
+async def insert_owners(
+    session: AsyncSession,
+    scope: TenantScope,
+    kind: OwnerKind,
+    parent_id: uuid.UUID,
+    owners: list[OwnerInput],
+) -> dict[str, Any]:
+    """A new record's owners, in its unit of work (a user of another tenant or none: the
+    foreign key, NOT_FOUND User); returns what its created event lists."""
+    if owners:
+        rows = [
+            scope.owned(**{kind.parent_column: parent_id}, user_id=o.user_id, role=o.role)
+            for o in owners
+        ]
+        await execute_rows(session, sa.insert(kind.entity.model).values(rows))
+    return listed_owners(owners)
+
+
+def new_record_owners(
+    scope: TenantScope, kind: OwnerKind, named: list[OwnerInput] | None
+) -> Callable[[AsyncSession, Row[Any]], Awaitable[dict[str, Any]]]:
+    """The step of a create that adds the new record's initial owners."""
+    owners = initial_owners(scope, named)
+
+    async def add(session: AsyncSession, row: Row[Any]) -> dict[str, Any]:
+        return await insert_owners(session, scope, kind, row.id, owners)
+
+    return add
 
 
 async def add_owner(

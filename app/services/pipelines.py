@@ -36,7 +36,7 @@ from app.tenancy import TenantScope, execute_rows
 from models import Deal, Pipeline, PipelineStage, StageKind
 
 # Deals as pipeline operations touch them: moved with their stage, deleted with their pipeline.
-DEAL_EVENTS = Tracked("deal")
+DEAL_EVENTS = Tracked("deal", hidden=frozenset({"last_open_stage_id"}))  # bookkeeping of reopen
 DEAL_ROWS = Entity(Deal, "Deal", tracked=DEAL_EVENTS)
 # A stage's changes are changes of its pipeline: `crm.pipeline.stage_added` and so on.
 _STAGE_EVENTS = Tracked(

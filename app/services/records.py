@@ -35,12 +35,15 @@ AfterWrite = Callable[[AsyncSession, Row[Any]], None]
 class Dependent:
     """Rows of another table that point at an entity through `column` and lose that link when
     it is deleted (the foreign key's SET NULL, or CASCADE with `removes`). The delete makes
-    that change itself, first, so that each one is an event of its own."""
+    that change itself, first, so that each one is an event of its own. `kept_by`: the row's
+    other links; a row with none of them set would be linked to nothing, shown nowhere, and
+    is deleted instead (an activity of a deleted company and no contact or deal)."""
 
     model: Any
     column: str
     tracked: Tracked
     removes: bool = False
+    kept_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)  # one instance per table: equal means the same object
@@ -55,11 +58,7 @@ class Entity:
 
     @cached_property
     def columns(self) -> tuple[Any, ...]:
-        return tuple(
-            col(getattr(self.model, name))
-            for name in self.model.model_fields
-            if name != "tenant_id"
-        )
+        return record_columns(self.model)
 
     @property
     def id(self) -> Any:
@@ -76,6 +75,17 @@ class Entity:
     def row_of(self) -> Callable[[Sequence[Any]], Row[Any]]:
         """A row of this entity's columns from their values, as its reads return it."""
         return result_tuple([column.key for column in self.columns])
+
+
+def record_columns(model: Any) -> tuple[Any, ...]:
+    """The columns a row of `model` is read with: not the tenant (the scope's), not what
+    PostgreSQL generates for its own use (`tag_keys`)."""
+    table = model.__table__
+    return tuple(
+        col(getattr(model, name))
+        for name in model.model_fields
+        if name != "tenant_id" and table.c[name].computed is None
+    )
 
 
 async def get_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> Row[Any]:
@@ -238,7 +248,11 @@ def _changeable(entity: Entity, keys: tuple[str, ...]) -> tuple[str, ...]:
     """The columns an UPDATE of `keys` may change: those, the version and what the table
     updates by itself (`updated_at`). Once per entity and set of keys, like the statement."""
     table = entity.model.__table__
-    automatic = [c.name for c in table.columns if c.onupdate is not None or c.server_onupdate]
+    automatic = [
+        c.name
+        for c in table.columns
+        if (c.onupdate is not None or c.server_onupdate) and c.computed is None
+    ]
     versioned = ["version"] if entity.versioned else []
     return tuple(dict.fromkeys([*keys, *versioned, *automatic]))
 
@@ -317,23 +331,24 @@ async def delete_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> u
 async def _detach(session: AsyncSession, dependent: Dependent, target_id: uuid.UUID) -> None:
     """Unlink (or remove) the rows pointing at a row about to be deleted, with their events."""
     model, column = dependent.model, col(getattr(dependent.model, dependent.column))
-    columns = [col(getattr(model, name)) for name in model.model_fields if name != "tenant_id"]
-    statement: Any
-    if dependent.removes:
-        statement = sa.delete(model).where(column == target_id)
-    else:
-        values: dict[str, Any] = {dependent.column: None}
-        if "version" in model.model_fields:
-            values["version"] = col(model.version) + 1
-        statement = sa.update(model).where(column == target_id).values(**values)
-    statement = statement.returning(*columns).execution_options(synchronize_session=False)
+    columns = record_columns(model)
     tracked = dependent.tracked
-    for row in await execute_rows(session, statement):
-        if dependent.removes:
+    if dependent.removes or dependent.kept_by:
+        orphaned = [col(getattr(model, name)).is_(None) for name in dependent.kept_by]
+        removed = sa.delete(model).where(column == target_id, *orphaned).returning(*columns)
+        removed = removed.execution_options(synchronize_session=False)
+        for row in await execute_rows(session, removed):
             changes.deleted(session, tracked, row)
-        else:
-            unlinked = {changes.camel(dependent.column): [str(target_id), None]}
-            changes.record_update(session, tracked, row, unlinked)
+    if dependent.removes:
+        return
+    values: dict[str, Any] = {dependent.column: None}
+    if "version" in model.model_fields:
+        values["version"] = col(model.version) + 1
+    statement = sa.update(model).where(column == target_id).values(**values)
+    statement = statement.returning(*columns).execution_options(synchronize_session=False)
+    for row in await execute_rows(session, statement):
+        unlinked = {changes.camel(dependent.column): [str(target_id), None]}
+        changes.record_update(session, tracked, row, unlinked)
 
 
 def record_created(

@@ -26,6 +26,7 @@ from pydantic import create_model as _create_model
 from pydantic.alias_generators import to_camel
 
 from app.errors import BadUserInput, FieldProblem
+from app.services.tags import same_tag_key
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -185,16 +186,16 @@ VatId = Annotated[str, AfterValidator(_check_vat_id)]
 
 
 def _check_tags(values: list[str]) -> list[str]:
-    cleaned: list[str] = []
+    """Trimmed and bounded; `ERP` and `erp` are one tag: the first spelling stays."""
+    cleaned: dict[str, str] = {}
     for value in values:
         tag = value.strip()
         if not tag or len(tag) > 50:
             raise ValueError("each tag must be 1 to 50 characters")
-        if tag not in cleaned:
-            cleaned.append(tag)
+        cleaned.setdefault(same_tag_key(tag), tag)
     if len(cleaned) > 50:
         raise ValueError("at most 50 tags")
-    return cleaned
+    return list(cleaned.values())
 
 
 Tags = Annotated[list[str], AfterValidator(_check_tags)]

@@ -10,6 +10,13 @@ from app.services.companies import CompanyOrderField
 from resolvers.common.enums import CompanySize, EntityStatus, OrderDirection
 from resolvers.common.types import AddressInput
 from resolvers.contact_info.types import EmailInput, PhoneInput
+from resolvers.owners.types import CREATE_OWNERS, OwnerInput
+
+TAGS = (
+    "Kept as spelled; compared ignoring case, so `ERP` and `erp` are one tag (the first "
+    "spelling stays)."
+)
+TAG_FILTER = "Records with this tag, in any case (`erp` finds `ERP`)."
 
 strawberry.enum(CompanyOrderField, description="What companies are sorted by.")
 
@@ -30,10 +37,13 @@ class CreateCompanyInput:
     delivery_address: AddressInput | None = None
     data_enriched_at: datetime | None = None
     data_enrichment_source: str | None = None
-    tags: list[str] | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.field(default=strawberry.UNSET, description=TAGS)
     notes: str | None = None
     emails: list[EmailInput] | None = strawberry.UNSET
     phones: list[PhoneInput] | None = strawberry.UNSET
+    owners: list[OwnerInput] | None = strawberry.field(
+        default=strawberry.UNSET, description=CREATE_OWNERS
+    )
 
 
 @strawberry.input(description="Only the fields sent change; null clears a field that may be empty.")
@@ -52,7 +62,7 @@ class UpdateCompanyInput:
     delivery_address: AddressInput | None = strawberry.UNSET
     data_enriched_at: datetime | None = strawberry.UNSET
     data_enrichment_source: str | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.field(default=strawberry.UNSET, description=TAGS)
     notes: str | None = strawberry.UNSET
     emails: list[EmailInput] | None = strawberry.UNSET
     phones: list[PhoneInput] | None = strawberry.UNSET
@@ -67,7 +77,7 @@ class CompanyFilter:
     industry_id: strawberry.ID | None = None
     account_type_id: strawberry.ID | None = None
     owner_id: strawberry.ID | None = strawberry.field(default=None, description="A user id.")
-    tag: str | None = None
+    tag: str | None = strawberry.field(default=None, description=TAG_FILTER)
     size: list[CompanySize] | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None

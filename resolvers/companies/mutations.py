@@ -40,7 +40,9 @@ class CompanyMutations:
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
-        description="Delete a company; its contacts, deals and activities stay, unlinked.",
+        description="Delete a company; its contacts and deals stay, unlinked. Its activities "
+        "that also belong to a contact or a deal stay with those; the others are deleted with "
+        "it (crm.activity.deleted each).",
     )
     async def delete_company(self, info: Info[Any, Any], id: strawberry.ID) -> strawberry.ID:
         deleted = await service.delete_company(context_of(info).scope, parse_id(id))

@@ -10,6 +10,13 @@ from app.services.contacts import ContactOrderField
 from models.enums import ContactSource, EntityStatus
 from resolvers.common.enums import OrderDirection
 from resolvers.contact_info.types import EmailInput, PhoneInput
+from resolvers.owners.types import CREATE_OWNERS, OwnerInput
+
+TAGS = (
+    "Kept as spelled; compared ignoring case, so `ERP` and `erp` are one tag (the first "
+    "spelling stays)."
+)
+TAG_FILTER = "Records with this tag, in any case (`erp` finds `ERP`)."
 
 strawberry.enum(ContactOrderField, description="What contacts are sorted by.")
 
@@ -27,10 +34,13 @@ class CreateContactInput:
     linkedin_url: str | None = None
     birthday: date | None = None
     source: ContactSource | None = None
-    tags: list[str] | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.field(default=strawberry.UNSET, description=TAGS)
     notes: str | None = None
     emails: list[EmailInput] | None = strawberry.UNSET
     phones: list[PhoneInput] | None = strawberry.UNSET
+    owners: list[OwnerInput] | None = strawberry.field(
+        default=strawberry.UNSET, description=CREATE_OWNERS
+    )
 
 
 @strawberry.input(description="Only the fields sent change; emails/phones replace whole lists.")
@@ -46,7 +56,7 @@ class UpdateContactInput:
     linkedin_url: str | None = strawberry.UNSET
     birthday: date | None = strawberry.UNSET
     source: ContactSource | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.field(default=strawberry.UNSET, description=TAGS)
     notes: str | None = strawberry.UNSET
     emails: list[EmailInput] | None = strawberry.UNSET
     phones: list[PhoneInput] | None = strawberry.UNSET
@@ -60,7 +70,7 @@ class ContactFilter:
     company_id: strawberry.ID | None = None
     status: list[EntityStatus] | None = None
     source: list[ContactSource] | None = None
-    tag: str | None = None
+    tag: str | None = strawberry.field(default=None, description=TAG_FILTER)
     department: str | None = None
     owner_id: strawberry.ID | None = strawberry.field(default=None, description="A user id.")
 

@@ -40,7 +40,9 @@ class ContactMutations:
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
-        description="Delete a contact; its deals and activities stay, unlinked.",
+        description="Delete a contact; its deals stay, unlinked. Its activities that also "
+        "belong to a company or a deal stay with those; the others are deleted with it "
+        "(crm.activity.deleted each).",
     )
     async def delete_contact(self, info: Info[Any, Any], id: strawberry.ID) -> strawberry.ID:
         deleted = await service.delete_contact(context_of(info).scope, parse_id(id))

@@ -10,6 +10,7 @@ import strawberry
 from app.services.deal_queries import DealOrderField
 from models.enums import DealStatus, LostReason, OwnerRole
 from resolvers.common.enums import OrderDirection
+from resolvers.owners.types import CREATE_OWNERS
 
 strawberry.enum(DealOrderField, description="What deals are sorted by.")
 
@@ -36,7 +37,9 @@ class CreateDealInput:
     status: DealStatus | None = strawberry.UNSET
     lost_reason: LostReason | None = strawberry.UNSET
     lost_reason_text: str | None = strawberry.UNSET
-    owners: list[DealOwnerInput] | None = strawberry.UNSET
+    owners: list[DealOwnerInput] | None = strawberry.field(
+        default=strawberry.UNSET, description=CREATE_OWNERS
+    )
 
 
 @strawberry.input(description="Only the fields sent change.")
@@ -49,7 +52,12 @@ class UpdateDealInput:
     contact_id: strawberry.ID | None = strawberry.UNSET
     company_id: strawberry.ID | None = strawberry.UNSET
     expected_close_date: date | None = strawberry.UNSET
-    status: DealStatus | None = strawberry.UNSET
+    status: DealStatus | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="WON/LOST moves the deal to a stage of that kind. OPEN (no stageId) "
+        "reopens it in the open stage it was in when it closed, if that is still an open "
+        "stage of its pipeline; else in the first open stage.",
+    )
     lost_reason: LostReason | None = strawberry.UNSET
     lost_reason_text: str | None = strawberry.UNSET
 

@@ -64,7 +64,11 @@ class DealMutations:
         )
         return cast(Deal, row)
 
-    @strawberry.mutation(permission_classes=WRITE)
+    @strawberry.mutation(
+        permission_classes=WRITE,
+        description="Delete a deal; its activities that also belong to a company or a contact "
+        "stay with those, the others are deleted with it (crm.activity.deleted each).",
+    )
     async def delete_deal(self, info: Info[Any, Any], id: strawberry.ID) -> strawberry.ID:
         deleted = await service.delete_deal(context_of(info).scope, parse_id(id))
         return strawberry.ID(str(deleted))

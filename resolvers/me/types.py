@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 
-@strawberry.type(description="A member of the tenant.")
+@strawberry.type(
+    description="A member of the tenant: signed in at least once, or added by an admin "
+    "(addUser) and waiting for their first sign-in."
+)
 class User:
     id: strawberry.ID
     email: str | None
     name: str | None
+    signed_in_at: datetime | None = strawberry.field(
+        description="The user's first sign-in; null: added by an admin and not signed in yet "
+        "(already assignable as owner)."
+    )
 
 
 @strawberry.type(description="The organisation whose data the caller works in.")

@@ -1,4 +1,5 @@
-"""add/remove owners of companies and contacts (deals get theirs with the deal module)."""
+"""add/remove owners of companies and contacts (deals get theirs with the deal module), and
+addUser: a colleague an admin adds before their first sign-in, so they can be owners now."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import strawberry
 from strawberry.types import Info
 
 from app.services import owners as service
+from app.services.members import add_user
 from models.enums import OwnerRole
-from resolvers.common.inputs import parse_id
+from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.context import context_of
+from resolvers.me.types import User
 from resolvers.owners.types import Owner
-from resolvers.permissions import CanWrite
+from resolvers.permissions import CanWrite, IsAdmin
 
 WRITE: list[Any] = [CanWrite]
 
@@ -46,8 +49,27 @@ async def remove(
     return True
 
 
+@strawberry.input(description="A colleague who has not signed in yet.")
+class AddUserInput:
+    email: str = strawberry.field(
+        description="Their e-mail address; their first token of this tenant whose e-mail "
+        "claim is this address (in any case) becomes this user."
+    )
+    name: str = strawberry.field(description="1 to 200 characters.")
+
+
 @strawberry.type
 class OwnerMutations:
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Admin only: add a user of this tenant by e-mail and name before their "
+        "first sign-in; they appear in `users` (signedInAt null) and can be made owners at "
+        "once. An e-mail address a user of the tenant has already is a CONFLICT.",
+    )
+    async def add_user(self, info: Info[Any, Any], input: AddUserInput) -> User:
+        row = await add_user(context_of(info).scope, sent_fields(input))
+        return cast(User, row)
+
     @strawberry.mutation(
         permission_classes=WRITE, description="Add an owner, or change the role of an existing one."
     )

@@ -17,6 +17,16 @@ from resolvers.common.relations import ToMany, ToOne, relation_field
 from resolvers.me.types import User
 
 OWNER_USER = ToOne(USER, "user_id")
+CREATE_OWNERS = (
+    "The owners of the new record, exactly these ([] for none). Not sent or null: its "
+    "creator becomes OWNER (unless the server runs with CREATOR_IS_OWNER=false)."
+)
+
+
+@strawberry.input(description="A user and their role on a new record.")
+class OwnerInput:
+    user_id: strawberry.ID
+    role: OwnerRole = OwnerRole.OWNER
 
 
 async def _user(root: strawberry.Parent[Any], info: Info[Any, Any]) -> User:
