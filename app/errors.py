@@ -1,4 +1,6 @@
-"""Domain errors: each carries a code from the one small vocabulary of DESIGN.md section 4.
+"""Domain errors: each carries a code from one small vocabulary (README lists the codes;
+docs/ARCHITECTURE.md, "Errors and HTTP status", says when each is raised and which HTTP status
+it gets).
 
 Anything that is not an AppError reaching the client is masked as "Unexpected error.".
 """

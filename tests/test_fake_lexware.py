@@ -1,4 +1,5 @@
-"""The fake Lexware server speaks the contract of /work/shared/lexware-api.md over real HTTP.
+"""The fake Lexware server speaks the contract of Lexware's public API documentation
+(https://developers.lexware.io/docs/) over real HTTP.
 
 Every test starts its own fake on 127.0.0.1 and talks to it with aiohttp. The rate limit is off
 except in the tests about it, so the suite stays fast.

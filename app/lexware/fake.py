@@ -1,6 +1,10 @@
-"""A fake Lexware Office API server (aiohttp) that speaks the HTTP contract of section 6 of the
-Lexware API notes (/work/shared/lexware-api.md): auth, the per-key rate limit, contacts,
+"""A fake Lexware Office API server (aiohttp) that speaks the HTTP contract of Lexware's public
+API documentation (https://developers.lexware.io/docs/): auth, the per-key rate limit, contacts,
 voucherlist, voucher details, the three error formats and injectable gateway failures.
+
+The fake's modules name the documentation's sections in quotes ("Filtering Contacts",
+"Optimistic Locking", "HTTP Status Codes", ...). Where the documentation is silent, the fake
+makes a choice and says so ("not documented").
 
 Tests run it over real HTTP with `running_fake()`; `insight-crm fake-lexware` runs it with demo data
 through `run_fake()`. `/_fake/...` control endpoints (fake_control) steer it from another process.
@@ -44,8 +48,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def unknown_route(request: web.Request) -> web.Response:
-    """The gateway's 403 for an unknown URL or method (§1.5). AWS quotes the Authorization header
-    in it; without one it says "Missing Authentication Token" [I: the real AWS text]."""
+    """The gateway's 403 for an unknown URL or method ("HTTP Status Codes"). AWS quotes the
+    Authorization header in it; without one it says "Missing Authentication Token" (not
+    documented: the text of AWS API Gateway, which Lexware runs behind)."""
     header = request.headers.get("Authorization")
     if header is None:
         return gateway_error(403, "Missing Authentication Token")
@@ -58,8 +63,9 @@ def unknown_route(request: web.Request) -> web.Response:
 
 
 def failure_response(status: int) -> web.Response:
-    """Injected failures with the bodies of §1.5: 500 `{"message": null}`, 503 a null body, 504
-    the gateway timeout; other codes get their reason phrase."""
+    """Injected failures with the gateway's bodies ("HTTP Status Codes"): 500
+    `{"message": null}`, 503 a null body, 504 the gateway timeout; other codes get their reason
+    phrase."""
     if status == 503:
         return web.json_response(None, status=503)
     if status == 504:

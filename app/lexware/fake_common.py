@@ -2,7 +2,7 @@
 Spring page envelope, query-string parsing and the LIKE matcher of the contact filters.
 
 Nothing here knows about the fake's state, so the record, store and handler modules can all use it.
-The section numbers refer to /work/shared/lexware-api.md.
+Quoted names are sections of Lexware's API documentation (see app/lexware/fake.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from aiohttp import web
 from multidict import MultiMapping
 
 BERLIN = ZoneInfo("Europe/Berlin")
-MAX_PAGE_SIZE = 250  # contacts and voucherlist (§2.3, §3.1); larger sizes are a 400 (§6.8)
+MAX_PAGE_SIZE = 250  # contacts and voucherlist; larger sizes are a 400 (not documented)
 DEFAULT_PAGE_SIZE = 25
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -44,7 +44,7 @@ def bearer_key(request: web.Request) -> str | None:
     return token if scheme.lower() == "bearer" and token and " " not in token else None
 
 
-# --- dates (§5: ISO-8601 with milliseconds and a numeric offset, Berlin time) ---------------------
+# --- dates (ISO-8601 with milliseconds and a numeric offset, Berlin time) -------------------------
 
 
 def now() -> datetime:
@@ -94,7 +94,7 @@ def day_range(
     return start, end
 
 
-# --- error bodies (§1.6) --------------------------------------------------------------------------
+# --- error bodies ("Error Codes") -----------------------------------------------------------------
 
 
 def gateway_error(
@@ -144,7 +144,7 @@ def regular_bad_query(request: web.Request, error: BadQuery) -> web.Response:
     return regular_error(request, 400, error.message, details if error.field else None)
 
 
-# --- paging (§2.4) --------------------------------------------------------------------------------
+# --- paging ("Paging of Resources") ---------------------------------------------------------------
 
 
 def sort_descriptor(prop: str, ascending: bool) -> Json:
@@ -182,7 +182,8 @@ def page_envelope(items: list[Json], page: int, size: int, sort: list[Json]) -> 
 def single_params(
     query: MultiMapping[str], repeatable: frozenset[str] = frozenset()
 ) -> dict[str, str]:
-    """The query as a plain dict; "no parameter should appear twice" (§2.3): a repeat is a 400."""
+    """The query as a plain dict; "a filter should not be present more than once"
+    ("Filtering Contacts"): a repeat is a 400."""
     params: dict[str, str] = {}
     for name in query:
         values = query.getall(name)
@@ -212,7 +213,8 @@ def parse_bool(params: Mapping[str, str], name: str) -> bool | None:
 
 
 def parse_paging(params: Mapping[str, str]) -> tuple[int, int]:
-    """page is 0-based (default 0); size defaults to 25 and may not exceed 250 (§6.8)."""
+    """page is 0-based (default 0); size defaults to 25 and may not exceed 250 (over it:
+    a 400, a strictness of the fake; the documentation names the maximum only)."""
     page = parse_int(params, "page")
     page = 0 if page is None else page
     size = parse_int(params, "size")
@@ -224,7 +226,7 @@ def parse_paging(params: Mapping[str, str]) -> tuple[int, int]:
     return page, size
 
 
-# --- text matching (§2.3, §6.7) -------------------------------------------------------------------
+# --- text matching ("Filtering Contacts") ---------------------------------------------------------
 
 
 def html_escape(text: str) -> str:

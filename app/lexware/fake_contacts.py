@@ -1,9 +1,11 @@
-"""`/v1/contacts` and `/v1/profile` of the fake: write validation (§2.2, §6.4), the list filters
-(§2.3, §6.7) and optimistic locking (§2.7, §6.6). Errors use the legacy IssueList format (§1.6a).
+"""`/v1/contacts` and `/v1/profile` of the fake: write validation ("Contact Properties",
+"Create a Contact"), the list filters ("Filtering Contacts") and optimistic locking ("Update a
+Contact", "Optimistic Locking"). Errors use the legacy IssueList format ("Error Codes": "Legacy
+error response").
 
-Invalid e-mail addresses are rejected (§2.2) with a 400 `bad_request_error` whose `source` is the
-address's path [I: the status is not documented; 400 is the API's "malformed request", and a
-live client library reports such a rejection with the path in `source`]. An address is invalid
+Invalid e-mail addresses are rejected with a 400 `bad_request_error` whose `source` is the
+address's path (not documented: 400 is the API's "malformed request", and a live client
+library reports such a rejection with the path in `source`). An address is invalid
 when it is not one `@` between a local part and a dotted domain, or either part has a leading,
 trailing or doubled dot (RFC 5322's dot-atom), which the CRM's own check lets through.
 """
@@ -45,7 +47,7 @@ from app.lexware.fake_store import FAKE_KEY, org_of
 
 MAX_SALUTATION = 25
 MIN_SEARCH = 3
-# Lists that may hold at most one entry on write (§2.2).
+# Lists that may hold at most one entry on write ("Contact Properties", "Update a Contact").
 EMAIL_KINDS = ("business", "office", "private", "other")
 PHONE_KINDS = ("business", "office", "mobile", "private", "fax", "other")
 _DOT_ATOM = re.compile(r"^[^\s@.]+(\.[^\s@.]+)*$")
@@ -106,8 +108,8 @@ def _company_issues(company: Any) -> Iterator[str]:
 
 
 def _identity_issues(payload: Json) -> Iterator[str]:
-    """Exactly one of company and person [I: the issue names `person` when both are given and
-    `company` when neither is]."""
+    """Exactly one of company and person (not documented: the issue names `person` when both
+    are given and `company` when neither is)."""
     company, person = payload.get("company"), payload.get("person")
     if company is not None and person is not None:
         yield "person"
@@ -195,7 +197,7 @@ def bad_request(sources: list[str]) -> web.Response:
 
 
 def validation_error(sources: list[str]) -> web.Response:
-    """406 with one `missing_entity` issue per broken rule, exactly the shape of §6.4."""
+    """406 with one `missing_entity` issue per broken rule ("Legacy error response")."""
     return legacy_error(406, [issue("missing_entity", s, "validation_failure") for s in sources])
 
 
@@ -218,7 +220,8 @@ async def json_body(request: web.Request) -> Json | web.Response:
 
 
 def action_result(request: web.Request, stored: StoredContact) -> web.Response:
-    """The action result of POST and PUT (§2.6); status 200, the docs allow 200 and 201."""
+    """The action result of POST and PUT ("Create a Contact"); status 200, the docs allow 200
+    and 201."""
     return web.json_response(
         {
             "id": stored.id,
@@ -231,7 +234,8 @@ def action_result(request: web.Request, stored: StoredContact) -> web.Response:
 
 
 def not_found() -> web.Response:
-    """The 404 body is undocumented (§2.5); clients must branch on the status [I: this shape]."""
+    """The 404 body is not documented ("Retrieve a Contact"); clients must branch on the status
+    (this shape is the fake's choice)."""
     return legacy_error(404, [issue("not_found", None, "not_found")])
 
 
@@ -282,7 +286,8 @@ async def get_profile(request: web.Request) -> web.Response:
 
 
 async def list_contacts(request: web.Request) -> web.Response:
-    """Sorted by name ASC, archived contacts included, `sort` and `archived` ignored (§2.3)."""
+    """Sorted by name ASC, archived contacts included, `sort` and `archived` ignored ("Filtering
+    Contacts", "Paging of Resources")."""
     try:
         params = single_params(request.query)
         query = ContactQuery.parse(params)

@@ -21,8 +21,9 @@ from app.lexware.fake_common import (
     parse_datetime,
 )
 
-# The writable top-level fields of a contact (§2.1); everything else in a payload is read-only or
-# unknown and is dropped, like the real API ignores client-sent ids, numbers and `archived`.
+# The writable top-level fields of a contact ("Contact Properties"); everything else in a payload
+# is read-only or unknown and is dropped, like the real API ignores client-sent ids, numbers and
+# `archived`.
 CONTACT_FIELDS = (
     "company",
     "person",
@@ -32,7 +33,8 @@ CONTACT_FIELDS = (
     "phoneNumbers",
     "note",
 )
-# Lexware keeps these HTML-escaped, which is why the `name` filter needs `&amp;` (§2.3).
+# Lexware keeps these HTML-escaped, which is why the `name` filter needs `&amp;` (the docs' FAQ
+# on search string encoding).
 NAME_FIELDS = (("company", "name"), ("person", "firstName"), ("person", "lastName"))
 
 
@@ -65,7 +67,7 @@ def escape_names(fragment: Json) -> Json:
 
 def prune(value: Any) -> Any:
     """Drop nulls and empty objects/lists: the API omits absent sub-objects instead of sending
-    null (§2.1)."""
+    null ("Contact Properties" samples)."""
     if isinstance(value, dict):
         pruned = {key: prune(item) for key, item in value.items()}
         return {key: item for key, item in pruned.items() if item not in (None, {}, [])}
@@ -102,7 +104,8 @@ def _text(holder: Any, key: str) -> str:
 
 
 def contact_names(data: Json) -> list[str]:
-    """What the `name` filter looks at (§6.7): company name, "firstName lastName" and lastName."""
+    """What the `name` filter looks at (not documented beyond "name"): company name,
+    "firstName lastName" and lastName."""
     person = data.get("person")
     first, last = _text(person, "firstName"), _text(person, "lastName")
     names = [_text(data.get("company"), "name"), f"{first} {last}".strip(), last]
@@ -120,8 +123,8 @@ def contact_list_name(data: Json) -> str:
 
 
 def contact_sort_key(data: Json) -> tuple[str, str]:
-    """Contacts are listed by name ASC (§2.3); persons sort by last name, and the id breaks ties so
-    that paging is stable."""
+    """Contacts are listed by name ASC ("Filtering Contacts"); persons sort by last name, and the
+    id breaks ties so that paging is stable."""
     return contact_list_name(data).casefold(), str(data.get("id"))
 
 
@@ -139,10 +142,11 @@ def role_numbers(data: Json) -> list[int]:
     ]
 
 
-# --- vouchers (§3) --------------------------------------------------------------------------------
+# --- vouchers ("Voucherlist Endpoint") ------------------------------------------------------------
 
 BOOKKEEPING_TYPES = ("salesinvoice", "salescreditnote", "purchaseinvoice", "purchasecreditnote")
-# voucherType -> the collection of its detail endpoint (§3.2)
+# voucherType -> the collection of its detail endpoint ("Invoices Endpoint", "Quotations
+# Endpoint", ...)
 DETAIL_COLLECTIONS = {
     "invoice": "invoices",
     "downpaymentinvoice": "down-payment-invoices",
@@ -194,7 +198,8 @@ _VOUCHER_KEYS = frozenset(
 
 @dataclass
 class StoredVoucher:
-    """A voucherlist item (§3.1); `extra` holds seeded fields shown only by the detail endpoint."""
+    """A voucherlist item ("Voucherlist Properties"); `extra` holds seeded fields shown only by
+    the detail endpoint."""
 
     id: str
     voucher_type: str
@@ -230,7 +235,8 @@ class StoredVoucher:
         }
 
     def is_overdue(self, at: datetime) -> bool:
-        """`overdue` is open or sepadebit with a due date in the past (§3.1), or seeded as such."""
+        """`overdue` is open or sepadebit with a due date in the past ("Retrieve and Filter
+        Voucherlist"), or seeded as such."""
         past_due = self.due is not None and self.due < at
         return self.status == "overdue" or (self.status in ("open", "sepadebit") and past_due)
 
@@ -250,8 +256,9 @@ def _default_contact_name(voucher_type: str, contact: Json | None) -> str:
 def build_voucher(
     raw: Json, sequence: int, find_contact: Callable[[str], Json | None]
 ) -> StoredVoucher:
-    """A voucher from seed input: any §3.1 field may be given (dates as ISO strings or datetimes),
-    the rest gets plausible defaults; unknown keys go to the detail view. `sequence` numbers it."""
+    """A voucher from seed input: any voucherlist field may be given (dates as ISO strings or
+    datetimes), the rest gets plausible defaults; unknown keys go to the detail view. `sequence`
+    numbers it."""
     voucher_type = raw.get("voucherType", "invoice")
     status = raw.get("voucherStatus", "open")
     if voucher_type not in VOUCHER_TYPES or status not in VOUCHER_STATUSES:

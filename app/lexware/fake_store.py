@@ -31,7 +31,7 @@ from app.lexware.fake_records import (
 )
 
 RATE_CAPACITY = 2.0  # token bucket per API key: burst 2 ...
-RATE_PER_SECOND = 2.0  # ... refilled at 2 tokens/s (§1.4)
+RATE_PER_SECOND = 2.0  # ... refilled at 2 tokens/s (the documented 2 requests per second)
 FIRST_CUSTOMER_NUMBER = 10000
 FIRST_VENDOR_NUMBER = 70000
 
@@ -69,7 +69,8 @@ class TokenBucket:
 
 @dataclass
 class Organization:
-    """What one API key sees: the key's own contacts and vouchers (§1.2)."""
+    """What one API key sees: the key's own contacts and vouchers (a key belongs to one
+    organization)."""
 
     id: uuid.UUID
     company_name: str
@@ -93,7 +94,8 @@ class Organization:
 
     def assign_roles(self, requested: object, current: Json) -> Json:
         """Roles with server-assigned numbers: client-sent numbers are ignored, a number never
-        changes, and a role once granted stays (the API has no way to take one away [I])."""
+        changes, and a role once granted stays (the API has no way to take one away;
+        not documented)."""
         roles = dict(current)
         wanted = requested if isinstance(requested, dict) else {}
         if isinstance(wanted.get("customer"), dict) and "customer" not in roles:
@@ -105,7 +107,7 @@ class Organization:
         return roles
 
     def profile(self) -> Json:
-        """GET /v1/profile (§5)."""
+        """GET /v1/profile ("Profile Endpoint")."""
         return {
             "organizationId": str(self.id),
             "companyName": self.company_name,
@@ -236,7 +238,8 @@ class FakeLexware:
     def fail_next(self, status: int, count: int = 1, *, after_write: bool = False) -> None:
         """The next `count` authenticated, non-rate-limited requests to an existing route answer
         `status` (meant for 500/503/504; any 4xx/5xx works). With `after_write` the request is
-        carried out first, like a 504 whose write still happened (§1.5)."""
+        carried out first, like a 504 whose request was processed all the same ("HTTP Status
+        Codes")."""
         if not 400 <= status <= 599 or count < 1:
             raise ValueError("status must be 4xx/5xx and count at least 1")
         HTTPStatus(status)  # ValueError for codes without a reason phrase
@@ -248,7 +251,7 @@ class FakeLexware:
 
     def delay_next(self, seconds: float, count: int = 1) -> None:
         """The next `count` requests that pass the gateway are answered `seconds` late: a slow
-        Lexware (the gateway itself times out after 30 s, §1.5)."""
+        Lexware (the gateway itself times out after 30 s: "HTTP Status Codes")."""
         if not 0 < seconds <= 30 or count < 1:
             raise ValueError("seconds must be in (0, 30] and count at least 1")
         self._delays.extend(float(seconds) for _ in range(count))
@@ -281,7 +284,9 @@ class FakeLexware:
         return self._delays.popleft() if self._delays else 0.0
 
     def create_contact(self, org: Organization, payload: Json) -> StoredContact:
-        """POST /v1/contacts after validation: server fields assigned, version 1 (§6.5)."""
+        """POST /v1/contacts after validation: server fields assigned, version 1 (as the
+        sample of "Create a Contact" answers, though other samples show 0: a client that
+        assumes 0 fails here as it would against Lexware)."""
         at = now()
         data = self._writable(payload)
         data.update(id=str(uuid.uuid4()), organizationId=str(org.id), version=1, archived=False)

@@ -1,5 +1,6 @@
-"""`/v1/voucherlist` (§3.1, §6.9) and the voucher detail endpoints (§3.2, §6.10) of the fake.
-Errors use the regular format (§1.6b)."""
+"""`/v1/voucherlist` ("Retrieve and Filter Voucherlist") and the voucher detail endpoints
+("Retrieve an Invoice", ...) of the fake. Errors use the regular format ("Error Codes": "Regular
+error response")."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ DATE_FILTERS: dict[str, Callable[[StoredVoucher], datetime]] = {
     "updatedDate": lambda v: v.updated,
 }
 DEFAULT_SORT = (("voucherDate", False),)  # the docs' sample: voucherDate DESC
-TAX_RATE = 19  # [I] details split the seeded gross total at 19 % VAT
+TAX_RATE = 19  # details split the seeded gross total at 19 % VAT (the fake's choice)
 TITLES = {"invoice": "Rechnung", "downpaymentinvoice": "Abschlagsrechnung"}
 TITLES |= {"creditnote": "Rechnungskorrektur", "quotation": "Angebot", "dunning": "Mahnung"}
 TITLES |= {"orderconfirmation": "Auftragsbestätigung", "deliverynote": "Lieferschein"}
@@ -136,7 +137,8 @@ class VoucherQuery:
 
     def _status_matches(self, voucher: StoredVoucher, at: datetime) -> bool:
         """`overdue` is computed from the due date; stored-overdue vouchers also come back for
-        `open` (§3.1: "may also come back when you query for open")."""
+        `open` ("Retrieve and Filter Voucherlist": overdue "can also be returned when filtered for
+        vouchers with status open")."""
         if self.statuses is None or voucher.status in self.statuses:
             return True
         if "overdue" in self.statuses:
@@ -190,7 +192,8 @@ def _amounts(voucher: StoredVoucher) -> tuple[float, float]:
 
 
 def _sales_detail(voucher: StoredVoucher) -> Json:
-    """The fields of an invoice (quotation, credit note, ...) a CRM shows (§3.2)."""
+    """The fields of an invoice (quotation, credit note, ...) a CRM shows ("Retrieve an
+    Invoice")."""
     net, tax = _amounts(voucher)
     address: Json = {"name": voucher.contact_name, "countryCode": "DE"}
     if voucher.contact_id is not None:  # only when the voucher references a saved contact

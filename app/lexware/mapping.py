@@ -32,7 +32,8 @@ PHONE_FROM_LEXWARE = {
     "other": "OFFICE",
 }
 READ_ONLY = ("id", "organizationId", "archived", "createdDate", "updatedDate")
-# Stored HTML-escaped by Lexware (§2.3 of the API notes): read through `text`.
+# Stored HTML-escaped by Lexware (its API documentation's FAQ on search string encoding):
+# read through `text`.
 NAME_FIELDS = (("company", "name"), ("person", "firstName"), ("person", "lastName"))
 SALUTATION_MAX = 25
 
