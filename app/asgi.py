@@ -122,3 +122,11 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.runtime = runtime
     return app
+
+
+def websocket_message_limit(settings: Settings) -> int:
+    """The largest WebSocket message uvicorn reads (its default: 16 MiB), for `serve` and the
+    tests alike: twice an HTTP body's limit, room for the envelope and variables, so an
+    oversize document still gets its coded refusal (app/ws_admission.py); a larger frame
+    closes the socket (1009) before it is held in memory."""
+    return 2 * settings.max_body_bytes

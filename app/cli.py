@@ -87,7 +87,7 @@ def serve(
     """Run the GraphQL server (embedded PostgreSQL + Redis unless DATABASE_URL/REDIS_URL set)."""
     import uvicorn
 
-    from app.asgi import create_app
+    from app.asgi import create_app, websocket_message_limit
     from app.keys import verification_keys
 
     settings = load(data_dir)
@@ -105,7 +105,14 @@ def serve(
         say(f"GraphiQL at {url} (cron worker {'on' if with_worker else 'off'}; Ctrl-C stops)")
         recording = recording_serve_url(ready.data_dir, url) if ready.embedded else nullcontext()
         with recording:
-            uvicorn.run(app, host=host, port=port, log_level=uvicorn_level, access_log=False)
+            uvicorn.run(
+                app,
+                host=host,
+                port=port,
+                log_level=uvicorn_level,
+                access_log=False,
+                ws_max_size=websocket_message_limit(ready),
+            )
 
 
 @cli.command("migrate")

@@ -38,7 +38,8 @@ _CLIENT_FACING_BEFORE_EXECUTION = (
     TypeError,
     CannotGetOperationTypeError,
 )
-_VARIABLE_AT = re.compile(r"^Variable '\$(\w+)' got invalid value .*? at '([\w.\[\]]+)';")
+# graphql-core 3.3: "Variable '$input' has invalid value at .emails[0].value: ..."
+_VARIABLE_AT = re.compile(r"^Variable '\$(\w+)' has invalid value at ((?:\.\w+|\[\d+\])+):")
 _VARIABLE = re.compile(r"^Variable '\$(\w+)'")
 
 
@@ -56,7 +57,7 @@ def _fields_of(message: str) -> list[dict[str, str]]:
     match = _VARIABLE_AT.match(message) or _VARIABLE.match(message)
     if match is None:
         return []
-    field = match.group(match.lastindex or 1)
+    field = "".join(match.groups())  # the variable, then the path inside it, if any
     return [{"field": field, "message": message}]
 
 

@@ -19,6 +19,8 @@ from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from app.asgi import websocket_message_limit
+
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
 
@@ -26,7 +28,14 @@ LEGACY_WS = "graphql-ws"
 @asynccontextmanager
 async def uvicorn_serving(app: Starlette) -> AsyncIterator[str]:
     """Serve an app (whose lifespan the caller runs) on a free loopback port: its host:port."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        lifespan="off",
+        log_level="warning",
+        ws_max_size=websocket_message_limit(app.state.runtime.settings),  # as `serve` runs it
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

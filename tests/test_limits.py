@@ -152,6 +152,16 @@ async def test_page_size_is_capped(api: Api) -> None:
     assert "first" in result["errors"][0]["extensions"]["fields"][0]["field"]
 
 
+async def test_a_bad_value_deep_in_a_variable_names_its_path(api: Api) -> None:
+    result = await api(
+        "mutation($input: CreateCompanyInput!) { createCompany(input: $input) { id } }",
+        {"input": {"name": "Pfad GmbH", "emails": [{"email": 5}]}},
+    )
+    assert error_codes(result) == ["BAD_USER_INPUT"]
+    [problem] = result["errors"][0]["extensions"]["fields"]
+    assert problem["field"] == "input.emails[0].email"
+
+
 async def test_graphiql_page_is_served_to_browsers(api: Api) -> None:
     response = await api.client.get("/graphql", headers={"accept": "text/html"})
     assert response.status_code == 200

@@ -198,3 +198,15 @@ async def test_a_document_larger_than_an_http_body_is_refused(
         assert refused == {"1": ["BAD_USER_INPUT"]}
         await socket.subscribe("{ me { roles } }")
         assert await socket.next_data() == {"me": {"roles": ["admin"]}}
+
+
+async def test_a_message_far_over_the_limit_is_cut_before_it_is_read(
+    live: str, api: Api, settings: Settings
+) -> None:
+    """uvicorn would read frames up to 16 MiB; a message over twice the body limit closes
+    the socket (1009, message too big) instead of being held and parsed."""
+    padding = " " * (2 * settings.max_body_bytes)
+    async with graphql_socket(live) as socket:
+        await socket.init(api.token())
+        await socket.subscribe("{ me { roles } }" + padding)
+        assert await socket.closed_with() == 1009
