@@ -1,11 +1,12 @@
 """`/v1/contacts` and `/v1/profile` of the fake: write validation (§2.2, §6.4), the list filters
 (§2.3, §6.7) and optimistic locking (§2.7, §6.6). Errors use the legacy IssueList format (§1.6a).
 
-Invalid e-mail addresses are rejected (§2.2) with a 400 `bad_request_error` whose `source` is the
-address's path [I: the status is not documented; 400 is the API's "malformed request", and a
-live client library reports such a rejection with the path in `source`]. An address is invalid
-when it is not one `@` between a local part and a dotted domain, or either part has a leading,
-trailing or doubled dot (RFC 5322's dot-atom), which the CRM's own check lets through.
+Invalid e-mail addresses are rejected [C, §2.2] as validation failures: 406 (validation failures
+are 406, §1.5, §2.2), one issue per address in the shape of §6.4 with the address's path in
+`source` [I: the status and the issue's i18nKey for this rule are not documented]. An address
+is invalid when it is not one `@` between a local part and a dotted domain, or either part has
+a leading, trailing or doubled dot (RFC 5322's dot-atom), which the CRM's own check lets
+through.
 """
 
 from __future__ import annotations
@@ -158,6 +159,7 @@ def validation_sources(payload: Json, *, creating: bool) -> list[str]:
         *_identity_issues(payload),
         *_list_issues(payload),
         *_xrechnung_issues(payload),
+        *invalid_emails(payload),
     ]
 
 
@@ -188,10 +190,6 @@ def invalid_emails(payload: Json) -> list[str]:
         if address is not None and not _valid_email(address):
             found.append(f"company.contactPersons[{index}].emailAddress")
     return found
-
-
-def bad_request(sources: list[str]) -> web.Response:
-    return legacy_error(400, [issue("bad_request_error", s, "bad_request_error") for s in sources])
 
 
 def validation_error(sources: list[str]) -> web.Response:
@@ -309,8 +307,6 @@ async def create_contact(request: web.Request) -> web.Response:
     body = await json_body(request)
     if isinstance(body, web.Response):
         return body
-    if invalid := invalid_emails(body):
-        return bad_request(invalid)
     sources = validation_sources(body, creating=True)
     if sources:
         return validation_error(sources)
@@ -327,8 +323,6 @@ async def update_contact(request: web.Request) -> web.Response:
     body = await json_body(request)
     if isinstance(body, web.Response):
         return body
-    if invalid := invalid_emails(body):
-        return bad_request(invalid)
     sources = validation_sources(body, creating=False)
     if sources:
         return validation_error(sources)
