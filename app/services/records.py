@@ -146,14 +146,23 @@ class SystemChange:
         for verb in self.verbs:
             changes.record_verb(session, tracked, row, verb, shown)
 
+    async def complete(self, session: AsyncSession, entity: Entity, row: Row[Any]) -> None:
+        """What else the system checks or writes in the record's unit of work, once the record
+        and its value lists are written (nothing here)."""
+
     def steps(self, entity: Entity, steps: UpdateSteps | None) -> UpdateSteps:
-        """`steps`, plus recording these events after the update's own."""
+        """`steps`, then `complete`, and recording these events after the update's own."""
         base = steps or UpdateSteps()
+
+        async def then(session: AsyncSession, row: Row[Any]) -> Mapping[str, Any]:
+            more = await base.then(session, row) if base.then is not None else {}
+            await self.complete(session, entity, row)
+            return more
 
         def after(session: AsyncSession, row: Row[Any]) -> None:
             self.record(session, entity, row)
 
-        return dataclasses.replace(base, after=after)
+        return dataclasses.replace(base, then=then, after=after)
 
 
 async def update_row(
