@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from models import Company
-from tests.conftest import error_codes
+from tests.conftest import Api, StatementCounter, error_codes
 from tests.lexware_fixtures import ACME, Lexware
 from tests.test_events import events
 from tests.test_lexware_contacts import COMPANY_FIELDS, IMPORT, PUSH, SYNC, company
@@ -268,3 +268,25 @@ async def test_a_sync_stores_the_crm_values_as_saved(lexware: Lexware) -> None:
     assert not lexware.calls("PUT")  # before: the normalised VAT id "changed" in the CRM
     assert in_lexware(lexware, lexware_id) == before
 
+
+async def test_reads_and_edits_of_records_leave_the_synced_values_unread(
+    api: Api, sql: StatementCounter
+) -> None:
+    """Only a push needs the merge base (a JSON document): no other statement reads it."""
+    created = await api.data('mutation { createCompany(input: {name: "Lesen GmbH"}) { id } }')
+    company_id = created["createCompany"]["id"]
+    await api.data(
+        'mutation($c: ID!) { createContact(input: {lastName: "Leser", companyId: $c}) { id } }',
+        {"c": company_id},
+    )
+    await api.data(
+        'mutation($id: ID!) { updateCompany(id: $id, input: {name: "Lesen AG"}) { id } }',
+        {"id": company_id},
+    )
+    await api.data(
+        "query($id: ID!) { company(id: $id) { name lexwareContactId contacts { lastName } } }",
+        {"id": company_id},
+    )
+    await api.data("{ companies { edges { node { name } } } contacts { edges { node { id } } } }")
+    assert sql.count > 0
+    assert [s for s in sql.statements if "lexware_synced_values" in s] == []
