@@ -66,8 +66,12 @@ class Contact(TenantOwned, Versioned, table=True):
     lexware_contact_id: uuid.UUID | None = None
     lexware_contact_version: int | None = None
     lexware_synced_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
-    # The mapped Lexware fields as last synced: the base of a push's three-way merge.
-    lexware_synced_values: dict[str, Any] | None = Field(default=None, sa_type=postgresql.JSONB)
+    # Both sides' mapped Lexware fields as last synced ({"crm": ..., "lexware": ...}): the
+    # base of a push's three-way merge. Read apart (app.services.records.READ_APART): only
+    # the push needs it, so ordinary reads of the record do not carry it.
+    lexware_synced_values: dict[str, Any] | None = Field(
+        default=None, sa_type=postgresql.JSONB, sa_column_kwargs={"info": {"read_apart": True}}
+    )
 
 
 class ContactOwner(TenantOwned, table=True):

@@ -308,30 +308,22 @@ async def test_create_validation_is_406_with_the_source_path(
     assert lex.fake.organization(KEY).contacts == {}
 
 
-def bad_request(source: str) -> dict[str, Any]:
-    return {
-        "i18nKey": "bad_request_error",
-        "source": source,
-        "type": "bad_request_error",
-        "additionalData": None,
-        "args": None,
-    }
-
-
-async def test_an_invalid_email_address_is_400_with_its_path_on_create_and_update(
+async def test_an_invalid_email_address_is_406_with_its_path_on_create_and_update(
     lex: Lexware,
 ) -> None:
+    """A validation failure like the others (the contract: invalid e-mails are rejected, and
+    validation failures are 406), not a malformed request (400)."""
     persons = [{"lastName": "X", "emailAddress": "x@beispiel"}]
     payload = company(
         company={"name": "A", "contactPersons": persons},
         emailAddresses={"business": ["anna..schmidt@example.de"], "other": ["ok@example.de"]},
     )
     reply = await lex.post("/v1/contacts", payload)
-    assert reply.status == 400
+    assert reply.status == 406
     assert reply.body == {
         "IssueList": [
-            bad_request("emailAddresses.business[0]"),
-            bad_request("company.contactPersons[0].emailAddress"),
+            missing_entity("emailAddresses.business[0]"),
+            missing_entity("company.contactPersons[0].emailAddress"),
         ]
     }
     assert lex.fake.organization(KEY).contacts == {}
@@ -341,8 +333,8 @@ async def test_an_invalid_email_address_is_400_with_its_path_on_create_and_updat
     path = f"/v1/contacts/{created.body['id']}"
     stored = (await lex.get(path)).body
     refused = await lex.put(path, {**stored, "emailAddresses": {"private": [".a@example.de"]}})
-    assert refused.status == 400
-    assert refused.body == {"IssueList": [bad_request("emailAddresses.private[0]")]}
+    assert refused.status == 406
+    assert refused.body == {"IssueList": [missing_entity("emailAddresses.private[0]")]}
     assert (await lex.get(path)).body == stored
 
 
@@ -711,6 +703,30 @@ async def test_fail_next_503_answers_the_next_requests_then_recovers(lex: Lexwar
     assert (await lex.get("/v1/contacts")).status == 200
     lex.fake.fail_next(500)
     assert (await lex.get("/v1/contacts")).body == {"message": None}
+
+
+async def test_fail_next_400_answers_in_the_endpoints_error_format(lex: Lexware) -> None:
+    """A request Lexware takes for malformed ("Error Codes"): the legacy `bad_request_error` of the
+    contacts endpoints, the regular body of the others."""
+    lex.fake.fail_next(400, count=2)
+    contacts = await lex.post("/v1/contacts", company())
+    params = {"voucherType": "any", "voucherStatus": "any"}
+    vouchers = await lex.get("/v1/voucherlist", params=params)
+    assert (contacts.status, vouchers.status) == (400, 400)
+    assert contacts.body == {
+        "IssueList": [
+            {
+                "i18nKey": "bad_request_error",
+                "source": None,
+                "type": "bad_request_error",
+                "additionalData": None,
+                "args": None,
+            }
+        ]
+    }
+    assert (vouchers.body["status"], vouchers.body["message"]) == (400, "Bad Request")
+    assert vouchers.body["path"] == "/v1/voucherlist"
+    assert lex.fake.organization(KEY).contacts == {}
 
 
 async def test_fail_next_504_after_write_creates_the_contact(lex: Lexware) -> None:

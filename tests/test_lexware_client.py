@@ -111,17 +111,17 @@ async def test_lexware_validation_errors_name_lexwares_fields(lexware: Lexware) 
 LINK_STATE = "query($id: ID!) { company(id: $id) { version lexwareContactId lexwareSyncedAt } }"
 
 
-async def test_data_lexware_refuses_with_400_is_bad_user_input_and_changes_nothing(
+async def test_data_lexware_refuses_is_bad_user_input_and_changes_nothing(
     lexware: Lexware,
 ) -> None:
     crm = await company(lexware, name="Tippfehler GmbH", emails=[{"email": "anna..s@tipp.de"}])
     before = await lexware.api.data(LINK_STATE, {"id": crm["id"]})
     refused = await lexware.api(PUSH, {"id": crm["id"]})
-    assert error_codes(refused) == ["BAD_USER_INPUT"]  # before: LEXWARE_UNAVAILABLE
+    assert error_codes(refused) == ["BAD_USER_INPUT"]
     assert error_fields(refused) == {"lexware.emailAddresses.business[0]"}
     message = refused["errors"][0]["message"]
-    assert message.startswith("Lexware Office refused the data (400)") and "business[0]" in message
-    assert [r.status for r in lexware.calls("POST")] == [400]  # not retried
+    assert message.startswith("Lexware Office refused the data (406)") and "business[0]" in message
+    assert [r.status for r in lexware.calls("POST")] == [406]  # not retried
     assert lexware.fake.organization(lexware.key).contacts == {}
     assert await lexware.api.data(LINK_STATE, {"id": crm["id"]}) == before
     assert [e["type"] for e in await events(lexware.api, entityId=crm["id"])] == [
@@ -139,6 +139,26 @@ async def test_data_lexware_refuses_with_400_is_bad_user_input_and_changes_nothi
     assert error_fields(refused) == {"lexware.emailAddresses.business[0]"}
     assert await lexware.api.data(LINK_STATE, {"id": linked["id"]}) == before
     assert lexware.fake.contact(lexware.key, acme["id"]) == acme  # untouched, same version
+
+
+async def test_lexware_answering_400_is_bad_user_input_with_what_it_said(
+    lexware: Lexware,
+) -> None:
+    """A request Lexware takes for malformed (400, `bad_request_error`, "HTTP Status Codes") is the CRM's
+    data that Lexware refused, not an outage."""
+    crm = await company(lexware, name="Missverstanden GmbH")
+    before = await lexware.api.data(LINK_STATE, {"id": crm["id"]})
+    lexware.fake.fail_next(400)
+    refused = await lexware.api(PUSH, {"id": crm["id"]})
+    assert error_codes(refused) == ["BAD_USER_INPUT"]  # before item 9: LEXWARE_UNAVAILABLE
+    [error] = refused["errors"]
+    assert error["message"] == "Lexware Office refused the data (400): bad_request_error."
+    assert error["extensions"]["fields"] == [{"field": "lexware", "message": "bad_request_error"}]
+    assert [r.status for r in lexware.calls("POST")] == [400]  # not retried
+    assert lexware.fake.organization(lexware.key).contacts == {}
+    assert await lexware.api.data(LINK_STATE, {"id": crm["id"]}) == before
+    pushed = await lexware.api.data(PUSH, {"id": crm["id"]})  # nothing was held against it
+    assert pushed["pushCompanyToLexware"]["lexwareContactId"] is not None
 
 
 def test_what_lexware_said_in_a_400_reaches_the_client() -> None:

@@ -119,6 +119,32 @@ async def test_the_wrong_kind_of_lexware_contact_says_what_it_is_and_where_it_go
     assert message_of(await lexware.api(IMPORT_CONTACT, {"l": acme["id"]}))[0] == said
 
 
+async def test_a_lexware_contact_that_changed_kind_is_neither_synced_nor_pushed(
+    lexware: Lexware,
+) -> None:
+    acme = lexware.seed(ACME)
+    crm = (await lexware.api.data(IMPORT, {"l": acme["id"]}))["importCompanyFromLexware"]
+    person = {"company": None, "person": {"lastName": "Umgewandelt"}}
+    lexware.fake.edit_in_web_app(lexware.key, acme["id"], person)  # now a person in Lexware
+    said = f"Lexware contact {acme['id']} is a person; a company takes data only from a company contact."
+    assert message_of(await lexware.api(SYNC, {"id": crm["id"]})) == (
+        said,
+        [{"field": "id", "message": said},
+    ])  # fmt: skip
+    await lexware.api.data(
+        'mutation($id: ID!) { updateCompany(id: $id, input: {name: "Acme AG"}) { id } }',
+        {"id": crm["id"]},
+    )
+    before = lexware.fake.contact(lexware.key, acme["id"])
+    refused = await lexware.api(PUSH, {"id": crm["id"]})  # before: made it a company again
+    said = (
+        f"Lexware contact {acme['id']} is a person now; a company is pushed only to a company "
+        "contact. Unlink the company (its next push creates a company contact) or link it to one."
+    )
+    assert message_of(refused) == (said, [{"field": "id", "message": said}])
+    assert not lexware.calls("PUT") and lexware.fake.contact(lexware.key, acme["id"]) == before
+
+
 async def test_one_lexware_contact_links_to_one_record(lexware: Lexware) -> None:
     acme = lexware.seed(ACME)
     a, b = await company(lexware, name="A"), await company(lexware, name="B")

@@ -1,5 +1,6 @@
 """A push holds its record as a short lease renewed while it works: a server that died in the
-middle of a push frees the record within seconds, and a slow push keeps it as long as it runs."""
+middle of a push frees the record within seconds, and a slow push keeps it as long as it runs.
+Sync, link and unlink hold the same lease."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from typing import Any
 import httpx
 import pytest
 
-from app.services.lexware_push import PUSH_LEASE_SECONDS
+from app.services.lexware_lease import LEASE_SECONDS
 from app.settings import Settings
 from tests.conftest import AUDIENCE, ISSUER, error_codes, server_dir
-from tests.lexware_fixtures import Lexware
+from tests.lexware_fixtures import ACME, Lexware
 from tests.live import free_port
-from tests.test_lexware_contacts import PUSH, company
+from tests.test_lexware_contacts import IMPORT, LINK_COMPANY, PUSH, SYNC, company
 from tests.test_scale_out import CLI, until_live
+
+UNLINK = "mutation($c: ID!) { unlinkCompanyFromLexware(companyId: $c) { id } }"
+STATE = "query($id: ID!) { company(id: $id) { name lexwareContactId } }"
 
 
 def lock_key(record_id: str) -> str:
@@ -99,7 +103,7 @@ async def test_a_push_whose_server_died_frees_the_record_within_seconds(
         answers.append(await lexware.api(PUSH, {"id": crm["id"]}))
         return "errors" not in answers[-1]
 
-    await until(pushed, 4 * PUSH_LEASE_SECONDS)  # before: CONFLICT for 120 s
+    await until(pushed, 4 * LEASE_SECONDS)  # before: CONFLICT for 120 s
     assert all(error_codes(answer) == ["CONFLICT"] for answer in answers[:-1])
     contacts = lexware.fake.organization(lexware.key).contacts
     assert list(contacts) == [answers[-1]["data"]["pushCompanyToLexware"]["lexwareContactId"]]
@@ -107,9 +111,9 @@ async def test_a_push_whose_server_died_frees_the_record_within_seconds(
 
 async def test_a_push_slower_than_its_lease_keeps_the_record(lexware: Lexware) -> None:
     crm = await company(lexware, name="Langsam GmbH")
-    lexware.fake.delay_next(PUSH_LEASE_SECONDS * 1.6)  # Lexware answers the create this late
+    lexware.fake.delay_next(LEASE_SECONDS * 1.6)  # Lexware answers the create this late
     slow = asyncio.create_task(lexware.api(PUSH, {"id": crm["id"]}))
-    await asyncio.sleep(PUSH_LEASE_SECONDS + 1)  # longer than one lease, while it still waits
+    await asyncio.sleep(LEASE_SECONDS + 1)  # longer than one lease, while it still waits
     meanwhile = await lexware.api(PUSH, {"id": crm["id"]})
     assert error_codes(meanwhile) == ["CONFLICT"]
     done = await slow
@@ -120,7 +124,7 @@ async def test_a_push_slower_than_its_lease_keeps_the_record(lexware: Lexware) -
 async def test_a_push_that_lost_its_lease_says_so(lexware: Lexware) -> None:
     crm = await company(lexware, name="Verloren GmbH")
     redis = lexware.app.state.runtime.redis
-    lexware.fake.delay_next(PUSH_LEASE_SECONDS)
+    lexware.fake.delay_next(LEASE_SECONDS)
     push = asyncio.create_task(lexware.api(PUSH, {"id": crm["id"]}))
 
     async def pushing() -> bool:
@@ -131,3 +135,40 @@ async def test_a_push_that_lost_its_lease_says_so(lexware: Lexware) -> None:
     lost = await push
     assert error_codes(lost) == ["CONFLICT"]
     assert "lost its lock" in lost["errors"][0]["message"]
+
+
+async def test_a_sync_or_link_while_a_push_runs_waits_its_turn(lexware: Lexware) -> None:
+    """Push, sync, link and unlink of a record hold the same lease: a sync that read Lexware
+    before a running push wrote to it must not write Lexware's old values over the CRM's."""
+    acme, other = lexware.seed(ACME), lexware.seed({**ACME, "company": {"name": "Andere GmbH"}})
+    crm = (await lexware.api.data(IMPORT, {"l": acme["id"]}))["importCompanyFromLexware"]
+    rename = 'mutation($id: ID!) { updateCompany(id: $id, input: {name: "Acme AG"}) { id } }'
+    await lexware.api.data(rename, {"id": crm["id"]})
+    redis = lexware.app.state.runtime.redis
+    lexware.fake.delay_next(1.5)  # Lexware answers the push's read this late
+    push = asyncio.create_task(lexware.api(PUSH, {"id": crm["id"]}))
+
+    async def pushing() -> bool:
+        return bool(await redis.exists(lock_key(crm["id"])))
+
+    await until(pushing)
+    for operation, variables in (
+        (SYNC, {"id": crm["id"]}),  # before: wrote "Acme & Söhne GmbH" back into the CRM
+        (LINK_COMPANY, {"c": crm["id"], "l": other["id"]}),
+        (UNLINK, {"c": crm["id"]}),  # before: unlinked, and the push linked it again
+    ):
+        refused = await lexware.api(operation, variables)
+        assert error_codes(refused) == ["CONFLICT"], refused
+        assert "right now" in refused["errors"][0]["message"]
+    pushed = await push
+    assert "errors" not in pushed, pushed
+    stored = lexware.fake.contact(lexware.key, acme["id"])
+    assert stored is not None and stored["company"]["name"] == "Acme AG"
+    shown = await lexware.api.data(STATE, {"id": crm["id"]})
+    assert shown["company"]["name"] == "Acme AG"
+    assert shown["company"]["lexwareContactId"] == acme["id"]
+    lexware.fake.delay_next(1.5)  # and a push waits for a running sync the same way
+    sync = asyncio.create_task(lexware.api(SYNC, {"id": crm["id"]}))
+    await until(pushing)
+    assert error_codes(await lexware.api(PUSH, {"id": crm["id"]})) == ["CONFLICT"]
+    assert "errors" not in await sync

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from models import Company
-from tests.conftest import error_codes
+from tests.conftest import Api, StatementCounter, error_codes
 from tests.lexware_fixtures import ACME, Lexware
 from tests.test_events import events
 from tests.test_lexware_contacts import COMPANY_FIELDS, IMPORT, PUSH, SYNC, company
@@ -175,3 +175,118 @@ async def test_a_person_pushes_only_its_changed_names(lexware: Lexware) -> None:
     stored = in_lexware(lexware, person["id"])["person"]
     # The unchanged last name goes back as text, stored once escaped (not "&amp;amp;").
     assert stored == {"salutation": "Herr", "firstName": "Jürgen", "lastName": "Kern &amp; Söhne"}
+
+
+# Each side's change is found against its own last synced values: the CRM's view and
+# Lexware's differ wherever the mapping is not one to one (several Lexware lists to one CRM
+# type, the CRM's primary against Lexware's first entry, the CRM's normalised values).
+SEVERAL = {
+    "version": 0,
+    "roles": {"customer": {}},
+    "company": {"name": "Mehrfach GmbH", "vatRegistrationId": "de 811 907 980"},
+    "emailAddresses": {"office": ["office@mehrfach.de"]},
+    "phoneNumbers": {"private": ["+49 30 111"], "business": ["+49  30 222"]},
+}
+
+
+async def imported_several(lexware: Lexware) -> tuple[dict[str, Any], str]:
+    seeded = lexware.seed(SEVERAL)
+    crm = (await lexware.api.data(IMPORT, {"l": seeded["id"]}))["importCompanyFromLexware"]
+    return crm, seeded["id"]
+
+
+async def test_a_push_after_an_import_writes_nothing_the_crm_did_not_change(
+    lexware: Lexware,
+) -> None:
+    crm, lexware_id = await imported_several(lexware)
+    before = in_lexware(lexware, lexware_id)
+    await edit(lexware, crm, website="https://mehrfach.de")
+    await lexware.api.data(PUSH, {"id": crm["id"]})
+    # Before: business phone +49 30 111, an added business e-mail, the VAT id rewritten.
+    assert not lexware.calls("PUT")
+    assert in_lexware(lexware, lexware_id) == before
+    assert crm["vatId"] == "DE811907980"  # normalised by the CRM
+    assert crm["phones"] == [  # Lexware's business phone is the CRM's primary one
+        {"phone": "+49 30 222", "type": "OFFICE", "isPrimary": True},
+        {"phone": "+49 30 111", "type": "OFFICE", "isPrimary": False},
+    ]
+    await edit(lexware, crm, name="Mehrfach AG")
+    await lexware.api.data(PUSH, {"id": crm["id"]})
+    after = in_lexware(lexware, lexware_id)
+    assert after == {
+        **before,
+        "company": {**before["company"], "name": "Mehrfach AG"},
+        "version": 2,
+    }
+
+
+async def test_a_web_app_change_of_a_field_the_crm_did_not_change_is_no_conflict(
+    lexware: Lexware,
+) -> None:
+    crm, lexware_id = await imported_several(lexware)
+    phones = {"private": ["+49 30 111"], "business": ["+49 30 333"]}
+    lexware.fake.edit_in_web_app(lexware.key, lexware_id, {"phoneNumbers": phones})
+    await edit(lexware, crm, name="Mehrfach AG")
+    await lexware.api.data(PUSH, {"id": crm["id"]})  # before: CONFLICT on phones
+    stored = in_lexware(lexware, lexware_id)
+    assert (stored["company"]["name"], stored["phoneNumbers"]) == ("Mehrfach AG", phones)
+
+
+async def test_a_sync_settles_a_conflict_as_its_message_says(lexware: Lexware) -> None:
+    crm, lexware_id = await imported_several(lexware)
+    await edit(lexware, crm, phones=[{"phone": "+49 30 444", "isPrimary": True}])
+    phones = {"private": ["+49 30 111"], "business": ["+49 30 333"]}
+    lexware.fake.edit_in_web_app(lexware.key, lexware_id, {"phoneNumbers": phones})
+    refused = await lexware.api(PUSH, {"id": crm["id"]})
+    assert error_codes(refused) == ["CONFLICT"]
+    message = refused["errors"][0]["message"]
+    assert "since the last sync: phones." in message and "syncCompanyFromLexware" in message
+    synced = (await lexware.api.data(SYNC, {"id": crm["id"]}))["syncCompanyFromLexware"]
+    # Lexware's business phone is the CRM's now; the CRM's own stays as another one.
+    primary, *others = synced["phones"]
+    assert primary == {"phone": "+49 30 333", "type": "OFFICE", "isPrimary": True}
+    assert sorted(p["phone"] for p in others) == ["+49 30 111", "+49 30 444"]
+    pushed = await lexware.api(PUSH, {"id": crm["id"]})  # before: the same CONFLICT again
+    assert "errors" not in pushed, pushed
+    assert not lexware.calls("PUT") and in_lexware(lexware, lexware_id)["phoneNumbers"] == phones
+    # To keep the CRM's instead: set it again after the sync, then push.
+    await edit(lexware, crm, phones=[{"phone": "+49 30 444", "isPrimary": True}])
+    await lexware.api.data(PUSH, {"id": crm["id"]})
+    assert in_lexware(lexware, lexware_id)["phoneNumbers"]["business"] == ["+49 30 444"]
+
+
+async def test_a_sync_stores_the_crm_values_as_saved(lexware: Lexware) -> None:
+    crm, lexware_id = await imported_several(lexware)
+    lexware.fake.edit_in_web_app(
+        lexware.key, lexware_id, {"company": {"vatRegistrationId": "de 123 456 789"}}
+    )
+    synced = (await lexware.api.data(SYNC, {"id": crm["id"]}))["syncCompanyFromLexware"]
+    assert synced["vatId"] == "DE123456789"
+    before = in_lexware(lexware, lexware_id)
+    await edit(lexware, crm, website="https://mehrfach.de")
+    await lexware.api.data(PUSH, {"id": crm["id"]})
+    assert not lexware.calls("PUT")  # before: the normalised VAT id "changed" in the CRM
+    assert in_lexware(lexware, lexware_id) == before
+
+
+async def test_reads_and_edits_of_records_leave_the_synced_values_unread(
+    api: Api, sql: StatementCounter
+) -> None:
+    """Only a push needs the merge base (a JSON document): no other statement reads it."""
+    created = await api.data('mutation { createCompany(input: {name: "Lesen GmbH"}) { id } }')
+    company_id = created["createCompany"]["id"]
+    await api.data(
+        'mutation($c: ID!) { createContact(input: {lastName: "Leser", companyId: $c}) { id } }',
+        {"c": company_id},
+    )
+    await api.data(
+        'mutation($id: ID!) { updateCompany(id: $id, input: {name: "Lesen AG"}) { id } }',
+        {"id": company_id},
+    )
+    await api.data(
+        "query($id: ID!) { company(id: $id) { name lexwareContactId contacts { lastName } } }",
+        {"id": company_id},
+    )
+    await api.data("{ companies { edges { node { name } } } contacts { edges { node { id } } } }")
+    assert sql.count > 0
+    assert [s for s in sql.statements if "lexware_synced_values" in s] == []

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
+from app.db import async_url, create_engine, create_session_factory
+from app.services.companies import delete_company
 from app.services.lexware_sync import sync_tenant_vouchers
-from models import LexwareVoucher
+from app.services.lexware_vouchers import link_to_deal
+from app.settings import Settings
+from app.tenancy import TenantScope
+from models import Company, LexwareVoucher
 from tests.conftest import error_codes
 from tests.lexware_fixtures import ACME, PERSON, Lexware
 from tests.test_deals import deal, pipeline
@@ -189,3 +196,105 @@ async def test_a_voucher_links_only_to_a_deal_of_its_customer(lexware: Lexware) 
     assert message.startswith('The deal\'s company "Ohne Link GmbH" is not linked to Lexware')
     linked = await events(lexware.api, types=["crm.deal.voucher_linked"])
     assert len(linked) == 2  # the refused ones linked nothing
+
+
+UPDATE_DEAL = "mutation($id: ID!, $i: UpdateDealInput!) { updateDeal(id: $id, input: $i) { id company { id } contact { id } } }"
+LINK_COMPANY = "mutation($c: ID!, $l: ID!) { linkCompanyToLexware(companyId: $c, lexwareContactId: $l) { lexwareContactId } }"
+UNLINK_COMPANY = (
+    "mutation($c: ID!) { unlinkCompanyFromLexware(companyId: $c) { lexwareContactId } }"
+)
+
+
+def left_behind(result: dict[str, Any]) -> list[str | None]:
+    [error] = result["errors"]
+    assert error["extensions"]["code"] == "CONFLICT", error
+    assert "would no longer belong to its customer" in error["message"]
+    assert "unlinkVoucherFromDeal" in error["message"]
+    return [v["voucherNumber"] for v in error["extensions"]["vouchers"]]
+
+
+async def test_a_deals_vouchers_stay_with_its_customer(lexware: Lexware) -> None:
+    """A change that would leave a linked voucher with another customer is refused: a deal's
+    new company or contact, its company linked to another Lexware contact, or unlinked."""
+    acme, beta, inge = lexware.seed(ACME), lexware.seed({**ACME, "company": {"name": "Beta"}}), lexware.seed(PERSON)  # fmt: skip
+    lexware.fake.seed_voucher(lexware.key, {"contactId": acme["id"], "voucherNumber": "RE-7"})
+    acme_crm = (await lexware.api.data(IMPORT, {"l": acme["id"]}))["importCompanyFromLexware"]
+    beta_crm = await company(lexware, name="Beta GmbH")
+    inge_crm = await lexware.api.data(
+        "mutation($l: ID!) { importContactFromLexware(lexwareContactId: $l) { id } }",
+        {"l": inge["id"]},
+    )
+    await sync_tenant_vouchers(lexware.app.state.runtime.lexware, await scope_of(lexware))
+    [seeded] = lexware.fake.organization(lexware.key).vouchers.values()
+    voucher = await cached_voucher_id(lexware, seeded.id)
+    await pipeline(lexware.api)
+    created = await deal(lexware.api, companyId=acme_crm["id"])
+    await lexware.api.data(LINK, {"d": created["id"], "v": voucher})
+
+    moved = await lexware.api(
+        UPDATE_DEAL, {"id": created["id"], "i": {"companyId": beta_crm["id"]}}
+    )
+    assert left_behind(moved) == ["RE-7"]  # before: moved, RE-7 of Acme on a deal of Beta
+    cleared = await lexware.api(UPDATE_DEAL, {"id": created["id"], "i": {"companyId": None}})
+    assert left_behind(cleared) == ["RE-7"]
+    contact = {"contactId": inge_crm["importContactFromLexware"]["id"]}
+    kept = await lexware.api.data(UPDATE_DEAL, {"id": created["id"], "i": contact})
+    assert kept["updateDeal"]["company"] == {"id": acme_crm["id"]}  # RE-7 is still Acme's
+    relinked = await lexware.api(LINK_COMPANY, {"c": acme_crm["id"], "l": beta["id"]})
+    assert left_behind(relinked) == ["RE-7"]  # before: Acme's voucher on a deal of "Beta"
+    assert left_behind(await lexware.api(UNLINK_COMPANY, {"c": acme_crm["id"]})) == ["RE-7"]
+    shown = await lexware.api.data(LEXWARE_ID, {"id": acme_crm["id"]})
+    assert shown["company"]["lexwareContactId"] == acme["id"]  # nothing changed
+    await lexware.api.data(UNLINK, {"d": created["id"], "v": voucher})
+    unlinked = await lexware.api.data(UNLINK_COMPANY, {"c": acme_crm["id"]})
+    assert unlinked["unlinkCompanyFromLexware"]["lexwareContactId"] is None
+
+
+async def test_a_voucher_link_and_the_deletion_of_the_deals_company_do_not_deadlock(
+    lexware: Lexware, settings: Settings
+) -> None:
+    """Both lock the deal before its contact: linkVoucherToDeal holds the deal, then its
+    company, then its contact; deleteCompany detaches the company's deals before its contacts
+    (before: contacts first, and each waited for the other until PostgreSQL broke it off)."""
+    acme = lexware.seed(ACME)
+    lexware.fake.seed_voucher(lexware.key, {"contactId": acme["id"], "voucherNumber": "RE-9"})
+    acme_crm = (await lexware.api.data(IMPORT, {"l": acme["id"]}))["importCompanyFromLexware"]
+    person = await lexware.api.data(
+        'mutation($c: ID!) { createContact(input: {lastName: "Muster", companyId: $c}) { id } }',
+        {"c": acme_crm["id"]},
+    )
+    scope = await scope_of(lexware)
+    await sync_tenant_vouchers(lexware.app.state.runtime.lexware, scope)
+    [seeded] = lexware.fake.organization(lexware.key).vouchers.values()
+    voucher = uuid.UUID(await cached_voucher_id(lexware, seeded.id))
+    await pipeline(lexware.api)
+    contact_id = person["createContact"]["id"]
+    created = await deal(lexware.api, companyId=acme_crm["id"], contactId=contact_id)
+    # Sessions without the request's lock timeout: the test holds a lock on purpose.
+    engine = create_engine(async_url(str(settings.database_url)))
+    waiting = sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+    try:
+        unbounded = TenantScope(scope.tenant_id, scope.actor_id, create_session_factory(engine))
+        company_id, deal_id = uuid.UUID(acme_crm["id"]), uuid.UUID(created["id"])
+        async with unbounded.writing() as holder:  # holds the company: the link waits there
+            locked = sa.select(col(Company.id)).where(col(Company.id) == company_id)
+            await holder.execute(locked.with_for_update())
+            link = asyncio.create_task(link_to_deal(unbounded, deal_id, voucher))
+            await until_waiting(engine, waiting, 1)  # holding the deal, waiting for the company
+            delete = asyncio.create_task(delete_company(unbounded, company_id))
+            await until_waiting(engine, waiting, 2)  # waiting for the deal the link holds
+        await asyncio.wait_for(asyncio.gather(link, delete), timeout=30)  # before: deadlock
+    finally:
+        await engine.dispose()
+    shown = await lexware.api.data(DEAL_VOUCHERS, {"id": created["id"]})
+    assert [v["voucher"]["voucherNumber"] for v in shown["deal"]["lexwareVouchers"]] == ["RE-9"]
+    assert (await lexware.api.data("{ companies { totalCount } }"))["companies"]["totalCount"] == 0
+
+
+async def until_waiting(engine: AsyncEngine, count: sa.TextClause, wanted: int) -> None:
+    async with asyncio.timeout(30):
+        while True:
+            async with engine.connect() as connection:
+                if await connection.scalar(count) >= wanted:
+                    return
+            await asyncio.sleep(0.02)

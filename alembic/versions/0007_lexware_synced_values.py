@@ -1,9 +1,10 @@
-"""company, contact: the Lexware values as last synced, the base of a push's three-way merge
+"""company, contact: both sides' Lexware fields as last synced, the base of a push's merge
 
-A push applies only the fields the CRM changed since the last sync (link, import, push or
-sync) and keeps what only Lexware changed; a field both changed is a conflict. NULL (links
-made before this revision): the next push lets the CRM win on every field it holds, as pushes
-did before.
+`lexware_synced_values` holds `{"crm": {...}, "lexware": {...}}`: the mapped fields as the CRM
+held them and as Lexware held them at the last link, import, push or sync. A push applies
+only the fields the CRM changed since then (against the CRM's) and keeps what only Lexware
+changed (against Lexware's); a field both changed is a conflict. NULL (links made before
+this revision): the next push lets the CRM win on every field it holds, as pushes did before.
 
 The voucher cache held contact names and voucher numbers HTML-escaped, as Lexware sends them:
 the voucher cursor is cleared, so every tenant's next voucher sync reads all its vouchers

@@ -29,7 +29,7 @@ from http import HTTPStatus
 from aiohttp import web
 
 from app.lexware import fake_contacts, fake_control, fake_vouchers
-from app.lexware.fake_common import bearer_key, gateway_error
+from app.lexware.fake_common import bearer_key, gateway_error, legacy_bad_request, regular_error
 from app.lexware.fake_demo import seed_demo
 from app.lexware.fake_store import FAKE_KEY, FakeLexware, RecordedRequest
 
@@ -62,14 +62,23 @@ def unknown_route(request: web.Request) -> web.Response:
     return gateway_error(403, message)
 
 
-def failure_response(status: int) -> web.Response:
+LEGACY_FORMAT = ("/v1/contacts", "/v1/profile")  # the endpoints with IssueList errors
+
+
+def failure_response(request: web.Request, status: int) -> web.Response:
     """Injected failures with the gateway's bodies ("HTTP Status Codes"): 500
-    `{"message": null}`, 503 a null body, 504 the gateway timeout; other codes get their reason
+    `{"message": null}`, 503 a null body, 504 the gateway timeout; a 400 (a request Lexware
+    takes for malformed) in the endpoint's error format ("Error Codes"): the legacy
+    `bad_request_error` with a null source, or the regular body; other codes get their reason
     phrase."""
     if status == 503:
         return web.json_response(None, status=503)
     if status == 504:
         return gateway_error(504, "Endpoint request timed out")
+    if status == 400 and request.path.startswith(LEGACY_FORMAT):
+        return legacy_bad_request(None)
+    if status == 400:
+        return regular_error(request, 400, HTTPStatus(400).phrase)
     return gateway_error(status, None if status == 500 else HTTPStatus(status).phrase)
 
 
@@ -104,7 +113,7 @@ async def _through_gateway(
         return await _call(handler, request)
     if failure.after_write:  # the write happens, the client only sees the failure
         await _call(handler, request)
-    return failure_response(failure.status)
+    return failure_response(request, failure.status)
 
 
 @web.middleware

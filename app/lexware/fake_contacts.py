@@ -3,11 +3,12 @@
 Contact", "Optimistic Locking"). Errors use the legacy IssueList format ("Error Codes": "Legacy
 error response").
 
-Invalid e-mail addresses are rejected with a 400 `bad_request_error` whose `source` is the
-address's path (not documented: 400 is the API's "malformed request", and a live client
-library reports such a rejection with the path in `source`). An address is invalid
-when it is not one `@` between a local part and a dotted domain, or either part has a leading,
-trailing or doubled dot (RFC 5322's dot-atom), which the CRM's own check lets through.
+Invalid e-mail addresses are rejected as validation failures: 406 (Lexware answers validation
+failures with 406, "HTTP Status Codes"), one issue per address in the legacy IssueList shape
+with the address's path in `source` (not documented: the status and the issue's i18nKey for
+this rule are the fake's inference). An address is invalid when it is not one `@` between a
+local part and a dotted domain, or either part has a leading, trailing or doubled dot (RFC
+5322's dot-atom), which the CRM's own check lets through.
 """
 
 from __future__ import annotations
@@ -160,6 +161,7 @@ def validation_sources(payload: Json, *, creating: bool) -> list[str]:
         *_identity_issues(payload),
         *_list_issues(payload),
         *_xrechnung_issues(payload),
+        *invalid_emails(payload),
     ]
 
 
@@ -190,10 +192,6 @@ def invalid_emails(payload: Json) -> list[str]:
         if address is not None and not _valid_email(address):
             found.append(f"company.contactPersons[{index}].emailAddress")
     return found
-
-
-def bad_request(sources: list[str]) -> web.Response:
-    return legacy_error(400, [issue("bad_request_error", s, "bad_request_error") for s in sources])
 
 
 def validation_error(sources: list[str]) -> web.Response:
@@ -314,8 +312,6 @@ async def create_contact(request: web.Request) -> web.Response:
     body = await json_body(request)
     if isinstance(body, web.Response):
         return body
-    if invalid := invalid_emails(body):
-        return bad_request(invalid)
     sources = validation_sources(body, creating=True)
     if sources:
         return validation_error(sources)
@@ -332,8 +328,6 @@ async def update_contact(request: web.Request) -> web.Response:
     body = await json_body(request)
     if isinstance(body, web.Response):
         return body
-    if invalid := invalid_emails(body):
-        return bad_request(invalid)
     sources = validation_sources(body, creating=False)
     if sources:
         return validation_error(sources)

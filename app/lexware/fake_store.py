@@ -237,9 +237,9 @@ class FakeLexware:
 
     def fail_next(self, status: int, count: int = 1, *, after_write: bool = False) -> None:
         """The next `count` authenticated, non-rate-limited requests to an existing route answer
-        `status` (meant for 500/503/504; any 4xx/5xx works). With `after_write` the request is
-        carried out first, like a 504 whose request was processed all the same ("HTTP Status
-        Codes")."""
+        `status` (meant for 500/503/504, and a 400 in the endpoint's error format; any 4xx/5xx
+        works). With `after_write` the request is carried out first, like a 504 whose request
+        was processed all the same ("HTTP Status Codes")."""
         if not 400 <= status <= 599 or count < 1:
             raise ValueError("status must be 4xx/5xx and count at least 1")
         HTTPStatus(status)  # ValueError for codes without a reason phrase

@@ -1,5 +1,5 @@
 """The Lexware fields the CRM maps, one comparable value each, and the three-way merge of a
-push: the values as last synced (stored with the link), Lexware's now and the CRM's now.
+push: each side's values as last synced (stored with the link) against its values now.
 
 A field is what changes as a whole, named by its Lexware path:
 - company contacts: `company.name`, `company.vatRegistrationId`, `company.taxNumber`, each
@@ -9,10 +9,13 @@ A field is what changes as a whole, named by its Lexware path:
 - both: the e-mail or phone number of each Lexware list (`emailAddresses.business`,
   `phoneNumbers.mobile`, ...), since Lexware takes one entry per list on write.
 
-A value is text, or an object for an address or a person; a field that is not set is absent.
-The CRM always holds its text fields (None: cleared, which removes Lexware's value); lists,
-addresses and the contact person only where it has one: one the CRM lacks leaves Lexware's.
-Pure functions, no I/O.
+The two sides map onto these fields differently (Lexware has more lists than the CRM has
+types, the CRM writes its primary value of a type, it normalises VAT ids and phones), so a
+side's change is found against that side's own last synced values (`Synced`), never against
+the other side's. A value is text, or an object for an address or a person; a field that is
+not set is absent. The CRM always holds its text fields (None: cleared, which removes
+Lexware's value); lists, addresses and the contact person only where it has one: one the CRM
+lacks leaves Lexware's. Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -75,16 +78,33 @@ def _person_of_crm(person: PersonData) -> dict[str, str]:
     return {key: value for key, value in entry.items() if value}
 
 
-def _one_per_list(group: str, values: Iterable[Value], to_lexware: Mapping[str, str]) -> Fields:
-    """The primary value of each CRM type goes to its Lexware list (the first, without one)."""
+def _one_per_list(
+    group: str, values: Iterable[Value], to_lexware: Mapping[str, str], prefer: Mapping[str, Any]
+) -> Fields:
+    """The CRM's value for each Lexware list it writes: its primary value, if of the list's
+    type; else the one `prefer` names (the value last synced, or Lexware's entry), if the CRM
+    holds it with that type; else its oldest of that type."""
     found: Fields = {}
-    for value in sorted(values, key=lambda v: not v.is_primary):
-        found.setdefault(f"{group}.{to_lexware[value.type]}", value.value)
+    for crm_type, name in to_lexware.items():
+        key, wanted = f"{group}.{name}", prefer.get(f"{group}.{name}")
+        of_type = [v for v in values if v.type == crm_type]
+        primary = [v for v in of_type if v.is_primary]
+        same = mapping.same_value
+        held = [v for v in of_type if isinstance(wanted, str) and same(v.value) == same(wanted)]
+        if of_type:
+            found[key] = (primary + held + of_type)[0].value
     return found
 
 
-def of_crm(crm: CrmData, person: PersonData | None, *, company: bool) -> Fields:
-    """What the CRM holds of the fields (text fields always, None when empty)."""
+def of_crm(
+    crm: CrmData,
+    person: PersonData | None,
+    *,
+    company: bool,
+    prefer: Mapping[str, Any] | None = None,
+) -> Fields:
+    """What the CRM holds of the fields (text fields always, None when empty). `prefer`: the
+    value of a list to take among several of its type (see `_one_per_list`)."""
     values = crm.fields
     found: Fields
     if company:
@@ -107,9 +127,18 @@ def of_crm(crm: CrmData, person: PersonData | None, *, company: bool) -> Fields:
             "person.firstName": _or_none(values.get("first_name")),
             "person.lastName": values["last_name"],
         }
-    found |= _one_per_list("emailAddresses", crm.emails, mapping.EMAIL_TO_LEXWARE)
-    found |= _one_per_list("phoneNumbers", crm.phones, mapping.PHONE_TO_LEXWARE)
+    found |= _one_per_list("emailAddresses", crm.emails, mapping.EMAIL_TO_LEXWARE, prefer or {})
+    found |= _one_per_list("phoneNumbers", crm.phones, mapping.PHONE_TO_LEXWARE, prefer or {})
     return found
+
+
+def crm_view_of_lexware(contact: Mapping[str, Any], *, company: bool) -> Fields:
+    """The CRM's fields had it imported the contact: a link's CRM base, so that what the CRM
+    holds differently counts as its change (its first push writes it)."""
+    crm = (
+        mapping.company_from_lexware(contact) if company else mapping.contact_from_lexware(contact)
+    )
+    return of_crm(crm, None, company=company, prefer=of_lexware(contact))
 
 
 # ---- Lexware's fields ---------------------------------------------------------------------
@@ -153,15 +182,38 @@ def of_lexware(contact: Mapping[str, Any]) -> Fields:
 
 
 @dataclass(frozen=True)
+class Synced:
+    """Both sides' fields as last synced (by a link, import, push or sync): the CRM's as the
+    CRM held them and Lexware's as Lexware held them, each the base of that side's changes."""
+
+    crm: Fields
+    lexware: Fields
+
+    def stored(self) -> dict[str, Fields]:
+        return {"crm": self.crm, "lexware": self.lexware}
+
+    @classmethod
+    def of(cls, stored: Any) -> Synced | None:
+        """None for a link made before both were kept: its next push lets the CRM win."""
+        if not isinstance(stored, dict):
+            return None
+        crm, lexware = stored.get("crm"), stored.get("lexware")
+        if not isinstance(crm, dict) or not isinstance(lexware, dict):
+            return None
+        return cls(crm, lexware)
+
+
+@dataclass(frozen=True)
 class Merge:
     changes: Fields  # what the push writes into Lexware (None: remove)
     conflicts: list[str]  # fields both sides changed since the last sync, each its own way
 
 
-def merge(base: Mapping[str, Any] | None, lexware: Fields, crm: Fields) -> Merge:
-    """Three-way: a field the CRM changed since the last sync goes to Lexware, unless Lexware
-    changed it too (to something else): a conflict. A field only Lexware changed stays.
-    Without a base (never synced since these were stored) the CRM wins on every field."""
+def merge(base: Synced | None, lexware: Fields, crm: Fields) -> Merge:
+    """Three-way: a field the CRM changed since the last sync (against its own last synced
+    value) goes to Lexware, unless Lexware changed it too (against its own), to something
+    else: a conflict. A field only Lexware changed stays. Without a base (a link made before
+    both sides were kept) the CRM wins on every field it holds."""
     changes: Fields = {}
     conflicts: list[str] = []
     for key, ours in crm.items():
@@ -169,10 +221,9 @@ def merge(base: Mapping[str, Any] | None, lexware: Fields, crm: Fields) -> Merge
         if ours == theirs:
             continue
         if base is not None:
-            synced = base.get(key)
-            if ours == synced:  # only Lexware changed it: its value stays
+            if ours == base.crm.get(key):  # the CRM did not change it: Lexware's stays
                 continue
-            if theirs != synced:
+            if theirs != base.lexware.get(key):
                 conflicts.append(key)
                 continue
         changes[key] = ours
@@ -182,20 +233,6 @@ def merge(base: Mapping[str, Any] | None, lexware: Fields, crm: Fields) -> Merge
 def written(lexware: Fields, changes: Fields) -> Fields:
     """What Lexware holds once the changes are written."""
     return {key: value for key, value in {**lexware, **changes}.items() if value is not None}
-
-
-def agreed(lexware: Fields, crm: Fields, base: Mapping[str, Any] | None) -> Fields:
-    """The base of the next merge, after a push, link, import or sync: per field the value
-    both sides hold now, or Lexware's where the CRM holds none. Where they still differ (a
-    change only Lexware made, kept by a push; a value a sync left in the CRM) the field keeps
-    its last synced value: the side that did not change it still counts as unchanged."""
-    found: Fields = {}
-    for key in lexware.keys() | crm.keys():
-        theirs = lexware.get(key)
-        value = theirs if base is None or key not in crm or crm[key] == theirs else base.get(key)
-        if value is not None:
-            found[key] = value
-    return found
 
 
 def _apply(body: dict[str, Any], key: str, value: Any) -> None:

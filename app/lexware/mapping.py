@@ -65,13 +65,47 @@ class CrmData:
     phones: list[Value] = field(default_factory=list)
 
 
-def _values(lists: Any, from_lexware: Mapping[str, str]) -> list[Value]:
+def _values(
+    lists: Any, from_lexware: Mapping[str, str], to_lexware: Mapping[str, str]
+) -> list[Value]:
+    """Lexware's entries with their CRM types, those of the lists the CRM writes (business,
+    mobile, ...) first: the primary, and the first value of each type, are what a push would
+    write back to that list."""
+    written = set(to_lexware.values())
+    named = sorted((lists or {}).items(), key=lambda item: item[0] not in written)
     found: list[Value] = []
-    for name, items in (lists or {}).items():
+    for name, items in named:
         for item in items or []:
             if isinstance(item, str) and item and all(v.value != item for v in found):
                 found.append(Value(item, from_lexware.get(name, next(iter(from_lexware.values())))))
     return [Value(v.value, v.type, index == 0) for index, v in enumerate(found)]
+
+
+def synced_values(
+    mine: list[Value], theirs: list[Value], first: Mapping[str, str], to_lexware: Mapping[str, str]
+) -> list[Value]:
+    """The CRM's e-mails or phones after a sync: its own (Lexware holds one per list: the
+    others stay), then Lexware's it lacks. Lexware's entry on the list of the primary's type
+    (`first`: list -> value) becomes the primary: the CRM takes Lexware's value of that kind,
+    and the one it had stays as another value."""
+    known = {same_value(v.value) for v in mine}
+    merged = list(mine) + [
+        Value(v.value, v.type, False) for v in theirs if same_value(v.value) not in known
+    ]
+    primary = next((v for v in merged if v.is_primary), None)
+    if primary is None:
+        return [Value(v.value, v.type, index == 0) for index, v in enumerate(merged)]
+    wanted = first.get(to_lexware[primary.type])
+    if wanted is None or same_value(wanted) == same_value(primary.value):
+        return merged
+    match = [
+        index
+        for index, v in enumerate(merged)
+        if v.type == primary.type and same_value(v.value) == same_value(wanted)
+    ]
+    if not match:  # the CRM holds Lexware's value as another type: its own choice stays
+        return merged
+    return [Value(v.value, v.type, index == match[0]) for index, v in enumerate(merged)]
 
 
 def _address_from_lexware(entries: Any) -> dict[str, Any] | None:
@@ -129,8 +163,8 @@ def company_from_lexware(contact: Mapping[str, Any]) -> CrmData:
     fields = {k: v for k, v in fields.items() if v is not None}
     return CrmData(
         fields,
-        _values(contact.get("emailAddresses"), EMAIL_FROM_LEXWARE),
-        _values(contact.get("phoneNumbers"), PHONE_FROM_LEXWARE),
+        _values(contact.get("emailAddresses"), EMAIL_FROM_LEXWARE, EMAIL_TO_LEXWARE),
+        _values(contact.get("phoneNumbers"), PHONE_FROM_LEXWARE, PHONE_TO_LEXWARE),
     )
 
 
@@ -144,8 +178,8 @@ def contact_from_lexware(contact: Mapping[str, Any]) -> CrmData:
     fields = {k: v for k, v in fields.items() if v is not None}
     return CrmData(
         fields,
-        _values(contact.get("emailAddresses"), EMAIL_FROM_LEXWARE),
-        _values(contact.get("phoneNumbers"), PHONE_FROM_LEXWARE),
+        _values(contact.get("emailAddresses"), EMAIL_FROM_LEXWARE, EMAIL_TO_LEXWARE),
+        _values(contact.get("phoneNumbers"), PHONE_FROM_LEXWARE, PHONE_TO_LEXWARE),
     )
 
 

@@ -95,8 +95,11 @@ COMPANY = Entity(
     },
     Tracked("company", hidden=LEXWARE_BOOKKEEPING),
     (
-        Dependent(Contact, "company_id", Tracked("contact")),
+        # Its deals before its contacts: the lock order of lexware_deal_parties (a deal, then
+        # its company, then its contact), so that a delete never waits in a circle with a
+        # voucher link or a deal update holding a deal and waiting for its contact.
         Dependent(Deal, "company_id", Tracked("deal")),
+        Dependent(Contact, "company_id", Tracked("contact")),
         Dependent(Activity, "company_id", Tracked("activity"), kept_by=("contact_id", "deal_id")),
         Dependent(CompanyRelationship, "to_company_id", RELATIONSHIP_EVENTS, removes=True),
     ),

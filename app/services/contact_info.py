@@ -185,6 +185,8 @@ async def create_with_values(
             listed = {name: [None, after] for name, (_before, after) in changed.items()}
             if then is not None:
                 listed.update(await then(session, row))
+            if system is not None:
+                await system.complete(session, entity, row)
             records.record_created(session, entity, row, listed)
             if system is not None:
                 system.record(session, entity, row)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.errors import BadUserInput, NotFound
-from app.services import records
+from app.services import lexware_deal_parties, records
 from app.services.changes import Tracked
 from app.services.currencies import CURRENCIES
 from app.services.deal_rules import PLACED_FIELDS, DealState, Requested, resolve
@@ -89,6 +89,7 @@ class DealChanges(DealFields):
 
 DealPatch, NOT_NULLABLE = patch_model(DealChanges)
 _RULE_FIELDS = ("stage_id", "status", "lost_reason", "lost_reason_text")
+_PARTIES = ("company_id", "contact_id")  # the deal's customer (its vouchers must stay its)
 
 
 async def get_deal(scope: TenantScope, deal_id: uuid.UUID) -> Row[Any]:
@@ -175,12 +176,19 @@ async def update_deal(
     data: Mapping[str, Any],
     expected_version: int | None = None,
 ) -> Row[Any]:
-    """Change the fields sent; stage, status and lost reason follow the deal rules."""
+    """Change the fields sent; stage, status and lost reason follow the deal rules. A new
+    company or contact must leave the deal's vouchers with its customer."""
     values = validate_patch(DealPatch, NOT_NULLABLE, data)
-    if not set(values) & {*_RULE_FIELDS, "pipeline_id"}:
+    placed = bool(set(values) & {*_RULE_FIELDS, "pipeline_id"})
+    if not placed and not set(values) & set(_PARTIES):
         return await records.update_row(scope, DEAL, deal_id, values, expected_version)
 
     async def place(session: AsyncSession, current: Row[Any]) -> dict[str, Any]:
+        parties = [values.get(name, getattr(current, name)) for name in _PARTIES]
+        if parties != [getattr(current, name) for name in _PARTIES]:
+            await lexware_deal_parties.check_deal_change(session, deal_id, *parties)
+        if not placed:
+            return {}
         stages = await _stages(session, values.get("pipeline_id", current.pipeline_id))
         return resolve(stages, _state(current), _requested(values))
 

@@ -1,7 +1,16 @@
-"""Whose a voucher is, checked against a deal before they are linked: a voucher belongs to one
-Lexware contact, and a deal's customer is its company and its contact, each linked to at most
-one Lexware contact. A voucher of another customer, of Lexware's collective contact, or for a
-deal whose customer is not linked to Lexware (nothing to check against) is refused."""
+"""Whose a voucher is, checked against a deal: a voucher belongs to one Lexware contact, and a
+deal's customer is its company and its contact, each linked to at most one Lexware contact.
+
+A voucher linked to a deal belongs to the deal's customer, and stays so: linking one of
+another customer, of Lexware's collective contact, or to a deal whose customer is not linked
+to Lexware (nothing to check against) is refused (BAD_USER_INPUT), and so is a change that
+would leave a linked voucher with another customer (CONFLICT naming the vouchers): a deal's
+new company or contact, a company or contact linked to another Lexware contact or unlinked.
+Deleting a company or contact keeps its deals' voucher links.
+
+Locks, in one order everywhere: the deal, then its company, then its contact (a company's
+delete detaches its deals before its contacts, and then deletes it).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +21,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.util.typing import TupleAny
 from sqlmodel import col
 
-from app.errors import BadUserInput, FieldProblem, NotFound
-from models import Company, Contact, Deal
+from app.errors import BadUserInput, Conflict, FieldProblem, NotFound
+from models import Company, Contact, Deal, DealVoucher, LexwareVoucher
+
+MAX_NAMED = 5  # vouchers a refusal names in its message (all are in its extensions)
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,11 @@ class DealParties:
             deal[party.kind] = party.facts()
         return deal
 
+    def owns(self, voucher_contact: uuid.UUID | None) -> bool:
+        """Whether a voucher of this Lexware contact belongs to the deal's customer."""
+        linked = {p.lexware_contact_id for p in self.parties} - {None}
+        return voucher_contact is not None and voucher_contact in linked
+
 
 async def deal_parties(session: AsyncSession, deal_id: uuid.UUID) -> DealParties:
     """The deal's company and contact with their Lexware links, held (FOR SHARE) until the
@@ -64,14 +81,24 @@ async def deal_parties(session: AsyncSession, deal_id: uuid.UUID) -> DealParties
     deal = (await session.execute(statement)).first()
     if deal is None:
         raise NotFound("Deal")
+    return await parties_of(session, deal_id, deal.company_id, deal.contact_id)
+
+
+async def parties_of(
+    session: AsyncSession,
+    deal_id: uuid.UUID,
+    company_id: uuid.UUID | None,
+    contact_id: uuid.UUID | None,
+) -> DealParties:
+    """A deal's company and contact (held FOR SHARE), after the deal itself is held."""
     company = contact = None
-    if deal.company_id is not None:
-        name, lexware = await _row(session, Company, deal.company_id, col(Company.name))
-        company = Party("company", deal.company_id, name, lexware)
-    if deal.contact_id is not None:
+    if company_id is not None:
+        name, lexware = await _row(session, Company, company_id, col(Company.name))
+        company = Party("company", company_id, name, lexware)
+    if contact_id is not None:
         names = sa.func.concat_ws(" ", col(Contact.first_name), col(Contact.last_name))
-        name, lexware = await _row(session, Contact, deal.contact_id, names)
-        contact = Party("contact", deal.contact_id, name, lexware)
+        name, lexware = await _row(session, Contact, contact_id, names)
+        contact = Party("contact", contact_id, name, lexware)
     return DealParties(deal_id, company, contact)
 
 
@@ -83,18 +110,102 @@ async def _row(
         .where(col(model.id) == row_id)
         .with_for_update(read=True)
     )
-    row = (await session.execute(statement)).one()
+    row = (await session.execute(statement)).first()
+    if row is None:
+        raise NotFound(model.__name__)
     return row[0], row[1]
+
+
+def _held_vouchers() -> sa.Select[*TupleAny]:
+    return (
+        sa.select(
+            col(LexwareVoucher.id),
+            col(LexwareVoucher.voucher_number),
+            col(LexwareVoucher.lexware_contact_id),
+            col(LexwareVoucher.contact_name),
+            col(Deal.id).label("deal_id"),
+            col(Deal.title).label("deal_title"),
+            col(Deal.company_id),
+            col(Deal.contact_id),
+        )
+        .join(DealVoucher, col(DealVoucher.voucher_id) == col(LexwareVoucher.id))
+        .join(Deal, col(Deal.id) == col(DealVoucher.deal_id))
+        .order_by(col(Deal.id), col(LexwareVoucher.voucher_number), col(LexwareVoucher.id))
+    )
+
+
+async def check_deal_change(
+    session: AsyncSession,
+    deal_id: uuid.UUID,
+    company_id: uuid.UUID | None,
+    contact_id: uuid.UUID | None,
+) -> None:
+    """A deal (held FOR UPDATE) gets this company and contact: CONFLICT if a voucher linked to
+    it would no longer belong to its customer."""
+    held = (await session.execute(_held_vouchers().where(col(Deal.id) == deal_id))).all()
+    if not held:
+        return
+    parties = await parties_of(session, deal_id, company_id, contact_id)
+    _refuse_left_behind([v for v in held if not parties.owns(v.lexware_contact_id)])
+
+
+async def check_link_change(
+    session: AsyncSession, kind: str, record_id: uuid.UUID, lexware_id: uuid.UUID | None
+) -> None:
+    """A company or contact (held: its row was just written) is now linked to `lexware_id`
+    (None: unlinked): CONFLICT if a voucher linked to one of its deals would no longer belong
+    to that deal's customer (this record's new link or the deal's other party's)."""
+    mine, other_model = (
+        (Deal.company_id, Contact) if kind == "company" else (Deal.contact_id, Company)
+    )
+    held = (await session.execute(_held_vouchers().where(col(mine) == record_id))).all()
+    if not held:
+        return
+    other_column = "contact_id" if kind == "company" else "company_id"
+    others = {getattr(v, other_column) for v in held} - {None}
+    statement = sa.select(col(other_model.id), col(other_model.lexware_contact_id)).where(
+        col(other_model.id).in_(others)
+    )
+    links = {row[0]: row[1] for row in await session.execute(statement)} if others else {}
+    left = [
+        v
+        for v in held
+        if v.lexware_contact_id not in {lexware_id, links.get(getattr(v, other_column))} - {None}
+    ]
+    _refuse_left_behind(left)
+
+
+def _refuse_left_behind(left: list[Any]) -> None:
+    if not left:
+        return
+    named = "; ".join(
+        f'{v.voucher_number or v.id} of "{v.contact_name or v.lexware_contact_id or "-"}" '
+        f'on the deal "{v.deal_title}"'
+        for v in left[:MAX_NAMED]
+    )
+    more = f" and {len(left) - MAX_NAMED} more" if len(left) > MAX_NAMED else ""
+    message = (
+        f"Vouchers linked to a deal would no longer belong to its customer: {named}{more}. "
+        "Unlink them from the deal first (unlinkVoucherFromDeal)."
+    )
+    vouchers = [
+        {
+            "id": str(v.id),
+            "voucherNumber": v.voucher_number,
+            "lexwareContactId": None if v.lexware_contact_id is None else str(v.lexware_contact_id),
+            "dealId": str(v.deal_id),
+        }
+        for v in left
+    ]
+    raise Conflict(message, vouchers=vouchers)
 
 
 def check(voucher: Row[Any], deal: DealParties) -> None:
     """BAD_USER_INPUT naming the voucher's Lexware contact and the deal's customer, unless the
     voucher belongs to the Lexware contact of the deal's company or contact."""
-    linked = [p for p in deal.parties if p.lexware_contact_id is not None]
-    if voucher.lexware_contact_id is not None and any(
-        p.lexware_contact_id == voucher.lexware_contact_id for p in linked
-    ):
+    if deal.owns(voucher.lexware_contact_id):
         return
+    linked = [p for p in deal.parties if p.lexware_contact_id is not None]
     number = voucher.voucher_number or str(voucher.lexware_voucher_id)
     if voucher.lexware_contact_id is None:
         message = (

@@ -1,11 +1,11 @@
 """Pushing a company or contact to Lexware: an unlinked record is created as a customer, a
 linked one gets what the CRM changed since the last sync.
 
-The update is a three-way merge (app.lexware.fields): the fields as last synced, Lexware's now
-and the CRM's now. A field only the CRM changed is written, one only Lexware changed stays, one
-both changed (differently) is a CONFLICT naming it, and nothing is written. A record linked
-before synced values were kept has no base: the CRM wins on every field it holds. A 409 (a
-change between our read and our write) reads and merges again, once.
+The update is a three-way merge (app.lexware.fields): each side's fields as last synced
+against its fields now. A field only the CRM changed is written, one only Lexware changed
+stays, one both changed (differently) is a CONFLICT naming it, and nothing is written. A
+record linked before both sides' values were kept has no base: the CRM wins on every field it
+holds. A 409 (a change between our read and our write) reads and merges again, once.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from app.errors import BadUserInput, Conflict, LexwareUnavailable
 from app.lexware import fields, mapping
 from app.lexware.client import LexwareClient, LexwareMaybeDone
 from app.lexware.connector import LexwareConnector
-from app.lexware.fields import Fields
-from app.locks import exclusive
+from app.lexware.fields import Fields, Synced
 from app.services import records
 from app.services.lexware_contacts import (
     COMPANY_KIND,
@@ -31,13 +30,13 @@ from app.services.lexware_contacts import (
     linked_record,
     path,
     store_link,
+    synced_of,
+    wrong_kind,
 )
+from app.services.lexware_lease import record_lease
 from app.tenancy import TenantScope
 
 PENDING_CREATE_SECONDS = 24 * 3600  # how long an unconfirmed create is looked for first
-# A push holds its record as a lease renewed every third of this while it works (however long
-# Lexware or the rate limit make it wait); a process that died mid-push frees it this soon.
-PUSH_LEASE_SECONDS = 5.0
 
 
 async def push(
@@ -49,20 +48,19 @@ async def push(
     max_wait: float | None = None,
 ) -> Row[Any]:
     """Create the Lexware contact (as a customer) for an unlinked record, else update it.
-    One push of a record at a time, whichever process asks."""
-    lease = exclusive(connector.redis, f"lexware-push:{record_id}", ttl=PUSH_LEASE_SECONDS)
-    async with lease as held:
-        if not held:
-            raise Conflict("This record is being pushed to Lexware right now; try again shortly.")
-        client = await connector.client(scope, max_wait=max_wait)
+    One Lexware operation on a record at a time, whichever process asks (lexware_lease)."""
+    client = await connector.client(scope, max_wait=max_wait)
+    async with record_lease(connector.redis, record_id):
         row = await records.get_row(scope, kind.entity, record_id)
-        ours = await crm_fields(scope, kind, row)
         if row.lexware_contact_id is None:
+            ours = await crm_fields(scope, kind, row, prefer=None)
             lexware_id, version, synced = await _create(connector, client, scope, kind, row, ours)
             verbs: tuple[str, ...] = ("lexware_linked", "lexware_pushed")
         else:
             lexware_id = row.lexware_contact_id
-            version, synced = await _update(client, kind, row, ours)
+            base = await synced_of(scope, kind, record_id)
+            ours = await crm_fields(scope, kind, row, prefer=None if base is None else base.crm)
+            version, synced = await _update(client, kind, row, ours, base)
             verbs = ("lexware_pushed",)
         linked = await store_link(scope, kind, record_id, lexware_id, version, verbs, synced, row)
         await connector.redis.delete(_pending_key(scope, record_id))
@@ -73,7 +71,7 @@ def _pending_key(scope: TenantScope, record_id: uuid.UUID) -> str:
     return f"lexware:create-pending:{scope.tenant_id}:{record_id}"
 
 
-Created = tuple[uuid.UUID, int, Fields]
+Created = tuple[uuid.UUID, int, Synced]
 
 
 async def _create(
@@ -105,7 +103,7 @@ async def _create(
     except BadUserInput:
         await connector.redis.delete(pending)  # refused: nothing was created
         raise
-    return uuid.UUID(result["id"]), int(result["version"]), fields.written({}, ours)
+    return uuid.UUID(result["id"]), int(result["version"]), Synced(ours, fields.written({}, ours))
 
 
 async def _find_created(
@@ -122,37 +120,33 @@ async def _find_created(
             found = uuid.UUID(contact["id"])
             taken = [await linked_record(scope, k, found) for k in (COMPANY_KIND, CONTACT_KIND)]
             if not any(taken):
-                return (
-                    found,
-                    int(contact["version"]),
-                    fields.agreed(fields.of_lexware(contact), ours, None),
-                )
+                return found, int(contact["version"]), Synced(ours, fields.of_lexware(contact))
     return None
 
 
 async def _update(
-    client: LexwareClient, kind: RecordKind, row: Row[Any], ours: Fields
-) -> tuple[int, Fields]:
+    client: LexwareClient, kind: RecordKind, row: Row[Any], ours: Fields, base: Synced | None
+) -> tuple[int, Synced]:
     """PUT what the merge says, over what Lexware holds now; nothing to write, no PUT.
-    The version and the synced fields it leaves."""
+    The version and both sides' fields it leaves."""
     lexware_path = path(row.lexware_contact_id)
     for _attempt in range(2):  # a 409 means a change between our GET and our PUT: once more
         current = await client.get(lexware_path)
+        if mapping.is_company(current) != kind.lexware_company:  # changed kind in Lexware
+            raise wrong_kind(kind, row.lexware_contact_id, "push")
         theirs = fields.of_lexware(current)
-        base = row.lexware_synced_values
         merged = fields.merge(base, theirs, ours)
         if merged.conflicts:
             raise _both_changed(kind, merged.conflicts)
         if not merged.changes:
-            return int(current["version"]), fields.agreed(theirs, ours, base)
+            return int(current["version"]), Synced(ours, theirs)
         body = fields.to_lexware(current, merged.changes, company=kind.lexware_company)
         body["version"] = current["version"]
         try:
             result = await client.put(lexware_path, body)
         except Conflict:
             continue
-        written = fields.written(theirs, merged.changes)
-        return int(result["version"]), fields.agreed(written, ours, base)
+        return int(result["version"]), Synced(ours, fields.written(theirs, merged.changes))
     raise Conflict(
         "The Lexware contact changes faster than it can be pushed; try again.",
         crmVersion=row.version,
@@ -164,7 +158,10 @@ def _both_changed(kind: RecordKind, keys: list[str]) -> Conflict:
     sync = f"sync{kind.name.capitalize()}FromLexware"
     message = (
         f"Changed in the CRM and in Lexware since the last sync: {names}. Nothing was written. "
-        f"Take Lexware's data ({sync}) or change the CRM's to match it, then push again."
+        f"To take Lexware's values, sync the {kind.name} ({sync}; where Lexware holds none the "
+        "CRM keeps its own, and a replaced e-mail or phone stays as another one). To keep the "
+        "CRM's, sync, set them again in the CRM and push. Setting the CRM's to Lexware's "
+        "values also settles it."
     )
     problem = "changed in the CRM and in Lexware since the last sync"
     conflicting = [

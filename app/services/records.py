@@ -77,14 +77,21 @@ class Entity:
         return result_tuple([column.key for column in self.columns])
 
 
+# A column's `info` flag: read only by the code that needs it, never with the row (the
+# Lexware merge base, a JSON document every read of a company or contact would carry).
+READ_APART = "read_apart"
+
+
 def record_columns(model: Any) -> tuple[Any, ...]:
     """The columns a row of `model` is read with: not the tenant (the scope's), not what
-    PostgreSQL generates for its own use (`tag_keys`)."""
+    PostgreSQL generates for its own use (`tag_keys`), not what is read apart (READ_APART)."""
     table = model.__table__
     return tuple(
         col(getattr(model, name))
         for name in model.model_fields
-        if name != "tenant_id" and table.c[name].computed is None
+        if name != "tenant_id"
+        and table.c[name].computed is None
+        and not table.c[name].info.get(READ_APART)
     )
 
 
@@ -146,14 +153,23 @@ class SystemChange:
         for verb in self.verbs:
             changes.record_verb(session, tracked, row, verb, shown)
 
+    async def complete(self, session: AsyncSession, entity: Entity, row: Row[Any]) -> None:
+        """What else the system checks or writes in the record's unit of work, once the record
+        and its value lists are written (nothing here)."""
+
     def steps(self, entity: Entity, steps: UpdateSteps | None) -> UpdateSteps:
-        """`steps`, plus recording these events after the update's own."""
+        """`steps`, then `complete`, and recording these events after the update's own."""
         base = steps or UpdateSteps()
+
+        async def then(session: AsyncSession, row: Row[Any]) -> Mapping[str, Any]:
+            more = await base.then(session, row) if base.then is not None else {}
+            await self.complete(session, entity, row)
+            return more
 
         def after(session: AsyncSession, row: Row[Any]) -> None:
             self.record(session, entity, row)
 
-        return dataclasses.replace(base, after=after)
+        return dataclasses.replace(base, then=then, after=after)
 
 
 async def update_row(
@@ -245,8 +261,9 @@ def _update_for(
 
 @functools.lru_cache(maxsize=1024)
 def _changeable(entity: Entity, keys: tuple[str, ...]) -> tuple[str, ...]:
-    """The columns an UPDATE of `keys` may change: those, the version and what the table
-    updates by itself (`updated_at`). Once per entity and set of keys, like the statement."""
+    """The columns of its row an UPDATE of `keys` may change (their old values are read back):
+    those, the version and what the table updates by itself (`updated_at`); not a column read
+    apart. Once per entity and set of keys, like the statement."""
     table = entity.model.__table__
     automatic = [
         c.name
@@ -254,7 +271,8 @@ def _changeable(entity: Entity, keys: tuple[str, ...]) -> tuple[str, ...]:
         if (c.onupdate is not None or c.server_onupdate) and c.computed is None
     ]
     versioned = ["version"] if entity.versioned else []
-    return tuple(dict.fromkeys([*keys, *versioned, *automatic]))
+    kept = [key for key in keys if not table.c[key].info.get(READ_APART)]
+    return tuple(dict.fromkeys([*kept, *versioned, *automatic]))
 
 
 # Statements built once per entity (and per set of changed columns) with bind parameters:

@@ -33,6 +33,17 @@ async def _remote(
     return await operation(client, context.scope, kind, *ids)
 
 
+async def _held(
+    info: Info[Any, Any],
+    operation: Callable[..., Awaitable[Row[Any]]],
+    kind: RecordKind,
+    *ids: uuid.UUID,
+) -> Row[Any]:
+    """A service operation that holds the record's Lexware lease (link, sync)."""
+    context = context_of(info)
+    return await operation(context.lexware, context.scope, kind, *ids)
+
+
 LEXWARE_ID = "lexwareContactId"
 
 
@@ -48,7 +59,7 @@ class LexwareContactMutations:
             parse_id(company_id, "companyId"),
             parse_id(lexware_contact_id, LEXWARE_ID),
         )
-        row = await _remote(info, service.link, COMPANY_KIND, company, lexware)
+        row = await _held(info, service.link, COMPANY_KIND, company, lexware)
         return cast(Company, row)
 
     @strawberry.mutation(
@@ -61,15 +72,16 @@ class LexwareContactMutations:
             parse_id(contact_id, "contactId"),
             parse_id(lexware_contact_id, LEXWARE_ID),
         )
-        row = await _remote(info, service.link, CONTACT_KIND, contact, lexware)
+        row = await _held(info, service.link, CONTACT_KIND, contact, lexware)
         return cast(Contact, row)
 
     @strawberry.mutation(permission_classes=[CanWrite])
     async def unlink_company_from_lexware(
         self, info: Info[Any, Any], company_id: strawberry.ID
     ) -> Company:
+        context = context_of(info)
         row = await service.unlink(
-            context_of(info).scope, COMPANY_KIND, parse_id(company_id, "companyId")
+            context.lexware.redis, context.scope, COMPANY_KIND, parse_id(company_id, "companyId")
         )
         return cast(Company, row)
 
@@ -77,8 +89,9 @@ class LexwareContactMutations:
     async def unlink_contact_from_lexware(
         self, info: Info[Any, Any], contact_id: strawberry.ID
     ) -> Contact:
+        context = context_of(info)
         row = await service.unlink(
-            context_of(info).scope, CONTACT_KIND, parse_id(contact_id, "contactId")
+            context.lexware.redis, context.scope, CONTACT_KIND, parse_id(contact_id, "contactId")
         )
         return cast(Contact, row)
 
@@ -126,14 +139,14 @@ class LexwareContactMutations:
         permission_classes=[CanWrite], description="Take Lexware's data into the company."
     )
     async def sync_company_from_lexware(self, info: Info[Any, Any], id: strawberry.ID) -> Company:
-        row = await _remote(info, service.sync, COMPANY_KIND, parse_id(id))
+        row = await _held(info, service.sync, COMPANY_KIND, parse_id(id))
         return cast(Company, row)
 
     @strawberry.mutation(
         permission_classes=[CanWrite], description="Take Lexware's data into the contact."
     )
     async def sync_contact_from_lexware(self, info: Info[Any, Any], id: strawberry.ID) -> Contact:
-        row = await _remote(info, service.sync, CONTACT_KIND, parse_id(id))
+        row = await _held(info, service.sync, CONTACT_KIND, parse_id(id))
         return cast(Contact, row)
 
     @strawberry.mutation(
