@@ -17,6 +17,7 @@ from models.base import (
     enum_type,
     money,
     string_list,
+    tag_keys_check,
     tag_keys_column,
     tag_keys_index,
     tenant_fk,
@@ -54,6 +55,7 @@ class Company(TenantOwned, Versioned, table=True):
         sa.Index("ix_company_tenant_id_industry_id", "tenant_id", "industry_id"),
         sa.Index("ix_company_tenant_id_account_type_id", "tenant_id", "account_type_id"),
         sa.Index("ix_company_tenant_id_vat_id", "tenant_id", "vat_id"),
+        tag_keys_check(),
         tag_keys_index("company"),
         *lexware_link_indexes("company"),
     )

@@ -15,6 +15,7 @@ from models.base import (
     Versioned,
     enum_type,
     string_list,
+    tag_keys_check,
     tag_keys_column,
     tag_keys_index,
     tenant_fk,
@@ -39,6 +40,7 @@ class Contact(TenantOwned, Versioned, table=True):
         sa.Index("ix_contact_tenant_id_created_at", "tenant_id", "created_at", "id"),
         sa.Index("ix_contact_tenant_id_company_id", "tenant_id", "company_id"),
         sa.Index("ix_contact_tenant_id_status", "tenant_id", "status"),
+        tag_keys_check(),
         tag_keys_index("contact"),
         *lexware_link_indexes("contact"),
     )

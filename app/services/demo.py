@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
+from app.services import records
 from app.services.members import MemberDirectory, MemberIdentity
 from app.tenancy import TenantScope
 from models import (
@@ -183,7 +184,7 @@ class _Seeder:
             return existing
         row_id = uuid.uuid4()
         row = self.scope.owned(id=row_id, **key, **values)
-        await self.session.execute(sa.insert(model).values(row))
+        await self.session.execute(sa.insert(model).values(records.stored_values(model, row)))
         self.added[model.__tablename__] += 1
         return row_id
 

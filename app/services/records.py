@@ -25,7 +25,9 @@ from sqlmodel import col
 from app.errors import AppError, Conflict, NotFound
 from app.services import changes, db_errors
 from app.services.changes import Tracked
+from app.services.tags import TAG_KEYS, with_tag_keys
 from app.tenancy import TenantScope, execute_rows
+from models.base import DERIVED
 
 ErrorFactory = Callable[[], AppError]
 AfterWrite = Callable[[AsyncSession, Row[Any]], None]
@@ -78,14 +80,29 @@ class Entity:
 
 
 def record_columns(model: Any) -> tuple[Any, ...]:
-    """The columns a row of `model` is read with: not the tenant (the scope's), not what
-    PostgreSQL generates for its own use (`tag_keys`)."""
+    """The columns a row of `model` is read with: not the tenant (the scope's), not what is
+    kept for the database's own use (`tag_keys`, models.base.DERIVED)."""
     table = model.__table__
     return tuple(
         col(getattr(model, name))
         for name in model.model_fields
-        if name != "tenant_id" and table.c[name].computed is None
+        if name != "tenant_id" and not table.c[name].info.get(DERIVED)
     )
+
+
+def stored_values(model: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The column values an INSERT or UPDATE of `model` writes for these record values: with
+    what the database keeps beside them (the keys of `tags`). Every write of an entity's
+    values goes through here (insert_row, insert_statement, update_row, the demo seed)."""
+    if TAG_KEYS in model.model_fields:
+        return with_tag_keys(values)
+    return dict(values)
+
+
+def insert_statement(scope: TenantScope, entity: Entity, values: Mapping[str, Any]) -> Any:
+    """INSERT of one row of the tenant, RETURNING its record columns."""
+    stored = scope.owned(**stored_values(entity.model, values))
+    return sa.insert(entity.model).values(stored).returning(*entity.columns)
 
 
 async def get_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> Row[Any]:
@@ -112,7 +129,7 @@ async def count_rows(scope: TenantScope, model: Any, conditions: Sequence[Any]) 
 
 
 async def insert_row(scope: TenantScope, entity: Entity, values: Mapping[str, Any]) -> Row[Any]:
-    statement = sa.insert(entity.model).values(scope.owned(**values)).returning(*entity.columns)
+    statement = insert_statement(scope, entity, values)
     return await write_one(scope, entity, statement, lambda s, row: record_created(s, entity, row))
 
 
@@ -236,6 +253,7 @@ def _update_for(
     entity: Entity, row_id: uuid.UUID, values: Mapping[str, Any], bump_version: bool, with_old: bool
 ) -> tuple[Any, dict[str, Any]]:
     bump = entity.versioned and bump_version
+    values = stored_values(entity.model, values)
     parameters: dict[str, Any] = {"crm_row_id": row_id}
     if any(_is_sql(value) for value in values.values()):  # SQL values: built each time
         return _update_statement(entity, {**values}, bump, with_old), parameters
@@ -245,16 +263,14 @@ def _update_for(
 
 @functools.lru_cache(maxsize=1024)
 def _changeable(entity: Entity, keys: tuple[str, ...]) -> tuple[str, ...]:
-    """The columns an UPDATE of `keys` may change: those, the version and what the table
-    updates by itself (`updated_at`). Once per entity and set of keys, like the statement."""
+    """The record columns an UPDATE of `keys` may change: those, the version and what the
+    table updates by itself (`updated_at`). Once per entity and set of keys, like the
+    statement."""
     table = entity.model.__table__
-    automatic = [
-        c.name
-        for c in table.columns
-        if (c.onupdate is not None or c.server_onupdate) and c.computed is None
-    ]
+    automatic = [c.name for c in table.columns if c.onupdate is not None or c.server_onupdate]
     versioned = ["version"] if entity.versioned else []
-    return tuple(dict.fromkeys([*keys, *versioned, *automatic]))
+    changed = [key for key in keys if not table.c[key].info.get(DERIVED)]
+    return tuple(dict.fromkeys([*changed, *versioned, *automatic]))
 
 
 # Statements built once per entity (and per set of changed columns) with bind parameters:
