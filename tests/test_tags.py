@@ -121,7 +121,7 @@ async def test_a_write_of_tags_without_their_keys_is_refused(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     """A write path that forgot `tag_keys` (the services write them in
-    records.stored_values) fails instead of storing a record no tag filter finds."""
+    row_values.stored_values) fails instead of storing a record no tag filter finds."""
     scope = await new_scope(sessions)
     with pytest.raises(IntegrityError, match="ck_company_tag_keys"):
         await add_row(scope, Company, name="Vergessen", tags=["ERP"])

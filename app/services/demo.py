@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from app.services import records
 from app.services.members import MemberDirectory, MemberIdentity
+from app.services.row_values import stored_values
 from app.tenancy import TenantScope
 from models import (
     AccountType,
@@ -184,7 +184,7 @@ class _Seeder:
             return existing
         row_id = uuid.uuid4()
         row = self.scope.owned(id=row_id, **key, **values)
-        await self.session.execute(sa.insert(model).values(records.stored_values(model, row)))
+        await self.session.execute(sa.insert(model).values(stored_values(model, row)))
         self.added[model.__tablename__] += 1
         return row_id
 

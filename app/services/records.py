@@ -23,29 +23,15 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.errors import AppError, Conflict, NotFound
-from app.services import changes, db_errors
+from app.services import changes, db_errors, dependents
 from app.services.changes import Tracked
-from app.services.tags import TAG_KEYS, with_tag_keys
+from app.services.dependents import Dependent
+from app.services.row_values import record_columns, stored_values
 from app.tenancy import TenantScope, execute_rows
 from models.base import DERIVED
 
 ErrorFactory = Callable[[], AppError]
 AfterWrite = Callable[[AsyncSession, Row[Any]], None]
-
-
-@dataclass(frozen=True)
-class Dependent:
-    """Rows of another table that point at an entity through `column` and lose that link when
-    it is deleted (the foreign key's SET NULL, or CASCADE with `removes`). The delete makes
-    that change itself, first, so that each one is an event of its own. `kept_by`: the row's
-    other links; a row with none of them set would be linked to nothing, shown nowhere, and
-    is deleted instead (an activity of a deleted company and no contact or deal)."""
-
-    model: Any
-    column: str
-    tracked: Tracked
-    removes: bool = False
-    kept_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)  # one instance per table: equal means the same object
@@ -77,26 +63,6 @@ class Entity:
     def row_of(self) -> Callable[[Sequence[Any]], Row[Any]]:
         """A row of this entity's columns from their values, as its reads return it."""
         return result_tuple([column.key for column in self.columns])
-
-
-def record_columns(model: Any) -> tuple[Any, ...]:
-    """The columns a row of `model` is read with: not the tenant (the scope's), not what is
-    kept for the database's own use (`tag_keys`, models.base.DERIVED)."""
-    table = model.__table__
-    return tuple(
-        col(getattr(model, name))
-        for name in model.model_fields
-        if name != "tenant_id" and not table.c[name].info.get(DERIVED)
-    )
-
-
-def stored_values(model: Any, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The column values an INSERT or UPDATE of `model` writes for these record values: with
-    what the database keeps beside them (the keys of `tags`). Every write of an entity's
-    values goes through here (insert_row, insert_statement, update_row, the demo seed)."""
-    if TAG_KEYS in model.model_fields:
-        return with_tag_keys(values)
-    return dict(values)
 
 
 def insert_statement(scope: TenantScope, entity: Entity, values: Mapping[str, Any]) -> Any:
@@ -335,36 +301,12 @@ async def delete_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> u
     )
     with constraint_errors(entity.constraint_errors):
         async with scope.writing() as session:
-            for dependent in entity.dependents:
-                await _detach(session, dependent, row_id)
+            await dependents.detach(session, entity.dependents, [row_id])
             row = (await execute_rows(session, statement)).first()
             if row is None:
                 raise NotFound(entity.label)
             record_deleted(session, entity, row)
     return uuid.UUID(str(row.id))
-
-
-async def _detach(session: AsyncSession, dependent: Dependent, target_id: uuid.UUID) -> None:
-    """Unlink (or remove) the rows pointing at a row about to be deleted, with their events."""
-    model, column = dependent.model, col(getattr(dependent.model, dependent.column))
-    columns = record_columns(model)
-    tracked = dependent.tracked
-    if dependent.removes or dependent.kept_by:
-        orphaned = [col(getattr(model, name)).is_(None) for name in dependent.kept_by]
-        removed = sa.delete(model).where(column == target_id, *orphaned).returning(*columns)
-        removed = removed.execution_options(synchronize_session=False)
-        for row in await execute_rows(session, removed):
-            changes.deleted(session, tracked, row)
-    if dependent.removes:
-        return
-    values: dict[str, Any] = {dependent.column: None}
-    if "version" in model.model_fields:
-        values["version"] = col(model.version) + 1
-    statement = sa.update(model).where(column == target_id).values(**values)
-    statement = statement.returning(*columns).execution_options(synchronize_session=False)
-    for row in await execute_rows(session, statement):
-        unlinked = {changes.camel(dependent.column): [str(target_id), None]}
-        changes.record_update(session, tracked, row, unlinked)
 
 
 def record_created(

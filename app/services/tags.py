@@ -8,9 +8,9 @@ database never folds case itself: its `lower()` depends on the database's locale
 `lower('Ü')` is `Ü`) and differs from Python's for Greek, Turkish and `ß`.
 
 The services store the keys next to the tags (`tag_keys`, written with `tags` by
-`records.stored_values`, the one way an entity's values reach an INSERT or UPDATE), and a
-condition on a tag compares the record's keys with the tag's key, made here too: a GIN index
-on `tag_keys` answers it.
+`row_values.stored_values`, the one way an entity's values reach an INSERT or UPDATE), and
+a condition on a tag compares the record's keys with the tag's key, made here too: a GIN
+index on `tag_keys` answers it.
 """
 
 from __future__ import annotations
