@@ -144,16 +144,16 @@ async def test_deleting_a_pipeline_deletes_its_deals_activities_as_deleting_each
     assert happened[-1][0] == "crm.pipeline.deleted"
 
 
-async def until_waiting(database_url: str, statement_start: str) -> None:
-    """Until a backend of this database waits on a lock in a statement starting so."""
+async def until_waiting(database_url: str, statement_part: str) -> None:
+    """Until a backend of this database waits on a lock in a statement that says this."""
     connection = await asyncpg.connect(_asyncpg_dsn(database_url))
     try:
         async with asyncio.timeout(20):
             while True:
                 waiting = await connection.fetchval(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND wait_event_type = 'Lock' AND query LIKE $1 || '%'",
-                    statement_start,
+                    " AND wait_event_type = 'Lock' AND strpos(query, $1) > 0",
+                    statement_part,
                 )
                 if waiting:
                     return

@@ -139,7 +139,7 @@ async def seed_demo_tenant(sessions: async_sessionmaker[AsyncSession], slug: str
     """Add the demo records the tenant lacks (creating the tenant if needed); says what it
     added."""
     ids = await MemberDirectory(sessions).resolve(
-        MemberIdentity(slug, DEMO_ADMIN, DEMO_ADMIN, "Demo Admin")
+        MemberIdentity(slug, DEMO_ADMIN, DEMO_ADMIN, "Demo Admin", email_verified=True)
     )
     scope = TenantScope(ids.tenant_id, ids.user_id, sessions)
     async with scope.writing() as session:
