@@ -46,7 +46,7 @@ class VerifiedToken:
     roles: frozenset[str]
     email: str | None
     name: str | None
-    email_verified: bool = True  # False only when the token says so (`email_verified`)
+    email_verified: bool = False  # the token says so (`email_verified_claim`)
 
 
 @dataclass(frozen=True)
@@ -183,8 +183,9 @@ class Authenticator:
             roles=known,
             email=_fitting_text(claims.get(s.jwt_email_claim), 320),
             name=_fitting_text(claims.get(s.jwt_name_claim), 200),
-            # OpenID Connect's claim: an unverified e-mail never takes over an added user.
-            email_verified=claims.get("email_verified") is not False,
+            email_verified=email_verified_claim(
+                claims.get("email_verified"), assumed=s.jwt_assume_email_verified
+            ),
         )
 
     async def is_revoked(self, token: VerifiedToken) -> bool:
@@ -202,6 +203,17 @@ class Authenticator:
             raise BadUserInput.single("token", "this token has no jti and cannot be revoked")
         ttl = max(1, token.expires_at - int(time.time()) + self._settings.jwt_leeway_seconds)
         await self._redis.set(_revocation_key(token.issuer, token.jti), b"1", ex=ttl)
+
+
+def email_verified_claim(value: object, *, assumed: bool) -> bool:
+    """OpenID Connect's `email_verified`: only a verified e-mail may take over a user an admin
+    added for it (and their ownerships). True is `true`, or the string "true" some providers
+    send; anything else is not verified. A token without the claim (or with null) counts as
+    `assumed` (JWT_ASSUME_EMAIL_VERIFIED, for auth services that verify every address and
+    never say so)."""
+    if value is None:
+        return assumed
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
 def _fitting_text(value: object, limit: int) -> str | None:

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     jwt_roles_claim: str = "roles"
     jwt_email_claim: str = "email"
     jwt_name_claim: str = "name"
+    # A token without `email_verified` counts as verified (binding a user added by e-mail):
+    # only for auth services that verify every address and never send the claim.
+    jwt_assume_email_verified: bool = False
 
     # HTTP surface. GraphiQL and introspection: unset means on in the embedded default
     # (people explore there) and off against external servers (production).

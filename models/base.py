@@ -94,24 +94,39 @@ def string_list() -> Any:
     )
 
 
-# Tags keep the spelling they were given and compare case-insensitively: filters and rules
-# match `tag_keys @> ARRAY[lower(:tag)]`. `tag_keys` is the tags lowercased, a column
-# PostgreSQL generates on every write (`crm_tag_keys`, alembic 0006): a condition on it costs
-# what one on `tags` did, where a call per row would not (under row-level security a
-# tenant's filter is applied row by row), and a GIN index on it answers the crons' lookups.
-TAG_KEYS_FUNCTION = "crm_tag_keys"
+# Tags keep the spelling they were given and compare ignoring case: filters and rules match
+# `tag_keys @> ARRAY[:key]`. `tag_keys` holds the tags' keys (app.services.tags.tag_key, a
+# Unicode case fold made in Python, never by PostgreSQL), written with the tags by the
+# services (app.services.row_values.stored_values). A condition on it costs what one on
+# `tags` did (under row-level security a tenant's filter is applied row by row), and a GIN
+# index on it answers the crons' lookups. A write that sets tags without their keys fails
+# the check below (a key per tag), instead of leaving a record that no filter finds.
+DERIVED = "derived"  # Column.info key: kept for the database's own use, not a record's value
+# Column.info key: read only by the code that needs it, never with the row (the Lexware merge
+# base, a JSON document every read of a company or contact would otherwise carry).
+READ_APART = "read_apart"
+
+
+def in_record_row(column: sa.Column[Any]) -> bool:
+    """Whether a column is read (and read back by updates) with a record's row."""
+    return not (column.info.get(DERIVED) or column.info.get(READ_APART))
 
 
 def tag_keys_column() -> Any:
-    """The generated `tag_keys` of a table with `tags` (never written, never read back as a
-    record's value: services.records leaves generated columns out)."""
+    """The `tag_keys` of a table with `tags` (never read back as a record's value:
+    services.records leaves derived columns out)."""
     column: sa.Column[list[str]] = sa.Column(
         "tag_keys",
         postgresql.ARRAY(sa.Text()),
-        sa.Computed(f"{TAG_KEYS_FUNCTION}(tags)", persisted=True),
         nullable=False,
+        server_default=sa.text("'{}'::text[]"),
+        info={DERIVED: True},
     )
     return Field(default=None, sa_column=column)
+
+
+def tag_keys_check() -> sa.CheckConstraint:
+    return sa.CheckConstraint("cardinality(tag_keys) = cardinality(tags)", name="tag_keys")
 
 
 def tag_keys_index(table: str) -> sa.Index:
@@ -138,6 +153,8 @@ def _set_null_keeps_tenant(constraint: ForeignKeyConstraint, compiler: Any, **kw
 
 
 __all__ = [
+    "DERIVED",
+    "READ_APART",
     "Field",
     "SQLModel",
     "TenantOwned",
@@ -145,8 +162,10 @@ __all__ = [
     "Timestamped",
     "Versioned",
     "enum_type",
+    "in_record_row",
     "money",
     "string_list",
+    "tag_keys_check",
     "tag_keys_column",
     "tag_keys_index",
     "tenant_fk",

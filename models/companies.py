@@ -12,11 +12,13 @@ from sqlalchemy.dialects import postgresql
 from sqlmodel import Field
 
 from models.base import (
+    READ_APART,
     TenantOwned,
     Versioned,
     enum_type,
     money,
     string_list,
+    tag_keys_check,
     tag_keys_column,
     tag_keys_index,
     tenant_fk,
@@ -54,6 +56,7 @@ class Company(TenantOwned, Versioned, table=True):
         sa.Index("ix_company_tenant_id_industry_id", "tenant_id", "industry_id"),
         sa.Index("ix_company_tenant_id_account_type_id", "tenant_id", "account_type_id"),
         sa.Index("ix_company_tenant_id_vat_id", "tenant_id", "vat_id"),
+        tag_keys_check(),
         tag_keys_index("company"),
         *lexware_link_indexes("company"),
     )
@@ -85,10 +88,10 @@ class Company(TenantOwned, Versioned, table=True):
     lexware_contact_version: int | None = None
     lexware_synced_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     # Both sides' mapped Lexware fields as last synced ({"crm": ..., "lexware": ...}): the
-    # base of a push's three-way merge. Read apart (app.services.records.READ_APART): only
+    # base of a push's three-way merge. Read apart (models.base.READ_APART): only
     # the push needs it, so ordinary reads of the record do not carry it.
     lexware_synced_values: dict[str, Any] | None = Field(
-        default=None, sa_type=postgresql.JSONB, sa_column_kwargs={"info": {"read_apart": True}}
+        default=None, sa_type=postgresql.JSONB, sa_column_kwargs={"info": {READ_APART: True}}
     )
 
 

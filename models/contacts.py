@@ -11,10 +11,12 @@ from sqlalchemy.dialects import postgresql
 from sqlmodel import Field
 
 from models.base import (
+    READ_APART,
     TenantOwned,
     Versioned,
     enum_type,
     string_list,
+    tag_keys_check,
     tag_keys_column,
     tag_keys_index,
     tenant_fk,
@@ -39,6 +41,7 @@ class Contact(TenantOwned, Versioned, table=True):
         sa.Index("ix_contact_tenant_id_created_at", "tenant_id", "created_at", "id"),
         sa.Index("ix_contact_tenant_id_company_id", "tenant_id", "company_id"),
         sa.Index("ix_contact_tenant_id_status", "tenant_id", "status"),
+        tag_keys_check(),
         tag_keys_index("contact"),
         *lexware_link_indexes("contact"),
     )
@@ -67,10 +70,10 @@ class Contact(TenantOwned, Versioned, table=True):
     lexware_contact_version: int | None = None
     lexware_synced_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     # Both sides' mapped Lexware fields as last synced ({"crm": ..., "lexware": ...}): the
-    # base of a push's three-way merge. Read apart (app.services.records.READ_APART): only
+    # base of a push's three-way merge. Read apart (models.base.READ_APART): only
     # the push needs it, so ordinary reads of the record do not carry it.
     lexware_synced_values: dict[str, Any] | None = Field(
-        default=None, sa_type=postgresql.JSONB, sa_column_kwargs={"info": {"read_apart": True}}
+        default=None, sa_type=postgresql.JSONB, sa_column_kwargs={"info": {READ_APART: True}}
     )
 
 

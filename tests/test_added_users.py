@@ -4,12 +4,20 @@ be made owners at once, and their first token of the tenant with that e-mail bec
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
-from tests.conftest import Api, error_codes, error_fields
+from app.keys import DevTokenRequest, ensure_dev_key, sign_dev_token
+from app.settings import Settings
+from tests.conftest import DROP, Api, Servers, Tokens, error_codes, error_fields, serving
+from tests.test_db_resilience import holding
 from tests.test_events import events, last_id
+from tests.test_orphaned_activities import until_waiting
 
 ADD = "mutation($i: AddUserInput!) { addUser(input: $i) { id email name signedInAt } }"
 USERS = "query($s: String) { users(search: $s) { id email name signedInAt } }"
@@ -26,6 +34,8 @@ async def add(api: Api, email: str, name: str = "Jana Neumann", **kw: Any) -> di
 
 
 async def me_with(api: Api, subject: str, email: str, **claims: Any) -> dict[str, Any]:
+    """`me` with a token of the tenant (its e-mail verified unless the claims say otherwise)."""
+    claims.setdefault("email_verified", True)
     token = api.tokens.make(api.tenant, "member", subject=subject, email=email, **claims)
     found: dict[str, Any] = (await api.data(ME, token=token))["me"]["user"]
     return found
@@ -82,6 +92,64 @@ async def test_an_unverified_email_does_not_take_over_an_added_user(api: Api) ->
     assert verified["id"] == added["id"]
 
 
+@pytest.mark.parametrize(
+    ("claim", "binds"),
+    [
+        (DROP, False),  # a token that does not say: not verified
+        (None, False),
+        ("false", False),
+        ("False", False),
+        ("yes", False),
+        (1, False),
+        ("true", True),  # as some providers send it
+        ("TRUE", True),
+        (True, True),
+    ],
+)
+async def test_only_an_email_the_token_says_is_verified_takes_over_an_added_user(
+    api: Api, claim: Any, binds: bool
+) -> None:
+    added = await add(api, "vielleicht@example.de")
+    user = await me_with(api, "auth|v", "vielleicht@example.de", email_verified=claim)
+    assert (user["id"] == added["id"]) is binds
+    waiting = (await api.data(USERS, {"s": "vielleicht"}))["users"]
+    assert [u["id"] for u in waiting if u["signedInAt"] is None] == ([] if binds else [added["id"]])
+
+
+async def test_a_setting_trusts_tokens_that_never_say_whether_the_email_is_verified(
+    settings: Settings, tokens: Tokens, tenant: str
+) -> None:
+    """JWT_ASSUME_EMAIL_VERIFIED, for auth services that verify every address and never send
+    the claim: a token without it binds; one that says false still does not."""
+    async with serving(settings.model_copy(update={"jwt_assume_email_verified": True})) as http:
+        api = Api(http, tokens, tenant)
+        first = await add(api, "ohne.angabe@example.de")
+        second = await add(api, "nicht.geprueft@example.de")
+        silent = await me_with(api, "auth|s", "ohne.angabe@example.de", email_verified=DROP)
+        assert silent["id"] == first["id"]
+        denied = await me_with(api, "auth|d", "nicht.geprueft@example.de", email_verified=False)
+        assert denied["id"] != second["id"]
+
+
+async def test_the_development_token_signs_in_as_the_user_added_for_its_email(
+    settings: Settings, tokens: Tokens, tenant: str, tmp_path: Path
+) -> None:
+    """`insight-crm token --user EMAIL` after `addUser(EMAIL)`: that user (README's flow)."""
+    dev_key = ensure_dev_key(tmp_path).as_pem(private=False).decode()
+    development = settings.model_copy(
+        update={"data_dir": tmp_path, "jwt_public_key": SecretStr(dev_key)}
+    )
+
+    def token(email: str, role: str) -> str:
+        return sign_dev_token(development, DevTokenRequest(tenant, email, role, 600))
+
+    async with serving(development) as http:
+        api = Api(http, tokens, tenant)
+        added = await add(api, "kollegin@example.de", token=token("chefin@example.de", "admin"))
+        me = await api.data(ME, token=token("kollegin@example.de", "member"))
+        assert me["me"]["user"]["id"] == added["id"]
+
+
 async def test_an_added_user_of_one_tenant_never_binds_a_token_of_another(
     api: Api, tenant: str
 ) -> None:
@@ -102,6 +170,69 @@ async def test_concurrent_first_sign_ins_bind_the_added_user_to_one_subject(api:
     )
     assert sum(user["id"] == added["id"] for user in found) == 1
     assert len({user["id"] for user in found}) == 6
+
+
+EMAIL_LOCK = "crm:user-email:"  # in the statement that waits for the address's lock
+
+
+async def done_or_waiting(task: asyncio.Task[Any], database_url: str, statement: str) -> None:
+    """Until the task is done or waits on a lock in that statement, whichever comes first."""
+    waiting = asyncio.create_task(until_waiting(database_url, statement))
+    await asyncio.wait({task, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+
+
+async def tenant_id(api: Api) -> uuid.UUID:
+    return uuid.UUID((await api.data("{ me { tenant { id } } }"))["me"]["tenant"]["id"])
+
+
+async def test_a_first_sign_in_while_that_user_is_being_added_becomes_that_user(
+    settings: Settings, servers: Servers, tokens: Tokens, tenant: str
+) -> None:
+    """addUser has found no user with the address and is adding one, which waits (a second
+    connection makes another user a waiting one with that address, not committed: the
+    unique index holds addUser's row until that transaction ends); a first sign-in with the
+    address now waits for addUser, then binds its user. Without the lock it found no waiting
+    user, made one of its own, and addUser added a second user with the address."""
+    async with serving(settings.model_copy(update={"db_lock_timeout_seconds": 30})) as http:
+        api = Api(http, tokens, tenant)
+        other = await me_with(api, "auth|anders", "anders@example.de")
+        hold = 'UPDATE "user" SET subject = NULL, signed_in_at = NULL, email = $2 WHERE id = $1'
+        address = "zeitgleich@example.de"
+        async with holding(servers.database_url, hold, uuid.UUID(other["id"]), address):
+            adding = asyncio.create_task(add(api, address))
+            await until_waiting(servers.database_url, 'INSERT INTO "user"')
+            signing_in = asyncio.create_task(me_with(api, "auth|z", address))
+            await done_or_waiting(signing_in, servers.database_url, EMAIL_LOCK)
+        added, signed_in = await asyncio.gather(adding, signing_in)
+        assert signed_in["id"] == added["id"]
+        listed = (await api.data(USERS, {"s": "zeitgleich"}))["users"]
+        assert [user["id"] for user in listed] == [added["id"]]
+
+
+async def test_adding_a_user_while_that_address_signs_in_for_the_first_time_is_a_conflict(
+    settings: Settings, servers: Servers, tokens: Tokens, tenant: str
+) -> None:
+    """A first sign-in with the address has taken its lock and waits in its upsert (a second
+    connection holds the tenant's row); addUser of the address now waits for it, then finds
+    the signed-in user: CONFLICT (without the lock it added a second user, and the sign-in,
+    deciding on what it saw before, made one of its own)."""
+    async with serving(settings.model_copy(update={"db_lock_timeout_seconds": 30})) as http:
+        api = Api(http, tokens, tenant)
+        hold = "SELECT FROM tenant WHERE id = $1 FOR NO KEY UPDATE"
+        async with holding(servers.database_url, hold, await tenant_id(api)):
+            signing_in = asyncio.create_task(me_with(api, "auth|e", "erstmals@example.de"))
+            await until_waiting(servers.database_url, "INSERT INTO tenant")
+            variables = {"i": {"email": "erstmals@example.de", "name": "Erst Mals"}}
+            adding = asyncio.create_task(api(ADD, variables))
+            await done_or_waiting(adding, servers.database_url, EMAIL_LOCK)
+        signed_in, refused = await asyncio.gather(signing_in, adding)
+        assert error_codes(refused) == ["CONFLICT"], refused
+        assert refused["errors"][0]["extensions"]["userId"] == signed_in["id"]
+        listed = (await api.data(USERS, {"s": "erstmals"}))["users"]
+        assert [user["id"] for user in listed] == [signed_in["id"]]
 
 
 async def test_an_email_a_user_of_the_tenant_has_is_a_conflict(api: Api) -> None:

@@ -1,13 +1,19 @@
-"""Deleting a company, contact or deal: its activities that nothing else links go with it
-(each a crm.activity.deleted, as deleteActivity emits); those linked elsewhere keep those
-links and stay in those feeds."""
+"""Deleting a company, contact, deal or pipeline (its deals): the activities that nothing else
+links go with it (each a crm.activity.deleted, as deleteActivity emits); those linked
+elsewhere keep those links and stay in those feeds; two deletes at once leave none linked to
+nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from tests.conftest import Api, error_codes
+import asyncpg
+
+from app.settings import Settings
+from tests.conftest import Api, Servers, Tokens, _asyncpg_dsn, error_codes, serving
 from tests.test_activities import activity, company, contact
+from tests.test_db_resilience import holding
 from tests.test_deals import deal, pipeline
 from tests.test_events import events, last_id
 
@@ -98,3 +104,94 @@ async def test_deleting_a_deal_deletes_an_activity_left_to_it_alone(api: Api) ->
 
     assert not await exists(api, left_to_deal["id"])
     assert await feed(api, contactId=person) == ["Mit Kontakt"]
+
+
+async def test_deleting_a_pipeline_deletes_its_deals_activities_as_deleting_each_deal_would(
+    api: Api,
+) -> None:
+    """The deals go with their pipeline (the foreign key's cascade), but not silently: each
+    one's activities are treated first, as deleteDeal treats them, with their events."""
+    await pipeline(api)
+    service = (await pipeline(api, "Service"))["id"]
+    firm = await company(api)
+    person = await contact(api)
+    sale = (await deal(api, companyId=firm, pipelineId=service))["id"]
+    other = (await deal(api, contactId=person, pipelineId=service))["id"]
+    left_to_deal = await activity(api, subject="Nur noch Deal", companyId=firm, dealId=sale)
+    with_person = await activity(api, subject="Mit Kontakt", contactId=person, dealId=other)
+    await delete(api, "company", firm)
+    before = await last_id(api)
+
+    await delete(api, "pipeline", service)
+
+    assert not await exists(api, left_to_deal["id"])
+    assert await feed(api, contactId=person) == ["Mit Kontakt"]
+    happened = [
+        (e["type"], e["entityId"], e["changes"]) for e in await events(api, after=before, first=50)
+    ]
+    removed = next(
+        c for t, i, c in happened if (t, i) == ("crm.activity.deleted", left_to_deal["id"])
+    )
+    assert removed["dealId"] == [sale, None] and removed["subject"] == ["Nur noch Deal", None]
+    assert ("crm.activity.updated", with_person["id"], {"dealId": [other, None]}) in happened
+    assert sorted(t for t, *_ in happened) == [
+        "crm.activity.deleted",
+        "crm.activity.updated",
+        "crm.deal.deleted",
+        "crm.deal.deleted",
+        "crm.pipeline.deleted",
+    ]
+    assert happened[-1][0] == "crm.pipeline.deleted"
+
+
+async def until_waiting(database_url: str, statement_part: str) -> None:
+    """Until a backend of this database waits on a lock in a statement that says this."""
+    connection = await asyncpg.connect(_asyncpg_dsn(database_url))
+    try:
+        async with asyncio.timeout(20):
+            while True:
+                waiting = await connection.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND strpos(query, $1) > 0",
+                    statement_part,
+                )
+                if waiting:
+                    return
+                await asyncio.sleep(0.02)
+    finally:
+        await connection.close()
+
+
+async def test_deleting_a_company_and_a_contact_at_once_leaves_no_activity_linked_to_nothing(
+    settings: Settings, servers: Servers, tokens: Tokens, tenant: str
+) -> None:
+    """deleteContact has unlinked the activity (not committed: a second connection holds
+    the contact, so its DELETE of the contact waits), then deleteCompany reaches the same
+    activity and waits for its lock. When deleteContact commits, deleteCompany works on the
+    activity as deleteContact left it: linked to its company only, so it goes."""
+    patient = settings.model_copy(update={"db_lock_timeout_seconds": 30})
+    async with serving(patient) as http:
+        api = Api(http, tokens, tenant)
+        firm = await company(api)
+        person = await contact(api)  # not of that company
+        both = await activity(api, subject="Beide", companyId=firm, contactId=person)
+        before = await last_id(api)
+        hold = "SELECT FROM contact WHERE id = $1 FOR KEY SHARE"
+        async with holding(servers.database_url, hold, person):
+            contact_gone = asyncio.create_task(delete(api, "contact", person))
+            await until_waiting(servers.database_url, "DELETE FROM contact")
+            company_gone = asyncio.create_task(delete(api, "company", firm))
+            await until_waiting(servers.database_url, "UPDATE activity")
+        await asyncio.gather(contact_gone, company_gone)
+
+        assert not await exists(api, both["id"])
+        happened = [
+            (e["type"], e["entityId"], e["changes"])
+            for e in await events(api, after=before, first=50)
+        ]
+        assert [(t, c) for t, i, c in happened if i == both["id"]] == [
+            ("crm.activity.updated", {"contactId": [person, None]}),
+            ("crm.activity.deleted", {
+                "type": ["CALL", None], "subject": ["Beide", None], "companyId": [firm, None],
+            }),
+        ]  # fmt: skip

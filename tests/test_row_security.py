@@ -13,13 +13,16 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import col
 
 import models
 from app import tenancy
 from app.db import create_engine, create_session_factory
 from app.migrations import upgrade_to_head
+from app.services import companies
+from app.services.tags import has_tag
 from app.tenancy import TENANT_ROLE, system_session
-from tests.conftest import Servers
+from tests.conftest import Servers, _asyncpg_dsn
 from tests.factories import add_row, new_scope, row_value
 
 COMPANY_NAMES = sa.text("SELECT name FROM company ORDER BY name")
@@ -152,5 +155,30 @@ async def _two_tenants_apart(database_url: str) -> None:
             assert (await session.execute(COMPANY_NAMES)).scalars().all() == ["Meins"]
         async with system_session(sessions) as session:
             assert len((await session.execute(COMPANY_NAMES)).all()) == 2
+    finally:
+        await engine.dispose()
+
+
+async def test_a_database_that_revokes_execute_from_public_still_takes_tagged_records(
+    scratch_database_url: str,
+) -> None:
+    """Hardened databases revoke EXECUTE on functions from PUBLIC: a tenant's writes (as
+    `crm_tenant`) must call no function of ours, which only the owner may run then."""
+    await asyncio.to_thread(upgrade_to_head, scratch_database_url)
+    admin = await asyncpg.connect(_asyncpg_dsn(scratch_database_url))
+    try:
+        await admin.execute("REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC")
+    finally:
+        await admin.close()
+    engine = create_engine(scratch_database_url, pool_size=2)
+    try:
+        scope = await new_scope(create_session_factory(engine))
+        created = await companies.create_company(scope, {"name": "Getaggt", "tags": ["ERP"]})
+        await companies.update_company(scope, created.id, {"tags": ["erp", "Neu"]})
+        tagged = sa.select(col(models.Company.id)).where(
+            has_tag(col(models.Company.tag_keys), "ERP")
+        )
+        async with scope.reading() as session:
+            assert (await session.execute(tagged)).scalars().all() == [created.id]
     finally:
         await engine.dispose()

@@ -1,12 +1,18 @@
-"""Tags compare case-insensitively, deals remember their open stage, users can wait for sign-in
+"""Tags compare ignoring case, deals remember their open stage, users can wait for sign-in
 
-- `tag_keys`: a company's or contact's tags lowercased, a stored column PostgreSQL generates
-  with `crm_tag_keys(tags)` (IMMUTABLE, as generated columns need); tag filters and the ERP
-  rule match `tag_keys @> ARRAY[lower(:tag)]`, with a GIN index on it. The GIN indexes on the
-  raw `tags` served only the case-sensitive `tags @>` and go. Adding the column rewrites both
-  tables once (under an exclusive lock). Tags that differ only in case on one record are
-  merged (the first spelling stays), as every write does now; that is no edit (version and
-  updated_at stay, nothing is pushed to Lexware again).
+- `tag_keys`: the keys of a company's or contact's tags, `NFC(casefold(NFD(tag)))` each
+  (app.services.tags.tag_key: `Straße` = `STRASSE`, `ΣΟΦΟΣ` = `σοφος`), written by the
+  server with the tags; tag filters and the ERP rule match `tag_keys @> ARRAY[:key]`, with a
+  GIN index on it. A plain column, not one PostgreSQL generates: its `lower()` depends on the
+  database's locale and folds Greek, Turkish and `ß` otherwise than Python, and a function
+  of ours in a generated column needs EXECUTE for `crm_tenant` on hardened databases. The
+  check `cardinality(tag_keys) = cardinality(tags)` (a key per tag) refuses a write that
+  sets tags without their keys. Existing rows are keyed here, in Python, by the same fold
+  (SQL `lower()` would not give the server's keys); tags that are one tag by that key on one
+  record are merged (the first spelling stays), as every write does now; that is no edit
+  (version and updated_at stay, nothing is pushed to Lexware again). Both tables are locked
+  (ADD COLUMN) until the keys are written. The GIN indexes on the raw `tags` served only the
+  case-sensitive `tags @>` and go.
 - `deal.last_open_stage_id`: the open stage a WON/LOST deal was in when it closed, where
   reopening returns it. Deals closed before this revision have none (first open stage).
 - `user.subject` may be NULL: a user an admin added by e-mail who has not signed in yet;
@@ -20,6 +26,8 @@ Create Date: 2026-12-07 09:00:00
 
 from __future__ import annotations
 
+import unicodedata
+import uuid
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -32,30 +40,52 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TAGGED = ("company", "contact")
-# The body is parsed at creation (SQL-standard RETURN): no search_path applies later.
-_TAG_KEYS = """
-CREATE FUNCTION crm_tag_keys(tags varchar[]) RETURNS text[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN ARRAY(SELECT lower(tag) FROM unnest(tags) AS tag)"""
-# The first spelling of each tag, in the order given; only rows with such duplicates change.
-_MERGE_TAGS = """
-UPDATE "{table}" AS t SET tags = ARRAY(
-    SELECT first.tag FROM (
-        SELECT DISTINCT ON (lower(u.tag)) u.tag, u.n
-        FROM unnest(t.tags) WITH ORDINALITY AS u(tag, n)
-        ORDER BY lower(u.tag), u.n
-    ) AS first ORDER BY first.n)
-WHERE cardinality(t.tags) > (SELECT count(DISTINCT lower(tag)) FROM unnest(t.tags) AS tag)"""
+BATCH = 1000  # rows keyed per round trip
+
+
+def _tag_key(tag: str) -> str:
+    """app.services.tags.tag_key as of this revision (a migration keeps its own copy)."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", tag).casefold())
+
+
+def _merged(tags: list[str]) -> dict[str, str]:
+    """Key -> the first spelling of each tag, in the order given."""
+    first: dict[str, str] = {}
+    for tag in tags:
+        first.setdefault(_tag_key(tag), tag)
+    return first
+
+
+def _key_existing_tags(table: str) -> None:
+    connection = op.get_bind()
+    select = sa.text(
+        f'SELECT id, tags FROM "{table}" WHERE cardinality(tags) > 0 AND id > :after '
+        "ORDER BY id LIMIT :batch"
+    )
+    update = sa.text(f'UPDATE "{table}" SET tags = :tags, tag_keys = :keys WHERE id = :id')
+    after = uuid.UUID(int=0)
+    while rows := connection.execute(select, {"after": after, "batch": BATCH}).all():
+        keyed = [_merged(list(row.tags)) for row in rows]
+        connection.execute(
+            update,
+            [
+                {"id": row.id, "tags": list(tags.values()), "keys": list(tags)}
+                for row, tags in zip(rows, keyed, strict=True)
+            ],
+        )
+        after = rows[-1].id
 
 
 def upgrade() -> None:
-    op.execute(_TAG_KEYS)
     for table in TAGGED:
-        op.execute(_MERGE_TAGS.format(table=table))
         op.add_column(table, sa.Column(
             "tag_keys", postgresql.ARRAY(sa.Text()),
-            sa.Computed("crm_tag_keys(tags)", persisted=True), nullable=False,
+            server_default=sa.text("'{}'::text[]"), nullable=False,
         ))  # fmt: skip
+        _key_existing_tags(table)
+        op.create_check_constraint(
+            op.f(f"ck_{table}_tag_keys"), table, "cardinality(tag_keys) = cardinality(tags)"
+        )
     op.add_column("deal", sa.Column("last_open_stage_id", sa.Uuid(), nullable=True))
     op.add_column(
         "user", sa.Column("signed_in_at", sa.DateTime(timezone=True), nullable=True)
@@ -105,5 +135,5 @@ def downgrade() -> None:
     op.drop_column("user", "signed_in_at")
     op.drop_column("deal", "last_open_stage_id")
     for table in TAGGED:
+        op.drop_constraint(op.f(f"ck_{table}_tag_keys"), table, type_="check")
         op.drop_column(table, "tag_keys")
-    op.execute("DROP FUNCTION crm_tag_keys(varchar[])")

@@ -221,7 +221,7 @@ async def create_company(
     own, lists = split_values(given)
     values = _storable(validate(CompanyInput, own).model_dump())
     values.update(system.values if system else {})
-    statement = sa.insert(Company).values(scope.owned(**values)).returning(*COLUMNS)
+    statement = records.insert_statement(scope, COMPANY, values)
     owners = new_record_owners(scope, COMPANY_OWNERS, named)
     return await create_with_values(
         scope, COMPANY, statement, "company_id", lists, system, then=owners

@@ -219,7 +219,7 @@ async def create_contact(
     own, lists = split_values(given)
     values = validate(ContactInput, own).model_dump()
     values.update(system.values if system else {})
-    statement = sa.insert(Contact).values(scope.owned(**values)).returning(*CONTACT.columns)
+    statement = records.insert_statement(scope, CONTACT, values)
     owners = new_record_owners(scope, CONTACT_OWNERS, named)
     return await create_with_values(
         scope, CONTACT, statement, "contact_id", lists, system, then=owners

@@ -19,7 +19,6 @@ from sqlmodel import col
 
 from app.errors import BadUserInput, NotFound
 from app.services import lexware_deal_parties, records
-from app.services.changes import Tracked
 from app.services.currencies import CURRENCIES
 from app.services.deal_rules import PLACED_FIELDS, DealState, Requested, resolve
 from app.services.owners import (
@@ -29,11 +28,11 @@ from app.services.owners import (
     initial_owners,
     listed_owners,
 )
-from app.services.pipelines import DEAL_EVENTS, stages_of
-from app.services.records import Dependent, Entity
+from app.services.pipelines import DEAL_EVENTS, DEAL_ROWS, stages_of
+from app.services.records import Entity
 from app.services.validation import Input, Name200, Text500, patch_model, validate, validate_patch
 from app.tenancy import TenantScope, execute_rows
-from models import Activity, Deal, DealOwner, DealStatus, LostReason
+from models import Deal, DealOwner, DealStatus, LostReason
 from models.companies import owner_role_type
 
 DEAL = Entity(
@@ -46,7 +45,7 @@ DEAL = Entity(
         **DEAL_OWNERS.entity.constraint_errors,
     },
     DEAL_EVENTS,
-    (Dependent(Activity, "deal_id", Tracked("activity"), kept_by=("company_id", "contact_id")),),
+    DEAL_ROWS.dependents,
 )
 
 

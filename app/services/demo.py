@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from app.services.members import MemberDirectory, MemberIdentity
+from app.services.row_values import stored_values
 from app.tenancy import TenantScope
 from models import (
     AccountType,
@@ -138,7 +139,7 @@ async def seed_demo_tenant(sessions: async_sessionmaker[AsyncSession], slug: str
     """Add the demo records the tenant lacks (creating the tenant if needed); says what it
     added."""
     ids = await MemberDirectory(sessions).resolve(
-        MemberIdentity(slug, DEMO_ADMIN, DEMO_ADMIN, "Demo Admin")
+        MemberIdentity(slug, DEMO_ADMIN, DEMO_ADMIN, "Demo Admin", email_verified=True)
     )
     scope = TenantScope(ids.tenant_id, ids.user_id, sessions)
     async with scope.writing() as session:
@@ -183,7 +184,7 @@ class _Seeder:
             return existing
         row_id = uuid.uuid4()
         row = self.scope.owned(id=row_id, **key, **values)
-        await self.session.execute(sa.insert(model).values(row))
+        await self.session.execute(sa.insert(model).values(stored_values(model, row)))
         self.added[model.__tablename__] += 1
         return row_id
 

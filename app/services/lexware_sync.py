@@ -212,18 +212,24 @@ async def push_erp_records(
 async def _erp_tenants(
     sessions: async_sessionmaker[AsyncSession], server_key: bool
 ) -> list[uuid.UUID]:
-    tagged = [
-        sa.select(col(model.tenant_id)).where(has_tag(col(model.tag_keys), ERP_TAG))
-        for model in (Company, Contact)
-    ]
     async with system_session(sessions) as session:
-        found = {row[0] for row in await session.execute(sa.union(*tagged))}
+        found = {row[0] for row in await session.execute(tenants_with_tag(ERP_TAG))}
         if not server_key:
             own = sa.select(col(LexwareAccount.tenant_id)).where(
                 col(LexwareAccount.encrypted_api_key).is_not(None)
             )
             found &= {row[0] for row in await session.execute(own)}
     return sorted(found)
+
+
+def tenants_with_tag(tag: str) -> sa.CompoundSelect:
+    """The tenants that have a company or contact with `tag`, across tenants (as the table
+    owner, outside the row policies: the GIN index on `tag_keys` answers it)."""
+    tagged = [
+        sa.select(col(model.tenant_id)).where(has_tag(col(model.tag_keys), tag))
+        for model in (Company, Contact)
+    ]
+    return sa.union(*tagged)
 
 
 async def push_if_stale(

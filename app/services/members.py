@@ -4,9 +4,9 @@ The auth service is the source of truth: an unknown tenant slug in a valid token
 tenant, an unknown subject of a known tenant becomes a member. A user an admin added ahead of
 their first sign-in (`add_user`: e-mail and name, no subject yet) becomes the member of the
 first token of that tenant whose e-mail claim matches (ignoring case) and whose subject the
-tenant does not know: that token's subject is bound to the row, once; a user that has a
-subject is never bound again. Ids never change once created, so each process remembers them
-(bounded) and asks the database only on a miss.
+tenant does not know, if the token says the e-mail is verified: that token's subject is
+bound to the row, once; a user that has a subject is never bound again. Ids never change
+once created, so each process remembers them (bounded) and asks the database only on a miss.
 """
 
 from __future__ import annotations
@@ -65,15 +65,31 @@ _UPSERT_MEMBER = sa.text(
 ).bindparams(sa.bindparam("may_bind", type_=sa.Boolean()))
 
 
+# A first sign-in with an e-mail and addUser of that e-mail decide on what the other wrote
+# (is there a user with it? one waiting to be bound?): in one tenant, one of them at a time
+# per address, each deciding in a statement after the lock, which sees what the other
+# committed. A transaction's lock, keyed by the tenant's slug (a sign-in may create the
+# tenant) and the address as the rows compare it (lower()).
+_LOCK_EMAIL_AT_SIGN_IN = sa.text(
+    "SELECT pg_advisory_xact_lock("
+    "hashtextextended('crm:user-email:' || :slug || ':' || lower(:email), 0))"
+)
+_LOCK_EMAIL_TO_ADD = sa.text(
+    "SELECT pg_advisory_xact_lock("
+    "hashtextextended('crm:user-email:' || slug || ':' || lower(:email), 0))"
+    " FROM tenant WHERE id = :tenant"
+)
+
+
 @dataclass(frozen=True)
 class MemberIdentity:
     tenant_slug: str
     subject: str
     email: str | None
     name: str | None
-    # False when the token says the e-mail is not verified: such a token signs in as a user
-    # of its own and never takes over one an admin added for that e-mail.
-    email_verified: bool = True
+    # Only a verified e-mail takes over a user an admin added for it; an unverified one signs
+    # in as a user of its own.
+    email_verified: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +111,9 @@ class MemberDirectory:
             self._cache.move_to_end(identity)
             return cached
         async with system_session(self._sessions) as session:
+            if identity.email is not None:
+                lock = {"slug": identity.tenant_slug, "email": identity.email}
+                await session.execute(_LOCK_EMAIL_AT_SIGN_IN, lock)
             row = (
                 await session.execute(
                     _UPSERT_MEMBER,
@@ -172,8 +191,8 @@ class NewUserInput(Input):
 
 async def add_user(scope: TenantScope, data: dict[str, Any]) -> Row[Any]:
     """A user of the tenant who has not signed in yet (assignable as owner at once); their
-    first token with this e-mail becomes them. An e-mail any user of the tenant has is a
-    CONFLICT (naming that user)."""
+    first token with this e-mail (verified) becomes them. An e-mail any user of the tenant
+    has is a CONFLICT (naming that user), also one signing in with it at this moment."""
     values = validate(NewUserInput, data).model_dump()
     taken = sa.select(col(User.id)).where(
         sa.func.lower(col(User.email)) == sa.func.lower(values["email"])
@@ -181,6 +200,8 @@ async def add_user(scope: TenantScope, data: dict[str, Any]) -> Row[Any]:
     insert = sa.insert(User).values(scope.owned(**values)).returning(*NEW_USER.columns)
     with records.constraint_errors(NEW_USER.constraint_errors):
         async with scope.writing() as session:
+            lock = {"tenant": scope.tenant_id, "email": values["email"]}
+            await session.execute(_LOCK_EMAIL_TO_ADD, lock)
             holder = (await execute_rows(session, taken.limit(1))).scalar_one_or_none()
             if holder is not None:
                 raise Conflict(

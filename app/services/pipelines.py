@@ -23,6 +23,7 @@ from app.errors import BadUserInput, Conflict, FieldProblem, NotFound
 from app.events.outbox import record
 from app.services import records
 from app.services.changes import Tracked
+from app.services.dependents import Dependent, detach
 from app.services.pagination import (
     PageQuery,
     PageRequest,
@@ -33,11 +34,16 @@ from app.services.pagination import (
 from app.services.records import Entity
 from app.services.validation import Input, Name100, Text500, patch_model, validate, validate_patch
 from app.tenancy import TenantScope, execute_rows
-from models import Deal, Pipeline, PipelineStage, StageKind
+from models import Activity, Deal, Pipeline, PipelineStage, StageKind
 
 # Deals as pipeline operations touch them: moved with their stage, deleted with their pipeline.
 DEAL_EVENTS = Tracked("deal", hidden=frozenset({"last_open_stage_id"}))  # bookkeeping of reopen
-DEAL_ROWS = Entity(Deal, "Deal", tracked=DEAL_EVENTS)
+# A deleted deal's activities that nothing else links go with it (dependents.Dependent), whether
+# the deal is deleted alone (deals.DEAL) or with its pipeline.
+DEAL_ACTIVITIES = Dependent(
+    Activity, "deal_id", Tracked("activity"), kept_by=("company_id", "contact_id")
+)
+DEAL_ROWS = Entity(Deal, "Deal", tracked=DEAL_EVENTS, dependents=(DEAL_ACTIVITIES,))
 # A stage's changes are changes of its pipeline: `crm.pipeline.stage_added` and so on.
 _STAGE_EVENTS = Tracked(
     "pipeline",
@@ -184,11 +190,13 @@ async def update_pipeline(
 
 
 async def delete_pipeline(scope: TenantScope, pipeline_id: uuid.UUID) -> uuid.UUID:
-    """Deletes its stages and deals too (as the original service did); if it was the default,
+    """Deletes its stages and deals too (as the original service did), each deal as deleting
+    it alone would (its activities that nothing else links go too); if it was the default,
     the oldest remaining pipeline becomes the default."""
     async with scope.writing() as session:
         await _lock_defaults(session, scope)
         deals = await lock_deals(session, col(Deal.pipeline_id) == pipeline_id)
+        await detach(session, DEAL_ROWS.dependents, [deal.id for deal in deals])
         deleted = (
             await execute_rows(
                 session,

@@ -23,27 +23,15 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.errors import AppError, Conflict, NotFound
-from app.services import changes, db_errors
+from app.services import changes, db_errors, dependents
 from app.services.changes import Tracked
+from app.services.dependents import Dependent
+from app.services.row_values import record_columns, stored_values
 from app.tenancy import TenantScope, execute_rows
+from models.base import in_record_row
 
 ErrorFactory = Callable[[], AppError]
 AfterWrite = Callable[[AsyncSession, Row[Any]], None]
-
-
-@dataclass(frozen=True)
-class Dependent:
-    """Rows of another table that point at an entity through `column` and lose that link when
-    it is deleted (the foreign key's SET NULL, or CASCADE with `removes`). The delete makes
-    that change itself, first, so that each one is an event of its own. `kept_by`: the row's
-    other links; a row with none of them set would be linked to nothing, shown nowhere, and
-    is deleted instead (an activity of a deleted company and no contact or deal)."""
-
-    model: Any
-    column: str
-    tracked: Tracked
-    removes: bool = False
-    kept_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)  # one instance per table: equal means the same object
@@ -77,22 +65,10 @@ class Entity:
         return result_tuple([column.key for column in self.columns])
 
 
-# A column's `info` flag: read only by the code that needs it, never with the row (the
-# Lexware merge base, a JSON document every read of a company or contact would carry).
-READ_APART = "read_apart"
-
-
-def record_columns(model: Any) -> tuple[Any, ...]:
-    """The columns a row of `model` is read with: not the tenant (the scope's), not what
-    PostgreSQL generates for its own use (`tag_keys`), not what is read apart (READ_APART)."""
-    table = model.__table__
-    return tuple(
-        col(getattr(model, name))
-        for name in model.model_fields
-        if name != "tenant_id"
-        and table.c[name].computed is None
-        and not table.c[name].info.get(READ_APART)
-    )
+def insert_statement(scope: TenantScope, entity: Entity, values: Mapping[str, Any]) -> Any:
+    """INSERT of one row of the tenant, RETURNING its record columns."""
+    stored = scope.owned(**stored_values(entity.model, values))
+    return sa.insert(entity.model).values(stored).returning(*entity.columns)
 
 
 async def get_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> Row[Any]:
@@ -119,7 +95,7 @@ async def count_rows(scope: TenantScope, model: Any, conditions: Sequence[Any]) 
 
 
 async def insert_row(scope: TenantScope, entity: Entity, values: Mapping[str, Any]) -> Row[Any]:
-    statement = sa.insert(entity.model).values(scope.owned(**values)).returning(*entity.columns)
+    statement = insert_statement(scope, entity, values)
     return await write_one(scope, entity, statement, lambda s, row: record_created(s, entity, row))
 
 
@@ -252,6 +228,7 @@ def _update_for(
     entity: Entity, row_id: uuid.UUID, values: Mapping[str, Any], bump_version: bool, with_old: bool
 ) -> tuple[Any, dict[str, Any]]:
     bump = entity.versioned and bump_version
+    values = stored_values(entity.model, values)
     parameters: dict[str, Any] = {"crm_row_id": row_id}
     if any(_is_sql(value) for value in values.values()):  # SQL values: built each time
         return _update_statement(entity, {**values}, bump, with_old), parameters
@@ -261,18 +238,15 @@ def _update_for(
 
 @functools.lru_cache(maxsize=1024)
 def _changeable(entity: Entity, keys: tuple[str, ...]) -> tuple[str, ...]:
-    """The columns of its row an UPDATE of `keys` may change (their old values are read back):
-    those, the version and what the table updates by itself (`updated_at`); not a column read
-    apart. Once per entity and set of keys, like the statement."""
+    """The record columns an UPDATE of `keys` may change (their old values are read back):
+    those, the version and what the table updates by itself (`updated_at`); not a column
+    outside the record's row (models.base.in_record_row). Once per entity and set of keys,
+    like the statement."""
     table = entity.model.__table__
-    automatic = [
-        c.name
-        for c in table.columns
-        if (c.onupdate is not None or c.server_onupdate) and c.computed is None
-    ]
+    automatic = [c.name for c in table.columns if c.onupdate is not None or c.server_onupdate]
     versioned = ["version"] if entity.versioned else []
-    kept = [key for key in keys if not table.c[key].info.get(READ_APART)]
-    return tuple(dict.fromkeys([*kept, *versioned, *automatic]))
+    changed = [key for key in keys if in_record_row(table.c[key])]
+    return tuple(dict.fromkeys([*changed, *versioned, *automatic]))
 
 
 # Statements built once per entity (and per set of changed columns) with bind parameters:
@@ -337,36 +311,12 @@ async def delete_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> u
     )
     with constraint_errors(entity.constraint_errors):
         async with scope.writing() as session:
-            for dependent in entity.dependents:
-                await _detach(session, dependent, row_id)
+            await dependents.detach(session, entity.dependents, [row_id])
             row = (await execute_rows(session, statement)).first()
             if row is None:
                 raise NotFound(entity.label)
             record_deleted(session, entity, row)
     return uuid.UUID(str(row.id))
-
-
-async def _detach(session: AsyncSession, dependent: Dependent, target_id: uuid.UUID) -> None:
-    """Unlink (or remove) the rows pointing at a row about to be deleted, with their events."""
-    model, column = dependent.model, col(getattr(dependent.model, dependent.column))
-    columns = record_columns(model)
-    tracked = dependent.tracked
-    if dependent.removes or dependent.kept_by:
-        orphaned = [col(getattr(model, name)).is_(None) for name in dependent.kept_by]
-        removed = sa.delete(model).where(column == target_id, *orphaned).returning(*columns)
-        removed = removed.execution_options(synchronize_session=False)
-        for row in await execute_rows(session, removed):
-            changes.deleted(session, tracked, row)
-    if dependent.removes:
-        return
-    values: dict[str, Any] = {dependent.column: None}
-    if "version" in model.model_fields:
-        values["version"] = col(model.version) + 1
-    statement = sa.update(model).where(column == target_id).values(**values)
-    statement = statement.returning(*columns).execution_options(synchronize_session=False)
-    for row in await execute_rows(session, statement):
-        unlinked = {changes.camel(dependent.column): [str(target_id), None]}
-        changes.record_update(session, tracked, row, unlinked)
 
 
 def record_created(

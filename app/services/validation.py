@@ -26,7 +26,7 @@ from pydantic import create_model as _create_model
 from pydantic.alias_generators import to_camel
 
 from app.errors import BadUserInput, FieldProblem
-from app.services.tags import same_tag_key
+from app.services.tags import tag_key
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -192,7 +192,7 @@ def _check_tags(values: list[str]) -> list[str]:
         tag = value.strip()
         if not tag or len(tag) > 50:
             raise ValueError("each tag must be 1 to 50 characters")
-        cleaned.setdefault(same_tag_key(tag), tag)
+        cleaned.setdefault(tag_key(tag), tag)
     if len(cleaned) > 50:
         raise ValueError("at most 50 tags")
     return list(cleaned.values())
