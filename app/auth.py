@@ -165,7 +165,9 @@ class Authenticator:
         if isinstance(roles, str):
             roles = roles.split()
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            raise Unauthenticated("Token roles claim must be a list of strings.")
+            raise Unauthenticated(
+                "Token roles claim must be a list of strings (or one space-separated string)."
+            )
         known = frozenset(r for r in roles if r in ROLES)
         if not known:
             # Checked before anything is written: such a token provisions no tenant or user.

@@ -102,7 +102,8 @@ def serve(
         with_worker = ready.embedded if worker is None else worker
         app = create_app(ready, with_worker=with_worker)
         url = f"http://{_browsable(host)}:{port}/graphql"
-        say(f"GraphiQL at {url} (cron worker {'on' if with_worker else 'off'}; Ctrl-C stops)")
+        where = "GraphiQL" if ready.graphiql_enabled else "GraphQL (GraphiQL off)"
+        say(f"{where} at {url} (cron worker {'on' if with_worker else 'off'}; Ctrl-C stops)")
         recording = recording_serve_url(ready.data_dir, url) if ready.embedded else nullcontext()
         with recording:
             uvicorn.run(
@@ -168,7 +169,16 @@ def run_job(
             result = asyncio.run(run_once(ready, name))
         except (OSError, RedisError) as error:
             fail(f"{name} cannot reach Redis ({type(error).__name__}: {error})")
-        typer.echo(f"{name}: {result}")
+        typer.echo(f"{name}: {_outcome(result)}")
+
+
+def _outcome(result: object) -> str:
+    """A job's result as a line: the Lexware crons describe themselves, due-soon counts."""
+    if result is None:
+        return "done"
+    if isinstance(result, int):
+        return f"{result} reminder(s) sent"
+    return str(result)
 
 
 @cli.command()

@@ -27,7 +27,7 @@ async def voucher_sync(ctx: dict[str, Any]) -> str:
         if not held:
             return "already running elsewhere"
         report = await lexware_sync.sync_vouchers(ctx["lexware"], ctx["sessions"])
-        return repr(report)
+        return report.summary("voucher(s) stored")
 
 
 async def erp_push(ctx: dict[str, Any]) -> str:
@@ -36,7 +36,7 @@ async def erp_push(ctx: dict[str, Any]) -> str:
         if not held:
             return "already running elsewhere"
         report = await lexware_sync.push_erp_records(ctx["lexware"], ctx["sessions"])
-        return repr(report)
+        return report.summary("record(s) pushed")
 
 
 async def erp_push_record(ctx: dict[str, Any], tenant_id: str, kind: str, record_id: str) -> bool:

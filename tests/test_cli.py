@@ -289,13 +289,16 @@ class Server:
     def _wait_until_live(self) -> None:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, "serve exited during start"
+            assert self.process.poll() is None, f"serve exited during start:\n{self.output()}"
             try:
                 if httpx.get(f"{self.url}/livez", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 time.sleep(0.3)
-        raise AssertionError("serve did not come up")
+        raise AssertionError(f"serve did not come up:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
     def token(self) -> str:
         result = _run(

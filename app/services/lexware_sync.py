@@ -49,6 +49,15 @@ class RunReport:
     skipped: list[uuid.UUID] = field(default_factory=list)  # key refused or missing
     stopped_early: bool = False  # Lexware unavailable: the rest waits for the next run
 
+    def summary(self, done: str) -> str:
+        """One line for people (run-job, the worker's job results): `done` names the work."""
+        parts = [f"{self.tenants} tenant(s)", f"{self.done} {done}"]
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} tenant(s) skipped (Lexware key missing or refused)")
+        if self.stopped_early:
+            parts.append("stopped early: Lexware unavailable, the rest waits for the next run")
+        return ", ".join(parts)
+
 
 def _refused(error: LexwareUnavailable) -> bool:
     return error.details.get("status") in (401, 402, 403)
