@@ -6,7 +6,8 @@ goes away."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import event
 from starlette.applications import Starlette
 
 from app.asgi import create_app
+from app.db import COMMAND_TIMEOUT_MARGIN, DatabaseLimits
 from app.redis import create_redis
 from app.settings import Settings
 from jobs.run import run_once
@@ -202,6 +204,67 @@ async def test_an_unreachable_database_answers_service_unavailable(
             ]
     for response in answers:
         assert_unavailable(response, "SERVICE_UNAVAILABLE")
+
+
+async def within_bound(request: Awaitable[httpx.Response]) -> httpx.Response:
+    """The response, or a failure when none comes within BOUND. (Cancelling a request that
+    waits on a hung server is not enough: the driver's own clean-up swallowed it.)"""
+    task = asyncio.ensure_future(request)
+    done, _ = await asyncio.wait({task}, timeout=BOUND)
+    if not done:
+        task.cancel()
+        raise AssertionError(f"no answer within {BOUND} s")
+    return task.result()
+
+
+@pytest.mark.parametrize("mode", ["on", "off"])
+async def test_a_database_that_stops_answering_is_unavailable_and_the_pool_recovers(
+    settings: Settings, servers: Servers, tokens: Tokens, tenant: str, mode: str
+) -> None:
+    """A hung server (SIGSTOPped, or behind a network that drops everything) enforces no
+    statement timeout and closes nothing: the client's command timeout bounds the wait."""
+    token = tokens.make(tenant)
+    headers = {"authorization": f"Bearer {token}"}
+    async with PostgresProxy(servers.database_url) as proxy:
+        proxied = settings.model_copy(
+            update={"database_url": proxy.url, "compiled_execution": mode, **STATEMENT_LIMIT}
+        )
+        async with app_serving(proxied) as (app, http):
+            for _ in range(2):  # provisions the caller, and admits the document (mode on)
+                before = await post(http, token, COMPANIES)
+                assert before.status_code == 200 and "errors" not in before.json()
+            proxy.freeze()  # the pooled connection's next query gets no answer
+            answers = [
+                await within_bound(http.post("/graphql", json={"query": q}, headers=headers))
+                for q in (COMPANIES, CREATE)
+            ]
+            proxy.thaw()
+            after = await post(http, token, COMPANIES)
+            pool = app.state.runtime.engine.pool
+            await until(lambda: pool.checkedout() == 0)
+    for response in answers:
+        assert_unavailable(response, "SERVICE_UNAVAILABLE")
+    assert after.status_code == 200 and "errors" not in after.json()
+
+
+async def test_connections_over_tcp_keep_alive_and_bound_each_command(
+    settings: Settings, servers: Servers
+) -> None:
+    async with PostgresProxy(servers.database_url) as proxy:  # a TCP connection
+        over_tcp = settings.model_copy(update={"database_url": proxy.url})
+        async with app_serving(over_tcp) as (app, _http), app.state.runtime.engine.connect() as db:
+            driver = (await db.get_raw_connection()).driver_connection
+            sock = driver._transport.get_extra_info("socket")
+            keepalive = sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE)
+            command_timeout = driver._config.command_timeout
+    assert keepalive == 1
+    assert command_timeout == settings.db_statement_timeout_seconds + COMMAND_TIMEOUT_MARGIN
+    jobs = DatabaseLimits.for_jobs(settings)
+    assert (
+        jobs.command_timeout == settings.db_job_statement_timeout_seconds + COMMAND_TIMEOUT_MARGIN
+    )
+    unlimited = settings.model_copy(update={"db_job_statement_timeout_seconds": 0})
+    assert DatabaseLimits.for_jobs(unlimited).command_timeout is None  # 0 stays no limit
 
 
 async def test_connection_init_with_the_database_down_is_a_coded_connection_error(
