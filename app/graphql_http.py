@@ -20,8 +20,6 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -29,7 +27,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
-from app.db_failures import database_failure
+from app.db_failures import database_failure, log_failure
 from app.errors import AppError, ServiceUnavailable
 from app.graphiql import page_response
 from app.graphql_ws import WebSocketAuth
@@ -162,15 +160,13 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
     async def _handle_http(self, request: Request) -> Any:
         try:
             return await self._dispatch(request)
-        except (OSError, SQLAlchemyError, RedisError) as error:
-            # A backing service is down (e.g. while provisioning the caller): nothing changed.
-            log.exception("backing service unavailable")
-            failure = database_failure(error) or ServiceUnavailable(
-                "Service temporarily unavailable."
-            )
-            return app_error_response(failure)
-        except Exception:
+        except Exception as error:
             request_id = getattr(request.state, "request_id", "-")
+            # A backing service is down (e.g. while provisioning the caller): nothing changed.
+            failure = database_failure(error)
+            if failure is not None:
+                log_failure(failure, error, request_id)
+                return app_error_response(failure)
             log.exception("unexpected error [request %s]", request_id)
             return error_response(MASKED_MESSAGE, "INTERNAL_SERVER_ERROR", 500)
 
