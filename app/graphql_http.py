@@ -34,7 +34,7 @@ from app.graphql_ws import WebSocketAuth
 from app.http import app_error_response, error_response, retry_after, retry_later_seconds
 from app.runtime import Runtime
 from app.tenancy import TenantScope
-from app.ws_protocols import LegacyWSHandler, TransportWSHandler
+from app.ws_protocols import LegacyWSHandler, TransportWSHandler, WebSocketAdapter
 from resolvers.compiled.extension import ATTEMPT, Attempt, attempt_for
 from resolvers.context import Context
 from resolvers.errors import MASKED_MESSAGE, apply_error_policy
@@ -81,6 +81,7 @@ def _wants_graphiql(request: Request) -> bool:
 class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
+    websocket_adapter_class = WebSocketAdapter
 
     def __init__(self, runtime: Runtime) -> None:
         settings = runtime.settings
@@ -96,6 +97,12 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.ws_max_subscriptions + 10,
         )
         self.runtime = runtime
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson, for request bodies and WebSocket messages alike: what it refuses is a
+        # JSONDecodeError, which strawberry answers (json's int() of a number with thousands
+        # of digits raised a ValueError it did not: a 500, or a failed socket).
+        return orjson.loads(data)
 
     def encode_json(self, data: object) -> str:
         # Text, not bytes: strawberry sends bytes as binary WebSocket frames, which browser
