@@ -45,7 +45,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 )
 from strawberry.types.execution import PreExecutionError
 
-from app.graphql_ws import UNAUTHORIZED, WebSocketAuth, with_extensions
+from app.graphql_ws import UNAUTHORIZED, InitNotDecided, WebSocketAuth, with_extensions
 from app.ws_admission import Admission, OperationRequest, Slot, bad_request
 from resolvers.context import Context
 
@@ -144,6 +144,12 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_subscribe(message)
         if slot is not None:
             self._hold(operation_id, slot)
+
+    async def handle_connection_init(self, message: Any) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except InitNotDecided as undecided:  # an outage is no 4403 "Forbidden"
+            await self.websocket.close(undecided.close_code, undecided.reason)
 
     async def handle_complete(self, message: CompleteMessage) -> None:
         if not isinstance(message.get("id"), str):
@@ -251,7 +257,12 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             )
             await self.websocket.close(code=1000, reason="")
             return
-        await super().handle_connection_init(message)
+        try:
+            await super().handle_connection_init(message)
+        except InitNotDecided as undecided:
+            frame = {"type": "connection_error", "payload": undecided.payload}
+            await self.send_message(cast(OperationMessage, frame))
+            await self.websocket.close(undecided.close_code, undecided.reason)
 
     async def handle_start(self, message: StartMessage) -> None:
         if not self.connection_acknowledged:
