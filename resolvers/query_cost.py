@@ -8,11 +8,11 @@ The cost of a selection is the sum over its fields of object type (scalars and e
 size is 1 for a single object and the page size for a list: its `first` argument, else that
 argument's default (a connection's `first: null` is DEFAULT_PAGE_SIZE); a connection's page
 size sizes its `edges`; a list without `first` counts the most items it can hold (e-mails and
-phones 20, pipeline stages 30: `LIST_SIZE`), else MAX_PAGE_SIZE. The operation's cost is the
-cost of its selection, with fragments (named and inline) expanded wherever they are spread and
-every field counted as often as the document names it; @skip and @include are ignored, and
-introspection fields cost 0. So the cost is the most objects (JSON objects below `data`) the
-answer can contain.
+phones 20, pipeline stages 30, lookup lists 200: `LIST_SIZE`), else MAX_PAGE_SIZE. The
+operation's cost is the cost of its selection, with fragments (named and inline) expanded
+wherever they are spread and every field counted as often as the document names it; @skip and
+@include are ignored, and introspection fields cost 0. So the cost is the most objects (JSON
+objects below `data`) the answer can contain.
 
 `first: $n` is costed with the request's value of $n: the work that depends on the document
 only (walking it, fragments expanded) is done once per document and kept as a formula over its
