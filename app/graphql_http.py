@@ -117,10 +117,6 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         response.background = sub_response.background
         if sub_response.status_code:
             response.status_code = sub_response.status_code
-        wait = retry_later_seconds(response_data) if isinstance(response_data, dict) else None
-        if wait is not None:  # the database failed it: nothing of it could be answered
-            response.status_code = 503
-            response.headers.update(retry_after(wait))
         return response
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -132,7 +128,9 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         if result.errors:
             request_id = getattr(request.state, "request_id", "-")
             result.errors = apply_error_policy(result.errors, request_id)
-        return await super().process_result(request, result)
+        body = await super().process_result(request, result)
+        request.state.retry_after = retry_later_seconds(body)  # _dispatch decides on a 503
+        return body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -193,7 +191,7 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         started = ATTEMPT.set(attempt)  # the full way reads it if it answers (or admits)
         try:
             answered = await self._answer_admitted(attempt, context)
-            return answered or await self.run(request, context=context)
+            return answered or _retry_later(await self.run(request, context=context), context)
         except HTTPException as error:
             return error_response(error.reason, "BAD_USER_INPUT", error.status_code)
         finally:
@@ -271,3 +269,15 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         )
         context.sign_in(principal, scope)
         return context
+
+
+def _retry_later(response: Response, context: Context) -> Response:
+    """503 with Retry-After for an answer the database failed entirely (no root field has
+    data, an error is TIMEOUT or SERVICE_UNAVAILABLE), unless something may have committed:
+    a mutation's earlier root field, or a write whose read-back failed. A retry would write
+    it twice, so that answer stays 200 with its errors."""
+    wait = getattr(context.request.state, "retry_after", None)
+    if wait is not None and not context.scope.writes.committing:
+        response.status_code = 503
+        response.headers.update(retry_after(wait))
+    return response

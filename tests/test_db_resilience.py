@@ -183,6 +183,34 @@ async def test_a_mutation_blocked_by_a_row_lock_times_out_and_changes_nothing(
     assert stored["events"]["totalCount"] == 1  # created; no update was recorded
 
 
+TWO_WRITES = """mutation($id: ID!) { first: createCompany(input: {name: "Zuerst GmbH"}) { id }
+  then: updateCompany(id: $id, input: {name: "Nachher GmbH"}) { name } }"""
+
+
+async def test_a_mutation_that_committed_before_its_failure_is_no_503(
+    settings: Settings, servers: Servers, api: Api
+) -> None:
+    """Its first root field committed, its second timed out (non-null: `data` is null). A 503
+    invited a retry, which would create the first company again: it is a 200 with the error."""
+    company = (await api.data(CREATE))["createCompany"]
+    token = api.token()
+    async with app_serving(settings.model_copy(update=LOCK_LIMIT)) as (_app, http):
+        assert (await post(http, token, ME)).status_code == 200  # provisioned before the lock
+        lock = "SELECT 1 FROM company WHERE id = $1::uuid FOR UPDATE"
+        async with holding(servers.database_url, lock, company["id"]):
+            response = await post(http, token, TWO_WRITES, {"id": company["id"]})
+    assert response.status_code == 200, response.text
+    assert "retry-after" not in response.headers
+    body = response.json()
+    assert body["data"] is None and error_codes(body) == ["TIMEOUT"]
+    assert body["errors"][0]["path"] == ["then"]
+    names = await api.data("{ companies { edges { node { name } } } }")
+    assert sorted(e["node"]["name"] for e in names["companies"]["edges"]) == [
+        "Vorher GmbH",
+        "Zuerst GmbH",
+    ]
+
+
 @pytest.mark.parametrize("mode", ["on", "off"])
 async def test_an_unreachable_database_answers_service_unavailable(
     settings: Settings, servers: Servers, tokens: Tokens, tenant: str, mode: str
