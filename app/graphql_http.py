@@ -25,7 +25,9 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from app.db_failures import database_failure, log_failure
 from app.errors import AppError, ServiceUnavailable
@@ -187,28 +189,34 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             context = await self._context(request)
         except AppError as error:
             return app_error_response(error)
-        attempt = self._attempt(request)
+        try:
+            attempt = self._attempt(request)
+        except HTTPException as error:
+            return error_response(error.reason, "BAD_USER_INPUT", error.status_code)
         started = ATTEMPT.set(attempt)  # the full way reads it if it answers (or admits)
         try:
             answered = await self._answer_admitted(attempt, context)
             return answered or _retry_later(await self.run(request, context=context), context)
         except HTTPException as error:
-            return error_response(error.reason, "BAD_USER_INPUT", error.status_code)
+            return error_response(_refusal_reason(error), "BAD_USER_INPUT", error.status_code)
         finally:
             ATTEMPT.reset(started)
 
     def _attempt(self, request: Request) -> Attempt | None:
         """A POSTed JSON operation, as the compiled path keys it; None for anything unusual
-        (the full way parses and reports it), GET, and clients asking for a stream."""
-        if request.method != "POST" or self._get_stream_transport_from_headers(request.headers):
+        (the full way parses and reports it), GET, and clients asking for a stream. A body
+        that is JSON but not an object is refused here (HTTPException)."""
+        if request.method != "POST":
             return None
         if "application/json" not in request.headers.get("content-type", ""):
             return None  # strawberry parses only that as JSON: the full way answers the rest
         try:
             body = orjson.loads(request._body)
         except orjson.JSONDecodeError:
-            return None
-        if not isinstance(body, dict):
+            return None  # strawberry answers it (400)
+        if not isinstance(body, dict):  # strawberry failed on null and 1 (a masked 500)
+            raise HTTPException(400, NOT_AN_OBJECT)
+        if self._get_stream_transport_from_headers(request.headers):
             return None
         if not isinstance(body.get("extensions"), dict | None):
             return None
@@ -281,3 +289,21 @@ def _retry_later(response: Response, context: Context) -> Response:
         response.status_code = 503
         response.headers.update(retry_after(wait))
     return response
+
+
+SUBSCRIPTION_OVER_HTTP = (
+    "Subscriptions run over the WebSocket at this same URL (graphql-transport-ws, or the "
+    "legacy graphql-ws), not over HTTP."
+)
+NOT_AN_OBJECT = (
+    'The request body must be a JSON object such as {"query": "...", "variables": {...}} '
+    "(one operation: batches are not supported)."
+)
+
+
+def _refusal_reason(error: HTTPException) -> str:
+    cause = error.__cause__
+    subscription = OperationType.SUBSCRIPTION
+    if isinstance(cause, InvalidOperationTypeError) and cause.operation_type is subscription:
+        return SUBSCRIPTION_OVER_HTTP
+    return error.reason
