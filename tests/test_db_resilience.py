@@ -17,7 +17,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 from starlette.applications import Starlette
-from websockets.exceptions import ConnectionClosed
 
 from app.asgi import create_app
 from app.db import COMMAND_TIMEOUT_MARGIN, DatabaseLimits
@@ -27,10 +26,8 @@ from jobs.run import run_once
 from jobs.worker import due_soon, worker_settings
 from resolvers.compiled.extension import COMPILED_RUN
 from tests.conftest import Api, Servers, Tokens, _asyncpg_dsn, error_codes
-from tests.live import LEGACY_WS, TRANSPORT_WS, graphql_socket, uvicorn_serving
+from tests.live import uvicorn_serving
 from tests.pg_proxy import PostgresProxy
-from tests.test_health import DEAD_POSTGRES
-from tests.test_ws_auth import server_with
 
 COMPANIES = "{ companies(first: 5) { edges { node { id name } } } }"
 OTHER_QUERY = "{ companies(first: 3) { edges { node { id status } } } }"
@@ -294,41 +291,6 @@ async def test_connections_over_tcp_keep_alive_and_bound_each_command(
     )
     unlimited = settings.model_copy(update={"db_job_statement_timeout_seconds": 0})
     assert DatabaseLimits.for_jobs(unlimited).command_timeout is None  # 0 stays no limit
-
-
-@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
-async def test_connection_init_with_the_database_down_says_try_again_later(
-    settings: Settings, tokens: Tokens, tenant: str, protocol: str
-) -> None:
-    """Not 4403 "Forbidden" (graphql-transport-ws closed so, as for a bad token): 1013 Try
-    Again Later with the code; a bad token is still refused with 4403 (graphql-ws: a coded
-    connection_error, then the close)."""
-    closes: list[tuple[int | None, str]] = []
-    frames = []
-    async with server_with(settings.model_copy(update={"database_url": DEAD_POSTGRES})) as (
-        host,
-        _,
-    ):
-        for token in (tokens.make(tenant), "not-a-jwt"):
-            async with graphql_socket(host, protocol) as socket:
-                await socket.send(
-                    {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
-                )
-                try:
-                    while True:
-                        frames.append(await socket.receive())
-                except ConnectionClosed as closed:
-                    closes.append(
-                        (closed.rcvd.code, closed.rcvd.reason) if closed.rcvd else (None, "")
-                    )
-    outage, bad_token = closes
-    assert outage[0] == 1013 and outage[1].startswith("SERVICE_UNAVAILABLE: ")
-    if protocol == TRANSPORT_WS:
-        assert bad_token[0] == 4403 and frames == []
-        return
-    codes = [(f["type"], f["payload"]["extensions"]["code"]) for f in frames]
-    assert [code for _, code in codes] == ["SERVICE_UNAVAILABLE", "UNAUTHENTICATED"]
-    assert {kind for kind, _ in codes} == {"connection_error"}
 
 
 async def test_provisioning_blocked_by_a_lock_times_out_and_creates_no_user(
