@@ -5,6 +5,14 @@ Anything else that goes wrong in the database is a bug of ours and stays masked.
 failures come as asyncpg's errors (the compiled read path talks to the driver), wrapped in
 SQLAlchemy's (sessions), or as plain socket errors (connecting), so the whole chain of causes
 is looked at.
+
+Socket errors are named narrowly: a connection error (refused, reset, aborted, broken pipe:
+`ConnectionError`, or Redis's own), or an OSError that asyncpg raised (connecting: no such
+socket file, a name that does not resolve, a host that cannot be reached, the connect
+timeout; and a command the server never answered, `command_timeout` in app/db.py). Any other
+OSError, a TimeoutError or FileNotFoundError of our own code, is a bug and stays masked: it
+must not hide behind a 503. A named failure is logged in one line (an outage would otherwise
+fill the log with identical traces), its trace at debug level.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
 import asyncpg  # type: ignore[import-untyped]
+from redis import exceptions as redis_exc
 from sqlalchemy import exc as sa_exc
 
 from app.errors import AppError, ServiceUnavailable, Timeout
@@ -76,9 +85,32 @@ def database_failure(error: BaseException) -> ServiceUnavailable | None:
         if isinstance(cause, sa_exc.TimeoutError) or _lost_connection(cause):
             # No pooled connection in time; a connection the server closed.
             return ServiceUnavailable(UNAVAILABLE_MESSAGE)
-        if isinstance(cause, OSError):  # refused, reset or timed out while connecting
+        if isinstance(cause, OSError) and _raised_by_the_driver(cause):
+            return ServiceUnavailable(UNAVAILABLE_MESSAGE)
+        if isinstance(cause, _CONNECTION_ERRORS):
             return ServiceUnavailable(UNREACHABLE_MESSAGE)
     return None
+
+
+# A connection that failed, whichever server it was to (Redis wraps its socket errors).
+_CONNECTION_ERRORS = (ConnectionError, redis_exc.ConnectionError, redis_exc.TimeoutError)
+
+
+def _raised_by_the_driver(error: BaseException) -> bool:
+    """Whether asyncpg raised it: its traceback passes through asyncpg's code (a TimeoutError
+    of an `asyncio.timeout` of ours is raised in our frame, after asyncpg's have unwound)."""
+    trace = error.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_globals.get("__name__", "").startswith("asyncpg."):
+            return True
+        trace = trace.tb_next
+    return False
+
+
+def log_failure(failure: ServiceUnavailable, error: BaseException, request_id: str = "-") -> None:
+    """One warning line for a named failure, and its trace at debug level."""
+    log.warning("%s [request %s]: %s", failure.code, request_id, summary(error))
+    log.debug("%s [request %s], the trace:", failure.code, request_id, exc_info=error)
 
 
 def summary(error: BaseException) -> str:
@@ -100,5 +132,5 @@ async def naming_database_failures() -> AsyncIterator[None]:
         failure = database_failure(error)
         if failure is None:
             raise
-        log.warning("%s: %s", failure.code, summary(error))
+        log_failure(failure, error)
         raise failure from error

@@ -20,23 +20,23 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
-from app.db_failures import database_failure
+from app.db_failures import database_failure, log_failure
 from app.errors import AppError, ServiceUnavailable
 from app.graphiql import page_response
 from app.graphql_ws import WebSocketAuth
 from app.http import app_error_response, error_response, retry_after, retry_later_seconds
 from app.runtime import Runtime
 from app.tenancy import TenantScope
-from app.ws_protocols import LegacyWSHandler, TransportWSHandler
+from app.ws_protocols import LegacyWSHandler, TransportWSHandler, WebSocketAdapter
 from resolvers.compiled.extension import ATTEMPT, Attempt, attempt_for
 from resolvers.context import Context
 from resolvers.errors import MASKED_MESSAGE, apply_error_policy
@@ -83,6 +83,7 @@ def _wants_graphiql(request: Request) -> bool:
 class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
+    websocket_adapter_class = WebSocketAdapter
 
     def __init__(self, runtime: Runtime) -> None:
         settings = runtime.settings
@@ -99,6 +100,12 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         )
         self.runtime = runtime
 
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson, for request bodies and WebSocket messages alike: what it refuses is a
+        # JSONDecodeError, which strawberry answers (json's int() of a number with thousands
+        # of digits raised a ValueError it did not: a 500, or a failed socket).
+        return orjson.loads(data)
+
     def encode_json(self, data: object) -> str:
         # Text, not bytes: strawberry sends bytes as binary WebSocket frames, which browser
         # clients (graphql-ws) cannot parse.
@@ -112,10 +119,6 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         response.background = sub_response.background
         if sub_response.status_code:
             response.status_code = sub_response.status_code
-        wait = retry_later_seconds(response_data) if isinstance(response_data, dict) else None
-        if wait is not None:  # the database failed it: nothing of it could be answered
-            response.status_code = 503
-            response.headers.update(retry_after(wait))
         return response
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -127,7 +130,9 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         if result.errors:
             request_id = getattr(request.state, "request_id", "-")
             result.errors = apply_error_policy(result.errors, request_id)
-        return await super().process_result(request, result)
+        body = await super().process_result(request, result)
+        request.state.retry_after = retry_later_seconds(body)  # _dispatch decides on a 503
+        return body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -162,15 +167,13 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
     async def _handle_http(self, request: Request) -> Any:
         try:
             return await self._dispatch(request)
-        except (OSError, SQLAlchemyError, RedisError) as error:
-            # A backing service is down (e.g. while provisioning the caller): nothing changed.
-            log.exception("backing service unavailable")
-            failure = database_failure(error) or ServiceUnavailable(
-                "Service temporarily unavailable."
-            )
-            return app_error_response(failure)
-        except Exception:
+        except Exception as error:
             request_id = getattr(request.state, "request_id", "-")
+            # A backing service is down (e.g. while provisioning the caller): nothing changed.
+            failure = database_failure(error)
+            if failure is not None:
+                log_failure(failure, error, request_id)
+                return app_error_response(failure)
             log.exception("unexpected error [request %s]", request_id)
             return error_response(MASKED_MESSAGE, "INTERNAL_SERVER_ERROR", 500)
 
@@ -186,28 +189,34 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             context = await self._context(request)
         except AppError as error:
             return app_error_response(error)
-        attempt = self._attempt(request)
+        try:
+            attempt = self._attempt(request)
+        except HTTPException as error:
+            return error_response(error.reason, "BAD_USER_INPUT", error.status_code)
         started = ATTEMPT.set(attempt)  # the full way reads it if it answers (or admits)
         try:
             answered = await self._answer_admitted(attempt, context)
-            return answered or await self.run(request, context=context)
+            return answered or _retry_later(await self.run(request, context=context), context)
         except HTTPException as error:
-            return error_response(error.reason, "BAD_USER_INPUT", error.status_code)
+            return error_response(_refusal_reason(error), "BAD_USER_INPUT", error.status_code)
         finally:
             ATTEMPT.reset(started)
 
     def _attempt(self, request: Request) -> Attempt | None:
         """A POSTed JSON operation, as the compiled path keys it; None for anything unusual
-        (the full way parses and reports it), GET, and clients asking for a stream."""
-        if request.method != "POST" or self._get_stream_transport_from_headers(request.headers):
+        (the full way parses and reports it), GET, and clients asking for a stream. A body
+        that is JSON but not an object is refused here (HTTPException)."""
+        if request.method != "POST":
             return None
         if "application/json" not in request.headers.get("content-type", ""):
             return None  # strawberry parses only that as JSON: the full way answers the rest
         try:
             body = orjson.loads(request._body)
         except orjson.JSONDecodeError:
-            return None
-        if not isinstance(body, dict):
+            return None  # strawberry answers it (400)
+        if not isinstance(body, dict):  # strawberry failed on null and 1 (a masked 500)
+            raise HTTPException(400, NOT_AN_OBJECT)
+        if self._get_stream_transport_from_headers(request.headers):
             return None
         if not isinstance(body.get("extensions"), dict | None):
             return None
@@ -268,3 +277,33 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         )
         context.sign_in(principal, scope)
         return context
+
+
+def _retry_later(response: Response, context: Context) -> Response:
+    """503 with Retry-After for an answer the database failed entirely (no root field has
+    data, an error is TIMEOUT or SERVICE_UNAVAILABLE), unless something may have committed:
+    a mutation's earlier root field, or a write whose read-back failed. A retry would write
+    it twice, so that answer stays 200 with its errors."""
+    wait = getattr(context.request.state, "retry_after", None)
+    if wait is not None and not context.scope.writes.committing:
+        response.status_code = 503
+        response.headers.update(retry_after(wait))
+    return response
+
+
+SUBSCRIPTION_OVER_HTTP = (
+    "Subscriptions run over the WebSocket at this same URL (graphql-transport-ws, or the "
+    "legacy graphql-ws), not over HTTP."
+)
+NOT_AN_OBJECT = (
+    'The request body must be a JSON object such as {"query": "...", "variables": {...}} '
+    "(one operation: batches are not supported)."
+)
+
+
+def _refusal_reason(error: HTTPException) -> str:
+    cause = error.__cause__
+    subscription = OperationType.SUBSCRIPTION
+    if isinstance(cause, InvalidOperationTypeError) and cause.operation_type is subscription:
+        return SUBSCRIPTION_OVER_HTTP
+    return error.reason

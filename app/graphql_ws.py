@@ -3,7 +3,10 @@ and for how long.
 
 - The browser's Origin must be on the CORS allow-list (strawberry refuses the handshake).
 - The token comes in `connection_init` (`{"authorization": "Bearer ..."}`) or in the upgrade
-  request's Authorization header; strawberry runs no operation before a valid init.
+  request's Authorization header; strawberry runs no operation before a valid init. A refused
+  token closes with 4403; an init that could not be decided is no refusal: an outage of the
+  database or Redis closes with 1013 (Try Again Later) and a reason naming its code, a bug
+  with 1011 (`InitNotDecided`; graphql-ws sends its coded `connection_error` first).
 - Operations are admitted, and frames sent, by the protocol handlers in app/ws_protocols.py.
 - While the socket is open its token is watched: the socket closes (4401) when the token
   expires and when it is found revoked (checked every `WS_AUTH_RECHECK_SECONDS`, and as each
@@ -20,26 +23,47 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLError
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from app.auth import Principal
-from app.errors import AppError
+from app.db_failures import database_failure, log_failure
+from app.errors import AppError, ServiceUnavailable
 from app.runtime import Runtime
 from app.tenancy import TenantScope
 from resolvers.context import Context
+from resolvers.errors import MASKED_MESSAGE
 
 log = logging.getLogger(__name__)
 UNAUTHORIZED = 4401
+TRY_AGAIN_LATER = 1013
+INTERNAL_ERROR = 1011
 
 
 def with_extensions(refusal: dict[str, object]) -> dict[str, object]:
     """A legacy `connection_error` payload: `code` as it always was, `extensions.code` as
     on every other error frame."""
     return {**refusal, "extensions": {"code": refusal["code"]}}
+
+
+class InitNotDecided(Exception):
+    """connection_init could not be decided either way: not a refusal of the token (4403),
+    which would tell the client to sign in again. The protocol handlers close with
+    `close_code` (graphql-ws sends `payload` as its connection_error first)."""
+
+    def __init__(self, payload: dict[str, object], close_code: int) -> None:
+        super().__init__(payload["message"])
+        self.payload = with_extensions(payload)
+        self.close_code = close_code
+
+    @property
+    def reason(self) -> str:
+        return f"{self.payload['code']}: {self.payload['message']}"
+
+    @classmethod
+    def outage(cls, failure: ServiceUnavailable) -> InitNotDecided:
+        return cls({"message": failure.message, "code": failure.code}, TRY_AGAIN_LATER)
 
 
 @dataclass(frozen=True)
@@ -81,13 +105,18 @@ class WebSocketAuth:
             )
         try:
             principal = await self.runtime.authenticator.authenticate(authorization)
+        except ServiceUnavailable as outage:  # Redis or the database (TIMEOUT too)
+            raise InitNotDecided.outage(outage) from None
         except AppError as error:
             raise ConnectionRejectionError({"message": error.message, "code": error.code}) from None
-        except (OSError, RedisError, SQLAlchemyError):
-            log.exception("backing service unavailable during connection_init")
-            raise ConnectionRejectionError(
-                {"message": "Service temporarily unavailable.", "code": "SERVICE_UNAVAILABLE"}
-            ) from None
+        except Exception as error:
+            failure = database_failure(error)
+            if failure is not None:
+                log_failure(failure, error, context.request_id)
+                raise InitNotDecided.outage(failure) from None
+            log.exception("unexpected error in connection_init [request %s]", context.request_id)
+            masked: dict[str, object] = {"message": MASKED_MESSAGE, "code": "INTERNAL_SERVER_ERROR"}
+            raise InitNotDecided(masked, INTERNAL_ERROR) from None
         gate = asyncio.Semaphore(self.runtime.settings.max_sessions_per_request)
         scope = TenantScope(
             principal.tenant_id,

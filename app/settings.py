@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=50, ge=1)
     # The most objects an operation's answer may hold (resolvers/query_cost.py); the bench's
     # largest page, 200 companies with their nested lists, costs 2,430,401.
-    max_query_cost: int = Field(default=5_000_000, ge=1)
+    max_query_cost: int = Field(default=5_000_000, ge=1, le=10**15)  # below COUNT_LIMIT
     document_cache_size: int = Field(default=512, ge=1, le=100_000)
     max_sessions_per_request: int = Field(default=4, ge=1, le=50)
     # Queries the compiler covers skip the per-field executor (resolvers/compiled); "verify"

@@ -22,7 +22,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -206,6 +206,15 @@ class DriverReading(NamedTuple):
     driver: Any
 
 
+class Writes:
+    """Whether a unit of work of a scope got as far as its commit: then it may have committed,
+    whatever error followed (the commit's answer may be lost, or a read after it fail). A
+    request that answers an outage with 503 invites a retry, which must not write twice."""
+
+    def __init__(self) -> None:
+        self.committing = False
+
+
 @dataclass(frozen=True)
 class TenantScope:
     """A tenant (and the acting user) bound to the session factory.
@@ -221,6 +230,7 @@ class TenantScope:
     sessions: async_sessionmaker[AsyncSession]
     gate: asyncio.Semaphore | None = None
     creator_owns: bool = False
+    writes: Writes = field(default_factory=Writes, compare=False)
 
     def session(self) -> AsyncSession:
         session = self.sessions()
@@ -247,6 +257,7 @@ class TenantScope:
         """One unit of work: commits once at the end, rolls back on any error."""
         async with self._gated(), self.session() as session, session.begin():
             yield session
+            self.writes.committing = True  # the commit goes out as this block ends
 
     @asynccontextmanager
     async def driver_reading(self) -> AsyncIterator[DriverReading]:

@@ -7,7 +7,9 @@ fast the messages come and whatever the document (shared or not). It is given ba
 operation ends: completed, failed, stopped by the client, or with the socket. Queries and
 mutations take no slot; every operation in flight counts against a backstop a little above
 the subscription limit, so a flood of them cannot pile up tasks either. A document may be as
-large as an HTTP request's body (MAX_BODY_BYTES), no larger.
+large as an HTTP request's body (MAX_BODY_BYTES, in UTF-8 bytes), no larger: counted in
+characters, a million characters outside the BMP were four megabytes, kept as such in the
+caches keyed by query text.
 """
 
 from __future__ import annotations
@@ -86,10 +88,8 @@ class Admission:
         """The slot the operation holds (None for a query or mutation); raises a coded
         GraphQLError for a document larger than an HTTP body may be (RATE_LIMITED when the
         connection is full)."""
-        if len(request.query) > self.max_document:
-            raise bad_request(
-                f"The document is too large (at most {self.max_document} characters)."
-            )
+        if _utf8_size(request.query) > self.max_document:
+            raise bad_request(f"The document is too large (at most {self.max_document} bytes).")
         if self.max_in_flight is not None and in_flight >= self.max_in_flight:
             raise rate_limited(
                 f"Too many operations in flight on this connection (at most {self.max_in_flight})."
@@ -105,6 +105,12 @@ class Admission:
 
     def type_of(self, query: str, operation_name: str | None) -> OperationType | None:
         return operation_type(query, operation_name, self.max_tokens)
+
+
+def _utf8_size(text: str) -> int:
+    # surrogatepass: a lone surrogate (no JSON parser of ours lets one through) is counted,
+    # not a reason to fail the connection.
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 class SubscriptionSlots:

@@ -8,21 +8,32 @@
   `WS_INIT_TIMEOUT_SECONDS` (4408, as graphql-transport-ws does; strawberry times out only
   that one), runs queries and mutations as graphql-transport-ws does (strawberry's legacy
   handler runs subscriptions only, and answered anything else with a masked error), and
-  answers malformed messages with a coded error instead of failing the connection's task.
+  answers malformed messages with a coded error instead of failing the connection's task;
+- a malformed message never fails the connection: whatever type its fields have, it closes
+  the socket with 4400 (graphql-transport-ws) or gets a coded error (graphql-ws, where a
+  message that is not JSON is one too, instead of being dropped without a word); a close
+  reason built from what the client sent (an unknown type, an id, a syntax error) is cut to
+  the 123 bytes a close frame holds (a longer one raised while closing).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncGenerator
+from json import JSONDecodeError
 from typing import Any, cast
 
 from graphql import GraphQLError, OperationType
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    CompleteMessage,
     Message,
     SubscribeMessage,
 )
@@ -34,12 +45,41 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 )
 from strawberry.types.execution import PreExecutionError
 
-from app.graphql_ws import UNAUTHORIZED, WebSocketAuth, with_extensions
+from app.graphql_ws import UNAUTHORIZED, InitNotDecided, WebSocketAuth, with_extensions
 from app.ws_admission import Admission, OperationRequest, Slot, bad_request
 from resolvers.context import Context
 
 INIT_TIMEOUT = 4408
 _LEGACY_TYPES = frozenset({"connection_init", "connection_terminate", "start", "stop"})
+CLOSE_REASON_BYTES = 123  # a close frame's payload is 125 bytes: the code, then the reason
+
+
+class NotJson:
+    """A text message that is not JSON, where the protocol answers it instead of failing."""
+
+
+class WebSocketAdapter(ASGIWebSocketAdapter):
+    """Strawberry's, but a legacy handler (which ignores parsing errors) receives a message
+    that is not JSON as NotJson, to answer it; and close reasons fit a close frame."""
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object]:
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                text = await self.ws.receive_text()
+                try:
+                    yield self.view.decode_json(text)
+                except JSONDecodeError as error:
+                    if not ignore_parsing_errors:
+                        raise NonJsonMessageReceived from error
+                    yield NotJson()
+        except KeyError as error:  # a binary frame
+            raise NonTextMessageReceived from error
+        except WebSocketDisconnect:
+            pass
+
+    async def close(self, code: int, reason: str) -> None:
+        cut = reason.encode()[:CLOSE_REASON_BYTES].decode(errors="ignore")
+        await super().close(code, cut)
 
 
 def _admission(handler: Any) -> Admission:
@@ -105,6 +145,18 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if slot is not None:
             self._hold(operation_id, slot)
 
+    async def handle_connection_init(self, message: Any) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except InitNotDecided as undecided:  # an outage is no 4403 "Forbidden"
+            await self.websocket.close(undecided.close_code, undecided.reason)
+
+    async def handle_complete(self, message: CompleteMessage) -> None:
+        if not isinstance(message.get("id"), str):
+            await self.handle_invalid_message("A complete message needs an id (a string).")
+            return
+        await super().handle_complete(message)
+
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         if not await _refused(self, operation.id, operation.query, operation.operation_name):
             await super().run_operation(operation)
@@ -165,12 +217,16 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
 
     async def handle_message(self, message: OperationMessage) -> None:
         sent = cast(object, message)
-        if not isinstance(sent, dict) or sent.get("type") not in _LEGACY_TYPES:
+        fields: dict[str, object] = sent if isinstance(sent, dict) else {}
+        kind = fields.get("type")
+        if isinstance(sent, NotJson):
+            await self._refuse(sent, "A message must be JSON.")
+        elif not isinstance(kind, str) or kind not in _LEGACY_TYPES:
             await self._refuse(
                 sent,
                 "Unknown message: send connection_init, start, stop or connection_terminate.",
             )
-        elif sent["type"] in ("start", "stop") and not isinstance(sent.get("id"), str):
+        elif kind in ("start", "stop") and not isinstance(fields.get("id"), str):
             await self._refuse(sent, "A start or stop message needs an id (a string).")
         else:
             await super().handle_message(message)
@@ -201,7 +257,12 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             )
             await self.websocket.close(code=1000, reason="")
             return
-        await super().handle_connection_init(message)
+        try:
+            await super().handle_connection_init(message)
+        except InitNotDecided as undecided:
+            frame = {"type": "connection_error", "payload": undecided.payload}
+            await self.send_message(cast(OperationMessage, frame))
+            await self.websocket.close(undecided.close_code, undecided.reason)
 
     async def handle_start(self, message: StartMessage) -> None:
         if not self.connection_acknowledged:

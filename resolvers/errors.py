@@ -19,7 +19,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 
-from app.db_failures import database_failure, summary
+from app.db_failures import database_failure, log_failure
 from app.errors import AppError, ServiceUnavailable
 
 log = logging.getLogger("insight_crm.graphql")
@@ -74,10 +74,8 @@ def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
 def _named_failure(
     error: GraphQLError, failure: ServiceUnavailable, request_id: str
 ) -> GraphQLError:
-    # One line, no trace: an outage would otherwise fill the log with identical ones.
-    log.warning(
-        "%s [request %s]: %s", failure.code, request_id, summary(error.original_error or error)
-    )
+    # One line, the trace at debug level: an outage would otherwise fill the log.
+    log_failure(failure, error.original_error or error, request_id)
     return GraphQLError(
         failure.message,
         nodes=error.nodes,

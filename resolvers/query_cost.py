@@ -8,17 +8,24 @@ The cost of a selection is the sum over its fields of object type (scalars and e
 size is 1 for a single object and the page size for a list: its `first` argument, else that
 argument's default (a connection's `first: null` is DEFAULT_PAGE_SIZE); a connection's page
 size sizes its `edges`; a list without `first` counts the most items it can hold (e-mails and
-phones 20, pipeline stages 30: `LIST_SIZE`), else MAX_PAGE_SIZE. The operation's cost is the
-cost of its selection, with fragments (named and inline) expanded wherever they are spread and
-every field counted as often as the document names it; @skip and @include are ignored, and
-introspection fields cost 0. So the cost is the most objects (JSON objects below `data`) the
-answer can contain.
+phones 20, pipeline stages 30, lookup lists 200: `LIST_SIZE`), else MAX_PAGE_SIZE. The
+operation's cost is the cost of its selection, with fragments (named and inline) expanded
+wherever they are spread and every field counted as often as the document names it; @skip and
+@include are ignored, and introspection fields cost 0. So the cost is the most objects (JSON
+objects below `data`) the answer can contain.
 
 `first: $n` is costed with the request's value of $n: the work that depends on the document
 only (walking it, fragments expanded) is done once per document and kept as a formula over its
 page-size variables (`DocumentCosts`), which each request evaluates with its variables (a few
 multiplications). Costing variables at the cap instead would refuse or misreport every client
 that pages with variables.
+
+Counting saturates at COUNT_LIMIT (2**53 - 1, the largest integer a JSON client written in
+JavaScript reads exactly): every product and sum stops there, so a document of huge page sizes
+(`first: 2000000000` three deep, `$n` sent as 1e300 or with thousands of digits, two dozen
+nested lists) costs a few small multiplications, not big-integer arithmetic, and the cost in
+`extensions.cost` is always a number every client can read. A cost that reaches it is reported
+as that number, "beyond counting"; the limit (MAX_QUERY_COST) is far below it.
 """
 
 from __future__ import annotations
@@ -58,6 +65,20 @@ from strawberry.types.field import StrawberryField
 from app.settings import Settings
 from resolvers.common.relations import LIST_SIZE
 
+COUNT_LIMIT = 2**53 - 1
+
+
+def _at_most_countable(value: int) -> int:
+    return value if value < COUNT_LIMIT else COUNT_LIMIT
+
+
+def _int_literal(digits: str) -> int:
+    """An Int literal's page size: negative is 0, and a literal too long to count (it may have
+    thousands of digits) is not converted at all."""
+    if digits.startswith("-"):
+        return 0
+    return COUNT_LIMIT if len(digits) > len(str(COUNT_LIMIT)) else _at_most_countable(int(digits))
+
 
 @dataclass(frozen=True)
 class PageSizes:
@@ -83,9 +104,9 @@ class VariableSize:
         if value is None:
             return self.null
         if isinstance(value, int) and not isinstance(value, bool):
-            return max(value, 0)
-        if isinstance(value, float) and value.is_integer():
-            return max(int(value), 0)
+            return _at_most_countable(max(value, 0))
+        if isinstance(value, float) and value.is_integer():  # not for inf and nan
+            return COUNT_LIMIT if value >= COUNT_LIMIT else max(int(value), 0)
         return self.cap
 
 
@@ -109,9 +130,14 @@ class Total:
 Expression = int | Scaled | Total
 
 
+def times(size: int, inner: int) -> int:
+    """size * (1 + inner), saturated (both are at most COUNT_LIMIT: no big integers)."""
+    return _at_most_countable(size * (1 + inner))
+
+
 def scaled(size: Size, inner: Expression) -> Expression:
     if isinstance(size, int) and isinstance(inner, int):
-        return size * (1 + inner)
+        return times(size, inner)
     if size == 1:
         return total((1, inner))
     return Scaled(size, inner)
@@ -122,9 +148,9 @@ def total(expressions: Iterable[Expression]) -> Expression:
     parts: list[Scaled] = []
     for expression in expressions:
         if isinstance(expression, int):
-            constant += expression
+            constant = _at_most_countable(constant + expression)
         elif isinstance(expression, Total):
-            constant += expression.constant
+            constant = _at_most_countable(constant + expression.constant)
             parts.extend(expression.parts)
         else:
             parts.append(expression)
@@ -147,9 +173,11 @@ def evaluate(expression: Expression, variables: Mapping[str, Any] | None) -> int
         if known is None:
             if isinstance(node, Scaled):
                 size = node.size if isinstance(node.size, int) else node.size.of(variables)
-                known = size * (1 + value(node.inner))
+                known = times(size, value(node.inner))
             else:
-                known = node.constant + sum(value(part) for part in node.parts)
+                known = node.constant
+                for part in node.parts:
+                    known = _at_most_countable(known + value(part))
             values[id(node)] = known
         return known
 
@@ -246,7 +274,7 @@ class _Walk:
         if value is None or isinstance(value, NullValueNode):
             return fallback
         if isinstance(value, IntValueNode):
-            return max(int(value.value), 0)
+            return _int_literal(value.value)
         return self.sizes.cap  # not an integer: validation refuses it
 
     def length(self, field: GraphQLField) -> int:
@@ -329,8 +357,9 @@ class QueryCosts:
         return cost if cost <= self.limit else None
 
     def refusal(self, cost: int) -> GraphQLError:
+        counted = f"beyond counting (at least {cost})" if cost >= COUNT_LIMIT else f"{cost}"
         return GraphQLError(
-            f"The operation's cost is {cost}, over the limit of {self.limit}: ask for fewer "
+            f"The operation's cost is {counted}, over the limit of {self.limit}: ask for fewer "
             "items per list (`first`) or fewer nested lists.",
             extensions={"code": "BAD_USER_INPUT", "cost": cost, "maxCost": self.limit},
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
@@ -16,6 +17,8 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from app.settings import Settings
 from resolvers.activities.mutations import ActivityMutations
@@ -138,6 +141,26 @@ class CrmSchema(strawberry.Schema):
         self.compiled = compiled
         self.costs = costs
         self.concealer = Concealer(self._schema) if conceal else None
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """As strawberry's, but never a subscription: `execute` answers once (HTTP), and a
+        subscription run so was a masked error with a traceback. It is refused before it
+        runs (InvalidOperationTypeError; the HTTP view says to use the WebSocket);
+        subscriptions run through `stream`."""
+        allowed = set(allowed_operation_types or OperationType) - {OperationType.SUBSCRIPTION}
+        return await super().execute(
+            query, variable_values, context_value, root_value, operation_name, allowed,
+            operation_extensions,
+        )  # fmt: skip
 
     async def stream(  # type: ignore[override]
         self,

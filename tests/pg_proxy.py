@@ -1,6 +1,8 @@
 """A TCP front for the test PostgreSQL that a test can take away: `cut()` closes every
 connection through it and refuses new ones, which is what a client of a stopped (or
-unreachable) server sees."""
+unreachable) server sees; `freeze()` keeps every connection open and accepts new ones but
+passes nothing on until `thaw()`, which is what a client of a hung server (SIGSTOPped, or
+behind a network that drops packets) sees: no answer, and no error either."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ class PostgresProxy:
         self._server: asyncio.Server | None = None
         self._writers: list[asyncio.StreamWriter] = []
         self._pipes: set[asyncio.Task[None]] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self.port = 0
 
     @property
@@ -48,6 +52,14 @@ class PostgresProxy:
             pipe.cancel()
         await asyncio.gather(*self._pipes, return_exceptions=True)
 
+    def freeze(self) -> None:
+        """Stop passing bytes on, both ways, on open and new connections alike."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        """Pass on again, starting with what was held back."""
+        self._flowing.set()
+
     async def _open_upstream(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         socket_dir = self._upstream.query.get("host")
         port = self._upstream.port or 5432
@@ -59,14 +71,17 @@ class PostgresProxy:
         upstream_reader, upstream_writer = await self._open_upstream()
         self._writers += [writer, upstream_writer]
         for source, target in ((reader, upstream_writer), (upstream_reader, writer)):
-            pipe = asyncio.create_task(_copy(source, target))
+            pipe = asyncio.create_task(_copy(source, target, self._flowing))
             self._pipes.add(pipe)
             pipe.add_done_callback(self._pipes.discard)
 
 
-async def _copy(source: asyncio.StreamReader, target: asyncio.StreamWriter) -> None:
+async def _copy(
+    source: asyncio.StreamReader, target: asyncio.StreamWriter, flowing: asyncio.Event
+) -> None:
     with contextlib.suppress(ConnectionError, OSError):
         while chunk := await source.read(65536):
+            await flowing.wait()
             target.write(chunk)
             await target.drain()
     target.transport.abort()

@@ -6,7 +6,8 @@ goes away."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -18,16 +19,15 @@ from sqlalchemy import event
 from starlette.applications import Starlette
 
 from app.asgi import create_app
+from app.db import COMMAND_TIMEOUT_MARGIN, DatabaseLimits
 from app.redis import create_redis
 from app.settings import Settings
 from jobs.run import run_once
 from jobs.worker import due_soon, worker_settings
 from resolvers.compiled.extension import COMPILED_RUN
 from tests.conftest import Api, Servers, Tokens, _asyncpg_dsn, error_codes
-from tests.live import LEGACY_WS, graphql_socket, uvicorn_serving
+from tests.live import uvicorn_serving
 from tests.pg_proxy import PostgresProxy
-from tests.test_health import DEAD_POSTGRES
-from tests.test_ws_auth import server_with
 
 COMPANIES = "{ companies(first: 5) { edges { node { id name } } } }"
 OTHER_QUERY = "{ companies(first: 3) { edges { node { id status } } } }"
@@ -180,6 +180,34 @@ async def test_a_mutation_blocked_by_a_row_lock_times_out_and_changes_nothing(
     assert stored["events"]["totalCount"] == 1  # created; no update was recorded
 
 
+TWO_WRITES = """mutation($id: ID!) { first: createCompany(input: {name: "Zuerst GmbH"}) { id }
+  then: updateCompany(id: $id, input: {name: "Nachher GmbH"}) { name } }"""
+
+
+async def test_a_mutation_that_committed_before_its_failure_is_no_503(
+    settings: Settings, servers: Servers, api: Api
+) -> None:
+    """Its first root field committed, its second timed out (non-null: `data` is null). A 503
+    invited a retry, which would create the first company again: it is a 200 with the error."""
+    company = (await api.data(CREATE))["createCompany"]
+    token = api.token()
+    async with app_serving(settings.model_copy(update=LOCK_LIMIT)) as (_app, http):
+        assert (await post(http, token, ME)).status_code == 200  # provisioned before the lock
+        lock = "SELECT 1 FROM company WHERE id = $1::uuid FOR UPDATE"
+        async with holding(servers.database_url, lock, company["id"]):
+            response = await post(http, token, TWO_WRITES, {"id": company["id"]})
+    assert response.status_code == 200, response.text
+    assert "retry-after" not in response.headers
+    body = response.json()
+    assert body["data"] is None and error_codes(body) == ["TIMEOUT"]
+    assert body["errors"][0]["path"] == ["then"]
+    names = await api.data("{ companies { edges { node { name } } } }")
+    assert sorted(e["node"]["name"] for e in names["companies"]["edges"]) == [
+        "Vorher GmbH",
+        "Zuerst GmbH",
+    ]
+
+
 @pytest.mark.parametrize("mode", ["on", "off"])
 async def test_an_unreachable_database_answers_service_unavailable(
     settings: Settings, servers: Servers, tokens: Tokens, tenant: str, mode: str
@@ -204,16 +232,65 @@ async def test_an_unreachable_database_answers_service_unavailable(
         assert_unavailable(response, "SERVICE_UNAVAILABLE")
 
 
-async def test_connection_init_with_the_database_down_is_a_coded_connection_error(
-    settings: Settings, tokens: Tokens, tenant: str
+async def within_bound(request: Awaitable[httpx.Response]) -> httpx.Response:
+    """The response, or a failure when none comes within BOUND. (Cancelling a request that
+    waits on a hung server is not enough: the driver's own clean-up swallowed it.)"""
+    task = asyncio.ensure_future(request)
+    done, _ = await asyncio.wait({task}, timeout=BOUND)
+    if not done:
+        task.cancel()
+        raise AssertionError(f"no answer within {BOUND} s")
+    return task.result()
+
+
+@pytest.mark.parametrize("mode", ["on", "off"])
+async def test_a_database_that_stops_answering_is_unavailable_and_the_pool_recovers(
+    settings: Settings, servers: Servers, tokens: Tokens, tenant: str, mode: str
 ) -> None:
-    async with (
-        server_with(settings.model_copy(update={"database_url": DEAD_POSTGRES})) as (host, _),
-        graphql_socket(host, LEGACY_WS) as socket,
-    ):
-        refused = await socket.init(tokens.make(tenant))
-    assert refused["type"] == "connection_error"
-    assert refused["payload"]["code"] == "SERVICE_UNAVAILABLE"
+    """A hung server (SIGSTOPped, or behind a network that drops everything) enforces no
+    statement timeout and closes nothing: the client's command timeout bounds the wait."""
+    token = tokens.make(tenant)
+    headers = {"authorization": f"Bearer {token}"}
+    async with PostgresProxy(servers.database_url) as proxy:
+        proxied = settings.model_copy(
+            update={"database_url": proxy.url, "compiled_execution": mode, **STATEMENT_LIMIT}
+        )
+        async with app_serving(proxied) as (app, http):
+            for _ in range(2):  # provisions the caller, and admits the document (mode on)
+                before = await post(http, token, COMPANIES)
+                assert before.status_code == 200 and "errors" not in before.json()
+            proxy.freeze()  # the pooled connection's next query gets no answer
+            answers = [
+                await within_bound(http.post("/graphql", json={"query": q}, headers=headers))
+                for q in (COMPANIES, CREATE)
+            ]
+            proxy.thaw()
+            after = await post(http, token, COMPANIES)
+            pool = app.state.runtime.engine.pool
+            await until(lambda: pool.checkedout() == 0)
+    for response in answers:
+        assert_unavailable(response, "SERVICE_UNAVAILABLE")
+    assert after.status_code == 200 and "errors" not in after.json()
+
+
+async def test_connections_over_tcp_keep_alive_and_bound_each_command(
+    settings: Settings, servers: Servers
+) -> None:
+    async with PostgresProxy(servers.database_url) as proxy:  # a TCP connection
+        over_tcp = settings.model_copy(update={"database_url": proxy.url})
+        async with app_serving(over_tcp) as (app, _http), app.state.runtime.engine.connect() as db:
+            driver = (await db.get_raw_connection()).driver_connection
+            sock = driver._transport.get_extra_info("socket")
+            keepalive = sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE)
+            command_timeout = driver._config.command_timeout
+    assert keepalive == 1
+    assert command_timeout == settings.db_statement_timeout_seconds + COMMAND_TIMEOUT_MARGIN
+    jobs = DatabaseLimits.for_jobs(settings)
+    assert (
+        jobs.command_timeout == settings.db_job_statement_timeout_seconds + COMMAND_TIMEOUT_MARGIN
+    )
+    unlimited = settings.model_copy(update={"db_job_statement_timeout_seconds": 0})
+    assert DatabaseLimits.for_jobs(unlimited).command_timeout is None  # 0 stays no limit
 
 
 async def test_provisioning_blocked_by_a_lock_times_out_and_creates_no_user(

@@ -125,6 +125,19 @@ async def test_graphiql_page_may_load_nothing_from_elsewhere(api: Api) -> None:
     assert "default-src 'self'" in policy
 
 
+async def test_graphiql_takes_no_headers_from_its_url(api: Api) -> None:
+    """A crafted link's `?headers=` went into the persisted headers: the victim then ran
+    everything with the link's token (login CSRF). The page reads only the query and its
+    variables from the URL (tests/browser/check_graphiql.py opens such a link); its inline
+    script, changed for it, is still the one the policy admits."""
+    page = await api.client.get("/graphql", headers=HTML)
+    script = page.text.split("<script>", 1)[1].split("</script>", 1)[0]
+    assert set(re.findall(r"parameters\.(\w+)", script)) == {"q", "variables"}
+    assert not re.search(r"\bheaders: headers\b", script)  # GraphiQL keeps its persisted ones
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in page.headers["content-security-policy"]
+
+
 async def test_only_graphiqls_assets_are_served_there(api: Api) -> None:
     for path in ("page.html", "README.md", "graphiql-3.8.3/LICENSE", "nothing.js"):
         assert (await api.client.get(f"/graphiql/{path}")).status_code == 404, path

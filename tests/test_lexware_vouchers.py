@@ -298,3 +298,32 @@ async def until_waiting(engine: AsyncEngine, count: sa.TextClause, wanted: int) 
                 if await connection.scalar(count) >= wanted:
                     return
             await asyncio.sleep(0.02)
+
+
+DEAL_PAGE = """query($id: ID!, $n: Int!) { deal(id: $id) { id lexwareVouchers(first: $n) {
+  voucher { voucherDate } } } }"""
+
+
+async def test_a_deals_vouchers_are_a_bounded_page_the_cost_counts(lexware: Lexware) -> None:
+    """Deal.lexwareVouchers had no `first` and no LIMIT: the cost counted it as 200 whatever
+    was linked. Company.lexwareVouchers took any `first`, past MAX_PAGE_SIZE."""
+    company_id, _ = await imported_with_vouchers(lexware, 3)
+    await lexware.api.data(REFRESH, {"id": company_id})
+    vouchers = (await lexware.api.data(VOUCHERS, {"id": company_id}))["company"]
+    await pipeline(lexware.api)
+    created = await deal(lexware.api, companyId=company_id)
+    for voucher in vouchers["lexwareVouchers"]:
+        await lexware.api.data(LINK, {"d": created["id"], "v": voucher["id"]})
+    newest = [v["voucherDate"] for v in vouchers["lexwareVouchers"]]
+    page = await lexware.api(DEAL_PAGE, {"id": created["id"], "n": 2})
+    assert "errors" not in page, page["errors"]
+    dates = [link["voucher"]["voucherDate"] for link in page["data"]["deal"]["lexwareVouchers"]]
+    assert dates == newest[:2]
+    assert page["extensions"]["cost"] == 1 + 2 * (1 + 1)  # the deal, two links, their vouchers
+    everything = await lexware.api.data(DEAL_PAGE, {"id": created["id"], "n": 3})
+    assert len(everything["deal"]["lexwareVouchers"]) == 3
+    for query, variables in (
+        (DEAL_PAGE, {"id": created["id"], "n": 201}),
+        (VOUCHERS.replace("5", "201"), {"id": company_id}),
+    ):
+        assert error_codes(await lexware.api(query, variables)) == ["BAD_USER_INPUT"]

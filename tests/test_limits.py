@@ -141,6 +141,49 @@ async def test_malformed_json_is_a_clear_error(api: Api) -> None:
     assert error_codes(response.json()) == ["BAD_USER_INPUT"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"null",  # these two were a masked 500
+        b"1",
+        b"[]",
+        b'[{"query": "{ me { roles } }"}]',
+        b'{"query": "{ me { roles } }", "variables": {"n": %s}}' % (b"9" * 5000),  # a 500 too
+        b'{"query": "{ me { roles } }", "operationName": "\xff"}',  # not UTF-8: a 500 too
+    ],
+)
+async def test_a_body_that_is_no_json_object_is_a_clear_error(api: Api, body: bytes) -> None:
+    response = await api.client.post(
+        "/graphql",
+        content=body,
+        headers={"authorization": f"Bearer {api.token()}", "content-type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    assert error_codes(response.json()) == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+async def test_a_subscription_over_http_is_told_to_use_the_websocket(api: Api, method: str) -> None:
+    """It ran as a query and failed with a masked INTERNAL_SERVER_ERROR and a traceback."""
+    query = "subscription { crmEvents { type } }"
+    headers = {"authorization": f"Bearer {api.token()}"}
+    if method == "POST":
+        response = await api.post({"query": query}, token=api.token())
+    else:
+        response = await api.client.get("/graphql", params={"query": query}, headers=headers)
+    assert response.status_code == 400, response.text
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "WebSocket" in error["message"]
+    for variables in ("1", "[]"):  # GET's variables that are no object: refused as well
+        refused = await api.client.get(
+            "/graphql",
+            params={"query": "{ me { roles } }", "variables": variables},
+            headers=headers,
+        )
+        assert refused.status_code == 400 and error_codes(refused.json()) == ["BAD_USER_INPUT"]
+
+
 async def test_syntax_error_has_a_code(api: Api) -> None:
     result = await api("{ companies { ")
     assert error_codes(result) == ["BAD_USER_INPUT"]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
-from tests.conftest import Api, error_codes, error_fields
+from app.services.lookups import MAX_ENTRIES
+from app.settings import Settings
+from tests.conftest import Api, error_codes, error_fields, serving
 
 CREATE_INDUSTRY = "mutation($i: IndustryInput!) { createIndustry(input: $i) { id name color } }"
 UPDATE_INDUSTRY = """mutation($id: ID!, $i: UpdateIndustryInput!) {
@@ -120,3 +123,29 @@ async def test_single_lookup_queries(api: Api, tenant: str) -> None:
         tenant=f"{tenant}-l",
     )
     assert error_codes(foreign) == ["NOT_FOUND"]
+
+
+async def test_a_lookup_list_holds_at_most_what_the_query_cost_counts(
+    api: Api, settings: Settings
+) -> None:
+    """Lists read whole, costed at MAX_PAGE_SIZE whatever an admin had created: now each
+    holds at most 200, and is costed so, whatever MAX_PAGE_SIZE is. The last places are taken
+    by concurrent creates: exactly as many as are free succeed."""
+
+    async def create(n: int) -> dict[str, Any]:
+        return await api(CREATE_INDUSTRY, {"i": {"name": f"Branche {n}"}})
+
+    for start in range(0, MAX_ENTRIES - 5, 15):
+        assert all(
+            "errors" not in r for r in await asyncio.gather(*map(create, range(start, start + 15)))
+        )
+    last = await asyncio.gather(*map(create, range(MAX_ENTRIES - 5, MAX_ENTRIES + 10)))
+    assert sorted(tuple(error_codes(r)) for r in last) == [()] * 5 + [("BAD_USER_INPUT",)] * 10
+    assert error_fields(last[-1]) == {"name"}
+    listed = await api("{ industries { id } }")
+    assert len(listed["data"]["industries"]) == MAX_ENTRIES
+    async with serving(settings.model_copy(update={"max_page_size": 50})) as http:
+        small_pages = await Api(http, api.tokens, api.tenant)("{ industries { id } }")
+    assert (
+        small_pages["extensions"]["cost"] == MAX_ENTRIES == len(small_pages["data"]["industries"])
+    )

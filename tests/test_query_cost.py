@@ -7,11 +7,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from graphql import parse
 
 from app.settings import Settings
 from bench.run import COMPANY_PAGE
+from resolvers.query_cost import COUNT_LIMIT, PageSizes, document_costs, evaluate
+from resolvers.schema import build_schema
 from tests.conftest import Api, StatementCounter, error_codes, record_full_runs, serving
-from tests.live import graphql_socket
+from tests.live import LEGACY_WS, TRANSPORT_WS, graphql_socket
 
 LIMIT = Settings.model_fields["max_query_cost"].default
 # The issue's example: 200 companies x 200 contacts x 200 activities (8 million rows).
@@ -20,6 +23,22 @@ THREE_DEEP = """{ companies(first: 200) { edges { node {
 THREE_DEEP_COST = 1 + 200 * (1 + 1 * (1 + 200 * (1 + 200 * 1)))  # 8,040,401
 NESTED = """query($n: Int) { companies(first: $n) { edges { node {
   contacts(first: $n) { owners(first: $n) { role } } } } } }"""
+
+
+# Costs far beyond 64 bits: literals, a variable, and lists nested two dozen deep (at their
+# default page size, past the depth limit too).
+HUGE_LITERALS = """{ companies(first: 2000000000) { edges { node {
+  contacts(first: 2000000000) { activities(first: 2000000000) { id } } } } } }"""
+
+
+def nested_deals(depth: int, activities: str = "activities") -> str:
+    """deals > edges > node, then `depth` times activities > deal."""
+    inner = f"{activities} {{ deal {{ " * depth + "id" + " } }" * depth
+    return f"{{ deals(first: 1) {{ edges {{ node {{ {inner} }} }} }} }}"
+
+
+DEEP = nested_deals(12)
+BEYOND_COUNTING = [(HUGE_LITERALS, {}), (NESTED, {"n": 1e300}), (NESTED, {"n": 10**18}), (DEEP, {})]
 
 
 def nested_cost(n: int) -> int:
@@ -187,3 +206,52 @@ async def test_subscriptions_are_costed_over_the_websocket(api: Api, live: str) 
                 continue
         assert message["type"] == "next", message
         assert message["payload"]["extensions"] == {"cost": 2}
+
+
+@pytest.mark.parametrize(("query", "variables"), BEYOND_COUNTING)
+async def test_a_cost_beyond_counting_is_refused_with_a_number_any_client_reads(
+    api: Api, query: str, variables: dict[str, Any]
+) -> None:
+    """It was a masked 500: orjson cannot write an integer over 64 bits."""
+    response = await api.post({"query": query, "variables": variables}, token=api.token())
+    assert response.status_code == 200, response.text
+    refused = response.json()
+    assert error_codes(refused) == ["BAD_USER_INPUT"]
+    assert cost_of(refused) == COUNT_LIMIT
+    if query != DEEP:  # that one meets the depth limit first
+        assert "beyond counting" in refused["errors"][0]["message"]
+        assert refused["errors"][0]["extensions"]["cost"] == COUNT_LIMIT
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_a_cost_beyond_counting_is_refused_over_the_websocket(
+    api: Api, live: str, protocol: str
+) -> None:
+    """The frame could not be written: the operation's task failed and nothing came."""
+    async with graphql_socket(live, protocol) as socket:
+        await socket.init(api.token())
+        await socket.subscribe(HUGE_LITERALS)
+        refusal = await socket.receive()
+        await socket.subscribe("{ me { roles } }")
+        assert await socket.next_data() == {"me": {"roles": ["admin"]}}
+    assert refusal["type"] == "error", refusal
+    payload = refusal["payload"]
+    [error] = payload if protocol == TRANSPORT_WS else [payload]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["cost"] == COUNT_LIMIT
+
+
+def test_counting_saturates_instead_of_growing_big_integers(settings: Settings) -> None:
+    """A page-size variable with thousands of digits (a transport may deliver one) and ninety
+    nested lists: the cost stops at COUNT_LIMIT, every product along the way too."""
+    schema = build_schema(settings)._schema
+    sizes = PageSizes(settings.default_page_size, settings.max_page_size)
+    nested = nested_deals(45, "activities(first: $n)").replace("first: 1", "first: $n")
+    document = parse("query($n: Int) " + nested)
+    expression = document_costs(schema, document, sizes).of(None)
+    assert expression is not None
+    assert evaluate(expression, {"n": int("9" * 4000)}) == COUNT_LIMIT
+    assert evaluate(expression, {"n": 1.5e300}) == COUNT_LIMIT
+    assert evaluate(expression, {"n": 0}) == 1  # the connection itself
+    literal = parse(nested.replace("$n", "9" * 5000))  # past Python's 4,300-digit conversion
+    assert evaluate(document_costs(schema, literal, sizes).of(None) or 0, None) == COUNT_LIMIT

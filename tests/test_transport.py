@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
+from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from graphql import GraphQLError
 
+from app.db_failures import database_failure
 from app.settings import Settings
 from resolvers.errors import MASKED_MESSAGE, apply_error_policy
 from tests.conftest import Api, Tokens, error_codes, serving
+from tests.test_health import DEAD_POSTGRES
 
 INTROSPECTION = "{ __schema { queryType { name } } }"
 
@@ -71,3 +76,49 @@ def test_unexpected_resolver_errors_are_masked_and_logged(caplog: pytest.LogCapt
     assert masked.extensions == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-42"}
     assert "secret detail" not in masked.message
     assert "req-42" in caplog.text and "secret detail" in caplog.text
+
+
+async def raised(awaitable: Awaitable[object]) -> BaseException:
+    try:
+        await awaitable
+    except Exception as error:
+        return error
+    raise AssertionError("it did not fail")
+
+
+async def _our_timeout() -> None:
+    async with asyncio.timeout(0):
+        await asyncio.sleep(1)
+
+
+async def _our_missing_file() -> None:
+    await asyncio.to_thread(Path("/nonexistent/insight-crm").read_text)
+
+
+async def test_only_connection_failures_are_outages(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Any OSError in the chain was SERVICE_UNAVAILABLE, a 503 with a one-line warning: a
+    TimeoutError or FileNotFoundError of our own code (a bug) hid behind it."""
+    dsn = DEAD_POSTGRES.replace("+asyncpg", "")
+    outages = [
+        await raised(asyncpg.connect(dsn, timeout=5)),  # refused
+        await raised(asyncpg.connect(host=str(tmp_path), user="x", timeout=5)),  # no socket file
+    ]
+    assert isinstance(outages[1], FileNotFoundError)
+    bugs = [await raised(_our_timeout()), await raised(_our_missing_file())]
+    assert [type(b) for b in bugs] == [TimeoutError, FileNotFoundError]
+    for outage in outages:
+        failure = database_failure(outage)
+        assert failure is not None and failure.code == "SERVICE_UNAVAILABLE", outage
+    with caplog.at_level(logging.DEBUG):
+        named = apply_error_policy([GraphQLError("x", path=["a"], original_error=outages[0])], "r1")
+        masked = apply_error_policy(
+            [GraphQLError("x", path=["a"], original_error=b) for b in bugs], "r2"
+        )
+    assert [e.extensions["code"] for e in named] == ["SERVICE_UNAVAILABLE"]
+    assert [e.extensions["code"] for e in masked] == ["INTERNAL_SERVER_ERROR"] * 2
+    # The outage: one warning, its trace at debug level; the bugs: their traces as errors.
+    traced = [(r.levelname, r.getMessage()[:2]) for r in caplog.records if r.exc_info]
+    assert ("DEBUG", "SE") in traced
+    assert [level for level, _ in traced if level == "ERROR"] == ["ERROR", "ERROR"]

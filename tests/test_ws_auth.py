@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from app.asgi import create_app
 from app.errors import ServiceUnavailable
@@ -17,6 +17,7 @@ from app.settings import Settings
 from resolvers.errors import MASKED_MESSAGE
 from tests.conftest import FRONTEND_ORIGIN, Api, Tokens
 from tests.live import LEGACY_WS, TRANSPORT_WS, RedisProcess, graphql_socket, uvicorn_serving
+from tests.test_health import DEAD_POSTGRES
 from tests.test_relay import isolated  # noqa: F401  (a stack whose Redis can be stopped)
 from tests.test_subscriptions import CRM_EVENTS
 
@@ -170,3 +171,38 @@ async def test_while_the_blocklist_is_down_mutations_are_refused_with_a_code(
 
 
 CREATE = 'mutation { createCompany(input: {name: "x"}) { id } }'
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_connection_init_with_the_database_down_says_try_again_later(
+    settings: Settings, tokens: Tokens, tenant: str, protocol: str
+) -> None:
+    """Not 4403 "Forbidden" (graphql-transport-ws closed so, as for a bad token): 1013 Try
+    Again Later with the code; a bad token is still refused with 4403 (graphql-ws: a coded
+    connection_error, then the close)."""
+    closes: list[tuple[int | None, str]] = []
+    frames = []
+    async with server_with(settings.model_copy(update={"database_url": DEAD_POSTGRES})) as (
+        host,
+        _,
+    ):
+        for token in (tokens.make(tenant), "not-a-jwt"):
+            async with graphql_socket(host, protocol) as socket:
+                await socket.send(
+                    {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+                )
+                try:
+                    while True:
+                        frames.append(await socket.receive())
+                except ConnectionClosed as closed:
+                    closes.append(
+                        (closed.rcvd.code, closed.rcvd.reason) if closed.rcvd else (None, "")
+                    )
+    outage, bad_token = closes
+    assert outage[0] == 1013 and outage[1].startswith("SERVICE_UNAVAILABLE: ")
+    if protocol == TRANSPORT_WS:
+        assert bad_token[0] == 4403 and frames == []
+        return
+    codes = [(f["type"], f["payload"]["extensions"]["code"]) for f in frames]
+    assert [code for _, code in codes] == ["SERVICE_UNAVAILABLE", "UNAUTHENTICATED"]
+    assert {kind for kind, _ in codes} == {"connection_error"}

@@ -5,6 +5,7 @@ documents, a finished one frees its slot, and every error frame carries a code."
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -198,6 +199,22 @@ async def test_a_document_larger_than_an_http_body_is_refused(
         assert refused == {"1": ["BAD_USER_INPUT"]}
         await socket.subscribe("{ me { roles } }")
         assert await socket.next_data() == {"me": {"roles": ["admin"]}}
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_the_document_limit_counts_bytes_not_characters(
+    live: str, api: Api, settings: Settings, protocol: str
+) -> None:
+    """A quarter of the limit in characters outside the BMP (four bytes each in UTF-8) is
+    over it, as it is over HTTP: it was admitted, counted in characters."""
+    comment = "# " + "\U0001f600" * (settings.max_body_bytes // 4 + 1) + "\n"
+    kind = "subscribe" if protocol == TRANSPORT_WS else "start"
+    message = {"id": "1", "type": kind, "payload": {"query": comment + "{ me { roles } }"}}
+    async with graphql_socket(live, protocol) as socket:
+        await socket.init(api.token())
+        await socket.ws.send(json.dumps(message, ensure_ascii=False))  # within the frame limit
+        refused = await refusals(socket, 1)
+    assert refused == {"1": ["BAD_USER_INPUT"]}
 
 
 async def test_a_message_far_over_the_limit_is_cut_before_it_is_read(

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.errors import BadUserInput, Conflict, NotFound
@@ -160,24 +161,43 @@ async def vouchers_of_lexware_contacts(
     return [by_id.get(i, []) if i is not None else [] for i in lexware_ids]
 
 
-async def deal_links(scope: TenantScope, deal_ids: list[uuid.UUID]) -> list[list[Any]]:
-    """Each deal's linked vouchers with who linked them and when, newest voucher first."""
-    statement = (
+async def deal_links(scope: TenantScope, deal_ids: list[uuid.UUID], limit: int) -> list[list[Any]]:
+    """Each deal's linked vouchers with who linked them and when, newest voucher first, at
+    most `limit` per deal (a window function ranks them per deal: nothing bounds how many
+    vouchers one deal may have)."""
+    rank = sa.func.row_number().over(
+        partition_by=col(DealVoucher.deal_id), order_by=list(newest_first())
+    )
+    ranked = (
         sa.select(
-            *VOUCHER.columns,
+            col(DealVoucher.id),
+            col(DealVoucher.tenant_id),
             col(DealVoucher.deal_id),
+            col(DealVoucher.voucher_id),
             col(DealVoucher.linked_at),
             col(DealVoucher.linked_by_id),
+            rank.label(_RANK),
         )
-        .join(DealVoucher, col(DealVoucher.voucher_id) == col(LexwareVoucher.id))
+        .join(LexwareVoucher, col(LexwareVoucher.id) == col(DealVoucher.voucher_id))
         .where(col(DealVoucher.deal_id).in_(set(deal_ids)))
-        .order_by(*newest_first())
+        .subquery()
+    )
+    link = aliased(DealVoucher, ranked)  # read as the model: the tenant filter applies
+    statement = (
+        sa.select(*VOUCHER.columns, col(link.deal_id), col(link.linked_at), col(link.linked_by_id))
+        # A join condition, not .join(): a join names the subquery as a source, whose plain
+        # tables the tenant filter refuses (it applies to the aliased model all the same).
+        .where(col(link.voucher_id) == col(LexwareVoucher.id), ranked.c[_RANK] <= limit)
+        .order_by(ranked.c[_RANK])
     )
     grouped: dict[uuid.UUID, list[Any]] = {}
     async with scope.reading() as session:
         for row in await session.execute(statement):
             grouped.setdefault(row.deal_id, []).append(row)
     return [grouped.get(deal_id, []) for deal_id in deal_ids]
+
+
+_RANK = "rank_in_deal"
 
 
 async def link_to_deal(scope: TenantScope, deal_id: uuid.UUID, voucher_id: uuid.UUID) -> None:

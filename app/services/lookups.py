@@ -2,6 +2,8 @@
 
 Names are unique per tenant regardless of case. Deleting an industry or account type clears
 it on companies (the foreign keys do that); a relationship type in use cannot be deleted.
+A tenant holds at most MAX_ENTRIES of each list: the lists are read whole, and the query cost
+counts them at that size (it counted MAX_PAGE_SIZE, whatever an admin had created).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sqlalchemy as sa
 from pydantic import AfterValidator
 from sqlalchemy.engine import Row
 
-from app.errors import Conflict
+from app.errors import BadUserInput, Conflict
 from app.services import records
 from app.services.changes import Tracked
 from app.services.records import Dependent, Entity
@@ -103,9 +105,27 @@ async def list_lookup(scope: TenantScope, entity: Entity) -> list[Row[Any]]:
         return list(await execute_rows(session, statement))
 
 
+MAX_ENTRIES = 200
+
+
 async def create_lookup(scope: TenantScope, entity: Entity, data: Mapping[str, Any]) -> Row[Any]:
     values = validate(_INPUTS[entity.label], data).model_dump()
-    return await records.insert_row(scope, entity, values)
+    insert = sa.insert(entity.model).values(scope.owned(**values)).returning(*entity.columns)
+    count = sa.select(sa.func.count()).select_from(entity.model)
+    with records.constraint_errors(entity.constraint_errors):
+        async with scope.writing() as session:
+            # One creator of a tenant's list at a time, so two cannot both take the last place.
+            await session.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                {"key": f"crm:lookups:{entity.label}:{scope.tenant_id}"},
+            )
+            if (await execute_rows(session, count)).scalar_one() >= MAX_ENTRIES:
+                raise BadUserInput.single(
+                    "name", f"a list holds at most {MAX_ENTRIES} entries; delete unused ones"
+                )
+            row = (await execute_rows(session, insert)).one()
+            records.record_created(session, entity, row)
+    return row
 
 
 async def update_lookup(

@@ -34,7 +34,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from app.db_failures import database_failure, summary
+from app.db_failures import database_failure, log_failure
 from app.errors import AppError, ServiceUnavailable
 from resolvers.compiled.nodes import Plan
 from resolvers.compiled.plan import compile_plan
@@ -207,7 +207,7 @@ async def run_compiled(
     except Exception as error:
         failure = database_failure(error)
         if failure is not None:
-            log.warning("%s [request %s]: %s", failure.code, context.request_id, summary(error))
+            log_failure(failure, error, context.request_id)
             raise failure from error
         log.warning("compiled execution failed; the executor answers", exc_info=True)
         return None

@@ -12,7 +12,7 @@ from strawberry.types import Info
 from app.services import lexware_vouchers as service
 from app.services.lexware_contacts import COMPANY_KIND, CONTACT_KIND
 from app.services.owners import USER
-from resolvers.common.children import NESTED_DEFAULT, First
+from resolvers.common.children import NESTED_DEFAULT, First, nested_limit
 from resolvers.common.inputs import parse_id
 from resolvers.context import context_of
 from resolvers.me.types import User
@@ -75,23 +75,26 @@ async def vouchers_of_record(
     root: strawberry.Parent[Any], info: Info[Any, Any], first: First = NESTED_DEFAULT
 ) -> list[LexwareVoucher]:
     """The vouchers of the Lexware contact the record is linked to (from the cache)."""
+    context = context_of(info)
+    limit = nested_limit(first, context.settings.max_page_size)  # was unchecked: any `first`
     if root.lexware_contact_id is None:
         return []
-    loaders = context_of(info).loaders
-    loader = loaders.by_parent(service.VOUCHER, "lexware_contact_id", _NEWEST, limit=first)
+    loader = context.loaders.by_parent(service.VOUCHER, "lexware_contact_id", _NEWEST, limit)
     return cast(list[LexwareVoucher], await loader.load(root.lexware_contact_id))
 
 
 async def vouchers_of_deal(
-    root: strawberry.Parent[Any], info: Info[Any, Any]
+    root: strawberry.Parent[Any], info: Info[Any, Any], first: First = NESTED_DEFAULT
 ) -> list[DealVoucherLink]:
+    """At most `first` (the query cost counts them so; the list had no bound at all)."""
     context = context_of(info)
+    limit = nested_limit(first, context.settings.max_page_size)
 
     async def load(deal_ids: list[Any]) -> list[list[Any]]:
-        return await service.deal_links(context.scope, deal_ids)
+        return await service.deal_links(context.scope, deal_ids, limit)
 
-    rows = await context.loaders.custom("deal_vouchers", load).load(root.id)
-    return cast(list[DealVoucherLink], rows)
+    loader = context.loaders.custom(f"deal_vouchers:{limit}", load)
+    return cast(list[DealVoucherLink], await loader.load(root.id))
 
 
 @strawberry.type

@@ -10,9 +10,13 @@ from strawberry.types import Info
 from app.services import lookups as service
 from app.services import records
 from resolvers.common.inputs import parse_id
+from resolvers.common.relations import LIST_SIZE
 from resolvers.context import context_of
 from resolvers.lookups.types import AccountType, Industry, RelationshipType
 from resolvers.permissions import CanRead
+
+# The query cost counts each list at the most a tenant may hold.
+WHOLE_LIST = {LIST_SIZE: service.MAX_ENTRIES}
 
 
 @strawberry.type
@@ -35,17 +39,17 @@ class LookupQueries:
         row = await records.get_row(scope, service.RELATIONSHIP_TYPE, parse_id(id))
         return cast(RelationshipType, row)
 
-    @strawberry.field(permission_classes=[CanRead])
+    @strawberry.field(permission_classes=[CanRead], metadata=WHOLE_LIST)
     async def industries(self, info: Info[Any, Any]) -> list[Industry]:
         rows = await service.list_lookup(context_of(info).scope, service.INDUSTRY)
         return cast(list[Industry], rows)
 
-    @strawberry.field(permission_classes=[CanRead])
+    @strawberry.field(permission_classes=[CanRead], metadata=WHOLE_LIST)
     async def account_types(self, info: Info[Any, Any]) -> list[AccountType]:
         rows = await service.list_lookup(context_of(info).scope, service.ACCOUNT_TYPE)
         return cast(list[AccountType], rows)
 
-    @strawberry.field(permission_classes=[CanRead])
+    @strawberry.field(permission_classes=[CanRead], metadata=WHOLE_LIST)
     async def relationship_types(self, info: Info[Any, Any]) -> list[RelationshipType]:
         rows = await service.list_lookup(context_of(info).scope, service.RELATIONSHIP_TYPE)
         return cast(list[RelationshipType], rows)

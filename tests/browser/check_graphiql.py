@@ -13,7 +13,8 @@ package: `apt-get install chromium`) over the DevTools protocol and fails on:
   (a Content-Security-Policy violation is one);
 - the result pane not showing data after the execute button is clicked: the default query
   (`me`, which needs the token from the headers), then, on its own server only (it writes), a
-  subscription over the WebSocket that shows a replayed event and then a live one.
+  subscription over the WebSocket that shows a replayed event and then a live one;
+- a link with `?headers=` planting another token in the persisted headers (login CSRF).
 
 It saves a screenshot of each step and prints what it saw; exit status 0 when all held. Not
 collected by pytest (the suite checks the page's references without a browser:
@@ -91,6 +92,7 @@ async def check(target: Target, browser: str, shots: Path) -> None:
         await _put_token_in_headers(devtools, target)
         try:
             await _run_default_query(devtools, target, traffic, shots)
+            await _refuse_headers_from_the_url(devtools, target, traffic)
             if target.own:
                 await _run_subscription(devtools, target, traffic, shots)
             else:
@@ -155,6 +157,21 @@ async def _run_default_query(
     result = await _result(devtools, traffic, '"me"')
     print(f"query: default query run with the execute button; result pane: {json.dumps(result)}")
     _screenshot(await devtools.call("Page.captureScreenshot"), shots / "graphiql-query.png")
+
+
+async def _refuse_headers_from_the_url(
+    devtools: DevTools, target: Target, traffic: Traffic
+) -> None:
+    """A crafted link must not put its headers (someone else's token) into the page."""
+    planted = urllib.parse.quote(json.dumps({"Authorization": "Bearer planted-by-a-link"}))
+    await _open(devtools, f"{target.url}/graphql?headers={planted}", traffic)
+    await click(devtools, EXECUTE, traffic)
+    await _result(devtools, traffic, '"me"')  # still as the user whose token is stored
+    # GraphiQL keeps each tab's headers in its tab state: all of its storage is looked at.
+    stored = await devtools.evaluate("JSON.stringify(Object.entries(localStorage))")
+    if "planted" in stored or target.token not in stored:
+        raise CheckFailed(f"a link's ?headers= reached the persisted headers: {stored[:300]}")
+    print("headers: a link's ?headers= was ignored; the stored token still signs the query")
 
 
 async def _run_subscription(
