@@ -92,6 +92,15 @@ async def test_an_unverified_email_does_not_take_over_an_added_user(api: Api) ->
     assert verified["id"] == added["id"]
 
 
+async def test_a_look_alike_address_does_not_take_over_an_added_user(api: Api) -> None:
+    """PostgreSQL's lower() folds the Kelvin sign (U+212A) to an ASCII k: an address that
+    only looks like the added one must not become that user, verified or not."""
+    added = await add(api, "karl@example.de")
+    look_alike = await me_with(api, "auth|kelvin", "\u212aarl@example.de")
+    assert look_alike["id"] != added["id"]
+    assert (await me_with(api, "auth|karl", "Karl@Example.de"))["id"] == added["id"]
+
+
 @pytest.mark.parametrize(
     ("claim", "binds"),
     [

@@ -98,6 +98,16 @@ class MemberIds:
     user_id: uuid.UUID
 
 
+def _may_bind(identity: MemberIdentity) -> bool:
+    """Whether this sign-in may become a user an admin added for its e-mail: only a verified
+    address, and only an ASCII one. The rows compare addresses with PostgreSQL's lower(),
+    which folds look-alikes such as the Kelvin sign (U+212A) to an ASCII letter: a token
+    for `\u212aarl@...` would otherwise take over the user added as `karl@...`. An address
+    with other characters signs in as a user of its own."""
+    email = identity.email
+    return email is not None and identity.email_verified and email.isascii()
+
+
 class MemberDirectory:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], cache_size: int = 10_000):
         self._sessions = sessions
@@ -122,7 +132,7 @@ class MemberDirectory:
                         "subject": identity.subject,
                         "email": identity.email,
                         "name": identity.name,
-                        "may_bind": identity.email is not None and identity.email_verified,
+                        "may_bind": _may_bind(identity),
                     },
                 )
             ).one()
