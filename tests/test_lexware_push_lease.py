@@ -5,7 +5,6 @@ Sync, link and unlink hold the same lease."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,11 +13,11 @@ import pytest
 
 from app.services.lexware_lease import LEASE_SECONDS
 from app.settings import Settings
-from tests.conftest import AUDIENCE, ISSUER, error_codes, server_dir
+from tests.conftest import error_codes
 from tests.lexware_fixtures import ACME, Lexware
 from tests.live import free_port
 from tests.test_lexware_contacts import IMPORT, LINK_COMPANY, PUSH, SYNC, company
-from tests.test_scale_out import CLI, until_live
+from tests.test_scale_out import CLI, server_environment, until_live
 
 UNLINK = "mutation($c: ID!) { unlinkCompanyFromLexware(companyId: $c) { id } }"
 STATE = "query($id: ID!) { company(id: $id) { name lexwareContactId } }"
@@ -50,17 +49,9 @@ async def black_hole() -> AsyncIterator[str]:
     server.close()
 
 
-def server_environment(settings: Settings, lexware_url: str) -> dict[str, str]:
-    assert settings.jwt_public_key is not None
+def lexware_server_environment(settings: Settings, lexware_url: str) -> dict[str, str]:
     return {
-        **os.environ,
-        "DATABASE_URL": str(settings.database_url),
-        "REDIS_URL": str(settings.redis_url),
-        "JWT_PUBLIC_KEY": settings.jwt_public_key.get_secret_value(),
-        "JWT_ISSUER": ISSUER,
-        "JWT_AUDIENCE": AUDIENCE,
-        "DATA_DIR": str(server_dir("push-lease")),
-        "LOG_LEVEL": "warning",
+        **server_environment(settings, "push-lease"),
         "LEXWARE_BASE_URL": lexware_url,
         "LEXWARE_KEY_SECRET": "test-secret",  # the lexware fixture's: it reads the tenant's key
         "LEXWARE_TIMEOUT_SECONDS": "120",  # the push hangs until the process is killed
@@ -76,7 +67,7 @@ async def test_a_push_whose_server_died_frees_the_record_within_seconds(
     host = f"127.0.0.1:{free_port()}"
     serve = [CLI, "serve", "--no-worker", "--host", "127.0.0.1", "--port", host.split(":")[1]]
     server = await asyncio.create_subprocess_exec(
-        *serve, env=server_environment(settings, black_hole)
+        *serve, env=lexware_server_environment(settings, black_hole)
     )
     try:
         await until_live(host)

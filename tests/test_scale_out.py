@@ -22,8 +22,8 @@ from tests.test_reminders import CREATE, in_hours
 CLI = str(Path(sys.executable).parent / "insight-crm")
 
 
-@pytest.fixture(scope="module")
-def environment(settings: Settings) -> dict[str, str]:
+def server_environment(settings: Settings, data_dir_prefix: str) -> dict[str, str]:
+    """The environment of an `insight-crm` process on the suite's servers and token key."""
     assert settings.jwt_public_key is not None
     return {
         **os.environ,
@@ -32,9 +32,14 @@ def environment(settings: Settings) -> dict[str, str]:
         "JWT_PUBLIC_KEY": settings.jwt_public_key.get_secret_value(),
         "JWT_ISSUER": ISSUER,
         "JWT_AUDIENCE": AUDIENCE,
-        "DATA_DIR": str(server_dir("scale-out")),
+        "DATA_DIR": str(server_dir(data_dir_prefix)),
         "LOG_LEVEL": "warning",
     }
+
+
+@pytest.fixture(scope="module")
+def environment(settings: Settings) -> dict[str, str]:
+    return server_environment(settings, "scale-out")
 
 
 @contextmanager
