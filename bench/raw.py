@@ -1,6 +1,10 @@
 """The raw baseline: the best hand-written asyncpg SQL for each benchmark scenario, with the
 same authentication, returning `orjson.dumps({"data": ...})` byte-identical to the GraphQL
 response (bench/run.py checks this before timing). Mounted only with BENCH_ROUTES=true.
+
+GraphQL reports each operation's cost in `extensions.cost` (resolvers/query_cost.py); the raw
+routes add the same number, worked out by hand below for their fixed documents, so the bytes
+stay identical.
 """
 
 from __future__ import annotations
@@ -68,6 +72,14 @@ async def _tenant(request: Request) -> uuid.UUID:
     return principal.tenant_id
 
 
+# The cost of bench/run.py's COMPANY_PAGE: per company its edge and node (2), 50 contacts each
+# with itself, 20 e-mails, 20 phones and 50 owners with their user, 50 deals each with itself,
+# its stage and 50 owners with their user; plus the `companies` connection itself.
+PAGE_COST_PER_COMPANY = 2 + 50 * (1 + 20 + 20 + 50 * 2) + 50 * (1 + 1 + 50 * 2)
+ONE_OBJECT = {"cost": 1}  # company(id), createDeal and updateContact: one object each
+DEAL_CHANGED_COST = {"cost": 4}  # dealChanged, its event, its deal and the deal's stage
+
+
 def _grouped(rows: list[Any], key: str) -> dict[Any, list[Any]]:
     grouped: dict[Any, list[Any]] = defaultdict(list)
     for row in rows:
@@ -123,7 +135,13 @@ async def companies_page(request: Request) -> Response:
         for c in companies
     ]
     return Response(
-        orjson.dumps({"data": {"companies": {"edges": edges}}}), media_type="application/json"
+        orjson.dumps(
+            {
+                "data": {"companies": {"edges": edges}},
+                "extensions": {"cost": 1 + first * PAGE_COST_PER_COMPANY},
+            }
+        ),
+        media_type="application/json",
     )
 
 
@@ -144,7 +162,8 @@ async def company_by_id(request: Request) -> Response:
             "vatId": row["vat_id"],
             "status": row["status"],
         }
-    return Response(orjson.dumps({"data": {"company": company}}), media_type="application/json")
+    answer = {"data": {"company": company}, "extensions": ONE_OBJECT}
+    return Response(orjson.dumps(answer), media_type="application/json")
 
 
 # S5: the two mutations as the best hand-written transactions, events included (the same
@@ -226,7 +245,8 @@ async def create_deal(request: Request) -> Response:
     request.app.state.runtime.relay.wake()  # what our outbox's after-commit hook does
     created = {"id": str(deal["id"]), "title": deal["title"], "value": str(deal["value"]),
                "currency": deal["currency"]}  # fmt: skip
-    return Response(orjson.dumps({"data": {"createDeal": created}}), media_type="application/json")
+    answer = {"data": {"createDeal": created}, "extensions": ONE_OBJECT}
+    return Response(orjson.dumps(answer), media_type="application/json")
 
 
 def _update_contact_sql(columns: tuple[str, ...]) -> str:
@@ -265,7 +285,8 @@ async def update_contact(request: Request) -> Response:
     updated = {"id": str(row["id"]), **{f: row[c] for f, c in zip(fields, columns, strict=True)},
                "version": row["version"]}  # fmt: skip
     return Response(
-        orjson.dumps({"data": {"updateContact": updated}}), media_type="application/json"
+        orjson.dumps({"data": {"updateContact": updated}, "extensions": ONE_OBJECT}),
+        media_type="application/json",
     )
 
 
@@ -306,7 +327,7 @@ async def _render_board_message(
         deal = {"id": str(card["id"]), "title": card["title"], "stage": {"name": card["stage"]}}
     change = {"event": {"id": event.id, "type": event.type, "occurredAt": event.occurred_at.isoformat()},
               "dealId": str(event.entity_id), "deal": deal, "onBoard": deal is not None}  # fmt: skip
-    return orjson.dumps({"data": {"dealChanged": change}}).decode()
+    return orjson.dumps({"data": {"dealChanged": change}, "extensions": DEAL_CHANGED_COST}).decode()
 
 
 async def _board_message(
