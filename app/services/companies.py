@@ -16,7 +16,8 @@ from sqlmodel import col
 from app.errors import BadUserInput, Conflict, NotFound
 from app.services import records
 from app.services.changes import LEXWARE_BOOKKEEPING, RELATIONSHIP_EVENTS, Tracked
-from app.services.contact_info import ValueLists, create_with_values, list_steps, split_values
+from app.services.contact_info import create_with_values, list_steps
+from app.services.contact_values import ValueLists, split_values
 from app.services.owners import COMPANY_OWNERS, new_record_owners, split_owners
 from app.services.pagination import (
     PageQuery,

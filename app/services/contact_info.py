@@ -1,4 +1,5 @@
-"""Multi-value e-mail addresses and phone numbers of companies and contacts.
+"""Multi-value e-mail addresses and phone numbers of companies and contacts: the writes (what
+a valid value and list are: app/services/contact_values.py).
 
 Rules: typed values; exactly one primary per owner when it has any (the first becomes primary,
 setting a new primary clears the old one, removing the primary promotes the oldest other);
@@ -7,162 +8,24 @@ the same value twice for one owner is refused (e-mails ignoring case).
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import AfterValidator
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.errors import BadUserInput, Conflict, FieldProblem, NotFound
+from app.errors import BadUserInput, Conflict, NotFound
 from app.events.outbox import record
 from app.services import records
 from app.services.changes import jsonable
+from app.services.contact_values import EMAILS, MAX_VALUES, PHONES, ValueKind, ValueLists
 from app.services.records import Entity
-from app.services.validation import Input, validate
+from app.services.validation import validate
 from app.tenancy import TenantScope, execute_rows
-from models import Company, Contact, ContactEmail, ContactPhone, EmailType, PhoneType
-
-_EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
-)
-_PHONE = re.compile(r"^\+?[0-9 ()/.-]{3,50}$")
-
-
-def _check_email(value: str) -> str:
-    value = value.strip()
-    if len(value) > 320 or not _EMAIL.match(value):
-        raise ValueError("must be an e-mail address such as anna.schmidt@example.de")
-    return value
-
-
-def _check_phone(value: str) -> str:
-    value = " ".join(value.split())
-    if not _PHONE.match(value) or sum(ch.isdigit() for ch in value) < 3:
-        raise ValueError("must be a phone number such as +49 711 123456-0")
-    return value
-
-
-Email = Annotated[str, AfterValidator(_check_email)]
-Phone = Annotated[str, AfterValidator(_check_phone)]
-
-
-class EmailInput(Input):
-    email: Email
-    type: EmailType = EmailType.WORK
-    is_primary: bool = False
-
-
-class PhoneInput(Input):
-    phone: Phone
-    type: PhoneType = PhoneType.OFFICE
-    is_primary: bool = False
-
-
-@dataclass(frozen=True)
-class ValueKind:
-    """E-mails or phones: the table, the value column and how duplicates compare."""
-
-    entity: Entity
-    value: str
-    input: type[Input]
-    field: str  # the GraphQL list name, for error paths
-
-    def same(self, text: str) -> str:
-        return text.lower() if self.value == "email" else "".join(c for c in text if c.isdigit())
-
-
-def _busy() -> Conflict:
-    return Conflict("The record was changed at the same time; try again.")
-
-
-def _duplicate(kind: str) -> records.ErrorFactory:
-    return lambda: Conflict(f"This {kind} is already stored for this record.")
-
-
-EMAILS = ValueKind(
-    Entity(
-        ContactEmail,
-        "E-mail address",
-        {
-            "uq_contact_email_contact_id_value": _duplicate("e-mail address"),
-            "uq_contact_email_contact_id_primary": _busy,
-            "uq_contact_email_company_id_primary": _busy,
-            "uq_contact_email_company_id_value": _duplicate("e-mail address"),
-            "fk_contact_email_contact_id_contact": lambda: NotFound("Contact"),
-            "fk_contact_email_company_id_company": lambda: NotFound("Company"),
-        },
-    ),
-    "email",
-    EmailInput,
-    "emails",
-)
-PHONES = ValueKind(
-    Entity(
-        ContactPhone,
-        "Phone number",
-        {
-            "uq_contact_phone_contact_id_value": _duplicate("phone number"),
-            "uq_contact_phone_contact_id_primary": _busy,
-            "uq_contact_phone_company_id_primary": _busy,
-            "uq_contact_phone_company_id_value": _duplicate("phone number"),
-            "fk_contact_phone_contact_id_contact": lambda: NotFound("Contact"),
-            "fk_contact_phone_company_id_company": lambda: NotFound("Company"),
-        },
-    ),
-    "phone",
-    PhoneInput,
-    "phones",
-)
-MAX_VALUES = 20
-
-
-def validate_list(kind: ValueKind, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """A whole list as sent in create/update: valid, no duplicates, one primary."""
-    if len(items) > MAX_VALUES:
-        raise BadUserInput.single(kind.field, f"at most {MAX_VALUES} entries")
-    parsed: list[dict[str, Any]] = []
-    problems: list[FieldProblem] = []
-    seen: set[str] = set()
-    for index, item in enumerate(items):
-        try:
-            value = validate(kind.input, item).model_dump()
-        except BadUserInput as error:
-            problems += [
-                FieldProblem(f"{kind.field}[{index}].{p.field}", p.message) for p in error.problems
-            ]
-            continue
-        if kind.same(value[kind.value]) in seen:
-            problems.append(FieldProblem(f"{kind.field}[{index}].{kind.value}", "is listed twice"))
-        seen.add(kind.same(value[kind.value]))
-        parsed.append(value)
-    if sum(v["is_primary"] for v in parsed) > 1:
-        problems.append(FieldProblem(kind.field, "only one entry can be primary"))
-    if problems:
-        raise BadUserInput(problems)
-    if parsed and not any(v["is_primary"] for v in parsed):
-        parsed[0]["is_primary"] = True
-    return parsed
-
-
-ValueLists = list[tuple[ValueKind, list[dict[str, Any]]]]
-
-
-def split_values(data: Mapping[str, Any]) -> tuple[dict[str, Any], ValueLists]:
-    """Separate the `emails`/`phones` lists (when sent) from the record's own fields."""
-    own = dict(data)
-    lists = [
-        (kind, validate_list(kind, own.pop(kind.field) or []))
-        for kind in (EMAILS, PHONES)
-        if kind.field in own
-    ]
-    return own, lists
-
+from models import Company, Contact
 
 _VALUE_ERRORS = (EMAILS.entity.constraint_errors, PHONES.entity.constraint_errors)
 

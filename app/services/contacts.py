@@ -19,14 +19,8 @@ from sqlmodel import col
 from app.errors import BadUserInput, Conflict, NotFound
 from app.services import records
 from app.services.changes import LEXWARE_BOOKKEEPING, Tracked
-from app.services.contact_info import (
-    EMAILS,
-    PHONES,
-    ValueLists,
-    create_with_values,
-    list_steps,
-    split_values,
-)
+from app.services.contact_info import create_with_values, list_steps
+from app.services.contact_values import EMAILS, PHONES, ValueLists, split_values
 from app.services.owners import CONTACT_OWNERS, new_record_owners, split_owners
 from app.services.pagination import (
     PageQuery,

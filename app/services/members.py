@@ -24,7 +24,7 @@ from sqlmodel import col
 from app.errors import Conflict
 from app.services import records
 from app.services.changes import Tracked
-from app.services.contact_info import Email
+from app.services.contact_values import Email
 from app.services.records import Entity
 from app.services.validation import Input, Name200, validate
 from app.tenancy import TenantScope, execute_rows, system_session
