@@ -11,7 +11,6 @@ resolver ever runs for a request that fails one of these checks.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import uuid
@@ -35,7 +34,6 @@ from app.graphiql import page_response
 from app.graphql_ws import WebSocketAuth
 from app.http import app_error_response, error_response, retry_after, retry_later_seconds
 from app.runtime import Runtime
-from app.tenancy import TenantScope
 from app.ws_protocols import LegacyWSHandler, TransportWSHandler, WebSocketAdapter
 from resolvers.compiled.extension import ATTEMPT, Attempt, attempt_for
 from resolvers.context import Context
@@ -267,15 +265,7 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         runtime = self.runtime
         context = self._new_context(request, None)
         principal = await runtime.authenticator.authenticate(request.headers.get("authorization"))
-        gate = asyncio.Semaphore(runtime.settings.max_sessions_per_request)
-        scope = TenantScope(
-            principal.tenant_id,
-            principal.user_id,
-            runtime.sessions,
-            gate,
-            creator_owns=runtime.settings.creator_is_owner,
-        )
-        context.sign_in(principal, scope)
+        context.sign_in(principal, runtime.scope_for(principal))
         return context
 
 

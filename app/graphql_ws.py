@@ -31,7 +31,6 @@ from app.auth import Principal
 from app.db_failures import database_failure, log_failure
 from app.errors import AppError, ServiceUnavailable
 from app.runtime import Runtime
-from app.tenancy import TenantScope
 from resolvers.context import Context
 from resolvers.errors import MASKED_MESSAGE
 
@@ -117,15 +116,7 @@ class WebSocketAuth:
             log.exception("unexpected error in connection_init [request %s]", context.request_id)
             masked: dict[str, object] = {"message": MASKED_MESSAGE, "code": "INTERNAL_SERVER_ERROR"}
             raise InitNotDecided(masked, INTERNAL_ERROR) from None
-        gate = asyncio.Semaphore(self.runtime.settings.max_sessions_per_request)
-        scope = TenantScope(
-            principal.tenant_id,
-            principal.user_id,
-            self.runtime.sessions,
-            gate,
-            creator_owns=self.runtime.settings.creator_is_owner,
-        )
-        context.sign_in(principal, scope)
+        context.sign_in(principal, self.runtime.scope_for(principal))
         websocket = context.request
         assert isinstance(websocket, WebSocket)
         context.watch(asyncio.create_task(self._watch_token(websocket, principal)))

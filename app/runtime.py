@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.auth import Authenticator
+from app.auth import Authenticator, Principal
 from app.db import DatabaseLimits, create_engine, create_session_factory
 from app.events.hub import EventHub
 from app.events.relay import Relay
@@ -19,6 +19,7 @@ from app.lexware.connector import LexwareConnector
 from app.redis import create_redis
 from app.services.members import MemberDirectory
 from app.settings import Settings
+from app.tenancy import TenantScope
 
 log = logging.getLogger(__name__)
 CLOSE_SECONDS = 10.0
@@ -54,6 +55,17 @@ class Runtime:
         relay = Relay(relay_engine, redis, poll_seconds=settings.event_relay_poll_seconds)
         lexware = LexwareConnector(settings, redis)
         return cls(settings, engine, sessions, redis, authenticator, hub, relay, lexware)
+
+    def scope_for(self, principal: Principal) -> TenantScope:
+        """The tenant scope of one signed-in request or WebSocket connection: its own gate on
+        how many sessions it holds at once, and whether what it creates is owned by its user."""
+        return TenantScope(
+            principal.tenant_id,
+            principal.user_id,
+            self.sessions,
+            asyncio.Semaphore(self.settings.max_sessions_per_request),
+            creator_owns=self.settings.creator_is_owner,
+        )
 
     def start(self) -> None:
         """Background work of the process: the relay that publishes committed events."""
