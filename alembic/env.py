@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import models
-from app.db import async_url
+from app.data.engine import async_url
 
 # Two processes starting at once must not both migrate: hold an advisory lock.
 MIGRATION_LOCK_ID = 7_042_311

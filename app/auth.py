@@ -20,10 +20,10 @@ from joserfc.jwt import JWTClaimsRegistry
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from app.db_failures import naming_database_failures
+from app.data.failures import naming_database_failures
 from app.errors import BadUserInput, ServiceUnavailable, Unauthenticated
 from app.keys import ALGORITHM, VerificationKey
-from app.services.members import MemberDirectory, MemberIdentity
+from app.services.members.service import MemberDirectory, MemberIdentity
 from app.settings import Settings
 
 # Matched exactly, as the auth service spells them: "Admin" is not "admin". A token needs at

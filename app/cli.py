@@ -87,8 +87,8 @@ def serve(
     """Run the GraphQL server (embedded PostgreSQL + Redis unless DATABASE_URL/REDIS_URL set)."""
     import uvicorn
 
-    from app.asgi import create_app, websocket_message_limit
     from app.keys import verification_keys
+    from app.web.asgi import create_app, websocket_message_limit
 
     settings = load(data_dir)
     uvicorn_level = configure_logging(settings.log_level, verbose)
@@ -238,8 +238,8 @@ def seed_demo(
     VAT id), so a second run adds nothing, and a tenant with data of its own keeps it: a
     company that has a demo company's name or VAT id is used as that company.
     """
-    from app.db import DatabaseLimits, create_engine, create_session_factory
-    from app.services.demo import seed_demo_tenant
+    from app.data.engine import DatabaseLimits, create_engine, create_session_factory
+    from app.demo import seed_demo_tenant
 
     if not _SLUG.match(tenant):
         usage_error("tenant must be a slug (a-z, 0-9, -), as tokens carry it")

@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.events.relay import unpublished_count
-from app.http import json_response
+from app.heartbeat import last_heartbeat
 from app.runtime import Runtime
-from app.services.heartbeat import last_heartbeat
+from app.web.http import json_response
 
 CHECK_TIMEOUT_SECONDS = 2.0
 

@@ -11,15 +11,15 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth import Authenticator, Principal
-from app.db import DatabaseLimits, create_engine, create_session_factory
+from app.data.engine import DatabaseLimits, create_engine, create_session_factory
+from app.data.tenancy import TenantScope
 from app.events.hub import EventHub
 from app.events.relay import Relay
 from app.keys import verification_keys
 from app.lexware.connector import LexwareConnector
 from app.redis import create_redis
-from app.services.members import MemberDirectory
+from app.services.members.service import MemberDirectory
 from app.settings import Settings
-from app.tenancy import TenantScope
 
 log = logging.getLogger(__name__)
 CLOSE_SECONDS = 10.0

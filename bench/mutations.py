@@ -322,7 +322,7 @@ async def statements_per_mutation(settings: Any, token: str, fx: Fixture) -> dic
     import httpx
     from sqlalchemy import event
 
-    from app.asgi import create_app
+    from app.web.asgi import create_app
 
     application = create_app(settings)
     bodies = {"createDeal": create_deal_bodies(fx, 2),

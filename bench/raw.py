@@ -25,7 +25,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.errors import AppError
 from app.events.message import CrmEventMessage
-from app.services.deal_board import BOARD_EVENTS
+from app.services.deals.board import BOARD_EVENTS
 
 NESTED = 50  # the GraphQL nested-list default
 _pool: asyncpg.Pool | None = None

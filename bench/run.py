@@ -229,7 +229,7 @@ async def statements_per_request(settings: Settings, token: str, first: int) -> 
     import httpx
     from sqlalchemy import event
 
-    from app.asgi import create_app
+    from app.web.asgi import create_app
 
     application = create_app(settings)
     counted: list[str] = []

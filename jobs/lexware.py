@@ -9,12 +9,12 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from app.data.tenancy import TenantScope
 from app.events.message import BadMessage, CrmEventMessage
 from app.locks import exclusive
-from app.services import lexware_sync
-from app.services.lexware_contacts import COMPANY_KIND, CONTACT_KIND
+from app.services.lexware import sync as lexware_sync
+from app.services.lexware.contacts import COMPANY_KIND, CONTACT_KIND
 from app.supervision import Backoff
-from app.tenancy import TenantScope
 
 log = logging.getLogger(__name__)
 KINDS = {"company": COMPANY_KIND, "contact": CONTACT_KIND}

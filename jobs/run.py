@@ -8,7 +8,7 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db import DatabaseLimits, create_engine, create_session_factory
+from app.data.engine import DatabaseLimits, create_engine, create_session_factory
 from app.events.relay import publish_pending
 from app.lexware.connector import LexwareConnector
 from app.redis import create_redis

@@ -11,11 +11,11 @@ from typing import Any
 from arq import cron, func
 from arq.connections import RedisSettings
 
-from app.db import DatabaseLimits, create_engine, create_session_factory
+from app.data.engine import DatabaseLimits, create_engine, create_session_factory
 from app.events.relay import Relay
+from app.heartbeat import record_heartbeat
 from app.lexware.connector import LexwareConnector
-from app.services.heartbeat import record_heartbeat
-from app.services.reminders import send_due_soon_reminders
+from app.services.activities.reminders import send_due_soon_reminders
 from app.settings import Settings
 from jobs.lexware import enqueue_erp_pushes, erp_push, erp_push_record, voucher_sync
 

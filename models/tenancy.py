@@ -26,7 +26,7 @@ class Tenant(Timestamped, table=True):
 class User(TenantOwned, table=True):
     """A member of a tenant as the auth service knows them (`sub` of the token), or one an
     admin added by e-mail who has not signed in yet: no subject until the first token of the
-    tenant with that e-mail (app.services.members) binds its subject to this row."""
+    tenant with that e-mail (app.services.members.service) binds its subject to this row."""
 
     __tablename__ = "user"
     __table_args__ = (

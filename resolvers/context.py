@@ -18,11 +18,11 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
 from app.auth import Authenticator, Principal
+from app.data.tenancy import TenantScope
 from app.errors import Unauthenticated
 from app.events.hub import EventHub
 from app.lexware.connector import LexwareConnector
 from app.settings import Settings
-from app.tenancy import TenantScope
 from resolvers.loaders import Loaders
 
 

@@ -3,7 +3,7 @@
 - errors without a path come from the request itself (syntax, validation, limits, variables):
   the client can fix them, so they keep their message and get BAD_USER_INPUT;
 - AppErrors and deliberate GraphQL errors keep their message and code;
-- a database outage or timeout gets SERVICE_UNAVAILABLE or TIMEOUT (app/db_failures.py);
+- a database outage or timeout gets SERVICE_UNAVAILABLE or TIMEOUT (app/data/failures.py);
 - anything else is a bug: the client sees "Unexpected error." and the request id, the log gets
   the full trace with the same request id.
 """
@@ -19,7 +19,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 
-from app.db_failures import database_failure, log_failure
+from app.data.failures import database_failure, log_failure
 from app.errors import AppError, ServiceUnavailable
 
 log = logging.getLogger("insight_crm.graphql")

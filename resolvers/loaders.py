@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy.engine import Row
 from strawberry.dataloader import DataLoader
 
-from app.services import batch_reads
-from app.services.records import Entity
-from app.tenancy import TenantScope
+from app.data import batch_reads
+from app.data.records import Entity
+from app.data.tenancy import TenantScope
 
 RowLoader = DataLoader[uuid.UUID, Row[Any] | None]
 RowsLoader = DataLoader[uuid.UUID, list[Row[Any]]]

@@ -4,7 +4,7 @@ event, however many sockets subscribed to it.
 The first subscriber starts the stream under a context of its own (so it outlives that
 socket); later ones attach to it. Every subscriber still passes its own checks first (signed
 in, the field's read permission; its connection admitted it under its subscription limit
-before the operation started: app/ws_admission.py); when one does not, or
+before the operation started: app/web/ws_admission.py); when one does not, or
 the operation is not one that may be shared, it runs unshared, and the normal path reports
 the error. Each subscriber reads from a bounded queue: one that falls that far behind ends
 with RATE_LIMITED instead of holding the others up.

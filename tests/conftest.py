@@ -27,11 +27,11 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
-from app.asgi import create_app
-from app.db import create_engine, create_session_factory
+from app.data.engine import create_engine, create_session_factory
 from app.embedded import EmbeddedServers
 from app.migrations import upgrade_to_head
 from app.settings import Settings
+from app.web.asgi import create_app
 from resolvers.compiled.extension import COMPILED_RUN, MISMATCHES
 
 ISSUER = "https://auth.test.local"

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from app.services.members import MemberDirectory, MemberIdentity
-from app.tenancy import TenantScope
+from app.data.tenancy import TenantScope
+from app.services.members.service import MemberDirectory, MemberIdentity
 
 
 async def new_scope(sessions: async_sessionmaker[AsyncSession]) -> TenantScope:

@@ -12,9 +12,9 @@ import pytest
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from app.asgi import create_app
 from app.lexware.fake import FakeLexware, running_fake
 from app.settings import Settings
+from app.web.asgi import create_app
 from tests.conftest import Api, Tokens
 
 SET_KEY = "mutation($k: String) { setLexwareApiKey(apiKey: $k) { source keyHint working organization message } }"

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import resolvers.compiled.extension as compiled_extension
-from app.graphql_http import CrmGraphQL
-from app.services.pagination import PageQuery
+from app.data.pagination import PageQuery
 from app.settings import Settings
+from app.web.graphql_http import CrmGraphQL
 from tests.conftest import Api, StatementCounter, record_full_runs, serving
 
 DEEP = """query($first: Int) { companies(first: $first) { totalCount edges { cursor node {

@@ -297,7 +297,7 @@ ID_KINDS = {
 }
 WORDS = [
     *("Firma", "firma 0", "0", "a", "vip", "x", "Kontakt 0", "Deal", "ÄÖÜ", "Einkauf", "f.de"),
-    *("STRASSE", "σοφος"),  # tags: keys by Unicode case folding (app.services.tags)
+    *("STRASSE", "σοφος"),  # tags: keys by Unicode case folding (app.services.common.tags)
 ]
 
 
@@ -616,7 +616,7 @@ TAG_FILTERS = """query($tag: String) {
 
 
 async def test_tag_filters_agree_on_both_paths(differential: Differential) -> None:
-    """Every spelling of the seeded tags (keys by Unicode case folding, app.services.tags)
+    """Every spelling of the seeded tags (keys by Unicode case folding, app.services.common.tags)
     finds the same records on both paths, and finds some: the generated queries reach these
     words only now and then."""
     headers = {"authorization": f"Bearer {differential.callers['member']}"}

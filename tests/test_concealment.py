@@ -11,8 +11,8 @@ import orjson
 import pytest
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType
 
-from app.asgi import create_app
 from app.settings import Settings
+from app.web.asgi import create_app
 from resolvers.schema import build_schema
 from tests.conftest import Api, error_codes, serving
 from tests.live import graphql_socket, uvicorn_serving

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.services import records
+from app.data import records
 from tests.conftest import Api, StatementCounter, error_codes, error_fields
 from tests.test_events import events
 

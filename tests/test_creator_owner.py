@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from app.services import companies
+from app.data.tenancy import TenantScope
+from app.services.companies import service as companies
 from app.settings import Settings
-from app.tenancy import TenantScope
 from models import CompanyOwner
 from tests.conftest import Api, Tokens, error_codes, error_fields, serving
 from tests.factories import new_scope

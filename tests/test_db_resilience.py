@@ -18,10 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from starlette.applications import Starlette
 
-from app.asgi import create_app
-from app.db import COMMAND_TIMEOUT_MARGIN, DatabaseLimits
+from app.data.engine import COMMAND_TIMEOUT_MARGIN, DatabaseLimits
 from app.redis import create_redis
 from app.settings import Settings
+from app.web.asgi import create_app
 from jobs.run import run_once
 from jobs.worker import due_soon, worker_settings
 from resolvers.compiled.extension import COMPILED_RUN

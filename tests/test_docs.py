@@ -177,7 +177,7 @@ def test_nothing_points_at_notes_outside_the_repository() -> None:
     outside_too = re.compile("lexware-api" + r"\.md|DESIGN" + " §")
     pointing = []
     for name in repository_files():
-        if name.startswith("app/static/") or not name.endswith(
+        if name.startswith("app/web/static/") or not name.endswith(
             (".py", ".md", ".toml", ".yaml", ".graphql", ".cfg", ".ini", ".sh", ".mako")
         ):
             continue

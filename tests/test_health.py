@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 import app.runtime as runtime_module
-from app.asgi import GC_THRESHOLDS
-from app.services.heartbeat import HEARTBEAT_KEY, record_heartbeat
+from app.heartbeat import HEARTBEAT_KEY, record_heartbeat
 from app.settings import Settings
+from app.web.asgi import GC_THRESHOLDS
 from tests.conftest import Tokens, error_codes, serving
 
 DEAD_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:1/nothing"

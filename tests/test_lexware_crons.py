@@ -11,11 +11,11 @@ import pytest
 from arq import create_pool
 from arq.jobs import Job, JobStatus
 
+from app.data.tenancy import TenantScope
 from app.locks import exclusive
 from app.redis import arq_redis_settings
-from app.services import lexware_sync
-from app.services.lexware_sync import sync_tenant_vouchers
-from app.tenancy import TenantScope
+from app.services.lexware import sync as lexware_sync
+from app.services.lexware.sync import sync_tenant_vouchers
 from jobs.lexware import enqueue_erp_pushes, erp_push, erp_push_record, voucher_sync
 from tests.conftest import Servers
 from tests.lexware_fixtures import ACME, SET_KEY, Lexware

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.services.lexware_lease import LEASE_SECONDS
+from app.services.lexware.lease import LEASE_SECONDS
 from app.settings import Settings
 from tests.conftest import error_codes
 from tests.lexware_fixtures import ACME, Lexware

@@ -8,12 +8,12 @@ import uuid
 import pytest
 from pydantic import SecretStr
 
+from app.data import records
+from app.data.tenancy import TenantScope
 from app.locks import LockLost, exclusive
-from app.services import records
-from app.services.lexware_contacts import COMPANY_KIND, store_link, synced_of
-from app.services.lexware_sync import push_erp_records
+from app.services.lexware.contacts import COMPANY_KIND, store_link, synced_of
+from app.services.lexware.sync import push_erp_records
 from app.settings import Settings
-from app.tenancy import TenantScope
 from tests.conftest import error_codes, serving
 from tests.lexware_fixtures import ACME, Lexware
 from tests.test_lexware_client import SEARCH

@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
-from app.db import async_url, create_engine, create_session_factory
-from app.services.companies import delete_company
-from app.services.lexware_sync import sync_tenant_vouchers
-from app.services.lexware_vouchers import link_to_deal
+from app.data.engine import async_url, create_engine, create_session_factory
+from app.data.tenancy import TenantScope
+from app.services.companies.service import delete_company
+from app.services.lexware.sync import sync_tenant_vouchers
+from app.services.lexware.vouchers import link_to_deal
 from app.settings import Settings
-from app.tenancy import TenantScope
 from models import Company, LexwareVoucher
 from tests.conftest import error_codes
 from tests.lexware_fixtures import ACME, PERSON, Lexware

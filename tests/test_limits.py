@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 from starlette.applications import Starlette
 
-from app.services import companies as companies_service
+from app.services.companies import service as companies_service
 from app.settings import Settings
 from tests.conftest import Api, Tokens, error_codes, serving
 

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col
 
 import models
+from app.data.tenancy import TenantScope
 from app.migrations import alembic_config, upgrade_to_head
-from app.tenancy import TenantScope
 from tests.factories import add_row, new_scope, row_exists, row_value
 
 

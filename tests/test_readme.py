@@ -23,7 +23,7 @@ from graphql import OperationDefinitionNode, OperationType, parse, validate
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.cli import cli
-from app.services.demo import seed_demo_tenant
+from app.demo import seed_demo_tenant
 from resolvers.schema import build_schema
 from tests.conftest import REPO_ROOT, Api
 from tests.lexware_fixtures import Lexware

@@ -12,12 +12,12 @@ import pytest
 import sqlalchemy as sa
 from redis.asyncio import Redis
 
-from app.asgi import create_app
+from app.data.tenancy import TenantScope, system_session
 from app.events.relay import _MARK_PUBLISHED, _PENDING, PER_TENANT, RELAY_LOCK, publish_pending
 from app.migrations import upgrade_to_head
-from app.services.companies import create_company
+from app.services.companies.service import create_company
 from app.settings import Settings
-from app.tenancy import TenantScope, system_session
+from app.web.asgi import create_app
 from models import Tenant
 from tests.conftest import Api, Servers, Tokens, server_dir
 from tests.factories import new_scope

@@ -6,10 +6,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.asgi import create_app
-from app.db import create_engine, create_session_factory
-from app.services.reminders import send_due_soon_reminders
+from app.data.engine import create_engine, create_session_factory
+from app.services.activities.reminders import send_due_soon_reminders
 from app.settings import Settings
+from app.web.asgi import create_app
 from tests.conftest import Api, Servers
 from tests.test_events import events
 

@@ -16,12 +16,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import col
 
 import models
-from app import tenancy
-from app.db import create_engine, create_session_factory
+from app.data import tenancy
+from app.data.engine import create_engine, create_session_factory
+from app.data.tenancy import TENANT_ROLE, system_session
 from app.migrations import upgrade_to_head
-from app.services import companies
-from app.services.tags import has_tag
-from app.tenancy import TENANT_ROLE, system_session
+from app.services.common.tags import has_tag
+from app.services.companies import service as companies
 from tests.conftest import Servers, _asyncpg_dsn
 from tests.factories import add_row, new_scope, row_value
 

@@ -9,8 +9,8 @@ from typing import Any
 from starlette.requests import Request
 
 from app.auth import Principal, VerifiedToken
-from app.db import create_engine, create_session_factory
-from app.tenancy import TenantScope
+from app.data.engine import create_engine, create_session_factory
+from app.data.tenancy import TenantScope
 from resolvers.context import Context
 from resolvers.schema import build_schema
 from tests.conftest import Api, Tokens

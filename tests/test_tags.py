@@ -1,4 +1,4 @@
-"""Tags keep their spelling and compare ignoring case by one key (app.services.tags.tag_key,
+"""Tags keep their spelling and compare ignoring case by one key (app.services.common.tags.tag_key,
 Unicode case folding made in Python): list filters (executor and compiled path), duplicates
 within one record, the ERP rule (cron and push-after-change), the index, the database's
 locale (it plays no part), the migration that keys existing tags."""
@@ -19,11 +19,11 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.data.tenancy import system_session
 from app.migrations import alembic_config, upgrade_to_head
-from app.services.lexware_sync import tenants_with_tag
-from app.services.tags import tag_keys
+from app.services.common.tags import tag_keys
+from app.services.lexware.sync import tenants_with_tag
 from app.settings import Settings
-from app.tenancy import system_session
 from jobs.lexware import erp_push, erp_push_record
 from models import Company
 from tests.conftest import Api, Servers, StatementCounter, Tokens, _asyncpg_dsn, serving

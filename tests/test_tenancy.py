@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 import models
-from app import tenancy, tenant_filter
-from app.tenancy import TenantScope, TenantScopeError, begin_with_tenant_sql, execute_rows
+from app.data import tenancy, tenant_filter
+from app.data.tenancy import TenantScope, TenantScopeError, begin_with_tenant_sql, execute_rows
 from tests.factories import add_row, new_scope, row_value
 
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from graphql import GraphQLError
 
-from app.db_failures import database_failure
+from app.data.failures import database_failure
 from app.settings import Settings
 from resolvers.errors import MASKED_MESSAGE, apply_error_policy
 from tests.conftest import Api, Tokens, error_codes, serving

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from app.asgi import create_app
 from app.errors import ServiceUnavailable
 from app.settings import Settings
+from app.web.asgi import create_app
 from resolvers.errors import MASKED_MESSAGE
 from tests.conftest import FRONTEND_ORIGIN, Api, Tokens
 from tests.live import LEGACY_WS, TRANSPORT_WS, RedisProcess, graphql_socket, uvicorn_serving

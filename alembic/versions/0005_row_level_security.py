@@ -1,6 +1,6 @@
 """Row-level security behind the tenant filter: a tenant's transactions see its rows only
 
-Every tenant transaction switches to the role `crm_tenant` (app.tenancy sets it with
+Every tenant transaction switches to the role `crm_tenant` (app.data.tenancy sets it with
 `app.tenant_id`), a role that owns nothing and has no BYPASSRLS, so the policies below apply
 to it. Sessions without a tenant (migrations, the relay, provisioning, the crons' tenant
 lists) keep the connecting role, which must own the tables (it runs these migrations) or be a
@@ -33,7 +33,7 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-ROLE = "crm_tenant"  # app.tenancy.TENANT_ROLE
+ROLE = "crm_tenant"  # app.data.tenancy.TENANT_ROLE
 # Every table with a tenant_id at this revision (the relay's own `event_relay` gets a policy
 # but no grant: no tenant transaction touches it); `tenant` is matched on its id, read-only.
 TENANT_TABLES = (

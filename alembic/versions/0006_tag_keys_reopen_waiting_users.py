@@ -1,7 +1,7 @@
 """Tags compare ignoring case, deals remember their open stage, users can wait for sign-in
 
 - `tag_keys`: the keys of a company's or contact's tags, `NFC(casefold(NFD(tag)))` each
-  (app.services.tags.tag_key: `Straße` = `STRASSE`, `ΣΟΦΟΣ` = `σοφος`), written by the
+  (app.services.common.tags.tag_key: `Straße` = `STRASSE`, `ΣΟΦΟΣ` = `σοφος`), written by the
   server with the tags; tag filters and the ERP rule match `tag_keys @> ARRAY[:key]`, with a
   GIN index on it. A plain column, not one PostgreSQL generates: its `lower()` depends on the
   database's locale and folds Greek, Turkish and `ß` otherwise than Python, and a function
@@ -44,7 +44,7 @@ BATCH = 1000  # rows keyed per round trip
 
 
 def _tag_key(tag: str) -> str:
-    """app.services.tags.tag_key as of this revision (a migration keeps its own copy)."""
+    """app.services.common.tags.tag_key as of this revision (a migration keeps its own copy)."""
     return unicodedata.normalize("NFC", unicodedata.normalize("NFD", tag).casefold())
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from app.tenancy import ACTOR_KEY, TENANT_KEY, CrmSession
+from app.data.tenancy import ACTOR_KEY, TENANT_KEY, CrmSession
 
 PENDING_KEY = "events.pending"
 WRITTEN_KEY = "events.written"

@@ -14,12 +14,12 @@ import sqlalchemy as sa
 from redis.asyncio import Redis
 from sqlmodel import col
 
+from app.data.tenancy import TenantScope
 from app.errors import LexwareNotConfigured
 from app.lexware.client import LexwareClient, RetryPolicy
 from app.lexware.limiter import RateLimiter
 from app.lexware.secrets import KeyCipher
 from app.settings import Settings
-from app.tenancy import TenantScope
 from models import LexwareAccount, Tenant
 
 NOT_CONFIGURED = (

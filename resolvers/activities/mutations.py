@@ -7,7 +7,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services import activities as service
+from app.services.activities import service
 from resolvers.activities.inputs import CreateActivityInput, UpdateActivityInput
 from resolvers.activities.types import Activity
 from resolvers.common.inputs import parse_id, sent_fields

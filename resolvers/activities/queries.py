@@ -8,8 +8,8 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services import activities as service
-from app.services.pagination import PageQuery, PageRequest
+from app.data.pagination import PageQuery, PageRequest
+from app.services.activities import service
 from resolvers.activities.inputs import ActivityFilter, ActivityOrder
 from resolvers.activities.types import Activity
 from resolvers.common.inputs import filter_id, parse_id

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from app.services.pagination import clamp_first
-from app.services.records import Entity
+from app.data.pagination import clamp_first
+from app.data.records import Entity
 from resolvers.common.relations import Relation, ToMany
 from resolvers.context import context_of
 

@@ -10,9 +10,9 @@ from typing import Any, Generic, TypeVar, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services.pagination import Page, PageQuery, PageRequest, clamp_first, read_page
+from app.data.pagination import Page, PageQuery, PageRequest, clamp_first, read_page
+from app.data.tenancy import TenantScope
 from app.settings import Settings
-from app.tenancy import TenantScope
 from resolvers.common.enums import OrderDirection
 from resolvers.common.relations import COUNT
 from resolvers.context import Context, context_of

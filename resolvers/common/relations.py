@@ -14,7 +14,7 @@ from typing import Any
 
 import strawberry
 
-from app.services.records import Entity
+from app.data.records import Entity
 
 RELATION = "insight-crm.relation"
 COUNT = "insight-crm.count"  # Connection.totalCount: the compiler calls the connection's count

@@ -7,7 +7,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services import companies as service
+from app.services.companies import service
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.companies.inputs import CreateCompanyInput, UpdateCompanyInput
 from resolvers.companies.types import Company

@@ -8,9 +8,9 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services import companies as service
-from app.services.companies import COMPANY
-from app.services.pagination import PageQuery, PageRequest
+from app.data.pagination import PageQuery, PageRequest
+from app.services.companies import service
+from app.services.companies.service import COMPANY
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged_rows
 from resolvers.common.relations import page_of, row_by_id

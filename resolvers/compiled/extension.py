@@ -34,7 +34,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from app.db_failures import database_failure, log_failure
+from app.data.failures import database_failure, log_failure
 from app.errors import AppError, ServiceUnavailable
 from resolvers.compiled.nodes import Plan
 from resolvers.compiled.plan import compile_plan

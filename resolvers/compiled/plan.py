@@ -33,7 +33,7 @@ from graphql import (
 from strawberry.permission import PermissionExtension
 from strawberry.types.field import StrawberryField
 
-from app.services.records import Entity
+from app.data.records import Entity
 from resolvers.common.relations import (
     COUNT,
     PAGE_OF,

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from graphql import GraphQLEnumType, GraphQLError, is_specified_scalar_type
 from sqlalchemy.orm import aliased
 
-from app.services.batch_reads import children_statement, rows_by_ids_statement
-from app.services.records import Entity
-from app.tenant_filter import TENANT_FILTER
+from app.data.batch_reads import children_statement, rows_by_ids_statement
+from app.data.records import Entity
+from app.data.tenant_filter import TENANT_FILTER
 from resolvers.common.relations import Relation, ToMany
 from resolvers.compiled.assemble import unchanged
 from resolvers.compiled.nodes import Columns, Join, Selection

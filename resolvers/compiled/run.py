@@ -13,9 +13,9 @@ from strawberry.permission import PermissionExtension
 from strawberry.schema.schema_converter import get_arguments
 from strawberry.utils.await_maybe import await_maybe
 
-from app.services.pagination import SORT_LABEL
-from app.tenancy import DriverReading
-from app.tenant_filter import TENANT_PARAMETER
+from app.data.pagination import SORT_LABEL
+from app.data.tenancy import DriverReading
+from app.data.tenant_filter import TENANT_PARAMETER
 from resolvers.common.children import nested_limit
 from resolvers.common.inputs import parse_id
 from resolvers.common.pagination import Connection, PlannedInfo, PlannedPage, connection_from_page

@@ -15,8 +15,8 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import LRUCache
 
-from app.services.pagination import AFTER_ID, PageQuery
-from app.tenant_filter import TENANT_FILTER, TENANT_PARAMETER
+from app.data.pagination import AFTER_ID, PageQuery
+from app.data.tenant_filter import TENANT_FILTER, TENANT_PARAMETER
 
 DIALECT = asyncpg_dialect()
 

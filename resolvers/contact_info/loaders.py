@@ -8,7 +8,7 @@ from typing import Any, cast
 from sqlmodel import col
 from strawberry.types import Info
 
-from app.services.contact_values import EMAILS, MAX_VALUES, PHONES, ValueKind
+from app.services.contact_info.rules import EMAILS, MAX_VALUES, PHONES, ValueKind
 from resolvers.common.children import related
 from resolvers.common.relations import ToMany
 from resolvers.contact_info.types import Email, Phone

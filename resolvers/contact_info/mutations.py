@@ -7,8 +7,8 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services import contact_info as service
-from app.services.contact_values import EMAILS, PHONES, ValueKind
+from app.services.contact_info import service
+from app.services.contact_info.rules import EMAILS, PHONES, ValueKind
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.contact_info.types import Email, EmailInput, Phone, PhoneInput
 from resolvers.context import context_of

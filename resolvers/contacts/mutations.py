@@ -7,7 +7,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services import contacts as service
+from app.services.contacts import service
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.contacts.inputs import CreateContactInput, UpdateContactInput
 from resolvers.contacts.types import Contact

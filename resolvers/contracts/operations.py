@@ -8,8 +8,8 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services import contracts as service
-from app.services.pagination import PageQuery, PageRequest
+from app.data.pagination import PageQuery, PageRequest
+from app.services.contracts import service
 from resolvers.common.inputs import filter_id, parse_id, sent_fields
 from resolvers.common.pagination import Connection, paged_rows
 from resolvers.context import context_of

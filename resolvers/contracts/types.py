@@ -10,7 +10,7 @@ import strawberry
 from sqlmodel import col
 from strawberry.types import Info
 
-from app.services.contracts import CONTRACT, ContractOrderField
+from app.services.contracts.service import CONTRACT, ContractOrderField
 from models import Contract as ContractRow
 from models.enums import ContractStatus
 from resolvers.common.children import children_of

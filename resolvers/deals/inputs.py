@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import strawberry
 
-from app.services.deal_queries import DealOrderField
+from app.services.deals.queries import DealOrderField
 from models.enums import DealStatus, LostReason, OwnerRole
 from resolvers.common.enums import OrderDirection
 from resolvers.owners.types import CREATE_OWNERS

@@ -11,11 +11,11 @@ import strawberry
 from sqlmodel import col
 from strawberry.types import Info
 
-from app.services.companies import COMPANY
-from app.services.contacts import CONTACT
-from app.services.deals import DEAL
-from app.services.owners import DEAL_OWNERS
-from app.services.pipelines import PIPELINE, STAGE
+from app.services.companies.service import COMPANY
+from app.services.contacts.service import CONTACT
+from app.services.deals.service import DEAL
+from app.services.owners.service import DEAL_OWNERS
+from app.services.pipelines.service import PIPELINE, STAGE
 from models import Deal as DealRow
 from models.enums import DealStatus, LostReason
 from resolvers.activities.types import activities_of

@@ -1,6 +1,6 @@
 """crmEvents and dealChanged: live events over WebSocket, scoped to the caller's tenant.
 
-A connection's subscription limit is taken when the operation is admitted (app/ws_admission.py),
+A connection's subscription limit is taken when the operation is admitted (app/web/ws_admission.py),
 not here: a generator's body runs only once the operation is under way."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services import deal_board
-from app.services import events as service
-from app.services.pipelines import STAGE
+from app.services.deals import board as deal_board
+from app.services.events import queries as service
+from app.services.pipelines.service import STAGE
 from resolvers.common.inputs import parse_id
 from resolvers.context import context_of
 from resolvers.deals.types import Deal

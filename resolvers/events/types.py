@@ -12,8 +12,8 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from app.events.message import CrmEventMessage
-from app.services import events as service
-from app.services.owners import USER
+from app.services.events import queries as service
+from app.services.owners.service import USER
 from resolvers.common.enums import OrderDirection
 from resolvers.common.pagination import (
     Connection,

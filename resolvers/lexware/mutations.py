@@ -10,9 +10,10 @@ import strawberry
 from sqlalchemy.engine import Row
 from strawberry.types import Info
 
-from app.services import lexware_accounts, lexware_push
-from app.services import lexware_contacts as service
-from app.services.lexware_contacts import COMPANY_KIND, CONTACT_KIND, RecordKind
+from app.services.lexware import accounts as lexware_accounts
+from app.services.lexware import contacts as service
+from app.services.lexware import push as lexware_push
+from app.services.lexware.contacts import COMPANY_KIND, CONTACT_KIND, RecordKind
 from resolvers.common.inputs import parse_id
 from resolvers.companies.types import Company
 from resolvers.contacts.types import Contact

@@ -7,8 +7,8 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from app.services import lexware_accounts
-from app.services import lexware_search as service
+from app.services.lexware import accounts as lexware_accounts
+from app.services.lexware import search as service
 from resolvers.context import context_of
 from resolvers.lexware.types import LexwareContact, LexwareContactPage, LexwareStatus
 from resolvers.permissions import CanRead

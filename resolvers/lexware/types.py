@@ -9,9 +9,9 @@ import strawberry
 from strawberry.types import Info
 
 from app.lexware import mapping
-from app.services.companies import COMPANY
-from app.services.contacts import CONTACT
-from app.services.lexware_search import FoundContact
+from app.services.companies.service import COMPANY
+from app.services.contacts.service import CONTACT
+from app.services.lexware.search import FoundContact
 from resolvers.context import context_of
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services import lookups as service
-from app.services.records import Entity
+from app.data.records import Entity
+from app.services.lookups import service
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.context import context_of
 from resolvers.lookups import inputs

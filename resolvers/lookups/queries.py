@@ -7,8 +7,8 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services import lookups as service
-from app.services import records
+from app.data import records
+from app.services.lookups import service
 from resolvers.common.inputs import parse_id
 from resolvers.common.relations import LIST_SIZE
 from resolvers.context import context_of

@@ -8,8 +8,8 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services import owners as service
-from app.services.members import add_user
+from app.services.members.service import add_user
+from app.services.owners import service
 from models.enums import OwnerRole
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.context import context_of

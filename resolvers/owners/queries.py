@@ -7,7 +7,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services import owners as service
+from app.services.owners import service
 from resolvers.context import context_of
 from resolvers.me.types import User
 from resolvers.permissions import CanRead

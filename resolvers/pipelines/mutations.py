@@ -7,8 +7,8 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services import pipeline_stages
-from app.services import pipelines as service
+from app.services.pipelines import service
+from app.services.pipelines import stages as pipeline_stages
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.context import context_of
 from resolvers.permissions import IsAdmin

@@ -8,9 +8,9 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services import pipelines as service
-from app.services.pagination import PageQuery, PageRequest
-from app.services.pipelines import PIPELINE, PipelineOrderField
+from app.data.pagination import PageQuery, PageRequest
+from app.services.pipelines import service
+from app.services.pipelines.service import PIPELINE, PipelineOrderField
 from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import parse_id
 from resolvers.common.pagination import Connection, paged_rows

@@ -11,9 +11,9 @@ from sqlmodel import col
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from app.services.deal_queries import StageSummary as StageSummaryRow
-from app.services.deal_queries import stage_summaries
-from app.services.pipelines import MAX_STAGES, STAGE
+from app.services.deals.queries import StageSummary as StageSummaryRow
+from app.services.deals.queries import stage_summaries
+from app.services.pipelines.service import MAX_STAGES, STAGE
 from models import PipelineStage
 from models.enums import StageKind
 from resolvers.common.children import related

@@ -7,7 +7,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services import relationships as service
+from app.services.relationships import service
 from resolvers.common.inputs import parse_id
 from resolvers.context import context_of
 from resolvers.permissions import CanWrite

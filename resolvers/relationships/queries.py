@@ -8,9 +8,9 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services import relationships as service
-from app.services.pagination import Page, PageRequest
-from app.tenancy import TenantScope
+from app.data.pagination import Page, PageRequest
+from app.data.tenancy import TenantScope
+from app.services.relationships import service
 from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged

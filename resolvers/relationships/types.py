@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services.companies import COMPANY
-from app.services.lookups import RELATIONSHIP_TYPE
-from app.services.pagination import clamp_first
-from app.services.relationships import relationships_of
+from app.data.pagination import clamp_first
+from app.services.companies.service import COMPANY
+from app.services.lookups.service import RELATIONSHIP_TYPE
+from app.services.relationships.service import relationships_of
 from resolvers.context import context_of
 from resolvers.lookups.types import RelationshipType
 

@@ -1,0 +1,371 @@
+"""The row operations every entity shares: get, insert, partial update with a version check,
+delete (the batched reads behind the GraphQL loaders are in `batch_reads`).
+
+Reads select plain rows (no ORM objects); every statement goes through the tenant scope.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row, result_tuple
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlmodel import col
+
+from app.data import changes, dependents
+from app.data import constraints as db_errors
+from app.data.changes import Tracked
+from app.data.dependents import Dependent
+from app.data.row_values import record_columns, stored_values
+from app.data.tenancy import TenantScope, execute_rows
+from app.errors import AppError, Conflict, NotFound
+from models.base import in_record_row
+
+ErrorFactory = Callable[[], AppError]
+AfterWrite = Callable[[AsyncSession, Row[Any]], None]
+
+
+@dataclass(frozen=True, eq=False)  # one instance per table: equal means the same object
+class Entity:
+    """How the services treat one table: its name in messages and its constraint errors."""
+
+    model: Any
+    label: str
+    constraint_errors: Mapping[str, ErrorFactory] = field(default_factory=dict)
+    tracked: Tracked | None = None  # how its changes appear as events (None: they don't)
+    dependents: tuple[Dependent, ...] = ()
+
+    @cached_property
+    def columns(self) -> tuple[Any, ...]:
+        return record_columns(self.model)
+
+    @property
+    def id(self) -> Any:
+        return col(self.model.id)
+
+    @property
+    def versioned(self) -> bool:
+        return "version" in self.model.model_fields
+
+    def column(self, name: str) -> Any:
+        return col(getattr(self.model, name))
+
+    @cached_property
+    def row_of(self) -> Callable[[Sequence[Any]], Row[Any]]:
+        """A row of this entity's columns from their values, as its reads return it."""
+        return result_tuple([column.key for column in self.columns])
+
+
+def insert_statement(scope: TenantScope, entity: Entity, values: Mapping[str, Any]) -> Any:
+    """INSERT of one row of the tenant, RETURNING its record columns."""
+    stored = scope.owned(**stored_values(entity.model, values))
+    return sa.insert(entity.model).values(stored).returning(*entity.columns)
+
+
+async def get_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> Row[Any]:
+    async with scope.reading() as session:
+        return await get_row_in(session, entity, row_id, lock=False)
+
+
+async def get_row_in(
+    session: AsyncSession, entity: Entity, row_id: uuid.UUID, *, lock: bool = True
+) -> Row[Any]:
+    """A row read inside an open unit of work, locked against concurrent change by default."""
+    statement = _row_statement(entity, lock)
+    row = (await execute_rows(session, statement, {"crm_row_id": row_id})).first()
+    if row is None:
+        raise NotFound(entity.label)
+    return row
+
+
+async def count_rows(scope: TenantScope, model: Any, conditions: Sequence[Any]) -> int:
+    """How many rows of `model` match: the totalCount of a list."""
+    statement = sa.select(sa.func.count()).select_from(model).where(*conditions)
+    async with scope.reading() as session:
+        return int((await execute_rows(session, statement)).scalar_one())
+
+
+async def insert_row(scope: TenantScope, entity: Entity, values: Mapping[str, Any]) -> Row[Any]:
+    statement = insert_statement(scope, entity, values)
+    return await write_one(scope, entity, statement, lambda s, row: record_created(s, entity, row))
+
+
+@dataclass(frozen=True)
+class UpdateSteps:
+    """What else an update's unit of work does, in this order around the row's UPDATE:
+    `lock` takes locks that rank before the row's; `place` checks the current row and returns
+    more values to set; `then` writes more (e.g. value lists) and returns the changes it made
+    for the event. `errors` are the constraint errors those steps may meet."""
+
+    lock: Callable[[AsyncSession], Awaitable[None]] | None = None
+    place: Callable[[AsyncSession, Row[Any]], Awaitable[Mapping[str, Any]]] | None = None
+    then: Callable[[AsyncSession, Row[Any]], Awaitable[Mapping[str, Any]]] | None = None
+    errors: tuple[Mapping[str, ErrorFactory], ...] = ()
+    after: AfterWrite | None = None  # more events, after the update's own
+
+
+@dataclass(frozen=True)
+class SystemChange:
+    """Values the system sets on a record next to (or instead of) the user's, never taken from
+    client input, and the extra events that say what happened (`lexware_linked`)."""
+
+    values: Mapping[str, Any]
+    verbs: tuple[str, ...] = ()
+
+    def record(self, session: AsyncSession, entity: Entity, row: Row[Any]) -> None:
+        tracked = entity.tracked
+        if tracked is None:
+            return
+        shown = {changes.camel(k): [None, changes.jsonable(getattr(row, k))] for k in self.values}
+        for verb in self.verbs:
+            changes.record_verb(session, tracked, row, verb, shown)
+
+    async def complete(self, session: AsyncSession, entity: Entity, row: Row[Any]) -> None:
+        """What else the system checks or writes in the record's unit of work, once the record
+        and its value lists are written (nothing here)."""
+
+    def steps(self, entity: Entity, steps: UpdateSteps | None) -> UpdateSteps:
+        """`steps`, then `complete`, and recording these events after the update's own."""
+        base = steps or UpdateSteps()
+
+        async def then(session: AsyncSession, row: Row[Any]) -> Mapping[str, Any]:
+            more = await base.then(session, row) if base.then is not None else {}
+            await self.complete(session, entity, row)
+            return more
+
+        def after(session: AsyncSession, row: Row[Any]) -> None:
+            self.record(session, entity, row)
+
+        return dataclasses.replace(base, then=then, after=after)
+
+
+async def update_row(
+    scope: TenantScope,
+    entity: Entity,
+    row_id: uuid.UUID,
+    values: Mapping[str, Any],
+    expected_version: int | None = None,
+    *,
+    steps: UpdateSteps | None = None,
+    bump_version: bool = True,
+) -> Row[Any]:
+    """Change the given columns; with `expected_version`, refuse a stale edit (CONFLICT).
+    Nothing to change means no write at all: no new version, no conflict for anyone else.
+    `bump_version=False` for bookkeeping that must not invalidate a version a user holds."""
+    if not values and steps is None:
+        current = await get_row(scope, entity, row_id)
+        _check_version(entity, current, expected_version)
+        return current
+    steps = steps or UpdateSteps()
+    with constraint_errors(entity.constraint_errors, *steps.errors):
+        async with scope.writing() as session:
+            if steps.lock is not None:
+                await steps.lock(session)
+            both = None
+            if steps.place is None:  # nothing to decide from the current row: one statement
+                both = await _update_reading_old(
+                    session, entity, row_id, values, bump_version, expected_version
+                )
+            if both is None:  # a step needs the row first, or no row matched: say why
+                current = await get_row_in(session, entity, row_id)
+                _check_version(entity, current, expected_version)
+                placed = await steps.place(session, current) if steps.place else {}
+                row = await _update(session, entity, row_id, {**values, **placed}, bump_version)
+            else:
+                current, row = both
+            more = await steps.then(session, row) if steps.then is not None else {}
+            record_updated(session, entity, current, row, more)
+            if steps.after is not None:
+                steps.after(session, row)
+    return row
+
+
+async def _update(
+    session: AsyncSession,
+    entity: Entity,
+    row_id: uuid.UUID,
+    values: Mapping[str, Any],
+    bump_version: bool = True,
+) -> Row[Any]:
+    statement, parameters = _update_for(entity, row_id, values, bump_version, with_old=False)
+    return (await execute_rows(session, statement, parameters)).one()
+
+
+async def _update_reading_old(
+    session: AsyncSession,
+    entity: Entity,
+    row_id: uuid.UUID,
+    values: Mapping[str, Any],
+    bump_version: bool,
+    expected_version: int | None,
+) -> tuple[Row[Any], Row[Any]] | None:
+    """The row as it was (locked first) and as it is now, from one UPDATE: a round trip and
+    a statement less than reading it first. None if no row matched (missing, or not at the
+    expected version: the caller finds out which, before anything is written). Only what
+    the UPDATE may change is read back old; the rest is as the new row has it."""
+    statement, parameters = _update_for(entity, row_id, values, bump_version, with_old=True)
+    if entity.versioned:
+        parameters["crm_expected_version"] = expected_version
+    both = (await execute_rows(session, statement, parameters)).first()
+    if both is None:
+        return None
+    width = len(entity.columns)
+    row = entity.row_of(both[:width])
+    old = dict(zip(_changeable(entity, tuple(sorted(values))), both[width:], strict=True))
+    return entity.row_of([old.get(key, value) for key, value in row._mapping.items()]), row
+
+
+def _update_for(
+    entity: Entity, row_id: uuid.UUID, values: Mapping[str, Any], bump_version: bool, with_old: bool
+) -> tuple[Any, dict[str, Any]]:
+    bump = entity.versioned and bump_version
+    values = stored_values(entity.model, values)
+    parameters: dict[str, Any] = {"crm_row_id": row_id}
+    if any(_is_sql(value) for value in values.values()):  # SQL values: built each time
+        return _update_statement(entity, {**values}, bump, with_old), parameters
+    parameters.update({f"crm_new_{k}": v for k, v in values.items()})
+    return _update_statement_for(entity, tuple(sorted(values)), bump, with_old), parameters
+
+
+@functools.lru_cache(maxsize=1024)
+def _changeable(entity: Entity, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The record columns an UPDATE of `keys` may change (their old values are read back):
+    those, the version and what the table updates by itself (`updated_at`); not a column
+    outside the record's row (models.base.in_record_row). Once per entity and set of keys,
+    like the statement."""
+    table = entity.model.__table__
+    automatic = [c.name for c in table.columns if c.onupdate is not None or c.server_onupdate]
+    versioned = ["version"] if entity.versioned else []
+    changed = [key for key in keys if in_record_row(table.c[key])]
+    return tuple(dict.fromkeys([*changed, *versioned, *automatic]))
+
+
+# Statements built once per entity (and per set of changed columns) with bind parameters:
+# SQLAlchemy then builds, keys and compiles each once, not on every write. The tenant filter
+# is added by the session, also once per statement (see app.data.tenancy).
+# Parameter names no column has: an UPDATE sets any column a parameter is named after.
+_ROW_ID = sa.bindparam("crm_row_id", type_=sa.Uuid())
+_EXPECTED = sa.bindparam("crm_expected_version", type_=sa.Integer())
+
+
+def _is_sql(value: Any) -> bool:
+    """An expression or a column (`updated_at` kept as it is), not a value to bind."""
+    return isinstance(value, sa.ClauseElement) or hasattr(value, "__clause_element__")
+
+
+@functools.lru_cache(maxsize=256)
+def _row_statement(entity: Entity, lock: bool) -> sa.Select[Any]:
+    statement = sa.select(*entity.columns).where(entity.id == _ROW_ID)
+    return statement.with_for_update() if lock else statement
+
+
+@functools.lru_cache(maxsize=1024)
+def _update_statement_for(entity: Entity, keys: tuple[str, ...], bump: bool, with_old: bool) -> Any:
+    values = {k: sa.bindparam(f"crm_new_{k}", type_=entity.column(k).type) for k in keys}
+    return _update_statement(entity, values, bump, with_old)
+
+
+def _update_statement(entity: Entity, values: dict[str, Any], bump: bool, with_old: bool) -> Any:
+    """UPDATE ... RETURNING the new row; `with_old`, the old one after it, read by the UPDATE
+    from the row locked FOR UPDATE in a subquery (so it is the version the UPDATE replaced)."""
+    changeable = _changeable(entity, tuple(sorted(values)))
+    if bump:
+        values["version"] = entity.column("version") + 1
+    statement = sa.update(entity.model).values(**values)
+    statement = statement.execution_options(synchronize_session=False)
+    if not with_old:
+        return statement.where(entity.id == _ROW_ID).returning(*entity.columns)
+    locked = sa.select(entity.id, *(entity.column(k) for k in changeable))
+    old = aliased(entity.model, locked.where(entity.id == _ROW_ID).with_for_update().subquery())
+    old_columns = [getattr(old, k).label(f"crm_old_{k}") for k in changeable]
+    matched = [entity.id == old.id]
+    if entity.versioned:  # a stale edit writes nothing, not even a constraint check
+        matched.append(sa.or_(_EXPECTED.is_(None), old.version == _EXPECTED))
+    return statement.where(*matched).returning(*entity.columns, *old_columns)
+
+
+def _check_version(entity: Entity, current: Row[Any], expected: int | None) -> None:
+    if expected is not None and current.version != expected:
+        raise Conflict(
+            f"{entity.label} was changed by someone else (version {current.version}, "
+            f"expected {expected}). Reload and try again.",
+            currentVersion=current.version,
+        )
+
+
+async def delete_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> uuid.UUID:
+    statement = (
+        sa.delete(entity.model)
+        .where(entity.id == row_id)
+        .returning(*entity.columns)
+        .execution_options(synchronize_session=False)
+    )
+    with constraint_errors(entity.constraint_errors):
+        async with scope.writing() as session:
+            await dependents.detach(session, entity.dependents, [row_id])
+            row = (await execute_rows(session, statement)).first()
+            if row is None:
+                raise NotFound(entity.label)
+            record_deleted(session, entity, row)
+    return uuid.UUID(str(row.id))
+
+
+def record_created(
+    session: AsyncSession, entity: Entity, row: Row[Any], extra: Mapping[str, Any] | None = None
+) -> None:
+    if entity.tracked is not None:
+        changes.created(session, entity.tracked, row, extra)
+
+
+def record_updated(
+    session: AsyncSession,
+    entity: Entity,
+    old: Row[Any],
+    new: Row[Any],
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    if entity.tracked is not None:
+        changes.updated(session, entity.tracked, old, new, extra)
+
+
+def record_deleted(session: AsyncSession, entity: Entity, row: Row[Any]) -> None:
+    if entity.tracked is not None:
+        changes.deleted(session, entity.tracked, row)
+
+
+@contextmanager
+def constraint_errors(*errors: Mapping[str, ErrorFactory]) -> Iterator[None]:
+    """Turn a violated constraint that the entities know into its user-facing error."""
+    try:
+        yield
+    except IntegrityError as error:
+        known = {name: factory for mapping in errors for name, factory in mapping.items()}
+        translated = db_errors.translate(error, known)
+        if translated is None:
+            raise
+        raise translated from None
+
+
+async def write_one(
+    scope: TenantScope, entity: Entity, statement: Any, after: AfterWrite | None = None
+) -> Row[Any]:
+    """Run one write in its own unit of work (`after` records its events there); constraint
+    violations become user errors."""
+    with constraint_errors(entity.constraint_errors):
+        async with scope.writing() as session:
+            row = (await execute_rows(session, statement)).first()
+            if row is None:
+                raise NotFound(entity.label)
+            if after is not None:
+                after(session, row)
+    return row

@@ -1,0 +1,184 @@
+"""What a statement of tenant rows may be, and the filter that scopes it to one tenant.
+
+`app.data.tenancy` applies both: its session listener to every `session.execute`, `execute_rows`
+to the statements it runs on the session's connection; the compiled execution path adds
+`TENANT_FILTER` to the statements it compiles. ORM entities and attributes carry a
+`parententity` annotation and get the filter; Core tables and columns of tenant tables
+(`Company.__table__`) would not, so they are refused.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import with_loader_criteria
+from sqlalchemy.orm.context import FromStatement
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.util import find_tables
+
+from models import TenantScoped
+
+
+class TenantScopeError(RuntimeError):
+    """A tenant-owned table was queried by a session that carries no tenant, or around the
+    tenant filter (Core statements on tenant tables)."""
+
+
+def _tenant_tables() -> frozenset[str]:
+    return frozenset(
+        mapper.local_table.name  # type: ignore[attr-defined]
+        for mapper in TenantScoped._sa_registry.mappers
+        if issubclass(mapper.class_, TenantScoped)
+    )
+
+
+TENANT_TABLES = _tenant_tables()
+
+
+class ShapeVerdicts:
+    """What a check concluded about a statement shape (SQLAlchemy's cache key, without bound
+    values). The checks visit every element of a statement: a tenth of a small mutation's
+    CPU on every execution. Their verdict depends on the elements alone, and a cache key
+    tells an ORM column from a Core one (its annotations are part of the key; a test pins
+    this), so a shape checked once needs no second look. Bounded like SQLAlchemy's own
+    compiled cache: the oldest goes first."""
+
+    def __init__(self, limit: int = 1000) -> None:
+        self.limit = limit
+        self._verdicts: dict[Any, Any] = {}
+
+    def __len__(self) -> int:
+        return len(self._verdicts)
+
+    def get(self, shape: Any) -> Any:
+        return None if shape is None else self._verdicts.get(shape)
+
+    def remember(self, shape: Any, verdict: Any) -> None:
+        if shape is None:
+            return
+        if len(self._verdicts) >= self.limit:
+            self._verdicts.pop(next(iter(self._verdicts)))
+        self._verdicts[shape] = verdict
+
+
+SCOPED_SHAPES = ShapeVerdicts()  # passed the session listener's checks
+ROW_SHAPES = ShapeVerdicts()  # passed execute_rows' checks
+INSERT_READS = ShapeVerdicts()  # whether an INSERT reads rows
+
+
+def shape_of(statement: Any) -> Any:
+    key = statement._generate_cache_key()
+    return None if key is None else key.key
+
+
+def _refuse_plain_tables(sources: Iterable[Any]) -> None:
+    for source in sources:
+        if source is None:
+            continue
+        for table in find_tables(source, include_joins=True, include_aliases=True):
+            plain = "parententity" not in getattr(table, "_annotations", {})
+            if plain and getattr(table, "name", None) in TENANT_TABLES:
+                raise TenantScopeError("tenant-owned tables are queried through their models only")
+
+
+def walk_for_core_access(statement: sa.ClauseElement, *, has_mappers: bool) -> None:
+    """Core columns anywhere; without an entity among the results, Core tables in FROM."""
+    if not has_mappers:
+        if isinstance(statement, sa.Select):
+            _refuse_plain_tables(statement.get_final_froms())
+        else:  # INSERT, UPDATE, DELETE name their table
+            _refuse_plain_tables([getattr(statement, "table", None)])
+    for element in visitors.iterate(statement):
+        if (
+            isinstance(element, sa.Column)
+            and "parententity" not in element._annotations  # other annotations: still Core
+            and getattr(element.table, "name", None) in TENANT_TABLES
+        ):
+            raise TenantScopeError("tenant-owned tables are queried through their models only")
+
+
+def refuse_core_sources(statement: Any) -> None:
+    """What the statement names as its sources (the UPDATE's or DELETE's table, a select's
+    select_from and join targets) must be models: a Core table there is read or written
+    without the filter, even when the statement's columns are the model's."""
+    if isinstance(statement, sa.Select):
+        named: list[Any] = [*statement._from_obj]
+        for target, _onclause, left, _flags in statement._setup_joins:
+            named += [target, left]
+    else:
+        named = [statement.table]
+    _refuse_plain_tables(named)
+
+
+def refuse_unscoped_rows(statement: Any) -> None:
+    """For `execute_rows`: only ORM statements get the tenant filter when compiled, and only
+    rows come back from a connection (an entity would come back as its columns)."""
+    shape = shape_of(statement)
+    if ROW_SHAPES.get(shape):
+        return
+    if statement._propagate_attrs.get("compile_state_plugin") != "orm":
+        raise TenantScopeError("tenant-owned tables are queried through their models only")
+    if isinstance(statement, FromStatement):  # its rows come from text no filter reaches
+        raise TenantScopeError("tenant-owned models are not loaded through from_statement()")
+    if isinstance(statement, sa.Select) and any(
+        _is_entity(description["expr"]) for description in statement.column_descriptions
+    ):
+        raise TenantScopeError("execute_rows returns rows: select columns, not entities")
+    refuse_core_sources(statement)
+    walk_for_core_access(statement, has_mappers=True)
+    ROW_SHAPES.remember(shape, True)
+
+
+def _is_entity(expression: Any) -> bool:
+    inspected = sa.inspect(expression, raiseerr=False)
+    return bool(
+        getattr(inspected, "is_mapper", False) or getattr(inspected, "is_aliased_class", False)
+    )
+
+
+def insert_reads(statement: Any) -> bool:
+    """Whether an INSERT reads rows (INSERT ... SELECT, a subquery among its values): then
+    the filter must reach what it reads. Its own values carry the tenant
+    (`TenantScope.owned`)."""
+    shape = shape_of(statement)
+    reads = INSERT_READS.get(shape)
+    if reads is None:
+        reads = any(isinstance(e, sa.Select) for e in visitors.iterate(statement))
+        INSERT_READS.remember(shape, reads)
+    return bool(reads)
+
+
+def _tenant_filter(tenant: sa.BindParameter[Any]) -> Any:
+    """The tenant filter on every tenant-owned table of a statement, aliases and subqueries
+    included, comparing with a bind parameter: one option, built once, serves every tenant,
+    and a statement's shape (its cache key, its compiled SQL) is the same for all of them.
+    It travels with the objects it loads to their later loads (SQLAlchemy applies it to
+    relationship loads, which no model has yet); the session listener gives those the tenant."""
+    return with_loader_criteria(
+        TenantScoped, lambda cls: cls.tenant_id == tenant, include_aliases=True
+    )
+
+
+# Every session statement, and every statement of the compiled execution path, gets this one
+# filter; the tenant's id is the value of TENANT_PARAMETER in each execution.
+TENANT_PARAMETER = "crm_tenant_id"
+TENANT_FILTER = _tenant_filter(sa.bindparam(TENANT_PARAMETER, type_=sa.Uuid()))
+
+
+# The filtered twin of each statement, while the statement lives: a statement built once
+# (`functools.cache`) is then filtered, and its cache key computed, once.
+_FILTERED: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def filtered(statement: Any) -> Any:
+    twin = _FILTERED.get(statement)
+    if twin is None:
+        twin = _FILTERED[statement] = statement.options(TENANT_FILTER)
+    return twin
+
+
+def with_tenant(parameters: Any, tenant_id: Any) -> dict[str, Any]:
+    return {**(parameters or {}), TENANT_PARAMETER: tenant_id}

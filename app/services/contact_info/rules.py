@@ -1,0 +1,155 @@
+"""E-mail addresses and phone numbers as values: what a valid one is, the two kinds (their
+table, value column and how duplicates compare), and what a whole list sent in a create or
+update may hold. The writes that keep one primary per owner are in
+app/services/contact_info/service.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
+
+from app.data import records
+from app.data.records import Entity
+from app.errors import BadUserInput, Conflict, FieldProblem, NotFound
+from app.services.common.validation import Input, validate
+from models import ContactEmail, ContactPhone, EmailType, PhoneType
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
+)
+_PHONE = re.compile(r"^\+?[0-9 ()/.-]{3,50}$")
+
+
+def _check_email(value: str) -> str:
+    value = value.strip()
+    if len(value) > 320 or not _EMAIL.match(value):
+        raise ValueError("must be an e-mail address such as anna.schmidt@example.de")
+    return value
+
+
+def _check_phone(value: str) -> str:
+    value = " ".join(value.split())
+    if not _PHONE.match(value) or sum(ch.isdigit() for ch in value) < 3:
+        raise ValueError("must be a phone number such as +49 711 123456-0")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_check_email)]
+Phone = Annotated[str, AfterValidator(_check_phone)]
+
+
+class EmailInput(Input):
+    email: Email
+    type: EmailType = EmailType.WORK
+    is_primary: bool = False
+
+
+class PhoneInput(Input):
+    phone: Phone
+    type: PhoneType = PhoneType.OFFICE
+    is_primary: bool = False
+
+
+@dataclass(frozen=True)
+class ValueKind:
+    """E-mails or phones: the table, the value column and how duplicates compare."""
+
+    entity: Entity
+    value: str
+    input: type[Input]
+    field: str  # the GraphQL list name, for error paths
+
+    def same(self, text: str) -> str:
+        return text.lower() if self.value == "email" else "".join(c for c in text if c.isdigit())
+
+
+def _busy() -> Conflict:
+    return Conflict("The record was changed at the same time; try again.")
+
+
+def _duplicate(kind: str) -> records.ErrorFactory:
+    return lambda: Conflict(f"This {kind} is already stored for this record.")
+
+
+EMAILS = ValueKind(
+    Entity(
+        ContactEmail,
+        "E-mail address",
+        {
+            "uq_contact_email_contact_id_value": _duplicate("e-mail address"),
+            "uq_contact_email_contact_id_primary": _busy,
+            "uq_contact_email_company_id_primary": _busy,
+            "uq_contact_email_company_id_value": _duplicate("e-mail address"),
+            "fk_contact_email_contact_id_contact": lambda: NotFound("Contact"),
+            "fk_contact_email_company_id_company": lambda: NotFound("Company"),
+        },
+    ),
+    "email",
+    EmailInput,
+    "emails",
+)
+PHONES = ValueKind(
+    Entity(
+        ContactPhone,
+        "Phone number",
+        {
+            "uq_contact_phone_contact_id_value": _duplicate("phone number"),
+            "uq_contact_phone_contact_id_primary": _busy,
+            "uq_contact_phone_company_id_primary": _busy,
+            "uq_contact_phone_company_id_value": _duplicate("phone number"),
+            "fk_contact_phone_contact_id_contact": lambda: NotFound("Contact"),
+            "fk_contact_phone_company_id_company": lambda: NotFound("Company"),
+        },
+    ),
+    "phone",
+    PhoneInput,
+    "phones",
+)
+MAX_VALUES = 20
+
+
+def validate_list(kind: ValueKind, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A whole list as sent in create/update: valid, no duplicates, one primary."""
+    if len(items) > MAX_VALUES:
+        raise BadUserInput.single(kind.field, f"at most {MAX_VALUES} entries")
+    parsed: list[dict[str, Any]] = []
+    problems: list[FieldProblem] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        try:
+            value = validate(kind.input, item).model_dump()
+        except BadUserInput as error:
+            problems += [
+                FieldProblem(f"{kind.field}[{index}].{p.field}", p.message) for p in error.problems
+            ]
+            continue
+        if kind.same(value[kind.value]) in seen:
+            problems.append(FieldProblem(f"{kind.field}[{index}].{kind.value}", "is listed twice"))
+        seen.add(kind.same(value[kind.value]))
+        parsed.append(value)
+    if sum(v["is_primary"] for v in parsed) > 1:
+        problems.append(FieldProblem(kind.field, "only one entry can be primary"))
+    if problems:
+        raise BadUserInput(problems)
+    if parsed and not any(v["is_primary"] for v in parsed):
+        parsed[0]["is_primary"] = True
+    return parsed
+
+
+ValueLists = list[tuple[ValueKind, list[dict[str, Any]]]]
+
+
+def split_values(data: Mapping[str, Any]) -> tuple[dict[str, Any], ValueLists]:
+    """Separate the `emails`/`phones` lists (when sent) from the record's own fields."""
+    own = dict(data)
+    lists = [
+        (kind, validate_list(kind, own.pop(kind.field) or []))
+        for kind in (EMAILS, PHONES)
+        if kind.field in own
+    ]
+    return own, lists

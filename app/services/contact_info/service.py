@@ -1,0 +1,264 @@
+"""Multi-value e-mail addresses and phone numbers of companies and contacts: the writes (what
+a valid value and list are: app/services/contact_info/rules.py).
+
+Rules: typed values; exactly one primary per owner when it has any (the first becomes primary,
+setting a new primary clears the old one, removing the primary promotes the oldest other);
+the same value twice for one owner is refused (e-mails ignoring case).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.data import records
+from app.data.changes import jsonable
+from app.data.records import Entity
+from app.data.tenancy import TenantScope, execute_rows
+from app.errors import BadUserInput, Conflict, NotFound
+from app.events.outbox import record
+from app.services.common.validation import validate
+from app.services.contact_info.rules import EMAILS, MAX_VALUES, PHONES, ValueKind, ValueLists
+from models import Company, Contact
+
+_VALUE_ERRORS = (EMAILS.entity.constraint_errors, PHONES.entity.constraint_errors)
+
+
+async def create_with_values(
+    scope: TenantScope,
+    entity: Entity,
+    statement: Any,
+    owner_column: str,
+    lists: ValueLists,
+    system: records.SystemChange | None = None,
+    then: Callable[[AsyncSession, Row[Any]], Awaitable[Mapping[str, Any]]] | None = None,
+) -> Row[Any]:
+    """Insert the record and its e-mail/phone lists in one unit of work; `then` writes more
+    of the new record there (its owners) and returns what the created event adds."""
+    with records.constraint_errors(entity.constraint_errors, *_VALUE_ERRORS):
+        async with scope.writing() as session:
+            row = (await execute_rows(session, statement)).one()
+            changed = await _replace_lists(session, scope, {owner_column: row.id}, lists)
+            listed = {name: [None, after] for name, (_before, after) in changed.items()}
+            if then is not None:
+                listed.update(await then(session, row))
+            if system is not None:
+                await system.complete(session, entity, row)
+            records.record_created(session, entity, row, listed)
+            if system is not None:
+                system.record(session, entity, row)
+    return row
+
+
+def list_steps(
+    scope: TenantScope, owner_column: str, lists: ValueLists
+) -> records.UpdateSteps | None:
+    """An update's extra step that replaces the lists sent (and reports them as changes)."""
+    if not lists:
+        return None
+
+    async def replace(session: AsyncSession, row: Row[Any]) -> dict[str, Any]:
+        return await _replace_lists(session, scope, {owner_column: row.id}, lists)
+
+    return records.UpdateSteps(then=replace, errors=_VALUE_ERRORS)
+
+
+async def _replace_lists(
+    session: AsyncSession, scope: TenantScope, owner: Mapping[str, uuid.UUID], lists: ValueLists
+) -> dict[str, Any]:
+    changed: dict[str, Any] = {}
+    for kind, values in lists:
+        before = _listed(kind, await replace_all(session, scope, kind, owner, values))
+        after = _listed(kind, values)
+        if before != after:
+            changed[kind.field] = [before, after]
+    return changed
+
+
+def _listed(kind: ValueKind, values: Sequence[Any]) -> list[dict[str, Any]]:
+    """A value list as events show it: value, type and primary flag, primary first."""
+    items = [v if isinstance(v, Mapping) else v._mapping for v in values]
+    listed = [
+        {kind.value: v[kind.value], "type": jsonable(v["type"]), "isPrimary": v["is_primary"]}
+        for v in items
+    ]
+    return sorted(listed, key=lambda item: (not item["isPrimary"], item[kind.value]))
+
+
+async def replace_all(
+    session: AsyncSession,
+    scope: TenantScope,
+    kind: ValueKind,
+    owner: Mapping[str, uuid.UUID],
+    values: list[dict[str, Any]],
+) -> list[Row[Any]]:
+    """Inside the owner's unit of work: the stored list becomes exactly `values`; returns the
+    values it replaced."""
+    model = kind.entity.model
+    [(owner_column, owner_id)] = owner.items()
+    removed = await execute_rows(
+        session,
+        sa.delete(model)
+        .where(kind.entity.column(owner_column) == owner_id)
+        .returning(*kind.entity.columns)
+        .execution_options(synchronize_session=False),
+    )
+    old = list(removed)
+    if values:
+        await session.execute(sa.insert(model), [scope.owned(**owner, **value) for value in values])
+    return old
+
+
+async def add_value(
+    scope: TenantScope, kind: ValueKind, owner: Mapping[str, uuid.UUID], data: Mapping[str, Any]
+) -> Row[Any]:
+    """Add one value; the first of an owner, or one sent as primary, becomes the primary."""
+    value = validate(kind.input, data).model_dump()
+    [(owner_column, owner_id)] = owner.items()
+    with records.constraint_errors(kind.entity.constraint_errors):
+        async with scope.writing() as session:
+            await _lock_owner(session, owner_column, owner_id)
+            stored = await _values_of(session, kind, owner_column, owner_id)
+            _check_addable(kind, stored, value)
+            if value["is_primary"] and stored:
+                await _clear_primary(session, kind, kind.entity.column(owner_column) == owner_id)
+            value["is_primary"] = value["is_primary"] or not any(v.is_primary for v in stored)
+            insert = sa.insert(kind.entity.model).returning(*kind.entity.columns)
+            row = (await session.execute(insert, [scope.owned(**owner, **value)])).one()
+            await _record_list_change(session, kind, row, stored)
+            return row
+
+
+def _check_addable(kind: ValueKind, stored: Sequence[Row[Any]], value: Mapping[str, Any]) -> None:
+    if len(stored) >= MAX_VALUES:
+        raise BadUserInput.single(kind.field, f"at most {MAX_VALUES} entries")
+    new = kind.same(value[kind.value])
+    if any(kind.same(getattr(row, kind.value)) == new for row in stored):
+        raise Conflict(f"This {kind.entity.label.lower()} is already stored for this record.")
+
+
+async def set_primary(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID) -> Row[Any]:
+    with records.constraint_errors(kind.entity.constraint_errors):
+        async with scope.writing() as session:
+            row = await _owned_row(session, kind, value_id)
+            before = await _values_of(session, kind, *_owner_of(row))
+            await _clear_primary(session, kind, _owner_filter(kind, row))
+            await execute_rows(
+                session,
+                sa.update(kind.entity.model)
+                .where(kind.entity.id == value_id)
+                .values(is_primary=True)
+                .execution_options(synchronize_session=False),
+            )
+            await _record_list_change(session, kind, row, before)
+    return await records.get_row(scope, kind.entity, value_id)
+
+
+async def remove_value(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID) -> uuid.UUID:
+    """Remove one value; if it was the primary, the oldest remaining one takes its place."""
+    async with scope.writing() as session:
+        row = await _owned_row(session, kind, value_id)
+        before = await _values_of(session, kind, *_owner_of(row))
+        await execute_rows(
+            session,
+            sa.delete(kind.entity.model)
+            .where(kind.entity.id == value_id)
+            .execution_options(synchronize_session=False),
+        )
+        if row.is_primary:
+            oldest = (
+                sa.select(kind.entity.id)
+                .where(_owner_filter(kind, row))
+                .order_by(kind.entity.column("created_at"), kind.entity.id)
+                .limit(1)
+                .scalar_subquery()
+            )
+            await execute_rows(
+                session,
+                sa.update(kind.entity.model)
+                .where(kind.entity.id == oldest)
+                .values(is_primary=True)
+                .execution_options(synchronize_session=False),
+            )
+        await _record_list_change(session, kind, row, before)
+    return value_id
+
+
+async def _record_list_change(
+    session: AsyncSession, kind: ValueKind, value: Row[Any], before: Sequence[Row[Any]]
+) -> None:
+    """The owner's update event for a change of one of its values: the list before and after."""
+    owner_column, owner_id = _owner_of(value)
+    old = _listed(kind, before)
+    new = _listed(kind, await _values_of(session, kind, owner_column, owner_id))
+    if old != new:
+        entity = owner_column.removesuffix("_id")
+        record(session, f"crm.{entity}.updated", entity, owner_id, {kind.field: [old, new]})
+
+
+def _owner_of(value: Row[Any]) -> tuple[str, uuid.UUID]:
+    if value.contact_id is not None:
+        return "contact_id", value.contact_id
+    return "company_id", value.company_id
+
+
+_OWNERS: dict[str, tuple[Any, str]] = {
+    "contact_id": (Contact, "Contact"),
+    "company_id": (Company, "Company"),
+}
+
+
+async def _lock_owner(session: AsyncSession, owner_column: str, owner_id: uuid.UUID) -> None:
+    """Serialize every change to one owner's values (one primary, no duplicates) on its row."""
+    model, label = _OWNERS[owner_column]
+    statement = sa.select(col(model.id)).where(col(model.id) == owner_id).with_for_update()
+    if (await execute_rows(session, statement)).first() is None:
+        raise NotFound(label)
+
+
+async def _values_of(
+    session: AsyncSession, kind: ValueKind, owner_column: str, owner_id: uuid.UUID
+) -> list[Row[Any]]:
+    statement = sa.select(*kind.entity.columns).where(kind.entity.column(owner_column) == owner_id)
+    return list(await execute_rows(session, statement))
+
+
+async def _owned_row(session: AsyncSession, kind: ValueKind, value_id: uuid.UUID) -> Row[Any]:
+    """The value, read after its owner is locked (owner first, always: no lock-order cycles)."""
+    found = await _row(session, kind, value_id, lock=False)
+    await _lock_owner(session, *_owner_of(found))
+    return await _row(session, kind, value_id, lock=True)
+
+
+async def _row(
+    session: AsyncSession, kind: ValueKind, value_id: uuid.UUID, *, lock: bool
+) -> Row[Any]:
+    statement = sa.select(*kind.entity.columns).where(kind.entity.id == value_id)
+    if lock:
+        statement = statement.with_for_update()
+    row = (await execute_rows(session, statement)).first()
+    if row is None:
+        raise NotFound(kind.entity.label)
+    return row
+
+
+def _owner_filter(kind: ValueKind, row: Row[Any]) -> Any:
+    if row.contact_id is not None:
+        return kind.entity.column("contact_id") == row.contact_id
+    return kind.entity.column("company_id") == row.company_id
+
+
+async def _clear_primary(session: AsyncSession, kind: ValueKind, owner_filter: Any) -> None:
+    await execute_rows(
+        session,
+        sa.update(kind.entity.model)
+        .where(owner_filter, kind.entity.column("is_primary"))
+        .values(is_primary=False)
+        .execution_options(synchronize_session=False),
+    )

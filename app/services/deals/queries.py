@@ -1,0 +1,176 @@
+"""Reading deals: filtered keyset pages, and per-stage aggregates of a pipeline."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col
+
+from app.data import records
+from app.data.pagination import (
+    PageQuery,
+    PageRequest,
+    SortKey,
+    bounded_decimal,
+    like_pattern,
+    range_conditions,
+    timestamp_key,
+)
+from app.data.tenancy import TenantScope, execute_rows
+from app.errors import BadUserInput
+from app.services.common.validation import check_filter
+from app.services.deals.service import DEAL
+from models import Deal, DealOwner, DealStatus, PipelineStage
+
+FAR_FUTURE = date(9999, 12, 31)
+
+
+class DealOrderField(Enum):
+    CREATED_AT = "CREATED_AT"
+    VALUE = "VALUE"
+    EXPECTED_CLOSE_DATE = "EXPECTED_CLOSE_DATE"
+
+
+_SORT_KEYS = {
+    DealOrderField.CREATED_AT: timestamp_key("createdAt", col(Deal.created_at)),
+    DealOrderField.VALUE: SortKey("value", col(Deal.value), parse=bounded_decimal),
+    # Deals without a date sort last (ascending).
+    DealOrderField.EXPECTED_CLOSE_DATE: SortKey(
+        "expectedCloseDate",
+        sa.func.coalesce(col(Deal.expected_close_date), FAR_FUTURE),
+        parse=lambda v: date.fromisoformat(str(v)),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DealFilter:
+    search: str | None = None
+    pipeline_id: uuid.UUID | None = None
+    stage_id: uuid.UUID | None = None
+    statuses: tuple[DealStatus, ...] = ()
+    company_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
+    owner_id: uuid.UUID | None = None
+    value_min: Decimal | None = None
+    value_max: Decimal | None = None
+    close_from: date | None = None
+    close_to: date | None = None
+
+
+@dataclass(frozen=True)
+class DealQuery:
+    page: PageRequest
+    filter: DealFilter = field(default_factory=DealFilter)
+    order: DealOrderField = DealOrderField.CREATED_AT
+
+
+def _equal(conditions: list[Any], column: Any, value: Any) -> None:
+    if value is not None:
+        conditions.append(column == value)
+
+
+def _check_amounts(f: DealFilter) -> None:
+    for name, value in (("valueMin", f.value_min), ("valueMax", f.value_max)):
+        if value is None:
+            continue
+        try:
+            bounded_decimal(value)
+        except (ValueError, ArithmeticError):
+            raise BadUserInput.single(f"filter.{name}", "must be an amount below 10^12") from None
+
+
+def _where(f: DealFilter) -> list[Any]:
+    check_filter(f)
+    _check_amounts(f)
+    conditions: list[Any] = []
+    if f.search:
+        if len(f.search) > 200:
+            raise BadUserInput.single("filter.search", "must be at most 200 characters")
+        conditions.append(col(Deal.title).ilike(like_pattern(f.search.strip())))
+    equal: tuple[tuple[Any, Any], ...] = (
+        (col(Deal.pipeline_id), f.pipeline_id),
+        (col(Deal.stage_id), f.stage_id),
+        (col(Deal.company_id), f.company_id),
+        (col(Deal.contact_id), f.contact_id),
+    )
+    for column, value in equal:
+        _equal(conditions, column, value)
+    if f.statuses:
+        conditions.append(col(Deal.status).in_(f.statuses))
+    if f.owner_id is not None:
+        owned = sa.select(col(DealOwner.id)).where(
+            col(DealOwner.deal_id) == col(Deal.id), col(DealOwner.user_id) == f.owner_id
+        )
+        conditions.append(owned.exists())
+    return conditions + range_conditions(
+        (
+            (col(Deal.value), f.value_min, f.value_max),
+            (col(Deal.expected_close_date), f.close_from, f.close_to),
+        )
+    )
+
+
+def deals_page(query: DealQuery) -> PageQuery:
+    return PageQuery(DEAL, _where(query.filter), _SORT_KEYS[query.order], query.page)
+
+
+async def count_deals(scope: TenantScope, query_filter: DealFilter) -> int:
+    return await records.count_rows(scope, Deal, _where(query_filter))
+
+
+@dataclass(frozen=True)
+class MoneySum:
+    amount: Decimal
+    currency: str
+
+
+@dataclass
+class StageSummary:
+    stage_id: uuid.UUID
+    deal_count: int = 0
+    total: list[MoneySum] = field(default_factory=list)
+    weighted: list[MoneySum] = field(default_factory=list)
+
+
+async def stage_summaries(
+    scope: TenantScope, pipeline_ids: Sequence[uuid.UUID]
+) -> list[list[StageSummary]]:
+    """Per stage of each pipeline: deal count, value sum and probability-weighted sum, per
+    currency (sums across currencies would mean nothing). One statement for all pipelines."""
+    weighted = sa.func.round(col(Deal.value) * col(PipelineStage.probability) / 100, 2)
+    statement = (
+        sa.select(
+            col(PipelineStage.pipeline_id),
+            col(PipelineStage.id).label("stage_id"),
+            col(PipelineStage.position),
+            col(Deal.currency),
+            sa.func.count(col(Deal.id)).label("deals"),
+            sa.func.coalesce(sa.func.sum(col(Deal.value)), 0).label("total"),
+            sa.func.coalesce(sa.func.sum(weighted), 0).label("weighted"),
+        )
+        .outerjoin(Deal, col(Deal.stage_id) == col(PipelineStage.id))
+        .where(col(PipelineStage.pipeline_id).in_(set(pipeline_ids)))
+        .group_by(col(PipelineStage.pipeline_id), col(PipelineStage.id), col(Deal.currency))
+        .order_by(col(PipelineStage.position), col(Deal.currency))
+    )
+    by_pipeline: dict[uuid.UUID, dict[uuid.UUID, StageSummary]] = defaultdict(dict)
+    async with scope.reading() as session:
+        for row in await execute_rows(session, statement):
+            summary = by_pipeline[row.pipeline_id].setdefault(
+                row.stage_id, StageSummary(row.stage_id)
+            )
+            if row.currency is None:
+                continue
+            summary.deal_count += row.deals
+            summary.total.append(MoneySum(Decimal(row.total), row.currency))
+            summary.weighted.append(MoneySum(Decimal(row.weighted), row.currency))
+    return [list(by_pipeline[p].values()) for p in pipeline_ids]

@@ -1,0 +1,228 @@
+"""Deals: validation, create/update/move with the stage and status rules, delete, lists."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from pydantic import AfterValidator, Field
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlmodel import col
+
+from app.data import records
+from app.data.records import Entity
+from app.data.tenancy import TenantScope, execute_rows
+from app.errors import BadUserInput, NotFound
+from app.services.common.validation import (
+    Input,
+    Name200,
+    Text500,
+    patch_model,
+    validate,
+    validate_patch,
+)
+from app.services.deals.currencies import CURRENCIES
+from app.services.deals.rules import PLACED_FIELDS, DealState, Requested, resolve
+from app.services.lexware import deal_parties as lexware_deal_parties
+from app.services.owners.service import (
+    DEAL_OWNERS,
+    NamedOwners,
+    OwnerInput,
+    initial_owners,
+    listed_owners,
+)
+from app.services.pipelines.service import DEAL_EVENTS, DEAL_ROWS, stages_of
+from models import Deal, DealOwner, DealStatus, LostReason
+from models.companies import owner_role_type
+
+DEAL = Entity(
+    Deal,
+    "Deal",
+    {
+        "fk_deal_contact_id_contact": lambda: NotFound("Contact"),
+        "fk_deal_company_id_company": lambda: NotFound("Company"),
+        "fk_deal_pipeline_id_pipeline": lambda: NotFound("Pipeline"),
+        **DEAL_OWNERS.entity.constraint_errors,
+    },
+    DEAL_EVENTS,
+    DEAL_ROWS.dependents,
+)
+
+
+def _check_currency(value: str) -> str:
+    code = value.strip().upper()
+    if code not in CURRENCIES:
+        raise ValueError("must be an ISO 4217 currency code such as EUR")
+    return code
+
+
+Currency = Annotated[str, AfterValidator(_check_currency)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+
+
+class DealFields(Input):
+    title: Name200
+    value: Money = Decimal(0)
+    currency: Currency = "EUR"
+    contact_id: uuid.UUID | None = None
+    company_id: uuid.UUID | None = None
+    expected_close_date: date | None = None
+
+
+class DealInput(DealFields):
+    pipeline_id: uuid.UUID | None = None
+    stage_id: uuid.UUID | None = None
+    status: DealStatus | None = None
+    lost_reason: LostReason | None = None
+    lost_reason_text: Text500 = None
+    owners: NamedOwners = None
+
+
+class DealChanges(DealFields):
+    pipeline_id: uuid.UUID
+    stage_id: uuid.UUID
+    status: DealStatus
+    lost_reason: LostReason | None = None
+    lost_reason_text: Text500 = None
+
+
+DealPatch, NOT_NULLABLE = patch_model(DealChanges)
+_RULE_FIELDS = ("stage_id", "status", "lost_reason", "lost_reason_text")
+_PARTIES = ("company_id", "contact_id")  # the deal's customer (its vouchers must stay its)
+
+
+async def get_deal(scope: TenantScope, deal_id: uuid.UUID) -> Row[Any]:
+    return await records.get_row(scope, DEAL, deal_id)
+
+
+async def _stages(session: AsyncSession, requested: uuid.UUID | None) -> list[Row[Any]]:
+    """The stages of the requested pipeline, or of the tenant's default one, in one statement
+    (locked: see stages_of). A pipeline keeps at least one stage, so none means no pipeline."""
+    stages = await stages_of(session, requested)
+    if stages:
+        return stages
+    if requested is not None:
+        raise NotFound("Pipeline")
+    raise BadUserInput.single("pipelineId", "there is no pipeline yet; create one first")
+
+
+# What a new deal's INSERT is given: the same keys for every deal, so one statement serves all.
+_CREATED = ("id", "tenant_id", "pipeline_id", *DealFields.model_fields, *PLACED_FIELDS)
+
+
+@functools.cache
+def _create_statement() -> Any:
+    """The deal and its owners in one statement, the owners' insert a CTE that reads the new
+    deal: built once with bind parameters, so SQLAlchemy compiles it once."""
+    table: Any = Deal.__table__  # type: ignore[attr-defined]
+    values = {k: sa.bindparam(f"deal_{k}", type_=table.c[k].type) for k in _CREATED}
+    new = sa.insert(Deal).values(values).returning(*DEAL.columns, col(Deal.tenant_id))
+    deal = new.cte("new_deal")
+    owners = (
+        sa.func.unnest(
+            sa.bindparam("owner_users", type_=ARRAY(sa.Uuid())),
+            sa.bindparam("owner_roles", type_=ARRAY(sa.Text())),
+        )
+        .table_valued("user_id", "role")
+        .render_derived(name="listed_owner")
+    )
+    rows = sa.select(
+        deal.c.tenant_id,
+        sa.func.gen_random_uuid(),
+        deal.c.id,
+        owners.c.user_id,
+        sa.cast(owners.c.role, owner_role_type),
+    ).join_from(deal, owners, sa.true())
+    add = sa.insert(DealOwner).from_select(["tenant_id", "id", "deal_id", "user_id", "role"], rows)
+    written = aliased(Deal, deal)  # an entity: the tenant filter applies to what it answers
+    answer = sa.select(*(getattr(written, column.key) for column in DEAL.columns))
+    return answer.add_cte(add.cte("new_owners"))
+
+
+def _create_parameters(values: Mapping[str, Any], owners: list[OwnerInput]) -> dict[str, Any]:
+    return {
+        **{f"deal_{k}": values[k] for k in _CREATED},
+        "owner_users": [owner.user_id for owner in owners],
+        "owner_roles": [owner.role.value for owner in owners],
+    }
+
+
+def _requested(values: Mapping[str, Any]) -> Requested:
+    return Requested(**{f: values[f] for f in _RULE_FIELDS if f in values})
+
+
+async def create_deal(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
+    """The deal (placed by the stage rules) and its owners (those named, else its creator:
+    owners.initial_owners) in one unit of work."""
+    parsed = validate(DealInput, data)
+    sent = parsed.model_dump(exclude_unset=True)
+    owners = initial_owners(scope, parsed.owners)
+    fields = parsed.model_dump(include=set(DealFields.model_fields))
+    with records.constraint_errors(DEAL.constraint_errors):
+        async with scope.writing() as session:
+            stages = await _stages(session, parsed.pipeline_id)
+            placed = resolve(stages, None, _requested(sent))
+            values = {"pipeline_id": stages[0].pipeline_id, **fields, **placed}
+            parameters = _create_parameters(scope.owned(id=uuid.uuid4(), **values), owners)
+            row = (await execute_rows(session, _create_statement(), parameters)).one()
+            records.record_created(session, DEAL, row, listed_owners(owners))
+    return row
+
+
+async def update_deal(
+    scope: TenantScope,
+    deal_id: uuid.UUID,
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> Row[Any]:
+    """Change the fields sent; stage, status and lost reason follow the deal rules. A new
+    company or contact must leave the deal's vouchers with its customer."""
+    values = validate_patch(DealPatch, NOT_NULLABLE, data)
+    placed = bool(set(values) & {*_RULE_FIELDS, "pipeline_id"})
+    if not placed and not set(values) & set(_PARTIES):
+        return await records.update_row(scope, DEAL, deal_id, values, expected_version)
+
+    async def place(session: AsyncSession, current: Row[Any]) -> dict[str, Any]:
+        parties = [values.get(name, getattr(current, name)) for name in _PARTIES]
+        if parties != [getattr(current, name) for name in _PARTIES]:
+            await lexware_deal_parties.check_deal_change(session, deal_id, *parties)
+        if not placed:
+            return {}
+        stages = await _stages(session, values.get("pipeline_id", current.pipeline_id))
+        return resolve(stages, _state(current), _requested(values))
+
+    steps = records.UpdateSteps(place=place)
+    return await records.update_row(scope, DEAL, deal_id, values, expected_version, steps=steps)
+
+
+def _state(row: Row[Any]) -> DealState:
+    return DealState(
+        stage_id=row.stage_id,
+        status=row.status,
+        lost_reason=row.lost_reason,
+        lost_reason_text=row.lost_reason_text,
+        closed_at=row.closed_at,
+        last_open_stage_id=row.last_open_stage_id,
+    )
+
+
+async def move_deal_to_stage(
+    scope: TenantScope,
+    deal_id: uuid.UUID,
+    stage_id: uuid.UUID,
+    lost: Mapping[str, Any] | None = None,
+) -> Row[Any]:
+    """Drag and drop on a board: the stage decides the status (LOST needs a reason)."""
+    return await update_deal(scope, deal_id, {"stage_id": stage_id, **(lost or {})})
+
+
+async def delete_deal(scope: TenantScope, deal_id: uuid.UUID) -> uuid.UUID:
+    return await records.delete_row(scope, DEAL, deal_id)

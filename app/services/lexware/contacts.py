@@ -1,0 +1,393 @@
+"""Companies and contacts linked to Lexware contacts: link, unlink, import, sync (the push is
+in lexware_push).
+
+One Lexware contact links to at most one CRM record per tenant (companies and contacts
+together): the link is claimed under a per-tenant advisory lock on the Lexware id, and unique
+indexes back it up. Each link keeps both sides' mapped fields as last synced (link, import,
+push, sync): the base of the next push's three-way merge (app.lexware.fields). The CRM's are
+read from the record as stored, in the unit of work that writes it. Link, unlink, sync and
+push of a record hold its lease (lexware_lease): one at a time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from redis.asyncio import Redis
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.data import records
+from app.data.records import Entity, SystemChange
+from app.data.tenancy import TenantScope, execute_rows
+from app.errors import BadUserInput, Conflict, FieldProblem
+from app.lexware import fields, mapping
+from app.lexware.client import LexwareClient
+from app.lexware.connector import LexwareConnector
+from app.lexware.fields import Fields, Synced
+from app.lexware.mapping import CrmData
+from app.services.companies import service as companies
+from app.services.contacts import service as contacts
+from app.services.lexware import deal_parties as lexware_deal_parties
+from app.services.lexware.lease import record_lease
+from models import Company, Contact, ContactEmail, ContactPhone
+
+LEXWARE_ID = "lexwareContactId"
+SYNCED_VALUES = "lexware_synced_values"
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """A CRM record type that links to Lexware: companies to company contacts, contacts to
+    person contacts."""
+
+    name: str
+    entity: Entity
+    owner_column: str
+    lexware_company: bool
+    create: Callable[..., Awaitable[Row[Any]]]
+    update: Callable[..., Awaitable[Row[Any]]]
+
+    def from_lexware(self, contact: Mapping[str, Any]) -> CrmData:
+        if self.lexware_company:
+            return mapping.company_from_lexware(contact)
+        return mapping.contact_from_lexware(contact)
+
+
+COMPANY_KIND = RecordKind(
+    "company", companies.COMPANY, "company_id", True, companies.create_company,
+    companies.update_company,
+)  # fmt: skip
+CONTACT_KIND = RecordKind(
+    "contact", contacts.CONTACT, "contact_id", False, contacts.create_contact,
+    contacts.update_contact,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LinkChange(SystemChange):
+    """The link's values with its events; the synced values are bookkeeping no event shows.
+    `lexware`: Lexware's fields now, stored with the CRM's as read once the record is written
+    (import, sync). `relinked`: the record's Lexware contact changes (link, unlink): the
+    vouchers of its deals must still belong to their customer."""
+
+    kind: RecordKind | None = None
+    lexware: Fields | None = None
+    relinked: bool = False
+
+    def record(self, session: AsyncSession, entity: Entity, row: Row[Any]) -> None:
+        shown = {k: v for k, v in self.values.items() if k != SYNCED_VALUES}
+        SystemChange(shown, self.verbs).record(session, entity, row)
+
+    async def complete(self, session: AsyncSession, entity: Entity, row: Row[Any]) -> None:
+        assert self.kind is not None
+        if self.relinked:
+            await lexware_deal_parties.check_link_change(
+                session, self.kind.name, row.id, row.lexware_contact_id
+            )
+        if self.lexware is not None:
+            crm = await crm_fields_in(session, self.kind, row, prefer=self.lexware)
+            stored = Synced(crm, self.lexware).stored()
+            statement = (
+                sa.update(entity.model)
+                .where(entity.id == row.id)
+                .values({SYNCED_VALUES: stored, "updated_at": entity.column("updated_at")})
+                .execution_options(synchronize_session=False)
+            )
+            await session.execute(statement)
+
+
+def path(lexware_id: uuid.UUID) -> str:
+    return f"/v1/contacts/{lexware_id}"
+
+
+async def fetch(
+    client: LexwareClient, kind: RecordKind, lexware_id: uuid.UUID, action: str = "link"
+) -> dict[str, Any]:
+    """The Lexware contact, which must be of the kind that links to this record type (`action`:
+    link, import or sync, for the message)."""
+    contact: dict[str, Any] = await client.get(path(lexware_id))
+    if mapping.is_company(contact) != kind.lexware_company:
+        raise wrong_kind(kind, lexware_id, action)
+    return contact
+
+
+def wrong_kind(kind: RecordKind, lexware_id: uuid.UUID, action: str) -> BadUserInput:
+    """Say what the Lexware contact is and what it goes with: companies link to company
+    contacts, contacts to persons."""
+    actual, record = ("a person", "contact") if kind.lexware_company else ("a company", "company")
+    wanted = "company" if kind.lexware_company else "person"
+    said = f"Lexware contact {lexware_id} is {actual}"
+    if action == "sync":
+        field = "id"
+        message = f"{said}; a {kind.name} takes data only from a {wanted} contact."
+    elif action == "push":
+        field = "id"
+        message = (
+            f"{said} now; a {kind.name} is pushed only to a {wanted} contact. Unlink the "
+            f"{kind.name} (its next push creates a {wanted} contact) or link it to one."
+        )
+    elif action == "import":
+        field, message = LEXWARE_ID, f"{said}; import it as a {record}, not as a {kind.name}."
+    else:
+        field, message = LEXWARE_ID, f"{said}; link it to a {record}, not to a {kind.name}."
+    return BadUserInput([FieldProblem(field, message)], message)
+
+
+async def _claim(
+    session: AsyncSession,
+    scope: TenantScope,
+    lexware_id: uuid.UUID,
+    kind: RecordKind,
+    record_id: uuid.UUID | None,
+) -> None:
+    """Serialize links of one Lexware id in the tenant; refuse one that is taken elsewhere."""
+    await session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+        {"key": f"crm:lexware-link:{scope.tenant_id}:{lexware_id}"},
+    )
+    for model, label in ((Company, "company"), (Contact, "contact")):
+        taken = sa.select(col(model.id)).where(col(model.lexware_contact_id) == lexware_id)
+        holder = (await execute_rows(session, taken)).scalar_one_or_none()
+        if holder is not None and not (label == kind.name and holder == record_id):
+            raise Conflict(
+                f"This Lexware contact is already linked to a {label}.",
+                linkedTo={"type": label.upper(), "id": str(holder)},
+            )
+
+
+def _link_values(
+    lexware_id: uuid.UUID | None, version: int | None, synced: Synced | None
+) -> dict[str, Any]:
+    return {
+        "lexware_contact_id": lexware_id,
+        "lexware_contact_version": version,
+        "lexware_synced_at": None if lexware_id is None else sa.func.now(),
+        SYNCED_VALUES: None if synced is None else synced.stored(),
+    }
+
+
+def _later_values(lexware_id: uuid.UUID, version: int | None) -> dict[str, Any]:
+    """A link whose synced values LinkChange stores once the record is written."""
+    values = _link_values(lexware_id, version, None)
+    del values[SYNCED_VALUES]
+    return values
+
+
+async def store_link(
+    scope: TenantScope,
+    kind: RecordKind,
+    record_id: uuid.UUID,
+    lexware_id: uuid.UUID,
+    version: int | None,
+    verbs: tuple[str, ...],
+    synced: Synced,
+    pushed_state: Row[Any] | None = None,
+) -> Row[Any]:
+    """Point the record at the Lexware contact (and remember its version and both sides'
+    `synced` fields). After a push, `pushed_state` is the row as it was sent: the record counts
+    as synced up to that state, so an edit made while the push ran is still to be pushed.
+    A link (no `pushed_state`) checks the vouchers of the record's deals."""
+
+    async def claim(session: AsyncSession) -> None:
+        await _claim(session, scope, lexware_id, kind, record_id)
+
+    values = _link_values(lexware_id, version, synced)
+    if pushed_state is not None:
+        values["lexware_synced_at"] = pushed_state.updated_at
+        values["updated_at"] = kind.entity.column("updated_at")  # bookkeeping is no edit
+    system = LinkChange(values, verbs, kind=kind, relinked=pushed_state is None)
+    steps = system.steps(kind.entity, records.UpdateSteps(lock=claim))
+    relinked = pushed_state is None or pushed_state.lexware_contact_id != lexware_id
+    return await records.update_row(
+        scope, kind.entity, record_id, values, steps=steps, bump_version=relinked
+    )
+
+
+async def link(
+    connector: LexwareConnector, scope: TenantScope, kind: RecordKind, record_id: uuid.UUID,
+    lexware_id: uuid.UUID,
+) -> Row[Any]:  # fmt: skip
+    """Link the record; what it holds differently from Lexware counts as the CRM's change, for
+    its next push to write."""
+    client = await connector.client(scope)
+    async with record_lease(connector.redis, record_id):
+        await records.get_row(scope, kind.entity, record_id)  # NOT_FOUND before Lexware's
+        contact = await fetch(client, kind, lexware_id)
+        company = kind.lexware_company
+        synced = Synced(
+            fields.crm_view_of_lexware(contact, company=company), fields.of_lexware(contact)
+        )
+        version = contact.get("version")
+        return await store_link(
+            scope, kind, record_id, lexware_id, version, ("lexware_linked",), synced
+        )
+
+
+async def unlink(
+    redis: Redis, scope: TenantScope, kind: RecordKind, record_id: uuid.UUID
+) -> Row[Any]:
+    async with record_lease(redis, record_id):
+        row = await records.get_row(scope, kind.entity, record_id)
+        if row.lexware_contact_id is None:
+            raise BadUserInput.single("id", "is not linked to Lexware")
+        values = _link_values(None, None, None)
+        system = LinkChange(values, ("lexware_unlinked",), kind=kind, relinked=True)
+        steps = system.steps(kind.entity, None)
+        return await records.update_row(scope, kind.entity, record_id, values, steps=steps)
+
+
+async def linked_record(
+    scope: TenantScope, kind: RecordKind, lexware_id: uuid.UUID
+) -> Row[Any] | None:
+    entity = kind.entity
+    statement = sa.select(*entity.columns).where(entity.column("lexware_contact_id") == lexware_id)
+    async with scope.reading() as session:
+        return (await execute_rows(session, statement)).first()
+
+
+def _input(kind: RecordKind, crm: CrmData) -> dict[str, Any]:
+    email_key, phone_key = "email", "phone"
+    data: dict[str, Any] = {k: v for k, v in crm.fields.items() if v is not None}
+    data["emails"] = [
+        {email_key: v.value, "type": v.type, "is_primary": v.is_primary} for v in crm.emails
+    ]
+    data["phones"] = [
+        {phone_key: v.value, "type": v.type, "is_primary": v.is_primary} for v in crm.phones
+    ]
+    if kind.name == "contact":
+        data["source"] = "LEXWARE_IMPORT"
+    return data
+
+
+async def import_record(
+    client: LexwareClient, scope: TenantScope, kind: RecordKind, lexware_id: uuid.UUID
+) -> Row[Any]:
+    """Create the record from the Lexware contact, linked; an already linked one is returned."""
+    existing = await linked_record(scope, kind, lexware_id)
+    if existing is not None:
+        return existing
+    contact = await fetch(client, kind, lexware_id, "import")
+    values = _later_values(lexware_id, contact.get("version"))
+    system = LinkChange(values, ("lexware_linked",), kind=kind, lexware=fields.of_lexware(contact))
+    try:
+        return await kind.create(scope, _input(kind, kind.from_lexware(contact)), system)
+    except Conflict:
+        found = await linked_record(scope, kind, lexware_id)  # imported at the same time
+        if found is None:
+            raise
+        return found
+
+
+# ---- the CRM's data (for a push) and sync (Lexware -> CRM) ------------------------------
+
+
+async def _values(
+    session: AsyncSession, model: Any, column: str, owner_id: uuid.UUID, value: str
+) -> list[mapping.Value]:
+    owner = col(getattr(model, column))
+    statement = (
+        sa.select(col(getattr(model, value)), col(model.type), col(model.is_primary))
+        .where(owner == owner_id)
+        .order_by(col(model.created_at), col(model.id))
+    )
+    rows = (await execute_rows(session, statement)).all()
+    return [mapping.Value(row[0], row[1].value, row[2]) for row in rows]
+
+
+async def crm_data(session: AsyncSession, kind: RecordKind, row: Row[Any]) -> CrmData:
+    values = dict(row._mapping)
+    emails = await _values(session, ContactEmail, kind.owner_column, row.id, "email")
+    phones = await _values(session, ContactPhone, kind.owner_column, row.id, "phone")
+    return CrmData(values, emails, phones)
+
+
+async def primary_person(session: AsyncSession, company_id: uuid.UUID) -> mapping.PersonData | None:
+    """The company's first contact (the oldest) is its primary contact person in Lexware."""
+    statement = (
+        sa.select(*contacts.CONTACT.columns)
+        .where(col(Contact.company_id) == company_id)
+        .order_by(col(Contact.created_at), col(Contact.id))
+        .limit(1)
+    )
+    person = (await execute_rows(session, statement)).first()
+    if person is None:
+        return None
+    data = await crm_data(session, CONTACT_KIND, person)
+    email = next((v.value for v in data.emails if v.is_primary), None)
+    phone = next((v.value for v in data.phones if v.is_primary), None)
+    return mapping.PersonData(person.salutation, person.first_name, person.last_name, email, phone)
+
+
+async def crm_fields_in(
+    session: AsyncSession, kind: RecordKind, row: Row[Any], *, prefer: Fields | None
+) -> Fields:
+    """The record's mapped Lexware fields (app.lexware.fields), read in `session`; `prefer`:
+    which of several values of a type counts for its Lexware list."""
+    data = await crm_data(session, kind, row)
+    person = await primary_person(session, row.id) if kind.lexware_company else None
+    return fields.of_crm(data, person, company=kind.lexware_company, prefer=prefer)
+
+
+async def crm_fields(
+    scope: TenantScope, kind: RecordKind, row: Row[Any], *, prefer: Fields | None
+) -> Fields:
+    async with scope.reading() as session:
+        return await crm_fields_in(session, kind, row, prefer=prefer)
+
+
+async def synced_of(scope: TenantScope, kind: RecordKind, record_id: uuid.UUID) -> Synced | None:
+    """Both sides' fields as last synced (read apart from the row: only the push needs them)."""
+    statement = sa.select(kind.entity.column(SYNCED_VALUES)).where(kind.entity.id == record_id)
+    async with scope.reading() as session:
+        return Synced.of((await execute_rows(session, statement)).scalar_one_or_none())
+
+
+def _firsts(theirs: Fields, group: str) -> dict[str, str]:
+    """Lexware's first entry of each list of a group: list name -> value."""
+    prefix = f"{group}."
+    return {k.removeprefix(prefix): v for k, v in theirs.items() if k.startswith(prefix)}
+
+
+async def sync(
+    connector: LexwareConnector, scope: TenantScope, kind: RecordKind, record_id: uuid.UUID
+) -> Row[Any]:
+    """Take Lexware's data into the record: its values (one Lexware lacks leaves the CRM's),
+    and Lexware's first e-mail and phone of each list as the CRM's of that type. E-mails and
+    phones Lexware lacks stay in the CRM (it keeps one per list); new ones are added."""
+    client = await connector.client(scope)
+    async with record_lease(connector.redis, record_id):
+        row = await records.get_row(scope, kind.entity, record_id)
+        if row.lexware_contact_id is None:
+            raise BadUserInput.single("id", "is not linked to Lexware; link or push it first")
+        contact = await fetch(client, kind, row.lexware_contact_id, "sync")
+        incoming, theirs = kind.from_lexware(contact), fields.of_lexware(contact)
+        async with scope.reading() as session:
+            current = await crm_data(session, kind, row)
+        emails = mapping.synced_values(
+            current.emails,
+            incoming.emails,
+            _firsts(theirs, "emailAddresses"),
+            mapping.EMAIL_TO_LEXWARE,
+        )
+        phones = mapping.synced_values(
+            current.phones,
+            incoming.phones,
+            _firsts(theirs, "phoneNumbers"),
+            mapping.PHONE_TO_LEXWARE,
+        )
+        data: dict[str, Any] = dict(incoming.fields)
+        data["emails"] = [
+            {"email": v.value, "type": v.type, "is_primary": v.is_primary} for v in emails
+        ]
+        data["phones"] = [
+            {"phone": v.value, "type": v.type, "is_primary": v.is_primary} for v in phones
+        ]
+        values = _later_values(row.lexware_contact_id, contact.get("version"))
+        system = LinkChange(values, ("lexware_synced",), kind=kind, lexware=theirs)
+        return await kind.update(scope, record_id, data, None, system)

@@ -1,0 +1,240 @@
+"""Lexware vouchers (invoices, quotations, credit notes, ...) cached in the CRM, shown on
+companies, contacts and deals, and linked to deals by hand.
+
+The cache holds the tenant's vouchers keyed by Lexware id; a company or contact sees those of
+the Lexware contact it is linked to. A refresh pages through /v1/voucherlist (every page).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import aliased
+from sqlmodel import col
+
+from app.data import batch_reads, records
+from app.data.records import Entity
+from app.data.tenancy import TenantScope
+from app.errors import BadUserInput, Conflict, NotFound
+from app.events.outbox import record
+from app.lexware import mapping
+from app.lexware.client import LexwareClient
+from app.services.lexware import deal_parties as lexware_deal_parties
+from app.services.lexware.contacts import RecordKind
+from models import DealVoucher, LexwareVoucher
+
+log = logging.getLogger(__name__)
+VOUCHER = Entity(LexwareVoucher, "Voucher")
+DEAL_VOUCHER = Entity(
+    DealVoucher,
+    "Voucher link",
+    {
+        "uq_deal_voucher_tenant_id_deal_id_voucher_id": lambda: Conflict(
+            "This voucher is already linked to the deal."
+        ),
+        "fk_deal_voucher_deal_id_deal": lambda: NotFound("Deal"),
+        "fk_deal_voucher_voucher_id_lexware_voucher": lambda: NotFound("Voucher"),
+    },
+)
+PAGE_SIZE = 250
+MAX_PAGES = 400  # 100,000 vouchers: a bound, not a limit anyone should meet
+# Deep-link path of each voucher type in the Lexware web app.
+WEB_APP_PATHS = {
+    "invoice": "invoices",
+    "downpaymentinvoice": "invoices",
+    "creditnote": "credit-notes",
+    "quotation": "quotations",
+    "orderconfirmation": "order-confirmations",
+    "deliverynote": "delivery-notes",
+    "dunning": "dunnings",
+}
+
+
+def web_app_path(voucher_type: str) -> str:
+    return WEB_APP_PATHS.get(voucher_type, "vouchers")
+
+
+def _when(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _money(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _clipped(value: str | None, length: int) -> str | None:
+    return None if value is None else value[:length]
+
+
+def _cached(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A voucherlist item as the cache holds it; its texts arrive HTML-escaped (`&amp;`)."""
+    contact = item.get("contactId")
+    return {
+        "lexware_voucher_id": uuid.UUID(item["id"]),
+        "voucher_type": str(item.get("voucherType"))[:30],
+        "voucher_status": str(item.get("voucherStatus"))[:30],
+        "voucher_number": _clipped(mapping.text(item.get("voucherNumber")), 50),
+        "voucher_date": _when(item.get("voucherDate")),
+        "due_date": _when(item.get("dueDate")),
+        "contact_name": _clipped(mapping.text(item.get("contactName")), 255),
+        "total_amount": _money(item.get("totalAmount")),
+        "open_amount": _money(item.get("openAmount")),
+        "currency": str(item.get("currency") or "EUR")[:3],
+        "lexware_contact_id": uuid.UUID(contact) if contact else None,
+        "lexware_updated_at": _when(item.get("updatedDate")),
+    }
+
+
+def _readable(items: list[Any]) -> list[dict[str, Any]]:
+    readable = []
+    for item in items:
+        try:
+            readable.append(_cached(item))
+        except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+            log.warning("skipping a voucher Lexware sent that cannot be read: %r", error)
+    return readable
+
+
+async def store_vouchers(scope: TenantScope, items: list[Any]) -> int:
+    """Upsert a page of voucherlist items into the cache."""
+    rows = [scope.owned(**item) for item in _readable(items)]
+    if not rows:
+        return 0
+    statement = pg_insert(LexwareVoucher).values(rows)
+    changed = {
+        name: statement.excluded[name]
+        for name in rows[0]
+        if name not in ("tenant_id", "lexware_voucher_id")
+    }
+    statement = statement.on_conflict_do_update(
+        index_elements=["tenant_id", "lexware_voucher_id"],
+        set_={**changed, "updated_at": sa.func.now()},
+    )
+    async with scope.writing() as session:
+        await session.execute(statement)
+    return len(rows)
+
+
+async def fetch_all(client: LexwareClient, scope: TenantScope, filters: Mapping[str, Any]) -> int:
+    """Page through the voucherlist with these filters, caching every page: how many."""
+    stored, page = 0, 0
+    while page < MAX_PAGES:
+        params = {"voucherType": "any", "voucherStatus": "any", **filters}
+        found = await client.get("/v1/voucherlist", {**params, "page": page, "size": PAGE_SIZE})
+        stored += await store_vouchers(scope, list(found.get("content") or []))
+        if found.get("last", True):
+            break
+        page += 1
+    return stored
+
+
+async def refresh_for(
+    client: LexwareClient, scope: TenantScope, kind: RecordKind, record_id: uuid.UUID
+) -> int:
+    """All vouchers of the record's Lexware contact, fresh from Lexware."""
+    row = await records.get_row(scope, kind.entity, record_id)
+    if row.lexware_contact_id is None:
+        raise BadUserInput.single("id", "is not linked to Lexware")
+    return await fetch_all(client, scope, {"contactId": str(row.lexware_contact_id)})
+
+
+def newest_first() -> tuple[Any, ...]:
+    return (col(LexwareVoucher.voucher_date).desc().nulls_last(), col(LexwareVoucher.id))
+
+
+async def vouchers_of_lexware_contacts(
+    scope: TenantScope, lexware_ids: list[uuid.UUID | None], limit: int
+) -> list[list[Row[Any]]]:
+    """For each Lexware contact id (None: unlinked), its cached vouchers, newest first."""
+    linked = [i for i in lexware_ids if i is not None]
+    grouped = await batch_reads.rows_by_parent(
+        scope, VOUCHER, "lexware_contact_id", linked, order_by=newest_first(), limit=limit
+    )
+    by_id = dict(zip(linked, grouped, strict=True))
+    return [by_id.get(i, []) if i is not None else [] for i in lexware_ids]
+
+
+async def deal_links(scope: TenantScope, deal_ids: list[uuid.UUID], limit: int) -> list[list[Any]]:
+    """Each deal's linked vouchers with who linked them and when, newest voucher first, at
+    most `limit` per deal (a window function ranks them per deal: nothing bounds how many
+    vouchers one deal may have)."""
+    rank = sa.func.row_number().over(
+        partition_by=col(DealVoucher.deal_id), order_by=list(newest_first())
+    )
+    ranked = (
+        sa.select(
+            col(DealVoucher.id),
+            col(DealVoucher.tenant_id),
+            col(DealVoucher.deal_id),
+            col(DealVoucher.voucher_id),
+            col(DealVoucher.linked_at),
+            col(DealVoucher.linked_by_id),
+            rank.label(_RANK),
+        )
+        .join(LexwareVoucher, col(LexwareVoucher.id) == col(DealVoucher.voucher_id))
+        .where(col(DealVoucher.deal_id).in_(set(deal_ids)))
+        .subquery()
+    )
+    link = aliased(DealVoucher, ranked)  # read as the model: the tenant filter applies
+    statement = (
+        sa.select(*VOUCHER.columns, col(link.deal_id), col(link.linked_at), col(link.linked_by_id))
+        # A join condition, not .join(): a join names the subquery as a source, whose plain
+        # tables the tenant filter refuses (it applies to the aliased model all the same).
+        .where(col(link.voucher_id) == col(LexwareVoucher.id), ranked.c[_RANK] <= limit)
+        .order_by(ranked.c[_RANK])
+    )
+    grouped: dict[uuid.UUID, list[Any]] = {}
+    async with scope.reading() as session:
+        for row in await session.execute(statement):
+            grouped.setdefault(row.deal_id, []).append(row)
+    return [grouped.get(deal_id, []) for deal_id in deal_ids]
+
+
+_RANK = "rank_in_deal"
+
+
+async def link_to_deal(scope: TenantScope, deal_id: uuid.UUID, voucher_id: uuid.UUID) -> None:
+    """Only a voucher of the deal's customer: the Lexware contact of the deal's company or of
+    its contact. One that cannot be checked (a deal without either linked to Lexware, a
+    voucher of the collective contact) is refused too."""
+    with records.constraint_errors(DEAL_VOUCHER.constraint_errors):
+        async with scope.writing() as session:
+            deal = await lexware_deal_parties.deal_parties(session, deal_id)
+            voucher = await records.get_row_in(session, VOUCHER, voucher_id, lock=False)
+            lexware_deal_parties.check(voucher, deal)
+            values = scope.owned(
+                deal_id=deal_id, voucher_id=voucher_id, linked_by_id=scope.actor_id
+            )
+            await session.execute(sa.insert(DealVoucher).values(values))
+            record(
+                session, "crm.deal.voucher_linked", "deal", deal_id, _voucher_facts(voucher, True)
+            )
+
+
+async def unlink_from_deal(scope: TenantScope, deal_id: uuid.UUID, voucher_id: uuid.UUID) -> None:
+    statement = (
+        sa.delete(DealVoucher)
+        .where(col(DealVoucher.deal_id) == deal_id, col(DealVoucher.voucher_id) == voucher_id)
+        .returning(col(DealVoucher.id))
+        .execution_options(synchronize_session=False)
+    )
+    async with scope.writing() as session:
+        if (await session.execute(statement)).first() is None:
+            raise NotFound("Voucher link")
+        voucher = await records.get_row_in(session, VOUCHER, voucher_id, lock=False)
+        record(
+            session, "crm.deal.voucher_unlinked", "deal", deal_id, _voucher_facts(voucher, False)
+        )
+
+
+def _voucher_facts(voucher: Row[Any], linked: bool) -> dict[str, Any]:
+    facts = {"voucherId": str(voucher.id), "voucherNumber": voucher.voucher_number}
+    return {k: [None, v] if linked else [v, None] for k, v in facts.items()}

@@ -1,0 +1,169 @@
+"""The stages of a pipeline: add, change, remove and reorder them. A stage with deals in it
+is only removed when a target stage for those deals is given, and its kind only changes
+while it is empty.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.data import records
+from app.data.changes import jsonable
+from app.data.tenancy import TenantScope, execute_rows
+from app.errors import BadUserInput, Conflict
+from app.events.outbox import record
+from app.services.common.validation import validate, validate_patch
+from app.services.pipelines.service import (
+    DEAL_ROWS,
+    MAX_STAGES,
+    PIPELINE,
+    STAGE,
+    STAGE_NOT_NULLABLE,
+    StageInput,
+    StagePatch,
+    lock_deals,
+    stages_of,
+)
+from models import Deal, PipelineStage
+
+
+async def _renumber(session: AsyncSession, stage_ids: Sequence[uuid.UUID]) -> None:
+    positions = sa.case(
+        {stage_id: index for index, stage_id in enumerate(stage_ids)}, value=STAGE.id
+    )
+    await execute_rows(
+        session,
+        sa.update(PipelineStage)
+        .where(STAGE.id.in_(stage_ids))
+        .values(position=positions)
+        .execution_options(synchronize_session=False),
+    )
+
+
+async def add_stage(
+    scope: TenantScope, pipeline_id: uuid.UUID, data: Mapping[str, Any], position: int | None
+) -> Row[Any]:
+    """Insert a stage at `position` (0 = first; default: last)."""
+    stage = validate(StageInput, data).model_dump()
+    with records.constraint_errors(STAGE.constraint_errors):
+        async with scope.writing() as session:
+            await records.get_row_in(session, PIPELINE, pipeline_id)
+            existing = [row.id for row in await stages_of(session, pipeline_id)]
+            if len(existing) >= MAX_STAGES:
+                raise BadUserInput.single(
+                    "pipelineId", f"a pipeline has at most {MAX_STAGES} stages"
+                )
+            index = len(existing) if position is None else max(0, min(position, len(existing)))
+            insert = sa.insert(PipelineStage).values(
+                scope.owned(pipeline_id=pipeline_id, position=index, **stage)
+            )
+            row = (await execute_rows(session, insert.returning(*STAGE.columns))).one()
+            await _renumber(session, [*existing[:index], row.id, *existing[index:]])
+            records.record_created(session, STAGE, row)
+    return await records.get_row(scope, STAGE, row.id)
+
+
+async def update_stage(
+    scope: TenantScope, stage_id: uuid.UUID, data: Mapping[str, Any]
+) -> Row[Any]:
+    """Rename, re-weight or re-kind a stage; its kind stays while deals sit in it (their status
+    follows the kind, and a LOST status needs a reason only a person can give)."""
+    values = validate_patch(StagePatch, STAGE_NOT_NULLABLE, data)
+    if "kind" not in values:
+        return await records.update_row(scope, STAGE, stage_id, values)
+
+    async def keep_kind_of_used_stage(session: AsyncSession, stage: Row[Any]) -> dict[str, Any]:
+        deals = await _deal_count(session, stage_id)
+        if deals and stage.kind is not values["kind"]:
+            raise Conflict(
+                f"{deals} deal(s) are in this stage; move them before changing its kind.",
+                dealCount=deals,
+            )
+        return {}
+
+    steps = records.UpdateSteps(place=keep_kind_of_used_stage)
+    return await records.update_row(scope, STAGE, stage_id, values, steps=steps)
+
+
+async def remove_stage(
+    scope: TenantScope, stage_id: uuid.UUID, move_deals_to: uuid.UUID | None
+) -> uuid.UUID:
+    """Remove a stage; its deals move to `move_deals_to` (same pipeline), else it is refused."""
+    async with scope.writing() as session:
+        stage = await records.get_row_in(session, STAGE, stage_id)
+        stages = await stages_of(session, stage.pipeline_id)
+        if len(stages) == 1:
+            raise BadUserInput.single("id", "a pipeline keeps at least one stage")
+        deals = await _deal_count(session, stage_id)
+        if deals and move_deals_to is None:
+            raise Conflict(
+                f"{deals} deal(s) are in this stage; give moveDealsTo to move them first.",
+                dealCount=deals,
+            )
+        if deals:
+            target = _target_stage(stages, stage, move_deals_to)
+            await _move_all_deals(session, stage_id, target)
+        await execute_rows(
+            session,
+            sa.delete(PipelineStage)
+            .where(STAGE.id == stage_id)
+            .execution_options(synchronize_session=False),
+        )
+        await _renumber(session, [s.id for s in stages if s.id != stage_id])
+        records.record_deleted(session, STAGE, stage)
+    return stage_id
+
+
+def _target_stage(stages: Sequence[Row[Any]], removed: Row[Any], target_id: Any) -> Row[Any]:
+    """Deals keep their status, lost reason and close time: the target has the same kind."""
+    target = next((s for s in stages if s.id == target_id and s.id != removed.id), None)
+    if target is None:
+        raise BadUserInput.single("moveDealsTo", "must be another stage of the same pipeline")
+    if target.kind is not removed.kind:
+        raise BadUserInput.single(
+            "moveDealsTo", f"must be a {removed.kind.value} stage like the one removed"
+        )
+    return target
+
+
+async def _deal_count(session: AsyncSession, stage_id: uuid.UUID) -> int:
+    count = sa.select(sa.func.count()).select_from(Deal).where(col(Deal.stage_id) == stage_id)
+    return int((await execute_rows(session, count)).scalar_one())
+
+
+async def _move_all_deals(session: AsyncSession, stage_id: uuid.UUID, target: Row[Any]) -> None:
+    before = await lock_deals(session, col(Deal.stage_id) == stage_id)
+    moved = await execute_rows(
+        session,
+        sa.update(Deal)
+        .where(col(Deal.stage_id) == stage_id)
+        .values(stage_id=target.id, version=col(Deal.version) + 1)
+        .returning(*DEAL_ROWS.columns)
+        .execution_options(synchronize_session=False),
+    )
+    after = {row.id: row for row in moved}
+    for old in before:
+        records.record_updated(session, DEAL_ROWS, old, after[old.id])
+
+
+async def reorder_stages(
+    scope: TenantScope, pipeline_id: uuid.UUID, stage_ids: Sequence[uuid.UUID]
+) -> list[Row[Any]]:
+    """Give the stages the order of `stage_ids`, which must list each stage exactly once."""
+    async with scope.writing() as session:
+        await records.get_row_in(session, PIPELINE, pipeline_id)
+        order = [row.id for row in await stages_of(session, pipeline_id)]
+        if len(stage_ids) != len(set(stage_ids)) or set(stage_ids) != set(order):
+            raise BadUserInput.single("stageIds", "must list every stage of the pipeline once")
+        await _renumber(session, stage_ids)
+        if order != list(stage_ids):
+            changes = {"stageOrder": [jsonable(order), jsonable(list(stage_ids))]}
+            record(session, "crm.pipeline.updated", "pipeline", pipeline_id, changes)
+        return await stages_of(session, pipeline_id)

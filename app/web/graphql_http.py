@@ -1,0 +1,299 @@
+"""The /graphql endpoint: request limits and authentication in front of strawberry.
+
+Order of checks for HTTP: GraphiQL page (no token needed, it holds no data) -> method ->
+JSON content type -> body size -> token. Only then does strawberry parse and validate
+(with its depth, alias and token limits) and execute; or, for a POSTed query document that
+has passed all of that before and was answered from its compiled plan, the plan answers it
+again straight away, without strawberry's view (resolvers/compiled/extension.py), once its
+cost with these variables is within the limit (resolvers/query_cost.py). No
+resolver ever runs for a request that fails one of these checks.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from app.data.failures import database_failure, log_failure
+from app.errors import AppError, ServiceUnavailable
+from app.runtime import Runtime
+from app.web.graphiql import page_response
+from app.web.graphql_ws import WebSocketAuth
+from app.web.http import app_error_response, error_response, retry_after, retry_later_seconds
+from app.web.ws_protocols import LegacyWSHandler, TransportWSHandler, WebSocketAdapter
+from resolvers.compiled.extension import ATTEMPT, Attempt, attempt_for
+from resolvers.context import Context
+from resolvers.errors import MASKED_MESSAGE, apply_error_policy
+from resolvers.schema import CrmSchema, build_schema
+
+log = logging.getLogger(__name__)
+JSON_TYPES = ("application/json", "application/graphql-response+json")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_limited_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    # Starlette keeps the body here once read; strawberry reads it again through request.body().
+    request._body = body
+    return body
+
+
+def _request_id(sent: str | None) -> str:
+    """The client's correlation id if it is a plain token (it reaches our logs), else ours."""
+    if sent and _REQUEST_ID.fullmatch(sent):
+        return sent
+    return uuid.uuid4().hex
+
+
+def _wants_graphiql(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return request.method == "GET" and "text/html" in accept and "query" not in request.query_params
+
+
+class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+    websocket_adapter_class = WebSocketAdapter
+
+    def __init__(self, runtime: Runtime) -> None:
+        settings = runtime.settings
+        super().__init__(
+            build_schema(settings),
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
+            allow_queries_via_get=True,
+            multipart_uploads_enabled=False,
+            allowed_origins=settings.cors_origins,
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+            # A backstop for every operation in flight on a socket (queries and mutations
+            # too); subscriptions meet their own limit first (app/web/ws_admission.py).
+            max_subscriptions_per_connection=settings.ws_max_subscriptions + 10,
+        )
+        self.runtime = runtime
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson, for request bodies and WebSocket messages alike: what it refuses is a
+        # JSONDecodeError, which strawberry answers (json's int() of a number with thousands
+        # of digits raised a ValueError it did not: a 500, or a failed socket).
+        return orjson.loads(data)
+
+    def encode_json(self, data: object) -> str:
+        # Text, not bytes: strawberry sends bytes as binary WebSocket frames, which browser
+        # clients (graphql-ws) cannot parse.
+        return orjson.dumps(data).decode()
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        """As strawberry's, but the JSON goes out as the bytes orjson made: no round trip
+        through a str (encode_json returns text for the WebSocket frames)."""
+        response = Response(orjson.dumps(response_data), media_type="application/json")
+        response.headers.raw.extend(sub_response.headers.raw)
+        response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return page_response()  # ours: its assets come from this server, not a CDN
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+        # Errors raised before the operation starts (syntax, token limit) bypass the schema
+        # extensions; the policy is idempotent, so it is applied here once more for all.
+        if result.errors:
+            request_id = getattr(request.state, "request_id", "-")
+            result.errors = apply_error_policy(result.errors, request_id)
+        body = await super().process_result(request, result)
+        request.state.retry_after = retry_later_seconds(body)  # _dispatch decides on a 503
+        return body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._handle_websocket(WebSocket(scope, receive, send))
+            return
+        request = Request(scope, receive)
+        response = await self._handle_http(request)
+        await response(scope, receive, send)
+
+    async def _handle_websocket(self, websocket: WebSocket) -> None:
+        """Signed in later, by connection_init (see WebSocketAuth)."""
+        context = self._new_context(websocket, websocket)
+        try:
+            await self.run(websocket, context=context)
+        finally:
+            context.close()
+
+    def _new_context(self, request: Request | WebSocket, response: WebSocket | None) -> Context:
+        request_id = _request_id(request.headers.get("x-request-id"))
+        request.state.request_id = request_id
+        runtime = self.runtime
+        return Context(
+            request=request,
+            response=response,
+            settings=runtime.settings,
+            authenticator=runtime.authenticator,
+            hub=runtime.hub,
+            lexware=runtime.lexware,
+            request_id=request_id,
+        )
+
+    async def _handle_http(self, request: Request) -> Any:
+        try:
+            return await self._dispatch(request)
+        except Exception as error:
+            request_id = getattr(request.state, "request_id", "-")
+            # A backing service is down (e.g. while provisioning the caller): nothing changed.
+            failure = database_failure(error)
+            if failure is not None:
+                log_failure(failure, error, request_id)
+                return app_error_response(failure)
+            log.exception("unexpected error [request %s]", request_id)
+            return error_response(MASKED_MESSAGE, "INTERNAL_SERVER_ERROR", 500)
+
+    async def _dispatch(self, request: Request) -> Any:
+        if _wants_graphiql(request):
+            if self.graphql_ide:
+                return await self.render_graphql_ide(request)
+            return error_response("GraphiQL is disabled.", "NOT_FOUND", 404)
+        refusal = await self._refuse_request(request)
+        if refusal is not None:
+            return refusal
+        try:
+            context = await self._context(request)
+        except AppError as error:
+            return app_error_response(error)
+        try:
+            attempt = self._attempt(request)
+        except HTTPException as error:
+            return error_response(error.reason, "BAD_USER_INPUT", error.status_code)
+        started = ATTEMPT.set(attempt)  # the full way reads it if it answers (or admits)
+        try:
+            answered = await self._answer_admitted(attempt, context)
+            return answered or _retry_later(await self.run(request, context=context), context)
+        except HTTPException as error:
+            return error_response(_refusal_reason(error), "BAD_USER_INPUT", error.status_code)
+        finally:
+            ATTEMPT.reset(started)
+
+    def _attempt(self, request: Request) -> Attempt | None:
+        """A POSTed JSON operation, as the compiled path keys it; None for anything unusual
+        (the full way parses and reports it), GET, and clients asking for a stream. A body
+        that is JSON but not an object is refused here (HTTPException)."""
+        if request.method != "POST":
+            return None
+        if "application/json" not in request.headers.get("content-type", ""):
+            return None  # strawberry parses only that as JSON: the full way answers the rest
+        try:
+            body = orjson.loads(request._body)
+        except orjson.JSONDecodeError:
+            return None  # strawberry answers it (400)
+        if not isinstance(body, dict):  # strawberry failed on null and 1 (a masked 500)
+            raise HTTPException(400, NOT_AN_OBJECT)
+        if self._get_stream_transport_from_headers(request.headers):
+            return None
+        if not isinstance(body.get("extensions"), dict | None):
+            return None
+        return attempt_for(body.get("query"), body.get("operationName"), body.get("variables"))
+
+    async def _answer_admitted(self, attempt: Attempt | None, context: Context) -> Any:
+        """The response to a document the compiled path has answered before, from its plan,
+        without strawberry's view (request adapter, body parsing, result processing: a third
+        of such a request's time); None when the full way must answer."""
+        schema = self.schema
+        assert isinstance(schema, CrmSchema)
+        if attempt is None or schema.compiled is None or schema.costs is None:
+            return None
+        # The cost depends on the variables: over the limit (or unknown), the full way refuses.
+        cost = schema.costs.admitted_cost(*attempt.key, attempt.variables)
+        if cost is None:
+            return None
+        try:
+            data = await schema.compiled.answer_admitted(schema, attempt, context)
+        except ServiceUnavailable as failure:  # as the full way answers it (process_result)
+            error = {"message": failure.message, "extensions": failure.extensions}
+            body = {"data": None, "errors": [error], "extensions": {"cost": cost}}
+            headers = retry_after(failure.retry_after_seconds)
+            return Response(orjson.dumps(body), 503, headers, media_type="application/json")
+        if data is None:
+            return None
+        answer = {"data": data, "extensions": {"cost": cost}}
+        return Response(orjson.dumps(answer), media_type="application/json")
+
+    async def _refuse_request(self, request: Request) -> Any:
+        if request.method not in ("GET", "POST"):
+            return error_response("Use GET or POST.", "BAD_USER_INPUT", 405)
+        if request.method == "POST":
+            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if content_type not in JSON_TYPES:
+                return error_response(
+                    "Send GraphQL requests as JSON (Content-Type: application/json).",
+                    "BAD_USER_INPUT",
+                    415,
+                )
+            try:
+                await read_limited_body(request, self.runtime.settings.max_body_bytes)
+            except BodyTooLarge:
+                return error_response("Request body is too large.", "BAD_USER_INPUT", 413)
+        return None
+
+    async def _context(self, request: Request) -> Context:
+        runtime = self.runtime
+        context = self._new_context(request, None)
+        principal = await runtime.authenticator.authenticate(request.headers.get("authorization"))
+        context.sign_in(principal, runtime.scope_for(principal))
+        return context
+
+
+def _retry_later(response: Response, context: Context) -> Response:
+    """503 with Retry-After for an answer the database failed entirely (no root field has
+    data, an error is TIMEOUT or SERVICE_UNAVAILABLE), unless something may have committed:
+    a mutation's earlier root field, or a write whose read-back failed. A retry would write
+    it twice, so that answer stays 200 with its errors."""
+    wait = getattr(context.request.state, "retry_after", None)
+    if wait is not None and not context.scope.writes.committing:
+        response.status_code = 503
+        response.headers.update(retry_after(wait))
+    return response
+
+
+SUBSCRIPTION_OVER_HTTP = (
+    "Subscriptions run over the WebSocket at this same URL (graphql-transport-ws, or the "
+    "legacy graphql-ws), not over HTTP."
+)
+NOT_AN_OBJECT = (
+    'The request body must be a JSON object such as {"query": "...", "variables": {...}} '
+    "(one operation: batches are not supported)."
+)
+
+
+def _refusal_reason(error: HTTPException) -> str:
+    cause = error.__cause__
+    subscription = OperationType.SUBSCRIPTION
+    if isinstance(cause, InvalidOperationTypeError) and cause.operation_type is subscription:
+        return SUBSCRIPTION_OVER_HTTP
+    return error.reason
