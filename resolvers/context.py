@@ -15,7 +15,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
-from strawberry.types import Info
 
 from app.auth import Authenticator, Principal
 from app.data.tenancy import TenantScope
@@ -89,8 +88,3 @@ class FreshLoaders(SchemaExtension):
         if isinstance(context, Context) and context.signed_in:
             context.refresh_loaders()
         yield
-
-
-def context_of(info: Info[Any, Any]) -> Context:
-    context: Context = info.context
-    return context

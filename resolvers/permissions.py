@@ -11,7 +11,7 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from app.errors import Forbidden
-from resolvers.context import context_of
+from resolvers.context import Context
 
 
 class _RolePermission(BasePermission):
@@ -24,19 +24,19 @@ class _RolePermission(BasePermission):
 class CanRead(_RolePermission):
     message = "Your roles do not allow reading CRM data."
 
-    def has_permission(self, source: Any, info: Info[Any, Any], **kwargs: Any) -> bool:
-        return context_of(info).principal.can_read
+    def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
+        return info.context.principal.can_read
 
 
 class CanWrite(_RolePermission):
     message = "Your roles do not allow changing CRM data (viewer is read-only)."
 
-    def has_permission(self, source: Any, info: Info[Any, Any], **kwargs: Any) -> bool:
-        return context_of(info).principal.can_write
+    def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
+        return info.context.principal.can_write
 
 
 class IsAdmin(_RolePermission):
     message = "Only an admin may do this."
 
-    def has_permission(self, source: Any, info: Info[Any, Any], **kwargs: Any) -> bool:
-        return context_of(info).principal.is_admin
+    def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
+        return info.context.principal.is_admin

@@ -11,7 +11,7 @@ from app.services.activities import service
 from resolvers.activities.inputs import CreateActivityInput, UpdateActivityInput
 from resolvers.activities.types import Activity
 from resolvers.common.inputs import parse_id, sent_fields
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.permissions import CanWrite
 
 WRITE: list[Any] = [CanWrite]
@@ -20,34 +20,36 @@ WRITE: list[Any] = [CanWrite]
 @strawberry.type
 class ActivityMutations:
     @strawberry.mutation(permission_classes=WRITE)
-    async def create_activity(self, info: Info[Any, Any], input: CreateActivityInput) -> Activity:
-        scope = context_of(info).scope
+    async def create_activity(
+        self, info: Info[Context, None], input: CreateActivityInput
+    ) -> Activity:
+        scope = info.context.scope
         return cast(Activity, await service.create_activity(scope, sent_fields(input)))
 
     @strawberry.mutation(permission_classes=WRITE)
     async def update_activity(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         id: strawberry.ID,
         input: UpdateActivityInput,
         expected_version: int | None = None,
     ) -> Activity:
         row = await service.update_activity(
-            context_of(info).scope, parse_id(id), sent_fields(input), expected_version
+            info.context.scope, parse_id(id), sent_fields(input), expected_version
         )
         return cast(Activity, row)
 
     @strawberry.mutation(permission_classes=WRITE, description="Mark done (keeps the first time).")
-    async def complete_activity(self, info: Info[Any, Any], id: strawberry.ID) -> Activity:
-        row = await service.set_completed(context_of(info).scope, parse_id(id), completed=True)
+    async def complete_activity(self, info: Info[Context, None], id: strawberry.ID) -> Activity:
+        row = await service.set_completed(info.context.scope, parse_id(id), completed=True)
         return cast(Activity, row)
 
     @strawberry.mutation(permission_classes=WRITE, description="Mark not done again.")
-    async def reopen_activity(self, info: Info[Any, Any], id: strawberry.ID) -> Activity:
-        row = await service.set_completed(context_of(info).scope, parse_id(id), completed=False)
+    async def reopen_activity(self, info: Info[Context, None], id: strawberry.ID) -> Activity:
+        row = await service.set_completed(info.context.scope, parse_id(id), completed=False)
         return cast(Activity, row)
 
     @strawberry.mutation(permission_classes=WRITE)
-    async def delete_activity(self, info: Info[Any, Any], id: strawberry.ID) -> strawberry.ID:
-        deleted = await service.delete_activity(context_of(info).scope, parse_id(id))
+    async def delete_activity(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
+        deleted = await service.delete_activity(info.context.scope, parse_id(id))
         return strawberry.ID(str(deleted))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, cast
+from typing import cast
 
 import strawberry
 from strawberry.types import Info
@@ -14,7 +14,7 @@ from resolvers.activities.inputs import ActivityFilter, ActivityOrder
 from resolvers.activities.types import Activity
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged_rows
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.permissions import CanRead
 
 
@@ -38,13 +38,13 @@ def _service_filter(f: ActivityFilter | None) -> service.ActivityFilter:
 @strawberry.type
 class ActivityQueries:
     @strawberry.field(permission_classes=[CanRead])
-    async def activity(self, info: Info[Any, Any], id: strawberry.ID) -> Activity | None:
-        return cast(Activity, await service.get_activity(context_of(info).scope, parse_id(id)))
+    async def activity(self, info: Info[Context, None], id: strawberry.ID) -> Activity | None:
+        return cast(Activity, await service.get_activity(info.context.scope, parse_id(id)))
 
     @strawberry.field(permission_classes=[CanRead], description="Activities, a page at a time.")
     async def activities(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
         filter: ActivityFilter | None = None,

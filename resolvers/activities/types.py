@@ -17,7 +17,7 @@ from app.services.owners.service import USER
 from models import Activity as ActivityRow
 from models.enums import ActivityType
 from resolvers.common.children import children_of
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.me.types import User
 
 if TYPE_CHECKING:
@@ -33,23 +33,23 @@ DealRef = Annotated["Deal", strawberry.lazy("resolvers.deals.types")]
 _ACTIVITY_ORDER = (col(ActivityRow.created_at).desc(), col(ActivityRow.id))
 
 
-async def _load(info: Info[Any, Any], entity: Any, row_id: Any) -> Any:
-    return None if row_id is None else await context_of(info).loaders.by_id(entity).load(row_id)
+async def _load(info: Info[Context, None], entity: Any, row_id: Any) -> Any:
+    return None if row_id is None else await info.context.loaders.by_id(entity).load(row_id)
 
 
-async def _company(root: strawberry.Parent[Any], info: Info[Any, Any]) -> CompanyRef | None:
+async def _company(root: strawberry.Parent[Any], info: Info[Context, None]) -> CompanyRef | None:
     return cast("Company | None", await _load(info, COMPANY, root.company_id))
 
 
-async def _contact(root: strawberry.Parent[Any], info: Info[Any, Any]) -> ContactRef | None:
+async def _contact(root: strawberry.Parent[Any], info: Info[Context, None]) -> ContactRef | None:
     return cast("Contact | None", await _load(info, CONTACT, root.contact_id))
 
 
-async def _deal(root: strawberry.Parent[Any], info: Info[Any, Any]) -> DealRef | None:
+async def _deal(root: strawberry.Parent[Any], info: Info[Context, None]) -> DealRef | None:
     return cast("Deal | None", await _load(info, DEAL, root.deal_id))
 
 
-async def _assignee(root: strawberry.Parent[Any], info: Info[Any, Any]) -> User | None:
+async def _assignee(root: strawberry.Parent[Any], info: Info[Context, None]) -> User | None:
     return cast(User | None, await _load(info, USER, root.assignee_id))
 
 
@@ -75,7 +75,7 @@ class Activity:
 
 
 async def activities_of(
-    info: Info[Any, Any], parent_column: str, parent_id: Any, first: int
+    info: Info[Context, None], parent_column: str, parent_id: Any, first: int
 ) -> list[Activity]:
     """ActivitiesByCompanyLoader / ...ByContact / ...ByDeal: newest first, `first` each."""
     rows = await children_of(info, ACTIVITY, parent_column, parent_id, first, _ACTIVITY_ORDER)

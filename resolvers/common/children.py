@@ -11,7 +11,7 @@ from strawberry.types import Info
 from app.data.pagination import clamp_first
 from app.data.records import Entity
 from resolvers.common.relations import Relation, ToMany
-from resolvers.context import context_of
+from resolvers.context import Context
 
 NESTED_DEFAULT = 50
 First = Annotated[int, strawberry.argument(description="At most this many (max 200).")]
@@ -23,7 +23,7 @@ def nested_limit(first: int, max_page_size: int) -> int:
 
 
 async def children_of(
-    info: Info[Any, Any],
+    info: Info[Context, None],
     entity: Entity,
     parent_column: str,
     parent_id: Any,
@@ -31,15 +31,17 @@ async def children_of(
     ordering: Iterable[Any],
 ) -> list[Any]:
     """At most `first` children of each parent, in one statement for the whole level."""
-    context = context_of(info)
+    context = info.context
     limit = nested_limit(first, context.settings.max_page_size)
     loader = context.loaders.by_parent(entity, parent_column, ordering, limit)
     return await loader.load(parent_id)
 
 
-async def related(info: Info[Any, Any], spec: Relation, root: Any, first: int | None = None) -> Any:
+async def related(
+    info: Info[Context, None], spec: Relation, root: Any, first: int | None = None
+) -> Any:
     """What a declared relation (resolvers.common.relations) holds for one parent row."""
-    loaders = context_of(info).loaders
+    loaders = info.context.loaders
     if isinstance(spec, ToMany):
         if spec.limited:
             assert first is not None

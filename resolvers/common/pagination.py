@@ -15,7 +15,7 @@ from app.data.tenancy import TenantScope
 from app.settings import Settings
 from resolvers.common.enums import OrderDirection
 from resolvers.common.relations import COUNT
-from resolvers.context import Context, context_of
+from resolvers.context import Context
 
 NodeT = TypeVar("NodeT")
 
@@ -57,7 +57,7 @@ def page_request(
 
 
 async def paged(
-    info: Info[Any, Any],
+    info: Info[Context, None],
     first: int | None,
     after: str | None,
     direction: OrderDirection,
@@ -65,7 +65,7 @@ async def paged(
     count: Callable[[TenantScope], Awaitable[int]],
 ) -> Connection[Any]:
     """A list field: the page the client asked for, with a totalCount run only on demand."""
-    context = context_of(info)
+    context = info.context
     descending = direction is OrderDirection.DESC
     page = await list_page(context.scope, page_request(context.settings, first, after, descending))
     return connection_from_page(page, partial(count, context.scope), after=after)
@@ -88,7 +88,7 @@ class PlannedPage:
 
 
 async def paged_rows(
-    info: Info[Any, Any] | PlannedInfo,
+    info: Info[Context, None] | PlannedInfo,
     first: int | None,
     after: str | None,
     direction: OrderDirection,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 import strawberry
 from strawberry.types import Info
@@ -11,15 +11,15 @@ from app.services.companies import service
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.companies.inputs import CreateCompanyInput, UpdateCompanyInput
 from resolvers.companies.types import Company
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.permissions import CanWrite
 
 
 @strawberry.type
 class CompanyMutations:
     @strawberry.mutation(permission_classes=[CanWrite])
-    async def create_company(self, info: Info[Any, Any], input: CreateCompanyInput) -> Company:
-        row = await service.create_company(context_of(info).scope, sent_fields(input))
+    async def create_company(self, info: Info[Context, None], input: CreateCompanyInput) -> Company:
+        row = await service.create_company(info.context.scope, sent_fields(input))
         return cast(Company, row)
 
     @strawberry.mutation(
@@ -28,13 +28,13 @@ class CompanyMutations:
     )
     async def update_company(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         id: strawberry.ID,
         input: UpdateCompanyInput,
         expected_version: int | None = None,
     ) -> Company:
         row = await service.update_company(
-            context_of(info).scope, parse_id(id), sent_fields(input), expected_version
+            info.context.scope, parse_id(id), sent_fields(input), expected_version
         )
         return cast(Company, row)
 
@@ -44,6 +44,6 @@ class CompanyMutations:
         "that also belong to a contact or a deal stay with those; the others are deleted with "
         "it (crm.activity.deleted each).",
     )
-    async def delete_company(self, info: Info[Any, Any], id: strawberry.ID) -> strawberry.ID:
-        deleted = await service.delete_company(context_of(info).scope, parse_id(id))
+    async def delete_company(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
+        deleted = await service.delete_company(info.context.scope, parse_id(id))
         return strawberry.ID(str(deleted))

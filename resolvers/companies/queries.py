@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, cast
+from typing import cast
 
 import strawberry
 from strawberry.types import Info
@@ -16,7 +16,7 @@ from resolvers.common.pagination import Connection, paged_rows
 from resolvers.common.relations import page_of, row_by_id
 from resolvers.companies.inputs import CompanyFilter, CompanyOrder
 from resolvers.companies.types import Company
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.permissions import CanRead
 
 
@@ -43,8 +43,8 @@ class CompanyQueries:
     @strawberry.field(
         permission_classes=[CanRead], metadata=row_by_id(COMPANY), description="One company by id."
     )
-    async def company(self, info: Info[Any, Any], id: strawberry.ID) -> Company | None:
-        row = await service.get_company(context_of(info).scope, parse_id(id))
+    async def company(self, info: Info[Context, None], id: strawberry.ID) -> Company | None:
+        row = await service.get_company(info.context.scope, parse_id(id))
         return cast(Company, row)
 
     @strawberry.field(
@@ -54,7 +54,7 @@ class CompanyQueries:
     )
     async def companies(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
         filter: CompanyFilter | None = None,

@@ -22,6 +22,7 @@ from resolvers.common.relations import ToMany, ToOne, relation_field
 from resolvers.common.types import Address, address_from_json
 from resolvers.contact_info.loaders import emails_of, emails_relation, phones_of, phones_relation
 from resolvers.contact_info.types import Email, Phone
+from resolvers.context import Context
 from resolvers.contracts.types import Contract, contracts_of
 from resolvers.deals.types import deals_of, deals_relation
 from resolvers.events.types import CrmEventType, history_of
@@ -57,25 +58,27 @@ INDUSTRY_OF = ToOne(INDUSTRY, "industry_id")
 ACCOUNT_TYPE_OF = ToOne(ACCOUNT_TYPE, "account_type_id")
 
 
-async def _industry(root: strawberry.Parent[Any], info: Info[Any, Any]) -> Industry | None:
+async def _industry(root: strawberry.Parent[Any], info: Info[Context, None]) -> Industry | None:
     return cast(Industry | None, await related(info, INDUSTRY_OF, root))
 
 
-async def _account_type(root: strawberry.Parent[Any], info: Info[Any, Any]) -> AccountType | None:
+async def _account_type(
+    root: strawberry.Parent[Any], info: Info[Context, None]
+) -> AccountType | None:
     return cast(AccountType | None, await related(info, ACCOUNT_TYPE_OF, root))
 
 
-async def _emails(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Email]:
+async def _emails(root: strawberry.Parent[Any], info: Info[Context, None]) -> list[Email]:
     return await emails_of(info, "company_id", root)
 
 
-async def _phones(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Phone]:
+async def _phones(root: strawberry.Parent[Any], info: Info[Context, None]) -> list[Phone]:
     return await phones_of(info, "company_id", root)
 
 
 async def _contacts(
     root: strawberry.Parent[Any],
-    info: Info[Any, Any],
+    info: Info[Context, None],
     first: First = NESTED_DEFAULT,
 ) -> list[ContactRef]:
     """ContactsByCompanyLoader: the company's contacts by name, at most `first`."""
@@ -83,14 +86,14 @@ async def _contacts(
 
 
 async def _owners(
-    root: strawberry.Parent[Any], info: Info[Any, Any], first: First = NESTED_DEFAULT
+    root: strawberry.Parent[Any], info: Info[Context, None], first: First = NESTED_DEFAULT
 ) -> list[Owner]:
     return await owners_of(info, COMPANY_OWNERS, root, first)
 
 
 async def _deals(
     root: strawberry.Parent[Any],
-    info: Info[Any, Any],
+    info: Info[Context, None],
     first: First = NESTED_DEFAULT,
 ) -> list[DealRef]:
     return await deals_of(info, "company_id", root, first)
@@ -98,27 +101,27 @@ async def _deals(
 
 async def _activities(
     root: strawberry.Parent[Any],
-    info: Info[Any, Any],
+    info: Info[Context, None],
     first: First = NESTED_DEFAULT,
 ) -> list[ActivityRef]:
     return await activities_of(info, "company_id", root.id, first)
 
 
 async def _relationships(
-    root: strawberry.Parent[Any], info: Info[Any, Any], first: First = NESTED_DEFAULT
+    root: strawberry.Parent[Any], info: Info[Context, None], first: First = NESTED_DEFAULT
 ) -> list[CompanyRelationship]:
     return await relationships_for(info, root.id, first)
 
 
 async def _contracts(
-    root: strawberry.Parent[Any], info: Info[Any, Any], first: First = NESTED_DEFAULT
+    root: strawberry.Parent[Any], info: Info[Context, None], first: First = NESTED_DEFAULT
 ) -> list[Contract]:
     return await contracts_of(info, root.id, first)
 
 
 async def _history(
     root: strawberry.Parent[Any],
-    info: Info[Any, Any],
+    info: Info[Context, None],
     first: int | None = None,
     after: str | None = None,
     direction: OrderDirection = OrderDirection.DESC,

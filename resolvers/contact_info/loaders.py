@@ -12,6 +12,7 @@ from app.services.contact_info.rules import EMAILS, MAX_VALUES, PHONES, ValueKin
 from resolvers.common.children import related
 from resolvers.common.relations import ToMany
 from resolvers.contact_info.types import Email, Phone
+from resolvers.context import Context
 
 
 @functools.cache
@@ -30,9 +31,9 @@ def phones_relation(owner_column: str) -> ToMany:
     return values_relation(PHONES, owner_column)
 
 
-async def emails_of(info: Info[Any, Any], owner_column: str, root: Any) -> list[Email]:
+async def emails_of(info: Info[Context, None], owner_column: str, root: Any) -> list[Email]:
     return cast(list[Email], await related(info, emails_relation(owner_column), root))
 
 
-async def phones_of(info: Info[Any, Any], owner_column: str, root: Any) -> list[Phone]:
+async def phones_of(info: Info[Context, None], owner_column: str, root: Any) -> list[Phone]:
     return cast(list[Phone], await related(info, phones_relation(owner_column), root))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 import strawberry
 from strawberry.types import Info
@@ -11,15 +11,15 @@ from app.services.contacts import service
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.contacts.inputs import CreateContactInput, UpdateContactInput
 from resolvers.contacts.types import Contact
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.permissions import CanWrite
 
 
 @strawberry.type
 class ContactMutations:
     @strawberry.mutation(permission_classes=[CanWrite])
-    async def create_contact(self, info: Info[Any, Any], input: CreateContactInput) -> Contact:
-        row = await service.create_contact(context_of(info).scope, sent_fields(input))
+    async def create_contact(self, info: Info[Context, None], input: CreateContactInput) -> Contact:
+        row = await service.create_contact(info.context.scope, sent_fields(input))
         return cast(Contact, row)
 
     @strawberry.mutation(
@@ -28,13 +28,13 @@ class ContactMutations:
     )
     async def update_contact(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         id: strawberry.ID,
         input: UpdateContactInput,
         expected_version: int | None = None,
     ) -> Contact:
         row = await service.update_contact(
-            context_of(info).scope, parse_id(id), sent_fields(input), expected_version
+            info.context.scope, parse_id(id), sent_fields(input), expected_version
         )
         return cast(Contact, row)
 
@@ -44,6 +44,6 @@ class ContactMutations:
         "belong to a company or a deal stay with those; the others are deleted with it "
         "(crm.activity.deleted each).",
     )
-    async def delete_contact(self, info: Info[Any, Any], id: strawberry.ID) -> strawberry.ID:
-        deleted = await service.delete_contact(context_of(info).scope, parse_id(id))
+    async def delete_contact(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
+        deleted = await service.delete_contact(info.context.scope, parse_id(id))
         return strawberry.ID(str(deleted))

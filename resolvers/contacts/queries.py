@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, cast
+from typing import cast
 
 import strawberry
 from strawberry.types import Info
@@ -16,7 +16,7 @@ from resolvers.common.pagination import Connection, paged_rows
 from resolvers.common.relations import page_of, row_by_id
 from resolvers.contacts.inputs import ContactFilter, ContactOrder
 from resolvers.contacts.types import Contact
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.permissions import CanRead
 
 
@@ -39,8 +39,8 @@ class ContactQueries:
     @strawberry.field(
         permission_classes=[CanRead], metadata=row_by_id(CONTACT), description="One contact by id."
     )
-    async def contact(self, info: Info[Any, Any], id: strawberry.ID) -> Contact | None:
-        return cast(Contact, await service.get_contact(context_of(info).scope, parse_id(id)))
+    async def contact(self, info: Info[Context, None], id: strawberry.ID) -> Contact | None:
+        return cast(Contact, await service.get_contact(info.context.scope, parse_id(id)))
 
     @strawberry.field(
         permission_classes=[CanRead],
@@ -49,7 +49,7 @@ class ContactQueries:
     )
     async def contacts(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
         filter: ContactFilter | None = None,

@@ -16,6 +16,7 @@ from resolvers.common.children import NESTED_DEFAULT, First, related
 from resolvers.common.relations import ToOne, relation_field
 from resolvers.contact_info.loaders import emails_of, emails_relation, phones_of, phones_relation
 from resolvers.contact_info.types import Email, Phone
+from resolvers.context import Context
 from resolvers.deals.types import deals_of, deals_relation
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.owners.types import Owner, owners_of, owners_relation
@@ -35,27 +36,27 @@ ActivityRef = Annotated["Activity", strawberry.lazy("resolvers.activities.types"
 COMPANY_OF = ToOne(COMPANY, "company_id")
 
 
-async def _company(root: strawberry.Parent[Any], info: Info[Any, Any]) -> CompanyRef | None:
+async def _company(root: strawberry.Parent[Any], info: Info[Context, None]) -> CompanyRef | None:
     return cast("Company | None", await related(info, COMPANY_OF, root))
 
 
-async def _emails(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Email]:
+async def _emails(root: strawberry.Parent[Any], info: Info[Context, None]) -> list[Email]:
     return await emails_of(info, "contact_id", root)
 
 
-async def _phones(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Phone]:
+async def _phones(root: strawberry.Parent[Any], info: Info[Context, None]) -> list[Phone]:
     return await phones_of(info, "contact_id", root)
 
 
 async def _owners(
-    root: strawberry.Parent[Any], info: Info[Any, Any], first: First = NESTED_DEFAULT
+    root: strawberry.Parent[Any], info: Info[Context, None], first: First = NESTED_DEFAULT
 ) -> list[Owner]:
     return await owners_of(info, CONTACT_OWNERS, root, first)
 
 
 async def _deals(
     root: strawberry.Parent[Any],
-    info: Info[Any, Any],
+    info: Info[Context, None],
     first: First = NESTED_DEFAULT,
 ) -> list[DealRef]:
     return await deals_of(info, "contact_id", root, first)
@@ -63,7 +64,7 @@ async def _deals(
 
 async def _activities(
     root: strawberry.Parent[Any],
-    info: Info[Any, Any],
+    info: Info[Context, None],
     first: First = NESTED_DEFAULT,
 ) -> list[ActivityRef]:
     return await activities_of(info, "contact_id", root.id, first)

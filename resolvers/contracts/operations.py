@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, cast
+from typing import cast
 
 import strawberry
 from strawberry.types import Info
@@ -12,7 +12,7 @@ from app.data.pagination import PageQuery, PageRequest
 from app.services.contracts import service
 from resolvers.common.inputs import filter_id, parse_id, sent_fields
 from resolvers.common.pagination import Connection, paged_rows
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.contracts.types import (
     Contract,
     ContractFilter,
@@ -38,13 +38,13 @@ def _service_filter(f: ContractFilter | None) -> service.ContractFilter:
 @strawberry.type
 class ContractQueries:
     @strawberry.field(permission_classes=[CanRead])
-    async def contract(self, info: Info[Any, Any], id: strawberry.ID) -> Contract | None:
-        return cast(Contract, await service.get_contract(context_of(info).scope, parse_id(id)))
+    async def contract(self, info: Info[Context, None], id: strawberry.ID) -> Contract | None:
+        return cast(Contract, await service.get_contract(info.context.scope, parse_id(id)))
 
     @strawberry.field(permission_classes=[CanRead], description="Contracts, a page at a time.")
     async def contracts(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
         filter: ContractFilter | None = None,
@@ -63,24 +63,26 @@ class ContractQueries:
 @strawberry.type
 class ContractMutations:
     @strawberry.mutation(permission_classes=[CanWrite])
-    async def create_contract(self, info: Info[Any, Any], input: CreateContractInput) -> Contract:
-        row = await service.create_contract(context_of(info).scope, sent_fields(input))
+    async def create_contract(
+        self, info: Info[Context, None], input: CreateContractInput
+    ) -> Contract:
+        row = await service.create_contract(info.context.scope, sent_fields(input))
         return cast(Contract, row)
 
     @strawberry.mutation(permission_classes=[CanWrite])
     async def update_contract(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         id: strawberry.ID,
         input: UpdateContractInput,
         expected_version: int | None = None,
     ) -> Contract:
         row = await service.update_contract(
-            context_of(info).scope, parse_id(id), sent_fields(input), expected_version
+            info.context.scope, parse_id(id), sent_fields(input), expected_version
         )
         return cast(Contract, row)
 
     @strawberry.mutation(permission_classes=[CanWrite])
-    async def delete_contract(self, info: Info[Any, Any], id: strawberry.ID) -> strawberry.ID:
-        deleted = await service.delete_contract(context_of(info).scope, parse_id(id))
+    async def delete_contract(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
+        deleted = await service.delete_contract(info.context.scope, parse_id(id))
         return strawberry.ID(str(deleted))

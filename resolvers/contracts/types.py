@@ -15,6 +15,7 @@ from models import Contract as ContractRow
 from models.enums import ContractStatus
 from resolvers.common.children import children_of
 from resolvers.common.enums import OrderDirection
+from resolvers.context import Context
 
 strawberry.enum(ContractOrderField, description="What contracts are sorted by.")
 
@@ -79,7 +80,7 @@ class ContractOrder:
 _CONTRACT_ORDER = (col(ContractRow.end_date).nulls_last(), col(ContractRow.id))
 
 
-async def contracts_of(info: Info[Any, Any], company_id: Any, first: int) -> list[Contract]:
+async def contracts_of(info: Info[Context, None], company_id: Any, first: int) -> list[Contract]:
     """ContractsByCompanyLoader: by end date, open-ended last, at most `first`."""
     rows = await children_of(info, CONTRACT, "company_id", company_id, first, _CONTRACT_ORDER)
     return cast(list[Contract], rows)

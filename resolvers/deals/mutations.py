@@ -11,7 +11,7 @@ from app.services.deals import service
 from app.services.owners.service import DEAL_OWNERS
 from models.enums import LostReason, OwnerRole
 from resolvers.common.inputs import parse_id, sent_fields
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.deals.inputs import CreateDealInput, UpdateDealInput
 from resolvers.deals.types import Deal
 from resolvers.owners.mutations import add, remove
@@ -24,8 +24,8 @@ WRITE: list[Any] = [CanWrite]
 @strawberry.type
 class DealMutations:
     @strawberry.mutation(permission_classes=WRITE)
-    async def create_deal(self, info: Info[Any, Any], input: CreateDealInput) -> Deal:
-        return cast(Deal, await service.create_deal(context_of(info).scope, sent_fields(input)))
+    async def create_deal(self, info: Info[Context, None], input: CreateDealInput) -> Deal:
+        return cast(Deal, await service.create_deal(info.context.scope, sent_fields(input)))
 
     @strawberry.mutation(
         permission_classes=WRITE,
@@ -33,13 +33,13 @@ class DealMutations:
     )
     async def update_deal(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         id: strawberry.ID,
         input: UpdateDealInput,
         expected_version: int | None = None,
     ) -> Deal:
         row = await service.update_deal(
-            context_of(info).scope, parse_id(id), sent_fields(input), expected_version
+            info.context.scope, parse_id(id), sent_fields(input), expected_version
         )
         return cast(Deal, row)
 
@@ -50,7 +50,7 @@ class DealMutations:
     )
     async def move_deal_to_stage(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         id: strawberry.ID,
         stage_id: strawberry.ID,
         lost_reason: LostReason | None = None,
@@ -58,7 +58,7 @@ class DealMutations:
     ) -> Deal:
         lost = {"lost_reason": lost_reason, "lost_reason_text": lost_reason_text}
         lost = {k: v for k, v in lost.items() if v is not None}
-        scope = context_of(info).scope
+        scope = info.context.scope
         row = await service.move_deal_to_stage(
             scope, parse_id(id), parse_id(stage_id, "stageId"), lost
         )
@@ -69,8 +69,8 @@ class DealMutations:
         description="Delete a deal; its activities that also belong to a company or a contact "
         "stay with those, the others are deleted with it (crm.activity.deleted each).",
     )
-    async def delete_deal(self, info: Info[Any, Any], id: strawberry.ID) -> strawberry.ID:
-        deleted = await service.delete_deal(context_of(info).scope, parse_id(id))
+    async def delete_deal(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
+        deleted = await service.delete_deal(info.context.scope, parse_id(id))
         return strawberry.ID(str(deleted))
 
     @strawberry.mutation(
@@ -78,7 +78,7 @@ class DealMutations:
     )
     async def add_deal_owner(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         deal_id: strawberry.ID,
         user_id: strawberry.ID,
         role: OwnerRole = OwnerRole.OWNER,
@@ -87,6 +87,6 @@ class DealMutations:
 
     @strawberry.mutation(permission_classes=WRITE)
     async def remove_deal_owner(
-        self, info: Info[Any, Any], deal_id: strawberry.ID, user_id: strawberry.ID
+        self, info: Info[Context, None], deal_id: strawberry.ID, user_id: strawberry.ID
     ) -> bool:
         return await remove(info, DEAL_OWNERS, deal_id, user_id, "dealId")

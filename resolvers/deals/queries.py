@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, cast
+from typing import cast
 
 import strawberry
 from strawberry.types import Info
@@ -14,7 +14,7 @@ from app.services.deals.service import DEAL, get_deal
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged_rows
 from resolvers.common.relations import page_of, row_by_id
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.deals.inputs import DealFilter, DealOrder
 from resolvers.deals.types import Deal
 from resolvers.permissions import CanRead
@@ -41,15 +41,15 @@ def _service_filter(f: DealFilter | None) -> queries.DealFilter:
 @strawberry.type
 class DealQueries:
     @strawberry.field(permission_classes=[CanRead], metadata=row_by_id(DEAL))
-    async def deal(self, info: Info[Any, Any], id: strawberry.ID) -> Deal | None:
-        return cast(Deal, await get_deal(context_of(info).scope, parse_id(id)))
+    async def deal(self, info: Info[Context, None], id: strawberry.ID) -> Deal | None:
+        return cast(Deal, await get_deal(info.context.scope, parse_id(id)))
 
     @strawberry.field(
         permission_classes=[CanRead], metadata=page_of(DEAL), description="Deals, a page at a time."
     )
     async def deals(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
         filter: DealFilter | None = None,

@@ -23,6 +23,7 @@ from resolvers.common.children import NESTED_DEFAULT, First, related
 from resolvers.common.enums import OrderDirection
 from resolvers.common.pagination import Connection
 from resolvers.common.relations import ToMany, ToOne, relation_field
+from resolvers.context import Context
 from resolvers.events.types import CrmEventType, history_of
 from resolvers.lexware.vouchers import DealVoucherLink, vouchers_of_deal
 from resolvers.owners.types import Owner, owners_of, owners_relation
@@ -47,31 +48,31 @@ COMPANY_OF = ToOne(COMPANY, "company_id")
 CONTACT_OF = ToOne(CONTACT, "contact_id")
 
 
-async def _pipeline(root: strawberry.Parent[Any], info: Info[Any, Any]) -> Pipeline:
+async def _pipeline(root: strawberry.Parent[Any], info: Info[Context, None]) -> Pipeline:
     return cast(Pipeline, await related(info, PIPELINE_OF, root))
 
 
-async def _stage(root: strawberry.Parent[Any], info: Info[Any, Any]) -> Stage:
+async def _stage(root: strawberry.Parent[Any], info: Info[Context, None]) -> Stage:
     return cast(Stage, await related(info, STAGE_OF, root))
 
 
-async def _company(root: strawberry.Parent[Any], info: Info[Any, Any]) -> CompanyRef | None:
+async def _company(root: strawberry.Parent[Any], info: Info[Context, None]) -> CompanyRef | None:
     return cast("Company | None", await related(info, COMPANY_OF, root))
 
 
-async def _contact(root: strawberry.Parent[Any], info: Info[Any, Any]) -> ContactRef | None:
+async def _contact(root: strawberry.Parent[Any], info: Info[Context, None]) -> ContactRef | None:
     return cast("Contact | None", await related(info, CONTACT_OF, root))
 
 
 async def _owners(
-    root: strawberry.Parent[Any], info: Info[Any, Any], first: First = NESTED_DEFAULT
+    root: strawberry.Parent[Any], info: Info[Context, None], first: First = NESTED_DEFAULT
 ) -> list[Owner]:
     return await owners_of(info, DEAL_OWNERS, root, first)
 
 
 async def _activities(
     root: strawberry.Parent[Any],
-    info: Info[Any, Any],
+    info: Info[Context, None],
     first: First = NESTED_DEFAULT,
 ) -> list[ActivityRef]:
     return await activities_of(info, "deal_id", root.id, first)
@@ -79,7 +80,7 @@ async def _activities(
 
 async def _history(
     root: strawberry.Parent[Any],
-    info: Info[Any, Any],
+    info: Info[Context, None],
     first: int | None = None,
     after: str | None = None,
     direction: OrderDirection = OrderDirection.DESC,
@@ -127,5 +128,7 @@ def deals_relation(parent_column: str) -> ToMany:
     return ToMany(DEAL, parent_column, _DEAL_ORDER)
 
 
-async def deals_of(info: Info[Any, Any], parent_column: str, root: Any, first: int) -> list[Deal]:
+async def deals_of(
+    info: Info[Context, None], parent_column: str, root: Any, first: int
+) -> list[Deal]:
     return cast(list[Deal], await related(info, deals_relation(parent_column), root, first))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from strawberry.types import Info
 
@@ -11,6 +9,7 @@ from app.services.events import queries as service
 from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import parse_id
 from resolvers.common.pagination import Connection
+from resolvers.context import Context
 from resolvers.events.types import CrmEventType, event_page
 from resolvers.permissions import CanRead
 
@@ -24,7 +23,7 @@ class EventQueries:
     )
     async def events(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         after: strawberry.ID | None = None,
         types: list[str] | None = None,
         entity_id: strawberry.ID | None = None,

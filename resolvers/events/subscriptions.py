@@ -6,7 +6,7 @@ not here: a generator's body runs only once the operation is under way."""
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any, cast
+from typing import cast
 
 import strawberry
 from strawberry.types import Info
@@ -15,7 +15,7 @@ from app.services.deals import board as deal_board
 from app.services.events import queries as service
 from app.services.pipelines.service import STAGE
 from resolvers.common.inputs import parse_id
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.deals.types import Deal
 from resolvers.events.types import CrmEventType
 from resolvers.permissions import CanRead
@@ -41,12 +41,12 @@ class EventSubscriptions:
     )
     async def crm_events(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         types: list[str] | None = None,
         entity_id: strawberry.ID | None = None,
         after: strawberry.ID | None = None,
     ) -> AsyncGenerator[CrmEventType, None]:
-        context = context_of(info)
+        context = info.context
         entity = parse_id(entity_id, "entityId") if entity_id else None
         query_filter = service.event_filter(types, entity)
         resume = service.parse_event_id(after)
@@ -62,9 +62,9 @@ class EventSubscriptions:
         "updated, moved (also onto or off the board), re-owned or deleted.",
     )
     async def deal_changed(
-        self, info: Info[Any, Any], pipeline_id: strawberry.ID
+        self, info: Info[Context, None], pipeline_id: strawberry.ID
     ) -> AsyncGenerator[DealChange, None]:
-        context = context_of(info)
+        context = info.context
         pipeline = parse_id(pipeline_id, "pipelineId")
         async for change in deal_board.follow_board(context.scope, context.hub, pipeline):
             context.refresh_loaders()

@@ -21,14 +21,16 @@ from resolvers.common.pagination import (
     PageInfo,
     page_request,
 )
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.me.types import User
 
 
-async def _actor(root: strawberry.Parent[CrmEventMessage], info: Info[Any, Any]) -> User | None:
+async def _actor(
+    root: strawberry.Parent[CrmEventMessage], info: Info[Context, None]
+) -> User | None:
     if root.actor_id is None:
         return None
-    return cast("User | None", await context_of(info).loaders.by_id(USER).load(root.actor_id))
+    return cast("User | None", await info.context.loaders.by_id(USER).load(root.actor_id))
 
 
 @strawberry.type(
@@ -53,14 +55,14 @@ class CrmEventType:
 
 
 async def event_page(
-    info: Info[Any, Any],
+    info: Info[Context, None],
     query_filter: service.EventFilter,
     first: int | None,
     after: str | None,
     direction: OrderDirection,
 ) -> Connection[CrmEventType]:
     """A page of events; cursors are the event ids themselves."""
-    context = context_of(info)
+    context = info.context
     descending = direction is OrderDirection.DESC
     request = page_request(context.settings, first, after, descending)
     rows = await service.list_events(
@@ -83,7 +85,7 @@ async def event_page(
 
 
 async def history_of(
-    info: Info[Any, Any],
+    info: Info[Context, None],
     entity: str,
     entity_id: Any,
     first: int | None,

@@ -17,31 +17,31 @@ from app.services.lexware.contacts import COMPANY_KIND, CONTACT_KIND, RecordKind
 from resolvers.common.inputs import parse_id
 from resolvers.companies.types import Company
 from resolvers.contacts.types import Contact
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.lexware.types import LexwareStatus
 from resolvers.permissions import CanWrite, IsAdmin
 
 
 async def _remote(
-    info: Info[Any, Any],
+    info: Info[Context, None],
     operation: Callable[..., Awaitable[Row[Any]]],
     kind: RecordKind,
     *ids: uuid.UUID,
 ) -> Row[Any]:
     """A service operation that talks to Lexware, with the tenant's client."""
-    context = context_of(info)
+    context = info.context
     client = await context.lexware.client(context.scope)
     return await operation(client, context.scope, kind, *ids)
 
 
 async def _held(
-    info: Info[Any, Any],
+    info: Info[Context, None],
     operation: Callable[..., Awaitable[Row[Any]]],
     kind: RecordKind,
     *ids: uuid.UUID,
 ) -> Row[Any]:
     """A service operation that holds the record's Lexware lease (link, sync)."""
-    context = context_of(info)
+    context = info.context
     return await operation(context.lexware, context.scope, kind, *ids)
 
 
@@ -54,7 +54,10 @@ class LexwareContactMutations:
         permission_classes=[CanWrite], description="Link to a Lexware company contact."
     )
     async def link_company_to_lexware(
-        self, info: Info[Any, Any], company_id: strawberry.ID, lexware_contact_id: strawberry.ID
+        self,
+        info: Info[Context, None],
+        company_id: strawberry.ID,
+        lexware_contact_id: strawberry.ID,
     ) -> Company:
         company, lexware = (
             parse_id(company_id, "companyId"),
@@ -67,7 +70,10 @@ class LexwareContactMutations:
         permission_classes=[CanWrite], description="Link to a Lexware person contact."
     )
     async def link_contact_to_lexware(
-        self, info: Info[Any, Any], contact_id: strawberry.ID, lexware_contact_id: strawberry.ID
+        self,
+        info: Info[Context, None],
+        contact_id: strawberry.ID,
+        lexware_contact_id: strawberry.ID,
     ) -> Contact:
         contact, lexware = (
             parse_id(contact_id, "contactId"),
@@ -78,9 +84,9 @@ class LexwareContactMutations:
 
     @strawberry.mutation(permission_classes=[CanWrite])
     async def unlink_company_from_lexware(
-        self, info: Info[Any, Any], company_id: strawberry.ID
+        self, info: Info[Context, None], company_id: strawberry.ID
     ) -> Company:
-        context = context_of(info)
+        context = info.context
         row = await service.unlink(
             context.lexware.redis, context.scope, COMPANY_KIND, parse_id(company_id, "companyId")
         )
@@ -88,9 +94,9 @@ class LexwareContactMutations:
 
     @strawberry.mutation(permission_classes=[CanWrite])
     async def unlink_contact_from_lexware(
-        self, info: Info[Any, Any], contact_id: strawberry.ID
+        self, info: Info[Context, None], contact_id: strawberry.ID
     ) -> Contact:
-        context = context_of(info)
+        context = info.context
         row = await service.unlink(
             context.lexware.redis, context.scope, CONTACT_KIND, parse_id(contact_id, "contactId")
         )
@@ -102,7 +108,7 @@ class LexwareContactMutations:
         "linked one is returned, not duplicated).",
     )
     async def import_company_from_lexware(
-        self, info: Info[Any, Any], lexware_contact_id: strawberry.ID
+        self, info: Info[Context, None], lexware_contact_id: strawberry.ID
     ) -> Company:
         lexware = parse_id(lexware_contact_id, LEXWARE_ID)
         row = await _remote(info, service.import_record, COMPANY_KIND, lexware)
@@ -113,7 +119,7 @@ class LexwareContactMutations:
         description="Create a contact from a Lexware person contact, linked.",
     )
     async def import_contact_from_lexware(
-        self, info: Info[Any, Any], lexware_contact_id: strawberry.ID
+        self, info: Info[Context, None], lexware_contact_id: strawberry.ID
     ) -> Contact:
         lexware = parse_id(lexware_contact_id, LEXWARE_ID)
         row = await _remote(info, service.import_record, CONTACT_KIND, lexware)
@@ -125,28 +131,36 @@ class LexwareContactMutations:
         "the fields the CRM changed since the last sync (a field Lexware changed too is a "
         "CONFLICT naming it).",
     )
-    async def push_company_to_lexware(self, info: Info[Any, Any], id: strawberry.ID) -> Company:
-        context = context_of(info)
+    async def push_company_to_lexware(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> Company:
+        context = info.context
         row = await lexware_push.push(context.lexware, context.scope, COMPANY_KIND, parse_id(id))
         return cast(Company, row)
 
     @strawberry.mutation(permission_classes=[CanWrite], description="Send the contact to Lexware.")
-    async def push_contact_to_lexware(self, info: Info[Any, Any], id: strawberry.ID) -> Contact:
-        context = context_of(info)
+    async def push_contact_to_lexware(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> Contact:
+        context = info.context
         row = await lexware_push.push(context.lexware, context.scope, CONTACT_KIND, parse_id(id))
         return cast(Contact, row)
 
     @strawberry.mutation(
         permission_classes=[CanWrite], description="Take Lexware's data into the company."
     )
-    async def sync_company_from_lexware(self, info: Info[Any, Any], id: strawberry.ID) -> Company:
+    async def sync_company_from_lexware(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> Company:
         row = await _held(info, service.sync, COMPANY_KIND, parse_id(id))
         return cast(Company, row)
 
     @strawberry.mutation(
         permission_classes=[CanWrite], description="Take Lexware's data into the contact."
     )
-    async def sync_contact_from_lexware(self, info: Info[Any, Any], id: strawberry.ID) -> Contact:
+    async def sync_contact_from_lexware(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> Contact:
         row = await _held(info, service.sync, CONTACT_KIND, parse_id(id))
         return cast(Contact, row)
 
@@ -155,7 +169,9 @@ class LexwareContactMutations:
         description="Connect the tenant's own Lexware account: the key is checked with Lexware, "
         "then stored encrypted and never shown again. null removes it.",
     )
-    async def set_lexware_api_key(self, info: Info[Any, Any], api_key: str | None) -> LexwareStatus:
-        context = context_of(info)
+    async def set_lexware_api_key(
+        self, info: Info[Context, None], api_key: str | None
+    ) -> LexwareStatus:
+        context = info.context
         status = await lexware_accounts.set_api_key(context.lexware, context.scope, api_key)
         return LexwareStatus.of(status)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from strawberry.types import Info
 
 from app.services.lexware import accounts as lexware_accounts
 from app.services.lexware import search as service
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.lexware.types import LexwareContact, LexwareContactPage, LexwareStatus
 from resolvers.permissions import CanRead
 
@@ -23,7 +21,7 @@ class LexwareQueries:
     )
     async def lexware_contacts(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         name: str | None = None,
         email: str | None = None,
         number: int | None = None,
@@ -31,7 +29,7 @@ class LexwareQueries:
         vendor: bool | None = None,
         page: int = 0,
     ) -> LexwareContactPage:
-        context = context_of(info)
+        context = info.context
         query = service.ContactSearch(name, email, number, customer, vendor, page)
         service.check_search(query)
         client = await context.lexware.client(context.scope)
@@ -47,6 +45,6 @@ class LexwareQueries:
         permission_classes=[CanRead],
         description="Whether Lexware Office is connected for the tenant, and with whose key.",
     )
-    async def lexware_status(self, info: Info[Any, Any]) -> LexwareStatus:
-        context = context_of(info)
+    async def lexware_status(self, info: Info[Context, None]) -> LexwareStatus:
+        context = info.context
         return LexwareStatus.of(await lexware_accounts.status(context.lexware, context.scope))

@@ -12,7 +12,7 @@ from app.lexware import mapping
 from app.services.companies.service import COMPANY
 from app.services.contacts.service import CONTACT
 from app.services.lexware.search import FoundContact
-from resolvers.context import context_of
+from resolvers.context import Context
 
 if TYPE_CHECKING:
     from resolvers.companies.types import Company
@@ -79,21 +79,21 @@ class LexwareContact:
         return int(self.found.contact.get("version") or 0)
 
     @strawberry.field(description="Opens the contact in the Lexware web app.")
-    def web_app_url(self, info: Info[Any, Any]) -> str:
-        return context_of(info).lexware.deep_link("contacts", self.found.contact["id"])
+    def web_app_url(self, info: Info[Context, None]) -> str:
+        return info.context.lexware.deep_link("contacts", self.found.contact["id"])
 
     @strawberry.field(description="The CRM company linked to it, if any.")
-    async def linked_company(self, info: Info[Any, Any]) -> CompanyRef | None:
+    async def linked_company(self, info: Info[Context, None]) -> CompanyRef | None:
         if self.found.company_id is None:
             return None
-        row = await context_of(info).loaders.by_id(COMPANY).load(self.found.company_id)
+        row = await info.context.loaders.by_id(COMPANY).load(self.found.company_id)
         return cast("Company | None", row)
 
     @strawberry.field(description="The CRM contact linked to it, if any.")
-    async def linked_contact(self, info: Info[Any, Any]) -> ContactRef | None:
+    async def linked_contact(self, info: Info[Context, None]) -> ContactRef | None:
         if self.found.contact_id is None:
             return None
-        row = await context_of(info).loaders.by_id(CONTACT).load(self.found.contact_id)
+        row = await info.context.loaders.by_id(CONTACT).load(self.found.contact_id)
         return cast("Contact | None", row)
 
 

@@ -14,7 +14,7 @@ from app.services.lexware.contacts import COMPANY_KIND, CONTACT_KIND
 from app.services.owners.service import USER
 from resolvers.common.children import NESTED_DEFAULT, First, nested_limit
 from resolvers.common.inputs import parse_id
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.me.types import User
 from resolvers.permissions import CanWrite
 
@@ -28,9 +28,9 @@ ContactRef = Annotated["Contact", strawberry.lazy("resolvers.contacts.types")]
 DealRef = Annotated["Deal", strawberry.lazy("resolvers.deals.types")]
 
 
-def _web_app_url(root: strawberry.Parent[Any], info: Info[Any, Any]) -> str:
+def _web_app_url(root: strawberry.Parent[Any], info: Info[Context, None]) -> str:
     path = service.web_app_path(root.voucher_type)
-    return context_of(info).lexware.deep_link(path, root.lexware_voucher_id)
+    return info.context.lexware.deep_link(path, root.lexware_voucher_id)
 
 
 @strawberry.type(description="An invoice, quotation, credit note, ... from Lexware Office.")
@@ -52,10 +52,10 @@ class LexwareVoucher:
     )
 
 
-async def _linked_by(root: strawberry.Parent[Any], info: Info[Any, Any]) -> User | None:
+async def _linked_by(root: strawberry.Parent[Any], info: Info[Context, None]) -> User | None:
     if root.linked_by_id is None:
         return None
-    return cast("User | None", await context_of(info).loaders.by_id(USER).load(root.linked_by_id))
+    return cast("User | None", await info.context.loaders.by_id(USER).load(root.linked_by_id))
 
 
 @strawberry.type(description="A voucher linked to a deal, with who linked it and when.")
@@ -72,10 +72,10 @@ _NEWEST = service.newest_first()
 
 
 async def vouchers_of_record(
-    root: strawberry.Parent[Any], info: Info[Any, Any], first: First = NESTED_DEFAULT
+    root: strawberry.Parent[Any], info: Info[Context, None], first: First = NESTED_DEFAULT
 ) -> list[LexwareVoucher]:
     """The vouchers of the Lexware contact the record is linked to (from the cache)."""
-    context = context_of(info)
+    context = info.context
     limit = nested_limit(first, context.settings.max_page_size)  # was unchecked: any `first`
     if root.lexware_contact_id is None:
         return []
@@ -84,10 +84,10 @@ async def vouchers_of_record(
 
 
 async def vouchers_of_deal(
-    root: strawberry.Parent[Any], info: Info[Any, Any], first: First = NESTED_DEFAULT
+    root: strawberry.Parent[Any], info: Info[Context, None], first: First = NESTED_DEFAULT
 ) -> list[DealVoucherLink]:
     """At most `first` (the query cost counts them so; the list had no bound at all)."""
-    context = context_of(info)
+    context = info.context
     limit = nested_limit(first, context.settings.max_page_size)
 
     async def load(deal_ids: list[Any]) -> list[list[Any]]:
@@ -103,8 +103,10 @@ class LexwareVoucherMutations:
         permission_classes=[CanWrite],
         description="Fetch the company's vouchers from Lexware again (every page).",
     )
-    async def refresh_company_vouchers(self, info: Info[Any, Any], id: strawberry.ID) -> CompanyRef:
-        context = context_of(info)
+    async def refresh_company_vouchers(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> CompanyRef:
+        context = info.context
         client = await context.lexware.client(context.scope)
         company_id = parse_id(id)
         await service.refresh_for(client, context.scope, COMPANY_KIND, company_id)
@@ -115,8 +117,10 @@ class LexwareVoucherMutations:
         permission_classes=[CanWrite],
         description="Fetch the contact's vouchers from Lexware again (every page).",
     )
-    async def refresh_contact_vouchers(self, info: Info[Any, Any], id: strawberry.ID) -> ContactRef:
-        context = context_of(info)
+    async def refresh_contact_vouchers(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> ContactRef:
+        context = info.context
         client = await context.lexware.client(context.scope)
         contact_id = parse_id(id)
         await service.refresh_for(client, context.scope, CONTACT_KIND, contact_id)
@@ -129,24 +133,24 @@ class LexwareVoucherMutations:
         "deal's company or contact is linked to.",
     )
     async def link_voucher_to_deal(
-        self, info: Info[Any, Any], deal_id: strawberry.ID, voucher_id: strawberry.ID
+        self, info: Info[Context, None], deal_id: strawberry.ID, voucher_id: strawberry.ID
     ) -> DealRef:
-        context = context_of(info)
+        context = info.context
         deal = parse_id(deal_id, "dealId")
         await service.link_to_deal(context.scope, deal, parse_id(voucher_id, "voucherId"))
         return cast("Deal", await _deal(info, deal))
 
     @strawberry.mutation(permission_classes=[CanWrite])
     async def unlink_voucher_from_deal(
-        self, info: Info[Any, Any], deal_id: strawberry.ID, voucher_id: strawberry.ID
+        self, info: Info[Context, None], deal_id: strawberry.ID, voucher_id: strawberry.ID
     ) -> DealRef:
-        context = context_of(info)
+        context = info.context
         deal = parse_id(deal_id, "dealId")
         await service.unlink_from_deal(context.scope, deal, parse_id(voucher_id, "voucherId"))
         return cast("Deal", await _deal(info, deal))
 
 
-async def _deal(info: Info[Any, Any], deal_id: Any) -> Any:
+async def _deal(info: Info[Context, None], deal_id: Any) -> Any:
     from app.services.deals.service import get_deal
 
-    return await get_deal(context_of(info).scope, deal_id)
+    return await get_deal(info.context.scope, deal_id)

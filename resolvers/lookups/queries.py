@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 import strawberry
 from strawberry.types import Info
@@ -11,7 +11,7 @@ from app.data import records
 from app.services.lookups import service
 from resolvers.common.inputs import parse_id
 from resolvers.common.relations import LIST_SIZE
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.lookups.types import AccountType, Industry, RelationshipType
 from resolvers.permissions import CanRead
 
@@ -22,34 +22,36 @@ WHOLE_LIST = {LIST_SIZE: service.MAX_ENTRIES}
 @strawberry.type
 class LookupQueries:
     @strawberry.field(permission_classes=[CanRead])
-    async def industry(self, info: Info[Any, Any], id: strawberry.ID) -> Industry | None:
-        row = await records.get_row(context_of(info).scope, service.INDUSTRY, parse_id(id))
+    async def industry(self, info: Info[Context, None], id: strawberry.ID) -> Industry | None:
+        row = await records.get_row(info.context.scope, service.INDUSTRY, parse_id(id))
         return cast(Industry, row)
 
     @strawberry.field(permission_classes=[CanRead])
-    async def account_type(self, info: Info[Any, Any], id: strawberry.ID) -> AccountType | None:
-        row = await records.get_row(context_of(info).scope, service.ACCOUNT_TYPE, parse_id(id))
+    async def account_type(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> AccountType | None:
+        row = await records.get_row(info.context.scope, service.ACCOUNT_TYPE, parse_id(id))
         return cast(AccountType, row)
 
     @strawberry.field(permission_classes=[CanRead])
     async def relationship_type(
-        self, info: Info[Any, Any], id: strawberry.ID
+        self, info: Info[Context, None], id: strawberry.ID
     ) -> RelationshipType | None:
-        scope = context_of(info).scope
+        scope = info.context.scope
         row = await records.get_row(scope, service.RELATIONSHIP_TYPE, parse_id(id))
         return cast(RelationshipType, row)
 
     @strawberry.field(permission_classes=[CanRead], metadata=WHOLE_LIST)
-    async def industries(self, info: Info[Any, Any]) -> list[Industry]:
-        rows = await service.list_lookup(context_of(info).scope, service.INDUSTRY)
+    async def industries(self, info: Info[Context, None]) -> list[Industry]:
+        rows = await service.list_lookup(info.context.scope, service.INDUSTRY)
         return cast(list[Industry], rows)
 
     @strawberry.field(permission_classes=[CanRead], metadata=WHOLE_LIST)
-    async def account_types(self, info: Info[Any, Any]) -> list[AccountType]:
-        rows = await service.list_lookup(context_of(info).scope, service.ACCOUNT_TYPE)
+    async def account_types(self, info: Info[Context, None]) -> list[AccountType]:
+        rows = await service.list_lookup(info.context.scope, service.ACCOUNT_TYPE)
         return cast(list[AccountType], rows)
 
     @strawberry.field(permission_classes=[CanRead], metadata=WHOLE_LIST)
-    async def relationship_types(self, info: Info[Any, Any]) -> list[RelationshipType]:
-        rows = await service.list_lookup(context_of(info).scope, service.RELATIONSHIP_TYPE)
+    async def relationship_types(self, info: Info[Context, None]) -> list[RelationshipType]:
+        rows = await service.list_lookup(info.context.scope, service.RELATIONSHIP_TYPE)
         return cast(list[RelationshipType], rows)

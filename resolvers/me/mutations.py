@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from strawberry.types import Info
 
-from resolvers.context import context_of
+from resolvers.context import Context
 
 
 @strawberry.type
@@ -15,7 +13,7 @@ class MeMutations:
     @strawberry.mutation(
         description="Revoke the token of this request until it expires. Returns true."
     )
-    async def logout(self, info: Info[Any, Any]) -> bool:
-        context = context_of(info)
+    async def logout(self, info: Info[Context, None]) -> bool:
+        context = info.context
         await context.authenticator.revoke(context.principal.token)
         return True

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from strawberry.types import Info
 
 from app.services.members.service import member_profile
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.me.types import Me, Tenant, User
 
 
 @strawberry.type
 class MeQueries:
     @strawberry.field(description="The current user, tenant and roles.")
-    async def me(self, info: Info[Any, Any]) -> Me:
-        context = context_of(info)
+    async def me(self, info: Info[Context, None]) -> Me:
+        context = info.context
         profile = await member_profile(context.scope)
         return Me(
             user=User(**profile.user),

@@ -12,7 +12,7 @@ from app.services.members.service import add_user
 from app.services.owners import service
 from models.enums import OwnerRole
 from resolvers.common.inputs import parse_id, sent_fields
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.me.types import User
 from resolvers.owners.types import Owner
 from resolvers.permissions import CanWrite, IsAdmin
@@ -21,14 +21,14 @@ WRITE: list[Any] = [CanWrite]
 
 
 async def add(
-    info: Info[Any, Any],
+    info: Info[Context, None],
     kind: service.OwnerKind,
     parent: strawberry.ID,
     user: strawberry.ID,
     role: OwnerRole,
     parent_field: str,
 ) -> Owner:
-    scope = context_of(info).scope
+    scope = info.context.scope
     row = await service.add_owner(
         scope, kind, parse_id(parent, parent_field), parse_id(user, "userId"), role
     )
@@ -36,13 +36,13 @@ async def add(
 
 
 async def remove(
-    info: Info[Any, Any],
+    info: Info[Context, None],
     kind: service.OwnerKind,
     parent: strawberry.ID,
     user: strawberry.ID,
     parent_field: str,
 ) -> bool:
-    scope = context_of(info).scope
+    scope = info.context.scope
     await service.remove_owner(
         scope, kind, parse_id(parent, parent_field), parse_id(user, "userId")
     )
@@ -66,8 +66,8 @@ class OwnerMutations:
         "first sign-in; they appear in `users` (signedInAt null) and can be made owners at "
         "once. An e-mail address a user of the tenant has already is a CONFLICT.",
     )
-    async def add_user(self, info: Info[Any, Any], input: AddUserInput) -> User:
-        row = await add_user(context_of(info).scope, sent_fields(input))
+    async def add_user(self, info: Info[Context, None], input: AddUserInput) -> User:
+        row = await add_user(info.context.scope, sent_fields(input))
         return cast(User, row)
 
     @strawberry.mutation(
@@ -75,7 +75,7 @@ class OwnerMutations:
     )
     async def add_company_owner(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         company_id: strawberry.ID,
         user_id: strawberry.ID,
         role: OwnerRole = OwnerRole.OWNER,
@@ -84,7 +84,7 @@ class OwnerMutations:
 
     @strawberry.mutation(permission_classes=WRITE)
     async def remove_company_owner(
-        self, info: Info[Any, Any], company_id: strawberry.ID, user_id: strawberry.ID
+        self, info: Info[Context, None], company_id: strawberry.ID, user_id: strawberry.ID
     ) -> bool:
         return await remove(info, service.COMPANY_OWNERS, company_id, user_id, "companyId")
 
@@ -93,7 +93,7 @@ class OwnerMutations:
     )
     async def add_contact_owner(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         contact_id: strawberry.ID,
         user_id: strawberry.ID,
         role: OwnerRole = OwnerRole.OWNER,
@@ -102,6 +102,6 @@ class OwnerMutations:
 
     @strawberry.mutation(permission_classes=WRITE)
     async def remove_contact_owner(
-        self, info: Info[Any, Any], contact_id: strawberry.ID, user_id: strawberry.ID
+        self, info: Info[Context, None], contact_id: strawberry.ID, user_id: strawberry.ID
     ) -> bool:
         return await remove(info, service.CONTACT_OWNERS, contact_id, user_id, "contactId")

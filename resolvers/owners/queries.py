@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 import strawberry
 from strawberry.types import Info
 
 from app.services.owners import service
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.me.types import User
 from resolvers.permissions import CanRead
 
@@ -20,7 +20,7 @@ class OwnerQueries:
         description="The tenant's users (search by name or e-mail), for owner pickers.",
     )
     async def users(
-        self, info: Info[Any, Any], search: str | None = None, first: int = 50
+        self, info: Info[Context, None], search: str | None = None, first: int = 50
     ) -> list[User]:
-        rows = await service.list_users(context_of(info).scope, search, first)
+        rows = await service.list_users(info.context.scope, search, first)
         return cast(list[User], rows)

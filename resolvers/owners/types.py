@@ -14,6 +14,7 @@ from app.services.owners.service import USER, OwnerKind
 from models.enums import OwnerRole
 from resolvers.common.children import NESTED_DEFAULT, related
 from resolvers.common.relations import ToMany, ToOne, relation_field
+from resolvers.context import Context
 from resolvers.me.types import User
 
 OWNER_USER = ToOne(USER, "user_id")
@@ -29,7 +30,7 @@ class OwnerInput:
     role: OwnerRole = OwnerRole.OWNER
 
 
-async def _user(root: strawberry.Parent[Any], info: Info[Any, Any]) -> User:
+async def _user(root: strawberry.Parent[Any], info: Info[Context, None]) -> User:
     return cast(User, await related(info, OWNER_USER, root))
 
 
@@ -53,6 +54,6 @@ def owners_relation(kind: OwnerKind) -> ToMany:
 
 
 async def owners_of(
-    info: Info[Any, Any], kind: OwnerKind, root: Any, first: int = NESTED_DEFAULT
+    info: Info[Context, None], kind: OwnerKind, root: Any, first: int = NESTED_DEFAULT
 ) -> list[Owner]:
     return cast(list[Owner], await related(info, owners_relation(kind), root, first))

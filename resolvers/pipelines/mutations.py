@@ -10,7 +10,7 @@ from strawberry.types import Info
 from app.services.pipelines import service
 from app.services.pipelines import stages as pipeline_stages
 from resolvers.common.inputs import parse_id, sent_fields
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.permissions import IsAdmin
 from resolvers.pipelines import inputs
 from resolvers.pipelines.types import Pipeline, Stage
@@ -22,23 +22,23 @@ ADMIN: list[Any] = [IsAdmin]
 class PipelineMutations:
     @strawberry.mutation(permission_classes=ADMIN, description="A pipeline with its stages.")
     async def create_pipeline(
-        self, info: Info[Any, Any], input: inputs.CreatePipelineInput
+        self, info: Info[Context, None], input: inputs.CreatePipelineInput
     ) -> Pipeline:
-        row = await service.create_pipeline(context_of(info).scope, sent_fields(input))
+        row = await service.create_pipeline(info.context.scope, sent_fields(input))
         return cast(Pipeline, row)
 
     @strawberry.mutation(permission_classes=ADMIN)
     async def update_pipeline(
-        self, info: Info[Any, Any], id: strawberry.ID, input: inputs.UpdatePipelineInput
+        self, info: Info[Context, None], id: strawberry.ID, input: inputs.UpdatePipelineInput
     ) -> Pipeline:
-        scope = context_of(info).scope
+        scope = info.context.scope
         return cast(
             Pipeline, await service.update_pipeline(scope, parse_id(id), sent_fields(input))
         )
 
     @strawberry.mutation(permission_classes=ADMIN, description="Deletes its stages and deals.")
-    async def delete_pipeline(self, info: Info[Any, Any], id: strawberry.ID) -> strawberry.ID:
-        deleted = await service.delete_pipeline(context_of(info).scope, parse_id(id))
+    async def delete_pipeline(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
+        deleted = await service.delete_pipeline(info.context.scope, parse_id(id))
         return strawberry.ID(str(deleted))
 
     @strawberry.mutation(
@@ -46,12 +46,12 @@ class PipelineMutations:
     )
     async def add_pipeline_stage(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         pipeline_id: strawberry.ID,
         input: inputs.StageInput,
         position: int | None = None,
     ) -> Stage:
-        scope = context_of(info).scope
+        scope = info.context.scope
         row = await pipeline_stages.add_stage(
             scope, parse_id(pipeline_id, "pipelineId"), sent_fields(input), position
         )
@@ -59,9 +59,9 @@ class PipelineMutations:
 
     @strawberry.mutation(permission_classes=ADMIN)
     async def update_pipeline_stage(
-        self, info: Info[Any, Any], id: strawberry.ID, input: inputs.UpdateStageInput
+        self, info: Info[Context, None], id: strawberry.ID, input: inputs.UpdateStageInput
     ) -> Stage:
-        scope = context_of(info).scope
+        scope = info.context.scope
         return cast(
             Stage, await pipeline_stages.update_stage(scope, parse_id(id), sent_fields(input))
         )
@@ -72,17 +72,20 @@ class PipelineMutations:
         "another stage of the pipeline to move them to.",
     )
     async def remove_pipeline_stage(
-        self, info: Info[Any, Any], id: strawberry.ID, move_deals_to: strawberry.ID | None = None
+        self,
+        info: Info[Context, None],
+        id: strawberry.ID,
+        move_deals_to: strawberry.ID | None = None,
     ) -> strawberry.ID:
         target = parse_id(move_deals_to, "moveDealsTo") if move_deals_to else None
-        removed = await pipeline_stages.remove_stage(context_of(info).scope, parse_id(id), target)
+        removed = await pipeline_stages.remove_stage(info.context.scope, parse_id(id), target)
         return strawberry.ID(str(removed))
 
     @strawberry.mutation(permission_classes=ADMIN, description="stageIds in the new order.")
     async def reorder_pipeline_stages(
-        self, info: Info[Any, Any], pipeline_id: strawberry.ID, stage_ids: list[strawberry.ID]
+        self, info: Info[Context, None], pipeline_id: strawberry.ID, stage_ids: list[strawberry.ID]
     ) -> list[Stage]:
         ids = [parse_id(stage_id, "stageIds") for stage_id in stage_ids]
-        scope = context_of(info).scope
+        scope = info.context.scope
         rows = await pipeline_stages.reorder_stages(scope, parse_id(pipeline_id, "pipelineId"), ids)
         return cast(list[Stage], rows)

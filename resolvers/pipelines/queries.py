@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, cast
+from typing import cast
 
 import strawberry
 from strawberry.types import Info
@@ -15,7 +15,7 @@ from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import parse_id
 from resolvers.common.pagination import Connection, paged_rows
 from resolvers.common.relations import ROWS, page_of, row_by_id
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.permissions import CanRead
 from resolvers.pipelines.types import Pipeline
 
@@ -36,14 +36,14 @@ class PipelineOrder:
 @strawberry.type
 class PipelineQueries:
     @strawberry.field(permission_classes=[CanRead], metadata=row_by_id(PIPELINE))
-    async def pipeline(self, info: Info[Any, Any], id: strawberry.ID) -> Pipeline | None:
-        return cast(Pipeline, await service.get_pipeline(context_of(info).scope, parse_id(id)))
+    async def pipeline(self, info: Info[Context, None], id: strawberry.ID) -> Pipeline | None:
+        return cast(Pipeline, await service.get_pipeline(info.context.scope, parse_id(id)))
 
     @strawberry.field(
         permission_classes=[CanRead], metadata=ROWS, description="The tenant's default board."
     )
-    async def default_pipeline(self, info: Info[Any, Any]) -> Pipeline | None:
-        return cast(Pipeline | None, await service.default_pipeline(context_of(info).scope))
+    async def default_pipeline(self, info: Info[Context, None]) -> Pipeline | None:
+        return cast(Pipeline | None, await service.default_pipeline(info.context.scope))
 
     @strawberry.field(
         permission_classes=[CanRead],
@@ -52,7 +52,7 @@ class PipelineQueries:
     )
     async def pipelines(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
         filter: PipelineFilter | None = None,

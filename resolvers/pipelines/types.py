@@ -18,7 +18,7 @@ from models import PipelineStage
 from models.enums import StageKind
 from resolvers.common.children import related
 from resolvers.common.relations import LIST_SIZE, ToMany, relation_field
-from resolvers.context import context_of
+from resolvers.context import Context
 
 
 @strawberry.type(description="A column of a deal board.")
@@ -46,8 +46,8 @@ STAGES = ToMany(
 )
 
 
-async def _summary_stage(root: strawberry.Parent[Any], info: Info[Any, Any]) -> Stage:
-    return cast(Stage, await context_of(info).loaders.by_id(STAGE).load(root.stage_id))
+async def _summary_stage(root: strawberry.Parent[Any], info: Info[Context, None]) -> Stage:
+    return cast(Stage, await info.context.loaders.by_id(STAGE).load(root.stage_id))
 
 
 @strawberry.type(description="What sits in one stage: deals, their value, weighted value.")
@@ -61,14 +61,14 @@ class StageSummary:
     )
 
 
-async def _stages(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[Stage]:
+async def _stages(root: strawberry.Parent[Any], info: Info[Context, None]) -> list[Stage]:
     """StagesByPipelineLoader, in board order."""
     return cast(list[Stage], await related(info, STAGES, root))
 
 
-async def _summary(root: strawberry.Parent[Any], info: Info[Any, Any]) -> list[StageSummary]:
+async def _summary(root: strawberry.Parent[Any], info: Info[Context, None]) -> list[StageSummary]:
     """SummaryByPipelineLoader: one aggregate statement for all pipelines asked for."""
-    context = context_of(info)
+    context = info.context
 
     async def load(ids: list[Any]) -> list[list[StageSummaryRow]]:
         return await stage_summaries(context.scope, ids)

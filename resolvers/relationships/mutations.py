@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 import strawberry
 from strawberry.types import Info
 
 from app.services.relationships import service
 from resolvers.common.inputs import parse_id
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.permissions import CanWrite
 from resolvers.relationships.types import CompanyRelationship, RelationshipView
 
@@ -22,7 +22,7 @@ class RelationshipMutations:
     )
     async def create_company_relationship(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         from_company_id: strawberry.ID,
         to_company_id: strawberry.ID,
         type_id: strawberry.ID,
@@ -34,13 +34,13 @@ class RelationshipMutations:
             "relationship_type_id": type_id,
             "notes": notes,
         }
-        row = await service.create_relationship(context_of(info).scope, data)
+        row = await service.create_relationship(info.context.scope, data)
         return cast(CompanyRelationship, RelationshipView(row, row.from_company_id))
 
     @strawberry.mutation(permission_classes=[CanWrite], description="Change the type or notes.")
     async def update_company_relationship(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         id: strawberry.ID,
         type_id: strawberry.ID | None = strawberry.UNSET,
         notes: str | None = strawberry.UNSET,
@@ -50,12 +50,12 @@ class RelationshipMutations:
             for key, value in (("relationship_type_id", type_id), ("notes", notes))
             if value is not strawberry.UNSET
         }
-        row = await service.update_relationship(context_of(info).scope, parse_id(id), data)
+        row = await service.update_relationship(info.context.scope, parse_id(id), data)
         return cast(CompanyRelationship, RelationshipView(row))
 
     @strawberry.mutation(permission_classes=[CanWrite])
     async def delete_company_relationship(
-        self, info: Info[Any, Any], id: strawberry.ID
+        self, info: Info[Context, None], id: strawberry.ID
     ) -> strawberry.ID:
-        deleted = await service.delete_relationship(context_of(info).scope, parse_id(id))
+        deleted = await service.delete_relationship(info.context.scope, parse_id(id))
         return strawberry.ID(str(deleted))

@@ -14,7 +14,7 @@ from app.services.relationships import service
 from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.permissions import CanRead
 from resolvers.relationships.types import CompanyRelationship, RelationshipView
 
@@ -42,15 +42,15 @@ class CompanyRelationshipOrder:
 class RelationshipQueries:
     @strawberry.field(permission_classes=[CanRead], description="Seen from its source company.")
     async def company_relationship(
-        self, info: Info[Any, Any], id: strawberry.ID
+        self, info: Info[Context, None], id: strawberry.ID
     ) -> CompanyRelationship | None:
-        row = await service.get_relationship(context_of(info).scope, parse_id(id))
+        row = await service.get_relationship(info.context.scope, parse_id(id))
         return cast(CompanyRelationship, RelationshipView(row))
 
     @strawberry.field(permission_classes=[CanRead], description="Oldest first by default.")
     async def company_relationships(
         self,
-        info: Info[Any, Any],
+        info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
         filter: CompanyRelationshipFilter | None = None,

@@ -12,7 +12,7 @@ from app.data.pagination import clamp_first
 from app.services.companies.service import COMPANY
 from app.services.lookups.service import RELATIONSHIP_TYPE
 from app.services.relationships.service import relationships_of
-from resolvers.context import context_of
+from resolvers.context import Context
 from resolvers.lookups.types import RelationshipType
 
 if TYPE_CHECKING:
@@ -21,13 +21,13 @@ if TYPE_CHECKING:
 CompanyRef = Annotated["Company", strawberry.lazy("resolvers.companies.types")]
 
 
-async def _other(root: strawberry.Parent[Any], info: Info[Any, Any]) -> CompanyRef:
-    row = await context_of(info).loaders.by_id(COMPANY).load(root.other_company_id)
+async def _other(root: strawberry.Parent[Any], info: Info[Context, None]) -> CompanyRef:
+    row = await info.context.loaders.by_id(COMPANY).load(root.other_company_id)
     return cast("Company", row)
 
 
-async def _type(root: strawberry.Parent[Any], info: Info[Any, Any]) -> RelationshipType:
-    row = await context_of(info).loaders.by_id(RELATIONSHIP_TYPE).load(root.relationship_type_id)
+async def _type(root: strawberry.Parent[Any], info: Info[Context, None]) -> RelationshipType:
+    row = await info.context.loaders.by_id(RELATIONSHIP_TYPE).load(root.relationship_type_id)
     return cast(RelationshipType, row)
 
 
@@ -63,10 +63,10 @@ class RelationshipView:
 
 
 async def relationships_for(
-    info: Info[Any, Any], company_id: Any, first: int
+    info: Info[Context, None], company_id: Any, first: int
 ) -> list[CompanyRelationship]:
     """RelationshipsByCompanyLoader: both directions, oldest first, at most `first`."""
-    context = context_of(info)
+    context = info.context
     limit = clamp_first(first, default=50, maximum=context.settings.max_page_size)
 
     async def load(ids: list[Any]) -> list[list[Any]]:
