@@ -1,0 +1,49 @@
+"""What reading a cached Lexware voucher or a deal's voucher link returns: Protocols of the
+record columns of models.LexwareVoucher and models.DealVoucher (see
+app/services/companies/rows.py for why a Protocol), and a voucher as a deal's link lists it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+
+class VoucherRow(Protocol):
+    id: uuid.UUID
+    lexware_voucher_id: uuid.UUID
+    voucher_type: str
+    voucher_status: str
+    voucher_number: str | None
+    voucher_date: datetime | None
+    due_date: datetime | None
+    contact_name: str | None
+    total_amount: Decimal | None
+    open_amount: Decimal | None
+    currency: str
+    lexware_contact_id: uuid.UUID | None
+    company_id: uuid.UUID | None
+    contact_id: uuid.UUID | None
+    lexware_updated_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DealVoucherRow(Protocol):
+    id: uuid.UUID
+    deal_id: uuid.UUID
+    voucher_id: uuid.UUID
+    linked_by_id: uuid.UUID | None
+    linked_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+class LinkedVoucherRow(VoucherRow, Protocol):
+    """A voucher linked to a deal, with the link's deal, time and user
+    (vouchers.deal_links)."""
+
+    deal_id: uuid.UUID
+    linked_at: datetime
+    linked_by_id: uuid.UUID | None
