@@ -7,62 +7,65 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy.engine import Row
 from strawberry.dataloader import DataLoader
 
 from app.data import batch_reads
 from app.data.records import Entity
 from app.data.tenancy import TenantScope
 
-RowLoader = DataLoader[uuid.UUID, Row[Any] | None]
-RowsLoader = DataLoader[uuid.UUID, list[Row[Any]]]
+RowT = TypeVar("RowT")
+KeyT = TypeVar("KeyT")
+ValueT = TypeVar("ValueT")
 
 
 class Loaders:
     def __init__(self, scope: TenantScope) -> None:
         self._scope = scope
+        # One loader per name, of whatever rows that name loads: typed again where it is
+        # made and handed out (by_id, by_parent, custom), never read from here as it is.
         self._made: dict[Hashable, DataLoader[Any, Any]] = {}
 
-    def by_id(self, entity: Entity) -> RowLoader:
+    def by_id(self, entity: Entity[RowT]) -> DataLoader[uuid.UUID, RowT | None]:
         key = ("by_id", entity.label)
         if key not in self._made:
 
-            async def load(ids: list[uuid.UUID]) -> Sequence[Row[Any] | None]:
+            async def load(ids: list[uuid.UUID]) -> Sequence[RowT | None]:
                 return await batch_reads.rows_by_ids(self._scope, entity, ids)
 
             self._made[key] = DataLoader(load_fn=load)
-        loader: RowLoader = self._made[key]
+        loader: DataLoader[uuid.UUID, RowT | None] = self._made[key]
         return loader
 
     def custom(
-        self, name: str, load: Callable[[list[Any]], Awaitable[Sequence[Any]]]
-    ) -> DataLoader[Any, Any]:
+        self, name: str, load: Callable[[list[KeyT]], Awaitable[Sequence[ValueT]]]
+    ) -> DataLoader[KeyT, ValueT]:
         """A loader with its own batch function (aggregates and other non-row reads)."""
         key = ("custom", name)
         if key not in self._made:
             self._made[key] = DataLoader(load_fn=load)
-        return self._made[key]
+        loader: DataLoader[KeyT, ValueT] = self._made[key]
+        return loader
 
     def by_parent(
         self,
-        entity: Entity,
+        entity: Entity[RowT],
         parent_column: str,
         order_by: Iterable[Any],
         limit: int | None = None,
-    ) -> RowsLoader:
+    ) -> DataLoader[uuid.UUID, list[RowT]]:
         ordering = list(order_by)
         # One ordering per (entity, parent column): the key must be cheap, it is computed for
         # every parent row (str() of an expression would compile SQL each time).
         key = ("by_parent", entity.label, parent_column, limit)
         if key not in self._made:
 
-            async def load(parent_ids: list[uuid.UUID]) -> Sequence[list[Row[Any]]]:
+            async def load(parent_ids: list[uuid.UUID]) -> Sequence[list[RowT]]:
                 return await batch_reads.rows_by_parent(
                     self._scope, entity, parent_column, parent_ids, order_by=ordering, limit=limit
                 )
 
             self._made[key] = DataLoader(load_fn=load)
-        loader: RowsLoader = self._made[key]
+        loader: DataLoader[uuid.UUID, list[RowT]] = self._made[key]
         return loader

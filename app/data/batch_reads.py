@@ -9,13 +9,13 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
 
-from app.data.records import Entity
+from app.data.records import Entity, RowT
 from app.data.tenancy import TenantScope, execute_rows
 
 # What a statement selects from its entity's rows, given how it reaches them (the entity's
@@ -44,13 +44,13 @@ def _among(column: Any, values: Any) -> Any:
 
 
 async def rows_by_ids(
-    scope: TenantScope, entity: Entity, ids: Sequence[uuid.UUID]
-) -> list[Row[Any] | None]:
+    scope: TenantScope, entity: Entity[RowT], ids: Sequence[uuid.UUID]
+) -> list[RowT | None]:
     """Rows in the order of `ids` (None where missing): a by-id loader's batch."""
     async with scope.reading() as session:
         statement = rows_by_ids_statement(entity, entity.columns, set(ids))
         found = {row.id: row for row in await execute_rows(session, statement)}
-    return [found.get(row_id) for row_id in ids]
+    return cast(list[RowT | None], [found.get(row_id) for row_id in ids])
 
 
 _RANK = "rank_in_parent"  # not a column name of any table
@@ -86,13 +86,13 @@ def children_statement(
 
 async def rows_by_parent(
     scope: TenantScope,
-    entity: Entity,
+    entity: Entity[RowT],
     parent_column: str,
     parent_ids: Sequence[uuid.UUID],
     *,
     order_by: Iterable[Any],
     limit: int | None = None,
-) -> list[list[Row[Any]]]:
+) -> list[list[RowT]]:
     """Children grouped by parent, in the order of `parent_ids`, at most `limit` per parent,
     in one statement."""
     statement = children_statement(
@@ -102,4 +102,4 @@ async def rows_by_parent(
     async with scope.reading() as session:
         for row in await execute_rows(session, statement):
             grouped[getattr(row, parent_column)].append(row)
-    return [grouped.get(parent_id, []) for parent_id in parent_ids]
+    return cast(list[list[RowT]], [grouped.get(parent_id, []) for parent_id in parent_ids])

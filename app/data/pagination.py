@@ -9,17 +9,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from app.data.records import Entity
+from app.data.records import Entity, RowT
 from app.data.tenancy import TenantScope, execute_rows
 from app.errors import BadUserInput
 
-RowT = TypeVar("RowT")
+ItemT = TypeVar("ItemT")  # what a page holds: rows, or the compiled path's partial rows
 MONEY_LIMIT = Decimal("1e12")  # NUMERIC(14, 2)
 SORT_LABEL = "sort_key"
 # The page statement's own parameters (named, so a page's SQL text does not depend on them)
@@ -70,8 +70,8 @@ class PageRequest:
 
 
 @dataclass(frozen=True)
-class Page(Generic[RowT]):
-    rows: Sequence[RowT]
+class Page(Generic[ItemT]):
+    rows: Sequence[ItemT]
     cursors: Sequence[str]
     has_next_page: bool
 
@@ -101,13 +101,13 @@ def decode_cursor(key: SortKey, cursor: str) -> tuple[Any, uuid.UUID]:
 
 
 @dataclass(frozen=True)
-class PageQuery:
+class PageQuery(Generic[RowT]):
     """One page of a list, built but not run: the rows of `entity` matching `conditions`
     after the request's cursor, in (sort value, id) order, one more than asked for to know
     whether more exist. `read_page` runs it in a session with every column; the compiled
     execution path runs it with the columns a query reads."""
 
-    entity: Entity
+    entity: Entity[RowT]
     conditions: Sequence[Any]
     key: SortKey
     request: PageRequest
@@ -141,7 +141,7 @@ class PageQuery:
             ordered = ordered.order_by(key.expression.asc(), id_column.asc())
         return ordered.limit(sa.bindparam(PAGE_LIMIT, values[PAGE_LIMIT]))
 
-    def page(self, rows: Sequence[RowT], sort_value_and_id: Callable[[RowT], Any]) -> Page[RowT]:
+    def page(self, rows: Sequence[ItemT], sort_value_and_id: Callable[[ItemT], Any]) -> Page[ItemT]:
         """The page of fetched `rows`, with a cursor for each visible row."""
         visible = rows[: self.request.first]
         cursors = []
@@ -151,10 +151,10 @@ class PageQuery:
         return Page(rows=visible, cursors=cursors, has_next_page=len(rows) > self.request.first)
 
 
-async def read_page(scope: TenantScope, query: PageQuery) -> Page[Row[Any]]:
+async def read_page(scope: TenantScope, query: PageQuery[RowT]) -> Page[RowT]:
     async with scope.reading() as session:
         rows = (await execute_rows(session, query.statement(query.entity.columns))).all()
-    return query.page(rows, _sort_value_and_id)
+    return cast(Page[RowT], query.page(rows, _sort_value_and_id))
 
 
 def _sort_value_and_id(row: Row[Any]) -> tuple[Any, Any]:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Generic, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row, result_tuple
@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
+from typing_extensions import TypeVar
 
 from app.data import changes, dependents
 from app.data import constraints as db_errors
@@ -33,17 +34,28 @@ from models.base import in_record_row
 
 ErrorFactory = Callable[[], AppError]
 AfterWrite = Callable[[AsyncSession, Row[Any]], None]
+# The read model of an entity's rows: a Protocol of its record columns (its domain's rows.py).
+RowT = TypeVar("RowT", covariant=True, default=Any)
 
 
 @dataclass(frozen=True, eq=False)  # one instance per table: equal means the same object
-class Entity:
-    """How the services treat one table: its name in messages and its constraint errors."""
+class Entity(Generic[RowT]):
+    """How the services treat one table: its name in messages, its constraint errors, and
+    the read model its rows are typed as (`row`).
+
+    `row` is a Protocol that SQLAlchemy's rows satisfy as they are read: nothing is built
+    per row, and the reads here hand them out as that type (the one cast between the
+    database and the typed services; tests/test_read_models.py checks each read model
+    against the model's record columns). It is typed as a callable returning the row only
+    because mypy refuses a Protocol class where a `type[...]` is expected (type-abstract);
+    it is never called."""
 
     model: Any
     label: str
     constraint_errors: Mapping[str, ErrorFactory] = field(default_factory=dict)
     tracked: Tracked | None = None  # how its changes appear as events (None: they don't)
     dependents: tuple[Dependent, ...] = ()
+    row: Callable[..., RowT] | None = field(default=None, kw_only=True)
 
     @cached_property
     def columns(self) -> tuple[Any, ...]:
@@ -72,9 +84,9 @@ def insert_statement(scope: TenantScope, entity: Entity, values: Mapping[str, An
     return sa.insert(entity.model).values(stored).returning(*entity.columns)
 
 
-async def get_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> Row[Any]:
+async def get_row(scope: TenantScope, entity: Entity[RowT], row_id: uuid.UUID) -> RowT:
     async with scope.reading() as session:
-        return await get_row_in(session, entity, row_id, lock=False)
+        return cast(RowT, await get_row_in(session, entity, row_id, lock=False))
 
 
 async def get_row_in(

@@ -2,52 +2,58 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 import strawberry
+from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from app.services.activities import service
+from app.services.activities.rows import ActivityRow
 from resolvers.activities.inputs import CreateActivityInput, UpdateActivityInput
 from resolvers.activities.types import Activity
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.context import Context
 from resolvers.permissions import CanWrite
 
-WRITE: list[Any] = [CanWrite]
+WRITE: list[type[BasePermission]] = [CanWrite]
 
 
 @strawberry.type
 class ActivityMutations:
-    @strawberry.mutation(permission_classes=WRITE)
+    @strawberry.mutation(permission_classes=WRITE, graphql_type=Activity)
     async def create_activity(
         self, info: Info[Context, None], input: CreateActivityInput
-    ) -> Activity:
+    ) -> ActivityRow:
         scope = info.context.scope
-        return cast(Activity, await service.create_activity(scope, sent_fields(input)))
+        return await service.create_activity(scope, sent_fields(input))
 
-    @strawberry.mutation(permission_classes=WRITE)
+    @strawberry.mutation(permission_classes=WRITE, graphql_type=Activity)
     async def update_activity(
         self,
         info: Info[Context, None],
         id: strawberry.ID,
         input: UpdateActivityInput,
         expected_version: int | None = None,
-    ) -> Activity:
+    ) -> ActivityRow:
         row = await service.update_activity(
             info.context.scope, parse_id(id), sent_fields(input), expected_version
         )
-        return cast(Activity, row)
+        return row
 
-    @strawberry.mutation(permission_classes=WRITE, description="Mark done (keeps the first time).")
-    async def complete_activity(self, info: Info[Context, None], id: strawberry.ID) -> Activity:
+    @strawberry.mutation(
+        permission_classes=WRITE,
+        description="Mark done (keeps the first time).",
+        graphql_type=Activity,
+    )
+    async def complete_activity(self, info: Info[Context, None], id: strawberry.ID) -> ActivityRow:
         row = await service.set_completed(info.context.scope, parse_id(id), completed=True)
-        return cast(Activity, row)
+        return row
 
-    @strawberry.mutation(permission_classes=WRITE, description="Mark not done again.")
-    async def reopen_activity(self, info: Info[Context, None], id: strawberry.ID) -> Activity:
+    @strawberry.mutation(
+        permission_classes=WRITE, description="Mark not done again.", graphql_type=Activity
+    )
+    async def reopen_activity(self, info: Info[Context, None], id: strawberry.ID) -> ActivityRow:
         row = await service.set_completed(info.context.scope, parse_id(id), completed=False)
-        return cast(Activity, row)
+        return row
 
     @strawberry.mutation(permission_classes=WRITE)
     async def delete_activity(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import cast
 
 import strawberry
 from strawberry.types import Info
 
 from app.data.pagination import PageQuery, PageRequest
 from app.services.activities import service
+from app.services.activities.rows import ActivityRow
 from resolvers.activities.inputs import ActivityFilter, ActivityOrder
 from resolvers.activities.types import Activity
 from resolvers.common.inputs import filter_id, parse_id
@@ -37,11 +37,15 @@ def _service_filter(f: ActivityFilter | None) -> service.ActivityFilter:
 
 @strawberry.type
 class ActivityQueries:
-    @strawberry.field(permission_classes=[CanRead])
-    async def activity(self, info: Info[Context, None], id: strawberry.ID) -> Activity | None:
-        return cast(Activity, await service.get_activity(info.context.scope, parse_id(id)))
+    @strawberry.field(permission_classes=[CanRead], graphql_type=Activity | None)
+    async def activity(self, info: Info[Context, None], id: strawberry.ID) -> ActivityRow:
+        return await service.get_activity(info.context.scope, parse_id(id))
 
-    @strawberry.field(permission_classes=[CanRead], description="Activities, a page at a time.")
+    @strawberry.field(
+        permission_classes=[CanRead],
+        description="Activities, a page at a time.",
+        graphql_type=Connection[Activity],
+    )
     async def activities(
         self,
         info: Info[Context, None],
@@ -49,11 +53,11 @@ class ActivityQueries:
         after: str | None = None,
         filter: ActivityFilter | None = None,
         order_by: ActivityOrder | None = None,
-    ) -> Connection[Activity]:
+    ) -> Connection[ActivityRow]:
         order = order_by or ActivityOrder()
         query_filter = _service_filter(filter)
 
-        def page_query(request: PageRequest) -> PageQuery:
+        def page_query(request: PageRequest) -> PageQuery[ActivityRow]:
             return service.activities_page(
                 service.ActivityQuery(request, query_filter, order.field)
             )

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from sqlmodel import col
 from strawberry.types import Info
 
+import models
+from app.services.activities.rows import ActivityRow
 from app.services.activities.service import ACTIVITY
+from app.services.companies.rows import CompanyRow
 from app.services.companies.service import COMPANY
+from app.services.contacts.rows import ContactRow
 from app.services.contacts.service import CONTACT
+from app.services.deals.rows import DealRow
 from app.services.deals.service import DEAL
+from app.services.members.rows import UserRow
 from app.services.owners.service import USER
-from models import Activity as ActivityRow
 from models.enums import ActivityType
-from resolvers.common.children import children_of
+from resolvers.common.children import children_of, related
+from resolvers.common.relations import ToOne, rows_field
 from resolvers.context import Context
 from resolvers.me.types import User
 
@@ -30,27 +37,33 @@ ContactRef = Annotated["Contact", strawberry.lazy("resolvers.contacts.types")]
 DealRef = Annotated["Deal", strawberry.lazy("resolvers.deals.types")]
 
 
-_ACTIVITY_ORDER = (col(ActivityRow.created_at).desc(), col(ActivityRow.id))
+_ACTIVITY_ORDER = (col(models.Activity.created_at).desc(), col(models.Activity.id))
+COMPANY_OF = ToOne(COMPANY, "company_id")
+CONTACT_OF = ToOne(CONTACT, "contact_id")
+DEAL_OF = ToOne(DEAL, "deal_id")
+ASSIGNEE_OF = ToOne(USER, "assignee_id")
 
 
-async def _load(info: Info[Context, None], entity: Any, row_id: Any) -> Any:
-    return None if row_id is None else await info.context.loaders.by_id(entity).load(row_id)
+async def _company(
+    root: strawberry.Parent[ActivityRow], info: Info[Context, None]
+) -> CompanyRow | None:
+    return await related(info, COMPANY_OF, root)
 
 
-async def _company(root: strawberry.Parent[Any], info: Info[Context, None]) -> CompanyRef | None:
-    return cast("Company | None", await _load(info, COMPANY, root.company_id))
+async def _contact(
+    root: strawberry.Parent[ActivityRow], info: Info[Context, None]
+) -> ContactRow | None:
+    return await related(info, CONTACT_OF, root)
 
 
-async def _contact(root: strawberry.Parent[Any], info: Info[Context, None]) -> ContactRef | None:
-    return cast("Contact | None", await _load(info, CONTACT, root.contact_id))
+async def _deal(root: strawberry.Parent[ActivityRow], info: Info[Context, None]) -> DealRow | None:
+    return await related(info, DEAL_OF, root)
 
 
-async def _deal(root: strawberry.Parent[Any], info: Info[Context, None]) -> DealRef | None:
-    return cast("Deal | None", await _load(info, DEAL, root.deal_id))
-
-
-async def _assignee(root: strawberry.Parent[Any], info: Info[Context, None]) -> User | None:
-    return cast(User | None, await _load(info, USER, root.assignee_id))
+async def _assignee(
+    root: strawberry.Parent[ActivityRow], info: Info[Context, None]
+) -> UserRow | None:
+    return await related(info, ASSIGNEE_OF, root)
 
 
 @strawberry.type(description="A note, call, e-mail, meeting, task or follow-up.")
@@ -62,21 +75,20 @@ class Activity:
     due_at: datetime | None
     completed_at: datetime | None
     assignee_id: strawberry.ID | None
-    assignee: User | None = strawberry.field(resolver=_assignee)
+    assignee: User | None = rows_field(_assignee)
     contact_id: strawberry.ID | None
-    contact: ContactRef | None = strawberry.field(resolver=_contact)
+    contact: ContactRef | None = rows_field(_contact)
     company_id: strawberry.ID | None
-    company: CompanyRef | None = strawberry.field(resolver=_company)
+    company: CompanyRef | None = rows_field(_company)
     deal_id: strawberry.ID | None
-    deal: DealRef | None = strawberry.field(resolver=_deal)
+    deal: DealRef | None = rows_field(_deal)
     version: int
     created_at: datetime
     updated_at: datetime
 
 
 async def activities_of(
-    info: Info[Context, None], parent_column: str, parent_id: Any, first: int
-) -> list[Activity]:
+    info: Info[Context, None], parent_column: str, parent_id: uuid.UUID, first: int
+) -> list[ActivityRow]:
     """ActivitiesByCompanyLoader / ...ByContact / ...ByDeal: newest first, `first` each."""
-    rows = await children_of(info, ACTIVITY, parent_column, parent_id, first, _ACTIVITY_ORDER)
-    return cast(list[Activity], rows)
+    return await children_of(info, ACTIVITY, parent_column, parent_id, first, _ACTIVITY_ORDER)

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar, overload
 
 import strawberry
 from strawberry.types import Info
 
 from app.data.pagination import clamp_first
 from app.data.records import Entity
-from resolvers.common.relations import Relation, ToMany
+from resolvers.common.relations import ToMany, ToOne
 from resolvers.context import Context
+
+RowT = TypeVar("RowT")
 
 NESTED_DEFAULT = 50
 First = Annotated[int, strawberry.argument(description="At most this many (max 200).")]
+
+
+class Identified(Protocol):
+    """A parent of children: any row (read-only, so a read model and a view both are one)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
 
 
 def nested_limit(first: int, max_page_size: int) -> int:
@@ -24,12 +34,12 @@ def nested_limit(first: int, max_page_size: int) -> int:
 
 async def children_of(
     info: Info[Context, None],
-    entity: Entity,
+    entity: Entity[RowT],
     parent_column: str,
-    parent_id: Any,
+    parent_id: uuid.UUID,
     first: int,
     ordering: Iterable[Any],
-) -> list[Any]:
+) -> list[RowT]:
     """At most `first` children of each parent, in one statement for the whole level."""
     context = info.context
     limit = nested_limit(first, context.settings.max_page_size)
@@ -37,10 +47,26 @@ async def children_of(
     return await loader.load(parent_id)
 
 
+@overload
 async def related(
-    info: Info[Context, None], spec: Relation, root: Any, first: int | None = None
-) -> Any:
-    """What a declared relation (resolvers.common.relations) holds for one parent row."""
+    info: Info[Context, None], spec: ToMany[RowT], root: Identified, first: int | None = None
+) -> list[RowT]: ...
+
+
+@overload
+async def related(
+    info: Info[Context, None], spec: ToOne[RowT], root: Identified
+) -> RowT | None: ...
+
+
+async def related(
+    info: Info[Context, None],
+    spec: ToMany[RowT] | ToOne[RowT],
+    root: Identified,
+    first: int | None = None,
+) -> list[RowT] | RowT | None:
+    """What a declared relation (resolvers.common.relations) holds for one parent row: the
+    children of a `ToMany`, the row (or None) of a `ToOne`."""
     loaders = info.context.loaders
     if isinstance(spec, ToMany):
         if spec.limited:

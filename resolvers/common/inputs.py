@@ -23,14 +23,22 @@ def filter_id(value: strawberry.ID | None, field: str) -> uuid.UUID | None:
     return parse_id(value, f"filter.{field}") if value else None
 
 
-def sent_fields(value: Any) -> Any:
-    """Input object -> dict of the fields the client sent (UNSET ones left out), recursively."""
+def sent_fields(value: object) -> dict[str, Any]:
+    """Input object -> dict of the fields the client sent (UNSET ones left out), recursively:
+    the plain data a service validates (a value of any type the input's fields have)."""
+    sent = _sent(value)
+    if not isinstance(sent, dict):
+        raise TypeError(f"not an input object: {type(value).__name__}")
+    return sent
+
+
+def _sent(value: object) -> object:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
-            f.name: sent_fields(getattr(value, f.name))
+            f.name: _sent(getattr(value, f.name))
             for f in dataclasses.fields(value)
             if getattr(value, f.name) is not strawberry.UNSET
         }
     if isinstance(value, list):
-        return [sent_fields(item) for item in value]
+        return [_sent(item) for item in value]
     return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Generic, TypeVar, cast
+from typing import Generic, TypeVar, cast
 
 import strawberry
 from strawberry.types import Info
@@ -61,9 +61,9 @@ async def paged(
     first: int | None,
     after: str | None,
     direction: OrderDirection,
-    list_page: Callable[[TenantScope, PageRequest], Awaitable[Page[Any]]],
+    list_page: Callable[[TenantScope, PageRequest], Awaitable[Page[NodeT]]],
     count: Callable[[TenantScope], Awaitable[int]],
-) -> Connection[Any]:
+) -> Connection[NodeT]:
     """A list field: the page the client asked for, with a totalCount run only on demand."""
     context = info.context
     descending = direction is OrderDirection.DESC
@@ -82,7 +82,7 @@ class PlannedInfo:
 
 @dataclass(frozen=True)
 class PlannedPage:
-    query: PageQuery
+    query: PageQuery[object]
     after: str | None
     count_items: Callable[[], Awaitable[int]]
 
@@ -92,26 +92,28 @@ async def paged_rows(
     first: int | None,
     after: str | None,
     direction: OrderDirection,
-    page_query: Callable[[PageRequest], PageQuery],
+    page_query: Callable[[PageRequest], PageQuery[NodeT]],
     count: Callable[[TenantScope], Awaitable[int]],
-) -> Connection[Any]:
+) -> Connection[NodeT]:
     """A list field over one table's rows: the page the client asked for, with a totalCount
     run only on demand. Given a `PlannedInfo`, the page query itself (see there)."""
     if not isinstance(info, PlannedInfo):
 
-        def list_page(scope: TenantScope, request: PageRequest) -> Awaitable[Page[Any]]:
+        def list_page(scope: TenantScope, request: PageRequest) -> Awaitable[Page[NodeT]]:
             return read_page(scope, page_query(request))
 
         return await paged(info, first, after, direction, list_page, count)
     context = info.context
     request = page_request(context.settings, first, after, direction is OrderDirection.DESC)
     planned = PlannedPage(page_query(request), after, partial(count, context.scope))
-    return cast(Connection[Any], planned)
+    # The compiled path's contract: asked with a PlannedInfo, the resolver answers the query
+    # unrun (resolvers/compiled/run.py reads it), in place of the Connection it types.
+    return cast(Connection[NodeT], planned)
 
 
 def connection_from_page(
-    page: Page[Any], count_items: Callable[[], Awaitable[int]], *, after: str | None
-) -> Connection[Any]:
+    page: Page[NodeT], count_items: Callable[[], Awaitable[int]], *, after: str | None
+) -> Connection[NodeT]:
     edges = [Edge(cursor=c, node=row) for c, row in zip(page.cursors, page.rows, strict=True)]
     info = PageInfo(
         has_next_page=page.has_next_page,

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic
 
 import strawberry
 
-from app.data.records import Entity
+from app.data.records import Entity, RowT
 
 RELATION = "insight-crm.relation"
 COUNT = "insight-crm.count"  # Connection.totalCount: the compiler calls the connection's count
@@ -29,25 +29,25 @@ PAGE_OF = "insight-crm.page-of"
 LIST_SIZE = "insight-crm.list-size"
 
 
-def row_by_id(entity: Entity) -> dict[str, Any]:
+def row_by_id(entity: Entity[object]) -> dict[str, Any]:
     """Metadata of a root field `x(id: ID!)` that returns the entity's row with that id (an
     error when there is none): the compiler reads the row itself, the resolver reports errors."""
     return {ROOT: True, ROW_BY_ID: entity}
 
 
-def page_of(entity: Entity) -> dict[str, Any]:
+def page_of(entity: Entity[object]) -> dict[str, Any]:
     """Metadata of a root list field whose resolver pages the entity's rows with `paged_rows`:
     the compiler runs the page query itself, with the columns the operation reads."""
     return {ROOT: True, PAGE_OF: entity}
 
 
 @dataclass(frozen=True)
-class ToMany:
+class ToMany(Generic[RowT]):
     """Children whose `parent_column` holds the parent's id, in `order_by`; `limited` lists
     take a `first` argument (at most that many per parent); an unlimited list may name the
     most children a parent can have (`at_most`, for the query cost)."""
 
-    entity: Entity
+    entity: Entity[RowT]
     parent_column: str
     order_by: tuple[Any, ...]
     limited: bool = True
@@ -55,20 +55,33 @@ class ToMany:
 
 
 @dataclass(frozen=True)
-class ToOne:
+class ToOne(Generic[RowT]):
     """The row whose id the parent holds in `key_column` (None when the key is null)."""
 
-    entity: Entity
+    entity: Entity[RowT]
     key_column: str
 
 
-Relation = ToMany | ToOne
+Relation = ToMany[object] | ToOne[object]
+
+
+def rows_field(
+    resolver: Callable[..., object],
+    description: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Any:
+    """A field whose resolver returns read models (rows, app/services/<domain>/rows.py) where
+    the schema shows the GraphQL type the class annotation names. `strawberry.field` types
+    the field as its resolver's return type, which a row is not; this one leaves the class
+    annotation alone. That the rows carry every field of the GraphQL type is checked by
+    tests/test_read_models.py."""
+    return strawberry.field(resolver=resolver, description=description, metadata=metadata)
 
 
 def relation_field(
-    spec: Relation, resolver: Callable[..., Any], description: str | None = None
+    spec: Relation, resolver: Callable[..., object], description: str | None = None
 ) -> Any:
     metadata: dict[str, Any] = {RELATION: spec}
     if isinstance(spec, ToMany) and spec.at_most is not None:
         metadata[LIST_SIZE] = spec.at_most
-    return strawberry.field(resolver=resolver, description=description, metadata=metadata)
+    return rows_field(resolver, description, metadata)

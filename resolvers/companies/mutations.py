@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 import strawberry
 from strawberry.types import Info
 
 from app.services.companies import service
+from app.services.companies.rows import CompanyRow
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.companies.inputs import CreateCompanyInput, UpdateCompanyInput
 from resolvers.companies.types import Company
@@ -17,14 +16,17 @@ from resolvers.permissions import CanWrite
 
 @strawberry.type
 class CompanyMutations:
-    @strawberry.mutation(permission_classes=[CanWrite])
-    async def create_company(self, info: Info[Context, None], input: CreateCompanyInput) -> Company:
+    @strawberry.mutation(permission_classes=[CanWrite], graphql_type=Company)
+    async def create_company(
+        self, info: Info[Context, None], input: CreateCompanyInput
+    ) -> CompanyRow:
         row = await service.create_company(info.context.scope, sent_fields(input))
-        return cast(Company, row)
+        return row
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
         description="Change the fields sent. With expectedVersion, a stale edit is a CONFLICT.",
+        graphql_type=Company,
     )
     async def update_company(
         self,
@@ -32,11 +34,11 @@ class CompanyMutations:
         id: strawberry.ID,
         input: UpdateCompanyInput,
         expected_version: int | None = None,
-    ) -> Company:
+    ) -> CompanyRow:
         row = await service.update_company(
             info.context.scope, parse_id(id), sent_fields(input), expected_version
         )
-        return cast(Company, row)
+        return row
 
     @strawberry.mutation(
         permission_classes=[CanWrite],

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import cast
 
 import strawberry
 from strawberry.types import Info
 
 from app.data.pagination import PageQuery, PageRequest
 from app.services.companies import service
+from app.services.companies.rows import CompanyRow
 from app.services.companies.service import COMPANY
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged_rows
@@ -41,16 +41,19 @@ def _service_filter(value: CompanyFilter | None) -> service.CompanyFilter:
 @strawberry.type
 class CompanyQueries:
     @strawberry.field(
-        permission_classes=[CanRead], metadata=row_by_id(COMPANY), description="One company by id."
+        permission_classes=[CanRead],
+        metadata=row_by_id(COMPANY),
+        description="One company by id.",
+        graphql_type=Company | None,
     )
-    async def company(self, info: Info[Context, None], id: strawberry.ID) -> Company | None:
-        row = await service.get_company(info.context.scope, parse_id(id))
-        return cast(Company, row)
+    async def company(self, info: Info[Context, None], id: strawberry.ID) -> CompanyRow:
+        return await service.get_company(info.context.scope, parse_id(id))
 
     @strawberry.field(
         permission_classes=[CanRead],
         metadata=page_of(COMPANY),
         description="Companies, a page at a time.",
+        graphql_type=Connection[Company],
     )
     async def companies(
         self,
@@ -59,11 +62,11 @@ class CompanyQueries:
         after: str | None = None,
         filter: CompanyFilter | None = None,
         order_by: CompanyOrder | None = None,
-    ) -> Connection[Company]:
+    ) -> Connection[CompanyRow]:
         order = order_by or CompanyOrder()
         query_filter = _service_filter(filter)
 
-        def page_query(request: PageRequest) -> PageQuery:
+        def page_query(request: PageRequest) -> PageQuery[CompanyRow]:
             return service.companies_page(service.CompanyQuery(request, query_filter, order.field))
 
         count = partial(service.count_companies, query_filter=query_filter)

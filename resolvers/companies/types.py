@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated
 
 import sqlalchemy as sa
 import strawberry
@@ -11,14 +11,23 @@ from sqlmodel import col
 from strawberry.types import Info
 
 import models
+from app.events.message import CrmEventMessage
+from app.services.activities.rows import ActivityRow
+from app.services.companies.rows import CompanyRow
+from app.services.contact_info.rows import EmailRow, PhoneRow
+from app.services.contacts.rows import ContactRow
 from app.services.contacts.service import CONTACT
+from app.services.contracts.rows import ContractRow
+from app.services.deals.rows import DealRow
+from app.services.lookups.rows import AccountTypeRow, IndustryRow
 from app.services.lookups.service import ACCOUNT_TYPE, INDUSTRY
+from app.services.owners.rows import OwnerRow
 from app.services.owners.service import COMPANY_OWNERS
 from resolvers.activities.types import activities_of
 from resolvers.common.children import NESTED_DEFAULT, First, related
 from resolvers.common.enums import CompanySize, EntityStatus, OrderDirection
 from resolvers.common.pagination import Connection
-from resolvers.common.relations import ToMany, ToOne, relation_field
+from resolvers.common.relations import ToMany, ToOne, relation_field, rows_field
 from resolvers.common.types import Address, address_from_json
 from resolvers.contact_info.loaders import emails_of, emails_relation, phones_of, phones_relation
 from resolvers.contact_info.types import Email, Phone
@@ -29,7 +38,11 @@ from resolvers.events.types import CrmEventType, history_of
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.lookups.types import AccountType, Industry
 from resolvers.owners.types import Owner, owners_of, owners_relation
-from resolvers.relationships.types import CompanyRelationship, relationships_for
+from resolvers.relationships.types import (
+    CompanyRelationship,
+    RelationshipView,
+    relationships_for,
+)
 
 if TYPE_CHECKING:
     from resolvers.activities.types import Activity
@@ -40,11 +53,11 @@ ContactRef = Annotated["Contact", strawberry.lazy("resolvers.contacts.types")]
 DealRef = Annotated["Deal", strawberry.lazy("resolvers.deals.types")]
 
 
-def _billing_address(root: strawberry.Parent[Any]) -> Address | None:
+def _billing_address(root: strawberry.Parent[CompanyRow]) -> Address | None:
     return address_from_json(root.billing_address)
 
 
-def _delivery_address(root: strawberry.Parent[Any]) -> Address | None:
+def _delivery_address(root: strawberry.Parent[CompanyRow]) -> Address | None:
     return address_from_json(root.delivery_address)
 
 
@@ -58,74 +71,76 @@ INDUSTRY_OF = ToOne(INDUSTRY, "industry_id")
 ACCOUNT_TYPE_OF = ToOne(ACCOUNT_TYPE, "account_type_id")
 
 
-async def _industry(root: strawberry.Parent[Any], info: Info[Context, None]) -> Industry | None:
-    return cast(Industry | None, await related(info, INDUSTRY_OF, root))
+async def _industry(
+    root: strawberry.Parent[CompanyRow], info: Info[Context, None]
+) -> IndustryRow | None:
+    return await related(info, INDUSTRY_OF, root)
 
 
 async def _account_type(
-    root: strawberry.Parent[Any], info: Info[Context, None]
-) -> AccountType | None:
-    return cast(AccountType | None, await related(info, ACCOUNT_TYPE_OF, root))
+    root: strawberry.Parent[CompanyRow], info: Info[Context, None]
+) -> AccountTypeRow | None:
+    return await related(info, ACCOUNT_TYPE_OF, root)
 
 
-async def _emails(root: strawberry.Parent[Any], info: Info[Context, None]) -> list[Email]:
+async def _emails(root: strawberry.Parent[CompanyRow], info: Info[Context, None]) -> list[EmailRow]:
     return await emails_of(info, "company_id", root)
 
 
-async def _phones(root: strawberry.Parent[Any], info: Info[Context, None]) -> list[Phone]:
+async def _phones(root: strawberry.Parent[CompanyRow], info: Info[Context, None]) -> list[PhoneRow]:
     return await phones_of(info, "company_id", root)
 
 
 async def _contacts(
-    root: strawberry.Parent[Any],
+    root: strawberry.Parent[CompanyRow],
     info: Info[Context, None],
     first: First = NESTED_DEFAULT,
-) -> list[ContactRef]:
+) -> list[ContactRow]:
     """ContactsByCompanyLoader: the company's contacts by name, at most `first`."""
-    return cast(list["Contact"], await related(info, CONTACTS, root, first))
+    return await related(info, CONTACTS, root, first)
 
 
 async def _owners(
-    root: strawberry.Parent[Any], info: Info[Context, None], first: First = NESTED_DEFAULT
-) -> list[Owner]:
+    root: strawberry.Parent[CompanyRow], info: Info[Context, None], first: First = NESTED_DEFAULT
+) -> list[OwnerRow]:
     return await owners_of(info, COMPANY_OWNERS, root, first)
 
 
 async def _deals(
-    root: strawberry.Parent[Any],
+    root: strawberry.Parent[CompanyRow],
     info: Info[Context, None],
     first: First = NESTED_DEFAULT,
-) -> list[DealRef]:
+) -> list[DealRow]:
     return await deals_of(info, "company_id", root, first)
 
 
 async def _activities(
-    root: strawberry.Parent[Any],
+    root: strawberry.Parent[CompanyRow],
     info: Info[Context, None],
     first: First = NESTED_DEFAULT,
-) -> list[ActivityRef]:
+) -> list[ActivityRow]:
     return await activities_of(info, "company_id", root.id, first)
 
 
 async def _relationships(
-    root: strawberry.Parent[Any], info: Info[Context, None], first: First = NESTED_DEFAULT
-) -> list[CompanyRelationship]:
+    root: strawberry.Parent[CompanyRow], info: Info[Context, None], first: First = NESTED_DEFAULT
+) -> list[RelationshipView]:
     return await relationships_for(info, root.id, first)
 
 
 async def _contracts(
-    root: strawberry.Parent[Any], info: Info[Context, None], first: First = NESTED_DEFAULT
-) -> list[Contract]:
+    root: strawberry.Parent[CompanyRow], info: Info[Context, None], first: First = NESTED_DEFAULT
+) -> list[ContractRow]:
     return await contracts_of(info, root.id, first)
 
 
 async def _history(
-    root: strawberry.Parent[Any],
+    root: strawberry.Parent[CompanyRow],
     info: Info[Context, None],
     first: int | None = None,
     after: str | None = None,
     direction: OrderDirection = OrderDirection.DESC,
-) -> Connection[CrmEventType]:
+) -> Connection[CrmEventMessage]:
     return await history_of(info, "company", root.id, first, after, direction)
 
 
@@ -142,20 +157,19 @@ class Company:
     phones: list[Phone] = relation_field(phones_relation("company_id"), _phones)
     contacts: list[ContactRef] = relation_field(CONTACTS, _contacts)
     owners: list[Owner] = relation_field(owners_relation(COMPANY_OWNERS), _owners)
-    relationships: list[CompanyRelationship] = strawberry.field(
-        resolver=_relationships, description="Both directions, oldest first."
+    relationships: list[CompanyRelationship] = rows_field(
+        _relationships, "Both directions, oldest first."
     )
-    contracts: list[Contract] = strawberry.field(resolver=_contracts)
-    activities: list[ActivityRef] = strawberry.field(
-        resolver=_activities, description="Newest first (the full feed: activities(filter:))."
+    contracts: list[Contract] = rows_field(_contracts)
+    activities: list[ActivityRef] = rows_field(
+        _activities, "Newest first (the full feed: activities(filter:))."
     )
     deals: list[DealRef] = relation_field(deals_relation("company_id"), _deals, "Newest first.")
-    history: Connection[CrmEventType] = strawberry.field(
-        resolver=_history, description="Every change of this company (events), newest first."
+    history: Connection[CrmEventType] = rows_field(
+        _history, "Every change of this company (events), newest first."
     )
-    lexware_vouchers: list[LexwareVoucher] = strawberry.field(
-        resolver=vouchers_of_record,
-        description="Vouchers of the linked Lexware contact (cached), newest first.",
+    lexware_vouchers: list[LexwareVoucher] = rows_field(
+        vouchers_of_record, "Vouchers of the linked Lexware contact (cached), newest first."
     )
     status: EntityStatus
     vat_id: str | None = strawberry.field(description="USt-IdNr., e.g. DE123456789.")

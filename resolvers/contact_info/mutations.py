@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import strawberry
+from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from app.services.contact_info import service
+from app.services.contact_info.rows import EmailRow, PhoneRow
 from app.services.contact_info.rules import EMAILS, PHONES, ValueKind
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.contact_info.types import Email, EmailInput, Phone, PhoneInput
 from resolvers.context import Context
 from resolvers.permissions import CanWrite
 
-WRITE: list[Any] = [CanWrite]
+WRITE: list[type[BasePermission]] = [CanWrite]
 
 
 async def _add(info: Info[Context, None], kind: ValueKind, owner: str, id: str, data: Any) -> Any:
@@ -24,22 +26,24 @@ async def _add(info: Info[Context, None], kind: ValueKind, owner: str, id: str, 
 
 @strawberry.type
 class ContactInfoMutations:
-    @strawberry.mutation(permission_classes=WRITE)
+    @strawberry.mutation(permission_classes=WRITE, graphql_type=Email)
     async def add_company_email(
         self, info: Info[Context, None], company_id: strawberry.ID, input: EmailInput
-    ) -> Email:
-        return cast(Email, await _add(info, EMAILS, "company_id", company_id, input))
+    ) -> EmailRow:
+        return await _add(info, EMAILS, "company_id", company_id, input)
 
-    @strawberry.mutation(permission_classes=WRITE)
+    @strawberry.mutation(permission_classes=WRITE, graphql_type=Email)
     async def add_contact_email(
         self, info: Info[Context, None], contact_id: strawberry.ID, input: EmailInput
-    ) -> Email:
-        return cast(Email, await _add(info, EMAILS, "contact_id", contact_id, input))
+    ) -> EmailRow:
+        return await _add(info, EMAILS, "contact_id", contact_id, input)
 
-    @strawberry.mutation(permission_classes=WRITE, description="Make this the primary address.")
-    async def set_primary_email(self, info: Info[Context, None], id: strawberry.ID) -> Email:
+    @strawberry.mutation(
+        permission_classes=WRITE, description="Make this the primary address.", graphql_type=Email
+    )
+    async def set_primary_email(self, info: Info[Context, None], id: strawberry.ID) -> EmailRow:
         row = await service.set_primary(info.context.scope, EMAILS, parse_id(id))
-        return cast(Email, row)
+        return row
 
     @strawberry.mutation(
         permission_classes=WRITE, description="Remove; if primary, the oldest other one becomes it."
@@ -48,22 +52,24 @@ class ContactInfoMutations:
         removed = await service.remove_value(info.context.scope, EMAILS, parse_id(id))
         return strawberry.ID(str(removed))
 
-    @strawberry.mutation(permission_classes=WRITE)
+    @strawberry.mutation(permission_classes=WRITE, graphql_type=Phone)
     async def add_company_phone(
         self, info: Info[Context, None], company_id: strawberry.ID, input: PhoneInput
-    ) -> Phone:
-        return cast(Phone, await _add(info, PHONES, "company_id", company_id, input))
+    ) -> PhoneRow:
+        return await _add(info, PHONES, "company_id", company_id, input)
 
-    @strawberry.mutation(permission_classes=WRITE)
+    @strawberry.mutation(permission_classes=WRITE, graphql_type=Phone)
     async def add_contact_phone(
         self, info: Info[Context, None], contact_id: strawberry.ID, input: PhoneInput
-    ) -> Phone:
-        return cast(Phone, await _add(info, PHONES, "contact_id", contact_id, input))
+    ) -> PhoneRow:
+        return await _add(info, PHONES, "contact_id", contact_id, input)
 
-    @strawberry.mutation(permission_classes=WRITE, description="Make this the primary number.")
-    async def set_primary_phone(self, info: Info[Context, None], id: strawberry.ID) -> Phone:
+    @strawberry.mutation(
+        permission_classes=WRITE, description="Make this the primary number.", graphql_type=Phone
+    )
+    async def set_primary_phone(self, info: Info[Context, None], id: strawberry.ID) -> PhoneRow:
         row = await service.set_primary(info.context.scope, PHONES, parse_id(id))
-        return cast(Phone, row)
+        return row
 
     @strawberry.mutation(
         permission_classes=WRITE, description="Remove; if primary, the oldest other one becomes it."

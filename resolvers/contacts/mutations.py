@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 import strawberry
 from strawberry.types import Info
 
 from app.services.contacts import service
+from app.services.contacts.rows import ContactRow
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.contacts.inputs import CreateContactInput, UpdateContactInput
 from resolvers.contacts.types import Contact
@@ -17,14 +16,17 @@ from resolvers.permissions import CanWrite
 
 @strawberry.type
 class ContactMutations:
-    @strawberry.mutation(permission_classes=[CanWrite])
-    async def create_contact(self, info: Info[Context, None], input: CreateContactInput) -> Contact:
+    @strawberry.mutation(permission_classes=[CanWrite], graphql_type=Contact)
+    async def create_contact(
+        self, info: Info[Context, None], input: CreateContactInput
+    ) -> ContactRow:
         row = await service.create_contact(info.context.scope, sent_fields(input))
-        return cast(Contact, row)
+        return row
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
         description="Change the fields sent. With expectedVersion, a stale edit is a CONFLICT.",
+        graphql_type=Contact,
     )
     async def update_contact(
         self,
@@ -32,11 +34,11 @@ class ContactMutations:
         id: strawberry.ID,
         input: UpdateContactInput,
         expected_version: int | None = None,
-    ) -> Contact:
+    ) -> ContactRow:
         row = await service.update_contact(
             info.context.scope, parse_id(id), sent_fields(input), expected_version
         )
-        return cast(Contact, row)
+        return row
 
     @strawberry.mutation(
         permission_classes=[CanWrite],

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import cast
 
 import strawberry
 from strawberry.types import Info
 
 from app.data.pagination import PageQuery, PageRequest
 from app.services.contacts import service
+from app.services.contacts.rows import ContactRow
 from app.services.contacts.service import CONTACT
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged_rows
@@ -37,15 +37,19 @@ def _service_filter(value: ContactFilter | None) -> service.ContactFilter:
 @strawberry.type
 class ContactQueries:
     @strawberry.field(
-        permission_classes=[CanRead], metadata=row_by_id(CONTACT), description="One contact by id."
+        permission_classes=[CanRead],
+        metadata=row_by_id(CONTACT),
+        description="One contact by id.",
+        graphql_type=Contact | None,
     )
-    async def contact(self, info: Info[Context, None], id: strawberry.ID) -> Contact | None:
-        return cast(Contact, await service.get_contact(info.context.scope, parse_id(id)))
+    async def contact(self, info: Info[Context, None], id: strawberry.ID) -> ContactRow:
+        return await service.get_contact(info.context.scope, parse_id(id))
 
     @strawberry.field(
         permission_classes=[CanRead],
         metadata=page_of(CONTACT),
         description="Contacts, a page at a time.",
+        graphql_type=Connection[Contact],
     )
     async def contacts(
         self,
@@ -54,11 +58,11 @@ class ContactQueries:
         after: str | None = None,
         filter: ContactFilter | None = None,
         order_by: ContactOrder | None = None,
-    ) -> Connection[Contact]:
+    ) -> Connection[ContactRow]:
         order = order_by or ContactOrder()
         query_filter = _service_filter(filter)
 
-        def page_query(request: PageRequest) -> PageQuery:
+        def page_query(request: PageRequest) -> PageQuery[ContactRow]:
             return service.contacts_page(service.ContactQuery(request, query_filter, order.field))
 
         count = partial(service.count_contacts, query_filter=query_filter)

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
 
+from app.services.activities.rows import ActivityRow
+from app.services.companies.rows import CompanyRow
 from app.services.companies.service import COMPANY
+from app.services.contact_info.rows import EmailRow, PhoneRow
+from app.services.contacts.rows import ContactRow
+from app.services.deals.rows import DealRow
+from app.services.owners.rows import OwnerRow
 from app.services.owners.service import CONTACT_OWNERS
 from models.enums import ContactSource, EntityStatus
 from resolvers.activities.types import activities_of
 from resolvers.common.children import NESTED_DEFAULT, First, related
-from resolvers.common.relations import ToOne, relation_field
+from resolvers.common.relations import ToOne, relation_field, rows_field
 from resolvers.contact_info.loaders import emails_of, emails_relation, phones_of, phones_relation
 from resolvers.contact_info.types import Email, Phone
 from resolvers.context import Context
@@ -36,37 +42,39 @@ ActivityRef = Annotated["Activity", strawberry.lazy("resolvers.activities.types"
 COMPANY_OF = ToOne(COMPANY, "company_id")
 
 
-async def _company(root: strawberry.Parent[Any], info: Info[Context, None]) -> CompanyRef | None:
-    return cast("Company | None", await related(info, COMPANY_OF, root))
+async def _company(
+    root: strawberry.Parent[ContactRow], info: Info[Context, None]
+) -> CompanyRow | None:
+    return await related(info, COMPANY_OF, root)
 
 
-async def _emails(root: strawberry.Parent[Any], info: Info[Context, None]) -> list[Email]:
+async def _emails(root: strawberry.Parent[ContactRow], info: Info[Context, None]) -> list[EmailRow]:
     return await emails_of(info, "contact_id", root)
 
 
-async def _phones(root: strawberry.Parent[Any], info: Info[Context, None]) -> list[Phone]:
+async def _phones(root: strawberry.Parent[ContactRow], info: Info[Context, None]) -> list[PhoneRow]:
     return await phones_of(info, "contact_id", root)
 
 
 async def _owners(
-    root: strawberry.Parent[Any], info: Info[Context, None], first: First = NESTED_DEFAULT
-) -> list[Owner]:
+    root: strawberry.Parent[ContactRow], info: Info[Context, None], first: First = NESTED_DEFAULT
+) -> list[OwnerRow]:
     return await owners_of(info, CONTACT_OWNERS, root, first)
 
 
 async def _deals(
-    root: strawberry.Parent[Any],
+    root: strawberry.Parent[ContactRow],
     info: Info[Context, None],
     first: First = NESTED_DEFAULT,
-) -> list[DealRef]:
+) -> list[DealRow]:
     return await deals_of(info, "contact_id", root, first)
 
 
 async def _activities(
-    root: strawberry.Parent[Any],
+    root: strawberry.Parent[ContactRow],
     info: Info[Context, None],
     first: First = NESTED_DEFAULT,
-) -> list[ActivityRef]:
+) -> list[ActivityRow]:
     return await activities_of(info, "contact_id", root.id, first)
 
 
@@ -84,8 +92,8 @@ class Contact:
     emails: list[Email] = relation_field(emails_relation("contact_id"), _emails)
     phones: list[Phone] = relation_field(phones_relation("contact_id"), _phones)
     owners: list[Owner] = relation_field(owners_relation(CONTACT_OWNERS), _owners)
-    activities: list[ActivityRef] = strawberry.field(
-        resolver=_activities, description="Newest first (the full feed: activities(filter:))."
+    activities: list[ActivityRef] = rows_field(
+        _activities, "Newest first (the full feed: activities(filter:))."
     )
     deals: list[DealRef] = relation_field(deals_relation("contact_id"), _deals, "Newest first.")
     status: EntityStatus
@@ -96,9 +104,8 @@ class Contact:
     notes: str | None
     lexware_contact_id: strawberry.ID | None
     lexware_synced_at: datetime | None
-    lexware_vouchers: list[LexwareVoucher] = strawberry.field(
-        resolver=vouchers_of_record,
-        description="Vouchers of the linked Lexware contact (cached), newest first.",
+    lexware_vouchers: list[LexwareVoucher] = rows_field(
+        vouchers_of_record, "Vouchers of the linked Lexware contact (cached), newest first."
     )
     version: int
     created_at: datetime

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import cast
 
 import strawberry
 from strawberry.types import Info
 
 from app.data.pagination import PageQuery, PageRequest
 from app.services.contracts import service
+from app.services.contracts.rows import ContractRow
 from resolvers.common.inputs import filter_id, parse_id, sent_fields
 from resolvers.common.pagination import Connection, paged_rows
 from resolvers.context import Context
@@ -37,11 +37,15 @@ def _service_filter(f: ContractFilter | None) -> service.ContractFilter:
 
 @strawberry.type
 class ContractQueries:
-    @strawberry.field(permission_classes=[CanRead])
-    async def contract(self, info: Info[Context, None], id: strawberry.ID) -> Contract | None:
-        return cast(Contract, await service.get_contract(info.context.scope, parse_id(id)))
+    @strawberry.field(permission_classes=[CanRead], graphql_type=Contract | None)
+    async def contract(self, info: Info[Context, None], id: strawberry.ID) -> ContractRow:
+        return await service.get_contract(info.context.scope, parse_id(id))
 
-    @strawberry.field(permission_classes=[CanRead], description="Contracts, a page at a time.")
+    @strawberry.field(
+        permission_classes=[CanRead],
+        description="Contracts, a page at a time.",
+        graphql_type=Connection[Contract],
+    )
     async def contracts(
         self,
         info: Info[Context, None],
@@ -49,11 +53,11 @@ class ContractQueries:
         after: str | None = None,
         filter: ContractFilter | None = None,
         order_by: ContractOrder | None = None,
-    ) -> Connection[Contract]:
+    ) -> Connection[ContractRow]:
         order = order_by or ContractOrder()
         query_filter = _service_filter(filter)
 
-        def page_query(request: PageRequest) -> PageQuery:
+        def page_query(request: PageRequest) -> PageQuery[ContractRow]:
             return service.contracts_page(service.ContractQuery(request, query_filter, order.field))
 
         count = partial(service.count_contracts, query_filter=query_filter)
@@ -62,25 +66,25 @@ class ContractQueries:
 
 @strawberry.type
 class ContractMutations:
-    @strawberry.mutation(permission_classes=[CanWrite])
+    @strawberry.mutation(permission_classes=[CanWrite], graphql_type=Contract)
     async def create_contract(
         self, info: Info[Context, None], input: CreateContractInput
-    ) -> Contract:
+    ) -> ContractRow:
         row = await service.create_contract(info.context.scope, sent_fields(input))
-        return cast(Contract, row)
+        return row
 
-    @strawberry.mutation(permission_classes=[CanWrite])
+    @strawberry.mutation(permission_classes=[CanWrite], graphql_type=Contract)
     async def update_contract(
         self,
         info: Info[Context, None],
         id: strawberry.ID,
         input: UpdateContractInput,
         expected_version: int | None = None,
-    ) -> Contract:
+    ) -> ContractRow:
         row = await service.update_contract(
             info.context.scope, parse_id(id), sent_fields(input), expected_version
         )
-        return cast(Contract, row)
+        return row
 
     @strawberry.mutation(permission_classes=[CanWrite])
     async def delete_contract(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:

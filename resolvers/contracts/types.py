@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, cast
 
 import strawberry
 from sqlmodel import col
 from strawberry.types import Info
 
+import models
+from app.services.contracts.rows import ContractRow
 from app.services.contracts.service import CONTRACT, ContractOrderField
-from models import Contract as ContractRow
 from models.enums import ContractStatus
 from resolvers.common.children import children_of
 from resolvers.common.enums import OrderDirection
@@ -77,10 +78,11 @@ class ContractOrder:
     direction: OrderDirection = OrderDirection.ASC
 
 
-_CONTRACT_ORDER = (col(ContractRow.end_date).nulls_last(), col(ContractRow.id))
+_CONTRACT_ORDER = (col(models.Contract.end_date).nulls_last(), col(models.Contract.id))
 
 
-async def contracts_of(info: Info[Context, None], company_id: Any, first: int) -> list[Contract]:
+async def contracts_of(
+    info: Info[Context, None], company_id: uuid.UUID, first: int
+) -> list[ContractRow]:
     """ContractsByCompanyLoader: by end date, open-ended last, at most `first`."""
-    rows = await children_of(info, CONTRACT, "company_id", company_id, first, _CONTRACT_ORDER)
-    return cast(list[Contract], rows)
+    return await children_of(info, CONTRACT, "company_id", company_id, first, _CONTRACT_ORDER)

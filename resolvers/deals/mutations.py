@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 import strawberry
+from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from app.services.deals import service
+from app.services.deals.rows import DealRow
+from app.services.owners.rows import OwnerRow
 from app.services.owners.service import DEAL_OWNERS
 from models.enums import LostReason, OwnerRole
 from resolvers.common.inputs import parse_id, sent_fields
@@ -18,18 +19,19 @@ from resolvers.owners.mutations import add, remove
 from resolvers.owners.types import Owner
 from resolvers.permissions import CanWrite
 
-WRITE: list[Any] = [CanWrite]
+WRITE: list[type[BasePermission]] = [CanWrite]
 
 
 @strawberry.type
 class DealMutations:
-    @strawberry.mutation(permission_classes=WRITE)
-    async def create_deal(self, info: Info[Context, None], input: CreateDealInput) -> Deal:
-        return cast(Deal, await service.create_deal(info.context.scope, sent_fields(input)))
+    @strawberry.mutation(permission_classes=WRITE, graphql_type=Deal)
+    async def create_deal(self, info: Info[Context, None], input: CreateDealInput) -> DealRow:
+        return await service.create_deal(info.context.scope, sent_fields(input))
 
     @strawberry.mutation(
         permission_classes=WRITE,
         description="Change the fields sent. With expectedVersion, a stale edit is a CONFLICT.",
+        graphql_type=Deal,
     )
     async def update_deal(
         self,
@@ -37,16 +39,17 @@ class DealMutations:
         id: strawberry.ID,
         input: UpdateDealInput,
         expected_version: int | None = None,
-    ) -> Deal:
+    ) -> DealRow:
         row = await service.update_deal(
             info.context.scope, parse_id(id), sent_fields(input), expected_version
         )
-        return cast(Deal, row)
+        return row
 
     @strawberry.mutation(
         permission_classes=WRITE,
         description="Drag and drop on a board. A LOST stage needs lostReason (and "
         "lostReasonText for OTHER).",
+        graphql_type=Deal,
     )
     async def move_deal_to_stage(
         self,
@@ -55,14 +58,14 @@ class DealMutations:
         stage_id: strawberry.ID,
         lost_reason: LostReason | None = None,
         lost_reason_text: str | None = None,
-    ) -> Deal:
+    ) -> DealRow:
         lost = {"lost_reason": lost_reason, "lost_reason_text": lost_reason_text}
         lost = {k: v for k, v in lost.items() if v is not None}
         scope = info.context.scope
         row = await service.move_deal_to_stage(
             scope, parse_id(id), parse_id(stage_id, "stageId"), lost
         )
-        return cast(Deal, row)
+        return row
 
     @strawberry.mutation(
         permission_classes=WRITE,
@@ -74,7 +77,9 @@ class DealMutations:
         return strawberry.ID(str(deleted))
 
     @strawberry.mutation(
-        permission_classes=WRITE, description="Add an owner, or change the role of an existing one."
+        permission_classes=WRITE,
+        description="Add an owner, or change the role of an existing one.",
+        graphql_type=Owner,
     )
     async def add_deal_owner(
         self,
@@ -82,7 +87,7 @@ class DealMutations:
         deal_id: strawberry.ID,
         user_id: strawberry.ID,
         role: OwnerRole = OwnerRole.OWNER,
-    ) -> Owner:
+    ) -> OwnerRow:
         return await add(info, DEAL_OWNERS, deal_id, user_id, role, "dealId")
 
     @strawberry.mutation(permission_classes=WRITE)

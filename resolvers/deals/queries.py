@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import cast
 
 import strawberry
 from strawberry.types import Info
 
 from app.data.pagination import PageQuery, PageRequest
 from app.services.deals import queries
+from app.services.deals.rows import DealRow
 from app.services.deals.service import DEAL, get_deal
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged_rows
@@ -40,12 +40,17 @@ def _service_filter(f: DealFilter | None) -> queries.DealFilter:
 
 @strawberry.type
 class DealQueries:
-    @strawberry.field(permission_classes=[CanRead], metadata=row_by_id(DEAL))
-    async def deal(self, info: Info[Context, None], id: strawberry.ID) -> Deal | None:
-        return cast(Deal, await get_deal(info.context.scope, parse_id(id)))
+    @strawberry.field(
+        permission_classes=[CanRead], metadata=row_by_id(DEAL), graphql_type=Deal | None
+    )
+    async def deal(self, info: Info[Context, None], id: strawberry.ID) -> DealRow:
+        return await get_deal(info.context.scope, parse_id(id))
 
     @strawberry.field(
-        permission_classes=[CanRead], metadata=page_of(DEAL), description="Deals, a page at a time."
+        permission_classes=[CanRead],
+        metadata=page_of(DEAL),
+        description="Deals, a page at a time.",
+        graphql_type=Connection[Deal],
     )
     async def deals(
         self,
@@ -54,11 +59,11 @@ class DealQueries:
         after: str | None = None,
         filter: DealFilter | None = None,
         order_by: DealOrder | None = None,
-    ) -> Connection[Deal]:
+    ) -> Connection[DealRow]:
         order = order_by or DealOrder()
         query_filter = _service_filter(filter)
 
-        def page_query(request: PageRequest) -> PageQuery:
+        def page_query(request: PageRequest) -> PageQuery[DealRow]:
             return queries.deals_page(queries.DealQuery(request, query_filter, order.field))
 
         count = partial(queries.count_deals, query_filter=query_filter)

@@ -5,24 +5,31 @@ from __future__ import annotations
 import functools
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from sqlmodel import col
 from strawberry.types import Info
 
+import models
+from app.events.message import CrmEventMessage
+from app.services.activities.rows import ActivityRow
+from app.services.companies.rows import CompanyRow
 from app.services.companies.service import COMPANY
+from app.services.contacts.rows import ContactRow
 from app.services.contacts.service import CONTACT
+from app.services.deals.rows import DealRow
 from app.services.deals.service import DEAL
+from app.services.owners.rows import OwnerRow
 from app.services.owners.service import DEAL_OWNERS
+from app.services.pipelines.rows import PipelineRow, StageRow
 from app.services.pipelines.service import PIPELINE, STAGE
-from models import Deal as DealRow
 from models.enums import DealStatus, LostReason
 from resolvers.activities.types import activities_of
-from resolvers.common.children import NESTED_DEFAULT, First, related
+from resolvers.common.children import NESTED_DEFAULT, First, Identified, related
 from resolvers.common.enums import OrderDirection
 from resolvers.common.pagination import Connection
-from resolvers.common.relations import ToMany, ToOne, relation_field
+from resolvers.common.relations import ToMany, ToOne, relation_field, rows_field
 from resolvers.context import Context
 from resolvers.events.types import CrmEventType, history_of
 from resolvers.lexware.vouchers import DealVoucherLink, vouchers_of_deal
@@ -41,50 +48,56 @@ ContactRef = Annotated["Contact", strawberry.lazy("resolvers.contacts.types")]
 ActivityRef = Annotated["Activity", strawberry.lazy("resolvers.activities.types")]
 
 
-_DEAL_ORDER = (col(DealRow.created_at).desc(), col(DealRow.id))
+_DEAL_ORDER = (col(models.Deal.created_at).desc(), col(models.Deal.id))
 PIPELINE_OF = ToOne(PIPELINE, "pipeline_id")
 STAGE_OF = ToOne(STAGE, "stage_id")
 COMPANY_OF = ToOne(COMPANY, "company_id")
 CONTACT_OF = ToOne(CONTACT, "contact_id")
 
 
-async def _pipeline(root: strawberry.Parent[Any], info: Info[Context, None]) -> Pipeline:
-    return cast(Pipeline, await related(info, PIPELINE_OF, root))
+async def _pipeline(
+    root: strawberry.Parent[DealRow], info: Info[Context, None]
+) -> PipelineRow | None:
+    return await related(info, PIPELINE_OF, root)
 
 
-async def _stage(root: strawberry.Parent[Any], info: Info[Context, None]) -> Stage:
-    return cast(Stage, await related(info, STAGE_OF, root))
+async def _stage(root: strawberry.Parent[DealRow], info: Info[Context, None]) -> StageRow | None:
+    return await related(info, STAGE_OF, root)
 
 
-async def _company(root: strawberry.Parent[Any], info: Info[Context, None]) -> CompanyRef | None:
-    return cast("Company | None", await related(info, COMPANY_OF, root))
+async def _company(
+    root: strawberry.Parent[DealRow], info: Info[Context, None]
+) -> CompanyRow | None:
+    return await related(info, COMPANY_OF, root)
 
 
-async def _contact(root: strawberry.Parent[Any], info: Info[Context, None]) -> ContactRef | None:
-    return cast("Contact | None", await related(info, CONTACT_OF, root))
+async def _contact(
+    root: strawberry.Parent[DealRow], info: Info[Context, None]
+) -> ContactRow | None:
+    return await related(info, CONTACT_OF, root)
 
 
 async def _owners(
-    root: strawberry.Parent[Any], info: Info[Context, None], first: First = NESTED_DEFAULT
-) -> list[Owner]:
+    root: strawberry.Parent[DealRow], info: Info[Context, None], first: First = NESTED_DEFAULT
+) -> list[OwnerRow]:
     return await owners_of(info, DEAL_OWNERS, root, first)
 
 
 async def _activities(
-    root: strawberry.Parent[Any],
+    root: strawberry.Parent[DealRow],
     info: Info[Context, None],
     first: First = NESTED_DEFAULT,
-) -> list[ActivityRef]:
+) -> list[ActivityRow]:
     return await activities_of(info, "deal_id", root.id, first)
 
 
 async def _history(
-    root: strawberry.Parent[Any],
+    root: strawberry.Parent[DealRow],
     info: Info[Context, None],
     first: int | None = None,
     after: str | None = None,
     direction: OrderDirection = OrderDirection.DESC,
-) -> Connection[CrmEventType]:
+) -> Connection[CrmEventMessage]:
     return await history_of(info, "deal", root.id, first, after, direction)
 
 
@@ -103,14 +116,14 @@ class Deal:
     contact_id: strawberry.ID | None
     contact: ContactRef | None = relation_field(CONTACT_OF, _contact)
     owners: list[Owner] = relation_field(owners_relation(DEAL_OWNERS), _owners)
-    activities: list[ActivityRef] = strawberry.field(
-        resolver=_activities, description="Newest first (the full feed: activities(filter:))."
+    activities: list[ActivityRef] = rows_field(
+        _activities, "Newest first (the full feed: activities(filter:))."
     )
-    history: Connection[CrmEventType] = strawberry.field(
-        resolver=_history, description="Every change of this deal (events), newest first."
+    history: Connection[CrmEventType] = rows_field(
+        _history, "Every change of this deal (events), newest first."
     )
-    lexware_vouchers: list[DealVoucherLink] = strawberry.field(
-        resolver=vouchers_of_deal, description="Vouchers linked to the deal, newest first."
+    lexware_vouchers: list[DealVoucherLink] = rows_field(
+        vouchers_of_deal, "Vouchers linked to the deal, newest first."
     )
     expected_close_date: date | None
     status: DealStatus
@@ -123,12 +136,12 @@ class Deal:
 
 
 @functools.cache
-def deals_relation(parent_column: str) -> ToMany:
+def deals_relation(parent_column: str) -> ToMany[DealRow]:
     """DealsByCompanyLoader / DealsByContactLoader: newest first, at most `first` each."""
     return ToMany(DEAL, parent_column, _DEAL_ORDER)
 
 
 async def deals_of(
-    info: Info[Context, None], parent_column: str, root: Any, first: int
-) -> list[Deal]:
-    return cast(list[Deal], await related(info, deals_relation(parent_column), root, first))
+    info: Info[Context, None], parent_column: str, root: Identified, first: int
+) -> list[DealRow]:
+    return await related(info, deals_relation(parent_column), root, first)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from app.events.message import CrmEventMessage
 from app.services.events import queries as service
 from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import parse_id
@@ -20,6 +21,7 @@ class EventQueries:
         permission_classes=[CanRead],
         description="Committed changes, oldest first after the event id `after` (a resume "
         "cursor); `types` takes exact types or `crm.<entity>.*`.",
+        graphql_type=Connection[CrmEventType],
     )
     async def events(
         self,
@@ -29,7 +31,7 @@ class EventQueries:
         entity_id: strawberry.ID | None = None,
         first: int | None = None,
         direction: OrderDirection = OrderDirection.ASC,
-    ) -> Connection[CrmEventType]:
+    ) -> Connection[CrmEventMessage]:
         query_filter = service.event_filter(
             types, parse_id(entity_id, "entityId") if entity_id else None
         )

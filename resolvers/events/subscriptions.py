@@ -6,12 +6,13 @@ not here: a generator's body runs only once the operation is under way."""
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import cast
 
 import strawberry
 from strawberry.types import Info
 
+from app.events.message import CrmEventMessage
 from app.services.deals import board as deal_board
+from app.services.deals.rows import DealRow
 from app.services.events import queries as service
 from app.services.pipelines.service import STAGE
 from resolvers.common.inputs import parse_id
@@ -23,11 +24,12 @@ from resolvers.permissions import CanRead
 
 @strawberry.type(description="A change of a deal on a pipeline's board.")
 class DealChange:
-    event: CrmEventType
+    event: CrmEventMessage = strawberry.field(graphql_type=CrmEventType)
     deal_id: strawberry.ID
-    deal: Deal | None = strawberry.field(
+    deal: DealRow | None = strawberry.field(
         description="The deal as it is now; null once it left the board (deleted or moved "
-        "to another pipeline)."
+        "to another pipeline).",
+        graphql_type=Deal | None,
     )
     on_board: bool
 
@@ -38,6 +40,7 @@ class EventSubscriptions:
         permission_classes=[CanRead],
         description="The tenant's events as they commit. With `after` (an event id), the "
         "stored events after it first, then live: no gap, no duplicate.",
+        graphql_type=CrmEventType,
     )
     async def crm_events(
         self,
@@ -45,7 +48,7 @@ class EventSubscriptions:
         types: list[str] | None = None,
         entity_id: strawberry.ID | None = None,
         after: strawberry.ID | None = None,
-    ) -> AsyncGenerator[CrmEventType, None]:
+    ) -> AsyncGenerator[CrmEventMessage, None]:
         context = info.context
         entity = parse_id(entity_id, "entityId") if entity_id else None
         query_filter = service.event_filter(types, entity)
@@ -54,7 +57,7 @@ class EventSubscriptions:
         stream = service.follow_events(context.scope, context.hub, query_filter, resume)
         async for event in stream:
             context.refresh_loaders()
-            yield cast(CrmEventType, event)
+            yield event
 
     @strawberry.subscription(
         permission_classes=[CanRead],
@@ -71,8 +74,8 @@ class EventSubscriptions:
             if change.stage is not None:  # read with the card: its loader need not
                 context.loaders.by_id(STAGE).prime(change.stage.id, change.stage)
             yield DealChange(
-                event=cast(CrmEventType, change.event),
+                event=change.event,
                 deal_id=strawberry.ID(str(change.deal_id)),
-                deal=cast(Deal | None, change.deal),
+                deal=change.deal,
                 on_board=change.on_board,
             )

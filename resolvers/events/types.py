@@ -3,9 +3,9 @@ subscriptions show it."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from functools import partial
-from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from app.events.message import CrmEventMessage
 from app.services.events import queries as service
+from app.services.members.rows import UserRow
 from app.services.owners.service import USER
 from resolvers.common.enums import OrderDirection
 from resolvers.common.pagination import (
@@ -21,16 +22,17 @@ from resolvers.common.pagination import (
     PageInfo,
     page_request,
 )
+from resolvers.common.relations import rows_field
 from resolvers.context import Context
 from resolvers.me.types import User
 
 
 async def _actor(
     root: strawberry.Parent[CrmEventMessage], info: Info[Context, None]
-) -> User | None:
+) -> UserRow | None:
     if root.actor_id is None:
         return None
-    return cast("User | None", await info.context.loaders.by_id(USER).load(root.actor_id))
+    return await info.context.loaders.by_id(USER).load(root.actor_id)
 
 
 @strawberry.type(
@@ -46,7 +48,7 @@ class CrmEventType:
     actor_id: strawberry.ID | None = strawberry.field(
         description="The user who made the change; null for the system (crons)."
     )
-    actor: User | None = strawberry.field(resolver=_actor)
+    actor: User | None = rows_field(_actor)
     occurred_at: datetime
     changes: JSON = strawberry.field(
         description="Field -> [old, new], in API field names; a create lists [null, value], "
@@ -60,7 +62,7 @@ async def event_page(
     first: int | None,
     after: str | None,
     direction: OrderDirection,
-) -> Connection[CrmEventType]:
+) -> Connection[CrmEventMessage]:
     """A page of events; cursors are the event ids themselves."""
     context = info.context
     descending = direction is OrderDirection.DESC
@@ -73,7 +75,7 @@ async def event_page(
         descending=descending,
     )
     shown = rows[: request.first]
-    edges = [Edge(cursor=event.id, node=cast(CrmEventType, event)) for event in shown]
+    edges = [Edge(cursor=event.id, node=event) for event in shown]
     page_info = PageInfo(
         has_next_page=len(rows) > request.first,
         has_previous_page=after is not None,
@@ -87,10 +89,10 @@ async def event_page(
 async def history_of(
     info: Info[Context, None],
     entity: str,
-    entity_id: Any,
+    entity_id: uuid.UUID,
     first: int | None,
     after: str | None,
     direction: OrderDirection,
-) -> Connection[CrmEventType]:
+) -> Connection[CrmEventMessage]:
     query_filter = service.EventFilter(entity=entity, entity_id=entity_id)
     return await event_page(info, query_filter, first, after, direction)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, cast
-
 import strawberry
-from sqlalchemy.engine import Row
 from strawberry.types import Info
 
+from app.services.companies.rows import CompanyRow
+from app.services.contacts.rows import ContactRow
 from app.services.lexware import accounts as lexware_accounts
 from app.services.lexware import contacts as service
 from app.services.lexware import push as lexware_push
-from app.services.lexware.contacts import COMPANY_KIND, CONTACT_KIND, RecordKind
+from app.services.lexware.contacts import COMPANY_KIND, CONTACT_KIND
 from resolvers.common.inputs import parse_id
 from resolvers.companies.types import Company
 from resolvers.contacts.types import Contact
@@ -21,148 +18,137 @@ from resolvers.context import Context
 from resolvers.lexware.types import LexwareStatus
 from resolvers.permissions import CanWrite, IsAdmin
 
-
-async def _remote(
-    info: Info[Context, None],
-    operation: Callable[..., Awaitable[Row[Any]]],
-    kind: RecordKind,
-    *ids: uuid.UUID,
-) -> Row[Any]:
-    """A service operation that talks to Lexware, with the tenant's client."""
-    context = info.context
-    client = await context.lexware.client(context.scope)
-    return await operation(client, context.scope, kind, *ids)
-
-
-async def _held(
-    info: Info[Context, None],
-    operation: Callable[..., Awaitable[Row[Any]]],
-    kind: RecordKind,
-    *ids: uuid.UUID,
-) -> Row[Any]:
-    """A service operation that holds the record's Lexware lease (link, sync)."""
-    context = info.context
-    return await operation(context.lexware, context.scope, kind, *ids)
-
-
 LEXWARE_ID = "lexwareContactId"
 
 
 @strawberry.type
 class LexwareContactMutations:
     @strawberry.mutation(
-        permission_classes=[CanWrite], description="Link to a Lexware company contact."
+        permission_classes=[CanWrite],
+        description="Link to a Lexware company contact.",
+        graphql_type=Company,
     )
     async def link_company_to_lexware(
         self,
         info: Info[Context, None],
         company_id: strawberry.ID,
         lexware_contact_id: strawberry.ID,
-    ) -> Company:
+    ) -> CompanyRow:
         company, lexware = (
             parse_id(company_id, "companyId"),
             parse_id(lexware_contact_id, LEXWARE_ID),
         )
-        row = await _held(info, service.link, COMPANY_KIND, company, lexware)
-        return cast(Company, row)
+        context = info.context
+        return await service.link(context.lexware, context.scope, COMPANY_KIND, company, lexware)
 
     @strawberry.mutation(
-        permission_classes=[CanWrite], description="Link to a Lexware person contact."
+        permission_classes=[CanWrite],
+        description="Link to a Lexware person contact.",
+        graphql_type=Contact,
     )
     async def link_contact_to_lexware(
         self,
         info: Info[Context, None],
         contact_id: strawberry.ID,
         lexware_contact_id: strawberry.ID,
-    ) -> Contact:
+    ) -> ContactRow:
         contact, lexware = (
             parse_id(contact_id, "contactId"),
             parse_id(lexware_contact_id, LEXWARE_ID),
         )
-        row = await _held(info, service.link, CONTACT_KIND, contact, lexware)
-        return cast(Contact, row)
+        context = info.context
+        return await service.link(context.lexware, context.scope, CONTACT_KIND, contact, lexware)
 
-    @strawberry.mutation(permission_classes=[CanWrite])
+    @strawberry.mutation(permission_classes=[CanWrite], graphql_type=Company)
     async def unlink_company_from_lexware(
         self, info: Info[Context, None], company_id: strawberry.ID
-    ) -> Company:
+    ) -> CompanyRow:
         context = info.context
-        row = await service.unlink(
+        return await service.unlink(
             context.lexware.redis, context.scope, COMPANY_KIND, parse_id(company_id, "companyId")
         )
-        return cast(Company, row)
 
-    @strawberry.mutation(permission_classes=[CanWrite])
+    @strawberry.mutation(permission_classes=[CanWrite], graphql_type=Contact)
     async def unlink_contact_from_lexware(
         self, info: Info[Context, None], contact_id: strawberry.ID
-    ) -> Contact:
+    ) -> ContactRow:
         context = info.context
-        row = await service.unlink(
+        return await service.unlink(
             context.lexware.redis, context.scope, CONTACT_KIND, parse_id(contact_id, "contactId")
         )
-        return cast(Contact, row)
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
         description="Create a company from a Lexware company contact, linked (an already "
         "linked one is returned, not duplicated).",
+        graphql_type=Company,
     )
     async def import_company_from_lexware(
         self, info: Info[Context, None], lexware_contact_id: strawberry.ID
-    ) -> Company:
+    ) -> CompanyRow:
         lexware = parse_id(lexware_contact_id, LEXWARE_ID)
-        row = await _remote(info, service.import_record, COMPANY_KIND, lexware)
-        return cast(Company, row)
+        context = info.context
+        client = await context.lexware.client(context.scope)
+        return await service.import_record(client, context.scope, COMPANY_KIND, lexware)
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
         description="Create a contact from a Lexware person contact, linked.",
+        graphql_type=Contact,
     )
     async def import_contact_from_lexware(
         self, info: Info[Context, None], lexware_contact_id: strawberry.ID
-    ) -> Contact:
+    ) -> ContactRow:
         lexware = parse_id(lexware_contact_id, LEXWARE_ID)
-        row = await _remote(info, service.import_record, CONTACT_KIND, lexware)
-        return cast(Contact, row)
+        context = info.context
+        client = await context.lexware.client(context.scope)
+        return await service.import_record(client, context.scope, CONTACT_KIND, lexware)
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
         description="Send the company to Lexware: created as a customer when unlinked, else "
         "the fields the CRM changed since the last sync (a field Lexware changed too is a "
         "CONFLICT naming it).",
+        graphql_type=Company,
     )
     async def push_company_to_lexware(
         self, info: Info[Context, None], id: strawberry.ID
-    ) -> Company:
+    ) -> CompanyRow:
         context = info.context
-        row = await lexware_push.push(context.lexware, context.scope, COMPANY_KIND, parse_id(id))
-        return cast(Company, row)
-
-    @strawberry.mutation(permission_classes=[CanWrite], description="Send the contact to Lexware.")
-    async def push_contact_to_lexware(
-        self, info: Info[Context, None], id: strawberry.ID
-    ) -> Contact:
-        context = info.context
-        row = await lexware_push.push(context.lexware, context.scope, CONTACT_KIND, parse_id(id))
-        return cast(Contact, row)
+        return await lexware_push.push(context.lexware, context.scope, COMPANY_KIND, parse_id(id))
 
     @strawberry.mutation(
-        permission_classes=[CanWrite], description="Take Lexware's data into the company."
+        permission_classes=[CanWrite],
+        description="Send the contact to Lexware.",
+        graphql_type=Contact,
+    )
+    async def push_contact_to_lexware(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> ContactRow:
+        context = info.context
+        return await lexware_push.push(context.lexware, context.scope, CONTACT_KIND, parse_id(id))
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Take Lexware's data into the company.",
+        graphql_type=Company,
     )
     async def sync_company_from_lexware(
         self, info: Info[Context, None], id: strawberry.ID
-    ) -> Company:
-        row = await _held(info, service.sync, COMPANY_KIND, parse_id(id))
-        return cast(Company, row)
+    ) -> CompanyRow:
+        context = info.context
+        return await service.sync(context.lexware, context.scope, COMPANY_KIND, parse_id(id))
 
     @strawberry.mutation(
-        permission_classes=[CanWrite], description="Take Lexware's data into the contact."
+        permission_classes=[CanWrite],
+        description="Take Lexware's data into the contact.",
+        graphql_type=Contact,
     )
     async def sync_contact_from_lexware(
         self, info: Info[Context, None], id: strawberry.ID
-    ) -> Contact:
-        row = await _held(info, service.sync, CONTACT_KIND, parse_id(id))
-        return cast(Contact, row)
+    ) -> ContactRow:
+        context = info.context
+        return await service.sync(context.lexware, context.scope, CONTACT_KIND, parse_id(id))
 
     @strawberry.mutation(
         permission_classes=[IsAdmin],

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from app.lexware import mapping
+from app.services.companies.rows import CompanyRow
 from app.services.companies.service import COMPANY
+from app.services.contacts.rows import ContactRow
 from app.services.contacts.service import CONTACT
+from app.services.lexware import accounts
 from app.services.lexware.search import FoundContact
 from resolvers.context import Context
 
@@ -82,19 +85,21 @@ class LexwareContact:
     def web_app_url(self, info: Info[Context, None]) -> str:
         return info.context.lexware.deep_link("contacts", self.found.contact["id"])
 
-    @strawberry.field(description="The CRM company linked to it, if any.")
-    async def linked_company(self, info: Info[Context, None]) -> CompanyRef | None:
+    @strawberry.field(
+        description="The CRM company linked to it, if any.", graphql_type=CompanyRef | None
+    )
+    async def linked_company(self, info: Info[Context, None]) -> CompanyRow | None:
         if self.found.company_id is None:
             return None
-        row = await info.context.loaders.by_id(COMPANY).load(self.found.company_id)
-        return cast("Company | None", row)
+        return await info.context.loaders.by_id(COMPANY).load(self.found.company_id)
 
-    @strawberry.field(description="The CRM contact linked to it, if any.")
-    async def linked_contact(self, info: Info[Context, None]) -> ContactRef | None:
+    @strawberry.field(
+        description="The CRM contact linked to it, if any.", graphql_type=ContactRef | None
+    )
+    async def linked_contact(self, info: Info[Context, None]) -> ContactRow | None:
         if self.found.contact_id is None:
             return None
-        row = await info.context.loaders.by_id(CONTACT).load(self.found.contact_id)
-        return cast("Contact | None", row)
+        return await info.context.loaders.by_id(CONTACT).load(self.found.contact_id)
 
 
 @strawberry.type(description="One page of a Lexware contact search (Lexware pages from 0).")
@@ -123,7 +128,7 @@ class LexwareStatus:
     message: str | None
 
     @classmethod
-    def of(cls, status: Any) -> LexwareStatus:
+    def of(cls, status: accounts.LexwareStatus) -> LexwareStatus:
         return cls(
             source=LexwareKeySource(status.source),
             key_hint=status.key_hint,

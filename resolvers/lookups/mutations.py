@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import strawberry
+from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from app.data.records import Entity
 from app.services.lookups import service
+from app.services.lookups.rows import AccountTypeRow, IndustryRow, RelationshipTypeRow
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.context import Context
 from resolvers.lookups import inputs
 from resolvers.lookups.types import AccountType, Industry, RelationshipType
 from resolvers.permissions import IsAdmin
 
-ADMIN: list[Any] = [IsAdmin]
+ADMIN: list[type[BasePermission]] = [IsAdmin]
 
 
 async def _create(info: Info[Context, None], entity: Entity, data: object) -> Any:
@@ -36,17 +38,17 @@ async def _delete(info: Info[Context, None], entity: Entity, id: strawberry.ID) 
 
 @strawberry.type
 class LookupMutations:
-    @strawberry.mutation(permission_classes=ADMIN)
+    @strawberry.mutation(permission_classes=ADMIN, graphql_type=Industry)
     async def create_industry(
         self, info: Info[Context, None], input: inputs.IndustryInput
-    ) -> Industry:
-        return cast(Industry, await _create(info, service.INDUSTRY, input))
+    ) -> IndustryRow:
+        return await _create(info, service.INDUSTRY, input)
 
-    @strawberry.mutation(permission_classes=ADMIN)
+    @strawberry.mutation(permission_classes=ADMIN, graphql_type=Industry)
     async def update_industry(
         self, info: Info[Context, None], id: strawberry.ID, input: inputs.UpdateIndustryInput
-    ) -> Industry:
-        return cast(Industry, await _update(info, service.INDUSTRY, id, input))
+    ) -> IndustryRow:
+        return await _update(info, service.INDUSTRY, id, input)
 
     @strawberry.mutation(
         permission_classes=ADMIN, description="Delete; companies in it keep no industry."
@@ -54,17 +56,17 @@ class LookupMutations:
     async def delete_industry(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
         return await _delete(info, service.INDUSTRY, id)
 
-    @strawberry.mutation(permission_classes=ADMIN)
+    @strawberry.mutation(permission_classes=ADMIN, graphql_type=AccountType)
     async def create_account_type(
         self, info: Info[Context, None], input: inputs.AccountTypeInput
-    ) -> AccountType:
-        return cast(AccountType, await _create(info, service.ACCOUNT_TYPE, input))
+    ) -> AccountTypeRow:
+        return await _create(info, service.ACCOUNT_TYPE, input)
 
-    @strawberry.mutation(permission_classes=ADMIN)
+    @strawberry.mutation(permission_classes=ADMIN, graphql_type=AccountType)
     async def update_account_type(
         self, info: Info[Context, None], id: strawberry.ID, input: inputs.UpdateAccountTypeInput
-    ) -> AccountType:
-        return cast(AccountType, await _update(info, service.ACCOUNT_TYPE, id, input))
+    ) -> AccountTypeRow:
+        return await _update(info, service.ACCOUNT_TYPE, id, input)
 
     @strawberry.mutation(
         permission_classes=ADMIN, description="Delete; companies of this type keep none."
@@ -74,20 +76,20 @@ class LookupMutations:
     ) -> strawberry.ID:
         return await _delete(info, service.ACCOUNT_TYPE, id)
 
-    @strawberry.mutation(permission_classes=ADMIN)
+    @strawberry.mutation(permission_classes=ADMIN, graphql_type=RelationshipType)
     async def create_relationship_type(
         self, info: Info[Context, None], input: inputs.RelationshipTypeInput
-    ) -> RelationshipType:
-        return cast(RelationshipType, await _create(info, service.RELATIONSHIP_TYPE, input))
+    ) -> RelationshipTypeRow:
+        return await _create(info, service.RELATIONSHIP_TYPE, input)
 
-    @strawberry.mutation(permission_classes=ADMIN)
+    @strawberry.mutation(permission_classes=ADMIN, graphql_type=RelationshipType)
     async def update_relationship_type(
         self,
         info: Info[Context, None],
         id: strawberry.ID,
         input: inputs.UpdateRelationshipTypeInput,
-    ) -> RelationshipType:
-        return cast(RelationshipType, await _update(info, service.RELATIONSHIP_TYPE, id, input))
+    ) -> RelationshipTypeRow:
+        return await _update(info, service.RELATIONSHIP_TYPE, id, input)
 
     @strawberry.mutation(
         permission_classes=ADMIN, description="Delete; refused while relationships use it."

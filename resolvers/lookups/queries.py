@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Sequence
 
 import strawberry
 from strawberry.types import Info
 
 from app.data import records
 from app.services.lookups import service
+from app.services.lookups.rows import AccountTypeRow, IndustryRow, RelationshipTypeRow
 from resolvers.common.inputs import parse_id
 from resolvers.common.relations import LIST_SIZE
 from resolvers.context import Context
@@ -21,37 +22,41 @@ WHOLE_LIST = {LIST_SIZE: service.MAX_ENTRIES}
 
 @strawberry.type
 class LookupQueries:
-    @strawberry.field(permission_classes=[CanRead])
-    async def industry(self, info: Info[Context, None], id: strawberry.ID) -> Industry | None:
+    @strawberry.field(permission_classes=[CanRead], graphql_type=Industry | None)
+    async def industry(self, info: Info[Context, None], id: strawberry.ID) -> IndustryRow:
         row = await records.get_row(info.context.scope, service.INDUSTRY, parse_id(id))
-        return cast(Industry, row)
+        return row
 
-    @strawberry.field(permission_classes=[CanRead])
-    async def account_type(
-        self, info: Info[Context, None], id: strawberry.ID
-    ) -> AccountType | None:
+    @strawberry.field(permission_classes=[CanRead], graphql_type=AccountType | None)
+    async def account_type(self, info: Info[Context, None], id: strawberry.ID) -> AccountTypeRow:
         row = await records.get_row(info.context.scope, service.ACCOUNT_TYPE, parse_id(id))
-        return cast(AccountType, row)
+        return row
 
-    @strawberry.field(permission_classes=[CanRead])
+    @strawberry.field(permission_classes=[CanRead], graphql_type=RelationshipType | None)
     async def relationship_type(
         self, info: Info[Context, None], id: strawberry.ID
-    ) -> RelationshipType | None:
+    ) -> RelationshipTypeRow:
         scope = info.context.scope
         row = await records.get_row(scope, service.RELATIONSHIP_TYPE, parse_id(id))
-        return cast(RelationshipType, row)
+        return row
 
-    @strawberry.field(permission_classes=[CanRead], metadata=WHOLE_LIST)
-    async def industries(self, info: Info[Context, None]) -> list[Industry]:
+    @strawberry.field(
+        permission_classes=[CanRead], metadata=WHOLE_LIST, graphql_type=list[Industry]
+    )
+    async def industries(self, info: Info[Context, None]) -> Sequence[IndustryRow]:
         rows = await service.list_lookup(info.context.scope, service.INDUSTRY)
-        return cast(list[Industry], rows)
+        return rows
 
-    @strawberry.field(permission_classes=[CanRead], metadata=WHOLE_LIST)
-    async def account_types(self, info: Info[Context, None]) -> list[AccountType]:
+    @strawberry.field(
+        permission_classes=[CanRead], metadata=WHOLE_LIST, graphql_type=list[AccountType]
+    )
+    async def account_types(self, info: Info[Context, None]) -> Sequence[AccountTypeRow]:
         rows = await service.list_lookup(info.context.scope, service.ACCOUNT_TYPE)
-        return cast(list[AccountType], rows)
+        return rows
 
-    @strawberry.field(permission_classes=[CanRead], metadata=WHOLE_LIST)
-    async def relationship_types(self, info: Info[Context, None]) -> list[RelationshipType]:
+    @strawberry.field(
+        permission_classes=[CanRead], metadata=WHOLE_LIST, graphql_type=list[RelationshipType]
+    )
+    async def relationship_types(self, info: Info[Context, None]) -> Sequence[RelationshipTypeRow]:
         rows = await service.list_lookup(info.context.scope, service.RELATIONSHIP_TYPE)
-        return cast(list[RelationshipType], rows)
+        return rows

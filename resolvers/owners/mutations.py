@@ -3,13 +3,14 @@ addUser: a colleague an admin adds before their first sign-in, so they can be ow
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 import strawberry
+from strawberry.permission import BasePermission
 from strawberry.types import Info
 
+from app.services.members.rows import UserRow
 from app.services.members.service import add_user
 from app.services.owners import service
+from app.services.owners.rows import OwnerRow
 from models.enums import OwnerRole
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.context import Context
@@ -17,7 +18,7 @@ from resolvers.me.types import User
 from resolvers.owners.types import Owner
 from resolvers.permissions import CanWrite, IsAdmin
 
-WRITE: list[Any] = [CanWrite]
+WRITE: list[type[BasePermission]] = [CanWrite]
 
 
 async def add(
@@ -27,12 +28,11 @@ async def add(
     user: strawberry.ID,
     role: OwnerRole,
     parent_field: str,
-) -> Owner:
+) -> OwnerRow:
     scope = info.context.scope
-    row = await service.add_owner(
+    return await service.add_owner(
         scope, kind, parse_id(parent, parent_field), parse_id(user, "userId"), role
     )
-    return cast(Owner, row)
 
 
 async def remove(
@@ -65,13 +65,16 @@ class OwnerMutations:
         description="Admin only: add a user of this tenant by e-mail and name before their "
         "first sign-in; they appear in `users` (signedInAt null) and can be made owners at "
         "once. An e-mail address a user of the tenant has already is a CONFLICT.",
+        graphql_type=User,
     )
-    async def add_user(self, info: Info[Context, None], input: AddUserInput) -> User:
+    async def add_user(self, info: Info[Context, None], input: AddUserInput) -> UserRow:
         row = await add_user(info.context.scope, sent_fields(input))
-        return cast(User, row)
+        return row
 
     @strawberry.mutation(
-        permission_classes=WRITE, description="Add an owner, or change the role of an existing one."
+        permission_classes=WRITE,
+        description="Add an owner, or change the role of an existing one.",
+        graphql_type=Owner,
     )
     async def add_company_owner(
         self,
@@ -79,7 +82,7 @@ class OwnerMutations:
         company_id: strawberry.ID,
         user_id: strawberry.ID,
         role: OwnerRole = OwnerRole.OWNER,
-    ) -> Owner:
+    ) -> OwnerRow:
         return await add(info, service.COMPANY_OWNERS, company_id, user_id, role, "companyId")
 
     @strawberry.mutation(permission_classes=WRITE)
@@ -89,7 +92,9 @@ class OwnerMutations:
         return await remove(info, service.COMPANY_OWNERS, company_id, user_id, "companyId")
 
     @strawberry.mutation(
-        permission_classes=WRITE, description="Add an owner, or change the role of an existing one."
+        permission_classes=WRITE,
+        description="Add an owner, or change the role of an existing one.",
+        graphql_type=Owner,
     )
     async def add_contact_owner(
         self,
@@ -97,7 +102,7 @@ class OwnerMutations:
         contact_id: strawberry.ID,
         user_id: strawberry.ID,
         role: OwnerRole = OwnerRole.OWNER,
-    ) -> Owner:
+    ) -> OwnerRow:
         return await add(info, service.CONTACT_OWNERS, contact_id, user_id, role, "contactId")
 
     @strawberry.mutation(permission_classes=WRITE)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Sequence
 
 import strawberry
 from strawberry.types import Info
 
+from app.services.members.rows import UserRow
 from app.services.owners import service
 from resolvers.context import Context
 from resolvers.me.types import User
@@ -18,9 +19,10 @@ class OwnerQueries:
     @strawberry.field(
         permission_classes=[CanRead],
         description="The tenant's users (search by name or e-mail), for owner pickers.",
+        graphql_type=list[User],
     )
     async def users(
         self, info: Info[Context, None], search: str | None = None, first: int = 50
-    ) -> list[User]:
+    ) -> Sequence[UserRow]:
         rows = await service.list_users(info.context.scope, search, first)
-        return cast(list[User], rows)
+        return rows

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
-from typing import Any, cast
 
 import strawberry
 from sqlmodel import col
 from strawberry.types import Info
 
+from app.services.members.rows import UserRow
+from app.services.owners.rows import OwnerRow
 from app.services.owners.service import USER, OwnerKind
 from models.enums import OwnerRole
-from resolvers.common.children import NESTED_DEFAULT, related
+from resolvers.common.children import NESTED_DEFAULT, Identified, related
 from resolvers.common.relations import ToMany, ToOne, relation_field
 from resolvers.context import Context
 from resolvers.me.types import User
@@ -30,8 +31,8 @@ class OwnerInput:
     role: OwnerRole = OwnerRole.OWNER
 
 
-async def _user(root: strawberry.Parent[Any], info: Info[Context, None]) -> User:
-    return cast(User, await related(info, OWNER_USER, root))
+async def _user(root: strawberry.Parent[OwnerRow], info: Info[Context, None]) -> UserRow | None:
+    return await related(info, OWNER_USER, root)
 
 
 @strawberry.type(
@@ -46,7 +47,7 @@ class Owner:
 
 
 @functools.cache
-def owners_relation(kind: OwnerKind) -> ToMany:
+def owners_relation(kind: OwnerKind) -> ToMany[OwnerRow]:
     """CompanyOwnersByCompanyLoader and friends: OWNER first, then by when they were added."""
     model = kind.entity.model
     ordering = (col(model.role), col(model.created_at), col(model.id))
@@ -54,6 +55,6 @@ def owners_relation(kind: OwnerKind) -> ToMany:
 
 
 async def owners_of(
-    info: Info[Context, None], kind: OwnerKind, root: Any, first: int = NESTED_DEFAULT
-) -> list[Owner]:
-    return cast(list[Owner], await related(info, owners_relation(kind), root, first))
+    info: Info[Context, None], kind: OwnerKind, root: Identified, first: int = NESTED_DEFAULT
+) -> list[OwnerRow]:
+    return await related(info, owners_relation(kind), root, first)

@@ -2,39 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Sequence
 
 import strawberry
+from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from app.services.pipelines import service
 from app.services.pipelines import stages as pipeline_stages
+from app.services.pipelines.rows import PipelineRow, StageRow
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.context import Context
 from resolvers.permissions import IsAdmin
 from resolvers.pipelines import inputs
 from resolvers.pipelines.types import Pipeline, Stage
 
-ADMIN: list[Any] = [IsAdmin]
+ADMIN: list[type[BasePermission]] = [IsAdmin]
 
 
 @strawberry.type
 class PipelineMutations:
-    @strawberry.mutation(permission_classes=ADMIN, description="A pipeline with its stages.")
+    @strawberry.mutation(
+        permission_classes=ADMIN, description="A pipeline with its stages.", graphql_type=Pipeline
+    )
     async def create_pipeline(
         self, info: Info[Context, None], input: inputs.CreatePipelineInput
-    ) -> Pipeline:
+    ) -> PipelineRow:
         row = await service.create_pipeline(info.context.scope, sent_fields(input))
-        return cast(Pipeline, row)
+        return row
 
-    @strawberry.mutation(permission_classes=ADMIN)
+    @strawberry.mutation(permission_classes=ADMIN, graphql_type=Pipeline)
     async def update_pipeline(
         self, info: Info[Context, None], id: strawberry.ID, input: inputs.UpdatePipelineInput
-    ) -> Pipeline:
+    ) -> PipelineRow:
         scope = info.context.scope
-        return cast(
-            Pipeline, await service.update_pipeline(scope, parse_id(id), sent_fields(input))
-        )
+        return await service.update_pipeline(scope, parse_id(id), sent_fields(input))
 
     @strawberry.mutation(permission_classes=ADMIN, description="Deletes its stages and deals.")
     async def delete_pipeline(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
@@ -42,7 +44,9 @@ class PipelineMutations:
         return strawberry.ID(str(deleted))
 
     @strawberry.mutation(
-        permission_classes=ADMIN, description="Insert at position (default: last)."
+        permission_classes=ADMIN,
+        description="Insert at position (default: last).",
+        graphql_type=Stage,
     )
     async def add_pipeline_stage(
         self,
@@ -50,21 +54,19 @@ class PipelineMutations:
         pipeline_id: strawberry.ID,
         input: inputs.StageInput,
         position: int | None = None,
-    ) -> Stage:
+    ) -> StageRow:
         scope = info.context.scope
         row = await pipeline_stages.add_stage(
             scope, parse_id(pipeline_id, "pipelineId"), sent_fields(input), position
         )
-        return cast(Stage, row)
+        return row
 
-    @strawberry.mutation(permission_classes=ADMIN)
+    @strawberry.mutation(permission_classes=ADMIN, graphql_type=Stage)
     async def update_pipeline_stage(
         self, info: Info[Context, None], id: strawberry.ID, input: inputs.UpdateStageInput
-    ) -> Stage:
+    ) -> StageRow:
         scope = info.context.scope
-        return cast(
-            Stage, await pipeline_stages.update_stage(scope, parse_id(id), sent_fields(input))
-        )
+        return await pipeline_stages.update_stage(scope, parse_id(id), sent_fields(input))
 
     @strawberry.mutation(
         permission_classes=ADMIN,
@@ -81,11 +83,13 @@ class PipelineMutations:
         removed = await pipeline_stages.remove_stage(info.context.scope, parse_id(id), target)
         return strawberry.ID(str(removed))
 
-    @strawberry.mutation(permission_classes=ADMIN, description="stageIds in the new order.")
+    @strawberry.mutation(
+        permission_classes=ADMIN, description="stageIds in the new order.", graphql_type=list[Stage]
+    )
     async def reorder_pipeline_stages(
         self, info: Info[Context, None], pipeline_id: strawberry.ID, stage_ids: list[strawberry.ID]
-    ) -> list[Stage]:
+    ) -> Sequence[StageRow]:
         ids = [parse_id(stage_id, "stageIds") for stage_id in stage_ids]
         scope = info.context.scope
         rows = await pipeline_stages.reorder_stages(scope, parse_id(pipeline_id, "pipelineId"), ids)
-        return cast(list[Stage], rows)
+        return rows

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import cast
 
 import strawberry
 from strawberry.types import Info
 
 from app.data.pagination import PageQuery, PageRequest
 from app.services.pipelines import service
+from app.services.pipelines.rows import PipelineRow
 from app.services.pipelines.service import PIPELINE, PipelineOrderField
 from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import parse_id
@@ -35,20 +35,26 @@ class PipelineOrder:
 
 @strawberry.type
 class PipelineQueries:
-    @strawberry.field(permission_classes=[CanRead], metadata=row_by_id(PIPELINE))
-    async def pipeline(self, info: Info[Context, None], id: strawberry.ID) -> Pipeline | None:
-        return cast(Pipeline, await service.get_pipeline(info.context.scope, parse_id(id)))
+    @strawberry.field(
+        permission_classes=[CanRead], metadata=row_by_id(PIPELINE), graphql_type=Pipeline | None
+    )
+    async def pipeline(self, info: Info[Context, None], id: strawberry.ID) -> PipelineRow:
+        return await service.get_pipeline(info.context.scope, parse_id(id))
 
     @strawberry.field(
-        permission_classes=[CanRead], metadata=ROWS, description="The tenant's default board."
+        permission_classes=[CanRead],
+        metadata=ROWS,
+        description="The tenant's default board.",
+        graphql_type=Pipeline | None,
     )
-    async def default_pipeline(self, info: Info[Context, None]) -> Pipeline | None:
-        return cast(Pipeline | None, await service.default_pipeline(info.context.scope))
+    async def default_pipeline(self, info: Info[Context, None]) -> PipelineRow | None:
+        return await service.default_pipeline(info.context.scope)
 
     @strawberry.field(
         permission_classes=[CanRead],
         metadata=page_of(PIPELINE),
         description="Pipelines, a page at a time.",
+        graphql_type=Connection[Pipeline],
     )
     async def pipelines(
         self,
@@ -57,11 +63,11 @@ class PipelineQueries:
         after: str | None = None,
         filter: PipelineFilter | None = None,
         order_by: PipelineOrder | None = None,
-    ) -> Connection[Pipeline]:
+    ) -> Connection[PipelineRow]:
         order = order_by or PipelineOrder()
         search = filter.search if filter else None
 
-        def page_query(request: PageRequest) -> PageQuery:
+        def page_query(request: PageRequest) -> PageQuery[PipelineRow]:
             return service.pipelines_page(request, search, order.field)
 
         count = partial(service.count_pipelines, search=search)

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
 
 import strawberry
 from sqlmodel import col
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from app.services.deals.queries import StageSummary as StageSummaryRow
 from app.services.deals.queries import stage_summaries
+from app.services.pipelines.rows import PipelineRow, StageRow
 from app.services.pipelines.service import MAX_STAGES, STAGE
 from models import PipelineStage
 from models.enums import StageKind
 from resolvers.common.children import related
-from resolvers.common.relations import LIST_SIZE, ToMany, relation_field
+from resolvers.common.relations import LIST_SIZE, ToMany, relation_field, rows_field
 from resolvers.context import Context
 
 
@@ -46,14 +46,16 @@ STAGES = ToMany(
 )
 
 
-async def _summary_stage(root: strawberry.Parent[Any], info: Info[Context, None]) -> Stage:
-    return cast(Stage, await info.context.loaders.by_id(STAGE).load(root.stage_id))
+async def _summary_stage(
+    root: strawberry.Parent[StageSummaryRow], info: Info[Context, None]
+) -> StageRow | None:
+    return await info.context.loaders.by_id(STAGE).load(root.stage_id)
 
 
 @strawberry.type(description="What sits in one stage: deals, their value, weighted value.")
 class StageSummary:
     stage_id: strawberry.ID
-    stage: Stage = strawberry.field(resolver=_summary_stage)
+    stage: Stage = rows_field(_summary_stage)
     deal_count: int
     total: list[Money] = strawberry.field(description="Sum of deal values, per currency.")
     weighted: list[Money] = strawberry.field(
@@ -61,20 +63,23 @@ class StageSummary:
     )
 
 
-async def _stages(root: strawberry.Parent[Any], info: Info[Context, None]) -> list[Stage]:
+async def _stages(
+    root: strawberry.Parent[PipelineRow], info: Info[Context, None]
+) -> list[StageRow]:
     """StagesByPipelineLoader, in board order."""
-    return cast(list[Stage], await related(info, STAGES, root))
+    return await related(info, STAGES, root)
 
 
-async def _summary(root: strawberry.Parent[Any], info: Info[Context, None]) -> list[StageSummary]:
+async def _summary(
+    root: strawberry.Parent[PipelineRow], info: Info[Context, None]
+) -> list[StageSummaryRow]:
     """SummaryByPipelineLoader: one aggregate statement for all pipelines asked for."""
     context = info.context
 
-    async def load(ids: list[Any]) -> list[list[StageSummaryRow]]:
+    async def load(ids: list[uuid.UUID]) -> list[list[StageSummaryRow]]:
         return await stage_summaries(context.scope, ids)
 
-    loader: DataLoader[Any, list[StageSummaryRow]] = context.loaders.custom("summary", load)
-    return cast(list[StageSummary], await loader.load(root.id))
+    return await context.loaders.custom("summary", load).load(root.id)
 
 
 @strawberry.type(description="A sales pipeline with its ordered stages.")
@@ -84,9 +89,9 @@ class Pipeline:
     description: str | None
     is_default: bool
     stages: list[Stage] = relation_field(STAGES, _stages)
-    summary: list[StageSummary] = strawberry.field(
-        resolver=_summary,
-        description="Per stage: number of deals, total and weighted value.",
+    summary: list[StageSummary] = rows_field(
+        _summary,
+        "Per stage: number of deals, total and weighted value.",
         metadata={LIST_SIZE: MAX_STAGES},
     )
     version: int

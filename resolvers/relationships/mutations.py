@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 import strawberry
 from strawberry.types import Info
 
@@ -19,6 +17,7 @@ class RelationshipMutations:
     @strawberry.mutation(
         permission_classes=[CanWrite],
         description="Relate two companies; no self-relationship, no duplicate pair and type.",
+        graphql_type=CompanyRelationship,
     )
     async def create_company_relationship(
         self,
@@ -27,7 +26,7 @@ class RelationshipMutations:
         to_company_id: strawberry.ID,
         type_id: strawberry.ID,
         notes: str | None = None,
-    ) -> CompanyRelationship:
+    ) -> RelationshipView:
         data = {
             "from_company_id": from_company_id,
             "to_company_id": to_company_id,
@@ -35,23 +34,27 @@ class RelationshipMutations:
             "notes": notes,
         }
         row = await service.create_relationship(info.context.scope, data)
-        return cast(CompanyRelationship, RelationshipView(row, row.from_company_id))
+        return RelationshipView(row, row.from_company_id)
 
-    @strawberry.mutation(permission_classes=[CanWrite], description="Change the type or notes.")
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Change the type or notes.",
+        graphql_type=CompanyRelationship,
+    )
     async def update_company_relationship(
         self,
         info: Info[Context, None],
         id: strawberry.ID,
         type_id: strawberry.ID | None = strawberry.UNSET,
         notes: str | None = strawberry.UNSET,
-    ) -> CompanyRelationship:
+    ) -> RelationshipView:
         data = {
             key: value
             for key, value in (("relationship_type_id", type_id), ("notes", notes))
             if value is not strawberry.UNSET
         }
         row = await service.update_relationship(info.context.scope, parse_id(id), data)
-        return cast(CompanyRelationship, RelationshipView(row))
+        return RelationshipView(row)
 
     @strawberry.mutation(permission_classes=[CanWrite])
     async def delete_company_relationship(

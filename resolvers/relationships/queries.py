@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, cast
 
 import strawberry
 from strawberry.types import Info
@@ -40,14 +39,22 @@ class CompanyRelationshipOrder:
 
 @strawberry.type
 class RelationshipQueries:
-    @strawberry.field(permission_classes=[CanRead], description="Seen from its source company.")
+    @strawberry.field(
+        permission_classes=[CanRead],
+        description="Seen from its source company.",
+        graphql_type=CompanyRelationship | None,
+    )
     async def company_relationship(
         self, info: Info[Context, None], id: strawberry.ID
-    ) -> CompanyRelationship | None:
+    ) -> RelationshipView:
         row = await service.get_relationship(info.context.scope, parse_id(id))
-        return cast(CompanyRelationship, RelationshipView(row))
+        return RelationshipView(row)
 
-    @strawberry.field(permission_classes=[CanRead], description="Oldest first by default.")
+    @strawberry.field(
+        permission_classes=[CanRead],
+        description="Oldest first by default.",
+        graphql_type=Connection[CompanyRelationship],
+    )
     async def company_relationships(
         self,
         info: Info[Context, None],
@@ -55,12 +62,12 @@ class RelationshipQueries:
         after: str | None = None,
         filter: CompanyRelationshipFilter | None = None,
         order_by: CompanyRelationshipOrder | None = None,
-    ) -> Connection[CompanyRelationship]:
+    ) -> Connection[RelationshipView]:
         company = filter_id(filter.company_id, "companyId") if filter else None
         kind = filter_id(filter.type_id, "typeId") if filter else None
         query_filter = service.RelationshipFilter(company, kind)
 
-        async def list_page(scope: TenantScope, request: PageRequest) -> Page[Any]:
+        async def list_page(scope: TenantScope, request: PageRequest) -> Page[RelationshipView]:
             page = await service.list_relationships(scope, query_filter, request)
             rows = [RelationshipView(row, company) for row in page.rows]
             return Page(rows=rows, cursors=page.cursors, has_next_page=page.has_next_page)

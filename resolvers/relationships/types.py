@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from app.data.pagination import clamp_first
+from app.services.companies.rows import CompanyRow
 from app.services.companies.service import COMPANY
+from app.services.lookups.rows import RelationshipTypeRow
 from app.services.lookups.service import RELATIONSHIP_TYPE
+from app.services.relationships.rows import RelationshipRow
 from app.services.relationships.service import relationships_of
+from resolvers.common.relations import rows_field
 from resolvers.context import Context
 from resolvers.lookups.types import RelationshipType
 
@@ -21,14 +27,16 @@ if TYPE_CHECKING:
 CompanyRef = Annotated["Company", strawberry.lazy("resolvers.companies.types")]
 
 
-async def _other(root: strawberry.Parent[Any], info: Info[Context, None]) -> CompanyRef:
-    row = await info.context.loaders.by_id(COMPANY).load(root.other_company_id)
-    return cast("Company", row)
+async def _other(
+    root: strawberry.Parent[RelationshipView], info: Info[Context, None]
+) -> CompanyRow | None:
+    return await info.context.loaders.by_id(COMPANY).load(root.other_company_id)
 
 
-async def _type(root: strawberry.Parent[Any], info: Info[Context, None]) -> RelationshipType:
-    row = await info.context.loaders.by_id(RELATIONSHIP_TYPE).load(root.relationship_type_id)
-    return cast(RelationshipType, row)
+async def _type(
+    root: strawberry.Parent[RelationshipView], info: Info[Context, None]
+) -> RelationshipTypeRow | None:
+    return await info.context.loaders.by_id(RELATIONSHIP_TYPE).load(root.relationship_type_id)
 
 
 @strawberry.type(description="A relationship between this company and another one.")
@@ -40,9 +48,9 @@ class CompanyRelationship:
     from_company_id: strawberry.ID
     to_company_id: strawberry.ID
     other_company_id: strawberry.ID
-    other_company: CompanyRef = strawberry.field(resolver=_other)
+    other_company: CompanyRef = rows_field(_other)
     relationship_type_id: strawberry.ID
-    type: RelationshipType = strawberry.field(resolver=_type)
+    type: RelationshipType = rows_field(_type)
     notes: str | None
     created_at: datetime
 
@@ -50,7 +58,16 @@ class CompanyRelationship:
 class RelationshipView:
     """A stored relationship as one of its two companies sees it (the source by default)."""
 
-    def __init__(self, row: Any, company_id: Any = None) -> None:
+    id: uuid.UUID
+    from_company_id: uuid.UUID
+    to_company_id: uuid.UUID
+    direction: str
+    other_company_id: uuid.UUID
+    relationship_type_id: uuid.UUID
+    notes: str | None
+    created_at: datetime
+
+    def __init__(self, row: RelationshipRow, company_id: uuid.UUID | None = None) -> None:
         outgoing = company_id is None or row.from_company_id == company_id
         self.id = row.id
         self.from_company_id = row.from_company_id
@@ -63,17 +80,15 @@ class RelationshipView:
 
 
 async def relationships_for(
-    info: Info[Context, None], company_id: Any, first: int
-) -> list[CompanyRelationship]:
+    info: Info[Context, None], company_id: uuid.UUID, first: int
+) -> list[RelationshipView]:
     """RelationshipsByCompanyLoader: both directions, oldest first, at most `first`."""
     context = info.context
     limit = clamp_first(first, default=50, maximum=context.settings.max_page_size)
 
-    async def load(ids: list[Any]) -> list[list[Any]]:
+    async def load(ids: list[uuid.UUID]) -> Sequence[Sequence[RelationshipRow]]:
         return await relationships_of(context.scope, ids)
 
     rows = await context.loaders.custom("relationships", load).load(company_id)
     # Relationships per company are few; the limit bounds the answer, cut here.
-    return cast(
-        list[CompanyRelationship], [RelationshipView(row, company_id) for row in rows[:limit]]
-    )
+    return [RelationshipView(row, company_id) for row in rows[:limit]]
