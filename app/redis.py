@@ -7,7 +7,8 @@ from redis.asyncio import Redis
 
 
 def create_redis(url: str) -> Redis:
-    return Redis.from_url(url, decode_responses=False, health_check_interval=30)
+    client: Redis = Redis.from_url(url, decode_responses=False, health_check_interval=30)
+    return client  # from_url is untyped
 
 
 def arq_redis_settings(url: str) -> RedisSettings:

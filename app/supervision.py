@@ -58,7 +58,7 @@ class Backoff:
         self.note(error)
 
     def pause_seconds(self) -> float:
-        return min(self.first * 2**self.failures, self.cap)
+        return min(self.first * 2.0**self.failures, self.cap)
 
     async def wait(self) -> None:
         await asyncio.sleep(self.pause_seconds())

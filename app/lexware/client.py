@@ -146,7 +146,7 @@ class _Retry:
     def delay(self, attempt: int, base: float) -> float:
         if self.after is not None:
             return self.after
-        return base * 2 ** (attempt - 1) * (0.5 + random.random())  # noqa: S311 (jitter)
+        return base * 2.0 ** (attempt - 1) * (0.5 + random.random())  # noqa: S311 (jitter)
 
 
 def _query(params: dict[str, Any] | None) -> dict[str, str] | None:

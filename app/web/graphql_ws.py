@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 UNAUTHORIZED = 4401
 TRY_AGAIN_LATER = 1013
 INTERNAL_ERROR = 1011
+# What on_ws_connect returns to accept a connection with no ack payload (strawberry's UNSET,
+# which it types as Any).
+ACKNOWLEDGED: UnsetType = UNSET
 
 
 def with_extensions(refusal: dict[str, object]) -> dict[str, object]:
@@ -120,7 +123,7 @@ class WebSocketAuth:
         websocket = context.request
         assert isinstance(websocket, WebSocket)
         context.watch(asyncio.create_task(self._watch_token(websocket, principal)))
-        return UNSET
+        return ACKNOWLEDGED
 
     async def operation_refusal(self, context: Context) -> Refusal | None:
         """HTTP looks the token up on the blocklist with every request; a socket, with every
