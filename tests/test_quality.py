@@ -40,7 +40,9 @@ def test_mypy() -> None:
 
 def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
     """`lint-imports` on the tree at `root`, with the contracts of its pyproject.toml."""
-    command = [str(Path(sys.executable).parent / "lint-imports"), "--no-cache", "--no-logo"]
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    assert lint_imports.exists(), "import-linter is missing: pip install -e '.[dev]'"
+    command = [str(lint_imports), "--no-cache", "--no-logo"]
     return subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
 
 
