@@ -12,6 +12,7 @@ COPY app app
 COPY models models
 COPY resolvers resolvers
 COPY jobs jobs
+COPY fake_lexware fake_lexware
 COPY alembic alembic
 # Editable: migrations are read from /app/alembic, which the runtime stage keeps at that path.
 RUN pip install -e .

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from contextlib import nullcontext
+from importlib.metadata import entry_points
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ from redis.exceptions import RedisError
 
 from app.cli_support import (
     DataDirOption,
+    PortOption,
     VerboseOption,
     check_can_listen,
     configure_logging,
@@ -38,8 +40,7 @@ cli = typer.Typer(
 ROLES = ("admin", "member", "viewer")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_API_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable, no spaces: it goes into a header
-PortOption = Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")]
+COMMANDS_GROUP = "insight_crm.commands"  # entry points: commands other packages add
 
 
 def _print_version(value: bool) -> None:
@@ -299,27 +300,16 @@ def _without_password(url: str) -> str:
     return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
 
 
-@cli.command("fake-lexware")
-def fake_lexware(
-    port: PortOption = 8099,
-    api_key: Annotated[
-        list[str] | None, typer.Option("--api-key", help="A key it accepts (repeatable).")
-    ] = None,
-    verbose: VerboseOption = False,
-) -> None:
-    """A local fake of the Lexware Office API, to try the integration.
+def _add_contributed_commands() -> None:
+    """Commands that other installed packages contribute through the entry point group
+    `insight_crm.commands` (name: the command, value: its typer function). The fake Lexware's
+    `fake-lexware` comes this way: it is tooling around the server, installed with it but no
+    part of it, so nothing in app/ imports it (pyproject.toml's import contracts)."""
+    for entry in sorted(entry_points(group=COMMANDS_GROUP), key=lambda entry: entry.name):
+        cli.command(entry.name)(entry.load())
 
-    It holds demo contacts and vouchers and allows 2 requests per second per key, like Lexware.
-    Point LEXWARE_BASE_URL at it and use one of its keys."""
-    from app.lexware.fake import run_fake
 
-    keys = api_key or ["demo-lexware-key-0000"]
-    if not all(_API_KEY.match(key) for key in keys):
-        usage_error("--api-key: 1 to 200 printable characters without spaces")
-    configure_logging("info", verbose)
-    check_can_listen("127.0.0.1", port)
-    say(f"fake Lexware at http://127.0.0.1:{port} (keys: {', '.join(keys)}; Ctrl-C stops)")
-    run_fake("127.0.0.1", port, keys, quiet=not verbose)
+_add_contributed_commands()  # after our own: `--help` lists commands in this order
 
 
 def main() -> None:

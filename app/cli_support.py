@@ -39,6 +39,7 @@ DataDirOption = Annotated[
         show_default="./.insight-crm",
     ),
 ]
+PortOption = Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")]
 VerboseOption = Annotated[
     bool,
     typer.Option(
@@ -56,7 +57,6 @@ CHATTY_LOGGERS = (
     "arq",
     "aiohttp.access",
     "uvicorn.error",
-    "app.lexware.fake",
 )
 _LEVELS = ("debug", "info", "warning", "error", "critical")
 
@@ -119,13 +119,14 @@ def check_can_listen(host: str, port: int) -> None:
             usage_error(f"cannot listen on {host}:{port}: {error.strerror or error}")
 
 
-def configure_logging(level: str, verbose: bool) -> str:
-    """Log lines: LOG_LEVEL for ours, warnings and errors only for the chatty libraries unless
-    verbose. Returns the level for uvicorn's own loggers (it configures them itself)."""
+def configure_logging(level: str, verbose: bool, chatty: tuple[str, ...] = ()) -> str:
+    """Log lines: LOG_LEVEL for ours, warnings and errors only for the chatty libraries (and the
+    `chatty` loggers a command adds) unless verbose. Returns the level for uvicorn's own loggers
+    (it configures them itself)."""
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    for name in CHATTY_LOGGERS:
+    for name in (*CHATTY_LOGGERS, *chatty):
         logging.getLogger(name).setLevel(logging.NOTSET if verbose else logging.WARNING)
     return level if verbose else max(level, "warning", key=_LEVELS.index)
 

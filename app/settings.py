@@ -99,9 +99,6 @@ class Settings(BaseSettings):
     # A company, contact or deal created without owners gets its creator as OWNER.
     creator_is_owner: bool = True
 
-    # Benchmarks only: mount bench/raw.py's hand-written baseline routes (never in production).
-    bench_routes: bool = False
-
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
     @field_validator("cors_origins", mode="before")

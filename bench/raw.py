@@ -1,6 +1,6 @@
 """The raw baseline: the best hand-written asyncpg SQL for each benchmark scenario, with the
 same authentication, returning `orjson.dumps({"data": ...})` byte-identical to the GraphQL
-response (bench/run.py checks this before timing). Mounted only with BENCH_ROUTES=true.
+response (bench/run.py checks this before timing). Mounted by bench/server.py, never by the app.
 
 GraphQL reports each operation's cost in `extensions.cost` (resolvers/query_cost.py); the raw
 routes add the same number, worked out by hand below for their fixed documents, so the bytes

@@ -84,10 +84,9 @@ def server(database_url: str, redis_url: str, port: int) -> Iterator[psutil.Proc
         "JWT_PUBLIC_KEY": key.as_pem(private=False).decode(),
         "DATA_DIR": str(DATA),
         "LOG_LEVEL": "warning",
-        "BENCH_ROUTES": "true",
     }
-    command = [*pinned(0), str(Path(sys.executable).parent / "insight-crm"), "serve",
-               "--no-worker", "--port", str(port)]  # fmt: skip
+    # `insight-crm serve --no-worker` with the raw routes (bench/server.py): app/ has none.
+    command = [*pinned(0), sys.executable, str(ROOT / "bench" / "server.py"), "--port", str(port)]
     process = subprocess.Popen(command, env=env)
     try:
         _wait_live(port)

@@ -12,9 +12,9 @@ import pytest
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from app.lexware.fake import FakeLexware, running_fake
 from app.settings import Settings
 from app.web.asgi import create_app
+from fake_lexware.server import FakeLexware, running_fake
 from tests.conftest import Api, Tokens
 
 SET_KEY = "mutation($k: String) { setLexwareApiKey(apiKey: $k) { source keyHint working organization message } }"

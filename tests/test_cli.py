@@ -458,3 +458,37 @@ def test_worker_burst_stops_the_embedded_servers_it_started(data_dir: Path) -> N
         os.kill(redis_left.pid, signal.SIGKILL)
     assert not redis_left.running, "worker --burst left the embedded Redis running"
     assert not _postgres_running(data_dir)
+
+
+def test_fake_lexware_serves_demo_data_until_ctrl_c(tmp_path: Path) -> None:
+    """The command comes from the fake_lexware package (an entry point, app/cli.py): it starts,
+    says where it listens in one line, answers its keys with their demo contacts, and stops."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [CLI, "fake-lexware", "--port", str(port), "--api-key", "key-a", "--api-key", "key-b"],
+        cwd=tmp_path,
+        env=_clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                headers = {"Authorization": "Bearer key-b"}
+                answer = httpx.get(f"http://127.0.0.1:{port}/v1/contacts", headers=headers)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError(f"fake-lexware did not come up: {process.communicate(timeout=5)}")
+        assert answer.status_code == 200 and answer.json()["totalElements"] > 0
+    finally:
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert stderr.splitlines() == [
+        f"fake Lexware at http://127.0.0.1:{port} (keys: key-a, key-b; Ctrl-C stops)"
+    ]
+    assert stdout == ""

@@ -33,6 +33,7 @@ _DEFINED_IN = re.compile(r"^([\w./-]+\.py): ([\w.]+)$")
 _CAPITALS = re.compile(r"^([A-Z][A-Z0-9_]*[A-Z0-9])(\*|=\S+)?$")
 _TREE_ENTRY = re.compile(r"[\w.-]+(?:/[\w.-]+)*/?(?:, [\w.-]+(?:/[\w.-]+)*/?)*")
 _TOP_LEVEL = ("app/", "resolvers/", "models/", "jobs/", "tests/", "bench/", "alembic/", "docs/")
+_TOP_LEVEL += ("fake_lexware/",)
 
 
 @functools.cache

@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from multidict import CIMultiDictProxy
 
-from app.lexware.fake import FakeLexware, running_fake
+from fake_lexware.server import FakeLexware, running_fake
 
 KEY = "key-of-org-a"
 OTHER_KEY = "key-of-org-b"

@@ -12,8 +12,8 @@ from pydantic import SecretStr
 
 from app import health
 from app.lexware.client import _error_for
-from app.lexware.fake import FakeLexware
 from app.settings import Settings
+from fake_lexware.server import FakeLexware
 from tests.conftest import Api, Servers, Tokens, error_codes, error_fields, serving
 from tests.lexware_fixtures import ACME, SET_KEY, Lexware
 from tests.test_events import events

@@ -115,10 +115,6 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:
         Route("/livez", livez, methods=["GET"]),
         *graphiql_routes(settings),  # GraphiQL's assets, when it is enabled
     ]
-    if settings.bench_routes:  # the benchmark's raw baseline (bench/ is not in the wheel)
-        from bench.raw import ROUTES
-
-        routes += ROUTES
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.runtime = runtime
     return app

@@ -18,8 +18,8 @@ from typing import NamedTuple
 
 from aiohttp import web
 
-from app.lexware.fake_common import Json, bearer_key, format_datetime, now
-from app.lexware.fake_records import (
+from fake_lexware.formats import Json, bearer_key, format_datetime, now
+from fake_lexware.records import (
     CONTACT_FIELDS,
     StoredContact,
     StoredVoucher,

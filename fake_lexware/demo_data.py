@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.lexware.fake_common import Json, now
-from app.lexware.fake_store import FakeLexware
+from fake_lexware.formats import Json, now
+from fake_lexware.store import FakeLexware
 
 
 def _address(street: str, zip_code: str, city: str) -> Json:

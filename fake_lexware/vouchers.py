@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from app.lexware.fake_common import (
+from fake_lexware.formats import (
     BadQuery,
     Json,
     day_range,
@@ -28,14 +28,14 @@ from app.lexware.fake_common import (
     single_params,
     sort_descriptor,
 )
-from app.lexware.fake_records import (
+from fake_lexware.records import (
     BOOKKEEPING_TYPES,
     DETAIL_COLLECTIONS,
     VOUCHER_STATUSES,
     VOUCHER_TYPES,
     StoredVoucher,
 )
-from app.lexware.fake_store import org_of
+from fake_lexware.store import org_of
 
 # Values of one key are all datetimes or all strings, so any comparison stays within one type.
 SORT_KEYS: dict[str, Callable[[StoredVoucher], Any]] = {

@@ -1,6 +1,6 @@
 """The fake's records: contacts as Lexware stores them, and voucherlist items with their details.
 
-Pure data shaping, no HTTP and no state: the store (fake_store) and the handlers build on it.
+Pure data shaping, no HTTP and no state: the store (store.py) and the handlers build on it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.lexware.fake_common import (
+from fake_lexware.formats import (
     Json,
     format_datetime,
     format_optional,

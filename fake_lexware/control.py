@@ -12,8 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from app.lexware.fake_common import Json
-from app.lexware.fake_store import FAKE_KEY, FakeLexware
+from fake_lexware.formats import Json
+from fake_lexware.store import FAKE_KEY, FakeLexware
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 ControlHandler = Callable[[web.Request, FakeLexware, Json], Any]

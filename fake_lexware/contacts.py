@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from app.lexware.fake_common import (
+from fake_lexware.formats import (
     BadQuery,
     Json,
     format_datetime,
@@ -36,7 +36,7 @@ from app.lexware.fake_common import (
     single_params,
     sort_descriptor,
 )
-from app.lexware.fake_records import (
+from fake_lexware.records import (
     StoredContact,
     contact_emails,
     contact_names,
@@ -44,7 +44,7 @@ from app.lexware.fake_records import (
     render_contact,
     role_numbers,
 )
-from app.lexware.fake_store import FAKE_KEY, org_of
+from fake_lexware.store import FAKE_KEY, org_of
 
 MAX_SALUTATION = 25
 MIN_SEARCH = 3

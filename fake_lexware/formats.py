@@ -2,7 +2,7 @@
 Spring page envelope, query-string parsing and the LIKE matcher of the contact filters.
 
 Nothing here knows about the fake's state, so the record, store and handler modules can all use it.
-Quoted names are sections of Lexware's API documentation (see app/lexware/fake.py).
+Quoted names are sections of Lexware's API documentation (see fake_lexware/server.py).
 """
 
 from __future__ import annotations

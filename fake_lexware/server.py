@@ -7,7 +7,7 @@ The fake's modules name the documentation's sections in quotes ("Filtering Conta
 makes a choice and says so ("not documented").
 
 Tests run it over real HTTP with `running_fake()`; `insight-crm fake-lexware` runs it with demo data
-through `run_fake()`. `/_fake/...` control endpoints (fake_control) steer it from another process.
+through `run_fake()`. `/_fake/...` control endpoints (control.py) steer it from another process.
 
 Gateway order for every `/v1` request, mirroring AWS API Gateway in front of Lexware:
 1. rate limit (only for known keys: an unknown key is answered 401 and never throttled),
@@ -28,10 +28,10 @@ from http import HTTPStatus
 
 from aiohttp import web
 
-from app.lexware import fake_contacts, fake_control, fake_vouchers
-from app.lexware.fake_common import bearer_key, gateway_error, legacy_bad_request, regular_error
-from app.lexware.fake_demo import seed_demo
-from app.lexware.fake_store import FAKE_KEY, FakeLexware, RecordedRequest
+from fake_lexware import contacts, control, vouchers
+from fake_lexware.demo_data import seed_demo
+from fake_lexware.formats import bearer_key, gateway_error, legacy_bad_request, regular_error
+from fake_lexware.store import FAKE_KEY, FakeLexware, RecordedRequest
 
 __all__ = [
     "FAKE_KEY",
@@ -138,9 +138,9 @@ def create_fake_app(fake: FakeLexware | None = None) -> web.Application:
     with warnings.catch_warnings():  # the string key is part of the agreed API
         warnings.simplefilter("ignore", web.NotAppKeyWarning)
         app["fake"] = state
-    fake_contacts.add_routes(app)
-    fake_vouchers.add_routes(app)
-    fake_control.add_routes(app)
+    contacts.add_routes(app)
+    vouchers.add_routes(app)
+    control.add_routes(app)
     return app
 
 
