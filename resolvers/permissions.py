@@ -5,8 +5,6 @@ admin: everything, including lookup lists; member: read and write CRM data; view
 
 from __future__ import annotations
 
-from typing import Any
-
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
@@ -24,19 +22,19 @@ class _RolePermission(BasePermission):
 class CanRead(_RolePermission):
     message = "Your roles do not allow reading CRM data."
 
-    def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
+    def has_permission(self, source: object, info: Info[Context, None], **kwargs: object) -> bool:
         return info.context.principal.can_read
 
 
 class CanWrite(_RolePermission):
     message = "Your roles do not allow changing CRM data (viewer is read-only)."
 
-    def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
+    def has_permission(self, source: object, info: Info[Context, None], **kwargs: object) -> bool:
         return info.context.principal.can_write
 
 
 class IsAdmin(_RolePermission):
     message = "Only an admin may do this."
 
-    def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
+    def has_permission(self, source: object, info: Info[Context, None], **kwargs: object) -> bool:
         return info.context.principal.is_admin
