@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.data import records
-from app.data.changes import Tracked
 from app.data.pagination import (
     PageQuery,
     PageRequest,
@@ -32,6 +31,7 @@ from app.data.pagination import (
 from app.data.records import Entity
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput, FieldProblem, NotFound
+from app.services.activities.rules import ACTIVITY_EVENTS
 from app.services.common.validation import (
     Input,
     LongText,
@@ -53,7 +53,7 @@ ACTIVITY = Entity(
         "fk_activity_deal_id_deal": lambda: NotFound("Deal"),
         "fk_activity_assignee_id_user": lambda: NotFound("User"),
     },
-    Tracked("activity"),
+    ACTIVITY_EVENTS,
 )
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 

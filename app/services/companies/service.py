@@ -14,7 +14,7 @@ from sqlalchemy.engine import Row
 from sqlmodel import col
 
 from app.data import records
-from app.data.changes import LEXWARE_BOOKKEEPING, RELATIONSHIP_EVENTS, Tracked
+from app.data.changes import Tracked
 from app.data.pagination import (
     PageQuery,
     PageRequest,
@@ -46,7 +46,9 @@ from app.services.common.validation import (
 )
 from app.services.contact_info.rules import ValueLists, split_values
 from app.services.contact_info.service import create_with_values, list_steps
+from app.services.lexware.rules import LEXWARE_BOOKKEEPING
 from app.services.owners.service import COMPANY_OWNERS, new_record_owners, split_owners
+from app.services.relationships.rules import RELATIONSHIP_EVENTS
 from models import (
     Activity,
     Company,

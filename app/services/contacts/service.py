@@ -17,7 +17,7 @@ from sqlalchemy.engine import Row
 from sqlmodel import col
 
 from app.data import records
-from app.data.changes import LEXWARE_BOOKKEEPING, Tracked
+from app.data.changes import Tracked
 from app.data.pagination import (
     PageQuery,
     PageRequest,
@@ -43,6 +43,7 @@ from app.services.common.validation import (
 )
 from app.services.contact_info.rules import EMAILS, PHONES, ValueLists, split_values
 from app.services.contact_info.service import create_with_values, list_steps
+from app.services.lexware.rules import LEXWARE_BOOKKEEPING
 from app.services.owners.service import CONTACT_OWNERS, new_record_owners, split_owners
 from models import (
     Activity,

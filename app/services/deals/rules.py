@@ -13,11 +13,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from app.data.changes import Tracked
 from app.errors import BadUserInput, FieldProblem
 from models import DealStatus, LostReason, StageKind
 
@@ -158,3 +159,22 @@ def resolve(
         closed_at = current.closed_at if current is not None and stays_closed else datetime.now(UTC)
     placed = (stage.id, status, reason, text, closed_at, _last_open_stage(current, status))
     return dict(zip(PLACED_FIELDS, placed, strict=True))
+
+
+def _deal_verbs(diff: Mapping[str, Any]) -> list[str]:
+    verbs = []
+    if "stageId" in diff:
+        verbs.append("stage_changed")
+    if "status" in diff:
+        old, new = diff["status"]
+        if new in ("WON", "LOST"):
+            verbs.append(new.lower())
+        elif old in ("WON", "LOST"):
+            verbs.append("reopened")
+    return verbs
+
+
+# A deal's events: an update that moves it or changes its status also says so, in an event of
+# its own next to the `updated` (`stage_changed`, `won`, `lost`, `reopened`).
+# `last_open_stage_id` is the bookkeeping of reopen, in no event.
+DEAL_EVENTS = Tracked("deal", hidden=frozenset({"last_open_stage_id"}), derived=_deal_verbs)

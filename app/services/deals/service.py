@@ -30,7 +30,7 @@ from app.services.common.validation import (
     validate_patch,
 )
 from app.services.deals.currencies import CURRENCIES
-from app.services.deals.rules import PLACED_FIELDS, DealState, Requested, resolve
+from app.services.deals.rules import DEAL_EVENTS, PLACED_FIELDS, DealState, Requested, resolve
 from app.services.lexware import deal_parties as lexware_deal_parties
 from app.services.owners.service import (
     DEAL_OWNERS,
@@ -39,7 +39,7 @@ from app.services.owners.service import (
     initial_owners,
     listed_owners,
 )
-from app.services.pipelines.service import DEAL_EVENTS, DEAL_ROWS, stages_of
+from app.services.pipelines.service import DEAL_ROWS, stages_of
 from models import Deal, DealOwner, DealStatus, LostReason
 from models.companies import owner_role_type
 

@@ -41,10 +41,10 @@ from app.services.common.validation import (
     validate,
     validate_patch,
 )
+from app.services.deals.rules import DEAL_EVENTS
 from models import Activity, Deal, Pipeline, PipelineStage, StageKind
 
 # Deals as pipeline operations touch them: moved with their stage, deleted with their pipeline.
-DEAL_EVENTS = Tracked("deal", hidden=frozenset({"last_open_stage_id"}))  # bookkeeping of reopen
 # A deleted deal's activities that nothing else links go with it (dependents.Dependent), whether
 # the deal is deleted alone (deals.DEAL) or with its pipeline.
 DEAL_ACTIVITIES = Dependent(

@@ -13,12 +13,12 @@ from sqlalchemy.engine import Row
 from sqlmodel import col
 
 from app.data import records
-from app.data.changes import RELATIONSHIP_EVENTS
 from app.data.pagination import Page, PageQuery, PageRequest, read_page, timestamp_key
 from app.data.records import Entity
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput, Conflict, NotFound
 from app.services.common.validation import Input, patch_model, validate, validate_patch
+from app.services.relationships.rules import RELATIONSHIP_EVENTS
 from models import CompanyRelationship
 
 RELATIONSHIP = Entity(
