@@ -1,0 +1,69 @@
+"""What a valid contact is (pure, no I/O): its input, whole and as a patch, and the checks of its
+LinkedIn URL and birthday."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+from app.services.common.validation import (
+    Input,
+    LongText,
+    Name100,
+    Tags,
+    Text50,
+    Text100,
+    patch_model,
+)
+from models import ContactSource, EntityStatus
+
+_LINKEDIN = re.compile(r"^https://([a-z]{2,3}\.)?linkedin\.com/in/[A-Za-z0-9\-_%.]{2,100}/?$")
+
+
+def _check_linkedin(value: str) -> str:
+    candidate = value.strip()
+    if candidate.startswith(("linkedin.com", "www.linkedin.com")):
+        candidate = f"https://{candidate}"
+    candidate = candidate.replace("http://", "https://", 1)
+    if not _LINKEDIN.match(candidate):
+        raise ValueError(
+            "must be a LinkedIn profile URL such as https://www.linkedin.com/in/anna-schmidt"
+        )
+    return candidate
+
+
+def _check_birthday(value: date) -> date:
+    if value > date.today():
+        raise ValueError("cannot be in the future")
+    if value.year < 1900:
+        raise ValueError("must be after 1900")
+    return value
+
+
+LinkedInUrl = Annotated[str, AfterValidator(_check_linkedin)]
+
+
+Birthday = Annotated[date, AfterValidator(_check_birthday)]
+
+
+class ContactInput(Input):
+    salutation: Text50 = None
+    title: Text50 = None
+    first_name: Text100 = None
+    last_name: Name100
+    position: Text100 = None
+    department: Text100 = None
+    company_id: uuid.UUID | None = None
+    status: EntityStatus = EntityStatus.ACTIVE
+    linkedin_url: LinkedInUrl | None = None
+    birthday: Birthday | None = None
+    source: ContactSource | None = None
+    tags: Tags = []
+    notes: LongText = None
+
+
+ContactPatch, NOT_NULLABLE = patch_model(ContactInput)
