@@ -10,8 +10,8 @@ from sqlmodel import col
 from strawberry.types import Info
 
 from app.services.activities.service import ACTIVITY
-from app.services.companies.service import COMPANY
-from app.services.contacts.service import CONTACT
+from app.services.companies.rules import COMPANY
+from app.services.contacts.rules import CONTACT
 from app.services.deals.service import DEAL
 from app.services.owners.service import USER
 from models import Activity as ActivityRow

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from app.data.pagination import PageQuery, PageRequest
 from app.services.companies import queries
-from app.services.companies.service import COMPANY
+from app.services.companies.rules import COMPANY
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged_rows
 from resolvers.common.relations import page_of, row_by_id

@@ -11,7 +11,7 @@ from sqlmodel import col
 from strawberry.types import Info
 
 import models
-from app.services.contacts.service import CONTACT
+from app.services.contacts.rules import CONTACT
 from app.services.lookups.service import ACCOUNT_TYPE, INDUSTRY
 from app.services.owners.service import COMPANY_OWNERS
 from resolvers.activities.types import activities_of

@@ -11,8 +11,8 @@ import strawberry
 from sqlmodel import col
 from strawberry.types import Info
 
-from app.services.companies.service import COMPANY
-from app.services.contacts.service import CONTACT
+from app.services.companies.rules import COMPANY
+from app.services.contacts.rules import CONTACT
 from app.services.deals.service import DEAL
 from app.services.owners.service import DEAL_OWNERS
 from app.services.pipelines.service import PIPELINE, STAGE

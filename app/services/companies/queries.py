@@ -25,7 +25,7 @@ from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.services.common.tags import has_tag
 from app.services.common.validation import check_filter
-from app.services.companies.service import COMPANY
+from app.services.companies.rules import COMPANY
 from models import Company, CompanyOwner, CompanySize, ContactEmail, EntityStatus
 
 MAX_SEARCH_LENGTH = 200

@@ -10,42 +10,12 @@ from typing import Any
 from sqlalchemy.engine import Row
 
 from app.data import records
-from app.data.changes import Tracked
-from app.data.records import Dependent, Entity
 from app.data.tenancy import TenantScope
-from app.errors import Conflict, NotFound
 from app.services.common.validation import Address, validate, validate_patch
-from app.services.companies.rules import NOT_NULLABLE, CompanyInput, CompanyPatch
+from app.services.companies.rules import COMPANY, NOT_NULLABLE, CompanyInput, CompanyPatch
 from app.services.contact_info.rules import ValueLists, split_values
 from app.services.contact_info.service import create_with_values, list_steps
-from app.services.lexware.rules import LEXWARE_BOOKKEEPING
 from app.services.owners.service import COMPANY_OWNERS, new_record_owners, split_owners
-from app.services.relationships.rules import RELATIONSHIP_EVENTS
-from models import Activity, Company, CompanyRelationship, Contact, Deal
-
-COMPANY = Entity(
-    Company,
-    "Company",
-    {
-        "fk_company_industry_id_industry": lambda: NotFound("Industry"),
-        "fk_company_account_type_id_account_type": lambda: NotFound("Account type"),
-        "uq_company_tenant_id_lexware_contact_id": lambda: Conflict(
-            "This Lexware contact is already linked to another company."
-        ),
-        **COMPANY_OWNERS.entity.constraint_errors,  # owners named when it is created
-    },
-    Tracked("company", hidden=LEXWARE_BOOKKEEPING),
-    (
-        # Its deals before its contacts: the lock order of lexware_deal_parties (a deal, then
-        # its company, then its contact), so that a delete never waits in a circle with a
-        # voucher link or a deal update holding a deal and waiting for its contact.
-        Dependent(Deal, "company_id", Tracked("deal")),
-        Dependent(Contact, "company_id", Tracked("contact")),
-        Dependent(Activity, "company_id", Tracked("activity"), kept_by=("contact_id", "deal_id")),
-        Dependent(CompanyRelationship, "to_company_id", RELATIONSHIP_EVENTS, removes=True),
-    ),
-)
-COLUMNS = COMPANY.columns
 
 
 def _storable(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.services.common.tags import has_tag
 from app.services.common.validation import check_filter
-from app.services.contacts.service import CONTACT
+from app.services.contacts.rules import CONTACT
 from models import Contact, ContactEmail, ContactOwner, ContactPhone, ContactSource, EntityStatus
 
 MAX_SEARCH_LENGTH = 200

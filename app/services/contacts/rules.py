@@ -1,5 +1,6 @@
-"""What a valid contact is (pure, no I/O): its input, whole and as a patch, and the checks of its
-LinkedIn URL and birthday."""
+"""What a contact is (declarations, no I/O): the table as the services treat it (constraint
+errors, events, the rows a delete unlinks) and a valid input, whole and as a patch, with the
+checks of its LinkedIn URL and birthday."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+from app.data.changes import Tracked
+from app.data.records import Dependent, Entity
+from app.errors import Conflict, NotFound
 from app.services.common.validation import (
     Input,
     LongText,
@@ -19,7 +23,9 @@ from app.services.common.validation import (
     Text100,
     patch_model,
 )
-from models import ContactSource, EntityStatus
+from app.services.lexware.rules import LEXWARE_BOOKKEEPING
+from app.services.owners.service import CONTACT_OWNERS
+from models import Activity, Contact, ContactSource, Deal, EntityStatus
 
 _LINKEDIN = re.compile(r"^https://([a-z]{2,3}\.)?linkedin\.com/in/[A-Za-z0-9\-_%.]{2,100}/?$")
 
@@ -67,3 +73,21 @@ class ContactInput(Input):
 
 
 ContactPatch, NOT_NULLABLE = patch_model(ContactInput)
+
+
+CONTACT = Entity(
+    Contact,
+    "Contact",
+    {
+        "fk_contact_company_id_company": lambda: NotFound("Company"),
+        "uq_contact_tenant_id_lexware_contact_id": lambda: Conflict(
+            "This Lexware contact is already linked to another contact."
+        ),
+        **CONTACT_OWNERS.entity.constraint_errors,  # owners named when it is created
+    },
+    Tracked("contact", hidden=LEXWARE_BOOKKEEPING),
+    (
+        Dependent(Deal, "contact_id", Tracked("deal")),
+        Dependent(Activity, "contact_id", Tracked("activity"), kept_by=("company_id", "deal_id")),
+    ),
+)

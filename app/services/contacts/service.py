@@ -10,34 +10,12 @@ from typing import Any
 from sqlalchemy.engine import Row
 
 from app.data import records
-from app.data.changes import Tracked
-from app.data.records import Dependent, Entity
 from app.data.tenancy import TenantScope
-from app.errors import Conflict, NotFound
 from app.services.common.validation import validate, validate_patch
 from app.services.contact_info.rules import EMAILS, PHONES, ValueLists, split_values
 from app.services.contact_info.service import create_with_values, list_steps
-from app.services.contacts.rules import NOT_NULLABLE, ContactInput, ContactPatch
-from app.services.lexware.rules import LEXWARE_BOOKKEEPING
+from app.services.contacts.rules import CONTACT, NOT_NULLABLE, ContactInput, ContactPatch
 from app.services.owners.service import CONTACT_OWNERS, new_record_owners, split_owners
-from models import Activity, Contact, Deal
-
-CONTACT = Entity(
-    Contact,
-    "Contact",
-    {
-        "fk_contact_company_id_company": lambda: NotFound("Company"),
-        "uq_contact_tenant_id_lexware_contact_id": lambda: Conflict(
-            "This Lexware contact is already linked to another contact."
-        ),
-        **CONTACT_OWNERS.entity.constraint_errors,  # owners named when it is created
-    },
-    Tracked("contact", hidden=LEXWARE_BOOKKEEPING),
-    (
-        Dependent(Deal, "contact_id", Tracked("deal")),
-        Dependent(Activity, "contact_id", Tracked("activity"), kept_by=("company_id", "deal_id")),
-    ),
-)
 
 
 async def create_contact(
