@@ -12,7 +12,7 @@ from strawberry.types import Info
 from app.services.activities.service import ACTIVITY
 from app.services.companies.rules import COMPANY
 from app.services.contacts.rules import CONTACT
-from app.services.deals.service import DEAL
+from app.services.deals.rules import DEAL
 from app.services.owners.service import USER
 from models import Activity as ActivityRow
 from models.enums import ActivityType

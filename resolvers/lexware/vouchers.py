@@ -147,6 +147,6 @@ class LexwareVoucherMutations:
 
 
 async def _deal(info: Info[Any, Any], deal_id: Any) -> Any:
-    from app.services.deals.service import get_deal
+    from app.services.deals.queries import get_deal
 
     return await get_deal(context_of(info).scope, deal_id)

@@ -13,7 +13,7 @@ from app.data.changes import Tracked
 from app.data.records import Entity
 from app.errors import BadUserInput, FieldProblem, NotFound
 from app.services.common.validation import Input, Name200, Text50, patch_model
-from app.services.deals.service import Currency, Money
+from app.services.deals.rules import Currency, Money
 from models import Contract, ContractStatus
 
 CONTRACT = Entity(

@@ -21,14 +21,8 @@ from sqlmodel import col
 
 from app.data import records
 from app.data.changes import Tracked
-from app.data.dependents import Dependent, detach
-from app.data.pagination import (
-    PageQuery,
-    PageRequest,
-    SortKey,
-    like_pattern,
-    timestamp_key,
-)
+from app.data.dependents import detach
+from app.data.pagination import PageQuery, PageRequest, SortKey, like_pattern, timestamp_key
 from app.data.records import Entity
 from app.data.tenancy import TenantScope, execute_rows
 from app.errors import BadUserInput, Conflict, FieldProblem, NotFound
@@ -41,16 +35,9 @@ from app.services.common.validation import (
     validate,
     validate_patch,
 )
-from app.services.deals.rules import DEAL_EVENTS
-from models import Activity, Deal, Pipeline, PipelineStage, StageKind
+from app.services.deals.rules import DEAL_ROWS
+from models import Deal, Pipeline, PipelineStage, StageKind
 
-# Deals as pipeline operations touch them: moved with their stage, deleted with their pipeline.
-# A deleted deal's activities that nothing else links go with it (dependents.Dependent), whether
-# the deal is deleted alone (deals.DEAL) or with its pipeline.
-DEAL_ACTIVITIES = Dependent(
-    Activity, "deal_id", Tracked("activity"), kept_by=("company_id", "contact_id")
-)
-DEAL_ROWS = Entity(Deal, "Deal", tracked=DEAL_EVENTS, dependents=(DEAL_ACTIVITIES,))
 # A stage's changes are changes of its pipeline: `crm.pipeline.stage_added` and so on.
 _STAGE_EVENTS = Tracked(
     "pipeline",
