@@ -9,7 +9,7 @@ import strawberry
 from sqlmodel import col
 from strawberry.types import Info
 
-from app.services.activities.service import ACTIVITY
+from app.services.activities.rules import ACTIVITY
 from app.services.companies.rules import COMPANY
 from app.services.contacts.rules import CONTACT
 from app.services.deals.rules import DEAL
