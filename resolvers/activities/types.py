@@ -13,7 +13,7 @@ from app.services.activities.rules import ACTIVITY
 from app.services.companies.rules import COMPANY
 from app.services.contacts.rules import CONTACT
 from app.services.deals.rules import DEAL
-from app.services.owners.service import USER
+from app.services.owners.rules import USER
 from models import Activity as ActivityRow
 from models.enums import ActivityType
 from resolvers.common.children import children_of

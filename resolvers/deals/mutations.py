@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from app.services.deals import service
-from app.services.owners.service import DEAL_OWNERS
+from app.services.owners.rules import DEAL_OWNERS
 from models.enums import LostReason, OwnerRole
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.context import context_of

@@ -14,7 +14,7 @@ from strawberry.types import Info
 from app.services.companies.rules import COMPANY
 from app.services.contacts.rules import CONTACT
 from app.services.deals.rules import DEAL
-from app.services.owners.service import DEAL_OWNERS
+from app.services.owners.rules import DEAL_OWNERS
 from app.services.pipelines.service import PIPELINE, STAGE
 from models import Deal as DealRow
 from models.enums import DealStatus, LostReason

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from app.services.members.service import add_user
-from app.services.owners import service
+from app.services.owners import rules, service
 from models.enums import OwnerRole
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.context import context_of
@@ -22,7 +22,7 @@ WRITE: list[Any] = [CanWrite]
 
 async def add(
     info: Info[Any, Any],
-    kind: service.OwnerKind,
+    kind: rules.OwnerKind,
     parent: strawberry.ID,
     user: strawberry.ID,
     role: OwnerRole,
@@ -37,7 +37,7 @@ async def add(
 
 async def remove(
     info: Info[Any, Any],
-    kind: service.OwnerKind,
+    kind: rules.OwnerKind,
     parent: strawberry.ID,
     user: strawberry.ID,
     parent_field: str,
@@ -80,13 +80,13 @@ class OwnerMutations:
         user_id: strawberry.ID,
         role: OwnerRole = OwnerRole.OWNER,
     ) -> Owner:
-        return await add(info, service.COMPANY_OWNERS, company_id, user_id, role, "companyId")
+        return await add(info, rules.COMPANY_OWNERS, company_id, user_id, role, "companyId")
 
     @strawberry.mutation(permission_classes=WRITE)
     async def remove_company_owner(
         self, info: Info[Any, Any], company_id: strawberry.ID, user_id: strawberry.ID
     ) -> bool:
-        return await remove(info, service.COMPANY_OWNERS, company_id, user_id, "companyId")
+        return await remove(info, rules.COMPANY_OWNERS, company_id, user_id, "companyId")
 
     @strawberry.mutation(
         permission_classes=WRITE, description="Add an owner, or change the role of an existing one."
@@ -98,10 +98,10 @@ class OwnerMutations:
         user_id: strawberry.ID,
         role: OwnerRole = OwnerRole.OWNER,
     ) -> Owner:
-        return await add(info, service.CONTACT_OWNERS, contact_id, user_id, role, "contactId")
+        return await add(info, rules.CONTACT_OWNERS, contact_id, user_id, role, "contactId")
 
     @strawberry.mutation(permission_classes=WRITE)
     async def remove_contact_owner(
         self, info: Info[Any, Any], contact_id: strawberry.ID, user_id: strawberry.ID
     ) -> bool:
-        return await remove(info, service.CONTACT_OWNERS, contact_id, user_id, "contactId")
+        return await remove(info, rules.CONTACT_OWNERS, contact_id, user_id, "contactId")

@@ -23,7 +23,7 @@ from app.services.common.validation import (
     patch_model,
 )
 from app.services.lexware.rules import LEXWARE_BOOKKEEPING
-from app.services.owners.service import COMPANY_OWNERS
+from app.services.owners.rules import COMPANY_OWNERS
 from app.services.relationships.rules import RELATIONSHIP_EVENTS
 from models import Activity, Company, CompanyRelationship, CompanySize, Contact, Deal, EntityStatus
 

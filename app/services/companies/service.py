@@ -15,7 +15,8 @@ from app.services.common.validation import Address, validate, validate_patch
 from app.services.companies.rules import COMPANY, NOT_NULLABLE, CompanyInput, CompanyPatch
 from app.services.contact_info.rules import ValueLists, split_values
 from app.services.contact_info.service import create_with_values, list_steps
-from app.services.owners.service import COMPANY_OWNERS, new_record_owners, split_owners
+from app.services.owners.rules import COMPANY_OWNERS, split_owners
+from app.services.owners.service import new_record_owners
 
 
 def _storable(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from app.services.common.validation import (
     patch_model,
 )
 from app.services.lexware.rules import LEXWARE_BOOKKEEPING
-from app.services.owners.service import CONTACT_OWNERS
+from app.services.owners.rules import CONTACT_OWNERS
 from models import Activity, Contact, ContactSource, Deal, EntityStatus
 
 _LINKEDIN = re.compile(r"^https://([a-z]{2,3}\.)?linkedin\.com/in/[A-Za-z0-9\-_%.]{2,100}/?$")

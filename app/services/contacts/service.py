@@ -15,7 +15,8 @@ from app.services.common.validation import validate, validate_patch
 from app.services.contact_info.rules import EMAILS, PHONES, ValueLists, split_values
 from app.services.contact_info.service import create_with_values, list_steps
 from app.services.contacts.rules import CONTACT, NOT_NULLABLE, ContactInput, ContactPatch
-from app.services.owners.service import CONTACT_OWNERS, new_record_owners, split_owners
+from app.services.owners.rules import CONTACT_OWNERS, split_owners
+from app.services.owners.service import new_record_owners
 
 
 async def create_contact(

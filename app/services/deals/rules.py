@@ -29,7 +29,7 @@ from app.data.records import Entity
 from app.errors import BadUserInput, FieldProblem, NotFound
 from app.services.common.validation import Input, Name200, Text500, patch_model
 from app.services.deals.currencies import CURRENCIES
-from app.services.owners.service import DEAL_OWNERS, NamedOwners
+from app.services.owners.rules import DEAL_OWNERS, NamedOwners
 from models import Activity, Deal, DealStatus, LostReason, StageKind
 
 _STATUS_OF_KIND = {

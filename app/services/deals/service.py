@@ -31,7 +31,7 @@ from app.services.deals.rules import (
     resolve,
 )
 from app.services.lexware import deal_parties as lexware_deal_parties
-from app.services.owners.service import OwnerInput, initial_owners, listed_owners
+from app.services.owners.rules import OwnerInput, initial_owners, listed_owners
 from app.services.pipelines.service import stages_of
 from models import Deal, DealOwner
 from models.companies import owner_role_type
