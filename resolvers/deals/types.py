@@ -15,7 +15,7 @@ from app.services.companies.rules import COMPANY
 from app.services.contacts.rules import CONTACT
 from app.services.deals.rules import DEAL
 from app.services.owners.rules import DEAL_OWNERS
-from app.services.pipelines.service import PIPELINE, STAGE
+from app.services.pipelines.rules import PIPELINE, STAGE
 from models import Deal as DealRow
 from models.enums import DealStatus, LostReason
 from resolvers.activities.types import activities_of

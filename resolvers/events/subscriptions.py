@@ -13,7 +13,7 @@ from strawberry.types import Info
 
 from app.services.deals import board as deal_board
 from app.services.events import queries as service
-from app.services.pipelines.service import STAGE
+from app.services.pipelines.rules import STAGE
 from resolvers.common.inputs import parse_id
 from resolvers.context import context_of
 from resolvers.deals.types import Deal

@@ -32,7 +32,7 @@ from app.services.deals.rules import (
 )
 from app.services.lexware import deal_parties as lexware_deal_parties
 from app.services.owners.rules import OwnerInput, initial_owners, listed_owners
-from app.services.pipelines.service import stages_of
+from app.services.pipelines.stages import stages_of
 from models import Deal, DealOwner
 from models.companies import owner_role_type
 
