@@ -129,3 +129,14 @@ def deals_relation(parent_column: str) -> ToMany:
 
 async def deals_of(info: Info[Any, Any], parent_column: str, root: Any, first: int) -> list[Deal]:
     return cast(list[Deal], await related(info, deals_relation(parent_column), root, first))
+
+
+@strawberry.type(description="A change of a deal on a pipeline's board.")
+class DealChange:
+    event: CrmEventType
+    deal_id: strawberry.ID
+    deal: Deal | None = strawberry.field(
+        description="The deal as it is now; null once it left the board (deleted or moved "
+        "to another pipeline)."
+    )
+    on_board: bool

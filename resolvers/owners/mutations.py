@@ -9,44 +9,16 @@ import strawberry
 from strawberry.types import Info
 
 from app.services.members.service import add_user
-from app.services.owners import rules, service
+from app.services.owners import rules
 from models.enums import OwnerRole
-from resolvers.common.inputs import parse_id, sent_fields
+from resolvers.common.inputs import sent_fields
+from resolvers.common.owners import add, remove
 from resolvers.context import context_of
 from resolvers.me.types import User
 from resolvers.owners.types import Owner
 from resolvers.permissions import CanWrite, IsAdmin
 
 WRITE: list[Any] = [CanWrite]
-
-
-async def add(
-    info: Info[Any, Any],
-    kind: rules.OwnerKind,
-    parent: strawberry.ID,
-    user: strawberry.ID,
-    role: OwnerRole,
-    parent_field: str,
-) -> Owner:
-    scope = context_of(info).scope
-    row = await service.add_owner(
-        scope, kind, parse_id(parent, parent_field), parse_id(user, "userId"), role
-    )
-    return cast(Owner, row)
-
-
-async def remove(
-    info: Info[Any, Any],
-    kind: rules.OwnerKind,
-    parent: strawberry.ID,
-    user: strawberry.ID,
-    parent_field: str,
-) -> bool:
-    scope = context_of(info).scope
-    await service.remove_owner(
-        scope, kind, parse_id(parent, parent_field), parse_id(user, "userId")
-    )
-    return True
 
 
 @strawberry.input(description="A colleague who has not signed in yet.")
