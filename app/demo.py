@@ -24,7 +24,8 @@ from sqlmodel import col
 
 from app.data.row_values import stored_values
 from app.data.tenancy import TenantScope
-from app.services.members.service import MemberDirectory, MemberIdentity
+from app.services.members.rules import MemberIdentity
+from app.services.members.service import MemberDirectory
 from models import (
     AccountType,
     Activity,

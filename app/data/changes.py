@@ -26,7 +26,9 @@ _NOT_CHANGES = frozenset({"version", "created_at", "updated_at", "tenant_id", "r
 @dataclass(frozen=True)
 class Tracked:
     """How changes of one table appear as events: `crm.<entity>.<verb>` about the row that the
-    `subject` column names (a deal owner's events are about the deal: `crm.deal.owner_added`)."""
+    `subject` column names (a deal owner's events are about the deal: `crm.deal.owner_added`).
+    `derived`: the domain's rule for the events an update implies besides its own (a deal's
+    `won`, an activity's `completed`), given the update's changes."""
 
     entity: str
     subject: str = "id"
@@ -34,24 +36,10 @@ class Tracked:
     updated: str = "updated"
     deleted: str = "deleted"
     hidden: frozenset[str] = field(default_factory=frozenset)
+    derived: Callable[[Mapping[str, Any]], list[str]] | None = None
 
     def type(self, verb: str) -> str:
         return f"crm.{self.entity}.{verb}"
-
-
-# Bookkeeping of the Lexware link: its own events (lexware_pushed, _synced) say when it moves.
-LEXWARE_BOOKKEEPING = frozenset(
-    {"lexware_contact_version", "lexware_synced_at", "lexware_synced_values"}
-)
-
-# Events of a company relationship are about the company it starts from.
-RELATIONSHIP_EVENTS = Tracked(
-    "company",
-    subject="from_company_id",
-    created="relationship_added",
-    updated="relationship_updated",
-    deleted="relationship_removed",
-)
 
 
 def camel(name: str) -> str:
@@ -117,7 +105,7 @@ def updated(
         return
     subject = _subject(tracked, new)
     record(session, tracked.type(tracked.updated), tracked.entity, subject, diff)
-    for verb in DERIVED.get(tracked.type(tracked.updated), _none)(diff):
+    for verb in tracked.derived(diff) if tracked.derived is not None else ():
         record(session, tracked.type(verb), tracked.entity, subject, diff)
 
 
@@ -137,31 +125,3 @@ def record_update(
 
 def _subject(tracked: Tracked, row: Row[Any]) -> uuid.UUID:
     return uuid.UUID(str(getattr(row, tracked.subject)))
-
-
-def _none(_diff: Mapping[str, Any]) -> list[str]:
-    return []
-
-
-def _deal_verbs(diff: Mapping[str, Any]) -> list[str]:
-    verbs = []
-    if "stageId" in diff:
-        verbs.append("stage_changed")
-    if "status" in diff:
-        old, new = diff["status"]
-        if new in ("WON", "LOST"):
-            verbs.append(new.lower())
-        elif old in ("WON", "LOST"):
-            verbs.append("reopened")
-    return verbs
-
-
-def _activity_verbs(diff: Mapping[str, Any]) -> list[str]:
-    old, new = diff.get("completedAt", [None, None])
-    return ["completed"] if old is None and new is not None else []
-
-
-DERIVED: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
-    "crm.deal.updated": _deal_verbs,
-    "crm.activity.updated": _activity_verbs,
-}

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from app.data.pagination import PageQuery, PageRequest
-from app.services.activities import service
+from app.services.activities import queries
 from resolvers.activities.inputs import ActivityFilter, ActivityOrder
 from resolvers.activities.types import Activity
 from resolvers.common.inputs import filter_id, parse_id
@@ -18,10 +18,10 @@ from resolvers.context import context_of
 from resolvers.permissions import CanRead
 
 
-def _service_filter(f: ActivityFilter | None) -> service.ActivityFilter:
+def _service_filter(f: ActivityFilter | None) -> queries.ActivityFilter:
     if f is None:
-        return service.ActivityFilter()
-    return service.ActivityFilter(
+        return queries.ActivityFilter()
+    return queries.ActivityFilter(
         types=tuple(f.type or ()),
         contact_id=filter_id(f.contact_id, "contactId"),
         company_id=filter_id(f.company_id, "companyId"),
@@ -39,7 +39,7 @@ def _service_filter(f: ActivityFilter | None) -> service.ActivityFilter:
 class ActivityQueries:
     @strawberry.field(permission_classes=[CanRead])
     async def activity(self, info: Info[Any, Any], id: strawberry.ID) -> Activity | None:
-        return cast(Activity, await service.get_activity(context_of(info).scope, parse_id(id)))
+        return cast(Activity, await queries.get_activity(context_of(info).scope, parse_id(id)))
 
     @strawberry.field(permission_classes=[CanRead], description="Activities, a page at a time.")
     async def activities(
@@ -54,9 +54,9 @@ class ActivityQueries:
         query_filter = _service_filter(filter)
 
         def page_query(request: PageRequest) -> PageQuery:
-            return service.activities_page(
-                service.ActivityQuery(request, query_filter, order.field)
+            return queries.activities_page(
+                queries.ActivityQuery(request, query_filter, order.field)
             )
 
-        count = partial(service.count_activities, query_filter=query_filter)
+        count = partial(queries.count_activities, query_filter=query_filter)
         return await paged_rows(info, first, after, order.direction, page_query, count)

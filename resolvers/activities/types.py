@@ -9,11 +9,11 @@ import strawberry
 from sqlmodel import col
 from strawberry.types import Info
 
-from app.services.activities.service import ACTIVITY
-from app.services.companies.service import COMPANY
-from app.services.contacts.service import CONTACT
-from app.services.deals.service import DEAL
-from app.services.owners.service import USER
+from app.services.activities.rules import ACTIVITY
+from app.services.companies.rules import COMPANY
+from app.services.contacts.rules import CONTACT
+from app.services.deals.rules import DEAL
+from app.services.owners.rules import USER
 from models import Activity as ActivityRow
 from models.enums import ActivityType
 from resolvers.common.children import children_of

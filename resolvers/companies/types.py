@@ -11,9 +11,9 @@ from sqlmodel import col
 from strawberry.types import Info
 
 import models
-from app.services.contacts.service import CONTACT
-from app.services.lookups.service import ACCOUNT_TYPE, INDUSTRY
-from app.services.owners.service import COMPANY_OWNERS
+from app.services.contacts.rules import CONTACT
+from app.services.lookups.rules import ACCOUNT_TYPE, INDUSTRY
+from app.services.owners.rules import COMPANY_OWNERS
 from resolvers.activities.types import activities_of
 from resolvers.common.children import NESTED_DEFAULT, First, related
 from resolvers.common.enums import CompanySize, EntityStatus, OrderDirection

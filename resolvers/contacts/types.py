@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services.companies.service import COMPANY
-from app.services.owners.service import CONTACT_OWNERS
+from app.services.companies.rules import COMPANY
+from app.services.owners.rules import CONTACT_OWNERS
 from models.enums import ContactSource, EntityStatus
 from resolvers.activities.types import activities_of
 from resolvers.common.children import NESTED_DEFAULT, First, related

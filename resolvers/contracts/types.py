@@ -10,7 +10,8 @@ import strawberry
 from sqlmodel import col
 from strawberry.types import Info
 
-from app.services.contracts.service import CONTRACT, ContractOrderField
+from app.services.contracts.queries import ContractOrderField
+from app.services.contracts.rules import CONTRACT
 from models import Contract as ContractRow
 from models.enums import ContractStatus
 from resolvers.common.children import children_of

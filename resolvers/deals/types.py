@@ -11,11 +11,11 @@ import strawberry
 from sqlmodel import col
 from strawberry.types import Info
 
-from app.services.companies.service import COMPANY
-from app.services.contacts.service import CONTACT
-from app.services.deals.service import DEAL
-from app.services.owners.service import DEAL_OWNERS
-from app.services.pipelines.service import PIPELINE, STAGE
+from app.services.companies.rules import COMPANY
+from app.services.contacts.rules import CONTACT
+from app.services.deals.rules import DEAL
+from app.services.owners.rules import DEAL_OWNERS
+from app.services.pipelines.rules import PIPELINE, STAGE
 from models import Deal as DealRow
 from models.enums import DealStatus, LostReason
 from resolvers.activities.types import activities_of
@@ -129,3 +129,14 @@ def deals_relation(parent_column: str) -> ToMany:
 
 async def deals_of(info: Info[Any, Any], parent_column: str, root: Any, first: int) -> list[Deal]:
     return cast(list[Deal], await related(info, deals_relation(parent_column), root, first))
+
+
+@strawberry.type(description="A change of a deal on a pipeline's board.")
+class DealChange:
+    event: CrmEventType
+    deal_id: strawberry.ID
+    deal: Deal | None = strawberry.field(
+        description="The deal as it is now; null once it left the board (deleted or moved "
+        "to another pipeline)."
+    )
+    on_board: bool

@@ -13,23 +13,12 @@ from strawberry.types import Info
 
 from app.services.deals import board as deal_board
 from app.services.events import queries as service
-from app.services.pipelines.service import STAGE
+from app.services.pipelines.rules import STAGE
 from resolvers.common.inputs import parse_id
 from resolvers.context import context_of
-from resolvers.deals.types import Deal
+from resolvers.deals.types import Deal, DealChange
 from resolvers.events.types import CrmEventType
 from resolvers.permissions import CanRead
-
-
-@strawberry.type(description="A change of a deal on a pipeline's board.")
-class DealChange:
-    event: CrmEventType
-    deal_id: strawberry.ID
-    deal: Deal | None = strawberry.field(
-        description="The deal as it is now; null once it left the board (deleted or moved "
-        "to another pipeline)."
-    )
-    on_board: bool
 
 
 @strawberry.type

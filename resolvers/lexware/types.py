@@ -9,8 +9,8 @@ import strawberry
 from strawberry.types import Info
 
 from app.lexware import mapping
-from app.services.companies.service import COMPANY
-from app.services.contacts.service import CONTACT
+from app.services.companies.rules import COMPANY
+from app.services.contacts.rules import CONTACT
 from app.services.lexware.search import FoundContact
 from resolvers.context import context_of
 

@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from app.services.lexware import vouchers as service
 from app.services.lexware.contacts import COMPANY_KIND, CONTACT_KIND
-from app.services.owners.service import USER
+from app.services.owners.rules import USER
 from resolvers.common.children import NESTED_DEFAULT, First, nested_limit
 from resolvers.common.inputs import parse_id
 from resolvers.context import context_of
@@ -147,6 +147,6 @@ class LexwareVoucherMutations:
 
 
 async def _deal(info: Info[Any, Any], deal_id: Any) -> Any:
-    from app.services.deals.service import get_deal
+    from app.services.deals.queries import get_deal
 
     return await get_deal(context_of(info).scope, deal_id)

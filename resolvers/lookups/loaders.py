@@ -6,7 +6,7 @@ from typing import Any
 
 from strawberry.types import Info
 
-from app.services.lookups.service import ACCOUNT_TYPE, INDUSTRY
+from app.services.lookups.rules import ACCOUNT_TYPE, INDUSTRY
 from resolvers.context import context_of
 from resolvers.loaders import RowLoader
 

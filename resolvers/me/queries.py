@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from app.services.members.service import member_profile
+from app.services.members.queries import member_profile
 from resolvers.context import context_of
 from resolvers.me.types import Me, Tenant, User
 

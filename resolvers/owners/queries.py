@@ -7,7 +7,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from app.services.owners import service
+from app.services.owners import queries
 from resolvers.context import context_of
 from resolvers.me.types import User
 from resolvers.permissions import CanRead
@@ -22,5 +22,5 @@ class OwnerQueries:
     async def users(
         self, info: Info[Any, Any], search: str | None = None, first: int = 50
     ) -> list[User]:
-        rows = await service.list_users(context_of(info).scope, search, first)
+        rows = await queries.list_users(context_of(info).scope, search, first)
         return cast(list[User], rows)

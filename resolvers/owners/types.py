@@ -10,7 +10,7 @@ import strawberry
 from sqlmodel import col
 from strawberry.types import Info
 
-from app.services.owners.service import USER, OwnerKind
+from app.services.owners.rules import USER, OwnerKind
 from models.enums import OwnerRole
 from resolvers.common.children import NESTED_DEFAULT, related
 from resolvers.common.relations import ToMany, ToOne, relation_field

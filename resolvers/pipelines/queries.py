@@ -9,8 +9,9 @@ import strawberry
 from strawberry.types import Info
 
 from app.data.pagination import PageQuery, PageRequest
-from app.services.pipelines import service
-from app.services.pipelines.service import PIPELINE, PipelineOrderField
+from app.services.pipelines import queries
+from app.services.pipelines.queries import PipelineOrderField
+from app.services.pipelines.rules import PIPELINE
 from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import parse_id
 from resolvers.common.pagination import Connection, paged_rows
@@ -37,13 +38,13 @@ class PipelineOrder:
 class PipelineQueries:
     @strawberry.field(permission_classes=[CanRead], metadata=row_by_id(PIPELINE))
     async def pipeline(self, info: Info[Any, Any], id: strawberry.ID) -> Pipeline | None:
-        return cast(Pipeline, await service.get_pipeline(context_of(info).scope, parse_id(id)))
+        return cast(Pipeline, await queries.get_pipeline(context_of(info).scope, parse_id(id)))
 
     @strawberry.field(
         permission_classes=[CanRead], metadata=ROWS, description="The tenant's default board."
     )
     async def default_pipeline(self, info: Info[Any, Any]) -> Pipeline | None:
-        return cast(Pipeline | None, await service.default_pipeline(context_of(info).scope))
+        return cast(Pipeline | None, await queries.default_pipeline(context_of(info).scope))
 
     @strawberry.field(
         permission_classes=[CanRead],
@@ -62,7 +63,7 @@ class PipelineQueries:
         search = filter.search if filter else None
 
         def page_query(request: PageRequest) -> PageQuery:
-            return service.pipelines_page(request, search, order.field)
+            return queries.pipelines_page(request, search, order.field)
 
-        count = partial(service.count_pipelines, search=search)
+        count = partial(queries.count_pipelines, search=search)
         return await paged_rows(info, first, after, order.direction, page_query, count)

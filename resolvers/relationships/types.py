@@ -9,9 +9,9 @@ import strawberry
 from strawberry.types import Info
 
 from app.data.pagination import clamp_first
-from app.services.companies.service import COMPANY
-from app.services.lookups.service import RELATIONSHIP_TYPE
-from app.services.relationships.service import relationships_of
+from app.services.companies.rules import COMPANY
+from app.services.lookups.rules import RELATIONSHIP_TYPE
+from app.services.relationships.queries import relationships_of
 from resolvers.context import context_of
 from resolvers.lookups.types import RelationshipType
 

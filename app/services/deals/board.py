@@ -16,9 +16,9 @@ from app.data import records
 from app.data.tenancy import TenantScope, execute_rows
 from app.events.hub import EventHub
 from app.events.message import CrmEventMessage
-from app.services.deals.service import DEAL
+from app.services.deals.rules import DEAL
 from app.services.events.queries import EventFilter, follow_events
-from app.services.pipelines.service import PIPELINE, STAGE
+from app.services.pipelines.rules import PIPELINE, STAGE
 from models import CrmEvent, Deal, PipelineStage
 
 # One event per change of a card: `stage_changed`, `won`, ... accompany an `updated`.

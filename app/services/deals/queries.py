@@ -1,4 +1,4 @@
-"""Reading deals: filtered keyset pages, and per-stage aggregates of a pipeline."""
+"""Reading deals: one by id, filtered keyset pages, counts, per-stage aggregates of a pipeline."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 from sqlmodel import col
 
 from app.data import records
@@ -27,7 +28,7 @@ from app.data.pagination import (
 from app.data.tenancy import TenantScope, execute_rows
 from app.errors import BadUserInput
 from app.services.common.validation import check_filter
-from app.services.deals.service import DEAL
+from app.services.deals.rules import DEAL
 from models import Deal, DealOwner, DealStatus, PipelineStage
 
 FAR_FUTURE = date(9999, 12, 31)
@@ -174,3 +175,7 @@ async def stage_summaries(
             summary.total.append(MoneySum(Decimal(row.total), row.currency))
             summary.weighted.append(MoneySum(Decimal(row.weighted), row.currency))
     return [list(by_pipeline[p].values()) for p in pipeline_ids]
+
+
+async def get_deal(scope: TenantScope, deal_id: uuid.UUID) -> Row[Any]:
+    return await records.get_row(scope, DEAL, deal_id)

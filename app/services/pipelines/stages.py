@@ -1,10 +1,11 @@
-"""The stages of a pipeline: add, change, remove and reorder them. A stage with deals in it
-is only removed when a target stage for those deals is given, and its kind only changes
-while it is empty.
+"""The stages of a pipeline: read them locked (stages_of), add, change, remove and reorder
+them. A stage with deals in it is only removed when a target stage for those deals is given,
+and its kind only changes while it is empty.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,18 +21,17 @@ from app.data.tenancy import TenantScope, execute_rows
 from app.errors import BadUserInput, Conflict
 from app.events.outbox import record
 from app.services.common.validation import validate, validate_patch
-from app.services.pipelines.service import (
-    DEAL_ROWS,
+from app.services.deals.rules import DEAL_ROWS
+from app.services.pipelines.rules import (
     MAX_STAGES,
     PIPELINE,
     STAGE,
     STAGE_NOT_NULLABLE,
     StageInput,
     StagePatch,
-    lock_deals,
-    stages_of,
 )
-from models import Deal, PipelineStage
+from app.services.pipelines.service import lock_deals
+from models import Deal, Pipeline, PipelineStage
 
 
 async def _renumber(session: AsyncSession, stage_ids: Sequence[uuid.UUID]) -> None:
@@ -167,3 +167,26 @@ async def reorder_stages(
             changes = {"stageOrder": [jsonable(order), jsonable(list(stage_ids))]}
             record(session, "crm.pipeline.updated", "pipeline", pipeline_id, changes)
         return await stages_of(session, pipeline_id)
+
+
+@functools.cache
+def _stages_statement(of_default: bool) -> Any:
+    """Built once per form (a deal is placed on every create): compiled and keyed once."""
+    pipeline: Any = (
+        sa.select(PIPELINE.id).where(col(Pipeline.is_default)).scalar_subquery()
+        if of_default
+        else sa.bindparam("pipeline_id", type_=sa.Uuid())
+    )
+    return (
+        sa.select(*STAGE.columns)
+        .where(col(PipelineStage.pipeline_id) == pipeline)
+        .order_by(col(PipelineStage.position), STAGE.id)
+        .with_for_update()
+    )
+
+
+async def stages_of(session: AsyncSession, pipeline_id: uuid.UUID | None) -> list[Row[Any]]:
+    """The stages of a pipeline (None: of the tenant's default one) in order, locked."""
+    if pipeline_id is None:
+        return list(await execute_rows(session, _stages_statement(True)))
+    return list(await execute_rows(session, _stages_statement(False), {"pipeline_id": pipeline_id}))
