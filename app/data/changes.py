@@ -16,9 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.events.outbox import record
+from app.data.unit_of_work import UnitOfWork
 
 _NOT_CHANGES = frozenset({"version", "created_at", "updated_at", "tenant_id", "reminded_due_at"})
 
@@ -77,20 +76,20 @@ def _fields(tracked: Tracked, row: Row[Any]) -> dict[str, Any]:
 
 
 def created(
-    session: AsyncSession, tracked: Tracked, row: Row[Any], extra: Mapping[str, Any] | None = None
+    uow: UnitOfWork, tracked: Tracked, row: Row[Any], extra: Mapping[str, Any] | None = None
 ) -> None:
     values = {k: [None, v] for k, v in _fields(tracked, row).items() if v not in (None, [], {})}
     values.update(extra or {})
-    record(session, tracked.type(tracked.created), tracked.entity, _subject(tracked, row), values)
+    uow.record(tracked.type(tracked.created), tracked.entity, _subject(tracked, row), values)
 
 
-def deleted(session: AsyncSession, tracked: Tracked, row: Row[Any]) -> None:
+def deleted(uow: UnitOfWork, tracked: Tracked, row: Row[Any]) -> None:
     values = {k: [v, None] for k, v in _fields(tracked, row).items() if v not in (None, [], {})}
-    record(session, tracked.type(tracked.deleted), tracked.entity, _subject(tracked, row), values)
+    uow.record(tracked.type(tracked.deleted), tracked.entity, _subject(tracked, row), values)
 
 
 def updated(
-    session: AsyncSession,
+    uow: UnitOfWork,
     tracked: Tracked,
     old: Row[Any],
     new: Row[Any],
@@ -104,23 +103,23 @@ def updated(
     if not diff:
         return
     subject = _subject(tracked, new)
-    record(session, tracked.type(tracked.updated), tracked.entity, subject, diff)
+    uow.record(tracked.type(tracked.updated), tracked.entity, subject, diff)
     for verb in tracked.derived(diff) if tracked.derived is not None else ():
-        record(session, tracked.type(verb), tracked.entity, subject, diff)
+        uow.record(tracked.type(verb), tracked.entity, subject, diff)
 
 
 def record_verb(
-    session: AsyncSession, tracked: Tracked, row: Row[Any], verb: str, diff: Mapping[str, Any]
+    uow: UnitOfWork, tracked: Tracked, row: Row[Any], verb: str, diff: Mapping[str, Any]
 ) -> None:
     """An event of its own kind about the row (`crm.company.lexware_linked`)."""
-    record(session, tracked.type(verb), tracked.entity, _subject(tracked, row), diff)
+    uow.record(tracked.type(verb), tracked.entity, _subject(tracked, row), diff)
 
 
 def record_update(
-    session: AsyncSession, tracked: Tracked, row: Row[Any], diff: Mapping[str, Any]
+    uow: UnitOfWork, tracked: Tracked, row: Row[Any], diff: Mapping[str, Any]
 ) -> None:
     """An update event whose changes the caller knows already."""
-    record(session, tracked.type(tracked.updated), tracked.entity, _subject(tracked, row), diff)
+    uow.record(tracked.type(tracked.updated), tracked.entity, _subject(tracked, row), diff)
 
 
 def _subject(tracked: Tracked, row: Row[Any]) -> uuid.UUID:

@@ -16,11 +16,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.data import records
 from app.data.tenancy import TenantScope
+from app.data.unit_of_work import Reading
 from app.services.activities.rules import (
     ACTIVITY,
     NOT_NULLABLE,
@@ -48,7 +48,7 @@ async def update_activity(
     if not {"contact_id", "company_id"} & set(values):
         return await records.update_row(scope, ACTIVITY, activity_id, values, expected_version)
 
-    async def check_links(_session: AsyncSession, current: Row[Any]) -> dict[str, Any]:
+    async def check_links(_session: Reading, current: Row[Any]) -> dict[str, Any]:
         # Checked against the row as it will be, inside the same unit of work.
         _check_linked(
             values.get("contact_id", current.contact_id),

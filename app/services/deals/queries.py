@@ -25,7 +25,7 @@ from app.data.pagination import (
     range_conditions,
     timestamp_key,
 )
-from app.data.tenancy import TenantScope, execute_rows
+from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.services.common.validation import check_filter
 from app.services.deals.rules import DEAL
@@ -164,8 +164,8 @@ async def stage_summaries(
         .order_by(col(PipelineStage.position), col(Deal.currency))
     )
     by_pipeline: dict[uuid.UUID, dict[uuid.UUID, StageSummary]] = defaultdict(dict)
-    async with scope.reading() as session:
-        for row in await execute_rows(session, statement):
+    async with scope.reading() as reads:
+        for row in await reads.execute_rows(statement):
             summary = by_pipeline[row.pipeline_id].setdefault(
                 row.stage_id, StageSummary(row.stage_id)
             )

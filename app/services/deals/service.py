@@ -11,12 +11,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.data import records
-from app.data.tenancy import TenantScope, execute_rows
+from app.data.tenancy import TenantScope
+from app.data.unit_of_work import UnitOfWork
 from app.errors import BadUserInput, NotFound
 from app.services.common.validation import validate, validate_patch
 from app.services.deals.rules import (
@@ -40,10 +40,10 @@ _RULE_FIELDS = ("stage_id", "status", "lost_reason", "lost_reason_text")
 _PARTIES = ("company_id", "contact_id")  # the deal's customer (its vouchers must stay its)
 
 
-async def _stages(session: AsyncSession, requested: uuid.UUID | None) -> list[Row[Any]]:
+async def _stages(uow: UnitOfWork, requested: uuid.UUID | None) -> list[Row[Any]]:
     """The stages of the requested pipeline, or of the tenant's default one, in one statement
     (locked: see stages_of). A pipeline keeps at least one stage, so none means no pipeline."""
-    stages = await stages_of(session, requested)
+    stages = await stages_of(uow, requested)
     if stages:
         return stages
     if requested is not None:
@@ -104,13 +104,13 @@ async def create_deal(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
     owners = initial_owners(scope, parsed.owners)
     fields = parsed.model_dump(include=set(DealFields.model_fields))
     with records.constraint_errors(DEAL.constraint_errors):
-        async with scope.writing() as session:
-            stages = await _stages(session, parsed.pipeline_id)
+        async with scope.writing() as uow:
+            stages = await _stages(uow, parsed.pipeline_id)
             placed = resolve(stages, None, _requested(sent))
             values = {"pipeline_id": stages[0].pipeline_id, **fields, **placed}
             parameters = _create_parameters(scope.owned(id=uuid.uuid4(), **values), owners)
-            row = (await execute_rows(session, _create_statement(), parameters)).one()
-            records.record_created(session, DEAL, row, listed_owners(owners))
+            row = (await uow.execute_rows(_create_statement(), parameters)).one()
+            records.record_created(uow, DEAL, row, listed_owners(owners))
     return row
 
 
@@ -127,13 +127,13 @@ async def update_deal(
     if not placed and not set(values) & set(_PARTIES):
         return await records.update_row(scope, DEAL, deal_id, values, expected_version)
 
-    async def place(session: AsyncSession, current: Row[Any]) -> dict[str, Any]:
+    async def place(uow: UnitOfWork, current: Row[Any]) -> dict[str, Any]:
         parties = [values.get(name, getattr(current, name)) for name in _PARTIES]
         if parties != [getattr(current, name) for name in _PARTIES]:
-            await lexware_deal_parties.check_deal_change(session, deal_id, *parties)
+            await lexware_deal_parties.check_deal_change(uow, deal_id, *parties)
         if not placed:
             return {}
-        stages = await _stages(session, values.get("pipeline_id", current.pipeline_id))
+        stages = await _stages(uow, values.get("pipeline_id", current.pipeline_id))
         return resolve(stages, _state(current), _requested(values))
 
     steps = records.UpdateSteps(place=place)

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Row
 
 from app.data import records
 from app.data.records import Entity
-from app.data.tenancy import TenantScope, execute_rows
+from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.services.common.validation import validate, validate_patch
 from app.services.lookups.rules import _INPUTS, _PATCHES, MAX_ENTRIES
@@ -23,18 +23,18 @@ async def create_lookup(scope: TenantScope, entity: Entity, data: Mapping[str, A
     insert = sa.insert(entity.model).values(scope.owned(**values)).returning(*entity.columns)
     count = sa.select(sa.func.count()).select_from(entity.model)
     with records.constraint_errors(entity.constraint_errors):
-        async with scope.writing() as session:
+        async with scope.writing() as uow:
             # One creator of a tenant's list at a time, so two cannot both take the last place.
-            await session.execute(
+            await uow.execute(
                 sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
                 {"key": f"crm:lookups:{entity.label}:{scope.tenant_id}"},
             )
-            if (await execute_rows(session, count)).scalar_one() >= MAX_ENTRIES:
+            if (await uow.execute_rows(count)).scalar_one() >= MAX_ENTRIES:
                 raise BadUserInput.single(
                     "name", f"a list holds at most {MAX_ENTRIES} entries; delete unused ones"
                 )
-            row = (await execute_rows(session, insert)).one()
-            records.record_created(session, entity, row)
+            row = (await uow.execute_rows(insert)).one()
+            records.record_created(uow, entity, row)
     return row
 
 

@@ -33,8 +33,8 @@ async def member_profile(scope: TenantScope) -> MemberProfile:
         .join(User, col(User.tenant_id) == col(Tenant.id))
         .where(col(User.id) == scope.actor_id)
     )
-    async with scope.reading() as session:
-        row = (await session.execute(statement)).one()
+    async with scope.reading() as reads:
+        row = (await reads.execute(statement)).one()
     return MemberProfile(
         tenant={"id": row.id, "slug": row.slug, "name": row.name},
         user={

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from app.data import records
-from app.data.tenancy import TenantScope, execute_rows, system_session
+from app.data.tenancy import TenantScope, system_session
 from app.errors import Conflict
 from app.services.common.validation import validate
 from app.services.members.rules import NEW_USER, MemberIdentity, MemberIds, NewUserInput, _may_bind
@@ -129,15 +129,15 @@ async def add_user(scope: TenantScope, data: dict[str, Any]) -> Row[Any]:
     )
     insert = sa.insert(User).values(scope.owned(**values)).returning(*NEW_USER.columns)
     with records.constraint_errors(NEW_USER.constraint_errors):
-        async with scope.writing() as session:
+        async with scope.writing() as uow:
             lock = {"tenant": scope.tenant_id, "email": values["email"]}
-            await session.execute(_LOCK_EMAIL_TO_ADD, lock)
-            holder = (await execute_rows(session, taken.limit(1))).scalar_one_or_none()
+            await uow.execute(_LOCK_EMAIL_TO_ADD, lock)
+            holder = (await uow.execute_rows(taken.limit(1))).scalar_one_or_none()
             if holder is not None:
                 raise Conflict(
                     "A user of this tenant has this e-mail address already.",
                     userId=str(holder),
                 )
-            row = (await execute_rows(session, insert)).one()
-            records.record_created(session, NEW_USER, row)
+            row = (await uow.execute_rows(insert)).one()
+            records.record_created(uow, NEW_USER, row)
     return row

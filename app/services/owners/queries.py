@@ -9,7 +9,7 @@ from sqlalchemy.engine import Row
 from sqlmodel import col
 
 from app.data.pagination import like_pattern
-from app.data.tenancy import TenantScope, execute_rows
+from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.services.owners.rules import USER
 from models import User
@@ -32,5 +32,5 @@ async def list_users(scope: TenantScope, search: str | None, first: int) -> list
     statement = statement.order_by(
         sa.func.lower(sa.func.coalesce(col(User.name), col(User.email))), USER.id
     ).limit(first)
-    async with scope.reading() as session:
-        return list(await execute_rows(session, statement))
+    async with scope.reading() as reads:
+        return list(await reads.execute_rows(statement))

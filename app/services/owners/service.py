@@ -13,16 +13,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.data import records
-from app.data.tenancy import TenantScope, execute_rows
+from app.data.tenancy import TenantScope
+from app.data.unit_of_work import UnitOfWork
 from app.services.owners.rules import OwnerInput, OwnerKind, initial_owners, listed_owners
 from models import OwnerRole
 
 
 async def insert_owners(
-    session: AsyncSession,
+    uow: UnitOfWork,
     scope: TenantScope,
     kind: OwnerKind,
     parent_id: uuid.UUID,
@@ -35,18 +35,18 @@ async def insert_owners(
             scope.owned(**{kind.parent_column: parent_id}, user_id=o.user_id, role=o.role)
             for o in owners
         ]
-        await execute_rows(session, sa.insert(kind.entity.model).values(rows))
+        await uow.execute_rows(sa.insert(kind.entity.model).values(rows))
     return listed_owners(owners)
 
 
 def new_record_owners(
     scope: TenantScope, kind: OwnerKind, named: list[OwnerInput] | None
-) -> Callable[[AsyncSession, Row[Any]], Awaitable[dict[str, Any]]]:
+) -> Callable[[UnitOfWork, Row[Any]], Awaitable[dict[str, Any]]]:
     """The step of a create that adds the new record's initial owners."""
     owners = initial_owners(scope, named)
 
-    async def add(session: AsyncSession, row: Row[Any]) -> dict[str, Any]:
-        return await insert_owners(session, scope, kind, row.id, owners)
+    async def add(uow: UnitOfWork, row: Row[Any]) -> dict[str, Any]:
+        return await insert_owners(uow, scope, kind, row.id, owners)
 
     return add
 
@@ -71,14 +71,14 @@ async def add_owner(
         .returning(*entity.columns)
     )
     with records.constraint_errors(entity.constraint_errors):
-        async with scope.writing() as session:
+        async with scope.writing() as uow:
             current = sa.select(*entity.columns).where(*match).with_for_update()
-            before = (await execute_rows(session, current)).first()
-            row = (await execute_rows(session, statement)).one()
+            before = (await uow.execute_rows(current)).first()
+            row = (await uow.execute_rows(statement)).one()
             if before is None:
-                records.record_created(session, entity, row)
+                records.record_created(uow, entity, row)
             else:
-                records.record_updated(session, entity, before, row)
+                records.record_updated(uow, entity, before, row)
     return row
 
 

@@ -12,7 +12,7 @@ from sqlmodel import col
 
 from app.data import records
 from app.data.pagination import PageQuery, PageRequest, SortKey, like_pattern, timestamp_key
-from app.data.tenancy import TenantScope, execute_rows
+from app.data.tenancy import TenantScope
 from app.services.pipelines.rules import PIPELINE
 from models import Pipeline
 
@@ -42,8 +42,8 @@ async def count_pipelines(scope: TenantScope, search: str | None) -> int:
 
 async def default_pipeline(scope: TenantScope) -> Row[Any] | None:
     statement = sa.select(*PIPELINE.columns).where(col(Pipeline.is_default))
-    async with scope.reading() as session:
-        return (await execute_rows(session, statement)).first()
+    async with scope.reading() as reads:
+        return (await reads.execute_rows(statement)).first()
 
 
 async def get_pipeline(scope: TenantScope, pipeline_id: uuid.UUID) -> Row[Any]:

@@ -14,14 +14,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.data import records
 from app.data.dependents import detach
-from app.data.tenancy import TenantScope, execute_rows
+from app.data.tenancy import TenantScope
+from app.data.unit_of_work import UnitOfWork
 from app.errors import BadUserInput, NotFound
-from app.events.outbox import record
 from app.services.common.validation import validate, validate_patch
 from app.services.deals.rules import DEAL_ROWS
 from app.services.pipelines.rules import (
@@ -41,23 +40,23 @@ async def create_pipeline(scope: TenantScope, data: Mapping[str, Any]) -> Row[An
     _unique_stage_names(parsed.stages)
     fields = parsed.model_dump(exclude={"stages"})
     with records.constraint_errors(PIPELINE.constraint_errors, STAGE.constraint_errors):
-        async with scope.writing() as session:
-            await _lock_defaults(session, scope)
-            has_any = (await execute_rows(session, sa.select(PIPELINE.id).limit(1))).first()
+        async with scope.writing() as uow:
+            await _lock_defaults(uow, scope)
+            has_any = (await uow.execute_rows(sa.select(PIPELINE.id).limit(1))).first()
             fields["is_default"] = fields["is_default"] or has_any is None
             if fields["is_default"]:
-                await _clear_default(session)
+                await _clear_default(uow)
             insert = sa.insert(Pipeline).values(scope.owned(**fields)).returning(*PIPELINE.columns)
-            row = (await execute_rows(session, insert)).one()
+            row = (await uow.execute_rows(insert)).one()
             stages = [
                 scope.owned(pipeline_id=row.id, position=position, **stage.model_dump())
                 for position, stage in enumerate(parsed.stages)
             ]
             stage_rows = (
-                await session.execute(sa.insert(PipelineStage).returning(*STAGE.columns), stages)
+                await uow.execute(sa.insert(PipelineStage).returning(*STAGE.columns), stages)
             ).all()
             listed = [{"id": str(s.id), "name": s.name, "kind": s.kind.value} for s in stage_rows]
-            records.record_created(session, PIPELINE, row, {"stages": [None, listed]})
+            records.record_created(uow, PIPELINE, row, {"stages": [None, listed]})
     return row
 
 
@@ -68,10 +67,10 @@ async def update_pipeline(
     if values.get("is_default") is False:
         raise BadUserInput.single("isDefault", "make another pipeline the default instead")
 
-    async def move_default(session: AsyncSession) -> None:
+    async def move_default(uow: UnitOfWork) -> None:
         if values.get("is_default"):
-            await _lock_defaults(session, scope)
-            await _clear_default(session)
+            await _lock_defaults(uow, scope)
+            await _clear_default(uow)
 
     steps = records.UpdateSteps(lock=move_default)
     return await records.update_row(scope, PIPELINE, pipeline_id, values, steps=steps)
@@ -81,13 +80,12 @@ async def delete_pipeline(scope: TenantScope, pipeline_id: uuid.UUID) -> uuid.UU
     """Deletes its stages and deals too (as the original service did), each deal as deleting
     it alone would (its activities that nothing else links go too); if it was the default,
     the oldest remaining pipeline becomes the default."""
-    async with scope.writing() as session:
-        await _lock_defaults(session, scope)
-        deals = await lock_deals(session, col(Deal.pipeline_id) == pipeline_id)
-        await detach(session, DEAL_ROWS.dependents, [deal.id for deal in deals])
+    async with scope.writing() as uow:
+        await _lock_defaults(uow, scope)
+        deals = await lock_deals(uow, col(Deal.pipeline_id) == pipeline_id)
+        await detach(uow, DEAL_ROWS.dependents, [deal.id for deal in deals])
         deleted = (
-            await execute_rows(
-                session,
+            await uow.execute_rows(
                 sa.delete(Pipeline)
                 .where(PIPELINE.id == pipeline_id)
                 .returning(*PIPELINE.columns)
@@ -97,35 +95,34 @@ async def delete_pipeline(scope: TenantScope, pipeline_id: uuid.UUID) -> uuid.UU
         if deleted is None:
             raise NotFound(PIPELINE.label)
         for deal in deals:
-            records.record_deleted(session, DEAL_ROWS, deal)
-        records.record_deleted(session, PIPELINE, deleted)
+            records.record_deleted(uow, DEAL_ROWS, deal)
+        records.record_deleted(uow, PIPELINE, deleted)
         if deleted.is_default:
             oldest = sa.select(PIPELINE.id).order_by(col(Pipeline.created_at)).limit(1)
-            await _set_default(session, PIPELINE.id == oldest.scalar_subquery(), True)
+            await _set_default(uow, PIPELINE.id == oldest.scalar_subquery(), True)
     return pipeline_id
 
 
-async def lock_deals(session: AsyncSession, where: Any) -> list[Row[Any]]:
+async def lock_deals(uow: UnitOfWork, where: Any) -> list[Row[Any]]:
     """The deals a pipeline or stage change will touch, locked: their events need them."""
     statement = sa.select(*DEAL_ROWS.columns).where(where).order_by(DEAL_ROWS.id).with_for_update()
-    return list(await execute_rows(session, statement))
+    return list(await uow.execute_rows(statement))
 
 
-async def _lock_defaults(session: AsyncSession, scope: TenantScope) -> None:
+async def _lock_defaults(uow: UnitOfWork, scope: TenantScope) -> None:
     """One writer at a time per tenant for what decides the default pipeline."""
-    await session.execute(
+    await uow.execute(
         sa.text("SELECT pg_advisory_xact_lock(hashtext('crm:pipelines:' || :tenant))"),
         {"tenant": str(scope.tenant_id)},
     )
 
 
-async def _clear_default(session: AsyncSession) -> None:
-    await _set_default(session, col(Pipeline.is_default), False)
+async def _clear_default(uow: UnitOfWork) -> None:
+    await _set_default(uow, col(Pipeline.is_default), False)
 
 
-async def _set_default(session: AsyncSession, where: Any, is_default: bool) -> None:
-    changed = await execute_rows(
-        session,
+async def _set_default(uow: UnitOfWork, where: Any, is_default: bool) -> None:
+    changed = await uow.execute_rows(
         sa.update(Pipeline)
         .where(where)
         .values(is_default=is_default, version=col(Pipeline.version) + 1)
@@ -134,4 +131,4 @@ async def _set_default(session: AsyncSession, where: Any, is_default: bool) -> N
     )
     for pipeline_id in changed.scalars():
         changes = {"isDefault": [not is_default, is_default]}
-        record(session, "crm.pipeline.updated", "pipeline", pipeline_id, changes)
+        uow.record("crm.pipeline.updated", "pipeline", pipeline_id, changes)

@@ -32,8 +32,8 @@ async def relationships_of(
         .order_by(col(CompanyRelationship.created_at), RELATIONSHIP.id)
     )
     grouped: dict[uuid.UUID, list[Row[Any]]] = {company_id: [] for company_id in company_ids}
-    async with scope.reading() as session:
-        for row in await session.execute(statement):
+    async with scope.reading() as reads:
+        for row in await reads.execute(statement):
             for company_id in {row.from_company_id, row.to_company_id} & wanted:
                 grouped[company_id].append(row)
     return [grouped[company_id] for company_id in company_ids]
