@@ -23,7 +23,8 @@ from redis.exceptions import RedisError
 from app.data.failures import naming_database_failures
 from app.errors import BadUserInput, ServiceUnavailable, Unauthenticated
 from app.keys import ALGORITHM, VerificationKey
-from app.services.members.service import MemberDirectory, MemberIdentity
+from app.services.members.rules import MemberIdentity
+from app.services.members.service import MemberDirectory
 from app.settings import Settings
 
 # Matched exactly, as the auth service spells them: "Admin" is not "admin". A token needs at

@@ -24,7 +24,9 @@ from sqlmodel import col
 
 from app.data.row_values import stored_values
 from app.data.tenancy import TenantScope
-from app.services.members.service import MemberDirectory, MemberIdentity
+from app.data.unit_of_work import UnitOfWork
+from app.services.members.rules import MemberIdentity
+from app.services.members.service import MemberDirectory
 from models import (
     AccountType,
     Activity,
@@ -142,9 +144,9 @@ async def seed_demo_tenant(sessions: async_sessionmaker[AsyncSession], slug: str
         MemberIdentity(slug, DEMO_ADMIN, DEMO_ADMIN, "Demo Admin", email_verified=True)
     )
     scope = TenantScope(ids.tenant_id, ids.user_id, sessions)
-    async with scope.writing() as session:
-        await session.execute(_SEED_LOCK, {"key": ids.tenant_id.int & 0x7FFF_FFFF})
-        seeder = _Seeder(session, scope)
+    async with scope.writing() as uow:
+        await uow.execute(_SEED_LOCK, {"key": ids.tenant_id.int & 0x7FFF_FFFF})
+        seeder = _Seeder(uow, scope)
         await seeder.seed()
     if not seeder.added:
         return f"tenant {slug!r} already holds all demo data; nothing added"
@@ -161,8 +163,8 @@ class _Board:
 class _Seeder:
     """Looks each demo record up by its natural key and inserts it only when it is missing."""
 
-    def __init__(self, session: AsyncSession, scope: TenantScope) -> None:
-        self.session = session
+    def __init__(self, uow: UnitOfWork, scope: TenantScope) -> None:
+        self.session = uow
         self.scope = scope
         self.added: Counter[str] = Counter()  # rows inserted, by table
 

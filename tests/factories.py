@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from app.data.tenancy import TenantScope
-from app.services.members.service import MemberDirectory, MemberIdentity
+from app.services.members.rules import MemberIdentity
+from app.services.members.service import MemberDirectory
 
 
 async def new_scope(sessions: async_sessionmaker[AsyncSession]) -> TenantScope:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 from starlette.applications import Starlette
 
-from app.services.companies import service as companies_service
+from app.services.companies import queries as companies_queries
 from app.settings import Settings
 from tests.conftest import Api, Tokens, error_codes, serving
 
@@ -217,7 +217,7 @@ async def test_unexpected_errors_are_masked_with_a_request_id(
     def broken(*_: object, **__: object) -> None:
         raise KeyError("internal detail")
 
-    monkeypatch.setattr(companies_service, "companies_page", broken)
+    monkeypatch.setattr(companies_queries, "companies_page", broken)
     token = api.token()
     with caplog.at_level(logging.ERROR):
         sent = await api.post({"query": COUNT}, token=token, headers={"x-request-id": "req-7"})

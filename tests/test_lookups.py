@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.services.lookups.service import MAX_ENTRIES
+from app.services.lookups.rules import MAX_ENTRIES
 from app.settings import Settings
 from tests.conftest import Api, error_codes, error_fields, serving
 

@@ -16,9 +16,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import col
 
 import models
-from app.data import tenancy
+from app.data import unit_of_work
 from app.data.engine import create_engine, create_session_factory
-from app.data.tenancy import TENANT_ROLE, system_session
+from app.data.tenancy import system_session
+from app.data.unit_of_work import TENANT_ROLE
 from app.migrations import upgrade_to_head
 from app.services.common.tags import has_tag
 from app.services.companies import service as companies
@@ -81,7 +82,7 @@ async def test_a_failed_tenant_setting_leaves_no_transaction_in_the_pool(
     failing = (
         "SELECT set_config('app.tenant_id', %s, true), set_config('role', 'no_such_role', true)"
     )
-    monkeypatch.setattr(tenancy, "TENANT_SETTING", failing)
+    monkeypatch.setattr(unit_of_work, "TENANT_SETTING", failing)
     with pytest.raises(DBAPIError, match="no_such_role"):
         async with scope.reading() as session:
             await session.execute(COMPANY_NAMES)

@@ -15,7 +15,8 @@ from sqlmodel import col
 
 import models
 from app.data import tenancy, tenant_filter
-from app.data.tenancy import TenantScope, TenantScopeError, begin_with_tenant_sql, execute_rows
+from app.data.tenancy import TenantScope, TenantScopeError
+from app.data.unit_of_work import begin_with_tenant_sql
 from tests.factories import add_row, new_scope, row_value
 
 
@@ -279,13 +280,13 @@ async def test_rows_run_on_the_connection_are_scoped_to_the_sessions_tenant(
     their_id = await add_row(theirs, models.Company, name="Deins")
     name, company_id = col(models.Company.name), col(models.Company.id)
     async with mine.writing() as session:
-        names = await execute_rows(session, sa.select(name))
+        names = await session.execute_rows(sa.select(name))
         assert names.scalars().all() == ["Meins"]
-        renamed = await execute_rows(
-            session, sa.update(models.Company).values(name="Neu").returning(company_id)
+        renamed = await session.execute_rows(
+            sa.update(models.Company).values(name="Neu").returning(company_id)
         )
         assert renamed.scalars().all() == [my_id]
-        deleted = await execute_rows(session, sa.delete(models.Company).returning(company_id))
+        deleted = await session.execute_rows(sa.delete(models.Company).returning(company_id))
         assert deleted.scalars().all() == [my_id]
     assert await row_value(theirs, models.Company.name, their_id) == "Deins"
 
@@ -300,7 +301,7 @@ async def test_rows_run_on_the_connection_skip_the_orm_execution_layer(sessions:
     try:
         rename = sa.update(models.Company).values(name="x").returning(col(models.Company.id))
         async with scope.writing() as session:
-            await execute_rows(session, rename)
+            await session.execute_rows(rename)
             assert orm_executions == []
             await session.execute(rename)
             assert len(orm_executions) == 1
@@ -331,16 +332,16 @@ async def test_rows_run_on_the_connection_refuse_core_tables_and_entities(sessio
     table: Any = models.Company.__table__  # type: ignore[attr-defined]
     async with scope.reading() as session:
         with pytest.raises(TenantScopeError, match="through their models"):
-            await execute_rows(session, sa.select(table.c.name))
+            await session.execute_rows(sa.select(table.c.name))
         with pytest.raises(TenantScopeError, match="through their models"):
-            await execute_rows(session, sa.select(col(models.Company.id), table.c.name))
+            await session.execute_rows(sa.select(col(models.Company.id), table.c.name))
         with pytest.raises(TenantScopeError, match="not entities"):
-            await execute_rows(session, sa.select(models.Company))
+            await session.execute_rows(sa.select(models.Company))
         unfiltered_text = sa.select(col(models.Company.id)).from_statement(
             sa.text("SELECT id FROM company")
         )
         with pytest.raises(TenantScopeError, match="from_statement"):
-            await execute_rows(session, unfiltered_text)
+            await session.execute_rows(unfiltered_text)
         # A Core table whose statement is ORM only through a column elsewhere:
         any_company = col(models.Company.id).is_not(None)
         counted = sa.select(sa.func.count()).select_from(table).where(any_company)
@@ -351,7 +352,7 @@ async def test_rows_run_on_the_connection_refuse_core_tables_and_entities(sessio
         )
         for statement in (counted, renamed, joined):
             with pytest.raises(TenantScopeError, match="through their models"):
-                await execute_rows(session, statement)
+                await session.execute_rows(statement)
 
 
 async def test_an_insert_reads_only_the_tenants_rows(sessions: Any) -> None:
@@ -367,7 +368,7 @@ async def test_an_insert_reads_only_the_tenants_rows(sessions: Any) -> None:
     ).where(col(company.name).not_like("%Kopie%"))
     copy = sa.insert(company).from_select(["tenant_id", "id", "name"], copies)
     async with mine.writing() as session:
-        await execute_rows(session, copy.returning(col(company.name)))
+        await session.execute_rows(copy.returning(col(company.name)))
         with pytest.raises(TenantScopeError, match="runs through execute_rows"):
             await session.execute(copy)
     for scope, expected in (
@@ -375,5 +376,5 @@ async def test_an_insert_reads_only_the_tenants_rows(sessions: Any) -> None:
         (theirs, ["Deins"]),
     ):
         async with scope.reading() as session:
-            names = await execute_rows(session, sa.select(col(company.name)).order_by("name"))
+            names = await session.execute_rows(sa.select(col(company.name)).order_by("name"))
             assert names.scalars().all() == expected

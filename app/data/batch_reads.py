@@ -16,7 +16,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
 
 from app.data.records import Entity, RowT
-from app.data.tenancy import TenantScope, execute_rows
+from app.data.tenancy import TenantScope
 
 # What a statement selects from its entity's rows, given how it reaches them (the entity's
 # model, or the alias a per-parent limit reads them through). By default the columns it is
@@ -47,9 +47,9 @@ async def rows_by_ids(
     scope: TenantScope, entity: Entity[RowT], ids: Sequence[uuid.UUID]
 ) -> list[RowT | None]:
     """Rows in the order of `ids` (None where missing): a by-id loader's batch."""
-    async with scope.reading() as session:
+    async with scope.reading() as reads:
         statement = rows_by_ids_statement(entity, entity.columns, set(ids))
-        found = {row.id: row for row in await execute_rows(session, statement)}
+        found = {row.id: row for row in await reads.execute_rows(statement)}
     return cast(list[RowT | None], [found.get(row_id) for row_id in ids])
 
 
@@ -99,7 +99,7 @@ async def rows_by_parent(
         entity, parent_column, entity.columns, set(parent_ids), list(order_by), limit
     )
     grouped: dict[uuid.UUID, list[Row[Any]]] = defaultdict(list)
-    async with scope.reading() as session:
-        for row in await execute_rows(session, statement):
+    async with scope.reading() as reads:
+        for row in await reads.execute_rows(statement):
             grouped[getattr(row, parent_column)].append(row)
     return cast(list[list[RowT]], [grouped.get(parent_id, []) for parent_id in parent_ids])

@@ -16,9 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.events.outbox import record
+from app.data.unit_of_work import UnitOfWork
 
 _NOT_CHANGES = frozenset({"version", "created_at", "updated_at", "tenant_id", "reminded_due_at"})
 
@@ -26,7 +25,9 @@ _NOT_CHANGES = frozenset({"version", "created_at", "updated_at", "tenant_id", "r
 @dataclass(frozen=True)
 class Tracked:
     """How changes of one table appear as events: `crm.<entity>.<verb>` about the row that the
-    `subject` column names (a deal owner's events are about the deal: `crm.deal.owner_added`)."""
+    `subject` column names (a deal owner's events are about the deal: `crm.deal.owner_added`).
+    `derived`: the domain's rule for the events an update implies besides its own (a deal's
+    `won`, an activity's `completed`), given the update's changes."""
 
     entity: str
     subject: str = "id"
@@ -34,24 +35,10 @@ class Tracked:
     updated: str = "updated"
     deleted: str = "deleted"
     hidden: frozenset[str] = field(default_factory=frozenset)
+    derived: Callable[[Mapping[str, Any]], list[str]] | None = None
 
     def type(self, verb: str) -> str:
         return f"crm.{self.entity}.{verb}"
-
-
-# Bookkeeping of the Lexware link: its own events (lexware_pushed, _synced) say when it moves.
-LEXWARE_BOOKKEEPING = frozenset(
-    {"lexware_contact_version", "lexware_synced_at", "lexware_synced_values"}
-)
-
-# Events of a company relationship are about the company it starts from.
-RELATIONSHIP_EVENTS = Tracked(
-    "company",
-    subject="from_company_id",
-    created="relationship_added",
-    updated="relationship_updated",
-    deleted="relationship_removed",
-)
 
 
 def camel(name: str) -> str:
@@ -89,20 +76,20 @@ def _fields(tracked: Tracked, row: Row[Any]) -> dict[str, Any]:
 
 
 def created(
-    session: AsyncSession, tracked: Tracked, row: Row[Any], extra: Mapping[str, Any] | None = None
+    uow: UnitOfWork, tracked: Tracked, row: Row[Any], extra: Mapping[str, Any] | None = None
 ) -> None:
     values = {k: [None, v] for k, v in _fields(tracked, row).items() if v not in (None, [], {})}
     values.update(extra or {})
-    record(session, tracked.type(tracked.created), tracked.entity, _subject(tracked, row), values)
+    uow.record(tracked.type(tracked.created), tracked.entity, _subject(tracked, row), values)
 
 
-def deleted(session: AsyncSession, tracked: Tracked, row: Row[Any]) -> None:
+def deleted(uow: UnitOfWork, tracked: Tracked, row: Row[Any]) -> None:
     values = {k: [v, None] for k, v in _fields(tracked, row).items() if v not in (None, [], {})}
-    record(session, tracked.type(tracked.deleted), tracked.entity, _subject(tracked, row), values)
+    uow.record(tracked.type(tracked.deleted), tracked.entity, _subject(tracked, row), values)
 
 
 def updated(
-    session: AsyncSession,
+    uow: UnitOfWork,
     tracked: Tracked,
     old: Row[Any],
     new: Row[Any],
@@ -116,52 +103,24 @@ def updated(
     if not diff:
         return
     subject = _subject(tracked, new)
-    record(session, tracked.type(tracked.updated), tracked.entity, subject, diff)
-    for verb in DERIVED.get(tracked.type(tracked.updated), _none)(diff):
-        record(session, tracked.type(verb), tracked.entity, subject, diff)
+    uow.record(tracked.type(tracked.updated), tracked.entity, subject, diff)
+    for verb in tracked.derived(diff) if tracked.derived is not None else ():
+        uow.record(tracked.type(verb), tracked.entity, subject, diff)
 
 
 def record_verb(
-    session: AsyncSession, tracked: Tracked, row: Row[Any], verb: str, diff: Mapping[str, Any]
+    uow: UnitOfWork, tracked: Tracked, row: Row[Any], verb: str, diff: Mapping[str, Any]
 ) -> None:
     """An event of its own kind about the row (`crm.company.lexware_linked`)."""
-    record(session, tracked.type(verb), tracked.entity, _subject(tracked, row), diff)
+    uow.record(tracked.type(verb), tracked.entity, _subject(tracked, row), diff)
 
 
 def record_update(
-    session: AsyncSession, tracked: Tracked, row: Row[Any], diff: Mapping[str, Any]
+    uow: UnitOfWork, tracked: Tracked, row: Row[Any], diff: Mapping[str, Any]
 ) -> None:
     """An update event whose changes the caller knows already."""
-    record(session, tracked.type(tracked.updated), tracked.entity, _subject(tracked, row), diff)
+    uow.record(tracked.type(tracked.updated), tracked.entity, _subject(tracked, row), diff)
 
 
 def _subject(tracked: Tracked, row: Row[Any]) -> uuid.UUID:
     return uuid.UUID(str(getattr(row, tracked.subject)))
-
-
-def _none(_diff: Mapping[str, Any]) -> list[str]:
-    return []
-
-
-def _deal_verbs(diff: Mapping[str, Any]) -> list[str]:
-    verbs = []
-    if "stageId" in diff:
-        verbs.append("stage_changed")
-    if "status" in diff:
-        old, new = diff["status"]
-        if new in ("WON", "LOST"):
-            verbs.append(new.lower())
-        elif old in ("WON", "LOST"):
-            verbs.append("reopened")
-    return verbs
-
-
-def _activity_verbs(diff: Mapping[str, Any]) -> list[str]:
-    old, new = diff.get("completedAt", [None, None])
-    return ["completed"] if old is None and new is not None else []
-
-
-DERIVED: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
-    "crm.deal.updated": _deal_verbs,
-    "crm.activity.updated": _activity_verbs,
-}

@@ -18,14 +18,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row, result_tuple
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.data import changes
 from app.data.changes import Tracked
 from app.data.row_values import record_columns
-from app.data.tenancy import execute_rows
+from app.data.unit_of_work import UnitOfWork
 
 _OLD_LINK = "crm_old_link"
 
@@ -46,7 +45,7 @@ class Dependent:
 
 
 async def detach(
-    session: AsyncSession, dependents: Sequence[Dependent], target_ids: Sequence[uuid.UUID]
+    uow: UnitOfWork, dependents: Sequence[Dependent], target_ids: Sequence[uuid.UUID]
 ) -> None:
     """Unlink (or remove) the rows pointing at the rows about to be deleted, with their
     events: for each target, what deleting it alone would do."""
@@ -54,14 +53,12 @@ async def detach(
         return
     for dependent in dependents:
         if dependent.removes:
-            await _remove(session, dependent, target_ids)
+            await _remove(uow, dependent, target_ids)
         else:
-            await _unlink(session, dependent, target_ids)
+            await _unlink(uow, dependent, target_ids)
 
 
-async def _remove(
-    session: AsyncSession, dependent: Dependent, targets: Sequence[uuid.UUID]
-) -> None:
+async def _remove(uow: UnitOfWork, dependent: Dependent, targets: Sequence[uuid.UUID]) -> None:
     model = dependent.model
     statement = (
         sa.delete(model)
@@ -69,13 +66,11 @@ async def _remove(
         .returning(*record_columns(model))
         .execution_options(synchronize_session=False)
     )
-    for row in await execute_rows(session, statement):
-        changes.deleted(session, dependent.tracked, row)
+    for row in await uow.execute_rows(statement):
+        changes.deleted(uow, dependent.tracked, row)
 
 
-async def _unlink(
-    session: AsyncSession, dependent: Dependent, targets: Sequence[uuid.UUID]
-) -> None:
+async def _unlink(uow: UnitOfWork, dependent: Dependent, targets: Sequence[uuid.UUID]) -> None:
     """Each row's link set to NULL (the row locked, read as it is now), then those left with
     no link deleted; events: `deleted` for those (as they were), `updated` for the rest."""
     model, link = dependent.model, _link(dependent)
@@ -93,20 +88,20 @@ async def _unlink(
         .returning(*columns, getattr(old, dependent.column).label(_OLD_LINK))
         .execution_options(synchronize_session=False)
     )
-    unlinked = {row.id: row for row in await execute_rows(session, statement)}
-    removed = await _remove_orphans(session, dependent, unlinked)
+    unlinked = {row.id: row for row in await uow.execute_rows(statement)}
+    removed = await _remove_orphans(uow, dependent, unlinked)
     for row in removed:  # as it was before this delete unlinked it
         before = {**row._mapping, dependent.column: getattr(unlinked[row.id], _OLD_LINK)}
-        changes.deleted(session, dependent.tracked, _row(columns, before))
+        changes.deleted(uow, dependent.tracked, _row(columns, before))
     gone = {row.id for row in removed}
     for row_id, row in unlinked.items():
         if row_id not in gone:
             change = {changes.camel(dependent.column): [str(getattr(row, _OLD_LINK)), None]}
-            changes.record_update(session, dependent.tracked, row, change)
+            changes.record_update(uow, dependent.tracked, row, change)
 
 
 async def _remove_orphans(
-    session: AsyncSession, dependent: Dependent, unlinked: dict[Any, Row[Any]]
+    uow: UnitOfWork, dependent: Dependent, unlinked: dict[Any, Row[Any]]
 ) -> list[Row[Any]]:
     """The unlinked rows left with no link at all, deleted. The UPDATE's rows are as they are
     now (it waited for any transaction that held them), and this transaction holds them."""
@@ -125,7 +120,7 @@ async def _remove_orphans(
         .returning(*record_columns(model))
         .execution_options(synchronize_session=False)
     )
-    return list(await execute_rows(session, statement))
+    return list(await uow.execute_rows(statement))
 
 
 def _link(dependent: Dependent) -> Any:

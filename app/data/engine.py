@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.data.tenancy import CrmSession
-from app.events import outbox  # noqa: F401  (registers the outbox's session hooks)
 from app.settings import Settings
 
 

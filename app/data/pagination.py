@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
 from app.data.records import Entity, RowT
-from app.data.tenancy import TenantScope, execute_rows
+from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 
 ItemT = TypeVar("ItemT")  # what a page holds: rows, or the compiled path's partial rows
@@ -104,7 +104,7 @@ def decode_cursor(key: SortKey, cursor: str) -> tuple[Any, uuid.UUID]:
 class PageQuery(Generic[RowT]):
     """One page of a list, built but not run: the rows of `entity` matching `conditions`
     after the request's cursor, in (sort value, id) order, one more than asked for to know
-    whether more exist. `read_page` runs it in a session with every column; the compiled
+    whether more exist. `read_page` runs it in a uow with every column; the compiled
     execution path runs it with the columns a query reads."""
 
     entity: Entity[RowT]
@@ -152,8 +152,8 @@ class PageQuery(Generic[RowT]):
 
 
 async def read_page(scope: TenantScope, query: PageQuery[RowT]) -> Page[RowT]:
-    async with scope.reading() as session:
-        rows = (await execute_rows(session, query.statement(query.entity.columns))).all()
+    async with scope.reading() as reads:
+        rows = (await reads.execute_rows(query.statement(query.entity.columns))).all()
     return cast(Page[RowT], query.page(rows, _sort_value_and_id))
 
 

@@ -18,7 +18,6 @@ from typing import Any, Generic, cast
 import sqlalchemy as sa
 from sqlalchemy.engine import Row, result_tuple
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 from typing_extensions import TypeVar
@@ -28,12 +27,13 @@ from app.data import constraints as db_errors
 from app.data.changes import Tracked
 from app.data.dependents import Dependent
 from app.data.row_values import record_columns, stored_values
-from app.data.tenancy import TenantScope, execute_rows
+from app.data.tenancy import TenantScope
+from app.data.unit_of_work import Reading, UnitOfWork
 from app.errors import AppError, Conflict, NotFound
 from models.base import in_record_row
 
 ErrorFactory = Callable[[], AppError]
-AfterWrite = Callable[[AsyncSession, Row[Any]], None]
+AfterWrite = Callable[[UnitOfWork, Row[Any]], None]
 # The read model of an entity's rows: a Protocol of its record columns (its domain's rows.py).
 RowT = TypeVar("RowT", covariant=True, default=Any)
 
@@ -44,8 +44,8 @@ class Entity(Generic[RowT]):
     the read model its rows are typed as (`row`).
 
     `row` is a Protocol that SQLAlchemy's rows satisfy as they are read: nothing is built
-    per row, and the reads here hand them out as that type (the one cast between the
-    database and the typed services; tests/test_read_models.py checks each read model
+    per row, and the reads and writes here hand them out as that type (the one cast between
+    the database and the typed services; tests/test_read_models.py checks each read model
     against the model's record columns). It is typed as a callable returning the row only
     because mypy refuses a Protocol class where a `type[...]` is expected (type-abstract);
     it is never called."""
@@ -85,16 +85,16 @@ def insert_statement(scope: TenantScope, entity: Entity, values: Mapping[str, An
 
 
 async def get_row(scope: TenantScope, entity: Entity[RowT], row_id: uuid.UUID) -> RowT:
-    async with scope.reading() as session:
-        return cast(RowT, await get_row_in(session, entity, row_id, lock=False))
+    async with scope.reading() as reads:
+        return cast(RowT, await get_row_in(reads, entity, row_id, lock=False))
 
 
 async def get_row_in(
-    session: AsyncSession, entity: Entity, row_id: uuid.UUID, *, lock: bool = True
+    reads: Reading, entity: Entity, row_id: uuid.UUID, *, lock: bool = True
 ) -> Row[Any]:
     """A row read inside an open unit of work, locked against concurrent change by default."""
     statement = _row_statement(entity, lock)
-    row = (await execute_rows(session, statement, {"crm_row_id": row_id})).first()
+    row = (await reads.execute_rows(statement, {"crm_row_id": row_id})).first()
     if row is None:
         raise NotFound(entity.label)
     return row
@@ -103,8 +103,8 @@ async def get_row_in(
 async def count_rows(scope: TenantScope, model: Any, conditions: Sequence[Any]) -> int:
     """How many rows of `model` match: the totalCount of a list."""
     statement = sa.select(sa.func.count()).select_from(model).where(*conditions)
-    async with scope.reading() as session:
-        return int((await execute_rows(session, statement)).scalar_one())
+    async with scope.reading() as reads:
+        return int((await reads.execute_rows(statement)).scalar_one())
 
 
 async def insert_row(scope: TenantScope, entity: Entity, values: Mapping[str, Any]) -> Row[Any]:
@@ -119,9 +119,9 @@ class UpdateSteps:
     more values to set; `then` writes more (e.g. value lists) and returns the changes it made
     for the event. `errors` are the constraint errors those steps may meet."""
 
-    lock: Callable[[AsyncSession], Awaitable[None]] | None = None
-    place: Callable[[AsyncSession, Row[Any]], Awaitable[Mapping[str, Any]]] | None = None
-    then: Callable[[AsyncSession, Row[Any]], Awaitable[Mapping[str, Any]]] | None = None
+    lock: Callable[[UnitOfWork], Awaitable[None]] | None = None
+    place: Callable[[UnitOfWork, Row[Any]], Awaitable[Mapping[str, Any]]] | None = None
+    then: Callable[[UnitOfWork, Row[Any]], Awaitable[Mapping[str, Any]]] | None = None
     errors: tuple[Mapping[str, ErrorFactory], ...] = ()
     after: AfterWrite | None = None  # more events, after the update's own
 
@@ -134,15 +134,15 @@ class SystemChange:
     values: Mapping[str, Any]
     verbs: tuple[str, ...] = ()
 
-    def record(self, session: AsyncSession, entity: Entity, row: Row[Any]) -> None:
+    def record(self, uow: UnitOfWork, entity: Entity, row: Row[Any]) -> None:
         tracked = entity.tracked
         if tracked is None:
             return
         shown = {changes.camel(k): [None, changes.jsonable(getattr(row, k))] for k in self.values}
         for verb in self.verbs:
-            changes.record_verb(session, tracked, row, verb, shown)
+            changes.record_verb(uow, tracked, row, verb, shown)
 
-    async def complete(self, session: AsyncSession, entity: Entity, row: Row[Any]) -> None:
+    async def complete(self, uow: UnitOfWork, entity: Entity, row: Row[Any]) -> None:
         """What else the system checks or writes in the record's unit of work, once the record
         and its value lists are written (nothing here)."""
 
@@ -150,13 +150,13 @@ class SystemChange:
         """`steps`, then `complete`, and recording these events after the update's own."""
         base = steps or UpdateSteps()
 
-        async def then(session: AsyncSession, row: Row[Any]) -> Mapping[str, Any]:
-            more = await base.then(session, row) if base.then is not None else {}
-            await self.complete(session, entity, row)
+        async def then(uow: UnitOfWork, row: Row[Any]) -> Mapping[str, Any]:
+            more = await base.then(uow, row) if base.then is not None else {}
+            await self.complete(uow, entity, row)
             return more
 
-        def after(session: AsyncSession, row: Row[Any]) -> None:
-            self.record(session, entity, row)
+        def after(uow: UnitOfWork, row: Row[Any]) -> None:
+            self.record(uow, entity, row)
 
         return dataclasses.replace(base, then=then, after=after)
 
@@ -180,41 +180,41 @@ async def update_row(
         return current
     steps = steps or UpdateSteps()
     with constraint_errors(entity.constraint_errors, *steps.errors):
-        async with scope.writing() as session:
+        async with scope.writing() as uow:
             if steps.lock is not None:
-                await steps.lock(session)
+                await steps.lock(uow)
             both = None
             if steps.place is None:  # nothing to decide from the current row: one statement
                 both = await _update_reading_old(
-                    session, entity, row_id, values, bump_version, expected_version
+                    uow, entity, row_id, values, bump_version, expected_version
                 )
             if both is None:  # a step needs the row first, or no row matched: say why
-                current = await get_row_in(session, entity, row_id)
+                current = await get_row_in(uow, entity, row_id)
                 _check_version(entity, current, expected_version)
-                placed = await steps.place(session, current) if steps.place else {}
-                row = await _update(session, entity, row_id, {**values, **placed}, bump_version)
+                placed = await steps.place(uow, current) if steps.place else {}
+                row = await _update(uow, entity, row_id, {**values, **placed}, bump_version)
             else:
                 current, row = both
-            more = await steps.then(session, row) if steps.then is not None else {}
-            record_updated(session, entity, current, row, more)
+            more = await steps.then(uow, row) if steps.then is not None else {}
+            record_updated(uow, entity, current, row, more)
             if steps.after is not None:
-                steps.after(session, row)
+                steps.after(uow, row)
     return row
 
 
 async def _update(
-    session: AsyncSession,
+    uow: UnitOfWork,
     entity: Entity,
     row_id: uuid.UUID,
     values: Mapping[str, Any],
     bump_version: bool = True,
 ) -> Row[Any]:
     statement, parameters = _update_for(entity, row_id, values, bump_version, with_old=False)
-    return (await execute_rows(session, statement, parameters)).one()
+    return (await uow.execute_rows(statement, parameters)).one()
 
 
 async def _update_reading_old(
-    session: AsyncSession,
+    uow: UnitOfWork,
     entity: Entity,
     row_id: uuid.UUID,
     values: Mapping[str, Any],
@@ -228,7 +228,7 @@ async def _update_reading_old(
     statement, parameters = _update_for(entity, row_id, values, bump_version, with_old=True)
     if entity.versioned:
         parameters["crm_expected_version"] = expected_version
-    both = (await execute_rows(session, statement, parameters)).first()
+    both = (await uow.execute_rows(statement, parameters)).first()
     if both is None:
         return None
     width = len(entity.columns)
@@ -264,7 +264,7 @@ def _changeable(entity: Entity, keys: tuple[str, ...]) -> tuple[str, ...]:
 
 # Statements built once per entity (and per set of changed columns) with bind parameters:
 # SQLAlchemy then builds, keys and compiles each once, not on every write. The tenant filter
-# is added by the session, also once per statement (see app.data.tenancy).
+# is added by the uow, also once per statement (see app.data.tenancy).
 # Parameter names no column has: an UPDATE sets any column a parameter is named after.
 _ROW_ID = sa.bindparam("crm_row_id", type_=sa.Uuid())
 _EXPECTED = sa.bindparam("crm_expected_version", type_=sa.Integer())
@@ -323,36 +323,36 @@ async def delete_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> u
         .execution_options(synchronize_session=False)
     )
     with constraint_errors(entity.constraint_errors):
-        async with scope.writing() as session:
-            await dependents.detach(session, entity.dependents, [row_id])
-            row = (await execute_rows(session, statement)).first()
+        async with scope.writing() as uow:
+            await dependents.detach(uow, entity.dependents, [row_id])
+            row = (await uow.execute_rows(statement)).first()
             if row is None:
                 raise NotFound(entity.label)
-            record_deleted(session, entity, row)
+            record_deleted(uow, entity, row)
     return uuid.UUID(str(row.id))
 
 
 def record_created(
-    session: AsyncSession, entity: Entity, row: Row[Any], extra: Mapping[str, Any] | None = None
+    uow: UnitOfWork, entity: Entity, row: Row[Any], extra: Mapping[str, Any] | None = None
 ) -> None:
     if entity.tracked is not None:
-        changes.created(session, entity.tracked, row, extra)
+        changes.created(uow, entity.tracked, row, extra)
 
 
 def record_updated(
-    session: AsyncSession,
+    uow: UnitOfWork,
     entity: Entity,
     old: Row[Any],
     new: Row[Any],
     extra: Mapping[str, Any] | None = None,
 ) -> None:
     if entity.tracked is not None:
-        changes.updated(session, entity.tracked, old, new, extra)
+        changes.updated(uow, entity.tracked, old, new, extra)
 
 
-def record_deleted(session: AsyncSession, entity: Entity, row: Row[Any]) -> None:
+def record_deleted(uow: UnitOfWork, entity: Entity, row: Row[Any]) -> None:
     if entity.tracked is not None:
-        changes.deleted(session, entity.tracked, row)
+        changes.deleted(uow, entity.tracked, row)
 
 
 @contextmanager
@@ -374,10 +374,10 @@ async def write_one(
     """Run one write in its own unit of work (`after` records its events there); constraint
     violations become user errors."""
     with constraint_errors(entity.constraint_errors):
-        async with scope.writing() as session:
-            row = (await execute_rows(session, statement)).first()
+        async with scope.writing() as uow:
+            row = (await uow.execute_rows(statement)).first()
             if row is None:
                 raise NotFound(entity.label)
             if after is not None:
-                after(session, row)
+                after(uow, row)
     return row

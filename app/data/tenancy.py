@@ -1,49 +1,50 @@
 """The one scoping helper: every session of a tenant sees and writes only that tenant's rows.
 
-`TenantScope` opens sessions that carry the tenant; a session listener adds
-`tenant_id = :tenant` to every ORM select, update and delete of a tenant-owned table (through
-`with_loader_criteria`, so joins and aliases are covered too) and, at the start of each
-transaction, sets `app.tenant_id` and switches to the role `crm_tenant`, whose row-level
-security policies (alembic 0005) back the filter in PostgreSQL. A session without a tenant that
-touches a tenant-owned table fails instead of reading across tenants. What a statement may
-be, and the filter itself, are in `app.data.tenant_filter`.
+`TenantScope` binds a tenant (and the acting user) to the session factory. Its `reading()`
+and `writing()` hand out a `Reading` or a `UnitOfWork` (app.data.unit_of_work): the only way
+a service reaches the database. They begin the transaction with the tenant set, add the tenant
+filter to each statement, and (a unit of work) store the events it records at its commit.
+`driver_reading()` serves the compiled execution path, which sends its statements to the
+driver itself.
 
-The services run their statements of rows through `execute_rows`: the same filter and
-refusals, applied here, then run on the session's connection, past the ORM's per-execution
-work. Text statements and parameter lists (executemany) go through `session.execute`. An
-INSERT's own values carry the tenant (`TenantScope.owned`); an INSERT that reads rows
-(INSERT ... SELECT) gets the filter on what it reads, through `execute_rows` only.
+The listeners on the session do no work; they guard. A tenant's session refuses a statement
+that did not come through its Reading or UnitOfWork (it would lack the tenant filter) and a
+transaction that did not begin there (it would lack the tenant setting, and with it the
+row-level security role); any session refuses Core access to tenant tables, which the filter
+cannot reach; a session without a tenant refuses tenant tables altogether, unless it is the
+system session of provisioning. What a statement may be, and the filter itself, are in
+`app.data.tenant_filter`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Result
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.orm.context import FromStatement
-from sqlalchemy.util import await_
-from sqlalchemy.util.typing import TupleAny
 
 from app.data.tenant_filter import (
     SCOPED_SHAPES,
     TenantScopeError,
-    filtered,
-    insert_reads,
     refuse_core_sources,
-    refuse_unscoped_rows,
     shape_of,
     walk_for_core_access,
-    with_tenant,
+)
+from app.data.unit_of_work import (
+    BEGINNING_KEY,
+    THROUGH_SCOPE,
+    Reading,
+    UnitOfWork,
+    begin_with_tenant_sql,
 )
 from models import TenantScoped
 
@@ -52,19 +53,10 @@ __all__ = [
     "DriverReading",
     "TenantScope",
     "TenantScopeError",
-    "begin_with_tenant_sql",
-    "execute_rows",
     "system_session",
 ]
 
 TENANT_KEY = "tenant_id"
-# The transaction's tenant, and the role whose row-level security policies check it
-# (alembic 0005): a tenant's statements see and write its rows only, even around the filter.
-TENANT_ROLE = "crm_tenant"
-TENANT_SETTING = (
-    f"SELECT set_config('app.tenant_id', %s, true), set_config('role', '{TENANT_ROLE}', true)"
-)
-ACTOR_KEY = "actor_id"
 SYSTEM_KEY = "system"
 
 
@@ -73,59 +65,11 @@ class CrmSession(Session):
 
 
 @event.listens_for(CrmSession, "after_begin")
-def _set_tenant_setting(session: Session, _tx: SessionTransaction, connection: Connection) -> None:
-    tenant_id = session.info.get(TENANT_KEY)
-    if tenant_id is not None and not _beginwith_tenant(connection, tenant_id):
-        connection.execute(sa.text(TENANT_SETTING % ":tenant"), {"tenant": str(tenant_id)})
-
-
-def begin_with_tenant_sql(tenant_id: Any, *, read_only: bool = False) -> str:
-    """BEGIN and the tenant setting as one message (the simple query protocol takes both). A
-    UUID's text is hex and dashes: safe inline, and it saves a round trip."""
-    tenant = repr(str(uuid.UUID(str(tenant_id))))
-    return f"BEGIN{' READ ONLY' if read_only else ''}; {TENANT_SETTING % tenant}"
-
-
-class _BegunTransaction:
-    """Stands in for the asyncpg transaction that SQLAlchemy's asyncpg adapter keeps; the
-    adapter only commits or rolls it back (and translates the driver's errors)."""
-
-    def __init__(self, driver: Any) -> None:
-        self._driver = driver
-
-    async def commit(self) -> None:
-        await self._driver.execute("COMMIT")
-
-    async def rollback(self) -> None:
-        await self._driver.execute("ROLLBACK")
-
-
-def _beginwith_tenant(connection: Connection, tenant_id: Any) -> bool:
-    """Begin the transaction with the tenant set in one round trip; SQLAlchemy's asyncpg
-    adapter would send BEGIN (lazily, before the first statement) and the setting as two. Only
-    a plain transaction not yet begun on that adapter; anything else goes the usual way."""
-    adapter: Any = connection.connection.dbapi_connection
-    plain = (
-        getattr(adapter, "isolation_level", "unknown") is None
-        and getattr(adapter, "_transaction", "unknown") is None
-        and not adapter.readonly
-        and not adapter.deferrable
-    )
-    if not plain:
-        return False
-    driver = adapter._connection
-    # Recorded first: if this task is cancelled after BEGIN reached the server, the pool's
-    # reset of the connection still rolls it back (and the tenant's role with it).
-    adapter._transaction = _BegunTransaction(driver)
-    try:
-        await_(driver.execute(begin_with_tenant_sql(tenant_id)))
-    except Exception:  # the usual way meets it again, reports it and drops a dead connection
-        adapter._transaction = None
-        if not driver.is_closed():  # BEGIN may have run before the setting failed
-            with contextlib.suppress(Exception):
-                await_(driver.execute("ROLLBACK"))
-        return False
-    return True
+def _refuse_unscoped_begin(session: Session, _tx: SessionTransaction, _c: Connection) -> None:
+    """A tenant's transaction begins in `Reading.begin`, which sets its tenant and role: one
+    begun any other way (a session used again after its commit) would run without them."""
+    if session.info.get(TENANT_KEY) is not None and not session.info.get(BEGINNING_KEY):
+        raise TenantScopeError("a tenant's transaction begins through its scope")
 
 
 def _refuse_core_access(state: ORMExecuteState) -> None:
@@ -150,52 +94,21 @@ def _reads_tenant_models(state: ORMExecuteState) -> bool:
 
 
 @event.listens_for(CrmSession, "do_orm_execute")
-def _scope_to_tenant(state: ORMExecuteState) -> None:
+def _refuse_unscoped(state: ORMExecuteState) -> None:
+    """Refuse what would read or write tenant rows around the filter; change nothing."""
     if state.session.info.get(SYSTEM_KEY):
         return
     tenant_id = state.session.info.get(TENANT_KEY)
-    if state.is_column_load or state.is_relationship_load:
-        # They carry the filter their objects were loaded with: give it its value.
-        if tenant_id is not None:
-            state.parameters = with_tenant(state.parameters, tenant_id)
-        return
-    scoped = state.is_select or state.is_update or state.is_delete
-    if scoped and tenant_id is not None:
-        if state.is_executemany:  # SQLAlchemy's bulk UPDATE by primary key ignores the filter
-            raise TenantScopeError("bulk UPDATE or DELETE by primary key is not tenant-scoped")
-        state.statement = filtered(state.statement)
-        state.parameters = with_tenant(state.parameters, tenant_id)
-    elif state.is_insert and tenant_id is not None and insert_reads(state.statement):
-        # The ORM takes every parameter of an INSERT for a column: the tenant's cannot go in.
-        raise TenantScopeError("an INSERT that reads rows runs through execute_rows")
-    # After the filter: SQLAlchemy keys its compiled cache by this same statement object, so
-    # its cache key is computed once per execution, not once here and again there.
+    if tenant_id is not None:
+        if state.is_column_load or state.is_relationship_load:
+            # A lazy load of an object's attribute: no Reading put the filter's value in.
+            raise TenantScopeError("a tenant's rows are read whole, not loaded lazily")
+        if not state.execution_options.get(THROUGH_SCOPE):
+            raise TenantScopeError("a tenant's statements run through its Reading or UnitOfWork")
     _refuse_core_access(state)
+    scoped = state.is_select or state.is_update or state.is_delete
     if scoped and tenant_id is None and _reads_tenant_models(state):
         raise TenantScopeError("tenant-owned table queried without a tenant scope")
-
-
-async def execute_rows(
-    session: AsyncSession, statement: Any, parameters: Mapping[str, Any] | None = None
-) -> Result[*TupleAny]:
-    """Rows of a column statement (a SELECT of columns, an INSERT, UPDATE or DELETE with
-    RETURNING columns) in the session's transaction, run on its connection: the same SQL as
-    `session.execute` gives it (the tenant filter, no Core tables), without the ORM's
-    per-execution work. The ORM annotates a fresh copy of every UPDATE, INSERT and DELETE, so
-    SQLAlchemy keys and looks up its compiled form anew each time: half a small update's cost.
-    Sessions without a tenant, and lists of parameters, go through the session's listener."""
-    tenant_id = session.info.get(TENANT_KEY)
-    if tenant_id is None or session.info.get(SYSTEM_KEY) or isinstance(parameters, list):
-        return await session.execute(statement, parameters)
-    if isinstance(statement, sa.Insert) and not insert_reads(statement):
-        # A plain INSERT binds no tenant (a parameter it does not bind would be taken for a
-        # column); its values carry the tenant (`TenantScope.owned`).
-        prepared, values = statement, dict(parameters or {})
-    else:
-        prepared, values = filtered(statement), with_tenant(parameters, tenant_id)
-    refuse_unscoped_rows(prepared)
-    connection = await session.connection()
-    return await connection.execute(prepared, values)
 
 
 class DriverReading(NamedTuple):
@@ -235,7 +148,6 @@ class TenantScope:
     def session(self) -> AsyncSession:
         session = self.sessions()
         session.info[TENANT_KEY] = self.tenant_id
-        session.info[ACTOR_KEY] = self.actor_id
         return session
 
     @asynccontextmanager
@@ -247,17 +159,24 @@ class TenantScope:
             yield
 
     @asynccontextmanager
-    async def reading(self) -> AsyncIterator[AsyncSession]:
-        """A short session for one read (a root query or one loader batch)."""
+    async def reading(self) -> AsyncIterator[Reading]:
+        """A short transaction for one read (a root query or one loader batch); it ends (rolls
+        back) with the block."""
         async with self._gated(), self.session() as session:
-            yield session
+            reading = Reading(session, self.tenant_id)
+            await reading.begin()
+            yield reading
 
     @asynccontextmanager
-    async def writing(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commits once at the end, rolls back on any error."""
-        async with self._gated(), self.session() as session, session.begin():
-            yield session
-            self.writes.committing = True  # the commit goes out as this block ends
+    async def writing(self) -> AsyncIterator[UnitOfWork]:
+        """One unit of work: commits once at the end of the block (with the events it
+        recorded); an error in the block rolls it back as the session closes."""
+        async with self._gated(), self.session() as session:
+            uow = UnitOfWork(session, self.tenant_id, self.actor_id)
+            await uow.begin()
+            yield uow
+            self.writes.committing = True  # the commit goes out now
+            await uow.commit()
 
     @asynccontextmanager
     async def driver_reading(self) -> AsyncIterator[DriverReading]:

@@ -1,7 +1,8 @@
 """What a statement of tenant rows may be, and the filter that scopes it to one tenant.
 
-`app.data.tenancy` applies both: its session listener to every `session.execute`, `execute_rows`
-to the statements it runs on the session's connection; the compiled execution path adds
+`app.data.unit_of_work` adds the filter to every statement a `Reading` or `UnitOfWork` runs
+(`execute` and `execute_rows`) and applies the refusals; the session's guard in
+`app.data.tenancy` refuses what did not come that way. The compiled execution path adds
 `TENANT_FILTER` to the statements it compiles. ORM entities and attributes carry a
 `parententity` annotation and get the filter; Core tables and columns of tenant tables
 (`Company.__table__`) would not, so they are refused.
@@ -64,7 +65,7 @@ class ShapeVerdicts:
         self._verdicts[shape] = verdict
 
 
-SCOPED_SHAPES = ShapeVerdicts()  # passed the session listener's checks
+SCOPED_SHAPES = ShapeVerdicts()  # passed the session guard's checks
 ROW_SHAPES = ShapeVerdicts()  # passed execute_rows' checks
 INSERT_READS = ShapeVerdicts()  # whether an INSERT reads rows
 
@@ -114,8 +115,9 @@ def refuse_core_sources(statement: Any) -> None:
 
 
 def refuse_unscoped_rows(statement: Any) -> None:
-    """For `execute_rows`: only ORM statements get the tenant filter when compiled, and only
-    rows come back from a connection (an entity would come back as its columns)."""
+    """For `execute_rows` (app.data.unit_of_work): only ORM statements get the tenant filter
+    when compiled, and only rows come back from a connection (an entity would come back as its
+    columns)."""
     shape = shape_of(statement)
     if ROW_SHAPES.get(shape):
         return
@@ -156,7 +158,7 @@ def _tenant_filter(tenant: sa.BindParameter[Any]) -> Any:
     included, comparing with a bind parameter: one option, built once, serves every tenant,
     and a statement's shape (its cache key, its compiled SQL) is the same for all of them.
     It travels with the objects it loads to their later loads (SQLAlchemy applies it to
-    relationship loads, which no model has yet); the session listener gives those the tenant."""
+    relationship loads, which no model has yet); the session's guard refuses those loads."""
     return with_loader_criteria(
         TenantScoped, lambda cls: cls.tenant_id == tenant, include_aliases=True
     )

@@ -1,10 +1,11 @@
-"""The outbox: events recorded during a unit of work are stored by the same transaction.
+"""The outbox: the events of a unit of work are stored by its own transaction.
 
-Services call `record()` while they write; at commit the pending events get their per-tenant
-numbers and are inserted in one statement, just before COMMIT, so a rolled-back change emits
-nothing. The tenant's counter row is locked last in the transaction: two writers of a tenant
-commit their events one after the other, in `seq` order, and no lock cycle can form around it.
-After the commit, the process's relay is woken to publish them.
+`UnitOfWork.commit` (app.data.unit_of_work) calls `write` just before COMMIT: the pending
+events get their per-tenant numbers and are inserted in one statement, so a rolled-back
+change emits nothing. The tenant's counter row is locked last in the transaction: two writers
+of a tenant commit their events one after the other, in `seq` order, and no lock cycle can
+form around it. After the commit, `announce_committed` wakes this process's relay
+(app.events.relay) to publish them.
 """
 
 from __future__ import annotations
@@ -17,14 +18,9 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.data.tenancy import ACTOR_KEY, TENANT_KEY, CrmSession
-
-PENDING_KEY = "events.pending"
-WRITTEN_KEY = "events.written"
+# The relays of this process (normally one), woken after each commit that stored events.
 _committed_listeners: list[Callable[[], None]] = []
 
 _WRITE_EVENTS = sa.text(
@@ -52,21 +48,6 @@ class PendingEvent:
     changes: Mapping[str, Any]
 
 
-def record(
-    session: AsyncSession | Session,
-    type_: str,
-    entity: str,
-    entity_id: uuid.UUID,
-    changes: Mapping[str, Any] | None = None,
-) -> None:
-    """Queue an event for the session's current transaction (written at its commit)."""
-    sync = session.sync_session if isinstance(session, AsyncSession) else session
-    if sync.info.get(TENANT_KEY) is None:
-        raise RuntimeError("events belong to a tenant: record them in a tenant's unit of work")
-    pending: list[PendingEvent] = sync.info.setdefault(PENDING_KEY, [])
-    pending.append(PendingEvent(type_, entity, entity_id, changes or {}))
-
-
 def on_committed(listener: Callable[[], None]) -> Callable[[], None]:
     """Call `listener` after every commit that stored events; returns the unsubscribe call."""
     _committed_listeners.append(listener)
@@ -83,11 +64,13 @@ def to_json(value: Any) -> bytes:
     return orjson.dumps(value, default=_json_default)
 
 
-@event.listens_for(CrmSession, "before_commit")
-def _write_pending(session: Session) -> None:
-    pending: list[PendingEvent] = session.info.pop(PENDING_KEY, [])
-    if not pending:
-        return
+async def write(
+    connection: AsyncConnection,
+    tenant_id: uuid.UUID,
+    actor_id: uuid.UUID | None,
+    pending: list[PendingEvent],
+) -> None:
+    """Number and insert a unit of work's events, in its transaction (just before COMMIT)."""
     rows = [
         {
             "ord": n,
@@ -98,27 +81,16 @@ def _write_pending(session: Session) -> None:
         }
         for n, e in enumerate(pending, start=1)
     ]
-    actor = session.info.get(ACTOR_KEY)
-    session.connection().execute(
-        _WRITE_EVENTS,
-        {
-            "tenant": str(session.info[TENANT_KEY]),
-            "count": len(rows),
-            "actor": str(actor) if actor else None,
-            "events": to_json(rows).decode(),
-        },
-    )
-    session.info[WRITTEN_KEY] = True
+    parameters = {
+        "tenant": str(tenant_id),
+        "count": len(rows),
+        "actor": str(actor_id) if actor_id else None,
+        "events": to_json(rows).decode(),
+    }
+    await connection.execute(_WRITE_EVENTS, parameters)
 
 
-@event.listens_for(CrmSession, "after_commit")
-def _announce(session: Session) -> None:
-    if session.info.pop(WRITTEN_KEY, False):
-        for listener in list(_committed_listeners):
-            listener()
-
-
-@event.listens_for(CrmSession, "after_rollback")
-def _discard(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
-    session.info.pop(WRITTEN_KEY, None)
+def announce_committed() -> None:
+    """Wake the relays: a commit stored events."""
+    for listener in list(_committed_listeners):
+        listener()

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from app.services.activities.service import ActivityOrderField
+from app.services.activities.queries import ActivityOrderField
 from models.enums import ActivityType
 from resolvers.common.enums import OrderDirection
 

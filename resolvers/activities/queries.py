@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from app.data.pagination import PageQuery, PageRequest
-from app.services.activities import service
+from app.services.activities import queries
 from app.services.activities.rows import ActivityRow
 from resolvers.activities.inputs import ActivityFilter, ActivityOrder
 from resolvers.activities.types import Activity
@@ -18,10 +18,10 @@ from resolvers.context import Context
 from resolvers.permissions import CanRead
 
 
-def _service_filter(f: ActivityFilter | None) -> service.ActivityFilter:
+def _service_filter(f: ActivityFilter | None) -> queries.ActivityFilter:
     if f is None:
-        return service.ActivityFilter()
-    return service.ActivityFilter(
+        return queries.ActivityFilter()
+    return queries.ActivityFilter(
         types=tuple(f.type or ()),
         contact_id=filter_id(f.contact_id, "contactId"),
         company_id=filter_id(f.company_id, "companyId"),
@@ -39,7 +39,7 @@ def _service_filter(f: ActivityFilter | None) -> service.ActivityFilter:
 class ActivityQueries:
     @strawberry.field(permission_classes=[CanRead], graphql_type=Activity | None)
     async def activity(self, info: Info[Context, None], id: strawberry.ID) -> ActivityRow:
-        return await service.get_activity(info.context.scope, parse_id(id))
+        return await queries.get_activity(info.context.scope, parse_id(id))
 
     @strawberry.field(
         permission_classes=[CanRead],
@@ -58,9 +58,9 @@ class ActivityQueries:
         query_filter = _service_filter(filter)
 
         def page_query(request: PageRequest) -> PageQuery[ActivityRow]:
-            return service.activities_page(
-                service.ActivityQuery(request, query_filter, order.field)
+            return queries.activities_page(
+                queries.ActivityQuery(request, query_filter, order.field)
             )
 
-        count = partial(service.count_activities, query_filter=query_filter)
+        count = partial(queries.count_activities, query_filter=query_filter)
         return await paged_rows(info, first, after, order.direction, page_query, count)

@@ -12,15 +12,15 @@ from strawberry.types import Info
 
 import models
 from app.services.activities.rows import ActivityRow
-from app.services.activities.service import ACTIVITY
+from app.services.activities.rules import ACTIVITY
 from app.services.companies.rows import CompanyRow
-from app.services.companies.service import COMPANY
+from app.services.companies.rules import COMPANY
 from app.services.contacts.rows import ContactRow
-from app.services.contacts.service import CONTACT
+from app.services.contacts.rules import CONTACT
 from app.services.deals.rows import DealRow
-from app.services.deals.service import DEAL
+from app.services.deals.rules import DEAL
 from app.services.members.rows import UserRow
-from app.services.owners.service import USER
+from app.services.owners.rules import USER
 from models.enums import ActivityType
 from resolvers.common.children import children_of, related
 from resolvers.common.relations import ToOne, rows_field

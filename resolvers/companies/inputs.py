@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from app.services.companies.service import CompanyOrderField
+from app.services.companies.queries import CompanyOrderField
 from resolvers.common.enums import CompanySize, EntityStatus, OrderDirection
 from resolvers.common.types import AddressInput
 from resolvers.contact_info.types import EmailInput, PhoneInput

@@ -8,9 +8,9 @@ import strawberry
 from strawberry.types import Info
 
 from app.data.pagination import PageQuery, PageRequest
-from app.services.companies import service
+from app.services.companies import queries
 from app.services.companies.rows import CompanyRow
-from app.services.companies.service import COMPANY
+from app.services.companies.rules import COMPANY
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged_rows
 from resolvers.common.relations import page_of, row_by_id
@@ -20,10 +20,10 @@ from resolvers.context import Context
 from resolvers.permissions import CanRead
 
 
-def _service_filter(value: CompanyFilter | None) -> service.CompanyFilter:
+def _service_filter(value: CompanyFilter | None) -> queries.CompanyFilter:
     if value is None:
-        return service.CompanyFilter()
-    return service.CompanyFilter(
+        return queries.CompanyFilter()
+    return queries.CompanyFilter(
         statuses=tuple(value.status or ()),
         search=value.search,
         industry_id=filter_id(value.industry_id, "industryId"),
@@ -47,7 +47,7 @@ class CompanyQueries:
         graphql_type=Company | None,
     )
     async def company(self, info: Info[Context, None], id: strawberry.ID) -> CompanyRow:
-        return await service.get_company(info.context.scope, parse_id(id))
+        return await queries.get_company(info.context.scope, parse_id(id))
 
     @strawberry.field(
         permission_classes=[CanRead],
@@ -67,7 +67,7 @@ class CompanyQueries:
         query_filter = _service_filter(filter)
 
         def page_query(request: PageRequest) -> PageQuery[CompanyRow]:
-            return service.companies_page(service.CompanyQuery(request, query_filter, order.field))
+            return queries.companies_page(queries.CompanyQuery(request, query_filter, order.field))
 
-        count = partial(service.count_companies, query_filter=query_filter)
+        count = partial(queries.count_companies, query_filter=query_filter)
         return await paged_rows(info, first, after, order.direction, page_query, count)

@@ -16,13 +16,13 @@ from app.services.activities.rows import ActivityRow
 from app.services.companies.rows import CompanyRow
 from app.services.contact_info.rows import EmailRow, PhoneRow
 from app.services.contacts.rows import ContactRow
-from app.services.contacts.service import CONTACT
+from app.services.contacts.rules import CONTACT
 from app.services.contracts.rows import ContractRow
 from app.services.deals.rows import DealRow
 from app.services.lookups.rows import AccountTypeRow, IndustryRow
-from app.services.lookups.service import ACCOUNT_TYPE, INDUSTRY
+from app.services.lookups.rules import ACCOUNT_TYPE, INDUSTRY
 from app.services.owners.rows import OwnerRow
-from app.services.owners.service import COMPANY_OWNERS
+from app.services.owners.rules import COMPANY_OWNERS
 from resolvers.activities.types import activities_of
 from resolvers.common.children import NESTED_DEFAULT, First, related
 from resolvers.common.enums import CompanySize, EntityStatus, OrderDirection

@@ -6,7 +6,7 @@ from datetime import date
 
 import strawberry
 
-from app.services.contacts.service import ContactOrderField
+from app.services.contacts.queries import ContactOrderField
 from models.enums import ContactSource, EntityStatus
 from resolvers.common.enums import OrderDirection
 from resolvers.contact_info.types import EmailInput, PhoneInput

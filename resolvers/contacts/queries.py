@@ -8,9 +8,9 @@ import strawberry
 from strawberry.types import Info
 
 from app.data.pagination import PageQuery, PageRequest
-from app.services.contacts import service
+from app.services.contacts import queries
 from app.services.contacts.rows import ContactRow
-from app.services.contacts.service import CONTACT
+from app.services.contacts.rules import CONTACT
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged_rows
 from resolvers.common.relations import page_of, row_by_id
@@ -20,10 +20,10 @@ from resolvers.context import Context
 from resolvers.permissions import CanRead
 
 
-def _service_filter(value: ContactFilter | None) -> service.ContactFilter:
+def _service_filter(value: ContactFilter | None) -> queries.ContactFilter:
     if value is None:
-        return service.ContactFilter()
-    return service.ContactFilter(
+        return queries.ContactFilter()
+    return queries.ContactFilter(
         search=value.search,
         company_id=filter_id(value.company_id, "companyId"),
         statuses=tuple(value.status or ()),
@@ -43,7 +43,7 @@ class ContactQueries:
         graphql_type=Contact | None,
     )
     async def contact(self, info: Info[Context, None], id: strawberry.ID) -> ContactRow:
-        return await service.get_contact(info.context.scope, parse_id(id))
+        return await queries.get_contact(info.context.scope, parse_id(id))
 
     @strawberry.field(
         permission_classes=[CanRead],
@@ -63,7 +63,7 @@ class ContactQueries:
         query_filter = _service_filter(filter)
 
         def page_query(request: PageRequest) -> PageQuery[ContactRow]:
-            return service.contacts_page(service.ContactQuery(request, query_filter, order.field))
+            return queries.contacts_page(queries.ContactQuery(request, query_filter, order.field))
 
-        count = partial(service.count_contacts, query_filter=query_filter)
+        count = partial(queries.count_contacts, query_filter=query_filter)
         return await paged_rows(info, first, after, order.direction, page_query, count)

@@ -10,12 +10,12 @@ from strawberry.types import Info
 
 from app.services.activities.rows import ActivityRow
 from app.services.companies.rows import CompanyRow
-from app.services.companies.service import COMPANY
+from app.services.companies.rules import COMPANY
 from app.services.contact_info.rows import EmailRow, PhoneRow
 from app.services.contacts.rows import ContactRow
 from app.services.deals.rows import DealRow
 from app.services.owners.rows import OwnerRow
-from app.services.owners.service import CONTACT_OWNERS
+from app.services.owners.rules import CONTACT_OWNERS
 from models.enums import ContactSource, EntityStatus
 from resolvers.activities.types import activities_of
 from resolvers.common.children import NESTED_DEFAULT, First, related

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from app.data.pagination import PageQuery, PageRequest
-from app.services.contracts import service
+from app.services.contracts import queries, service
 from app.services.contracts.rows import ContractRow
 from resolvers.common.inputs import filter_id, parse_id, sent_fields
 from resolvers.common.pagination import Connection, paged_rows
@@ -23,10 +23,10 @@ from resolvers.contracts.types import (
 from resolvers.permissions import CanRead, CanWrite
 
 
-def _service_filter(f: ContractFilter | None) -> service.ContractFilter:
+def _service_filter(f: ContractFilter | None) -> queries.ContractFilter:
     if f is None:
-        return service.ContractFilter()
-    return service.ContractFilter(
+        return queries.ContractFilter()
+    return queries.ContractFilter(
         company_id=filter_id(f.company_id, "companyId"),
         statuses=tuple(f.status or ()),
         search=f.search,
@@ -39,7 +39,7 @@ def _service_filter(f: ContractFilter | None) -> service.ContractFilter:
 class ContractQueries:
     @strawberry.field(permission_classes=[CanRead], graphql_type=Contract | None)
     async def contract(self, info: Info[Context, None], id: strawberry.ID) -> ContractRow:
-        return await service.get_contract(info.context.scope, parse_id(id))
+        return await queries.get_contract(info.context.scope, parse_id(id))
 
     @strawberry.field(
         permission_classes=[CanRead],
@@ -58,9 +58,9 @@ class ContractQueries:
         query_filter = _service_filter(filter)
 
         def page_query(request: PageRequest) -> PageQuery[ContractRow]:
-            return service.contracts_page(service.ContractQuery(request, query_filter, order.field))
+            return queries.contracts_page(queries.ContractQuery(request, query_filter, order.field))
 
-        count = partial(service.count_contracts, query_filter=query_filter)
+        count = partial(queries.count_contracts, query_filter=query_filter)
         return await paged_rows(info, first, after, order.direction, page_query, count)
 
 

@@ -11,8 +11,9 @@ from sqlmodel import col
 from strawberry.types import Info
 
 import models
+from app.services.contracts.queries import ContractOrderField
 from app.services.contracts.rows import ContractRow
-from app.services.contracts.service import CONTRACT, ContractOrderField
+from app.services.contracts.rules import CONTRACT
 from models.enums import ContractStatus
 from resolvers.common.children import children_of
 from resolvers.common.enums import OrderDirection

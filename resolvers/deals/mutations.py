@@ -9,13 +9,13 @@ from strawberry.types import Info
 from app.services.deals import service
 from app.services.deals.rows import DealRow
 from app.services.owners.rows import OwnerRow
-from app.services.owners.service import DEAL_OWNERS
+from app.services.owners.rules import DEAL_OWNERS
 from models.enums import LostReason, OwnerRole
 from resolvers.common.inputs import parse_id, sent_fields
+from resolvers.common.owners import add, remove
 from resolvers.context import Context
 from resolvers.deals.inputs import CreateDealInput, UpdateDealInput
 from resolvers.deals.types import Deal
-from resolvers.owners.mutations import add, remove
 from resolvers.owners.types import Owner
 from resolvers.permissions import CanWrite
 

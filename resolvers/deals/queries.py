@@ -9,8 +9,9 @@ from strawberry.types import Info
 
 from app.data.pagination import PageQuery, PageRequest
 from app.services.deals import queries
+from app.services.deals.queries import get_deal
 from app.services.deals.rows import DealRow
-from app.services.deals.service import DEAL, get_deal
+from app.services.deals.rules import DEAL
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged_rows
 from resolvers.common.relations import page_of, row_by_id

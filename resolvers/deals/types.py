@@ -15,15 +15,15 @@ import models
 from app.events.message import CrmEventMessage
 from app.services.activities.rows import ActivityRow
 from app.services.companies.rows import CompanyRow
-from app.services.companies.service import COMPANY
+from app.services.companies.rules import COMPANY
 from app.services.contacts.rows import ContactRow
-from app.services.contacts.service import CONTACT
+from app.services.contacts.rules import CONTACT
 from app.services.deals.rows import DealRow
-from app.services.deals.service import DEAL
+from app.services.deals.rules import DEAL
 from app.services.owners.rows import OwnerRow
-from app.services.owners.service import DEAL_OWNERS
+from app.services.owners.rules import DEAL_OWNERS
 from app.services.pipelines.rows import PipelineRow, StageRow
-from app.services.pipelines.service import PIPELINE, STAGE
+from app.services.pipelines.rules import PIPELINE, STAGE
 from models.enums import DealStatus, LostReason
 from resolvers.activities.types import activities_of
 from resolvers.common.children import NESTED_DEFAULT, First, Identified, related
@@ -145,3 +145,15 @@ async def deals_of(
     info: Info[Context, None], parent_column: str, root: Identified, first: int
 ) -> list[DealRow]:
     return await related(info, deals_relation(parent_column), root, first)
+
+
+@strawberry.type(description="A change of a deal on a pipeline's board.")
+class DealChange:
+    event: CrmEventMessage = strawberry.field(graphql_type=CrmEventType)
+    deal_id: strawberry.ID
+    deal: DealRow | None = strawberry.field(
+        description="The deal as it is now; null once it left the board (deleted or moved "
+        "to another pipeline).",
+        graphql_type=Deal | None,
+    )
+    on_board: bool

@@ -12,26 +12,13 @@ from strawberry.types import Info
 
 from app.events.message import CrmEventMessage
 from app.services.deals import board as deal_board
-from app.services.deals.rows import DealRow
 from app.services.events import queries as service
-from app.services.pipelines.service import STAGE
+from app.services.pipelines.rules import STAGE
 from resolvers.common.inputs import parse_id
 from resolvers.context import Context
-from resolvers.deals.types import Deal
+from resolvers.deals.types import DealChange
 from resolvers.events.types import CrmEventType
 from resolvers.permissions import CanRead
-
-
-@strawberry.type(description="A change of a deal on a pipeline's board.")
-class DealChange:
-    event: CrmEventMessage = strawberry.field(graphql_type=CrmEventType)
-    deal_id: strawberry.ID
-    deal: DealRow | None = strawberry.field(
-        description="The deal as it is now; null once it left the board (deleted or moved "
-        "to another pipeline).",
-        graphql_type=Deal | None,
-    )
-    on_board: bool
 
 
 @strawberry.type

@@ -14,7 +14,7 @@ from strawberry.types import Info
 from app.events.message import CrmEventMessage
 from app.services.events import queries as service
 from app.services.members.rows import UserRow
-from app.services.owners.service import USER
+from app.services.owners.rules import USER
 from resolvers.common.enums import OrderDirection
 from resolvers.common.pagination import (
     Connection,

@@ -10,9 +10,9 @@ from strawberry.types import Info
 
 from app.lexware import mapping
 from app.services.companies.rows import CompanyRow
-from app.services.companies.service import COMPANY
+from app.services.companies.rules import COMPANY
 from app.services.contacts.rows import ContactRow
-from app.services.contacts.service import CONTACT
+from app.services.contacts.rules import CONTACT
 from app.services.lexware import accounts
 from app.services.lexware.search import FoundContact
 from resolvers.context import Context

@@ -20,7 +20,7 @@ from app.services.lexware import vouchers as service
 from app.services.lexware.contacts import COMPANY_KIND, CONTACT_KIND
 from app.services.lexware.rows import LinkedVoucherRow, VoucherRow
 from app.services.members.rows import UserRow
-from app.services.owners.service import USER
+from app.services.owners.rules import USER
 from resolvers.common.children import NESTED_DEFAULT, First, nested_limit
 from resolvers.common.inputs import parse_id
 from resolvers.common.relations import rows_field
@@ -165,6 +165,6 @@ class LexwareVoucherMutations:
 
 
 async def _deal(info: Info[Context, None], deal_id: uuid.UUID) -> DealRow:
-    from app.services.deals.service import get_deal
+    from app.services.deals.queries import get_deal
 
     return await get_deal(info.context.scope, deal_id)

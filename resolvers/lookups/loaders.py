@@ -8,7 +8,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from app.services.lookups.rows import AccountTypeRow, IndustryRow
-from app.services.lookups.service import ACCOUNT_TYPE, INDUSTRY
+from app.services.lookups.rules import ACCOUNT_TYPE, INDUSTRY
 from resolvers.context import Context
 
 

@@ -9,7 +9,7 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from app.data.records import Entity
-from app.services.lookups import service
+from app.services.lookups import rules, service
 from app.services.lookups.rows import AccountTypeRow, IndustryRow, RelationshipTypeRow
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.context import Context
@@ -42,31 +42,31 @@ class LookupMutations:
     async def create_industry(
         self, info: Info[Context, None], input: inputs.IndustryInput
     ) -> IndustryRow:
-        return await _create(info, service.INDUSTRY, input)
+        return await _create(info, rules.INDUSTRY, input)
 
     @strawberry.mutation(permission_classes=ADMIN, graphql_type=Industry)
     async def update_industry(
         self, info: Info[Context, None], id: strawberry.ID, input: inputs.UpdateIndustryInput
     ) -> IndustryRow:
-        return await _update(info, service.INDUSTRY, id, input)
+        return await _update(info, rules.INDUSTRY, id, input)
 
     @strawberry.mutation(
         permission_classes=ADMIN, description="Delete; companies in it keep no industry."
     )
     async def delete_industry(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
-        return await _delete(info, service.INDUSTRY, id)
+        return await _delete(info, rules.INDUSTRY, id)
 
     @strawberry.mutation(permission_classes=ADMIN, graphql_type=AccountType)
     async def create_account_type(
         self, info: Info[Context, None], input: inputs.AccountTypeInput
     ) -> AccountTypeRow:
-        return await _create(info, service.ACCOUNT_TYPE, input)
+        return await _create(info, rules.ACCOUNT_TYPE, input)
 
     @strawberry.mutation(permission_classes=ADMIN, graphql_type=AccountType)
     async def update_account_type(
         self, info: Info[Context, None], id: strawberry.ID, input: inputs.UpdateAccountTypeInput
     ) -> AccountTypeRow:
-        return await _update(info, service.ACCOUNT_TYPE, id, input)
+        return await _update(info, rules.ACCOUNT_TYPE, id, input)
 
     @strawberry.mutation(
         permission_classes=ADMIN, description="Delete; companies of this type keep none."
@@ -74,13 +74,13 @@ class LookupMutations:
     async def delete_account_type(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> strawberry.ID:
-        return await _delete(info, service.ACCOUNT_TYPE, id)
+        return await _delete(info, rules.ACCOUNT_TYPE, id)
 
     @strawberry.mutation(permission_classes=ADMIN, graphql_type=RelationshipType)
     async def create_relationship_type(
         self, info: Info[Context, None], input: inputs.RelationshipTypeInput
     ) -> RelationshipTypeRow:
-        return await _create(info, service.RELATIONSHIP_TYPE, input)
+        return await _create(info, rules.RELATIONSHIP_TYPE, input)
 
     @strawberry.mutation(permission_classes=ADMIN, graphql_type=RelationshipType)
     async def update_relationship_type(
@@ -89,7 +89,7 @@ class LookupMutations:
         id: strawberry.ID,
         input: inputs.UpdateRelationshipTypeInput,
     ) -> RelationshipTypeRow:
-        return await _update(info, service.RELATIONSHIP_TYPE, id, input)
+        return await _update(info, rules.RELATIONSHIP_TYPE, id, input)
 
     @strawberry.mutation(
         permission_classes=ADMIN, description="Delete; refused while relationships use it."
@@ -97,4 +97,4 @@ class LookupMutations:
     async def delete_relationship_type(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> strawberry.ID:
-        return await _delete(info, service.RELATIONSHIP_TYPE, id)
+        return await _delete(info, rules.RELATIONSHIP_TYPE, id)

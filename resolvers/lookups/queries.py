@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from app.data import records
-from app.services.lookups import service
+from app.services.lookups import queries, rules
 from app.services.lookups.rows import AccountTypeRow, IndustryRow, RelationshipTypeRow
 from resolvers.common.inputs import parse_id
 from resolvers.common.relations import LIST_SIZE
@@ -17,19 +17,19 @@ from resolvers.lookups.types import AccountType, Industry, RelationshipType
 from resolvers.permissions import CanRead
 
 # The query cost counts each list at the most a tenant may hold.
-WHOLE_LIST = {LIST_SIZE: service.MAX_ENTRIES}
+WHOLE_LIST = {LIST_SIZE: rules.MAX_ENTRIES}
 
 
 @strawberry.type
 class LookupQueries:
     @strawberry.field(permission_classes=[CanRead], graphql_type=Industry | None)
     async def industry(self, info: Info[Context, None], id: strawberry.ID) -> IndustryRow:
-        row = await records.get_row(info.context.scope, service.INDUSTRY, parse_id(id))
+        row = await records.get_row(info.context.scope, rules.INDUSTRY, parse_id(id))
         return row
 
     @strawberry.field(permission_classes=[CanRead], graphql_type=AccountType | None)
     async def account_type(self, info: Info[Context, None], id: strawberry.ID) -> AccountTypeRow:
-        row = await records.get_row(info.context.scope, service.ACCOUNT_TYPE, parse_id(id))
+        row = await records.get_row(info.context.scope, rules.ACCOUNT_TYPE, parse_id(id))
         return row
 
     @strawberry.field(permission_classes=[CanRead], graphql_type=RelationshipType | None)
@@ -37,26 +37,26 @@ class LookupQueries:
         self, info: Info[Context, None], id: strawberry.ID
     ) -> RelationshipTypeRow:
         scope = info.context.scope
-        row = await records.get_row(scope, service.RELATIONSHIP_TYPE, parse_id(id))
+        row = await records.get_row(scope, rules.RELATIONSHIP_TYPE, parse_id(id))
         return row
 
     @strawberry.field(
         permission_classes=[CanRead], metadata=WHOLE_LIST, graphql_type=list[Industry]
     )
     async def industries(self, info: Info[Context, None]) -> Sequence[IndustryRow]:
-        rows = await service.list_lookup(info.context.scope, service.INDUSTRY)
+        rows = await queries.list_lookup(info.context.scope, rules.INDUSTRY)
         return rows
 
     @strawberry.field(
         permission_classes=[CanRead], metadata=WHOLE_LIST, graphql_type=list[AccountType]
     )
     async def account_types(self, info: Info[Context, None]) -> Sequence[AccountTypeRow]:
-        rows = await service.list_lookup(info.context.scope, service.ACCOUNT_TYPE)
+        rows = await queries.list_lookup(info.context.scope, rules.ACCOUNT_TYPE)
         return rows
 
     @strawberry.field(
         permission_classes=[CanRead], metadata=WHOLE_LIST, graphql_type=list[RelationshipType]
     )
     async def relationship_types(self, info: Info[Context, None]) -> Sequence[RelationshipTypeRow]:
-        rows = await service.list_lookup(info.context.scope, service.RELATIONSHIP_TYPE)
+        rows = await queries.list_lookup(info.context.scope, rules.RELATIONSHIP_TYPE)
         return rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from app.services.members.service import member_profile
+from app.services.members.queries import member_profile
 from resolvers.context import Context
 from resolvers.me.types import Me, Tenant, User
 

@@ -9,44 +9,17 @@ from strawberry.types import Info
 
 from app.services.members.rows import UserRow
 from app.services.members.service import add_user
-from app.services.owners import service
+from app.services.owners import rules
 from app.services.owners.rows import OwnerRow
 from models.enums import OwnerRole
-from resolvers.common.inputs import parse_id, sent_fields
+from resolvers.common.inputs import sent_fields
+from resolvers.common.owners import add, remove
 from resolvers.context import Context
 from resolvers.me.types import User
 from resolvers.owners.types import Owner
 from resolvers.permissions import CanWrite, IsAdmin
 
 WRITE: list[type[BasePermission]] = [CanWrite]
-
-
-async def add(
-    info: Info[Context, None],
-    kind: service.OwnerKind,
-    parent: strawberry.ID,
-    user: strawberry.ID,
-    role: OwnerRole,
-    parent_field: str,
-) -> OwnerRow:
-    scope = info.context.scope
-    return await service.add_owner(
-        scope, kind, parse_id(parent, parent_field), parse_id(user, "userId"), role
-    )
-
-
-async def remove(
-    info: Info[Context, None],
-    kind: service.OwnerKind,
-    parent: strawberry.ID,
-    user: strawberry.ID,
-    parent_field: str,
-) -> bool:
-    scope = info.context.scope
-    await service.remove_owner(
-        scope, kind, parse_id(parent, parent_field), parse_id(user, "userId")
-    )
-    return True
 
 
 @strawberry.input(description="A colleague who has not signed in yet.")
@@ -83,13 +56,13 @@ class OwnerMutations:
         user_id: strawberry.ID,
         role: OwnerRole = OwnerRole.OWNER,
     ) -> OwnerRow:
-        return await add(info, service.COMPANY_OWNERS, company_id, user_id, role, "companyId")
+        return await add(info, rules.COMPANY_OWNERS, company_id, user_id, role, "companyId")
 
     @strawberry.mutation(permission_classes=WRITE)
     async def remove_company_owner(
         self, info: Info[Context, None], company_id: strawberry.ID, user_id: strawberry.ID
     ) -> bool:
-        return await remove(info, service.COMPANY_OWNERS, company_id, user_id, "companyId")
+        return await remove(info, rules.COMPANY_OWNERS, company_id, user_id, "companyId")
 
     @strawberry.mutation(
         permission_classes=WRITE,
@@ -103,10 +76,10 @@ class OwnerMutations:
         user_id: strawberry.ID,
         role: OwnerRole = OwnerRole.OWNER,
     ) -> OwnerRow:
-        return await add(info, service.CONTACT_OWNERS, contact_id, user_id, role, "contactId")
+        return await add(info, rules.CONTACT_OWNERS, contact_id, user_id, role, "contactId")
 
     @strawberry.mutation(permission_classes=WRITE)
     async def remove_contact_owner(
         self, info: Info[Context, None], contact_id: strawberry.ID, user_id: strawberry.ID
     ) -> bool:
-        return await remove(info, service.CONTACT_OWNERS, contact_id, user_id, "contactId")
+        return await remove(info, rules.CONTACT_OWNERS, contact_id, user_id, "contactId")

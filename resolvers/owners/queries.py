@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from app.services.members.rows import UserRow
-from app.services.owners import service
+from app.services.owners import queries
 from resolvers.context import Context
 from resolvers.me.types import User
 from resolvers.permissions import CanRead
@@ -24,5 +24,4 @@ class OwnerQueries:
     async def users(
         self, info: Info[Context, None], search: str | None = None, first: int = 50
     ) -> Sequence[UserRow]:
-        rows = await service.list_users(info.context.scope, search, first)
-        return rows
+        return await queries.list_users(info.context.scope, search, first)

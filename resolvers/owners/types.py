@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from app.services.members.rows import UserRow
 from app.services.owners.rows import OwnerRow
-from app.services.owners.service import USER, OwnerKind
+from app.services.owners.rules import USER, OwnerKind
 from models.enums import OwnerRole
 from resolvers.common.children import NESTED_DEFAULT, Identified, related
 from resolvers.common.relations import ToMany, ToOne, relation_field

@@ -8,9 +8,10 @@ import strawberry
 from strawberry.types import Info
 
 from app.data.pagination import PageQuery, PageRequest
-from app.services.pipelines import service
+from app.services.pipelines import queries
+from app.services.pipelines.queries import PipelineOrderField
 from app.services.pipelines.rows import PipelineRow
-from app.services.pipelines.service import PIPELINE, PipelineOrderField
+from app.services.pipelines.rules import PIPELINE
 from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import parse_id
 from resolvers.common.pagination import Connection, paged_rows
@@ -39,7 +40,7 @@ class PipelineQueries:
         permission_classes=[CanRead], metadata=row_by_id(PIPELINE), graphql_type=Pipeline | None
     )
     async def pipeline(self, info: Info[Context, None], id: strawberry.ID) -> PipelineRow:
-        return await service.get_pipeline(info.context.scope, parse_id(id))
+        return await queries.get_pipeline(info.context.scope, parse_id(id))
 
     @strawberry.field(
         permission_classes=[CanRead],
@@ -48,7 +49,7 @@ class PipelineQueries:
         graphql_type=Pipeline | None,
     )
     async def default_pipeline(self, info: Info[Context, None]) -> PipelineRow | None:
-        return await service.default_pipeline(info.context.scope)
+        return await queries.default_pipeline(info.context.scope)
 
     @strawberry.field(
         permission_classes=[CanRead],
@@ -68,7 +69,7 @@ class PipelineQueries:
         search = filter.search if filter else None
 
         def page_query(request: PageRequest) -> PageQuery[PipelineRow]:
-            return service.pipelines_page(request, search, order.field)
+            return queries.pipelines_page(request, search, order.field)
 
-        count = partial(service.count_pipelines, search=search)
+        count = partial(queries.count_pipelines, search=search)
         return await paged_rows(info, first, after, order.direction, page_query, count)

@@ -13,7 +13,7 @@ from strawberry.types import Info
 from app.services.deals.queries import StageSummary as StageSummaryRow
 from app.services.deals.queries import stage_summaries
 from app.services.pipelines.rows import PipelineRow, StageRow
-from app.services.pipelines.service import MAX_STAGES, STAGE
+from app.services.pipelines.rules import MAX_STAGES, STAGE
 from models import PipelineStage
 from models.enums import StageKind
 from resolvers.common.children import related

@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from app.data.pagination import Page, PageRequest
 from app.data.tenancy import TenantScope
-from app.services.relationships import service
+from app.services.relationships import queries
 from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged
@@ -47,7 +47,7 @@ class RelationshipQueries:
     async def company_relationship(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> RelationshipView:
-        row = await service.get_relationship(info.context.scope, parse_id(id))
+        row = await queries.get_relationship(info.context.scope, parse_id(id))
         return RelationshipView(row)
 
     @strawberry.field(
@@ -65,15 +65,15 @@ class RelationshipQueries:
     ) -> Connection[RelationshipView]:
         company = filter_id(filter.company_id, "companyId") if filter else None
         kind = filter_id(filter.type_id, "typeId") if filter else None
-        query_filter = service.RelationshipFilter(company, kind)
+        query_filter = queries.RelationshipFilter(company, kind)
 
         async def list_page(scope: TenantScope, request: PageRequest) -> Page[RelationshipView]:
-            page = await service.list_relationships(scope, query_filter, request)
+            page = await queries.list_relationships(scope, query_filter, request)
             rows = [RelationshipView(row, company) for row in page.rows]
             return Page(rows=rows, cursors=page.cursors, has_next_page=page.has_next_page)
 
         async def count(scope: TenantScope) -> int:
-            return await service.count_relationships(scope, query_filter)
+            return await queries.count_relationships(scope, query_filter)
 
         direction = (order_by or CompanyRelationshipOrder()).direction
         return await paged(info, first, after, direction, list_page, count)

@@ -12,11 +12,11 @@ from strawberry.types import Info
 
 from app.data.pagination import clamp_first
 from app.services.companies.rows import CompanyRow
-from app.services.companies.service import COMPANY
+from app.services.companies.rules import COMPANY
 from app.services.lookups.rows import RelationshipTypeRow
-from app.services.lookups.service import RELATIONSHIP_TYPE
+from app.services.lookups.rules import RELATIONSHIP_TYPE
+from app.services.relationships.queries import relationships_of
 from app.services.relationships.rows import RelationshipRow
-from app.services.relationships.service import relationships_of
 from resolvers.common.relations import rows_field
 from resolvers.context import Context
 from resolvers.lookups.types import RelationshipType

@@ -18,7 +18,6 @@ from sqlmodel import col
 
 from app.data.changes import camel, jsonable
 from app.data.tenancy import TenantScope, system_session
-from app.events.outbox import record
 from models import Activity
 
 _REMINDED = ("due_at", "subject", "type", "assignee_id", "contact_id", "company_id", "deal_id")
@@ -51,11 +50,11 @@ async def remind_tenant(scope: TenantScope, window: timedelta) -> int:
         .returning(col(Activity.id), *(col(getattr(Activity, name)) for name in _REMINDED))
         .execution_options(synchronize_session=False)
     )
-    async with scope.writing() as session:
-        claimed = (await session.execute(claim)).all()
+    async with scope.writing() as uow:
+        claimed = (await uow.execute(claim)).all()
         for row in claimed:
             facts = {camel(name): [None, jsonable(getattr(row, name))] for name in _REMINDED}
-            record(session, "crm.activity.due_soon", "activity", row.id, facts)
+            uow.record("crm.activity.due_soon", "activity", row.id, facts)
     return len(claimed)
 
 

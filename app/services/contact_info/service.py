@@ -14,15 +14,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.data import records
 from app.data.changes import jsonable
 from app.data.records import Entity
-from app.data.tenancy import TenantScope, execute_rows
+from app.data.tenancy import TenantScope
+from app.data.unit_of_work import UnitOfWork
 from app.errors import BadUserInput, Conflict, NotFound
-from app.events.outbox import record
 from app.services.common.validation import validate
 from app.services.contact_info.rules import EMAILS, MAX_VALUES, PHONES, ValueKind, ValueLists
 from models import Company, Contact
@@ -37,22 +36,22 @@ async def create_with_values(
     owner_column: str,
     lists: ValueLists,
     system: records.SystemChange | None = None,
-    then: Callable[[AsyncSession, Row[Any]], Awaitable[Mapping[str, Any]]] | None = None,
+    then: Callable[[UnitOfWork, Row[Any]], Awaitable[Mapping[str, Any]]] | None = None,
 ) -> Row[Any]:
     """Insert the record and its e-mail/phone lists in one unit of work; `then` writes more
     of the new record there (its owners) and returns what the created event adds."""
     with records.constraint_errors(entity.constraint_errors, *_VALUE_ERRORS):
-        async with scope.writing() as session:
-            row = (await execute_rows(session, statement)).one()
-            changed = await _replace_lists(session, scope, {owner_column: row.id}, lists)
+        async with scope.writing() as uow:
+            row = (await uow.execute_rows(statement)).one()
+            changed = await _replace_lists(uow, scope, {owner_column: row.id}, lists)
             listed = {name: [None, after] for name, (_before, after) in changed.items()}
             if then is not None:
-                listed.update(await then(session, row))
+                listed.update(await then(uow, row))
             if system is not None:
-                await system.complete(session, entity, row)
-            records.record_created(session, entity, row, listed)
+                await system.complete(uow, entity, row)
+            records.record_created(uow, entity, row, listed)
             if system is not None:
-                system.record(session, entity, row)
+                system.record(uow, entity, row)
     return row
 
 
@@ -63,18 +62,18 @@ def list_steps(
     if not lists:
         return None
 
-    async def replace(session: AsyncSession, row: Row[Any]) -> dict[str, Any]:
-        return await _replace_lists(session, scope, {owner_column: row.id}, lists)
+    async def replace(uow: UnitOfWork, row: Row[Any]) -> dict[str, Any]:
+        return await _replace_lists(uow, scope, {owner_column: row.id}, lists)
 
     return records.UpdateSteps(then=replace, errors=_VALUE_ERRORS)
 
 
 async def _replace_lists(
-    session: AsyncSession, scope: TenantScope, owner: Mapping[str, uuid.UUID], lists: ValueLists
+    uow: UnitOfWork, scope: TenantScope, owner: Mapping[str, uuid.UUID], lists: ValueLists
 ) -> dict[str, Any]:
     changed: dict[str, Any] = {}
     for kind, values in lists:
-        before = _listed(kind, await replace_all(session, scope, kind, owner, values))
+        before = _listed(kind, await replace_all(uow, scope, kind, owner, values))
         after = _listed(kind, values)
         if before != after:
             changed[kind.field] = [before, after]
@@ -92,7 +91,7 @@ def _listed(kind: ValueKind, values: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 async def replace_all(
-    session: AsyncSession,
+    uow: UnitOfWork,
     scope: TenantScope,
     kind: ValueKind,
     owner: Mapping[str, uuid.UUID],
@@ -102,8 +101,7 @@ async def replace_all(
     values it replaced."""
     model = kind.entity.model
     [(owner_column, owner_id)] = owner.items()
-    removed = await execute_rows(
-        session,
+    removed = await uow.execute_rows(
         sa.delete(model)
         .where(kind.entity.column(owner_column) == owner_id)
         .returning(*kind.entity.columns)
@@ -111,7 +109,7 @@ async def replace_all(
     )
     old = list(removed)
     if values:
-        await session.execute(sa.insert(model), [scope.owned(**owner, **value) for value in values])
+        await uow.execute(sa.insert(model), [scope.owned(**owner, **value) for value in values])
     return old
 
 
@@ -122,16 +120,16 @@ async def add_value(
     value = validate(kind.input, data).model_dump()
     [(owner_column, owner_id)] = owner.items()
     with records.constraint_errors(kind.entity.constraint_errors):
-        async with scope.writing() as session:
-            await _lock_owner(session, owner_column, owner_id)
-            stored = await _values_of(session, kind, owner_column, owner_id)
+        async with scope.writing() as uow:
+            await _lock_owner(uow, owner_column, owner_id)
+            stored = await _values_of(uow, kind, owner_column, owner_id)
             _check_addable(kind, stored, value)
             if value["is_primary"] and stored:
-                await _clear_primary(session, kind, kind.entity.column(owner_column) == owner_id)
+                await _clear_primary(uow, kind, kind.entity.column(owner_column) == owner_id)
             value["is_primary"] = value["is_primary"] or not any(v.is_primary for v in stored)
             insert = sa.insert(kind.entity.model).returning(*kind.entity.columns)
-            row = (await session.execute(insert, [scope.owned(**owner, **value)])).one()
-            await _record_list_change(session, kind, row, stored)
+            row = (await uow.execute(insert, [scope.owned(**owner, **value)])).one()
+            await _record_list_change(uow, kind, row, stored)
             return row
 
 
@@ -145,28 +143,26 @@ def _check_addable(kind: ValueKind, stored: Sequence[Row[Any]], value: Mapping[s
 
 async def set_primary(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID) -> Row[Any]:
     with records.constraint_errors(kind.entity.constraint_errors):
-        async with scope.writing() as session:
-            row = await _owned_row(session, kind, value_id)
-            before = await _values_of(session, kind, *_owner_of(row))
-            await _clear_primary(session, kind, _owner_filter(kind, row))
-            await execute_rows(
-                session,
+        async with scope.writing() as uow:
+            row = await _owned_row(uow, kind, value_id)
+            before = await _values_of(uow, kind, *_owner_of(row))
+            await _clear_primary(uow, kind, _owner_filter(kind, row))
+            await uow.execute_rows(
                 sa.update(kind.entity.model)
                 .where(kind.entity.id == value_id)
                 .values(is_primary=True)
                 .execution_options(synchronize_session=False),
             )
-            await _record_list_change(session, kind, row, before)
+            await _record_list_change(uow, kind, row, before)
     return await records.get_row(scope, kind.entity, value_id)
 
 
 async def remove_value(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID) -> uuid.UUID:
     """Remove one value; if it was the primary, the oldest remaining one takes its place."""
-    async with scope.writing() as session:
-        row = await _owned_row(session, kind, value_id)
-        before = await _values_of(session, kind, *_owner_of(row))
-        await execute_rows(
-            session,
+    async with scope.writing() as uow:
+        row = await _owned_row(uow, kind, value_id)
+        before = await _values_of(uow, kind, *_owner_of(row))
+        await uow.execute_rows(
             sa.delete(kind.entity.model)
             .where(kind.entity.id == value_id)
             .execution_options(synchronize_session=False),
@@ -179,27 +175,26 @@ async def remove_value(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID)
                 .limit(1)
                 .scalar_subquery()
             )
-            await execute_rows(
-                session,
+            await uow.execute_rows(
                 sa.update(kind.entity.model)
                 .where(kind.entity.id == oldest)
                 .values(is_primary=True)
                 .execution_options(synchronize_session=False),
             )
-        await _record_list_change(session, kind, row, before)
+        await _record_list_change(uow, kind, row, before)
     return value_id
 
 
 async def _record_list_change(
-    session: AsyncSession, kind: ValueKind, value: Row[Any], before: Sequence[Row[Any]]
+    uow: UnitOfWork, kind: ValueKind, value: Row[Any], before: Sequence[Row[Any]]
 ) -> None:
     """The owner's update event for a change of one of its values: the list before and after."""
     owner_column, owner_id = _owner_of(value)
     old = _listed(kind, before)
-    new = _listed(kind, await _values_of(session, kind, owner_column, owner_id))
+    new = _listed(kind, await _values_of(uow, kind, owner_column, owner_id))
     if old != new:
         entity = owner_column.removesuffix("_id")
-        record(session, f"crm.{entity}.updated", entity, owner_id, {kind.field: [old, new]})
+        uow.record(f"crm.{entity}.updated", entity, owner_id, {kind.field: [old, new]})
 
 
 def _owner_of(value: Row[Any]) -> tuple[str, uuid.UUID]:
@@ -214,35 +209,33 @@ _OWNERS: dict[str, tuple[Any, str]] = {
 }
 
 
-async def _lock_owner(session: AsyncSession, owner_column: str, owner_id: uuid.UUID) -> None:
+async def _lock_owner(uow: UnitOfWork, owner_column: str, owner_id: uuid.UUID) -> None:
     """Serialize every change to one owner's values (one primary, no duplicates) on its row."""
     model, label = _OWNERS[owner_column]
     statement = sa.select(col(model.id)).where(col(model.id) == owner_id).with_for_update()
-    if (await execute_rows(session, statement)).first() is None:
+    if (await uow.execute_rows(statement)).first() is None:
         raise NotFound(label)
 
 
 async def _values_of(
-    session: AsyncSession, kind: ValueKind, owner_column: str, owner_id: uuid.UUID
+    uow: UnitOfWork, kind: ValueKind, owner_column: str, owner_id: uuid.UUID
 ) -> list[Row[Any]]:
     statement = sa.select(*kind.entity.columns).where(kind.entity.column(owner_column) == owner_id)
-    return list(await execute_rows(session, statement))
+    return list(await uow.execute_rows(statement))
 
 
-async def _owned_row(session: AsyncSession, kind: ValueKind, value_id: uuid.UUID) -> Row[Any]:
+async def _owned_row(uow: UnitOfWork, kind: ValueKind, value_id: uuid.UUID) -> Row[Any]:
     """The value, read after its owner is locked (owner first, always: no lock-order cycles)."""
-    found = await _row(session, kind, value_id, lock=False)
-    await _lock_owner(session, *_owner_of(found))
-    return await _row(session, kind, value_id, lock=True)
+    found = await _row(uow, kind, value_id, lock=False)
+    await _lock_owner(uow, *_owner_of(found))
+    return await _row(uow, kind, value_id, lock=True)
 
 
-async def _row(
-    session: AsyncSession, kind: ValueKind, value_id: uuid.UUID, *, lock: bool
-) -> Row[Any]:
+async def _row(uow: UnitOfWork, kind: ValueKind, value_id: uuid.UUID, *, lock: bool) -> Row[Any]:
     statement = sa.select(*kind.entity.columns).where(kind.entity.id == value_id)
     if lock:
         statement = statement.with_for_update()
-    row = (await execute_rows(session, statement)).first()
+    row = (await uow.execute_rows(statement)).first()
     if row is None:
         raise NotFound(kind.entity.label)
     return row
@@ -254,9 +247,8 @@ def _owner_filter(kind: ValueKind, row: Row[Any]) -> Any:
     return kind.entity.column("company_id") == row.company_id
 
 
-async def _clear_primary(session: AsyncSession, kind: ValueKind, owner_filter: Any) -> None:
-    await execute_rows(
-        session,
+async def _clear_primary(uow: UnitOfWork, kind: ValueKind, owner_filter: Any) -> None:
+    await uow.execute_rows(
         sa.update(kind.entity.model)
         .where(owner_filter, kind.entity.column("is_primary"))
         .values(is_primary=False)

@@ -13,12 +13,12 @@ from sqlalchemy.engine import Row
 from sqlmodel import col
 
 from app.data import records
-from app.data.tenancy import TenantScope, execute_rows
+from app.data.tenancy import TenantScope
 from app.events.hub import EventHub
 from app.events.message import CrmEventMessage
-from app.services.deals.service import DEAL
+from app.services.deals.rules import DEAL
 from app.services.events.queries import EventFilter, follow_events
-from app.services.pipelines.service import PIPELINE, STAGE
+from app.services.pipelines.rules import PIPELINE, STAGE
 from models import CrmEvent, Deal, PipelineStage
 
 # One event per change of a card: `stage_changed`, `won`, ... accompany an `updated`.
@@ -77,8 +77,8 @@ async def _card(scope: TenantScope, deal_id: uuid.UUID) -> tuple[Row[Any] | None
     """The deal and its stage, in one statement: every event waits for this read before its
     first delivery, and each statement more (or the stage loader's own transaction) would
     add round trips to that wait."""
-    async with scope.reading() as session:
-        found = (await execute_rows(session, _card_statement(), {"crm_deal_id": deal_id})).first()
+    async with scope.reading() as reads:
+        found = (await reads.execute_rows(_card_statement(), {"crm_deal_id": deal_id})).first()
     if found is None:
         return None, None
     width = len(DEAL.columns)
@@ -105,8 +105,8 @@ async def _snapshot(scope: TenantScope, pipeline_id: uuid.UUID) -> tuple[int, se
         .scalar_subquery()
     )
     statement = sa.select(sa.func.coalesce(sa.func.max(col(CrmEvent.seq)), 0), deals)
-    async with scope.reading() as session:
-        latest, ids = (await execute_rows(session, statement)).one()
+    async with scope.reading() as reads:
+        latest, ids = (await reads.execute_rows(statement)).one()
     return int(latest), set(ids or ())
 
 

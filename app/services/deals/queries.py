@@ -1,4 +1,4 @@
-"""Reading deals: filtered keyset pages, and per-stage aggregates of a pipeline."""
+"""Reading deals: one by id, filtered keyset pages, counts, per-stage aggregates of a pipeline."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Row
 from sqlmodel import col
 
 from app.data import records
@@ -24,10 +25,10 @@ from app.data.pagination import (
     range_conditions,
     timestamp_key,
 )
-from app.data.tenancy import TenantScope, execute_rows
+from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.services.common.validation import check_filter
-from app.services.deals.service import DEAL
+from app.services.deals.rules import DEAL
 from models import Deal, DealOwner, DealStatus, PipelineStage
 
 FAR_FUTURE = date(9999, 12, 31)
@@ -163,8 +164,8 @@ async def stage_summaries(
         .order_by(col(PipelineStage.position), col(Deal.currency))
     )
     by_pipeline: dict[uuid.UUID, dict[uuid.UUID, StageSummary]] = defaultdict(dict)
-    async with scope.reading() as session:
-        for row in await execute_rows(session, statement):
+    async with scope.reading() as reads:
+        for row in await reads.execute_rows(statement):
             summary = by_pipeline[row.pipeline_id].setdefault(
                 row.stage_id, StageSummary(row.stage_id)
             )
@@ -174,3 +175,7 @@ async def stage_summaries(
             summary.total.append(MoneySum(Decimal(row.total), row.currency))
             summary.weighted.append(MoneySum(Decimal(row.weighted), row.currency))
     return [list(by_pipeline[p].values()) for p in pipeline_ids]
+
+
+async def get_deal(scope: TenantScope, deal_id: uuid.UUID) -> Row[Any]:
+    return await records.get_row(scope, DEAL, deal_id)

@@ -1,4 +1,6 @@
-"""The rules that tie a deal's stage, status and lost reason together (pure, no I/O).
+"""What a deal is (declarations and pure rules, no I/O): the table as the services treat it
+(DEAL, and DEAL_ROWS as pipeline operations touch it), its events, a valid input, and the
+rules that tie its stage, status and lost reason together:
 
 - A deal's stage belongs to its pipeline.
 - Moving to a WON/LOST stage sets the status; setting the status moves the deal to the
@@ -13,13 +15,22 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
 
-from app.errors import BadUserInput, FieldProblem
-from models import DealStatus, LostReason, StageKind
+from pydantic import AfterValidator, Field
+
+from app.data.changes import Tracked
+from app.data.dependents import Dependent
+from app.data.records import Entity
+from app.errors import BadUserInput, FieldProblem, NotFound
+from app.services.common.validation import Input, Name200, Text500, patch_model
+from app.services.deals.currencies import CURRENCIES
+from app.services.owners.rules import DEAL_OWNERS, NamedOwners
+from models import Activity, Deal, DealStatus, LostReason, StageKind
 
 _STATUS_OF_KIND = {
     StageKind.OPEN: DealStatus.OPEN,
@@ -158,3 +169,84 @@ def resolve(
         closed_at = current.closed_at if current is not None and stays_closed else datetime.now(UTC)
     placed = (stage.id, status, reason, text, closed_at, _last_open_stage(current, status))
     return dict(zip(PLACED_FIELDS, placed, strict=True))
+
+
+def _deal_verbs(diff: Mapping[str, Any]) -> list[str]:
+    verbs = []
+    if "stageId" in diff:
+        verbs.append("stage_changed")
+    if "status" in diff:
+        old, new = diff["status"]
+        if new in ("WON", "LOST"):
+            verbs.append(new.lower())
+        elif old in ("WON", "LOST"):
+            verbs.append("reopened")
+    return verbs
+
+
+# A deal's events: an update that moves it or changes its status also says so, in an event of
+# its own next to the `updated` (`stage_changed`, `won`, `lost`, `reopened`).
+# `last_open_stage_id` is the bookkeeping of reopen, in no event.
+DEAL_EVENTS = Tracked("deal", hidden=frozenset({"last_open_stage_id"}), derived=_deal_verbs)
+
+# Deals as pipeline operations touch them: moved with their stage, deleted with their pipeline.
+# A deleted deal's activities that nothing else links go with it (dependents.Dependent), whether
+# the deal is deleted alone (deals.DEAL) or with its pipeline.
+DEAL_ACTIVITIES = Dependent(
+    Activity, "deal_id", Tracked("activity"), kept_by=("company_id", "contact_id")
+)
+DEAL_ROWS = Entity(Deal, "Deal", tracked=DEAL_EVENTS, dependents=(DEAL_ACTIVITIES,))
+
+
+DEAL = Entity(
+    Deal,
+    "Deal",
+    {
+        "fk_deal_contact_id_contact": lambda: NotFound("Contact"),
+        "fk_deal_company_id_company": lambda: NotFound("Company"),
+        "fk_deal_pipeline_id_pipeline": lambda: NotFound("Pipeline"),
+        **DEAL_OWNERS.entity.constraint_errors,
+    },
+    DEAL_EVENTS,
+    DEAL_ROWS.dependents,
+)
+
+
+def _check_currency(value: str) -> str:
+    code = value.strip().upper()
+    if code not in CURRENCIES:
+        raise ValueError("must be an ISO 4217 currency code such as EUR")
+    return code
+
+
+Currency = Annotated[str, AfterValidator(_check_currency)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+
+
+class DealFields(Input):
+    title: Name200
+    value: Money = Decimal(0)
+    currency: Currency = "EUR"
+    contact_id: uuid.UUID | None = None
+    company_id: uuid.UUID | None = None
+    expected_close_date: date | None = None
+
+
+class DealInput(DealFields):
+    pipeline_id: uuid.UUID | None = None
+    stage_id: uuid.UUID | None = None
+    status: DealStatus | None = None
+    lost_reason: LostReason | None = None
+    lost_reason_text: Text500 = None
+    owners: NamedOwners = None
+
+
+class DealChanges(DealFields):
+    pipeline_id: uuid.UUID
+    stage_id: uuid.UUID
+    status: DealStatus
+    lost_reason: LostReason | None = None
+    lost_reason_text: Text500 = None
+
+
+DealPatch, NOT_NULLABLE = patch_model(DealChanges)

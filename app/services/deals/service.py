@@ -1,112 +1,49 @@
-"""Deals: validation, create/update/move with the stage and status rules, delete, lists."""
+"""Deals: create, update and move with the stage and status rules, delete (reads: queries.py;
+what a valid deal is and its rules: rules.py)."""
 
 from __future__ import annotations
 
 import functools
 import uuid
 from collections.abc import Mapping
-from datetime import date
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import AfterValidator, Field
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.data import records
-from app.data.records import Entity
-from app.data.tenancy import TenantScope, execute_rows
+from app.data.tenancy import TenantScope
+from app.data.unit_of_work import UnitOfWork
 from app.errors import BadUserInput, NotFound
-from app.services.common.validation import (
-    Input,
-    Name200,
-    Text500,
-    patch_model,
-    validate,
-    validate_patch,
+from app.services.common.validation import validate, validate_patch
+from app.services.deals.rules import (
+    DEAL,
+    NOT_NULLABLE,
+    PLACED_FIELDS,
+    DealFields,
+    DealInput,
+    DealPatch,
+    DealState,
+    Requested,
+    resolve,
 )
-from app.services.deals.currencies import CURRENCIES
-from app.services.deals.rules import PLACED_FIELDS, DealState, Requested, resolve
 from app.services.lexware import deal_parties as lexware_deal_parties
-from app.services.owners.service import (
-    DEAL_OWNERS,
-    NamedOwners,
-    OwnerInput,
-    initial_owners,
-    listed_owners,
-)
-from app.services.pipelines.service import DEAL_EVENTS, DEAL_ROWS, stages_of
-from models import Deal, DealOwner, DealStatus, LostReason
+from app.services.owners.rules import OwnerInput, initial_owners, listed_owners
+from app.services.pipelines.stages import stages_of
+from models import Deal, DealOwner
 from models.companies import owner_role_type
 
-DEAL = Entity(
-    Deal,
-    "Deal",
-    {
-        "fk_deal_contact_id_contact": lambda: NotFound("Contact"),
-        "fk_deal_company_id_company": lambda: NotFound("Company"),
-        "fk_deal_pipeline_id_pipeline": lambda: NotFound("Pipeline"),
-        **DEAL_OWNERS.entity.constraint_errors,
-    },
-    DEAL_EVENTS,
-    DEAL_ROWS.dependents,
-)
-
-
-def _check_currency(value: str) -> str:
-    code = value.strip().upper()
-    if code not in CURRENCIES:
-        raise ValueError("must be an ISO 4217 currency code such as EUR")
-    return code
-
-
-Currency = Annotated[str, AfterValidator(_check_currency)]
-Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
-
-
-class DealFields(Input):
-    title: Name200
-    value: Money = Decimal(0)
-    currency: Currency = "EUR"
-    contact_id: uuid.UUID | None = None
-    company_id: uuid.UUID | None = None
-    expected_close_date: date | None = None
-
-
-class DealInput(DealFields):
-    pipeline_id: uuid.UUID | None = None
-    stage_id: uuid.UUID | None = None
-    status: DealStatus | None = None
-    lost_reason: LostReason | None = None
-    lost_reason_text: Text500 = None
-    owners: NamedOwners = None
-
-
-class DealChanges(DealFields):
-    pipeline_id: uuid.UUID
-    stage_id: uuid.UUID
-    status: DealStatus
-    lost_reason: LostReason | None = None
-    lost_reason_text: Text500 = None
-
-
-DealPatch, NOT_NULLABLE = patch_model(DealChanges)
 _RULE_FIELDS = ("stage_id", "status", "lost_reason", "lost_reason_text")
 _PARTIES = ("company_id", "contact_id")  # the deal's customer (its vouchers must stay its)
 
 
-async def get_deal(scope: TenantScope, deal_id: uuid.UUID) -> Row[Any]:
-    return await records.get_row(scope, DEAL, deal_id)
-
-
-async def _stages(session: AsyncSession, requested: uuid.UUID | None) -> list[Row[Any]]:
+async def _stages(uow: UnitOfWork, requested: uuid.UUID | None) -> list[Row[Any]]:
     """The stages of the requested pipeline, or of the tenant's default one, in one statement
     (locked: see stages_of). A pipeline keeps at least one stage, so none means no pipeline."""
-    stages = await stages_of(session, requested)
+    stages = await stages_of(uow, requested)
     if stages:
         return stages
     if requested is not None:
@@ -167,13 +104,13 @@ async def create_deal(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
     owners = initial_owners(scope, parsed.owners)
     fields = parsed.model_dump(include=set(DealFields.model_fields))
     with records.constraint_errors(DEAL.constraint_errors):
-        async with scope.writing() as session:
-            stages = await _stages(session, parsed.pipeline_id)
+        async with scope.writing() as uow:
+            stages = await _stages(uow, parsed.pipeline_id)
             placed = resolve(stages, None, _requested(sent))
             values = {"pipeline_id": stages[0].pipeline_id, **fields, **placed}
             parameters = _create_parameters(scope.owned(id=uuid.uuid4(), **values), owners)
-            row = (await execute_rows(session, _create_statement(), parameters)).one()
-            records.record_created(session, DEAL, row, listed_owners(owners))
+            row = (await uow.execute_rows(_create_statement(), parameters)).one()
+            records.record_created(uow, DEAL, row, listed_owners(owners))
     return row
 
 
@@ -190,13 +127,13 @@ async def update_deal(
     if not placed and not set(values) & set(_PARTIES):
         return await records.update_row(scope, DEAL, deal_id, values, expected_version)
 
-    async def place(session: AsyncSession, current: Row[Any]) -> dict[str, Any]:
+    async def place(uow: UnitOfWork, current: Row[Any]) -> dict[str, Any]:
         parties = [values.get(name, getattr(current, name)) for name in _PARTIES]
         if parties != [getattr(current, name) for name in _PARTIES]:
-            await lexware_deal_parties.check_deal_change(session, deal_id, *parties)
+            await lexware_deal_parties.check_deal_change(uow, deal_id, *parties)
         if not placed:
             return {}
-        stages = await _stages(session, values.get("pipeline_id", current.pipeline_id))
+        stages = await _stages(uow, values.get("pipeline_id", current.pipeline_id))
         return resolve(stages, _state(current), _requested(values))
 
     steps = records.UpdateSteps(place=place)

@@ -103,22 +103,22 @@ async def list_events(
     if until is not None:
         statement = statement.where(seq <= until)
     statement = statement.order_by(seq.desc() if descending else seq).limit(first)
-    async with scope.reading() as session:
-        rows = (await session.execute(statement)).scalars().all()
+    async with scope.reading() as reads:
+        rows = (await reads.execute(statement)).scalars().all()
     return [CrmEventMessage.from_row(row) for row in rows]
 
 
 async def count_events(scope: TenantScope, query_filter: EventFilter) -> int:
     statement = sa.select(sa.func.count()).select_from(CrmEvent).where(*_where(query_filter))
-    async with scope.reading() as session:
-        return int((await session.execute(statement)).scalar_one())
+    async with scope.reading() as reads:
+        return int((await reads.execute(statement)).scalar_one())
 
 
 async def latest_event_id(scope: TenantScope) -> int:
     """The newest committed event of the tenant (0 before the first)."""
     statement = sa.select(sa.func.coalesce(sa.func.max(col(CrmEvent.seq)), 0))
-    async with scope.reading() as session:
-        return int((await session.execute(statement)).scalar_one())
+    async with scope.reading() as reads:
+        return int((await reads.execute(statement)).scalar_one())
 
 
 async def follow_events(

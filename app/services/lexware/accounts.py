@@ -13,7 +13,6 @@ from sqlmodel import col
 
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput, LexwareNotConfigured, LexwareUnavailable
-from app.events.outbox import record
 from app.lexware.connector import LexwareConnector
 from models import LexwareAccount
 
@@ -33,8 +32,8 @@ async def _stored_hint(scope: TenantScope) -> str | None:
     statement = sa.select(col(LexwareAccount.key_hint)).where(
         col(LexwareAccount.encrypted_api_key).is_not(None)
     )
-    async with scope.reading() as session:
-        return (await session.execute(statement)).scalar_one_or_none()
+    async with scope.reading() as reads:
+        return (await reads.execute(statement)).scalar_one_or_none()
 
 
 async def status(connector: LexwareConnector, scope: TenantScope) -> LexwareStatus:
@@ -93,10 +92,10 @@ async def _store(scope: TenantScope, values: dict[str, Any]) -> None:
         .values(scope.owned(**changed))
         .on_conflict_do_update(index_elements=["tenant_id"], set_=changed)
     )
-    async with scope.writing() as session:
-        old = await session.execute(sa.select(col(LexwareAccount.key_hint)).with_for_update())
+    async with scope.writing() as uow:
+        old = await uow.execute(sa.select(col(LexwareAccount.key_hint)).with_for_update())
         before = old.scalar_one_or_none()
-        await session.execute(statement)
+        await uow.execute(statement)
         verb = "key_set" if values["key_hint"] else "key_removed"
         hints = {"keyHint": [before, values["key_hint"]]}
-        record(session, f"crm.lexware.{verb}", "tenant", scope.tenant_id, hints)
+        uow.record(f"crm.lexware.{verb}", "tenant", scope.tenant_id, hints)

@@ -19,12 +19,12 @@ from typing import Any
 import sqlalchemy as sa
 from redis.asyncio import Redis
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.data import records
 from app.data.records import Entity, SystemChange
-from app.data.tenancy import TenantScope, execute_rows
+from app.data.tenancy import TenantScope
+from app.data.unit_of_work import Reading, UnitOfWork
 from app.errors import BadUserInput, Conflict, FieldProblem
 from app.lexware import fields, mapping
 from app.lexware.client import LexwareClient
@@ -80,18 +80,18 @@ class LinkChange(SystemChange):
     lexware: Fields | None = None
     relinked: bool = False
 
-    def record(self, session: AsyncSession, entity: Entity, row: Row[Any]) -> None:
+    def record(self, uow: UnitOfWork, entity: Entity, row: Row[Any]) -> None:
         shown = {k: v for k, v in self.values.items() if k != SYNCED_VALUES}
-        SystemChange(shown, self.verbs).record(session, entity, row)
+        SystemChange(shown, self.verbs).record(uow, entity, row)
 
-    async def complete(self, session: AsyncSession, entity: Entity, row: Row[Any]) -> None:
+    async def complete(self, uow: UnitOfWork, entity: Entity, row: Row[Any]) -> None:
         assert self.kind is not None
         if self.relinked:
             await lexware_deal_parties.check_link_change(
-                session, self.kind.name, row.id, row.lexware_contact_id
+                uow, self.kind.name, row.id, row.lexware_contact_id
             )
         if self.lexware is not None:
-            crm = await crm_fields_in(session, self.kind, row, prefer=self.lexware)
+            crm = await crm_fields_in(uow, self.kind, row, prefer=self.lexware)
             stored = Synced(crm, self.lexware).stored()
             statement = (
                 sa.update(entity.model)
@@ -99,7 +99,7 @@ class LinkChange(SystemChange):
                 .values({SYNCED_VALUES: stored, "updated_at": entity.column("updated_at")})
                 .execution_options(synchronize_session=False)
             )
-            await session.execute(statement)
+            await uow.execute(statement)
 
 
 def path(lexware_id: uuid.UUID) -> str:
@@ -140,20 +140,20 @@ def wrong_kind(kind: RecordKind, lexware_id: uuid.UUID, action: str) -> BadUserI
 
 
 async def _claim(
-    session: AsyncSession,
+    uow: UnitOfWork,
     scope: TenantScope,
     lexware_id: uuid.UUID,
     kind: RecordKind,
     record_id: uuid.UUID | None,
 ) -> None:
     """Serialize links of one Lexware id in the tenant; refuse one that is taken elsewhere."""
-    await session.execute(
+    await uow.execute(
         sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
         {"key": f"crm:lexware-link:{scope.tenant_id}:{lexware_id}"},
     )
     for model, label in ((Company, "company"), (Contact, "contact")):
         taken = sa.select(col(model.id)).where(col(model.lexware_contact_id) == lexware_id)
-        holder = (await execute_rows(session, taken)).scalar_one_or_none()
+        holder = (await uow.execute_rows(taken)).scalar_one_or_none()
         if holder is not None and not (label == kind.name and holder == record_id):
             raise Conflict(
                 f"This Lexware contact is already linked to a {label}.",
@@ -194,8 +194,8 @@ async def store_link(
     as synced up to that state, so an edit made while the push ran is still to be pushed.
     A link (no `pushed_state`) checks the vouchers of the record's deals."""
 
-    async def claim(session: AsyncSession) -> None:
-        await _claim(session, scope, lexware_id, kind, record_id)
+    async def claim(uow: UnitOfWork) -> None:
+        await _claim(uow, scope, lexware_id, kind, record_id)
 
     values = _link_values(lexware_id, version, synced)
     if pushed_state is not None:
@@ -247,8 +247,8 @@ async def linked_record(
 ) -> Row[Any] | None:
     entity = kind.entity
     statement = sa.select(*entity.columns).where(entity.column("lexware_contact_id") == lexware_id)
-    async with scope.reading() as session:
-        return (await execute_rows(session, statement)).first()
+    async with scope.reading() as reads:
+        return (await reads.execute_rows(statement)).first()
 
 
 def _input(kind: RecordKind, crm: CrmData) -> dict[str, Any]:
@@ -288,7 +288,7 @@ async def import_record(
 
 
 async def _values(
-    session: AsyncSession, model: Any, column: str, owner_id: uuid.UUID, value: str
+    reads: Reading, model: Any, column: str, owner_id: uuid.UUID, value: str
 ) -> list[mapping.Value]:
     owner = col(getattr(model, column))
     statement = (
@@ -296,18 +296,18 @@ async def _values(
         .where(owner == owner_id)
         .order_by(col(model.created_at), col(model.id))
     )
-    rows = (await execute_rows(session, statement)).all()
+    rows = (await reads.execute_rows(statement)).all()
     return [mapping.Value(row[0], row[1].value, row[2]) for row in rows]
 
 
-async def crm_data(session: AsyncSession, kind: RecordKind, row: Row[Any]) -> CrmData:
+async def crm_data(reads: Reading, kind: RecordKind, row: Row[Any]) -> CrmData:
     values = dict(row._mapping)
-    emails = await _values(session, ContactEmail, kind.owner_column, row.id, "email")
-    phones = await _values(session, ContactPhone, kind.owner_column, row.id, "phone")
+    emails = await _values(reads, ContactEmail, kind.owner_column, row.id, "email")
+    phones = await _values(reads, ContactPhone, kind.owner_column, row.id, "phone")
     return CrmData(values, emails, phones)
 
 
-async def primary_person(session: AsyncSession, company_id: uuid.UUID) -> mapping.PersonData | None:
+async def primary_person(reads: Reading, company_id: uuid.UUID) -> mapping.PersonData | None:
     """The company's first contact (the oldest) is its primary contact person in Lexware."""
     statement = (
         sa.select(*contacts.CONTACT.columns)
@@ -315,37 +315,37 @@ async def primary_person(session: AsyncSession, company_id: uuid.UUID) -> mappin
         .order_by(col(Contact.created_at), col(Contact.id))
         .limit(1)
     )
-    person = (await execute_rows(session, statement)).first()
+    person = (await reads.execute_rows(statement)).first()
     if person is None:
         return None
-    data = await crm_data(session, CONTACT_KIND, person)
+    data = await crm_data(reads, CONTACT_KIND, person)
     email = next((v.value for v in data.emails if v.is_primary), None)
     phone = next((v.value for v in data.phones if v.is_primary), None)
     return mapping.PersonData(person.salutation, person.first_name, person.last_name, email, phone)
 
 
 async def crm_fields_in(
-    session: AsyncSession, kind: RecordKind, row: Row[Any], *, prefer: Fields | None
+    reads: Reading, kind: RecordKind, row: Row[Any], *, prefer: Fields | None
 ) -> Fields:
-    """The record's mapped Lexware fields (app.lexware.fields), read in `session`; `prefer`:
+    """The record's mapped Lexware fields (app.lexware.fields), read in `reads`; `prefer`:
     which of several values of a type counts for its Lexware list."""
-    data = await crm_data(session, kind, row)
-    person = await primary_person(session, row.id) if kind.lexware_company else None
+    data = await crm_data(reads, kind, row)
+    person = await primary_person(reads, row.id) if kind.lexware_company else None
     return fields.of_crm(data, person, company=kind.lexware_company, prefer=prefer)
 
 
 async def crm_fields(
     scope: TenantScope, kind: RecordKind, row: Row[Any], *, prefer: Fields | None
 ) -> Fields:
-    async with scope.reading() as session:
-        return await crm_fields_in(session, kind, row, prefer=prefer)
+    async with scope.reading() as reads:
+        return await crm_fields_in(reads, kind, row, prefer=prefer)
 
 
 async def synced_of(scope: TenantScope, kind: RecordKind, record_id: uuid.UUID) -> Synced | None:
     """Both sides' fields as last synced (read apart from the row: only the push needs them)."""
     statement = sa.select(kind.entity.column(SYNCED_VALUES)).where(kind.entity.id == record_id)
-    async with scope.reading() as session:
-        return Synced.of((await execute_rows(session, statement)).scalar_one_or_none())
+    async with scope.reading() as reads:
+        return Synced.of((await reads.execute_rows(statement)).scalar_one_or_none())
 
 
 def _firsts(theirs: Fields, group: str) -> dict[str, str]:
@@ -367,8 +367,8 @@ async def sync(
             raise BadUserInput.single("id", "is not linked to Lexware; link or push it first")
         contact = await fetch(client, kind, row.lexware_contact_id, "sync")
         incoming, theirs = kind.from_lexware(contact), fields.of_lexware(contact)
-        async with scope.reading() as session:
-            current = await crm_data(session, kind, row)
+        async with scope.reading() as reads:
+            current = await crm_data(reads, kind, row)
         emails = mapping.synced_values(
             current.emails,
             incoming.emails,

@@ -20,10 +20,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.util.typing import TupleAny
 from sqlmodel import col
 
+from app.data.unit_of_work import UnitOfWork
 from app.errors import BadUserInput, Conflict, FieldProblem, NotFound
 from models import Company, Contact, Deal, DealVoucher, LexwareVoucher
 
@@ -70,7 +70,7 @@ class DealParties:
         return voucher_contact is not None and voucher_contact in linked
 
 
-async def deal_parties(session: AsyncSession, deal_id: uuid.UUID) -> DealParties:
+async def deal_parties(uow: UnitOfWork, deal_id: uuid.UUID) -> DealParties:
     """The deal's company and contact with their Lexware links, held (FOR SHARE) until the
     link is stored, so that neither changes in between."""
     statement = (
@@ -78,14 +78,14 @@ async def deal_parties(session: AsyncSession, deal_id: uuid.UUID) -> DealParties
         .where(col(Deal.id) == deal_id)
         .with_for_update(read=True)
     )
-    deal = (await session.execute(statement)).first()
+    deal = (await uow.execute(statement)).first()
     if deal is None:
         raise NotFound("Deal")
-    return await parties_of(session, deal_id, deal.company_id, deal.contact_id)
+    return await parties_of(uow, deal_id, deal.company_id, deal.contact_id)
 
 
 async def parties_of(
-    session: AsyncSession,
+    uow: UnitOfWork,
     deal_id: uuid.UUID,
     company_id: uuid.UUID | None,
     contact_id: uuid.UUID | None,
@@ -93,24 +93,24 @@ async def parties_of(
     """A deal's company and contact (held FOR SHARE), after the deal itself is held."""
     company = contact = None
     if company_id is not None:
-        name, lexware = await _row(session, Company, company_id, col(Company.name))
+        name, lexware = await _row(uow, Company, company_id, col(Company.name))
         company = Party("company", company_id, name, lexware)
     if contact_id is not None:
         names = sa.func.concat_ws(" ", col(Contact.first_name), col(Contact.last_name))
-        name, lexware = await _row(session, Contact, contact_id, names)
+        name, lexware = await _row(uow, Contact, contact_id, names)
         contact = Party("contact", contact_id, name, lexware)
     return DealParties(deal_id, company, contact)
 
 
 async def _row(
-    session: AsyncSession, model: Any, row_id: uuid.UUID, name: Any
+    uow: UnitOfWork, model: Any, row_id: uuid.UUID, name: Any
 ) -> tuple[str, uuid.UUID | None]:
     statement = (
         sa.select(name, col(model.lexware_contact_id))
         .where(col(model.id) == row_id)
         .with_for_update(read=True)
     )
-    row = (await session.execute(statement)).first()
+    row = (await uow.execute(statement)).first()
     if row is None:
         raise NotFound(model.__name__)
     return row[0], row[1]
@@ -135,22 +135,22 @@ def _held_vouchers() -> sa.Select[*TupleAny]:
 
 
 async def check_deal_change(
-    session: AsyncSession,
+    uow: UnitOfWork,
     deal_id: uuid.UUID,
     company_id: uuid.UUID | None,
     contact_id: uuid.UUID | None,
 ) -> None:
     """A deal (held FOR UPDATE) gets this company and contact: CONFLICT if a voucher linked to
     it would no longer belong to its customer."""
-    held = (await session.execute(_held_vouchers().where(col(Deal.id) == deal_id))).all()
+    held = (await uow.execute(_held_vouchers().where(col(Deal.id) == deal_id))).all()
     if not held:
         return
-    parties = await parties_of(session, deal_id, company_id, contact_id)
+    parties = await parties_of(uow, deal_id, company_id, contact_id)
     _refuse_left_behind([v for v in held if not parties.owns(v.lexware_contact_id)])
 
 
 async def check_link_change(
-    session: AsyncSession, kind: str, record_id: uuid.UUID, lexware_id: uuid.UUID | None
+    uow: UnitOfWork, kind: str, record_id: uuid.UUID, lexware_id: uuid.UUID | None
 ) -> None:
     """A company or contact (held: its row was just written) is now linked to `lexware_id`
     (None: unlinked): CONFLICT if a voucher linked to one of its deals would no longer belong
@@ -158,7 +158,7 @@ async def check_link_change(
     mine, other_model = (
         (Deal.company_id, Contact) if kind == "company" else (Deal.contact_id, Company)
     )
-    held = (await session.execute(_held_vouchers().where(col(mine) == record_id))).all()
+    held = (await uow.execute(_held_vouchers().where(col(mine) == record_id))).all()
     if not held:
         return
     other_column = "contact_id" if kind == "company" else "company_id"
@@ -166,7 +166,7 @@ async def check_link_change(
     statement = sa.select(col(other_model.id), col(other_model.lexware_contact_id)).where(
         col(other_model.id).in_(others)
     )
-    links = {row[0]: row[1] for row in await session.execute(statement)} if others else {}
+    links = {row[0]: row[1] for row in await uow.execute(statement)} if others else {}
     left = [
         v
         for v in held

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col
 
-from app.data.tenancy import TenantScope, execute_rows
+from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.lexware import mapping
 from app.lexware.client import LexwareClient
@@ -84,5 +84,5 @@ async def _linked(
     statement = sa.select(col(model.lexware_contact_id), col(model.id)).where(
         col(model.lexware_contact_id).in_(ids)
     )
-    async with scope.reading() as session:
-        return {row[0]: row[1] for row in await execute_rows(session, statement)}
+    async with scope.reading() as reads:
+        return {row[0]: row[1] for row in await reads.execute_rows(statement)}

@@ -88,8 +88,8 @@ class _Cursor(NamedTuple):
 
 async def _cursor(scope: TenantScope) -> _Cursor:
     statement = sa.select(col(LexwareAccount.vouchers_synced_at), col(LexwareAccount.key_set_at))
-    async with scope.reading() as session:
-        row = (await session.execute(statement)).one_or_none()
+    async with scope.reading() as reads:
+        row = (await reads.execute(statement)).one_or_none()
     return _Cursor(None, None) if row is None else _Cursor(*row)
 
 
@@ -104,8 +104,8 @@ async def _advance(scope: TenantScope, started: datetime, cursor: _Cursor) -> No
             index_elements=["tenant_id"], set_={"vouchers_synced_at": started}, where=unchanged
         )
     )
-    async with scope.writing() as session:
-        await session.execute(statement)
+    async with scope.writing() as uow:
+        await uow.execute(statement)
 
 
 async def sync_tenant_vouchers(connector: LexwareConnector, scope: TenantScope) -> int:
@@ -185,8 +185,8 @@ async def _stale_erp_records(
     )
     if only is not None:
         statement = statement.where(col(model.id) == only)
-    async with scope.reading() as session:
-        return list((await session.execute(statement)).scalars())
+    async with scope.reading() as reads:
+        return list((await reads.execute(statement)).scalars())
 
 
 async def push_tenant_erp_records(connector: LexwareConnector, scope: TenantScope) -> int:

@@ -24,7 +24,6 @@ from app.data import batch_reads, records
 from app.data.records import Entity
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput, Conflict, NotFound
-from app.events.outbox import record
 from app.lexware import mapping
 from app.lexware.client import LexwareClient
 from app.services.lexware import deal_parties as lexware_deal_parties
@@ -118,8 +117,8 @@ async def store_vouchers(scope: TenantScope, items: list[Any]) -> int:
         index_elements=["tenant_id", "lexware_voucher_id"],
         set_={**changed, "updated_at": sa.func.now()},
     )
-    async with scope.writing() as session:
-        await session.execute(statement)
+    async with scope.writing() as uow:
+        await uow.execute(statement)
     return len(rows)
 
 
@@ -192,8 +191,8 @@ async def deal_links(scope: TenantScope, deal_ids: list[uuid.UUID], limit: int) 
         .order_by(ranked.c[_RANK])
     )
     grouped: dict[uuid.UUID, list[Any]] = {}
-    async with scope.reading() as session:
-        for row in await session.execute(statement):
+    async with scope.reading() as reads:
+        for row in await reads.execute(statement):
             grouped.setdefault(row.deal_id, []).append(row)
     return [grouped.get(deal_id, []) for deal_id in deal_ids]
 
@@ -206,17 +205,15 @@ async def link_to_deal(scope: TenantScope, deal_id: uuid.UUID, voucher_id: uuid.
     its contact. One that cannot be checked (a deal without either linked to Lexware, a
     voucher of the collective contact) is refused too."""
     with records.constraint_errors(DEAL_VOUCHER.constraint_errors):
-        async with scope.writing() as session:
-            deal = await lexware_deal_parties.deal_parties(session, deal_id)
-            voucher = await records.get_row_in(session, VOUCHER, voucher_id, lock=False)
+        async with scope.writing() as uow:
+            deal = await lexware_deal_parties.deal_parties(uow, deal_id)
+            voucher = await records.get_row_in(uow, VOUCHER, voucher_id, lock=False)
             lexware_deal_parties.check(voucher, deal)
             values = scope.owned(
                 deal_id=deal_id, voucher_id=voucher_id, linked_by_id=scope.actor_id
             )
-            await session.execute(sa.insert(DealVoucher).values(values))
-            record(
-                session, "crm.deal.voucher_linked", "deal", deal_id, _voucher_facts(voucher, True)
-            )
+            await uow.execute(sa.insert(DealVoucher).values(values))
+            uow.record("crm.deal.voucher_linked", "deal", deal_id, _voucher_facts(voucher, True))
 
 
 async def unlink_from_deal(scope: TenantScope, deal_id: uuid.UUID, voucher_id: uuid.UUID) -> None:
@@ -226,13 +223,11 @@ async def unlink_from_deal(scope: TenantScope, deal_id: uuid.UUID, voucher_id: u
         .returning(col(DealVoucher.id))
         .execution_options(synchronize_session=False)
     )
-    async with scope.writing() as session:
-        if (await session.execute(statement)).first() is None:
+    async with scope.writing() as uow:
+        if (await uow.execute(statement)).first() is None:
             raise NotFound("Voucher link")
-        voucher = await records.get_row_in(session, VOUCHER, voucher_id, lock=False)
-        record(
-            session, "crm.deal.voucher_unlinked", "deal", deal_id, _voucher_facts(voucher, False)
-        )
+        voucher = await records.get_row_in(uow, VOUCHER, voucher_id, lock=False)
+        uow.record("crm.deal.voucher_unlinked", "deal", deal_id, _voucher_facts(voucher, False))
 
 
 def _voucher_facts(voucher: Row[Any], linked: bool) -> dict[str, Any]:

@@ -1,111 +1,21 @@
-"""Admin-configurable lookup lists: industries, account types, relationship types.
-
-Names are unique per tenant regardless of case. Deleting an industry or account type clears
-it on companies (the foreign keys do that); a relationship type in use cannot be deleted.
-A tenant holds at most MAX_ENTRIES of each list: the lists are read whole, and the query cost
-counts them at that size (it counted MAX_PAGE_SIZE, whatever an admin had created).
-"""
+"""Lookup lists: create (at most rules.MAX_ENTRIES per list), update and delete an entry (reads:
+queries.py; the lists and their rules: rules.py)."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import AfterValidator
 from sqlalchemy.engine import Row
 
 from app.data import records
-from app.data.changes import Tracked
-from app.data.records import Dependent, Entity
-from app.data.tenancy import TenantScope, execute_rows
-from app.errors import BadUserInput, Conflict
-from app.services.common.validation import (
-    Input,
-    Name100,
-    Text100,
-    Text500,
-    patch_model,
-    validate,
-    validate_patch,
-)
-from models import AccountType, Company, Industry, RelationshipType
-
-
-def _check_color(value: str) -> str:
-    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
-        raise ValueError("must be a colour as #RRGGBB, e.g. #2F6FDE")
-    return value.upper()
-
-
-Color = Annotated[str, AfterValidator(_check_color)]
-
-
-def _name_taken(kind: str) -> records.ErrorFactory:
-    return lambda: Conflict(f"An {kind} with this name already exists (names ignore case).")
-
-
-INDUSTRY = Entity(
-    Industry,
-    "Industry",
-    {"uq_industry_tenant_id_name": _name_taken("industry")},
-    Tracked("industry"),
-    (Dependent(Company, "industry_id", Tracked("company")),),
-)
-ACCOUNT_TYPE = Entity(
-    AccountType,
-    "Account type",
-    {"uq_account_type_tenant_id_name": _name_taken("account type")},
-    Tracked("account_type"),
-    (Dependent(Company, "account_type_id", Tracked("company")),),
-)
-RELATIONSHIP_TYPE = Entity(
-    RelationshipType,
-    "Relationship type",
-    {
-        "uq_relationship_type_tenant_id_name": lambda: Conflict(
-            "A relationship type with this name already exists (names ignore case)."
-        ),
-        "fk_company_relationship_relationship_type_id_relationship_type": lambda: Conflict(
-            "This relationship type is in use by company relationships; remove those first."
-        ),
-    },
-    Tracked("relationship_type"),
-)
-
-
-class IndustryInput(Input):
-    name: Name100
-    color: Color | None = None
-
-
-class AccountTypeInput(Input):
-    name: Name100
-    description: Text500 = None
-
-
-class RelationshipTypeInput(Input):
-    name: Name100
-    inverse_name: Text100 = None
-
-
-_INPUTS: dict[str, type[Input]] = {
-    INDUSTRY.label: IndustryInput,
-    ACCOUNT_TYPE.label: AccountTypeInput,
-    RELATIONSHIP_TYPE.label: RelationshipTypeInput,
-}
-_PATCHES = {label: patch_model(model) for label, model in _INPUTS.items()}
-
-
-async def list_lookup(scope: TenantScope, entity: Entity) -> list[Row[Any]]:
-    statement = sa.select(*entity.columns).order_by(sa.func.lower(entity.column("name")), entity.id)
-    async with scope.reading() as session:
-        return list(await execute_rows(session, statement))
-
-
-MAX_ENTRIES = 200
+from app.data.records import Entity
+from app.data.tenancy import TenantScope
+from app.errors import BadUserInput
+from app.services.common.validation import validate, validate_patch
+from app.services.lookups.rules import _INPUTS, _PATCHES, MAX_ENTRIES
 
 
 async def create_lookup(scope: TenantScope, entity: Entity, data: Mapping[str, Any]) -> Row[Any]:
@@ -113,18 +23,18 @@ async def create_lookup(scope: TenantScope, entity: Entity, data: Mapping[str, A
     insert = sa.insert(entity.model).values(scope.owned(**values)).returning(*entity.columns)
     count = sa.select(sa.func.count()).select_from(entity.model)
     with records.constraint_errors(entity.constraint_errors):
-        async with scope.writing() as session:
+        async with scope.writing() as uow:
             # One creator of a tenant's list at a time, so two cannot both take the last place.
-            await session.execute(
+            await uow.execute(
                 sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
                 {"key": f"crm:lookups:{entity.label}:{scope.tenant_id}"},
             )
-            if (await execute_rows(session, count)).scalar_one() >= MAX_ENTRIES:
+            if (await uow.execute_rows(count)).scalar_one() >= MAX_ENTRIES:
                 raise BadUserInput.single(
                     "name", f"a list holds at most {MAX_ENTRIES} entries; delete unused ones"
                 )
-            row = (await execute_rows(session, insert)).one()
-            records.record_created(session, entity, row)
+            row = (await uow.execute_rows(insert)).one()
+            records.record_created(uow, entity, row)
     return row
 
 

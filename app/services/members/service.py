@@ -7,13 +7,12 @@ first token of that tenant whose e-mail claim matches (ignoring case) and whose 
 tenant does not know, if the token says the e-mail is verified: that token's subject is
 bound to the row, once; a user that has a subject is never bound again. Ids never change
 once created, so each process remembers them (bounded) and asks the database only on a miss.
+(Reads: queries.py; the identity and the binding rule: rules.py.)
 """
 
 from __future__ import annotations
 
-import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,13 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from app.data import records
-from app.data.changes import Tracked
-from app.data.records import Entity
-from app.data.tenancy import TenantScope, execute_rows, system_session
+from app.data.tenancy import TenantScope, system_session
 from app.errors import Conflict
-from app.services.common.validation import Input, Name200, validate
-from app.services.contact_info.rules import Email
-from models import Tenant, User
+from app.services.common.validation import validate
+from app.services.members.rules import NEW_USER, MemberIdentity, MemberIds, NewUserInput, _may_bind
+from models import User
 
 # One statement, in the order it decides: the tenant (created on first sight); the user an
 # admin added with this e-mail, bound to this subject if the tenant does not know the subject
@@ -81,33 +78,6 @@ _LOCK_EMAIL_TO_ADD = sa.text(
 )
 
 
-@dataclass(frozen=True)
-class MemberIdentity:
-    tenant_slug: str
-    subject: str
-    email: str | None
-    name: str | None
-    # Only a verified e-mail takes over a user an admin added for it; an unverified one signs
-    # in as a user of its own.
-    email_verified: bool = False
-
-
-@dataclass(frozen=True)
-class MemberIds:
-    tenant_id: uuid.UUID
-    user_id: uuid.UUID
-
-
-def _may_bind(identity: MemberIdentity) -> bool:
-    """Whether this sign-in may become a user an admin added for its e-mail: only a verified
-    address, and only an ASCII one. The rows compare addresses with PostgreSQL's lower(),
-    which folds look-alikes such as the Kelvin sign (U+212A) to an ASCII letter: a token
-    for `\u212aarl@...` would otherwise take over the user added as `karl@...`. An address
-    with other characters signs in as a user of its own."""
-    email = identity.email
-    return email is not None and identity.email_verified and email.isascii()
-
-
 class MemberDirectory:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], cache_size: int = 10_000):
         self._sessions = sessions
@@ -146,57 +116,7 @@ class MemberDirectory:
         self._cache.clear()
 
 
-@dataclass(frozen=True)
-class MemberProfile:
-    tenant: Any
-    user: Any
-
-
-async def member_profile(scope: TenantScope) -> MemberProfile:
-    """The caller's tenant and user rows, in one statement."""
-    statement: Any = (
-        sa.select(
-            col(Tenant.id),
-            col(Tenant.slug),
-            col(Tenant.name),
-            col(User.id).label("user_id"),
-            col(User.email),
-            col(User.name).label("user_name"),
-            col(User.signed_in_at),
-        )
-        .join(User, col(User.tenant_id) == col(Tenant.id))
-        .where(col(User.id) == scope.actor_id)
-    )
-    async with scope.reading() as session:
-        row = (await session.execute(statement)).one()
-    return MemberProfile(
-        tenant={"id": row.id, "slug": row.slug, "name": row.name},
-        user={
-            "id": row.user_id,
-            "email": row.email,
-            "name": row.user_name,
-            "signed_in_at": row.signed_in_at,
-        },
-    )
-
-
 # ---- users added by an admin before their first sign-in -----------------------------------
-
-NEW_USER = Entity(
-    User,
-    "User",
-    {
-        "uq_user_tenant_id_waiting_email": lambda: Conflict(
-            "A user with this e-mail address is already waiting for their first sign-in."
-        ),
-    },
-    Tracked("user", hidden=frozenset({"subject", "signed_in_at"})),
-)
-
-
-class NewUserInput(Input):
-    email: Email
-    name: Name200
 
 
 async def add_user(scope: TenantScope, data: dict[str, Any]) -> Row[Any]:
@@ -209,15 +129,15 @@ async def add_user(scope: TenantScope, data: dict[str, Any]) -> Row[Any]:
     )
     insert = sa.insert(User).values(scope.owned(**values)).returning(*NEW_USER.columns)
     with records.constraint_errors(NEW_USER.constraint_errors):
-        async with scope.writing() as session:
+        async with scope.writing() as uow:
             lock = {"tenant": scope.tenant_id, "email": values["email"]}
-            await session.execute(_LOCK_EMAIL_TO_ADD, lock)
-            holder = (await execute_rows(session, taken.limit(1))).scalar_one_or_none()
+            await uow.execute(_LOCK_EMAIL_TO_ADD, lock)
+            holder = (await uow.execute_rows(taken.limit(1))).scalar_one_or_none()
             if holder is not None:
                 raise Conflict(
                     "A user of this tenant has this e-mail address already.",
                     userId=str(holder),
                 )
-            row = (await execute_rows(session, insert)).one()
-            records.record_created(session, NEW_USER, row)
+            row = (await uow.execute_rows(insert)).one()
+            records.record_created(uow, NEW_USER, row)
     return row

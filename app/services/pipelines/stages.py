@@ -1,45 +1,43 @@
-"""The stages of a pipeline: add, change, remove and reorder them. A stage with deals in it
-is only removed when a target stage for those deals is given, and its kind only changes
-while it is empty.
+"""The stages of a pipeline: read them locked (stages_of), add, change, remove and reorder
+them. A stage with deals in it is only removed when a target stage for those deals is given,
+and its kind only changes while it is empty.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.data import records
 from app.data.changes import jsonable
-from app.data.tenancy import TenantScope, execute_rows
+from app.data.tenancy import TenantScope
+from app.data.unit_of_work import UnitOfWork
 from app.errors import BadUserInput, Conflict
-from app.events.outbox import record
 from app.services.common.validation import validate, validate_patch
-from app.services.pipelines.service import (
-    DEAL_ROWS,
+from app.services.deals.rules import DEAL_ROWS
+from app.services.pipelines.rules import (
     MAX_STAGES,
     PIPELINE,
     STAGE,
     STAGE_NOT_NULLABLE,
     StageInput,
     StagePatch,
-    lock_deals,
-    stages_of,
 )
-from models import Deal, PipelineStage
+from app.services.pipelines.service import lock_deals
+from models import Deal, Pipeline, PipelineStage
 
 
-async def _renumber(session: AsyncSession, stage_ids: Sequence[uuid.UUID]) -> None:
+async def _renumber(uow: UnitOfWork, stage_ids: Sequence[uuid.UUID]) -> None:
     positions = sa.case(
         {stage_id: index for index, stage_id in enumerate(stage_ids)}, value=STAGE.id
     )
-    await execute_rows(
-        session,
+    await uow.execute_rows(
         sa.update(PipelineStage)
         .where(STAGE.id.in_(stage_ids))
         .values(position=positions)
@@ -53,9 +51,9 @@ async def add_stage(
     """Insert a stage at `position` (0 = first; default: last)."""
     stage = validate(StageInput, data).model_dump()
     with records.constraint_errors(STAGE.constraint_errors):
-        async with scope.writing() as session:
-            await records.get_row_in(session, PIPELINE, pipeline_id)
-            existing = [row.id for row in await stages_of(session, pipeline_id)]
+        async with scope.writing() as uow:
+            await records.get_row_in(uow, PIPELINE, pipeline_id)
+            existing = [row.id for row in await stages_of(uow, pipeline_id)]
             if len(existing) >= MAX_STAGES:
                 raise BadUserInput.single(
                     "pipelineId", f"a pipeline has at most {MAX_STAGES} stages"
@@ -64,9 +62,9 @@ async def add_stage(
             insert = sa.insert(PipelineStage).values(
                 scope.owned(pipeline_id=pipeline_id, position=index, **stage)
             )
-            row = (await execute_rows(session, insert.returning(*STAGE.columns))).one()
-            await _renumber(session, [*existing[:index], row.id, *existing[index:]])
-            records.record_created(session, STAGE, row)
+            row = (await uow.execute_rows(insert.returning(*STAGE.columns))).one()
+            await _renumber(uow, [*existing[:index], row.id, *existing[index:]])
+            records.record_created(uow, STAGE, row)
     return await records.get_row(scope, STAGE, row.id)
 
 
@@ -79,8 +77,8 @@ async def update_stage(
     if "kind" not in values:
         return await records.update_row(scope, STAGE, stage_id, values)
 
-    async def keep_kind_of_used_stage(session: AsyncSession, stage: Row[Any]) -> dict[str, Any]:
-        deals = await _deal_count(session, stage_id)
+    async def keep_kind_of_used_stage(uow: UnitOfWork, stage: Row[Any]) -> dict[str, Any]:
+        deals = await _deal_count(uow, stage_id)
         if deals and stage.kind is not values["kind"]:
             raise Conflict(
                 f"{deals} deal(s) are in this stage; move them before changing its kind.",
@@ -96,12 +94,12 @@ async def remove_stage(
     scope: TenantScope, stage_id: uuid.UUID, move_deals_to: uuid.UUID | None
 ) -> uuid.UUID:
     """Remove a stage; its deals move to `move_deals_to` (same pipeline), else it is refused."""
-    async with scope.writing() as session:
-        stage = await records.get_row_in(session, STAGE, stage_id)
-        stages = await stages_of(session, stage.pipeline_id)
+    async with scope.writing() as uow:
+        stage = await records.get_row_in(uow, STAGE, stage_id)
+        stages = await stages_of(uow, stage.pipeline_id)
         if len(stages) == 1:
             raise BadUserInput.single("id", "a pipeline keeps at least one stage")
-        deals = await _deal_count(session, stage_id)
+        deals = await _deal_count(uow, stage_id)
         if deals and move_deals_to is None:
             raise Conflict(
                 f"{deals} deal(s) are in this stage; give moveDealsTo to move them first.",
@@ -109,15 +107,14 @@ async def remove_stage(
             )
         if deals:
             target = _target_stage(stages, stage, move_deals_to)
-            await _move_all_deals(session, stage_id, target)
-        await execute_rows(
-            session,
+            await _move_all_deals(uow, stage_id, target)
+        await uow.execute_rows(
             sa.delete(PipelineStage)
             .where(STAGE.id == stage_id)
             .execution_options(synchronize_session=False),
         )
-        await _renumber(session, [s.id for s in stages if s.id != stage_id])
-        records.record_deleted(session, STAGE, stage)
+        await _renumber(uow, [s.id for s in stages if s.id != stage_id])
+        records.record_deleted(uow, STAGE, stage)
     return stage_id
 
 
@@ -133,15 +130,14 @@ def _target_stage(stages: Sequence[Row[Any]], removed: Row[Any], target_id: Any)
     return target
 
 
-async def _deal_count(session: AsyncSession, stage_id: uuid.UUID) -> int:
+async def _deal_count(uow: UnitOfWork, stage_id: uuid.UUID) -> int:
     count = sa.select(sa.func.count()).select_from(Deal).where(col(Deal.stage_id) == stage_id)
-    return int((await execute_rows(session, count)).scalar_one())
+    return int((await uow.execute_rows(count)).scalar_one())
 
 
-async def _move_all_deals(session: AsyncSession, stage_id: uuid.UUID, target: Row[Any]) -> None:
-    before = await lock_deals(session, col(Deal.stage_id) == stage_id)
-    moved = await execute_rows(
-        session,
+async def _move_all_deals(uow: UnitOfWork, stage_id: uuid.UUID, target: Row[Any]) -> None:
+    before = await lock_deals(uow, col(Deal.stage_id) == stage_id)
+    moved = await uow.execute_rows(
         sa.update(Deal)
         .where(col(Deal.stage_id) == stage_id)
         .values(stage_id=target.id, version=col(Deal.version) + 1)
@@ -150,20 +146,43 @@ async def _move_all_deals(session: AsyncSession, stage_id: uuid.UUID, target: Ro
     )
     after = {row.id: row for row in moved}
     for old in before:
-        records.record_updated(session, DEAL_ROWS, old, after[old.id])
+        records.record_updated(uow, DEAL_ROWS, old, after[old.id])
 
 
 async def reorder_stages(
     scope: TenantScope, pipeline_id: uuid.UUID, stage_ids: Sequence[uuid.UUID]
 ) -> list[Row[Any]]:
     """Give the stages the order of `stage_ids`, which must list each stage exactly once."""
-    async with scope.writing() as session:
-        await records.get_row_in(session, PIPELINE, pipeline_id)
-        order = [row.id for row in await stages_of(session, pipeline_id)]
+    async with scope.writing() as uow:
+        await records.get_row_in(uow, PIPELINE, pipeline_id)
+        order = [row.id for row in await stages_of(uow, pipeline_id)]
         if len(stage_ids) != len(set(stage_ids)) or set(stage_ids) != set(order):
             raise BadUserInput.single("stageIds", "must list every stage of the pipeline once")
-        await _renumber(session, stage_ids)
+        await _renumber(uow, stage_ids)
         if order != list(stage_ids):
             changes = {"stageOrder": [jsonable(order), jsonable(list(stage_ids))]}
-            record(session, "crm.pipeline.updated", "pipeline", pipeline_id, changes)
-        return await stages_of(session, pipeline_id)
+            uow.record("crm.pipeline.updated", "pipeline", pipeline_id, changes)
+        return await stages_of(uow, pipeline_id)
+
+
+@functools.cache
+def _stages_statement(of_default: bool) -> Any:
+    """Built once per form (a deal is placed on every create): compiled and keyed once."""
+    pipeline: Any = (
+        sa.select(PIPELINE.id).where(col(Pipeline.is_default)).scalar_subquery()
+        if of_default
+        else sa.bindparam("pipeline_id", type_=sa.Uuid())
+    )
+    return (
+        sa.select(*STAGE.columns)
+        .where(col(PipelineStage.pipeline_id) == pipeline)
+        .order_by(col(PipelineStage.position), STAGE.id)
+        .with_for_update()
+    )
+
+
+async def stages_of(uow: UnitOfWork, pipeline_id: uuid.UUID | None) -> list[Row[Any]]:
+    """The stages of a pipeline (None: of the tenant's default one) in order, locked."""
+    if pipeline_id is None:
+        return list(await uow.execute_rows(_stages_statement(True)))
+    return list(await uow.execute_rows(_stages_statement(False), {"pipeline_id": pipeline_id}))

@@ -1,0 +1,77 @@
+"""Reading company relationships: one by id, both directions of many companies at once,
+filtered keyset pages and counts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlmodel import col
+
+from app.data import records
+from app.data.pagination import Page, PageQuery, PageRequest, read_page, timestamp_key
+from app.data.tenancy import TenantScope
+from app.services.relationships.rules import RELATIONSHIP
+from models import CompanyRelationship
+
+
+async def relationships_of(
+    scope: TenantScope, company_ids: Sequence[uuid.UUID]
+) -> list[list[Row[Any]]]:
+    """Both directions for each company, oldest first, in one statement."""
+    wanted = set(company_ids)
+    from_ = col(CompanyRelationship.from_company_id)
+    to = col(CompanyRelationship.to_company_id)
+    statement = (
+        sa.select(*RELATIONSHIP.columns)
+        .where(sa.or_(from_.in_(wanted), to.in_(wanted)))
+        .order_by(col(CompanyRelationship.created_at), RELATIONSHIP.id)
+    )
+    grouped: dict[uuid.UUID, list[Row[Any]]] = {company_id: [] for company_id in company_ids}
+    async with scope.reading() as reads:
+        for row in await reads.execute(statement):
+            for company_id in {row.from_company_id, row.to_company_id} & wanted:
+                grouped[company_id].append(row)
+    return [grouped[company_id] for company_id in company_ids]
+
+
+async def get_relationship(scope: TenantScope, relationship_id: uuid.UUID) -> Row[Any]:
+    return await records.get_row(scope, RELATIONSHIP, relationship_id)
+
+
+@dataclass(frozen=True)
+class RelationshipFilter:
+    company_id: uuid.UUID | None = None
+    type_id: uuid.UUID | None = None
+
+
+def _where(f: RelationshipFilter) -> list[Any]:
+    conditions: list[Any] = []
+    if f.company_id is not None:
+        conditions.append(
+            sa.or_(
+                col(CompanyRelationship.from_company_id) == f.company_id,
+                col(CompanyRelationship.to_company_id) == f.company_id,
+            )
+        )
+    if f.type_id is not None:
+        conditions.append(col(CompanyRelationship.relationship_type_id) == f.type_id)
+    return conditions
+
+
+_BY_CREATION = timestamp_key("createdAt", col(CompanyRelationship.created_at))
+
+
+async def list_relationships(
+    scope: TenantScope, f: RelationshipFilter, page: PageRequest
+) -> Page[Row[Any]]:
+    """By creation time (`page.descending` for newest first)."""
+    return await read_page(scope, PageQuery(RELATIONSHIP, _where(f), _BY_CREATION, page))
+
+
+async def count_relationships(scope: TenantScope, f: RelationshipFilter) -> int:
+    return await records.count_rows(scope, CompanyRelationship, _where(f))
