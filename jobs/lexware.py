@@ -13,11 +13,12 @@ from app.data.tenancy import TenantScope
 from app.events.message import BadMessage, CrmEventMessage
 from app.locks import exclusive
 from app.services.lexware import sync as lexware_sync
-from app.services.lexware.contacts import COMPANY_KIND, CONTACT_KIND
+from app.services.lexware.contacts import COMPANY_KIND, CONTACT_KIND, RecordKind
+from app.services.lexware.rows import LinkedRow
 from app.supervision import Backoff
 
 log = logging.getLogger(__name__)
-KINDS = {"company": COMPANY_KIND, "contact": CONTACT_KIND}
+KINDS: dict[str, RecordKind[LinkedRow]] = {"company": COMPANY_KIND, "contact": CONTACT_KIND}
 PUSH_DELAY_SECONDS = 5  # several quick edits of a record make one push
 
 

@@ -25,7 +25,7 @@ RowsSelect = Callable[[Any], sa.Select[Any]]
 
 
 def rows_by_ids_statement(
-    entity: Entity, columns: Sequence[Any], ids: Any, *, select: RowsSelect | None = None
+    entity: Entity[object], columns: Sequence[Any], ids: Any, *, select: RowsSelect | None = None
 ) -> sa.Select[Any]:
     """The rows whose id is in `ids` (a set, or an array parameter)."""
     select_rows = _select_of(columns) if select is None else select
@@ -57,7 +57,7 @@ _RANK = "rank_in_parent"  # not a column name of any table
 
 
 def children_statement(
-    entity: Entity,
+    entity: Entity[object],
     parent_column: str,
     columns: Sequence[Any],
     parent_ids: Any,

@@ -13,14 +13,13 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Generic, cast
+from typing import Any, Generic, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row, result_tuple
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import col
-from typing_extensions import TypeVar
 
 from app.data import changes, dependents
 from app.data import constraints as db_errors
@@ -35,7 +34,7 @@ from models.base import in_record_row
 ErrorFactory = Callable[[], AppError]
 AfterWrite = Callable[[UnitOfWork, Row[Any]], None]
 # The read model of an entity's rows: a Protocol of its record columns (its domain's rows.py).
-RowT = TypeVar("RowT", covariant=True, default=Any)
+RowT = TypeVar("RowT", covariant=True)
 
 
 @dataclass(frozen=True, eq=False)  # one instance per table: equal means the same object
@@ -55,7 +54,7 @@ class Entity(Generic[RowT]):
     constraint_errors: Mapping[str, ErrorFactory] = field(default_factory=dict)
     tracked: Tracked | None = None  # how its changes appear as events (None: they don't)
     dependents: tuple[Dependent, ...] = ()
-    row: Callable[..., RowT] | None = field(default=None, kw_only=True)
+    row: Callable[..., RowT] = field(kw_only=True)
 
     @cached_property
     def columns(self) -> tuple[Any, ...]:
@@ -78,23 +77,48 @@ class Entity(Generic[RowT]):
         return result_tuple([column.key for column in self.columns])
 
 
-def insert_statement(scope: TenantScope, entity: Entity, values: Mapping[str, Any]) -> Any:
+def insert_statement(scope: TenantScope, entity: Entity[object], values: Mapping[str, Any]) -> Any:
     """INSERT of one row of the tenant, RETURNING its record columns."""
     stored = scope.owned(**stored_values(entity.model, values))
     return sa.insert(entity.model).values(stored).returning(*entity.columns)
 
 
 async def get_row(scope: TenantScope, entity: Entity[RowT], row_id: uuid.UUID) -> RowT:
+    return cast(RowT, await _read_row(scope, entity, row_id))
+
+
+async def find_row(scope: TenantScope, entity: Entity[RowT], *conditions: Any) -> RowT | None:
+    """The entity's row matching `conditions` (which at most one row may match), or None."""
+    statement = sa.select(*entity.columns).where(*conditions)
     async with scope.reading() as reads:
-        return cast(RowT, await get_row_in(reads, entity, row_id, lock=False))
+        return cast(RowT | None, (await reads.execute_rows(statement)).first())
+
+
+async def select_rows(
+    scope: TenantScope, entity: Entity[RowT], statement: sa.Select[Any]
+) -> list[RowT]:
+    """The rows of a SELECT of the entity's record columns (`sa.select(*entity.columns)...`)."""
+    async with scope.reading() as reads:
+        return cast(list[RowT], list(await reads.execute_rows(statement)))
+
+
+def row_of_entity(entity: Entity[RowT], row: Row[Any]) -> RowT:
+    """A row of the entity's record columns that a statement of a service's own returned
+    (INSERT ... RETURNING entity.columns), as the entity's read model."""
+    return cast(RowT, row)
+
+
+async def _read_row(scope: TenantScope, entity: Entity[object], row_id: uuid.UUID) -> Row[Any]:
+    async with scope.reading() as reads:
+        return await get_row_in(reads, entity, row_id, lock=False)
 
 
 async def get_row_in(
-    reads: Reading, entity: Entity, row_id: uuid.UUID, *, lock: bool = True
+    reads: Reading, entity: Entity[object], row_id: uuid.UUID, *, lock: bool = True
 ) -> Row[Any]:
     """A row read inside an open unit of work, locked against concurrent change by default."""
     statement = _row_statement(entity, lock)
-    row = (await reads.execute_rows(statement, {"crm_row_id": row_id})).first()
+    row: Row[Any] | None = (await reads.execute_rows(statement, {"crm_row_id": row_id})).first()
     if row is None:
         raise NotFound(entity.label)
     return row
@@ -107,7 +131,7 @@ async def count_rows(scope: TenantScope, model: Any, conditions: Sequence[Any]) 
         return int((await reads.execute_rows(statement)).scalar_one())
 
 
-async def insert_row(scope: TenantScope, entity: Entity, values: Mapping[str, Any]) -> Row[Any]:
+async def insert_row(scope: TenantScope, entity: Entity[RowT], values: Mapping[str, Any]) -> RowT:
     statement = insert_statement(scope, entity, values)
     return await write_one(scope, entity, statement, lambda s, row: record_created(s, entity, row))
 
@@ -134,7 +158,7 @@ class SystemChange:
     values: Mapping[str, Any]
     verbs: tuple[str, ...] = ()
 
-    def record(self, uow: UnitOfWork, entity: Entity, row: Row[Any]) -> None:
+    def record(self, uow: UnitOfWork, entity: Entity[object], row: Row[Any]) -> None:
         tracked = entity.tracked
         if tracked is None:
             return
@@ -142,11 +166,11 @@ class SystemChange:
         for verb in self.verbs:
             changes.record_verb(uow, tracked, row, verb, shown)
 
-    async def complete(self, uow: UnitOfWork, entity: Entity, row: Row[Any]) -> None:
+    async def complete(self, uow: UnitOfWork, entity: Entity[object], row: Row[Any]) -> None:
         """What else the system checks or writes in the record's unit of work, once the record
         and its value lists are written (nothing here)."""
 
-    def steps(self, entity: Entity, steps: UpdateSteps | None) -> UpdateSteps:
+    def steps(self, entity: Entity[object], steps: UpdateSteps | None) -> UpdateSteps:
         """`steps`, then `complete`, and recording these events after the update's own."""
         base = steps or UpdateSteps()
 
@@ -163,21 +187,21 @@ class SystemChange:
 
 async def update_row(
     scope: TenantScope,
-    entity: Entity,
+    entity: Entity[RowT],
     row_id: uuid.UUID,
     values: Mapping[str, Any],
     expected_version: int | None = None,
     *,
     steps: UpdateSteps | None = None,
     bump_version: bool = True,
-) -> Row[Any]:
+) -> RowT:
     """Change the given columns; with `expected_version`, refuse a stale edit (CONFLICT).
     Nothing to change means no write at all: no new version, no conflict for anyone else.
     `bump_version=False` for bookkeeping that must not invalidate a version a user holds."""
     if not values and steps is None:
-        current = await get_row(scope, entity, row_id)
+        current = await _read_row(scope, entity, row_id)
         _check_version(entity, current, expected_version)
-        return current
+        return cast(RowT, current)
     steps = steps or UpdateSteps()
     with constraint_errors(entity.constraint_errors, *steps.errors):
         async with scope.writing() as uow:
@@ -199,12 +223,12 @@ async def update_row(
             record_updated(uow, entity, current, row, more)
             if steps.after is not None:
                 steps.after(uow, row)
-    return row
+    return cast(RowT, row)
 
 
 async def _update(
     uow: UnitOfWork,
-    entity: Entity,
+    entity: Entity[object],
     row_id: uuid.UUID,
     values: Mapping[str, Any],
     bump_version: bool = True,
@@ -215,7 +239,7 @@ async def _update(
 
 async def _update_reading_old(
     uow: UnitOfWork,
-    entity: Entity,
+    entity: Entity[object],
     row_id: uuid.UUID,
     values: Mapping[str, Any],
     bump_version: bool,
@@ -238,7 +262,11 @@ async def _update_reading_old(
 
 
 def _update_for(
-    entity: Entity, row_id: uuid.UUID, values: Mapping[str, Any], bump_version: bool, with_old: bool
+    entity: Entity[object],
+    row_id: uuid.UUID,
+    values: Mapping[str, Any],
+    bump_version: bool,
+    with_old: bool,
 ) -> tuple[Any, dict[str, Any]]:
     bump = entity.versioned and bump_version
     values = stored_values(entity.model, values)
@@ -250,7 +278,7 @@ def _update_for(
 
 
 @functools.lru_cache(maxsize=1024)
-def _changeable(entity: Entity, keys: tuple[str, ...]) -> tuple[str, ...]:
+def _changeable(entity: Entity[object], keys: tuple[str, ...]) -> tuple[str, ...]:
     """The record columns an UPDATE of `keys` may change (their old values are read back):
     those, the version and what the table updates by itself (`updated_at`); not a column
     outside the record's row (models.base.in_record_row). Once per entity and set of keys,
@@ -276,18 +304,22 @@ def _is_sql(value: Any) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
-def _row_statement(entity: Entity, lock: bool) -> sa.Select[Any]:
+def _row_statement(entity: Entity[object], lock: bool) -> sa.Select[Any]:
     statement = sa.select(*entity.columns).where(entity.id == _ROW_ID)
     return statement.with_for_update() if lock else statement
 
 
 @functools.lru_cache(maxsize=1024)
-def _update_statement_for(entity: Entity, keys: tuple[str, ...], bump: bool, with_old: bool) -> Any:
+def _update_statement_for(
+    entity: Entity[object], keys: tuple[str, ...], bump: bool, with_old: bool
+) -> Any:
     values = {k: sa.bindparam(f"crm_new_{k}", type_=entity.column(k).type) for k in keys}
     return _update_statement(entity, values, bump, with_old)
 
 
-def _update_statement(entity: Entity, values: dict[str, Any], bump: bool, with_old: bool) -> Any:
+def _update_statement(
+    entity: Entity[object], values: dict[str, Any], bump: bool, with_old: bool
+) -> Any:
     """UPDATE ... RETURNING the new row; `with_old`, the old one after it, read by the UPDATE
     from the row locked FOR UPDATE in a subquery (so it is the version the UPDATE replaced)."""
     changeable = _changeable(entity, tuple(sorted(values)))
@@ -306,7 +338,7 @@ def _update_statement(entity: Entity, values: dict[str, Any], bump: bool, with_o
     return statement.where(*matched).returning(*entity.columns, *old_columns)
 
 
-def _check_version(entity: Entity, current: Row[Any], expected: int | None) -> None:
+def _check_version(entity: Entity[object], current: Row[Any], expected: int | None) -> None:
     if expected is not None and current.version != expected:
         raise Conflict(
             f"{entity.label} was changed by someone else (version {current.version}, "
@@ -315,7 +347,7 @@ def _check_version(entity: Entity, current: Row[Any], expected: int | None) -> N
         )
 
 
-async def delete_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> uuid.UUID:
+async def delete_row(scope: TenantScope, entity: Entity[object], row_id: uuid.UUID) -> uuid.UUID:
     statement = (
         sa.delete(entity.model)
         .where(entity.id == row_id)
@@ -333,7 +365,7 @@ async def delete_row(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> u
 
 
 def record_created(
-    uow: UnitOfWork, entity: Entity, row: Row[Any], extra: Mapping[str, Any] | None = None
+    uow: UnitOfWork, entity: Entity[object], row: Row[Any], extra: Mapping[str, Any] | None = None
 ) -> None:
     if entity.tracked is not None:
         changes.created(uow, entity.tracked, row, extra)
@@ -341,7 +373,7 @@ def record_created(
 
 def record_updated(
     uow: UnitOfWork,
-    entity: Entity,
+    entity: Entity[object],
     old: Row[Any],
     new: Row[Any],
     extra: Mapping[str, Any] | None = None,
@@ -350,7 +382,7 @@ def record_updated(
         changes.updated(uow, entity.tracked, old, new, extra)
 
 
-def record_deleted(uow: UnitOfWork, entity: Entity, row: Row[Any]) -> None:
+def record_deleted(uow: UnitOfWork, entity: Entity[object], row: Row[Any]) -> None:
     if entity.tracked is not None:
         changes.deleted(uow, entity.tracked, row)
 
@@ -369,8 +401,8 @@ def constraint_errors(*errors: Mapping[str, ErrorFactory]) -> Iterator[None]:
 
 
 async def write_one(
-    scope: TenantScope, entity: Entity, statement: Any, after: AfterWrite | None = None
-) -> Row[Any]:
+    scope: TenantScope, entity: Entity[RowT], statement: Any, after: AfterWrite | None = None
+) -> RowT:
     """Run one write in its own unit of work (`after` records its events there); constraint
     violations become user errors."""
     with constraint_errors(entity.constraint_errors):
@@ -380,4 +412,4 @@ async def write_one(
                 raise NotFound(entity.label)
             if after is not None:
                 after(uow, row)
-    return row
+    return cast(RowT, row)

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 from sqlmodel import col
 from strawberry.types import Info
 
 from app.services.contact_info.rows import EmailRow, PhoneRow
-from app.services.contact_info.rules import EMAILS, MAX_VALUES, PHONES, ValueKind
+from app.services.contact_info.rules import EMAILS, MAX_VALUES, PHONES, ValueKind, ValueRowT
 from resolvers.common.children import Identified, related
 from resolvers.common.relations import ToMany
 from resolvers.context import Context
 
 
 @functools.cache
-def values_relation(kind: ValueKind, owner_column: str) -> ToMany[Any]:
+def values_relation(kind: ValueKind[ValueRowT], owner_column: str) -> ToMany[ValueRowT]:
     """All values of a company or contact (no limit: at most MAX_VALUES each)."""
     model = kind.entity.model
     ordering = (col(model.is_primary).desc(), col(model.created_at), col(model.id))

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from app.services.contact_info import service
 from app.services.contact_info.rows import EmailRow, PhoneRow
-from app.services.contact_info.rules import EMAILS, PHONES, ValueKind
+from app.services.contact_info.rules import EMAILS, PHONES, ValueKind, ValueRowT
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.contact_info.types import Email, EmailInput, Phone, PhoneInput
 from resolvers.context import Context
@@ -19,7 +17,9 @@ from resolvers.permissions import CanWrite
 WRITE: list[type[BasePermission]] = [CanWrite]
 
 
-async def _add(info: Info[Context, None], kind: ValueKind, owner: str, id: str, data: Any) -> Any:
+async def _add(
+    info: Info[Context, None], kind: ValueKind[ValueRowT], owner: str, id: str, data: object
+) -> ValueRowT:
     owner_id = {owner: parse_id(id, f"{owner.split('_')[0]}Id")}
     return await service.add_value(info.context.scope, kind, owner_id, sent_fields(data))
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from app.data.records import Entity
 from app.services.lookups import rules, service
-from app.services.lookups.rows import AccountTypeRow, IndustryRow, RelationshipTypeRow
+from app.services.lookups.rows import (
+    AccountTypeRow,
+    IndustryRow,
+    LookupRow,
+    LookupT,
+    RelationshipTypeRow,
+)
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.context import Context
 from resolvers.lookups import inputs
@@ -20,18 +24,20 @@ from resolvers.permissions import IsAdmin
 ADMIN: list[type[BasePermission]] = [IsAdmin]
 
 
-async def _create(info: Info[Context, None], entity: Entity, data: object) -> Any:
+async def _create(info: Info[Context, None], entity: Entity[LookupT], data: object) -> LookupT:
     return await service.create_lookup(info.context.scope, entity, sent_fields(data))
 
 
 async def _update(
-    info: Info[Context, None], entity: Entity, id: strawberry.ID, data: object
-) -> Any:
+    info: Info[Context, None], entity: Entity[LookupT], id: strawberry.ID, data: object
+) -> LookupT:
     scope = info.context.scope
     return await service.update_lookup(scope, entity, parse_id(id), sent_fields(data))
 
 
-async def _delete(info: Info[Context, None], entity: Entity, id: strawberry.ID) -> strawberry.ID:
+async def _delete(
+    info: Info[Context, None], entity: Entity[LookupRow], id: strawberry.ID
+) -> strawberry.ID:
     deleted = await service.delete_lookup(info.context.scope, entity, parse_id(id))
     return strawberry.ID(str(deleted))
 

@@ -10,12 +10,12 @@ from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 from sqlmodel import col
 
 from app.data import records
 from app.data.pagination import PageQuery, PageRequest, range_conditions, timestamp_key
 from app.data.tenancy import TenantScope
+from app.services.activities.rows import ActivityRow
 from app.services.activities.rules import ACTIVITY
 from app.services.common.validation import check_filter
 from models import Activity, ActivityType, Contact
@@ -89,7 +89,7 @@ def _where(f: ActivityFilter) -> list[Any]:
     return conditions
 
 
-def activities_page(query: ActivityQuery) -> PageQuery:
+def activities_page(query: ActivityQuery) -> PageQuery[ActivityRow]:
     return PageQuery(ACTIVITY, _where(query.filter), _SORT_KEYS[query.order], query.page)
 
 
@@ -97,5 +97,5 @@ async def count_activities(scope: TenantScope, query_filter: ActivityFilter) -> 
     return await records.count_rows(scope, Activity, _where(query_filter))
 
 
-async def get_activity(scope: TenantScope, activity_id: uuid.UUID) -> Row[Any]:
+async def get_activity(scope: TenantScope, activity_id: uuid.UUID) -> ActivityRow:
     return await records.get_row(scope, ACTIVITY, activity_id)

@@ -12,6 +12,7 @@ from typing import Any
 from app.data.changes import Tracked
 from app.data.records import Entity
 from app.errors import BadUserInput, FieldProblem, NotFound
+from app.services.activities.rows import ActivityRow
 from app.services.common.validation import Input, LongText, Moment, Name200, patch_model
 from models import Activity, ActivityType
 
@@ -33,6 +34,7 @@ ACTIVITY = Entity(
         "fk_activity_assignee_id_user": lambda: NotFound("User"),
     },
     ACTIVITY_EVENTS,
+    row=ActivityRow,
 )
 
 

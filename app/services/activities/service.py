@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 from sqlmodel import col
 
 from app.data import records
 from app.data.tenancy import TenantScope
 from app.data.unit_of_work import Reading
+from app.services.activities.rows import ActivityRow
 from app.services.activities.rules import (
     ACTIVITY,
     NOT_NULLABLE,
@@ -32,7 +32,7 @@ from app.services.common.validation import validate, validate_patch
 from models import Activity
 
 
-async def create_activity(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
+async def create_activity(scope: TenantScope, data: Mapping[str, Any]) -> ActivityRow:
     values = validate(ActivityInput, data).model_dump()
     _check_linked(values["contact_id"], values["company_id"])
     return await records.insert_row(scope, ACTIVITY, values)
@@ -43,12 +43,12 @@ async def update_activity(
     activity_id: uuid.UUID,
     data: Mapping[str, Any],
     expected_version: int | None = None,
-) -> Row[Any]:
+) -> ActivityRow:
     values = validate_patch(ActivityPatch, NOT_NULLABLE, data)
     if not {"contact_id", "company_id"} & set(values):
         return await records.update_row(scope, ACTIVITY, activity_id, values, expected_version)
 
-    async def check_links(_session: Reading, current: Row[Any]) -> dict[str, Any]:
+    async def check_links(_session: Reading, current: ActivityRow) -> dict[str, Any]:
         # Checked against the row as it will be, inside the same unit of work.
         _check_linked(
             values.get("contact_id", current.contact_id),
@@ -66,7 +66,7 @@ async def update_activity(
     )
 
 
-async def set_completed(scope: TenantScope, activity_id: uuid.UUID, completed: bool) -> Row[Any]:
+async def set_completed(scope: TenantScope, activity_id: uuid.UUID, completed: bool) -> ActivityRow:
     """Complete (keeping the first completion time) or reopen an activity."""
     completed_at: Any = (
         sa.func.coalesce(col(Activity.completed_at), sa.func.now()) if completed else None

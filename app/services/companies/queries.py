@@ -9,7 +9,6 @@ from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 from sqlmodel import col
 
 from app.data import records
@@ -25,6 +24,7 @@ from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.services.common.tags import has_tag
 from app.services.common.validation import check_filter
+from app.services.companies.rows import CompanyRow
 from app.services.companies.rules import COMPANY
 from models import Company, CompanyOwner, CompanySize, ContactEmail, EntityStatus
 
@@ -115,7 +115,7 @@ def _refinements(f: CompanyFilter) -> list[Any]:
     )
 
 
-def companies_page(query: CompanyQuery) -> PageQuery:
+def companies_page(query: CompanyQuery) -> PageQuery[CompanyRow]:
     return PageQuery(COMPANY, _where(query.filter), _SORT_KEYS[query.order], query.page)
 
 
@@ -123,5 +123,5 @@ async def count_companies(scope: TenantScope, query_filter: CompanyFilter) -> in
     return await records.count_rows(scope, Company, _where(query_filter))
 
 
-async def get_company(scope: TenantScope, company_id: uuid.UUID) -> Row[Any]:
+async def get_company(scope: TenantScope, company_id: uuid.UUID) -> CompanyRow:
     return await records.get_row(scope, COMPANY, company_id)

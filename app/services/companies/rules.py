@@ -22,6 +22,7 @@ from app.services.common.validation import (
     Website,
     patch_model,
 )
+from app.services.companies.rows import CompanyRow
 from app.services.lexware.rules import LEXWARE_BOOKKEEPING
 from app.services.owners.rules import COMPANY_OWNERS
 from app.services.relationships.rules import RELATIONSHIP_EVENTS
@@ -71,6 +72,7 @@ COMPANY = Entity(
         Dependent(Activity, "company_id", Tracked("activity"), kept_by=("contact_id", "deal_id")),
         Dependent(CompanyRelationship, "to_company_id", RELATIONSHIP_EVENTS, removes=True),
     ),
+    row=CompanyRow,
 )
 
 

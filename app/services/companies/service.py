@@ -7,11 +7,10 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.engine import Row
-
 from app.data import records
 from app.data.tenancy import TenantScope
 from app.services.common.validation import Address, validate, validate_patch
+from app.services.companies.rows import CompanyRow
 from app.services.companies.rules import COMPANY, NOT_NULLABLE, CompanyInput, CompanyPatch
 from app.services.contact_info.rules import ValueLists, split_values
 from app.services.contact_info.service import create_with_values, list_steps
@@ -30,7 +29,7 @@ def _storable(values: Mapping[str, Any]) -> dict[str, Any]:
 
 async def create_company(
     scope: TenantScope, data: Mapping[str, Any], system: records.SystemChange | None = None
-) -> Row[Any]:
+) -> CompanyRow:
     """`system`: values the system adds (a Lexware link), with their events. Its owners:
     those named in `owners`, else its creator (owners.initial_owners)."""
     given, named = split_owners(data)
@@ -50,7 +49,7 @@ async def update_company(
     data: Mapping[str, Any],
     expected_version: int | None = None,
     system: records.SystemChange | None = None,
-) -> Row[Any]:
+) -> CompanyRow:
     """Change only the fields sent (`emails`/`phones` replace the whole lists); with
     `expected_version`, refuse a stale edit."""
     own, lists = split_values(data)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator
 
@@ -17,6 +17,7 @@ from app.data import records
 from app.data.records import Entity
 from app.errors import BadUserInput, Conflict, FieldProblem, NotFound
 from app.services.common.validation import Input, validate
+from app.services.contact_info.rows import EmailRow, PhoneRow, ValueRow
 from models import ContactEmail, ContactPhone, EmailType, PhoneType
 
 _EMAIL = re.compile(
@@ -55,11 +56,15 @@ class PhoneInput(Input):
     is_primary: bool = False
 
 
+# The rows of a kind of value: an EmailRow or a PhoneRow.
+ValueRowT = TypeVar("ValueRowT", bound=ValueRow, covariant=True)
+
+
 @dataclass(frozen=True)
-class ValueKind:
+class ValueKind(Generic[ValueRowT]):
     """E-mails or phones: the table, the value column and how duplicates compare."""
 
-    entity: Entity
+    entity: Entity[ValueRowT]
     value: str
     input: type[Input]
     field: str  # the GraphQL list name, for error paths
@@ -88,6 +93,7 @@ EMAILS = ValueKind(
             "fk_contact_email_contact_id_contact": lambda: NotFound("Contact"),
             "fk_contact_email_company_id_company": lambda: NotFound("Company"),
         },
+        row=EmailRow,
     ),
     "email",
     EmailInput,
@@ -105,6 +111,7 @@ PHONES = ValueKind(
             "fk_contact_phone_contact_id_contact": lambda: NotFound("Contact"),
             "fk_contact_phone_company_id_company": lambda: NotFound("Company"),
         },
+        row=PhoneRow,
     ),
     "phone",
     PhoneInput,
@@ -113,7 +120,9 @@ PHONES = ValueKind(
 MAX_VALUES = 20
 
 
-def validate_list(kind: ValueKind, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def validate_list(
+    kind: ValueKind[ValueRow], items: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
     """A whole list as sent in create/update: valid, no duplicates, one primary."""
     if len(items) > MAX_VALUES:
         raise BadUserInput.single(kind.field, f"at most {MAX_VALUES} entries")
@@ -141,13 +150,13 @@ def validate_list(kind: ValueKind, items: Sequence[Mapping[str, Any]]) -> list[d
     return parsed
 
 
-ValueLists = list[tuple[ValueKind, list[dict[str, Any]]]]
+ValueLists = list[tuple[ValueKind[ValueRow], list[dict[str, Any]]]]
 
 
 def split_values(data: Mapping[str, Any]) -> tuple[dict[str, Any], ValueLists]:
     """Separate the `emails`/`phones` lists (when sent) from the record's own fields."""
     own = dict(data)
-    lists = [
+    lists: ValueLists = [
         (kind, validate_list(kind, own.pop(kind.field) or []))
         for kind in (EMAILS, PHONES)
         if kind.field in own

@@ -23,7 +23,15 @@ from app.data.tenancy import TenantScope
 from app.data.unit_of_work import UnitOfWork
 from app.errors import BadUserInput, Conflict, NotFound
 from app.services.common.validation import validate
-from app.services.contact_info.rules import EMAILS, MAX_VALUES, PHONES, ValueKind, ValueLists
+from app.services.contact_info.rows import ValueRow
+from app.services.contact_info.rules import (
+    EMAILS,
+    MAX_VALUES,
+    PHONES,
+    ValueKind,
+    ValueLists,
+    ValueRowT,
+)
 from models import Company, Contact
 
 _VALUE_ERRORS = (EMAILS.entity.constraint_errors, PHONES.entity.constraint_errors)
@@ -31,7 +39,7 @@ _VALUE_ERRORS = (EMAILS.entity.constraint_errors, PHONES.entity.constraint_error
 
 async def create_with_values(
     scope: TenantScope,
-    entity: Entity,
+    entity: Entity[object],
     statement: Any,
     owner_column: str,
     lists: ValueLists,
@@ -80,7 +88,7 @@ async def _replace_lists(
     return changed
 
 
-def _listed(kind: ValueKind, values: Sequence[Any]) -> list[dict[str, Any]]:
+def _listed(kind: ValueKind[ValueRow], values: Sequence[Any]) -> list[dict[str, Any]]:
     """A value list as events show it: value, type and primary flag, primary first."""
     items = [v if isinstance(v, Mapping) else v._mapping for v in values]
     listed = [
@@ -93,7 +101,7 @@ def _listed(kind: ValueKind, values: Sequence[Any]) -> list[dict[str, Any]]:
 async def replace_all(
     uow: UnitOfWork,
     scope: TenantScope,
-    kind: ValueKind,
+    kind: ValueKind[ValueRow],
     owner: Mapping[str, uuid.UUID],
     values: list[dict[str, Any]],
 ) -> list[Row[Any]]:
@@ -114,8 +122,11 @@ async def replace_all(
 
 
 async def add_value(
-    scope: TenantScope, kind: ValueKind, owner: Mapping[str, uuid.UUID], data: Mapping[str, Any]
-) -> Row[Any]:
+    scope: TenantScope,
+    kind: ValueKind[ValueRowT],
+    owner: Mapping[str, uuid.UUID],
+    data: Mapping[str, Any],
+) -> ValueRowT:
     """Add one value; the first of an owner, or one sent as primary, becomes the primary."""
     value = validate(kind.input, data).model_dump()
     [(owner_column, owner_id)] = owner.items()
@@ -130,10 +141,12 @@ async def add_value(
             insert = sa.insert(kind.entity.model).returning(*kind.entity.columns)
             row = (await uow.execute(insert, [scope.owned(**owner, **value)])).one()
             await _record_list_change(uow, kind, row, stored)
-            return row
+            return records.row_of_entity(kind.entity, row)
 
 
-def _check_addable(kind: ValueKind, stored: Sequence[Row[Any]], value: Mapping[str, Any]) -> None:
+def _check_addable(
+    kind: ValueKind[ValueRow], stored: Sequence[ValueRow], value: Mapping[str, Any]
+) -> None:
     if len(stored) >= MAX_VALUES:
         raise BadUserInput.single(kind.field, f"at most {MAX_VALUES} entries")
     new = kind.same(value[kind.value])
@@ -141,7 +154,9 @@ def _check_addable(kind: ValueKind, stored: Sequence[Row[Any]], value: Mapping[s
         raise Conflict(f"This {kind.entity.label.lower()} is already stored for this record.")
 
 
-async def set_primary(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID) -> Row[Any]:
+async def set_primary(
+    scope: TenantScope, kind: ValueKind[ValueRowT], value_id: uuid.UUID
+) -> ValueRowT:
     with records.constraint_errors(kind.entity.constraint_errors):
         async with scope.writing() as uow:
             row = await _owned_row(uow, kind, value_id)
@@ -157,7 +172,9 @@ async def set_primary(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID) 
     return await records.get_row(scope, kind.entity, value_id)
 
 
-async def remove_value(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID) -> uuid.UUID:
+async def remove_value(
+    scope: TenantScope, kind: ValueKind[ValueRow], value_id: uuid.UUID
+) -> uuid.UUID:
     """Remove one value; if it was the primary, the oldest remaining one takes its place."""
     async with scope.writing() as uow:
         row = await _owned_row(uow, kind, value_id)
@@ -186,7 +203,7 @@ async def remove_value(scope: TenantScope, kind: ValueKind, value_id: uuid.UUID)
 
 
 async def _record_list_change(
-    uow: UnitOfWork, kind: ValueKind, value: Row[Any], before: Sequence[Row[Any]]
+    uow: UnitOfWork, kind: ValueKind[ValueRow], value: Row[Any], before: Sequence[ValueRow]
 ) -> None:
     """The owner's update event for a change of one of its values: the list before and after."""
     owner_column, owner_id = _owner_of(value)
@@ -218,20 +235,22 @@ async def _lock_owner(uow: UnitOfWork, owner_column: str, owner_id: uuid.UUID) -
 
 
 async def _values_of(
-    uow: UnitOfWork, kind: ValueKind, owner_column: str, owner_id: uuid.UUID
+    uow: UnitOfWork, kind: ValueKind[ValueRow], owner_column: str, owner_id: uuid.UUID
 ) -> list[Row[Any]]:
     statement = sa.select(*kind.entity.columns).where(kind.entity.column(owner_column) == owner_id)
     return list(await uow.execute_rows(statement))
 
 
-async def _owned_row(uow: UnitOfWork, kind: ValueKind, value_id: uuid.UUID) -> Row[Any]:
+async def _owned_row(uow: UnitOfWork, kind: ValueKind[ValueRow], value_id: uuid.UUID) -> Row[Any]:
     """The value, read after its owner is locked (owner first, always: no lock-order cycles)."""
     found = await _row(uow, kind, value_id, lock=False)
     await _lock_owner(uow, *_owner_of(found))
     return await _row(uow, kind, value_id, lock=True)
 
 
-async def _row(uow: UnitOfWork, kind: ValueKind, value_id: uuid.UUID, *, lock: bool) -> Row[Any]:
+async def _row(
+    uow: UnitOfWork, kind: ValueKind[ValueRow], value_id: uuid.UUID, *, lock: bool
+) -> Row[Any]:
     statement = sa.select(*kind.entity.columns).where(kind.entity.id == value_id)
     if lock:
         statement = statement.with_for_update()
@@ -241,13 +260,13 @@ async def _row(uow: UnitOfWork, kind: ValueKind, value_id: uuid.UUID, *, lock: b
     return row
 
 
-def _owner_filter(kind: ValueKind, row: Row[Any]) -> Any:
+def _owner_filter(kind: ValueKind[ValueRow], row: ValueRow) -> Any:
     if row.contact_id is not None:
         return kind.entity.column("contact_id") == row.contact_id
     return kind.entity.column("company_id") == row.company_id
 
 
-async def _clear_primary(uow: UnitOfWork, kind: ValueKind, owner_filter: Any) -> None:
+async def _clear_primary(uow: UnitOfWork, kind: ValueKind[ValueRow], owner_filter: Any) -> None:
     await uow.execute_rows(
         sa.update(kind.entity.model)
         .where(owner_filter, kind.entity.column("is_primary"))

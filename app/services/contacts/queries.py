@@ -5,10 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 from sqlmodel import col
 
 from app.data import records
@@ -17,6 +15,7 @@ from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.services.common.tags import has_tag
 from app.services.common.validation import check_filter
+from app.services.contacts.rows import ContactRow
 from app.services.contacts.rules import CONTACT
 from models import Contact, ContactEmail, ContactOwner, ContactPhone, ContactSource, EntityStatus
 
@@ -99,7 +98,7 @@ def _where(query_filter: ContactFilter) -> list[sa.ColumnElement[bool]]:
     return conditions
 
 
-def contacts_page(query: ContactQuery) -> PageQuery:
+def contacts_page(query: ContactQuery) -> PageQuery[ContactRow]:
     return PageQuery(CONTACT, _where(query.filter), _SORT_KEYS[query.order], query.page)
 
 
@@ -107,5 +106,5 @@ async def count_contacts(scope: TenantScope, query_filter: ContactFilter) -> int
     return await records.count_rows(scope, Contact, _where(query_filter))
 
 
-async def get_contact(scope: TenantScope, contact_id: uuid.UUID) -> Row[Any]:
+async def get_contact(scope: TenantScope, contact_id: uuid.UUID) -> ContactRow:
     return await records.get_row(scope, CONTACT, contact_id)

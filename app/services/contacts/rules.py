@@ -23,6 +23,7 @@ from app.services.common.validation import (
     Text100,
     patch_model,
 )
+from app.services.contacts.rows import ContactRow
 from app.services.lexware.rules import LEXWARE_BOOKKEEPING
 from app.services.owners.rules import CONTACT_OWNERS
 from models import Activity, Contact, ContactSource, Deal, EntityStatus
@@ -90,4 +91,5 @@ CONTACT = Entity(
         Dependent(Deal, "contact_id", Tracked("deal")),
         Dependent(Activity, "contact_id", Tracked("activity"), kept_by=("company_id", "deal_id")),
     ),
+    row=ContactRow,
 )

@@ -7,13 +7,12 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.engine import Row
-
 from app.data import records
 from app.data.tenancy import TenantScope
 from app.services.common.validation import validate, validate_patch
 from app.services.contact_info.rules import EMAILS, PHONES, ValueLists, split_values
 from app.services.contact_info.service import create_with_values, list_steps
+from app.services.contacts.rows import ContactRow
 from app.services.contacts.rules import CONTACT, NOT_NULLABLE, ContactInput, ContactPatch
 from app.services.owners.rules import CONTACT_OWNERS, split_owners
 from app.services.owners.service import new_record_owners
@@ -21,7 +20,7 @@ from app.services.owners.service import new_record_owners
 
 async def create_contact(
     scope: TenantScope, data: Mapping[str, Any], system: records.SystemChange | None = None
-) -> Row[Any]:
+) -> ContactRow:
     """`system`: values the system adds (a Lexware link), with their events. Its owners:
     those named in `owners`, else its creator (owners.initial_owners)."""
     given, named = split_owners(data)
@@ -41,7 +40,7 @@ async def update_contact(
     data: Mapping[str, Any],
     expected_version: int | None = None,
     system: records.SystemChange | None = None,
-) -> Row[Any]:
+) -> ContactRow:
     """Change the fields sent; `emails`/`phones`, when sent, replace the whole lists."""
     own, lists = split_values(data)
     values = validate_patch(ContactPatch, NOT_NULLABLE, own)

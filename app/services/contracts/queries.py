@@ -9,7 +9,6 @@ from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 from sqlmodel import col
 
 from app.data import records
@@ -24,6 +23,7 @@ from app.data.pagination import (
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.services.common.validation import check_filter
+from app.services.contracts.rows import ContractRow
 from app.services.contracts.rules import CONTRACT
 from models import Contract, ContractStatus
 
@@ -79,7 +79,7 @@ def _where(f: ContractFilter) -> list[Any]:
     return conditions + range_conditions(((col(Contract.end_date), f.ends_from, f.ends_to),))
 
 
-def contracts_page(query: ContractQuery) -> PageQuery:
+def contracts_page(query: ContractQuery) -> PageQuery[ContractRow]:
     return PageQuery(CONTRACT, _where(query.filter), _SORT_KEYS[query.order], query.page)
 
 
@@ -87,5 +87,5 @@ async def count_contracts(scope: TenantScope, query_filter: ContractFilter) -> i
     return await records.count_rows(scope, Contract, _where(query_filter))
 
 
-async def get_contract(scope: TenantScope, contract_id: uuid.UUID) -> Row[Any]:
+async def get_contract(scope: TenantScope, contract_id: uuid.UUID) -> ContractRow:
     return await records.get_row(scope, CONTRACT, contract_id)

@@ -13,6 +13,7 @@ from app.data.changes import Tracked
 from app.data.records import Entity
 from app.errors import BadUserInput, FieldProblem, NotFound
 from app.services.common.validation import Input, Name200, Text50, patch_model
+from app.services.contracts.rows import ContractRow
 from app.services.deals.rules import Currency, Money
 from models import Contract, ContractStatus
 
@@ -24,6 +25,7 @@ CONTRACT = Entity(
         "ck_contract_dates": lambda: BadUserInput.single("endDate", "must not be before startDate"),
     },
     Tracked("contract"),
+    row=ContractRow,
 )
 
 

@@ -7,12 +7,11 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.engine import Row
-
 from app.data import records
 from app.data.tenancy import TenantScope
 from app.services.common.validation import validate, validate_patch
 from app.services.contracts.queries import get_contract
+from app.services.contracts.rows import ContractRow
 from app.services.contracts.rules import (
     CONTRACT,
     NOT_NULLABLE,
@@ -22,7 +21,7 @@ from app.services.contracts.rules import (
 )
 
 
-async def create_contract(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
+async def create_contract(scope: TenantScope, data: Mapping[str, Any]) -> ContractRow:
     values = validate(ContractInput, data).model_dump()
     _check_dates(values["start_date"], values["end_date"])
     return await records.insert_row(scope, CONTRACT, values)
@@ -33,7 +32,7 @@ async def update_contract(
     contract_id: uuid.UUID,
     data: Mapping[str, Any],
     expected_version: int | None = None,
-) -> Row[Any]:
+) -> ContractRow:
     values = validate_patch(ContractPatch, NOT_NULLABLE, data)
     if {"start_date", "end_date"} & set(values):
         current = await get_contract(scope, contract_id)

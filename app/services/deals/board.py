@@ -9,15 +9,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 from sqlmodel import col
 
 from app.data import records
 from app.data.tenancy import TenantScope
 from app.events.hub import EventHub
 from app.events.message import CrmEventMessage
+from app.services.deals.rows import DealRow
 from app.services.deals.rules import DEAL
 from app.services.events.queries import EventFilter, follow_events
+from app.services.pipelines.rows import StageRow
 from app.services.pipelines.rules import PIPELINE, STAGE
 from models import CrmEvent, Deal, PipelineStage
 
@@ -35,9 +36,9 @@ BOARD_EVENTS = (
 @dataclass(frozen=True)
 class BoardChange:
     event: CrmEventMessage
-    deal: Row[Any] | None  # as it is now; None once it left the board
+    deal: DealRow | None  # as it is now; None once it left the board
     deal_id: uuid.UUID
-    stage: Row[Any] | None = None  # the deal's stage, read with it (every card shows one)
+    stage: StageRow | None = None  # the deal's stage, read with it (every card shows one)
 
     @property
     def on_board(self) -> bool:
@@ -73,7 +74,7 @@ async def follow_board(
         yield BoardChange(event, deal, event.entity_id, stage)
 
 
-async def _card(scope: TenantScope, deal_id: uuid.UUID) -> tuple[Row[Any] | None, Row[Any] | None]:
+async def _card(scope: TenantScope, deal_id: uuid.UUID) -> tuple[DealRow | None, StageRow | None]:
     """The deal and its stage, in one statement: every event waits for this read before its
     first delivery, and each statement more (or the stage loader's own transaction) would
     add round trips to that wait."""

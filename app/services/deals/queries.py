@@ -12,7 +12,6 @@ from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 from sqlmodel import col
 
 from app.data import records
@@ -28,6 +27,7 @@ from app.data.pagination import (
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.services.common.validation import check_filter
+from app.services.deals.rows import DealRow
 from app.services.deals.rules import DEAL
 from models import Deal, DealOwner, DealStatus, PipelineStage
 
@@ -120,7 +120,7 @@ def _where(f: DealFilter) -> list[Any]:
     )
 
 
-def deals_page(query: DealQuery) -> PageQuery:
+def deals_page(query: DealQuery) -> PageQuery[DealRow]:
     return PageQuery(DEAL, _where(query.filter), _SORT_KEYS[query.order], query.page)
 
 
@@ -177,5 +177,5 @@ async def stage_summaries(
     return [list(by_pipeline[p].values()) for p in pipeline_ids]
 
 
-async def get_deal(scope: TenantScope, deal_id: uuid.UUID) -> Row[Any]:
+async def get_deal(scope: TenantScope, deal_id: uuid.UUID) -> DealRow:
     return await records.get_row(scope, DEAL, deal_id)

@@ -29,6 +29,7 @@ from app.data.records import Entity
 from app.errors import BadUserInput, FieldProblem, NotFound
 from app.services.common.validation import Input, Name200, Text500, patch_model
 from app.services.deals.currencies import CURRENCIES
+from app.services.deals.rows import DealRow
 from app.services.owners.rules import DEAL_OWNERS, NamedOwners
 from models import Activity, Deal, DealStatus, LostReason, StageKind
 
@@ -195,7 +196,7 @@ DEAL_EVENTS = Tracked("deal", hidden=frozenset({"last_open_stage_id"}), derived=
 DEAL_ACTIVITIES = Dependent(
     Activity, "deal_id", Tracked("activity"), kept_by=("company_id", "contact_id")
 )
-DEAL_ROWS = Entity(Deal, "Deal", tracked=DEAL_EVENTS, dependents=(DEAL_ACTIVITIES,))
+DEAL_ROWS = Entity(Deal, "Deal", tracked=DEAL_EVENTS, dependents=(DEAL_ACTIVITIES,), row=DealRow)
 
 
 DEAL = Entity(
@@ -209,6 +210,7 @@ DEAL = Entity(
     },
     DEAL_EVENTS,
     DEAL_ROWS.dependents,
+    row=DealRow,
 )
 
 

@@ -19,6 +19,7 @@ from app.data.tenancy import TenantScope
 from app.data.unit_of_work import UnitOfWork
 from app.errors import BadUserInput, NotFound
 from app.services.common.validation import validate, validate_patch
+from app.services.deals.rows import DealRow
 from app.services.deals.rules import (
     DEAL,
     NOT_NULLABLE,
@@ -96,7 +97,7 @@ def _requested(values: Mapping[str, Any]) -> Requested:
     return Requested(**{f: values[f] for f in _RULE_FIELDS if f in values})
 
 
-async def create_deal(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
+async def create_deal(scope: TenantScope, data: Mapping[str, Any]) -> DealRow:
     """The deal (placed by the stage rules) and its owners (those named, else its creator:
     owners.initial_owners) in one unit of work."""
     parsed = validate(DealInput, data)
@@ -119,7 +120,7 @@ async def update_deal(
     deal_id: uuid.UUID,
     data: Mapping[str, Any],
     expected_version: int | None = None,
-) -> Row[Any]:
+) -> DealRow:
     """Change the fields sent; stage, status and lost reason follow the deal rules. A new
     company or contact must leave the deal's vouchers with its customer."""
     values = validate_patch(DealPatch, NOT_NULLABLE, data)
@@ -140,7 +141,7 @@ async def update_deal(
     return await records.update_row(scope, DEAL, deal_id, values, expected_version, steps=steps)
 
 
-def _state(row: Row[Any]) -> DealState:
+def _state(row: DealRow) -> DealState:
     return DealState(
         stage_id=row.stage_id,
         status=row.status,
@@ -156,7 +157,7 @@ async def move_deal_to_stage(
     deal_id: uuid.UUID,
     stage_id: uuid.UUID,
     lost: Mapping[str, Any] | None = None,
-) -> Row[Any]:
+) -> DealRow:
     """Drag and drop on a board: the stage decides the status (LOST needs a reason)."""
     return await update_deal(scope, deal_id, {"stage_id": stage_id, **(lost or {})})
 

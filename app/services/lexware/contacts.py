@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from redis.asyncio import Redis
@@ -35,23 +35,28 @@ from app.services.companies import service as companies
 from app.services.contacts import service as contacts
 from app.services.lexware import deal_parties as lexware_deal_parties
 from app.services.lexware.lease import record_lease
+from app.services.lexware.rows import LinkedRow
 from models import Company, Contact, ContactEmail, ContactPhone
 
 LEXWARE_ID = "lexwareContactId"
 SYNCED_VALUES = "lexware_synced_values"
 
 
+KindRowT = TypeVar("KindRowT", bound=LinkedRow, covariant=True)
+RecordT = TypeVar("RecordT", bound=LinkedRow)  # the rows of the kind a function is given
+
+
 @dataclass(frozen=True)
-class RecordKind:
+class RecordKind(Generic[KindRowT]):
     """A CRM record type that links to Lexware: companies to company contacts, contacts to
     person contacts."""
 
     name: str
-    entity: Entity
+    entity: Entity[KindRowT]
     owner_column: str
     lexware_company: bool
-    create: Callable[..., Awaitable[Row[Any]]]
-    update: Callable[..., Awaitable[Row[Any]]]
+    create: Callable[..., Awaitable[KindRowT]]
+    update: Callable[..., Awaitable[KindRowT]]
 
     def from_lexware(self, contact: Mapping[str, Any]) -> CrmData:
         if self.lexware_company:
@@ -76,15 +81,15 @@ class LinkChange(SystemChange):
     (import, sync). `relinked`: the record's Lexware contact changes (link, unlink): the
     vouchers of its deals must still belong to their customer."""
 
-    kind: RecordKind | None = None
+    kind: RecordKind[LinkedRow] | None = None
     lexware: Fields | None = None
     relinked: bool = False
 
-    def record(self, uow: UnitOfWork, entity: Entity, row: Row[Any]) -> None:
+    def record(self, uow: UnitOfWork, entity: Entity[object], row: Row[Any]) -> None:
         shown = {k: v for k, v in self.values.items() if k != SYNCED_VALUES}
         SystemChange(shown, self.verbs).record(uow, entity, row)
 
-    async def complete(self, uow: UnitOfWork, entity: Entity, row: Row[Any]) -> None:
+    async def complete(self, uow: UnitOfWork, entity: Entity[object], row: Row[Any]) -> None:
         assert self.kind is not None
         if self.relinked:
             await lexware_deal_parties.check_link_change(
@@ -107,7 +112,7 @@ def path(lexware_id: uuid.UUID) -> str:
 
 
 async def fetch(
-    client: LexwareClient, kind: RecordKind, lexware_id: uuid.UUID, action: str = "link"
+    client: LexwareClient, kind: RecordKind[LinkedRow], lexware_id: uuid.UUID, action: str = "link"
 ) -> dict[str, Any]:
     """The Lexware contact, which must be of the kind that links to this record type (`action`:
     link, import or sync, for the message)."""
@@ -117,7 +122,7 @@ async def fetch(
     return contact
 
 
-def wrong_kind(kind: RecordKind, lexware_id: uuid.UUID, action: str) -> BadUserInput:
+def wrong_kind(kind: RecordKind[LinkedRow], lexware_id: uuid.UUID, action: str) -> BadUserInput:
     """Say what the Lexware contact is and what it goes with: companies link to company
     contacts, contacts to persons."""
     actual, record = ("a person", "contact") if kind.lexware_company else ("a company", "company")
@@ -143,7 +148,7 @@ async def _claim(
     uow: UnitOfWork,
     scope: TenantScope,
     lexware_id: uuid.UUID,
-    kind: RecordKind,
+    kind: RecordKind[LinkedRow],
     record_id: uuid.UUID | None,
 ) -> None:
     """Serialize links of one Lexware id in the tenant; refuse one that is taken elsewhere."""
@@ -181,14 +186,14 @@ def _later_values(lexware_id: uuid.UUID, version: int | None) -> dict[str, Any]:
 
 async def store_link(
     scope: TenantScope,
-    kind: RecordKind,
+    kind: RecordKind[RecordT],
     record_id: uuid.UUID,
     lexware_id: uuid.UUID,
     version: int | None,
     verbs: tuple[str, ...],
     synced: Synced,
-    pushed_state: Row[Any] | None = None,
-) -> Row[Any]:
+    pushed_state: LinkedRow | None = None,
+) -> RecordT:
     """Point the record at the Lexware contact (and remember its version and both sides'
     `synced` fields). After a push, `pushed_state` is the row as it was sent: the record counts
     as synced up to that state, so an edit made while the push ran is still to be pushed.
@@ -210,9 +215,9 @@ async def store_link(
 
 
 async def link(
-    connector: LexwareConnector, scope: TenantScope, kind: RecordKind, record_id: uuid.UUID,
-    lexware_id: uuid.UUID,
-) -> Row[Any]:  # fmt: skip
+    connector: LexwareConnector, scope: TenantScope, kind: RecordKind[RecordT],
+    record_id: uuid.UUID, lexware_id: uuid.UUID,
+) -> RecordT:  # fmt: skip
     """Link the record; what it holds differently from Lexware counts as the CRM's change, for
     its next push to write."""
     client = await connector.client(scope)
@@ -230,8 +235,8 @@ async def link(
 
 
 async def unlink(
-    redis: Redis, scope: TenantScope, kind: RecordKind, record_id: uuid.UUID
-) -> Row[Any]:
+    redis: Redis, scope: TenantScope, kind: RecordKind[RecordT], record_id: uuid.UUID
+) -> RecordT:
     async with record_lease(redis, record_id):
         row = await records.get_row(scope, kind.entity, record_id)
         if row.lexware_contact_id is None:
@@ -243,15 +248,13 @@ async def unlink(
 
 
 async def linked_record(
-    scope: TenantScope, kind: RecordKind, lexware_id: uuid.UUID
-) -> Row[Any] | None:
+    scope: TenantScope, kind: RecordKind[RecordT], lexware_id: uuid.UUID
+) -> RecordT | None:
     entity = kind.entity
-    statement = sa.select(*entity.columns).where(entity.column("lexware_contact_id") == lexware_id)
-    async with scope.reading() as reads:
-        return (await reads.execute_rows(statement)).first()
+    return await records.find_row(scope, entity, entity.column("lexware_contact_id") == lexware_id)
 
 
-def _input(kind: RecordKind, crm: CrmData) -> dict[str, Any]:
+def _input(kind: RecordKind[LinkedRow], crm: CrmData) -> dict[str, Any]:
     email_key, phone_key = "email", "phone"
     data: dict[str, Any] = {k: v for k, v in crm.fields.items() if v is not None}
     data["emails"] = [
@@ -266,8 +269,8 @@ def _input(kind: RecordKind, crm: CrmData) -> dict[str, Any]:
 
 
 async def import_record(
-    client: LexwareClient, scope: TenantScope, kind: RecordKind, lexware_id: uuid.UUID
-) -> Row[Any]:
+    client: LexwareClient, scope: TenantScope, kind: RecordKind[RecordT], lexware_id: uuid.UUID
+) -> RecordT:
     """Create the record from the Lexware contact, linked; an already linked one is returned."""
     existing = await linked_record(scope, kind, lexware_id)
     if existing is not None:
@@ -300,8 +303,8 @@ async def _values(
     return [mapping.Value(row[0], row[1].value, row[2]) for row in rows]
 
 
-async def crm_data(reads: Reading, kind: RecordKind, row: Row[Any]) -> CrmData:
-    values = dict(row._mapping)
+async def crm_data(reads: Reading, kind: RecordKind[LinkedRow], row: LinkedRow) -> CrmData:
+    values = {column.key: getattr(row, column.key) for column in kind.entity.columns}
     emails = await _values(reads, ContactEmail, kind.owner_column, row.id, "email")
     phones = await _values(reads, ContactPhone, kind.owner_column, row.id, "phone")
     return CrmData(values, emails, phones)
@@ -325,7 +328,7 @@ async def primary_person(reads: Reading, company_id: uuid.UUID) -> mapping.Perso
 
 
 async def crm_fields_in(
-    reads: Reading, kind: RecordKind, row: Row[Any], *, prefer: Fields | None
+    reads: Reading, kind: RecordKind[LinkedRow], row: LinkedRow, *, prefer: Fields | None
 ) -> Fields:
     """The record's mapped Lexware fields (app.lexware.fields), read in `reads`; `prefer`:
     which of several values of a type counts for its Lexware list."""
@@ -335,13 +338,15 @@ async def crm_fields_in(
 
 
 async def crm_fields(
-    scope: TenantScope, kind: RecordKind, row: Row[Any], *, prefer: Fields | None
+    scope: TenantScope, kind: RecordKind[LinkedRow], row: LinkedRow, *, prefer: Fields | None
 ) -> Fields:
     async with scope.reading() as reads:
         return await crm_fields_in(reads, kind, row, prefer=prefer)
 
 
-async def synced_of(scope: TenantScope, kind: RecordKind, record_id: uuid.UUID) -> Synced | None:
+async def synced_of(
+    scope: TenantScope, kind: RecordKind[LinkedRow], record_id: uuid.UUID
+) -> Synced | None:
     """Both sides' fields as last synced (read apart from the row: only the push needs them)."""
     statement = sa.select(kind.entity.column(SYNCED_VALUES)).where(kind.entity.id == record_id)
     async with scope.reading() as reads:
@@ -355,8 +360,8 @@ def _firsts(theirs: Fields, group: str) -> dict[str, str]:
 
 
 async def sync(
-    connector: LexwareConnector, scope: TenantScope, kind: RecordKind, record_id: uuid.UUID
-) -> Row[Any]:
+    connector: LexwareConnector, scope: TenantScope, kind: RecordKind[RecordT], record_id: uuid.UUID
+) -> RecordT:
     """Take Lexware's data into the record: its values (one Lexware lacks leaves the CRM's),
     and Lexware's first e-mail and phone of each list as the CRM's of that type. E-mails and
     phones Lexware lacks stay in the CRM (it keeps one per list); new ones are added."""

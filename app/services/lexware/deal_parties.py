@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 from sqlalchemy.util.typing import TupleAny
 from sqlmodel import col
 
 from app.data.unit_of_work import UnitOfWork
 from app.errors import BadUserInput, Conflict, FieldProblem, NotFound
+from app.services.lexware.rows import VoucherRow
 from models import Company, Contact, Deal, DealVoucher, LexwareVoucher
 
 MAX_NAMED = 5  # vouchers a refusal names in its message (all are in its extensions)
@@ -200,7 +200,7 @@ def _refuse_left_behind(left: list[Any]) -> None:
     raise Conflict(message, vouchers=vouchers)
 
 
-def check(voucher: Row[Any], deal: DealParties) -> None:
+def check(voucher: VoucherRow, deal: DealParties) -> None:
     """BAD_USER_INPUT naming the voucher's Lexware contact and the deal's customer, unless the
     voucher belongs to the Lexware contact of the deal's company or contact."""
     if deal.owns(voucher.lexware_contact_id):
@@ -235,7 +235,7 @@ def _who(parties: list[Party]) -> str:
     return " nor ".join(f'{owners[min(i, 1)]} {p.kind} "{p.name}"' for i, p in enumerate(parties))
 
 
-def _refused(message: str, voucher: Row[Any], deal: DealParties) -> BadUserInput:
+def _refused(message: str, voucher: VoucherRow, deal: DealParties) -> BadUserInput:
     error = BadUserInput([FieldProblem("voucherId", message)], message)
     lexware = voucher.lexware_contact_id
     error.details["voucher"] = {

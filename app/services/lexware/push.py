@@ -14,8 +14,6 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.engine import Row
-
 from app.data import records
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput, Conflict, LexwareUnavailable
@@ -27,6 +25,7 @@ from app.services.lexware.contacts import (
     COMPANY_KIND,
     CONTACT_KIND,
     RecordKind,
+    RecordT,
     crm_fields,
     linked_record,
     path,
@@ -35,6 +34,7 @@ from app.services.lexware.contacts import (
     wrong_kind,
 )
 from app.services.lexware.lease import record_lease
+from app.services.lexware.rows import LinkedRow
 
 PENDING_CREATE_SECONDS = 24 * 3600  # how long an unconfirmed create is looked for first
 
@@ -42,11 +42,11 @@ PENDING_CREATE_SECONDS = 24 * 3600  # how long an unconfirmed create is looked f
 async def push(
     connector: LexwareConnector,
     scope: TenantScope,
-    kind: RecordKind,
+    kind: RecordKind[RecordT],
     record_id: uuid.UUID,
     *,
     max_wait: float | None = None,
-) -> Row[Any]:
+) -> RecordT:
     """Create the Lexware contact (as a customer) for an unlinked record, else update it.
     One Lexware operation on a record at a time, whichever process asks (lexware_lease)."""
     client = await connector.client(scope, max_wait=max_wait)
@@ -60,7 +60,7 @@ async def push(
             lexware_id = row.lexware_contact_id
             base = await synced_of(scope, kind, record_id)
             ours = await crm_fields(scope, kind, row, prefer=None if base is None else base.crm)
-            version, synced = await _update(client, kind, row, ours, base)
+            version, synced = await _update(client, kind, row, lexware_id, ours, base)
             verbs = ("lexware_pushed",)
         linked = await store_link(scope, kind, record_id, lexware_id, version, verbs, synced, row)
         await connector.redis.delete(_pending_key(scope, record_id))
@@ -78,8 +78,8 @@ async def _create(
     connector: LexwareConnector,
     client: LexwareClient,
     scope: TenantScope,
-    kind: RecordKind,
-    row: Row[Any],
+    kind: RecordKind[LinkedRow],
+    row: LinkedRow,
     ours: Fields,
 ) -> Created:
     """POST the new contact. A create whose answer was lost (or that crashed before the link
@@ -125,15 +125,20 @@ async def _find_created(
 
 
 async def _update(
-    client: LexwareClient, kind: RecordKind, row: Row[Any], ours: Fields, base: Synced | None
+    client: LexwareClient,
+    kind: RecordKind[LinkedRow],
+    row: LinkedRow,
+    lexware_id: uuid.UUID,  # the record's link (its row has it, typed as optional)
+    ours: Fields,
+    base: Synced | None,
 ) -> tuple[int, Synced]:
     """PUT what the merge says, over what Lexware holds now; nothing to write, no PUT.
     The version and both sides' fields it leaves."""
-    lexware_path = path(row.lexware_contact_id)
+    lexware_path = path(lexware_id)
     for _attempt in range(2):  # a 409 means a change between our GET and our PUT: once more
         current = await client.get(lexware_path)
         if mapping.is_company(current) != kind.lexware_company:  # changed kind in Lexware
-            raise wrong_kind(kind, row.lexware_contact_id, "push")
+            raise wrong_kind(kind, lexware_id, "push")
         theirs = fields.of_lexware(current)
         merged = fields.merge(base, theirs, ours)
         if merged.conflicts:
@@ -153,7 +158,7 @@ async def _update(
     )
 
 
-def _both_changed(kind: RecordKind, keys: list[str]) -> Conflict:
+def _both_changed(kind: RecordKind[LinkedRow], keys: list[str]) -> Conflict:
     names = ", ".join(dict.fromkeys(fields.crm_name(key) for key in keys))
     sync = f"sync{kind.name.capitalize()}FromLexware"
     message = (

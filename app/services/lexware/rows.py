@@ -9,6 +9,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from app.services.companies.rows import CompanyRow
+from app.services.contacts.rows import ContactRow
+
+# A CRM record that links to a Lexware contact.
+LinkedRow = CompanyRow | ContactRow
+
 
 class VoucherRow(Protocol):
     id: uuid.UUID

@@ -33,6 +33,7 @@ from app.lexware.connector import LexwareConnector
 from app.services.common.tags import has_tag
 from app.services.lexware.contacts import COMPANY_KIND, CONTACT_KIND, RecordKind
 from app.services.lexware.push import push
+from app.services.lexware.rows import LinkedRow
 from app.services.lexware.vouchers import fetch_all
 from models import Company, Contact, LexwareAccount
 
@@ -167,7 +168,7 @@ async def sync_vouchers(
 
 
 async def _stale_erp_records(
-    scope: TenantScope, kind: RecordKind, only: uuid.UUID | None = None
+    scope: TenantScope, kind: RecordKind[LinkedRow], only: uuid.UUID | None = None
 ) -> list[uuid.UUID]:
     """Records tagged ERP (in any case) that changed since they were last pushed (or were
     never pushed)."""
@@ -231,7 +232,7 @@ async def _erp_tenants(
     return sorted(found)
 
 
-def tenants_with_tag(tag: str) -> sa.CompoundSelect:
+def tenants_with_tag(tag: str) -> sa.CompoundSelect[uuid.UUID]:
     """The tenants that have a company or contact with `tag`, across tenants (as the table
     owner, outside the row policies: the GIN index on `tag_keys` answers it)."""
     tagged = [
@@ -242,7 +243,10 @@ def tenants_with_tag(tag: str) -> sa.CompoundSelect:
 
 
 async def push_if_stale(
-    connector: LexwareConnector, scope: TenantScope, kind: RecordKind, record_id: uuid.UUID
+    connector: LexwareConnector,
+    scope: TenantScope,
+    kind: RecordKind[LinkedRow],
+    record_id: uuid.UUID,
 ) -> bool:
     """Push one record if it is tagged ERP and changed since its last push."""
     if not await _stale_erp_records(scope, kind, record_id):

@@ -16,7 +16,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
@@ -28,10 +27,11 @@ from app.lexware import mapping
 from app.lexware.client import LexwareClient
 from app.services.lexware import deal_parties as lexware_deal_parties
 from app.services.lexware.contacts import RecordKind
+from app.services.lexware.rows import DealVoucherRow, LinkedRow, LinkedVoucherRow, VoucherRow
 from models import DealVoucher, LexwareVoucher
 
 log = logging.getLogger(__name__)
-VOUCHER = Entity(LexwareVoucher, "Voucher")
+VOUCHER = Entity(LexwareVoucher, "Voucher", row=VoucherRow)
 DEAL_VOUCHER = Entity(
     DealVoucher,
     "Voucher link",
@@ -42,6 +42,7 @@ DEAL_VOUCHER = Entity(
         "fk_deal_voucher_deal_id_deal": lambda: NotFound("Deal"),
         "fk_deal_voucher_voucher_id_lexware_voucher": lambda: NotFound("Voucher"),
     },
+    row=DealVoucherRow,
 )
 PAGE_SIZE = 250
 MAX_PAGES = 400  # 100,000 vouchers: a bound, not a limit anyone should meet
@@ -136,7 +137,7 @@ async def fetch_all(client: LexwareClient, scope: TenantScope, filters: Mapping[
 
 
 async def refresh_for(
-    client: LexwareClient, scope: TenantScope, kind: RecordKind, record_id: uuid.UUID
+    client: LexwareClient, scope: TenantScope, kind: RecordKind[LinkedRow], record_id: uuid.UUID
 ) -> int:
     """All vouchers of the record's Lexware contact, fresh from Lexware."""
     row = await records.get_row(scope, kind.entity, record_id)
@@ -151,7 +152,7 @@ def newest_first() -> tuple[Any, ...]:
 
 async def vouchers_of_lexware_contacts(
     scope: TenantScope, lexware_ids: list[uuid.UUID | None], limit: int
-) -> list[list[Row[Any]]]:
+) -> list[list[VoucherRow]]:
     """For each Lexware contact id (None: unlinked), its cached vouchers, newest first."""
     linked = [i for i in lexware_ids if i is not None]
     grouped = await batch_reads.rows_by_parent(
@@ -161,7 +162,9 @@ async def vouchers_of_lexware_contacts(
     return [by_id.get(i, []) if i is not None else [] for i in lexware_ids]
 
 
-async def deal_links(scope: TenantScope, deal_ids: list[uuid.UUID], limit: int) -> list[list[Any]]:
+async def deal_links(
+    scope: TenantScope, deal_ids: list[uuid.UUID], limit: int
+) -> list[list[LinkedVoucherRow]]:
     """Each deal's linked vouchers with who linked them and when, newest voucher first, at
     most `limit` per deal (a window function ranks them per deal: nothing bounds how many
     vouchers one deal may have)."""
@@ -190,7 +193,7 @@ async def deal_links(scope: TenantScope, deal_ids: list[uuid.UUID], limit: int) 
         .where(col(link.voucher_id) == col(LexwareVoucher.id), ranked.c[_RANK] <= limit)
         .order_by(ranked.c[_RANK])
     )
-    grouped: dict[uuid.UUID, list[Any]] = {}
+    grouped: dict[uuid.UUID, list[LinkedVoucherRow]] = {}
     async with scope.reading() as reads:
         for row in await reads.execute(statement):
             grouped.setdefault(row.deal_id, []).append(row)
@@ -230,6 +233,6 @@ async def unlink_from_deal(scope: TenantScope, deal_id: uuid.UUID, voucher_id: u
         uow.record("crm.deal.voucher_unlinked", "deal", deal_id, _voucher_facts(voucher, False))
 
 
-def _voucher_facts(voucher: Row[Any], linked: bool) -> dict[str, Any]:
+def _voucher_facts(voucher: VoucherRow, linked: bool) -> dict[str, Any]:
     facts = {"voucherId": str(voucher.id), "voucherNumber": voucher.voucher_number}
     return {k: [None, v] if linked else [v, None] for k, v in facts.items()}

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 
+from app.data import records
 from app.data.records import Entity
 from app.data.tenancy import TenantScope
+from app.services.lookups.rows import LookupT
 
 
-async def list_lookup(scope: TenantScope, entity: Entity) -> list[Row[Any]]:
+async def list_lookup(scope: TenantScope, entity: Entity[LookupT]) -> list[LookupT]:
     statement = sa.select(*entity.columns).order_by(sa.func.lower(entity.column("name")), entity.id)
-    async with scope.reading() as reads:
-        return list(await reads.execute_rows(statement))
+    return await records.select_rows(scope, entity, statement)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 
 class LookupRow(Protocol):
@@ -26,3 +26,6 @@ class AccountTypeRow(LookupRow, Protocol):
 
 class RelationshipTypeRow(LookupRow, Protocol):
     inverse_name: str | None
+
+
+LookupT = TypeVar("LookupT", bound=LookupRow)  # the rows of the list a function is given

@@ -18,6 +18,7 @@ from app.data.changes import Tracked
 from app.data.records import Dependent, Entity
 from app.errors import Conflict
 from app.services.common.validation import Input, Name100, Text100, Text500, patch_model
+from app.services.lookups.rows import AccountTypeRow, IndustryRow, RelationshipTypeRow
 from models import AccountType, Company, Industry, RelationshipType
 
 
@@ -40,6 +41,7 @@ INDUSTRY = Entity(
     {"uq_industry_tenant_id_name": _name_taken("industry")},
     Tracked("industry"),
     (Dependent(Company, "industry_id", Tracked("company")),),
+    row=IndustryRow,
 )
 
 
@@ -49,6 +51,7 @@ ACCOUNT_TYPE = Entity(
     {"uq_account_type_tenant_id_name": _name_taken("account type")},
     Tracked("account_type"),
     (Dependent(Company, "account_type_id", Tracked("company")),),
+    row=AccountTypeRow,
 )
 
 
@@ -64,6 +67,7 @@ RELATIONSHIP_TYPE = Entity(
         ),
     },
     Tracked("relationship_type"),
+    row=RelationshipTypeRow,
 )
 
 

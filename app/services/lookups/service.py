@@ -8,17 +8,19 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 
 from app.data import records
 from app.data.records import Entity
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.services.common.validation import validate, validate_patch
+from app.services.lookups.rows import LookupRow, LookupT
 from app.services.lookups.rules import _INPUTS, _PATCHES, MAX_ENTRIES
 
 
-async def create_lookup(scope: TenantScope, entity: Entity, data: Mapping[str, Any]) -> Row[Any]:
+async def create_lookup(
+    scope: TenantScope, entity: Entity[LookupT], data: Mapping[str, Any]
+) -> LookupT:
     values = validate(_INPUTS[entity.label], data).model_dump()
     insert = sa.insert(entity.model).values(scope.owned(**values)).returning(*entity.columns)
     count = sa.select(sa.func.count()).select_from(entity.model)
@@ -35,17 +37,19 @@ async def create_lookup(scope: TenantScope, entity: Entity, data: Mapping[str, A
                 )
             row = (await uow.execute_rows(insert)).one()
             records.record_created(uow, entity, row)
-    return row
+    return records.row_of_entity(entity, row)
 
 
 async def update_lookup(
-    scope: TenantScope, entity: Entity, row_id: uuid.UUID, data: Mapping[str, Any]
-) -> Row[Any]:
+    scope: TenantScope, entity: Entity[LookupT], row_id: uuid.UUID, data: Mapping[str, Any]
+) -> LookupT:
     patch, not_nullable = _PATCHES[entity.label]
     return await records.update_row(
         scope, entity, row_id, validate_patch(patch, not_nullable, data)
     )
 
 
-async def delete_lookup(scope: TenantScope, entity: Entity, row_id: uuid.UUID) -> uuid.UUID:
+async def delete_lookup(
+    scope: TenantScope, entity: Entity[LookupRow], row_id: uuid.UUID
+) -> uuid.UUID:
     return await records.delete_row(scope, entity, row_id)

@@ -12,6 +12,7 @@ from app.data.records import Entity
 from app.errors import Conflict
 from app.services.common.validation import Input, Name200
 from app.services.contact_info.rules import Email
+from app.services.members.rows import UserRow
 from models import User
 
 
@@ -51,6 +52,7 @@ NEW_USER = Entity(
         ),
     },
     Tracked("user", hidden=frozenset({"subject", "signed_in_at"})),
+    row=UserRow,
 )
 
 

@@ -16,7 +16,6 @@ from collections import OrderedDict
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -24,6 +23,7 @@ from app.data import records
 from app.data.tenancy import TenantScope, system_session
 from app.errors import Conflict
 from app.services.common.validation import validate
+from app.services.members.rows import UserRow
 from app.services.members.rules import NEW_USER, MemberIdentity, MemberIds, NewUserInput, _may_bind
 from models import User
 
@@ -119,7 +119,7 @@ class MemberDirectory:
 # ---- users added by an admin before their first sign-in -----------------------------------
 
 
-async def add_user(scope: TenantScope, data: dict[str, Any]) -> Row[Any]:
+async def add_user(scope: TenantScope, data: dict[str, Any]) -> UserRow:
     """A user of the tenant who has not signed in yet (assignable as owner at once); their
     first token with this e-mail (verified) becomes them. An e-mail any user of the tenant
     has is a CONFLICT (naming that user), also one signing in with it at this moment."""

@@ -5,7 +5,7 @@ owns a new record: those its create input names, else its creator (CREATOR_IS_OW
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -16,6 +16,8 @@ from app.data.records import Entity
 from app.data.tenancy import TenantScope
 from app.errors import NotFound
 from app.services.common.validation import Input, validate
+from app.services.members.rows import UserRow
+from app.services.owners.rows import CompanyOwnerRow, ContactOwnerRow, DealOwnerRow, OwnerRow
 from models import CompanyOwner, ContactOwner, DealOwner, OwnerRole, User
 
 MAX_OWNERS = 20  # named in one create
@@ -73,11 +75,13 @@ def listed_owners(owners: list[OwnerInput]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class OwnerKind:
-    entity: Entity
+    entity: Entity[OwnerRow]  # its rows are a CompanyOwnerRow, ContactOwnerRow, DealOwnerRow
     parent_column: str
 
 
-def _owner_kind(model: Any, table: str, parent: str, parent_label: str) -> OwnerKind:
+def _owner_kind(
+    model: Any, table: str, parent: str, parent_label: str, row: Callable[..., OwnerRow]
+) -> OwnerKind:
     errors = {
         f"fk_{table}_{parent}_id_{parent}": lambda: NotFound(parent_label),
         f"fk_{table}_user_id_user": lambda: NotFound("User"),
@@ -89,16 +93,16 @@ def _owner_kind(model: Any, table: str, parent: str, parent_label: str) -> Owner
         updated="owner_updated",
         deleted="owner_removed",
     )
-    return OwnerKind(Entity(model, "Owner", errors, events), f"{parent}_id")
+    return OwnerKind(Entity(model, "Owner", errors, events, row=row), f"{parent}_id")
 
 
-COMPANY_OWNERS = _owner_kind(CompanyOwner, "company_owner", "company", "Company")
+COMPANY_OWNERS = _owner_kind(CompanyOwner, "company_owner", "company", "Company", CompanyOwnerRow)
 
 
-CONTACT_OWNERS = _owner_kind(ContactOwner, "contact_owner", "contact", "Contact")
+CONTACT_OWNERS = _owner_kind(ContactOwner, "contact_owner", "contact", "Contact", ContactOwnerRow)
 
 
-DEAL_OWNERS = _owner_kind(DealOwner, "deal_owner", "deal", "Deal")
+DEAL_OWNERS = _owner_kind(DealOwner, "deal_owner", "deal", "Deal", DealOwnerRow)
 
 
-USER = Entity(User, "User")
+USER = Entity(User, "User", row=UserRow)

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Row
 from app.data import records
 from app.data.tenancy import TenantScope
 from app.data.unit_of_work import UnitOfWork
+from app.services.owners.rows import OwnerRow
 from app.services.owners.rules import OwnerInput, OwnerKind, initial_owners, listed_owners
 from models import OwnerRole
 
@@ -57,7 +58,7 @@ async def add_owner(
     parent_id: uuid.UUID,
     user_id: uuid.UUID,
     role: OwnerRole = OwnerRole.OWNER,
-) -> Row[Any]:
+) -> OwnerRow:
     """Make the user an owner with this role, or change their role if they are one."""
     entity = kind.entity
     match = (entity.column(kind.parent_column) == parent_id, entity.column("user_id") == user_id)

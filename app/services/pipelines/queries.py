@@ -7,12 +7,12 @@ from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 from sqlmodel import col
 
 from app.data import records
 from app.data.pagination import PageQuery, PageRequest, SortKey, like_pattern, timestamp_key
 from app.data.tenancy import TenantScope
+from app.services.pipelines.rows import PipelineRow
 from app.services.pipelines.rules import PIPELINE
 from models import Pipeline
 
@@ -32,7 +32,9 @@ def _where(search: str | None) -> list[Any]:
     return [col(Pipeline.name).ilike(like_pattern(search.strip()))] if search else []
 
 
-def pipelines_page(page: PageRequest, search: str | None, order: PipelineOrderField) -> PageQuery:
+def pipelines_page(
+    page: PageRequest, search: str | None, order: PipelineOrderField
+) -> PageQuery[PipelineRow]:
     return PageQuery(PIPELINE, _where(search), _SORT_KEYS[order], page)
 
 
@@ -40,11 +42,11 @@ async def count_pipelines(scope: TenantScope, search: str | None) -> int:
     return await records.count_rows(scope, Pipeline, _where(search))
 
 
-async def default_pipeline(scope: TenantScope) -> Row[Any] | None:
+async def default_pipeline(scope: TenantScope) -> PipelineRow | None:
     statement = sa.select(*PIPELINE.columns).where(col(Pipeline.is_default))
     async with scope.reading() as reads:
         return (await reads.execute_rows(statement)).first()
 
 
-async def get_pipeline(scope: TenantScope, pipeline_id: uuid.UUID) -> Row[Any]:
+async def get_pipeline(scope: TenantScope, pipeline_id: uuid.UUID) -> PipelineRow:
     return await records.get_row(scope, PIPELINE, pipeline_id)

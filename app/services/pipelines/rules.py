@@ -13,6 +13,7 @@ from app.data.changes import Tracked
 from app.data.records import Entity
 from app.errors import BadUserInput, Conflict, FieldProblem, NotFound
 from app.services.common.validation import Input, Name100, Text500, patch_model
+from app.services.pipelines.rows import PipelineRow, StageRow
 from models import Pipeline, PipelineStage, StageKind
 
 # A stage's changes are changes of its pipeline: `crm.pipeline.stage_added` and so on.
@@ -35,6 +36,7 @@ PIPELINE = Entity(
         ),
     },
     Tracked("pipeline"),
+    row=PipelineRow,
 )
 
 
@@ -48,6 +50,7 @@ STAGE = Entity(
         "fk_pipeline_stage_pipeline_id_pipeline": lambda: NotFound("Pipeline"),
     },
     _STAGE_EVENTS,
+    row=StageRow,
 )
 
 

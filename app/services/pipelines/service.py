@@ -23,6 +23,7 @@ from app.data.unit_of_work import UnitOfWork
 from app.errors import BadUserInput, NotFound
 from app.services.common.validation import validate, validate_patch
 from app.services.deals.rules import DEAL_ROWS
+from app.services.pipelines.rows import PipelineRow
 from app.services.pipelines.rules import (
     PIPELINE,
     PIPELINE_NOT_NULLABLE,
@@ -34,7 +35,7 @@ from app.services.pipelines.rules import (
 from models import Deal, Pipeline, PipelineStage
 
 
-async def create_pipeline(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
+async def create_pipeline(scope: TenantScope, data: Mapping[str, Any]) -> PipelineRow:
     """The pipeline and its stages (in the order given) in one unit of work."""
     parsed = validate(PipelineInput, data)
     _unique_stage_names(parsed.stages)
@@ -62,7 +63,7 @@ async def create_pipeline(scope: TenantScope, data: Mapping[str, Any]) -> Row[An
 
 async def update_pipeline(
     scope: TenantScope, pipeline_id: uuid.UUID, data: Mapping[str, Any]
-) -> Row[Any]:
+) -> PipelineRow:
     values = validate_patch(PipelinePatch, PIPELINE_NOT_NULLABLE, data)
     if values.get("is_default") is False:
         raise BadUserInput.single("isDefault", "make another pipeline the default instead")

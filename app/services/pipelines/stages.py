@@ -21,6 +21,7 @@ from app.data.unit_of_work import UnitOfWork
 from app.errors import BadUserInput, Conflict
 from app.services.common.validation import validate, validate_patch
 from app.services.deals.rules import DEAL_ROWS
+from app.services.pipelines.rows import StageRow
 from app.services.pipelines.rules import (
     MAX_STAGES,
     PIPELINE,
@@ -47,7 +48,7 @@ async def _renumber(uow: UnitOfWork, stage_ids: Sequence[uuid.UUID]) -> None:
 
 async def add_stage(
     scope: TenantScope, pipeline_id: uuid.UUID, data: Mapping[str, Any], position: int | None
-) -> Row[Any]:
+) -> StageRow:
     """Insert a stage at `position` (0 = first; default: last)."""
     stage = validate(StageInput, data).model_dump()
     with records.constraint_errors(STAGE.constraint_errors):
@@ -70,7 +71,7 @@ async def add_stage(
 
 async def update_stage(
     scope: TenantScope, stage_id: uuid.UUID, data: Mapping[str, Any]
-) -> Row[Any]:
+) -> StageRow:
     """Rename, re-weight or re-kind a stage; its kind stays while deals sit in it (their status
     follows the kind, and a LOST status needs a reason only a person can give)."""
     values = validate_patch(StagePatch, STAGE_NOT_NULLABLE, data)
@@ -118,7 +119,9 @@ async def remove_stage(
     return stage_id
 
 
-def _target_stage(stages: Sequence[Row[Any]], removed: Row[Any], target_id: Any) -> Row[Any]:
+def _target_stage(
+    stages: Sequence[StageRow], removed: StageRow, target_id: uuid.UUID | None
+) -> StageRow:
     """Deals keep their status, lost reason and close time: the target has the same kind."""
     target = next((s for s in stages if s.id == target_id and s.id != removed.id), None)
     if target is None:
@@ -135,7 +138,7 @@ async def _deal_count(uow: UnitOfWork, stage_id: uuid.UUID) -> int:
     return int((await uow.execute_rows(count)).scalar_one())
 
 
-async def _move_all_deals(uow: UnitOfWork, stage_id: uuid.UUID, target: Row[Any]) -> None:
+async def _move_all_deals(uow: UnitOfWork, stage_id: uuid.UUID, target: StageRow) -> None:
     before = await lock_deals(uow, col(Deal.stage_id) == stage_id)
     moved = await uow.execute_rows(
         sa.update(Deal)
@@ -151,7 +154,7 @@ async def _move_all_deals(uow: UnitOfWork, stage_id: uuid.UUID, target: Row[Any]
 
 async def reorder_stages(
     scope: TenantScope, pipeline_id: uuid.UUID, stage_ids: Sequence[uuid.UUID]
-) -> list[Row[Any]]:
+) -> Sequence[StageRow]:
     """Give the stages the order of `stage_ids`, which must list each stage exactly once."""
     async with scope.writing() as uow:
         await records.get_row_in(uow, PIPELINE, pipeline_id)

@@ -9,19 +9,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 from sqlmodel import col
 
 from app.data import records
 from app.data.pagination import Page, PageQuery, PageRequest, read_page, timestamp_key
 from app.data.tenancy import TenantScope
+from app.services.relationships.rows import RelationshipRow
 from app.services.relationships.rules import RELATIONSHIP
 from models import CompanyRelationship
 
 
 async def relationships_of(
     scope: TenantScope, company_ids: Sequence[uuid.UUID]
-) -> list[list[Row[Any]]]:
+) -> list[list[RelationshipRow]]:
     """Both directions for each company, oldest first, in one statement."""
     wanted = set(company_ids)
     from_ = col(CompanyRelationship.from_company_id)
@@ -31,7 +31,7 @@ async def relationships_of(
         .where(sa.or_(from_.in_(wanted), to.in_(wanted)))
         .order_by(col(CompanyRelationship.created_at), RELATIONSHIP.id)
     )
-    grouped: dict[uuid.UUID, list[Row[Any]]] = {company_id: [] for company_id in company_ids}
+    grouped: dict[uuid.UUID, list[RelationshipRow]] = {company_id: [] for company_id in company_ids}
     async with scope.reading() as reads:
         for row in await reads.execute(statement):
             for company_id in {row.from_company_id, row.to_company_id} & wanted:
@@ -39,7 +39,7 @@ async def relationships_of(
     return [grouped[company_id] for company_id in company_ids]
 
 
-async def get_relationship(scope: TenantScope, relationship_id: uuid.UUID) -> Row[Any]:
+async def get_relationship(scope: TenantScope, relationship_id: uuid.UUID) -> RelationshipRow:
     return await records.get_row(scope, RELATIONSHIP, relationship_id)
 
 
@@ -68,7 +68,7 @@ _BY_CREATION = timestamp_key("createdAt", col(CompanyRelationship.created_at))
 
 async def list_relationships(
     scope: TenantScope, f: RelationshipFilter, page: PageRequest
-) -> Page[Row[Any]]:
+) -> Page[RelationshipRow]:
     """By creation time (`page.descending` for newest first)."""
     return await read_page(scope, PageQuery(RELATIONSHIP, _where(f), _BY_CREATION, page))
 

@@ -12,6 +12,7 @@ from app.data.changes import Tracked
 from app.data.records import Entity
 from app.errors import BadUserInput, Conflict, NotFound
 from app.services.common.validation import Input, patch_model
+from app.services.relationships.rows import RelationshipRow
 from models import CompanyRelationship
 
 # Events of a company relationship are about the company it starts from.
@@ -41,6 +42,7 @@ RELATIONSHIP = Entity(
         ),
     },
     RELATIONSHIP_EVENTS,
+    row=RelationshipRow,
 )
 
 

@@ -7,12 +7,11 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.engine import Row
-
 from app.data import records
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.services.common.validation import validate, validate_patch
+from app.services.relationships.rows import RelationshipRow
 from app.services.relationships.rules import (
     NOT_NULLABLE,
     RELATIONSHIP,
@@ -21,7 +20,7 @@ from app.services.relationships.rules import (
 )
 
 
-async def create_relationship(scope: TenantScope, data: Mapping[str, Any]) -> Row[Any]:
+async def create_relationship(scope: TenantScope, data: Mapping[str, Any]) -> RelationshipRow:
     values = validate(RelationshipInput, data).model_dump()
     if values["from_company_id"] == values["to_company_id"]:
         raise BadUserInput.single("toCompanyId", "a company cannot be related to itself")
@@ -34,6 +33,6 @@ async def delete_relationship(scope: TenantScope, relationship_id: uuid.UUID) ->
 
 async def update_relationship(
     scope: TenantScope, relationship_id: uuid.UUID, data: Mapping[str, Any]
-) -> Row[Any]:
+) -> RelationshipRow:
     values = validate_patch(RelationshipPatch, NOT_NULLABLE, data)
     return await records.update_row(scope, RELATIONSHIP, relationship_id, values)
