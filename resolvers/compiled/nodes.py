@@ -70,7 +70,7 @@ class Join:
     row reads as nulls), by the key that the statement's own rows hold (`on` None) or that
     another joined row holds. Saves the relation a statement of its own."""
 
-    spec: ToOne
+    spec: ToOne[object]
     on: Join | None
 
 
@@ -93,7 +93,7 @@ class Columns:
     joins: list[Join] = field(default_factory=list)  # each after the join it hangs from
     joinable: bool = True  # False: the resolver builds the statement (a list root's page)
 
-    def join(self, spec: ToOne, on: Join | None) -> Join:
+    def join(self, spec: ToOne[object], on: Join | None) -> Join:
         """The join of `spec` on `on`'s rows: one per relation, however many aliases ask."""
         for join in self.joins:
             if join.spec == spec and join.on is on:

@@ -99,7 +99,7 @@ class _Compiler:
         self.fragments = fragments
         self.statements = 0
         # While a list root compiles: its entity, and the Edge.node selections met
-        self.page_entity: Entity | None = None
+        self.page_entity: Entity[object] | None = None
         self.page_nodes: list[Selection] = []
 
     def collect(
@@ -159,7 +159,9 @@ class _Compiler:
         lookup = relation_statement(ToOne(entity, "id"), selection.columns)
         return replace(root, selection=selection, lookup=lookup)
 
-    def page_root(self, root: Root, named: Any, nodes: list[FieldNode], entity: Entity) -> Root:
+    def page_root(
+        self, root: Root, named: Any, nodes: list[FieldNode], entity: Entity[object]
+    ) -> Root:
         """A Connection whose `edges.node` objects are rows the plan fetches itself."""
         self.page_entity, self.page_nodes = entity, []
         try:
@@ -179,7 +181,7 @@ class _Compiler:
         self,
         type_: Any,
         nodes: list[FieldNode],
-        fetched: Entity | None,
+        fetched: Entity[object] | None,
         into: Selection | None = None,
     ) -> Selection:
         """The fields asked of `type_`; `fetched` is the entity when values are rows this
@@ -199,7 +201,7 @@ class _Compiler:
         key: str,
         nodes: list[FieldNode],
         parent: Selection,
-        fetched: Entity | None,
+        fetched: Entity[object] | None,
     ) -> Leaf | Typename | Child | Count | Link | Joined:
         name = nodes[0].name.value
         if name == "__typename":
@@ -237,7 +239,7 @@ class _Compiler:
         definition: GraphQLField,
         nodes: list[FieldNode],
         parent: Selection,
-        fetched: Entity | None,
+        fetched: Entity[object] | None,
     ) -> Link | Joined:
         if isinstance(spec, ToOne) and fetched is not None and parent.columns.joinable:
             return self.joined(key, spec, definition, nodes, parent, fetched)
@@ -257,11 +259,11 @@ class _Compiler:
     def joined(
         self,
         key: str,
-        spec: ToOne,
+        spec: ToOne[object],
         definition: GraphQLField,
         nodes: list[FieldNode],
         parent: Selection,
-        fetched: Entity,
+        fetched: Entity[object],
     ) -> Joined:
         """A to-one relation of fetched rows, joined into the statement that fetches them."""
         if spec.key_column not in fetched.model.model_fields:

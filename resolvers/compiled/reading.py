@@ -37,7 +37,7 @@ def output_serializer(named: Any) -> Callable[[Any], Any]:
 
 
 def scalar_reading(
-    parent: Selection, fetched: Entity | None, name: str, named: Any
+    parent: Selection, fetched: Entity[object] | None, name: str, named: Any
 ) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
     """How a scalar field is read from a value, and serialized. An enum column's text goes
     straight to its output: the serializer of the member SQLAlchemy would make of it, worked
@@ -55,7 +55,7 @@ def scalar_reading(
 
 
 def reader(
-    parent: Selection, fetched: Entity | None, name: str, processed: bool = True
+    parent: Selection, fetched: Entity[object] | None, name: str, processed: bool = True
 ) -> Callable[[Any], Any]:
     """How to read `name` from a value: an attribute of an object, or a column of a row this
     plan fetched, converted as SQLAlchemy converts it (enums, for instance)."""
@@ -103,7 +103,7 @@ def relation_statement(spec: Relation, columns: Columns) -> Statement:
     return compile_once(built)
 
 
-def _own_columns(entity: Entity, columns: Columns) -> list[Any]:
+def _own_columns(entity: Entity[object], columns: Columns) -> list[Any]:
     """The statement's own columns that its select reads: those selected, and join keys."""
     names = [name for source, name in columns.names if source is None]
     names += [join.spec.key_column for join in columns.joins if join.on is None]

@@ -69,7 +69,7 @@ class RequestStatements:
         return _positional(compiled, values)
 
     def render_page(
-        self, query: PageQuery, columns: tuple[Any, ...], tenant: Any
+        self, query: PageQuery[object], columns: tuple[Any, ...], tenant: Any
     ) -> tuple[str, tuple[Any, ...]]:
         """A page of `columns` (fixed for this object's list root) in the tenant. Without
         conditions, the statement's only values are its named parameters (cursor, limit,
@@ -89,7 +89,7 @@ class RequestStatements:
 
 
 def _scoped_page(
-    query: PageQuery, columns: tuple[Any, ...], bounds: dict[str, Any]
+    query: PageQuery[object], columns: tuple[Any, ...], bounds: dict[str, Any]
 ) -> sa.Select[Any]:
     return query.statement(columns, bounds).options(TENANT_FILTER)
 
