@@ -34,10 +34,9 @@ class ActivityMutations:
         input: UpdateActivityInput,
         expected_version: int | None = None,
     ) -> ActivityRow:
-        row = await service.update_activity(
+        return await service.update_activity(
             info.context.scope, parse_id(id), sent_fields(input), expected_version
         )
-        return row
 
     @strawberry.mutation(
         permission_classes=WRITE,
@@ -45,15 +44,13 @@ class ActivityMutations:
         graphql_type=Activity,
     )
     async def complete_activity(self, info: Info[Context, None], id: strawberry.ID) -> ActivityRow:
-        row = await service.set_completed(info.context.scope, parse_id(id), completed=True)
-        return row
+        return await service.set_completed(info.context.scope, parse_id(id), completed=True)
 
     @strawberry.mutation(
         permission_classes=WRITE, description="Mark not done again.", graphql_type=Activity
     )
     async def reopen_activity(self, info: Info[Context, None], id: strawberry.ID) -> ActivityRow:
-        row = await service.set_completed(info.context.scope, parse_id(id), completed=False)
-        return row
+        return await service.set_completed(info.context.scope, parse_id(id), completed=False)
 
     @strawberry.mutation(permission_classes=WRITE)
     async def delete_activity(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:

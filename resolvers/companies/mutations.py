@@ -20,8 +20,7 @@ class CompanyMutations:
     async def create_company(
         self, info: Info[Context, None], input: CreateCompanyInput
     ) -> CompanyRow:
-        row = await service.create_company(info.context.scope, sent_fields(input))
-        return row
+        return await service.create_company(info.context.scope, sent_fields(input))
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
@@ -35,10 +34,9 @@ class CompanyMutations:
         input: UpdateCompanyInput,
         expected_version: int | None = None,
     ) -> CompanyRow:
-        row = await service.update_company(
+        return await service.update_company(
             info.context.scope, parse_id(id), sent_fields(input), expected_version
         )
-        return row
 
     @strawberry.mutation(
         permission_classes=[CanWrite],

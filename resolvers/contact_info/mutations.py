@@ -42,8 +42,7 @@ class ContactInfoMutations:
         permission_classes=WRITE, description="Make this the primary address.", graphql_type=Email
     )
     async def set_primary_email(self, info: Info[Context, None], id: strawberry.ID) -> EmailRow:
-        row = await service.set_primary(info.context.scope, EMAILS, parse_id(id))
-        return row
+        return await service.set_primary(info.context.scope, EMAILS, parse_id(id))
 
     @strawberry.mutation(
         permission_classes=WRITE, description="Remove; if primary, the oldest other one becomes it."
@@ -68,8 +67,7 @@ class ContactInfoMutations:
         permission_classes=WRITE, description="Make this the primary number.", graphql_type=Phone
     )
     async def set_primary_phone(self, info: Info[Context, None], id: strawberry.ID) -> PhoneRow:
-        row = await service.set_primary(info.context.scope, PHONES, parse_id(id))
-        return row
+        return await service.set_primary(info.context.scope, PHONES, parse_id(id))
 
     @strawberry.mutation(
         permission_classes=WRITE, description="Remove; if primary, the oldest other one becomes it."

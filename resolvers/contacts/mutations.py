@@ -20,8 +20,7 @@ class ContactMutations:
     async def create_contact(
         self, info: Info[Context, None], input: CreateContactInput
     ) -> ContactRow:
-        row = await service.create_contact(info.context.scope, sent_fields(input))
-        return row
+        return await service.create_contact(info.context.scope, sent_fields(input))
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
@@ -35,10 +34,9 @@ class ContactMutations:
         input: UpdateContactInput,
         expected_version: int | None = None,
     ) -> ContactRow:
-        row = await service.update_contact(
+        return await service.update_contact(
             info.context.scope, parse_id(id), sent_fields(input), expected_version
         )
-        return row
 
     @strawberry.mutation(
         permission_classes=[CanWrite],

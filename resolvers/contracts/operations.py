@@ -70,8 +70,7 @@ class ContractMutations:
     async def create_contract(
         self, info: Info[Context, None], input: CreateContractInput
     ) -> ContractRow:
-        row = await service.create_contract(info.context.scope, sent_fields(input))
-        return row
+        return await service.create_contract(info.context.scope, sent_fields(input))
 
     @strawberry.mutation(permission_classes=[CanWrite], graphql_type=Contract)
     async def update_contract(
@@ -81,10 +80,9 @@ class ContractMutations:
         input: UpdateContractInput,
         expected_version: int | None = None,
     ) -> ContractRow:
-        row = await service.update_contract(
+        return await service.update_contract(
             info.context.scope, parse_id(id), sent_fields(input), expected_version
         )
-        return row
 
     @strawberry.mutation(permission_classes=[CanWrite])
     async def delete_contract(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:

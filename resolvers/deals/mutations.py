@@ -40,10 +40,9 @@ class DealMutations:
         input: UpdateDealInput,
         expected_version: int | None = None,
     ) -> DealRow:
-        row = await service.update_deal(
+        return await service.update_deal(
             info.context.scope, parse_id(id), sent_fields(input), expected_version
         )
-        return row
 
     @strawberry.mutation(
         permission_classes=WRITE,
@@ -62,10 +61,9 @@ class DealMutations:
         lost = {"lost_reason": lost_reason, "lost_reason_text": lost_reason_text}
         lost = {k: v for k, v in lost.items() if v is not None}
         scope = info.context.scope
-        row = await service.move_deal_to_stage(
+        return await service.move_deal_to_stage(
             scope, parse_id(id), parse_id(stage_id, "stageId"), lost
         )
-        return row
 
     @strawberry.mutation(
         permission_classes=WRITE,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
@@ -104,7 +103,7 @@ async def vouchers_of_deal(
     context = info.context
     limit = nested_limit(first, context.settings.max_page_size)
 
-    async def load(deal_ids: list[uuid.UUID]) -> Sequence[list[LinkedVoucherRow]]:
+    async def load(deal_ids: list[uuid.UUID]) -> list[list[LinkedVoucherRow]]:
         return await service.deal_links(context.scope, deal_ids, limit)
 
     return await context.loaders.custom(f"deal_vouchers:{limit}", load).load(root.id)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import strawberry
 from strawberry.types import Info
 
@@ -24,39 +22,33 @@ WHOLE_LIST = {LIST_SIZE: rules.MAX_ENTRIES}
 class LookupQueries:
     @strawberry.field(permission_classes=[CanRead], graphql_type=Industry | None)
     async def industry(self, info: Info[Context, None], id: strawberry.ID) -> IndustryRow:
-        row = await records.get_row(info.context.scope, rules.INDUSTRY, parse_id(id))
-        return row
+        return await records.get_row(info.context.scope, rules.INDUSTRY, parse_id(id))
 
     @strawberry.field(permission_classes=[CanRead], graphql_type=AccountType | None)
     async def account_type(self, info: Info[Context, None], id: strawberry.ID) -> AccountTypeRow:
-        row = await records.get_row(info.context.scope, rules.ACCOUNT_TYPE, parse_id(id))
-        return row
+        return await records.get_row(info.context.scope, rules.ACCOUNT_TYPE, parse_id(id))
 
     @strawberry.field(permission_classes=[CanRead], graphql_type=RelationshipType | None)
     async def relationship_type(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> RelationshipTypeRow:
         scope = info.context.scope
-        row = await records.get_row(scope, rules.RELATIONSHIP_TYPE, parse_id(id))
-        return row
+        return await records.get_row(scope, rules.RELATIONSHIP_TYPE, parse_id(id))
 
     @strawberry.field(
         permission_classes=[CanRead], metadata=WHOLE_LIST, graphql_type=list[Industry]
     )
-    async def industries(self, info: Info[Context, None]) -> Sequence[IndustryRow]:
-        rows = await queries.list_lookup(info.context.scope, rules.INDUSTRY)
-        return rows
+    async def industries(self, info: Info[Context, None]) -> list[IndustryRow]:
+        return await queries.list_lookup(info.context.scope, rules.INDUSTRY)
 
     @strawberry.field(
         permission_classes=[CanRead], metadata=WHOLE_LIST, graphql_type=list[AccountType]
     )
-    async def account_types(self, info: Info[Context, None]) -> Sequence[AccountTypeRow]:
-        rows = await queries.list_lookup(info.context.scope, rules.ACCOUNT_TYPE)
-        return rows
+    async def account_types(self, info: Info[Context, None]) -> list[AccountTypeRow]:
+        return await queries.list_lookup(info.context.scope, rules.ACCOUNT_TYPE)
 
     @strawberry.field(
         permission_classes=[CanRead], metadata=WHOLE_LIST, graphql_type=list[RelationshipType]
     )
-    async def relationship_types(self, info: Info[Context, None]) -> Sequence[RelationshipTypeRow]:
-        rows = await queries.list_lookup(info.context.scope, rules.RELATIONSHIP_TYPE)
-        return rows
+    async def relationship_types(self, info: Info[Context, None]) -> list[RelationshipTypeRow]:
+        return await queries.list_lookup(info.context.scope, rules.RELATIONSHIP_TYPE)

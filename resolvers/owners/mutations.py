@@ -41,8 +41,7 @@ class OwnerMutations:
         graphql_type=User,
     )
     async def add_user(self, info: Info[Context, None], input: AddUserInput) -> UserRow:
-        row = await add_user(info.context.scope, sent_fields(input))
-        return row
+        return await add_user(info.context.scope, sent_fields(input))
 
     @strawberry.mutation(
         permission_classes=WRITE,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import strawberry
 from strawberry.types import Info
 
@@ -23,5 +21,5 @@ class OwnerQueries:
     )
     async def users(
         self, info: Info[Context, None], search: str | None = None, first: int = 50
-    ) -> Sequence[UserRow]:
+    ) -> list[UserRow]:
         return await queries.list_users(info.context.scope, search, first)

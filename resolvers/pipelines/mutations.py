@@ -28,8 +28,7 @@ class PipelineMutations:
     async def create_pipeline(
         self, info: Info[Context, None], input: inputs.CreatePipelineInput
     ) -> PipelineRow:
-        row = await service.create_pipeline(info.context.scope, sent_fields(input))
-        return row
+        return await service.create_pipeline(info.context.scope, sent_fields(input))
 
     @strawberry.mutation(permission_classes=ADMIN, graphql_type=Pipeline)
     async def update_pipeline(
@@ -56,10 +55,9 @@ class PipelineMutations:
         position: int | None = None,
     ) -> StageRow:
         scope = info.context.scope
-        row = await pipeline_stages.add_stage(
+        return await pipeline_stages.add_stage(
             scope, parse_id(pipeline_id, "pipelineId"), sent_fields(input), position
         )
-        return row
 
     @strawberry.mutation(permission_classes=ADMIN, graphql_type=Stage)
     async def update_pipeline_stage(
@@ -91,5 +89,4 @@ class PipelineMutations:
     ) -> Sequence[StageRow]:
         ids = [parse_id(stage_id, "stageIds") for stage_id in stage_ids]
         scope = info.context.scope
-        rows = await pipeline_stages.reorder_stages(scope, parse_id(pipeline_id, "pipelineId"), ids)
-        return rows
+        return await pipeline_stages.reorder_stages(scope, parse_id(pipeline_id, "pipelineId"), ids)

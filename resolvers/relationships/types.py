@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -86,7 +85,7 @@ async def relationships_for(
     context = info.context
     limit = clamp_first(first, default=50, maximum=context.settings.max_page_size)
 
-    async def load(ids: list[uuid.UUID]) -> Sequence[Sequence[RelationshipRow]]:
+    async def load(ids: list[uuid.UUID]) -> list[list[RelationshipRow]]:
         return await relationships_of(context.scope, ids)
 
     rows = await context.loaders.custom("relationships", load).load(company_id)
