@@ -164,7 +164,7 @@ class _Seeder:
     """Looks each demo record up by its natural key and inserts it only when it is missing."""
 
     def __init__(self, uow: UnitOfWork, scope: TenantScope) -> None:
-        self.session = uow
+        self.uow = uow
         self.scope = scope
         self.added: Counter[str] = Counter()  # rows inserted, by table
 
@@ -176,7 +176,7 @@ class _Seeder:
             else getattr(model, name) == value
             for name, value in key.items()
         ]
-        found = await self.session.execute(sa.select(col(model.id)).where(*conditions).limit(1))
+        found = await self.uow.execute(sa.select(col(model.id)).where(*conditions).limit(1))
         return found.scalar_one_or_none()
 
     async def ensure(self, model: Any, key: dict[str, Any], **values: Any) -> uuid.UUID:
@@ -186,7 +186,7 @@ class _Seeder:
             return existing
         row_id = uuid.uuid4()
         row = self.scope.owned(id=row_id, **key, **values)
-        await self.session.execute(sa.insert(model).values(stored_values(model, row)))
+        await self.uow.execute(sa.insert(model).values(stored_values(model, row)))
         self.added[model.__tablename__] += 1
         return row_id
 
@@ -215,7 +215,7 @@ class _Seeder:
         """The pipeline "Vertrieb" with its stages (the tenant's default if it has none)."""
         has_default = await self.find(Pipeline, is_default=True) is not None
         pipeline_id = await self.ensure(Pipeline, {"name": "Vertrieb"}, is_default=not has_default)
-        last = await self.session.execute(
+        last = await self.uow.execute(
             sa.select(sa.func.max(col(PipelineStage.position))).where(
                 col(PipelineStage.pipeline_id) == pipeline_id
             )
@@ -233,7 +233,7 @@ class _Seeder:
 
     async def stage_kind(self, stage_id: uuid.UUID) -> StageKind:
         """A stage's kind as it is (a tenant's own stage named like a demo one may differ)."""
-        found = await self.session.execute(
+        found = await self.uow.execute(
             sa.select(col(PipelineStage.kind)).where(col(PipelineStage.id) == stage_id)
         )
         return StageKind(found.scalar_one())

@@ -242,7 +242,7 @@ async def create_deal(request: Request) -> Response:
             return _error("stageId is not an open stage of the pipeline")
         changes = _created_changes(deal, owners)
         await _write_event(db, principal, "crm.deal.created", deal["id"], changes)
-    request.app.state.runtime.relay.wake()  # what our outbox's after-commit hook does
+    request.app.state.runtime.relay.wake()  # what UnitOfWork.commit does (outbox.announce_committed)
     created = {"id": str(deal["id"]), "title": deal["title"], "value": str(deal["value"]),
                "currency": deal["currency"]}  # fmt: skip
     answer = {"data": {"createDeal": created}, "extensions": ONE_OBJECT}

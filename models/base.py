@@ -95,7 +95,7 @@ def string_list() -> Any:
 
 
 # Tags keep the spelling they were given and compare ignoring case: filters and rules match
-# `tag_keys @> ARRAY[:key]`. `tag_keys` holds the tags' keys (app.services.common.tags.tag_key, a
+# `tag_keys @> ARRAY[:key]`. `tag_keys` holds the tags' keys (models.tags.tag_key, a
 # Unicode case fold made in Python, never by PostgreSQL), written with the tags by the
 # services (app.data.row_values.stored_values). A condition on it costs what one on
 # `tags` did (under row-level security a tenant's filter is applied row by row), and a GIN

@@ -5,6 +5,10 @@
   something defined in that file; a setting or constant in capitals exists in the code.
 - A reference to one of its sections (the file's path, a comma and the section's title in
   double quotes) finds that heading.
+- CONTRIBUTING.md likewise: every file it names exists (a `<placeholder>` in a path stands for
+  any name: `app/services/<domain>/rules.py`), every `path: name` is defined there, every
+  setting or constant in capitals exists, every link into README.md or docs/ARCHITECTURE.md
+  finds its heading, and its setup commands are README's.
 - Nothing in the repository points at notes outside it.
 """
 
@@ -20,6 +24,8 @@ from app.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ARCHITECTURE = REPO_ROOT / "docs" / "ARCHITECTURE.md"
+CONTRIBUTING = REPO_ROOT / "CONTRIBUTING.md"
+README = REPO_ROOT / "README.md"
 # What lives in a checkout but is no part of the repository.
 _SKIPPED_DIRS = {".git", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
 _SKIPPED_DIRS |= {".insight-crm", ".tools", "node_modules", "dist", "build"}
@@ -170,6 +176,88 @@ def test_references_to_the_architecture_notes_find_their_section() -> None:
             found += [(name, title) for title in reference.findall(text)]
     assert found
     assert [(name, title) for name, title in found if title not in headings] == []
+
+
+_PLACEHOLDER = re.compile(r"<[^<>`]+>")
+_LINK = re.compile(r"\]\(([^)#\s]+)(?:#([^)\s]+))?\)")
+
+
+def _as_glob(span: str) -> str:
+    """`app/services/<domain>/rules.py` -> `app/services/*/rules.py`: a file to be made, named by
+    the folder it goes in."""
+    return _PLACEHOLDER.sub("*", span)
+
+
+def _defined(path: str, name: str) -> bool:
+    """`name` (its last dotted part) is a word of `path`, from the root or from app/."""
+    file = next((f for f in (REPO_ROOT / path, REPO_ROOT / "app" / path) if f.is_file()), None)
+    source = "" if file is None else file.read_text(encoding="utf-8")
+    return re.search(rf"\b{re.escape(name.rsplit('.', 1)[-1])}\b", source) is not None
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation out, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _anchors(path: Path) -> set[str]:
+    text = _without_blocks(path.read_text(encoding="utf-8"))
+    return {_anchor(line.lstrip("#")) for line in text.splitlines() if line.startswith("#")}
+
+
+def test_the_contributing_guide_names_only_what_exists() -> None:
+    text = CONTRIBUTING.read_text(encoding="utf-8")
+    prose = _SPAN.sub(
+        lambda m: "" if re.search(r"://|^/", m.group(1)) else _as_glob(m.group(0)),
+        _without_blocks(text),
+    )
+    named = {match.group(0) for match in _FILE_NAME.finditer(prose)}
+    spans = [_as_glob(span) for span in _spans(text)]
+    named.update(span for span in spans if span.startswith(_TOP_LEVEL) and " " not in span)
+    missing = sorted(name for name in named if not all(map(_exists, _braces(name))))
+    settings = {name.upper() for name in Settings.model_fields}
+    undefined = []
+    for span in spans:
+        if defined := _DEFINED_IN.match(span):
+            if not _defined(*defined.groups()):
+                undefined.append(span)
+        elif capitals := _CAPITALS.match(span):
+            name, suffix = capitals.groups()
+            if suffix == "*":
+                known = any(setting.startswith(name) for setting in settings)
+            else:
+                known = name in settings or bool(re.search(rf"\b{name}\b", python_source()))
+            if not known:
+                undefined.append(span)
+    assert len(named) > 40
+    assert missing == []
+    assert undefined == []
+
+
+def test_the_contributing_guides_links_find_their_files_and_headings() -> None:
+    links = _LINK.findall(_without_blocks(CONTRIBUTING.read_text(encoding="utf-8")))
+    assert links
+    broken = [
+        f"{target}#{anchor}"
+        for target, anchor in links
+        if not (REPO_ROOT / target).exists()
+        or (anchor and anchor not in _anchors(REPO_ROOT / target))
+    ]
+    assert broken == []
+
+
+def test_the_contributing_guides_setup_commands_are_readmes() -> None:
+    """The guide repeats README's commands; when README's change, so must the guide's."""
+    setup = CONTRIBUTING.read_text(encoding="utf-8").split("## Set up", 1)[1].split("\n## ", 1)[0]
+    commands = [
+        line.strip()
+        for block in re.findall(r"^```bash\n(.*?)^```", setup, flags=re.S | re.M)
+        for line in block.splitlines()
+        if line.strip()
+    ]
+    readme = README.read_text(encoding="utf-8")
+    assert commands
+    assert [command for command in commands if command not in readme] == []
 
 
 def test_nothing_points_at_notes_outside_the_repository() -> None:

@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.data.tenancy import system_session
 from app.migrations import alembic_config, upgrade_to_head
-from app.services.common.tags import tag_keys
 from app.services.lexware.sync import tenants_with_tag
 from app.settings import Settings
 from jobs.lexware import erp_push, erp_push_record
 from models import Company
+from models.tags import tag_keys
 from tests.conftest import Api, Servers, StatementCounter, Tokens, _asyncpg_dsn, serving
 from tests.factories import add_row, new_scope
 from tests.lexware_fixtures import Lexware

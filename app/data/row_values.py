@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlmodel import col
 
-from app.services.common.tags import TAG_KEYS, with_tag_keys
 from models.base import in_record_row
+from models.tags import TAG_KEYS, with_tag_keys
 
 
 def record_columns(model: Any) -> tuple[Any, ...]:

@@ -204,7 +204,10 @@ class TenantScope:
 async def system_session(
     sessions: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
-    """A session outside any tenant, for provisioning tenants and members only."""
+    """A session outside any tenant, as the tables' owner (no row-level security): for
+    provisioning tenants and members, and for the crons' reads across tenants (which tenants
+    have due activities, ERP-tagged records, a Lexware key). It records no events: what it
+    writes is bookkeeping, not a change of a tenant's records."""
     async with sessions() as session, session.begin():
         session.info[SYSTEM_KEY] = True
         yield session

@@ -26,7 +26,7 @@ from pydantic import create_model as _create_model
 from pydantic.alias_generators import to_camel
 
 from app.errors import BadUserInput, FieldProblem
-from app.services.common.tags import tag_key
+from models.tags import tag_key
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
