@@ -45,6 +45,7 @@ from app.data.tenant_filter import (
     walk_for_core_access,
     with_tenant,
 )
+from app.internals import adapter_has_no_transaction, set_adapter_transaction
 from models import TenantScoped
 
 __all__ = [
@@ -107,20 +108,20 @@ def _beginwith_tenant(connection: Connection, tenant_id: Any) -> bool:
     adapter: Any = connection.connection.dbapi_connection
     plain = (
         getattr(adapter, "isolation_level", "unknown") is None
-        and getattr(adapter, "_transaction", "unknown") is None
+        and adapter_has_no_transaction(adapter)
         and not adapter.readonly
         and not adapter.deferrable
     )
     if not plain:
         return False
-    driver = adapter._connection
+    driver = adapter.driver_connection
     # Recorded first: if this task is cancelled after BEGIN reached the server, the pool's
     # reset of the connection still rolls it back (and the tenant's role with it).
-    adapter._transaction = _BegunTransaction(driver)
+    set_adapter_transaction(adapter, _BegunTransaction(driver))
     try:
         await_(driver.execute(begin_with_tenant_sql(tenant_id)))
     except Exception:  # the usual way meets it again, reports it and drops a dead connection
-        adapter._transaction = None
+        set_adapter_transaction(adapter, None)
         if not driver.is_closed():  # BEGIN may have run before the setting failed
             with contextlib.suppress(Exception):
                 await_(driver.execute("ROLLBACK"))
