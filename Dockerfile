@@ -7,7 +7,7 @@ RUN apt-get update \
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH PIP_NO_CACHE_DIR=1
 WORKDIR /app
-COPY pyproject.toml README.md schema.graphql ./
+COPY pyproject.toml README.md schema.graphql requirements.lock ./
 COPY app app
 COPY models models
 COPY resolvers resolvers
@@ -15,7 +15,9 @@ COPY jobs jobs
 COPY fake_lexware fake_lexware
 COPY alembic alembic
 # Editable: migrations are read from /app/alembic, which the runtime stage keeps at that path.
-RUN pip install -e .
+# The versions CI tested: requirements.lock pins every package (the dev tools' too, which the
+# runtime install leaves out).
+RUN pip install -c requirements.lock -e .
 
 # Runtime stage: no compilers, a non-root user, the same CLI as everywhere else.
 FROM python:3.11-slim AS runtime

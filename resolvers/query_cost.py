@@ -62,6 +62,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types.field import StrawberryField
 
+from app.internals import graphql_schema
 from app.settings import Settings
 from resolvers.common.relations import LIST_SIZE
 
@@ -377,7 +378,7 @@ class QueryCostLimit(SchemaExtension):
         context = self.execution_context
         document, query = context.graphql_document, context.query
         if document is not None and query is not None:
-            schema = context.schema._schema
+            schema = graphql_schema(context.schema)
             expression = self.costs.of(schema, document, query).of(context.operation_name)
             if expression is not None:
                 self.cost = evaluate(expression, context.variables)

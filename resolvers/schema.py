@@ -20,6 +20,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from app.internals import graphql_schema
 from app.settings import Settings
 from resolvers.activities.mutations import ActivityMutations
 from resolvers.activities.queries import ActivityQueries
@@ -140,7 +141,7 @@ class CrmSchema(strawberry.Schema):
         self.shared_streams = SharedStreams()
         self.compiled = compiled
         self.costs = costs
-        self.concealer = Concealer(self._schema) if conceal else None
+        self.concealer = Concealer(graphql_schema(self)) if conceal else None
 
     async def execute(
         self,

@@ -37,7 +37,7 @@ from resolvers.compiled.extension import COMPILED_RUN, MISMATCHES
 ISSUER = "https://auth.test.local"
 AUDIENCE = "insight-crm"
 FRONTEND_ORIGIN = "https://crm.example.de"
-pytest_plugins = ["tests.lexware_fixtures"]
+pytest_plugins = ["tests.lexware_fixtures", "tests.slow"]  # slow: the inner loop leaves it out
 DROP = object()  # a claim value that removes the claim from the token
 
 

@@ -32,6 +32,7 @@ from hypothesis_graphql import nodes, queries
 from strawberry.types.field import StrawberryField
 
 import resolvers.compiled.extension as compiled_extension
+from app.internals import graphql_schema
 from app.settings import Settings
 from resolvers.common.relations import COUNT, RELATION
 from resolvers.compiled.extension import MISMATCHES
@@ -52,7 +53,7 @@ COMPILABLE_ROOTS = (
 )
 EXAMPLES = 300
 MIN_COMPILED_SHARE = 0.3
-SCHEMA = build_schema()._schema  # graphql-core's view, for the types of lifted arguments
+SCHEMA = graphql_schema(build_schema())  # graphql-core's view, for the types of lifted arguments
 
 
 # --- the data -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import orjson
 import pytest
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType
 
+from app.internals import graphql_schema
 from app.settings import Settings
 from app.web.asgi import create_app
 from resolvers.schema import build_schema
@@ -22,7 +23,7 @@ SPEC_NAMES = {"Int", "Float", "String", "Boolean", "ID", "skip", "include", "if"
 
 def _schema_names() -> set[str]:
     names: set[str] = set()
-    for name, type_ in build_schema()._schema.type_map.items():  # type: ignore[attr-defined]
+    for name, type_ in graphql_schema(build_schema()).type_map.items():
         if name.startswith("__"):
             continue
         names.add(name)

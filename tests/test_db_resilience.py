@@ -19,6 +19,7 @@ from sqlalchemy import event
 from starlette.applications import Starlette
 
 from app.data.engine import COMMAND_TIMEOUT_MARGIN, DatabaseLimits
+from app.internals import driver_socket
 from app.redis import create_redis
 from app.settings import Settings
 from app.web.asgi import create_app
@@ -280,7 +281,7 @@ async def test_connections_over_tcp_keep_alive_and_bound_each_command(
         over_tcp = settings.model_copy(update={"database_url": proxy.url})
         async with app_serving(over_tcp) as (app, _http), app.state.runtime.engine.connect() as db:
             driver = (await db.get_raw_connection()).driver_connection
-            sock = driver._transport.get_extra_info("socket")
+            sock = driver_socket(driver)
             keepalive = sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE)
             command_timeout = driver._config.command_timeout
     assert keepalive == 1

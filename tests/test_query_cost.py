@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from graphql import parse
 
+from app.internals import graphql_schema
 from app.settings import Settings
 from bench.run import COMPANY_PAGE
 from resolvers.query_cost import COUNT_LIMIT, PageSizes, document_costs, evaluate
@@ -244,7 +245,7 @@ async def test_a_cost_beyond_counting_is_refused_over_the_websocket(
 def test_counting_saturates_instead_of_growing_big_integers(settings: Settings) -> None:
     """A page-size variable with thousands of digits (a transport may deliver one) and ninety
     nested lists: the cost stops at COUNT_LIMIT, every product along the way too."""
-    schema = build_schema(settings)._schema
+    schema = graphql_schema(build_schema(settings))
     sizes = PageSizes(settings.default_page_size, settings.max_page_size)
     nested = nested_deals(45, "activities(first: $n)").replace("first: 1", "first: $n")
     document = parse("query($n: Int) " + nested)

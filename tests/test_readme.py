@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.cli import cli
 from app.demo import seed_demo_tenant
+from app.internals import graphql_schema
 from resolvers.schema import build_schema
 from tests.conftest import REPO_ROOT, Api
 from tests.lexware_fixtures import Lexware
@@ -65,7 +66,7 @@ def _operation(document: str) -> OperationDefinitionNode:
 def test_every_graphql_example_is_one_valid_operation() -> None:
     blocks = graphql_blocks()
     assert blocks
-    schema = build_schema()._schema
+    schema = graphql_schema(build_schema())
     for block in blocks:
         document = block.text
         for placeholder in PLACEHOLDERS:

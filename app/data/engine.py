@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.data.tenancy import CrmSession
+from app.internals import driver_socket
 from app.settings import Settings
 
 
@@ -116,8 +117,7 @@ def create_engine(
 def _keep_alive(dbapi_connection: Any, _record: Any) -> None:
     """Turn TCP keepalives on for a new connection over TCP (not a Unix socket). asyncpg has
     no option for them: its socket is reached through the connection's transport."""
-    transport = getattr(dbapi_connection.driver_connection, "_transport", None)
-    sock = None if transport is None else transport.get_extra_info("socket")
+    sock = driver_socket(dbapi_connection.driver_connection)
     if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
         return
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)

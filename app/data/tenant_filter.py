@@ -11,15 +11,16 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import with_loader_criteria
+from sqlalchemy.orm import Mapper, with_loader_criteria
 from sqlalchemy.orm.context import FromStatement
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.util import find_tables
 
+from app.internals import from_orm_entity, is_orm_statement, select_sources, statement_shape
 from models import TenantScoped
 
 
@@ -28,12 +29,21 @@ class TenantScopeError(RuntimeError):
     tenant filter (Core statements on tenant tables)."""
 
 
+def _subclasses(cls: type) -> Iterator[type]:
+    subclass: type
+    for subclass in cls.__subclasses__():
+        yield subclass
+        yield from _subclasses(subclass)
+
+
 def _tenant_tables() -> frozenset[str]:
-    return frozenset(
-        mapper.local_table.name  # type: ignore[attr-defined]
-        for mapper in TenantScoped._sa_registry.mappers
-        if issubclass(mapper.class_, TenantScoped)
-    )
+    """The tables of the mapped subclasses of TenantScoped."""
+    tables: set[str] = set()
+    for cls in _subclasses(TenantScoped):
+        mapper: Mapper[Any] | None = sa.inspect(cls, raiseerr=False)
+        if mapper is not None:  # a mixin (TenantOwned) is not mapped
+            tables.add(mapper.local_table.name)  # type: ignore[attr-defined]
+    return frozenset(tables)
 
 
 TENANT_TABLES = _tenant_tables()
@@ -70,9 +80,7 @@ ROW_SHAPES = ShapeVerdicts()  # passed execute_rows' checks
 INSERT_READS = ShapeVerdicts()  # whether an INSERT reads rows
 
 
-def shape_of(statement: Any) -> Any:
-    key = statement._generate_cache_key()
-    return None if key is None else key.key
+shape_of = statement_shape  # per statement: SQLAlchemy's cache key without the values
 
 
 def _refuse_plain_tables(sources: Iterable[Any]) -> None:
@@ -80,7 +88,7 @@ def _refuse_plain_tables(sources: Iterable[Any]) -> None:
         if source is None:
             continue
         for table in find_tables(source, include_joins=True, include_aliases=True):
-            plain = "parententity" not in getattr(table, "_annotations", {})
+            plain = not from_orm_entity(table)
             if plain and getattr(table, "name", None) in TENANT_TABLES:
                 raise TenantScopeError("tenant-owned tables are queried through their models only")
 
@@ -95,7 +103,7 @@ def walk_for_core_access(statement: sa.ClauseElement, *, has_mappers: bool) -> N
     for element in visitors.iterate(statement):
         if (
             isinstance(element, sa.Column)
-            and "parententity" not in element._annotations  # other annotations: still Core
+            and not from_orm_entity(element)  # other annotations: still Core
             and getattr(element.table, "name", None) in TENANT_TABLES
         ):
             raise TenantScopeError("tenant-owned tables are queried through their models only")
@@ -105,12 +113,7 @@ def refuse_core_sources(statement: Any) -> None:
     """What the statement names as its sources (the UPDATE's or DELETE's table, a select's
     select_from and join targets) must be models: a Core table there is read or written
     without the filter, even when the statement's columns are the model's."""
-    if isinstance(statement, sa.Select):
-        named: list[Any] = [*statement._from_obj]
-        for target, _onclause, left, _flags in statement._setup_joins:
-            named += [target, left]
-    else:
-        named = [statement.table]
+    named = select_sources(statement) if isinstance(statement, sa.Select) else [statement.table]
     _refuse_plain_tables(named)
 
 
@@ -121,7 +124,7 @@ def refuse_unscoped_rows(statement: Any) -> None:
     shape = shape_of(statement)
     if ROW_SHAPES.get(shape):
         return
-    if statement._propagate_attrs.get("compile_state_plugin") != "orm":
+    if not is_orm_statement(statement):
         raise TenantScopeError("tenant-owned tables are queried through their models only")
     if isinstance(statement, FromStatement):  # its rows come from text no filter reaches
         raise TenantScopeError("tenant-owned models are not loaded through from_statement()")

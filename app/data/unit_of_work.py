@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVarTuple, overload
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Executable
@@ -175,10 +176,17 @@ async def _begin_in_one_round_trip(connection: AsyncConnection, tenant_id: uuid.
     # The connection is checked out already: its DBAPI side is at hand without the greenlet
     # switch `get_raw_connection()` costs (tests/test_compiled.py counts those).
     raw = connection.sync_connection.connection if connection.sync_connection else None
-    if raw is None:
+    adapter = None if raw is None else raw.dbapi_connection
+    if not isinstance(adapter, AsyncAdapt_asyncpg_connection):
         return False
-    adapter, driver = raw.dbapi_connection, raw.driver_connection
-    if driver is None or not internals.adapter_is_plain(adapter):
+    driver = adapter.driver_connection
+    plain = (  # default isolation, not read-only or deferrable, no transaction begun yet
+        adapter.isolation_level is None
+        and not adapter.readonly
+        and not adapter.deferrable
+        and internals.adapter_has_no_transaction(adapter)
+    )
+    if driver is None or not plain:
         return False
     # Recorded first: if this task is cancelled after BEGIN reached the server, the pool's
     # reset of the connection still rolls it back (and the tenant's role with it).

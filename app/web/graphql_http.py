@@ -21,7 +21,7 @@ import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.schema.exceptions import InvalidOperationTypeError
@@ -49,21 +49,29 @@ class BodyTooLarge(Exception):
     pass
 
 
+def within_limit(receive: Receive, limit: int) -> Receive:
+    """`receive`, failing with BodyTooLarge as soon as the body has passed `limit` bytes."""
+    received = 0
+
+    async def receive_within_limit() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge
+        return message
+
+    return receive_within_limit
+
+
 async def read_limited_body(request: Request, limit: int) -> bytes:
+    """The body of a request that receives `within_limit`. Starlette keeps it once read:
+    strawberry and the compiled path read it again through `request.body()`."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    body = b"".join(chunks)
-    # Starlette keeps the body here once read; strawberry reads it again through request.body().
-    request._body = body
-    return body
+    return await request.body()
 
 
 def _request_id(sent: str | None) -> str:
@@ -97,6 +105,13 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.ws_max_subscriptions + 10,
         )
         self.runtime = runtime
+        # The HTTP streams strawberry would answer (none unless subscription_protocols names
+        # one, such as graphql-sse), chosen from the Accept header as its views choose them.
+        self.stream_transports = [
+            transport_class()
+            for protocol in self.protocols
+            if (transport_class := self.stream_transport_classes_by_protocol.get(protocol))
+        ]
 
     def decode_json(self, data: str | bytes) -> object:
         # orjson, for request bodies and WebSocket messages alike: what it refuses is a
@@ -136,7 +151,7 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         if scope["type"] == "websocket":
             await self._handle_websocket(WebSocket(scope, receive, send))
             return
-        request = Request(scope, receive)
+        request = Request(scope, within_limit(receive, self.runtime.settings.max_body_bytes))
         response = await self._handle_http(request)
         await response(scope, receive, send)
 
@@ -188,7 +203,7 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         except AppError as error:
             return app_error_response(error)
         try:
-            attempt = self._attempt(request)
+            attempt = await self._attempt(request)
         except HTTPException as error:
             return error_response(error.reason, "BAD_USER_INPUT", error.status_code)
         started = ATTEMPT.set(attempt)  # the full way reads it if it answers (or admits)
@@ -200,7 +215,7 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         finally:
             ATTEMPT.reset(started)
 
-    def _attempt(self, request: Request) -> Attempt | None:
+    async def _attempt(self, request: Request) -> Attempt | None:
         """A POSTed JSON operation, as the compiled path keys it; None for anything unusual
         (the full way parses and reports it), GET, and clients asking for a stream. A body
         that is JSON but not an object is refused here (HTTPException)."""
@@ -209,12 +224,13 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         if "application/json" not in request.headers.get("content-type", ""):
             return None  # strawberry parses only that as JSON: the full way answers the rest
         try:
-            body = orjson.loads(request._body)
+            body = orjson.loads(await request.body())  # read by now (_refuse_request)
         except orjson.JSONDecodeError:
             return None  # strawberry answers it (400)
         if not isinstance(body, dict):  # strawberry failed on null and 1 (a masked 500)
             raise HTTPException(400, NOT_AN_OBJECT)
-        if self._get_stream_transport_from_headers(request.headers):
+        accept = request.headers.get("accept", "")
+        if any(transport.accepts(accept) for transport in self.stream_transports):
             return None
         if not isinstance(body.get("extensions"), dict | None):
             return None

@@ -36,6 +36,7 @@ from strawberry.extensions import SchemaExtension
 
 from app.data.failures import database_failure, log_failure
 from app.errors import AppError, ServiceUnavailable
+from app.internals import graphql_schema
 from resolvers.compiled.nodes import Plan
 from resolvers.compiled.plan import compile_plan
 from resolvers.compiled.run import run_plan
@@ -166,7 +167,7 @@ class CompiledExecution(SchemaExtension):
             return None  # its plan has just met something to report: the executor reports it
         strawberry_schema: Any = self.execution_context.schema
         name = self.execution_context.operation_name
-        plan = self.queries.plan_for(strawberry_schema._schema, query, name)
+        plan = self.queries.plan_for(graphql_schema(strawberry_schema), query, name)
         if plan is None:
             return None
         data = await run_compiled(
@@ -198,7 +199,11 @@ async def run_compiled(
     marker = COMPILED_RUN.set(True)
     try:
         return await run_plan(
-            plan, strawberry_schema._schema, strawberry_schema.schema_converter, context, variables
+            plan,
+            graphql_schema(strawberry_schema),
+            strawberry_schema.schema_converter,
+            context,
+            variables,
         )
     except ServiceUnavailable:
         raise

