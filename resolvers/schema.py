@@ -32,7 +32,8 @@ from resolvers.contact_info.mutations import ContactInfoMutations
 from resolvers.contacts.mutations import ContactMutations
 from resolvers.contacts.queries import ContactQueries
 from resolvers.context import Context, FreshLoaders
-from resolvers.contracts.operations import ContractMutations, ContractQueries
+from resolvers.contracts.mutations import ContractMutations
+from resolvers.contracts.queries import ContractQueries
 from resolvers.deals.mutations import DealMutations
 from resolvers.deals.queries import DealQueries
 from resolvers.errors import ErrorPolicy, apply_error_policy

@@ -1,5 +1,5 @@
-"""The tree shows the architecture: every domain package of app/services has the same
-role-named files, the layers within a domain build on each other in one direction, and the
+"""The tree shows the architecture: every domain package of app/services, and every domain
+folder of resolvers/, has the same role-named files, the layers within a domain build on each other in one direction, and the
 data layer names no domain (a domain's event rules live in the domain)."""
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ EXTRAS = {
     "common": {"validation", "tags"},
 }
 FREE_FORM = {"lexware"}
+RESOLVERS = REPO_ROOT / "resolvers"
+RESOLVER_ROLES = {"__init__", "types", "inputs", "queries", "mutations", "subscriptions", "loaders"}
+RESOLVER_EXTRAS = {"lexware": {"vouchers"}}
+NOT_A_DOMAIN = {"common", "compiled"}  # what the domains share; the compiled read path
 
 
 def _domains() -> list[Path]:
@@ -44,6 +48,18 @@ def test_every_domain_package_has_only_role_named_files() -> None:
         if domain.name not in FREE_FORM
         for module in domain.glob("*.py")
         if module.stem not in ROLES | EXTRAS.get(domain.name, set())
+    ]
+    assert strays == []
+
+
+def test_every_resolver_domain_has_only_role_named_files() -> None:
+    folders = [p for p in RESOLVERS.iterdir() if (p / "__init__.py").exists()]
+    strays = [
+        f"{folder.name}/{module.name}"
+        for folder in sorted(folders)
+        if folder.name not in NOT_A_DOMAIN
+        for module in folder.glob("*.py")
+        if module.stem not in RESOLVER_ROLES | RESOLVER_EXTRAS.get(folder.name, set())
     ]
     assert strays == []
 

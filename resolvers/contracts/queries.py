@@ -1,4 +1,4 @@
-"""contract(id), contracts(...), createContract, updateContract, deleteContract."""
+"""contract(id), contracts(...)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,17 @@ import strawberry
 from strawberry.types import Info
 
 from app.data.pagination import PageQuery, PageRequest
-from app.services.contracts import queries, service
+from app.services.contracts import queries
 from app.services.contracts.rows import ContractRow
-from resolvers.common.inputs import filter_id, parse_id, sent_fields
+from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, paged_rows
 from resolvers.context import Context
-from resolvers.contracts.types import (
-    Contract,
+from resolvers.contracts.inputs import (
     ContractFilter,
     ContractOrder,
-    CreateContractInput,
-    UpdateContractInput,
 )
-from resolvers.permissions import CanRead, CanWrite
+from resolvers.contracts.types import Contract
+from resolvers.permissions import CanRead
 
 
 def _service_filter(f: ContractFilter | None) -> queries.ContractFilter:
@@ -62,29 +60,3 @@ class ContractQueries:
 
         count = partial(queries.count_contracts, query_filter=query_filter)
         return await paged_rows(info, first, after, order.direction, page_query, count)
-
-
-@strawberry.type
-class ContractMutations:
-    @strawberry.mutation(permission_classes=[CanWrite], graphql_type=Contract)
-    async def create_contract(
-        self, info: Info[Context, None], input: CreateContractInput
-    ) -> ContractRow:
-        return await service.create_contract(info.context.scope, sent_fields(input))
-
-    @strawberry.mutation(permission_classes=[CanWrite], graphql_type=Contract)
-    async def update_contract(
-        self,
-        info: Info[Context, None],
-        id: strawberry.ID,
-        input: UpdateContractInput,
-        expected_version: int | None = None,
-    ) -> ContractRow:
-        return await service.update_contract(
-            info.context.scope, parse_id(id), sent_fields(input), expected_version
-        )
-
-    @strawberry.mutation(permission_classes=[CanWrite])
-    async def delete_contract(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
-        deleted = await service.delete_contract(info.context.scope, parse_id(id))
-        return strawberry.ID(str(deleted))

@@ -1,0 +1,54 @@
+"""Contract inputs, filter and order."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import strawberry
+
+from app.services.contracts.queries import ContractOrderField
+from models.enums import ContractStatus
+from resolvers.common.enums import OrderDirection
+
+strawberry.enum(ContractOrderField, description="What contracts are sorted by.")
+
+
+@strawberry.input
+class CreateContractInput:
+    company_id: strawberry.ID
+    title: str
+    number: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    value: Decimal | None = None
+    currency: str | None = strawberry.UNSET
+    status: ContractStatus | None = strawberry.UNSET
+    notes: str | None = None
+
+
+@strawberry.input(description="Only the fields sent change.")
+class UpdateContractInput:
+    title: str | None = strawberry.UNSET
+    number: str | None = strawberry.UNSET
+    start_date: date | None = strawberry.UNSET
+    end_date: date | None = strawberry.UNSET
+    value: Decimal | None = strawberry.UNSET
+    currency: str | None = strawberry.UNSET
+    status: ContractStatus | None = strawberry.UNSET
+    notes: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class ContractFilter:
+    company_id: strawberry.ID | None = None
+    status: list[ContractStatus] | None = None
+    search: str | None = strawberry.field(default=None, description="In title or number.")
+    ends_from: date | None = None
+    ends_to: date | None = None
+
+
+@strawberry.input
+class ContractOrder:
+    field: ContractOrderField = ContractOrderField.END_DATE
+    direction: OrderDirection = OrderDirection.ASC
