@@ -305,8 +305,25 @@ def _add_contributed_commands() -> None:
     `insight_crm.commands` (name: the command, value: its typer function). The fake Lexware's
     `fake-lexware` comes this way: it is tooling around the server, installed with it but no
     part of it, so nothing in app/ imports it (pyproject.toml's import contracts)."""
+    ours = {_command_name(info) for info in cli.registered_commands}
     for entry in sorted(entry_points(group=COMMANDS_GROUP), key=lambda entry: entry.name):
-        cli.command(entry.name)(entry.load())
+        if entry.name in ours:  # another package must not replace one of ours
+            say(f"ignoring the contributed command {entry.name!r}: insight-crm has its own")
+            continue
+        try:
+            command = entry.load()
+        except Exception as error:  # a stale or broken install must not break serve or migrate
+            say(f"ignoring the contributed command {entry.name!r}: {type(error).__name__}: {error}")
+            continue
+        cli.command(entry.name)(command)
+
+
+def _command_name(info: typer.models.CommandInfo) -> str:
+    """A command's name as typer shows it: given, or its function's with dashes."""
+    if info.name:
+        return info.name
+    callback = info.callback
+    return "" if callback is None else callback.__name__.replace("_", "-")
 
 
 _add_contributed_commands()  # after our own: `--help` lists commands in this order

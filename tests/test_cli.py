@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -492,3 +493,23 @@ def test_fake_lexware_serves_demo_data_until_ctrl_c(tmp_path: Path) -> None:
         f"fake Lexware at http://127.0.0.1:{port} (keys: key-a, key-b; Ctrl-C stops)"
     ]
     assert stdout == ""
+
+
+def test_a_broken_or_clashing_contributed_command_leaves_ours_working(tmp_path: Path) -> None:
+    """Commands other packages add (entry points): one that no longer loads, or one named like
+    ours, is skipped with a line saying so; every command of ours still runs."""
+    dist = tmp_path / "site" / "strangers-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: strangers\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(
+        "[insight_crm.commands]\ngone = no_such_module_anywhere:command\nserve = os:getcwd\n"
+    )
+    env = {**_clean_env(), "PYTHONPATH": str(tmp_path / "site")}
+    result = subprocess.run(
+        [CLI, "--help"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ignoring the contributed command 'gone': ModuleNotFoundError" in result.stderr
+    assert "ignoring the contributed command 'serve': insight-crm has its own" in result.stderr
+    assert re.search(r"^\W*serve\W", result.stdout, re.M)
+    assert "fake-lexware" in result.stdout  # the fake's own entry point still loads

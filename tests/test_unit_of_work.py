@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import PendingRollbackError
 from sqlmodel import col
 
 import models
@@ -31,11 +32,47 @@ async def test_a_statement_around_the_scope_is_refused(sessions: Any) -> None:
 
 
 async def test_a_transaction_begun_around_the_scope_is_refused(sessions: Any) -> None:
-    """It would run without the tenant setting and the tenant's role (row-level security)."""
+    """It would run without the tenant setting and the tenant's role (row-level security).
+    The refusal sticks: a second try does not find the connection ready and unset."""
     scope = await new_scope(sessions)
     async with scope.session() as session:
         with pytest.raises(TenantScopeError, match="begins through its scope"):
             await session.connection()
+        with pytest.raises(PendingRollbackError):  # its connection is gone with the refusal
+            connection = await session.connection()
+            await connection.execute(sa.text("SELECT current_setting('app.tenant_id', true)"))
+
+
+async def test_the_scope_mark_on_a_statement_lets_nothing_through(sessions: Any) -> None:
+    """Only a call through Reading.execute carries the mark; an option on the statement
+    (which anyone may set, and a cached statement keeps) does not."""
+    scope = await new_scope(sessions)
+    claimed = sa.select(col(models.Company.id)).execution_options(crm_through_scope=True)
+    async with scope.session() as session:
+        with pytest.raises(TenantScopeError, match="through its Reading or UnitOfWork"):
+            await session.execute(claimed)
+
+
+async def test_a_savepoint_inside_a_unit_of_work_keeps_its_tenant(sessions: Any) -> None:
+    scope = await new_scope(sessions)
+    async with scope.writing() as uow:
+        savepoint = await uow.session.begin_nested()
+        await uow.execute_rows(
+            sa.insert(models.Company)
+            .values(scope.owned(id=uuid.uuid4(), name="Zurückgerollt"))
+            .returning(col(models.Company.id))
+        )
+        await savepoint.rollback()
+        await uow.execute_rows(
+            sa.insert(models.Company)
+            .values(scope.owned(id=uuid.uuid4(), name="Geblieben"))
+            .returning(col(models.Company.id))
+        )
+        tenant = await uow.execute(sa.text("SELECT current_setting('app.tenant_id', true)"))
+        assert tenant.scalar_one() == str(scope.tenant_id)
+    async with scope.reading() as reads:
+        names = await reads.execute_rows(sa.select(col(models.Company.name)))
+        assert names.scalars().all() == ["Geblieben"]
 
 
 async def test_events_are_stored_by_the_commit_and_wake_the_relay(sessions: Any) -> None:

@@ -42,6 +42,7 @@ from app.data.tenant_filter import (
 from app.data.unit_of_work import (
     BEGINNING_KEY,
     THROUGH_SCOPE,
+    THROUGH_SCOPE_MARK,
     Reading,
     UnitOfWork,
     begin_with_tenant_sql,
@@ -65,10 +66,18 @@ class CrmSession(Session):
 
 
 @event.listens_for(CrmSession, "after_begin")
-def _refuse_unscoped_begin(session: Session, _tx: SessionTransaction, _c: Connection) -> None:
+def _refuse_unscoped_begin(
+    session: Session, transaction: SessionTransaction, connection: Connection
+) -> None:
     """A tenant's transaction begins in `Reading.begin`, which sets its tenant and role: one
-    begun any other way (a session used again after its commit) would run without them."""
+    begun any other way (a session used again after its commit) would run without them. The
+    session has already kept the connection for that transaction when this runs, so the
+    refusal invalidates it too: a second try must not find it ready and unset. A savepoint
+    lives inside a transaction begun here, with its setting."""
+    if transaction.nested:
+        return
     if session.info.get(TENANT_KEY) is not None and not session.info.get(BEGINNING_KEY):
+        connection.invalidate()
         raise TenantScopeError("a tenant's transaction begins through its scope")
 
 
@@ -103,7 +112,8 @@ def _refuse_unscoped(state: ORMExecuteState) -> None:
         if state.is_column_load or state.is_relationship_load:
             # A lazy load of an object's attribute: no Reading put the filter's value in.
             raise TenantScopeError("a tenant's rows are read whole, not loaded lazily")
-        if not state.execution_options.get(THROUGH_SCOPE):
+        # The mark of the call (not of the statement, which anyone may give options to).
+        if state.local_execution_options.get(THROUGH_SCOPE) is not THROUGH_SCOPE_MARK:
             raise TenantScopeError("a tenant's statements run through its Reading or UnitOfWork")
     _refuse_core_access(state)
     scoped = state.is_select or state.is_update or state.is_delete

@@ -44,9 +44,10 @@ from app.data.tenant_filter import (
 from app.events import outbox
 from app.events.outbox import PendingEvent
 
-# The execution option `execute()` marks its statements with: the session's guard refuses a
-# tenant's statement without it (it did not get the tenant filter).
+# The execution option `execute()` passes with each call: the session's guard refuses a
+# tenant's statement whose call does not carry this very object (it did not get the filter).
 THROUGH_SCOPE = "crm_through_scope"
+THROUGH_SCOPE_MARK = object()
 # Set while `begin()` opens the transaction: the guard refuses one that begins without it.
 BEGINNING_KEY = "crm_beginning"
 
@@ -133,7 +134,7 @@ class Reading:
         elif isinstance(statement, sa.Insert) and insert_reads(statement):
             # The ORM takes every parameter of an INSERT for a column: the tenant's cannot go in.
             raise TenantScopeError("an INSERT that reads rows runs through execute_rows")
-        options = {THROUGH_SCOPE: True}
+        options = {THROUGH_SCOPE: THROUGH_SCOPE_MARK}
         return await self.session.execute(statement, parameters, execution_options=options)
 
 
