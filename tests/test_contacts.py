@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.data import records
+from app.data import row_statements
 from tests.conftest import Api, StatementCounter, error_codes, error_fields
 from tests.test_events import events
 
@@ -330,11 +330,11 @@ async def test_updates_of_the_same_fields_share_one_statement_and_stay_in_their_
     other = f"{tenant}-b"
     mine = await contact(api, position="A")
     theirs = (await api.data(CREATE, {"i": {"lastName": "Weber"}}, tenant=other))["createContact"]
-    before = records._update_statement_for.cache_info()
+    before = row_statements.update_statement_for.cache_info()
     for target, who in ((mine, tenant), (theirs, other), (mine, tenant)):
         changes = {"position": f"P-{who}", "department": f"D-{who}"}
         await api.data(UPDATE, {"id": target["id"], "i": changes}, tenant=who)
-    after = records._update_statement_for.cache_info()
+    after = row_statements.update_statement_for.cache_info()
     assert (after.misses - before.misses, after.hits - before.hits) in ((0, 3), (1, 2))
     foreign = await api(UPDATE, {"id": theirs["id"], "i": {"position": "X"}}, tenant=tenant)
     assert error_codes(foreign) == ["NOT_FOUND"]

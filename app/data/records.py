@@ -1,5 +1,6 @@
 """The row operations every entity shares: get, insert, partial update with a version check,
-delete (the batched reads behind the GraphQL loaders are in `batch_reads`).
+delete (the batched reads behind the GraphQL loaders are in `batch_reads`; the SQL of the row
+reads and updates, built once per shape, in `row_statements`).
 
 Reads select plain rows (no ORM objects); every statement goes through the tenant scope.
 """
@@ -7,7 +8,6 @@ Reads select plain rows (no ORM objects); every statement goes through the tenan
 from __future__ import annotations
 
 import dataclasses
-import functools
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -18,10 +18,9 @@ from typing import Any, Generic, TypeVar, cast
 import sqlalchemy as sa
 from sqlalchemy.engine import Row, result_tuple
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from app.data import changes, dependents
+from app.data import changes, dependents, row_statements
 from app.data import constraints as db_errors
 from app.data.changes import Tracked
 from app.data.dependents import Dependent
@@ -29,7 +28,6 @@ from app.data.row_values import record_columns, stored_values
 from app.data.tenancy import TenantScope
 from app.data.unit_of_work import Reading, UnitOfWork
 from app.errors import AppError, Conflict, NotFound
-from models.base import in_record_row
 
 ErrorFactory = Callable[[], AppError]
 AfterWrite = Callable[[UnitOfWork, Row[Any]], None]
@@ -117,7 +115,7 @@ async def get_row_in(
     reads: Reading, entity: Entity[object], row_id: uuid.UUID, *, lock: bool = True
 ) -> Row[Any]:
     """A row read inside an open unit of work, locked against concurrent change by default."""
-    statement = _row_statement(entity, lock)
+    statement = row_statements.row_statement(entity, lock)
     row: Row[Any] | None = (await reads.execute_rows(statement, {"crm_row_id": row_id})).first()
     if row is None:
         raise NotFound(entity.label)
@@ -233,7 +231,9 @@ async def _update(
     values: Mapping[str, Any],
     bump_version: bool = True,
 ) -> Row[Any]:
-    statement, parameters = _update_for(entity, row_id, values, bump_version, with_old=False)
+    statement, parameters = row_statements.update_for(
+        entity, row_id, values, bump_version, with_old=False
+    )
     return (await uow.execute_rows(statement, parameters)).one()
 
 
@@ -249,7 +249,9 @@ async def _update_reading_old(
     a statement less than reading it first. None if no row matched (missing, or not at the
     expected version: the caller finds out which, before anything is written). Only what
     the UPDATE may change is read back old; the rest is as the new row has it."""
-    statement, parameters = _update_for(entity, row_id, values, bump_version, with_old=True)
+    statement, parameters = row_statements.update_for(
+        entity, row_id, values, bump_version, with_old=True
+    )
     if entity.versioned:
         parameters["crm_expected_version"] = expected_version
     both = (await uow.execute_rows(statement, parameters)).first()
@@ -257,85 +259,10 @@ async def _update_reading_old(
         return None
     width = len(entity.columns)
     row = entity.row_of(both[:width])
-    old = dict(zip(_changeable(entity, tuple(sorted(values))), both[width:], strict=True))
+    old = dict(
+        zip(row_statements.changeable(entity, tuple(sorted(values))), both[width:], strict=True)
+    )
     return entity.row_of([old.get(key, value) for key, value in row._mapping.items()]), row
-
-
-def _update_for(
-    entity: Entity[object],
-    row_id: uuid.UUID,
-    values: Mapping[str, Any],
-    bump_version: bool,
-    with_old: bool,
-) -> tuple[Any, dict[str, Any]]:
-    bump = entity.versioned and bump_version
-    values = stored_values(entity.model, values)
-    parameters: dict[str, Any] = {"crm_row_id": row_id}
-    if any(_is_sql(value) for value in values.values()):  # SQL values: built each time
-        return _update_statement(entity, {**values}, bump, with_old), parameters
-    parameters.update({f"crm_new_{k}": v for k, v in values.items()})
-    return _update_statement_for(entity, tuple(sorted(values)), bump, with_old), parameters
-
-
-@functools.lru_cache(maxsize=1024)
-def _changeable(entity: Entity[object], keys: tuple[str, ...]) -> tuple[str, ...]:
-    """The record columns an UPDATE of `keys` may change (their old values are read back):
-    those, the version and what the table updates by itself (`updated_at`); not a column
-    outside the record's row (models.base.in_record_row). Once per entity and set of keys,
-    like the statement."""
-    table = entity.model.__table__
-    automatic = [c.name for c in table.columns if c.onupdate is not None or c.server_onupdate]
-    versioned = ["version"] if entity.versioned else []
-    changed = [key for key in keys if in_record_row(table.c[key])]
-    return tuple(dict.fromkeys([*changed, *versioned, *automatic]))
-
-
-# Statements built once per entity (and per set of changed columns) with bind parameters:
-# SQLAlchemy then builds, keys and compiles each once, not on every write. The tenant filter
-# is added by the uow, also once per statement (see app.data.tenancy).
-# Parameter names no column has: an UPDATE sets any column a parameter is named after.
-_ROW_ID = sa.bindparam("crm_row_id", type_=sa.Uuid())
-_EXPECTED = sa.bindparam("crm_expected_version", type_=sa.Integer())
-
-
-def _is_sql(value: Any) -> bool:
-    """An expression or a column (`updated_at` kept as it is), not a value to bind."""
-    return isinstance(value, sa.ClauseElement) or hasattr(value, "__clause_element__")
-
-
-@functools.lru_cache(maxsize=256)
-def _row_statement(entity: Entity[object], lock: bool) -> sa.Select[Any]:
-    statement = sa.select(*entity.columns).where(entity.id == _ROW_ID)
-    return statement.with_for_update() if lock else statement
-
-
-@functools.lru_cache(maxsize=1024)
-def _update_statement_for(
-    entity: Entity[object], keys: tuple[str, ...], bump: bool, with_old: bool
-) -> Any:
-    values = {k: sa.bindparam(f"crm_new_{k}", type_=entity.column(k).type) for k in keys}
-    return _update_statement(entity, values, bump, with_old)
-
-
-def _update_statement(
-    entity: Entity[object], values: dict[str, Any], bump: bool, with_old: bool
-) -> Any:
-    """UPDATE ... RETURNING the new row; `with_old`, the old one after it, read by the UPDATE
-    from the row locked FOR UPDATE in a subquery (so it is the version the UPDATE replaced)."""
-    changeable = _changeable(entity, tuple(sorted(values)))
-    if bump:
-        values["version"] = entity.column("version") + 1
-    statement = sa.update(entity.model).values(**values)
-    statement = statement.execution_options(synchronize_session=False)
-    if not with_old:
-        return statement.where(entity.id == _ROW_ID).returning(*entity.columns)
-    locked = sa.select(entity.id, *(entity.column(k) for k in changeable))
-    old = aliased(entity.model, locked.where(entity.id == _ROW_ID).with_for_update().subquery())
-    old_columns = [getattr(old, k).label(f"crm_old_{k}") for k in changeable]
-    matched = [entity.id == old.id]
-    if entity.versioned:  # a stale edit writes nothing, not even a constraint check
-        matched.append(sa.or_(_EXPECTED.is_(None), old.version == _EXPECTED))
-    return statement.where(*matched).returning(*entity.columns, *old_columns)
 
 
 def _check_version(entity: Entity[object], current: Row[Any], expected: int | None) -> None:
