@@ -12,8 +12,8 @@ from app.data.tenancy import TenantScope
 from app.services.common.validation import Address, validate, validate_patch
 from app.services.companies.rows import CompanyRow
 from app.services.companies.rules import COMPANY, NOT_NULLABLE, CompanyInput, CompanyPatch
-from app.services.contact_info.rules import ValueLists, split_values
-from app.services.contact_info.service import create_with_values, list_steps
+from app.services.contact_info.rules import split_values
+from app.services.contact_info.service import create_with_values, update_with_values
 from app.services.owners.rules import COMPANY_OWNERS, split_owners
 from app.services.owners.service import new_record_owners
 
@@ -54,21 +54,9 @@ async def update_company(
     `expected_version`, refuse a stale edit."""
     own, lists = split_values(data)
     values = _storable(validate_patch(CompanyPatch, NOT_NULLABLE, own))
-    return await records.update_row(
-        scope,
-        COMPANY,
-        company_id,
-        {**values, **(system.values if system else {})},
-        expected_version,
-        steps=_steps(scope, lists, system),
+    return await update_with_values(
+        scope, COMPANY, "company_id", company_id, values, lists, expected_version, system
     )
-
-
-def _steps(
-    scope: TenantScope, lists: ValueLists, system: records.SystemChange | None
-) -> records.UpdateSteps | None:
-    steps = list_steps(scope, "company_id", lists)
-    return system.steps(COMPANY, steps) if system is not None else steps
 
 
 async def delete_company(scope: TenantScope, company_id: uuid.UUID) -> uuid.UUID:

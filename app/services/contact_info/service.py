@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from app.data import records
 from app.data.changes import jsonable
-from app.data.records import Entity
+from app.data.records import Entity, RowT
 from app.data.tenancy import TenantScope
 from app.data.unit_of_work import UnitOfWork
 from app.errors import BadUserInput, Conflict, NotFound
@@ -63,7 +63,27 @@ async def create_with_values(
     return row
 
 
-def list_steps(
+async def update_with_values(
+    scope: TenantScope,
+    entity: Entity[RowT],
+    owner_column: str,
+    row_id: uuid.UUID,
+    values: Mapping[str, Any],
+    lists: ValueLists,
+    expected_version: int | None = None,
+    system: records.SystemChange | None = None,
+) -> RowT:
+    """Change the record's values and replace the e-mail/phone lists sent, in one unit of
+    work (the lists' changes are part of the update event); `system`: what the system sets
+    and records beside the user's change."""
+    steps = _list_steps(scope, owner_column, lists)
+    if system is not None:
+        values = {**values, **system.values}
+        steps = system.steps(entity, steps)
+    return await records.update_row(scope, entity, row_id, values, expected_version, steps=steps)
+
+
+def _list_steps(
     scope: TenantScope, owner_column: str, lists: ValueLists
 ) -> records.UpdateSteps | None:
     """An update's extra step that replaces the lists sent (and reports them as changes)."""

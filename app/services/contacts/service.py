@@ -10,8 +10,8 @@ from typing import Any
 from app.data import records
 from app.data.tenancy import TenantScope
 from app.services.common.validation import validate, validate_patch
-from app.services.contact_info.rules import EMAILS, PHONES, ValueLists, split_values
-from app.services.contact_info.service import create_with_values, list_steps
+from app.services.contact_info.rules import EMAILS, PHONES, split_values
+from app.services.contact_info.service import create_with_values, update_with_values
 from app.services.contacts.rows import ContactRow
 from app.services.contacts.rules import CONTACT, NOT_NULLABLE, ContactInput, ContactPatch
 from app.services.owners.rules import CONTACT_OWNERS, split_owners
@@ -44,21 +44,9 @@ async def update_contact(
     """Change the fields sent; `emails`/`phones`, when sent, replace the whole lists."""
     own, lists = split_values(data)
     values = validate_patch(ContactPatch, NOT_NULLABLE, own)
-    return await records.update_row(
-        scope,
-        CONTACT,
-        contact_id,
-        {**values, **(system.values if system else {})},
-        expected_version,
-        steps=_steps(scope, lists, system),
+    return await update_with_values(
+        scope, CONTACT, "contact_id", contact_id, values, lists, expected_version, system
     )
-
-
-def _steps(
-    scope: TenantScope, lists: ValueLists, system: records.SystemChange | None
-) -> records.UpdateSteps | None:
-    steps = list_steps(scope, "contact_id", lists)
-    return system.steps(CONTACT, steps) if system is not None else steps
 
 
 async def delete_contact(scope: TenantScope, contact_id: uuid.UUID) -> uuid.UUID:
