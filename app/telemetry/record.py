@@ -9,7 +9,7 @@ that also lives outside a request (a job, an event relayed): `current_request_id
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -77,3 +77,14 @@ def count_statement() -> None:
     record = _record.get()
     if record is not None:
         record.statements += 1
+
+
+# What happens when a request has been served: the access line (app/telemetry/logs.py), the
+# request metrics (app/telemetry/metrics.py). Registered once at import; called in order.
+FINISHERS: list[Callable[[RequestRecord], None]] = []
+
+
+def finish(record: RequestRecord) -> None:
+    """The request has been answered: every finisher sees its record once."""
+    for finisher in FINISHERS:
+        finisher(record)
