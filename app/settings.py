@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     # A company, contact or deal created without owners gets its creator as OWNER.
     creator_is_owner: bool = True
 
+    # Idempotent retries (Idempotency-Key on mutations, app/services/idempotency): how long a
+    # key and its stored response last, and how long a running attempt holds its key before a
+    # retry may take over (one that died before committing; one still running then cannot commit).
+    idempotency_key_ttl_seconds: int = Field(default=24 * 3600, ge=1, le=30 * 24 * 3600)
+    idempotency_lease_seconds: float = Field(default=60, gt=0, le=3600)
+
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
     @field_validator("cors_origins", mode="before")

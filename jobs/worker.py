@@ -16,6 +16,7 @@ from app.events.relay import Relay
 from app.heartbeat import record_heartbeat
 from app.lexware.connector import LexwareConnector
 from app.services.activities.reminders import send_due_soon_reminders
+from app.services.idempotency.store import purge_expired
 from app.settings import Settings
 from jobs.lexware import enqueue_erp_pushes, erp_push, erp_push_record, voucher_sync
 
@@ -36,8 +37,14 @@ async def due_soon(ctx: dict[str, Any]) -> int:
     return await send_due_soon_reminders(ctx["sessions"], window)
 
 
+async def purge_idempotency_keys(ctx: dict[str, Any]) -> int:
+    """Delete expired idempotency keys (claims ignore them already: this keeps the table small)."""
+    return await purge_expired(ctx["sessions"])
+
+
 JOBS = {
     "due-soon": due_soon,
+    "idempotency-purge": purge_idempotency_keys,
     "heartbeat": heartbeat,
     "voucher-sync": voucher_sync,
     "erp-push": erp_push,
@@ -77,6 +84,7 @@ def worker_settings(
         "functions": [
             heartbeat,
             due_soon,
+            purge_idempotency_keys,
             func(voucher_sync, timeout=3 * 3600),
             func(erp_push, timeout=25 * 60),
             func(
@@ -97,6 +105,7 @@ def worker_settings(
                 timeout=3 * 3600,
             ),
             cron(erp_push, minute={10, 40}, second=0, unique=True, timeout=25 * 60),
+            cron(purge_idempotency_keys, minute=20, second=0, unique=True),  # hourly
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -23,6 +23,7 @@ from models.enums import (
     StageKind,
 )
 from models.events import CrmEvent, EventCounter, EventRelay
+from models.idempotency import IdempotencyKey
 from models.lexware import DealVoucher, LexwareAccount, LexwareVoucher
 from models.lookups import AccountType, Industry, RelationshipType
 from models.tenancy import Tenant, User
@@ -60,6 +61,7 @@ __all__ = [
     "EntityStatus",
     "EventCounter",
     "EventRelay",
+    "IdempotencyKey",
     "Industry",
     "LexwareAccount",
     "LexwareVoucher",

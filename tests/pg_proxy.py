@@ -2,12 +2,15 @@
 connection through it and refuses new ones, which is what a client of a stopped (or
 unreachable) server sees; `freeze()` keeps every connection open and accepts new ones but
 passes nothing on until `thaw()`, which is what a client of a hung server (SIGSTOPped, or
-behind a network that drops packets) sees: no answer, and no error either."""
+behind a network that drops packets) sees: no answer, and no error either. `freeze_on(b"...")`
+freezes the moment a client sends those bytes (a statement's text), before they reach the
+server: what a process that stalls right before that statement leaves behind."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy.engine import make_url
@@ -21,6 +24,8 @@ class PostgresProxy:
         self._pipes: set[asyncio.Task[None]] = set()
         self._flowing = asyncio.Event()
         self._flowing.set()
+        self._freeze_pattern: bytes | None = None
+        self.frozen_on = asyncio.Event()
         self.port = 0
 
     @property
@@ -56,6 +61,17 @@ class PostgresProxy:
         """Stop passing bytes on, both ways, on open and new connections alike."""
         self._flowing.clear()
 
+    def freeze_on(self, pattern: bytes) -> None:
+        """Freeze as soon as a client sends `pattern` (it is held back too); `frozen_on` is
+        set then. Within one read of a client's bytes: a statement's text, not split."""
+        self._freeze_pattern = pattern
+
+    def _watch(self, chunk: bytes) -> None:
+        if self._freeze_pattern is not None and self._freeze_pattern in chunk:
+            self._freeze_pattern = None
+            self.freeze()
+            self.frozen_on.set()
+
     def thaw(self) -> None:
         """Pass on again, starting with what was held back."""
         self._flowing.set()
@@ -70,17 +86,23 @@ class PostgresProxy:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         upstream_reader, upstream_writer = await self._open_upstream()
         self._writers += [writer, upstream_writer]
-        for source, target in ((reader, upstream_writer), (upstream_reader, writer)):
-            pipe = asyncio.create_task(_copy(source, target, self._flowing))
+        pairs = ((reader, upstream_writer, self._watch), (upstream_reader, writer, None))
+        for source, target, watch in pairs:
+            pipe = asyncio.create_task(_copy(source, target, self._flowing, watch))
             self._pipes.add(pipe)
             pipe.add_done_callback(self._pipes.discard)
 
 
 async def _copy(
-    source: asyncio.StreamReader, target: asyncio.StreamWriter, flowing: asyncio.Event
+    source: asyncio.StreamReader,
+    target: asyncio.StreamWriter,
+    flowing: asyncio.Event,
+    watch: Callable[[bytes], None] | None = None,
 ) -> None:
     with contextlib.suppress(ConnectionError, OSError):
         while chunk := await source.read(65536):
+            if watch is not None:
+                watch(chunk)
             await flowing.wait()
             target.write(chunk)
             await target.drain()

@@ -43,6 +43,7 @@ from app.data.unit_of_work import (
     BEGINNING_KEY,
     THROUGH_SCOPE,
     THROUGH_SCOPE_MARK,
+    CommitHook,
     Reading,
     UnitOfWork,
     begin_with_tenant_sql,
@@ -136,6 +137,7 @@ class Writes:
 
     def __init__(self) -> None:
         self.committing = False
+        self.before_commit: CommitHook | None = None  # run by each unit of work's commit
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,7 @@ class TenantScope:
         """One unit of work: commits once at the end of the block (with the events it
         recorded); an error in the block rolls it back as the session closes."""
         async with self._gated(), self.session() as session:
-            uow = UnitOfWork(session, self.tenant_id, self.actor_id)
+            uow = UnitOfWork(session, self.tenant_id, self.actor_id, self.writes.before_commit)
             await uow.begin()
             yield uow
             self.writes.committing = True  # the commit goes out now

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVarTuple, overload
 
 import sqlalchemy as sa
@@ -57,6 +57,9 @@ TENANT_SETTING = (
 )
 
 Parameters = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+# Runs in a unit of work's transaction right before its COMMIT (TenantScope.writes): what must
+# commit with the writes or not at all, such as the request's idempotency key marked committed.
+CommitHook = Callable[["UnitOfWork"], Awaitable[None]]
 _Ts = TypeVarTuple("_Ts")
 
 
@@ -142,11 +145,16 @@ class UnitOfWork(Reading):
     """One write of a tenant: its statements, the events they make, and one commit."""
 
     def __init__(
-        self, session: AsyncSession, tenant_id: uuid.UUID, actor_id: uuid.UUID | None
+        self,
+        session: AsyncSession,
+        tenant_id: uuid.UUID,
+        actor_id: uuid.UUID | None,
+        before_commit: CommitHook | None = None,
     ) -> None:
         super().__init__(session, tenant_id)
         self.actor_id = actor_id
         self.events: list[PendingEvent] = []
+        self.before_commit = before_commit
 
     def record(
         self,
@@ -159,7 +167,10 @@ class UnitOfWork(Reading):
         self.events.append(PendingEvent(type_, entity, entity_id, changes or {}))
 
     async def commit(self) -> None:
-        """The events into the outbox, COMMIT, then the relay woken to publish them."""
+        """The commit hook and the events into the outbox, COMMIT, then the relay woken to
+        publish them."""
+        if self.before_commit is not None:
+            await self.before_commit(self)
         events, self.events = self.events, []
         if events:
             connection = await self.session.connection()

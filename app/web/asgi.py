@@ -103,7 +103,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key"],
+                expose_headers=["Idempotent-Replayed"],
                 max_age=600,
             )
         )

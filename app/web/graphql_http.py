@@ -34,6 +34,7 @@ from app.runtime import Runtime
 from app.web.graphiql import page_response
 from app.web.graphql_ws import WebSocketAuth
 from app.web.http import app_error_response, error_response, retry_after, retry_later_seconds
+from app.web.idempotency import guarded
 from app.web.ws_protocols import LegacyWSHandler, TransportWSHandler, WebSocketAdapter
 from resolvers.compiled.extension import ATTEMPT, Attempt, attempt_for
 from resolvers.context import Context
@@ -206,6 +207,12 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             attempt = await self._attempt(request)
         except HTTPException as error:
             return error_response(error.reason, "BAD_USER_INPUT", error.status_code)
+        settings = self.runtime.settings
+        return await guarded(
+            request, context, settings, lambda: self._answer(request, context, attempt)
+        )
+
+    async def _answer(self, request: Request, context: Context, attempt: Attempt | None) -> Any:
         started = ATTEMPT.set(attempt)  # the full way reads it if it answers (or admits)
         try:
             answered = await self._answer_admitted(attempt, context)

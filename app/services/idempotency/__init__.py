@@ -1,0 +1,3 @@
+"""Idempotent retries of mutation requests (the IETF httpapi draft "The Idempotency-Key HTTP
+Header Field"): the key and the request's fingerprint (`keys`), and the table's statements
+and the states they move a key through (`store`). The HTTP side is app/web/idempotency.py."""

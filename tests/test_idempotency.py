@@ -1,0 +1,273 @@
+"""Idempotent retries: `Idempotency-Key` on mutation requests (app/web/idempotency.py,
+app/services/idempotency). Every test counts the rows the mutations made in the database."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.data.tenancy import system_session
+from app.services.idempotency.keys import fingerprint
+from app.settings import Settings
+from jobs.worker import purge_idempotency_keys
+from tests.conftest import Api, Tokens, error_codes, serving
+from tests.test_deals import pipeline
+
+CREATE_COMPANY = "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { id name } }"
+CREATE_DEAL = "mutation($i: CreateDealInput!) { createDeal(input: $i) { id title value } }"
+COUNT = {
+    "company": "SELECT count(*) FROM company c JOIN tenant t ON t.id = c.tenant_id WHERE t.slug = :s",
+    "deal": "SELECT count(*) FROM deal d JOIN tenant t ON t.id = d.tenant_id WHERE t.slug = :s",
+}
+KEY_ROWS = sa.text("""
+    SELECT k.state, k.expires_at - k.created_at AS ttl FROM idempotency_key k
+    JOIN tenant t ON t.id = k.tenant_id WHERE t.slug = :s AND k.key = :k""")
+
+
+async def count(sessions: async_sessionmaker[AsyncSession], table: str, tenant: str) -> int:
+    async with system_session(sessions) as session:
+        return int((await session.execute(sa.text(COUNT[table]), {"s": tenant})).scalar_one())
+
+
+async def key_rows(sessions: async_sessionmaker[AsyncSession], tenant: str, key: str) -> list[Any]:
+    async with system_session(sessions) as session:
+        return list((await session.execute(KEY_ROWS, {"s": tenant, "k": key})).all())
+
+
+async def send(
+    api: Api, query: str, variables: dict[str, Any], key: str | None, token: str | None = None
+) -> httpx.Response:
+    headers = {} if key is None else {"Idempotency-Key": key}
+    body = {"query": query, "variables": variables}
+    return await api.post(body, token=token or api.token(), headers=headers)
+
+
+def company(name: str) -> dict[str, Any]:
+    return {"i": {"name": name}}
+
+
+async def test_a_repeated_create_deal_is_replayed_with_the_identical_answer(
+    api: Api, tenant: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await pipeline(api)
+    variables = {"i": {"title": "Rahmenvertrag", "value": "1200.50"}}
+    first = await send(api, CREATE_DEAL, variables, "deal-1")
+    again = await send(api, CREATE_DEAL, variables, "deal-1")
+    assert first.status_code == 200 and "errors" not in first.json(), first.json()
+    assert "idempotent-replayed" not in first.headers
+    assert again.headers["idempotent-replayed"] == "true"
+    assert (again.status_code, again.content) == (first.status_code, first.content)
+    assert again.headers["content-type"] == first.headers["content-type"]
+    assert await count(sessions, "deal", tenant) == 1
+    assert [state for state, _ in await key_rows(sessions, tenant, "deal-1")] == ["done"]
+    # Without a key, the same request is a new deal: nothing else changed.
+    assert (await send(api, CREATE_DEAL, variables, None)).status_code == 200
+    assert await count(sessions, "deal", tenant) == 2
+
+
+async def test_three_sends_at_once_create_one(
+    api: Api, tenant: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    answers = await asyncio.gather(
+        *(send(api, CREATE_COMPANY, company("Müller GmbH"), "together") for _ in range(3))
+    )
+    assert await count(sessions, "company", tenant) == 1
+    created = [
+        a for a in answers if "idempotent-replayed" not in a.headers and a.status_code == 200
+    ]
+    assert len(created) == 1, [(a.status_code, a.json()) for a in answers]
+    for answer in answers:
+        if answer is created[0]:
+            continue
+        if answer.status_code == 409:  # the first was still running
+            assert error_codes(answer.json()) == ["CONFLICT"]
+            assert answer.json()["errors"][0]["extensions"]["idempotency"] == "IN_PROGRESS"
+            assert answer.headers["retry-after"] == "1"
+        else:
+            assert answer.headers["idempotent-replayed"] == "true"
+            assert answer.content == created[0].content
+    # Once the first is done, every repeat is its replay.
+    late = await send(api, CREATE_COMPANY, company("Müller GmbH"), "together")
+    assert late.headers["idempotent-replayed"] == "true" and late.content == created[0].content
+
+
+async def test_the_same_key_with_another_request_is_refused(
+    api: Api, tenant: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    assert (await send(api, CREATE_COMPANY, company("A"), "k")).status_code == 200
+    other = await send(api, CREATE_COMPANY, company("B"), "k")
+    assert other.status_code == 422
+    assert error_codes(other.json()) == ["BAD_USER_INPUT"]
+    assert other.json()["errors"][0]["extensions"]["idempotency"] == "KEY_REUSED"
+    renamed = "mutation Named($i: CreateCompanyInput!) { createCompany(input: $i) { id name } }"
+    assert (await send(api, renamed, company("A"), "k")).status_code == 422  # another document
+    assert await count(sessions, "company", tenant) == 1
+
+
+async def test_another_tenants_and_another_users_identical_key_are_their_own(
+    api: Api, tokens: Tokens, tenant: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    other_tenant = f"t-{uuid.uuid4().hex[:10]}"
+    colleague = tokens.make(tenant, "admin", subject="colleague")
+    stranger = tokens.make(other_tenant, "admin", subject="admin")
+    answers = [
+        await send(api, CREATE_COMPANY, company("Same"), "shared-key", token)
+        for token in (api.token(), colleague, stranger)
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert not any("idempotent-replayed" in a.headers for a in answers)
+    assert len({a.json()["data"]["createCompany"]["id"] for a in answers}) == 3
+    assert await count(sessions, "company", tenant) == 2
+    assert await count(sessions, "company", other_tenant) == 1
+
+
+async def test_an_expired_key_runs_again_and_is_purged(
+    settings: Settings, tokens: Tokens, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    token = tokens.make(tenant, "admin", subject="admin")
+    short = settings.model_copy(update={"idempotency_key_ttl_seconds": 3600})
+    async with serving(short) as http:
+        api = Api(http, tokens, tenant)
+        assert (await send(api, CREATE_COMPANY, company("X"), "old", token)).status_code == 200
+        [(_, ttl)] = await key_rows(sessions, tenant, "old")
+        assert ttl.total_seconds() == 3600  # the setting, counted from the claim
+        await _expire(sessions, tenant, "old")
+        again = await send(api, CREATE_COMPANY, company("X"), "old", token)
+        assert again.status_code == 200 and "idempotent-replayed" not in again.headers
+        assert await count(sessions, "company", tenant) == 2
+        # The purge removes expired keys only.
+        assert (await send(api, CREATE_COMPANY, company("Y"), "gone", token)).status_code == 200
+        await _expire(sessions, tenant, "gone")
+        assert await purge_idempotency_keys({"sessions": sessions}) >= 1
+        assert await key_rows(sessions, tenant, "gone") == []
+        assert len(await key_rows(sessions, tenant, "old")) == 1
+
+
+async def _expire(sessions: async_sessionmaker[AsyncSession], tenant: str, key: str) -> None:
+    """What a day later looks like: the key's expiry has passed."""
+    expire = sa.text("""
+        UPDATE idempotency_key SET expires_at = now() - interval '1 second'
+        WHERE key = :k AND tenant_id = (SELECT id FROM tenant WHERE slug = :s)""")
+    async with system_session(sessions) as session:
+        await session.execute(expire, {"k": key, "s": tenant})
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "x" * 256,
+        '"' + "x" * 256 + '"',
+        "",
+        '""',
+        "two words",
+        '"unterminated',
+        "bad\\escape",
+        "tab\tinside",
+    ],
+)
+async def test_a_malformed_key_is_refused_and_nothing_runs(
+    api: Api, tenant: str, sessions: async_sessionmaker[AsyncSession], header: str
+) -> None:
+    answer = await send(api, CREATE_COMPANY, company("Nope"), header)
+    assert answer.status_code == 400, answer.json()
+    assert error_codes(answer.json()) == ["BAD_USER_INPUT"]
+    assert answer.json()["errors"][0]["extensions"]["fields"][0]["field"] == "Idempotency-Key"
+    assert header[:20] not in answer.json()["errors"][0]["message"] or not header
+    assert await count(sessions, "company", tenant) == 0
+
+
+async def test_keys_as_tokens_and_as_strings_and_their_limits(
+    api: Api, tenant: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    # The draft's structured-field string and the bare token name the same key.
+    first = await send(api, CREATE_COMPANY, company("Q"), '"abc-123"')
+    assert (await send(api, CREATE_COMPANY, company("Q"), "abc-123")).content == first.content
+    longest = await send(api, CREATE_COMPANY, company("L"), "k" * 255)
+    assert longest.status_code == 200
+    two = [("Idempotency-Key", "a"), ("Idempotency-Key", "b"), ("authorization", "")]
+    body = {"query": CREATE_COMPANY, "variables": company("Two")}
+    headers = httpx.Headers([*two[:2], ("authorization", f"Bearer {api.token()}")])
+    assert (await api.client.post("/graphql", json=body, headers=headers)).status_code == 400
+    assert await count(sessions, "company", tenant) == 2
+
+
+async def test_a_query_ignores_the_header(api: Api) -> None:
+    for key in ("q-1", "x" * 300):
+        answer = await send(api, "query { me { user { id } } }", {}, key)
+        assert answer.status_code == 200 and "errors" not in answer.json(), answer.json()
+        assert "idempotent-replayed" not in answer.headers
+
+
+async def test_a_first_attempt_that_failed_before_committing_can_be_retried(
+    api: Api, tenant: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    variables = {"i": {"title": "Erst nach der Pipeline"}}
+    failed = await send(api, CREATE_DEAL, variables, "retry-me")
+    assert error_codes(failed.json()) == ["BAD_USER_INPUT"], failed.json()  # no pipeline yet
+    assert await key_rows(sessions, tenant, "retry-me") == []  # released, not stored
+    await pipeline(api)
+    again = await send(api, CREATE_DEAL, variables, "retry-me")  # the very same request
+    assert again.status_code == 200 and "errors" not in again.json(), again.json()
+    assert "idempotent-replayed" not in again.headers  # it ran
+    replay = await send(api, CREATE_DEAL, variables, "retry-me")
+    assert replay.headers["idempotent-replayed"] == "true" and replay.content == again.content
+    assert await count(sessions, "deal", tenant) == 1
+
+
+async def _hold(
+    sessions: async_sessionmaker[AsyncSession],
+    api: Api,
+    tenant: str,
+    key: str,
+    state: str,
+    lease: str,
+    variables: dict[str, Any],
+) -> None:
+    """A key as an earlier attempt left it (claimed by a process that died, or still running)."""
+    async with system_session(sessions) as session:
+        await session.execute(
+            sa.text(f"""
+            INSERT INTO idempotency_key (tenant_id, user_id, key, fingerprint, state, attempt,
+                                         lease_expires_at, expires_at)
+            SELECT t.id, u.id, :k, :f, :state, gen_random_uuid(), now() + interval '{lease}',
+                   now() + interval '1 day'
+            FROM tenant t JOIN "user" u ON u.tenant_id = t.id AND u.subject = 'admin'
+            WHERE t.slug = :s"""),
+            {
+                "k": key,
+                "f": fingerprint(CREATE_COMPANY, None, variables),
+                "state": state,
+                "s": tenant,
+            },
+        )
+
+
+async def test_a_running_key_is_a_conflict_until_its_lease_ends_then_it_is_taken_over(
+    api: Api, tenant: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await api.data("query { me { user { id } } }")  # the user exists
+    variables = company("Held")
+    await _hold(sessions, api, tenant, "alive", "running", "1 minute", variables)
+    busy = await send(api, CREATE_COMPANY, variables, "alive")
+    assert busy.status_code == 409 and error_codes(busy.json()) == ["CONFLICT"]
+    assert busy.json()["errors"][0]["extensions"]["idempotency"] == "IN_PROGRESS"
+    assert await count(sessions, "company", tenant) == 0
+    # Its process died before committing: the lease ran out, a retry runs it.
+    await _hold(sessions, api, tenant, "dead", "running", "-1 second", variables)
+    taken = await send(api, CREATE_COMPANY, variables, "dead")
+    assert taken.status_code == 200 and "errors" not in taken.json()
+    assert await count(sessions, "company", tenant) == 1
+    # Committed and its response lost: never run again.
+    await _hold(sessions, api, tenant, "lost", "committed", "-1 second", variables)
+    lost = await send(api, CREATE_COMPANY, variables, "lost")
+    assert lost.status_code == 409 and error_codes(lost.json()) == ["CONFLICT"]
+    extensions = lost.json()["errors"][0]["extensions"]
+    assert (extensions["idempotency"], extensions["applied"]) == ("APPLIED_RESPONSE_LOST", True)
+    assert await count(sessions, "company", tenant) == 1
