@@ -17,6 +17,7 @@ SLOW = (
     "tests/test_cli.py",
     "tests/test_scale_out.py",
     "tests/test_lexware_push_lease.py",
+    "tests/test_idempotency.py::test_a_repeat_after_the_server_died_between_commit_and_response_runs_nothing",
     # outages, time limits and recovery; the crons and their leases
     "tests/test_db_resilience.py",
     "tests/test_relay.py",

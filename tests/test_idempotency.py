@@ -4,6 +4,7 @@ app/services/idempotency). Every test counts the rows the mutations made in the 
 from __future__ import annotations
 
 import asyncio
+import signal
 import uuid
 from typing import Any
 
@@ -17,7 +18,10 @@ from app.services.idempotency.keys import fingerprint
 from app.settings import Settings
 from jobs.worker import purge_idempotency_keys
 from tests.conftest import Api, Tokens, error_codes, serving
-from tests.test_deals import pipeline
+from tests.live import free_port
+from tests.pg_proxy import PostgresProxy
+from tests.test_deals import PIPELINE, STAGES, pipeline
+from tests.test_scale_out import graphql, processes, server_environment, until_live
 
 CREATE_COMPANY = "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { id name } }"
 CREATE_DEAL = "mutation($i: CreateDealInput!) { createDeal(input: $i) { id title value } }"
@@ -271,3 +275,57 @@ async def test_a_running_key_is_a_conflict_until_its_lease_ends_then_it_is_taken
     extensions = lost.json()["errors"][0]["extensions"]
     assert (extensions["idempotency"], extensions["applied"]) == ("APPLIED_RESPONSE_LOST", True)
     assert await count(sessions, "company", tenant) == 1
+
+
+STORE_RESPONSE = b"SET state=$1::VARCHAR, response_status"  # the statement that stores it
+
+
+async def test_a_repeat_after_the_server_died_between_commit_and_response_runs_nothing(
+    settings: Settings, tokens: Tokens, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """A real server process, killed after the deal and its key committed and before the
+    response was stored; the repeat goes to the next process: no second deal, a coded answer."""
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    token = tokens.make(tenant, "admin", subject="admin")
+    auth = {"authorization": f"Bearer {token}"}
+    create = {"query": CREATE_DEAL, "variables": {"i": {"title": "Einmal"}}}
+    keyed = {**auth, "Idempotency-Key": "killed"}
+    environment = {**server_environment(settings, "idempotency"), "IDEMPOTENCY_LEASE_SECONDS": "1"}
+    host = f"127.0.0.1:{free_port()}"
+    serve = ["serve", "--no-worker", "--host", "127.0.0.1", "--port", host.split(":")[1]]
+    async with PostgresProxy(str(settings.database_url)) as proxy:
+        with processes(serve, env={**environment, "DATABASE_URL": proxy.url}) as [server]:
+            await until_live(host)
+            async with httpx.AsyncClient(base_url=f"http://{host}", timeout=60) as http:
+                await graphql(http, token, PIPELINE, {"i": {"name": "V", "stages": STAGES}})
+                proxy.freeze_on(STORE_RESPONSE)
+                sent = asyncio.create_task(http.post("/graphql", json=create, headers=keyed))
+                async with asyncio.timeout(30):
+                    await proxy.frozen_on.wait()
+                assert [s for s, _ in await key_rows(sessions, tenant, "killed")] == ["committed"]
+                assert await count(sessions, "deal", tenant) == 1
+                server.send_signal(signal.SIGKILL)
+                await asyncio.to_thread(server.wait, 20)
+                with pytest.raises(httpx.TransportError):
+                    await sent
+    with processes(serve, env=environment):
+        await until_live(host)
+        await _lease_ended(sessions, tenant, "killed")
+        async with httpx.AsyncClient(base_url=f"http://{host}", timeout=60) as http:
+            repeat = await http.post("/graphql", json=create, headers=keyed)
+    assert repeat.status_code == 409 and error_codes(repeat.json()) == ["CONFLICT"]
+    extensions = repeat.json()["errors"][0]["extensions"]
+    assert (extensions["idempotency"], extensions["applied"]) == ("APPLIED_RESPONSE_LOST", True)
+    assert await count(sessions, "deal", tenant) == 1
+
+
+async def _lease_ended(sessions: async_sessionmaker[AsyncSession], tenant: str, key: str) -> None:
+    ended = sa.text("""
+        SELECT k.lease_expires_at <= now() FROM idempotency_key k
+        JOIN tenant t ON t.id = k.tenant_id WHERE t.slug = :s AND k.key = :k""")
+    async with asyncio.timeout(30):
+        while True:
+            async with system_session(sessions) as session:
+                if (await session.execute(ended, {"s": tenant, "k": key})).scalar_one():
+                    return
+            await asyncio.sleep(0.2)
