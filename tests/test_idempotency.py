@@ -329,3 +329,54 @@ async def _lease_ended(sessions: async_sessionmaker[AsyncSession], tenant: str, 
                 if (await session.execute(ended, {"s": tenant, "k": key})).scalar_one():
                     return
             await asyncio.sleep(0.2)
+
+
+UPDATE_COMPANY = (
+    "mutation($id: ID!, $i: UpdateCompanyInput!) { updateCompany(id: $id, input: $i) { version } }"
+)
+WAITING_ON_THE_LOCK = sa.text("""
+    SELECT count(*) FROM pg_stat_activity
+    WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE company %'""")
+
+
+async def test_an_attempt_whose_key_was_taken_over_cannot_commit(
+    settings: Settings, tokens: Tokens, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The first attempt outlives its lease (it waits on a row lock); a retry takes the key over
+    and waits too. The first one's commit finds the key no longer its own and rolls back: the
+    update is applied once, by the retry."""
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    token = tokens.make(tenant, "admin", subject="admin")
+    patient = settings.model_copy(
+        update={
+            "idempotency_lease_seconds": 0.5,
+            "db_lock_timeout_seconds": 30,
+            "db_statement_timeout_seconds": 30,
+        }
+    )
+    async with serving(patient) as http:
+        api = Api(http, tokens, tenant)
+        created = await api.data(CREATE_COMPANY, company("Alt"), token=token)
+        variables = {"id": created["createCompany"]["id"], "i": {"name": "Neu"}}
+        lock = sa.text("SELECT 1 FROM company WHERE id = :id FOR UPDATE")
+        async with system_session(sessions) as holder:
+            await holder.execute(lock, {"id": variables["id"]})
+            first = asyncio.create_task(send(api, UPDATE_COMPANY, variables, "slow", token))
+            await _waiting_on_the_lock(sessions, 1)
+            await _lease_ended(sessions, tenant, "slow")
+            retry = asyncio.create_task(send(api, UPDATE_COMPANY, variables, "slow", token))
+            await _waiting_on_the_lock(sessions, 2)
+        first_answer, retry_answer = (await first).json(), (await retry).json()
+    assert error_codes(first_answer) == ["CONFLICT"], first_answer
+    assert first_answer["errors"][0]["extensions"]["idempotency"] == "TAKEN_OVER"
+    assert retry_answer["data"] == {"updateCompany": {"version": 2}}  # applied once
+    assert [s for s, _ in await key_rows(sessions, tenant, "slow")] == ["done"]
+
+
+async def _waiting_on_the_lock(sessions: async_sessionmaker[AsyncSession], waiting: int) -> None:
+    async with asyncio.timeout(30):
+        while True:
+            async with system_session(sessions) as session:
+                if (await session.execute(WAITING_ON_THE_LOCK)).scalar_one() >= waiting:
+                    return
+            await asyncio.sleep(0.05)
