@@ -152,7 +152,9 @@ def worker(
 
 @cli.command("run-job")
 def run_job(
-    name: Annotated[str, typer.Argument(help="due-soon, voucher-sync, erp-push or heartbeat")],
+    name: Annotated[
+        str, typer.Argument(help="due-soon, voucher-sync, erp-push, idempotency-purge or heartbeat")
+    ],
     data_dir: DataDirOption = None,
     verbose: VerboseOption = False,
 ) -> None:

@@ -37,9 +37,9 @@ async def due_soon(ctx: dict[str, Any]) -> int:
     return await send_due_soon_reminders(ctx["sessions"], window)
 
 
-async def purge_idempotency_keys(ctx: dict[str, Any]) -> int:
+async def purge_idempotency_keys(ctx: dict[str, Any]) -> str:
     """Delete expired idempotency keys (claims ignore them already: this keeps the table small)."""
-    return await purge_expired(ctx["sessions"])
+    return f"{await purge_expired(ctx['sessions'])} expired idempotency key(s) purged"
 
 
 JOBS = {

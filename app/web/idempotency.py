@@ -32,6 +32,7 @@ from app.errors import AppError, BadUserInput
 from app.services.idempotency import store
 from app.services.idempotency.keys import HEADER, fingerprint, parse_key
 from app.settings import Settings
+from app.telemetry.metrics import IDEMPOTENT_REPLAYS
 from app.web.http import json_response
 from resolvers.context import Context
 
@@ -149,6 +150,7 @@ def _repeat_answer(held: store.Held) -> Response:
         return _error(refusal, 422)
     if held.response is not None:
         stored = held.response
+        IDEMPOTENT_REPLAYS.inc()
         headers = {**stored.headers, REPLAYED: "true"}
         return Response(stored.body, stored.status, headers)
     if held.state == store.COMMITTED and not held.lease_alive:
