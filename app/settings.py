@@ -101,9 +101,11 @@ class Settings(BaseSettings):
 
     # Idempotent retries (Idempotency-Key on mutations, app/services/idempotency): how long a
     # key and its stored response last, and how long a running attempt holds its key before a
-    # retry may take over (one that died before committing; one still running then cannot commit).
-    idempotency_key_ttl_seconds: int = Field(default=24 * 3600, ge=1, le=30 * 24 * 3600)
-    idempotency_lease_seconds: float = Field(default=60, gt=0, le=3600)
+    # retry may take over (one that died before committing; one still running then cannot
+    # commit). The lease outlasts the slowest mutation: a Lexware call may take 4 attempts of
+    # 15 s after 10 s in the rate limit's queue.
+    idempotency_key_ttl_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
+    idempotency_lease_seconds: float = Field(default=120, gt=0, le=3600)
 
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 

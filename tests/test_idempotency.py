@@ -383,3 +383,21 @@ async def _waiting_on_the_lock(sessions: async_sessionmaker[AsyncSession], waiti
                 if (await session.execute(WAITING_ON_THE_LOCK)).scalar_one() >= waiting:
                     return
             await asyncio.sleep(0.05)
+
+
+async def test_a_key_costs_three_statements_and_a_replay_two(api: Api, sql: Any) -> None:
+    """The claim, the mark in the mutation's transaction, the stored response; a replay reads
+    the key (the claim that finds it taken, its read) and nothing else."""
+    await api.data("query { me { user { id } } }")  # signed in before counting
+    sql.statements.clear()
+    await send(api, CREATE_COMPANY, company("Plain"), None)
+    plain = sql.count
+    sql.statements.clear()
+    await send(api, CREATE_COMPANY, company("Keyed"), "counted")
+    keyed = list(sql.statements)
+    sql.statements.clear()
+    replay = await send(api, CREATE_COMPANY, company("Keyed"), "counted")
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert len(keyed) == plain + 3, keyed
+    assert [s.split()[0] for s in keyed if "idempotency_key" in s] == ["INSERT", "UPDATE", "UPDATE"]
+    assert len(sql.statements) == 2, sql.statements

@@ -93,8 +93,14 @@ class Claim:
         await store.release(self.scope, self.request, self.attempt)
 
     async def abandon(self) -> None:
-        if not self.committed:
+        """The request failed with an exception: free the key unless something committed (if
+        that fails too, the key's lease runs out and a repeat takes it over)."""
+        if self.committed:
+            return
+        try:
             await store.release(self.scope, self.request, self.attempt)
+        except Exception:
+            log.warning("idempotency key not released", exc_info=True)
 
 
 async def guarded(
