@@ -18,7 +18,7 @@ from app.data.tenancy import system_session
 from app.services.idempotency.keys import fingerprint
 from app.settings import Settings
 from jobs.worker import purge_idempotency_keys
-from tests.conftest import Api, Tokens, error_codes, serving
+from tests.conftest import FRONTEND_ORIGIN, Api, Tokens, error_codes, serving
 from tests.live import free_port
 from tests.pg_proxy import PostgresProxy
 from tests.test_deals import PIPELINE, STAGES, pipeline
@@ -401,3 +401,40 @@ async def test_a_key_costs_three_statements_and_a_replay_two(api: Api, sql: Any)
     assert len(keyed) == plain + 3, keyed
     assert [s.split()[0] for s in keyed if "idempotency_key" in s] == ["INSERT", "UPDATE", "UPDATE"]
     assert len(sql.statements) == 2, sql.statements
+
+
+async def test_browsers_may_send_the_key_and_read_the_replay_mark(api: Api) -> None:
+    preflight = await api.client.options(
+        "/graphql",
+        headers={
+            "origin": FRONTEND_ORIGIN,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "authorization, content-type, idempotency-key",
+        },
+    )
+    assert preflight.status_code == 200
+    assert "idempotency-key" in preflight.headers["access-control-allow-headers"].lower()
+    sent = await api.post(
+        {"query": CREATE_COMPANY, "variables": company("Web")},
+        token=api.token(),
+        headers={"origin": FRONTEND_ORIGIN, "Idempotency-Key": "browser"},
+    )
+    assert sent.headers["access-control-expose-headers"] == "Idempotent-Replayed"
+
+
+async def test_with_the_compiled_path_on_queries_pass_and_mutations_replay(
+    settings: Settings, tokens: Tokens, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """CrmGraphQL._answer_admitted answers a query the compiled path answered before without
+    strawberry's view; the key's handling wraps it too and lets queries through."""
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    async with serving(settings.model_copy(update={"compiled_execution": "on"})) as http:
+        api = Api(http, tokens, tenant)
+        query = "query { companies(first: 5) { edges { node { name } } } }"
+        answers = [await send(api, query, {}, "q") for _ in range(3)]  # admitted after the first
+        assert {a.status_code for a in answers} == {200}
+        assert not any("idempotent-replayed" in a.headers for a in answers)
+        first = await send(api, CREATE_COMPANY, company("Fast"), "m")
+        again = await send(api, CREATE_COMPANY, company("Fast"), "m")
+        assert again.headers["idempotent-replayed"] == "true" and again.content == first.content
+    assert await count(sessions, "company", tenant) == 1
