@@ -16,7 +16,7 @@ from app.events.relay import Relay
 from app.heartbeat import record_heartbeat
 from app.lexware.connector import LexwareConnector
 from app.services.activities.reminders import send_due_soon_reminders
-from app.services.idempotency.store import purge_expired
+from app.services.idempotency.service import purge_expired
 from app.settings import Settings
 from jobs.lexware import enqueue_erp_pushes, erp_push, erp_push_record, voucher_sync
 

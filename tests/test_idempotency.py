@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.data.tenancy import system_session
-from app.services.idempotency.keys import fingerprint
+from app.services.idempotency.rules import fingerprint
 from app.settings import Settings
 from jobs.worker import purge_idempotency_keys
 from tests.conftest import FRONTEND_ORIGIN, Api, Tokens, error_codes, serving

@@ -29,8 +29,8 @@ from starlette.responses import Response
 
 from app.data.unit_of_work import UnitOfWork
 from app.errors import AppError, BadUserInput
-from app.services.idempotency import store
-from app.services.idempotency.keys import HEADER, fingerprint, parse_key
+from app.services.idempotency import service
+from app.services.idempotency.rules import HEADER, fingerprint, parse_key
 from app.settings import Settings
 from app.telemetry.metrics import IDEMPOTENT_REPLAYS
 from app.web.http import json_response
@@ -50,7 +50,7 @@ class Claim:
     """This request's hold on its key: marks it committed with each of the mutation's
     commits, then stores its response (or releases the key)."""
 
-    def __init__(self, context: Context, request: store.KeyOfRequest, attempt: uuid.UUID) -> None:
+    def __init__(self, context: Context, request: service.KeyOfRequest, attempt: uuid.UUID) -> None:
         self.scope = context.scope
         self.request = request
         self.attempt = attempt
@@ -58,7 +58,7 @@ class Claim:
         self.scope.writes.before_commit = self.mark_committed
 
     async def mark_committed(self, uow: UnitOfWork) -> None:
-        await store.mark_committed(uow, self.request, self.attempt)
+        await service.mark_committed(uow, self.request, self.attempt)
         self.committed = True
 
     async def settle(self, response: Response) -> Response:
@@ -82,15 +82,17 @@ class Claim:
             headers = {
                 name: response.headers[name] for name in STORED_HEADERS if name in response.headers
             }
-            stored = store.StoredResponse(response.status_code, headers, bytes(response.body))
-            states = (store.COMMITTED,) if self.committed else (store.RUNNING, store.COMMITTED)
-            if await store.store_response(
+            stored = service.StoredResponse(response.status_code, headers, bytes(response.body))
+            states = (
+                (service.COMMITTED,) if self.committed else (service.RUNNING, service.COMMITTED)
+            )
+            if await service.store_response(
                 self.scope, self.request, self.attempt, stored, from_states=states
             ):
                 return
         # Failed before committing anything (or its COMMIT failed): the draft lets a failed
         # request be retried, and nothing of it was applied.
-        await store.release(self.scope, self.request, self.attempt)
+        await service.release(self.scope, self.request, self.attempt)
 
     async def abandon(self) -> None:
         """The request failed with an exception: free the key unless something committed (if
@@ -98,7 +100,7 @@ class Claim:
         if self.committed:
             return
         try:
-            await store.release(self.scope, self.request, self.attempt)
+            await service.release(self.scope, self.request, self.attempt)
         except Exception:
             log.warning("idempotency key not released", exc_info=True)
 
@@ -131,10 +133,10 @@ async def _claim(request: Request, context: Context, settings: Settings) -> Clai
     except BadUserInput as refusal:
         return _error(refusal, 400)
     query, operation_name, variables, name = mutation
-    asked = store.KeyOfRequest(
+    asked = service.KeyOfRequest(
         context.principal.user_id, key, fingerprint(query, operation_name, variables), name
     )
-    found = await store.claim(
+    found = await service.claim(
         context.scope,
         asked,
         ttl_seconds=settings.idempotency_key_ttl_seconds,
@@ -145,7 +147,7 @@ async def _claim(request: Request, context: Context, settings: Settings) -> Clai
     return _repeat_answer(found)
 
 
-def _repeat_answer(held: store.Held) -> Response:
+def _repeat_answer(held: service.Held) -> Response:
     if not held.same_request:
         refusal = BadUserInput.single(
             HEADER,
@@ -159,7 +161,7 @@ def _repeat_answer(held: store.Held) -> Response:
         IDEMPOTENT_REPLAYS.inc()
         headers = {**stored.headers, REPLAYED: "true"}
         return Response(stored.body, stored.status, headers)
-    if held.state == store.COMMITTED and not held.lease_alive:
+    if held.state == service.COMMITTED and not held.lease_alive:
         return _conflict(
             "The original request with this idempotency key was applied, and its response "
             "was lost; it is not run again. Read the current state to see its result.",
@@ -169,7 +171,7 @@ def _repeat_answer(held: store.Held) -> Response:
     return _conflict(
         "A request with this idempotency key is still being processed; retry later.",
         IN_PROGRESS,
-        applied=held.state == store.COMMITTED,
+        applied=held.state == service.COMMITTED,
         headers={"Retry-After": str(RETRY_IN_PROGRESS_SECONDS)},
     )
 
