@@ -438,3 +438,28 @@ async def test_with_the_compiled_path_on_queries_pass_and_mutations_replay(
         again = await send(api, CREATE_COMPANY, company("Fast"), "m")
         assert again.headers["idempotent-replayed"] == "true" and again.content == first.content
     assert await count(sessions, "company", tenant) == 1
+
+
+async def test_a_mutation_that_committed_and_then_failed_to_answer_is_not_run_again(
+    settings: Settings, tokens: Tokens, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The company commits; reading its contracts back waits on a lock past the time limit, so
+    the answer is an error without data. A repeat hears at once that it was applied."""
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    token = tokens.make(tenant, "admin", subject="admin")
+    create = (
+        "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { id contracts { id } } }"
+    )
+    async with serving(settings.model_copy(update={"db_lock_timeout_seconds": 0.5})) as http:
+        api = Api(http, tokens, tenant)
+        await api.data("query { me { user { id } } }", token=token)
+        async with system_session(sessions) as holder:
+            await holder.execute(sa.text("LOCK TABLE contract IN ACCESS EXCLUSIVE MODE"))
+            failed = await send(api, create, company("Halb"), "half", token)
+        assert failed.json()["data"] is None and error_codes(failed.json()) == ["TIMEOUT"]
+        assert await count(sessions, "company", tenant) == 1
+        repeat = await send(api, create, company("Halb"), "half", token)
+    assert repeat.status_code == 409, repeat.json()
+    extensions = repeat.json()["errors"][0]["extensions"]
+    assert (extensions["idempotency"], extensions["applied"]) == ("APPLIED_RESPONSE_LOST", True)
+    assert await count(sessions, "company", tenant) == 1

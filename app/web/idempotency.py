@@ -74,9 +74,10 @@ class Claim:
 
     async def _settle(self, response: Response) -> None:
         answered = _answered(response.body)
-        if self.committed and not answered:
-            # Applied, and its answer is an error (a read after the commit failed): a repeat
-            # says that it was applied rather than replaying an error or running it again.
+        # Applied, and its answer is an error (a read after the commit failed): a repeat says
+        # that it was applied rather than replaying an error or running it again.
+        unanswered = self.committed and not answered
+        if unanswered and await service.end_lease(self.scope, self.request, self.attempt):
             return
         if self.committed or answered:
             headers = {

@@ -189,6 +189,21 @@ async def store_response(
         return (await uow.execute_rows(stored)).first() is not None
 
 
+async def end_lease(scope: TenantScope, request: KeyOfRequest, attempt: uuid.UUID) -> bool:
+    """The attempt committed and has no response worth replaying (its answer is an error):
+    the key stays `committed`, and repeats hear at once that it was applied. False if the key
+    is not committed for this attempt (its COMMIT failed after all)."""
+    key = IdempotencyKey
+    ended = (
+        sa.update(key)
+        .where(*_is_key(request), col(key.attempt) == attempt, col(key.state) == COMMITTED)
+        .values(lease_expires_at=sa.func.now())
+        .returning(col(key.attempt))
+    )
+    async with _bookkeeping(scope) as uow:
+        return (await uow.execute_rows(ended)).first() is not None
+
+
 async def release(scope: TenantScope, request: KeyOfRequest, attempt: uuid.UUID) -> None:
     """Free the key of an attempt that committed nothing: a retry with it runs again."""
     key = IdempotencyKey
