@@ -142,7 +142,9 @@ def worker(
     configure_logging(settings.log_level, verbose)
     with stop_on_signals(), servers(settings) as ready:
         migrate(str(ready.database_url))
-        options = worker_settings(ready, arq_redis_settings(str(ready.redis_url)))
+        options = worker_settings(
+            ready, arq_redis_settings(str(ready.redis_url)), with_metrics=True
+        )
         say("worker: running due jobs once" if burst else "worker: running (Ctrl-C stops)")
         try:
             Worker(**options, burst=burst).run()
