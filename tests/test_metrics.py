@@ -6,8 +6,10 @@ every app of the session, so the tests compare before and after."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,6 +34,7 @@ from tests.conftest import Tokens, server_dir
 from tests.factories import new_scope
 from tests.lexware_fixtures import ACME, Lexware
 from tests.live import RedisProcess, free_port, graphql_socket, uvicorn_serving
+from tests.test_cli import _clean_env, _run
 from tests.test_lexware_contacts import SEARCH
 from tests.test_subscriptions import CRM_EVENTS
 
@@ -132,6 +135,34 @@ async def test_the_standalone_worker_serves_its_own(settings: Settings) -> None:
                 await options["on_shutdown"](ctx)
     finally:
         await redis.aclose()
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_a_metrics_port_in_use_is_refused_before_anything_starts(
+    tmp_path: Path, busy_port: int, command: str
+) -> None:
+    data = tmp_path / "data"
+    env = _clean_env(METRICS_PORT=str(busy_port))
+    result = _run(command, "--data-dir", str(data), cwd=tmp_path, env=env)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert f"cannot listen on 127.0.0.1:{busy_port}" in result.stderr
+    assert not data.exists(), "the embedded servers must not start for a port we cannot use"
+
+
+def test_the_metrics_port_is_never_the_apis(tmp_path: Path) -> None:
+    port = str(free_port())
+    env = _clean_env(METRICS_PORT=port)
+    result = _run("serve", "--port", port, "--data-dir", str(tmp_path / "d"), cwd=tmp_path, env=env)
+    assert result.returncode == 2 and "METRICS_PORT" in result.stderr, result.stderr
 
 
 # ---- the database pool ------------------------------------------------------------------
