@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -21,6 +22,9 @@ from starlette.applications import Starlette
 
 from app.data.engine import create_engine
 from app.data.tenancy import system_session
+from app.errors import LexwareUnavailable
+from app.lexware.client import LexwareClient, RetryPolicy
+from app.lexware.limiter import RateLimiter
 from app.migrations import upgrade_to_head
 from app.redis import arq_redis_settings, create_redis
 from app.services.companies.service import create_company
@@ -313,6 +317,30 @@ async def test_lexware_calls_by_outcome_and_the_limiters_wait(
     assert calls(after, "rate_limited") == calls(before, "rate_limited")
     waits = "crm_lexware_limiter_wait_seconds_count"
     assert value(after, waits) == value(before, waits) + 4  # one per request sent
+
+
+async def test_lexware_calls_that_time_out_or_find_no_server(
+    lexware: Lexware, listener: MetricsListener
+) -> None:
+    """The client's own: a Lexware slower than the client's timeout, and a port where nothing
+    listens (one attempt each, so each is one call)."""
+    runtime = lexware.app.state.runtime
+    limiter = RateLimiter(runtime.redis, interval_ms=1)
+    once = RetryPolicy(attempts=1)
+    before = await scrape(listener.url)
+    timeout = aiohttp.ClientTimeout(total=0.2)
+    async with aiohttp.ClientSession(timeout=timeout) as http:
+        slow = LexwareClient(http, runtime.settings.lexware_base_url, lexware.key, limiter, once)
+        lexware.fake.delay_next(2)
+        with pytest.raises(LexwareUnavailable):
+            await slow.get("/v1/profile")
+        nowhere = LexwareClient(http, f"http://127.0.0.1:{free_port()}", "k", limiter, once)
+        with pytest.raises(LexwareUnavailable):
+            await nowhere.get("/v1/profile")
+    after = await scrape(listener.url)
+    for outcome in ("timeout", "network"):
+        name = "crm_lexware_requests_total"
+        assert value(after, name, outcome=outcome) == value(before, name, outcome=outcome) + 1
 
 
 # ---- crons ------------------------------------------------------------------------------

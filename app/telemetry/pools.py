@@ -3,8 +3,9 @@
 SQLAlchemy's pool tells how many connections are checked out and idle, not how many tasks
 queue for one: `WatchedPool` counts those itself (one integer, only while the pool and its
 overflow are all in use), around the pool's own checkout, `_do_get` (the one private method
-it overrides; tests/test_library_internals.py checks it still is the way). A process reports the pools registered with `report_pool` (its
-request engine; in the tests, each app's), summed.
+it overrides; tests/test_library_internals.py checks that it still is the way). A process
+reports the pools registered with `report_pool` (its request engine; in the tests, each
+app's), summed.
 """
 
 from __future__ import annotations
