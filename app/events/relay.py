@@ -70,16 +70,22 @@ _BACKLOG = sa.text(
 
 _TRY_LOCK = sa.text("SELECT pg_try_advisory_xact_lock(:key)")  # parsed once, not per batch
 
-# The backlog and the age of its oldest event (the first unpublished of each tenant, by its
-# primary key: one index probe per tenant). `occurred_at` is when its transaction began.
+# The backlog and the age of its oldest event: the first unpublished event of each tenant
+# that has any, by its primary key. The LIMIT keeps the subquery a per-tenant index probe (a
+# plain join lets the planner scan the whole outbox, which only grows); a tenant without a
+# backlog is not probed at all. `occurred_at` is when the event's transaction began.
 _BACKLOG_AGE = sa.text(
     """
     SELECT COALESCE(SUM(c.last_seq - COALESCE(r.published_seq, 0)), 0),
-           COALESCE(EXTRACT(EPOCH FROM now() - MIN(e.occurred_at)), 0)
+           COALESCE(EXTRACT(EPOCH FROM now() - MIN(oldest.occurred_at)), 0)
     FROM event_counter c
     LEFT JOIN event_relay r ON r.tenant_id = c.tenant_id
-    LEFT JOIN crm_event e
-        ON e.tenant_id = c.tenant_id AND e.seq = COALESCE(r.published_seq, 0) + 1
+    LEFT JOIN LATERAL (
+        SELECT e.occurred_at FROM crm_event e
+        WHERE c.last_seq > COALESCE(r.published_seq, 0)
+          AND e.tenant_id = c.tenant_id AND e.seq = COALESCE(r.published_seq, 0) + 1
+        LIMIT 1
+    ) oldest ON true
     """
 )
 
