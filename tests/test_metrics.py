@@ -6,6 +6,7 @@ every app of the session, so the tests compare before and after."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -208,6 +209,18 @@ async def test_pool_connections_in_use_idle_and_waiting(
     finally:
         stop_reporting()
         await small.dispose()
+
+
+async def test_the_pool_logs_no_more_than_sqlalchemys_own(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its life (created, disposed, recreated) is SQLAlchemy's INFO noise, not our log."""
+    caplog.set_level(logging.INFO)
+    engine = create_engine(str(settings.database_url), pool_size=1)
+    async with engine.connect() as connection:
+        await connection.execute(sa.text("SELECT 1"))
+    await engine.dispose()
+    assert [r.getMessage() for r in caplog.records if "Pool" in r.getMessage()] == []
 
 
 # ---- live events ------------------------------------------------------------------------

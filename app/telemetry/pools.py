@@ -10,6 +10,7 @@ app's), summed.
 
 from __future__ import annotations
 
+import logging
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -40,6 +41,12 @@ class WatchedPool(AsyncAdaptedQueuePool):
         finally:
             self.waiting -= 1
 
+
+# SQLAlchemy logs a pool's life (created, disposed, recreated) at INFO under its class's own
+# name, and keeps its own `sqlalchemy` loggers at WARNING unless told: so do we for this one.
+_pool_log = logging.getLogger(f"{__name__}.{WatchedPool.__name__}")
+if _pool_log.level == logging.NOTSET:
+    _pool_log.setLevel(logging.WARNING)
 
 # The engines reported, held weakly: an app that is never closed does not stay alive for us.
 _engines: weakref.WeakSet[Any] = weakref.WeakSet()
