@@ -401,6 +401,7 @@ async def test_no_metric_of_ours_is_labelled_by_an_id(listener: MetricsListener)
     samples = await scrape(listener.url)
     ours = [(name, dict(labels)) for name, labels in samples if name.startswith("crm_")]
     assert "state" in {label for _name, labels in ours for label in labels}
+    assert not [name for name, _labels in ours if name.endswith("_created")]
     for name, labels in ours:
         named = {label for label in labels if label != "le"}
         assert not named & ID_LIKE, (name, labels)
