@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import socket
+import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -35,11 +37,11 @@ from app.telemetry.pools import report_pool
 from app.web.asgi import create_app
 from jobs.worker import worker_settings
 from models import Tenant
-from tests.conftest import Tokens, server_dir
+from tests.conftest import Servers, Tokens, server_dir
 from tests.factories import new_scope
 from tests.lexware_fixtures import ACME, Lexware
 from tests.live import RedisProcess, free_port, graphql_socket, uvicorn_serving
-from tests.test_cli import _clean_env, _run
+from tests.test_cli import CLI, _clean_env, _run
 from tests.test_lexware_contacts import SEARCH
 from tests.test_subscriptions import CRM_EVENTS
 
@@ -168,6 +170,34 @@ def test_the_metrics_port_is_never_the_apis(tmp_path: Path) -> None:
     env = _clean_env(METRICS_PORT=port)
     result = _run("serve", "--port", port, "--data-dir", str(tmp_path / "d"), cwd=tmp_path, env=env)
     assert result.returncode == 2 and "METRICS_PORT" in result.stderr, result.stderr
+
+
+def test_the_worker_command_serves_its_own_until_it_stops(tmp_path: Path, servers: Servers) -> None:
+    port = free_port()
+    env = _clean_env(
+        DATABASE_URL=servers.database_url, REDIS_URL=servers.redis_url, METRICS_PORT=str(port)
+    )
+    worker = subprocess.Popen(
+        [CLI, "worker"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        deadline = time.monotonic() + 60
+        while 'crm_cron_runs_total{job="heartbeat",outcome="ok"}' not in _get(url):
+            assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
+            assert time.monotonic() < deadline, "the worker's metrics did not show its heartbeat"
+            time.sleep(0.1)
+    finally:
+        worker.send_signal(signal.SIGINT)
+        worker.wait(30)
+    assert _get(url) == "", "the listener stops with the worker"
+
+
+def _get(url: str) -> str:
+    try:
+        return httpx.get(url, timeout=5).text
+    except httpx.TransportError:
+        return ""
 
 
 # ---- the database pool ------------------------------------------------------------------
