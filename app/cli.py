@@ -18,6 +18,7 @@ from app.cli_support import (
     PortOption,
     VerboseOption,
     check_can_listen,
+    check_metrics_can_listen,
     configure_logging,
     fail,
     load,
@@ -94,6 +95,7 @@ def serve(
     settings = load(data_dir)
     uvicorn_level = configure_logging(settings.log_level, verbose)
     check_can_listen(host, port)
+    check_metrics_can_listen(settings, port)
     try:
         verification_keys(settings)  # a bad key configuration stops us before anything starts
     except SettingsError as error:
@@ -140,9 +142,12 @@ def worker(
 
     settings = load(data_dir)
     configure_logging(settings.log_level, verbose)
+    check_metrics_can_listen(settings)
     with stop_on_signals(), servers(settings) as ready:
         migrate(str(ready.database_url))
-        options = worker_settings(ready, arq_redis_settings(str(ready.redis_url)))
+        options = worker_settings(
+            ready, arq_redis_settings(str(ready.redis_url)), with_metrics=True
+        )
         say("worker: running due jobs once" if burst else "worker: running (Ctrl-C stops)")
         try:
             Worker(**options, burst=burst).run()

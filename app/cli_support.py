@@ -102,21 +102,32 @@ def check_data_dir(path: Path) -> None:
     usage_error(f"data dir {path}: {problem} (set --data-dir or DATA_DIR)")
 
 
-def check_can_listen(host: str, port: int) -> None:
+def check_can_listen(host: str, port: int, named: str = "--host") -> None:
     """Fail before anything starts when the address cannot be bound (a typo in --host, a port
-    that another process holds), instead of after the embedded servers and migrations."""
+    that another process holds), instead of after the embedded servers and migrations.
+    `named`: where the host came from, for the message."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )[0]
     except (socket.gaierror, UnicodeError) as error:
-        usage_error(f"--host {host}: {getattr(error, 'strerror', None) or error}")
+        usage_error(f"{named} {host}: {getattr(error, 'strerror', None) or error}")
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn and aiohttp
         try:
             probe.bind(address)
         except OSError as error:
             usage_error(f"cannot listen on {host}:{port}: {error.strerror or error}")
+
+
+def check_metrics_can_listen(settings: Settings, api_port: int | None = None) -> None:
+    """The same for the /metrics listener, when METRICS_PORT is set (0: any free port)."""
+    port = settings.metrics_port
+    if port is None:
+        return
+    if port == api_port:
+        usage_error(f"METRICS_PORT {port} is the API's port: /metrics needs a port of its own")
+    check_can_listen(settings.metrics_host, port, named="METRICS_HOST")
 
 
 def configure_logging(level: str, verbose: bool, chatty: tuple[str, ...] = ()) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
@@ -20,6 +20,7 @@ from app.lexware.connector import LexwareConnector
 from app.redis import create_redis
 from app.services.members.service import MemberDirectory
 from app.settings import Settings
+from app.telemetry.pools import report_pool
 
 log = logging.getLogger(__name__)
 CLOSE_SECONDS = 10.0
@@ -36,6 +37,7 @@ class Runtime:
     relay: Relay
     lexware: LexwareConnector
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _stop_reporting: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
@@ -70,10 +72,13 @@ class Runtime:
     def start(self) -> None:
         """Background work of the process: the relay that publishes committed events."""
         self._tasks.append(asyncio.create_task(self.relay.run(), name="event-relay"))
+        self._stop_reporting.append(report_pool(self.engine))  # crm_db_pool_connections
 
     async def close(self) -> None:
         """Each step bounded: a connection stuck in the middle of a statement must not hold
         the process's shutdown (or a test's teardown) forever."""
+        for stop in self._stop_reporting:
+            stop()
         for task in self._tasks:
             task.cancel()
         tasks = asyncio.gather(*self._tasks, return_exceptions=True)

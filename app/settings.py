@@ -109,6 +109,11 @@ class Settings(BaseSettings):
 
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
+    # Prometheus `/metrics` on a listener of its own (app/telemetry/exposition.py), never on
+    # the API port: off unless METRICS_PORT is set; no auth, so it binds loopback by default.
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

