@@ -20,6 +20,7 @@ from app.settings import Settings
 from app.supervision import Backoff
 from app.web.graphiql import graphiql_routes
 from app.web.graphql_http import CrmGraphQL
+from app.web.rate_limit import RATE_LIMIT_HEADERS
 
 log = logging.getLogger(__name__)
 # CPython collects its youngest generation every 700 new container objects: in the middle of
@@ -104,6 +105,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                expose_headers=RATE_LIMIT_HEADERS,  # a browser app may read when to retry
                 max_age=600,
             )
         )
