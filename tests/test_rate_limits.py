@@ -285,22 +285,30 @@ async def test_with_redis_down_the_limiter_fails_open_to_memory_and_says_so(
         await client.aclose()
 
 
-async def test_a_paused_redis_delays_a_request_by_its_timeout_at_most(
+async def test_a_paused_redis_delays_one_request_by_its_timeout_and_the_rest_not_at_all(
     own_redis: tuple[Settings, RedisProcess], tokens: Tokens
 ) -> None:
     own, redis = own_redis
+    own = own.model_copy(update={"rate_limit_redis_retry_seconds": 60})
     token = tokens.make(f"t-{uuid.uuid4().hex[:12]}", subject="paused", jti=DROP)
+    observer = Redis.from_url(redis.url)
     async with serving(own) as http:
         assert (await post(http, token, ME)).status_code == 200
+        connections = (await observer.info("stats"))["total_connections_received"]
         assert redis.process is not None
         os.kill(redis.process.pid, signal.SIGSTOP)
         try:
-            for _ in range(3):  # the first waits for the 1 s timeout, the rest skip Redis
+            for _ in range(4):  # the first waits for the 1 s timeout, the rest skip Redis
                 async with asyncio.timeout(5):
                     assert (await post(http, token, ME)).status_code == 200
             assert degraded_gauge() == 1
         finally:
             os.kill(redis.process.pid, signal.SIGCONT)
+        # A paused Redis still completes connections (its listen backlog): each request that
+        # tried it again would have connected anew (the timed-out connection is dropped).
+        await observer.ping()
+        assert (await observer.info("stats"))["total_connections_received"] == connections
+    await observer.aclose()
 
 
 def test_the_wait_until_a_request_fits_the_sliding_window() -> None:
