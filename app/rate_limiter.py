@@ -165,9 +165,13 @@ class Budgets:
         if not await self.limiter.hit(self.user, *user_ids, cost=charged):
             return await self._refusal(self.user, user_ids, charged, "user")
         in_tenant = min(units, self.tenant.amount)
-        if not await self.limiter.hit(self.tenant, *tenant_ids, cost=in_tenant):
+        # The tenant's hit and the user's window for the headers: two calls at once.
+        tenant_hit, window = await asyncio.gather(
+            self.limiter.hit(self.tenant, *tenant_ids, cost=in_tenant),
+            self._window(self.user, user_ids),
+        )
+        if not tenant_hit:
             return await self._refusal(self.tenant, tenant_ids, in_tenant, "tenant")
-        window = await self._window(self.user, user_ids)
         return Verdict(True, charged, self._budget(self.user, window, "user"))
 
     async def _refusal(
