@@ -28,7 +28,7 @@ import asyncio
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -75,6 +75,7 @@ class Verdict:
     units: int  # what the request was charged (or would have been)
     budget: Budget  # the budget that refused it, else the user's
     retry_after: int | None = None  # seconds, when refused
+    quiet: float = 0.0  # when refused: seconds during which not even one unit fits
 
     @property
     def scope(self) -> Scope:
@@ -179,8 +180,9 @@ class Budgets:
     ) -> Verdict:
         window = await self._window(item, ids)
         wait = window.seconds_until_fits(units, item.amount, item.get_expiry())
+        quiet = window.seconds_until_fits(1, item.amount, item.get_expiry())
         budget = self._budget(item, window, scope)
-        return Verdict(False, units, budget, retry_after=max(1, math.ceil(wait)))
+        return Verdict(False, units, budget, retry_after=max(1, math.ceil(wait)), quiet=quiet)
 
     async def _window(self, item: RateLimitItem, ids: tuple[str, ...]) -> Window:
         counts = await self.storage.get_sliding_window(item.key_for(*ids), item.get_expiry())
@@ -192,6 +194,45 @@ class Budgets:
         remaining = max(0, item.amount - window.spent(expiry))
         reset = math.ceil(window.current_ttl) if window.current or window.previous else 0
         return Budget(Policy(scope, item.amount, expiry), remaining, reset)
+
+
+class Refusals:
+    """Whose budget has no unit left, until when. A burst keeps sending after its refusal; while
+    not even one unit fits the budget that refused it, this process refuses its requests itself,
+    without a Redis call. Exact: other processes can only spend more of that budget."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        # (until, retry at, remembered at, the refusal), by (tenant, user) or (tenant, None)
+        self._until: dict[tuple[str, str | None], tuple[float, float, float, Verdict]] = {}
+
+    def check(self, tenant: str, user: str, units: int) -> Verdict | None:
+        now = time.monotonic()
+        for key in ((tenant, user), (tenant, None)):  # the user's budget, the tenant's
+            found = self._until.get(key)
+            if found is None:
+                continue
+            until, retry_at, at, verdict = found
+            if now >= until:
+                del self._until[key]
+                continue
+            charged = min(units, verdict.budget.policy.limit)
+            wait = max(until, retry_at) - now if charged >= verdict.units else until - now
+            budget = replace(verdict.budget, reset=max(0, verdict.budget.reset - round(now - at)))
+            return replace(
+                verdict, units=charged, budget=budget, retry_after=max(1, math.ceil(wait))
+            )
+        return None
+
+    def remember(self, tenant: str, user: str, verdict: Verdict) -> None:
+        if verdict.allowed or verdict.quiet <= 0 or verdict.retry_after is None:
+            return
+        if len(self._until) >= self.MAX_ENTRIES:
+            self._until.clear()  # a flood of distinct users: start again rather than grow
+        now = time.monotonic()
+        key = (tenant, user if verdict.scope == "user" else None)
+        self._until[key] = (now + verdict.quiet, now + verdict.retry_after, now, verdict)
 
 
 class RateLimiter:
@@ -214,9 +255,18 @@ class RateLimiter:
         )
         self.shared = Budgets(storage, settings)
         self.local = Budgets(MemoryStorage(), settings)
+        self.refusals = Refusals()
 
     async def charge(self, tenant: str, user: str, units: int) -> Verdict:
         """Charge `units` to the user's and then the tenant's budget, or refuse."""
+        refused = self.refusals.check(tenant, user, units)
+        if refused is not None:
+            return refused
+        verdict = await self._charge(tenant, user, units)
+        self.refusals.remember(tenant, user, verdict)
+        return verdict
+
+    async def _charge(self, tenant: str, user: str, units: int) -> Verdict:
         if self.breaker.use_redis():
             try:
                 verdict = await self._charge_shared(tenant, user, units)

@@ -63,6 +63,12 @@ def remaining(response: httpx.Response) -> int:
     return budget(response)[1]
 
 
+async def lua_calls(redis: Redis) -> int:
+    """The Lua scripts the Redis server has run (the limiter's hits and window reads)."""
+    stats = await redis.info("commandstats")
+    return sum(stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("evalsha", "eval"))
+
+
 def codes(response: httpx.Response) -> list[str]:
     return [e["extensions"]["code"] for e in response.json().get("errors", [])]
 
@@ -88,6 +94,15 @@ async def test_a_burst_from_one_user_is_refused_while_colleagues_and_other_tenan
         assert 90 < retry_after <= 120
         assert refused.headers["ratelimit-policy"] == '"user";q=10;w=60, "tenant";q=25;w=60'
         assert budget(refused)[:2] == ("user", 0)
+
+        # While not one unit fits, the server refuses the rest of the burst without Redis.
+        redis = Redis.from_url(str(settings.redis_url))
+        scripts_run = await lua_calls(redis)
+        again = [await post(http, first, ME) for _ in range(5)]
+        assert [r.status_code for r in again] == [429] * 5
+        assert all(30 < int(r.headers["retry-after"]) <= 120 for r in again)
+        assert await lua_calls(redis) == scripts_run
+        await redis.aclose()
 
         # A colleague is served (the refused requests spent nothing of the tenant's budget),
         # and the refused createCompany created nothing.
