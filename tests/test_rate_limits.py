@@ -26,7 +26,7 @@ from app.migrations import upgrade_to_head
 from app.rate_limiter import Window
 from app.settings import Settings
 from app.web.asgi import create_app
-from tests.conftest import DROP, Tokens, record_full_runs, server_dir, serving
+from tests.conftest import DROP, FRONTEND_ORIGIN, Tokens, record_full_runs, server_dir, serving
 from tests.live import LEGACY_WS, TRANSPORT_WS, RedisProcess, graphql_socket, uvicorn_serving
 from tests.test_subscriptions import CRM_EVENTS
 
@@ -69,6 +69,11 @@ async def lua_calls(redis: Redis) -> int:
     return sum(stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("evalsha", "eval"))
 
 
+def refusals(scope: str, transport: str) -> float:
+    labels = {"scope": scope, "transport": transport}
+    return REGISTRY.get_sample_value("crm_rate_limit_refusals_total", labels) or 0.0
+
+
 def codes(response: httpx.Response) -> list[str]:
     return [e["extensions"]["code"] for e in response.json().get("errors", [])]
 
@@ -78,6 +83,7 @@ async def test_a_burst_from_one_user_is_refused_while_colleagues_and_other_tenan
 ) -> None:
     own = limited(settings, rate_limit_user=10, rate_limit_tenant=25)
     first, second, third = (tokens.make(tenant, subject=s) for s in ("first", "second", "third"))
+    refused_before = refusals("user", "http"), refusals("tenant", "http")
     async with serving(own) as http:
         burst = [await post(http, first, ME) for _ in range(10)]
         assert [r.status_code for r in burst] == [200] * 10
@@ -120,6 +126,22 @@ async def test_a_burst_from_one_user_is_refused_while_colleagues_and_other_tenan
 
         other_tenant = await post(http, tokens.make(f"{tenant}-b", subject="first"), ME)
         assert other_tenant.status_code == 200 and remaining(other_tenant) == 9
+
+        # A browser app on an allowed origin may read the headers.
+        exposed = await http.post(
+            "/graphql",
+            json={"query": ME},
+            headers={"authorization": f"Bearer {first}", "origin": FRONTEND_ORIGIN},
+        )
+        assert exposed.status_code == 429
+        assert {"retry-after", "ratelimit", "ratelimit-policy"} <= {
+            h.strip().lower() for h in exposed.headers["access-control-expose-headers"].split(",")
+        }
+    after = (
+        refusals("user", "http") - refused_before[0],
+        refusals("tenant", "http") - refused_before[1],
+    )
+    assert after == (1 + 5 + 1, 1)  # first: the write, the rest of the burst, the CORS request
 
 
 async def test_units_follow_the_cost_on_both_execution_paths(
@@ -183,6 +205,7 @@ async def test_websocket_operations_are_charged_and_refused_with_a_coded_frame(
 ) -> None:
     _, host = limited_live
     token = tokens.make(tenant, subject="socket")
+    refused_before = refusals("user", "ws")
     async with graphql_socket(host, protocol) as socket:
         assert (await socket.init(token))["type"] == "connection_ack"
         await socket.subscribe(CRM_EVENTS, {})  # 1 unit: a subscription's start counts
@@ -199,6 +222,7 @@ async def test_websocket_operations_are_charged_and_refused_with_a_coded_frame(
             assert error["extensions"]["code"] == "RATE_LIMITED"
             assert error["extensions"]["retryAfter"] >= 1
         assert socket.ws.close_code is None
+    assert refusals("user", "ws") - refused_before == 2
     # The budget is the user's, whatever the transport.
     async with httpx.AsyncClient(base_url=f"http://{host}") as http:
         assert (await post(http, token, ME)).status_code == 429
