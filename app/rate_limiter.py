@@ -97,15 +97,16 @@ class Window:
         return math.floor(self.previous * self.previous_ttl / window) + self.current
 
     def seconds_until_fits(self, units: int, limit: int, window: int) -> float:
-        """How long until `units` more fit: the previous window's count fades linearly; if the
-        current window's own count leaves no room, it has to end and fade first."""
+        """How long until `units` more fit, as the storage decides it (`floor(previous x its
+        weight) + current + units <= limit`): the previous window's count fades linearly; if
+        the current window's own count leaves no room, it has to end and fade first."""
         if self.current + units <= limit:
             if self.previous == 0:
                 return 0.0
             room = limit - self.current - units
-            return max(0.0, self.previous_ttl - room * window / self.previous)
+            return max(0.0, self.previous_ttl - (room + 1) * window / self.previous)
         current_ends = max(0.0, self.current_ttl - window)
-        return current_ends + window * (self.current + units - limit) / self.current
+        return current_ends + window * (self.current + units - limit - 1) / self.current
 
 
 class Breaker:
