@@ -99,6 +99,7 @@ async def health(request: Request) -> Response:
             "worker": worker,
         },
         "unpublishedEvents": backlog,
+        "rateLimiter": runtime.rate_limiter.health(),  # ok, off, or degraded (failing open)
     }
     return json_response(body, status_code=200 if healthy else 503)
 

@@ -17,6 +17,7 @@ from app.events.hub import EventHub
 from app.events.relay import Relay
 from app.keys import verification_keys
 from app.lexware.connector import LexwareConnector
+from app.rate_limiter import RateLimiter
 from app.redis import create_redis
 from app.services.members.service import MemberDirectory
 from app.settings import Settings
@@ -38,6 +39,10 @@ class Runtime:
     lexware: LexwareConnector
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop_reporting: list[Callable[[], None]] = field(default_factory=list)
+    rate_limiter: RateLimiter = field(init=False)  # its own Redis pool and timeouts
+
+    def __post_init__(self) -> None:
+        self.rate_limiter = RateLimiter(self.settings)
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
@@ -87,6 +92,7 @@ class Runtime:
         await _bounded("event relay", self.relay.close())
         await _bounded("Lexware client", self.lexware.close())
         await _bounded("Redis", self.redis.aclose())
+        await _bounded("rate limiter", self.rate_limiter.close())
         await _bounded("database", self.engine.dispose())
 
 

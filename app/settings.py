@@ -114,6 +114,27 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"
 
+    # Rate limits (app/rate_limiter.py): budgets in cost units per minute, per user and per
+    # tenant, kept in Redis for every server process. An operation costs its kind's units
+    # (per mutation root field for writes) plus one unit per RATE_LIMIT_OBJECTS_PER_UNIT
+    # objects of its query cost. Redis unreachable: each process keeps the same budgets in
+    # memory and tries Redis again every RATE_LIMIT_REDIS_RETRY_SECONDS.
+    rate_limit_enabled: bool = True
+    rate_limit_user: int = Field(default=3000, ge=1, le=10**9)
+    rate_limit_tenant: int = Field(default=20000, ge=1, le=10**9)
+    rate_limit_query_units: int = Field(default=1, ge=1, le=10**6)
+    rate_limit_mutation_units: int = Field(default=10, ge=1, le=10**6)
+    rate_limit_lexware_units: int = Field(default=50, ge=1, le=10**6)
+    rate_limit_objects_per_unit: int = Field(default=10_000, ge=1, le=10**15)
+    rate_limit_redis_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
+    rate_limit_redis_retry_seconds: float = Field(default=5.0, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _check_rate_limits(self) -> Settings:
+        if self.rate_limit_tenant < self.rate_limit_user:
+            raise ValueError("RATE_LIMIT_TENANT must be at least RATE_LIMIT_USER")
+        return self
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -38,7 +38,7 @@ from app.embedded import EmbeddedServers  # noqa: E402
 from app.keys import DevTokenRequest, ensure_dev_key, sign_dev_token  # noqa: E402
 from app.migrations import upgrade_to_head  # noqa: E402
 from app.settings import Settings  # noqa: E402
-from bench import fanout, mutations, peer, tools  # noqa: E402
+from bench import burst, fanout, mutations, peer, tools  # noqa: E402
 from bench.generate import generate, load  # noqa: E402
 
 DATA = ROOT / "bench" / ".tools" / "data"
@@ -75,7 +75,8 @@ def database() -> Iterator[tuple[str, str]]:
 
 
 @contextmanager
-def server(database_url: str, redis_url: str, port: int) -> Iterator[psutil.Process]:
+def server(database_url: str, redis_url: str, port: int,
+           extra_env: dict[str, str] | None = None) -> Iterator[psutil.Process]:  # fmt: skip
     key = ensure_dev_key(DATA)
     env = {
         **os.environ,
@@ -84,6 +85,10 @@ def server(database_url: str, redis_url: str, port: int) -> Iterator[psutil.Proc
         "JWT_PUBLIC_KEY": key.as_pem(private=False).decode(),
         "DATA_DIR": str(DATA),
         "LOG_LEVEL": "warning",
+        # One user at full speed is what S1-S6 measure: the rate limits would refuse it (S7
+        # measures them).
+        "RATE_LIMIT_ENABLED": "false",
+        **(extra_env or {}),
     }
     # `insight-crm serve --no-worker` with the raw routes (bench/server.py): app/ has none.
     command = [*pinned(0), sys.executable, str(ROOT / "bench" / "server.py"), "--port", str(port)]
@@ -444,9 +449,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--port", type=int, default=8777)
     parser.add_argument("--peer-port", type=int, default=8778)
+    parser.add_argument("--only", choices=["burst"],
+                        help="run this scenario alone and update its section of RESULTS.md")  # fmt: skip
+    parser.add_argument("--burst-seconds", type=float, default=20, help="S7: seconds per phase")
     args = parser.parse_args()
     if args.quick:
-        args.seconds, args.rounds = 3, 1
+        args.seconds, args.rounds, args.burst_seconds = 3, 1, 5
     global WRK
     kit = tools.ensure()  # quick when bench/run.sh installed them already
     WRK = kit.wrk
@@ -462,6 +470,10 @@ def main() -> None:
             jwt_public_key=ensure_dev_key(DATA).as_pem(private=False).decode(),
             _env_file=None,
         )  # type: ignore[call-arg]
+        if args.only == "burst":
+            s7 = _run_s7(args, settings, database_url, redis_url)
+            _update_section(burst.report_lines(s7), args.quick)
+            return
         token = sign_dev_token(
             settings, DevTokenRequest("bench", "bench@example.de", "admin", 4 * 3600)
         )
@@ -495,11 +507,30 @@ def main() -> None:
         # S6 starts a fresh server per path (idle RSS of 1,000 sockets on an unused heap).
         s6 = fanout.run_s6(lambda: server(database_url, redis_url, args.port), args.port, token,
                            database_url, **fanout.sizes(args.quick))  # fmt: skip
+        s7 = _run_s7(args, settings, database_url, redis_url)
     text = report(results, statements, args, kit, peer_check)
     text += "\n".join(["", *mutations.report_lines(s5, mutation_statements), "",
-                       *fanout.report_lines(s6)]) + "\n"  # fmt: skip
+                       *fanout.report_lines(s6), "", *burst.report_lines(s7)]) + "\n"  # fmt: skip
     if not args.quick:
         (ROOT / "bench" / "RESULTS.md").write_text(text)
+    print(text)
+
+
+def _run_s7(args: argparse.Namespace, settings: Settings, database_url: str,
+            redis_url: str) -> dict[str, Any]:  # fmt: skip
+    def sign(tenant: str, email: str) -> str:
+        return sign_dev_token(settings, DevTokenRequest(tenant, email, "admin", 4 * 3600))
+
+    return burst.run_s7(lambda env: server(database_url, redis_url, args.port, env), args.port,
+                        sign, database_url, WRK, seconds=args.burst_seconds,
+                        rounds=1 if args.quick else 2)  # fmt: skip
+
+
+def _update_section(lines: list[str], quick: bool) -> None:
+    text = "\n".join(lines) + "\n"
+    if not quick:
+        results = ROOT / "bench" / "RESULTS.md"
+        results.write_text(burst.replace_section(results.read_text(), lines))
     print(text)
 
 

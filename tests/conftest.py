@@ -106,6 +106,9 @@ def settings(
         # Every query of the suite runs through both execution paths, compared (the
         # differential test of resolvers/compiled); `compiled_agrees` fails a test on a mismatch.
         compiled_execution="verify",
+        # Rate limits are on by default; the suite's one user per test may send hundreds of
+        # requests a minute. tests/test_rate_limits.py turns them on with small budgets.
+        rate_limit_enabled=False,
         _env_file=None,
     )
 

