@@ -142,7 +142,7 @@ def worker(
     configure_logging(settings.log_level, verbose)
     with stop_on_signals(), servers(settings) as ready:
         migrate(str(ready.database_url))
-        options = worker_settings(ready, arq_redis_settings(str(ready.redis_url)))
+        options = worker_settings(ready, arq_redis_settings(str(ready.redis_url), ready))
         say("worker: running due jobs once" if burst else "worker: running (Ctrl-C stops)")
         try:
             Worker(**options, burst=burst).run()

@@ -25,7 +25,7 @@ from models.enums import (
 from models.events import CrmEvent, EventCounter, EventRelay
 from models.lexware import DealVoucher, LexwareAccount, LexwareVoucher
 from models.lookups import AccountType, Industry, RelationshipType
-from models.tenancy import Tenant, User
+from models.tenancy import RevokedToken, Tenant, User
 
 metadata = SQLModel.metadata
 
@@ -69,6 +69,7 @@ __all__ = [
     "Pipeline",
     "PipelineStage",
     "RelationshipType",
+    "RevokedToken",
     "StageKind",
     "Tenant",
     "TenantOwned",

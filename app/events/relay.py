@@ -18,10 +18,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.events import outbox
 from app.events.message import CrmEventMessage
+from app.redis import redis_failed
 from app.supervision import Backoff
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,34 @@ async def unpublished_count(engine: AsyncEngine) -> int:
     """Committed events not yet out on Redis (grows while Redis is down)."""
     async with engine.connect() as connection:
         return int(await connection.scalar(_BACKLOG) or 0)
+
+
+# The backlog and the age of its oldest event (each lagging tenant's next event to publish).
+_LAG = sa.text(
+    """
+    SELECT COALESCE(SUM(c.last_seq - COALESCE(r.published_seq, 0)), 0),
+           EXTRACT(epoch FROM now() - MIN(e.occurred_at))::float8
+    FROM event_counter c
+    LEFT JOIN event_relay r ON r.tenant_id = c.tenant_id
+    LEFT JOIN crm_event e
+      ON e.tenant_id = c.tenant_id AND e.seq = COALESCE(r.published_seq, 0) + 1
+    WHERE c.last_seq > COALESCE(r.published_seq, 0)
+    """
+)
+
+
+@dataclass(frozen=True)
+class OutboxLag:
+    unpublished: int
+    oldest_seconds: float | None  # None: nothing waits
+
+
+async def outbox_lag(engine: AsyncEngine) -> OutboxLag:
+    """How far the relay is behind: events not yet out on Redis, and how long the oldest of
+    them has waited (both grow while Redis is down)."""
+    async with engine.connect() as connection:
+        count, oldest = (await connection.execute(_LAG)).one()
+    return OutboxLag(int(count), None if oldest is None else max(0.0, float(oldest)))
 
 
 @dataclass(frozen=True)
@@ -142,6 +172,8 @@ class Relay:
                 try:
                     published = await publish_pending(self._engine, self._redis)
                 except Exception as error:  # Redis or the database away, or a bug
+                    if isinstance(error, RedisError):
+                        redis_failed("event_relay")
                     await backoff.failed(error)
                     continue
                 backoff.succeeded()

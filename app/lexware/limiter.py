@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from app.errors import LexwareUnavailable, RateLimited
+from app.redis import redis_failed
 
 INTERVAL_MS = 550  # 2 req/s, with room for jitter between our start and Lexware's clock
 _RESERVE = """
@@ -50,6 +51,7 @@ class RateLimiter:
                 )
             )
         except RedisError:
+            redis_failed("lexware_limiter")
             # Without Redis, no process can know what the others sent: nothing goes out.
             raise LexwareUnavailable(
                 "Lexware calls are paused: the rate limiter is down."

@@ -1,7 +1,8 @@
 """crmEvents and dealChanged: live events over WebSocket, scoped to the caller's tenant.
 
 A connection's subscription limit is taken when the operation is admitted (app/web/ws_admission.py),
-not here: a generator's body runs only once the operation is under way."""
+not here: a generator's body runs only once the operation is under way. When live events are
+lost (Redis away), the socket closes with 1013 (resolvers/events/live.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from app.services.pipelines.rules import STAGE
 from resolvers.common.inputs import parse_id
 from resolvers.context import Context
 from resolvers.deals.types import DealChange
+from resolvers.events.live import until_lost
 from resolvers.events.types import CrmEventType
 from resolvers.permissions import CanRead
 
@@ -42,7 +44,7 @@ class EventSubscriptions:
         resume = service.parse_event_id(after)
         await service.check_resume_point(context.scope, resume)
         stream = service.follow_events(context.scope, context.hub, query_filter, resume)
-        async for event in stream:
+        async for event in until_lost(context, stream):
             context.refresh_loaders()
             yield event
 
@@ -56,7 +58,8 @@ class EventSubscriptions:
     ) -> AsyncGenerator[DealChange, None]:
         context = info.context
         pipeline = parse_id(pipeline_id, "pipelineId")
-        async for change in deal_board.follow_board(context.scope, context.hub, pipeline):
+        board = deal_board.follow_board(context.scope, context.hub, pipeline)
+        async for change in until_lost(context, board):
             context.refresh_loaders()
             if change.stage is not None:  # read with the card: its loader need not
                 context.loaders.by_id(STAGE).prime(change.stage.id, change.stage)
