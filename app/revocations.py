@@ -97,6 +97,7 @@ class RevocationView:
         self._watchers: dict[Key, set[asyncio.Event]] = defaultdict(set)
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
+        self.listening = asyncio.Event()  # subscribed to the notices now
 
     # -- asked by requests -----------------------------------------------------------------
 
@@ -227,6 +228,7 @@ class RevocationView:
             try:
                 await self._listen(backoff)
             except Exception as error:  # Redis away: the refresh still finds every row
+                self.listening.clear()
                 redis_failed("revocations")
                 await backoff.failed(error)
 
@@ -243,6 +245,7 @@ class RevocationView:
                     continue
                 last_heard = time.monotonic()
                 if message["type"] == "subscribe":
+                    self.listening.set()
                     backoff.succeeded()
                     self._wake.set()  # notices sent while we were away: look now
                 elif message["type"] == "message":

@@ -47,7 +47,7 @@ class Runtime:
         authenticator = Authenticator(
             settings,
             verification_keys(settings),
-            _revocation_view(settings, database_url, redis),
+            revocation_view(settings, database_url, redis),
             MemberDirectory(sessions),
         )
         hub = EventHub(redis, inbox_limit=settings.subscription_buffer)
@@ -91,7 +91,7 @@ class Runtime:
         await _bounded("database", self.engine.dispose())
 
 
-def _revocation_view(settings: Settings, database_url: str, redis: Redis) -> RevocationView:
+def revocation_view(settings: Settings, database_url: str, redis: Redis) -> RevocationView:
     """Its own small pool with the requests' limits: its looks every few seconds never wait
     for request work, nor count as a request's statements."""
     engine = create_engine(database_url, pool_size=1, limits=DatabaseLimits.for_requests(settings))
