@@ -12,9 +12,11 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 from prometheus_client import REGISTRY
 from starlette.applications import Starlette
 
+from app.data.engine import create_engine
 from app.errors import ServiceUnavailable
 from app.redis import create_redis
 from app.runtime import revocation_view
@@ -205,3 +207,31 @@ async def test_a_logout_closes_the_tokens_sockets_in_every_process_at_once(
         assert (await post(http, LOGOUT, token)).json()["data"] == {"logout": True}
         assert await here.closed_with(wait=5) == 4401
         assert await there.closed_with(wait=5) == 4401
+
+
+async def test_expired_revocations_leave_the_table_and_the_view(
+    settings: Settings, servers: Servers
+) -> None:
+    """A row outlives its token by a minute at most: the refresh deletes it (by then the
+    token's own expiry refuses it)."""
+    redis = create_redis(servers.redis_url, settings)
+    view = revocation_view(settings, servers.database_url, redis)
+    jti = f"expired-{time.time_ns()}"
+    try:
+        await view.revoke(ISSUER, jti, "purge", int(time.time()) - 120)
+        assert await _row_count(servers, jti) == 1
+        await view.refresh()  # the first look of a process purges
+        assert await _row_count(servers, jti) == 0
+        assert not await view.is_revoked(ISSUER, jti)
+    finally:
+        await view.close()
+        await redis.aclose()
+
+
+async def _row_count(servers: Servers, jti: str) -> int:
+    engine = create_engine(servers.database_url, pool_size=1)
+    async with engine.connect() as connection:
+        statement = sa.text("SELECT count(*) FROM revoked_token WHERE jti = :jti")
+        count = int(await connection.scalar(statement, {"jti": jti}) or 0)
+    await engine.dispose()
+    return count
