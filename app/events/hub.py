@@ -7,9 +7,9 @@ inbox overflowed because its client is slow. Readers also notice gaps in a tenan
 
 When the hub loses Redis, every inbox is interrupted: its reader gets `LiveEventsLost` (a
 SERVICE_UNAVAILABLE), and a WebSocket subscription ends with a coded close (1013, Try Again
-Later; resolvers/events/live.py), so clients reconnect and resume with `after` instead of
-waiting, unknowingly, for events that cannot arrive. Until the hub is connected again, a new
-subscription is interrupted as it starts.
+Later: resolvers/events/subscriptions.py, `until_lost`), so clients reconnect and resume with
+`after` instead of waiting, unknowingly, for events that cannot arrive. Until the hub is
+connected again, a new subscription is interrupted as it starts.
 """
 
 from __future__ import annotations

@@ -2,15 +2,20 @@
 
 A connection's subscription limit is taken when the operation is admitted (app/web/ws_admission.py),
 not here: a generator's body runs only once the operation is under way. When live events are
-lost (Redis away), the socket closes with 1013 (resolvers/events/live.py)."""
+lost (Redis away), the socket closes with 1013 (`until_lost`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import TypeVar
 
 import strawberry
+from starlette.websockets import WebSocket
 from strawberry.types import Info
 
+from app.events.hub import LiveEventsLost
 from app.events.message import CrmEventMessage
 from app.services.deals import board as deal_board
 from app.services.events import queries as service
@@ -18,9 +23,31 @@ from app.services.pipelines.rules import STAGE
 from resolvers.common.inputs import parse_id
 from resolvers.context import Context
 from resolvers.deals.types import DealChange
-from resolvers.events.live import until_lost
 from resolvers.events.types import CrmEventType
 from resolvers.permissions import CanRead
+
+T = TypeVar("T")
+# After the close frame the protocol handler cancels the socket's operations; this one waits
+# for that rather than answer on a closing socket (bounded: a client that never answers).
+CLOSING_SECONDS = 10.0
+
+
+async def until_lost(context: Context, stream: AsyncIterator[T]) -> AsyncGenerator[T]:
+    """The stream, until the event hub loses Redis: then a subscription that just stopped would
+    leave its client waiting for events that cannot arrive, and an error frame would end one
+    operation without saying when to come back. The socket closes instead, with 1013 (Try
+    Again Later) and a reason naming SERVICE_UNAVAILABLE: clients reconnect (with backoff)
+    and resume with `after`, which replays what they missed from the outbox."""
+    try:
+        async for item in stream:
+            yield item
+    except LiveEventsLost as lost:
+        if not isinstance(context.request, WebSocket):
+            raise
+        with contextlib.suppress(RuntimeError, OSError):  # another operation closed it first
+            await context.request.close(code=lost.close_code, reason=lost.reason)
+        await asyncio.sleep(CLOSING_SECONDS)
+        raise
 
 
 @strawberry.type
