@@ -109,7 +109,7 @@ class RevocationView:
     async def is_revoked(self, issuer: str | None, jti: str) -> bool:
         age = self.age
         if age is None or age > self._max_staleness:
-            await self._look_now()
+            await self.refresh()
         return revocation_key(issuer, jti) in self._revoked
 
     async def revoke(self, issuer: str | None, jti: str, tenant_slug: str, expires: int) -> None:
@@ -162,7 +162,7 @@ class RevocationView:
         for revoked in self._watchers.get(key, ()):
             revoked.set()
 
-    async def _look_now(self) -> None:
+    async def refresh(self) -> None:
         """One look at the database, shared by everyone who asks meanwhile; a look that
         failed within the last refresh interval is not tried again at once."""
         if self._failed_at is not None and (
@@ -201,7 +201,7 @@ class RevocationView:
         failing = False
         while True:
             try:
-                await self._look_now()
+                await self.refresh()
                 if failing:
                     log.info("revocations: the database answers again; view refreshed")
                 failing = False

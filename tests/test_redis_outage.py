@@ -235,3 +235,27 @@ async def _row_count(servers: Servers, jti: str) -> int:
         count = int(await connection.scalar(statement, {"jti": jti}) or 0)
     await engine.dispose()
     return count
+
+
+async def test_a_request_sends_redis_nothing(
+    isolated: tuple[Settings, RedisProcess],  # noqa: F811
+    tokens: Tokens,
+) -> None:
+    """Revocations are looked up in the process's view: no Redis round trip per request
+    (there was one EXISTS each)."""
+    own, _redis = isolated
+    token = tokens.make("no-round-trip", subject="u")
+    async with app_client(own) as (application, http):
+        client = application.state.runtime.redis
+        assert (await post(http, ME, token)).status_code == 200
+        before = await _commands(client)
+        for _ in range(20):
+            assert (await post(http, ME, token)).status_code == 200
+        assert await _commands(client) == before
+
+
+async def _commands(client: Any) -> dict[str, int]:
+    """Commands Redis has run, by name, leaving out the listeners' pings and our INFO."""
+    stats = await client.info("commandstats")
+    quiet = {"cmdstat_ping", "cmdstat_info"}
+    return {name: int(value["calls"]) for name, value in stats.items() if name not in quiet}
