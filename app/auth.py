@@ -1,28 +1,27 @@
 """Authentication: verify the auth service's RS256 JWT, check revocation, resolve the principal.
 
 Every failure is `Unauthenticated`; the GraphQL layer runs no resolver for such a request.
-A database or Redis outage while authenticating is `ServiceUnavailable` (or `Timeout`).
+A database outage while authenticating (or a view of the revocations too old to trust, when
+the database has been away that long) is `ServiceUnavailable` (or `Timeout`). Redis is not
+asked: revocations are read from PostgreSQL into each process's view (app/revocations.py).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, InvalidClaimError, JoseError, MissingClaimError
 from joserfc.jwt import JWTClaimsRegistry
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from app.data.failures import naming_database_failures
-from app.errors import BadUserInput, ServiceUnavailable, Unauthenticated
+from app.errors import BadUserInput, Unauthenticated
 from app.keys import ALGORITHM, VerificationKey
+from app.revocations import RevocationView
 from app.services.members.rules import MemberIdentity
 from app.services.members.service import MemberDirectory
 from app.settings import Settings
@@ -33,7 +32,6 @@ ROLES = ("admin", "member", "viewer")
 NO_KNOWN_ROLE = f"Token carries none of the roles {', '.join(ROLES)}."
 MAX_TOKEN_BYTES = 8192
 _TENANT_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_REVOKED_PREFIX = b"crm:revoked:"
 SIGNATURES_REMEMBERED = 1024  # tokens; a client sends the same one until it expires
 
 
@@ -80,18 +78,17 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def _revocation_key(issuer: str | None, jti: str) -> bytes:
-    # Keyed on (iss, jti), never on the token text: one token has several valid encodings.
-    return _REVOKED_PREFIX + orjson.dumps([issuer or "", jti])
-
-
 class Authenticator:
     def __init__(
-        self, settings: Settings, key: VerificationKey, redis: Redis, members: MemberDirectory
+        self,
+        settings: Settings,
+        key: VerificationKey,
+        revocations: RevocationView,
+        members: MemberDirectory,
     ) -> None:
         self._settings = settings
         self._key = key
-        self._redis = redis
+        self.revocations = revocations
         self._members = members
         self._registry = self._claims_registry(settings)
         # The signature check (two thirds of authenticating) is done once per token text: the
@@ -192,20 +189,18 @@ class Authenticator:
         )
 
     async def is_revoked(self, token: VerifiedToken) -> bool:
+        """From this process's view of the revocations (app/revocations.py): no Redis and no
+        SQL per request. A view too old to trust is SERVICE_UNAVAILABLE (fail closed)."""
         if token.jti is None:
             return False
-        try:
-            return bool(await self._redis.exists(_revocation_key(token.issuer, token.jti)))
-        except RedisError:
-            # Fail closed: without the blocklist we cannot tell a revoked token from a good one.
-            raise ServiceUnavailable("Authentication is temporarily unavailable.") from None
+        return await self.revocations.is_revoked(token.issuer, token.jti)
 
     async def revoke(self, token: VerifiedToken) -> None:
-        """Put the token on the blocklist until it would have expired anyway."""
+        """Revoke the token (durably, in PostgreSQL) until it would have expired anyway."""
         if token.jti is None:
             raise BadUserInput.single("token", "this token has no jti and cannot be revoked")
-        ttl = max(1, token.expires_at - int(time.time()) + self._settings.jwt_leeway_seconds)
-        await self._redis.set(_revocation_key(token.issuer, token.jti), b"1", ex=ttl)
+        expires = token.expires_at + self._settings.jwt_leeway_seconds
+        await self.revocations.revoke(token.issuer, token.jti, token.tenant_slug, expires)
 
 
 def email_verified_claim(value: object, *, assumed: bool) -> bool:

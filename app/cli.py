@@ -146,7 +146,7 @@ def worker(
     with stop_on_signals(), servers(settings) as ready:
         migrate(str(ready.database_url))
         options = worker_settings(
-            ready, arq_redis_settings(str(ready.redis_url)), with_metrics=True
+            ready, arq_redis_settings(str(ready.redis_url), ready), with_metrics=True
         )
         say("worker: running due jobs once" if burst else "worker: running (Ctrl-C stops)")
         try:

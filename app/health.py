@@ -1,4 +1,12 @@
-"""GET /health (database, Redis, Lexware) and GET /livez; no authentication."""
+"""GET /livez (liveness) and GET /health (readiness, with the details); no authentication.
+
+`/livez` answers while the process serves at all. `/health` (also at `/readyz`) is readiness:
+200 while the process can serve the API: the database answers and its schema is at the
+migrations' head. Redis is not needed for that (revocations come from PostgreSQL, events wait
+in the outbox): with Redis down the answer stays 200 with `"status": "degraded"` and the state
+named in `degraded`. The database down or the schema behind is 503 (`"status":
+"unavailable"`). Each check is bounded, so a hung backend answers as down within seconds.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +15,14 @@ import time
 from typing import Any
 
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.events.relay import unpublished_count
+from app.events.relay import OutboxLag, outbox_lag
 from app.heartbeat import last_heartbeat
+from app.migrations import alembic_config
+from app.redis import redis_failed
 from app.runtime import Runtime
 from app.web.http import json_response
 
@@ -32,15 +43,45 @@ async def _redis_ok(runtime: Runtime) -> bool:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
             return bool(await runtime.redis.ping())
     except Exception:
+        redis_failed("health")
         return False
 
 
-async def _unpublished_events(runtime: Runtime) -> int | None:
+async def _outbox_lag(runtime: Runtime) -> OutboxLag | None:
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
-            return await unpublished_count(runtime.engine)
+            return await outbox_lag(runtime.engine)
     except Exception:
         return None
+
+
+_SCRIPT_HEADS: set[str] = set()  # the migrations this code knows as the newest
+_AT_HEAD: set[str] = set()  # database URLs seen at head: a schema does not go back
+
+
+def _script_heads() -> set[str]:
+    if not _SCRIPT_HEADS:
+        _SCRIPT_HEADS.update(ScriptDirectory.from_config(alembic_config("")).get_heads())
+    return _SCRIPT_HEADS
+
+
+async def _migrations_state(runtime: Runtime) -> str:
+    """ "current" when the database's schema is at the migrations' head (checked until it
+    is, then remembered), "behind" when not, "unknown" when the database does not answer."""
+    url = str(runtime.engine.url)
+    if url in _AT_HEAD:
+        return "current"
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), runtime.engine.connect() as connection:
+            exists = await connection.scalar(sa.text("SELECT to_regclass('alembic_version')"))
+            rows = await connection.execute(sa.text("SELECT version_num FROM alembic_version"))
+            applied = {row[0] for row in rows} if exists is not None else set()
+    except Exception:
+        return "unknown"
+    if applied != _script_heads():
+        return "behind"
+    _AT_HEAD.add(url)
+    return "current"
 
 
 async def _worker_state(runtime: Runtime) -> str:
@@ -82,26 +123,34 @@ async def _lexware_state(runtime: Runtime) -> str:
 
 async def health(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
-    database, redis, backlog, worker, lexware = await asyncio.gather(
+    database, migrations, redis, lag, worker, lexware = await asyncio.gather(
         _database_ok(runtime),
+        _migrations_state(runtime),
         _redis_ok(runtime),
-        _unpublished_events(runtime),
+        _outbox_lag(runtime),
         _worker_state(runtime),
         _lexware_state(runtime),
     )
-    healthy = database and redis
+    ready = database and migrations == "current"
+    degraded = [] if redis else ["redis"]
+    view_age = runtime.authenticator.revocations.age
     body: dict[str, Any] = {
-        "status": "ok" if healthy else "degraded",
+        "status": ("degraded" if degraded else "ok") if ready else "unavailable",
+        "ready": ready,
+        "degraded": degraded,
         "checks": {
             "database": "up" if database else "down",
+            "migrations": migrations,
             "redis": "up" if redis else "down",
             "lexware": lexware,
             "worker": worker,
         },
-        "unpublishedEvents": backlog,
+        "unpublishedEvents": None if lag is None else lag.unpublished,
+        "oldestUnpublishedEventSeconds": None if lag is None else lag.oldest_seconds,
+        "revocationViewAgeSeconds": None if view_age is None else round(view_age, 3),
         "rateLimiter": runtime.rate_limiter.health(),  # ok, off, or degraded (failing open)
     }
-    return json_response(body, status_code=200 if healthy else 503)
+    return json_response(body, status_code=200 if ready else 503)
 
 
 async def livez(_request: Request) -> Response:

@@ -17,6 +17,7 @@ from redis.asyncio.lock import Lock
 from redis.exceptions import LockError, RedisError
 
 from app.errors import Conflict
+from app.redis import redis_failed
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,12 @@ class LockLost(Conflict):
 async def exclusive(redis: Redis, name: str, *, ttl: float = 60.0) -> AsyncIterator[bool]:
     """Yields whether this process holds the lock (False: someone else runs it now)."""
     lock = redis.lock(f"crm:lock:{name}", timeout=ttl)
-    if not await lock.acquire(blocking=False):
+    try:
+        acquired = await lock.acquire(blocking=False)
+    except RedisError:
+        redis_failed("locks")
+        raise
+    if not acquired:
         yield False
         return
     owner = asyncio.current_task()
@@ -68,4 +74,5 @@ async def _renew(
                 owner.cancel()
             return
         except RedisError as error:  # a blip: the lock holds until its expiry, try again
+            redis_failed("locks")
             log.warning("could not renew the lock %s: %s", lock.name, error)

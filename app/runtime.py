@@ -19,6 +19,7 @@ from app.keys import verification_keys
 from app.lexware.connector import LexwareConnector
 from app.rate_limiter import RateLimiter
 from app.redis import create_redis
+from app.revocations import RevocationView
 from app.services.members.service import MemberDirectory
 from app.settings import Settings
 from app.telemetry.pools import report_pool
@@ -49,9 +50,12 @@ class Runtime:
         database_url, redis_url = settings.require_servers()
         engine = create_engine(database_url, limits=DatabaseLimits.for_requests(settings))
         sessions = create_session_factory(engine)
-        redis = create_redis(redis_url)
+        redis = create_redis(redis_url, settings)
         authenticator = Authenticator(
-            settings, verification_keys(settings), redis, MemberDirectory(sessions)
+            settings,
+            verification_keys(settings),
+            revocation_view(settings, database_url, redis),
+            MemberDirectory(sessions),
         )
         hub = EventHub(redis, inbox_limit=settings.subscription_buffer)
         # The relay has its own connection: it never waits for (or counts as) request work,
@@ -78,6 +82,7 @@ class Runtime:
         """Background work of the process: the relay that publishes committed events."""
         self._tasks.append(asyncio.create_task(self.relay.run(), name="event-relay"))
         self._stop_reporting.append(report_pool(self.engine))  # crm_db_pool_connections
+        self.authenticator.revocations.start()
 
     async def close(self) -> None:
         """Each step bounded: a connection stuck in the middle of a statement must not hold
@@ -90,10 +95,23 @@ class Runtime:
         await _bounded("background tasks", tasks)
         await _bounded("event hub", self.hub.close())
         await _bounded("event relay", self.relay.close())
+        await _bounded("revocations", self.authenticator.revocations.close())
         await _bounded("Lexware client", self.lexware.close())
         await _bounded("Redis", self.redis.aclose())
         await _bounded("rate limiter", self.rate_limiter.close())
         await _bounded("database", self.engine.dispose())
+
+
+def revocation_view(settings: Settings, database_url: str, redis: Redis) -> RevocationView:
+    """Its own small pool with the requests' limits: its looks every few seconds never wait
+    for request work, nor count as a request's statements."""
+    engine = create_engine(database_url, pool_size=1, limits=DatabaseLimits.for_requests(settings))
+    return RevocationView(
+        engine,
+        redis,
+        refresh_seconds=settings.revocation_refresh_seconds,
+        max_staleness=settings.revocation_max_staleness_seconds,
+    )
 
 
 async def _bounded(what: str, closing: Awaitable[object]) -> None:

@@ -96,6 +96,15 @@ class Settings(BaseSettings):
     event_relay_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     due_soon_window_minutes: int = Field(default=24 * 60, ge=1, le=60 * 24 * 60)
 
+    # Redis outages (README "Redis outages"): every Redis call is bounded by these; revoked
+    # tokens are read from PostgreSQL into each process's view every REVOCATION_REFRESH_SECONDS
+    # (and at once on a Redis notice); a view older than REVOCATION_MAX_STALENESS_SECONDS
+    # (PostgreSQL unreachable that long) refuses requests with SERVICE_UNAVAILABLE.
+    redis_connect_timeout_seconds: float = Field(default=1, gt=0, le=60)
+    redis_socket_timeout_seconds: float = Field(default=1, gt=0, le=60)
+    revocation_refresh_seconds: float = Field(default=2, gt=0, le=300)
+    revocation_max_staleness_seconds: float = Field(default=30, gt=0, le=3600)
+
     # A company, contact or deal created without owners gets its creator as OWNER.
     creator_is_owner: bool = True
 
@@ -189,6 +198,10 @@ class Settings(BaseSettings):
                 raise ValueError(f"JWT key file {path} does not exist")
         if self.default_page_size > self.max_page_size:
             raise ValueError("DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE")
+        if self.revocation_max_staleness_seconds < self.revocation_refresh_seconds:
+            raise ValueError(
+                "REVOCATION_MAX_STALENESS_SECONDS must be at least REVOCATION_REFRESH_SECONDS"
+            )
         return self
 
     # Set only in code (never from the environment): both servers were started embedded.

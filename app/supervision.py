@@ -35,15 +35,23 @@ class Backoff:
         self.log, self.what = log, what
         self.first, self.cap, self.expected = first, cap, expected
         self.failures = 0
+        self.warned = False  # this outage has had its warning
 
     def succeeded(self) -> None:
+        if self.failures and self.warned:
+            self.log.info("%s: working again after %d attempts", self.what, self.failures)
         self.failures = 0
+        self.warned = False
 
     def note(self, error: BaseException) -> None:
-        """Count and report a failure (without pausing: see `wait`)."""
+        """Count and report a failure (without pausing: see `wait`). A backend away is one
+        warning per outage (its further attempts at debug level: a loop retrying every few
+        seconds must not fill the log), then one line when it works again."""
         self.failures += 1
         if isinstance(error, self.expected):
-            self.log.warning("%s: %s; retrying (attempt %d)", self.what, error, self.failures)
+            level = logging.DEBUG if self.warned else logging.WARNING
+            self.warned = True
+            self.log.log(level, "%s: %s; retrying (attempt %d)", self.what, error, self.failures)
         else:
             self.log.error(
                 "%s failed; retrying (attempt %d)", self.what, self.failures, exc_info=error

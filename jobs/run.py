@@ -32,7 +32,7 @@ async def run_once(settings: Settings, name: str) -> Any:
     job = JOBS[name]
     limits = DatabaseLimits.for_jobs(settings)
     engine = create_engine(str(settings.database_url), pool_size=2, limits=limits)
-    redis = create_redis(str(settings.redis_url))
+    redis = create_redis(str(settings.redis_url), settings)
     try:
         lexware = LexwareConnector(settings, redis)
         ctx = {

@@ -26,7 +26,7 @@ from models.events import CrmEvent, EventCounter, EventRelay
 from models.idempotency import IdempotencyKey
 from models.lexware import DealVoucher, LexwareAccount, LexwareVoucher
 from models.lookups import AccountType, Industry, RelationshipType
-from models.tenancy import Tenant, User
+from models.tenancy import RevokedToken, Tenant, User
 
 metadata = SQLModel.metadata
 
@@ -71,6 +71,7 @@ __all__ = [
     "Pipeline",
     "PipelineStage",
     "RelationshipType",
+    "RevokedToken",
     "StageKind",
     "Tenant",
     "TenantOwned",

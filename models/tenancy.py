@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from models.base import TenantOwned, Timestamped, tenant_unique
 
@@ -50,3 +50,20 @@ class User(TenantOwned, table=True):
     name: str | None = Field(default=None, max_length=200)
     # The first sign-in; None: added by an admin, not signed in yet.
     signed_in_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class RevokedToken(SQLModel, table=True):
+    """A revoked token, by its auth service's (issuer, jti) (system table: no tenant policy,
+    read by every process's view of revocations, app/revocations.py)."""
+
+    __tablename__ = "revoked_token"
+
+    issuer: str = Field(primary_key=True, sa_type=sa.Text)  # "" for a token without `iss`
+    jti: str = Field(primary_key=True, sa_type=sa.Text)
+    tenant_slug: str = Field(max_length=63)
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)
+    revoked_at: datetime = Field(
+        sa_type=sa.DateTime(timezone=True),
+        index=True,
+        sa_column_kwargs={"server_default": sa.func.now()},
+    )

@@ -383,7 +383,7 @@ async def test_run_job_has_the_job_limits(settings: Settings, servers: Servers) 
 async def test_the_worker_has_the_job_limits(settings: Settings, servers: Servers) -> None:
     jobs = settings.model_copy(update=JOB_LIMITS)
     options = worker_settings(jobs, redis_settings=None)  # type: ignore[arg-type]
-    redis = create_redis(str(settings.redis_url))
+    redis = create_redis(str(settings.redis_url), settings)
     ctx: dict[str, Any] = {"redis": redis}
     await options["on_startup"](ctx)
     try:

@@ -16,6 +16,7 @@ from app.locks import exclusive
 from app.redis import arq_redis_settings
 from app.services.lexware import sync as lexware_sync
 from app.services.lexware.sync import sync_tenant_vouchers
+from app.settings import Settings
 from jobs.lexware import enqueue_erp_pushes, erp_push, erp_push_record, voucher_sync
 from tests.conftest import Servers
 from tests.lexware_fixtures import ACME, SET_KEY, Lexware
@@ -179,9 +180,11 @@ async def test_erp_push_sends_tagged_records_that_changed(lexware: Lexware) -> N
 
 
 async def test_an_erp_record_is_queued_for_push_right_after_it_changes(
-    lexware: Lexware, servers: Servers
+    lexware: Lexware, servers: Servers, settings: Settings
 ) -> None:
-    pool = await create_pool(arq_redis_settings(servers.redis_url), default_queue_name="test-erp")
+    pool = await create_pool(
+        arq_redis_settings(servers.redis_url, settings), default_queue_name="test-erp"
+    )
     listener = asyncio.create_task(enqueue_erp_pushes(pool))
     try:
         await asyncio.sleep(0.3)

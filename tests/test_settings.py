@@ -58,6 +58,11 @@ def test_unreadable_key_is_a_clear_error(tmp_path: Path) -> None:
         ({"max_page_size": 0}, "max_page_size"),
         ({"max_query_cost": 0}, "max_query_cost"),
         ({"jwt_public_key": "a", "jwt_jwks_file": "/etc/hosts"}, "only one of"),
+        ({"redis_socket_timeout_seconds": 0}, "redis_socket_timeout_seconds"),
+        (
+            {"revocation_refresh_seconds": 10, "revocation_max_staleness_seconds": 5},
+            "REVOCATION_MAX_STALENESS_SECONDS must be at least",
+        ),
     ],
 )
 def test_invalid_settings_name_the_problem(override: dict[str, object], message: str) -> None:

@@ -70,3 +70,18 @@ async def test_failed_reports_then_pauses() -> None:
     await backoff.failed(OSError("still gone"))
     assert backoff.failures == 2
     assert backoff.paused == [0.2, 0.4]
+
+
+def test_an_outage_is_one_warning_and_its_end_one_line(caplog: pytest.LogCaptureFixture) -> None:
+    """A loop retrying every few seconds through a long outage must not fill the log."""
+    backoff = Backoff(log, "event relay")
+    with caplog.at_level(logging.INFO, logger=log.name):
+        for _ in range(5):
+            backoff.note(RedisConnectionError("connection refused"))
+        backoff.succeeded()
+        backoff.note(RedisConnectionError("away again"))
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.WARNING, "event relay: connection refused; retrying (attempt 1)"),
+        (logging.INFO, "event relay: working again after 5 attempts"),
+        (logging.WARNING, "event relay: away again; retrying (attempt 1)"),
+    ]

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.events import outbox
 from app.events.message import CrmEventMessage
+from app.redis import redis_failed
 from app.supervision import Backoff
 from app.telemetry.metrics import EVENTS_PUBLISHED, EVENTS_UNPUBLISHED, RELAY_LAG
 
@@ -77,7 +79,7 @@ _TRY_LOCK = sa.text("SELECT pg_try_advisory_xact_lock(:key)")  # parsed once, no
 _BACKLOG_AGE = sa.text(
     """
     SELECT COALESCE(SUM(c.last_seq - COALESCE(r.published_seq, 0)), 0),
-           COALESCE(EXTRACT(EPOCH FROM now() - MIN(oldest.occurred_at)), 0)
+           EXTRACT(EPOCH FROM now() - MIN(oldest.occurred_at))::float8
     FROM event_counter c
     LEFT JOIN event_relay r ON r.tenant_id = c.tenant_id
     LEFT JOIN LATERAL (
@@ -96,13 +98,26 @@ async def unpublished_count(engine: AsyncEngine) -> int:
         return int(await connection.scalar(_BACKLOG) or 0)
 
 
-async def report_backlog(engine: AsyncEngine) -> None:
-    """Set the backlog gauges (crm_events_unpublished, crm_event_relay_lag_seconds): one
-    statement, run when /metrics is scraped."""
+@dataclass(frozen=True)
+class OutboxLag:
+    unpublished: int
+    oldest_seconds: float | None  # None: nothing waits
+
+
+async def outbox_lag(engine: AsyncEngine) -> OutboxLag:
+    """How far the relay is behind: events not yet out on Redis, and how long the oldest of
+    them has waited (both grow while Redis is down). One statement, for /health and for
+    each /metrics scrape, never per request."""
     async with engine.connect() as connection:
-        count, age = (await connection.execute(_BACKLOG_AGE)).one()
-    EVENTS_UNPUBLISHED.set(int(count))
-    RELAY_LAG.set(max(0.0, float(age)))
+        count, oldest = (await connection.execute(_BACKLOG_AGE)).one()
+    return OutboxLag(int(count), None if oldest is None else max(0.0, float(oldest)))
+
+
+async def report_backlog(engine: AsyncEngine) -> None:
+    """Set the backlog gauges (crm_events_unpublished, crm_event_relay_lag_seconds)."""
+    lag = await outbox_lag(engine)
+    EVENTS_UNPUBLISHED.set(lag.unpublished)
+    RELAY_LAG.set(lag.oldest_seconds or 0.0)
 
 
 @dataclass(frozen=True)
@@ -177,6 +192,8 @@ class Relay:
                 try:
                     published = await publish_pending(self._engine, self._redis)
                 except Exception as error:  # Redis or the database away, or a bug
+                    if isinstance(error, RedisError):
+                        redis_failed("event_relay")
                     await backoff.failed(error)
                     continue
                 backoff.succeeded()

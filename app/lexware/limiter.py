@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from app.errors import LexwareUnavailable, RateLimited
+from app.redis import redis_failed
 from app.telemetry.metrics import LEXWARE_LIMITER_WAIT
 
 INTERVAL_MS = 550  # 2 req/s, with room for jitter between our start and Lexware's clock
@@ -51,6 +52,7 @@ class RateLimiter:
                 )
             )
         except RedisError:
+            redis_failed("lexware_limiter")
             # Without Redis, no process can know what the others sent: nothing goes out.
             raise LexwareUnavailable(
                 "Lexware calls are paused: the rate limiter is down."

@@ -61,9 +61,10 @@ async def _supervised_worker(settings: Settings) -> None:
     from jobs.worker import worker_settings
 
     options = worker_settings(
-        settings, arq_redis_settings(str(settings.redis_url)), with_relay=False
+        settings, arq_redis_settings(str(settings.redis_url), settings), with_relay=False
     )
-    backoff = Backoff(log, "cron worker", first=0.5, cap=30.0, expected=())
+    # A Redis outage is one warning (app/supervision.py), not a traceback every 30 s.
+    backoff = Backoff(log, "cron worker", first=0.5, cap=30.0)
     clock = asyncio.get_running_loop().time
     while True:
         worker = Worker(**options, handle_signals=False)
@@ -119,6 +120,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:
         Route("/graphql", graphql),
         WebSocketRoute("/graphql", graphql),
         Route("/health", health, methods=["GET"]),
+        Route("/readyz", health, methods=["GET"]),  # the usual name for a readiness probe
         Route("/livez", livez, methods=["GET"]),
         *graphiql_routes(settings),  # GraphiQL's assets, when it is enabled
     ]

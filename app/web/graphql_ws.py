@@ -9,8 +9,10 @@ and for how long.
   with 1011 (`InitNotDecided`; graphql-ws sends its coded `connection_error` first).
 - Operations are admitted, and frames sent, by the protocol handlers in app/web/ws_protocols.py.
 - While the socket is open its token is watched: the socket closes (4401) when the token
-  expires and when it is found revoked (checked every `WS_AUTH_RECHECK_SECONDS`, and as each
-  mutation starts: HTTP checks every request).
+  expires and when it is revoked: as soon as this process learns of it (a logout, a notice
+  over Redis, the revocation view's refresh: app/revocations.py), rechecked every
+  `WS_AUTH_RECHECK_SECONDS` as a backstop, and as each mutation starts (HTTP checks every
+  request).
 """
 
 from __future__ import annotations
@@ -126,10 +128,10 @@ class WebSocketAuth:
         return ACKNOWLEDGED
 
     async def operation_refusal(self, context: Context) -> Refusal | None:
-        """HTTP looks the token up on the blocklist with every request; a socket, with every
-        mutation as it starts, so a logged-out token changes nothing more (the watcher only
-        looks every WS_AUTH_RECHECK_SECONDS). A blocklist that does not answer refuses the
-        mutation as it refuses an HTTP request."""
+        """HTTP looks the token up in the revocations with every request; a socket, with
+        every mutation as it starts, so a logged-out token changes nothing more (should its
+        watcher not have closed the socket yet). A view of the revocations too old to trust
+        refuses the mutation as it refuses an HTTP request."""
         try:
             revoked = await self.runtime.authenticator.is_revoked(context.principal.token)
         except AppError as error:
@@ -140,25 +142,39 @@ class WebSocketAuth:
         return Refusal(revocation, True)
 
     async def _watch_token(self, websocket: WebSocket, principal: Principal) -> None:
-        """Close the socket when the token expires or is revoked."""
+        """Close the socket when the token expires or is revoked: at once when this process
+        learns of the revocation (a logout here, a notice over Redis, the view's refresh),
+        and at the latest at the next recheck (the backstop)."""
         recheck = self.runtime.settings.ws_auth_recheck_seconds
-        while True:
-            left = principal.token.expires_at - time.time()
-            if left <= 0:
-                await _close(websocket, "Token has expired.")
-                return
-            await asyncio.sleep(min(recheck, left))
-            if time.time() < principal.token.expires_at and await self._revoked(principal):
-                await _close(websocket, "Token has been revoked.")
-                return
+        token = principal.token
+        if token.jti is None:
+            revoked = asyncio.Event()  # a token without jti cannot be revoked
+            watching: contextlib.AbstractContextManager[asyncio.Event] = contextlib.nullcontext(
+                revoked
+            )
+        else:
+            watching = self.runtime.authenticator.revocations.watching(token.issuer, token.jti)
+        with watching as revoked:
+            while True:
+                left = token.expires_at - time.time()
+                if left <= 0:
+                    await _close(websocket, "Token has expired.")
+                    return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(revoked.wait(), min(recheck, left))
+                if revoked.is_set() or (
+                    time.time() < token.expires_at and await self._revoked(principal)
+                ):
+                    await _close(websocket, "Token has been revoked.")
+                    return
 
     async def _revoked(self, principal: Principal) -> bool:
         try:
             return await self.runtime.authenticator.is_revoked(principal.token)
         except AppError:
-            # The blocklist is unreachable: the token was good at connect time and its expiry
-            # is still enforced here; look again at the next recheck instead of dropping
-            # every live socket during a Redis restart.
+            # The revocation view is too old to trust (the database away): the token was good
+            # at connect time and its expiry is still enforced here; look again at the next
+            # recheck instead of dropping every live socket during an outage.
             return False
 
 
