@@ -125,8 +125,8 @@ async def test_the_listener_closes_with_the_app(settings: Settings) -> None:
 
 
 async def test_the_standalone_worker_serves_its_own(settings: Settings) -> None:
-    redis = create_redis(str(settings.redis_url))
-    arq = arq_redis_settings(str(settings.redis_url))
+    redis = create_redis(str(settings.redis_url), settings)
+    arq = arq_redis_settings(str(settings.redis_url), settings)
     try:
         for port, served in ((None, False), (0, True)):
             own = settings.model_copy(update={"metrics_port": port})
@@ -398,7 +398,7 @@ def stopped_redis() -> Iterator[str]:
 async def test_cron_runs_are_counted_by_outcome_and_timed(
     app: Starlette, settings: Settings, listener: MetricsListener, stopped_redis: str
 ) -> None:
-    options = worker_settings(settings, arq_redis_settings(str(settings.redis_url)))
+    options = worker_settings(settings, arq_redis_settings(str(settings.redis_url), settings))
     heartbeat: Callable[[dict[str, Any]], Awaitable[Any]] = next(
         job.coroutine for job in options["cron_jobs"] if job.name == "cron:heartbeat"
     )
@@ -409,7 +409,7 @@ async def test_cron_runs_are_counted_by_outcome_and_timed(
     timed = "crm_cron_duration_seconds_count"
     before = await scrape(listener.url)
     await heartbeat({"redis": app.state.runtime.redis})
-    away = create_redis(stopped_redis)
+    away = create_redis(stopped_redis, settings)
     try:
         with pytest.raises(RedisError):
             await heartbeat({"redis": away})
