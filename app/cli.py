@@ -99,7 +99,7 @@ def serve(
     except SettingsError as error:
         usage_error(str(error))
     with stop_on_signals(), servers(settings) as ready:
-        migrate(str(ready.database_url))
+        migrate(ready)
         with_worker = ready.embedded if worker is None else worker
         app = create_app(ready, with_worker=with_worker)
         url = f"http://{_browsable(host)}:{port}/graphql"
@@ -123,7 +123,7 @@ def migrate_database(data_dir: DataDirOption = None, verbose: VerboseOption = Fa
     settings = load(data_dir)
     configure_logging(settings.log_level, verbose)
     with servers(settings) as ready:
-        migrate(str(ready.database_url))
+        migrate(ready)
 
 
 @cli.command()
@@ -141,7 +141,7 @@ def worker(
     settings = load(data_dir)
     configure_logging(settings.log_level, verbose)
     with stop_on_signals(), servers(settings) as ready:
-        migrate(str(ready.database_url))
+        migrate(ready)
         options = worker_settings(ready, arq_redis_settings(str(ready.redis_url)))
         say("worker: running due jobs once" if burst else "worker: running (Ctrl-C stops)")
         try:
@@ -165,7 +165,7 @@ def run_job(
     settings = load(data_dir)
     configure_logging(settings.log_level, verbose)
     with servers(settings) as ready:
-        migrate(str(ready.database_url))
+        migrate(ready)
         try:
             result = asyncio.run(run_once(ready, name))
         except (OSError, RedisError) as error:
@@ -247,7 +247,7 @@ def seed_demo(
     settings = load(data_dir)
     configure_logging(settings.log_level, verbose)
     with servers(settings) as ready:
-        migrate(str(ready.database_url))
+        migrate(ready)
 
         async def run() -> str:
             limits = DatabaseLimits.for_jobs(ready)
@@ -276,6 +276,9 @@ def urls(data_dir: DataDirOption = None) -> None:
     ):
         if configured:
             typer.echo(f"{name + ':':<12} external, {_without_password(configured)}")
+            if name == "PostgreSQL" and settings.migration_database_url:
+                owner = _without_password(settings.migration_database_url)
+                typer.echo(f"  owner:     {owner} (migrations)")
             continue
         found = state(directory)
         if not found.running:
@@ -283,6 +286,8 @@ def urls(data_dir: DataDirOption = None) -> None:
             continue
         typer.echo(f"{name + ':':<12} running (pid {found.pid}), on a Unix socket only")
         typer.echo(f"  url:       {found.url}")
+        if found.owner_url:
+            typer.echo(f"  owner:     {found.owner_url} (migrations)")
         typer.echo(f"  client:    {found.client}")
     if settings.embedded:
         graphql = serve_url(directory) or "not running (insight-crm serve)"
