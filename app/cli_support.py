@@ -147,7 +147,7 @@ def migrate(settings: Settings) -> None:
         say("database: schema up to date")
     owner, serving = login_role(owner_url), login_role(serving_url)
     if owner != serving:
-        log.info("database: serving as %s, which owns nothing (tables owned by %s)", serving, owner)
+        log.debug("database: serving as %s, which owns nothing (owner: %s)", serving, owner)
     else:
         log.warning(
             "database: the server logs in as %s, the tables' owner: a statement that missed its "

@@ -92,6 +92,14 @@ async def sessions(servers: Servers) -> AsyncIterator[async_sessionmaker[AsyncSe
 
 
 @pytest.fixture(scope="session")
+async def owner_sessions(servers: Servers) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions as the tables' owner, for what a test does as a DBA would (lock a table)."""
+    engine = create_engine(servers.database_url, pool_size=1)
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
 def signing_key() -> RSAKey:
     return RSAKey.generate_key(2048, private=True)
 

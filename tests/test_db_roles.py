@@ -130,6 +130,10 @@ async def test_as_crm_tenant_the_serving_role_sees_one_tenants_rows(
     await add_row(mine, models.Company, name="Meins")
     await add_row(theirs, models.Company, name="Deins")
     async with connected(servers.serving_url) as serving, serving.transaction():
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):  # before its switch: nothing
+            async with serving.transaction():
+                await serving.execute(f"SET LOCAL app.tenant_id = '{mine.tenant_id}'")
+                await serving.fetch("SELECT name FROM company")
         await serving.execute(f"SET LOCAL ROLE {TENANT_ROLE}")
         await serving.execute(f"SET LOCAL app.tenant_id = '{mine.tenant_id}'")
         names = [row["name"] for row in await serving.fetch("SELECT name FROM company")]
@@ -203,11 +207,11 @@ def test_the_start_up_warns_when_the_server_logs_in_as_the_owner(
     apart = shared.model_copy(
         update={"database_url": servers.serving_url, "migration_database_url": servers.database_url}
     )
-    with caplog.at_level(logging.INFO, logger="insight_crm"):
+    with caplog.at_level(logging.DEBUG, logger="insight_crm"):
         migrate(shared)
         migrate(apart)
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    informed = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    informed = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
     assert len(warned) == 1 and "the tables' owner" in warned[0]
     assert "MIGRATION_DATABASE_URL" in warned[0]
     assert any("serving as" in line and "owns nothing" in line for line in informed)

@@ -1,6 +1,6 @@
 """Who may do what on which table: the SQL a migration runs for the server's roles.
 
-Three kinds of role meet in the database (docs/ARCHITECTURE.md, "Database roles"):
+Three kinds of role meet in the database (README, "Database roles"):
 
 - the **owner** (MIGRATION_DATABASE_URL) runs the migrations and owns every table; the server
   never serves as it (unless a deployment gives both URLs the same user, and is warned);
