@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import models
 from app.data.engine import async_url
-from app.data.rights import join_role_sql
+from app.data.rights import SERVING_ROLE_CHECK, join_role_sql, serving_role_problems
 from models.roles import SYSTEM_ROLE, TENANT_ROLE
 
 # Two processes starting at once must not both migrate: hold an advisory lock.
@@ -61,6 +61,11 @@ def _let_the_server_switch(connection: Connection, serving_role: str | None) -> 
     for role in (TENANT_ROLE, SYSTEM_ROLE):
         connection.execute(text(join_role_sql(role, serving_role)))
     connection.commit()
+    found = connection.execute(text(SERVING_ROLE_CHECK), {"role": serving_role}).one()
+    connection.commit()
+    problems = config.attributes.get("serving_problems")
+    if problems is not None:
+        problems.extend(serving_role_problems(serving_role, *found))
 
 
 async def _run_online() -> None:

@@ -137,14 +137,17 @@ def migrate(settings: Settings) -> None:
     from app.migrations import login_role, upgrade_to_head
 
     owner_url, serving_url = str(settings.owner_database_url), str(settings.database_url)
+    problems: list[str] = []
     try:
-        applied = upgrade_to_head(owner_url, serving_url)
+        applied = upgrade_to_head(owner_url, serving_url, problems)
     except (OSError, SQLAlchemyError) as error:
         fail(f"cannot migrate the database ({type(error).__name__}: {error})")
     if applied:
         say(f"database: applied {len(applied)} migration(s), now at {applied[-1]}")
     else:
         say("database: schema up to date")
+    for problem in problems:
+        log.warning("database: %s (README, Database roles)", problem)
     owner, serving = login_role(owner_url), login_role(serving_url)
     if owner != serving:
         log.debug("database: serving as %s, which owns nothing (owner: %s)", serving, owner)

@@ -20,13 +20,16 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade_to_head(database_url: str, serving_url: str | None = None) -> list[str]:
+def upgrade_to_head(
+    database_url: str, serving_url: str | None = None, problems: list[str] | None = None
+) -> list[str]:
     """Blocking; runs its own event loop (call it from a thread inside async code). Returns
     the revisions it applied, oldest first (none: the schema was up to date).
 
     `database_url` is the tables' owner's; `serving_url` the role the server logs in as,
     which is made a member of `crm_tenant` and `crm_system` (switching to them, inheriting
-    nothing) after every upgrade: it is a setting, and may change without a new revision."""
+    nothing) after every upgrade: it is a setting, and may change without a new revision.
+    What that role may still do without a switch goes into `problems` (app.data.rights)."""
     applied: list[str] = []
 
     def note(*, step: Any, **_: Any) -> None:
@@ -34,6 +37,7 @@ def upgrade_to_head(database_url: str, serving_url: str | None = None) -> list[s
 
     config = alembic_config(database_url)
     config.attributes["on_version_apply"] = note
+    config.attributes["serving_problems"] = problems
     if serving_url is not None and login_role(serving_url) != login_role(database_url):
         config.attributes["serving_role"] = login_role(serving_url)
     command.upgrade(config, "head")

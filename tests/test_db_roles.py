@@ -307,3 +307,43 @@ async def test_a_new_tenant_table_gets_its_rights_from_one_call(
 def _in_database(url: str, database_url: str) -> str:
     """`url`'s role, in `database_url`'s database."""
     return str(make_url(url).set(database=make_url(database_url).database).render_as_string(False))
+
+
+def test_a_serving_role_with_rights_of_its_own_is_warned_about(
+    servers: Servers, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A serving role a DBA made a member that inherits, and granted a table: the upgrade
+    takes the inheritance back (its memberships switch, nothing more) and the start-up warns
+    about the grant, which is not the migrations' to revoke."""
+    careless = f"crm_careless_{uuid.uuid4().hex[:8]}"
+    owner_url = make_url(servers.database_url)
+
+    async def as_dba(*statements: str) -> None:
+        async with connected(servers.database_url) as dba:
+            for statement in statements:
+                await dba.execute(statement)
+
+    asyncio.run(
+        as_dba(
+            f"CREATE ROLE {careless} LOGIN",  # INHERIT, PostgreSQL's default
+            f"GRANT {SYSTEM_ROLE} TO {careless}",  # inherits every tenant's outbox
+            f"GRANT SELECT ON company TO {careless}",
+        )
+    )
+    try:
+        settings = Settings(
+            database_url=owner_url.set(username=careless).render_as_string(False),
+            migration_database_url=servers.database_url,
+            redis_url="redis://x",
+            _env_file=None,
+        )
+        with caplog.at_level(logging.WARNING, logger="insight_crm"):
+            migrate(settings)
+        warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warned) == 1, warned
+        assert f"the serving role {careless} may use 1 table(s)" in warned[0]
+        assert "(company)" in warned[0]
+    finally:
+        asyncio.run(
+            as_dba(f"DROP OWNED BY {careless}", f"DROP ROLE {careless}"),
+        )

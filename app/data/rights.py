@@ -139,3 +139,31 @@ def grant_system_table(execute: Execute, table: str, privileges: str, *, schema:
     it (no row-level security: no tenant's rows are in it)."""
     name = f"{schema}.{quoted(table)}" if schema else quoted(table)
     execute(f"GRANT {privileges} ON {name} TO {SYSTEM_ROLE}")
+
+
+# What the serving role may do without a switch, checked after each upgrade: nothing. A
+# superuser, a role that bypasses row-level security, an owner, a member that inherits
+# crm_tenant's or crm_system's rights, or a grantee (PUBLIC too) may; the start-up says so.
+SERVING_ROLE_CHECK = """
+SELECT r.rolsuper, r.rolbypassrls,
+  ARRAY(SELECT c.relname::text FROM pg_class c
+        WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
+          AND has_table_privilege(r.oid, c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')
+        ORDER BY 1) AS tables
+FROM pg_roles r WHERE r.rolname = :role"""
+
+
+def serving_role_problems(role: str, superuser: bool, bypass: bool, tables: list[str]) -> list[str]:
+    """What `SERVING_ROLE_CHECK` found, as sentences for the start-up's warnings."""
+    problems = []
+    if superuser:
+        problems.append(f"the serving role {role} is a superuser: it reads every tenant's rows")
+    elif bypass:
+        problems.append(f"the serving role {role} has BYPASSRLS: it reads every tenant's rows")
+    if tables and not superuser:
+        shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
+        problems.append(
+            f"the serving role {role} may use {len(tables)} table(s) without switching roles "
+            f"({shown}): it should own, inherit and be granted nothing"
+        )
+    return problems
