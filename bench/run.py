@@ -63,23 +63,28 @@ def pinned(core: int) -> list[str]:
 
 
 @contextmanager
-def database() -> Iterator[tuple[str, str]]:
+def database() -> Iterator[tuple[str, str, str]]:
+    """The owner's URL (migrations, loading, checks, the raw baseline), the one the server
+    logs in as (a role that owns nothing, as deployed), and Redis'."""
     env_db, env_redis = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
     if env_db and env_redis:
-        yield env_db, env_redis
+        yield os.environ.get("MIGRATION_DATABASE_URL") or env_db, env_db, env_redis
         return
     DATA.mkdir(parents=True, exist_ok=True)
     with EmbeddedServers(DATA) as servers:
-        assert servers.database_url and servers.redis_url
-        yield servers.database_url, servers.redis_url
+        assert servers.migration_database_url and servers.database_url and servers.redis_url
+        yield servers.migration_database_url, servers.database_url, servers.redis_url
 
 
 @contextmanager
-def server(database_url: str, redis_url: str, port: int) -> Iterator[psutil.Process]:
+def server(urls: tuple[str, str, str], port: int) -> Iterator[psutil.Process]:
+    """`urls`: as `database()` yields them."""
+    owner_url, serving_url, redis_url = urls
     key = ensure_dev_key(DATA)
     env = {
         **os.environ,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": serving_url,
+        "MIGRATION_DATABASE_URL": owner_url,
         "REDIS_URL": redis_url,
         "JWT_PUBLIC_KEY": key.as_pem(private=False).decode(),
         "DATA_DIR": str(DATA),
@@ -452,11 +457,13 @@ def main() -> None:
     WRK = kit.wrk
     for note in kit.notes:
         print("bench:", note, file=sys.stderr)
-    with database() as (database_url, redis_url):
-        upgrade_to_head(database_url)
+    with database() as urls:
+        database_url, serving_url, redis_url = urls
+        upgrade_to_head(database_url, serving_url)
         print("data:", asyncio.run(load(database_url, generate(0.1 if args.quick else 1.0))))
         settings = Settings(
-            database_url=database_url,
+            database_url=serving_url,
+            migration_database_url=database_url,
             redis_url=redis_url,
             data_dir=DATA,
             jwt_public_key=ensure_dev_key(DATA).as_pem(private=False).decode(),
@@ -475,7 +482,7 @@ def main() -> None:
         peer_check = ""
         peer_server = (peer.peer(kit, database_url, args.peer_port, pinned(0)) if tenant
                        else nullcontext(None))  # fmt: skip
-        with server(database_url, redis_url, args.port) as process, peer_server as node:
+        with server(urls, args.port) as process, peer_server as node:
             targets = {"ours": Target(process, args.port, token),
                        "peer": Target(node, args.peer_port, None)}  # fmt: skip
             check_identical(args.port, token, ids)
@@ -493,7 +500,7 @@ def main() -> None:
             s5 = mutations.run_s5(process, args.port, token, database_url, seconds=args.seconds,
                                   concurrency=args.concurrency, rounds=args.rounds)  # fmt: skip
         # S6 starts a fresh server per path (idle RSS of 1,000 sockets on an unused heap).
-        s6 = fanout.run_s6(lambda: server(database_url, redis_url, args.port), args.port, token,
+        s6 = fanout.run_s6(lambda: server(urls, args.port), args.port, token,
                            database_url, **fanout.sizes(args.quick))  # fmt: skip
     text = report(results, statements, args, kit, peer_check)
     text += "\n".join(["", *mutations.report_lines(s5, mutation_statements), "",
