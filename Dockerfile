@@ -26,6 +26,9 @@ COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
 WORKDIR /app
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 DATA_DIR=/home/crm/data
+# Against external servers: DATABASE_URL is the role the server logs in as (it owns nothing),
+# MIGRATION_DATABASE_URL the tables' owner that `migrate` (and `serve` at its start) runs as
+# (README, "Database roles"; compose.yaml sets both).
 USER crm
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --retries=5 \

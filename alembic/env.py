@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import models
 from app.data.engine import async_url
+from app.data.rights import SERVING_ROLE_CHECK, join_role_sql, serving_role_problems
+from models.roles import SYSTEM_ROLE, TENANT_ROLE
 
 # Two processes starting at once must not both migrate: hold an advisory lock.
 MIGRATION_LOCK_ID = 7_042_311
@@ -45,9 +47,25 @@ def _run(connection: Connection) -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+        _let_the_server_switch(connection, config.attributes.get("serving_role"))
     finally:
         connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
         connection.commit()
+
+
+def _let_the_server_switch(connection: Connection, serving_role: str | None) -> None:
+    """The role the server logs in as (app.migrations) becomes a member of the roles it
+    switches to, inheriting none of their rights (app.data.rights)."""
+    if not serving_role:
+        return
+    for role in (TENANT_ROLE, SYSTEM_ROLE):
+        connection.execute(text(join_role_sql(role, serving_role)))
+    connection.commit()
+    found = connection.execute(text(SERVING_ROLE_CHECK), {"role": serving_role}).one()
+    connection.commit()
+    problems = config.attributes.get("serving_problems")
+    if problems is not None:
+        problems.extend(serving_role_problems(serving_role, *found))
 
 
 async def _run_online() -> None:

@@ -101,7 +101,7 @@ def serve(
     except SettingsError as error:
         usage_error(str(error))
     with stop_on_signals(), servers(settings) as ready:
-        migrate(str(ready.database_url))
+        migrate(ready)
         with_worker = ready.embedded if worker is None else worker
         app = create_app(ready, with_worker=with_worker)
         url = f"http://{_browsable(host)}:{port}/graphql"
@@ -125,7 +125,7 @@ def migrate_database(data_dir: DataDirOption = None, verbose: VerboseOption = Fa
     settings = load(data_dir)
     configure_logging(settings.log_level, verbose)
     with servers(settings) as ready:
-        migrate(str(ready.database_url))
+        migrate(ready)
 
 
 @cli.command()
@@ -144,7 +144,7 @@ def worker(
     configure_logging(settings.log_level, verbose)
     check_metrics_can_listen(settings)
     with stop_on_signals(), servers(settings) as ready:
-        migrate(str(ready.database_url))
+        migrate(ready)
         options = worker_settings(
             ready, arq_redis_settings(str(ready.redis_url), ready), with_metrics=True
         )
@@ -172,7 +172,7 @@ def run_job(
     settings = load(data_dir)
     configure_logging(settings.log_level, verbose)
     with servers(settings) as ready:
-        migrate(str(ready.database_url))
+        migrate(ready)
         try:
             result = asyncio.run(run_once(ready, name))
         except (OSError, RedisError) as error:
@@ -254,7 +254,7 @@ def seed_demo(
     settings = load(data_dir)
     configure_logging(settings.log_level, verbose)
     with servers(settings) as ready:
-        migrate(str(ready.database_url))
+        migrate(ready)
 
         async def run() -> str:
             limits = DatabaseLimits.for_jobs(ready)
@@ -283,6 +283,9 @@ def urls(data_dir: DataDirOption = None) -> None:
     ):
         if configured:
             typer.echo(f"{name + ':':<12} external, {_without_password(configured)}")
+            if name == "PostgreSQL" and settings.migration_database_url:
+                owner = _without_password(settings.migration_database_url)
+                typer.echo(f"  owner:     {owner} (migrations)")
             continue
         found = state(directory)
         if not found.running:
@@ -290,6 +293,8 @@ def urls(data_dir: DataDirOption = None) -> None:
             continue
         typer.echo(f"{name + ':':<12} running (pid {found.pid}), on a Unix socket only")
         typer.echo(f"  url:       {found.url}")
+        if found.owner_url:
+            typer.echo(f"  owner:     {found.owner_url} (migrations)")
         typer.echo(f"  client:    {found.client}")
     if settings.embedded:
         graphql = serve_url(directory) or "not running (insight-crm serve)"

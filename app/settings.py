@@ -6,7 +6,14 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
@@ -22,6 +29,9 @@ class Settings(BaseSettings):
     # Servers. Unset means "start an embedded one in data_dir".
     database_url: str | None = None
     redis_url: str | None = None
+    # The tables' owner, for migrations only (the server logs in with DATABASE_URL, a role that
+    # owns nothing). Unset: DATABASE_URL's user migrates and owns, as before (warned at start).
+    migration_database_url: str | None = None
     data_dir: Path = Path(".insight-crm")
 
     # Database time limits (0 = none). Requests: a statement that runs longer, or waits longer
@@ -160,7 +170,14 @@ class Settings(BaseSettings):
                 raise ValueError(f"{origin!r} is not an origin such as https://crm.example.de")
         return cleaned
 
-    @field_validator("jwt_issuer", "jwt_audience", "database_url", "redis_url", mode="before")
+    @field_validator(
+        "jwt_issuer",
+        "jwt_audience",
+        "database_url",
+        "migration_database_url",
+        "redis_url",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -170,13 +187,13 @@ class Settings(BaseSettings):
     def _lower_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "migration_database_url")
     @classmethod
-    def _check_database_url(cls, value: str | None) -> str | None:
+    def _check_database_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value and not value.startswith(
             ("postgresql://", "postgresql+asyncpg://", "postgres://")
         ):
-            raise ValueError("DATABASE_URL must be a postgresql:// URL")
+            raise ValueError(f"{str(info.field_name).upper()} must be a postgresql:// URL")
         return value
 
     @field_validator("redis_url")
@@ -196,6 +213,10 @@ class Settings(BaseSettings):
         for path in (self.jwt_public_key_file, self.jwt_jwks_file):
             if path is not None and not path.is_file():
                 raise ValueError(f"JWT key file {path} does not exist")
+        if self.migration_database_url and not self.database_url:
+            raise ValueError(
+                "MIGRATION_DATABASE_URL needs DATABASE_URL (the embedded default sets up both)"
+            )
         if self.default_page_size > self.max_page_size:
             raise ValueError("DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE")
         if self.revocation_max_staleness_seconds < self.revocation_refresh_seconds:
@@ -212,11 +233,21 @@ class Settings(BaseSettings):
         """The embedded default: no external servers configured (development keys allowed)."""
         return self._embedded_started or (self.database_url is None and self.redis_url is None)
 
-    def with_servers(self, database_url: str, redis_url: str) -> Settings:
+    def with_servers(
+        self, database_url: str, redis_url: str, migration_database_url: str | None = None
+    ) -> Settings:
         """These settings pointed at running servers, remembering an embedded start."""
-        ready = self.model_copy(update={"database_url": database_url, "redis_url": redis_url})
+        servers = {"database_url": database_url, "redis_url": redis_url}
+        if migration_database_url:
+            servers["migration_database_url"] = migration_database_url
+        ready = self.model_copy(update=servers)
         ready._embedded_started = self.embedded
         return ready
+
+    @property
+    def owner_database_url(self) -> str | None:
+        """Where migrations run: the tables' owner (DATABASE_URL's user when not set apart)."""
+        return self.migration_database_url or self.database_url
 
     @property
     def graphiql_enabled(self) -> bool:

@@ -375,7 +375,7 @@ async def statements_per_mutation(settings: Any, token: str, fx: Fixture) -> dic
                 seen["set_config"] = set_config
                 seen["counted"] = len(seen["statements"]) - set_config
                 counted[mutation] = seen
-    await remove_created_deals(str(settings.database_url), fx.tenant_id)
+    await remove_created_deals(str(settings.owner_database_url), fx.tenant_id)
     return counted
 
 
@@ -384,7 +384,7 @@ async def statements_per_mutation(settings: Any, token: str, fx: Fixture) -> dic
 
 def count_statements(settings: Any, token: str) -> dict[str, dict[str, Any]]:
     """statements_per_mutation() for the bench tenant (in process, no server needed)."""
-    fx = asyncio.run(fixture(str(settings.database_url)))
+    fx = asyncio.run(fixture(str(settings.owner_database_url)))
     return asyncio.run(statements_per_mutation(settings, token, fx))
 
 

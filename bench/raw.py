@@ -58,7 +58,8 @@ COMPANY = "SELECT id, name, website, vat_id, status::text AS status FROM company
 async def _pool_for(request: HTTPConnection) -> asyncpg.Pool:
     global _pool
     if _pool is None:
-        url = str(request.app.state.runtime.settings.database_url)
+        # The baseline reads as the tables' owner, outside row-level security (as it did).
+        url = str(request.app.state.runtime.settings.owner_database_url)
         _pool = await asyncpg.create_pool(
             url.replace("postgresql+asyncpg://", "postgresql://"), min_size=2, max_size=10
         )

@@ -63,24 +63,29 @@ def pinned(core: int) -> list[str]:
 
 
 @contextmanager
-def database() -> Iterator[tuple[str, str]]:
+def database() -> Iterator[tuple[str, str, str]]:
+    """The owner's URL (migrations, loading, checks, the raw baseline), the one the server
+    logs in as (a role that owns nothing, as deployed), and Redis'."""
     env_db, env_redis = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
     if env_db and env_redis:
-        yield env_db, env_redis
+        yield os.environ.get("MIGRATION_DATABASE_URL") or env_db, env_db, env_redis
         return
     DATA.mkdir(parents=True, exist_ok=True)
     with EmbeddedServers(DATA) as servers:
-        assert servers.database_url and servers.redis_url
-        yield servers.database_url, servers.redis_url
+        assert servers.migration_database_url and servers.database_url and servers.redis_url
+        yield servers.migration_database_url, servers.database_url, servers.redis_url
 
 
 @contextmanager
-def server(database_url: str, redis_url: str, port: int,
+def server(urls: tuple[str, str, str], port: int,
            extra_env: dict[str, str] | None = None) -> Iterator[psutil.Process]:  # fmt: skip
+    """`urls`: as `database()` yields them."""
+    owner_url, serving_url, redis_url = urls
     key = ensure_dev_key(DATA)
     env = {
         **os.environ,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": serving_url,
+        "MIGRATION_DATABASE_URL": owner_url,
         "REDIS_URL": redis_url,
         "JWT_PUBLIC_KEY": key.as_pem(private=False).decode(),
         "DATA_DIR": str(DATA),
@@ -460,18 +465,20 @@ def main() -> None:
     WRK = kit.wrk
     for note in kit.notes:
         print("bench:", note, file=sys.stderr)
-    with database() as (database_url, redis_url):
-        upgrade_to_head(database_url)
+    with database() as urls:
+        database_url, serving_url, redis_url = urls
+        upgrade_to_head(database_url, serving_url)
         print("data:", asyncio.run(load(database_url, generate(0.1 if args.quick else 1.0))))
         settings = Settings(
-            database_url=database_url,
+            database_url=serving_url,
+            migration_database_url=database_url,
             redis_url=redis_url,
             data_dir=DATA,
             jwt_public_key=ensure_dev_key(DATA).as_pem(private=False).decode(),
             _env_file=None,
         )  # type: ignore[call-arg]
         if args.only == "burst":
-            s7 = _run_s7(args, settings, database_url, redis_url)
+            s7 = _run_s7(args, settings, urls)
             _update_section(burst.report_lines(s7), args.quick)
             return
         token = sign_dev_token(
@@ -487,7 +494,7 @@ def main() -> None:
         peer_check = ""
         peer_server = (peer.peer(kit, database_url, args.peer_port, pinned(0)) if tenant
                        else nullcontext(None))  # fmt: skip
-        with server(database_url, redis_url, args.port) as process, peer_server as node:
+        with server(urls, args.port) as process, peer_server as node:
             targets = {"ours": Target(process, args.port, token),
                        "peer": Target(node, args.peer_port, None)}  # fmt: skip
             check_identical(args.port, token, ids)
@@ -505,9 +512,9 @@ def main() -> None:
             s5 = mutations.run_s5(process, args.port, token, database_url, seconds=args.seconds,
                                   concurrency=args.concurrency, rounds=args.rounds)  # fmt: skip
         # S6 starts a fresh server per path (idle RSS of 1,000 sockets on an unused heap).
-        s6 = fanout.run_s6(lambda: server(database_url, redis_url, args.port), args.port, token,
+        s6 = fanout.run_s6(lambda: server(urls, args.port), args.port, token,
                            database_url, **fanout.sizes(args.quick))  # fmt: skip
-        s7 = _run_s7(args, settings, database_url, redis_url)
+        s7 = _run_s7(args, settings, urls)
     text = report(results, statements, args, kit, peer_check)
     text += "\n".join(["", *mutations.report_lines(s5, mutation_statements), "",
                        *fanout.report_lines(s6), "", *burst.report_lines(s7)]) + "\n"  # fmt: skip
@@ -516,12 +523,13 @@ def main() -> None:
     print(text)
 
 
-def _run_s7(args: argparse.Namespace, settings: Settings, database_url: str,
-            redis_url: str) -> dict[str, Any]:  # fmt: skip
+def _run_s7(args: argparse.Namespace, settings: Settings,
+            urls: tuple[str, str, str]) -> dict[str, Any]:  # fmt: skip
+    database_url = urls[0]
     def sign(tenant: str, email: str) -> str:
         return sign_dev_token(settings, DevTokenRequest(tenant, email, "admin", 4 * 3600))
 
-    return burst.run_s7(lambda env: server(database_url, redis_url, args.port, env), args.port,
+    return burst.run_s7(lambda env: server(urls, args.port, env), args.port,
                         sign, database_url, WRK, seconds=args.burst_seconds,
                         rounds=1 if args.quick else 2)  # fmt: skip
 

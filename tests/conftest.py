@@ -43,9 +43,10 @@ DROP = object()  # a claim value that removes the claim from the token
 
 @dataclass(frozen=True)
 class Servers:
-    database_url: str
+    database_url: str  # the tables' owner (migrations, scratch databases, direct checks)
     redis_url: str
     embedded: EmbeddedServers | None
+    serving_url: str = ""  # the role the app logs in as: owns nothing, switches per transaction
 
 
 def server_dir(prefix: str) -> Path:
@@ -66,11 +67,17 @@ def servers() -> Iterator[Servers]:
             start_postgres=not database_url,
             start_redis=not redis_url,
         ).start()
-        database_url = database_url or embedded.database_url
+        database_url = database_url or embedded.migration_database_url
         redis_url = redis_url or embedded.redis_url
     assert database_url and redis_url
-    upgrade_to_head(database_url)
-    yield Servers(database_url, redis_url, embedded)
+    # The app serves as the embedded server's serving role (or TEST_SERVING_DATABASE_URL's),
+    # so every test exercises its rights; with an external database alone, as its owner.
+    serving_url = os.environ.get("TEST_SERVING_DATABASE_URL") or (
+        embedded.database_url if embedded and embedded.start_postgres else database_url
+    )
+    assert serving_url
+    upgrade_to_head(database_url, serving_url)
+    yield Servers(database_url, redis_url, embedded, serving_url)
     if embedded is not None:
         embedded.stop()
         shutil.rmtree(embedded.data_dir, ignore_errors=True)
@@ -78,8 +85,16 @@ def servers() -> Iterator[Servers]:
 
 @pytest.fixture(scope="session")
 async def sessions(servers: Servers) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """A session factory of its own, for tests below the GraphQL layer."""
-    engine = create_engine(servers.database_url, pool_size=2)
+    """A session factory of its own, for tests below the GraphQL layer (as the serving role)."""
+    engine = create_engine(servers.serving_url, pool_size=2)
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def owner_sessions(servers: Servers) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions as the tables' owner, for what a test does as a DBA would (lock a table)."""
+    engine = create_engine(servers.database_url, pool_size=1)
     yield create_session_factory(engine)
     await engine.dispose()
 
@@ -94,7 +109,8 @@ def settings(
     servers: Servers, signing_key: RSAKey, tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:
     return Settings(
-        database_url=servers.database_url,
+        database_url=servers.serving_url,
+        migration_database_url=servers.database_url,
         redis_url=servers.redis_url,
         data_dir=tmp_path_factory.mktemp("data"),
         jwt_public_key=signing_key.as_pem(private=False).decode(),

@@ -42,7 +42,16 @@ def _clean_env(**extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DATABASE_URL", "REDIS_URL", "JWT_", "TEST_", "XDG_RUNTIME_DIR"))
+        if not k.startswith(
+            (
+                "DATABASE_URL",
+                "MIGRATION_DATABASE_URL",
+                "REDIS_URL",
+                "JWT_",
+                "TEST_",
+                "XDG_RUNTIME_DIR",
+            )
+        )
     }
     return {**env, **extra}
 
@@ -425,6 +434,10 @@ def test_urls_tell_where_the_embedded_servers_listen(data_dir: Path) -> None:
     )
     assert running["GraphiQL"] == [f"{server.url}/graphql"]
     database_url, redis_url = running["url"]
+    [owner] = running["owner"]
+    owner_url, _, note = owner.partition(" ")
+    assert note == "(migrations)" and owner_url.startswith("postgresql://postgres@")
+    assert database_url.startswith("postgresql://crm_app@")  # the role that owns nothing
     psql, _redis_cli = running["client"]
     # The printed psql command line works as printed, and so does the URL in DATABASE_URL.
     selected = subprocess.run(
@@ -436,7 +449,9 @@ def test_urls_tell_where_the_embedded_servers_listen(data_dir: Path) -> None:
     )
     assert selected.stdout.strip() == "1", selected.stderr
     assert redis.Redis.from_url(redis_url).ping()
-    env = _clean_env(DATABASE_URL=database_url, REDIS_URL=redis_url)
+    env = _clean_env(
+        DATABASE_URL=database_url, MIGRATION_DATABASE_URL=owner_url, REDIS_URL=redis_url
+    )
     migrate = _run("migrate", cwd=data_dir.parent, env=env)
     assert migrate.returncode == 0 and "schema up to date" in migrate.stderr
 

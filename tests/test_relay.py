@@ -21,6 +21,7 @@ from app.services.companies.service import create_company
 from app.settings import Settings
 from app.web.asgi import create_app
 from models import Tenant
+from models.roles import SYSTEM_SETTING
 from tests.conftest import Api, Servers, Tokens, server_dir
 from tests.factories import new_scope
 from tests.live import LEGACY_WS, TRANSPORT_WS, RedisProcess, graphql_socket, uvicorn_serving
@@ -281,6 +282,7 @@ async def test_a_busy_tenant_does_not_hold_back_another(sessions: Any, app: Any)
                 await create_company(busy, {"name": f"busy {n}"})
             await create_company(quiet, {"name": "quiet"})
             batch = {"batch": PER_TENANT + 1, "per_tenant": PER_TENANT}
+            await holder.execute(sa.text(SYSTEM_SETTING))  # as the relay reads it
             rows = (await holder.execute(_PENDING, batch)).all()
         finally:
             await holder.execute(sa.text("SELECT pg_advisory_unlock(:k)"), lock)
@@ -325,12 +327,14 @@ async def test_the_published_mark_never_moves_back(sessions: Any, app: Any) -> N
             break
         await asyncio.sleep(0.05)
     async with runtime.engine.begin() as connection:
+        await connection.execute(sa.text(SYSTEM_SETTING))  # as the relay marks it
         await connection.execute(_MARK_PUBLISHED, {"tenants": [str(scope.tenant_id)], "seqs": [1]})
     assert await _published_seq(runtime.engine, scope) == 3
 
 
 async def _published_seq(engine: Any, scope: TenantScope) -> int | None:
     async with engine.connect() as connection:
+        await connection.execute(sa.text(SYSTEM_SETTING))  # as the relay reads it
         seq = await connection.scalar(
             sa.text("SELECT published_seq FROM event_relay WHERE tenant_id = :t"),
             {"t": scope.tenant_id},

@@ -23,6 +23,7 @@ from app.data.unit_of_work import TENANT_ROLE
 from app.migrations import upgrade_to_head
 from app.services.common.tags import has_tag
 from app.services.companies import service as companies
+from models.roles import SYSTEM_ROLE
 from tests.conftest import Servers, _asyncpg_dsn
 from tests.factories import add_row, new_scope, row_value
 
@@ -124,24 +125,32 @@ async def test_every_table_of_a_tenant_has_a_policy_the_role_cannot_bypass(sessi
 async def test_a_table_owner_that_is_no_superuser_migrates_and_is_held_by_the_policies(
     servers: Servers,
 ) -> None:
-    """The production shape: the server's database user owns the database and its tables, is
-    no superuser, and was given the role beforehand (no CREATEROLE needed)."""
+    """The production shape: the owner of the database and its tables is no superuser and
+    has no CREATEROLE; a DBA created the roles and granted them beforehand (README, "Database
+    roles"); the server logs in as another role, which owns nothing."""
     suffix = uuid.uuid4().hex[:8]
-    owner, database = f"crm_owner_{suffix}", f"crm_owned_{suffix}"
+    owner, serving = f"crm_owner_{suffix}", f"crm_serving_{suffix}"
+    database = f"crm_owned_{suffix}"
     url = make_url(servers.database_url)
     admin = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(False))
     try:
         password = uuid.uuid4().hex  # for servers that ask for one (the compose file's)
         await admin.execute(f"CREATE ROLE \"{owner}\" LOGIN PASSWORD '{password}'")
-        await admin.execute(f'GRANT {TENANT_ROLE} TO "{owner}"')  # as a DBA would
+        await admin.execute(f"CREATE ROLE \"{serving}\" LOGIN NOINHERIT PASSWORD '{password}'")
+        for member in (owner, serving):  # as a DBA would
+            await admin.execute(
+                f'GRANT {TENANT_ROLE}, {SYSTEM_ROLE} TO "{member}" WITH INHERIT FALSE, SET TRUE'
+            )
         await admin.execute(f'CREATE DATABASE "{database}" OWNER "{owner}"')
         owned = url.set(username=owner, password=password, database=database)
         owned_url = owned.render_as_string(hide_password=False)
-        await asyncio.to_thread(upgrade_to_head, owned_url)
-        await _two_tenants_apart(owned_url)
+        serving_url = owned.set(username=serving).render_as_string(hide_password=False)
+        await asyncio.to_thread(upgrade_to_head, owned_url, serving_url)
+        await _two_tenants_apart(serving_url)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         await admin.execute(f'DROP ROLE IF EXISTS "{owner}"')
+        await admin.execute(f'DROP ROLE IF EXISTS "{serving}"')
         await admin.close()
 
 

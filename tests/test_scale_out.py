@@ -28,6 +28,7 @@ def server_environment(settings: Settings, data_dir_prefix: str) -> dict[str, st
     return {
         **os.environ,
         "DATABASE_URL": str(settings.database_url),
+        "MIGRATION_DATABASE_URL": str(settings.owner_database_url),
         "REDIS_URL": str(settings.redis_url),
         "JWT_PUBLIC_KEY": settings.jwt_public_key.get_secret_value(),
         "JWT_ISSUER": ISSUER,

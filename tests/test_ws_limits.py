@@ -142,7 +142,7 @@ async def test_operations_in_flight_are_capped_with_a_code(
     live: str,
     api: Api,
     app: Any,
-    sessions: async_sessionmaker[AsyncSession],
+    owner_sessions: async_sessionmaker[AsyncSession],
     protocol: str,
 ) -> None:
     """Queries take no subscription slot, but a socket holds only so many operations in
@@ -151,7 +151,7 @@ async def test_operations_in_flight_are_capped_with_a_code(
     backstop = graphql.max_subscriptions_per_connection
     async with graphql_socket(live, protocol) as socket:
         await socket.init(api.token())
-        async with company_table_locked(sessions):
+        async with company_table_locked(owner_sessions):
             for _ in range(backstop + 1):
                 await socket.subscribe("{ companies(first: 1) { edges { node { id } } } }")
             refused = await refusals(socket, 1)

@@ -46,6 +46,7 @@ from app.data.unit_of_work import (
     CommitHook,
     Reading,
     UnitOfWork,
+    begin_as_system,
     begin_with_tenant_sql,
 )
 from models import TenantScoped
@@ -216,10 +217,12 @@ class TenantScope:
 async def system_session(
     sessions: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
-    """A session outside any tenant, as the tables' owner (no row-level security): for
-    provisioning tenants and members, and for the crons' reads across tenants (which tenants
-    have due activities, ERP-tagged records, a Lexware key). It records no events: what it
-    writes is bookkeeping, not a change of a tenant's records."""
+    """A session outside any tenant, as the role `crm_system` (every tenant's rows, with the
+    privileges alembic 0008 grants it): for provisioning tenants and members, and for the
+    crons' reads across tenants (which tenants have due activities, ERP-tagged records, a
+    Lexware key). It records no events: what it writes is bookkeeping, not a change of a
+    tenant's records."""
     async with sessions() as session, session.begin():
         session.info[SYSTEM_KEY] = True
+        await begin_as_system(session)
         yield session

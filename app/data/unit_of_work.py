@@ -43,6 +43,7 @@ from app.data.tenant_filter import (
 )
 from app.events import outbox
 from app.events.outbox import PendingEvent
+from models import roles
 
 # The execution option `execute()` passes with each call: the session's guard refuses a
 # tenant's statement whose call does not carry this very object (it did not get the filter).
@@ -51,7 +52,7 @@ THROUGH_SCOPE_MARK = object()
 # Set while `begin()` opens the transaction: the guard refuses one that begins without it.
 BEGINNING_KEY = "crm_beginning"
 
-TENANT_ROLE = "crm_tenant"
+TENANT_ROLE = roles.TENANT_ROLE
 TENANT_SETTING = (
     f"SELECT set_config('app.tenant_id', %s, true), set_config('role', '{TENANT_ROLE}', true)"
 )
@@ -86,7 +87,7 @@ class Reading:
             connection = await self.session.connection()
         finally:
             del self.session.info[BEGINNING_KEY]
-        if not await _begin_in_one_round_trip(connection, self.tenant_id):
+        if not await _begin_in_one_round_trip(connection, begin_with_tenant_sql(self.tenant_id)):
             setting = sa.text(TENANT_SETTING % ":tenant")
             await connection.execute(setting, {"tenant": str(self.tenant_id)})
 
@@ -180,11 +181,19 @@ class UnitOfWork(Reading):
             outbox.announce_committed()
 
 
-async def _begin_in_one_round_trip(connection: AsyncConnection, tenant_id: uuid.UUID) -> bool:
-    """BEGIN and the tenant setting as one message on the asyncpg connection, recorded as the
-    adapter's transaction so that SQLAlchemy commits or rolls it back. False (nothing sent) if
-    the adapter is not in the plain state this needs; False after a failure (rolled back, the
-    usual way meets the error again and reports it)."""
+async def begin_as_system(session: AsyncSession) -> None:
+    """Open the session's transaction as `crm_system`, the role of the server's work across
+    tenants (models.roles): BEGIN and the switch in one round trip, as a tenant's."""
+    connection = await session.connection()
+    if not await _begin_in_one_round_trip(connection, f"BEGIN; {roles.SYSTEM_SETTING}"):
+        await connection.execute(sa.text(roles.SYSTEM_SETTING))
+
+
+async def _begin_in_one_round_trip(connection: AsyncConnection, begin: str) -> bool:
+    """BEGIN and the transaction's setting (`begin`: one message) on the asyncpg connection,
+    recorded as the adapter's transaction so that SQLAlchemy commits or rolls it back. False
+    (nothing sent) if the adapter is not in the plain state this needs; False after a failure
+    (rolled back, the usual way meets the error again and reports it)."""
     # The connection is checked out already: its DBAPI side is at hand without the greenlet
     # switch `get_raw_connection()` costs (tests/test_compiled.py counts those).
     raw = connection.sync_connection.connection if connection.sync_connection else None
@@ -204,7 +213,7 @@ async def _begin_in_one_round_trip(connection: AsyncConnection, tenant_id: uuid.
     # reset of the connection still rolls it back (and the tenant's role with it).
     internals.set_adapter_transaction(adapter, _BegunTransaction(driver))
     try:
-        await driver.execute(begin_with_tenant_sql(tenant_id))
+        await driver.execute(begin)
     except Exception:  # the usual way meets it again, reports it and drops a dead connection
         internals.set_adapter_transaction(adapter, None)
         if not driver.is_closed():  # BEGIN may have run before the setting failed

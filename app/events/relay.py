@@ -26,6 +26,7 @@ from app.events.message import CrmEventMessage
 from app.redis import redis_failed
 from app.supervision import Backoff
 from app.telemetry.metrics import EVENTS_PUBLISHED, EVENTS_UNPUBLISHED, RELAY_LAG
+from models.roles import SYSTEM_SETTING
 
 log = logging.getLogger(__name__)
 RELAY_LOCK = 0x6372_6D72_656C  # "crmrel": one publishing relay at a time, cluster-wide
@@ -62,6 +63,10 @@ _MARK_PUBLISHED = sa.text(
 )
 
 
+# The relay works across tenants as `crm_system` (models.roles): its transactions switch in
+# their first statement, and the statements after it have that role's rights. (A statement's
+# rights are checked before it runs: the switch cannot serve the statement it is part of.)
+_SWITCH = sa.text(SYSTEM_SETTING)
 _BACKLOG = sa.text(
     """
     SELECT COALESCE(SUM(c.last_seq - COALESCE(r.published_seq, 0)), 0)
@@ -70,7 +75,10 @@ _BACKLOG = sa.text(
 )
 
 
-_TRY_LOCK = sa.text("SELECT pg_try_advisory_xact_lock(:key)")  # parsed once, not per batch
+# Parsed once, not per batch; the switch rides along (no round trip of its own).
+_TRY_LOCK = sa.text(
+    f"SELECT pg_try_advisory_xact_lock(:key) FROM ({SYSTEM_SETTING}) AS system"  # noqa: S608
+)
 
 # The backlog and the age of its oldest event: the first unpublished event of each tenant
 # that has any, by its primary key. The LIMIT keeps the subquery a per-tenant index probe (a
@@ -94,7 +102,8 @@ _BACKLOG_AGE = sa.text(
 
 async def unpublished_count(engine: AsyncEngine) -> int:
     """Committed events not yet out on Redis (grows while Redis is down)."""
-    async with engine.connect() as connection:
+    async with engine.connect() as connection:  # rolled back at its end, the switch with it
+        await connection.execute(_SWITCH)
         return int(await connection.scalar(_BACKLOG) or 0)
 
 

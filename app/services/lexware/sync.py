@@ -233,8 +233,8 @@ async def _erp_tenants(
 
 
 def tenants_with_tag(tag: str) -> sa.CompoundSelect[uuid.UUID]:
-    """The tenants that have a company or contact with `tag`, across tenants (as the table
-    owner, outside the row policies: the GIN index on `tag_keys` answers it)."""
+    """The tenants that have a company or contact with `tag`, across tenants (as `crm_system`,
+    whose policy admits every row, so the GIN index on `tag_keys` answers it)."""
     tagged = [
         sa.select(col(model.tenant_id)).where(has_tag(col(model.tag_keys), tag))
         for model in (Company, Contact)
