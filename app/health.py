@@ -25,6 +25,7 @@ from app.migrations import alembic_config
 from app.redis import redis_failed
 from app.runtime import Runtime
 from app.web.http import json_response
+from models.roles import SYSTEM_SETTING
 
 CHECK_TIMEOUT_SECONDS = 2.0
 
@@ -73,6 +74,7 @@ async def _migrations_state(runtime: Runtime) -> str:
         return "current"
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), runtime.engine.connect() as connection:
+            await connection.execute(sa.text(SYSTEM_SETTING))  # the serving role reads nothing
             exists = await connection.scalar(sa.text("SELECT to_regclass('alembic_version')"))
             rows = await connection.execute(sa.text("SELECT version_num FROM alembic_version"))
             applied = {row[0] for row in rows} if exists is not None else set()

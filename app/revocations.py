@@ -39,6 +39,7 @@ from app.errors import ServiceUnavailable
 from app.redis import redis_failed
 from app.supervision import Backoff
 from app.telemetry.metrics import REVOCATION_VIEW_AGE
+from models.roles import SYSTEM_SETTING
 
 log = logging.getLogger(__name__)
 CHANNEL = "crm:revocations"  # not under `crm.*`: the event hub's pattern must not match it
@@ -69,6 +70,8 @@ _CHANGES = sa.text(
     FROM clock LEFT JOIN revoked_token r ON r.revoked_at > :since AND r.expires_at > clock.at
     """
 )
+# Every process's revocations are the server's own bookkeeping, across tenants: crm_system's.
+_AS_SYSTEM = sa.text(SYSTEM_SETTING)
 _PURGE = sa.text("DELETE FROM revoked_token WHERE expires_at < now() - interval '1 minute'")
 _BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -119,6 +122,7 @@ class RevocationView:
         key = revocation_key(issuer, jti)
         values = {"issuer": key[0], "jti": jti, "tenant": tenant_slug, "expires": expires}
         async with naming_database_failures(), self._engine.begin() as connection:
+            await connection.execute(_AS_SYSTEM)
             await connection.execute(_INSERT, values)
         self._add(key, float(expires))
         try:
@@ -180,10 +184,11 @@ class RevocationView:
         began = time.monotonic()
         try:
             async with self._engine.connect() as connection:
+                await connection.execute(_AS_SYSTEM)
                 rows = (await connection.execute(_CHANGES, {"since": self._since})).all()
                 if began - self._purged_at > PURGE_EVERY_SECONDS:
                     await connection.execute(_PURGE)
-                    await connection.commit()
+                    await connection.commit()  # the switch ends with the transaction
                     self._purged_at = began
         except Exception:
             self._failed_at = time.monotonic()

@@ -526,6 +526,7 @@ def main() -> None:
 def _run_s7(args: argparse.Namespace, settings: Settings,
             urls: tuple[str, str, str]) -> dict[str, Any]:  # fmt: skip
     database_url = urls[0]
+
     def sign(tenant: str, email: str) -> str:
         return sign_dev_token(settings, DevTokenRequest(tenant, email, "admin", 4 * 3600))
 

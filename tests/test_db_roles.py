@@ -41,6 +41,8 @@ SYSTEM_WORK = {
     "contact": {"SELECT"},
     "lexware_account": {"SELECT"},
     "alembic_version": {"SELECT"},
+    "idempotency_key": {"SELECT", "DELETE"},  # the hourly purge of expired keys
+    "revoked_token": {"SELECT", "INSERT", "DELETE"},  # each process's view, logout, purge
 }
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 TABLES_IN_SCHEMA = """

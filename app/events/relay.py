@@ -67,12 +67,6 @@ _MARK_PUBLISHED = sa.text(
 # their first statement, and the statements after it have that role's rights. (A statement's
 # rights are checked before it runs: the switch cannot serve the statement it is part of.)
 _SWITCH = sa.text(SYSTEM_SETTING)
-_BACKLOG = sa.text(
-    """
-    SELECT COALESCE(SUM(c.last_seq - COALESCE(r.published_seq, 0)), 0)
-    FROM event_counter c LEFT JOIN event_relay r ON r.tenant_id = c.tenant_id
-    """
-)
 
 
 # Parsed once, not per batch; the switch rides along (no round trip of its own).
@@ -100,13 +94,6 @@ _BACKLOG_AGE = sa.text(
 )
 
 
-async def unpublished_count(engine: AsyncEngine) -> int:
-    """Committed events not yet out on Redis (grows while Redis is down)."""
-    async with engine.connect() as connection:  # rolled back at its end, the switch with it
-        await connection.execute(_SWITCH)
-        return int(await connection.scalar(_BACKLOG) or 0)
-
-
 @dataclass(frozen=True)
 class OutboxLag:
     unpublished: int
@@ -117,7 +104,8 @@ async def outbox_lag(engine: AsyncEngine) -> OutboxLag:
     """How far the relay is behind: events not yet out on Redis, and how long the oldest of
     them has waited (both grow while Redis is down). One statement, for /health and for
     each /metrics scrape, never per request."""
-    async with engine.connect() as connection:
+    async with engine.connect() as connection:  # rolled back at its end, the switch with it
+        await connection.execute(_SWITCH)
         count, oldest = (await connection.execute(_BACKLOG_AGE)).one()
     return OutboxLag(int(count), None if oldest is None else max(0.0, float(oldest)))
 

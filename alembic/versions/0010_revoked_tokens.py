@@ -11,8 +11,8 @@ every tenant's revocations at once. `tenant_slug` is the token's tenant claim, f
 (no `tenant_id` column: that would put the table under the tenants' row policy, and no
 foreign key: a row only lives as long as its token would have).
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-07 12:00:00
 """
 
@@ -23,8 +23,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+from app.data.rights import grant_system_table
+
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -43,6 +45,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_revoked_token_revoked_at", "revoked_token", ["revoked_at"])
     op.create_index("ix_revoked_token_expires_at", "revoked_token", ["expires_at"])
+    # Each process's view reads it, a logout inserts, the refresh purges: all as crm_system.
+    grant_system_table(op.execute, "revoked_token", "SELECT, INSERT, DELETE")
 
 
 def downgrade() -> None:

@@ -2,11 +2,11 @@
 
 A row holds the fingerprint of the request the key was first used with, the attempt that
 holds it, its state (running, committed, done) and the stored response. Tenant-scoped with
-row-level security as in 0005: the tenant role reads and writes its tenant's keys; the purge
-of expired keys runs as the owner.
+row-level security (app.data.rights): the tenant role reads and writes its tenant's keys;
+the purge of expired keys runs as crm_system.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-07 12:00:00
 """
 
@@ -16,17 +16,16 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+from app.data.rights import secure_tenant_table
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLE = "idempotency_key"
-ROLE = "crm_tenant"  # app.data.tenancy.TENANT_ROLE, as in 0005
-CURRENT_TENANT = "(SELECT current_setting('app.tenant_id')::uuid)"
-PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 
 
 def _schema() -> str:
@@ -74,13 +73,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "user_id", "key", name=op.f("pk_idempotency_key")),
     )
     op.create_index(op.f("ix_idempotency_key_expires_at"), TABLE, ["expires_at"])
-    schema = _schema()
-    op.execute(f'GRANT {PRIVILEGES} ON {schema}."{TABLE}" TO {ROLE}')
-    op.execute(f'ALTER TABLE {schema}."{TABLE}" ENABLE ROW LEVEL SECURITY')
-    op.execute(
-        f'CREATE POLICY tenant_rows ON {schema}."{TABLE}" TO {ROLE} '
-        f"USING (tenant_id = {CURRENT_TENANT}) WITH CHECK (tenant_id = {CURRENT_TENANT})"
-    )
+    # The tenant's requests use it as crm_tenant; the hourly purge deletes expired keys of
+    # every tenant as crm_system (a DELETE with a WHERE reads the rows it matches).
+    secure_tenant_table(op.execute, TABLE, system="SELECT, DELETE", schema=_schema())
 
 
 def downgrade() -> None:
