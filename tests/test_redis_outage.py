@@ -126,6 +126,7 @@ async def test_a_view_older_than_its_bound_refuses_and_within_it_answers(
         view = revocation_view(own, proxy.url, redis)
         view.start()
         try:
+            await view.refresh()  # loaded once: a view never loaded is trusted for nothing
             await view.revoke(ISSUER, "gone", "stale-view", int(time.time()) + 600)
             await proxy.cut()
             assert await view.is_revoked(ISSUER, "gone")
