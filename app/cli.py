@@ -92,7 +92,7 @@ def serve(
     from app.web.asgi import create_app, websocket_message_limit
 
     settings = load(data_dir)
-    uvicorn_level = configure_logging(settings.log_level, verbose)
+    uvicorn_level = configure_logging(settings.log_level, verbose, log_format=settings.log_format)
     check_can_listen(host, port)
     try:
         verification_keys(settings)  # a bad key configuration stops us before anything starts
@@ -112,7 +112,8 @@ def serve(
                 host=host,
                 port=port,
                 log_level=uvicorn_level,
-                access_log=False,
+                log_config=None,  # its lines through our handler (app/telemetry/logs.py)
+                access_log=False,  # ours is one line per request with more (app/web/served.py)
                 ws_max_size=websocket_message_limit(ready),
             )
 
@@ -121,7 +122,7 @@ def serve(
 def migrate_database(data_dir: DataDirOption = None, verbose: VerboseOption = False) -> None:
     """Upgrade the database schema to the newest migration."""
     settings = load(data_dir)
-    configure_logging(settings.log_level, verbose)
+    configure_logging(settings.log_level, verbose, log_format=settings.log_format)
     with servers(settings) as ready:
         migrate(str(ready.database_url))
 
@@ -139,7 +140,7 @@ def worker(
     from jobs.worker import worker_settings
 
     settings = load(data_dir)
-    configure_logging(settings.log_level, verbose)
+    configure_logging(settings.log_level, verbose, log_format=settings.log_format)
     with stop_on_signals(), servers(settings) as ready:
         migrate(str(ready.database_url))
         options = worker_settings(ready, arq_redis_settings(str(ready.redis_url)))
@@ -163,7 +164,7 @@ def run_job(
     if name not in JOBS:
         usage_error(f"unknown job {name!r} (jobs: {', '.join(sorted(JOBS))})")
     settings = load(data_dir)
-    configure_logging(settings.log_level, verbose)
+    configure_logging(settings.log_level, verbose, log_format=settings.log_format)
     with servers(settings) as ready:
         migrate(str(ready.database_url))
         try:
@@ -245,7 +246,7 @@ def seed_demo(
     if not _SLUG.match(tenant):
         usage_error("tenant must be a slug (a-z, 0-9, -), as tokens carry it")
     settings = load(data_dir)
-    configure_logging(settings.log_level, verbose)
+    configure_logging(settings.log_level, verbose, log_format=settings.log_format)
     with servers(settings) as ready:
         migrate(str(ready.database_url))
 

@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     creator_is_owner: bool = True
 
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    # Log lines (app/telemetry/logs.py): JSON, readable, or auto (readable on a terminal).
+    log_format: Literal["auto", "json", "console"] = "auto"
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -122,7 +124,7 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _lower_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value

@@ -18,6 +18,7 @@ from app.lexware.connector import LexwareConnector
 from app.services.activities.reminders import send_due_soon_reminders
 from app.settings import Settings
 from jobs.lexware import enqueue_erp_pushes, erp_push, erp_push_record, voucher_sync
+from jobs.request_ids import cron_run
 
 QUEUE = "insight-crm:jobs"
 EVERY_QUARTER_HOUR = {0, 15, 30, 45}
@@ -84,19 +85,26 @@ def worker_settings(
             ),  # its job id frees up when it is done
         ],
         "cron_jobs": [
-            cron(heartbeat, second=0, run_at_startup=True, unique=True),
+            # cron_run: each run logs under a request id of its own (jobs/request_ids.py).
+            cron(cron_run(heartbeat), second=0, run_at_startup=True, unique=True),
             # unique: one run per tick across workers; the claim makes each reminder once.
-            cron(due_soon, minute=EVERY_QUARTER_HOUR, second=0, run_at_startup=True, unique=True),
+            cron(
+                cron_run(due_soon),
+                minute=EVERY_QUARTER_HOUR,
+                second=0,
+                run_at_startup=True,
+                unique=True,
+            ),
             # ARQ would cancel a job after 5 minutes; a first voucher sync can take longer.
             cron(
-                voucher_sync,
+                cron_run(voucher_sync),
                 hour=EVERY_FOURTH_HOUR,
                 minute=5,
                 second=0,
                 unique=True,
                 timeout=3 * 3600,
             ),
-            cron(erp_push, minute={10, 40}, second=0, unique=True, timeout=25 * 60),
+            cron(cron_run(erp_push), minute={10, 40}, second=0, unique=True, timeout=25 * 60),
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,
