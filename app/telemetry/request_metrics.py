@@ -4,7 +4,8 @@ their `operation` label bounded.
 A label value is an operation name only when it is a plain GraphQL name of at most 64
 characters and among the first `ALLOWLIST_SIZE` names of documents this process has seen
 parse and validate (`allow_operation`): a client inventing a name per request adds nothing
-after that. Anything else is `other`; an operation without a name is `anonymous`.
+after that. Anything else is `other` (so is a request refused before its document was read);
+an operation without a name is `anonymous`.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def count_request(record: RequestRecord) -> None:
     """The request's counters and histograms (a finisher)."""
     transport = record.transport
     kind = record.operation_type or "unknown"
-    operation = operation_label(record.operation_name)
+    # Refused before its document was read: no operation to name.
+    operation = operation_label(record.operation_name) if record.operation_type else "other"
     metrics.REQUESTS.labels(transport, kind, operation, _outcome(record)).inc()
     seconds = record.first_answer_seconds
     if seconds is None:
