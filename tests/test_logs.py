@@ -10,6 +10,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -37,6 +38,7 @@ from tests.conftest import (
 )
 from tests.lexware_fixtures import Lexware
 from tests.live import graphql_socket
+from tests.test_cli import _clean_env, _run
 from tests.test_lexware_crons import worker_context
 from tests.test_subscriptions import CRM_EVENTS, NEW_COMPANY
 
@@ -397,3 +399,19 @@ async def test_operation_labels_come_only_from_valid_documents(api: Api) -> None
     # Once its document is valid, it is one (while the allowlist has room).
     await api.post({"query": f"query {invented} {{ me {{ roles }} }}"}, token=api.token())
     assert count(invented, "ok") == 1
+
+
+def test_the_commands_write_every_library_line_as_json(tmp_path: Path, servers: Servers) -> None:
+    """alembic's and arq's lines (with -v) come out as JSON lines like ours; the command's own
+    one-line messages stay plain text for the person at the terminal."""
+    env = _clean_env(
+        DATABASE_URL=servers.database_url, REDIS_URL=servers.redis_url, LOG_FORMAT="json"
+    )
+    result = _run("worker", "--burst", "-v", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    logged = [orjson.loads(line) for line in lines if line.startswith("{")]
+    said = [line for line in lines if not line.startswith("{")]
+    assert {line["logger"].split(".")[0] for line in logged} >= {"alembic", "arq"}
+    assert all({"event", "level", "timestamp"} <= set(line) for line in logged)
+    assert "database: schema up to date" in said and "worker: running due jobs once" in said
