@@ -14,10 +14,11 @@ holds a token, a Lexware key or the request's variables: they are not among its 
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable
 from typing import Any, Literal, TextIO
 
 import orjson
@@ -53,15 +54,18 @@ _SECRET_TEXT = re.compile(
 _DROPPED_EXTRAS = ("color_message",)
 
 
+_SECRET_KEY = re.compile("|".join(_SECRET_KEY_PARTS), re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1024)  # a line's keys are mostly the same few dozen names
 def _is_secret_key(key: str) -> bool:
-    lowered = key.lower()
-    return any(part in lowered for part in _SECRET_KEY_PARTS)
+    return _SECRET_KEY.search(key) is not None
 
 
 def _redacted(value: object, depth: int = 0) -> object:
-    if isinstance(value, str):
+    if type(value) is str:
         return _SECRET_TEXT.sub(REDACTED, value)
-    if isinstance(value, MutableMapping) and depth < 3:
+    if isinstance(value, dict) and depth < 3:
         return {
             k: REDACTED if isinstance(k, str) and _is_secret_key(k) else _redacted(v, depth + 1)
             for k, v in value.items()
@@ -75,7 +79,7 @@ def redact_secrets(_logger: WrappedLogger, _method: str, event_dict: EventDict) 
     for key, value in event_dict.items():
         if _is_secret_key(key):
             event_dict[key] = REDACTED
-        elif isinstance(value, str | MutableMapping):
+        elif type(value) is str or isinstance(value, dict):
             event_dict[key] = _redacted(value)
     return event_dict
 
@@ -146,6 +150,8 @@ def setup_logging(
             *_renderer(log_format, out),
         ],
     )
+    # Nothing we render names the process or thread: the stdlib need not look them up per line.
+    logging.logProcesses = logging.logMultiprocessing = logging.logThreads = False
     handler = logging.StreamHandler(out)
     handler.setFormatter(formatter)
     root = logging.getLogger()

@@ -10,7 +10,11 @@ an operation without a name is `anonymous`.
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
+
+from prometheus_client.metrics import MetricWrapperBase
 
 from app.telemetry import metrics
 from app.telemetry import record as records
@@ -46,21 +50,26 @@ def _outcome(record: RequestRecord) -> str:
     return "ok"
 
 
+@functools.lru_cache(maxsize=4096)  # the labels are bounded: each series is looked up once
+def _series(metric: MetricWrapperBase, *labels: str) -> Any:
+    return metric.labels(*labels)
+
+
 def count_request(record: RequestRecord) -> None:
     """The request's counters and histograms (a finisher)."""
     transport = record.transport
     kind = record.operation_type or "unknown"
     # Refused before its document was read: no operation to name.
     operation = operation_label(record.operation_name) if record.operation_type else "other"
-    metrics.REQUESTS.labels(transport, kind, operation, _outcome(record)).inc()
+    _series(metrics.REQUESTS, transport, kind, operation, _outcome(record)).inc()
     seconds = record.first_answer_seconds
     if seconds is None:
         seconds = record.elapsed_seconds()
-    metrics.REQUEST_DURATION.labels(transport, kind, operation).observe(seconds)
-    metrics.STATEMENTS_PER_REQUEST.labels(transport, kind).observe(record.statements)
-    metrics.RESPONSE_BYTES.labels(transport, kind).observe(record.response_bytes)
+    _series(metrics.REQUEST_DURATION, transport, kind, operation).observe(seconds)
+    _series(metrics.STATEMENTS_PER_REQUEST, transport, kind).observe(record.statements)
+    _series(metrics.RESPONSE_BYTES, transport, kind).observe(record.response_bytes)
     for code in record.error_codes:
-        metrics.ERRORS.labels(code if _ERROR_CODE.fullmatch(code) else "OTHER").inc()
+        _series(metrics.ERRORS, code if _ERROR_CODE.fullmatch(code) else "OTHER").inc()
 
 
 records.FINISHERS.append(count_request)

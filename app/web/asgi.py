@@ -104,6 +104,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                expose_headers=["X-Request-ID"],  # a page's script may read its request id
                 max_age=600,
             )
         )

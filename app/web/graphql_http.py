@@ -30,7 +30,7 @@ from app.data.failures import database_failure, log_failure
 from app.errors import AppError, ServiceUnavailable
 from app.runtime import Runtime
 from app.telemetry.describe import codes_of, note_cost, note_error_codes
-from app.telemetry.record import current_request_id
+from app.telemetry.record import current_request_id, request_id_set
 from app.web.graphiql import page_response
 from app.web.graphql_ws import WebSocketAuth
 from app.web.http import app_error_response, error_response, retry_after, retry_later_seconds
@@ -161,7 +161,8 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         """Signed in later, by connection_init (see WebSocketAuth)."""
         context = self._new_context(websocket, websocket)
         try:
-            await self.run(websocket, context=context)
+            with request_id_set(context.request_id):  # the connection's lines; operations: theirs
+                await self.run(websocket, context=context)
         finally:
             context.close()
 
