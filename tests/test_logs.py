@@ -37,7 +37,7 @@ from tests.conftest import (
     serving,
 )
 from tests.lexware_fixtures import Lexware
-from tests.live import graphql_socket
+from tests.live import LEGACY_WS, graphql_socket
 from tests.test_cli import _clean_env, _run
 from tests.test_lexware_crons import worker_context
 from tests.test_subscriptions import CRM_EVENTS, NEW_COMPANY
@@ -152,6 +152,21 @@ async def test_a_mutation_has_its_access_line_and_its_event_the_request_id(
         assert stored.scalars().all() == [sent]
 
 
+async def test_lines_written_while_serving_carry_its_request_id(
+    api: Api, log_lines: Captured
+) -> None:
+    logging.getLogger().setLevel(logging.DEBUG)
+    sent = f"lines-{uuid.uuid4().hex[:8]}"
+    unique = f"{NEW_COMPANY} # {sent}"  # a document the compiler has not seen: it says why not
+    await api.post(
+        {"query": unique, "variables": {"n": "Zeilen GmbH"}},
+        token=api.token(),
+        headers={"X-Request-ID": sent},
+    )
+    [why] = [line for line in log_lines.lines() if line["event"].startswith("not compiled")]
+    assert why["request_id"] == sent and why["logger"] == "resolvers.compiled.extension"
+
+
 async def test_refused_requests_have_access_lines_and_name_their_request(
     api: Api, log_lines: Captured, settings: Settings
 ) -> None:
@@ -246,6 +261,35 @@ async def test_websocket_operations_have_access_lines(
     assert (stopped["status"], stopped["operation_type"]) == ("cancelled", "subscription")
     closed = await log_lines.wait_for(lambda line: line.get("request_id") == f"{connection_id}.4")
     assert closed["status"] == "closed"
+
+
+async def test_legacy_websocket_operations_have_access_lines(
+    api: Api, live: str, log_lines: Captured
+) -> None:
+    connection_id = f"legacy-{uuid.uuid4().hex[:8]}"
+    headers = {"X-Request-ID": connection_id}
+    async with graphql_socket(live, LEGACY_WS, additional_headers=headers) as socket:
+        assert (await socket.init(api.token()))["type"] == "connection_ack"
+        await socket.send({"id": "q", "type": "start", "payload": {"query": COMPANIES}})
+        assert "companies" in await socket.next_data()
+        assert (await socket.receive())["type"] == "complete"
+        await socket.send({"id": "bad", "type": "start", "payload": {"query": 42}})
+        refused = await socket.receive()
+        assert refused["payload"]["extensions"]["requestId"] == f"{connection_id}.2"
+        subscription = await socket.subscribe(CRM_EVENTS, {"types": ["crm.company.*"]})
+        await asyncio.sleep(0.3)  # the subscription registers
+        await socket.send({"id": subscription, "type": "stop"})
+        assert (await socket.receive())["type"] == "complete"
+    query = log_lines.access(f"{connection_id}.1")
+    assert (query["transport"], query["status"], query["operation"]) == (
+        "ws",
+        "completed",
+        "Firmen",
+    )
+    assert query["statements"] > 0 and query["response_bytes"] > 0
+    assert log_lines.access(f"{connection_id}.2")["status"] == "refused"
+    stopped = await log_lines.wait_for(lambda line: line.get("request_id") == f"{connection_id}.3")
+    assert (stopped["status"], stopped["operation_type"]) == ("cancelled", "subscription")
 
 
 async def test_no_token_or_lexware_key_in_any_line(
