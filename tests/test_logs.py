@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,9 +24,9 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 
 from app.redis import arq_redis_settings
-from app.settings import Settings
-from app.telemetry.logs import setup_logging
-from app.telemetry.record import current_request_id
+from app.settings import Settings, SettingsError, load_settings
+from app.telemetry.logs import LogFormat, setup_logging
+from app.telemetry.record import current_request_id, request_id_set
 from jobs.lexware import erp_push_record
 from jobs.request_ids import cron_run
 from tests.conftest import (
@@ -459,3 +460,43 @@ def test_the_commands_write_every_library_line_as_json(tmp_path: Path, servers: 
     assert {line["logger"].split(".")[0] for line in logged} >= {"alembic", "arq"}
     assert all({"event", "level", "timestamp"} <= set(line) for line in logged)
     assert "database: schema up to date" in said and "worker: running due jobs once" in said
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("log_format", "stream", "json_lines"),
+    [("auto", Terminal, False), ("auto", io.StringIO, True), ("console", io.StringIO, False)],
+)
+def test_log_format_auto_is_readable_on_a_terminal_and_json_elsewhere(
+    log_format: LogFormat, stream: type[io.StringIO], json_lines: bool
+) -> None:
+    root = logging.getLogger()
+    saved = list(root.handlers), root.level
+    out = stream()
+    try:
+        setup_logging("info", log_format, stream=out)
+        with request_id_set("abc-1"):
+            logging.getLogger("insight_crm.test").info("hello %s", "there")
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+    [line] = out.getvalue().splitlines()
+    if json_lines:
+        assert orjson.loads(line)["event"] == "hello there"
+    else:  # coloured on a terminal only
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", line)
+        assert (plain != line) is (stream is Terminal)
+        assert not plain.startswith("{") and "hello there" in plain and "request_id=abc-1" in plain
+
+
+def test_log_format_is_checked() -> None:
+    assert load_settings(log_format="JSON").log_format == "json"
+    with pytest.raises(SettingsError, match="log_format"):
+        load_settings(log_format="xml")
