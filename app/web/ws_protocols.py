@@ -86,7 +86,7 @@ class WebSocketAdapter(ASGIWebSocketAdapter):
     async def send_json(self, message: Mapping[str, object]) -> None:
         # Every error with its operation's requestId, every frame counted on its record.
         encoded = self.view.encode_json(with_request_ids(message, self.ws))
-        note_frame(len(encoded) if isinstance(encoded, bytes) else len(encoded.encode()))
+        note_frame(_size(encoded))
         try:
             if isinstance(encoded, bytes):
                 await self.ws.send_bytes(encoded)
@@ -98,6 +98,13 @@ class WebSocketAdapter(ASGIWebSocketAdapter):
     async def close(self, code: int, reason: str) -> None:
         cut = reason.encode()[:CLOSE_REASON_BYTES].decode(errors="ignore")
         await super().close(code, cut)
+
+
+def _size(encoded: str | bytes) -> int:
+    """Bytes on the wire; isascii is a flag CPython keeps: most frames need no encoding."""
+    if isinstance(encoded, bytes) or encoded.isascii():
+        return len(encoded)
+    return len(encoded.encode())
 
 
 def _admission(handler: Any) -> Admission:
