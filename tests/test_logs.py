@@ -500,3 +500,21 @@ def test_log_format_is_checked() -> None:
     assert load_settings(log_format="JSON").log_format == "json"
     with pytest.raises(SettingsError, match="log_format"):
         load_settings(log_format="xml")
+
+
+def test_values_under_secret_keys_are_redacted(log_lines: Captured) -> None:
+    logging.getLogger("insight_crm.test").warning(
+        "calling Lexware",
+        extra={
+            "api_key": "lx-123",
+            "headers": {"Authorization": "Bearer abc.def", "Accept": "application/json"},
+            "variables": {"input": {"name": "Geheim GmbH"}},
+            "detail": {"password": "hunter2", "attempt": 2},
+        },
+    )
+    [line] = log_lines.lines()
+    assert line["api_key"] == line["variables"] == "[redacted]"
+    assert line["headers"] == {"Authorization": "[redacted]", "Accept": "application/json"}
+    assert line["detail"] == {"password": "[redacted]", "attempt": 2}
+    for secret in ("lx-123", "abc.def", "Geheim", "hunter2"):
+        assert secret not in log_lines.text
