@@ -32,7 +32,7 @@ from resolvers.context import Context
 
 REQUEST_ID_HEADER = "x-request-id"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-CLIENT_GONE = 499  # the client left before its answer (nginx's convention)
+CLIENT_GONE = 499  # cancelled before it was answered (nginx's "client closed request")
 
 
 def request_id_from(sent: str | None) -> str:
