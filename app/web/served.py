@@ -66,7 +66,12 @@ def answered(record: RequestRecord, response: Response) -> None:
 def signed_in(context: Context) -> None:
     """Tenant and user of the current request, once its token is verified."""
     record = current()
-    if record is not None and context.signed_in:
+    if record is not None:
+        _caller_into(record, context)
+
+
+def _caller_into(record: RequestRecord, context: Context) -> None:
+    if context.signed_in:
         principal = context.principal
         record.tenant, record.user = principal.tenant_slug, str(principal.user_id)
 
@@ -136,9 +141,7 @@ def _ws_record(context: Context, ids: OperationIds, name: object) -> RequestReco
     record = RequestRecord(ids.next(), "ws")
     if isinstance(name, str) and OPERATION_NAME.fullmatch(name):
         record.operation_name = name
-    if context.signed_in:
-        principal = context.principal
-        record.tenant, record.user = principal.tenant_slug, str(principal.user_id)
+    _caller_into(record, context)
     return record
 
 
