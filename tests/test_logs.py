@@ -235,6 +235,13 @@ async def test_websocket_operations_have_access_lines(
 ) -> None:
     connection_id = f"ws-{uuid.uuid4().hex[:8]}"
     headers = {"X-Request-ID": connection_id}
+    ws = {"transport": "ws", "operation_type": "subscription", "operation": "anonymous"}
+    before = {
+        outcome: sample("crm_requests_total", **ws, outcome=outcome)
+        for outcome in ("cancelled", "closed")
+    }
+    ok = {**ws, "operation_type": "query", "operation": "Firmen", "outcome": "ok"}
+    answered = sample("crm_requests_total", **ok)
     async with graphql_socket(live, additional_headers=headers) as socket:
         assert socket.ws.response is not None
         assert socket.ws.response.headers["x-request-id"] == connection_id
@@ -262,6 +269,9 @@ async def test_websocket_operations_have_access_lines(
     assert (stopped["status"], stopped["operation_type"]) == ("cancelled", "subscription")
     closed = await log_lines.wait_for(lambda line: line.get("request_id") == f"{connection_id}.4")
     assert closed["status"] == "closed"
+    for outcome, count in before.items():
+        assert sample("crm_requests_total", **ws, outcome=outcome) == count + 1
+    assert sample("crm_requests_total", **ok) == answered + 1
 
 
 async def test_legacy_websocket_operations_have_access_lines(

@@ -41,10 +41,11 @@ def operation_label(name: str | None) -> str:
 
 
 def _outcome(record: RequestRecord) -> str:
-    """ok, error (answered with errors), or how a WebSocket operation ended otherwise."""
+    """ok, error (answered with errors), or how a WebSocket operation ended otherwise:
+    cancelled (by the client), closed (with its socket), refused (as it arrived)."""
     status = record.status
     if isinstance(status, str):
-        return status
+        return "ok" if status == "completed" else status
     if status is None or status >= 400 or record.error_codes:
         return "error"
     return "ok"
