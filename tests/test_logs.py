@@ -25,6 +25,7 @@ from starlette.applications import Starlette
 
 from app.redis import arq_redis_settings
 from app.settings import Settings, SettingsError, load_settings
+from app.telemetry import request_metrics
 from app.telemetry.logs import LogFormat, setup_logging
 from app.telemetry.record import current_request_id, request_id_set
 from jobs.lexware import erp_push_record
@@ -528,3 +529,15 @@ def test_values_under_secret_keys_are_redacted(log_lines: Captured) -> None:
     assert line["detail"] == {"password": "[redacted]", "attempt": 2}
     for secret in ("lx-123", "abc.def", "Geheim", "hunter2"):
         assert secret not in log_lines.text
+
+
+def test_the_operation_allowlist_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(request_metrics, "_allowed", set())  # this process's list, empty
+    names = [f"Op{n}" for n in range(request_metrics.ALLOWLIST_SIZE + 1)]
+    for name in [*names, "x" * 65, "has-dash"]:
+        request_metrics.allow_operation(name)
+    labels = [request_metrics.operation_label(name) for name in names]
+    assert labels == [*names[:-1], "other"]  # the first ones seen keep their label
+    assert request_metrics.operation_label("x" * 65) == "other"
+    assert request_metrics.operation_label("has-dash") == "other"
+    assert request_metrics.operation_label(None) == "anonymous"
