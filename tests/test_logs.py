@@ -8,12 +8,15 @@ import asyncio
 import io
 import logging
 import re
+import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from arq import create_pool
@@ -39,8 +42,8 @@ from tests.conftest import (
     serving,
 )
 from tests.lexware_fixtures import Lexware
-from tests.live import LEGACY_WS, graphql_socket
-from tests.test_cli import _clean_env, _run
+from tests.live import LEGACY_WS, free_port, graphql_socket
+from tests.test_cli import CLI, _clean_env, _run
 from tests.test_lexware_crons import worker_context
 from tests.test_subscriptions import CRM_EVENTS, NEW_COMPANY
 
@@ -541,3 +544,55 @@ def test_the_operation_allowlist_is_bounded(monkeypatch: pytest.MonkeyPatch) -> 
     assert request_metrics.operation_label("x" * 65) == "other"
     assert request_metrics.operation_label("has-dash") == "other"
     assert request_metrics.operation_label(None) == "anonymous"
+
+
+def test_serve_writes_uvicorns_lines_and_the_access_line_as_json(
+    tmp_path: Path, settings: Settings, tokens: Tokens, tenant: str
+) -> None:
+    """The production path end to end: `insight-crm serve`, its uvicorn lines through our
+    handler (log_config=None), one access line per request on stderr."""
+    assert settings.jwt_public_key is not None
+    env = _clean_env(
+        DATABASE_URL=str(settings.database_url),
+        REDIS_URL=str(settings.redis_url),
+        JWT_PUBLIC_KEY=settings.jwt_public_key.get_secret_value(),
+        JWT_ISSUER=str(settings.jwt_issuer),
+        JWT_AUDIENCE=str(settings.jwt_audience),
+        LOG_FORMAT="json",
+    )
+    port = free_port()
+    stderr = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(
+        [CLI, "serve", "-v", "--no-worker", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None and time.monotonic() < deadline, "serve did not start"
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/livez", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        token = tokens.make(tenant)
+        answered = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": COMPANIES},
+            headers={"authorization": f"Bearer {token}", "x-request-id": "served-1"},
+            timeout=10,
+        )
+        assert answered.status_code == 200 and answered.headers["x-request-id"] == "served-1"
+    finally:
+        server.terminate()
+        server.wait(30)
+        stderr.close()
+    lines = (tmp_path / "serve.log").read_text().splitlines()
+    logged = [orjson.loads(line) for line in lines if line.startswith("{")]
+    assert any(line["logger"].startswith("uvicorn") for line in logged)
+    [access] = [line for line in logged if line.get("request_id") == "served-1"]
+    assert (access["event"], access["status"], access["operation"]) == ("request", 200, "Firmen")
+    assert token not in "\n".join(lines)
