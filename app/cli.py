@@ -93,7 +93,7 @@ def serve(
     from app.web.asgi import create_app, websocket_message_limit
 
     settings = load(data_dir)
-    uvicorn_level = configure_logging(settings.log_level, verbose)
+    uvicorn_level = configure_logging(settings.log_level, verbose, log_format=settings.log_format)
     check_can_listen(host, port)
     check_metrics_can_listen(settings, port)
     try:
@@ -114,7 +114,8 @@ def serve(
                 host=host,
                 port=port,
                 log_level=uvicorn_level,
-                access_log=False,
+                log_config=None,  # its lines through our handler (app/telemetry/logs.py)
+                access_log=False,  # ours is one line per request with more (app/web/served.py)
                 ws_max_size=websocket_message_limit(ready),
             )
 
@@ -123,7 +124,7 @@ def serve(
 def migrate_database(data_dir: DataDirOption = None, verbose: VerboseOption = False) -> None:
     """Upgrade the database schema to the newest migration."""
     settings = load(data_dir)
-    configure_logging(settings.log_level, verbose)
+    configure_logging(settings.log_level, verbose, log_format=settings.log_format)
     with servers(settings) as ready:
         migrate(ready)
 
@@ -141,7 +142,7 @@ def worker(
     from jobs.worker import worker_settings
 
     settings = load(data_dir)
-    configure_logging(settings.log_level, verbose)
+    configure_logging(settings.log_level, verbose, log_format=settings.log_format)
     check_metrics_can_listen(settings)
     with stop_on_signals(), servers(settings) as ready:
         migrate(ready)
@@ -170,7 +171,7 @@ def run_job(
     if name not in JOBS:
         usage_error(f"unknown job {name!r} (jobs: {', '.join(sorted(JOBS))})")
     settings = load(data_dir)
-    configure_logging(settings.log_level, verbose)
+    configure_logging(settings.log_level, verbose, log_format=settings.log_format)
     with servers(settings) as ready:
         migrate(ready)
         try:
@@ -252,7 +253,7 @@ def seed_demo(
     if not _SLUG.match(tenant):
         usage_error("tenant must be a slug (a-z, 0-9, -), as tokens carry it")
     settings = load(data_dir)
-    configure_logging(settings.log_level, verbose)
+    configure_logging(settings.log_level, verbose, log_format=settings.log_format)
     with servers(settings) as ready:
         migrate(ready)
 

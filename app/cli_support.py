@@ -26,6 +26,7 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.settings import Settings, SettingsError, load_settings
+from app.telemetry.logs import LogFormat, library_level, setup_logging
 
 if TYPE_CHECKING:
     from app.embedded import EmbeddedServers
@@ -58,7 +59,6 @@ CHATTY_LOGGERS = (
     "aiohttp.access",
     "uvicorn.error",
 )
-_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 def say(message: str) -> None:
@@ -130,16 +130,19 @@ def check_metrics_can_listen(settings: Settings, api_port: int | None = None) ->
     check_can_listen(settings.metrics_host, port, named="METRICS_HOST")
 
 
-def configure_logging(level: str, verbose: bool, chatty: tuple[str, ...] = ()) -> str:
-    """Log lines: LOG_LEVEL for ours, warnings and errors only for the chatty libraries (and the
-    `chatty` loggers a command adds) unless verbose. Returns the level for uvicorn's own loggers
-    (it configures them itself)."""
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    for name in (*CHATTY_LOGGERS, *chatty):
-        logging.getLogger(name).setLevel(logging.NOTSET if verbose else logging.WARNING)
-    return level if verbose else max(level, "warning", key=_LEVELS.index)
+def configure_logging(
+    level: str, verbose: bool, chatty: tuple[str, ...] = (), *, log_format: LogFormat = "auto"
+) -> str:
+    """Log lines (app/telemetry/logs.py, JSON or readable by LOG_FORMAT): LOG_LEVEL for ours,
+    warnings and errors only for the chatty libraries (and the `chatty` loggers a command
+    adds) unless verbose. Returns the level for uvicorn's own loggers (it sets them itself;
+    `serve` passes log_config=None, so their lines come out through the same handler)."""
+    quiet = (*CHATTY_LOGGERS, *chatty)
+    setup_logging(level, log_format, quiet=() if verbose else quiet)
+    if verbose:
+        for name in quiet:
+            logging.getLogger(name).setLevel(logging.NOTSET)
+    return library_level(level, verbose)
 
 
 def migrate(settings: Settings) -> None:

@@ -127,6 +127,8 @@ class Settings(BaseSettings):
     idempotency_lease_seconds: float = Field(default=120, gt=0, le=3600)
 
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    # Log lines (app/telemetry/logs.py): JSON, readable, or auto (readable on a terminal).
+    log_format: Literal["auto", "json", "console"] = "auto"
 
     # Prometheus `/metrics` on a listener of its own (app/telemetry/exposition.py), never on
     # the API port: off unless METRICS_PORT is set; no auth, so it binds loopback by default.
@@ -182,7 +184,7 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _lower_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value

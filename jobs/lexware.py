@@ -16,6 +16,8 @@ from app.services.lexware import sync as lexware_sync
 from app.services.lexware.contacts import COMPANY_KIND, CONTACT_KIND, RecordKind
 from app.services.lexware.rows import LinkedRow
 from app.supervision import Backoff
+from app.telemetry.record import request_id_set
+from jobs.request_ids import job_request_id
 
 log = logging.getLogger(__name__)
 KINDS: dict[str, RecordKind[LinkedRow]] = {"company": COMPANY_KIND, "contact": CONTACT_KIND}
@@ -40,12 +42,18 @@ async def erp_push(ctx: dict[str, Any]) -> str:
         return report.summary("record(s) pushed")
 
 
-async def erp_push_record(ctx: dict[str, Any], tenant_id: str, kind: str, record_id: str) -> bool:
-    """One record, soon after it changed (when it is tagged ERP and not pushed since)."""
-    scope = TenantScope(uuid.UUID(tenant_id), None, ctx["sessions"])
-    return await lexware_sync.push_if_stale(
-        ctx["lexware"], scope, KINDS[kind], uuid.UUID(record_id)
-    )
+async def erp_push_record(
+    ctx: dict[str, Any], tenant_id: str, kind: str, record_id: str, request_id: str | None = None
+) -> bool:
+    """One record, soon after it changed (when it is tagged ERP and not pushed since). Its log
+    lines carry the id of the request whose change queued it."""
+    with request_id_set(request_id or job_request_id("erp_push_record")):
+        scope = TenantScope(uuid.UUID(tenant_id), None, ctx["sessions"])
+        pushed = await lexware_sync.push_if_stale(
+            ctx["lexware"], scope, KINDS[kind], uuid.UUID(record_id)
+        )
+        log.info("ERP push of %s %s: %s", kind, record_id, "sent" if pushed else "up to date")
+        return pushed
 
 
 async def enqueue_erp_pushes(redis: Redis) -> None:
@@ -76,4 +84,5 @@ async def _enqueue(redis: Any, data: bytes) -> None:
                 str(event.entity_id),
                 _job_id=f"erp-push:{event.entity_id}",
                 _defer_by=PUSH_DELAY_SECONDS,
+                request_id=event.request_id,
             )

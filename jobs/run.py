@@ -13,6 +13,7 @@ from app.events.relay import publish_pending
 from app.lexware.connector import LexwareConnector
 from app.redis import create_redis
 from app.settings import Settings
+from jobs.request_ids import cron_run
 from jobs.worker import JOBS
 
 
@@ -42,7 +43,7 @@ async def run_once(settings: Settings, name: str) -> Any:
             "lexware": lexware,
         }
         try:
-            result = await job(ctx)
+            result = await cron_run(job)(ctx)  # its own request id, as a cron run has
         finally:
             await lexware.close()
         await _publish_all(engine, redis)

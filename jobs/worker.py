@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from arq import cron, func
 from arq.connections import RedisSettings
+from arq.typing import WorkerCoroutine
 
 from app.data.engine import DatabaseLimits, create_engine, create_session_factory
 from app.events.relay import Relay
@@ -21,6 +23,7 @@ from app.settings import Settings
 from app.telemetry.exposition import start_listener
 from jobs.lexware import enqueue_erp_pushes, erp_push, erp_push_record, voucher_sync
 from jobs.observed import observed
+from jobs.request_ids import cron_run
 
 QUEUE = "insight-crm:jobs"
 EVERY_QUARTER_HOUR = {0, 15, 30, 45}
@@ -42,6 +45,12 @@ async def due_soon(ctx: dict[str, Any]) -> int:
 async def purge_idempotency_keys(ctx: dict[str, Any]) -> str:
     """Delete expired idempotency keys (claims ignore them already: this keeps the table small)."""
     return f"{await purge_expired(ctx['sessions'])} expired idempotency key(s) purged"
+
+
+def scheduled(job: Callable[..., Awaitable[Any]]) -> WorkerCoroutine:
+    """A cron's run: under a request id of its own (its log lines and events can be told
+    apart), counted and timed by outcome."""
+    return observed(cron_run(job))
 
 
 JOBS = {
@@ -106,10 +115,10 @@ def worker_settings(
             ),  # its job id frees up when it is done
         ],
         "cron_jobs": [
-            cron(observed(heartbeat), second=0, run_at_startup=True, unique=True),
+            cron(scheduled(heartbeat), second=0, run_at_startup=True, unique=True),
             # unique: one run per tick across workers; the claim makes each reminder once.
             cron(
-                observed(due_soon),
+                scheduled(due_soon),
                 minute=EVERY_QUARTER_HOUR,
                 second=0,
                 run_at_startup=True,
@@ -117,15 +126,15 @@ def worker_settings(
             ),
             # ARQ would cancel a job after 5 minutes; a first voucher sync can take longer.
             cron(
-                observed(voucher_sync),
+                scheduled(voucher_sync),
                 hour=EVERY_FOURTH_HOUR,
                 minute=5,
                 second=0,
                 unique=True,
                 timeout=3 * 3600,
             ),
-            cron(observed(erp_push), minute={10, 40}, second=0, unique=True, timeout=25 * 60),
-            cron(observed(purge_idempotency_keys), minute=20, second=0, unique=True),  # hourly
+            cron(scheduled(erp_push), minute={10, 40}, second=0, unique=True, timeout=25 * 60),
+            cron(scheduled(purge_idempotency_keys), minute=20, second=0, unique=True),  # hourly
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

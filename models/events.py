@@ -41,6 +41,8 @@ class CrmEvent(TenantScoped, table=True):
         sa_type=postgresql.JSONB,
         sa_column_kwargs={"server_default": sa.text("'{}'::jsonb")},
     )
+    # The request (or job, or cron run) that caused it, for the operator's logs.
+    request_id: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class EventCounter(SQLModel, table=True):

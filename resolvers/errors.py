@@ -101,6 +101,8 @@ def apply_error_policy(errors: list[GraphQLError], request_id: str) -> list[Grap
             processed.append(_coded(error, "BAD_USER_INPUT"))
         else:
             processed.append(_coded(error, "INTERNAL_SERVER_ERROR"))
+    for error in processed:  # every error names its request, for the operator's log search
+        error.extensions = {**(error.extensions or {}), "requestId": request_id}
     return processed
 
 

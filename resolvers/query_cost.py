@@ -64,6 +64,7 @@ from strawberry.types.field import StrawberryField
 
 from app.internals import graphql_schema
 from app.settings import Settings
+from app.telemetry.describe import note_cost
 from resolvers.common.relations import LIST_SIZE
 
 COUNT_LIMIT = 2**53 - 1
@@ -382,6 +383,7 @@ class QueryCostLimit(SchemaExtension):
             expression = self.costs.of(schema, document, query).of(context.operation_name)
             if expression is not None:
                 self.cost = evaluate(expression, context.variables)
+                note_cost(self.cost)  # the request's access line and metrics
                 if context.pre_execution_errors is None:  # no validation cache ran before
                     context.pre_execution_errors = validate_document(
                         schema, document, context.validation_rules

@@ -46,6 +46,7 @@ from resolvers.lookups.mutations import LookupMutations
 from resolvers.lookups.queries import LookupQueries
 from resolvers.me.mutations import MeMutations
 from resolvers.me.queries import MeQueries
+from resolvers.operation_record import OperationRecord
 from resolvers.owners.mutations import OwnerMutations
 from resolvers.owners.queries import OwnerQueries
 from resolvers.parser_cache import ReportingParserCache
@@ -124,6 +125,7 @@ def _extensions(settings: Settings, compiled: CompiledQueries, costs: QueryCosts
         ),
         partial(QueryCostLimit, costs=costs),  # after the validation cache: it reads its errors
         partial(CompiledExecution, queries=compiled),
+        OperationRecord,  # the access line's operation (resolvers/operation_record.py)
     ]
 
 

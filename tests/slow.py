@@ -18,6 +18,8 @@ SLOW = (
     "tests/test_scale_out.py",
     "tests/test_lexware_push_lease.py",
     "tests/test_idempotency.py::test_a_repeat_after_the_server_died_between_commit_and_response_runs_nothing",
+    "tests/test_logs.py::test_the_commands_write_every_library_line_as_json",
+    "tests/test_logs.py::test_serve_writes_uvicorns_lines_and_the_access_line_as_json",
     # outages, time limits and recovery; the crons and their leases
     "tests/test_db_resilience.py",
     "tests/test_relay.py",

@@ -115,6 +115,9 @@ def assert_unavailable(response: httpx.Response, code: str) -> None:
     assert error_codes(body) == [code]
     assert body["data"] is None
     assert "Traceback" not in response.text
+    # Every path names the request, the admitted plan's own 503 too (app/web/served.py).
+    request_id = response.headers["x-request-id"]
+    assert [e["extensions"]["requestId"] for e in body["errors"]] == [request_id]
 
 
 @pytest.mark.parametrize("limit", sorted(LIMITS))

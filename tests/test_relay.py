@@ -64,6 +64,7 @@ async def test_each_event_goes_to_the_channel_named_as_its_type(api: Api, server
         "actorId",
         "occurredAt",
         "changes",
+        "requestId",
     }
     assert created["changes"]["name"] == [None, "Kanal GmbH"]
     assert int(ours[1]["id"]) == int(created["id"]) + 1

@@ -225,6 +225,6 @@ async def test_errors_inside_a_subscription_are_coded_and_masked(app: Any) -> No
     await stream.aclose()  # type: ignore[union-attr]
     await dead.dispose()
     [error] = first.errors
-    assert error.extensions == {"code": "SERVICE_UNAVAILABLE"}
+    assert error.extensions == {"code": "SERVICE_UNAVAILABLE", "requestId": "req-1"}
     assert "SELECT" not in error.message and "nothing" not in error.message
     assert "127.0.0.1" not in error.message

@@ -18,6 +18,10 @@ from app.data.tenancy import CrmSession
 from app.internals import driver_socket
 from app.settings import Settings
 from app.telemetry.pools import WatchedPool
+from app.telemetry.record import count_statement
+
+# How a transaction's tenant setup begins (app/data/unit_of_work.py TENANT_SETTING).
+TENANT_SETUP_PREFIX = "SELECT set_config("
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,16 @@ def create_engine(
         poolclass=WatchedPool,  # counts the checkouts that wait (crm_db_pool_connections)
     )
     event.listen(engine.sync_engine, "connect", _keep_alive)
+    event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
     return engine
+
+
+def _count_statement(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    """Each statement sent for the request being served (the compiled path's, which go to
+    asyncpg directly, dispatch this event too); a transaction's tenant setup is not counted,
+    like BEGIN and COMMIT."""
+    if not statement.startswith(TENANT_SETUP_PREFIX):
+        count_statement()
 
 
 def _keep_alive(dbapi_connection: Any, _record: Any) -> None:

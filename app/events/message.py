@@ -3,6 +3,7 @@ Redis message (JSON, camelCase) and in the GraphQL `CrmEvent` type."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,6 +11,13 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+
+# Anyone can publish on crm.*: a request id that is not a plain token is dropped, not logged.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
+
+
+def _request_id(sent: object) -> str | None:
+    return sent if isinstance(sent, str) and _REQUEST_ID.fullmatch(sent) else None
 
 
 class BadMessage(ValueError):
@@ -26,6 +34,8 @@ class CrmEventMessage:
     actor_id: uuid.UUID | None
     occurred_at: datetime
     changes: Mapping[str, Any] = field(default_factory=dict)
+    # The request (or job) that caused it: logs only, not part of the GraphQL CrmEvent.
+    request_id: str | None = None
 
     @property
     def id(self) -> str:
@@ -43,6 +53,7 @@ class CrmEventMessage:
             actor_id=uuid.UUID(str(row.actor_id)) if row.actor_id else None,
             occurred_at=row.occurred_at,
             changes=row.changes,
+            request_id=getattr(row, "request_id", None),
         )
 
     def to_json(self) -> bytes:
@@ -56,6 +67,7 @@ class CrmEventMessage:
                 "actorId": str(self.actor_id) if self.actor_id else None,
                 "occurredAt": self.occurred_at.isoformat(),
                 "changes": self.changes,
+                "requestId": self.request_id,
             }
         )
 
@@ -73,6 +85,7 @@ class CrmEventMessage:
                 actor_id=uuid.UUID(actor) if actor else None,
                 occurred_at=datetime.fromisoformat(payload["occurredAt"]),
                 changes=dict(payload["changes"]),
+                request_id=_request_id(payload.get("requestId")),
             )
         except Exception as error:  # anyone can publish on crm.*: nothing may break the hub
             raise BadMessage(f"{type(error).__name__}: {error}") from None

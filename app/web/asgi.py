@@ -110,8 +110,9 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key"],
-                # A browser app may read when to retry and whether an answer was a replay.
-                expose_headers=[*RATE_LIMIT_HEADERS, "Idempotent-Replayed"],
+                # A page's script may read its request id, when to retry, and whether an
+                # answer was a replay.
+                expose_headers=[*RATE_LIMIT_HEADERS, "Idempotent-Replayed", "X-Request-ID"],
                 max_age=600,
             )
         )

@@ -12,8 +12,6 @@ resolver ever runs for a request that fails one of these checks.
 from __future__ import annotations
 
 import logging
-import re
-import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -31,11 +29,14 @@ from strawberry.types.graphql import OperationType
 from app.data.failures import database_failure, log_failure
 from app.errors import AppError, ServiceUnavailable
 from app.runtime import Runtime
+from app.telemetry.describe import codes_of, note_cost, note_error_codes
+from app.telemetry.record import current_request_id, request_id_set
 from app.web.graphiql import page_response
 from app.web.graphql_ws import WebSocketAuth
 from app.web.http import app_error_response, error_response, retry_after, retry_later_seconds
 from app.web.idempotency import guarded
 from app.web.rate_limit import RateLimits
+from app.web.served import accept_websocket, answered, http_served, request_id_from, signed_in
 from app.web.ws_protocols import LegacyWSHandler, TransportWSHandler, WebSocketAdapter
 from resolvers.compiled.extension import ATTEMPT, Attempt, attempt_for
 from resolvers.context import Context
@@ -44,7 +45,6 @@ from resolvers.schema import CrmSchema, build_schema
 
 log = logging.getLogger(__name__)
 JSON_TYPES = ("application/json", "application/graphql-response+json")
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class BodyTooLarge(Exception):
@@ -74,13 +74,6 @@ async def read_limited_body(request: Request, limit: int) -> bytes:
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
     return await request.body()
-
-
-def _request_id(sent: str | None) -> str:
-    """The client's correlation id if it is a plain token (it reaches our logs), else ours."""
-    if sent and _REQUEST_ID.fullmatch(sent):
-        return sent
-    return uuid.uuid4().hex
 
 
 def _wants_graphiql(request: Request) -> bool:
@@ -137,6 +130,12 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             response.status_code = sub_response.status_code
         return response
 
+    async def create_websocket_response(
+        self, request: WebSocket, subprotocol: str | None
+    ) -> WebSocket:
+        await accept_websocket(request, subprotocol)  # with X-Request-ID (app/web/served.py)
+        return request
+
     async def render_graphql_ide(self, request: Request) -> Response:
         return page_response()  # ours: its assets come from this server, not a CDN
 
@@ -147,6 +146,7 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             request_id = getattr(request.state, "request_id", "-")
             result.errors = apply_error_policy(result.errors, request_id)
         body = await super().process_result(request, result)
+        note_error_codes(codes_of(body.get("errors") or ()))
         request.state.retry_after = retry_later_seconds(body)  # _dispatch decides on a 503
         return body
 
@@ -155,20 +155,23 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             await self._handle_websocket(WebSocket(scope, receive, send))
             return
         request = Request(scope, within_limit(receive, self.runtime.settings.max_body_bytes))
-        response = await self._handle_http(request)
-        self.rate_limits.stamp(request, response)
-        await response(scope, receive, send)
+        with http_served(request) as record:  # the access line and metrics (app/web/served.py)
+            response = await self._handle_http(request)
+            self.rate_limits.stamp(request, response)
+            answered(record, response)
+            await response(scope, receive, send)
 
     async def _handle_websocket(self, websocket: WebSocket) -> None:
         """Signed in later, by connection_init (see WebSocketAuth)."""
         context = self._new_context(websocket, websocket)
         try:
-            await self.run(websocket, context=context)
+            with request_id_set(context.request_id):  # the connection's lines; operations: theirs
+                await self.run(websocket, context=context)
         finally:
             context.close()
 
     def _new_context(self, request: Request | WebSocket, response: WebSocket | None) -> Context:
-        request_id = _request_id(request.headers.get("x-request-id"))
+        request_id = current_request_id() or request_id_from(request.headers.get("x-request-id"))
         request.state.request_id = request_id
         runtime = self.runtime
         return Context(
@@ -261,10 +264,13 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         cost = schema.costs.admitted_cost(*attempt.key, attempt.variables)
         if cost is None:
             return None
+        note_cost(cost)
         try:
             data = await schema.compiled.answer_admitted(schema, attempt, context)
         except ServiceUnavailable as failure:  # as the full way answers it (process_result)
-            error = {"message": failure.message, "extensions": failure.extensions}
+            extensions = {**failure.extensions, "requestId": context.request_id}
+            note_error_codes([failure.code])
+            error = {"message": failure.message, "extensions": extensions}
             body = {"data": None, "errors": [error], "extensions": {"cost": cost}}
             headers = retry_after(failure.retry_after_seconds)
             return Response(orjson.dumps(body), 503, headers, media_type="application/json")
@@ -295,6 +301,7 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         context = self._new_context(request, None)
         principal = await runtime.authenticator.authenticate(request.headers.get("authorization"))
         context.sign_in(principal, runtime.scope_for(principal))
+        signed_in(context)
         return context
 
 

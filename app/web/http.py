@@ -9,6 +9,8 @@ import orjson
 from starlette.responses import Response
 
 from app.errors import AppError, ServiceUnavailable, Timeout
+from app.telemetry.describe import note_error_codes
+from app.telemetry.record import current_request_id
 
 
 def json_response(
@@ -22,7 +24,12 @@ def json_response(
 def error_response(
     message: str, code: str, status_code: int, headers: dict[str, str] | None = None
 ) -> Response:
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    extensions = {"code": code}
+    request_id = current_request_id()
+    if request_id is not None:  # every error names its request (app/web/served.py)
+        extensions["requestId"] = request_id
+        note_error_codes([code])
+    body = {"errors": [{"message": message, "extensions": extensions}]}
     return json_response(body, status_code=status_code, headers=headers)
 
 

@@ -21,14 +21,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from json import JSONDecodeError
 from typing import Any, cast
 
 from graphql import GraphQLError, OperationType
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
-from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
+from strawberry.http.exceptions import (
+    NonJsonMessageReceived,
+    NonTextMessageReceived,
+    WebSocketDisconnected,
+)
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -46,7 +50,9 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 )
 from strawberry.types.execution import PreExecutionError
 
+from app.telemetry.describe import note_frame
 from app.web.graphql_ws import UNAUTHORIZED, InitNotDecided, WebSocketAuth, with_extensions
+from app.web.served import OperationIds, refused_operation, with_request_ids, ws_operation
 from app.web.ws_admission import Admission, OperationRequest, Slot, bad_request
 from resolvers.context import Context
 
@@ -78,9 +84,28 @@ class WebSocketAdapter(ASGIWebSocketAdapter):
         except WebSocketDisconnect:
             pass
 
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        # Every error with its operation's requestId, every frame counted on its record.
+        encoded = self.view.encode_json(with_request_ids(message, self.ws))
+        note_frame(_size(encoded))
+        try:
+            if isinstance(encoded, bytes):
+                await self.ws.send_bytes(encoded)
+            else:
+                await self.ws.send_text(encoded)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
     async def close(self, code: int, reason: str) -> None:
         cut = reason.encode()[:CLOSE_REASON_BYTES].decode(errors="ignore")
         await super().close(code, cut)
+
+
+def _size(encoded: str | bytes) -> int:
+    """Bytes on the wire; isascii is a flag CPython keeps: most frames need no encoding."""
+    if isinstance(encoded, bytes) or encoded.isascii():
+        return len(encoded)
+    return len(encoded.encode())
 
 
 def _admission(handler: Any) -> Admission:
@@ -114,6 +139,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         super().__init__(*args, **kwargs)
         self.admission = _admission(self)
         self.slots_held: dict[str, Slot] = {}
+        self.operation_ids = OperationIds(self.context.request_id)
 
     async def handle_message(self, message: Message) -> None:
         if not isinstance(cast(object, message), dict):  # strawberry failed the connection
@@ -139,9 +165,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         try:
             slot = await self.admission.admit_charged(request, len(self.operations))
         except GraphQLError as refused:
-            await self.send_message(
-                cast(Message, {"id": operation_id, "type": "error", "payload": [refused.formatted]})
-            )
+            with refused_operation(self.context, self.operation_ids, request.operation_name):
+                frame = {"id": operation_id, "type": "error", "payload": [refused.formatted]}
+                await self.send_message(cast(Message, frame))
             return
         await super().handle_subscribe(message)
         if slot is not None:
@@ -160,8 +186,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_complete(message)
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
-        if not await _refused(self, operation.id, operation.query, operation.operation_name):
-            await super().run_operation(operation)
+        name = operation.operation_name
+        with ws_operation(self.context, self.operation_ids, name):  # its access line
+            if not await _refused(self, operation.id, operation.query, name):
+                await super().run_operation(operation)
 
     async def send_error(self, operation_id: str, error: GraphQLError) -> None:
         operation = self.operations.get(operation_id)
@@ -202,6 +230,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         self.admission = _admission(self)
         self.slots_held: dict[str, Slot] = {}
         self.init_timer: asyncio.Task[None] | None = None
+        self.operation_ids = OperationIds(self.context.request_id)
 
     async def handle(self) -> None:
         self.init_timer = asyncio.create_task(self._close_without_init())
@@ -275,12 +304,14 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             await self.cleanup_operation(operation_id)
         request = OperationRequest.of(message.get("payload"))
         if isinstance(request, str):
-            await self.send_error(operation_id, bad_request(request))
+            with refused_operation(self.context, self.operation_ids, None):
+                await self.send_error(operation_id, bad_request(request))
             return
         try:
             slot = await self.admission.admit_charged(request, len(self.tasks))
         except GraphQLError as refused:
-            await self.send_error(operation_id, refused)
+            with refused_operation(self.context, self.operation_ids, request.operation_name):
+                await self.send_error(operation_id, refused)
             return
         if slot is not None:
             self.slots_held[operation_id] = slot
@@ -296,6 +327,10 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             slot.release()
 
     async def _run(self, operation_id: str, request: OperationRequest) -> None:
+        with ws_operation(self.context, self.operation_ids, request.operation_name):
+            await self._run_recorded(operation_id, request)
+
+    async def _run_recorded(self, operation_id: str, request: OperationRequest) -> None:
         """As strawberry's handle_async_results, but any operation type: `stream` runs a
         query or mutation as one `data` message, then `complete`."""
         try:

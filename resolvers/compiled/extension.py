@@ -37,6 +37,7 @@ from strawberry.extensions import SchemaExtension
 from app.data.failures import database_failure, log_failure
 from app.errors import AppError, ServiceUnavailable
 from app.internals import graphql_schema
+from app.telemetry.describe import note_operation
 from resolvers.compiled.nodes import Plan
 from resolvers.compiled.plan import compile_plan
 from resolvers.compiled.run import run_plan
@@ -113,6 +114,8 @@ class CompiledQueries:
         if plan is None:
             return None
         self._admitted.move_to_end(attempt.key)
+        name = plan.operation.name
+        note_operation(name.value if name else None, "query", validated=True)  # access line
         data = await run_compiled(plan, strawberry_schema, context, attempt.variables)
         attempt.tried = data is None
         return data
