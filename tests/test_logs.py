@@ -24,7 +24,7 @@ from arq.jobs import Job, JobStatus
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 from sqlalchemy import text
-from starlette.applications import Starlette
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.redis import arq_redis_settings
 from app.settings import Settings, SettingsError, load_settings
@@ -137,7 +137,7 @@ async def test_a_query_has_an_access_line_with_every_field(
 
 
 async def test_a_mutation_has_its_access_line_and_its_event_the_request_id(
-    api: Api, log_lines: Captured, app: Starlette
+    api: Api, log_lines: Captured, owner_sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     sent = f"client-{uuid.uuid4().hex[:8]}"
     response = await api.post(
@@ -150,8 +150,8 @@ async def test_a_mutation_has_its_access_line_and_its_event_the_request_id(
     line = log_lines.access(sent)
     assert line["operation_type"] == "mutation" and line["operation"] is None
     assert line["status"] == 200 and line["statements"] > 0 and line["tenant"] == api.tenant
-    async with app.state.runtime.engine.connect() as connection:
-        stored = await connection.execute(
+    async with owner_sessions() as session:  # as a DBA looks (the serving role reads nothing)
+        stored = await session.execute(
             text("SELECT request_id FROM crm_event WHERE entity_id = :id"), {"id": company_id}
         )
         assert stored.scalars().all() == [sent]
@@ -327,9 +327,10 @@ async def test_no_token_or_lexware_key_in_any_line(
 
 
 async def test_the_push_a_mutation_causes_logs_with_its_request_id(
-    lexware: Lexware, servers: Servers, log_lines: Captured
+    lexware: Lexware, servers: Servers, settings: Settings, log_lines: Captured
 ) -> None:
-    pool = await create_pool(arq_redis_settings(servers.redis_url), default_queue_name="logs-erp")
+    arq = arq_redis_settings(servers.redis_url, settings)
+    pool = await create_pool(arq, default_queue_name="logs-erp")
     from jobs.lexware import enqueue_erp_pushes
 
     listener = asyncio.create_task(enqueue_erp_pushes(pool))
