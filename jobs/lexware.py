@@ -40,8 +40,15 @@ async def erp_push(ctx: dict[str, Any]) -> str:
         return report.summary("record(s) pushed")
 
 
-async def erp_push_record(ctx: dict[str, Any], tenant_id: str, kind: str, record_id: str) -> bool:
-    """One record, soon after it changed (when it is tagged ERP and not pushed since)."""
+async def erp_push_record(
+    ctx: dict[str, Any],
+    tenant_id: str,
+    kind: str,
+    record_id: str,
+    traceparent: str | None = None,
+) -> bool:
+    """One record, soon after it changed (when it is tagged ERP and not pushed since).
+    `traceparent`: the trace of the change, which the job's span joins (worker.py)."""
     scope = TenantScope(uuid.UUID(tenant_id), None, ctx["sessions"])
     return await lexware_sync.push_if_stale(
         ctx["lexware"], scope, KINDS[kind], uuid.UUID(record_id)
@@ -69,6 +76,7 @@ async def _enqueue(redis: Any, data: bytes) -> None:
     with contextlib.suppress(BadMessage):
         event = CrmEventMessage.from_json(data)
         if event.type.rsplit(".", 1)[-1] in ("created", "updated"):
+            trace = {"traceparent": event.traceparent} if event.traceparent else {}
             await redis.enqueue_job(
                 "erp_push_record",
                 str(event.tenant_id),
@@ -76,4 +84,5 @@ async def _enqueue(redis: Any, data: bytes) -> None:
                 str(event.entity_id),
                 _job_id=f"erp-push:{event.entity_id}",
                 _defer_by=PUSH_DELAY_SECONDS,
+                **trace,
             )

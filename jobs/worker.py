@@ -17,6 +17,7 @@ from app.heartbeat import record_heartbeat
 from app.lexware.connector import LexwareConnector
 from app.services.activities.reminders import send_due_soon_reminders
 from app.settings import Settings
+from app.telemetry import tracing
 from jobs.lexware import enqueue_erp_pushes, erp_push, erp_push_record, voucher_sync
 
 QUEUE = "insight-crm:jobs"
@@ -73,30 +74,35 @@ def worker_settings(
             await ctx["relay"].close()
         await ctx["engine"].dispose()
 
+    # With tracing on, each run is a span: a queued job's under the request that queued it,
+    # a cron's a root of its own (app/telemetry/tracing.py); as they are when it is off.
+    job, run = tracing.traced_job, tracing.traced_cron
     return {
         "functions": [
-            heartbeat,
-            due_soon,
-            func(voucher_sync, timeout=3 * 3600),
-            func(erp_push, timeout=25 * 60),
+            job(heartbeat),
+            job(due_soon),
+            func(job(voucher_sync), timeout=3 * 3600),
+            func(job(erp_push), timeout=25 * 60),
             func(
-                erp_push_record, keep_result=0, timeout=600
+                job(erp_push_record), keep_result=0, timeout=600
             ),  # its job id frees up when it is done
         ],
         "cron_jobs": [
-            cron(heartbeat, second=0, run_at_startup=True, unique=True),
+            cron(run(heartbeat), second=0, run_at_startup=True, unique=True),
             # unique: one run per tick across workers; the claim makes each reminder once.
-            cron(due_soon, minute=EVERY_QUARTER_HOUR, second=0, run_at_startup=True, unique=True),
+            cron(
+                run(due_soon), minute=EVERY_QUARTER_HOUR, second=0, run_at_startup=True, unique=True
+            ),
             # ARQ would cancel a job after 5 minutes; a first voucher sync can take longer.
             cron(
-                voucher_sync,
+                run(voucher_sync),
                 hour=EVERY_FOURTH_HOUR,
                 minute=5,
                 second=0,
                 unique=True,
                 timeout=3 * 3600,
             ),
-            cron(erp_push, minute={10, 40}, second=0, unique=True, timeout=25 * 60),
+            cron(run(erp_push), minute={10, 40}, second=0, unique=True, timeout=25 * 60),
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -41,6 +41,8 @@ class CrmEvent(TenantScoped, table=True):
         sa_type=postgresql.JSONB,
         sa_column_kwargs={"server_default": sa.text("'{}'::jsonb")},
     )
+    # W3C trace context of the request that caused it (only while tracing is on, else NULL).
+    traceparent: str | None = Field(default=None, max_length=55)
 
 
 class EventCounter(SQLModel, table=True):

@@ -22,6 +22,7 @@ from strawberry.types.graphql import OperationType
 
 from app.internals import graphql_schema
 from app.settings import Settings
+from app.telemetry import tracing
 from resolvers.activities.mutations import ActivityMutations
 from resolvers.activities.queries import ActivityQueries
 from resolvers.companies.mutations import CompanyMutations
@@ -112,6 +113,7 @@ def _extensions(settings: Settings, compiled: CompiledQueries, costs: QueryCosts
     # Factories, so each request gets fresh extension state; the parser and validation caches
     # live at module level in strawberry, keyed by their size, and are shared across requests.
     return [
+        *_tracing_extensions(),  # first: its span holds the whole operation
         ErrorPolicy,
         FreshLoaders,
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
@@ -125,6 +127,15 @@ def _extensions(settings: Settings, compiled: CompiledQueries, costs: QueryCosts
         partial(QueryCostLimit, costs=costs),  # after the validation cache: it reads its errors
         partial(CompiledExecution, queries=compiled),
     ]
+
+
+def _tracing_extensions() -> list[Any]:
+    """The GraphQL operation's span, while tracing is on (imported only then)."""
+    if not tracing.enabled():
+        return []
+    from resolvers.tracing import OperationSpans
+
+    return [OperationSpans]
 
 
 class CrmSchema(strawberry.Schema):

@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 
+from app.telemetry import tracing
+
 
 class BadMessage(ValueError):
     """A Redis message that is not one of our events (ignored by the hub)."""
@@ -26,6 +28,8 @@ class CrmEventMessage:
     actor_id: uuid.UUID | None
     occurred_at: datetime
     changes: Mapping[str, Any] = field(default_factory=dict)
+    # The W3C trace context of the request that caused it, when that request was traced.
+    traceparent: str | None = None
 
     @property
     def id(self) -> str:
@@ -43,21 +47,23 @@ class CrmEventMessage:
             actor_id=uuid.UUID(str(row.actor_id)) if row.actor_id else None,
             occurred_at=row.occurred_at,
             changes=row.changes,
+            traceparent=getattr(row, "traceparent", None),
         )
 
     def to_json(self) -> bytes:
-        return orjson.dumps(
-            {
-                "id": self.id,
-                "type": self.type,
-                "tenantId": str(self.tenant_id),
-                "entity": self.entity,
-                "entityId": str(self.entity_id),
-                "actorId": str(self.actor_id) if self.actor_id else None,
-                "occurredAt": self.occurred_at.isoformat(),
-                "changes": self.changes,
-            }
-        )
+        message = {
+            "id": self.id,
+            "type": self.type,
+            "tenantId": str(self.tenant_id),
+            "entity": self.entity,
+            "entityId": str(self.entity_id),
+            "actorId": str(self.actor_id) if self.actor_id else None,
+            "occurredAt": self.occurred_at.isoformat(),
+            "changes": self.changes,
+        }
+        if self.traceparent is not None:  # only while tracing: other services may join it
+            message["traceparent"] = self.traceparent
+        return orjson.dumps(message)
 
     @classmethod
     def from_json(cls, data: bytes) -> CrmEventMessage:
@@ -73,6 +79,7 @@ class CrmEventMessage:
                 actor_id=uuid.UUID(actor) if actor else None,
                 occurred_at=datetime.fromisoformat(payload["occurredAt"]),
                 changes=dict(payload["changes"]),
+                traceparent=tracing.sane_traceparent(payload.get("traceparent")),
             )
         except Exception as error:  # anyone can publish on crm.*: nothing may break the hub
             raise BadMessage(f"{type(error).__name__}: {error}") from None

@@ -20,6 +20,8 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.telemetry import tracing
+
 # The relays of this process (normally one), woken after each commit that stored events.
 _committed_listeners: list[Callable[[], None]] = []
 
@@ -31,9 +33,11 @@ _WRITE_EVENTS = sa.text(
         ON CONFLICT (tenant_id) DO UPDATE SET last_seq = c.last_seq + CAST(:count AS bigint)
         RETURNING last_seq
     )
-    INSERT INTO crm_event (tenant_id, seq, type, entity, entity_id, actor_id, changes)
+    INSERT INTO crm_event (tenant_id, seq, type, entity, entity_id, actor_id, changes,
+                           traceparent)
     SELECT CAST(:tenant AS uuid), counter.last_seq - CAST(:count AS bigint) + e.ord,
-           e.type, e.entity, e.entity_id, CAST(:actor AS uuid), e.changes
+           e.type, e.entity, e.entity_id, CAST(:actor AS uuid), e.changes,
+           CAST(:traceparent AS text)
     FROM counter, jsonb_to_recordset(CAST(:events AS jsonb))
          AS e(ord bigint, type text, entity text, entity_id uuid, changes jsonb)
     """
@@ -86,6 +90,9 @@ async def write(
         "count": len(rows),
         "actor": str(actor_id) if actor_id else None,
         "events": to_json(rows).decode(),
+        # The trace of the request that wrote them (None when tracing is off): jobs they queue
+        # run in it (jobs/lexware.py).
+        "traceparent": tracing.current_traceparent(),
     }
     await connection.execute(_WRITE_EVENTS, parameters)
 

@@ -18,6 +18,7 @@ from app.health import health, livez
 from app.runtime import Runtime
 from app.settings import Settings
 from app.supervision import Backoff
+from app.telemetry import tracing
 from app.web.graphiql import graphiql_routes
 from app.web.graphql_http import CrmGraphQL
 
@@ -79,6 +80,7 @@ async def _supervised_worker(settings: Settings) -> None:
 def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:
     """Build the app; database and Redis are reached lazily, so a down backend shows in /health.
     `with_worker` also runs the ARQ worker (the crons) in this process."""
+    tracing.start(settings)  # before the runtime: its clients are traced (if on)
     runtime = Runtime.open(settings)
     graphql = CrmGraphQL(runtime)
 
@@ -95,8 +97,10 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:
                 yield
         finally:
             await runtime.close()
+            tracing.stop()  # sends the spans still pending (a no-op when off)
 
-    middleware = []
+    # The request span (when tracing is on) outside everything else.
+    middleware = tracing.asgi_middleware()
     if settings.cors_origins:
         middleware.append(
             Middleware(

@@ -31,6 +31,7 @@ from strawberry.types.graphql import OperationType
 from app.data.failures import database_failure, log_failure
 from app.errors import AppError, ServiceUnavailable
 from app.runtime import Runtime
+from app.telemetry import tracing
 from app.web.graphiql import page_response
 from app.web.graphql_ws import WebSocketAuth
 from app.web.http import app_error_response, error_response, retry_after, retry_later_seconds
@@ -249,7 +250,8 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         if cost is None:
             return None
         try:
-            data = await schema.compiled.answer_admitted(schema, attempt, context)
+            with tracing.operation_span(*attempt.key, "query"):  # no extension runs here
+                data = await schema.compiled.answer_admitted(schema, attempt, context)
         except ServiceUnavailable as failure:  # as the full way answers it (process_result)
             error = {"message": failure.message, "extensions": failure.extensions}
             body = {"data": None, "errors": [error], "extensions": {"cost": cost}}
