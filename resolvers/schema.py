@@ -200,7 +200,9 @@ class CrmSchema(strawberry.Schema):
             and shared.may_join(context_value)
         ):
             key = shared.key(context_value, query, variable_values, operation_name)
-            return shared.join(key, context_value, begin)
+            # A subscriber joining a running stream runs no extension: its own span (tracing).
+            with tracing.operation_span(query, operation_name, "subscription"):
+                return shared.join(key, context_value, begin)
         return await begin(context_value)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:

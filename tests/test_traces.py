@@ -41,6 +41,7 @@ from fake_lexware.server import FakeLexware, running_fake
 from tests.conftest import Tokens, serving
 from tests.lexware_fixtures import SET_KEY
 from tests.live import graphql_socket
+from tests.test_deals import PIPELINE, STAGES
 from tests.test_scale_out import CLI, server_environment, until_live
 
 SERVER = ProtoSpan.SpanKind.SPAN_KIND_SERVER
@@ -49,6 +50,9 @@ ASYNCPG = "opentelemetry.instrumentation.asyncpg"
 REDIS = "opentelemetry.instrumentation.redis"
 AIOHTTP = "opentelemetry.instrumentation.aiohttp_client"
 COMPANIES = "query Companies { companies(first: 5) { edges { node { id name } } } }"
+WS_EVENTS = "subscription WsEvents { crmEvents { id } }"
+# dealChanged is shared: a second subscriber joins the first one's running stream.
+WS_DEALS = "subscription WsDeals($p: ID!) { dealChanged(pipelineId: $p) { dealId } }"
 CREATE_ERP = "mutation CreateErp($i: CreateCompanyInput!) { createCompany(input: $i) { id name } }"
 
 
@@ -159,6 +163,7 @@ class Scenario:
     compiled: Traced
     create: Traced
     websocket: Traced
+    joined: Traced
     exit_code: int
 
 
@@ -209,26 +214,37 @@ async def scenario(settings: Settings, tokens: Tokens) -> AsyncIterator[Scenario
             key = f"key-{uuid.uuid4().hex}"
             fake.add_api_key(key)
             token = tokens.make(f"t-{uuid.uuid4().hex[:12]}", subject="tracer")
-            steps = [Traced() for _ in range(5)]
-            set_key, full_way, compiled, create, websocket = steps
+            steps = [Traced() for _ in range(6)]
+            set_key, full_way, compiled, create, websocket, joined = steps
             async with httpx.AsyncClient(base_url=f"http://{host}", timeout=30) as http:
                 await _post(http, token, set_key, SET_KEY, {"k": key})
                 await _post(http, token, full_way, COMPANIES)
                 await _post(http, token, compiled, COMPANIES)
                 erp = {"name": "Verfolgt GmbH", "tags": ["ERP"]}
                 await _post(http, token, create, CREATE_ERP, {"i": erp})
+                board = {"i": {"name": "Vertrieb", "stages": STAGES}}
+                pipeline = await _post(http, token, Traced(), PIPELINE, board)
+                deals = {"p": pipeline["data"]["createPipeline"]["id"]}
                 await http.get("/health")
-            async with graphql_socket(host, additional_headers=websocket.header) as socket:
+            async with (
+                graphql_socket(host, additional_headers=websocket.header) as socket,
+                graphql_socket(host, additional_headers=joined.header) as second,
+            ):
                 assert (await socket.init(token))["type"] == "connection_ack"
                 await socket.subscribe("query WsMe { me { user { email } } }")
                 assert "me" in await socket.next_data()
-                await socket.subscribe("subscription WsEvents { crmEvents { id } }")
-                await asyncio.sleep(0.3)  # the subscription has started
+                await socket.subscribe(WS_EVENTS)
+                await socket.subscribe(WS_DEALS, deals)
+                await asyncio.sleep(0.3)  # the subscriptions have started
+                # The same shared subscription of the same tenant joins the running stream.
+                assert (await second.init(token))["type"] == "connection_ack"
+                await second.subscribe(WS_DEALS, deals)
+                await asyncio.sleep(0.3)
             await _pushed(fake, key)
             process.send_signal(signal.SIGTERM)
             exit_code = await asyncio.to_thread(process.wait, 30)
         yield Scenario(
-            receiver, fake, key, set_key, full_way, compiled, create, websocket, exit_code
+            receiver, fake, key, set_key, full_way, compiled, create, websocket, joined, exit_code
         )
 
 
@@ -336,6 +352,13 @@ async def test_websocket_operations_have_spans_under_the_socket(scenario: Scenar
     for name in ("WsMe", "WsEvents"):
         operation = _only(spans, name=f"GraphQL Query: {name}")
         assert operation.parent_id == socket.span_id
+    started = [s for s in spans if s.name == "GraphQL Query: WsDeals"]
+    assert started and all(s.parent_id == socket.span_id for s in started)
+    # A subscriber that joins a running stream (no extension runs for it) has its span too.
+    spans = scenario.receiver.of_trace(scenario.joined.trace_id)
+    socket = _only(spans, parent_id=scenario.joined.parent, kind=SERVER)
+    joined = _only(spans, name="GraphQL Query: WsDeals")
+    assert joined.parent_id == socket.span_id
 
 
 # Without the variable: nothing at all.
