@@ -37,6 +37,7 @@ SLOW = (
     # checks without a process, of tracing off, stay in the inner loop)
     "tests/test_traces.py::test_the_process_stopped_cleanly_and_sent_its_spans",
     "tests/test_traces.py::test_a_query_has_request_operation_and_sql_spans_on_both_paths",
+    "tests/test_traces.py::test_a_failed_operation_is_marked_and_no_span_holds_what_the_client_sent",
     "tests/test_traces.py::test_a_lexware_call_is_a_span_and_carries_the_trace_to_lexware",
     "tests/test_traces.py::test_the_job_a_mutation_queues_runs_in_its_trace",
     "tests/test_traces.py::test_a_cron_run_is_a_root_span_with_its_redis_calls",

@@ -50,6 +50,8 @@ ASYNCPG = "opentelemetry.instrumentation.asyncpg"
 REDIS = "opentelemetry.instrumentation.redis"
 AIOHTTP = "opentelemetry.instrumentation.aiohttp_client"
 COMPANIES = "query Companies { companies(first: 5) { edges { node { id name } } } }"
+# A value inline in the document: never in a span (nor are variables).
+BROKEN = 'query Broken { company(id: "geheim-4711") { id } }'
 WS_EVENTS = "subscription WsEvents { crmEvents { id } }"
 # dealChanged is shared: a second subscriber joins the first one's running stream.
 WS_DEALS = "subscription WsDeals($p: ID!) { dealChanged(pipelineId: $p) { dealId } }"
@@ -68,6 +70,7 @@ class Received:
     scope: str
     service: str
     attributes: dict[str, Any]
+    failed: bool  # status ERROR
 
 
 @dataclass
@@ -97,6 +100,7 @@ class OtlpReceiver:
                             scope_spans.scope.name,
                             str(resource.get("service.name")),
                             _attributes(span.attributes),
+                            span.status.code == span.status.STATUS_CODE_ERROR,
                         )
                     )
         answer = ExportTraceServiceResponse().SerializeToString()
@@ -164,6 +168,7 @@ class Scenario:
     create: Traced
     websocket: Traced
     joined: Traced
+    broken: Traced
     exit_code: int
 
 
@@ -214,8 +219,8 @@ async def scenario(settings: Settings, tokens: Tokens) -> AsyncIterator[Scenario
             key = f"key-{uuid.uuid4().hex}"
             fake.add_api_key(key)
             token = tokens.make(f"t-{uuid.uuid4().hex[:12]}", subject="tracer")
-            steps = [Traced() for _ in range(6)]
-            set_key, full_way, compiled, create, websocket, joined = steps
+            steps = [Traced() for _ in range(7)]
+            set_key, full_way, compiled, create, websocket, joined, broken = steps
             async with httpx.AsyncClient(base_url=f"http://{host}", timeout=30) as http:
                 await _post(http, token, set_key, SET_KEY, {"k": key})
                 await _post(http, token, full_way, COMPANIES)
@@ -225,6 +230,9 @@ async def scenario(settings: Settings, tokens: Tokens) -> AsyncIterator[Scenario
                 board = {"i": {"name": "Vertrieb", "stages": STAGES}}
                 pipeline = await _post(http, token, Traced(), PIPELINE, board)
                 deals = {"p": pipeline["data"]["createPipeline"]["id"]}
+                headers = {"authorization": f"Bearer {token}", **broken.header}
+                refused = await http.post("/graphql", json={"query": BROKEN}, headers=headers)
+                assert refused.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
                 await http.get("/health")
             async with (
                 graphql_socket(host, additional_headers=websocket.header) as socket,
@@ -244,7 +252,17 @@ async def scenario(settings: Settings, tokens: Tokens) -> AsyncIterator[Scenario
             process.send_signal(signal.SIGTERM)
             exit_code = await asyncio.to_thread(process.wait, 30)
         yield Scenario(
-            receiver, fake, key, set_key, full_way, compiled, create, websocket, joined, exit_code
+            receiver,
+            fake,
+            key,
+            set_key,
+            full_way,
+            compiled,
+            create,
+            websocket,
+            joined,
+            broken,
+            exit_code,
         )
 
 
@@ -306,6 +324,19 @@ async def test_a_query_has_request_operation_and_sql_spans_on_both_paths(
     assert compiled.scope == "insight-crm"  # the fast path's own span, no extension ran
     statements = [s for s in receiver.spans if s.scope == ASYNCPG]
     assert not [s for s in statements if "db.statement.parameters" in s.attributes]
+
+
+async def test_a_failed_operation_is_marked_and_no_span_holds_what_the_client_sent(
+    scenario: Scenario,
+) -> None:
+    receiver = scenario.receiver
+    operation = _only(receiver.of_trace(scenario.broken.trace_id), name="GraphQL Query: Broken")
+    assert operation.failed and operation.attributes["graphql.errors"] == 1
+    answered = receiver.of_trace(scenario.full_way.trace_id)
+    assert not _only(answered, name="GraphQL Query: Companies").failed
+    sent = ("geheim-4711", "Verfolgt GmbH", scenario.key)  # inline, a variable, a Lexware key
+    values = [str(value) for s in receiver.spans for value in s.attributes.values()]
+    assert not [value for value in values if any(text in value for text in sent)]
 
 
 async def test_a_lexware_call_is_a_span_and_carries_the_trace_to_lexware(

@@ -239,10 +239,14 @@ def operation_span(
     gave none); a no-op when tracing is off."""
     if _active is None:
         return nullcontext()
-    operation_name = operation_name or _first_operation_name(document)
-    name = f"GraphQL Query: {operation_name}" if operation_name else "GraphQL Query"
+    name = operation_span_name(operation_name or _first_operation_name(document))
     attributes = {"component": "graphql", "graphql.operation.type": operation_type}
     return _active.tracer.start_as_current_span(name, attributes=attributes)
+
+
+def operation_span_name(operation_name: str | None) -> str:
+    """As strawberry's extension names it, for every operation type."""
+    return f"GraphQL Query: {operation_name}" if operation_name else "GraphQL Query"
 
 
 def _first_operation_name(document: str) -> str | None:
