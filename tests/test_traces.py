@@ -52,6 +52,7 @@ AIOHTTP = "opentelemetry.instrumentation.aiohttp_client"
 COMPANIES = "query Companies { companies(first: 5) { edges { node { id name } } } }"
 # A value inline in the document: never in a span (nor are variables).
 BROKEN = 'query Broken { company(id: "geheim-4711") { id } }'
+PEEK = "query Peek($s: String) { companies(filter: {search: $s}) { totalCount } }"
 WS_EVENTS = "subscription WsEvents { crmEvents { id } }"
 # dealChanged is shared: a second subscriber joins the first one's running stream.
 WS_DEALS = "subscription WsDeals($p: ID!) { dealChanged(pipelineId: $p) { dealId } }"
@@ -233,6 +234,10 @@ async def scenario(settings: Settings, tokens: Tokens) -> AsyncIterator[Scenario
                 headers = {"authorization": f"Bearer {token}", **broken.header}
                 refused = await http.post("/graphql", json={"query": BROKEN}, headers=headers)
                 assert refused.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+                # Over GET the document and its variables are the query string.
+                peek = {"query": PEEK, "variables": orjson.dumps({"s": "geheim-get"}).decode()}
+                got = await http.get("/graphql", params=peek, headers=headers)
+                assert "errors" not in got.json(), got.json()
                 await http.get("/health")
             async with (
                 graphql_socket(host, additional_headers=websocket.header) as socket,
@@ -334,7 +339,8 @@ async def test_a_failed_operation_is_marked_and_no_span_holds_what_the_client_se
     assert operation.failed and operation.attributes["graphql.errors"] == 1
     answered = receiver.of_trace(scenario.full_way.trace_id)
     assert not _only(answered, name="GraphQL Query: Companies").failed
-    sent = ("geheim-4711", "Verfolgt GmbH", scenario.key)  # inline, a variable, a Lexware key
+    # Inline, a variable, a variable in a GET request's query string, a Lexware key.
+    sent = ("geheim-4711", "Verfolgt GmbH", "geheim-get", scenario.key)
     values = [str(value) for s in receiver.spans for value in s.attributes.values()]
     assert not [value for value in values if any(text in value for text in sent)]
 
