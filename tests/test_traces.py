@@ -10,14 +10,13 @@ below arrives by the flush when the process stops.
 from __future__ import annotations
 
 import asyncio
-import gzip
 import secrets
 import signal
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -25,12 +24,8 @@ import httpx
 import orjson
 import pytest
 import redis.asyncio
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 from opentelemetry import trace
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
 from wrapt import FunctionWrapper
 
@@ -41,6 +36,7 @@ from fake_lexware.server import FakeLexware, running_fake
 from tests.conftest import Tokens, serving
 from tests.lexware_fixtures import SET_KEY
 from tests.live import graphql_socket
+from tests.otlp_receiver import OtlpReceiver, Received, otlp_receiver
 from tests.test_deals import PIPELINE, STAGES
 from tests.test_scale_out import CLI, server_environment, until_live
 
@@ -57,80 +53,6 @@ WS_EVENTS = "subscription WsEvents { crmEvents { id } }"
 # dealChanged is shared: a second subscriber joins the first one's running stream.
 WS_DEALS = "subscription WsDeals($p: ID!) { dealChanged(pipelineId: $p) { dealId } }"
 CREATE_ERP = "mutation CreateErp($i: CreateCompanyInput!) { createCompany(input: $i) { id name } }"
-
-
-@dataclass(frozen=True)
-class Received:
-    """One span as the receiver decoded it (ids in hex, as in a traceparent)."""
-
-    trace_id: str
-    span_id: str
-    parent_id: str
-    name: str
-    kind: int
-    scope: str
-    service: str
-    attributes: dict[str, Any]
-    failed: bool  # status ERROR
-
-
-@dataclass
-class OtlpReceiver:
-    """POST /v1/traces of the OTLP/HTTP protocol (protobuf), collecting the spans."""
-
-    spans: list[Received] = field(default_factory=list)
-    content_types: set[str] = field(default_factory=set)
-
-    async def traces(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        if request.headers.get("Content-Encoding") == "gzip":
-            body = gzip.decompress(body)
-        self.content_types.add(request.content_type)
-        export = ExportTraceServiceRequest.FromString(body)
-        for resource_spans in export.resource_spans:
-            resource = _attributes(resource_spans.resource.attributes)
-            for scope_spans in resource_spans.scope_spans:
-                for span in scope_spans.spans:
-                    self.spans.append(
-                        Received(
-                            span.trace_id.hex(),
-                            span.span_id.hex(),
-                            span.parent_span_id.hex(),
-                            span.name,
-                            span.kind,
-                            scope_spans.scope.name,
-                            str(resource.get("service.name")),
-                            _attributes(span.attributes),
-                            span.status.code == span.status.STATUS_CODE_ERROR,
-                        )
-                    )
-        answer = ExportTraceServiceResponse().SerializeToString()
-        return web.Response(body=answer, content_type="application/x-protobuf")
-
-    def of_trace(self, trace_id: str) -> list[Received]:
-        return [span for span in self.spans if span.trace_id == trace_id]
-
-
-def _attributes(pairs: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for pair in pairs:
-        kind = pair.value.WhichOneof("value")
-        values[pair.key] = getattr(pair.value, kind) if kind else None
-    return values
-
-
-@asynccontextmanager
-async def otlp_receiver() -> AsyncIterator[tuple[str, OtlpReceiver]]:
-    receiver = OtlpReceiver()
-    app = web.Application()
-    app.router.add_post("/v1/traces", receiver.traces)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}", receiver
-    finally:
-        await runner.cleanup()
 
 
 @contextmanager

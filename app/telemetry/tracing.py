@@ -41,10 +41,11 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
-# Spans never drawn: the health checks (polled every few seconds) and GraphiQL's assets.
-EXCLUDED_URLS = "/health,/livez,/graphiql/"
-# The longest attribute value kept (a GraphQL document, an SQL statement) unless the standard
-# OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT says otherwise: a client's 1 MB document is no span's.
+# Spans never drawn: the health checks (polled every few seconds) and GraphiQL's assets
+# (regular expressions searched in the URL without its query string).
+EXCLUDED_URLS = "/health$,/livez$,/graphiql/"
+# The longest attribute value kept (an SQL statement, a URL) unless the standard
+# OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT says otherwise.
 ATTRIBUTE_LENGTH = 8192
 TRACEPARENT_LENGTH = 55  # version 00: "00-<32 hex>-<16 hex>-<2 hex>"
 _LENGTH_VARIABLES = ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT")
@@ -67,10 +68,6 @@ _active: Tracing | None = None
 
 def enabled() -> bool:
     return _active is not None
-
-
-def active() -> Tracing | None:
-    return _active
 
 
 def start(settings: Settings) -> Tracing | None:
