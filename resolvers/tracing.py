@@ -22,12 +22,16 @@ from opentelemetry import context, trace
 from opentelemetry.trace import Status, StatusCode
 from strawberry.extensions import LifecycleStep, SchemaExtension
 from strawberry.extensions.tracing import OpenTelemetryExtension
+from strawberry.types.execution import ExecutionContext
 
-from app.telemetry.tracing import operation_span_name
+from app.telemetry.tracing import operation_span_name, provider
 
 
 class OperationSpans(OpenTelemetryExtension):
     resolve = SchemaExtension.resolve  # type: ignore[assignment]  # no per-field middleware
+
+    def __init__(self, *, execution_context: ExecutionContext | None = None) -> None:
+        super().__init__(execution_context=execution_context, tracer_provider=provider())
 
     def on_operation(self) -> Generator[None, None, None]:
         execution = self.execution_context

@@ -70,6 +70,12 @@ def enabled() -> bool:
     return _active is not None
 
 
+def provider() -> TracerProvider | None:
+    """The process's provider while tracing is on (handed to what would take the global one,
+    which the API lets a process set only once)."""
+    return None if _active is None else _active.provider
+
+
 def start(settings: Settings) -> Tracing | None:
     """Tracing for this process if OTEL_EXPORTER_OTLP_ENDPOINT is set (idempotent: a second
     app or worker in the process shares the first one's); None, and no cost, if not."""
