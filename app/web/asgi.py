@@ -97,7 +97,9 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:
                 yield
         finally:
             await runtime.close()
-            tracing.stop()  # sends the spans still pending (a no-op when off)
+            # Sends the spans still pending (a no-op when off); an unreachable collector is
+            # given up after OTEL_EXPORTER_OTLP_TIMEOUT (10 s), off the event loop.
+            await asyncio.to_thread(tracing.stop)
 
     # The request span (when tracing is on) outside everything else.
     middleware = tracing.asgi_middleware()
