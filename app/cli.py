@@ -31,6 +31,7 @@ from app.cli_support import (
     usage_error,
 )
 from app.settings import SettingsError
+from app.telemetry import tracing
 
 cli = typer.Typer(
     help="insight-crm: a multi-tenant CRM API server (GraphQL over PostgreSQL and Redis).",
@@ -146,14 +147,15 @@ def worker(
     check_metrics_can_listen(settings)
     with stop_on_signals(), servers(settings) as ready:
         migrate(ready)
-        options = worker_settings(
-            ready, arq_redis_settings(str(ready.redis_url), ready), with_metrics=True
-        )
-        say("worker: running due jobs once" if burst else "worker: running (Ctrl-C stops)")
-        try:
-            Worker(**options, burst=burst).run()
-        except (OSError, RedisError) as error:
-            fail(f"the worker cannot reach Redis ({type(error).__name__}: {error})")
+        with tracing.running(ready):  # flushed when the worker stops
+            options = worker_settings(
+                ready, arq_redis_settings(str(ready.redis_url), ready), with_metrics=True
+            )
+            say("worker: running due jobs once" if burst else "worker: running (Ctrl-C stops)")
+            try:
+                Worker(**options, burst=burst).run()
+            except (OSError, RedisError) as error:
+                fail(f"the worker cannot reach Redis ({type(error).__name__}: {error})")
 
 
 @cli.command("run-job")
@@ -175,7 +177,8 @@ def run_job(
     with servers(settings) as ready:
         migrate(ready)
         try:
-            result = asyncio.run(run_once(ready, name))
+            with tracing.running(ready):  # the job's span, sent before the command ends
+                result = asyncio.run(run_once(ready, name))
         except (OSError, RedisError) as error:
             fail(f"{name} cannot reach Redis ({type(error).__name__}: {error})")
         typer.echo(f"{name}: {_outcome(result)}")

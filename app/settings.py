@@ -156,6 +156,11 @@ class Settings(BaseSettings):
             raise ValueError("RATE_LIMIT_TENANT must be at least RATE_LIMIT_USER")
         return self
 
+    # Traces (app/telemetry/tracing.py): on when the OTLP/HTTP endpoint is set, else off at no
+    # cost. The SDK reads the other standard OTEL_* variables (sampler, headers) itself.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = Field(default="insight-crm", min_length=1, max_length=200)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -183,6 +188,15 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("otel_exporter_otlp_endpoint", mode="before")
+    @classmethod
+    def _check_otlp_endpoint(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str) and not re.fullmatch(r"https?://\S+", value.strip()):
+            raise ValueError("OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL")
+        return value.strip() if isinstance(value, str) else value
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod

@@ -77,7 +77,7 @@ def rate_limit(_request: web.Request, fake: FakeLexware, body: Json) -> Json:
 
 @control
 def requests(_request: web.Request, fake: FakeLexware, _body: Json) -> Json:
-    fields = ("at", "method", "path", "apiKey", "status")
+    fields = ("at", "method", "path", "apiKey", "status", "traceparent")
     return {"requests": [dict(zip(fields, recorded, strict=True)) for recorded in fake.requests]}
 
 

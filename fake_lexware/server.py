@@ -124,7 +124,12 @@ async def gateway(request: web.Request, handler: Handler) -> web.StreamResponse:
     at = fake.clock()
     response = await _through_gateway(fake, request, handler)
     recorded = RecordedRequest(
-        at, request.method, request.path, bearer_key(request), response.status
+        at,
+        request.method,
+        request.path,
+        bearer_key(request),
+        response.status,
+        request.headers.get("traceparent"),
     )
     fake.requests.append(recorded)
     return response

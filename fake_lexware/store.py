@@ -44,6 +44,7 @@ class RecordedRequest(NamedTuple):
     path: str  # without the query string
     api_key: str | None  # the presented Bearer token, known or not
     status: int
+    traceparent: str | None = None  # the W3C trace context the client sent, if any
 
 
 class PendingFailure(NamedTuple):

@@ -43,10 +43,16 @@ async def erp_push(ctx: dict[str, Any]) -> str:
 
 
 async def erp_push_record(
-    ctx: dict[str, Any], tenant_id: str, kind: str, record_id: str, request_id: str | None = None
+    ctx: dict[str, Any],
+    tenant_id: str,
+    kind: str,
+    record_id: str,
+    request_id: str | None = None,
+    traceparent: str | None = None,
 ) -> bool:
     """One record, soon after it changed (when it is tagged ERP and not pushed since). Its log
-    lines carry the id of the request whose change queued it."""
+    lines carry the id of the request whose change queued it; `traceparent`: the trace of
+    that change, which the job's span joins (worker.py)."""
     with request_id_set(request_id or job_request_id("erp_push_record")):
         scope = TenantScope(uuid.UUID(tenant_id), None, ctx["sessions"])
         pushed = await lexware_sync.push_if_stale(
@@ -77,6 +83,7 @@ async def _enqueue(redis: Any, data: bytes) -> None:
     with contextlib.suppress(BadMessage):
         event = CrmEventMessage.from_json(data)
         if event.type.rsplit(".", 1)[-1] in ("created", "updated"):
+            trace = {"traceparent": event.traceparent} if event.traceparent else {}
             await redis.enqueue_job(
                 "erp_push_record",
                 str(event.tenant_id),
@@ -85,4 +92,5 @@ async def _enqueue(redis: Any, data: bytes) -> None:
                 _job_id=f"erp-push:{event.entity_id}",
                 _defer_by=PUSH_DELAY_SECONDS,
                 request_id=event.request_id,
+                **trace,
             )

@@ -13,6 +13,7 @@ from app.events.relay import publish_pending
 from app.lexware.connector import LexwareConnector
 from app.redis import create_redis
 from app.settings import Settings
+from app.telemetry import tracing
 from jobs.request_ids import cron_run
 from jobs.worker import JOBS
 
@@ -30,7 +31,7 @@ async def _publish_all(engine: AsyncEngine, redis: Redis) -> None:
 
 async def run_once(settings: Settings, name: str) -> Any:
     """Run the job, then publish the events it recorded (KeyError for an unknown job)."""
-    job = JOBS[name]
+    job = tracing.traced_cron(JOBS[name])  # a root span of its own, when tracing is on
     limits = DatabaseLimits.for_jobs(settings)
     engine = create_engine(str(settings.database_url), pool_size=2, limits=limits)
     redis = create_redis(str(settings.redis_url), settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from app.lexware.connector import LexwareConnector
 from app.services.activities.reminders import send_due_soon_reminders
 from app.services.idempotency.service import purge_expired
 from app.settings import Settings
+from app.telemetry import tracing
 from app.telemetry.exposition import start_listener
 from jobs.lexware import enqueue_erp_pushes, erp_push, erp_push_record, voucher_sync
 from jobs.observed import observed
@@ -47,10 +48,15 @@ async def purge_idempotency_keys(ctx: dict[str, Any]) -> str:
     return f"{await purge_expired(ctx['sessions'])} expired idempotency key(s) purged"
 
 
-def scheduled(job: Callable[..., Awaitable[Any]]) -> WorkerCoroutine:
-    """A cron's run: under a request id of its own (its log lines and events can be told
-    apart), counted and timed by outcome."""
-    return observed(cron_run(job))
+# Every run counted and timed by outcome (jobs/observed.py) and, with tracing on, a span
+# (app/telemetry/tracing.py): a queued job's under the request that queued it, a cron's a root
+# of its own; a cron run also logs under a request id of its own (jobs/request_ids.py).
+def queued(job: Callable[..., Coroutine[Any, Any, Any]]) -> WorkerCoroutine:
+    return observed(tracing.traced_job(job))
+
+
+def scheduled(job: Callable[..., Coroutine[Any, Any, Any]]) -> WorkerCoroutine:
+    return observed(cron_run(tracing.traced_cron(job)))
 
 
 JOBS = {
@@ -105,13 +111,13 @@ def worker_settings(
 
     return {
         "functions": [
-            observed(heartbeat),
-            observed(due_soon),
-            observed(purge_idempotency_keys),
-            func(observed(voucher_sync), timeout=3 * 3600),
-            func(observed(erp_push), timeout=25 * 60),
+            queued(heartbeat),
+            queued(due_soon),
+            queued(purge_idempotency_keys),
+            func(queued(voucher_sync), timeout=3 * 3600),
+            func(queued(erp_push), timeout=25 * 60),
             func(
-                observed(erp_push_record), keep_result=0, timeout=600
+                queued(erp_push_record), keep_result=0, timeout=600
             ),  # its job id frees up when it is done
         ],
         "cron_jobs": [

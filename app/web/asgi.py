@@ -18,6 +18,7 @@ from app.health import health, livez
 from app.runtime import Runtime
 from app.settings import Settings
 from app.supervision import Backoff
+from app.telemetry import tracing
 from app.telemetry.exposition import metrics_listener
 from app.web.graphiql import graphiql_routes
 from app.web.graphql_http import CrmGraphQL
@@ -82,6 +83,7 @@ async def _supervised_worker(settings: Settings) -> None:
 def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:
     """Build the app; database and Redis are reached lazily, so a down backend shows in /health.
     `with_worker` also runs the ARQ worker (the crons) in this process."""
+    tracing.start(settings)  # before the runtime: its clients are traced (if on)
     runtime = Runtime.open(settings)
     graphql = CrmGraphQL(runtime)
 
@@ -101,8 +103,12 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:
                     yield
         finally:
             await runtime.close()
+            # Sends the spans still pending (a no-op when off); an unreachable collector is
+            # given up after OTEL_EXPORTER_OTLP_TIMEOUT (10 s), off the event loop.
+            await asyncio.to_thread(tracing.stop)
 
-    middleware = []
+    # The request span (when tracing is on) outside everything else.
+    middleware = tracing.asgi_middleware()
     if settings.cors_origins:
         middleware.append(
             Middleware(

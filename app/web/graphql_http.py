@@ -29,6 +29,7 @@ from strawberry.types.graphql import OperationType
 from app.data.failures import database_failure, log_failure
 from app.errors import AppError, ServiceUnavailable
 from app.runtime import Runtime
+from app.telemetry import tracing
 from app.telemetry.describe import codes_of, note_cost, note_error_codes
 from app.telemetry.record import current_request_id, request_id_set
 from app.web.graphiql import page_response
@@ -266,7 +267,8 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             return None
         note_cost(cost)
         try:
-            data = await schema.compiled.answer_admitted(schema, attempt, context)
+            with tracing.operation_span(*attempt.key, "query"):  # no extension runs here
+                data = await schema.compiled.answer_admitted(schema, attempt, context)
         except ServiceUnavailable as failure:  # as the full way answers it (process_result)
             extensions = {**failure.extensions, "requestId": context.request_id}
             note_error_codes([failure.code])
