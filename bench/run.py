@@ -76,6 +76,11 @@ def database() -> Iterator[tuple[str, str, str]]:
         yield servers.migration_database_url, servers.database_url, servers.redis_url
 
 
+# `--rate-limits`: checked on every request (Redis round trips and all), never refusing.
+LIMITS_CHECKED = {"RATE_LIMIT_ENABLED": "true", "RATE_LIMIT_USER": str(10**9),
+                  "RATE_LIMIT_TENANT": str(10**9)}  # fmt: skip
+
+
 @contextmanager
 def server(urls: tuple[str, str, str], port: int,
            extra_env: dict[str, str] | None = None) -> Iterator[psutil.Process]:  # fmt: skip
@@ -454,8 +459,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--port", type=int, default=8777)
     parser.add_argument("--peer-port", type=int, default=8778)
-    parser.add_argument("--only", choices=["burst"],
-                        help="run this scenario alone and update its section of RESULTS.md")  # fmt: skip
+    parser.add_argument("--only", choices=["burst", "reads"],
+                        help="burst: S7 alone, updating its section of RESULTS.md; reads: "
+                             "S1-S4 alone, printed (RESULTS.md untouched)")  # fmt: skip
+    parser.add_argument("--rate-limits", action="store_true",
+                        help="S1-S6 with the rate limits checked, at budgets too large to "
+                             "refuse anything: what checking them costs")  # fmt: skip
     parser.add_argument("--burst-seconds", type=float, default=20, help="S7: seconds per phase")
     args = parser.parse_args()
     if args.quick:
@@ -494,7 +503,8 @@ def main() -> None:
         peer_check = ""
         peer_server = (peer.peer(kit, database_url, args.peer_port, pinned(0)) if tenant
                        else nullcontext(None))  # fmt: skip
-        with server(urls, args.port) as process, peer_server as node:
+        limits = LIMITS_CHECKED if args.rate_limits else {}
+        with server(urls, args.port, limits) as process, peer_server as node:
             targets = {"ours": Target(process, args.port, token),
                        "peer": Target(node, args.peer_port, None)}  # fmt: skip
             check_identical(args.port, token, ids)
@@ -509,10 +519,13 @@ def main() -> None:
                     result = _measure(targets, scenario, args.seconds, args.concurrency)
                     results[scenario.name].append(result)
                     print(scenario.name, json.dumps(result))
+            if args.only == "reads":
+                print(report(results, statements, args, kit, peer_check))
+                return
             s5 = mutations.run_s5(process, args.port, token, database_url, seconds=args.seconds,
                                   concurrency=args.concurrency, rounds=args.rounds)  # fmt: skip
         # S6 starts a fresh server per path (idle RSS of 1,000 sockets on an unused heap).
-        s6 = fanout.run_s6(lambda: server(urls, args.port), args.port, token,
+        s6 = fanout.run_s6(lambda: server(urls, args.port, limits), args.port, token,
                            database_url, **fanout.sizes(args.quick))  # fmt: skip
         s7 = _run_s7(args, settings, urls)
     text = report(results, statements, args, kit, peer_check)

@@ -43,6 +43,7 @@ SLOW = (
     # an insight-crm process of its own, traced, with its ERP push job (test_traces.py's
     # checks without a process, of tracing off, stay in the inner loop)
     "tests/test_traces.py::test_the_process_stopped_cleanly_and_sent_its_spans",
+    "tests/test_traces.py::test_the_access_line_names_the_trace_of_its_request",
     "tests/test_traces.py::test_a_query_has_request_operation_and_sql_spans_on_both_paths",
     "tests/test_traces.py::test_a_failed_operation_is_marked_and_no_span_holds_what_the_client_sent",
     "tests/test_traces.py::test_a_lexware_call_is_a_span_and_carries_the_trace_to_lexware",

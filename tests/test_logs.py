@@ -555,6 +555,7 @@ def test_serve_writes_uvicorns_lines_and_the_access_line_as_json(
     assert settings.jwt_public_key is not None
     env = _clean_env(
         DATABASE_URL=str(settings.database_url),
+        MIGRATION_DATABASE_URL=str(settings.owner_database_url),
         REDIS_URL=str(settings.redis_url),
         JWT_PUBLIC_KEY=settings.jwt_public_key.get_secret_value(),
         JWT_ISSUER=str(settings.jwt_issuer),
@@ -573,7 +574,8 @@ def test_serve_writes_uvicorns_lines_and_the_access_line_as_json(
     try:
         deadline = time.monotonic() + 60
         while True:
-            assert server.poll() is None and time.monotonic() < deadline, "serve did not start"
+            alive = server.poll() is None and time.monotonic() < deadline
+            assert alive, ("serve did not start", (tmp_path / "serve.log").read_text()[-2000:])
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/livez", timeout=1).status_code == 200:
                     break

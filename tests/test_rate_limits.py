@@ -95,6 +95,7 @@ async def test_a_burst_from_one_user_is_refused_while_colleagues_and_other_tenan
         extensions = refused.json()["errors"][0]["extensions"]
         retry_after = int(refused.headers["retry-after"])
         assert extensions["retryAfter"] == retry_after and extensions["scope"] == "user"
+        assert extensions["requestId"] == refused.headers["x-request-id"]
         # 10 of 10 units spent in this minute, and a write costs 10: the window has to end
         # (in a minute) and 9 of its 10 units fade (another 54 s)
         assert 80 < retry_after <= 114

@@ -13,11 +13,12 @@ import asyncio
 import secrets
 import signal
 import subprocess
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import asyncpg
 import httpx
@@ -56,9 +57,11 @@ CREATE_ERP = "mutation CreateErp($i: CreateCompanyInput!) { createCompany(input:
 
 
 @contextmanager
-def server_process(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+def server_process(
+    command: list[str], env: dict[str, str], stderr: IO[bytes] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """The process; killed at the end if the test did not stop it itself."""
-    process = subprocess.Popen(command, env=env)
+    process = subprocess.Popen(command, env=env, stderr=stderr)
     try:
         yield process
     finally:
@@ -93,6 +96,7 @@ class Scenario:
     joined: Traced
     broken: Traced
     exit_code: int
+    log_lines: list[dict[str, Any]]  # the process's JSON log lines
 
 
 async def _post(
@@ -131,12 +135,14 @@ async def scenario(settings: Settings, tokens: Tokens) -> AsyncIterator[Scenario
             "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_url,
             "OTEL_BSP_SCHEDULE_DELAY": "60000",  # only the flush at the end sends
             "OTEL_SERVICE_NAME": "crm-under-test",
+            "LOG_LEVEL": "info",  # the access lines
             "LEXWARE_BASE_URL": lexware_url,
             "LEXWARE_KEY_SECRET": "test-secret",
             "LEXWARE_REQUEST_INTERVAL_MS": "5",
         }
         command = [CLI, "serve", "--worker", "--host", "127.0.0.1", "--port", str(port)]
-        with server_process(command, environment) as process:
+        log_file = tempfile.TemporaryFile()  # noqa: SIM115 (read after the process ends)
+        with log_file, server_process(command, environment, stderr=log_file) as process:
             host = f"127.0.0.1:{port}"
             await until_live(host)
             key = f"key-{uuid.uuid4().hex}"
@@ -178,6 +184,8 @@ async def scenario(settings: Settings, tokens: Tokens) -> AsyncIterator[Scenario
             await _pushed(fake, key)
             process.send_signal(signal.SIGTERM)
             exit_code = await asyncio.to_thread(process.wait, 30)
+            log_file.seek(0)
+            logged = log_file.read().decode().splitlines()
         yield Scenario(
             receiver,
             fake,
@@ -190,6 +198,7 @@ async def scenario(settings: Settings, tokens: Tokens) -> AsyncIterator[Scenario
             joined,
             broken,
             exit_code,
+            [orjson.loads(line) for line in logged if line.startswith("{")],
         )
 
 
@@ -237,6 +246,16 @@ async def test_the_process_stopped_cleanly_and_sent_its_spans(scenario: Scenario
     # The health checks polled while it started are not traced.
     paths = {s.attributes.get("http.target") for s in scenario.receiver.spans}
     assert "/livez" not in paths and "/health" not in paths
+
+
+async def test_the_access_line_names_the_trace_of_its_request(scenario: Scenario) -> None:
+    """Logs and traces meet: an access line carries the trace id its spans are filed under."""
+    access = [line for line in scenario.log_lines if line.get("event") == "request"]
+    traced = {line.get("trace_id") for line in access}
+    for request in (scenario.full_way, scenario.compiled, scenario.create, scenario.broken):
+        assert request.trace_id in traced
+    socket = [line for line in access if line.get("transport") == "ws"]
+    assert scenario.websocket.trace_id in {line.get("trace_id") for line in socket}
 
 
 async def test_a_query_has_request_operation_and_sql_spans_on_both_paths(

@@ -200,6 +200,7 @@ def access_fields(record: RequestRecord) -> dict[str, Any]:
         "response_bytes": record.response_bytes,
         "cost": record.cost,
         "error_codes": record.error_codes,
+        "trace_id": record.trace_id,
     }
 
 

@@ -32,6 +32,7 @@ class RequestRecord:
     statements: int = 0  # SQL statements sent for it (ORM and compiled path alike)
     response_bytes: int = 0
     cost: int | None = None  # resolvers/query_cost.py, when the operation was costed
+    trace_id: str | None = None  # with tracing on: the trace that holds its spans
     first_answer_seconds: float | None = None  # a WebSocket operation's first frame, if sent
 
     def elapsed_seconds(self) -> float:

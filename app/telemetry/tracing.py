@@ -281,6 +281,17 @@ def current_traceparent() -> str | None:
     return carrier.get("traceparent")
 
 
+def current_trace_id() -> str | None:
+    """The id of the trace being served (32 hex digits, as collectors show it), for the access
+    line: logs and traces meet on it. None when tracing is off."""
+    if _active is None:
+        return None
+    from opentelemetry import trace
+
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
+
+
 def sane_traceparent(value: object) -> str | None:
     """A traceparent read back from an event or a job (anyone may publish on crm.*): a short
     string or nothing; the propagator checks its format."""

@@ -261,6 +261,8 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         assert isinstance(schema, CrmSchema)
         if attempt is None or schema.compiled is None or schema.costs is None:
             return None
+        if not schema.compiled.admits(attempt):
+            return None  # no plan (yet): the full way answers, and may make one
         # The cost depends on the variables: over the limit (or unknown), the full way refuses.
         cost = schema.costs.admitted_cost(*attempt.key, attempt.variables)
         if cost is None:

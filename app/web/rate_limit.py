@@ -64,7 +64,8 @@ class RateLimits:
         if verdict.allowed:
             return None
         error = refusal(verdict)
-        body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
+        extensions = {**(error.extensions or {}), "requestId": request_id_of(request)}
+        body = {"errors": [{"message": error.message, "extensions": extensions}]}
         return json_response(body, status_code=429)
 
     def stamp(self, request: Request, response: Response) -> None:
@@ -121,6 +122,10 @@ def refusal(verdict: Verdict) -> GraphQLError:
     )
     extensions = {"code": RATE_LIMITED, "retryAfter": verdict.retry_after, "scope": policy.scope}
     return GraphQLError(message, extensions=extensions)
+
+
+def request_id_of(request: Request) -> str:
+    return str(getattr(request.state, "request_id", "-"))
 
 
 def _policy_item(policy: Policy) -> str:

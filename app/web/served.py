@@ -25,6 +25,7 @@ from starlette.websockets import WebSocket, WebSocketState
 
 from app.telemetry import logs as _logs  # noqa: F401  (registers the access line)
 from app.telemetry import request_metrics as _request_metrics  # noqa: F401  (the metrics)
+from app.telemetry import tracing
 from app.telemetry.describe import codes_of, note_error_codes
 from app.telemetry.record import RequestRecord, current, current_request_id, finish, serving
 from app.telemetry.request_metrics import OPERATION_NAME
@@ -46,6 +47,7 @@ def request_id_from(sent: str | None) -> str:
 def http_served(request: Request) -> Iterator[RequestRecord]:
     """The request's record is current inside; finished however the answer ends."""
     record = RequestRecord(request_id_from(request.headers.get(REQUEST_ID_HEADER)), "http")
+    record.trace_id = tracing.current_trace_id()  # the request's span is current (asgi)
     request.state.request_id = record.request_id
     try:
         with serving(record):
@@ -139,6 +141,7 @@ def refused_operation(context: Context, ids: OperationIds, name: object) -> Iter
 
 def _ws_record(context: Context, ids: OperationIds, name: object) -> RequestRecord:
     record = RequestRecord(ids.next(), "ws")
+    record.trace_id = tracing.current_trace_id()  # the socket's trace: its operations' too
     if isinstance(name, str) and OPERATION_NAME.fullmatch(name):
         record.operation_name = name
     _caller_into(record, context)

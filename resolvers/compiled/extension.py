@@ -106,6 +106,10 @@ class CompiledQueries:
         while len(self._admitted) > self.cache_size:
             self._admitted.popitem(last=False)  # the least recently used
 
+    def admits(self, attempt: Attempt) -> bool:
+        """Whether a plan answers this document (it passed every limit the full way before)."""
+        return attempt.key in self._admitted
+
     async def answer_admitted(
         self, strawberry_schema: Any, attempt: Attempt, context: Context
     ) -> dict[str, Any] | None:
