@@ -10,8 +10,13 @@ which redis-py uses instead of the socket timeout: an idle channel is no error.
 
 from __future__ import annotations
 
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
 from arq.connections import RedisSettings
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 
 from app.settings import Settings
 from app.telemetry.metrics import REDIS_ERRORS
@@ -49,3 +54,19 @@ def arq_redis_settings(url: str, settings: Settings) -> RedisSettings:
 def redis_failed(caller: str) -> None:
     """Count a Redis call that failed or timed out (`crm_redis_errors_total{caller}`)."""
     REDIS_ERRORS.labels(caller=caller).inc()
+
+
+async def heard(pubsub: PubSub, ping_seconds: float) -> AsyncIterator[dict[str, Any]]:
+    """The messages of a subscribed connection, until it fails. A quiet connection is pinged
+    (its answer is heard too); nothing heard within three intervals means it is half-open (a
+    paused Redis, a dropped network): TimeoutError, and the listener connects again."""
+    last_heard = time.monotonic()
+    while True:
+        message = await pubsub.get_message(timeout=ping_seconds)
+        if message is None:
+            if time.monotonic() - last_heard > 3 * ping_seconds:
+                raise TimeoutError("no answer from Redis")
+            await pubsub.ping()
+            continue
+        last_heard = time.monotonic()
+        yield message

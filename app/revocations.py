@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.data.failures import database_failure, naming_database_failures
 from app.errors import ServiceUnavailable
-from app.redis import redis_failed
+from app.redis import heard, redis_failed
 from app.supervision import Backoff
 from app.telemetry.metrics import REVOCATION_VIEW_AGE
 from models.roles import SYSTEM_SETTING
@@ -240,15 +240,7 @@ class RevocationView:
     async def _listen(self, backoff: Backoff) -> None:
         async with self._redis.pubsub() as pubsub:
             await pubsub.subscribe(CHANNEL)
-            last_heard = time.monotonic()
-            while True:
-                message = await pubsub.get_message(timeout=PING_SECONDS)
-                if message is None:
-                    if time.monotonic() - last_heard > 3 * PING_SECONDS:
-                        raise TimeoutError("no answer from Redis")
-                    await pubsub.ping()
-                    continue
-                last_heard = time.monotonic()
+            async for message in heard(pubsub, PING_SECONDS):
                 if message["type"] == "subscribe":
                     self.listening.set()
                     backoff.succeeded()

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import uuid
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
@@ -27,7 +26,7 @@ from redis.asyncio import Redis
 
 from app.errors import ServiceUnavailable
 from app.events.message import BadMessage, CrmEventMessage
-from app.redis import redis_failed
+from app.redis import heard, redis_failed
 from app.supervision import Backoff
 from app.telemetry.metrics import HUB_RECONNECTS, SUBSCRIPTIONS_LIVE
 
@@ -151,15 +150,7 @@ class EventHub:
         a few intervals means it is half-open, and we reconnect (and readers resync)."""
         async with self._redis.pubsub() as pubsub:
             await pubsub.psubscribe(CHANNELS)
-            last_heard = time.monotonic()
-            while True:
-                message = await pubsub.get_message(timeout=PING_SECONDS)
-                if message is None:
-                    if time.monotonic() - last_heard > 3 * PING_SECONDS:
-                        raise TimeoutError("no answer from Redis")
-                    await pubsub.ping()
-                    continue
-                last_heard = time.monotonic()
+            async for message in heard(pubsub, PING_SECONDS):
                 if message["type"] == "psubscribe":
                     self._on_connected()
                 elif message["type"] == "pmessage":
