@@ -1,11 +1,12 @@
 """Rate limits per user and per tenant, counted in cost units, shared by every server process.
 
 Two budgets per request, both in units per minute: the user's (RATE_LIMIT_USER) and the larger
-one of their tenant (RATE_LIMIT_TENANT). They live in Redis, kept by the `limits` library's
-sliding-window counter (two counters per budget, one Lua script per hit: O(1) whatever the
-budget, where a moving window keeps one list entry per unit). What an operation costs in units
-is resolvers/operation_units.py's business; the transports (app/web/rate_limit.py) charge it
-before anything runs, so a refused request runs nothing.
+one of their tenant (RATE_LIMIT_TENANT). They live in Redis as sliding-window counters (two
+counters per budget: O(1) whatever the budget, where a moving window keeps one list entry per
+unit), both charged by one script in one round trip (app/rate_limit_script.py), with the
+`limits` library's arithmetic; while Redis is away, the library's own counters in memory. What
+an operation costs in units is resolvers/operation_units.py's business; the transports
+(app/web/rate_limit.py) charge it before anything runs, so a refused request runs nothing.
 
 The user's budget is charged first: a user over budget is refused without touching the tenant's,
 so one user's burst never spends what their colleagues share. A request the tenant's budget
@@ -33,13 +34,14 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from limits import RateLimitItem, RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from redis.asyncio import ConnectionPool
+from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from app.rate_limit_script import CHARGE_BOTH, TENANT_REFUSED, USER_REFUSED, window_keys
 from app.settings import Settings
 from app.telemetry.metrics import RATE_LIMITER_DEGRADED
 
@@ -153,48 +155,74 @@ def _describe(error: BaseException) -> str:
 
 
 class Budgets:
-    """The two budgets in one storage (Redis, or this process's memory)."""
+    """The two budgets in this process's memory (the fallback while Redis is away), kept by
+    the `limits` library's sliding-window counter, the arithmetic of the shared ones."""
 
-    def __init__(self, storage: RedisStorage | MemoryStorage, settings: Settings) -> None:
+    def __init__(self, storage: MemoryStorage, settings: Settings) -> None:
         self.storage = storage
         self.limiter = SlidingWindowCounterRateLimiter(storage)
-        self.user = RateLimitItemPerMinute(settings.rate_limit_user, namespace="user")
-        self.tenant = RateLimitItemPerMinute(settings.rate_limit_tenant, namespace="tenant")
+        self.user, self.tenant = _items(settings)
 
     async def charge(self, tenant: str, user: str, units: int) -> Verdict:
         user_ids, tenant_ids = (tenant, user), (tenant,)
         charged = min(units, self.user.amount)
         if not await self.limiter.hit(self.user, *user_ids, cost=charged):
-            return await self._refusal(self.user, user_ids, charged, "user")
+            return _refusal(self.user, await self._window(self.user, user_ids), charged, "user")
         in_tenant = min(units, self.tenant.amount)
-        # The tenant's hit and the user's window for the headers: two calls at once.
-        tenant_hit, window = await asyncio.gather(
-            self.limiter.hit(self.tenant, *tenant_ids, cost=in_tenant),
-            self._window(self.user, user_ids),
-        )
-        if not tenant_hit:
-            return await self._refusal(self.tenant, tenant_ids, in_tenant, "tenant")
-        return Verdict(True, charged, self._budget(self.user, window, "user"))
-
-    async def _refusal(
-        self, item: RateLimitItem, ids: tuple[str, ...], units: int, scope: Scope
-    ) -> Verdict:
-        window = await self._window(item, ids)
-        wait = window.seconds_until_fits(units, item.amount, item.get_expiry())
-        quiet = window.seconds_until_fits(1, item.amount, item.get_expiry())
-        budget = self._budget(item, window, scope)
-        return Verdict(False, units, budget, retry_after=max(1, math.ceil(wait)), quiet=quiet)
+        if not await self.limiter.hit(self.tenant, *tenant_ids, cost=in_tenant):
+            window = await self._window(self.tenant, tenant_ids)
+            return _refusal(self.tenant, window, in_tenant, "tenant")
+        window = await self._window(self.user, user_ids)
+        return Verdict(True, charged, _budget(self.user, window, "user"))
 
     async def _window(self, item: RateLimitItem, ids: tuple[str, ...]) -> Window:
         counts = await self.storage.get_sliding_window(item.key_for(*ids), item.get_expiry())
         return Window(*counts)
 
-    @staticmethod
-    def _budget(item: RateLimitItem, window: Window, scope: Scope) -> Budget:
-        expiry = item.get_expiry()
-        remaining = max(0, item.amount - window.spent(expiry))
-        reset = math.ceil(window.current_ttl) if window.current or window.previous else 0
-        return Budget(Policy(scope, item.amount, expiry), remaining, reset)
+
+class SharedBudgets:
+    """The two budgets in Redis, for every process: one script call per request
+    (app/rate_limit_script.py)."""
+
+    def __init__(self, redis: Redis, settings: Settings) -> None:
+        self.script = redis.register_script(CHARGE_BOTH)
+        self.user, self.tenant = _items(settings)
+
+    async def charge(self, tenant: str, user: str, units: int) -> Verdict:
+        charged, in_tenant = min(units, self.user.amount), min(units, self.tenant.amount)
+        keys = [
+            *window_keys(KEY_PREFIX, self.user.key_for(tenant, user)),
+            *window_keys(KEY_PREFIX, self.tenant.key_for(tenant)),
+        ]
+        expiry = self.user.get_expiry()
+        limits = [self.user.amount, self.tenant.amount, expiry, charged, in_tenant]
+        outcome, previous, previous_ttl, current, current_ttl = await self.script(keys, limits)
+        window = Window(int(previous), previous_ttl / 1000, int(current), current_ttl / 1000)
+        if outcome == USER_REFUSED:
+            return _refusal(self.user, window, charged, "user")
+        if outcome == TENANT_REFUSED:
+            return _refusal(self.tenant, window, in_tenant, "tenant")
+        return Verdict(True, charged, _budget(self.user, window, "user"))
+
+
+def _items(settings: Settings) -> tuple[RateLimitItem, RateLimitItem]:
+    user = RateLimitItemPerMinute(settings.rate_limit_user, namespace="user")
+    return user, RateLimitItemPerMinute(settings.rate_limit_tenant, namespace="tenant")
+
+
+def _refusal(item: RateLimitItem, window: Window, units: int, scope: Scope) -> Verdict:
+    """The verdict on `units` the budget `item` (in the state `window`) has no room for."""
+    wait = window.seconds_until_fits(units, item.amount, item.get_expiry())
+    quiet = window.seconds_until_fits(1, item.amount, item.get_expiry())
+    budget = _budget(item, window, scope)
+    return Verdict(False, units, budget, retry_after=max(1, math.ceil(wait)), quiet=quiet)
+
+
+def _budget(item: RateLimitItem, window: Window, scope: Scope) -> Budget:
+    expiry = item.get_expiry()
+    remaining = max(0, item.amount - window.spent(expiry))
+    reset = math.ceil(window.current_ttl) if window.current or window.previous else 0
+    return Budget(Policy(scope, item.amount, expiry), remaining, reset)
 
 
 class Refusals:
@@ -246,15 +274,7 @@ class RateLimiter:
         self.user_limit, self.tenant_limit = settings.rate_limit_user, settings.rate_limit_tenant
         self.breaker = Breaker(settings.rate_limit_redis_retry_seconds)
         self._pool = _pool(settings.require_servers()[1], self.timeout)
-        # The storage's URI says only which client to build: the pool carries our URL (redis://,
-        # rediss:// or unix://, host without port allowed) and the timeouts.
-        storage = RedisStorage(
-            "async+redis://",
-            implementation="redispy",
-            key_prefix=KEY_PREFIX,
-            connection_pool=self._pool,  # type: ignore[arg-type]  # passed on to redis-py
-        )
-        self.shared = Budgets(storage, settings)
+        self.shared = SharedBudgets(Redis(connection_pool=self._pool), settings)
         self.local = Budgets(MemoryStorage(), settings)
         self.refusals = Refusals()
 
@@ -279,8 +299,8 @@ class RateLimiter:
         return await self.local.charge(tenant, user, units)
 
     async def _charge_shared(self, tenant: str, user: str, units: int) -> Verdict:
-        # A backstop over the socket timeouts: a charge makes at most three calls.
-        async with asyncio.timeout(3 * self.timeout):
+        # A backstop over the socket timeouts (connecting, then the script's one call).
+        async with asyncio.timeout(2 * self.timeout):
             return await self.shared.charge(tenant, user, units)
 
     def policies(self) -> tuple[Policy, Policy]:
