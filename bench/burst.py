@@ -256,12 +256,11 @@ def report_lines(result: dict[str, Any]) -> list[str]:
 NOTES = [
     "With the limits, A's user is served its budget (3,000 units: 49 pages) in the first seconds",
     "of a burst, which is where B's p99 comes from; the rest is refused. A refusal is cheap but",
-    "not free: the token is still verified and looked up on the blocklist, though after the",
-    "first refusal the charge needs no Redis call (the process refuses the rest of the burst",
-    "itself while no unit fits); hundreds a second still share the server's core with B. A",
-    "served request makes three Redis calls for its charge (the user's hit, then the tenant's",
-    "hit and the read of the user's window for the RateLimit header, at once): compare B alone",
-    "with the limits off and on.",
+    "not free: the token is still verified and looked up in the process's view of the",
+    "revocations, though after the first refusal the charge needs no Redis call (the process",
+    "refuses the rest of the burst itself while no unit fits); thousands a second still share",
+    "the server's core with B. A served request's charge is one Redis script call (both",
+    "budgets, app/rate_limit_script.py): compare B alone with the limits off and on.",
 ]
 
 
