@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.data.failures import database_failure, naming_database_failures
 from app.errors import ServiceUnavailable
 from app.redis import heard, redis_failed
-from app.supervision import Backoff
+from app.supervision import Backoff, cancelled
 from app.telemetry.metrics import REVOCATION_VIEW_AGE
 from models.roles import SYSTEM_SETTING
 
@@ -153,9 +153,7 @@ class RevocationView:
         self._tasks.append(asyncio.create_task(self._notice_loop(), name="revocation-notices"))
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancelled(self._tasks)
         self._tasks.clear()
         await self._engine.dispose()
 

@@ -75,3 +75,15 @@ class Backoff:
         """Report the failure, then pause before the next attempt."""
         self.note(error)
         await self.wait()
+
+
+async def cancelled(tasks: list[asyncio.Task[None]], *, interval: float = 0.1) -> None:
+    """Cancel `tasks` and wait until they have ended, cancelling again while they have not. A
+    pub/sub listener cancelled inside redis-py's read of a message (5.3) was seen to go on
+    and wait out its next read (10 s of every shutdown with the database down): the second
+    cancellation ends it."""
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=interval)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from app.supervision import Backoff
+from app.supervision import Backoff, cancelled
 
 log = logging.getLogger("tests.supervision")
 
@@ -85,3 +87,18 @@ def test_an_outage_is_one_warning_and_its_end_one_line(caplog: pytest.LogCapture
         (logging.INFO, "event relay: working again after 5 attempts"),
         (logging.WARNING, "event relay: away again; retrying (attempt 1)"),
     ]
+
+
+async def test_cancelled_ends_a_task_that_lost_its_first_cancellation() -> None:
+    """As a redis-py read can lose a cancellation: the task goes on; a second one ends it."""
+
+    async def stubborn() -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(3600)  # the first cancellation is swallowed here
+        await asyncio.sleep(3600)
+
+    task = asyncio.create_task(stubborn())
+    await asyncio.sleep(0)
+    async with asyncio.timeout(5):
+        await cancelled([task])
+    assert task.cancelled()
