@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from arq import create_pool
-from arq.jobs import Job, JobStatus
+from arq.connections import ArqRedis
+from arq.jobs import Job, JobDef, JobStatus
 
 from app.data.tenancy import TenantScope
 from app.locks import exclusive
@@ -25,6 +26,17 @@ from tests.test_lexware_contacts import IMPORT, company
 VOUCHERS = (
     "query($id: ID!) { company(id: $id) { lexwareVouchers(first: 50) { lexwareVoucherId } } }"
 )
+
+
+async def queued_job(pool: ArqRedis, job_id: str, queue: str) -> JobDef | None:
+    """The job once the ERP push listener has queued it (at most 10 s)."""
+    job = Job(job_id, pool, _queue_name=queue)
+    async with asyncio.timeout(10):
+        while True:
+            if await job.status() is not JobStatus.not_found:
+                break
+            await asyncio.sleep(0.05)
+    return await job.info()
 
 
 def worker_context(lexware: Lexware) -> dict[str, Any]:
@@ -189,13 +201,7 @@ async def test_an_erp_record_is_queued_for_push_right_after_it_changes(
     try:
         await asyncio.sleep(0.3)
         tagged = await company(lexware, name="Sofort GmbH", tags=["ERP"])
-        job = Job(f"erp-push:{tagged['id']}", pool, _queue_name="test-erp")
-        async with asyncio.timeout(10):
-            while True:
-                if await job.status() is not JobStatus.not_found:
-                    break
-                await asyncio.sleep(0.05)
-        info = await job.info()
+        info = await queued_job(pool, f"erp-push:{tagged['id']}", "test-erp")
         assert info is not None and info.function == "erp_push_record"
         ctx = worker_context(lexware)
         assert await erp_push_record(ctx, *info.args) is True

@@ -12,6 +12,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,6 @@ import httpx
 import orjson
 import pytest
 from arq import create_pool
-from arq.jobs import Job, JobStatus
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -44,7 +44,7 @@ from tests.conftest import (
 from tests.lexware_fixtures import Lexware
 from tests.live import LEGACY_WS, free_port, graphql_socket
 from tests.test_cli import CLI, _clean_env, _run
-from tests.test_lexware_crons import worker_context
+from tests.test_lexware_crons import queued_job, worker_context
 from tests.test_subscriptions import CRM_EVENTS, NEW_COMPANY
 
 FIELDS = {
@@ -94,21 +94,28 @@ class Captured:
                 await asyncio.sleep(0.02)
 
 
-@pytest.fixture
-def log_lines() -> Iterator[Captured]:
-    """The server's logging set up as in production (JSON lines), into a buffer."""
+@contextmanager
+def logging_to(stream: io.StringIO, log_format: LogFormat) -> Iterator[None]:
+    """The server's logging set up into `stream`; the root logger as it was afterwards."""
     root = logging.getLogger()
     saved = list(root.handlers), root.level
-    stream = io.StringIO()
-    setup_logging("info", "json", stream=stream)
+    setup_logging("info", log_format, stream=stream)
     try:
-        yield Captured(stream)
+        yield
     finally:
         for handler in list(root.handlers):
             root.removeHandler(handler)
         for handler in saved[0]:
             root.addHandler(handler)
         root.setLevel(saved[1])
+
+
+@pytest.fixture
+def log_lines() -> Iterator[Captured]:
+    """The server's logging set up as in production (JSON lines), into a buffer."""
+    stream = io.StringIO()
+    with logging_to(stream, "json"):
+        yield Captured(stream)
 
 
 async def user_id(api: Api) -> str:
@@ -344,13 +351,7 @@ async def test_the_push_a_mutation_causes_logs_with_its_request_id(
             headers={"X-Request-ID": sent},
         )
         company_id = response.json()["data"]["createCompany"]["id"]
-        job = Job(f"erp-push:{company_id}", pool, _queue_name="logs-erp")
-        async with asyncio.timeout(10):
-            while True:
-                if await job.status() is not JobStatus.not_found:
-                    break
-                await asyncio.sleep(0.05)
-        info = await job.info()
+        info = await queued_job(pool, f"erp-push:{company_id}", "logs-erp")
         assert info is not None and info.kwargs == {"request_id": sent}
         assert await erp_push_record(worker_context(lexware), *info.args, **info.kwargs)
     finally:
@@ -489,19 +490,9 @@ class Terminal(io.StringIO):
 def test_log_format_auto_is_readable_on_a_terminal_and_json_elsewhere(
     log_format: LogFormat, stream: type[io.StringIO], json_lines: bool
 ) -> None:
-    root = logging.getLogger()
-    saved = list(root.handlers), root.level
     out = stream()
-    try:
-        setup_logging("info", log_format, stream=out)
-        with request_id_set("abc-1"):
-            logging.getLogger("insight_crm.test").info("hello %s", "there")
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
+    with logging_to(out, log_format), request_id_set("abc-1"):
+        logging.getLogger("insight_crm.test").info("hello %s", "there")
     [line] = out.getvalue().splitlines()
     if json_lines:
         assert orjson.loads(line)["event"] == "hello there"
