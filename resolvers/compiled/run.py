@@ -92,7 +92,7 @@ class _Run:
             return row[SORT_LABEL], row[id_at]
 
         page = query.page(rows, sort_value_and_id)
-        return connection_from_page(page, planned.count_items, after=planned.after)
+        return connection_from_page(page, planned.count_items)
 
     async def fetch_levels(self, reading: DriverReading) -> None:
         while self.links:

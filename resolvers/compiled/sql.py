@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import LRUCache
 
-from app.data.pagination import AFTER_ID, PageQuery
+from app.data.pagination import PageQuery
 from app.data.tenant_filter import TENANT_FILTER, TENANT_PARAMETER
 from app.internals import compile_cached, positional_values
 
@@ -49,8 +49,9 @@ class RequestStatements:
 
     def __init__(self, capacity: int = 32) -> None:
         self._compiled: LRUCache[Any, Any] = LRUCache(capacity)
-        # One compiled page per (entity, sort key, direction, cursor or not): a handful per
-        # list root, whose columns are fixed.
+        # One compiled page per (entity, sort key, order direction, direction of travel,
+        # which cursor and whether it holds a NULL): a handful per list root, whose columns
+        # are fixed.
         self._unfiltered_pages: LRUCache[tuple[Any, ...], SQLCompiler] = LRUCache(capacity)
 
     def render(
@@ -72,7 +73,7 @@ class RequestStatements:
         tenant_value = {TENANT_PARAMETER: tenant}
         if query.conditions:
             return self.render(_scoped_page(query, columns, bounds), tenant_value)
-        shape = (query.entity, query.key, query.request.descending, AFTER_ID in bounds)
+        shape = query.shape(bounds)  # the direction of travel and the cursor's side
         compiled = self._unfiltered_pages.get(shape)
         if compiled is None:
             compiled = _scoped_page(query, columns, bounds).compile(dialect=DIALECT)
