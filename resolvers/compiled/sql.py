@@ -7,7 +7,7 @@ a page without conditions is not even built again: its text depends on its shape
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,12 +30,15 @@ class NotCompilable(Exception):
 class Statement:
     sql: str
     parameters: tuple[str, ...]  # bind parameter names in positional order
+    # The values of the statement's own literals (an order's ' ' between two names, say),
+    # by bind parameter name; the named parameters are filled in per run.
+    constants: Mapping[str, Any] = field(default_factory=dict)
 
 
 def compile_once(statement: sa.Select[Any]) -> Statement:
-    """A statement whose values are all named bind parameters, filled in per run."""
+    """A statement whose values are named bind parameters filled in per run, or literals."""
     compiled = statement.compile(dialect=DIALECT)
-    return Statement(compiled.string, tuple(compiled.positiontup or ()))
+    return Statement(compiled.string, tuple(compiled.positiontup or ()), compiled.params)
 
 
 class RequestStatements:

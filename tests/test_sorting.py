@@ -1,0 +1,207 @@
+"""Sorting: what the new orders mean (related fields, NULLs last both ways), and nested lists
+in every order of their root list, one statement per level on both execution paths (the
+suite's verify mode compares the paths on every query)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import Api, StatementCounter
+from tests.test_paging import (
+    CREATE_ACTIVITY,
+    CREATE_COMPANY,
+    CREATE_CONTACT,
+    CREATE_CONTRACT,
+    _created,
+    order_fields,
+    seed_companies,
+    seed_deals,
+)
+
+
+async def names_in_order(api: Api, root: str, field: str, direction: str, name: str) -> list[Any]:
+    query = f"""query($order: {_order_type(root)}) {{
+      {root}(orderBy: $order) {{ edges {{ node {{ {name} }} }} }} }}"""
+    order = {"field": field, "direction": direction}
+    return [e["node"][name] for e in (await api.data(query, {"order": order}))[root]["edges"]]
+
+
+async def test_contacts_sort_by_company_name_with_the_companyless_last_both_ways(
+    api: Api,
+) -> None:
+    zeta = await _created(api, CREATE_COMPANY, {"i": {"name": "zeta", "owners": []}})
+    alpha = await _created(api, CREATE_COMPANY, {"i": {"name": "Alpha", "owners": []}})
+    for last_name, company in (("A", zeta), ("B", None), ("C", alpha), ("D", zeta)):
+        await api.data(CREATE_CONTACT, {"i": {"lastName": last_name, "companyId": company}})
+    query = """query($d: OrderDirection!) { contacts(orderBy: {field: COMPANY_NAME, direction: $d})
+      { edges { node { lastName company { name } } } } }"""
+
+    async def order(direction: str) -> list[tuple[str, str | None]]:
+        edges = (await api.data(query, {"d": direction}))["contacts"]["edges"]
+        return [(e["node"]["lastName"], (e["node"]["company"] or {}).get("name")) for e in edges]
+
+    ascending = await order("ASC")
+    assert [company for _, company in ascending] == ["Alpha", "zeta", "zeta", None]
+    # ties (broken by id) turn round, NULLs stay last
+    descending = await order("DESC")
+    assert [company for _, company in descending] == ["zeta", "zeta", "Alpha", None]
+    assert descending[:2] == ascending[1:3][::-1]
+
+
+async def test_deals_sort_by_stage_position_value_and_close_date(api: Api) -> None:
+    pipeline = await api.data(
+        """mutation { createPipeline(input: {name: "Board", stages: [{name: "Erst"},
+        {name: "Dann"}, {name: "Zuletzt"}]}) { id stages { id name } } }"""
+    )
+    stages = {s["name"]: s["id"] for s in pipeline["createPipeline"]["stages"]}
+    for title, stage, close in (
+        ("x", "Zuletzt", "2026-01-01"),
+        ("y", "Erst", None),
+        ("z", "Dann", "2025-01-01"),
+    ):
+        await api.data(
+            "mutation($i: CreateDealInput!) { createDeal(input: $i) { id } }",
+            {"i": {"title": title, "stageId": stages[stage], "expectedCloseDate": close}},
+        )
+    assert await names_in_order(api, "deals", "STAGE", "ASC", "title") == ["y", "z", "x"]
+    assert await names_in_order(api, "deals", "STAGE", "DESC", "title") == ["x", "z", "y"]
+    by_date = await names_in_order(api, "deals", "EXPECTED_CLOSE_DATE", "DESC", "title")
+    assert by_date == ["x", "z", "y"]  # no date: last in both directions
+    by_date = await names_in_order(api, "deals", "EXPECTED_CLOSE_DATE", "ASC", "title")
+    assert by_date == ["z", "x", "y"]
+    by_title = await names_in_order(api, "deals", "TITLE", "DESC", "title")
+    assert by_title == ["z", "y", "x"]
+
+
+async def test_companies_sort_by_industry_name_and_size(api: Api) -> None:
+    industry = {
+        n: await _created(
+            api, "mutation($n: String!) { createIndustry(input: {name: $n}) { id } }", {"n": n}
+        )
+        for n in ("Bau", "agrar")
+    }
+    for name, sector, size in (("1", "Bau", "LARGE"), ("2", None, None), ("3", "agrar", "MICRO")):
+        company = {"name": name, "industryId": industry.get(sector or ""), "companySize": size}
+        await api.data(CREATE_COMPANY, {"i": {**company, "owners": []}})
+    assert await names_in_order(api, "companies", "INDUSTRY", "ASC", "name") == ["3", "1", "2"]
+    assert await names_in_order(api, "companies", "INDUSTRY", "DESC", "name") == ["1", "3", "2"]
+    # the size bands in their natural order (the enum's), unknown last
+    assert await names_in_order(api, "companies", "COMPANY_SIZE", "DESC", "name") == [
+        "1",
+        "3",
+        "2",
+    ]
+
+
+# --- nested lists ---------------------------------------------------------------------------
+
+# (parent root, nested field, the root list of the children, its filter on the parent)
+NESTED = [
+    ("companies", "contacts", "contacts", "companyId"),
+    ("companies", "deals", "deals", "companyId"),
+    ("companies", "activities", "activities", "companyId"),
+    ("companies", "contracts", "contracts", "companyId"),
+    ("contacts", "deals", "deals", "contactId"),
+    ("contacts", "activities", "activities", "contactId"),
+    ("deals", "activities", "activities", "dealId"),
+]
+
+
+async def seed_family(api: Api) -> None:
+    """Companies with contacts, deals, activities and contracts: ties and NULLs in each."""
+    companies = await seed_companies(api, 3)
+    contacts = []
+    for index in range(6):
+        contact = {
+            "lastName": ("Meier", "meier", "Abel")[index % 3],
+            "firstName": (None, "Jan")[index % 2],
+            "companyId": companies[index % 2],
+            "department": (None, "Einkauf")[index % 2],
+            "owners": [],
+        }
+        contacts.append(await _created(api, CREATE_CONTACT, {"i": contact}))
+    deals = await seed_deals(api, companies[:2], 6)
+    for index, deal in enumerate(deals):
+        await api.data(
+            "mutation($id: ID!, $c: ID) { updateDeal(id: $id, input: {contactId: $c}) { id } }",
+            {"id": deal, "c": contacts[index % 2]},
+        )
+    for index in range(8):
+        activity = {
+            "type": ("CALL", "NOTE")[index % 2],
+            "subject": ("Rückruf", "rückruf", "Angebot")[index % 3],
+            "dueAt": (None, "2026-05-01T10:00:00+00:00")[index % 2],
+            "companyId": companies[index % 2],
+            "contactId": contacts[index % 2],
+            "dealId": deals[index % 2],
+        }
+        await api.data(CREATE_ACTIVITY, {"i": activity})
+    for index in range(5):
+        contract = {
+            "companyId": companies[index % 2],
+            "title": ("Wartung", "wartung", "Lizenz")[index % 3],
+            "endDate": (None, "2026-12-31")[index % 2],
+            "value": (None, "10.00")[index % 2],
+        }
+        await api.data(CREATE_CONTRACT, {"i": contract})
+
+
+@pytest.mark.parametrize(("parent", "nested", "children", "by"), NESTED)
+async def test_nested_lists_sort_like_their_root_list(
+    api: Api,
+    sql: StatementCounter,
+    compiled_sql: StatementCounter,
+    parent: str,
+    nested: str,
+    children: str,
+    by: str,
+) -> None:
+    await seed_family(api)
+    query = f"""query($order: {_order_type(children)}) {{
+      {parent}(first: 50) {{ edges {{ node {{ id {nested}(orderBy: $order) {{ id }} }} }} }} }}"""
+    checked = 0
+    for field in order_fields(children):
+        for direction in ("ASC", "DESC"):
+            order = {"field": field, "direction": direction}
+            sql.statements.clear()
+            compiled_sql.statements.clear()
+            found = (await api.data(query, {"order": order}))[parent]["edges"]
+            assert sql.count == 2, sql.statements  # the parents' page, one level of children
+            assert compiled_sql.count == (2 if nested in ("contacts", "deals") else 0)
+            for edge in found:
+                expected = await api.data(
+                    f"""query($order: {_order_type(children)}, $id: ID) {{
+                      {children}(first: 200, orderBy: $order, filter: {{{by}: $id}}) {{
+                        edges {{ node {{ id }} }} }} }}""",
+                    {"order": order, "id": edge["node"]["id"]},
+                )
+                ids = [e["node"]["id"] for e in expected[children]["edges"]]
+                assert [c["id"] for c in edge["node"][nested]] == ids, (field, direction)
+                checked += len(ids) > 1
+    assert checked  # some parents had several children to sort
+
+
+def _order_type(root: str) -> str:
+    return {
+        "companies": "CompanyOrder",
+        "contacts": "ContactOrder",
+        "deals": "DealOrder",
+        "activities": "ActivityOrder",
+        "contracts": "ContractOrder",
+    }[root]
+
+
+async def test_a_nested_list_without_order_keeps_its_own(api: Api) -> None:
+    """A company's contacts by last name, deals newest first, unless asked otherwise."""
+    (company,) = await seed_companies(api, 1)
+    for last_name in ("Zander", "abel", "Meier"):
+        await api.data(CREATE_CONTACT, {"i": {"lastName": last_name, "companyId": company}})
+    query = """query($order: ContactOrder) { company(id: "%s") {
+      contacts(orderBy: $order) { lastName } } }""" % company
+    own = (await api.data(query))["company"]["contacts"]
+    assert [c["lastName"] for c in own] == ["abel", "Meier", "Zander"]
+    desc = {"field": "LAST_NAME", "direction": "DESC"}
+    asked = (await api.data(query, {"order": desc}))["company"]["contacts"]
+    assert [c["lastName"] for c in asked] == ["Zander", "Meier", "abel"]
