@@ -198,10 +198,10 @@ async def test_a_nested_list_without_order_keeps_its_own(api: Api) -> None:
     (company,) = await seed_companies(api, 1)
     for last_name in ("Zander", "abel", "Meier"):
         await api.data(CREATE_CONTACT, {"i": {"lastName": last_name, "companyId": company}})
-    query = """query($order: ContactOrder) { company(id: "%s") {
-      contacts(orderBy: $order) { lastName } } }""" % company
-    own = (await api.data(query))["company"]["contacts"]
+    query = """query($order: ContactOrder, $id: ID!) { company(id: $id) {
+      contacts(orderBy: $order) { lastName } } }"""
+    own = (await api.data(query, {"id": company}))["company"]["contacts"]
     assert [c["lastName"] for c in own] == ["abel", "Meier", "Zander"]
     desc = {"field": "LAST_NAME", "direction": "DESC"}
-    asked = (await api.data(query, {"order": desc}))["company"]["contacts"]
+    asked = (await api.data(query, {"order": desc, "id": company}))["company"]["contacts"]
     assert [c["lastName"] for c in asked] == ["Zander", "Meier", "abel"]
