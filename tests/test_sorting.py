@@ -4,11 +4,20 @@ suite's verify mode compares the paths on every query)."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import date
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.data.pagination import PageRequest, encode_cursor
+from app.data.tenancy import TenantScope
+from app.services.deals.queries import DealOrderField, DealQuery, deals_page
 from tests.conftest import Api, StatementCounter
+from tests.factories import new_scope
 from tests.test_paging import (
     CREATE_ACTIVITY,
     CREATE_COMPANY,
@@ -205,3 +214,36 @@ async def test_a_nested_list_without_order_keeps_its_own(api: Api) -> None:
     desc = {"field": "LAST_NAME", "direction": "DESC"}
     asked = (await api.data(query, {"order": desc, "id": company}))["company"]["contacts"]
     assert [c["lastName"] for c in asked] == ["Zander", "Meier", "abel"]
+
+
+# --- plans under row-level security ---------------------------------------------------------
+
+
+async def tenant_plan(scope: TenantScope, statement: sa.Select[Any]) -> str:
+    """EXPLAIN of a page as the tenant role, as a request reads (Reading.begin), with PostgreSQL
+    told to avoid sorting and sequential scans (tables this small would be read whole)."""
+    sql = statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    async with scope.reading() as reads:
+        await reads.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        await reads.execute(sa.text("SET LOCAL enable_sort = off"))
+        return "\n".join((await reads.execute(sa.text(f"EXPLAIN {sql}"))).scalars())
+
+
+async def test_a_nullable_date_order_reads_its_index_in_order_under_row_security(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Deals by expected close date, NULLs last, after a cursor with a date and after one with
+    a NULL: the (tenant_id, expected_close_date, id) index read in order, nothing sorted
+    (the order by COALESCE(date, 9999-12-31) it replaces sorted all the tenant's deals for
+    every page). After a NULL, the cursor is an index condition; after a date, a filter (an
+    OR with IS NULL: no index range), as deep as the page."""
+    scope = await new_scope(sessions)
+    cursor_id = uuid.uuid4()
+    for value in (date(2026, 3, 1), None):
+        after = encode_cursor("Deal.expectedCloseDate", value and value.isoformat(), cursor_id)
+        query = deals_page(
+            DealQuery(PageRequest(first=20, after=after), order=DealOrderField.EXPECTED_CLOSE_DATE)
+        )
+        plan = await tenant_plan(scope, query.statement(query.entity.columns))
+        assert "ix_deal_tenant_id_expected_close" in plan, plan
+        assert "Sort" not in plan, plan
