@@ -247,3 +247,27 @@ async def test_a_nullable_date_order_reads_its_index_in_order_under_row_security
         plan = await tenant_plan(scope, query.statement(query.entity.columns))
         assert "ix_deal_tenant_id_expected_close" in plan, plan
         assert "Sort" not in plan, plan
+
+
+async def test_one_request_may_ask_a_nested_list_in_two_orders(
+    api: Api, sql: StatementCounter, compiled_sql: StatementCounter
+) -> None:
+    """Aliases of one nested list in different orders each get theirs: a statement per
+    order asked (the loader and the compiled statement are kept per order)."""
+    companies = await seed_companies(api, 2)
+    for company in companies:
+        for last_name in ("Zander", "abel", "Meier"):
+            await api.data(CREATE_CONTACT, {"i": {"lastName": last_name, "companyId": company}})
+    query = """{ companies { edges { node {
+      up: contacts(orderBy: {field: LAST_NAME}) { lastName }
+      down: contacts(orderBy: {field: LAST_NAME, direction: DESC}) { lastName }
+      own: contacts { lastName } } } } }"""
+    sql.statements.clear()
+    compiled_sql.statements.clear()
+    for edge in (await api.data(query))["companies"]["edges"]:
+        node = edge["node"]
+        assert [c["lastName"] for c in node["up"]] == ["abel", "Meier", "Zander"]
+        assert [c["lastName"] for c in node["down"]] == ["Zander", "Meier", "abel"]
+        assert node["own"] == node["up"]
+    assert sql.count == 1 + 3
+    assert compiled_sql.count == 1 + 3
