@@ -271,3 +271,27 @@ async def test_one_request_may_ask_a_nested_list_in_two_orders(
         assert node["own"] == node["up"]
     assert sql.count == 1 + 3
     assert compiled_sql.count == 1 + 3
+
+
+async def test_owners_sort_by_role_time_and_user_name_on_both_paths(api: Api) -> None:
+    users = {}
+    for role in ("viewer", "member", "admin"):  # users named Viewer, Member, Admin
+        me = await api.data("{ me { user { id name } } }", role=role)
+        users[me["me"]["user"]["name"]] = me["me"]["user"]["id"]
+    (company,) = await seed_companies(api, 1)
+    add = "mutation($c: ID!, $u: ID!, $r: OwnerRole!) { addCompanyOwner(companyId: $c, userId: $u, role: $r) { role } }"
+    for name, role in (("Member", "WATCHER"), ("Viewer", "OWNER"), ("Admin", "MEMBER")):
+        await api.data(add, {"c": company, "u": users[name], "r": role})
+    query = """query($order: OwnerOrder) { companies { edges { node {
+      owners(orderBy: $order) { role user { name } } } } } }"""
+
+    async def names(field: str | None, direction: str = "ASC") -> list[str]:
+        order = None if field is None else {"field": field, "direction": direction}
+        (edge,) = (await api.data(query, {"order": order}))["companies"]["edges"]
+        return [owner["user"]["name"] for owner in edge["node"]["owners"]]
+
+    assert await names(None) == ["Viewer", "Admin", "Member"]  # its own: OWNER first
+    assert await names("ROLE", "DESC") == ["Member", "Admin", "Viewer"]
+    assert await names("USER_NAME") == ["Admin", "Member", "Viewer"]
+    assert await names("USER_NAME", "DESC") == ["Viewer", "Member", "Admin"]
+    assert await names("CREATED_AT", "DESC") == ["Admin", "Viewer", "Member"]

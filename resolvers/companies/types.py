@@ -42,7 +42,7 @@ from resolvers.deals.types import deals_of, deals_relation
 from resolvers.events.types import CrmEventType, history_of
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.lookups.types import AccountType, Industry
-from resolvers.owners.types import Owner, owners_of, owners_relation
+from resolvers.owners.types import Owner, OwnerOrder, owners_of, owners_relation
 from resolvers.relationships.types import (
     CompanyRelationship,
     RelationshipView,
@@ -111,9 +111,12 @@ async def _contacts(
 
 
 async def _owners(
-    root: strawberry.Parent[CompanyRow], info: Info[Context, None], first: First = NESTED_DEFAULT
+    root: strawberry.Parent[CompanyRow],
+    info: Info[Context, None],
+    first: First = NESTED_DEFAULT,
+    order_by: OwnerOrder | None = None,
 ) -> list[OwnerRow]:
-    return await owners_of(info, COMPANY_OWNERS, root, first)
+    return await owners_of(info, COMPANY_OWNERS, root, first, order_by)
 
 
 async def _deals(

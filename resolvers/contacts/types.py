@@ -27,7 +27,7 @@ from resolvers.context import Context
 from resolvers.deals.inputs import DealOrder
 from resolvers.deals.types import deals_of, deals_relation
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
-from resolvers.owners.types import Owner, owners_of, owners_relation
+from resolvers.owners.types import Owner, OwnerOrder, owners_of, owners_relation
 
 if TYPE_CHECKING:
     from resolvers.activities.types import Activity
@@ -59,9 +59,12 @@ async def _phones(root: strawberry.Parent[ContactRow], info: Info[Context, None]
 
 
 async def _owners(
-    root: strawberry.Parent[ContactRow], info: Info[Context, None], first: First = NESTED_DEFAULT
+    root: strawberry.Parent[ContactRow],
+    info: Info[Context, None],
+    first: First = NESTED_DEFAULT,
+    order_by: OwnerOrder | None = None,
 ) -> list[OwnerRow]:
-    return await owners_of(info, CONTACT_OWNERS, root, first)
+    return await owners_of(info, CONTACT_OWNERS, root, first, order_by)
 
 
 async def _deals(

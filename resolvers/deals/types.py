@@ -36,7 +36,7 @@ from resolvers.context import Context
 from resolvers.deals.inputs import DealOrder
 from resolvers.events.types import CrmEventType, history_of
 from resolvers.lexware.vouchers import DealVoucherLink, vouchers_of_deal
-from resolvers.owners.types import Owner, owners_of, owners_relation
+from resolvers.owners.types import Owner, OwnerOrder, owners_of, owners_relation
 from resolvers.pipelines.types import Pipeline, Stage
 
 if TYPE_CHECKING:
@@ -81,9 +81,12 @@ async def _contact(
 
 
 async def _owners(
-    root: strawberry.Parent[DealRow], info: Info[Context, None], first: First = NESTED_DEFAULT
+    root: strawberry.Parent[DealRow],
+    info: Info[Context, None],
+    first: First = NESTED_DEFAULT,
+    order_by: OwnerOrder | None = None,
 ) -> list[OwnerRow]:
-    return await owners_of(info, DEAL_OWNERS, root, first)
+    return await owners_of(info, DEAL_OWNERS, root, first, order_by)
 
 
 async def _activities(
