@@ -261,10 +261,10 @@ class PageQuery(Generic[RowT]):
         more = len(rows) > request.first
         if request.backward:
             visible.reverse()
-        cursors = []
+        cursors, order = [], self.order
         for row in visible:
             value, row_id = sort_value_and_id(row)
-            cursors.append(encode_cursor(self.order, _jsonable(value), row_id))
+            cursors.append(encode_cursor(order, _jsonable(value), row_id))
         if request.backward:
             has_previous, has_next = more, request.before is not None
         else:
