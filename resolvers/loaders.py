@@ -54,11 +54,13 @@ class Loaders:
         parent_column: str,
         order_by: Iterable[Any],
         limit: int | None = None,
+        order: Hashable = None,
     ) -> DataLoader[uuid.UUID, list[RowT]]:
         ordering = list(order_by)
-        # One ordering per (entity, parent column): the key must be cheap, it is computed for
-        # every parent row (str() of an expression would compile SQL each time).
-        key = ("by_parent", entity.label, parent_column, limit)
+        # One ordering per (entity, parent column, `order`: the name of an order a nested list
+        # was asked in, None for its own): the key must be cheap, it is computed for every
+        # parent row (str() of an expression would compile SQL each time).
+        key = ("by_parent", entity.label, parent_column, limit, order)
         if key not in self._made:
 
             async def load(parent_ids: list[uuid.UUID]) -> Sequence[list[RowT]]:

@@ -5,20 +5,21 @@ The cost of a selection is the sum over its fields of object type (scalars and e
 
     cost(field) = size(field) * (1 + cost(the field's selection))
 
-size is 1 for a single object and the page size for a list: its `first` argument, else that
-argument's default (a connection's `first: null` is DEFAULT_PAGE_SIZE); a connection's page
-size sizes its `edges`; a list without `first` counts the most items it can hold (e-mails and
-phones 20, pipeline stages 30, lookup lists 200: `LIST_SIZE`), else MAX_PAGE_SIZE. The
-operation's cost is the cost of its selection, with fragments (named and inline) expanded
-wherever they are spread and every field counted as often as the document names it; @skip and
-@include are ignored, and introspection fields cost 0. So the cost is the most objects (JSON
+size is 1 for a single object and the page size for a list: its `first` argument (or `last`,
+a page from the list's end, counted alike), else that argument's default (a connection's
+`first: null` is DEFAULT_PAGE_SIZE); a connection's page size sizes its `edges`; a list
+without `first` counts the most items it can hold (e-mails and phones 20, pipeline stages 30,
+lookup lists 200: `LIST_SIZE`), else MAX_PAGE_SIZE. The operation's cost is the cost of its
+selection, with fragments (named and inline) expanded wherever they are spread and every field
+counted as often as the document names it; @skip and @include are ignored, and introspection
+fields cost 0. So the cost is the most objects (JSON
 objects below `data`) the answer can contain.
 
-`first: $n` is costed with the request's value of $n: the work that depends on the document
-only (walking it, fragments expanded) is done once per document and kept as a formula over its
-page-size variables (`DocumentCosts`), which each request evaluates with its variables (a few
-multiplications). Costing variables at the cap instead would refuse or misreport every client
-that pages with variables.
+`first: $n` (and `last: $n`) is costed with the request's value of $n: the work that depends
+on the document only (walking it, fragments expanded) is done once per document and kept as a
+formula over its page-size variables (`DocumentCosts`), which each request evaluates with its
+variables (a few multiplications). Costing variables at the cap instead would refuse or
+misreport every client that pages with variables.
 
 Counting saturates at COUNT_LIMIT (2**53 - 1, the largest integer a JSON client written in
 JavaScript reads exactly): every product and sum stops there, so a document of huge page sizes
@@ -112,7 +113,25 @@ class VariableSize:
         return self.cap
 
 
-Size = int | VariableSize
+UNSET = -1  # the size of a `last` or `first` argument the request leaves unset
+
+
+@dataclass(frozen=True)
+class EitherSize:
+    """A page size given as `first` and `last` where one of them is a variable: the one the
+    request sets, the field's default when it sets neither, and the larger when it sets both
+    (which the resolvers refuse). An unset argument's size is -1 (`_Walk._argument`)."""
+
+    first: int | VariableSize
+    last: int | VariableSize
+    fallback: int
+
+    def of(self, variables: Mapping[str, Any] | None) -> int:
+        sizes = [s if isinstance(s, int) else s.of(variables) for s in (self.first, self.last)]
+        return max(sizes) if max(sizes) >= 0 else self.fallback
+
+
+Size = int | VariableSize | EitherSize
 
 
 @dataclass(frozen=True, eq=False)
@@ -257,19 +276,30 @@ class _Walk:
         return scaled(size, self.selections(selections, get_named_type(field.type), inner_page))
 
     def first(self, node: FieldNode, field: GraphQLField) -> Size | None:
-        """The page size the field's `first` argument asks for; None if it has none."""
+        """The page size the field's `first` (or `last`) argument asks for; None if it has
+        neither. `last` counts as `first` does: a page from the list's end."""
         argument = field.args.get("first")
         if argument is None:
             return None
         default = argument.default_value
         fallback = default if _is_int(default) else self.sizes.default
-        sent = next((a.value for a in node.arguments or () if a.name.value == "first"), None)
+        last = self._given(node, "last", UNSET) if "last" in field.args else UNSET
+        if last == UNSET:
+            return self._given(node, "first", fallback)
+        first = self._given(node, "first", UNSET)
+        if first == UNSET and isinstance(last, int):
+            return last
+        return EitherSize(first, last, fallback)
+
+    def _given(self, node: FieldNode, name: str, fallback: int) -> int | VariableSize:
+        """The size argument `name` asks for, `fallback` when it is not sent or null."""
+        sent = next((a.value for a in node.arguments or () if a.name.value == name), None)
         if sent is None or isinstance(sent, NullValueNode):
             return fallback
         if isinstance(sent, VariableNode):
-            name = sent.name.value
-            absent = self._literal(self.variable_defaults.get(name), fallback)
-            return VariableSize(name, absent, fallback, self.sizes.cap)
+            variable = sent.name.value
+            absent = self._literal(self.variable_defaults.get(variable), fallback)
+            return VariableSize(variable, absent, fallback, self.sizes.cap)
         return self._literal(sent, fallback)
 
     def _literal(self, value: ValueNode | None, fallback: int) -> int:

@@ -281,7 +281,7 @@ def _string(value: Any) -> graphql.StringValueNode:
 
 # IDs and strings are generated as placeholders, "@@<n>", that `resolve_placeholders` replaces
 # by the n-th value that fits where they stand: `company(id:)` gets a company's id, `stageId`
-# a stage's, `after` a cursor of that list; so most arguments hit the data.
+# a stage's, `after` and `before` a cursor of that list; so most arguments hit the data.
 PLACEHOLDER = st.integers(0, 1000).map(lambda n: f"@@{n}")
 ID_KINDS = {
     "company": "company",
@@ -424,7 +424,7 @@ def resolve_placeholders(query: str, seeded: Seeded) -> str:
             argument = _named(ancestors, (graphql.ArgumentNode, graphql.ObjectFieldNode))
             root = _named(ancestors, graphql.FieldNode) or ""
             pool = WORDS
-            if argument == "after":
+            if argument in ("after", "before"):
                 pool = seeded.cursors.get(f"{root} {_order_of(ancestors)}") or all_cursors
             elif argument == "id" and root in ID_KINDS:
                 pool = seeded.ids[ID_KINDS[root]]
@@ -470,6 +470,27 @@ def lift_arguments(query: str) -> tuple[str, dict[str, Any]]:
     return graphql.print_ast(operation), variables
 
 
+def paging_features(query: str) -> set[str]:
+    """Which of `last`, `before` (on a root list) and a nested list's `orderBy` a query uses."""
+    found: set[str] = set()
+
+    class Find(graphql.Visitor):
+        def enter_argument(
+            self, node: graphql.ArgumentNode, _key: Any, _parent: Any, _path: Any, ancestors: Any
+        ) -> None:
+            depth = sum(isinstance(a, graphql.FieldNode) for a in ancestors)
+            name = node.name.value
+            if isinstance(node.value, graphql.NullValueNode):
+                return
+            if name in ("last", "before") and depth == 1:
+                found.add(name)
+            elif name == "orderBy" and depth > 1:
+                found.add("nested orderBy")
+
+    graphql.visit(graphql.parse(query), Find())
+    return found
+
+
 def root_fields(query: str) -> set[str]:
     (operation,) = graphql.parse(query).definitions
     assert isinstance(operation, graphql.OperationDefinitionNode)
@@ -504,6 +525,8 @@ class Differential:
     examples: int = 0
     compiled_examples: int = 0  # answered from a compiled plan ("on")
     refused_examples: int = 0  # answered with errors
+    # how often the generated queries page backward and order nested lists, by what
+    paging_features: dict[str, int] = field(default_factory=dict)
 
 
 @pytest.fixture
@@ -574,6 +597,7 @@ async def test_generated_queries_agree_on_both_paths(differential: Differential)
     def example(data: st.DataObject) -> None:
         query = resolve_placeholders(data.draw(differential.strategy, label="query"), seeded)
         note(f"query: {query}")
+        features = paging_features(query)  # before its arguments may become variables
         variables: dict[str, Any] = {}
         if data.draw(st.booleans(), label="arguments as variables"):
             query, variables = lift_arguments(query)
@@ -587,6 +611,10 @@ async def test_generated_queries_agree_on_both_paths(differential: Differential)
         differential.examples += 1
         differential.compiled_examples += answered_compiled
         differential.refused_examples += "errors" in off.json()
+        if answered_compiled:
+            for feature in features:
+                counts = differential.paging_features
+                counts[feature] = counts.get(feature, 0) + 1
         note(f"on ({'compiled' if answered_compiled else 'executor'}): {on.text}")
         note(f"off: {off.text}")
         assert normalized(on) == normalized(off)
@@ -606,8 +634,11 @@ async def test_generated_queries_agree_on_both_paths(differential: Differential)
         f"{examples} generated queries: {differential.compiled_examples} answered from a compiled"
         f" plan, {differential.refused_examples} with errors"
     )
+    print(f"answered from a compiled plan, with: {differential.paging_features}")
     assert examples >= EXAMPLES // 2
     assert share >= MIN_COMPILED_SHARE
+    # backward pages and nested orders were compared, answered by both paths
+    assert set(differential.paging_features) == {"last", "before", "nested orderBy"}
     assert differential.refused_examples >= examples // 20
 
 

@@ -256,3 +256,34 @@ def test_counting_saturates_instead_of_growing_big_integers(settings: Settings) 
     assert evaluate(expression, {"n": 0}) == 1  # the connection itself
     literal = parse(nested.replace("$n", "9" * 5000))  # past Python's 4,300-digit conversion
     assert evaluate(document_costs(schema, literal, sizes).of(None) or 0, None) == COUNT_LIMIT
+
+
+BACKWARD = """query($f: Int, $l: Int) { companies(first: $f, last: $l) { edges { node {
+  contacts(first: 200) { id } } } } }"""
+
+
+def backward_cost(n: int) -> int:
+    """companies (1) > edges (n) > node (1) > contacts (200)."""
+    return 1 + n * (1 + 1 * (1 + 200))
+
+
+async def test_last_is_costed_like_first(api: Api) -> None:
+    """A page from the list's end holds as many objects as one from its start: `last: 200`
+    costs what `first: 200` costs, literal or variable, and is refused over the limit alike."""
+    refused = await api(THREE_DEEP.replace("companies(first: 200)", "companies(last: 200)"))
+    assert error_codes(refused) == ["BAD_USER_INPUT"]
+    assert cost_of(refused) == THREE_DEEP_COST
+    assert cost_of(await api(BACKWARD, {"l": 3})) == backward_cost(3)
+    assert cost_of(await api(BACKWARD, {"l": 3, "f": None})) == backward_cost(3)
+    assert cost_of(await api(BACKWARD, {"l": None, "f": 4})) == backward_cost(4)
+    assert cost_of(await api(BACKWARD, {"l": 200})) == backward_cost(200)
+    assert cost_of(await api(BACKWARD)) == backward_cost(50)  # neither: the default page
+    # both (the resolver refuses that): the larger
+    assert cost_of(await api(BACKWARD, {"l": 2, "f": 7})) == backward_cost(7)
+    with_default = BACKWARD.replace("$l: Int", "$l: Int = 5")
+    assert cost_of(await api(with_default)) == backward_cost(5)
+    mixed = "query($l: Int) { companies(first: 2, last: $l) { edges { cursor } } }"
+    assert cost_of(await api(mixed, {"l": 9})) == 1 + 9
+    assert cost_of(await api(mixed)) == 1 + 2
+    small = await api("{ companies(last: 2) { edges { cursor } } }")
+    assert "errors" not in small and cost_of(small) == 1 + 2

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any, Generic, TypeVar, cast
 
 import orjson
@@ -23,7 +24,7 @@ ItemT = TypeVar("ItemT")  # what a page holds: rows, or the compiled path's part
 MONEY_LIMIT = Decimal("1e12")  # NUMERIC(14, 2)
 SORT_LABEL = "sort_key"
 # The page statement's own parameters (named, so a page's SQL text does not depend on them)
-AFTER_VALUE, AFTER_ID, PAGE_LIMIT = "crm_after_value", "crm_after_id", "crm_page_limit"
+CURSOR_VALUE, CURSOR_ID, PAGE_LIMIT = "crm_cursor_value", "crm_cursor_id", "crm_page_limit"
 
 
 def _text(value: Any) -> str:
@@ -51,22 +52,92 @@ def bounded_decimal(value: Any) -> Decimal:
 @dataclass(frozen=True)
 class SortKey:
     """One orderable field: its public name, the SQL expression and how cursors carry it
-    (`parse` checks the type of a value decoded from a client's cursor)."""
+    (`parse` checks the type of a value decoded from a client's cursor). A `nullable` key
+    sorts its NULLs last in both directions, and its cursors carry the null: the keyset is
+    (value IS NULL, value, id)."""
 
     name: str
     expression: Any  # a column or SQL expression
     parse: Callable[[Any], Any] = _text
+    nullable: bool = False
+
+    def order_by(self, id_column: Any, descending: bool, *, reverse: bool = False) -> list[Any]:
+        """ORDER BY of a list in this key's order (`reverse`: read from its end)."""
+        down = descending != reverse
+        value = self.expression.desc() if down else self.expression.asc()
+        if self.nullable:  # NULLs last in the list's order: first when read from its end
+            value = value.nulls_first() if reverse else value.nulls_last()
+        return [value, id_column.desc() if down else id_column.asc()]
 
 
-def timestamp_key(name: str, column: Any) -> SortKey:
-    return SortKey(name, column, parse=_timestamp)
+def timestamp_key(name: str, column: Any, *, nullable: bool = False) -> SortKey:
+    return SortKey(name, column, parse=_timestamp, nullable=nullable)
+
+
+def _date(value: Any) -> date:
+    return date.fromisoformat(_text(value))
+
+
+def _integer(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= 2**31:
+        raise ValueError("not an integer")
+    return value
+
+
+def date_key(name: str, column: Any, *, nullable: bool = False) -> SortKey:
+    return SortKey(name, column, parse=_date, nullable=nullable)
+
+
+def integer_key(name: str, expression: Any, *, nullable: bool = False) -> SortKey:
+    return SortKey(name, expression, parse=_integer, nullable=nullable)
+
+
+def money_key(name: str, column: Any, *, nullable: bool = False) -> SortKey:
+    return SortKey(name, column, parse=bounded_decimal, nullable=nullable)
+
+
+def enum_key(name: str, column: Any, members: type[Enum], *, nullable: bool = False) -> SortKey:
+    """A PostgreSQL enum column: sorted in the order its values are declared."""
+
+    def parse(value: Any) -> Enum:
+        return members(_text(value))
+
+    return SortKey(name, column, parse=parse, nullable=nullable)
+
+
+def text_key(name: str, expression: Any, *, nullable: bool = False) -> SortKey:
+    """Text sorted ignoring case, as the lists' NAME orders are. `lower()` is no index
+    condition under row-level security (not leakproof), which matters only where an index on
+    the expression exists (names; issue 25); the other text sorts have none either way."""
+    return SortKey(name, sa.func.lower(expression), nullable=nullable)
+
+
+def related(value: Any, target_id: Any, key: Any) -> Any:
+    """`value` of the row whose id `target_id` the listed row holds in `key` (NULL without
+    one): a scalar subquery on uuid equality, so a sort by it stays one statement per page
+    (the tenant filter reaches into it like into any subquery)."""
+    return sa.select(value).where(target_id == key).scalar_subquery()
 
 
 @dataclass(frozen=True)
 class PageRequest:
+    """`first` rows from the list's start (after `after`), or with `backward` the last
+    `first` rows (before `before`): what `first`/`after` and `last`/`before` ask for."""
+
     first: int
     after: str | None = None
     descending: bool = False
+    before: str | None = None
+    backward: bool = False
+
+    @property
+    def cursor(self) -> tuple[str, str] | None:
+        """The page's one cursor, with the argument that sent it."""
+        if self.after is not None:
+            return "after", self.after
+        if self.before is not None:
+            return "before", self.before
+        return None
 
 
 @dataclass(frozen=True)
@@ -74,51 +145,73 @@ class Page(Generic[ItemT]):
     rows: Sequence[ItemT]
     cursors: Sequence[str]
     has_next_page: bool
+    has_previous_page: bool = False
 
 
-def clamp_first(first: int | None, *, default: int, maximum: int) -> int:
+def clamp_first(first: int | None, *, default: int, maximum: int, argument: str = "first") -> int:
     if first is None:
         return default
     if first < 0 or first > maximum:
-        raise BadUserInput.single("first", f"must be between 0 and {maximum}")
+        raise BadUserInput.single(argument, f"must be between 0 and {maximum}")
     return first
 
 
-def encode_cursor(key: SortKey, value: Any, row_id: uuid.UUID) -> str:
-    raw = orjson.dumps([key.name, value, str(row_id)])
+def encode_cursor(order: str, value: Any, row_id: uuid.UUID) -> str:
+    raw = orjson.dumps([order, value, str(row_id)])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(key: SortKey, cursor: str) -> tuple[Any, uuid.UUID]:
+def decode_cursor(
+    order: str, key: SortKey, cursor: str, argument: str = "after"
+) -> tuple[Any, uuid.UUID]:
+    """The (sort value, id) of a cursor of the list and order named `order`."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         name, value, row_id = orjson.loads(base64.urlsafe_b64decode(padded))
-        if name != key.name:
-            raise ValueError("cursor of another order")
-        return key.parse(value), uuid.UUID(_text(row_id))
+        if name != order:
+            raise ValueError("cursor of another list or order")
+        parsed = None if value is None and key.nullable else key.parse(value)
+        return parsed, uuid.UUID(_text(row_id))
     except (ValueError, TypeError, ArithmeticError, binascii.Error, orjson.JSONDecodeError):
-        raise BadUserInput.single("after", "is not a cursor of this list and order") from None
+        raise BadUserInput.single(argument, "is not a cursor of this list and order") from None
 
 
 @dataclass(frozen=True)
 class PageQuery(Generic[RowT]):
     """One page of a list, built but not run: the rows of `entity` matching `conditions`
-    after the request's cursor, in (sort value, id) order, one more than asked for to know
-    whether more exist. `read_page` runs it in a uow with every column; the compiled
-    execution path runs it with the columns a query reads."""
+    beyond the request's cursor, in (sort value, id) order, one more than asked for to know
+    whether more exist; a backward page (`last`) reads from the list's end and turns the rows
+    round. `read_page` runs it in a uow with every column; the compiled execution path runs
+    it with the columns a query reads."""
 
     entity: Entity[RowT]
     conditions: Sequence[Any]
     key: SortKey
     request: PageRequest
 
+    @property
+    def order(self) -> str:
+        """What a cursor names: the list (entity) and its order, so that another list's
+        cursor is refused even where the two orders share a name and type."""
+        return f"{self.entity.label}.{self.key.name}"
+
     def bounds(self) -> dict[str, Any]:
         """The values of the statement's own parameters: the limit (one row more than asked
-        for) and, after a cursor, its position, decoded and checked."""
+        for) and, with a cursor, its position, decoded and checked (CURSOR_ID always, the
+        value unless the cursor carries a null)."""
         values: dict[str, Any] = {PAGE_LIMIT: self.request.first + 1}
-        if self.request.after is not None:
-            values[AFTER_VALUE], values[AFTER_ID] = decode_cursor(self.key, self.request.after)
+        cursor = self.request.cursor
+        if cursor is not None:
+            value, values[CURSOR_ID] = decode_cursor(self.order, self.key, cursor[1], cursor[0])
+            if value is not None:
+                values[CURSOR_VALUE] = value
         return values
+
+    def shape(self, bounds: dict[str, Any]) -> tuple[Any, ...]:
+        """What the statement's text depends on besides its conditions and columns."""
+        cursor = self.request.cursor
+        side = None if cursor is None else (cursor[0], CURSOR_VALUE in bounds)
+        return (self.entity, self.key, self.request.descending, self.request.backward, side)
 
     def statement(
         self, columns: Sequence[Any], bounds: dict[str, Any] | None = None
@@ -128,27 +221,55 @@ class PageQuery(Generic[RowT]):
         values = self.bounds() if bounds is None else bounds
         ordered = sa.select(*columns).where(*self.conditions)
         ordered = ordered.add_columns(key.expression.label(SORT_LABEL))
-        if AFTER_ID in values:
-            position = sa.tuple_(key.expression, id_column)
-            bound = sa.tuple_(
-                sa.bindparam(AFTER_VALUE, values[AFTER_VALUE], type_=key.expression.type),
-                sa.bindparam(AFTER_ID, values[AFTER_ID], type_=id_column.type),
-            )
-            ordered = ordered.where(position < bound if request.descending else position > bound)
-        if request.descending:
-            ordered = ordered.order_by(key.expression.desc(), id_column.desc())
-        else:
-            ordered = ordered.order_by(key.expression.asc(), id_column.asc())
+        cursor = request.cursor
+        if cursor is not None:
+            ordered = ordered.where(self._beyond(values, after=cursor[0] == "after"))
+        ordered = ordered.order_by(
+            *key.order_by(id_column, request.descending, reverse=request.backward)
+        )
         return ordered.limit(sa.bindparam(PAGE_LIMIT, values[PAGE_LIMIT]))
 
+    def _beyond(self, values: dict[str, Any], *, after: bool) -> Any:
+        """Rows after (or before) the cursor in the list's order. A nullable key's NULLs
+        come last: after a value lie the greater values and all NULLs, after a NULL only the
+        NULLs of greater id (descending: smaller values, smaller ids)."""
+        key, id_column = self.key, self.entity.id
+        greater = after != self.request.descending  # the comparison of (value, id) wanted
+        cursor_id = sa.bindparam(CURSOR_ID, values[CURSOR_ID], type_=id_column.type)
+        if CURSOR_VALUE not in values:  # the cursor's value is NULL
+            is_null = key.expression.is_(None)
+            same_nulls = sa.and_(
+                is_null, id_column > cursor_id if greater else id_column < cursor_id
+            )
+            return same_nulls if after else sa.or_(key.expression.is_not(None), same_nulls)
+        position = sa.tuple_(key.expression, id_column)
+        bound = sa.tuple_(
+            sa.bindparam(CURSOR_VALUE, values[CURSOR_VALUE], type_=key.expression.type),
+            cursor_id,
+        )
+        compared = position > bound if greater else position < bound
+        if key.nullable and after:  # a row comparison with a NULL is NULL: name them
+            return sa.or_(compared, key.expression.is_(None))
+        return compared
+
     def page(self, rows: Sequence[ItemT], sort_value_and_id: Callable[[ItemT], Any]) -> Page[ItemT]:
-        """The page of fetched `rows`, with a cursor for each visible row."""
-        visible = rows[: self.request.first]
-        cursors = []
+        """The page of fetched `rows`, with a cursor for each visible row, in the list's
+        order. More rows than asked for: more lie beyond in the direction of travel; a
+        cursor: rows lie on its other side (the cursor's own row, at least)."""
+        request = self.request
+        visible = list(rows[: request.first])
+        more = len(rows) > request.first
+        if request.backward:
+            visible.reverse()
+        cursors, order = [], self.order
         for row in visible:
             value, row_id = sort_value_and_id(row)
-            cursors.append(encode_cursor(self.key, _jsonable(value), row_id))
-        return Page(rows=visible, cursors=cursors, has_next_page=len(rows) > self.request.first)
+            cursors.append(encode_cursor(order, _jsonable(value), row_id))
+        if request.backward:
+            has_previous, has_next = more, request.before is not None
+        else:
+            has_previous, has_next = request.after is not None, more
+        return Page(visible, cursors, has_next_page=has_next, has_previous_page=has_previous)
 
 
 async def read_page(scope: TenantScope, query: PageQuery[RowT]) -> Page[RowT]:

@@ -13,7 +13,7 @@ from app.services.activities.rows import ActivityRow
 from resolvers.activities.inputs import ActivityFilter, ActivityOrder
 from resolvers.activities.types import Activity
 from resolvers.common.inputs import filter_id, parse_id
-from resolvers.common.pagination import Connection, paged_rows
+from resolvers.common.pagination import Connection, PageArguments, paged_rows
 from resolvers.context import Context
 from resolvers.permissions import CanRead
 
@@ -51,6 +51,8 @@ class ActivityQueries:
         info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: ActivityFilter | None = None,
         order_by: ActivityOrder | None = None,
     ) -> Connection[ActivityRow]:
@@ -63,4 +65,6 @@ class ActivityQueries:
             )
 
         count = partial(queries.count_activities, query_filter=query_filter)
-        return await paged_rows(info, first, after, order.direction, page_query, count)
+        return await paged_rows(
+            info, PageArguments(first, after, last, before), order.direction, page_query, count
+        )

@@ -11,6 +11,7 @@ from sqlmodel import col
 from strawberry.types import Info
 
 import models
+from app.services.activities.queries import activity_order
 from app.services.activities.rows import ActivityRow
 from app.services.activities.rules import ACTIVITY
 from app.services.companies.rows import CompanyRow
@@ -22,8 +23,9 @@ from app.services.deals.rules import DEAL
 from app.services.members.rows import UserRow
 from app.services.owners.rules import USER
 from models.enums import ActivityType
+from resolvers.activities.inputs import ActivityOrder
 from resolvers.common.children import children_of, related
-from resolvers.common.relations import ToOne, rows_field
+from resolvers.common.relations import ToOne, child_order, rows_field
 from resolvers.context import Context
 from resolvers.me.types import User
 
@@ -88,7 +90,14 @@ class Activity:
 
 
 async def activities_of(
-    info: Info[Context, None], parent_column: str, parent_id: uuid.UUID, first: int
+    info: Info[Context, None],
+    parent_column: str,
+    parent_id: uuid.UUID,
+    first: int,
+    order_by: ActivityOrder | None = None,
 ) -> list[ActivityRow]:
-    """ActivitiesByCompanyLoader / ...ByContact / ...ByDeal: newest first, `first` each."""
-    return await children_of(info, ACTIVITY, parent_column, parent_id, first, _ACTIVITY_ORDER)
+    """ActivitiesByCompanyLoader / ...ByContact / ...ByDeal: newest first (or in `order_by`),
+    `first` each."""
+    order = child_order(order_by)
+    ordering = _ACTIVITY_ORDER if order is None else activity_order(*order)
+    return await children_of(info, ACTIVITY, parent_column, parent_id, first, ordering, order)

@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from app.data.pagination import clamp_first
 from app.data.records import Entity
-from resolvers.common.relations import ToMany, ToOne
+from resolvers.common.relations import ChildOrder, ToMany, ToOne
 from resolvers.context import Context
 
 RowT = TypeVar("RowT")
@@ -39,17 +39,23 @@ async def children_of(
     parent_id: uuid.UUID,
     first: int,
     ordering: Iterable[Any],
+    order: ChildOrder = None,
 ) -> list[RowT]:
-    """At most `first` children of each parent, in one statement for the whole level."""
+    """At most `first` children of each parent, in one statement for the whole level;
+    `order` names `ordering` for the loader (one loader per order asked)."""
     context = info.context
     limit = nested_limit(first, context.settings.max_page_size)
-    loader = context.loaders.by_parent(entity, parent_column, ordering, limit)
+    loader = context.loaders.by_parent(entity, parent_column, ordering, limit, order)
     return await loader.load(parent_id)
 
 
 @overload
 async def related(
-    info: Info[Context, None], spec: ToMany[RowT], root: Identified, first: int | None = None
+    info: Info[Context, None],
+    spec: ToMany[RowT],
+    root: Identified,
+    first: int | None = None,
+    order: ChildOrder = None,
 ) -> list[RowT]: ...
 
 
@@ -64,16 +70,19 @@ async def related(
     spec: ToMany[RowT] | ToOne[RowT],
     root: Identified,
     first: int | None = None,
+    order: ChildOrder = None,
 ) -> list[RowT] | RowT | None:
     """What a declared relation (resolvers.common.relations) holds for one parent row: the
-    children of a `ToMany`, the row (or None) of a `ToOne`."""
+    children of a `ToMany` (in `order`, its `orderBy`), the row (or None) of a `ToOne`."""
     loaders = info.context.loaders
     if isinstance(spec, ToMany):
+        ordering = spec.ordered(order)
         if spec.limited:
             assert first is not None
             return await children_of(
-                info, spec.entity, spec.parent_column, root.id, first, spec.order_by
+                info, spec.entity, spec.parent_column, root.id, first, ordering, order
             )
-        return await loaders.by_parent(spec.entity, spec.parent_column, spec.order_by).load(root.id)
+        loader = loaders.by_parent(spec.entity, spec.parent_column, ordering, None, order)
+        return await loader.load(root.id)
     key = getattr(root, spec.key_column)
     return None if key is None else await loaders.by_id(spec.entity).load(key)

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from app.data.pagination import Page, PageQuery, PageRequest, clamp_first, read_page
 from app.data.tenancy import TenantScope
+from app.errors import BadUserInput
 from app.settings import Settings
 from resolvers.common.enums import OrderDirection
 from resolvers.common.relations import COUNT
@@ -48,18 +49,44 @@ class Connection(Generic[NodeT]):
         return await self.count_items()
 
 
-def page_request(
-    settings: Settings, first: int | None, after: str | None, descending: bool
-) -> PageRequest:
-    """The page a list field asks for, within the configured page-size limits."""
-    size = clamp_first(first, default=settings.default_page_size, maximum=settings.max_page_size)
-    return PageRequest(first=size, after=after, descending=descending)
+@dataclass(frozen=True)
+class PageArguments:
+    """What a list field was asked: `first`/`after` from the start, or `last`/`before` from
+    the end (one cursor of either name and one size of either name per page)."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+
+def page_request(settings: Settings, arguments: PageArguments, descending: bool) -> PageRequest:
+    """The page a list field asks for, within the configured page-size limits. `first` with
+    `last`, or `after` with `before`, are refused (Relay allows them, nobody needs them)."""
+    if arguments.first is not None and arguments.last is not None:
+        raise BadUserInput.single("last", "cannot be combined with first")
+    if arguments.after is not None and arguments.before is not None:
+        raise BadUserInput.single("before", "cannot be combined with after")
+    # `before` alone pages backward, as `last` does: the rows just before the cursor.
+    backward = arguments.last is not None or (
+        arguments.first is None and arguments.before is not None
+    )
+    asked, name = (arguments.last, "last") if backward else (arguments.first, "first")
+    size = clamp_first(
+        asked, default=settings.default_page_size, maximum=settings.max_page_size, argument=name
+    )
+    return PageRequest(
+        first=size,
+        after=arguments.after,
+        descending=descending,
+        before=arguments.before,
+        backward=backward,
+    )
 
 
 async def paged(
     info: Info[Context, None],
-    first: int | None,
-    after: str | None,
+    arguments: PageArguments,
     direction: OrderDirection,
     list_page: Callable[[TenantScope, PageRequest], Awaitable[Page[NodeT]]],
     count: Callable[[TenantScope], Awaitable[int]],
@@ -67,8 +94,8 @@ async def paged(
     """A list field: the page the client asked for, with a totalCount run only on demand."""
     context = info.context
     descending = direction is OrderDirection.DESC
-    page = await list_page(context.scope, page_request(context.settings, first, after, descending))
-    return connection_from_page(page, partial(count, context.scope), after=after)
+    page = await list_page(context.scope, page_request(context.settings, arguments, descending))
+    return connection_from_page(page, partial(count, context.scope))
 
 
 @dataclass(frozen=True)
@@ -83,14 +110,12 @@ class PlannedInfo:
 @dataclass(frozen=True)
 class PlannedPage:
     query: PageQuery[object]
-    after: str | None
     count_items: Callable[[], Awaitable[int]]
 
 
 async def paged_rows(
     info: Info[Context, None] | PlannedInfo,
-    first: int | None,
-    after: str | None,
+    arguments: PageArguments,
     direction: OrderDirection,
     page_query: Callable[[PageRequest], PageQuery[NodeT]],
     count: Callable[[TenantScope], Awaitable[int]],
@@ -102,22 +127,22 @@ async def paged_rows(
         def list_page(scope: TenantScope, request: PageRequest) -> Awaitable[Page[NodeT]]:
             return read_page(scope, page_query(request))
 
-        return await paged(info, first, after, direction, list_page, count)
+        return await paged(info, arguments, direction, list_page, count)
     context = info.context
-    request = page_request(context.settings, first, after, direction is OrderDirection.DESC)
-    planned = PlannedPage(page_query(request), after, partial(count, context.scope))
+    request = page_request(context.settings, arguments, direction is OrderDirection.DESC)
+    planned = PlannedPage(page_query(request), partial(count, context.scope))
     # The compiled path's contract: asked with a PlannedInfo, the resolver answers the query
     # unrun (resolvers/compiled/run.py reads it), in place of the Connection it types.
     return cast(Connection[NodeT], planned)
 
 
 def connection_from_page(
-    page: Page[NodeT], count_items: Callable[[], Awaitable[int]], *, after: str | None
+    page: Page[NodeT], count_items: Callable[[], Awaitable[int]]
 ) -> Connection[NodeT]:
     edges = [Edge(cursor=c, node=row) for c, row in zip(page.cursors, page.rows, strict=True)]
     info = PageInfo(
         has_next_page=page.has_next_page,
-        has_previous_page=after is not None,
+        has_previous_page=page.has_previous_page,
         start_cursor=page.cursors[0] if page.cursors else None,
         end_cursor=page.cursors[-1] if page.cursors else None,
     )

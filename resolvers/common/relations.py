@@ -8,7 +8,7 @@ the parent column or the order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
 
@@ -41,17 +41,43 @@ def page_of(entity: Entity[object]) -> dict[str, Any]:
     return {ROOT: True, PAGE_OF: entity}
 
 
+# A nested list's `orderBy` as both paths read it: the order enum's member and whether it is
+# descending; None when the list is asked in its own order.
+ChildOrder = tuple[Any, bool] | None
+ORDER_ARGUMENT = "orderBy"
+
+
 @dataclass(frozen=True)
 class ToMany(Generic[RowT]):
     """Children whose `parent_column` holds the parent's id, in `order_by`; `limited` lists
     take a `first` argument (at most that many per parent); an unlimited list may name the
-    most children a parent can have (`at_most`, for the query cost)."""
+    most children a parent can have (`at_most`, for the query cost). A list with `ordering`
+    takes an `orderBy` argument (the root list's order input): `ordering(field, descending)`
+    is its ORDER BY then."""
 
     entity: Entity[RowT]
     parent_column: str
     order_by: tuple[Any, ...]
     limited: bool = True
     at_most: int | None = None
+    ordering: Callable[[Any, bool], Sequence[Any]] | None = None
+
+    def ordered(self, order: ChildOrder) -> Sequence[Any]:
+        """The ORDER BY of the children asked in `order`."""
+        if order is None or self.ordering is None:
+            return self.order_by
+        return self.ordering(*order)
+
+
+def child_order(value: Any) -> ChildOrder:
+    """A nested list's `orderBy` value (the input object, or graphql-core's dict of it)."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        field, direction = value["field"], value["direction"]
+    else:
+        field, direction = value.field, value.direction
+    return field, direction.value == "DESC"
 
 
 @dataclass(frozen=True)

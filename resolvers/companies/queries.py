@@ -12,7 +12,7 @@ from app.services.companies import queries
 from app.services.companies.rows import CompanyRow
 from app.services.companies.rules import COMPANY
 from resolvers.common.inputs import filter_id, parse_id
-from resolvers.common.pagination import Connection, paged_rows
+from resolvers.common.pagination import Connection, PageArguments, paged_rows
 from resolvers.common.relations import page_of, row_by_id
 from resolvers.companies.inputs import CompanyFilter, CompanyOrder
 from resolvers.companies.types import Company
@@ -60,6 +60,8 @@ class CompanyQueries:
         info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: CompanyFilter | None = None,
         order_by: CompanyOrder | None = None,
     ) -> Connection[CompanyRow]:
@@ -70,4 +72,6 @@ class CompanyQueries:
             return queries.companies_page(queries.CompanyQuery(request, query_filter, order.field))
 
         count = partial(queries.count_companies, query_filter=query_filter)
-        return await paged_rows(info, first, after, order.direction, page_query, count)
+        return await paged_rows(
+            info, PageArguments(first, after, last, before), order.direction, page_query, count
+        )

@@ -15,6 +15,7 @@ from app.events.message import CrmEventMessage
 from app.services.activities.rows import ActivityRow
 from app.services.companies.rows import CompanyRow
 from app.services.contact_info.rows import EmailRow, PhoneRow
+from app.services.contacts.queries import contact_order
 from app.services.contacts.rows import ContactRow
 from app.services.contacts.rules import CONTACT
 from app.services.contracts.rows import ContractRow
@@ -23,21 +24,25 @@ from app.services.lookups.rows import AccountTypeRow, IndustryRow
 from app.services.lookups.rules import ACCOUNT_TYPE, INDUSTRY
 from app.services.owners.rows import OwnerRow
 from app.services.owners.rules import COMPANY_OWNERS
+from resolvers.activities.inputs import ActivityOrder
 from resolvers.activities.types import activities_of
 from resolvers.common.children import NESTED_DEFAULT, First, related
 from resolvers.common.enums import CompanySize, EntityStatus, OrderDirection
 from resolvers.common.pagination import Connection
-from resolvers.common.relations import ToMany, ToOne, relation_field, rows_field
+from resolvers.common.relations import ToMany, ToOne, child_order, relation_field, rows_field
 from resolvers.common.types import Address, address_from_json
 from resolvers.contact_info.loaders import emails_of, emails_relation, phones_of, phones_relation
 from resolvers.contact_info.types import Email, Phone
+from resolvers.contacts.inputs import ContactOrder
 from resolvers.context import Context
+from resolvers.contracts.inputs import ContractOrder
 from resolvers.contracts.types import Contract, contracts_of
+from resolvers.deals.inputs import DealOrder
 from resolvers.deals.types import deals_of, deals_relation
 from resolvers.events.types import CrmEventType, history_of
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.lookups.types import AccountType, Industry
-from resolvers.owners.types import Owner, owners_of, owners_relation
+from resolvers.owners.types import Owner, OwnerOrder, owners_of, owners_relation
 from resolvers.relationships.types import (
     CompanyRelationship,
     RelationshipView,
@@ -65,7 +70,10 @@ ActivityRef = Annotated["Activity", strawberry.lazy("resolvers.activities.types"
 
 
 CONTACTS = ToMany(
-    CONTACT, "company_id", (sa.func.lower(col(models.Contact.last_name)), col(models.Contact.id))
+    CONTACT,
+    "company_id",
+    (sa.func.lower(col(models.Contact.last_name)), col(models.Contact.id)),
+    ordering=contact_order,
 )
 INDUSTRY_OF = ToOne(INDUSTRY, "industry_id")
 ACCOUNT_TYPE_OF = ToOne(ACCOUNT_TYPE, "account_type_id")
@@ -95,31 +103,38 @@ async def _contacts(
     root: strawberry.Parent[CompanyRow],
     info: Info[Context, None],
     first: First = NESTED_DEFAULT,
+    order_by: ContactOrder | None = None,
 ) -> list[ContactRow]:
-    """ContactsByCompanyLoader: the company's contacts by name, at most `first`."""
-    return await related(info, CONTACTS, root, first)
+    """ContactsByCompanyLoader: the company's contacts by last name (or in `order_by`), at
+    most `first`."""
+    return await related(info, CONTACTS, root, first, child_order(order_by))
 
 
 async def _owners(
-    root: strawberry.Parent[CompanyRow], info: Info[Context, None], first: First = NESTED_DEFAULT
+    root: strawberry.Parent[CompanyRow],
+    info: Info[Context, None],
+    first: First = NESTED_DEFAULT,
+    order_by: OwnerOrder | None = None,
 ) -> list[OwnerRow]:
-    return await owners_of(info, COMPANY_OWNERS, root, first)
+    return await owners_of(info, COMPANY_OWNERS, root, first, order_by)
 
 
 async def _deals(
     root: strawberry.Parent[CompanyRow],
     info: Info[Context, None],
     first: First = NESTED_DEFAULT,
+    order_by: DealOrder | None = None,
 ) -> list[DealRow]:
-    return await deals_of(info, "company_id", root, first)
+    return await deals_of(info, "company_id", root, first, order_by)
 
 
 async def _activities(
     root: strawberry.Parent[CompanyRow],
     info: Info[Context, None],
     first: First = NESTED_DEFAULT,
+    order_by: ActivityOrder | None = None,
 ) -> list[ActivityRow]:
-    return await activities_of(info, "company_id", root.id, first)
+    return await activities_of(info, "company_id", root.id, first, order_by)
 
 
 async def _relationships(
@@ -129,9 +144,12 @@ async def _relationships(
 
 
 async def _contracts(
-    root: strawberry.Parent[CompanyRow], info: Info[Context, None], first: First = NESTED_DEFAULT
+    root: strawberry.Parent[CompanyRow],
+    info: Info[Context, None],
+    first: First = NESTED_DEFAULT,
+    order_by: ContractOrder | None = None,
 ) -> list[ContractRow]:
-    return await contracts_of(info, root.id, first)
+    return await contracts_of(info, root.id, first, order_by)
 
 
 async def _history(

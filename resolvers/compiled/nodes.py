@@ -11,7 +11,7 @@ from typing import Any
 from graphql import FieldNode, GraphQLField, OperationDefinitionNode
 from strawberry.types.field import StrawberryField
 
-from resolvers.common.relations import Relation, ToOne
+from resolvers.common.relations import ChildOrder, Relation, ToOne
 from resolvers.compiled.assemble import Builder, builder
 from resolvers.compiled.sql import RequestStatements, Statement
 
@@ -62,6 +62,9 @@ class Link:
     group_key: Callable[[Any], Any]  # a fetched row's parent id (ToMany) or id (ToOne)
     many: bool
     nullable: bool
+    # A to-many list asked in another order (`orderBy`): its statement, compiled when the
+    # order is first asked (the order may come in a variable), by the order asked.
+    ordered: dict[ChildOrder, Statement] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)

@@ -4,7 +4,7 @@ position in the rows, and the scalars' output serializers."""
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -85,17 +85,21 @@ def _enum_members(column_type: sa.Enum) -> Callable[[Any], Any]:
     return process
 
 
-def relation_statement(spec: Relation, columns: Columns) -> Statement:
+def relation_statement(
+    spec: Relation, columns: Columns, order_by: Sequence[Any] | None = None
+) -> Statement:
     """The relation's SQL for any tenant and any set of parents, with the one tenant filter
-    (on its own rows, and in the ON clause of every row joined into them)."""
+    (on its own rows, and in the ON clause of every row joined into them); a to-many one in
+    `order_by` (else its own order)."""
     entity = spec.entity
     own = _own_columns(entity, columns)
     select = _joined_select(columns)
     if isinstance(spec, ToMany):
         limit: Any = sa.bindparam("limit") if spec.limited else None
         parents: Any = sa.bindparam("parents")
+        ordering = spec.order_by if order_by is None else order_by
         built = children_statement(
-            entity, spec.parent_column, own, parents, spec.order_by, limit, select=select
+            entity, spec.parent_column, own, parents, ordering, limit, select=select
         )
     else:
         built = rows_by_ids_statement(entity, own, sa.bindparam("parents"), select=select)

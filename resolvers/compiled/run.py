@@ -19,9 +19,10 @@ from app.data.tenant_filter import TENANT_PARAMETER
 from resolvers.common.children import nested_limit
 from resolvers.common.inputs import parse_id
 from resolvers.common.pagination import Connection, PlannedInfo, PlannedPage, connection_from_page
-from resolvers.common.relations import ToMany
+from resolvers.common.relations import ORDER_ARGUMENT, ToMany, child_order
 from resolvers.compiled.assemble import unchanged
 from resolvers.compiled.nodes import Child, Link, PageRoot, Plan, Root, Selection
+from resolvers.compiled.reading import relation_statement
 from resolvers.compiled.sql import NotCompilable, Statement
 from resolvers.context import Context
 
@@ -92,7 +93,7 @@ class _Run:
             return row[SORT_LABEL], row[id_at]
 
         page = query.page(rows, sort_value_and_id)
-        return connection_from_page(page, planned.count_items, after=planned.after)
+        return connection_from_page(page, planned.count_items)
 
     async def fetch_levels(self, reading: DriverReading) -> None:
         while self.links:
@@ -106,8 +107,9 @@ class _Run:
         parents = {key.bytes: key for _, key in waiting if key is not None}
         tenant = self.context.scope.tenant_id
         keys = list(parents.values())
-        parameters = _parameters(link.statement, tenant, keys, self._limit(link))
-        rows = await _fetch(reading, link.statement.sql, parameters)
+        statement, limit = self._statement_and_limit(link)
+        parameters = _parameters(statement, tenant, keys, limit)
+        rows = await _fetch(reading, statement.sql, parameters)
         group_key = link.group_key
         if link.many:
             grouped: dict[bytes, list[Any]] = defaultdict(list)
@@ -125,11 +127,24 @@ class _Run:
                 raise NotCompilable("a required row is missing")
             out[link.key] = None if match is None else self.build(match, link.selection)
 
-    def _limit(self, link: Link) -> int | None:
-        if not (isinstance(link.spec, ToMany) and link.spec.limited):
-            return None
-        first = get_argument_values(link.definition, link.node, self.variables)["first"]
-        return nested_limit(first, self.context.settings.max_page_size)
+    def _statement_and_limit(self, link: Link) -> tuple[Statement, int | None]:
+        """The level's statement (in the order its `orderBy` asks) and per-parent limit."""
+        spec = link.spec
+        if not isinstance(spec, ToMany) or not (spec.limited or spec.ordering):
+            return link.statement, None
+        arguments = get_argument_values(link.definition, link.node, self.variables)
+        limit = None
+        if spec.limited:
+            limit = nested_limit(arguments["first"], self.context.settings.max_page_size)
+        order = child_order(arguments.get(ORDER_ARGUMENT)) if spec.ordering else None
+        if order is None:
+            return link.statement, limit
+        statement = link.ordered.get(order)
+        if statement is None:
+            ordering = spec.ordered(order)
+            statement = relation_statement(spec, link.selection.columns, ordering)
+            link.ordered[order] = statement
+        return statement, limit
 
 
 async def _fetch(reading: DriverReading, sql: str, parameters: tuple[Any, ...]) -> Any:
@@ -147,7 +162,10 @@ def _parameters(
     statement: Statement, tenant: Any, parents: list[Any], limit: Any
 ) -> tuple[Any, ...]:
     values = {TENANT_PARAMETER: tenant, "parents": parents, "limit": limit}
-    return tuple(values[name] for name in statement.parameters)
+    constants = statement.constants
+    return tuple(
+        values[name] if name in values else constants[name] for name in statement.parameters
+    )
 
 
 async def _check_permissions(root: Root, info: PlannedInfo) -> None:

@@ -7,7 +7,7 @@ a page without conditions is not even built again: its text depends on its shape
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import LRUCache
 
-from app.data.pagination import AFTER_ID, PageQuery
+from app.data.pagination import PageQuery
 from app.data.tenant_filter import TENANT_FILTER, TENANT_PARAMETER
 from app.internals import compile_cached, positional_values
 
@@ -30,12 +30,15 @@ class NotCompilable(Exception):
 class Statement:
     sql: str
     parameters: tuple[str, ...]  # bind parameter names in positional order
+    # The values of the statement's own literals (an order's ' ' between two names, say),
+    # by bind parameter name; the named parameters are filled in per run.
+    constants: Mapping[str, Any] = field(default_factory=dict)
 
 
 def compile_once(statement: sa.Select[Any]) -> Statement:
-    """A statement whose values are all named bind parameters, filled in per run."""
+    """A statement whose values are named bind parameters filled in per run, or literals."""
     compiled = statement.compile(dialect=DIALECT)
-    return Statement(compiled.string, tuple(compiled.positiontup or ()))
+    return Statement(compiled.string, tuple(compiled.positiontup or ()), compiled.params)
 
 
 class RequestStatements:
@@ -49,8 +52,9 @@ class RequestStatements:
 
     def __init__(self, capacity: int = 32) -> None:
         self._compiled: LRUCache[Any, Any] = LRUCache(capacity)
-        # One compiled page per (entity, sort key, direction, cursor or not): a handful per
-        # list root, whose columns are fixed.
+        # One compiled page per (entity, sort key, order direction, direction of travel,
+        # which cursor and whether it holds a NULL): a handful per list root, whose columns
+        # are fixed.
         self._unfiltered_pages: LRUCache[tuple[Any, ...], SQLCompiler] = LRUCache(capacity)
 
     def render(
@@ -72,7 +76,7 @@ class RequestStatements:
         tenant_value = {TENANT_PARAMETER: tenant}
         if query.conditions:
             return self.render(_scoped_page(query, columns, bounds), tenant_value)
-        shape = (query.entity, query.key, query.request.descending, AFTER_ID in bounds)
+        shape = query.shape(bounds)  # the direction of travel and the cursor's side
         compiled = self._unfiltered_pages.get(shape)
         if compiled is None:
             compiled = _scoped_page(query, columns, bounds).compile(dialect=DIALECT)

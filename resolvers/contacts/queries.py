@@ -12,7 +12,7 @@ from app.services.contacts import queries
 from app.services.contacts.rows import ContactRow
 from app.services.contacts.rules import CONTACT
 from resolvers.common.inputs import filter_id, parse_id
-from resolvers.common.pagination import Connection, paged_rows
+from resolvers.common.pagination import Connection, PageArguments, paged_rows
 from resolvers.common.relations import page_of, row_by_id
 from resolvers.contacts.inputs import ContactFilter, ContactOrder
 from resolvers.contacts.types import Contact
@@ -56,6 +56,8 @@ class ContactQueries:
         info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: ContactFilter | None = None,
         order_by: ContactOrder | None = None,
     ) -> Connection[ContactRow]:
@@ -66,4 +68,6 @@ class ContactQueries:
             return queries.contacts_page(queries.ContactQuery(request, query_filter, order.field))
 
         count = partial(queries.count_contacts, query_filter=query_filter)
-        return await paged_rows(info, first, after, order.direction, page_query, count)
+        return await paged_rows(
+            info, PageArguments(first, after, last, before), order.direction, page_query, count
+        )

@@ -17,15 +17,17 @@ from app.services.deals.rows import DealRow
 from app.services.owners.rows import OwnerRow
 from app.services.owners.rules import CONTACT_OWNERS
 from models.enums import ContactSource, EntityStatus
+from resolvers.activities.inputs import ActivityOrder
 from resolvers.activities.types import activities_of
 from resolvers.common.children import NESTED_DEFAULT, First, related
 from resolvers.common.relations import ToOne, relation_field, rows_field
 from resolvers.contact_info.loaders import emails_of, emails_relation, phones_of, phones_relation
 from resolvers.contact_info.types import Email, Phone
 from resolvers.context import Context
+from resolvers.deals.inputs import DealOrder
 from resolvers.deals.types import deals_of, deals_relation
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
-from resolvers.owners.types import Owner, owners_of, owners_relation
+from resolvers.owners.types import Owner, OwnerOrder, owners_of, owners_relation
 
 if TYPE_CHECKING:
     from resolvers.activities.types import Activity
@@ -57,25 +59,30 @@ async def _phones(root: strawberry.Parent[ContactRow], info: Info[Context, None]
 
 
 async def _owners(
-    root: strawberry.Parent[ContactRow], info: Info[Context, None], first: First = NESTED_DEFAULT
+    root: strawberry.Parent[ContactRow],
+    info: Info[Context, None],
+    first: First = NESTED_DEFAULT,
+    order_by: OwnerOrder | None = None,
 ) -> list[OwnerRow]:
-    return await owners_of(info, CONTACT_OWNERS, root, first)
+    return await owners_of(info, CONTACT_OWNERS, root, first, order_by)
 
 
 async def _deals(
     root: strawberry.Parent[ContactRow],
     info: Info[Context, None],
     first: First = NESTED_DEFAULT,
+    order_by: DealOrder | None = None,
 ) -> list[DealRow]:
-    return await deals_of(info, "contact_id", root, first)
+    return await deals_of(info, "contact_id", root, first, order_by)
 
 
 async def _activities(
     root: strawberry.Parent[ContactRow],
     info: Info[Context, None],
     first: First = NESTED_DEFAULT,
+    order_by: ActivityOrder | None = None,
 ) -> list[ActivityRow]:
-    return await activities_of(info, "contact_id", root.id, first)
+    return await activities_of(info, "contact_id", root.id, first, order_by)
 
 
 @strawberry.type(description="A person at a company (or on their own).")

@@ -11,7 +11,7 @@ from app.data.pagination import PageQuery, PageRequest
 from app.services.contracts import queries
 from app.services.contracts.rows import ContractRow
 from resolvers.common.inputs import filter_id, parse_id
-from resolvers.common.pagination import Connection, paged_rows
+from resolvers.common.pagination import Connection, PageArguments, paged_rows
 from resolvers.context import Context
 from resolvers.contracts.inputs import (
     ContractFilter,
@@ -49,6 +49,8 @@ class ContractQueries:
         info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: ContractFilter | None = None,
         order_by: ContractOrder | None = None,
     ) -> Connection[ContractRow]:
@@ -59,4 +61,6 @@ class ContractQueries:
             return queries.contracts_page(queries.ContractQuery(request, query_filter, order.field))
 
         count = partial(queries.count_contracts, query_filter=query_filter)
-        return await paged_rows(info, first, after, order.direction, page_query, count)
+        return await paged_rows(
+            info, PageArguments(first, after, last, before), order.direction, page_query, count
+        )

@@ -11,11 +11,14 @@ from sqlmodel import col
 from strawberry.types import Info
 
 import models
+from app.services.contracts.queries import contract_order
 from app.services.contracts.rows import ContractRow
 from app.services.contracts.rules import CONTRACT
 from models.enums import ContractStatus
 from resolvers.common.children import children_of
+from resolvers.common.relations import child_order
 from resolvers.context import Context
+from resolvers.contracts.inputs import ContractOrder
 
 
 @strawberry.type(description="A contract with a company.")
@@ -39,7 +42,13 @@ _CONTRACT_ORDER = (col(models.Contract.end_date).nulls_last(), col(models.Contra
 
 
 async def contracts_of(
-    info: Info[Context, None], company_id: uuid.UUID, first: int
+    info: Info[Context, None],
+    company_id: uuid.UUID,
+    first: int,
+    order_by: ContractOrder | None = None,
 ) -> list[ContractRow]:
-    """ContractsByCompanyLoader: by end date, open-ended last, at most `first`."""
-    return await children_of(info, CONTRACT, "company_id", company_id, first, _CONTRACT_ORDER)
+    """ContractsByCompanyLoader: by end date, open-ended last (or in `order_by`), at most
+    `first`."""
+    order = child_order(order_by)
+    ordering = _CONTRACT_ORDER if order is None else contract_order(*order)
+    return await children_of(info, CONTRACT, "company_id", company_id, first, ordering, order)

@@ -13,7 +13,7 @@ from app.services.deals.queries import get_deal
 from app.services.deals.rows import DealRow
 from app.services.deals.rules import DEAL
 from resolvers.common.inputs import filter_id, parse_id
-from resolvers.common.pagination import Connection, paged_rows
+from resolvers.common.pagination import Connection, PageArguments, paged_rows
 from resolvers.common.relations import page_of, row_by_id
 from resolvers.context import Context
 from resolvers.deals.inputs import DealFilter, DealOrder
@@ -58,6 +58,8 @@ class DealQueries:
         info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: DealFilter | None = None,
         order_by: DealOrder | None = None,
     ) -> Connection[DealRow]:
@@ -68,4 +70,6 @@ class DealQueries:
             return queries.deals_page(queries.DealQuery(request, query_filter, order.field))
 
         count = partial(queries.count_deals, query_filter=query_filter)
-        return await paged_rows(info, first, after, order.direction, page_query, count)
+        return await paged_rows(
+            info, PageArguments(first, after, last, before), order.direction, page_query, count
+        )

@@ -18,6 +18,7 @@ from app.services.companies.rows import CompanyRow
 from app.services.companies.rules import COMPANY
 from app.services.contacts.rows import ContactRow
 from app.services.contacts.rules import CONTACT
+from app.services.deals.queries import deal_order
 from app.services.deals.rows import DealRow
 from app.services.deals.rules import DEAL
 from app.services.owners.rows import OwnerRow
@@ -25,15 +26,17 @@ from app.services.owners.rules import DEAL_OWNERS
 from app.services.pipelines.rows import PipelineRow, StageRow
 from app.services.pipelines.rules import PIPELINE, STAGE
 from models.enums import DealStatus, LostReason
+from resolvers.activities.inputs import ActivityOrder
 from resolvers.activities.types import activities_of
 from resolvers.common.children import NESTED_DEFAULT, First, Identified, related
 from resolvers.common.enums import OrderDirection
 from resolvers.common.pagination import Connection
-from resolvers.common.relations import ToMany, ToOne, relation_field, rows_field
+from resolvers.common.relations import ToMany, ToOne, child_order, relation_field, rows_field
 from resolvers.context import Context
+from resolvers.deals.inputs import DealOrder
 from resolvers.events.types import CrmEventType, history_of
 from resolvers.lexware.vouchers import DealVoucherLink, vouchers_of_deal
-from resolvers.owners.types import Owner, owners_of, owners_relation
+from resolvers.owners.types import Owner, OwnerOrder, owners_of, owners_relation
 from resolvers.pipelines.types import Pipeline, Stage
 
 if TYPE_CHECKING:
@@ -78,17 +81,21 @@ async def _contact(
 
 
 async def _owners(
-    root: strawberry.Parent[DealRow], info: Info[Context, None], first: First = NESTED_DEFAULT
+    root: strawberry.Parent[DealRow],
+    info: Info[Context, None],
+    first: First = NESTED_DEFAULT,
+    order_by: OwnerOrder | None = None,
 ) -> list[OwnerRow]:
-    return await owners_of(info, DEAL_OWNERS, root, first)
+    return await owners_of(info, DEAL_OWNERS, root, first, order_by)
 
 
 async def _activities(
     root: strawberry.Parent[DealRow],
     info: Info[Context, None],
     first: First = NESTED_DEFAULT,
+    order_by: ActivityOrder | None = None,
 ) -> list[ActivityRow]:
-    return await activities_of(info, "deal_id", root.id, first)
+    return await activities_of(info, "deal_id", root.id, first, order_by)
 
 
 async def _history(
@@ -137,14 +144,19 @@ class Deal:
 
 @functools.cache
 def deals_relation(parent_column: str) -> ToMany[DealRow]:
-    """DealsByCompanyLoader / DealsByContactLoader: newest first, at most `first` each."""
-    return ToMany(DEAL, parent_column, _DEAL_ORDER)
+    """DealsByCompanyLoader / DealsByContactLoader: newest first (or in the `orderBy` asked),
+    at most `first` each."""
+    return ToMany(DEAL, parent_column, _DEAL_ORDER, ordering=deal_order)
 
 
 async def deals_of(
-    info: Info[Context, None], parent_column: str, root: Identified, first: int
+    info: Info[Context, None],
+    parent_column: str,
+    root: Identified,
+    first: int,
+    order_by: DealOrder | None = None,
 ) -> list[DealRow]:
-    return await related(info, deals_relation(parent_column), root, first)
+    return await related(info, deals_relation(parent_column), root, first, child_order(order_by))
 
 
 @strawberry.type(description="A change of a deal on a pipeline's board.")

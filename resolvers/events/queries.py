@@ -9,7 +9,7 @@ from app.events.message import CrmEventMessage
 from app.services.events import queries as service
 from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import parse_id
-from resolvers.common.pagination import Connection
+from resolvers.common.pagination import Connection, PageArguments
 from resolvers.context import Context
 from resolvers.events.types import CrmEventType, event_page
 from resolvers.permissions import CanRead
@@ -31,8 +31,11 @@ class EventQueries:
         entity_id: strawberry.ID | None = None,
         first: int | None = None,
         direction: OrderDirection = OrderDirection.ASC,
+        last: int | None = None,
+        before: strawberry.ID | None = None,
     ) -> Connection[CrmEventMessage]:
         query_filter = service.event_filter(
             types, parse_id(entity_id, "entityId") if entity_id else None
         )
-        return await event_page(info, query_filter, first, after, direction)
+        arguments = PageArguments(first, after, last, before)
+        return await event_page(info, query_filter, arguments, direction)

@@ -19,6 +19,7 @@ from resolvers.common.enums import OrderDirection
 from resolvers.common.pagination import (
     Connection,
     Edge,
+    PageArguments,
     PageInfo,
     page_request,
 )
@@ -59,26 +60,39 @@ class CrmEventType:
 async def event_page(
     info: Info[Context, None],
     query_filter: service.EventFilter,
-    first: int | None,
-    after: str | None,
+    arguments: PageArguments,
     direction: OrderDirection,
 ) -> Connection[CrmEventMessage]:
-    """A page of events; cursors are the event ids themselves."""
+    """A page of events; cursors are the event ids themselves. A backward page (`last`)
+    reads from the list's end and turns the events round."""
     context = info.context
     descending = direction is OrderDirection.DESC
-    request = page_request(context.settings, first, after, descending)
+    request = page_request(context.settings, arguments, descending)
+    after = service.parse_event_id(request.after)
+    before = service.parse_event_id(request.before, "before")
+    # Read backward, the list's order is turned round and the two cursors swap roles.
+    newest_first = descending != request.backward
+    low, high = (before, after) if descending else (after, before)
     rows = await service.list_events(
         context.scope,
         query_filter,
-        after=service.parse_event_id(after),
+        after=high if newest_first else low,
         first=request.first + 1,
-        descending=descending,
+        descending=newest_first,
+        until=low if newest_first else high,
+        until_inclusive=False,
     )
     shown = rows[: request.first]
+    more = len(rows) > request.first
+    if request.backward:
+        shown.reverse()
+        has_previous, has_next = more, before is not None
+    else:
+        has_previous, has_next = after is not None, more
     edges = [Edge(cursor=event.id, node=event) for event in shown]
     page_info = PageInfo(
-        has_next_page=len(rows) > request.first,
-        has_previous_page=after is not None,
+        has_next_page=has_next,
+        has_previous_page=has_previous,
         start_cursor=shown[0].id if shown else None,
         end_cursor=shown[-1].id if shown else None,
     )
@@ -95,4 +109,4 @@ async def history_of(
     direction: OrderDirection,
 ) -> Connection[CrmEventMessage]:
     query_filter = service.EventFilter(entity=entity, entity_id=entity_id)
-    return await event_page(info, query_filter, first, after, direction)
+    return await event_page(info, query_filter, PageArguments(first, after), direction)

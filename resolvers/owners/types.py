@@ -10,15 +10,18 @@ from sqlmodel import col
 from strawberry.types import Info
 
 from app.services.members.rows import UserRow
+from app.services.owners.queries import OwnerOrderField, owner_order
 from app.services.owners.rows import OwnerRow
 from app.services.owners.rules import USER, OwnerKind
 from models.enums import OwnerRole
 from resolvers.common.children import NESTED_DEFAULT, Identified, related
-from resolvers.common.relations import ToMany, ToOne, relation_field
+from resolvers.common.enums import OrderDirection
+from resolvers.common.relations import ToMany, ToOne, child_order, relation_field
 from resolvers.context import Context
 from resolvers.me.types import User
 
 OWNER_USER = ToOne(USER, "user_id")
+strawberry.enum(OwnerOrderField, description="What a record's owners are sorted by.")
 CREATE_OWNERS = (
     "The owners of the new record, exactly these ([] for none). Not sent or null: its "
     "creator becomes OWNER (unless the server runs with CREATOR_IS_OWNER=false)."
@@ -51,10 +54,20 @@ def owners_relation(kind: OwnerKind) -> ToMany[OwnerRow]:
     """CompanyOwnersByCompanyLoader and friends: OWNER first, then by when they were added."""
     model = kind.entity.model
     ordering = (col(model.role), col(model.created_at), col(model.id))
-    return ToMany(kind.entity, kind.parent_column, ordering)
+    return ToMany(kind.entity, kind.parent_column, ordering, ordering=owner_order(kind))
+
+
+@strawberry.input(description="How a record's owners are sorted.")
+class OwnerOrder:
+    field: OwnerOrderField = OwnerOrderField.ROLE
+    direction: OrderDirection = OrderDirection.ASC
 
 
 async def owners_of(
-    info: Info[Context, None], kind: OwnerKind, root: Identified, first: int = NESTED_DEFAULT
+    info: Info[Context, None],
+    kind: OwnerKind,
+    root: Identified,
+    first: int = NESTED_DEFAULT,
+    order_by: OwnerOrder | None = None,
 ) -> list[OwnerRow]:
-    return await related(info, owners_relation(kind), root, first)
+    return await related(info, owners_relation(kind), root, first, child_order(order_by))

@@ -14,7 +14,7 @@ from app.services.pipelines.rows import PipelineRow
 from app.services.pipelines.rules import PIPELINE
 from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import parse_id
-from resolvers.common.pagination import Connection, paged_rows
+from resolvers.common.pagination import Connection, PageArguments, paged_rows
 from resolvers.common.relations import ROWS, page_of, row_by_id
 from resolvers.context import Context
 from resolvers.permissions import CanRead
@@ -62,6 +62,8 @@ class PipelineQueries:
         info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: PipelineFilter | None = None,
         order_by: PipelineOrder | None = None,
     ) -> Connection[PipelineRow]:
@@ -72,4 +74,6 @@ class PipelineQueries:
             return queries.pipelines_page(request, search, order.field)
 
         count = partial(queries.count_pipelines, search=search)
-        return await paged_rows(info, first, after, order.direction, page_query, count)
+        return await paged_rows(
+            info, PageArguments(first, after, last, before), order.direction, page_query, count
+        )

@@ -12,7 +12,7 @@ from app.data.tenancy import TenantScope
 from app.services.relationships import queries
 from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import filter_id, parse_id
-from resolvers.common.pagination import Connection, paged
+from resolvers.common.pagination import Connection, PageArguments, paged
 from resolvers.context import Context
 from resolvers.permissions import CanRead
 from resolvers.relationships.types import CompanyRelationship, RelationshipView
@@ -60,6 +60,8 @@ class RelationshipQueries:
         info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: CompanyRelationshipFilter | None = None,
         order_by: CompanyRelationshipOrder | None = None,
     ) -> Connection[RelationshipView]:
@@ -70,10 +72,12 @@ class RelationshipQueries:
         async def list_page(scope: TenantScope, request: PageRequest) -> Page[RelationshipView]:
             page = await queries.list_relationships(scope, query_filter, request)
             rows = [RelationshipView(row, company) for row in page.rows]
-            return Page(rows=rows, cursors=page.cursors, has_next_page=page.has_next_page)
+            return Page(rows, page.cursors, page.has_next_page, page.has_previous_page)
 
         async def count(scope: TenantScope) -> int:
             return await queries.count_relationships(scope, query_filter)
 
         direction = (order_by or CompanyRelationshipOrder()).direction
-        return await paged(info, first, after, direction, list_page, count)
+        return await paged(
+            info, PageArguments(first, after, last, before), direction, list_page, count
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -13,27 +13,46 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from app.data import records
-from app.data.pagination import PageQuery, PageRequest, range_conditions, timestamp_key
+from app.data.pagination import (
+    PageQuery,
+    PageRequest,
+    enum_key,
+    range_conditions,
+    text_key,
+    timestamp_key,
+)
 from app.data.tenancy import TenantScope
 from app.services.activities.rows import ActivityRow
 from app.services.activities.rules import ACTIVITY
 from app.services.common.validation import check_filter
 from models import Activity, ActivityType, Contact
 
-FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
-
 
 class ActivityOrderField(Enum):
     CREATED_AT = "CREATED_AT"
     DUE_AT = "DUE_AT"
+    UPDATED_AT = "UPDATED_AT"
+    COMPLETED_AT = "COMPLETED_AT"
+    SUBJECT = "SUBJECT"
+    TYPE = "TYPE"
 
 
 _SORT_KEYS = {
     ActivityOrderField.CREATED_AT: timestamp_key("createdAt", col(Activity.created_at)),
-    ActivityOrderField.DUE_AT: timestamp_key(
-        "dueAt", sa.func.coalesce(col(Activity.due_at), FAR_FUTURE)
+    # Activities without a due date last, in both directions.
+    ActivityOrderField.DUE_AT: timestamp_key("dueAt", col(Activity.due_at), nullable=True),
+    ActivityOrderField.UPDATED_AT: timestamp_key("updatedAt", col(Activity.updated_at)),
+    ActivityOrderField.COMPLETED_AT: timestamp_key(
+        "completedAt", col(Activity.completed_at), nullable=True
     ),
+    ActivityOrderField.SUBJECT: text_key("subject", col(Activity.subject)),
+    ActivityOrderField.TYPE: enum_key("type", col(Activity.type), ActivityType),
 }
+
+
+def activity_order(order: ActivityOrderField, descending: bool) -> list[Any]:
+    """ORDER BY of activities in this order (a nested list of them)."""
+    return _SORT_KEYS[order].order_by(ACTIVITY.id, descending)
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,11 @@ from app.data.pagination import (
     PageQuery,
     PageRequest,
     SortKey,
+    enum_key,
     like_pattern,
     range_conditions,
+    related,
+    text_key,
     timestamp_key,
 )
 from app.data.tenancy import TenantScope
@@ -26,7 +29,15 @@ from app.services.common.tags import has_tag
 from app.services.common.validation import check_filter
 from app.services.companies.rows import CompanyRow
 from app.services.companies.rules import COMPANY
-from models import Company, CompanyOwner, CompanySize, ContactEmail, EntityStatus
+from models import (
+    AccountType,
+    Company,
+    CompanyOwner,
+    CompanySize,
+    ContactEmail,
+    EntityStatus,
+    Industry,
+)
 
 MAX_SEARCH_LENGTH = 200
 
@@ -35,13 +46,37 @@ class CompanyOrderField(Enum):
     NAME = "NAME"
     CREATED_AT = "CREATED_AT"
     UPDATED_AT = "UPDATED_AT"
+    STATUS = "STATUS"
+    COMPANY_SIZE = "COMPANY_SIZE"
+    INDUSTRY = "INDUSTRY"
+    ACCOUNT_TYPE = "ACCOUNT_TYPE"
 
 
 _SORT_KEYS = {
     CompanyOrderField.NAME: SortKey("name", sa.func.lower(col(Company.name))),
     CompanyOrderField.CREATED_AT: timestamp_key("createdAt", col(Company.created_at)),
     CompanyOrderField.UPDATED_AT: timestamp_key("updatedAt", col(Company.updated_at)),
+    CompanyOrderField.STATUS: enum_key("status", col(Company.status), EntityStatus),
+    CompanyOrderField.COMPANY_SIZE: enum_key(
+        "companySize", col(Company.company_size), CompanySize, nullable=True
+    ),
+    # By the lookup's name; companies without one last.
+    CompanyOrderField.INDUSTRY: text_key(
+        "industry",
+        related(col(Industry.name), col(Industry.id), col(Company.industry_id)),
+        nullable=True,
+    ),
+    CompanyOrderField.ACCOUNT_TYPE: text_key(
+        "accountType",
+        related(col(AccountType.name), col(AccountType.id), col(Company.account_type_id)),
+        nullable=True,
+    ),
 }
+
+
+def company_order(order: CompanyOrderField, descending: bool) -> list[Any]:
+    """ORDER BY of companies in this order (a nested list of them)."""
+    return _SORT_KEYS[order].order_by(COMPANY.id, descending)
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,12 @@ from app.data import records
 from app.data.pagination import (
     PageQuery,
     PageRequest,
-    SortKey,
+    date_key,
+    enum_key,
     like_pattern,
+    money_key,
     range_conditions,
+    text_key,
     timestamp_key,
 )
 from app.data.tenancy import TenantScope
@@ -27,23 +30,32 @@ from app.services.contracts.rows import ContractRow
 from app.services.contracts.rules import CONTRACT
 from models import Contract, ContractStatus
 
-FAR_FUTURE = date(9999, 12, 31)
-
 
 class ContractOrderField(Enum):
     END_DATE = "END_DATE"
     CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
+    START_DATE = "START_DATE"
+    TITLE = "TITLE"
+    VALUE = "VALUE"
+    STATUS = "STATUS"
 
 
 _SORT_KEYS = {
-    # Open-ended contracts sort last (ascending).
-    ContractOrderField.END_DATE: SortKey(
-        "endDate",
-        sa.func.coalesce(col(Contract.end_date), FAR_FUTURE),
-        parse=lambda v: date.fromisoformat(str(v)),
-    ),
+    # Open-ended contracts last, in both directions.
+    ContractOrderField.END_DATE: date_key("endDate", col(Contract.end_date), nullable=True),
     ContractOrderField.CREATED_AT: timestamp_key("createdAt", col(Contract.created_at)),
+    ContractOrderField.UPDATED_AT: timestamp_key("updatedAt", col(Contract.updated_at)),
+    ContractOrderField.START_DATE: date_key("startDate", col(Contract.start_date), nullable=True),
+    ContractOrderField.TITLE: text_key("title", col(Contract.title)),
+    ContractOrderField.VALUE: money_key("value", col(Contract.value), nullable=True),
+    ContractOrderField.STATUS: enum_key("status", col(Contract.status), ContractStatus),
 }
+
+
+def contract_order(order: ContractOrderField, descending: bool) -> list[Any]:
+    """ORDER BY of contracts in this order (a nested list of them)."""
+    return _SORT_KEYS[order].order_by(CONTRACT.id, descending)
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,15 @@ from app.data import records
 from app.data.pagination import (
     PageQuery,
     PageRequest,
-    SortKey,
     bounded_decimal,
+    date_key,
+    enum_key,
+    integer_key,
     like_pattern,
+    money_key,
     range_conditions,
+    related,
+    text_key,
     timestamp_key,
 )
 from app.data.tenancy import TenantScope
@@ -29,27 +34,47 @@ from app.errors import BadUserInput
 from app.services.common.validation import check_filter
 from app.services.deals.rows import DealRow
 from app.services.deals.rules import DEAL
-from models import Deal, DealOwner, DealStatus, PipelineStage
-
-FAR_FUTURE = date(9999, 12, 31)
+from models import Company, Deal, DealOwner, DealStatus, PipelineStage
 
 
 class DealOrderField(Enum):
     CREATED_AT = "CREATED_AT"
     VALUE = "VALUE"
     EXPECTED_CLOSE_DATE = "EXPECTED_CLOSE_DATE"
+    UPDATED_AT = "UPDATED_AT"
+    TITLE = "TITLE"
+    STATUS = "STATUS"
+    CLOSED_AT = "CLOSED_AT"
+    STAGE = "STAGE"
+    COMPANY_NAME = "COMPANY_NAME"
 
 
 _SORT_KEYS = {
     DealOrderField.CREATED_AT: timestamp_key("createdAt", col(Deal.created_at)),
-    DealOrderField.VALUE: SortKey("value", col(Deal.value), parse=bounded_decimal),
-    # Deals without a date sort last (ascending).
-    DealOrderField.EXPECTED_CLOSE_DATE: SortKey(
-        "expectedCloseDate",
-        sa.func.coalesce(col(Deal.expected_close_date), FAR_FUTURE),
-        parse=lambda v: date.fromisoformat(str(v)),
+    DealOrderField.VALUE: money_key("value", col(Deal.value)),
+    # Deals without a date last, in both directions.
+    DealOrderField.EXPECTED_CLOSE_DATE: date_key(
+        "expectedCloseDate", col(Deal.expected_close_date), nullable=True
+    ),
+    DealOrderField.UPDATED_AT: timestamp_key("updatedAt", col(Deal.updated_at)),
+    DealOrderField.TITLE: text_key("title", col(Deal.title)),
+    DealOrderField.STATUS: enum_key("status", col(Deal.status), DealStatus),
+    DealOrderField.CLOSED_AT: timestamp_key("closedAt", col(Deal.closed_at), nullable=True),
+    # The stage's position on its pipeline's board (meant for one pipeline's deals).
+    DealOrderField.STAGE: integer_key(
+        "stage", related(col(PipelineStage.position), col(PipelineStage.id), col(Deal.stage_id))
+    ),
+    DealOrderField.COMPANY_NAME: text_key(
+        "companyName",
+        related(col(Company.name), col(Company.id), col(Deal.company_id)),
+        nullable=True,
     ),
 }
+
+
+def deal_order(order: DealOrderField, descending: bool) -> list[Any]:
+    """ORDER BY of deals in this order (a nested list of them)."""
+    return _SORT_KEYS[order].order_by(DEAL.id, descending)
 
 
 @dataclass(frozen=True)

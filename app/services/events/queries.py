@@ -93,15 +93,20 @@ async def list_events(
     first: int,
     descending: bool = False,
     until: int | None = None,
+    until_inclusive: bool = True,
 ) -> list[CrmEventMessage]:
-    """Events in id order (newest first when descending), after the cursor (and up to `until`),
-    at most `first`."""
+    """Events in id order (newest first when descending), after the cursor (and up to `until`,
+    which descending is the lower end, itself included unless not `until_inclusive`), at
+    most `first`."""
     seq = col(CrmEvent.seq)
     statement = sa.select(CrmEvent).where(*_where(query_filter))
     if after is not None:
         statement = statement.where(seq < after if descending else seq > after)
     if until is not None:
-        statement = statement.where(seq <= until)
+        if descending:
+            statement = statement.where(seq >= until if until_inclusive else seq > until)
+        else:
+            statement = statement.where(seq <= until if until_inclusive else seq < until)
     statement = statement.order_by(seq.desc() if descending else seq).limit(first)
     async with scope.reading() as reads:
         rows = (await reads.execute(statement)).scalars().all()

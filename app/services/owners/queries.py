@@ -1,19 +1,50 @@
-"""Reading the tenant's users (for an owner picker)."""
+"""Reading the tenant's users (for an owner picker); the orders of a record's owners."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from enum import Enum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col
 
 from app.data import records
-from app.data.pagination import like_pattern
+from app.data.pagination import enum_key, like_pattern, related, text_key, timestamp_key
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.services.members.rows import UserRow
-from app.services.owners.rules import USER
-from models import User
+from app.services.owners.rules import USER, OwnerKind
+from models import OwnerRole, User
 
 MAX_USERS = 200
+
+
+class OwnerOrderField(Enum):
+    ROLE = "ROLE"
+    CREATED_AT = "CREATED_AT"
+    USER_NAME = "USER_NAME"
+
+
+def owner_order(kind: OwnerKind) -> Callable[[OwnerOrderField, bool], Sequence[Any]]:
+    """ORDER BY of a record's owners (of this kind) in an order: by role (OWNER, MEMBER,
+    WATCHER), since when, or by the user's name (their e-mail without one)."""
+    model = kind.entity.model
+    keys = {
+        OwnerOrderField.ROLE: enum_key("role", col(model.role), OwnerRole),
+        OwnerOrderField.CREATED_AT: timestamp_key("createdAt", col(model.created_at)),
+        OwnerOrderField.USER_NAME: text_key(
+            "userName",
+            related(
+                sa.func.coalesce(col(User.name), col(User.email)), col(User.id), col(model.user_id)
+            ),
+        ),
+    }
+
+    def ordering(order: OwnerOrderField, descending: bool) -> Sequence[Any]:
+        return keys[order].order_by(kind.entity.id, descending)
+
+    return ordering
 
 
 async def list_users(scope: TenantScope, search: str | None, first: int) -> list[UserRow]:

@@ -20,11 +20,13 @@ from models import Pipeline
 class PipelineOrderField(Enum):
     NAME = "NAME"
     CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
 
 
 _SORT_KEYS = {
     PipelineOrderField.NAME: SortKey("name", sa.func.lower(col(Pipeline.name))),
     PipelineOrderField.CREATED_AT: timestamp_key("createdAt", col(Pipeline.created_at)),
+    PipelineOrderField.UPDATED_AT: timestamp_key("updatedAt", col(Pipeline.updated_at)),
 }
 
 
