@@ -83,10 +83,7 @@ def _company_condition(f: ActivityFilter) -> Any:
     of_company = col(Activity.company_id) == f.company_id
     if not f.include_contacts:
         return of_company
-    # Uncorrelated even below a contact level of a relation filter (it would else correlate).
-    contacts = (
-        sa.select(col(Contact.id)).where(col(Contact.company_id) == f.company_id).correlate(None)
-    )
+    contacts = sa.select(col(Contact.id)).where(col(Contact.company_id) == f.company_id)
     return sa.or_(of_company, col(Activity.contact_id).in_(contacts))
 
 

@@ -100,8 +100,9 @@ class Link:
         return self.target_key.class_
 
     def matching(self, conditions: Sequence[Condition]) -> Condition:
-        # Explicit correlation: the related table may also be an outer level's (contacts of
-        # a company of a contact); it must be this subquery's own FROM, not the outer row.
+        # Correlated to the record's table alone, said rather than left to auto-correlation
+        # (which looks at the enclosing SELECT only): the related table may also be an outer
+        # level's (contacts of a company of a contact) and is this subquery's own FROM.
         related = sa.select(self.target_key).where(self.target_key == self.source_key)
         return related.where(*conditions).correlate(self.source).exists()
 
