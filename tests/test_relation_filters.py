@@ -60,7 +60,9 @@ class World:
 
     async def errors(self, root: str, filter: dict[str, Any]) -> dict[str, Any]:
         type_name = ROOTS[root][1]
-        query = f"query($f: {type_name}) {{ {root}(filter: $f) {{ totalCount edges {{ cursor }} }} }}"
+        query = (
+            f"query($f: {type_name}) {{ {root}(filter: $f) {{ totalCount edges {{ cursor }} }} }}"
+        )
         return await self.api(query, {"f": filter})
 
 
@@ -354,7 +356,9 @@ async def test_the_compiled_path_answers_relation_filters(
     assert pages and all("EXISTS" in s for s in pages)
 
 
-async def test_every_subquery_carries_the_tenant_filter(world: World, sql: StatementCounter) -> None:
+async def test_every_subquery_carries_the_tenant_filter(
+    world: World, sql: StatementCounter
+) -> None:
     filter = {
         "company": {"deals": {"some": {"owners": {"some": {"userId": world.me}}}}},
         "activities": {"every": {"deal": {"status": WON}}},
