@@ -24,12 +24,19 @@ The data, one tenant ("me" is the admin caller, "other" the member):
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from app.errors import BadUserInput
+from app.services.activities import queries as activities
+from app.services.companies import queries as companies
+from app.services.contracts import queries as contracts
 from tests.conftest import Api, StatementCounter, error_codes, error_fields
+from tests.factories import new_scope
 
 ROOTS = {  # the list, the field its records are named by, its filter type
     "companies": ("name", "CompanyFilter"),
@@ -319,6 +326,38 @@ async def test_contracts_by_company(world: World) -> None:
     assert await names("contracts", {"and": [won, {"company": {"ownedByMe": False}}]}) == set()
 
 
+RELATE = """mutation($f: ID!, $t: ID!, $k: ID!, $n: String) {
+  createCompanyRelationship(fromCompanyId: $f, toCompanyId: $t, typeId: $k, notes: $n) { id } }"""
+RELATIONSHIPS = """query($f: CompanyRelationshipFilter) {
+  companyRelationships(filter: $f) { totalCount edges { node { notes } } } }"""
+
+
+async def test_company_relationships_by_either_company(world: World) -> None:
+    api, ids = world.api, world.ids
+    kind = await _id(
+        api, 'mutation { createRelationshipType(input: {name: "Partner"}) { id } }', {}
+    )
+    for note, source, target in (("AB", "Alpha", "Beta"), ("BG", "Beta", "Gamma")):
+        await api.data(RELATE, {"f": ids[source], "t": ids[target], "k": kind, "n": note})
+
+    async def notes(filter: dict[str, Any]) -> set[str]:
+        data = (await api.data(RELATIONSHIPS, {"f": filter}))["companyRelationships"]
+        found = {edge["node"]["notes"] for edge in data["edges"]}
+        assert data["totalCount"] == len(found)
+        return found
+
+    assert await notes({"fromCompany": {"ownedByMe": True}}) == {"AB"}
+    assert await notes({"toCompany": {"size": ["MEDIUM"]}}) == {"BG"}
+    assert await notes({"toCompany": {"deals": {"none": {}}}}) == {"BG"}
+    assert await notes({"not": {"fromCompany": {"size": ["SMALL"]}}}) == {"AB"}
+    either = {"or": [{"fromCompany": {"ownedByMe": True}}, {"toCompany": {"ownedByMe": True}}]}
+    assert await notes(either) == {"AB"}
+    both = {"and": [{"fromCompany": {}}, {"toCompany": {"size": ["SMALL"]}}]}
+    assert await notes(both) == {"AB"}
+    result = await api(RELATIONSHIPS, {"f": {"toCompany": {"industryId": "x"}}})
+    assert error_fields(result) == {"filter.toCompany.industryId"}, result
+
+
 # --- tenancy, the compiled path, the SQL ----------------------------------------------------
 
 
@@ -412,3 +451,23 @@ async def test_a_filter_at_the_bounds_is_answered(world: World) -> None:
     assert await world.names("deals", {"not": deep}) == {"d3"}
     fifty = {"or": [{"status": WON} for _ in range(25)]}  # a filter object and a field each
     assert await world.names("deals", fifty) == {"d1"}
+
+
+async def test_the_callers_shortcuts_need_a_user(sessions: Any) -> None:
+    """A job's scope acts for nobody: ownedByMe / assignedToMe are refused, never read as
+    "owned by no one"."""
+    scope = dataclasses.replace(await new_scope(sessions), actor_id=None)
+    mine = companies.CompanyFilter(owned_by_me=True)
+    with pytest.raises(BadUserInput) as refused:
+        await companies.count_companies(scope, mine)
+    assert [p.field for p in refused.value.problems] == ["filter.ownedByMe"]
+    with pytest.raises(BadUserInput) as refused:
+        await contracts.count_contracts(scope, contracts.ContractFilter(company=mine))
+    assert [p.field for p in refused.value.problems] == ["filter.company.ownedByMe"]
+    assigned = activities.ActivityFilter(not_=activities.ActivityFilter(assigned_to_me=False))
+    with pytest.raises(BadUserInput) as refused:
+        await activities.count_activities(scope, assigned)
+    assert [p.field for p in refused.value.problems] == ["filter.not.assignedToMe"]
+    # with the user, the same filters count
+    signed_in = dataclasses.replace(scope, actor_id=uuid.uuid4())
+    assert await companies.count_companies(signed_in, mine) == 0

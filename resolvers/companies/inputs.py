@@ -103,7 +103,10 @@ class CompanyFilter:
         Annotated[ActivityListFilter, strawberry.lazy("resolvers.activities.inputs")] | None
     ) = strawberry.field(
         default=None,
-        description="The activities linked to the company itself (not those linked only to one of its contacts).",
+        description=(
+            "The activities linked to the company itself (not those linked only to one of "
+            "its contacts)."
+        ),
     )
     contracts: (
         Annotated[ContractListFilter, strawberry.lazy("resolvers.contracts.inputs")] | None
