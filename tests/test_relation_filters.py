@@ -25,6 +25,7 @@ The data, one tenant ("me" is the admin caller, "other" the member):
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -471,3 +472,20 @@ async def test_the_callers_shortcuts_need_a_user(sessions: Any) -> None:
     # with the user, the same filters count
     signed_in = dataclasses.replace(scope, actor_id=uuid.uuid4())
     assert await companies.count_companies(signed_in, mine) == 0
+
+
+@pytest.mark.parametrize("levels", [50, 400, 3000])
+async def test_a_very_deep_filter_is_refused_not_crashed(api: Api, levels: int) -> None:
+    """As variables and as a literal: a coded error, never a server error (GraphQL's own
+    limits, such as the token limit, or the JSON body's depth may refuse it first)."""
+    variables = '{"not": ' * levels + '{"status": ["WON"]}' + "}" * levels
+    query = "query($f: DealFilter) { deals(filter: $f) { totalCount } }"
+    body = '{"query": ' + json.dumps(query) + ', "variables": {"f": ' + variables + "}}"
+    headers = {"authorization": f"Bearer {api.token()}", "content-type": "application/json"}
+    response = await api.client.post("/graphql", content=body, headers=headers)
+    assert response.status_code in (200, 400), response.text[:300]
+    assert error_codes(response.json()) == ["BAD_USER_INPUT"], response.text[:300]
+    literal = "{not: " * levels + "{status: [WON]}" + "}" * levels
+    result = await api(f"{{ deals(filter: {literal}) {{ totalCount }} }}")
+    codes = set(error_codes(result))
+    assert codes and codes <= {"BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED"}, str(result)[:300]
