@@ -16,7 +16,7 @@ EXTRAS = {
     "deals": {"board", "currencies"},
     "pipelines": {"stages"},
     "activities": {"reminders"},
-    "common": {"validation", "tags"},
+    "common": {"validation", "tags", "relation_filters"},
 }
 FREE_FORM = {"lexware"}
 RESOLVERS = REPO_ROOT / "resolvers"

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from app.services.activities.queries import ActivityOrderField
 from models.enums import ActivityType
 from resolvers.common.enums import OrderDirection
+from resolvers.common.filters import AND, EVERY, LIST_FILTER, NONE, NOT, OR, SOME, TO_ONE
+
+if TYPE_CHECKING:
+    from resolvers.companies.inputs import CompanyFilter
+    from resolvers.contacts.inputs import ContactFilter
+    from resolvers.deals.inputs import DealFilter
+
 
 strawberry.enum(ActivityOrderField, description="What activities are sorted by.")
 
@@ -52,6 +60,29 @@ class ActivityFilter:
     due_to: datetime | None = None
     overdue: bool | None = None
     completed: bool | None = None
+    assigned_to_me: bool | None = strawberry.field(
+        default=None,
+        description="true: assigned to the caller; false: to someone else or nobody. Needs a user.",
+    )
+    deal: Annotated[DealFilter, strawberry.lazy("resolvers.deals.inputs")] | None = (
+        strawberry.field(default=None, description=TO_ONE)
+    )
+    company: Annotated[CompanyFilter, strawberry.lazy("resolvers.companies.inputs")] | None = (
+        strawberry.field(default=None, description=TO_ONE)
+    )
+    contact: Annotated[ContactFilter, strawberry.lazy("resolvers.contacts.inputs")] | None = (
+        strawberry.field(default=None, description=TO_ONE)
+    )
+    and_: list[ActivityFilter] | None = strawberry.field(default=None, name="and", description=AND)
+    or_: list[ActivityFilter] | None = strawberry.field(default=None, name="or", description=OR)
+    not_: ActivityFilter | None = strawberry.field(default=None, name="not", description=NOT)
+
+
+@strawberry.input(description=f"{LIST_FILTER} (the activities of a company, contact or deal)")
+class ActivityListFilter:
+    some: ActivityFilter | None = strawberry.field(default=None, description=SOME)
+    none: ActivityFilter | None = strawberry.field(default=None, description=NONE)
+    every: ActivityFilter | None = strawberry.field(default=None, description=EVERY)
 
 
 @strawberry.input

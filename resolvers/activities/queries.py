@@ -12,6 +12,7 @@ from app.services.activities import queries
 from app.services.activities.rows import ActivityRow
 from resolvers.activities.inputs import ActivityFilter, ActivityOrder
 from resolvers.activities.types import Activity
+from resolvers.common.filters import combinators, nested, register_input
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, PageArguments, paged_rows
 from resolvers.context import Context
@@ -32,7 +33,15 @@ def _service_filter(f: ActivityFilter | None) -> queries.ActivityFilter:
         due_to=f.due_to,
         overdue=f.overdue,
         completed=f.completed,
+        assigned_to_me=f.assigned_to_me,
+        deal=nested(f.deal, "deal"),
+        company=nested(f.company, "company"),
+        contact=nested(f.contact, "contact"),
+        **combinators(f),
     )
+
+
+register_input(ActivityFilter, _service_filter)
 
 
 @strawberry.type
@@ -58,10 +67,11 @@ class ActivityQueries:
     ) -> Connection[ActivityRow]:
         order = order_by or ActivityOrder()
         query_filter = _service_filter(filter)
+        caller = info.context.scope.actor_id
 
         def page_query(request: PageRequest) -> PageQuery[ActivityRow]:
             return queries.activities_page(
-                queries.ActivityQuery(request, query_filter, order.field)
+                queries.ActivityQuery(request, query_filter, order.field, caller=caller)
             )
 
         count = partial(queries.count_activities, query_filter=query_filter)

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from app.services.companies.queries import CompanyOrderField
 from resolvers.common.enums import CompanySize, EntityStatus, OrderDirection
+from resolvers.common.filters import AND, NOT, OR, OWNED_BY_ME
 from resolvers.common.types import AddressInput
 from resolvers.contact_info.types import EmailInput, PhoneInput
 from resolvers.owners.types import CREATE_OWNERS, OwnerInput
+
+if TYPE_CHECKING:
+    from resolvers.activities.inputs import ActivityListFilter
+    from resolvers.contacts.inputs import ContactListFilter
+    from resolvers.contracts.inputs import ContractListFilter
+    from resolvers.deals.inputs import DealListFilter
+    from resolvers.owners.types import OwnerListFilter
+
 
 TAGS = (
     "Kept as spelled; compared ignoring case, so `ERP` and `erp` are one tag (the first "
@@ -83,6 +93,27 @@ class CompanyFilter:
     created_to: datetime | None = None
     updated_from: datetime | None = None
     updated_to: datetime | None = None
+    owned_by_me: bool | None = strawberry.field(default=None, description=OWNED_BY_ME)
+    owners: Annotated[OwnerListFilter, strawberry.lazy("resolvers.owners.types")] | None = None
+    contacts: Annotated[ContactListFilter, strawberry.lazy("resolvers.contacts.inputs")] | None = (
+        None
+    )
+    deals: Annotated[DealListFilter, strawberry.lazy("resolvers.deals.inputs")] | None = None
+    activities: (
+        Annotated[ActivityListFilter, strawberry.lazy("resolvers.activities.inputs")] | None
+    ) = strawberry.field(
+        default=None,
+        description=(
+            "The activities linked to the company itself (not those linked only to one of "
+            "its contacts)."
+        ),
+    )
+    contracts: (
+        Annotated[ContractListFilter, strawberry.lazy("resolvers.contracts.inputs")] | None
+    ) = None
+    and_: list[CompanyFilter] | None = strawberry.field(default=None, name="and", description=AND)
+    or_: list[CompanyFilter] | None = strawberry.field(default=None, name="or", description=OR)
+    not_: CompanyFilter | None = strawberry.field(default=None, name="not", description=NOT)
 
 
 @strawberry.input

@@ -11,6 +11,7 @@ from app.data.pagination import PageQuery, PageRequest
 from app.services.companies import queries
 from app.services.companies.rows import CompanyRow
 from app.services.companies.rules import COMPANY
+from resolvers.common.filters import combinators, quantified, register_input
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, PageArguments, paged_rows
 from resolvers.common.relations import page_of, row_by_id
@@ -35,7 +36,17 @@ def _service_filter(value: CompanyFilter | None) -> queries.CompanyFilter:
         created_to=value.created_to,
         updated_from=value.updated_from,
         updated_to=value.updated_to,
+        owned_by_me=value.owned_by_me,
+        owners=quantified(value.owners, "owners"),
+        contacts=quantified(value.contacts, "contacts"),
+        deals=quantified(value.deals, "deals"),
+        activities=quantified(value.activities, "activities"),
+        contracts=quantified(value.contracts, "contracts"),
+        **combinators(value),
     )
+
+
+register_input(CompanyFilter, _service_filter)
 
 
 @strawberry.type
@@ -67,9 +78,12 @@ class CompanyQueries:
     ) -> Connection[CompanyRow]:
         order = order_by or CompanyOrder()
         query_filter = _service_filter(filter)
+        caller = info.context.scope.actor_id
 
         def page_query(request: PageRequest) -> PageQuery[CompanyRow]:
-            return queries.companies_page(queries.CompanyQuery(request, query_filter, order.field))
+            return queries.companies_page(
+                queries.CompanyQuery(request, query_filter, order.field, caller=caller)
+            )
 
         count = partial(queries.count_companies, query_filter=query_filter)
         return await paged_rows(

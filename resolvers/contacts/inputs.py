@@ -3,14 +3,33 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from app.services.contacts.queries import ContactOrderField
 from models.enums import ContactSource, EntityStatus
 from resolvers.common.enums import OrderDirection
+from resolvers.common.filters import (
+    AND,
+    EVERY,
+    LIST_FILTER,
+    NONE,
+    NOT,
+    OR,
+    OWNED_BY_ME,
+    SOME,
+    TO_ONE,
+)
 from resolvers.contact_info.types import EmailInput, PhoneInput
 from resolvers.owners.types import CREATE_OWNERS, OwnerInput
+
+if TYPE_CHECKING:
+    from resolvers.activities.inputs import ActivityListFilter
+    from resolvers.companies.inputs import CompanyFilter
+    from resolvers.deals.inputs import DealListFilter
+    from resolvers.owners.types import OwnerListFilter
+
 
 TAGS = (
     "Kept as spelled; compared ignoring case, so `ERP` and `erp` are one tag (the first "
@@ -73,6 +92,25 @@ class ContactFilter:
     tag: str | None = strawberry.field(default=None, description=TAG_FILTER)
     department: str | None = None
     owner_id: strawberry.ID | None = strawberry.field(default=None, description="A user id.")
+    owned_by_me: bool | None = strawberry.field(default=None, description=OWNED_BY_ME)
+    owners: Annotated[OwnerListFilter, strawberry.lazy("resolvers.owners.types")] | None = None
+    company: Annotated[CompanyFilter, strawberry.lazy("resolvers.companies.inputs")] | None = (
+        strawberry.field(default=None, description=TO_ONE)
+    )
+    deals: Annotated[DealListFilter, strawberry.lazy("resolvers.deals.inputs")] | None = None
+    activities: (
+        Annotated[ActivityListFilter, strawberry.lazy("resolvers.activities.inputs")] | None
+    ) = None
+    and_: list[ContactFilter] | None = strawberry.field(default=None, name="and", description=AND)
+    or_: list[ContactFilter] | None = strawberry.field(default=None, name="or", description=OR)
+    not_: ContactFilter | None = strawberry.field(default=None, name="not", description=NOT)
+
+
+@strawberry.input(description=f"{LIST_FILTER} (a company's contacts)")
+class ContactListFilter:
+    some: ContactFilter | None = strawberry.field(default=None, description=SOME)
+    none: ContactFilter | None = strawberry.field(default=None, description=NONE)
+    every: ContactFilter | None = strawberry.field(default=None, description=EVERY)
 
 
 @strawberry.input

@@ -11,6 +11,7 @@ from app.data.pagination import PageQuery, PageRequest
 from app.services.contacts import queries
 from app.services.contacts.rows import ContactRow
 from app.services.contacts.rules import CONTACT
+from resolvers.common.filters import combinators, nested, quantified, register_input
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, PageArguments, paged_rows
 from resolvers.common.relations import page_of, row_by_id
@@ -31,7 +32,16 @@ def _service_filter(value: ContactFilter | None) -> queries.ContactFilter:
         tag=value.tag,
         department=value.department,
         owner_id=filter_id(value.owner_id, "ownerId"),
+        owned_by_me=value.owned_by_me,
+        owners=quantified(value.owners, "owners"),
+        company=nested(value.company, "company"),
+        deals=quantified(value.deals, "deals"),
+        activities=quantified(value.activities, "activities"),
+        **combinators(value),
     )
+
+
+register_input(ContactFilter, _service_filter)
 
 
 @strawberry.type
@@ -63,9 +73,12 @@ class ContactQueries:
     ) -> Connection[ContactRow]:
         order = order_by or ContactOrder()
         query_filter = _service_filter(filter)
+        caller = info.context.scope.actor_id
 
         def page_query(request: PageRequest) -> PageQuery[ContactRow]:
-            return queries.contacts_page(queries.ContactQuery(request, query_filter, order.field))
+            return queries.contacts_page(
+                queries.ContactQuery(request, query_filter, order.field, caller=caller)
+            )
 
         count = partial(queries.count_contacts, query_filter=query_filter)
         return await paged_rows(

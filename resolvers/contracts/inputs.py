@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from app.services.contracts.queries import ContractOrderField
 from models.enums import ContractStatus
 from resolvers.common.enums import OrderDirection
+from resolvers.common.filters import AND, EVERY, LIST_FILTER, NONE, NOT, OR, SOME, TO_ONE
+
+if TYPE_CHECKING:
+    from resolvers.companies.inputs import CompanyFilter
+
 
 strawberry.enum(ContractOrderField, description="What contracts are sorted by.")
 
@@ -46,6 +52,19 @@ class ContractFilter:
     search: str | None = strawberry.field(default=None, description="In title or number.")
     ends_from: date | None = None
     ends_to: date | None = None
+    company: Annotated[CompanyFilter, strawberry.lazy("resolvers.companies.inputs")] | None = (
+        strawberry.field(default=None, description=TO_ONE)
+    )
+    and_: list[ContractFilter] | None = strawberry.field(default=None, name="and", description=AND)
+    or_: list[ContractFilter] | None = strawberry.field(default=None, name="or", description=OR)
+    not_: ContractFilter | None = strawberry.field(default=None, name="not", description=NOT)
+
+
+@strawberry.input(description=f"{LIST_FILTER} (a company's contracts)")
+class ContractListFilter:
+    some: ContractFilter | None = strawberry.field(default=None, description=SOME)
+    none: ContractFilter | None = strawberry.field(default=None, description=NONE)
+    every: ContractFilter | None = strawberry.field(default=None, description=EVERY)
 
 
 @strawberry.input

@@ -10,6 +10,7 @@ from strawberry.types import Info
 from app.data.pagination import PageQuery, PageRequest
 from app.services.contracts import queries
 from app.services.contracts.rows import ContractRow
+from resolvers.common.filters import combinators, nested, register_input
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, PageArguments, paged_rows
 from resolvers.context import Context
@@ -30,7 +31,12 @@ def _service_filter(f: ContractFilter | None) -> queries.ContractFilter:
         search=f.search,
         ends_from=f.ends_from,
         ends_to=f.ends_to,
+        company=nested(f.company, "company"),
+        **combinators(f),
     )
+
+
+register_input(ContractFilter, _service_filter)
 
 
 @strawberry.type
@@ -56,9 +62,12 @@ class ContractQueries:
     ) -> Connection[ContractRow]:
         order = order_by or ContractOrder()
         query_filter = _service_filter(filter)
+        caller = info.context.scope.actor_id
 
         def page_query(request: PageRequest) -> PageQuery[ContractRow]:
-            return queries.contracts_page(queries.ContractQuery(request, query_filter, order.field))
+            return queries.contracts_page(
+                queries.ContractQuery(request, query_filter, order.field, caller=caller)
+            )
 
         count = partial(queries.count_contracts, query_filter=query_filter)
         return await paged_rows(

@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from app.services.deals.queries import DealOrderField
 from models.enums import DealStatus, LostReason, OwnerRole
 from resolvers.common.enums import OrderDirection
+from resolvers.common.filters import (
+    AND,
+    EVERY,
+    LIST_FILTER,
+    NONE,
+    NOT,
+    OR,
+    OWNED_BY_ME,
+    SOME,
+    TO_ONE,
+)
 from resolvers.owners.types import CREATE_OWNERS
+
+if TYPE_CHECKING:
+    from resolvers.activities.inputs import ActivityListFilter
+    from resolvers.companies.inputs import CompanyFilter
+    from resolvers.contacts.inputs import ContactFilter
+    from resolvers.owners.types import OwnerListFilter
+
 
 strawberry.enum(DealOrderField, description="What deals are sorted by.")
 
@@ -75,6 +94,33 @@ class DealFilter:
     value_max: Decimal | None = None
     expected_close_from: date | None = None
     expected_close_to: date | None = None
+    closed_after: datetime | None = strawberry.field(
+        default=None, description="Won or lost at or after this instant."
+    )
+    closed_before: datetime | None = strawberry.field(
+        default=None, description="Won or lost at or before this instant."
+    )
+    owned_by_me: bool | None = strawberry.field(default=None, description=OWNED_BY_ME)
+    owners: Annotated[OwnerListFilter, strawberry.lazy("resolvers.owners.types")] | None = None
+    company: Annotated[CompanyFilter, strawberry.lazy("resolvers.companies.inputs")] | None = (
+        strawberry.field(default=None, description=TO_ONE)
+    )
+    contact: Annotated[ContactFilter, strawberry.lazy("resolvers.contacts.inputs")] | None = (
+        strawberry.field(default=None, description=TO_ONE)
+    )
+    activities: (
+        Annotated[ActivityListFilter, strawberry.lazy("resolvers.activities.inputs")] | None
+    ) = None
+    and_: list[DealFilter] | None = strawberry.field(default=None, name="and", description=AND)
+    or_: list[DealFilter] | None = strawberry.field(default=None, name="or", description=OR)
+    not_: DealFilter | None = strawberry.field(default=None, name="not", description=NOT)
+
+
+@strawberry.input(description=f"{LIST_FILTER} (a company's or a contact's deals)")
+class DealListFilter:
+    some: DealFilter | None = strawberry.field(default=None, description=SOME)
+    none: DealFilter | None = strawberry.field(default=None, description=NONE)
+    every: DealFilter | None = strawberry.field(default=None, description=EVERY)
 
 
 @strawberry.input

@@ -12,6 +12,7 @@ from app.services.deals import queries
 from app.services.deals.queries import get_deal
 from app.services.deals.rows import DealRow
 from app.services.deals.rules import DEAL
+from resolvers.common.filters import combinators, nested, quantified, register_input
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, PageArguments, paged_rows
 from resolvers.common.relations import page_of, row_by_id
@@ -36,7 +37,18 @@ def _service_filter(f: DealFilter | None) -> queries.DealFilter:
         value_max=f.value_max,
         close_from=f.expected_close_from,
         close_to=f.expected_close_to,
+        closed_after=f.closed_after,
+        closed_before=f.closed_before,
+        owned_by_me=f.owned_by_me,
+        owners=quantified(f.owners, "owners"),
+        company=nested(f.company, "company"),
+        contact=nested(f.contact, "contact"),
+        activities=quantified(f.activities, "activities"),
+        **combinators(f),
     )
+
+
+register_input(DealFilter, _service_filter)
 
 
 @strawberry.type
@@ -65,9 +77,12 @@ class DealQueries:
     ) -> Connection[DealRow]:
         order = order_by or DealOrder()
         query_filter = _service_filter(filter)
+        caller = info.context.scope.actor_id
 
         def page_query(request: PageRequest) -> PageQuery[DealRow]:
-            return queries.deals_page(queries.DealQuery(request, query_filter, order.field))
+            return queries.deals_page(
+                queries.DealQuery(request, query_filter, order.field, caller=caller)
+            )
 
         count = partial(queries.count_deals, query_filter=query_filter)
         return await paged_rows(

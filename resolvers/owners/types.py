@@ -10,12 +10,25 @@ from sqlmodel import col
 from strawberry.types import Info
 
 from app.services.members.rows import UserRow
+from app.services.owners import queries as owner_queries
 from app.services.owners.queries import OwnerOrderField, owner_order
 from app.services.owners.rows import OwnerRow
 from app.services.owners.rules import USER, OwnerKind
 from models.enums import OwnerRole
 from resolvers.common.children import NESTED_DEFAULT, Identified, related
 from resolvers.common.enums import OrderDirection
+from resolvers.common.filters import (
+    AND,
+    EVERY,
+    LIST_FILTER,
+    NONE,
+    NOT,
+    OR,
+    SOME,
+    combinators,
+    register_input,
+)
+from resolvers.common.inputs import filter_id
 from resolvers.common.relations import ToMany, ToOne, child_order, relation_field
 from resolvers.context import Context
 from resolvers.me.types import User
@@ -32,6 +45,33 @@ CREATE_OWNERS = (
 class OwnerInput:
     user_id: strawberry.ID
     role: OwnerRole = OwnerRole.OWNER
+
+
+@strawberry.input(description="Owners of a company, contact or deal.")
+class OwnerFilter:
+    user_id: strawberry.ID | None = None
+    role: list[OwnerRole] | None = None
+    and_: list[OwnerFilter] | None = strawberry.field(default=None, name="and", description=AND)
+    or_: list[OwnerFilter] | None = strawberry.field(default=None, name="or", description=OR)
+    not_: OwnerFilter | None = strawberry.field(default=None, name="not", description=NOT)
+
+
+@strawberry.input(description=f"{LIST_FILTER} (the owners of a company, contact or deal)")
+class OwnerListFilter:
+    some: OwnerFilter | None = strawberry.field(default=None, description=SOME)
+    none: OwnerFilter | None = strawberry.field(default=None, description=NONE)
+    every: OwnerFilter | None = strawberry.field(default=None, description=EVERY)
+
+
+def _owner_filter(value: OwnerFilter) -> owner_queries.OwnerFilter:
+    return owner_queries.OwnerFilter(
+        user_id=filter_id(value.user_id, "userId"),
+        roles=tuple(value.role or ()),
+        **combinators(value),
+    )
+
+
+register_input(OwnerFilter, _owner_filter)
 
 
 async def _user(root: strawberry.Parent[OwnerRow], info: Info[Context, None]) -> UserRow | None:

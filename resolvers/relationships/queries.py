@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -11,11 +12,15 @@ from app.data.pagination import Page, PageRequest
 from app.data.tenancy import TenantScope
 from app.services.relationships import queries
 from resolvers.common.enums import OrderDirection
+from resolvers.common.filters import AND, NOT, OR, TO_ONE, combinators, nested, register_input
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, PageArguments, paged
 from resolvers.context import Context
 from resolvers.permissions import CanRead
 from resolvers.relationships.types import CompanyRelationship, RelationshipView
+
+if TYPE_CHECKING:
+    from resolvers.companies.inputs import CompanyFilter
 
 
 @strawberry.input
@@ -24,6 +29,36 @@ class CompanyRelationshipFilter:
         default=None, description="Either side; the list is then seen from this company."
     )
     type_id: strawberry.ID | None = None
+    from_company: Annotated[CompanyFilter, strawberry.lazy("resolvers.companies.inputs")] | None = (
+        strawberry.field(default=None, description=TO_ONE)
+    )
+    to_company: Annotated[CompanyFilter, strawberry.lazy("resolvers.companies.inputs")] | None = (
+        strawberry.field(default=None, description=TO_ONE)
+    )
+    and_: list[CompanyRelationshipFilter] | None = strawberry.field(
+        default=None, name="and", description=AND
+    )
+    or_: list[CompanyRelationshipFilter] | None = strawberry.field(
+        default=None, name="or", description=OR
+    )
+    not_: CompanyRelationshipFilter | None = strawberry.field(
+        default=None, name="not", description=NOT
+    )
+
+
+def _service_filter(value: CompanyRelationshipFilter | None) -> queries.RelationshipFilter:
+    if value is None:
+        return queries.RelationshipFilter()
+    return queries.RelationshipFilter(
+        company_id=filter_id(value.company_id, "companyId"),
+        type_id=filter_id(value.type_id, "typeId"),
+        from_company=nested(value.from_company, "fromCompany"),
+        to_company=nested(value.to_company, "toCompany"),
+        **combinators(value),
+    )
+
+
+register_input(CompanyRelationshipFilter, _service_filter)
 
 
 @strawberry.enum(description="What relationships are sorted by.")
@@ -65,9 +100,8 @@ class RelationshipQueries:
         filter: CompanyRelationshipFilter | None = None,
         order_by: CompanyRelationshipOrder | None = None,
     ) -> Connection[RelationshipView]:
-        company = filter_id(filter.company_id, "companyId") if filter else None
-        kind = filter_id(filter.type_id, "typeId") if filter else None
-        query_filter = queries.RelationshipFilter(company, kind)
+        query_filter = _service_filter(filter)
+        company = query_filter.company_id
 
         async def list_page(scope: TenantScope, request: PageRequest) -> Page[RelationshipView]:
             page = await queries.list_relationships(scope, query_filter, request)

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlmodel import col
@@ -24,8 +24,21 @@ from app.data.pagination import (
 from app.data.tenancy import TenantScope
 from app.services.activities.rows import ActivityRow
 from app.services.activities.rules import ACTIVITY
+from app.services.common.relation_filters import (
+    Link,
+    Walk,
+    conditions,
+    register,
+    scalar,
+    to_one,
+)
 from app.services.common.validation import check_filter
-from models import Activity, ActivityType, Contact
+from models import Activity, ActivityType, Company, Contact, Deal
+
+if TYPE_CHECKING:
+    from app.services.companies.queries import CompanyFilter
+    from app.services.contacts.queries import ContactFilter
+    from app.services.deals.queries import DealFilter
 
 
 class ActivityOrderField(Enum):
@@ -67,6 +80,14 @@ class ActivityFilter:
     due_to: datetime | None = None
     overdue: bool | None = None
     completed: bool | None = None
+    # relation filters (app.services.common.relation_filters)
+    assigned_to_me: bool | None = None
+    deal: DealFilter | None = None
+    company: CompanyFilter | None = None
+    contact: ContactFilter | None = None
+    and_: tuple[ActivityFilter, ...] = ()
+    or_: tuple[ActivityFilter, ...] | None = None
+    not_: ActivityFilter | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +95,7 @@ class ActivityQuery:
     page: PageRequest
     filter: ActivityFilter = field(default_factory=ActivityFilter)
     order: ActivityOrderField = ActivityOrderField.CREATED_AT
+    caller: uuid.UUID | None = None  # the user of `assignedToMe`
 
 
 def _company_condition(f: ActivityFilter) -> Any:
@@ -108,12 +130,41 @@ def _where(f: ActivityFilter) -> list[Any]:
     return conditions
 
 
+_DEAL = Link("deal", Activity, col(Deal.id), col(Activity.deal_id))
+_COMPANY = Link("company", Activity, col(Company.id), col(Activity.company_id))
+_CONTACT = Link("contact", Activity, col(Contact.id), col(Activity.contact_id))
+
+
+def _assigned_to_me(wanted: bool | None, walk: Walk) -> list[Any]:
+    if wanted is None:
+        return []
+    assignee, me = col(Activity.assignee_id), walk.me("assignedToMe")
+    return [assignee == me if wanted else sa.or_(assignee.is_(None), assignee != me)]
+
+
+def _relations(f: ActivityFilter, walk: Walk) -> list[Any]:
+    return [
+        *_assigned_to_me(f.assigned_to_me, walk),
+        *to_one(_DEAL, f.deal, walk),
+        *to_one(_COMPANY, f.company, walk),
+        *to_one(_CONTACT, f.contact, walk),
+    ]
+
+
+register(ActivityFilter, scalar(_where), _relations)
+
+
+def _filtered(query_filter: ActivityFilter, caller: uuid.UUID | None) -> list[Any]:
+    return conditions(query_filter, Walk(caller))
+
+
 def activities_page(query: ActivityQuery) -> PageQuery[ActivityRow]:
-    return PageQuery(ACTIVITY, _where(query.filter), _SORT_KEYS[query.order], query.page)
+    where = _filtered(query.filter, query.caller)
+    return PageQuery(ACTIVITY, where, _SORT_KEYS[query.order], query.page)
 
 
 async def count_activities(scope: TenantScope, query_filter: ActivityFilter) -> int:
-    return await records.count_rows(scope, Activity, _where(query_filter))
+    return await records.count_rows(scope, Activity, _filtered(query_filter, scope.actor_id))
 
 
 async def get_activity(scope: TenantScope, activity_id: uuid.UUID) -> ActivityRow:

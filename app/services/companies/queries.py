@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlmodel import col
@@ -25,19 +25,40 @@ from app.data.pagination import (
 )
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
+from app.services.common.relation_filters import (
+    Link,
+    Quantified,
+    Walk,
+    conditions,
+    owned_by_me,
+    quantified,
+    register,
+    scalar,
+)
 from app.services.common.tags import has_tag
 from app.services.common.validation import check_filter
 from app.services.companies.rows import CompanyRow
 from app.services.companies.rules import COMPANY
 from models import (
     AccountType,
+    Activity,
     Company,
     CompanyOwner,
     CompanySize,
+    Contact,
     ContactEmail,
+    Contract,
+    Deal,
     EntityStatus,
     Industry,
 )
+
+if TYPE_CHECKING:
+    from app.services.activities.queries import ActivityFilter
+    from app.services.contacts.queries import ContactFilter
+    from app.services.contracts.queries import ContractFilter
+    from app.services.deals.queries import DealFilter
+    from app.services.owners.queries import OwnerFilter
 
 MAX_SEARCH_LENGTH = 200
 
@@ -92,6 +113,16 @@ class CompanyFilter:
     created_to: datetime | None = None
     updated_from: datetime | None = None
     updated_to: datetime | None = None
+    # relation filters (app.services.common.relation_filters)
+    owned_by_me: bool | None = None
+    owners: Quantified[OwnerFilter] | None = None
+    contacts: Quantified[ContactFilter] | None = None
+    deals: Quantified[DealFilter] | None = None
+    activities: Quantified[ActivityFilter] | None = None
+    contracts: Quantified[ContractFilter] | None = None
+    and_: tuple[CompanyFilter, ...] = ()
+    or_: tuple[CompanyFilter, ...] | None = None
+    not_: CompanyFilter | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +130,7 @@ class CompanyQuery:
     page: PageRequest
     filter: CompanyFilter = field(default_factory=CompanyFilter)
     order: CompanyOrderField = CompanyOrderField.NAME
+    caller: uuid.UUID | None = None  # the user of `ownedByMe`
 
 
 def _where(query_filter: CompanyFilter) -> list[sa.ColumnElement[bool]]:
@@ -150,12 +182,39 @@ def _refinements(f: CompanyFilter) -> list[Any]:
     )
 
 
+_COMPANY_ID = col(Company.id)
+_OWNERS = Link("owners", Company, col(CompanyOwner.company_id), _COMPANY_ID)
+_CONTACTS = Link("contacts", Company, col(Contact.company_id), _COMPANY_ID)
+_DEALS = Link("deals", Company, col(Deal.company_id), _COMPANY_ID)
+_ACTIVITIES = Link("activities", Company, col(Activity.company_id), _COMPANY_ID)
+_CONTRACTS = Link("contracts", Company, col(Contract.company_id), _COMPANY_ID)
+
+
+def _relations(f: CompanyFilter, walk: Walk) -> list[Any]:
+    return [
+        *owned_by_me(_OWNERS, col(CompanyOwner.user_id), f.owned_by_me, walk),
+        *quantified(_OWNERS, f.owners, walk),
+        *quantified(_CONTACTS, f.contacts, walk),
+        *quantified(_DEALS, f.deals, walk),
+        *quantified(_ACTIVITIES, f.activities, walk),
+        *quantified(_CONTRACTS, f.contracts, walk),
+    ]
+
+
+register(CompanyFilter, scalar(_where), _relations)
+
+
+def _filtered(query_filter: CompanyFilter, caller: uuid.UUID | None) -> list[Any]:
+    return conditions(query_filter, Walk(caller))
+
+
 def companies_page(query: CompanyQuery) -> PageQuery[CompanyRow]:
-    return PageQuery(COMPANY, _where(query.filter), _SORT_KEYS[query.order], query.page)
+    where = _filtered(query.filter, query.caller)
+    return PageQuery(COMPANY, where, _SORT_KEYS[query.order], query.page)
 
 
 async def count_companies(scope: TenantScope, query_filter: CompanyFilter) -> int:
-    return await records.count_rows(scope, Company, _where(query_filter))
+    return await records.count_rows(scope, Company, _filtered(query_filter, scope.actor_id))
 
 
 async def get_company(scope: TenantScope, company_id: uuid.UUID) -> CompanyRow:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlmodel import col
@@ -24,19 +24,38 @@ from app.data.pagination import (
 )
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
+from app.services.common.relation_filters import (
+    Link,
+    Quantified,
+    Walk,
+    conditions,
+    owned_by_me,
+    quantified,
+    register,
+    scalar,
+    to_one,
+)
 from app.services.common.tags import has_tag
 from app.services.common.validation import check_filter
 from app.services.contacts.rows import ContactRow
 from app.services.contacts.rules import CONTACT
 from models import (
+    Activity,
     Company,
     Contact,
     ContactEmail,
     ContactOwner,
     ContactPhone,
     ContactSource,
+    Deal,
     EntityStatus,
 )
+
+if TYPE_CHECKING:
+    from app.services.activities.queries import ActivityFilter
+    from app.services.companies.queries import CompanyFilter
+    from app.services.deals.queries import DealFilter
+    from app.services.owners.queries import OwnerFilter
 
 MAX_SEARCH_LENGTH = 200
 
@@ -92,6 +111,15 @@ class ContactFilter:
     tag: str | None = None
     department: str | None = None
     owner_id: uuid.UUID | None = None
+    # relation filters (app.services.common.relation_filters)
+    owned_by_me: bool | None = None
+    owners: Quantified[OwnerFilter] | None = None
+    company: CompanyFilter | None = None
+    deals: Quantified[DealFilter] | None = None
+    activities: Quantified[ActivityFilter] | None = None
+    and_: tuple[ContactFilter, ...] = ()
+    or_: tuple[ContactFilter, ...] | None = None
+    not_: ContactFilter | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +127,7 @@ class ContactQuery:
     page: PageRequest
     filter: ContactFilter = field(default_factory=ContactFilter)
     order: ContactOrderField = ContactOrderField.NAME
+    caller: uuid.UUID | None = None  # the user of `ownedByMe`
 
 
 def _search(text: str) -> sa.ColumnElement[bool]:
@@ -141,12 +170,37 @@ def _where(query_filter: ContactFilter) -> list[sa.ColumnElement[bool]]:
     return conditions
 
 
+_CONTACT_ID = col(Contact.id)
+_OWNERS = Link("owners", Contact, col(ContactOwner.contact_id), _CONTACT_ID)
+_COMPANY = Link("company", Contact, col(Company.id), col(Contact.company_id))
+_DEALS = Link("deals", Contact, col(Deal.contact_id), _CONTACT_ID)
+_ACTIVITIES = Link("activities", Contact, col(Activity.contact_id), _CONTACT_ID)
+
+
+def _relations(f: ContactFilter, walk: Walk) -> list[Any]:
+    return [
+        *owned_by_me(_OWNERS, col(ContactOwner.user_id), f.owned_by_me, walk),
+        *quantified(_OWNERS, f.owners, walk),
+        *to_one(_COMPANY, f.company, walk),
+        *quantified(_DEALS, f.deals, walk),
+        *quantified(_ACTIVITIES, f.activities, walk),
+    ]
+
+
+register(ContactFilter, scalar(_where), _relations)
+
+
+def _filtered(query_filter: ContactFilter, caller: uuid.UUID | None) -> list[Any]:
+    return conditions(query_filter, Walk(caller))
+
+
 def contacts_page(query: ContactQuery) -> PageQuery[ContactRow]:
-    return PageQuery(CONTACT, _where(query.filter), _SORT_KEYS[query.order], query.page)
+    where = _filtered(query.filter, query.caller)
+    return PageQuery(CONTACT, where, _SORT_KEYS[query.order], query.page)
 
 
 async def count_contacts(scope: TenantScope, query_filter: ContactFilter) -> int:
-    return await records.count_rows(scope, Contact, _where(query_filter))
+    return await records.count_rows(scope, Contact, _filtered(query_filter, scope.actor_id))
 
 
 async def get_contact(scope: TenantScope, contact_id: uuid.UUID) -> ContactRow:

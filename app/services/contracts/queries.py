@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlmodel import col
@@ -25,10 +25,14 @@ from app.data.pagination import (
 )
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
+from app.services.common.relation_filters import Link, Walk, conditions, register, scalar, to_one
 from app.services.common.validation import check_filter
 from app.services.contracts.rows import ContractRow
 from app.services.contracts.rules import CONTRACT
-from models import Contract, ContractStatus
+from models import Company, Contract, ContractStatus
+
+if TYPE_CHECKING:
+    from app.services.companies.queries import CompanyFilter
 
 
 class ContractOrderField(Enum):
@@ -65,6 +69,11 @@ class ContractFilter:
     search: str | None = None
     ends_from: date | None = None
     ends_to: date | None = None
+    # relation filters (app.services.common.relation_filters)
+    company: CompanyFilter | None = None
+    and_: tuple[ContractFilter, ...] = ()
+    or_: tuple[ContractFilter, ...] | None = None
+    not_: ContractFilter | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,7 @@ class ContractQuery:
     page: PageRequest
     filter: ContractFilter = field(default_factory=ContractFilter)
     order: ContractOrderField = ContractOrderField.END_DATE
+    caller: uuid.UUID | None = None  # the user of `ownedByMe` at a nested level
 
 
 def _where(f: ContractFilter) -> list[Any]:
@@ -91,12 +101,27 @@ def _where(f: ContractFilter) -> list[Any]:
     return conditions + range_conditions(((col(Contract.end_date), f.ends_from, f.ends_to),))
 
 
+_COMPANY = Link("company", Contract, col(Company.id), col(Contract.company_id))
+
+
+def _relations(f: ContractFilter, walk: Walk) -> list[Any]:
+    return to_one(_COMPANY, f.company, walk)
+
+
+register(ContractFilter, scalar(_where), _relations)
+
+
+def _filtered(query_filter: ContractFilter, caller: uuid.UUID | None) -> list[Any]:
+    return conditions(query_filter, Walk(caller))
+
+
 def contracts_page(query: ContractQuery) -> PageQuery[ContractRow]:
-    return PageQuery(CONTRACT, _where(query.filter), _SORT_KEYS[query.order], query.page)
+    where = _filtered(query.filter, query.caller)
+    return PageQuery(CONTRACT, where, _SORT_KEYS[query.order], query.page)
 
 
 async def count_contracts(scope: TenantScope, query_filter: ContractFilter) -> int:
-    return await records.count_rows(scope, Contract, _where(query_filter))
+    return await records.count_rows(scope, Contract, _filtered(query_filter, scope.actor_id))
 
 
 async def get_contract(scope: TenantScope, contract_id: uuid.UUID) -> ContractRow:

@@ -6,10 +6,10 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlmodel import col
@@ -31,10 +31,27 @@ from app.data.pagination import (
 )
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
+from app.services.common.relation_filters import (
+    Link,
+    Quantified,
+    Walk,
+    conditions,
+    owned_by_me,
+    quantified,
+    register,
+    scalar,
+    to_one,
+)
 from app.services.common.validation import check_filter
 from app.services.deals.rows import DealRow
 from app.services.deals.rules import DEAL
-from models import Company, Deal, DealOwner, DealStatus, PipelineStage
+from models import Activity, Company, Contact, Deal, DealOwner, DealStatus, PipelineStage
+
+if TYPE_CHECKING:
+    from app.services.activities.queries import ActivityFilter
+    from app.services.companies.queries import CompanyFilter
+    from app.services.contacts.queries import ContactFilter
+    from app.services.owners.queries import OwnerFilter
 
 
 class DealOrderField(Enum):
@@ -90,6 +107,17 @@ class DealFilter:
     value_max: Decimal | None = None
     close_from: date | None = None
     close_to: date | None = None
+    closed_after: datetime | None = None
+    closed_before: datetime | None = None
+    # relation filters (app.services.common.relation_filters)
+    owned_by_me: bool | None = None
+    owners: Quantified[OwnerFilter] | None = None
+    company: CompanyFilter | None = None
+    contact: ContactFilter | None = None
+    activities: Quantified[ActivityFilter] | None = None
+    and_: tuple[DealFilter, ...] = ()
+    or_: tuple[DealFilter, ...] | None = None
+    not_: DealFilter | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +125,7 @@ class DealQuery:
     page: PageRequest
     filter: DealFilter = field(default_factory=DealFilter)
     order: DealOrderField = DealOrderField.CREATED_AT
+    caller: uuid.UUID | None = None  # the user of `ownedByMe`
 
 
 def _equal(conditions: list[Any], column: Any, value: Any) -> None:
@@ -141,16 +170,42 @@ def _where(f: DealFilter) -> list[Any]:
         (
             (col(Deal.value), f.value_min, f.value_max),
             (col(Deal.expected_close_date), f.close_from, f.close_to),
+            (col(Deal.closed_at), f.closed_after, f.closed_before),
         )
     )
 
 
+_DEAL_ID = col(Deal.id)
+_OWNERS = Link("owners", Deal, col(DealOwner.deal_id), _DEAL_ID)
+_COMPANY = Link("company", Deal, col(Company.id), col(Deal.company_id))
+_CONTACT = Link("contact", Deal, col(Contact.id), col(Deal.contact_id))
+_ACTIVITIES = Link("activities", Deal, col(Activity.deal_id), _DEAL_ID)
+
+
+def _relations(f: DealFilter, walk: Walk) -> list[Any]:
+    return [
+        *owned_by_me(_OWNERS, col(DealOwner.user_id), f.owned_by_me, walk),
+        *quantified(_OWNERS, f.owners, walk),
+        *to_one(_COMPANY, f.company, walk),
+        *to_one(_CONTACT, f.contact, walk),
+        *quantified(_ACTIVITIES, f.activities, walk),
+    ]
+
+
+register(DealFilter, scalar(_where), _relations)
+
+
+def _filtered(query_filter: DealFilter, caller: uuid.UUID | None) -> list[Any]:
+    return conditions(query_filter, Walk(caller))
+
+
 def deals_page(query: DealQuery) -> PageQuery[DealRow]:
-    return PageQuery(DEAL, _where(query.filter), _SORT_KEYS[query.order], query.page)
+    where = _filtered(query.filter, query.caller)
+    return PageQuery(DEAL, where, _SORT_KEYS[query.order], query.page)
 
 
 async def count_deals(scope: TenantScope, query_filter: DealFilter) -> int:
-    return await records.count_rows(scope, Deal, _where(query_filter))
+    return await records.count_rows(scope, Deal, _filtered(query_filter, scope.actor_id))
 
 
 @dataclass(frozen=True)

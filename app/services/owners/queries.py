@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -13,6 +15,7 @@ from app.data import records
 from app.data.pagination import enum_key, like_pattern, related, text_key, timestamp_key
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
+from app.services.common.relation_filters import Walk, register
 from app.services.members.rows import UserRow
 from app.services.owners.rules import USER, OwnerKind
 from models import OwnerRole, User
@@ -63,3 +66,27 @@ async def list_users(scope: TenantScope, search: str | None, first: int) -> list
         sa.func.lower(sa.func.coalesce(col(User.name), col(User.email))), USER.id
     ).limit(first)
     return await records.select_rows(scope, USER, statement)
+
+
+@dataclass(frozen=True)
+class OwnerFilter:
+    """The owners of a company, contact or deal (`Walk.table`: which owner table)."""
+
+    user_id: uuid.UUID | None = None
+    roles: tuple[OwnerRole, ...] = ()
+    and_: tuple[OwnerFilter, ...] = ()
+    or_: tuple[OwnerFilter, ...] | None = None
+    not_: OwnerFilter | None = None
+
+
+def _owner_conditions(f: OwnerFilter, walk: Walk) -> list[Any]:
+    owners = walk.table
+    conditions: list[Any] = []
+    if f.user_id is not None:
+        conditions.append(col(owners.user_id) == f.user_id)
+    if f.roles:
+        conditions.append(col(owners.role).in_(f.roles))
+    return conditions
+
+
+register(OwnerFilter, _owner_conditions, lambda _f, _walk: [])
