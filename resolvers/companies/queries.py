@@ -67,7 +67,9 @@ class CompanyQueries:
         query_filter = _service_filter(filter)
 
         def page_query(request: PageRequest) -> PageQuery[CompanyRow]:
-            return queries.companies_page(queries.CompanyQuery(request, query_filter, order.field))
+            return queries.companies_page(
+                queries.CompanyQuery(request, query_filter, order.field, order.currency)
+            )
 
         count = partial(queries.count_companies, query_filter=query_filter)
         return await paged_rows(info, first, after, order.direction, page_query, count)

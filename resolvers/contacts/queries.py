@@ -63,7 +63,9 @@ class ContactQueries:
         query_filter = _service_filter(filter)
 
         def page_query(request: PageRequest) -> PageQuery[ContactRow]:
-            return queries.contacts_page(queries.ContactQuery(request, query_filter, order.field))
+            return queries.contacts_page(
+                queries.ContactQuery(request, query_filter, order.field, order.currency)
+            )
 
         count = partial(queries.count_contacts, query_filter=query_filter)
         return await paged_rows(info, first, after, order.direction, page_query, count)

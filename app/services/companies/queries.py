@@ -26,6 +26,14 @@ from app.services.common.tags import has_tag
 from app.services.common.validation import check_filter
 from app.services.companies.rows import CompanyRow
 from app.services.companies.rules import COMPANY
+from app.services.rollups.queries import (
+    COMPANY_ROLLUPS,
+    check_currency,
+    last_activity_key,
+    next_activity_due_key,
+    open_deal_count_key,
+    open_deal_value_key,
+)
 from models import Company, CompanyOwner, CompanySize, ContactEmail, EntityStatus
 
 MAX_SEARCH_LENGTH = 200
@@ -35,12 +43,20 @@ class CompanyOrderField(Enum):
     NAME = "NAME"
     CREATED_AT = "CREATED_AT"
     UPDATED_AT = "UPDATED_AT"
+    # Roll-ups (app/services/rollups)
+    LAST_ACTIVITY_AT = "LAST_ACTIVITY_AT"
+    NEXT_ACTIVITY_DUE_AT = "NEXT_ACTIVITY_DUE_AT"
+    OPEN_DEAL_COUNT = "OPEN_DEAL_COUNT"
+    OPEN_DEAL_VALUE = "OPEN_DEAL_VALUE"
 
 
 _SORT_KEYS = {
     CompanyOrderField.NAME: SortKey("name", sa.func.lower(col(Company.name))),
     CompanyOrderField.CREATED_AT: timestamp_key("createdAt", col(Company.created_at)),
     CompanyOrderField.UPDATED_AT: timestamp_key("updatedAt", col(Company.updated_at)),
+    CompanyOrderField.LAST_ACTIVITY_AT: last_activity_key(COMPANY_ROLLUPS),
+    CompanyOrderField.NEXT_ACTIVITY_DUE_AT: next_activity_due_key(COMPANY_ROLLUPS),
+    CompanyOrderField.OPEN_DEAL_COUNT: open_deal_count_key(COMPANY_ROLLUPS),
 }
 
 
@@ -64,6 +80,7 @@ class CompanyQuery:
     page: PageRequest
     filter: CompanyFilter = field(default_factory=CompanyFilter)
     order: CompanyOrderField = CompanyOrderField.NAME
+    currency: str | None = None  # OPEN_DEAL_VALUE's currency (rollups.check_currency)
 
 
 def _where(query_filter: CompanyFilter) -> list[sa.ColumnElement[bool]]:
@@ -115,8 +132,15 @@ def _refinements(f: CompanyFilter) -> list[Any]:
     )
 
 
+def _sort_key(query: CompanyQuery) -> SortKey:
+    currency = check_currency(query.currency)
+    if query.order is CompanyOrderField.OPEN_DEAL_VALUE:
+        return open_deal_value_key(COMPANY_ROLLUPS, currency)
+    return _SORT_KEYS[query.order]
+
+
 def companies_page(query: CompanyQuery) -> PageQuery[CompanyRow]:
-    return PageQuery(COMPANY, _where(query.filter), _SORT_KEYS[query.order], query.page)
+    return PageQuery(COMPANY, _where(query.filter), _sort_key(query), query.page)
 
 
 async def count_companies(scope: TenantScope, query_filter: CompanyFilter) -> int:

@@ -17,6 +17,14 @@ from app.services.common.tags import has_tag
 from app.services.common.validation import check_filter
 from app.services.contacts.rows import ContactRow
 from app.services.contacts.rules import CONTACT
+from app.services.rollups.queries import (
+    CONTACT_ROLLUPS,
+    check_currency,
+    last_activity_key,
+    next_activity_due_key,
+    open_deal_count_key,
+    open_deal_value_key,
+)
 from models import Contact, ContactEmail, ContactOwner, ContactPhone, ContactSource, EntityStatus
 
 MAX_SEARCH_LENGTH = 200
@@ -26,6 +34,11 @@ class ContactOrderField(Enum):
     NAME = "NAME"
     CREATED_AT = "CREATED_AT"
     UPDATED_AT = "UPDATED_AT"
+    # Roll-ups (app/services/rollups)
+    LAST_ACTIVITY_AT = "LAST_ACTIVITY_AT"
+    NEXT_ACTIVITY_DUE_AT = "NEXT_ACTIVITY_DUE_AT"
+    OPEN_DEAL_COUNT = "OPEN_DEAL_COUNT"
+    OPEN_DEAL_VALUE = "OPEN_DEAL_VALUE"
 
 
 _FULL_NAME = sa.func.lower(
@@ -37,6 +50,9 @@ _SORT_KEYS = {
     ContactOrderField.NAME: SortKey("name", _FULL_NAME),
     ContactOrderField.CREATED_AT: timestamp_key("createdAt", col(Contact.created_at)),
     ContactOrderField.UPDATED_AT: timestamp_key("updatedAt", col(Contact.updated_at)),
+    ContactOrderField.LAST_ACTIVITY_AT: last_activity_key(CONTACT_ROLLUPS),
+    ContactOrderField.NEXT_ACTIVITY_DUE_AT: next_activity_due_key(CONTACT_ROLLUPS),
+    ContactOrderField.OPEN_DEAL_COUNT: open_deal_count_key(CONTACT_ROLLUPS),
 }
 
 
@@ -56,6 +72,7 @@ class ContactQuery:
     page: PageRequest
     filter: ContactFilter = field(default_factory=ContactFilter)
     order: ContactOrderField = ContactOrderField.NAME
+    currency: str | None = None  # OPEN_DEAL_VALUE's currency (rollups.check_currency)
 
 
 def _search(text: str) -> sa.ColumnElement[bool]:
@@ -98,8 +115,15 @@ def _where(query_filter: ContactFilter) -> list[sa.ColumnElement[bool]]:
     return conditions
 
 
+def _sort_key(query: ContactQuery) -> SortKey:
+    currency = check_currency(query.currency)
+    if query.order is ContactOrderField.OPEN_DEAL_VALUE:
+        return open_deal_value_key(CONTACT_ROLLUPS, currency)
+    return _SORT_KEYS[query.order]
+
+
 def contacts_page(query: ContactQuery) -> PageQuery[ContactRow]:
-    return PageQuery(CONTACT, _where(query.filter), _SORT_KEYS[query.order], query.page)
+    return PageQuery(CONTACT, _where(query.filter), _sort_key(query), query.page)
 
 
 async def count_contacts(scope: TenantScope, query_filter: ContactFilter) -> int:
