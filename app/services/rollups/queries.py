@@ -46,8 +46,10 @@ DEFAULT_CURRENCY = "EUR"
 # What a missing figure sorts as: a record without a completed activity is the least
 # recently active (last in a DESC sort, first in an ASC one), one without a due activity the
 # least urgent (last in an ASC sort). The cursor carries the same value, so paging through
-# the records without one is stable in both directions.
-FAR_PAST = datetime(1, 1, 1, tzinfo=UTC)
+# the records without one is stable in both directions. (`completed_at` is the server's clock
+# when an activity is completed, never a client's value, so nothing real is that early; year 1
+# would be datetime.min, which asyncpg sends as -infinity.)
+FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 SUM_LIMIT = Decimal("1e20")  # a sum of NUMERIC(14, 2) values, as a cursor may carry it
 
@@ -116,14 +118,10 @@ def _unchanged(value: Any) -> Any:
     return value
 
 
-def _count(value: Any) -> int:
-    return 0 if value is None else int(value)
-
-
 _FIGURES: dict[str, tuple[Callable[[RollupOwner, Any], Any], Callable[[Any], Any]]] = {
     "last_activity_at": (_last_activity_at, _unchanged),
     "next_activity_due_at": (_next_activity_due_at, _unchanged),
-    "open_deal_count": (_open_deal_count, _count),
+    "open_deal_count": (_open_deal_count, _unchanged),  # count(*): never null
     "open_deal_value": (_open_deal_value, money_amounts),
 }
 FIGURES = tuple(_FIGURES)
@@ -140,6 +138,11 @@ class Rollup:
     def expression(self, target: Any) -> Any:
         build, _ = _FIGURES[self.figure]
         return build(self.owner, target).scalar_subquery()
+
+    @property
+    def as_read(self) -> bool:
+        """Whether the column's value is the figure as it is (else: `convert` it)."""
+        return _FIGURES[self.figure][1] is _unchanged
 
     def convert(self, value: Any) -> Any:
         _, convert = _FIGURES[self.figure]
@@ -187,14 +190,20 @@ def _sum(value: Any) -> Decimal:
     return number
 
 
+def _instant(moment: datetime) -> Any:
+    """A timestamptz literal (bound untyped, PostgreSQL would make the COALESCE a timestamp
+    without time zone, and its cursor values naive)."""
+    return sa.literal(moment, sa.DateTime(timezone=True))
+
+
 def last_activity_key(owner: RollupOwner) -> SortKey:
     at = Rollup(owner, "last_activity_at").expression(owner.model)
-    return timestamp_key("lastActivityAt", sa.func.coalesce(at, FAR_PAST))
+    return timestamp_key("lastActivityAt", sa.func.coalesce(at, _instant(FAR_PAST)))
 
 
 def next_activity_due_key(owner: RollupOwner) -> SortKey:
     at = Rollup(owner, "next_activity_due_at").expression(owner.model)
-    return timestamp_key("nextActivityDueAt", sa.func.coalesce(at, FAR_FUTURE))
+    return timestamp_key("nextActivityDueAt", sa.func.coalesce(at, _instant(FAR_FUTURE)))
 
 
 def open_deal_count_key(owner: RollupOwner) -> SortKey:
