@@ -68,13 +68,15 @@ CONTACT_ROLLUPS = RollupOwner(Contact, "contact_id")
 
 def _last_activity_at(owner: RollupOwner, target: Any) -> Any:
     mine = col(getattr(Activity, owner.link)) == target.id
-    return sa.select(sa.func.max(col(Activity.completed_at))).where(mine)
+    done = col(Activity.completed_at).is_not(None)  # the partial index's condition
+    return sa.select(sa.func.max(col(Activity.completed_at))).where(mine, done)
 
 
 def _next_activity_due_at(owner: RollupOwner, target: Any) -> Any:
     mine = col(getattr(Activity, owner.link)) == target.id
     open_ = col(Activity.completed_at).is_(None)
-    return sa.select(sa.func.min(col(Activity.due_at))).where(mine, open_)
+    due = col(Activity.due_at).is_not(None)  # the partial index's condition
+    return sa.select(sa.func.min(col(Activity.due_at))).where(mine, open_, due)
 
 
 # Constants written into the SQL: a statement of the compiled path binds only its named
