@@ -254,6 +254,43 @@ async def test_the_compiled_path_reads_only_the_figures_asked_for(
     assert "max(activity.completed_at)" in statement and "FROM deal" not in statement
 
 
+JOINED = """query($i: ID!) { contact(id: $i) { deals { title company { id lastActivityAt
+  openDealCount openDealValue { currency amount } } contact { nextActivityDueAt } } } }"""
+
+
+async def test_the_compiled_path_reads_figures_of_rows_joined_into_a_level(
+    api: Api, compiled_sql: StatementCounter
+) -> None:
+    """A deal's company and contact are joined into the deals' statement: their figures are
+    computed there, for the joined rows (verify mode compares them with the executor's)."""
+    make = Make(api)
+    await pipeline(api)
+    company = await make.company("Acme")
+    person = await make.contact("Kunz", company)
+    done = await make.activity(company=company, completed=True)
+    await make.activity(contact=person, due="2024-02-03T04:05:06Z")
+    await make.deal("10.10", company=company, contact=person)
+    await make.deal("5", "USD", company=company)
+    compiled_sql.statements.clear()
+    deals = (await api.data(JOINED, {"i": person}))["contact"]["deals"]
+    assert compiled_sql.count == 2, compiled_sql.statements  # the contact; its deals
+    assert deals == [
+        {
+            "title": "D",
+            "company": {
+                "id": company,
+                "lastActivityAt": done["completedAt"],
+                "openDealCount": 2,
+                "openDealValue": [
+                    {"currency": "EUR", "amount": "10.10"},
+                    {"currency": "USD", "amount": "5.00"},
+                ],
+            },
+            "contact": {"nextActivityDueAt": "2024-02-03T04:05:06+00:00"},
+        }
+    ]
+
+
 # --- sorting --------------------------------------------------------------------------------
 
 SORTED = """query($field: CompanyOrderField!, $direction: OrderDirection!, $after: String,
