@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -29,7 +30,15 @@ from app.services.rollups.queries import (
     Rollup,
     RollupOwner,
 )
-from tests.conftest import Api, StatementCounter, error_codes, error_fields
+from app.settings import Settings
+from tests.conftest import (
+    Api,
+    StatementCounter,
+    error_codes,
+    error_fields,
+    record_full_runs,
+    serving,
+)
 
 FIELDS = "lastActivityAt nextActivityDueAt openDealCount openDealValue { currency amount }"
 NOTHING = {
@@ -252,6 +261,30 @@ async def test_the_compiled_path_reads_only_the_figures_asked_for(
     assert data["company"]["lastActivityAt"] is not None
     (statement,) = compiled_sql.statements
     assert "max(activity.completed_at)" in statement and "FROM deal" not in statement
+
+
+@pytest.fixture
+async def compiled_api(api: Api, settings: Settings) -> AsyncIterator[Api]:
+    """The same tenant through an app in production mode ("on"), where a document the
+    compiled path answered is admitted: answered from its plan, without the executor."""
+    async with serving(settings.model_copy(update={"compiled_execution": "on"})) as client:
+        yield Api(client, api.tokens, api.tenant)
+
+
+async def test_a_list_view_with_roll_ups_and_a_roll_up_sort_stays_on_the_compiled_path(
+    api: Api, compiled_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make = Make(api)
+    await pipeline(api)
+    await _seed_levels(make, 3)
+    variables = {"field": "OPEN_DEAL_VALUE", "direction": "DESC", "currency": "USD"}
+    for query, values in ((LEVELS, {"first": 3}), (SORTED, variables)):
+        expected = await api.data(query, values)  # verify mode: the executor's answer
+        await compiled_api.data(query, values)  # answered by the plan, and admitted
+        full_runs = record_full_runs(monkeypatch)
+        assert await compiled_api.data(query, values) == expected
+        assert full_runs == []  # not the executor: the admitted plan answered
+        monkeypatch.undo()
 
 
 JOINED = """query($i: ID!) { contact(id: $i) { deals { title company { id lastActivityAt
