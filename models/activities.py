@@ -33,6 +33,22 @@ class Activity(TenantOwned, Versioned, table=True):
             "due_at",
             postgresql_where=sa.text("completed_at IS NULL AND due_at IS NOT NULL"),
         ),
+        # The roll-ups of companies and contacts (app/services/rollups): a record's latest
+        # completion and earliest open due date, each the first entry of its range.
+        *(
+            sa.Index(
+                f"ix_activity_{link}_{column}",
+                "tenant_id",
+                link,
+                column,
+                postgresql_where=sa.text(where),
+            )
+            for link in ("company_id", "contact_id")
+            for column, where in (
+                ("completed_at", "completed_at IS NOT NULL"),
+                ("due_at", "completed_at IS NULL AND due_at IS NOT NULL"),
+            )
+        ),
     )
 
     type: ActivityType = Field(sa_type=enum_type(ActivityType, "activity_type"))

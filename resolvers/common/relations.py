@@ -27,6 +27,9 @@ PAGE_OF = "insight-crm.page-of"
 # Metadata of a list field without a `first` argument whose length the services bound: the
 # query cost (resolvers/query_cost.py) counts it at this size instead of MAX_PAGE_SIZE.
 LIST_SIZE = "insight-crm.list-size"
+# Metadata of a roll-up field (resolvers/common/rollups.py): the compiler reads the figure as
+# a column of the statement that fetches the record (app.services.rollups.queries.Rollup).
+ROLLUP = "insight-crm.rollup"
 
 
 def row_by_id(entity: Entity[object]) -> dict[str, Any]:
@@ -41,9 +44,10 @@ def page_of(entity: Entity[object]) -> dict[str, Any]:
     return {ROOT: True, PAGE_OF: entity}
 
 
-# A nested list's `orderBy` as both paths read it: the order enum's member and whether it is
-# descending; None when the list is asked in its own order.
-ChildOrder = tuple[Any, bool] | None
+# A nested list's `orderBy` as both paths read it: the order enum's member, whether it is
+# descending and, for orders that have one (a roll-up's OPEN_DEAL_VALUE), the currency; None
+# when the list is asked in its own order.
+ChildOrder = tuple[Any, ...] | None
 ORDER_ARGUMENT = "orderBy"
 
 
@@ -60,7 +64,7 @@ class ToMany(Generic[RowT]):
     order_by: tuple[Any, ...]
     limited: bool = True
     at_most: int | None = None
-    ordering: Callable[[Any, bool], Sequence[Any]] | None = None
+    ordering: Callable[..., Sequence[Any]] | None = None
 
     def ordered(self, order: ChildOrder) -> Sequence[Any]:
         """The ORDER BY of the children asked in `order`."""
@@ -75,8 +79,12 @@ def child_order(value: Any) -> ChildOrder:
         return None
     if isinstance(value, dict):
         field, direction = value["field"], value["direction"]
+        has_currency, currency = "currency" in value, value.get("currency")
     else:
         field, direction = value.field, value.direction
+        has_currency, currency = hasattr(value, "currency"), getattr(value, "currency", None)
+    if has_currency:  # an order input with a currency (companies, contacts)
+        return field, direction.value == "DESC", currency
     return field, direction.value == "DESC"
 
 

@@ -120,3 +120,8 @@ class CompanyFilter:
 class CompanyOrder:
     field: CompanyOrderField = CompanyOrderField.NAME
     direction: OrderDirection = OrderDirection.ASC
+    currency: str | None = strawberry.field(
+        default=None,
+        description="The currency OPEN_DEAL_VALUE compares (ISO 4217, default EUR): records "
+        "by the sum of their open deals in it, 0 without one; other currencies do not count.",
+    )

@@ -82,7 +82,9 @@ class CompanyQueries:
 
         def page_query(request: PageRequest) -> PageQuery[CompanyRow]:
             return queries.companies_page(
-                queries.CompanyQuery(request, query_filter, order.field, caller=caller)
+                queries.CompanyQuery(
+                    request, query_filter, order.field, caller=caller, currency=order.currency
+                )
             )
 
         count = partial(queries.count_companies, query_filter=query_filter)

@@ -24,12 +24,22 @@ from app.services.lookups.rows import AccountTypeRow, IndustryRow
 from app.services.lookups.rules import ACCOUNT_TYPE, INDUSTRY
 from app.services.owners.rows import OwnerRow
 from app.services.owners.rules import COMPANY_OWNERS
+from app.services.rollups.queries import COMPANY_ROLLUPS, Rollup
+from app.services.rollups.rows import MoneyAmount
 from resolvers.activities.inputs import ActivityOrder
 from resolvers.activities.types import activities_of
 from resolvers.common.children import NESTED_DEFAULT, First, related
 from resolvers.common.enums import CompanySize, EntityStatus, OrderDirection
 from resolvers.common.pagination import Connection
 from resolvers.common.relations import ToMany, ToOne, child_order, relation_field, rows_field
+from resolvers.common.rollups import (
+    LAST_ACTIVITY_AT,
+    NEXT_ACTIVITY_DUE_AT,
+    OPEN_DEAL_COUNT,
+    OPEN_DEAL_VALUE,
+    rollup_field,
+    rollups_of,
+)
 from resolvers.common.types import Address, address_from_json
 from resolvers.contact_info.loaders import emails_of, emails_relation, phones_of, phones_relation
 from resolvers.contact_info.types import Email, Phone
@@ -43,6 +53,7 @@ from resolvers.events.types import CrmEventType, history_of
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.lookups.types import AccountType, Industry
 from resolvers.owners.types import Owner, OwnerOrder, owners_of, owners_relation
+from resolvers.pipelines.types import Money
 from resolvers.relationships.types import (
     CompanyRelationship,
     RelationshipView,
@@ -162,6 +173,28 @@ async def _history(
     return await history_of(info, "company", root.id, first, after, direction)
 
 
+async def _last_activity_at(
+    root: strawberry.Parent[CompanyRow], info: Info[Context, None]
+) -> datetime | None:
+    return (await rollups_of(info, COMPANY_ROLLUPS, root.id)).last_activity_at
+
+
+async def _next_activity_due_at(
+    root: strawberry.Parent[CompanyRow], info: Info[Context, None]
+) -> datetime | None:
+    return (await rollups_of(info, COMPANY_ROLLUPS, root.id)).next_activity_due_at
+
+
+async def _open_deal_count(root: strawberry.Parent[CompanyRow], info: Info[Context, None]) -> int:
+    return (await rollups_of(info, COMPANY_ROLLUPS, root.id)).open_deal_count
+
+
+async def _open_deal_value(
+    root: strawberry.Parent[CompanyRow], info: Info[Context, None]
+) -> list[MoneyAmount]:
+    return (await rollups_of(info, COMPANY_ROLLUPS, root.id)).open_deal_value
+
+
 @strawberry.type(description="A customer, prospect, supplier or partner organisation.")
 class Company:
     id: strawberry.ID
@@ -208,3 +241,16 @@ class Company:
     )
     created_at: datetime
     updated_at: datetime
+    # Roll-ups (app/services/rollups/queries.py)
+    last_activity_at: datetime | None = rollup_field(
+        Rollup(COMPANY_ROLLUPS, "last_activity_at"), _last_activity_at, LAST_ACTIVITY_AT
+    )
+    next_activity_due_at: datetime | None = rollup_field(
+        Rollup(COMPANY_ROLLUPS, "next_activity_due_at"), _next_activity_due_at, NEXT_ACTIVITY_DUE_AT
+    )
+    open_deal_count: int = rollup_field(
+        Rollup(COMPANY_ROLLUPS, "open_deal_count"), _open_deal_count, OPEN_DEAL_COUNT
+    )
+    open_deal_value: list[Money] = rollup_field(
+        Rollup(COMPANY_ROLLUPS, "open_deal_value"), _open_deal_value, OPEN_DEAL_VALUE
+    )

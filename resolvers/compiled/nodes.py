@@ -11,6 +11,7 @@ from typing import Any
 from graphql import FieldNode, GraphQLField, OperationDefinitionNode
 from strawberry.types.field import StrawberryField
 
+from app.services.rollups.queries import Rollup
 from resolvers.common.relations import ChildOrder, Relation, ToOne
 from resolvers.compiled.assemble import Builder, builder
 from resolvers.compiled.sql import RequestStatements, Statement
@@ -90,9 +91,10 @@ class Joined:
 @dataclass
 class Columns:
     """What one statement of the plan selects, by position: its own entity's columns (source
-    None) and those of the rows joined into it, shared by every selection that reads them."""
+    None) and those of the rows joined into it, shared by every selection that reads them. A
+    name is a column's, or a roll-up figure computed for the row (a correlated subquery)."""
 
-    names: list[tuple[Join | None, str]] = field(default_factory=list)
+    names: list[tuple[Join | None, str | Rollup]] = field(default_factory=list)
     joins: list[Join] = field(default_factory=list)  # each after the join it hangs from
     joinable: bool = True  # False: the resolver builds the statement (a list root's page)
 
@@ -104,7 +106,7 @@ class Columns:
         self.joins.append(Join(spec, on))
         return self.joins[-1]
 
-    def at(self, source: Join | None, name: str) -> int:
+    def at(self, source: Join | None, name: str | Rollup) -> int:
         if (source, name) not in self.names:
             self.names.append((source, name))
         return self.names.index((source, name))
@@ -117,7 +119,7 @@ class Selection:
     source: Join | None = None  # fetched rows only: which of the rows' entities it reads
     build: Builder | None = None  # set by `seal`: value -> response object
 
-    def column(self, name: str) -> int:
+    def column(self, name: str | Rollup) -> int:
         return self.columns.at(self.source, name)
 
     def seal(self) -> Selection:

@@ -34,10 +34,12 @@ from strawberry.permission import PermissionExtension
 from strawberry.types.field import StrawberryField
 
 from app.data.records import Entity
+from app.services.rollups.queries import Rollup
 from resolvers.common.relations import (
     COUNT,
     PAGE_OF,
     RELATION,
+    ROLLUP,
     ROOT,
     ROW_BY_ID,
     Relation,
@@ -57,7 +59,13 @@ from resolvers.compiled.nodes import (
     Selection,
     Typename,
 )
-from resolvers.compiled.reading import reader, relation_statement, scalar_reading
+from resolvers.compiled.reading import (
+    output_serializer,
+    reader,
+    relation_statement,
+    scalar_reading,
+    selected,
+)
 from resolvers.compiled.sql import NotCompilable
 
 
@@ -79,6 +87,10 @@ def unwrap(type_: GraphQLOutputType) -> tuple[Any, bool, bool]:
         if isinstance(inner, GraphQLList):
             raise NotCompilable("nested lists")
     return inner, many, nullable
+
+
+def _then(read: Any, convert: Any) -> Any:
+    return lambda value: convert(read(value))
 
 
 def compile_plan(
@@ -174,7 +186,8 @@ class _Compiler:
         node = found[0] if found else Selection()
         id_at = node.column("id")
         self.statements += 1
-        page = PageRoot(tuple(entity.column(name) for _, name in node.columns.names), id_at)
+        columns = tuple(selected(entity.model, name) for _, name in node.columns.names)
+        page = PageRoot(columns, id_at)
         return replace(root, selection=selection, page=page)
 
     def selection(
@@ -215,6 +228,9 @@ class _Compiler:
         spec = strawberry_field.metadata.get(RELATION)
         if spec is not None:
             return self.link(key, spec, definition, nodes, parent, fetched)
+        rollup = strawberry_field.metadata.get(ROLLUP)
+        if rollup is not None:
+            return self.rollup(key, rollup, definition, nodes, parent, fetched)
         if strawberry_field.metadata.get(COUNT) and fetched is None:
             return Count(key, operator.attrgetter("count_items"))
         if strawberry_field.base_resolver is not None:
@@ -255,6 +271,26 @@ class _Compiler:
             key, spec, definition, nodes[0], parent_key, selection, statement, group_key, many,
             nullable,
         )  # fmt: skip
+
+    def rollup(
+        self,
+        key: str,
+        rollup: Rollup,
+        definition: GraphQLField,
+        nodes: list[FieldNode],
+        parent: Selection,
+        fetched: Entity[object] | None,
+    ) -> Leaf | Child:
+        """A roll-up figure of fetched rows: a column of the statement that fetches them."""
+        if fetched is None or fetched.model is not rollup.owner.model:
+            raise NotCompilable(f"{key}: a roll-up of rows the plan does not fetch")
+        parent.column("id")  # what the figure's subquery correlates with, through any alias
+        at = operator.itemgetter(parent.column(rollup))
+        read = at if rollup.as_read else _then(at, rollup.convert)
+        named, many, nullable = unwrap(definition.type)
+        if hasattr(named, "serialize"):
+            return Leaf(key, read, output_serializer(named), many, nullable)
+        return Child(key, read, self.selection(named, nodes, fetched=None), many, nullable)
 
     def joined(
         self,

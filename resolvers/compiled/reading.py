@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from app.data.batch_reads import children_statement, rows_by_ids_statement
 from app.data.records import Entity
 from app.data.tenant_filter import TENANT_FILTER
+from app.services.rollups.queries import Rollup
 from resolvers.common.relations import Relation, ToMany
 from resolvers.compiled.assemble import unchanged
 from resolvers.compiled.nodes import Columns, Join, Selection
@@ -107,9 +108,15 @@ def relation_statement(
     return compile_once(built)
 
 
+def selected(rows: Any, name: str | Rollup) -> Any:
+    """What a statement selects for `name` from `rows` (a model or an alias of it): the
+    column, or the roll-up figure computed for the row."""
+    return name.expression(rows) if isinstance(name, Rollup) else getattr(rows, name)
+
+
 def _own_columns(entity: Entity[object], columns: Columns) -> list[Any]:
     """The statement's own columns that its select reads: those selected, and join keys."""
-    names = [name for source, name in columns.names if source is None]
+    names = [name for source, name in columns.names if source is None and isinstance(name, str)]
     names += [join.spec.key_column for join in columns.joins if join.on is None]
     return [entity.column(name) for name in dict.fromkeys(names)]
 
@@ -121,8 +128,8 @@ def _joined_select(columns: Columns) -> Callable[[Any], sa.Select[Any]]:
     def select(base: Any) -> sa.Select[Any]:
         aliases = {join: aliased(join.spec.entity.model) for join in columns.joins}
 
-        def column(source: Join | None, name: str) -> Any:
-            return getattr(base if source is None else aliases[source], name)
+        def column(source: Join | None, name: str | Rollup) -> Any:
+            return selected(base if source is None else aliases[source], name)
 
         statement = sa.select(*(column(s, n) for s, n in columns.names)).select_from(base)
         for join in columns.joins:

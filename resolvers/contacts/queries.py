@@ -77,7 +77,9 @@ class ContactQueries:
 
         def page_query(request: PageRequest) -> PageQuery[ContactRow]:
             return queries.contacts_page(
-                queries.ContactQuery(request, query_filter, order.field, caller=caller)
+                queries.ContactQuery(
+                    request, query_filter, order.field, caller=caller, currency=order.currency
+                )
             )
 
         count = partial(queries.count_contacts, query_filter=query_filter)

@@ -16,11 +16,21 @@ from app.services.contacts.rows import ContactRow
 from app.services.deals.rows import DealRow
 from app.services.owners.rows import OwnerRow
 from app.services.owners.rules import CONTACT_OWNERS
+from app.services.rollups.queries import CONTACT_ROLLUPS, Rollup
+from app.services.rollups.rows import MoneyAmount
 from models.enums import ContactSource, EntityStatus
 from resolvers.activities.inputs import ActivityOrder
 from resolvers.activities.types import activities_of
 from resolvers.common.children import NESTED_DEFAULT, First, related
 from resolvers.common.relations import ToOne, relation_field, rows_field
+from resolvers.common.rollups import (
+    LAST_ACTIVITY_AT,
+    NEXT_ACTIVITY_DUE_AT,
+    OPEN_DEAL_COUNT,
+    OPEN_DEAL_VALUE,
+    rollup_field,
+    rollups_of,
+)
 from resolvers.contact_info.loaders import emails_of, emails_relation, phones_of, phones_relation
 from resolvers.contact_info.types import Email, Phone
 from resolvers.context import Context
@@ -28,6 +38,7 @@ from resolvers.deals.inputs import DealOrder
 from resolvers.deals.types import deals_of, deals_relation
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.owners.types import Owner, OwnerOrder, owners_of, owners_relation
+from resolvers.pipelines.types import Money
 
 if TYPE_CHECKING:
     from resolvers.activities.types import Activity
@@ -85,6 +96,28 @@ async def _activities(
     return await activities_of(info, "contact_id", root.id, first, order_by)
 
 
+async def _last_activity_at(
+    root: strawberry.Parent[ContactRow], info: Info[Context, None]
+) -> datetime | None:
+    return (await rollups_of(info, CONTACT_ROLLUPS, root.id)).last_activity_at
+
+
+async def _next_activity_due_at(
+    root: strawberry.Parent[ContactRow], info: Info[Context, None]
+) -> datetime | None:
+    return (await rollups_of(info, CONTACT_ROLLUPS, root.id)).next_activity_due_at
+
+
+async def _open_deal_count(root: strawberry.Parent[ContactRow], info: Info[Context, None]) -> int:
+    return (await rollups_of(info, CONTACT_ROLLUPS, root.id)).open_deal_count
+
+
+async def _open_deal_value(
+    root: strawberry.Parent[ContactRow], info: Info[Context, None]
+) -> list[MoneyAmount]:
+    return (await rollups_of(info, CONTACT_ROLLUPS, root.id)).open_deal_value
+
+
 @strawberry.type(description="A person at a company (or on their own).")
 class Contact:
     id: strawberry.ID
@@ -117,3 +150,16 @@ class Contact:
     version: int
     created_at: datetime
     updated_at: datetime
+    # Roll-ups (app/services/rollups/queries.py)
+    last_activity_at: datetime | None = rollup_field(
+        Rollup(CONTACT_ROLLUPS, "last_activity_at"), _last_activity_at, LAST_ACTIVITY_AT
+    )
+    next_activity_due_at: datetime | None = rollup_field(
+        Rollup(CONTACT_ROLLUPS, "next_activity_due_at"), _next_activity_due_at, NEXT_ACTIVITY_DUE_AT
+    )
+    open_deal_count: int = rollup_field(
+        Rollup(CONTACT_ROLLUPS, "open_deal_count"), _open_deal_count, OPEN_DEAL_COUNT
+    )
+    open_deal_value: list[Money] = rollup_field(
+        Rollup(CONTACT_ROLLUPS, "open_deal_value"), _open_deal_value, OPEN_DEAL_VALUE
+    )

@@ -39,6 +39,14 @@ from app.services.common.tags import has_tag
 from app.services.common.validation import check_filter
 from app.services.companies.rows import CompanyRow
 from app.services.companies.rules import COMPANY
+from app.services.rollups.queries import (
+    COMPANY_ROLLUPS,
+    check_currency,
+    last_activity_key,
+    next_activity_due_key,
+    open_deal_count_key,
+    open_deal_value_key,
+)
 from models import (
     AccountType,
     Activity,
@@ -71,6 +79,11 @@ class CompanyOrderField(Enum):
     COMPANY_SIZE = "COMPANY_SIZE"
     INDUSTRY = "INDUSTRY"
     ACCOUNT_TYPE = "ACCOUNT_TYPE"
+    # Roll-ups (app/services/rollups)
+    LAST_ACTIVITY_AT = "LAST_ACTIVITY_AT"
+    NEXT_ACTIVITY_DUE_AT = "NEXT_ACTIVITY_DUE_AT"
+    OPEN_DEAL_COUNT = "OPEN_DEAL_COUNT"
+    OPEN_DEAL_VALUE = "OPEN_DEAL_VALUE"
 
 
 _SORT_KEYS = {
@@ -92,12 +105,18 @@ _SORT_KEYS = {
         related(col(AccountType.name), col(AccountType.id), col(Company.account_type_id)),
         nullable=True,
     ),
+    CompanyOrderField.LAST_ACTIVITY_AT: last_activity_key(COMPANY_ROLLUPS),
+    CompanyOrderField.NEXT_ACTIVITY_DUE_AT: next_activity_due_key(COMPANY_ROLLUPS),
+    CompanyOrderField.OPEN_DEAL_COUNT: open_deal_count_key(COMPANY_ROLLUPS),
 }
 
 
-def company_order(order: CompanyOrderField, descending: bool) -> list[Any]:
+def company_order(
+    order: CompanyOrderField, descending: bool, currency: str | None = None
+) -> list[Any]:
     """ORDER BY of companies in this order (a nested list of them)."""
-    return _SORT_KEYS[order].order_by(COMPANY.id, descending)
+    key = _SORT_KEYS.get(order) or open_deal_value_key(COMPANY_ROLLUPS, check_currency(currency))
+    return key.order_by(COMPANY.id, descending)
 
 
 @dataclass(frozen=True)
@@ -131,6 +150,7 @@ class CompanyQuery:
     filter: CompanyFilter = field(default_factory=CompanyFilter)
     order: CompanyOrderField = CompanyOrderField.NAME
     caller: uuid.UUID | None = None  # the user of `ownedByMe`
+    currency: str | None = None  # OPEN_DEAL_VALUE's currency (rollups.check_currency)
 
 
 def _where(query_filter: CompanyFilter) -> list[sa.ColumnElement[bool]]:
@@ -208,9 +228,16 @@ def _filtered(query_filter: CompanyFilter, caller: uuid.UUID | None) -> list[Any
     return conditions(query_filter, Walk(caller))
 
 
+def _sort_key(query: CompanyQuery) -> SortKey:
+    currency = check_currency(query.currency)
+    if query.order is CompanyOrderField.OPEN_DEAL_VALUE:
+        return open_deal_value_key(COMPANY_ROLLUPS, currency)
+    return _SORT_KEYS[query.order]
+
+
 def companies_page(query: CompanyQuery) -> PageQuery[CompanyRow]:
     where = _filtered(query.filter, query.caller)
-    return PageQuery(COMPANY, where, _SORT_KEYS[query.order], query.page)
+    return PageQuery(COMPANY, where, _sort_key(query), query.page)
 
 
 async def count_companies(scope: TenantScope, query_filter: CompanyFilter) -> int:

@@ -39,6 +39,14 @@ from app.services.common.tags import has_tag
 from app.services.common.validation import check_filter
 from app.services.contacts.rows import ContactRow
 from app.services.contacts.rules import CONTACT
+from app.services.rollups.queries import (
+    CONTACT_ROLLUPS,
+    check_currency,
+    last_activity_key,
+    next_activity_due_key,
+    open_deal_count_key,
+    open_deal_value_key,
+)
 from models import (
     Activity,
     Company,
@@ -71,6 +79,11 @@ class ContactOrderField(Enum):
     DEPARTMENT = "DEPARTMENT"
     BIRTHDAY = "BIRTHDAY"
     COMPANY_NAME = "COMPANY_NAME"
+    # Roll-ups (app/services/rollups)
+    LAST_ACTIVITY_AT = "LAST_ACTIVITY_AT"
+    NEXT_ACTIVITY_DUE_AT = "NEXT_ACTIVITY_DUE_AT"
+    OPEN_DEAL_COUNT = "OPEN_DEAL_COUNT"
+    OPEN_DEAL_VALUE = "OPEN_DEAL_VALUE"
 
 
 _FULL_NAME = sa.func.lower(
@@ -94,12 +107,18 @@ _SORT_KEYS = {
         related(col(Company.name), col(Company.id), col(Contact.company_id)),
         nullable=True,
     ),
+    ContactOrderField.LAST_ACTIVITY_AT: last_activity_key(CONTACT_ROLLUPS),
+    ContactOrderField.NEXT_ACTIVITY_DUE_AT: next_activity_due_key(CONTACT_ROLLUPS),
+    ContactOrderField.OPEN_DEAL_COUNT: open_deal_count_key(CONTACT_ROLLUPS),
 }
 
 
-def contact_order(order: ContactOrderField, descending: bool) -> list[Any]:
+def contact_order(
+    order: ContactOrderField, descending: bool, currency: str | None = None
+) -> list[Any]:
     """ORDER BY of contacts in this order (a nested list of them)."""
-    return _SORT_KEYS[order].order_by(CONTACT.id, descending)
+    key = _SORT_KEYS.get(order) or open_deal_value_key(CONTACT_ROLLUPS, check_currency(currency))
+    return key.order_by(CONTACT.id, descending)
 
 
 @dataclass(frozen=True)
@@ -128,6 +147,7 @@ class ContactQuery:
     filter: ContactFilter = field(default_factory=ContactFilter)
     order: ContactOrderField = ContactOrderField.NAME
     caller: uuid.UUID | None = None  # the user of `ownedByMe`
+    currency: str | None = None  # OPEN_DEAL_VALUE's currency (rollups.check_currency)
 
 
 def _search(text: str) -> sa.ColumnElement[bool]:
@@ -194,9 +214,16 @@ def _filtered(query_filter: ContactFilter, caller: uuid.UUID | None) -> list[Any
     return conditions(query_filter, Walk(caller))
 
 
+def _sort_key(query: ContactQuery) -> SortKey:
+    currency = check_currency(query.currency)
+    if query.order is ContactOrderField.OPEN_DEAL_VALUE:
+        return open_deal_value_key(CONTACT_ROLLUPS, currency)
+    return _SORT_KEYS[query.order]
+
+
 def contacts_page(query: ContactQuery) -> PageQuery[ContactRow]:
     where = _filtered(query.filter, query.caller)
-    return PageQuery(CONTACT, where, _SORT_KEYS[query.order], query.page)
+    return PageQuery(CONTACT, where, _sort_key(query), query.page)
 
 
 async def count_contacts(scope: TenantScope, query_filter: ContactFilter) -> int:
