@@ -141,7 +141,8 @@ async def test_a_lookup_list_holds_at_most_what_the_query_cost_counts(
         )
     last = await asyncio.gather(*map(create, range(MAX_ENTRIES - 5, MAX_ENTRIES + 10)))
     assert sorted(tuple(error_codes(r)) for r in last) == [()] * 5 + [("BAD_USER_INPUT",)] * 10
-    assert error_fields(last[-1]) == {"name"}
+    # which of the concurrent creates got the free places is up to the database
+    assert all(error_fields(r) == {"name"} for r in last if error_codes(r))
     listed = await api("{ industries { id } }")
     assert len(listed["data"]["industries"]) == MAX_ENTRIES
     async with serving(settings.model_copy(update={"max_page_size": 50})) as http:
