@@ -26,6 +26,7 @@ from models.events import CrmEvent, EventCounter, EventRelay
 from models.idempotency import IdempotencyKey
 from models.lexware import DealVoucher, LexwareAccount, LexwareVoucher
 from models.lookups import AccountType, Industry, RelationshipType
+from models.search import SearchEntry
 from models.tenancy import RevokedToken, Tenant, User
 
 metadata = SQLModel.metadata
@@ -71,6 +72,7 @@ __all__ = [
     "Pipeline",
     "PipelineStage",
     "RelationshipType",
+    "SearchEntry",
     "RevokedToken",
     "StageKind",
     "Tenant",

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 import models
+from models.search import tables
 from app.cli_support import migrate, servers
 from app.data.rights import grant_system_table, secure_tenant_table
 from app.embedded import SERVING_ROLE
@@ -53,7 +54,7 @@ TABLES_IN_SCHEMA = """
 
 def tenant_tables() -> list[str]:
     """Every table of tenants' rows the models declare: a new one cannot be left out."""
-    return ["tenant", *(t.name for t in models.metadata.sorted_tables if "tenant_id" in t.c)]
+    return ["tenant", *(t.name for t in tables(models.metadata) if "tenant_id" in t.c)]
 
 
 @asynccontextmanager

@@ -1,0 +1,197 @@
+"""Search: pg_trgm, the folding functions, trigram and full-text indexes, the `search_entry` view
+
+- `CREATE EXTENSION IF NOT EXISTS pg_trgm`: a trusted extension (PostgreSQL 13+), so the
+  owner of the database may create it; otherwise a superuser creates it first (README).
+- `crm_fold(text)`: lower case, accents off, ä/ae -> a, ö/oe -> o, ü/ue -> u (not after q),
+  ß -> ss (Lucene's German normalization), so "Müller" = "Mueller" = "muller". The explicit
+  upper-case letters keep it independent of the database's locale (`lower()` under `C`
+  lowers ASCII only). `crm_compact` (identifiers: lower-case alphanumerics), `crm_digits`
+  (phones), `crm_domain` (a website's host without `www.`), `crm_person` (a contact's name),
+  `crm_words` (tags). All `LANGUAGE sql IMMUTABLE`: the planner inlines them, so an index on
+  `crm_fold(name)` serves a condition on the view's `folded`.
+- One GIN index per searched value (trigram; full text for an activity's body).
+- `search_entry`: a plain view (not `security_barrier`) owned by the tables' owner, each
+  branch with `tenant_id = app.tenant_id` of the transaction (nothing without one). The view
+  reads the tables with its owner's rights (row-level security is not forced), so the
+  planner may use the trigram indexes, which it may not under the policies (the trigram and
+  full-text operators are not leakproof). `crm_tenant` may SELECT the view and nothing else
+  of it; the app's tenant filter applies to it as to every table.
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-07 15:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0013"
+down_revision: str | None = "0012"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TENANT_ROLE = "crm_tenant"  # models.roles.TENANT_ROLE as of this revision
+
+# Letters folded one to one (upper and lower case, so the database's locale plays no part).
+_ACCENTS = {
+    "a": "àáâãåāăąä",
+    "c": "çćč",
+    "d": "ďđ",
+    "e": "èéêëēėęě",
+    "g": "ğ",
+    "i": "ìíîïīįı",
+    "l": "ł",
+    "n": "ñńň",
+    "o": "òóôõøōőö",
+    "r": "ř",
+    "s": "śšş",
+    "t": "ť",
+    "u": "ùúûūůűųü",
+    "y": "ýÿ",
+    "z": "źżž",
+}
+_FROM = "".join(letters + letters.upper() for letters in _ACCENTS.values())
+_TO = "".join(plain * (2 * len(letters)) for plain, letters in _ACCENTS.items())
+assert len(_FROM) == len(_TO)
+
+FUNCTIONS = {
+    "crm_fold(text)": (
+        "regexp_replace(replace(replace(translate(lower($1), "
+        f"'{_FROM}', '{_TO}'), 'ß', 'ss'), 'ẞ', 'ss'), '(?<!q)([aou])e', '\\1', 'g')"
+    ),
+    "crm_compact(text)": "regexp_replace(lower($1), '[^a-z0-9]', '', 'g')",
+    "crm_digits(text)": "regexp_replace($1, '[^0-9]', '', 'g')",
+    "crm_domain(text)": (
+        "regexp_replace(lower($1), '^([a-z][a-z0-9+.-]*://)?(www\\.)?([^/:?#@]*).*$', '\\3')"
+    ),
+}
+# Not STRICT: a contact without a first name is still found by the last.
+PERSON = "crm_person(text, text)"
+PERSON_BODY = "coalesce($1 || ' ', '') || $2"
+# array_to_string is STABLE (any element type); for text it is immutable, which the index
+# needs. Not inlined (its body is not immutable), called the same way by index and view.
+WORDS = "crm_words(text[])"
+WORDS_BODY = "array_to_string($1, ' ')"
+
+TAGS = "crm_fold(crm_words(tags::text[]))"
+TRIGRAM = {
+    "ix_company_search_name": ("company", "crm_fold(name)"),
+    "ix_company_search_vat_id": ("company", "crm_compact(vat_id)"),
+    "ix_company_search_tax_id": ("company", "crm_compact(tax_id)"),
+    "ix_company_search_register": ("company", "crm_compact(trade_register_number)"),
+    "ix_company_search_website": ("company", "crm_domain(website)"),
+    "ix_company_search_billing_city": ("company", "crm_fold(billing_address ->> 'city')"),
+    "ix_company_search_delivery_city": ("company", "crm_fold(delivery_address ->> 'city')"),
+    "ix_company_search_tags": ("company", TAGS),
+    "ix_contact_search_name": ("contact", "crm_fold(crm_person(first_name, last_name))"),
+    "ix_contact_search_tags": ("contact", TAGS),
+    "ix_contact_email_search": ("contact_email", "crm_fold(email)"),
+    "ix_contact_phone_search": ("contact_phone", "crm_digits(phone)"),
+    "ix_deal_search_title": ("deal", "crm_fold(title)"),
+    "ix_activity_search_subject": ("activity", "crm_fold(subject)"),
+    "ix_contract_search_title": ("contract", "crm_fold(title)"),
+    "ix_contract_search_number": ("contract", "crm_compact(number)"),
+}
+BODY_DOCUMENT = "to_tsvector('simple'::regconfig, crm_fold(body))"
+
+# Every tenant condition of the view: the transaction's tenant, none without one.
+CURRENT_TENANT = "nullif(current_setting('app.tenant_id', true), '')::uuid"
+# (kind, field, table, the value as stored, folded, extra condition)
+BRANCHES = (
+    ("company", "name", "company", "name", "crm_fold(name)", ""),
+    ("company", "vatId", "company", "vat_id", "crm_compact(vat_id)", ""),
+    ("company", "taxId", "company", "tax_id", "crm_compact(tax_id)", ""),
+    (
+        "company", "tradeRegisterNumber", "company", "trade_register_number",
+        "crm_compact(trade_register_number)", "",
+    ),
+    ("company", "website", "company", "website", "crm_domain(website)", ""),
+    (
+        "company", "city", "company", "billing_address ->> 'city'",
+        "crm_fold(billing_address ->> 'city')", "",
+    ),
+    (
+        "company", "city", "company", "delivery_address ->> 'city'",
+        "crm_fold(delivery_address ->> 'city')",
+        "AND delivery_address ->> 'city' IS DISTINCT FROM billing_address ->> 'city'",
+    ),
+    ("company", "tags", "company", "crm_words(tags::text[])", TAGS, "AND tags <> '{}'"),
+    ("company", "email", "contact_email", "email", "crm_fold(email)", "company_id"),
+    ("company", "phone", "contact_phone", "phone", "crm_digits(phone)", "company_id"),
+    (
+        "contact", "name", "contact", "crm_person(first_name, last_name)",
+        "crm_fold(crm_person(first_name, last_name))", "",
+    ),
+    ("contact", "tags", "contact", "crm_words(tags::text[])", TAGS, "AND tags <> '{}'"),
+    ("contact", "email", "contact_email", "email", "crm_fold(email)", "contact_id"),
+    ("contact", "phone", "contact_phone", "phone", "crm_digits(phone)", "contact_id"),
+    ("deal", "title", "deal", "title", "crm_fold(title)", ""),
+    ("activity", "subject", "activity", "subject", "crm_fold(subject)", ""),
+    ("activity", "body", "activity", "body", None, ""),
+    ("contract", "title", "contract", "title", "crm_fold(title)", ""),
+    ("contract", "number", "contract", "number", "crm_compact(number)", ""),
+)  # fmt: skip
+
+
+def _branch(kind: str, field: str, table: str, body: str, folded: str | None, extra: str) -> str:
+    record = "id"
+    if extra in ("company_id", "contact_id"):  # e-mails and phones: their owner's record
+        record, extra = extra, f"AND {extra} IS NOT NULL"
+    document = "NULL::tsvector"
+    if folded is None:
+        folded, document = "NULL::text", BODY_DOCUMENT
+    return (
+        f"SELECT tenant_id, '{kind}'::text AS kind, {record} AS record_id, "
+        f"'{field}'::text AS field, ({body})::text AS body, ({folded})::text AS folded, "
+        f"{document} AS document FROM {table} "
+        f"WHERE tenant_id = {CURRENT_TENANT} AND ({body}) IS NOT NULL {extra}"
+    )
+
+
+VIEW = "CREATE VIEW search_entry AS\n" + "\nUNION ALL\n".join(_branch(*b) for b in BRANCHES)
+
+
+def upgrade() -> None:
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    for signature, body in FUNCTIONS.items():
+        op.execute(
+            f"CREATE FUNCTION {signature} RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE "
+            f"STRICT AS $$ SELECT {body} $$"
+        )
+    op.execute(
+        f"CREATE FUNCTION {PERSON} RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE "
+        f"AS $$ SELECT {PERSON_BODY} $$"
+    )
+    op.execute(
+        f"CREATE FUNCTION {WORDS} RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT "
+        f"AS $$ SELECT {WORDS_BODY} $$"
+    )
+    for signature in (*FUNCTIONS, PERSON, WORDS):
+        op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {TENANT_ROLE}")
+    op.execute(VIEW)
+    op.execute(f"GRANT SELECT ON search_entry TO {TENANT_ROLE}")
+    # CONCURRENTLY: the tables stay writable while an index builds (as in 0004 and 0006).
+    with op.get_context().autocommit_block():
+        for name, (table, expression) in TRIGRAM.items():
+            op.execute(
+                f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} "
+                f"USING gin (({expression}) gin_trgm_ops)"
+            )
+        op.execute(
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_activity_search_body ON activity "
+            f"USING gin (({BODY_DOCUMENT}))"
+        )
+
+
+def downgrade() -> None:
+    with op.get_context().autocommit_block():
+        for name in (*TRIGRAM, "ix_activity_search_body"):
+            op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+    op.execute("DROP VIEW search_entry")
+    for signature in (WORDS, PERSON, *reversed(FUNCTIONS)):
+        op.execute(f"DROP FUNCTION {signature}")
+    # pg_trgm stays: another schema of the database may use it, and dropping it needs the
+    # rights that created it.
