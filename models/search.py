@@ -38,12 +38,14 @@ def is_view(table: sa.Table) -> bool:
     return bool(table.info.get(VIEW))
 
 
-def tables(metadata: sa.MetaData) -> list[sa.Table]:
+def real_tables(metadata: sa.MetaData) -> list[sa.Table]:
     """The metadata's tables, its views left out."""
     return [table for table in metadata.sorted_tables if not is_view(table)]
 
 
-def not_a_view(item: object, _name: str | None, kind: str, _reflected: bool, _other: object) -> bool:
+def not_a_view(
+    item: object, _name: str | None, kind: str, _reflected: bool, _other: object
+) -> bool:
     """alembic's `include_object`: a view is no table to create or compare."""
     return not (kind == "table" and isinstance(item, sa.Table) and is_view(item))
 
@@ -112,7 +114,7 @@ def _search_indexes() -> list[sa.Index]:
 def _body_document_index() -> sa.Index:
     """An activity's body by full text: words, not trigrams, for long text."""
     activity = Activity.__table__  # type: ignore[attr-defined]
-    simple = sa.literal_column("'simple'::regconfig")
+    simple: sa.ColumnElement[str] = sa.literal_column("'simple'::regconfig")
     index = sa.Index(
         "ix_activity_search_body",
         sa.func.to_tsvector(simple, _fold(activity.c.body)),
@@ -124,4 +126,4 @@ def _body_document_index() -> sa.Index:
 
 SEARCH_INDEXES = [*_search_indexes(), _body_document_index()]
 
-__all__ = ["SEARCH_INDEXES", "VIEW", "SearchEntry", "is_view", "not_a_view", "tables"]
+__all__ = ["SEARCH_INDEXES", "VIEW", "SearchEntry", "is_view", "not_a_view", "real_tables"]

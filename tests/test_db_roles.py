@@ -19,13 +19,13 @@ import pytest
 from sqlalchemy.engine import make_url
 
 import models
-from models.search import tables
 from app.cli_support import migrate, servers
 from app.data.rights import grant_system_table, secure_tenant_table
 from app.embedded import SERVING_ROLE
 from app.migrations import upgrade_to_head
 from app.settings import Settings, SettingsError, load_settings
 from models.roles import SYSTEM_ROLE, TENANT_ROLE
+from models.search import real_tables
 from tests.conftest import Servers, _asyncpg_dsn, server_dir
 from tests.factories import add_row, new_scope
 
@@ -54,7 +54,7 @@ TABLES_IN_SCHEMA = """
 
 def tenant_tables() -> list[str]:
     """Every table of tenants' rows the models declare: a new one cannot be left out."""
-    return ["tenant", *(t.name for t in tables(models.metadata) if "tenant_id" in t.c)]
+    return ["tenant", *(t.name for t in real_tables(models.metadata) if "tenant_id" in t.c)]
 
 
 @asynccontextmanager

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col
 
 import models
-from models.search import not_a_view, tables
 from app.data.tenancy import TenantScope
 from app.migrations import alembic_config, upgrade_to_head
+from models.search import not_a_view, real_tables
 from tests.factories import add_row, new_scope, row_exists, row_value
 
 
@@ -293,7 +293,7 @@ def test_every_foreign_key_has_an_index_that_starts_with_its_columns() -> None:
     """Whole indexes only: a partial one answers only lookups that imply its predicate, and
     PostgreSQL scanned all e-mails for a page's contacts rather than use a partial unique one."""
     missing = []
-    for table in tables(models.metadata):
+    for table in real_tables(models.metadata):
         keyed: list[Any] = [
             *(index for index in table.indexes if not _partial(index)),
             *(c for c in table.constraints if isinstance(c, sa.UniqueConstraint)),
