@@ -9,6 +9,7 @@ import strawberry
 from app.services.activities.queries import ActivityOrderField
 from models.enums import ActivityType
 from resolvers.common.enums import OrderDirection
+from resolvers.common.inputs import SEARCH_FILTER
 
 strawberry.enum(ActivityOrderField, description="What activities are sorted by.")
 
@@ -52,6 +53,7 @@ class ActivityFilter:
     due_to: datetime | None = None
     overdue: bool | None = None
     completed: bool | None = None
+    search: str | None = strawberry.field(default=None, description=SEARCH_FILTER)
 
 
 @strawberry.input

@@ -32,6 +32,7 @@ def _service_filter(f: ActivityFilter | None) -> queries.ActivityFilter:
         due_to=f.due_to,
         overdue=f.overdue,
         completed=f.completed,
+        search=f.search,
     )
 
 

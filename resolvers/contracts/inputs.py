@@ -10,6 +10,7 @@ import strawberry
 from app.services.contracts.queries import ContractOrderField
 from models.enums import ContractStatus
 from resolvers.common.enums import OrderDirection
+from resolvers.common.inputs import SEARCH_FILTER
 
 strawberry.enum(ContractOrderField, description="What contracts are sorted by.")
 
@@ -43,7 +44,7 @@ class UpdateContractInput:
 class ContractFilter:
     company_id: strawberry.ID | None = None
     status: list[ContractStatus] | None = None
-    search: str | None = strawberry.field(default=None, description="In title or number.")
+    search: str | None = strawberry.field(default=None, description=SEARCH_FILTER)
     ends_from: date | None = None
     ends_to: date | None = None
 

@@ -10,6 +10,7 @@ import strawberry
 from app.services.deals.queries import DealOrderField
 from models.enums import DealStatus, LostReason, OwnerRole
 from resolvers.common.enums import OrderDirection
+from resolvers.common.inputs import SEARCH_FILTER
 from resolvers.owners.types import CREATE_OWNERS
 
 strawberry.enum(DealOrderField, description="What deals are sorted by.")
@@ -64,7 +65,7 @@ class UpdateDealInput:
 
 @strawberry.input
 class DealFilter:
-    search: str | None = strawberry.field(default=None, description="Substring of the title.")
+    search: str | None = strawberry.field(default=None, description=SEARCH_FILTER)
     pipeline_id: strawberry.ID | None = None
     stage_id: strawberry.ID | None = None
     status: list[DealStatus] | None = None

@@ -18,6 +18,8 @@ from app.data.tenancy import TenantScope
 from app.services.activities.rows import ActivityRow
 from app.services.activities.rules import ACTIVITY
 from app.services.common.validation import check_filter
+from app.services.search.queries import search_condition
+from app.services.search.rules import SearchKind
 from models import Activity, ActivityType, Contact
 
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -48,6 +50,7 @@ class ActivityFilter:
     due_to: datetime | None = None
     overdue: bool | None = None
     completed: bool | None = None
+    search: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ def _where(f: ActivityFilter) -> list[Any]:
         (col(Activity.assignee_id), f.assignee_id),
     )
     conditions += [column == value for column, value in ids if value is not None]
+    conditions += search_condition(SearchKind.ACTIVITY, col(Activity.id), f.search)
     conditions += range_conditions(((col(Activity.due_at), f.due_from, f.due_to),))
     open_ = col(Activity.completed_at).is_(None)
     if f.completed is not None:

@@ -16,15 +16,15 @@ from app.data.pagination import (
     PageQuery,
     PageRequest,
     SortKey,
-    like_pattern,
     range_conditions,
     timestamp_key,
 )
 from app.data.tenancy import TenantScope
-from app.errors import BadUserInput
 from app.services.common.validation import check_filter
 from app.services.contracts.rows import ContractRow
 from app.services.contracts.rules import CONTRACT
+from app.services.search.queries import search_condition
+from app.services.search.rules import SearchKind
 from models import Contract, ContractStatus
 
 FAR_FUTURE = date(9999, 12, 31)
@@ -69,13 +69,7 @@ def _where(f: ContractFilter) -> list[Any]:
         conditions.append(col(Contract.company_id) == f.company_id)
     if f.statuses:
         conditions.append(col(Contract.status).in_(f.statuses))
-    if f.search:
-        if len(f.search) > 200:
-            raise BadUserInput.single("filter.search", "must be at most 200 characters")
-        pattern = like_pattern(f.search.strip())
-        conditions.append(
-            sa.or_(col(Contract.title).ilike(pattern), col(Contract.number).ilike(pattern))
-        )
+    conditions += search_condition(SearchKind.CONTRACT, col(Contract.id), f.search)
     return conditions + range_conditions(((col(Contract.end_date), f.ends_from, f.ends_to),))
 
 

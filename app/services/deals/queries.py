@@ -20,7 +20,6 @@ from app.data.pagination import (
     PageRequest,
     SortKey,
     bounded_decimal,
-    like_pattern,
     range_conditions,
     timestamp_key,
 )
@@ -29,6 +28,8 @@ from app.errors import BadUserInput
 from app.services.common.validation import check_filter
 from app.services.deals.rows import DealRow
 from app.services.deals.rules import DEAL
+from app.services.search.queries import search_condition
+from app.services.search.rules import SearchKind
 from models import Deal, DealOwner, DealStatus, PipelineStage
 
 FAR_FUTURE = date(9999, 12, 31)
@@ -93,10 +94,7 @@ def _where(f: DealFilter) -> list[Any]:
     check_filter(f)
     _check_amounts(f)
     conditions: list[Any] = []
-    if f.search:
-        if len(f.search) > 200:
-            raise BadUserInput.single("filter.search", "must be at most 200 characters")
-        conditions.append(col(Deal.title).ilike(like_pattern(f.search.strip())))
+    conditions += search_condition(SearchKind.DEAL, col(Deal.id), f.search)
     equal: tuple[tuple[Any, Any], ...] = (
         (col(Deal.pipeline_id), f.pipeline_id),
         (col(Deal.stage_id), f.stage_id),

@@ -92,8 +92,12 @@ def _word(term: WordTerm) -> tuple[Any, Any]:
     boost = sa.case((whole, 0.2), (starts, 0.1), else_=0.0)
     points = sa.case(
         (_named("body") == _FIELD, BODY_POINTS * FIELD_WEIGHTS["body"]),
+        (_named("phone") == _FIELD, _weight()),
         else_=_weight() * (similar + boost),
     )
+    if term.word.isdigit():  # part of a phone number, typed as you go
+        digits = sa.and_(_named("phone") == _FIELD, _FOLDED.like(f"%{term.word}%"))
+        return sa.or_(by_trigrams, by_words, digits), points
     return sa.or_(by_trigrams, by_words), points
 
 
