@@ -29,7 +29,6 @@ from app.services.search.rules import SearchKind
 from models import Company, CompanyOwner, CompanySize, EntityStatus
 
 
-
 class CompanyOrderField(Enum):
     NAME = "NAME"
     CREATED_AT = "CREATED_AT"

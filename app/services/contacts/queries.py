@@ -21,7 +21,6 @@ from app.services.search.rules import SearchKind
 from models import Contact, ContactOwner, ContactSource, EntityStatus
 
 
-
 class ContactOrderField(Enum):
     NAME = "NAME"
     CREATED_AT = "CREATED_AT"
