@@ -510,3 +510,21 @@ async def test_the_trigram_indexes_serve_search_and_list_filters_as_the_tenant_r
     assert "Bitmap Index Scan on ix_activity_search_body" in plans["search"]
     for other in ("contact_search_name", "deal_search_title", "activity_search"):
         assert other not in plans["companies"]  # the other kinds' branches are pruned
+
+
+async def test_the_cost_rule_counts_hits_matches_and_each_kind_of_record(api: Api) -> None:
+    """A connection like a list's, `matches` and `highlights` at their declared bounds (10 and
+    20, enforced where built), and the union's inline fragments with their own lists."""
+    hits = "search(query: $q, first: 5) { edges { node { matches { highlights { start } } } } }"
+    plain = await api(f"query($q: String!) {{ {hits} }}", {"q": "x"})
+    # 1 x (1 + 5 x (1 + 1 x (1 + 10 x (1 + 20))))
+    assert plain["extensions"]["cost"] == 1 + 5 * (1 + 1 + 10 * (1 + 20))
+    records = """search(query: $q, first: 5) { edges { node {
+      record { ... on Company { contacts(first: 3) { id emails { email } } }
+               ... on Deal { stage { id } } } } } }"""
+    nested = await api(f"query($q: String!) {{ {records} }}", {"q": "x"})
+    assert "errors" not in nested, nested
+    company = 3 * (1 + 20)  # three contacts, each with its e-mail list (at most 20)
+    deal = 1  # its stage
+    record = 1 + company + deal  # each fragment counted, as if a record were every kind
+    assert nested["extensions"]["cost"] == 1 + 5 * (1 + 1 + record)
