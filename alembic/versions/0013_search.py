@@ -29,12 +29,12 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from app.data.rights import grant_tenant_view
+
 revision: str = "0013"
 down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-TENANT_ROLE = "crm_tenant"  # models.roles.TENANT_ROLE as of this revision
 
 # Letters folded one to one (upper and lower case, so the database's locale plays no part).
 _ACCENTS = {
@@ -174,10 +174,8 @@ def upgrade() -> None:
         op.execute(_function(signature, body, strict=True))
     op.execute(_function(PERSON, PERSON_BODY, strict=False))
     op.execute(_function(WORDS, WORDS_BODY, strict=True))
-    for signature in (*FUNCTIONS, PERSON, WORDS):
-        op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {TENANT_ROLE}")
     op.execute(VIEW)
-    op.execute(f"GRANT SELECT ON search_entry TO {TENANT_ROLE}")
+    grant_tenant_view(op.execute, "search_entry", functions=(*FUNCTIONS, PERSON, WORDS))
     # CONCURRENTLY: the tables stay writable while an index builds (as in 0004 and 0006).
     with op.get_context().autocommit_block():
         for name, (table, expression) in TRIGRAM.items():
