@@ -75,7 +75,7 @@ def _like_literal(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _word(term: WordTerm) -> tuple[Any, Any]:
+def _word(term: WordTerm) -> Any:
     word = _fold(term.word)
     by_trigrams = sa.and_(_in(_FIELD, _WORD_FIELDS), word.op("<%")(_FOLDED))
     prefix = _fold(term.word + ":*")
@@ -83,51 +83,61 @@ def _word(term: WordTerm) -> tuple[Any, Any]:
         _named("body") == _FIELD,
         _DOCUMENT.op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), prefix)),
     )
+    if term.word.isdigit():  # part of a phone number, typed as you go
+        digits = sa.and_(_named("phone") == _FIELD, _FOLDED.like(f"%{term.word}%"))
+        return sa.or_(by_trigrams, by_words, digits)
+    return sa.or_(by_trigrams, by_words)
+
+
+def _word_points(term: WordTerm, field: Any, folded: Any) -> Any:
+    word = _fold(term.word)
     # The word is alphanumeric, so it is a literal in a regular expression.
     start, end = sa.literal("\\m", sa.Text()), sa.literal("\\M", sa.Text())
     # Parenthesized: `~` and `||` bind alike in PostgreSQL, left to right.
-    starts = _FOLDED.op("~")(Grouping(start + word))
-    whole = _FOLDED.op("~")(Grouping(start + word + end))
-    similar = sa.func.word_similarity(word, _FOLDED)
+    starts = folded.op("~")(Grouping(start + word))
+    whole = folded.op("~")(Grouping(start + word + end))
+    similar = sa.func.word_similarity(word, folded)
     boost = sa.case((whole, 0.2), (starts, 0.1), else_=0.0)
-    points = sa.case(
-        (_named("body") == _FIELD, BODY_POINTS * FIELD_WEIGHTS["body"]),
-        (_named("phone") == _FIELD, _weight()),
-        else_=_weight() * (similar + boost),
+    return sa.case(
+        (_named("body") == field, BODY_POINTS * FIELD_WEIGHTS["body"]),
+        (_named("phone") == field, _weight(field)),
+        else_=_weight(field) * (similar + boost),
     )
-    if term.word.isdigit():  # part of a phone number, typed as you go
-        digits = sa.and_(_named("phone") == _FIELD, _FOLDED.like(f"%{term.word}%"))
-        return sa.or_(by_trigrams, by_words, digits), points
-    return sa.or_(by_trigrams, by_words), points
 
 
-def _email(term: EmailTerm) -> tuple[Any, Any]:
+def _email(term: EmailTerm) -> Any:
     text = _fold(_like_literal(term.text))
     contains = _FOLDED.like(sa.literal("%", sa.Text()) + text + sa.literal("%", sa.Text()))
-    exact = sa.case((_fold(term.text) == _FOLDED, 0.2), else_=0.0)
-    return sa.and_(_named("email") == _FIELD, contains), _weight() * (1.0 + exact)
+    return sa.and_(_named("email") == _FIELD, contains)
 
 
-def _number(term: NumberTerm) -> tuple[Any, Any]:
+def _email_points(term: EmailTerm, field: Any, folded: Any) -> Any:
+    exact = sa.case((_fold(term.text) == folded, 0.2), else_=0.0)
+    return _weight(field) * (1.0 + exact)
+
+
+def _number(term: NumberTerm) -> Any:
     identifier = sa.and_(
         _in(_FIELD, IDENTIFIER_FIELDS), _FOLDED.like(f"%{_like_literal(term.compact)}%")
     )
-    exact: Any = sa.literal(term.compact, sa.Text()) == _FOLDED
+    if term.national is None:
+        return identifier
+    return sa.or_(identifier, sa.and_(_named("phone") == _FIELD, _FOLDED.like(f"%{term.national}")))
+
+
+def _number_points(term: NumberTerm, field: Any, folded: Any) -> Any:
+    exact: Any = sa.literal(term.compact, sa.Text()) == folded
     if term.national is not None:
-        phone = sa.and_(_named("phone") == _FIELD, _FOLDED.like(f"%{term.national}"))
-        exact = sa.or_(exact, phone)
-        matched = sa.or_(identifier, phone)
-    else:
-        matched = identifier
-    return matched, _weight() * (1.0 + sa.case((exact, 0.2), else_=0.0))
+        exact = sa.or_(exact, sa.and_(_named("phone") == field, folded.like(f"%{term.national}")))
+    return _weight(field) * (1.0 + sa.case((exact, 0.2), else_=0.0))
 
 
-def _weight() -> Any:
-    weights = [(_named(field) == _FIELD, weight) for field, weight in FIELD_WEIGHTS.items()]
+def _weight(field: Any) -> Any:
+    weights = [(_named(name) == field, weight) for name, weight in FIELD_WEIGHTS.items()]
     return sa.case(*weights, else_=0.5)
 
 
-def _condition(term: Term) -> tuple[Any, Any]:
+def _condition(term: Term) -> Any:
     if isinstance(term, WordTerm):
         return _word(term)
     if isinstance(term, EmailTerm):
@@ -135,15 +145,22 @@ def _condition(term: Term) -> tuple[Any, Any]:
     return _number(term)
 
 
+def _points(term: Term, field: Any, folded: Any) -> Any:
+    if isinstance(term, WordTerm):
+        return _word_points(term, field, folded)
+    if isinstance(term, EmailTerm):
+        return _email_points(term, field, folded)
+    return _number_points(term, field, folded)
+
+
 def _hits(query: SearchQuery, kinds: Sequence[SearchKind], *, scored: bool) -> Any:
-    """One row per value a term matched: (kind, record_id, term[, field, body, points])."""
+    """One row per value a term matched: (kind, record_id, term[, field, body, folded])."""
     selects = []
     for index, term in enumerate(query.terms):
-        condition, points = _condition(term)
         columns: list[Any] = [_KIND, _RECORD, sa.literal(index, sa.Integer()).label("term")]
         if scored:
-            columns += [_FIELD, _BODY, sa.cast(points, sa.Float()).label("points")]
-        statement = sa.select(*columns).where(condition)
+            columns += [_FIELD, _BODY, _FOLDED]
+        statement = sa.select(*columns).where(_condition(term))
         if kinds:
             statement = statement.where(_in(_KIND, [kind.value for kind in kinds]))
         selects.append(statement)
@@ -162,11 +179,20 @@ def matching(kind: SearchKind, query: SearchQuery) -> Any:
 
 def _scored(query: SearchQuery, kinds: Sequence[SearchKind]) -> tuple[Any, Any]:
     """The hits (a CTE: the page reads them twice) and each matching record's score."""
+    # A CTE read twice is computed once: each value is folded once (in the scan), and the
+    # points below read the folded text instead of folding it again per expression.
     hits = _hits(query, kinds, scored=True).cte("hits")
+    points = sa.case(
+        *[
+            (hits.c.term == index, _points(term, hits.c.field, hits.c.folded))
+            for index, term in enumerate(query.terms)
+        ],
+        else_=0.0,
+    )
     best = (
-        sa.select(hits.c.kind, hits.c.record_id, sa.func.max(hits.c.points).label("best")).group_by(
-            hits.c.kind, hits.c.record_id, hits.c.term
-        )
+        sa.select(
+            hits.c.kind, hits.c.record_id, sa.func.max(sa.cast(points, sa.Float())).label("best")
+        ).group_by(hits.c.kind, hits.c.record_id, hits.c.term)
     ).subquery("best")
     average = sa.cast(sa.func.sum(best.c.best) / len(query.terms), sa.Numeric())
     score = sa.func.round(average, SCORE_PLACES).label("score")
