@@ -85,7 +85,7 @@ def _search_indexes() -> list[sa.Index]:
     company, contact = Company.__table__.c, Contact.__table__.c  # type: ignore[attr-defined]
     tags = postgresql.ARRAY(sa.Text())
     return [
-        _trigram("ix_company_search_name", _fold(company.name)),
+        _trigram("ix_company_search_name", company.search_name),
         _trigram("ix_company_search_vat_id", sa.func.crm_compact(company.vat_id)),
         _trigram("ix_company_search_tax_id", sa.func.crm_compact(company.tax_id)),
         _trigram("ix_company_search_register", sa.func.crm_compact(company.trade_register_number)),
