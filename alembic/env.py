@@ -13,6 +13,7 @@ import models
 from app.data.engine import async_url
 from app.data.rights import SERVING_ROLE_CHECK, join_role_sql, serving_role_problems
 from models.roles import SYSTEM_ROLE, TENANT_ROLE
+from models.search import not_a_view
 
 # Two processes starting at once must not both migrate: hold an advisory lock.
 MIGRATION_LOCK_ID = 7_042_311
@@ -42,6 +43,7 @@ def _run(connection: Connection) -> None:
             connection=connection,
             target_metadata=target_metadata,
             compare_server_default=True,
+            include_object=not_a_view,
             # `upgrade_to_head` passes a callback to learn which revisions ran.
             on_version_apply=config.attributes.get("on_version_apply"),
         )

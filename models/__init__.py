@@ -26,6 +26,7 @@ from models.events import CrmEvent, EventCounter, EventRelay
 from models.idempotency import IdempotencyKey
 from models.lexware import DealVoucher, LexwareAccount, LexwareVoucher
 from models.lookups import AccountType, Industry, RelationshipType
+from models.search import SearchEntry
 from models.tenancy import RevokedToken, Tenant, User
 
 metadata = SQLModel.metadata
@@ -72,6 +73,7 @@ __all__ = [
     "PipelineStage",
     "RelationshipType",
     "RevokedToken",
+    "SearchEntry",
     "StageKind",
     "Tenant",
     "TenantOwned",

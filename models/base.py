@@ -125,6 +125,16 @@ def tag_keys_column() -> Any:
     return Field(default=None, sa_column=column)
 
 
+def search_name_column(expression: str) -> Any:
+    """A name as search matches it (`crm_fold`, migration 0013), stored by PostgreSQL beside
+    the record: its trigram index is rechecked against this text, where an index on the
+    expression folded every candidate row again. Never read back as a record's value."""
+    column: sa.Column[str] = sa.Column(
+        "search_name", sa.Text(), sa.Computed(expression, persisted=True), info={DERIVED: True}
+    )
+    return Field(default=None, sa_column=column)
+
+
 def tag_keys_check() -> sa.CheckConstraint:
     return sa.CheckConstraint("cardinality(tag_keys) = cardinality(tags)", name="tag_keys")
 
@@ -164,6 +174,7 @@ __all__ = [
     "enum_type",
     "in_record_row",
     "money",
+    "search_name_column",
     "string_list",
     "tag_keys_check",
     "tag_keys_column",

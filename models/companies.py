@@ -17,6 +17,7 @@ from models.base import (
     Versioned,
     enum_type,
     money,
+    search_name_column,
     string_list,
     tag_keys_check,
     tag_keys_column,
@@ -83,6 +84,7 @@ class Company(TenantOwned, Versioned, table=True):
     data_enrichment_source: str | None = Field(default=None, max_length=100)
     tags: list[str] = string_list()
     tag_keys: list[str] | None = tag_keys_column()
+    search_name: str | None = search_name_column("crm_fold(name)")
     notes: str | None = Field(default=None, sa_type=sa.Text)
     lexware_contact_id: uuid.UUID | None = None
     lexware_contact_version: int | None = None

@@ -15,6 +15,7 @@ from models.base import (
     TenantOwned,
     Versioned,
     enum_type,
+    search_name_column,
     string_list,
     tag_keys_check,
     tag_keys_column,
@@ -65,6 +66,7 @@ class Contact(TenantOwned, Versioned, table=True):
     )
     tags: list[str] = string_list()
     tag_keys: list[str] | None = tag_keys_column()
+    search_name: str | None = search_name_column("crm_fold(crm_person(first_name, last_name))")
     notes: str | None = Field(default=None, sa_type=sa.Text)
     lexware_contact_id: uuid.UUID | None = None
     lexware_contact_version: int | None = None

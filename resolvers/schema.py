@@ -56,6 +56,7 @@ from resolvers.pipelines.queries import PipelineQueries
 from resolvers.query_cost import QueryCostLimit, QueryCosts
 from resolvers.relationships.mutations import RelationshipMutations
 from resolvers.relationships.queries import RelationshipQueries
+from resolvers.search.queries import SearchQueries
 from resolvers.shared_streams import SharedStreams, shareable
 
 Query = merge_types(
@@ -73,6 +74,7 @@ Query = merge_types(
         OwnerQueries,
         EventQueries,
         LexwareQueries,
+        SearchQueries,
     ),
 )
 Mutation = merge_types(

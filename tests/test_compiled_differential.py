@@ -831,3 +831,28 @@ async def test_relation_filters_agree_on_both_paths(differential: Differential) 
                 found |= {index} if count else set()
                 left_out |= {index} if count < total else set()
     assert found == left_out == set(range(len(RELATION_CASES)))
+
+
+SEARCH_FILTERS = """query($search: String) {
+  companies(filter: {search: $search}, first: 5) {
+    totalCount edges { cursor node { name } } pageInfo { hasNextPage endCursor } }
+  contacts(filter: {search: $search}) { totalCount edges { node { lastName } } }
+  deals(filter: {search: $search}) { totalCount edges { node { title } } } }"""
+
+
+async def test_search_filters_agree_on_both_paths(differential: Differential) -> None:
+    """A list's filter.search is the search matcher (app.services.search), an id semi-join
+    on the view search_entry, in the compiled page statements as in the executor's: the
+    same records, and some, for umlauts, typos, prefixes, e-mail parts and words."""
+    headers = {"authorization": f"Bearer {differential.callers['member']}"}
+    found = 0
+    for text in ("firma", "FIRMA 0", "aou", "fima", "f.de", "info1", "berlin", "deal", "   "):
+        body = {"query": SEARCH_FILTERS, "variables": {"search": text}}
+        (verified, on, admitted), off, answered_compiled = await _responses(
+            differential, body, headers
+        )
+        assert answered_compiled, text
+        expected = normalized(off)
+        assert [normalized(r) for r in (verified, on, admitted)] == [expected] * 3, text
+        found += sum(expected["data"][root]["totalCount"] for root in ("companies", "contacts"))
+    assert found > 0

@@ -17,6 +17,7 @@ EXTRAS = {
     "pipelines": {"stages"},
     "activities": {"reminders"},
     "common": {"validation", "tags", "relation_filters"},
+    "search": {"highlights"},
 }
 FREE_FORM = {"lexware"}
 RESOLVERS = REPO_ROOT / "resolvers"

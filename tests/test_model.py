@@ -14,13 +14,15 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
-from sqlmodel import col
+from sqlmodel import AutoString, col
 
 import models
 from app.data.tenancy import TenantScope
 from app.migrations import alembic_config, upgrade_to_head
+from models.search import is_view, not_a_view, real_tables
 from tests.factories import add_row, new_scope, row_exists, row_value
 
 
@@ -29,7 +31,9 @@ def _asyncpg_dsn(url: str) -> str:
 
 
 def _drift(connection: Any) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_server_default": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_server_default": True, "include_object": not_a_view}
+    )
     return list(compare_metadata(context, models.metadata))
 
 
@@ -57,6 +61,38 @@ async def test_migrations_create_exactly_what_the_models_declare(scratch_databas
     await engine.dispose()
     assert _without_tenant_preserving_set_null(diff) == []
     assert len(diff) > 0  # the SET NULL column lists really are in the database
+
+
+async def test_the_views_have_exactly_the_columns_their_models_map(
+    scratch_database_url: str,
+) -> None:
+    """The comparison above leaves views out (models.search.not_a_view): each mapped view's
+    columns and types are checked here instead."""
+    await asyncio.to_thread(upgrade_to_head, scratch_database_url)
+    connection = await asyncpg.connect(_asyncpg_dsn(scratch_database_url))
+    try:
+        views = [t for t in models.metadata.sorted_tables if is_view(t)]
+        assert [t.name for t in views] == ["search_entry"]
+        for view in views:
+            rows = await connection.fetch(
+                "SELECT column_name, udt_name FROM information_schema.columns "
+                "WHERE table_name = $1 ORDER BY ordinal_position",
+                view.name,
+            )
+            found = {row["column_name"]: row["udt_name"] for row in rows}
+            declared = {c.name: _udt(c.type) for c in view.columns}
+            assert found == declared, view.name
+    finally:
+        await connection.close()
+
+
+def _udt(column_type: Any) -> str:
+    if isinstance(column_type, sa.Uuid):
+        return "uuid"
+    if isinstance(column_type, postgresql.TSVECTOR):
+        return "tsvector"
+    assert isinstance(column_type, AutoString), column_type  # a str field: text
+    return "text"
 
 
 async def test_downgrade_to_base_and_upgrade_again(scratch_database_url: str) -> None:
@@ -290,7 +326,7 @@ def test_every_foreign_key_has_an_index_that_starts_with_its_columns() -> None:
     """Whole indexes only: a partial one answers only lookups that imply its predicate, and
     PostgreSQL scanned all e-mails for a page's contacts rather than use a partial unique one."""
     missing = []
-    for table in models.metadata.sorted_tables:
+    for table in real_tables(models.metadata):
         keyed: list[Any] = [
             *(index for index in table.indexes if not _partial(index)),
             *(c for c in table.constraints if isinstance(c, sa.UniqueConstraint)),

@@ -24,6 +24,7 @@ from app.migrations import upgrade_to_head
 from app.services.common.tags import has_tag
 from app.services.companies import service as companies
 from models.roles import SYSTEM_ROLE
+from models.search import real_tables
 from tests.conftest import Servers, _asyncpg_dsn
 from tests.factories import add_row, new_scope, row_value
 
@@ -116,7 +117,7 @@ async def test_every_table_of_a_tenant_has_a_policy_the_role_cannot_bypass(sessi
         privileges = (await session.execute(role, {"role": TENANT_ROLE})).one()
     assert set(found) == {
         "tenant",
-        *(t.name for t in models.metadata.sorted_tables if "tenant_id" in t.c),
+        *(t.name for t in real_tables(models.metadata) if "tenant_id" in t.c),
     }
     assert all(found.values()), [name for name, checks in found.items() if not all(checks)]
     assert tuple(privileges) == (False, False)

@@ -21,6 +21,12 @@ Three kinds of role meet in the database (README, "Database roles"):
   SELECT, INSERT, UPDATE, DELETE, and `crm_system` a policy that sees every tenant with only
   the privileges named in `system` (what the server's cross-tenant work does there: an expiry
   cron deleting old rows across tenants; none by default);
+- a view tenant transactions read (search's `search_entry`), whose branches carry the
+  tenant condition themselves, and the functions its queries call::
+
+      from app.data.rights import grant_tenant_view
+      grant_tenant_view(op.execute, "search_entry", functions=("crm_fold(text)",))
+
 - a table no tenant transaction touches, only cross-tenant work (a table of revoked
   tokens)::
 
@@ -132,6 +138,17 @@ def secure_for_system(execute: Execute, name: str, privileges: str) -> None:
     execute(f"CREATE POLICY system_rows ON {name} TO {SYSTEM_ROLE} USING (true) WITH CHECK (true)")
     if privileges:
         execute(f"GRANT {privileges} ON {name} TO {SYSTEM_ROLE}")
+
+
+def grant_tenant_view(execute: Execute, view: str, *, functions: tuple[str, ...] = ()) -> None:
+    """SELECT on a view for `crm_tenant` (nothing for `crm_system`: its work needs none), and
+    EXECUTE on the functions its queries call (a database may revoke them from PUBLIC). A view
+    reads its tables with its owner's rights, past their policies: each of its branches must
+    carry the tenant condition itself (`current_setting('app.tenant_id', true)`, nothing
+    without one)."""
+    for signature in functions:
+        execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {TENANT_ROLE}")
+    execute(f"GRANT SELECT ON {quoted(view)} TO {TENANT_ROLE}")
 
 
 def grant_system_table(execute: Execute, table: str, privileges: str, *, schema: str = "") -> None:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from resolvers.contacts.inputs import ContactFilter
     from resolvers.deals.inputs import DealFilter
 
+from resolvers.common.inputs import SEARCH_FILTER
 
 strawberry.enum(ActivityOrderField, description="What activities are sorted by.")
 
@@ -60,6 +61,7 @@ class ActivityFilter:
     due_to: datetime | None = None
     overdue: bool | None = None
     completed: bool | None = None
+    search: str | None = strawberry.field(default=None, description=SEARCH_FILTER)
     assigned_to_me: bool | None = strawberry.field(
         default=None,
         description="true: assigned to the caller; false: to someone else or nobody. Needs a user.",

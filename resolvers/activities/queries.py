@@ -33,6 +33,7 @@ def _service_filter(f: ActivityFilter | None) -> queries.ActivityFilter:
         due_to=f.due_to,
         overdue=f.overdue,
         completed=f.completed,
+        search=f.search,
         assigned_to_me=f.assigned_to_me,
         deal=nested(f.deal, "deal"),
         company=nested(f.company, "company"),

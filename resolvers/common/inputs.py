@@ -42,3 +42,11 @@ def _sent(value: object) -> object:
     if isinstance(value, list):
         return [_sent(item) for item in value]
     return value
+
+
+# Every list's `filter.search` (app/services/search: the matcher of `search`).
+SEARCH_FILTER = (
+    "The records `search` finds for this text (its fields, German-aware, typo-tolerant, "
+    "prefixes, words in any order), with the list's other filters and its own order. At "
+    "most 200 characters; blank: no search."
+)

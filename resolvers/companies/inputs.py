@@ -10,6 +10,7 @@ import strawberry
 from app.services.companies.queries import CompanyOrderField
 from resolvers.common.enums import CompanySize, EntityStatus, OrderDirection
 from resolvers.common.filters import AND, NOT, OR, OWNED_BY_ME
+from resolvers.common.inputs import SEARCH_FILTER
 from resolvers.common.types import AddressInput
 from resolvers.contact_info.types import EmailInput, PhoneInput
 from resolvers.owners.types import CREATE_OWNERS, OwnerInput
@@ -81,9 +82,7 @@ class UpdateCompanyInput:
 @strawberry.input
 class CompanyFilter:
     status: list[EntityStatus] | None = None
-    search: str | None = strawberry.field(
-        default=None, description="Substring of the name, the VAT id or an e-mail address."
-    )
+    search: str | None = strawberry.field(default=None, description=SEARCH_FILTER)
     industry_id: strawberry.ID | None = None
     account_type_id: strawberry.ID | None = None
     owner_id: strawberry.ID | None = strawberry.field(default=None, description="A user id.")

@@ -21,6 +21,7 @@ from resolvers.common.filters import (
     SOME,
     TO_ONE,
 )
+from resolvers.common.inputs import SEARCH_FILTER
 from resolvers.contact_info.types import EmailInput, PhoneInput
 from resolvers.owners.types import CREATE_OWNERS, OwnerInput
 
@@ -83,9 +84,7 @@ class UpdateContactInput:
 
 @strawberry.input
 class ContactFilter:
-    search: str | None = strawberry.field(
-        default=None, description="Substring of the name, an e-mail address or a phone number."
-    )
+    search: str | None = strawberry.field(default=None, description=SEARCH_FILTER)
     company_id: strawberry.ID | None = None
     status: list[EntityStatus] | None = None
     source: list[ContactSource] | None = None

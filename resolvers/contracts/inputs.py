@@ -16,6 +16,7 @@ from resolvers.common.filters import AND, EVERY, LIST_FILTER, NONE, NOT, OR, SOM
 if TYPE_CHECKING:
     from resolvers.companies.inputs import CompanyFilter
 
+from resolvers.common.inputs import SEARCH_FILTER
 
 strawberry.enum(ContractOrderField, description="What contracts are sorted by.")
 
@@ -49,7 +50,7 @@ class UpdateContractInput:
 class ContractFilter:
     company_id: strawberry.ID | None = None
     status: list[ContractStatus] | None = None
-    search: str | None = strawberry.field(default=None, description="In title or number.")
+    search: str | None = strawberry.field(default=None, description=SEARCH_FILTER)
     ends_from: date | None = None
     ends_to: date | None = None
     company: Annotated[CompanyFilter, strawberry.lazy("resolvers.companies.inputs")] | None = (

@@ -22,6 +22,7 @@ from resolvers.common.filters import (
     SOME,
     TO_ONE,
 )
+from resolvers.common.inputs import SEARCH_FILTER
 from resolvers.owners.types import CREATE_OWNERS
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class UpdateDealInput:
 
 @strawberry.input
 class DealFilter:
-    search: str | None = strawberry.field(default=None, description="Substring of the title.")
+    search: str | None = strawberry.field(default=None, description=SEARCH_FILTER)
     pipeline_id: strawberry.ID | None = None
     stage_id: strawberry.ID | None = None
     status: list[DealStatus] | None = None

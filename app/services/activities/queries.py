@@ -33,6 +33,8 @@ from app.services.common.relation_filters import (
     to_one,
 )
 from app.services.common.validation import check_filter
+from app.services.search.queries import search_condition
+from app.services.search.rules import SearchKind
 from models import Activity, ActivityType, Company, Contact, Deal
 
 if TYPE_CHECKING:
@@ -88,6 +90,7 @@ class ActivityFilter:
     and_: tuple[ActivityFilter, ...] = ()
     or_: tuple[ActivityFilter, ...] | None = None
     not_: ActivityFilter | None = None
+    search: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ def _where(f: ActivityFilter) -> list[Any]:
         (col(Activity.assignee_id), f.assignee_id),
     )
     conditions += [column == value for column, value in ids if value is not None]
+    conditions += search_condition(SearchKind.ACTIVITY, col(Activity.id), f.search)
     conditions += range_conditions(((col(Activity.due_at), f.due_from, f.due_to),))
     open_ = col(Activity.completed_at).is_(None)
     if f.completed is not None:

@@ -17,14 +17,12 @@ from app.data.pagination import (
     PageRequest,
     SortKey,
     enum_key,
-    like_pattern,
     range_conditions,
     related,
     text_key,
     timestamp_key,
 )
 from app.data.tenancy import TenantScope
-from app.errors import BadUserInput
 from app.services.common.relation_filters import (
     Link,
     Quantified,
@@ -47,6 +45,8 @@ from app.services.rollups.queries import (
     open_deal_count_key,
     open_deal_value_key,
 )
+from app.services.search.queries import search_condition
+from app.services.search.rules import SearchKind
 from models import (
     AccountType,
     Activity,
@@ -54,7 +54,6 @@ from models import (
     CompanyOwner,
     CompanySize,
     Contact,
-    ContactEmail,
     Contract,
     Deal,
     EntityStatus,
@@ -158,24 +157,13 @@ def _where(query_filter: CompanyFilter) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
     if query_filter.statuses:
         conditions.append(col(Company.status).in_(query_filter.statuses))
-    if query_filter.search and len(query_filter.search) > MAX_SEARCH_LENGTH:
-        raise BadUserInput.single(
-            "filter.search", f"must be at most {MAX_SEARCH_LENGTH} characters"
-        )
-    if query_filter.search:
-        conditions.append(_search(query_filter.search))
+    conditions += _search(query_filter.search)
     return conditions + _refinements(query_filter)
 
 
-def _search(text: str) -> Any:
-    """Name, VAT id or one of the company's e-mail addresses."""
-    pattern = like_pattern(text.strip())
-    email = sa.select(col(ContactEmail.id)).where(
-        col(ContactEmail.company_id) == col(Company.id), col(ContactEmail.email).ilike(pattern)
-    )
-    return sa.or_(
-        col(Company.name).ilike(pattern), col(Company.vat_id).ilike(pattern), email.exists()
-    )
+def _search(text: str | None) -> list[Any]:
+    """The companies `search` finds for the text (app/services/search)."""
+    return search_condition(SearchKind.COMPANY, col(Company.id), text)
 
 
 def _refinements(f: CompanyFilter) -> list[Any]:

@@ -17,13 +17,11 @@ from app.data.pagination import (
     SortKey,
     date_key,
     enum_key,
-    like_pattern,
     related,
     text_key,
     timestamp_key,
 )
 from app.data.tenancy import TenantScope
-from app.errors import BadUserInput
 from app.services.common.relation_filters import (
     Link,
     Quantified,
@@ -47,13 +45,13 @@ from app.services.rollups.queries import (
     open_deal_count_key,
     open_deal_value_key,
 )
+from app.services.search.queries import search_condition
+from app.services.search.rules import SearchKind
 from models import (
     Activity,
     Company,
     Contact,
-    ContactEmail,
     ContactOwner,
-    ContactPhone,
     ContactSource,
     Deal,
     EntityStatus,
@@ -150,27 +148,15 @@ class ContactQuery:
     currency: str | None = None  # OPEN_DEAL_VALUE's currency (rollups.check_currency)
 
 
-def _search(text: str) -> sa.ColumnElement[bool]:
-    if len(text) > MAX_SEARCH_LENGTH:
-        raise BadUserInput.single(
-            "filter.search", f"must be at most {MAX_SEARCH_LENGTH} characters"
-        )
-    pattern = like_pattern(text.strip())
-    email = sa.select(col(ContactEmail.id)).where(
-        col(ContactEmail.contact_id) == col(Contact.id), col(ContactEmail.email).ilike(pattern)
-    )
-    phone = sa.select(col(ContactPhone.id)).where(
-        col(ContactPhone.contact_id) == col(Contact.id), col(ContactPhone.phone).ilike(pattern)
-    )
-    full_name = sa.func.coalesce(col(Contact.first_name), "") + " " + col(Contact.last_name)
-    return sa.or_(full_name.ilike(pattern), email.exists(), phone.exists())
+def _search(text: str | None) -> list[sa.ColumnElement[bool]]:
+    """The contacts `search` finds for the text (app/services/search)."""
+    return search_condition(SearchKind.CONTACT, col(Contact.id), text)
 
 
 def _where(query_filter: ContactFilter) -> list[sa.ColumnElement[bool]]:
     check_filter(query_filter)
     conditions: list[sa.ColumnElement[bool]] = []
-    if query_filter.search:
-        conditions.append(_search(query_filter.search))
+    conditions += _search(query_filter.search)
     if query_filter.company_id is not None:
         conditions.append(col(Contact.company_id) == query_filter.company_id)
     if query_filter.statuses:

@@ -8,7 +8,6 @@ from datetime import date
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from sqlmodel import col
 
 from app.data import records
@@ -17,18 +16,18 @@ from app.data.pagination import (
     PageRequest,
     date_key,
     enum_key,
-    like_pattern,
     money_key,
     range_conditions,
     text_key,
     timestamp_key,
 )
 from app.data.tenancy import TenantScope
-from app.errors import BadUserInput
 from app.services.common.relation_filters import Link, Walk, conditions, register, scalar, to_one
 from app.services.common.validation import check_filter
 from app.services.contracts.rows import ContractRow
 from app.services.contracts.rules import CONTRACT
+from app.services.search.queries import search_condition
+from app.services.search.rules import SearchKind
 from models import Company, Contract, ContractStatus
 
 if TYPE_CHECKING:
@@ -91,13 +90,7 @@ def _where(f: ContractFilter) -> list[Any]:
         conditions.append(col(Contract.company_id) == f.company_id)
     if f.statuses:
         conditions.append(col(Contract.status).in_(f.statuses))
-    if f.search:
-        if len(f.search) > 200:
-            raise BadUserInput.single("filter.search", "must be at most 200 characters")
-        pattern = like_pattern(f.search.strip())
-        conditions.append(
-            sa.or_(col(Contract.title).ilike(pattern), col(Contract.number).ilike(pattern))
-        )
+    conditions += search_condition(SearchKind.CONTRACT, col(Contract.id), f.search)
     return conditions + range_conditions(((col(Contract.end_date), f.ends_from, f.ends_to),))
 
 

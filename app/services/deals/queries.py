@@ -22,7 +22,6 @@ from app.data.pagination import (
     date_key,
     enum_key,
     integer_key,
-    like_pattern,
     money_key,
     range_conditions,
     related,
@@ -45,6 +44,8 @@ from app.services.common.relation_filters import (
 from app.services.common.validation import check_filter
 from app.services.deals.rows import DealRow
 from app.services.deals.rules import DEAL
+from app.services.search.queries import search_condition
+from app.services.search.rules import SearchKind
 from models import Activity, Company, Contact, Deal, DealOwner, DealStatus, PipelineStage
 
 if TYPE_CHECKING:
@@ -147,10 +148,7 @@ def _where(f: DealFilter) -> list[Any]:
     check_filter(f)
     _check_amounts(f)
     conditions: list[Any] = []
-    if f.search:
-        if len(f.search) > 200:
-            raise BadUserInput.single("filter.search", "must be at most 200 characters")
-        conditions.append(col(Deal.title).ilike(like_pattern(f.search.strip())))
+    conditions += search_condition(SearchKind.DEAL, col(Deal.id), f.search)
     equal: tuple[tuple[Any, Any], ...] = (
         (col(Deal.pipeline_id), f.pipeline_id),
         (col(Deal.stage_id), f.stage_id),

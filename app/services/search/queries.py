@@ -1,0 +1,327 @@
+"""The matcher: which records match a search query, how well, a keyset page of them.
+
+Everything reads `search_entry` (models/search.py), whose branches carry the tenant of the
+transaction and whose `folded` values are trigram-indexed, so each term's condition is an
+index condition in each branch (docs/ARCHITECTURE.md section 14). Every list's
+`filter.search` is `matching(kind, query)`: an id semi-join on the same conditions that
+`search` ranks.
+
+A term's points in a field: the field's weight times the word similarity of the term to the
+value (pg_trgm, 0..1), plus 0.1 when a word of the value starts with the term and 0.1 more
+when it is the term; an activity body's full-text match counts 0.8. A record's score is the
+average over the terms of each term's best points, rounded to four places in SQL, so a
+cursor compares exactly.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import Grouping
+from sqlmodel import col
+
+from app.data.tenancy import TenantScope
+from app.errors import BadUserInput
+from app.services.search.highlights import Match, matches_of
+from app.services.search.rules import (
+    FIELD_WEIGHTS,
+    IDENTIFIER_FIELDS,
+    EmailTerm,
+    NumberTerm,
+    SearchKind,
+    SearchQuery,
+    Term,
+    WordTerm,
+    parse,
+)
+from models import SearchEntry
+
+_KIND, _RECORD, _FIELD = col(SearchEntry.kind), col(SearchEntry.record_id), col(SearchEntry.field)
+_BODY, _FOLDED, _DOCUMENT = (
+    col(SearchEntry.body),
+    col(SearchEntry.folded),
+    col(SearchEntry.document),
+)
+# Fields a word is matched in by trigrams: all but phones (digits) and bodies (full text).
+_WORD_FIELDS = tuple(f for f in FIELD_WEIGHTS if f not in ("phone", "body"))
+BODY_POINTS = 0.8
+SCORE_PLACES = 4
+
+
+def _named(name: str) -> Any:
+    """One of our own field or kind names, written into the SQL: the planner then drops the
+    view's branches of other fields and kinds (a parameter would keep them in a generic
+    plan). Never a client's text."""
+    return sa.literal_column("'" + name.replace("'", "''") + "'", sa.Text())
+
+
+def _in(column: Any, names: Sequence[str]) -> Any:
+    return column.in_([_named(name) for name in names])
+
+
+def _fold(value: str) -> Any:
+    return sa.func.crm_fold(sa.literal(value, sa.Text()))
+
+
+def _like_literal(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _word(term: WordTerm) -> Any:
+    word = _fold(term.word)
+    by_trigrams = sa.and_(_in(_FIELD, _WORD_FIELDS), word.op("<%")(_FOLDED))
+    prefix = _fold(term.word + ":*")
+    by_words = sa.and_(
+        _named("body") == _FIELD,
+        _DOCUMENT.op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), prefix)),
+    )
+    if term.word.isdigit():  # part of a phone number, typed as you go
+        digits = sa.and_(_named("phone") == _FIELD, _FOLDED.like(f"%{term.word}%"))
+        return sa.or_(by_trigrams, by_words, digits)
+    return sa.or_(by_trigrams, by_words)
+
+
+def _word_points(term: WordTerm, field: Any, folded: Any) -> Any:
+    word = _fold(term.word)
+    # The word is alphanumeric, so it is a literal in a regular expression.
+    start, end = sa.literal("\\m", sa.Text()), sa.literal("\\M", sa.Text())
+    # Parenthesized: `~` and `||` bind alike in PostgreSQL, left to right.
+    starts = folded.op("~")(Grouping(start + word))
+    whole = folded.op("~")(Grouping(start + word + end))
+    similar = sa.func.word_similarity(word, folded)
+    boost = sa.case((whole, 0.2), (starts, 0.1), else_=0.0)
+    return sa.case(
+        (_named("body") == field, BODY_POINTS * FIELD_WEIGHTS["body"]),
+        (_named("phone") == field, _weight(field)),
+        else_=_weight(field) * (similar + boost),
+    )
+
+
+def _email(term: EmailTerm) -> Any:
+    text = _fold(_like_literal(term.text))
+    contains = _FOLDED.like(sa.literal("%", sa.Text()) + text + sa.literal("%", sa.Text()))
+    return sa.and_(_named("email") == _FIELD, contains)
+
+
+def _email_points(term: EmailTerm, field: Any, folded: Any) -> Any:
+    exact = sa.case((_fold(term.text) == folded, 0.2), else_=0.0)
+    return _weight(field) * (1.0 + exact)
+
+
+def _number(term: NumberTerm) -> Any:
+    identifier = sa.and_(
+        _in(_FIELD, IDENTIFIER_FIELDS), _FOLDED.like(f"%{_like_literal(term.compact)}%")
+    )
+    if term.national is None:
+        return identifier
+    return sa.or_(identifier, sa.and_(_named("phone") == _FIELD, _FOLDED.like(f"%{term.national}")))
+
+
+def _number_points(term: NumberTerm, field: Any, folded: Any) -> Any:
+    exact: Any = sa.literal(term.compact, sa.Text()) == folded
+    if term.national is not None:
+        exact = sa.or_(exact, sa.and_(_named("phone") == field, folded.like(f"%{term.national}")))
+    return _weight(field) * (1.0 + sa.case((exact, 0.2), else_=0.0))
+
+
+def _weight(field: Any) -> Any:
+    weights = [(_named(name) == field, weight) for name, weight in FIELD_WEIGHTS.items()]
+    return sa.case(*weights, else_=0.5)
+
+
+def _condition(term: Term) -> Any:
+    if isinstance(term, WordTerm):
+        return _word(term)
+    if isinstance(term, EmailTerm):
+        return _email(term)
+    return _number(term)
+
+
+def _points(term: Term, field: Any, folded: Any) -> Any:
+    if isinstance(term, WordTerm):
+        return _word_points(term, field, folded)
+    if isinstance(term, EmailTerm):
+        return _email_points(term, field, folded)
+    return _number_points(term, field, folded)
+
+
+def _hits(query: SearchQuery, kinds: Sequence[SearchKind], *, scored: bool) -> Any:
+    """One row per value a term matched: (kind, record_id, term[, field, body, folded])."""
+    selects = []
+    for index, term in enumerate(query.terms):
+        columns: list[Any] = [_KIND, _RECORD, sa.literal(index, sa.Integer()).label("term")]
+        if scored:
+            columns += [_FIELD, _BODY, _FOLDED]
+        statement = sa.select(*columns).where(_condition(term))
+        if kinds:
+            statement = statement.where(_in(_KIND, [kind.value for kind in kinds]))
+        selects.append(statement)
+    return sa.union_all(*selects) if len(selects) > 1 else selects[0]
+
+
+def matching(kind: SearchKind, query: SearchQuery) -> Any:
+    """A subquery of the ids of `kind` matching every term of `query` (a list's
+    `filter.search`: `Company.id.in_(matching(...))`)."""
+    if not query.terms:
+        return sa.select(_RECORD).where(sa.false())
+    hits = _hits(query, [kind], scored=False).subquery("hits")
+    ids = sa.select(hits.c.record_id).group_by(hits.c.record_id)
+    return ids.having(sa.func.count(sa.distinct(hits.c.term)) == len(query.terms))
+
+
+def _scored(query: SearchQuery, kinds: Sequence[SearchKind]) -> tuple[Any, Any]:
+    """The hits (a CTE: the page reads them twice) and each matching record's score."""
+    # A CTE read twice is computed once: each value is folded once (in the scan), and the
+    # points below read the folded text instead of folding it again per expression.
+    hits = _hits(query, kinds, scored=True).cte("hits")
+    points = sa.case(
+        *[
+            (hits.c.term == index, _points(term, hits.c.field, hits.c.folded))
+            for index, term in enumerate(query.terms)
+        ],
+        else_=0.0,
+    )
+    best = (
+        sa.select(
+            hits.c.kind, hits.c.record_id, sa.func.max(sa.cast(points, sa.Float())).label("best")
+        ).group_by(hits.c.kind, hits.c.record_id, hits.c.term)
+    ).subquery("best")
+    average = sa.cast(sa.func.sum(best.c.best) / len(query.terms), sa.Numeric())
+    score = sa.func.round(average, SCORE_PLACES).label("score")
+    scored = (
+        sa.select(best.c.kind, best.c.record_id, score)
+        .group_by(best.c.kind, best.c.record_id)
+        .having(sa.func.count() == len(query.terms))
+    ).subquery("scored")
+    return hits, scored
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: SearchKind
+    record_id: uuid.UUID
+    score: Decimal
+    cursor: str
+    matches: tuple[Match, ...]
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: Sequence[SearchHit]
+    has_next_page: bool
+
+
+def encode_cursor(score: Decimal, kind: str, record_id: uuid.UUID) -> str:
+    raw = orjson.dumps(["search", str(score), kind, str(record_id)])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[Decimal, str, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        name, score, kind, record_id = orjson.loads(base64.urlsafe_b64decode(padded))
+        if name != "search" or kind not in {k.value for k in SearchKind}:
+            raise ValueError("not a search cursor")
+        value = Decimal(score)
+        if not value.is_finite() or abs(value) >= 1000:
+            raise ValueError("score out of range")
+        return value, kind, uuid.UUID(record_id)
+    except (ValueError, TypeError, InvalidOperation, binascii.Error, orjson.JSONDecodeError):
+        raise BadUserInput.single("after", "is not a cursor of this search") from None
+
+
+def page_statement(
+    query: SearchQuery, kinds: Sequence[SearchKind], first: int, after: str | None
+) -> Any:
+    """The page's records (score desc, kind, id) with the values each matched, one row per
+    value: (kind, record_id, score, term, field, body)."""
+    hits, scored = _scored(query, kinds)
+    page = sa.select(scored)
+    if after is not None:
+        score, kind, record_id = decode_cursor(after)
+        position = sa.tuple_(scored.c.kind, scored.c.record_id)
+        page = page.where(
+            sa.or_(
+                scored.c.score < score,
+                sa.and_(scored.c.score == score, position > sa.tuple_(kind, record_id)),
+            )
+        )
+    order = (scored.c.score.desc(), scored.c.kind, scored.c.record_id)
+    paged = page.order_by(*order).limit(first + 1).subquery("page")
+    # Joined by WHERE, not JOIN: the tenant filter refuses a Core table named as a source,
+    # which it cannot tell from the view inside a derived table (app/data/tenant_filter.py).
+    return (
+        sa.select(
+            paged.c.kind, paged.c.record_id, paged.c.score, hits.c.term, hits.c.field, hits.c.body
+        )
+        .where(hits.c.kind == paged.c.kind, hits.c.record_id == paged.c.record_id)
+        .order_by(paged.c.score.desc(), paged.c.kind, paged.c.record_id)
+    )
+
+
+async def search_page(
+    scope: TenantScope,
+    query: SearchQuery,
+    kinds: Sequence[SearchKind],
+    first: int,
+    after: str | None,
+) -> SearchPage:
+    """A page of hits across kinds, in one statement; no terms: an empty page."""
+    if after is not None:
+        decode_cursor(after)  # a bad cursor is the client's error, whatever the query
+    if not query.terms or first == 0:
+        return SearchPage((), False)
+    async with scope.reading() as reads:
+        rows = (await reads.execute_rows(page_statement(query, kinds, first, after))).all()
+    grouped: dict[tuple[str, uuid.UUID], list[Any]] = {}
+    for row in rows:
+        grouped.setdefault((row.kind, row.record_id), []).append(row)
+    hits = []
+    for (kind, record_id), values in list(grouped.items())[:first]:
+        score = values[0].score
+        matched = [(row.term, row.field, row.body) for row in values]
+        hits.append(
+            SearchHit(
+                kind=SearchKind(kind),
+                record_id=record_id,
+                score=score,
+                cursor=encode_cursor(score, kind, record_id),
+                matches=matches_of(query, matched),
+            )
+        )
+    return SearchPage(hits, has_next_page=len(grouped) > first)
+
+
+async def count_hits(scope: TenantScope, query: SearchQuery, kinds: Sequence[SearchKind]) -> int:
+    if not query.terms:
+        return 0
+    _, scored = _scored(query, kinds)
+    async with scope.reading() as reads:
+        found = await reads.execute_rows(sa.select(sa.func.count(scored.c.record_id)))
+    return int(found.scalar_one())
+
+
+def search_query(text: str) -> SearchQuery:
+    """The `search` field's query: something to search for, within the limits."""
+    if not text.strip():
+        raise BadUserInput.single("query", "must not be empty")
+    return parse(text, "query")
+
+
+def search_condition(
+    kind: SearchKind, id_column: Any, text: str | None, field: str = "filter.search"
+) -> list[Any]:
+    """A list's `filter.search`: its records (`id_column`) that the matcher finds, as the
+    conditions to add to the list's own (none for no search; a blank one is no search
+    either, as an empty search box is)."""
+    if text is None or not text.strip():
+        return []
+    return [id_column.in_(matching(kind, parse(text, field)))]
