@@ -9,6 +9,7 @@ p50/p99, server CPU per request including PostgreSQL backends, peak RSS), S3 (SQ
 request, counted in process) and S4 (company by rotating id). Load: wrk with bench/post.lua, or
 the asyncio client bench/load.py where wrk can't be had. Outside tools (Node 22, PostGraphile,
 wrk) are installed into bench/.tools/ by bench/tools.py; without them the peer is left out.
+`--only search` runs S9 alone (bench/search.py: search at 100,000 companies).
 """
 
 from __future__ import annotations

@@ -295,7 +295,10 @@ def report_lines(args: argparse.Namespace, all_queries: list[Query], results: di
     ]
     if skipped:
         lines += ["", f"Not measured, the schema cannot answer them yet ({len(skipped)}):", ""]
-        lines += [f"- `{label}`: {why}" for label, why in skipped.items()]
+        by_reason: dict[str, list[str]] = {}
+        for label, why in skipped.items():
+            by_reason.setdefault(why, []).append(f"`{label}`")
+        lines += [f"- {', '.join(labels)}: {why}" for why, labels in by_reason.items()]
     return lines
 
 
