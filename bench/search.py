@@ -19,11 +19,13 @@ import argparse
 import asyncio
 import json
 import os
+import platform
 import shutil
 import time
 import urllib.request
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -283,6 +285,9 @@ def report_lines(args: argparse.Namespace, all_queries: list[Query], results: di
         "",
         f"Target (issue 22): every search query with `first: {FIRST}` under {TARGET_MS:g} ms p99 "
         "at 100,000 companies / 500,000 contacts on this machine.",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({psutil.cpu_count()} "
+        "cores, shared or idle as it was); the server pinned as for S1-S4.",
         "",
         f"Data (bench/search_data.py, scale {args.search_scale:g}): the `bench` tenant with "
         f"{generator.companies:,} companies and about {5 * generator.companies:,} contacts, "

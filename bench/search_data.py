@@ -24,7 +24,6 @@ import asyncio
 import json
 import random
 import time
-import unicodedata
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,8 +35,10 @@ import asyncpg
 
 from bench import search_words as words
 from bench.generate import Tables
+from bench.search_words import digits, landline, mobile, slug, vat_id
 
 SEED = 20261207
+ROWS_VERSION = 1  # part of what marks a loaded database: raise it when the generator's rows change
 COMPANIES = 100_000  # at scale 1; five contacts per company on average
 OTHER_TENANTS = 3  # each with 2 % of the bench tenant's companies
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
@@ -49,57 +50,6 @@ ANCHORS = ["Müller Maschinenbau GmbH", "Becker & Söhne KG", "Schneider Logisti
 LOAD_ORDER = ("tenant", "user", "industry", "pipeline", "pipeline_stage", "company",
               "company_owner", "contact", "contact_email", "contact_phone", "contact_owner",
               "deal", "deal_owner", "activity", "contract")  # fmt: skip
-
-
-def transliterated(text: str) -> str:
-    """ä -> ae, ß -> ss, other accents dropped: what a domain or an e-mail address holds."""
-    text = text.translate(words.TRANSLITERATION)
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-
-
-def slug(text: str) -> str:
-    kept = "".join(c if c.isalnum() else "-" for c in transliterated(text).lower())
-    return "-".join(part for part in kept.split("-") if part)
-
-
-def vat_id(base: int) -> str:
-    """DE + 8 digits + the check digit of the German VAT id (ISO 7064 MOD 11,10)."""
-    digits = f"{base:08d}"
-    product = 10
-    for digit in digits:
-        total = (int(digit) + product) % 10 or 10
-        product = (2 * total) % 11
-    check = (11 - product) % 10
-    return f"DE{digits}{check}"
-
-
-def landline(rng: random.Random, area: str, number: str, extension: str) -> str:
-    """One number in one of the ways Germans write it."""
-    style = rng.randrange(6)
-    return [
-        f"+49 {area} {number}-{extension}",
-        f"0{area} {number}{extension}",
-        f"0049 {area} {number}{extension}",
-        f"0{area}/{number}-{extension}",
-        f"(0{area}) {number} {extension}",
-        f"+49 (0){area} {number}{extension}",
-    ][style]
-
-
-def mobile(rng: random.Random) -> str:
-    prefix, number = rng.choice(words.MOBILE_PREFIXES), str(rng.randint(1000000, 99999999))
-    return [f"0{prefix} {number}", f"+49 {prefix} {number}", f"0{prefix}/{number}",
-            f"+49{prefix}{number}"][rng.randrange(4)]  # fmt: skip
-
-
-def digits(phone: str) -> str:
-    """Comparable digits: one number in two spellings is one number (never twice per owner)."""
-    only = "".join(c for c in phone if c.isdigit())
-    for prefix, replacement in (("00", ""), ("490", "49"), ("0", "49")):
-        if only.startswith(prefix):
-            only = replacement + only[len(prefix) :]
-            break
-    return only
 
 
 @dataclass
@@ -385,9 +335,8 @@ class SearchGenerator:
 def fingerprint(scale: float, seed: int = SEED) -> str:
     """What the loaded tables are marked with (a comment on `tenant`): same seed and scale,
     same rows, so a second run reuses them."""
-    return (
-        f"bench S9 seed={seed} scale={scale:g} companies={SearchGenerator(scale, seed).companies}"
-    )
+    companies = SearchGenerator(scale, seed).companies
+    return f"bench S9 rows={ROWS_VERSION} seed={seed} scale={scale:g} companies={companies}"
 
 
 async def load(database_url: str, scale: float, seed: int = SEED,

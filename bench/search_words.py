@@ -1,9 +1,13 @@
-"""The German words S9's generator (bench/search_data.py) builds its records from: surnames
-weighted roughly as common as they are (Müller most), trades, legal forms with the register
-they are entered in, cities with their dialling code and register court, first names, streets,
-and the phrases of deals, activities and contracts."""
+"""The German words and formats S9's generator (bench/search_data.py) builds its records
+from: surnames weighted roughly as common as they are (Müller most), trades, legal forms with
+the register they are entered in, cities with their dialling code and register court, first
+names, streets, the phrases of deals, activities and contracts; transliteration, VAT ids with
+their check digit, and phone numbers written the ways people write them."""
 
 from __future__ import annotations
+
+import random
+import unicodedata
 
 # (surname, weight): the most common German surnames first, umlauts and ß included.
 SURNAMES = [
@@ -137,3 +141,54 @@ SIZES = [("MICRO", 35), ("SMALL", 35), ("MEDIUM", 20), ("LARGE", 7), ("ENTERPRIS
 
 TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae",
                                  "Ö": "Oe", "Ü": "Ue"})  # fmt: skip
+
+
+def transliterated(text: str) -> str:
+    """ä -> ae, ß -> ss, other accents dropped: what a domain or an e-mail address holds."""
+    text = text.translate(TRANSLITERATION)
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def slug(text: str) -> str:
+    kept = "".join(c if c.isalnum() else "-" for c in transliterated(text).lower())
+    return "-".join(part for part in kept.split("-") if part)
+
+
+def vat_id(base: int) -> str:
+    """DE + 8 digits + the check digit of the German VAT id (ISO 7064 MOD 11,10)."""
+    digits = f"{base:08d}"
+    product = 10
+    for digit in digits:
+        total = (int(digit) + product) % 10 or 10
+        product = (2 * total) % 11
+    check = (11 - product) % 10
+    return f"DE{digits}{check}"
+
+
+def landline(rng: random.Random, area: str, number: str, extension: str) -> str:
+    """One number in one of the ways Germans write it."""
+    style = rng.randrange(6)
+    return [
+        f"+49 {area} {number}-{extension}",
+        f"0{area} {number}{extension}",
+        f"0049 {area} {number}{extension}",
+        f"0{area}/{number}-{extension}",
+        f"(0{area}) {number} {extension}",
+        f"+49 (0){area} {number}{extension}",
+    ][style]
+
+
+def mobile(rng: random.Random) -> str:
+    prefix, number = rng.choice(MOBILE_PREFIXES), str(rng.randint(1000000, 99999999))
+    return [f"0{prefix} {number}", f"+49 {prefix} {number}", f"0{prefix}/{number}",
+            f"+49{prefix}{number}"][rng.randrange(4)]  # fmt: skip
+
+
+def digits(phone: str) -> str:
+    """Comparable digits: one number in two spellings is one number (never twice per owner)."""
+    only = "".join(c for c in phone if c.isdigit())
+    for prefix, replacement in (("00", ""), ("490", "49"), ("0", "49")):
+        if only.startswith(prefix):
+            only = replacement + only[len(prefix) :]
+            break
+    return only

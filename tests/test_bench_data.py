@@ -12,7 +12,8 @@ import asyncpg
 
 from app.migrations import upgrade_to_head
 from bench.generate import another_phone
-from bench.search_data import ANCHORS, SearchGenerator, digits, load, transliterated, vat_id
+from bench.search_data import ANCHORS, SearchGenerator, load
+from bench.search_words import digits, transliterated, vat_id
 from tests.conftest import Servers
 
 SCALE = 0.002  # 200 companies in the bench tenant, 10 in each other
