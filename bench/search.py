@@ -118,6 +118,7 @@ def queries(found: dict[str, str]) -> list[Query]:
     _, area, number = found["switchboard"].split(" ")
     local, national = f"0{area} {number.replace('-', '')}", f"0049 {area} {number.replace('-', '')}"
     prefix, subscriber = found["mobile"].split(" ")
+    mobile = f"+49 {prefix[1:]} {subscriber}"
     local_part, domain = found["email"].split("@")
     typed = [
         ("as you type", ["mu", "mül", "mülle", "sch", "schne"]),
@@ -126,7 +127,7 @@ def queries(found: dict[str, str]) -> list[Query]:
         ("typo", ["Müler", "Maschinenbua", "Schnieder"]),
         ("words in any order", ["becker söhne", "söhne becker"]),
         ("e-mail", [found["email"], local_part, domain]),
-        ("phone, other format", [local, national, f"+49 {prefix[1:]} {subscriber}"]),
+        ("phone, other format", [local, national, mobile]),
         ("VAT id", [found["vat"]]),
         ("tax id, register", [found["tax"], found["register"]]),
         ("city, notes", ["Stuttgart", "Liefertermin"]),
@@ -134,8 +135,9 @@ def queries(found: dict[str, str]) -> list[Query]:
     found_queries = [_search(kind, text) for kind, texts in typed for text in texts]
     found_queries += [_search("list filter", text, "companies") for text in
                       ["mül", "Müller Maschinenbau", "Mueller", "Müler", "becker söhne", found["vat"]]]  # fmt: skip
+    # The mobile: a contact's number (the switchboard is a company's).
     found_queries += [_search("list filter", text, "contacts") for text in
-                      ["schne", found["email"], local]]  # fmt: skip
+                      ["schne", found["email"], mobile]]  # fmt: skip
     for name, document in RELATIONS.items():
         variables: dict[str, Any] = {"first": FIRST}
         if "$user" in document:
