@@ -9,6 +9,7 @@ p50/p99, server CPU per request including PostgreSQL backends, peak RSS), S3 (SQ
 request, counted in process) and S4 (company by rotating id). Load: wrk with bench/post.lua, or
 the asyncio client bench/load.py where wrk can't be had. Outside tools (Node 22, PostGraphile,
 wrk) are installed into bench/.tools/ by bench/tools.py; without them the peer is left out.
+`--only search` runs S9 alone (bench/search.py: search at 100,000 companies).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from app.embedded import EmbeddedServers  # noqa: E402
 from app.keys import DevTokenRequest, ensure_dev_key, sign_dev_token  # noqa: E402
 from app.migrations import upgrade_to_head  # noqa: E402
 from app.settings import Settings  # noqa: E402
-from bench import burst, fanout, mutations, peer, tools  # noqa: E402
+from bench import burst, fanout, mutations, peer, search, tools  # noqa: E402
 from bench.generate import generate, load  # noqa: E402
 
 DATA = ROOT / "bench" / ".tools" / "data"
@@ -48,6 +49,7 @@ COMPANY_PAGE = """query($first: Int!) { companies(first: $first) { edges { node 
 COMPANY_BY_ID = "query($id: ID!) { company(id: $id) { id name website vatId status } }"
 POST_LUA = ROOT / "bench" / "post.lua"
 WRK: tools.Wrk | None = None  # set by main(): wrk when it could be installed, else bench/load.py
+CLUSTER = DATA  # the embedded cluster in use (database()): whose backends' CPU counts
 PEER = "PostGraphile 5"
 
 
@@ -63,15 +65,18 @@ def pinned(core: int) -> list[str]:
 
 
 @contextmanager
-def database() -> Iterator[tuple[str, str, str]]:
+def database(data_dir: Path = DATA) -> Iterator[tuple[str, str, str]]:
     """The owner's URL (migrations, loading, checks, the raw baseline), the one the server
-    logs in as (a role that owns nothing, as deployed), and Redis'."""
+    logs in as (a role that owns nothing, as deployed), and Redis'. `data_dir`: the embedded
+    cluster's (S9 has its own)."""
     env_db, env_redis = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
     if env_db and env_redis:
         yield os.environ.get("MIGRATION_DATABASE_URL") or env_db, env_db, env_redis
         return
-    DATA.mkdir(parents=True, exist_ok=True)
-    with EmbeddedServers(DATA) as servers:
+    global CLUSTER
+    CLUSTER = data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with EmbeddedServers(data_dir) as servers:
         assert servers.migration_database_url and servers.database_url and servers.redis_url
         yield servers.migration_database_url, servers.database_url, servers.redis_url
 
@@ -140,7 +145,7 @@ def postgres_backends() -> list[psutil.Process]:
     runs) must not count. All postgres processes when the cluster is not ours (DATABASE_URL)."""
     everything = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
     try:
-        postmaster = int((DATA / "postgres" / "postmaster.pid").read_text().split()[0])
+        postmaster = int((CLUSTER / "postgres" / "postmaster.pid").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return everything
     ours = [p for p in everything if postmaster in (p.pid, _parent(p))]
@@ -449,6 +454,19 @@ def _median(results: dict[str, list[dict[str, Any]]], name: str, key: str) -> fl
     return float(values[len(values) // 2])
 
 
+def bench_settings(urls: tuple[str, str, str]) -> Settings:
+    """The settings the in-process measurements and token signing use (`urls`: database()'s)."""
+    database_url, serving_url, redis_url = urls
+    return Settings(
+        database_url=serving_url,
+        migration_database_url=database_url,
+        redis_url=redis_url,
+        data_dir=DATA,
+        jwt_public_key=ensure_dev_key(DATA).as_pem(private=False).decode(),
+        _env_file=None,
+    )  # type: ignore[call-arg]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="insight-crm benchmarks")
     parser.add_argument(
@@ -459,9 +477,15 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--port", type=int, default=8777)
     parser.add_argument("--peer-port", type=int, default=8778)
-    parser.add_argument("--only", choices=["burst", "reads"],
+    parser.add_argument("--only", choices=["burst", "reads", "search"],
                         help="burst: S7 alone, updating its section of RESULTS.md; reads: "
-                             "S1-S4 alone, printed (RESULTS.md untouched)")  # fmt: skip
+                             "S1-S4 alone, printed (RESULTS.md untouched); search: S9 alone "
+                             "(bench/search.py), on its own cluster, updating its section")  # fmt: skip
+    parser.add_argument("--search-scale", type=float, default=1.0,
+                        help="S9: 1.0 is 100,000 companies and 500,000 contacts")  # fmt: skip
+    parser.add_argument("--search-seconds", type=float, default=5, help="S9: seconds per query")
+    parser.add_argument("--search-concurrency", type=int, default=1,
+                        help="S9: connections (1: one user typing, latency without queueing)")  # fmt: skip
     parser.add_argument("--rate-limits", action="store_true",
                         help="S1-S6 with the rate limits checked, at budgets too large to "
                              "refuse anything: what checking them costs")  # fmt: skip
@@ -469,23 +493,22 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.rounds, args.burst_seconds = 3, 1, 5
+        args.search_seconds = min(args.search_seconds, 2)
     global WRK
     kit = tools.ensure()  # quick when bench/run.sh installed them already
     WRK = kit.wrk
     for note in kit.notes:
         print("bench:", note, file=sys.stderr)
+    if args.only == "search":
+        harness = search.Harness(database, server, measure, bench_settings, DATA,
+                                 ROOT / "bench" / "RESULTS.md")  # fmt: skip
+        search.run_s9(args, harness)
+        return
     with database() as urls:
-        database_url, serving_url, redis_url = urls
+        database_url, serving_url, _redis_url = urls
         upgrade_to_head(database_url, serving_url)
         print("data:", asyncio.run(load(database_url, generate(0.1 if args.quick else 1.0))))
-        settings = Settings(
-            database_url=serving_url,
-            migration_database_url=database_url,
-            redis_url=redis_url,
-            data_dir=DATA,
-            jwt_public_key=ensure_dev_key(DATA).as_pem(private=False).decode(),
-            _env_file=None,
-        )  # type: ignore[call-arg]
+        settings = bench_settings(urls)
         if args.only == "burst":
             s7 = _run_s7(args, settings, urls)
             _update_section(burst.report_lines(s7), args.quick)

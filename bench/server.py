@@ -24,12 +24,13 @@ from app.cli_support import configure_logging  # noqa: E402
 from app.settings import Settings, load_settings  # noqa: E402
 from app.web.asgi import create_app, websocket_message_limit  # noqa: E402
 from bench.raw import ROUTES  # noqa: E402
+from bench.raw_search import ROUTES as SEARCH_ROUTES  # noqa: E402
 
 
 def create_bench_app(settings: Settings) -> Starlette:
     """Our app without the cron worker, and the raw routes behind our own."""
     app = create_app(settings, with_worker=False)
-    app.router.routes.extend(ROUTES)
+    app.router.routes.extend([*ROUTES, *SEARCH_ROUTES])
     return app
 
 
