@@ -167,6 +167,25 @@ async def test_email_addresses_vat_tax_ids_website_city_and_tags(api: Api) -> No
     assert await found(api, "premuim") == []  # two letters swapped: similarity 0.5 < 0.6
 
 
+async def test_addresses_are_matched_by_address_terms_and_words_by_names(api: Api) -> None:
+    """A website or e-mail address typed (or pasted) finds its record; a plain word is not
+    looked for inside addresses, which repeat names and, in a large tenant, made every address
+    with a common name in it a candidate."""
+    await company(
+        api,
+        "Alpha Handel GmbH",
+        website="https://www.zeta-werke.de/impressum",
+        emails=[{"email": "einkauf@omega-gruppe.de"}],
+    )
+    for query in ("zeta-werke.de", "https://www.zeta-werke.de/kontakt", "www.ZETA-werke.de"):
+        assert await found(api, query) == ["Alpha Handel GmbH"], query
+    assert await found(api, "omega-gruppe.de") == ["Alpha Handel GmbH"]
+    assert await found(api, "einkauf@omega") == ["Alpha Handel GmbH"]
+    assert await found(api, "zeta") == []  # a word of the domain, not of the name
+    assert await found(api, "omega") == []
+    assert await found(api, "alpha") == ["Alpha Handel GmbH"]
+
+
 async def test_deals_activities_and_contracts_by_their_text(api: Api) -> None:
     made = await companies(api)
     board = await pipeline(api)

@@ -50,8 +50,10 @@ _BODY, _FOLDED, _DOCUMENT = (
     col(SearchEntry.folded),
     col(SearchEntry.document),
 )
-# Fields a word is matched in by trigrams: all but phones (digits) and bodies (full text).
-_WORD_FIELDS = tuple(f for f in FIELD_WEIGHTS if f not in ("phone", "body"))
+# Fields a word is matched in by trigrams: all but phones (digits), bodies (full text) and
+# the addresses (only an address term is matched there: rules._is_address).
+_WORD_FIELDS = tuple(f for f in FIELD_WEIGHTS if f not in ("phone", "body", "email", "website"))
+_ADDRESS_FIELDS = ("email", "website")
 BODY_POINTS = 0.8
 SCORE_PLACES = 4
 
@@ -108,7 +110,7 @@ def _word_points(term: WordTerm, field: Any, folded: Any) -> Any:
 def _email(term: EmailTerm) -> Any:
     text = _fold(_like_literal(term.text))
     contains = _FOLDED.like(sa.literal("%", sa.Text()) + text + sa.literal("%", sa.Text()))
-    return sa.and_(_named("email") == _FIELD, contains)
+    return sa.and_(_in(_FIELD, _ADDRESS_FIELDS), contains)
 
 
 def _email_points(term: EmailTerm, field: Any, folded: Any) -> Any:
@@ -189,11 +191,23 @@ def _scored(query: SearchQuery, kinds: Sequence[SearchKind]) -> tuple[Any, Any]:
         ],
         else_=0.0,
     )
-    best = (
-        sa.select(
-            hits.c.kind, hits.c.record_id, sa.func.max(sa.cast(points, sa.Float())).label("best")
-        ).group_by(hits.c.kind, hits.c.record_id, hits.c.term)
-    ).subquery("best")
+    best_points = sa.select(
+        hits.c.kind, hits.c.record_id, sa.func.max(sa.cast(points, sa.Float())).label("best")
+    )
+    if len(query.terms) > 1:
+        # Points only for the records that match every term: counting terms per record is
+        # cheap, scoring a value (similarity, word boundaries) is not, and most values one
+        # common word matches belong to records another word rules out (48,025 values and
+        # 216 records for "muller masch" at 500,000 contacts).
+        complete = (
+            sa.select(hits.c.kind, hits.c.record_id)
+            .group_by(hits.c.kind, hits.c.record_id)
+            .having(sa.func.count(sa.distinct(hits.c.term)) == len(query.terms))
+        ).subquery("complete")
+        best_points = best_points.where(
+            hits.c.kind == complete.c.kind, hits.c.record_id == complete.c.record_id
+        )
+    best = best_points.group_by(hits.c.kind, hits.c.record_id, hits.c.term).subquery("best")
     average = sa.cast(sa.func.sum(best.c.best) / len(query.terms), sa.Numeric())
     score = sa.func.round(average, SCORE_PLACES).label("score")
     scored = (

@@ -3,7 +3,8 @@
 A query is split into words; each significant word is a term that some field of the record
 must match (in any order, across fields: "muller stuttgart" is a name and a city). Legal-form
 words (GmbH, AG, GmbH & Co. KG, e.K., ...) are left out unless the query is nothing else. A
-word with `@` is part of an e-mail address (matched as a substring of the addresses). A
+word with `@`, or shaped like a web address (`mueller-bau.de`), is part of an address, matched
+as a substring of the e-mail addresses and websites; other words are not matched there. A
 query that is mostly digits (a phone number, a VAT id, a trade register number typed with
 spaces) is one term: a phone number ending with its national significant number
 (`phonenumbers`, region DE by default), or an identifier containing it.
@@ -116,7 +117,8 @@ class WordTerm:
 
 @dataclass(frozen=True)
 class EmailTerm:
-    """Part of an e-mail address, matched as a substring of the addresses (no typo)."""
+    """Part of an e-mail or web address, matched as a substring of the e-mail addresses and
+    website domains (no typo)."""
 
     text: str
 
@@ -162,16 +164,32 @@ def parse(text: str, field: str = "query") -> SearchQuery:
     if number is not None:
         return SearchQuery((number,))
     terms: list[Term] = []
-    for raw in text.split():
-        if "@" in raw:
-            address = raw.strip(".,;:<>()[]\"'").lower()
-            if len(address) >= MIN_WORD_LENGTH + 1:
-                terms.append(EmailTerm(address))
-    words = _words(" ".join(raw for raw in text.split() if "@" not in raw))
+    addresses = [raw for raw in text.split() if _is_address(raw)]
+    for raw in addresses:
+        address = raw.strip(".,;:<>()[]\"'").lower()
+        if "@" not in address:  # a website as its domain, as the records' are compared
+            address = re.sub(r"^([a-z][a-z0-9+.-]*://)?(www\.)?", "", address).split("/")[0]
+        if len(address) >= MIN_WORD_LENGTH + 1:
+            terms.append(EmailTerm(address))
+    words = _words(" ".join(raw for raw in text.split() if raw not in addresses))
     terms += [WordTerm(word) for word in dict.fromkeys(words)]
     if len(terms) > MAX_WORDS:
         raise BadUserInput.single(field, f"must have at most {MAX_WORDS} words")
     return SearchQuery(tuple(terms))
+
+
+# A web address or a part of one as typed: "mueller-maschinen.de", "www.mueller.de/kontakt".
+_WEB_ADDRESS = re.compile(
+    r"^\W*([a-z][a-z0-9+.-]*://)?[^\W_][\w-]*(\.[\w-]+)*\.[^\W\d_]{2,}\b", re.IGNORECASE
+)
+
+
+def _is_address(raw: str) -> bool:
+    """Part of an e-mail or web address: matched in the addresses only, as a substring. Plain
+    words are not matched in e-mail addresses and websites: those repeat the names (a company
+    Müller's `info@mueller-bau.de`), and in a large tenant every address with a common name in
+    it was a candidate to rank (113,000 for "muller" at 500,000 contacts)."""
+    return "@" in raw or bool(_WEB_ADDRESS.match(raw))
 
 
 def _words(text: str) -> list[str]:
