@@ -47,7 +47,8 @@ async def test_filter_by_industry_type_owner_tag_size_email(api: Api) -> None:
     assert await names(api, {"ownerId": me}) == ["Alpha"]
     assert await names(api, {"tag": "ERP"}) == ["Alpha"]
     assert await names(api, {"size": ["SMALL", "LARGE"]}) == ["Alpha", "Gamma"]
-    assert await names(api, {"search": "beta-bau"}) == ["Beta"]  # via its e-mail address
+    assert await names(api, {"search": "beta-bau.de"}) == ["Beta"]  # via its e-mail address
+    assert await names(api, {"search": "einkauf@beta"}) == ["Beta"]
 
 
 async def test_filter_by_creation_range(api: Api) -> None:

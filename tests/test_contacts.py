@@ -219,7 +219,9 @@ async def test_filters_search_names_emails_and_phones(api: Api) -> None:
         data = await api.data(LIST, {"filter": filter_})
         return [e["node"]["lastName"] for e in data["contacts"]["edges"]]
 
-    assert await names({"search": "schmidt"}) == ["Schmidt", "Weber"]
+    assert await names({"search": "schmidt"}) == ["Schmidt"]  # names; addresses by address:
+    assert await names({"search": "schmidt-partner.de"}) == ["Weber"]
+    assert await names({"search": "bw@schmidt"}) == ["Weber"]
     assert await names({"search": "4711"}) == ["Meyer"]
     assert await names({"companyId": company_id}) == ["Schmidt"]
     assert await names({"tag": "VIP", "source": ["REFERRAL"]}) == ["Meyer"]
