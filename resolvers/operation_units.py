@@ -41,7 +41,8 @@ from graphql import (
 from strawberry.types.field import StrawberryField
 
 from app.settings import Settings
-from resolvers.query_cost import Expression, QueryCosts, evaluate
+from resolvers.cost_formula import Expression, evaluate
+from resolvers.query_cost import QueryCosts
 
 LEXWARE_RESOLVERS = "resolvers.lexware"
 

@@ -12,7 +12,8 @@ from graphql import parse
 from app.internals import graphql_schema
 from app.settings import Settings
 from bench.run import COMPANY_PAGE
-from resolvers.query_cost import COUNT_LIMIT, PageSizes, document_costs, evaluate
+from resolvers.cost_formula import COUNT_LIMIT, PageSizes, evaluate
+from resolvers.query_cost import document_costs
 from resolvers.schema import build_schema
 from tests.conftest import Api, StatementCounter, error_codes, record_full_runs, serving
 from tests.live import LEGACY_WS, TRANSPORT_WS, graphql_socket
