@@ -391,6 +391,37 @@ async def test_paging_through_every_hit_with_ties(api: Api) -> None:
     ] == seen
 
 
+SEARCH_BACK = f"""query($q: String!, $last: Int, $before: String) {{
+  search(query: $q, last: $last, before: $before) {{
+    pageInfo {{ hasPreviousPage hasNextPage startCursor }} edges {{ node {{ {RECORD} }} }} }} }}"""
+
+
+async def test_paging_backward_with_last_and_before_meets_the_forward_order(api: Api) -> None:
+    """`last`/`before`, as on every root connection: walking back from the end in pages of 3
+    gives the forward order, ties included, with the pageInfo flags of each side."""
+    for _ in range(5):
+        await company(api, "Pfanne Werke")
+    await company(api, "Pfannenwerk Nord")
+    forward = await api.data(SEARCH_PAGE, {"q": "pfanne", "first": 200})
+    expected = [e["node"]["record"]["id"] for e in forward["search"]["edges"]]
+    assert len(expected) == 6
+    walked: list[str] = []
+    before, flags = None, []
+    while True:
+        data = await api.data(SEARCH_BACK, {"q": "pfanne", "last": 3, "before": before})
+        page = data["search"]
+        walked = [e["node"]["record"]["id"] for e in page["edges"]] + walked
+        info = page["pageInfo"]
+        flags.append((info["hasPreviousPage"], info["hasNextPage"]))
+        if not info["hasPreviousPage"]:
+            break
+        before = info["startCursor"]
+    assert walked == expected
+    assert flags == [(True, False), (False, True)]
+    both = await api('query { search(query: "pfanne", first: 2, before: "x") { totalCount } }')
+    assert error_codes(both) == ["BAD_USER_INPUT"]
+
+
 async def test_a_pages_statement_count_does_not_grow_with_first(
     api: Api, sql: StatementCounter
 ) -> None:

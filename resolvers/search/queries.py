@@ -11,6 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from app.data.records import Entity
+from app.errors import BadUserInput
 from app.services.activities.rules import ACTIVITY
 from app.services.companies.rules import COMPANY
 from app.services.contacts.rules import CONTACT
@@ -69,14 +70,24 @@ class SearchQueries:
         ] = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[SearchHit]:
         context = info.context
         search_query = queries.search_query(query)
-        size = page_request(context.settings, PageArguments(first=first, after=after), False).first
+        arguments = PageArguments(first=first, after=after, last=last, before=before)
+        request = page_request(context.settings, arguments, False)
+        if (request.before if not request.backward else request.after) is not None:
+            # one cursor, read in the direction of travel (a ranked list has no range query)
+            wrong = "before" if not request.backward else "after"
+            raise BadUserInput.single(wrong, "search pages with first/after or last/before")
         kinds = None if types is None else [t.kind for t in dict.fromkeys(types)]
         if kinds is not None and not kinds:
             search_query = queries.SearchQuery(())
-        page = await queries.search_page(context.scope, search_query, kinds or (), size, after)
+        cursor = request.before if request.backward else request.after
+        page = await queries.search_page(
+            context.scope, search_query, kinds or (), request.first, cursor, request.backward
+        )
         rows = await _records(info, page)
         edges = [
             Edge(cursor=hit.cursor, node=_hit(hit, row))
@@ -87,8 +98,8 @@ class SearchQueries:
             queries.count_hits, context.scope, search_query, kinds or ()
         )
         page_info = PageInfo(
-            has_next_page=page.has_next_page,
-            has_previous_page=after is not None,
+            has_next_page=(before is not None) if request.backward else page.has_more,
+            has_previous_page=page.has_more if request.backward else after is not None,
             start_cursor=page.hits[0].cursor if page.hits else None,
             end_cursor=page.hits[-1].cursor if page.hits else None,
         )
