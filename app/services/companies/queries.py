@@ -39,11 +39,10 @@ from app.services.companies.rows import CompanyRow
 from app.services.companies.rules import COMPANY
 from app.services.rollups.queries import (
     COMPANY_ROLLUPS,
-    check_currency,
     last_activity_key,
     next_activity_due_key,
     open_deal_count_key,
-    open_deal_value_key,
+    sort_key_of,
 )
 from app.services.search.queries import search_condition
 from app.services.search.rules import SearchKind
@@ -114,8 +113,9 @@ def company_order(
     order: CompanyOrderField, descending: bool, currency: str | None = None
 ) -> list[Any]:
     """ORDER BY of companies in this order (a nested list of them)."""
-    key = _SORT_KEYS.get(order) or open_deal_value_key(COMPANY_ROLLUPS, check_currency(currency))
-    return key.order_by(COMPANY.id, descending)
+    return sort_key_of(_SORT_KEYS, order, COMPANY_ROLLUPS, currency).order_by(
+        COMPANY.id, descending
+    )
 
 
 @dataclass(frozen=True)
@@ -216,16 +216,14 @@ def _filtered(query_filter: CompanyFilter, caller: uuid.UUID | None) -> list[Any
     return conditions(query_filter, Walk(caller))
 
 
-def _sort_key(query: CompanyQuery) -> SortKey:
-    currency = check_currency(query.currency)
-    if query.order is CompanyOrderField.OPEN_DEAL_VALUE:
-        return open_deal_value_key(COMPANY_ROLLUPS, currency)
-    return _SORT_KEYS[query.order]
-
-
 def companies_page(query: CompanyQuery) -> PageQuery[CompanyRow]:
     where = _filtered(query.filter, query.caller)
-    return PageQuery(COMPANY, where, _sort_key(query), query.page)
+    return PageQuery(
+        COMPANY,
+        where,
+        sort_key_of(_SORT_KEYS, query.order, COMPANY_ROLLUPS, query.currency),
+        query.page,
+    )
 
 
 async def count_companies(scope: TenantScope, query_filter: CompanyFilter) -> int:

@@ -39,11 +39,10 @@ from app.services.contacts.rows import ContactRow
 from app.services.contacts.rules import CONTACT
 from app.services.rollups.queries import (
     CONTACT_ROLLUPS,
-    check_currency,
     last_activity_key,
     next_activity_due_key,
     open_deal_count_key,
-    open_deal_value_key,
+    sort_key_of,
 )
 from app.services.search.queries import search_condition
 from app.services.search.rules import SearchKind
@@ -115,8 +114,9 @@ def contact_order(
     order: ContactOrderField, descending: bool, currency: str | None = None
 ) -> list[Any]:
     """ORDER BY of contacts in this order (a nested list of them)."""
-    key = _SORT_KEYS.get(order) or open_deal_value_key(CONTACT_ROLLUPS, check_currency(currency))
-    return key.order_by(CONTACT.id, descending)
+    return sort_key_of(_SORT_KEYS, order, CONTACT_ROLLUPS, currency).order_by(
+        CONTACT.id, descending
+    )
 
 
 @dataclass(frozen=True)
@@ -200,16 +200,14 @@ def _filtered(query_filter: ContactFilter, caller: uuid.UUID | None) -> list[Any
     return conditions(query_filter, Walk(caller))
 
 
-def _sort_key(query: ContactQuery) -> SortKey:
-    currency = check_currency(query.currency)
-    if query.order is ContactOrderField.OPEN_DEAL_VALUE:
-        return open_deal_value_key(CONTACT_ROLLUPS, currency)
-    return _SORT_KEYS[query.order]
-
-
 def contacts_page(query: ContactQuery) -> PageQuery[ContactRow]:
     where = _filtered(query.filter, query.caller)
-    return PageQuery(CONTACT, where, _sort_key(query), query.page)
+    return PageQuery(
+        CONTACT,
+        where,
+        sort_key_of(_SORT_KEYS, query.order, CONTACT_ROLLUPS, query.currency),
+        query.page,
+    )
 
 
 async def count_contacts(scope: TenantScope, query_filter: ContactFilter) -> int:

@@ -23,7 +23,7 @@ figures are columns of the statement that reads the records) and a page sorts by
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -219,6 +219,15 @@ def check_currency(currency: str | None) -> str:
     if currency not in CURRENCIES:
         raise BadUserInput.single("orderBy.currency", "must be an ISO 4217 currency code")
     return currency
+
+
+def sort_key_of(
+    keys: Mapping[Any, SortKey], order: Any, owner: RollupOwner, currency: str | None
+) -> SortKey:
+    """A company's or contact's sort key: one of `keys`, else (OPEN_DEAL_VALUE, the one order
+    with a parameter) the open deal value in the order's currency (checked when sent)."""
+    checked = check_currency(currency)
+    return keys.get(order) or open_deal_value_key(owner, checked)
 
 
 @cache
