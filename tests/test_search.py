@@ -580,3 +580,28 @@ async def test_the_cost_rule_counts_hits_matches_and_each_kind_of_record(api: Ap
     deal = 1  # its stage
     record = 1 + company + deal  # each fragment counted, as if a record were every kind
     assert nested["extensions"]["cost"] == 1 + 5 * (1 + 1 + record)
+
+
+PIPELINES = "query($s: String) { pipelines(filter: {search: $s}) { edges { node { name } } } }"
+USERS = "query($s: String) { users(search: $s) { name } }"
+
+
+async def test_pipelines_and_the_user_picker_match_as_search_does(api: Api) -> None:
+    """Every list's search folds and forgives alike: the small lists read their rows directly
+    with the matcher's rules (umlauts, transliteration, typos, words in any order)."""
+    await pipeline(api, "Großkunden Süd")
+    await pipeline(api, "Vertrieb Nord")
+    for query in ("grosskunden", "Grosskunden sued", "süd großk", "Großkundn"):
+        data = await api.data(PIPELINES, {"s": query})
+        assert [e["node"]["name"] for e in data["pipelines"]["edges"]] == ["Großkunden Süd"]
+    data = await api.data(PIPELINES, {"s": "Einkauf"})
+    assert data["pipelines"]["edges"] == []
+    await api.data(
+        "mutation($i: AddUserInput!) { addUser(input: $i) { id } }",
+        {"i": {"email": "juergen.koehler@example.de", "name": "Jürgen Köhler"}},
+    )
+    for query in ("jurgen", "Koehler", "Köhller", "koehler@example"):
+        names = [u["name"] for u in (await api.data(USERS, {"s": query}))["users"]]
+        assert names == ["Jürgen Köhler"], query
+    refused = await api(USERS, {"s": "\x00"})
+    assert error_codes(refused) == ["BAD_USER_INPUT"]

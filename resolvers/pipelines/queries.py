@@ -13,7 +13,7 @@ from app.services.pipelines.queries import PipelineOrderField
 from app.services.pipelines.rows import PipelineRow
 from app.services.pipelines.rules import PIPELINE
 from resolvers.common.enums import OrderDirection
-from resolvers.common.inputs import parse_id
+from resolvers.common.inputs import SEARCH_FILTER, parse_id
 from resolvers.common.pagination import Connection, PageArguments, paged_rows
 from resolvers.common.relations import ROWS, page_of, row_by_id
 from resolvers.context import Context
@@ -25,7 +25,7 @@ strawberry.enum(PipelineOrderField, description="What pipelines are sorted by.")
 
 @strawberry.input
 class PipelineFilter:
-    search: str | None = strawberry.field(default=None, description="Substring of the name.")
+    search: str | None = strawberry.field(default=None, description=SEARCH_FILTER)
 
 
 @strawberry.input

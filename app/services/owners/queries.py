@@ -12,12 +12,13 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from app.data import records
-from app.data.pagination import enum_key, like_pattern, related, text_key, timestamp_key
+from app.data.pagination import enum_key, related, text_key, timestamp_key
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.services.common.relation_filters import Walk, register
 from app.services.members.rows import UserRow
 from app.services.owners.rules import USER, OwnerKind
+from app.services.search.queries import direct_condition
 from models import OwnerRole, User
 
 MAX_USERS = 200
@@ -54,17 +55,13 @@ async def list_users(scope: TenantScope, search: str | None, first: int) -> list
     """The tenant's users for an owner picker, by name then e-mail."""
     if not 0 < first <= MAX_USERS:
         raise BadUserInput.single("first", f"must be between 1 and {MAX_USERS}")
-    statement = sa.select(*USER.columns)
-    if search:
-        if len(search) > 200:
-            raise BadUserInput.single("search", "must be at most 200 characters")
-        pattern = like_pattern(search.strip())
-        statement = statement.where(
-            sa.or_(col(User.name).ilike(pattern), col(User.email).ilike(pattern))
-        )
-    statement = statement.order_by(
-        sa.func.lower(sa.func.coalesce(col(User.name), col(User.email))), USER.id
-    ).limit(first)
+    matched = direct_condition([col(User.name), col(User.email)], search, "search")
+    statement = (
+        sa.select(*USER.columns)
+        .where(*matched)
+        .order_by(sa.func.lower(sa.func.coalesce(col(User.name), col(User.email))), USER.id)
+        .limit(first)
+    )
     return await records.select_rows(scope, USER, statement)
 
 

@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from app.data import records
-from app.data.pagination import PageQuery, PageRequest, SortKey, like_pattern, timestamp_key
+from app.data.pagination import PageQuery, PageRequest, SortKey, timestamp_key
 from app.data.tenancy import TenantScope
 from app.services.pipelines.rows import PipelineRow
 from app.services.pipelines.rules import PIPELINE
+from app.services.search.queries import direct_condition
 from models import Pipeline
 
 
@@ -31,7 +32,7 @@ _SORT_KEYS = {
 
 
 def _where(search: str | None) -> list[Any]:
-    return [col(Pipeline.name).ilike(like_pattern(search.strip()))] if search else []
+    return direct_condition([col(Pipeline.name)], search, "filter.search")
 
 
 def pipelines_page(

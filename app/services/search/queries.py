@@ -355,6 +355,29 @@ def search_query(text: str) -> SearchQuery:
     return parse(text, "query")
 
 
+def direct_condition(columns: Sequence[Any], text: str | None, field: str) -> list[Any]:
+    """The matcher's rules on a few columns of a small table read directly (a tenant's
+    pipelines, its users): every term must match one of the columns as it would match a name
+    in `search` (folded, typo-tolerant words; addresses and numbers as substrings). No index
+    and no view: a tenant has a handful of these rows, read under its policies."""
+    if text is None or not text.strip():
+        return []
+    query = parse(text, field)
+    if not query.terms:
+        return [sa.false()]
+    return [sa.and_(*(sa.or_(*(_direct(term, c) for c in columns)) for term in query.terms))]
+
+
+def _direct(term: Term, column: Any) -> Any:
+    if isinstance(term, WordTerm):
+        return _fold(term.word).op("<%")(sa.func.crm_fold(column))
+    if isinstance(term, EmailTerm):
+        text = _fold(_like_literal(term.text))
+        pattern = sa.literal("%", sa.Text()) + text + sa.literal("%", sa.Text())
+        return sa.func.crm_fold(column).like(pattern)
+    return sa.func.crm_compact(column).like(f"%{_like_literal(term.compact)}%")
+
+
 def search_condition(
     kind: SearchKind, id_column: Any, text: str | None, field: str = "filter.search"
 ) -> list[Any]:
