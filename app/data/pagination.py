@@ -301,9 +301,6 @@ def range_conditions(ranges: Sequence[tuple[Any, Any, Any]]) -> list[Any]:
     return conditions
 
 
-def like_pattern(text: str) -> str:
-    """A substring ILIKE pattern with the user's % and _ taken literally."""
-    if "\x00" in text:
-        raise BadUserInput.single("search", "must not contain NUL characters")
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def like_literal(text: str) -> str:
+    """Text for a LIKE pattern with the user's %, _ and \\ taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import Grouping
 from sqlmodel import col
 
+from app.data.pagination import like_literal
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.services.search.highlights import Match, matches_of
@@ -77,10 +78,6 @@ def _fold(value: str) -> Any:
     return sa.func.crm_fold(sa.literal(value, sa.Text()))
 
 
-def _like_literal(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _word(term: WordTerm) -> Any:
     word = _fold(term.word)
     matched = [sa.and_(_in(_FIELD, _WORD_FIELDS), word.op("<%")(_FOLDED))]
@@ -107,13 +104,13 @@ def _word_points(term: WordTerm, field: Any, folded: Any) -> Any:
     boost = sa.case((whole, 0.2), (starts, 0.1), else_=0.0)
     return sa.case(
         (_named("body") == field, BODY_POINTS * FIELD_WEIGHTS["body"]),
-        (_named("phone") == field, _weight(field)),
+        (_named("phone") == field, FIELD_WEIGHTS["phone"]),
         else_=_weight(field) * (similar + boost),
     )
 
 
 def _email(term: EmailTerm) -> Any:
-    text = _fold(_like_literal(term.text))
+    text = _fold(like_literal(term.text))
     contains = _FOLDED.like(sa.literal("%", sa.Text()) + text + sa.literal("%", sa.Text()))
     return sa.and_(_in(_FIELD, _ADDRESS_FIELDS), contains)
 
@@ -124,9 +121,7 @@ def _email_points(term: EmailTerm, field: Any, folded: Any) -> Any:
 
 
 def _number(term: NumberTerm) -> Any:
-    identifier = sa.and_(
-        _in(_FIELD, IDENTIFIER_FIELDS), _FOLDED.like(f"%{_like_literal(term.compact)}%")
-    )
+    identifier = sa.and_(_in(_FIELD, IDENTIFIER_FIELDS), _FOLDED.like(f"%{term.compact}%"))
     if term.national is None:
         return identifier
     return sa.or_(identifier, sa.and_(_named("phone") == _FIELD, _FOLDED.like(f"%{term.national}")))
@@ -265,17 +260,17 @@ def page_statement(
     query: SearchQuery,
     kinds: Sequence[SearchKind],
     first: int,
-    cursor: str | None,
+    cursor: tuple[Decimal, str, uuid.UUID] | None,
     backward: bool = False,
 ) -> Any:
     """The page's records (score desc, kind, id) with the values each matched, one row per
     value: (kind, record_id, score, term, field, body). Forward: the `first` records after
-    `cursor` (and one more, to know whether more follow); backward: the `first` records
-    before it (the list's last without one), and one more before them."""
+    `cursor` (a decoded position; and one more, to know whether more follow); backward: the
+    `first` records before it (the list's last without one), and one more before them."""
     hits, scored = _scored(query, kinds)
     page = sa.select(scored)
     if cursor is not None:
-        score, kind, record_id = decode_cursor(cursor)
+        score, kind, record_id = cursor
         position, bound = sa.tuple_(scored.c.kind, scored.c.record_id), sa.tuple_(kind, record_id)
         if backward:
             page = page.where(
@@ -310,11 +305,11 @@ async def search_page(
 ) -> SearchPage:
     """A page of hits across kinds, in one statement; no terms: an empty page. `first` hits
     after `cursor`, or (`backward`) before it; `has_more` says whether more lie that way."""
-    if cursor is not None:
-        decode_cursor(cursor)  # a bad cursor is the client's error, whatever the query
+    # a bad cursor is the client's error, whatever the query
+    position = None if cursor is None else decode_cursor(cursor)
     if not query.terms or first == 0:
         return SearchPage((), False)
-    statement = page_statement(query, kinds, first, cursor, backward)
+    statement = page_statement(query, kinds, first, position, backward)
     async with scope.reading() as reads:
         rows = (await reads.execute_rows(statement)).all()
     grouped: dict[tuple[str, uuid.UUID], list[Any]] = {}
@@ -372,10 +367,10 @@ def _direct(term: Term, column: Any) -> Any:
     if isinstance(term, WordTerm):
         return _fold(term.word).op("<%")(sa.func.crm_fold(column))
     if isinstance(term, EmailTerm):
-        text = _fold(_like_literal(term.text))
+        text = _fold(like_literal(term.text))
         pattern = sa.literal("%", sa.Text()) + text + sa.literal("%", sa.Text())
         return sa.func.crm_fold(column).like(pattern)
-    return sa.func.crm_compact(column).like(f"%{_like_literal(term.compact)}%")
+    return sa.func.crm_compact(column).like(f"%{term.compact}%")
 
 
 def search_condition(

@@ -57,7 +57,6 @@ FIELD_WEIGHTS = {
     "tags": 0.6,
     "body": 0.4,
 }
-TEXT_FIELDS = tuple(f for f in FIELD_WEIGHTS if f not in ("email", "phone", "body"))
 IDENTIFIER_FIELDS = ("vatId", "taxId", "tradeRegisterNumber", "number")
 
 # Legal forms as the folded words they are typed as (`e.K.` is the words `e`, `k`).
