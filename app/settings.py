@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     subscription_buffer: int = Field(default=1000, ge=10)  # events queued per subscriber
     event_relay_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     due_soon_window_minutes: int = Field(default=24 * 60, ge=1, le=60 * 24 * 60)
+    # How long a deleted record stays in the trash before the hourly cron purges it.
+    trash_retention_days: int = Field(default=30, ge=1, le=3650)
 
     # Redis outages (README "Redis outages"): every Redis call is bounded by these; revoked
     # tokens are read from PostgreSQL into each process's view every REVOCATION_REFRESH_SECONDS

@@ -19,6 +19,7 @@ from app.heartbeat import record_heartbeat
 from app.lexware.connector import LexwareConnector
 from app.services.activities.reminders import send_due_soon_reminders
 from app.services.idempotency.service import purge_expired
+from app.services.trash.service import purge_expired_trash
 from app.settings import Settings
 from app.telemetry import tracing
 from app.telemetry.exposition import start_listener
@@ -48,6 +49,13 @@ async def purge_idempotency_keys(ctx: dict[str, Any]) -> str:
     return f"{await purge_expired(ctx['sessions'])} expired idempotency key(s) purged"
 
 
+async def purge_trash(ctx: dict[str, Any]) -> str:
+    """Purge what has been in the trash longer than TRASH_RETENTION_DAYS (with its events)."""
+    settings: Settings = ctx["settings"]
+    retention = timedelta(days=settings.trash_retention_days)
+    return f"{await purge_expired_trash(ctx['sessions'], retention)} trashed record(s) purged"
+
+
 # Every run counted and timed by outcome (jobs/observed.py) and, with tracing on, a span
 # (app/telemetry/tracing.py): a queued job's under the request that queued it, a cron's a root
 # of its own; a cron run also logs under a request id of its own (jobs/request_ids.py).
@@ -65,6 +73,7 @@ JOBS = {
     "heartbeat": heartbeat,
     "voucher-sync": voucher_sync,
     "erp-push": erp_push,
+    "trash-purge": purge_trash,
 }
 
 
@@ -141,6 +150,7 @@ def worker_settings(
             ),
             cron(scheduled(erp_push), minute={10, 40}, second=0, unique=True, timeout=25 * 60),
             cron(scheduled(purge_idempotency_keys), minute=20, second=0, unique=True),  # hourly
+            cron(scheduled(purge_trash), minute=50, second=0, unique=True),  # hourly
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

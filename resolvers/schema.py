@@ -58,6 +58,8 @@ from resolvers.relationships.mutations import RelationshipMutations
 from resolvers.relationships.queries import RelationshipQueries
 from resolvers.search.queries import SearchQueries
 from resolvers.shared_streams import SharedStreams, shareable
+from resolvers.trash.mutations import TrashMutations
+from resolvers.trash.queries import TrashQueries
 
 Query = merge_types(
     "Query",
@@ -75,6 +77,7 @@ Query = merge_types(
         EventQueries,
         LexwareQueries,
         SearchQueries,
+        TrashQueries,
     ),
 )
 Mutation = merge_types(
@@ -93,6 +96,7 @@ Mutation = merge_types(
         LookupMutations,
         LexwareContactMutations,
         LexwareVoucherMutations,
+        TrashMutations,
     ),
 )
 

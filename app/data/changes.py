@@ -88,6 +88,37 @@ def deleted(uow: UnitOfWork, tracked: Tracked, row: Row[Any]) -> None:
     uow.record(tracked.type(tracked.deleted), tracked.entity, _subject(tracked, row), values)
 
 
+# The trash (app.data.trash): `deleted` now means moved to the trash; its changes are a
+# delete's (every value -> null) and who trashed it when. `restored` carries the record's
+# values as a create's, so a listener that dropped the record can show it again; `purged`
+# (deleted for good) a delete's.
+TRASHED_BY = ("deleted_at", "deleted_by")
+
+
+def trashed(uow: UnitOfWork, tracked: Tracked, row: Row[Any]) -> None:
+    """`row`: the record's columns and `deleted_at`, `deleted_by`."""
+    mapping = row._mapping
+    values = {
+        k: [v, None]
+        for k, v in _fields(tracked, row).items()
+        if v not in (None, [], {}) and k not in ("deletedAt", "deletedBy")
+    }
+    values.update({camel(k): [None, jsonable(mapping[k])] for k in TRASHED_BY})
+    uow.record(tracked.type(tracked.deleted), tracked.entity, _subject(tracked, row), values)
+
+
+def restored(uow: UnitOfWork, tracked: Tracked, row: Row[Any], trashed: Row[Any]) -> None:
+    """`row`: the restored record; `trashed`: as it was in the trash (when, by whom)."""
+    values = {k: [None, v] for k, v in _fields(tracked, row).items() if v not in (None, [], {})}
+    values.update({camel(k): [jsonable(trashed._mapping[k]), None] for k in TRASHED_BY})
+    uow.record(tracked.type("restored"), tracked.entity, _subject(tracked, row), values)
+
+
+def purged(uow: UnitOfWork, tracked: Tracked, row: Row[Any]) -> None:
+    values = {k: [v, None] for k, v in _fields(tracked, row).items() if v not in (None, [], {})}
+    uow.record(tracked.type("purged"), tracked.entity, _subject(tracked, row), values)
+
+
 def updated(
     uow: UnitOfWork,
     tracked: Tracked,

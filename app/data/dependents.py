@@ -1,5 +1,8 @@
 """Rows that point at a record being deleted: unlinked (or removed) first, each change an
 event of its own, before the record's DELETE whose foreign keys would change them silently.
+Trashed rows too (`with_trashed=True`): a trashed contact of a purged company loses the link
+as a live one does, with its event, not silently by the foreign key; a trashed dependent
+removed with it is `purged`.
 
 Unlinking comes before deciding what is left linked to nothing: the UPDATE locks each row
 and, when another transaction changed it meanwhile (another delete unlinked its other
@@ -25,6 +28,7 @@ from app.data import changes
 from app.data.changes import Tracked
 from app.data.row_values import record_columns
 from app.data.unit_of_work import UnitOfWork
+from models.base import Trashable
 
 _OLD_LINK = "crm_old_link"
 
@@ -66,8 +70,8 @@ async def _remove(uow: UnitOfWork, dependent: Dependent, targets: Sequence[uuid.
         .returning(*record_columns(model))
         .execution_options(synchronize_session=False)
     )
-    for row in await uow.execute_rows(statement):
-        changes.deleted(uow, dependent.tracked, row)
+    for row in await uow.execute_rows(statement, with_trashed=True):
+        _removed(uow, dependent, row)
 
 
 async def _unlink(uow: UnitOfWork, dependent: Dependent, targets: Sequence[uuid.UUID]) -> None:
@@ -88,11 +92,11 @@ async def _unlink(uow: UnitOfWork, dependent: Dependent, targets: Sequence[uuid.
         .returning(*columns, getattr(old, dependent.column).label(_OLD_LINK))
         .execution_options(synchronize_session=False)
     )
-    unlinked = {row.id: row for row in await uow.execute_rows(statement)}
+    unlinked = {row.id: row for row in await uow.execute_rows(statement, with_trashed=True)}
     removed = await _remove_orphans(uow, dependent, unlinked)
     for row in removed:  # as it was before this delete unlinked it
         before = {**row._mapping, dependent.column: getattr(unlinked[row.id], _OLD_LINK)}
-        changes.deleted(uow, dependent.tracked, _row(columns, before))
+        _removed(uow, dependent, _row(columns, before))
     gone = {row.id for row in removed}
     for row_id, row in unlinked.items():
         if row_id not in gone:
@@ -120,7 +124,16 @@ async def _remove_orphans(
         .returning(*record_columns(model))
         .execution_options(synchronize_session=False)
     )
-    return list(await uow.execute_rows(statement))
+    return list(await uow.execute_rows(statement, with_trashed=True))
+
+
+def _removed(uow: UnitOfWork, dependent: Dependent, row: Row[Any]) -> None:
+    """A removed row's event: `purged` for a record that has a trash (`deleted` means moved
+    to the trash there, and this one is gone for good), `deleted` for the others."""
+    if issubclass(dependent.model, Trashable):
+        changes.purged(uow, dependent.tracked, row)
+    else:
+        changes.deleted(uow, dependent.tracked, row)
 
 
 def _link(dependent: Dependent) -> Any:

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Mapper, with_loader_criteria
 from sqlalchemy.orm.context import FromStatement
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.util import find_tables
+from sqlmodel import col
 
 from app.internals import from_orm_entity, is_orm_statement, select_sources, statement_shape
-from models import TenantScoped, Trashable
+from models import Company, CompanyRelationship, Contract, TenantScoped, Trashable
 
 
 class TenantScopeError(RuntimeError):
@@ -181,10 +182,43 @@ TENANT_FILTER = _tenant_filter(sa.bindparam(TENANT_PARAMETER, type_=sa.Uuid()))
 NOT_TRASHED = with_loader_criteria(
     Trashable, lambda cls: cls.deleted_at.is_(None), include_aliases=True
 )
+# Rows that are part of a company and go with it (ON DELETE CASCADE), not records of their own
+# in the trash: a contract (its company is required) and a relationship (both ends are) are
+# hidden while their company is trashed, and back with it.
+CONTRACT_OF_LIVE_COMPANY = with_loader_criteria(
+    Contract,
+    lambda cls: sa.exists().where(
+        Company.id == cls.company_id,
+        Company.tenant_id == cls.tenant_id,
+        col(Company.deleted_at).is_(None),
+    ),
+    include_aliases=True,
+)
+RELATIONSHIP_OF_LIVE_COMPANIES = with_loader_criteria(
+    CompanyRelationship,
+    lambda cls: sa.and_(
+        sa.exists().where(
+            Company.id == cls.from_company_id,
+            Company.tenant_id == cls.tenant_id,
+            col(Company.deleted_at).is_(None),
+        ),
+        sa.exists().where(
+            Company.id == cls.to_company_id,
+            Company.tenant_id == cls.tenant_id,
+            col(Company.deleted_at).is_(None),
+        ),
+    ),
+    include_aliases=True,
+)
 # What every statement gets: its tenant, and the trash hidden (READ_FILTERS), or its tenant
 # alone for the few statements that must see trashed rows too (`with_trashed=True`: the
 # trash list, restore, purge and what purge reaches).
-READ_FILTERS = (TENANT_FILTER, NOT_TRASHED)
+READ_FILTERS = (
+    TENANT_FILTER,
+    NOT_TRASHED,
+    CONTRACT_OF_LIVE_COMPANY,
+    RELATIONSHIP_OF_LIVE_COMPANIES,
+)
 WITH_TRASHED_FILTERS = (TENANT_FILTER,)
 
 

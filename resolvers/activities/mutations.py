@@ -52,7 +52,10 @@ class ActivityMutations:
     async def reopen_activity(self, info: Info[Context, None], id: strawberry.ID) -> ActivityRow:
         return await service.set_completed(info.context.scope, parse_id(id), completed=False)
 
-    @strawberry.mutation(permission_classes=WRITE)
+    @strawberry.mutation(
+        permission_classes=WRITE,
+        description="Move an activity to the trash (restoreActivity brings it back).",
+    )
     async def delete_activity(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
         deleted = await service.delete_activity(info.context.scope, parse_id(id))
         return strawberry.ID(str(deleted))

@@ -40,9 +40,10 @@ class CompanyMutations:
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
-        description="Delete a company; its contacts and deals stay, unlinked. Its activities "
-        "that also belong to a contact or a deal stay with those; the others are deleted with "
-        "it (crm.activity.deleted each).",
+        description="Move a company to the trash (restoreCompany brings it back, purgeCompany "
+        "or the retention deletes it for good). Nothing else is trashed: its contacts, deals "
+        "and activities stay linked and read the link as null while it is trashed; its "
+        "contracts and relationships are hidden with it.",
     )
     async def delete_company(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
         deleted = await service.delete_company(info.context.scope, parse_id(id))

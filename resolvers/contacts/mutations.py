@@ -40,9 +40,9 @@ class ContactMutations:
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
-        description="Delete a contact; its deals stay, unlinked. Its activities that also "
-        "belong to a company or a deal stay with those; the others are deleted with it "
-        "(crm.activity.deleted each).",
+        description="Move a contact to the trash (restoreContact brings it back, purgeContact "
+        "or the retention deletes it for good). Its deals and activities stay linked and read "
+        "the link as null while it is trashed.",
     )
     async def delete_contact(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
         deleted = await service.delete_contact(info.context.scope, parse_id(id))

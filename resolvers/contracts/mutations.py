@@ -37,7 +37,10 @@ class ContractMutations:
             info.context.scope, parse_id(id), sent_fields(input), expected_version
         )
 
-    @strawberry.mutation(permission_classes=[CanWrite])
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Move a contract to the trash (restoreContract brings it back).",
+    )
     async def delete_contract(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
         deleted = await service.delete_contract(info.context.scope, parse_id(id))
         return strawberry.ID(str(deleted))

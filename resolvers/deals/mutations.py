@@ -67,8 +67,9 @@ class DealMutations:
 
     @strawberry.mutation(
         permission_classes=WRITE,
-        description="Delete a deal; its activities that also belong to a company or a contact "
-        "stay with those, the others are deleted with it (crm.activity.deleted each).",
+        description="Move a deal to the trash (restoreDeal brings it back, purgeDeal or the "
+        "retention deletes it for good). Its activities stay linked and read the link as null "
+        "while it is trashed.",
     )
     async def delete_deal(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
         deleted = await service.delete_deal(info.context.scope, parse_id(id))

@@ -26,6 +26,9 @@ _REMINDED = ("due_at", "subject", "type", "assignee_id", "contact_id", "company_
 def _due_soon(window: timedelta) -> list[sa.ColumnElement[bool]]:
     due_at = col(Activity.due_at)
     return [
+        # Not trashed: the tenant's filter says so for the claim; the tenants' query across
+        # tenants (crm_system, no filter) must say it itself.
+        col(Activity.deleted_at).is_(None),
         col(Activity.completed_at).is_(None),
         due_at > sa.func.now(),
         due_at <= sa.func.now() + window,

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col
 
-from app.data import records
+from app.data import records, trash
 from app.data.tenancy import TenantScope
 from app.data.unit_of_work import Reading
 from app.services.activities.rows import ActivityRow
@@ -75,4 +75,5 @@ async def set_completed(scope: TenantScope, activity_id: uuid.UUID, completed: b
 
 
 async def delete_activity(scope: TenantScope, activity_id: uuid.UUID) -> uuid.UUID:
-    return await records.delete_row(scope, ACTIVITY, activity_id)
+    """Moves it to the trash (app.services.trash: restore, purge); links stay as they are."""
+    return await trash.trash_row(scope, ACTIVITY, activity_id)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from app.data import records
+from app.data import records, trash
 from app.data.tenancy import TenantScope
 from app.services.common.validation import Address, validate, validate_patch
 from app.services.companies.rows import CompanyRow
@@ -60,4 +60,5 @@ async def update_company(
 
 
 async def delete_company(scope: TenantScope, company_id: uuid.UUID) -> uuid.UUID:
-    return await records.delete_row(scope, COMPANY, company_id)
+    """Moves it to the trash (app.services.trash: restore, purge); links stay as they are."""
+    return await trash.trash_row(scope, COMPANY, company_id)

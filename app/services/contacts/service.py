@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from app.data import records
+from app.data import records, trash
 from app.data.tenancy import TenantScope
 from app.services.common.validation import validate, validate_patch
 from app.services.contact_info.rules import EMAILS, PHONES, split_values
@@ -50,7 +50,8 @@ async def update_contact(
 
 
 async def delete_contact(scope: TenantScope, contact_id: uuid.UUID) -> uuid.UUID:
-    return await records.delete_row(scope, CONTACT, contact_id)
+    """Moves it to the trash (app.services.trash: restore, purge); links stay as they are."""
+    return await trash.trash_row(scope, CONTACT, contact_id)
 
 
 __all__ = ["CONTACT", "EMAILS", "PHONES"]

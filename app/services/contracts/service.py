@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from app.data import records
+from app.data import records, trash
 from app.data.tenancy import TenantScope
 from app.services.common.validation import validate, validate_patch
 from app.services.contracts.queries import get_contract
@@ -44,4 +44,5 @@ async def update_contract(
 
 
 async def delete_contract(scope: TenantScope, contract_id: uuid.UUID) -> uuid.UUID:
-    return await records.delete_row(scope, CONTRACT, contract_id)
+    """Moves it to the trash (app.services.trash: restore, purge); links stay as they are."""
+    return await trash.trash_row(scope, CONTRACT, contract_id)

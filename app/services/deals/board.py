@@ -26,7 +26,8 @@ from models import CrmEvent, Deal, PipelineStage
 BOARD_EVENTS = (
     "crm.deal.created",
     "crm.deal.updated",
-    "crm.deal.deleted",
+    "crm.deal.deleted",  # moved to the trash: the card goes
+    "crm.deal.restored",  # back from the trash: its changes carry its pipelineId, as a create's
     "crm.deal.owner_added",
     "crm.deal.owner_updated",
     "crm.deal.owner_removed",

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from app.data import records
+from app.data import records, trash
 from app.data.tenancy import TenantScope
 from app.data.unit_of_work import UnitOfWork
 from app.errors import BadUserInput, NotFound
@@ -165,4 +165,5 @@ async def move_deal_to_stage(
 
 
 async def delete_deal(scope: TenantScope, deal_id: uuid.UUID) -> uuid.UUID:
-    return await records.delete_row(scope, DEAL, deal_id)
+    """Moves it to the trash (app.services.trash: restore, purge); links stay as they are."""
+    return await trash.trash_row(scope, DEAL, deal_id)

@@ -75,7 +75,9 @@ async def tenants_to_sync(
     if server_key:
         for model in (Company, Contact):
             statements.append(
-                sa.select(col(model.tenant_id)).where(col(model.lexware_contact_id).is_not(None))
+                sa.select(col(model.tenant_id)).where(
+                    col(model.lexware_contact_id).is_not(None), col(model.deleted_at).is_(None)
+                )
             )
     async with system_session(sessions) as session:
         found = await session.execute(sa.union(*statements))
@@ -236,7 +238,9 @@ def tenants_with_tag(tag: str) -> sa.CompoundSelect[uuid.UUID]:
     """The tenants that have a company or contact with `tag`, across tenants (as `crm_system`,
     whose policy admits every row, so the GIN index on `tag_keys` answers it)."""
     tagged = [
-        sa.select(col(model.tenant_id)).where(has_tag(col(model.tag_keys), tag))
+        sa.select(col(model.tenant_id)).where(
+            has_tag(col(model.tag_keys), tag), col(model.deleted_at).is_(None)
+        )
         for model in (Company, Contact)
     ]
     return sa.union(*tagged)

@@ -1,0 +1,79 @@
+"""restoreX(id) (member, admin) and purgeX(id) (admin) of the five kinds of record the trash
+holds; deleteX moves a record there (each domain's mutations)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from sqlalchemy.engine import Row
+from strawberry.types import Info
+
+from app.services.trash import service
+from app.services.trash.rules import TrashType
+from resolvers.activities.types import Activity
+from resolvers.common.inputs import parse_id
+from resolvers.companies.types import Company
+from resolvers.contacts.types import Contact
+from resolvers.context import Context
+from resolvers.contracts.types import Contract
+from resolvers.deals.types import Deal
+from resolvers.permissions import CanWrite, IsAdmin
+
+_RESTORE = (
+    "Bring it back from the trash with its links as they were. NOT_FOUND if it is not in "
+    "the trash; CONFLICT (naming the other record) if it cannot come back as it was."
+)
+_PURGE = (
+    "Admin: delete it from the trash for good, with the rules a delete had (events "
+    "crm.<entity>.purged and those of what it unlinks or removes). A record not in the trash "
+    "is NOT_IN_TRASH (delete it first)."
+)
+
+
+@strawberry.type
+class TrashMutations:
+    @strawberry.mutation(permission_classes=[CanWrite], description=_RESTORE, graphql_type=Company)
+    async def restore_company(self, info: Info[Context, None], id: strawberry.ID) -> Row[Any]:
+        return await service.restore(info.context.scope, TrashType.COMPANY, parse_id(id))
+
+    @strawberry.mutation(permission_classes=[IsAdmin], description=_PURGE)
+    async def purge_company(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
+        purged = await service.purge(info.context.scope, TrashType.COMPANY, parse_id(id))
+        return strawberry.ID(str(purged))
+
+    @strawberry.mutation(permission_classes=[CanWrite], description=_RESTORE, graphql_type=Contact)
+    async def restore_contact(self, info: Info[Context, None], id: strawberry.ID) -> Row[Any]:
+        return await service.restore(info.context.scope, TrashType.CONTACT, parse_id(id))
+
+    @strawberry.mutation(permission_classes=[IsAdmin], description=_PURGE)
+    async def purge_contact(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
+        purged = await service.purge(info.context.scope, TrashType.CONTACT, parse_id(id))
+        return strawberry.ID(str(purged))
+
+    @strawberry.mutation(permission_classes=[CanWrite], description=_RESTORE, graphql_type=Deal)
+    async def restore_deal(self, info: Info[Context, None], id: strawberry.ID) -> Row[Any]:
+        return await service.restore(info.context.scope, TrashType.DEAL, parse_id(id))
+
+    @strawberry.mutation(permission_classes=[IsAdmin], description=_PURGE)
+    async def purge_deal(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
+        purged = await service.purge(info.context.scope, TrashType.DEAL, parse_id(id))
+        return strawberry.ID(str(purged))
+
+    @strawberry.mutation(permission_classes=[CanWrite], description=_RESTORE, graphql_type=Activity)
+    async def restore_activity(self, info: Info[Context, None], id: strawberry.ID) -> Row[Any]:
+        return await service.restore(info.context.scope, TrashType.ACTIVITY, parse_id(id))
+
+    @strawberry.mutation(permission_classes=[IsAdmin], description=_PURGE)
+    async def purge_activity(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
+        purged = await service.purge(info.context.scope, TrashType.ACTIVITY, parse_id(id))
+        return strawberry.ID(str(purged))
+
+    @strawberry.mutation(permission_classes=[CanWrite], description=_RESTORE, graphql_type=Contract)
+    async def restore_contract(self, info: Info[Context, None], id: strawberry.ID) -> Row[Any]:
+        return await service.restore(info.context.scope, TrashType.CONTRACT, parse_id(id))
+
+    @strawberry.mutation(permission_classes=[IsAdmin], description=_PURGE)
+    async def purge_contract(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
+        purged = await service.purge(info.context.scope, TrashType.CONTRACT, parse_id(id))
+        return strawberry.ID(str(purged))
