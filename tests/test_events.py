@@ -182,13 +182,15 @@ async def test_a_rolled_back_change_emits_nothing(api: Api) -> None:
 async def test_deleting_a_pipeline_emits_its_deals_deletion(api: Api) -> None:
     board = await pipeline(api)
     first, second = await deal(api), await deal(api)
+    # One in the trash: it goes with its pipeline too, as purged (not silently).
+    await api.data("mutation($id: ID!) { deleteDeal(id: $id) }", {"id": second["id"]})
     after = await last_id(api)
     await api.data("mutation($id: ID!) { deletePipeline(id: $id) }", {"id": board["id"]})
     stored = await events(api, after=after)
     deals = sorted([first["id"], second["id"]])
     assert [(e["type"], e["entityId"]) for e in stored] == [
-        ("crm.deal.deleted", deals[0]),
-        ("crm.deal.deleted", deals[1]),
+        ("crm.deal.purged", deals[0]),  # gone for good, not into the trash
+        ("crm.deal.purged", deals[1]),
         ("crm.pipeline.deleted", board["id"]),
     ]
 
@@ -232,15 +234,16 @@ async def test_deleting_a_record_emits_the_changes_it_makes_to_others(api: Api) 
         "mutation($a: ID!, $b: ID!, $t: ID!) { createCompanyRelationship(fromCompanyId: $a, toCompanyId: $b, typeId: $t) { id } }",
         {"a": partner, "b": gone_id, "t": rel_type["createRelationshipType"]["id"]},
     )
-    after = await last_id(api)
     await api.data("mutation($id: ID!) { deleteCompany(id: $id) }", {"id": gone_id})
+    after = await last_id(api)  # in the trash: purging it makes the changes a delete made
+    await api.data("mutation($id: ID!) { purgeCompany(id: $id) }", {"id": gone_id})
     stored = await events(api, after=after)
     assert [(e["type"], e["entityId"], e["changes"]) for e in stored[:2]] == [
         ("crm.contact.updated", contact["createContact"]["id"], {"companyId": [gone_id, None]}),
         ("crm.company.relationship_removed", partner, stored[1]["changes"]),
     ]
     assert stored[1]["changes"]["toCompanyId"] == [gone_id, None]
-    assert stored[2]["type"] == "crm.company.deleted"
+    assert stored[2]["type"] == "crm.company.purged"
     reloaded = await api.data(
         "query($id: ID!) { contact(id: $id) { company { id } version } }",
         {"id": contact["createContact"]["id"]},

@@ -1,7 +1,7 @@
-"""Deleting a company, contact, deal or pipeline (its deals): the activities that nothing else
-links go with it (each a crm.activity.deleted, as deleteActivity emits); those linked
-elsewhere keep those links and stay in those feeds; two deletes at once leave none linked to
-nothing."""
+"""Deleting a company, contact or deal for good (purgeX, after deleteX moved it to the trash)
+or a pipeline (its deals): the activities that nothing else links go with it (each a
+crm.activity.purged); those linked elsewhere keep those links and stay in those feeds; two
+purges at once leave none linked to nothing."""
 
 from __future__ import annotations
 
@@ -36,8 +36,11 @@ async def exists(api: Api, activity_id: str) -> bool:
 
 
 async def delete(api: Api, kind: str, record_id: str) -> None:
-    name = f"delete{kind.capitalize()}"
-    await api.data(f"mutation($id: ID!) {{ {name}(id: $id) }}", {"id": record_id})
+    """Deleted for good: a pipeline at once, a record into the trash and purged from there."""
+    name = kind.capitalize()
+    await api.data(f"mutation($id: ID!) {{ delete{name}(id: $id) }}", {"id": record_id})
+    if kind != "pipeline":
+        await api.data(f"mutation($id: ID!) {{ purge{name}(id: $id) }}", {"id": record_id})
 
 
 async def test_deleting_a_company_deletes_the_activities_only_it_linked(api: Api) -> None:
@@ -57,14 +60,15 @@ async def test_deleting_a_company_deletes_the_activities_only_it_linked(api: Api
     assert await feed(api, dealId=sale) == ["Mit Deal"]
     happened = await events(api, after=before, first=50)
     by_type = {(e["type"], e["entityId"]): e["changes"] for e in happened}
-    removed = by_type[("crm.activity.deleted", alone["id"])]
+    removed = by_type[("crm.activity.purged", alone["id"])]
     assert removed["subject"] == ["Nur Firma", None]
     assert removed["companyId"] == [firm, None]
     for kept in (with_person, with_deal):
         assert by_type[("crm.activity.updated", kept["id"])] == {"companyId": [firm, None]}
-    assert ("crm.activity.deleted", with_person["id"]) not in by_type
-    # Every event of the delete is committed with it, the company's own last.
-    assert happened[-1]["type"] == "crm.company.deleted"
+    assert ("crm.activity.purged", with_person["id"]) not in by_type
+    # Every event of the purge is committed with it, the company's own last.
+    assert happened[0]["type"] == "crm.company.deleted"  # into the trash first
+    assert happened[-1]["type"] == "crm.company.purged"
 
 
 async def test_deleting_a_contact_deletes_the_activities_only_it_linked(api: Api) -> None:
@@ -81,10 +85,11 @@ async def test_deleting_a_contact_deletes_the_activities_only_it_linked(api: Api
     assert await feed(api, dealId=sale) == ["Mit Deal"]
     types = [e["type"] for e in await events(api, after=before, first=50)]
     assert types == [
-        "crm.deal.updated",  # unlinked from the contact
-        "crm.activity.deleted",  # "Nur Kontakt"
+        "crm.contact.deleted",  # into the trash
+        "crm.deal.updated",  # unlinked from the contact when it is purged
+        "crm.activity.purged",  # "Nur Kontakt"
         "crm.activity.updated",  # "Mit Deal", unlinked from the contact
-        "crm.contact.deleted",
+        "crm.contact.purged",
     ]
 
 
@@ -130,15 +135,15 @@ async def test_deleting_a_pipeline_deletes_its_deals_activities_as_deleting_each
         (e["type"], e["entityId"], e["changes"]) for e in await events(api, after=before, first=50)
     ]
     removed = next(
-        c for t, i, c in happened if (t, i) == ("crm.activity.deleted", left_to_deal["id"])
+        c for t, i, c in happened if (t, i) == ("crm.activity.purged", left_to_deal["id"])
     )
     assert removed["dealId"] == [sale, None] and removed["subject"] == ["Nur noch Deal", None]
     assert ("crm.activity.updated", with_person["id"], {"dealId": [other, None]}) in happened
     assert sorted(t for t, *_ in happened) == [
-        "crm.activity.deleted",
+        "crm.activity.purged",
         "crm.activity.updated",
-        "crm.deal.deleted",
-        "crm.deal.deleted",
+        "crm.deal.purged",  # gone for good with their pipeline, not into the trash
+        "crm.deal.purged",
         "crm.pipeline.deleted",
     ]
     assert happened[-1][0] == "crm.pipeline.deleted"
@@ -165,10 +170,10 @@ async def until_waiting(database_url: str, statement_part: str) -> None:
 async def test_deleting_a_company_and_a_contact_at_once_leaves_no_activity_linked_to_nothing(
     settings: Settings, servers: Servers, tokens: Tokens, tenant: str
 ) -> None:
-    """deleteContact has unlinked the activity (not committed: a second connection holds
-    the contact, so its DELETE of the contact waits), then deleteCompany reaches the same
-    activity and waits for its lock. When deleteContact commits, deleteCompany works on the
-    activity as deleteContact left it: linked to its company only, so it goes."""
+    """purgeContact has unlinked the activity (not committed: a second connection holds
+    the contact, so its DELETE of the contact waits), then purgeCompany reaches the same
+    activity and waits for its lock. When purgeContact commits, purgeCompany works on the
+    activity as purgeContact left it: linked to its company only, so it goes."""
     patient = settings.model_copy(update={"db_lock_timeout_seconds": 30})
     async with serving(patient) as http:
         api = Api(http, tokens, tenant)
@@ -191,7 +196,7 @@ async def test_deleting_a_company_and_a_contact_at_once_leaves_no_activity_linke
         ]
         assert [(t, c) for t, i, c in happened if i == both["id"]] == [
             ("crm.activity.updated", {"contactId": [person, None]}),
-            ("crm.activity.deleted", {
+            ("crm.activity.purged", {
                 "type": ["CALL", None], "subject": ["Beide", None], "companyId": [firm, None],
             }),
         ]  # fmt: skip

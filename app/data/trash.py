@@ -118,7 +118,9 @@ async def purge_row(scope: TenantScope, entity: Entity[object], row_id: uuid.UUI
     """The trashed record deleted for good with the on-delete rules (its dependents first):
     `crm.<entity>.purged`. A live record is refused (NOT_IN_TRASH), any other id NOT_FOUND."""
     deleted_at, _ = _trashed(entity)
-    state = sa.select(deleted_at).where(entity.id == row_id).with_for_update()
+    # NO KEY UPDATE: what a restore takes too (so the state holds), while rows that point
+    # at the record (their foreign keys' KEY SHARE) are not waited for before the DELETE.
+    state = sa.select(deleted_at).where(entity.id == row_id).with_for_update(key_share=True)
     async with scope.writing() as uow:
         found = (await uow.execute_rows(state, with_trashed=True)).first()
         if found is None:

@@ -16,13 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlmodel import col
 
-from app.data import records
+from app.data import changes, records
 from app.data.dependents import detach
 from app.data.tenancy import TenantScope
 from app.data.unit_of_work import UnitOfWork
 from app.errors import BadUserInput, NotFound
 from app.services.common.validation import validate, validate_patch
-from app.services.deals.rules import DEAL_ROWS
+from app.services.deals.rules import DEAL_EVENTS, DEAL_ROWS
 from app.services.pipelines.rows import PipelineRow
 from app.services.pipelines.rules import (
     PIPELINE,
@@ -95,8 +95,8 @@ async def delete_pipeline(scope: TenantScope, pipeline_id: uuid.UUID) -> uuid.UU
         ).first()
         if deleted is None:
             raise NotFound(PIPELINE.label)
-        for deal in deals:
-            records.record_deleted(uow, DEAL_ROWS, deal)
+        for deal in deals:  # gone for good with the pipeline, not into the trash
+            changes.purged(uow, DEAL_EVENTS, deal)
         records.record_deleted(uow, PIPELINE, deleted)
         if deleted.is_default:
             oldest = sa.select(PIPELINE.id).order_by(col(Pipeline.created_at)).limit(1)
@@ -105,9 +105,11 @@ async def delete_pipeline(scope: TenantScope, pipeline_id: uuid.UUID) -> uuid.UU
 
 
 async def lock_deals(uow: UnitOfWork, where: Any) -> list[Row[Any]]:
-    """The deals a pipeline or stage change will touch, locked: their events need them."""
+    """The deals a pipeline or stage change will touch, locked: their events need them. Those
+    in the trash too: they go or move with their pipeline or stage as the others do (its
+    foreign keys would otherwise delete them silently, or refuse the stage's removal)."""
     statement = sa.select(*DEAL_ROWS.columns).where(where).order_by(DEAL_ROWS.id).with_for_update()
-    return list(await uow.execute_rows(statement))
+    return list(await uow.execute_rows(statement, with_trashed=True))
 
 
 async def _lock_defaults(uow: UnitOfWork, scope: TenantScope) -> None:

@@ -135,7 +135,9 @@ def _target_stage(
 
 async def _deal_count(uow: UnitOfWork, stage_id: uuid.UUID) -> int:
     count = sa.select(sa.func.count()).select_from(Deal).where(col(Deal.stage_id) == stage_id)
-    return int((await uow.execute_rows(count)).scalar_one())
+    # Trashed deals too: they move with the stage's other deals (app.services.pipelines.
+    # service.lock_deals), so the caller must say where.
+    return int((await uow.execute_rows(count, with_trashed=True)).scalar_one())
 
 
 async def _move_all_deals(uow: UnitOfWork, stage_id: uuid.UUID, target: StageRow) -> None:
@@ -146,6 +148,7 @@ async def _move_all_deals(uow: UnitOfWork, stage_id: uuid.UUID, target: StageRow
         .values(stage_id=target.id, version=col(Deal.version) + 1)
         .returning(*DEAL_ROWS.columns)
         .execution_options(synchronize_session=False),
+        with_trashed=True,
     )
     after = {row.id: row for row in moved}
     for old in before:
