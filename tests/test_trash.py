@@ -112,12 +112,12 @@ async def world(api: Api) -> World:
 
 READS = """query($contact: ID!, $deal: ID!, $activity: ID!, $pipeline: ID!) {
   companies { totalCount edges { node { id } } }
-  contacts { totalCount edges { node { id company { id } } } }
-  contact(id: $contact) { id company { id name } deals { id company { id } } }
-  deal(id: $deal) { id company { id } contact { id } }
-  deals { totalCount edges { node { id company { id } } } }
-  activity(id: $activity) { id company { id } deal { id } }
-  activities { totalCount edges { node { id company { id } } } }
+  contacts { totalCount edges { node { id companyId company { id } } } }
+  contact(id: $contact) { id companyId company { id name } deals { id companyId company { id } } }
+  deal(id: $deal) { id companyId company { id } contactId contact { id } }
+  deals { totalCount edges { node { id companyId company { id } } } }
+  activity(id: $activity) { id companyId company { id } dealId deal { id } }
+  activities { totalCount edges { node { id companyId dealId company { id } } } }
   contracts { totalCount edges { node { id } } }
   companyRelationships { totalCount edges { node { id } } }
   pipeline(id: $pipeline) { summary { dealCount total { amount } } }
@@ -160,10 +160,19 @@ async def test_a_trashed_company_is_hidden_everywhere_and_comes_back_with_its_li
     assert (await delete(api, "Company", w.company))["data"] == {"deleteCompany": w.company}
     hidden = await reads(api, w)
     assert ids(hidden["companies"]) == {w.other} and hidden["companies"]["totalCount"] == 1
-    assert hidden["contact"]["company"] is None  # the link stays, read as null
-    assert hidden["deal"]["company"] is None and hidden["deal"]["contact"] == {"id": w.contact}
-    assert hidden["activity"]["company"] is None and hidden["activity"]["deal"] == {"id": w.deal}
-    assert all(e["node"]["company"] is None for e in hidden["contacts"]["edges"])
+    # The links stay, read as null (the ids too), on rows joined and rows fetched apart.
+    assert (hidden["contact"]["companyId"], hidden["contact"]["company"]) == (None, None)
+    assert hidden["contact"]["deals"] == [{"id": w.deal, "companyId": None, "company": None}]
+    assert hidden["deal"] == {
+        "id": w.deal, "companyId": None, "company": None,
+        "contactId": w.contact, "contact": {"id": w.contact},
+    }  # fmt: skip
+    assert hidden["activity"] == {
+        "id": w.with_deal, "companyId": None, "company": None,
+        "dealId": w.deal, "deal": {"id": w.deal},
+    }  # fmt: skip
+    for listed in ("contacts", "deals", "activities"):
+        assert all(e["node"]["companyId"] is None for e in hidden[listed]["edges"]), listed
     assert hidden["activities"]["totalCount"] == 2  # nothing else was trashed
     assert hidden["contracts"]["totalCount"] == 0  # part of the company: hidden with it
     assert hidden["companyRelationships"]["totalCount"] == 0
@@ -219,7 +228,9 @@ async def test_each_kind_is_trashed_and_restored_with_its_events(api: Api) -> No
     back = await reads(api, w)
     assert back["deal"] == {
         "id": w.deal,
+        "companyId": w.company,
         "company": {"id": w.company},
+        "contactId": w.contact,
         "contact": {"id": w.contact},
     }
     assert back["pipeline"]["summary"][1]["dealCount"] == 1

@@ -24,7 +24,7 @@ from app.services.members.rows import UserRow
 from app.services.owners.rules import USER
 from models.enums import ActivityType
 from resolvers.activities.inputs import ActivityOrder
-from resolvers.common.children import children_of, related
+from resolvers.common.children import children_of, link_id_field, related
 from resolvers.common.relations import ToOne, child_order, rows_field
 from resolvers.context import Context
 from resolvers.me.types import User
@@ -78,11 +78,11 @@ class Activity:
     completed_at: datetime | None
     assignee_id: strawberry.ID | None
     assignee: User | None = rows_field(_assignee)
-    contact_id: strawberry.ID | None
+    contact_id: strawberry.ID | None = link_id_field(CONTACT_OF)
     contact: ContactRef | None = rows_field(_contact)
-    company_id: strawberry.ID | None
+    company_id: strawberry.ID | None = link_id_field(COMPANY_OF)
     company: CompanyRef | None = rows_field(_company)
-    deal_id: strawberry.ID | None
+    deal_id: strawberry.ID | None = link_id_field(DEAL_OF)
     deal: DealRef | None = rows_field(_deal)
     version: int
     created_at: datetime

@@ -30,6 +30,10 @@ LIST_SIZE = "insight-crm.list-size"
 # Metadata of a roll-up field (resolvers/common/rollups.py): the compiler reads the figure as
 # a column of the statement that fetches the record (app.services.rollups.queries.Rollup).
 ROLLUP = "insight-crm.rollup"
+# Metadata of a link's id field (`contact.companyId`): the id of the related row the field's
+# ToOne finds, null when there is none or it is in the trash (the trash hides it as it hides
+# the row); the compiler reads it joined (or fetched) as it reads the row.
+LINK_ID = "insight-crm.link-id"
 
 
 def row_by_id(entity: Entity[object]) -> dict[str, Any]:

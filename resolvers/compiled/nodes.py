@@ -66,6 +66,9 @@ class Link:
     # A to-many list asked in another order (`orderBy`): its statement, compiled when the
     # order is first asked (the order may come in a variable), by the order asked.
     ordered: dict[ChildOrder, Statement] = field(default_factory=dict)
+    # A link's id field (resolvers.common.relations.LINK_ID): the value from the fetched row,
+    # in place of an object built from it.
+    scalar: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True, eq=False)

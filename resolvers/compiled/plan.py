@@ -37,6 +37,7 @@ from app.data.records import Entity
 from app.services.rollups.queries import Rollup
 from resolvers.common.relations import (
     COUNT,
+    LINK_ID,
     PAGE_OF,
     RELATION,
     ROLLUP,
@@ -225,12 +226,9 @@ class _Compiler:
             raise NotCompilable(f"{type_.name}.{name} has extensions")
         named, many, nullable = unwrap(definition.type)
         python_name = strawberry_field.python_name
-        spec = strawberry_field.metadata.get(RELATION)
-        if spec is not None:
-            return self.link(key, spec, definition, nodes, parent, fetched)
-        rollup = strawberry_field.metadata.get(ROLLUP)
-        if rollup is not None:
-            return self.rollup(key, rollup, definition, nodes, parent, fetched)
+        declared = self.declared(key, strawberry_field, definition, nodes, parent, fetched)
+        if declared is not None:
+            return declared
         if strawberry_field.metadata.get(COUNT) and fetched is None:
             return Count(key, operator.attrgetter("count_items"))
         if strawberry_field.base_resolver is not None:
@@ -247,6 +245,25 @@ class _Compiler:
         else:
             child = self.selection(named, nodes, fetched=None)
         return Child(key, operator.attrgetter(python_name), child, many, nullable)
+
+    def declared(
+        self,
+        key: str,
+        strawberry_field: StrawberryField,
+        definition: GraphQLField,
+        nodes: list[FieldNode],
+        parent: Selection,
+        fetched: Entity[object] | None,
+    ) -> Leaf | Child | Link | Joined | None:
+        """A field declared as data (a relation, a roll-up, a link's id), or None."""
+        metadata = strawberry_field.metadata
+        if (spec := metadata.get(RELATION)) is not None:
+            return self.link(key, spec, definition, nodes, parent, fetched)
+        if (rollup := metadata.get(ROLLUP)) is not None:
+            return self.rollup(key, rollup, definition, nodes, parent, fetched)
+        if (link_id := metadata.get(LINK_ID)) is not None:
+            return self.link_id(key, link_id, definition, nodes, parent, fetched)
+        return None
 
     def link(
         self,
@@ -270,6 +287,38 @@ class _Compiler:
         return Link(
             key, spec, definition, nodes[0], parent_key, selection, statement, group_key, many,
             nullable,
+        )  # fmt: skip
+
+    def link_id(
+        self,
+        key: str,
+        spec: ToOne[object],
+        definition: GraphQLField,
+        nodes: list[FieldNode],
+        parent: Selection,
+        fetched: Entity[object] | None,
+    ) -> Leaf | Link:
+        """A link's id (resolvers.common.children.link_id_field): the related row's id as the
+        relation reads it (hidden in the trash: null), joined into the parent's rows where
+        they allow, else fetched by a statement of its own as the relation would be."""
+        named, _, _ = unwrap(definition.type)
+        serialize = output_serializer(named)
+        if fetched is not None and parent.columns.joinable:
+            if spec.key_column not in fetched.model.model_fields:
+                raise NotCompilable(f"{fetched.label} has no column {spec.key_column}")
+            source = parent.columns.join(spec, parent.source)
+            rows = Selection(columns=parent.columns, source=source)
+            return Leaf(key, operator.itemgetter(rows.column("id")), serialize, False, True)
+        parent_key = reader(parent, fetched, spec.key_column, processed=False)
+        selection = Selection()
+        id_at = selection.column("id")
+        selection.seal()
+        statement = relation_statement(spec, selection.columns)
+        self.statements += 1
+        group_key = operator.itemgetter(id_at)
+        return Link(
+            key, spec, definition, nodes[0], parent_key, selection, statement, group_key, False,
+            True, scalar=_then(group_key, serialize),
         )  # fmt: skip
 
     def rollup(

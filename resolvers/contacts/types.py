@@ -21,7 +21,7 @@ from app.services.rollups.rows import MoneyAmount
 from models.enums import ContactSource, EntityStatus
 from resolvers.activities.inputs import ActivityOrder
 from resolvers.activities.types import activities_of
-from resolvers.common.children import NESTED_DEFAULT, First, related
+from resolvers.common.children import NESTED_DEFAULT, First, link_id_field, related
 from resolvers.common.relations import ToOne, relation_field, rows_field
 from resolvers.common.rollups import (
     LAST_ACTIVITY_AT,
@@ -127,7 +127,7 @@ class Contact:
     last_name: str
     position: str | None
     department: str | None
-    company_id: strawberry.ID | None
+    company_id: strawberry.ID | None = link_id_field(COMPANY_OF)
     company: CompanyRef | None = relation_field(COMPANY_OF, _company)
     emails: list[Email] = relation_field(emails_relation("contact_id"), _emails)
     phones: list[Phone] = relation_field(phones_relation("contact_id"), _phones)

@@ -28,7 +28,7 @@ from app.services.pipelines.rules import PIPELINE, STAGE
 from models.enums import DealStatus, LostReason
 from resolvers.activities.inputs import ActivityOrder
 from resolvers.activities.types import activities_of
-from resolvers.common.children import NESTED_DEFAULT, First, Identified, related
+from resolvers.common.children import NESTED_DEFAULT, First, Identified, link_id_field, related
 from resolvers.common.enums import OrderDirection
 from resolvers.common.pagination import Connection
 from resolvers.common.relations import ToMany, ToOne, child_order, relation_field, rows_field
@@ -118,9 +118,9 @@ class Deal:
     pipeline: Pipeline = relation_field(PIPELINE_OF, _pipeline)
     stage_id: strawberry.ID
     stage: Stage = relation_field(STAGE_OF, _stage)
-    company_id: strawberry.ID | None
+    company_id: strawberry.ID | None = link_id_field(COMPANY_OF)
     company: CompanyRef | None = relation_field(COMPANY_OF, _company)
-    contact_id: strawberry.ID | None
+    contact_id: strawberry.ID | None = link_id_field(CONTACT_OF)
     contact: ContactRef | None = relation_field(CONTACT_OF, _contact)
     owners: list[Owner] = relation_field(owners_relation(DEAL_OWNERS), _owners)
     activities: list[ActivityRef] = rows_field(

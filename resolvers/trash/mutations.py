@@ -3,12 +3,16 @@ holds; deleteX moves a record there (each domain's mutations)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 import strawberry
-from sqlalchemy.engine import Row
 from strawberry.types import Info
 
+from app.services.activities.rows import ActivityRow
+from app.services.companies.rows import CompanyRow
+from app.services.contacts.rows import ContactRow
+from app.services.contracts.rows import ContractRow
+from app.services.deals.rows import DealRow
 from app.services.trash import service
 from app.services.trash.rules import TrashType
 from resolvers.activities.types import Activity
@@ -34,8 +38,10 @@ _PURGE = (
 @strawberry.type
 class TrashMutations:
     @strawberry.mutation(permission_classes=[CanWrite], description=_RESTORE, graphql_type=Company)
-    async def restore_company(self, info: Info[Context, None], id: strawberry.ID) -> Row[Any]:
-        return await service.restore(info.context.scope, TrashType.COMPANY, parse_id(id))
+    async def restore_company(self, info: Info[Context, None], id: strawberry.ID) -> CompanyRow:
+        return cast(
+            CompanyRow, await service.restore(info.context.scope, TrashType.COMPANY, parse_id(id))
+        )
 
     @strawberry.mutation(permission_classes=[IsAdmin], description=_PURGE)
     async def purge_company(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
@@ -43,8 +49,10 @@ class TrashMutations:
         return strawberry.ID(str(purged))
 
     @strawberry.mutation(permission_classes=[CanWrite], description=_RESTORE, graphql_type=Contact)
-    async def restore_contact(self, info: Info[Context, None], id: strawberry.ID) -> Row[Any]:
-        return await service.restore(info.context.scope, TrashType.CONTACT, parse_id(id))
+    async def restore_contact(self, info: Info[Context, None], id: strawberry.ID) -> ContactRow:
+        return cast(
+            ContactRow, await service.restore(info.context.scope, TrashType.CONTACT, parse_id(id))
+        )
 
     @strawberry.mutation(permission_classes=[IsAdmin], description=_PURGE)
     async def purge_contact(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
@@ -52,8 +60,10 @@ class TrashMutations:
         return strawberry.ID(str(purged))
 
     @strawberry.mutation(permission_classes=[CanWrite], description=_RESTORE, graphql_type=Deal)
-    async def restore_deal(self, info: Info[Context, None], id: strawberry.ID) -> Row[Any]:
-        return await service.restore(info.context.scope, TrashType.DEAL, parse_id(id))
+    async def restore_deal(self, info: Info[Context, None], id: strawberry.ID) -> DealRow:
+        return cast(
+            DealRow, await service.restore(info.context.scope, TrashType.DEAL, parse_id(id))
+        )
 
     @strawberry.mutation(permission_classes=[IsAdmin], description=_PURGE)
     async def purge_deal(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
@@ -61,8 +71,10 @@ class TrashMutations:
         return strawberry.ID(str(purged))
 
     @strawberry.mutation(permission_classes=[CanWrite], description=_RESTORE, graphql_type=Activity)
-    async def restore_activity(self, info: Info[Context, None], id: strawberry.ID) -> Row[Any]:
-        return await service.restore(info.context.scope, TrashType.ACTIVITY, parse_id(id))
+    async def restore_activity(self, info: Info[Context, None], id: strawberry.ID) -> ActivityRow:
+        return cast(
+            ActivityRow, await service.restore(info.context.scope, TrashType.ACTIVITY, parse_id(id))
+        )
 
     @strawberry.mutation(permission_classes=[IsAdmin], description=_PURGE)
     async def purge_activity(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
@@ -70,8 +82,10 @@ class TrashMutations:
         return strawberry.ID(str(purged))
 
     @strawberry.mutation(permission_classes=[CanWrite], description=_RESTORE, graphql_type=Contract)
-    async def restore_contract(self, info: Info[Context, None], id: strawberry.ID) -> Row[Any]:
-        return await service.restore(info.context.scope, TrashType.CONTRACT, parse_id(id))
+    async def restore_contract(self, info: Info[Context, None], id: strawberry.ID) -> ContractRow:
+        return cast(
+            ContractRow, await service.restore(info.context.scope, TrashType.CONTRACT, parse_id(id))
+        )
 
     @strawberry.mutation(permission_classes=[IsAdmin], description=_PURGE)
     async def purge_contract(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
