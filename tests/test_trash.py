@@ -5,6 +5,7 @@ COMPILED_EXECUTION=verify: every query here is answered by both paths and compar
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -17,8 +18,10 @@ import models
 from app.data.tenancy import TenantScope
 from app.services.trash.service import purge_expired_trash
 from tests.conftest import Api, error_codes
+from tests.live import graphql_socket
 from tests.test_deals import pipeline, stage
 from tests.test_events import events
+from tests.test_subscriptions import DEAL_CHANGED
 
 
 async def make(api: Api, mutation: str, input_type: str, **fields: Any) -> str:
@@ -417,3 +420,56 @@ async def test_the_retention_cron_purges_what_was_trashed_long_ago(
     assert ("crm.activity.purged", w.only_company) in stored  # the on-delete rules
     listed = (await api.data(TRASH, {}))["trash"]
     assert [e["node"]["record"]["id"] for e in listed["edges"]] == [w.contact]  # recent: kept
+
+
+async def test_the_board_drops_a_trashed_deal_and_shows_it_again_when_restored(
+    api: Api, live: str
+) -> None:
+    board = await pipeline(api)
+    created = await make(
+        api, "createDeal", "CreateDealInput", title="Karte", pipelineId=board["id"]
+    )
+    async with graphql_socket(live) as socket:
+        await socket.init(api.token())
+        await socket.subscribe(DEAL_CHANGED, {"p": board["id"]})
+        await asyncio.sleep(0.3)  # subscribed (not an assertion: the frames below are)
+        await delete(api, "Deal", created)
+        dropped = (await socket.next_data())["dealChanged"]
+        await restore(api, "Deal", created)
+        shown = (await socket.next_data())["dealChanged"]
+    assert (dropped["event"]["type"], dropped["onBoard"], dropped["deal"]) == (
+        "crm.deal.deleted",
+        False,
+        None,
+    )
+    assert (shown["event"]["type"], shown["onBoard"]) == ("crm.deal.restored", True)
+    assert shown["deal"]["title"] == "Karte" and shown["dealId"] == created
+
+
+async def test_restoring_a_record_whose_lexware_link_another_holds_is_a_conflict_naming_it(
+    api: Api, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    scope = await scope_of(api, sessions)
+    first = await make(api, "createCompany", "CreateCompanyInput", name="Erste")
+    second = await make(api, "createCompany", "CreateCompanyInput", name="Zweite")
+    link = uuid.uuid4()
+
+    async def link_to(company_id: str) -> None:
+        statement = (
+            sa.update(models.Company)
+            .where(col(models.Company.id) == uuid.UUID(company_id))
+            .values(lexware_contact_id=link)
+            .execution_options(synchronize_session=False)
+        )
+        async with scope.writing() as uow:
+            await uow.execute_rows(statement)
+
+    await link_to(first)
+    await delete(api, "Company", first)
+    await link_to(second)  # unique among live records: the trashed one does not hold it
+    result = await restore(api, "Company", first)
+    assert error_codes(result) == ["CONFLICT"]
+    assert result["errors"][0]["extensions"]["conflictingId"] == second
+    assert second in result["errors"][0]["message"]
+    listed = (await api.data(TRASH, {}))["trash"]  # still in the trash, unchanged
+    assert [e["node"]["record"]["id"] for e in listed["edges"]] == [first]
