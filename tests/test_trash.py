@@ -130,7 +130,10 @@ READS = """query($contact: ID!, $deal: ID!, $activity: ID!, $pipeline: ID!) {
 
 
 LISTS = """query($pipeline: ID!, $company: ID!) {
-  company(id: $company) { contacts { id } deals { id } activities { id } contracts { id } }
+  company(id: $company) {
+    contacts { id } deals { id } activities { id } contracts { id }
+    openDealCount openDealValue { amount }
+  }
   contacts { totalCount } deals { totalCount } activities { totalCount } contracts { totalCount }
   pipeline(id: $pipeline) { summary { dealCount total { amount } } }
   withContacts: companies(filter: {contacts: {some: {search: "Muster"}}}) { totalCount }
@@ -220,6 +223,8 @@ async def test_each_kind_is_trashed_and_restored_with_its_events(api: Api) -> No
         assert error_codes(gone) == ["NOT_FOUND"]
     hidden = await api.data(LISTS, {"pipeline": w.pipeline, "company": w.company})
     assert hidden["company"]["contacts"] == [] and hidden["company"]["deals"] == []
+    assert hidden["company"]["openDealCount"] == 0  # roll-ups
+    assert hidden["company"]["openDealValue"] == []
     assert hidden["company"]["activities"] == [{"id": w.only_company}]
     assert hidden["contacts"]["totalCount"] == 0 and hidden["deals"]["totalCount"] == 0
     assert hidden["activities"]["totalCount"] == 1 and hidden["contracts"]["totalCount"] == 0
@@ -229,6 +234,9 @@ async def test_each_kind_is_trashed_and_restored_with_its_events(api: Api) -> No
         assert "errors" not in await restore(api, kind, record_id)
     assert "errors" not in await restore(api, "Activity", w.with_deal)
     back = await reads(api, w)
+    again = await api.data(LISTS, {"pipeline": w.pipeline, "company": w.company})
+    assert again["company"]["openDealCount"] == 1
+    assert again["company"]["openDealValue"] == [{"amount": "1000.00"}]
     assert back["deal"] == {
         "id": w.deal,
         "companyId": w.company,
@@ -374,7 +382,9 @@ SEARCH = "query($q: String!) { search(query: $q) { totalCount edges { node { typ
 
 
 async def found(api: Api, text: str) -> list[str]:
-    hits = (await api.data(SEARCH, {"q": text}))["search"]["edges"]
+    found = (await api.data(SEARCH, {"q": text}))["search"]
+    hits = found["edges"]
+    assert found["totalCount"] == len(hits)  # counted from the view: hidden there too
     return sorted(hit["node"]["type"] for hit in hits)
 
 
