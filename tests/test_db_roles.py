@@ -40,6 +40,9 @@ SYSTEM_WORK = {
     "activity": {"SELECT"},
     "company": {"SELECT"},
     "contact": {"SELECT"},
+    # the trash's retention: which tenants have expired trash (company, contact, activity too)
+    "deal": {"SELECT"},
+    "contract": {"SELECT"},
     "lexware_account": {"SELECT"},
     "alembic_version": {"SELECT"},
     "idempotency_key": {"SELECT", "DELETE"},  # the hourly purge of expired keys
