@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +16,7 @@ from sqlmodel import col
 
 import models
 from app.data.tenancy import TenantScope
+from app.services.activities.reminders import send_due_soon_reminders
 from app.services.trash.service import purge_expired_trash
 from tests.conftest import Api, error_codes
 from tests.live import graphql_socket
@@ -483,3 +484,22 @@ async def test_restoring_a_record_whose_lexware_link_another_holds_is_a_conflict
     assert second in result["errors"][0]["message"]
     listed = (await api.data(TRASH, {}))["trash"]  # still in the trash, unchanged
     assert [e["node"]["record"]["id"] for e in listed["edges"]] == [first]
+
+
+async def test_a_trashed_activity_is_not_reminded_until_restored(
+    api: Api, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    company = await make(api, "createCompany", "CreateCompanyInput", name="Kunde")
+    soon = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    activity = await make(
+        api, "createActivity", "CreateActivityInput", type="TASK", subject="Nachfassen",
+        companyId=company, dueAt=soon,
+    )  # fmt: skip
+    await delete(api, "Activity", activity)
+    window = timedelta(hours=24)
+    await send_due_soon_reminders(sessions, window)
+    assert await events(api, types=["crm.activity.due_soon"]) == []
+    await restore(api, "Activity", activity)
+    await send_due_soon_reminders(sessions, window)
+    reminded = await events(api, types=["crm.activity.due_soon"])
+    assert [event["entityId"] for event in reminded] == [activity]
