@@ -503,3 +503,48 @@ async def test_a_trashed_activity_is_not_reminded_until_restored(
     await send_due_soon_reminders(sessions, window)
     reminded = await events(api, types=["crm.activity.due_soon"])
     assert [event["entityId"] for event in reminded] == [activity]
+
+
+async def test_a_write_cannot_link_to_a_record_in_the_trash(api: Api) -> None:
+    """The foreign keys accept a trashed row; the writes refuse it as a missing id."""
+    w = await world(api)
+    await delete(api, "Company", w.company)
+    await delete(api, "Deal", w.deal)
+    before = (await api.data("{ contacts { totalCount } }"))["contacts"]["totalCount"]
+    refused = [
+        await api(
+            'mutation($c: ID!) { createContact(input: {lastName: "Neu", companyId: $c}) { id } }',
+            {"c": w.company},
+        ),
+        await api(
+            "mutation($id: ID!, $c: ID!) { updateContact(id: $id, input: {companyId: $c}) { id } }",
+            {"id": w.contact, "c": w.company},
+        ),
+        await api(
+            'mutation($c: ID!) { createDeal(input: {title: "Neu", companyId: $c}) { id } }',
+            {"c": w.company},
+        ),
+        await api(
+            "mutation($d: ID!, $k: ID!) { createActivity(input: "
+            '{type: NOTE, subject: "N", dealId: $d, contactId: $k}) { id } }',
+            {"d": w.deal, "k": w.contact},
+        ),
+        await api(
+            'mutation($c: ID!) { createContract(input: {companyId: $c, title: "N"}) { id } }',
+            {"c": w.company},
+        ),
+    ]
+    assert [error_codes(result) for result in refused] == [["NOT_FOUND"]] * 5
+    assert [r["errors"][0]["message"] for r in refused][:4] == [
+        "Company not found.",
+        "Company not found.",
+        "Company not found.",
+        "Deal not found.",
+    ]
+    assert (await api.data("{ contacts { totalCount } }"))["contacts"]["totalCount"] == before
+    await restore(api, "Company", w.company)
+    linked = await api.data(
+        'mutation($c: ID!) { createContact(input: {lastName: "Neu", companyId: $c}) { companyId } }',
+        {"c": w.company},
+    )
+    assert linked["createContact"]["companyId"] == w.company

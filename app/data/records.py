@@ -24,6 +24,7 @@ from app.data import changes, dependents, row_statements
 from app.data import constraints as db_errors
 from app.data.changes import Tracked
 from app.data.dependents import Dependent
+from app.data.live_links import refuse_hidden_links
 from app.data.row_values import record_columns, stored_values
 from app.data.tenancy import TenantScope
 from app.data.unit_of_work import Reading, UnitOfWork
@@ -131,7 +132,8 @@ async def count_rows(scope: TenantScope, model: Any, conditions: Sequence[Any]) 
 
 async def insert_row(scope: TenantScope, entity: Entity[RowT], values: Mapping[str, Any]) -> RowT:
     statement = insert_statement(scope, entity, values)
-    return await write_one(scope, entity, statement, lambda s, row: record_created(s, entity, row))
+    after: AfterWrite = lambda s, row: record_created(s, entity, row)  # noqa: E731
+    return await write_one(scope, entity, statement, after, links=values)
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,7 @@ async def update_row(
         async with scope.writing() as uow:
             if steps.lock is not None:
                 await steps.lock(uow)
+            await refuse_hidden_links(uow, entity.model, values)  # not into the trash
             both = None
             if steps.place is None:  # nothing to decide from the current row: one statement
                 both = await _update_reading_old(
@@ -328,12 +331,20 @@ def constraint_errors(*errors: Mapping[str, ErrorFactory]) -> Iterator[None]:
 
 
 async def write_one(
-    scope: TenantScope, entity: Entity[RowT], statement: Any, after: AfterWrite | None = None
+    scope: TenantScope,
+    entity: Entity[RowT],
+    statement: Any,
+    after: AfterWrite | None = None,
+    *,
+    links: Mapping[str, Any] | None = None,
 ) -> RowT:
     """Run one write in its own unit of work (`after` records its events there); constraint
-    violations become user errors."""
+    violations become user errors. `links`: the values it writes, whose links to records
+    that have a trash must point at live ones (app.data.live_links)."""
     with constraint_errors(entity.constraint_errors):
         async with scope.writing() as uow:
+            if links:
+                await refuse_hidden_links(uow, entity.model, links)
             row = (await uow.execute_rows(statement)).first()
             if row is None:
                 raise NotFound(entity.label)

@@ -18,6 +18,7 @@ from sqlmodel import col
 
 from app.data import records
 from app.data.changes import jsonable
+from app.data.live_links import refuse_hidden_links
 from app.data.records import Entity, RowT
 from app.data.tenancy import TenantScope
 from app.data.unit_of_work import UnitOfWork
@@ -45,11 +46,15 @@ async def create_with_values(
     lists: ValueLists,
     system: records.SystemChange | None = None,
     then: Callable[[UnitOfWork, Row[Any]], Awaitable[Mapping[str, Any]]] | None = None,
+    links: Mapping[str, Any] | None = None,
 ) -> Row[Any]:
     """Insert the record and its e-mail/phone lists in one unit of work; `then` writes more
-    of the new record there (its owners) and returns what the created event adds."""
+    of the new record there (its owners) and returns what the created event adds. `links`:
+    the record's values, whose links must point at live records (app.data.live_links)."""
     with records.constraint_errors(entity.constraint_errors, *_VALUE_ERRORS):
         async with scope.writing() as uow:
+            if links:
+                await refuse_hidden_links(uow, entity.model, links)
             row = (await uow.execute_rows(statement)).one()
             changed = await _replace_lists(uow, scope, {owner_column: row.id}, lists)
             listed = {name: [None, after] for name, (_before, after) in changed.items()}

@@ -30,7 +30,7 @@ async def create_contact(
     statement = records.insert_statement(scope, CONTACT, values)
     owners = new_record_owners(scope, CONTACT_OWNERS, named)
     return await create_with_values(
-        scope, CONTACT, statement, "contact_id", lists, system, then=owners
+        scope, CONTACT, statement, "contact_id", lists, system, then=owners, links=values
     )
 
 

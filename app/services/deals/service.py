@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.data import records, trash
+from app.data.live_links import refuse_hidden_links
 from app.data.tenancy import TenantScope
 from app.data.unit_of_work import UnitOfWork
 from app.errors import BadUserInput, NotFound
@@ -111,6 +112,7 @@ async def create_deal(scope: TenantScope, data: Mapping[str, Any]) -> DealRow:
             stages = await _stages(uow, parsed.pipeline_id)
             placed = resolve(stages, None, _requested(sent))
             values = {"pipeline_id": stages[0].pipeline_id, **fields, **placed}
+            await refuse_hidden_links(uow, Deal, values)  # not a company in the trash
             parameters = _create_parameters(scope.owned(id=uuid.uuid4(), **values), owners)
             row = (await uow.execute_rows(_create_statement(), parameters)).one()
             records.record_created(uow, DEAL, row, listed_owners(owners))
