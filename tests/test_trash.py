@@ -511,6 +511,8 @@ async def test_a_write_cannot_link_to_a_record_in_the_trash(api: Api) -> None:
     await delete(api, "Company", w.company)
     await delete(api, "Deal", w.deal)
     before = (await api.data("{ contacts { totalCount } }"))["contacts"]["totalCount"]
+    version = "query($id: ID!) { contact(id: $id) { version } }"
+    unchanged = await api.data(version, {"id": w.contact})
     refused = [
         await api(
             'mutation($c: ID!) { createContact(input: {lastName: "Neu", companyId: $c}) { id } }',
@@ -542,6 +544,7 @@ async def test_a_write_cannot_link_to_a_record_in_the_trash(api: Api) -> None:
         "Deal not found.",
     ]
     assert (await api.data("{ contacts { totalCount } }"))["contacts"]["totalCount"] == before
+    assert await api.data(version, {"id": w.contact}) == unchanged  # the update rolled back
     await restore(api, "Company", w.company)
     linked = await api.data(
         'mutation($c: ID!) { createContact(input: {lastName: "Neu", companyId: $c}) { companyId } }',

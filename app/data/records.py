@@ -207,7 +207,6 @@ async def update_row(
         async with scope.writing() as uow:
             if steps.lock is not None:
                 await steps.lock(uow)
-            await refuse_hidden_links(uow, entity.model, values)  # not into the trash
             both = None
             if steps.place is None:  # nothing to decide from the current row: one statement
                 both = await _update_reading_old(
@@ -220,6 +219,9 @@ async def update_row(
                 row = await _update(uow, entity, row_id, {**values, **placed}, bump_version)
             else:
                 current, row = both
+            # After the version check (a stale edit is a CONFLICT first); an error here rolls
+            # the UPDATE back.
+            await refuse_hidden_links(uow, entity.model, values)  # not to a trashed record
             more = await steps.then(uow, row) if steps.then is not None else {}
             record_updated(uow, entity, current, row, more)
             if steps.after is not None:
