@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from graphql import FieldNode, GraphQLField, OperationDefinitionNode
 from strawberry.types.field import StrawberryField
 
@@ -66,9 +67,6 @@ class Link:
     # A to-many list asked in another order (`orderBy`): its statement, compiled when the
     # order is first asked (the order may come in a variable), by the order asked.
     ordered: dict[ChildOrder, Statement] = field(default_factory=dict)
-    # A link's id field (resolvers.common.relations.LINK_ID): the value from the fetched row,
-    # in place of an object built from it.
-    scalar: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,13 +89,32 @@ class Joined:
     nullable: bool
 
 
+@dataclass(frozen=True)
+class LinkedId:
+    """A link's id as its relation reads it (resolvers.common.relations.LINK_ID): the related
+    row's id, null when there is none or the read filters hide it (in the trash). A
+    correlated subquery selected with the rows that hold the key, so the link's id costs no
+    statement of its own, in a page's rows as in joined ones."""
+
+    spec: ToOne[object]
+
+    def expression(self, rows: Any) -> Any:
+        target = self.spec.entity
+        key = getattr(rows, self.spec.key_column)
+        found = sa.select(target.id).where(target.id == key)
+        return found.correlate_except(target.model).scalar_subquery()
+
+
+Selected = str | Rollup | LinkedId  # what a statement of the plan selects, by name
+
+
 @dataclass
 class Columns:
     """What one statement of the plan selects, by position: its own entity's columns (source
     None) and those of the rows joined into it, shared by every selection that reads them. A
     name is a column's, or a roll-up figure computed for the row (a correlated subquery)."""
 
-    names: list[tuple[Join | None, str | Rollup]] = field(default_factory=list)
+    names: list[tuple[Join | None, Selected]] = field(default_factory=list)
     joins: list[Join] = field(default_factory=list)  # each after the join it hangs from
     joinable: bool = True  # False: the resolver builds the statement (a list root's page)
 
@@ -109,7 +126,7 @@ class Columns:
         self.joins.append(Join(spec, on))
         return self.joins[-1]
 
-    def at(self, source: Join | None, name: str | Rollup) -> int:
+    def at(self, source: Join | None, name: Selected) -> int:
         if (source, name) not in self.names:
             self.names.append((source, name))
         return self.names.index((source, name))
@@ -122,7 +139,7 @@ class Selection:
     source: Join | None = None  # fetched rows only: which of the rows' entities it reads
     build: Builder | None = None  # set by `seal`: value -> response object
 
-    def column(self, name: str | Rollup) -> int:
+    def column(self, name: Selected) -> int:
         return self.columns.at(self.source, name)
 
     def seal(self) -> Selection:

@@ -54,6 +54,7 @@ from resolvers.compiled.nodes import (
     Joined,
     Leaf,
     Link,
+    LinkedId,
     PageRoot,
     Plan,
     Root,
@@ -262,7 +263,7 @@ class _Compiler:
         if (rollup := metadata.get(ROLLUP)) is not None:
             return self.rollup(key, rollup, definition, nodes, parent, fetched)
         if (link_id := metadata.get(LINK_ID)) is not None:
-            return self.link_id(key, link_id, definition, nodes, parent, fetched)
+            return self.link_id(key, link_id, definition, parent, fetched)
         return None
 
     def link(
@@ -294,32 +295,18 @@ class _Compiler:
         key: str,
         spec: ToOne[object],
         definition: GraphQLField,
-        nodes: list[FieldNode],
         parent: Selection,
         fetched: Entity[object] | None,
-    ) -> Leaf | Link:
+    ) -> Leaf:
         """A link's id (resolvers.common.children.link_id_field): the related row's id as the
-        relation reads it (hidden in the trash: null), joined into the parent's rows where
-        they allow, else fetched by a statement of its own as the relation would be."""
+        relation reads it (null in the trash), a column of the statement that fetches the
+        rows holding the key (`LinkedId`)."""
+        if fetched is None or spec.key_column not in fetched.model.model_fields:
+            raise NotCompilable(f"{key}: a link's id of rows the plan does not fetch")
+        parent.column(spec.key_column)  # what the subquery correlates with, through any alias
+        at = parent.column(LinkedId(spec))
         named, _, _ = unwrap(definition.type)
-        serialize = output_serializer(named)
-        if fetched is not None and parent.columns.joinable:
-            if spec.key_column not in fetched.model.model_fields:
-                raise NotCompilable(f"{fetched.label} has no column {spec.key_column}")
-            source = parent.columns.join(spec, parent.source)
-            rows = Selection(columns=parent.columns, source=source)
-            return Leaf(key, operator.itemgetter(rows.column("id")), serialize, False, True)
-        parent_key = reader(parent, fetched, spec.key_column, processed=False)
-        selection = Selection()
-        id_at = selection.column("id")
-        selection.seal()
-        statement = relation_statement(spec, selection.columns)
-        self.statements += 1
-        group_key = operator.itemgetter(id_at)
-        return Link(
-            key, spec, definition, nodes[0], parent_key, selection, statement, group_key, False,
-            True, scalar=_then(group_key, serialize),
-        )  # fmt: skip
+        return Leaf(key, operator.itemgetter(at), output_serializer(named), False, True)
 
     def rollup(
         self,

@@ -17,7 +17,7 @@ from app.data.tenant_filter import READ_FILTERS
 from app.services.rollups.queries import Rollup
 from resolvers.common.relations import Relation, ToMany
 from resolvers.compiled.assemble import unchanged
-from resolvers.compiled.nodes import Columns, Join, Selection
+from resolvers.compiled.nodes import Columns, Join, LinkedId, Selected, Selection
 from resolvers.compiled.sql import DIALECT, NotCompilable, Statement, compile_once
 
 
@@ -108,10 +108,10 @@ def relation_statement(
     return compile_once(built)
 
 
-def selected(rows: Any, name: str | Rollup) -> Any:
+def selected(rows: Any, name: Selected) -> Any:
     """What a statement selects for `name` from `rows` (a model or an alias of it): the
     column, or the roll-up figure computed for the row."""
-    return name.expression(rows) if isinstance(name, Rollup) else getattr(rows, name)
+    return name.expression(rows) if isinstance(name, Rollup | LinkedId) else getattr(rows, name)
 
 
 def _own_columns(entity: Entity[object], columns: Columns) -> list[Any]:
@@ -128,7 +128,7 @@ def _joined_select(columns: Columns) -> Callable[[Any], sa.Select[Any]]:
     def select(base: Any) -> sa.Select[Any]:
         aliases = {join: aliased(join.spec.entity.model) for join in columns.joins}
 
-        def column(source: Join | None, name: str | Rollup) -> Any:
+        def column(source: Join | None, name: Selected) -> Any:
             return selected(base if source is None else aliases[source], name)
 
         statement = sa.select(*(column(s, n) for s, n in columns.names)).select_from(base)

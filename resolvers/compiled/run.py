@@ -125,12 +125,7 @@ class _Run:
             match = found.get(key.bytes) if key is not None else None
             if match is None and not link.nullable:
                 raise NotCompilable("a required row is missing")
-            if match is None:
-                out[link.key] = None
-            elif link.scalar is not None:  # a link's id
-                out[link.key] = link.scalar(match)
-            else:
-                out[link.key] = self.build(match, link.selection)
+            out[link.key] = None if match is None else self.build(match, link.selection)
 
     def _statement_and_limit(self, link: Link) -> tuple[Statement, int | None]:
         """The level's statement (in the order its `orderBy` asks) and per-parent limit."""
