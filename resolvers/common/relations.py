@@ -32,7 +32,7 @@ LIST_SIZE = "insight-crm.list-size"
 ROLLUP = "insight-crm.rollup"
 # Metadata of a link's id field (`contact.companyId`): the id of the related row the field's
 # ToOne finds, null when there is none or it is in the trash (the trash hides it as it hides
-# the row); the compiler reads it joined (or fetched) as it reads the row.
+# the row); the compiler selects it as a correlated subquery (resolvers.compiled.nodes).
 LINK_ID = "insight-crm.link-id"
 
 
