@@ -26,6 +26,7 @@ from models.base import (
     tenant_unique,
 )
 from models.enums import CompanySize, ContractStatus, EntityStatus, OwnerRole
+from models.identifier_checks import checked_column, unchecked_index
 
 entity_status_type = enum_type(EntityStatus, "entity_status")
 owner_role_type = enum_type(OwnerRole, "owner_role")
@@ -60,6 +61,7 @@ class Company(TenantOwned, Versioned, table=True):
         tag_keys_check(),
         tag_keys_index("company"),
         *lexware_link_indexes("company"),
+        unchecked_index("company"),
     )
 
     name: str = Field(max_length=200)
@@ -95,6 +97,7 @@ class Company(TenantOwned, Versioned, table=True):
     lexware_synced_values: dict[str, Any] | None = Field(
         default=None, sa_type=postgresql.JSONB, sa_column_kwargs={"info": {READ_APART: True}}
     )
+    identifiers_checked: str | None = checked_column()  # models.identifier_checks
 
 
 class CompanyOwner(TenantOwned, table=True):

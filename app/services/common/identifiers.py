@@ -87,7 +87,9 @@ def vat_id(value: str) -> str:
 
 def _stdnum_error(error: Exception, what: str, example: str) -> IdentifierError:
     if isinstance(error, stdnum_errors.InvalidChecksum):
-        return IdentifierError(Reason.WRONG_CHECK_DIGIT, f"is not a valid {what}: the check digit is wrong")
+        return IdentifierError(
+            Reason.WRONG_CHECK_DIGIT, f"is not a valid {what}: the check digit is wrong"
+        )
     if isinstance(error, stdnum_errors.InvalidLength):
         return IdentifierError(
             Reason.INVALID_LENGTH, f"has the wrong length for a {what}, {example}"
@@ -121,6 +123,7 @@ _REGISTER_TYPES = "|".join(handelsregisternummer.REGISTRY_TYPES)
 _WITHOUT_COURT = re.compile(
     rf"^({_REGISTER_TYPES})\s*([1-9][0-9]{{0,5}})(?:\s*([A-ZÖ]{{1,3}}))?$", re.I
 )
+_TYPE_SPELLINGS = {kind.lower(): kind for kind in handelsregisternummer.REGISTRY_TYPES}
 _PROBE_COURT = "Aachen"  # any known court: the library checks a number only with one
 
 
@@ -128,6 +131,10 @@ _PROBE_COURT = "Aachen"  # any known court: the library checks a number only wit
 class RegisterNumber:
     number: str  # the type, number and qualifier: `HRB 12345`
     court: str | None  # the court's name as the library spells it, if the text named one
+
+
+def _type_spelling(match: re.Match[str]) -> str:
+    return _TYPE_SPELLINGS[match.group(1).lower()]
 
 
 def register_court(value: str) -> str:
@@ -147,7 +154,9 @@ def register_number(value: str) -> RegisterNumber:
     """A Handelsregisternummer, with or without its court (`HRB 12345`, `HRB12345`,
     `Amtsgericht Stuttgart HRB 12345`, `HRB 12345, Stuttgart`)."""
     text = " ".join(value.split())
-    text = re.sub(rf"(?i)\b({_REGISTER_TYPES})(?=\d)", r"\1 ", text)
+    # the register's type as the register spells it (`hrb12345` -> `HRB 12345`)
+    text = re.sub(rf"(?i)\b({_REGISTER_TYPES})(?=\d|\s|$)", _type_spelling, text)
+    text = re.sub(rf"\b({_REGISTER_TYPES})(?=\d)", r"\1 ", text)
     bare = _WITHOUT_COURT.match(text)
     if bare is not None:
         checked = str(handelsregisternummer.validate(f"{_PROBE_COURT} {text}"))
@@ -204,22 +213,27 @@ def phone(value: str) -> str:
     text = " ".join(value.split())
     if len(text) > 50:
         raise IdentifierError(Reason.INVALID_LENGTH, "must be at most 50 characters")
+    wrong_length = IdentifierError(
+        Reason.INVALID_LENGTH, f"has too few or too many digits, {PHONE_EXAMPLE}"
+    )
     try:
         number = phonenumbers.parse(text, PHONE_REGION)
-    except phonenumbers.NumberParseException:
+    except phonenumbers.NumberParseException as error:
+        if error.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
+            raise IdentifierError(
+                Reason.UNSUPPORTED_COUNTRY, "has an unknown country code"
+            ) from None
+        if error.error_type != phonenumbers.NumberParseException.NOT_A_NUMBER:
+            raise wrong_length from None
         raise IdentifierError(
             Reason.INVALID_FORMAT, f"is not a phone number, {PHONE_EXAMPLE}"
         ) from None
     possible = phonenumbers.is_possible_number_with_reason(number)
     if possible == phonenumbers.ValidationResult.INVALID_COUNTRY_CODE:
         raise IdentifierError(Reason.UNSUPPORTED_COUNTRY, "has an unknown country code")
-    if possible not in (
-        phonenumbers.ValidationResult.IS_POSSIBLE,
-        phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
-    ):
-        raise IdentifierError(
-            Reason.INVALID_LENGTH, f"has too few or too many digits, {PHONE_EXAMPLE}"
-        )
+    # A number dialable only locally (no area code) is too short to call from elsewhere.
+    if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
+        raise wrong_length
     if not phonenumbers.is_valid_number(number):
         raise IdentifierError(
             Reason.NOT_ASSIGNED, f"is not in a number range of its country, {PHONE_EXAMPLE}"
