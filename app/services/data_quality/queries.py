@@ -116,11 +116,13 @@ class IssuePage:
     scanned: int  # candidate rows read
 
 
-async def issues_page(scope: TenantScope, first: int, after: str | None) -> IssuePage:
+async def issues_page(
+    scope: TenantScope, first: int, after: str | None, scan_limit: int = SCAN_LIMIT
+) -> IssuePage:
     if not 0 <= first <= MAX_FIRST:
         raise BadUserInput.single("first", f"must be between 0 and {MAX_FIRST}")
     start = Position.decode(after) if after is not None else Position()
-    scan = _Scan(first)
+    scan = _Scan(first, scan_limit)
     async with scope.writing() as uow:
         for index in range(start.section, len(SECTIONS)):
             await scan.section(uow, index, start if index == start.section else Position(index))
@@ -137,9 +139,10 @@ async def issues_page(scope: TenantScope, first: int, after: str | None) -> Issu
 @dataclass
 class _Scan:
     """One page's walk over the candidates: `first` + 1 issues (the one more says there is a
-    next page) or `SCAN_LIMIT` rows read, whichever comes first."""
+    next page) or `limit` rows read, whichever comes first."""
 
     first: int
+    limit: int  # candidate rows to read at most
     found: list[tuple[str, Issue]] = field(default_factory=list)
     scanned: int = 0
     stopped: Position | None = None  # where the scan limit ended the page
@@ -151,7 +154,7 @@ class _Scan:
     async def section(self, uow: UnitOfWork, index: int, here: Position) -> None:
         section = SECTIONS[index]
         while not self.done:
-            asked = min(BATCH, SCAN_LIMIT - self.scanned)
+            asked = min(BATCH, self.limit - self.scanned)
             rows = await _candidates(uow, section, here.row_id, asked)
             self.scanned += len(rows)
             await _mark_valid(uow, section, self._check(index, here, rows))
@@ -159,7 +162,7 @@ class _Scan:
                 here = Position(index, rows[-1]["id"], _PAST_FIELDS)
             if len(rows) < asked:
                 return  # the section is done
-            if self.scanned >= SCAN_LIMIT:
+            if self.scanned >= self.limit:
                 self.stopped = here
 
     def _check(
