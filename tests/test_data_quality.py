@@ -12,6 +12,8 @@ from sqlmodel import col
 from starlette.applications import Starlette
 
 from app.data.tenancy import TenantScope
+from app.demo import seed_demo_tenant
+from app.services.common import identifiers
 from app.services.data_quality import queries
 from models import Company, Contact, ContactEmail, ContactPhone
 from models.identifier_checks import unchecked
@@ -234,3 +236,31 @@ async def test_lexware_values_failing_the_checks_are_kept_and_reported(
         {"id": imported["id"]},
     )
     assert error_codes(result) == ["BAD_USER_INPUT"]
+
+
+async def test_the_demo_data_has_valid_identifiers_only(api: Api, app: Starlette) -> None:
+    slug = f"demo-{uuid.uuid4().hex[:6]}"
+    await seed_demo_tenant(app.state.runtime.sessions, slug)
+    demo = Api(api.client, api.tokens, slug)
+    page = await report(demo)
+    assert page["edges"] == [] and page["pageInfo"]["hasNextPage"] is False
+    assert page["scanned"] == 6 + 12 + 12  # every company, e-mail and phone was checked
+    # and each value by its check directly, the register numbers and courts too
+    companies = await demo.data(
+        "{ companies(first: 50) { edges { node { vatId taxId tradeRegisterNumber "
+        "registerCourt billingAddress { zip countryCode } emails { email } phones { phone } "
+        "contacts { emails { email } phones { phone } } } } } }"
+    )
+    nodes = [edge["node"] for edge in companies["companies"]["edges"]]
+    assert len(nodes) == 6
+    for node in nodes:
+        assert identifiers.vat_id(node["vatId"]) == node["vatId"]
+        assert identifiers.register_text(node["tradeRegisterNumber"]) == node["tradeRegisterNumber"]
+        assert identifiers.register_court(node["registerCourt"]) == node["registerCourt"]
+        address = node["billingAddress"]
+        assert identifiers.postcode(address["zip"], address["countryCode"]) == address["zip"]
+        for holder in (node, *node["contacts"]):
+            for email in holder["emails"]:
+                assert identifiers.email(email["email"]) == email["email"]
+            for phone in holder["phones"]:
+                assert identifiers.phone(phone["phone"]) == phone["phone"]

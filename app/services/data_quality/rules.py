@@ -42,7 +42,7 @@ def _plain(check: Callable[[str], str]) -> Check:
 
 def _postcode(address: str) -> Check:
     def check(value: str, row: Mapping[str, Any]) -> str:
-        country = (row[address] or {}).get("country_code") or "DE"
+        country = (row.get(address) or {}).get("country_code") or "DE"
         return identifiers.postcode(value, str(country))
 
     return check
@@ -56,11 +56,11 @@ class Field:
 
 
 def _column(name: str) -> Callable[[Mapping[str, Any]], Any]:
-    return lambda row: row[name]
+    return lambda row: row.get(name)
 
 
 def _zip(address: str) -> Callable[[Mapping[str, Any]], Any]:
-    return lambda row: (row[address] or {}).get("zip")
+    return lambda row: (row.get(address) or {}).get("zip")
 
 
 COMPANY_FIELDS = (
