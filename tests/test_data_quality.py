@@ -17,7 +17,7 @@ from app.services.common import identifiers
 from app.services.data_quality import queries
 from models import Company, Contact, ContactEmail, ContactPhone
 from models.identifier_checks import unchecked
-from tests.conftest import Api, error_codes
+from tests.conftest import Api, StatementCounter, error_codes
 from tests.factories import add_row
 from tests.lexware_fixtures import ACME, Lexware
 from tests.test_identifiers import created, scope_of
@@ -266,3 +266,18 @@ async def test_the_demo_data_has_valid_identifiers_only(api: Api, app: Starlette
                 assert identifiers.email(email["email"]) == email["email"]
             for phone in holder["phones"]:
                 assert identifiers.phone(phone["phone"]) == phone["phone"]
+
+
+async def test_a_page_costs_a_statement_per_batch_of_a_table_and_one_per_marking(
+    api: Api, app: Starlette, sql: StatementCounter
+) -> None:
+    await old_rows(await scope_of(api, app))  # candidates: 2 companies, 1 e-mail, 2 phones
+    sql.statements.clear()
+    await report(api)
+    kinds = [statement.split()[0] for statement in sql.statements]
+    # one SELECT of candidates per table, one UPDATE marking the valid phone, then the
+    # records of the page: companies and contacts by id
+    assert kinds == ["SELECT", "SELECT", "SELECT", "UPDATE", "SELECT", "SELECT"], sql.statements
+    sql.statements.clear()
+    await report(api)
+    assert len(sql.statements) == 5  # the valid phone is no candidate any more
