@@ -114,6 +114,22 @@ async def test_a_register_number_without_its_court_keeps_the_court_field(api: Ap
     assert (company["tradeRegisterNumber"], company["registerCourt"]) == ("HRB 12345", "München")
 
 
+@pytest.mark.parametrize(
+    ("typed", "number", "court"),
+    [
+        ("HRB 12345", "HRB 12345", None),
+        ("hrb12345 b", "HRB 12345 B", None),
+        ("gnr 77", "GnR 77", None),
+        ("HRA 5, Köln", "HRA 5", "Köln"),
+        ("AG Charlottenburg HRB 9", "HRB 9", "Berlin (Charlottenburg)"),
+    ],
+)
+def test_register_numbers_in_the_ways_people_type_them(
+    typed: str, number: str, court: str | None
+) -> None:
+    assert identifiers.register_number(typed) == identifiers.RegisterNumber(number, court)
+
+
 async def test_a_register_number_typed_with_its_court_fills_the_court(api: Api) -> None:
     company = await created(api, tradeRegisterNumber="Amtsgericht Stuttgart HRB 724389")
     assert (company["tradeRegisterNumber"], company["registerCourt"]) == ("HRB 724389", "Stuttgart")

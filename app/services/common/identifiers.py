@@ -157,11 +157,11 @@ def register_number(value: str) -> RegisterNumber:
     # the register's type as the register spells it (`hrb12345` -> `HRB 12345`)
     text = re.sub(rf"(?i)\b({_REGISTER_TYPES})(?=\d|\s|$)", _type_spelling, text)
     text = re.sub(rf"\b({_REGISTER_TYPES})(?=\d)", r"\1 ", text)
-    bare = _WITHOUT_COURT.match(text)
-    if bare is not None:
-        checked = str(handelsregisternummer.validate(f"{_PROBE_COURT} {text}"))
-        return RegisterNumber(checked.removeprefix(f"{_PROBE_COURT} "), None)
+    bare = _WITHOUT_COURT.match(text) is not None
     try:
+        if bare:
+            checked = str(handelsregisternummer.validate(f"{_PROBE_COURT} {text}"))
+            return RegisterNumber(_upper_qualifier(checked.removeprefix(f"{_PROBE_COURT} ")), None)
         checked = str(handelsregisternummer.validate(_COURT_PREFIX.sub("", text)))
     except stdnum_errors.InvalidComponent:
         raise IdentifierError(
@@ -173,7 +173,14 @@ def register_number(value: str) -> RegisterNumber:
         ) from None
     match = re.search(rf"\s({_REGISTER_TYPES})\s", checked)
     assert match is not None  # the library's own output names the type
-    return RegisterNumber(checked[match.start() + 1 :], checked[: match.start()])
+    return RegisterNumber(_upper_qualifier(checked[match.start() + 1 :]), checked[: match.start()])
+
+
+def _upper_qualifier(number: str) -> str:
+    """`HRB 12345 b` -> `HRB 12345 B` (the letters after a number are upper case)."""
+    return re.sub(
+        r"(?<=\d)(\s*)([a-zäöü]{1,3})$", lambda m: m.group(1) + m.group(2).upper(), number
+    )
 
 
 def register_text(value: str) -> str:
