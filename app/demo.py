@@ -76,7 +76,7 @@ COMPANIES = [
     ),
     (
         "Becker & Söhne KG",
-        "DE147882245",
+        "DE147882240",
         "Köln",
         "50667",
         "Hohe Straße 88",
@@ -85,7 +85,7 @@ COMPANIES = [
     ),
     (
         "Hoffmann Software GmbH",
-        "DE263754119",
+        "DE263754114",
         "München",
         "80331",
         "Sendlinger Str. 7",
@@ -94,7 +94,7 @@ COMPANIES = [
     ),
     (
         "Wagner Bau GmbH & Co. KG",
-        "DE118715245",
+        "DE118715243",
         "Leipzig",
         "04109",
         "Markt 9",
@@ -103,7 +103,7 @@ COMPANIES = [
     ),
     (
         "Fischer Medizintechnik GmbH",
-        "DE301558873",
+        "DE301558879",
         "Erlangen",
         "91052",
         "Nürnberger Str. 3",
@@ -111,6 +111,17 @@ COMPANIES = [
         "Medizintechnik",
     ),
 ]
+# Each city's register court (Amtsgericht) and dialling code: valid identifiers, as
+# app.services.common.identifiers checks them (tests/test_demo_identifiers.py).
+COURTS = {"Erlangen": "Fürth", "Leipzig": "Leipzig", "Köln": "Köln"}
+AREA_CODES = {
+    "Stuttgart": "711",
+    "Hamburg": "40",
+    "Köln": "221",
+    "München": "89",
+    "Leipzig": "341",
+    "Erlangen": "9131",
+}
 CONTACTS = [
     ("Herr", "Dr.", "Thomas", "Müller", "Geschäftsführer", "Geschäftsführung"),
     ("Frau", None, "Anna", "Schmidt", "Leiterin Einkauf", "Einkauf"),
@@ -265,10 +276,11 @@ class _Seeder:
             },
             tags=["ERP"] if index % 2 == 0 else ["Newsletter"],
             trade_register_number=f"HRB {10000 + index * 137}",
+            register_court=COURTS.get(city, city),
         )
         owner = {"company_id": company_id}
         await self.ensure_reach(ContactEmail, owner, f"info@{domain}.de")
-        await self.ensure_reach(ContactPhone, owner, f"+49 {30 + index} 123456-0")
+        await self.ensure_reach(ContactPhone, owner, f"+49 {AREA_CODES[city]} 12345{index}-0")
         await self.ensure(CompanyOwner, {**owner, "user_id": self.scope.actor_id})
         contact_id = await self.contact(index, company_id, domain)
         await self.deal(index, company_id, contact_id, board)
@@ -292,7 +304,7 @@ class _Seeder:
         email = f"{first.lower()}.{last.lower()}@{domain}.de"
         await self.ensure_reach(ContactEmail, owner, email, type=EmailType.WORK)
         await self.ensure_reach(
-            ContactPhone, owner, f"+49 171 55{index}0{index}", type=PhoneType.MOBILE
+            ContactPhone, owner, f"+49 171 555{index}0{index}0", type=PhoneType.MOBILE
         )
         await self.ensure(ContactOwner, {**owner, "user_id": self.scope.actor_id})
         return contact_id

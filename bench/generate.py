@@ -25,6 +25,7 @@ from sqlmodel import SQLModel
 
 import models
 from app.data.row_values import stored_values
+from bench.search_words import vat_id
 
 SEED = 20261124
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
@@ -122,7 +123,7 @@ class Generator:
         name = f"{LAST[n % len(LAST)]} {self.random.choice(['Maschinenbau', 'Logistik', 'Software', 'Handel'])} {n} {self.random.choice(FORMS)}"
         address = f'{{"street": "Hauptstraße {n % 200 + 1}", "zip": "{zip_code}", "city": "{city}", "country_code": "DE"}}'
         self.tables.add("company", id=company_id, tenant_id=tenant_id, name=name,
-                        website=f"https://firma{n}.example.de", vat_id=f"DE{100000000 + n}",
+                        website=f"https://firma{n}.example.de", vat_id=vat_id(10_000_000 + n),
                         billing_address=address, created_at=created, updated_at=created)  # fmt: skip
         self.owners("company_owner", "company_id", tenant_id, company_id, users)
         contacts = [

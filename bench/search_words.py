@@ -9,6 +9,8 @@ from __future__ import annotations
 import random
 import unicodedata
 
+from stdnum.iso7064 import mod_11_10
+
 # (surname, weight): the most common German surnames first, umlauts and ß included.
 SURNAMES = [
     ("Müller", 40), ("Schmidt", 30), ("Schneider", 22), ("Fischer", 20), ("Weber", 18),
@@ -155,14 +157,9 @@ def slug(text: str) -> str:
 
 
 def vat_id(base: int) -> str:
-    """DE + 8 digits + the check digit of the German VAT id (ISO 7064 MOD 11,10)."""
+    """DE + 8 digits + the check digit of the German VAT id (ISO 7064 MOD 11,10, stdnum's)."""
     digits = f"{base:08d}"
-    product = 10
-    for digit in digits:
-        total = (int(digit) + product) % 10 or 10
-        product = (2 * total) % 11
-    check = (11 - product) % 10
-    return f"DE{digits}{check}"
+    return f"DE{digits}{mod_11_10.calc_check_digit(digits)}"
 
 
 def landline(rng: random.Random, area: str, number: str, extension: str) -> str:
@@ -180,6 +177,8 @@ def landline(rng: random.Random, area: str, number: str, extension: str) -> str:
 
 def mobile(rng: random.Random) -> str:
     prefix, number = rng.choice(MOBILE_PREFIXES), str(rng.randint(1000000, 99999999))
+    if prefix.startswith("15") and len(number) == 7:  # 015x numbers have 8 digits (no new draw:
+        number += number[-1]  # the rows after it stay what they were)
     return [f"0{prefix} {number}", f"+49 {prefix} {number}", f"0{prefix}/{number}",
             f"+49{prefix}{number}"][rng.randrange(4)]  # fmt: skip
 

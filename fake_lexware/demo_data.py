@@ -18,7 +18,7 @@ def _address(street: str, zip_code: str, city: str) -> Json:
 DEMO_CONTACTS: tuple[Json, ...] = (
     {
         "roles": {"customer": {}},
-        "company": {"name": "Müller & Söhne GmbH", "vatRegistrationId": "DE123456789"},
+        "company": {"name": "Müller & Söhne GmbH", "vatRegistrationId": "DE123456788"},
         "addresses": _address("Hauptstr. 5", "10115", "Berlin"),
         "emailAddresses": {"business": ["info@mueller-soehne.de"]},
         "phoneNumbers": {"business": ["030 1234567"]},

@@ -28,6 +28,7 @@ from models.base import (
     trash_table_args,
 )
 from models.enums import CompanySize, ContractStatus, EntityStatus, OwnerRole
+from models.identifier_checks import checked_column, unchecked_index
 
 entity_status_type = enum_type(EntityStatus, "entity_status")
 owner_role_type = enum_type(OwnerRole, "owner_role")
@@ -65,6 +66,7 @@ class Company(TenantOwned, Versioned, Trashable, table=True):
         tag_keys_index("company"),
         *lexware_link_indexes("company"),
         *trash_table_args("company"),
+        unchecked_index("company"),
     )
 
     name: str = Field(max_length=200)
@@ -100,6 +102,7 @@ class Company(TenantOwned, Versioned, Trashable, table=True):
     lexware_synced_values: dict[str, Any] | None = Field(
         default=None, sa_type=postgresql.JSONB, sa_column_kwargs={"info": {READ_APART: True}}
     )
+    identifiers_checked: str | None = checked_column()  # models.identifier_checks
 
 
 class CompanyOwner(TenantOwned, table=True):

@@ -14,6 +14,7 @@ from sqlmodel import Field
 
 from models.base import TenantOwned, enum_type, tenant_fk, tenant_unique
 from models.enums import EmailType, PhoneType
+from models.identifier_checks import checked_column, unchecked_index
 
 OWNER_COLUMNS = ("contact_id", "company_id")
 
@@ -53,7 +54,10 @@ def _owned_by_one(table: str, value_sql: str) -> tuple[SchemaItem, ...]:
 
 class ContactEmail(TenantOwned, table=True):
     __tablename__ = "contact_email"
-    __table_args__ = _owned_by_one("contact_email", "lower(email)")
+    __table_args__ = (
+        *_owned_by_one("contact_email", "lower(email)"),
+        unchecked_index("contact_email"),
+    )
 
     contact_id: uuid.UUID | None = None
     company_id: uuid.UUID | None = None
@@ -64,11 +68,12 @@ class ContactEmail(TenantOwned, table=True):
     )
     email: str = Field(max_length=320)
     is_primary: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    identifiers_checked: str | None = checked_column()  # models.identifier_checks
 
 
 class ContactPhone(TenantOwned, table=True):
     __tablename__ = "contact_phone"
-    __table_args__ = _owned_by_one("contact_phone", "phone")
+    __table_args__ = (*_owned_by_one("contact_phone", "phone"), unchecked_index("contact_phone"))
 
     contact_id: uuid.UUID | None = None
     company_id: uuid.UUID | None = None
@@ -79,3 +84,4 @@ class ContactPhone(TenantOwned, table=True):
     )
     phone: str = Field(max_length=50)
     is_primary: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    identifiers_checked: str | None = checked_column()  # models.identifier_checks

@@ -35,6 +35,7 @@ from resolvers.contacts.queries import ContactQueries
 from resolvers.context import Context, FreshLoaders
 from resolvers.contracts.mutations import ContractMutations
 from resolvers.contracts.queries import ContractQueries
+from resolvers.data_quality.queries import DataQualityQueries
 from resolvers.deals.mutations import DealMutations
 from resolvers.deals.queries import DealQueries
 from resolvers.errors import ErrorPolicy, apply_error_policy
@@ -78,6 +79,7 @@ Query = merge_types(
         LexwareQueries,
         SearchQueries,
         TrashQueries,
+        DataQualityQueries,
     ),
 )
 Mutation = merge_types(

@@ -23,7 +23,7 @@ ACME = {
     "roles": {"customer": {}},
     "company": {
         "name": "Acme & Söhne GmbH",
-        "vatRegistrationId": "DE123456789",
+        "vatRegistrationId": "DE123456788",
         "taxNumber": "12/345/67890",
     },
     "addresses": {

@@ -11,7 +11,8 @@ from collections import Counter
 import asyncpg
 
 from app.migrations import upgrade_to_head
-from bench.generate import another_phone
+from app.services.data_quality import rules as data_quality
+from bench.generate import another_phone, generate
 from bench.search_data import ANCHORS, SearchGenerator, load
 from bench.search_words import digits, transliterated, vat_id
 from tests.conftest import Servers
@@ -85,3 +86,39 @@ async def test_search_data_loads_into_the_schema_and_is_reused(
     assert set(json.loads(company["billing_address"])) == {"street", "zip", "city", "country"}
     assert company["website"] == "https://www.mueller-maschinenbau.de"
     assert tagged > 0  # the tag keys were written with the tags (stored_values)
+
+
+def _failing(
+    tables: dict[str, list[tuple[object, ...]]], columns: dict[str, tuple[str, ...]]
+) -> list[object]:
+    """Every generated identifier that today's checks refuse (the data quality rules)."""
+    checks = {
+        "company": data_quality.COMPANY_FIELDS,
+        "contact_email": data_quality.EMAIL_FIELDS,
+        "contact_phone": data_quality.PHONE_FIELDS,
+    }
+    failing: list[object] = []
+    for table, fields in checks.items():
+        for values in tables[table]:
+            row = dict(zip(columns[table], values, strict=True))
+            for key in ("billing_address", "delivery_address"):
+                if isinstance(row.get(key), str):
+                    row[key] = json.loads(str(row[key]))
+            row.setdefault("delivery_address", None)
+            record = (data_quality.RecordType.COMPANY, row["id"])
+            failing += [issue for _, issue in data_quality.issues_of(fields, row, record)]  # type: ignore[arg-type]
+    return failing
+
+
+def test_generated_identifiers_are_valid() -> None:
+    """VAT ids with their check digits, tax and register numbers, courts, postcodes, phones and
+    e-mails of both generators pass the checks input gets (app.services.common.identifiers)."""
+    tables = generate(SCALE)
+    assert _failing(tables.rows, tables.columns) == []
+    search_rows: dict[str, list[tuple[object, ...]]] = {}
+    search_columns: dict[str, tuple[str, ...]] = {}
+    for chunk in SearchGenerator(SCALE).chunks(size=50):
+        for table, values in chunk.rows.items():
+            search_rows.setdefault(table, []).extend(values)
+        search_columns.update(chunk.columns)
+    assert _failing(search_rows, search_columns) == []

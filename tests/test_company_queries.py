@@ -78,7 +78,7 @@ async def test_deepest_list_query_costs_one_statement_per_level_at_any_page_size
             contact = await api.data(
                 """mutation($c: ID!, $n: String!) { createContact(input: {lastName: $n,
                   companyId: $c, emails: [{email: "k@x.de"}, {email: "l@x.de"}],
-                  phones: [{phone: "+49 30 1"}]}) { id } }""",
+                  phones: [{phone: "+49 30 1234567"}]}) { id } }""",
                 {"c": company_id, "n": f"K{person}"},
             )
             await api.data(

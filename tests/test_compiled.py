@@ -52,7 +52,7 @@ async def seed(api: Api, companies: int) -> str:
             contact = await api.data(
                 """mutation($c: ID!, $n: String!) { createContact(input: {lastName: $n,
                   companyId: $c, birthday: "1980-02-29", emails: [{email: "k@x.de"}],
-                  phones: [{phone: "+49 30 1"}]}) { id } }""",
+                  phones: [{phone: "+49 30 1234567"}]}) { id } }""",
                 {"c": company_id, "n": f"K{person}"},
             )
             await api.data(

@@ -34,6 +34,7 @@ from strawberry.types.field import StrawberryField
 import resolvers.compiled.extension as compiled_extension
 from app.internals import graphql_schema
 from app.settings import Settings
+from bench.search_words import vat_id
 from resolvers.common.relations import COUNT, LINK_ID, RELATION, ROLLUP
 from resolvers.compiled.extension import MISMATCHES
 from resolvers.schema import build_schema, schema_sdl
@@ -193,7 +194,7 @@ async def seed_tenant(api: Api) -> Seeded:
             # filters say "a", "vip", "STRASSE", "σοφος" (keys by Unicode case folding)
             "tags": [["a", "b"], [], ["VIP", "Straße"], ["A", "ΣΟΦΟΣ"]][index % 4],
             "website": f"https://f{index}.de" if index % 2 else None,
-            "vatId": f"DE{100000000 + index}" if index % 3 == 1 else None,
+            "vatId": vat_id(10_000_000 + index) if index % 3 == 1 else None,
             "notes": "Notiz\nzwei Zeilen" if index == 2 else None,
             "billingAddress": {"street": "Weg 1", "zip": "10115", "city": "Berlin"}
             if index % 2
@@ -203,7 +204,7 @@ async def seed_tenant(api: Api) -> Seeded:
                 {"email": f"info{index}@f.de", "isPrimary": index % 2 == 0},
                 {"email": f"buch{index}@f.de", "type": "OTHER"},
             ][: index % 3],
-            "phones": [{"phone": f"+49 30 {index}", "type": "OFFICE", "isPrimary": True}][
+            "phones": [{"phone": f"+49 30 {1000000 + index}", "type": "OFFICE", "isPrimary": True}][
                 : index % 2
             ],
             "owners": [],  # _owners decides (none for some), not the creator default
@@ -237,8 +238,8 @@ async def seed_tenant(api: Api) -> Seeded:
                 {"email": f"k{index}@y.de"},
             ][: index % 3],
             "phones": [
-                {"phone": f"+49 170 {index}", "type": "MOBILE"},
-                {"phone": f"+49 30 9{index}", "isPrimary": True},
+                {"phone": f"+49 170 {1000000 + index}", "type": "MOBILE"},
+                {"phone": f"+49 30 9{100000 + index}", "isPrimary": True},
             ][: (index + 1) % 3],
             "owners": [],
         }

@@ -104,7 +104,9 @@ async def test_another_tenants_company_cannot_be_linked(api: Api, tenant: str) -
 
 
 async def test_update_replaces_lists_only_when_sent(api: Api) -> None:
-    created = await contact(api, emails=[{"email": "old@x.de"}], phones=[{"phone": "+49 30 1"}])
+    created = await contact(
+        api, emails=[{"email": "old@x.de"}], phones=[{"phone": "+49 30 1234567"}]
+    )
     renamed = (await api.data(UPDATE, {"id": created["id"], "i": {"position": "CEO"}}))[
         "updateContact"
     ]

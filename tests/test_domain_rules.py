@@ -124,7 +124,9 @@ async def test_phone_duplicates_compare_digits_and_values_are_capped(api: Api) -
     assert error_codes(await api(add, {"c": contact_id, "p": "+4930123"})) == ["CONFLICT"]
     for index in range(19):
         await api.data(add, {"c": contact_id, "p": f"+49 40 {index:04}"})
-    assert error_codes(await api(add, {"c": contact_id, "p": "+49 89 1"})) == ["BAD_USER_INPUT"]
+    assert error_codes(await api(add, {"c": contact_id, "p": "+49 89 1234567"})) == [
+        "BAD_USER_INPUT"
+    ]
 
 
 async def test_stage_kind_cannot_change_under_its_deals(api: Api) -> None:

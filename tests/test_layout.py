@@ -16,7 +16,7 @@ EXTRAS = {
     "deals": {"board", "currencies"},
     "pipelines": {"stages"},
     "activities": {"reminders"},
-    "common": {"validation", "tags", "relation_filters"},
+    "common": {"validation", "identifiers", "tags", "relation_filters"},
     "search": {"highlights"},
 }
 FREE_FORM = {"lexware"}

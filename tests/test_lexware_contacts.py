@@ -52,7 +52,7 @@ async def test_import_creates_the_company_once(lexware: Lexware) -> None:
     acme = lexware.seed(ACME)
     first = (await lexware.api.data(IMPORT, {"l": acme["id"]}))["importCompanyFromLexware"]
     assert first["name"] == "Acme & Söhne GmbH"
-    assert first["vatId"] == "DE123456789" and first["taxId"] == "12/345/67890"
+    assert first["vatId"] == "DE123456788" and first["taxId"] == "12/345/67890"
     assert first["billingAddress"] == {
         "street": "Hauptstr. 5",
         "zip": "70173",
@@ -172,7 +172,7 @@ async def test_push_creates_a_customer_then_updates_it(lexware: Lexware) -> None
         vatId="DE811907980",
         billingAddress={"street": "Königstraße 12", "zip": "70173", "city": "Stuttgart"},
         emails=[{"email": "a@neu.de"}, {"email": "b@neu.de", "type": "WORK"}],
-        phones=[{"phone": "+49 711 1"}],
+        phones=[{"phone": "+49 711 1234567"}],
     )
     pushed = (await lexware.api.data(PUSH, {"id": crm["id"]}))["pushCompanyToLexware"]
     stored = lexware.fake.contact(lexware.key, pushed["lexwareContactId"])
@@ -294,7 +294,7 @@ async def test_a_contact_pushes_as_a_person_and_syncs_back(lexware: Lexware) -> 
                 "firstName": "Jörg",
                 "lastName": "Müller",
                 "emails": [{"email": "j@m.de", "type": "PERSONAL"}],
-                "phones": [{"phone": "+49 171 555", "type": "MOBILE"}],
+                "phones": [{"phone": "+49 171 5550000", "type": "MOBILE"}],
             }
         },
     )
@@ -307,7 +307,7 @@ async def test_a_contact_pushes_as_a_person_and_syncs_back(lexware: Lexware) -> 
     assert stored is not None
     assert stored["person"] == {"salutation": "Herr", "firstName": "Jörg", "lastName": "Müller"}
     assert stored["emailAddresses"] == {"private": ["j@m.de"]}
-    assert stored["phoneNumbers"] == {"mobile": ["+49 171 555"]}
+    assert stored["phoneNumbers"] == {"mobile": ["+49 171 5550000"]}
     synced = await lexware.api.data(
         f"mutation($id: ID!) {{ syncContactFromLexware(id: $id) {{ {fields} }} }}",
         {"id": contact["id"]},

@@ -31,7 +31,7 @@ async def test_one_refused_record_does_not_stop_the_erp_push(lexware: Lexware) -
     acme = lexware.seed(ACME)
     bad = (await lexware.api.data(IMPORT, {"l": acme["id"]}))["importCompanyFromLexware"]
     await lexware.api.data(
-        'mutation($id: ID!) { updateCompany(id: $id, input: {tags: ["ERP"], taxId: "1/2/3"}) { id } }',
+        'mutation($id: ID!) { updateCompany(id: $id, input: {tags: ["ERP"], taxId: "21/234/56789"}) { id } }',
         {"id": bad["id"]},
     )
     lexware.fake.edit_in_web_app(
@@ -113,7 +113,7 @@ async def test_push_keeps_what_lexware_has_and_the_crm_lacks_and_sync_clears_not
     assert stored["phoneNumbers"] == {"business": ["+49 711 123456"]}
     lexware.fake.edit_in_web_app(lexware.key, acme["id"], {"company": {"vatRegistrationId": None}})
     synced = (await lexware.api.data(SYNC, {"id": crm["id"]}))["syncCompanyFromLexware"]
-    assert synced["vatId"] == "DE123456789"
+    assert synced["vatId"] == "DE123456788"
 
 
 async def test_the_server_key_serves_only_its_tenant_when_bound(

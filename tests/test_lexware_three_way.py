@@ -39,7 +39,9 @@ def in_lexware(lexware: Lexware, lexware_id: str) -> dict[str, Any]:
 
 async def test_a_push_after_a_409_keeps_what_only_lexware_changed(lexware: Lexware) -> None:
     crm, lexware_id = await imported(lexware)
-    await edit(lexware, crm, name="Acme AG", phones=[{"phone": "+49 171 1", "type": "MOBILE"}])
+    await edit(
+        lexware, crm, name="Acme AG", phones=[{"phone": "+49 171 1234567", "type": "MOBILE"}]
+    )
     billing = {"street": "Neue Str. 1", "zip": "73728", "city": "Esslingen", "countryCode": "DE"}
     changed = {"addresses": {"billing": [billing]}, "emailAddresses": {"business": ["neu@acme.de"]}}
     lexware.fake.edit_in_web_app(lexware.key, lexware_id, changed)
@@ -50,7 +52,7 @@ async def test_a_push_after_a_409_keeps_what_only_lexware_changed(lexware: Lexwa
     assert [r.status for r in lexware.calls("PUT")] == [409, 200]
     stored = in_lexware(lexware, lexware_id)
     assert stored["company"]["name"] == "Acme AG"  # the CRM's change
-    assert stored["phoneNumbers"] == {"business": ["+49 711 123456"], "mobile": ["+49 171 1"]}
+    assert stored["phoneNumbers"] == {"business": ["+49 711 123456"], "mobile": ["+49 171 1234567"]}
     assert stored["company"]["taxNumber"] == "99/999/99999"  # before: the CRM's old one again
     assert stored["addresses"]["billing"] == [billing]
     assert stored["emailAddresses"] == {"business": ["neu@acme.de"]}
@@ -63,7 +65,9 @@ async def test_a_field_both_sides_changed_is_a_conflict_and_nothing_changes(
 ) -> None:
     crm, lexware_id = await imported(lexware)
     await edit(lexware, crm, name="Acme AG", taxId="11/111/11111")
-    lexware.fake.edit_in_web_app(lexware.key, lexware_id, {"company": {"taxNumber": "99/9/9"}})
+    lexware.fake.edit_in_web_app(
+        lexware.key, lexware_id, {"company": {"taxNumber": "29/999/99999"}}
+    )
     before = (in_lexware(lexware, lexware_id), await lexware.api.data(STATE, {"id": crm["id"]}))
     refused = await lexware.api(PUSH, {"id": crm["id"]})
     assert error_codes(refused) == ["CONFLICT"]
@@ -81,46 +85,61 @@ async def test_a_field_both_sides_changed_is_a_conflict_and_nothing_changes(
     assert not lexware.calls("PUT")
     types = [e["type"] for e in await events(lexware.api, entityId=crm["id"])]
     assert "crm.company.lexware_pushed" not in types
-    await edit(lexware, crm, taxId="99/9/9")  # both now agree: nothing to decide
+    await edit(lexware, crm, taxId="29/999/99999")  # both now agree: nothing to decide
     await lexware.api.data(PUSH, {"id": crm["id"]})
     stored = in_lexware(lexware, lexware_id)
-    assert (stored["company"]["name"], stored["company"]["taxNumber"]) == ("Acme AG", "99/9/9")
+    assert (stored["company"]["name"], stored["company"]["taxNumber"]) == (
+        "Acme AG",
+        "29/999/99999",
+    )
 
 
 async def test_each_push_and_sync_moves_the_synced_values(lexware: Lexware) -> None:
-    crm = await company(lexware, name="Basis GmbH", taxId="1/1/1")
+    crm = await company(lexware, name="Basis GmbH", taxId="21/111/11111")
     lexware_id = (await lexware.api.data(PUSH, {"id": crm["id"]}))["pushCompanyToLexware"][
         "lexwareContactId"
     ]
-    await edit(lexware, crm, taxId="2/2/2")
+    await edit(lexware, crm, taxId="22/222/22222")
     await lexware.api.data(PUSH, {"id": crm["id"]})  # the CRM's change goes
-    lexware.fake.edit_in_web_app(lexware.key, lexware_id, {"company": {"taxNumber": "3/3/3"}})
+    lexware.fake.edit_in_web_app(
+        lexware.key, lexware_id, {"company": {"taxNumber": "23/333/33333"}}
+    )
     await edit(lexware, crm, name="Basis AG")
     await lexware.api.data(PUSH, {"id": crm["id"]})  # 2/2/2 was synced: Lexware's 3/3/3 stays
     stored = in_lexware(lexware, lexware_id)
-    assert (stored["company"]["name"], stored["company"]["taxNumber"]) == ("Basis AG", "3/3/3")
+    assert (stored["company"]["name"], stored["company"]["taxNumber"]) == (
+        "Basis AG",
+        "23/333/33333",
+    )
     await lexware.api.data(PUSH, {"id": crm["id"]})  # the CRM still holds 2/2/2, unchanged
-    assert in_lexware(lexware, lexware_id)["company"]["taxNumber"] == "3/3/3"
+    assert in_lexware(lexware, lexware_id)["company"]["taxNumber"] == "23/333/33333"
     synced = (await lexware.api.data(SYNC, {"id": crm["id"]}))["syncCompanyFromLexware"]
-    assert synced["taxId"] == "3/3/3"
-    lexware.fake.edit_in_web_app(lexware.key, lexware_id, {"company": {"taxNumber": "4/4/4"}})
+    assert synced["taxId"] == "23/333/33333"
+    lexware.fake.edit_in_web_app(
+        lexware.key, lexware_id, {"company": {"taxNumber": "24/444/44444"}}
+    )
     await edit(lexware, crm, name="Basis SE")
     await lexware.api.data(PUSH, {"id": crm["id"]})  # 3/3/3 was synced: Lexware's 4/4/4 stays
     stored = in_lexware(lexware, lexware_id)
-    assert (stored["company"]["name"], stored["company"]["taxNumber"]) == ("Basis SE", "4/4/4")
+    assert (stored["company"]["name"], stored["company"]["taxNumber"]) == (
+        "Basis SE",
+        "24/444/44444",
+    )
 
 
 async def test_a_link_stores_the_base_and_the_crm_wins_where_only_it_differs(
     lexware: Lexware,
 ) -> None:
     acme = lexware.seed(ACME)
-    crm = await company(lexware, name="Eigen GmbH", vatId="DE811907980", taxId="5/5/5")
+    crm = await company(lexware, name="Eigen GmbH", vatId="DE811907980", taxId="25/555/55555")
     link = "mutation($c: ID!, $l: ID!) { linkCompanyToLexware(companyId: $c, lexwareContactId: $l) { id } }"
     await lexware.api.data(link, {"c": crm["id"], "l": acme["id"]})
-    lexware.fake.edit_in_web_app(lexware.key, acme["id"], {"company": {"taxNumber": "6/6/6"}})
+    lexware.fake.edit_in_web_app(
+        lexware.key, acme["id"], {"company": {"taxNumber": "26/666/66666"}}
+    )
     refused = await lexware.api(PUSH, {"id": crm["id"]})  # both differ from the linked state
     assert [f["field"] for f in refused["errors"][0]["extensions"]["fields"]] == ["taxId"]
-    await edit(lexware, crm, taxId="6/6/6")
+    await edit(lexware, crm, taxId="26/666/66666")
     await lexware.api.data(PUSH, {"id": crm["id"]})
     stored = in_lexware(lexware, acme["id"])["company"]
     assert (stored["name"], stored["vatRegistrationId"]) == ("Eigen GmbH", "DE811907980")
@@ -139,16 +158,20 @@ async def test_without_synced_values_the_crm_wins_on_every_field_it_holds(
     )
     async with scope.writing() as session:
         await session.execute(forget)
-    lexware.fake.edit_in_web_app(lexware.key, lexware_id, {"company": {"taxNumber": "7/7/7"}})
+    lexware.fake.edit_in_web_app(
+        lexware.key, lexware_id, {"company": {"taxNumber": "27/777/77777"}}
+    )
     await edit(lexware, crm, name="Alt AG")
     await lexware.api.data(PUSH, {"id": crm["id"]})
     stored = in_lexware(lexware, lexware_id)["company"]
     assert (stored["name"], stored["taxNumber"]) == ("Alt AG", TAX)
-    lexware.fake.edit_in_web_app(lexware.key, lexware_id, {"company": {"taxNumber": "8/8/8"}})
+    lexware.fake.edit_in_web_app(
+        lexware.key, lexware_id, {"company": {"taxNumber": "28/888/88888"}}
+    )
     await edit(lexware, crm, name="Neu AG")
     await lexware.api.data(PUSH, {"id": crm["id"]})  # from now on, three-way
     stored = in_lexware(lexware, lexware_id)["company"]
-    assert (stored["name"], stored["taxNumber"]) == ("Neu AG", "8/8/8")
+    assert (stored["name"], stored["taxNumber"]) == ("Neu AG", "28/888/88888")
 
 
 async def test_a_person_pushes_only_its_changed_names(lexware: Lexware) -> None:
@@ -258,10 +281,10 @@ async def test_a_sync_settles_a_conflict_as_its_message_says(lexware: Lexware) -
 async def test_a_sync_stores_the_crm_values_as_saved(lexware: Lexware) -> None:
     crm, lexware_id = await imported_several(lexware)
     lexware.fake.edit_in_web_app(
-        lexware.key, lexware_id, {"company": {"vatRegistrationId": "de 123 456 789"}}
+        lexware.key, lexware_id, {"company": {"vatRegistrationId": "de 123 456 788"}}
     )
     synced = (await lexware.api.data(SYNC, {"id": crm["id"]}))["syncCompanyFromLexware"]
-    assert synced["vatId"] == "DE123456789"
+    assert synced["vatId"] == "DE123456788"
     before = in_lexware(lexware, lexware_id)
     await edit(lexware, crm, website="https://mehrfach.de")
     await lexware.api.data(PUSH, {"id": crm["id"]})

@@ -223,10 +223,16 @@ class Company:
         vouchers_of_record, "Vouchers of the linked Lexware contact (cached), newest first."
     )
     status: EntityStatus
-    vat_id: str | None = strawberry.field(description="USt-IdNr., e.g. DE123456789.")
-    tax_id: str | None = strawberry.field(description="Steuernummer.")
-    trade_register_number: str | None = strawberry.field(description="Handelsregisternummer.")
-    register_court: str | None = strawberry.field(description="Registergericht.")
+    vat_id: str | None = strawberry.field(
+        description="USt-IdNr. with its check digit, compact, e.g. DE811907980."
+    )
+    tax_id: str | None = strawberry.field(description="Steuernummer, e.g. 143/123/45678.")
+    trade_register_number: str | None = strawberry.field(
+        description="Handelsregisternummer without the court, e.g. HRB 12345."
+    )
+    register_court: str | None = strawberry.field(
+        description="Registergericht as the register names it, e.g. Stuttgart."
+    )
     company_size: CompanySize | None
     billing_address: Address | None = strawberry.field(resolver=_billing_address)
     delivery_address: Address | None = strawberry.field(resolver=_delivery_address)

@@ -20,12 +20,15 @@ from pydantic import (
     ConfigDict,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic import create_model as _create_model
 from pydantic.alias_generators import to_camel
 
 from app.errors import BadUserInput, FieldProblem
+from app.services.common import identifiers
 from models.tags import tag_key
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -90,7 +93,8 @@ def patch_model(model: type[Input]) -> tuple[type[Input], frozenset[str]]:
         if info.is_required() or info.default is not None:
             required.add(name)
         fields[name] = (info.rebuild_annotation() | None, None)
-    patch = _create_model(f"{model.__name__}Patch", __base__=Input, **fields)
+    # Based on the model itself so that its model validators check a patch too.
+    patch = _create_model(f"{model.__name__}Patch", __base__=model, **fields)
     return patch, frozenset(required)
 
 
@@ -150,39 +154,28 @@ def _check_website(value: str) -> str:
 
 Website = Annotated[str, AfterValidator(_check_website)]
 
-_VAT_RULES = {
-    "DE": r"DE\d{9}",
-    "AT": r"ATU\d{8}",
-    "CH": r"CHE\d{9}(MWST|TVA|IVA)?",
-    "NL": r"NL\d{9}B\d{2}",
-    "BE": r"BE[01]\d{9}",
-    "FR": r"FR[0-9A-Z]{2}\d{9}",
-    "IT": r"IT\d{11}",
-    "ES": r"ES[0-9A-Z]\d{7}[0-9A-Z]",
-    "PL": r"PL\d{10}",
-    "NO": r"NO\d{9}(MVA)?",
-    "GB": r"GB(\d{9}|\d{12}|GD\d{3}|HA\d{3})",
-    "DK": r"DK\d{8}",
-    "LU": r"LU\d{8}",
-    "CZ": r"CZ\d{8,10}",
-}
-# Other EU states: the country prefix and 2-13 characters, mostly digits.
-_VAT_GENERIC = re.compile(
-    r"^(BG|CY|EE|EL|FI|HR|HU|IE|LT|LV|MT|PT|RO|SE|SI|SK|XI)(?=(?:\D*\d){2})[0-9A-Z+*]{2,13}$"
-)
-
-
-def _check_vat_id(value: str) -> str:
-    normalized = re.sub(r"[\s.\-]", "", value).upper()
-    rule = _VAT_RULES.get(normalized[:2])
-    if not (re.fullmatch(rule, normalized) if rule else _VAT_GENERIC.match(normalized)):
-        raise ValueError(
-            "must be a VAT identification number with country prefix, e.g. DE123456789"
-        )
-    return normalized
-
-
-VatId = Annotated[str, AfterValidator(_check_vat_id)]
+# Identifiers (app.services.common.identifiers): checked by python-stdnum, stored normalized;
+# under identifiers.foreign_values() (a Lexware import or sync) a failing one is kept and noted.
+VatId = Annotated[str, AfterValidator(identifiers.checked(identifiers.vat_id, 20))]
+TaxNumber = Annotated[
+    Annotated[str, _bounded(30), AfterValidator(identifiers.checked(identifiers.tax_number, 30))]
+    | None,
+    _Blank,
+]
+RegisterCourt = Annotated[
+    Annotated[
+        str, _bounded(100), AfterValidator(identifiers.checked(identifiers.register_court, 100))
+    ]
+    | None,
+    _Blank,
+]
+# The number alone (`HRB 12345`); a court typed with it is moved to registerCourt by
+# CompanyInput (app.services.companies.rules), which compares the two.
+TradeRegisterNumber = Annotated[
+    Annotated[str, _bounded(50), AfterValidator(identifiers.checked(identifiers.register_text, 50))]
+    | None,
+    _Blank,
+]
 
 
 def _check_tags(values: list[str]) -> list[str]:
@@ -246,9 +239,36 @@ def _check_country(value: str) -> str:
 CountryCode = Annotated[str, AfterValidator(_check_country)]
 
 
+def court_apart(model: ModelT) -> ModelT:
+    """A model with a `trade_register_number` typed with its court (`Stuttgart HRB 12345`):
+    the number alone, the court in `register_court` (the same court when that was sent)."""
+    text = getattr(model, "trade_register_number", None)
+    try:
+        found = identifiers.register_number(text) if text else None
+    except identifiers.IdentifierError:  # a foreign value kept as it came (foreign_values)
+        return model
+    if found is None or found.court is None:
+        return model
+    court = getattr(model, "register_court", None)
+    if "register_court" in model.model_fields_set and court not in (None, found.court):
+        problem = f"names the court {found.court}, registerCourt says {court}"
+        raise BadUserInput.single("tradeRegisterNumber", problem)
+    update = {"trade_register_number": found.number, "register_court": found.court}
+    return model.model_copy(update=update)
+
+
 class Address(Input):
+    # The country first: the postcode's check depends on it (fields validate in this order).
+    country_code: CountryCode = "DE"
     street: Text200 = None
     supplement: Text200 = None
     zip: Text20 = None
     city: Text100 = None
-    country_code: CountryCode = "DE"
+
+    @field_validator("zip")
+    @classmethod
+    def _postcode(cls, value: str | None, info: ValidationInfo) -> str | None:
+        country = info.data.get("country_code")
+        if value is None or country is None:  # no country: its own error is reported
+            return value
+        return identifiers.checked(lambda text: identifiers.postcode(text, country), 20)(value)

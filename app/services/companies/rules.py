@@ -4,6 +4,9 @@ errors, events, the rows a delete unlinks) and a valid input, whole and as a pat
 from __future__ import annotations
 
 import uuid
+from typing import Self
+
+from pydantic import model_validator
 
 from app.data.changes import Tracked
 from app.data.records import Dependent, Entity
@@ -14,12 +17,14 @@ from app.services.common.validation import (
     LongText,
     Moment,
     Name200,
+    RegisterCourt,
     Tags,
-    Text30,
-    Text50,
+    TaxNumber,
     Text100,
+    TradeRegisterNumber,
     VatId,
     Website,
+    court_apart,
     patch_model,
 )
 from app.services.companies.rows import CompanyRow
@@ -36,9 +41,9 @@ class CompanyInput(Input):
     account_type_id: uuid.UUID | None = None
     status: EntityStatus = EntityStatus.ACTIVE
     vat_id: VatId | None = None
-    tax_id: Text30 = None
-    trade_register_number: Text50 = None
-    register_court: Text100 = None
+    tax_id: TaxNumber = None
+    trade_register_number: TradeRegisterNumber = None
+    register_court: RegisterCourt = None
     company_size: CompanySize | None = None
     billing_address: Address | None = None
     delivery_address: Address | None = None
@@ -46,6 +51,12 @@ class CompanyInput(Input):
     data_enrichment_source: Text100 = None
     tags: Tags = []
     notes: LongText = None
+
+    @model_validator(mode="after")
+    def _court_apart(self) -> Self:
+        """A register number typed with its court keeps the number; the court goes to
+        registerCourt, which, when sent too, must name the same court."""
+        return court_apart(self)
 
 
 CompanyPatch, NOT_NULLABLE = patch_model(CompanyInput)

@@ -11,6 +11,7 @@ push of a record hold its lease (lexware_lease): one at a time.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from app.lexware.client import LexwareClient
 from app.lexware.connector import LexwareConnector
 from app.lexware.fields import Fields, Synced
 from app.lexware.mapping import CrmData
+from app.services.common import identifiers
 from app.services.companies import service as companies
 from app.services.contacts import service as contacts
 from app.services.lexware import deal_parties as lexware_deal_parties
@@ -38,6 +40,7 @@ from app.services.lexware.lease import record_lease
 from app.services.lexware.rows import LinkedRow
 from models import Company, Contact, ContactEmail, ContactPhone
 
+log = logging.getLogger(__name__)
 LEXWARE_ID = "lexwareContactId"
 SYNCED_VALUES = "lexware_synced_values"
 
@@ -279,7 +282,10 @@ async def import_record(
     values = _later_values(lexware_id, contact.get("version"))
     system = LinkChange(values, ("lexware_linked",), kind=kind, lexware=fields.of_lexware(contact))
     try:
-        return await kind.create(scope, _input(kind, kind.from_lexware(contact)), system)
+        with identifiers.foreign_values() as notes:
+            created = await kind.create(scope, _input(kind, kind.from_lexware(contact)), system)
+        _log_kept(kind, created.id, "import", notes)
+        return created
     except Conflict:
         found = await linked_record(scope, kind, lexware_id)  # imported at the same time
         if found is None:
@@ -395,4 +401,21 @@ async def sync(
         ]
         values = _later_values(row.lexware_contact_id, contact.get("version"))
         system = LinkChange(values, ("lexware_synced",), kind=kind, lexware=theirs)
-        return await kind.update(scope, record_id, data, None, system)
+        with identifiers.foreign_values() as notes:
+            updated = await kind.update(scope, record_id, data, None, system)
+        _log_kept(kind, record_id, "sync", notes)
+        return updated
+
+
+def _log_kept(
+    kind: RecordKind[LinkedRow], record_id: uuid.UUID, action: str, notes: list[identifiers.Note]
+) -> None:
+    """Values from Lexware that fail the CRM's checks are kept (the sync must not break on
+    data only Lexware can fix) and listed by dataQualityIssues; the log says so, without them."""
+    if notes:
+        reasons = ", ".join(sorted({note.reason.value for note in notes}))
+        dropped = sum(not note.kept for note in notes)
+        log.warning(
+            "Lexware %s of %s %s: %d value(s) failing the checks (%s) kept, %d too long dropped",
+            action, kind.name, record_id, len(notes) - dropped, reasons, dropped,
+        )  # fmt: skip
