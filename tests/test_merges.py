@@ -1,0 +1,572 @@
+"""mergeCompanies and mergeContacts (app/services/merges): what moves, what is united, what a
+dry run leaves alone, conflicts, concurrency, tombstones, the event, rights and isolation."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import col
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+
+from app.data.tenancy import TenantScope
+from app.services.merges.rules import COMPANY_MERGE, CONTACT_MERGE
+from models import DealVoucher, LexwareVoucher, SQLModel
+from resolvers.merges.inputs import CompanyMergeField, ContactMergeField
+from tests.conftest import Api, error_codes, error_fields, record_full_runs
+from tests.factories import add_row
+from tests.test_deals import pipeline
+
+MERGE_COMPANIES = """mutation($s: ID!, $m: [ID!]!, $v: Int!, $f: [CompanyFieldChoice!],
+  $l: ID, $d: Boolean = false) {
+  mergeCompanies(survivorId: $s, mergedIds: $m, expectedVersion: $v, fields: $f,
+    lexwareFrom: $l, dryRun: $d) {
+    survivor { id name website notes vatId tags lexwareContactId version mergedFrom mergedInto }
+    merged { id name mergedInto }
+    mergedIds changedFields lexwareUnlinked message dryRun
+    moved { relation movedIds droppedIds } } }"""
+MERGE_CONTACTS = """mutation($s: ID!, $m: [ID!]!, $v: Int!, $f: [ContactFieldChoice!],
+  $d: Boolean = false) {
+  mergeContacts(survivorId: $s, mergedIds: $m, expectedVersion: $v, fields: $f, dryRun: $d) {
+    survivor { id firstName lastName position companyId tags mergedFrom
+      emails { email isPrimary } owners { role user { id } } }
+    mergedIds dryRun moved { relation movedIds droppedIds } } }"""
+COMPANY = """query($id: ID!) { company(id: $id) {
+  id name tags version mergedFrom mergedInto lexwareContactId
+  contacts { id } deals { id } activities { id } contracts { id }
+  relationships { direction otherCompany { id } type { name } }
+  emails { email isPrimary } phones { phone isPrimary }
+  owners { role user { id } } } }"""
+ME = "{ me { tenant { id } user { id } } }"
+
+
+async def create_company(api: Api, name: str, tenant: str | None = None, **fields: Any) -> str:
+    data = await api.data(
+        "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { id } }",
+        {"i": {"name": name, **fields}},
+        tenant=tenant,
+    )
+    return str(data["createCompany"]["id"])
+
+
+async def create_contact(api: Api, last_name: str, **fields: Any) -> str:
+    data = await api.data(
+        "mutation($i: CreateContactInput!) { createContact(input: $i) { id } }",
+        {"i": {"lastName": last_name, **fields}},
+    )
+    return str(data["createContact"]["id"])
+
+
+async def create(api: Api, mutation: str, kind: str, values: dict[str, Any]) -> str:
+    data = await api.data(
+        f"mutation($i: {kind}!) {{ {mutation}(input: $i) {{ id }} }}", {"i": values}
+    )
+    return str(data[mutation]["id"])
+
+
+async def user_id(api: Api, role: str) -> str:
+    return str((await api.data(ME, role=role))["me"]["user"]["id"])
+
+
+async def scope_of(api: Api, app: Starlette) -> TenantScope:
+    me = (await api.data(ME))["me"]
+    return TenantScope(
+        uuid.UUID(me["tenant"]["id"]), uuid.UUID(me["user"]["id"]), app.state.runtime.sessions
+    )
+
+
+async def version(api: Api, company_id: str) -> int:
+    data = await api.data("query($id: ID!) { company(id: $id) { version } }", {"id": company_id})
+    return int(data["company"]["version"])
+
+
+async def relationship_type(api: Api, name: str) -> str:
+    data = await api.data(
+        "mutation($n: String!) { createRelationshipType(input: {name: $n}) { id } }", {"n": name}
+    )
+    return str(data["createRelationshipType"]["id"])
+
+
+async def relate(api: Api, a: str, b: str, type_id: str) -> str:
+    data = await api.data(
+        """mutation($a: ID!, $b: ID!, $t: ID!) {
+          createCompanyRelationship(fromCompanyId: $a, toCompanyId: $b, typeId: $t) { id } }""",
+        {"a": a, "b": b, "t": type_id},
+    )
+    return str(data["createCompanyRelationship"]["id"])
+
+
+async def set_lexware(
+    owner_sessions: async_sessionmaker[AsyncSession], table: str, row_id: str, lexware: uuid.UUID
+) -> None:
+    """A Lexware link as the import leaves it (the link itself is all a merge looks at)."""
+    async with owner_sessions() as session, session.begin():
+        await session.execute(
+            sa.text(f"UPDATE {table} SET lexware_contact_id = :l WHERE id = :id"),
+            {"l": lexware, "id": uuid.UUID(row_id)},
+        )
+
+
+async def merge(api: Api, survivor: str, merged: list[str], **more: Any) -> dict[str, Any]:
+    role = more.pop("role", "admin")
+    variables = {"s": survivor, "m": merged, "v": await version(api, survivor), **more}
+    return await api(MERGE_COMPANIES, variables, role=role)
+
+
+def moves(payload: dict[str, Any]) -> dict[str, tuple[set[str], set[str]]]:
+    return {m["relation"]: (set(m["movedIds"]), set(m["droppedIds"])) for m in payload["moved"]}
+
+
+async def tenant_tables(owner_sessions: async_sessionmaker[AsyncSession], tenant: str) -> Any:
+    """Every row of the tenant in every table (and its events), as text: a dry run must leave
+    all of it as it was."""
+    tables = sorted(
+        table.name for table in SQLModel.metadata.sorted_tables if "tenant_id" in table.c
+    )
+    found: dict[str, list[str]] = {}
+    async with owner_sessions() as session, session.begin():
+        for table in tables:
+            rows = await session.execute(
+                sa.text(f'SELECT t::text FROM "{table}" t WHERE tenant_id = :t'),
+                {"t": uuid.UUID(tenant)},
+            )
+            found[table] = sorted(row[0] for row in rows)
+    return found
+
+
+class Setup:
+    """A survivor and a merged company with one of everything that follows a merge."""
+
+    survivor: str
+    merged: str
+    other: str
+    contact: str
+    deals: list[str]
+    activity: str
+    contract: str
+    voucher: uuid.UUID
+    link: uuid.UUID
+    kept_relation: str
+    moved_relation: str
+    duplicate_relation: str
+    self_relation: str
+    lexware: uuid.UUID
+    admin: str
+    member: str
+
+
+async def everything(
+    api: Api, app: Starlette, owner_sessions: async_sessionmaker[AsyncSession]
+) -> Setup:
+    s = Setup()
+    s.admin, s.member = await user_id(api, "admin"), await user_id(api, "member")
+    s.survivor = await create_company(
+        api,
+        "Muster GmbH",
+        tags=["VIP"],
+        emails=[{"email": "info@muster.de", "isPrimary": True}],
+        phones=[{"phone": "+49 711 1234-0"}],
+        owners=[{"userId": s.admin, "role": "WATCHER"}],
+    )
+    s.merged = await create_company(
+        api,
+        "Muster G.m.b.H.",
+        website="https://muster.de",
+        vatId="DE123456789",
+        tags=["vip", "ERP"],
+        emails=[{"email": "INFO@muster.de"}, {"email": "buchhaltung@muster.de", "isPrimary": True}],
+        phones=[{"phone": "+49 (711) 1234 0"}, {"phone": "+49 711 99"}],
+        owners=[{"userId": s.admin, "role": "OWNER"}, {"userId": s.member, "role": "MEMBER"}],
+    )
+    s.other = await create_company(api, "Partner AG")
+    s.contact = await create_contact(api, "Schmidt", companyId=s.merged)
+    await pipeline(api)
+    s.deals = [
+        await create(api, "createDeal", "CreateDealInput", {"title": "D", "companyId": s.merged}),
+        await create(api, "createDeal", "CreateDealInput", {"title": "S", "companyId": s.survivor}),
+    ]
+    s.activity = await create(
+        api,
+        "createActivity",
+        "CreateActivityInput",
+        {"type": "NOTE", "subject": "n", "companyId": s.merged},
+    )
+    s.contract = await create(
+        api, "createContract", "CreateContractInput", {"companyId": s.merged, "title": "Wartung"}
+    )
+    partner, supplier = await relationship_type(api, "Partner"), await relationship_type(api, "L")
+    s.kept_relation = await relate(api, s.survivor, s.other, partner)
+    s.duplicate_relation = await relate(api, s.other, s.merged, partner)  # the survivor has it
+    s.moved_relation = await relate(api, s.merged, s.other, supplier)
+    s.self_relation = await relate(api, s.merged, s.survivor, supplier)
+    s.lexware = uuid.uuid4()
+    await set_lexware(owner_sessions, "company", s.merged, s.lexware)
+    scope = await scope_of(api, app)
+    s.voucher = await add_row(
+        scope,
+        LexwareVoucher,
+        lexware_voucher_id=uuid.uuid4(),
+        voucher_type="invoice",
+        voucher_status="open",
+        voucher_number="RE-1",
+        lexware_contact_id=s.lexware,
+        company_id=uuid.UUID(s.merged),
+    )
+    s.link = await add_row(scope, DealVoucher, deal_id=uuid.UUID(s.deals[0]), voucher_id=s.voucher)
+    return s
+
+
+async def test_a_company_merge_moves_every_relation_and_unites_the_values(
+    api: Api, app: Starlette, owner_sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    s = await everything(api, app, owner_sessions)
+    payload = (await merge(api, s.survivor, [s.merged]))["data"]["mergeCompanies"]
+    moved = moves(payload)
+    assert moved["CONTACTS"] == ({s.contact}, set())
+    assert moved["DEALS"] == ({s.deals[0]}, set())
+    assert moved["ACTIVITIES"] == ({s.activity}, set())
+    assert moved["CONTRACTS"] == ({s.contract}, set())
+    assert moved["LEXWARE_VOUCHERS"] == ({str(s.voucher)}, set())
+    assert moved["DEAL_VOUCHER_LINKS"] == ({str(s.link)}, set())
+    assert moved["RELATIONSHIPS"] == (
+        {s.moved_relation},
+        {s.duplicate_relation, s.self_relation},
+    )
+    assert len(moved["EMAILS"][0]) == 1 and len(moved["EMAILS"][1]) == 1
+    assert len(moved["PHONES"][0]) == 1 and len(moved["PHONES"][1]) == 1
+    assert len(moved["OWNERS"][0]) == 1 and len(moved["OWNERS"][1]) == 1
+    assert payload["mergedIds"] == [s.merged] and payload["dryRun"] is False
+    assert payload["merged"] == [
+        {"id": s.merged, "name": "Muster G.m.b.H.", "mergedInto": s.survivor}
+    ]
+
+    company = (await api.data(COMPANY, {"id": s.survivor}))["company"]
+    assert company["name"] == "Muster GmbH"  # the survivor's value stays
+    assert company["tags"] == ["VIP", "ERP"]
+    assert company["lexwareContactId"] == str(s.lexware)  # the only link, taken over
+    assert [c["id"] for c in company["contacts"]] == [s.contact]
+    assert {d["id"] for d in company["deals"]} == set(s.deals)
+    assert [a["id"] for a in company["activities"]] == [s.activity]
+    assert [c["id"] for c in company["contracts"]] == [s.contract]
+    assert sorted(
+        (r["direction"], r["otherCompany"]["id"], r["type"]["name"])
+        for r in company["relationships"]
+    ) == sorted([("OUTGOING", s.other, "Partner"), ("OUTGOING", s.other, "L")])
+    assert company["emails"] == [
+        {"email": "info@muster.de", "isPrimary": True},
+        {"email": "buchhaltung@muster.de", "isPrimary": False},
+    ] or sorted(company["emails"], key=lambda e: e["email"]) == [
+        {"email": "buchhaltung@muster.de", "isPrimary": False},
+        {"email": "info@muster.de", "isPrimary": True},
+    ]
+    assert sorted((p["phone"], p["isPrimary"]) for p in company["phones"]) == [
+        ("+49 711 1234-0", True),
+        ("+49 711 99", False),
+    ]
+    assert sorted((o["user"]["id"], o["role"]) for o in company["owners"]) == sorted(
+        [(s.admin, "OWNER"), (s.member, "MEMBER")]  # the strongest role the admin held
+    )
+    assert company["mergedFrom"] == [s.merged] and company["mergedInto"] is None
+    scope = await scope_of(api, app)
+    async with scope.reading() as reads:
+        voucher = (
+            await reads.execute(
+                sa.select(col(LexwareVoucher.company_id)).where(col(LexwareVoucher.id) == s.voucher)
+            )
+        ).scalar_one()
+        link = (
+            await reads.execute(
+                sa.select(col(DealVoucher.deal_id)).where(col(DealVoucher.id) == s.link)
+            )
+        ).scalar_one()
+    assert str(voucher) == s.survivor and str(link) == s.deals[0]
+
+
+async def test_a_dry_run_writes_nothing_and_previews_the_merge_exactly(
+    api: Api, app: Starlette, owner_sessions: async_sessionmaker[AsyncSession], tenant: str
+) -> None:
+    s = await everything(api, app, owner_sessions)
+    tenant_id = (await api.data(ME))["me"]["tenant"]["id"]
+    before = await tenant_tables(owner_sessions, tenant_id)
+    preview = (await merge(api, s.survivor, [s.merged], d=True))["data"]["mergeCompanies"]
+    assert await tenant_tables(owner_sessions, tenant_id) == before
+    assert preview["dryRun"] is True and preview["survivor"]["mergedFrom"] == []
+    done = (await merge(api, s.survivor, [s.merged]))["data"]["mergeCompanies"]
+    assert await tenant_tables(owner_sessions, tenant_id) != before
+
+    def comparable(payload: dict[str, Any]) -> dict[str, Any]:
+        survivor = {k: v for k, v in payload["survivor"].items() if k != "mergedFrom"}
+        return {**payload, "survivor": survivor, "dryRun": None}
+
+    assert comparable(preview) == comparable(done)
+
+
+async def test_field_choices_and_defaults(api: Api) -> None:
+    survivor = await create_company(api, "Alpha")
+    first = await create_company(api, "Alpha 1", website="https://eins.de")
+    second = await create_company(api, "Alpha 2", website="https://zwei.de", notes="Notiz")
+    defaults = (await merge(api, survivor, [first, second], d=True))["data"]["mergeCompanies"]
+    assert defaults["survivor"]["name"] == "Alpha"  # the survivor's
+    assert defaults["survivor"]["website"] == "https://eins.de"  # the first merged one's
+    assert defaults["survivor"]["notes"] == "Notiz"  # the first that has one
+    assert set(defaults["changedFields"]) == {"website", "notes"}
+    chosen = (
+        await merge(
+            api,
+            survivor,
+            [first, second],
+            f=[{"field": "NAME", "fromId": second}, {"field": "WEBSITE", "fromId": second}],
+        )
+    )["data"]["mergeCompanies"]["survivor"]
+    assert (chosen["name"], chosen["website"], chosen["notes"]) == (
+        "Alpha 2",
+        "https://zwei.de",
+        "Notiz",
+    )
+
+
+async def test_the_field_enums_list_exactly_the_merged_fields() -> None:
+    assert tuple(m.value for m in CompanyMergeField) == COMPANY_MERGE.fields
+    assert tuple(m.value for m in ContactMergeField) == CONTACT_MERGE.fields
+
+
+async def test_two_lexware_links_are_a_conflict_unless_one_is_chosen(
+    api: Api, owner_sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    survivor, merged = await create_company(api, "Eins"), await create_company(api, "Zwei")
+    mine, theirs = uuid.uuid4(), uuid.uuid4()
+    await set_lexware(owner_sessions, "company", survivor, mine)
+    await set_lexware(owner_sessions, "company", merged, theirs)
+    refused = await merge(api, survivor, [merged])
+    assert error_codes(refused) == ["CONFLICT"]
+    message = refused["errors"][0]["message"]
+    assert str(mine) in message and str(theirs) in message and "lexwareFrom" in message
+    assert (await api.data(COMPANY, {"id": merged}))["company"]["id"] == merged  # untouched
+    chosen = (await merge(api, survivor, [merged], l=merged))["data"]["mergeCompanies"]
+    assert chosen["survivor"]["lexwareContactId"] == str(theirs)
+    assert chosen["lexwareUnlinked"] == [str(mine)]
+    assert "Lexware Office keeps" in chosen["message"]
+
+
+async def test_a_stale_version_is_a_conflict_and_changes_nothing(api: Api) -> None:
+    survivor, merged = await create_company(api, "Eins"), await create_company(api, "Zwei")
+    current = await version(api, survivor)
+    variables = {"s": survivor, "m": [merged], "v": current - 1 if current > 1 else current + 5}
+    result = await api(MERGE_COMPANIES, variables)
+    assert error_codes(result) == ["CONFLICT"]
+    assert result["errors"][0]["extensions"]["currentVersion"] == current
+    assert (await api.data(COMPANY, {"id": merged}))["company"]["id"] == merged
+
+
+async def test_bad_input_is_named_and_changes_nothing(api: Api, tenant: str) -> None:
+    survivor, merged = await create_company(api, "Eins"), await create_company(api, "Zwei")
+    v = await version(api, survivor)
+
+    async def attempt(**variables: Any) -> dict[str, Any]:
+        return await api(MERGE_COMPANIES, {"s": survivor, "m": [merged], "v": v, **variables})
+
+    for wrong in ([], [merged] * 2, [survivor], [str(uuid.uuid4()) for _ in range(21)]):
+        result = await attempt(m=wrong)
+        assert error_codes(result) == ["BAD_USER_INPUT"] and "mergedIds" in error_fields(result)
+    stranger = str(uuid.uuid4())
+    result = await attempt(f=[{"field": "NAME", "fromId": stranger}])
+    assert error_codes(result) == ["BAD_USER_INPUT"] and error_fields(result) == {
+        "fields[0].fromId"
+    }
+    assert error_codes(await attempt(l=stranger)) == ["BAD_USER_INPUT"]
+    assert error_codes(await attempt(m=["not-an-id"])) == ["BAD_USER_INPUT"]
+    unknown = await attempt(m=[stranger])
+    assert error_codes(unknown) == ["NOT_FOUND"] and stranger in unknown["errors"][0]["message"]
+    theirs = await create_company(api, "Fremd", tenant=f"{tenant}-x")
+    foreign = await attempt(m=[theirs])
+    assert error_codes(foreign) == ["NOT_FOUND"] and theirs in foreign["errors"][0]["message"]
+    assert (await api.data(COMPANY, {"id": merged}))["company"]["version"] == 1
+
+
+async def test_viewers_may_not_merge_members_may(api: Api) -> None:
+    survivor, merged = await create_company(api, "Eins"), await create_company(api, "Zwei")
+    v = await version(api, survivor)
+    variables = {"s": survivor, "m": [merged], "v": v}
+    assert error_codes(await api(MERGE_COMPANIES, variables, role="viewer")) == ["FORBIDDEN"]
+    assert "errors" not in await api(MERGE_COMPANIES, variables, role="member")
+
+
+async def test_a_merged_id_resolves_to_the_survivor_through_a_chain_on_both_paths(
+    api: Api, tenant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x = await create_company(api, "X")
+    y = await create_company(api, "Y")
+    z = await create_company(api, "Z")
+    assert "errors" not in await merge(api, y, [x])
+    assert "errors" not in await merge(api, z, [y])
+    query = "query($id: ID!) { company(id: $id) { id name mergedFrom } }"
+    for asked in (x, y, z):
+        answer = (await api.data(query, {"id": asked}))["company"]
+        assert answer == {"id": z, "name": "Z", "mergedFrom": [x, y]}
+    # The compiled path finds no row for a merged id and leaves the answer to the resolver.
+    plain = "query($id: ID!) { company(id: $id) { id name } }"
+    full_runs = record_full_runs(monkeypatch)
+    for _ in range(2):
+        assert (await api.data(plain, {"id": x}))["company"] == {"id": z, "name": "Z"}
+    assert len(full_runs) == 2
+    assert (await api.data(plain, {"id": z}))["company"]["id"] == z
+    # Another tenant never sees the tombstone.
+    other = await api(plain, {"id": x}, tenant=f"{tenant}-o")
+    assert error_codes(other) == ["NOT_FOUND"]
+    # A merged id is no survivor and no merged record any more.
+    assert error_codes(await merge(api, z, [x])) == ["NOT_FOUND"]
+    # An update of a merged id does not follow the tombstone.
+    renamed = await api(
+        'mutation($id: ID!) { updateCompany(id: $id, input: {name: "N"}) { id } }', {"id": x}
+    )
+    assert error_codes(renamed) == ["NOT_FOUND"]
+
+
+async def test_one_event_lists_the_merge(api: Api) -> None:
+    survivor = await create_company(api, "Eins", tags=["A"])
+    merged = await create_company(api, "Zwei", tags=["B"], website="https://zwei.de")
+    contact = await create_contact(api, "Meier", companyId=merged)
+    before = await last_seq(api)
+    await merge(api, survivor, [merged])
+    events = await events_after(api, before)
+    assert [e["type"] for e in events] == ["crm.company.merged"]
+    [event] = events
+    assert event["entityId"] == survivor
+    changes = event["changes"]
+    assert changes["mergedIds"] == [merged]
+    assert changes["fields"] == {
+        "website": [None, "https://zwei.de"],
+        "tags": [["A"], ["A", "B"]],
+    }
+    assert changes["moved"]["contacts"] == {"moved": [contact], "dropped": []}
+    assert changes["lexwareUnlinked"] == []
+
+
+EVENTS = """query($after: ID) { events(first: 200, after: $after) {
+  edges { cursor node { type entityId changes } } } }"""
+
+
+async def last_seq(api: Api) -> str | None:
+    edges = (await api.data(EVENTS, {"after": None}))["events"]["edges"]
+    return edges[-1]["cursor"] if edges else None
+
+
+async def events_after(api: Api, after: str | None) -> list[dict[str, Any]]:
+    edges = (await api.data(EVENTS, {"after": after}))["events"]["edges"]
+    return [edge["node"] for edge in edges]
+
+
+async def test_a_contact_merge_unites_and_moves(api: Api) -> None:
+    admin, member = await user_id(api, "admin"), await user_id(api, "member")
+    firm = await create_company(api, "Firma")
+    survivor = await create_contact(
+        api,
+        "Schmidt",
+        firstName="Anna",
+        tags=["a"],
+        emails=[{"email": "anna@x.de"}],
+        owners=[{"userId": member, "role": "WATCHER"}],
+    )
+    merged = await create_contact(
+        api,
+        "Schmitt",
+        position="Einkauf",
+        companyId=firm,
+        tags=["A", "b"],
+        emails=[{"email": "ANNA@x.de"}, {"email": "a.schmidt@y.de", "isPrimary": True}],
+        owners=[{"userId": member, "role": "MEMBER"}, {"userId": admin, "role": "WATCHER"}],
+    )
+    await pipeline(api)
+    deal = await create(api, "createDeal", "CreateDealInput", {"title": "D", "contactId": merged})
+    activity = await create(
+        api,
+        "createActivity",
+        "CreateActivityInput",
+        {"type": "CALL", "subject": "c", "contactId": merged},
+    )
+    v = (await api.data("query($id: ID!) { contact(id: $id) { version } }", {"id": survivor}))[
+        "contact"
+    ]["version"]
+    variables = {
+        "s": survivor,
+        "m": [merged],
+        "v": v,
+        "f": [{"field": "LAST_NAME", "fromId": merged}],
+    }
+    payload = (await api.data(MERGE_CONTACTS, variables))["mergeContacts"]
+    result = payload["survivor"]
+    assert (result["firstName"], result["lastName"], result["position"], result["companyId"]) == (
+        "Anna",
+        "Schmitt",
+        "Einkauf",
+        firm,
+    )
+    assert result["tags"] == ["a", "b"]
+    assert result["emails"] == [
+        {"email": "anna@x.de", "isPrimary": True},
+        {"email": "a.schmidt@y.de", "isPrimary": False},
+    ] or sorted(e["email"] for e in result["emails"]) == ["a.schmidt@y.de", "anna@x.de"]
+    assert sorted((o["user"]["id"], o["role"]) for o in result["owners"]) == sorted(
+        [(member, "MEMBER"), (admin, "WATCHER")]
+    )
+    moved = moves(payload)
+    assert moved["DEALS"] == ({deal}, set()) and moved["ACTIVITIES"] == ({activity}, set())
+    assert result["mergedFrom"] == [merged]
+    followed = await api.data("query($id: ID!) { contact(id: $id) { id } }", {"id": merged})
+    assert followed["contact"]["id"] == survivor
+
+
+async def test_an_update_committed_while_the_merge_waits_is_merged(
+    api: Api, owner_sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    survivor, merged = await create_company(api, "Eins"), await create_company(api, "Alt")
+    v = await version(api, survivor)
+    async with owner_sessions() as session:
+        await session.execute(sa.text("BEGIN"))
+        await session.execute(
+            sa.text("UPDATE company SET name = 'Neu' WHERE id = :id"), {"id": uuid.UUID(merged)}
+        )
+        variables = {
+            "s": survivor,
+            "m": [merged],
+            "v": v,
+            "f": [{"field": "NAME", "fromId": merged}],
+        }
+        merging = asyncio.create_task(api(MERGE_COMPANIES, variables))
+        await wait_for_lock_wait(owner_sessions)
+        await session.execute(sa.text("COMMIT"))
+    result = await asyncio.wait_for(merging, 10)
+    assert result["data"]["mergeCompanies"]["survivor"]["name"] == "Neu"
+
+
+async def wait_for_lock_wait(owner_sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Until some transaction waits for a row lock (bounded)."""
+    for _ in range(500):
+        async with owner_sessions() as session:
+            waiting = await session.execute(
+                sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            )
+            if waiting.scalar_one():
+                return
+        await asyncio.sleep(0.02)
+    raise AssertionError("no transaction waited for a lock")
+
+
+async def test_two_merges_sharing_records_never_deadlock(api: Api) -> None:
+    for _ in range(3):
+        a, b = await create_company(api, "A"), await create_company(api, "B")
+        x, y = await create_company(api, "X"), await create_company(api, "Y")
+        va, vb = await version(api, a), await version(api, b)
+        first, second = await asyncio.gather(
+            api(MERGE_COMPANIES, {"s": a, "m": [x, y], "v": va}),
+            api(MERGE_COMPANIES, {"s": b, "m": [y, x], "v": vb}),
+        )
+        codes = sorted([error_codes(first), error_codes(second)])
+        assert codes == [[], ["NOT_FOUND"]]
+        winner = a if not error_codes(first) else b
+        for merged in (x, y):
+            assert (await api.data(COMPANY, {"id": merged}))["company"]["id"] == winner
