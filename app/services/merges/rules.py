@@ -29,7 +29,7 @@ from typing import Any
 from app.data.records import Entity
 from app.errors import BadUserInput, Conflict, FieldProblem, NotFound
 from app.services.companies.rules import COMPANY
-from app.services.contact_info.rules import EMAILS, PHONES, ValueKind
+from app.services.contact_info.rules import EMAILS, MAX_VALUES, PHONES, ValueKind
 from app.services.contacts.rules import CONTACT
 from app.services.owners.rules import COMPANY_OWNERS, CONTACT_OWNERS, OwnerKind
 from models import (
@@ -43,6 +43,7 @@ from models import (
 from models.tags import tag_key
 
 MAX_MERGED = 20  # records merged into one survivor at once
+MAX_TAGS = 50  # a record's tags (app.services.common.validation.Tags)
 LEXWARE_LINK = ("lexware_contact_id", "lexware_contact_version", "lexware_synced_at")
 LEXWARE_BASE = "lexware_synced_values"  # read apart (models.base.READ_APART), moves with it
 # Strongest first: the role an owner keeps when several records name them.
@@ -208,6 +209,12 @@ def merged_values(
         if value != getattr(survivor, name):
             values[name] = value
     tags = united_tags(rows[i].tags for i in request.ids)
+    if len(tags) > MAX_TAGS:
+        raise Conflict(
+            f"Merged, the record would have {len(tags)} tags; it can hold at most {MAX_TAGS}. "
+            "Remove some from the records first.",
+            field="tags",
+        )
     if tags != list(survivor.tags):
         values["tags"] = tags
     return values
@@ -303,6 +310,12 @@ def plan_values(
                 new_primary, has_primary = value.id, True
     if not has_primary and moved:
         new_primary = moved[0]
+    if len(seen) > MAX_VALUES:  # a record's lists are bounded (the query cost counts on it)
+        raise Conflict(
+            f"Merged, the record would have {len(seen)} different {kind.field}; it can hold at "
+            f"most {MAX_VALUES}. Remove some from the records first.",
+            field=kind.field,
+        )
     return ValuePlan(moved, dropped, new_primary)
 
 
