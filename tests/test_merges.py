@@ -21,7 +21,14 @@ from app.settings import Settings
 from jobs.lexware import enqueue_erp_pushes
 from models import DealVoucher, LexwareVoucher, SQLModel
 from resolvers.merges.inputs import CompanyMergeField, ContactMergeField
-from tests.conftest import Api, Servers, error_codes, error_fields, record_full_runs
+from tests.conftest import (
+    Api,
+    Servers,
+    StatementCounter,
+    error_codes,
+    error_fields,
+    record_full_runs,
+)
 from tests.factories import add_row
 from tests.test_deals import pipeline
 from tests.test_lexware_crons import queued_job
@@ -381,6 +388,10 @@ async def test_bad_input_is_named_and_changes_nothing(api: Api, tenant: str) -> 
         "fields[0].fromId"
     }
     assert error_codes(await attempt(l=stranger)) == ["BAD_USER_INPUT"]
+    twice = await attempt(
+        f=[{"field": "NAME", "fromId": survivor}, {"field": "NAME", "fromId": merged}]
+    )
+    assert error_codes(twice) == ["BAD_USER_INPUT"] and "fields[1].field" in error_fields(twice)
     assert error_codes(await attempt(m=["not-an-id"])) == ["BAD_USER_INPUT"]
     unknown = await attempt(m=[stranger])
     assert error_codes(unknown) == ["NOT_FOUND"] and stranger in unknown["errors"][0]["message"]
@@ -616,3 +627,43 @@ async def test_a_merge_that_would_overfill_a_list_is_refused(api: Api) -> None:
     refused = await merge(api, tagged, [more])
     assert error_codes(refused) == ["CONFLICT"] and "at most 50" in refused["errors"][0]["message"]
     assert (await api.data(COMPANY, {"id": more}))["company"]["id"] == more
+
+
+def test_every_table_pointing_at_a_company_or_contact_is_handled_by_the_merge() -> None:
+    """A new table with a foreign key to company or contact must be re-pointed by a merge (or
+    its rows would be unlinked, or deleted, with the merged record): add it to
+    app/services/merges."""
+    handled = {
+        ("company", COMPANY_MERGE.value_column, "contact_email"),
+        ("company", COMPANY_MERGE.value_column, "contact_phone"),
+        ("contact", CONTACT_MERGE.value_column, "contact_email"),
+        ("contact", CONTACT_MERGE.value_column, "contact_phone"),
+        ("company", "from_company_id", "company_relationship"),
+        ("company", "to_company_id", "company_relationship"),
+    }
+    for kind in (COMPANY_MERGE, CONTACT_MERGE):
+        target = kind.entity.model.__tablename__
+        handled |= {(target, p.column, p.model.__tablename__) for p in kind.pointers}
+        handled.add((target, kind.owners.parent_column, kind.owners.entity.model.__tablename__))
+    pointing = {
+        (fk.column.table.name, fk.parent.name, table.name)
+        for table in SQLModel.metadata.sorted_tables
+        for fk in table.foreign_keys
+        if fk.column.table.name in ("company", "contact") and fk.parent.name != "tenant_id"
+    }
+    assert pointing == handled
+
+
+async def test_merged_from_costs_one_statement_per_level(api: Api, sql: StatementCounter) -> None:
+    for n in range(3):
+        survivor = await create_company(api, f"Rest {n}")
+        assert "errors" not in await merge(api, survivor, [await create_company(api, f"Alt {n}")])
+    query = "{ companies(first: 50) { edges { node { id mergedFrom } } } }"
+    await api.data("{ companies(first: 50) { edges { node { id } } } }")
+    sql.statements.clear()
+    await api.data("{ companies(first: 50) { edges { node { id } } } }")
+    without = sql.count
+    sql.statements.clear()
+    listed = (await api.data(query))["companies"]["edges"]
+    assert sql.count == without + 1
+    assert sum(len(e["node"]["mergedFrom"]) for e in listed) == 3
