@@ -16,11 +16,12 @@ from starlette.applications import Starlette
 
 from app.data.tenancy import TenantScope
 from app.redis import arq_redis_settings
-from app.services.merges.rules import COMPANY_MERGE, CONTACT_MERGE
+from app.services.merges.rules import COMPANY_MERGE, CONTACT_MERGE, MAX_MERGED
 from app.settings import Settings
 from jobs.lexware import enqueue_erp_pushes
 from models import DealVoucher, LexwareVoucher, SQLModel
 from resolvers.merges.inputs import CompanyMergeField, ContactMergeField
+from resolvers.merges.types import MergeRelation
 from tests.conftest import (
     Api,
     Servers,
@@ -667,3 +668,14 @@ async def test_merged_from_costs_one_statement_per_level(api: Api, sql: Statemen
     listed = (await api.data(query))["companies"]["edges"]
     assert sql.count == without + 1
     assert sum(len(e["node"]["mergedFrom"]) for e in listed) == 3
+
+
+async def test_the_answer_is_costed_at_the_most_a_merge_holds(api: Api) -> None:
+    survivor, merged = await create_company(api, "Eins"), await create_company(api, "Zwei")
+    result = await api(
+        """mutation($s: ID!, $m: [ID!]!) { mergeCompanies(survivorId: $s, mergedIds: $m,
+          expectedVersion: 1, dryRun: true) { merged { id } moved { relation } } }""",
+        {"s": survivor, "m": [merged]},
+    )
+    assert "errors" not in result
+    assert result["extensions"]["cost"] == 1 + MAX_MERGED + len(MergeRelation)

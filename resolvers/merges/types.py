@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from app.services.merges.rules import MergeOutcome, Moved
+from app.services.merges.rules import MAX_MERGED, MergeOutcome, Moved
+from resolvers.common.relations import LIST_SIZE
 from resolvers.merges.loaders import MergedView
 
 if TYPE_CHECKING:
@@ -66,7 +67,10 @@ LEXWARE_NOTE = (
 @strawberry.type
 class _MergePayload:
     merged_ids: list[strawberry.ID]
-    moved: list[MergeMove]
+    moved: list[MergeMove] = strawberry.field(
+        description="Per relation, what moved to the survivor and what was dropped.",
+        metadata={LIST_SIZE: len(MergeRelation)},  # one entry per relation
+    )
     changed_fields: list[str] = strawberry.field(
         description="The survivor's fields the merge changed (their old and new values are in "
         "the crm.<entity>.merged event)."
@@ -106,10 +110,14 @@ MERGED = (
 )
 
 
+# The query cost counts `merged` at the most a merge takes, not at a page's size.
+_AT_MOST_MERGED = {LIST_SIZE: MAX_MERGED}
+
+
 @strawberry.type(description="What mergeCompanies did, or would do in a dry run.")
 class CompanyMergePayload(_MergePayload):
     survivor: CompanyRef = strawberry.field(description=SURVIVOR)
-    merged: list[CompanyRef] = strawberry.field(description=MERGED)
+    merged: list[CompanyRef] = strawberry.field(description=MERGED, metadata=_AT_MOST_MERGED)
 
     @classmethod
     def of(cls, outcome: MergeOutcome) -> CompanyMergePayload:
@@ -119,7 +127,7 @@ class CompanyMergePayload(_MergePayload):
 @strawberry.type(description="What mergeContacts did, or would do in a dry run.")
 class ContactMergePayload(_MergePayload):
     survivor: ContactRef = strawberry.field(description=SURVIVOR)
-    merged: list[ContactRef] = strawberry.field(description=MERGED)
+    merged: list[ContactRef] = strawberry.field(description=MERGED, metadata=_AT_MOST_MERGED)
 
     @classmethod
     def of(cls, outcome: MergeOutcome) -> ContactMergePayload:
