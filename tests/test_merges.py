@@ -679,3 +679,47 @@ async def test_the_answer_is_costed_at_the_most_a_merge_holds(api: Api) -> None:
     )
     assert "errors" not in result
     assert result["extensions"]["cost"] == 1 + MAX_MERGED + len(MergeRelation)
+
+
+async def trash(owner_sessions: async_sessionmaker[AsyncSession], table: str, row_id: str) -> None:
+    """Trashed as the trash leaves a row (deleted_at set: hidden from every ordinary read)."""
+    async with owner_sessions() as session, session.begin():
+        await session.execute(
+            sa.text(f"UPDATE {table} SET deleted_at = now() WHERE id = :id"),
+            {"id": uuid.UUID(row_id)},
+        )
+
+
+async def test_trashed_rows_follow_the_survivor_and_trashed_records_cannot_merge(
+    api: Api, owner_sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    survivor, merged = await create_company(api, "Eins"), await create_company(api, "Zwei")
+    await pipeline(api)
+    trashed = {
+        "deal": await create(api, "createDeal", "CreateDealInput", {"title": "D", "companyId": merged}),
+        "contact": await create_contact(api, "Papierkorb", companyId=merged),
+        "activity": await create(
+            api, "createActivity", "CreateActivityInput",
+            {"type": "NOTE", "subject": "n", "companyId": merged},
+        ),
+        "contract": await create(
+            api, "createContract", "CreateContractInput", {"companyId": merged, "title": "V"}
+        ),
+    }  # fmt: skip
+    for table, row_id in trashed.items():
+        await trash(owner_sessions, table, row_id)
+    payload = (await merge(api, survivor, [merged]))["data"]["mergeCompanies"]
+    moved = moves(payload)
+    assert moved["DEALS"][0] == {trashed["deal"]}
+    assert moved["CONTACTS"][0] == {trashed["contact"]}
+    async with owner_sessions() as session:
+        for table, row_id in trashed.items():
+            company = await session.execute(
+                sa.text(f"SELECT company_id FROM {table} WHERE id = :id"), {"id": uuid.UUID(row_id)}
+            )
+            assert str(company.scalar_one()) == survivor, table
+    gone, other = await create_company(api, "Weg"), await create_company(api, "Da")
+    await trash(owner_sessions, "company", gone)
+    for survivor_id, merged_ids in ((gone, [other]), (other, [gone])):
+        refused = await api(MERGE_COMPANIES, {"s": survivor_id, "m": merged_ids, "v": 1})
+        assert error_codes(refused) == ["NOT_FOUND"] and gone in refused["errors"][0]["message"]

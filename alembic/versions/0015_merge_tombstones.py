@@ -5,8 +5,8 @@ merged rows themselves are deleted by the merge (app/services/merges), so a tomb
 personal data: ids, the time and the acting user's id. Tenant-scoped with row-level security
 (app.data.rights): the tenant role reads and writes its tenant's tombstones.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0015_merge
+Revises: 0015 (trash; the lead renumbers)
 Create Date: 2026-12-07 18:00:00
 """
 
@@ -19,8 +19,8 @@ from alembic import op
 
 from app.data.rights import secure_tenant_table
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0015_merge"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

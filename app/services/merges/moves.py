@@ -32,8 +32,7 @@ from models import CompanyRelationship, DealVoucher
 
 async def rows_of(uow: UnitOfWork, statement: Any) -> list[Row[Any]]:
     """Every row the statement matches, trashed ones too."""
-    # trash: with_trashed=True once the trash foundation is merged
-    return list(await uow.execute_rows(statement))
+    return list(await uow.execute_rows(statement, with_trashed=True))
 
 
 async def lock_pointers(uow: UnitOfWork, pointer: Pointer, ids: Sequence[uuid.UUID]) -> None:
