@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,7 +18,14 @@ from starlette.applications import Starlette
 
 from app.data.tenancy import TenantScope
 from app.redis import arq_redis_settings
-from app.services.merges.rules import COMPANY_MERGE, CONTACT_MERGE, MAX_MERGED
+from app.services.contact_info.rules import PHONES
+from app.services.merges.rules import (
+    COMPANY_MERGE,
+    CONTACT_MERGE,
+    MAX_MERGED,
+    MergeRequest,
+    plan_values,
+)
 from app.settings import Settings
 from jobs.lexware import enqueue_erp_pushes
 from models import DealVoucher, LexwareVoucher, SQLModel
@@ -356,6 +365,7 @@ async def test_two_lexware_links_are_a_conflict_unless_one_is_chosen(
     assert error_codes(refused) == ["CONFLICT"]
     message = refused["errors"][0]["message"]
     assert str(mine) in message and str(theirs) in message and "lexwareFrom" in message
+    assert message.startswith("The companies are linked to different Lexware contacts")
     assert (await api.data(COMPANY, {"id": merged}))["company"]["id"] == merged  # untouched
     chosen = (await merge(api, survivor, [merged], l=merged))["data"]["mergeCompanies"]
     assert chosen["survivor"]["lexwareContactId"] == str(theirs)
@@ -723,3 +733,24 @@ async def test_trashed_rows_follow_the_survivor_and_trashed_records_cannot_merge
     for survivor_id, merged_ids in ((gone, [other]), (other, [gone])):
         refused = await api(MERGE_COMPANIES, {"s": survivor_id, "m": merged_ids, "v": 1})
         assert error_codes(refused) == ["NOT_FOUND"] and gone in refused["errors"][0]["message"]
+
+
+def test_phones_are_one_by_their_e164_form_where_they_have_one() -> None:
+    """Phones with a stored E.164 form (the duplicates' column) compare by it, others by their
+    digits: `0711 12340` and `+49 711 12340` are one number."""
+    survivor, merged = uuid.uuid4(), uuid.uuid4()
+    request = MergeRequest(survivor, (merged,), expected_version=1)
+
+    def phone(owner: uuid.UUID, text: str, e164: str | None, primary: bool = False) -> Any:
+        return SimpleNamespace(
+            id=uuid.uuid4(), company_id=owner, phone=text, e164=e164, is_primary=primary,
+            created_at=datetime.now(UTC),
+        )  # fmt: skip
+
+    mine = phone(survivor, "+49 711 12340", "+4971112340", primary=True)
+    same = phone(merged, "0711 12340", "+4971112340", primary=True)
+    unreadable = phone(merged, "12340", None)
+    digits_only = phone(merged, "(12) 340", None)
+    plan = plan_values(PHONES, "company_id", request, [mine, same, unreadable, digits_only])
+    assert plan.dropped == [same.id, digits_only.id]
+    assert plan.moved == [unreadable.id] and plan.new_primary is None

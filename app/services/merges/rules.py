@@ -8,8 +8,9 @@ Rules:
   one, else the first merged record's (in the order given) that has one;
 - tags: the survivor's, then each merged record's, one per tag key (the first spelling stays);
 - e-mails and phones: the survivor's, then the merged records' not yet there (an e-mail
-  compared ignoring case, a phone by its digits); the survivor's primary stays primary (without
-  one, the first value that was primary on its record becomes it);
+  compared ignoring case, a phone by its E.164 form where it has one, else by its digits);
+  the survivor's primary stays primary (without one, the first value that was primary on its
+  record becomes it);
 - owners: every user who owns any of them, with the strongest role they hold (OWNER > MEMBER
   > WATCHER);
 - relationships: re-pointed at the survivor; one that would relate the survivor to itself or
@@ -71,6 +72,7 @@ class MergeKind:
     pointers: tuple[Pointer, ...]
     owners: OwnerKind
     value_column: str  # the owner column of its e-mails and phones
+    plural: str  # in messages
     relationships: bool = False
 
     def event_type(self) -> str:
@@ -108,6 +110,7 @@ COMPANY_MERGE = MergeKind(
     ),
     COMPANY_OWNERS,
     "company_id",
+    "companies",
     relationships=True,
 )
 CONTACT_MERGE = MergeKind(
@@ -134,6 +137,7 @@ CONTACT_MERGE = MergeKind(
     ),
     CONTACT_OWNERS,
     "contact_id",
+    "contacts",
 )
 
 
@@ -243,7 +247,7 @@ def lexware_source(
             f"{record} (Lexware contact {lexware})" for record, lexware in linked.items()
         )
         raise Conflict(
-            f"The {kind.name}s are linked to different Lexware contacts: {named}. Choose the "
+            f"The {kind.plural} are linked to different Lexware contacts: {named}. Choose the "
             "record whose link the survivor keeps (lexwareFrom); the other Lexware contacts "
             "stay in Lexware Office, unlinked.",
             links=[{"id": str(r), "lexwareContactId": str(x)} for r, x in linked.items()],
@@ -297,7 +301,7 @@ def plan_values(
     has_primary = any(v.is_primary for v in rows if getattr(v, column) == request.survivor_id)
     new_primary = None
     for value in ranked:
-        key = kind.same(getattr(value, kind.value))
+        key = value_key(kind, value)
         mine = getattr(value, column) == request.survivor_id
         if mine:
             seen.add(key)
@@ -317,6 +321,15 @@ def plan_values(
             field=kind.field,
         )
     return ValuePlan(moved, dropped, new_primary)
+
+
+def value_key(kind: ValueKind[Any], value: Any) -> str:
+    """What makes two values one: an e-mail ignoring case; a phone by its E.164 form where it
+    has one (`+49 711 12340` = `0711 12340`), else by its digits."""
+    e164 = getattr(value, "e164", None)  # phones' stored E.164 form (NULL: not readable as one)
+    if e164:
+        return f"e164:{e164}"
+    return kind.same(getattr(value, kind.value))
 
 
 VALUE_KINDS = ((EMAILS, "emails"), (PHONES, "phones"))
