@@ -754,3 +754,27 @@ def test_phones_are_one_by_their_e164_form_where_they_have_one() -> None:
     plan = plan_values(PHONES, "company_id", request, [mine, same, unreadable, digits_only])
     assert plan.dropped == [same.id, digits_only.id]
     assert plan.moved == [unreadable.id] and plan.new_primary is None
+
+
+async def test_a_deal_held_by_another_transaction_is_waited_for_before_the_records(
+    api: Api, owner_sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The merge locks the deals before the records, as a voucher link or a delete does: a
+    transaction that holds a deal and then needs one of the records (moving the deal to the
+    survivor) goes on, where locking the records first would be a deadlock."""
+    survivor, merged = await create_company(api, "Eins"), await create_company(api, "Zwei")
+    await pipeline(api)
+    deal = await create(api, "createDeal", "CreateDealInput", {"title": "D", "companyId": merged})
+    v = await version(api, survivor)
+    async with owner_sessions() as session:
+        await session.execute(sa.text("BEGIN"))
+        held = {"id": uuid.UUID(deal), "s": uuid.UUID(survivor)}
+        await session.execute(sa.text("SELECT id FROM deal WHERE id = :id FOR UPDATE"), held)
+        merging = asyncio.create_task(api(MERGE_COMPANIES, {"s": survivor, "m": [merged], "v": v}))
+        await wait_for_lock_wait(owner_sessions)
+        await session.execute(sa.text("UPDATE deal SET company_id = :s WHERE id = :id"), held)
+        await session.execute(sa.text("COMMIT"))
+    result = await asyncio.wait_for(merging, 10)
+    assert "errors" not in result
+    company = (await api.data(COMPANY, {"id": merged}))["company"]
+    assert company["id"] == survivor and [d["id"] for d in company["deals"]] == [deal]
