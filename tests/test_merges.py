@@ -4,6 +4,7 @@ dry run leaves alone, conflicts, concurrency, tombstones, the event, rights and 
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -778,3 +779,20 @@ async def test_a_deal_held_by_another_transaction_is_waited_for_before_the_recor
     assert "errors" not in result
     company = (await api.data(COMPANY, {"id": merged}))["company"]
     assert company["id"] == survivor and [d["id"] for d in company["deals"]] == [deal]
+
+
+async def test_merged_from_is_read_by_the_compiled_path_too(
+    api: Api, compiled_sql: StatementCounter
+) -> None:
+    """`mergedFrom` is a column of the records' statement on the compiled path (in verify mode
+    every answer is also compared with the executor's: `compiled_agrees`)."""
+    survivor, merged = await create_company(api, "Bleibt"), await create_company(api, "Geht")
+    assert "errors" not in await merge(api, survivor, [merged])
+    compiled_sql.statements.clear()
+    query = "query($id: ID!) { company(id: $id) { id mergedFrom } }"
+    assert (await api.data(query, {"id": survivor}))["company"]["mergedFrom"] == [merged]
+    listed = await api.data("{ companies(first: 5) { edges { node { id mergedFrom } } } }")
+    assert [e["node"]["mergedFrom"] for e in listed["companies"]["edges"]] == [[merged]]
+    assert compiled_sql.count == 2
+    for statement in compiled_sql.statements:  # the tombstones of this tenant only
+        assert re.search(r"merged_record\.tenant_id = \$\d", statement), statement

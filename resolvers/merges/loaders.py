@@ -1,9 +1,9 @@
-"""The merge fields of companies and contacts: `mergedFrom` (the ids a record absorbed, one
-statement per level through a loader) and `mergedInto` (the survivor of a record shown as it
-was merged). Both have resolvers, so a query that selects them is answered by the executor,
-not the compiled path (resolvers/compiled); so is `company(id:)` for an id merged away (the
-compiled path finds no row and leaves the answer to the resolver, which follows the
-tombstone)."""
+"""The merge fields of companies and contacts: `mergedFrom` (the ids a record absorbed: a
+column of the statement that reads the records on the compiled path, as a roll-up figure is,
+and one statement per level through a loader on the executor) and `mergedInto` (the survivor
+of a record shown as it was merged: a resolver, so a query selecting it runs on the executor).
+`company(id:)` of an id merged away: the compiled path finds no row and leaves the answer to
+the resolver, which follows the tombstone."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import strawberry
 from strawberry.types import Info
 
 from app.services.merges import queries
-from resolvers.common.relations import rows_field
+from app.services.merges.queries import COMPANY_MERGED_FROM, CONTACT_MERGED_FROM, MergedFrom
+from resolvers.common.rollups import rollup_field
 from resolvers.context import Context
 
 MERGED_FROM = (
@@ -43,27 +44,28 @@ class MergedView:
 
 
 async def merged_from_of(
-    info: Info[Context, None], kind: str, record_id: Any
+    info: Info[Context, None], column: MergedFrom, record_id: Any
 ) -> list[strawberry.ID]:
     scope = info.context.scope
 
     async def load(ids: list[uuid.UUID]) -> list[list[uuid.UUID]]:
-        return await queries.merged_from(scope, kind, ids)
+        return await queries.merged_from(scope, column, ids)
 
-    merged = await info.context.loaders.custom(f"merged-from-{kind}", load).load(record_id)
+    name = f"merged-from-{column.owner.link}"
+    merged = await info.context.loaders.custom(name, load).load(record_id)
     return [strawberry.ID(str(i)) for i in merged]
 
 
 async def _company_merged_from(
     root: strawberry.Parent[Any], info: Info[Context, None]
 ) -> list[strawberry.ID]:
-    return await merged_from_of(info, "company", root.id)
+    return await merged_from_of(info, COMPANY_MERGED_FROM, root.id)
 
 
 async def _contact_merged_from(
     root: strawberry.Parent[Any], info: Info[Context, None]
 ) -> list[strawberry.ID]:
-    return await merged_from_of(info, "contact", root.id)
+    return await merged_from_of(info, CONTACT_MERGED_FROM, root.id)
 
 
 def _merged_into(root: strawberry.Parent[Any]) -> strawberry.ID | None:
@@ -72,11 +74,11 @@ def _merged_into(root: strawberry.Parent[Any]) -> strawberry.ID | None:
 
 
 def company_merged_from() -> Any:
-    return rows_field(_company_merged_from, MERGED_FROM)
+    return rollup_field(COMPANY_MERGED_FROM, _company_merged_from, MERGED_FROM)
 
 
 def contact_merged_from() -> Any:
-    return rows_field(_contact_merged_from, MERGED_FROM)
+    return rollup_field(CONTACT_MERGED_FROM, _contact_merged_from, MERGED_FROM)
 
 
 def merged_into() -> Any:
