@@ -18,7 +18,7 @@ EXTRAS = {
     "activities": {"reminders"},
     "common": {"validation", "tags", "relation_filters"},
     "search": {"highlights"},
-    "merges": {"moves"},
+    "merges": {"moves", "plans"},
 }
 FREE_FORM = {"lexware"}
 RESOLVERS = REPO_ROOT / "resolvers"

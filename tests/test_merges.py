@@ -20,13 +20,8 @@ from starlette.applications import Starlette
 from app.data.tenancy import TenantScope
 from app.redis import arq_redis_settings
 from app.services.contact_info.rules import PHONES
-from app.services.merges.rules import (
-    COMPANY_MERGE,
-    CONTACT_MERGE,
-    MAX_MERGED,
-    MergeRequest,
-    plan_values,
-)
+from app.services.merges.plans import plan_values
+from app.services.merges.rules import COMPANY_MERGE, CONTACT_MERGE, MAX_MERGED, MergeRequest
 from app.settings import Settings
 from jobs.lexware import enqueue_erp_pushes
 from models import DealVoucher, LexwareVoucher, SQLModel

@@ -18,15 +18,8 @@ from sqlmodel import col
 from app.data.row_values import record_columns
 from app.data.unit_of_work import UnitOfWork
 from app.services.contact_info.rules import ValueKind
-from app.services.merges.rules import (
-    MergeKind,
-    MergeRequest,
-    Moved,
-    Pointer,
-    plan_owners,
-    plan_relationships,
-    plan_values,
-)
+from app.services.merges.plans import plan_owners, plan_relationships, plan_values
+from app.services.merges.rules import MergeKind, MergeRequest, Moved, Pointer
 from models import CompanyRelationship, DealVoucher
 
 
