@@ -36,6 +36,7 @@ from tests.conftest import (
     record_full_runs,
 )
 from tests.factories import add_row
+from tests.live import graphql_socket
 from tests.test_deals import pipeline
 from tests.test_lexware_crons import queued_job
 
@@ -791,3 +792,34 @@ async def test_merged_from_is_read_by_the_compiled_path_too(
     assert compiled_sql.count == 2
     for statement in compiled_sql.statements:  # the tombstones of this tenant only
         assert re.search(r"merged_record\.tenant_id = \$\d", statement), statement
+
+
+BOARD = """subscription($p: ID!) { dealChanged(pipelineId: $p) {
+  dealId onBoard event { type } deal { title companyId } } }"""
+
+
+async def test_the_deal_board_shows_the_cards_a_merge_moved(api: Api, live: str) -> None:
+    board = await pipeline(api)
+    survivor, merged = await create_company(api, "Eins"), await create_company(api, "Zwei")
+    moved = await create(
+        api, "createDeal", "CreateDealInput",
+        {"title": "Wandert", "companyId": merged, "pipelineId": board["id"]},
+    )  # fmt: skip
+    other_board = await pipeline(api, "Service")
+    await create(
+        api, "createDeal", "CreateDealInput",
+        {"title": "Anderswo", "companyId": merged, "pipelineId": other_board["id"]},
+    )  # fmt: skip
+    async with graphql_socket(live) as socket:
+        await socket.init(api.token())
+        await socket.subscribe(BOARD, {"p": board["id"]})
+        await asyncio.sleep(0.3)
+        assert "errors" not in await merge(api, survivor, [merged])
+        change = (await socket.next_data())["dealChanged"]
+        assert await socket.nothing_within(0.5)  # not the other board's card
+    assert change == {
+        "dealId": moved,
+        "onBoard": True,
+        "event": {"type": "crm.company.merged"},
+        "deal": {"title": "Wandert", "companyId": survivor},
+    }
