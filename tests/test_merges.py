@@ -331,6 +331,12 @@ async def test_field_choices_and_defaults(api: Api) -> None:
     assert defaults["survivor"]["website"] == "https://eins.de"  # the first merged one's
     assert defaults["survivor"]["notes"] == "Notiz"  # the first that has one
     assert set(defaults["changedFields"]) == {"website", "notes"}
+    kept_empty = (
+        await merge(
+            api, survivor, [first, second], d=True, f=[{"field": "NOTES", "fromId": survivor}]
+        )
+    )["data"]["mergeCompanies"]["survivor"]
+    assert kept_empty["notes"] is None  # chosen: the survivor's, empty as it is
     chosen = (
         await merge(
             api,
