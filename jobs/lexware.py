@@ -82,7 +82,8 @@ async def enqueue_erp_pushes(redis: Redis) -> None:
 async def _enqueue(redis: Any, data: bytes) -> None:
     with contextlib.suppress(BadMessage):
         event = CrmEventMessage.from_json(data)
-        if event.type.rsplit(".", 1)[-1] in ("created", "updated"):
+        # A merge changes its survivor as an update does (app/services/merges).
+        if event.type.rsplit(".", 1)[-1] in ("created", "updated", "merged"):
             trace = {"traceparent": event.traceparent} if event.traceparent else {}
             await redis.enqueue_job(
                 "erp_push_record",

@@ -26,6 +26,7 @@ from models.events import CrmEvent, EventCounter, EventRelay
 from models.idempotency import IdempotencyKey
 from models.lexware import DealVoucher, LexwareAccount, LexwareVoucher
 from models.lookups import AccountType, Industry, RelationshipType
+from models.merges import MergedRecord
 from models.search import SearchEntry
 from models.tenancy import RevokedToken, Tenant, User
 
@@ -69,6 +70,7 @@ __all__ = [
     "LexwareAccount",
     "LexwareVoucher",
     "LostReason",
+    "MergedRecord",
     "OwnerRole",
     "PhoneType",
     "Pipeline",

@@ -48,6 +48,7 @@ from resolvers.lookups.mutations import LookupMutations
 from resolvers.lookups.queries import LookupQueries
 from resolvers.me.mutations import MeMutations
 from resolvers.me.queries import MeQueries
+from resolvers.merges.mutations import MergeMutations
 from resolvers.operation_record import OperationRecord
 from resolvers.owners.mutations import OwnerMutations
 from resolvers.owners.queries import OwnerQueries
@@ -99,6 +100,7 @@ Mutation = merge_types(
         LexwareContactMutations,
         LexwareVoucherMutations,
         TrashMutations,
+        MergeMutations,
     ),
 )
 

@@ -145,6 +145,34 @@ def _add_contact_info(seeded: Seeded, created: dict[str, Any]) -> None:
         seeded.add("phone", phone["id"])
 
 
+MERGE = {
+    "company": """mutation($s: ID!, $m: [ID!]!, $v: Int!) {
+      mergeCompanies(survivorId: $s, mergedIds: $m, expectedVersion: $v) { mergedIds } }""",
+    "contact": """mutation($s: ID!, $m: [ID!]!, $v: Int!) {
+      mergeContacts(survivorId: $s, mergedIds: $m, expectedVersion: $v) { mergedIds } }""",
+}
+
+
+async def _merges(api: Api, seeded: Seeded, company: str, contact: str) -> None:
+    """Merged records (app/services/merges): a chain into `company`, one into `contact`. Their
+    ids are seeded too, so `company(id:)` and `contact(id:)` meet them (the survivor answers)
+    and survivors list them in `mergedFrom`."""
+    older = await _created(api, CREATE_COMPANY, {"input": {"name": "Firma alt", "owners": []}})
+    old = await _created(api, CREATE_COMPANY, {"input": {"name": "Firma alt 2", "owners": []}})
+    person = await _created(api, CREATE_CONTACT, {"input": {"lastName": "Alt", "owners": []}})
+    for kind, survivor, merged in (
+        ("company", old, older),
+        ("company", company, old),
+        ("contact", contact, person),
+    ):
+        found = await api.data(
+            f"query($id: ID!) {{ {kind}(id: $id) {{ version }} }}", {"id": survivor}
+        )
+        variables = {"s": survivor, "m": [merged], "v": found[kind]["version"]}
+        await api.data(MERGE[kind], variables)
+        seeded.add(kind, merged)
+
+
 async def seed_tenant(api: Api) -> Seeded:
     seeded = Seeded()
     users = [await _user(api, seeded, api.token(role)) for role in ("admin", "member", "viewer")]
@@ -300,6 +328,7 @@ async def seed_tenant(api: Api) -> Seeded:
     for kind, index in (("Company", 1), ("Contact", 2), ("Deal", 4), ("Activity", 3)):
         record_id = seeded.ids[kind.lower()][index]
         await api.data(f"mutation($id: ID!) {{ delete{kind}(id: $id) }}", {"id": record_id})
+    await _merges(api, seeded, companies[0], contacts[1])
 
     for root, (_, orders) in ORDERS.items():
         for order in orders:

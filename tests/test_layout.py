@@ -18,6 +18,7 @@ EXTRAS = {
     "activities": {"reminders"},
     "common": {"validation", "identifiers", "tags", "relation_filters"},
     "search": {"highlights"},
+    "merges": {"moves", "plans"},
 }
 FREE_FORM = {"lexware"}
 RESOLVERS = REPO_ROOT / "resolvers"

@@ -279,6 +279,12 @@ def _check_version(entity: Entity[object], current: Row[Any], expected: int | No
         )
 
 
+def check_version(entity: Entity[object], current: Row[Any], expected: int | None) -> None:
+    """CONFLICT when the row is not at the version the caller's edit was based on (a write of
+    its own, such as a merge, checks it the way updates do)."""
+    _check_version(entity, current, expected)
+
+
 async def delete_row(scope: TenantScope, entity: Entity[object], row_id: uuid.UUID) -> uuid.UUID:
     statement = (
         sa.delete(entity.model)

@@ -192,6 +192,19 @@ class TenantScope:
             await uow.commit()
 
     @asynccontextmanager
+    async def rehearsing(self) -> AsyncIterator[UnitOfWork]:
+        """A unit of work that never commits: its statements run, and are rolled back with the
+        block, its events dropped (a dry run does exactly what the write would, and keeps
+        nothing)."""
+        async with self._gated(), self.session() as session:
+            uow = UnitOfWork(session, self.tenant_id, self.actor_id)
+            await uow.begin()
+            try:
+                yield uow
+            finally:
+                await session.rollback()
+
+    @asynccontextmanager
     async def driver_reading(self) -> AsyncIterator[DriverReading]:
         """A read-only transaction with the tenant set, for statements sent to the driver
         directly (the compiled execution path): one round trip to begin, one to end."""

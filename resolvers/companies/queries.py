@@ -11,6 +11,7 @@ from app.data.pagination import PageQuery, PageRequest
 from app.services.companies import queries
 from app.services.companies.rows import CompanyRow
 from app.services.companies.rules import COMPANY
+from app.services.merges.queries import get_following_merges
 from resolvers.common.filters import combinators, quantified, register_input
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, PageArguments, paged_rows
@@ -54,11 +55,12 @@ class CompanyQueries:
     @strawberry.field(
         permission_classes=[CanRead],
         metadata=row_by_id(COMPANY),
-        description="One company by id.",
+        description="One company by id; an id merged into another company answers that one.",
         graphql_type=Company | None,
     )
     async def company(self, info: Info[Context, None], id: strawberry.ID) -> CompanyRow:
-        return await queries.get_company(info.context.scope, parse_id(id))
+        # An id merged away answers its survivor (app/services/merges).
+        return await get_following_merges(info.context.scope, COMPANY, "company", parse_id(id))
 
     @strawberry.field(
         permission_classes=[CanRead],

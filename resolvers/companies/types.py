@@ -52,6 +52,7 @@ from resolvers.deals.types import deals_of, deals_relation
 from resolvers.events.types import CrmEventType, history_of
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.lookups.types import AccountType, Industry
+from resolvers.merges.loaders import company_merged_from, merged_into
 from resolvers.owners.types import Owner, OwnerOrder, owners_of, owners_relation
 from resolvers.pipelines.types import Money
 from resolvers.relationships.types import (
@@ -260,3 +261,6 @@ class Company:
     open_deal_value: list[Money] = rollup_field(
         Rollup(COMPANY_ROLLUPS, "open_deal_value"), _open_deal_value, OPEN_DEAL_VALUE
     )
+    # Merges (app/services/merges)
+    merged_from: list[strawberry.ID] = company_merged_from()
+    merged_into: strawberry.ID | None = merged_into()

@@ -11,6 +11,7 @@ from app.data.pagination import PageQuery, PageRequest
 from app.services.contacts import queries
 from app.services.contacts.rows import ContactRow
 from app.services.contacts.rules import CONTACT
+from app.services.merges.queries import get_following_merges
 from resolvers.common.filters import combinators, nested, quantified, register_input
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, PageArguments, paged_rows
@@ -49,11 +50,12 @@ class ContactQueries:
     @strawberry.field(
         permission_classes=[CanRead],
         metadata=row_by_id(CONTACT),
-        description="One contact by id.",
+        description="One contact by id; an id merged into another contact answers that one.",
         graphql_type=Contact | None,
     )
     async def contact(self, info: Info[Context, None], id: strawberry.ID) -> ContactRow:
-        return await queries.get_contact(info.context.scope, parse_id(id))
+        # An id merged away answers its survivor (app/services/merges).
+        return await get_following_merges(info.context.scope, CONTACT, "contact", parse_id(id))
 
     @strawberry.field(
         permission_classes=[CanRead],

@@ -37,6 +37,7 @@ from resolvers.context import Context
 from resolvers.deals.inputs import DealOrder
 from resolvers.deals.types import deals_of, deals_relation
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
+from resolvers.merges.loaders import contact_merged_from, merged_into
 from resolvers.owners.types import Owner, OwnerOrder, owners_of, owners_relation
 from resolvers.pipelines.types import Money
 
@@ -163,3 +164,6 @@ class Contact:
     open_deal_value: list[Money] = rollup_field(
         Rollup(CONTACT_ROLLUPS, "open_deal_value"), _open_deal_value, OPEN_DEAL_VALUE
     )
+    # Merges (app/services/merges)
+    merged_from: list[strawberry.ID] = contact_merged_from()
+    merged_into: strawberry.ID | None = merged_into()

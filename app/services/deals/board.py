@@ -22,6 +22,9 @@ from app.services.pipelines.rows import StageRow
 from app.services.pipelines.rules import PIPELINE, STAGE
 from models import CrmEvent, Deal, PipelineStage
 
+# A merge re-points deals without events of their own (app/services/merges): its one event
+# lists the deals that moved, and each of them on this board is shown as it is now.
+MERGE_EVENTS = ("crm.company.merged", "crm.contact.merged")
 # One event per change of a card: `stage_changed`, `won`, ... accompany an `updated`.
 BOARD_EVENTS = (
     "crm.deal.created",
@@ -31,6 +34,7 @@ BOARD_EVENTS = (
     "crm.deal.owner_added",
     "crm.deal.owner_updated",
     "crm.deal.owner_removed",
+    *MERGE_EVENTS,
 )
 
 
@@ -65,6 +69,12 @@ async def follow_board(
 
     board_filter = EventFilter(types=BOARD_EVENTS)
     async for event in follow_events(scope, hub, board_filter, None, start=start):
+        if event.type in MERGE_EVENTS:
+            for deal_id in _moved_cards(members, event):
+                deal, stage = await _card(scope, deal_id)
+                if deal is not None:
+                    yield BoardChange(event, deal, deal_id, stage)
+            continue
         if not _concerns_board(members, str(pipeline_id), event):
             continue
         deal = stage = None
@@ -125,3 +135,9 @@ def _concerns_board(members: set[uuid.UUID], pipeline_id: str, event: CrmEventMe
         else:
             members.discard(deal_id)
     return was_here or deal_id in members
+
+
+def _moved_cards(members: set[uuid.UUID], event: CrmEventMessage) -> list[uuid.UUID]:
+    """The deals of the board a merge's event says it re-pointed."""
+    moved = event.changes.get("moved", {}).get("deals", {}).get("moved", [])
+    return [deal_id for deal_id in map(uuid.UUID, moved) if deal_id in members]
