@@ -6,7 +6,7 @@ personal data: ids, the time and the acting user's id. Tenant-scoped with row-le
 (app.data.rights): the tenant role reads and writes its tenant's tombstones.
 
 Revision ID: 0017
-Revises: 0015 (trash; the lead renumbers)
+Revises: 0016
 Create Date: 2026-12-07 18:00:00
 """
 
