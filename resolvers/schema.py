@@ -53,6 +53,8 @@ from resolvers.owners.queries import OwnerQueries
 from resolvers.parser_cache import ReportingParserCache
 from resolvers.pipelines.mutations import PipelineMutations
 from resolvers.pipelines.queries import PipelineQueries
+from resolvers.privacy.mutations import PrivacyMutations
+from resolvers.privacy.queries import PrivacyQueries
 from resolvers.query_cost import QueryCostLimit, QueryCosts
 from resolvers.relationships.mutations import RelationshipMutations
 from resolvers.relationships.queries import RelationshipQueries
@@ -75,6 +77,7 @@ Query = merge_types(
         EventQueries,
         LexwareQueries,
         SearchQueries,
+        PrivacyQueries,
     ),
 )
 Mutation = merge_types(
@@ -93,6 +96,7 @@ Mutation = merge_types(
         LookupMutations,
         LexwareContactMutations,
         LexwareVoucherMutations,
+        PrivacyMutations,
     ),
 )
 

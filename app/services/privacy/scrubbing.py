@@ -1,0 +1,162 @@
+"""The person's values out of what the CRM keeps *about* records rather than in them: the
+event history's `changes` and the stored responses of idempotent requests.
+
+Events are rewritten in place, never deleted: their ids (the per-tenant `seq`) stay gapless,
+so a subscriber resuming from any id still gets every event, now without the values. The
+step is a function of sets of entity ids (`EventSubjects`), so an erasure can name more
+records than the contact itself (the ids merged into it, the activities erased with it).
+
+Each statement reads or rewrites at most `BATCH` rows: a contact with 100,000 events is
+rewritten in 200 round trips of bounded memory, in the erasure's one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import col
+
+from app.data.unit_of_work import UnitOfWork
+from app.services.privacy.rules import (
+    PersonalValues,
+    Scrubber,
+    erase_values,
+    like_patterns,
+)
+from models import CrmEvent, IdempotencyKey
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class EventSubjects:
+    """Whose events lose what: `erased` (entity -> ids) lose every value but ids and codes;
+    `about` lose the person's values, first and last name alone included; every other event
+    of the tenant loses the person's whole values (full name, e-mails, phones)."""
+
+    erased: Mapping[str, Collection[uuid.UUID]] = field(default_factory=dict)
+    about: Mapping[str, Collection[uuid.UUID]] = field(default_factory=dict)
+
+
+@dataclass
+class EventCounts:
+    erased: int = 0
+    scrubbed: int = 0
+
+
+def chunks(ids: Collection[uuid.UUID], size: int = BATCH) -> Iterator[list[uuid.UUID]]:
+    listed = sorted(ids)
+    for start in range(0, len(listed), size):
+        yield listed[start : start + size]
+
+
+def json_rows(*columns: tuple[str, Any]) -> Any:
+    """`jsonb_to_recordset(:rows)`: a batch of rows sent as one JSON parameter, for an
+    UPDATE ... FROM that rewrites many rows in one statement."""
+    return (
+        sa.func.jsonb_to_recordset(sa.bindparam("rows", type_=JSONB))
+        .table_valued(*(sa.column(name, type_) for name, type_ in columns))
+        .render_derived(with_types=True)
+    )
+
+
+_EVENT_ROWS = json_rows(("seq", sa.BigInteger()), ("changes", JSONB()))
+_REWRITE_EVENTS = (
+    sa.update(CrmEvent)
+    .where(col(CrmEvent.seq) == _EVENT_ROWS.c.seq)
+    .values(changes=_EVENT_ROWS.c.changes)
+)
+
+
+async def _rewrite_events(
+    uow: UnitOfWork,
+    condition: sa.ColumnElement[bool],
+    rewrite: Callable[[Any], Any],
+) -> int:
+    """Every event matching `condition`, its `changes` rewritten (a batch at a time, in seq
+    order): how many changed."""
+    seq, changed, last = col(CrmEvent.seq), 0, 0
+    while True:
+        statement = (
+            sa.select(seq, col(CrmEvent.changes))
+            .where(condition, seq > last)
+            .order_by(seq)
+            .limit(BATCH)
+        )
+        rows = list(await uow.execute_rows(statement))
+        updates = []
+        for row in rows:
+            new = rewrite(row.changes)
+            if new != row.changes:
+                updates.append({"seq": row.seq, "changes": new})
+        if updates:
+            await uow.execute_rows(_REWRITE_EVENTS, {"rows": updates})
+            changed += len(updates)
+        if len(rows) < BATCH:
+            return changed
+        last = rows[-1].seq
+
+
+def _of(entity: str, ids: list[uuid.UUID]) -> sa.ColumnElement[bool]:
+    return sa.and_(col(CrmEvent.entity) == entity, col(CrmEvent.entity_id).in_(ids))
+
+
+def holding(column: Any, values: Sequence[str]) -> sa.ColumnElement[bool]:
+    """A JSON column whose text holds one of the values (ILIKE: a filter over the tenant's
+    rows, never an index condition; an erasure reads the tenant's history once)."""
+    text = sa.cast(column, sa.Text)
+    return sa.or_(*(text.ilike(pattern) for pattern in like_patterns(values)))
+
+
+async def scrub_events(
+    uow: UnitOfWork, subjects: EventSubjects, values: PersonalValues
+) -> EventCounts:
+    counts = EventCounts()
+    for entity, ids in subjects.erased.items():
+        for part in chunks(ids):
+            counts.erased += await _rewrite_events(uow, _of(entity, part), erase_values)
+    about = Scrubber(values.all)
+    for entity, ids in subjects.about.items():
+        for part in chunks(ids):
+            counts.scrubbed += await _rewrite_events(uow, _of(entity, part), about.json)
+    if values.whole:
+        anywhere = Scrubber(values.whole)
+        condition = holding(col(CrmEvent.changes), values.whole)
+        counts.scrubbed += await _rewrite_events(uow, condition, anywhere.json)
+    return counts
+
+
+async def scrub_stored_responses(
+    uow: UnitOfWork, contact_id: uuid.UUID, values: PersonalValues
+) -> int:
+    """Stored responses (app/services/idempotency) that mention the person (its id or a
+    whole value), rewritten without its values: a retry of that request is answered with
+    the scrubbed response. How many."""
+    body = col(IdempotencyKey.response_body)
+    text = sa.func.convert_from(body, "UTF8")
+    mentions = [str(contact_id), *values.whole]
+    condition = sa.or_(*(text.ilike(p) for p in like_patterns(mentions)))
+    statement = sa.select(col(IdempotencyKey.user_id), col(IdempotencyKey.key), body).where(
+        col(IdempotencyKey.state) == "done", condition
+    )
+    scrubber = Scrubber(values.all).json_text()
+    rewrite = (
+        sa.update(IdempotencyKey)
+        .where(
+            col(IdempotencyKey.user_id) == sa.bindparam("holder", type_=sa.Uuid()),
+            col(IdempotencyKey.key) == sa.bindparam("key_", type_=sa.Text()),
+        )
+        .values(response_body=sa.bindparam("body", type_=sa.LargeBinary()))
+    )
+    count = 0
+    for row in list(await uow.execute_rows(statement)):
+        new = scrubber.text(bytes(row.response_body).decode("utf-8")).encode("utf-8")
+        if new != bytes(row.response_body):
+            await uow.execute_rows(rewrite, {"holder": row.user_id, "key_": row.key, "body": new})
+            count += 1
+    return count
