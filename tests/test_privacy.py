@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.services.privacy.rules import MARKER
 from app.settings import Settings
 from tests.conftest import Api, Tokens, error_codes, serving
+from tests.lexware_fixtures import PERSON, Lexware
 from tests.test_deals import pipeline
 
 EXPORT = """query($c: ID!, $a: ID) { exportPersonalData(contactId: $c, eventsAfter: $a) {
@@ -121,13 +122,17 @@ async def make_person(api: Api, first: str, last: str, *, idempotency_key: str) 
         "body": f"an {email}, cc Vertrieb",
         "companyId": company["id"],
     }
-    for name, activity in (("own", own), ("shared", shared), ("mention", mention)):
+    # Named once, then edited: only its events still hold her number.
+    named_once = {"type": "NOTE", "subject": f"Nummer {mobile}", "companyId": company["id"]}
+    kinds = (("own", own), ("shared", shared), ("mention", mention), ("once", named_once))
+    for name, activity in kinds:
         person.activities[name] = (await api.data(CREATE_ACTIVITY, {"i": activity}))[
             "createActivity"
         ]["id"]
     await api.data(
         UPDATE_ACTIVITY, {"id": person.activities["shared"], "i": {"subject": f"Termin {last}"}}
     )
+    await api.data(UPDATE_ACTIVITY, {"id": person.activities["once"], "i": {"subject": "Notiz"}})
     deal = {
         "title": f"Lizenzen {last}",
         "value": "1200",
@@ -382,3 +387,49 @@ async def test_the_export_pages_its_events_and_says_so(
     first = parts[0]["document"]["events"]
     assert (first["total"], first["included"], first["complete"]) == (7, 3, False)
     assert first["continueWithEventsAfter"] == parts[0]["eventsNextAfter"] == str(ids[2])
+
+
+async def test_a_lexware_linked_person_is_exported_and_erased_without_touching_lexware(
+    lexware: Lexware, owner_sessions: Sessions
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    first, last, email = f"Inge{tag}", f"Musterfrau{tag}", f"inge.{tag}@example.de"
+    person = lexware.seed(
+        {
+            **PERSON,
+            "person": {"salutation": "Frau", "firstName": first, "lastName": last},
+            "emailAddresses": {"private": [email]},
+        }
+    )
+    imported = await lexware.api.data(
+        "mutation($l: ID!) { importContactFromLexware(lexwareContactId: $l) { id } }",
+        {"l": person["id"]},
+    )
+    contact_id = imported["importContactFromLexware"]["id"]
+    for number in ("RE-1", "RE-2"):
+        lexware.fake.seed_voucher(lexware.key, {"contactId": person["id"], "voucherNumber": number})
+    await lexware.api.data(
+        "mutation($id: ID!) { refreshContactVouchers(id: $id) { id } }", {"id": contact_id}
+    )
+    exported = (await lexware.api.data(EXPORT, {"c": contact_id}))["exportPersonalData"]
+    assert exported["lexwareContactId"] == person["id"]
+    assert {v["voucherNumber"] for v in exported["lexwareVouchers"]} == {"RE-1", "RE-2"}
+    assert all(last in v["contactName"] for v in exported["lexwareVouchers"])
+    synced = orjson.dumps(exported["lexwareSyncedValues"]).decode()
+    assert last in synced and email in synced
+    assert exported["document"]["lexware"]["contactId"] == person["id"]
+    assert len(exported["document"]["lexware"]["vouchers"]) == 2
+    values = [first, last, email]
+    assert all((await places_holding(owner_sessions, values)).values())
+    calls = len(lexware.calls())
+
+    erased = (await lexware.api.data(ERASE, {"c": contact_id}))["eraseContact"]
+
+    assert erased["lexwareContactId"] == person["id"]
+    assert erased["vouchersScrubbed"] == 2
+    notice = erased["lexwareNotice"]
+    assert "§147 AO" in notice and "§257 HGB" in notice and person["id"] in notice
+    assert "did not change or delete anything in Lexware Office" in notice
+    assert await places_holding(owner_sessions, values) == {value: [] for value in values}
+    assert len(lexware.calls()) == calls  # not a request to Lexware
+    assert lexware.fake.contact(lexware.key, person["id"])["person"]["lastName"] == last
