@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.services.privacy.rules import MARKER
 from app.settings import Settings
 from tests.conftest import Api, Tokens, error_codes, serving
-from tests.lexware_fixtures import PERSON, Lexware
+from tests.lexware_fixtures import ACME, PERSON, Lexware
 from tests.test_deals import pipeline
 
 EXPORT = """query($c: ID!, $a: ID) { exportPersonalData(contactId: $c, eventsAfter: $a) {
@@ -433,3 +433,39 @@ async def test_a_lexware_linked_person_is_exported_and_erased_without_touching_l
     assert await places_holding(owner_sessions, values) == {value: [] for value in values}
     assert len(lexware.calls()) == calls  # not a request to Lexware
     assert lexware.fake.contact(lexware.key, person["id"])["person"]["lastName"] == last
+
+
+async def test_the_merge_base_of_a_company_whose_contact_person_was_erased_is_dropped(
+    lexware: Lexware, owner_sessions: Sessions
+) -> None:
+    """A linked company's synced values hold its first contact as Lexware's contact person
+    (app/lexware/fields.py): erasing that person drops the company's merge base."""
+    tag = uuid.uuid4().hex[:6]
+    first, last, email = f"Gisela{tag}", f"Pfannkuch{tag}", f"gisela.{tag}@example.de"
+    acme = lexware.seed(ACME)
+    company = await lexware.api.data(
+        "mutation($l: ID!) { importCompanyFromLexware(lexwareContactId: $l) { id } }",
+        {"l": acme["id"]},
+    )
+    company_id = company["importCompanyFromLexware"]["id"]
+    contact: dict[str, Any] = {"firstName": first, "lastName": last, "companyId": company_id}
+    contact["emails"] = [{"email": email}]
+    created = await lexware.api.data(CREATE_CONTACT, {"i": contact})
+    await lexware.api.data(
+        "mutation($id: ID!) { pushCompanyToLexware(id: $id) { id } }", {"id": company_id}
+    )
+    values = [first, last, email]
+    before = await places_holding(owner_sessions, values)
+    assert "company.lexware_synced_values" in before[email], before
+    calls = len(lexware.calls())
+
+    await lexware.api.data(ERASE, {"c": created["createContact"]["id"]})
+
+    assert await places_holding(owner_sessions, values) == {value: [] for value in values}
+    assert len(lexware.calls()) == calls
+    async with owner_sessions() as session:
+        base = await session.execute(
+            sa.text("SELECT lexware_synced_values FROM company WHERE id = :c"),
+            {"c": uuid.UUID(company_id)},
+        )
+        assert base.scalar_one() is None
