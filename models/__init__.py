@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from models.activities import Activity
-from models.base import TenantOwned, TenantScoped
+from models.base import TenantOwned, TenantScoped, Trashable
 from models.companies import Company, CompanyOwner, CompanyRelationship, Contract
 from models.contact_info import ContactEmail, ContactPhone
 from models.contacts import Contact, ContactOwner
@@ -37,6 +37,8 @@ metadata = SQLModel.metadata
 # table takes it as a default); mapped classes shadow it with their own column attribute.
 type.__setattr__(TenantScoped, "tenant_id", sa.column("tenant_id"))
 type.__setattr__(TenantOwned, "tenant_id", sa.column("tenant_id"))
+# The same for the trash filter's `with_loader_criteria(Trashable, lambda cls: ...)`.
+type.__setattr__(Trashable, "deleted_at", sa.column("deleted_at"))
 
 __all__ = [
     "AccountType",
@@ -78,6 +80,7 @@ __all__ = [
     "Tenant",
     "TenantOwned",
     "TenantScoped",
+    "Trashable",
     "User",
     "metadata",
 ]

@@ -8,11 +8,19 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from models.base import TenantOwned, Versioned, enum_type, tenant_fk, tenant_unique
+from models.base import (
+    TenantOwned,
+    Trashable,
+    Versioned,
+    enum_type,
+    tenant_fk,
+    tenant_unique,
+    trash_table_args,
+)
 from models.enums import ActivityType
 
 
-class Activity(TenantOwned, Versioned, table=True):
+class Activity(TenantOwned, Versioned, Trashable, table=True):
     """Linked to a contact and/or a company (at least one, checked by the service on write:
     a database check would forbid the SET NULL that deleting the contact or company does)."""
 
@@ -49,6 +57,7 @@ class Activity(TenantOwned, Versioned, table=True):
                 ("due_at", "completed_at IS NULL AND due_at IS NOT NULL"),
             )
         ),
+        *trash_table_args("activity"),
     )
 
     type: ActivityType = Field(sa_type=enum_type(ActivityType, "activity_type"))

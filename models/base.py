@@ -112,6 +112,49 @@ def in_record_row(column: sa.Column[Any]) -> bool:
     return not (column.info.get(DERIVED) or column.info.get(READ_APART))
 
 
+class Trashable(SQLModel):
+    """A record that a delete moves to the trash (company, contact, deal, activity,
+    contract): when and by whom. The tenant filter (app.data.tenant_filter) hides a row
+    with `deleted_at` set from every statement that does not ask for trashed rows too."""
+
+    # Read apart (READ_APART): only the trash's own code reads them; a record read, its
+    # events and its read model carry neither (a live record's are NULL).
+    deleted_at: datetime | None = Field(
+        default=None,
+        sa_type=sa.DateTime(timezone=True),
+        sa_column_kwargs={"info": {READ_APART: True}},
+    )
+    deleted_by: uuid.UUID | None = Field(
+        default=None, sa_column_kwargs={"info": {READ_APART: True}}
+    )
+
+
+def trash_table_args(table: str) -> tuple[Any, ...]:
+    """A Trashable table's key and indexes: `deleted_by` to the user (SET NULL, as every
+    other link to a user), and partial indexes over the trashed rows only (few): the trash
+    list and the retention cron seek (tenant, deleted_at, id); a user's removal finds their
+    `deleted_by` (the key's lookup `deleted_by = $1` implies the predicate). A whole index
+    on (tenant_id, deleted_by) would be a second tenant-wide index, all NULLs, and the
+    planner took it for tenant scans. Lists keep their own indexes: `deleted_at IS NULL` is
+    a cheap filter there while few rows are trashed."""
+    return (
+        tenant_fk("deleted_by", "user", ondelete="SET NULL"),
+        sa.Index(
+            f"ix_{table}_trashed",
+            TENANT_COLUMN,
+            "deleted_at",
+            "id",
+            postgresql_where=sa.text("deleted_at IS NOT NULL"),
+        ),
+        sa.Index(
+            f"ix_{table}_deleted_by",
+            TENANT_COLUMN,
+            "deleted_by",
+            postgresql_where=sa.text("deleted_by IS NOT NULL"),
+        ),
+    )
+
+
 def tag_keys_column() -> Any:
     """The `tag_keys` of a table with `tags` (never read back as a record's value:
     services.records leaves derived columns out)."""
@@ -170,6 +213,7 @@ __all__ = [
     "TenantOwned",
     "TenantScoped",
     "Timestamped",
+    "Trashable",
     "Versioned",
     "enum_type",
     "in_record_row",
@@ -181,4 +225,5 @@ __all__ = [
     "tag_keys_index",
     "tenant_fk",
     "tenant_unique",
+    "trash_table_args",
 ]

@@ -14,6 +14,7 @@ from sqlmodel import Field
 from models.base import (
     READ_APART,
     TenantOwned,
+    Trashable,
     Versioned,
     enum_type,
     money,
@@ -24,6 +25,7 @@ from models.base import (
     tag_keys_index,
     tenant_fk,
     tenant_unique,
+    trash_table_args,
 )
 from models.enums import CompanySize, ContractStatus, EntityStatus, OwnerRole
 
@@ -32,19 +34,21 @@ owner_role_type = enum_type(OwnerRole, "owner_role")
 
 
 def lexware_link_indexes(table: str) -> tuple[sa.Index, ...]:
-    """One Lexware contact links to at most one record of a kind per tenant."""
+    """One Lexware contact links to at most one live record of a kind per tenant: a trashed
+    record keeps its link (restored with it) without holding it against another record;
+    restoring it then is a CONFLICT naming the record that holds it."""
     return (
         sa.Index(
             f"uq_{table}_tenant_id_lexware_contact_id",
             "tenant_id",
             "lexware_contact_id",
             unique=True,
-            postgresql_where=sa.text("lexware_contact_id IS NOT NULL"),
+            postgresql_where=sa.text("lexware_contact_id IS NOT NULL AND deleted_at IS NULL"),
         ),
     )
 
 
-class Company(TenantOwned, Versioned, table=True):
+class Company(TenantOwned, Versioned, Trashable, table=True):
     __tablename__ = "company"
     __table_args__ = (
         tenant_unique(),
@@ -60,6 +64,7 @@ class Company(TenantOwned, Versioned, table=True):
         tag_keys_check(),
         tag_keys_index("company"),
         *lexware_link_indexes("company"),
+        *trash_table_args("company"),
     )
 
     name: str = Field(max_length=200)
@@ -143,7 +148,7 @@ class CompanyRelationship(TenantOwned, table=True):
     notes: str | None = Field(default=None, max_length=2000)
 
 
-class Contract(TenantOwned, Versioned, table=True):
+class Contract(TenantOwned, Versioned, Trashable, table=True):
     __tablename__ = "contract"
     __table_args__ = (
         tenant_unique(),
@@ -154,6 +159,7 @@ class Contract(TenantOwned, Versioned, table=True):
         sa.CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency"),
         sa.Index("ix_contract_tenant_id_company_id", "tenant_id", "company_id"),
         sa.Index("ix_contract_tenant_id_end_date", "tenant_id", "end_date"),
+        *trash_table_args("contract"),
     )
 
     company_id: uuid.UUID

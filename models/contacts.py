@@ -13,6 +13,7 @@ from sqlmodel import Field
 from models.base import (
     READ_APART,
     TenantOwned,
+    Trashable,
     Versioned,
     enum_type,
     search_name_column,
@@ -22,12 +23,13 @@ from models.base import (
     tag_keys_index,
     tenant_fk,
     tenant_unique,
+    trash_table_args,
 )
 from models.companies import entity_status_type, lexware_link_indexes, owner_role_type
 from models.enums import ContactSource, EntityStatus, OwnerRole
 
 
-class Contact(TenantOwned, Versioned, table=True):
+class Contact(TenantOwned, Versioned, Trashable, table=True):
     __tablename__ = "contact"
     __table_args__ = (
         tenant_unique(),
@@ -45,6 +47,7 @@ class Contact(TenantOwned, Versioned, table=True):
         tag_keys_check(),
         tag_keys_index("contact"),
         *lexware_link_indexes("contact"),
+        *trash_table_args("contact"),
     )
 
     salutation: str | None = Field(default=None, max_length=50)

@@ -9,7 +9,16 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from models.base import TenantOwned, Versioned, enum_type, money, tenant_fk, tenant_unique
+from models.base import (
+    TenantOwned,
+    Trashable,
+    Versioned,
+    enum_type,
+    money,
+    tenant_fk,
+    tenant_unique,
+    trash_table_args,
+)
 from models.companies import owner_role_type
 from models.enums import DealStatus, LostReason, OwnerRole, StageKind
 
@@ -62,7 +71,7 @@ class PipelineStage(TenantOwned, table=True):
     )
 
 
-class Deal(TenantOwned, Versioned, table=True):
+class Deal(TenantOwned, Versioned, Trashable, table=True):
     __tablename__ = "deal"
     __table_args__ = (
         tenant_unique(),
@@ -88,6 +97,7 @@ class Deal(TenantOwned, Versioned, table=True):
         sa.Index("ix_deal_tenant_id_value", "tenant_id", "value", "id"),
         sa.Index("ix_deal_tenant_id_expected_close", "tenant_id", "expected_close_date", "id"),
         sa.Index("ix_deal_tenant_id_status", "tenant_id", "status"),
+        *trash_table_args("deal"),
     )
 
     title: str = Field(max_length=200)

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 import models
 from app.data.pagination import PageQuery, PageRequest
 from app.data.tenancy import TenantScope
-from app.data.tenant_filter import TENANT_FILTER, TENANT_PARAMETER
+from app.data.tenant_filter import READ_FILTERS, TENANT_PARAMETER
 from app.internals import positional_values
 from app.services.activities import queries as activities
 from app.services.common.relation_filters import Quantified
@@ -197,7 +197,7 @@ async def test_relation_filters_reach_related_tables_by_index(
 ) -> None:
     query, related, correlations = CASES[case]
     scope = populated
-    statement = query.statement(query.entity.columns).options(TENANT_FILTER)
+    statement = query.statement(query.entity.columns).options(*READ_FILTERS)
     compiled = statement.compile(dialect=DIALECT)
     values = {**query.bounds(), TENANT_PARAMETER: scope.tenant_id}
     sql, parameters = positional_values(compiled, compiled.construct_params(params=values))

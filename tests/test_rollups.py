@@ -199,14 +199,15 @@ async def test_another_tenants_activities_and_deals_never_count(api: Api) -> Non
         for table in ("activity", "deal"):
             subqueries = sql.count(f"FROM {table} \n")
             assert subqueries and sql.count(f"{table}.tenant_id = ") == subqueries, sql
+            assert sql.count(f"{table}.deleted_at IS NULL") == subqueries, sql  # the trash
 
 
 def _literal_sql(owner: RollupOwner) -> str:
-    from app.data.tenant_filter import TENANT_FILTER
+    from app.data.tenant_filter import READ_FILTERS
 
     statement = sa.select(
         owner.model.id, *(Rollup(owner, figure).expression(owner.model) for figure in FIGURES)
-    ).options(TENANT_FILTER)
+    ).options(*READ_FILTERS)
     return str(statement.compile(dialect=postgresql.dialect()))
 
 

@@ -54,6 +54,7 @@ async def rows_by_ids(
 
 
 _RANK = "rank_in_parent"  # not a column name of any table
+_FILTERED_BY = ("tenant_id", "deleted_at")  # the columns the read filters compare
 
 
 def children_statement(
@@ -76,9 +77,12 @@ def children_statement(
         return select_rows(entity.model).where(among).order_by(*order_by)
     # One scan: the window ranks the selected columns themselves (a self-join on the ranked
     # ids costs PostgreSQL a second lookup per row). The outer select reads the subquery as
-    # the entity (an alias), so the tenant filter applies at both levels.
+    # the entity (an alias), so the tenant filter applies at both levels (the subquery
+    # selects what the filters compare: the tenant, and the trash's `deleted_at`).
     rank = sa.func.row_number().over(partition_by=parent, order_by=list(order_by))
-    own = sa.select(*columns, entity.column("tenant_id"), rank.label(_RANK))
+    model_fields = entity.model.model_fields
+    filtered_by = [entity.column(name) for name in _FILTERED_BY if name in model_fields]
+    own = sa.select(*columns, *filtered_by, rank.label(_RANK))
     ranked = own.where(among).subquery()
     alias = aliased(entity.model, ranked)
     return select_rows(alias).where(ranked.c[_RANK] <= limit).order_by(ranked.c[_RANK])

@@ -3,9 +3,9 @@
 `app.data.unit_of_work` adds the filter to every statement a `Reading` or `UnitOfWork` runs
 (`execute` and `execute_rows`) and applies the refusals; the session's guard in
 `app.data.tenancy` refuses what did not come that way. The compiled execution path adds
-`TENANT_FILTER` to the statements it compiles. ORM entities and attributes carry a
-`parententity` annotation and get the filter; Core tables and columns of tenant tables
-(`Company.__table__`) would not, so they are refused.
+`READ_FILTERS` (the tenant's filter and the trash's) to the statements it compiles. ORM
+entities and attributes carry a `parententity` annotation and get the filters; Core tables
+and columns of tenant tables (`Company.__table__`) would not, so they are refused.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.util import find_tables
 
 from app.internals import from_orm_entity, is_orm_statement, select_sources, statement_shape
-from models import TenantScoped
+from models import TenantScoped, Trashable
 
 
 class TenantScopeError(RuntimeError):
@@ -172,16 +172,35 @@ def _tenant_filter(tenant: sa.BindParameter[Any]) -> Any:
 TENANT_PARAMETER = "crm_tenant_id"
 TENANT_FILTER = _tenant_filter(sa.bindparam(TENANT_PARAMETER, type_=sa.Uuid()))
 
+# The trash (models.base.Trashable): every Trashable row with `deleted_at` set is hidden from
+# every statement that gets the filters, aliases, subqueries and joined rows included (a
+# LEFT JOIN to a trashed row finds none: a link to a trashed record reads as null). Like the
+# tenant's, it reaches UPDATE and DELETE too: a trashed record is not written by accident.
+# Row-level security does not repeat it (restore and purge write trashed rows as
+# `crm_tenant`); it is the app's rule, applied here once.
+NOT_TRASHED = with_loader_criteria(
+    Trashable, lambda cls: cls.deleted_at.is_(None), include_aliases=True
+)
+# What every statement gets: its tenant, and the trash hidden (READ_FILTERS), or its tenant
+# alone for the few statements that must see trashed rows too (`with_trashed=True`: the
+# trash list, restore, purge and what purge reaches).
+READ_FILTERS = (TENANT_FILTER, NOT_TRASHED)
+WITH_TRASHED_FILTERS = (TENANT_FILTER,)
+
 
 # The filtered twin of each statement, while the statement lives: a statement built once
-# (`functools.cache`) is then filtered, and its cache key computed, once.
+# (`functools.cache`) is then filtered, and its cache key computed, once (one twin per
+# statement and `with_trashed`).
 _FILTERED: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+_FILTERED_WITH_TRASHED: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
-def filtered(statement: Any) -> Any:
-    twin = _FILTERED.get(statement)
+def filtered(statement: Any, *, with_trashed: bool = False) -> Any:
+    twins = _FILTERED_WITH_TRASHED if with_trashed else _FILTERED
+    twin = twins.get(statement)
     if twin is None:
-        twin = _FILTERED[statement] = statement.options(TENANT_FILTER)
+        filters = WITH_TRASHED_FILTERS if with_trashed else READ_FILTERS
+        twin = twins[statement] = statement.options(*filters)
     return twin
 
 

@@ -7,8 +7,9 @@ reader can follow from the service down:
    BEGIN, the transaction's tenant (`app.tenant_id`) and the role `crm_tenant`, whose
    row-level security policies back the filter (alembic 0005), in one round trip.
 2. `execute_rows()` and `execute()` add the tenant filter to the statement
-   (`tenant_filter.filtered`) and its tenant to the parameters, check the statement (no Core
-   access to tenant tables), and run it in that transaction.
+   (`tenant_filter.filtered`; trashed rows hidden unless `with_trashed=True`) and its tenant
+   to the parameters, check the statement (no Core access to tenant tables), and run it in
+   that transaction.
 3. A write records its events with `record()` (`app.data.changes` builds them from the rows).
 4. `commit()` numbers and stores the recorded events in the outbox in the same transaction,
    commits, then wakes the process's event relay (`outbox.announce_committed`). A unit of work
@@ -93,48 +94,68 @@ class Reading:
 
     @overload
     async def execute_rows(
-        self, statement: TypedReturnsRows[*_Ts], parameters: Mapping[str, Any] | None = None
+        self,
+        statement: TypedReturnsRows[*_Ts],
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        with_trashed: bool = False,
     ) -> Result[*_Ts]: ...
     @overload
     async def execute_rows(
-        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+        self,
+        statement: Executable,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        with_trashed: bool = False,
     ) -> Result[*TupleAny]: ...
     async def execute_rows(
-        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+        self,
+        statement: Executable,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        with_trashed: bool = False,
     ) -> Result[*TupleAny]:
         """Rows of a column statement (a SELECT of columns, an INSERT, UPDATE or DELETE with
         RETURNING columns), run on the session's connection: the same SQL as `execute` gives
         it, without the ORM's per-execution work. The ORM annotates a fresh copy of every
         UPDATE, INSERT and DELETE, so SQLAlchemy keys and looks up its compiled form anew each
-        time: half a small update's cost."""
+        time: half a small update's cost. `with_trashed`: trashed rows are not hidden
+        (tenant_filter.NOT_TRASHED), for the trash list, restore and purge."""
         if isinstance(statement, sa.Insert) and not insert_reads(statement):
             # A plain INSERT binds no tenant (a parameter it does not bind would be taken for a
             # column); its values carry the tenant (`TenantScope.owned`).
             prepared, values = statement, dict(parameters or {})
         else:
-            prepared, values = filtered(statement), with_tenant(parameters, self.tenant_id)
+            prepared = filtered(statement, with_trashed=with_trashed)
+            values = with_tenant(parameters, self.tenant_id)
         refuse_unscoped_rows(prepared)
         connection = await self.session.connection()
         return await connection.execute(prepared, values)
 
     @overload
     async def execute(
-        self, statement: TypedReturnsRows[*_Ts], parameters: Parameters = None
+        self,
+        statement: TypedReturnsRows[*_Ts],
+        parameters: Parameters = None,
+        *,
+        with_trashed: bool = False,
     ) -> Result[*_Ts]: ...
     @overload
     async def execute(
-        self, statement: Executable, parameters: Parameters = None
+        self, statement: Executable, parameters: Parameters = None, *, with_trashed: bool = False
     ) -> Result[*TupleAny]: ...
     async def execute(
-        self, statement: Executable, parameters: Parameters = None
+        self, statement: Executable, parameters: Parameters = None, *, with_trashed: bool = False
     ) -> Result[*TupleAny]:
         """A statement through the ORM: one that loads entities, a text statement, or an
-        INSERT with a list of rows. SELECT, UPDATE and DELETE get the tenant filter here."""
+        INSERT with a list of rows. SELECT, UPDATE and DELETE get the tenant filter here (and
+        the trash's, unless `with_trashed`)."""
         scoped = isinstance(statement, sa.Select | sa.Update | sa.Delete | sa.CompoundSelect)
         if scoped:
             if isinstance(parameters, Sequence):  # the ORM's bulk UPDATE by key skips filters
                 raise TenantScopeError("bulk UPDATE or DELETE by primary key is not tenant-scoped")
-            statement, parameters = filtered(statement), with_tenant(parameters, self.tenant_id)
+            statement = filtered(statement, with_trashed=with_trashed)
+            parameters = with_tenant(parameters, self.tenant_id)
         elif isinstance(statement, sa.Insert) and insert_reads(statement):
             # The ORM takes every parameter of an INSERT for a column: the tenant's cannot go in.
             raise TenantScopeError("an INSERT that reads rows runs through execute_rows")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 
 from app.data.batch_reads import children_statement, rows_by_ids_statement
 from app.data.records import Entity
-from app.data.tenant_filter import TENANT_FILTER
+from app.data.tenant_filter import READ_FILTERS
 from app.services.rollups.queries import Rollup
 from resolvers.common.relations import Relation, ToMany
 from resolvers.compiled.assemble import unchanged
@@ -89,9 +89,9 @@ def _enum_members(column_type: sa.Enum) -> Callable[[Any], Any]:
 def relation_statement(
     spec: Relation, columns: Columns, order_by: Sequence[Any] | None = None
 ) -> Statement:
-    """The relation's SQL for any tenant and any set of parents, with the one tenant filter
-    (on its own rows, and in the ON clause of every row joined into them); a to-many one in
-    `order_by` (else its own order)."""
+    """The relation's SQL for any tenant and any set of parents, with the read filters
+    (tenant and trash; on its own rows, and in the ON clause of every row joined into them); a
+    to-many one in `order_by` (else its own order)."""
     entity = spec.entity
     own = _own_columns(entity, columns)
     select = _joined_select(columns)
@@ -104,7 +104,7 @@ def relation_statement(
         )
     else:
         built = rows_by_ids_statement(entity, own, sa.bindparam("parents"), select=select)
-    built = built.options(TENANT_FILTER)
+    built = built.options(*READ_FILTERS)
     return compile_once(built)
 
 

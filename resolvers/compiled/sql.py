@@ -16,7 +16,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import LRUCache
 
 from app.data.pagination import PageQuery
-from app.data.tenant_filter import TENANT_FILTER, TENANT_PARAMETER
+from app.data.tenant_filter import READ_FILTERS, TENANT_PARAMETER
 from app.internals import compile_cached, positional_values
 
 DIALECT = asyncpg_dialect()
@@ -88,4 +88,4 @@ class RequestStatements:
 def _scoped_page(
     query: PageQuery[object], columns: tuple[Any, ...], bounds: dict[str, Any]
 ) -> sa.Select[Any]:
-    return query.statement(columns, bounds).options(TENANT_FILTER)
+    return query.statement(columns, bounds).options(*READ_FILTERS)

@@ -62,7 +62,9 @@ def _create_statement() -> Any:
     deal: built once with bind parameters, so SQLAlchemy compiles it once."""
     table: Any = Deal.__table__  # type: ignore[attr-defined]
     values = {k: sa.bindparam(f"deal_{k}", type_=table.c[k].type) for k in _CREATED}
-    new = sa.insert(Deal).values(values).returning(*DEAL.columns, col(Deal.tenant_id))
+    # The tenant and `deleted_at` too: the read filters compare them on what it answers.
+    filtered_by = (col(Deal.tenant_id), col(Deal.deleted_at))
+    new = sa.insert(Deal).values(values).returning(*DEAL.columns, *filtered_by)
     deal = new.cte("new_deal")
     owners = (
         sa.func.unnest(
