@@ -8,9 +8,9 @@ searched too) for each of the person's values, and finds none.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
