@@ -470,3 +470,38 @@ async def test_the_merge_base_of_a_company_whose_contact_person_was_erased_is_dr
             {"c": uuid.UUID(company_id)},
         )
         assert base.scalar_one() is None
+
+
+async def trash(sessions: Sessions, table: str, row_id: str) -> None:
+    async with sessions() as session, session.begin():
+        await session.execute(
+            sa.text(f"UPDATE {table} SET deleted_at = now() WHERE id = :i"),  # noqa: S608
+            {"i": uuid.UUID(row_id)},
+        )
+
+
+async def test_a_trashed_person_with_trashed_activities_and_deals_is_exported_and_erased(
+    api: Api, owner_sessions: Sessions
+) -> None:
+    await pipeline(api)
+    person = await make_person(api, "Trude", "Papierkorb", idempotency_key=uuid.uuid4().hex)
+    await trash(owner_sessions, "activity", person.activities["own"])
+    await trash(owner_sessions, "activity", person.activities["shared"])
+    await trash(owner_sessions, "deal", person.deal)
+    await trash(owner_sessions, "contact", person.id)
+    hidden = await api("query($c: ID!) { contact(id: $c) { id } }", {"c": person.id})
+    assert error_codes(hidden) == ["NOT_FOUND"]  # trashed: hidden from ordinary reads
+
+    exported = (await api.data(EXPORT, {"c": person.id}))["exportPersonalData"]
+    assert exported["document"]["contact"]["id"] == person.id
+    assert exported["document"]["contact"]["deletedAt"] is not None
+    assert {a["id"] for a in exported["document"]["activities"]} == {
+        person.activities["own"],
+        person.activities["shared"],
+    }
+    assert [d["id"] for d in exported["document"]["deals"]] == [person.deal]
+
+    erased = (await api.data(ERASE, {"c": person.id}))["eraseContact"]
+    assert (erased["activitiesErased"], erased["dealsUnlinked"]) == (1, 1)
+    after = await places_holding(owner_sessions, person.values)
+    assert after == {value: [] for value in person.values}

@@ -8,6 +8,9 @@ The events are the one part without a natural bound (a contact edited daily for 
 script that touched it 100,000 times): at most `limit` of them per export, oldest first, and
 the export says how many there are and where the next part starts (`eventsAfter`); nothing
 is cut off without saying so.
+
+Every statement passes `with_trashed=True`: a trashed contact is exported, with its trashed
+activities and deals.
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ from app.services.owners.rows import ContactOwnerRow
 from app.services.owners.rules import CONTACT_OWNERS
 from app.services.privacy.rules import like_patterns
 from models import Activity, Contact, CrmEvent, IdempotencyKey, LexwareVoucher
+
+
+TRASH_COLUMNS = ("deleted_at", "deleted_by")
 
 
 @dataclass(frozen=True)
@@ -152,10 +158,16 @@ async def export_personal_data(
         )
 
 
+def _columns(entity: Entity[object]) -> list[Any]:
+    """The record columns, and for a record that can be in the trash, whether it is (and
+    since when, by whom): a trashed record is the person's data all the same."""
+    trash = [entity.column(name) for name in TRASH_COLUMNS if name in entity.model.model_fields]
+    return [*entity.columns, *trash]
+
+
 async def _contact(reads: Reading, contact_id: uuid.UUID) -> Any:
-    # trash: with_trashed=True (a trashed contact is exported too)
-    statement = sa.select(*CONTACT.columns).where(CONTACT.id == contact_id)
-    row = (await reads.execute_rows(statement)).first()
+    statement = sa.select(*_columns(CONTACT)).where(CONTACT.id == contact_id)
+    row = (await reads.execute_rows(statement, with_trashed=True)).first()
     if row is None:
         raise NotFound("Contact")
     return row
@@ -164,13 +176,12 @@ async def _contact(reads: Reading, contact_id: uuid.UUID) -> Any:
 async def _rows_of(
     reads: Reading, entity: Entity[object], link: str, contact_id: uuid.UUID
 ) -> list[Any]:
-    # trash: with_trashed=True (trashed activities and deals of the person are theirs too)
     statement = (
-        sa.select(*entity.columns)
+        sa.select(*_columns(entity))
         .where(entity.column(link) == contact_id)
         .order_by(entity.column("created_at"), entity.id)
     )
-    return list(await reads.execute_rows(statement))
+    return list(await reads.execute_rows(statement, with_trashed=True))
 
 
 async def _vouchers(
@@ -181,13 +192,14 @@ async def _vouchers(
     if lexware_id is not None:
         linked = sa.or_(linked, col(LexwareVoucher.lexware_contact_id) == lexware_id)
     statement = sa.select(*VOUCHER.columns).where(linked).order_by(VOUCHER.id)
-    return cast(list[VoucherRow], list(await reads.execute_rows(statement)))
+    return cast(list[VoucherRow], list(await reads.execute_rows(statement, with_trashed=True)))
 
 
 async def _synced_values(reads: Reading, contact_id: uuid.UUID) -> dict[str, Any] | None:
-    # trash: with_trashed=True
     statement = sa.select(col(Contact.lexware_synced_values)).where(col(Contact.id) == contact_id)
-    return cast(dict[str, Any] | None, (await reads.execute_rows(statement)).scalar_one())
+    return cast(
+        dict[str, Any] | None, (await reads.execute_rows(statement, with_trashed=True)).scalar_one()
+    )
 
 
 def mentioning(values: list[str]) -> sa.ColumnElement[bool]:
@@ -207,14 +219,13 @@ async def _stored_responses(reads: Reading, contact_id: uuid.UUID) -> list[Store
         .where(col(IdempotencyKey.state) == "done", mentioning([str(contact_id)]))
         .order_by(col(IdempotencyKey.created_at))
     )
-    rows = await reads.execute_rows(statement)
+    rows = await reads.execute_rows(statement, with_trashed=True)
     return [StoredResponse(row.operation, row.created_at, row.expires_at) for row in rows]
 
 
 def events_about(contact_id: uuid.UUID) -> sa.ColumnElement[bool]:
     """The contact's own events (its fields, e-mails, phones and owners are all
     `crm.contact.*` about its id) and those of the activities linked to it."""
-    # trash: with_trashed=True on the activity subquery once the filter reaches subqueries
     activities = sa.select(col(Activity.id)).where(col(Activity.contact_id) == contact_id)
     return sa.or_(
         sa.and_(col(CrmEvent.entity) == "contact", col(CrmEvent.entity_id) == contact_id),
@@ -228,11 +239,11 @@ async def _events(
     seq = col(CrmEvent.seq)
     about = events_about(contact_id)
     total = sa.select(sa.func.count()).select_from(CrmEvent).where(about)
-    count = int((await reads.execute_rows(total)).scalar_one())
+    count = int((await reads.execute_rows(total, with_trashed=True)).scalar_one())
     statement = sa.select(CrmEvent).where(about).order_by(seq).limit(limit + 1)
     if after is not None:
         statement = statement.where(seq > after)
-    rows = (await reads.execute(statement)).scalars().all()
+    rows = (await reads.execute(statement, with_trashed=True)).scalars().all()
     events = [CrmEventMessage.from_row(row) for row in rows[:limit]]
     more = len(rows) > limit
     return EventPart(events, count, after, events[-1].seq if more and events else None)

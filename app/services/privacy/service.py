@@ -16,6 +16,9 @@
    the events kept;
 7. one `crm.contact.erased` event: ids and counts, no personal value.
 
+Every statement passes `with_trashed=True`: a trashed person is erased too, with its trashed
+activities and deals (and a trashed company's merge base).
+
 Only this one event is recorded: the unlinked deals and scrubbed activities are listed in it
 by id (a subscriber re-reads them), since an `updated` event per row would carry the very
 values being erased.
@@ -130,8 +133,9 @@ async def erase_contact(scope: TenantScope, contact_id: uuid.UUID) -> Erasure:
         vouchers = await _scrub_vouchers(uow, contact_id, contact.lexware_contact_id)
         bases = await _drop_lexware_bases(uow, contact, values)
         # The row last: its e-mails, phones and owners go with it (CASCADE).
-        # trash: with_trashed=True (a trashed contact is erased too)
-        await uow.execute_rows(sa.delete(Contact).where(col(Contact.id) == contact_id))
+        await uow.execute_rows(
+            sa.delete(Contact).where(col(Contact.id) == contact_id), with_trashed=True
+        )
         subjects = EventSubjects(
             erased={"contact": {contact_id}, "activity": set(activities.erased)},
             about={"activity": set(activities.scrubbed), "deal": set(deals)},
@@ -155,7 +159,6 @@ async def erase_contact(scope: TenantScope, contact_id: uuid.UUID) -> Erasure:
 
 
 async def _locked_contact(uow: UnitOfWork, contact_id: uuid.UUID) -> Any:
-    # trash: with_trashed=True
     statement = (
         sa.select(
             col(Contact.id),
@@ -168,7 +171,7 @@ async def _locked_contact(uow: UnitOfWork, contact_id: uuid.UUID) -> Any:
         .where(col(Contact.id) == contact_id)
         .with_for_update()
     )
-    row = (await uow.execute_rows(statement)).first()
+    row = (await uow.execute_rows(statement, with_trashed=True)).first()
     if row is None:
         raise await _not_found(uow, contact_id)
     return row
@@ -182,7 +185,7 @@ async def _not_found(uow: UnitOfWork, contact_id: uuid.UUID) -> NotFound:
         col(CrmEvent.entity_id) == contact_id,
         col(CrmEvent.type) == ERASED_EVENT,
     )
-    seq = (await uow.execute_rows(erased.limit(1))).scalar()
+    seq = (await uow.execute_rows(erased.limit(1), with_trashed=True)).scalar()
     if seq is None:
         return NotFound("Contact")
     return ErasedAlready(seq)
@@ -195,8 +198,8 @@ async def _values(uow: UnitOfWork, contact: Any) -> PersonalValues:
         contact.first_name,
         contact.last_name,
         contact.linkedin_url,
-        list((await uow.execute_rows(emails)).scalars()),
-        list((await uow.execute_rows(phones)).scalars()),
+        list((await uow.execute_rows(emails, with_trashed=True)).scalars()),
+        list((await uow.execute_rows(phones, with_trashed=True)).scalars()),
     )
 
 
@@ -210,17 +213,18 @@ async def _erase_activities(
     """The person's own activities deleted; shared ones unlinked and scrubbed of all its
     values; any other activity scrubbed of its whole values."""
     done = _Activities()
-    # trash: with_trashed=True (its trashed activities too)
     linked = (
         sa.select(col(Activity.id), col(Activity.company_id), col(Activity.deal_id))
         .where(col(Activity.contact_id) == contact_id)
         .with_for_update()
     )
-    for row in await uow.execute_rows(linked):
+    for row in await uow.execute_rows(linked, with_trashed=True):
         alone = row.company_id is None and row.deal_id is None
         (done.erased if alone else done.scrubbed).append(row.id)
     if done.erased:
-        await uow.execute_rows(sa.delete(Activity).where(col(Activity.id).in_(done.erased)))
+        await uow.execute_rows(
+            sa.delete(Activity).where(col(Activity.id).in_(done.erased)), with_trashed=True
+        )
     shared = col(Activity.id).in_(done.scrubbed)
     await _scrub_activities(uow, shared, Scrubber(values.all), unlink=True)
     if values.whole:
@@ -237,7 +241,6 @@ async def _scrub_activities(
     uow: UnitOfWork, which: sa.ColumnElement[bool], scrubber: Scrubber, *, unlink: bool
 ) -> list[uuid.UUID]:
     """Subject and body without the values (`unlink`: and no longer the person's)."""
-    # trash: with_trashed=True
     statement = (
         sa.select(col(Activity.id), col(Activity.subject), col(Activity.body))
         .where(which)
@@ -254,14 +257,14 @@ async def _scrub_activities(
         )
     )
     changed = []
-    for row in list(await uow.execute_rows(statement)):
+    for row in list(await uow.execute_rows(statement, with_trashed=True)):
         subject = clipped(scrubber.text(row.subject), SUBJECT_LENGTH)
         values = {
             "activity_id": row.id,
             "new_subject": subject,
             "new_body": scrubber.optional(row.body),
         }
-        await uow.execute_rows(rewrite, values)
+        await uow.execute_rows(rewrite, values, with_trashed=True)
         changed.append(row.id)
     return changed
 
@@ -269,7 +272,6 @@ async def _scrub_activities(
 async def _unlink_deals(
     uow: UnitOfWork, contact_id: uuid.UUID, scrubber: Scrubber
 ) -> list[uuid.UUID]:
-    # trash: with_trashed=True (its trashed deals too)
     statement = (
         sa.select(col(Deal.id), col(Deal.title), col(Deal.lost_reason_text))
         .where(col(Deal.contact_id) == contact_id)
@@ -286,14 +288,14 @@ async def _unlink_deals(
         )
     )
     unlinked = []
-    for row in list(await uow.execute_rows(statement)):
+    for row in list(await uow.execute_rows(statement, with_trashed=True)):
         reason = scrubber.optional(row.lost_reason_text)
         values = {
             "deal_id": row.id,
             "new_title": clipped(scrubber.text(row.title), TITLE_LENGTH),
             "new_reason": None if reason is None else clipped(reason, LOST_REASON_LENGTH),
         }
-        await uow.execute_rows(rewrite, values)
+        await uow.execute_rows(rewrite, values, with_trashed=True)
         unlinked.append(row.id)
     return unlinked
 
@@ -312,7 +314,7 @@ async def _scrub_vouchers(
         .values(contact_name=MARKER, contact_id=None)
         .returning(col(LexwareVoucher.id))
     )
-    return len(list(await uow.execute_rows(statement)))
+    return len(list(await uow.execute_rows(statement, with_trashed=True)))
 
 
 async def _drop_lexware_bases(uow: UnitOfWork, contact: Any, values: PersonalValues) -> int:
@@ -325,14 +327,13 @@ async def _drop_lexware_bases(uow: UnitOfWork, contact: Any, values: PersonalVal
     if contact.company_id is not None:
         conditions.append(col(Company.id) == contact.company_id)
     if conditions:
-        # trash: with_trashed=True
         statement = (
             sa.update(Company)
             .where(synced.is_not(None), sa.or_(*conditions))
             .values(lexware_synced_values=None)
             .returning(col(Company.id))
         )
-        dropped += len(list(await uow.execute_rows(statement)))
+        dropped += len(list(await uow.execute_rows(statement, with_trashed=True)))
     if values.whole:
         others = col(Contact.lexware_synced_values)
         statement = (
@@ -343,5 +344,5 @@ async def _drop_lexware_bases(uow: UnitOfWork, contact: Any, values: PersonalVal
             .values(lexware_synced_values=None)
             .returning(col(Contact.id))
         )
-        dropped += len(list(await uow.execute_rows(statement)))
+        dropped += len(list(await uow.execute_rows(statement, with_trashed=True)))
     return dropped
