@@ -475,7 +475,7 @@ async def test_the_merge_base_of_a_company_whose_contact_person_was_erased_is_dr
 async def trash(sessions: Sessions, table: str, row_id: str) -> None:
     async with sessions() as session, session.begin():
         await session.execute(
-            sa.text(f"UPDATE {table} SET deleted_at = now() WHERE id = :i"),  # noqa: S608
+            sa.text(f"UPDATE {table} SET deleted_at = now() WHERE id = :i"),
             {"i": uuid.UUID(row_id)},
         )
 
@@ -505,3 +505,70 @@ async def test_a_trashed_person_with_trashed_activities_and_deals_is_exported_an
     assert (erased["activitiesErased"], erased["dealsUnlinked"]) == (1, 1)
     after = await places_holding(owner_sessions, person.values)
     assert after == {value: [] for value in person.values}
+
+
+async def add_events(
+    sessions: Sessions, contact_id: str, count: int, entity: str, changes_sql: str
+) -> None:
+    """`count` events of the contact's tenant after its latest, numbered on without a gap."""
+    async with sessions() as session, session.begin():
+        tenant = (
+            await session.execute(
+                sa.text("SELECT tenant_id FROM contact WHERE id = :c"), {"c": uuid.UUID(contact_id)}
+            )
+        ).scalar_one()
+        last = (
+            await session.execute(
+                sa.text("SELECT last_seq FROM event_counter WHERE tenant_id = :t FOR UPDATE"),
+                {"t": tenant},
+            )
+        ).scalar_one()
+        subject = "CAST(:c AS uuid)" if entity == "contact" else "gen_random_uuid()"
+        await session.execute(
+            sa.text(
+                f"""INSERT INTO crm_event (tenant_id, seq, type, entity, entity_id, changes)
+                SELECT :t, CAST(:last AS bigint) + g, 'crm.{entity}.updated', '{entity}',
+                       {subject}, {changes_sql}
+                FROM generate_series(1, :n) AS g"""
+            ),
+            {"t": tenant, "last": last, "n": count, "c": contact_id},
+        )
+        await session.execute(
+            sa.text("UPDATE event_counter SET last_seq = last_seq + :n WHERE tenant_id = :t"),
+            {"t": tenant, "n": count},
+        )
+
+
+async def test_erasure_reaches_every_event_of_a_long_history(
+    api: Api, owner_sessions: Sessions
+) -> None:
+    """120,000 events of other records, then the person's: more than one window of the
+    tenant-wide scan and more than one batch of its own events (scrubbing.WINDOW, BATCH)."""
+    tag = uuid.uuid4().hex[:6]
+    first, last, email = f"Lange{tag}", f"Historie{tag}", f"lange.{tag}@example.de"
+    contact = {"firstName": first, "lastName": last, "emails": [{"email": email}]}
+    contact_id = (await api.data(CREATE_CONTACT, {"i": contact}))["createContact"]["id"]
+    await add_events(
+        owner_sessions, contact_id, 120_000, "company", "jsonb_build_object('size', g)"
+    )
+    own = f"jsonb_build_object('position', jsonb_build_array('{first} ' || g, NULL))"
+    await add_events(owner_sessions, contact_id, 1_200, "contact", own)
+    mention = f"""jsonb_build_object('notes', jsonb_build_array(NULL, 'Ansprechpartner {email}'))"""
+    await add_events(owner_sessions, contact_id, 1, "company", mention)
+    seqs = await event_seqs(owner_sessions, contact_id)
+    assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) > 121_000
+
+    erased = (await api.data(ERASE, {"c": contact_id}))["eraseContact"]
+
+    assert erased["eventsErased"] == 1 + 1_200  # created, and the 1,200 edits
+    assert erased["eventsScrubbed"] == 1
+    assert await event_seqs(owner_sessions, contact_id) == list(range(1, len(seqs) + 2))
+    async with owner_sessions() as session:
+        left = await session.execute(
+            sa.text(
+                """SELECT count(*) FROM crm_event
+                   WHERE changes::text ILIKE :a OR changes::text ILIKE :b"""
+            ),
+            {"a": f"%{first}%", "b": f"%{email}%"},
+        )
+        assert left.scalar_one() == 0

@@ -44,7 +44,6 @@ from app.services.owners.rules import CONTACT_OWNERS
 from app.services.privacy.rules import like_patterns
 from models import Activity, Contact, CrmEvent, IdempotencyKey, LexwareVoucher
 
-
 TRASH_COLUMNS = ("deleted_at", "deleted_by")
 
 

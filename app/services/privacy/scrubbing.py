@@ -31,6 +31,7 @@ from app.services.privacy.rules import (
 from models import CrmEvent, IdempotencyKey
 
 BATCH = 500
+WINDOW = 50_000  # ids of the history one scanning statement reads
 
 
 @dataclass(frozen=True)
@@ -77,18 +78,21 @@ async def _rewrite_events(
     uow: UnitOfWork,
     condition: sa.ColumnElement[bool],
     rewrite: Callable[[Any], Any],
+    *,
+    scan: bool = False,
 ) -> int:
     """Every event matching `condition`, its `changes` rewritten (a batch at a time, in seq
-    order): how many changed."""
+    order): how many changed. `scan`: the condition is a filter, not an index condition, so
+    each statement reads at most `WINDOW` ids of the tenant's history (the primary key's
+    range), however few match: no statement runs into the statement timeout on a tenant
+    with millions of events."""
     seq, changed, last = col(CrmEvent.seq), 0, 0
+    top = await _latest_seq(uow) if scan else None
     while True:
-        statement = (
-            sa.select(seq, col(CrmEvent.changes))
-            .where(condition, seq > last)
-            .order_by(seq)
-            .limit(BATCH)
-        )
-        rows = list(await uow.execute_rows(statement))
+        statement = sa.select(seq, col(CrmEvent.changes)).where(condition, seq > last)
+        if top is not None:
+            statement = statement.where(seq <= last + WINDOW)
+        rows = list(await uow.execute_rows(statement.order_by(seq).limit(BATCH)))
         updates = []
         for row in rows:
             new = rewrite(row.changes)
@@ -97,9 +101,17 @@ async def _rewrite_events(
         if updates:
             await uow.execute_rows(_REWRITE_EVENTS, {"rows": updates})
             changed += len(updates)
-        if len(rows) < BATCH:
+        if len(rows) == BATCH:
+            last = rows[-1].seq
+        elif top is None or last + WINDOW >= top:
             return changed
-        last = rows[-1].seq
+        else:
+            last += WINDOW
+
+
+async def _latest_seq(uow: UnitOfWork) -> int:
+    statement = sa.select(sa.func.coalesce(sa.func.max(col(CrmEvent.seq)), 0))
+    return int((await uow.execute_rows(statement)).scalar_one())
 
 
 def _of(entity: str, ids: list[uuid.UUID]) -> sa.ColumnElement[bool]:
@@ -127,7 +139,7 @@ async def scrub_events(
     if values.whole:
         anywhere = Scrubber(values.whole)
         condition = holding(col(CrmEvent.changes), values.whole)
-        counts.scrubbed += await _rewrite_events(uow, condition, anywhere.json)
+        counts.scrubbed += await _rewrite_events(uow, condition, anywhere.json, scan=True)
     return counts
 
 
