@@ -345,6 +345,8 @@ async def test_erasing_twice_is_not_found_saying_it_was_erased(api: Api) -> None
     assert "erasedEventId" not in unknown["errors"][0]["extensions"]
     bad = await api(ERASE, {"c": "nope"})
     assert error_codes(bad) == ["BAD_USER_INPUT"]
+    bad_cursor = await api(EXPORT, {"c": str(uuid.uuid4()), "a": "-1"})
+    assert error_codes(bad_cursor) == ["BAD_USER_INPUT"]
 
 
 async def test_only_an_admin_exports_or_erases_and_only_in_its_tenant(api: Api) -> None:
