@@ -39,8 +39,9 @@ NOT_LINKED_NOTICE = (
 _KEPT_KEYS = frozenset(
     {"status", "type", "role", "source", "isPrimary", "currency", "kind", "lostReason"}
 )
-# Shorter parts of a name are not scrubbed on their own ("Al" would hit every "Al"-word).
-MIN_PART_LENGTH = 3
+# A name alone shorter than this is scrubbed only in texts about the person, never across
+# the tenant (every "Li" of every other text would go).
+MIN_WHOLE_NAME = 4
 MIN_PHONE_DIGITS = 6
 
 
@@ -97,9 +98,9 @@ def personal_values(
     whole = _clean(
         [*full, linkedin_url, *emails, *(form for p in phones for form in _phone_forms(p))]
     )
-    parts = _clean(name for name in (first_name, last_name) if name)
-    parts = [part for part in parts if len(part) >= MIN_PART_LENGTH and part not in whole]
-    if not first_name:  # a last name alone is the whole name
+    parts = [name for name in _clean([first_name, last_name]) if name not in whole]
+    if not first_name and len(last_name.strip()) >= MIN_WHOLE_NAME:
+        # A last name alone is the whole name, unless it is too short to tell apart ("Li").
         whole, parts = _clean([last_name, *whole]), []
     return PersonalValues(tuple(whole), tuple(parts))
 
