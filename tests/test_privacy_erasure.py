@@ -4,6 +4,7 @@ events stay gapless, others' data stays, Lexware is not touched."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from app.services.privacy.rules import MARKER
 from tests.conftest import Api, error_codes
 from tests.lexware_fixtures import ACME, PERSON, Lexware
+from tests.live import graphql_socket
 from tests.test_deals import pipeline
 from tests.test_privacy import (
     CREATE_CONTACT,
@@ -26,6 +28,7 @@ from tests.test_privacy import (
     stored_response,
     trash,
 )
+from tests.test_subscriptions import CRM_EVENTS
 
 
 async def test_erasure_leaves_no_personal_value_anywhere_in_the_database(
@@ -259,3 +262,31 @@ async def test_erasure_reaches_every_event_of_a_long_history(
             {"a": f"%{first}%", "b": f"%{email}%"},
         )
         assert left.scalar_one() == 0
+
+
+async def test_subscribers_get_the_erasure_live_and_replay_a_scrubbed_gapless_history(
+    api: Api, live: str, owner_sessions: Sessions
+) -> None:
+    """Redis keeps no replay buffer (pub/sub): a resuming subscriber reads the outbox, which
+    the erasure scrubbed. A live one gets `crm.contact.erased` without personal values."""
+    await pipeline(api)
+    person = await make_person(api, "Live", "Abonnentin", idempotency_key=uuid.uuid4().hex)
+    async with graphql_socket(live) as socket:
+        await socket.init(api.token("viewer"))
+        await socket.subscribe(CRM_EVENTS, {"types": ["crm.contact.erased"]})
+        await asyncio.sleep(0.3)  # the subscription registers
+        await api.data(ERASE, {"c": person.id})
+        event = (await socket.next_data())["crmEvents"]
+        assert (event["type"], event["entityId"]) == ("crm.contact.erased", person.id)
+        assert not any(value in orjson.dumps(event).decode() for value in person.values)
+    seqs = await event_seqs(owner_sessions, person.id)
+    async with graphql_socket(live) as socket:
+        await socket.init(api.token("viewer"))
+        await socket.subscribe(CRM_EVENTS, {"after": "0"})
+        replayed = [(await socket.next_data())["crmEvents"] for _ in seqs]
+        assert await socket.nothing_within(0.3)
+    assert [int(e["id"]) for e in replayed] == seqs == list(range(1, len(seqs) + 1))
+    assert replayed[-1]["type"] == "crm.contact.erased"
+    text = orjson.dumps(replayed).decode().lower()
+    assert [value for value in person.values if value.lower() in text] == []
+    assert any(e["entityId"] == person.id and e["type"] == "crm.contact.created" for e in replayed)
