@@ -1,11 +1,11 @@
 """Erasing a person (GDPR art. 17), in one transaction:
 
 1. the contact row is locked and its values collected (names, e-mails, phones, LinkedIn);
-2. its activities: those linked to nothing else are deleted (text and all); those also
+2. the deals it is the contact of: unlinked, title and lost-reason text without its values;
+3. its activities: those linked to nothing else are deleted (text and all); those also
    linked to a company or a deal stay with those, unlinked from the person, their subject
    and body without its values; any other activity of the tenant naming it (a full name, an
    e-mail address, a phone number) loses those values too;
-3. the deals it is the contact of: unlinked, title and lost-reason text without its values;
 4. Lexware: the cached vouchers of its Lexware contact lose the name Lexware sent with them,
    and the push's merge base (`lexware_synced_values`) of any record holding its values
    (its company's contact person) is dropped; Lexware Office itself is not touched;
@@ -128,8 +128,9 @@ async def erase_contact(scope: TenantScope, contact_id: uuid.UUID) -> Erasure:
     async with scope.writing() as uow:
         contact = await _locked_contact(uow, contact_id)
         values = await _values(uow, contact)
-        activities = await _erase_activities(uow, contact_id, values)
+        # Rows locked in deleteContact's order (the contact, its deals, its activities).
         deals = await _unlink_deals(uow, contact_id, Scrubber(values.all))
+        activities = await _erase_activities(uow, contact_id, values)
         vouchers = await _scrub_vouchers(uow, contact_id, contact.lexware_contact_id)
         bases = await _drop_lexware_bases(uow, contact, values)
         # The row last: its e-mails, phones and owners go with it (CASCADE).
