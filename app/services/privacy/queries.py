@@ -222,12 +222,19 @@ async def _stored_responses(reads: Reading, contact_id: uuid.UUID) -> list[Store
     return [StoredResponse(row.operation, row.created_at, row.expires_at) for row in rows]
 
 
-def events_about(contact_id: uuid.UUID) -> sa.ColumnElement[bool]:
-    """The contact's own events (its fields, e-mails, phones and owners are all
+async def person_ids(reads: Reading, contact_id: uuid.UUID) -> frozenset[uuid.UUID]:
+    """The contact ids whose events are about the person: its own, and (once merge's
+    tombstones are in) the ids merged into it, whose history it carries on."""
+    del reads  # the merged ids are read here when `merged_record` exists
+    return frozenset({contact_id})
+
+
+def events_about(ids: frozenset[uuid.UUID], contact_id: uuid.UUID) -> sa.ColumnElement[bool]:
+    """The person's own events (its fields, e-mails, phones and owners are all
     `crm.contact.*` about its id) and those of the activities linked to it."""
     activities = sa.select(col(Activity.id)).where(col(Activity.contact_id) == contact_id)
     return sa.or_(
-        sa.and_(col(CrmEvent.entity) == "contact", col(CrmEvent.entity_id) == contact_id),
+        sa.and_(col(CrmEvent.entity) == "contact", col(CrmEvent.entity_id).in_(sorted(ids))),
         sa.and_(col(CrmEvent.entity) == "activity", col(CrmEvent.entity_id).in_(activities)),
     )
 
@@ -236,7 +243,7 @@ async def _events(
     reads: Reading, contact_id: uuid.UUID, after: int | None, limit: int
 ) -> EventPart:
     seq = col(CrmEvent.seq)
-    about = events_about(contact_id)
+    about = events_about(await person_ids(reads, contact_id), contact_id)
     total = sa.select(sa.func.count()).select_from(CrmEvent).where(about)
     count = int((await reads.execute_rows(total, with_trashed=True)).scalar_one())
     statement = sa.select(CrmEvent).where(about).order_by(seq).limit(limit + 1)

@@ -38,6 +38,7 @@ from app.data.pagination import like_literal
 from app.data.tenancy import TenantScope
 from app.data.unit_of_work import UnitOfWork
 from app.errors import AppError, NotFound
+from app.services.privacy.queries import person_ids
 from app.services.privacy.rules import (
     ERASED_EVENT,
     LEXWARE_NOTICE,
@@ -128,6 +129,7 @@ async def erase_contact(scope: TenantScope, contact_id: uuid.UUID) -> Erasure:
     async with scope.writing() as uow:
         contact = await _locked_contact(uow, contact_id)
         values = await _values(uow, contact)
+        person = await person_ids(uow, contact_id)  # before the row goes
         # Rows locked in deleteContact's order (the contact, its deals, its activities).
         deals = await _unlink_deals(uow, contact_id, Scrubber(values.all))
         activities = await _erase_activities(uow, contact_id, values)
@@ -138,7 +140,7 @@ async def erase_contact(scope: TenantScope, contact_id: uuid.UUID) -> Erasure:
             sa.delete(Contact).where(col(Contact.id) == contact_id), with_trashed=True
         )
         subjects = EventSubjects(
-            erased={"contact": {contact_id}, "activity": set(activities.erased)},
+            erased={"contact": person, "activity": set(activities.erased)},
             about={"activity": set(activities.scrubbed), "deal": set(deals)},
         )
         events = await scrub_events(uow, subjects, values)
