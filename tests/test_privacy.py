@@ -31,7 +31,7 @@ EXPORT = """query($c: ID!, $a: ID) { exportPersonalData(contactId: $c, eventsAft
   eventsTotal eventsComplete eventsNextAfter document } }"""
 ERASE = """mutation($c: ID!) { eraseContact(contactId: $c) { contactId erasedAt
   activitiesErased activitiesScrubbed dealsUnlinked eventsErased eventsScrubbed
-  storedResponsesScrubbed vouchersScrubbed lexwareContactId lexwareNotice } }"""
+  storedResponsesScrubbed vouchersScrubbed recordsScrubbed lexwareContactId lexwareNotice } }"""
 CREATE_CONTACT = """mutation($i: CreateContactInput!) { createContact(input: $i) {
   id firstName lastName emails { email } } }"""
 UPDATE_CONTACT = """mutation($id: ID!, $i: UpdateContactInput!) {
@@ -52,6 +52,7 @@ class Person:
     activities: dict[str, str] = field(default_factory=dict)
     deal: str = ""
     company: str = ""
+    mentioned_deal: str = ""
 
 
 def _digits(count: int) -> str:
@@ -139,6 +140,14 @@ async def make_person(api: Api, first: str, last: str, *, idempotency_key: str) 
         "companyId": company["id"],
     }
     person.deal = (await api.data(CREATE_DEAL, {"i": deal}))["createDeal"]["id"]
+    # Written down in other records' free texts.
+    notes = f"Ansprechpartnerin {first} {last}, Tel. {phone}"
+    await api.data(
+        "mutation($id: ID!, $n: String) { updateCompany(id: $id, input: {notes: $n}) { id } }",
+        {"id": company["id"], "n": notes},
+    )
+    framework = {"title": f"Rahmenvertrag via {email}", "companyId": company["id"]}
+    person.mentioned_deal = (await api.data(CREATE_DEAL, {"i": framework}))["createDeal"]["id"]
     return person
 
 

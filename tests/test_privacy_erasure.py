@@ -51,6 +51,7 @@ async def test_erasure_leaves_no_personal_value_anywhere_in_the_database(
     assert erased["activitiesScrubbed"] == 2  # the shared one, and the one naming her e-mail
     assert erased["eventsErased"] > 0 and erased["eventsScrubbed"] > 0
     assert erased["storedResponsesScrubbed"] == 1
+    assert erased["recordsScrubbed"] == 2  # the company's notes, the other deal's title
     assert erased["lexwareContactId"] is None and "Lexware" in erased["lexwareNotice"]
     after = await places_holding(owner_sessions, person.values)
     assert after == {value: [] for value in person.values}
@@ -99,6 +100,14 @@ async def test_erasure_keeps_what_belongs_to_others_and_says_what_it_did(api: Ap
         "contact": None,
         "company": {"id": person.company},
     }
+    others = await api.data(
+        """query($d: ID!, $c: ID!) { deal(id: $d) { title } company(id: $c) { notes } }""",
+        {"d": person.mentioned_deal, "c": person.company},
+    )
+    assert others == {
+        "deal": {"title": f"Rahmenvertrag via {MARKER}"},
+        "company": {"notes": f"Ansprechpartnerin {MARKER}, Tel. {MARKER}"},
+    }
     # Her events are there, without values; the erasure's own event carries none either.
     history = await api.data(
         """query($c: ID!) { events(entityId: $c, first: 50) { edges { node {
@@ -116,6 +125,10 @@ async def test_erasure_keeps_what_belongs_to_others_and_says_what_it_did(api: Ap
         assert value not in text
     assert erased["changes"]["counts"]["activitiesErased"] == 1
     assert erased["changes"]["dealIdsUnlinked"] == [person.deal]
+    assert erased["changes"]["recordIdsScrubbed"] == {
+        "company": [person.company],
+        "deal": [person.mentioned_deal],
+    }
     assert erased["changes"]["erasedBy"] == erased["actorId"]
 
 

@@ -146,6 +146,13 @@ class ContactErasure:
     def deals_unlinked(self, root: strawberry.Parent[Erasure]) -> int:
         return len(root.deals_unlinked)
 
+    @strawberry.field(
+        description="Other records whose free texts (deal titles, notes) named its full name, "
+        "e-mail or phone: those values replaced by [erased]."
+    )
+    def records_scrubbed(self, root: strawberry.Parent[Erasure]) -> int:
+        return root.records_scrubbed
+
     @strawberry.field(description="Events about it with every value but ids and codes erased.")
     def events_erased(self, root: strawberry.Parent[Erasure]) -> int:
         return root.events.erased

@@ -21,14 +21,24 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import col
 
+from app.data.pagination import like_literal
 from app.data.unit_of_work import UnitOfWork
 from app.services.privacy.rules import (
     PersonalValues,
     Scrubber,
+    clipped,
     erase_values,
     like_patterns,
 )
-from models import CrmEvent, IdempotencyKey
+from models import (
+    Company,
+    CompanyRelationship,
+    Contact,
+    Contract,
+    CrmEvent,
+    Deal,
+    IdempotencyKey,
+)
 
 BATCH = 500
 WINDOW = 50_000  # ids of the history one scanning statement reads
@@ -172,3 +182,62 @@ async def scrub_stored_responses(
             await uow.execute_rows(rewrite, {"holder": row.user_id, "key_": row.key, "body": new})
             count += 1
     return count
+
+
+# Free texts of other records where a user may have written the person down (a company's
+# notes: "Ansprechpartnerin anna@x.de"): scrubbed of its whole values. Names of records
+# (a company's name) are the record's own and stay.
+FREE_TEXTS: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (Deal, ("title", "lost_reason_text")),
+    (Company, ("notes",)),
+    (Contact, ("notes",)),
+    (Contract, ("title", "notes")),
+    (CompanyRelationship, ("notes",)),
+)
+
+
+async def scrub_mentions(
+    uow: UnitOfWork, values: PersonalValues, skip: uuid.UUID
+) -> dict[str, list[uuid.UUID]]:
+    """The free texts of the tenant's other records (not `skip`, the person) that hold the
+    person's whole values, scrubbed (a new version): their ids by table."""
+    if not values.whole:
+        return {}
+    scrubber, found = Scrubber(values.whole), {}
+    for model, names in FREE_TEXTS:
+        columns = [col(getattr(model, name)) for name in names]
+        mentioning = sa.or_(
+            *(c.ilike(f"%{like_literal(v)}%") for c in columns for v in values.whole)
+        )
+        statement = (
+            sa.select(col(model.id), *columns)
+            .where(mentioning, col(model.id) != skip)
+            .with_for_update()
+        )
+        changed = []
+        for row in list(await uow.execute_rows(statement, with_trashed=True)):
+            texts = {
+                f"new_{name}": _fitted(scrubber.optional(getattr(row, name)), column)
+                for name, column in zip(names, columns, strict=True)
+            }
+            await uow.execute_rows(_rewrite_texts(model, names), {"row_id": row.id, **texts})
+            changed.append(row.id)
+        if changed:
+            found[model.__tablename__] = changed
+    return found
+
+
+def _fitted(text: str | None, column: Any) -> str | None:
+    length = getattr(column.type, "length", None)
+    return None if text is None else (clipped(text, length) if length else text)
+
+
+def _rewrite_texts(model: Any, names: tuple[str, ...]) -> Any:
+    values: dict[str, Any] = {name: sa.bindparam(f"new_{name}") for name in names}
+    if "version" in model.model_fields:
+        values["version"] = col(model.version) + 1
+    return (
+        sa.update(model)
+        .where(col(model.id) == sa.bindparam("row_id", type_=sa.Uuid()))
+        .values(**values)
+    )

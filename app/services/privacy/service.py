@@ -5,7 +5,9 @@
 3. its activities: those linked to nothing else are deleted (text and all); those also
    linked to a company or a deal stay with those, unlinked from the person, their subject
    and body without its values; any other activity of the tenant naming it (a full name, an
-   e-mail address, a phone number) loses those values too;
+   e-mail address, a phone number) loses those values too, as do the free texts of the
+   tenant's other records (deal titles, notes of companies, contacts, contracts and
+   relationships);
 4. Lexware: the cached vouchers of its Lexware contact lose the name Lexware sent with them,
    and the push's merge base (`lexware_synced_values`) of any record holding its values
    (its company's contact person) is dropped; Lexware Office itself is not touched;
@@ -54,6 +56,7 @@ from app.services.privacy.scrubbing import (
     EventSubjects,
     holding,
     scrub_events,
+    scrub_mentions,
     scrub_stored_responses,
 )
 from models import (
@@ -87,10 +90,15 @@ class Erasure:
     activities_erased: list[uuid.UUID]
     activities_scrubbed: list[uuid.UUID]
     deals_unlinked: list[uuid.UUID]
+    mentions: dict[str, list[uuid.UUID]]  # other records whose free texts named the person
     vouchers_scrubbed: int
     lexware_bases_dropped: int
     events: EventCounts
     stored_responses_scrubbed: int
+
+    @property
+    def records_scrubbed(self) -> int:
+        return sum(len(ids) for ids in self.mentions.values())
 
     @property
     def lexware_notice(self) -> str:
@@ -106,10 +114,12 @@ class Erasure:
             "activityIdsErased": [str(i) for i in self.activities_erased],
             "activityIdsScrubbed": [str(i) for i in self.activities_scrubbed],
             "dealIdsUnlinked": [str(i) for i in self.deals_unlinked],
+            "recordIdsScrubbed": {k: [str(i) for i in ids] for k, ids in self.mentions.items()},
             "counts": {
                 "activitiesErased": len(self.activities_erased),
                 "activitiesScrubbed": len(self.activities_scrubbed),
                 "dealsUnlinked": len(self.deals_unlinked),
+                "recordsScrubbed": self.records_scrubbed,
                 "vouchersScrubbed": self.vouchers_scrubbed,
                 "lexwareBasesDropped": self.lexware_bases_dropped,
                 "eventsErased": self.events.erased,
@@ -133,6 +143,7 @@ async def erase_contact(scope: TenantScope, contact_id: uuid.UUID) -> Erasure:
         # Rows locked in deleteContact's order (the contact, its deals, its activities).
         deals = await _unlink_deals(uow, contact_id, Scrubber(values.all))
         activities = await _erase_activities(uow, contact_id, values)
+        mentions = await scrub_mentions(uow, values, skip=contact_id)
         vouchers = await _scrub_vouchers(uow, contact_id, contact.lexware_contact_id)
         bases = await _drop_lexware_bases(uow, contact, values)
         # The row last: its e-mails, phones and owners go with it (CASCADE).
@@ -152,6 +163,7 @@ async def erase_contact(scope: TenantScope, contact_id: uuid.UUID) -> Erasure:
             activities_erased=activities.erased,
             activities_scrubbed=activities.scrubbed,
             deals_unlinked=deals,
+            mentions=mentions,
             vouchers_scrubbed=vouchers,
             lexware_bases_dropped=bases,
             events=events,
