@@ -21,9 +21,9 @@
 Every statement passes `with_trashed=True`: a trashed person is erased too, with its trashed
 activities and deals (and a trashed company's merge base).
 
-Only this one event is recorded: the unlinked deals and scrubbed activities are listed in it
-by id (a subscriber re-reads them), since an `updated` event per row would carry the very
-values being erased.
+Only this one event is recorded: the unlinked deals, the scrubbed activities and the other
+records whose texts were scrubbed are listed in it by id (a subscriber re-reads them), since
+an `updated` event per row would carry the very values being erased.
 """
 
 from __future__ import annotations
