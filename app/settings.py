@@ -163,6 +163,10 @@ class Settings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = None
     otel_service_name: str = Field(default="insight-crm", min_length=1, max_length=200)
 
+    # GDPR (app/services/privacy): the most events one exportPersonalData answer carries; the
+    # export says how many there are and where the next part starts (eventsAfter).
+    personal_export_max_events: int = Field(default=1000, ge=1, le=10_000)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -55,6 +55,8 @@ from resolvers.owners.queries import OwnerQueries
 from resolvers.parser_cache import ReportingParserCache
 from resolvers.pipelines.mutations import PipelineMutations
 from resolvers.pipelines.queries import PipelineQueries
+from resolvers.privacy.mutations import PrivacyMutations
+from resolvers.privacy.queries import PrivacyQueries
 from resolvers.query_cost import QueryCostLimit, QueryCosts
 from resolvers.relationships.mutations import RelationshipMutations
 from resolvers.relationships.queries import RelationshipQueries
@@ -81,6 +83,7 @@ Query = merge_types(
         SearchQueries,
         TrashQueries,
         DataQualityQueries,
+        PrivacyQueries,
     ),
 )
 Mutation = merge_types(
@@ -101,6 +104,7 @@ Mutation = merge_types(
         LexwareVoucherMutations,
         TrashMutations,
         MergeMutations,
+        PrivacyMutations,
     ),
 )
 

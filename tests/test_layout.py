@@ -19,6 +19,7 @@ EXTRAS = {
     "common": {"validation", "identifiers", "tags", "relation_filters"},
     "search": {"highlights"},
     "merges": {"moves", "plans"},
+    "privacy": {"scrubbing"},
 }
 FREE_FORM = {"lexware"}
 RESOLVERS = REPO_ROOT / "resolvers"

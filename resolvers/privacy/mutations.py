@@ -1,0 +1,28 @@
+"""eraseContact (admin)."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from app.services.privacy import service
+from app.services.privacy.service import Erasure
+from resolvers.common.inputs import parse_id
+from resolvers.context import Context
+from resolvers.permissions import IsAdmin
+from resolvers.privacy.types import ContactErasure
+
+
+@strawberry.type
+class PrivacyMutations:
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Erase a person for good (GDPR art. 17, admin): the contact, its e-mails, "
+        "phones and owners, its own activities; its values in shared activities, deals, "
+        "events and stored responses become [erased]; the events stay (ids gapless), one "
+        "crm.contact.erased is added. Lexware Office is not touched (see lexwareNotice). "
+        "An erased or unknown id is NOT_FOUND.",
+        graphql_type=ContactErasure,
+    )
+    async def erase_contact(self, info: Info[Context, None], contact_id: strawberry.ID) -> Erasure:
+        return await service.erase_contact(info.context.scope, parse_id(contact_id, "contactId"))
