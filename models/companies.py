@@ -15,6 +15,7 @@ from models.base import (
     READ_APART,
     TenantOwned,
     Versioned,
+    derived_text_column,
     enum_type,
     money,
     search_name_column,
@@ -95,6 +96,9 @@ class Company(TenantOwned, Versioned, table=True):
     lexware_synced_values: dict[str, Any] | None = Field(
         default=None, sa_type=postgresql.JSONB, sa_column_kwargs={"info": {READ_APART: True}}
     )
+    # The name as duplicates compare it: folded, legal forms and punctuation off (migration
+    # 0015, `crm_name_key`), stored for its indexes (models/duplicates.py).
+    dedupe_name: str | None = derived_text_column("dedupe_name", "crm_name_key(name)")
 
 
 class CompanyOwner(TenantOwned, table=True):

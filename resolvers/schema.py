@@ -37,6 +37,7 @@ from resolvers.contracts.mutations import ContractMutations
 from resolvers.contracts.queries import ContractQueries
 from resolvers.deals.mutations import DealMutations
 from resolvers.deals.queries import DealQueries
+from resolvers.duplicates.queries import DuplicateQueries
 from resolvers.errors import ErrorPolicy, apply_error_policy
 from resolvers.events.queries import EventQueries
 from resolvers.events.subscriptions import EventSubscriptions
@@ -75,6 +76,7 @@ Query = merge_types(
         EventQueries,
         LexwareQueries,
         SearchQueries,
+        DuplicateQueries,
     ),
 )
 Mutation = merge_types(

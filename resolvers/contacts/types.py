@@ -14,6 +14,7 @@ from app.services.companies.rules import COMPANY
 from app.services.contact_info.rows import EmailRow, PhoneRow
 from app.services.contacts.rows import ContactRow
 from app.services.deals.rows import DealRow
+from app.services.duplicates.rules import DuplicateKind
 from app.services.owners.rows import OwnerRow
 from app.services.owners.rules import CONTACT_OWNERS
 from app.services.rollups.queries import CONTACT_ROLLUPS, Rollup
@@ -36,6 +37,7 @@ from resolvers.contact_info.types import Email, Phone
 from resolvers.context import Context
 from resolvers.deals.inputs import DealOrder
 from resolvers.deals.types import deals_of, deals_relation
+from resolvers.duplicates.loaders import DuplicateCandidateRef, possible_duplicates_field
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.owners.types import Owner, OwnerOrder, owners_of, owners_relation
 from resolvers.pipelines.types import Money
@@ -162,4 +164,8 @@ class Contact:
     )
     open_deal_value: list[Money] = rollup_field(
         Rollup(CONTACT_ROLLUPS, "open_deal_value"), _open_deal_value, OPEN_DEAL_VALUE
+    )
+    # Duplicates (app/services/duplicates/): computed when asked for, priced in the query cost
+    possible_duplicates: list[DuplicateCandidateRef] = possible_duplicates_field(
+        DuplicateKind.CONTACT
     )
