@@ -18,7 +18,7 @@ from sqlmodel import Field
 
 from models.base import TenantScoped
 from models.companies import Company
-from models.contact_info import ContactPhone
+from models.contact_info import ContactEmail, ContactPhone
 from models.contacts import Contact
 from models.search import VIEW
 
@@ -42,13 +42,34 @@ class DuplicateKey(TenantScoped, table=True):
 def _indexes() -> list[sa.Index]:
     company, contact = Company.__table__.c, Contact.__table__.c  # type: ignore[attr-defined]
     phone = ContactPhone.__table__.c  # type: ignore[attr-defined]
+    email = ContactEmail.__table__.c  # type: ignore[attr-defined]
     space: sa.ColumnElement[str] = sa.literal_column("' '")
     postcode = company.dedupe_name.op("||")(space).op("||")(
         company.billing_address.op("->>")(sa.literal_column("'zip'"))
     )
-    person = contact.search_name.op("||")(space).op("||")(sa.cast(contact.company_id, sa.Text()))
+    company_id: sa.ColumnElement[str] = sa.literal_column("company_id::text")
+    person = contact.search_name.op("||")(space).op("||")(company_id)
     return [
-        sa.Index("ix_contact_phone_tenant_id_e164", phone.tenant_id, phone.e164),
+        sa.Index(
+            "ix_contact_phone_company_e164",
+            phone.tenant_id,
+            phone.e164,
+            postgresql_where=phone.company_id.isnot(None),
+        ),
+        sa.Index(
+            "ix_contact_phone_contact_e164",
+            phone.tenant_id,
+            phone.e164,
+            postgresql_where=phone.contact_id.isnot(None),
+        ),
+        sa.Index(
+            "ix_contact_email_company_value",
+            email.tenant_id,
+            sa.func.lower(email.email),
+            postgresql_where=email.company_id.isnot(None),
+        ),
+        sa.Index("ix_company_tenant_id_dedupe_name", company.tenant_id, company.dedupe_name),
+        sa.Index("ix_contact_tenant_id_search_name", contact.tenant_id, contact.search_name),
         sa.Index(
             "ix_company_dedupe_name",
             company.dedupe_name,

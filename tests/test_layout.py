@@ -18,6 +18,7 @@ EXTRAS = {
     "activities": {"reminders"},
     "common": {"validation", "tags", "relation_filters"},
     "search": {"highlights"},
+    "duplicates": {"report"},
 }
 FREE_FORM = {"lexware"}
 RESOLVERS = REPO_ROOT / "resolvers"

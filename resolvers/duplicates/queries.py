@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from app.data.pagination import clamp_first
 from app.errors import BadUserInput
-from app.services.duplicates import queries
+from app.services.duplicates import queries, report
 from app.services.duplicates.rules import CompanyDraft, ContactDraft, DuplicateKind
 from resolvers.common.inputs import parse_id
 from resolvers.common.pagination import Connection, Edge, PageInfo
@@ -109,7 +109,7 @@ class DuplicateQueries:
         kind = DuplicateKind(type.value) if not isinstance(type, DuplicateKind) else type
         size = clamp_first(first, default=REPORT_DEFAULT, maximum=REPORT_MAX)
         scope = info.context.scope
-        page = await queries.report_page(scope, kind, size, after)
+        page = await report.report_page(scope, kind, size, after)
         ids = [record_id for pair in page.pairs for record_id in (pair.first_id, pair.second_id)]
         rows = await rows_of(info, kind, ids)
         edges = [
@@ -117,7 +117,7 @@ class DuplicateQueries:
             for pair, first_row, second_row in zip(page.pairs, rows[::2], rows[1::2], strict=True)
             if first_row is not None and second_row is not None
         ]
-        count: Callable[[], Awaitable[int]] = partial(queries.count_pairs, scope, kind)
+        count: Callable[[], Awaitable[int]] = partial(report.count_pairs, scope, kind)
         page_info = PageInfo(
             has_next_page=page.has_more,
             has_previous_page=after is not None,

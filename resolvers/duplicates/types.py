@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import strawberry
 
 from app.services.duplicates import rules
-from app.services.duplicates.queries import Pair
+from app.services.duplicates.report import Pair
 from app.services.duplicates.rules import Candidate, DuplicateKind, RuleMatch, Strength
 from resolvers.common.relations import LIST_SIZE
 from resolvers.companies.types import Company

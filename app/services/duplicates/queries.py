@@ -13,30 +13,22 @@ A candidate check is two statements (one more with a Lexware link): the keys of 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlmodel import col
 
 from app.data.tenancy import TenantScope
 from app.data.unit_of_work import Reading
-from app.errors import BadUserInput, NotFound
+from app.errors import NotFound
 from app.services.duplicates.rules import (
-    MAX_GROUP,
     SIMILAR_NAME_FROM,
     Candidate,
     DuplicateKind,
     DuplicateRule,
     Keys,
     RuleMatch,
-    combined,
     ranked,
 )
 from models import Company, Contact, DuplicateKey
@@ -50,23 +42,6 @@ MAX_EXACT = 1000  # rows sharing an exact key with one record (a switchboard's t
 MAX_SIMILAR = 50
 _MODELS: dict[DuplicateKind, Any] = {DuplicateKind.COMPANY: Company, DuplicateKind.CONTACT: Contact}
 _LABELS = {DuplicateKind.COMPANY: "Company", DuplicateKind.CONTACT: "Contact"}
-# The rules the report groups by equal keys (a similar name: an equal name key there).
-REPORT_RULES = {
-    DuplicateKind.COMPANY: (
-        DuplicateRule.VAT_ID,
-        DuplicateRule.EMAIL,
-        DuplicateRule.PHONE,
-        DuplicateRule.WEBSITE_DOMAIN,
-        DuplicateRule.NAME_AND_POSTCODE,
-        DuplicateRule.SIMILAR_NAME,
-    ),
-    DuplicateKind.CONTACT: (
-        DuplicateRule.EMAIL,
-        DuplicateRule.PHONE,
-        DuplicateRule.NAME_AND_COMPANY,
-        DuplicateRule.SIMILAR_NAME,
-    ),
-}
 
 
 def _named(name: str) -> Any:
@@ -144,7 +119,7 @@ def _candidates_statement(keys: Keys) -> Any | None:
     others = [] if keys.exclude is None else [keys.exclude != _RECORD]
     selects = []
     exact = _exact_conditions(keys)
-    nothing = sa.literal(None, sa.Float()).label("similarity")
+    nothing = sa.cast(sa.null(), sa.Float()).label("similarity")
     if exact:
         selects.append(
             sa.select(_RECORD, _RULE, _VALUE, _KEY, nothing)
@@ -155,7 +130,9 @@ def _candidates_statement(keys: Keys) -> Any | None:
         name = _name_key(keys)
         similarity = sa.func.similarity(_KEY, name)
         selects.append(
-            sa.select(_RECORD, _RULE, _VALUE, _KEY, sa.cast(similarity, sa.Float()))
+            sa.select(
+                _RECORD, _RULE, _VALUE, _KEY, sa.cast(similarity, sa.Float()).label("similarity")
+            )
             .where(
                 kind == _KIND,
                 _named(DuplicateRule.SIMILAR_NAME.value) == _RULE,
@@ -213,88 +190,6 @@ async def candidates(reads: Reading, keys: Keys, first: int) -> list[Candidate]:
     return ranked(keys.kind, found)[:first]
 
 
-# ---- the tenant-wide report ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Pair:
-    first_id: uuid.UUID  # first_id < second_id
-    second_id: uuid.UUID
-    score: float
-    matches: tuple[RuleMatch, ...]
-    cursor: str
-
-
-@dataclass(frozen=True)
-class PairPage:
-    pairs: Sequence[Pair]
-    has_more: bool
-
-
-def _groups_statement(kind: DuplicateKind) -> Any:
-    rules = [_named(rule.value) for rule in REPORT_RULES[kind]]
-    return (
-        sa.select(
-            _RULE,
-            sa.func.array_agg(postgresql.aggregate_order_by(_RECORD, _RECORD)).label("ids"),
-            sa.func.array_agg(postgresql.aggregate_order_by(_VALUE, _RECORD)).label(
-                "record_values"
-            ),
-        )
-        .where(_named(kind.value) == _KIND, _RULE.in_(rules))
-        .group_by(_RULE, _KEY)
-        .having(sa.func.count(sa.distinct(_RECORD)).between(2, MAX_GROUP))
-    )
-
-
-def encode_pair_cursor(score: float, first_id: uuid.UUID, second_id: uuid.UUID) -> str:
-    raw = orjson.dumps(["duplicates", score, str(first_id), str(second_id)])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_pair_cursor(cursor: str) -> tuple[float, uuid.UUID, uuid.UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        name, score, first_id, second_id = orjson.loads(base64.urlsafe_b64decode(padded))
-        if name != "duplicates" or not isinstance(score, int | float) or not 0 <= score <= 1:
-            raise ValueError("not a duplicates cursor")
-        return float(score), uuid.UUID(first_id), uuid.UUID(second_id)
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise BadUserInput.single("after", "is not a cursor of this report") from None
-
-
-async def pair_page(reads: Reading, kind: DuplicateKind, first: int, after: str | None) -> PairPage:
-    """Pairs sharing a key, strongest first (then by ids), each pair once, keyset-paged."""
-    position = None if after is None else decode_pair_cursor(after)
-    found: dict[tuple[uuid.UUID, uuid.UUID], list[RuleMatch]] = {}
-    for group in await reads.execute_rows(_groups_statement(kind)):
-        rule = DuplicateRule(group.rule)
-        members = list(zip(group.ids, group.record_values, strict=True))
-        for index, (a, a_value) in enumerate(members):
-            for b, b_value in members[index + 1 :]:
-                if a == b:  # one record with the key twice (two equal phones)
-                    continue
-                similarity = 1.0 if rule is DuplicateRule.SIMILAR_NAME else None
-                match = RuleMatch(rule, a_value, b_value, similarity)
-                found.setdefault((a, b), []).append(match)
-    scored = sorted(
-        ((-combined(kind, matches), a, b, matches) for (a, b), matches in found.items()),
-        key=lambda item: item[:3],
-    )
-    if position is not None:
-        bound = (-position[0], position[1], position[2])
-        scored = [item for item in scored if item[:3] > bound]
-    pairs = [
-        Pair(a, b, -negative, _deduplicated(matches), encode_pair_cursor(-negative, a, b))
-        for negative, a, b, matches in scored[:first]
-    ]
-    return PairPage(pairs, has_more=len(scored) > first)
-
-
-def _deduplicated(matches: list[RuleMatch]) -> tuple[RuleMatch, ...]:
-    return tuple(dict.fromkeys(matches))
-
-
 # ---- entry points ----------------------------------------------------------------------------
 
 MAX_CANDIDATES = 50
@@ -311,16 +206,3 @@ async def candidates_of_record(
 async def candidates_of_draft(scope: TenantScope, keys: Keys, first: int) -> list[Candidate]:
     async with scope.reading() as reads:
         return await candidates(reads, keys, first)
-
-
-async def report_page(
-    scope: TenantScope, kind: DuplicateKind, first: int, after: str | None
-) -> PairPage:
-    async with scope.reading() as reads:
-        return await pair_page(reads, kind, first, after)
-
-
-async def count_pairs(scope: TenantScope, kind: DuplicateKind) -> int:
-    async with scope.reading() as reads:
-        page = await pair_page(reads, kind, 2**31, None)
-    return len(page.pairs)
