@@ -479,5 +479,8 @@ async def test_the_report_reads_each_rules_keys_in_index_order_as_the_tenant_rol
                 sa.text(f"EXPLAIN {_explained(statement, scope.tenant_id)}")
             )
             plan = "\n".join(explained.scalars())
-            assert f"Index Scan using {index}" in plan, (rule, plan)
+            # (the e-mails' non-partial index, also in key order, may serve as well)
+            assert f"Index Scan using {index}" in plan or (
+                rule is DuplicateRule.EMAIL and "ix_contact_email_tenant_id_value" in plan
+            ), (rule, plan)
             assert "GroupAggregate" in plan and "Sort" not in plan, (rule, plan)

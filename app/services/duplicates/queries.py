@@ -31,7 +31,7 @@ from app.services.duplicates.rules import (
     RuleMatch,
     ranked,
 )
-from models import Company, Contact, DuplicateKey
+from models import Company, Contact, ContactEmail, ContactPhone, DuplicateKey
 
 _KIND: Any = col(DuplicateKey.kind)
 _RULE: Any = col(DuplicateKey.rule)
@@ -54,32 +54,80 @@ def _text(value: str) -> Any:
     return sa.literal(value, sa.Text())
 
 
-async def keys_of(reads: Reading, kind: DuplicateKind, record_id: uuid.UUID) -> Keys:
-    """A saved record's keys as the view holds them (NOT_FOUND if the tenant has no such
-    record): the same `key` expressions its candidates are compared by."""
+def _record_statement(kind: DuplicateKind, record_id: uuid.UUID) -> Any:
+    """The record's keys in one statement from its own rows (as the view computes them; its
+    branches cost more to plan than to read): key columns, e-mails, phones."""
+    email_owner = col(
+        ContactEmail.company_id if kind is DuplicateKind.COMPANY else ContactEmail.contact_id
+    )
+    phone_owner = col(
+        ContactPhone.company_id if kind is DuplicateKind.COMPANY else ContactPhone.contact_id
+    )
     model = _MODELS[kind]
-    found = await reads.execute_rows(
-        sa.select(col(model.id), col(model.lexware_contact_id)).where(col(model.id) == record_id)
+    lists = [
+        sa.select(sa.func.array_agg(col(ContactEmail.email))).where(email_owner == col(model.id)),
+        sa.select(sa.func.array_agg(sa.func.lower(col(ContactEmail.email)))).where(
+            email_owner == col(model.id)
+        ),
+        sa.select(sa.func.array_agg(col(ContactPhone.phone))).where(
+            phone_owner == col(model.id), col(ContactPhone.e164).isnot(None)
+        ),
+        sa.select(sa.func.array_agg(col(ContactPhone.e164))).where(
+            phone_owner == col(model.id), col(ContactPhone.e164).isnot(None)
+        ),
+    ]
+    names = ["emails", "email_keys", "phones", "phone_keys"]
+    listed = [q.scalar_subquery().label(n) for q, n in zip(lists, names, strict=True)]
+    if kind is DuplicateKind.COMPANY:
+        own = [
+            col(Company.name),
+            col(Company.dedupe_name).label("name_key"),
+            col(Company.vat_id),
+            col(Company.website),
+            sa.func.crm_domain(col(Company.website)).label("domain"),
+            col(Company.billing_address).op("->>")(sa.literal_column("'zip'")).label("zip"),
+        ]
+    else:
+        own = [
+            sa.func.crm_person(col(Contact.first_name), col(Contact.last_name)).label("name"),
+            col(Contact.search_name).label("name_key"),
+            col(Contact.company_id),
+        ]
+    return sa.select(col(model.id), col(model.lexware_contact_id), *own, *listed).where(
+        col(model.id) == record_id
     )
-    record = found.first()
-    if record is None:
+
+
+async def keys_of(reads: Reading, kind: DuplicateKind, record_id: uuid.UUID) -> Keys:
+    """A saved record's keys, as the view's `key` expressions compute them (NOT_FOUND if the
+    tenant has no such record)."""
+    row = (await reads.execute_rows(_record_statement(kind, record_id))).first()
+    if row is None:
         raise NotFound(_LABELS[kind])
-    rows = await reads.execute_rows(
-        sa.select(_RULE, _KEY, _VALUE).where(_named(kind.value) == _KIND, record_id == _RECORD)
-    )
     exact: dict[DuplicateRule, dict[str, str]] = {}
-    name, shown = None, None
-    for row in rows:
-        if row.rule == DuplicateRule.SIMILAR_NAME.value:
-            name, shown = row.key, row.value
-        else:
-            exact.setdefault(DuplicateRule(row.rule), {})[row.key] = row.value
+
+    def add(rule: DuplicateRule, key: str | None, value: str | None) -> None:
+        if key and value is not None:
+            exact.setdefault(rule, {})[key] = value
+
+    for key, value in zip(row.email_keys or (), row.emails or (), strict=True):
+        add(DuplicateRule.EMAIL, key, value)
+    for key, value in zip(row.phone_keys or (), row.phones or (), strict=True):
+        add(DuplicateRule.PHONE, key, value)
+    if kind is DuplicateKind.COMPANY:
+        add(DuplicateRule.VAT_ID, row.vat_id, row.vat_id)
+        add(DuplicateRule.WEBSITE_DOMAIN, row.domain, row.website)
+        if row.name_key is not None and row.zip is not None:
+            postcode = f"{row.name_key} {row.zip}"
+            add(DuplicateRule.NAME_AND_POSTCODE, postcode, f"{row.name}, {row.zip}")
+    elif row.name_key is not None and row.company_id is not None:
+        add(DuplicateRule.NAME_AND_COMPANY, f"{row.name_key} {row.company_id}", row.name)
     return Keys(
         kind,
         exact,
-        name=name,
-        name_shown=shown,
-        lexware_contact_id=record.lexware_contact_id,
+        name=row.name_key or None,
+        name_shown=row.name,
+        lexware_contact_id=row.lexware_contact_id,
         exclude=record_id,
         name_is_key=True,
     )
