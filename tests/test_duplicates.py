@@ -11,7 +11,9 @@ from typing import Any
 import asyncpg
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
+from app.migrations import alembic_config
 from app.services.duplicates import queries, report
 from app.services.duplicates.rules import (
     WEIGHTS,
@@ -484,3 +486,36 @@ async def test_the_report_reads_each_rules_keys_in_index_order_as_the_tenant_rol
                 rule is DuplicateRule.EMAIL and "ix_contact_email_tenant_id_value" in plan
             ), (rule, plan)
             assert "GroupAggregate" in plan and "Sort" not in plan, (rule, plan)
+
+
+async def test_the_migration_backfills_stored_phones_and_names(scratch_database_url: str) -> None:
+    """Phones stored before migration 0015 get their E.164 form (NULL for one that is no
+    number), companies their name key; the rows keep their version."""
+    config = alembic_config(scratch_database_url)
+    await asyncio.to_thread(command.upgrade, config, "0014")
+    db = await asyncpg.connect(_asyncpg_dsn(scratch_database_url))
+    try:
+        tenant = await db.fetchval("INSERT INTO tenant (slug, name) VALUES ('m', 'm') RETURNING id")
+        company_id = await db.fetchval(
+            "INSERT INTO company (tenant_id, name) VALUES ($1, 'Müller & Söhne GmbH & Co. KG') "
+            "RETURNING id",
+            tenant,
+        )
+        for phone in ("0711 / 123456-0", "+43 1 234567", "+999 1234"):
+            await db.execute(
+                "INSERT INTO contact_phone (tenant_id, company_id, phone) VALUES ($1, $2, $3)",
+                tenant,
+                company_id,
+                phone,
+            )
+        await asyncio.to_thread(command.upgrade, config, "head")
+        stored = dict(await db.fetch("SELECT phone, e164 FROM contact_phone"))
+        assert stored == {
+            "0711 / 123456-0": "+497111234560",
+            "+43 1 234567": "+431234567",
+            "+999 1234": None,
+        }
+        row = await db.fetchrow("SELECT dedupe_name, version FROM company")
+        assert tuple(row) == ("muller sohne", 1)
+    finally:
+        await db.close()
