@@ -28,10 +28,11 @@ CANDIDATES = (
     "candidate."
 )
 REPORT = (
-    "Pairs of records to clean up, strongest first, each pair once: records sharing a VAT id, "
-    "e-mail, phone, website domain, name and postcode (name and company), or a name equal "
-    "once folded without legal forms. A key more than 20 records share is left out (a "
-    "switchboard, a group's info@ address)."
+    "Pairs of records to clean up, each pair once, strongest rule first (companies: VAT id, "
+    "e-mail, name and postcode, phone, website domain, equal folded name; contacts: e-mail, "
+    "name and company, phone, equal folded name), within a rule by the shared value; each "
+    "pair under the strongest rule it shares, with all it shares and its score. A value more "
+    "than 20 records share (a switchboard, a group's info@ address) is left out."
 )
 REPORT_DEFAULT, REPORT_MAX = 20, 100
 

@@ -92,12 +92,18 @@ async def reject_strong(
     keys = await keys_of(uow, kind, record_id)
     await lock_keys(uow, scope, keys.strong_keys())
     strong = [c for c in await candidates(uow, keys, MAX_NAMED) if c.strength is Strength.STRONG]
-    if strong:
-        raise await _conflict(uow, kind, strong)
-
-
-async def _conflict(uow: UnitOfWork, kind: DuplicateKind, strong: list[Candidate]) -> Conflict:
+    if not strong:
+        return
+    # Read through the tenant filter: a record it hides (trashed) is no duplicate to refuse for.
     names = await _names(uow, kind, [c.record_id for c in strong])
+    strong = [c for c in strong if c.record_id in names]
+    if strong:
+        raise _conflict(kind, strong, names)
+
+
+def _conflict(
+    kind: DuplicateKind, strong: list[Candidate], names: dict[uuid.UUID, str]
+) -> Conflict:
     duplicates: list[dict[str, Any]] = [
         {
             "id": str(c.record_id),
