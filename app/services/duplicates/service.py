@@ -63,7 +63,7 @@ def guarded(
     """The input without its `rejectDuplicates` flag, and the write's system change with the
     check added when the flag is set."""
     given = dict(data)
-    if not given.pop(REJECT, False):
+    if not given.pop(REJECT, False) or not given:  # nothing sent to write: nothing to check
         return given, system
     values = system.values if system is not None else {}
     verbs = system.verbs if system is not None else ()
