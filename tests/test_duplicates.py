@@ -519,3 +519,41 @@ async def test_the_migration_backfills_stored_phones_and_names(scratch_database_
         assert tuple(row) == ("muller sohne", 1)
     finally:
         await db.close()
+
+
+async def test_a_draft_of_a_linked_lexware_contact_finds_the_linked_record(
+    api: Api, servers: Servers
+) -> None:
+    """One Lexware contact links to at most one company, so the rule matches a draft (an
+    import about to create a second record of it) and not two saved companies."""
+    linked = await company(api, "Verknüpft GmbH")
+    lexware_id = "6a3f5a26-8e1c-4b55-9a5e-0d5b8a3c1f20"
+    connection = await asyncpg.connect(_asyncpg_dsn(servers.database_url))
+    try:
+        await connection.execute(
+            "UPDATE company SET lexware_contact_id = $1 WHERE id = $2",
+            lexware_id,
+            linked,
+        )
+    finally:
+        await connection.close()
+    data = await api.data(BY_COMPANY_DRAFT, {"d": {"lexwareContactId": lexware_id}})
+    [found] = data["duplicateCandidates"]
+    assert found["record"]["id"] == linked and found["strength"] == "STRONG"
+    assert found["matches"] == [
+        {"rule": "LEXWARE_CONTACT", "value": lexware_id, "candidateValue": lexware_id,
+         "similarity": None}
+    ]  # fmt: skip
+    assert await candidates_of(api, linked) == []  # the record itself is no candidate
+
+
+async def test_reject_duplicates_on_contacts(api: Api) -> None:
+    anna = await contact(api, "Schmidt", firstName="Anna", emails=[{"email": "anna@acme.de"}])
+    result = await api(
+        CREATE_CONTACT,
+        {"i": {"lastName": "S", "emails": [{"email": "Anna@Acme.de"}], "rejectDuplicates": True}},
+    )
+    assert error_codes(result) == ["CONFLICT"]
+    [named] = result["errors"][0]["extensions"]["duplicates"]
+    assert (named["id"], named["name"], named["rules"]) == (anna, "Anna Schmidt", ["EMAIL"])
+    assert (await api.data("{ contacts { totalCount } }"))["contacts"]["totalCount"] == 1
