@@ -423,7 +423,7 @@ async def test_candidate_lookups_are_index_scans_as_the_tenant_role(
         emails=["INFO@f42.de"],
         phones=["0711 1000042"],
     )
-    statement = queries._candidates_statement(draft.keys())
+    statement = queries.candidates_statement(draft.keys())
     async with scope.reading() as reads:
         assert (await reads.execute(sa.text("SELECT current_user"))).scalar() == "crm_tenant"
         await reads.execute(sa.text("SET LOCAL enable_seqscan = off"))
@@ -437,7 +437,7 @@ async def test_candidate_lookups_are_index_scans_as_the_tenant_role(
             (await reads.execute(sa.text("SELECT id FROM company LIMIT 1"))).scalar_one(),
         )
         by_id = await reads.execute(
-            sa.text(f"EXPLAIN {_explained(queries._candidates_statement(keys), scope.tenant_id)}")
+            sa.text(f"EXPLAIN {_explained(queries.candidates_statement(keys), scope.tenant_id)}")
         )
         plan_by_id = "\n".join(by_id.scalars())
     for index in (
@@ -476,7 +476,7 @@ async def test_the_report_reads_each_rules_keys_in_index_order_as_the_tenant_rol
     async with scope.reading() as reads:
         await reads.execute(sa.text("SET LOCAL enable_seqscan = off"))
         for rule, index in indexes.items():
-            statement = report._groups(DuplicateKind.COMPANY, rule, "a", 20)
+            statement = report.groups_statement(DuplicateKind.COMPANY, rule, "a", 20)
             explained = await reads.execute(
                 sa.text(f"EXPLAIN {_explained(statement, scope.tenant_id)}")
             )

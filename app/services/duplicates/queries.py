@@ -33,20 +33,20 @@ from app.services.duplicates.rules import (
 )
 from models import Company, Contact, ContactEmail, ContactPhone, DuplicateKey
 
-_KIND: Any = col(DuplicateKey.kind)
-_RULE: Any = col(DuplicateKey.rule)
-_RECORD: Any = col(DuplicateKey.record_id)
-_VALUE: Any = col(DuplicateKey.value)
-_KEY: Any = col(DuplicateKey.key)
+KIND: Any = col(DuplicateKey.kind)
+RULE: Any = col(DuplicateKey.rule)
+RECORD: Any = col(DuplicateKey.record_id)
+VALUE: Any = col(DuplicateKey.value)
+KEY: Any = col(DuplicateKey.key)
 MAX_EXACT = 1000  # rows sharing an exact key with one record (a switchboard's thousand)
 MAX_SIMILAR = 50
 _MODELS: dict[DuplicateKind, Any] = {DuplicateKind.COMPANY: Company, DuplicateKind.CONTACT: Contact}
 _LABELS = {DuplicateKind.COMPANY: "Company", DuplicateKind.CONTACT: "Contact"}
 
 
-def _named(name: str) -> Any:
+def named(name: str) -> Any:
     """One of our own kind or rule names, written into the SQL so that the planner drops the
-    view's other branches (as search's `_named`). Never a client's text."""
+    view's other branches (as search's `named`). Never a client's text."""
     return sa.literal_column("'" + name.replace("'", "''") + "'", sa.Text())
 
 
@@ -146,7 +146,7 @@ def _name_key(keys: Keys) -> Any:
 
 def _exact_conditions(keys: Keys) -> list[Any]:
     conditions = [
-        sa.and_(_named(rule.value) == _RULE, _KEY.in_(list(values)))
+        sa.and_(named(rule.value) == RULE, KEY.in_(list(values)))
         for rule, values in keys.exact.items()
         if values
     ]
@@ -158,36 +158,34 @@ def _exact_conditions(keys: Keys) -> list[Any]:
             continue
         else:  # NAME_AND_POSTCODE, NAME_AND_COMPANY: the name key, a space, the other part
             key = _name_key(keys).op("||")(space).op("||")(_text(raw))
-        conditions.append(sa.and_(_named(rule.value) == _RULE, key == _KEY))
+        conditions.append(sa.and_(named(rule.value) == RULE, key == KEY))
     return conditions
 
 
-def _candidates_statement(keys: Keys) -> Any | None:
-    kind = _named(keys.kind.value)
-    others = [] if keys.exclude is None else [keys.exclude != _RECORD]
+def candidates_statement(keys: Keys) -> Any | None:
+    kind = named(keys.kind.value)
+    others = [] if keys.exclude is None else [keys.exclude != RECORD]
     selects = []
     exact = _exact_conditions(keys)
     nothing = sa.cast(sa.null(), sa.Float()).label("similarity")
     if exact:
         selects.append(
-            sa.select(_RECORD, _RULE, _VALUE, _KEY, nothing)
-            .where(kind == _KIND, sa.or_(*exact), *others)
+            sa.select(RECORD, RULE, VALUE, KEY, nothing)
+            .where(kind == KIND, sa.or_(*exact), *others)
             .limit(MAX_EXACT)
         )
     if keys.name is not None:
         name = _name_key(keys)
-        similarity = sa.func.similarity(_KEY, name)
+        similarity = sa.func.similarity(KEY, name)
         selects.append(
-            sa.select(
-                _RECORD, _RULE, _VALUE, _KEY, sa.cast(similarity, sa.Float()).label("similarity")
-            )
+            sa.select(RECORD, RULE, VALUE, KEY, sa.cast(similarity, sa.Float()).label("similarity"))
             .where(
-                kind == _KIND,
-                _named(DuplicateRule.SIMILAR_NAME.value) == _RULE,
-                _KEY.op("%")(name),
+                kind == KIND,
+                named(DuplicateRule.SIMILAR_NAME.value) == RULE,
+                KEY.op("%")(name),
                 *others,
             )
-            .order_by(similarity.desc(), _RECORD)
+            .order_by(similarity.desc(), RECORD)
             .limit(MAX_SIMILAR)
         )
     if not selects:
@@ -215,7 +213,7 @@ def _shown(keys: Keys, rule: DuplicateRule, key: str) -> str | None:
 async def candidates(reads: Reading, keys: Keys, first: int) -> list[Candidate]:
     """The `first` strongest candidates of a record or draft (never itself)."""
     found: dict[uuid.UUID, list[RuleMatch]] = {}
-    statement = _candidates_statement(keys)
+    statement = candidates_statement(keys)
     if statement is not None:
         if keys.name is not None:  # `%` compares with this threshold (for the transaction)
             threshold = "SELECT set_config('pg_trgm.similarity_threshold', :value, true)"

@@ -26,7 +26,7 @@ from sqlmodel import col
 from app.data.tenancy import TenantScope
 from app.data.unit_of_work import Reading
 from app.errors import BadUserInput
-from app.services.duplicates.queries import _KEY, _KIND, _RECORD, _RULE, _VALUE, _named
+from app.services.duplicates.queries import KEY, KIND, RECORD, RULE, VALUE, named
 from app.services.duplicates.rules import (
     MAX_GROUP,
     DuplicateKind,
@@ -159,7 +159,9 @@ def _sources() -> dict[tuple[DuplicateKind, DuplicateRule], Source]:
 SOURCES = _sources()
 
 
-def _groups(kind: DuplicateKind, rule: DuplicateRule, after: str | None, limit: int) -> Any:
+def groups_statement(
+    kind: DuplicateKind, rule: DuplicateRule, after: str | None, limit: int
+) -> Any:
     """The next `limit` keys of a rule that 2 to MAX_GROUP rows share, in key order, from
     `after` on (inclusive: its pairs past the cursor's are still to come). Read in the order
     of the rule's index, grouped as read: the first groups come without reading the rest."""
@@ -187,8 +189,8 @@ async def _keys_of(
 ) -> dict[uuid.UUID, dict[DuplicateRule, dict[str, str]]]:
     """Every key of these records (to find all the rules a pair shares), one statement."""
     rows = await reads.execute_rows(
-        sa.select(_RECORD, _RULE, _KEY, _VALUE).where(
-            _named(kind.value) == _KIND, _RECORD.in_(sorted(ids))
+        sa.select(RECORD, RULE, KEY, VALUE).where(
+            named(kind.value) == KIND, RECORD.in_(sorted(ids))
         )
     )
     keys: dict[uuid.UUID, dict[DuplicateRule, dict[str, str]]] = {}
@@ -217,7 +219,7 @@ async def _candidates(
     rule has more keys."""
     rule = REPORT_RULES[kind][tier]
     start = after[1] if after is not None and after[0] == tier else None
-    groups = list(await reads.execute_rows(_groups(kind, rule, start, limit)))
+    groups = list(await reads.execute_rows(groups_statement(kind, rule, start, limit)))
     found = []
     for group in groups:
         members = sorted(zip(group.ids, group.shown, strict=True))
