@@ -25,6 +25,7 @@ from sqlmodel import col
 from app.data.row_values import stored_values
 from app.data.tenancy import TenantScope
 from app.data.unit_of_work import UnitOfWork
+from app.services.contact_info.rules import phone_e164
 from app.services.members.rules import MemberIdentity
 from app.services.members.service import MemberDirectory
 from models import (
@@ -206,6 +207,8 @@ class _Seeder:
     ) -> None:
         """An e-mail or phone of a company or contact, primary if the owner has none yet."""
         column = "email" if model is ContactEmail else "phone"
+        if column == "phone":  # its E.164 form beside it, as the services store it
+            kw.setdefault("e164", phone_e164(value))
         has_primary = await self.find(model, **owner, is_primary=True) is not None
         await self.ensure(model, {**owner, column: value}, is_primary=not has_primary, **kw)
 

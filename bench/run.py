@@ -39,7 +39,7 @@ from app.embedded import EmbeddedServers  # noqa: E402
 from app.keys import DevTokenRequest, ensure_dev_key, sign_dev_token  # noqa: E402
 from app.migrations import upgrade_to_head  # noqa: E402
 from app.settings import Settings  # noqa: E402
-from bench import burst, fanout, mutations, peer, search, tools  # noqa: E402
+from bench import burst, duplicates, fanout, mutations, peer, search, tools  # noqa: E402
 from bench.generate import generate, load  # noqa: E402
 
 DATA = ROOT / "bench" / ".tools" / "data"
@@ -477,10 +477,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--port", type=int, default=8777)
     parser.add_argument("--peer-port", type=int, default=8778)
-    parser.add_argument("--only", choices=["burst", "reads", "search"],
+    parser.add_argument("--only", choices=["burst", "reads", "search", "duplicates"],
                         help="burst: S7 alone, updating its section of RESULTS.md; reads: "
                              "S1-S4 alone, printed (RESULTS.md untouched); search: S9 alone "
-                             "(bench/search.py), on its own cluster, updating its section")  # fmt: skip
+                             "(bench/search.py), on its own cluster, updating its section; "
+                             "duplicates: S10 alone (bench/duplicates.py), on S9's cluster")  # fmt: skip
     parser.add_argument("--search-scale", type=float, default=1.0,
                         help="S9: 1.0 is 100,000 companies and 500,000 contacts")  # fmt: skip
     parser.add_argument("--search-seconds", type=float, default=5, help="S9: seconds per query")
@@ -503,6 +504,11 @@ def main() -> None:
         harness = search.Harness(database, server, measure, bench_settings, DATA,
                                  ROOT / "bench" / "RESULTS.md")  # fmt: skip
         search.run_s9(args, harness)
+        return
+    if args.only == "duplicates":
+        harness = search.Harness(database, server, measure, bench_settings, DATA,
+                                 ROOT / "bench" / "RESULTS.md")  # fmt: skip
+        duplicates.run_s10(args, harness)
         return
     with database() as urls:
         database_url, serving_url, _redis_url = urls

@@ -363,11 +363,11 @@ def report_lines(args: argparse.Namespace, all_queries: list[Query], results: di
     return lines
 
 
-def replace_section(text: str, lines: list[str]) -> str:
-    """RESULTS.md with S9's section replaced (or added at the end)."""
+def replace_section(text: str, lines: list[str], heading: str = SECTION) -> str:
+    """RESULTS.md with a section (S9's unless told) replaced (or added at the end)."""
     section = "\n".join(lines) + "\n"
-    start = text.find(SECTION)
+    start = text.find(heading)
     if start < 0:
         return text.rstrip("\n") + "\n\n" + section
-    end = text.find("\n## ", start + len(SECTION))
+    end = text.find("\n## ", start + len(heading))
     return text[:start] + section + ("" if end < 0 else text[end:])

@@ -9,6 +9,7 @@ from models.companies import Company, CompanyOwner, CompanyRelationship, Contrac
 from models.contact_info import ContactEmail, ContactPhone
 from models.contacts import Contact, ContactOwner
 from models.deals import Deal, DealOwner, Pipeline, PipelineStage
+from models.duplicates import DuplicateKey
 from models.enums import (
     ActivityType,
     CompanySize,
@@ -61,6 +62,7 @@ __all__ = [
     "DealOwner",
     "DealStatus",
     "DealVoucher",
+    "DuplicateKey",
     "EmailType",
     "EntityStatus",
     "EventCounter",

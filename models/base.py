@@ -178,6 +178,15 @@ def search_name_column(expression: str) -> Any:
     return Field(default=None, sa_column=column)
 
 
+def derived_text_column(name: str, expression: str) -> Any:
+    """A text PostgreSQL computes and stores from the record (`expression`), for an index's
+    own use; never read back as a record's value (as `search_name`)."""
+    column: sa.Column[str] = sa.Column(
+        name, sa.Text(), sa.Computed(expression, persisted=True), info={DERIVED: True}
+    )
+    return Field(default=None, sa_column=column)
+
+
 def tag_keys_check() -> sa.CheckConstraint:
     return sa.CheckConstraint("cardinality(tag_keys) = cardinality(tags)", name="tag_keys")
 

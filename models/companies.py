@@ -16,6 +16,7 @@ from models.base import (
     TenantOwned,
     Trashable,
     Versioned,
+    derived_text_column,
     enum_type,
     money,
     search_name_column,
@@ -103,6 +104,9 @@ class Company(TenantOwned, Versioned, Trashable, table=True):
         default=None, sa_type=postgresql.JSONB, sa_column_kwargs={"info": {READ_APART: True}}
     )
     identifiers_checked: str | None = checked_column()  # models.identifier_checks
+    # The name as duplicates compare it: folded, legal forms and punctuation off (migration
+    # 0018, `crm_name_key`), stored for its indexes (models/duplicates.py).
+    dedupe_name: str | None = derived_text_column("dedupe_name", "crm_name_key(name)")
 
 
 class CompanyOwner(TenantOwned, table=True):

@@ -83,5 +83,8 @@ class ContactPhone(TenantOwned, table=True):
         sa_column_kwargs={"server_default": "OFFICE"},
     )
     phone: str = Field(max_length=50)
+    # The number in E.164 (`+497111234560`), NULL when it cannot be read as one: what
+    # duplicates compare (app/services/contact_info/rules.py: phone_e164).
+    e164: str | None = Field(default=None, max_length=20)
     is_primary: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     identifiers_checked: str | None = checked_column()  # models.identifier_checks

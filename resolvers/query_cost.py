@@ -66,7 +66,7 @@ from strawberry.types.field import StrawberryField
 from app.internals import graphql_schema
 from app.settings import Settings
 from app.telemetry.describe import note_cost
-from resolvers.common.relations import LIST_SIZE
+from resolvers.common.relations import FIELD_COST, LIST_SIZE
 from resolvers.cost_formula import (
     COUNT_LIMIT,
     UNSET,
@@ -149,7 +149,8 @@ class _Walk:
         else:
             size, inner_page = 1, first  # a connection: its page size sizes its `edges`
         selections = node.selection_set.selections if node.selection_set else ()
-        return scaled(size, self.selections(selections, get_named_type(field.type), inner_page))
+        cost = scaled(size, self.selections(selections, get_named_type(field.type), inner_page))
+        return total((cost, self.surcharge(field)))
 
     def first(self, node: FieldNode, field: GraphQLField) -> Size | None:
         """The page size the field's `first` (or `last`) argument asks for; None if it has
@@ -184,6 +185,15 @@ class _Walk:
         if isinstance(value, IntValueNode):
             return int_literal(value.value)
         return self.sizes.cap  # not an integer: validation refuses it
+
+    def surcharge(self, field: GraphQLField) -> int:
+        """What resolving the field once costs beyond its objects (its FIELD_COST)."""
+        definition = (field.extensions or {}).get("strawberry-definition")
+        if isinstance(definition, StrawberryField):
+            declared = definition.metadata.get(FIELD_COST)
+            if _is_int(declared):
+                return declared
+        return 0
 
     def length(self, field: GraphQLField) -> int:
         """The most items of a list without `first`: its declared bound, else the cap."""

@@ -38,6 +38,7 @@ from resolvers.contracts.queries import ContractQueries
 from resolvers.data_quality.queries import DataQualityQueries
 from resolvers.deals.mutations import DealMutations
 from resolvers.deals.queries import DealQueries
+from resolvers.duplicates.queries import DuplicateQueries
 from resolvers.errors import ErrorPolicy, apply_error_policy
 from resolvers.events.queries import EventQueries
 from resolvers.events.subscriptions import EventSubscriptions
@@ -84,6 +85,7 @@ Query = merge_types(
         TrashQueries,
         DataQualityQueries,
         PrivacyQueries,
+        DuplicateQueries,
     ),
 )
 Mutation = merge_types(

@@ -894,3 +894,36 @@ async def test_search_filters_agree_on_both_paths(differential: Differential) ->
         assert [normalized(r) for r in (verified, on, admitted)] == [expected] * 3, text
         found += sum(expected["data"][root]["totalCount"] for root in ("companies", "contacts"))
     assert found > 0
+
+
+POSSIBLE_DUPLICATES = """query { companies(first: 20) { edges { node { name
+  phones { phone e164 }
+  possibleDuplicates(first: 3) { score strength matches { rule value candidateValue similarity }
+    record { ... on Company { id name } } } } } }
+  contacts(first: 20) { edges { node { lastName possibleDuplicates { score } } } } }"""
+PHONES_E164 = """query { companies(first: 20) { edges { node { name phones { phone e164 } } } } }"""
+
+
+async def test_possible_duplicates_are_answered_by_the_executor_and_agree(
+    differential: Differential,
+) -> None:
+    """possibleDuplicates is a field with a resolver (a duplicate check per record): the
+    compiled path declines every document that asks for it (NotCompilable, the executor
+    answers), with the same answer; the phones' e164, a plain column, it compiles."""
+    headers = {"authorization": f"Bearer {differential.callers['member']}"}
+    body = {"query": POSSIBLE_DUPLICATES}
+    (verified, on, admitted), off, answered_compiled = await _responses(differential, body, headers)
+    assert not answered_compiled
+    expected = normalized(off)
+    assert "errors" not in expected, expected
+    assert [normalized(r) for r in (verified, on, admitted)] == [expected] * 3
+    assert any(
+        edge["node"]["possibleDuplicates"] for edge in expected["data"]["companies"]["edges"]
+    )
+    body = {"query": PHONES_E164}
+    (verified, on, admitted), off, answered_compiled = await _responses(differential, body, headers)
+    assert answered_compiled
+    expected = normalized(off)
+    assert [normalized(r) for r in (verified, on, admitted)] == [expected] * 3
+    phones = [p for e in expected["data"]["companies"]["edges"] for p in e["node"]["phones"]]
+    assert any(p["e164"] for p in phones), phones

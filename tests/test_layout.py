@@ -20,6 +20,7 @@ EXTRAS = {
     "search": {"highlights"},
     "merges": {"moves", "plans"},
     "privacy": {"scrubbing"},
+    "duplicates": {"report"},
 }
 FREE_FORM = {"lexware"}
 RESOLVERS = REPO_ROOT / "resolvers"

@@ -121,6 +121,9 @@ def _pairs(graphql: Any, python: Any, where: str) -> Iterator[Feed]:
     object types: each object type with the Python class its values are."""
     if isinstance(graphql, LazyType):
         graphql = graphql.resolve_type()
+    if typing.get_origin(python) is typing.Annotated:  # a resolver's strawberry.lazy type
+        lazy = typing.get_args(python)[0]
+        python = lazy.resolve_type() if isinstance(lazy, LazyType) else lazy
     python = _strip_optional(python)
     origin = typing.get_origin(python)
     if isinstance(graphql, StrawberryOptional):

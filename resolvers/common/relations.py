@@ -27,6 +27,9 @@ PAGE_OF = "insight-crm.page-of"
 # Metadata of a list field without a `first` argument whose length the services bound: the
 # query cost (resolvers/query_cost.py) counts it at this size instead of MAX_PAGE_SIZE.
 LIST_SIZE = "insight-crm.list-size"
+# Field metadata: what resolving the field once adds to the query cost beyond the objects it
+# returns (a duplicate check: index reads per record, resolvers/duplicates/loaders.py).
+FIELD_COST = "insight-crm.field-cost"
 # Metadata of a roll-up field (resolvers/common/rollups.py): the compiler reads the figure as
 # a column of the statement that fetches the record (app.services.rollups.queries.Rollup).
 ROLLUP = "insight-crm.rollup"

@@ -13,6 +13,7 @@ from resolvers.common.filters import AND, NOT, OR, OWNED_BY_ME
 from resolvers.common.inputs import SEARCH_FILTER
 from resolvers.common.types import AddressInput
 from resolvers.contact_info.types import EmailInput, PhoneInput
+from resolvers.duplicates.inputs import REJECT_DUPLICATES
 from resolvers.owners.types import CREATE_OWNERS, OwnerInput
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class CreateCompanyInput:
     owners: list[OwnerInput] | None = strawberry.field(
         default=strawberry.UNSET, description=CREATE_OWNERS
     )
+    reject_duplicates: bool = strawberry.field(default=False, description=REJECT_DUPLICATES)
 
 
 @strawberry.input(description="Only the fields sent change; null clears a field that may be empty.")
@@ -77,6 +79,7 @@ class UpdateCompanyInput:
     notes: str | None = strawberry.UNSET
     emails: list[EmailInput] | None = strawberry.UNSET
     phones: list[PhoneInput] | None = strawberry.UNSET
+    reject_duplicates: bool = strawberry.field(default=False, description=REJECT_DUPLICATES)
 
 
 @strawberry.input

@@ -20,6 +20,7 @@ from app.services.contacts.rows import ContactRow
 from app.services.contacts.rules import CONTACT
 from app.services.contracts.rows import ContractRow
 from app.services.deals.rows import DealRow
+from app.services.duplicates.rules import DuplicateKind
 from app.services.lookups.rows import AccountTypeRow, IndustryRow
 from app.services.lookups.rules import ACCOUNT_TYPE, INDUSTRY
 from app.services.owners.rows import OwnerRow
@@ -49,6 +50,7 @@ from resolvers.contracts.inputs import ContractOrder
 from resolvers.contracts.types import Contract, contracts_of
 from resolvers.deals.inputs import DealOrder
 from resolvers.deals.types import deals_of, deals_relation
+from resolvers.duplicates.loaders import DuplicateCandidateRef, possible_duplicates_field
 from resolvers.events.types import CrmEventType, history_of
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.lookups.types import AccountType, Industry
@@ -264,3 +266,7 @@ class Company:
     # Merges (app/services/merges)
     merged_from: list[strawberry.ID] = company_merged_from()
     merged_into: strawberry.ID | None = merged_into()
+    # Duplicates (app/services/duplicates/): computed when asked for, priced in the query cost
+    possible_duplicates: list[DuplicateCandidateRef] = possible_duplicates_field(
+        DuplicateKind.COMPANY
+    )

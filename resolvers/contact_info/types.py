@@ -25,6 +25,10 @@ class Phone:
     type: PhoneType
     is_primary: bool
     created_at: datetime
+    e164: str | None = strawberry.field(
+        description="The number in E.164 (+497111234560; a number without a country code is "
+        "read as German), null when it cannot be read as a phone number."
+    )
 
 
 @strawberry.input(description="An e-mail address; the first one becomes primary if none is.")

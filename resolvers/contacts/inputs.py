@@ -23,6 +23,7 @@ from resolvers.common.filters import (
 )
 from resolvers.common.inputs import SEARCH_FILTER
 from resolvers.contact_info.types import EmailInput, PhoneInput
+from resolvers.duplicates.inputs import REJECT_DUPLICATES
 from resolvers.owners.types import CREATE_OWNERS, OwnerInput
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ class CreateContactInput:
     owners: list[OwnerInput] | None = strawberry.field(
         default=strawberry.UNSET, description=CREATE_OWNERS
     )
+    reject_duplicates: bool = strawberry.field(default=False, description=REJECT_DUPLICATES)
 
 
 @strawberry.input(description="Only the fields sent change; emails/phones replace whole lists.")
@@ -80,6 +82,7 @@ class UpdateContactInput:
     notes: str | None = strawberry.UNSET
     emails: list[EmailInput] | None = strawberry.UNSET
     phones: list[PhoneInput] | None = strawberry.UNSET
+    reject_duplicates: bool = strawberry.field(default=False, description=REJECT_DUPLICATES)
 
 
 @strawberry.input

@@ -14,6 +14,7 @@ from app.services.companies.rules import COMPANY
 from app.services.contact_info.rows import EmailRow, PhoneRow
 from app.services.contacts.rows import ContactRow
 from app.services.deals.rows import DealRow
+from app.services.duplicates.rules import DuplicateKind
 from app.services.owners.rows import OwnerRow
 from app.services.owners.rules import CONTACT_OWNERS
 from app.services.rollups.queries import CONTACT_ROLLUPS, Rollup
@@ -36,6 +37,7 @@ from resolvers.contact_info.types import Email, Phone
 from resolvers.context import Context
 from resolvers.deals.inputs import DealOrder
 from resolvers.deals.types import deals_of, deals_relation
+from resolvers.duplicates.loaders import DuplicateCandidateRef, possible_duplicates_field
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.merges.loaders import contact_merged_from, merged_into
 from resolvers.owners.types import Owner, OwnerOrder, owners_of, owners_relation
@@ -167,3 +169,7 @@ class Contact:
     # Merges (app/services/merges)
     merged_from: list[strawberry.ID] = contact_merged_from()
     merged_into: strawberry.ID | None = merged_into()
+    # Duplicates (app/services/duplicates/): computed when asked for, priced in the query cost
+    possible_duplicates: list[DuplicateCandidateRef] = possible_duplicates_field(
+        DuplicateKind.CONTACT
+    )

@@ -14,6 +14,8 @@ from app.services.companies.rows import CompanyRow
 from app.services.companies.rules import COMPANY, NOT_NULLABLE, CompanyInput, CompanyPatch
 from app.services.contact_info.rules import split_values
 from app.services.contact_info.service import create_with_values, update_with_values
+from app.services.duplicates.rules import DuplicateKind
+from app.services.duplicates.service import guarded
 from app.services.owners.rules import COMPANY_OWNERS, split_owners
 from app.services.owners.service import new_record_owners
 
@@ -32,6 +34,7 @@ async def create_company(
 ) -> CompanyRow:
     """`system`: values the system adds (a Lexware link), with their events. Its owners:
     those named in `owners`, else its creator (owners.initial_owners)."""
+    data, system = guarded(scope, DuplicateKind.COMPANY, data, system)
     given, named = split_owners(data)
     own, lists = split_values(given)
     values = _storable(validate(CompanyInput, own).model_dump())
@@ -52,6 +55,7 @@ async def update_company(
 ) -> CompanyRow:
     """Change only the fields sent (`emails`/`phones` replace the whole lists); with
     `expected_version`, refuse a stale edit."""
+    data, system = guarded(scope, DuplicateKind.COMPANY, data, system)
     own, lists = split_values(data)
     values = _storable(validate_patch(CompanyPatch, NOT_NULLABLE, own))
     return await update_with_values(

@@ -28,3 +28,4 @@ class EmailRow(ValueRow, Protocol):
 class PhoneRow(ValueRow, Protocol):
     type: PhoneType
     phone: str
+    e164: str | None

@@ -10,7 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator
+import phonenumbers
+from pydantic import AfterValidator, computed_field
 
 from app.data import records
 from app.data.records import Entity
@@ -36,6 +37,27 @@ class PhoneInput(Input):
     phone: Phone
     type: PhoneType = PhoneType.OFFICE
     is_primary: bool = False
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def e164(self) -> str | None:
+        """Stored beside the number as typed (`model_dump` carries it to the insert)."""
+        return phone_e164(self.phone)
+
+
+PHONE_REGION = "DE"  # a number without a country code is German (as search reads numbers)
+
+
+def phone_e164(phone: str) -> str | None:
+    """The number in E.164 (`+497111234560`), None when `phonenumbers` cannot read it as a
+    possible number: what duplicates compare, whatever format it was typed in."""
+    try:
+        parsed = phonenumbers.parse(phone, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 # The rows of a kind of value: an EmailRow or a PhoneRow.

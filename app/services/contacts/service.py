@@ -14,6 +14,8 @@ from app.services.contact_info.rules import EMAILS, PHONES, split_values
 from app.services.contact_info.service import create_with_values, update_with_values
 from app.services.contacts.rows import ContactRow
 from app.services.contacts.rules import CONTACT, NOT_NULLABLE, ContactInput, ContactPatch
+from app.services.duplicates.rules import DuplicateKind
+from app.services.duplicates.service import guarded
 from app.services.owners.rules import CONTACT_OWNERS, split_owners
 from app.services.owners.service import new_record_owners
 
@@ -23,6 +25,7 @@ async def create_contact(
 ) -> ContactRow:
     """`system`: values the system adds (a Lexware link), with their events. Its owners:
     those named in `owners`, else its creator (owners.initial_owners)."""
+    data, system = guarded(scope, DuplicateKind.CONTACT, data, system)
     given, named = split_owners(data)
     own, lists = split_values(given)
     values = validate(ContactInput, own).model_dump()
@@ -42,6 +45,7 @@ async def update_contact(
     system: records.SystemChange | None = None,
 ) -> ContactRow:
     """Change the fields sent; `emails`/`phones`, when sent, replace the whole lists."""
+    data, system = guarded(scope, DuplicateKind.CONTACT, data, system)
     own, lists = split_values(data)
     values = validate_patch(ContactPatch, NOT_NULLABLE, own)
     return await update_with_values(
