@@ -281,3 +281,25 @@ async def test_a_page_costs_a_statement_per_batch_of_a_table_and_one_per_marking
     sql.statements.clear()
     await report(api)
     assert len(sql.statements) == 5  # the valid phone is no candidate any more
+
+
+async def test_a_trashed_records_values_leave_the_report_until_it_is_restored(
+    api: Api, app: Starlette
+) -> None:
+    """Trashed records are gone from every list: neither the company's own fields nor the
+    contact's e-mail and phone are listed while they are in the trash (no issue with a null
+    record); restored, they are back."""
+    ids = await old_rows(await scope_of(api, app))
+    listed = {(field, reason) for field, _, reason in await issues(api)}
+    assert {("emails", "INVALID_FORMAT"), ("vatId", "WRONG_CHECK_DIGIT")} <= listed
+    for kind in ("Company", "Contact"):
+        variables = {"id": str(ids[kind.lower()])}
+        await api.data(f"mutation($id: ID!) {{ delete{kind}(id: $id) }}", variables)
+    page = await report(api)
+    recorded = {edge["node"]["recordId"] for edge in page["edges"]}
+    assert recorded == {str(ids["other"])}, page
+    assert all(edge["node"]["record"] for edge in page["edges"])
+    for kind in ("Company", "Contact"):
+        variables = {"id": str(ids[kind.lower()])}
+        await api.data(f"mutation($id: ID!) {{ restore{kind}(id: $id) {{ id }} }}", variables)
+    assert {(field, reason) for field, _, reason in await issues(api)} == listed

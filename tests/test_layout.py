@@ -19,7 +19,7 @@ EXTRAS = {
     "common": {"validation", "identifiers", "tags", "relation_filters"},
     "search": {"highlights"},
     "merges": {"moves", "plans"},
-    "privacy": {"scrubbing"},
+    "privacy": {"merged", "scrubbing"},
     "duplicates": {"report"},
 }
 FREE_FORM = {"lexware"}

@@ -195,10 +195,10 @@ async def everything(
         api,
         "Muster G.m.b.H.",
         website="https://muster.de",
-        vatId="DE123456789",
+        vatId="DE811907980",
         tags=["vip", "ERP"],
         emails=[{"email": "INFO@muster.de"}, {"email": "buchhaltung@muster.de", "isPrimary": True}],
-        phones=[{"phone": "+49 (711) 1234 0"}, {"phone": "+49 711 99"}],
+        phones=[{"phone": "+49 (711) 1234 0"}, {"phone": "+49 711 9912345"}],
         owners=[{"userId": s.admin, "role": "OWNER"}, {"userId": s.member, "role": "MEMBER"}],
     )
     s.other = await create_company(api, "Partner AG")
@@ -282,7 +282,7 @@ async def test_a_company_merge_moves_every_relation_and_unites_the_values(
     ]
     assert company["phones"] == [
         {"phone": "+49 711 1234-0", "isPrimary": True},
-        {"phone": "+49 711 99", "isPrimary": False},
+        {"phone": "+49 711 9912345", "isPrimary": False},
     ]
     assert sorted((o["user"]["id"], o["role"]) for o in company["owners"]) == sorted(
         [(s.admin, "OWNER"), (s.member, "MEMBER")]  # the strongest role the admin held
@@ -829,3 +829,26 @@ async def test_the_deal_board_shows_the_cards_a_merge_moved(api: Api, live: str)
         "event": {"type": "crm.company.merged"},
         "deal": {"title": "Wandert", "companyId": survivor},
     }
+
+
+async def test_purging_a_survivor_takes_its_tombstones_with_it(
+    api: Api, owner_sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """A merged id resolves to its survivor while the survivor lives, trashed or not in the
+    way a lookup sees it; purged for good, the survivor takes its tombstones with it and the
+    merged id answers NOT_FOUND like the survivor's own."""
+    survivor = await create_company(api, "Bleibt GmbH")
+    merged = await create_company(api, "Geht GmbH")
+    assert "errors" not in await merge(api, survivor, [merged])
+    lookup = "query($id: ID!) { company(id: $id) { id mergedFrom } }"
+    assert (await api.data(lookup, {"id": merged}))["company"]["mergedFrom"] == [merged]
+    await api.data("mutation($id: ID!) { deleteCompany(id: $id) }", {"id": survivor})
+    purged = await api("mutation($id: ID!) { purgeCompany(id: $id) }", {"id": survivor})
+    assert "errors" not in purged, purged
+    for gone in (survivor, merged):
+        assert error_codes(await api(lookup, {"id": gone})) == ["NOT_FOUND"]
+    async with owner_sessions() as session:
+        left = await session.execute(
+            sa.text("SELECT count(*) FROM merged_record WHERE survivor_id = :s"), {"s": survivor}
+        )
+        assert left.scalar_one() == 0

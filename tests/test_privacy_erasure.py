@@ -16,6 +16,7 @@ from tests.conftest import Api, error_codes
 from tests.lexware_fixtures import ACME, PERSON, Lexware
 from tests.live import graphql_socket
 from tests.test_deals import pipeline
+from tests.test_merges import MERGE_CONTACTS
 from tests.test_privacy import (
     CREATE_CONTACT,
     ERASE,
@@ -29,6 +30,8 @@ from tests.test_privacy import (
     trash,
 )
 from tests.test_subscriptions import CRM_EVENTS
+
+CONTACT_VERSION = "query($id: ID!) { contact(id: $id) { id version } }"
 
 
 async def test_erasure_leaves_no_personal_value_anywhere_in_the_database(
@@ -303,3 +306,25 @@ async def test_subscribers_get_the_erasure_live_and_replay_a_scrubbed_gapless_hi
     text = orjson.dumps(replayed).decode().lower()
     assert [value for value in person.values if value.lower() in text] == []
     assert any(e["entityId"] == person.id and e["type"] == "crm.contact.created" for e in replayed)
+
+
+async def test_erasing_a_survivor_erases_the_records_merged_into_it(
+    api: Api, owner_sessions: Sessions
+) -> None:
+    """A person entered twice and merged: the merged record's names, e-mails and phones live
+    on in its events and in texts moved to the survivor (its activity "Anruf <name>"); the
+    erasure reads them back from the merged id's events and leaves none of either, and the
+    tombstone goes (the merged id answers NOT_FOUND like the survivor's)."""
+    await pipeline(api)
+    person = await make_person(api, "Wiltrud", "Quappendorf", idempotency_key=uuid.uuid4().hex)
+    twin = await make_person(api, "Wiltrude", "Quappendorff", idempotency_key=uuid.uuid4().hex)
+    version = (await api.data(CONTACT_VERSION, {"id": person.id}))["contact"]["version"]
+    await api.data(MERGE_CONTACTS, {"s": person.id, "m": [twin.id], "v": version})
+    assert (await api.data(CONTACT_VERSION, {"id": twin.id}))["contact"]["id"] == person.id
+
+    await api.data(ERASE, {"c": person.id})
+
+    values = [*person.values, *twin.values]
+    assert await places_holding(owner_sessions, values) == {value: [] for value in values}
+    for gone in (person.id, twin.id):
+        assert error_codes(await api(CONTACT_VERSION, {"id": gone})) == ["NOT_FOUND"]

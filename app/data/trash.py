@@ -19,12 +19,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
+from sqlmodel import col
 
 from app.data import changes, dependents
 from app.data.records import Entity, constraint_errors
 from app.data.tenancy import TenantScope
 from app.data.unit_of_work import UnitOfWork
 from app.errors import AppError, NotFound
+from models.merges import MERGEABLE, MergedRecord
 
 # What a restore checks in its unit of work before the row comes back (a Lexware link that
 # another record holds now): raise a CONFLICT naming it.
@@ -145,10 +147,21 @@ async def purge_in(
         .execution_options(synchronize_session=False)
     )
     purged = list(await uow.execute_rows(statement, with_trashed=True))
+    await _drop_tombstones(uow, entity, [row.id for row in purged])
     if entity.tracked is not None:
         for row in purged:
             changes.purged(uow, entity.tracked, row)
     return purged
+
+
+async def _drop_tombstones(
+    uow: UnitOfWork, entity: Entity[object], purged: Sequence[uuid.UUID]
+) -> None:
+    """The ids merged into a purged record (app/services/merges) resolve to nothing any more:
+    their tombstones go with it, so they answer NOT_FOUND as the record does."""
+    if purged and entity.model.__tablename__ in MERGEABLE:
+        survivor = col(MergedRecord.survivor_id)
+        await uow.execute_rows(sa.delete(MergedRecord).where(survivor.in_(purged)))
 
 
 async def expired_ids(

@@ -38,7 +38,7 @@ from app.services.data_quality.rules import (
     RecordType,
     issues_of,
 )
-from models import Company, ContactEmail, ContactPhone
+from models import Company, Contact, ContactEmail, ContactPhone
 from models.identifier_checks import COLUMN, FINGERPRINTS, unchecked
 
 SCAN_LIMIT = 1000  # candidate rows one page reads at most
@@ -200,7 +200,18 @@ async def _candidates(
     )
     if from_id is not None:
         statement = statement.where(col(model.id) >= from_id)
+    if model is not Company:
+        statement = statement.where(_owner_is_live(model))
     return [dict(row._mapping) for row in (await uow.execute_rows(statement)).all()]
+
+
+def _owner_is_live(model: Any) -> sa.ColumnElement[bool]:
+    """An e-mail or phone of a trashed record is not listed (the tenant filter hides trashed
+    owners inside these semi-joins): it is back in the report when its record is restored."""
+    return sa.or_(
+        sa.exists().where(col(Contact.id) == model.contact_id),
+        sa.exists().where(col(Company.id) == model.company_id),
+    )
 
 
 async def _mark_valid(

@@ -105,6 +105,12 @@ class Source:
     where: Any = None
 
 
+def _live(owner: Any, link: Any) -> Any:
+    """The value belongs to an owner of this kind that is not in the trash (the tenant filter
+    hides trashed owners inside the semi-join): a trashed record is half of no pair."""
+    return sa.and_(link.isnot(None), sa.exists().where(col(owner.id) == link))
+
+
 def _sources() -> dict[tuple[DuplicateKind, DuplicateRule], Source]:
     space: Any = sa.literal_column("' '")
     zip_code: Any = sa.literal_column("'zip'")
@@ -118,7 +124,7 @@ def _sources() -> dict[tuple[DuplicateKind, DuplicateRule], Source]:
         ),
         (company, DuplicateRule.EMAIL): Source(
             ContactEmail, email, col(ContactEmail.company_id), col(ContactEmail.email),
-            col(ContactEmail.company_id).isnot(None),
+            _live(Company, col(ContactEmail.company_id)),
         ),
         (company, DuplicateRule.NAME_AND_POSTCODE): Source(
             Company, col(Company.dedupe_name).op("||")(space).op("||")(postcode),
@@ -126,7 +132,7 @@ def _sources() -> dict[tuple[DuplicateKind, DuplicateRule], Source]:
         ),
         (company, DuplicateRule.PHONE): Source(
             ContactPhone, phone, col(ContactPhone.company_id), col(ContactPhone.phone),
-            col(ContactPhone.company_id).isnot(None),
+            _live(Company, col(ContactPhone.company_id)),
         ),
         (company, DuplicateRule.WEBSITE_DOMAIN): Source(
             Company, sa.func.crm_domain(col(Company.website)), col(Company.id),
@@ -137,7 +143,7 @@ def _sources() -> dict[tuple[DuplicateKind, DuplicateRule], Source]:
         ),
         (contact, DuplicateRule.EMAIL): Source(
             ContactEmail, email, col(ContactEmail.contact_id), col(ContactEmail.email),
-            col(ContactEmail.contact_id).isnot(None),
+            _live(Contact, col(ContactEmail.contact_id)),
         ),
         (contact, DuplicateRule.NAME_AND_COMPANY): Source(
             Contact,
@@ -148,7 +154,7 @@ def _sources() -> dict[tuple[DuplicateKind, DuplicateRule], Source]:
         ),
         (contact, DuplicateRule.PHONE): Source(
             ContactPhone, phone, col(ContactPhone.contact_id), col(ContactPhone.phone),
-            col(ContactPhone.contact_id).isnot(None),
+            _live(Contact, col(ContactPhone.contact_id)),
         ),
         (contact, DuplicateRule.SIMILAR_NAME): Source(
             Contact, col(Contact.search_name), col(Contact.id), person

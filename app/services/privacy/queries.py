@@ -42,7 +42,7 @@ from app.services.lexware.vouchers import VOUCHER
 from app.services.owners.rows import ContactOwnerRow
 from app.services.owners.rules import CONTACT_OWNERS
 from app.services.privacy.rules import like_patterns
-from models import Activity, Contact, CrmEvent, IdempotencyKey, LexwareVoucher
+from models import Activity, Contact, CrmEvent, IdempotencyKey, LexwareVoucher, MergedRecord
 
 TRASH_COLUMNS = ("deleted_at", "deleted_by")
 
@@ -223,10 +223,14 @@ async def _stored_responses(reads: Reading, contact_id: uuid.UUID) -> list[Store
 
 
 async def person_ids(reads: Reading, contact_id: uuid.UUID) -> frozenset[uuid.UUID]:
-    """The contact ids whose events are about the person: its own, and (once merge's
-    tombstones are in) the ids merged into it, whose history it carries on."""
-    del reads  # the merged ids are read here when `merged_record` exists
-    return frozenset({contact_id})
+    """The contact ids whose events are about the person: its own, and the ids merged into
+    it (`merged_record`, chains already flattened to the survivor), whose history it carries
+    on: their events hold the same person's values."""
+    merged = sa.select(col(MergedRecord.merged_id)).where(
+        col(MergedRecord.entity) == "contact", col(MergedRecord.survivor_id) == contact_id
+    )
+    found = (await reads.execute_rows(merged)).scalars().all()
+    return frozenset({contact_id, *found})
 
 
 def events_about(ids: frozenset[uuid.UUID], contact_id: uuid.UUID) -> sa.ColumnElement[bool]:

@@ -40,6 +40,7 @@ from app.data.pagination import like_literal
 from app.data.tenancy import TenantScope
 from app.data.unit_of_work import UnitOfWork
 from app.errors import AppError, NotFound
+from app.services.privacy.merged import merged_values, united
 from app.services.privacy.queries import person_ids
 from app.services.privacy.rules import (
     ERASED_EVENT,
@@ -68,6 +69,7 @@ from models import (
     CrmEvent,
     Deal,
     LexwareVoucher,
+    MergedRecord,
 )
 
 SUBJECT_LENGTH, TITLE_LENGTH, LOST_REASON_LENGTH = 200, 200, 500
@@ -138,8 +140,11 @@ class _Activities:
 async def erase_contact(scope: TenantScope, contact_id: uuid.UUID) -> Erasure:
     async with scope.writing() as uow:
         contact = await _locked_contact(uow, contact_id)
-        values = await _values(uow, contact)
         person = await person_ids(uow, contact_id)  # before the row goes
+        # The records merged into the person held values of their own (read back from their
+        # events): the texts and events that carry them lose them too.
+        merged = await merged_values(uow, person - {contact_id})
+        values = united([await _values(uow, contact), *merged])
         # Rows locked in deleteContact's order (the contact, its deals, its activities).
         deals = await _unlink_deals(uow, contact_id, Scrubber(values.all))
         activities = await _erase_activities(uow, contact_id, values)
@@ -149,6 +154,12 @@ async def erase_contact(scope: TenantScope, contact_id: uuid.UUID) -> Erasure:
         # The row last: its e-mails, phones and owners go with it (CASCADE).
         await uow.execute_rows(
             sa.delete(Contact).where(col(Contact.id) == contact_id), with_trashed=True
+        )
+        # The tombstones of ids merged into the person: nothing is left to resolve to.
+        await uow.execute_rows(
+            sa.delete(MergedRecord).where(
+                col(MergedRecord.entity) == "contact", col(MergedRecord.survivor_id) == contact_id
+            )
         )
         subjects = EventSubjects(
             erased={"contact": person, "activity": set(activities.erased)},
