@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from starlette.applications import Starlette
 
 from app.migrations import alembic_config
 from app.services.duplicates import queries, report
@@ -27,6 +28,7 @@ from app.services.duplicates.rules import (
 )
 from tests.conftest import Api, Servers, _asyncpg_dsn, error_codes
 from tests.factories import new_scope
+from tests.test_identifiers import scope_of
 from tests.test_search import _explained
 
 CREATE_COMPANY = "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { id } }"
@@ -597,3 +599,22 @@ async def test_a_trashed_record_is_no_candidate_nor_in_the_report_until_restored
     await api.data("mutation($id: ID!) { restoreCompany(id: $id) { id } }", {"id": b})
     assert [c["record"]["id"] for c in await candidates_of(api, a)] == [b]
     assert (await api.data(REPORT, {"first": 10}))["duplicates"]["totalCount"] == 1
+
+
+async def test_the_compared_keys_of_trashed_records_are_not_read_at_all(
+    api: Api, app: Starlette
+) -> None:
+    """The view's branches leave trashed records out (their own keys, and the e-mails and
+    phones they own), so trashed rows never take the places of live candidates under the
+    statements' limits (MAX_EXACT, MAX_SIMILAR) and `rejectDuplicates`' few named."""
+    live = await company(api, "Lebt GmbH", vatId="DE811907980", emails=[{"email": "a@b.de"}])
+    gone = await company(api, "Weg GmbH", vatId="DE811907980", emails=[{"email": "a@b.de"}])
+    await api.data("mutation($id: ID!) { deleteCompany(id: $id) }", {"id": gone})
+    async with (await scope_of(api, app)).reading() as reads:
+        rows = await reads.execute_rows(
+            sa.select(queries.RECORD, queries.RULE).where(
+                queries.KEY.in_(["DE811907980", "a@b.de"])
+            )
+        )
+        found = {(str(record), rule) for record, rule in rows}
+    assert found == {(live, "VAT_ID"), (live, "EMAIL")}

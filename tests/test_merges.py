@@ -852,3 +852,20 @@ async def test_purging_a_survivor_takes_its_tombstones_with_it(
             sa.text("SELECT count(*) FROM merged_record WHERE survivor_id = :s"), {"s": survivor}
         )
         assert left.scalar_one() == 0
+
+
+async def test_a_relationship_with_a_trashed_company_follows_the_survivor(api: Api) -> None:
+    """A relationship of a merged company with a company in the trash is hidden, not gone:
+    the merge re-points it (the cascade of the merged row's delete would take it otherwise),
+    and it is back, with the survivor, when the trashed company is restored."""
+    survivor = await create_company(api, "Bleibt AG")
+    merged = await create_company(api, "Geht AG")
+    partner = await create_company(api, "Partner KG")
+    related = await relate(api, merged, partner, await relationship_type(api, "Lieferant"))
+    await api.data("mutation($id: ID!) { deleteCompany(id: $id) }", {"id": partner})
+    answer = await merge(api, survivor, [merged])
+    assert "errors" not in answer, answer
+    assert moves(answer["data"]["mergeCompanies"])["RELATIONSHIPS"] == ({related}, set())
+    await api.data("mutation($id: ID!) { restoreCompany(id: $id) { id } }", {"id": partner})
+    company = (await api.data(COMPANY, {"id": survivor}))["company"]
+    assert [r["otherCompany"]["id"] for r in company["relationships"]] == [partner]

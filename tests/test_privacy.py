@@ -262,10 +262,13 @@ async def test_the_export_holds_every_piece_of_the_person(api: Api) -> None:
     assert [d["id"] for d in exported["deals"]] == [person.deal]
     assert exported["lexwareContactId"] is None and exported["lexwareVouchers"] == []
     assert len(exported["storedResponses"]) == 1  # the createContact retried by its key
-    # Events: the contact's own (created, updated with its phones) and its activities'.
+    # Events: the contact's own (created, updated with its phones), its activities' and
+    # those of the deal it is the contact of.
     kinds = {(e["entity"], e["type"]) for e in exported["events"]}
     assert {("contact", "crm.contact.created"), ("contact", "crm.contact.updated")} <= kinds
     assert {("activity", "crm.activity.created"), ("activity", "crm.activity.updated")} <= kinds
+    deal_events = {e["entityId"] for e in exported["events"] if e["entity"] == "deal"}
+    assert deal_events == {person.deal}
     assert all(e["entityId"] != person.activities["mention"] for e in exported["events"])
     assert exported["eventsTotal"] == len(exported["events"]) and exported["eventsComplete"]
     assert exported["eventsNextAfter"] is None

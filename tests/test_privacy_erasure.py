@@ -328,3 +328,55 @@ async def test_erasing_a_survivor_erases_the_records_merged_into_it(
     assert await places_holding(owner_sessions, values) == {value: [] for value in values}
     for gone in (person.id, twin.id):
         assert error_codes(await api(CONTACT_VERSION, {"id": gone})) == ["NOT_FOUND"]
+
+
+async def test_the_texts_of_trashed_records_lose_the_persons_values_too(
+    api: Api, owner_sessions: Sessions
+) -> None:
+    """A trashed company's notes naming the person are scrubbed as a live one's are: the
+    trash hides records from reads, not from the erasure."""
+    await pipeline(api)
+    person = await make_person(api, "Wiltrud", "Quappendorf", idempotency_key=uuid.uuid4().hex)
+    full_name = person.values[2]
+    made = await api.data(
+        "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { id } }",
+        {"i": {"name": "Papierkorb GmbH", "notes": f"Ansprechpartnerin {full_name}"}},
+    )
+    company_id = made["createCompany"]["id"]
+    await api.data("mutation($id: ID!) { deleteCompany(id: $id) }", {"id": company_id})
+
+    await api.data(ERASE, {"c": person.id})
+
+    assert await places_holding(owner_sessions, [full_name]) == {full_name: []}
+
+
+async def test_the_persons_address_stored_on_a_company_goes_with_her(
+    api: Api, owner_sessions: Sessions
+) -> None:
+    """Her e-mail address and phone number stored on a company too (her direct line as the
+    company's number) are hers: deleted from the company, which is named in the answer; the
+    company's other values stay."""
+    await pipeline(api)
+    person = await make_person(api, "Wiltrud", "Quappendorf", idempotency_key=uuid.uuid4().hex)
+    email, phone = person.values[3], person.values[5]
+    made = await api.data(
+        "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { id } }",
+        {
+            "i": {
+                "name": "Durchwahl GmbH",
+                "emails": [{"email": email.upper()}, {"email": "zentrale@durchwahl.de"}],
+                "phones": [{"phone": phone}],
+            }
+        },
+    )
+    company_id = made["createCompany"]["id"]
+
+    erased = (await api.data(ERASE, {"c": person.id}))["eraseContact"]
+
+    assert erased["recordsScrubbed"] == 3  # her company's notes, the other deal, this company
+    assert await places_holding(owner_sessions, [email, phone]) == {email: [], phone: []}
+    kept = await api.data(
+        "query($id: ID!) { company(id: $id) { emails { email } phones { phone } } }",
+        {"id": company_id},
+    )
+    assert kept["company"] == {"emails": [{"email": "zentrale@durchwahl.de"}], "phones": []}

@@ -94,8 +94,20 @@ INDEXES = {
 BATCH = 5000
 
 
+def _live(kind: str, table: str, record: str) -> str:
+    """The record is not in the trash (0015): a trashed record is no candidate and half of no
+    pair; its e-mails and phones count again when it is restored."""
+    if record == "id":
+        return "AND deleted_at IS NULL "
+    return (
+        f"AND EXISTS (SELECT 1 FROM {kind} live WHERE live.id = {table}.{record} "
+        f"AND live.tenant_id = {table}.tenant_id AND live.deleted_at IS NULL) "
+    )
+
+
 def _branch(kind: str, rule: str, table: str, record: str, value: str, key: str) -> str:
     owner = f"AND {record} IS NOT NULL " if record != "id" else ""
+    owner += _live(kind, table, record)
     return (
         f"SELECT tenant_id, '{kind}'::text AS kind, '{rule}'::text AS rule, {record} AS record_id, "
         f"({value})::text AS value, ({key})::text AS key FROM {table} "

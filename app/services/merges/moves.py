@@ -121,7 +121,8 @@ async def move_relationships(uow: UnitOfWork, request: MergeRequest) -> Moved:
             sa.update(model)
             .where(col(model.id) == relationship_id)
             .values(from_company_id=source, to_company_id=target)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
+            with_trashed=True,  # a relationship with a trashed company is hidden, not gone
         )
     return Moved("relationships", sorted(plan.moved), plan.dropped)
 
@@ -131,5 +132,6 @@ async def _delete(uow: UnitOfWork, model: Any, ids: Sequence[uuid.UUID]) -> None
         await uow.execute_rows(
             sa.delete(model)
             .where(col(model.id).in_(ids))
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
+            with_trashed=True,
         )

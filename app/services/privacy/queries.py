@@ -42,7 +42,15 @@ from app.services.lexware.vouchers import VOUCHER
 from app.services.owners.rows import ContactOwnerRow
 from app.services.owners.rules import CONTACT_OWNERS
 from app.services.privacy.rules import like_patterns
-from models import Activity, Contact, CrmEvent, IdempotencyKey, LexwareVoucher, MergedRecord
+from models import (
+    Activity,
+    Contact,
+    CrmEvent,
+    Deal,
+    IdempotencyKey,
+    LexwareVoucher,
+    MergedRecord,
+)
 
 TRASH_COLUMNS = ("deleted_at", "deleted_by")
 
@@ -235,11 +243,13 @@ async def person_ids(reads: Reading, contact_id: uuid.UUID) -> frozenset[uuid.UU
 
 def events_about(ids: frozenset[uuid.UUID], contact_id: uuid.UUID) -> sa.ColumnElement[bool]:
     """The person's own events (its fields, e-mails, phones and owners are all
-    `crm.contact.*` about its id) and those of the activities linked to it."""
+    `crm.contact.*` about its id) and those of the activities and deals linked to it."""
     activities = sa.select(col(Activity.id)).where(col(Activity.contact_id) == contact_id)
+    deals = sa.select(col(Deal.id)).where(col(Deal.contact_id) == contact_id)
     return sa.or_(
         sa.and_(col(CrmEvent.entity) == "contact", col(CrmEvent.entity_id).in_(sorted(ids))),
         sa.and_(col(CrmEvent.entity) == "activity", col(CrmEvent.entity_id).in_(activities)),
+        sa.and_(col(CrmEvent.entity) == "deal", col(CrmEvent.entity_id).in_(deals)),
     )
 
 

@@ -24,6 +24,7 @@ from sqlmodel import col
 from app.data.pagination import like_literal
 from app.data.unit_of_work import UnitOfWork
 from app.services.privacy.rules import (
+    MIN_PHONE_DIGITS,
     PersonalValues,
     Scrubber,
     clipped,
@@ -34,6 +35,8 @@ from models import (
     Company,
     CompanyRelationship,
     Contact,
+    ContactEmail,
+    ContactPhone,
     Contract,
     CrmEvent,
     Deal,
@@ -220,7 +223,9 @@ async def scrub_mentions(
                 f"new_{name}": _fitted(scrubber.optional(getattr(row, name)), column)
                 for name, column in zip(names, columns, strict=True)
             }
-            await uow.execute_rows(_rewrite_texts(model, names), {"row_id": row.id, **texts})
+            await uow.execute_rows(
+                _rewrite_texts(model, names), {"row_id": row.id, **texts}, with_trashed=True
+            )
             changed.append(row.id)
         if changed:
             found[model.__tablename__] = changed
@@ -241,3 +246,33 @@ def _rewrite_texts(model: Any, names: tuple[str, ...]) -> Any:
         .where(col(model.id) == sa.bindparam("row_id", type_=sa.Uuid()))
         .values(**values)
     )
+
+
+async def drop_company_values(uow: UnitOfWork, values: PersonalValues) -> list[uuid.UUID]:
+    """A company's e-mail address or phone number that is exactly one of the person's (her
+    address stored on her company too) is hers: deleted, without an event (one would carry
+    the value into the history this erasure scrubs). The companies, once each."""
+    emails = sorted({v.lower() for v in values.whole if "@" in v})
+    digits = sorted({"".join(c for c in v if c.isdigit()) for v in values.whole if "@" not in v})
+    digits = [d for d in digits if len(d) >= MIN_PHONE_DIGITS]
+    found: list[uuid.UUID] = []
+    statements = []
+    if emails:
+        email = sa.func.lower(col(ContactEmail.email))
+        statements.append(
+            sa.delete(ContactEmail)
+            .where(col(ContactEmail.company_id).isnot(None), email.in_(emails))
+            .returning(col(ContactEmail.company_id))
+        )
+    if digits:
+        number = sa.func.regexp_replace(col(ContactPhone.phone), r"\D", "", "g")
+        statements.append(
+            sa.delete(ContactPhone)
+            .where(col(ContactPhone.company_id).isnot(None), number.in_(digits))
+            .returning(col(ContactPhone.company_id))
+        )
+    for statement in statements:
+        for (company_id,) in await uow.execute_rows(statement, with_trashed=True):
+            if company_id is not None and company_id not in found:
+                found.append(company_id)
+    return found

@@ -55,6 +55,7 @@ from app.services.privacy.rules import (
 from app.services.privacy.scrubbing import (
     EventCounts,
     EventSubjects,
+    drop_company_values,
     holding,
     scrub_events,
     scrub_mentions,
@@ -149,6 +150,9 @@ async def erase_contact(scope: TenantScope, contact_id: uuid.UUID) -> Erasure:
         deals = await _unlink_deals(uow, contact_id, Scrubber(values.all))
         activities = await _erase_activities(uow, contact_id, values)
         mentions = await scrub_mentions(uow, values, skip=contact_id)
+        for company_id in await drop_company_values(uow, values):
+            if company_id not in mentions.setdefault("company", []):
+                mentions["company"].append(company_id)
         vouchers = await _scrub_vouchers(uow, contact_id, contact.lexware_contact_id)
         bases = await _drop_lexware_bases(uow, contact, values)
         # The row last: its e-mails, phones and owners go with it (CASCADE).
