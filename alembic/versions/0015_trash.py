@@ -136,6 +136,10 @@ def upgrade() -> None:
                 op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} {definition}")
         for table in LEXWARE_LINKED:
             _swap_lexware_link(table, f"{_LINKED} AND deleted_at IS NULL")
+    # A column added has no statistics until the next ANALYZE: the planner then takes
+    # `deleted_at IS NULL`, which every read now has, for 0.5% of the rows (measured at
+    # 100,000 companies: a nested loop from all contacts, 3.5 s instead of 28 ms).
+    op.execute(f"ANALYZE {', '.join(TABLES)}")
 
 
 def downgrade() -> None:

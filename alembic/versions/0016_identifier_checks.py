@@ -38,6 +38,7 @@ def upgrade() -> None:
             ["tenant_id", "id"],
             postgresql_where=sa.text(unchecked(table)),
         )
+    op.execute(f"ANALYZE {', '.join(_TABLES)}")  # the new column's statistics (see 0015)
 
 
 def downgrade() -> None:

@@ -162,6 +162,8 @@ def upgrade() -> None:
     with op.get_context().autocommit_block():
         for name, definition in INDEXES.items():
             op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {definition}")
+    # The new columns' and expression indexes' statistics (see 0015).
+    op.execute("ANALYZE company, contact, contact_email, contact_phone")
 
 
 def downgrade() -> None:
