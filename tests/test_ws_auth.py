@@ -196,3 +196,35 @@ async def test_connection_init_with_the_database_down_says_try_again_later(
     codes = [(f["type"], f["payload"]["extensions"]["code"]) for f in frames]
     assert [code for _, code in codes] == ["SERVICE_UNAVAILABLE", "UNAUTHENTICATED"]
     assert {kind for kind, _ in codes} == {"connection_error"}
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["authorization", "Authorization", "headers.Authorization", "headers.authorization",
+     "authToken", "authToken with Bearer"],
+)  # fmt: skip
+async def test_connection_init_reads_the_token_where_clients_send_it(
+    live: str, api: Api, shape: str
+) -> None:
+    """graphql-ws and gql send `authorization`; Apollo's and urql's examples pass the HTTP
+    headers (`headers.Authorization`); subscriptions-transport-ws apps send a bare `authToken`."""
+    token = api.token()
+    payload: dict[str, object] = {
+        "authorization": {"authorization": f"Bearer {token}"},
+        "Authorization": {"Authorization": f"Bearer {token}"},
+        "headers.Authorization": {"headers": {"Authorization": f"Bearer {token}"}},
+        "headers.authorization": {"headers": {"authorization": f"Bearer {token}"}},
+        "authToken": {"authToken": token},
+        "authToken with Bearer": {"authToken": f"Bearer {token}"},
+    }[shape]
+    for protocol in (TRANSPORT_WS, LEGACY_WS):
+        async with graphql_socket(live, protocol) as socket:
+            await socket.send({"type": "connection_init", "payload": payload})
+            assert (await socket.receive())["type"] == "connection_ack", (shape, protocol)
+
+
+async def test_a_token_in_the_headers_param_that_is_no_token_is_refused(live: str) -> None:
+    async with graphql_socket(live) as socket:
+        payload = {"headers": {"Authorization": "Bearer not-a-jwt"}}
+        await socket.send({"type": "connection_init", "payload": payload})
+        assert await socket.closed_with() == 4403

@@ -2,7 +2,8 @@
 and for how long.
 
 - The browser's Origin must be on the CORS allow-list (strawberry refuses the handshake).
-- The token comes in `connection_init` (`{"authorization": "Bearer ..."}`) or in the upgrade
+- The token comes in `connection_init` (`{"authorization": "Bearer ..."}`, or
+  `Authorization`, `headers.Authorization`, `authToken`: `_sent_authorization`) or in the upgrade
   request's Authorization header; strawberry runs no operation before a valid init. A refused
   token closes with 4403; an init that could not be decided is no refusal: an outage of the
   database or Redis closes with 1013 (Try Again Later) and a reason naming its code, a bug
@@ -79,11 +80,22 @@ class Refusal:
 
 
 def _sent_authorization(context: Context) -> Any:
+    """The token where the clients people use put it in `connection_init`: `authorization`
+    or `Authorization` (graphql-ws, gql), `headers.Authorization` (Apollo's and urql's
+    examples pass the HTTP headers), `authToken` (a bare token, the subscriptions-transport-ws
+    convention); else the upgrade request's Authorization header."""
     params = context.connection_params or {}
-    sent = params.get("authorization", params.get("Authorization"))
-    if sent is None:
-        return context.request.headers.get("authorization")
-    return sent
+    headers = params.get("headers")
+    for holder in (params, headers if isinstance(headers, dict) else {}):
+        for key in ("authorization", "Authorization"):
+            if key in holder:
+                return holder[key]
+    token = params.get("authToken")
+    if isinstance(token, str):
+        return token if token.lstrip().lower().startswith("bearer ") else f"Bearer {token}"
+    if token is not None:
+        return token
+    return context.request.headers.get("authorization")
 
 
 class WebSocketAuth:
