@@ -100,11 +100,15 @@ class GraphQLSocket:
 
     async def closed_with(self, wait: float = 10) -> int | None:
         """Wait for the server to close the socket: its close code."""
+        return (await self.close_frame(wait))[0]
+
+    async def close_frame(self, wait: float = 10) -> tuple[int | None, str]:
+        """Wait for the server to close the socket: its close code and reason."""
         try:
             while True:
                 await asyncio.wait_for(self.ws.recv(), wait)
         except ConnectionClosed as closed:
-            return closed.rcvd.code if closed.rcvd else None
+            return (closed.rcvd.code, closed.rcvd.reason) if closed.rcvd else (None, "")
 
 
 @asynccontextmanager

@@ -228,3 +228,21 @@ async def test_a_token_in_the_headers_param_that_is_no_token_is_refused(live: st
         payload = {"headers": {"Authorization": "Bearer not-a-jwt"}}
         await socket.send({"type": "connection_init", "payload": payload})
         assert await socket.closed_with() == 4403
+
+
+async def test_a_refused_init_closes_with_a_reason_that_says_what_was_wrong(
+    live: str, api: Api, tokens: Tokens
+) -> None:
+    """graphql-transport-ws: 4403 with the refusal's code and message as the close reason
+    (strawberry's is a bare "Forbidden"), so a client can tell an expired token from a
+    missing one."""
+    expired = tokens.make(api.tenant, exp=int(time.time()) - 3600)
+    cases = [
+        ({}, "UNAUTHENTICATED: Send authorization"),
+        ({"authorization": f"Bearer {expired}"}, "expired"),
+    ]
+    for payload, said in cases:
+        async with graphql_socket(live) as socket:
+            await socket.send({"type": "connection_init", "payload": payload})
+            code, reason = await socket.close_frame()
+            assert code == 4403 and said in reason, (code, reason)

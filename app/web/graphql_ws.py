@@ -3,11 +3,12 @@ and for how long.
 
 - The browser's Origin must be on the CORS allow-list (strawberry refuses the handshake).
 - The token comes in `connection_init` (`{"authorization": "Bearer ..."}`, or
-  `Authorization`, `headers.Authorization`, `authToken`: `_sent_authorization`) or in the upgrade
-  request's Authorization header; strawberry runs no operation before a valid init. A refused
-  token closes with 4403; an init that could not be decided is no refusal: an outage of the
-  database or Redis closes with 1013 (Try Again Later) and a reason naming its code, a bug
-  with 1011 (`InitNotDecided`; graphql-ws sends its coded `connection_error` first).
+  `Authorization`, `headers.Authorization`, `authToken`: `_sent_authorization`) or in the
+  upgrade request's Authorization header; strawberry runs no operation before a valid init.
+  A refused token closes with 4403, the reason saying what was wrong (`refusal_reason`); an
+  init that could not be decided is no refusal: an outage of the database or Redis closes
+  with 1013 (Try Again Later) and a reason naming its code, a bug with 1011
+  (`InitNotDecided`; graphql-ws sends its coded `connection_error` first).
 - Operations are admitted, and frames sent, by the protocol handlers in app/web/ws_protocols.py.
 - While the socket is open its token is watched: the socket closes (4401) when the token
   expires and when it is revoked: as soon as this process learns of it (a logout, a notice
@@ -39,6 +40,7 @@ from resolvers.errors import MASKED_MESSAGE
 
 log = logging.getLogger(__name__)
 UNAUTHORIZED = 4401
+FORBIDDEN = 4403  # a refused connection_init (graphql-transport-ws)
 TRY_AGAIN_LATER = 1013
 INTERNAL_ERROR = 1011
 # What on_ws_connect returns to accept a connection with no ack payload (strawberry's UNSET,
@@ -50,6 +52,15 @@ def with_extensions(refusal: dict[str, object]) -> dict[str, object]:
     """A legacy `connection_error` payload: `code` as it always was, `extensions.code` as
     on every other error frame."""
     return {**refusal, "extensions": {"code": refusal["code"]}}
+
+
+def refusal_reason(websocket: Any, code: int, reason: str) -> str:
+    """The close reason of a refused `connection_init` (4403): what was wrong, with its code
+    ("UNAUTHENTICATED: Token has expired."), instead of strawberry's bare "Forbidden"."""
+    refusal = getattr(websocket.state, "init_refusal", None)
+    if code != FORBIDDEN or not isinstance(refusal, dict):
+        return reason
+    return f"{refusal.get('code')}: {refusal.get('message')}"
 
 
 class InitNotDecided(Exception):
@@ -105,6 +116,9 @@ class WebSocketAuth:
         try:
             return await self._sign_in(context)
         except ConnectionRejectionError as refused:
+            # graphql-transport-ws closes a refusal with 4403 and strawberry's reason
+            # "Forbidden": the socket keeps why, for its close frame (refusal_reason).
+            context.request.state.init_refusal = refused.payload
             # The legacy protocol sends the payload as its connection_error: the code also
             # goes where every other error frame has it.
             raise ConnectionRejectionError(with_extensions(refused.payload)) from None

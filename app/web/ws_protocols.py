@@ -51,7 +51,13 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 from strawberry.types.execution import PreExecutionError
 
 from app.telemetry.describe import note_frame
-from app.web.graphql_ws import UNAUTHORIZED, InitNotDecided, WebSocketAuth, with_extensions
+from app.web.graphql_ws import (
+    UNAUTHORIZED,
+    InitNotDecided,
+    WebSocketAuth,
+    refusal_reason,
+    with_extensions,
+)
 from app.web.served import OperationIds, refused_operation, with_request_ids, ws_operation
 from app.web.ws_admission import Admission, OperationRequest, Slot, bad_request
 from resolvers.context import Context
@@ -97,6 +103,7 @@ class WebSocketAdapter(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from exc
 
     async def close(self, code: int, reason: str) -> None:
+        reason = refusal_reason(self.ws, code, reason)
         cut = reason.encode()[:CLOSE_REASON_BYTES].decode(errors="ignore")
         await super().close(code, cut)
 
