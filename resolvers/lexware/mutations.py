@@ -9,6 +9,7 @@ from app.services.companies.rows import CompanyRow
 from app.services.contacts.rows import ContactRow
 from app.services.lexware import accounts as lexware_accounts
 from app.services.lexware import contacts as service
+from app.services.lexware import pull
 from app.services.lexware import push as lexware_push
 from app.services.lexware.contacts import COMPANY_KIND, CONTACT_KIND
 from resolvers.common.inputs import parse_id
@@ -137,7 +138,7 @@ class LexwareContactMutations:
         self, info: Info[Context, None], id: strawberry.ID
     ) -> CompanyRow:
         context = info.context
-        return await service.sync(context.lexware, context.scope, COMPANY_KIND, parse_id(id))
+        return await pull.sync(context.lexware, context.scope, COMPANY_KIND, parse_id(id))
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
@@ -148,7 +149,7 @@ class LexwareContactMutations:
         self, info: Info[Context, None], id: strawberry.ID
     ) -> ContactRow:
         context = info.context
-        return await service.sync(context.lexware, context.scope, CONTACT_KIND, parse_id(id))
+        return await pull.sync(context.lexware, context.scope, CONTACT_KIND, parse_id(id))
 
     @strawberry.mutation(
         permission_classes=[IsAdmin],

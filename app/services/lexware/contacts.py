@@ -1,5 +1,5 @@
-"""Companies and contacts linked to Lexware contacts: link, unlink, import, sync (the push is
-in lexware_push).
+"""Companies and contacts linked to Lexware contacts: link, unlink, import (the push is in
+lexware.push, the sync from Lexware in lexware.pull).
 
 One Lexware contact links to at most one CRM record per tenant (companies and contacts
 together): the link is claimed under a per-tenant advisory lock on the Lexware id, and unique
@@ -180,7 +180,7 @@ def _link_values(
     }
 
 
-def _later_values(lexware_id: uuid.UUID, version: int | None) -> dict[str, Any]:
+def later_values(lexware_id: uuid.UUID, version: int | None) -> dict[str, Any]:
     """A link whose synced values LinkChange stores once the record is written."""
     values = _link_values(lexware_id, version, None)
     del values[SYNCED_VALUES]
@@ -279,12 +279,12 @@ async def import_record(
     if existing is not None:
         return existing
     contact = await fetch(client, kind, lexware_id, "import")
-    values = _later_values(lexware_id, contact.get("version"))
+    values = later_values(lexware_id, contact.get("version"))
     system = LinkChange(values, ("lexware_linked",), kind=kind, lexware=fields.of_lexware(contact))
     try:
         with identifiers.foreign_values() as notes:
             created = await kind.create(scope, _input(kind, kind.from_lexware(contact)), system)
-        _log_kept(kind, created.id, "import", notes)
+        log_kept(kind, created.id, "import", notes)
         return created
     except Conflict:
         found = await linked_record(scope, kind, lexware_id)  # imported at the same time
@@ -293,7 +293,7 @@ async def import_record(
         return found
 
 
-# ---- the CRM's data (for a push) and sync (Lexware -> CRM) ------------------------------
+# ---- the CRM's data (for a push and a sync) ---------------------------------------------
 
 
 async def _values(
@@ -359,55 +359,7 @@ async def synced_of(
         return Synced.of((await reads.execute_rows(statement)).scalar_one_or_none())
 
 
-def _firsts(theirs: Fields, group: str) -> dict[str, str]:
-    """Lexware's first entry of each list of a group: list name -> value."""
-    prefix = f"{group}."
-    return {k.removeprefix(prefix): v for k, v in theirs.items() if k.startswith(prefix)}
-
-
-async def sync(
-    connector: LexwareConnector, scope: TenantScope, kind: RecordKind[RecordT], record_id: uuid.UUID
-) -> RecordT:
-    """Take Lexware's data into the record: its values (one Lexware lacks leaves the CRM's),
-    and Lexware's first e-mail and phone of each list as the CRM's of that type. E-mails and
-    phones Lexware lacks stay in the CRM (it keeps one per list); new ones are added."""
-    client = await connector.client(scope)
-    async with record_lease(connector.redis, record_id):
-        row = await records.get_row(scope, kind.entity, record_id)
-        if row.lexware_contact_id is None:
-            raise BadUserInput.single("id", "is not linked to Lexware; link or push it first")
-        contact = await fetch(client, kind, row.lexware_contact_id, "sync")
-        incoming, theirs = kind.from_lexware(contact), fields.of_lexware(contact)
-        async with scope.reading() as reads:
-            current = await crm_data(reads, kind, row)
-        emails = mapping.synced_values(
-            current.emails,
-            incoming.emails,
-            _firsts(theirs, "emailAddresses"),
-            mapping.EMAIL_TO_LEXWARE,
-        )
-        phones = mapping.synced_values(
-            current.phones,
-            incoming.phones,
-            _firsts(theirs, "phoneNumbers"),
-            mapping.PHONE_TO_LEXWARE,
-        )
-        data: dict[str, Any] = dict(incoming.fields)
-        data["emails"] = [
-            {"email": v.value, "type": v.type, "is_primary": v.is_primary} for v in emails
-        ]
-        data["phones"] = [
-            {"phone": v.value, "type": v.type, "is_primary": v.is_primary} for v in phones
-        ]
-        values = _later_values(row.lexware_contact_id, contact.get("version"))
-        system = LinkChange(values, ("lexware_synced",), kind=kind, lexware=theirs)
-        with identifiers.foreign_values() as notes:
-            updated = await kind.update(scope, record_id, data, None, system)
-        _log_kept(kind, record_id, "sync", notes)
-        return updated
-
-
-def _log_kept(
+def log_kept(
     kind: RecordKind[LinkedRow], record_id: uuid.UUID, action: str, notes: list[identifiers.Note]
 ) -> None:
     """Values from Lexware that fail the CRM's checks are kept (the sync must not break on
