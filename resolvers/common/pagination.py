@@ -21,24 +21,43 @@ from resolvers.context import Context
 NodeT = TypeVar("NodeT")
 
 
-@strawberry.type
+@strawberry.type(description="Where a page lies in its list, and the cursors to page on.")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="More records follow this page: ask again with `after: endCursor`. After "
+        "a `before`, always true."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="More records come before this page: ask again with `last` and `before: "
+        "startCursor`. Paging forward, true when `after` was sent."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the page's first record; null on an empty page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the page's last record; null on an empty page."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One record of a page, with its cursor.")
 class Edge(Generic[NodeT]):
-    cursor: str
-    node: NodeT
+    cursor: str = strawberry.field(
+        description="Where this record stands in the list and order asked for (opaque; valid "
+        "for `after`/`before` of the same list and order only, also after the record changed)."
+    )
+    node: NodeT = strawberry.field(description="The record.")
 
 
-@strawberry.type
+@strawberry.type(
+    description="A page of a list (a Relay connection): the records in the list's order with "
+    "their cursors, where the page lies, and the total on demand."
+)
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
-    page_info: PageInfo
+    edges: list[Edge[NodeT]] = strawberry.field(
+        description="The page's records in the list's order, each with its cursor; at most "
+        "the `first` or `last` asked for."
+    )
+    page_info: PageInfo = strawberry.field(description="Whether more records lie either side.")
     count_items: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -12,10 +13,12 @@ from app.services.companies import queries
 from app.services.companies.rows import CompanyRow
 from app.services.companies.rules import COMPANY
 from app.services.merges.queries import get_following_merges
+from resolvers.common.described import PageAfter, PageBefore, PageFirst, PageLast
 from resolvers.common.filters import combinators, quantified, register_input
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, PageArguments, paged_rows
 from resolvers.common.relations import page_of, row_by_id
+from resolvers.common.shared_descriptions import ReadId
 from resolvers.companies.inputs import CompanyFilter, CompanyOrder
 from resolvers.companies.types import Company
 from resolvers.context import Context
@@ -55,28 +58,35 @@ class CompanyQueries:
     @strawberry.field(
         permission_classes=[CanRead],
         metadata=row_by_id(COMPANY),
-        description="One company by id; an id merged into another company answers that one.",
+        description="One company by id (every role). An id merged into another company answers "
+        "that one (its `id` then differs from the one asked for).",
         graphql_type=Company | None,
     )
-    async def company(self, info: Info[Context, None], id: strawberry.ID) -> CompanyRow:
+    async def company(self, info: Info[Context, None], id: ReadId) -> CompanyRow:
         # An id merged away answers its survivor (app/services/merges).
         return await get_following_merges(info.context.scope, COMPANY, "company", parse_id(id))
 
     @strawberry.field(
         permission_classes=[CanRead],
         metadata=page_of(COMPANY),
-        description="Companies, a page at a time.",
+        description="The tenant's companies, a page at a time (every role), by name unless "
+        "`orderBy` says otherwise; trashed ones are left out.",
         graphql_type=Connection[Company],
     )
     async def companies(
         self,
         info: Info[Context, None],
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: CompanyFilter | None = None,
-        order_by: CompanyOrder | None = None,
+        first: PageFirst = None,
+        after: PageAfter = None,
+        last: PageLast = None,
+        before: PageBefore = None,
+        filter: Annotated[
+            CompanyFilter | None,
+            strawberry.argument(description="Only the companies that match; null: all."),
+        ] = None,
+        order_by: Annotated[
+            CompanyOrder | None, strawberry.argument(description="Sort order; null: by name.")
+        ] = None,
     ) -> Connection[CompanyRow]:
         order = order_by or CompanyOrder()
         query_filter = _service_filter(filter)

@@ -29,6 +29,7 @@ from app.services.rollups.queries import COMPANY_ROLLUPS, Rollup
 from app.services.rollups.rows import MoneyAmount
 from resolvers.activities.inputs import ActivityOrder
 from resolvers.activities.types import activities_of
+from resolvers.common import shared_descriptions as texts
 from resolvers.common.children import NESTED_DEFAULT, First, related
 from resolvers.common.enums import CompanySize, EntityStatus, OrderDirection
 from resolvers.common.pagination import Connection
@@ -55,7 +56,7 @@ from resolvers.events.types import CrmEventType, history_of
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.lookups.types import AccountType, Industry
 from resolvers.merges.loaders import company_merged_from, merged_into
-from resolvers.owners.types import Owner, OwnerOrder, owners_of, owners_relation
+from resolvers.owners.types import Owner, OwnerOrderBy, owners_of, owners_relation
 from resolvers.pipelines.types import Money
 from resolvers.relationships.types import (
     CompanyRelationship,
@@ -81,6 +82,24 @@ def _delivery_address(root: strawberry.Parent[CompanyRow]) -> Address | None:
 
 
 ActivityRef = Annotated["Activity", strawberry.lazy("resolvers.activities.types")]
+HistoryFirst = Annotated[
+    int | None,
+    strawberry.argument(
+        description="How many events (after `after`): null: DEFAULT_PAGE_SIZE (50); at most "
+        "MAX_PAGE_SIZE (200), more is BAD_USER_INPUT."
+    ),
+]
+HistoryAfter = Annotated[
+    str | None,
+    strawberry.argument(
+        description="An event id (a cursor of this list): the events after it in `direction`. "
+        "Anything but a non-negative whole number is BAD_USER_INPUT."
+    ),
+]
+HistoryDirection = Annotated[
+    OrderDirection,
+    strawberry.argument(description="DESC (the default): newest first; ASC: oldest first."),
+]
 
 
 CONTACTS = ToMany(
@@ -128,7 +147,7 @@ async def _owners(
     root: strawberry.Parent[CompanyRow],
     info: Info[Context, None],
     first: First = NESTED_DEFAULT,
-    order_by: OwnerOrder | None = None,
+    order_by: OwnerOrderBy = None,
 ) -> list[OwnerRow]:
     return await owners_of(info, COMPANY_OWNERS, root, first, order_by)
 
@@ -169,9 +188,9 @@ async def _contracts(
 async def _history(
     root: strawberry.Parent[CompanyRow],
     info: Info[Context, None],
-    first: int | None = None,
-    after: str | None = None,
-    direction: OrderDirection = OrderDirection.DESC,
+    first: HistoryFirst = None,
+    after: HistoryAfter = None,
+    direction: HistoryDirection = OrderDirection.DESC,
 ) -> Connection[CrmEventMessage]:
     return await history_of(info, "company", root.id, first, after, direction)
 
@@ -198,19 +217,52 @@ async def _open_deal_value(
     return (await rollups_of(info, COMPANY_ROLLUPS, root.id)).open_deal_value
 
 
-@strawberry.type(description="A customer, prospect, supplier or partner organisation.")
+@strawberry.type(
+    description="A customer, prospect, supplier or partner organisation (Firma): its master "
+    "data, people, deals, activities and contracts. Every role reads it; member and admin "
+    "write it (createCompany, updateCompany, deleteCompany)."
+)
 class Company:
-    id: strawberry.ID
-    name: str
-    website: str | None
-    industry_id: strawberry.ID | None
-    industry: Industry | None = relation_field(INDUSTRY_OF, _industry)
-    account_type_id: strawberry.ID | None
-    account_type: AccountType | None = relation_field(ACCOUNT_TYPE_OF, _account_type)
-    emails: list[Email] = relation_field(emails_relation("company_id"), _emails)
-    phones: list[Phone] = relation_field(phones_relation("company_id"), _phones)
+    id: strawberry.ID = strawberry.field(description=texts.ID)
+    name: str = strawberry.field(
+        description="The company's legal or trading name as shown in lists, e.g. Müller "
+        "Maschinenbau GmbH; 1-200 characters. Found by `search` (legal forms such as GmbH "
+        "weigh nothing there)."
+    )
+    website: str | None = strawberry.field(
+        description="Web address with scheme, e.g. https://www.mueller-maschinenbau.de (saved "
+        "with https:// when typed without one); null: none. Its domain counts for duplicates."
+    )
+    industry_id: strawberry.ID | None = strawberry.field(
+        description="The id of its industry (`industries`); null: none."
+    )
+    industry: Industry | None = relation_field(
+        INDUSTRY_OF, _industry, "Its industry (Branche); null: none set."
+    )
+    account_type_id: strawberry.ID | None = strawberry.field(
+        description="The id of its account type (`accountTypes`); null: none."
+    )
+    account_type: AccountType | None = relation_field(
+        ACCOUNT_TYPE_OF, _account_type, "Its account type (customer, prospect, ...); null: none."
+    )
+    emails: list[Email] = relation_field(
+        emails_relation("company_id"),
+        _emails,
+        "The company's general e-mail addresses (info@, rechnung@), the primary first; at "
+        "most 20. A contact's own addresses are on the contact.",
+    )
+    phones: list[Phone] = relation_field(
+        phones_relation("company_id"),
+        _phones,
+        "The company's general phone and fax numbers, the primary first; at most 20.",
+    )
     contacts: list[ContactRef] = relation_field(CONTACTS, _contacts)
-    owners: list[Owner] = relation_field(owners_relation(COMPANY_OWNERS), _owners)
+    owners: list[Owner] = relation_field(
+        owners_relation(COMPANY_OWNERS),
+        _owners,
+        "The users responsible for, working on or watching the company: OWNER first, then by "
+        "when they were added (or in `orderBy`).",
+    )
     relationships: list[CompanyRelationship] = rows_field(
         _relationships, "Both directions, oldest first."
     )
@@ -225,31 +277,49 @@ class Company:
     lexware_vouchers: list[LexwareVoucher] = rows_field(
         vouchers_of_record, "Vouchers of the linked Lexware contact (cached), newest first."
     )
-    status: EntityStatus
+    status: EntityStatus = strawberry.field(description=texts.STATUS)
     vat_id: str | None = strawberry.field(
-        description="USt-IdNr. with its check digit, compact, e.g. DE811907980."
+        description="USt-IdNr. with its check digit, compact, e.g. DE811907980; null: none. "
+        "Checked when saved; the same VAT id on two companies marks them as strong duplicates."
     )
-    tax_id: str | None = strawberry.field(description="Steuernummer, e.g. 143/123/45678.")
+    tax_id: str | None = strawberry.field(
+        description="Steuernummer as the tax office writes it, e.g. 143/123/45678; null: none."
+    )
     trade_register_number: str | None = strawberry.field(
-        description="Handelsregisternummer without the court, e.g. HRB 12345."
+        description="Handelsregisternummer without the court, e.g. HRB 12345; null: none."
     )
     register_court: str | None = strawberry.field(
-        description="Registergericht as the register names it, e.g. Stuttgart."
+        description="Registergericht as the register names it, e.g. Stuttgart; null: none."
     )
-    company_size: CompanySize | None
-    billing_address: Address | None = strawberry.field(resolver=_billing_address)
-    delivery_address: Address | None = strawberry.field(resolver=_delivery_address)
-    data_enriched_at: datetime | None
-    data_enrichment_source: str | None
-    tags: list[str]
-    notes: str | None
-    lexware_contact_id: strawberry.ID | None
-    lexware_synced_at: datetime | None
-    version: int = strawberry.field(
-        description="Increases with every change; send it as expectedVersion to avoid lost updates."
+    company_size: CompanySize | None = strawberry.field(
+        description="Employee band (MICRO 1-9 ... ENTERPRISE 1000+); null: unknown."
     )
-    created_at: datetime
-    updated_at: datetime
+    billing_address: Address | None = strawberry.field(
+        resolver=_billing_address,
+        description="Where invoices go (Rechnungsadresse); null: none. Its postcode counts for "
+        "duplicates (same name and postcode).",
+    )
+    delivery_address: Address | None = strawberry.field(
+        resolver=_delivery_address,
+        description="Where goods go (Lieferadresse), if not the billing address; null: none.",
+    )
+    data_enriched_at: datetime | None = strawberry.field(
+        description="When the master data was last completed from an outside source (see "
+        "dataEnrichmentSource), as the client sent it; null: never."
+    )
+    data_enrichment_source: str | None = strawberry.field(
+        description="Where enriched master data came from (e.g. a register or data provider), "
+        "up to 100 characters; null: none."
+    )
+    tags: list[str] = strawberry.field(description=texts.TAGS)
+    notes: str | None = strawberry.field(description=texts.NOTES)
+    lexware_contact_id: strawberry.ID | None = strawberry.field(
+        description=texts.LEXWARE_CONTACT_ID
+    )
+    lexware_synced_at: datetime | None = strawberry.field(description=texts.LEXWARE_SYNCED_AT)
+    version: int = strawberry.field(description=texts.VERSION)
+    created_at: datetime = strawberry.field(description=texts.CREATED_AT)
+    updated_at: datetime = strawberry.field(description=texts.UPDATED_AT)
     # Roll-ups (app/services/rollups/queries.py)
     last_activity_at: datetime | None = rollup_field(
         Rollup(COMPANY_ROLLUPS, "last_activity_at"), _last_activity_at, LAST_ACTIVITY_AT

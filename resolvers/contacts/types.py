@@ -22,6 +22,7 @@ from app.services.rollups.rows import MoneyAmount
 from models.enums import ContactSource, EntityStatus
 from resolvers.activities.inputs import ActivityOrder
 from resolvers.activities.types import activities_of
+from resolvers.common import shared_descriptions as texts
 from resolvers.common.children import NESTED_DEFAULT, First, link_id_field, related
 from resolvers.common.relations import ToOne, relation_field, rows_field
 from resolvers.common.rollups import (
@@ -40,7 +41,7 @@ from resolvers.deals.types import deals_of, deals_relation
 from resolvers.duplicates.loaders import DuplicateCandidateRef, possible_duplicates_field
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.merges.loaders import contact_merged_from, merged_into
-from resolvers.owners.types import Owner, OwnerOrder, owners_of, owners_relation
+from resolvers.owners.types import Owner, OwnerOrderBy, owners_of, owners_relation
 from resolvers.pipelines.types import Money
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ async def _owners(
     root: strawberry.Parent[ContactRow],
     info: Info[Context, None],
     first: First = NESTED_DEFAULT,
-    order_by: OwnerOrder | None = None,
+    order_by: OwnerOrderBy = None,
 ) -> list[OwnerRow]:
     return await owners_of(info, CONTACT_OWNERS, root, first, order_by)
 
@@ -121,38 +122,75 @@ async def _open_deal_value(
     return (await rollups_of(info, CONTACT_ROLLUPS, root.id)).open_deal_value
 
 
-@strawberry.type(description="A person at a company (or on their own).")
+@strawberry.type(
+    description="A person (Ansprechpartner) at a company, or on their own: name, role, ways to "
+    "reach them, deals and activities. Personal data: exportPersonalData and eraseContact "
+    "cover it. Every role reads it; member and admin write it."
+)
 class Contact:
-    id: strawberry.ID
-    salutation: str | None = strawberry.field(description="Herr, Frau, ...")
-    title: str | None = strawberry.field(description="Academic title, e.g. Dr.")
-    first_name: str | None
-    last_name: str
-    position: str | None
-    department: str | None
-    company_id: strawberry.ID | None = link_id_field(COMPANY_OF)
-    company: CompanyRef | None = relation_field(COMPANY_OF, _company)
-    emails: list[Email] = relation_field(emails_relation("contact_id"), _emails)
-    phones: list[Phone] = relation_field(phones_relation("contact_id"), _phones)
-    owners: list[Owner] = relation_field(owners_relation(CONTACT_OWNERS), _owners)
+    id: strawberry.ID = strawberry.field(description=texts.ID)
+    salutation: str | None = strawberry.field(
+        description="Salutation as used in letters, e.g. Herr, Frau; null: none."
+    )
+    title: str | None = strawberry.field(
+        description="Academic title, e.g. Dr. or Prof. Dr.; null: none."
+    )
+    first_name: str | None = strawberry.field(description="First name; null: not known.")
+    last_name: str = strawberry.field(
+        description="Last name (or the whole name when only one is known); always set."
+    )
+    position: str | None = strawberry.field(
+        description="Job title, e.g. Einkaufsleiter; null: not known."
+    )
+    department: str | None = strawberry.field(
+        description="Department, e.g. Einkauf; null: not known."
+    )
+    company_id: strawberry.ID | None = link_id_field(
+        COMPANY_OF, "The id of the company they work at; null: none, or the company is trashed."
+    )
+    company: CompanyRef | None = relation_field(
+        COMPANY_OF, _company, "The company they work at; null: none, or it is trashed."
+    )
+    emails: list[Email] = relation_field(
+        emails_relation("contact_id"),
+        _emails,
+        "Their e-mail addresses, the primary first; at most 20.",
+    )
+    phones: list[Phone] = relation_field(
+        phones_relation("contact_id"),
+        _phones,
+        "Their phone numbers, the primary first; at most 20.",
+    )
+    owners: list[Owner] = relation_field(
+        owners_relation(CONTACT_OWNERS),
+        _owners,
+        "The users responsible for, working with or watching this contact: OWNER first, then "
+        "by when they were added (or in `orderBy`).",
+    )
     activities: list[ActivityRef] = rows_field(
         _activities, "Newest first (the full feed: activities(filter:))."
     )
     deals: list[DealRef] = relation_field(deals_relation("contact_id"), _deals, "Newest first.")
-    status: EntityStatus
-    linkedin_url: str | None
-    birthday: date | None
-    source: ContactSource | None
-    tags: list[str]
-    notes: str | None
-    lexware_contact_id: strawberry.ID | None
-    lexware_synced_at: datetime | None
+    status: EntityStatus = strawberry.field(description=texts.STATUS)
+    linkedin_url: str | None = strawberry.field(
+        description="LinkedIn profile, e.g. https://www.linkedin.com/in/anna-schmidt; null: none."
+    )
+    birthday: date | None = strawberry.field(description="Date of birth; null: not known.")
+    source: ContactSource | None = strawberry.field(
+        description="How the team came to know them; null: not recorded."
+    )
+    tags: list[str] = strawberry.field(description=texts.TAGS)
+    notes: str | None = strawberry.field(description=texts.NOTES)
+    lexware_contact_id: strawberry.ID | None = strawberry.field(
+        description=texts.LEXWARE_CONTACT_ID
+    )
+    lexware_synced_at: datetime | None = strawberry.field(description=texts.LEXWARE_SYNCED_AT)
     lexware_vouchers: list[LexwareVoucher] = rows_field(
         vouchers_of_record, "Vouchers of the linked Lexware contact (cached), newest first."
     )
-    version: int
-    created_at: datetime
-    updated_at: datetime
+    version: int = strawberry.field(description=texts.VERSION)
+    created_at: datetime = strawberry.field(description=texts.CREATED_AT)
+    updated_at: datetime = strawberry.field(description=texts.UPDATED_AT)
     # Roll-ups (app/services/rollups/queries.py)
     last_activity_at: datetime | None = rollup_field(
         Rollup(CONTACT_ROLLUPS, "last_activity_at"), _last_activity_at, LAST_ACTIVITY_AT

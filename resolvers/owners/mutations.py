@@ -3,6 +3,8 @@ addUser: a colleague an admin adds before their first sign-in, so they can be ow
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.permission import BasePermission
 from strawberry.types import Info
@@ -28,7 +30,9 @@ class AddUserInput:
         description="Their e-mail address; their first token of this tenant whose e-mail "
         "claim is this address (in any case) becomes this user."
     )
-    name: str = strawberry.field(description="1 to 200 characters.")
+    name: str = strawberry.field(
+        description="Their name as colleagues see it in pickers; 1 to 200 characters."
+    )
 
 
 @strawberry.type
@@ -40,7 +44,11 @@ class OwnerMutations:
         "once. An e-mail address a user of the tenant has already is a CONFLICT.",
         graphql_type=User,
     )
-    async def add_user(self, info: Info[Context, None], input: AddUserInput) -> UserRow:
+    async def add_user(
+        self,
+        info: Info[Context, None],
+        input: Annotated[AddUserInput, strawberry.argument(description="Who to add.")],
+    ) -> UserRow:
         return await add_user(info.context.scope, sent_fields(input))
 
     @strawberry.mutation(

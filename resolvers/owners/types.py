@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from sqlmodel import col
@@ -16,6 +17,7 @@ from app.services.owners.rows import OwnerRow
 from app.services.owners.rules import USER, OwnerKind
 from models.enums import OwnerRole
 from resolvers.common.children import NESTED_DEFAULT, Identified, related
+from resolvers.common.described import described_enum
 from resolvers.common.enums import OrderDirection
 from resolvers.common.filters import (
     AND,
@@ -34,7 +36,15 @@ from resolvers.context import Context
 from resolvers.me.types import User
 
 OWNER_USER = ToOne(USER, "user_id")
-strawberry.enum(OwnerOrderField, description="What a record's owners are sorted by.")
+described_enum(
+    OwnerOrderField,
+    "What a record's owners are sorted by.",
+    {
+        "ROLE": "Role, in the order OWNER, MEMBER, WATCHER.",
+        "CREATED_AT": "When the user became an owner.",
+        "USER_NAME": "The user's name, ignoring case (their e-mail without one).",
+    },
+)
 CREATE_OWNERS = (
     "The owners of the new record, exactly these ([] for none). Not sent or null: its "
     "creator becomes OWNER (unless the server runs with CREATOR_IS_OWNER=false)."
@@ -43,14 +53,20 @@ CREATE_OWNERS = (
 
 @strawberry.input(description="A user and their role on a new record.")
 class OwnerInput:
-    user_id: strawberry.ID
-    role: OwnerRole = OwnerRole.OWNER
+    user_id: strawberry.ID = strawberry.field(
+        description="A user of the tenant (`users`); unknown: NOT_FOUND. Each user once."
+    )
+    role: OwnerRole = strawberry.field(default=OwnerRole.OWNER, description="OWNER when not sent.")
 
 
 @strawberry.input(description="Owners of a company, contact or deal.")
 class OwnerFilter:
-    user_id: strawberry.ID | None = None
-    role: list[OwnerRole] | None = None
+    user_id: strawberry.ID | None = strawberry.field(
+        default=None, description="This user (a user id)."
+    )
+    role: list[OwnerRole] | None = strawberry.field(
+        default=None, description="In any of these roles ([]: none matches)."
+    )
     and_: list[OwnerFilter] | None = strawberry.field(default=None, name="and", description=AND)
     or_: list[OwnerFilter] | None = strawberry.field(default=None, name="or", description=OR)
     not_: OwnerFilter | None = strawberry.field(default=None, name="not", description=NOT)
@@ -83,9 +99,9 @@ async def _user(root: strawberry.Parent[OwnerRow], info: Info[Context, None]) ->
     "(WATCHER) a record."
 )
 class Owner:
-    user_id: strawberry.ID
-    user: User = relation_field(OWNER_USER, _user)
-    role: OwnerRole
+    user_id: strawberry.ID = strawberry.field(description="The owning user's id.")
+    user: User = relation_field(OWNER_USER, _user, "The owning user.")
+    role: OwnerRole = strawberry.field(description="Their part in the record.")
     created_at: datetime = strawberry.field(description="When the user became an owner.")
 
 
@@ -99,8 +115,18 @@ def owners_relation(kind: OwnerKind) -> ToMany[OwnerRow]:
 
 @strawberry.input(description="How a record's owners are sorted.")
 class OwnerOrder:
-    field: OwnerOrderField = OwnerOrderField.ROLE
-    direction: OrderDirection = OrderDirection.ASC
+    field: OwnerOrderField = strawberry.field(
+        default=OwnerOrderField.ROLE, description="What to sort by; ROLE when not sent."
+    )
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="ASC when not sent."
+    )
+
+
+OwnerOrderBy = Annotated[
+    OwnerOrder | None,
+    strawberry.argument(description="Sort order; null: OWNER first, then by when added."),
+]
 
 
 async def owners_of(
