@@ -9,6 +9,7 @@ import strawberry
 
 from app.services.activities.queries import ActivityOrderField
 from models.enums import ActivityType
+from resolvers.common.described import described_enum
 from resolvers.common.enums import OrderDirection
 from resolvers.common.filters import AND, EVERY, LIST_FILTER, NONE, NOT, OR, SOME, TO_ONE
 
@@ -19,48 +20,107 @@ if TYPE_CHECKING:
 
 from resolvers.common.inputs import SEARCH_FILTER
 
-strawberry.enum(ActivityOrderField, description="What activities are sorted by.")
+described_enum(
+    ActivityOrderField,
+    "What activities are sorted by (records without the value last in both directions).",
+    {
+        "CREATED_AT": "When created (logged).",
+        "DUE_AT": "Due date.",
+        "UPDATED_AT": "When last changed.",
+        "COMPLETED_AT": "When marked done.",
+        "SUBJECT": "Subject.",
+        "TYPE": "Kind, in the order NOTE, CALL, EMAIL, MEETING, TASK, FOLLOWUP.",
+    },
+)
 
 
-@strawberry.input(description="Needs a contact or a company (or both).")
+_TYPE = "What kind of activity it is."
+_SUBJECT = "A one-line summary; 1-200 characters (trimmed)."
+_BODY = "The full text, at most 20,000 characters."
+_DUE_AT = (
+    "When it is due; with a time-zone offset, e.g. 2027-01-15T09:00:00+01:00 (without: "
+    "BAD_USER_INPUT)."
+)
+_ASSIGNEE = "The user who is to do it (`users`); unknown: NOT_FOUND."
+_CONTACT = "The contact it concerns; unknown or trashed: NOT_FOUND."
+_COMPANY = "The company it concerns; unknown or trashed: NOT_FOUND."
+_DEAL = "The deal it belongs to; unknown or trashed: NOT_FOUND."
+
+
+@strawberry.input(
+    description="A new activity: it needs a contact or a company (or both; neither is "
+    "BAD_USER_INPUT), optionally a deal. Member or admin."
+)
 class CreateActivityInput:
-    type: ActivityType
-    subject: str
-    body: str | None = None
-    due_at: datetime | None = None
-    assignee_id: strawberry.ID | None = None
-    contact_id: strawberry.ID | None = None
-    company_id: strawberry.ID | None = None
-    deal_id: strawberry.ID | None = None
+    type: ActivityType = strawberry.field(description=_TYPE)
+    subject: str = strawberry.field(description=_SUBJECT)
+    body: str | None = strawberry.field(default=None, description=_BODY)
+    due_at: datetime | None = strawberry.field(default=None, description=_DUE_AT)
+    assignee_id: strawberry.ID | None = strawberry.field(default=None, description=_ASSIGNEE)
+    contact_id: strawberry.ID | None = strawberry.field(default=None, description=_CONTACT)
+    company_id: strawberry.ID | None = strawberry.field(default=None, description=_COMPANY)
+    deal_id: strawberry.ID | None = strawberry.field(default=None, description=_DEAL)
 
 
-@strawberry.input(description="Only the fields sent change.")
+@strawberry.input(
+    description="Changes to an activity: only the fields sent change; null clears a field that "
+    "may be empty (null for `type` or `subject` is BAD_USER_INPUT). It must keep a contact or a "
+    "company."
+)
 class UpdateActivityInput:
-    type: ActivityType | None = strawberry.UNSET
-    subject: str | None = strawberry.UNSET
-    body: str | None = strawberry.UNSET
-    due_at: datetime | None = strawberry.UNSET
-    assignee_id: strawberry.ID | None = strawberry.UNSET
-    contact_id: strawberry.ID | None = strawberry.UNSET
-    company_id: strawberry.ID | None = strawberry.UNSET
-    deal_id: strawberry.ID | None = strawberry.UNSET
+    type: ActivityType | None = strawberry.field(default=strawberry.UNSET, description=_TYPE)
+    subject: str | None = strawberry.field(default=strawberry.UNSET, description=_SUBJECT)
+    body: str | None = strawberry.field(default=strawberry.UNSET, description=_BODY)
+    due_at: datetime | None = strawberry.field(default=strawberry.UNSET, description=_DUE_AT)
+    assignee_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description=_ASSIGNEE
+    )
+    contact_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description=_CONTACT
+    )
+    company_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description=_COMPANY
+    )
+    deal_id: strawberry.ID | None = strawberry.field(default=strawberry.UNSET, description=_DEAL)
 
 
-@strawberry.input
+@strawberry.input(
+    description="Which activities a list holds: every field that is set must match (null or "
+    "not sent: no condition). Malformed ids and instants without offset: BAD_USER_INPUT."
+)
 class ActivityFilter:
-    type: list[ActivityType] | None = None
-    contact_id: strawberry.ID | None = None
-    company_id: strawberry.ID | None = None
+    type: list[ActivityType] | None = strawberry.field(
+        default=None, description="Any of these kinds ([]: none matches)."
+    )
+    contact_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Linked to this contact."
+    )
+    company_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Linked to this company (see includeContacts)."
+    )
     include_contacts: bool = strawberry.field(
         default=False,
         description="With companyId: also the activities of the company's contacts (the feed).",
     )
-    deal_id: strawberry.ID | None = None
-    assignee_id: strawberry.ID | None = None
-    due_from: datetime | None = None
-    due_to: datetime | None = None
-    overdue: bool | None = None
-    completed: bool | None = None
+    deal_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Linked to this deal."
+    )
+    assignee_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Assigned to this user."
+    )
+    due_from: datetime | None = strawberry.field(
+        default=None, description="Due at or after this instant (inclusive)."
+    )
+    due_to: datetime | None = strawberry.field(
+        default=None, description="Due at or before this instant (inclusive)."
+    )
+    overdue: bool | None = strawberry.field(
+        default=None,
+        description="true: open with a due date in the past; false: everything else.",
+    )
+    completed: bool | None = strawberry.field(
+        default=None, description="true: done (completedAt set); false: open."
+    )
     search: str | None = strawberry.field(default=None, description=SEARCH_FILTER)
     assigned_to_me: bool | None = strawberry.field(
         default=None,
@@ -87,7 +147,12 @@ class ActivityListFilter:
     every: ActivityFilter | None = strawberry.field(default=None, description=EVERY)
 
 
-@strawberry.input
+@strawberry.input(description="How activities are sorted; ties by id, so paging is stable.")
 class ActivityOrder:
-    field: ActivityOrderField = ActivityOrderField.CREATED_AT
-    direction: OrderDirection = OrderDirection.DESC
+    field: ActivityOrderField = strawberry.field(
+        default=ActivityOrderField.CREATED_AT,
+        description="What to sort by; CREATED_AT if not sent.",
+    )
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC, description="DESC (newest first) when not sent."
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -12,9 +13,11 @@ from app.services.activities import queries
 from app.services.activities.rows import ActivityRow
 from resolvers.activities.inputs import ActivityFilter, ActivityOrder
 from resolvers.activities.types import Activity
+from resolvers.common.described import PageAfter, PageBefore, PageFirst, PageLast
 from resolvers.common.filters import combinators, nested, register_input
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, PageArguments, paged_rows
+from resolvers.common.shared_descriptions import ReadId
 from resolvers.context import Context
 from resolvers.permissions import CanRead
 
@@ -47,24 +50,35 @@ register_input(ActivityFilter, _service_filter)
 
 @strawberry.type
 class ActivityQueries:
-    @strawberry.field(permission_classes=[CanRead], graphql_type=Activity | None)
-    async def activity(self, info: Info[Context, None], id: strawberry.ID) -> ActivityRow:
+    @strawberry.field(
+        permission_classes=[CanRead],
+        description="One activity by id (every role).",
+        graphql_type=Activity | None,
+    )
+    async def activity(self, info: Info[Context, None], id: ReadId) -> ActivityRow:
         return await queries.get_activity(info.context.scope, parse_id(id))
 
     @strawberry.field(
         permission_classes=[CanRead],
-        description="Activities, a page at a time.",
+        description="The tenant's activities, a page at a time (every role), newest first "
+        "unless `orderBy` says otherwise. A company's feed: filter {companyId, "
+        "includeContacts: true}.",
         graphql_type=Connection[Activity],
     )
     async def activities(
         self,
         info: Info[Context, None],
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: ActivityFilter | None = None,
-        order_by: ActivityOrder | None = None,
+        first: PageFirst = None,
+        after: PageAfter = None,
+        last: PageLast = None,
+        before: PageBefore = None,
+        filter: Annotated[
+            ActivityFilter | None,
+            strawberry.argument(description="Only the activities that match; null: all."),
+        ] = None,
+        order_by: Annotated[
+            ActivityOrder | None, strawberry.argument(description="Sort order; null: newest first.")
+        ] = None,
     ) -> Connection[ActivityRow]:
         order = order_by or ActivityOrder()
         query_filter = _service_filter(filter)

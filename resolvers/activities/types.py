@@ -24,6 +24,7 @@ from app.services.members.rows import UserRow
 from app.services.owners.rules import USER
 from models.enums import ActivityType
 from resolvers.activities.inputs import ActivityOrder
+from resolvers.common import shared_descriptions as texts
 from resolvers.common.children import children_of, link_id_field, related
 from resolvers.common.relations import ToOne, child_order, rows_field
 from resolvers.context import Context
@@ -68,25 +69,51 @@ async def _assignee(
     return await related(info, ASSIGNEE_OF, root)
 
 
-@strawberry.type(description="A note, call, e-mail, meeting, task or follow-up.")
+@strawberry.type(
+    description="Something that happened or is to be done with a contact, company or deal: a "
+    "note, call, e-mail, meeting, task or follow-up. Linked to a contact or a company (or "
+    "both), optionally to a deal. Every role reads it; member and admin write it."
+)
 class Activity:
-    id: strawberry.ID
-    type: ActivityType
-    subject: str
-    body: str | None
-    due_at: datetime | None
-    completed_at: datetime | None
-    assignee_id: strawberry.ID | None
-    assignee: User | None = rows_field(_assignee)
-    contact_id: strawberry.ID | None = link_id_field(CONTACT_OF)
-    contact: ContactRef | None = rows_field(_contact)
-    company_id: strawberry.ID | None = link_id_field(COMPANY_OF)
-    company: CompanyRef | None = rows_field(_company)
-    deal_id: strawberry.ID | None = link_id_field(DEAL_OF)
-    deal: DealRef | None = rows_field(_deal)
-    version: int
-    created_at: datetime
-    updated_at: datetime
+    id: strawberry.ID = strawberry.field(description=texts.ID)
+    type: ActivityType = strawberry.field(description="What kind of activity it is.")
+    subject: str = strawberry.field(
+        description="A one-line summary shown in feeds and lists; 1-200 characters."
+    )
+    body: str | None = strawberry.field(
+        description="The full text (minutes, e-mail text, details), up to 20,000 characters; "
+        "null: none."
+    )
+    due_at: datetime | None = strawberry.field(
+        description="When it is due (a task, call or follow-up); null: no due date. Shortly "
+        "before, an open activity emits a crm.activity.due_soon event (once per due date)."
+    )
+    completed_at: datetime | None = strawberry.field(
+        description="When it was marked done (completeActivity); null: open."
+    )
+    assignee_id: strawberry.ID | None = strawberry.field(
+        description="The id of the user who is to do it; null: nobody."
+    )
+    assignee: User | None = rows_field(_assignee, "The user who is to do it; null: nobody.")
+    contact_id: strawberry.ID | None = link_id_field(
+        CONTACT_OF, "The id of its contact; null: none, or the contact is trashed."
+    )
+    contact: ContactRef | None = rows_field(
+        _contact, "The contact it concerns; null: none, or it is trashed."
+    )
+    company_id: strawberry.ID | None = link_id_field(
+        COMPANY_OF, "The id of its company; null: none, or the company is trashed."
+    )
+    company: CompanyRef | None = rows_field(
+        _company, "The company it concerns; null: none, or it is trashed."
+    )
+    deal_id: strawberry.ID | None = link_id_field(
+        DEAL_OF, "The id of its deal; null: none, or the deal is trashed."
+    )
+    deal: DealRef | None = rows_field(_deal, "The deal it belongs to; null: none, or trashed.")
+    version: int = strawberry.field(description=texts.VERSION)
+    created_at: datetime = strawberry.field(description=texts.CREATED_AT)
+    updated_at: datetime = strawberry.field(description=texts.UPDATED_AT)
 
 
 async def activities_of(

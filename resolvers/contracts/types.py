@@ -15,27 +15,45 @@ from app.services.contracts.queries import contract_order
 from app.services.contracts.rows import ContractRow
 from app.services.contracts.rules import CONTRACT
 from models.enums import ContractStatus
+from resolvers.common import shared_descriptions as texts
 from resolvers.common.children import children_of
 from resolvers.common.relations import child_order
 from resolvers.context import Context
 from resolvers.contracts.inputs import ContractOrder
 
 
-@strawberry.type(description="A contract with a company.")
+@strawberry.type(
+    description="A contract with a company (Rahmenvertrag, Wartungsvertrag, ...): its term, "
+    "value and status. It belongs to its company and is hidden while the company is trashed. "
+    "Every role reads it; member and admin write it."
+)
 class Contract:
-    id: strawberry.ID
-    company_id: strawberry.ID
-    title: str
-    number: str | None
-    start_date: date | None
-    end_date: date | None
-    value: Decimal | None
-    currency: str
-    status: ContractStatus
-    notes: str | None
-    version: int
-    created_at: datetime
-    updated_at: datetime
+    id: strawberry.ID = strawberry.field(description=texts.ID)
+    company_id: strawberry.ID = strawberry.field(description="The id of its company.")
+    title: str = strawberry.field(
+        description="What the contract is, e.g. Wartungsvertrag 2027; 1-200 characters."
+    )
+    number: str | None = strawberry.field(
+        description="The contract number as the parties use it, up to 50 characters; null: none."
+    )
+    start_date: date | None = strawberry.field(
+        description="First day of the term (a date, no time); null: not set."
+    )
+    end_date: date | None = strawberry.field(
+        description="Last day of the term, not before startDate; null: open-ended."
+    )
+    value: Decimal | None = strawberry.field(
+        description="The contract value in `currency`: 0 or more, at most 2 decimals and 12 "
+        "digits before the point; null: not set."
+    )
+    currency: str = strawberry.field(
+        description="ISO 4217 code of `value`, upper case, e.g. EUR (the default)."
+    )
+    status: ContractStatus = strawberry.field(description="Where the contract stands.")
+    notes: str | None = strawberry.field(description=texts.NOTES)
+    version: int = strawberry.field(description=texts.VERSION)
+    created_at: datetime = strawberry.field(description=texts.CREATED_AT)
+    updated_at: datetime = strawberry.field(description=texts.UPDATED_AT)
 
 
 _CONTRACT_ORDER = (col(models.Contract.end_date).nulls_last(), col(models.Contract.id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.permission import BasePermission
 from strawberry.types import Info
@@ -16,6 +18,7 @@ from app.services.lookups.rows import (
     RelationshipTypeRow,
 )
 from resolvers.common.inputs import parse_id, sent_fields
+from resolvers.common.shared_descriptions import WriteId
 from resolvers.context import Context
 from resolvers.lookups import inputs
 from resolvers.lookups.types import AccountType, Industry, RelationshipType
@@ -44,63 +47,117 @@ async def _delete(
 
 @strawberry.type
 class LookupMutations:
-    @strawberry.mutation(permission_classes=ADMIN, graphql_type=Industry)
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="Admin only: add an industry. A name the list has already (ignoring case): "
+        "CONFLICT; a list holds at most 200 entries (BAD_USER_INPUT beyond).",
+        graphql_type=Industry,
+    )
     async def create_industry(
-        self, info: Info[Context, None], input: inputs.IndustryInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[inputs.IndustryInput, strawberry.argument(description="The new entry.")],
     ) -> IndustryRow:
         return await _create(info, rules.INDUSTRY, input)
 
-    @strawberry.mutation(permission_classes=ADMIN, graphql_type=Industry)
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="Admin only: rename or change an industry; a name taken: CONFLICT.",
+        graphql_type=Industry,
+    )
     async def update_industry(
-        self, info: Info[Context, None], id: strawberry.ID, input: inputs.UpdateIndustryInput
+        self,
+        info: Info[Context, None],
+        id: WriteId,
+        input: Annotated[
+            inputs.UpdateIndustryInput, strawberry.argument(description="The fields to change.")
+        ],
     ) -> IndustryRow:
         return await _update(info, rules.INDUSTRY, id, input)
 
     @strawberry.mutation(
-        permission_classes=ADMIN, description="Delete; companies in it keep no industry."
+        permission_classes=ADMIN,
+        description="Admin only: delete an industry for good; its companies keep no "
+        "industry. Returns its id.",
     )
-    async def delete_industry(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
+    async def delete_industry(self, info: Info[Context, None], id: WriteId) -> strawberry.ID:
         return await _delete(info, rules.INDUSTRY, id)
 
-    @strawberry.mutation(permission_classes=ADMIN, graphql_type=AccountType)
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="Admin only: add an account type. A name the list has already (ignoring case): "
+        "CONFLICT; a list holds at most 200 entries (BAD_USER_INPUT beyond).",
+        graphql_type=AccountType,
+    )
     async def create_account_type(
-        self, info: Info[Context, None], input: inputs.AccountTypeInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[
+            inputs.AccountTypeInput, strawberry.argument(description="The new entry.")
+        ],
     ) -> AccountTypeRow:
         return await _create(info, rules.ACCOUNT_TYPE, input)
 
-    @strawberry.mutation(permission_classes=ADMIN, graphql_type=AccountType)
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="Admin only: rename or change an account type; a name taken: CONFLICT.",
+        graphql_type=AccountType,
+    )
     async def update_account_type(
-        self, info: Info[Context, None], id: strawberry.ID, input: inputs.UpdateAccountTypeInput
+        self,
+        info: Info[Context, None],
+        id: WriteId,
+        input: Annotated[
+            inputs.UpdateAccountTypeInput, strawberry.argument(description="The fields to change.")
+        ],
     ) -> AccountTypeRow:
         return await _update(info, rules.ACCOUNT_TYPE, id, input)
 
     @strawberry.mutation(
-        permission_classes=ADMIN, description="Delete; companies of this type keep none."
+        permission_classes=ADMIN,
+        description="Admin only: delete an account type for good; its companies keep "
+        "none. Returns its id.",
     )
-    async def delete_account_type(
-        self, info: Info[Context, None], id: strawberry.ID
-    ) -> strawberry.ID:
+    async def delete_account_type(self, info: Info[Context, None], id: WriteId) -> strawberry.ID:
         return await _delete(info, rules.ACCOUNT_TYPE, id)
 
-    @strawberry.mutation(permission_classes=ADMIN, graphql_type=RelationshipType)
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="Admin only: add a relationship type. A name the list has already "
+        "(ignoring case): CONFLICT; a list holds at most 200 entries (BAD_USER_INPUT beyond).",
+        graphql_type=RelationshipType,
+    )
     async def create_relationship_type(
-        self, info: Info[Context, None], input: inputs.RelationshipTypeInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[
+            inputs.RelationshipTypeInput, strawberry.argument(description="The new entry.")
+        ],
     ) -> RelationshipTypeRow:
         return await _create(info, rules.RELATIONSHIP_TYPE, input)
 
-    @strawberry.mutation(permission_classes=ADMIN, graphql_type=RelationshipType)
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="Admin only: rename or change a relationship type; a name taken: CONFLICT.",
+        graphql_type=RelationshipType,
+    )
     async def update_relationship_type(
         self,
         info: Info[Context, None],
-        id: strawberry.ID,
-        input: inputs.UpdateRelationshipTypeInput,
+        id: WriteId,
+        input: Annotated[
+            inputs.UpdateRelationshipTypeInput,
+            strawberry.argument(description="The fields to change."),
+        ],
     ) -> RelationshipTypeRow:
         return await _update(info, rules.RELATIONSHIP_TYPE, id, input)
 
     @strawberry.mutation(
-        permission_classes=ADMIN, description="Delete; refused while relationships use it."
+        permission_classes=ADMIN,
+        description="Admin only: delete a relationship type for good; refused with "
+        "CONFLICT while relationships use it. Returns its id.",
     )
     async def delete_relationship_type(
-        self, info: Info[Context, None], id: strawberry.ID
+        self, info: Info[Context, None], id: WriteId
     ) -> strawberry.ID:
         return await _delete(info, rules.RELATIONSHIP_TYPE, id)

@@ -16,6 +16,7 @@ from app.services.lookups.rows import RelationshipTypeRow
 from app.services.lookups.rules import RELATIONSHIP_TYPE
 from app.services.relationships.queries import relationships_of
 from app.services.relationships.rows import RelationshipRow
+from resolvers.common import shared_descriptions as texts
 from resolvers.common.relations import rows_field
 from resolvers.context import Context
 from resolvers.lookups.types import RelationshipType
@@ -38,20 +39,36 @@ async def _type(
     return await info.context.loaders.by_id(RELATIONSHIP_TYPE).load(root.relationship_type_id)
 
 
-@strawberry.type(description="A relationship between this company and another one.")
+@strawberry.type(
+    description="A relationship between two companies (parent company, supplier, partner, "
+    "...; its type says which), seen from one of them: `otherCompany` is the other side. "
+    "Every role reads it; member and admin write it. Hidden while either company is trashed."
+)
 class CompanyRelationship:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description=texts.ID)
     direction: str = strawberry.field(
         description="OUTGOING when this company is the source, INCOMING when it is the target."
     )
-    from_company_id: strawberry.ID
-    to_company_id: strawberry.ID
-    other_company_id: strawberry.ID
-    other_company: CompanyRef = rows_field(_other)
-    relationship_type_id: strawberry.ID
-    type: RelationshipType = rows_field(_type)
-    notes: str | None
-    created_at: datetime
+    from_company_id: strawberry.ID = strawberry.field(
+        description="The source company's id (the type's name reads from it: A is supplier of B)."
+    )
+    to_company_id: strawberry.ID = strawberry.field(description="The target company's id.")
+    other_company_id: strawberry.ID = strawberry.field(
+        description="The id of the company on the other side from the one it is seen from."
+    )
+    other_company: CompanyRef = rows_field(
+        _other, "The company on the other side from the one it is seen from."
+    )
+    relationship_type_id: strawberry.ID = strawberry.field(
+        description="The id of its relationship type."
+    )
+    type: RelationshipType = rows_field(
+        _type, "Its type: `name` reads from the source, `inverseName` from the target."
+    )
+    notes: str | None = strawberry.field(
+        description="Free-text notes, up to 2,000 characters; null: none."
+    )
+    created_at: datetime = strawberry.field(description=texts.CREATED_AT)
 
 
 class RelationshipView:
