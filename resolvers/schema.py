@@ -25,6 +25,7 @@ from app.settings import Settings
 from app.telemetry import tracing
 from resolvers.activities.mutations import ActivityMutations
 from resolvers.activities.queries import ActivityQueries
+from resolvers.common.shared_descriptions import describe_root
 from resolvers.companies.mutations import CompanyMutations
 from resolvers.companies.queries import CompanyQueries
 from resolvers.compiled.extension import CompiledExecution, CompiledQueries
@@ -111,6 +112,24 @@ Mutation = merge_types(
 )
 
 Subscription = merge_types("Subscription", (EventSubscriptions,))
+describe_root(
+    Query,
+    "Reads. Every request needs a valid token (`Authorization: Bearer ...`; else "
+    "UNAUTHENTICATED) and sees only its tenant's data; CRM data needs one of the roles viewer, "
+    "member or admin (else FORBIDDEN). An id of another tenant answers like one that does not "
+    "exist.",
+)
+describe_root(
+    Mutation,
+    "Writes, each in its own transaction: CRM data needs the role member or admin (viewer is "
+    "read-only: FORBIDDEN), lookup lists and users admin. Bad input is BAD_USER_INPUT naming "
+    "each field, and nothing is written.",
+)
+describe_root(
+    Subscription,
+    "Live updates over the WebSocket (graphql-transport-ws or graphql-ws), with the token in "
+    "the connection_init payload; never over plain HTTP.",
+)
 
 
 def validation_rules(settings: Settings) -> list[Any]:

@@ -68,3 +68,9 @@ WriteId = Annotated[
         "tenant's: NOT_FOUND; not a UUID: BAD_USER_INPUT."
     ),
 ]
+
+
+def describe_root(root: type, description: str) -> None:
+    """Give a root type made by strawberry's `merge_types` (which takes no description) the
+    description GraphiQL shows for it."""
+    root.__strawberry_definition__.description = description  # type: ignore[attr-defined]

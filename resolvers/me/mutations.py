@@ -11,7 +11,9 @@ from resolvers.context import Context
 @strawberry.type
 class MeMutations:
     @strawberry.mutation(
-        description="Revoke the token of this request until it expires. Returns true."
+        description="Sign out: the token of this request is refused (UNAUTHENTICATED) from now "
+        "until it expires, on every server (stored in PostgreSQL). A token without a jti claim "
+        "cannot be revoked: BAD_USER_INPUT. Returns true."
     )
     async def logout(self, info: Info[Context, None]) -> bool:
         context = info.context

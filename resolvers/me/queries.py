@@ -12,7 +12,10 @@ from resolvers.me.types import Me, Tenant, User
 
 @strawberry.type
 class MeQueries:
-    @strawberry.field(description="The current user, tenant and roles.")
+    @strawberry.field(
+        description="Who is calling: the user, tenant and roles of the token (any valid token, "
+        "whatever its roles)."
+    )
     async def me(self, info: Info[Context, None]) -> Me:
         context = info.context
         profile = await member_profile(context.scope)

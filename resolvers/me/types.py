@@ -12,9 +12,17 @@ import strawberry
     "(addUser) and waiting for their first sign-in."
 )
 class User:
-    id: strawberry.ID
-    email: str | None
-    name: str | None
+    id: strawberry.ID = strawberry.field(
+        description="The user's id in this tenant (a UUID): what owners, assignees and "
+        "`ownerId` filters name."
+    )
+    email: str | None = strawberry.field(
+        description="Their e-mail address from their token (or as an admin added it); null: "
+        "their tokens carry none."
+    )
+    name: str | None = strawberry.field(
+        description="Their name from their token (or as an admin added it); null: unknown."
+    )
     signed_in_at: datetime | None = strawberry.field(
         description="The user's first sign-in; null: added by an admin and not signed in yet "
         "(already assignable as owner)."
@@ -23,13 +31,20 @@ class User:
 
 @strawberry.type(description="The organisation whose data the caller works in.")
 class Tenant:
-    id: strawberry.ID
-    slug: str
-    name: str
+    id: strawberry.ID = strawberry.field(description="The tenant's id (a UUID).")
+    slug: str = strawberry.field(
+        description="The tenant's short name from the token's tenant claim, e.g. demo."
+    )
+    name: str = strawberry.field(
+        description="The organisation's display name; the slug when the tenant was first seen."
+    )
 
 
 @strawberry.type(description="Who is calling: user, tenant and roles from the token.")
 class Me:
-    user: User
-    tenant: Tenant
-    roles: list[str]
+    user: User = strawberry.field(description="The signed-in user.")
+    tenant: Tenant = strawberry.field(description="The tenant all reads and writes are scoped to.")
+    roles: list[str] = strawberry.field(
+        description="The token's roles, sorted: admin (everything, lookup lists and users "
+        "included), member (reads and writes CRM data), viewer (reads only)."
+    )

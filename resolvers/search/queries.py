@@ -19,6 +19,7 @@ from app.services.contracts.rules import CONTRACT
 from app.services.deals.rules import DEAL
 from app.services.search import queries
 from app.services.search.rules import MAX_QUERY_LENGTH, SearchKind
+from resolvers.common.described import PageAfter, PageBefore, PageFirst, PageLast
 from resolvers.common.pagination import Connection, Edge, PageArguments, PageInfo, page_request
 from resolvers.context import Context
 from resolvers.permissions import CanRead
@@ -68,10 +69,10 @@ class SearchQueries:
             list[SearchType] | None,
             strawberry.argument(description="Only these kinds of record (null: all; []: none)."),
         ] = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: PageFirst = None,
+        after: PageAfter = None,
+        last: PageLast = None,
+        before: PageBefore = None,
     ) -> Connection[SearchHit]:
         context = info.context
         search_query = queries.search_query(query)

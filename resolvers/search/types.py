@@ -19,11 +19,13 @@ from resolvers.deals.types import Deal
 
 @strawberry.enum(description="What a search hit is.")
 class SearchType(Enum):
-    COMPANY = "company"
-    CONTACT = "contact"
-    DEAL = "deal"
-    ACTIVITY = "activity"
-    CONTRACT = "contract"
+    COMPANY = strawberry.enum_value("company", description="A company: `record` is a Company.")
+    CONTACT = strawberry.enum_value("contact", description="A contact: `record` is a Contact.")
+    DEAL = strawberry.enum_value("deal", description="A deal: `record` is a Deal.")
+    ACTIVITY = strawberry.enum_value(
+        "activity", description="An activity: `record` is an Activity."
+    )
+    CONTRACT = strawberry.enum_value("contract", description="A contract: `record` is a Contract.")
 
     @property
     def kind(self) -> SearchKind:
@@ -80,12 +82,15 @@ class SearchMatch:
 
 @strawberry.type(description="One record a search found, with why.")
 class SearchHit:
-    type: SearchType
+    type: SearchType = strawberry.field(description="What kind of record it is.")
     score: float = strawberry.field(
         description="How well it matched (higher first): the average over the query's words "
         "of each word's best match, weighted by the field (name highest)."
     )
-    record: SearchRecord
+    record: SearchRecord = strawberry.field(
+        description="The record itself, as its own type (select its fields with `... on "
+        "Company { name }` and so on)."
+    )
     matches: list[SearchMatch] = strawberry.field(
         description=f"The values that matched (at most {MAX_MATCHES}).",
         metadata={LIST_SIZE: MAX_MATCHES},
