@@ -124,7 +124,7 @@ class CreateCompanyInput:
 
 @strawberry.input(
     description="Changes to a company: only the fields sent change; null clears a field that "
-    "may be empty (null for `name` or `status` is BAD_USER_INPUT). The rules of "
+    "may be empty (null for `name`, `status` or `tags` is BAD_USER_INPUT). The rules of "
     "CreateCompanyInput apply."
 )
 class UpdateCompanyInput:

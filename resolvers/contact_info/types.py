@@ -49,9 +49,9 @@ class Phone:
 @strawberry.input(description="An e-mail address; the first one becomes primary if none is.")
 class EmailInput:
     email: str = strawberry.field(
-        description="An e-mail address, at most 320 characters, checked by its syntax (no "
-        "lookup); a wrong one, or one the record has already: BAD_USER_INPUT (CONFLICT when "
-        "added alone)."
+        description="An e-mail address, at most 320 characters, checked by its syntax only (no "
+        "lookup); a wrong one, or the same one twice in a list: BAD_USER_INPUT; adding one the "
+        "record has already: CONFLICT."
     )
     type: EmailType = strawberry.field(default=EmailType.WORK, description="WORK when not sent.")
     is_primary: bool = strawberry.field(

@@ -113,8 +113,8 @@ class CreateContactInput:
 
 @strawberry.input(
     description="Changes to a contact: only the fields sent change; null clears a field that "
-    "may be empty (null for `lastName` or `status` is BAD_USER_INPUT); emails/phones replace "
-    "whole lists. The rules of CreateContactInput apply."
+    "may be empty (null for `lastName`, `status` or `tags` is BAD_USER_INPUT); emails/phones "
+    "replace whole lists. The rules of CreateContactInput apply."
 )
 class UpdateContactInput:
     last_name: str | None = strawberry.field(default=strawberry.UNSET, description=_LAST_NAME)
