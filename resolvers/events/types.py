@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from functools import partial
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -26,6 +27,25 @@ from resolvers.common.pagination import (
 from resolvers.common.relations import rows_field
 from resolvers.context import Context
 from resolvers.me.types import User
+
+HistoryFirst = Annotated[
+    int | None,
+    strawberry.argument(
+        description="How many events (after `after`): unset: DEFAULT_PAGE_SIZE (50); at most "
+        "MAX_PAGE_SIZE (200), more is BAD_USER_INPUT."
+    ),
+]
+HistoryAfter = Annotated[
+    str | None,
+    strawberry.argument(
+        description="An event id (a cursor of this list): the events after it in `direction`. "
+        "Anything but a non-negative whole number is BAD_USER_INPUT."
+    ),
+]
+HistoryDirection = Annotated[
+    OrderDirection,
+    strawberry.argument(description="DESC (the default): newest first; ASC: oldest first."),
+]
 
 
 async def _actor(
