@@ -48,6 +48,28 @@ HistoryDirection = Annotated[
 ]
 
 
+EventAfter = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(
+        description="An event id (`CrmEvent.id`) already seen: only the events after it. Not a "
+        "whole number: BAD_USER_INPUT."
+    ),
+]
+EventTypes = Annotated[
+    list[str] | None,
+    strawberry.argument(
+        description="Only these event types: exact (crm.deal.won) or every event of an entity "
+        "(crm.deal.*); at most 50. Unset: every type; a malformed type is BAD_USER_INPUT."
+    ),
+]
+EntityIdFilter = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(
+        description="Only the events about this record (its entityId); unset: all records."
+    ),
+]
+
+
 async def _actor(
     root: strawberry.Parent[CrmEventMessage], info: Info[Context, None]
 ) -> UserRow | None:
@@ -62,15 +84,25 @@ async def _actor(
     "pass the last one seen as `after` to resume.",
 )
 class CrmEventType:
-    id: strawberry.ID
-    type: str = strawberry.field(description="e.g. crm.deal.won, crm.company.owner_added.")
+    id: strawberry.ID = strawberry.field(
+        description="The event's number within the tenant, a whole number as text, growing "
+        "by one per event (no gaps): the cursor to resume from."
+    )
+    type: str = strawberry.field(
+        description="crm.<entity>.<verb>, e.g. crm.deal.won, crm.company.owner_added, "
+        "crm.contact.merged."
+    )
     entity: str = strawberry.field(description="company, contact, deal, activity, pipeline, ...")
-    entity_id: strawberry.ID
+    entity_id: strawberry.ID = strawberry.field(
+        description="The id of the record the change is about (a stage's change: its pipeline)."
+    )
     actor_id: strawberry.ID | None = strawberry.field(
         description="The user who made the change; null for the system (crons)."
     )
-    actor: User | None = rows_field(_actor)
-    occurred_at: datetime
+    actor: User | None = rows_field(
+        _actor, "The user who made the change; null for the system (crons, the retention)."
+    )
+    occurred_at: datetime = strawberry.field(description="When the change was committed (UTC).")
     changes: JSON = strawberry.field(
         description="Field -> [old, new], in API field names; a create lists [null, value], "
         "a delete [value, null]."
