@@ -54,15 +54,19 @@ ExpectedVersion = Annotated[
 ]
 
 
-def described_enum(cls: EnumT, description: str, values: Mapping[str, str]) -> EnumT:
+def described_enum(
+    cls: EnumT, description: str, values: Mapping[str, str], name: str | None = None
+) -> EnumT:
     """Register `cls` (an enum of the services, which cannot hold `strawberry.enum_value`) as a
-    GraphQL enum with a description for it and for each of its values, by member name. Every
+    GraphQL enum (named `name`, else as the class) with a description for it and for each of
+    its values, by member name. Every
     member must be described, and nothing else: a member added later fails at import."""
     names = {member.name for member in cls}
     if names != set(values):
         raise ValueError(f"{cls.__name__}: described {sorted(values)}, members are {sorted(names)}")
-    strawberry.enum(cls, description=description)
-    assert has_enum_definition(cls)
-    for value in cls.__strawberry_definition__.values:
+    strawberry.enum(cls, name=name, description=description)
+    registered: object = cls
+    assert has_enum_definition(registered)
+    for value in registered.__strawberry_definition__.values:
         value.description = values[value.name]
     return cls
