@@ -102,7 +102,9 @@ class LexwareContact:
     def version(self) -> int:
         return int(self.found.contact.get("version") or 0)
 
-    @strawberry.field(description="Opens the contact in the Lexware web app.")
+    @strawberry.field(
+        description="A link that opens the contact in the Lexware web app (LEXWARE_APP_URL)."
+    )
     def web_app_url(self, info: Info[Context, None]) -> str:
         return info.context.lexware.deep_link("contacts", self.found.contact["id"])
 
@@ -154,7 +156,10 @@ class LexwareKeySource(enum.Enum):
 @strawberry.type(description="The tenant's Lexware connection. The key itself is never shown.")
 class LexwareStatus:
     source: LexwareKeySource = strawberry.field(description="Whose key the calls use.")
-    key_hint: str | None = strawberry.field(description="The key's last 4 characters.")
+    key_hint: str | None = strawberry.field(
+        description="The last 4 characters of the tenant's own key, to tell keys apart; null "
+        "when the tenant has none (the server's key is never hinted)."
+    )
     working: bool | None = strawberry.field(
         description="Whether Lexware accepts the key (null when there is none)."
     )

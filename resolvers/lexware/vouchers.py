@@ -54,8 +54,17 @@ class LexwareVoucher:
     lexware_voucher_id: strawberry.ID = strawberry.field(
         description="Lexware's id of the voucher (a UUID)."
     )
-    voucher_type: str = strawberry.field(description="invoice, quotation, creditnote, ...")
-    voucher_status: str = strawberry.field(description="draft, open, paid, overdue, voided, ...")
+    voucher_type: str = strawberry.field(
+        description="Lexware's voucher type, lower case: invoice, downpaymentinvoice, "
+        "creditnote, orderconfirmation, quotation, deliverynote, dunning, salesinvoice, "
+        "salescreditnote, purchaseinvoice, purchasecreditnote."
+    )
+    voucher_status: str = strawberry.field(
+        description="Lexware's status, lower case: draft (editable), open (final, not fully "
+        "paid), overdue (open past its due date), paid, paidoff (a settled credit note), "
+        "voided (cancelled), transferred, sepadebit, accepted or rejected (quotations), "
+        "unchecked."
+    )
     voucher_number: str | None = strawberry.field(
         description="The number printed on the voucher, e.g. RE0815; null for a draft."
     )
@@ -79,7 +88,8 @@ class LexwareVoucher:
         description="When the voucher last changed in Lexware (content or status)."
     )
     web_app_url: str = strawberry.field(
-        resolver=_web_app_url, description="Opens the voucher in the Lexware web app."
+        resolver=_web_app_url,
+        description="A link that opens the voucher in the Lexware web app (LEXWARE_APP_URL).",
     )
 
 

@@ -105,7 +105,10 @@ class _MergePayload:
         description="Lexware contacts that were linked to a merged record (or the survivor) "
         "and are linked to nothing now; Lexware Office keeps them."
     )
-    message: str | None = strawberry.field(description="A note for the user, if any.")
+    message: str | None = strawberry.field(
+        description="A note to show the user: set when Lexware contacts were unlinked (Lexware "
+        "Office keeps them); null otherwise."
+    )
     dry_run: bool = strawberry.field(
         description="True: nothing was written; this is what the merge would do."
     )
