@@ -79,10 +79,10 @@ class DealOwnerInput:
 class CreateDealInput:
     title: str = strawberry.field(description=_TITLE)
     value: Decimal | None = strawberry.field(
-        default=strawberry.UNSET, description=f"{_VALUE} Not sent or null: 0."
+        default=strawberry.UNSET, description=f"{_VALUE} Not sent: 0 (null is BAD_USER_INPUT)."
     )
     currency: str | None = strawberry.field(
-        default=strawberry.UNSET, description=f"{_CURRENCY} Not sent or null: EUR."
+        default=strawberry.UNSET, description=f"{_CURRENCY} Not sent: EUR (null is BAD_USER_INPUT)."
     )
     pipeline_id: strawberry.ID | None = strawberry.field(
         default=None,
@@ -147,7 +147,7 @@ class UpdateDealInput:
         default=strawberry.UNSET,
         description="WON/LOST moves the deal to a stage of that kind. OPEN (no stageId) "
         "reopens it in the open stage it was in when it closed, if that is still an open "
-        "stage of its pipeline; else in the first open stage.",
+        "stage of its pipeline; else in the first open stage. Cannot be null.",
     )
     lost_reason: LostReason | None = strawberry.field(
         default=strawberry.UNSET,

@@ -58,6 +58,6 @@ class UpdatePipelineInput:
     )
     is_default: bool | None = strawberry.field(
         default=strawberry.UNSET,
-        description="true: make it the default board. false is BAD_USER_INPUT: make another "
-        "pipeline the default instead.",
+        description="true: make it the default board. false (or null) is BAD_USER_INPUT: make "
+        "another pipeline the default instead.",
     )
