@@ -134,7 +134,8 @@ class Deal:
     )
     value: Decimal = strawberry.field(
         description="What the deal is worth, in `currency`: 0 or more, at most 2 decimals and "
-        "12 digits before the point; 0 when not sent. Pipeline summaries add it up per currency."
+        "12 digits before the point; 0 when created without one. Pipeline summaries add it up "
+        "per currency."
     )
     currency: str = strawberry.field(
         description="ISO 4217 code of `value`, upper case, e.g. EUR (the default) or CHF."
