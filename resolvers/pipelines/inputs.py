@@ -7,10 +7,15 @@ import strawberry
 from app.services.pipelines.rules import MAX_STAGES
 from models.enums import StageKind
 
-_STAGE_NAME = "The column's title, 1-100 characters, unique in the pipeline (ignoring case)."
+_STAGE_NAME = (
+    "The column's title, 1-100 characters, unique in the pipeline ignoring case (one taken: "
+    "CONFLICT; twice in one createPipeline: BAD_USER_INPUT)."
+)
 _PROBABILITY = "Win probability in percent, 0-100 (weights the pipeline summary)."
 _KIND = "OPEN, WON or LOST: deals moved into the stage get this status."
-_PIPELINE_NAME = "The board's title, 1-100 characters, unique in the tenant (else CONFLICT)."
+_PIPELINE_NAME = (
+    "The board's title, 1-100 characters, unique in the tenant ignoring case (else CONFLICT)."
+)
 _DESCRIPTION = "What the pipeline is for, at most 500 characters."
 
 
@@ -30,7 +35,9 @@ class UpdateStageInput:
         default=strawberry.UNSET, description=f"{_PROBABILITY} Cannot be null."
     )
     kind: StageKind | None = strawberry.field(
-        default=strawberry.UNSET, description=f"{_KIND} Cannot be null."
+        default=strawberry.UNSET,
+        description=f"{_KIND} Changes only while no deal is in the stage (else CONFLICT: move "
+        "them first). Cannot be null.",
     )
 
 

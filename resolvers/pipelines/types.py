@@ -105,7 +105,7 @@ async def _summary(
 class Pipeline:
     id: strawberry.ID = strawberry.field(description="The pipeline's id (a UUID).")
     name: str = strawberry.field(
-        description="The board's title; 1-100 characters, unique in the tenant."
+        description="The board's title; 1-100 characters, unique in the tenant (ignoring case)."
     )
     description: str | None = strawberry.field(
         description="What the pipeline is for, at most 500 characters; null: none."
