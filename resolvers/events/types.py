@@ -51,8 +51,8 @@ HistoryDirection = Annotated[
 EventAfter = Annotated[
     strawberry.ID | None,
     strawberry.argument(
-        description="An event id (`CrmEvent.id`) already seen: only the events after it. Not a "
-        "whole number: BAD_USER_INPUT."
+        description="An event id (`CrmEvent.id`) already seen: only the events after it in the "
+        "list's order (newer with ASC, older with DESC). Not a whole number: BAD_USER_INPUT."
     ),
 ]
 EventTypes = Annotated[
