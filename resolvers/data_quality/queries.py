@@ -21,9 +21,10 @@ from resolvers.permissions import CanRead
 from resolvers.search.types import RecordOf
 
 DESCRIPTION = (
-    "Stored values that fail today's checks (VAT ids, tax and register numbers, register "
-    "courts, German postcodes, e-mail addresses, phone numbers), written before the checks or "
-    "kept from a Lexware import or sync: each with its record, field, value and reason. "
+    "Every role: stored values that fail today's checks (VAT ids, tax and register numbers, "
+    "register courts, German postcodes, e-mail addresses, phone numbers), written before the "
+    "checks or kept from a Lexware import or sync: each with its record, field, value and "
+    "reason. "
     "Companies' fields first, then e-mail addresses, then phone numbers, each in a stable "
     "order; keyset-paged."
 )
@@ -45,9 +46,20 @@ class DataQualityQueries:
         self,
         info: Info[Context, None],
         first: Annotated[
-            int, strawberry.argument(description=f"At most this many (max {queries.MAX_FIRST}).")
+            int,
+            strawberry.argument(
+                description=f"At most this many issues, 0 to {queries.MAX_FIRST} "
+                "(default 50; more is BAD_USER_INPUT). A page may hold fewer and still "
+                "have a next one: see `scanned`."
+            ),
         ] = 50,
-        after: str | None = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The endCursor of the page before; a cursor of another list is "
+                "BAD_USER_INPUT."
+            ),
+        ] = None,
     ) -> DataQualityIssueConnection:
         page = await queries.issues_page(info.context.scope, first, after)
         records = await asyncio.gather(*(_record(info, issue) for _, issue in page.issues))

@@ -44,8 +44,14 @@ class DataQualityReason(Enum):
 
 @strawberry.enum(description="The kind of record a data quality issue belongs to.")
 class DataQualityRecordType(Enum):
-    COMPANY = RecordType.COMPANY.value
-    CONTACT = RecordType.CONTACT.value
+    COMPANY = strawberry.enum_value(
+        RecordType.COMPANY.value,
+        description="A company (its VAT id, tax or register number, court, postcodes, "
+        "e-mails, phones).",
+    )
+    CONTACT = strawberry.enum_value(
+        RecordType.CONTACT.value, description="A contact person (its e-mails and phones)."
+    )
 
 
 DataQualityRecord = Annotated[
@@ -56,8 +62,10 @@ DataQualityRecord = Annotated[
 
 @strawberry.type(description="A stored value that fails today's checks, and why.")
 class DataQualityIssue:
-    record_type: DataQualityRecordType
-    record_id: strawberry.ID
+    record_type: DataQualityRecordType = strawberry.field(
+        description="Whether the value belongs to a company or a contact."
+    )
+    record_id: strawberry.ID = strawberry.field(description="The id of the record holding it.")
     record: DataQualityRecord | None = strawberry.field(
         description="The record (null if it was deleted since the page was read)."
     )
@@ -66,7 +74,9 @@ class DataQualityIssue:
         "registerCourt, billingAddress.zip, deliveryAddress.zip, emails or phones."
     )
     value: str = strawberry.field(description="The value as stored.")
-    reason: DataQualityReason
+    reason: DataQualityReason = strawberry.field(
+        description="Why the value fails, as a code a client can translate or group by."
+    )
     message: str = strawberry.field(description="What is wrong, for people.")
 
     @staticmethod
@@ -84,8 +94,13 @@ class DataQualityIssue:
 
 @strawberry.type(description="A page of data quality issues.")
 class DataQualityIssueConnection:
-    edges: list[Edge[DataQualityIssue]] = strawberry.field(metadata={LIST_SIZE: MAX_FIRST})
-    page_info: PageInfo
+    edges: list[Edge[DataQualityIssue]] = strawberry.field(
+        description="The issues of this page, each with its cursor.",
+        metadata={LIST_SIZE: MAX_FIRST},
+    )
+    page_info: PageInfo = strawberry.field(
+        description="Where the page ends: pass endCursor as `after` while hasNextPage is true."
+    )
     scanned: int = strawberry.field(
         description="Records' values read for this page (bounded: a page that reaches the "
         "bound ends early, with hasNextPage and a cursor where it stopped)."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -12,6 +13,7 @@ from app.services.deals import queries
 from app.services.deals.queries import get_deal
 from app.services.deals.rows import DealRow
 from app.services.deals.rules import DEAL
+from resolvers.common.described import PageAfter, PageBefore, PageFirst, PageLast
 from resolvers.common.filters import combinators, nested, quantified, register_input
 from resolvers.common.inputs import filter_id, parse_id
 from resolvers.common.pagination import Connection, PageArguments, paged_rows
@@ -54,26 +56,40 @@ register_input(DealFilter, _service_filter)
 @strawberry.type
 class DealQueries:
     @strawberry.field(
-        permission_classes=[CanRead], metadata=row_by_id(DEAL), graphql_type=Deal | None
+        permission_classes=[CanRead],
+        metadata=row_by_id(DEAL),
+        description="One deal by id (every role). An unknown id, another tenant's or one in the "
+        "trash is NOT_FOUND.",
+        graphql_type=Deal | None,
     )
-    async def deal(self, info: Info[Context, None], id: strawberry.ID) -> DealRow:
+    async def deal(
+        self,
+        info: Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The deal's id.")],
+    ) -> DealRow:
         return await get_deal(info.context.scope, parse_id(id))
 
     @strawberry.field(
         permission_classes=[CanRead],
         metadata=page_of(DEAL),
-        description="Deals, a page at a time.",
+        description="The tenant's deals (every role), a page at a time, newest first unless "
+        "`orderBy` says otherwise; deals in the trash are left out.",
         graphql_type=Connection[Deal],
     )
     async def deals(
         self,
         info: Info[Context, None],
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: DealFilter | None = None,
-        order_by: DealOrder | None = None,
+        first: PageFirst = None,
+        after: PageAfter = None,
+        last: PageLast = None,
+        before: PageBefore = None,
+        filter: Annotated[
+            DealFilter | None, strawberry.argument(description="Which deals; unset: all.")
+        ] = None,
+        order_by: Annotated[
+            DealOrder | None,
+            strawberry.argument(description="The order; unset: newest first (CREATED_AT DESC)."),
+        ] = None,
     ) -> Connection[DealRow]:
         order = order_by or DealOrder()
         query_filter = _service_filter(filter)

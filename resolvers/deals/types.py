@@ -34,7 +34,13 @@ from resolvers.common.pagination import Connection
 from resolvers.common.relations import ToMany, ToOne, child_order, relation_field, rows_field
 from resolvers.context import Context
 from resolvers.deals.inputs import DealOrder
-from resolvers.events.types import CrmEventType, history_of
+from resolvers.events.types import (
+    CrmEventType,
+    HistoryAfter,
+    HistoryDirection,
+    HistoryFirst,
+    history_of,
+)
 from resolvers.lexware.vouchers import DealVoucherLink, vouchers_of_deal
 from resolvers.owners.types import Owner, OwnerOrder, owners_of, owners_relation
 from resolvers.pipelines.types import Pipeline, Stage
@@ -80,11 +86,19 @@ async def _contact(
     return await related(info, CONTACT_OF, root)
 
 
+OwnerOrderArgument = Annotated[
+    OwnerOrder | None,
+    strawberry.argument(
+        description="Sort order of the owners; unset: OWNER first, then by when they were added."
+    ),
+]
+
+
 async def _owners(
     root: strawberry.Parent[DealRow],
     info: Info[Context, None],
     first: First = NESTED_DEFAULT,
-    order_by: OwnerOrder | None = None,
+    order_by: OwnerOrderArgument = None,
 ) -> list[OwnerRow]:
     return await owners_of(info, DEAL_OWNERS, root, first, order_by)
 
@@ -101,28 +115,63 @@ async def _activities(
 async def _history(
     root: strawberry.Parent[DealRow],
     info: Info[Context, None],
-    first: int | None = None,
-    after: str | None = None,
-    direction: OrderDirection = OrderDirection.DESC,
+    first: HistoryFirst = None,
+    after: HistoryAfter = None,
+    direction: HistoryDirection = OrderDirection.DESC,
 ) -> Connection[CrmEventMessage]:
     return await history_of(info, "deal", root.id, first, after, direction)
 
 
-@strawberry.type(description="A sales opportunity moving through a pipeline.")
+@strawberry.type(
+    description="A sales opportunity (Verkaufschance): what is being sold to which company or "
+    "contact, for how much, and where it stands on its pipeline's board. Readable by every "
+    "role; member and admin write it."
+)
 class Deal:
-    id: strawberry.ID
-    title: str
-    value: Decimal
-    currency: str = strawberry.field(description="ISO 4217, e.g. EUR.")
-    pipeline_id: strawberry.ID
-    pipeline: Pipeline = relation_field(PIPELINE_OF, _pipeline)
-    stage_id: strawberry.ID
-    stage: Stage = relation_field(STAGE_OF, _stage)
-    company_id: strawberry.ID | None = link_id_field(COMPANY_OF)
-    company: CompanyRef | None = relation_field(COMPANY_OF, _company)
-    contact_id: strawberry.ID | None = link_id_field(CONTACT_OF)
-    contact: ContactRef | None = relation_field(CONTACT_OF, _contact)
-    owners: list[Owner] = relation_field(owners_relation(DEAL_OWNERS), _owners)
+    id: strawberry.ID = strawberry.field(description="The deal's id (a UUID).")
+    title: str = strawberry.field(
+        description="What the deal is about, as shown on the board card; 1-200 characters."
+    )
+    value: Decimal = strawberry.field(
+        description="What the deal is worth, in `currency`: 0 or more, at most 2 decimals and "
+        "12 digits before the point; 0 when created without one. Pipeline summaries add it up "
+        "per currency."
+    )
+    currency: str = strawberry.field(
+        description="ISO 4217 code of `value`, upper case, e.g. EUR (the default) or CHF."
+    )
+    pipeline_id: strawberry.ID = strawberry.field(description="The pipeline the deal is on.")
+    pipeline: Pipeline = relation_field(PIPELINE_OF, _pipeline, "The pipeline the deal is on.")
+    stage_id: strawberry.ID = strawberry.field(
+        description="The stage (board column) the deal is in; always a stage of its pipeline."
+    )
+    stage: Stage = relation_field(
+        STAGE_OF, _stage, "The stage (board column) the deal is in; its kind matches `status`."
+    )
+    company_id: strawberry.ID | None = link_id_field(
+        COMPANY_OF,
+        "The customer company's id; null when the deal has none or the company is in the trash.",
+    )
+    company: CompanyRef | None = relation_field(
+        COMPANY_OF,
+        _company,
+        "The customer company; null when the deal has none or the company is in the trash.",
+    )
+    contact_id: strawberry.ID | None = link_id_field(
+        CONTACT_OF,
+        "The contact person's id; null when the deal has none or the contact is in the trash.",
+    )
+    contact: ContactRef | None = relation_field(
+        CONTACT_OF,
+        _contact,
+        "The contact person at the customer; null when the deal has none or the contact is in "
+        "the trash.",
+    )
+    owners: list[Owner] = relation_field(
+        owners_relation(DEAL_OWNERS),
+        _owners,
+        "The users responsible for the deal, with their role (OWNER, MEMBER, WATCHER).",
+    )
     activities: list[ActivityRef] = rows_field(
         _activities, "Newest first (the full feed: activities(filter:))."
     )
@@ -132,14 +181,30 @@ class Deal:
     lexware_vouchers: list[DealVoucherLink] = rows_field(
         vouchers_of_deal, "Vouchers linked to the deal, newest first."
     )
-    expected_close_date: date | None
-    status: DealStatus
-    lost_reason: LostReason | None
-    lost_reason_text: str | None
-    closed_at: datetime | None
-    version: int
-    created_at: datetime
-    updated_at: datetime
+    expected_close_date: date | None = strawberry.field(
+        description="When the team expects to win or lose the deal (a calendar day, "
+        "YYYY-MM-DD); null: not planned."
+    )
+    status: DealStatus = strawberry.field(
+        description="OPEN, WON or LOST: always the kind of its stage. Setting it moves the deal "
+        "to a stage of that kind."
+    )
+    lost_reason: LostReason | None = strawberry.field(
+        description="Why the deal was lost; set exactly when `status` is LOST."
+    )
+    lost_reason_text: str | None = strawberry.field(
+        description="The reason in words (at most 500 characters); required for lostReason "
+        "OTHER, null unless the deal is lost."
+    )
+    closed_at: datetime | None = strawberry.field(
+        description="When the deal was won or lost; null while it is open (cleared on reopen)."
+    )
+    version: int = strawberry.field(
+        description="Grows by one with every change: send it as `expectedVersion` to refuse "
+        "an update based on an outdated read."
+    )
+    created_at: datetime = strawberry.field(description="When the deal was created.")
+    updated_at: datetime = strawberry.field(description="When the deal was last changed.")
 
 
 @functools.cache
@@ -159,13 +224,23 @@ async def deals_of(
     return await related(info, deals_relation(parent_column), root, first, child_order(order_by))
 
 
-@strawberry.type(description="A change of a deal on a pipeline's board.")
+@strawberry.type(
+    description="A change of a deal on a pipeline's board, as dealChanged delivers it."
+)
 class DealChange:
-    event: CrmEventMessage = strawberry.field(graphql_type=CrmEventType)
-    deal_id: strawberry.ID
+    event: CrmEventMessage = strawberry.field(
+        graphql_type=CrmEventType,
+        description="The event that changed the card (crm.deal.updated, stage_changed, won, "
+        "owner_added, deleted, merged, ...).",
+    )
+    deal_id: strawberry.ID = strawberry.field(description="The deal the change is about.")
     deal: DealRow | None = strawberry.field(
         description="The deal as it is now; null once it left the board (deleted or moved "
         "to another pipeline).",
         graphql_type=Deal | None,
     )
-    on_board: bool
+    on_board: bool = strawberry.field(
+        description="Whether the card is on this pipeline's board now: false once the deal was "
+        "deleted or moved to another pipeline (drop the card), true again when it is restored "
+        "or moved back."
+    )

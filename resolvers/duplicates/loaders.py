@@ -69,13 +69,22 @@ POSSIBLE = (
 )
 
 
+PossibleFirst = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"At most this many candidates, 0 to {queries.MAX_CANDIDATES} (null or "
+        f"unset: {POSSIBLE_DEFAULT}; more is BAD_USER_INPUT)."
+    ),
+]
+
+
 def possible_duplicates_field(kind: DuplicateKind) -> Any:
     """The `possibleDuplicates(first: Int = 5)` field of a company or contact."""
 
     async def resolve(
         root: strawberry.Parent[Any],
         info: Info[Context, None],
-        first: int | None = POSSIBLE_DEFAULT,
+        first: PossibleFirst = POSSIBLE_DEFAULT,
     ) -> list[DuplicateCandidateRef]:
         return await possible_duplicates(info, kind, root.id, first)
 

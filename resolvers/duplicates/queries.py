@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import partial
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -12,6 +13,7 @@ from app.data.pagination import clamp_first
 from app.errors import BadUserInput
 from app.services.duplicates import queries, report
 from app.services.duplicates.rules import CompanyDraft, ContactDraft, DuplicateKind
+from resolvers.common.described import PageAfter
 from resolvers.common.inputs import parse_id
 from resolvers.common.pagination import Connection, Edge, PageInfo
 from resolvers.context import Context
@@ -25,14 +27,14 @@ CANDIDATES = (
     "Records that may be the same as a saved one (companyId, contactId) or a draft (company, "
     "contact): exactly one of the four. Strongest first (ties by id), each with its score, "
     "strength and the rules that matched with both values. A record is never its own "
-    "candidate."
+    "candidate. Every role."
 )
 REPORT = (
     "Pairs of records to clean up, each pair once, strongest rule first (companies: VAT id, "
     "e-mail, name and postcode, phone, website domain, equal folded name; contacts: e-mail, "
     "name and company, phone, equal folded name), within a rule by the shared value; each "
     "pair under the strongest rule it shares, with all it shares and its score. A value more "
-    "than 20 records share (a switchboard, a group's info@ address) is left out."
+    "than 20 records share (a switchboard, a group's info@ address) is left out. Every role."
 )
 REPORT_DEFAULT, REPORT_MAX = 20, 100
 
@@ -76,11 +78,33 @@ class DuplicateQueries:
     async def duplicate_candidates(
         self,
         info: Info[Context, None],
-        company_id: strawberry.ID | None = None,
-        contact_id: strawberry.ID | None = None,
-        company: CompanyDraftInput | None = None,
-        contact: ContactDraftInput | None = None,
-        first: int = 10,
+        company_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="A saved company to check; another tenant's or unknown: NOT_FOUND."
+            ),
+        ] = None,
+        contact_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="A saved contact to check; another tenant's or unknown: NOT_FOUND."
+            ),
+        ] = None,
+        company: Annotated[
+            CompanyDraftInput | None,
+            strawberry.argument(description="A company form's values before saving."),
+        ] = None,
+        contact: Annotated[
+            ContactDraftInput | None,
+            strawberry.argument(description="A contact form's values before saving."),
+        ] = None,
+        first: Annotated[
+            int,
+            strawberry.argument(
+                description=f"At most this many candidates, 0 to {queries.MAX_CANDIDATES} "
+                "(default 10; more is BAD_USER_INPUT)."
+            ),
+        ] = 10,
     ) -> list[DuplicateCandidate]:
         given = [company_id, contact_id, company, contact]
         if sum(value is not None for value in given) != 1:
@@ -103,9 +127,18 @@ class DuplicateQueries:
     async def duplicates(
         self,
         info: Info[Context, None],
-        type: DuplicateType,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
+        type: Annotated[
+            DuplicateType,  # type: ignore[valid-type]
+            strawberry.argument(description="Pairs of companies or pairs of contacts."),
+        ],
+        first: Annotated[
+            int | None,
+            strawberry.argument(
+                description=f"How many pairs: unset {REPORT_DEFAULT}, at most {REPORT_MAX} "
+                "(more is BAD_USER_INPUT)."
+            ),
+        ] = None,
+        after: PageAfter = None,
     ) -> Connection[DuplicatePair]:
         kind = DuplicateKind(type.value) if not isinstance(type, DuplicateKind) else type
         size = clamp_first(first, default=REPORT_DEFAULT, maximum=REPORT_MAX)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
 from starlette.websockets import WebSocket
@@ -23,7 +23,7 @@ from app.services.pipelines.rules import STAGE
 from resolvers.common.inputs import parse_id
 from resolvers.context import Context
 from resolvers.deals.types import DealChange
-from resolvers.events.types import CrmEventType
+from resolvers.events.types import CrmEventType, EntityIdFilter, EventTypes
 from resolvers.permissions import CanRead
 
 T = TypeVar("T")
@@ -54,16 +54,25 @@ async def until_lost(context: Context, stream: AsyncIterator[T]) -> AsyncGenerat
 class EventSubscriptions:
     @strawberry.subscription(
         permission_classes=[CanRead],
-        description="The tenant's events as they commit. With `after` (an event id), the "
-        "stored events after it first, then live: no gap, no duplicate.",
+        description="The tenant's events as they commit (every role, over WebSocket). With "
+        "`after` (an event id), the stored events after it first, then live: no gap, no "
+        "duplicate. When the server loses Redis the socket closes with 1013: reconnect and "
+        "resume with `after`.",
         graphql_type=CrmEventType,
     )
     async def crm_events(
         self,
         info: Info[Context, None],
-        types: list[str] | None = None,
-        entity_id: strawberry.ID | None = None,
-        after: strawberry.ID | None = None,
+        types: EventTypes = None,
+        entity_id: EntityIdFilter = None,
+        after: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The last event id the client saw: the stored events after it "
+                "are replayed first. One newer than the tenant's latest event, or not a whole "
+                "number, is BAD_USER_INPUT. Unset: live events only."
+            ),
+        ] = None,
     ) -> AsyncGenerator[CrmEventMessage, None]:
         context = info.context
         entity = parse_id(entity_id, "entityId") if entity_id else None
@@ -77,11 +86,19 @@ class EventSubscriptions:
 
     @strawberry.subscription(
         permission_classes=[CanRead],
-        description="The live deal board: each deal of the pipeline as it is created, "
-        "updated, moved (also onto or off the board), re-owned or deleted.",
+        description="The live deal board (every role, over WebSocket): each deal of the "
+        "pipeline as it is created, updated, moved (also onto or off the board), re-owned, "
+        "merged, deleted or restored.",
     )
     async def deal_changed(
-        self, info: Info[Context, None], pipeline_id: strawberry.ID
+        self,
+        info: Info[Context, None],
+        pipeline_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The pipeline whose board to follow; unknown: NOT_FOUND."
+            ),
+        ],
     ) -> AsyncGenerator[DealChange, None]:
         context = info.context
         pipeline = parse_id(pipeline_id, "pipelineId")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from functools import partial
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -27,6 +28,47 @@ from resolvers.common.relations import rows_field
 from resolvers.context import Context
 from resolvers.me.types import User
 
+HistoryFirst = Annotated[
+    int | None,
+    strawberry.argument(
+        description="How many events (after `after`): unset: DEFAULT_PAGE_SIZE (50); at most "
+        "MAX_PAGE_SIZE (200), more is BAD_USER_INPUT."
+    ),
+]
+HistoryAfter = Annotated[
+    str | None,
+    strawberry.argument(
+        description="An event id (a cursor of this list): the events after it in `direction`. "
+        "Anything but a non-negative whole number is BAD_USER_INPUT."
+    ),
+]
+HistoryDirection = Annotated[
+    OrderDirection,
+    strawberry.argument(description="DESC (the default): newest first; ASC: oldest first."),
+]
+
+
+EventAfter = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(
+        description="An event id (`CrmEvent.id`) already seen: only the events after it in the "
+        "list's order (newer with ASC, older with DESC). Not a whole number: BAD_USER_INPUT."
+    ),
+]
+EventTypes = Annotated[
+    list[str] | None,
+    strawberry.argument(
+        description="Only these event types: exact (crm.deal.won) or every event of an entity "
+        "(crm.deal.*); at most 50. Unset: every type; a malformed type is BAD_USER_INPUT."
+    ),
+]
+EntityIdFilter = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(
+        description="Only the events about this record (its entityId); unset: all records."
+    ),
+]
+
 
 async def _actor(
     root: strawberry.Parent[CrmEventMessage], info: Info[Context, None]
@@ -42,15 +84,25 @@ async def _actor(
     "pass the last one seen as `after` to resume.",
 )
 class CrmEventType:
-    id: strawberry.ID
-    type: str = strawberry.field(description="e.g. crm.deal.won, crm.company.owner_added.")
+    id: strawberry.ID = strawberry.field(
+        description="The event's number within the tenant, a whole number as text, growing "
+        "by one per event (no gaps): the cursor to resume from."
+    )
+    type: str = strawberry.field(
+        description="crm.<entity>.<verb>, e.g. crm.deal.won, crm.company.owner_added, "
+        "crm.contact.merged."
+    )
     entity: str = strawberry.field(description="company, contact, deal, activity, pipeline, ...")
-    entity_id: strawberry.ID
+    entity_id: strawberry.ID = strawberry.field(
+        description="The id of the record the change is about (a stage's change: its pipeline)."
+    )
     actor_id: strawberry.ID | None = strawberry.field(
         description="The user who made the change; null for the system (crons)."
     )
-    actor: User | None = rows_field(_actor)
-    occurred_at: datetime
+    actor: User | None = rows_field(
+        _actor, "The user who made the change; null for the system (crons, the retention)."
+    )
+    occurred_at: datetime = strawberry.field(description="When the change was committed (UTC).")
     changes: JSON = strawberry.field(
         description="Field -> [old, new], in API field names; a create lists [null, value], "
         "a delete [value, null]."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -16,18 +18,53 @@ from resolvers.permissions import CanRead
 class LexwareQueries:
     @strawberry.field(
         permission_classes=[CanRead],
-        description="Lexware contacts matching every filter given (name and email: at least "
-        "3 characters, contained anywhere), with the CRM records already linked to them.",
+        description="Search Lexware Office's contacts (every role): those matching every "
+        "filter given (name and email: at least 3 characters, contained anywhere), 25 a page, "
+        "by name, with the CRM records already linked to them. Lexware down: "
+        "LEXWARE_UNAVAILABLE; no key: LEXWARE_NOT_CONFIGURED.",
     )
     async def lexware_contacts(
         self,
         info: Info[Context, None],
-        name: str | None = None,
-        email: str | None = None,
-        number: int | None = None,
-        customer: bool | None = None,
-        vendor: bool | None = None,
-        page: int = 0,
+        name: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Part of the company or person name, 3-200 characters (else "
+                "BAD_USER_INPUT); unset: any name."
+            ),
+        ] = None,
+        email: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Part of any of its e-mail addresses, 3-200 characters (else "
+                "BAD_USER_INPUT); unset: any."
+            ),
+        ] = None,
+        number: Annotated[
+            int | None,
+            strawberry.argument(description="Exactly this customer or vendor number."),
+        ] = None,
+        customer: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="true: only customers; false: only contacts that are no customer; "
+                "unset: both."
+            ),
+        ] = None,
+        vendor: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="true: only vendors; false: only contacts that are no vendor; "
+                "unset: both."
+            ),
+        ] = None,
+        page: Annotated[
+            int,
+            strawberry.argument(
+                description="Which page, counting from 0 (default), at most 10000 (else "
+                "BAD_USER_INPUT)."
+            ),
+        ] = 0,
     ) -> LexwareContactPage:
         context = info.context
         query = service.ContactSearch(name, email, number, customer, vendor, page)
@@ -43,7 +80,8 @@ class LexwareQueries:
 
     @strawberry.field(
         permission_classes=[CanRead],
-        description="Whether Lexware Office is connected for the tenant, and with whose key.",
+        description="Whether Lexware Office is connected for the tenant, and with whose key "
+        "(every role; asks Lexware whether the key works).",
     )
     async def lexware_status(self, info: Info[Context, None]) -> LexwareStatus:
         context = info.context

@@ -27,8 +27,12 @@ ContactRef = Annotated["Contact", strawberry.lazy("resolvers.contacts.types")]
 
 @strawberry.enum(description="A Lexware contact is a company or a person.")
 class LexwareContactKind(enum.Enum):
-    COMPANY = "COMPANY"
-    PERSON = "PERSON"
+    COMPANY = strawberry.enum_value(
+        "COMPANY", description="A company contact: links to, and imports as, a CRM company."
+    )
+    PERSON = strawberry.enum_value(
+        "PERSON", description="A person contact: links to, and imports as, a CRM contact."
+    )
 
 
 def _role_number(contact: dict[str, Any], role: str) -> int | None:
@@ -48,40 +52,59 @@ def _first(lists: Any) -> str | None:
 class LexwareContact:
     found: strawberry.Private[FoundContact]
 
-    @strawberry.field
+    @strawberry.field(
+        description="Lexware's id of the contact (a UUID): what linkCompanyToLexware, "
+        "importCompanyFromLexware and the contact variants take as lexwareContactId."
+    )
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.found.contact["id"])
 
-    @strawberry.field
+    @strawberry.field(
+        description="The company name, or a person's first and last name, as Lexware holds it."
+    )
     def name(self) -> str:
         return mapping.display_name(self.found.contact)
 
-    @strawberry.field
+    @strawberry.field(description="Whether it is a company or a person in Lexware.")
     def kind(self) -> LexwareContactKind:
         company = mapping.is_company(self.found.contact)
         return LexwareContactKind.COMPANY if company else LexwareContactKind.PERSON
 
-    @strawberry.field(description="Kundennummer.")
+    @strawberry.field(
+        description="Its customer number (Kundennummer), assigned by Lexware; null when it is "
+        "no customer."
+    )
     def customer_number(self) -> int | None:
         return _role_number(self.found.contact, "customer")
 
-    @strawberry.field(description="Lieferantennummer.")
+    @strawberry.field(
+        description="Its vendor number (Lieferantennummer), assigned by Lexware; null when it "
+        "is no vendor."
+    )
     def vendor_number(self) -> int | None:
         return _role_number(self.found.contact, "vendor")
 
-    @strawberry.field
+    @strawberry.field(description="Its first e-mail address in Lexware; null: none.")
     def email(self) -> str | None:
         return _first(self.found.contact.get("emailAddresses"))
 
-    @strawberry.field
+    @strawberry.field(
+        description="Archived in the Lexware web app (the API cannot change this); archived "
+        "contacts are still found."
+    )
     def archived(self) -> bool:
         return bool(self.found.contact.get("archived"))
 
-    @strawberry.field
+    @strawberry.field(
+        description="Lexware's revision of the contact: grows with every change there, also "
+        "those made in the Lexware web app."
+    )
     def version(self) -> int:
         return int(self.found.contact.get("version") or 0)
 
-    @strawberry.field(description="Opens the contact in the Lexware web app.")
+    @strawberry.field(
+        description="A link that opens the contact in the Lexware web app (LEXWARE_APP_URL)."
+    )
     def web_app_url(self, info: Info[Context, None]) -> str:
         return info.context.lexware.deep_link("contacts", self.found.contact["id"])
 
@@ -104,28 +127,50 @@ class LexwareContact:
 
 @strawberry.type(description="One page of a Lexware contact search (Lexware pages from 0).")
 class LexwareContactPage:
-    items: list[LexwareContact]
-    page: int
-    total_pages: int
-    total_elements: int
+    items: list[LexwareContact] = strawberry.field(
+        description="The contacts of this page (at most 25), sorted by name as Lexware sorts."
+    )
+    page: int = strawberry.field(description="This page's number, counting from 0.")
+    total_pages: int = strawberry.field(
+        description="How many pages the search has; ask for `page` up to totalPages - 1."
+    )
+    total_elements: int = strawberry.field(description="How many contacts match, across all pages.")
 
 
 @strawberry.enum(description="Whose key the tenant's Lexware calls use.")
 class LexwareKeySource(enum.Enum):
-    TENANT = "TENANT"
-    SERVER = "SERVER"
-    NONE = "NONE"
+    TENANT = strawberry.enum_value(
+        "TENANT", description="The tenant's own key, set by an admin with setLexwareApiKey."
+    )
+    SERVER = strawberry.enum_value(
+        "SERVER",
+        description="The server's key (LEXWARE_API_KEY), which serves tenants without one.",
+    )
+    NONE = strawberry.enum_value(
+        "NONE",
+        description="No key: Lexware operations answer LEXWARE_NOT_CONFIGURED; the rest of "
+        "the CRM works.",
+    )
 
 
 @strawberry.type(description="The tenant's Lexware connection. The key itself is never shown.")
 class LexwareStatus:
-    source: LexwareKeySource
-    key_hint: str | None = strawberry.field(description="The key's last 4 characters.")
+    source: LexwareKeySource = strawberry.field(description="Whose key the calls use.")
+    key_hint: str | None = strawberry.field(
+        description="The last 4 characters of the tenant's own key, to tell keys apart; null "
+        "when the tenant has none (the server's key is never hinted)."
+    )
     working: bool | None = strawberry.field(
         description="Whether Lexware accepts the key (null when there is none)."
     )
-    organization: str | None
-    message: str | None
+    organization: str | None = strawberry.field(
+        description="The Lexware organization (company name) the key belongs to; null when "
+        "the key is missing or not working."
+    )
+    message: str | None = strawberry.field(
+        description="Why Lexware is not usable (no key, refused, unavailable), for people; "
+        "null when it works."
+    )
 
     @classmethod
     def of(cls, status: accounts.LexwareStatus) -> LexwareStatus:

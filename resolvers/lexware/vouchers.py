@@ -42,22 +42,54 @@ def _web_app_url(root: strawberry.Parent[VoucherRow], info: Info[Context, None])
     return info.context.lexware.deep_link(path, root.lexware_voucher_id)
 
 
-@strawberry.type(description="An invoice, quotation, credit note, ... from Lexware Office.")
+@strawberry.type(
+    description="An invoice, quotation, credit note, ... from Lexware Office, as the CRM cached "
+    "it (refreshed every 4 hours by the worker, and on refreshCompanyVouchers / "
+    "refreshContactVouchers). Read-only: Lexware is where vouchers are written."
+)
 class LexwareVoucher:
-    id: strawberry.ID
-    lexware_voucher_id: strawberry.ID
-    voucher_type: str = strawberry.field(description="invoice, quotation, creditnote, ...")
-    voucher_status: str = strawberry.field(description="draft, open, paid, overdue, voided, ...")
-    voucher_number: str | None
-    voucher_date: datetime | None
-    due_date: datetime | None
-    total_amount: Decimal | None
-    open_amount: Decimal | None
-    currency: str
-    contact_name: str | None
-    lexware_updated_at: datetime | None
+    id: strawberry.ID = strawberry.field(
+        description="The CRM's id of the cached voucher: what linkVoucherToDeal takes."
+    )
+    lexware_voucher_id: strawberry.ID = strawberry.field(
+        description="Lexware's id of the voucher (a UUID)."
+    )
+    voucher_type: str = strawberry.field(
+        description="Lexware's voucher type, lower case: invoice, downpaymentinvoice, "
+        "creditnote, orderconfirmation, quotation, deliverynote, dunning, salesinvoice, "
+        "salescreditnote, purchaseinvoice, purchasecreditnote."
+    )
+    voucher_status: str = strawberry.field(
+        description="Lexware's status, lower case: draft (editable), open (final, not fully "
+        "paid), overdue (open past its due date), paid, paidoff (a settled credit note), "
+        "voided (cancelled), transferred, sepadebit, accepted or rejected (quotations), "
+        "unchecked."
+    )
+    voucher_number: str | None = strawberry.field(
+        description="The number printed on the voucher, e.g. RE0815; null for a draft."
+    )
+    voucher_date: datetime | None = strawberry.field(
+        description="The voucher's date as Lexware gives it (an instant with its offset)."
+    )
+    due_date: datetime | None = strawberry.field(
+        description="When payment is due; null for types without one, e.g. quotations or drafts."
+    )
+    total_amount: Decimal | None = strawberry.field(
+        description="The total in `currency`, 2 decimals, as Lexware states it (may include tax)."
+    )
+    open_amount: Decimal | None = strawberry.field(
+        description="What is still unpaid; null e.g. for drafts and vouchers that are no invoice."
+    )
+    currency: str = strawberry.field(description="The ISO 4217 code; Lexware uses EUR only.")
+    contact_name: str | None = strawberry.field(
+        description="The customer's name as on the voucher (persons: Lastname, Firstname)."
+    )
+    lexware_updated_at: datetime | None = strawberry.field(
+        description="When the voucher last changed in Lexware (content or status)."
+    )
     web_app_url: str = strawberry.field(
-        resolver=_web_app_url, description="Opens the voucher in the Lexware web app."
+        resolver=_web_app_url,
+        description="A link that opens the voucher in the Lexware web app (LEXWARE_APP_URL).",
     )
 
 
@@ -71,10 +103,12 @@ async def _linked_by(
 
 @strawberry.type(description="A voucher linked to a deal, with who linked it and when.")
 class DealVoucherLink:
-    linked_at: datetime
-    linked_by: User | None = rows_field(_linked_by)
+    linked_at: datetime = strawberry.field(description="When it was linked to the deal.")
+    linked_by: User | None = rows_field(
+        _linked_by, "Who linked it; null when no user did (or the user is gone)."
+    )
 
-    @strawberry.field(graphql_type=LexwareVoucher)
+    @strawberry.field(graphql_type=LexwareVoucher, description="The linked voucher.")
     def voucher(self, root: strawberry.Parent[LinkedVoucherRow]) -> LinkedVoucherRow:
         return root
 
@@ -109,15 +143,42 @@ async def vouchers_of_deal(
     return await context.loaders.custom(f"deal_vouchers:{limit}", load).load(root.id)
 
 
+_LINKED_RECORD = (
+    "{what}'s id; unknown or another tenant's: NOT_FOUND; not linked to Lexware: BAD_USER_INPUT."
+)
+RefreshCompanyId = Annotated[
+    strawberry.ID, strawberry.argument(description=_LINKED_RECORD.format(what="The company"))
+]
+RefreshContactId = Annotated[
+    strawberry.ID, strawberry.argument(description=_LINKED_RECORD.format(what="The contact"))
+]
+VoucherDealId = Annotated[
+    strawberry.ID,
+    strawberry.argument(description="The deal's id; unknown or trashed: NOT_FOUND."),
+]
+VoucherId = Annotated[
+    strawberry.ID,
+    strawberry.argument(
+        description="The cached voucher's id (`LexwareVoucher.id`, not Lexware's id); unknown: "
+        "NOT_FOUND."
+    ),
+]
+_REFRESH = (
+    "Fetch the {what}'s vouchers from Lexware again, every page (member, admin): the vouchers "
+    "of the Lexware contact it is linked to. Lexware errors: LEXWARE_UNAVAILABLE, "
+    "LEXWARE_NOT_CONFIGURED. Answers the {what} (its lexwareVouchers fresh)."
+)
+
+
 @strawberry.type
 class LexwareVoucherMutations:
     @strawberry.mutation(
         permission_classes=[CanWrite],
-        description="Fetch the company's vouchers from Lexware again (every page).",
+        description=_REFRESH.format(what="company"),
         graphql_type=CompanyRef,
     )
     async def refresh_company_vouchers(
-        self, info: Info[Context, None], id: strawberry.ID
+        self, info: Info[Context, None], id: RefreshCompanyId
     ) -> CompanyRow | None:
         context = info.context
         client = await context.lexware.client(context.scope)
@@ -127,11 +188,11 @@ class LexwareVoucherMutations:
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
-        description="Fetch the contact's vouchers from Lexware again (every page).",
+        description=_REFRESH.format(what="contact"),
         graphql_type=ContactRef,
     )
     async def refresh_contact_vouchers(
-        self, info: Info[Context, None], id: strawberry.ID
+        self, info: Info[Context, None], id: RefreshContactId
     ) -> ContactRow | None:
         context = info.context
         client = await context.lexware.client(context.scope)
@@ -141,21 +202,29 @@ class LexwareVoucherMutations:
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
-        description="Link a cached voucher to a deal: a voucher of the Lexware contact that the "
-        "deal's company or contact is linked to.",
+        description="Link a cached voucher to a deal (member, admin): only a voucher of the "
+        "Lexware contact that the deal's company or contact is linked to; any other (or one "
+        "that cannot be checked: no linked customer, Lexware's collective contact) is "
+        "BAD_USER_INPUT (extensions.voucher, extensions.deal). Linked already: CONFLICT. Event "
+        "crm.deal.voucher_linked; answers the deal.",
         graphql_type=DealRef,
     )
     async def link_voucher_to_deal(
-        self, info: Info[Context, None], deal_id: strawberry.ID, voucher_id: strawberry.ID
+        self, info: Info[Context, None], deal_id: VoucherDealId, voucher_id: VoucherId
     ) -> DealRow:
         context = info.context
         deal = parse_id(deal_id, "dealId")
         await service.link_to_deal(context.scope, deal, parse_id(voucher_id, "voucherId"))
         return await _deal(info, deal)
 
-    @strawberry.mutation(permission_classes=[CanWrite], graphql_type=DealRef)
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Remove a voucher's link to a deal (member, admin; the voucher stays "
+        "cached). Not linked: NOT_FOUND. Event crm.deal.voucher_unlinked; answers the deal.",
+        graphql_type=DealRef,
+    )
     async def unlink_voucher_from_deal(
-        self, info: Info[Context, None], deal_id: strawberry.ID, voucher_id: strawberry.ID
+        self, info: Info[Context, None], deal_id: VoucherDealId, voucher_id: VoucherId
     ) -> DealRow:
         context = info.context
         deal = parse_id(deal_id, "dealId")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -23,6 +24,47 @@ from resolvers.merges.inputs import CompanyFieldChoice, ContactFieldChoice
 from resolvers.merges.types import CompanyMergePayload, ContactMergePayload
 from resolvers.permissions import CanWrite
 
+SurvivorId = Annotated[
+    strawberry.ID,
+    strawberry.argument(
+        description="The record that stays and takes everything over; an unknown, trashed, "
+        "merged-away or other tenant's id is NOT_FOUND."
+    ),
+]
+MergedIds = Annotated[
+    list[strawberry.ID],
+    strawberry.argument(
+        description=f"The records merged into the survivor and then deleted: 1 to {MAX_MERGED} "
+        "ids, none twice, not the survivor (BAD_USER_INPUT); unknown, trashed or merged-away: "
+        "NOT_FOUND. Their order decides ties (the first that has a value)."
+    ),
+]
+SurvivorVersion = Annotated[
+    int,
+    strawberry.argument(
+        description="The survivor's `version` as the user last saw it: if it changed since, "
+        "the merge is a CONFLICT (extensions.currentVersion) and nothing changes."
+    ),
+]
+LexwareFrom = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(
+        description="When the records are linked to different Lexware contacts: the record "
+        "(survivor or merged) whose link the survivor keeps; needed then, else CONFLICT."
+    ),
+]
+DryRun = Annotated[
+    bool,
+    strawberry.argument(
+        description="true: run the merge and roll it back, answering exactly what it would do; "
+        "nothing is written and no event is emitted. Default false."
+    ),
+]
+_FIELDS = (
+    "Which record's value each named field takes, at most one choice per field; fields not "
+    "named take the survivor's value, else the first merged record's that has one."
+)
+
 _MERGE = (
     "Merge the {what} of `mergedIds` (1 to 20) into `survivorId`, in one transaction. Each "
     "field takes the value of the record `fields` names, else the survivor's, else the first "
@@ -34,7 +76,8 @@ _MERGE = (
     "the record whose link the survivor keeps (the other Lexware contacts stay in Lexware "
     "Office, unlinked). `expectedVersion` is the survivor's (stale: CONFLICT). The merged "
     "records are deleted and their ids answer the survivor from then on; one event, "
-    "crm.{entity}.merged. `dryRun: true` answers the same without writing anything."
+    "crm.{entity}.merged. `dryRun: true` answers the same without writing anything. Member "
+    "and admin."
 )
 
 
@@ -82,12 +125,14 @@ class MergeMutations:
     async def merge_companies(
         self,
         info: Info[Context, None],
-        survivor_id: strawberry.ID,
-        merged_ids: list[strawberry.ID],
-        expected_version: int,
-        fields: list[CompanyFieldChoice] | None = None,
-        lexware_from: strawberry.ID | None = None,
-        dry_run: bool = False,
+        survivor_id: SurvivorId,
+        merged_ids: MergedIds,
+        expected_version: SurvivorVersion,
+        fields: Annotated[
+            list[CompanyFieldChoice] | None, strawberry.argument(description=_FIELDS)
+        ] = None,
+        lexware_from: LexwareFrom = None,
+        dry_run: DryRun = False,
     ) -> CompanyMergePayload:
         request = _request(
             COMPANY_MERGE, survivor_id, merged_ids, expected_version, fields or [],
@@ -106,12 +151,14 @@ class MergeMutations:
     async def merge_contacts(
         self,
         info: Info[Context, None],
-        survivor_id: strawberry.ID,
-        merged_ids: list[strawberry.ID],
-        expected_version: int,
-        fields: list[ContactFieldChoice] | None = None,
-        lexware_from: strawberry.ID | None = None,
-        dry_run: bool = False,
+        survivor_id: SurvivorId,
+        merged_ids: MergedIds,
+        expected_version: SurvivorVersion,
+        fields: Annotated[
+            list[ContactFieldChoice] | None, strawberry.argument(description=_FIELDS)
+        ] = None,
+        lexware_from: LexwareFrom = None,
+        dry_run: DryRun = False,
     ) -> ContactMergePayload:
         request = _request(
             CONTACT_MERGE, survivor_id, merged_ids, expected_version, fields or [],

@@ -22,21 +22,44 @@ ContactRef = Annotated["Contact", strawberry.lazy("resolvers.contacts.types")]
 
 @strawberry.enum(description="What points at a merged record and follows the survivor.")
 class MergeRelation(enum.Enum):
-    DEALS = "deals"
-    CONTACTS = "contacts"
-    ACTIVITIES = "activities"
-    CONTRACTS = "contracts"
-    LEXWARE_VOUCHERS = "lexwareVouchers"
-    DEAL_VOUCHER_LINKS = "dealVoucherLinks"
-    RELATIONSHIPS = "relationships"
-    EMAILS = "emails"
-    PHONES = "phones"
-    OWNERS = "owners"
+    DEALS = strawberry.enum_value("deals", description="Deals of the merged records (ids: deals).")
+    CONTACTS = strawberry.enum_value(
+        "contacts", description="Contacts working for a merged company (ids: contacts)."
+    )
+    ACTIVITIES = strawberry.enum_value(
+        "activities", description="Activities linked to the merged records (ids: activities)."
+    )
+    CONTRACTS = strawberry.enum_value(
+        "contracts", description="Contracts of a merged company (ids: contracts)."
+    )
+    LEXWARE_VOUCHERS = strawberry.enum_value(
+        "lexwareVouchers",
+        description="Cached Lexware vouchers the CRM had assigned to a merged record (ids: "
+        "LexwareVoucher ids).",
+    )
+    DEAL_VOUCHER_LINKS = strawberry.enum_value(
+        "dealVoucherLinks",
+        description="Voucher links of the moved deals, which follow them unchanged (ids: the "
+        "links).",
+    )
+    RELATIONSHIPS = strawberry.enum_value(
+        "relationships",
+        description="Company relationships of a merged company (ids: relationships).",
+    )
+    EMAILS = strawberry.enum_value(
+        "emails", description="E-mail addresses of the merged records (ids: Email ids)."
+    )
+    PHONES = strawberry.enum_value(
+        "phones", description="Phone numbers of the merged records (ids: Phone ids)."
+    )
+    OWNERS = strawberry.enum_value(
+        "owners", description="Owner entries of the merged records (ids: the owner entries)."
+    )
 
 
 @strawberry.type(description="What a merge did to one relation.")
 class MergeMove:
-    relation: MergeRelation
+    relation: MergeRelation = strawberry.field(description="The relation this entry is about.")
     moved_ids: list[strawberry.ID] = strawberry.field(
         description="Re-pointed at the survivor (deal-voucher links: those of the moved deals, "
         "which follow them unchanged)."
@@ -66,7 +89,10 @@ LEXWARE_NOTE = (
 
 @strawberry.type
 class _MergePayload:
-    merged_ids: list[strawberry.ID]
+    merged_ids: list[strawberry.ID] = strawberry.field(
+        description="The ids merged into the survivor, in the order given: from now on they "
+        "answer the survivor (company(id)/contact(id)), and writes to them are NOT_FOUND."
+    )
     moved: list[MergeMove] = strawberry.field(
         description="Per relation, what moved to the survivor and what was dropped.",
         metadata={LIST_SIZE: len(MergeRelation)},  # one entry per relation
@@ -79,7 +105,10 @@ class _MergePayload:
         description="Lexware contacts that were linked to a merged record (or the survivor) "
         "and are linked to nothing now; Lexware Office keeps them."
     )
-    message: str | None = strawberry.field(description="A note for the user, if any.")
+    message: str | None = strawberry.field(
+        description="A note to show the user: set when Lexware contacts were unlinked (Lexware "
+        "Office keeps them); null otherwise."
+    )
     dry_run: bool = strawberry.field(
         description="True: nothing was written; this is what the merge would do."
     )

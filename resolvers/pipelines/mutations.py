@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated
 
 import strawberry
 from strawberry.permission import BasePermission
@@ -23,22 +24,57 @@ ADMIN: list[type[BasePermission]] = [IsAdmin]
 @strawberry.type
 class PipelineMutations:
     @strawberry.mutation(
-        permission_classes=ADMIN, description="A pipeline with its stages.", graphql_type=Pipeline
+        permission_classes=ADMIN,
+        description="Create a pipeline with its stages (admin). A name the tenant has already "
+        "is a CONFLICT; a stage name used twice is BAD_USER_INPUT. Event crm.pipeline.created.",
+        graphql_type=Pipeline,
     )
     async def create_pipeline(
-        self, info: Info[Context, None], input: inputs.CreatePipelineInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[
+            inputs.CreatePipelineInput,
+            strawberry.argument(description="The new pipeline and its stages."),
+        ],
     ) -> PipelineRow:
         return await service.create_pipeline(info.context.scope, sent_fields(input))
 
-    @strawberry.mutation(permission_classes=ADMIN, graphql_type=Pipeline)
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="Rename, describe or make the default a pipeline (admin; its stages have "
+        "mutations of their own). Event crm.pipeline.updated.",
+        graphql_type=Pipeline,
+    )
     async def update_pipeline(
-        self, info: Info[Context, None], id: strawberry.ID, input: inputs.UpdatePipelineInput
+        self,
+        info: Info[Context, None],
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The pipeline's id; unknown: NOT_FOUND."),
+        ],
+        input: Annotated[
+            inputs.UpdatePipelineInput,
+            strawberry.argument(description="The fields to change; those not sent stay."),
+        ],
     ) -> PipelineRow:
         scope = info.context.scope
         return await service.update_pipeline(scope, parse_id(id), sent_fields(input))
 
-    @strawberry.mutation(permission_classes=ADMIN, description="Deletes its stages and deals.")
-    async def delete_pipeline(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="Delete a pipeline for good (admin), with its stages and deals (also those "
+        "in the trash; not into the trash: each deal as purgeDeal would, its activities that "
+        "nothing else links included). If it was the default, the oldest remaining pipeline "
+        "becomes the default. Answers its id.",
+    )
+    async def delete_pipeline(
+        self,
+        info: Info[Context, None],
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The pipeline's id; unknown: NOT_FOUND."),
+        ],
+    ) -> strawberry.ID:
         deleted = await service.delete_pipeline(info.context.scope, parse_id(id))
         return strawberry.ID(str(deleted))
 

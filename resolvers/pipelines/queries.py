@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -12,6 +13,13 @@ from app.services.pipelines import queries
 from app.services.pipelines.queries import PipelineOrderField
 from app.services.pipelines.rows import PipelineRow
 from app.services.pipelines.rules import PIPELINE
+from resolvers.common.described import (
+    PageAfter,
+    PageBefore,
+    PageFirst,
+    PageLast,
+    described_enum,
+)
 from resolvers.common.enums import OrderDirection
 from resolvers.common.inputs import SEARCH_FILTER, parse_id
 from resolvers.common.pagination import Connection, PageArguments, paged_rows
@@ -20,32 +28,53 @@ from resolvers.context import Context
 from resolvers.permissions import CanRead
 from resolvers.pipelines.types import Pipeline
 
-strawberry.enum(PipelineOrderField, description="What pipelines are sorted by.")
+described_enum(
+    PipelineOrderField,
+    "What pipelines are sorted by; ties by id, so paging is stable.",
+    {
+        "NAME": "The name, ignoring case (the default).",
+        "CREATED_AT": "When the pipeline was created.",
+        "UPDATED_AT": "When the pipeline was last changed.",
+    },
+)
 
 
-@strawberry.input
+@strawberry.input(description="Which pipelines a list shows; unset fields do not filter.")
 class PipelineFilter:
     search: str | None = strawberry.field(default=None, description=SEARCH_FILTER)
 
 
-@strawberry.input
+@strawberry.input(description="How a list of pipelines is sorted; unset: by name, A to Z.")
 class PipelineOrder:
-    field: PipelineOrderField = PipelineOrderField.NAME
-    direction: OrderDirection = OrderDirection.ASC
+    field: PipelineOrderField = strawberry.field(
+        default=PipelineOrderField.NAME, description="What to sort by; NAME if not sent."
+    )
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="ASC or DESC; ASC if not sent."
+    )
 
 
 @strawberry.type
 class PipelineQueries:
     @strawberry.field(
-        permission_classes=[CanRead], metadata=row_by_id(PIPELINE), graphql_type=Pipeline | None
+        permission_classes=[CanRead],
+        metadata=row_by_id(PIPELINE),
+        description="One pipeline by id, with its stages and summary (every role). An unknown "
+        "id or another tenant's is NOT_FOUND.",
+        graphql_type=Pipeline | None,
     )
-    async def pipeline(self, info: Info[Context, None], id: strawberry.ID) -> PipelineRow:
+    async def pipeline(
+        self,
+        info: Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The pipeline's id.")],
+    ) -> PipelineRow:
         return await queries.get_pipeline(info.context.scope, parse_id(id))
 
     @strawberry.field(
         permission_classes=[CanRead],
         metadata=ROWS,
-        description="The tenant's default board.",
+        description="The tenant's default board (every role): where new deals go when no "
+        "pipeline is named; null while the tenant has no pipeline.",
         graphql_type=Pipeline | None,
     )
     async def default_pipeline(self, info: Info[Context, None]) -> PipelineRow | None:
@@ -54,18 +83,24 @@ class PipelineQueries:
     @strawberry.field(
         permission_classes=[CanRead],
         metadata=page_of(PIPELINE),
-        description="Pipelines, a page at a time.",
+        description="The tenant's pipelines (every role), a page at a time, by name unless "
+        "`orderBy` says otherwise.",
         graphql_type=Connection[Pipeline],
     )
     async def pipelines(
         self,
         info: Info[Context, None],
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: PipelineFilter | None = None,
-        order_by: PipelineOrder | None = None,
+        first: PageFirst = None,
+        after: PageAfter = None,
+        last: PageLast = None,
+        before: PageBefore = None,
+        filter: Annotated[
+            PipelineFilter | None, strawberry.argument(description="Which pipelines; unset: all.")
+        ] = None,
+        order_by: Annotated[
+            PipelineOrder | None,
+            strawberry.argument(description="The order; unset: by name, A to Z."),
+        ] = None,
     ) -> Connection[PipelineRow]:
         order = order_by or PipelineOrder()
         search = filter.search if filter else None

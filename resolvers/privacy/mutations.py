@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -21,8 +23,19 @@ class PrivacyMutations:
         "phones and owners, its own activities; its values in shared activities, deals, "
         "events and stored responses become [erased]; the events stay (ids gapless), one "
         "crm.contact.erased is added. Lexware Office is not touched (see lexwareNotice). "
-        "An erased or unknown id is NOT_FOUND.",
+        "An erased or unknown id is NOT_FOUND (an erased one with extensions.erasedEventId). "
+        "Member and viewer: FORBIDDEN.",
         graphql_type=ContactErasure,
     )
-    async def erase_contact(self, info: Info[Context, None], contact_id: strawberry.ID) -> Erasure:
+    async def erase_contact(
+        self,
+        info: Info[Context, None],
+        contact_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The person's contact id (also one in the trash); another "
+                "tenant's is NOT_FOUND."
+            ),
+        ],
+    ) -> Erasure:
         return await service.erase_contact(info.context.scope, parse_id(contact_id, "contactId"))

@@ -29,8 +29,11 @@ from resolvers.owners.types import Owner
 
 @strawberry.type(description="A stored response of an idempotent request that mentions the person.")
 class StoredResponseMention:
-    operation: str | None
-    created_at: datetime
+    operation: str | None = strawberry.field(
+        description="The name of the mutation operation that was sent (at most 200 "
+        "characters); null for an anonymous operation."
+    )
+    created_at: datetime = strawberry.field(description="When the request was answered.")
     expires_at: datetime = strawberry.field(description="When the stored response is deleted.")
 
 
@@ -41,7 +44,7 @@ class StoredResponseMention:
     "`eventsAfter: eventsNextAfter` for the next part."
 )
 class PersonalDataExport:
-    @strawberry.field
+    @strawberry.field(description="When this export was made (UTC).")
     def generated_at(self, root: strawberry.Parent[PersonalData]) -> datetime:
         return root.generated_at
 
@@ -49,15 +52,17 @@ class PersonalDataExport:
     def contact(self, root: strawberry.Parent[PersonalData]) -> ContactRow:
         return root.contact
 
-    @strawberry.field(graphql_type=list[Email])
+    @strawberry.field(graphql_type=list[Email], description="Its e-mail addresses.")
     def emails(self, root: strawberry.Parent[PersonalData]) -> list[EmailRow]:
         return root.emails
 
-    @strawberry.field(graphql_type=list[Phone])
+    @strawberry.field(graphql_type=list[Phone], description="Its phone numbers.")
     def phones(self, root: strawberry.Parent[PersonalData]) -> list[PhoneRow]:
         return root.phones
 
-    @strawberry.field(graphql_type=list[Owner])
+    @strawberry.field(
+        graphql_type=list[Owner], description="The users responsible for it, with their role."
+    )
     def owners(self, root: strawberry.Parent[PersonalData]) -> list[ContactOwnerRow]:
         return root.owners
 
@@ -69,7 +74,7 @@ class PersonalDataExport:
     def deals(self, root: strawberry.Parent[PersonalData]) -> list[DealRow]:
         return root.deals
 
-    @strawberry.field
+    @strawberry.field(description="The Lexware contact it is linked to; null: not linked.")
     def lexware_contact_id(self, root: strawberry.Parent[PersonalData]) -> strawberry.ID | None:
         linked = root.contact.lexware_contact_id
         return None if linked is None else strawberry.ID(str(linked))
@@ -87,7 +92,10 @@ class PersonalDataExport:
     def lexware_vouchers(self, root: strawberry.Parent[PersonalData]) -> list[VoucherRow]:
         return root.vouchers
 
-    @strawberry.field(graphql_type=list[StoredResponseMention])
+    @strawberry.field(
+        graphql_type=list[StoredResponseMention],
+        description="Stored responses of idempotent requests (Idempotency-Key) that mention it.",
+    )
     def stored_responses(self, root: strawberry.Parent[PersonalData]) -> list[StoredResponse]:
         return root.stored_responses
 
@@ -123,11 +131,13 @@ class PersonalDataExport:
     description="What eraseContact did. `lexwareNotice` is meant to be shown to the admin."
 )
 class ContactErasure:
-    @strawberry.field
+    @strawberry.field(
+        description="The erased contact's id: now NOT_FOUND everywhere (erasing it again too)."
+    )
     def contact_id(self, root: strawberry.Parent[Erasure]) -> strawberry.ID:
         return strawberry.ID(str(root.contact_id))
 
-    @strawberry.field
+    @strawberry.field(description="When the erasure was committed.")
     def erased_at(self, root: strawberry.Parent[Erasure]) -> datetime:
         return root.erased_at
 

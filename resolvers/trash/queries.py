@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -12,6 +13,7 @@ from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.services.trash import service
 from app.services.trash.rules import TrashType as ServiceTrashType
+from resolvers.common.described import PageAfter, PageFirst
 from resolvers.common.enums import OrderDirection
 from resolvers.common.pagination import Connection, PageArguments, paged
 from resolvers.context import Context
@@ -23,16 +25,22 @@ from resolvers.trash.types import TrashItem, trash_item
 class TrashQueries:
     @strawberry.field(
         permission_classes=[CanRead],
-        description="Records in the trash (deleted, not purged yet), most recently trashed "
-        "first; `types` narrows to some kinds (default: all five).",
+        description="Records in the trash (deleted, not purged yet; every role), most recently "
+        "trashed first; `types` narrows to some kinds (default: all five). What is here can "
+        "be restored until its purgeAt.",
         graphql_type=Connection[TrashItem],
     )
     async def trash(
         self,
         info: Info[Context, None],
-        types: list[ServiceTrashType] | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        types: Annotated[
+            list[ServiceTrashType] | None,
+            strawberry.argument(
+                description="Only these kinds; unset: all five. [] is BAD_USER_INPUT."
+            ),
+        ] = None,
+        first: PageFirst = None,
+        after: PageAfter = None,
     ) -> Connection[TrashItem]:
         kinds = list(ServiceTrashType) if types is None else list(types)
         if not kinds:

@@ -14,6 +14,7 @@ from app.services.owners.rules import USER
 from app.services.trash.rules import TrashType as ServiceTrashType
 from app.services.trash.service import TrashedRecord
 from resolvers.activities.types import Activity
+from resolvers.common.described import described_enum
 from resolvers.companies.types import Company
 from resolvers.contacts.types import Contact
 from resolvers.context import Context
@@ -21,7 +22,17 @@ from resolvers.contracts.types import Contract
 from resolvers.deals.types import Deal
 from resolvers.me.types import User
 
-strawberry.enum(ServiceTrashType, description="A kind of record the trash holds.")
+described_enum(
+    ServiceTrashType,
+    "A kind of record the trash holds: what deleteX moves there.",
+    {
+        "COMPANY": "A company (its contracts and relationships are hidden with it).",
+        "CONTACT": "A contact person.",
+        "DEAL": "A deal.",
+        "ACTIVITY": "An activity (note, call, meeting, task, ...).",
+        "CONTRACT": "A contract.",
+    },
+)
 
 TrashedRecordUnion = Annotated[
     Company | Contact | Deal | Activity | Contract,
@@ -51,8 +62,8 @@ class RecordView:
 
 @strawberry.type(description="A record in the trash: restore it (restoreX) or purge it (purgeX).")
 class TrashItem:
-    type: ServiceTrashType
-    deleted_at: datetime
+    type: ServiceTrashType = strawberry.field(description="What kind of record it is.")
+    deleted_at: datetime = strawberry.field(description="When it was moved to the trash.")
     purge_at: datetime = strawberry.field(
         description="When the retention purges it (deletedAt + TRASH_RETENTION_DAYS)."
     )
