@@ -153,7 +153,9 @@ async def test_primary_email_switches_and_follows_removal(api: Api) -> None:
     await api.data(
         "mutation($id: ID!) { setPrimaryEmail(id: $id) { email { id } } }", {"id": second["id"]}
     )
-    await api.data("mutation($id: ID!) { removeEmail(id: $id) { removedId } }", {"id": second["id"]})
+    await api.data(
+        "mutation($id: ID!) { removeEmail(id: $id) { removedId } }", {"id": second["id"]}
+    )
     emails = (await api.data(GET, {"id": created["id"]}))["contact"]["emails"]
     assert [(e["email"], e["isPrimary"]) for e in emails] == [
         ("eins@x.de", True),
@@ -193,7 +195,10 @@ async def test_company_emails_and_phones(api: Api) -> None:
 async def test_email_of_another_tenant_cannot_be_touched(api: Api, tenant: str) -> None:
     created = await contact(api, emails=[{"email": "a@x.de"}])
     email_id = created["emails"][0]["id"]
-    for mutation in ("removeEmail(id: $id) { removedId }", "setPrimaryEmail(id: $id) { email { id } }"):
+    for mutation in (
+        "removeEmail(id: $id) { removedId }",
+        "setPrimaryEmail(id: $id) { email { id } }",
+    ):
         result = await api(
             f"mutation($id: ID!) {{ {mutation} }}", {"id": email_id}, tenant=f"{tenant}-z"
         )

@@ -219,7 +219,9 @@ async def test_a_phone_number_that_is_not_valid_is_refused(
 async def test_an_email_is_checked_by_syntax_and_stored_normalized(api: Api) -> None:
     company = await created(api)
     added = await api.data(ADD_EMAIL, {"id": company["id"], "e": " Anna.Schmidt@Example.DE "})
-    assert added["addCompanyEmail"]["email"]["email"] == "Anna.Schmidt@example.de"  # the domain folded
+    assert (
+        added["addCompanyEmail"]["email"]["email"] == "Anna.Schmidt@example.de"
+    )  # the domain folded
     unicode = await api.data(ADD_EMAIL, {"id": company["id"], "e": "info@Bücher.de"})
     assert unicode["addCompanyEmail"]["email"]["email"] == "info@bücher.de"
     # no DNS lookup: a domain that does not exist is fine by syntax

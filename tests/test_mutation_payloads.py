@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import Api
+from tests.conftest import Api, error_codes
 from tests.test_deals import deal, pipeline, stage
 from tests.test_relationships import company, kind
 
@@ -176,3 +176,26 @@ async def test_stage_mutations_answer_the_pipeline_with_its_stages(api: Api) -> 
     assert [s["position"] for s in after["stages"]] == [0, 1, 2, 3]
     summary = {s["stage"]["name"]: s["dealCount"] for s in after["summary"]}
     assert summary["Qualifizierung"] == 1  # the moved deal counted where it went
+
+
+async def test_owners_of_a_record_in_the_trash_are_not_found_and_stay(api: Api) -> None:
+    """The answer is the record read after the write: a record in the trash cannot be read, so
+    the write is refused first (NOT_FOUND, as for a missing id) instead of committing an
+    owner change the client is told failed."""
+    user = await me(api)
+    created = await api.data('mutation { createCompany(input: {name: "Papierkorb GmbH"}) { id } }')
+    company_id = created["createCompany"]["id"]
+    await api.data("mutation($id: ID!) { deleteCompany(id: $id) }", {"id": company_id})
+    for mutation in (
+        "removeCompanyOwner(companyId: $c, userId: $u) { id }",
+        "addCompanyOwner(companyId: $c, userId: $u, role: WATCHER) { id }",
+    ):
+        result = await api(
+            f"mutation($c: ID!, $u: ID!) {{ {mutation} }}", {"c": company_id, "u": user}
+        )
+        assert error_codes(result) == ["NOT_FOUND"], mutation
+    await api.data("mutation($id: ID!) { restoreCompany(id: $id) { id } }", {"id": company_id})
+    owners = await api.data(
+        "query($id: ID!) { company(id: $id) { owners { role user { id } } } }", {"id": company_id}
+    )
+    assert owners["company"]["owners"] == [{"role": "OWNER", "user": {"id": user}}]  # as it was

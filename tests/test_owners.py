@@ -39,7 +39,9 @@ async def test_adding_an_owner_twice_updates_the_role(api: Api) -> None:
     added = await api.data(ADD, {"c": company_id, "u": colleague, "r": "WATCHER"})
     assert added["addCompanyOwner"] == {
         "id": company_id,
-        "owners": [{"userId": colleague, "role": "WATCHER", "user": {"email": "member@example.de"}}],
+        "owners": [
+            {"userId": colleague, "role": "WATCHER", "user": {"email": "member@example.de"}}
+        ],
     }
     await api.data(ADD, {"c": company_id, "u": me, "r": "OWNER"})
     await api.data(ADD, {"c": company_id, "u": colleague, "r": "MEMBER"})
