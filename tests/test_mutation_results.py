@@ -9,7 +9,10 @@ import uuid
 from typing import Any
 
 import httpx
+from graphql import GraphQLNonNull
 
+from app.internals import graphql_schema
+from resolvers.schema import build_schema
 from tests.conftest import Api, error_codes
 from tests.test_deals import deal, pipeline, stage
 
@@ -33,6 +36,14 @@ async def post(
         return await http.post(
             "/graphql", json={"query": query, "variables": variables}, headers=headers
         )
+
+
+def test_every_root_mutation_field_is_nullable() -> None:
+    mutation = graphql_schema(build_schema()).mutation_type
+    assert mutation is not None
+    non_null = [name for name, f in mutation.fields.items() if isinstance(f.type, GraphQLNonNull)]
+    assert non_null == []
+    assert len(mutation.fields) > 50  # all of them, not an empty type
 
 
 async def named(api: Api, name: str) -> int:
