@@ -51,6 +51,7 @@ from resolvers.lookups.queries import LookupQueries
 from resolvers.me.mutations import MeMutations
 from resolvers.me.queries import MeQueries
 from resolvers.merges.mutations import MergeMutations
+from resolvers.mutation_roots import serial_mutations
 from resolvers.operation_record import OperationRecord
 from resolvers.owners.mutations import OwnerMutations
 from resolvers.owners.queries import OwnerQueries
@@ -110,6 +111,7 @@ Mutation = merge_types(
         PrivacyMutations,
     ),
 )
+serial_mutations(Mutation)  # each nullable, answered with its own loaders (mutation_roots.py)
 
 Subscription = merge_types("Subscription", (EventSubscriptions,))
 describe_root(

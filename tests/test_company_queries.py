@@ -39,7 +39,7 @@ async def test_filter_by_industry_type_owner_tag_size_email(api: Api) -> None:
     await create(api, "Beta", accountTypeId=kind, emails=beta_email, owners=[])
     await create(api, "Gamma", companySize="LARGE", owners=[])
     await api.data(
-        "mutation($c: ID!, $u: ID!) { addCompanyOwner(companyId: $c, userId: $u) { role } }",
+        "mutation($c: ID!, $u: ID!) { addCompanyOwner(companyId: $c, userId: $u) { id } }",
         {"c": owned, "u": me},
     )
     assert await names(api, {"industryId": industry}) == ["Alpha"]
@@ -82,7 +82,7 @@ async def test_deepest_list_query_costs_one_statement_per_level_at_any_page_size
                 {"c": company_id, "n": f"K{person}"},
             )
             await api.data(
-                "mutation($c: ID!, $u: ID!) { addContactOwner(contactId: $c, userId: $u) { role } }",
+                "mutation($c: ID!, $u: ID!) { addContactOwner(contactId: $c, userId: $u) { id } }",
                 {"c": contact["createContact"]["id"], "u": me},
             )
             await api.data(

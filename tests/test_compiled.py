@@ -45,7 +45,7 @@ async def seed(api: Api, companies: int) -> str:
         )
         company_id = created["createCompany"]["id"]
         await api.data(
-            "mutation($c: ID!, $u: ID!) { addCompanyOwner(companyId: $c, userId: $u) { role } }",
+            "mutation($c: ID!, $u: ID!) { addCompanyOwner(companyId: $c, userId: $u) { id } }",
             {"c": company_id, "u": me},
         )
         for person in range(2):
@@ -56,7 +56,7 @@ async def seed(api: Api, companies: int) -> str:
                 {"c": company_id, "n": f"K{person}"},
             )
             await api.data(
-                "mutation($c: ID!, $u: ID!) { addContactOwner(contactId: $c, userId: $u) { role } }",
+                "mutation($c: ID!, $u: ID!) { addContactOwner(contactId: $c, userId: $u) { id } }",
                 {"c": contact["createContact"]["id"], "u": me},
             )
             await api.data(

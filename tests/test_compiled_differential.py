@@ -103,9 +103,9 @@ CREATE_DEAL = "mutation($input: CreateDealInput!) { createDeal(input: $input) { 
 CREATE_ACTIVITY = "mutation($input: CreateActivityInput!) { createActivity(input: $input) { id } }"
 COMPLETE_ACTIVITY = "mutation($id: ID!) { completeActivity(id: $id) { id } }"
 OWNER = {
-    "company": "mutation($p: ID!, $u: ID!, $r: OwnerRole!) { addCompanyOwner(companyId: $p, userId: $u, role: $r) { role } }",
-    "contact": "mutation($p: ID!, $u: ID!, $r: OwnerRole!) { addContactOwner(contactId: $p, userId: $u, role: $r) { role } }",
-    "deal": "mutation($p: ID!, $u: ID!, $r: OwnerRole!) { addDealOwner(dealId: $p, userId: $u, role: $r) { role } }",
+    "company": "mutation($p: ID!, $u: ID!, $r: OwnerRole!) { addCompanyOwner(companyId: $p, userId: $u, role: $r) { id } }",
+    "contact": "mutation($p: ID!, $u: ID!, $r: OwnerRole!) { addContactOwner(contactId: $p, userId: $u, role: $r) { id } }",
+    "deal": "mutation($p: ID!, $u: ID!, $r: OwnerRole!) { addDealOwner(dealId: $p, userId: $u, role: $r) { id } }",
 }
 ROLES = ("OWNER", "MEMBER", "WATCHER")
 
@@ -242,7 +242,7 @@ async def seed_tenant(api: Api) -> Seeded:
         _add_contact_info(seeded, created)
         if len(created["emails"]) == 2:  # move the primary flag
             await api.data(
-                "mutation($i: ID!) { setPrimaryEmail(id: $i) { id } }",
+                "mutation($i: ID!) { setPrimaryEmail(id: $i) { email { id } } }",
                 {"i": created["emails"][1]["id"]},
             )
         await _owners(api, "company", created["id"], users, index)

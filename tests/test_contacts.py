@@ -133,25 +133,29 @@ async def test_bad_list_in_update_changes_nothing(api: Api) -> None:
 async def test_primary_email_switches_and_follows_removal(api: Api) -> None:
     created = await contact(api)
     add = """mutation($id: ID!, $e: EmailInput!) {
-      addContactEmail(contactId: $id, input: $e) { id isPrimary } }"""
+      addContactEmail(contactId: $id, input: $e) { email { id isPrimary } } }"""
     first = (await api.data(add, {"id": created["id"], "e": {"email": "eins@x.de"}}))[
         "addContactEmail"
-    ]
+    ]["email"]
     second = (await api.data(add, {"id": created["id"], "e": {"email": "zwei@x.de"}}))[
         "addContactEmail"
-    ]
+    ]["email"]
     assert (first["isPrimary"], second["isPrimary"]) == (True, False)
     third = (
         await api.data(add, {"id": created["id"], "e": {"email": "drei@x.de", "isPrimary": True}})
-    )["addContactEmail"]
+    )["addContactEmail"]["email"]
     emails = (await api.data(GET, {"id": created["id"]}))["contact"]["emails"]
     assert [(e["email"], e["isPrimary"]) for e in emails] == [
         ("drei@x.de", True),
         ("eins@x.de", False),
         ("zwei@x.de", False),
     ]
-    await api.data("mutation($id: ID!) { setPrimaryEmail(id: $id) { id } }", {"id": second["id"]})
-    await api.data("mutation($id: ID!) { removeEmail(id: $id) }", {"id": second["id"]})
+    await api.data(
+        "mutation($id: ID!) { setPrimaryEmail(id: $id) { email { id } } }", {"id": second["id"]}
+    )
+    await api.data(
+        "mutation($id: ID!) { removeEmail(id: $id) { removedId } }", {"id": second["id"]}
+    )
     emails = (await api.data(GET, {"id": created["id"]}))["contact"]["emails"]
     assert [(e["email"], e["isPrimary"]) for e in emails] == [
         ("eins@x.de", True),
@@ -163,7 +167,8 @@ async def test_primary_email_switches_and_follows_removal(api: Api) -> None:
 async def test_duplicate_value_for_one_owner_is_refused(api: Api) -> None:
     created = await contact(api, phones=[{"phone": "+49 30 123"}])
     add = (
-        "mutation($id: ID!, $p: PhoneInput!) { addContactPhone(contactId: $id, input: $p) { id } }"
+        "mutation($id: ID!, $p: PhoneInput!) {"
+        " addContactPhone(contactId: $id, input: $p) { phone { id } } }"
     )
     result = await api(add, {"id": created["id"], "p": {"phone": "+49 30 123"}})
     assert error_codes(result) == ["CONFLICT"]
@@ -174,10 +179,10 @@ async def test_duplicate_value_for_one_owner_is_refused(api: Api) -> None:
 async def test_company_emails_and_phones(api: Api) -> None:
     company_id = await company(api, emails=[{"email": "info@muster.de"}])
     add = """mutation($id: ID!, $e: EmailInput!) {
-      addCompanyEmail(companyId: $id, input: $e) { isPrimary } }"""
+      addCompanyEmail(companyId: $id, input: $e) { email { isPrimary } } }"""
     assert (await api.data(add, {"id": company_id, "e": {"email": "vertrieb@muster.de"}}))[
         "addCompanyEmail"
-    ] == {"isPrimary": False}
+    ] == {"email": {"isPrimary": False}}
     data = await api.data(
         "query($id: ID!) { company(id: $id) { emails { email isPrimary } } }", {"id": company_id}
     )
@@ -190,12 +195,15 @@ async def test_company_emails_and_phones(api: Api) -> None:
 async def test_email_of_another_tenant_cannot_be_touched(api: Api, tenant: str) -> None:
     created = await contact(api, emails=[{"email": "a@x.de"}])
     email_id = created["emails"][0]["id"]
-    for mutation in ("removeEmail(id: $id)", "setPrimaryEmail(id: $id) { id }"):
+    for mutation in (
+        "removeEmail(id: $id) { removedId }",
+        "setPrimaryEmail(id: $id) { email { id } }",
+    ):
         result = await api(
             f"mutation($id: ID!) {{ {mutation} }}", {"id": email_id}, tenant=f"{tenant}-z"
         )
         assert error_codes(result) == ["NOT_FOUND"]
-    add = 'mutation($id: ID!) { addContactEmail(contactId: $id, input: {email: "b@x.de"}) { id } }'
+    add = 'mutation($id: ID!) { addContactEmail(contactId: $id, input: {email: "b@x.de"}) { email { id } } }'
     assert error_codes(await api(add, {"id": created["id"]}, tenant=f"{tenant}-z")) == ["NOT_FOUND"]
     assert (await api.data(GET, {"id": created["id"]}))["contact"]["emails"] == created["emails"]
 

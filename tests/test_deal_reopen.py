@@ -91,10 +91,11 @@ async def test_a_stage_that_is_gone_or_no_longer_open_sends_it_to_the_first_open
     await update(api, removed, status="WON")
     await update(api, rekinded, status="WON")
     await api.data(
-        "mutation($id: ID!) { removePipelineStage(id: $id) }", {"id": stages["Verhandlung"]}
+        "mutation($id: ID!) { removePipelineStage(id: $id) { removedId } }",
+        {"id": stages["Verhandlung"]},
     )
     await api.data(
-        "mutation($id: ID!) { updatePipelineStage(id: $id, input: {kind: LOST}) { id } }",
+        "mutation($id: ID!) { updatePipelineStage(id: $id, input: {kind: LOST}) { stage { id } } }",
         {"id": stages["Angebot"]},
     )
     assert (await update(api, removed, status="OPEN"))["stage"]["name"] == "Neu"

@@ -89,8 +89,8 @@ async def test_invalid_pipeline_is_refused(api: Api, stages: list[Any], bad: str
 async def test_stages_are_added_reordered_and_renamed(api: Api) -> None:
     board = await pipeline(api)
     add = """mutation($p: ID!) { addPipelineStage(pipelineId: $p, position: 1,
-      input: {name: "Demo", probability: 30}) { id position } }"""
-    demo = (await api.data(add, {"p": board["id"]}))["addPipelineStage"]
+      input: {name: "Demo", probability: 30}) { stage { id position } } }"""
+    demo = (await api.data(add, {"p": board["id"]}))["addPipelineStage"]["stage"]
     assert demo["position"] == 1
     order = [
         stage(board, "Verloren"),
@@ -100,18 +100,18 @@ async def test_stages_are_added_reordered_and_renamed(api: Api) -> None:
         stage(board, "Gewonnen"),
     ]
     reorder = """mutation($p: ID!, $s: [ID!]!) {
-      reorderPipelineStages(pipelineId: $p, stageIds: $s) { id } }"""
-    assert [
-        s["id"]
-        for s in (await api.data(reorder, {"p": board["id"], "s": order}))["reorderPipelineStages"]
-    ] == order
+      reorderPipelineStages(pipelineId: $p, stageIds: $s) { id stages { id } } }"""
+    reordered = (await api.data(reorder, {"p": board["id"], "s": order}))["reorderPipelineStages"]
+    assert reordered["id"] == board["id"]
+    assert [s["id"] for s in reordered["stages"]] == order
     incomplete = await api(reorder, {"p": board["id"], "s": order[:-1]})
     assert error_codes(incomplete) == ["BAD_USER_INPUT"]
     rename = (
-        'mutation($id: ID!) { updatePipelineStage(id: $id, input: {name: "Vorführung"}) { name } }'
+        'mutation($id: ID!) { updatePipelineStage(id: $id, input: {name: "Vorführung"}) {'
+        " stage { name } } }"
     )
     assert (await api.data(rename, {"id": demo["id"]}))["updatePipelineStage"] == {
-        "name": "Vorführung"
+        "stage": {"name": "Vorführung"}
     }
 
 
@@ -119,7 +119,8 @@ async def test_stage_with_deals_is_removed_only_with_a_target(api: Api) -> None:
     board = await pipeline(api)
     other = await pipeline(api, "Service")
     created = await deal(api, stageId=stage(board, "Angebot"))
-    remove = "mutation($id: ID!, $to: ID) { removePipelineStage(id: $id, moveDealsTo: $to) }"
+    remove = """mutation($id: ID!, $to: ID) {
+      removePipelineStage(id: $id, moveDealsTo: $to) { removedId } }"""
     refused = await api(remove, {"id": stage(board, "Angebot")})
     assert error_codes(refused) == ["CONFLICT"]
     assert refused["errors"][0]["extensions"]["dealCount"] == 1
@@ -131,7 +132,7 @@ async def test_stage_with_deals_is_removed_only_with_a_target(api: Api) -> None:
     )
     assert moved["deal"]["stage"]["name"] == "Qualifizierung"
     empty = await api.data(remove, {"id": stage(board, "Verloren")})
-    assert empty["removePipelineStage"] == stage(board, "Verloren")
+    assert empty["removePipelineStage"] == {"removedId": stage(board, "Verloren")}
 
 
 async def test_new_deal_goes_to_the_default_pipelines_first_open_stage(api: Api) -> None:

@@ -85,7 +85,7 @@ async def test_concurrent_first_emails_leave_exactly_one_primary(api: Api) -> No
     created = await api.data('mutation { createContact(input: {lastName: "Parallel"}) { id } }')
     contact_id = created["createContact"]["id"]
     add = """mutation($c: ID!, $e: String!) { addContactEmail(contactId: $c, input: {email: $e}) {
-      id } }"""
+      email { id } } }"""
     results = await asyncio.gather(
         *(api(add, {"c": contact_id, "e": f"p{i}@x.de"}) for i in range(6))
     )
@@ -95,7 +95,7 @@ async def test_concurrent_first_emails_leave_exactly_one_primary(api: Api) -> No
     )
     primary = [e for e in emails["contact"]["emails"] if e["isPrimary"]]
     assert len(emails["contact"]["emails"]) == 6 and len(primary) == 1
-    switch = "mutation($id: ID!) { setPrimaryEmail(id: $id) { id } }"
+    switch = "mutation($id: ID!) { setPrimaryEmail(id: $id) { email { id } } }"
     others = [e["id"] for e in emails["contact"]["emails"]][:4]
     switched = await asyncio.gather(*(api(switch, {"id": email_id}) for email_id in others))
     assert all("errors" not in r for r in switched)
@@ -120,7 +120,7 @@ async def test_phone_duplicates_compare_digits_and_values_are_capped(api: Api) -
         'mutation { createContact(input: {lastName: "Tel", phones: [{phone: "+49 30 123"}]}) { id } }'
     )
     contact_id = created["createContact"]["id"]
-    add = "mutation($c: ID!, $p: String!) { addContactPhone(contactId: $c, input: {phone: $p}) { id } }"
+    add = "mutation($c: ID!, $p: String!) { addContactPhone(contactId: $c, input: {phone: $p}) { phone { id } } }"
     assert error_codes(await api(add, {"c": contact_id, "p": "+4930123"})) == ["CONFLICT"]
     for index in range(19):
         await api.data(add, {"c": contact_id, "p": f"+49 40 {index:04}"})
@@ -132,11 +132,11 @@ async def test_phone_duplicates_compare_digits_and_values_are_capped(api: Api) -
 async def test_stage_kind_cannot_change_under_its_deals(api: Api) -> None:
     pipeline = await board(api)
     await api.data(DEAL, {"i": {"title": "X"}})
-    change = "mutation($id: ID!, $k: StageKind!) { updatePipelineStage(id: $id, input: {kind: $k}) { kind } }"
+    change = "mutation($id: ID!, $k: StageKind!) { updatePipelineStage(id: $id, input: {kind: $k}) { stage { kind } } }"
     refused = await api(change, {"id": pipeline["by_name"]["Neu"], "k": "LOST"})
     assert error_codes(refused) == ["CONFLICT"]
     empty = await api.data(change, {"id": pipeline["by_name"]["Verloren"], "k": "WON"})
-    assert empty["updatePipelineStage"] == {"kind": "WON"}
+    assert empty["updatePipelineStage"] == {"stage": {"kind": "WON"}}
 
 
 async def test_removing_a_won_stage_moves_its_deals_to_a_won_stage_keeping_history(
@@ -146,7 +146,7 @@ async def test_removing_a_won_stage_moves_its_deals_to_a_won_stage_keeping_histo
     won = (await api.data(DEAL, {"i": {"title": "X", "stageId": pipeline["by_name"]["Gewonnen"]}}))[
         "createDeal"
     ]
-    remove = "mutation($id: ID!, $to: ID) { removePipelineStage(id: $id, moveDealsTo: $to) }"
+    remove = "mutation($id: ID!, $to: ID) { removePipelineStage(id: $id, moveDealsTo: $to) { removedId } }"
     wrong_kind = await api(
         remove, {"id": pipeline["by_name"]["Gewonnen"], "to": pipeline["by_name"]["Neu"]}
     )
@@ -289,7 +289,7 @@ async def test_relationship_with_another_tenants_type_is_not_found(api: Api, ten
         "id"
     ]
     result = await api(
-        "mutation($a: ID!, $b: ID!, $t: ID!) { createCompanyRelationship(fromCompanyId: $a, toCompanyId: $b, typeId: $t) { id } }",
+        "mutation($a: ID!, $b: ID!, $t: ID!) { createCompanyRelationship(fromCompanyId: $a, toCompanyId: $b, typeId: $t) { relationship { id } } }",
         {"a": a, "b": b, "t": foreign},
     )
     assert error_codes(result) == ["NOT_FOUND"]

@@ -115,20 +115,20 @@ async def test_owner_relationship_and_activity_events(api: Api) -> None:
     )
     after = await last_id(api)
     await api.data(
-        "mutation($c: ID!, $u: ID!) { addCompanyOwner(companyId: $c, userId: $u) { userId } }",
+        "mutation($c: ID!, $u: ID!) { addCompanyOwner(companyId: $c, userId: $u) { id } }",
         {"c": a, "u": me},
     )
     await api.data(
-        "mutation($c: ID!, $u: ID!) { removeCompanyOwner(companyId: $c, userId: $u) }",
+        "mutation($c: ID!, $u: ID!) { removeCompanyOwner(companyId: $c, userId: $u) { id } }",
         {"c": a, "u": me},
     )
     rel = await api.data(
-        "mutation($a: ID!, $b: ID!, $t: ID!) { createCompanyRelationship(fromCompanyId: $a, toCompanyId: $b, typeId: $t) { id } }",
+        "mutation($a: ID!, $b: ID!, $t: ID!) { createCompanyRelationship(fromCompanyId: $a, toCompanyId: $b, typeId: $t) { relationship { id } } }",
         {"a": a, "b": b, "t": rel_type["createRelationshipType"]["id"]},
     )
     await api.data(
-        "mutation($id: ID!) { deleteCompanyRelationship(id: $id) }",
-        {"id": rel["createCompanyRelationship"]["id"]},
+        "mutation($id: ID!) { deleteCompanyRelationship(id: $id) { removedId } }",
+        {"id": rel["createCompanyRelationship"]["relationship"]["id"]},
     )
     activity = await api.data(
         'mutation($c: ID!) { createActivity(input: {type: TASK, subject: "Anrufen", companyId: $c}) { id } }',
@@ -231,7 +231,7 @@ async def test_deleting_a_record_emits_the_changes_it_makes_to_others(api: Api) 
         'mutation { createRelationshipType(input: {name: "Lieferant"}) { id } }'
     )
     await api.data(
-        "mutation($a: ID!, $b: ID!, $t: ID!) { createCompanyRelationship(fromCompanyId: $a, toCompanyId: $b, typeId: $t) { id } }",
+        "mutation($a: ID!, $b: ID!, $t: ID!) { createCompanyRelationship(fromCompanyId: $a, toCompanyId: $b, typeId: $t) { relationship { id } } }",
         {"a": partner, "b": gone_id, "t": rel_type["createRelationshipType"]["id"]},
     )
     await api.data("mutation($id: ID!) { deleteCompany(id: $id) }", {"id": gone_id})

@@ -24,7 +24,10 @@ EXTRAS = {
 }
 FREE_FORM = {"lexware"}
 RESOLVERS = REPO_ROOT / "resolvers"
-RESOLVER_ROLES = {"__init__", "types", "inputs", "queries", "mutations", "subscriptions", "loaders"}
+# payloads: what a domain's mutations answer (a changed value with its parent records)
+RESOLVER_ROLES = {
+    "__init__", "types", "inputs", "queries", "mutations", "subscriptions", "loaders", "payloads"
+}  # fmt: skip
 RESOLVER_EXTRAS = {"lexware": {"vouchers"}}
 NOT_A_DOMAIN = {"common", "compiled"}  # what the domains share; the compiled read path
 

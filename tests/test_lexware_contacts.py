@@ -261,7 +261,7 @@ async def test_sync_takes_lexware_changes_and_keeps_crm_extras(lexware: Lexware)
     acme = lexware.seed(ACME)
     crm = (await lexware.api.data(IMPORT, {"l": acme["id"]}))["importCompanyFromLexware"]
     await lexware.api.data(
-        'mutation($id: ID!) { addCompanyEmail(companyId: $id, input: {email: "extra@acme.de"}) { email } }',
+        'mutation($id: ID!) { addCompanyEmail(companyId: $id, input: {email: "extra@acme.de"}) { email { email } } }',
         {"id": crm["id"]},
     )
     lexware.fake.edit_in_web_app(

@@ -213,6 +213,32 @@ def left_behind(result: dict[str, Any]) -> list[str | None]:
     return [v["voucherNumber"] for v in error["extensions"]["vouchers"]]
 
 
+LINK_THEN_UNLINK = """mutation($d: ID!, $v: ID!) {
+  linked: linkVoucherToDeal(dealId: $d, voucherId: $v) { id lexwareVouchers { voucher { id } } }
+  unlinked: unlinkVoucherFromDeal(dealId: $d, voucherId: $v) { id lexwareVouchers { voucher { id } } }
+}"""
+
+
+async def test_voucher_links_answer_the_deal_with_its_vouchers_after_each_write(
+    lexware: Lexware,
+) -> None:
+    """Each root field's answer reads the deal's vouchers after its own write: the unlink's
+    answer is not served the list the link's answer read (resolvers/mutation_roots.py)."""
+    company_id, _ = await imported_with_vouchers(lexware, 1)
+    await lexware.api.data(REFRESH, {"id": company_id})
+    voucher = (await lexware.api.data(VOUCHERS, {"id": company_id}))["company"]["lexwareVouchers"][
+        0
+    ]
+    await pipeline(lexware.api)
+    created = await deal(lexware.api, companyId=company_id)
+    both = await lexware.api.data(LINK_THEN_UNLINK, {"d": created["id"], "v": voucher["id"]})
+    assert both["linked"] == {
+        "id": created["id"],
+        "lexwareVouchers": [{"voucher": {"id": voucher["id"]}}],
+    }
+    assert both["unlinked"] == {"id": created["id"], "lexwareVouchers": []}
+
+
 async def test_a_deals_vouchers_stay_with_its_customer(lexware: Lexware) -> None:
     """A change that would leave a linked voucher with another customer is refused: a deal's
     new company or contact, its company linked to another Lexware contact, or unlinked."""

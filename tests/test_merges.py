@@ -113,10 +113,11 @@ async def relationship_type(api: Api, name: str) -> str:
 async def relate(api: Api, a: str, b: str, type_id: str) -> str:
     data = await api.data(
         """mutation($a: ID!, $b: ID!, $t: ID!) {
-          createCompanyRelationship(fromCompanyId: $a, toCompanyId: $b, typeId: $t) { id } }""",
+          createCompanyRelationship(fromCompanyId: $a, toCompanyId: $b, typeId: $t) {
+            relationship { id } } }""",
         {"a": a, "b": b, "t": type_id},
     )
-    return str(data["createCompanyRelationship"]["id"])
+    return str(data["createCompanyRelationship"]["relationship"]["id"])
 
 
 async def set_lexware(

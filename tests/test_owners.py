@@ -8,8 +8,9 @@ from tests.conftest import Api, error_codes
 
 ME = "{ me { user { id } } }"
 ADD = """mutation($c: ID!, $u: ID!, $r: OwnerRole!) {
-  addCompanyOwner(companyId: $c, userId: $u, role: $r) { userId role user { email } } }"""
-REMOVE = "mutation($c: ID!, $u: ID!) { removeCompanyOwner(companyId: $c, userId: $u) }"
+  addCompanyOwner(companyId: $c, userId: $u, role: $r) { id owners { userId role user { email } } } }"""
+REMOVE = """mutation($c: ID!, $u: ID!) {
+  removeCompanyOwner(companyId: $c, userId: $u) { id owners { userId } } }"""
 OWNERS = "query($c: ID!) { company(id: $c) { owners { role user { id email name } } } }"
 
 
@@ -37,9 +38,10 @@ async def test_adding_an_owner_twice_updates_the_role(api: Api) -> None:
     colleague = await user_id(api, "member")
     added = await api.data(ADD, {"c": company_id, "u": colleague, "r": "WATCHER"})
     assert added["addCompanyOwner"] == {
-        "userId": colleague,
-        "role": "WATCHER",
-        "user": {"email": "member@example.de"},
+        "id": company_id,
+        "owners": [
+            {"userId": colleague, "role": "WATCHER", "user": {"email": "member@example.de"}}
+        ],
     }
     await api.data(ADD, {"c": company_id, "u": me, "r": "OWNER"})
     await api.data(ADD, {"c": company_id, "u": colleague, "r": "MEMBER"})
@@ -50,7 +52,8 @@ async def test_adding_an_owner_twice_updates_the_role(api: Api) -> None:
 async def test_removing_an_owner(api: Api) -> None:
     company_id, me = await new_company(api), await user_id(api)
     await api.data(ADD, {"c": company_id, "u": me, "r": "OWNER"})
-    assert (await api.data(REMOVE, {"c": company_id, "u": me})) == {"removeCompanyOwner": True}
+    removed = await api.data(REMOVE, {"c": company_id, "u": me})
+    assert removed == {"removeCompanyOwner": {"id": company_id, "owners": []}}
     assert await owners(api, company_id) == []
     assert error_codes(await api(REMOVE, {"c": company_id, "u": me})) == ["NOT_FOUND"]
 
@@ -85,8 +88,10 @@ async def test_viewer_cannot_change_owners(api: Api) -> None:
 async def test_contact_owners(api: Api) -> None:
     created = await api.data('mutation { createContact(input: {lastName: "Owner"}) { id } }')
     contact_id, me = created["createContact"]["id"], await user_id(api)
-    add = "mutation($c: ID!, $u: ID!) { addContactOwner(contactId: $c, userId: $u) { role } }"
-    assert (await api.data(add, {"c": contact_id, "u": me}))["addContactOwner"] == {"role": "OWNER"}
+    add = """mutation($c: ID!, $u: ID!) {
+      addContactOwner(contactId: $c, userId: $u) { id owners { role } } }"""
+    added = (await api.data(add, {"c": contact_id, "u": me}))["addContactOwner"]
+    assert added == {"id": contact_id, "owners": [{"role": "OWNER"}]}
     data = await api.data(
         "query($c: ID!) { contact(id: $c) { owners { user { id } } } }", {"c": contact_id}
     )

@@ -251,7 +251,7 @@ async def test_relationships_page_both_ways(api: Api) -> None:
         for target in companies[index + 1 :]:  # one per pair
             await api.data(
                 """mutation($f: ID!, $t: ID!, $k: ID!) {
-                      createCompanyRelationship(fromCompanyId: $f, toCompanyId: $t, typeId: $k) { id } }""",
+                      createCompanyRelationship(fromCompanyId: $f, toCompanyId: $t, typeId: $k) { relationship { id } } }""",
                 {"f": source, "t": target, "k": kind},
             )
     await walk_every_order(api, "companyRelationships", 6)

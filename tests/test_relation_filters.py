@@ -328,7 +328,8 @@ async def test_contracts_by_company(world: World) -> None:
 
 
 RELATE = """mutation($f: ID!, $t: ID!, $k: ID!, $n: String) {
-  createCompanyRelationship(fromCompanyId: $f, toCompanyId: $t, typeId: $k, notes: $n) { id } }"""
+  createCompanyRelationship(fromCompanyId: $f, toCompanyId: $t, typeId: $k, notes: $n) {
+    relationship { id } } }"""
 RELATIONSHIPS = """query($f: CompanyRelationshipFilter) {
   companyRelationships(filter: $f) { totalCount edges { node { notes } } } }"""
 

@@ -8,7 +8,7 @@ from tests.conftest import Api, error_codes, error_fields
 
 RELATE = """mutation($a: ID!, $b: ID!, $t: ID!) {
   createCompanyRelationship(fromCompanyId: $a, toCompanyId: $b, typeId: $t, notes: "seit 2019") {
-    id direction otherCompany { name } type { name inverseName } } }"""
+    relationship { id direction otherCompany { name } type { name inverseName } } } }"""
 REL_OF = """query($id: ID!) { company(id: $id) { relationships {
   direction otherCompany { name } type { name } notes } } }"""
 CONTRACT = """mutation($i: CreateContractInput!) { createContract(input: $i) {
@@ -41,7 +41,7 @@ async def test_relationship_shows_from_both_sides(api: Api) -> None:
     )
     created = (await api.data(RELATE, {"a": holding, "b": daughter, "t": type_id}))[
         "createCompanyRelationship"
-    ]
+    ]["relationship"]
     assert created["direction"] == "OUTGOING" and created["otherCompany"] == {
         "name": "Tochter GmbH"
     }
@@ -82,11 +82,14 @@ async def test_relationship_needs_both_companies_in_the_callers_tenant(
 
 async def test_relationship_type_in_use_cannot_be_deleted(api: Api) -> None:
     a, b, type_id = await company(api, "A"), await company(api, "B"), await kind(api)
-    created = (await api.data(RELATE, {"a": a, "b": b, "t": type_id}))["createCompanyRelationship"]
+    created = (await api.data(RELATE, {"a": a, "b": b, "t": type_id}))["createCompanyRelationship"][
+        "relationship"
+    ]
     delete_type = "mutation($id: ID!) { deleteRelationshipType(id: $id) }"
     assert error_codes(await api(delete_type, {"id": type_id})) == ["CONFLICT"]
     await api.data(
-        "mutation($id: ID!) { deleteCompanyRelationship(id: $id) }", {"id": created["id"]}
+        "mutation($id: ID!) { deleteCompanyRelationship(id: $id) { removedId } }",
+        {"id": created["id"]},
     )
     assert (await api.data(delete_type, {"id": type_id}))["deleteRelationshipType"] == type_id
 
@@ -142,7 +145,9 @@ async def test_contracts_page_by_end_date_with_open_ended_last(api: Api) -> None
 async def test_relationship_query_list_and_update(api: Api) -> None:
     a, b, c = await company(api, "A"), await company(api, "B"), await company(api, "C")
     parent, partner = await kind(api), await kind(api, "Partner", None)
-    ab = (await api.data(RELATE, {"a": a, "b": b, "t": parent}))["createCompanyRelationship"]
+    ab = (await api.data(RELATE, {"a": a, "b": b, "t": parent}))["createCompanyRelationship"][
+        "relationship"
+    ]
     await api.data(RELATE, {"a": c, "b": a, "t": partner})
     single = await api.data(
         "query($id: ID!) { companyRelationship(id: $id) { fromCompanyId toCompanyId direction } }",
@@ -163,14 +168,14 @@ async def test_relationship_query_list_and_update(api: Api) -> None:
         "INCOMING",
     ]
     updated = await api.data(
-        'mutation($id: ID!, $t: ID!) { updateCompanyRelationship(id: $id, typeId: $t, notes: "neu") { type { name } } }',
+        'mutation($id: ID!, $t: ID!) { updateCompanyRelationship(id: $id, typeId: $t, notes: "neu") { relationship { type { name } } } }',
         {"id": ab["id"], "t": partner},
     )
-    assert updated["updateCompanyRelationship"]["type"] == {"name": "Partner"}
+    assert updated["updateCompanyRelationship"]["relationship"]["type"] == {"name": "Partner"}
     # B -> A as "Mutter" is free again; changing A -> B back to "Mutter" would duplicate it.
     await api.data(RELATE, {"a": b, "b": a, "t": parent})
     clash = await api(
-        "mutation($id: ID!, $t: ID!) { updateCompanyRelationship(id: $id, typeId: $t) { id } }",
+        "mutation($id: ID!, $t: ID!) { updateCompanyRelationship(id: $id, typeId: $t) { relationship { id } } }",
         {"id": ab["id"], "t": parent},
     )
     assert error_codes(clash) == ["CONFLICT"]

@@ -17,20 +17,20 @@ CRM_WRITES = {
     f'mutation {{ createContract(input: {{companyId: "{ID}", title: "X"}}) {{ id }} }}': [
         "NOT_FOUND"
     ],
-    f'mutation {{ createCompanyRelationship(fromCompanyId: "{ID}", toCompanyId: "{ID}", typeId: "{ID}") {{ id }} }}': [
+    f'mutation {{ createCompanyRelationship(fromCompanyId: "{ID}", toCompanyId: "{ID}", typeId: "{ID}") {{ relationship {{ id }} }} }}': [
         "BAD_USER_INPUT"
     ],
-    f'mutation {{ addCompanyEmail(companyId: "{ID}", input: {{email: "a@b.de"}}) {{ id }} }}': [
+    f'mutation {{ addCompanyEmail(companyId: "{ID}", input: {{email: "a@b.de"}}) {{ email {{ id }} }} }}': [
         "NOT_FOUND"
     ],
-    f'mutation {{ addDealOwner(dealId: "{ID}", userId: "{ID}") {{ role }} }}': ["NOT_FOUND"],
+    f'mutation {{ addDealOwner(dealId: "{ID}", userId: "{ID}") {{ id }} }}': ["NOT_FOUND"],
     f'mutation {{ moveDealToStage(id: "{ID}", stageId: "{ID}") {{ id }} }}': ["NOT_FOUND"],
     f'mutation {{ completeActivity(id: "{ID}") {{ id }} }}': ["NOT_FOUND"],
 }
 CONFIG_WRITES = [
     'mutation { createPipeline(input: {name: "X", stages: [{name: "S"}]}) { id } }',
-    f'mutation {{ addPipelineStage(pipelineId: "{ID}", input: {{name: "S"}}) {{ id }} }}',
-    f'mutation {{ removePipelineStage(id: "{ID}") }}',
+    f'mutation {{ addPipelineStage(pipelineId: "{ID}", input: {{name: "S"}}) {{ stage {{ id }} }} }}',
+    f'mutation {{ removePipelineStage(id: "{ID}") {{ removedId }} }}',
     'mutation { createIndustry(input: {name: "X"}) { id } }',
 ]
 READS = [

@@ -279,7 +279,7 @@ async def test_owners_sort_by_role_time_and_user_name_on_both_paths(api: Api) ->
         me = await api.data("{ me { user { id name } } }", role=role)
         users[me["me"]["user"]["name"]] = me["me"]["user"]["id"]
     (company,) = await seed_companies(api, 1)
-    add = "mutation($c: ID!, $u: ID!, $r: OwnerRole!) { addCompanyOwner(companyId: $c, userId: $u, role: $r) { role } }"
+    add = "mutation($c: ID!, $u: ID!, $r: OwnerRole!) { addCompanyOwner(companyId: $c, userId: $u, role: $r) { id } }"
     for name, role in (("Member", "WATCHER"), ("Viewer", "OWNER"), ("Admin", "MEMBER")):
         await api.data(add, {"c": company, "u": users[name], "r": role})
     query = """query($order: OwnerOrder) { companies { edges { node {

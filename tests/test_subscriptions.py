@@ -134,7 +134,7 @@ async def test_deal_board_follows_moves_owners_and_deals_leaving(api: Api, live:
             {"id": created["id"], "s": stage(board, "Gewonnen")},
         )
         await api.data(
-            "mutation($d: ID!, $u: ID!) { addDealOwner(dealId: $d, userId: $u) { userId } }",
+            "mutation($d: ID!, $u: ID!) { addDealOwner(dealId: $d, userId: $u) { id } }",
             {"d": created["id"], "u": me},
         )
         await api.data(

@@ -96,7 +96,7 @@ async def world(api: Api) -> World:
     kind = await api.data('mutation { createRelationshipType(input: {name: "Partner"}) { id } }')
     relationship = await api.data(
         "mutation($f: ID!, $t: ID!, $k: ID!) { createCompanyRelationship("
-        "fromCompanyId: $f, toCompanyId: $t, typeId: $k) { id } }",
+        "fromCompanyId: $f, toCompanyId: $t, typeId: $k) { relationship { id } } }",
         {"f": other, "t": company, "k": kind["createRelationshipType"]["id"]},
     )
     return World(
@@ -109,7 +109,7 @@ async def world(api: Api) -> World:
             "only_company": only_company,
             "with_deal": with_deal,
             "contract": contract,
-            "relationship": relationship["createCompanyRelationship"]["id"],
+            "relationship": relationship["createCompanyRelationship"]["relationship"]["id"],
         }
     )
 

@@ -286,6 +286,12 @@ def check_version(entity: Entity[object], current: Row[Any], expected: int | Non
 
 
 async def delete_row(scope: TenantScope, entity: Entity[object], row_id: uuid.UUID) -> uuid.UUID:
+    row: Any = await delete_returning(scope, entity, row_id)
+    return uuid.UUID(str(row.id))
+
+
+async def delete_returning(scope: TenantScope, entity: Entity[RowT], row_id: uuid.UUID) -> RowT:
+    """delete_row, answering the row as it was (a mutation's answer names what it was linked to)."""
     statement = (
         sa.delete(entity.model)
         .where(entity.id == row_id)
@@ -299,7 +305,7 @@ async def delete_row(scope: TenantScope, entity: Entity[object], row_id: uuid.UU
             if row is None:
                 raise NotFound(entity.label)
             record_deleted(uow, entity, row)
-    return uuid.UUID(str(row.id))
+    return cast(RowT, row)
 
 
 def record_created(

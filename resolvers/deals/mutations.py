@@ -10,16 +10,15 @@ from strawberry.types import Info
 
 from app.services.deals import service
 from app.services.deals.rows import DealRow
-from app.services.owners.rows import OwnerRow
+from app.services.deals.rules import DEAL
 from app.services.owners.rules import DEAL_OWNERS
 from models.enums import LostReason, OwnerRole
 from resolvers.common.described import ExpectedVersion
 from resolvers.common.inputs import parse_id, sent_fields
-from resolvers.common.owners import add, remove
+from resolvers.common.owners import OWNED, add, remove
 from resolvers.context import Context
 from resolvers.deals.inputs import CreateDealInput, UpdateDealInput
 from resolvers.deals.types import Deal
-from resolvers.owners.types import Owner
 from resolvers.permissions import CanWrite
 
 WRITE: list[type[BasePermission]] = [CanWrite]
@@ -119,8 +118,8 @@ class DealMutations:
 
     @strawberry.mutation(
         permission_classes=WRITE,
-        description="Add an owner, or change the role of an existing one.",
-        graphql_type=Owner,
+        description=f"Add an owner, or change the role of an existing one. {OWNED}",
+        graphql_type=Deal,
     )
     async def add_deal_owner(
         self,
@@ -128,11 +127,13 @@ class DealMutations:
         deal_id: strawberry.ID,
         user_id: strawberry.ID,
         role: OwnerRole = OwnerRole.OWNER,
-    ) -> OwnerRow:
-        return await add(info, DEAL_OWNERS, deal_id, user_id, role, "dealId")
+    ) -> DealRow:
+        return await add(info, DEAL_OWNERS, DEAL, deal_id, user_id, role, "dealId")
 
-    @strawberry.mutation(permission_classes=WRITE)
+    @strawberry.mutation(
+        permission_classes=WRITE, description=f"Remove an owner. {OWNED}", graphql_type=Deal
+    )
     async def remove_deal_owner(
         self, info: Info[Context, None], deal_id: strawberry.ID, user_id: strawberry.ID
-    ) -> bool:
-        return await remove(info, DEAL_OWNERS, deal_id, user_id, "dealId")
+    ) -> DealRow:
+        return await remove(info, DEAL_OWNERS, DEAL, deal_id, user_id, "dealId")

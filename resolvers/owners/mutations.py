@@ -9,16 +9,20 @@ import strawberry
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
+from app.services.companies.rows import CompanyRow
+from app.services.companies.rules import COMPANY
+from app.services.contacts.rows import ContactRow
+from app.services.contacts.rules import CONTACT
 from app.services.members.rows import UserRow
 from app.services.members.service import add_user
 from app.services.owners import rules
-from app.services.owners.rows import OwnerRow
 from models.enums import OwnerRole
 from resolvers.common.inputs import sent_fields
-from resolvers.common.owners import add, remove
+from resolvers.common.owners import OWNED, add, remove
+from resolvers.companies.types import Company
+from resolvers.contacts.types import Contact
 from resolvers.context import Context
 from resolvers.me.types import User
-from resolvers.owners.types import Owner
 from resolvers.permissions import CanWrite, IsAdmin
 
 WRITE: list[type[BasePermission]] = [CanWrite]
@@ -53,8 +57,8 @@ class OwnerMutations:
 
     @strawberry.mutation(
         permission_classes=WRITE,
-        description="Add an owner, or change the role of an existing one.",
-        graphql_type=Owner,
+        description=f"Add an owner, or change the role of an existing one. {OWNED}",
+        graphql_type=Company,
     )
     async def add_company_owner(
         self,
@@ -62,19 +66,24 @@ class OwnerMutations:
         company_id: strawberry.ID,
         user_id: strawberry.ID,
         role: OwnerRole = OwnerRole.OWNER,
-    ) -> OwnerRow:
-        return await add(info, rules.COMPANY_OWNERS, company_id, user_id, role, "companyId")
-
-    @strawberry.mutation(permission_classes=WRITE)
-    async def remove_company_owner(
-        self, info: Info[Context, None], company_id: strawberry.ID, user_id: strawberry.ID
-    ) -> bool:
-        return await remove(info, rules.COMPANY_OWNERS, company_id, user_id, "companyId")
+    ) -> CompanyRow:
+        kind = rules.COMPANY_OWNERS
+        return await add(info, kind, COMPANY, company_id, user_id, role, "companyId")
 
     @strawberry.mutation(
         permission_classes=WRITE,
-        description="Add an owner, or change the role of an existing one.",
-        graphql_type=Owner,
+        description=f"Remove an owner. {OWNED}",
+        graphql_type=Company,
+    )
+    async def remove_company_owner(
+        self, info: Info[Context, None], company_id: strawberry.ID, user_id: strawberry.ID
+    ) -> CompanyRow:
+        return await remove(info, rules.COMPANY_OWNERS, COMPANY, company_id, user_id, "companyId")
+
+    @strawberry.mutation(
+        permission_classes=WRITE,
+        description=f"Add an owner, or change the role of an existing one. {OWNED}",
+        graphql_type=Contact,
     )
     async def add_contact_owner(
         self,
@@ -82,11 +91,16 @@ class OwnerMutations:
         contact_id: strawberry.ID,
         user_id: strawberry.ID,
         role: OwnerRole = OwnerRole.OWNER,
-    ) -> OwnerRow:
-        return await add(info, rules.CONTACT_OWNERS, contact_id, user_id, role, "contactId")
+    ) -> ContactRow:
+        kind = rules.CONTACT_OWNERS
+        return await add(info, kind, CONTACT, contact_id, user_id, role, "contactId")
 
-    @strawberry.mutation(permission_classes=WRITE)
+    @strawberry.mutation(
+        permission_classes=WRITE,
+        description=f"Remove an owner. {OWNED}",
+        graphql_type=Contact,
+    )
     async def remove_contact_owner(
         self, info: Info[Context, None], contact_id: strawberry.ID, user_id: strawberry.ID
-    ) -> bool:
-        return await remove(info, rules.CONTACT_OWNERS, contact_id, user_id, "contactId")
+    ) -> ContactRow:
+        return await remove(info, rules.CONTACT_OWNERS, CONTACT, contact_id, user_id, "contactId")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated
 
 import strawberry
@@ -11,12 +10,20 @@ from strawberry.types import Info
 
 from app.services.pipelines import service
 from app.services.pipelines import stages as pipeline_stages
-from app.services.pipelines.rows import PipelineRow, StageRow
+from app.services.pipelines.rows import PipelineRow
+from app.services.pipelines.rules import PIPELINE
 from resolvers.common.inputs import parse_id, sent_fields
+from resolvers.common.written import read_back
 from resolvers.context import Context
 from resolvers.permissions import IsAdmin
 from resolvers.pipelines import inputs
-from resolvers.pipelines.types import Pipeline, Stage
+from resolvers.pipelines.payloads import (
+    StagePayload,
+    StageRemovalPayload,
+    StageRemoved,
+    StageWritten,
+)
+from resolvers.pipelines.types import Pipeline
 
 ADMIN: list[type[BasePermission]] = [IsAdmin]
 
@@ -81,7 +88,7 @@ class PipelineMutations:
     @strawberry.mutation(
         permission_classes=ADMIN,
         description="Insert at position (default: last).",
-        graphql_type=Stage,
+        graphql_type=StagePayload,
     )
     async def add_pipeline_stage(
         self,
@@ -89,40 +96,52 @@ class PipelineMutations:
         pipeline_id: strawberry.ID,
         input: inputs.StageInput,
         position: int | None = None,
-    ) -> StageRow:
+    ) -> StageWritten:
         scope = info.context.scope
-        return await pipeline_stages.add_stage(
+        added = await pipeline_stages.add_stage(
             scope, parse_id(pipeline_id, "pipelineId"), sent_fields(input), position
         )
+        return StageWritten.of(added)
 
-    @strawberry.mutation(permission_classes=ADMIN, graphql_type=Stage)
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="Rename a stage, change its probability or (while it is empty) its kind.",
+        graphql_type=StagePayload,
+    )
     async def update_pipeline_stage(
         self, info: Info[Context, None], id: strawberry.ID, input: inputs.UpdateStageInput
-    ) -> StageRow:
+    ) -> StageWritten:
         scope = info.context.scope
-        return await pipeline_stages.update_stage(scope, parse_id(id), sent_fields(input))
+        return StageWritten.of(
+            await pipeline_stages.update_stage(scope, parse_id(id), sent_fields(input))
+        )
 
     @strawberry.mutation(
         permission_classes=ADMIN,
         description="Remove a stage. Refused while deals sit in it, unless moveDealsTo names "
         "another stage of the pipeline to move them to.",
+        graphql_type=StageRemovalPayload,
     )
     async def remove_pipeline_stage(
         self,
         info: Info[Context, None],
         id: strawberry.ID,
         move_deals_to: strawberry.ID | None = None,
-    ) -> strawberry.ID:
+    ) -> StageRemoved:
         target = parse_id(move_deals_to, "moveDealsTo") if move_deals_to else None
         removed = await pipeline_stages.remove_stage(info.context.scope, parse_id(id), target)
-        return strawberry.ID(str(removed))
+        return StageRemoved.of(removed)
 
     @strawberry.mutation(
-        permission_classes=ADMIN, description="stageIds in the new order.", graphql_type=list[Stage]
+        permission_classes=ADMIN,
+        description="Give the stages the order of stageIds (each stage of the pipeline once). "
+        "Answers the pipeline with its stages in the new order.",
+        graphql_type=Pipeline,
     )
     async def reorder_pipeline_stages(
         self, info: Info[Context, None], pipeline_id: strawberry.ID, stage_ids: list[strawberry.ID]
-    ) -> Sequence[StageRow]:
+    ) -> PipelineRow:
         ids = [parse_id(stage_id, "stageIds") for stage_id in stage_ids]
-        scope = info.context.scope
-        return await pipeline_stages.reorder_stages(scope, parse_id(pipeline_id, "pipelineId"), ids)
+        pipeline = parse_id(pipeline_id, "pipelineId")
+        await pipeline_stages.reorder_stages(info.context.scope, pipeline, ids)
+        return await read_back(info, PIPELINE, pipeline)

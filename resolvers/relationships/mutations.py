@@ -1,4 +1,5 @@
-"""createCompanyRelationship, deleteCompanyRelationship."""
+"""createCompanyRelationship, updateCompanyRelationship, deleteCompanyRelationship: each
+answers both companies as they are after the change (resolvers/relationships/payloads.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from app.services.relationships import service
 from resolvers.common.inputs import parse_id
 from resolvers.context import Context
 from resolvers.permissions import CanWrite
-from resolvers.relationships.types import CompanyRelationship, RelationshipView
+from resolvers.relationships.payloads import (
+    CompanyRelationshipPayload,
+    CompanyRelationshipRemovalPayload,
+    RelationshipRemoved,
+    RelationshipWritten,
+)
 
 
 @strawberry.type
@@ -17,7 +23,7 @@ class RelationshipMutations:
     @strawberry.mutation(
         permission_classes=[CanWrite],
         description="Relate two companies; no self-relationship, no duplicate pair and type.",
-        graphql_type=CompanyRelationship,
+        graphql_type=CompanyRelationshipPayload,
     )
     async def create_company_relationship(
         self,
@@ -26,20 +32,19 @@ class RelationshipMutations:
         to_company_id: strawberry.ID,
         type_id: strawberry.ID,
         notes: str | None = None,
-    ) -> RelationshipView:
+    ) -> RelationshipWritten:
         data = {
             "from_company_id": from_company_id,
             "to_company_id": to_company_id,
             "relationship_type_id": type_id,
             "notes": notes,
         }
-        row = await service.create_relationship(info.context.scope, data)
-        return RelationshipView(row, row.from_company_id)
+        return RelationshipWritten.of(await service.create_relationship(info.context.scope, data))
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
         description="Change the type or notes.",
-        graphql_type=CompanyRelationship,
+        graphql_type=CompanyRelationshipPayload,
     )
     async def update_company_relationship(
         self,
@@ -47,18 +52,22 @@ class RelationshipMutations:
         id: strawberry.ID,
         type_id: strawberry.ID | None = strawberry.UNSET,
         notes: str | None = strawberry.UNSET,
-    ) -> RelationshipView:
+    ) -> RelationshipWritten:
         data = {
             key: value
             for key, value in (("relationship_type_id", type_id), ("notes", notes))
             if value is not strawberry.UNSET
         }
         row = await service.update_relationship(info.context.scope, parse_id(id), data)
-        return RelationshipView(row)
+        return RelationshipWritten.of(row)
 
-    @strawberry.mutation(permission_classes=[CanWrite])
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Delete a relationship.",
+        graphql_type=CompanyRelationshipRemovalPayload,
+    )
     async def delete_company_relationship(
         self, info: Info[Context, None], id: strawberry.ID
-    ) -> strawberry.ID:
+    ) -> RelationshipRemoved:
         deleted = await service.delete_relationship(info.context.scope, parse_id(id))
-        return strawberry.ID(str(deleted))
+        return RelationshipRemoved.of(deleted)

@@ -198,9 +198,10 @@ async def set_primary(
 
 
 async def remove_value(
-    scope: TenantScope, kind: ValueKind[ValueRow], value_id: uuid.UUID
-) -> uuid.UUID:
-    """Remove one value; if it was the primary, the oldest remaining one takes its place."""
+    scope: TenantScope, kind: ValueKind[ValueRowT], value_id: uuid.UUID
+) -> ValueRowT:
+    """Remove one value; if it was the primary, the oldest remaining one takes its place.
+    Returns the value as it was (its record's id says whose list changed)."""
     async with scope.writing() as uow:
         row = await _owned_row(uow, kind, value_id)
         before = await _values_of(uow, kind, *_owner_of(row))
@@ -224,7 +225,7 @@ async def remove_value(
                 .execution_options(synchronize_session=False),
             )
         await _record_list_change(uow, kind, row, before)
-    return value_id
+    return records.row_of_entity(kind.entity, row)
 
 
 async def _record_list_change(

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
 
 from app.data import records
+from app.data.live_links import refuse_hidden_links
 from app.data.tenancy import TenantScope
 from app.data.unit_of_work import UnitOfWork
 from app.services.owners.rows import OwnerRow
@@ -73,6 +74,8 @@ async def add_owner(
     )
     with records.constraint_errors(entity.constraint_errors):
         async with scope.writing() as uow:
+            # A record in the trash is NOT_FOUND as a missing one is (its foreign key holds).
+            await refuse_hidden_links(uow, entity.model, {kind.parent_column: parent_id})
             current = sa.select(*entity.columns).where(*match).with_for_update()
             before = (await uow.execute_rows(current)).first()
             row = (await uow.execute_rows(statement)).one()
@@ -94,6 +97,10 @@ async def remove_owner(
         .execution_options(synchronize_session=False)
     )
     row = await records.write_one(
-        scope, entity, statement, lambda s, row: records.record_deleted(s, entity, row)
+        scope,
+        entity,
+        statement,
+        lambda s, row: records.record_deleted(s, entity, row),
+        links={kind.parent_column: parent_id},  # not of a record in the trash
     )
     return uuid.UUID(str(row.id))

@@ -93,8 +93,9 @@ async def update_stage(
 
 async def remove_stage(
     scope: TenantScope, stage_id: uuid.UUID, move_deals_to: uuid.UUID | None
-) -> uuid.UUID:
-    """Remove a stage; its deals move to `move_deals_to` (same pipeline), else it is refused."""
+) -> StageRow:
+    """Remove a stage; its deals move to `move_deals_to` (same pipeline), else it is refused.
+    Returns the stage as it was (its pipeline_id says which board changed)."""
     async with scope.writing() as uow:
         stage = await records.get_row_in(uow, STAGE, stage_id)
         stages = await stages_of(uow, stage.pipeline_id)
@@ -116,7 +117,7 @@ async def remove_stage(
         )
         await _renumber(uow, [s.id for s in stages if s.id != stage_id])
         records.record_deleted(uow, STAGE, stage)
-    return stage_id
+    return records.row_of_entity(STAGE, stage)
 
 
 def _target_stage(

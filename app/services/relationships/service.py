@@ -27,8 +27,9 @@ async def create_relationship(scope: TenantScope, data: Mapping[str, Any]) -> Re
     return await records.insert_row(scope, RELATIONSHIP, values)
 
 
-async def delete_relationship(scope: TenantScope, relationship_id: uuid.UUID) -> uuid.UUID:
-    return await records.delete_row(scope, RELATIONSHIP, relationship_id)
+async def delete_relationship(scope: TenantScope, relationship_id: uuid.UUID) -> RelationshipRow:
+    """Delete it; returns it as it was (the mutation answers both companies)."""
+    return await records.delete_returning(scope, RELATIONSHIP, relationship_id)
 
 
 async def update_relationship(
