@@ -63,6 +63,7 @@ from resolvers.privacy.queries import PrivacyQueries
 from resolvers.query_cost import QueryCostLimit, QueryCosts
 from resolvers.relationships.mutations import RelationshipMutations
 from resolvers.relationships.queries import RelationshipQueries
+from resolvers.scalars import SCALAR_OVERRIDES
 from resolvers.search.queries import SearchQueries
 from resolvers.shared_streams import SharedStreams, shareable
 from resolvers.trash.mutations import TrashMutations
@@ -258,13 +259,19 @@ class CrmSchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The executable schema; without settings, the bare schema (for exporting the SDL)."""
     if settings is None:
-        return CrmSchema(query=Query, mutation=Mutation, subscription=Subscription)
+        return CrmSchema(
+            query=Query,
+            mutation=Mutation,
+            subscription=Subscription,
+            scalar_overrides=SCALAR_OVERRIDES,
+        )
     compiled = CompiledQueries(settings.compiled_execution, settings.document_cache_size)
     costs = QueryCosts(settings)
     return CrmSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        scalar_overrides=SCALAR_OVERRIDES,
         extensions=_extensions(settings, compiled, costs),
         compiled=compiled,
         costs=costs,
