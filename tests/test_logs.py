@@ -195,7 +195,7 @@ async def test_refused_requests_have_access_lines_and_name_their_request(
         (unauthenticated, 401, "UNAUTHENTICATED"),
         (too_large, 413, "BAD_USER_INPUT"),
         (wrong_type, 415, "BAD_USER_INPUT"),
-        (invalid, 200, "BAD_USER_INPUT"),
+        (invalid, 200, "GRAPHQL_VALIDATION_FAILED"),
     ):
         assert response.status_code == status, response.text
         request_id = response.headers["x-request-id"]
