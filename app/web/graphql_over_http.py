@@ -133,7 +133,7 @@ def request_error(request: Request, message: str, code: str) -> Response:
 def labelled(request: Request, response: Response) -> Response:
     """The response with the chosen media type, and the status that type gives a request
     error. Anything but a JSON body (GraphiQL's page) is left as it is."""
-    response.headers.append("Vary", "Accept")
+    response.headers.add_vary_header("Accept")
     if response.headers.get("content-type") != JSON:
         return response
     if media_type_of(request) == GRAPHQL_RESPONSE:
