@@ -1,7 +1,8 @@
 """The /graphql endpoint: request limits and authentication in front of strawberry.
 
 Order of checks for HTTP: GraphiQL page (no token needed, it holds no data) -> method ->
-JSON content type -> body size -> token. Only then does strawberry parse and validate
+Accept (the response's media type, app/web/graphql_over_http.py) -> JSON content type -> body
+size -> token. Only then does strawberry parse and validate
 (with its depth, alias and token limits) and execute; or, for a POSTed query document that
 has passed all of that before and was answered from its compiled plan, the plan answers it
 again straight away, without strawberry's view (resolvers/compiled/extension.py), once its
@@ -304,11 +305,11 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         if request.method not in ("GET", "POST"):
             return error_response("Use GET or POST.", "BAD_USER_INPUT", 405, ALLOW_GET_POST)
         accept = request.headers.get("accept", "")
-        request.state.media_type = negotiated(accept)  # app/web/graphql_over_http.py
-        if request.state.media_type is None:
-            if not any(transport.accepts(accept) for transport in self.stream_transports):
-                return not_acceptable()
-            del request.state.media_type  # a stream strawberry answers in its own type
+        media_type = negotiated(accept)  # app/web/graphql_over_http.py
+        if media_type is not None:
+            request.state.media_type = media_type
+        elif not any(transport.accepts(accept) for transport in self.stream_transports):
+            return not_acceptable()  # (a stream, strawberry answers in its own media type)
         if request.method == "POST":
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type not in JSON_TYPES:
