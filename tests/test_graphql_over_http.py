@@ -18,7 +18,7 @@ from app.settings import Settings
 from app.web.asgi import create_app
 from app.web.graphql_over_http import GRAPHQL_RESPONSE, JSON, negotiated
 from tests.conftest import Api, Tokens, error_codes, record_full_runs
-from tests.live import graphql_socket, uvicorn_serving
+from tests.live import LEGACY_WS, graphql_socket, uvicorn_serving
 
 PREFERS_NEW = f"{GRAPHQL_RESPONSE}, {JSON};q=0.9"  # what the spec tells clients to send
 COUNT = "{ companies { totalCount } }"
@@ -187,6 +187,13 @@ async def test_validation_and_operation_errors_carry_their_codes_over_websocket(
             message = await socket.receive()
             assert message["type"] == "error", message
             assert [e["extensions"]["code"] for e in message["payload"]] == [code]
+    async with graphql_socket(live, LEGACY_WS) as socket:  # graphql-transport-ws closes (4400)
+        await socket.init(api.token())
+        named = {"query": "subscription A { crmEvents { type } }", "operationName": "C"}
+        await socket.send({"id": "unknown", "type": "start", "payload": named})
+        message = await socket.receive()
+        assert message["type"] == "error", message
+        assert message["payload"]["extensions"]["code"] == "OPERATION_RESOLUTION_FAILURE"
 
 
 async def seed_companies(api: Api, count: int) -> None:
