@@ -172,6 +172,15 @@ def graphql_schema(schema: strawberry.Schema) -> GraphQLSchema:
     return schema._schema
 
 
+def provided_operation_name(execution_context: Any) -> str | None:
+    """The `operationName` the request sent (`ExecutionContext._provided_operation_name`):
+    the public `operation_name` falls back to the first operation's name, so a document of
+    several operations sent without one ran its first (GraphQL's GetOperation() refuses it).
+    Once per operation (resolvers/operation_choice.py)."""
+    name: str | None = execution_context._provided_operation_name
+    return name
+
+
 # ---- embedded servers (app/embedded.py) ----------------------------------------------------
 
 

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     graphiql: bool | None = None
     introspection: bool | None = None
+    # Responses of at least this many bytes are gzipped for clients that accept it (0: never;
+    # e.g. behind a proxy that compresses). Small answers gain little and cost CPU.
+    gzip_min_bytes: int = Field(default=2048, ge=0, le=10**9)
 
     # Lexware Office. The environment key serves every tenant that has not set its own
     # (a single-tenant deployment); tenant keys are encrypted with LEXWARE_KEY_SECRET.

@@ -1,7 +1,10 @@
 """Error policy: every error leaves with an `extensions.code`; unexpected ones are masked.
 
 - errors without a path come from the request itself (syntax, validation, limits, variables):
-  the client can fix them, so they keep their message and get BAD_USER_INPUT;
+  the client can fix them, so they keep their message and get a code Apollo's clients know:
+  GRAPHQL_PARSE_FAILED (syntax, the token limit), GRAPHQL_VALIDATION_FAILED (validation rules,
+  given in resolvers/operation_choice.py), OPERATION_RESOLUTION_FAILURE (which operation to
+  run), else BAD_USER_INPUT (variables, the other limits);
 - AppErrors and deliberate GraphQL errors keep their message and code;
 - a database outage or timeout gets SERVICE_UNAVAILABLE or TIMEOUT (app/data/failures.py);
 - anything else is a bug: the client sees "Unexpected error." and the request id, the log gets
@@ -15,7 +18,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 
@@ -24,6 +27,10 @@ from app.errors import AppError, ServiceUnavailable
 
 log = logging.getLogger("insight_crm.graphql")
 MASKED_MESSAGE = "Unexpected error."
+# The codes of request errors that Apollo Server gives and its clients (and others) recognize.
+GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
 
 
 # Errors the client caused and can read: ours and GraphQL's own, plus (before execution only)
@@ -50,6 +57,14 @@ def _coded(error: GraphQLError, code: str) -> GraphQLError:
         extensions["fields"] = _fields_of(error.message)
     error.extensions = extensions
     return error
+
+
+def _request_error_code(error: GraphQLError) -> str:
+    if isinstance(error, GraphQLSyntaxError):
+        return GRAPHQL_PARSE_FAILED
+    if isinstance(error.original_error, CannotGetOperationTypeError):
+        return OPERATION_RESOLUTION_FAILURE
+    return "BAD_USER_INPUT"
 
 
 def _fields_of(message: str) -> list[dict[str, str]]:
@@ -98,7 +113,7 @@ def apply_error_policy(errors: list[GraphQLError], request_id: str) -> list[Grap
         elif error.path is None:
             # Before execution (syntax, validation, limits, variable coercion): the message
             # already says what the client should fix.
-            processed.append(_coded(error, "BAD_USER_INPUT"))
+            processed.append(_coded(error, _request_error_code(error)))
         else:
             processed.append(_coded(error, "INTERNAL_SERVER_ERROR"))
     for error in processed:  # every error names its request, for the operator's log search

@@ -52,6 +52,7 @@ from resolvers.me.mutations import MeMutations
 from resolvers.me.queries import MeQueries
 from resolvers.merges.mutations import MergeMutations
 from resolvers.mutation_roots import serial_mutations
+from resolvers.operation_choice import OperationChoice
 from resolvers.operation_record import OperationRecord
 from resolvers.owners.mutations import OwnerMutations
 from resolvers.owners.queries import OwnerQueries
@@ -164,6 +165,7 @@ def _extensions(settings: Settings, compiled: CompiledQueries, costs: QueryCosts
             maxsize=settings.document_cache_size,
         ),
         partial(QueryCostLimit, costs=costs),  # after the validation cache: it reads its errors
+        OperationChoice,  # after both: a valid document of several operations needs a name
         partial(CompiledExecution, queries=compiled),
         OperationRecord,  # the access line's operation (resolvers/operation_record.py)
     ]

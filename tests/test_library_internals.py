@@ -25,6 +25,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.util import find_tables
 from sqlalchemy.util import LRUCache
 from sqlmodel import col
+from strawberry.extensions import SchemaExtension
 
 import models
 from app.data.engine import create_engine
@@ -38,6 +39,7 @@ from app.internals import (
     is_orm_statement,
     pgserver_handle_lock,
     positional_values,
+    provided_operation_name,
     select_sources,
     set_adapter_transaction,
     statement_shape,
@@ -302,6 +304,23 @@ def test_strawberry_schema_holds_the_graphql_core_schema() -> None:
         assert isinstance(core, GraphQLSchema)
         assert core.query_type is not None and "greeting" in core.query_type.fields
         assert schema.execute_sync("{ greeting }", root_value=_Query()).data is not None
+
+
+def test_execution_context_holds_the_operation_name_the_request_sent() -> None:
+    where = ("strawberry-graphql", "ExecutionContext._provided_operation_name")
+    with reaching(*where, f"{INTERNALS} provided_operation_name"):
+        seen: list[tuple[str | None, str | None]] = []
+
+        class Spy(SchemaExtension):
+            def on_validate(self) -> Iterator[None]:
+                context = self.execution_context
+                seen.append((provided_operation_name(context), context.operation_name))
+                yield
+
+        spied = strawberry.Schema(query=_Query, extensions=[Spy])
+        spied.execute_sync("query A { greeting } query B { greeting }", root_value=_Query())
+        spied.execute_sync("query A { greeting }", root_value=_Query(), operation_name="A")
+        assert seen == [(None, "A"), ("A", "A")]
 
 
 # ---- embedded servers -------------------------------------------------------------------------

@@ -195,7 +195,7 @@ async def test_refused_requests_have_access_lines_and_name_their_request(
         (unauthenticated, 401, "UNAUTHENTICATED"),
         (too_large, 413, "BAD_USER_INPUT"),
         (wrong_type, 415, "BAD_USER_INPUT"),
-        (invalid, 200, "BAD_USER_INPUT"),
+        (invalid, 200, "GRAPHQL_VALIDATION_FAILED"),
     ):
         assert response.status_code == status, response.text
         request_id = response.headers["x-request-id"]
@@ -275,7 +275,7 @@ async def test_websocket_operations_have_access_lines(
     assert (query["status"], query["tenant"], query["error_codes"]) == ("completed", api.tenant, [])
     assert query["statements"] > 0 and query["response_bytes"] > 0 and query["cost"] > 0
     failed = log_lines.access(f"{connection_id}.2")
-    assert (failed["status"], failed["error_codes"]) == ("error", ["BAD_USER_INPUT"])
+    assert (failed["status"], failed["error_codes"]) == ("error", ["GRAPHQL_VALIDATION_FAILED"])
     stopped = await log_lines.wait_for(lambda line: line.get("request_id") == f"{connection_id}.3")
     assert (stopped["status"], stopped["operation_type"]) == ("cancelled", "subscription")
     closed = await log_lines.wait_for(lambda line: line.get("request_id") == f"{connection_id}.4")

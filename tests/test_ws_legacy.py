@@ -70,7 +70,7 @@ async def test_over_gql_the_checks_of_http_hold(live: str, api: Api) -> None:
         aliases = " ".join(f"a{i}: companies {{ totalCount }}" for i in range(31))
         with pytest.raises(TransportQueryError) as too_many:
             await session.execute(gql(f"{{ {aliases} }}"))
-        assert refusal_code(too_many) == "BAD_USER_INPUT"
+        assert refusal_code(too_many) == "GRAPHQL_VALIDATION_FAILED"
         assert "aliases" in str(too_many.value)
     other = api.token(tenant="other-" + api.tenant)
     async with gql_session(live, other) as session:
@@ -119,7 +119,7 @@ async def test_a_document_that_does_not_parse_is_a_request_error(
             return
         refused = await socket.receive()
     assert refused["type"] == "error", refused
-    assert refused["payload"]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert refused["payload"]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
     assert "tokens" in refused["payload"]["message"]
 
 

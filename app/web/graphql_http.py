@@ -1,7 +1,8 @@
 """The /graphql endpoint: request limits and authentication in front of strawberry.
 
 Order of checks for HTTP: GraphiQL page (no token needed, it holds no data) -> method ->
-JSON content type -> body size -> token. Only then does strawberry parse and validate
+Accept (the response's media type, app/web/graphql_over_http.py) -> JSON content type -> body
+size -> token. Only then does strawberry parse and validate
 (with its depth, alias and token limits) and execute; or, for a POSTed query document that
 has passed all of that before and was answered from its compiled plan, the plan answers it
 again straight away, without strawberry's view (resolvers/compiled/extension.py), once its
@@ -22,7 +23,8 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.http.types import QueryParams
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -33,6 +35,13 @@ from app.telemetry import tracing
 from app.telemetry.describe import codes_of, note_cost, note_error_codes
 from app.telemetry.record import current_request_id, request_id_set
 from app.web.graphiql import page_response
+from app.web.graphql_over_http import (
+    labelled,
+    negotiated,
+    not_acceptable,
+    request_error,
+    shaped_result,
+)
 from app.web.graphql_ws import WebSocketAuth
 from app.web.http import app_error_response, error_response, retry_after, retry_later_seconds
 from app.web.idempotency import guarded
@@ -41,7 +50,7 @@ from app.web.served import accept_websocket, answered, http_served, request_id_f
 from app.web.ws_protocols import LegacyWSHandler, TransportWSHandler, WebSocketAdapter
 from resolvers.compiled.extension import ATTEMPT, Attempt, attempt_for
 from resolvers.context import Context
-from resolvers.errors import MASKED_MESSAGE, apply_error_policy
+from resolvers.errors import MASKED_MESSAGE, OPERATION_RESOLUTION_FAILURE, apply_error_policy
 from resolvers.schema import CrmSchema, build_schema
 
 log = logging.getLogger(__name__)
@@ -116,6 +125,12 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         # of digits raised a ValueError it did not: a 500, or a failed socket).
         return orjson.loads(data)
 
+    def parse_query_params(self, params: QueryParams) -> dict[str, Any]:
+        # GraphQL over HTTP: an empty optional parameter of a GET is as if it were not sent
+        # (strawberry looked up an operation named "" and parsed "" as JSON variables).
+        sent = {k: v for k, v in params.items() if v != "" or k not in OPTIONAL_PARAMETERS}
+        return super().parse_query_params(sent)
+
     def encode_json(self, data: object) -> str:
         # Text, not bytes: strawberry sends bytes as binary WebSocket frames, which browser
         # clients (graphql-ws) cannot parse.
@@ -147,6 +162,7 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             request_id = getattr(request.state, "request_id", "-")
             result.errors = apply_error_policy(result.errors, request_id)
         body = await super().process_result(request, result)
+        shaped_result(request, body, result.errors or [])  # GraphQL over HTTP's status, body
         note_error_codes(codes_of(body.get("errors") or ()))
         request.state.retry_after = retry_later_seconds(body)  # _dispatch decides on a 503
         return body
@@ -157,7 +173,7 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             return
         request = Request(scope, within_limit(receive, self.runtime.settings.max_body_bytes))
         with http_served(request) as record:  # the access line and metrics (app/web/served.py)
-            response = await self._handle_http(request)
+            response = labelled(request, await self._handle_http(request))  # media type
             self.rate_limits.stamp(request, response)
             answered(record, response)
             await response(scope, receive, send)
@@ -228,7 +244,7 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             answered = await self._answer_admitted(attempt, context)
             return answered or _retry_later(await self.run(request, context=context), context)
         except HTTPException as error:
-            return error_response(_refusal_reason(error), "BAD_USER_INPUT", error.status_code)
+            return _refusal(request, error)
         finally:
             ATTEMPT.reset(started)
 
@@ -246,6 +262,8 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             return None  # strawberry answers it (400)
         if not isinstance(body, dict):  # strawberry failed on null and 1 (a masked 500)
             raise HTTPException(400, NOT_AN_OBJECT)
+        if not isinstance(body.get("operationName"), str | None):  # strawberry looked it up
+            raise HTTPException(400, NOT_A_NAME)
         accept = request.headers.get("accept", "")
         if any(transport.accepts(accept) for transport in self.stream_transports):
             return None
@@ -285,7 +303,13 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
 
     async def _refuse_request(self, request: Request) -> Any:
         if request.method not in ("GET", "POST"):
-            return error_response("Use GET or POST.", "BAD_USER_INPUT", 405)
+            return error_response("Use GET or POST.", "BAD_USER_INPUT", 405, ALLOW_GET_POST)
+        accept = request.headers.get("accept", "")
+        media_type = negotiated(accept)  # app/web/graphql_over_http.py
+        if media_type is not None:
+            request.state.media_type = media_type
+        elif not any(transport.accepts(accept) for transport in self.stream_transports):
+            return not_acceptable()  # (a stream, strawberry answers in its own media type)
         if request.method == "POST":
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type not in JSON_TYPES:
@@ -331,9 +355,20 @@ NOT_AN_OBJECT = (
 )
 
 
-def _refusal_reason(error: HTTPException) -> str:
+NOT_A_NAME = "The GraphQL operation's `operationName` must be a string or null, if provided."
+MUTATION_OVER_GET = "Mutations are sent with POST: GET requests run only queries."
+ALLOW_GET_POST = {"Allow": "GET, POST"}
+OPTIONAL_PARAMETERS = frozenset({"operationName", "variables", "extensions"})
+
+
+def _refusal(request: Request, error: HTTPException) -> Response:
+    """strawberry's refusal before execution, as GraphQL over HTTP answers it."""
     cause = error.__cause__
-    subscription = OperationType.SUBSCRIPTION
-    if isinstance(cause, InvalidOperationTypeError) and cause.operation_type is subscription:
-        return SUBSCRIPTION_OVER_HTTP
-    return error.reason
+    if isinstance(cause, CannotGetOperationTypeError):  # an operationName naming no operation
+        return request_error(request, error.reason, OPERATION_RESOLUTION_FAILURE)
+    if isinstance(cause, InvalidOperationTypeError):
+        if cause.operation_type is OperationType.SUBSCRIPTION:
+            return error_response(SUBSCRIPTION_OVER_HTTP, "BAD_USER_INPUT", 400)
+        if cause.operation_type is OperationType.MUTATION and request.method == "GET":
+            return error_response(MUTATION_OVER_GET, "BAD_USER_INPUT", 405, {"Allow": "POST"})
+    return error_response(error.reason, "BAD_USER_INPUT", error.status_code)
