@@ -99,8 +99,8 @@ def serve(
     check_can_listen(host, port)
     check_metrics_can_listen(settings, port)
     try:
-        verification_keys(settings)  # a bad key configuration stops us before anything starts
-        load_manifest(settings)  # and so does a trusted documents' manifest we cannot use
+        load_manifest(settings)  # a trusted documents' manifest we cannot use stops us, and
+        verification_keys(settings)  # a bad key configuration, before anything starts
     except SettingsError as error:
         usage_error(str(error))
     with stop_on_signals(), servers(settings) as ready:

@@ -58,6 +58,11 @@ end
 if redis.call('ZSCORE', index, hash) then
   forget(hash)
 end
+-- Registered in order, also within one millisecond: the oldest is evicted first.
+local newest = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')[2]
+if newest and tonumber(newest) >= now then
+  now = tonumber(newest) + 1
+end
 redis.call('SET', KEYS[4], ARGV[2], 'EX', ttl)
 redis.call('ZADD', index, now, hash)
 redis.call('HSET', sizes, hash, counted)
