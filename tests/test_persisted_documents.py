@@ -265,6 +265,15 @@ async def test_with_redis_stopped_or_paused_no_request_fails_for_the_store(
     async with served(own) as http:
         client = Client(http, tokens.make("apq-outage", subject="u"))
         assert (await client.post(apq(text))).json()["data"] == {"me": {"roles": ["admin"]}}
+        # Redis round trips: none for a request that does not use APQ, one GET for a hit.
+        gets = await redis_calls(redis, "get")
+        for _ in range(3):
+            await client.post({"query": ROLES})
+            await client.get(query=ROLES)
+        assert await redis_calls(redis, "get") == gets
+        for _ in range(3):
+            assert "data" in (await client.post(apq(None, sha256(text)))).json()
+        assert await redis_calls(redis, "get") == gets + 3
         for outage in ("stopped", "paused"):
             if outage == "stopped":
                 redis.stop()
@@ -283,6 +292,15 @@ async def test_with_redis_stopped_or_paused_no_request_fails_for_the_store(
                     return "data" in (await client.post(apq(None, sha256(text)))).json()
 
                 await until(found_again, seconds=20)
+
+
+async def redis_calls(process: RedisProcess, command: str) -> int:
+    redis = Redis.from_url(process.url)
+    try:
+        stats = await redis.info("commandstats")
+    finally:
+        await redis.aclose()
+    return int(stats.get(f"cmdstat_{command}", {}).get("calls", 0))
 
 
 # Trusted documents
