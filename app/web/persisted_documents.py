@@ -52,7 +52,6 @@ HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
 DOCUMENT_NOT_FOUND = "PERSISTED_DOCUMENT_NOT_FOUND"
 NOT_ALLOWED = "PERSISTED_DOCUMENT_NOT_ALLOWED"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_MARKERS = (b"persistedQuery", b"documentId")
 # Apollo's link looks for the message or the code; Apollo Server answers both with 200 and
 # no caching, so that a client (or a proxy) never takes it for the answer to keep.
 _RETRY_HEADERS = {"Cache-Control": "private, no-cache, must-revalidate"}
@@ -157,6 +156,8 @@ class PersistedDocuments:
     async def http_request(self, request: Request) -> Request | Response:
         """The request with its persisted document as `query` (a registration noted for
         `register_http`), the request itself when it names none, or the refusal."""
+        if self.mode != "only" and not await _names_a_document(request):
+            return request  # the common case, kept cheap
         try:
             if request.method == "GET":
                 return await self._resolve_get(request)
@@ -171,11 +172,8 @@ class PersistedDocuments:
             await self.register(*registration)
 
     async def _resolve_post(self, request: Request) -> Request:
-        raw = await request.body()  # read and bounded by now (CrmGraphQL._refuse_request)
-        if self.mode != "only" and not any(marker in raw for marker in _MARKERS):
-            return request
         try:
-            body = orjson.loads(raw)
+            body = orjson.loads(await request.body())
         except orjson.JSONDecodeError:
             return request  # strawberry answers it
         if not isinstance(body, dict):
@@ -194,8 +192,6 @@ class PersistedDocuments:
 
     async def _resolve_get(self, request: Request) -> Request:
         params = request.query_params
-        if self.mode != "only" and "extensions" not in params and "documentId" not in params:
-            return request
         try:
             extensions = orjson.loads(params["extensions"]) if params.get("extensions") else None
         except orjson.JSONDecodeError:
@@ -231,6 +227,16 @@ class PersistedDocuments:
         if resolved is None or resolved.query == payload.get("query"):
             return payload
         return {**payload, "query": resolved.query}
+
+
+async def _names_a_document(request: Request) -> bool:
+    """Whether the request may name a persisted document: a POST body that mentions one of its
+    fields (a plain substring test, no JSON parse), a GET with `extensions` or `documentId`."""
+    if request.method == "GET":
+        params = request.query_params
+        return "extensions" in params or "documentId" in params
+    body = await request.body()  # read and bounded by now (CrmGraphQL._refuse_request)
+    return b"persistedQuery" in body or b"documentId" in body
 
 
 def _requested_hash(persisted: object, document_id: object) -> str:
