@@ -92,13 +92,15 @@ def serve(
 
     from app.keys import verification_keys
     from app.web.asgi import create_app, websocket_message_limit
+    from app.web.trusted_manifest import load_manifest
 
     settings = load(data_dir)
     uvicorn_level = configure_logging(settings.log_level, verbose, log_format=settings.log_format)
     check_can_listen(host, port)
     check_metrics_can_listen(settings, port)
     try:
-        verification_keys(settings)  # a bad key configuration stops us before anything starts
+        load_manifest(settings)  # a trusted documents' manifest we cannot use stops us, and
+        verification_keys(settings)  # a bad key configuration, before anything starts
     except SettingsError as error:
         usage_error(str(error))
     with stop_on_signals(), servers(settings) as ready:

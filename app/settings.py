@@ -170,6 +170,27 @@ class Settings(BaseSettings):
     # export says how many there are and where the next part starts (eventsAfter).
     personal_export_max_events: int = Field(default=1000, ge=1, le=10_000)
 
+    # Persisted documents (app/web/persisted_documents.py). Apollo's automatic persisted
+    # queries are stored in Redis for APQ_TTL_SECONDS from registration, at most
+    # APQ_STORE_MAX_BYTES in all (the oldest go first). Trusted documents: a manifest of
+    # graphql-codegen's client preset (persisted-documents.json); `allow` runs its documents by
+    # id, `only` runs nothing else (and registers nothing).
+    trusted_documents: Literal["off", "allow", "only"] = "off"
+    trusted_documents_manifest: Path | None = None
+    apq_ttl_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
+    apq_store_max_bytes: int = Field(default=64_000_000, ge=1024, le=10**11)
+
+    @model_validator(mode="after")
+    def _check_persisted_documents(self) -> Settings:
+        if self.trusted_documents != "off" and self.trusted_documents_manifest is None:
+            raise ValueError(
+                f"TRUSTED_DOCUMENTS={self.trusted_documents} needs TRUSTED_DOCUMENTS_MANIFEST "
+                "(the client preset's persisted-documents.json)"
+            )
+        if self.apq_store_max_bytes < self.max_body_bytes:
+            raise ValueError("APQ_STORE_MAX_BYTES must be at least MAX_BODY_BYTES")
+        return self
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -192,6 +213,7 @@ class Settings(BaseSettings):
         "database_url",
         "migration_database_url",
         "redis_url",
+        "trusted_documents_manifest",
         mode="before",
     )
     @classmethod
@@ -206,6 +228,11 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not re.fullmatch(r"https?://\S+", value.strip()):
             raise ValueError("OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL")
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("trusted_documents", mode="before")
+    @classmethod
+    def _lower_mode(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod

@@ -34,6 +34,7 @@ from app.runtime import Runtime
 from app.telemetry import tracing
 from app.telemetry.describe import codes_of, note_cost, note_error_codes
 from app.telemetry.record import current_request_id, request_id_set
+from app.web.apq_store import DocumentStore
 from app.web.graphiql import page_response
 from app.web.graphql_over_http import (
     labelled,
@@ -45,6 +46,7 @@ from app.web.graphql_over_http import (
 from app.web.graphql_ws import WebSocketAuth
 from app.web.http import app_error_response, error_response, retry_after, retry_later_seconds
 from app.web.idempotency import guarded
+from app.web.persisted_documents import PersistedDocuments
 from app.web.rate_limit import RateLimits
 from app.web.served import accept_websocket, answered, http_served, request_id_from, signed_in
 from app.web.ws_protocols import LegacyWSHandler, TransportWSHandler, WebSocketAdapter
@@ -111,6 +113,8 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         )
         self.runtime = runtime
         self.rate_limits = RateLimits.of(runtime.rate_limiter, self.schema, settings)
+        # APQ and trusted documents; a manifest it cannot use stops the server here.
+        self.persisted = PersistedDocuments.of(settings, DocumentStore(runtime.redis, settings))
         # The HTTP streams strawberry would answer (none unless subscription_protocols names
         # one, such as graphql-sse), chosen from the Accept header as its views choose them.
         self.stream_transports = [
@@ -226,6 +230,11 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
             context = await self._context(request)
         except AppError as error:
             return app_error_response(error)
+        # A persisted document's text in place of its hash, for both paths below (or refused).
+        resolved = await self.persisted.http_request(request)
+        if isinstance(resolved, Response):
+            return resolved
+        request = resolved
         try:
             attempt = await self._attempt(request)
         except HTTPException as error:
@@ -233,6 +242,7 @@ class CrmGraphQL(WebSocketAuth, GraphQL[Context, None]):
         over_budget = await self.rate_limits.charge_http(request, context.principal, attempt)
         if over_budget is not None:
             return over_budget  # nothing ran (app/web/rate_limit.py)
+        await self.persisted.register_http(request)  # an APQ document, now it may run
         settings = self.runtime.settings
         return await guarded(
             request, context, settings, lambda: self._answer(request, context, attempt)

@@ -58,6 +58,7 @@ from app.web.graphql_ws import (
     refusal_reason,
     with_extensions,
 )
+from app.web.persisted_documents import PersistedDocuments
 from app.web.served import OperationIds, refused_operation, with_request_ids, ws_operation
 from app.web.ws_admission import Admission, OperationRequest, Slot, bad_request
 from resolvers.context import Context
@@ -139,6 +140,21 @@ async def _refused(handler: Any, operation_id: str, query: str, name: str | None
     return True
 
 
+async def _persisted_payload(handler: Any, payload: object) -> object:
+    """The payload with its persisted document's text in place of its hash, the payload itself
+    when it names none, or the coded refusal (app/web/persisted_documents.py)."""
+    persisted: PersistedDocuments = handler.view.persisted
+    try:
+        return await persisted.ws_payload(payload)
+    except GraphQLError as refused:
+        return refused
+
+
+def _operation_name(payload: object) -> str | None:
+    name = payload.get("operationName") if isinstance(payload, dict) else None
+    return name if isinstance(name, str) else None
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws."""
 
@@ -165,20 +181,29 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if operation_id in self.operations:
             await super().handle_subscribe(message)  # closes 4409
             return
-        request = OperationRequest.of(message.get("payload"))
+        payload = await _persisted_payload(self, message.get("payload"))
+        if isinstance(payload, GraphQLError):  # a refused persisted document
+            await self._refuse(operation_id, message.get("payload"), payload)
+            return
+        message = cast(SubscribeMessage, {**message, "payload": payload})
+        request = OperationRequest.of(payload)
         if isinstance(request, str):  # malformed: the protocol closes with 4400
             await self.handle_invalid_message(request)
             return
         try:
             slot = await self.admission.admit_charged(request, len(self.operations))
         except GraphQLError as refused:
-            with refused_operation(self.context, self.operation_ids, request.operation_name):
-                frame = {"id": operation_id, "type": "error", "payload": [refused.formatted]}
-                await self.send_message(cast(Message, frame))
+            await self._refuse(operation_id, payload, refused)
             return
         await super().handle_subscribe(message)
         if slot is not None:
             self._hold(operation_id, slot)
+
+    async def _refuse(self, operation_id: str, payload: object, refused: GraphQLError) -> None:
+        """The operation's error frame: it does not start, the socket stays open."""
+        with refused_operation(self.context, self.operation_ids, _operation_name(payload)):
+            frame = {"id": operation_id, "type": "error", "payload": [refused.formatted]}
+            await self.send_message(cast(Message, frame))
 
     async def handle_connection_init(self, message: Any) -> None:
         try:
@@ -309,7 +334,13 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         operation_id = message["id"]
         if operation_id in self.tasks:  # a reused id replaces its operation
             await self.cleanup_operation(operation_id)
-        request = OperationRequest.of(message.get("payload"))
+        payload = await _persisted_payload(self, message.get("payload"))
+        if isinstance(payload, GraphQLError):  # a refused persisted document
+            name = _operation_name(message.get("payload"))
+            with refused_operation(self.context, self.operation_ids, name):
+                await self.send_error(operation_id, payload)
+            return
+        request = OperationRequest.of(payload)
         if isinstance(request, str):
             with refused_operation(self.context, self.operation_ids, None):
                 await self.send_error(operation_id, bad_request(request))
