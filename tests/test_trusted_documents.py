@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from app.settings import Settings, SettingsError, load_settings
 from app.web.apq_store import DOCUMENT_PREFIX
 from app.web.asgi import create_app
+from app.web.trusted_manifest import read_manifest
 from tests.conftest import Tokens, record_full_runs
 from tests.live import LEGACY_WS, TRANSPORT_WS, free_port, graphql_socket, uvicorn_serving
 from tests.test_persisted_documents import (
@@ -159,6 +160,15 @@ async def test_only_applies_to_websocket_operations(
 
 
 # Configuration
+
+
+def test_the_client_presets_sha256_prefixed_keys_and_bare_hex_keys_are_both_read(
+    tmp_path: Path,
+) -> None:
+    # graphql-codegen's client preset (6.x) writes "sha256:<hex>" keys with hashAlgorithm sha256.
+    path = tmp_path / "persisted-documents.json"
+    path.write_text(json.dumps({f"sha256:{sha256(ROLES)}": ROLES, sha256(FIRMS).upper(): FIRMS}))
+    assert read_manifest(path, max_tokens=10_000) == {sha256(ROLES): ROLES, sha256(FIRMS): FIRMS}
 
 
 def test_allow_or_only_without_a_manifest_is_a_settings_error() -> None:

@@ -1,8 +1,9 @@
 """The trusted documents' manifest: graphql-codegen's client preset `persisted-documents.json`,
-`{"<sha256 hex>": "<document>"}` (with `persistedDocuments: {hashAlgorithm: 'sha256'}`; the
-preset's default, SHA-1, is refused with that advice). Read once at start: a file that cannot
-be read, is not such an object, holds a key that is not the SHA-256 of its document, or a
-document that does not parse stops the server with a message naming the file."""
+`{"sha256:<hex>": "<document>"}` (with `persistedDocuments: {hashAlgorithm: 'sha256'}`; bare
+hex keys are read too; the preset's default, SHA-1, is refused with that advice). Read once at
+start: a file that cannot be read, is not such an object, holds a key that is not the SHA-256
+of its document, or a document that does not parse stops the server with a
+message naming the file."""
 
 from __future__ import annotations
 
@@ -63,9 +64,11 @@ def _refused(path: Path, problem: str) -> SettingsError:
 
 
 def _checked_key(path: Path, key: str, document: object) -> str:
-    """The key as the manifest's lookups use it (lower case), if it is the document's hash."""
+    """The key as the manifest's lookups use it (lower case, no prefix), if it is the document's
+    hash. The client preset writes `sha256:<hex>` keys when told to hash with SHA-256."""
     if not isinstance(document, str):
         raise _refused(path, f"the value of {key!r} must be the document's text (a string)")
+    key = key.removeprefix("sha256:")
     if not _HEX.fullmatch(key) or len(key) != 64:
         sha1 = len(key) == 40
         advice = " (the client preset hashes with SHA-1 unless told otherwise)" if sha1 else ""
