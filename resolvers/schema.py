@@ -50,6 +50,7 @@ from resolvers.lookups.queries import LookupQueries
 from resolvers.me.mutations import MeMutations
 from resolvers.me.queries import MeQueries
 from resolvers.merges.mutations import MergeMutations
+from resolvers.nodes.queries import NodeQueries
 from resolvers.operation_record import OperationRecord
 from resolvers.owners.mutations import OwnerMutations
 from resolvers.owners.queries import OwnerQueries
@@ -86,6 +87,7 @@ Query = merge_types(
         DataQualityQueries,
         PrivacyQueries,
         DuplicateQueries,
+        NodeQueries,
     ),
 )
 Mutation = merge_types(

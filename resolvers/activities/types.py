@@ -28,6 +28,7 @@ from resolvers.common.children import children_of, link_id_field, related
 from resolvers.common.relations import ToOne, child_order, rows_field
 from resolvers.context import Context
 from resolvers.me.types import User
+from resolvers.nodes.types import Node
 
 if TYPE_CHECKING:
     from resolvers.companies.types import Company
@@ -69,7 +70,7 @@ async def _assignee(
 
 
 @strawberry.type(description="A note, call, e-mail, meeting, task or follow-up.")
-class Activity:
+class Activity(Node):
     id: strawberry.ID
     type: ActivityType
     subject: str

@@ -55,6 +55,7 @@ from resolvers.events.types import CrmEventType, history_of
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.lookups.types import AccountType, Industry
 from resolvers.merges.loaders import company_merged_from, merged_into
+from resolvers.nodes.types import Node
 from resolvers.owners.types import Owner, OwnerOrder, owners_of, owners_relation
 from resolvers.pipelines.types import Money
 from resolvers.relationships.types import (
@@ -199,7 +200,7 @@ async def _open_deal_value(
 
 
 @strawberry.type(description="A customer, prospect, supplier or partner organisation.")
-class Company:
+class Company(Node):
     id: strawberry.ID
     name: str
     website: str | None

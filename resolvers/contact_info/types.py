@@ -7,10 +7,11 @@ from datetime import datetime
 import strawberry
 
 from models.enums import EmailType, PhoneType
+from resolvers.nodes.types import Node
 
 
 @strawberry.type(description="An e-mail address of a company or contact.")
-class Email:
+class Email(Node):
     id: strawberry.ID
     email: str
     type: EmailType
@@ -19,7 +20,7 @@ class Email:
 
 
 @strawberry.type(description="A phone number of a company or contact.")
-class Phone:
+class Phone(Node):
     id: strawberry.ID
     phone: str
     type: PhoneType

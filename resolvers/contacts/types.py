@@ -40,6 +40,7 @@ from resolvers.deals.types import deals_of, deals_relation
 from resolvers.duplicates.loaders import DuplicateCandidateRef, possible_duplicates_field
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.merges.loaders import contact_merged_from, merged_into
+from resolvers.nodes.types import Node
 from resolvers.owners.types import Owner, OwnerOrder, owners_of, owners_relation
 from resolvers.pipelines.types import Money
 
@@ -122,7 +123,7 @@ async def _open_deal_value(
 
 
 @strawberry.type(description="A person at a company (or on their own).")
-class Contact:
+class Contact(Node):
     id: strawberry.ID
     salutation: str | None = strawberry.field(description="Herr, Frau, ...")
     title: str | None = strawberry.field(description="Academic title, e.g. Dr.")

@@ -19,10 +19,11 @@ from resolvers.common.children import children_of
 from resolvers.common.relations import child_order
 from resolvers.context import Context
 from resolvers.contracts.inputs import ContractOrder
+from resolvers.nodes.types import Node
 
 
 @strawberry.type(description="A contract with a company.")
-class Contract:
+class Contract(Node):
     id: strawberry.ID
     company_id: strawberry.ID
     title: str

@@ -36,6 +36,7 @@ from resolvers.context import Context
 from resolvers.deals.inputs import DealOrder
 from resolvers.events.types import CrmEventType, history_of
 from resolvers.lexware.vouchers import DealVoucherLink, vouchers_of_deal
+from resolvers.nodes.types import Node
 from resolvers.owners.types import Owner, OwnerOrder, owners_of, owners_relation
 from resolvers.pipelines.types import Pipeline, Stage
 
@@ -109,7 +110,7 @@ async def _history(
 
 
 @strawberry.type(description="A sales opportunity moving through a pipeline.")
-class Deal:
+class Deal(Node):
     id: strawberry.ID
     title: str
     value: Decimal

@@ -25,6 +25,7 @@ from resolvers.common.inputs import parse_id
 from resolvers.common.relations import rows_field
 from resolvers.context import Context
 from resolvers.me.types import User
+from resolvers.nodes.types import Node
 from resolvers.permissions import CanWrite
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def _web_app_url(root: strawberry.Parent[VoucherRow], info: Info[Context, None])
 
 
 @strawberry.type(description="An invoice, quotation, credit note, ... from Lexware Office.")
-class LexwareVoucher:
+class LexwareVoucher(Node):
     id: strawberry.ID
     lexware_voucher_id: strawberry.ID
     voucher_type: str = strawberry.field(description="invoice, quotation, creditnote, ...")

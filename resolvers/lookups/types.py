@@ -6,9 +6,11 @@ from datetime import datetime
 
 import strawberry
 
+from resolvers.nodes.types import Node
+
 
 @strawberry.type(description="An industry (Branche), admin-configurable, with a display colour.")
-class Industry:
+class Industry(Node):
     id: strawberry.ID
     name: str
     color: str | None = strawberry.field(description="#RRGGBB")
@@ -17,7 +19,7 @@ class Industry:
 
 
 @strawberry.type(description="An account type (Kontotyp) such as customer, prospect, partner.")
-class AccountType:
+class AccountType(Node):
     id: strawberry.ID
     name: str
     description: str | None
@@ -26,7 +28,7 @@ class AccountType:
 
 
 @strawberry.type(description="A kind of company-to-company relationship.")
-class RelationshipType:
+class RelationshipType(Node):
     id: strawberry.ID
     name: str
     inverse_name: str | None = strawberry.field(

@@ -19,10 +19,11 @@ from models.enums import StageKind
 from resolvers.common.children import related
 from resolvers.common.relations import LIST_SIZE, ToMany, relation_field, rows_field
 from resolvers.context import Context
+from resolvers.nodes.types import Node
 
 
 @strawberry.type(description="A column of a deal board.")
-class Stage:
+class Stage(Node):
     id: strawberry.ID
     pipeline_id: strawberry.ID
     name: str
@@ -83,7 +84,7 @@ async def _summary(
 
 
 @strawberry.type(description="A sales pipeline with its ordered stages.")
-class Pipeline:
+class Pipeline(Node):
     id: strawberry.ID
     name: str
     description: str | None

@@ -19,6 +19,7 @@ from app.services.relationships.rows import RelationshipRow
 from resolvers.common.relations import rows_field
 from resolvers.context import Context
 from resolvers.lookups.types import RelationshipType
+from resolvers.nodes.types import Node
 
 if TYPE_CHECKING:
     from resolvers.companies.types import Company
@@ -39,7 +40,7 @@ async def _type(
 
 
 @strawberry.type(description="A relationship between this company and another one.")
-class CompanyRelationship:
+class CompanyRelationship(Node):
     id: strawberry.ID
     direction: str = strawberry.field(
         description="OUTGOING when this company is the source, INCOMING when it is the target."
