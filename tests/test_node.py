@@ -12,14 +12,16 @@ from typing import Any
 
 import asyncpg
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
+from app.data.tenancy import TenantScope
 from app.services.nodes.queries import IDS, locate_statement
 from app.services.nodes.rules import KINDS, MAX_IDS
 from models import LexwareVoucher
 from resolvers.nodes.queries import GRAPHQL_TYPES
 from tests.conftest import Api, Servers, StatementCounter, _asyncpg_dsn, error_codes, error_fields
-from tests.factories import add_row
+from tests.factories import add_row, new_scope
 from tests.test_identifiers import scope_of
 from tests.test_search import _explained
 
@@ -314,30 +316,25 @@ LOOKED_UP = ("company", "contact", "activity", "contact_email", "contact_phone")
 
 
 async def test_locating_an_id_is_an_index_lookup_in_every_table_as_crm_tenant(
-    api: Api, app: Starlette, servers: Servers
+    sessions: async_sessionmaker[AsyncSession], servers: Servers
 ) -> None:
     """Under row-level security only leakproof conditions can be index conditions: uuid
     equality is, so a branch reads its table by the id (with sequential scans off, a branch
     no index could serve would still show as a Seq Scan), and the e-mail's and phone's
-    company or contact is looked up by its key, not read whole."""
-    ids = await _every_kind(api, app)
-    scope = await scope_of(api, app)
+    company or contact is looked up by its key, not read whole. The rows are removed again
+    (and the statistics refreshed): other tests' plans must not see them."""
+    scope = await new_scope(sessions)
     connection = await asyncpg.connect(_asyncpg_dsn(servers.database_url))
     try:
         for statement in MANY:
             await connection.execute(statement, scope.tenant_id, 3000)
         await connection.execute(f"ANALYZE {', '.join(LOOKED_UP)}")
+        plan = await _locating_plan(scope)
     finally:
+        for table in ("company", "contact", "activity"):  # e-mails and phones cascade
+            await connection.execute(f"DELETE FROM {table} WHERE tenant_id = $1", scope.tenant_id)
+        await connection.execute(f"ANALYZE {', '.join(LOOKED_UP)}")
         await connection.close()
-    asked = [uuid.UUID(ids["Company"]), uuid.UUID(ids["Email"]), uuid.uuid4()]
-    statement = locate_statement().params({IDS: asked})
-    async with scope.reading() as reads:
-        assert (await reads.execute(sa.text("SELECT current_user"))).scalar() == "crm_tenant"
-        await reads.execute(sa.text("SET LOCAL enable_seqscan = off"))
-        # literal binds write the ids as a text array: typed here as the parameter is
-        sql = re.sub(r"(ARRAY\[[^\]]*\])", r"\1::uuid[]", _explained(statement, scope.tenant_id))
-        explained = await reads.execute(sa.text(f"EXPLAIN {sql}"))
-        plan = "\n".join(explained.scalars())
     assert "Seq Scan" not in plan, plan
     for table in [*KINDS, "merged_record"]:
         assert f" on {table} " in plan or f' on "{table}" ' in plan, (table, plan)
@@ -345,8 +342,19 @@ async def test_locating_an_id_is_an_index_lookup_in_every_table_as_crm_tenant(
     for table in LOOKED_UP:
         assert any(re.search(r"\bid = ANY", cond) for cond in scans[table]), (table, plan)
     # the owners of e-mails and phones: by their key, per row found (not a hash of them all)
-    assert any(r"id = contact_email.company_id" in c for c in scans["company"]), plan
-    assert any(r"id = contact_phone.contact_id" in c for c in scans["contact"]), plan
+    assert any("id = contact_email.company_id" in c for c in scans["company"]), plan
+    assert any("id = contact_phone.contact_id" in c for c in scans["contact"]), plan
+
+
+async def _locating_plan(scope: TenantScope) -> str:
+    statement = locate_statement().params({IDS: [uuid.uuid4(), uuid.uuid4(), uuid.uuid4()]})
+    async with scope.reading() as reads:
+        assert (await reads.execute(sa.text("SELECT current_user"))).scalar() == "crm_tenant"
+        await reads.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        # literal binds write the ids as a text array: typed here as the parameter is
+        sql = re.sub(r"(ARRAY\[[^\]]*\])", r"\1::uuid[]", _explained(statement, scope.tenant_id))
+        explained = await reads.execute(sa.text(f"EXPLAIN {sql}"))
+        return "\n".join(explained.scalars())
 
 
 def _scans(plan: str) -> dict[str, list[str]]:

@@ -17,13 +17,14 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.types import Info
 
 from app.errors import BadUserInput
 from app.services.nodes.queries import Located, locate
+from app.services.nodes.rows import NodeRow
 from app.services.nodes.rules import KINDS, MAX_IDS
 from resolvers.activities.types import Activity
 from resolvers.common.inputs import parse_id
@@ -63,7 +64,7 @@ GRAPHQL_TYPES: dict[str, type] = {
 }
 
 
-async def _records(info: Info[Context, None], ids: Sequence[uuid.UUID]) -> list[Any | None]:
+async def _records(info: Info[Context, None], ids: Sequence[uuid.UUID]) -> list[NodeRow | None]:
     """The records the ids name, in order (None where an id names none)."""
     scope, loaders = info.context.scope, info.context.loaders
     kinds = loaders.custom("node_kinds", partial(locate, scope))
@@ -81,7 +82,7 @@ async def _records(info: Info[Context, None], ids: Sequence[uuid.UUID]) -> list[
         for (kind, ids_of_kind), rows_of_kind in zip(by_kind.items(), loaded, strict=True)
         for record_id, row in zip(ids_of_kind, rows_of_kind, strict=True)
     }
-    records: list[Any | None] = []
+    records: list[NodeRow | None] = []
     for found in located:
         row = None if found is None else rows.get((found.kind, found.id))
         # A row carries no type: the cast tells the interface which one it is (and a row
@@ -89,7 +90,8 @@ async def _records(info: Info[Context, None], ids: Sequence[uuid.UUID]) -> list[
         if found is None or row is None:
             records.append(None)
         else:
-            records.append(strawberry.cast(GRAPHQL_TYPES[found.kind], RecordOf(row)))
+            typed = strawberry.cast(GRAPHQL_TYPES[found.kind], RecordOf(row))
+            records.append(cast(NodeRow, typed))
     return records
 
 
@@ -107,7 +109,7 @@ class NodeQueries:
         self,
         info: Info[Context, None],
         id: Annotated[strawberry.ID, strawberry.argument(description="The record's id.")],
-    ) -> object | None:
+    ) -> NodeRow | None:
         (record,) = await _records(info, [parse_id(id)])
         return record
 
@@ -127,7 +129,7 @@ class NodeQueries:
                 description=f"The records' ids, at most {MAX_IDS}; an id may repeat."
             ),
         ],
-    ) -> list[object | None]:
+    ) -> list[NodeRow | None]:
         if len(ids) > MAX_IDS:
             raise BadUserInput.single("ids", f"at most {MAX_IDS} ids, not {len(ids)}")
         parsed = [parse_id(value, f"ids[{index}]") for index, value in enumerate(ids)]
