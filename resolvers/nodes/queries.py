@@ -116,7 +116,7 @@ class NodeQueries:
     @strawberry.field(
         permission_classes=[CanRead],
         description=f"Records by their ids, whatever their types, in the order of the ids "
-        f"(at most {MAX_IDS}); null for an id `node` answers null for.",
+        f"(at most {MAX_IDS}); null where an id names no record of yours, as for `node`.",
         graphql_type=list[Node | None],
         metadata={LIST_LENGTH_OF: "ids", LIST_SIZE: MAX_IDS},
     )

@@ -27,7 +27,7 @@ class Node:
         interface is `isinstance`, which a row never passes: a row is of the type the field
         declares (the fast path, for every record of every answer), and a value of an
         abstract field (`node`, `search`'s union) is of the type it was cast to."""
-        if isinstance(obj, Row):
+        if type(obj) is Row:  # exactly: cheaper than isinstance of an ABC, and what reads give
             return True
         cast = get_strawberry_type_cast(obj)
         return cast is None or cast is cls
