@@ -79,12 +79,15 @@ async def _every_kind(api: Api, app: Starlette) -> dict[str, str]:
         'mutation($c: ID!) { createContract(input: {companyId: $c, title: "Wartung"}) { id } }',
         {"c": company["id"]},
     )
-    relationship = await _created(
-        api,
+    # its id read from the root list: the mutation's result type is being changed to a
+    # payload (issue 24, item 2), and `__typename` is what both shapes have
+    await api.data(
         """mutation($f: ID!, $t: ID!, $k: ID!) { createCompanyRelationship(fromCompanyId: $f,
-          toCompanyId: $t, typeId: $k) { id } }""",
+          toCompanyId: $t, typeId: $k) { __typename } }""",
         {"f": company["id"], "t": other["id"], "k": kind["id"]},
     )
+    listed = await api.data("{ companyRelationships(first: 1) { edges { node { id } } } }")
+    relationship = listed["companyRelationships"]["edges"][0]["node"]
     me = await api.data("{ me { user { id } } }")
     scope = await scope_of(api, app)
     voucher = await add_row(
