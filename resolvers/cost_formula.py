@@ -71,7 +71,27 @@ class EitherSize:
         return max(sizes) if max(sizes) >= 0 else self.fallback
 
 
-Size = int | VariableSize | EitherSize
+@dataclass(frozen=True)
+class VariableLength:
+    """A list as long as a list argument given as a variable (`nodes(ids: $ids)`): that
+    variable's length in the request, at most `cap` (the resolver refuses more). A single
+    value is a list of one (input coercion); not sent, its default's length (`absent`);
+    null, the cap (coercion refuses it)."""
+
+    name: str
+    absent: int
+    cap: int
+
+    def of(self, variables: Mapping[str, Any] | None) -> int:
+        if variables is None or self.name not in variables:
+            return self.absent
+        value = variables[self.name]
+        if value is None:
+            return self.cap
+        return min(len(value), self.cap) if isinstance(value, list) else 1
+
+
+Size = int | VariableSize | EitherSize | VariableLength
 
 
 @dataclass(frozen=True, eq=False)

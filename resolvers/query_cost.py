@@ -50,6 +50,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     NullValueNode,
     OperationDefinitionNode,
     SelectionNode,
@@ -66,7 +67,7 @@ from strawberry.types.field import StrawberryField
 from app.internals import graphql_schema
 from app.settings import Settings
 from app.telemetry.describe import note_cost
-from resolvers.common.relations import FIELD_COST, LIST_SIZE
+from resolvers.common.relations import FIELD_COST, LIST_LENGTH_OF, LIST_SIZE
 from resolvers.cost_formula import (
     COUNT_LIMIT,
     UNSET,
@@ -74,6 +75,7 @@ from resolvers.cost_formula import (
     Expression,
     PageSizes,
     Size,
+    VariableLength,
     VariableSize,
     evaluate,
     int_literal,
@@ -144,7 +146,8 @@ class _Walk:
             return 0
         first = self.first(node, field)
         if isinstance(get_nullable_type(field.type), GraphQLList):
-            size = first if first is not None else page if page is not None else self.length(field)
+            size = first if first is not None else page if page is not None else None
+            size = self.length(field, node) if size is None else size
             inner_page = None
         else:
             size, inner_page = 1, first  # a connection: its page size sizes its `edges`
@@ -195,14 +198,32 @@ class _Walk:
                 return declared
         return 0
 
-    def length(self, field: GraphQLField) -> int:
-        """The most items of a list without `first`: its declared bound, else the cap."""
+    def length(self, field: GraphQLField, node: FieldNode) -> Size:
+        """The most items of a list without `first`: its declared bound, else the cap; for
+        a list with an item per item of a list argument (LIST_LENGTH_OF: `nodes(ids:)`),
+        that argument's length, at most the bound."""
         definition = (field.extensions or {}).get("strawberry-definition")
+        bound = self.sizes.cap
         if isinstance(definition, StrawberryField):
             declared = definition.metadata.get(LIST_SIZE)
-            if _is_int(declared):
-                return declared
-        return self.sizes.cap
+            bound = declared if _is_int(declared) else bound
+            argument = definition.metadata.get(LIST_LENGTH_OF)
+            if isinstance(argument, str):
+                return self._length_of(node, argument, bound)
+        return bound
+
+    def _length_of(self, node: FieldNode, argument: str, bound: int) -> Size:
+        sent = next((a.value for a in node.arguments or () if a.name.value == argument), None)
+        if isinstance(sent, VariableNode):
+            default = self.variable_defaults.get(sent.name.value)
+            absent = self._literal_length(default, bound)
+            return VariableLength(sent.name.value, absent, bound)
+        return self._literal_length(sent, bound)
+
+    def _literal_length(self, sent: ValueNode | None, bound: int) -> int:
+        if isinstance(sent, ListValueNode):
+            return min(len(sent.values), bound)
+        return bound if sent is None or isinstance(sent, NullValueNode) else 1
 
 
 def _is_int(value: object) -> TypeGuard[int]:

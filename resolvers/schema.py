@@ -52,6 +52,7 @@ from resolvers.me.mutations import MeMutations
 from resolvers.me.queries import MeQueries
 from resolvers.merges.mutations import MergeMutations
 from resolvers.mutation_roots import serial_mutations
+from resolvers.nodes.queries import NodeQueries
 from resolvers.operation_choice import OperationChoice
 from resolvers.operation_record import OperationRecord
 from resolvers.owners.mutations import OwnerMutations
@@ -90,6 +91,7 @@ Query = merge_types(
         DataQualityQueries,
         PrivacyQueries,
         DuplicateQueries,
+        NodeQueries,
     ),
 )
 Mutation = merge_types(

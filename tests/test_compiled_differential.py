@@ -927,3 +927,48 @@ async def test_possible_duplicates_are_answered_by_the_executor_and_agree(
     assert [normalized(r) for r in (verified, on, admitted)] == [expected] * 3
     phones = [p for e in expected["data"]["companies"]["edges"] for p in e["node"]["phones"]]
     assert any(p["e164"] for p in phones), phones
+
+
+NODES = """query($ids: [ID!]!, $one: ID!) {
+  nodes(ids: $ids) { __typename id
+    ... on Company { name tags industry { name } emails { email } owners { role user { id } } }
+    ... on Contact { lastName company { name } }
+    ... on Deal { title value stage { name } }
+    ... on Stage { name kind }
+    ... on Email { email isPrimary } }
+  node(id: $one) { id ... on Company { name contacts { lastName } } }
+  company(id: $one) { name } }"""
+
+
+async def test_node_roots_are_answered_by_the_executor_and_agree(
+    differential: Differential,
+) -> None:
+    """node and nodes return the Node interface: the compiled path declines every document
+    that asks for them (no ROWS metadata at the root: NotCompilable), the executor answers,
+    with the same answer on every path."""
+    headers = {"authorization": f"Bearer {differential.callers['member']}"}
+    seeded = differential.seeded.ids
+    ids = [
+        *seeded["company"][:3], *seeded["contact"][:2], *seeded["deal"][:2], seeded["stage"][0],
+        seeded["email"][0], str(uuid.uuid4()), seeded["company"][0],
+    ]  # fmt: skip
+    body = {"query": NODES, "variables": {"ids": ids, "one": seeded["company"][1]}}
+    (verified, on, admitted), off, answered_compiled = await _responses(differential, body, headers)
+    assert not answered_compiled
+    expected = normalized(off)
+    assert [normalized(r) for r in (verified, on, admitted)] == [expected] * 3
+    kinds = ["Company"] * 3 + ["Contact"] * 2 + ["Deal"] * 2 + ["Stage", "Email", None, "Company"]
+    answered = expected["data"]["nodes"]
+    assert [n and n["__typename"] for n in answered] == [
+        n and k for n, k in zip(answered, kinds, strict=True)
+    ]
+    assert sum(n is not None for n in answered) >= 8, answered
+    # the seed trashes records: a trashed company is null for node, NOT_FOUND for company
+    node, company = expected["data"]["node"], expected["data"]["company"]
+    assert (node is None) == (company is None), expected
+    assert error_paths(expected) == ([] if node else [["company"]]), expected
+    assert node is None or node["name"] == company["name"]
+
+
+def error_paths(response: dict[str, Any]) -> list[Any]:
+    return [e["path"] for e in response.get("errors", ()) if e["extensions"]["code"] == "NOT_FOUND"]

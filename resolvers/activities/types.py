@@ -29,6 +29,7 @@ from resolvers.common.children import children_of, link_id_field, related
 from resolvers.common.relations import ToOne, child_order, rows_field
 from resolvers.context import Context
 from resolvers.me.types import User
+from resolvers.nodes.types import Node
 
 if TYPE_CHECKING:
     from resolvers.companies.types import Company
@@ -74,7 +75,7 @@ async def _assignee(
     "note, call, e-mail, meeting, task or follow-up. Linked to a contact or a company (or "
     "both), optionally to a deal. Every role reads it; member and admin write it."
 )
-class Activity:
+class Activity(Node):
     id: strawberry.ID = strawberry.field(description=texts.ID)
     type: ActivityType = strawberry.field(description="What kind of activity it is.")
     subject: str = strawberry.field(

@@ -27,6 +27,10 @@ PAGE_OF = "insight-crm.page-of"
 # Metadata of a list field without a `first` argument whose length the services bound: the
 # query cost (resolvers/query_cost.py) counts it at this size instead of MAX_PAGE_SIZE.
 LIST_SIZE = "insight-crm.list-size"
+# Metadata of a list field with one item per item of a list argument (`nodes(ids:)`): the
+# query cost counts it at that argument's length (the literal's, or the variable's in the
+# request), at most its LIST_SIZE.
+LIST_LENGTH_OF = "insight-crm.list-length-of"
 # Field metadata: what resolving the field once adds to the query cost beyond the objects it
 # returns (a duplicate check: index reads per record, resolvers/duplicates/loaders.py).
 FIELD_COST = "insight-crm.field-cost"

@@ -56,6 +56,7 @@ from resolvers.events.types import CrmEventType, history_of
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.lookups.types import AccountType, Industry
 from resolvers.merges.loaders import company_merged_from, merged_into
+from resolvers.nodes.types import Node
 from resolvers.owners.types import Owner, OwnerOrderBy, owners_of, owners_relation
 from resolvers.pipelines.types import Money
 from resolvers.relationships.types import (
@@ -222,7 +223,7 @@ async def _open_deal_value(
     "data, people, deals, activities and contracts. Every role reads it; member and admin "
     "write it (createCompany, updateCompany, deleteCompany)."
 )
-class Company:
+class Company(Node):
     id: strawberry.ID = strawberry.field(description=texts.ID)
     name: str = strawberry.field(
         description="The company's legal or trading name as shown in lists, e.g. Müller "

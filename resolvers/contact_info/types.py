@@ -7,10 +7,11 @@ from datetime import datetime
 import strawberry
 
 from models.enums import EmailType, PhoneType
+from resolvers.nodes.types import Node
 
 
 @strawberry.type(description="An e-mail address of a company or contact.")
-class Email:
+class Email(Node):
     id: strawberry.ID = strawberry.field(
         description="The address's id (a UUID): what setPrimaryEmail and removeEmail take."
     )
@@ -27,7 +28,7 @@ class Email:
 
 
 @strawberry.type(description="A phone number of a company or contact.")
-class Phone:
+class Phone(Node):
     id: strawberry.ID = strawberry.field(
         description="The number's id (a UUID): what setPrimaryPhone and removePhone take."
     )

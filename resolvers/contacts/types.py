@@ -41,6 +41,7 @@ from resolvers.deals.types import deals_of, deals_relation
 from resolvers.duplicates.loaders import DuplicateCandidateRef, possible_duplicates_field
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.merges.loaders import contact_merged_from, merged_into
+from resolvers.nodes.types import Node
 from resolvers.owners.types import Owner, OwnerOrderBy, owners_of, owners_relation
 from resolvers.pipelines.types import Money
 
@@ -127,7 +128,7 @@ async def _open_deal_value(
     "reach them, deals and activities. Personal data: exportPersonalData and eraseContact "
     "cover it. Every role reads it; member and admin write it."
 )
-class Contact:
+class Contact(Node):
     id: strawberry.ID = strawberry.field(description=texts.ID)
     salutation: str | None = strawberry.field(
         description="Salutation as used in letters, e.g. Herr, Frau; null: none."

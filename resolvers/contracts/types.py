@@ -20,6 +20,7 @@ from resolvers.common.children import children_of
 from resolvers.common.relations import child_order
 from resolvers.context import Context
 from resolvers.contracts.inputs import ContractOrder
+from resolvers.nodes.types import Node
 
 
 @strawberry.type(
@@ -27,7 +28,7 @@ from resolvers.contracts.inputs import ContractOrder
     "value and status. It belongs to its company and is hidden while the company is trashed. "
     "Every role reads it; member and admin write it."
 )
-class Contract:
+class Contract(Node):
     id: strawberry.ID = strawberry.field(description=texts.ID)
     company_id: strawberry.ID = strawberry.field(description="The id of its company.")
     title: str = strawberry.field(

@@ -42,6 +42,7 @@ from resolvers.events.types import (
     history_of,
 )
 from resolvers.lexware.vouchers import DealVoucherLink, vouchers_of_deal
+from resolvers.nodes.types import Node
 from resolvers.owners.types import Owner, OwnerOrder, owners_of, owners_relation
 from resolvers.pipelines.types import Pipeline, Stage
 
@@ -127,7 +128,7 @@ async def _history(
     "contact, for how much, and where it stands on its pipeline's board. Readable by every "
     "role; member and admin write it."
 )
-class Deal:
+class Deal(Node):
     id: strawberry.ID = strawberry.field(description="The deal's id (a UUID).")
     title: str = strawberry.field(
         description="What the deal is about, as shown on the board card; 1-200 characters."

@@ -25,6 +25,7 @@ from resolvers.common.inputs import parse_id
 from resolvers.common.relations import rows_field
 from resolvers.context import Context
 from resolvers.me.types import User
+from resolvers.nodes.types import Node
 from resolvers.permissions import CanWrite
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def _web_app_url(root: strawberry.Parent[VoucherRow], info: Info[Context, None])
     "it (refreshed every 4 hours by the worker, and on refreshCompanyVouchers / "
     "refreshContactVouchers). Read-only: Lexware is where vouchers are written."
 )
-class LexwareVoucher:
+class LexwareVoucher(Node):
     id: strawberry.ID = strawberry.field(
         description="The CRM's id of the cached voucher: what linkVoucherToDeal takes."
     )

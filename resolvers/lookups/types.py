@@ -7,13 +7,14 @@ from datetime import datetime
 import strawberry
 
 from resolvers.common import shared_descriptions as texts
+from resolvers.nodes.types import Node
 
 
 @strawberry.type(
     description="An industry (Branche) a company can be in, with a display colour. A list the "
     "admin keeps (at most 200 entries); every role reads it."
 )
-class Industry:
+class Industry(Node):
     id: strawberry.ID = strawberry.field(description=texts.ID)
     name: str = strawberry.field(
         description="Its name as shown in pickers, unique in the tenant ignoring case; 1-100 "
@@ -30,7 +31,7 @@ class Industry:
     description="An account type (Kontotyp) such as customer, prospect, partner. A list the "
     "admin keeps (at most 200 entries); every role reads it."
 )
-class AccountType:
+class AccountType(Node):
     id: strawberry.ID = strawberry.field(description=texts.ID)
     name: str = strawberry.field(
         description="Its name as shown in pickers, unique in the tenant ignoring case; 1-100 "
@@ -47,7 +48,7 @@ class AccountType:
     description="A kind of company-to-company relationship, e.g. `is supplier of` / `buys "
     "from`. A list the admin keeps (at most 200 entries); every role reads it."
 )
-class RelationshipType:
+class RelationshipType(Node):
     id: strawberry.ID = strawberry.field(description=texts.ID)
     name: str = strawberry.field(
         description="How the relationship reads from its source company, e.g. is supplier of; "

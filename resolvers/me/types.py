@@ -6,12 +6,14 @@ from datetime import datetime
 
 import strawberry
 
+from resolvers.nodes.types import Node
+
 
 @strawberry.type(
     description="A member of the tenant: signed in at least once, or added by an admin "
     "(addUser) and waiting for their first sign-in."
 )
-class User:
+class User(Node):
     id: strawberry.ID = strawberry.field(
         description="The user's id in this tenant (a UUID): what owners, assignees and "
         "`ownerId` filters name."

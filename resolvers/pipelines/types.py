@@ -19,13 +19,14 @@ from models.enums import StageKind
 from resolvers.common.children import related
 from resolvers.common.relations import LIST_SIZE, ToMany, relation_field, rows_field
 from resolvers.context import Context
+from resolvers.nodes.types import Node
 
 
 @strawberry.type(
     description="A column of a deal board, such as Qualifiziert or Angebot versendet: a step "
     "deals pass on their way to won or lost. Admins configure stages; every role reads them."
 )
-class Stage:
+class Stage(Node):
     id: strawberry.ID = strawberry.field(description="The stage's id (a UUID).")
     pipeline_id: strawberry.ID = strawberry.field(description="The pipeline it belongs to.")
     name: str = strawberry.field(
@@ -102,7 +103,7 @@ async def _summary(
     description="A sales pipeline (a deal board) with its stages in board order, e.g. "
     "Vertrieb or Projektgeschäft. Admins configure pipelines; every role reads them."
 )
-class Pipeline:
+class Pipeline(Node):
     id: strawberry.ID = strawberry.field(description="The pipeline's id (a UUID).")
     name: str = strawberry.field(
         description="The board's title; 1-100 characters, unique in the tenant (ignoring case)."

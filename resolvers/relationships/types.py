@@ -20,6 +20,7 @@ from resolvers.common import shared_descriptions as texts
 from resolvers.common.relations import rows_field
 from resolvers.context import Context
 from resolvers.lookups.types import RelationshipType
+from resolvers.nodes.types import Node
 
 if TYPE_CHECKING:
     from resolvers.companies.types import Company
@@ -44,7 +45,7 @@ async def _type(
     "...; its type says which), seen from one of them: `otherCompany` is the other side. "
     "Every role reads it; member and admin write it. Hidden while either company is trashed."
 )
-class CompanyRelationship:
+class CompanyRelationship(Node):
     id: strawberry.ID = strawberry.field(description=texts.ID)
     direction: str = strawberry.field(
         description="OUTGOING when this company is the source, INCOMING when it is the target."
