@@ -119,6 +119,11 @@ def contact_order(
     )
 
 
+def contact_sort_key(order: ContactOrderField, currency: str | None = None) -> SortKey:
+    """The contacts list's sort key of `order` (a nested list pages by it too)."""
+    return sort_key_of(_SORT_KEYS, order, CONTACT_ROLLUPS, currency)
+
+
 @dataclass(frozen=True)
 class ContactFilter:
     search: str | None = None
