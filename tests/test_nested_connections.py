@@ -133,28 +133,36 @@ async def _companies(api: Api, start: int, count: int) -> None:
             )  # fmt: skip
 
 
-async def _statements(api: Api, sql: StatementCounter, total: bool) -> tuple[int, Any]:
+async def _statements(
+    api: Api, sql: StatementCounter, compiled: StatementCounter, total: bool
+) -> tuple[int, Any]:
     sql.statements.clear()
+    compiled.statements.clear()
     data = await api.data(LEVELS.replace("TOTAL", "totalCount" if total else ""))
+    assert compiled.count == sql.count, (compiled.statements, sql.statements)
     return sql.count, data
 
 
 async def test_one_statement_per_level_for_1_and_for_20_parents(
-    api: Api, tokens: Any, sql: StatementCounter
+    api: Api, sql: StatementCounter, compiled_sql: StatementCounter
 ) -> None:
+    """The executor (loaders) and the compiled path (its plan) alike; in verify mode both
+    answer every query, each counted on its own."""
     await _companies(api, 0, 1)
-    one, data = await _statements(api, sql, total=True)
+    one, data = await _statements(api, sql, compiled_sql, total=True)
     first = data["companies"]["edges"][0]["node"]
     assert first["deals"]["totalCount"] == 3 and len(first["deals"]["edges"]) == 2
     await _companies(api, 1, 19)
-    twenty, data = await _statements(api, sql, total=True)
+    twenty, data = await _statements(api, sql, compiled_sql, total=True)
     assert len(data["companies"]["edges"]) == 20
     assert all(e["node"]["deals"]["totalCount"] == 3 for e in data["companies"]["edges"])
     # companies; contacts; their deals; deals (with their count); their activities;
     # activities; contracts: one statement each, for 1 parent as for 20
     assert one == twenty == 7, sql.statements
-    counted = [s for s in sql.statements if "crm_total" in s]
-    assert len(counted) == 1  # the deals level: its page and its counts in one statement
-    without, _ = await _statements(api, sql, total=False)
+    for statements in (sql.statements, compiled_sql.statements):
+        counted = [s for s in statements if "crm_total" in s]
+        assert len(counted) == 1  # the deals level: its page and its counts in one statement
+    without, _ = await _statements(api, sql, compiled_sql, total=False)
     assert without == 7
-    assert not [s for s in sql.statements if "crm_total" in s]  # no count when not asked
+    # no count when not asked
+    assert not [s for s in sql.statements + compiled_sql.statements if "crm_total" in s]
