@@ -5,9 +5,26 @@ count on demand, and cost one statement per level whatever the number of parents
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
-from tests.conftest import Api, StatementCounter
+import asyncpg
+import pytest
+import sqlalchemy as sa
+
+import models
+from app.data.child_pages import ChildPages, child_pages
+from app.data.pagination import PageRequest
+from app.data.tenancy import TenantScope
+from app.data.tenant_filter import READ_FILTERS, TENANT_PARAMETER
+from app.internals import positional_values
+from app.services.contacts.rules import CONTACT
+from resolvers.companies.types import CONTACTS_OF_COMPANY
+from resolvers.compiled.sql import DIALECT
+from resolvers.deals.types import DEALS_OF
+from tests.conftest import Api, Servers, StatementCounter, _asyncpg_dsn
+from tests.factories import new_scope
 
 CREATE_COMPANY = "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { id } }"
 CREATE_CONTACT = "mutation($i: CreateContactInput!) { createContact(input: $i) { id } }"
@@ -166,3 +183,91 @@ async def test_one_statement_per_level_for_1_and_for_20_parents(
     assert without == 7
     # no count when not asked
     assert not [s for s in sql.statements + compiled_sql.statements if "crm_total" in s]
+
+
+# --- under row-level security: the per-parent page is an index read --------------------------
+
+COMPANIES, PER_COMPANY = 200, 10
+
+
+async def _insert(scope: TenantScope, model: Any, rows: list[dict[str, Any]]) -> None:
+    async with scope.writing() as uow:
+        await uow.execute(sa.insert(model).values([scope.owned(**row) for row in rows]))
+
+
+@pytest.fixture
+async def populated(sessions: Any, servers: Servers) -> tuple[TenantScope, list[uuid.UUID]]:
+    """A tenant with 200 companies of 10 contacts and 10 deals each (analyzed)."""
+    scope = await new_scope(sessions)
+    pipeline, stage = uuid.uuid4(), uuid.uuid4()
+    await _insert(scope, models.Pipeline, [{"id": pipeline, "name": "P"}])
+    await _insert(
+        scope, models.PipelineStage, [{"id": stage, "pipeline_id": pipeline, "name": "S"}]
+    )
+    companies = [uuid.uuid4() for _ in range(COMPANIES)]
+    await _insert(scope, models.Company, [{"id": c, "name": f"C{c}"} for c in companies])
+    contacts = [
+        {"last_name": f"K{n}", "company_id": c} for c in companies for n in range(PER_COMPANY)
+    ]
+    await _insert(scope, models.Contact, contacts)
+    deals = [
+        {"title": f"D{n}", "pipeline_id": pipeline, "stage_id": stage, "company_id": c}
+        for c in companies
+        for n in range(PER_COMPANY)
+    ]
+    await _insert(scope, models.Deal, deals)
+    owner = await asyncpg.connect(_asyncpg_dsn(servers.database_url))
+    try:
+        await owner.execute("ANALYZE")
+    finally:
+        await owner.close()
+    return scope, companies
+
+
+async def _plan(scope: TenantScope, pages: ChildPages[Any], parents: list[uuid.UUID]) -> str:
+    """EXPLAIN of the level's statement as the compiled path sends it, as `crm_tenant`."""
+    statement = pages.statement(
+        pages.entity.columns, pages.bounds(), counted=True, parent_ids=parents
+    ).options(*READ_FILTERS)
+    compiled = statement.compile(dialect=DIALECT)
+    values = {**pages.bounds(), TENANT_PARAMETER: scope.tenant_id}
+    sql, parameters = positional_values(compiled, compiled.construct_params(params=values))
+    async with scope.driver_reading() as reading:
+        assert await reading.driver.fetchval("SELECT current_user") == "crm_tenant"
+        rows = await reading.driver.fetch(f"EXPLAIN {sql}", *parameters)
+    return "\n".join(row[0] for row in rows)
+
+
+@pytest.mark.parametrize("entity", ["contact", "deal"])
+async def test_each_parents_page_is_read_by_index_under_row_security(
+    populated: tuple[TenantScope, list[uuid.UUID]], entity: str
+) -> None:
+    """company.contacts and company.deals for 20 companies: each company's page and count
+    read through the (tenant_id, company_id) index, correlated to the parent's id (a LATERAL
+    per parent, not a scan of the tenant's rows)."""
+    scope, companies = populated
+    spec = CONTACTS_OF_COMPANY if entity == "contact" else DEALS_OF["company_id"]
+    request = PageRequest(first=5, descending=spec.default[1])
+    pages = ChildPages(spec.entity, "company_id", spec.key_of(spec.default[0]), request)
+    plan = await _plan(scope, pages, companies[:20])
+    assert "Seq Scan" not in plan, plan
+    scans = re.findall(rf"Index (?:Only )?Scan using (\w+) on {entity}\b", plan)
+    scans += re.findall(r"Bitmap Index Scan on (\w+)", plan)
+    assert f"ix_{entity}_tenant_id_company_id" in scans, plan
+    conditions = "\n".join(re.findall(r"Index Cond: (.*)", plan))
+    assert re.search(r"company_id = \w+\.id\b", conditions), plan  # per parent
+
+
+async def test_another_tenants_parents_have_no_children(
+    populated: tuple[TenantScope, list[uuid.UUID]], sessions: Any
+) -> None:
+    """Another tenant asking for the pages of these companies' ids finds nothing: the tenant
+    filter reaches into each parent's page and count."""
+    scope, companies = populated
+    stranger = await new_scope(sessions)
+    spec = CONTACTS_OF_COMPANY
+    pages = ChildPages(CONTACT, "company_id", spec.key_of(spec.default[0]), PageRequest(first=5))
+    own = await child_pages(scope, pages, companies[:3], counted=True)
+    assert [len(p.page.rows) for p in own] == [5] * 3 and {p.total for p in own} == {10}
+    found = await child_pages(stranger, pages, companies[:3], counted=True)
+    assert [(list(p.page.rows), p.total) for p in found] == [([], 0)] * 3
