@@ -17,7 +17,7 @@ from app.data.pagination import PageRequest, encode_cursor
 from app.data.tenancy import TenantScope
 from app.services.deals.queries import DealOrderField, DealQuery, deals_page
 from tests.conftest import Api, StatementCounter
-from tests.factories import new_scope
+from tests.factories import new_scope, nodes
 from tests.test_paging import (
     CREATE_ACTIVITY,
     CREATE_COMPANY,
@@ -208,11 +208,11 @@ async def test_a_nested_list_without_order_keeps_its_own(api: Api) -> None:
     for last_name in ("Zander", "abel", "Meier"):
         await api.data(CREATE_CONTACT, {"i": {"lastName": last_name, "companyId": company}})
     query = """query($order: ContactOrder, $id: ID!) { company(id: $id) {
-      contacts(orderBy: $order) { lastName } } }"""
-    own = (await api.data(query, {"id": company}))["company"]["contacts"]
+      contacts(orderBy: $order) { edges { node { lastName } } } } }"""
+    own = nodes((await api.data(query, {"id": company}))["company"]["contacts"])
     assert [c["lastName"] for c in own] == ["abel", "Meier", "Zander"]
     desc = {"field": "LAST_NAME", "direction": "DESC"}
-    asked = (await api.data(query, {"order": desc, "id": company}))["company"]["contacts"]
+    asked = nodes((await api.data(query, {"order": desc, "id": company}))["company"]["contacts"])
     assert [c["lastName"] for c in asked] == ["Zander", "Meier", "abel"]
 
 
@@ -259,15 +259,15 @@ async def test_one_request_may_ask_a_nested_list_in_two_orders(
         for last_name in ("Zander", "abel", "Meier"):
             await api.data(CREATE_CONTACT, {"i": {"lastName": last_name, "companyId": company}})
     query = """{ companies { edges { node {
-      up: contacts(orderBy: {field: LAST_NAME}) { lastName }
-      down: contacts(orderBy: {field: LAST_NAME, direction: DESC}) { lastName }
-      own: contacts { lastName } } } } }"""
+      up: contacts(orderBy: {field: LAST_NAME}) { edges { node { lastName } } }
+      down: contacts(orderBy: {field: LAST_NAME, direction: DESC}) { edges { node { lastName } } }
+      own: contacts { edges { node { lastName } } } } } } }"""
     sql.statements.clear()
     compiled_sql.statements.clear()
     for edge in (await api.data(query))["companies"]["edges"]:
         node = edge["node"]
-        assert [c["lastName"] for c in node["up"]] == ["abel", "Meier", "Zander"]
-        assert [c["lastName"] for c in node["down"]] == ["Zander", "Meier", "abel"]
+        assert [c["lastName"] for c in nodes(node["up"])] == ["abel", "Meier", "Zander"]
+        assert [c["lastName"] for c in nodes(node["down"])] == ["Zander", "Meier", "abel"]
         assert node["own"] == node["up"]
     assert sql.count == 1 + 3
     assert compiled_sql.count == 1 + 3
