@@ -271,3 +271,18 @@ async def test_another_tenants_parents_have_no_children(
     assert [len(p.page.rows) for p in own] == [5] * 3 and {p.total for p in own} == {10}
     found = await child_pages(stranger, pages, companies[:3], counted=True)
     assert [(list(p.page.rows), p.total) for p in found] == [([], 0)] * 3
+
+
+COSTED = """query($id: ID!, $n: Int) { company(id: $id) {
+  contacts(first: $n) { edges { node { id } } } deals(last: 3) { totalCount edges { cursor } } } }"""
+
+
+async def test_nested_connections_are_priced_by_first_or_last(api: Api) -> None:
+    """A nested connection costs itself, its page size in edges and as many nodes: `first`
+    (its default 50 when not sent) or `last`."""
+    company = await company_with_contacts(api, ["Weber"])
+    deals = 1 + 3  # the connection and three edges (no nodes asked for)
+    for n, size in ((7, 7), (None, 50), (200, 200)):
+        result = await api(COSTED, {"id": company, "n": n})
+        assert "errors" not in result, result
+        assert result["extensions"]["cost"] == 1 + (1 + size * 2) + deals, n
