@@ -66,11 +66,6 @@ _SORT_KEYS = {
 }
 
 
-def activity_order(order: ActivityOrderField, descending: bool) -> list[Any]:
-    """ORDER BY of activities in this order (a nested list of them)."""
-    return _SORT_KEYS[order].order_by(ACTIVITY.id, descending)
-
-
 def activity_sort_key(order: ActivityOrderField) -> SortKey:
     """The activities list's sort key of `order` (a nested list pages by it too)."""
     return _SORT_KEYS[order]

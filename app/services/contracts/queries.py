@@ -57,11 +57,6 @@ _SORT_KEYS = {
 }
 
 
-def contract_order(order: ContractOrderField, descending: bool) -> list[Any]:
-    """ORDER BY of contracts in this order (a nested list of them)."""
-    return _SORT_KEYS[order].order_by(CONTRACT.id, descending)
-
-
 def contract_sort_key(order: ContractOrderField) -> SortKey:
     """The contracts list's sort key of `order` (a nested list pages by it too)."""
     return _SORT_KEYS[order]

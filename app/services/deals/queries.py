@@ -91,11 +91,6 @@ _SORT_KEYS = {
 }
 
 
-def deal_order(order: DealOrderField, descending: bool) -> list[Any]:
-    """ORDER BY of deals in this order (a nested list of them)."""
-    return _SORT_KEYS[order].order_by(DEAL.id, descending)
-
-
 def deal_sort_key(order: DealOrderField) -> SortKey:
     """The deals list's sort key of `order` (a nested list pages by it too)."""
     return _SORT_KEYS[order]
