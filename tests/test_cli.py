@@ -278,10 +278,10 @@ async def test_seed_demo_completes_a_tenant_with_data_of_its_own(
     mine = companies["Müller Maschinenbau GmbH"]
     assert mine["id"] == own["createCompany"]["id"] and mine["notes"] == "unser Kunde"
     assert mine["industry"] is None  # its own fields are left as they were
-    assert [c["lastName"] for c in mine["contacts"]] == ["Müller"]
+    assert [c["node"]["lastName"] for c in mine["contacts"]["edges"]] == ["Müller"]
     assert [e["email"] for e in mine["emails"]] == ["info@mueller.de"]
-    assert len(mine["deals"]) == 1 and len(mine["relationships"]) == 1
-    assert companies["Eigene GmbH"]["contacts"] == []
+    assert mine["deals"]["totalCount"] == 1 and len(mine["relationships"]) == 1
+    assert companies["Eigene GmbH"]["contacts"]["edges"] == []
     assert data["defaultPipeline"]["name"] == "Service"  # the tenant's own default stays
     assert {e["node"]["name"] for e in data["pipelines"]["edges"]} == {"Service", "Vertrieb"}
     industries = [i["name"].lower() for i in data["industries"]]

@@ -199,8 +199,8 @@ async def test_compiled_answers_report_their_cost_and_keep_the_limit(
 
 async def test_subscriptions_are_costed_over_the_websocket(api: Api, live: str) -> None:
     costly = """subscription { dealChanged(pipelineId: "1") { deal {
-      activities(first: 200) { edges { node { deal { activities(first: 200) { edges { node {
-        deal { activities(first: 200) { edges { node { id } } } } } } } } } } } } } } }"""
+      activities(first: 2000000000) { edges { node { deal {
+        activities(first: 2000000000) { edges { node { id } } } } } } } } } }"""
     events = "subscription { crmEvents { id type actor { name } } }"
     async with graphql_socket(live) as socket:
         await socket.init(api.token())
