@@ -39,8 +39,8 @@ TENANT_A, TENANT_B = "bench", "bench-other-0"
 BURST_CONNECTIONS = 8
 STEADY_RATE = 20.0  # B's requests per second
 COMPANY_PAGE = """query($first: Int!) { companies(first: $first) { edges { node { id name
-  contacts { id firstName lastName emails { email } phones { phone } owners { role user { id name } } }
-  deals { id title value currency stage { name } owners { role user { id } } } } } } }"""
+  contacts { edges { node { id firstName lastName emails { email } phones { phone } owners { role user { id name } } } } }
+  deals { edges { node { id title value currency stage { name } owners { role user { id } } } } } } } } }"""
 ME = "{ me { user { id email } tenant { slug } roles } }"
 COMPANY_BY_ID = "query($id: ID!) { company(id: $id) { id name website vatId status } }"
 NAMES = "{ companies(first: 10) { edges { node { id name status } } } }"

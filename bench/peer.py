@@ -37,7 +37,7 @@ PEER_PAGE = """query($tenant: UUID!, $first: Int!) {
         phones: contactPhonesByContactIdAndTenantId(orderBy: [IS_PRIMARY_DESC, CREATED_AT_ASC, ROW_ID_ASC]) { nodes { phone } }
         owners: contactOwnersByContactIdAndTenantId(orderBy: [ROLE_ASC, CREATED_AT_ASC, ROW_ID_ASC], first: 50) {
           nodes { role user: userByUserIdAndTenantId { id: rowId name } } } } }
-      deals: dealsByCompanyIdAndTenantId(orderBy: [CREATED_AT_DESC, ROW_ID_ASC], first: 50) { nodes {
+      deals: dealsByCompanyIdAndTenantId(orderBy: [CREATED_AT_DESC, ROW_ID_DESC], first: 50) { nodes {
         id: rowId title value currency
         stage: pipelineStageByStageIdAndPipelineIdAndTenantId { name }
         owners: dealOwnersByDealIdAndTenantId(orderBy: [ROLE_ASC, CREATED_AT_ASC, ROW_ID_ASC], first: 50) {
@@ -186,26 +186,34 @@ def post(url: str, body: dict[str, Any], token: str | None = None) -> dict[str, 
 
 
 def plain(value: Any) -> Any:
-    """PostGraphile's `{nodes: [...]}` connections as plain lists: our shape."""
+    """Nested connections as plain lists, to compare the rows: PostGraphile's `{nodes: [...]}`
+    and ours, `{edges: [{node: ...}]}` (of a company; `companies_of` reads the page)."""
     if isinstance(value, dict):
         if set(value) == {"nodes"}:
             return [plain(v) for v in value["nodes"]]
+        if set(value) == {"edges"} and all(set(e) == {"node"} for e in value["edges"]):
+            return [plain(e["node"]) for e in value["edges"]]
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [plain(v) for v in value]
     return value
 
 
+def companies_of(answer: dict[str, Any]) -> list[Any]:
+    """The page's companies, their nested connections as plain lists (in either shape)."""
+    return [plain(edge["node"]) for edge in answer["data"]["companies"]["edges"]]
+
+
 def counts(answer: dict[str, Any]) -> Counter[str]:
     found: Counter[str] = Counter()
-    for edge in plain(answer["data"])["companies"]["edges"]:
+    for company in companies_of(answer):
         found["companies"] += 1
-        for contact in edge["node"]["contacts"]:
+        for contact in company["contacts"]:
             found["contacts"] += 1
             found["emails"] += len(contact["emails"])
             found["phones"] += len(contact["phones"])
             found["owners"] += len(contact["owners"])
-        for deal in edge["node"]["deals"]:
+        for deal in company["deals"]:
             found["deals"] += 1
             found["stages"] += deal["stage"] is not None
             found["owners"] += len(deal["owners"])
@@ -219,7 +227,7 @@ def check_equivalent(ours: dict[str, Any], theirs: dict[str, Any]) -> str:
     assert mine == peers, (
         f"the peer answers other rows: ours {dict(mine)}, PostGraphile {dict(peers)}"
     )
-    identical = plain(theirs["data"]) == ours["data"]
+    identical = companies_of(theirs) == companies_of(ours)
     listed = ", ".join(f"{n} {k}" for k, n in mine.items())
     return f"same rows ({listed}); content identical in our shape: {'yes' if identical else 'no'}"
 

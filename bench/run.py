@@ -44,8 +44,8 @@ from bench.generate import generate, load  # noqa: E402
 
 DATA = ROOT / "bench" / ".tools" / "data"
 COMPANY_PAGE = """query($first: Int!) { companies(first: $first) { edges { node { id name
-  contacts { id firstName lastName emails { email } phones { phone } owners { role user { id name } } }
-  deals { id title value currency stage { name } owners { role user { id } } } } } } }"""
+  contacts { edges { node { id firstName lastName emails { email } phones { phone } owners { role user { id name } } } } }
+  deals { edges { node { id title value currency stage { name } owners { role user { id } } } } } } } } }"""
 COMPANY_BY_ID = "query($id: ID!) { company(id: $id) { id name website vatId status } }"
 POST_LUA = ROOT / "bench" / "post.lua"
 WRK: tools.Wrk | None = None  # set by main(): wrk when it could be installed, else bench/load.py

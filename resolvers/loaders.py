@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from app.data import batch_reads
+from app.data.child_pages import ChildPage, ChildPages, child_pages
 from app.data.records import Entity
 from app.data.tenancy import TenantScope
 
@@ -70,4 +71,19 @@ class Loaders:
 
             self._made[key] = DataLoader(load_fn=load)
         loader: DataLoader[uuid.UUID, list[RowT]] = self._made[key]
+        return loader
+
+    def child_pages(
+        self, pages: ChildPages[RowT], counted: bool
+    ) -> DataLoader[uuid.UUID, ChildPage[RowT]]:
+        """A nested connection's pages (app/data/child_pages.py): one loader per page asked
+        (size, cursor, order) and whether its totalCount is selected."""
+        key = ("child_pages", pages, counted)
+        if key not in self._made:
+
+            async def load(parent_ids: list[uuid.UUID]) -> Sequence[ChildPage[RowT]]:
+                return await child_pages(self._scope, pages, parent_ids, counted)
+
+            self._made[key] = DataLoader(load_fn=load)
+        loader: DataLoader[uuid.UUID, ChildPage[RowT]] = self._made[key]
         return loader

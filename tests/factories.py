@@ -38,3 +38,8 @@ async def row_exists(scope: TenantScope, model: Any, row_id: uuid.UUID) -> bool:
     async with scope.reading() as session:
         found = await session.execute(sa.select(col(model.id)).where(col(model.id) == row_id))
         return found.first() is not None
+
+
+def nodes(connection: dict[str, Any]) -> list[Any]:
+    """The nodes of a connection's edges (a nested list: `company.contacts`, ...)."""
+    return [edge["node"] for edge in connection["edges"]]

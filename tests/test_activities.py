@@ -151,6 +151,7 @@ async def test_nested_activities_on_company_contact_and_deal(api: Api) -> None:
     company_id = await company(api)
     await activity(api, subject="A", companyId=company_id)
     data = await api.data(
-        "query($id: ID!) { company(id: $id) { activities { subject } } }", {"id": company_id}
+        "query($id: ID!) { company(id: $id) { activities { edges { node { subject } } } } }",
+        {"id": company_id},
     )
-    assert data["company"]["activities"] == [{"subject": "A"}]
+    assert data["company"]["activities"]["edges"] == [{"node": {"subject": "A"}}]

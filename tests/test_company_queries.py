@@ -61,8 +61,9 @@ async def test_filter_by_creation_range(api: Api) -> None:
 
 DEEP = """query($first: Int) { companies(first: $first) { totalCount edges { node {
   name
-  contacts { lastName emails { email } phones { phone } owners { role user { email } } }
-  deals { title stage { name } owners { role user { email } } } } } } }"""
+  contacts { edges { node {
+    lastName emails { email } phones { phone } owners { role user { email } } } } }
+  deals { edges { node { title stage { name } owners { role user { email } } } } } } } } }"""
 
 
 async def test_deepest_list_query_costs_one_statement_per_level_at_any_page_size(
@@ -96,8 +97,12 @@ async def test_deepest_list_query_costs_one_statement_per_level_at_any_page_size
         data = await api.data(DEEP, {"first": first})
         edges = data["companies"]["edges"]
         assert len(edges) == min(first, 25)
-        assert all(len(e["node"]["contacts"]) == 2 and len(e["node"]["deals"]) == 2 for e in edges)
-        assert all(e["node"]["deals"][0]["owners"][0]["user"]["email"] for e in edges)
+        assert all(
+            len(e["node"]["contacts"]["edges"]) == 2 and len(e["node"]["deals"]["edges"]) == 2
+            for e in edges
+        )
+        deals = [e["node"]["deals"]["edges"][0]["node"] for e in edges]
+        assert all(deal["owners"][0]["user"]["email"] for deal in deals)
         counts[first] = sql.count
     # root + count + contacts, contact emails, phones, owners, owner users, deals, stages,
     # deal owners (their users come from the same user loader batch as the contact owners').

@@ -21,10 +21,11 @@ from tests.conftest import Api, StatementCounter, record_full_runs, serving
 DEEP = """query($first: Int) { companies(first: $first) { totalCount edges { cursor node {
   id name status tags createdAt industry { name } emails { email isPrimary type } phones { phone }
   owners { role user { id name email } }
-  contacts { id firstName lastName birthday company { name } emails { email } phones { phone }
-    owners { role createdAt user { id name } } }
-  deals { id title value currency status expectedCloseDate stage { name kind probability }
-    pipeline { name } owners { role user { id } } } } }
+  contacts { totalCount edges { cursor node { id firstName lastName birthday company { name }
+    emails { email } phones { phone } owners { role createdAt user { id name } } } } }
+  deals { edges { node { id title value currency status expectedCloseDate
+    stage { name kind probability } pipeline { name } owners { role user { id } } } }
+    pageInfo { hasNextPage endCursor } } } }
   pageInfo { hasNextPage endCursor } } }"""
 
 
@@ -83,17 +84,15 @@ async def test_deep_page_is_compiled_with_one_statement_per_level_at_any_size(
     # deal owners (users joined in). The page's own rows (the resolver's statement) take
     # their to-one industry in a statement of its own.
     assert counts == {3: 2 + 10, 12: 2 + 10}, compiled_sql.statements
-    deals = next(
-        s for s in compiled_sql.statements if s.startswith("SELECT anon_1.id, anon_1.title")
-    )
+    deals = next(s for s in compiled_sql.statements if s.startswith("SELECT page.id, page.title"))
     for joined in ("pipeline_stage", "pipeline"):  # another tenant's row would read as null
         on_clause = rf"LEFT OUTER JOIN {joined} AS (\w+) ON ((?!JOIN|WHERE).)*"
         assert re.search(on_clause + r"\1\.tenant_id = \$", deals), deals
 
 
-JOINED = """query($id: ID!) { company(id: $id) { name industry { name } deals { title
-  contact { lastName } company { name industry { name } } stage { name } again: stage { kind }
-  } } }"""
+JOINED = """query($id: ID!) { company(id: $id) { name industry { name } deals { edges { node {
+  title contact { lastName } company { name industry { name } } stage { name }
+  again: stage { kind } } } } } }"""
 
 
 async def test_to_one_rows_are_joined_into_their_parents_statement_and_missing_ones_are_null(
@@ -109,8 +108,8 @@ async def test_to_one_rows_are_joined_into_their_parents_statement_and_missing_o
         deals = compiled_sql.statements[1]
         assert deals.count("JOIN pipeline_stage") == 1, deals  # one join for both aliases
         industries.append(company["industry"])
-        assert len(company["deals"]) == 2
-        for deal in company["deals"]:
+        assert len(company["deals"]["edges"]) == 2
+        for deal in (edge["node"] for edge in company["deals"]["edges"]):
             assert deal["contact"] is None
             assert deal["company"] == {"name": company["name"], "industry": company["industry"]}
             assert deal["stage"]["name"] and deal["again"]["kind"]
@@ -340,8 +339,10 @@ async def test_a_refused_document_is_never_admitted(
     compiled_api: Api, full_runs: list[str]
 ) -> None:
     await seed(compiled_api, 1)
-    deep = "{ companies { edges { node { contacts { company { contacts { company { contacts {"
-    deep += " company { contacts { company { name } } } } } } } } } } } }"
+    deep = "company { name }"
+    for _ in range(4):
+        deep = f"contacts {{ edges {{ node {{ company {{ {deep} }} }} }} }}"
+    deep = f"{{ companies {{ edges {{ node {{ {deep} }} }} }} }}"
     full_runs.clear()
     for _ in range(2):
         refused = await compiled_api(deep)

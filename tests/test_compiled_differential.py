@@ -35,6 +35,7 @@ import resolvers.compiled.extension as compiled_extension
 from app.internals import graphql_schema
 from app.settings import Settings
 from bench.search_words import vat_id
+from resolvers.common.nested import NESTED_PAGE
 from resolvers.common.relations import COUNT, LINK_ID, RELATION, ROLLUP
 from resolvers.compiled.extension import MISMATCHES
 from resolvers.schema import build_schema, schema_sdl
@@ -438,17 +439,22 @@ def query_strategy() -> st.SearchStrategy[str]:
     filtered_lists = st.sampled_from(FILTERED_ROOTS).flatmap(
         lambda pair: generated((pair[0],), clean=True, filtered=pair[1])
     )
-    # Filtered lists twice: one of four queries (the share of relation filters fell below a
-    # tenth when the trash's types joined the schema).
-    return st.one_of(_family(clean=True), _family(clean=False), filtered_lists, filtered_lists)
+    # Filtered lists thrice: three of five queries (the share of relation filters fell below a
+    # tenth when the trash's types joined the schema, and again when nested lists became
+    # connections, which the generated queries now walk on the compiled path too).
+    return st.one_of(
+        _family(clean=True), _family(clean=False), filtered_lists, filtered_lists, filtered_lists
+    )
 
 
 def _plain(field: graphql.GraphQLField) -> bool:
-    """Whether a field is a plain attribute or a declared relation (resolvers.common.relations)."""
+    """Whether a field is a plain attribute or a declared relation (resolvers.common.relations,
+    resolvers.common.nested)."""
     found = (field.extensions or {}).get("strawberry-definition")
     if not isinstance(found, StrawberryField):
         return False
-    declared = any(found.metadata.get(key) for key in (RELATION, COUNT, ROLLUP, LINK_ID))
+    keys = (RELATION, NESTED_PAGE, COUNT, ROLLUP, LINK_ID)
+    declared = any(found.metadata.get(key) for key in keys)
     return bool(declared) or (found.base_resolver is None and not found.extensions)
 
 
@@ -936,7 +942,7 @@ NODES = """query($ids: [ID!]!, $one: ID!) {
     ... on Deal { title value stage { name } }
     ... on Stage { name kind }
     ... on Email { email isPrimary } }
-  node(id: $one) { id ... on Company { name contacts { lastName } } }
+  node(id: $one) { id ... on Company { name contacts { edges { node { lastName } } } } }
   company(id: $one) { name } }"""
 
 
@@ -972,3 +978,64 @@ async def test_node_roots_are_answered_by_the_executor_and_agree(
 
 def error_paths(response: dict[str, Any]) -> list[Any]:
     return [e["path"] for e in response.get("errors", ()) if e["extensions"]["code"] == "NOT_FOUND"]
+
+
+NESTED_CONNECTIONS = """query($first: Int, $after: String, $last: Int, $before: String,
+                          $order: ContactOrder, $deals: DealOrder) {
+  companies(first: 20) { totalCount edges { node { name
+    contacts(first: $first, after: $after, last: $last, before: $before, orderBy: $order) {
+      totalCount
+      edges { cursor node { lastName company { name }
+        deals(first: 2) { totalCount edges { cursor node { title stage { name } } } } } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }
+    deals(first: 3, orderBy: $deals) { ...Page }
+    activities(first: 2) { ... on ActivityConnection { totalCount } edges { node { subject } } }
+    contracts { totalCount edges { node { title } } } } } }
+  deals(first: 20) { edges { node { title activities(last: 1) { edges { cursor node { subject } }
+    pageInfo { hasPreviousPage } } } } } }
+fragment Page on DealConnection { edges { cursor node { title value } } pageInfo { endCursor } }"""
+
+
+async def test_nested_connections_agree_on_both_paths(differential: Differential) -> None:
+    """Nested connections (resolvers.common.nested): first/after, last/before, empty pages,
+    totalCount (in a fragment too) and pageInfo, every order of the top-level list, answered
+    from the compiled plan and by the executor alike; a trashed contact is on neither."""
+    headers = {"authorization": f"Bearer {differential.callers['member']}"}
+    body: dict[str, Any] = {"query": NESTED_CONNECTIONS, "variables": {}}
+    (verified, on, admitted), off, answered_compiled = await _responses(differential, body, headers)
+    assert answered_compiled
+    expected = normalized(off)
+    assert [normalized(r) for r in (verified, on, admitted)] == [expected] * 3
+    companies = [e["node"] for e in expected["data"]["companies"]["edges"]]
+    pages = [c["contacts"] for c in companies if c["contacts"]["totalCount"] > 1]
+    assert pages, companies  # some company has several contacts
+    names = {e["node"]["lastName"] for c in companies for e in c["contacts"]["edges"]}
+    assert "Kontakt 02" not in names and "Kontakt 03" in names  # the trashed one is hidden
+    cursor = pages[0]["edges"][0]["cursor"]
+    cases: list[dict[str, Any]] = [
+        {"first": 1},
+        {"first": 1, "after": cursor},
+        {"first": 0},
+        {"last": 1},
+        {"last": 2, "before": pages[0]["pageInfo"]["endCursor"]},
+        {"order": {"field": "CREATED_AT", "direction": "DESC"}, "deals": {"field": "VALUE"}},
+        {"order": {"field": "FIRST_NAME"}, "deals": {"field": "EXPECTED_CLOSE_DATE"}},
+        {"order": {"field": "OPEN_DEAL_VALUE", "currency": "USD", "direction": "DESC"}},
+        {"order": {"field": "LAST_ACTIVITY_AT"}, "deals": {"field": "STAGE"}},
+    ]
+    for variables in cases:
+        body = {"query": NESTED_CONNECTIONS, "variables": variables}
+        (verified, on, admitted), off, answered_compiled = await _responses(
+            differential, body, headers
+        )
+        assert answered_compiled, variables
+        expected = normalized(off)
+        assert "errors" not in expected, (variables, expected)
+        assert [normalized(r) for r in (verified, on, admitted)] == [expected] * 3, variables
+    # A cursor of another order: the executor reports it, on both paths
+    body = {"query": NESTED_CONNECTIONS, "variables": {"after": cursor, "order": {"field": "NAME"}}}
+    (verified, on, admitted), off, answered_compiled = await _responses(differential, body, headers)
+    assert not answered_compiled
+    expected = normalized(off)
+    assert expected["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert [normalized(r) for r in (verified, on, admitted)] == [expected] * 3

@@ -323,9 +323,10 @@ async def test_company_shows_its_deals_and_deleting_a_pipeline_deletes_them(api:
     created = await deal(api, companyId=company)
     assert created["company"] == {"name": "Kunde AG"}
     nested = await api.data(
-        "query($id: ID!) { company(id: $id) { deals { id } } }", {"id": company}
+        "query($id: ID!) { company(id: $id) { deals { edges { node { id } } } } }",
+        {"id": company},
     )
-    assert nested["company"]["deals"] == [{"id": created["id"]}]
+    assert nested["company"]["deals"]["edges"] == [{"node": {"id": created["id"]}}]
     await api.data("mutation($id: ID!) { deletePipeline(id: $id) }", {"id": board["id"]})
     assert (await api.data("{ deals { totalCount } }"))["deals"]["totalCount"] == 0
 

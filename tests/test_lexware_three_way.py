@@ -307,7 +307,8 @@ async def test_reads_and_edits_of_records_leave_the_synced_values_unread(
         {"id": company_id},
     )
     await api.data(
-        "query($id: ID!) { company(id: $id) { name lexwareContactId contacts { lastName } } }",
+        "query($id: ID!) { company(id: $id) { name lexwareContactId "
+        "contacts { edges { node { lastName } } } } }",
         {"id": company_id},
     )
     await api.data("{ companies { edges { node { name } } } contacts { edges { node { id } } } }")

@@ -35,7 +35,7 @@ from tests.conftest import (
     error_fields,
     record_full_runs,
 )
-from tests.factories import add_row
+from tests.factories import add_row, nodes
 from tests.live import graphql_socket
 from tests.test_deals import pipeline
 from tests.test_lexware_crons import queued_job
@@ -56,7 +56,8 @@ MERGE_CONTACTS = """mutation($s: ID!, $m: [ID!]!, $v: Int!, $f: [ContactFieldCho
     mergedIds dryRun moved { relation movedIds droppedIds } } }"""
 COMPANY = """query($id: ID!) { company(id: $id) {
   id name tags version mergedFrom mergedInto lexwareContactId
-  contacts { id } deals { id } activities { id } contracts { id }
+  contacts { edges { node { id } } } deals { edges { node { id } } }
+  activities { edges { node { id } } } contracts { edges { node { id } } }
   relationships { direction otherCompany { id } type { name } }
   emails { email isPrimary } phones { phone isPrimary }
   owners { role user { id } } } }"""
@@ -268,10 +269,10 @@ async def test_a_company_merge_moves_every_relation_and_unites_the_values(
     assert company["name"] == "Muster GmbH"  # the survivor's value stays
     assert company["tags"] == ["VIP", "ERP"]
     assert company["lexwareContactId"] == str(s.lexware)  # the only link, taken over
-    assert [c["id"] for c in company["contacts"]] == [s.contact]
-    assert {d["id"] for d in company["deals"]} == set(s.deals)
-    assert [a["id"] for a in company["activities"]] == [s.activity]
-    assert [c["id"] for c in company["contracts"]] == [s.contract]
+    assert [c["id"] for c in nodes(company["contacts"])] == [s.contact]
+    assert {d["id"] for d in nodes(company["deals"])} == set(s.deals)
+    assert [a["id"] for a in nodes(company["activities"])] == [s.activity]
+    assert [c["id"] for c in nodes(company["contracts"])] == [s.contract]
     assert sorted(
         (r["direction"], r["otherCompany"]["id"], r["type"]["name"])
         for r in company["relationships"]
@@ -781,7 +782,7 @@ async def test_a_deal_held_by_another_transaction_is_waited_for_before_the_recor
     result = await asyncio.wait_for(merging, 10)
     assert "errors" not in result
     company = (await api.data(COMPANY, {"id": merged}))["company"]
-    assert company["id"] == survivor and [d["id"] for d in company["deals"]] == [deal]
+    assert company["id"] == survivor and [d["id"] for d in nodes(company["deals"])] == [deal]
 
 
 async def test_merged_from_is_read_by_the_compiled_path_too(

@@ -21,21 +21,30 @@ from tests.live import LEGACY_WS, TRANSPORT_WS, graphql_socket
 LIMIT = Settings.model_fields["max_query_cost"].default
 # The issue's example: 200 companies x 200 contacts x 200 activities (8 million rows).
 THREE_DEEP = """{ companies(first: 200) { edges { node {
-  contacts(first: 200) { activities(first: 200) { id subject } } } } } }"""
-THREE_DEEP_COST = 1 + 200 * (1 + 1 * (1 + 200 * (1 + 200 * 1)))  # 8,040,401
+  contacts(first: 200) { edges { node {
+    activities(first: 200) { edges { node { id subject } } } } } } } } } }"""
+
+
+def connection(n: int, node: int = 0) -> int:
+    """A connection (1) > edges (n) > node (1), each node's own selection costing `node`."""
+    return 1 + n * (1 + 1 + node)
+
+
+THREE_DEEP_COST = connection(200, connection(200, connection(200)))  # 16,120,601
 NESTED = """query($n: Int) { companies(first: $n) { edges { node {
-  contacts(first: $n) { owners(first: $n) { role } } } } } }"""
+  contacts(first: $n) { edges { node { owners(first: $n) { role } } } } } } } }"""
 
 
 # Costs far beyond 64 bits: literals, a variable, and lists nested two dozen deep (at their
 # default page size, past the depth limit too).
 HUGE_LITERALS = """{ companies(first: 2000000000) { edges { node {
-  contacts(first: 2000000000) { activities(first: 2000000000) { id } } } } } }"""
+  contacts(first: 2000000000) { edges { node {
+    activities(first: 2000000000) { edges { node { id } } } } } } } } } }"""
 
 
 def nested_deals(depth: int, activities: str = "activities") -> str:
-    """deals > edges > node, then `depth` times activities > deal."""
-    inner = f"{activities} {{ deal {{ " * depth + "id" + " } }" * depth
+    """deals > edges > node, then `depth` times activities > edges > node > deal."""
+    inner = f"{activities} {{ edges {{ node {{ deal {{ " * depth + "id" + " } } } }" * depth
     return f"{{ deals(first: 1) {{ edges {{ node {{ {inner} }} }} }} }}"
 
 
@@ -44,8 +53,9 @@ BEYOND_COUNTING = [(HUGE_LITERALS, {}), (NESTED, {"n": 1e300}), (NESTED, {"n": 1
 
 
 def nested_cost(n: int) -> int:
-    """companies (1) > edges (n) > node (1) > contacts (n) > owners (n): each object counts 1."""
-    return 1 + n * (1 + 1 * (1 + n * (1 + n)))
+    """companies > edges (n) > node > contacts > edges (n) > node > owners (n): each object
+    counts 1."""
+    return connection(n, connection(n, n))
 
 
 def cost_of(response: dict[str, Any]) -> int:
@@ -74,9 +84,9 @@ async def test_the_bench_company_pages_pass_with_room_to_spare(api: Api) -> None
     """S1-S3: companies with contacts (their e-mails, phones, owners with users) and deals
     (stage, owners with users); nested lists at their default of 50, e-mails and phones at
     the most a record holds (20)."""
-    contact = 1 + 20 + 20 + 50 * (1 + 1)
-    deal = 1 + 1 + 50 * (1 + 1)
-    company = 1 + 50 * contact + 50 * deal
+    contact = 20 + 20 + 50 * (1 + 1)  # beyond the contact itself
+    deal = 1 + 50 * (1 + 1)
+    company = 1 + connection(50, contact) + connection(50, deal)
     for first in (10, 50, 200):
         response = await api(COMPANY_PAGE, {"first": first})
         assert "errors" not in response, response["errors"]
@@ -100,7 +110,8 @@ async def test_page_size_variables_are_costed_with_the_requests_values(api: Api)
 async def test_fragments_are_costed_where_they_are_spread(api: Api) -> None:
     fragments = """{ companies(first: 200) { ...Page } }
       fragment Page on CompanyConnection { edges { node { ... on Company { ...People } } } }
-      fragment People on Company { contacts(first: 200) { activities(first: 200) { id } } }"""
+      fragment People on Company { contacts(first: 200) { edges { node {
+        activities(first: 200) { edges { node { id } } } } } } }"""
     refused = await api(fragments)
     assert error_codes(refused) == ["BAD_USER_INPUT"]
     assert cost_of(refused) == THREE_DEEP_COST
@@ -126,10 +137,10 @@ async def test_mutations_are_costed_and_refused_over_the_limit_without_writing(a
     created = await api('mutation { createCompany(input: {name: "A"}) { id owners { role } } }')
     assert "errors" not in created and cost_of(created) == 1 + 50
     costly = """mutation { createCompany(input: {name: "B"}) { contacts(first: 200) {
-      deals(first: 200) { owners(first: 200) { role } } } } }"""
+      edges { node { deals(first: 200) { edges { node { owners(first: 200) { role } } } } } } } } }"""
     refused = await api(costly)
     assert error_codes(refused) == ["BAD_USER_INPUT"]
-    assert cost_of(refused) == 1 + 200 * (1 + 200 * (1 + 200))
+    assert cost_of(refused) == 1 + connection(200, connection(200, 200))
     count = await api("{ companies { totalCount } }")
     assert count["data"]["companies"]["totalCount"] == 1
 
@@ -188,8 +199,8 @@ async def test_compiled_answers_report_their_cost_and_keep_the_limit(
 
 async def test_subscriptions_are_costed_over_the_websocket(api: Api, live: str) -> None:
     costly = """subscription { dealChanged(pipelineId: "1") { deal {
-      activities(first: 200) { deal { activities(first: 200) { deal {
-        activities(first: 200) { id } } } } } } } }"""
+      activities(first: 2000000000) { edges { node { deal {
+        activities(first: 2000000000) { edges { node { id } } } } } } } } } }"""
     events = "subscription { crmEvents { id type actor { name } } }"
     async with graphql_socket(live) as socket:
         await socket.init(api.token())
@@ -261,12 +272,12 @@ def test_counting_saturates_instead_of_growing_big_integers(settings: Settings) 
 
 
 BACKWARD = """query($f: Int, $l: Int) { companies(first: $f, last: $l) { edges { node {
-  contacts(first: 200) { id } } } } }"""
+  contacts(first: 200) { edges { node { id } } } } } } }"""
 
 
 def backward_cost(n: int) -> int:
-    """companies (1) > edges (n) > node (1) > contacts (200)."""
-    return 1 + n * (1 + 1 * (1 + 200))
+    """companies > edges (n) > node > contacts > edges (200) > node."""
+    return connection(n, connection(200))
 
 
 async def test_last_is_costed_like_first(api: Api) -> None:

@@ -36,7 +36,8 @@ TWO_CREATES = """mutation { a: createCompany(input: {name: "A"}) { id }
   b: createCompany(input: {name: "B"}) { id } }"""
 LEXWARE = "mutation($id: ID!) { unlinkCompanyFromLexware(companyId: $id) { id } }"
 BIG_PAGE = """query($first: Int!) { companies(first: $first) { edges { node { id
-  contacts { id emails { email } phones { phone } } deals { id stage { name } } } } } }"""
+  contacts { edges { node { id emails { email } phones { phone } } } }
+  deals { edges { node { id stage { name } } } } } } } }"""
 _ITEM = re.compile(r'"(user|tenant)";r=(\d+);t=(\d+)')
 
 

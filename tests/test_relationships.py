@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import Api, error_codes, error_fields
+from tests.factories import nodes
 
 RELATE = """mutation($a: ID!, $b: ID!, $t: ID!) {
   createCompanyRelationship(fromCompanyId: $a, toCompanyId: $b, typeId: $t, notes: "seit 2019") {
@@ -114,9 +115,10 @@ async def test_contracts_crud_and_date_rule(api: Api) -> None:
     active = await api.data(update, {"id": created["id"], "i": {"status": "ACTIVE"}})
     assert active["updateContract"] == {"status": "ACTIVE", "endDate": "2027-12-31"}
     nested = await api.data(
-        "query($id: ID!) { company(id: $id) { contracts { title } } }", {"id": company_id}
+        "query($id: ID!) { company(id: $id) { contracts { edges { node { title } } } } }",
+        {"id": company_id},
     )
-    assert nested["company"]["contracts"] == [{"title": "Wartungsvertrag"}]
+    assert nodes(nested["company"]["contracts"]) == [{"title": "Wartungsvertrag"}]
     listed = await api.data(
         "{ contracts(filter: {status: [ACTIVE]}) { totalCount edges { node { id } } } }"
     )
@@ -187,10 +189,13 @@ async def test_nested_lists_take_a_per_parent_limit(api: Api) -> None:
         await api.data(RELATE, {"a": hub, "b": await company(api, f"S{index}"), "t": type_id})
         await api.data(CONTRACT, {"i": {"companyId": hub, "title": f"V{index}"}})
     data = await api.data(
-        "query($id: ID!) { company(id: $id) { relationships(first: 2) { id } contracts(first: 1) { id } owners(first: 1) { role } } }",
+        "query($id: ID!) { company(id: $id) { relationships(first: 2) { id } "
+        "contracts(first: 1) { totalCount edges { node { id } } } owners(first: 1) { role } } }",
         {"id": hub},
     )
-    assert (len(data["company"]["relationships"]), len(data["company"]["contracts"])) == (2, 1)
+    contracts = data["company"]["contracts"]
+    assert (len(data["company"]["relationships"]), len(contracts["edges"])) == (2, 1)
+    assert contracts["totalCount"] == 3
     too_many = await api(
         "query($id: ID!) { company(id: $id) { owners(first: 201) { role } } }", {"id": hub}
     )

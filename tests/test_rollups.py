@@ -40,6 +40,7 @@ from tests.conftest import (
     record_full_runs,
     serving,
 )
+from tests.factories import nodes
 
 FIELDS = "lastActivityAt nextActivityDueAt openDealCount openDealValue { currency amount }"
 NOTHING = {
@@ -212,7 +213,7 @@ def _literal_sql(owner: RollupOwner) -> str:
 
 
 LEVELS = f"""query($first: Int) {{ companies(first: $first) {{ edges {{ node {{ id {FIELDS}
-  contacts {{ id {FIELDS} }} }} }} }} }}"""
+  contacts {{ edges {{ node {{ id {FIELDS} }} }} }} }} }} }} }}"""
 
 
 async def _seed_levels(make: Make, companies: int) -> None:
@@ -241,7 +242,9 @@ async def test_one_statement_per_level_whatever_the_page_size(
         page = (await api.data(LEVELS, {"first": first}))["companies"]["edges"]
         assert len(page) == first
         assert all(edge["node"]["openDealCount"] == 2 for edge in page)
-        assert all(edge["node"]["contacts"][0]["openDealCount"] == 1 for edge in page)
+        assert all(
+            edge["node"]["contacts"]["edges"][0]["node"]["openDealCount"] == 1 for edge in page
+        )
         counts[first] = (sql.count, compiled_sql.count)
         rollups = [s for s in sql.statements if "json_agg" in s]
         assert len(rollups) == 2, sql.statements  # companies' figures, contacts' figures
@@ -289,8 +292,9 @@ async def test_a_list_view_with_roll_ups_and_a_roll_up_sort_stays_on_the_compile
         monkeypatch.undo()
 
 
-JOINED = """query($i: ID!) { contact(id: $i) { deals { title company { id lastActivityAt
-  openDealCount openDealValue { currency amount } } contact { nextActivityDueAt } } } }"""
+JOINED = """query($i: ID!) { contact(id: $i) { deals { edges { node { title company { id
+  lastActivityAt openDealCount openDealValue { currency amount } }
+  contact { nextActivityDueAt } } } } } }"""
 
 
 async def test_the_compiled_path_reads_figures_of_rows_joined_into_a_level(
@@ -307,7 +311,7 @@ async def test_the_compiled_path_reads_figures_of_rows_joined_into_a_level(
     await make.deal("10.10", company=company, contact=person)
     await make.deal("5", "USD", company=company)
     compiled_sql.statements.clear()
-    deals = (await api.data(JOINED, {"i": person}))["contact"]["deals"]
+    deals = nodes((await api.data(JOINED, {"i": person}))["contact"]["deals"])
     assert compiled_sql.count == 2, compiled_sql.statements  # the contact; its deals
     assert deals == [
         {

@@ -572,11 +572,11 @@ async def test_the_cost_rule_counts_hits_matches_and_each_kind_of_record(api: Ap
     # 1 x (1 + 5 x (1 + 1 x (1 + 10 x (1 + 20))))
     assert plain["extensions"]["cost"] == 1 + 5 * (1 + 1 + 10 * (1 + 20))
     records = """search(query: $q, first: 5) { edges { node {
-      record { ... on Company { contacts(first: 3) { id emails { email } } }
+      record { ... on Company { contacts(first: 3) { edges { node { id emails { email } } } } }
                ... on Deal { stage { id } } } } } }"""
     nested = await api(f"query($q: String!) {{ {records} }}", {"q": "x"})
     assert "errors" not in nested, nested
-    company = 3 * (1 + 20)  # three contacts, each with its e-mail list (at most 20)
+    company = 1 + 3 * (1 + 1 + 20)  # three contacts (edge, node), each with its e-mails (20)
     deal = 1  # its stage
     record = 1 + company + deal  # each fragment counted, as if a record were every kind
     assert nested["extensions"]["cost"] == 1 + 5 * (1 + 1 + record)

@@ -19,6 +19,7 @@ from app.data.tenancy import TenantScope
 from app.services.activities.reminders import send_due_soon_reminders
 from app.services.trash.service import purge_expired_trash
 from tests.conftest import Api, error_codes
+from tests.factories import nodes
 from tests.live import graphql_socket
 from tests.test_deals import pipeline, stage
 from tests.test_events import events
@@ -117,7 +118,8 @@ async def world(api: Api) -> World:
 READS = """query($contact: ID!, $deal: ID!, $activity: ID!, $pipeline: ID!) {
   companies { totalCount edges { node { id } } }
   contacts { totalCount edges { node { id companyId company { id } } } }
-  contact(id: $contact) { id companyId company { id name } deals { id companyId company { id } } }
+  contact(id: $contact) { id companyId company { id name }
+    deals { edges { node { id companyId company { id } } } } }
   deal(id: $deal) { id companyId company { id } contactId contact { id } }
   deals { totalCount edges { node { id companyId company { id } } } }
   activity(id: $activity) { id companyId company { id } dealId deal { id } }
@@ -132,7 +134,8 @@ READS = """query($contact: ID!, $deal: ID!, $activity: ID!, $pipeline: ID!) {
 
 LISTS = """query($pipeline: ID!, $company: ID!) {
   company(id: $company) {
-    contacts { id } deals { id } activities { id } contracts { id }
+    contacts { edges { node { id } } } deals { edges { node { id } } }
+    activities { edges { node { id } } } contracts { edges { node { id } } }
     openDealCount openDealValue { amount }
   }
   contacts { totalCount } deals { totalCount } activities { totalCount } contracts { totalCount }
@@ -169,7 +172,8 @@ async def test_a_trashed_company_is_hidden_everywhere_and_comes_back_with_its_li
     assert ids(hidden["companies"]) == {w.other} and hidden["companies"]["totalCount"] == 1
     # The links stay, read as null (the ids too), on rows joined and rows fetched apart.
     assert (hidden["contact"]["companyId"], hidden["contact"]["company"]) == (None, None)
-    assert hidden["contact"]["deals"] == [{"id": w.deal, "companyId": None, "company": None}]
+    deals = nodes(hidden["contact"]["deals"])
+    assert deals == [{"id": w.deal, "companyId": None, "company": None}]
     assert hidden["deal"] == {
         "id": w.deal, "companyId": None, "company": None,
         "contactId": w.contact, "contact": {"id": w.contact},
@@ -197,14 +201,15 @@ async def test_a_trashed_company_is_hidden_everywhere_and_comes_back_with_its_li
     assert error_codes(update) == ["NOT_FOUND"]
 
     restored = await api.data(
-        "mutation($id: ID!) { restoreCompany(id: $id) { id name contacts { id } } }",
+        "mutation($id: ID!) { restoreCompany(id: $id) { id name "
+        "contacts { edges { node { id } } } } }",
         {"id": w.company},
         role="member",
     )
     assert restored["restoreCompany"] == {
         "id": w.company,
         "name": "Papierkorb GmbH",
-        "contacts": [{"id": w.contact}],
+        "contacts": {"edges": [{"node": {"id": w.contact}}]},
     }
     assert await reads(api, w) == before
 
@@ -223,10 +228,10 @@ async def test_each_kind_is_trashed_and_restored_with_its_events(api: Api) -> No
         gone = await api(f"query($id: ID!) {{ {lower}(id: $id) {{ id }} }}", {"id": record_id})
         assert error_codes(gone) == ["NOT_FOUND"]
     hidden = await api.data(LISTS, {"pipeline": w.pipeline, "company": w.company})
-    assert hidden["company"]["contacts"] == [] and hidden["company"]["deals"] == []
+    assert nodes(hidden["company"]["contacts"]) == nodes(hidden["company"]["deals"]) == []
     assert hidden["company"]["openDealCount"] == 0  # roll-ups
     assert hidden["company"]["openDealValue"] == []
-    assert hidden["company"]["activities"] == [{"id": w.only_company}]
+    assert nodes(hidden["company"]["activities"]) == [{"id": w.only_company}]
     assert hidden["contacts"]["totalCount"] == 0 and hidden["deals"]["totalCount"] == 0
     assert hidden["activities"]["totalCount"] == 1 and hidden["contracts"]["totalCount"] == 0
     assert hidden["pipeline"]["summary"][1] == {"dealCount": 0, "total": []}  # the board

@@ -86,7 +86,9 @@ shape_of = statement_shape  # per statement: SQLAlchemy's cache key without the 
 
 def _refuse_plain_tables(sources: Iterable[Any]) -> None:
     for source in sources:
-        if source is None:
+        # An entity or an alias of one (a page read through its model, app/data/child_pages)
+        # gets the filters itself; Core columns inside it are walk_for_core_access's to refuse.
+        if source is None or from_orm_entity(source):
             continue
         for table in find_tables(source, include_joins=True, include_aliases=True):
             plain = not from_orm_entity(table)

@@ -7,11 +7,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from sqlmodel import col
 from strawberry.types import Info
 
-import models
-from app.services.activities.queries import activity_order
+from app.services.activities.queries import ActivityOrderField, activity_sort_key
 from app.services.activities.rows import ActivityRow
 from app.services.activities.rules import ACTIVITY
 from app.services.companies.rows import CompanyRow
@@ -25,7 +23,9 @@ from app.services.owners.rules import USER
 from models.enums import ActivityType
 from resolvers.activities.inputs import ActivityOrder
 from resolvers.common import shared_descriptions as texts
-from resolvers.common.children import children_of, link_id_field, related
+from resolvers.common.children import link_id_field, related
+from resolvers.common.nested import NestedList, nested_page
+from resolvers.common.pagination import Connection, PageArguments
 from resolvers.common.relations import ToOne, child_order, rows_field
 from resolvers.context import Context
 from resolvers.me.types import User
@@ -41,7 +41,6 @@ ContactRef = Annotated["Contact", strawberry.lazy("resolvers.contacts.types")]
 DealRef = Annotated["Deal", strawberry.lazy("resolvers.deals.types")]
 
 
-_ACTIVITY_ORDER = (col(models.Activity.created_at).desc(), col(models.Activity.id))
 COMPANY_OF = ToOne(COMPANY, "company_id")
 CONTACT_OF = ToOne(CONTACT, "contact_id")
 DEAL_OF = ToOne(DEAL, "deal_id")
@@ -117,15 +116,25 @@ class Activity(Node):
     updated_at: datetime = strawberry.field(description=texts.UPDATED_AT)
 
 
-async def activities_of(
+ACTIVITY_NEWEST_FIRST = (ActivityOrderField.CREATED_AT, True)
+# A record's activities (company, contact, deal): newest first unless `orderBy` says otherwise.
+ACTIVITIES_OF = {
+    parent: NestedList(ACTIVITY, parent, activity_sort_key, ACTIVITY_NEWEST_FIRST)
+    for parent in ("company_id", "contact_id", "deal_id")
+}
+ActivityOrderArgument = Annotated[
+    ActivityOrder | None,
+    strawberry.argument(description="The order of the list; newest first without it."),
+]
+
+
+async def activities_page(
     info: Info[Context, None],
     parent_column: str,
     parent_id: uuid.UUID,
-    first: int,
-    order_by: ActivityOrder | None = None,
-) -> list[ActivityRow]:
-    """ActivitiesByCompanyLoader / ...ByContact / ...ByDeal: newest first (or in `order_by`),
-    `first` each."""
-    order = child_order(order_by)
-    ordering = _ACTIVITY_ORDER if order is None else activity_order(*order)
-    return await children_of(info, ACTIVITY, parent_column, parent_id, first, ordering, order)
+    arguments: PageArguments,
+    order_by: ActivityOrder | None,
+) -> Connection[ActivityRow]:
+    """A record's activities, a page at a time (ActivitiesByCompany/-Contact/-Deal)."""
+    spec = ACTIVITIES_OF[parent_column]
+    return await nested_page(info, spec, parent_id, arguments, child_order(order_by))

@@ -5,17 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
-import sqlalchemy as sa
 import strawberry
-from sqlmodel import col
 from strawberry.types import Info
 
-import models
 from app.events.message import CrmEventMessage
 from app.services.activities.rows import ActivityRow
 from app.services.companies.rows import CompanyRow
 from app.services.contact_info.rows import EmailRow, PhoneRow
-from app.services.contacts.queries import contact_order
+from app.services.contacts.queries import ContactOrderField, contact_sort_key
 from app.services.contacts.rows import ContactRow
 from app.services.contacts.rules import CONTACT
 from app.services.contracts.rows import ContractRow
@@ -27,13 +24,26 @@ from app.services.owners.rows import OwnerRow
 from app.services.owners.rules import COMPANY_OWNERS
 from app.services.rollups.queries import COMPANY_ROLLUPS, Rollup
 from app.services.rollups.rows import MoneyAmount
-from resolvers.activities.inputs import ActivityOrder
-from resolvers.activities.types import activities_of
+from resolvers.activities.types import (
+    ACTIVITIES_OF,
+    ActivityOrderArgument,
+    activities_page,
+)
 from resolvers.common import shared_descriptions as texts
 from resolvers.common.children import NESTED_DEFAULT, First, related
 from resolvers.common.enums import CompanySize, EntityStatus, OrderDirection
-from resolvers.common.pagination import Connection
-from resolvers.common.relations import ToMany, ToOne, child_order, relation_field, rows_field
+from resolvers.common.nested import (
+    NESTED_PAGE_SIZE,
+    After,
+    Before,
+    Last,
+    NestedFirst,
+    NestedList,
+    nested_connection,
+    nested_page,
+)
+from resolvers.common.pagination import Connection, PageArguments
+from resolvers.common.relations import ToOne, child_order, relation_field, rows_field
 from resolvers.common.rollups import (
     LAST_ACTIVITY_AT,
     NEXT_ACTIVITY_DUE_AT,
@@ -47,10 +57,13 @@ from resolvers.contact_info.loaders import emails_of, emails_relation, phones_of
 from resolvers.contact_info.types import Email, Phone
 from resolvers.contacts.inputs import ContactOrder
 from resolvers.context import Context
-from resolvers.contracts.inputs import ContractOrder
-from resolvers.contracts.types import Contract, contracts_of
-from resolvers.deals.inputs import DealOrder
-from resolvers.deals.types import deals_of, deals_relation
+from resolvers.contracts.types import (
+    CONTRACTS_OF_COMPANY,
+    Contract,
+    ContractOrderArgument,
+    contracts_page,
+)
+from resolvers.deals.types import DEALS_OF, DealOrderArgument, deals_page
 from resolvers.duplicates.loaders import DuplicateCandidateRef, possible_duplicates_field
 from resolvers.events.types import CrmEventType, history_of
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
@@ -103,11 +116,9 @@ HistoryDirection = Annotated[
 ]
 
 
-CONTACTS = ToMany(
-    CONTACT,
-    "company_id",
-    (sa.func.lower(col(models.Contact.last_name)), col(models.Contact.id)),
-    ordering=contact_order,
+# A company's contacts: by last name unless `orderBy` says otherwise.
+CONTACTS_OF_COMPANY = NestedList(
+    CONTACT, "company_id", contact_sort_key, (ContactOrderField.LAST_NAME, False)
 )
 INDUSTRY_OF = ToOne(INDUSTRY, "industry_id")
 ACCOUNT_TYPE_OF = ToOne(ACCOUNT_TYPE, "account_type_id")
@@ -136,12 +147,19 @@ async def _phones(root: strawberry.Parent[CompanyRow], info: Info[Context, None]
 async def _contacts(
     root: strawberry.Parent[CompanyRow],
     info: Info[Context, None],
-    first: First = NESTED_DEFAULT,
-    order_by: ContactOrder | None = None,
-) -> list[ContactRow]:
-    """ContactsByCompanyLoader: the company's contacts by last name (or in `order_by`), at
-    most `first`."""
-    return await related(info, CONTACTS, root, first, child_order(order_by))
+    first: NestedFirst = NESTED_PAGE_SIZE,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+    order_by: Annotated[
+        ContactOrder | None,
+        strawberry.argument(description="The order of the list; by last name without it."),
+    ] = None,
+) -> Connection[ContactRow]:
+    """ContactsByCompany: the company's contacts, a page at a time."""
+    arguments = PageArguments(first, after, last, before)
+    spec = CONTACTS_OF_COMPANY
+    return await nested_page(info, spec, root.id, arguments, child_order(order_by))
 
 
 async def _owners(
@@ -156,19 +174,27 @@ async def _owners(
 async def _deals(
     root: strawberry.Parent[CompanyRow],
     info: Info[Context, None],
-    first: First = NESTED_DEFAULT,
-    order_by: DealOrder | None = None,
-) -> list[DealRow]:
-    return await deals_of(info, "company_id", root, first, order_by)
+    first: NestedFirst = NESTED_PAGE_SIZE,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+    order_by: DealOrderArgument = None,
+) -> Connection[DealRow]:
+    arguments = PageArguments(first, after, last, before)
+    return await deals_page(info, "company_id", root.id, arguments, order_by)
 
 
 async def _activities(
     root: strawberry.Parent[CompanyRow],
     info: Info[Context, None],
-    first: First = NESTED_DEFAULT,
-    order_by: ActivityOrder | None = None,
-) -> list[ActivityRow]:
-    return await activities_of(info, "company_id", root.id, first, order_by)
+    first: NestedFirst = NESTED_PAGE_SIZE,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+    order_by: ActivityOrderArgument = None,
+) -> Connection[ActivityRow]:
+    arguments = PageArguments(first, after, last, before)
+    return await activities_page(info, "company_id", root.id, arguments, order_by)
 
 
 async def _relationships(
@@ -180,10 +206,14 @@ async def _relationships(
 async def _contracts(
     root: strawberry.Parent[CompanyRow],
     info: Info[Context, None],
-    first: First = NESTED_DEFAULT,
-    order_by: ContractOrder | None = None,
-) -> list[ContractRow]:
-    return await contracts_of(info, root.id, first, order_by)
+    first: NestedFirst = NESTED_PAGE_SIZE,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+    order_by: ContractOrderArgument = None,
+) -> Connection[ContractRow]:
+    arguments = PageArguments(first, after, last, before)
+    return await contracts_page(info, root.id, arguments, order_by)
 
 
 async def _history(
@@ -257,7 +287,9 @@ class Company(Node):
         _phones,
         "The company's general phone and fax numbers, the primary first; at most 20.",
     )
-    contacts: list[ContactRef] = relation_field(CONTACTS, _contacts)
+    contacts: Connection[ContactRef] = nested_connection(
+        CONTACTS_OF_COMPANY, _contacts, "The people at this company, by last name."
+    )
     owners: list[Owner] = relation_field(
         owners_relation(COMPANY_OWNERS),
         _owners,
@@ -267,11 +299,20 @@ class Company(Node):
     relationships: list[CompanyRelationship] = rows_field(
         _relationships, "Both directions, oldest first."
     )
-    contracts: list[Contract] = rows_field(_contracts)
-    activities: list[ActivityRef] = rows_field(
-        _activities, "Newest first (the full feed: activities(filter:))."
+    contracts: Connection[Contract] = nested_connection(
+        CONTRACTS_OF_COMPANY,
+        _contracts,
+        "The contracts with this company, by end date (open-ended last).",
     )
-    deals: list[DealRef] = relation_field(deals_relation("company_id"), _deals, "Newest first.")
+    activities: Connection[ActivityRef] = nested_connection(
+        ACTIVITIES_OF["company_id"],
+        _activities,
+        "The activities about this company itself (not its contacts' or deals'), newest "
+        "first (all activities: activities(filter:)).",
+    )
+    deals: Connection[DealRef] = nested_connection(
+        DEALS_OF["company_id"], _deals, "The deals with this company, newest first."
+    )
     history: Connection[CrmEventType] = rows_field(
         _history, "Every change of this company (events), newest first."
     )

@@ -93,7 +93,7 @@ def _joined(source: _Source, at: int, joined: Any) -> str:
 def builder(selection: Selection) -> Builder:
     """The function that turns one value (an object or a fetched row) into the selection's
     response object, registering its links (filled level by level) and counts with the run."""
-    from resolvers.compiled.nodes import Child, Count, Joined, Leaf, Link
+    from resolvers.compiled.nodes import Child, Count, Joined, Leaf, Link, PagedLink
 
     source = _Source()
     after: list[str] = []  # statements that need `out`
@@ -105,7 +105,7 @@ def builder(selection: Selection) -> Builder:
             source.entries.append(f"{key}: {_child(source, at, item)}")
         elif isinstance(item, Joined):
             source.entries.append(f"{key}: {_joined(source, at, item)}")
-        elif isinstance(item, Link):
+        elif isinstance(item, Link | PagedLink):
             source.entries.append(f"{key}: None")
             link, parent_key = source.constant(item), source.constant(item.parent_key)
             after.append(f"links.setdefault({link}, []).append((out, {parent_key}(value)))")

@@ -13,6 +13,7 @@ from graphql import FieldNode, GraphQLField, OperationDefinitionNode
 from strawberry.types.field import StrawberryField
 
 from app.services.rollups.queries import Rollup
+from resolvers.common.nested import NestedList
 from resolvers.common.relations import ChildOrder, Relation, ToOne
 from resolvers.compiled.assemble import Builder, builder
 from resolvers.compiled.sql import RequestStatements, Statement
@@ -67,6 +68,27 @@ class Link:
     # A to-many list asked in another order (`orderBy`): its statement, compiled when the
     # order is first asked (the order may come in a variable), by the order asked.
     ordered: dict[ChildOrder, Statement] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class PagedLink:
+    """A nested connection (resolvers.common.nested): each parent's page of the level's rows,
+    and its count when `totalCount` is selected, in one statement for all parents of the
+    level (app.data.child_pages). The response object is the executor's Connection, built
+    from the page, so the connection's own selection (edges, pageInfo, totalCount) reads it
+    as it reads a list root's."""
+
+    key: str
+    spec: NestedList[object]
+    definition: GraphQLField
+    node: FieldNode
+    parent_key: Callable[[Any], Any]  # the parent's id
+    selection: Selection  # of the Connection
+    rows: Columns  # what the statement selects of the page's rows (the edges' nodes read it)
+    id_at: int  # the row's id among them
+    counted: bool  # totalCount is selected: the statement counts each parent's children
+    # The compiled statement of each page shape met (order, direction, cursor side)
+    compiled: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,7 +156,9 @@ class Columns:
 
 @dataclass
 class Selection:
-    fields: list[Leaf | Typename | Child | Count | Link | Joined] = field(default_factory=list)
+    fields: list[Leaf | Typename | Child | Count | Link | PagedLink | Joined] = field(
+        default_factory=list
+    )
     columns: Columns = field(default_factory=Columns)  # fetched rows only: what to select
     source: Join | None = None  # fetched rows only: which of the rows' entities it reads
     build: Builder | None = None  # set by `seal`: value -> response object

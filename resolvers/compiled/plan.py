@@ -35,6 +35,7 @@ from strawberry.types.field import StrawberryField
 
 from app.data.records import Entity
 from app.services.rollups.queries import Rollup
+from resolvers.common.nested import NESTED_PAGE, NestedList
 from resolvers.common.relations import (
     COUNT,
     LINK_ID,
@@ -55,6 +56,7 @@ from resolvers.compiled.nodes import (
     Leaf,
     Link,
     LinkedId,
+    PagedLink,
     PageRoot,
     Plan,
     Root,
@@ -112,9 +114,12 @@ class _Compiler:
         self.schema = schema
         self.fragments = fragments
         self.statements = 0
-        # While a list root compiles: its entity, and the Edge.node selections met
+        # While a list root or a nested connection compiles: its entity, the Edge.node
+        # selections met, and whether their statement can take joined rows (a nested page's,
+        # built here; not a list root's, which its resolver builds)
         self.page_entity: Entity[object] | None = None
         self.page_nodes: list[Selection] = []
+        self.page_joinable = False
 
     def collect(
         self, type_: GraphQLObjectType, sets: list[SelectionSetNode | None]
@@ -217,7 +222,7 @@ class _Compiler:
         nodes: list[FieldNode],
         parent: Selection,
         fetched: Entity[object] | None,
-    ) -> Leaf | Typename | Child | Count | Link | Joined:
+    ) -> Leaf | Typename | Child | Count | Link | PagedLink | Joined:
         name = nodes[0].name.value
         if name == "__typename":
             return Typename(key, type_.name)
@@ -239,8 +244,8 @@ class _Compiler:
             return Leaf(key, read, serialize, many, nullable)
         if fetched is not None:
             raise NotCompilable(f"{type_.name}.{name}: an object inside a fetched row")
-        if self.page_entity is not None and name == "node":  # Edge.node of a list root
-            page_rows = Selection(columns=Columns(joinable=False))  # the resolver's statement
+        if self.page_entity is not None and name == "node":  # Edge.node of a list
+            page_rows = Selection(columns=Columns(joinable=self.page_joinable))
             child = self.selection(named, nodes, self.page_entity, into=page_rows)
             self.page_nodes.append(child)
         else:
@@ -255,11 +260,14 @@ class _Compiler:
         nodes: list[FieldNode],
         parent: Selection,
         fetched: Entity[object] | None,
-    ) -> Leaf | Child | Link | Joined | None:
-        """A field declared as data (a relation, a roll-up, a link's id), or None."""
+    ) -> Leaf | Child | Link | PagedLink | Joined | None:
+        """A field declared as data (a relation, a nested connection, a roll-up, a link's
+        id), or None."""
         metadata = strawberry_field.metadata
         if (spec := metadata.get(RELATION)) is not None:
             return self.link(key, spec, definition, nodes, parent, fetched)
+        if (pages := metadata.get(NESTED_PAGE)) is not None:
+            return self.paged_link(key, pages, definition, nodes, parent, fetched)
         if (rollup := metadata.get(ROLLUP)) is not None:
             return self.rollup(key, rollup, definition, nodes, parent, fetched)
         if (link_id := metadata.get(LINK_ID)) is not None:
@@ -288,6 +296,37 @@ class _Compiler:
         return Link(
             key, spec, definition, nodes[0], parent_key, selection, statement, group_key, many,
             nullable,
+        )  # fmt: skip
+
+    def paged_link(
+        self,
+        key: str,
+        spec: NestedList[object],
+        definition: GraphQLField,
+        nodes: list[FieldNode],
+        parent: Selection,
+        fetched: Entity[object] | None,
+    ) -> PagedLink:
+        """A nested connection: the Connection's selection over a page of rows that one
+        statement per level fetches, for all parents (their ids)."""
+        named, _, _ = unwrap(definition.type)
+        parent_key = reader(parent, fetched, "id", processed=False)
+        outer = (self.page_entity, self.page_nodes, self.page_joinable)
+        self.page_entity, self.page_nodes, self.page_joinable = spec.entity, [], True
+        try:
+            selection = self.selection(named, nodes, fetched=None)
+            found = self.page_nodes
+        finally:
+            self.page_entity, self.page_nodes, self.page_joinable = outer
+        if len(found) > 1:
+            raise NotCompilable("several node selections")
+        node = found[0] if found else Selection()
+        id_at = node.column("id")
+        counted = any(isinstance(item, Count) for item in selection.fields)
+        self.statements += 1
+        return PagedLink(
+            key, spec, definition, nodes[0], parent_key, selection, node.columns, id_at,
+            counted,
         )  # fmt: skip
 
     def link_id(

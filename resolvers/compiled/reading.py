@@ -12,6 +12,7 @@ from graphql import GraphQLEnumType, GraphQLError, is_specified_scalar_type
 from sqlalchemy.orm import aliased
 
 from app.data.batch_reads import children_statement, rows_by_ids_statement
+from app.data.child_pages import ChildPages, Start
 from app.data.records import Entity
 from app.data.tenant_filter import READ_FILTERS
 from app.services.rollups.queries import Rollup
@@ -121,17 +122,29 @@ def _own_columns(entity: Entity[object], columns: Columns) -> list[Any]:
     return [entity.column(name) for name in dict.fromkeys(names)]
 
 
-def _joined_select(columns: Columns) -> Callable[[Any], sa.Select[Any]]:
-    """The select of `columns` from a statement's rows (`base`: its entity, or the alias that
-    a per-parent limit reads them through), with a LEFT JOIN for each joined row."""
+def page_statement(
+    pages: ChildPages[object], columns: Columns, bounds: dict[str, Any], counted: bool
+) -> sa.Select[Any]:
+    """A nested connection's level (app.data.child_pages) with the columns its nodes read and
+    the rows joined into them, for any tenant and any set of parents, with the read filters."""
+    own = _own_columns(pages.entity, columns)
+    built = pages.statement(own, bounds, counted=counted, select=_joined_select(columns))
+    return built.options(*READ_FILTERS)
 
-    def select(base: Any) -> sa.Select[Any]:
+
+def _joined_select(columns: Columns) -> Callable[..., sa.Select[Any]]:
+    """The select of `columns` from a statement's rows (`base`: its entity, or the alias that
+    a per-parent limit reads them through), with a LEFT JOIN for each joined row; `start`
+    gives its FROM where it is not `base` alone (a nested page's parents and LATERAL)."""
+
+    def select(base: Any, start: Start | None = None) -> sa.Select[Any]:
         aliases = {join: aliased(join.spec.entity.model) for join in columns.joins}
 
         def column(source: Join | None, name: Selected) -> Any:
             return selected(base if source is None else aliases[source], name)
 
-        statement = sa.select(*(column(s, n) for s, n in columns.names)).select_from(base)
+        statement = sa.select(*(column(s, n) for s, n in columns.names))
+        statement = statement.select_from(base) if start is None else start(statement)
         for join in columns.joins:
             target = aliases[join]
             on = target.id == column(join.on, join.spec.key_column)

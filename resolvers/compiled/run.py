@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from operator import itemgetter
 from typing import Any
 
 from graphql import GraphQLSchema
@@ -13,17 +14,26 @@ from strawberry.permission import PermissionExtension
 from strawberry.schema.schema_converter import get_arguments
 from strawberry.utils.await_maybe import await_maybe
 
+from app.data.child_pages import PARENTS
 from app.data.pagination import SORT_LABEL
 from app.data.tenancy import DriverReading
 from app.data.tenant_filter import TENANT_PARAMETER
+from app.internals import positional_values
 from resolvers.common.children import nested_limit
 from resolvers.common.inputs import parse_id
-from resolvers.common.pagination import Connection, PlannedInfo, PlannedPage, connection_from_page
+from resolvers.common.nested import nested_connection_of
+from resolvers.common.pagination import (
+    Connection,
+    PageArguments,
+    PlannedInfo,
+    PlannedPage,
+    connection_from_page,
+)
 from resolvers.common.relations import ORDER_ARGUMENT, ToMany, child_order
 from resolvers.compiled.assemble import unchanged
-from resolvers.compiled.nodes import Child, Link, PageRoot, Plan, Root, Selection
-from resolvers.compiled.reading import relation_statement
-from resolvers.compiled.sql import NotCompilable, Statement
+from resolvers.compiled.nodes import Child, Link, PagedLink, PageRoot, Plan, Root, Selection
+from resolvers.compiled.reading import page_statement, relation_statement
+from resolvers.compiled.sql import DIALECT, NotCompilable, Statement
 from resolvers.context import Context
 
 Waiting = list[tuple[dict[str, Any], Any]]  # (output object, parent key) per parent
@@ -33,7 +43,7 @@ class _Run:
     def __init__(self, context: Context, variables: VariableValues) -> None:
         self.context = context
         self.variables = variables
-        self.links: dict[Link, Waiting] = {}
+        self.links: dict[Link | PagedLink, Waiting] = {}
         self.counts: list[tuple[dict[str, Any], str, Callable[[], Awaitable[int]]]] = []
 
     def build(self, value: Any, selection: Selection) -> dict[str, Any]:
@@ -55,11 +65,16 @@ class _Run:
         data: dict[str, Any] = {}
         for root in plan.roots:
             data[root.key] = await self.root(root, converter, reading)
-        for out, key, count in self.counts:
-            out[key] = await count()
+        await self.fill_counts()
         if reading is not None:
             await self.fetch_levels(reading)
+            await self.fill_counts()  # nested connections' (the level's statement read them)
         return data
+
+    async def fill_counts(self) -> None:
+        counts, self.counts = self.counts, []
+        for out, key, count in counts:
+            out[key] = await count()
 
     async def root(self, root: Root, converter: Any, reading: DriverReading | None) -> Any:
         if root.lookup is None or reading is None:
@@ -99,7 +114,10 @@ class _Run:
         while self.links:
             level, self.links = self.links, {}
             for link, waiting in level.items():
-                await self.fetch(reading, link, waiting)
+                if isinstance(link, PagedLink):
+                    await self.fetch_pages(reading, link, waiting)
+                else:
+                    await self.fetch(reading, link, waiting)
 
     async def fetch(self, reading: DriverReading, link: Link, waiting: Waiting) -> None:
         # Rows meet their parents by the 16 bytes of their uuid keys: asyncpg's UUID hashes
@@ -127,6 +145,37 @@ class _Run:
                 raise NotCompilable("a required row is missing")
             out[link.key] = None if match is None else self.build(match, link.selection)
 
+    async def fetch_pages(self, reading: DriverReading, link: PagedLink, waiting: Waiting) -> None:
+        """Each parent's page of a nested connection, in one statement for the level, built
+        into the executor's Connection of it (a bad argument or cursor raises the executor's
+        error here: the executor answers, with it)."""
+        parents = {key.bytes: key for _, key in waiting}
+        keys = list(parents.values())
+        arguments = get_argument_values(link.definition, link.node, self.variables)
+        asked = PageArguments(
+            arguments.get("first"), arguments.get("after"), arguments.get("last"),
+            arguments.get("before"),
+        )  # fmt: skip
+        order = child_order(arguments.get(ORDER_ARGUMENT))
+        pages = link.spec.pages(self.context.settings, asked, order)
+        bounds = pages.bounds()
+        shape = pages.shape(bounds, link.counted)
+        compiled = link.compiled.get(shape)
+        if compiled is None:
+            built = page_statement(pages, link.rows, bounds, link.counted)
+            compiled = link.compiled[shape] = built.compile(dialect=DIALECT)
+        tenant = self.context.scope.tenant_id
+        values = {**bounds, TENANT_PARAMETER: tenant, PARENTS: keys}
+        sql, parameters = positional_values(
+            compiled, compiled.construct_params(params=values, escape_names=False)
+        )
+        rows = await _fetch(reading, sql, parameters)
+        found = pages.pages(rows, keys, _by_label, itemgetter(link.id_at), link.counted)
+        by_parent = {key.bytes: page for key, page in zip(keys, found, strict=True)}
+        for out, key in waiting:
+            connection = nested_connection_of(by_parent[key.bytes])
+            out[link.key] = self.build(connection, link.selection)
+
     def _statement_and_limit(self, link: Link) -> tuple[Statement, int | None]:
         """The level's statement (in the order its `orderBy` asks) and per-parent limit."""
         spec = link.spec
@@ -145,6 +194,10 @@ class _Run:
             statement = relation_statement(spec, link.selection.columns, ordering)
             link.ordered[order] = statement
         return statement, limit
+
+
+def _by_label(row: Any, label: str) -> Any:
+    return row[label]
 
 
 async def _fetch(reading: DriverReading, sql: str, parameters: tuple[Any, ...]) -> Any:

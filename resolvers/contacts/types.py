@@ -20,10 +20,22 @@ from app.services.owners.rules import CONTACT_OWNERS
 from app.services.rollups.queries import CONTACT_ROLLUPS, Rollup
 from app.services.rollups.rows import MoneyAmount
 from models.enums import ContactSource, EntityStatus
-from resolvers.activities.inputs import ActivityOrder
-from resolvers.activities.types import activities_of
+from resolvers.activities.types import (
+    ACTIVITIES_OF,
+    ActivityOrderArgument,
+    activities_page,
+)
 from resolvers.common import shared_descriptions as texts
 from resolvers.common.children import NESTED_DEFAULT, First, link_id_field, related
+from resolvers.common.nested import (
+    NESTED_PAGE_SIZE,
+    After,
+    Before,
+    Last,
+    NestedFirst,
+    nested_connection,
+)
+from resolvers.common.pagination import Connection, PageArguments
 from resolvers.common.relations import ToOne, relation_field, rows_field
 from resolvers.common.rollups import (
     LAST_ACTIVITY_AT,
@@ -36,8 +48,7 @@ from resolvers.common.rollups import (
 from resolvers.contact_info.loaders import emails_of, emails_relation, phones_of, phones_relation
 from resolvers.contact_info.types import Email, Phone
 from resolvers.context import Context
-from resolvers.deals.inputs import DealOrder
-from resolvers.deals.types import deals_of, deals_relation
+from resolvers.deals.types import DEALS_OF, DealOrderArgument, deals_page
 from resolvers.duplicates.loaders import DuplicateCandidateRef, possible_duplicates_field
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.merges.loaders import contact_merged_from, merged_into
@@ -86,19 +97,27 @@ async def _owners(
 async def _deals(
     root: strawberry.Parent[ContactRow],
     info: Info[Context, None],
-    first: First = NESTED_DEFAULT,
-    order_by: DealOrder | None = None,
-) -> list[DealRow]:
-    return await deals_of(info, "contact_id", root, first, order_by)
+    first: NestedFirst = NESTED_PAGE_SIZE,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+    order_by: DealOrderArgument = None,
+) -> Connection[DealRow]:
+    arguments = PageArguments(first, after, last, before)
+    return await deals_page(info, "contact_id", root.id, arguments, order_by)
 
 
 async def _activities(
     root: strawberry.Parent[ContactRow],
     info: Info[Context, None],
-    first: First = NESTED_DEFAULT,
-    order_by: ActivityOrder | None = None,
-) -> list[ActivityRow]:
-    return await activities_of(info, "contact_id", root.id, first, order_by)
+    first: NestedFirst = NESTED_PAGE_SIZE,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+    order_by: ActivityOrderArgument = None,
+) -> Connection[ActivityRow]:
+    arguments = PageArguments(first, after, last, before)
+    return await activities_page(info, "contact_id", root.id, arguments, order_by)
 
 
 async def _last_activity_at(
@@ -168,10 +187,14 @@ class Contact(Node):
         "The users responsible for, working with or watching this contact: OWNER first, then "
         "by when they were added (or in `orderBy`).",
     )
-    activities: list[ActivityRef] = rows_field(
-        _activities, "Newest first (the full feed: activities(filter:))."
+    activities: Connection[ActivityRef] = nested_connection(
+        ACTIVITIES_OF["contact_id"],
+        _activities,
+        "The activities with this contact, newest first (all activities: activities(filter:)).",
     )
-    deals: list[DealRef] = relation_field(deals_relation("contact_id"), _deals, "Newest first.")
+    deals: Connection[DealRef] = nested_connection(
+        DEALS_OF["contact_id"], _deals, "The deals with this contact, newest first."
+    )
     status: EntityStatus = strawberry.field(description=texts.STATUS)
     linkedin_url: str | None = strawberry.field(
         description="LinkedIn profile, e.g. https://www.linkedin.com/in/anna-schmidt; null: none."

@@ -5,18 +5,18 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
-from sqlmodel import col
 from strawberry.types import Info
 
-import models
-from app.services.contracts.queries import contract_order
+from app.services.contracts.queries import ContractOrderField, contract_sort_key
 from app.services.contracts.rows import ContractRow
 from app.services.contracts.rules import CONTRACT
 from models.enums import ContractStatus
 from resolvers.common import shared_descriptions as texts
-from resolvers.common.children import children_of
+from resolvers.common.nested import NestedList, nested_page
+from resolvers.common.pagination import Connection, PageArguments
 from resolvers.common.relations import child_order
 from resolvers.context import Context
 from resolvers.contracts.inputs import ContractOrder
@@ -57,17 +57,24 @@ class Contract(Node):
     updated_at: datetime = strawberry.field(description=texts.UPDATED_AT)
 
 
-_CONTRACT_ORDER = (col(models.Contract.end_date).nulls_last(), col(models.Contract.id))
+# A company's contracts: by end date, open-ended last, unless `orderBy` says otherwise.
+CONTRACTS_OF_COMPANY = NestedList(
+    CONTRACT, "company_id", contract_sort_key, (ContractOrderField.END_DATE, False)
+)
+ContractOrderArgument = Annotated[
+    ContractOrder | None,
+    strawberry.argument(
+        description="The order of the list; by end date, open-ended last, without it."
+    ),
+]
 
 
-async def contracts_of(
+async def contracts_page(
     info: Info[Context, None],
     company_id: uuid.UUID,
-    first: int,
-    order_by: ContractOrder | None = None,
-) -> list[ContractRow]:
-    """ContractsByCompanyLoader: by end date, open-ended last (or in `order_by`), at most
-    `first`."""
-    order = child_order(order_by)
-    ordering = _CONTRACT_ORDER if order is None else contract_order(*order)
-    return await children_of(info, CONTRACT, "company_id", company_id, first, ordering, order)
+    arguments: PageArguments,
+    order_by: ContractOrder | None,
+) -> Connection[ContractRow]:
+    """A company's contracts, a page at a time (ContractsByCompany)."""
+    spec = CONTRACTS_OF_COMPANY
+    return await nested_page(info, spec, company_id, arguments, child_order(order_by))

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import functools
+import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from sqlmodel import col
 from strawberry.types import Info
 
-import models
 from app.events.message import CrmEventMessage
 from app.services.activities.rows import ActivityRow
 from app.services.companies.rows import CompanyRow
 from app.services.companies.rules import COMPANY
 from app.services.contacts.rows import ContactRow
 from app.services.contacts.rules import CONTACT
-from app.services.deals.queries import deal_order
+from app.services.deals.queries import DealOrderField, deal_sort_key
 from app.services.deals.rows import DealRow
 from app.services.deals.rules import DEAL
 from app.services.owners.rows import OwnerRow
@@ -26,12 +24,21 @@ from app.services.owners.rules import DEAL_OWNERS
 from app.services.pipelines.rows import PipelineRow, StageRow
 from app.services.pipelines.rules import PIPELINE, STAGE
 from models.enums import DealStatus, LostReason
-from resolvers.activities.inputs import ActivityOrder
-from resolvers.activities.types import activities_of
-from resolvers.common.children import NESTED_DEFAULT, First, Identified, link_id_field, related
+from resolvers.activities.types import ACTIVITIES_OF, ActivityOrderArgument, activities_page
+from resolvers.common.children import NESTED_DEFAULT, First, link_id_field, related
 from resolvers.common.enums import OrderDirection
-from resolvers.common.pagination import Connection
-from resolvers.common.relations import ToMany, ToOne, child_order, relation_field, rows_field
+from resolvers.common.nested import (
+    NESTED_PAGE_SIZE,
+    After,
+    Before,
+    Last,
+    NestedFirst,
+    NestedList,
+    nested_connection,
+    nested_page,
+)
+from resolvers.common.pagination import Connection, PageArguments
+from resolvers.common.relations import ToOne, child_order, relation_field, rows_field
 from resolvers.context import Context
 from resolvers.deals.inputs import DealOrder
 from resolvers.events.types import (
@@ -58,7 +65,6 @@ ContactRef = Annotated["Contact", strawberry.lazy("resolvers.contacts.types")]
 ActivityRef = Annotated["Activity", strawberry.lazy("resolvers.activities.types")]
 
 
-_DEAL_ORDER = (col(models.Deal.created_at).desc(), col(models.Deal.id))
 PIPELINE_OF = ToOne(PIPELINE, "pipeline_id")
 STAGE_OF = ToOne(STAGE, "stage_id")
 COMPANY_OF = ToOne(COMPANY, "company_id")
@@ -107,10 +113,14 @@ async def _owners(
 async def _activities(
     root: strawberry.Parent[DealRow],
     info: Info[Context, None],
-    first: First = NESTED_DEFAULT,
-    order_by: ActivityOrder | None = None,
-) -> list[ActivityRow]:
-    return await activities_of(info, "deal_id", root.id, first, order_by)
+    first: NestedFirst = NESTED_PAGE_SIZE,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+    order_by: ActivityOrderArgument = None,
+) -> Connection[ActivityRow]:
+    arguments = PageArguments(first, after, last, before)
+    return await activities_page(info, "deal_id", root.id, arguments, order_by)
 
 
 async def _history(
@@ -173,8 +183,10 @@ class Deal(Node):
         _owners,
         "The users responsible for the deal, with their role (OWNER, MEMBER, WATCHER).",
     )
-    activities: list[ActivityRef] = rows_field(
-        _activities, "Newest first (the full feed: activities(filter:))."
+    activities: Connection[ActivityRef] = nested_connection(
+        ACTIVITIES_OF["deal_id"],
+        _activities,
+        "The activities about this deal, newest first (all activities: activities(filter:)).",
     )
     history: Connection[CrmEventType] = rows_field(
         _history, "Every change of this deal (events), newest first."
@@ -208,21 +220,28 @@ class Deal(Node):
     updated_at: datetime = strawberry.field(description="When the deal was last changed.")
 
 
-@functools.cache
-def deals_relation(parent_column: str) -> ToMany[DealRow]:
-    """DealsByCompanyLoader / DealsByContactLoader: newest first (or in the `orderBy` asked),
-    at most `first` each."""
-    return ToMany(DEAL, parent_column, _DEAL_ORDER, ordering=deal_order)
+DEAL_NEWEST_FIRST = (DealOrderField.CREATED_AT, True)
+# A company's or contact's deals: newest first unless `orderBy` says otherwise.
+DEALS_OF = {
+    parent: NestedList(DEAL, parent, deal_sort_key, DEAL_NEWEST_FIRST)
+    for parent in ("company_id", "contact_id")
+}
+DealOrderArgument = Annotated[
+    DealOrder | None,
+    strawberry.argument(description="The order of the list; newest first without it."),
+]
 
 
-async def deals_of(
+async def deals_page(
     info: Info[Context, None],
     parent_column: str,
-    root: Identified,
-    first: int,
-    order_by: DealOrder | None = None,
-) -> list[DealRow]:
-    return await related(info, deals_relation(parent_column), root, first, child_order(order_by))
+    parent_id: uuid.UUID,
+    arguments: PageArguments,
+    order_by: DealOrder | None,
+) -> Connection[DealRow]:
+    """A company's or contact's deals, a page at a time (DealsByCompany/-Contact)."""
+    spec = DEALS_OF[parent_column]
+    return await nested_page(info, spec, parent_id, arguments, child_order(order_by))
 
 
 @strawberry.type(

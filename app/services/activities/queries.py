@@ -16,6 +16,7 @@ from app.data import records
 from app.data.pagination import (
     PageQuery,
     PageRequest,
+    SortKey,
     enum_key,
     range_conditions,
     text_key,
@@ -65,9 +66,9 @@ _SORT_KEYS = {
 }
 
 
-def activity_order(order: ActivityOrderField, descending: bool) -> list[Any]:
-    """ORDER BY of activities in this order (a nested list of them)."""
-    return _SORT_KEYS[order].order_by(ACTIVITY.id, descending)
+def activity_sort_key(order: ActivityOrderField) -> SortKey:
+    """The activities list's sort key of `order` (a nested list pages by it too)."""
+    return _SORT_KEYS[order]
 
 
 @dataclass(frozen=True)

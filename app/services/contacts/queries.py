@@ -110,13 +110,9 @@ _SORT_KEYS = {
 }
 
 
-def contact_order(
-    order: ContactOrderField, descending: bool, currency: str | None = None
-) -> list[Any]:
-    """ORDER BY of contacts in this order (a nested list of them)."""
-    return sort_key_of(_SORT_KEYS, order, CONTACT_ROLLUPS, currency).order_by(
-        CONTACT.id, descending
-    )
+def contact_sort_key(order: ContactOrderField, currency: str | None = None) -> SortKey:
+    """The contacts list's sort key of `order` (a nested list pages by it too)."""
+    return sort_key_of(_SORT_KEYS, order, CONTACT_ROLLUPS, currency)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from app.data import records
 from app.data.pagination import (
     PageQuery,
     PageRequest,
+    SortKey,
     date_key,
     enum_key,
     money_key,
@@ -56,9 +57,9 @@ _SORT_KEYS = {
 }
 
 
-def contract_order(order: ContractOrderField, descending: bool) -> list[Any]:
-    """ORDER BY of contracts in this order (a nested list of them)."""
-    return _SORT_KEYS[order].order_by(CONTRACT.id, descending)
+def contract_sort_key(order: ContractOrderField) -> SortKey:
+    """The contracts list's sort key of `order` (a nested list pages by it too)."""
+    return _SORT_KEYS[order]
 
 
 @dataclass(frozen=True)

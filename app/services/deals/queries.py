@@ -18,6 +18,7 @@ from app.data import records
 from app.data.pagination import (
     PageQuery,
     PageRequest,
+    SortKey,
     bounded_decimal,
     date_key,
     enum_key,
@@ -90,9 +91,9 @@ _SORT_KEYS = {
 }
 
 
-def deal_order(order: DealOrderField, descending: bool) -> list[Any]:
-    """ORDER BY of deals in this order (a nested list of them)."""
-    return _SORT_KEYS[order].order_by(DEAL.id, descending)
+def deal_sort_key(order: DealOrderField) -> SortKey:
+    """The deals list's sort key of `order` (a nested list pages by it too)."""
+    return _SORT_KEYS[order]
 
 
 @dataclass(frozen=True)
