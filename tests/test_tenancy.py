@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 import models
@@ -187,6 +188,20 @@ async def test_core_statements_on_tenant_tables_are_refused(sessions: Any) -> No
         for statement in loaded_past_the_filter:
             with pytest.raises(TenantScopeError, match="from_statement"):
                 await session.execute(statement)
+
+
+async def test_a_model_aliased_over_a_core_select_of_a_tenant_table_is_refused(
+    sessions: Any,
+) -> None:
+    """Nested pages read a model aliased over an ORM statement (app/data/child_pages), which
+    gets the filters itself; aliased over a Core select, the inner rows would be unfiltered."""
+    scope = await new_scope(sessions)
+    table = models.Company.__table__  # type: ignore[attr-defined]
+    unfiltered = aliased(models.Company, sa.select(table).subquery())
+    counted = sa.select(sa.func.count()).select_from(unfiltered)
+    async with scope.reading() as session:
+        with pytest.raises(TenantScopeError, match="through their models"):
+            await session.execute(counted)
 
 
 async def test_core_columns_that_carry_other_annotations_are_refused(sessions: Any) -> None:

@@ -86,14 +86,21 @@ shape_of = statement_shape  # per statement: SQLAlchemy's cache key without the 
 
 def _refuse_plain_tables(sources: Iterable[Any]) -> None:
     for source in sources:
-        # An entity or an alias of one (a page read through its model, app/data/child_pages)
-        # gets the filters itself; Core columns inside it are walk_for_core_access's to refuse.
-        if source is None or from_orm_entity(source):
+        if source is None or _entity_alias_of_orm_statement(source):
             continue
         for table in find_tables(source, include_joins=True, include_aliases=True):
             plain = not from_orm_entity(table)
             if plain and getattr(table, "name", None) in TENANT_TABLES:
                 raise TenantScopeError("tenant-owned tables are queried through their models only")
+
+
+def _entity_alias_of_orm_statement(source: Any) -> bool:
+    """A model aliased over an ORM statement (a page read through its model, as
+    app/data/child_pages does): the inner statement gets the filters itself, and Core columns
+    inside it are walk_for_core_access's to refuse. A model aliased over a Core select of a
+    tenant table is not one: the filters could not reach that select's rows."""
+    inner = getattr(source, "element", None)  # the aliased subquery's or lateral's select
+    return from_orm_entity(source) and inner is not None and is_orm_statement(inner)
 
 
 def walk_for_core_access(statement: sa.ClauseElement, *, has_mappers: bool) -> None:
