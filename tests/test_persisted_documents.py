@@ -146,6 +146,21 @@ async def test_a_hash_that_is_not_the_texts_is_refused_and_nothing_is_stored(
         assert codes(await live_client.post(apq(None, sha))) == ["PERSISTED_QUERY_NOT_FOUND"]
 
 
+async def test_a_stored_text_that_is_not_its_hashs_is_never_run(
+    settings: Settings, live_client: Client
+) -> None:
+    """The store's texts are checked against their hash when read: a document written into
+    Redis under another document's hash (by hand, or another program) is not served."""
+    text, planted = unique("Asked"), "mutation { logout }"
+    redis = Redis.from_url(settings.redis_url or "")
+    try:
+        await redis.set(DOCUMENT_PREFIX + sha256(text), planted, ex=60)
+        asked = await live_client.post(apq(None, sha256(text)))
+        assert codes(asked) == ["PERSISTED_QUERY_NOT_FOUND"], asked.text
+    finally:
+        await redis.aclose()
+
+
 async def test_junk_sent_with_its_hash_gets_its_syntax_error_and_is_not_kept(
     live_client: Client,
 ) -> None:

@@ -123,6 +123,8 @@ class PersistedDocuments:
         if text is None:
             self._allowed(sha256)
             text = await self.store.get(sha256)
+            if text is not None and _sha256(text) != sha256:
+                text = None  # not what was registered (Redis written by another hand): unknown
         if text is not None:
             return Resolved(text)
         if persisted is not None:
