@@ -223,7 +223,6 @@ def test_describe1_share_is_fully_described(package: str) -> None:
     assert not missing, f"{len(missing)} without a description:\n" + "\n".join(missing)
 
 
-@pytest.mark.skip(reason="enabled by the lead after merging issue 24")
 def test_every_schema_coordinate_has_a_description() -> None:
     missing, total = undescribed(described_types(exported_schema()))
     assert not missing, (
