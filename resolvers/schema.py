@@ -129,7 +129,10 @@ describe_root(
     Mutation,
     "Writes, each in its own transaction: CRM data needs the role member or admin (viewer is "
     "read-only: FORBIDDEN), lookup lists and users admin. Bad input is BAD_USER_INPUT naming "
-    "each field, and nothing is written.",
+    "each field, and nothing is written. The mutations of one document run one after another; "
+    "each field is nullable, so one that fails answers null with its error (its `path`) while "
+    "the others, committed, keep their answers. Each answers the records it changed, with "
+    "their ids, read after its write (deletes: the id).",
 )
 describe_root(
     Subscription,

@@ -11,13 +11,17 @@ from strawberry.types import Info
 
 from app.data.pagination import clamp_first
 from app.data.records import Entity
+from resolvers.common.described import PAGE_SIZE_LIMIT
 from resolvers.common.relations import LINK_ID, ChildOrder, ToMany, ToOne
 from resolvers.context import Context
 
 RowT = TypeVar("RowT")
 
 NESTED_DEFAULT = 50
-First = Annotated[int, strawberry.argument(description="At most this many (max 200).")]
+First = Annotated[
+    int,
+    strawberry.argument(description=f"At most this many (50 when not sent); {PAGE_SIZE_LIMIT}."),
+]
 
 
 class Identified(Protocol):

@@ -12,7 +12,8 @@ from strawberry.types.enum import has_enum_definition
 
 EnumT = TypeVar("EnumT", bound=type[enum.Enum])
 
-_SIZES = "unset: DEFAULT_PAGE_SIZE (50); at most MAX_PAGE_SIZE (200), more is BAD_USER_INPUT"
+PAGE_SIZE_LIMIT = "at most MAX_PAGE_SIZE (200), more is BAD_USER_INPUT"
+_SIZES = f"unset: DEFAULT_PAGE_SIZE (50); {PAGE_SIZE_LIMIT}"
 
 PageFirst = Annotated[
     int | None,

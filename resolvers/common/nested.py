@@ -22,6 +22,7 @@ from app.data.child_pages import ChildPage, ChildPages
 from app.data.pagination import SortKey
 from app.data.records import Entity, RowT
 from app.settings import Settings
+from resolvers.common.described import PAGE_SIZE_LIMIT
 from resolvers.common.pagination import (
     Connection,
     PageArguments,
@@ -39,28 +40,29 @@ NestedFirst = Annotated[
     int | None,
     strawberry.argument(
         description="How many to show from the start of the list (after `after`): 50 unless "
-        "`last` is given, at most 200 (the top-level lists' limit)."
+        f"`last` is given; {PAGE_SIZE_LIMIT}. Not together with `last`."
     ),
 ]
 After = Annotated[
     str | None,
     strawberry.argument(
         description="Continue after this cursor (an edge's `cursor` or `pageInfo.endCursor` "
-        "of this list in the same order; the top-level list's cursors work too)."
+        "of this list in the same order; the top-level list's cursors work too). A cursor of "
+        "another order is BAD_USER_INPUT; not together with `before`."
     ),
 ]
 Last = Annotated[
     int | None,
     strawberry.argument(
         description="How many to show from the end of the list (before `before`), instead "
-        "of `first`; at most 200."
+        f"of `first`; {PAGE_SIZE_LIMIT}."
     ),
 ]
 Before = Annotated[
     str | None,
     strawberry.argument(
         description="Show the records just before this cursor (`pageInfo.startCursor` to "
-        "page back)."
+        "page back); not together with `after`."
     ),
 ]
 

@@ -4,6 +4,8 @@ client's cache of the record's `owners` follows."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -14,7 +16,47 @@ from resolvers.common.inputs import parse_id
 from resolvers.common.written import read_back
 from resolvers.context import Context
 
-OWNED = "The record with its owners as they are after the change."
+
+def adding(record: str) -> str:
+    """What addCompanyOwner, addContactOwner and addDealOwner do, for the `record` it is."""
+    return (
+        f"Make a user an owner of the {record} in a role, or give one of its owners another "
+        f"role (member, admin). Event crm.{record}.owner_added (owner_updated when an owner's "
+        f"role changes). Answers the {record} with its owners as they are "
+        "after the change."
+    )
+
+
+def removing(record: str) -> str:
+    """What removeCompanyOwner, removeContactOwner and removeDealOwner do."""
+    return (
+        f"Take a user off the {record}'s owners (member, admin; the {record} may be left "
+        f"with none). Event crm.{record}.owner_removed. Answers the {record} with its owners "
+        "as they are after the change."
+    )
+
+
+OwnerUserId = Annotated[
+    strawberry.ID,
+    strawberry.argument(
+        description="The user's id (`users`, `Owner.userId`). Unknown or another tenant's: "
+        "NOT_FOUND; not a UUID: BAD_USER_INPUT."
+    ),
+]
+RemovedUserId = Annotated[
+    strawberry.ID,
+    strawberry.argument(
+        description="The owning user's id (`Owner.userId`). Not an owner of the record: "
+        "NOT_FOUND; not a UUID: BAD_USER_INPUT."
+    ),
+]
+OwnerRoleArgument = Annotated[
+    OwnerRole,
+    strawberry.argument(
+        description="Their part in the record: OWNER when not sent. A user holds one role "
+        "per record, so this replaces the role an owner has."
+    ),
+]
 
 
 async def add(

@@ -15,7 +15,15 @@ from app.services.owners.rules import DEAL_OWNERS
 from models.enums import LostReason, OwnerRole
 from resolvers.common.described import ExpectedVersion
 from resolvers.common.inputs import parse_id, sent_fields
-from resolvers.common.owners import OWNED, add, remove
+from resolvers.common.owners import (
+    OwnerRoleArgument,
+    OwnerUserId,
+    RemovedUserId,
+    add,
+    adding,
+    remove,
+    removing,
+)
 from resolvers.context import Context
 from resolvers.deals.inputs import CreateDealInput, UpdateDealInput
 from resolvers.deals.types import Deal
@@ -118,22 +126,20 @@ class DealMutations:
 
     @strawberry.mutation(
         permission_classes=WRITE,
-        description=f"Add an owner, or change the role of an existing one. {OWNED}",
+        description=adding("deal"),
         graphql_type=Deal,
     )
     async def add_deal_owner(
         self,
         info: Info[Context, None],
-        deal_id: strawberry.ID,
-        user_id: strawberry.ID,
-        role: OwnerRole = OwnerRole.OWNER,
+        deal_id: DealId,
+        user_id: OwnerUserId,
+        role: OwnerRoleArgument = OwnerRole.OWNER,
     ) -> DealRow:
         return await add(info, DEAL_OWNERS, DEAL, deal_id, user_id, role, "dealId")
 
-    @strawberry.mutation(
-        permission_classes=WRITE, description=f"Remove an owner. {OWNED}", graphql_type=Deal
-    )
+    @strawberry.mutation(permission_classes=WRITE, description=removing("deal"), graphql_type=Deal)
     async def remove_deal_owner(
-        self, info: Info[Context, None], deal_id: strawberry.ID, user_id: strawberry.ID
+        self, info: Info[Context, None], deal_id: DealId, user_id: RemovedUserId
     ) -> DealRow:
         return await remove(info, DEAL_OWNERS, DEAL, deal_id, user_id, "dealId")

@@ -18,7 +18,16 @@ from app.services.members.service import add_user
 from app.services.owners import rules
 from models.enums import OwnerRole
 from resolvers.common.inputs import sent_fields
-from resolvers.common.owners import OWNED, add, remove
+from resolvers.common.owners import (
+    OwnerRoleArgument,
+    OwnerUserId,
+    RemovedUserId,
+    add,
+    adding,
+    remove,
+    removing,
+)
+from resolvers.common.shared_descriptions import WriteId
 from resolvers.companies.types import Company
 from resolvers.contacts.types import Contact
 from resolvers.context import Context
@@ -57,50 +66,50 @@ class OwnerMutations:
 
     @strawberry.mutation(
         permission_classes=WRITE,
-        description=f"Add an owner, or change the role of an existing one. {OWNED}",
+        description=adding("company"),
         graphql_type=Company,
     )
     async def add_company_owner(
         self,
         info: Info[Context, None],
-        company_id: strawberry.ID,
-        user_id: strawberry.ID,
-        role: OwnerRole = OwnerRole.OWNER,
+        company_id: WriteId,
+        user_id: OwnerUserId,
+        role: OwnerRoleArgument = OwnerRole.OWNER,
     ) -> CompanyRow:
         kind = rules.COMPANY_OWNERS
         return await add(info, kind, COMPANY, company_id, user_id, role, "companyId")
 
     @strawberry.mutation(
         permission_classes=WRITE,
-        description=f"Remove an owner. {OWNED}",
+        description=removing("company"),
         graphql_type=Company,
     )
     async def remove_company_owner(
-        self, info: Info[Context, None], company_id: strawberry.ID, user_id: strawberry.ID
+        self, info: Info[Context, None], company_id: WriteId, user_id: RemovedUserId
     ) -> CompanyRow:
         return await remove(info, rules.COMPANY_OWNERS, COMPANY, company_id, user_id, "companyId")
 
     @strawberry.mutation(
         permission_classes=WRITE,
-        description=f"Add an owner, or change the role of an existing one. {OWNED}",
+        description=adding("contact"),
         graphql_type=Contact,
     )
     async def add_contact_owner(
         self,
         info: Info[Context, None],
-        contact_id: strawberry.ID,
-        user_id: strawberry.ID,
-        role: OwnerRole = OwnerRole.OWNER,
+        contact_id: WriteId,
+        user_id: OwnerUserId,
+        role: OwnerRoleArgument = OwnerRole.OWNER,
     ) -> ContactRow:
         kind = rules.CONTACT_OWNERS
         return await add(info, kind, CONTACT, contact_id, user_id, role, "contactId")
 
     @strawberry.mutation(
         permission_classes=WRITE,
-        description=f"Remove an owner. {OWNED}",
+        description=removing("contact"),
         graphql_type=Contact,
     )
     async def remove_contact_owner(
-        self, info: Info[Context, None], contact_id: strawberry.ID, user_id: strawberry.ID
+        self, info: Info[Context, None], contact_id: WriteId, user_id: RemovedUserId
     ) -> ContactRow:
         return await remove(info, rules.CONTACT_OWNERS, CONTACT, contact_id, user_id, "contactId")

@@ -11,7 +11,7 @@ from strawberry.types import Info
 from app.services.pipelines import service
 from app.services.pipelines import stages as pipeline_stages
 from app.services.pipelines.rows import PipelineRow
-from app.services.pipelines.rules import PIPELINE
+from app.services.pipelines.rules import MAX_STAGES, PIPELINE
 from resolvers.common.inputs import parse_id, sent_fields
 from resolvers.common.written import read_back
 from resolvers.context import Context
@@ -26,6 +26,17 @@ from resolvers.pipelines.payloads import (
 from resolvers.pipelines.types import Pipeline
 
 ADMIN: list[type[BasePermission]] = [IsAdmin]
+
+PipelineId = Annotated[
+    strawberry.ID,
+    strawberry.argument(description="The pipeline's id; unknown: NOT_FOUND."),
+]
+StageId = Annotated[
+    strawberry.ID,
+    strawberry.argument(
+        description="The stage's id (`Stage.id`); unknown or another tenant's: NOT_FOUND."
+    ),
+]
 
 
 @strawberry.type
@@ -55,10 +66,7 @@ class PipelineMutations:
     async def update_pipeline(
         self,
         info: Info[Context, None],
-        id: Annotated[
-            strawberry.ID,
-            strawberry.argument(description="The pipeline's id; unknown: NOT_FOUND."),
-        ],
+        id: PipelineId,
         input: Annotated[
             inputs.UpdatePipelineInput,
             strawberry.argument(description="The fields to change; those not sent stay."),
@@ -77,25 +85,31 @@ class PipelineMutations:
     async def delete_pipeline(
         self,
         info: Info[Context, None],
-        id: Annotated[
-            strawberry.ID,
-            strawberry.argument(description="The pipeline's id; unknown: NOT_FOUND."),
-        ],
+        id: PipelineId,
     ) -> strawberry.ID:
         deleted = await service.delete_pipeline(info.context.scope, parse_id(id))
         return strawberry.ID(str(deleted))
 
     @strawberry.mutation(
         permission_classes=ADMIN,
-        description="Insert at position (default: last).",
+        description=f"Add a column to a board (admin): at most {MAX_STAGES} stages per pipeline "
+        "(one more: BAD_USER_INPUT); a name it has already (ignoring case): CONFLICT. Stages "
+        "after it move one place right. Event crm.pipeline.stage_added. Answers the stage and "
+        "the pipeline with its stages as they are now.",
         graphql_type=StagePayload,
     )
     async def add_pipeline_stage(
         self,
         info: Info[Context, None],
-        pipeline_id: strawberry.ID,
-        input: inputs.StageInput,
-        position: int | None = None,
+        pipeline_id: PipelineId,
+        input: Annotated[inputs.StageInput, strawberry.argument(description="The new stage.")],
+        position: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Where it goes, counted from the left: 0 is the first column. "
+                "Unset or past the last: it becomes the last; below 0: the first."
+            ),
+        ] = None,
     ) -> StageWritten:
         scope = info.context.scope
         added = await pipeline_stages.add_stage(
@@ -105,11 +119,20 @@ class PipelineMutations:
 
     @strawberry.mutation(
         permission_classes=ADMIN,
-        description="Rename a stage, change its probability or (while it is empty) its kind.",
+        description="Rename a stage, change its probability or (while no deal, not even one in "
+        "the trash, is in it) its kind (admin). Event crm.pipeline.stage_updated with what "
+        "changed. Answers the stage and its pipeline as they are now (the summary follows a "
+        "new probability).",
         graphql_type=StagePayload,
     )
     async def update_pipeline_stage(
-        self, info: Info[Context, None], id: strawberry.ID, input: inputs.UpdateStageInput
+        self,
+        info: Info[Context, None],
+        id: StageId,
+        input: Annotated[
+            inputs.UpdateStageInput,
+            strawberry.argument(description="The fields to change; those not sent stay."),
+        ],
     ) -> StageWritten:
         scope = info.context.scope
         return StageWritten.of(
@@ -118,15 +141,25 @@ class PipelineMutations:
 
     @strawberry.mutation(
         permission_classes=ADMIN,
-        description="Remove a stage. Refused while deals sit in it, unless moveDealsTo names "
-        "another stage of the pipeline to move them to.",
+        description="Remove a stage (admin). While deals sit in it (those in the trash too) it "
+        "is refused with CONFLICT (extensions.dealCount) unless moveDealsTo names where they "
+        "go; a pipeline keeps at least one stage (removing the last: BAD_USER_INPUT). Events "
+        "crm.pipeline.stage_removed, and crm.deal.updated and stage_changed for each deal "
+        "moved. Answers its id and the pipeline as it is now.",
         graphql_type=StageRemovalPayload,
     )
     async def remove_pipeline_stage(
         self,
         info: Info[Context, None],
-        id: strawberry.ID,
-        move_deals_to: strawberry.ID | None = None,
+        id: StageId,
+        move_deals_to: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Another stage of the same pipeline and of the same kind that "
+                "takes this stage's deals (they keep their status, lost reason and "
+                "closedAt); else BAD_USER_INPUT. Not needed while the stage is empty."
+            ),
+        ] = None,
     ) -> StageRemoved:
         target = parse_id(move_deals_to, "moveDealsTo") if move_deals_to else None
         removed = await pipeline_stages.remove_stage(info.context.scope, parse_id(id), target)
@@ -134,12 +167,22 @@ class PipelineMutations:
 
     @strawberry.mutation(
         permission_classes=ADMIN,
-        description="Give the stages the order of stageIds (each stage of the pipeline once). "
-        "Answers the pipeline with its stages in the new order.",
+        description="Put a board's columns in a new order (admin); deals stay in their stages. "
+        "Event crm.pipeline.updated (changes.stageOrder) when the order changed. Answers the "
+        "pipeline with its stages in the new order.",
         graphql_type=Pipeline,
     )
     async def reorder_pipeline_stages(
-        self, info: Info[Context, None], pipeline_id: strawberry.ID, stage_ids: list[strawberry.ID]
+        self,
+        info: Info[Context, None],
+        pipeline_id: PipelineId,
+        stage_ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(
+                description="Every stage of the pipeline exactly once, from the left (else "
+                "BAD_USER_INPUT)."
+            ),
+        ],
     ) -> PipelineRow:
         ids = [parse_id(stage_id, "stageIds") for stage_id in stage_ids]
         pipeline = parse_id(pipeline_id, "pipelineId")
