@@ -5,10 +5,10 @@
 //
 //   CRM_URL=http://127.0.0.1:8000/graphql CRM_TOKEN=<admin token> node apollo-e2e.mjs
 //
-// clients/e2e.sh starts an embedded server, mints the token and runs this. E2E_APQ=0 leaves the
-// persisted-query link out (to see what works while the server lacks APQ, issue 24 item 4).
-// Written against the issue-24 contract (COMMON24.md): node(id) (item 1), owner mutations
-// returning the Deal (item 2), nested connections (item 3), APQ (item 4).
+// clients/e2e.sh starts an embedded server, mints the token and runs this (then
+// trusted-e2e.mjs on the same data). E2E_APQ=0 leaves the persisted-query link out. Covers
+// node(id), mutations returning the records they change (owners, e-mail payloads, the
+// board's pipeline), nested connections (company.contacts) and APQ's fallback.
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ApolloClient, HttpLink, InMemoryCache, gql, split } from '@apollo/client';
