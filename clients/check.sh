@@ -3,8 +3,7 @@
 # from the repository's schema.graphql and the documents in clients/documents, and prove they
 # compile. Fails (non-zero, with the failing step named) when a schema change breaks them.
 #
-#   clients/check.sh                     # documents valid on main today
-#   CLIENTS_STAGE=next clients/check.sh  # the issue-24 contract documents (documents/next/)
+#   clients/check.sh                               # ../schema.graphql and documents/*.graphql
 #   CLIENTS_SCHEMA=other.graphql clients/check.sh  # another SDL than ../schema.graphql
 #
 # Steps: Node 22 (bench/tools.py, into bench/.tools), the npm packages of package.json (npm ci,
@@ -17,10 +16,7 @@ set -euo pipefail
 
 CLIENTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(dirname "$CLIENTS")"
-STAGE="${CLIENTS_STAGE:-today}"
 if [ -n "${CLIENTS_SCHEMA:-}" ]; then export CLIENTS_SCHEMA="$(realpath "$CLIENTS_SCHEMA")"; fi  # another SDL file
-case "$STAGE" in today | next) ;; *) echo "check.sh: CLIENTS_STAGE must be today or next" >&2; exit 2 ;; esac
-export CLIENTS_STAGE="$STAGE"
 cd "$CLIENTS"
 
 step=""
@@ -44,13 +40,12 @@ if [ "$(cat node_modules/.installed-lock 2>/dev/null)" != "$lock" ]; then  # ins
   echo "$lock" >node_modules/.installed-lock
 fi
 
-begin "graphql-codegen (client preset, stage $STAGE)"
+begin "graphql-codegen (client preset)"
 node node_modules/.bin/graphql-codegen --config codegen.ts
 test -s generated/gql/persisted-documents.json
 
 begin "tsc --noEmit (strict)"
-if [ "$STAGE" = next ]; then config=tsconfig.next.json; else config=tsconfig.json; fi
-node node_modules/.bin/tsc --noEmit -p "$config"
+node node_modules/.bin/tsc --noEmit -p tsconfig.json
 
 begin "Python tools (clients/.tools/py)"
 if [ ! -x .tools/py/bin/ariadne-codegen ] || [ python/requirements.txt -nt .tools/py/bin/ariadne-codegen ]; then
@@ -62,12 +57,10 @@ if [ ! -x .tools/py/bin/ariadne-codegen ] || [ python/requirements.txt -nt .tool
   touch .tools/py/bin/ariadne-codegen
 fi
 
-begin "ariadne-codegen (stage $STAGE)"
+begin "ariadne-codegen"
 rm -rf .tools/ariadne && mkdir -p .tools/ariadne/documents
 cp "${CLIENTS_SCHEMA:-../schema.graphql}" .tools/ariadne/schema.graphql
-for document in documents/*.graphql "documents/$STAGE"/*.graphql; do
-  cp "$document" ".tools/ariadne/documents/$(dirname "$document" | tr / _)_$(basename "$document")"
-done
+cp documents/*.graphql .tools/ariadne/documents/
 .tools/py/bin/ariadne-codegen --config ariadne-codegen.toml client >/dev/null
 
 begin "the Python client imports, validates a response, and passes mypy --strict"
@@ -79,4 +72,4 @@ step="versions"
 echo "== versions: node $(node --version), npm $(npm --version)," \
   "$(node -p "['graphql','@graphql-codegen/cli','@graphql-codegen/client-preset','typescript'].map(p => p + ' ' + require('./node_modules/' + p + '/package.json').version).join(', ')")," \
   "$(.tools/py/bin/ariadne-codegen --version | tail -1), $(.tools/py/bin/mypy --version | cut -d' ' -f1-2)"
-echo "check.sh: OK (stage $STAGE)"
+echo "check.sh: OK"

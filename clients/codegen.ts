@@ -1,28 +1,27 @@
 // graphql-codegen over the repository's schema.graphql (a test keeps it equal to the code) and
 // the frontend documents kept in documents/. Run by check.sh; output goes to the git-ignored
 // generated/ folder.
-//
-// Stage: documents/*.graphql hold what is valid on main today and after issue 24's items 1-3;
-// documents/today/ what only main's current schema has (plain nested lists, bare Owner/Email
-// mutation results); documents/next/ the same pages written against the issue-24 contract
-// (node, mutation payloads, nested connections). CLIENTS_STAGE=next takes next/ instead of
-// today/; once the items are merged, next/ replaces today/ and the switch goes.
 import type { CodegenConfig } from '@graphql-codegen/cli';
+import { addTypenameSelectionDocumentTransform } from '@graphql-codegen/client-preset';
 
-const stage = process.env.CLIENTS_STAGE === 'next' ? 'next' : 'today';
 const schema = process.env.CLIENTS_SCHEMA ?? '../schema.graphql';
 
 const config: CodegenConfig = {
   schema,
-  documents: ['documents/*.graphql', `documents/${stage}/*.graphql`],
+  documents: ['documents/*.graphql'],
   ignoreNoDocuments: false,
   errorsOnly: true,
   generates: {
     'generated/gql/': {
       preset: 'client',
+      // Every selection set asks for __typename, as Apollo's cache adds it to what it sends:
+      // with TRUSTED_DOCUMENTS=only the server runs the manifest's text, and Apollo needs
+      // __typename in the answer to normalize records (Company:<id>).
+      documentTransforms: [addTypenameSelectionDocumentTransform],
       presetConfig: {
-        // Emits generated/gql/persisted-documents.json ({"<sha256 hex>": "<document>"}), the
-        // trusted-documents manifest the server reads (TRUSTED_DOCUMENTS_MANIFEST).
+        // Emits generated/gql/persisted-documents.json ({"sha256:<hex>": "<document>"}), the
+        // trusted-documents manifest the server reads (TRUSTED_DOCUMENTS_MANIFEST); each
+        // generated document carries its key as __meta__.hash.
         persistedDocuments: { hashAlgorithm: 'sha256' },
         fragmentMasking: false,
       },

@@ -103,6 +103,35 @@ async def test_only_refuses_every_document_outside_the_manifest_and_registers_no
         await redis.aclose()
 
 
+async def test_the_client_presets_prefixed_hash_as_the_apq_hash_runs_the_manifest_document(
+    settings: Settings, tokens: Tokens, tenant: str, tmp_path: Path
+) -> None:
+    # Apollo's link with generateHash: (document) => document.__meta__.hash (README) sends the
+    # client preset's key, "sha256:<hex>", as persistedQuery.sha256Hash.
+    only = settings.model_copy(
+        update={
+            "trusted_documents": "only",
+            "trusted_documents_manifest": manifest_file(tmp_path, ROLES),
+        }
+    )
+    prefixed = f"sha256:{sha256(ROLES)}"
+    async with served(only) as http:
+        client = Client(http, tokens.make(tenant, subject="u"))
+        for request in (
+            client.post(apq(None, prefixed)),
+            client.get(extensions=apq(None, prefixed)["extensions"]),
+            client.post(apq(ROLES, prefixed)),  # the link's retry: hash and text
+            client.post({**apq(None, prefixed), "documentId": prefixed}),
+        ):
+            answer = await request
+            assert (answer.status_code, answer.json()["data"]) == (
+                200,
+                {"me": {"roles": ["admin"]}},
+            )
+        mismatch = await client.post(apq("{ me { roles } }", prefixed))
+        assert codes(mismatch) == ["PERSISTED_QUERY_HASH_MISMATCH"]
+
+
 async def test_only_applies_to_the_compiled_paths_admitted_documents(
     settings: Settings, tokens: Tokens, tenant: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

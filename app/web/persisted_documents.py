@@ -5,7 +5,7 @@ parameters, where `extensions` is JSON) and in a WebSocket `subscribe`/`start` p
 - `extensions.persistedQuery: {version: 1, sha256Hash}` (Apollo's persisted-query link, and the
   fetch example of graphql-codegen's client preset);
 - `documentId`: the bare hash or `sha256:<hash>` (the GraphQL-over-HTTP persisted documents
-  appendix).
+  appendix); `sha256Hash` may carry the prefix too (the client preset's `__meta__.hash`).
 The hash is the SHA-256 (hex) of the document's exact text. Without the text, the document is
 looked up: in the trusted manifest (memory), then, unless TRUSTED_DOCUMENTS=only, among the
 registered APQ documents (app/web/apq_store.py: one Redis GET). Unknown: PERSISTED_QUERY_NOT_FOUND
@@ -254,10 +254,13 @@ def _requested_hash(persisted: object, document_id: object) -> str:
                 NOT_SUPPORTED,
                 200,
             )
-        hashes.add(_checked_hash(persisted.get("sha256Hash"), "persistedQuery.sha256Hash"))
+        # Apollo's link sends what generateHash returns: with the client preset that is the
+        # document's __meta__.hash, which 6.x writes as "sha256:<hex>", as in the manifest.
+        hashes.add(
+            _checked_hash(_unprefixed(persisted.get("sha256Hash")), "persistedQuery.sha256Hash")
+        )
     if document_id is not None:
-        sent = document_id.removeprefix("sha256:") if isinstance(document_id, str) else None
-        hashes.add(_checked_hash(sent, "documentId"))
+        hashes.add(_checked_hash(_unprefixed(document_id), "documentId"))
     if len(hashes) > 1:
         raise Refused(
             "documentId and persistedQuery.sha256Hash name different documents.", "BAD_USER_INPUT"
@@ -265,11 +268,15 @@ def _requested_hash(persisted: object, document_id: object) -> str:
     return hashes.pop()
 
 
+def _unprefixed(sent: object) -> object:
+    return sent.removeprefix("sha256:") if isinstance(sent, str) else sent
+
+
 def _checked_hash(sent: object, where: str) -> str:
     if not isinstance(sent, str) or not _SHA256.fullmatch(sent.lower()):
         raise Refused(
             f"{where} must be a document's SHA-256: 64 hexadecimal digits "
-            "(a documentId may carry the prefix sha256:).",
+            "(optionally prefixed sha256:).",
             "BAD_USER_INPUT",
         )
     return sent.lower()
