@@ -12,14 +12,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 
 from app.data.child_pages import ChildPage, ChildPages
-from app.data.pagination import SortKey
+from app.data.pagination import Page, SortKey
 from app.data.records import Entity, RowT
 from app.settings import Settings
 from resolvers.common.pagination import (
@@ -31,6 +31,8 @@ from resolvers.common.pagination import (
 from resolvers.common.relations import ChildOrder
 from resolvers.context import Context
 
+ViewT = TypeVar("ViewT")
+ItemT = TypeVar("ItemT")
 NESTED_PAGE = "insight-crm.nested-page"  # field metadata: the field's NestedList
 NESTED_PAGE_SIZE = 50  # a nested list's `first` when the client sends none
 TOTAL_COUNT = "totalCount"
@@ -70,12 +72,14 @@ class NestedList(Generic[RowT]):
     """The children of a parent whose `parent_column` holds its id, paged as the top-level
     list of `entity` pages them: `key_of(field, *rest)` is that list's sort key of an order
     field (`rest`: the order's currency, where it has one), `default` the order
-    (field, descending) the nested list shows without `orderBy`."""
+    (field, descending) the nested list shows without `orderBy`; `or_column`: a second
+    column that makes a row the parent's child too (a relationship's target company)."""
 
     entity: Entity[RowT]
     parent_column: str
     key_of: Callable[..., SortKey]
     default: tuple[Any, bool]
+    or_column: str | None = None
 
     def pages(
         self,
@@ -91,7 +95,8 @@ class NestedList(Generic[RowT]):
             first = None  # the schema's default `first` yields to a `last`
         asked = PageArguments(first, arguments.after, arguments.last, arguments.before)
         request = page_request(settings, asked, descending)
-        return ChildPages(self.entity, self.parent_column, self.key_of(field, *rest), request)
+        key = self.key_of(field, *rest)
+        return ChildPages(self.entity, self.parent_column, key, request, self.or_column)
 
 
 def nested_connection(
@@ -124,14 +129,40 @@ async def nested_page(
 ) -> Connection[RowT]:
     """One parent's page of a nested list, through the level's loader: every parent of the
     level asked with the same arguments costs one statement together."""
+    return nested_connection_of(await _child_page(info, spec, parent_id, arguments, order))
+
+
+async def nested_page_seen_from(
+    info: Info[Context, None],
+    spec: NestedList[RowT],
+    parent_id: uuid.UUID,
+    arguments: PageArguments,
+    order: ChildOrder,
+    seen: Callable[[RowT, uuid.UUID], ViewT],
+) -> Connection[ViewT]:
+    """`nested_page` of rows shown as `seen(row, parent_id)` makes them (a relationship seen
+    from the company it is listed on: its direction and other side)."""
+    found = await _child_page(info, spec, parent_id, arguments, order)
+    page = found.page
+    views = [seen(row, parent_id) for row in page.rows]
+    shown = Page(views, page.cursors, page.has_next_page, page.has_previous_page)
+    return nested_connection_of(ChildPage(shown, found.total))
+
+
+async def _child_page(
+    info: Info[Context, None],
+    spec: NestedList[RowT],
+    parent_id: uuid.UUID,
+    arguments: PageArguments,
+    order: ChildOrder,
+) -> ChildPage[RowT]:
     context = info.context
     pages = spec.pages(context.settings, arguments, order)
     counted = any(asks_total(field.selections) for field in info.selected_fields)
-    found = await context.loaders.child_pages(pages, counted).load(parent_id)
-    return nested_connection_of(found)
+    return await context.loaders.child_pages(pages, counted).load(parent_id)
 
 
-def nested_connection_of(found: ChildPage[RowT]) -> Connection[RowT]:
+def nested_connection_of(found: ChildPage[ItemT]) -> Connection[ItemT]:
     """The Connection of a parent's page; its totalCount is the count the statement read."""
     total = found.total
 
