@@ -149,17 +149,38 @@ async def nested_page_seen_from(
     return nested_connection_of(ChildPage(shown, found.total))
 
 
+async def nested_page_by_key(
+    info: Info[Context, None],
+    spec: NestedList[RowT],
+    key: uuid.UUID | None,
+    arguments: PageArguments,
+) -> Connection[RowT]:
+    """`nested_page` of the children whose `parent_column` holds `key`, a value of the
+    parent other than its id (a record's Lexware contact id); None: none (the arguments are
+    checked all the same)."""
+    return nested_connection_of(await _child_page(info, spec, key, arguments, None))
+
+
 async def _child_page(
     info: Info[Context, None],
     spec: NestedList[RowT],
-    parent_id: uuid.UUID,
+    parent_id: uuid.UUID | None,
     arguments: PageArguments,
     order: ChildOrder,
 ) -> ChildPage[RowT]:
     context = info.context
     pages = spec.pages(context.settings, arguments, order)
     counted = any(asks_total(field.selections) for field in info.selected_fields)
+    if parent_id is None:  # nothing to read: an empty page, as the statement would find
+        pages.bounds()  # a bad cursor is BAD_USER_INPUT here too
+        no_rows: list[Any] = []
+        empty = pages.query().page(no_rows, _no_position)
+        return ChildPage(empty, 0 if counted else None)
     return await context.loaders.child_pages(pages, counted).load(parent_id)
+
+
+def _no_position(row: object) -> tuple[None, None]:
+    raise AssertionError("an empty page has no row to place")
 
 
 def nested_connection_of(found: ChildPage[ItemT]) -> Connection[ItemT]:

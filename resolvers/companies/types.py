@@ -331,8 +331,10 @@ class Company(Node):
     history: Connection[CrmEventType] = rows_field(
         _history, "Every change of this company (events), newest first."
     )
-    lexware_vouchers: list[LexwareVoucher] = rows_field(
-        vouchers_of_record, "Vouchers of the linked Lexware contact (cached), newest first."
+    lexware_vouchers: Connection[LexwareVoucher] = rows_field(
+        vouchers_of_record,
+        "Vouchers of the linked Lexware contact (cached), newest first (undated last); "
+        "empty while the company is not linked to Lexware.",
     )
     status: EntityStatus = strawberry.field(description=texts.STATUS)
     vat_id: str | None = strawberry.field(
