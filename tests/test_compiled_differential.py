@@ -1085,3 +1085,11 @@ async def test_company_relationships_are_answered_by_the_executor_and_agree(
         cursor = connection["pageInfo"]["endCursor"]
     directions = [e["node"]["direction"] for e in connection["edges"]]
     assert directions == ["OUTGOING"]  # last: 1, the newest
+    # Declined on the field itself, even when only record columns are selected
+    columns = "{ company(id: $id) { relationships { totalCount edges { node { id notes } } } } }"
+    body = {"query": f"query($id: ID!) {columns}", "variables": {"id": hub}}
+    (verified, on, admitted), off, answered_compiled = await _responses(differential, body, headers)
+    assert not answered_compiled
+    expected = normalized(off)
+    assert [normalized(r) for r in (verified, on, admitted)] == [expected] * 3
+    assert expected["data"]["company"]["relationships"]["totalCount"] == 3
