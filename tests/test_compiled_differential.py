@@ -1039,3 +1039,57 @@ async def test_nested_connections_agree_on_both_paths(differential: Differential
     expected = normalized(off)
     assert expected["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert [normalized(r) for r in (verified, on, admitted)] == [expected] * 3
+
+
+RELATIONSHIPS = """query($first: Int, $after: String, $last: Int) {
+  companies(first: 20) { edges { node { id name
+    relationships(first: $first, after: $after, last: $last) { totalCount
+      edges { cursor node { direction otherCompanyId otherCompany { name } type { name } } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } } } }"""
+RELATE = """mutation($a: ID!, $b: ID!, $t: ID!) {
+  createCompanyRelationship(fromCompanyId: $a, toCompanyId: $b, typeId: $t) { relationship { id } } }"""
+
+
+async def test_company_relationships_are_answered_by_the_executor_and_agree(
+    differential: Differential,
+) -> None:
+    """company.relationships (a connection of both directions, each seen from the company it
+    is listed on: no NESTED_PAGE metadata) is declined by the compiled path (NotCompilable,
+    the executor answers) with the same answer on every path; a trashed company's
+    relationships are on none of them."""
+    api, companies = differential.api, differential.seeded.ids["company"]
+    type_id = await _created(
+        api, 'mutation { createRelationshipType(input: {name: "Partner"}) { id } }', {}
+    )
+    hub, others = companies[2], companies[3:6]
+    gone = await _created(api, 'mutation { createCompany(input: {name: "Weg"}) { id } }', {})
+    for a, b in ((hub, others[0]), (others[1], hub), (hub, others[2]), (hub, gone)):
+        await api.data(RELATE, {"a": a, "b": b, "t": type_id})
+    await api.data("mutation($id: ID!) { deleteCompany(id: $id) }", {"id": gone})
+    headers = {"authorization": f"Bearer {differential.callers['viewer']}"}
+    cursor = None
+    for variables in ({}, {"first": 1}, {"first": 2, "after": "CURSOR"}, {"last": 1}):
+        if variables.get("after") == "CURSOR":
+            variables["after"] = cursor
+        body = {"query": RELATIONSHIPS, "variables": variables}
+        (verified, on, admitted), off, answered_compiled = await _responses(
+            differential, body, headers
+        )
+        assert not answered_compiled, variables
+        expected = normalized(off)
+        assert "errors" not in expected, expected
+        assert [normalized(r) for r in (verified, on, admitted)] == [expected] * 3, variables
+        found = {e["node"]["id"]: e["node"] for e in expected["data"]["companies"]["edges"]}
+        connection = found[hub]["relationships"]
+        assert connection["totalCount"] == 3  # the trashed company's one is hidden
+        cursor = connection["pageInfo"]["endCursor"]
+    directions = [e["node"]["direction"] for e in connection["edges"]]
+    assert directions == ["OUTGOING"]  # last: 1, the newest
+    # Declined on the field itself, even when only record columns are selected
+    columns = "{ company(id: $id) { relationships { totalCount edges { node { id notes } } } } }"
+    body = {"query": f"query($id: ID!) {columns}", "variables": {"id": hub}}
+    (verified, on, admitted), off, answered_compiled = await _responses(differential, body, headers)
+    assert not answered_compiled
+    expected = normalized(off)
+    assert [normalized(r) for r in (verified, on, admitted)] == [expected] * 3
+    assert expected["data"]["company"]["relationships"]["totalCount"] == 3

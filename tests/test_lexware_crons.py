@@ -24,7 +24,8 @@ from tests.lexware_fixtures import ACME, SET_KEY, Lexware
 from tests.test_lexware_contacts import IMPORT, company
 
 VOUCHERS = (
-    "query($id: ID!) { company(id: $id) { lexwareVouchers(first: 50) { lexwareVoucherId } } }"
+    "query($id: ID!) { company(id: $id) { lexwareVouchers(first: 50) { edges { node {"
+    " lexwareVoucherId } } } } }"
 )
 
 
@@ -52,7 +53,7 @@ async def imported(lexware: Lexware) -> tuple[str, str]:
 
 async def shown(lexware: Lexware, company_id: str) -> set[str]:
     found = await lexware.api.data(VOUCHERS, {"id": company_id})
-    return {v["lexwareVoucherId"] for v in found["company"]["lexwareVouchers"]}
+    return {e["node"]["lexwareVoucherId"] for e in found["company"]["lexwareVouchers"]["edges"]}
 
 
 async def test_voucher_sync_fills_the_cache_then_reads_only_changes(lexware: Lexware) -> None:

@@ -18,18 +18,19 @@ from app.services.lexware.vouchers import link_to_deal
 from app.settings import Settings
 from models import Company, LexwareVoucher
 from tests.conftest import error_codes
+from tests.factories import nodes
 from tests.lexware_fixtures import ACME, PERSON, Lexware
 from tests.test_deals import deal, pipeline
 from tests.test_events import events
 from tests.test_lexware_contacts import IMPORT, company
 from tests.test_lexware_robustness import scope_of
 
-VOUCHERS = """query($id: ID!) { company(id: $id) { lexwareVouchers(first: 5) {
-  id lexwareVoucherId voucherType voucherStatus voucherNumber voucherDate dueDate totalAmount openAmount currency webAppUrl } } }"""
+VOUCHERS = """query($id: ID!) { company(id: $id) { lexwareVouchers(first: 5) { edges { node {
+  id lexwareVoucherId voucherType voucherStatus voucherNumber voucherDate dueDate totalAmount openAmount currency webAppUrl } } } } }"""
 REFRESH = "mutation($id: ID!) { refreshCompanyVouchers(id: $id) { id } }"
-DEAL_VOUCHERS = "query($id: ID!) { deal(id: $id) { lexwareVouchers { linkedAt linkedBy { id } voucher { id voucherNumber } } } }"
+DEAL_VOUCHERS = "query($id: ID!) { deal(id: $id) { lexwareVouchers { edges { node { linkedAt linkedBy { id } voucher { id voucherNumber } } } } } }"
 LINK = "mutation($d: ID!, $v: ID!) { linkVoucherToDeal(dealId: $d, voucherId: $v) { id } }"
-TEXTS = "query($id: ID!) { company(id: $id) { lexwareVouchers { voucherNumber contactName } } }"
+TEXTS = "query($id: ID!) { company(id: $id) { lexwareVouchers { edges { node { voucherNumber contactName } } } } }"
 LEXWARE_ID = "query($id: ID!) { company(id: $id) { lexwareContactId } }"
 UNLINK = "mutation($d: ID!, $v: ID!) { unlinkVoucherFromDeal(dealId: $d, voucherId: $v) { id } }"
 
@@ -57,9 +58,11 @@ async def imported_with_vouchers(lexware: Lexware, count: int) -> tuple[str, lis
 async def test_refresh_caches_the_companys_vouchers_newest_first(lexware: Lexware) -> None:
     company_id, seeded = await imported_with_vouchers(lexware, 3)
     before = await lexware.api.data(VOUCHERS, {"id": company_id})
-    assert before["company"]["lexwareVouchers"] == []
+    assert nodes(before["company"]["lexwareVouchers"]) == []
     await lexware.api.data(REFRESH, {"id": company_id})
-    shown = (await lexware.api.data(VOUCHERS, {"id": company_id}))["company"]["lexwareVouchers"]
+    shown = nodes(
+        (await lexware.api.data(VOUCHERS, {"id": company_id}))["company"]["lexwareVouchers"]
+    )
     newest = sorted(seeded, key=lambda v: v["voucherDate"], reverse=True)
     assert [v["lexwareVoucherId"] for v in shown] == [v["id"] for v in newest]
     first = shown[0]
@@ -74,26 +77,25 @@ async def test_refresh_reads_every_page(lexware: Lexware) -> None:
     pages = [r for r in lexware.calls("GET") if r.path == "/v1/voucherlist"]
     assert len(pages) == 2
     count = await lexware.api.data(
-        "query($id: ID!) { company(id: $id) { lexwareVouchers(first: 200) { id } } }",
+        "query($id: ID!) { company(id: $id) { lexwareVouchers(first: 200) { totalCount edges { node { id } } } } }",
         {"id": company_id},
     )
-    assert (
-        len(count["company"]["lexwareVouchers"]) == 200
-    )  # the nested list's cap; all 260 are cached
+    assert len(nodes(count["company"]["lexwareVouchers"])) == 200  # the nested list's cap
+    assert count["company"]["lexwareVouchers"]["totalCount"] == 260  # all are cached
 
 
 async def test_vouchers_link_to_deals_with_who_and_when(lexware: Lexware) -> None:
     company_id, _ = await imported_with_vouchers(lexware, 2)
     await lexware.api.data(REFRESH, {"id": company_id})
-    voucher = (await lexware.api.data(VOUCHERS, {"id": company_id}))["company"]["lexwareVouchers"][
-        0
-    ]
+    voucher = nodes(
+        (await lexware.api.data(VOUCHERS, {"id": company_id}))["company"]["lexwareVouchers"]
+    )[0]
     await pipeline(lexware.api)
     created = await deal(lexware.api, companyId=company_id)
     await lexware.api.data(LINK, {"d": created["id"], "v": voucher["id"]})
-    linked = (await lexware.api.data(DEAL_VOUCHERS, {"id": created["id"]}))["deal"][
-        "lexwareVouchers"
-    ]
+    linked = nodes(
+        (await lexware.api.data(DEAL_VOUCHERS, {"id": created["id"]}))["deal"]["lexwareVouchers"]
+    )
     me = (await lexware.api.data("{ me { user { id } } }"))["me"]["user"]["id"]
     assert [(v["voucher"]["id"], v["linkedBy"]["id"]) for v in linked] == [(voucher["id"], me)]
     assert linked[0]["linkedAt"]
@@ -101,9 +103,14 @@ async def test_vouchers_link_to_deals_with_who_and_when(lexware: Lexware) -> Non
         "CONFLICT"
     ]
     await lexware.api.data(UNLINK, {"d": created["id"], "v": voucher["id"]})
-    assert (await lexware.api.data(DEAL_VOUCHERS, {"id": created["id"]}))["deal"][
-        "lexwareVouchers"
-    ] == []
+    assert (
+        nodes(
+            (await lexware.api.data(DEAL_VOUCHERS, {"id": created["id"]}))["deal"][
+                "lexwareVouchers"
+            ]
+        )
+        == []
+    )
     assert error_codes(await lexware.api(UNLINK, {"d": created["id"], "v": voucher["id"]})) == [
         "NOT_FOUND"
     ]
@@ -125,7 +132,9 @@ async def test_voucher_texts_arrive_unescaped(lexware: Lexware) -> None:
         lexware.fake.seed_voucher(lexware.key, {"contactId": acme_id["lexwareContactId"], **extra})
     await lexware.api.data(REFRESH, {"id": company_id})
     shown = await lexware.api.data(TEXTS, {"id": company_id})
-    texts = {(v["voucherNumber"], v["contactName"]) for v in shown["company"]["lexwareVouchers"]}
+    texts = {
+        (v["voucherNumber"], v["contactName"]) for v in nodes(shown["company"]["lexwareVouchers"])
+    }
     assert ("RE-2026&1", "Acme & Söhne GmbH") in texts  # before: "Acme &amp; Söhne GmbH"
     assert "Kunde <Filiale> & Co" in {name for _, name in texts}
 
@@ -214,8 +223,8 @@ def left_behind(result: dict[str, Any]) -> list[str | None]:
 
 
 LINK_THEN_UNLINK = """mutation($d: ID!, $v: ID!) {
-  linked: linkVoucherToDeal(dealId: $d, voucherId: $v) { id lexwareVouchers { voucher { id } } }
-  unlinked: unlinkVoucherFromDeal(dealId: $d, voucherId: $v) { id lexwareVouchers { voucher { id } } }
+  linked: linkVoucherToDeal(dealId: $d, voucherId: $v) { id lexwareVouchers { edges { node { voucher { id } } } } }
+  unlinked: unlinkVoucherFromDeal(dealId: $d, voucherId: $v) { id lexwareVouchers { edges { node { voucher { id } } } } }
 }"""
 
 
@@ -226,17 +235,17 @@ async def test_voucher_links_answer_the_deal_with_its_vouchers_after_each_write(
     answer is not served the list the link's answer read (resolvers/mutation_roots.py)."""
     company_id, _ = await imported_with_vouchers(lexware, 1)
     await lexware.api.data(REFRESH, {"id": company_id})
-    voucher = (await lexware.api.data(VOUCHERS, {"id": company_id}))["company"]["lexwareVouchers"][
-        0
-    ]
+    voucher = nodes(
+        (await lexware.api.data(VOUCHERS, {"id": company_id}))["company"]["lexwareVouchers"]
+    )[0]
     await pipeline(lexware.api)
     created = await deal(lexware.api, companyId=company_id)
     both = await lexware.api.data(LINK_THEN_UNLINK, {"d": created["id"], "v": voucher["id"]})
     assert both["linked"] == {
         "id": created["id"],
-        "lexwareVouchers": [{"voucher": {"id": voucher["id"]}}],
+        "lexwareVouchers": {"edges": [{"node": {"voucher": {"id": voucher["id"]}}}]},
     }
-    assert both["unlinked"] == {"id": created["id"], "lexwareVouchers": []}
+    assert both["unlinked"] == {"id": created["id"], "lexwareVouchers": {"edges": []}}
 
 
 async def test_a_deals_vouchers_stay_with_its_customer(lexware: Lexware) -> None:
@@ -313,7 +322,9 @@ async def test_a_voucher_link_and_the_deletion_of_the_deals_company_do_not_deadl
     finally:
         await engine.dispose()
     shown = await lexware.api.data(DEAL_VOUCHERS, {"id": created["id"]})
-    assert [v["voucher"]["voucherNumber"] for v in shown["deal"]["lexwareVouchers"]] == ["RE-9"]
+    assert [v["voucher"]["voucherNumber"] for v in nodes(shown["deal"]["lexwareVouchers"])] == [
+        "RE-9"
+    ]
     assert (await lexware.api.data("{ companies { totalCount } }"))["companies"]["totalCount"] == 0
 
 
@@ -327,7 +338,7 @@ async def until_waiting(engine: AsyncEngine, count: sa.TextClause, wanted: int) 
 
 
 DEAL_PAGE = """query($id: ID!, $n: Int!) { deal(id: $id) { id lexwareVouchers(first: $n) {
-  voucher { voucherDate } } } }"""
+  edges { node { voucher { voucherDate } } } } } }"""
 
 
 async def test_a_deals_vouchers_are_a_bounded_page_the_cost_counts(lexware: Lexware) -> None:
@@ -338,16 +349,19 @@ async def test_a_deals_vouchers_are_a_bounded_page_the_cost_counts(lexware: Lexw
     vouchers = (await lexware.api.data(VOUCHERS, {"id": company_id}))["company"]
     await pipeline(lexware.api)
     created = await deal(lexware.api, companyId=company_id)
-    for voucher in vouchers["lexwareVouchers"]:
+    for voucher in nodes(vouchers["lexwareVouchers"]):
         await lexware.api.data(LINK, {"d": created["id"], "v": voucher["id"]})
-    newest = [v["voucherDate"] for v in vouchers["lexwareVouchers"]]
+    newest = [v["voucherDate"] for v in nodes(vouchers["lexwareVouchers"])]
     page = await lexware.api(DEAL_PAGE, {"id": created["id"], "n": 2})
     assert "errors" not in page, page["errors"]
-    dates = [link["voucher"]["voucherDate"] for link in page["data"]["deal"]["lexwareVouchers"]]
+    dates = [
+        link["voucher"]["voucherDate"] for link in nodes(page["data"]["deal"]["lexwareVouchers"])
+    ]
     assert dates == newest[:2]
-    assert page["extensions"]["cost"] == 1 + 2 * (1 + 1)  # the deal, two links, their vouchers
+    # the deal; the connection, two edges, two links (nodes) and their two vouchers
+    assert page["extensions"]["cost"] == 1 + (1 + 2 + 2) + 2
     everything = await lexware.api.data(DEAL_PAGE, {"id": created["id"], "n": 3})
-    assert len(everything["deal"]["lexwareVouchers"]) == 3
+    assert len(nodes(everything["deal"]["lexwareVouchers"])) == 3
     for query, variables in (
         (DEAL_PAGE, {"id": created["id"], "n": 201}),
         (VOUCHERS.replace("5", "201"), {"id": company_id}),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import Api, error_codes
+from tests.factories import nodes
 from tests.test_deals import deal, pipeline, stage
 from tests.test_relationships import company, kind
 
@@ -92,12 +93,12 @@ async def test_phone_mutations_answer_the_company_with_its_phones(api: Api) -> N
     assert listed(removed["company"], "phones") == [("+49 30 222", True)]
 
 
-BOTH = """fromCompany { id relationships { id direction type { name } } }
-  toCompany { id relationships { id direction type { name } } }"""
+BOTH = """fromCompany { id relationships { edges { node { id direction type { name } } } } }
+  toCompany { id relationships { edges { node { id direction type { name } } } } }"""
 
 
 def relations(record: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(r["direction"], r["type"]["name"]) for r in record["relationships"]]
+    return [(r["direction"], r["type"]["name"]) for r in nodes(record["relationships"])]
 
 
 async def test_relationship_mutations_answer_both_companies(api: Api) -> None:
@@ -128,7 +129,7 @@ async def test_relationship_mutations_answer_both_companies(api: Api) -> None:
     deleted = (await api.data(delete, {"id": relationship}))["deleteCompanyRelationship"]
     assert deleted["__typename"] == "CompanyRelationshipRemovalPayload"
     assert deleted["removedId"] == relationship
-    assert deleted["fromCompany"]["relationships"] == deleted["toCompany"]["relationships"] == []
+    assert relations(deleted["fromCompany"]) == relations(deleted["toCompany"]) == []
 
 
 BOARD = "pipeline { id stages { id name position } summary { stage { name } dealCount } }"

@@ -27,7 +27,6 @@ from strawberry.types.lazy_type import LazyType
 
 import app.services
 from app.data.records import Entity
-from app.services.lexware.rows import DealVoucherRow, LinkedVoucherRow, VoucherRow
 from resolvers.schema import build_schema
 
 NONE = type(None)
@@ -92,12 +91,6 @@ def test_the_services_declare_their_entities() -> None:
 def test_a_read_model_states_its_entitys_record_columns(entity: Entity[object]) -> None:
     assert entity.row is not None, f"{entity.label}: Entity(..., row=<its read model>)"
     assert _attributes(entity.row) == _column_types(entity)
-
-
-def test_a_linked_voucher_is_a_voucher_with_its_links_deal_time_and_user() -> None:
-    link = {k: v for k, v in _attributes(DealVoucherRow).items() if k in {"deal_id", "linked_at"}}
-    link["linked_by_id"] = _attributes(DealVoucherRow)["linked_by_id"]
-    assert _attributes(LinkedVoucherRow) == {**_attributes(VoucherRow), **link}
 
 
 # --- the GraphQL types the read models feed -----------------------------------------------

@@ -10,8 +10,8 @@ from tests.factories import nodes
 RELATE = """mutation($a: ID!, $b: ID!, $t: ID!) {
   createCompanyRelationship(fromCompanyId: $a, toCompanyId: $b, typeId: $t, notes: "seit 2019") {
     relationship { id direction otherCompany { name } type { name inverseName } } } }"""
-REL_OF = """query($id: ID!) { company(id: $id) { relationships {
-  direction otherCompany { name } type { name } notes } } }"""
+REL_OF = """query($id: ID!) { company(id: $id) { relationships { edges { node {
+  direction otherCompany { name } type { name } notes } } } } }"""
 CONTRACT = """mutation($i: CreateContractInput!) { createContract(input: $i) {
   id title startDate endDate value currency status } }"""
 
@@ -46,7 +46,9 @@ async def test_relationship_shows_from_both_sides(api: Api) -> None:
     assert created["direction"] == "OUTGOING" and created["otherCompany"] == {
         "name": "Tochter GmbH"
     }
-    seen_from_daughter = (await api.data(REL_OF, {"id": daughter}))["company"]["relationships"]
+    seen_from_daughter = nodes(
+        (await api.data(REL_OF, {"id": daughter}))["company"]["relationships"]
+    )
     assert seen_from_daughter == [
         {
             "direction": "INCOMING",
@@ -189,12 +191,12 @@ async def test_nested_lists_take_a_per_parent_limit(api: Api) -> None:
         await api.data(RELATE, {"a": hub, "b": await company(api, f"S{index}"), "t": type_id})
         await api.data(CONTRACT, {"i": {"companyId": hub, "title": f"V{index}"}})
     data = await api.data(
-        "query($id: ID!) { company(id: $id) { relationships(first: 2) { id } "
+        "query($id: ID!) { company(id: $id) { relationships(first: 2) { edges { node { id } } } "
         "contracts(first: 1) { totalCount edges { node { id } } } owners(first: 1) { role } } }",
         {"id": hub},
     )
     contracts = data["company"]["contracts"]
-    assert (len(data["company"]["relationships"]), len(contracts["edges"])) == (2, 1)
+    assert (len(nodes(data["company"]["relationships"])), len(contracts["edges"])) == (2, 1)
     assert contracts["totalCount"] == 3
     too_many = await api(
         "query($id: ID!) { company(id: $id) { owners(first: 201) { role } } }", {"id": hub}

@@ -16,6 +16,11 @@ and the top-level list's mean the same. The total is a correlated count in the s
 statement, added only when `totalCount` is selected (a LEFT JOIN then keeps the parents whose
 page is empty, an `after` past the end, to carry their count); without it the statement is
 what the page needs and no more.
+
+A child of two parent columns (a company relationship: its source and its target company)
+names the second as `or_column`: each parent's page holds the rows whose either column is the
+parent, `parent_column = parents.id OR or_column = parents.id`, which PostgreSQL reads as a
+BitmapOr of the two columns' indexes per parent.
 """
 
 from __future__ import annotations
@@ -56,18 +61,26 @@ class ChildPage(Generic[RowT]):
 
 @dataclass(frozen=True)
 class ChildPages(Generic[RowT]):
-    """The same page of `entity`'s rows whose `parent_column` is the parent, for many parents:
-    the top-level list's `key` order and `request` (size, cursor, direction)."""
+    """The same page of `entity`'s rows whose `parent_column` (or `or_column`, if given) is
+    the parent, for many parents: the top-level list's `key` order and `request` (size,
+    cursor, direction)."""
 
     entity: Entity[RowT]
     parent_column: str
     key: SortKey
     request: PageRequest
+    or_column: str | None = None
+
+    def _is_child_of(self, parent: Any) -> Any:
+        own = self.entity.column(self.parent_column) == parent
+        if self.or_column is None:
+            return own
+        return sa.or_(own, self.entity.column(self.or_column) == parent)
 
     def query(self, parent: Any = None) -> PageQuery[RowT]:
         """The top-level list's page query of the children of `parent` (an SQL expression;
         None: the query only for its cursors, bounds and pages, never run)."""
-        conditions = () if parent is None else (self.entity.column(self.parent_column) == parent,)
+        conditions = () if parent is None else (self._is_child_of(parent),)
         return PageQuery(self.entity, conditions, self.key, self.request)
 
     def bounds(self) -> dict[str, Any]:
@@ -76,7 +89,7 @@ class ChildPages(Generic[RowT]):
 
     def shape(self, bounds: dict[str, Any], counted: bool) -> tuple[Any, ...]:
         """What the statement's text depends on besides its columns."""
-        return (*self.query().shape(bounds), self.parent_column, counted)
+        return (*self.query().shape(bounds), self.parent_column, self.or_column, counted)
 
     def statement(
         self,
@@ -94,7 +107,8 @@ class ChildPages(Generic[RowT]):
         ids = sa.bindparam(PARENTS, parent_ids, type_=ARRAY(sa.Uuid()))
         parents = sa.func.unnest(ids).table_valued(sa.column("id", sa.Uuid())).render_derived()
         filtered = [name for name in _FILTERED_BY if name in entity.model.model_fields]
-        names = [column.key for column in columns] + [self.parent_column, "id", *filtered]
+        parent_columns = [self.parent_column, *([self.or_column] if self.or_column else [])]
+        names = [column.key for column in columns] + [*parent_columns, "id", *filtered]
         own = [entity.column(name) for name in dict.fromkeys(names)]
         rows = self.query(parents.c.id).statement(own, bounds).lateral("page")
         alias = aliased(entity.model, rows)
@@ -116,9 +130,7 @@ class ChildPages(Generic[RowT]):
 
     def _count(self, parent: Any) -> Any:
         entity = self.entity
-        counting = sa.select(sa.func.count(entity.id)).where(
-            entity.column(self.parent_column) == parent
-        )
+        counting = sa.select(sa.func.count(entity.id)).where(self._is_child_of(parent))
         return counting.scalar_subquery()
 
     def pages(

@@ -12,14 +12,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 
 from app.data.child_pages import ChildPage, ChildPages
-from app.data.pagination import SortKey
+from app.data.pagination import Page, SortKey
 from app.data.records import Entity, RowT
 from app.settings import Settings
 from resolvers.common.described import PAGE_SIZE_LIMIT
@@ -32,6 +32,8 @@ from resolvers.common.pagination import (
 from resolvers.common.relations import ChildOrder
 from resolvers.context import Context
 
+ViewT = TypeVar("ViewT")
+ItemT = TypeVar("ItemT")
 NESTED_PAGE = "insight-crm.nested-page"  # field metadata: the field's NestedList
 NESTED_PAGE_SIZE = 50  # a nested list's `first` when the client sends none
 TOTAL_COUNT = "totalCount"
@@ -72,12 +74,14 @@ class NestedList(Generic[RowT]):
     """The children of a parent whose `parent_column` holds its id, paged as the top-level
     list of `entity` pages them: `key_of(field, *rest)` is that list's sort key of an order
     field (`rest`: the order's currency, where it has one), `default` the order
-    (field, descending) the nested list shows without `orderBy`."""
+    (field, descending) the nested list shows without `orderBy`; `or_column`: a second
+    column that makes a row the parent's child too (a relationship's target company)."""
 
     entity: Entity[RowT]
     parent_column: str
     key_of: Callable[..., SortKey]
     default: tuple[Any, bool]
+    or_column: str | None = None
 
     def pages(
         self,
@@ -93,7 +97,8 @@ class NestedList(Generic[RowT]):
             first = None  # the schema's default `first` yields to a `last`
         asked = PageArguments(first, arguments.after, arguments.last, arguments.before)
         request = page_request(settings, asked, descending)
-        return ChildPages(self.entity, self.parent_column, self.key_of(field, *rest), request)
+        key = self.key_of(field, *rest)
+        return ChildPages(self.entity, self.parent_column, key, request, self.or_column)
 
 
 def nested_connection(
@@ -126,14 +131,61 @@ async def nested_page(
 ) -> Connection[RowT]:
     """One parent's page of a nested list, through the level's loader: every parent of the
     level asked with the same arguments costs one statement together."""
+    return nested_connection_of(await _child_page(info, spec, parent_id, arguments, order))
+
+
+async def nested_page_seen_from(
+    info: Info[Context, None],
+    spec: NestedList[RowT],
+    parent_id: uuid.UUID,
+    arguments: PageArguments,
+    order: ChildOrder,
+    seen: Callable[[RowT, uuid.UUID], ViewT],
+) -> Connection[ViewT]:
+    """`nested_page` of rows shown as `seen(row, parent_id)` makes them (a relationship seen
+    from the company it is listed on: its direction and other side)."""
+    found = await _child_page(info, spec, parent_id, arguments, order)
+    page = found.page
+    views = [seen(row, parent_id) for row in page.rows]
+    shown = Page(views, page.cursors, page.has_next_page, page.has_previous_page)
+    return nested_connection_of(ChildPage(shown, found.total))
+
+
+async def nested_page_by_key(
+    info: Info[Context, None],
+    spec: NestedList[RowT],
+    key: uuid.UUID | None,
+    arguments: PageArguments,
+) -> Connection[RowT]:
+    """`nested_page` of the children whose `parent_column` holds `key`, a value of the
+    parent other than its id (a record's Lexware contact id); None: none (the arguments are
+    checked all the same)."""
+    return nested_connection_of(await _child_page(info, spec, key, arguments, None))
+
+
+async def _child_page(
+    info: Info[Context, None],
+    spec: NestedList[RowT],
+    parent_id: uuid.UUID | None,
+    arguments: PageArguments,
+    order: ChildOrder,
+) -> ChildPage[RowT]:
     context = info.context
     pages = spec.pages(context.settings, arguments, order)
     counted = any(asks_total(field.selections) for field in info.selected_fields)
-    found = await context.loaders.child_pages(pages, counted).load(parent_id)
-    return nested_connection_of(found)
+    if parent_id is None:  # nothing to read: an empty page, as the statement would find
+        pages.bounds()  # a bad cursor is BAD_USER_INPUT here too
+        no_rows: list[Any] = []
+        empty = pages.query().page(no_rows, _no_position)
+        return ChildPage(empty, 0 if counted else None)
+    return await context.loaders.child_pages(pages, counted).load(parent_id)
 
 
-def nested_connection_of(found: ChildPage[RowT]) -> Connection[RowT]:
+def _no_position(row: object) -> tuple[None, None]:
+    raise AssertionError("an empty page has no row to place")
+
+
+def nested_connection_of(found: ChildPage[ItemT]) -> Connection[ItemT]:
     """The Connection of a parent's page; its totalCount is the count the statement read."""
     total = found.total
 

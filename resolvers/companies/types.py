@@ -72,10 +72,11 @@ from resolvers.merges.loaders import company_merged_from, merged_into
 from resolvers.nodes.types import Node
 from resolvers.owners.types import Owner, OwnerOrderBy, owners_of, owners_relation
 from resolvers.pipelines.types import Money
+from resolvers.relationships.queries import CompanyRelationshipOrder
 from resolvers.relationships.types import (
     CompanyRelationship,
     RelationshipView,
-    relationships_for,
+    relationships_page,
 )
 
 if TYPE_CHECKING:
@@ -198,9 +199,19 @@ async def _activities(
 
 
 async def _relationships(
-    root: strawberry.Parent[CompanyRow], info: Info[Context, None], first: First = NESTED_DEFAULT
-) -> list[RelationshipView]:
-    return await relationships_for(info, root.id, first)
+    root: strawberry.Parent[CompanyRow],
+    info: Info[Context, None],
+    first: NestedFirst = NESTED_PAGE_SIZE,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+    order_by: Annotated[
+        CompanyRelationshipOrder | None,
+        strawberry.argument(description="The order of the list; oldest first without it."),
+    ] = None,
+) -> Connection[RelationshipView]:
+    arguments = PageArguments(first, after, last, before)
+    return await relationships_page(info, root.id, arguments, child_order(order_by))
 
 
 async def _contracts(
@@ -296,8 +307,12 @@ class Company(Node):
         "The users responsible for, working on or watching the company: OWNER first, then by "
         "when they were added (or in `orderBy`).",
     )
-    relationships: list[CompanyRelationship] = rows_field(
-        _relationships, "Both directions, oldest first."
+    # No NESTED_PAGE metadata: the compiled path declines it (a relationship's direction
+    # and other side depend on the company it is listed on; docs/ARCHITECTURE.md section 12).
+    relationships: Connection[CompanyRelationship] = rows_field(
+        _relationships,
+        "This company's relationships to other companies, both directions (where it is the "
+        "source and where it is the target; each seen from this company), oldest first.",
     )
     contracts: Connection[Contract] = nested_connection(
         CONTRACTS_OF_COMPANY,
@@ -316,8 +331,10 @@ class Company(Node):
     history: Connection[CrmEventType] = rows_field(
         _history, "Every change of this company (events), newest first."
     )
-    lexware_vouchers: list[LexwareVoucher] = rows_field(
-        vouchers_of_record, "Vouchers of the linked Lexware contact (cached), newest first."
+    lexware_vouchers: Connection[LexwareVoucher] = rows_field(
+        vouchers_of_record,
+        "Vouchers of the linked Lexware contact (cached), newest first (undated last); "
+        "empty while the company is not linked to Lexware.",
     )
     status: EntityStatus = strawberry.field(description=texts.STATUS)
     vat_id: str | None = strawberry.field(

@@ -209,8 +209,10 @@ class Contact(Node):
         description=texts.LEXWARE_CONTACT_ID
     )
     lexware_synced_at: datetime | None = strawberry.field(description=texts.LEXWARE_SYNCED_AT)
-    lexware_vouchers: list[LexwareVoucher] = rows_field(
-        vouchers_of_record, "Vouchers of the linked Lexware contact (cached), newest first."
+    lexware_vouchers: Connection[LexwareVoucher] = rows_field(
+        vouchers_of_record,
+        "Vouchers of the linked Lexware contact (cached), newest first (undated last); "
+        "empty while the contact is not linked to Lexware.",
     )
     version: int = strawberry.field(description=texts.VERSION)
     created_at: datetime = strawberry.field(description=texts.CREATED_AT)

@@ -191,8 +191,9 @@ class Deal(Node):
     history: Connection[CrmEventType] = rows_field(
         _history, "Every change of this deal (events), newest first."
     )
-    lexware_vouchers: list[DealVoucherLink] = rows_field(
-        vouchers_of_deal, "Vouchers linked to the deal, newest first."
+    lexware_vouchers: Connection[DealVoucherLink] = rows_field(
+        vouchers_of_deal,
+        "Vouchers linked to the deal (linkVoucherToDeal), newest voucher first (undated last).",
     )
     expected_close_date: date | None = strawberry.field(
         description="When the team expects to win or lose the deal (a calendar day, "

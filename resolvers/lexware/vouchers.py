@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
+from app.data.pagination import SortKey
 from app.services.companies.rows import CompanyRow
 from app.services.companies.service import COMPANY
 from app.services.contacts.rows import ContactRow
@@ -17,11 +18,19 @@ from app.services.contacts.service import CONTACT
 from app.services.deals.rows import DealRow
 from app.services.lexware import vouchers as service
 from app.services.lexware.contacts import COMPANY_KIND, CONTACT_KIND
-from app.services.lexware.rows import LinkedVoucherRow, VoucherRow
+from app.services.lexware.rows import DealVoucherRow, VoucherRow
 from app.services.members.rows import UserRow
 from app.services.owners.rules import USER
-from resolvers.common.children import NESTED_DEFAULT, First, nested_limit
 from resolvers.common.inputs import parse_id
+from resolvers.common.nested import (
+    NESTED_PAGE_SIZE,
+    Before,
+    Last,
+    NestedFirst,
+    NestedList,
+    nested_page_by_key,
+)
+from resolvers.common.pagination import Connection, PageArguments
 from resolvers.common.relations import rows_field
 from resolvers.context import Context
 from resolvers.me.types import User
@@ -95,11 +104,17 @@ class LexwareVoucher(Node):
 
 
 async def _linked_by(
-    root: strawberry.Parent[LinkedVoucherRow], info: Info[Context, None]
+    root: strawberry.Parent[DealVoucherRow], info: Info[Context, None]
 ) -> UserRow | None:
     if root.linked_by_id is None:
         return None
     return await info.context.loaders.by_id(USER).load(root.linked_by_id)
+
+
+async def _voucher(
+    root: strawberry.Parent[DealVoucherRow], info: Info[Context, None]
+) -> VoucherRow | None:
+    return await info.context.loaders.by_id(service.VOUCHER).load(root.voucher_id)
 
 
 @strawberry.type(description="A voucher linked to a deal, with who linked it and when.")
@@ -108,40 +123,65 @@ class DealVoucherLink:
     linked_by: User | None = rows_field(
         _linked_by, "Who linked it; null when no user did (or the user is gone)."
     )
-
-    @strawberry.field(graphql_type=LexwareVoucher, description="The linked voucher.")
-    def voucher(self, root: strawberry.Parent[LinkedVoucherRow]) -> LinkedVoucherRow:
-        return root
+    voucher: LexwareVoucher = rows_field(_voucher, "The linked voucher.")
 
 
-_NEWEST = service.newest_first()
+VoucherAfter = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Continue after this cursor (an edge's `cursor` or `pageInfo.endCursor` "
+        "of this list)."
+    ),
+]
+
+
+def _by_voucher_date(field: object) -> SortKey:
+    return service.VOUCHER_BY_DATE  # the lists' one order: newest voucher first
+
+
+def _links_by_voucher_date(field: object) -> SortKey:
+    return service.LINK_BY_VOUCHER_DATE
+
+
+# The vouchers of a Lexware contact (a company's or contact's `lexware_contact_id`) and the
+# voucher links of a deal: newest voucher first, undated last. Neither carries NESTED_PAGE
+# metadata (the compiled path pages by the parent's id, and a voucher's webAppUrl has a
+# resolver): the executor answers them (docs/ARCHITECTURE.md section 12).
+VOUCHERS_OF_LEXWARE_CONTACT = NestedList(
+    service.VOUCHER, "lexware_contact_id", _by_voucher_date, ("VOUCHER_DATE", True)
+)
+VOUCHER_LINKS_OF_DEAL = NestedList(
+    service.DEAL_VOUCHER, "deal_id", _links_by_voucher_date, ("VOUCHER_DATE", True)
+)
 
 
 async def vouchers_of_record(
     root: strawberry.Parent[CompanyRow | ContactRow],
     info: Info[Context, None],
-    first: First = NESTED_DEFAULT,
-) -> list[VoucherRow]:
-    """The vouchers of the Lexware contact the record is linked to (from the cache)."""
-    context = info.context
-    limit = nested_limit(first, context.settings.max_page_size)  # was unchecked: any `first`
-    if root.lexware_contact_id is None:
-        return []
-    loader = context.loaders.by_parent(service.VOUCHER, "lexware_contact_id", _NEWEST, limit)
-    return await loader.load(root.lexware_contact_id)
+    first: NestedFirst = NESTED_PAGE_SIZE,
+    after: VoucherAfter = None,
+    last: Last = None,
+    before: Before = None,
+) -> Connection[VoucherRow]:
+    """The vouchers of the Lexware contact the record is linked to (from the cache), a page
+    at a time; none while it is not linked."""
+    arguments = PageArguments(first, after, last, before)
+    spec = VOUCHERS_OF_LEXWARE_CONTACT
+    return await nested_page_by_key(info, spec, root.lexware_contact_id, arguments)
 
 
 async def vouchers_of_deal(
-    root: strawberry.Parent[DealRow], info: Info[Context, None], first: First = NESTED_DEFAULT
-) -> list[LinkedVoucherRow]:
-    """At most `first` (the query cost counts them so; the list had no bound at all)."""
-    context = info.context
-    limit = nested_limit(first, context.settings.max_page_size)
-
-    async def load(deal_ids: list[uuid.UUID]) -> list[list[LinkedVoucherRow]]:
-        return await service.deal_links(context.scope, deal_ids, limit)
-
-    return await context.loaders.custom(f"deal_vouchers:{limit}", load).load(root.id)
+    root: strawberry.Parent[DealRow],
+    info: Info[Context, None],
+    first: NestedFirst = NESTED_PAGE_SIZE,
+    after: VoucherAfter = None,
+    last: Last = None,
+    before: Before = None,
+) -> Connection[DealVoucherRow]:
+    """The deal's voucher links, a page at a time (one statement per level for all deals,
+    and one for their vouchers)."""
+    arguments = PageArguments(first, after, last, before)
+    return await nested_page_by_key(info, VOUCHER_LINKS_OF_DEAL, root.id, arguments)
 
 
 _LINKED_RECORD = (

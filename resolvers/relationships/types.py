@@ -9,15 +9,18 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from app.data.pagination import clamp_first
+from app.data.pagination import SortKey
 from app.services.companies.rows import CompanyRow
 from app.services.companies.rules import COMPANY
 from app.services.lookups.rows import RelationshipTypeRow
 from app.services.lookups.rules import RELATIONSHIP_TYPE
-from app.services.relationships.queries import relationships_of
+from app.services.relationships.queries import RELATIONSHIP_BY_CREATION
 from app.services.relationships.rows import RelationshipRow
+from app.services.relationships.rules import RELATIONSHIP
 from resolvers.common import shared_descriptions as texts
-from resolvers.common.relations import rows_field
+from resolvers.common.nested import NestedList, nested_page_seen_from
+from resolvers.common.pagination import Connection, PageArguments
+from resolvers.common.relations import ChildOrder, rows_field
 from resolvers.context import Context
 from resolvers.lookups.types import RelationshipType
 from resolvers.nodes.types import Node
@@ -96,16 +99,26 @@ class RelationshipView:
         self.created_at = row.created_at
 
 
-async def relationships_for(
-    info: Info[Context, None], company_id: uuid.UUID, first: int
-) -> list[RelationshipView]:
-    """RelationshipsByCompanyLoader: both directions, oldest first, at most `first`."""
-    context = info.context
-    limit = clamp_first(first, default=50, maximum=context.settings.max_page_size)
+def _relationship_sort_key(field: object) -> SortKey:
+    return RELATIONSHIP_BY_CREATION  # the lists' one order (CREATED_AT)
 
-    async def load(ids: list[uuid.UUID]) -> list[list[RelationshipRow]]:
-        return await relationships_of(context.scope, ids)
 
-    rows = await context.loaders.custom("relationships", load).load(company_id)
-    # Relationships per company are few; the limit bounds the answer, cut here.
-    return [RelationshipView(row, company_id) for row in rows[:limit]]
+# A company's relationships, both directions (source or target): oldest first unless
+# `orderBy` says otherwise; the top-level list's order and cursors.
+RELATIONSHIPS_OF = NestedList(
+    RELATIONSHIP,
+    "from_company_id",
+    _relationship_sort_key,
+    ("CREATED_AT", False),
+    or_column="to_company_id",
+)
+
+
+async def relationships_page(
+    info: Info[Context, None], company_id: uuid.UUID, arguments: PageArguments, order: ChildOrder
+) -> Connection[RelationshipView]:
+    """A company's relationships, a page at a time, each seen from that company (one
+    statement per level for all companies, app/data/child_pages.py)."""
+    return await nested_page_seen_from(
+        info, RELATIONSHIPS_OF, company_id, arguments, order, RelationshipView
+    )

@@ -1,6 +1,6 @@
 """What reading a cached Lexware voucher or a deal's voucher link returns: Protocols of the
 record columns of models.LexwareVoucher and models.DealVoucher (see
-app/services/companies/rows.py for why a Protocol), and a voucher as a deal's link lists it."""
+app/services/companies/rows.py for why a Protocol)."""
 
 from __future__ import annotations
 
@@ -44,12 +44,3 @@ class DealVoucherRow(Protocol):
     linked_at: datetime
     created_at: datetime
     updated_at: datetime
-
-
-class LinkedVoucherRow(VoucherRow, Protocol):
-    """A voucher linked to a deal, with the link's deal, time and user
-    (vouchers.deal_links)."""
-
-    deal_id: uuid.UUID
-    linked_at: datetime
-    linked_by_id: uuid.UUID | None

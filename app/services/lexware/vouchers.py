@@ -16,10 +16,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from app.data import batch_reads, records
+from app.data import records
+from app.data.pagination import related, timestamp_key
 from app.data.records import Entity
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput, Conflict, NotFound
@@ -27,7 +27,7 @@ from app.lexware import mapping
 from app.lexware.client import LexwareClient
 from app.services.lexware import deal_parties as lexware_deal_parties
 from app.services.lexware.contacts import RecordKind
-from app.services.lexware.rows import DealVoucherRow, LinkedRow, LinkedVoucherRow, VoucherRow
+from app.services.lexware.rows import DealVoucherRow, LinkedRow, VoucherRow
 from models import DealVoucher, LexwareVoucher
 
 log = logging.getLogger(__name__)
@@ -146,61 +146,15 @@ async def refresh_for(
     return await fetch_all(client, scope, {"contactId": str(row.lexware_contact_id)})
 
 
-def newest_first() -> tuple[Any, ...]:
-    return (col(LexwareVoucher.voucher_date).desc().nulls_last(), col(LexwareVoucher.id))
-
-
-async def vouchers_of_lexware_contacts(
-    scope: TenantScope, lexware_ids: list[uuid.UUID | None], limit: int
-) -> list[list[VoucherRow]]:
-    """For each Lexware contact id (None: unlinked), its cached vouchers, newest first."""
-    linked = [i for i in lexware_ids if i is not None]
-    grouped = await batch_reads.rows_by_parent(
-        scope, VOUCHER, "lexware_contact_id", linked, order_by=newest_first(), limit=limit
-    )
-    by_id = dict(zip(linked, grouped, strict=True))
-    return [by_id.get(i, []) if i is not None else [] for i in lexware_ids]
-
-
-async def deal_links(
-    scope: TenantScope, deal_ids: list[uuid.UUID], limit: int
-) -> list[list[LinkedVoucherRow]]:
-    """Each deal's linked vouchers with who linked them and when, newest voucher first, at
-    most `limit` per deal (a window function ranks them per deal: nothing bounds how many
-    vouchers one deal may have)."""
-    rank = sa.func.row_number().over(
-        partition_by=col(DealVoucher.deal_id), order_by=list(newest_first())
-    )
-    ranked = (
-        sa.select(
-            col(DealVoucher.id),
-            col(DealVoucher.tenant_id),
-            col(DealVoucher.deal_id),
-            col(DealVoucher.voucher_id),
-            col(DealVoucher.linked_at),
-            col(DealVoucher.linked_by_id),
-            rank.label(_RANK),
-        )
-        .join(LexwareVoucher, col(LexwareVoucher.id) == col(DealVoucher.voucher_id))
-        .where(col(DealVoucher.deal_id).in_(set(deal_ids)))
-        .subquery()
-    )
-    link = aliased(DealVoucher, ranked)  # read as the model: the tenant filter applies
-    statement = (
-        sa.select(*VOUCHER.columns, col(link.deal_id), col(link.linked_at), col(link.linked_by_id))
-        # A join condition, not .join(): a join names the subquery as a source, whose plain
-        # tables the tenant filter refuses (it applies to the aliased model all the same).
-        .where(col(link.voucher_id) == col(LexwareVoucher.id), ranked.c[_RANK] <= limit)
-        .order_by(ranked.c[_RANK])
-    )
-    grouped: dict[uuid.UUID, list[LinkedVoucherRow]] = {}
-    async with scope.reading() as reads:
-        for row in await reads.execute(statement):
-            grouped.setdefault(row.deal_id, []).append(row)
-    return [grouped.get(deal_id, []) for deal_id in deal_ids]
-
-
-_RANK = "rank_in_deal"
+# Newest voucher first (by its date; undated last): a company's or contact's vouchers by the
+# voucher's own date, a deal's links by their voucher's. The nested connections' one order
+# (resolvers/lexware/vouchers.py), ties by the listed row's id.
+VOUCHER_BY_DATE = timestamp_key("voucherDate", col(LexwareVoucher.voucher_date), nullable=True)
+LINK_BY_VOUCHER_DATE = timestamp_key(
+    "voucherDate",
+    related(col(LexwareVoucher.voucher_date), col(LexwareVoucher.id), col(DealVoucher.voucher_id)),
+    nullable=True,
+)
 
 
 async def link_to_deal(scope: TenantScope, deal_id: uuid.UUID, voucher_id: uuid.UUID) -> None:

@@ -1,10 +1,9 @@
-"""Reading company relationships: one by id, both directions of many companies at once,
-filtered keyset pages and counts."""
+"""Reading company relationships: one by id, filtered keyset pages and counts (a company's
+own, both directions, page through resolvers/relationships/types.py: RELATIONSHIPS_OF)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,26 +20,6 @@ from models import Company, CompanyRelationship
 
 if TYPE_CHECKING:
     from app.services.companies.queries import CompanyFilter
-
-
-async def relationships_of(
-    scope: TenantScope, company_ids: Sequence[uuid.UUID]
-) -> list[list[RelationshipRow]]:
-    """Both directions for each company, oldest first, in one statement."""
-    wanted = set(company_ids)
-    from_ = col(CompanyRelationship.from_company_id)
-    to = col(CompanyRelationship.to_company_id)
-    statement = (
-        sa.select(*RELATIONSHIP.columns)
-        .where(sa.or_(from_.in_(wanted), to.in_(wanted)))
-        .order_by(col(CompanyRelationship.created_at), RELATIONSHIP.id)
-    )
-    grouped: dict[uuid.UUID, list[RelationshipRow]] = {company_id: [] for company_id in company_ids}
-    async with scope.reading() as reads:
-        for row in await reads.execute(statement):
-            for company_id in {row.from_company_id, row.to_company_id} & wanted:
-                grouped[company_id].append(row)
-    return [grouped[company_id] for company_id in company_ids]
 
 
 async def get_relationship(scope: TenantScope, relationship_id: uuid.UUID) -> RelationshipRow:
@@ -92,14 +71,17 @@ def _filtered(f: RelationshipFilter, scope: TenantScope) -> list[Any]:
     return conditions(f, Walk(scope.actor_id))
 
 
-_BY_CREATION = timestamp_key("createdAt", col(CompanyRelationship.created_at))
+# The lists' one order (top-level and `company.relationships`: their cursors are the same)
+RELATIONSHIP_BY_CREATION = timestamp_key("createdAt", col(CompanyRelationship.created_at))
 
 
 async def list_relationships(
     scope: TenantScope, f: RelationshipFilter, page: PageRequest
 ) -> Page[RelationshipRow]:
     """By creation time (`page.descending` for newest first)."""
-    return await read_page(scope, PageQuery(RELATIONSHIP, _filtered(f, scope), _BY_CREATION, page))
+    return await read_page(
+        scope, PageQuery(RELATIONSHIP, _filtered(f, scope), RELATIONSHIP_BY_CREATION, page)
+    )
 
 
 async def count_relationships(scope: TenantScope, f: RelationshipFilter) -> int:
