@@ -251,3 +251,36 @@ async def test_each_company_gets_both_directions_and_another_tenant_none(
     async with scope.reading() as reads:  # the relationships are there for their own tenant
         count = sa.select(sa.func.count(models.CompanyRelationship.id))
         assert (await reads.execute(count)).scalar_one() == COMPANIES * PER_COMPANY
+
+
+CACHE_SAFE = """mutation($a: ID!, $b: ID!, $t: ID!) {
+  createCompanyRelationship(fromCompanyId: $a, toCompanyId: $b, typeId: $t) {
+    fromCompany { relationships { edges { node { ...Fields } } } }
+    toCompany { relationships { edges { node { ...Fields } } } } } }
+fragment Fields on CompanyRelationship {
+  id fromCompanyId toCompanyId fromCompany { id name } toCompany { id name } type { name } }"""
+
+
+async def test_a_relationship_reads_the_same_from_both_companies_for_a_normalized_cache(
+    api: Api,
+) -> None:
+    """A normalized cache (Apollo, Relay) stores CompanyRelationship:<id> once; the payload
+    lists the relationship under both companies, so every field it offers without deprecation
+    must read the same from either side. The fields that depend on the side are deprecated."""
+    a, b, type_id = await company(api, "Quelle"), await company(api, "Ziel"), await kind(api)
+    data = await api.data(CACHE_SAFE, {"a": a, "b": b, "t": type_id})
+    payload = data["createCompanyRelationship"]
+    from_side = nodes(payload["fromCompany"]["relationships"])
+    to_side = nodes(payload["toCompany"]["relationships"])
+    assert from_side == to_side and len(from_side) == 1
+    assert from_side[0]["fromCompany"] == {"id": a, "name": "Quelle"}
+    assert from_side[0]["toCompany"] == {"id": b, "name": "Ziel"}
+    fields = await api.data(
+        """{ __type(name: "CompanyRelationship") {
+          fields(includeDeprecated: true) { name isDeprecated deprecationReason } } }"""
+    )
+    deprecated = {
+        f["name"]: f["deprecationReason"] for f in fields["__type"]["fields"] if f["isDeprecated"]
+    }
+    assert set(deprecated) == {"direction", "otherCompanyId", "otherCompany"}
+    assert all("cache" in reason for reason in deprecated.values())

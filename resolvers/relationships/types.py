@@ -37,6 +37,28 @@ async def _other(
     return await info.context.loaders.by_id(COMPANY).load(root.other_company_id)
 
 
+async def _from(
+    root: strawberry.Parent[RelationshipView], info: Info[Context, None]
+) -> CompanyRow | None:
+    return await info.context.loaders.by_id(COMPANY).load(root.from_company_id)
+
+
+async def _to(
+    root: strawberry.Parent[RelationshipView], info: Info[Context, None]
+) -> CompanyRow | None:
+    return await info.context.loaders.by_id(COMPANY).load(root.to_company_id)
+
+
+# `direction` and `otherCompany` depend on the company a relationship is listed under, while a
+# normalized client cache (Apollo, Relay, urql) keeps one value per type and id: a response
+# listing it under both companies (createCompanyRelationship's payload) would leave one side
+# wrong. They stay for old clients; the cache-safe fields say the same from either side.
+SEEN_FROM = (
+    "Depends on the company it is listed under, and a normalized client cache keeps one "
+    "value per id: use fromCompany/toCompany (compare fromCompanyId with the company's id)."
+)
+
+
 async def _type(
     root: strawberry.Parent[RelationshipView], info: Info[Context, None]
 ) -> RelationshipTypeRow | None:
@@ -51,17 +73,27 @@ async def _type(
 class CompanyRelationship(Node):
     id: strawberry.ID = strawberry.field(description=texts.ID)
     direction: str = strawberry.field(
-        description="OUTGOING when this company is the source, INCOMING when it is the target."
+        description="OUTGOING when this company is the source, INCOMING when it is the target.",
+        deprecation_reason=SEEN_FROM,
     )
     from_company_id: strawberry.ID = strawberry.field(
         description="The source company's id (the type's name reads from it: A is supplier of B)."
     )
     to_company_id: strawberry.ID = strawberry.field(description="The target company's id.")
-    other_company_id: strawberry.ID = strawberry.field(
-        description="The id of the company on the other side from the one it is seen from."
+    from_company: CompanyRef = rows_field(
+        _from, "The source company: the type's `name` reads from it (A is supplier of B)."
     )
-    other_company: CompanyRef = rows_field(
-        _other, "The company on the other side from the one it is seen from."
+    to_company: CompanyRef = rows_field(
+        _to, "The target company: the type's `inverseName` reads from it."
+    )
+    other_company_id: strawberry.ID = strawberry.field(
+        description="The id of the company on the other side from the one it is seen from.",
+        deprecation_reason=SEEN_FROM,
+    )
+    other_company: CompanyRef = strawberry.field(
+        resolver=_other,
+        description="The company on the other side from the one it is seen from.",
+        deprecation_reason=SEEN_FROM,
     )
     relationship_type_id: strawberry.ID = strawberry.field(
         description="The id of its relationship type."
