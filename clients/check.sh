@@ -11,7 +11,10 @@
 # (strict) over the generated types and src/; ariadne-codegen (clients/.tools/py) -> the
 # Python client in .tools/ariadne, imported, a response validated, mypy --strict.
 # Everything installed is git-ignored and pinned; nothing is installed system-wide. Not part
-# of the default test command.
+# of the default test command; .ci/run runs it after the tests.
+#
+# Exit 3: a tool could not be installed (npm or PyPI unreachable), so nothing was checked;
+# any other non-zero exit: a generated client broke (the failing step is named).
 set -euo pipefail
 
 CLIENTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,7 +29,7 @@ begin() { step="$1"; echo "== $1"; }
 begin "Node 22 (bench/tools.py)"
 NODE="$("$REPO/.venv/bin/python" -c 'import sys; sys.path.insert(0, sys.argv[1]); from bench.tools import node; print(node())' "$REPO")" || {
   echo "check.sh: Node 22 could not be installed (is npm installed and the registry reachable?)" >&2
-  exit 1
+  exit 3
 }
 export PATH="$(dirname "$NODE"):$PATH"  # npm and the tools run on Node 22, not the system's
 
@@ -35,7 +38,7 @@ lock="$(sha256sum package-lock.json | cut -c1-64)"
 if [ "$(cat node_modules/.installed-lock 2>/dev/null)" != "$lock" ]; then  # install on demand
   npm ci --no-audit --no-fund --fetch-timeout=30000 --fetch-retries=1 >/dev/null || {
     echo "check.sh: npm ci failed: is the npm registry ($(npm config get registry)) reachable?" >&2
-    exit 1
+    exit 3
   }
   echo "$lock" >node_modules/.installed-lock
 fi
@@ -52,7 +55,7 @@ if [ ! -x .tools/py/bin/ariadne-codegen ] || [ python/requirements.txt -nt .tool
   "$REPO/.venv/bin/uv" venv -q --allow-existing --python 3.11 .tools/py
   VIRTUAL_ENV="$CLIENTS/.tools/py" "$REPO/.venv/bin/uv" pip install -q -r python/requirements.txt || {
     echo "check.sh: the Python tools could not be installed: is PyPI reachable?" >&2
-    exit 1
+    exit 3
   }
   touch .tools/py/bin/ariadne-codegen
 fi
