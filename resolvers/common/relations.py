@@ -114,13 +114,19 @@ def rows_field(
     resolver: Callable[..., object],
     description: str | None = None,
     metadata: dict[str, Any] | None = None,
+    deprecation_reason: str | None = None,
 ) -> Any:
     """A field whose resolver returns read models (rows, app/services/<domain>/rows.py) where
     the schema shows the GraphQL type the class annotation names. `strawberry.field` types
     the field as its resolver's return type, which a row is not; this one leaves the class
     annotation alone. That the rows carry every field of the GraphQL type is checked by
     tests/test_read_models.py."""
-    return strawberry.field(resolver=resolver, description=description, metadata=metadata)
+    return strawberry.field(
+        resolver=resolver,
+        description=description,
+        metadata=metadata,
+        deprecation_reason=deprecation_reason,
+    )
 
 
 def relation_field(

@@ -90,9 +90,9 @@ class CompanyRelationship(Node):
         description="The id of the company on the other side from the one it is seen from.",
         deprecation_reason=SEEN_FROM,
     )
-    other_company: CompanyRef = strawberry.field(
-        resolver=_other,
-        description="The company on the other side from the one it is seen from.",
+    other_company: CompanyRef = rows_field(
+        _other,
+        "The company on the other side from the one it is seen from.",
         deprecation_reason=SEEN_FROM,
     )
     relationship_type_id: strawberry.ID = strawberry.field(
