@@ -93,7 +93,8 @@ export async function relate(
   const { createCompanyRelationship } = await run(CreateCompanyRelationshipDocument, variables);
   if (!createCompanyRelationship) return null;
   const { relationship, fromCompany } = createCompanyRelationship;
-  return `${relationship.type.name} ${relationship.otherCompany.name} (${fromCompany.relationships.length})`;
+  const count = fromCompany.relationships.edges.length;
+  return `${relationship.type.name} ${relationship.toCompany.name} (${count})`;
 }
 
 export async function addColumn(run: Run, pipelineId: string, name: string): Promise<number> {
