@@ -26,7 +26,7 @@ import graphql
 import httpx
 import pytest
 from graphql.utilities import TypeInfo, TypeInfoVisitor, value_from_ast_untyped
-from hypothesis import HealthCheck, given, note, settings, target
+from hypothesis import HealthCheck, Phase, given, note, settings, target
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes, queries
 from strawberry.types.field import StrawberryField
@@ -737,6 +737,9 @@ async def test_generated_queries_agree_on_both_paths(differential: Differential)
         max_examples=EXAMPLES,
         deadline=None,
         derandomize=True,  # the same queries on every run: CI stays deterministic
+        # no explain phase: it traces every line while it reruns the failing example, which
+        # made a failure take more than 15 minutes to report; shrinking still names the query
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
         database=None,
         suppress_health_check=[
             HealthCheck.too_slow,
