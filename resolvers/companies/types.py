@@ -65,7 +65,13 @@ from resolvers.contracts.types import (
 )
 from resolvers.deals.types import DEALS_OF, DealOrderArgument, deals_page
 from resolvers.duplicates.loaders import DuplicateCandidateRef, possible_duplicates_field
-from resolvers.events.types import CrmEventType, history_of
+from resolvers.events.types import (
+    CrmEventType,
+    HistoryAfter,
+    HistoryDirection,
+    HistoryFirst,
+    history_of,
+)
 from resolvers.lexware.vouchers import LexwareVoucher, vouchers_of_record
 from resolvers.lookups.types import AccountType, Industry
 from resolvers.merges.loaders import company_merged_from, merged_into
@@ -97,26 +103,6 @@ def _delivery_address(root: strawberry.Parent[CompanyRow]) -> Address | None:
 
 
 ActivityRef = Annotated["Activity", strawberry.lazy("resolvers.activities.types")]
-HistoryFirst = Annotated[
-    int | None,
-    strawberry.argument(
-        description="How many events (after `after`): null: DEFAULT_PAGE_SIZE (50); at most "
-        "MAX_PAGE_SIZE (200), more is BAD_USER_INPUT."
-    ),
-]
-HistoryAfter = Annotated[
-    str | None,
-    strawberry.argument(
-        description="An event id (a cursor of this list): the events after it in `direction`. "
-        "Anything but a non-negative whole number is BAD_USER_INPUT."
-    ),
-]
-HistoryDirection = Annotated[
-    OrderDirection,
-    strawberry.argument(description="DESC (the default): newest first; ASC: oldest first."),
-]
-
-
 # A company's contacts: by last name unless `orderBy` says otherwise.
 CONTACTS_OF_COMPANY = NestedList(
     CONTACT, "company_id", contact_sort_key, (ContactOrderField.LAST_NAME, False)
