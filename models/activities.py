@@ -18,6 +18,7 @@ from models.base import (
     trash_table_args,
 )
 from models.enums import ActivityType
+from models.sort_keys import key_index, rank_column, text_key_column
 
 
 class Activity(TenantOwned, Versioned, Trashable, table=True):
@@ -36,6 +37,10 @@ class Activity(TenantOwned, Versioned, Trashable, table=True):
         sa.Index("ix_activity_tenant_id_deal_id", "tenant_id", "deal_id"),
         sa.Index("ix_activity_tenant_id_assignee_id", "tenant_id", "assignee_id"),
         sa.Index("ix_activity_tenant_id_created_at", "tenant_id", "created_at", "id"),
+        *(
+            key_index("activity", key)
+            for key in ("due_at", "updated_at", "completed_at", "subject_key", "type_rank")
+        ),
         sa.Index(
             "ix_activity_open_due_at",
             "due_at",
@@ -71,3 +76,6 @@ class Activity(TenantOwned, Versioned, Trashable, table=True):
     deal_id: uuid.UUID | None = None
     # The due date a due-soon reminder went out for: moving `due_at` re-arms the reminder.
     reminded_due_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # The list's sort keys (models.sort_keys).
+    subject_key: str | None = text_key_column("subject_key", "subject")
+    type_rank: int | None = rank_column("type_rank", "type", ActivityType)

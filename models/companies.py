@@ -30,6 +30,7 @@ from models.base import (
 )
 from models.enums import CompanySize, ContractStatus, EntityStatus, OwnerRole
 from models.identifier_checks import checked_column, unchecked_index
+from models.sort_keys import cents_column, key_index, rank_column, text_key_column
 
 entity_status_type = enum_type(EntityStatus, "entity_status")
 owner_role_type = enum_type(OwnerRole, "owner_role")
@@ -56,9 +57,9 @@ class Company(TenantOwned, Versioned, Trashable, table=True):
         tenant_unique(),
         tenant_fk("industry_id", "industry", ondelete="SET NULL"),
         tenant_fk("account_type_id", "account_type", ondelete="SET NULL"),
-        sa.Index("ix_company_tenant_id_name", "tenant_id", sa.text("lower(name)"), "id"),
         sa.Index("ix_company_tenant_id_created_at", "tenant_id", "created_at", "id"),
         sa.Index("ix_company_tenant_id_updated_at", "tenant_id", "updated_at", "id"),
+        *(key_index("company", key) for key in ("name_key", "status_rank", "company_size_rank")),
         sa.Index("ix_company_tenant_id_status", "tenant_id", "status"),
         sa.Index("ix_company_tenant_id_industry_id", "tenant_id", "industry_id"),
         sa.Index("ix_company_tenant_id_account_type_id", "tenant_id", "account_type_id"),
@@ -107,6 +108,10 @@ class Company(TenantOwned, Versioned, Trashable, table=True):
     # The name as duplicates compare it: folded, legal forms and punctuation off (migration
     # 0018, `crm_name_key`), stored for its indexes (models/duplicates.py).
     dedupe_name: str | None = derived_text_column("dedupe_name", "crm_name_key(name)")
+    # The list's sort keys (models.sort_keys).
+    name_key: str | None = text_key_column("name_key", "name")
+    status_rank: int | None = rank_column("status_rank", "status", EntityStatus)
+    company_size_rank: int | None = rank_column("company_size_rank", "company_size", CompanySize)
 
 
 class CompanyOwner(TenantOwned, table=True):
@@ -165,7 +170,18 @@ class Contract(TenantOwned, Versioned, Trashable, table=True):
         ),
         sa.CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency"),
         sa.Index("ix_contract_tenant_id_company_id", "tenant_id", "company_id"),
-        sa.Index("ix_contract_tenant_id_end_date", "tenant_id", "end_date"),
+        *(
+            key_index("contract", key)
+            for key in (
+                "end_date",
+                "created_at",
+                "updated_at",
+                "start_date",
+                "title_key",
+                "value_cents",
+                "status_rank",
+            )
+        ),
         *trash_table_args("contract"),
     )
 
@@ -182,3 +198,7 @@ class Contract(TenantOwned, Versioned, Trashable, table=True):
         sa_column_kwargs={"server_default": "DRAFT"},
     )
     notes: str | None = Field(default=None, sa_type=sa.Text)
+    # The list's sort keys (models.sort_keys).
+    title_key: str | None = text_key_column("title_key", "title")
+    value_cents: int | None = cents_column("value_cents", "value")
+    status_rank: int | None = rank_column("status_rank", "status", ContractStatus)

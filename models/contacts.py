@@ -27,6 +27,10 @@ from models.base import (
 )
 from models.companies import entity_status_type, lexware_link_indexes, owner_role_type
 from models.enums import ContactSource, EntityStatus, OwnerRole
+from models.sort_keys import key_index, rank_column, text_key_column
+
+# The NAME order: last name, then first name, ignoring case (one text, so one key).
+FULL_NAME = "(last_name || ' ') || coalesce(first_name, '')"
 
 
 class Contact(TenantOwned, Versioned, Trashable, table=True):
@@ -34,14 +38,20 @@ class Contact(TenantOwned, Versioned, Trashable, table=True):
     __table_args__ = (
         tenant_unique(),
         tenant_fk("company_id", "company", ondelete="SET NULL"),
-        sa.Index(
-            "ix_contact_tenant_id_name",
-            "tenant_id",
-            sa.text("lower(last_name)"),
-            sa.text("lower(first_name)"),
-            "id",
-        ),
         sa.Index("ix_contact_tenant_id_created_at", "tenant_id", "created_at", "id"),
+        *(
+            key_index("contact", key)
+            for key in (
+                "name_key",
+                "updated_at",
+                "first_name_key",
+                "last_name_key",
+                "status_rank",
+                "position_key",
+                "department_key",
+                "birthday",
+            )
+        ),
         sa.Index("ix_contact_tenant_id_company_id", "tenant_id", "company_id"),
         sa.Index("ix_contact_tenant_id_status", "tenant_id", "status"),
         tag_keys_check(),
@@ -80,6 +90,13 @@ class Contact(TenantOwned, Versioned, Trashable, table=True):
     lexware_synced_values: dict[str, Any] | None = Field(
         default=None, sa_type=postgresql.JSONB, sa_column_kwargs={"info": {READ_APART: True}}
     )
+    # The list's sort keys (models.sort_keys).
+    name_key: str | None = text_key_column("name_key", FULL_NAME)
+    first_name_key: str | None = text_key_column("first_name_key", "first_name")
+    last_name_key: str | None = text_key_column("last_name_key", "last_name")
+    position_key: str | None = text_key_column("position_key", "position")
+    department_key: str | None = text_key_column("department_key", "department")
+    status_rank: int | None = rank_column("status_rank", "status", EntityStatus)
 
 
 class ContactOwner(TenantOwned, table=True):

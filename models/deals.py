@@ -21,6 +21,7 @@ from models.base import (
 )
 from models.companies import owner_role_type
 from models.enums import DealStatus, LostReason, OwnerRole, StageKind
+from models.sort_keys import cents_column, key_index, rank_column, text_key_column
 
 
 class Pipeline(TenantOwned, Versioned, table=True):
@@ -35,11 +36,13 @@ class Pipeline(TenantOwned, Versioned, table=True):
             unique=True,
             postgresql_where=sa.text("is_default"),
         ),
+        *(key_index("pipeline", key) for key in ("name_key", "created_at", "updated_at")),
     )
 
     name: str = Field(max_length=100)
     description: str | None = Field(default=None, max_length=500)
     is_default: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    name_key: str | None = text_key_column("name_key", "name")  # the NAME order's key
 
 
 class PipelineStage(TenantOwned, table=True):
@@ -94,7 +97,10 @@ class Deal(TenantOwned, Versioned, Trashable, table=True):
         sa.Index("ix_deal_tenant_id_contact_id", "tenant_id", "contact_id"),
         sa.Index("ix_deal_tenant_id_company_id", "tenant_id", "company_id"),
         sa.Index("ix_deal_tenant_id_created_at", "tenant_id", "created_at", "id"),
-        sa.Index("ix_deal_tenant_id_value", "tenant_id", "value", "id"),
+        *(
+            key_index("deal", key)
+            for key in ("title_key", "value_cents", "status_rank", "updated_at", "closed_at")
+        ),
         sa.Index("ix_deal_tenant_id_expected_close", "tenant_id", "expected_close_date", "id"),
         sa.Index("ix_deal_tenant_id_status", "tenant_id", "status"),
         *trash_table_args("deal"),
@@ -124,6 +130,10 @@ class Deal(TenantOwned, Versioned, Trashable, table=True):
     # that stage is still an open stage of its pipeline). No foreign key: a stage removed or
     # re-kinded since is simply not found, and the deal goes to the first open stage.
     last_open_stage_id: uuid.UUID | None = None
+    # The list's sort keys (models.sort_keys).
+    title_key: str | None = text_key_column("title_key", "title")
+    value_cents: int | None = cents_column("value_cents", "value")
+    status_rank: int | None = rank_column("status_rank", "status", DealStatus)
 
 
 class DealOwner(TenantOwned, table=True):

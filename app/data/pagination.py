@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar, cast
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
+from sqlalchemy.orm import QueryableAttribute
 
 from app.data.records import Entity, RowT
 from app.data.tenancy import TenantScope
@@ -25,6 +26,7 @@ MONEY_LIMIT = Decimal("1e12")  # NUMERIC(14, 2)
 SORT_LABEL = "sort_key"
 # The page statement's own parameters (named, so a page's SQL text does not depend on them)
 CURSOR_VALUE, CURSOR_ID, PAGE_LIMIT = "crm_cursor_value", "crm_cursor_id", "crm_page_limit"
+MERGED_ID = "crm_merged_id"  # the row's id in a page read in parts (PageQuery._merged)
 
 
 def _text(value: Any) -> str:
@@ -61,6 +63,12 @@ class SortKey:
     parse: Callable[[Any], Any] = _text
     nullable: bool = False
 
+    @property
+    def of_row(self) -> bool:
+        """Whether the key is a column of the listed row (an index can hold it), not a value
+        computed from other rows (`related()`, the roll-ups)."""
+        return isinstance(self.expression, QueryableAttribute)
+
     def order_by(self, id_column: Any, descending: bool, *, reverse: bool = False) -> list[Any]:
         """ORDER BY of a list in this key's order (`reverse`: read from its end)."""
         down = descending != reverse
@@ -92,23 +100,55 @@ def integer_key(name: str, expression: Any, *, nullable: bool = False) -> SortKe
     return SortKey(name, expression, parse=_integer, nullable=nullable)
 
 
-def money_key(name: str, column: Any, *, nullable: bool = False) -> SortKey:
-    return SortKey(name, column, parse=bounded_decimal, nullable=nullable)
+def _whole_cents(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= MONEY_LIMIT * 100:
+        raise ValueError("not an amount in cents")
+    return value
 
 
-def enum_key(name: str, column: Any, members: type[Enum], *, nullable: bool = False) -> SortKey:
-    """A PostgreSQL enum column: sorted in the order its values are declared."""
+def money_key(name: str, cents: Any, *, nullable: bool = False) -> SortKey:
+    """Money, compared by its stored `<column>_cents` (models.sort_keys: `numeric` comparisons
+    are not leakproof). A cursor carries the cents; one of before (the amount as a decimal
+    string) still reads as the same position."""
 
-    def parse(value: Any) -> Enum:
-        return members(_text(value))
+    def parse(value: Any) -> int:
+        if isinstance(value, str):  # an amount: a cursor made before the cents
+            amount = bounded_decimal(value) * 100
+            if amount != amount.to_integral_value():
+                raise ValueError("more than two decimals")
+            return int(amount)
+        return _whole_cents(value)
 
-    return SortKey(name, column, parse=parse, nullable=nullable)
+    return SortKey(name, cents, parse=parse, nullable=nullable)
 
 
-def text_key(name: str, expression: Any, *, nullable: bool = False) -> SortKey:
-    """Text sorted ignoring case, as the lists' NAME orders are. `lower()` is no index
-    condition under row-level security (not leakproof), which matters only where an index on
-    the expression exists (names; issue 25); the other text sorts have none either way."""
+def enum_key(name: str, rank: Any, members: type[Enum], *, nullable: bool = False) -> SortKey:
+    """A PostgreSQL enum column, sorted in the order its values are declared, compared by its
+    stored `<column>_rank` (models.sort_keys: enum comparisons are not leakproof). A cursor
+    carries the rank; one of before (the value's name) still reads as the same position."""
+    ranks = {member.value: number for number, member in enumerate(members, 1)}
+
+    def parse(value: Any) -> int:
+        if isinstance(value, str):  # the value: a cursor made before the ranks
+            if value not in ranks:
+                raise ValueError("not a value of the enum")
+            return ranks[value]
+        if _integer(value) not in ranks.values():
+            raise ValueError("not a rank of the enum")
+        return int(value)
+
+    return SortKey(name, rank, parse=parse, nullable=nullable)
+
+
+def text_key(name: str, key: Any, *, nullable: bool = False) -> SortKey:
+    """Text sorted ignoring case, as the lists' NAME orders are: compared by its stored
+    `<column>_key`, the text lowercased (models.sort_keys: `lower()` is not leakproof)."""
+    return SortKey(name, key, nullable=nullable)
+
+
+def lowered_key(name: str, expression: Any, *, nullable: bool = False) -> SortKey:
+    """Text that is not a column of the listed row (another row's name, `related()`), sorted
+    ignoring case: `lower()` of it, no index condition either way."""
     return SortKey(name, sa.func.lower(expression), nullable=nullable)
 
 
@@ -216,38 +256,98 @@ class PageQuery(Generic[RowT]):
     def statement(
         self, columns: Sequence[Any], bounds: dict[str, Any] | None = None
     ) -> sa.Select[Any]:
-        """The page's SELECT of `columns`, with `bounds` (from `bounds()`) as its parameters."""
-        key, request, id_column = self.key, self.request, self.entity.id
+        """The page's SELECT of `columns`, with `bounds` (from `bounds()`) as its parameters.
+        A nullable key that is a column of the row is read in two parts, its values and its
+        NULLs, each an ordered and limited read whose keyset its index can seek (`OR key IS
+        NULL` could be no index condition), merged in the list's order (`_merged`)."""
         values = self.bounds() if bounds is None else bounds
-        ordered = sa.select(*columns).where(*self.conditions)
-        ordered = ordered.add_columns(key.expression.label(SORT_LABEL))
-        cursor = request.cursor
-        if cursor is not None:
-            ordered = ordered.where(self._beyond(values, after=cursor[0] == "after"))
-        ordered = ordered.order_by(
-            *key.order_by(id_column, request.descending, reverse=request.backward)
-        )
-        return ordered.limit(sa.bindparam(PAGE_LIMIT, values[PAGE_LIMIT]))
+        limit: Any = sa.bindparam(PAGE_LIMIT, values[PAGE_LIMIT])
+        parts = self._parts(values)
+        if len(parts) == 1:
+            where, order = parts[0]
+            return self._read(columns, where, order).limit(limit)
+        return self._merged([self._read(columns, *part, merged=True) for part in parts], limit)
+
+    def _read(
+        self, columns: Sequence[Any], where: list[Any], order: list[Any], *, merged: bool = False
+    ) -> sa.Select[Any]:
+        read = sa.select(*columns).where(*self.conditions, *where)
+        read = read.add_columns(self.key.expression.label(SORT_LABEL))
+        if merged:  # the merge orders by the id, and a nested page's parent is the outer one's
+            read = read.add_columns(self.entity.id.label(MERGED_ID))
+            read = read.correlate_except(self.entity.model)
+        return read.order_by(*order)
+
+    def _merged(self, reads: list[sa.Select[Any]], limit: Any) -> sa.Select[Any]:
+        """The parts' rows in the list's order, the page's first `limit` of them."""
+        parts = sa.union_all(*[read.limit(limit) for read in reads]).subquery("keyset")
+        in_parts = SortKey(self.key.name, parts.c[SORT_LABEL], nullable=True)
+        request = self.request
+        order = in_parts.order_by(parts.c[MERGED_ID], request.descending, reverse=request.backward)
+        merged = sa.select(*[column for column in parts.c if column.key != MERGED_ID])
+        return merged.order_by(*order).limit(limit)
+
+    def _parts(self, values: dict[str, Any]) -> list[tuple[list[Any], list[Any]]]:
+        """The page's reads, each its conditions and order, in the order they are read."""
+        key, request, id_column = self.key, self.request, self.entity.id
+        if not (key.nullable and key.of_row):
+            cursor = request.cursor
+            beyond = [] if cursor is None else [self._beyond(values, after=cursor[0] == "after")]
+            return [(beyond, key.order_by(id_column, request.descending, reverse=request.backward))]
+        down = request.descending != request.backward
+        # Both parts in (key, id) order without NULLS FIRST/LAST: the order the key's index
+        # is read in, either way (the NULLs' part too: only that index gives it unsorted).
+        by_value = [
+            key.expression.desc() if down else key.expression.asc(),
+            id_column.desc() if down else id_column.asc(),
+        ]
+        present, absent = self._present_and_absent(values)
+        parts = [(present, by_value), (absent, by_value)]
+        if request.backward:  # read from the list's end: its NULLs come first
+            parts.reverse()
+        return [(where, order) for where, order in parts if where is not None]
+
+    def _present_and_absent(self, values: dict[str, Any]) -> tuple[Any, Any]:
+        """The conditions of the rows beyond the cursor that hold a value and of those that
+        hold NULL (None: there are none), each a keyset the key's index can seek."""
+        key, id_column = self.key.expression, self.entity.id
+        cursor = self.request.cursor
+        if cursor is None:
+            return [key.is_not(None)], [key.is_(None)]
+        after = cursor[0] == "after"
+        greater = after != self.request.descending
+        if CURSOR_VALUE in values:  # after a value, every NULL; before it, none
+            return [self._compared(values, greater)], ([key.is_(None)] if after else None)
+        cursor_id = self._cursor_id(values)
+        same_nulls = [key.is_(None), id_column > cursor_id if greater else id_column < cursor_id]
+        return (None if after else [key.is_not(None)]), same_nulls
+
+    def _cursor_id(self, values: dict[str, Any]) -> Any:
+        return sa.bindparam(CURSOR_ID, values[CURSOR_ID], type_=self.entity.id.type)
+
+    def _compared(self, values: dict[str, Any], greater: bool) -> Any:
+        """(value, id) beyond the cursor's: greater, or smaller."""
+        key, id_column = self.key.expression, self.entity.id
+        position = sa.tuple_(key, id_column)
+        value = sa.bindparam(CURSOR_VALUE, values[CURSOR_VALUE], type_=key.type)
+        bound = sa.tuple_(value, self._cursor_id(values))
+        return position > bound if greater else position < bound
 
     def _beyond(self, values: dict[str, Any], *, after: bool) -> Any:
-        """Rows after (or before) the cursor in the list's order. A nullable key's NULLs
-        come last: after a value lie the greater values and all NULLs, after a NULL only the
-        NULLs of greater id (descending: smaller values, smaller ids)."""
+        """Rows after (or before) the cursor in the list's order, in one condition (a key no
+        index holds). A nullable key's NULLs come last: after a value lie the greater values
+        and all NULLs, after a NULL only the NULLs of greater id (descending: smaller values,
+        smaller ids)."""
         key, id_column = self.key, self.entity.id
         greater = after != self.request.descending  # the comparison of (value, id) wanted
-        cursor_id = sa.bindparam(CURSOR_ID, values[CURSOR_ID], type_=id_column.type)
         if CURSOR_VALUE not in values:  # the cursor's value is NULL
+            cursor_id = self._cursor_id(values)
             is_null = key.expression.is_(None)
             same_nulls = sa.and_(
                 is_null, id_column > cursor_id if greater else id_column < cursor_id
             )
             return same_nulls if after else sa.or_(key.expression.is_not(None), same_nulls)
-        position = sa.tuple_(key.expression, id_column)
-        bound = sa.tuple_(
-            sa.bindparam(CURSOR_VALUE, values[CURSOR_VALUE], type_=key.expression.type),
-            cursor_id,
-        )
-        compared = position > bound if greater else position < bound
+        compared = self._compared(values, greater)
         if key.nullable and after:  # a row comparison with a NULL is NULL: name them
             return sa.or_(compared, key.expression.is_(None))
         return compared

@@ -61,8 +61,8 @@ _SORT_KEYS = {
     ActivityOrderField.COMPLETED_AT: timestamp_key(
         "completedAt", col(Activity.completed_at), nullable=True
     ),
-    ActivityOrderField.SUBJECT: text_key("subject", col(Activity.subject)),
-    ActivityOrderField.TYPE: enum_key("type", col(Activity.type), ActivityType),
+    ActivityOrderField.SUBJECT: text_key("subject", col(Activity.subject_key)),
+    ActivityOrderField.TYPE: enum_key("type", col(Activity.type_rank), ActivityType),
 }
 
 

@@ -15,8 +15,8 @@ from app.data import records
 from app.data.pagination import (
     PageQuery,
     PageRequest,
-    SortKey,
     enum_key,
+    lowered_key,
     range_conditions,
     related,
     text_key,
@@ -85,20 +85,20 @@ class CompanyOrderField(Enum):
 
 
 _SORT_KEYS = {
-    CompanyOrderField.NAME: SortKey("name", sa.func.lower(col(Company.name))),
+    CompanyOrderField.NAME: text_key("name", col(Company.name_key)),
     CompanyOrderField.CREATED_AT: timestamp_key("createdAt", col(Company.created_at)),
     CompanyOrderField.UPDATED_AT: timestamp_key("updatedAt", col(Company.updated_at)),
-    CompanyOrderField.STATUS: enum_key("status", col(Company.status), EntityStatus),
+    CompanyOrderField.STATUS: enum_key("status", col(Company.status_rank), EntityStatus),
     CompanyOrderField.COMPANY_SIZE: enum_key(
-        "companySize", col(Company.company_size), CompanySize, nullable=True
+        "companySize", col(Company.company_size_rank), CompanySize, nullable=True
     ),
     # By the lookup's name; companies without one last.
-    CompanyOrderField.INDUSTRY: text_key(
+    CompanyOrderField.INDUSTRY: lowered_key(
         "industry",
         related(col(Industry.name), col(Industry.id), col(Company.industry_id)),
         nullable=True,
     ),
-    CompanyOrderField.ACCOUNT_TYPE: text_key(
+    CompanyOrderField.ACCOUNT_TYPE: lowered_key(
         "accountType",
         related(col(AccountType.name), col(AccountType.id), col(Company.account_type_id)),
         nullable=True,

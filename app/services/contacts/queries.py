@@ -17,6 +17,7 @@ from app.data.pagination import (
     SortKey,
     date_key,
     enum_key,
+    lowered_key,
     related,
     text_key,
     timestamp_key,
@@ -83,23 +84,20 @@ class ContactOrderField(Enum):
     OPEN_DEAL_VALUE = "OPEN_DEAL_VALUE"
 
 
-_FULL_NAME = sa.func.lower(
-    col(Contact.last_name) + " " + sa.func.coalesce(col(Contact.first_name), "")
-)
-
-
 _SORT_KEYS = {
-    ContactOrderField.NAME: SortKey("name", _FULL_NAME),
+    ContactOrderField.NAME: text_key("name", col(Contact.name_key)),
     ContactOrderField.CREATED_AT: timestamp_key("createdAt", col(Contact.created_at)),
     ContactOrderField.UPDATED_AT: timestamp_key("updatedAt", col(Contact.updated_at)),
-    ContactOrderField.FIRST_NAME: text_key("firstName", col(Contact.first_name), nullable=True),
-    ContactOrderField.LAST_NAME: text_key("lastName", col(Contact.last_name)),
-    ContactOrderField.STATUS: enum_key("status", col(Contact.status), EntityStatus),
-    ContactOrderField.POSITION: text_key("position", col(Contact.position), nullable=True),
-    ContactOrderField.DEPARTMENT: text_key("department", col(Contact.department), nullable=True),
+    ContactOrderField.FIRST_NAME: text_key("firstName", col(Contact.first_name_key), nullable=True),
+    ContactOrderField.LAST_NAME: text_key("lastName", col(Contact.last_name_key)),
+    ContactOrderField.STATUS: enum_key("status", col(Contact.status_rank), EntityStatus),
+    ContactOrderField.POSITION: text_key("position", col(Contact.position_key), nullable=True),
+    ContactOrderField.DEPARTMENT: text_key(
+        "department", col(Contact.department_key), nullable=True
+    ),
     ContactOrderField.BIRTHDAY: date_key("birthday", col(Contact.birthday), nullable=True),
     # Contacts without a company last.
-    ContactOrderField.COMPANY_NAME: text_key(
+    ContactOrderField.COMPANY_NAME: lowered_key(
         "companyName",
         related(col(Company.name), col(Company.id), col(Contact.company_id)),
         nullable=True,

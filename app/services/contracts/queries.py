@@ -51,9 +51,9 @@ _SORT_KEYS = {
     ContractOrderField.CREATED_AT: timestamp_key("createdAt", col(Contract.created_at)),
     ContractOrderField.UPDATED_AT: timestamp_key("updatedAt", col(Contract.updated_at)),
     ContractOrderField.START_DATE: date_key("startDate", col(Contract.start_date), nullable=True),
-    ContractOrderField.TITLE: text_key("title", col(Contract.title)),
-    ContractOrderField.VALUE: money_key("value", col(Contract.value), nullable=True),
-    ContractOrderField.STATUS: enum_key("status", col(Contract.status), ContractStatus),
+    ContractOrderField.TITLE: text_key("title", col(Contract.title_key)),
+    ContractOrderField.VALUE: money_key("value", col(Contract.value_cents), nullable=True),
+    ContractOrderField.STATUS: enum_key("status", col(Contract.status_rank), ContractStatus),
 }
 
 

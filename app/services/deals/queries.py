@@ -23,6 +23,7 @@ from app.data.pagination import (
     date_key,
     enum_key,
     integer_key,
+    lowered_key,
     money_key,
     range_conditions,
     related,
@@ -70,20 +71,20 @@ class DealOrderField(Enum):
 
 _SORT_KEYS = {
     DealOrderField.CREATED_AT: timestamp_key("createdAt", col(Deal.created_at)),
-    DealOrderField.VALUE: money_key("value", col(Deal.value)),
+    DealOrderField.VALUE: money_key("value", col(Deal.value_cents)),
     # Deals without a date last, in both directions.
     DealOrderField.EXPECTED_CLOSE_DATE: date_key(
         "expectedCloseDate", col(Deal.expected_close_date), nullable=True
     ),
     DealOrderField.UPDATED_AT: timestamp_key("updatedAt", col(Deal.updated_at)),
-    DealOrderField.TITLE: text_key("title", col(Deal.title)),
-    DealOrderField.STATUS: enum_key("status", col(Deal.status), DealStatus),
+    DealOrderField.TITLE: text_key("title", col(Deal.title_key)),
+    DealOrderField.STATUS: enum_key("status", col(Deal.status_rank), DealStatus),
     DealOrderField.CLOSED_AT: timestamp_key("closedAt", col(Deal.closed_at), nullable=True),
     # The stage's position on its pipeline's board (meant for one pipeline's deals).
     DealOrderField.STAGE: integer_key(
         "stage", related(col(PipelineStage.position), col(PipelineStage.id), col(Deal.stage_id))
     ),
-    DealOrderField.COMPANY_NAME: text_key(
+    DealOrderField.COMPANY_NAME: lowered_key(
         "companyName",
         related(col(Company.name), col(Company.id), col(Deal.company_id)),
         nullable=True,

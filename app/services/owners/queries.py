@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from app.data import records
-from app.data.pagination import enum_key, related, text_key, timestamp_key
+from app.data.pagination import SortKey, lowered_key, related, timestamp_key
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.services.common.relation_filters import Walk, register
@@ -35,9 +35,10 @@ def owner_order(kind: OwnerKind) -> Callable[[OwnerOrderField, bool], Sequence[A
     WATCHER), since when, or by the user's name (their e-mail without one)."""
     model = kind.entity.model
     keys = {
-        OwnerOrderField.ROLE: enum_key("role", col(model.role), OwnerRole),
+        # Only ordered, never paged: the enum in its declared order.
+        OwnerOrderField.ROLE: SortKey("role", col(model.role)),
         OwnerOrderField.CREATED_AT: timestamp_key("createdAt", col(model.created_at)),
-        OwnerOrderField.USER_NAME: text_key(
+        OwnerOrderField.USER_NAME: lowered_key(
             "userName",
             related(
                 sa.func.coalesce(col(User.name), col(User.email)), col(User.id), col(model.user_id)

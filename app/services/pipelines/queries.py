@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from app.data import records
-from app.data.pagination import PageQuery, PageRequest, SortKey, timestamp_key
+from app.data.pagination import PageQuery, PageRequest, text_key, timestamp_key
 from app.data.tenancy import TenantScope
 from app.services.pipelines.rows import PipelineRow
 from app.services.pipelines.rules import PIPELINE
@@ -25,7 +25,7 @@ class PipelineOrderField(Enum):
 
 
 _SORT_KEYS = {
-    PipelineOrderField.NAME: SortKey("name", sa.func.lower(col(Pipeline.name))),
+    PipelineOrderField.NAME: text_key("name", col(Pipeline.name_key)),
     PipelineOrderField.CREATED_AT: timestamp_key("createdAt", col(Pipeline.created_at)),
     PipelineOrderField.UPDATED_AT: timestamp_key("updatedAt", col(Pipeline.updated_at)),
 }
