@@ -140,7 +140,7 @@ async def test_list_roots_run_in_the_plan_reading_only_the_columns_asked_for(
     pages = page_statements(compiled_sql)
     assert len(pages) == 3, compiled_sql.statements  # cursor, search and IN list included
     for statement in pages:
-        assert "SELECT company.id, company.name, lower(company.name) AS sort_key" in statement
+        assert "SELECT company.id, company.name, company.name_key AS sort_key" in statement
         assert "company.notes" not in statement
 
 
