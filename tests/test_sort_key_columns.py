@@ -144,3 +144,57 @@ def test_contract_value_keys_are_nullable_and_parse_old_amounts() -> None:
         contracts.ContractQuery(PageRequest(first=1), order=contracts.ContractOrderField.VALUE)
     )
     assert query.key.nullable and query.key.parse("3.10") == 310
+
+
+NESTED = """query($first: Int, $after: String, $last: Int, $before: String,
+                 $order: ContactOrder) {
+  companies(first: 10) { edges { node { id
+    contacts(first: $first, after: $after, last: $last, before: $before, orderBy: $order) {
+      edges { cursor node { id } } } } } } }"""
+TOP = """query($c: ID!, $order: ContactOrder) {
+  contacts(first: 50, filter: {companyId: $c}, orderBy: $order) { edges { cursor node { id } } } }"""
+
+
+async def test_a_nested_page_of_a_nullable_key_walks_its_parts_like_the_top_level_list(
+    api: Api,
+) -> None:
+    """A company's contacts by first name (NULLs last both ways): the nested page reads its
+    values and its NULLs as two parts inside its LATERAL (app.data.child_pages), one row at a
+    time forward and backward across the NULLs, in the top-level list's order and cursors;
+    each parent's parts hold its own contacts only (another company's are in the same
+    statement)."""
+    company, other = await seed_companies(api, 2)
+    create = "mutation($i: CreateContactInput!) { createContact(input: $i) { id } }"
+    for index, first_name in enumerate(("jan", None, "Anna", None, "Jan", "berta", None)):
+        for parent in (company, other):
+            contact = {"lastName": f"K{index}", "firstName": first_name, "companyId": parent}
+            await api.data(create, {"i": contact})
+
+    async def nested(**arguments: Any) -> list[Any]:
+        found = await api.data(NESTED, {**arguments, "order": order})
+        (node,) = [e["node"] for e in found["companies"]["edges"] if e["node"]["id"] == company]
+        edges: list[Any] = node["contacts"]["edges"]
+        return edges
+
+    for direction in ("ASC", "DESC"):
+        order = {"field": "FIRST_NAME", "direction": direction}
+        top = (await api.data(TOP, {"c": company, "order": order}))["contacts"]["edges"]
+        assert len(top) == 7
+        forward: list[Any] = []
+        after = None
+        while True:
+            edges = await nested(first=1, after=after)
+            if not edges:
+                break
+            forward += edges
+            after = edges[-1]["cursor"]
+        assert forward == top, direction
+        backward: list[Any] = []
+        before = None
+        while True:
+            edges = await nested(last=2, before=before)
+            if not edges:
+                break
+            backward = edges + backward
+            before = edges[0]["cursor"]
+        assert backward == top, direction
