@@ -52,11 +52,12 @@ import pg from "pg";
 
 const env = process.env;
 
-// ORDER BY lower(column): our order, served by the same expression indexes.
+// ORDER BY lower(column): our order, by the same stored key (`<column>_key`, alembic 0019)
+// and its index.
 function lowerOrder(tableName, column, baseName) {
   return addPgTableOrderBy({ schemaName: "public", tableName }, (build) =>
     orderByAscDesc(baseName, (queryBuilder) => ({
-      fragment: build.sql`lower(${queryBuilder.alias}.${build.sql.identifier(column)})`,
+      fragment: build.sql`${queryBuilder.alias}.${build.sql.identifier(column + "_key")}`,
       codec: build.dataplanPg.TYPES.text,
     })),
   );

@@ -31,9 +31,9 @@ NESTED = 50  # the GraphQL nested-list default
 _pool: asyncpg.Pool | None = None
 
 COMPANIES = """SELECT id, name FROM company WHERE tenant_id = $1
-ORDER BY lower(name), id LIMIT $2"""
+ORDER BY name_key, id LIMIT $2"""
 CONTACTS = """SELECT id, first_name, last_name, company_id FROM (
-  SELECT c.*, row_number() OVER (PARTITION BY company_id ORDER BY lower(last_name), id) AS rank
+  SELECT c.*, row_number() OVER (PARTITION BY company_id ORDER BY last_name_key, id) AS rank
   FROM contact c WHERE tenant_id = $1 AND company_id = ANY($2)) ranked
 WHERE rank <= $3 ORDER BY rank"""
 EMAILS = """SELECT contact_id, email FROM contact_email WHERE tenant_id = $1 AND contact_id = ANY($2)
