@@ -2,10 +2,10 @@
 
 Every list statement runs as `crm_tenant` under row-level security, and PostgreSQL uses a
 condition as an index condition there only if each function and operator in it is LEAKPROOF
-(alembic 0005; docs/ARCHITECTURE.md, "Keys a list seeks by"). `lower()`, `numeric` and enum
-comparisons are not, so a deep page by name, value or status read and discarded every earlier
-row of the tenant. Each such sort compares a generated column of a leakproof type instead,
-with its own index `(tenant_id, <key>, id)` (alembic 0019):
+(alembic 0005; docs/ARCHITECTURE.md, section 14: keys a list seeks by). `lower()`, `numeric`
+and enum comparisons are not, so a deep page by name, value or status read and discarded
+every earlier row of the tenant. Each such sort compares a generated column of a leakproof
+type instead, with its own index `(tenant_id, <key>, id)` (alembic 0019):
 
 - `<column>_key text`: `lower(<column>)`, the case-insensitive text sorts;
 - `<column>_cents bigint`: `(<column> * 100)::bigint`, money (NUMERIC(14, 2) fits exactly);
