@@ -49,7 +49,7 @@ def cents_column(name: str, money: str) -> Any:
 def rank_sql(column: str, members: type[enum.Enum]) -> str:
     """The rank of an enum column's value: 1 for its first declared value, NULL for NULL."""
     cases = " ".join(f"WHEN '{m.value}' THEN {n}" for n, m in enumerate(members, 1))
-    return f"CASE {column} {cases} END"
+    return f"CASE {column} {cases} ELSE NULL END"  # as PostgreSQL shows it (alembic compares)
 
 
 def rank_column(name: str, column: str, members: type[enum.Enum]) -> Any:
