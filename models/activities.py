@@ -18,6 +18,7 @@ from models.base import (
     trash_table_args,
 )
 from models.enums import ActivityType
+from models.leakproof import key_index, rank_column
 
 
 class Activity(TenantOwned, Versioned, Trashable, table=True):
@@ -36,6 +37,8 @@ class Activity(TenantOwned, Versioned, Trashable, table=True):
         sa.Index("ix_activity_tenant_id_deal_id", "tenant_id", "deal_id"),
         sa.Index("ix_activity_tenant_id_assignee_id", "tenant_id", "assignee_id"),
         sa.Index("ix_activity_tenant_id_created_at", "tenant_id", "created_at", "id"),
+        key_index("activity", "type_rank"),
+        key_index("activity", "due_at"),
         sa.Index(
             "ix_activity_open_due_at",
             "due_at",
@@ -71,3 +74,4 @@ class Activity(TenantOwned, Versioned, Trashable, table=True):
     deal_id: uuid.UUID | None = None
     # The due date a due-soon reminder went out for: moving `due_at` re-arms the reminder.
     reminded_due_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    type_rank: int | None = rank_column("type", ActivityType)  # models.leakproof (issue 25)

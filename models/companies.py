@@ -30,6 +30,7 @@ from models.base import (
 )
 from models.enums import CompanySize, ContractStatus, EntityStatus, OwnerRole
 from models.identifier_checks import checked_column, unchecked_index
+from models.leakproof import key_index, rank_column
 
 entity_status_type = enum_type(EntityStatus, "entity_status")
 owner_role_type = enum_type(OwnerRole, "owner_role")
@@ -59,7 +60,8 @@ class Company(TenantOwned, Versioned, Trashable, table=True):
         sa.Index("ix_company_tenant_id_name", "tenant_id", sa.text("lower(name)"), "id"),
         sa.Index("ix_company_tenant_id_created_at", "tenant_id", "created_at", "id"),
         sa.Index("ix_company_tenant_id_updated_at", "tenant_id", "updated_at", "id"),
-        sa.Index("ix_company_tenant_id_status", "tenant_id", "status"),
+        key_index("company", "status_rank"),
+        key_index("company", "company_size_rank"),
         sa.Index("ix_company_tenant_id_industry_id", "tenant_id", "industry_id"),
         sa.Index("ix_company_tenant_id_account_type_id", "tenant_id", "account_type_id"),
         sa.Index("ix_company_tenant_id_vat_id", "tenant_id", "vat_id"),
@@ -107,6 +109,9 @@ class Company(TenantOwned, Versioned, Trashable, table=True):
     # The name as duplicates compare it: folded, legal forms and punctuation off (migration
     # 0018, `crm_name_key`), stored for its indexes (models/duplicates.py).
     dedupe_name: str | None = derived_text_column("dedupe_name", "crm_name_key(name)")
+    # Leakproof forms of the filtered enums (models.leakproof, issue 25).
+    status_rank: int | None = rank_column("status", EntityStatus)
+    company_size_rank: int | None = rank_column("company_size", CompanySize)
 
 
 class CompanyOwner(TenantOwned, table=True):
@@ -166,6 +171,7 @@ class Contract(TenantOwned, Versioned, Trashable, table=True):
         sa.CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency"),
         sa.Index("ix_contract_tenant_id_company_id", "tenant_id", "company_id"),
         sa.Index("ix_contract_tenant_id_end_date", "tenant_id", "end_date"),
+        key_index("contract", "status_rank"),
         *trash_table_args("contract"),
     )
 
@@ -182,3 +188,4 @@ class Contract(TenantOwned, Versioned, Trashable, table=True):
         sa_column_kwargs={"server_default": "DRAFT"},
     )
     notes: str | None = Field(default=None, sa_type=sa.Text)
+    status_rank: int | None = rank_column("status", ContractStatus)  # models.leakproof

@@ -27,6 +27,7 @@ from models.base import (
 )
 from models.companies import entity_status_type, lexware_link_indexes, owner_role_type
 from models.enums import ContactSource, EntityStatus, OwnerRole
+from models.leakproof import key_index, lowered_column, rank_column
 
 
 class Contact(TenantOwned, Versioned, Trashable, table=True):
@@ -43,7 +44,9 @@ class Contact(TenantOwned, Versioned, Trashable, table=True):
         ),
         sa.Index("ix_contact_tenant_id_created_at", "tenant_id", "created_at", "id"),
         sa.Index("ix_contact_tenant_id_company_id", "tenant_id", "company_id"),
-        sa.Index("ix_contact_tenant_id_status", "tenant_id", "status"),
+        key_index("contact", "status_rank"),
+        key_index("contact", "source_rank"),
+        key_index("contact", "department_key"),
         tag_keys_check(),
         tag_keys_index("contact"),
         *lexware_link_indexes("contact"),
@@ -80,6 +83,10 @@ class Contact(TenantOwned, Versioned, Trashable, table=True):
     lexware_synced_values: dict[str, Any] | None = Field(
         default=None, sa_type=postgresql.JSONB, sa_column_kwargs={"info": {READ_APART: True}}
     )
+    # Leakproof forms of the filtered enums and department (models.leakproof, issue 25).
+    status_rank: int | None = rank_column("status", EntityStatus)
+    source_rank: int | None = rank_column("source", ContactSource)
+    department_key: str | None = lowered_column("department")
 
 
 class ContactOwner(TenantOwned, table=True):

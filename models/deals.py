@@ -21,6 +21,7 @@ from models.base import (
 )
 from models.companies import owner_role_type
 from models.enums import DealStatus, LostReason, OwnerRole, StageKind
+from models.leakproof import cents_column, key_index, rank_column
 
 
 class Pipeline(TenantOwned, Versioned, table=True):
@@ -96,7 +97,9 @@ class Deal(TenantOwned, Versioned, Trashable, table=True):
         sa.Index("ix_deal_tenant_id_created_at", "tenant_id", "created_at", "id"),
         sa.Index("ix_deal_tenant_id_value", "tenant_id", "value", "id"),
         sa.Index("ix_deal_tenant_id_expected_close", "tenant_id", "expected_close_date", "id"),
-        sa.Index("ix_deal_tenant_id_status", "tenant_id", "status"),
+        key_index("deal", "status_rank"),
+        key_index("deal", "value_cents"),
+        key_index("deal", "closed_at"),
         *trash_table_args("deal"),
     )
 
@@ -124,6 +127,9 @@ class Deal(TenantOwned, Versioned, Trashable, table=True):
     # that stage is still an open stage of its pipeline). No foreign key: a stage removed or
     # re-kinded since is simply not found, and the deal goes to the first open stage.
     last_open_stage_id: uuid.UUID | None = None
+    # Leakproof forms of the filtered status and value (models.leakproof, issue 25).
+    status_rank: int | None = rank_column("status", DealStatus)
+    value_cents: int | None = cents_column("value")
 
 
 class DealOwner(TenantOwned, table=True):

@@ -1,0 +1,150 @@
+"""Leakproof forms of the list filters (issue 25): enum ranks, cents, lowered keys, tag rows
+
+Under row-level security a condition is an index condition only when every operator in it is
+leakproof (models/leakproof.py). The lists' filters on enums (`status IN (...)`, `type`,
+`company_size`, `source`), on money (`value >= x`), on `lower(department)` and on tags
+(`tag_keys @> ARRAY[key]`) were none, so a selective filter read the whole tenant. This adds:
+
+- generated columns of leakproof types: `<enum>_rank smallint` (the member's position in the
+  enum's declared order), `deal.value_cents bigint`, `contact.department_key text`, each with
+  an index on (tenant_id, key, id); and (tenant_id, column, id) indexes for the leakproof
+  range filters that had none (`activity.due_at`, `deal.closed_at`). The columns the sorts
+  need too (0019) are added only if missing, with the same definition;
+- `company_tag` / `contact_tag`: one row per record and tag key, kept by a trigger on
+  `tag_keys` (a security definer: tenants may only read these rows; whoever writes the tags,
+  the rows follow), backfilled here; a record's removal cascades;
+- the (tenant_id, status) indexes go: an enum condition never reaches them under the policies.
+
+Revision ID: 0022
+Revises: 0018
+Create Date: 2026-12-07 23:30:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from app.data.rights import secure_tenant_table
+from models import ActivityType, CompanySize, ContactSource, ContractStatus, DealStatus
+from models import EntityStatus
+from models.leakproof import cents_expression, rank_expression
+from models.record_tags import TAGGED
+
+revision: str = "0022"
+down_revision: str | None = "0018"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# (table, column, type, expression)
+COLUMNS = (
+    ("company", "status_rank", "smallint", rank_expression("status", EntityStatus)),
+    ("company", "company_size_rank", "smallint", rank_expression("company_size", CompanySize)),
+    ("contact", "status_rank", "smallint", rank_expression("status", EntityStatus)),
+    ("contact", "source_rank", "smallint", rank_expression("source", ContactSource)),
+    ("contact", "department_key", "text", "lower(department)"),
+    ("deal", "status_rank", "smallint", rank_expression("status", DealStatus)),
+    ("deal", "value_cents", "bigint", cents_expression("value")),
+    ("contract", "status_rank", "smallint", rank_expression("status", ContractStatus)),
+    ("activity", "type_rank", "smallint", rank_expression("type", ActivityType)),
+)
+# (table, key column): ix_<table>_tenant_id_<key> on (tenant_id, key, id)
+INDEXES = (
+    *((table, column) for table, column, _, _ in COLUMNS),
+    ("activity", "due_at"),
+    ("deal", "closed_at"),
+)
+STATUS_INDEXES = ("company", "contact", "deal")  # ix_<table>_tenant_id_status (tenant_id, status)
+
+# Keeps `<table>_tag` equal to the row's `tag_keys` (TG_TABLE_NAME: company or contact).
+TAG_ROWS = """
+CREATE FUNCTION {schema}.crm_tag_rows() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    IF NEW.tag_keys IS NOT DISTINCT FROM OLD.tag_keys THEN
+      RETURN NULL;
+    END IF;
+    EXECUTE format('DELETE FROM %I WHERE tenant_id = $1 AND %I = $2',
+                   TG_TABLE_NAME || '_tag', TG_TABLE_NAME || '_id')
+      USING OLD.tenant_id, OLD.id;
+  END IF;
+  EXECUTE format('INSERT INTO %I (tenant_id, %I, tag_key) '
+                 'SELECT DISTINCT $1, $2, k FROM unnest($3) AS k ON CONFLICT DO NOTHING',
+                 TG_TABLE_NAME || '_tag', TG_TABLE_NAME || '_id')
+    USING NEW.tenant_id, NEW.id, NEW.tag_keys;
+  RETURN NULL;
+END $$"""
+
+
+def _schema() -> str:
+    schema = op.get_bind().exec_driver_sql("SELECT current_schema()").scalar_one()
+    return '"' + str(schema).replace('"', '""') + '"'
+
+
+def _tag_table(table: str, schema: str) -> None:
+    tags = f"{table}_tag"
+    op.create_table(
+        tags,
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column(f"{table}_id", sa.Uuid(), nullable=False),
+        sa.Column("tag_key", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            [f"{table}_id", "tenant_id"],
+            [f"{table}.id", f"{table}.tenant_id"],
+            name=op.f(f"fk_{tags}_{table}_id_{table}"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenant.id"], name=op.f(f"fk_{tags}_tenant_id_tenant"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", f"{table}_id", "tag_key", name=op.f(f"pk_{tags}")),
+    )
+    op.create_index(
+        f"ix_{tags}_tenant_id_tag_key", tags, ["tenant_id", "tag_key", f"{table}_id"]
+    )
+    # Tenants read the rows; only the trigger (as the owner) writes them.
+    secure_tenant_table(op.execute, tags, tenant="SELECT", schema=schema)
+    op.execute(
+        f"INSERT INTO {tags} (tenant_id, {table}_id, tag_key) "
+        f"SELECT DISTINCT tenant_id, id, unnest(tag_keys) FROM {table}"
+    )
+    op.execute(
+        f"CREATE TRIGGER {table}_tag_rows AFTER INSERT OR UPDATE OF tag_keys ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION {schema}.crm_tag_rows()"
+    )
+
+
+def upgrade() -> None:
+    for table, column, type_, expression in COLUMNS:
+        op.execute(
+            f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {type_} "
+            f"GENERATED ALWAYS AS ({expression}) STORED"
+        )
+    for table, column in INDEXES:
+        op.execute(
+            f"CREATE INDEX IF NOT EXISTS ix_{table}_tenant_id_{column} "
+            f"ON {table} (tenant_id, {column}, id)"
+        )
+    for table in STATUS_INDEXES:
+        op.execute(f"DROP INDEX IF EXISTS ix_{table}_tenant_id_status")
+    schema = _schema()
+    op.execute(TAG_ROWS.format(schema=schema))
+    for table in TAGGED:
+        _tag_table(table, schema)
+
+
+def downgrade() -> None:
+    schema = _schema()
+    for table in TAGGED:
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_tag_rows ON {table}")
+        op.drop_table(f"{table}_tag")
+    op.execute(f"DROP FUNCTION IF EXISTS {schema}.crm_tag_rows()")
+    for table in STATUS_INDEXES:
+        op.execute(f"CREATE INDEX IF NOT EXISTS ix_{table}_tenant_id_status ON {table} (tenant_id, status)")
+    for table, column in INDEXES:
+        op.execute(f"DROP INDEX IF EXISTS ix_{table}_tenant_id_{column}")
+    for table, column, _, _ in COLUMNS:
+        op.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS {column}")
