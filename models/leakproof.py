@@ -33,8 +33,10 @@ def enum_rank(member: enum.Enum) -> int:
 
 
 def rank_expression(column: str, members: type[enum.Enum]) -> str:
+    # `ELSE NULL` is what PostgreSQL stores anyway (NULL has no rank): written out, the model's
+    # text reads as the reflected one (alembic's comparison of generated columns).
     whens = " ".join(f"WHEN '{m.value}' THEN {enum_rank(m)}" for m in members)
-    return f"CASE {column} {whens} END"
+    return f"CASE {column} {whens} ELSE NULL END"
 
 
 def _derived(name: str, column_type: Any, expression: str) -> Any:

@@ -58,23 +58,23 @@ INDEXES = (
 )
 STATUS_INDEXES = ("company", "contact", "deal")  # ix_<table>_tenant_id_status (tenant_id, status)
 
-# Keeps `<table>_tag` equal to the row's `tag_keys` (TG_TABLE_NAME: company or contact).
+# Keeps `<table>_tag` equal to the row's `tag_keys`. Static SQL per table (planned once per
+# session), nothing to do for a record without tags or an update that leaves them.
 TAG_ROWS = """
-CREATE FUNCTION {schema}.crm_tag_rows() RETURNS trigger
+CREATE FUNCTION {schema}.crm_{table}_tag_rows() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
 BEGIN
   IF TG_OP = 'UPDATE' THEN
     IF NEW.tag_keys IS NOT DISTINCT FROM OLD.tag_keys THEN
       RETURN NULL;
     END IF;
-    EXECUTE format('DELETE FROM %I WHERE tenant_id = $1 AND %I = $2',
-                   TG_TABLE_NAME || '_tag', TG_TABLE_NAME || '_id')
-      USING OLD.tenant_id, OLD.id;
+    DELETE FROM {table}_tag WHERE tenant_id = OLD.tenant_id AND {table}_id = OLD.id;
   END IF;
-  EXECUTE format('INSERT INTO %I (tenant_id, %I, tag_key) '
-                 'SELECT DISTINCT $1, $2, k FROM unnest($3) AS k ON CONFLICT DO NOTHING',
-                 TG_TABLE_NAME || '_tag', TG_TABLE_NAME || '_id')
-    USING NEW.tenant_id, NEW.id, NEW.tag_keys;
+  IF cardinality(NEW.tag_keys) > 0 THEN
+    INSERT INTO {table}_tag (tenant_id, {table}_id, tag_key)
+      SELECT DISTINCT NEW.tenant_id, NEW.id, k FROM unnest(NEW.tag_keys) AS k
+      ON CONFLICT DO NOTHING;
+  END IF;
   RETURN NULL;
 END $$"""
 
@@ -111,9 +111,10 @@ def _tag_table(table: str, schema: str) -> None:
         f"INSERT INTO {tags} (tenant_id, {table}_id, tag_key) "
         f"SELECT DISTINCT tenant_id, id, unnest(tag_keys) FROM {table}"
     )
+    op.execute(TAG_ROWS.format(schema=schema, table=table))
     op.execute(
         f"CREATE TRIGGER {table}_tag_rows AFTER INSERT OR UPDATE OF tag_keys ON {table} "
-        f"FOR EACH ROW EXECUTE FUNCTION {schema}.crm_tag_rows()"
+        f"FOR EACH ROW EXECUTE FUNCTION {schema}.crm_{table}_tag_rows()"
     )
 
 
@@ -131,7 +132,6 @@ def upgrade() -> None:
     for table in STATUS_INDEXES:
         op.execute(f"DROP INDEX IF EXISTS ix_{table}_tenant_id_status")
     schema = _schema()
-    op.execute(TAG_ROWS.format(schema=schema))
     for table in TAGGED:
         _tag_table(table, schema)
 
@@ -141,7 +141,7 @@ def downgrade() -> None:
     for table in TAGGED:
         op.execute(f"DROP TRIGGER IF EXISTS {table}_tag_rows ON {table}")
         op.drop_table(f"{table}_tag")
-    op.execute(f"DROP FUNCTION IF EXISTS {schema}.crm_tag_rows()")
+        op.execute(f"DROP FUNCTION IF EXISTS {schema}.crm_{table}_tag_rows()")
     for table in STATUS_INDEXES:
         op.execute(f"CREATE INDEX IF NOT EXISTS ix_{table}_tenant_id_status ON {table} (tenant_id, status)")
     for table, column in INDEXES:
