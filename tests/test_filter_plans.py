@@ -1,9 +1,9 @@
 """Every list filter seeks under row-level security (issue 25, item 1: the filters).
 
 `INVENTORY` is every filter field of the lists (companies, contacts, deals, activities,
-contracts, the owners of a relation, pipelines): the SQL condition it makes, whether that is
-leakproof (only then can it be an index condition as `crm_tenant`), and the index that answers
-it, or why none does. `test_the_inventory_names_every_filter_field` holds it to the filter
+contracts, company relationships, the owners of a relation, pipelines): the SQL condition it
+makes, whether that is leakproof (only then can it be an index condition as `crm_tenant`), and
+the index that answers it, or why none does. `test_the_inventory_names_every_filter_field` holds it to the filter
 dataclasses, so a new field has to be entered here.
 
 Each field with an index is then EXPLAINed as the server runs its page: as `crm_tenant`, in the
@@ -38,11 +38,14 @@ from app.data.tenancy import TenantScope
 from app.data.tenant_filter import READ_FILTERS, TENANT_PARAMETER
 from app.internals import positional_values
 from app.services.activities import queries as activities
+from app.services.common.relation_filters import Walk, conditions
 from app.services.companies import queries as companies
 from app.services.contacts import queries as contacts
 from app.services.contracts import queries as contracts
 from app.services.deals import queries as deals
 from app.services.owners.queries import OwnerFilter
+from app.services.relationships import queries as relationships
+from app.services.relationships.rules import RELATIONSHIP
 from models import (
     ActivityType,
     CompanySize,
@@ -184,6 +187,19 @@ INVENTORY: dict[str, dict[str, Filter]] = {
         "ends_to": Filter("end_date <= $1", True, "ix_contract_tenant_id_end_date"),
         "company": Filter("EXISTS (company ...)", True, None, RELATION),
     },
+    "relationships": {
+        "company_id": Filter(
+            "from_company_id = $1 OR to_company_id = $1",
+            True,
+            "ix_company_relationship_tenant_id_from",
+            "(and ix_company_relationship_tenant_id_to: a BitmapOr of both)",
+        ),
+        "type_id": Filter(
+            "relationship_type_id = $1", True, "ix_company_relationship_tenant_id_type"
+        ),
+        "from_company": Filter("EXISTS (company ...)", True, None, RELATION),
+        "to_company": Filter("EXISTS (company ...)", True, None, RELATION),
+    },
     "owners": {  # `owners: {some/none/every: ...}` of a company, contact or deal
         "user_id": Filter("<table>_owner.user_id = $1", True, None, RELATION),
         "roles": Filter(
@@ -210,6 +226,7 @@ FILTERS: dict[str, type] = {
     "deals": deals.DealFilter,
     "activities": activities.ActivityFilter,
     "contracts": contracts.ContractFilter,
+    "relationships": relationships.RelationshipFilter,
     "owners": OwnerFilter,
 }
 COMBINATORS = {"and_", "or_", "not_"}  # AND/OR/NOT of the filters above, each its own plan
@@ -250,6 +267,7 @@ class Ids:
     company: uuid.UUID
     contact: uuid.UUID
     deal: uuid.UUID
+    relationship_type: uuid.UUID
 
 
 def _cond(column: str) -> str:
@@ -292,6 +310,12 @@ def _cases(ids: Ids) -> dict[tuple[str, str], tuple[PageQuery[Any], str]]:
     since = {"from": LONG_AGO.replace(hour=0), "to": LONG_AGO.replace(hour=23)}
     day = {"from": date(2000, 1, 1), "to": date(2000, 1, 1)}
     tag = r"\btag_keys? (=|@>) "
+
+    def relationship(**f: Any) -> PageQuery[Any]:
+        where = conditions(relationships.RelationshipFilter(**f), Walk())
+        by_creation = relationships.RELATIONSHIP_BY_CREATION
+        return PageQuery(RELATIONSHIP, where, by_creation, PageRequest(first=20))
+
     mine = activities.ActivityQuery(
         PageRequest(first=20), activities.ActivityFilter(assigned_to_me=True), caller=ids.me
     )
@@ -368,6 +392,14 @@ def _cases(ids: Ids) -> dict[tuple[str, str], tuple[PageQuery[Any], str]]:
             contract(statuses=(ContractStatus.TERMINATED,)),
             _cond("status"),
         ),
+        ("relationships", "company_id"): (
+            relationship(company_id=ids.company),
+            _cond("from_company_id") + "(.|\n)*" + _cond("to_company_id"),
+        ),
+        ("relationships", "type_id"): (
+            relationship(type_id=ids.relationship_type),
+            _cond("relationship_type_id"),
+        ),
         ("contracts", "ends_from"): (
             contract(ends_from=day["from"], ends_to=day["to"]),
             _cond("end_date"),
@@ -394,7 +426,7 @@ PLANNED = [
 
 
 def test_every_indexed_filter_has_a_plan_case() -> None:
-    ids = Ids(*(uuid.uuid4() for _ in range(8)))
+    ids = Ids(*(uuid.uuid4() for _ in range(9)))
     assert set(_cases(ids)) == set(PLANNED)
     assert all(INVENTORY[a][b].index == INVENTORY[c][d].index for (a, b), (c, d) in PAIRED.items())
     declared = {index.name for table in models.metadata.tables.values() for index in table.indexes}
@@ -420,7 +452,7 @@ async def populated(sessions: Any, servers: Servers) -> tuple[TenantScope, Ids]:
     scope = await new_scope(sessions)
     assert scope.actor_id is not None
     me = scope.actor_id
-    ids = Ids(me, *(uuid.uuid4() for _ in range(7)))
+    ids = Ids(me, *(uuid.uuid4() for _ in range(8)))
     common_pipeline, common_stage = uuid.uuid4(), uuid.uuid4()
     await _insert(scope, models.Industry, [{"id": ids.industry, "name": "Selten"}])
     await _insert(scope, models.AccountType, [{"id": ids.account_type, "name": "Selten"}])
@@ -523,6 +555,24 @@ async def populated(sessions: Any, servers: Servers) -> tuple[TenantScope, Ids]:
                 "end_date": date(2000, 1, 1) if rare[n] else date(2030, 1, 1),
             }
             for n in range(N)
+        ],
+    )
+    common_type = uuid.uuid4()
+    await _insert(
+        scope,
+        models.RelationshipType,
+        [{"id": ids.relationship_type, "name": "Selten"}, {"id": common_type, "name": "Oft"}],
+    )
+    await _insert(
+        scope,
+        models.CompanyRelationship,
+        [
+            {
+                "from_company_id": ids.company if rare[n] else company_ids[n],
+                "to_company_id": company_ids[n + 1],
+                "relationship_type_id": ids.relationship_type if rare[n] else common_type,
+            }
+            for n in range(len(company_ids) - 1)
         ],
     )
     for model, key, owned in (
