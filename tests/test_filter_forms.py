@@ -76,7 +76,7 @@ async def test_a_tenant_reads_its_tag_rows_and_cannot_write_them(sessions: Any) 
     scope = await new_scope(sessions)
     company = await add_row(scope, models.Company, name="Eigen", tags=["A"], tag_keys=["a"])
     async with scope.reading() as reads:
-        rows = (await reads.execute(sa.select(CompanyTag.tag_key))).scalars().all()  # type: ignore[call-overload]
+        rows = (await reads.execute(sa.select(CompanyTag.tag_key))).scalars().all()
     assert rows == ["a"]
     with pytest.raises(DBAPIError, match="permission denied"):
         async with scope.writing() as uow:
