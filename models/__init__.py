@@ -28,6 +28,7 @@ from models.idempotency import IdempotencyKey
 from models.lexware import DealVoucher, LexwareAccount, LexwareVoucher
 from models.lookups import AccountType, Industry, RelationshipType
 from models.merges import MergedRecord
+from models.record_tags import CompanyTag, ContactTag
 from models.search import SearchEntry
 from models.tenancy import RevokedToken, Tenant, User
 
@@ -50,11 +51,13 @@ __all__ = [
     "CompanyOwner",
     "CompanyRelationship",
     "CompanySize",
+    "CompanyTag",
     "Contact",
     "ContactEmail",
     "ContactOwner",
     "ContactPhone",
     "ContactSource",
+    "ContactTag",
     "Contract",
     "ContractStatus",
     "CrmEvent",

@@ -60,7 +60,6 @@ class Company(TenantOwned, Versioned, Trashable, table=True):
         sa.Index("ix_company_tenant_id_created_at", "tenant_id", "created_at", "id"),
         sa.Index("ix_company_tenant_id_updated_at", "tenant_id", "updated_at", "id"),
         *(key_index("company", key) for key in ("name_key", "status_rank", "company_size_rank")),
-        sa.Index("ix_company_tenant_id_status", "tenant_id", "status"),
         sa.Index("ix_company_tenant_id_industry_id", "tenant_id", "industry_id"),
         sa.Index("ix_company_tenant_id_account_type_id", "tenant_id", "account_type_id"),
         sa.Index("ix_company_tenant_id_vat_id", "tenant_id", "vat_id"),

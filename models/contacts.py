@@ -53,7 +53,7 @@ class Contact(TenantOwned, Versioned, Trashable, table=True):
             )
         ),
         sa.Index("ix_contact_tenant_id_company_id", "tenant_id", "company_id"),
-        sa.Index("ix_contact_tenant_id_status", "tenant_id", "status"),
+        key_index("contact", "source_rank"),  # a filter's (source is no sort)
         tag_keys_check(),
         tag_keys_index("contact"),
         *lexware_link_indexes("contact"),
@@ -97,6 +97,8 @@ class Contact(TenantOwned, Versioned, Trashable, table=True):
     position_key: str | None = text_key_column("position_key", "position")
     department_key: str | None = text_key_column("department_key", "department")
     status_rank: int | None = rank_column("status_rank", "status", EntityStatus)
+    # A filter's leakproof form (source is no sort).
+    source_rank: int | None = rank_column("source_rank", "source", ContactSource)
 
 
 class ContactOwner(TenantOwned, table=True):

@@ -102,7 +102,6 @@ class Deal(TenantOwned, Versioned, Trashable, table=True):
             for key in ("title_key", "value_cents", "status_rank", "updated_at", "closed_at")
         ),
         sa.Index("ix_deal_tenant_id_expected_close", "tenant_id", "expected_close_date", "id"),
-        sa.Index("ix_deal_tenant_id_status", "tenant_id", "status"),
         *trash_table_args("deal"),
     )
 

@@ -16,7 +16,7 @@ EXTRAS = {
     "deals": {"board", "currencies"},
     "pipelines": {"stages"},
     "activities": {"reminders"},
-    "common": {"validation", "identifiers", "tags", "relation_filters"},
+    "common": {"validation", "identifiers", "tags", "relation_filters", "leakproof"},
     "search": {"highlights"},
     "merges": {"moves", "plans"},
     "privacy": {"merged", "scrubbing"},

@@ -656,6 +656,10 @@ def test_every_table_pointing_at_a_company_or_contact_is_handled_by_the_merge() 
         ("contact", CONTACT_MERGE.value_column, "contact_phone"),
         ("company", "from_company_id", "company_relationship"),
         ("company", "to_company_id", "company_relationship"),
+        # A record's tag rows (models/record_tags.py) are kept from its `tag_keys` by the
+        # database: the survivor's follow its united tags, the merged record's go with it.
+        ("company", "company_id", "company_tag"),
+        ("contact", "contact_id", "contact_tag"),
     }
     for kind in (COMPANY_MERGE, CONTACT_MERGE):
         target = kind.entity.model.__tablename__

@@ -25,6 +25,7 @@ from app.data.pagination import (
 from app.data.tenancy import TenantScope
 from app.services.activities.rows import ActivityRow
 from app.services.activities.rules import ACTIVITY
+from app.services.common.leakproof import ranked
 from app.services.common.relation_filters import (
     Link,
     Walk,
@@ -114,7 +115,7 @@ def _where(f: ActivityFilter) -> list[Any]:
     check_filter(f)
     conditions: list[Any] = []
     if f.types:
-        conditions.append(col(Activity.type).in_(f.types))
+        conditions.append(ranked(col(Activity.type_rank), f.types))
     if f.company_id is not None:
         conditions.append(_company_condition(f))
     ids: tuple[tuple[Any, Any], ...] = (

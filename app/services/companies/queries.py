@@ -23,6 +23,7 @@ from app.data.pagination import (
     timestamp_key,
 )
 from app.data.tenancy import TenantScope
+from app.services.common.leakproof import ranked
 from app.services.common.relation_filters import (
     Link,
     Quantified,
@@ -33,7 +34,7 @@ from app.services.common.relation_filters import (
     register,
     scalar,
 )
-from app.services.common.tags import has_tag
+from app.services.common.tags import tagged
 from app.services.common.validation import check_filter
 from app.services.companies.rows import CompanyRow
 from app.services.companies.rules import COMPANY
@@ -52,6 +53,7 @@ from models import (
     Company,
     CompanyOwner,
     CompanySize,
+    CompanyTag,
     Contact,
     Contract,
     Deal,
@@ -156,7 +158,7 @@ def _where(query_filter: CompanyFilter) -> list[sa.ColumnElement[bool]]:
     check_filter(query_filter)
     conditions: list[sa.ColumnElement[bool]] = []
     if query_filter.statuses:
-        conditions.append(col(Company.status).in_(query_filter.statuses))
+        conditions.append(ranked(col(Company.status_rank), query_filter.statuses))
     conditions += _search(query_filter.search)
     return conditions + _refinements(query_filter)
 
@@ -179,9 +181,9 @@ def _refinements(f: CompanyFilter) -> list[Any]:
         )
         conditions.append(owned.exists())
     if f.tag:
-        conditions.append(has_tag(col(Company.tag_keys), f.tag))
+        conditions.append(tagged(col(Company.id), col(CompanyTag.company_id), f.tag))
     if f.sizes:
-        conditions.append(col(Company.company_size).in_(f.sizes))
+        conditions.append(ranked(col(Company.company_size_rank), f.sizes))
     return conditions + range_conditions(
         (
             (col(Company.created_at), f.created_from, f.created_to),

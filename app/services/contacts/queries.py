@@ -23,6 +23,7 @@ from app.data.pagination import (
     timestamp_key,
 )
 from app.data.tenancy import TenantScope
+from app.services.common.leakproof import ranked
 from app.services.common.relation_filters import (
     Link,
     Quantified,
@@ -34,7 +35,7 @@ from app.services.common.relation_filters import (
     scalar,
     to_one,
 )
-from app.services.common.tags import has_tag
+from app.services.common.tags import tagged
 from app.services.common.validation import check_filter
 from app.services.contacts.rows import ContactRow
 from app.services.contacts.rules import CONTACT
@@ -53,6 +54,7 @@ from models import (
     Contact,
     ContactOwner,
     ContactSource,
+    ContactTag,
     Deal,
     EntityStatus,
 )
@@ -154,11 +156,11 @@ def _where(query_filter: ContactFilter) -> list[sa.ColumnElement[bool]]:
     if query_filter.company_id is not None:
         conditions.append(col(Contact.company_id) == query_filter.company_id)
     if query_filter.statuses:
-        conditions.append(col(Contact.status).in_(query_filter.statuses))
+        conditions.append(ranked(col(Contact.status_rank), query_filter.statuses))
     if query_filter.sources:
-        conditions.append(col(Contact.source).in_(query_filter.sources))
+        conditions.append(ranked(col(Contact.source_rank), query_filter.sources))
     if query_filter.tag:
-        conditions.append(has_tag(col(Contact.tag_keys), query_filter.tag))
+        conditions.append(tagged(col(Contact.id), col(ContactTag.contact_id), query_filter.tag))
     if query_filter.owner_id is not None:
         owned = sa.select(col(ContactOwner.id)).where(
             col(ContactOwner.contact_id) == col(Contact.id),
@@ -166,7 +168,8 @@ def _where(query_filter: ContactFilter) -> list[sa.ColumnElement[bool]]:
         )
         conditions.append(owned.exists())
     if query_filter.department:
-        conditions.append(sa.func.lower(col(Contact.department)) == query_filter.department.lower())
+        # `department_key` is lower(department), stored: the same comparison, leakproof.
+        conditions.append(col(Contact.department_key) == query_filter.department.lower())
     return conditions
 
 

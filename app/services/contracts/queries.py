@@ -23,6 +23,7 @@ from app.data.pagination import (
     timestamp_key,
 )
 from app.data.tenancy import TenantScope
+from app.services.common.leakproof import ranked
 from app.services.common.relation_filters import Link, Walk, conditions, register, scalar, to_one
 from app.services.common.validation import check_filter
 from app.services.contracts.rows import ContractRow
@@ -90,7 +91,7 @@ def _where(f: ContractFilter) -> list[Any]:
     if f.company_id is not None:
         conditions.append(col(Contract.company_id) == f.company_id)
     if f.statuses:
-        conditions.append(col(Contract.status).in_(f.statuses))
+        conditions.append(ranked(col(Contract.status_rank), f.statuses))
     conditions += search_condition(SearchKind.CONTRACT, col(Contract.id), f.search)
     return conditions + range_conditions(((col(Contract.end_date), f.ends_from, f.ends_to),))
 

@@ -32,6 +32,7 @@ from app.data.pagination import (
 )
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
+from app.services.common.leakproof import cents_between, ranked
 from app.services.common.relation_filters import (
     Link,
     Quantified,
@@ -160,15 +161,15 @@ def _where(f: DealFilter) -> list[Any]:
     for column, value in equal:
         _equal(conditions, column, value)
     if f.statuses:
-        conditions.append(col(Deal.status).in_(f.statuses))
+        conditions.append(ranked(col(Deal.status_rank), f.statuses))
     if f.owner_id is not None:
         owned = sa.select(col(DealOwner.id)).where(
             col(DealOwner.deal_id) == col(Deal.id), col(DealOwner.user_id) == f.owner_id
         )
         conditions.append(owned.exists())
+    conditions += cents_between(col(Deal.value_cents), f.value_min, f.value_max)
     return conditions + range_conditions(
         (
-            (col(Deal.value), f.value_min, f.value_max),
             (col(Deal.expected_close_date), f.close_from, f.close_to),
             (col(Deal.closed_at), f.closed_after, f.closed_before),
         )
