@@ -6,6 +6,7 @@ stage do not wait for each other."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,8 +15,10 @@ from typing import Any
 
 import asyncpg
 import pytest
+from alembic import command
 
-from tests.conftest import Api, Servers, _asyncpg_dsn
+from app.migrations import alembic_config, upgrade_to_head
+from tests.conftest import Api, Servers, StatementCounter, _asyncpg_dsn
 from tests.test_deals import MOVE, UPDATE_DEAL, deal, pipeline, stage
 from tests.test_merges import create_company, merge
 from tests.test_orphaned_activities import until_waiting
@@ -88,7 +91,7 @@ def as_summary(fresh: Figures, stage_id: str) -> dict[str, Any]:
 
 
 async def test_the_summary_answers_what_the_aggregate_over_the_deals_did(
-    api: Api, servers: Servers
+    api: Api, servers: Servers, sql: StatementCounter
 ) -> None:
     board = await pipeline(api)
     offer, won = stage(board, "Angebot"), stage(board, "Gewonnen")
@@ -97,7 +100,13 @@ async def test_the_summary_answers_what_the_aggregate_over_the_deals_did(
         await deal(api, value=value, currency=currency, stageId=offer)
     await deal(api, value="70", stageId=won)
     fresh = await consistent(servers, api)
+    sql.statements.clear()
     summary = await summary_of(api, board["id"])
+    # The pipeline, then one statement for the figures that reads no deal row.
+    assert [("stage_figure" in s, bool(re.search(r"\bdeal\b", s))) for s in sql.statements] == [
+        (False, False),
+        (True, False),
+    ]
     assert summary[offer] == as_summary(fresh, offer)
     assert summary[offer]["weighted"] == [
         {"amount": "0.01", "currency": "CHF"},
@@ -303,18 +312,48 @@ async def change_probability(servers: Servers, tenant: uuid.UUID, stage_id: uuid
 async def test_a_new_probability_waits_for_the_writers_that_read_the_old_one(
     api: Api, servers: Servers
 ) -> None:
-    """A deal added at 50 % and not committed yet: the new probability's recount waits for it,
-    then weights it at the new probability as every other deal of the stage."""
+    """A deal added at 50 % and not committed yet, in a currency the stage had no figures for
+    (a row of its own, which the recount cannot see): the new probability's recount waits for
+    it, then weights it at the new probability as every other deal of the stage."""
     board = await pipeline(api)
     tenant, offer = await tenant_id(api), uuid.UUID(stage(board, "Angebot"))
     await deal(api, value="100", stageId=str(offer))
     async with as_tenant(servers, tenant) as writer:
-        await writer.execute(INSERT_DEAL, tenant, uuid.UUID(board["id"]), offer, Decimal("10"))
+        await writer.execute(
+            INSERT_DEAL.replace("'EUR'", "'CHF'"), tenant, uuid.UUID(board["id"]), offer, 10
+        )
         changing = asyncio.create_task(change_probability(servers, tenant, offer))
         await until_waiting(servers.database_url, PROBABILITY_TO_20)
     await changing  # the writer committed at the end of its block
-    fresh = await consistent(servers, api)
-    assert fresh[(str(offer), "EUR")] == (2, Decimal("110.00"), Decimal("22.00"))
+    assert await consistent(servers, api) == {
+        (str(offer), "EUR"): (1, Decimal("100.00"), Decimal("20.00")),
+        (str(offer), "CHF"): (1, Decimal("10.00"), Decimal("2.00")),
+    }
+
+
+async def insert_deal(servers: Servers, tenant: uuid.UUID, *values: Any) -> None:
+    async with as_tenant(servers, tenant) as writer:
+        await writer.execute(INSERT_DEAL, tenant, *values)
+
+
+async def test_a_writer_waits_for_a_new_probability_being_written(
+    api: Api, servers: Servers
+) -> None:
+    """The other order: the probability changed but not committed yet; a deal written into the
+    stage meanwhile waits for it and is weighted at the new probability."""
+    board = await pipeline(api)
+    tenant, offer = await tenant_id(api), uuid.UUID(stage(board, "Angebot"))
+    await deal(api, value="100", stageId=str(offer))
+    async with as_tenant(servers, tenant) as admin:
+        await admin.execute(PROBABILITY_TO_20, offer)
+        writing = asyncio.create_task(
+            insert_deal(servers, tenant, uuid.UUID(board["id"]), offer, 10)
+        )
+        await until_waiting(servers.database_url, INSERT_DEAL.split("(")[0])
+    await writing  # the admin committed at the end of its block
+    assert await consistent(servers, api) == {
+        (str(offer), "EUR"): (2, Decimal("110.00"), Decimal("22.00")),
+    }
 
 
 async def test_the_tenant_role_reads_and_writes_only_its_own_figures(
@@ -337,3 +376,63 @@ async def test_the_tenant_role_reads_and_writes_only_its_own_figures(
                 uuid.UUID(stage(other_board, "Angebot")),
             )
     assert [(r["tenant_id"], r["deal_count"]) for r in seen] == [(tenant, 1)]
+
+
+async def test_the_migration_counts_the_deals_already_there(scratch_database_url: str) -> None:
+    """Deals written before 0020 (one in the trash, two currencies, weights that round)."""
+    config = alembic_config(scratch_database_url)
+    await asyncio.to_thread(command.upgrade, config, "0018")
+    connection = await asyncpg.connect(_asyncpg_dsn(scratch_database_url))
+    try:
+        tenant, board = uuid.uuid4(), uuid.uuid4()
+        await connection.execute(
+            "INSERT INTO tenant (id, slug, name) VALUES ($1, 'vorher', 'Vorher')", tenant
+        )
+        await connection.execute(
+            "INSERT INTO pipeline (id, tenant_id, name) VALUES ($1, $2, 'Alt')", board, tenant
+        )
+        stages = []
+        for position, probability in enumerate((25, 50)):
+            stages.append(
+                await connection.fetchval(
+                    "INSERT INTO pipeline_stage (tenant_id, pipeline_id, name, position, "
+                    "probability) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    tenant,
+                    board,
+                    f"Stufe {position}",
+                    position,
+                    probability,
+                )
+            )
+        for stage_id, value, currency, trashed in (
+            (stages[0], "0.02", "EUR", False),
+            (stages[0], "0.02", "EUR", False),
+            (stages[0], "10.00", "CHF", False),
+            (stages[1], "99.99", "EUR", False),
+            (stages[1], "500.00", "EUR", True),
+        ):
+            await connection.execute(
+                "INSERT INTO deal (tenant_id, title, pipeline_id, stage_id, value, currency, "
+                "deleted_at) VALUES ($1, 'Alt', $2, $3, $4, $5, "
+                "CASE WHEN $6 THEN now() END)",
+                tenant,
+                board,
+                stage_id,
+                Decimal(value),
+                currency,
+                trashed,
+            )
+        await asyncio.to_thread(upgrade_to_head, scratch_database_url)
+        maintained = {
+            (r["stage_id"], r["currency"]): (r["deals"], r["total"], r["weighted"])
+            for r in await connection.fetch(MAINTAINED, tenant)
+        }
+        fresh = {
+            (r["stage_id"], r["currency"]): (r["deals"], r["total"], r["weighted"])
+            for r in await connection.fetch(FRESH, tenant)
+        }
+    finally:
+        await connection.close()
+    assert maintained == fresh
+    assert fresh[(str(stages[0]), "EUR")] == (2, Decimal("0.04"), Decimal("0.02"))
+    assert fresh[(str(stages[1]), "EUR")] == (1, Decimal("99.99"), Decimal("50.00"))
