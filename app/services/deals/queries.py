@@ -262,7 +262,7 @@ async def stage_summaries(
             )
             if row.currency is None or row.deals == 0:  # no deal (left) in that currency
                 continue
-            summary.deal_count += row.deals
+            summary.deal_count += int(row.deals)  # sum(bigint) is numeric
             summary.total.append(MoneySum(Decimal(row.total), row.currency))
             summary.weighted.append(MoneySum(Decimal(row.weighted), row.currency))
     return [list(by_pipeline[p].values()) for p in pipeline_ids]
