@@ -9,7 +9,8 @@ p50/p99, server CPU per request including PostgreSQL backends, peak RSS), S3 (SQ
 request, counted in process) and S4 (company by rotating id). Load: wrk with bench/post.lua, or
 the asyncio client bench/load.py where wrk can't be had. Outside tools (Node 22, PostGraphile,
 wrk) are installed into bench/.tools/ by bench/tools.py; without them the peer is left out.
-`--only search` runs S9 alone (bench/search.py: search at 100,000 companies).
+`--only search` runs S9 alone (bench/search.py: search at 100,000 companies); `--only mutations`
+S5 and the board summary (bench/board.py), printed.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from app.embedded import EmbeddedServers  # noqa: E402
 from app.keys import DevTokenRequest, ensure_dev_key, sign_dev_token  # noqa: E402
 from app.migrations import upgrade_to_head  # noqa: E402
 from app.settings import Settings  # noqa: E402
-from bench import burst, duplicates, fanout, mutations, peer, search, tools  # noqa: E402
+from bench import board, burst, duplicates, fanout, mutations, peer, search, tools  # noqa: E402
 from bench.generate import generate, load  # noqa: E402
 
 DATA = ROOT / "bench" / ".tools" / "data"
@@ -477,11 +478,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--port", type=int, default=8777)
     parser.add_argument("--peer-port", type=int, default=8778)
-    parser.add_argument("--only", choices=["burst", "reads", "search", "duplicates"],
+    parser.add_argument("--only", choices=["burst", "reads", "search", "duplicates", "mutations"],
                         help="burst: S7 alone, updating its section of RESULTS.md; reads: "
                              "S1-S4 alone, printed (RESULTS.md untouched); search: S9 alone "
                              "(bench/search.py), on its own cluster, updating its section; "
-                             "duplicates: S10 alone (bench/duplicates.py), on S9's cluster")  # fmt: skip
+                             "duplicates: S10 alone (bench/duplicates.py), on S9's cluster; "
+                             "mutations: S5 and the board summary (bench/board.py), printed")  # fmt: skip
+    parser.add_argument("--board-deals", type=int, default=0,
+                        help="--only mutations: the summary again with this many deals more")  # fmt: skip
     parser.add_argument("--search-scale", type=float, default=1.0,
                         help="S9: 1.0 is 100,000 companies and 500,000 contacts")  # fmt: skip
     parser.add_argument("--search-seconds", type=float, default=5, help="S9: seconds per query")
@@ -526,6 +530,9 @@ def main() -> None:
             n: asyncio.run(statements_per_request(settings, token, n)) for n in (10, 50, 200)
         }
         mutation_statements = mutations.count_statements(settings, token)  # S5, in process
+        if args.only == "mutations":
+            _run_mutations(args, urls, token, mutation_statements)
+            return
         ids = asyncio.run(company_ids(database_url))
         tenant = asyncio.run(peer.bench_tenant(database_url)) if kit.postgraphile else None
         results: dict[str, list[dict[str, Any]]] = {}
@@ -575,6 +582,16 @@ def _run_s7(args: argparse.Namespace, settings: Settings,
     return burst.run_s7(lambda env: server(urls, args.port, env), args.port,
                         sign, database_url, WRK, seconds=args.burst_seconds,
                         rounds=1 if args.quick else 2)  # fmt: skip
+
+
+def _run_mutations(args: argparse.Namespace, urls: tuple[str, str, str], token: str,
+                   statements: dict[str, dict[str, Any]]) -> None:  # fmt: skip
+    """S5 and the board summary alone (issue 25), printed."""
+    with server(urls, args.port) as process:
+        summary = board.summary_latency(args.port, token, urls[0], args.board_deals)
+        s5 = mutations.run_s5(process, args.port, token, urls[0], seconds=args.seconds,
+                              concurrency=args.concurrency, rounds=args.rounds)  # fmt: skip
+    print("\n".join([*mutations.report_lines(s5, statements), "", *board.report_lines(summary)]))
 
 
 def _update_section(lines: list[str], quick: bool) -> None:

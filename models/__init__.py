@@ -8,7 +8,7 @@ from models.base import TenantOwned, TenantScoped, Trashable
 from models.companies import Company, CompanyOwner, CompanyRelationship, Contract
 from models.contact_info import ContactEmail, ContactPhone
 from models.contacts import Contact, ContactOwner
-from models.deals import Deal, DealOwner, Pipeline, PipelineStage
+from models.deals import Deal, DealOwner, Pipeline, PipelineStage, StageFigure
 from models.duplicates import DuplicateKey
 from models.enums import (
     ActivityType,
@@ -83,6 +83,7 @@ __all__ = [
     "RelationshipType",
     "RevokedToken",
     "SearchEntry",
+    "StageFigure",
     "StageKind",
     "Tenant",
     "TenantOwned",

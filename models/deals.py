@@ -11,6 +11,7 @@ from sqlmodel import Field
 
 from models.base import (
     TenantOwned,
+    TenantScoped,
     Trashable,
     Versioned,
     enum_type,
@@ -152,3 +153,31 @@ class DealOwner(TenantOwned, table=True):
         sa_type=owner_role_type,
         sa_column_kwargs={"server_default": "OWNER"},
     )
+
+
+class StageFigure(TenantScoped, table=True):
+    """What the board summary adds up, kept by the database as deals change (alembic 0020's
+    triggers; no service writes it): per stage and currency, the live deals' count, value sum
+    and probability-weighted sum (each deal's `round(value * probability / 100, 2)`). One
+    (stage, currency) has as many rows as writers ever held one at the same time: a writer
+    adds to a row no other transaction holds, or starts a new one, so writes into one stage
+    never wait for each other. A reader sums the rows."""
+
+    __tablename__ = "stage_figure"
+    __table_args__ = (
+        tenant_fk("stage_id", "pipeline_stage", ondelete="CASCADE"),
+        sa.Index("ix_stage_figure_tenant_id_stage_id", "tenant_id", "stage_id", "currency"),
+    )
+
+    id: uuid.UUID = Field(
+        default_factory=uuid.uuid4,
+        primary_key=True,
+        sa_column_kwargs={"server_default": sa.text("gen_random_uuid()")},
+    )
+    tenant_id: uuid.UUID = Field(foreign_key="tenant.id", ondelete="CASCADE", nullable=False)
+    stage_id: uuid.UUID
+    currency: str = Field(max_length=3)
+    deal_count: int = Field(default=0, sa_type=sa.BigInteger)
+    # Sums of NUMERIC(14,2) values: scale 2 as theirs, room for a million deals at the maximum.
+    value_sum: Decimal = Field(default=Decimal(0), sa_type=sa.Numeric(30, 2, asdecimal=True))
+    weighted_sum: Decimal = Field(default=Decimal(0), sa_type=sa.Numeric(30, 2, asdecimal=True))

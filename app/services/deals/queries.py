@@ -49,7 +49,16 @@ from app.services.deals.rows import DealRow
 from app.services.deals.rules import DEAL
 from app.services.search.queries import search_condition
 from app.services.search.rules import SearchKind
-from models import Activity, Company, Contact, Deal, DealOwner, DealStatus, PipelineStage
+from models import (
+    Activity,
+    Company,
+    Contact,
+    Deal,
+    DealOwner,
+    DealStatus,
+    PipelineStage,
+    StageFigure,
+)
 
 if TYPE_CHECKING:
     from app.services.activities.queries import ActivityFilter
@@ -227,22 +236,25 @@ async def stage_summaries(
     scope: TenantScope, pipeline_ids: Sequence[uuid.UUID]
 ) -> list[list[StageSummary]]:
     """Per stage of each pipeline: deal count, value sum and probability-weighted sum, per
-    currency (sums across currencies would mean nothing). One statement for all pipelines."""
-    weighted = sa.func.round(col(Deal.value) * col(PipelineStage.probability) / 100, 2)
-    statement = (
+    currency (sums across currencies would mean nothing). One statement for all pipelines.
+
+    It adds up the figures the database keeps with every deal write (`stage_figure`, alembic
+    0020's triggers): a few rows per stage and currency, however many deals the stages hold;
+    a write that just committed is in them."""
+    statement: Any = (  # (its 7-column type does not unify for mypy)
         sa.select(
             col(PipelineStage.pipeline_id),
             col(PipelineStage.id).label("stage_id"),
             col(PipelineStage.position),
-            col(Deal.currency),
-            sa.func.count(col(Deal.id)).label("deals"),
-            sa.func.coalesce(sa.func.sum(col(Deal.value)), 0).label("total"),
-            sa.func.coalesce(sa.func.sum(weighted), 0).label("weighted"),
+            col(StageFigure.currency),
+            sa.func.coalesce(sa.func.sum(col(StageFigure.deal_count)), 0).label("deals"),
+            sa.func.coalesce(sa.func.sum(col(StageFigure.value_sum)), 0).label("total"),
+            sa.func.coalesce(sa.func.sum(col(StageFigure.weighted_sum)), 0).label("weighted"),
         )
-        .outerjoin(Deal, col(Deal.stage_id) == col(PipelineStage.id))
+        .outerjoin(StageFigure, col(StageFigure.stage_id) == col(PipelineStage.id))
         .where(col(PipelineStage.pipeline_id).in_(set(pipeline_ids)))
-        .group_by(col(PipelineStage.pipeline_id), col(PipelineStage.id), col(Deal.currency))
-        .order_by(col(PipelineStage.position), col(Deal.currency))
+        .group_by(col(PipelineStage.pipeline_id), col(PipelineStage.id), col(StageFigure.currency))
+        .order_by(col(PipelineStage.position), col(StageFigure.currency))
     )
     by_pipeline: dict[uuid.UUID, dict[uuid.UUID, StageSummary]] = defaultdict(dict)
     async with scope.reading() as reads:
@@ -250,9 +262,9 @@ async def stage_summaries(
             summary = by_pipeline[row.pipeline_id].setdefault(
                 row.stage_id, StageSummary(row.stage_id)
             )
-            if row.currency is None:
+            if row.currency is None or row.deals == 0:  # no deal (left) in that currency
                 continue
-            summary.deal_count += row.deals
+            summary.deal_count += int(row.deals)  # sum(bigint) is numeric
             summary.total.append(MoneySum(Decimal(row.total), row.currency))
             summary.weighted.append(MoneySum(Decimal(row.weighted), row.currency))
     return [list(by_pipeline[p].values()) for p in pipeline_ids]

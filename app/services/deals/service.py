@@ -44,8 +44,9 @@ _PARTIES = ("company_id", "contact_id")  # the deal's customer (its vouchers mus
 
 async def _stages(uow: UnitOfWork, requested: uuid.UUID | None) -> list[Row[Any]]:
     """The stages of the requested pipeline, or of the tenant's default one, in one statement
-    (locked: see stages_of). A pipeline keeps at least one stage, so none means no pipeline."""
-    stages = await stages_of(uow, requested)
+    (locked shared: see stages_of). A pipeline keeps at least one stage, so none means no
+    pipeline."""
+    stages = await stages_of(uow, requested, shared=True)
     if stages:
         return stages
     if requested is not None:

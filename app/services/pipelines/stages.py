@@ -173,7 +173,7 @@ async def reorder_stages(
 
 
 @functools.cache
-def _stages_statement(of_default: bool) -> Any:
+def _stages_statement(of_default: bool, shared: bool) -> Any:
     """Built once per form (a deal is placed on every create): compiled and keyed once."""
     pipeline: Any = (
         sa.select(PIPELINE.id).where(col(Pipeline.is_default)).scalar_subquery()
@@ -184,12 +184,18 @@ def _stages_statement(of_default: bool) -> Any:
         sa.select(*STAGE.columns)
         .where(col(PipelineStage.pipeline_id) == pipeline)
         .order_by(col(PipelineStage.position), STAGE.id)
-        .with_for_update()
+        .with_for_update(read=shared)
     )
 
 
-async def stages_of(uow: UnitOfWork, pipeline_id: uuid.UUID | None) -> list[Row[Any]]:
-    """The stages of a pipeline (None: of the tenant's default one) in order, locked."""
+async def stages_of(
+    uow: UnitOfWork, pipeline_id: uuid.UUID | None, *, shared: bool = False
+) -> list[Row[Any]]:
+    """The stages of a pipeline (None: of the tenant's default one) in order, locked: a stage
+    change (these functions) locks them FOR UPDATE; a deal placed by them (`shared`) FOR SHARE,
+    which keeps their kinds and their set as read until it commits, as the exclusive lock did,
+    without making the deal writes of a pipeline wait for each other."""
+    statement = _stages_statement(pipeline_id is None, shared)
     if pipeline_id is None:
-        return list(await uow.execute_rows(_stages_statement(True)))
-    return list(await uow.execute_rows(_stages_statement(False), {"pipeline_id": pipeline_id}))
+        return list(await uow.execute_rows(statement))
+    return list(await uow.execute_rows(statement, {"pipeline_id": pipeline_id}))
