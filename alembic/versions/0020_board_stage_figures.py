@@ -31,7 +31,7 @@ The functions run with the caller's rights (`crm_tenant` under row-level securit
 `stage_figure` has the same policy and grants as every tenant table, app.data.rights).
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-07 23:30:00
 """
 
@@ -45,7 +45,7 @@ from alembic import op
 from app.data.rights import secure_tenant_table
 
 revision: str = "0020"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

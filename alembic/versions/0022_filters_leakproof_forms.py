@@ -14,7 +14,7 @@ leakproof (models/sort_keys.py). The lists' filters on enums (`status IN (...)`,
 - the (tenant_id, status) indexes go: an enum condition never reaches them under the policies.
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-07 23:30:00
 """
 
@@ -31,7 +31,7 @@ from models.sort_keys import rank_sql
 from models.record_tags import TAGGED
 
 revision: str = "0022"
-down_revision: str | None = "0019"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
