@@ -42,6 +42,7 @@ from app.migrations import upgrade_to_head  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from bench import burst, duplicates, fanout, mutations, peer, scale, search, tools  # noqa: E402
 from bench.generate import generate, load  # noqa: E402
+from bench.scale_report import factors  # noqa: E402
 
 DATA = ROOT / "bench" / ".tools" / "data"
 COMPANY_PAGE = """query($first: Int!) { companies(first: $first) { edges { node { id name
@@ -485,9 +486,9 @@ def main() -> None:
                              "duplicates: S10 alone (bench/duplicates.py), on S9's cluster; "
                              "scale: S8 alone (bench/scale.py), on a cluster per scale, "
                              "updating its section")  # fmt: skip
-    parser.add_argument("--scale-factor", type=float, default=50,
-                        help="S8: the large tenant's bench/generate.py scale (50: 100,000 "
-                             "companies), measured next to scale 1 (2,000)")  # fmt: skip
+    parser.add_argument("--scale-factor", type=factors, default=[50.0],
+                        help="S8: the larger tenants' bench/generate.py scales, e.g. 50 "
+                             "(100,000 companies) or 10,50, measured next to scale 1 (2,000)")  # fmt: skip
     parser.add_argument("--scale-runs", type=int, default=30,
                         help="S8: timed runs of each request per scale, after the warm-up")  # fmt: skip
     parser.add_argument("--scale-warmup", type=int, default=3,

@@ -1,17 +1,18 @@
 """S8: what each request costs at 2,000 companies and at 100,000 (issue 25).
 
-    bash bench/run.sh --only scale [--scale-factor 50] [--scale-runs 30] [--quick]
+    bash bench/run.sh --only scale [--scale-factor 50 | 10,50] [--scale-runs 30] [--quick]
 
 Two tenants made by bench/generate.py, each on its own embedded cluster under
 bench/.tools/data/ (`scale-1`: 2,000 companies; `scale-50`: 100,000 companies, 500,000
 contacts, 300,000 deals, 250,000 activities, with nine other tenants of a tenth of that each),
 loaded on the first run and whenever seed or scale changed (`generate.load_chunks` marks what
-it loaded), then reused. On each, our server as bench/run.py starts it (`server()`: the
-serving role that owns nothing, row-level security on, the compiled path on). One client, one
-keep-alive connection per server, sequential requests: each request is warmed up, then sent
-`--scale-runs` times, alternating between the small and the large tenant so that both see the
-same load of this shared machine; p50 and p99 (nearest rank: of 30 runs, the slowest) of the
-client's wall time, and the growth factor, large p50 over small p50.
+it loaded), then reused; `--scale-factor 10,50` adds the issue's 20,000-company column. On
+each, our server as bench/run.py starts it (`server()`: the serving role that owns nothing,
+row-level security on, the compiled path on). One client, one keep-alive connection per
+server, sequential requests: each request is warmed up, then sent `--scale-runs` times, the
+tenants taking turns run by run so that all see the same load of this shared machine; p50 and
+p99 (nearest rank: of 30 runs, the slowest) of the client's wall time, and the growth factor,
+the largest tenant's p50 over the smallest's.
 
 The requests are the issue's table. The cursors at 95% are real ones: read from the server by
 paging backwards from the end of the list (`cursor_at`). A request whose field or argument the
@@ -25,26 +26,21 @@ import argparse
 import asyncio
 import http.client
 import json
-import math
 import os
-import platform
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import psutil
 
 from app.settings import Settings
-from bench import generate
-from bench.search import Refused, Urls, replace_section, validation_errors
+from bench import generate, scale_report
+from bench.search import Refused, Urls, _errors, replace_section, validation_errors
 
-SECTION = "## S8: requests at 2,000 and at 100,000 companies"
 PAGE = 50  # the list pages' size (the server's default page size)
 MOST = 200  # MAX_PAGE_SIZE: the largest page the walk to a cursor asks for
-TARGET = 1.5  # issue 25: at 100,000 companies at most 1.5x the p50 at 2,000
 
 NODE = "edges { cursor node { id name } } pageInfo { hasNextPage endCursor }"
 COMPANIES = f"""query($first: Int!, $after: String, $order: CompanyOrder) {{
@@ -98,10 +94,7 @@ class Client:
             status, payload = self._send(body)
         answer = json.loads(payload) if payload.startswith(b"{") else {}
         if status >= 300 or "errors" in answer or "data" not in answer:
-            errors = answer.get("errors") or [{"message": payload[:200].decode(errors="replace")}]
-            raise Refused(f"HTTP {status} " + "; ".join(
-                f"{(e.get('extensions') or {}).get('code', '')} {e.get('message', '')}"[:200]
-                for e in errors))  # fmt: skip
+            raise Refused(f"HTTP {status} {_errors(payload)}")
         data: dict[str, Any] = answer["data"]
         return data
 
@@ -214,12 +207,6 @@ def rows(data: dict[str, Any]) -> int | str:
     return 1 if value else 0
 
 
-def percentile(samples: list[float], p: float) -> float:
-    """Nearest rank: the smallest sample with at least p % of the samples at or below it."""
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
 def timed(post: Post, body: dict[str, Any]) -> float:
     started = time.perf_counter()
     post(body)
@@ -253,17 +240,13 @@ def measure(sides: list[Side], labels: list[str], runs: int, warmup: int) -> dic
             results[label] = {"failed": str(error)}
             continue
         results[label] = found
-        print("S8", label, json.dumps({k: _summary(v) for k, v in found.items()}), flush=True)
+        print(
+            "S8",
+            label,
+            json.dumps({k: scale_report.summary(v) for k, v in found.items()}),
+            flush=True,
+        )
     return results
-
-
-def _summary(found: dict[str, Any]) -> dict[str, Any]:
-    ms = found["ms"]
-    return {
-        "p50": round(percentile(ms, 50), 2),
-        "p99": round(percentile(ms, 99), 2),
-        "rows": found["rows"],
-    }
 
 
 class Harness(NamedTuple):
@@ -288,7 +271,7 @@ def run_s8(args: argparse.Namespace, harness: Harness) -> None:
     from bench.search import made_by_this_postgres
 
     started, load_before = time.monotonic(), os.getloadavg()
-    scales = [1.0, args.scale_factor]
+    scales = [1.0, *args.scale_factor]
     sides: list[Side] = []
     loads: dict[float, str] = {}
     with ExitStack() as stack:
@@ -300,7 +283,7 @@ def run_s8(args: argparse.Namespace, harness: Harness) -> None:
             owner_url, serving_url, _redis = urls
             upgrade_to_head(owner_url, serving_url)
             loaded = asyncio.run(generate.load_chunks(owner_url, scale))
-            loads[scale] = _loaded(loaded, time.monotonic() - began)
+            loads[scale] = scale_report.loaded(loaded, time.monotonic() - began)
             print(f"S8 data at scale {scale:g}: {loads[scale]}", flush=True)
             port = args.port + 2 * n  # the peer's port, args.port + 1, stays free
             stack.enter_context(harness.server(urls, port, {"COMPILED_EXECUTION": "on"}))
@@ -319,96 +302,13 @@ def run_s8(args: argparse.Namespace, harness: Harness) -> None:
         measured = [label for label in labels if label not in skipped]
         results = measure(sides, measured, args.scale_runs, args.scale_warmup)
     machine = f"load average {_load(load_before)} before, {_load(os.getloadavg())} after"
-    lines = report_lines(args, labels, results, skipped, loads, machine,
+    lines = scale_report.report_lines(args, labels, results, skipped, loads, machine,
                          time.monotonic() - started)  # fmt: skip
     if not args.quick:
-        harness.results.write_text(replace_section(harness.results.read_text(), lines, SECTION))
+        text = harness.results.read_text()
+        harness.results.write_text(replace_section(text, lines, scale_report.SECTION))
     print("\n".join(lines))
 
 
 def _load(average: tuple[float, float, float]) -> str:
     return "/".join(f"{x:.2f}" for x in average)
-
-
-def _loaded(loaded: dict[str, Any] | None, seconds: float) -> str:
-    if loaded is None:
-        return f"reused (same seed and scale), ready in {seconds:.0f} s"
-    return (f"loaded in {seconds:.0f} s ({loaded['generate_and_copy_s']:g} s generating and COPY, "
-            f"{loaded['analyze_s']:g} s ANALYZE), {sum(loaded['rows'].values()):,} rows, database "
-            f"{loaded['database_mb']:,} MB")  # fmt: skip
-
-
-def _size(companies: int) -> str:
-    return f"{companies // 1000}k" if companies >= 1000 else str(companies)
-
-
-def growth(small: float, large: float) -> str:
-    return f"{large / small:.1f}x" if small > 0 else "-"
-
-
-def report_lines(args: argparse.Namespace, labels: list[str], results: dict[str, Any],
-                 skipped: dict[str, str], loads: dict[float, str], machine: str,
-                 total_seconds: float) -> list[str]:  # fmt: skip
-    small, large = 1.0, args.scale_factor
-    big = dict(generate.tenants(large))["bench"]
-    lines = [
-        SECTION,
-        "",
-        f"Target (issue 25): at {big:,} companies each request (search aside) costs at most "
-        f"{TARGET:g}x its p50 at 2,000.",
-        "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({psutil.cpu_count()} "
-        f"cores, shared: {machine}), commit {_commit()}; the servers pinned as for S1-S4. "
-        f"Run with `bash bench/run.sh --only scale --scale-factor {large:g}`; it took "
-        f"{total_seconds:.0f} s.",
-        "",
-        f"Data (bench/generate.py, `bench` tenant; nine other tenants of a tenth each): scale "
-        f"{small:g}, 2,000 companies: {loads.get(small, '-')}; scale {large:g}, {big:,} companies: "
-        f"{loads.get(large, '-')}.",
-        "",
-        f"One client, one keep-alive connection per server, sequential requests: "
-        f"{args.scale_warmup} warm-up then {args.scale_runs} runs of each request, the two "
-        "tenants taking turns; the client's wall time in ms (p99: nearest rank). Rows: what the "
-        "answer held (edges; the board: its deals; a count) at each scale. Growth: p50 at "
-        f"{big:,} over p50 at 2,000.",
-        "",
-        f"| request | 2k p50 | 2k p99 | {_size(big)} p50 | {_size(big)} p99 | growth | "
-        f"<= {TARGET:g}x | rows 2k / {_size(big)} |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    failed: dict[str, str] = {}
-    for label in labels:
-        result = results.get(label)
-        if result is None:
-            continue
-        if "failed" in result:
-            failed[label] = result["failed"]
-            continue
-        a, b = _summary(result[small]), _summary(result[large])
-        ratio = b["p50"] / a["p50"] if a["p50"] else math.inf
-        lines.append(
-            f"| {label} | {a['p50']:.1f} | {a['p99']:.1f} | {b['p50']:.1f} | {b['p99']:.1f} | "
-            f"{growth(a['p50'], b['p50'])} | {'yes' if ratio <= TARGET else 'no'} | "
-            f"{a['rows']} / {b['rows']} |"
-        )
-    if failed:
-        lines += ["", f"Answered with an error, not timed ({len(failed)}):", ""]
-        lines += [f"- {label}: {why}" for label, why in failed.items()]
-    if skipped:
-        lines += ["", f"Not measured, the schema cannot answer them ({len(skipped)}):", ""]
-        lines += [f"- {label}: {why}" for label, why in skipped.items()]
-    return lines
-
-
-def _commit() -> str:
-    import subprocess
-
-    root = Path(__file__).resolve().parent.parent
-    try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, check=True,
-                             capture_output=True, text=True).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, check=True, capture_output=True, text=True).stdout  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{sha}{' (with uncommitted changes)' if dirty.strip() else ''}"

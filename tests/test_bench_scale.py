@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bench import scale
+from bench import scale, scale_report
 from bench.search import replace_section
 from tests.conftest import Api
 
@@ -107,9 +107,9 @@ async def test_a_request_answered_with_errors_is_refused(api: Api, live: str) ->
 
 def test_percentiles_are_nearest_rank() -> None:
     runs = [float(n) for n in range(30, 0, -1)]
-    assert scale.percentile(runs, 50) == 15.0
-    assert scale.percentile(runs, 99) == 30.0  # of 30 runs, the slowest
-    assert scale.percentile([4.0], 99) == 4.0
+    assert scale_report.percentile(runs, 50) == 15.0
+    assert scale_report.percentile(runs, 99) == 30.0  # of 30 runs, the slowest
+    assert scale_report.percentile([4.0], 99) == 4.0
 
 
 def _result(p50: float, rows: Any) -> dict[str, Any]:
@@ -117,25 +117,38 @@ def _result(p50: float, rows: Any) -> dict[str, Any]:
 
 
 def test_the_report_has_each_scale_the_growth_and_what_was_left_out() -> None:
-    args = argparse.Namespace(scale_factor=50.0, scale_runs=30, scale_warmup=3, quick=False)
+    args = argparse.Namespace(scale_factor=[10.0, 50.0], scale_runs=30, scale_warmup=3)
     labels = ["companies page at 95%, by name", "board", "feed", "deals by value"]
     results = {
-        labels[0]: {1.0: _result(4.0, 50), 50.0: _result(80.0, 50)},
-        labels[1]: {1.0: _result(10.0, 6021), 50.0: _result(12.0, 300_000)},
+        labels[0]: {1.0: _result(4.0, 50), 10.0: _result(16.0, 50), 50.0: _result(80.0, 50)},
+        labels[1]: {
+            1.0: _result(10.0, 6021),
+            10.0: _result(9.0, 60_000),
+            50.0: _result(12.0, 300_000),
+        },
         labels[2]: {"failed": "HTTP 200 BAD_USER_INPUT no"},
     }
     skipped = {labels[3]: "Cannot query field 'x' on type 'Query'."}
-    lines = scale.report_lines(args, labels, results, skipped, {1.0: "reused"}, "load 1", 9.0)
-    assert lines[0] == scale.SECTION
-    assert "| 2k p50 | 2k p99 | 100k p50 | 100k p99 | growth |" in "\n".join(lines)
+    lines = scale_report.report_lines(
+        args, labels, results, skipped, {1.0: "reused"}, "load 1", 9.0
+    )
+    assert lines[0] == scale_report.SECTION
+    text = "\n".join(lines)
     assert (
-        "| companies page at 95%, by name | 4.0 | 4.0 | 80.0 | 80.0 | 20.0x | no | 50 / 50 |"
+        "| request | 2k p50 | 2k p99 | 20k p50 | 20k p99 | 100k p50 | 100k p99 | growth |" in text
+    )
+    assert "--scale-factor 10,50`" in text
+    assert ("| companies page at 95%, by name | 4.0 | 4.0 | 16.0 | 16.0 | 80.0 | 80.0 | 20.0x | no "
+            "| 50 / 50 / 50 |") in lines  # fmt: skip
+    assert (
+        "| board | 10.0 | 10.0 | 9.0 | 9.0 | 12.0 | 12.0 | 1.2x | yes | 6021 / 60000 / 300000 |"
         in lines
     )
-    assert "| board | 10.0 | 10.0 | 12.0 | 12.0 | 1.2x | yes | 6021 / 300000 |" in lines
     assert "- feed: HTTP 200 BAD_USER_INPUT no" in lines
     assert "- deals by value: Cannot query field 'x' on type 'Query'." in lines
-    before = f"# Results\n\n{scale.SECTION}\n\nold table\n\n## S9: search\n\nkept\n"
-    rerun = replace_section(before, lines, scale.SECTION)
-    assert "old table" not in rerun and rerun.count(scale.SECTION) == 1 and "kept" in rerun
-    assert replace_section("# Results\n", lines, scale.SECTION).endswith("\n".join(lines) + "\n")
+    before = f"# Results\n\n{scale_report.SECTION}\n\nold table\n\n## S9: search\n\nkept\n"
+    rerun = replace_section(before, lines, scale_report.SECTION)
+    assert "old table" not in rerun and rerun.count(scale_report.SECTION) == 1 and "kept" in rerun
+    assert replace_section("# Results\n", lines, scale_report.SECTION).endswith(
+        "\n".join(lines) + "\n"
+    )
