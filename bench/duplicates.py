@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bench import search, search_data
-from bench.search import Harness, Query, _made_by_this_postgres, _median, _post
+from bench.search import Harness, Query, _median, _post, made_by_this_postgres
 
 SECTION = "## S10: duplicate checks at 100,000 companies and 500,000 contacts"
 TARGET_MS = 50.0
@@ -116,7 +116,7 @@ def run_s10(args: argparse.Namespace, harness: Harness) -> None:
 
     started = time.monotonic()
     cluster = harness.data / "search"
-    _made_by_this_postgres(cluster)
+    made_by_this_postgres(cluster)
     with harness.database(cluster) as urls:
         owner_url, serving_url, _redis = urls
         upgrade_to_head(owner_url, serving_url)

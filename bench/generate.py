@@ -4,7 +4,9 @@ nine smaller tenants, so tenant filtering is real. Same seed, same rows, same id
 
     python bench/generate.py --database-url postgresql://... [--scale 1.0]
 
-Loads with COPY into a migrated, empty database, then ANALYZE.
+Loads with COPY into a migrated database, then ANALYZE. `--scale 50` is the 100,000-company
+tenant of S8 (bench/scale.py; 8.5 million rows): `chunks` hands the rows over 2,000
+companies at a time, and `load_chunks` marks what it loaded so that the next run reuses it.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import time
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -28,6 +32,7 @@ from app.data.row_values import stored_values
 from bench.search_words import vat_id
 
 SEED = 20261124
+ROWS_VERSION = 1  # part of what marks a loaded database: raise it when the rows change
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 FIRST = ["Anna", "Jonas", "Lea", "Lukas", "Mia", "Felix", "Emma", "Paul", "Sophie", "Max"]
 LAST = ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker"]
@@ -87,7 +92,9 @@ class Generator:
         self.clock += 1  # distinct, increasing timestamps: stable keyset order
         return EPOCH + timedelta(seconds=self.clock * 37)
 
-    def tenant(self, slug: str, companies: int) -> None:
+    def tenant(self, slug: str, companies: int) -> Iterator[None]:
+        """Adds the tenant's rows, pausing after each company: a caller may `take()` the rows
+        so far (the draws, and so the rows, are the same however they are taken)."""
         tenant_id = self.id()
         self.tables.add(
             "tenant", id=tenant_id, slug=slug, name=slug.title(), created_at=self.moment()
@@ -96,6 +103,12 @@ class Generator:
         stages = self.pipeline(tenant_id)
         for n in range(companies):
             self.company(tenant_id, n, users, stages)
+            yield
+
+    def take(self) -> Tables:
+        """The rows added since the last take."""
+        taken, self.tables = self.tables, Tables()
+        return taken
 
     def user(self, tenant_id: uuid.UUID, n: int) -> uuid.UUID:
         user_id = self.id()
@@ -205,12 +218,34 @@ class Generator:
                         updated_at=created)  # fmt: skip
 
 
+def tenants(scale: float) -> list[tuple[str, int]]:
+    """Each tenant's slug and number of companies: `bench` and nine with a tenth of its size."""
+    others = [(f"bench-other-{n}", max(1, int(200 * scale))) for n in range(9)]
+    return [("bench", max(1, int(2000 * scale))), *others]
+
+
 def generate(scale: float = 1.0) -> Tables:
+    """All rows at once (scale 1: 170,000 rows; `chunks` for the large scales)."""
     generator = Generator()
-    generator.tenant("bench", max(1, int(2000 * scale)))
-    for n in range(9):
-        generator.tenant(f"bench-other-{n}", max(1, int(200 * scale)))
+    for slug, companies in tenants(scale):
+        for _ in generator.tenant(slug, companies):
+            pass
     return generator.tables
+
+
+def chunks(scale: float = 1.0, size: int = 2000) -> Iterator[Tables]:
+    """The rows of `generate(scale)`, in the same order, `size` companies (with what they own)
+    at a time: scale 50 is 8.5 million rows, too many to hold at once."""
+    generator = Generator()
+    made = 0
+    for slug, companies in tenants(scale):
+        for _ in generator.tenant(slug, companies):
+            made += 1
+            if made % size == 0:
+                yield generator.take()
+    last = generator.take()
+    if last.rows:
+        yield last
 
 
 LOAD_ORDER = ("tenant", "user", "pipeline", "pipeline_stage", "company", "company_owner",
@@ -241,13 +276,77 @@ async def load(database_url: str, tables: Tables) -> dict[str, int]:
     return {table: len(tables.rows[table]) for table in LOAD_ORDER}
 
 
+def fingerprint(scale: float, seed: int = SEED) -> str:
+    """What `load_chunks` marks the loaded tables with (a comment on `tenant`)."""
+    return f"bench generate.py rows={ROWS_VERSION} seed={seed} scale={scale:g}"
+
+
+async def load_chunks(database_url: str, scale: float, size: int = 2000) -> dict[str, Any] | None:
+    """COPY `chunks(scale)` into a migrated database (the owner's URL) in one transaction,
+    replacing whatever the tenant tables held, then ANALYZE; None when they are marked with
+    this seed and scale already (S8's clusters, bench/scale.py, are loaded once)."""
+    mark = fingerprint(scale)
+    connection = await asyncpg.connect(
+        database_url.replace("postgresql+asyncpg://", "postgresql://")
+    )
+    try:
+        if (
+            await connection.fetchval("SELECT obj_description('tenant'::regclass, 'pg_class')")
+            == mark
+        ):
+            return None
+        started = time.monotonic()
+        counts = dict.fromkeys(LOAD_ORDER, 0)
+        async with connection.transaction():
+            await connection.execute("TRUNCATE tenant CASCADE")
+            indexes = await _set_aside_indexes(connection)
+            made = chunks(scale, size)
+            # The next chunk is generated (in a thread) while PostgreSQL takes the last one.
+            upcoming = asyncio.create_task(asyncio.to_thread(next, made, None))
+            while (tables := await upcoming) is not None:
+                upcoming = asyncio.create_task(asyncio.to_thread(next, made, None))
+                for table in LOAD_ORDER:
+                    if tables.rows[table]:
+                        await connection.copy_records_to_table(
+                            table, records=tables.rows[table], columns=list(tables.columns[table])
+                        )
+                        counts[table] += len(tables.rows[table])
+            await connection.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for definition in indexes:  # a unique one checks the rows as it is built
+                await connection.execute(definition)
+            await connection.execute(f"COMMENT ON TABLE tenant IS '{mark}'")
+        copied = time.monotonic()
+        await connection.execute("ANALYZE")
+        size_bytes = await connection.fetchval("SELECT pg_database_size(current_database())")
+    finally:
+        await connection.close()
+    return {"rows": counts, "generate_and_copy_s": round(copied - started, 1),
+            "analyze_s": round(time.monotonic() - copied, 1), "database_mb": size_bytes // 2**20}  # fmt: skip
+
+
+async def _set_aside_indexes(connection: asyncpg.Connection) -> list[str]:
+    """Drops the loaded tables' indexes that no constraint owns, returning how to build them
+    again: one index built after 8.5 million rows is many times faster than 8.5 million
+    inserts into it (scale 50 with them took hours on two shared cores: random UUIDs and
+    trigrams in indexes far larger than shared_buffers). Keys and unique constraints stay."""
+    rows = await connection.fetch(
+        "SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition"
+        " FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid"
+        " WHERE t.relname = ANY($1::text[]) AND t.relnamespace = current_schema()::regnamespace"
+        " AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+        list(LOAD_ORDER),
+    )
+    for row in rows:
+        await connection.execute(f"DROP INDEX {row['name']}")
+    return [row["definition"] for row in rows]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--database-url", required=True, help="the tables' owner's")
     parser.add_argument("--scale", type=float, default=1.0)
     args = parser.parse_args()
-    counts = asyncio.run(load(args.database_url, generate(args.scale)))
-    print(counts or "already loaded")
+    print(asyncio.run(load_chunks(args.database_url, args.scale)) or "already loaded")
 
 
 if __name__ == "__main__":

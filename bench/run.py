@@ -10,7 +10,8 @@ request, counted in process) and S4 (company by rotating id). Load: wrk with ben
 the asyncio client bench/load.py where wrk can't be had. Outside tools (Node 22, PostGraphile,
 wrk) are installed into bench/.tools/ by bench/tools.py; without them the peer is left out.
 `--only search` runs S9 alone (bench/search.py: search at 100,000 companies); `--only mutations`
-S5 and the board summary (bench/board.py), printed.
+S5 and the board summary (bench/board.py), printed; `--only scale` runs S8 alone (bench/scale.py:
+each request at 2,000 and at 100,000 companies).
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ from app.embedded import EmbeddedServers  # noqa: E402
 from app.keys import DevTokenRequest, ensure_dev_key, sign_dev_token  # noqa: E402
 from app.migrations import upgrade_to_head  # noqa: E402
 from app.settings import Settings  # noqa: E402
-from bench import board, burst, duplicates, fanout, mutations, peer, search, tools  # noqa: E402
+from bench import board, burst, duplicates, fanout, mutations, peer, scale, search, tools  # noqa: E402
 from bench.generate import generate, load  # noqa: E402
+from bench.scale_report import factors  # noqa: E402
 
 DATA = ROOT / "bench" / ".tools" / "data"
 COMPANY_PAGE = """query($first: Int!) { companies(first: $first) { edges { node { id name
@@ -478,12 +480,22 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--port", type=int, default=8777)
     parser.add_argument("--peer-port", type=int, default=8778)
-    parser.add_argument("--only", choices=["burst", "reads", "search", "duplicates", "mutations"],
+    parser.add_argument("--only", choices=["burst", "reads", "search", "duplicates", "mutations",
+                                           "scale"],
                         help="burst: S7 alone, updating its section of RESULTS.md; reads: "
                              "S1-S4 alone, printed (RESULTS.md untouched); search: S9 alone "
                              "(bench/search.py), on its own cluster, updating its section; "
                              "duplicates: S10 alone (bench/duplicates.py), on S9's cluster; "
-                             "mutations: S5 and the board summary (bench/board.py), printed")  # fmt: skip
+                             "mutations: S5 and the board summary (bench/board.py), printed; "
+                             "scale: S8 alone (bench/scale.py), on a cluster per scale, "
+                             "updating its section")  # fmt: skip
+    parser.add_argument("--scale-factor", type=factors, default=[50.0],
+                        help="S8: the larger tenants' bench/generate.py scales, e.g. 50 "
+                             "(100,000 companies) or 10,50, measured next to scale 1 (2,000)")  # fmt: skip
+    parser.add_argument("--scale-runs", type=int, default=30,
+                        help="S8: timed runs of each request per scale, after the warm-up")  # fmt: skip
+    parser.add_argument("--scale-warmup", type=int, default=3,
+                        help="S8: untimed runs of each request per scale first")  # fmt: skip
     parser.add_argument("--board-deals", type=int, default=0,
                         help="--only mutations: the summary again with this many deals more")  # fmt: skip
     parser.add_argument("--search-scale", type=float, default=1.0,
@@ -499,6 +511,7 @@ def main() -> None:
     if args.quick:
         args.seconds, args.rounds, args.burst_seconds = 3, 1, 5
         args.search_seconds = min(args.search_seconds, 2)
+        args.scale_runs, args.scale_warmup = min(args.scale_runs, 5), min(args.scale_warmup, 1)
     global WRK
     kit = tools.ensure()  # quick when bench/run.sh installed them already
     WRK = kit.wrk
@@ -508,6 +521,10 @@ def main() -> None:
         harness = search.Harness(database, server, measure, bench_settings, DATA,
                                  ROOT / "bench" / "RESULTS.md")  # fmt: skip
         search.run_s9(args, harness)
+        return
+    if args.only == "scale":
+        scale.run_s8(args, scale.Harness(database, server, bench_settings, DATA,
+                                         ROOT / "bench" / "RESULTS.md"))  # fmt: skip
         return
     if args.only == "duplicates":
         harness = search.Harness(database, server, measure, bench_settings, DATA,

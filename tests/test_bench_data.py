@@ -6,13 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 
 import asyncpg
+import pytest
+import sqlalchemy as sa
+from sqlmodel import SQLModel
 
 from app.migrations import upgrade_to_head
 from app.services.data_quality import rules as data_quality
-from bench.generate import another_phone, generate
+from bench.generate import LOAD_ORDER, Tables, another_phone, chunks, generate, load_chunks
 from bench.search_data import ANCHORS, SearchGenerator, load
 from bench.search_words import digits, transliterated, vat_id
 from tests.conftest import Servers
@@ -122,3 +127,133 @@ def test_generated_identifiers_are_valid() -> None:
             search_rows.setdefault(table, []).extend(values)
         search_columns.update(chunk.columns)
     assert _failing(search_rows, search_columns) == []
+
+
+# ---- every unique index of the schema, checked on the generated rows (bench/generate.py)
+
+Row = dict[str, object]
+Key = Callable[[Row], object]
+
+
+def _part(expression: object) -> Key:
+    """One part of a unique key: a column, or lower(column)."""
+    if isinstance(expression, sa.Column):
+        return lambda row, name=expression.name: row.get(name)
+    text = str(expression).strip()
+    if re.fullmatch(r"\w+", text):
+        return lambda row: row.get(text)
+    if match := re.fullmatch(r"lower\((\w+)\)", text):
+        return lambda row, name=match[1]: None if row.get(name) is None else str(row[name]).lower()
+    raise AssertionError(f"teach _part the unique index expression {text!r}")
+
+
+def _where(clause: object) -> Callable[[Row], bool]:
+    """A partial index's predicate: terms `column`, `column IS [NOT] NULL`, joined by AND."""
+    if clause is None:
+        return lambda row: True
+    tests: list[Callable[[Row], bool]] = []
+    for term in re.split(r"\s+AND\s+", str(clause).strip(), flags=re.IGNORECASE):
+        if match := re.fullmatch(r"(\w+) IS NOT NULL", term, re.IGNORECASE):
+            tests.append(lambda row, name=match[1]: row.get(name) is not None)
+        elif match := re.fullmatch(r"(\w+) IS NULL", term, re.IGNORECASE):
+            tests.append(lambda row, name=match[1]: row.get(name) is None)
+        elif re.fullmatch(r"\w+", term):
+            tests.append(lambda row, name=term: row.get(name) is True)
+        else:
+            raise AssertionError(f"teach _where the partial index term {term!r}")
+    return lambda row: all(test(row) for test in tests)
+
+
+def unique_keys(table: sa.Table) -> dict[str, tuple[list[Key], Callable[[Row], bool]]]:
+    """Each unique constraint and unique index of a table: its key's parts and which rows it
+    covers. A column the rows do not name is NULL (defaults of the columns in such keys)."""
+    keys: dict[str, tuple[list[Key], Callable[[Row], bool]]] = {}
+    for constraint in table.constraints:
+        if isinstance(constraint, sa.PrimaryKeyConstraint | sa.UniqueConstraint):
+            columns = list(constraint.columns)
+            keys[f"{constraint.name or [c.name for c in columns]}"] = (
+                [_part(c) for c in columns], _where(None))  # fmt: skip
+    for index in table.indexes:
+        if index.unique:
+            options = index.dialect_options["postgresql"]
+            assert not options.get("nulls_not_distinct"), "teach unique_keys NULLS NOT DISTINCT"
+            keys[str(index.name)] = (
+                [_part(e) for e in index.expressions],
+                _where(options.get("where")),
+            )
+    return keys
+
+
+def repeated_unique_keys(tables: Iterable[Tables]) -> dict[str, list[tuple[object, ...]]]:
+    """Per unique index, the keys rows of `tables` (chunks of one load) repeat: what COPY would
+    refuse. NULL in a key part: never a repeat (NULLs are distinct)."""
+    metadata = SQLModel.metadata.tables
+    checks = {table: unique_keys(metadata[table]) for table in LOAD_ORDER}
+    seen: dict[str, set[tuple[object, ...]]] = {}
+    repeated: dict[str, list[tuple[object, ...]]] = {}
+    for chunk in tables:
+        for table, values in chunk.rows.items():
+            names = chunk.columns[table]
+            for raw in values:
+                row = dict(zip(names, raw, strict=True))
+                for name, (parts, covers) in checks[table].items():
+                    key = tuple(part(row) for part in parts)
+                    if None in key or not covers(row):
+                        continue
+                    found = seen.setdefault(f"{table}.{name}", set())
+                    if key in found:
+                        repeated.setdefault(f"{table}.{name}", []).append(key)
+                    found.add(key)
+    return repeated
+
+
+def test_the_unique_check_knows_every_index_and_finds_a_repeated_key() -> None:
+    """The check below reads every unique index of the schema (one it cannot read fails
+    here); a contact with one number twice is what it finds."""
+    rows = generate(SCALE)
+    assert repeated_unique_keys([rows]) == {}
+    phones = rows.rows["contact_phone"]
+    columns = rows.columns["contact_phone"]
+    twice = dict(zip(columns, phones[0], strict=True)) | {"phone": phones[1][columns.index("phone")],
+                                                           "is_primary": False, "id": "another"}  # fmt: skip
+    rows.rows["contact_phone"].append(tuple(twice.values()))
+    repeated = repeated_unique_keys([rows])
+    assert list(repeated) == ["contact_phone.uq_contact_phone_contact_id_value"]
+
+
+def test_chunks_are_the_rows_of_generate() -> None:
+    """`chunks` (what S8 loads at scale 50) cuts the same draws into pieces."""
+    whole = generate(SCALE)
+    pieces: dict[str, list[tuple[object, ...]]] = {}
+    for chunk in chunks(SCALE, size=7):
+        assert chunk.columns == {t: whole.columns[t] for t in chunk.columns}
+        for table, values in chunk.rows.items():
+            pieces.setdefault(table, []).extend(values)
+    assert pieces == dict(whole.rows)
+
+
+@pytest.mark.parametrize("scale", [10])
+def test_no_unique_key_repeats_at_scale_10(scale: float) -> None:
+    """38,000 companies, 190,000 contacts: where independent phone draws met
+    (uq_contact_phone_contact_id_value failed the load). Slow: 1.7 million rows."""
+    assert repeated_unique_keys(chunks(scale)) == {}
+
+
+async def test_the_default_generator_loads_in_chunks_and_is_reused(
+    servers: Servers, scratch_database_url: str
+) -> None:
+    """COPY checks every foreign key and check constraint of chunked rows (a company's
+    contacts in the chunk after it), and the indexes set aside meanwhile come back as they
+    were (the unique ones checking the rows); the mark makes the second load a no-op."""
+    await asyncio.to_thread(upgrade_to_head, scratch_database_url, servers.serving_url)
+    indexes = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+    connection = await asyncpg.connect(scratch_database_url.replace("+asyncpg", ""))
+    try:
+        before = sorted(map(tuple, await connection.fetch(indexes)))
+        loaded = await load_chunks(scratch_database_url, SCALE, size=3)
+        assert loaded is not None
+        assert loaded["rows"]["company"] == 4 + 9 and loaded["rows"]["contact"] > 13
+        assert sorted(map(tuple, await connection.fetch(indexes))) == before
+        assert await load_chunks(scratch_database_url, SCALE, size=3) is None
+    finally:
+        await connection.close()
