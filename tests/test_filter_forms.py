@@ -7,6 +7,7 @@ fills the tag rows of records tagged before it. The plans: tests/test_filter_pla
 from __future__ import annotations
 
 import asyncio
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -111,6 +112,8 @@ async def test_money_bounds_compare_in_cents_as_numeric_did(sessions: Any) -> No
         ("10.01", "10.01"): 1,
         ("10.001", "10.019"): 1,
         ("-1", "100000000000"): 3,
+        ("10.00000000000000000000000000001", None): 2,  # beyond the context's 28 digits
+        (None, "10.01999999999999999999999999999"): 2,
     }
     for (low, high), expected in cases.items():
         f = deals.DealFilter(
@@ -177,3 +180,38 @@ async def test_the_migration_fills_the_tag_rows_of_tagged_records(
         (tagged_id, "vip"),
     ]
     assert [tuple(r) for r in ranks] == [("O", 1), ("T", 3)]
+
+
+async def test_a_tenants_temporary_table_never_receives_the_tag_rows(
+    sessions: Any, owner_sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The trigger runs as the tables' owner (security definer): a `company_tag` of the
+    tenant's session in pg_temp, searched first when the function's path does not name it,
+    would run the tenant's code with the owner's rights. The rows go to the real table."""
+    scope = await new_scope(sessions)
+    company = uuid.uuid4()
+    async with owner_sessions() as session, session.begin():
+        await session.execute(sa.text("SET LOCAL ROLE crm_tenant"))
+        await session.execute(
+            sa.text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(scope.tenant_id)}
+        )
+        await session.execute(
+            sa.text(
+                "CREATE TEMP TABLE company_tag (tenant_id uuid, company_id uuid, tag_key text) "
+                "ON COMMIT DROP"
+            )
+        )
+        await session.execute(
+            sa.text(
+                "INSERT INTO company (id, tenant_id, name, tags, tag_keys) "
+                "VALUES (:id, :t, 'Schatten', ARRAY['A'], ARRAY['a'])"
+            ),
+            {"id": company, "t": scope.tenant_id},
+        )
+        shadowed = await session.execute(sa.text("SELECT count(*) FROM pg_temp.company_tag"))
+        assert shadowed.scalar_one() == 0
+    async with owner_sessions() as session:
+        real = await session.execute(
+            sa.text("SELECT tag_key FROM company_tag WHERE company_id = :id"), {"id": company}
+        )
+        assert real.scalars().all() == ["a"]

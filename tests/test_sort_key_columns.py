@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import models
 from app.data.pagination import CURSOR_VALUE, PageRequest, encode_cursor
@@ -198,3 +199,42 @@ async def test_a_nested_page_of_a_nullable_key_walks_its_parts_like_the_top_leve
             backward = edges + backward
             before = edges[0]["cursor"]
         assert backward == top, direction
+
+
+async def test_every_enum_value_has_the_rank_of_its_declared_place(
+    owner_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A rank is a CASE written when the column was made: a value added to the enum later would
+    rank NULL (missing from every status filter, out of every keyset) until a migration
+    rewrites the expression. So each enum's values in PostgreSQL are the model's, in order,
+    and the stored expression ranks each of them 1, 2, ... as `rank_of` does."""
+    ranked = [
+        (table, column, table.c[column.name.removesuffix("_rank")])
+        for table, column in _sort_key_columns()
+        if column.name.endswith("_rank")
+    ]
+    assert len(ranked) == 7
+    async with owner_sessions() as session:
+        for table, column, enum_column in ranked:
+            members = enum_column.type.enum_class
+            expression = (
+                await session.execute(
+                    sa.text(
+                        "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN "
+                        "pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+                        "WHERE d.adrelid = CAST(:table AS regclass) AND a.attname = :column"
+                    ),
+                    {"table": table.name, "column": column.name},
+                )
+            ).scalar_one()
+            values = (
+                await session.execute(
+                    sa.text(
+                        f"SELECT CAST({enum_column.name} AS text), {expression} FROM "
+                        f"unnest(enum_range(NULL::{enum_column.type.name})) "
+                        f"AS {enum_column.name}"
+                    )
+                )
+            ).all()
+            expected = [(m.value, rank_of(members, m)) for m in members]
+            assert [tuple(row) for row in values] == expected, (table.name, column.name)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019"
@@ -46,6 +47,11 @@ _CONTRACT_STATUS = (
     "WHEN 'DRAFT' THEN 1 WHEN 'ACTIVE' THEN 2 WHEN 'EXPIRED' THEN 3 WHEN 'TERMINATED' THEN 4 "
     "ELSE NULL END"
 )
+_CONTACT_SOURCE = (
+    "WHEN 'WEBSITE' THEN 1 WHEN 'REFERRAL' THEN 2 WHEN 'EVENT' THEN 3 WHEN 'TRADE_FAIR' THEN 4 "
+    "WHEN 'COLD_OUTREACH' THEN 5 WHEN 'INBOUND' THEN 6 WHEN 'PARTNER' THEN 7 "
+    "WHEN 'LEXWARE_IMPORT' THEN 8 WHEN 'OTHER' THEN 9 ELSE NULL END"
+)
 _CENTS = "((value * 100))::bigint"
 
 # table -> (column, type, expression): one ALTER TABLE (one rewrite) per table
@@ -62,6 +68,9 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
         ("position_key", "text", "lower(position)"),
         ("department_key", "text", "lower(department)"),
         ("status_rank", "smallint", f"CASE status {_ENTITY_STATUS}"),
+        # no sort: the `source` filter's form (alembic 0022 has the filters), added here so
+        # that the table is rewritten once
+        ("source_rank", "smallint", f"CASE source {_CONTACT_SOURCE}"),
     ],
     "deal": [
         ("title_key", "text", "lower(title)"),
@@ -92,6 +101,7 @@ INDEXED: dict[str, tuple[str, ...]] = {
         "position_key",
         "department_key",
         "birthday",
+        "source_rank",
     ),
     "deal": ("title_key", "value_cents", "status_rank", "updated_at", "closed_at"),
     "activity": ("due_at", "updated_at", "completed_at", "subject_key", "type_rank"),
@@ -126,18 +136,41 @@ def _indexes() -> dict[str, str]:
     }
 
 
+def _drop_invalid(names: dict[str, str]) -> None:
+    """A concurrent build that failed leaves its index INVALID; `IF NOT EXISTS` would keep it."""
+    invalid = op.get_bind().execute(
+        sa.text(
+            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE NOT i.indisvalid AND c.relname = ANY(:names)"
+        ),
+        {"names": list(names)},
+    )
+    for (name,) in invalid:
+        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+
+
 def upgrade() -> None:
     for table, columns in COLUMNS.items():
         added = ", ".join(
-            f"ADD COLUMN {name} {kind} GENERATED ALWAYS AS ({expression}) STORED"
+            # IF NOT EXISTS: the block below commits these, so a rerun after a failed index
+            # build finds them
+            f"ADD COLUMN IF NOT EXISTS {name} {kind} GENERATED ALWAYS AS ({expression}) STORED"
             for name, kind, expression in columns
         )
         op.execute(f"ALTER TABLE {table} {added}")
+    new = _indexes()
     with op.get_context().autocommit_block():
+        _drop_invalid(new)
+        # the new indexes first, then the replaced ones go: no moment without an index for
+        # the lists (a name replaced by its own new definition is rebuilt after its drop)
+        for name, definition in new.items():
+            if name not in REPLACED:
+                op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {definition}")
         for name in REPLACED:
             op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
-        for name, definition in _indexes().items():
-            op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {definition}")
+        for name, definition in new.items():
+            if name in REPLACED:
+                op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {definition}")
     op.execute(f"ANALYZE {', '.join(COLUMNS)}")  # the new columns' statistics (see 0015)
 
 

@@ -6,8 +6,7 @@ leakproof (models/sort_keys.py). The lists' filters on enums (`status IN (...)`,
 (`tag_keys @> ARRAY[key]`) were none, so a selective filter read the whole tenant. This adds:
 
 - the filters compare the generated key columns of 0019 (`<enum>_rank`, `deal.value_cents`,
-  `contact.department_key`), and `contact.source_rank`, which no sort needs, is added here with
-  its index on (tenant_id, source_rank, id);
+  `contact.department_key`, and `contact.source_rank`, which 0019 adds for them);
 - `company_tag` / `contact_tag`: one row per record and tag key, kept by a trigger on
   `tag_keys` (a security definer: tenants may only read these rows; whoever writes the tags,
   the rows follow), backfilled here; a record's removal cascades;
@@ -26,8 +25,6 @@ import sqlalchemy as sa
 from alembic import op
 
 from app.data.rights import secure_tenant_table
-from models import ContactSource
-from models.sort_keys import rank_sql
 from models.record_tags import TAGGED
 
 revision: str = "0022"
@@ -35,26 +32,25 @@ down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# (table, column, type, expression): what the filters compare that 0019 (the sorts) has not
-COLUMNS = (("contact", "source_rank", "smallint", rank_sql("source", ContactSource)),)
-# (table, key column): ix_<table>_tenant_id_<key> on (tenant_id, key, id)
-INDEXES = tuple((table, column) for table, column, _, _ in COLUMNS)
 STATUS_INDEXES = ("company", "contact", "deal")  # ix_<table>_tenant_id_status (tenant_id, status)
 
 # Keeps `<table>_tag` equal to the row's `tag_keys`. Static SQL per table (planned once per
-# session), nothing to do for a record without tags or an update that leaves them.
+# session), nothing to do for a record without tags or an update that leaves them. A security
+# definer runs as the tables' owner: its search path holds only pg_catalog and, last, pg_temp,
+# and the tag tables are named with their schema, so a temporary table or function a tenant's
+# session creates is never what it reads, writes or calls (pg_temp searched first otherwise).
 TAG_ROWS = """
 CREATE FUNCTION {schema}.crm_{table}_tag_rows() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF TG_OP = 'UPDATE' THEN
     IF NEW.tag_keys IS NOT DISTINCT FROM OLD.tag_keys THEN
       RETURN NULL;
     END IF;
-    DELETE FROM {table}_tag WHERE tenant_id = OLD.tenant_id AND {table}_id = OLD.id;
+    DELETE FROM {schema}.{table}_tag WHERE tenant_id = OLD.tenant_id AND {table}_id = OLD.id;
   END IF;
   IF cardinality(NEW.tag_keys) > 0 THEN
-    INSERT INTO {table}_tag (tenant_id, {table}_id, tag_key)
+    INSERT INTO {schema}.{table}_tag (tenant_id, {table}_id, tag_key)
       SELECT DISTINCT NEW.tenant_id, NEW.id, k FROM unnest(NEW.tag_keys) AS k
       ON CONFLICT DO NOTHING;
   END IF;
@@ -102,16 +98,6 @@ def _tag_table(table: str, schema: str) -> None:
 
 
 def upgrade() -> None:
-    for table, column, type_, expression in COLUMNS:
-        op.execute(
-            f"ALTER TABLE {table} ADD COLUMN {column} {type_} "
-            f"GENERATED ALWAYS AS ({expression}) STORED"
-        )
-    for table, column in INDEXES:
-        op.execute(
-            f"CREATE INDEX ix_{table}_tenant_id_{column} "
-            f"ON {table} (tenant_id, {column}, id)"
-        )
     for table in STATUS_INDEXES:
         op.execute(f"DROP INDEX IF EXISTS ix_{table}_tenant_id_status")
     schema = _schema()
@@ -127,7 +113,3 @@ def downgrade() -> None:
         op.execute(f"DROP FUNCTION IF EXISTS {schema}.crm_{table}_tag_rows()")
     for table in STATUS_INDEXES:
         op.execute(f"CREATE INDEX ix_{table}_tenant_id_status ON {table} (tenant_id, status)")
-    for table, column in INDEXES:
-        op.execute(f"DROP INDEX IF EXISTS ix_{table}_tenant_id_{column}")
-    for table, column, _, _ in COLUMNS:
-        op.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS {column}")

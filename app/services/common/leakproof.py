@@ -12,9 +12,8 @@ money column itself, with exactly the meaning of the original condition:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from enum import Enum
 from typing import Any
 
@@ -30,7 +29,15 @@ def cents_between(cents_column: Any, low: Decimal | None, high: Decimal | None) 
     """`value >= low`, `value <= high` (those set) on a money column's `<column>_cents`."""
     conditions: list[Any] = []
     if low is not None:
-        conditions.append(cents_column >= math.ceil(low * 100))
+        conditions.append(cents_column >= _cents(low, ROUND_CEILING))
     if high is not None:
-        conditions.append(cents_column <= math.floor(high * 100))
+        conditions.append(cents_column <= _cents(high, ROUND_FLOOR))
     return conditions
+
+
+def _cents(amount: Decimal, rounding: str) -> int:
+    """`amount` in whole cents, rounded by `rounding` from its exact value (the context's 28
+    digits would round `10.00000000000000000000000000001` to 10.00 before the ceiling)."""
+    with localcontext() as exact:
+        exact.prec = max(28, len(amount.as_tuple().digits) + 4)
+        return int((amount * 100).to_integral_value(rounding=rounding))
