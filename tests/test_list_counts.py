@@ -122,9 +122,10 @@ async def test_concurrent_creates_in_one_tenant_do_not_wait(sessions: Any) -> No
         async with scope.writing() as uow:
             await uow.execute(sa.insert(models.Company).values([scope.owned(name=name)]))
 
+    await create("Erste")  # the tenant's count has a row now, committed
     async with scope.writing() as holding:
         await holding.execute(sa.insert(models.Company).values([scope.owned(name="Offen")]))
         # the first one's change of the count is not committed: a second writer must not wait
         await asyncio.wait_for(create("Zweite"), timeout=5)
         await asyncio.wait_for(create("Dritte"), timeout=5)
-    assert await count_rows(scope, models.Company, []) == 3
+    assert await count_rows(scope, models.Company, []) == 4
