@@ -26,6 +26,7 @@ from models.enums import (
 from models.events import CrmEvent, EventCounter, EventRelay
 from models.idempotency import IdempotencyKey
 from models.lexware import DealVoucher, LexwareAccount, LexwareVoucher
+from models.list_counts import ListCount
 from models.lookups import AccountType, Industry, RelationshipType
 from models.merges import MergedRecord
 from models.record_tags import CompanyTag, ContactTag
@@ -74,6 +75,7 @@ __all__ = [
     "Industry",
     "LexwareAccount",
     "LexwareVoucher",
+    "ListCount",
     "LostReason",
     "MergedRecord",
     "OwnerRole",

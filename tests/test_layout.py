@@ -15,7 +15,7 @@ ROLES = {"__init__", "rows", "rules", "queries", "service"}
 EXTRAS = {
     "deals": {"board", "currencies"},
     "pipelines": {"stages"},
-    "activities": {"reminders"},
+    "activities": {"reminders", "feed"},
     "common": {"validation", "identifiers", "tags", "relation_filters", "leakproof"},
     "search": {"highlights"},
     "merges": {"moves", "plans"},

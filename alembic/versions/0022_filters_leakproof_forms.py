@@ -13,7 +13,7 @@ leakproof (models/sort_keys.py). The lists' filters on enums (`status IN (...)`,
 - the (tenant_id, status) indexes go: an enum condition never reaches them under the policies.
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-07 23:30:00
 """
 
@@ -28,7 +28,7 @@ from app.data.rights import secure_tenant_table
 from models.record_tags import TAGGED
 
 revision: str = "0022"
-down_revision: str | None = "0020"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

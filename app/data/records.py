@@ -20,7 +20,7 @@ from sqlalchemy.engine import Row, result_tuple
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from app.data import changes, dependents, row_statements
+from app.data import changes, dependents, list_counts, row_statements
 from app.data import constraints as db_errors
 from app.data.changes import Tracked
 from app.data.dependents import Dependent
@@ -126,6 +126,8 @@ async def get_row_in(
 async def count_rows(scope: TenantScope, model: Any, conditions: Sequence[Any]) -> int:
     """How many rows of `model` match: the totalCount of a list."""
     statement = sa.select(sa.func.count()).select_from(model).where(*conditions)
+    if not conditions and list_counts.is_counted(model):  # the list unfiltered: kept count
+        statement = list_counts.live_rows_statement(model)
     async with scope.reading() as reads:
         return int((await reads.execute_rows(statement)).scalar_one())
 

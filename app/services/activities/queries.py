@@ -23,6 +23,7 @@ from app.data.pagination import (
     timestamp_key,
 )
 from app.data.tenancy import TenantScope
+from app.services.activities.feed import company_feed
 from app.services.activities.rows import ActivityRow
 from app.services.activities.rules import ACTIVITY
 from app.services.common.leakproof import ranked
@@ -103,21 +104,13 @@ class ActivityQuery:
     caller: uuid.UUID | None = None  # the user of `assignedToMe`
 
 
-def _company_condition(f: ActivityFilter) -> Any:
-    of_company = col(Activity.company_id) == f.company_id
-    if not f.include_contacts:
-        return of_company
-    contacts = sa.select(col(Contact.id)).where(col(Contact.company_id) == f.company_id)
-    return sa.or_(of_company, col(Activity.contact_id).in_(contacts))
-
-
 def _where(f: ActivityFilter) -> list[Any]:
     check_filter(f)
     conditions: list[Any] = []
     if f.types:
         conditions.append(ranked(col(Activity.type_rank), f.types))
     if f.company_id is not None:
-        conditions.append(_company_condition(f))
+        conditions.append(company_feed(f.company_id, f.include_contacts))
     ids: tuple[tuple[Any, Any], ...] = (
         (col(Activity.contact_id), f.contact_id),
         (col(Activity.deal_id), f.deal_id),
