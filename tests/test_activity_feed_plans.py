@@ -12,6 +12,7 @@ IN (...)` made: that OR is no index condition, a subquery is never leakproof).""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -167,7 +168,8 @@ def _assert_feed_by_index(plan: dict[str, Any]) -> None:
     contacts = by.get(("contact", "ix_contact_tenant_id_company_id"), "")
     assert "company_id = " in contacts, text
     contact_branch = by.get(("activity", "ix_activity_tenant_id_contact_id"), "")
-    assert "contact_id = contact.id" in contact_branch, text
+    # a nullable key's page reads its values and its NULLs apart: the second alias is contact_1
+    assert re.search(r"contact_id = contact(_\d+)?\.id", contact_branch), text
 
 
 def _cursors(page: Any) -> tuple[str, str]:
