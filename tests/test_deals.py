@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -133,6 +134,23 @@ async def test_stage_with_deals_is_removed_only_with_a_target(api: Api) -> None:
     assert moved["deal"]["stage"]["name"] == "Qualifizierung"
     empty = await api.data(remove, {"id": stage(board, "Verloren")})
     assert empty["removePipelineStage"] == {"removedId": stage(board, "Verloren")}
+
+
+async def test_a_stage_removal_locks_its_deals_before_the_stages(
+    api: Api, sql: StatementCounter
+) -> None:
+    """A deal write holds its deal and then reaches the stage row (moveDealToStage's stage lock,
+    the foreign key of a new board figure): the removal takes the locks in that order too."""
+    board = await pipeline(api)
+    await deal(api, stageId=stage(board, "Angebot"))
+    sql.statements.clear()
+    remove = """mutation($id: ID!, $to: ID) {
+      removePipelineStage(id: $id, moveDealsTo: $to) { removedId } }"""
+    await api.data(remove, {"id": stage(board, "Angebot"), "to": stage(board, "Qualifizierung")})
+    locks = [s for s in sql.statements if "FOR UPDATE" in s or "FOR SHARE" in s]
+    tables = [re.search(r"FROM (\w+)", s).group(1) for s in locks]  # type: ignore[union-attr]
+    assert "pipeline_stage" in tables
+    assert tables[0] == "deal", tables
 
 
 async def test_new_deal_goes_to_the_default_pipelines_first_open_stage(api: Api) -> None:

@@ -16,6 +16,7 @@ import models
 from app.data.records import count_rows
 from tests.conftest import Api, Servers, StatementCounter, _asyncpg_dsn
 from tests.factories import new_scope
+from tests.test_deals import deal, pipeline, stage
 
 COUNTS = "{ companies(first: 1) { totalCount } contacts(first: 1) { totalCount } }"
 
@@ -129,3 +130,21 @@ async def test_concurrent_creates_in_one_tenant_do_not_wait(sessions: Any) -> No
         await asyncio.wait_for(create("Zweite"), timeout=5)
         await asyncio.wait_for(create("Dritte"), timeout=5)
     assert await count_rows(scope, models.Company, []) == 4
+
+
+async def test_a_tenant_with_records_can_be_deleted(
+    api: Api, servers: Servers, tenant: str
+) -> None:
+    """Offboarding deletes the tenant row and lets the cascade take the rest: the counts of the
+    deleted companies and contacts have no tenant left to be written for (their statement
+    triggers fire after the cascade took list_count's rows)."""
+    await _create(api, "Abschied", contacts=2)
+    board = await pipeline(api)
+    await deal(api, stageId=stage(board, "Angebot"))  # and a board figure
+    owner = await asyncpg.connect(_asyncpg_dsn(servers.database_url))
+    try:
+        await owner.execute("DELETE FROM tenant WHERE slug = $1", tenant)
+        left = await owner.fetchval("SELECT count(*) FROM tenant WHERE slug = $1", tenant)
+    finally:
+        await owner.close()
+    assert left == 0

@@ -206,6 +206,9 @@ def upgrade() -> None:
     secure_tenant_table(op.execute, TABLE, schema=_schema())
     for statement in FUNCTIONS + TRIGGERS:
         op.execute(statement)
+    # The triggers run as the writer (crm_tenant) and call this helper: a database that revokes
+    # EXECUTE from PUBLIC must still let the tenant's writes through.
+    op.execute("GRANT EXECUTE ON FUNCTION crm_add_to_stage_figures(crm_deal_in_stage[]) TO crm_tenant")
     op.execute(BACKFILL)
 
 

@@ -97,6 +97,10 @@ async def remove_stage(
     """Remove a stage; its deals move to `move_deals_to` (same pipeline), else it is refused.
     Returns the stage as it was (its pipeline_id says which board changed)."""
     async with scope.writing() as uow:
+        # Its deals before any stage row: a deal write holds its deal, then reaches the stage
+        # row (a move's stage lock, the foreign key of a new board figure); the other order
+        # deadlocked.
+        await lock_deals(uow, col(Deal.stage_id) == stage_id)
         stage = await records.get_row_in(uow, STAGE, stage_id)
         stages = await stages_of(uow, stage.pipeline_id)
         if len(stages) == 1:
