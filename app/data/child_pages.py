@@ -35,8 +35,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
-from app.data.pagination import SORT_LABEL, Page, PageQuery, PageRequest, SortKey
+from app.data.pagination import SORT_LABEL, Page, PageQuery, PageRequest
 from app.data.records import Entity, RowT
+from app.data.sort_keys import SortKey
 from app.data.tenancy import TenantScope
 
 PARENTS = "crm_parents"  # the bind parameter: the level's parent ids, an array

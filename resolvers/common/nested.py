@@ -19,8 +19,9 @@ from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 
 from app.data.child_pages import ChildPage, ChildPages
-from app.data.pagination import Page, SortKey
+from app.data.pagination import Page
 from app.data.records import Entity, RowT
+from app.data.sort_keys import SortKey
 from app.settings import Settings
 from resolvers.common.described import PAGE_SIZE_LIMIT
 from resolvers.common.pagination import (

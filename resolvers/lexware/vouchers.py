@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from app.data.pagination import SortKey
+from app.data.sort_keys import SortKey
 from app.services.companies.rows import CompanyRow
 from app.services.companies.service import COMPANY
 from app.services.contacts.rows import ContactRow

@@ -13,15 +13,8 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from app.data import records
-from app.data.pagination import (
-    PageQuery,
-    PageRequest,
-    SortKey,
-    enum_key,
-    range_conditions,
-    text_key,
-    timestamp_key,
-)
+from app.data.pagination import PageQuery, PageRequest, range_conditions
+from app.data.sort_keys import SortKey, enum_key, text_key, timestamp_key
 from app.data.tenancy import TenantScope
 from app.services.activities.feed import company_feed
 from app.services.activities.rows import ActivityRow

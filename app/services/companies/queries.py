@@ -12,16 +12,8 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from app.data import records
-from app.data.pagination import (
-    PageQuery,
-    PageRequest,
-    enum_key,
-    lowered_key,
-    range_conditions,
-    related,
-    text_key,
-    timestamp_key,
-)
+from app.data.pagination import PageQuery, PageRequest, range_conditions
+from app.data.sort_keys import enum_key, lowered_key, related, text_key, timestamp_key
 from app.data.tenancy import TenantScope
 from app.services.common.leakproof import ranked
 from app.services.common.relation_filters import (

@@ -11,9 +11,8 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from app.data import records
-from app.data.pagination import (
-    PageQuery,
-    PageRequest,
+from app.data.pagination import PageQuery, PageRequest
+from app.data.sort_keys import (
     SortKey,
     date_key,
     enum_key,

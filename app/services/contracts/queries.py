@@ -11,17 +11,8 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import col
 
 from app.data import records
-from app.data.pagination import (
-    PageQuery,
-    PageRequest,
-    SortKey,
-    date_key,
-    enum_key,
-    money_key,
-    range_conditions,
-    text_key,
-    timestamp_key,
-)
+from app.data.pagination import PageQuery, PageRequest, range_conditions
+from app.data.sort_keys import SortKey, date_key, enum_key, money_key, text_key, timestamp_key
 from app.data.tenancy import TenantScope
 from app.services.common.leakproof import ranked
 from app.services.common.relation_filters import Link, Walk, conditions, register, scalar, to_one

@@ -15,9 +15,8 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from app.data import records
-from app.data.pagination import (
-    PageQuery,
-    PageRequest,
+from app.data.pagination import PageQuery, PageRequest, range_conditions
+from app.data.sort_keys import (
     SortKey,
     bounded_decimal,
     date_key,
@@ -25,7 +24,6 @@ from app.data.pagination import (
     integer_key,
     lowered_key,
     money_key,
-    range_conditions,
     related,
     text_key,
     timestamp_key,

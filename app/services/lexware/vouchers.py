@@ -19,8 +19,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col
 
 from app.data import records
-from app.data.pagination import related, timestamp_key
 from app.data.records import Entity
+from app.data.sort_keys import related, timestamp_key
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput, Conflict, NotFound
 from app.lexware import mapping

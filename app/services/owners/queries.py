@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from app.data import records
-from app.data.pagination import SortKey, lowered_key, related, timestamp_key
+from app.data.sort_keys import SortKey, lowered_key, related, timestamp_key
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.services.common.relation_filters import Walk, register

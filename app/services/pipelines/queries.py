@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from app.data import records
-from app.data.pagination import PageQuery, PageRequest, text_key, timestamp_key
+from app.data.pagination import PageQuery, PageRequest
+from app.data.sort_keys import text_key, timestamp_key
 from app.data.tenancy import TenantScope
 from app.services.pipelines.rows import PipelineRow
 from app.services.pipelines.rules import PIPELINE

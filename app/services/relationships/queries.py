@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from app.data import records
-from app.data.pagination import Page, PageQuery, PageRequest, read_page, timestamp_key
+from app.data.pagination import Page, PageQuery, PageRequest, read_page
+from app.data.sort_keys import timestamp_key
 from app.data.tenancy import TenantScope
 from app.services.common.relation_filters import Link, Walk, conditions, register, to_one
 from app.services.relationships.rows import RelationshipRow

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlmodel import col
 
-from app.data.pagination import SortKey, timestamp_key
+from app.data.sort_keys import SortKey, timestamp_key
 from app.data.tenancy import TenantScope
 from app.errors import BadUserInput
 from app.services.deals.currencies import CURRENCIES

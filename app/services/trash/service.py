@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from app.data import trash
-from app.data.pagination import Page, decode_cursor, encode_cursor, timestamp_key
+from app.data.pagination import Page, decode_cursor, encode_cursor
 from app.data.records import Entity
+from app.data.sort_keys import timestamp_key
 from app.data.tenancy import TenantScope, system_session
 from app.data.unit_of_work import UnitOfWork
 from app.errors import Conflict
