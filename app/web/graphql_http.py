@@ -49,7 +49,8 @@ from app.web.idempotency import guarded
 from app.web.persisted_documents import PersistedDocuments
 from app.web.rate_limit import RateLimits
 from app.web.served import accept_websocket, answered, http_served, request_id_from, signed_in
-from app.web.ws_protocols import LegacyWSHandler, TransportWSHandler, WebSocketAdapter
+from app.web.ws_adapter import WebSocketAdapter
+from app.web.ws_protocols import LegacyWSHandler, TransportWSHandler
 from resolvers.compiled.extension import ATTEMPT, Attempt, attempt_for
 from resolvers.context import Context
 from resolvers.errors import MASKED_MESSAGE, OPERATION_RESOLUTION_FAILURE, apply_error_policy

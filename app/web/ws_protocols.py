@@ -14,25 +14,17 @@
   the socket with 4400 (graphql-transport-ws) or gets a coded error (graphql-ws, where a
   message that is not JSON is one too, instead of being dropped without a word); a close
   reason built from what the client sent (an unknown type, an id, a syntax error) is cut to
-  the 123 bytes a close frame holds (a longer one raised while closing).
+  the 123 bytes a close frame holds (a longer one raised while closing; app/web/ws_adapter.py,
+  the socket both handlers read and write).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, Mapping
-from json import JSONDecodeError
 from typing import Any, cast
 
 from graphql import GraphQLError, OperationType
-from starlette.websockets import WebSocketDisconnect, WebSocketState
-from strawberry.asgi import ASGIWebSocketAdapter
-from strawberry.http.exceptions import (
-    NonJsonMessageReceived,
-    NonTextMessageReceived,
-    WebSocketDisconnected,
-)
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -50,70 +42,20 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 )
 from strawberry.types.execution import PreExecutionError
 
-from app.telemetry.describe import note_frame
 from app.web.graphql_ws import (
     UNAUTHORIZED,
     InitNotDecided,
     WebSocketAuth,
-    refusal_reason,
     with_extensions,
 )
 from app.web.persisted_documents import PersistedDocuments
-from app.web.served import OperationIds, refused_operation, with_request_ids, ws_operation
+from app.web.served import OperationIds, refused_operation, ws_operation
+from app.web.ws_adapter import NotJson
 from app.web.ws_admission import Admission, OperationRequest, Slot, bad_request
 from resolvers.context import Context
 
 INIT_TIMEOUT = 4408
 _LEGACY_TYPES = frozenset({"connection_init", "connection_terminate", "start", "stop"})
-CLOSE_REASON_BYTES = 123  # a close frame's payload is 125 bytes: the code, then the reason
-
-
-class NotJson:
-    """A text message that is not JSON, where the protocol answers it instead of failing."""
-
-
-class WebSocketAdapter(ASGIWebSocketAdapter):
-    """Strawberry's, but a legacy handler (which ignores parsing errors) receives a message
-    that is not JSON as NotJson, to answer it; and close reasons fit a close frame."""
-
-    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object]:
-        try:
-            while self.ws.application_state != WebSocketState.DISCONNECTED:
-                text = await self.ws.receive_text()
-                try:
-                    yield self.view.decode_json(text)
-                except JSONDecodeError as error:
-                    if not ignore_parsing_errors:
-                        raise NonJsonMessageReceived from error
-                    yield NotJson()
-        except KeyError as error:  # a binary frame
-            raise NonTextMessageReceived from error
-        except WebSocketDisconnect:
-            pass
-
-    async def send_json(self, message: Mapping[str, object]) -> None:
-        # Every error with its operation's requestId, every frame counted on its record.
-        encoded = self.view.encode_json(with_request_ids(message, self.ws))
-        note_frame(_size(encoded))
-        try:
-            if isinstance(encoded, bytes):
-                await self.ws.send_bytes(encoded)
-            else:
-                await self.ws.send_text(encoded)
-        except WebSocketDisconnect as exc:
-            raise WebSocketDisconnected from exc
-
-    async def close(self, code: int, reason: str) -> None:
-        reason = refusal_reason(self.ws, code, reason)
-        cut = reason.encode()[:CLOSE_REASON_BYTES].decode(errors="ignore")
-        await super().close(code, cut)
-
-
-def _size(encoded: str | bytes) -> int:
-    """Bytes on the wire; isascii is a flag CPython keeps: most frames need no encoding."""
-    if isinstance(encoded, bytes) or encoded.isascii():
-        return len(encoded)
-    return len(encoded.encode())
 
 
 def _admission(handler: Any) -> Admission:
