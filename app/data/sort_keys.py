@@ -16,6 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import QueryableAttribute
 
+from models.sort_keys import rank_of
+
 MONEY_LIMIT = Decimal("1e12")  # NUMERIC(14, 2)
 
 
@@ -117,7 +119,7 @@ def enum_key(name: str, rank: Any, members: type[Enum], *, nullable: bool = Fals
     """A PostgreSQL enum column, sorted in the order its values are declared, compared by its
     stored `<column>_rank` (models.sort_keys: enum comparisons are not leakproof). A cursor
     carries the rank; one of before (the value's name) still reads as the same position."""
-    ranks = {member.value: number for number, member in enumerate(members, 1)}
+    ranks = {member.value: rank_of(members, member) for member in members}  # as stored
 
     def parse(value: Any) -> int:
         if isinstance(value, str):  # the value: a cursor made before the ranks
