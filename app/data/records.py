@@ -125,9 +125,10 @@ async def get_row_in(
 
 async def count_rows(scope: TenantScope, model: Any, conditions: Sequence[Any]) -> int:
     """How many rows of `model` match: the totalCount of a list."""
-    statement = sa.select(sa.func.count()).select_from(model).where(*conditions)
     if not conditions and list_counts.is_counted(model):  # the list unfiltered: kept count
         statement = list_counts.live_rows_statement(model)
+    else:
+        statement = sa.select(sa.func.count()).select_from(model).where(*conditions)
     async with scope.reading() as reads:
         return int((await reads.execute_rows(statement)).scalar_one())
 
